@@ -1,0 +1,76 @@
+#ifndef REVIEWD_CONFIG_H
+#define REVIEWD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "reviewd/log.h"
+
+/*
+ * The daemon's configuration: one INI file (libinih) over built-in defaults.
+ * Filled once at start-up, read-only afterwards, shared by every thread.
+ */
+
+#define CONFIG_DEFAULT_PATH	"/etc/reviewd/reviewd.ini"
+#define CONFIG_STR		256
+#define CONFIG_PATH		1024
+
+enum mail_transport {
+	MAIL_TRANSPORT_MAILDIR,
+	MAIL_TRANSPORT_SMTP
+};
+
+struct config {
+	/* [server] */
+	char			 listen[CONFIG_STR];
+	struct sockaddr_storage	 listen_addr;
+	socklen_t		 listen_addr_len;
+	char			 public_url[CONFIG_STR];
+	int64_t			 threads;
+	int64_t			 max_body_bytes;
+	int64_t			 connection_timeout_s;
+	int64_t			 max_connections;
+	/* [database] */
+	char			 db_path[CONFIG_PATH];
+	char			 migrations_dir[CONFIG_PATH];
+	/* [mail] */
+	enum mail_transport	 mail_transport;
+	char			 maildir[CONFIG_PATH];
+	char			 smtp_url[CONFIG_STR];
+	char			 smtp_user[CONFIG_STR];
+	char			 smtp_password[CONFIG_STR];
+	char			 mail_from[CONFIG_STR];
+	/* [admin] */
+	char			 admin_token[CONFIG_STR];
+	/* [auth] */
+	int64_t			 access_token_ttl_s;
+	int64_t			 refresh_token_ttl_s;
+	int64_t			 token_requests_per_minute;
+	/* [log] */
+	enum log_level		 log_level;
+	/* [testing] */
+	bool			 clock_control;
+};
+
+/* Fills cfg with the built-in defaults (always valid). */
+void	config_defaults(struct config *cfg);
+
+/*
+ * Reads path over the defaults. When path is NULL the default path is used,
+ * and its absence is not an error (the defaults apply). Returns 0, or -1
+ * with "FILE:LINE: what is wrong" in err (LINE is 0 when the problem is not
+ * on one line, e.g. the file cannot be read).
+ */
+int	config_load(const char *path, struct config *cfg, char *err,
+	    size_t errlen);
+
+/* As config_load on INI text; name is used in error messages. */
+int	config_parse_string(const char *text, const char *name,
+	    struct config *cfg, char *err, size_t errlen);
+
+/* True when the listen address is a loopback one. */
+bool	config_listen_is_loopback(const struct config *cfg);
+
+#endif

@@ -1,0 +1,41 @@
+#ifndef REVIEWD_IDS_H
+#define REVIEWD_IDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * Identifiers and secrets: 24-hex object ids (like Trustpilot's), random
+ * bearer/link tokens, their at-rest hashes, and UUIDs for correlation ids.
+ * All randomness is libsodium's; sodium_init() must have succeeded first.
+ */
+
+#define IDS_ID_LEN	24	/* hex chars of an object id */
+#define IDS_TOKEN_LEN	43	/* base64url, no padding, of 32 random bytes */
+#define IDS_HASH_LEN	64	/* hex of a 32-byte BLAKE2b digest */
+#define IDS_UUID_LEN	36
+
+/* Writes a new random id (12 bytes as lowercase hex) and a NUL. */
+void	ids_new(char out[IDS_ID_LEN + 1]);
+
+/* True when s is exactly 24 lowercase hex characters. */
+bool	ids_valid(const char *s);
+
+/* Writes a new 256-bit random token and a NUL. */
+void	ids_token(char out[IDS_TOKEN_LEN + 1]);
+
+/* Writes len random bytes as lowercase hex (2 * len chars + NUL). */
+void	ids_random_hex(char *out, size_t len);
+
+/* The value stored instead of a token: hex BLAKE2b-256 of the token. Tokens
+ * carry 256 bits of entropy, so a fast unsalted hash is enough. */
+void	ids_token_hash(const char *token, char out[IDS_HASH_LEN + 1]);
+
+/* Constant-time equality of two NUL-terminated strings of equal length;
+ * different lengths compare unequal (length is not secret here). */
+bool	ids_equal(const char *a, const char *b);
+
+/* Writes a random (version 4) UUID and a NUL. */
+void	ids_uuid(char out[IDS_UUID_LEN + 1]);
+
+#endif

@@ -1,0 +1,44 @@
+#ifndef REVIEWD_ROUTER_H
+#define REVIEWD_ROUTER_H
+
+#include <stddef.h>
+
+#include "reviewd/http.h"
+
+/*
+ * Method + path pattern -> handler. Patterns are literal segments and
+ * "{name}" parameters, each matching one non-empty segment. The first
+ * matching entry wins, so literal routes go before parameter routes.
+ */
+
+enum route_auth {
+	ROUTE_AUTH_NONE,	/* public pages, health, token endpoints */
+	ROUTE_AUTH_APIKEY,	/* apikey (or a bearer token) */
+	ROUTE_AUTH_BEARER,	/* /v1/private: a business bearer token */
+	ROUTE_AUTH_ADMIN	/* /v1/admin: the operator's token */
+};
+
+struct route {
+	const char	*method;
+	const char	*pattern;
+	enum route_auth	 auth;
+	route_handler	*handler;
+	size_t		 max_body;	/* 0: [server] max_body_bytes */
+};
+
+/*
+ * Matches method and path against table. Returns 0 and sets *out and params
+ * on a match; 404 when no pattern matches the path; 405 when some do but
+ * not with this method, with their methods, comma-separated, in allow.
+ * HEAD matches GET routes.
+ */
+int	router_match(const struct route *table, size_t n, const char *method,
+	    const char *path, const struct route **out,
+	    struct route_params *params, char *allow, size_t allowlen);
+
+/* router_match on the daemon's route table. */
+int	router_find(const char *method, const char *path,
+	    const struct route **out, struct route_params *params, char *allow,
+	    size_t allowlen);
+
+#endif

@@ -1,0 +1,30 @@
+#!/bin/sh
+# Installs the Debian packages reviewd needs to build, run and test, when any
+# is missing. Idempotent. Not root and something missing: prints the exact
+# apt-get command and fails.
+set -eu
+
+PACKAGES="build-essential pkg-config libmicrohttpd-dev libsqlite3-dev
+libjansson-dev libsodium-dev libcurl4-openssl-dev libinih-dev libsystemd-dev
+libssl-dev libcmocka-dev sqlite3 python3 python3-pytest python3-requests
+python3-aiosmtpd"
+
+missing=""
+for p in $PACKAGES; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+	    grep -q 'install ok installed'; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+cmd="apt-get install -y --no-install-recommends$missing"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "reviewd: missing packages:$missing" >&2
+	echo "reviewd: run as root: apt-get update && $cmd" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing

@@ -1,0 +1,719 @@
+/*
+ * auth: apikeys, OAuth tokens, the admin token, passwords.
+ *
+ * Token endpoints follow Trustpilot's: HTTP Basic key:secret (or client_id
+ * and client_secret in the form), a form body, a JSON answer whose values
+ * are all strings. Access and refresh tokens live in oauth_tokens as
+ * BLAKE2b hashes; an access token issued with a refresh token records it, so
+ * revoking the refresh token revokes them together. The admin token's hash
+ * is set once by auth_init before any worker thread runs, then only read.
+ * Called from the HTTP worker threads.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sodium.h>
+
+#include "reviewd/auth.h"
+#include "reviewd/clock.h"
+#include "reviewd/ids.h"
+#include "reviewd/log.h"
+
+#define FORM_VALUE_MAX	1024
+
+static char	 admin_hash[IDS_HASH_LEN + 1];
+
+static const char sql_setting_get[] =
+    "SELECT value FROM settings WHERE name = ?";
+static const char sql_setting_put[] =
+    "INSERT INTO settings (name, value) VALUES (?, ?)";
+
+int
+auth_init(struct db *db, const struct config *cfg, FILE *out)
+{
+	sqlite3_stmt	*st = NULL;
+	char		 token[IDS_TOKEN_LEN + 1];
+	int		 rc, ret = -1;
+
+	if (cfg->admin_token[0] != '\0') {
+		ids_token_hash(cfg->admin_token, admin_hash);
+		return 0;
+	}
+	st = db_prepare(db, sql_setting_get);
+	if (st == NULL || db_bind_text(st, 1, "admin_token_hash") == -1)
+		goto out;
+	rc = db_step(db, st);
+	if (rc == SQLITE_ROW)
+		snprintf(admin_hash, sizeof(admin_hash), "%s", db_text(st, 0));
+	db_release(st);
+	if (rc == -1)
+		goto out;
+	if (rc == SQLITE_ROW) {
+		ret = 0;
+		goto out;
+	}
+	ids_token(token);
+	ids_token_hash(token, admin_hash);
+	st = db_prepare(db, sql_setting_put);
+	if (st == NULL || db_bind_text(st, 1, "admin_token_hash") == -1 ||
+	    db_bind_text(st, 2, admin_hash) == -1 ||
+	    db_step(db, st) != SQLITE_DONE) {
+		db_release(st);
+		goto out;
+	}
+	db_release(st);
+	fprintf(out, "reviewd: generated the admin token (shown once, only "
+	    "its hash is stored):\n%s\n", token);
+	fflush(out);
+	ret = 0;
+out:
+	sodium_memzero(token, sizeof(token));
+	if (ret == -1)
+		log_error("auth: cannot settle the admin token");
+	return ret;
+}
+
+int
+auth_password_hash(const char *password, char out[AUTH_PASSWORD_HASH_LEN])
+{
+	return crypto_pwhash_str(out, password, strlen(password),
+	    crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	    crypto_pwhash_MEMLIMIT_INTERACTIVE) == 0 ? 0 : -1;
+}
+
+static void
+unauthorized(struct api_error *err, const char *scheme, const char *fmt)
+{
+	char	 value[96];
+
+	snprintf(value, sizeof(value), "%s realm=\"reviewd\"", scheme);
+	api_error_set(err, 401, NULL, "%s", fmt);
+	api_error_header(err, "WWW-Authenticate", value);
+}
+
+/* The token of "Authorization: Bearer TOKEN", or NULL. */
+static const char *
+bearer_token(const struct request *req)
+{
+	const char	*h = request_header(req, "Authorization");
+
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+		return NULL;
+	h += 7;
+	while (*h == ' ')
+		h++;
+	return *h == '\0' ? NULL : h;
+}
+
+static const char sql_app_by_key[] =
+    "SELECT id, business_unit_id FROM api_apps "
+    "WHERE api_key = ? AND revoked_at IS NULL";
+
+static int
+check_apikey(struct request *req, const char *key, struct api_error *err)
+{
+	struct db	*db = db_thread();
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (db == NULL || (st = db_prepare(db, sql_app_by_key)) == NULL) {
+		db_fail(db, err);
+		return -1;
+	}
+	if (db_bind_text(st, 1, key) == -1 || (rc = db_step(db, st)) == -1) {
+		db_release(st);
+		db_fail(db, err);
+		return -1;
+	}
+	if (rc == SQLITE_DONE) {
+		db_release(st);
+		unauthorized(err, "apikey", "The apikey is not valid");
+		return -1;
+	}
+	req->principal.kind = PRINCIPAL_APP;
+	snprintf(req->principal.app_id, sizeof(req->principal.app_id), "%s",
+	    db_text(st, 0));
+	snprintf(req->principal.business_unit_id,
+	    sizeof(req->principal.business_unit_id), "%s", db_text(st, 1));
+	db_release(st);
+	return 0;
+}
+
+static const char sql_access_token[] =
+    "SELECT t.app_id, coalesce(t.user_id, ''), t.business_unit_id, "
+    "  t.expires_at, t.revoked_at IS NOT NULL, a.api_key "
+    "FROM oauth_tokens t JOIN api_apps a ON a.id = t.app_id "
+    "WHERE t.token_hash = ? AND t.kind = 'access' AND a.revoked_at IS NULL";
+
+static int
+check_bearer(struct request *req, const char *token, struct api_error *err)
+{
+	struct db	*db = db_thread();
+	sqlite3_stmt	*st = NULL;
+	char		 hash[IDS_HASH_LEN + 1];
+	const char	*apikey = request_header(req, "apikey");
+	int		 rc, ret = -1;
+
+	ids_token_hash(token, hash);
+	if (db == NULL || (st = db_prepare(db, sql_access_token)) == NULL ||
+	    db_bind_text(st, 1, hash) == -1 || (rc = db_step(db, st)) == -1) {
+		db_fail(db, err);
+		goto out;
+	}
+	if (rc == SQLITE_DONE || sqlite3_column_int(st, 4) != 0) {
+		unauthorized(err, "Bearer", "The access token is not valid");
+		goto out;
+	}
+	if (sqlite3_column_int64(st, 3) <= clock_now_ms()) {
+		unauthorized(err, "Bearer", "The access token has expired");
+		goto out;
+	}
+	/* The npm client sends its apikey beside the token: it must be the
+	 * key of the application the token was issued to. */
+	if (apikey != NULL && strcmp(apikey, db_text(st, 5)) != 0) {
+		unauthorized(err, "Bearer", "The apikey does not belong to "
+		    "the application of the access token");
+		goto out;
+	}
+	req->principal.kind = PRINCIPAL_BUSINESS;
+	snprintf(req->principal.app_id, sizeof(req->principal.app_id), "%s",
+	    db_text(st, 0));
+	snprintf(req->principal.user_id, sizeof(req->principal.user_id), "%s",
+	    db_text(st, 1));
+	snprintf(req->principal.business_unit_id,
+	    sizeof(req->principal.business_unit_id), "%s", db_text(st, 2));
+	ret = 0;
+out:
+	db_release(st);
+	return ret;
+}
+
+static bool
+is_admin_token(const char *token)
+{
+	char	 hash[IDS_HASH_LEN + 1];
+
+	ids_token_hash(token, hash);
+	return admin_hash[0] != '\0' && ids_equal(hash, admin_hash);
+}
+
+int
+auth_check(struct request *req, enum route_auth kind, struct api_error *err)
+{
+	const char	*token = bearer_token(req);
+	const char	*apikey;
+
+	memset(&req->principal, 0, sizeof(req->principal));
+	switch (kind) {
+	case ROUTE_AUTH_NONE:
+		return 0;
+	case ROUTE_AUTH_APIKEY:
+		if (token != NULL)
+			return check_bearer(req, token, err);
+		apikey = request_header(req, "apikey");
+		if (apikey == NULL)
+			apikey = request_query(req, "apikey");
+		if (apikey == NULL) {
+			unauthorized(err, "apikey", "An apikey header is "
+			    "required");
+			return -1;
+		}
+		return check_apikey(req, apikey, err);
+	case ROUTE_AUTH_BEARER:
+		if (token == NULL) {
+			unauthorized(err, "Bearer", "An Authorization: Bearer "
+			    "access token is required");
+			return -1;
+		}
+		return check_bearer(req, token, err);
+	case ROUTE_AUTH_ADMIN:
+		if (token == NULL) {
+			unauthorized(err, "Bearer", "The admin token is "
+			    "required");
+			return -1;
+		}
+		if (is_admin_token(token)) {
+			req->principal.kind = PRINCIPAL_ADMIN;
+			return 0;
+		}
+		if (check_bearer(req, token, err) == 0) {
+			memset(&req->principal, 0, sizeof(req->principal));
+			api_error_set(err, 403, NULL, "Access to resource is "
+			    "forbidden: the admin token is required");
+			return -1;
+		}
+		return -1;
+	}
+	api_error_set(err, 500, NULL, "Internal error");
+	return -1;
+}
+
+int
+auth_business_unit(const struct request *req, const char **id,
+    struct api_error *err)
+{
+	const char	*v = request_param(req, "businessUnitId");
+
+	if (v == NULL || !ids_valid(v) ||
+	    (req->principal.kind == PRINCIPAL_BUSINESS &&
+	    strcmp(v, req->principal.business_unit_id) != 0)) {
+		api_error_set(err, 404, NULL, "Business unit not found");
+		return -1;
+	}
+	*id = v;
+	return 0;
+}
+
+/* Token endpoints. */
+
+struct client {
+	char	 app_id[IDS_ID_LEN + 1];
+	char	 api_key[128];
+	char	 business_unit_id[IDS_ID_LEN + 1];
+};
+
+static int
+form(const struct request *req, const char *name, char *out, size_t outlen)
+{
+	return http_form_value(req->body, req->body_len, name, out, outlen);
+}
+
+static int
+require_form(const struct request *req, struct api_error *err)
+{
+	const char	*ctype = request_header(req, "Content-Type");
+	const char	*want = "application/x-www-form-urlencoded";
+
+	if (ctype == NULL || strncasecmp(ctype, want, strlen(want)) != 0 ||
+	    (ctype[strlen(want)] != '\0' && ctype[strlen(want)] != ';')) {
+		api_error_set(err, 415, "Content-Type", "must be %s", want);
+		return -1;
+	}
+	return 0;
+}
+
+/* key and secret from HTTP Basic, or client_id/client_secret in the form. */
+static int
+client_credentials(const struct request *req, char *key, size_t keylen,
+    char *secret, size_t secretlen)
+{
+	const char	*h = request_header(req, "Authorization");
+	unsigned char	 raw[512];
+	size_t		 rawlen;
+	char		*colon;
+
+	if (h != NULL && strncasecmp(h, "Basic ", 6) == 0) {
+		h += 6;
+		while (*h == ' ')
+			h++;
+		if (sodium_base642bin(raw, sizeof(raw) - 1, h, strlen(h), NULL,
+		    &rawlen, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 &&
+		    sodium_base642bin(raw, sizeof(raw) - 1, h, strlen(h),
+		    NULL, &rawlen, NULL,
+		    sodium_base64_VARIANT_ORIGINAL_NO_PADDING) != 0)
+			return -1;
+		raw[rawlen] = '\0';
+		colon = strchr((char *)raw, ':');
+		if (colon == NULL || strlen((char *)raw) != rawlen)
+			return -1;
+		*colon = '\0';
+		if (snprintf(key, keylen, "%s", raw) >= (int)keylen ||
+		    snprintf(secret, secretlen, "%s", colon + 1) >=
+		    (int)secretlen)
+			return -1;
+		sodium_memzero(raw, sizeof(raw));
+		return 0;
+	}
+	if (form(req, "client_id", key, keylen) == -1 ||
+	    form(req, "client_secret", secret, secretlen) == -1)
+		return -1;
+	return 0;
+}
+
+static const char sql_app_secret[] =
+    "SELECT id, secret_hash, business_unit_id FROM api_apps "
+    "WHERE api_key = ? AND revoked_at IS NULL";
+
+/* Authenticates the application calling a token endpoint. */
+static int
+authenticate_client(struct db *db, const struct request *req,
+    struct client *c, struct api_error *err)
+{
+	char		 key[128], secret[128], hash[IDS_HASH_LEN + 1];
+	sqlite3_stmt	*st = NULL;
+	int		 rc, ret = -1;
+
+	if (client_credentials(req, key, sizeof(key), secret,
+	    sizeof(secret)) == -1) {
+		unauthorized(err, "Basic", "HTTP Basic authentication with "
+		    "the API key and secret is required");
+		goto out;
+	}
+	ids_token_hash(secret, hash);
+	st = db_prepare(db, sql_app_secret);
+	if (st == NULL || db_bind_text(st, 1, key) == -1 ||
+	    (rc = db_step(db, st)) == -1) {
+		db_fail(db, err);
+		goto out;
+	}
+	if (rc == SQLITE_DONE || !ids_equal(hash, db_text(st, 1))) {
+		unauthorized(err, "Basic", "The API key or secret is not "
+		    "valid");
+		goto out;
+	}
+	snprintf(c->app_id, sizeof(c->app_id), "%s", db_text(st, 0));
+	snprintf(c->api_key, sizeof(c->api_key), "%s", key);
+	snprintf(c->business_unit_id, sizeof(c->business_unit_id), "%s",
+	    db_text(st, 2));
+	ret = 0;
+out:
+	db_release(st);
+	sodium_memzero(secret, sizeof(secret));
+	return ret;
+}
+
+static const char sql_recent_tokens[] =
+    "SELECT count(*) FROM oauth_tokens "
+    "WHERE app_id = ? AND kind = 'access' AND created_at > ?";
+
+/* Trustpilot answers 429 to clients asking for tokens too often. */
+static int
+check_rate(struct db *db, const struct request *req, const struct client *c,
+    struct api_error *err)
+{
+	sqlite3_stmt	*st = db_prepare(db, sql_recent_tokens);
+	int64_t		 n;
+
+	if (st == NULL || db_bind_text(st, 1, c->app_id) == -1 ||
+	    sqlite3_bind_int64(st, 2, clock_now_ms() - 60000) != SQLITE_OK ||
+	    db_step(db, st) != SQLITE_ROW) {
+		db_release(st);
+		db_fail(db, err);
+		return -1;
+	}
+	n = sqlite3_column_int64(st, 0);
+	db_release(st);
+	if (n >= req->cfg->token_requests_per_minute) {
+		api_error_set(err, 429, NULL, "Too many token requests for "
+		    "this API key; retry in a minute");
+		api_error_header(err, "Retry-After", "60");
+		return -1;
+	}
+	return 0;
+}
+
+static const char sql_user_by_name[] =
+    "SELECT id, password_hash FROM business_users "
+    "WHERE username = ? AND business_unit_id = ?";
+
+/* The password grant: verifies username/password (argon2id, slow on
+ * purpose) before any transaction is opened. */
+static int
+authenticate_user(struct db *db, const struct request *req,
+    const struct client *c, char user_id[IDS_ID_LEN + 1],
+    struct api_error *err)
+{
+	char		 username[256], password[AUTH_PASSWORD_MAX + 1];
+	char		 stored[AUTH_PASSWORD_HASH_LEN];
+	sqlite3_stmt	*st = NULL;
+	int		 rc, found = 0, ret = -1;
+
+	if (form(req, "username", username, sizeof(username)) == -1)
+		api_error_set(err, 400, "username", "is required");
+	if (form(req, "password", password, sizeof(password)) == -1)
+		api_error_set(err, 400, "password", "is required");
+	if (err->status != 0)
+		goto out;
+	st = db_prepare(db, sql_user_by_name);
+	if (st == NULL || db_bind_text(st, 1, username) == -1 ||
+	    db_bind_text(st, 2, c->business_unit_id) == -1 ||
+	    (rc = db_step(db, st)) == -1) {
+		db_fail(db, err);
+		goto out;
+	}
+	if (rc == SQLITE_ROW) {
+		found = 1;
+		snprintf(user_id, IDS_ID_LEN + 1, "%s", db_text(st, 0));
+		snprintf(stored, sizeof(stored), "%s", db_text(st, 1));
+	}
+	db_release(st);
+	st = NULL;
+	if (!found || crypto_pwhash_str_verify(stored, password,
+	    strlen(password)) != 0) {
+		unauthorized(err, "Basic", "The username or password is not "
+		    "valid");
+		goto out;
+	}
+	ret = 0;
+out:
+	db_release(st);
+	sodium_memzero(password, sizeof(password));
+	return ret;
+}
+
+static const char sql_token_insert[] =
+    "INSERT INTO oauth_tokens (token_hash, kind, app_id, user_id, "
+    "  business_unit_id, refresh_hash, created_at, expires_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+
+static int
+insert_token(struct db *db, const char *hash, const char *kind,
+    const struct client *c, const char *user_id, const char *refresh_hash,
+    int64_t now, int64_t expires)
+{
+	sqlite3_stmt	*st = db_prepare(db, sql_token_insert);
+	int		 rc;
+
+	if (st == NULL || db_bind_text(st, 1, hash) == -1 ||
+	    db_bind_text(st, 2, kind) == -1 ||
+	    db_bind_text(st, 3, c->app_id) == -1 ||
+	    db_bind_text(st, 4, user_id[0] == '\0' ? NULL : user_id) == -1 ||
+	    db_bind_text(st, 5, c->business_unit_id) == -1 ||
+	    db_bind_text(st, 6, refresh_hash) == -1 ||
+	    sqlite3_bind_int64(st, 7, now) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 8, expires) != SQLITE_OK) {
+		db_release(st);
+		return -1;
+	}
+	rc = db_step(db, st);
+	db_release(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static const char sql_revoke_refresh[] =
+    "UPDATE oauth_tokens SET revoked_at = ? "
+    "WHERE revoked_at IS NULL AND (token_hash = ? OR refresh_hash = ?)";
+
+static int
+revoke_hash(struct db *db, const char *hash, int64_t now)
+{
+	sqlite3_stmt	*st = db_prepare(db, sql_revoke_refresh);
+	int		 rc;
+
+	if (st == NULL || sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
+	    db_bind_text(st, 2, hash) == -1 || db_bind_text(st, 3, hash) == -1) {
+		db_release(st);
+		return -1;
+	}
+	rc = db_step(db, st);
+	db_release(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int
+set_str(json_t *o, const char *key, const char *value)
+{
+	return json_object_set_new(o, key, json_string(value));
+}
+
+static int
+set_num(json_t *o, const char *key, int64_t value)
+{
+	char	 s[32];
+
+	snprintf(s, sizeof(s), "%lld", (long long)value);
+	return set_str(o, key, s);
+}
+
+/*
+ * Issues an access token (and a refresh token for a user), revoking
+ * old_refresh in the same transaction when it is given, and answers with
+ * Trustpilot's token JSON.
+ */
+static int
+issue(struct db *db, const struct request *req, const struct client *c,
+    const char *user_id, const char *old_refresh, struct response *res,
+    struct api_error *err)
+{
+	char		 access[IDS_TOKEN_LEN + 1], refresh[IDS_TOKEN_LEN + 1];
+	char		 access_hash[IDS_HASH_LEN + 1];
+	char		 refresh_hash[IDS_HASH_LEN + 1];
+	json_t		*body = NULL;	/* owned */
+	int64_t		 now = clock_now_ms();
+	int64_t		 ttl = req->cfg->access_token_ttl_s;
+	int64_t		 rttl = req->cfg->refresh_token_ttl_s;
+	bool		 with_refresh = user_id[0] != '\0';
+	int		 ret = -1;
+
+	ids_token(access);
+	ids_token_hash(access, access_hash);
+	ids_token(refresh);
+	ids_token_hash(refresh, refresh_hash);
+	if (db_tx_begin(db) == -1 ||
+	    (old_refresh != NULL && revoke_hash(db, old_refresh, now) == -1) ||
+	    (with_refresh && insert_token(db, refresh_hash, "refresh", c,
+	    user_id, NULL, now, now + rttl * 1000) == -1) ||
+	    insert_token(db, access_hash, "access", c, user_id,
+	    with_refresh ? refresh_hash : NULL, now, now + ttl * 1000) == -1 ||
+	    db_tx_commit(db) == -1) {
+		db_fail(db, err);
+		goto out;
+	}
+	body = json_object();
+	if (body == NULL || set_str(body, "access_token", access) == -1 ||
+	    set_str(body, "token_type", "BearerToken") == -1 ||
+	    set_num(body, "issued_at", now) == -1 ||
+	    set_num(body, "expires_in", ttl) == -1 ||
+	    set_str(body, "client_id", c->api_key) == -1 ||
+	    set_str(body, "status", "approved") == -1)
+		goto oom;
+	if (with_refresh && (set_str(body, "refresh_token", refresh) == -1 ||
+	    set_num(body, "refresh_token_issued_at", now) == -1 ||
+	    set_num(body, "refresh_token_expires_in", rttl) == -1 ||
+	    set_str(body, "refresh_token_status", "approved") == -1))
+		goto oom;
+	ret = response_json(res, 200, body, err);
+	body = NULL;
+	goto out;
+oom:
+	api_error_set(err, 500, NULL, "Internal error");
+out:
+	if (ret == -1)
+		db_tx_rollback(db);
+	json_decref(body);
+	sodium_memzero(access, sizeof(access));
+	sodium_memzero(refresh, sizeof(refresh));
+	return ret;
+}
+
+int
+auth_token(struct request *req, struct response *res, struct api_error *err)
+{
+	struct db	*db = db_thread();
+	struct client	 c;
+	char		 grant[64];
+	char		 user_id[IDS_ID_LEN + 1] = "";
+
+	if (db == NULL) {
+		db_fail(db, err);
+		return -1;
+	}
+	if (require_form(req, err) == -1 ||
+	    authenticate_client(db, req, &c, err) == -1)
+		return -1;
+	if (form(req, "grant_type", grant, sizeof(grant)) == -1) {
+		api_error_set(err, 400, "grant_type", "is required");
+		return -1;
+	}
+	if (strcmp(grant, "password") == 0) {
+		if (authenticate_user(db, req, &c, user_id, err) == -1)
+			return -1;
+	} else if (strcmp(grant, "client_credentials") != 0) {
+		api_error_set(err, 400, "grant_type", "must be "
+		    "client_credentials or password");
+		return -1;
+	}
+	if (check_rate(db, req, &c, err) == -1)
+		return -1;
+	return issue(db, req, &c, user_id, NULL, res, err);
+}
+
+static const char sql_refresh_token[] =
+    "SELECT coalesce(user_id, ''), expires_at, revoked_at IS NOT NULL "
+    "FROM oauth_tokens WHERE token_hash = ? AND kind = 'refresh' "
+    "AND app_id = ?";
+
+int
+auth_refresh(struct request *req, struct response *res, struct api_error *err)
+{
+	struct db	*db = db_thread();
+	struct client	 c;
+	char		 grant[64], token[FORM_VALUE_MAX];
+	char		 hash[IDS_HASH_LEN + 1], user_id[IDS_ID_LEN + 1];
+	sqlite3_stmt	*st;
+	int		 rc, valid;
+
+	if (db == NULL) {
+		db_fail(db, err);
+		return -1;
+	}
+	if (require_form(req, err) == -1 ||
+	    authenticate_client(db, req, &c, err) == -1)
+		return -1;
+	if (form(req, "grant_type", grant, sizeof(grant)) == 0 &&
+	    strcmp(grant, "refresh_token") != 0) {
+		api_error_set(err, 400, "grant_type", "must be refresh_token");
+		return -1;
+	}
+	if (form(req, "refresh_token", token, sizeof(token)) == -1) {
+		api_error_set(err, 400, "refresh_token", "is required");
+		return -1;
+	}
+	ids_token_hash(token, hash);
+	st = db_prepare(db, sql_refresh_token);
+	if (st == NULL || db_bind_text(st, 1, hash) == -1 ||
+	    db_bind_text(st, 2, c.app_id) == -1 ||
+	    (rc = db_step(db, st)) == -1) {
+		db_release(st);
+		db_fail(db, err);
+		return -1;
+	}
+	valid = rc == SQLITE_ROW && sqlite3_column_int(st, 2) == 0 &&
+	    sqlite3_column_int64(st, 1) > clock_now_ms();
+	if (valid)
+		snprintf(user_id, sizeof(user_id), "%s", db_text(st, 0));
+	db_release(st);
+	if (!valid) {
+		unauthorized(err, "Basic", "The refresh token is not valid "
+		    "or has expired");
+		return -1;
+	}
+	if (check_rate(db, req, &c, err) == -1)
+		return -1;
+	return issue(db, req, &c, user_id, hash, res, err);
+}
+
+static const char sql_token_app[] =
+    "SELECT app_id FROM oauth_tokens WHERE token_hash = ?";
+
+/*
+ * RFC 7009 style: an unknown token is not an error (the answer must not
+ * tell whether a token exists). Basic credentials are optional, as
+ * Trustpilot's clients differ; when given they must be valid and the token
+ * must belong to that application.
+ */
+int
+auth_revoke(struct request *req, struct response *res, struct api_error *err)
+{
+	struct db	*db = db_thread();
+	struct client	 c;
+	char		 token[FORM_VALUE_MAX], hash[IDS_HASH_LEN + 1];
+	sqlite3_stmt	*st;
+	bool		 with_client;
+	int		 rc, mine;
+
+	if (db == NULL) {
+		db_fail(db, err);
+		return -1;
+	}
+	if (require_form(req, err) == -1)
+		return -1;
+	with_client = request_header(req, "Authorization") != NULL;
+	if (with_client && authenticate_client(db, req, &c, err) == -1)
+		return -1;
+	if (form(req, "token", token, sizeof(token)) == -1 &&
+	    form(req, "refresh_token", token, sizeof(token)) == -1) {
+		api_error_set(err, 400, "token", "is required");
+		return -1;
+	}
+	ids_token_hash(token, hash);
+	st = db_prepare(db, sql_token_app);
+	if (st == NULL || db_bind_text(st, 1, hash) == -1 ||
+	    (rc = db_step(db, st)) == -1) {
+		db_release(st);
+		db_fail(db, err);
+		return -1;
+	}
+	mine = rc == SQLITE_ROW && (!with_client ||
+	    strcmp(db_text(st, 0), c.app_id) == 0);
+	db_release(st);
+	if (mine && (db_tx_begin(db) == -1 ||
+	    revoke_hash(db, hash, clock_now_ms()) == -1 ||
+	    db_tx_commit(db) == -1)) {
+		db_tx_rollback(db);
+		db_fail(db, err);
+		return -1;
+	}
+	return response_json(res, 200, json_object(), err);
+}

@@ -1,0 +1,729 @@
+/*
+ * business: business units (public profile, private view and settings),
+ * their API applications and business users. Called from HTTP worker
+ * threads and from the CLI. A business unit's id is 24 random hex chars,
+ * its domain is stored lowercase and unique.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "reviewd/auth.h"
+#include "reviewd/business.h"
+#include "reviewd/clock.h"
+#include "reviewd/ids.h"
+#include "reviewd/json.h"
+#include "reviewd/mailer.h"
+
+#define NAME_MAX_CHARS		200
+#define URL_MAX_CHARS		2048
+#define DOMAIN_MAX		253
+#define PAGE_SIZE_MAX		100
+
+#define UNIT_COLUMNS							\
+	"id, display_name, domain, website_url, country, status, "	\
+	"notification_email, sender_name, default_locale, created_at, "	\
+	"updated_at"
+
+enum { COL_ID, COL_NAME, COL_DOMAIN, COL_WEBSITE, COL_COUNTRY, COL_STATUS,
+    COL_EMAIL, COL_SENDER, COL_LOCALE, COL_CREATED, COL_UPDATED };
+
+/* The row under st as Trustpilot's business unit object; private adds the
+ * business's own settings. NULL when out of memory. */
+static json_t *
+unit_json(sqlite3_stmt *st, const char *public_url, bool private)
+{
+	json_t		*o = NULL, *links = NULL;	/* owned */
+	char		 href[CONFIG_STR + 64];
+
+	o = json_pack("{s:s, s:s, s:{s:s, s:[s]}, s:s, s:s, s:s, s:b, "
+	    "s:{s:i, s:i}, s:{s:i, s:i, s:i, s:i, s:i, s:i, s:i}}",
+	    "id", db_text(st, COL_ID),
+	    "displayName", db_text(st, COL_NAME),
+	    "name", "identifying", db_text(st, COL_DOMAIN),
+	    "referring", db_text(st, COL_DOMAIN),
+	    "websiteUrl", db_text(st, COL_WEBSITE),
+	    "country", db_text(st, COL_COUNTRY),
+	    "status", db_text(st, COL_STATUS),
+	    "badFit", 0,
+	    "score", "trustScore", 0, "stars", 0,
+	    "numberOfReviews", "total", 0, "usedForTrustScoreCalculation", 0,
+	    "oneStar", 0, "twoStars", 0, "threeStars", 0, "fourStars", 0,
+	    "fiveStars", 0);
+	if (o == NULL)
+		return NULL;
+	if (public_url != NULL) {
+		snprintf(href, sizeof(href), "%s/v1/business-units/%s",
+		    public_url, db_text(st, COL_ID));
+		links = json_array();
+		if (links == NULL || json_array_append_new(links,
+		    json_link(href, "GET", "self")) == -1 ||
+		    json_object_set_new(o, "links", links) == -1) {
+			json_decref(o);
+			return NULL;
+		}
+	}
+	if (!private)
+		return o;
+	if (json_object_set_new(o, "notificationEmail",
+	    json_string(db_text(st, COL_EMAIL))) == -1 ||
+	    json_object_set_new(o, "senderName",
+	    json_string(db_text(st, COL_SENDER))) == -1 ||
+	    json_object_set_new(o, "defaultLocale",
+	    json_string(db_text(st, COL_LOCALE))) == -1 ||
+	    json_set_time(o, "createdAt",
+	    sqlite3_column_int64(st, COL_CREATED)) == -1 ||
+	    json_set_time(o, "updatedAt",
+	    sqlite3_column_int64(st, COL_UPDATED)) == -1) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static const char sql_unit_by_id[] =
+    "SELECT " UNIT_COLUMNS " FROM business_units WHERE id = ?";
+
+/* *out = the unit's JSON; 404 when there is none. */
+static int
+load_unit(struct db *db, const char *id, const char *public_url,
+    bool private, json_t **out, struct api_error *err)
+{
+	sqlite3_stmt	*st = db_prepare(db, sql_unit_by_id);
+	int		 rc, ret = -1;
+
+	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
+	    (rc = db_step(db, st)) == -1) {
+		db_fail(db, err);
+		goto out;
+	}
+	if (rc == SQLITE_DONE) {
+		api_error_set(err, 404, NULL, "Business unit not found");
+		goto out;
+	}
+	*out = unit_json(st, public_url, private);
+	if (*out == NULL) {
+		api_error_set(err, 500, NULL, "Internal error");
+		goto out;
+	}
+	ret = 0;
+out:
+	db_release(st);
+	return ret;
+}
+
+/* Validators: each adds a detail naming the field and returns -1. */
+
+static int
+check_domain(const char *field, const char *s, char *out, size_t outlen,
+    struct api_error *err)
+{
+	size_t	 i, len = strlen(s), label = 0, dots = 0;
+
+	if (len == 0 || len > DOMAIN_MAX || len >= outlen)
+		goto bad;
+	for (i = 0; i < len; i++) {
+		char	 c = (char)tolower((unsigned char)s[i]);
+
+		if (c == '.') {
+			if (label == 0 || out[i - 1] == '-')
+				goto bad;
+			label = 0;
+			dots++;
+		} else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    (c == '-' && label > 0)) {
+			if (++label > 63)
+				goto bad;
+		} else
+			goto bad;
+		out[i] = c;
+	}
+	out[len] = '\0';
+	if (label == 0 || out[len - 1] == '-' || dots == 0)
+		goto bad;
+	return 0;
+bad:
+	api_error_set(err, 400, field, "must be a domain name such as "
+	    "example.com");
+	return -1;
+}
+
+static int
+check_url(const char *field, const char *s, struct api_error *err)
+{
+	const char	*p;
+
+	if (s == NULL)
+		return 0;
+	if (strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0)
+		goto bad;
+	for (p = s; *p != '\0'; p++) {
+		if ((unsigned char)*p <= ' ')
+			goto bad;
+	}
+	return 0;
+bad:
+	api_error_set(err, 400, field, "must be an http:// or https:// URL");
+	return -1;
+}
+
+static int
+check_country(const char *field, const char *s, struct api_error *err)
+{
+	if (s == NULL || s[0] == '\0' || (isupper((unsigned char)s[0]) &&
+	    isupper((unsigned char)s[1]) && s[2] == '\0'))
+		return 0;
+	api_error_set(err, 400, field, "must be an ISO 3166-1 alpha-2 code "
+	    "such as DK");
+	return -1;
+}
+
+static int
+check_locale(const char *field, const char *s, struct api_error *err)
+{
+	if (s == NULL || (islower((unsigned char)s[0]) &&
+	    islower((unsigned char)s[1]) && (s[2] == '\0' || (s[2] == '-' &&
+	    isupper((unsigned char)s[3]) && isupper((unsigned char)s[4]) &&
+	    s[5] == '\0'))))
+		return 0;
+	api_error_set(err, 400, field, "must be a locale such as en-US");
+	return -1;
+}
+
+static int
+check_email(const char *field, const char *s, struct api_error *err)
+{
+	if (s == NULL || s[0] == '\0' || mailer_address_valid(s))
+		return 0;
+	api_error_set(err, 400, field, "must be an e-mail address");
+	return -1;
+}
+
+/* The settings a business may change, as read from a JSON object. */
+struct settings {
+	const char	*display_name;
+	const char	*website_url;
+	const char	*country;
+	const char	*notification_email;
+	const char	*sender_name;
+	const char	*default_locale;
+};
+
+static void
+read_settings(json_t *o, const char *name_key, bool name_required,
+    struct settings *s, struct api_error *err)
+{
+	json_read_string(o, name_key, name_required, 1, NAME_MAX_CHARS,
+	    &s->display_name, err);
+	if (json_read_string(o, "websiteUrl", false, 1, URL_MAX_CHARS,
+	    &s->website_url, err) == 0)
+		check_url("websiteUrl", s->website_url, err);
+	if (json_read_string(o, "country", false, 0, 2, &s->country,
+	    err) == 0)
+		check_country("country", s->country, err);
+	if (json_read_string(o, "notificationEmail", false, 0,
+	    MAILER_ADDRESS_MAX, &s->notification_email, err) == 0)
+		check_email("notificationEmail", s->notification_email, err);
+	if (json_read_string(o, "senderName", false, 0, NAME_MAX_CHARS,
+	    &s->sender_name, err) == 0 && s->sender_name != NULL &&
+	    strpbrk(s->sender_name, "\r\n") != NULL)
+		api_error_set(err, 400, "senderName", "must be one line");
+	if (json_read_string(o, "defaultLocale", false, 2, 5,
+	    &s->default_locale, err) == 0)
+		check_locale("defaultLocale", s->default_locale, err);
+}
+
+static const char sql_unit_insert[] =
+    "INSERT INTO business_units (id, display_name, domain, website_url, "
+    "  country, notification_email, sender_name, default_locale, "
+    "  created_at, updated_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+static const char sql_domain_taken[] =
+    "SELECT 1 FROM business_units WHERE domain = ?";
+
+int
+business_create(struct db *db, const char *public_url, json_t *fields,
+    json_t **out, struct api_error *err)
+{
+	struct settings	 s;
+	const char	*domain_in = NULL;
+	char		 domain[DOMAIN_MAX + 1], id[IDS_ID_LEN + 1];
+	char		 website[DOMAIN_MAX + 16];
+	sqlite3_stmt	*st = NULL;
+	int64_t		 now = clock_now_ms();
+	int		 rc, ret = -1;
+
+	memset(&s, 0, sizeof(s));
+	read_settings(fields, "name", true, &s, err);
+	if (json_read_string(fields, "domain", true, 1, DOMAIN_MAX,
+	    &domain_in, err) == 0)
+		check_domain("domain", domain_in, domain, sizeof(domain), err);
+	if (err->status != 0)
+		return -1;
+	if (s.website_url == NULL) {
+		snprintf(website, sizeof(website), "https://%s", domain);
+		s.website_url = website;
+	}
+	ids_new(id);
+	if (db_tx_begin(db) == -1)
+		goto dberr;
+	st = db_prepare(db, sql_domain_taken);
+	if (st == NULL || db_bind_text(st, 1, domain) == -1 ||
+	    (rc = db_step(db, st)) == -1)
+		goto dberr;
+	db_release(st);
+	if (rc == SQLITE_ROW) {
+		api_error_set(err, 409, "domain", "is already registered");
+		goto out;
+	}
+	st = db_prepare(db, sql_unit_insert);
+	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
+	    db_bind_text(st, 2, s.display_name) == -1 ||
+	    db_bind_text(st, 3, domain) == -1 ||
+	    db_bind_text(st, 4, s.website_url) == -1 ||
+	    db_bind_text(st, 5, s.country != NULL ? s.country : "") == -1 ||
+	    db_bind_text(st, 6, s.notification_email != NULL ?
+	    s.notification_email : "") == -1 ||
+	    db_bind_text(st, 7, s.sender_name != NULL ? s.sender_name :
+	    s.display_name) == -1 ||
+	    db_bind_text(st, 8, s.default_locale != NULL ? s.default_locale :
+	    "en-US") == -1 ||
+	    sqlite3_bind_int64(st, 9, now) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 10, now) != SQLITE_OK ||
+	    db_step(db, st) != SQLITE_DONE)
+		goto dberr;
+	db_release(st);
+	st = NULL;
+	if (db_tx_commit(db) == -1)
+		goto dberr;
+	return load_unit(db, id, public_url, true, out, err);
+dberr:
+	db_fail(db, err);
+out:
+	db_release(st);
+	db_tx_rollback(db);
+	return ret;
+}
+
+static const char sql_unit_all[] =
+    "SELECT " UNIT_COLUMNS " FROM business_units "
+    "ORDER BY created_at, id LIMIT ? OFFSET ?";
+
+/* Appends the units of one page to list; sets *more when a next exists. */
+static int
+list_units(struct db *db, const char *public_url, int64_t limit,
+    int64_t offset, json_t *list, bool *more, struct api_error *err)
+{
+	sqlite3_stmt	*st = db_prepare(db, sql_unit_all);
+	int64_t		 n = 0;
+	int		 rc, ret = -1;
+
+	*more = false;
+	if (st == NULL || sqlite3_bind_int64(st, 1, limit + 1) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, offset) != SQLITE_OK) {
+		db_fail(db, err);
+		goto out;
+	}
+	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		if (n++ == limit) {
+			*more = true;
+			break;
+		}
+		if (json_array_append_new(list, unit_json(st, public_url,
+		    true)) == -1) {
+			api_error_set(err, 500, NULL, "Internal error");
+			goto out;
+		}
+	}
+	if (rc == -1) {
+		db_fail(db, err);
+		goto out;
+	}
+	ret = 0;
+out:
+	db_release(st);
+	return ret;
+}
+
+int
+business_list(struct db *db, const char *public_url, json_t **out,
+    struct api_error *err)
+{
+	json_t	*list = json_array();	/* owned */
+	bool	 more;
+
+	if (list == NULL || list_units(db, public_url, INT64_MAX - 1, 0, list,
+	    &more, err) == -1) {
+		json_decref(list);
+		return -1;
+	}
+	*out = json_pack("{s:o}", "businessUnits", list);
+	return *out == NULL ? -1 : 0;
+}
+
+static const char sql_unit_exists[] =
+    "SELECT 1 FROM business_units WHERE id = ?";
+
+static int
+unit_exists(struct db *db, const char *bu, struct api_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 rc = -1;
+
+	if (!ids_valid(bu)) {
+		api_error_set(err, 404, NULL, "Business unit not found");
+		return -1;
+	}
+	st = db_prepare(db, sql_unit_exists);
+	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
+	    (rc = db_step(db, st)) == -1)
+		db_fail(db, err);
+	else if (rc == SQLITE_DONE)
+		api_error_set(err, 404, NULL, "Business unit not found");
+	db_release(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+static const char sql_app_insert[] =
+    "INSERT INTO api_apps (id, business_unit_id, name, api_key, "
+    "  secret_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)";
+
+int
+business_app_create(struct db *db, const char *bu, const char *name,
+    json_t **out, struct api_error *err)
+{
+	char		 id[IDS_ID_LEN + 1], key[33], secret[IDS_TOKEN_LEN + 1];
+	char		 hash[IDS_HASH_LEN + 1];
+	sqlite3_stmt	*st = NULL;
+	int		 ret = -1;
+
+	if (name == NULL)
+		name = "default";
+	if (json_utf8_length(name) == 0 || json_utf8_length(name) >
+	    NAME_MAX_CHARS) {
+		api_error_set(err, 400, "name", "must be 1 to %d characters",
+		    NAME_MAX_CHARS);
+		return -1;
+	}
+	if (unit_exists(db, bu, err) == -1)
+		return -1;
+	ids_new(id);
+	ids_random_hex(key, 16);
+	ids_token(secret);
+	ids_token_hash(secret, hash);
+	st = db_prepare(db, sql_app_insert);
+	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
+	    db_bind_text(st, 2, bu) == -1 || db_bind_text(st, 3, name) == -1 ||
+	    db_bind_text(st, 4, key) == -1 || db_bind_text(st, 5, hash) == -1 ||
+	    sqlite3_bind_int64(st, 6, clock_now_ms()) != SQLITE_OK ||
+	    db_step(db, st) != SQLITE_DONE) {
+		db_fail(db, err);
+		goto out;
+	}
+	*out = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", id, "key", key,
+	    "secret", secret, "businessUnitId", bu, "name", name);
+	if (*out == NULL) {
+		api_error_set(err, 500, NULL, "Internal error");
+		goto out;
+	}
+	ret = 0;
+out:
+	db_release(st);
+	return ret;
+}
+
+static const char sql_user_insert[] =
+    "INSERT INTO business_users (id, business_unit_id, username, "
+    "  password_hash, created_at) VALUES (?, ?, ?, ?, ?)";
+static const char sql_username_taken[] =
+    "SELECT 1 FROM business_users WHERE username = ?";
+
+int
+business_user_create(struct db *db, const char *bu, const char *username,
+    const char *password, json_t **out, struct api_error *err)
+{
+	char		 id[IDS_ID_LEN + 1], hash[AUTH_PASSWORD_HASH_LEN];
+	sqlite3_stmt	*st = NULL;
+	size_t		 ulen = json_utf8_length(username);
+	int		 rc, ret = -1;
+
+	if (ulen == 0 || ulen > MAILER_ADDRESS_MAX ||
+	    strpbrk(username, "\r\n\t ") != NULL)
+		api_error_set(err, 400, "username", "must be 1 to %d "
+		    "characters without spaces", MAILER_ADDRESS_MAX);
+	if (strlen(password) < AUTH_PASSWORD_MIN ||
+	    strlen(password) > AUTH_PASSWORD_MAX)
+		api_error_set(err, 400, "password", "must be %d to %d bytes",
+		    AUTH_PASSWORD_MIN, AUTH_PASSWORD_MAX);
+	if (err->status != 0 || unit_exists(db, bu, err) == -1)
+		return -1;
+	if (auth_password_hash(password, hash) == -1) {
+		api_error_set(err, 500, NULL, "Internal error");
+		return -1;
+	}
+	ids_new(id);
+	if (db_tx_begin(db) == -1)
+		goto dberr;
+	st = db_prepare(db, sql_username_taken);
+	if (st == NULL || db_bind_text(st, 1, username) == -1 ||
+	    (rc = db_step(db, st)) == -1)
+		goto dberr;
+	db_release(st);
+	st = NULL;
+	if (rc == SQLITE_ROW) {
+		api_error_set(err, 409, "username", "is already taken");
+		goto out;
+	}
+	st = db_prepare(db, sql_user_insert);
+	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
+	    db_bind_text(st, 2, bu) == -1 ||
+	    db_bind_text(st, 3, username) == -1 ||
+	    db_bind_text(st, 4, hash) == -1 ||
+	    sqlite3_bind_int64(st, 5, clock_now_ms()) != SQLITE_OK ||
+	    db_step(db, st) != SQLITE_DONE || db_tx_commit(db) == -1)
+		goto dberr;
+	*out = json_pack("{s:s, s:s, s:s}", "id", id, "username", username,
+	    "businessUnitId", bu);
+	if (*out == NULL) {
+		api_error_set(err, 500, NULL, "Internal error");
+		goto out;
+	}
+	ret = 0;
+	goto out;
+dberr:
+	db_fail(db, err);
+out:
+	db_release(st);
+	if (ret == -1)
+		db_tx_rollback(db);
+	return ret;
+}
+
+/* Handlers. */
+
+static int
+reply_unit(struct request *req, struct response *res, const char *id,
+    bool private, int status, struct api_error *err)
+{
+	struct db	*db = db_thread();
+	json_t		*o = NULL;	/* owned, taken by response_json */
+
+	if (db == NULL) {
+		db_fail(db, err);
+		return -1;
+	}
+	if (load_unit(db, id, req->cfg->public_url, private, &o, err) == -1)
+		return -1;
+	return response_json(res, status, o, err);
+}
+
+static const char sql_unit_find[] =
+    "SELECT id FROM business_units WHERE domain = ? "
+    "UNION ALL SELECT id FROM business_units WHERE display_name = ? "
+    "COLLATE NOCASE LIMIT 1";
+
+int
+business_find(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	struct db	*db = db_thread();
+	const char	*name = request_query(req, "name");
+	char		 domain[DOMAIN_MAX + 1], id[IDS_ID_LEN + 1];
+	sqlite3_stmt	*st = NULL;
+	struct api_error ignored;
+	int		 rc;
+
+	if (name == NULL || name[0] == '\0') {
+		api_error_set(err, 400, "name", "is required");
+		return -1;
+	}
+	if (strncmp(name, "www.", 4) == 0)
+		name += 4;
+	memset(&ignored, 0, sizeof(ignored));
+	if (check_domain("name", name, domain, sizeof(domain),
+	    &ignored) == -1)
+		snprintf(domain, sizeof(domain), "%s", "");
+	if (db == NULL || (st = db_prepare(db, sql_unit_find)) == NULL ||
+	    db_bind_text(st, 1, domain) == -1 ||
+	    db_bind_text(st, 2, name) == -1 || (rc = db_step(db, st)) == -1) {
+		db_release(st);
+		db_fail(db, err);
+		return -1;
+	}
+	if (rc == SQLITE_DONE) {
+		db_release(st);
+		api_error_set(err, 404, NULL, "Business unit not found");
+		return -1;
+	}
+	snprintf(id, sizeof(id), "%s", db_text(st, 0));
+	db_release(st);
+	return reply_unit(req, res, id, false, 200, err);
+}
+
+int
+business_get_public(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	const char	*id = request_param(req, "businessUnitId");
+
+	if (id == NULL || !ids_valid(id)) {
+		api_error_set(err, 404, NULL, "Business unit not found");
+		return -1;
+	}
+	return reply_unit(req, res, id, false, 200, err);
+}
+
+int
+business_get_private(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	const char	*id;
+
+	if (auth_business_unit(req, &id, err) == -1)
+		return -1;
+	return reply_unit(req, res, id, true, 200, err);
+}
+
+int
+business_list_private(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	struct db	*db = db_thread();
+	json_t		*unit = NULL, *body = NULL;	/* owned */
+
+	if (db == NULL) {
+		db_fail(db, err);
+		return -1;
+	}
+	if (load_unit(db, req->principal.business_unit_id,
+	    req->cfg->public_url, true, &unit, err) == -1)
+		return -1;
+	body = json_pack("{s:[o]}", "businessUnits", unit);
+	return response_json(res, 200, body, err);
+}
+
+static const char sql_unit_update[] =
+    "UPDATE business_units SET "
+    "  display_name = coalesce(?, display_name),"
+    "  website_url = coalesce(?, website_url),"
+    "  country = coalesce(?, country),"
+    "  notification_email = coalesce(?, notification_email),"
+    "  sender_name = coalesce(?, sender_name),"
+    "  default_locale = coalesce(?, default_locale),"
+    "  updated_at = ? "
+    "WHERE id = ?";
+
+int
+business_patch(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	static const char *const allowed[] = { "displayName", "websiteUrl",
+	    "country", "notificationEmail", "senderName", "defaultLocale",
+	    NULL };
+	struct db	*db = db_thread();
+	json_t		*body = NULL;	/* owned */
+	struct settings	 s;
+	sqlite3_stmt	*st = NULL;
+	const char	*id;
+	int		 ret = -1;
+
+	memset(&s, 0, sizeof(s));
+	if (auth_business_unit(req, &id, err) == -1 ||
+	    (body = json_body(req, err)) == NULL)
+		goto out;
+	json_only_keys(body, allowed, err);
+	read_settings(body, "displayName", false, &s, err);
+	if (err->status != 0)
+		goto out;
+	if (db == NULL || db_tx_begin(db) == -1 ||
+	    (st = db_prepare(db, sql_unit_update)) == NULL ||
+	    db_bind_text(st, 1, s.display_name) == -1 ||
+	    db_bind_text(st, 2, s.website_url) == -1 ||
+	    db_bind_text(st, 3, s.country) == -1 ||
+	    db_bind_text(st, 4, s.notification_email) == -1 ||
+	    db_bind_text(st, 5, s.sender_name) == -1 ||
+	    db_bind_text(st, 6, s.default_locale) == -1 ||
+	    sqlite3_bind_int64(st, 7, clock_now_ms()) != SQLITE_OK ||
+	    db_bind_text(st, 8, id) == -1 || db_step(db, st) != SQLITE_DONE) {
+		db_fail(db, err);
+		goto out;
+	}
+	if (sqlite3_changes(db_handle(db)) == 0) {
+		api_error_set(err, 404, NULL, "Business unit not found");
+		goto out;
+	}
+	db_release(st);
+	st = NULL;
+	if (db_tx_commit(db) == -1) {
+		db_fail(db, err);
+		goto out;
+	}
+	ret = reply_unit(req, res, id, true, 200, err);
+out:
+	db_release(st);
+	if (ret == -1)
+		db_tx_rollback(db);
+	json_decref(body);
+	return ret;
+}
+
+int
+business_admin_list(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	struct db	*db = db_thread();
+	json_t		*list = NULL, *links = NULL, *body = NULL; /* owned */
+	int64_t		 page = 1, per_page = 20;
+	bool		 more;
+	char		 href[CONFIG_STR + 96];
+
+	if (http_query_int(req, "page", 1, INT32_MAX, &page, err) == -1 ||
+	    http_query_int(req, "perPage", 1, PAGE_SIZE_MAX, &per_page,
+	    err) == -1)
+		return -1;
+	if (db == NULL) {
+		db_fail(db, err);
+		return -1;
+	}
+	list = json_array();
+	links = json_array();
+	if (list == NULL || links == NULL ||
+	    list_units(db, req->cfg->public_url, per_page,
+	    (page - 1) * per_page, list, &more, err) == -1)
+		goto fail;
+	if (more) {
+		snprintf(href, sizeof(href), "%s/v1/admin/business-units?"
+		    "page=%lld&perPage=%lld", req->cfg->public_url,
+		    (long long)page + 1, (long long)per_page);
+		if (json_array_append_new(links, json_link(href, "GET",
+		    "next-page")) == -1)
+			goto fail;
+	}
+	body = json_pack("{s:o, s:o}", "links", links, "businessUnits", list);
+	return response_json(res, 200, body, err);
+fail:
+	json_decref(list);
+	json_decref(links);
+	if (err->status == 0)
+		api_error_set(err, 500, NULL, "Internal error");
+	return -1;
+}
+
+int
+business_admin_create(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	struct db	*db = db_thread();
+	json_t		*body = NULL, *unit = NULL;	/* owned */
+	int		 ret = -1;
+
+	if ((body = json_body(req, err)) == NULL)
+		return -1;
+	if (db == NULL)
+		db_fail(db, err);
+	else if (business_create(db, req->cfg->public_url, body, &unit,
+	    err) == 0)
+		ret = response_json(res, 201, unit, err);
+	json_decref(body);
+	return ret;
+}

@@ -1,0 +1,506 @@
+/*
+ * config: the INI file over built-in defaults. One table lists every key
+ * with its default, its setter and its bounds; defaults are applied through
+ * the same setters, so a default is valid by construction. Runs once at
+ * start-up on the main thread.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "reviewd/buf.h"
+#include "reviewd/config.h"
+
+#define CONFIG_MAX_FILE	(1024 * 1024)
+#define WHY_LEN		160
+
+struct key;
+typedef int setter(struct config *, const struct key *, const char *,
+    char *why);
+
+struct key {
+	const char	*section;
+	const char	*name;
+	const char	*default_value;
+	setter		*set;
+	size_t		 offset;
+	size_t		 size;		/* strings: capacity */
+	int64_t		 min, max;	/* integers: inclusive bounds */
+};
+
+static setter set_string, set_int, set_bool, set_listen, set_url,
+    set_smtp_url, set_header_text, set_transport, set_log_level;
+
+#define STR(sec, name, def, field, fn)					\
+	{ sec, name, def, fn, offsetof(struct config, field),		\
+	    sizeof(((struct config *)0)->field), 0, 0 }
+#define INT(sec, name, def, field, lo, hi)				\
+	{ sec, name, def, set_int, offsetof(struct config, field), 0, lo, hi }
+#define OTHER(sec, name, def, field, fn)				\
+	{ sec, name, def, fn, offsetof(struct config, field), 0, 0, 0 }
+
+static const struct key keys[] = {
+	STR("server", "listen", "127.0.0.1:8080", listen, set_listen),
+	STR("server", "public_url", "http://127.0.0.1:8080", public_url,
+	    set_url),
+	INT("server", "threads", "4", threads, 1, 256),
+	INT("server", "max_body_bytes", "1048576", max_body_bytes, 1024,
+	    1073741824),
+	INT("server", "connection_timeout_s", "30", connection_timeout_s, 1,
+	    3600),
+	INT("server", "max_connections", "1024", max_connections, 1, 65536),
+	STR("database", "path", "var/reviewd.db", db_path, set_string),
+	STR("database", "migrations", "", migrations_dir, set_string),
+	OTHER("mail", "transport", "maildir", mail_transport, set_transport),
+	STR("mail", "maildir", "var/mail", maildir, set_string),
+	STR("mail", "smtp_url", "", smtp_url, set_smtp_url),
+	STR("mail", "smtp_user", "", smtp_user, set_header_text),
+	STR("mail", "smtp_password", "", smtp_password, set_header_text),
+	STR("mail", "from", "reviewd <noreply@localhost>", mail_from,
+	    set_header_text),
+	STR("admin", "token", "", admin_token, set_header_text),
+	INT("auth", "access_token_ttl_s", "360000", access_token_ttl_s, 60,
+	    31536000),
+	INT("auth", "refresh_token_ttl_s", "2592000", refresh_token_ttl_s, 60,
+	    31536000),
+	INT("auth", "token_requests_per_minute", "60",
+	    token_requests_per_minute, 1, 100000),
+	OTHER("log", "level", "info", log_level, set_log_level),
+	OTHER("testing", "clock_control", "false", clock_control, set_bool),
+};
+
+#define NKEYS	(sizeof(keys) / sizeof(keys[0]))
+
+static void *
+field(struct config *cfg, const struct key *k)
+{
+	return (char *)cfg + k->offset;
+}
+
+static int
+set_string(struct config *cfg, const struct key *k, const char *v, char *why)
+{
+	int	 n = snprintf(field(cfg, k), k->size, "%s", v);
+
+	if (n < 0 || (size_t)n >= k->size) {
+		snprintf(why, WHY_LEN, "value longer than %zu bytes",
+		    k->size - 1);
+		return -1;
+	}
+	return 0;
+}
+
+/* Text that ends up in a header or a log line: no control characters. */
+static int
+set_header_text(struct config *cfg, const struct key *k, const char *v,
+    char *why)
+{
+	const unsigned char	*p;
+
+	for (p = (const unsigned char *)v; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f) {
+			snprintf(why, WHY_LEN, "control characters are not "
+			    "allowed");
+			return -1;
+		}
+	}
+	return set_string(cfg, k, v, why);
+}
+
+static int
+set_url(struct config *cfg, const struct key *k, const char *v, char *why)
+{
+	size_t	 len = strlen(v);
+
+	if ((strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0) ||
+	    len < 9 || v[len - 1] == '/') {
+		snprintf(why, WHY_LEN, "expected an http:// or https:// URL "
+		    "without a trailing slash");
+		return -1;
+	}
+	return set_header_text(cfg, k, v, why);
+}
+
+static int
+set_smtp_url(struct config *cfg, const struct key *k, const char *v,
+    char *why)
+{
+	if (*v != '\0' && strncmp(v, "smtp://", 7) != 0 &&
+	    strncmp(v, "smtps://", 8) != 0) {
+		snprintf(why, WHY_LEN, "expected an smtp:// or smtps:// URL");
+		return -1;
+	}
+	return set_header_text(cfg, k, v, why);
+}
+
+static int
+set_int(struct config *cfg, const struct key *k, const char *v, char *why)
+{
+	char		*end;
+	long long	 n;
+
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (*v == '\0' || *end != '\0' || errno != 0 || n < k->min ||
+	    n > k->max) {
+		snprintf(why, WHY_LEN, "expected an integer from %lld to %lld",
+		    (long long)k->min, (long long)k->max);
+		return -1;
+	}
+	*(int64_t *)field(cfg, k) = n;
+	return 0;
+}
+
+static int
+set_bool(struct config *cfg, const struct key *k, const char *v, char *why)
+{
+	bool	*out = field(cfg, k);
+
+	if (strcmp(v, "true") == 0 || strcmp(v, "yes") == 0 ||
+	    strcmp(v, "1") == 0 || strcmp(v, "on") == 0)
+		*out = true;
+	else if (strcmp(v, "false") == 0 || strcmp(v, "no") == 0 ||
+	    strcmp(v, "0") == 0 || strcmp(v, "off") == 0)
+		*out = false;
+	else {
+		snprintf(why, WHY_LEN, "expected true or false");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_transport(struct config *cfg, const struct key *k, const char *v,
+    char *why)
+{
+	enum mail_transport	*out = field(cfg, k);
+
+	if (strcmp(v, "maildir") == 0)
+		*out = MAIL_TRANSPORT_MAILDIR;
+	else if (strcmp(v, "smtp") == 0)
+		*out = MAIL_TRANSPORT_SMTP;
+	else {
+		snprintf(why, WHY_LEN, "expected maildir or smtp");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_log_level(struct config *cfg, const struct key *k, const char *v,
+    char *why)
+{
+	if (log_level_parse(v, field(cfg, k)) == -1) {
+		snprintf(why, WHY_LEN, "expected error, warn, info or debug");
+		return -1;
+	}
+	return 0;
+}
+
+/* "A.B.C.D:PORT" or "[IPv6]:PORT"; port 0 lets the kernel choose. */
+static int
+set_listen(struct config *cfg, const struct key *k, const char *v, char *why)
+{
+	char			 host[INET6_ADDRSTRLEN + 2];
+	const char		*colon, *hs = v;
+	size_t			 hl;
+	char			*end;
+	long			 port;
+	struct sockaddr_in	*in4 = (struct sockaddr_in *)&cfg->listen_addr;
+	struct sockaddr_in6	*in6 = (struct sockaddr_in6 *)&cfg->listen_addr;
+
+	colon = strrchr(v, ':');
+	if (colon == NULL)
+		goto bad;
+	hl = (size_t)(colon - v);
+	if (hl >= 2 && v[0] == '[' && v[hl - 1] == ']') {
+		hs = v + 1;
+		hl -= 2;
+	}
+	if (hl == 0 || hl >= sizeof(host))
+		goto bad;
+	memcpy(host, hs, hl);
+	host[hl] = '\0';
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (colon[1] == '\0' || *end != '\0' || errno != 0 || port < 0 ||
+	    port > 65535)
+		goto bad;
+	memset(&cfg->listen_addr, 0, sizeof(cfg->listen_addr));
+	if (hs == v && inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons((uint16_t)port);
+		cfg->listen_addr_len = sizeof(*in4);
+	} else if (hs != v && inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		cfg->listen_addr_len = sizeof(*in6);
+	} else
+		goto bad;
+	return set_string(cfg, k, v, why);
+bad:
+	snprintf(why, WHY_LEN, "expected IPV4:PORT or [IPV6]:PORT");
+	return -1;
+}
+
+bool
+config_listen_is_loopback(const struct config *cfg)
+{
+	const struct sockaddr_in	*in4;
+	const struct sockaddr_in6	*in6;
+
+	if (cfg->listen_addr.ss_family == AF_INET) {
+		in4 = (const struct sockaddr_in *)&cfg->listen_addr;
+		return (ntohl(in4->sin_addr.s_addr) >> 24) == 127;
+	}
+	in6 = (const struct sockaddr_in6 *)&cfg->listen_addr;
+	return IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+}
+
+void
+config_defaults(struct config *cfg)
+{
+	char	 why[WHY_LEN];
+	size_t	 i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (i = 0; i < NKEYS; i++) {
+		/* The defaults are constants checked by the unit tests. */
+		(void)keys[i].set(cfg, &keys[i], keys[i].default_value, why);
+	}
+}
+
+struct parse {
+	struct config	*cfg;
+	bool		 set[NKEYS];	/* false: still the default */
+	char		 why[WHY_LEN + 128];
+	int		 error_line;
+};
+
+static int
+known_section(const char *name, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < NKEYS; i++) {
+		if (strlen(keys[i].section) == len &&
+		    strncmp(keys[i].section, name, len) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * libinih reports keys, not section headers, so an unknown section with no
+ * keys would pass silently: find every header and its line here first.
+ */
+static int
+check_sections(const char *text, struct parse *ps)
+{
+	const char	*line = text, *p, *end;
+	int		 lineno = 1;
+
+	for (; *line != '\0'; lineno++) {
+		end = strchr(line, '\n');
+		if (end == NULL)
+			end = line + strlen(line);
+		p = line;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (p < end && *p == '[') {
+			const char	*close = memchr(p, ']', (size_t)(end - p));
+
+			if (close == NULL || !known_section(p + 1,
+			    (size_t)(close - p - 1))) {
+				snprintf(ps->why, sizeof(ps->why),
+				    "unknown section %.*s",
+				    (int)(close == NULL ? end - p : close - p + 1),
+				    p);
+				ps->error_line = lineno;
+				return -1;
+			}
+		}
+		line = *end == '\0' ? end : end + 1;
+	}
+	return 0;
+}
+
+static int
+on_key(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse	*ps = user;
+	char		 why[WHY_LEN];
+	size_t		 i;
+
+	if (ps->why[0] != '\0')
+		return 0;
+	for (i = 0; i < NKEYS; i++) {
+		if (strcmp(keys[i].section, section) == 0 &&
+		    strcmp(keys[i].name, name) == 0)
+			break;
+	}
+	if (i == NKEYS) {
+		snprintf(ps->why, sizeof(ps->why), "unknown key '%s' in "
+		    "section [%s]", name, section);
+		return 0;
+	}
+	if (ps->set[i]) {
+		snprintf(ps->why, sizeof(ps->why), "[%s] %s is set twice",
+		    section, name);
+		return 0;
+	}
+	if (keys[i].set(ps->cfg, &keys[i], value, why) == -1) {
+		snprintf(ps->why, sizeof(ps->why), "[%s] %s: %s", section,
+		    name, why);
+		return 0;
+	}
+	ps->set[i] = true;
+	return 1;
+}
+
+/* The line of a key set in text, for errors found after parsing. */
+static int
+key_line(const char *text, const char *section, const char *name)
+{
+	const char	*line = text, *p, *end;
+	size_t		 slen = strlen(section), nlen = strlen(name);
+	int		 lineno = 1, in_section = 0;
+
+	for (; *line != '\0'; lineno++) {
+		end = strchr(line, '\n');
+		if (end == NULL)
+			end = line + strlen(line);
+		p = line;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (*p == '[')
+			in_section = strncmp(p + 1, section, slen) == 0 &&
+			    p[1 + slen] == ']';
+		else if (in_section && strncmp(p, name, nlen) == 0 &&
+		    strchr(" \t=:", p[nlen]) != NULL)
+			return lineno;
+		line = *end == '\0' ? end : end + 1;
+	}
+	return 0;
+}
+
+/* Rules that involve more than one key. */
+static int
+check_combinations(struct parse *ps, const char *text)
+{
+	struct config	*cfg = ps->cfg;
+
+	if (cfg->clock_control && !config_listen_is_loopback(cfg)) {
+		snprintf(ps->why, sizeof(ps->why), "[testing] clock_control "
+		    "is refused when [server] listen is not a loopback "
+		    "address");
+		ps->error_line = key_line(text, "testing",
+		    "clock_control");
+		return -1;
+	}
+	if (cfg->mail_transport == MAIL_TRANSPORT_SMTP &&
+	    cfg->smtp_url[0] == '\0') {
+		snprintf(ps->why, sizeof(ps->why), "[mail] transport = smtp "
+		    "needs [mail] smtp_url");
+		ps->error_line = key_line(text, "mail", "transport");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_text(const char *text, const char *name, struct config *cfg, char *err,
+    size_t errlen)
+{
+	struct parse	 ps;
+	int		 r;
+
+	memset(&ps, 0, sizeof(ps));
+	ps.cfg = cfg;
+	if (check_sections(text, &ps) == -1)
+		goto fail;
+	r = ini_parse_string(text, on_key, &ps);
+	if (r != 0) {
+		ps.error_line = r;
+		if (ps.why[0] == '\0')
+			snprintf(ps.why, sizeof(ps.why), "syntax error "
+			    "(expected [section] or key = value)");
+		goto fail;
+	}
+	if (check_combinations(&ps, text) == -1)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "%s:%d: %s", name, ps.error_line, ps.why);
+	return -1;
+}
+
+int
+config_parse_string(const char *text, const char *name, struct config *cfg,
+    char *err, size_t errlen)
+{
+	config_defaults(cfg);
+	return parse_text(text, name, cfg, err, errlen);
+}
+
+int
+config_load(const char *path, struct config *cfg, char *err, size_t errlen)
+{
+	struct buf	 text;
+	struct stat	 st;
+	char		 chunk[8192];
+	ssize_t		 n;
+	int		 fd = -1, ret = -1;
+	const char	*name = path != NULL ? path : CONFIG_DEFAULT_PATH;
+
+	buf_init(&text, CONFIG_MAX_FILE);
+	config_defaults(cfg);
+	fd = open(name, O_RDONLY | O_CLOEXEC);
+	if (fd == -1) {
+		if (path == NULL && errno == ENOENT) {
+			ret = 0;
+			goto out;
+		}
+		snprintf(err, errlen, "%s:0: cannot open: %s", name,
+		    strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s:0: not a regular file", name);
+		goto out;
+	}
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			snprintf(err, errlen, "%s:0: cannot read: %s", name,
+			    strerror(errno));
+			goto out;
+		}
+		if (buf_append(&text, chunk, (size_t)n) == -1) {
+			snprintf(err, errlen, "%s:0: larger than %d bytes",
+			    name, CONFIG_MAX_FILE);
+			goto out;
+		}
+	}
+	if (memchr(text.data == NULL ? "" : text.data, '\0', text.len) !=
+	    NULL) {
+		snprintf(err, errlen, "%s:0: contains a NUL byte", name);
+		goto out;
+	}
+	ret = parse_text(text.data == NULL ? "" : text.data, name, cfg, err,
+	    errlen);
+out:
+	if (fd != -1)
+		close(fd);
+	buf_release(&text);
+	return ret;
+}

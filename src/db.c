@@ -1,0 +1,460 @@
+/*
+ * db: connections, the statement cache, transactions and migrations.
+ * Each thread owns one connection (pthread key, closed at thread exit);
+ * the path is set once at start-up and only read afterwards. Statements are
+ * cached per connection by the address of their SQL constant.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "reviewd/buf.h"
+#include "reviewd/clock.h"
+#include "reviewd/db.h"
+#include "reviewd/log.h"
+
+#define DB_CACHE_SLOTS		512	/* power of two */
+#define DB_BUSY_TIMEOUT_MS	5000
+#define DB_MAX_MIGRATION	(4 * 1024 * 1024)
+#define DB_MAX_MIGRATIONS	1000
+
+struct db {
+	sqlite3		*conn;
+	struct {
+		const char	*sql;
+		sqlite3_stmt	*st;
+	}		 cache[DB_CACHE_SLOTS];
+};
+
+static char		 db_path[PATH_MAX];
+static pthread_key_t	 thread_key;
+static pthread_once_t	 thread_key_once = PTHREAD_ONCE_INIT;
+
+void
+db_configure(const char *path)
+{
+	snprintf(db_path, sizeof(db_path), "%s", path);
+}
+
+/* Creates the parent directory of path when it is missing (one level). */
+static int
+make_parent(const char *path)
+{
+	char	 dir[PATH_MAX];
+	char	*slash;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return -1;
+	slash = strrchr(dir, '/');
+	if (slash == NULL || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0750) == -1 && errno != EEXIST) {
+		log_error_errno("db: cannot create directory dir=%s", dir);
+		return -1;
+	}
+	return 0;
+}
+
+struct db *
+db_open(const char *path)
+{
+	struct db	*db = NULL;
+	static const char pragmas[] =
+	    "PRAGMA journal_mode=WAL;"
+	    "PRAGMA synchronous=FULL;"
+	    "PRAGMA foreign_keys=ON;";
+
+	if (make_parent(path) == -1)
+		return NULL;
+	db = calloc(1, sizeof(*db));
+	if (db == NULL)
+		return NULL;
+	if (sqlite3_open_v2(path, &db->conn, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		log_error("db: cannot open path=%s: %s", path,
+		    db->conn != NULL ? sqlite3_errmsg(db->conn) : "no memory");
+		goto fail;
+	}
+	if (sqlite3_busy_timeout(db->conn, DB_BUSY_TIMEOUT_MS) != SQLITE_OK ||
+	    sqlite3_extended_result_codes(db->conn, 1) != SQLITE_OK ||
+	    db_exec(db, pragmas) == -1)
+		goto fail;
+	return db;
+fail:
+	db_close(db);
+	return NULL;
+}
+
+void
+db_close(struct db *db)
+{
+	size_t	 i;
+
+	if (db == NULL)
+		return;
+	for (i = 0; i < DB_CACHE_SLOTS; i++)
+		sqlite3_finalize(db->cache[i].st);
+	if (sqlite3_close(db->conn) != SQLITE_OK)
+		log_error("db: close: %s", sqlite3_errmsg(db->conn));
+	free(db);
+}
+
+static void
+thread_db_free(void *p)
+{
+	db_close(p);
+}
+
+static void
+make_thread_key(void)
+{
+	if (pthread_key_create(&thread_key, thread_db_free) != 0)
+		abort();
+}
+
+struct db *
+db_thread(void)
+{
+	struct db	*db;
+
+	if (pthread_once(&thread_key_once, make_thread_key) != 0)
+		return NULL;
+	db = pthread_getspecific(thread_key);
+	if (db != NULL)
+		return db;
+	db = db_open(db_path);
+	if (db == NULL)
+		return NULL;
+	if (pthread_setspecific(thread_key, db) != 0) {
+		db_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+void
+db_thread_close(void)
+{
+	if (pthread_once(&thread_key_once, make_thread_key) != 0)
+		return;
+	db_close(pthread_getspecific(thread_key));
+	(void)pthread_setspecific(thread_key, NULL);
+}
+
+sqlite3 *
+db_handle(struct db *db)
+{
+	return db->conn;
+}
+
+int
+db_exec(struct db *db, const char *sql)
+{
+	char	*msg = NULL;
+
+	if (sqlite3_exec(db->conn, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		log_error("db: exec: %s", msg != NULL ? msg :
+		    sqlite3_errmsg(db->conn));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+sqlite3_stmt *
+db_prepare(struct db *db, const char *sql)
+{
+	size_t		 i, h = ((uintptr_t)sql >> 3) & (DB_CACHE_SLOTS - 1);
+	sqlite3_stmt	*st = NULL;
+
+	for (i = 0; i < DB_CACHE_SLOTS; i++) {
+		size_t	 slot = (h + i) & (DB_CACHE_SLOTS - 1);
+
+		if (db->cache[slot].sql == sql)
+			return db->cache[slot].st;
+		if (db->cache[slot].sql != NULL)
+			continue;
+		if (sqlite3_prepare_v3(db->conn, sql, -1,
+		    SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+			log_error("db: prepare: %s", sqlite3_errmsg(db->conn));
+			return NULL;
+		}
+		db->cache[slot].sql = sql;
+		db->cache[slot].st = st;
+		return st;
+	}
+	log_error("db: statement cache full");
+	return NULL;
+}
+
+void
+db_release(sqlite3_stmt *st)
+{
+	if (st == NULL)
+		return;
+	/* reset repeats the last step's error, already handled by db_step. */
+	(void)sqlite3_reset(st);
+	(void)sqlite3_clear_bindings(st);
+}
+
+int
+db_step(struct db *db, sqlite3_stmt *st)
+{
+	int	 rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return rc;
+	log_error("db: step: %s", sqlite3_errmsg(db->conn));
+	return -1;
+}
+
+static int
+exec_cached(struct db *db, const char *sql)
+{
+	sqlite3_stmt	*st = db_prepare(db, sql);
+	int		 rc;
+
+	if (st == NULL)
+		return -1;
+	rc = db_step(db, st);
+	db_release(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static const char sql_begin[] = "BEGIN IMMEDIATE";
+static const char sql_commit[] = "COMMIT";
+static const char sql_rollback[] = "ROLLBACK";
+
+int
+db_tx_begin(struct db *db)
+{
+	return exec_cached(db, sql_begin);
+}
+
+int
+db_tx_commit(struct db *db)
+{
+	return exec_cached(db, sql_commit);
+}
+
+void
+db_tx_rollback(struct db *db)
+{
+	if (db == NULL || sqlite3_get_autocommit(db->conn))
+		return;
+	if (exec_cached(db, sql_rollback) == -1)
+		log_error("db: rollback failed");
+}
+
+void
+db_fail(struct db *db, struct api_error *err)
+{
+	int	 code = db == NULL ? SQLITE_CANTOPEN :
+		    sqlite3_errcode(db->conn) & 0xff;
+
+	if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
+		api_error_set(err, 503, NULL, "The database is busy; retry "
+		    "shortly");
+		api_error_header(err, "Retry-After", "1");
+	} else if (code == SQLITE_CONSTRAINT)
+		api_error_set(err, 409, NULL, "The change conflicts with "
+		    "existing data");
+	else
+		api_error_set(err, 500, NULL, "Internal error");
+}
+
+const char *
+db_text(sqlite3_stmt *st, int col)
+{
+	const unsigned char	*s = sqlite3_column_text(st, col);
+
+	return s == NULL ? "" : (const char *)s;
+}
+
+int
+db_bind_text(sqlite3_stmt *st, int idx, const char *s)
+{
+	int	 rc;
+
+	if (s == NULL)
+		rc = sqlite3_bind_null(st, idx);
+	else
+		rc = sqlite3_bind_text(st, idx, s, -1, SQLITE_TRANSIENT);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+/* Migrations. */
+
+static const char sql_migrations_table[] =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " version INTEGER PRIMARY KEY,"
+    " name TEXT NOT NULL,"
+    " applied_at INTEGER NOT NULL)";
+static const char sql_migration_applied[] =
+    "SELECT 1 FROM schema_migrations WHERE version = ?";
+static const char sql_migration_record[] =
+    "INSERT INTO schema_migrations (version, name, applied_at) "
+    "VALUES (?, ?, ?)";
+
+/* "NNNN_name.sql" -> NNNN; -1 when the name is not a migration's. */
+static long
+migration_version(const char *name)
+{
+	size_t	 len = strlen(name), i;
+	long	 v = 0;
+
+	for (i = 0; i < 4; i++) {
+		if (name[i] < '0' || name[i] > '9')
+			return -1;
+		v = v * 10 + (name[i] - '0');
+	}
+	if (name[4] != '_' || len < 10 || strcmp(name + len - 4, ".sql") != 0)
+		return -1;
+	return v;
+}
+
+static int
+apply_one(struct db *db, const char *name, const char *sql, FILE *report,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt	*st = NULL;
+	char		*msg = NULL;
+	long		 version = migration_version(name);
+	int		 rc, ret = -1;
+
+	st = db_prepare(db, sql_migration_applied);
+	if (st == NULL || sqlite3_bind_int64(st, 1, version) != SQLITE_OK)
+		goto dberr;
+	rc = db_step(db, st);
+	db_release(st);
+	if (rc == -1)
+		goto dberr;
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (db_tx_begin(db) == -1)
+		goto dberr;
+	if (sqlite3_exec(db->conn, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", name, msg != NULL ? msg :
+		    sqlite3_errmsg(db->conn));
+		goto out;
+	}
+	st = db_prepare(db, sql_migration_record);
+	if (st == NULL || sqlite3_bind_int64(st, 1, version) != SQLITE_OK ||
+	    db_bind_text(st, 2, name) == -1 ||
+	    sqlite3_bind_int64(st, 3, clock_now_ms()) != SQLITE_OK ||
+	    db_step(db, st) != SQLITE_DONE) {
+		db_release(st);
+		goto dberr;
+	}
+	db_release(st);
+	if (db_tx_commit(db) == -1)
+		goto dberr;
+	if (report != NULL)
+		fprintf(report, "applied %s\n", name);
+	ret = 0;
+	goto out;
+dberr:
+	snprintf(err, errlen, "%s: %s", name, sqlite3_errmsg(db->conn));
+out:
+	if (ret == -1)
+		db_tx_rollback(db);
+	sqlite3_free(msg);
+	return ret;
+}
+
+static int
+read_file(const char *path, struct buf *out)
+{
+	FILE	*f = fopen(path, "r");
+	char	 chunk[8192];
+	size_t	 n;
+	int	 ret = 0;
+
+	if (f == NULL)
+		return -1;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (buf_append(out, chunk, n) == -1) {
+			ret = -1;
+			break;
+		}
+	}
+	if (ferror(f))
+		ret = -1;
+	fclose(f);
+	return ret;
+}
+
+static int
+migration_filter(const struct dirent *d)
+{
+	return migration_version(d->d_name) >= 0;
+}
+
+static int
+migrate_dir(struct db *db, const char *dir, FILE *report, char *err,
+    size_t errlen)
+{
+	struct dirent	**names = NULL;
+	struct buf	  sql;
+	char		  path[PATH_MAX];
+	int		  n, i, ret = -1;
+
+	buf_init(&sql, DB_MAX_MIGRATION);
+	n = scandir(dir, &names, migration_filter, alphasort);
+	if (n == -1) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (i > 0 && migration_version(names[i]->d_name) ==
+		    migration_version(names[i - 1]->d_name)) {
+			snprintf(err, errlen, "%s: version used twice",
+			    names[i]->d_name);
+			goto out;
+		}
+		buf_reset(&sql);
+		if (snprintf(path, sizeof(path), "%s/%s", dir,
+		    names[i]->d_name) >= (int)sizeof(path) ||
+		    read_file(path, &sql) == -1) {
+			snprintf(err, errlen, "%s: cannot read", path);
+			goto out;
+		}
+		if (apply_one(db, names[i]->d_name, sql.data == NULL ? "" :
+		    sql.data, report, err, errlen) == -1)
+			goto out;
+	}
+	ret = 0;
+out:
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	buf_release(&sql);
+	return ret;
+}
+
+int
+db_migrate(struct db *db, const char *dir, FILE *report, char *err,
+    size_t errlen)
+{
+	size_t	 i;
+
+	if (db_exec(db, sql_migrations_table) == -1) {
+		snprintf(err, errlen, "schema_migrations: %s",
+		    sqlite3_errmsg(db->conn));
+		return -1;
+	}
+	if (dir != NULL && dir[0] != '\0')
+		return migrate_dir(db, dir, report, err, errlen);
+	for (i = 0; i < db_builtin_migrations_count; i++) {
+		if (apply_one(db, db_builtin_migrations[i].name,
+		    db_builtin_migrations[i].sql, report, err, errlen) == -1)
+			return -1;
+	}
+	return 0;
+}

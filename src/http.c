@@ -1,0 +1,694 @@
+/*
+ * http: libmicrohttpd glue. Owns the daemon, the per-request state (one
+ * struct http_req from the first callback to the completed callback), body
+ * accumulation under a per-route cap, error rendering, the access log and
+ * the graceful stop. MHD's thread pool calls on_request/on_completed; the
+ * counters below are atomics shared by those threads and the main thread.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+#include <netinet/in.h>
+
+#include "reviewd/auth.h"
+#include "reviewd/buf.h"
+#include "reviewd/clock.h"
+#include "reviewd/db.h"
+#include "reviewd/json.h"
+#include "reviewd/log.h"
+#include "reviewd/router.h"
+
+struct http_req {
+	struct request		 req;
+	const struct route	*route;
+	struct buf		 body;
+	struct api_error	 err;
+	struct response		 res;
+	int			 status;	/* sent, for the access log */
+	bool			 too_large;
+	bool			 responded;
+	int64_t			 started_ns;
+};
+
+static struct MHD_Daemon	*daemon_handle;
+static const struct config	*server_cfg;
+static unsigned			 bound_port;
+static atomic_int		 inflight;
+static atomic_bool		 draining;
+
+static const struct {
+	int		 status;
+	int		 code;
+	const char	*message;
+} status_table[] = {
+	{ 400, 1001, "The request is not valid" },
+	{ 401, 1010, "Authentication is required" },
+	{ 403, 1014, "Access to resource is forbidden" },
+	{ 404, 1004, "Not found" },
+	{ 405, 1005, "Method not allowed" },
+	{ 409, 1009, "Conflict" },
+	{ 413, 1013, "The request body is too large" },
+	{ 415, 1015, "Unsupported media type" },
+	{ 429, 1029, "Too many requests" },
+	{ 500, 1500, "Internal error" },
+	{ 503, 1503, "Service unavailable" },
+};
+
+static int64_t
+mono_ns(void)
+{
+	struct timespec	 ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void
+api_error_set(struct api_error *err, int status, const char *field,
+    const char *fmt, ...)
+{
+	va_list			 ap;
+	struct api_error_detail	*d;
+
+	if (err->status == 0)
+		err->status = status;
+	va_start(ap, fmt);
+	if (field == NULL) {
+		if (err->message[0] == '\0')
+			vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	} else if (err->ndetails < API_ERROR_MAX_DETAILS) {
+		d = &err->details[err->ndetails++];
+		snprintf(d->field, sizeof(d->field), "%s", field);
+		vsnprintf(d->reason, sizeof(d->reason), fmt, ap);
+	}
+	va_end(ap);
+}
+
+void
+api_error_header(struct api_error *err, const char *name, const char *value)
+{
+	snprintf(err->header_name, sizeof(err->header_name), "%s", name);
+	snprintf(err->header_value, sizeof(err->header_value), "%s", value);
+}
+
+const char *
+request_header(const struct request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND,
+	    name);
+}
+
+const char *
+request_query(const struct request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->connection,
+	    MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *
+request_param(const struct request *req, const char *name)
+{
+	size_t	 i, len = strlen(name);
+
+	for (i = 0; i < req->params.n; i++) {
+		if (strncmp(req->params.name[i], name, len) == 0 &&
+		    req->params.name[i][len] == '}')
+			return req->params.value[i];
+	}
+	return NULL;
+}
+
+int
+http_query_int(const struct request *req, const char *name, int64_t min,
+    int64_t max, int64_t *out, struct api_error *err)
+{
+	const char	*v = request_query(req, name);
+	char		*end;
+	long long	 n;
+
+	if (v == NULL)
+		return 0;
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (*v == '\0' || *end != '\0' || errno != 0 || n < min || n > max) {
+		api_error_set(err, 400, name, "must be an integer from %lld "
+		    "to %lld", (long long)min, (long long)max);
+		return -1;
+	}
+	*out = n;
+	return 0;
+}
+
+int
+response_json(struct response *res, int status, json_t *body,
+    struct api_error *err)
+{
+	if (body == NULL) {
+		api_error_set(err, 500, NULL, "Internal error");
+		return -1;
+	}
+	json_decref(res->json);
+	res->json = body;
+	res->status = status;
+	return 0;
+}
+
+int
+response_header(struct response *res, const char *name, const char *value)
+{
+	char	*n, *v;
+
+	if (res->nheaders == RESPONSE_MAX_HEADERS)
+		return -1;
+	n = strdup(name);
+	v = strdup(value);
+	if (n == NULL || v == NULL) {
+		free(n);
+		free(v);
+		return -1;
+	}
+	res->header_name[res->nheaders] = n;
+	res->header_value[res->nheaders] = v;
+	res->nheaders++;
+	return 0;
+}
+
+static void
+response_release(struct response *res)
+{
+	size_t	 i;
+
+	json_decref(res->json);
+	free(res->body);
+	for (i = 0; i < res->nheaders; i++) {
+		free(res->header_name[i]);
+		free(res->header_value[i]);
+	}
+	memset(res, 0, sizeof(*res));
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decodes [p, end) ('+' is a space) into out; -1 when malformed or long. */
+static int
+form_decode(const char *p, const char *end, char *out, size_t outlen)
+{
+	size_t	 n = 0;
+
+	for (; p < end; p++) {
+		char	 c = *p;
+
+		if (c == '+')
+			c = ' ';
+		else if (c == '%') {
+			if (end - p < 3 || hexval(p[1]) < 0 || hexval(p[2]) < 0)
+				return -1;
+			c = (char)(hexval(p[1]) * 16 + hexval(p[2]));
+			p += 2;
+		}
+		if (c == '\0' || n + 1 >= outlen)
+			return -1;
+		out[n++] = c;
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+int
+http_form_value(const char *body, size_t len, const char *name, char *out,
+    size_t outlen)
+{
+	const char	*p = body, *end = body + len, *amp, *eq;
+	char		 key[64];
+
+	while (p < end) {
+		amp = memchr(p, '&', (size_t)(end - p));
+		if (amp == NULL)
+			amp = end;
+		eq = memchr(p, '=', (size_t)(amp - p));
+		if (eq != NULL && form_decode(p, eq, key, sizeof(key)) == 0 &&
+		    strcmp(key, name) == 0)
+			return form_decode(eq + 1, amp, out, outlen);
+		p = amp + 1;
+	}
+	return -1;
+}
+
+static const char *
+status_message(int status, int *code)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(status_table) / sizeof(status_table[0]); i++) {
+		if (status_table[i].status == status) {
+			*code = status_table[i].code;
+			return status_table[i].message;
+		}
+	}
+	*code = status >= 500 ? 1500 : 1000;
+	return status >= 500 ? "Internal error" : "The request failed";
+}
+
+/* {"message", "errorCode", "correlationId", "details"}; NULL when OOM. */
+static json_t *
+error_json(const struct api_error *err, const char *request_id)
+{
+	json_t		*o = NULL, *details = NULL;	/* owned */
+	char		 message[sizeof(err->message) + 256];
+	const char	*base;
+	int		 code;
+	size_t		 i;
+
+	base = status_message(err->status, &code);
+	if (err->message[0] != '\0')
+		snprintf(message, sizeof(message), "%s", err->message);
+	else if (err->ndetails > 0)
+		snprintf(message, sizeof(message), "%s: %s %s", base,
+		    err->details[0].field, err->details[0].reason);
+	else
+		snprintf(message, sizeof(message), "%s", base);
+	details = json_array();
+	if (details == NULL)
+		return NULL;
+	for (i = 0; i < err->ndetails; i++) {
+		if (json_array_append_new(details, json_pack("{s:s, s:s}",
+		    "field", err->details[i].field, "reason",
+		    err->details[i].reason)) == -1) {
+			json_decref(details);
+			return NULL;
+		}
+	}
+	o = json_pack("{s:s, s:i, s:s, s:o}", "message", message,
+	    "errorCode", code, "correlationId", request_id, "details",
+	    details);
+	return o;
+}
+
+static bool
+add_header(struct MHD_Response *r, const char *name, const char *value)
+{
+	return MHD_add_response_header(r, name, value) == MHD_YES;
+}
+
+/* Queues hr's response (or its error); false when MHD refused it. */
+static bool
+respond(struct http_req *hr, struct MHD_Connection *conn)
+{
+	struct response		*res = &hr->res;
+	struct MHD_Response	*r = NULL;
+	char			*text = NULL;
+	size_t			 len = 0, i;
+	const char		*ctype = "application/json; charset=utf-8";
+	bool			 ok = false;
+
+	hr->responded = true;
+	if (hr->err.status != 0) {
+		response_release(res);
+		res->status = hr->err.status;
+		res->json = error_json(&hr->err, hr->req.id);
+		if (res->json == NULL)
+			res->status = 500;
+	}
+	if (res->body != NULL) {
+		text = res->body;
+		len = res->body_len;
+		res->body = NULL;
+		if (res->content_type != NULL)
+			ctype = res->content_type;
+	} else if (res->json != NULL) {
+		text = json_dumps(res->json, JSON_COMPACT);
+		len = text != NULL ? strlen(text) : 0;
+	}
+	if (text == NULL) {
+		res->status = 500;
+		text = strdup("{\"message\":\"Internal error\","
+		    "\"errorCode\":1500}");
+		if (text == NULL)
+			return false;
+		len = strlen(text);
+	}
+	r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	if (r == NULL) {
+		free(text);
+		return false;
+	}
+	if (!add_header(r, "Content-Type", ctype) ||
+	    !add_header(r, "X-Request-Id", hr->req.id))
+		goto out;
+	for (i = 0; i < res->nheaders; i++) {
+		if (!add_header(r, res->header_name[i], res->header_value[i]))
+			goto out;
+	}
+	if (hr->err.status != 0 && hr->err.header_name[0] != '\0' &&
+	    !add_header(r, hr->err.header_name, hr->err.header_value))
+		goto out;
+	if (hr->err.status == 401 && hr->err.header_name[0] == '\0' &&
+	    !add_header(r, "WWW-Authenticate", "Bearer realm=\"reviewd\""))
+		goto out;
+	if (atomic_load(&draining) && !add_header(r, "Connection", "close"))
+		goto out;
+	hr->status = res->status;
+	ok = MHD_queue_response(conn, (unsigned)res->status, r) == MHD_YES;
+out:
+	MHD_destroy_response(r);
+	return ok;
+}
+
+static void
+set_request_id(struct http_req *hr, struct MHD_Connection *conn)
+{
+	const char	*given = MHD_lookup_connection_value(conn,
+			    MHD_HEADER_KIND, "X-Request-Id");
+	size_t		 len;
+
+	if (given != NULL) {
+		len = strspn(given, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
+		if (len > 0 && len <= IDS_UUID_LEN && given[len] == '\0') {
+			memcpy(hr->req.id, given, len + 1);
+			return;
+		}
+	}
+	ids_uuid(hr->req.id);
+}
+
+/* The checks made from the request line and headers alone, before any of
+ * the body is read: route, declared size, authentication. */
+static int
+first_call(struct http_req *hr, struct MHD_Connection *conn,
+    const char *url, const char *method)
+{
+	char		 allow[64];
+	const char	*clen;
+	size_t		 max_body;
+	int		 r;
+
+	r = router_find(method, url, &hr->route, &hr->req.params, allow,
+	    sizeof(allow));
+	if (r == 404) {
+		api_error_set(&hr->err, 404, NULL, "No resource at this path");
+		return -1;
+	}
+	if (r == 405) {
+		api_error_set(&hr->err, 405, NULL, "Method %s is not allowed "
+		    "here; allowed: %s", method, allow);
+		api_error_header(&hr->err, "Allow", allow);
+		return -1;
+	}
+	max_body = hr->route->max_body != 0 ? hr->route->max_body :
+	    (size_t)server_cfg->max_body_bytes;
+	buf_init(&hr->body, max_body);
+	clen = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    "Content-Length");
+	if (clen != NULL && strtoull(clen, NULL, 10) > max_body) {
+		api_error_set(&hr->err, 413, NULL, "The request body is "
+		    "larger than %zu bytes", max_body);
+		return -1;
+	}
+	return auth_check(&hr->req, hr->route->auth, &hr->err);
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload,
+    size_t *upload_size, void **con_cls)
+{
+	struct http_req	*hr = *con_cls;
+
+	(void)cls;
+	(void)version;
+	if (hr == NULL) {
+		hr = calloc(1, sizeof(*hr));
+		if (hr == NULL)
+			return MHD_NO;
+		*con_cls = hr;
+		atomic_fetch_add(&inflight, 1);
+		hr->started_ns = mono_ns();
+		hr->req.method = method;
+		hr->req.path = url;
+		hr->req.cfg = server_cfg;
+		hr->req.connection = conn;
+		set_request_id(hr, conn);
+		if (first_call(hr, conn, url, method) == -1)
+			return respond(hr, conn) ? MHD_YES : MHD_NO;
+		return MHD_YES;
+	}
+	if (*upload_size != 0) {
+		if (!hr->responded && !hr->too_large &&
+		    buf_append(&hr->body, upload, *upload_size) == -1) {
+			hr->too_large = true;
+			buf_release(&hr->body);
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (hr->responded)
+		return MHD_YES;
+	if (hr->too_large) {
+		api_error_set(&hr->err, 413, NULL, "The request body is "
+		    "larger than %zu bytes", hr->body.cap);
+		return respond(hr, conn) ? MHD_YES : MHD_NO;
+	}
+	hr->req.body = hr->body.data != NULL ? hr->body.data : "";
+	hr->req.body_len = hr->body.len;
+	if (hr->route->handler(&hr->req, &hr->res, &hr->err) == -1 &&
+	    hr->err.status == 0)
+		api_error_set(&hr->err, 500, NULL, "Internal error");
+	return respond(hr, conn) ? MHD_YES : MHD_NO;
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct http_req	*hr = *con_cls;
+
+	(void)cls;
+	(void)conn;
+	if (hr == NULL)
+		return;
+	log_info("access method=%s path=%s status=%d us=%lld rid=%s%s",
+	    hr->req.method, hr->req.path, hr->status,
+	    (long long)((mono_ns() - hr->started_ns) / 1000), hr->req.id,
+	    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
+	buf_release(&hr->body);
+	response_release(&hr->res);
+	free(hr);
+	*con_cls = NULL;
+	atomic_fetch_sub(&inflight, 1);
+}
+
+static void
+on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char	 line[512];
+	size_t	 len;
+
+	(void)cls;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	len = strlen(line);
+	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+		line[--len] = '\0';
+	log_warn("http: %s", line);
+}
+
+int
+http_start(const struct config *cfg)
+{
+	const union MHD_DaemonInfo	*info;
+	struct sockaddr_storage		 bound;
+	socklen_t			 blen = sizeof(bound);
+	unsigned			 flags;
+
+	server_cfg = cfg;
+	flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC |
+	    MHD_USE_ERROR_LOG;
+	if (cfg->listen_addr.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	daemon_handle = MHD_start_daemon(flags, 0, NULL, NULL, on_request,
+	    NULL,
+	    /* First, or MHD prints earlier messages itself. */
+	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+	    MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&cfg->listen_addr,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+	    MHD_OPTION_END);
+	if (daemon_handle == NULL) {
+		log_error("http: cannot listen on %s", cfg->listen);
+		return -1;
+	}
+	info = MHD_get_daemon_info(daemon_handle, MHD_DAEMON_INFO_LISTEN_FD);
+	if (info == NULL || getsockname(info->listen_fd,
+	    (struct sockaddr *)&bound, &blen) == -1) {
+		log_error_errno("http: getsockname");
+		MHD_stop_daemon(daemon_handle);
+		daemon_handle = NULL;
+		return -1;
+	}
+	bound_port = ntohs(bound.ss_family == AF_INET6 ?
+	    ((struct sockaddr_in6 *)&bound)->sin6_port :
+	    ((struct sockaddr_in *)&bound)->sin_port);
+	return 0;
+}
+
+unsigned
+http_port(void)
+{
+	return bound_port;
+}
+
+void
+http_stop(int64_t grace_ms)
+{
+	MHD_socket	 fd;
+	int64_t		 deadline = mono_ns() + grace_ms * 1000000;
+	struct timespec	 tick = { 0, 10 * 1000000 };
+
+	if (daemon_handle == NULL)
+		return;
+	atomic_store(&draining, true);
+	fd = MHD_quiesce_daemon(daemon_handle);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	while (atomic_load(&inflight) > 0 && mono_ns() < deadline)
+		(void)nanosleep(&tick, NULL);
+	if (atomic_load(&inflight) > 0)
+		log_warn("http: stopping with requests=%d still in flight",
+		    atomic_load(&inflight));
+	MHD_stop_daemon(daemon_handle);
+	daemon_handle = NULL;
+}
+
+/* Operational endpoints. */
+
+static const char sql_ping[] = "SELECT 1";
+
+static int
+database_answers(void)
+{
+	struct db	*db = db_thread();
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (db == NULL || (st = db_prepare(db, sql_ping)) == NULL)
+		return 0;
+	rc = db_step(db, st);
+	db_release(st);
+	return rc == SQLITE_ROW;
+}
+
+int
+http_healthz(struct request *req, struct response *res, struct api_error *err)
+{
+	(void)req;
+	if (!database_answers()) {
+		api_error_set(err, 503, NULL, "The database does not answer");
+		return -1;
+	}
+	return response_json(res, 200, json_pack("{s:s}", "status", "ok"),
+	    err);
+}
+
+int
+http_readyz(struct request *req, struct response *res, struct api_error *err)
+{
+	if (atomic_load(&draining)) {
+		api_error_set(err, 503, NULL, "Shutting down");
+		return -1;
+	}
+	return http_healthz(req, res, err);
+}
+
+static int
+clock_reply(struct response *res, struct api_error *err)
+{
+	json_t	*o = json_object();	/* owned, taken by response_json */
+	int64_t	 now = clock_now_ms();
+
+	if (o == NULL || json_set_time(o, "now", now) == -1 ||
+	    json_object_set_new(o, "nowMs", json_integer(now)) == -1 ||
+	    json_object_set_new(o, "offsetMs",
+	    json_integer(clock_offset_ms())) == -1) {
+		json_decref(o);
+		o = NULL;
+	}
+	return response_json(res, 200, o, err);
+}
+
+/* The test clock exists only with [testing] clock_control = true. */
+static int
+clock_enabled(const struct request *req, struct api_error *err)
+{
+	if (req->cfg->clock_control)
+		return 0;
+	api_error_set(err, 404, NULL, "No resource at this path");
+	return -1;
+}
+
+int
+http_clock_get(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	if (clock_enabled(req, err) == -1)
+		return -1;
+	return clock_reply(res, err);
+}
+
+/* {"advanceMs": n} or {"advanceSeconds": n} or {"now": time}; the clock
+ * only moves forward, as real time does. */
+int
+http_clock_set(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	static const char *const allowed[] = { "advanceMs", "advanceSeconds",
+	    "now", NULL };
+	json_t		*body = NULL;	/* owned */
+	int64_t		 ms = 0, s = 0, target;
+	const char	*now = NULL;
+	int		 ret = -1;
+
+	if (clock_enabled(req, err) == -1 ||
+	    (body = json_body(req, err)) == NULL)
+		return -1;
+	json_only_keys(body, allowed, err);
+	json_read_int(body, "advanceMs", false, 0, INT64_C(1) << 50, &ms, err);
+	json_read_int(body, "advanceSeconds", false, 0, INT64_C(1) << 40, &s,
+	    err);
+	if (json_read_string(body, "now", false, 1, 64, &now, err) == 0 &&
+	    now != NULL) {
+		if (clock_parse(now, &target) == -1)
+			api_error_set(err, 400, "now", "must be a time such "
+			    "as 2026-01-31T12:00:00Z");
+		else if (target < clock_now_ms())
+			api_error_set(err, 400, "now", "must not be in the "
+			    "past: the clock only moves forward");
+		else
+			ms += target - clock_now_ms();
+	}
+	if (err->status != 0)
+		goto out;
+	clock_set_offset_ms(clock_offset_ms() + ms + s * 1000);
+	ret = clock_reply(res, err);
+out:
+	json_decref(body);
+	return ret;
+}

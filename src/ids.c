@@ -1,0 +1,95 @@
+/*
+ * ids: random identifiers and token hashing over libsodium. Stateless, any
+ * thread (libsodium's randombytes is thread-safe after sodium_init).
+ */
+#include <string.h>
+
+#include <sodium.h>
+
+#include "reviewd/ids.h"
+
+void
+ids_random_hex(char *out, size_t len)
+{
+	unsigned char	 raw[64];
+
+	while (len > 0) {
+		size_t	 n = len < sizeof(raw) ? len : sizeof(raw);
+
+		randombytes_buf(raw, n);
+		sodium_bin2hex(out, n * 2 + 1, raw, n);
+		out += n * 2;
+		len -= n;
+	}
+	sodium_memzero(raw, sizeof(raw));
+}
+
+void
+ids_new(char out[IDS_ID_LEN + 1])
+{
+	ids_random_hex(out, IDS_ID_LEN / 2);
+}
+
+bool
+ids_valid(const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < IDS_ID_LEN; i++) {
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	}
+	return s[IDS_ID_LEN] == '\0';
+}
+
+void
+ids_token(char out[IDS_TOKEN_LEN + 1])
+{
+	unsigned char	 raw[32];
+
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2base64(out, IDS_TOKEN_LEN + 1, raw, sizeof(raw),
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(raw, sizeof(raw));
+}
+
+void
+ids_token_hash(const char *token, char out[IDS_HASH_LEN + 1])
+{
+	unsigned char	 digest[32];
+
+	crypto_generichash(digest, sizeof(digest), (const unsigned char *)token,
+	    strlen(token), NULL, 0);
+	sodium_bin2hex(out, IDS_HASH_LEN + 1, digest, sizeof(digest));
+}
+
+bool
+ids_equal(const char *a, const char *b)
+{
+	size_t	 la = strlen(a), lb = strlen(b);
+
+	return la == lb && sodium_memcmp(a, b, la) == 0;
+}
+
+void
+ids_uuid(char out[IDS_UUID_LEN + 1])
+{
+	unsigned char	 u[16];
+	char		 hex[33];
+
+	randombytes_buf(u, sizeof(u));
+	u[6] = (unsigned char)((u[6] & 0x0f) | 0x40);
+	u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);
+	sodium_bin2hex(hex, sizeof(hex), u, sizeof(u));
+	memcpy(out, hex, 8);
+	out[8] = '-';
+	memcpy(out + 9, hex + 8, 4);
+	out[13] = '-';
+	memcpy(out + 14, hex + 12, 4);
+	out[18] = '-';
+	memcpy(out + 19, hex + 16, 4);
+	out[23] = '-';
+	memcpy(out + 24, hex + 20, 12);
+	out[36] = '\0';
+}

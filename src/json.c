@@ -1,0 +1,196 @@
+/*
+ * json: the strict field readers every handler uses, so a bad field always
+ * produces a 400 naming it. Stateless; any thread.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "reviewd/clock.h"
+#include "reviewd/json.h"
+
+json_t *
+json_body(const struct request *req, struct api_error *err)
+{
+	const char	*ctype = request_header(req, "Content-Type");
+	json_error_t	 jerr;
+	json_t		*root;
+	size_t		 n;
+
+	if (ctype == NULL) {
+		api_error_set(err, 415, "Content-Type",
+		    "must be application/json");
+		return NULL;
+	}
+	n = strcspn(ctype, "; \t");
+	if (n != strlen("application/json") ||
+	    strncasecmp(ctype, "application/json", n) != 0) {
+		api_error_set(err, 415, "Content-Type",
+		    "must be application/json");
+		return NULL;
+	}
+	root = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES,
+	    &jerr);
+	if (root == NULL) {
+		api_error_set(err, 400, "body", "malformed JSON at line %d "
+		    "column %d: %s", jerr.line, jerr.column, jerr.text);
+		return NULL;
+	}
+	if (!json_is_object(root)) {
+		json_decref(root);
+		api_error_set(err, 400, "body", "must be a JSON object");
+		return NULL;
+	}
+	return root;
+}
+
+size_t
+json_utf8_length(const char *s)
+{
+	size_t	 n = 0;
+
+	for (; *s != '\0'; s++) {
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	}
+	return n;
+}
+
+static bool
+has_control(const char *s)
+{
+	const unsigned char	*p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if ((*p < 0x20 && *p != '\n' && *p != '\r' && *p != '\t') ||
+		    *p == 0x7f)
+			return true;
+	}
+	return false;
+}
+
+int
+json_read_string(json_t *obj, const char *key, bool required, size_t min_len,
+    size_t max_len, const char **out, struct api_error *err)
+{
+	json_t		*v = json_object_get(obj, key);	/* borrowed */
+	const char	*s;
+	size_t		 len;
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v)) {
+		if (!required)
+			return 0;
+		api_error_set(err, 400, key, "is required");
+		return -1;
+	}
+	if (!json_is_string(v)) {
+		api_error_set(err, 400, key, "must be a string");
+		return -1;
+	}
+	s = json_string_value(v);
+	if (strlen(s) != json_string_length(v) || has_control(s)) {
+		api_error_set(err, 400, key, "must not contain control "
+		    "characters");
+		return -1;
+	}
+	len = json_utf8_length(s);
+	if (len < min_len) {
+		api_error_set(err, 400, key, min_len == 1 ?
+		    "must not be empty" : "must be at least %zu characters",
+		    min_len);
+		return -1;
+	}
+	if (len > max_len) {
+		api_error_set(err, 400, key, "must be at most %zu characters",
+		    max_len);
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+int
+json_read_int(json_t *obj, const char *key, bool required, int64_t min,
+    int64_t max, int64_t *out, struct api_error *err)
+{
+	json_t		*v = json_object_get(obj, key);	/* borrowed */
+	json_int_t	 n;
+
+	if (v == NULL || json_is_null(v)) {
+		if (!required)
+			return 0;
+		api_error_set(err, 400, key, "is required");
+		return -1;
+	}
+	if (!json_is_integer(v)) {
+		api_error_set(err, 400, key, "must be an integer");
+		return -1;
+	}
+	n = json_integer_value(v);
+	if (n < min || n > max) {
+		api_error_set(err, 400, key, "must be from %lld to %lld",
+		    (long long)min, (long long)max);
+		return -1;
+	}
+	*out = n;
+	return 0;
+}
+
+int
+json_read_bool(json_t *obj, const char *key, bool required, bool *out,
+    struct api_error *err)
+{
+	json_t	*v = json_object_get(obj, key);	/* borrowed */
+
+	if (v == NULL || json_is_null(v)) {
+		if (!required)
+			return 0;
+		api_error_set(err, 400, key, "is required");
+		return -1;
+	}
+	if (!json_is_boolean(v)) {
+		api_error_set(err, 400, key, "must be true or false");
+		return -1;
+	}
+	*out = json_is_true(v);
+	return 0;
+}
+
+int
+json_only_keys(json_t *obj, const char *const *allowed, struct api_error *err)
+{
+	const char	*key;
+	json_t		*v;	/* borrowed */
+	size_t		 i;
+	int		 ret = 0;
+
+	json_object_foreach(obj, key, v) {
+		for (i = 0; allowed[i] != NULL; i++) {
+			if (strcmp(key, allowed[i]) == 0)
+				break;
+		}
+		if (allowed[i] == NULL) {
+			api_error_set(err, 400, key, "is not a known field");
+			ret = -1;
+		}
+	}
+	return ret;
+}
+
+json_t *
+json_link(const char *href, const char *method, const char *rel)
+{
+	return json_pack("{s:s, s:s, s:s}", "href", href, "method", method,
+	    "rel", rel);
+}
+
+int
+json_set_time(json_t *obj, const char *key, int64_t ms)
+{
+	char	 iso[CLOCK_ISO_LEN];
+
+	if (clock_format(ms, iso) == -1)
+		return -1;
+	return json_object_set_new(obj, key, json_string(iso));
+}

@@ -1,0 +1,302 @@
+/*
+ * main: argv, configuration, start/stop order, signals, sd_notify, and the
+ * CLI commands (thin wrappers over the modules). Exit codes: 0 ok, 2 usage
+ * or configuration error, 1 any other failure.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sodium.h>
+#include <systemd/sd-daemon.h>
+
+#include "reviewd/auth.h"
+#include "reviewd/business.h"
+#include "reviewd/config.h"
+#include "reviewd/db.h"
+#include "reviewd/http.h"
+#include "reviewd/log.h"
+
+#define EXIT_USAGE	2
+#define REVIEWD_VERSION	"0.1.0"
+
+static const char usage_text[] =
+    "usage: reviewd [--config FILE] [COMMAND]\n"
+    "\n"
+    "commands:\n"
+    "  serve                         run the daemon (the default)\n"
+    "  migrate                       apply pending database migrations\n"
+    "  business create --name NAME --domain DOMAIN\n"
+    "                                create a business unit, print it\n"
+    "  business list                 print every business unit\n"
+    "  app create --business ID [--name NAME]\n"
+    "                                create an API application; prints\n"
+    "                                its key and secret (shown once)\n"
+    "  user create --business ID --username NAME\n"
+    "                                create a business user; reads the\n"
+    "                                password from stdin\n"
+    "  version                       print the version\n"
+    "\n"
+    "--config FILE defaults to " CONFIG_DEFAULT_PATH ", and the built-in\n"
+    "defaults apply when that file does not exist.\n";
+
+static int
+usage(FILE *f, int code)
+{
+	fputs(usage_text, f);
+	return code;
+}
+
+/* Reads "--name value" pairs of argv[first..]; only names in allowed. */
+static int
+options(int argc, char **argv, int first, const char *const *allowed,
+    const char **values)
+{
+	int	 i;
+	size_t	 k;
+
+	for (i = first; i < argc; i += 2) {
+		for (k = 0; allowed[k] != NULL; k++) {
+			if (strcmp(argv[i], allowed[k]) == 0)
+				break;
+		}
+		if (allowed[k] == NULL || i + 1 >= argc) {
+			fprintf(stderr, "reviewd: %s: %s\n", argv[i],
+			    allowed[k] == NULL ? "unknown option" :
+			    "needs a value");
+			return -1;
+		}
+		values[k] = argv[i + 1];
+	}
+	return 0;
+}
+
+/* Prints an API error of a CLI command and maps it to an exit code. */
+static int
+cli_fail(const struct api_error *err)
+{
+	size_t	 i;
+
+	if (err->message[0] != '\0')
+		fprintf(stderr, "reviewd: %s\n", err->message);
+	for (i = 0; i < err->ndetails; i++)
+		fprintf(stderr, "reviewd: %s: %s\n", err->details[i].field,
+		    err->details[i].reason);
+	return err->status == 400 ? EXIT_USAGE : EXIT_FAILURE;
+}
+
+static int
+print_json(json_t *o)
+{
+	int	 r = json_dumpf(o, stdout, JSON_INDENT(2)) == 0 ? 0 : -1;
+
+	json_decref(o);
+	fputc('\n', stdout);
+	return r == 0 && fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+static int
+cmd_business(struct db *db, const struct config *cfg, int argc, char **argv)
+{
+	static const char *const allowed[] = { "--name", "--domain",
+	    "--website", "--country", "--notification-email", NULL };
+	static const char *const keys[] = { "name", "domain", "websiteUrl",
+	    "country", "notificationEmail" };
+	const char		*values[5] = { NULL };
+	struct api_error	 err;
+	json_t			*fields = NULL, *out = NULL;	/* owned */
+	size_t			 i;
+	int			 ret;
+
+	memset(&err, 0, sizeof(err));
+	if (argc >= 2 && strcmp(argv[1], "list") == 0 && argc == 2) {
+		if (business_list(db, cfg->public_url, &out, &err) == -1)
+			return cli_fail(&err);
+		return print_json(out);
+	}
+	if (argc < 2 || strcmp(argv[1], "create") != 0 ||
+	    options(argc, argv, 2, allowed, values) == -1)
+		return usage(stderr, EXIT_USAGE);
+	fields = json_object();
+	if (fields == NULL)
+		return EXIT_FAILURE;
+	for (i = 0; i < 5; i++) {
+		if (values[i] != NULL && json_object_set_new(fields, keys[i],
+		    json_string(values[i])) == -1) {
+			fprintf(stderr, "reviewd: %s: not valid UTF-8\n",
+			    allowed[i]);
+			json_decref(fields);
+			return EXIT_USAGE;
+		}
+	}
+	ret = business_create(db, cfg->public_url, fields, &out, &err);
+	json_decref(fields);
+	if (ret == -1) {
+		for (i = 0; i < err.ndetails; i++) {
+			/* Name the option the user typed, not the JSON key. */
+			for (size_t k = 0; k < 5; k++) {
+				if (strcmp(err.details[i].field, keys[k]) == 0)
+					snprintf(err.details[i].field,
+					    sizeof(err.details[i].field), "%s",
+					    allowed[k]);
+			}
+		}
+		return cli_fail(&err);
+	}
+	return print_json(out);
+}
+
+static int
+cmd_app(struct db *db, int argc, char **argv)
+{
+	static const char *const allowed[] = { "--business", "--name", NULL };
+	const char		*values[2] = { NULL };
+	struct api_error	 err;
+	json_t			*out = NULL;	/* owned */
+
+	memset(&err, 0, sizeof(err));
+	if (argc < 2 || strcmp(argv[1], "create") != 0 ||
+	    options(argc, argv, 2, allowed, values) == -1 || values[0] == NULL)
+		return usage(stderr, EXIT_USAGE);
+	if (business_app_create(db, values[0], values[1], &out, &err) == -1)
+		return cli_fail(&err);
+	return print_json(out);
+}
+
+static int
+cmd_user(struct db *db, int argc, char **argv)
+{
+	static const char *const allowed[] = { "--business", "--username",
+	    NULL };
+	const char		*values[2] = { NULL };
+	struct api_error	 err;
+	json_t			*out = NULL;	/* owned */
+	char			 password[AUTH_PASSWORD_MAX + 2];
+	size_t			 len;
+	int			 ret;
+
+	memset(&err, 0, sizeof(err));
+	if (argc < 2 || strcmp(argv[1], "create") != 0 ||
+	    options(argc, argv, 2, allowed, values) == -1 ||
+	    values[0] == NULL || values[1] == NULL)
+		return usage(stderr, EXIT_USAGE);
+	if (fgets(password, sizeof(password), stdin) == NULL) {
+		fprintf(stderr, "reviewd: expected the password on stdin\n");
+		return EXIT_USAGE;
+	}
+	len = strcspn(password, "\r\n");
+	if (password[len] == '\0' && len == sizeof(password) - 1) {
+		fprintf(stderr, "reviewd: the password is longer than %d "
+		    "bytes\n", AUTH_PASSWORD_MAX);
+		return EXIT_USAGE;
+	}
+	password[len] = '\0';
+	ret = business_user_create(db, values[0], values[1], password, &out,
+	    &err);
+	sodium_memzero(password, sizeof(password));
+	if (ret == -1)
+		return cli_fail(&err);
+	return print_json(out);
+}
+
+static int
+serve(struct db *db, const struct config *cfg)
+{
+	sigset_t	 stop;
+	int		 sig = 0;
+
+	if (auth_init(db, cfg, stdout) == -1)
+		return EXIT_FAILURE;
+	/* Signals go to sigwait below, never to a worker thread: block them
+	 * before any thread exists so every thread inherits the mask. */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	if (pthread_sigmask(SIG_BLOCK, &stop, NULL) != 0 ||
+	    signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		return EXIT_FAILURE;
+	if (http_start(cfg) == -1)
+		return EXIT_FAILURE;
+	log_info("listening on %s port=%u", cfg->listen, http_port());
+	(void)sd_notify(0, "READY=1");
+	while (sigwait(&stop, &sig) != 0)
+		;
+	log_info("stopping signal=%d", sig);
+	(void)sd_notify(0, "STOPPING=1");
+	http_stop(cfg->connection_timeout_s * 1000);
+	log_info("stopped");
+	return EXIT_SUCCESS;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct config	 cfg;
+	const char		*config_path = NULL;
+	const char		*command = "serve";
+	char			 err[1024];
+	struct db		*db = NULL;
+	int			 first = 1, ret = EXIT_FAILURE;
+	FILE			*report;
+
+	if (argc > 2 && strcmp(argv[1], "--config") == 0) {
+		config_path = argv[2];
+		first = 3;
+	}
+	if (first < argc)
+		command = argv[first];
+	if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0 ||
+	    strcmp(command, "help") == 0)
+		return usage(stdout, EXIT_SUCCESS);
+	if (strcmp(command, "version") == 0 || strcmp(command,
+	    "--version") == 0) {
+		printf("reviewd %s\n", REVIEWD_VERSION);
+		return EXIT_SUCCESS;
+	}
+	if (strcmp(command, "serve") != 0 && strcmp(command, "migrate") != 0 &&
+	    strcmp(command, "business") != 0 && strcmp(command, "app") != 0 &&
+	    strcmp(command, "user") != 0)
+		return usage(stderr, EXIT_USAGE);
+	if ((strcmp(command, "serve") == 0 || strcmp(command, "migrate") == 0)
+	    && first + 1 < argc)
+		return usage(stderr, EXIT_USAGE);
+	if (config_load(config_path, &cfg, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s\n", err);
+		return EXIT_USAGE;
+	}
+	log_set_level(cfg.log_level);
+	if (sodium_init() == -1) {
+		log_error("libsodium failed to initialise");
+		return EXIT_FAILURE;
+	}
+	json_object_seed(0);
+	db_configure(cfg.db_path);
+	db = db_open(cfg.db_path);
+	if (db == NULL)
+		return EXIT_FAILURE;
+	report = strcmp(command, "migrate") == 0 ? stdout :
+	    strcmp(command, "serve") == 0 ? stderr : NULL;
+	if (db_migrate(db, cfg.migrations_dir, report, err,
+	    sizeof(err)) == -1) {
+		log_error("migration failed: %s", err);
+		goto out;
+	}
+	if (strcmp(command, "migrate") == 0)
+		ret = EXIT_SUCCESS;
+	else if (strcmp(command, "serve") == 0)
+		ret = serve(db, &cfg);
+	else if (strcmp(command, "business") == 0)
+		ret = cmd_business(db, &cfg, argc - first, argv + first);
+	else if (strcmp(command, "app") == 0)
+		ret = cmd_app(db, argc - first, argv + first);
+	else
+		ret = cmd_user(db, argc - first, argv + first);
+out:
+	db_close(db);
+	return ret;
+}

@@ -1,0 +1,141 @@
+/*
+ * router: the daemon's route table and the matcher. The table is constant;
+ * matching is pure (no allocation) and runs on every worker thread.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "reviewd/auth.h"
+#include "reviewd/business.h"
+#include "reviewd/router.h"
+
+#define OAUTH	"/v1/oauth/oauth-business-users-for-applications"
+
+static const struct route routes[] = {
+	{ "GET", "/healthz", ROUTE_AUTH_NONE, http_healthz, 0 },
+	{ "GET", "/readyz", ROUTE_AUTH_NONE, http_readyz, 0 },
+	{ "POST", OAUTH "/accesstoken", ROUTE_AUTH_NONE, auth_token, 0 },
+	{ "POST", OAUTH "/refresh", ROUTE_AUTH_NONE, auth_refresh, 0 },
+	{ "POST", OAUTH "/revoke", ROUTE_AUTH_NONE, auth_revoke, 0 },
+	{ "GET", "/v1/business-units/find", ROUTE_AUTH_APIKEY,
+	    business_find, 0 },
+	{ "GET", "/v1/business-units/{businessUnitId}", ROUTE_AUTH_APIKEY,
+	    business_get_public, 0 },
+	{ "GET", "/v1/private/business-units", ROUTE_AUTH_BEARER,
+	    business_list_private, 0 },
+	{ "GET", "/v1/private/business-units/{businessUnitId}",
+	    ROUTE_AUTH_BEARER, business_get_private, 0 },
+	{ "PATCH", "/v1/private/business-units/{businessUnitId}",
+	    ROUTE_AUTH_BEARER, business_patch, 0 },
+	{ "GET", "/v1/admin/business-units", ROUTE_AUTH_ADMIN,
+	    business_admin_list, 0 },
+	{ "POST", "/v1/admin/business-units", ROUTE_AUTH_ADMIN,
+	    business_admin_create, 0 },
+	{ "GET", "/v1/admin/clock", ROUTE_AUTH_ADMIN, http_clock_get, 0 },
+	{ "POST", "/v1/admin/clock", ROUTE_AUTH_ADMIN, http_clock_set, 0 },
+};
+
+/* Next path segment of *p into [*seg, *seg + *len); 0, or -1 at the end. */
+static int
+next_segment(const char **p, const char **seg, size_t *len)
+{
+	if (**p != '/')
+		return -1;
+	(*p)++;
+	*seg = *p;
+	while (**p != '\0' && **p != '/')
+		(*p)++;
+	*len = (size_t)(*p - *seg);
+	return 0;
+}
+
+/* Matches one pattern; fills params (values copied into params->buf). */
+static int
+match_path(const char *pattern, const char *path, struct route_params *params)
+{
+	const char	*pp = pattern, *sp = path, *pseg = NULL, *sseg = NULL;
+	size_t		 plen = 0, slen = 0, used = 0;
+
+	params->n = 0;
+	for (;;) {
+		int	 pend = next_segment(&pp, &pseg, &plen);
+		int	 send = next_segment(&sp, &sseg, &slen);
+
+		if (pend == -1 || send == -1)
+			return pend == send && *pp == '\0' && *sp == '\0' ?
+			    0 : -1;
+		if (plen >= 2 && pseg[0] == '{' && pseg[plen - 1] == '}') {
+			if (slen == 0 || params->n == ROUTE_MAX_PARAMS ||
+			    used + slen + 1 > sizeof(params->buf))
+				return -1;
+			memcpy(params->buf + used, sseg, slen);
+			params->buf[used + slen] = '\0';
+			/* Names point into the constant table, past the
+			 * '{'; they end at the '}' (see request_param). */
+			params->name[params->n] = pseg + 1;
+			params->value[params->n] = params->buf + used;
+			params->n++;
+			used += slen + 1;
+		} else if (plen != slen || memcmp(pseg, sseg, plen) != 0)
+			return -1;
+	}
+}
+
+static void
+add_allow(char *allow, size_t allowlen, const char *method)
+{
+	size_t	 len = strlen(allow), mlen = strlen(method);
+	const char *p = allow;
+
+	while ((p = strstr(p, method)) != NULL) {
+		if ((p == allow || p[-1] == ' ') &&
+		    (p[mlen] == ',' || p[mlen] == '\0'))
+			return;
+		p += mlen;
+	}
+	if (len + mlen + 3 > allowlen)
+		return;
+	snprintf(allow + len, allowlen - len, "%s%s", len > 0 ? ", " : "",
+	    method);
+}
+
+int
+router_match(const struct route *table, size_t n, const char *method,
+    const char *path, const struct route **out, struct route_params *params,
+    char *allow, size_t allowlen)
+{
+	struct route_params	 scratch;
+	size_t			 i;
+	int			 path_known = 0;
+	const char		*m = strcmp(method, "HEAD") == 0 ? "GET" :
+				    method;
+
+	if (allowlen > 0)
+		allow[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (match_path(table[i].pattern, path, &scratch) == -1)
+			continue;
+		if (strcmp(table[i].method, m) == 0) {
+			*params = scratch;
+			/* Values point into scratch.buf: rebase them. */
+			for (size_t j = 0; j < params->n; j++)
+				params->value[j] = params->buf +
+				    (scratch.value[j] - scratch.buf);
+			*out = &table[i];
+			return 0;
+		}
+		path_known = 1;
+		add_allow(allow, allowlen, table[i].method);
+		if (strcmp(table[i].method, "GET") == 0)
+			add_allow(allow, allowlen, "HEAD");
+	}
+	return path_known ? 405 : 404;
+}
+
+int
+router_find(const char *method, const char *path, const struct route **out,
+    struct route_params *params, char *allow, size_t allowlen)
+{
+	return router_match(routes, sizeof(routes) / sizeof(routes[0]), method,
+	    path, out, params, allow, allowlen);
+}
