@@ -1,0 +1,85 @@
+"""Migrations: applied once each, in order, each in its own transaction."""
+import pathlib
+import shutil
+import sqlite3
+
+from conftest import ROOT, run_cli, write_ini
+
+
+def schema(db_path):
+    con = sqlite3.connect(db_path)
+    try:
+        return sorted(con.execute(
+            "SELECT type, name, sql FROM sqlite_master").fetchall())
+    finally:
+        con.close()
+
+
+def applied(db_path):
+    con = sqlite3.connect(db_path)
+    try:
+        return [r[0] for r in con.execute(
+            "SELECT name FROM schema_migrations ORDER BY version")]
+    finally:
+        con.close()
+
+
+def test_fresh_database_migrates_and_second_run_is_noop(tmp_path):
+    cfg = write_ini(tmp_path / "r.ini",
+                    {"database": {"path": str(tmp_path / "r.db")}})
+    proc = run_cli(cfg, "migrate")
+    assert proc.returncode == 0, proc.stderr
+    names = sorted(p.name for p in (ROOT / "migrations").glob("*.sql"))
+    assert proc.stdout.splitlines() == ["applied %s" % n for n in names]
+    assert applied(tmp_path / "r.db") == names
+    before = schema(tmp_path / "r.db")
+
+    proc = run_cli(cfg, "migrate")
+    assert proc.returncode == 0
+    assert "applied" not in proc.stdout
+    assert schema(tmp_path / "r.db") == before
+
+
+def test_daemon_start_applies_nothing_twice(daemon):
+    assert "applied 0001_init.sql" in daemon.stderr()
+    daemon.restart()
+    assert "applied" not in daemon.stderr()
+
+
+def test_broken_migration_changes_nothing(tmp_path):
+    migrations = tmp_path / "migrations"
+    shutil.copytree(ROOT / "migrations", migrations)
+    cfg = write_ini(tmp_path / "r.ini", {"database": {
+        "path": str(tmp_path / "r.db"), "migrations": str(migrations)}})
+    assert run_cli(cfg, "migrate").returncode == 0
+    before = schema(tmp_path / "r.db")
+    names = applied(tmp_path / "r.db")
+
+    broken = migrations / "9001_broken.sql"
+    broken.write_text("CREATE TABLE half_done (a INTEGER);\n"
+                      "INSERT INTO no_such_table VALUES (1);\n")
+    proc = run_cli(cfg, "migrate")
+    assert proc.returncode == 1
+    assert "9001_broken.sql: no such table: no_such_table" in proc.stderr
+    assert schema(tmp_path / "r.db") == before
+    assert applied(tmp_path / "r.db") == names
+
+    # start-up stops the same way, naming the file
+    proc = run_cli(cfg, "serve")
+    assert proc.returncode == 1
+    assert "9001_broken.sql" in proc.stderr
+    assert schema(tmp_path / "r.db") == before
+
+    # once fixed, it applies, and only it
+    broken.write_text("CREATE TABLE half_done (a INTEGER);\n")
+    proc = run_cli(cfg, "migrate")
+    assert proc.returncode == 0
+    assert proc.stdout.splitlines() == ["applied 9001_broken.sql"]
+
+
+def test_database_pragmas(daemon):
+    con = sqlite3.connect(daemon.db_path)
+    try:
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        con.close()

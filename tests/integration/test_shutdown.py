@@ -1,0 +1,36 @@
+"""SIGTERM: requests in flight complete, then the process exits 0."""
+import json
+import signal
+import socket
+import time
+
+
+def test_sigterm_during_request_completes_it(daemon):
+    body = json.dumps({"name": "Late", "domain": "late.example.com"}).encode()
+    head = ("POST /v1/admin/business-units HTTP/1.1\r\n"
+            "Host: 127.0.0.1\r\n"
+            "Authorization: Bearer test-admin-token-0123456789\r\n"
+            "Content-Type: application/json\r\n"
+            "Content-Length: %d\r\n\r\n" % len(body)).encode()
+    s = socket.create_connection(("127.0.0.1", daemon.port), timeout=20)
+    s.sendall(head + body[:10])
+    time.sleep(0.3)                 # the request is now in flight
+    daemon.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.3)
+    assert daemon.proc.poll() is None, "exited with a request in flight"
+    s.sendall(body[10:])
+    response = b""
+    while b"\r\n\r\n" not in response or not response.rstrip().endswith(b"}"):
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        response += chunk
+    s.close()
+    assert response.startswith(b"HTTP/1.1 201"), response
+    assert b'"displayName":"Late"' in response
+    assert daemon.proc.wait(timeout=30) == 0
+    assert "stopped" in daemon.stderr()
+
+
+def test_sigterm_when_idle_exits_zero(daemon):
+    assert daemon.stop() == 0
