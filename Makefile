@@ -2,7 +2,7 @@
 # builds the same with AddressSanitizer + UndefinedBehaviorSanitizer into
 # build/san/. See README.md for the targets.
 
-PKGS	 = libmicrohttpd sqlite3 jansson libsodium inih libsystemd
+PKGS	 = libmicrohttpd sqlite3 jansson libsodium libcurl inih libsystemd
 PREFIX	?= /usr/local
 PYTHON	?= /usr/bin/python3
 

@@ -91,6 +91,33 @@ clock_format(int64_t ms, char out[CLOCK_ISO_LEN])
 	return n == CLOCK_ISO_LEN - 1 ? 0 : -1;
 }
 
+int
+clock_format_rfc5322(int64_t ms, char out[CLOCK_RFC5322_LEN])
+{
+	static const char *const wday[] = { "Thu", "Fri", "Sat", "Sun", "Mon",
+	    "Tue", "Wed" };
+	static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May",
+	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	int64_t		 days, rem, y;
+	unsigned	 m, d;
+	int		 n;
+
+	days = ms / 86400000;
+	rem = ms % 86400000;
+	if (rem < 0) {
+		rem += 86400000;
+		days--;
+	}
+	civil_from_days(days, &y, &m, &d);
+	if (y < 1 || y > 9999)
+		return -1;
+	n = snprintf(out, CLOCK_RFC5322_LEN, "%s, %02u %s %04d %02d:%02d:%02d "
+	    "+0000", wday[((days % 7) + 7) % 7], d, mon[m - 1], (int)y,
+	    (int)(rem / 3600000), (int)(rem / 60000 % 60),
+	    (int)(rem / 1000 % 60));
+	return n > 0 && n < CLOCK_RFC5322_LEN ? 0 : -1;
+}
+
 /* Reads exactly n digits. */
 static int
 digits(const char **p, int n, int *out)

@@ -37,7 +37,8 @@ struct key {
 };
 
 static setter set_string, set_int, set_bool, set_listen, set_url,
-    set_smtp_url, set_header_text, set_transport, set_log_level;
+    set_smtp_url, set_header_text, set_transport, set_starttls,
+    set_log_level;
 
 #define STR(sec, name, def, field, fn)					\
 	{ sec, name, def, fn, offsetof(struct config, field),		\
@@ -66,6 +67,18 @@ static const struct key keys[] = {
 	STR("mail", "smtp_password", "", smtp_password, set_header_text),
 	STR("mail", "from", "reviewd <noreply@localhost>", mail_from,
 	    set_header_text),
+	OTHER("mail", "starttls", "opportunistic", smtp_starttls,
+	    set_starttls),
+	INT("mail", "timeout_s", "30", smtp_timeout_s, 1, 600),
+	INT("outbox", "batch_size", "50", outbox_batch, 1, 1000),
+	INT("outbox", "lease_s", "60", outbox_lease_s, 5, 3600),
+	INT("outbox", "give_up_after_s", "259200", outbox_give_up_s, 60,
+	    2592000),
+	INT("outbox", "retry_base_s", "10", outbox_retry_base_s, 1, 3600),
+	INT("outbox", "retry_cap_s", "3600", outbox_retry_cap_s, 1, 86400),
+	OTHER("webhooks", "allow_private_targets", "false",
+	    webhooks_allow_private, set_bool),
+	INT("webhooks", "timeout_s", "15", webhooks_timeout_s, 1, 60),
 	STR("admin", "token", "", admin_token, set_header_text),
 	INT("auth", "access_token_ttl_s", "360000", access_token_ttl_s, 60,
 	    31536000),
@@ -189,6 +202,26 @@ set_transport(struct config *cfg, const struct key *k, const char *v,
 		*out = MAIL_TRANSPORT_SMTP;
 	else {
 		snprintf(why, WHY_LEN, "expected maildir or smtp");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_starttls(struct config *cfg, const struct key *k, const char *v,
+    char *why)
+{
+	enum mail_starttls	*out = field(cfg, k);
+
+	if (strcmp(v, "required") == 0)
+		*out = MAIL_STARTTLS_REQUIRED;
+	else if (strcmp(v, "opportunistic") == 0)
+		*out = MAIL_STARTTLS_OPPORTUNISTIC;
+	else if (strcmp(v, "off") == 0)
+		*out = MAIL_STARTTLS_OFF;
+	else {
+		snprintf(why, WHY_LEN, "expected required, opportunistic or "
+		    "off");
 		return -1;
 	}
 	return 0;

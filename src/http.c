@@ -24,6 +24,7 @@
 #include "reviewd/json.h"
 #include "reviewd/log.h"
 #include "reviewd/router.h"
+#include "reviewd/scheduler.h"
 
 struct http_req {
 	struct request		 req;
@@ -687,6 +688,7 @@ http_clock_set(struct request *req, struct response *res,
 	if (err->status != 0)
 		goto out;
 	clock_set_offset_ms(clock_offset_ms() + ms + s * 1000);
+	scheduler_wake();
 	ret = clock_reply(res, err);
 out:
 	json_decref(body);

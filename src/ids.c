@@ -93,3 +93,23 @@ ids_uuid(char out[IDS_UUID_LEN + 1])
 	memcpy(out + 24, hex + 20, 12);
 	out[36] = '\0';
 }
+
+uint32_t
+ids_uniform(uint32_t upper)
+{
+	return randombytes_uniform(upper);
+}
+
+void
+ids_hmac_sha256_base64(const unsigned char *key, size_t keylen,
+    const char *msg, size_t msglen, char out[IDS_HMAC_B64_LEN + 1])
+{
+	crypto_auth_hmacsha256_state	 st;
+	unsigned char			 mac[crypto_auth_hmacsha256_BYTES];
+
+	crypto_auth_hmacsha256_init(&st, key, keylen);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)msg, msglen);
+	crypto_auth_hmacsha256_final(&st, mac);
+	sodium_bin2base64(out, IDS_HMAC_B64_LEN + 1, mac, sizeof(mac),
+	    sodium_base64_VARIANT_ORIGINAL);
+}

@@ -1,9 +1,32 @@
 /*
- * mailer: e-mail addresses. Stateless; any thread.
+ * mailer: addresses, message checks, templates, RFC 5322 composition and
+ * the transports. Composition and checks are pure and run on any thread;
+ * sending runs on the scheduler thread only. The maildir transport writes
+ * tmp/NAME and renames it to new/NAME: a reader never sees half a message,
+ * and NAME derives from the outbox id, so a resend replaces, not doubles.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <curl/curl.h>
+#include <sodium.h>
+
+#include "reviewd/clock.h"
+#include "reviewd/log.h"
 #include "reviewd/mailer.h"
+#include "reviewd/pages.h"
+
+#define MESSAGE_MAX	(4 * 1024 * 1024)
+#define SUBJECT_MAX	998
+#define PART_MAX	(1024 * 1024)
+
+/* Addresses and header values. */
 
 static bool
 is_atext(unsigned char c)
@@ -51,4 +74,611 @@ mailer_address_valid(const char *s)
 			label_len++;
 	}
 	return labels >= 2;
+}
+
+bool
+mailer_header_safe(const char *s)
+{
+	const unsigned char	*p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+static bool
+header_name_ok(const char *s)
+{
+	const char	*p;
+
+	if (*s == '\0' || strlen(s) > 64)
+		return false;
+	for (p = s; *p != '\0'; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* Reads an optional (or required) string member that goes into a header. */
+static const char *
+header_field(json_t *msg, const char *key, bool required, bool address,
+    struct api_error *err)
+{
+	json_t		*v = json_object_get(msg, key);	/* borrowed */
+	const char	*s;
+
+	if (v == NULL || json_is_null(v)) {
+		if (required)
+			api_error_set(err, 400, key, "is required");
+		return NULL;
+	}
+	if (!json_is_string(v)) {
+		api_error_set(err, 400, key, "must be a string");
+		return NULL;
+	}
+	s = json_string_value(v);
+	if (!mailer_header_safe(s) || strlen(s) != json_string_length(v)) {
+		api_error_set(err, 400, key, "must not contain line breaks or "
+		    "other control characters");
+		return NULL;
+	}
+	if (address && !mailer_address_valid(s)) {
+		api_error_set(err, 400, key, "must be an e-mail address");
+		return NULL;
+	}
+	if (strlen(s) > SUBJECT_MAX) {
+		api_error_set(err, 400, key, "is too long");
+		return NULL;
+	}
+	return s;
+}
+
+int
+mailer_check(json_t *msg, struct api_error *err)
+{
+	json_t		*headers, *v;	/* borrowed */
+	const char	*name;
+	size_t		 before = err->ndetails;
+
+	header_field(msg, "to", true, true, err);
+	header_field(msg, "toName", false, false, err);
+	header_field(msg, "replyTo", false, true, err);
+	header_field(msg, "fromName", false, false, err);
+	header_field(msg, "subject", true, false, err);
+	if (!json_is_string(json_object_get(msg, "text")) ||
+	    json_string_length(json_object_get(msg, "text")) > PART_MAX)
+		api_error_set(err, 400, "text", "must be a string");
+	if (!json_is_string(json_object_get(msg, "html")) ||
+	    json_string_length(json_object_get(msg, "html")) > PART_MAX)
+		api_error_set(err, 400, "html", "must be a string");
+	headers = json_object_get(msg, "headers");
+	if (headers != NULL && !json_is_object(headers))
+		api_error_set(err, 400, "headers", "must be an object");
+	else if (headers != NULL) {
+		json_object_foreach(headers, name, v) {
+			if (!header_name_ok(name) || !json_is_string(v) ||
+			    !mailer_header_safe(json_string_value(v)))
+				api_error_set(err, 400, "headers", "header %s "
+				    "is not valid", header_name_ok(name) ?
+				    name : "name");
+		}
+	}
+	return err->ndetails > before || err->status != 0 ? -1 : 0;
+}
+
+/* Templates. */
+
+struct template {
+	const char	*name;
+	const char	*locale;	/* a language: "en", "de", .. */
+	const char	*subject;
+	const char	*text;
+	const char	*html;
+};
+
+static const struct template templates[] = {
+	{ "mail-test", "en", "reviewd test message",
+	    "Hello {{name}},\n\nthis is a test message from reviewd at "
+	    "{{instance}}. If you can read it, mail delivery works.\n",
+	    "<p>Hello {{name}},</p><p>this is a test message from reviewd at "
+	    "{{instance}}. If you can read it, mail delivery works.</p>" },
+	{ "mail-test", "de", "reviewd-Testnachricht",
+	    "Hallo {{name}},\n\ndies ist eine Testnachricht von reviewd auf "
+	    "{{instance}}. Wenn Sie sie lesen können, funktioniert der "
+	    "E-Mail-Versand.\n",
+	    "<p>Hallo {{name}},</p><p>dies ist eine Testnachricht von reviewd "
+	    "auf {{instance}}. Wenn Sie sie lesen können, funktioniert der "
+	    "E-Mail-Versand.</p>" },
+	{ "mail-test", "fr", "Message de test de reviewd",
+	    "Bonjour {{name}},\n\nceci est un message de test de reviewd sur "
+	    "{{instance}}. Si vous pouvez le lire, l'envoi des e-mails "
+	    "fonctionne.\n",
+	    "<p>Bonjour {{name}},</p><p>ceci est un message de test de reviewd "
+	    "sur {{instance}}. Si vous pouvez le lire, l'envoi des e-mails "
+	    "fonctionne.</p>" },
+	{ "mail-test", "da", "Testbesked fra reviewd",
+	    "Hej {{name}},\n\ndette er en testbesked fra reviewd på "
+	    "{{instance}}. Kan du læse den, virker udsendelsen af e-mails.\n",
+	    "<p>Hej {{name}},</p><p>dette er en testbesked fra reviewd på "
+	    "{{instance}}. Kan du læse den, virker udsendelsen af "
+	    "e-mails.</p>" },
+};
+
+static const struct template *
+template_find(const char *name, const char *locale)
+{
+	const char	*tries[2] = { locale, "en" };
+	size_t		 i, t;
+
+	for (t = 0; t < 2; t++) {
+		if (tries[t] == NULL)
+			continue;
+		for (i = 0; i < sizeof(templates) / sizeof(templates[0]);
+		    i++) {
+			if (strcmp(templates[i].name, name) == 0 &&
+			    strncmp(templates[i].locale, tries[t], 2) == 0 &&
+			    (tries[t][2] == '\0' || tries[t][2] == '-' ||
+			    tries[t][2] == '_'))
+				return &templates[i];
+		}
+	}
+	return NULL;
+}
+
+/* Replaces {{key}} in tmpl with vars[key]; escaped for HTML when html. */
+static char *
+fill(const char *tmpl, json_t *vars, bool html)
+{
+	struct buf	 out;
+	const char	*p = tmpl, *open, *close;
+	char		 key[64];
+	json_t		*v;	/* borrowed */
+	size_t		 klen;
+
+	buf_init(&out, PART_MAX);
+	while ((open = strstr(p, "{{")) != NULL) {
+		close = strstr(open + 2, "}}");
+		if (close == NULL)
+			break;
+		if (buf_append(&out, p, (size_t)(open - p)) == -1)
+			goto fail;
+		open += 2;
+		while (*open == ' ')
+			open++;
+		klen = (size_t)(close - open);
+		while (klen > 0 && open[klen - 1] == ' ')
+			klen--;
+		if (klen == 0 || klen >= sizeof(key))
+			goto fail;
+		memcpy(key, open, klen);
+		key[klen] = '\0';
+		v = json_object_get(vars, key);
+		if (!json_is_string(v)) {
+			log_error("mailer: template placeholder %s has no "
+			    "value", key);
+			goto fail;
+		}
+		if ((html ? pages_escape(&out, json_string_value(v)) :
+		    buf_puts(&out, json_string_value(v))) == -1)
+			goto fail;
+		p = close + 2;
+	}
+	if (buf_puts(&out, p) == -1)
+		goto fail;
+	return buf_detach(&out, NULL);
+fail:
+	buf_release(&out);
+	return NULL;
+}
+
+int
+mailer_render_parts(const char *subject, const char *text, const char *html,
+    json_t *vars, json_t *msg)
+{
+	char	*s = fill(subject, vars, false);
+	char	*t = fill(text, vars, false);
+	char	*h = fill(html, vars, true);
+	int	 ret = -1;
+
+	if (s != NULL && t != NULL && h != NULL &&
+	    json_object_set_new(msg, "subject", json_string(s)) == 0 &&
+	    json_object_set_new(msg, "text", json_string(t)) == 0 &&
+	    json_object_set_new(msg, "html", json_string(h)) == 0)
+		ret = 0;
+	free(s);
+	free(t);
+	free(h);
+	return ret;
+}
+
+int
+mailer_render(const char *name, const char *locale, json_t *vars,
+    json_t *msg)
+{
+	const struct template	*t = template_find(name, locale);
+
+	if (t == NULL) {
+		log_error("mailer: no template %s", name);
+		return -1;
+	}
+	return mailer_render_parts(t->subject, t->text, t->html, vars, msg);
+}
+
+/* Composition. */
+
+static bool
+is_ascii(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if ((unsigned char)*s >= 0x80)
+			return false;
+	}
+	return true;
+}
+
+/* RFC 2047 B encoding in encoded-words of at most 75 characters, never
+ * splitting a UTF-8 sequence, folded with CRLF SP. */
+static int
+put_encoded(struct buf *out, const char *s)
+{
+	char	 b64[64 + 1];
+	size_t	 len = strlen(s), n;
+
+	while (len > 0) {
+		n = len < 45 ? len : 45;
+		while (n < len && n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+		sodium_bin2base64(b64, sizeof(b64), (const unsigned char *)s, n,
+		    sodium_base64_VARIANT_ORIGINAL);
+		if (buf_printf(out, "=?UTF-8?B?%s?=%s", b64,
+		    n < len ? "\r\n " : "") == -1)
+			return -1;
+		s += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int
+put_text_header(struct buf *out, const char *name, const char *value)
+{
+	if (buf_printf(out, "%s: ", name) == -1)
+		return -1;
+	if (is_ascii(value) ? buf_puts(out, value) : put_encoded(out, value))
+		return -1;
+	return buf_puts(out, "\r\n");
+}
+
+/* "Display Name" <addr>, or just addr. */
+static int
+put_address(struct buf *out, const char *name, const char *display,
+    const char *addr)
+{
+	const char	*p;
+
+	if (buf_printf(out, "%s: ", name) == -1)
+		return -1;
+	if (display != NULL && display[0] != '\0') {
+		if (!is_ascii(display)) {
+			if (put_encoded(out, display) == -1)
+				return -1;
+		} else {
+			if (buf_puts(out, "\"") == -1)
+				return -1;
+			for (p = display; *p != '\0'; p++) {
+				if ((*p == '"' || *p == '\\') &&
+				    buf_puts(out, "\\") == -1)
+					return -1;
+				if (buf_append(out, p, 1) == -1)
+					return -1;
+			}
+			if (buf_puts(out, "\"") == -1)
+				return -1;
+		}
+		return buf_printf(out, " <%s>\r\n", addr);
+	}
+	return buf_printf(out, "%s\r\n", addr);
+}
+
+static int
+put_base64_part(struct buf *out, const char *boundary, const char *type,
+    const char *body)
+{
+	size_t	 len = strlen(body), i, n;
+	char	 b64[76 + 1];
+
+	if (buf_printf(out, "--%s\r\nContent-Type: %s; charset=UTF-8\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n", boundary, type) == -1)
+		return -1;
+	/* 57 input bytes make one 76-character line. */
+	for (i = 0; i < len; i += n) {
+		n = len - i < 57 ? len - i : 57;
+		sodium_bin2base64(b64, sizeof(b64),
+		    (const unsigned char *)body + i, n,
+		    sodium_base64_VARIANT_ORIGINAL);
+		if (buf_printf(out, "%s\r\n", b64) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* The address inside [mail] from ("Name <addr>" or "addr"). */
+static void
+from_parts(const char *from, char *name, size_t namelen, char *addr,
+    size_t addrlen)
+{
+	const char	*lt = strchr(from, '<'), *gt = strrchr(from, '>');
+	size_t		 n;
+
+	if (lt == NULL || gt == NULL || gt < lt) {
+		snprintf(name, namelen, "%s", "");
+		snprintf(addr, addrlen, "%s", from);
+		return;
+	}
+	n = (size_t)(lt - from);
+	while (n > 0 && (from[n - 1] == ' ' || from[n - 1] == '"'))
+		n--;
+	snprintf(name, namelen, "%.*s", (int)n, from[0] == '"' ? from + 1 :
+	    from);
+	snprintf(addr, addrlen, "%.*s", (int)(gt - lt - 1), lt + 1);
+}
+
+int
+mailer_compose(const struct config *cfg, json_t *msg, const char *id,
+    int64_t now_ms, struct buf *out)
+{
+	struct api_error	 err;
+	char			 date[CLOCK_RFC5322_LEN], boundary[64];
+	char			 from_name[CONFIG_STR], from_addr[CONFIG_STR];
+	const char		*domain, *name, *value;
+	json_t			*headers, *v;	/* borrowed */
+
+	memset(&err, 0, sizeof(err));
+	if (mailer_check(msg, &err) == -1 ||
+	    clock_format_rfc5322(now_ms, date) == -1)
+		return -1;
+	from_parts(cfg->mail_from, from_name, sizeof(from_name), from_addr,
+	    sizeof(from_addr));
+	if (json_is_string(json_object_get(msg, "fromName")))
+		snprintf(from_name, sizeof(from_name), "%s",
+		    json_string_value(json_object_get(msg, "fromName")));
+	domain = strrchr(from_addr, '@');
+	domain = domain != NULL ? domain + 1 : "reviewd.invalid";
+	snprintf(boundary, sizeof(boundary), "=_reviewd_%s", id);
+	if (buf_printf(out, "Message-ID: <%s@%s>\r\nDate: %s\r\n", id, domain,
+	    date) == -1 ||
+	    put_address(out, "From", from_name, from_addr) == -1 ||
+	    put_address(out, "To", json_string_value(json_object_get(msg,
+	    "toName")), json_string_value(json_object_get(msg, "to"))) == -1)
+		return -1;
+	value = json_string_value(json_object_get(msg, "replyTo"));
+	if (value != NULL && put_address(out, "Reply-To", NULL, value) == -1)
+		return -1;
+	if (put_text_header(out, "Subject", json_string_value(
+	    json_object_get(msg, "subject"))) == -1)
+		return -1;
+	headers = json_object_get(msg, "headers");
+	json_object_foreach(headers, name, v) {
+		if (put_text_header(out, name, json_string_value(v)) == -1)
+			return -1;
+	}
+	if (buf_printf(out, "MIME-Version: 1.0\r\nContent-Type: "
+	    "multipart/alternative; boundary=\"%s\"\r\n\r\n", boundary) == -1 ||
+	    put_base64_part(out, boundary, "text/plain",
+	    json_string_value(json_object_get(msg, "text"))) == -1 ||
+	    put_base64_part(out, boundary, "text/html",
+	    json_string_value(json_object_get(msg, "html"))) == -1 ||
+	    buf_printf(out, "--%s--\r\n", boundary) == -1)
+		return -1;
+	return 0;
+}
+
+/* Transports. */
+
+struct mailer {
+	const struct config	*cfg;
+	CURL			*curl;	/* SMTP: kept for the batch */
+};
+
+static int
+make_dir(const char *path)
+{
+	if (mkdir(path, 0750) == -1 && errno != EEXIST) {
+		log_error_errno("mailer: cannot create dir=%s", path);
+		return -1;
+	}
+	return 0;
+}
+
+int
+mailer_init(const struct config *cfg)
+{
+	static const char *const subdirs[] = { "tmp", "new", "cur" };
+	char	 path[PATH_MAX];
+	size_t	 i;
+
+	if (cfg->mail_transport != MAIL_TRANSPORT_MAILDIR)
+		return 0;
+	if (make_dir(cfg->maildir) == -1)
+		return -1;
+	for (i = 0; i < 3; i++) {
+		if (snprintf(path, sizeof(path), "%s/%s", cfg->maildir,
+		    subdirs[i]) >= (int)sizeof(path) || make_dir(path) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+struct mailer *
+mailer_open(const struct config *cfg)
+{
+	struct mailer	*m = calloc(1, sizeof(*m));
+
+	if (m != NULL)
+		m->cfg = cfg;
+	return m;
+}
+
+void
+mailer_close(struct mailer *m)
+{
+	if (m == NULL)
+		return;
+	if (m->curl != NULL)
+		curl_easy_cleanup(m->curl);
+	free(m);
+}
+
+static enum mailer_result
+send_maildir(struct mailer *m, const char *id, const struct buf *text,
+    char *why, size_t whylen)
+{
+	char	 tmp[PATH_MAX], dst[PATH_MAX];
+	int	 fd;
+	size_t	 off = 0;
+	ssize_t	 n;
+
+	if (snprintf(tmp, sizeof(tmp), "%s/tmp/%s.reviewd", m->cfg->maildir,
+	    id) >= (int)sizeof(tmp) || snprintf(dst, sizeof(dst),
+	    "%s/new/%s.reviewd", m->cfg->maildir, id) >= (int)sizeof(dst)) {
+		snprintf(why, whylen, "maildir path too long");
+		return MAILER_REJECTED;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd == -1)
+		goto fail;
+	while (off < text->len) {
+		n = write(fd, text->data + off, text->len - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			close(fd);
+			goto fail;
+		}
+		off += (size_t)n;
+	}
+	if (fsync(fd) == -1) {
+		close(fd);
+		goto fail;
+	}
+	if (close(fd) == -1 || rename(tmp, dst) == -1)
+		goto fail;
+	return MAILER_SENT;
+fail:
+	snprintf(why, whylen, "maildir: %s", strerror(errno));
+	(void)unlink(tmp);
+	return MAILER_RETRY;
+}
+
+struct upload {
+	const char	*data;
+	size_t		 len, off;
+};
+
+static size_t
+read_upload(char *dst, size_t size, size_t nmemb, void *arg)
+{
+	struct upload	*u = arg;
+	size_t		 n = size * nmemb;
+
+	if (n > u->len - u->off)
+		n = u->len - u->off;
+	memcpy(dst, u->data + u->off, n);
+	u->off += n;
+	return n;
+}
+
+static enum mailer_result
+send_smtp(struct mailer *m, json_t *msg, const struct buf *text, char *why,
+    size_t whylen)
+{
+	const struct config	*cfg = m->cfg;
+	struct curl_slist	*rcpt = NULL;
+	struct upload		 u = { text->data, text->len, 0 };
+	char			 from_name[CONFIG_STR], addr[CONFIG_STR];
+	char			 from[CONFIG_STR + 2], to[MAILER_ADDRESS_MAX + 3];
+	long			 code = 0, ssl;
+	CURLcode		 rc;
+	enum mailer_result	 result = MAILER_RETRY;
+
+	if (m->curl == NULL && (m->curl = curl_easy_init()) == NULL) {
+		snprintf(why, whylen, "curl: cannot initialise");
+		return MAILER_RETRY;
+	}
+	curl_easy_reset(m->curl);
+	from_parts(cfg->mail_from, from_name, sizeof(from_name), addr,
+	    sizeof(addr));
+	snprintf(from, sizeof(from), "<%s>", addr);
+	snprintf(to, sizeof(to), "<%s>",
+	    json_string_value(json_object_get(msg, "to")));
+	rcpt = curl_slist_append(NULL, to);
+	ssl = cfg->smtp_starttls == MAIL_STARTTLS_REQUIRED ? CURLUSESSL_ALL :
+	    cfg->smtp_starttls == MAIL_STARTTLS_OPPORTUNISTIC ?
+	    CURLUSESSL_TRY : CURLUSESSL_NONE;
+	if (rcpt == NULL ||
+	    curl_easy_setopt(m->curl, CURLOPT_URL, cfg->smtp_url) != CURLE_OK ||
+	    curl_easy_setopt(m->curl, CURLOPT_MAIL_FROM, from) != CURLE_OK ||
+	    curl_easy_setopt(m->curl, CURLOPT_MAIL_RCPT, rcpt) != CURLE_OK ||
+	    curl_easy_setopt(m->curl, CURLOPT_READFUNCTION,
+	    read_upload) != CURLE_OK ||
+	    curl_easy_setopt(m->curl, CURLOPT_READDATA, &u) != CURLE_OK ||
+	    curl_easy_setopt(m->curl, CURLOPT_UPLOAD, 1L) != CURLE_OK ||
+	    curl_easy_setopt(m->curl, CURLOPT_USE_SSL, ssl) != CURLE_OK ||
+	    curl_easy_setopt(m->curl, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+	    curl_easy_setopt(m->curl, CURLOPT_TIMEOUT,
+	    (long)cfg->smtp_timeout_s) != CURLE_OK ||
+	    curl_easy_setopt(m->curl, CURLOPT_CONNECTTIMEOUT,
+	    (long)(cfg->smtp_timeout_s < 10 ? cfg->smtp_timeout_s : 10)) !=
+	    CURLE_OK) {
+		snprintf(why, whylen, "curl: cannot set options");
+		goto out;
+	}
+	if (cfg->smtp_user[0] != '\0' &&
+	    (curl_easy_setopt(m->curl, CURLOPT_USERNAME,
+	    cfg->smtp_user) != CURLE_OK ||
+	    curl_easy_setopt(m->curl, CURLOPT_PASSWORD,
+	    cfg->smtp_password) != CURLE_OK)) {
+		snprintf(why, whylen, "curl: cannot set credentials");
+		goto out;
+	}
+	rc = curl_easy_perform(m->curl);
+	if (rc == CURLE_OK) {
+		result = MAILER_SENT;
+		goto out;
+	}
+	(void)curl_easy_getinfo(m->curl, CURLINFO_RESPONSE_CODE, &code);
+	snprintf(why, whylen, "smtp: %s (reply %ld)", curl_easy_strerror(rc),
+	    code);
+	/* 5xx replies are permanent (RFC 5321 4.2.1); anything else, such as
+	 * a refused connection or a 4xx, is worth another try. */
+	if (code >= 500 && code <= 599)
+		result = MAILER_REJECTED;
+out:
+	curl_slist_free_all(rcpt);
+	return result;
+}
+
+enum mailer_result
+mailer_send(struct mailer *m, const char *id, json_t *msg, char *why,
+    size_t whylen)
+{
+	struct buf		 text;
+	enum mailer_result	 r;
+
+	buf_init(&text, MESSAGE_MAX);
+	if (mailer_compose(m->cfg, msg, id, clock_now_ms(), &text) == -1) {
+		buf_release(&text);
+		snprintf(why, whylen, "the message cannot be composed");
+		return MAILER_REJECTED;
+	}
+	if (m->cfg->mail_transport == MAIL_TRANSPORT_MAILDIR)
+		r = send_maildir(m, id, &text, why, whylen);
+	else
+		r = send_smtp(m, msg, &text, why, whylen);
+	buf_release(&text);
+	return r;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <systemd/sd-daemon.h>
@@ -21,6 +22,9 @@
 #include "reviewd/db.h"
 #include "reviewd/http.h"
 #include "reviewd/log.h"
+#include "reviewd/mailer.h"
+#include "reviewd/outbox.h"
+#include "reviewd/scheduler.h"
 
 #define EXIT_USAGE	2
 #define REVIEWD_VERSION	"0.1.0"
@@ -210,7 +214,10 @@ serve(struct db *db, const struct config *cfg)
 	sigset_t	 stop;
 	int		 sig = 0;
 
-	if (auth_init(db, cfg, stdout) == -1)
+	if (auth_init(db, cfg, stdout) == -1 || mailer_init(cfg) == -1)
+		return EXIT_FAILURE;
+	outbox_configure(cfg);
+	if (scheduler_register("outbox", outbox_job) == -1)
 		return EXIT_FAILURE;
 	/* Signals go to sigwait below, never to a worker thread: block them
 	 * before any thread exists so every thread inherits the mask. */
@@ -222,6 +229,10 @@ serve(struct db *db, const struct config *cfg)
 		return EXIT_FAILURE;
 	if (http_start(cfg) == -1)
 		return EXIT_FAILURE;
+	if (scheduler_start() == -1) {
+		http_stop(0);
+		return EXIT_FAILURE;
+	}
 	log_info("listening on %s port=%u", cfg->listen, http_port());
 	(void)sd_notify(0, "READY=1");
 	while (sigwait(&stop, &sig) != 0)
@@ -229,6 +240,7 @@ serve(struct db *db, const struct config *cfg)
 	log_info("stopping signal=%d", sig);
 	(void)sd_notify(0, "STOPPING=1");
 	http_stop(cfg->connection_timeout_s * 1000);
+	scheduler_stop();
 	log_info("stopped");
 	return EXIT_SUCCESS;
 }
@@ -275,6 +287,10 @@ main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 	json_object_seed(0);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_error("libcurl failed to initialise");
+		return EXIT_FAILURE;
+	}
 	db_configure(cfg.db_path);
 	db = db_open(cfg.db_path);
 	if (db == NULL)
@@ -298,5 +314,6 @@ main(int argc, char **argv)
 		ret = cmd_user(db, argc - first, argv + first);
 out:
 	db_close(db);
+	curl_global_cleanup();
 	return ret;
 }

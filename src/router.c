@@ -7,9 +7,12 @@
 
 #include "reviewd/auth.h"
 #include "reviewd/business.h"
+#include "reviewd/outbox.h"
 #include "reviewd/router.h"
+#include "reviewd/webhooks.h"
 
 #define OAUTH	"/v1/oauth/oauth-business-users-for-applications"
+#define BU	"/v1/private/business-units/{businessUnitId}"
 
 static const struct route routes[] = {
 	{ "GET", "/healthz", ROUTE_AUTH_NONE, http_healthz, 0 },
@@ -27,6 +30,19 @@ static const struct route routes[] = {
 	    ROUTE_AUTH_BEARER, business_get_private, 0 },
 	{ "PATCH", "/v1/private/business-units/{businessUnitId}",
 	    ROUTE_AUTH_BEARER, business_patch, 0 },
+	{ "GET", BU "/webhooks/deliveries", ROUTE_AUTH_BEARER,
+	    webhooks_deliveries, 0 },
+	{ "GET", BU "/webhooks", ROUTE_AUTH_BEARER, webhooks_list, 0 },
+	{ "POST", BU "/webhooks", ROUTE_AUTH_BEARER, webhooks_create, 0 },
+	{ "DELETE", BU "/webhooks/{subscriptionId}", ROUTE_AUTH_BEARER,
+	    webhooks_delete, 0 },
+	{ "POST", BU "/webhooks/{subscriptionId}/test", ROUTE_AUTH_BEARER,
+	    webhooks_test, 0 },
+	{ "GET", "/v1/admin/outbox", ROUTE_AUTH_ADMIN, outbox_admin_list, 0 },
+	{ "POST", "/v1/admin/outbox/{outboxId}/retry", ROUTE_AUTH_ADMIN,
+	    outbox_admin_retry, 0 },
+	{ "POST", "/v1/admin/mail/test", ROUTE_AUTH_ADMIN,
+	    outbox_admin_mail_test, 0 },
 	{ "GET", "/v1/admin/business-units", ROUTE_AUTH_ADMIN,
 	    business_admin_list, 0 },
 	{ "POST", "/v1/admin/business-units", ROUTE_AUTH_ADMIN,

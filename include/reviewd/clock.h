@@ -24,6 +24,12 @@ void	clock_set_offset_ms(int64_t offset);
  * time is outside years 0001..9999. */
 int	clock_format(int64_t ms, char out[CLOCK_ISO_LEN]);
 
+/* "Sun, 22 Nov 2026 22:49:41 +0000" plus NUL. */
+#define CLOCK_RFC5322_LEN	32
+
+/* Formats ms as an RFC 5322 Date header value (UTC). 0 or -1. */
+int	clock_format_rfc5322(int64_t ms, char out[CLOCK_RFC5322_LEN]);
+
 /*
  * Parses the time formats the API accepts, all read as UTC unless a zone is
  * given:

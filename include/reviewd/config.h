@@ -17,6 +17,12 @@
 #define CONFIG_STR		256
 #define CONFIG_PATH		1024
 
+enum mail_starttls {
+	MAIL_STARTTLS_REQUIRED,
+	MAIL_STARTTLS_OPPORTUNISTIC,
+	MAIL_STARTTLS_OFF
+};
+
 enum mail_transport {
 	MAIL_TRANSPORT_MAILDIR,
 	MAIL_TRANSPORT_SMTP
@@ -42,6 +48,17 @@ struct config {
 	char			 smtp_user[CONFIG_STR];
 	char			 smtp_password[CONFIG_STR];
 	char			 mail_from[CONFIG_STR];
+	enum mail_starttls	 smtp_starttls;
+	int64_t			 smtp_timeout_s;
+	/* [outbox] */
+	int64_t			 outbox_batch;
+	int64_t			 outbox_lease_s;
+	int64_t			 outbox_give_up_s;
+	int64_t			 outbox_retry_base_s;
+	int64_t			 outbox_retry_cap_s;
+	/* [webhooks] */
+	bool			 webhooks_allow_private;
+	int64_t			 webhooks_timeout_s;
 	/* [admin] */
 	char			 admin_token[CONFIG_STR];
 	/* [auth] */

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * Identifiers and secrets: 24-hex object ids (like Trustpilot's), random
@@ -34,6 +35,15 @@ void	ids_token_hash(const char *token, char out[IDS_HASH_LEN + 1]);
 /* Constant-time equality of two NUL-terminated strings of equal length;
  * different lengths compare unequal (length is not secret here). */
 bool	ids_equal(const char *a, const char *b);
+
+/* A uniformly random number in [0, upper). */
+uint32_t	ids_uniform(uint32_t upper);
+
+/* Standard Webhooks signing: base64 (standard alphabet, padded) of
+ * HMAC-SHA256(key, msg) into out, which must hold 45 bytes. */
+#define IDS_HMAC_B64_LEN	44
+void	ids_hmac_sha256_base64(const unsigned char *key, size_t keylen,
+	    const char *msg, size_t msglen, char out[IDS_HMAC_B64_LEN + 1]);
 
 /* Writes a random (version 4) UUID and a NUL. */
 void	ids_uuid(char out[IDS_UUID_LEN + 1]);

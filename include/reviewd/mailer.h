@@ -2,10 +2,24 @@
 #define REVIEWD_MAILER_H
 
 #include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "reviewd/buf.h"
+#include "reviewd/config.h"
+#include "reviewd/http.h"
 
 /*
- * Mail: addresses now; the maildir and SMTP transports come with the
- * delivery engine.
+ * Mail: addresses, the message JSON the outbox stores, its rendering as an
+ * RFC 5322 MIME message, templates, and the two transports (maildir, SMTP
+ * through libcurl). Only the scheduler thread sends; any thread may check,
+ * render and compose.
+ *
+ * A message is a JSON object:
+ *   {"to": addr, "toName"?: text, "replyTo"?: addr, "fromName"?: text,
+ *    "subject": text, "text": text, "html": text,
+ *    "headers"?: {"List-Unsubscribe": text, ...}}
  */
 
 #define MAILER_ADDRESS_MAX	254
@@ -18,5 +32,56 @@
  * and they are where header injection hides.
  */
 bool	mailer_address_valid(const char *s);
+
+/* True when s has no control characters (CR, LF, TAB, ...) at all. */
+bool	mailer_header_safe(const char *s);
+
+/* Validates a message before it is queued: every header-bound field
+ * header-safe, addresses valid, parts present. 0, or -1 with one 400
+ * detail per bad field. */
+int	mailer_check(json_t *msg, struct api_error *err);
+
+/*
+ * Fills msg's "subject", "text" and "html" from the built-in template name
+ * in locale (falling back to its language, then to English), replacing
+ * {{key}} with vars' string values (HTML-escaped in the HTML part).
+ * 0, or -1 when there is no such template or a placeholder has no value.
+ */
+int	mailer_render(const char *name, const char *locale, json_t *vars,
+	    json_t *msg);
+
+/* As mailer_render with the three parts given (business templates). */
+int	mailer_render_parts(const char *subject, const char *text,
+	    const char *html, json_t *vars, json_t *msg);
+
+/*
+ * Writes msg as an RFC 5322 message (CRLF line ends): Message-ID derived
+ * from id, Date from now_ms, From from [mail] from, Subject RFC 2047
+ * encoded when not ASCII, multipart/alternative with base64 UTF-8 text and
+ * HTML parts. 0, or -1 when msg is not valid or out is full.
+ */
+int	mailer_compose(const struct config *cfg, json_t *msg, const char *id,
+	    int64_t now_ms, struct buf *out);
+
+/* Creates the maildir's tmp/, new/ and cur/ when the maildir transport is
+ * configured. 0 or -1 (logged). Start-up only. */
+int	mailer_init(const struct config *cfg);
+
+enum mailer_result {
+	MAILER_SENT,
+	MAILER_RETRY,		/* temporary: try again later */
+	MAILER_REJECTED		/* permanent: the server refused it */
+};
+
+struct mailer;
+
+/* A sending session for one batch (one SMTP connection reused). NULL when
+ * out of memory. */
+struct mailer	*mailer_open(const struct config *cfg);
+void		 mailer_close(struct mailer *m);
+
+/* Sends msg composed with id; on failure a reason goes to why. */
+enum mailer_result	mailer_send(struct mailer *m, const char *id,
+			    json_t *msg, char *why, size_t whylen);
 
 #endif

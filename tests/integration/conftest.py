@@ -252,3 +252,128 @@ def business(daemon):
 @pytest.fixture
 def other_business(daemon):
     return Business(daemon, "other-%d.example.com" % time.monotonic_ns())
+
+
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_for(predicate, timeout=30, interval=0.05, what="condition"):
+    """Polls predicate until it returns a true value; returns that value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(interval)
+
+
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) on loopback that keeps every message."""
+
+    def __init__(self, port=None):
+        from aiosmtpd.controller import Controller
+        import threading
+        self.messages = []
+        self.lock = threading.Lock()
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                with sink.lock:
+                    sink.messages.append(envelope)
+                return "250 OK"
+
+        self.port = port or free_port()
+        self.controller = Controller(Handler(), hostname="127.0.0.1",
+                                     port=self.port)
+        self.controller.start()
+
+    def stop(self):
+        self.controller.stop()
+
+    def parsed(self):
+        import email
+        import email.policy
+        with self.lock:
+            return [email.message_from_bytes(e.original_content,
+                                             policy=email.policy.default)
+                    for e in self.messages]
+
+    def count(self):
+        with self.lock:
+            return len(self.messages)
+
+
+@pytest.fixture
+def smtp_sink():
+    sinks = []
+
+    def make(port=None):
+        s = SmtpSink(port)
+        sinks.append(s)
+        return s
+    yield make
+    for s in sinks:
+        s.stop()
+
+
+class WebhookReceiver:
+    """An HTTP server on loopback recording every request it gets; answers
+    with the statuses queued in `replies` (then 200)."""
+
+    def __init__(self):
+        import http.server
+        import threading
+        self.requests = []
+        self.replies = []
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(length)
+                with receiver.lock:
+                    receiver.requests.append(
+                        (dict(self.headers.items()), body, time.monotonic()))
+                    status, headers = (receiver.replies.pop(0)
+                                       if receiver.replies else (200, {}))
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                                      Handler)
+        self.port = self.server.server_address[1]
+        self.url = "http://127.0.0.1:%d/hook" % self.port
+        self.thread = threading.Thread(target=self.server.serve_forever,
+                                       daemon=True)
+        self.thread.start()
+
+    def count(self):
+        with self.lock:
+            return len(self.requests)
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    r = WebhookReceiver()
+    yield r
+    r.stop()

@@ -1,0 +1,40 @@
+#ifndef REVIEWD_WEBHOOKS_H
+#define REVIEWD_WEBHOOKS_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "reviewd/config.h"
+#include "reviewd/db.h"
+#include "reviewd/http.h"
+#include "reviewd/outbox.h"
+
+/*
+ * Webhook subscriptions of a business unit and signed delivery. Events are
+ * queued through the outbox inside the caller's transaction; the scheduler
+ * delivers them with Trustpilot's envelope, signed per Standard Webhooks
+ * 1.0 (webhook-id, webhook-timestamp, webhook-signature: v1,<base64>).
+ */
+
+/*
+ * Queues event name with eventData (borrowed) for every active subscription
+ * of business unit bu that listens to it, inside the caller's open
+ * transaction. 0, or -1 (see db_fail). The caller wakes the scheduler after
+ * commit.
+ */
+int	webhooks_emit(struct db *db, const char *bu, const char *name,
+	    json_t *data);
+
+/* One delivery attempt of outbox row event_id (scheduler thread). */
+enum outbox_result	webhooks_deliver(struct db *db,
+			    const struct config *cfg, const char *event_id,
+			    const char *subscription, int64_t attempt,
+			    json_t *payload, int64_t *retry_after_s,
+			    char *why, size_t whylen);
+
+/* /v1/private/business-units/{businessUnitId}/webhooks[...] */
+route_handler	webhooks_create, webhooks_list, webhooks_delete,
+		webhooks_test, webhooks_deliveries;
+
+#endif

@@ -1,0 +1,589 @@
+/*
+ * outbox: rows of e-mails and webhook calls, leased and delivered by the
+ * scheduler thread (outbox_job), added by handlers inside their own
+ * transactions. Row states: pending -> delivering (leased) -> delivered,
+ * or back to pending with a later next_attempt_at, or dead once give_up_at
+ * has passed or the failure is permanent. Dead rows stay for inspection and
+ * can be retried by an operator.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reviewd/clock.h"
+#include "reviewd/json.h"
+#include "reviewd/log.h"
+#include "reviewd/mailer.h"
+#include "reviewd/outbox.h"
+#include "reviewd/scheduler.h"
+#include "reviewd/webhooks.h"
+
+#define WHY_LEN		256
+#define PAGE_MAX	100
+
+static const struct config	*outbox_cfg;
+
+static const char *const kind_names[] = {
+	[OUTBOX_EMAIL] = "email",
+	[OUTBOX_WEBHOOK] = "webhook",
+};
+
+void
+outbox_configure(const struct config *cfg)
+{
+	outbox_cfg = cfg;
+}
+
+static const char sql_insert[] =
+    "INSERT INTO outbox (public_id, kind, business_unit_id, "
+    "  subscription_id, payload, next_attempt_at, created_at, give_up_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+
+int
+outbox_add(struct db *db, enum outbox_kind kind, const char *bu,
+    const char *subscription, json_t *payload, int64_t due,
+    char id_out[IDS_ID_LEN + 1])
+{
+	sqlite3_stmt	*st = NULL;
+	char		 id[IDS_ID_LEN + 1];
+	char		*text = json_dumps(payload, JSON_COMPACT);
+	int64_t		 now = clock_now_ms();
+	int		 ret = -1;
+
+	if (text == NULL)
+		return -1;
+	ids_new(id);
+	st = db_prepare(db, sql_insert);
+	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
+	    db_bind_text(st, 2, kind_names[kind]) == -1 ||
+	    db_bind_text(st, 3, bu) == -1 ||
+	    db_bind_text(st, 4, subscription) == -1 ||
+	    db_bind_text(st, 5, text) == -1 ||
+	    sqlite3_bind_int64(st, 6, due) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 7, now) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 8, (due > now ? due : now) +
+	    outbox_cfg->outbox_give_up_s * 1000) != SQLITE_OK ||
+	    db_step(db, st) != SQLITE_DONE)
+		goto out;
+	if (id_out != NULL)
+		memcpy(id_out, id, sizeof(id));
+	ret = 0;
+out:
+	db_release(st);
+	free(text);
+	return ret;
+}
+
+int
+outbox_add_email(struct db *db, const char *bu, json_t *msg,
+    char id_out[IDS_ID_LEN + 1], struct api_error *err)
+{
+	if (mailer_check(msg, err) == -1)
+		return -1;
+	if (outbox_add(db, OUTBOX_EMAIL, bu, NULL, msg, clock_now_ms(),
+	    id_out) == -1) {
+		db_fail(db, err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Delivery, on the scheduler thread. */
+
+struct leased {
+	int64_t		 rowid;
+	char		 public_id[IDS_ID_LEN + 1];
+	enum outbox_kind kind;
+	char		*subscription;
+	json_t		*payload;	/* owned */
+	int64_t		 attempts;
+	int64_t		 give_up_at;
+};
+
+static const char sql_lease[] =
+    "UPDATE outbox SET status = 'delivering', lease_until = ?1, "
+    "  attempts = attempts + 1 "
+    "WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND "
+    "  next_attempt_at <= ?2 UNION ALL SELECT id FROM outbox "
+    "  WHERE status = 'delivering' AND lease_until <= ?2 LIMIT ?3) "
+    "RETURNING id, public_id, kind, coalesce(subscription_id, ''), payload, "
+    "  attempts, give_up_at";
+
+/* Leases up to n due rows into rows; returns how many, or -1. */
+static int
+lease(struct db *db, int64_t now, struct leased *rows, int n)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 got = 0, rc;
+	json_error_t	 jerr;
+
+	if (db_tx_begin(db) == -1 || (st = db_prepare(db, sql_lease)) == NULL ||
+	    sqlite3_bind_int64(st, 1, now + outbox_cfg->outbox_lease_s *
+	    1000) != SQLITE_OK || sqlite3_bind_int64(st, 2, now) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 3, n) != SQLITE_OK)
+		goto fail;
+	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		struct leased	*r = &rows[got];
+
+		r->rowid = sqlite3_column_int64(st, 0);
+		snprintf(r->public_id, sizeof(r->public_id), "%s",
+		    db_text(st, 1));
+		r->kind = strcmp(db_text(st, 2), "email") == 0 ? OUTBOX_EMAIL :
+		    OUTBOX_WEBHOOK;
+		r->subscription = strdup(db_text(st, 3));
+		r->payload = json_loads(db_text(st, 4), 0, &jerr);
+		r->attempts = sqlite3_column_int64(st, 5);
+		r->give_up_at = sqlite3_column_int64(st, 6);
+		got++;
+		if (r->subscription == NULL)
+			goto fail;
+	}
+	if (rc == -1)
+		goto fail;
+	db_release(st);
+	if (db_tx_commit(db) == -1)
+		goto fail;
+	return got;
+fail:
+	db_release(st);
+	db_tx_rollback(db);
+	while (got > 0) {
+		got--;
+		free(rows[got].subscription);
+		json_decref(rows[got].payload);
+	}
+	return -1;
+}
+
+static const char sql_delivered[] =
+    "UPDATE outbox SET status = 'delivered', delivered_at = ?, "
+    "  lease_until = NULL, last_error = NULL WHERE id = ?";
+static const char sql_retry[] =
+    "UPDATE outbox SET status = 'pending', next_attempt_at = ?, "
+    "  lease_until = NULL, last_error = ? WHERE id = ?";
+static const char sql_dead[] =
+    "UPDATE outbox SET status = 'dead', lease_until = NULL, "
+    "  last_error = ? WHERE id = ?";
+static const char sql_unlease[] =
+    "UPDATE outbox SET status = 'pending', lease_until = NULL, "
+    "  attempts = attempts - 1 WHERE id = ?";
+
+/* Exponential backoff, capped, with jitter (75-100%) so failing rows that
+ * were queued together do not retry together. */
+static int64_t
+backoff_ms(int64_t attempts)
+{
+	int64_t	 base = outbox_cfg->outbox_retry_base_s * 1000;
+	int64_t	 cap = outbox_cfg->outbox_retry_cap_s * 1000;
+	int64_t	 d = base;
+
+	while (attempts-- > 1 && d < cap)
+		d *= 2;
+	if (d > cap)
+		d = cap;
+	return d - (int64_t)ids_uniform((uint32_t)(d / 4 + 1));
+}
+
+static int
+record(struct db *db, const struct leased *r, enum outbox_result result,
+    int64_t retry_after_s, const char *why, int64_t now)
+{
+	sqlite3_stmt	*st = NULL;
+	int64_t		 next;
+	int		 ret = -1;
+
+	if (result == OUTBOX_RETRY) {
+		next = now + (retry_after_s > 0 ? retry_after_s * 1000 :
+		    backoff_ms(r->attempts));
+		if (next > r->give_up_at)
+			result = OUTBOX_DEAD;
+	}
+	if (db_tx_begin(db) == -1)
+		goto out;
+	switch (result) {
+	case OUTBOX_DELIVERED:
+		st = db_prepare(db, sql_delivered);
+		if (st == NULL || sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 2, r->rowid) != SQLITE_OK)
+			goto out;
+		break;
+	case OUTBOX_RETRY:
+		st = db_prepare(db, sql_retry);
+		if (st == NULL || sqlite3_bind_int64(st, 1, next) != SQLITE_OK ||
+		    db_bind_text(st, 2, why) == -1 ||
+		    sqlite3_bind_int64(st, 3, r->rowid) != SQLITE_OK)
+			goto out;
+		break;
+	case OUTBOX_DEAD:
+		st = db_prepare(db, sql_dead);
+		if (st == NULL || db_bind_text(st, 1, why) == -1 ||
+		    sqlite3_bind_int64(st, 2, r->rowid) != SQLITE_OK)
+			goto out;
+		log_warn("outbox: gave up id=%s kind=%s attempts=%lld",
+		    r->public_id, kind_names[r->kind], (long long)r->attempts);
+		break;
+	}
+	if (db_step(db, st) != SQLITE_DONE || db_tx_commit(db) == -1)
+		goto out;
+	ret = 0;
+out:
+	db_release(st);
+	if (ret == -1)
+		db_tx_rollback(db);
+	return ret;
+}
+
+/* Gives a leased row back untouched (stopping before sending it). */
+static void
+unlease(struct db *db, const struct leased *r)
+{
+	sqlite3_stmt	*st = db_prepare(db, sql_unlease);
+
+	if (st == NULL || sqlite3_bind_int64(st, 1, r->rowid) != SQLITE_OK ||
+	    db_step(db, st) != SQLITE_DONE)
+		log_error("outbox: cannot release id=%s; its lease will "
+		    "expire", r->public_id);
+	db_release(st);
+}
+
+static enum outbox_result
+deliver(struct db *db, struct mailer **mailer, const struct leased *r,
+    int64_t *retry_after_s, char *why, size_t whylen)
+{
+	*retry_after_s = 0;
+	if (r->payload == NULL) {
+		snprintf(why, whylen, "the stored payload is not JSON");
+		return OUTBOX_DEAD;
+	}
+	if (r->kind == OUTBOX_WEBHOOK)
+		return webhooks_deliver(db, outbox_cfg, r->public_id,
+		    r->subscription, r->attempts, r->payload, retry_after_s,
+		    why, whylen);
+	if (*mailer == NULL && (*mailer = mailer_open(outbox_cfg)) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return OUTBOX_RETRY;
+	}
+	switch (mailer_send(*mailer, r->public_id, r->payload, why, whylen)) {
+	case MAILER_SENT:
+		return OUTBOX_DELIVERED;
+	case MAILER_REJECTED:
+		return OUTBOX_DEAD;
+	case MAILER_RETRY:
+		break;
+	}
+	return OUTBOX_RETRY;
+}
+
+static const char sql_next_due[] =
+    "SELECT min(t) FROM (SELECT min(next_attempt_at) AS t FROM outbox "
+    "  WHERE status = 'pending' UNION ALL SELECT min(lease_until) FROM "
+    "  outbox WHERE status = 'delivering')";
+
+static int64_t
+next_due(struct db *db)
+{
+	sqlite3_stmt	*st = db_prepare(db, sql_next_due);
+	int64_t		 due = INT64_MAX;
+
+	if (st != NULL && db_step(db, st) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		due = sqlite3_column_int64(st, 0);
+	db_release(st);
+	return due;
+}
+
+int64_t
+outbox_job(struct db *db, int64_t now)
+{
+	struct leased	*rows;
+	struct mailer	*mailer = NULL;
+	char		 why[WHY_LEN];
+	int64_t		 retry_after_s;
+	int		 n, i, batch = (int)outbox_cfg->outbox_batch;
+	enum outbox_result r;
+
+	rows = calloc((size_t)batch, sizeof(*rows));
+	if (rows == NULL)
+		return now + 1000;
+	n = lease(db, now, rows, batch);
+	for (i = 0; i < n; i++) {
+		if (scheduler_stopping()) {
+			unlease(db, &rows[i]);
+			continue;
+		}
+		why[0] = '\0';
+		r = deliver(db, &mailer, &rows[i], &retry_after_s, why,
+		    sizeof(why));
+		if (r != OUTBOX_DELIVERED)
+			log_info("outbox: attempt failed id=%s kind=%s "
+			    "attempt=%lld: %s", rows[i].public_id,
+			    kind_names[rows[i].kind],
+			    (long long)rows[i].attempts, why);
+		if (record(db, &rows[i], r, retry_after_s, why,
+		    clock_now_ms()) == -1)
+			log_error("outbox: cannot record the outcome of id=%s; "
+			    "its lease will expire", rows[i].public_id);
+	}
+	for (i = 0; i < n; i++) {
+		free(rows[i].subscription);
+		json_decref(rows[i].payload);
+	}
+	free(rows);
+	mailer_close(mailer);
+	if (n == batch)
+		return now;		/* more may be due */
+	return n == -1 ? now + 1000 : next_due(db);
+}
+
+/* Admin API. */
+
+#define ROW_COLUMNS							\
+	"public_id, kind, status, attempts, next_attempt_at, lease_until, " \
+	"last_error, created_at, give_up_at, delivered_at, "		\
+	"business_unit_id, subscription_id, payload"
+
+static json_t *
+row_json(sqlite3_stmt *st)
+{
+	json_t		*o, *payload;	/* owned */
+	json_error_t	 jerr;
+	int		 col;
+	static const struct {
+		const char	*key;
+		int		 col;
+	} times[] = {
+		{ "nextAttemptAt", 4 }, { "leaseUntil", 5 }, { "createdAt", 7 },
+		{ "giveUpAt", 8 }, { "deliveredAt", 9 },
+	};
+	size_t		 i;
+
+	o = json_pack("{s:s, s:s, s:s, s:I}", "id", db_text(st, 0), "kind",
+	    db_text(st, 1), "status", db_text(st, 2), "attempts",
+	    (json_int_t)sqlite3_column_int64(st, 3));
+	if (o == NULL)
+		return NULL;
+	for (i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		col = times[i].col;
+		if (sqlite3_column_type(st, col) == SQLITE_NULL) {
+			if (json_object_set_new(o, times[i].key,
+			    json_null()) == -1)
+				goto fail;
+		} else if (json_set_time(o, times[i].key,
+		    sqlite3_column_int64(st, col)) == -1)
+			goto fail;
+	}
+	payload = json_loads(db_text(st, 12), 0, &jerr);
+	if (json_object_set_new(o, "lastError",
+	    sqlite3_column_type(st, 6) == SQLITE_NULL ? json_null() :
+	    json_string(db_text(st, 6))) == -1 ||
+	    json_object_set_new(o, "businessUnitId",
+	    sqlite3_column_type(st, 10) == SQLITE_NULL ? json_null() :
+	    json_string(db_text(st, 10))) == -1 ||
+	    json_object_set_new(o, "subscriptionId",
+	    sqlite3_column_type(st, 11) == SQLITE_NULL ? json_null() :
+	    json_string(db_text(st, 11))) == -1 ||
+	    json_object_set_new(o, "payload",
+	    payload != NULL ? payload : json_null()) == -1)
+		goto fail;
+	return o;
+fail:
+	json_decref(o);
+	return NULL;
+}
+
+static const char sql_list[] =
+    "SELECT " ROW_COLUMNS " FROM outbox "
+    "WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR kind = ?2) "
+    "ORDER BY id DESC LIMIT ?3 OFFSET ?4";
+
+static int
+one_of(const char *v, const char *const *allowed)
+{
+	for (; *allowed != NULL; allowed++) {
+		if (strcmp(v, *allowed) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+int
+outbox_admin_list(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	static const char *const statuses[] = { "pending", "delivering",
+	    "delivered", "dead", NULL };
+	static const char *const kinds[] = { "email", "webhook", NULL };
+	struct db	*db = db_thread();
+	const char	*status = request_query(req, "status");
+	const char	*kind = request_query(req, "kind");
+	json_t		*items = NULL, *links = NULL;	/* owned */
+	sqlite3_stmt	*st = NULL;
+	int64_t		 page = 1, per_page = 20, n = 0;
+	char		 href[CONFIG_STR + 160];
+	int		 rc;
+
+	if (status != NULL && one_of(status, statuses) == -1)
+		api_error_set(err, 400, "status", "must be pending, "
+		    "delivering, delivered or dead");
+	if (kind != NULL && one_of(kind, kinds) == -1)
+		api_error_set(err, 400, "kind", "must be email or webhook");
+	http_query_int(req, "page", 1, INT32_MAX, &page, err);
+	http_query_int(req, "perPage", 1, PAGE_MAX, &per_page, err);
+	if (err->status != 0)
+		return -1;
+	items = json_array();
+	links = json_array();
+	if (db == NULL || items == NULL || links == NULL ||
+	    (st = db_prepare(db, sql_list)) == NULL ||
+	    db_bind_text(st, 1, status) == -1 ||
+	    db_bind_text(st, 2, kind) == -1 ||
+	    sqlite3_bind_int64(st, 3, per_page + 1) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 4, (page - 1) * per_page) != SQLITE_OK)
+		goto fail;
+	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		if (n++ == per_page) {
+			snprintf(href, sizeof(href), "%s/v1/admin/outbox?"
+			    "page=%lld&perPage=%lld%s%s%s%s",
+			    req->cfg->public_url, (long long)page + 1,
+			    (long long)per_page, status ? "&status=" : "",
+			    status ? status : "", kind ? "&kind=" : "",
+			    kind ? kind : "");
+			if (json_array_append_new(links, json_link(href, "GET",
+			    "next-page")) == -1)
+				goto fail;
+			break;
+		}
+		if (json_array_append_new(items, row_json(st)) == -1)
+			goto fail;
+	}
+	if (rc == -1)
+		goto fail;
+	db_release(st);
+	return response_json(res, 200, json_pack("{s:o, s:o}", "links", links,
+	    "outbox", items), err);
+fail:
+	db_release(st);
+	json_decref(items);
+	json_decref(links);
+	db_fail(db, err);
+	return -1;
+}
+
+static const char sql_retry_dead[] =
+    "UPDATE outbox SET status = 'pending', next_attempt_at = ?1, "
+    "  give_up_at = ?2, attempts = 0, lease_until = NULL "
+    "WHERE public_id = ?3 AND status = 'dead'";
+static const char sql_by_public_id[] =
+    "SELECT " ROW_COLUMNS " FROM outbox WHERE public_id = ?";
+
+int
+outbox_admin_retry(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	struct db	*db = db_thread();
+	const char	*id = request_param(req, "outboxId");
+	sqlite3_stmt	*st = NULL;
+	int64_t		 now = clock_now_ms();
+	int		 changed, rc, ret = -1;
+	json_t		*row = NULL;	/* owned, taken by response_json */
+
+	if (db == NULL || db_tx_begin(db) == -1 ||
+	    (st = db_prepare(db, sql_retry_dead)) == NULL ||
+	    sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, now + outbox_cfg->outbox_give_up_s *
+	    1000) != SQLITE_OK || db_bind_text(st, 3, id) == -1 ||
+	    db_step(db, st) != SQLITE_DONE) {
+		db_fail(db, err);
+		goto out;
+	}
+	changed = sqlite3_changes(db_handle(db));
+	db_release(st);
+	st = db_prepare(db, sql_by_public_id);
+	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
+	    (rc = db_step(db, st)) == -1) {
+		db_fail(db, err);
+		goto out;
+	}
+	if (rc == SQLITE_DONE) {
+		api_error_set(err, 404, NULL, "Outbox row not found");
+		goto out;
+	}
+	if (!changed) {
+		api_error_set(err, 409, NULL, "Only dead rows can be retried; "
+		    "this one is %s", db_text(st, 2));
+		goto out;
+	}
+	row = row_json(st);
+	db_release(st);
+	st = NULL;
+	if (db_tx_commit(db) == -1) {
+		json_decref(row);
+		db_fail(db, err);
+		goto out;
+	}
+	scheduler_wake();
+	ret = response_json(res, 200, row, err);
+out:
+	db_release(st);
+	if (ret == -1)
+		db_tx_rollback(db);
+	return ret;
+}
+
+/* Operators check their mail set-up with a real message that takes the
+ * same path as every other one. */
+int
+outbox_admin_mail_test(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	static const char *const allowed[] = { "to", "toName", "subject",
+	    "locale", NULL };
+	struct db	*db = db_thread();
+	json_t		*body = NULL, *msg = NULL, *vars = NULL; /* owned */
+	const char	*to = NULL, *name = NULL, *subject = NULL;
+	const char	*locale = NULL;
+	char		 id[IDS_ID_LEN + 1];
+	int		 ret = -1;
+
+	if ((body = json_body(req, err)) == NULL)
+		return -1;
+	json_only_keys(body, allowed, err);
+	json_read_string(body, "to", true, 3, MAILER_ADDRESS_MAX, &to, err);
+	json_read_string(body, "toName", false, 0, 200, &name, err);
+	json_read_string(body, "subject", false, 1, 200, &subject, err);
+	json_read_string(body, "locale", false, 2, 5, &locale, err);
+	if (err->status != 0)
+		goto out;
+	vars = json_pack("{s:s, s:s}", "name", name != NULL && *name != '\0' ?
+	    name : to, "instance", req->cfg->public_url);
+	msg = json_pack("{s:s}", "to", to);
+	if (vars == NULL || msg == NULL ||
+	    mailer_render("mail-test", locale, vars, msg) == -1 ||
+	    (name != NULL && json_object_set_new(msg, "toName",
+	    json_string(name)) == -1) ||
+	    (subject != NULL && json_object_set_new(msg, "subject",
+	    json_string(subject)) == -1)) {
+		api_error_set(err, 500, NULL, "Internal error");
+		goto out;
+	}
+	if (db == NULL || db_tx_begin(db) == -1) {
+		db_fail(db, err);
+		goto out;
+	}
+	if (outbox_add_email(db, NULL, msg, id, err) == -1)
+		goto out;
+	if (db_tx_commit(db) == -1) {
+		db_fail(db, err);
+		goto out;
+	}
+	scheduler_wake();
+	ret = response_json(res, 202, json_pack("{s:s, s:s}", "id", id,
+	    "status", "pending"), err);
+out:
+	if (ret == -1)
+		db_tx_rollback(db);
+	json_decref(body);
+	json_decref(msg);
+	json_decref(vars);
+	return ret;
+}

@@ -1,0 +1,754 @@
+/*
+ * webhooks: subscriptions (HTTP worker threads) and delivery (scheduler
+ * thread). A subscription's URL must not reach loopback, private or
+ * link-local addresses unless [webhooks] allow_private_targets is on: it is
+ * checked when the subscription is made and again on the socket curl is
+ * about to connect (so DNS changes cannot smuggle a private target in).
+ * The signing key is kept as "whsec_<base64>" because signing needs it.
+ */
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <sodium.h>
+
+#include "reviewd/auth.h"
+#include "reviewd/clock.h"
+#include "reviewd/json.h"
+#include "reviewd/log.h"
+#include "reviewd/scheduler.h"
+#include "reviewd/webhooks.h"
+
+#define URL_MAX			2048
+#define MAX_SUBSCRIPTIONS	20
+#define KEY_BYTES		32
+#define SECRET_LEN		(6 + 44)	/* "whsec_" + base64(32) */
+#define TEST_EVENT		"webhook-test"
+#define PAGE_MAX		100
+
+/* The events a subscription may ask for. */
+static const char *const event_names[] = {
+	"service-review-created",
+	"service-review-updated",
+	"service-review-deleted",
+	"product-review-created",
+	"product-review-updated",
+	"product-review-deleted",
+	"find-reviewer-replied",
+	"find-reviewer-expired",
+	"review-reported",
+	"report-resolved",
+	NULL
+};
+
+/* SSRF guard. */
+
+static bool
+v4_public(uint32_t a)
+{
+	static const struct {
+		uint32_t	 net, mask;
+	} blocked[] = {
+		{ 0x00000000, 0xff000000 },	/* 0/8 "this network" */
+		{ 0x0a000000, 0xff000000 },	/* 10/8 */
+		{ 0x64400000, 0xffc00000 },	/* 100.64/10 CGNAT */
+		{ 0x7f000000, 0xff000000 },	/* 127/8 loopback */
+		{ 0xa9fe0000, 0xffff0000 },	/* 169.254/16 link-local */
+		{ 0xac100000, 0xfff00000 },	/* 172.16/12 */
+		{ 0xc0000000, 0xffffff00 },	/* 192.0.0/24 */
+		{ 0xc0a80000, 0xffff0000 },	/* 192.168/16 */
+		{ 0xc6120000, 0xfffe0000 },	/* 198.18/15 benchmarking */
+		{ 0xe0000000, 0xe0000000 },	/* 224/3 multicast, reserved */
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(blocked) / sizeof(blocked[0]); i++) {
+		if ((a & blocked[i].mask) == blocked[i].net)
+			return false;
+	}
+	return true;
+}
+
+static bool
+address_public(const struct sockaddr *sa)
+{
+	const struct in6_addr	*a6;
+	uint32_t		 v4;
+
+	if (sa->sa_family == AF_INET)
+		return v4_public(ntohl(
+		    ((const struct sockaddr_in *)sa)->sin_addr.s_addr));
+	if (sa->sa_family != AF_INET6)
+		return false;
+	a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+	if (IN6_IS_ADDR_V4MAPPED(a6) || IN6_IS_ADDR_V4COMPAT(a6)) {
+		memcpy(&v4, &a6->s6_addr[12], 4);
+		return v4_public(ntohl(v4));
+	}
+	return !(IN6_IS_ADDR_UNSPECIFIED(a6) || IN6_IS_ADDR_LOOPBACK(a6) ||
+	    IN6_IS_ADDR_LINKLOCAL(a6) || IN6_IS_ADDR_SITELOCAL(a6) ||
+	    IN6_IS_ADDR_MULTICAST(a6) || (a6->s6_addr[0] & 0xfe) == 0xfc);
+}
+
+/* Checks a subscription URL: http(s), a host, and (unless allowed) only
+ * public addresses. 0, or -1 with a 400 on "url". */
+static int
+check_url(const struct config *cfg, const char *url, struct api_error *err)
+{
+	CURLU		*u = curl_url();
+	char		*scheme = NULL, *host = NULL;
+	struct addrinfo	 hints, *res = NULL, *ai;
+	int		 ret = -1;
+
+	if (u == NULL) {
+		api_error_set(err, 500, NULL, "Internal error");
+		return -1;
+	}
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)) {
+		api_error_set(err, 400, "url", "must be an http:// or "
+		    "https:// URL");
+		goto out;
+	}
+	if (cfg->webhooks_allow_private) {
+		ret = 0;
+		goto out;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	if (host[0] == '[') {		/* curl keeps IPv6 brackets */
+		memmove(host, host + 1, strlen(host));
+		host[strcspn(host, "]")] = '\0';
+	}
+	if (getaddrinfo(host, NULL, &hints, &res) != 0) {
+		api_error_set(err, 400, "url", "host cannot be resolved");
+		goto out;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if (!address_public(ai->ai_addr)) {
+			api_error_set(err, 400, "url", "resolves to a loopback, "
+			    "private or link-local address, which is not "
+			    "allowed");
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	if (res != NULL)
+		freeaddrinfo(res);
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return ret;
+}
+
+/* Emitting. */
+
+static const char sql_subscribers[] =
+    "SELECT id FROM webhook_subscriptions WHERE business_unit_id = ? AND "
+    "status = 'active' AND EXISTS (SELECT 1 FROM json_each(events) "
+    "WHERE value = ?)";
+
+static json_t *
+envelope(const char *name, json_t *data)
+{
+	return json_pack("{s:s, s:{s:[{s:s, s:s, s:O}]}}", "eventName", name,
+	    "body", "events", "eventName", name, "version", "1", "eventData",
+	    data);
+}
+
+int
+webhooks_emit(struct db *db, const char *bu, const char *name, json_t *data)
+{
+	sqlite3_stmt	*st = db_prepare(db, sql_subscribers);
+	json_t		*payload = envelope(name, data);	/* owned */
+	char		 id[IDS_ID_LEN + 1];
+	int		 rc = -1;
+
+	if (st == NULL || payload == NULL || db_bind_text(st, 1, bu) == -1 ||
+	    db_bind_text(st, 2, name) == -1)
+		goto out;
+	/* Collect first: outbox_add steps other statements meanwhile, which
+	 * is fine for SQLite, but keeps this loop simple to reason about. */
+	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		snprintf(id, sizeof(id), "%s", db_text(st, 0));
+		if (outbox_add(db, OUTBOX_WEBHOOK, bu, id, payload,
+		    clock_now_ms(), NULL) == -1) {
+			rc = -1;
+			break;
+		}
+	}
+out:
+	db_release(st);
+	json_decref(payload);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Delivery. */
+
+static curl_socket_t
+open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	const struct config	*cfg = arg;
+
+	(void)purpose;
+	if (!cfg->webhooks_allow_private && !address_public(&a->addr))
+		return CURL_SOCKET_BAD;
+	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
+static size_t
+discard(char *p, size_t size, size_t nmemb, void *arg)
+{
+	(void)p;
+	(void)arg;
+	return size * nmemb;
+}
+
+static const char sql_subscription[] =
+    "SELECT business_unit_id, url, secret, status FROM "
+    "webhook_subscriptions WHERE id = ?";
+static const char sql_disable[] =
+    "UPDATE webhook_subscriptions SET status = 'disabled', "
+    "disabled_reason = ? WHERE id = ?";
+static const char sql_log[] =
+    "INSERT INTO webhook_deliveries (business_unit_id, subscription_id, "
+    "  event_id, event_name, attempt, status_code, error, duration_ms, "
+    "  created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+struct target {
+	char	 bu[IDS_ID_LEN + 1];
+	char	 url[URL_MAX + 1];
+	char	 secret[SECRET_LEN + 1];
+	bool	 active;
+};
+
+static int
+load_target(struct db *db, const char *subscription, struct target *t)
+{
+	sqlite3_stmt	*st = db_prepare(db, sql_subscription);
+	int		 rc;
+
+	if (st == NULL || db_bind_text(st, 1, subscription) == -1 ||
+	    (rc = db_step(db, st)) == -1) {
+		db_release(st);
+		return -1;
+	}
+	if (rc == SQLITE_ROW) {
+		snprintf(t->bu, sizeof(t->bu), "%s", db_text(st, 0));
+		snprintf(t->url, sizeof(t->url), "%s", db_text(st, 1));
+		snprintf(t->secret, sizeof(t->secret), "%s", db_text(st, 2));
+		t->active = strcmp(db_text(st, 3), "active") == 0;
+	}
+	db_release(st);
+	return rc == SQLITE_ROW ? 1 : 0;
+}
+
+static void
+log_attempt(struct db *db, const struct target *t, const char *subscription,
+    const char *event_id, const char *name, int64_t attempt, long code,
+    const char *error, int64_t duration_ms)
+{
+	sqlite3_stmt	*st = db_prepare(db, sql_log);
+
+	if (st == NULL || db_bind_text(st, 1, t->bu) == -1 ||
+	    db_bind_text(st, 2, subscription) == -1 ||
+	    db_bind_text(st, 3, event_id) == -1 ||
+	    db_bind_text(st, 4, name) == -1 ||
+	    sqlite3_bind_int64(st, 5, attempt) != SQLITE_OK ||
+	    (code > 0 ? sqlite3_bind_int64(st, 6, code) :
+	    sqlite3_bind_null(st, 6)) != SQLITE_OK ||
+	    db_bind_text(st, 7, error) == -1 ||
+	    sqlite3_bind_int64(st, 8, duration_ms) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 9, clock_now_ms()) != SQLITE_OK ||
+	    db_step(db, st) != SQLITE_DONE)
+		log_error("webhooks: cannot log the attempt of event=%s",
+		    event_id);
+	db_release(st);
+}
+
+static void
+disable(struct db *db, const char *subscription, const char *reason)
+{
+	sqlite3_stmt	*st = db_prepare(db, sql_disable);
+
+	if (st == NULL || db_bind_text(st, 1, reason) == -1 ||
+	    db_bind_text(st, 2, subscription) == -1 ||
+	    db_step(db, st) != SQLITE_DONE)
+		log_error("webhooks: cannot disable subscription=%s",
+		    subscription);
+	db_release(st);
+	log_warn("webhooks: disabled subscription=%s: %s", subscription,
+	    reason);
+}
+
+/* The three Standard Webhooks headers for body, into list. */
+static struct curl_slist *
+sign(const struct target *t, const char *event_id, const char *body,
+    struct curl_slist *list)
+{
+	unsigned char	 key[64];
+	size_t		 keylen;
+	char		 ts[24], mac[IDS_HMAC_B64_LEN + 1], line[128];
+	char		*signed_text = NULL;
+	size_t		 len;
+	struct curl_slist *l = list;
+
+	if (sodium_base642bin(key, sizeof(key), t->secret + 6,
+	    strlen(t->secret) - 6, NULL, &keylen, NULL,
+	    sodium_base64_VARIANT_ORIGINAL) != 0)
+		return NULL;
+	snprintf(ts, sizeof(ts), "%lld", (long long)(clock_now_ms() / 1000));
+	len = strlen(event_id) + strlen(ts) + strlen(body) + 3;
+	signed_text = malloc(len);
+	if (signed_text == NULL)
+		return NULL;
+	snprintf(signed_text, len, "%s.%s.%s", event_id, ts, body);
+	ids_hmac_sha256_base64(key, keylen, signed_text, strlen(signed_text),
+	    mac);
+	sodium_memzero(key, sizeof(key));
+	free(signed_text);
+	snprintf(line, sizeof(line), "webhook-id: %s", event_id);
+	if ((l = curl_slist_append(l, line)) == NULL)
+		return NULL;
+	snprintf(line, sizeof(line), "webhook-timestamp: %s", ts);
+	if ((l = curl_slist_append(l, line)) == NULL)
+		return NULL;
+	snprintf(line, sizeof(line), "webhook-signature: v1,%s", mac);
+	return curl_slist_append(l, line);
+}
+
+enum outbox_result
+webhooks_deliver(struct db *db, const struct config *cfg,
+    const char *event_id, const char *subscription, int64_t attempt,
+    json_t *payload, int64_t *retry_after_s, char *why, size_t whylen)
+{
+	struct target		 t;
+	CURL			*curl = NULL;
+	struct curl_slist	*headers = NULL;
+	char			*body = NULL;
+	const char		*name = json_string_value(json_object_get(
+				    payload, "eventName"));
+	long			 code = 0;
+	curl_off_t		 retry_after = 0;
+	int64_t			 started = clock_now_ms();
+	CURLcode		 rc;
+	enum outbox_result	 result = OUTBOX_RETRY;
+
+	memset(&t, 0, sizeof(t));
+	switch (load_target(db, subscription, &t)) {
+	case -1:
+		snprintf(why, whylen, "database error");
+		return OUTBOX_RETRY;
+	case 0:
+		snprintf(why, whylen, "the subscription was deleted");
+		return OUTBOX_DEAD;
+	}
+	if (!t.active) {
+		snprintf(why, whylen, "the subscription is disabled");
+		return OUTBOX_DEAD;
+	}
+	body = json_dumps(json_object_get(payload, "body"), JSON_COMPACT);
+	headers = curl_slist_append(NULL, "Content-Type: application/json");
+	if (headers != NULL)
+		headers = curl_slist_append(headers,
+		    "User-Agent: reviewd-webhooks/1");
+	if (body == NULL || name == NULL || headers == NULL ||
+	    (headers = sign(&t, event_id, body, headers)) == NULL ||
+	    (curl = curl_easy_init()) == NULL) {
+		snprintf(why, whylen, "cannot build the request");
+		goto out;
+	}
+	if (curl_easy_setopt(curl, CURLOPT_URL, t.url) != CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR,
+	    "http,https") != CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body) != CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers) != CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_TIMEOUT,
+	    (long)cfg->webhooks_timeout_s) != CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, open_socket) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, cfg) != CURLE_OK) {
+		snprintf(why, whylen, "cannot set request options");
+		goto out;
+	}
+	rc = curl_easy_perform(curl);
+	if (rc != CURLE_OK) {
+		snprintf(why, whylen, "%s", curl_easy_strerror(rc));
+		goto logged;
+	}
+	(void)curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+	(void)curl_easy_getinfo(curl, CURLINFO_RETRY_AFTER, &retry_after);
+	if (code >= 200 && code <= 299) {
+		result = OUTBOX_DELIVERED;
+		why[0] = '\0';
+	} else if (code == 410) {
+		snprintf(why, whylen, "the receiver answered 410 Gone; the "
+		    "subscription is disabled");
+		result = OUTBOX_DEAD;
+	} else {
+		snprintf(why, whylen, "the receiver answered %ld", code);
+		if ((code == 429 || code >= 500) && retry_after > 0)
+			*retry_after_s = retry_after > 86400 ? 86400 :
+			    (int64_t)retry_after;
+	}
+logged:
+	if (db_tx_begin(db) == 0) {
+		log_attempt(db, &t, subscription, event_id, name, attempt,
+		    code, why[0] != '\0' ? why : NULL,
+		    clock_now_ms() - started);
+		if (code == 410)
+			disable(db, subscription, "the receiver answered 410 "
+			    "Gone");
+		if (db_tx_commit(db) == -1)
+			db_tx_rollback(db);
+	}
+out:
+	curl_easy_cleanup(curl);
+	curl_slist_free_all(headers);
+	free(body);
+	return result;
+}
+
+/* Handlers. */
+
+static json_t *
+subscription_json(sqlite3_stmt *st)
+{
+	json_error_t	 jerr;
+	json_t		*o, *events;	/* owned */
+
+	events = json_loads(db_text(st, 2), 0, &jerr);
+	o = json_pack("{s:s, s:s, s:o, s:s}", "id", db_text(st, 0), "url",
+	    db_text(st, 1), "events", events != NULL ? events : json_array(),
+	    "status", db_text(st, 3));
+	if (o == NULL)
+		return NULL;
+	if (json_object_set_new(o, "disabledReason",
+	    sqlite3_column_type(st, 4) == SQLITE_NULL ? json_null() :
+	    json_string(db_text(st, 4))) == -1 ||
+	    json_set_time(o, "createdAt", sqlite3_column_int64(st, 5)) == -1) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+#define SUB_COLUMNS "id, url, events, status, disabled_reason, created_at"
+
+static const char sql_sub_count[] =
+    "SELECT count(*) FROM webhook_subscriptions WHERE business_unit_id = ?";
+static const char sql_sub_insert[] =
+    "INSERT INTO webhook_subscriptions (id, business_unit_id, url, events, "
+    "  secret, created_at) VALUES (?, ?, ?, ?, ?, ?)";
+static const char sql_sub_get[] =
+    "SELECT " SUB_COLUMNS " FROM webhook_subscriptions "
+    "WHERE id = ? AND business_unit_id = ?";
+
+/* Reads "events": a non-empty array of known, distinct names. */
+static json_t *
+read_events(json_t *body, struct api_error *err)
+{
+	json_t		*v = json_object_get(body, "events");	/* borrowed */
+	json_t		*e;					/* borrowed */
+	size_t		 i, j, k;
+
+	if (!json_is_array(v) || json_array_size(v) == 0) {
+		api_error_set(err, 400, "events", "must be a non-empty array "
+		    "of event names");
+		return NULL;
+	}
+	json_array_foreach(v, i, e) {
+		for (k = 0; event_names[k] != NULL; k++) {
+			if (json_is_string(e) && strcmp(json_string_value(e),
+			    event_names[k]) == 0)
+				break;
+		}
+		if (event_names[k] == NULL) {
+			api_error_set(err, 400, "events", "item %zu is not a "
+			    "known event name", i);
+			return NULL;
+		}
+		for (j = 0; j < i; j++) {
+			if (json_equal(json_array_get(v, j), e)) {
+				api_error_set(err, 400, "events", "item %zu "
+				    "repeats an event", i);
+				return NULL;
+			}
+		}
+	}
+	return v;
+}
+
+int
+webhooks_create(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	static const char *const allowed[] = { "url", "events", NULL };
+	struct db	*db = db_thread();
+	json_t		*body = NULL, *events, *out = NULL;	/* see below */
+	sqlite3_stmt	*st = NULL;
+	const char	*bu, *url = NULL;
+	char		*events_text = NULL;
+	char		 id[IDS_ID_LEN + 1], secret[SECRET_LEN + 1];
+	unsigned char	 key[KEY_BYTES];
+	int		 ret = -1;
+
+	if (auth_business_unit(req, &bu, err) == -1 ||
+	    (body = json_body(req, err)) == NULL)
+		return -1;
+	json_only_keys(body, allowed, err);
+	if (json_read_string(body, "url", true, 8, URL_MAX, &url, err) == 0)
+		check_url(req->cfg, url, err);
+	events = read_events(body, err);	/* borrowed from body */
+	if (err->status != 0)
+		goto out;
+	events_text = json_dumps(events, JSON_COMPACT);
+	randombytes_buf(key, sizeof(key));
+	memcpy(secret, "whsec_", 6);
+	sodium_bin2base64(secret + 6, sizeof(secret) - 6, key, sizeof(key),
+	    sodium_base64_VARIANT_ORIGINAL);
+	sodium_memzero(key, sizeof(key));
+	ids_new(id);
+	if (events_text == NULL || db == NULL || db_tx_begin(db) == -1 ||
+	    (st = db_prepare(db, sql_sub_count)) == NULL ||
+	    db_bind_text(st, 1, bu) == -1 || db_step(db, st) != SQLITE_ROW)
+		goto dberr;
+	if (sqlite3_column_int64(st, 0) >= MAX_SUBSCRIPTIONS) {
+		api_error_set(err, 409, NULL, "A business unit may have at "
+		    "most %d webhook subscriptions", MAX_SUBSCRIPTIONS);
+		goto out;
+	}
+	db_release(st);
+	st = db_prepare(db, sql_sub_insert);
+	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
+	    db_bind_text(st, 2, bu) == -1 || db_bind_text(st, 3, url) == -1 ||
+	    db_bind_text(st, 4, events_text) == -1 ||
+	    db_bind_text(st, 5, secret) == -1 ||
+	    sqlite3_bind_int64(st, 6, clock_now_ms()) != SQLITE_OK ||
+	    db_step(db, st) != SQLITE_DONE)
+		goto dberr;
+	db_release(st);
+	st = db_prepare(db, sql_sub_get);
+	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
+	    db_bind_text(st, 2, bu) == -1 || db_step(db, st) != SQLITE_ROW)
+		goto dberr;
+	out = subscription_json(st);	/* owned, taken below */
+	if (out == NULL || json_object_set_new(out, "secret",
+	    json_string(secret)) == -1 || db_tx_commit(db) == -1) {
+		json_decref(out);
+		goto dberr;
+	}
+	ret = response_json(res, 201, out, err);
+	goto out;
+dberr:
+	db_fail(db, err);
+out:
+	db_release(st);
+	if (ret == -1)
+		db_tx_rollback(db);
+	sodium_memzero(secret, sizeof(secret));
+	free(events_text);
+	json_decref(body);
+	return ret;
+}
+
+static const char sql_sub_list[] =
+    "SELECT " SUB_COLUMNS " FROM webhook_subscriptions "
+    "WHERE business_unit_id = ? ORDER BY created_at, id";
+
+int
+webhooks_list(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	struct db	*db = db_thread();
+	json_t		*list = json_array();	/* owned */
+	sqlite3_stmt	*st = NULL;
+	const char	*bu;
+	int		 rc;
+
+	if (auth_business_unit(req, &bu, err) == -1) {
+		json_decref(list);
+		return -1;
+	}
+	if (db == NULL || list == NULL ||
+	    (st = db_prepare(db, sql_sub_list)) == NULL ||
+	    db_bind_text(st, 1, bu) == -1)
+		goto fail;
+	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		if (json_array_append_new(list, subscription_json(st)) == -1)
+			goto fail;
+	}
+	if (rc == -1)
+		goto fail;
+	db_release(st);
+	return response_json(res, 200, json_pack("{s:o}", "webhooks", list),
+	    err);
+fail:
+	db_release(st);
+	json_decref(list);
+	db_fail(db, err);
+	return -1;
+}
+
+static const char sql_sub_delete[] =
+    "DELETE FROM webhook_subscriptions WHERE id = ? AND business_unit_id = ?";
+static const char sql_sub_orphans[] =
+    "UPDATE outbox SET status = 'dead', lease_until = NULL, "
+    "last_error = 'the subscription was deleted' "
+    "WHERE subscription_id = ? AND status IN ('pending', 'delivering')";
+
+int
+webhooks_delete(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	struct db	*db = db_thread();
+	const char	*bu, *id = request_param(req, "subscriptionId");
+	sqlite3_stmt	*st = NULL;
+	int		 ret = -1;
+
+	if (auth_business_unit(req, &bu, err) == -1)
+		return -1;
+	if (db == NULL || db_tx_begin(db) == -1 ||
+	    (st = db_prepare(db, sql_sub_delete)) == NULL ||
+	    db_bind_text(st, 1, id) == -1 || db_bind_text(st, 2, bu) == -1 ||
+	    db_step(db, st) != SQLITE_DONE)
+		goto dberr;
+	if (sqlite3_changes(db_handle(db)) == 0) {
+		api_error_set(err, 404, NULL, "Webhook subscription not found");
+		goto out;
+	}
+	db_release(st);
+	st = db_prepare(db, sql_sub_orphans);
+	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
+	    db_step(db, st) != SQLITE_DONE || db_tx_commit(db) == -1)
+		goto dberr;
+	ret = response_json(res, 200, json_pack("{s:s, s:s}", "id", id,
+	    "status", "deleted"), err);
+	goto out;
+dberr:
+	db_fail(db, err);
+out:
+	db_release(st);
+	if (ret == -1)
+		db_tx_rollback(db);
+	return ret;
+}
+
+/* Sends a "webhook-test" event to one subscription, whatever its list, so
+ * a business can check its receiver and signature verification. */
+int
+webhooks_test(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	struct db	*db = db_thread();
+	const char	*bu, *id = request_param(req, "subscriptionId");
+	sqlite3_stmt	*st = NULL;
+	json_t		*data = NULL, *payload = NULL;	/* owned */
+	char		 event[IDS_ID_LEN + 1];
+	int		 rc, ret = -1;
+
+	if (auth_business_unit(req, &bu, err) == -1)
+		return -1;
+	if (db == NULL || db_tx_begin(db) == -1 ||
+	    (st = db_prepare(db, sql_sub_get)) == NULL ||
+	    db_bind_text(st, 1, id) == -1 || db_bind_text(st, 2, bu) == -1 ||
+	    (rc = db_step(db, st)) == -1)
+		goto dberr;
+	if (rc == SQLITE_DONE) {
+		api_error_set(err, 404, NULL, "Webhook subscription not found");
+		goto out;
+	}
+	db_release(st);
+	st = NULL;
+	data = json_pack("{s:s, s:s}", "subscriptionId", id, "businessUnitId",
+	    bu);
+	if (data == NULL || json_set_time(data, "createdAt",
+	    clock_now_ms()) == -1 ||
+	    (payload = envelope(TEST_EVENT, data)) == NULL ||
+	    outbox_add(db, OUTBOX_WEBHOOK, bu, id, payload, clock_now_ms(),
+	    event) == -1 || db_tx_commit(db) == -1)
+		goto dberr;
+	scheduler_wake();
+	ret = response_json(res, 202, json_pack("{s:s, s:s}", "eventId", event,
+	    "status", "pending"), err);
+	goto out;
+dberr:
+	db_fail(db, err);
+out:
+	db_release(st);
+	if (ret == -1)
+		db_tx_rollback(db);
+	json_decref(data);
+	json_decref(payload);
+	return ret;
+}
+
+static const char sql_deliveries[] =
+    "SELECT subscription_id, event_id, event_name, attempt, status_code, "
+    "  error, duration_ms, created_at FROM webhook_deliveries "
+    "WHERE business_unit_id = ? ORDER BY id DESC LIMIT ? OFFSET ?";
+
+int
+webhooks_deliveries(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	struct db	*db = db_thread();
+	json_t		*list = NULL, *o;	/* owned; o is taken by list */
+	sqlite3_stmt	*st = NULL;
+	const char	*bu;
+	int64_t		 page = 1, per_page = 20;
+	int		 rc;
+
+	if (auth_business_unit(req, &bu, err) == -1 ||
+	    http_query_int(req, "page", 1, INT32_MAX, &page, err) == -1 ||
+	    http_query_int(req, "perPage", 1, PAGE_MAX, &per_page, err) == -1)
+		return -1;
+	list = json_array();
+	if (db == NULL || list == NULL ||
+	    (st = db_prepare(db, sql_deliveries)) == NULL ||
+	    db_bind_text(st, 1, bu) == -1 ||
+	    sqlite3_bind_int64(st, 2, per_page) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, (page - 1) * per_page) != SQLITE_OK)
+		goto fail;
+	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		o = json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:I}",
+		    "subscriptionId", db_text(st, 0), "eventId", db_text(st, 1),
+		    "eventName", db_text(st, 2), "attempt",
+		    (json_int_t)sqlite3_column_int64(st, 3), "statusCode",
+		    sqlite3_column_type(st, 4) == SQLITE_NULL ? json_null() :
+		    json_integer(sqlite3_column_int64(st, 4)), "error",
+		    sqlite3_column_type(st, 5) == SQLITE_NULL ? json_null() :
+		    json_string(db_text(st, 5)), "durationMs",
+		    (json_int_t)sqlite3_column_int64(st, 6));
+		if (o == NULL || json_set_time(o, "createdAt",
+		    sqlite3_column_int64(st, 7)) == -1) {
+			json_decref(o);
+			goto fail;
+		}
+		if (json_array_append_new(list, o) == -1)
+			goto fail;
+	}
+	if (rc == -1)
+		goto fail;
+	db_release(st);
+	return response_json(res, 200, json_pack("{s:o}", "deliveries", list),
+	    err);
+fail:
+	db_release(st);
+	json_decref(list);
+	db_fail(db, err);
+	return -1;
+}
