@@ -140,7 +140,9 @@ def test_410_disables_and_dead_rows_can_be_replayed(hooks, receiver):
     event2 = send_test(hooks, sub2["id"])
     wait_for(lambda: receiver.count() >= 2)
     for _ in range(60):
-        row = outbox(hooks, event2)
+        # settled: not leased, so its next attempt time is final
+        row = wait_for(lambda: (lambda r: r["status"] != "delivering" and
+                                r)(outbox(hooks, event2)))
         if row["status"] == "dead":
             break
         hooks.daemon.advance_clock(3 * 3600)
