@@ -20,13 +20,18 @@
 #define DOMAIN_MAX		253
 #define PAGE_SIZE_MAX		100
 
+#define STARS_COUNT(n)							\
+	"(SELECT coalesce(sum(n), 0) FROM business_unit_counts c "	\
+	"WHERE c.business_unit_id = business_units.id AND c.stars = " #n "), "
 #define UNIT_COLUMNS							\
 	"id, display_name, domain, website_url, country, status, "	\
 	"notification_email, sender_name, default_locale, created_at, "	\
-	"updated_at"
+	STARS_COUNT(1) STARS_COUNT(2) STARS_COUNT(3) STARS_COUNT(4)	\
+	STARS_COUNT(5) "updated_at"
 
 enum { COL_ID, COL_NAME, COL_DOMAIN, COL_WEBSITE, COL_COUNTRY, COL_STATUS,
-    COL_EMAIL, COL_SENDER, COL_LOCALE, COL_CREATED, COL_UPDATED };
+    COL_EMAIL, COL_SENDER, COL_LOCALE, COL_CREATED, COL_STARS1,
+    COL_UPDATED = COL_STARS1 + 5 };
 
 /* The row under st as Trustpilot's business unit object; private adds the
  * business's own settings. NULL when out of memory. */
@@ -35,9 +40,19 @@ unit_json(sqlite3_stmt *st, const char *public_url, bool private)
 {
 	json_t		*o = NULL, *links = NULL;	/* owned */
 	char		 href[CONFIG_STR + 64];
+	json_int_t	 n[6] = { 0 }, total = 0, sum = 0;
+	double		 average = 0;
+	int		 i;
 
+	for (i = 1; i <= 5; i++) {
+		n[i] = sqlite3_column_int64(st, COL_STARS1 + i - 1);
+		total += n[i];
+		sum += n[i] * i;
+	}
+	if (total > 0)
+		average = (double)sum / (double)total;
 	o = json_pack("{s:s, s:s, s:{s:s, s:[s]}, s:s, s:s, s:s, s:b, "
-	    "s:{s:i, s:i}, s:{s:i, s:i, s:i, s:i, s:i, s:i, s:i}}",
+	    "s:{s:f, s:f}, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
 	    "id", db_text(st, COL_ID),
 	    "displayName", db_text(st, COL_NAME),
 	    "name", "identifying", db_text(st, COL_DOMAIN),
@@ -46,10 +61,11 @@ unit_json(sqlite3_stmt *st, const char *public_url, bool private)
 	    "country", db_text(st, COL_COUNTRY),
 	    "status", db_text(st, COL_STATUS),
 	    "badFit", 0,
-	    "score", "trustScore", 0, "stars", 0,
-	    "numberOfReviews", "total", 0, "usedForTrustScoreCalculation", 0,
-	    "oneStar", 0, "twoStars", 0, "threeStars", 0, "fourStars", 0,
-	    "fiveStars", 0);
+	    "score", "trustScore", (double)(int64_t)(average * 10 + 0.5) / 10,
+	    "stars", (double)(int64_t)(average * 2 + 0.5) / 2,
+	    "numberOfReviews", "total", total, "usedForTrustScoreCalculation",
+	    total, "oneStar", n[1], "twoStars", n[2], "threeStars", n[3],
+	    "fourStars", n[4], "fiveStars", n[5]);
 	if (o == NULL)
 		return NULL;
 	if (public_url != NULL) {
@@ -497,6 +513,33 @@ out:
 	if (ret == -1)
 		db_tx_rollback(db);
 	return ret;
+}
+
+static const char sql_unit_by_domain[] =
+    "SELECT id FROM business_units WHERE domain = ?";
+
+int
+business_public_by_domain(struct db *db, const char *domain,
+    const char *public_url, json_t **out, struct api_error *err)
+{
+	sqlite3_stmt	*st = db_prepare(db, sql_unit_by_domain);
+	char		 id[IDS_ID_LEN + 1];
+	int		 rc;
+
+	if (st == NULL || db_bind_text(st, 1, domain) == -1 ||
+	    (rc = db_step(db, st)) == -1) {
+		db_release(st);
+		db_fail(db, err);
+		return -1;
+	}
+	if (rc == SQLITE_DONE) {
+		db_release(st);
+		api_error_set(err, 404, NULL, "No business with this domain");
+		return -1;
+	}
+	snprintf(id, sizeof(id), "%s", db_text(st, 0));
+	db_release(st);
+	return load_unit(db, id, public_url, false, out, err);
 }
 
 /* Handlers. */

@@ -139,6 +139,20 @@ db_thread(void)
 }
 
 void
+db_thread_check(void)
+{
+	struct db	*db;
+
+	if (pthread_once(&thread_key_once, make_thread_key) != 0)
+		return;
+	db = pthread_getspecific(thread_key);
+	if (db == NULL || sqlite3_get_autocommit(db->conn))
+		return;
+	log_error("db: a transaction was left open; rolled back");
+	db_tx_rollback(db);
+}
+
+void
 db_thread_close(void)
 {
 	if (pthread_once(&thread_key_once, make_thread_key) != 0)

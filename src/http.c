@@ -148,6 +148,67 @@ http_query_int(const struct request *req, const char *name, int64_t min,
 }
 
 int
+http_url_encode(struct buf *out, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char	 esc[3];
+
+	for (; *s != '\0'; s++) {
+		unsigned char	 c = (unsigned char)*s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+		    c == '.' || c == '~') {
+			if (buf_append(out, s, 1) == -1)
+				return -1;
+			continue;
+		}
+		esc[0] = '%';
+		esc[1] = hex[c >> 4];
+		esc[2] = hex[c & 15];
+		if (buf_append(out, esc, 3) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+struct rebuild {
+	const char	*skip;
+	struct buf	*out;
+	int		 failed;
+};
+
+static enum MHD_Result
+rebuild_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct rebuild	*rb = cls;
+
+	(void)kind;
+	if (rb->skip != NULL && strcmp(key, rb->skip) == 0)
+		return MHD_YES;
+	if ((rb->out->len > 0 && buf_puts(rb->out, "&") == -1) ||
+	    http_url_encode(rb->out, key) == -1 ||
+	    buf_puts(rb->out, "=") == -1 ||
+	    http_url_encode(rb->out, value != NULL ? value : "") == -1) {
+		rb->failed = 1;
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+int
+request_query_rebuild(const struct request *req, const char *skip,
+    struct buf *out)
+{
+	struct rebuild	 rb = { skip, out, 0 };
+
+	(void)MHD_get_connection_values(req->connection, MHD_GET_ARGUMENT_KIND,
+	    rebuild_arg, &rb);
+	return rb.failed ? -1 : 0;
+}
+
+int
 response_json(struct response *res, int status, json_t *body,
     struct api_error *err)
 {
@@ -472,6 +533,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	if (hr->route->handler(&hr->req, &hr->res, &hr->err) == -1 &&
 	    hr->err.status == 0)
 		api_error_set(&hr->err, 500, NULL, "Internal error");
+	db_thread_check();
 	return respond(hr, conn) ? MHD_YES : MHD_NO;
 }
 

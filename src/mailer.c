@@ -206,6 +206,62 @@ static const struct template templates[] = {
 	    "<p>Hej {{name}},</p><p>dette er en testbesked fra reviewd på "
 	    "{{instance}}. Kan du læse den, virker udsendelsen af "
 	    "e-mails.</p>" },
+	{ "review-confirm", "en", "Confirm your review of {{business}}",
+	    "Hello {{name}},\n\nthank you for reviewing {{business}}. Open "
+	    "this link to confirm your e-mail address and publish your review "
+	    "\"{{title}}\":\n\n{{link}}\n\nIf you did not write it, ignore "
+	    "this message and nothing will be published.\n",
+	    "<p>Hello {{name}},</p><p>thank you for reviewing {{business}}. "
+	    "<a href=\"{{link}}\">Confirm your review \"{{title}}\"</a> to "
+	    "publish it.</p><p>If you did not write it, ignore this message "
+	    "and nothing will be published.</p>" },
+	{ "review-confirm", "de", "Bestätigen Sie Ihre Bewertung von "
+	    "{{business}}",
+	    "Hallo {{name}},\n\ndanke für Ihre Bewertung von {{business}}. "
+	    "Öffnen Sie diesen Link, um Ihre Bewertung \"{{title}}\" zu "
+	    "veröffentlichen:\n\n{{link}}\n",
+	    "<p>Hallo {{name}},</p><p>danke für Ihre Bewertung von "
+	    "{{business}}. <a href=\"{{link}}\">Bewertung \"{{title}}\" "
+	    "bestätigen</a>.</p>" },
+	{ "review-confirm", "fr", "Confirmez votre avis sur {{business}}",
+	    "Bonjour {{name}},\n\nmerci pour votre avis sur {{business}}. "
+	    "Ouvrez ce lien pour publier votre avis \"{{title}}\" :\n\n"
+	    "{{link}}\n",
+	    "<p>Bonjour {{name}},</p><p>merci pour votre avis sur "
+	    "{{business}}. <a href=\"{{link}}\">Confirmer l'avis "
+	    "\"{{title}}\"</a>.</p>" },
+	{ "review-confirm", "da", "Bekræft din anmeldelse af {{business}}",
+	    "Hej {{name}},\n\ntak for din anmeldelse af {{business}}. Åbn "
+	    "linket for at offentliggøre din anmeldelse \"{{title}}\":\n\n"
+	    "{{link}}\n",
+	    "<p>Hej {{name}},</p><p>tak for din anmeldelse af {{business}}. "
+	    "<a href=\"{{link}}\">Bekræft anmeldelsen \"{{title}}\"</a>."
+	    "</p>" },
+	{ "review-reply", "en", "{{business}} replied to your review",
+	    "Hello {{name}},\n\n{{business}} replied to your review:\n\n"
+	    "{{reply}}\n\nSee it here: {{link}}\n",
+	    "<p>Hello {{name}},</p><p>{{business}} replied to your review:"
+	    "</p><blockquote>{{reply}}</blockquote><p><a href=\"{{link}}\">"
+	    "See it on the page</a></p>" },
+	{ "review-reply", "de", "{{business}} hat auf Ihre Bewertung "
+	    "geantwortet",
+	    "Hallo {{name}},\n\n{{business}} hat auf Ihre Bewertung "
+	    "geantwortet:\n\n{{reply}}\n\n{{link}}\n",
+	    "<p>Hallo {{name}},</p><p>{{business}} hat auf Ihre Bewertung "
+	    "geantwortet:</p><blockquote>{{reply}}</blockquote><p><a "
+	    "href=\"{{link}}\">Ansehen</a></p>" },
+	{ "review-reply", "fr", "{{business}} a répondu à votre avis",
+	    "Bonjour {{name}},\n\n{{business}} a répondu à votre avis :\n\n"
+	    "{{reply}}\n\n{{link}}\n",
+	    "<p>Bonjour {{name}},</p><p>{{business}} a répondu à votre avis :"
+	    "</p><blockquote>{{reply}}</blockquote><p><a href=\"{{link}}\">"
+	    "Voir</a></p>" },
+	{ "review-reply", "da", "{{business}} har svaret på din anmeldelse",
+	    "Hej {{name}},\n\n{{business}} har svaret på din anmeldelse:"
+	    "\n\n{{reply}}\n\n{{link}}\n",
+	    "<p>Hej {{name}},</p><p>{{business}} har svaret på din "
+	    "anmeldelse:</p><blockquote>{{reply}}</blockquote><p><a "
+	    "href=\"{{link}}\">Se svaret</a></p>" },
 };
 
 static const struct template *

@@ -24,6 +24,7 @@
 #include "reviewd/log.h"
 #include "reviewd/mailer.h"
 #include "reviewd/outbox.h"
+#include "reviewd/reviews.h"
 #include "reviewd/scheduler.h"
 
 #define EXIT_USAGE	2
@@ -217,7 +218,9 @@ serve(struct db *db, const struct config *cfg)
 	if (auth_init(db, cfg, stdout) == -1 || mailer_init(cfg) == -1)
 		return EXIT_FAILURE;
 	outbox_configure(cfg);
-	if (scheduler_register("outbox", outbox_job) == -1)
+	reviews_configure(cfg);
+	if (scheduler_register("outbox", outbox_job) == -1 ||
+	    scheduler_register("reviews", reviews_job) == -1)
 		return EXIT_FAILURE;
 	/* Signals go to sigwait below, never to a worker thread: block them
 	 * before any thread exists so every thread inherits the mask. */

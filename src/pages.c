@@ -1,10 +1,25 @@
 /*
- * pages: HTML for reviewers. Stateless; any thread. Everything not ours
- * that ends up in HTML goes through pages_escape.
+ * pages: HTML for reviewers and visitors. Stateless; HTTP worker threads.
+ * Every value that is not a constant of this file goes through
+ * pages_escape. Pages are answered with a strict Content-Security-Policy
+ * (no scripts at all) and never framed.
  */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "reviewd/business.h"
+#include "reviewd/clock.h"
+#include "reviewd/db.h"
+#include "reviewd/json.h"
 #include "reviewd/pages.h"
+#include "reviewd/reviews.h"
+
+#define PAGE_CAP	(2 * 1024 * 1024)
+#define PER_PAGE	20
+#define FIELD_MAX	(5000 * 4 + 1)
 
 int
 pages_escape(struct buf *out, const char *s)
@@ -39,4 +54,452 @@ pages_escape(struct buf *out, const char *s)
 		run = s + 1;
 	}
 	return buf_append(out, run, (size_t)(s - run));
+}
+
+static const char css[] =
+    "body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1b1b1b;"
+    "background:#f6f6f4}main{max-width:44rem;margin:0 auto;padding:1rem}"
+    "h1{font-size:1.6rem;margin:.5rem 0}article,form,.box{background:#fff;"
+    "border:1px solid #ddd;border-radius:8px;padding:1rem;margin:1rem 0}"
+    ".stars{color:#00a36c;font-size:1.2rem;letter-spacing:2px}"
+    ".label{display:inline-block;font-size:.8rem;border-radius:4px;"
+    "padding:0 .4rem;margin-right:.3rem;background:#e8f5ee;color:#0b6b45}"
+    ".label.contacted{background:#fff4e0;color:#8a5300}"
+    ".reply{border-left:3px solid #ccc;padding-left:.8rem;margin-top:.8rem}"
+    ".meta{color:#666;font-size:.9rem}.error{color:#a40000}"
+    "label{display:block;margin:.6rem 0 .2rem}input[type=text],"
+    "input[type=email],textarea,select{width:100%;box-sizing:border-box;"
+    "padding:.5rem;font:inherit}textarea{min-height:8rem}"
+    "button{font:inherit;padding:.5rem 1.2rem;margin-top:1rem;"
+    "background:#00a36c;color:#fff;border:0;border-radius:6px}"
+    "nav a{margin-right:1rem}";
+
+static int
+start(struct buf *b, const char *title)
+{
+	return buf_puts(b, "<!doctype html><html lang=\"en\"><head>"
+	    "<meta charset=\"utf-8\"><meta name=\"viewport\" "
+	    "content=\"width=device-width, initial-scale=1\"><title>") ||
+	    pages_escape(b, title) || buf_printf(b, "</title><style>%s"
+	    "</style></head><body><main>", css);
+}
+
+static int
+finish(struct buf *b)
+{
+	return buf_puts(b, "</main></body></html>\n");
+}
+
+/* Hands the page to the response with the headers every page carries. */
+static int
+send_page(struct response *res, int status, struct buf *b,
+    struct api_error *err)
+{
+	size_t	 len;
+	char	*body = buf_detach(b, &len);
+
+	if (body == NULL || response_header(res, "Content-Security-Policy",
+	    "default-src 'none'; style-src 'unsafe-inline'; "
+	    "form-action 'self'; frame-ancestors 'none'") == -1 ||
+	    response_header(res, "X-Content-Type-Options", "nosniff") == -1 ||
+	    response_header(res, "Referrer-Policy", "no-referrer") == -1) {
+		free(body);
+		api_error_set(err, 500, NULL, "Internal error");
+		return -1;
+	}
+	res->status = status;
+	res->body = body;
+	res->body_len = len;
+	res->content_type = "text/html; charset=utf-8";
+	return 0;
+}
+
+/* A short page with a heading and one paragraph. */
+static int
+message_page(struct response *res, int status, const char *title,
+    const char *text, const char *link, const char *link_text,
+    struct api_error *err)
+{
+	struct buf	 b;
+	int		 r;
+
+	buf_init(&b, PAGE_CAP);
+	r = start(&b, title) || buf_puts(&b, "<div class=\"box\"><h1>") ||
+	    pages_escape(&b, title) || buf_puts(&b, "</h1><p>") ||
+	    pages_escape(&b, text) || buf_puts(&b, "</p>");
+	if (r == 0 && link != NULL)
+		r = buf_puts(&b, "<p><a href=\"") || pages_escape(&b, link) ||
+		    buf_puts(&b, "\">") || pages_escape(&b, link_text) ||
+		    buf_puts(&b, "</a></p>");
+	if (r != 0 || buf_puts(&b, "</div>") || finish(&b)) {
+		buf_release(&b);
+		api_error_set(err, 500, NULL, "Internal error");
+		return -1;
+	}
+	return send_page(res, status, &b, err);
+}
+
+static int
+stars(struct buf *b, json_int_t n)
+{
+	json_int_t	 i;
+
+	if (buf_printf(b, "<span class=\"stars\" aria-label=\"%d of 5 "
+	    "stars\">", (int)n) == -1)
+		return -1;
+	for (i = 1; i <= 5; i++) {
+		if (buf_puts(b, i <= n ? "\xe2\x98\x85" : "\xe2\x98\x86") == -1)
+			return -1;
+	}
+	return buf_puts(b, "</span>");
+}
+
+static const char *
+str(json_t *o, const char *key)
+{
+	const char	*s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? s : "";
+}
+
+static int
+review_article(struct buf *b, json_t *r, const char *business)
+{
+	json_t		*consumer = json_object_get(r, "consumer");
+	json_t		*reply = json_object_get(r, "companyReply");
+	char		 date[11];
+
+	snprintf(date, sizeof(date), "%.10s", str(r, "createdAt"));
+	if (buf_puts(b, "<article id=\"review-") || pages_escape(b,
+	    str(r, "id")) || buf_puts(b, "\">") ||
+	    stars(b, json_integer_value(json_object_get(r, "stars"))) ||
+	    buf_puts(b, "<h3>") || pages_escape(b, str(r, "title")) ||
+	    buf_puts(b, "</h3><p class=\"meta\">") ||
+	    pages_escape(b, str(consumer, "displayName")) ||
+	    buf_puts(b, " &middot; ") || pages_escape(b, date) ||
+	    buf_puts(b, "</p><p>"))
+		return -1;
+	if (json_is_true(json_object_get(r, "isVerified")) &&
+	    buf_puts(b, "<span class=\"label\">Verified</span>"))
+		return -1;
+	if (json_is_true(json_object_get(r, "reviewerContacted")) &&
+	    buf_puts(b, "<span class=\"label contacted\">Reviewer "
+	    "contacted</span>"))
+		return -1;
+	if (buf_puts(b, "</p><p>") || pages_escape(b, str(r, "text")) ||
+	    buf_puts(b, "</p>"))
+		return -1;
+	if (json_is_object(reply) && (buf_puts(b, "<div class=\"reply\">"
+	    "<strong>Reply from ") || pages_escape(b, business) ||
+	    buf_puts(b, "</strong><p>") || pages_escape(b, str(reply,
+	    "text")) || buf_puts(b, "</p></div>")))
+		return -1;
+	return buf_puts(b, "</article>");
+}
+
+int
+pages_profile(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	struct db	*db = db_thread();
+	const char	*domain = request_param(req, "businessDomain");
+	json_t		*unit = NULL, *data = NULL, *r, *counts, *score;
+	struct buf	 b;
+	int64_t		 page = 1;
+	size_t		 i;
+	int		 ok, ret = -1;
+
+	buf_init(&b, PAGE_CAP);
+	if (http_query_int(req, "page", 1, 100000, &page, err) == -1)
+		return -1;
+	if (db == NULL) {
+		db_fail(db, err);
+		return -1;
+	}
+	if (business_public_by_domain(db, domain, req->cfg->public_url, &unit,
+	    err) == -1) {
+		if (err->status != 404)
+			return -1;
+		memset(err, 0, sizeof(*err));
+		return message_page(res, 404, "Not found", "No business with "
+		    "this address is on this site.", NULL, NULL, err);
+	}
+	if (reviews_page_data(db, req->cfg, domain, page, PER_PAGE, &data,
+	    err) == -1)
+		goto out;
+	counts = json_object_get(unit, "numberOfReviews");
+	score = json_object_get(unit, "score");
+	ok = start(&b, str(unit, "displayName")) == 0 &&
+	    buf_puts(&b, "<div class=\"box\"><h1>") == 0 &&
+	    pages_escape(&b, str(unit, "displayName")) == 0 &&
+	    buf_printf(&b, "</h1><p>TrustScore <strong>%.1f</strong> "
+	    "&middot; %lld reviews</p>", json_number_value(json_object_get(
+	    score, "trustScore")), (long long)json_integer_value(
+	    json_object_get(counts, "total"))) == 0 &&
+	    buf_puts(&b, "<p><a href=\"/review/") == 0 &&
+	    pages_escape(&b, domain) == 0 &&
+	    buf_puts(&b, "\">Write a review</a></p></div>") == 0;
+	json_array_foreach(json_object_get(data, "reviews"), i, r) {
+		if (ok)
+			ok = review_article(&b, r, str(unit,
+			    "displayName")) == 0;
+	}
+	if (ok && json_array_size(json_object_get(data, "reviews")) == 0)
+		ok = buf_puts(&b, "<p>No reviews yet.</p>") == 0;
+	if (ok)
+		ok = buf_puts(&b, "<nav>") == 0;
+	if (ok && page > 1)
+		ok = buf_printf(&b, "<a href=\"?page=%lld\">Newer</a>",
+		    (long long)page - 1) == 0;
+	if (ok && json_is_true(json_object_get(data, "hasMore")))
+		ok = buf_printf(&b, "<a href=\"?page=%lld\">Older</a>",
+		    (long long)page + 1) == 0;
+	if (!ok || buf_puts(&b, "</nav>") || finish(&b)) {
+		api_error_set(err, 500, NULL, "Internal error");
+		goto out;
+	}
+	ret = send_page(res, 200, &b, err);
+out:
+	buf_release(&b);
+	json_decref(unit);
+	json_decref(data);
+	return ret;
+}
+
+/* The form, with what the reviewer typed and what was wrong with it. */
+static int
+form_page(const struct request *req, struct response *res, int status,
+    json_t *unit, json_t *values, const struct api_error *problems,
+    struct api_error *err)
+{
+	struct buf	 b;
+	const char	*domain = request_param(req, "businessDomain");
+	const char	*source = request_query(req, "source");
+	const char	*sku = str(values, "sku");
+	json_int_t	 chosen = json_integer_value(json_object_get(values,
+			    "stars"));
+	size_t		 i;
+	int		 r;
+
+	if (sku[0] == '\0' && request_query(req, "sku") != NULL)
+		sku = request_query(req, "sku");
+	buf_init(&b, PAGE_CAP);
+	r = start(&b, "Write a review") || buf_puts(&b, "<h1>Review ") ||
+	    pages_escape(&b, str(unit, "displayName")) || buf_puts(&b, "</h1>");
+	if (r == 0 && problems != NULL && problems->status != 0) {
+		r = buf_puts(&b, "<div class=\"box error\" role=\"alert\">"
+		    "<p>Please check your review:</p><ul>");
+		if (r == 0 && problems->ndetails == 0)
+			r = buf_puts(&b, "<li>") ||
+			    pages_escape(&b, problems->message) ||
+			    buf_puts(&b, "</li>");
+		for (i = 0; r == 0 && i < problems->ndetails; i++)
+			r = buf_puts(&b, "<li>") || pages_escape(&b,
+			    problems->details[i].field) || buf_puts(&b, " ") ||
+			    pages_escape(&b, problems->details[i].reason) ||
+			    buf_puts(&b, "</li>");
+		if (r == 0)
+			r = buf_puts(&b, "</ul></div>");
+	}
+	if (r == 0)
+		r = buf_puts(&b, "<form method=\"post\" action=\"/review/") ||
+		    pages_escape(&b, domain) || buf_puts(&b, source != NULL &&
+		    strcmp(source, "invitation") == 0 ? "?source=invitation" :
+		    "") || buf_puts(&b, "\"><fieldset><legend>Your rating"
+		    "</legend>");
+	for (i = 1; r == 0 && i <= 5; i++)
+		r = buf_printf(&b, "<label><input type=\"radio\" name=\"stars\" "
+		    "value=\"%zu\"%s required> %zu star%s</label>", i,
+		    (json_int_t)i == chosen ? " checked" : "", i,
+		    i == 1 ? "" : "s");
+	if (r == 0)
+		r = buf_puts(&b, "</fieldset><label for=\"title\">Title</label>"
+		    "<input type=\"text\" id=\"title\" name=\"title\" "
+		    "maxlength=\"100\" required value=\"") ||
+		    pages_escape(&b, str(values, "title")) ||
+		    buf_puts(&b, "\"><label for=\"text\">Your review</label>"
+		    "<textarea id=\"text\" name=\"text\" maxlength=\"5000\" "
+		    "required>") || pages_escape(&b, str(values, "text")) ||
+		    buf_puts(&b, "</textarea><label for=\"name\">Your name"
+		    "</label><input type=\"text\" id=\"name\" name=\"name\" "
+		    "maxlength=\"100\" required value=\"") ||
+		    pages_escape(&b, str(values, "name")) ||
+		    buf_puts(&b, "\"><label><input type=\"checkbox\" "
+		    "name=\"anonymous\" value=\"1\"") ||
+		    buf_puts(&b, json_is_true(json_object_get(values,
+		    "anonymous")) ? " checked" : "") ||
+		    buf_puts(&b, "> Show my review without my name</label>"
+		    "<label for=\"email\">Your e-mail (we send you a link to "
+		    "confirm; it is never shown)</label><input type=\"email\" "
+		    "id=\"email\" name=\"email\" required value=\"") ||
+		    pages_escape(&b, str(values, "email")) ||
+		    buf_puts(&b, "\">");
+	if (r == 0 && sku[0] != '\0')
+		r = buf_puts(&b, "<input type=\"hidden\" name=\"sku\" "
+		    "value=\"") || pages_escape(&b, sku) || buf_puts(&b, "\">");
+	if (r != 0 || buf_puts(&b, "<button type=\"submit\">Submit review"
+	    "</button></form>") || finish(&b)) {
+		buf_release(&b);
+		api_error_set(err, 500, NULL, "Internal error");
+		return -1;
+	}
+	return send_page(res, status, &b, err);
+}
+
+static int
+unit_or_404(const struct request *req, struct response *res, json_t **unit,
+    struct api_error *err)
+{
+	struct db	*db = db_thread();
+
+	if (db == NULL) {
+		db_fail(db, err);
+		return -1;
+	}
+	if (business_public_by_domain(db, request_param(req,
+	    "businessDomain"), req->cfg->public_url, unit, err) == 0)
+		return 0;
+	if (err->status == 404) {
+		memset(err, 0, sizeof(*err));
+		if (message_page(res, 404, "Not found", "No business with "
+		    "this address is on this site.", NULL, NULL, err) == 0)
+			return 1;
+	}
+	return -1;
+}
+
+int
+pages_review_form(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	json_t	*unit = NULL;	/* owned */
+	int	 r = unit_or_404(req, res, &unit, err);
+
+	if (r != 0)
+		return r == 1 ? 0 : -1;
+	r = form_page(req, res, 200, unit, NULL, NULL, err);
+	json_decref(unit);
+	return r;
+}
+
+/* The form fields as the JSON the API takes, so one validator serves
+ * both: stars becomes an integer when it is one, or stays text and is
+ * refused as "must be an integer". */
+static json_t *
+form_json(const struct request *req)
+{
+	static const char *const fields[] = { "title", "text", "name",
+	    "email", "sku", "language", "country", NULL };
+	json_t		*o = json_object();	/* owned */
+	char		*v = malloc(FIELD_MAX);
+	char		*end;
+	long long	 n;
+	size_t		 i;
+
+	if (o == NULL || v == NULL)
+		goto fail;
+	if (http_form_value(req->body, req->body_len, "stars", v,
+	    FIELD_MAX) == 0) {
+		n = strtoll(v, &end, 10);
+		if (json_object_set_new(o, "stars", v[0] != '\0' &&
+		    *end == '\0' ? json_integer(n) : json_string(v)) == -1)
+			goto fail;
+	}
+	for (i = 0; fields[i] != NULL; i++) {
+		if (http_form_value(req->body, req->body_len, fields[i], v,
+		    FIELD_MAX) == 0 && v[0] != '\0' &&
+		    json_object_set_new(o, fields[i], json_string(v)) == -1)
+			goto fail;
+	}
+	if (http_form_value(req->body, req->body_len, "anonymous", v,
+	    FIELD_MAX) == 0 && json_object_set_new(o, "anonymous",
+	    json_boolean(v[0] != '\0' && strcmp(v, "0") != 0)) == -1)
+		goto fail;
+	free(v);
+	return o;
+fail:
+	free(v);
+	json_decref(o);
+	return NULL;
+}
+
+int
+pages_review_post(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	const char		*ctype = request_header(req, "Content-Type");
+	struct db		*db = db_thread();
+	struct review_input	 in;
+	struct api_error	 problems;
+	json_t			*unit = NULL, *values = NULL;	/* owned */
+	char			 id[IDS_ID_LEN + 1];
+	int			 r;
+
+	if (ctype != NULL && strncasecmp(ctype, "application/json", 16) == 0)
+		return reviews_submit_json(req, res, err);
+	if (ctype == NULL || strncasecmp(ctype,
+	    "application/x-www-form-urlencoded", 33) != 0) {
+		api_error_set(err, 415, "Content-Type", "must be "
+		    "application/x-www-form-urlencoded or application/json");
+		return -1;
+	}
+	if ((r = unit_or_404(req, res, &unit, err)) != 0)
+		return r == 1 ? 0 : -1;
+	memset(&in, 0, sizeof(in));
+	memset(&problems, 0, sizeof(problems));
+	values = form_json(req);
+	if (values == NULL) {
+		json_decref(unit);
+		api_error_set(err, 500, NULL, "Internal error");
+		return -1;
+	}
+	in.domain = request_param(req, "businessDomain");
+	in.locale = request_header(req, "Accept-Language");
+	if (request_query(req, "source") != NULL &&
+	    strcmp(request_query(req, "source"), "invitation") == 0)
+		in.source = REVIEW_SOURCE_THIRD_PARTY;
+	if (reviews_input_json(values, &in, &problems) == 0 &&
+	    db != NULL && reviews_submit(db, req->cfg, &in, id,
+	    &problems) == 0) {
+		r = message_page(res, 200, "Check your e-mail", "We sent you "
+		    "a link. Open it to confirm your address and publish "
+		    "your review.", NULL, NULL, err);
+	} else if (problems.status >= 500) {
+		*err = problems;
+		r = -1;
+	} else
+		r = form_page(req, res, problems.status != 0 ?
+		    problems.status : 500, unit, values, &problems, err);
+	json_decref(unit);
+	json_decref(values);
+	return r;
+}
+
+int
+pages_review_confirm(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	struct db		*db = db_thread();
+	enum review_confirm	 result;
+	char			 domain[256] = "", link[300];
+
+	if (db == NULL || reviews_confirm(db, req->cfg, request_param(req,
+	    "token"), &result, domain, sizeof(domain)) == -1) {
+		db_fail(db, err);
+		return -1;
+	}
+	snprintf(link, sizeof(link), "/b/%s", domain);
+	switch (result) {
+	case REVIEW_CONFIRMED:
+		return message_page(res, 200, "Thank you", "Your review is "
+		    "published.", link, "See it on the page", err);
+	case REVIEW_CONFIRM_EXPIRED:
+		return message_page(res, 410, "This link has expired", "The "
+		    "review was not confirmed in time and was not published. "
+		    "You are welcome to write it again.", NULL, NULL, err);
+	case REVIEW_CONFIRM_UNKNOWN:
+		break;
+	}
+	return message_page(res, 404, "Unknown link", "This confirmation "
+	    "link is not valid.", NULL, NULL, err);
 }

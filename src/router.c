@@ -8,11 +8,15 @@
 #include "reviewd/auth.h"
 #include "reviewd/business.h"
 #include "reviewd/outbox.h"
+#include "reviewd/pages.h"
+#include "reviewd/products.h"
+#include "reviewd/reviews.h"
 #include "reviewd/router.h"
 #include "reviewd/webhooks.h"
 
 #define OAUTH	"/v1/oauth/oauth-business-users-for-applications"
 #define BU	"/v1/private/business-units/{businessUnitId}"
+#define REVIEW	"/v1/private/reviews/{reviewId}"
 
 static const struct route routes[] = {
 	{ "GET", "/healthz", ROUTE_AUTH_NONE, http_healthz, 0 },
@@ -24,6 +28,35 @@ static const struct route routes[] = {
 	    business_find, 0 },
 	{ "GET", "/v1/business-units/{businessUnitId}", ROUTE_AUTH_APIKEY,
 	    business_get_public, 0 },
+	{ "GET", "/v1/business-units/{businessUnitId}/reviews",
+	    ROUTE_AUTH_APIKEY, reviews_list_public, 0 },
+	{ "GET", "/v1/reviews/{reviewId}", ROUTE_AUTH_APIKEY,
+	    reviews_get_public, 0 },
+	{ "GET", "/v1/product-reviews/business-units/{businessUnitId}/reviews",
+	    ROUTE_AUTH_APIKEY, reviews_list_product_public, 0 },
+	{ "GET", BU "/reviews", ROUTE_AUTH_BEARER, reviews_list_private, 0 },
+	{ "GET", REVIEW, ROUTE_AUTH_BEARER, reviews_get_private, 0 },
+	{ "GET", "/v1/private/product-reviews/business-units/"
+	    "{businessUnitId}/reviews", ROUTE_AUTH_BEARER,
+	    reviews_list_product_private, 0 },
+	{ "GET", "/v1/private/product-reviews/{reviewId}", ROUTE_AUTH_BEARER,
+	    reviews_get_product_private, 0 },
+	{ "GET", REVIEW "/tags", ROUTE_AUTH_BEARER, reviews_tags_get, 0 },
+	{ "POST", REVIEW "/tags", ROUTE_AUTH_BEARER, reviews_tags_replace, 0 },
+	{ "PUT", REVIEW "/tags", ROUTE_AUTH_BEARER, reviews_tags_append, 0 },
+	{ "DELETE", REVIEW "/tags", ROUTE_AUTH_BEARER, reviews_tags_delete, 0 },
+	{ "POST", REVIEW "/reply", ROUTE_AUTH_BEARER, reviews_reply, 0 },
+	{ "DELETE", REVIEW "/reply", ROUTE_AUTH_BEARER, reviews_reply_delete,
+	    0 },
+	{ "GET", BU "/products", ROUTE_AUTH_BEARER, products_list, 0 },
+	{ "POST", BU "/products", ROUTE_AUTH_BEARER, products_upsert, 0 },
+	{ "GET", "/b/{businessDomain}", ROUTE_AUTH_NONE, pages_profile, 0 },
+	{ "GET", "/review/confirm/{token}", ROUTE_AUTH_NONE,
+	    pages_review_confirm, 0 },
+	{ "GET", "/review/{businessDomain}", ROUTE_AUTH_NONE,
+	    pages_review_form, 0 },
+	{ "POST", "/review/{businessDomain}", ROUTE_AUTH_NONE,
+	    pages_review_post, 0 },
 	{ "GET", "/v1/private/business-units", ROUTE_AUTH_BEARER,
 	    business_list_private, 0 },
 	{ "GET", "/v1/private/business-units/{businessUnitId}",

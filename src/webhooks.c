@@ -40,6 +40,7 @@ static const char *const event_names[] = {
 	"product-review-created",
 	"product-review-updated",
 	"product-review-deleted",
+	"review-reply-created",
 	"find-reviewer-replied",
 	"find-reviewer-expired",
 	"review-reported",

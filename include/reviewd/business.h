@@ -34,6 +34,10 @@ int	business_user_create(struct db *db, const char *bu,
 	    const char *username, const char *password, json_t **out,
 	    struct api_error *err);
 
+/* The public JSON of the unit with this domain; 404 when none. */
+int	business_public_by_domain(struct db *db, const char *domain,
+	    const char *public_url, json_t **out, struct api_error *err);
+
 route_handler	business_find, business_get_public, business_list_private,
 		business_get_private, business_patch, business_admin_list,
 		business_admin_create;

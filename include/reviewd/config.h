@@ -56,6 +56,9 @@ struct config {
 	int64_t			 outbox_give_up_s;
 	int64_t			 outbox_retry_base_s;
 	int64_t			 outbox_retry_cap_s;
+	/* [reviews] */
+	int64_t			 review_confirm_ttl_h;
+	int64_t			 review_duplicate_days;
 	/* [webhooks] */
 	bool			 webhooks_allow_private;
 	int64_t			 webhooks_timeout_s;

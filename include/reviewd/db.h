@@ -40,6 +40,10 @@ void	db_close(struct db *db);
  * exits. Borrowed. NULL on failure (logged). */
 struct db	*db_thread(void);
 
+/* Rolls back a transaction a handler left open on this thread's
+ * connection (logged: it is a bug), so the next request starts clean. */
+void	db_thread_check(void);
+
 /* Closes the calling thread's connection now (for the main thread, whose
  * exit is not a pthread exit). */
 void	db_thread_close(void);

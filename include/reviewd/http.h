@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "reviewd/buf.h"
 #include "reviewd/config.h"
 #include "reviewd/ids.h"
 
@@ -106,6 +107,14 @@ const char	*request_param(const struct request *req, const char *name);
  * is. 0, or -1 with a 400 naming the parameter. */
 int	http_query_int(const struct request *req, const char *name,
 	    int64_t min, int64_t max, int64_t *out, struct api_error *err);
+
+/* Appends the request's query arguments except skip (may be NULL),
+ * percent-encoded as "k=v&k2=v2", to out. 0, or -1 when out is full. */
+int	request_query_rebuild(const struct request *req, const char *skip,
+	    struct buf *out);
+
+/* Appends s percent-encoded for a URL query value. 0 or -1. */
+int	http_url_encode(struct buf *out, const char *s);
 
 /* Sets status and takes body (which may be NULL only on failure to build
  * it, which is then a 500). 0, or -1 with err set. */

@@ -4,13 +4,25 @@
 #include <stddef.h>
 
 #include "reviewd/buf.h"
+#include "reviewd/http.h"
 
 /*
- * Server-rendered HTML for reviewers, and the one HTML escaper every piece
- * of HTML we produce (pages, e-mail HTML parts) goes through.
+ * Server-rendered HTML for reviewers and visitors, and the one HTML
+ * escaper every piece of HTML we produce (pages, e-mail HTML parts) goes
+ * through. Pages need no JavaScript and work on a phone.
  */
 
 /* Appends s to out with & < > " ' escaped. 0, or -1 when out is full. */
 int	pages_escape(struct buf *out, const char *s);
+
+/* GET /b/{businessDomain}: the public profile with reviews and paging. */
+route_handler	pages_profile;
+
+/* GET and POST /review/{businessDomain}: the organic review form (POST
+ * also takes JSON and then answers JSON). */
+route_handler	pages_review_form, pages_review_post;
+
+/* GET /review/confirm/{token}: publishes the review, idempotently. */
+route_handler	pages_review_confirm;
 
 #endif

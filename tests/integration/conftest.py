@@ -25,6 +25,7 @@ SANITIZER_MARKERS = (
     "ERROR: LeakSanitizer",
     "runtime error:",
     "SUMMARY: UndefinedBehaviorSanitizer",
+    "a transaction was left open",
 )
 OAUTH = "/v1/oauth/oauth-business-users-for-applications"
 

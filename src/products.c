@@ -1,0 +1,228 @@
+/*
+ * products: the catalogue, keyed by (business unit, sku). Upserts are all
+ * or nothing: every item is validated before any is written. HTTP worker
+ * threads only.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reviewd/auth.h"
+#include "reviewd/clock.h"
+#include "reviewd/db.h"
+#include "reviewd/json.h"
+#include "reviewd/products.h"
+
+#define SKU_MAX		100
+#define TITLE_MAX	300
+#define URL_MAX		2048
+#define CODE_MAX	100
+#define BATCH_MAX	1000
+#define PAGE_MAX	10000
+
+/* JSON key, column; all optional strings but sku and title. */
+static const struct {
+	const char	*key;
+	size_t		 max;
+} optional_fields[] = {
+	{ "link", URL_MAX },
+	{ "imageLink", URL_MAX },
+	{ "gtin", CODE_MAX },
+	{ "mpn", CODE_MAX },
+	{ "brand", TITLE_MAX },
+};
+
+static const char sql_upsert[] =
+    "INSERT INTO products (id, business_unit_id, sku, name, link, "
+    "  image_link, gtin, mpn, brand, created_at, updated_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10) "
+    "ON CONFLICT (business_unit_id, sku) DO UPDATE SET name = ?4, "
+    "  link = ?5, image_link = ?6, gtin = ?7, mpn = ?8, brand = ?9, "
+    "  updated_at = ?10";
+static const char sql_list[] =
+    "SELECT id, sku, name, link, image_link, gtin, mpn, brand, created_at, "
+    "  updated_at FROM products WHERE business_unit_id = ?1 AND "
+    "  (?2 IS NULL OR sku IN (SELECT value FROM json_each(?2))) "
+    "ORDER BY sku LIMIT ?3 OFFSET ?4";
+
+static json_t *
+product_json(sqlite3_stmt *st)
+{
+	json_t	*o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+	    "id", db_text(st, 0), "sku", db_text(st, 1), "title",
+	    db_text(st, 2), "link", db_text(st, 3), "imageLink",
+	    db_text(st, 4), "gtin", db_text(st, 5), "mpn", db_text(st, 6),
+	    "brand", db_text(st, 7));
+
+	if (o != NULL && (json_set_time(o, "createdAt",
+	    sqlite3_column_int64(st, 8)) == -1 ||
+	    json_set_time(o, "updatedAt", sqlite3_column_int64(st, 9)) == -1)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static void
+check_item(json_t *item, size_t i, struct api_error *err)
+{
+	char		 field[64];
+	const char	*s;
+	size_t		 k;
+	struct api_error sub;
+
+	if (!json_is_object(item)) {
+		snprintf(field, sizeof(field), "products[%zu]", i);
+		api_error_set(err, 400, field, "must be an object");
+		return;
+	}
+	memset(&sub, 0, sizeof(sub));
+	json_read_string(item, "sku", true, 1, SKU_MAX, &s, &sub);
+	json_read_string(item, "title", true, 1, TITLE_MAX, &s, &sub);
+	for (k = 0; k < sizeof(optional_fields) / sizeof(optional_fields[0]);
+	    k++)
+		json_read_string(item, optional_fields[k].key, false, 0,
+		    optional_fields[k].max, &s, &sub);
+	for (k = 0; k < sub.ndetails; k++) {
+		snprintf(field, sizeof(field), "products[%zu].%s", i,
+		    sub.details[k].field);
+		api_error_set(err, 400, field, "%s", sub.details[k].reason);
+	}
+}
+
+static const char *
+opt(json_t *item, const char *key)
+{
+	const char	*s = json_string_value(json_object_get(item, key));
+
+	return s != NULL ? s : "";
+}
+
+int
+products_upsert(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	struct db	*db = db_thread();
+	json_t		*body = NULL, *items, *item, *out = NULL;
+	sqlite3_stmt	*st = NULL;
+	const char	*bu;
+	char		 id[IDS_ID_LEN + 1];
+	int64_t		 now = clock_now_ms();
+	size_t		 i;
+	int		 ret = -1;
+
+	if (auth_business_unit(req, &bu, err) == -1 ||
+	    (body = json_body(req, err)) == NULL)
+		return -1;
+	items = json_object_get(body, "products");	/* borrowed */
+	if (!json_is_array(items) || json_array_size(items) == 0 ||
+	    json_array_size(items) > BATCH_MAX) {
+		api_error_set(err, 400, "products", "must be an array of 1 to "
+		    "%d products", BATCH_MAX);
+		goto out;
+	}
+	json_array_foreach(items, i, item)
+		check_item(item, i, err);
+	if (err->status != 0)
+		goto out;
+	out = json_array();
+	if (out == NULL || db == NULL || db_tx_begin(db) == -1)
+		goto dberr;
+	json_array_foreach(items, i, item) {
+		ids_new(id);
+		st = db_prepare(db, sql_upsert);
+		if (st == NULL || db_bind_text(st, 1, id) == -1 ||
+		    db_bind_text(st, 2, bu) == -1 ||
+		    db_bind_text(st, 3, opt(item, "sku")) == -1 ||
+		    db_bind_text(st, 4, opt(item, "title")) == -1 ||
+		    db_bind_text(st, 5, opt(item, "link")) == -1 ||
+		    db_bind_text(st, 6, opt(item, "imageLink")) == -1 ||
+		    db_bind_text(st, 7, opt(item, "gtin")) == -1 ||
+		    db_bind_text(st, 8, opt(item, "mpn")) == -1 ||
+		    db_bind_text(st, 9, opt(item, "brand")) == -1 ||
+		    sqlite3_bind_int64(st, 10, now) != SQLITE_OK ||
+		    db_step(db, st) != SQLITE_DONE)
+			goto dberr;
+		db_release(st);
+		st = NULL;
+	}
+	if (db_tx_commit(db) == -1)
+		goto dberr;
+	json_decref(out);
+	out = NULL;
+	ret = products_list(req, res, err);
+	if (ret == 0)
+		res->status = 200;
+	goto out;
+dberr:
+	db_fail(db, err);
+out:
+	db_release(st);
+	if (ret == -1)
+		db_tx_rollback(db);
+	json_decref(out);
+	json_decref(body);
+	return ret;
+}
+
+int
+products_list(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	struct db	*db = db_thread();
+	json_t		*list = NULL, *skus = NULL;	/* owned */
+	sqlite3_stmt	*st = NULL;
+	const char	*bu, *v = request_query(req, "skus"), *p, *comma;
+	char		*skus_text = NULL;
+	int64_t		 page = 1, per_page = PAGE_MAX, n = 0;
+	int		 rc;
+	bool		 last = true;
+
+	if (auth_business_unit(req, &bu, err) == -1 ||
+	    http_query_int(req, "page", 1, INT32_MAX, &page, err) == -1 ||
+	    http_query_int(req, "perPage", 1, PAGE_MAX, &per_page, err) == -1)
+		return -1;
+	if (v != NULL) {
+		skus = json_array();
+		for (p = v; skus != NULL; p = comma + 1) {
+			comma = strchr(p, ',');
+			if (json_array_append_new(skus, json_stringn(p,
+			    comma != NULL ? (size_t)(comma - p) :
+			    strlen(p))) == -1 || comma == NULL)
+				break;
+		}
+		skus_text = skus != NULL ? json_dumps(skus, JSON_COMPACT) :
+		    NULL;
+		json_decref(skus);
+		if (skus_text == NULL)
+			goto fail;
+	}
+	list = json_array();
+	if (db == NULL || list == NULL ||
+	    (st = db_prepare(db, sql_list)) == NULL ||
+	    db_bind_text(st, 1, bu) == -1 ||
+	    db_bind_text(st, 2, skus_text) == -1 ||
+	    sqlite3_bind_int64(st, 3, per_page + 1) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 4, (page - 1) * per_page) != SQLITE_OK)
+		goto fail;
+	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		if (n++ == per_page) {
+			last = false;
+			break;
+		}
+		if (json_array_append_new(list, product_json(st)) == -1)
+			goto fail;
+	}
+	if (rc == -1)
+		goto fail;
+	db_release(st);
+	free(skus_text);
+	return response_json(res, 200, json_pack("{s:o, s:b}", "products",
+	    list, "isLastPage", last), err);
+fail:
+	db_release(st);
+	free(skus_text);
+	json_decref(list);
+	db_fail(db, err);
+	return -1;
+}

@@ -1,0 +1,191 @@
+"""Reviews: organic submission, confirmation, listings, filters, paging,
+tags, replies, events."""
+import json
+import re
+import sqlite3
+
+import pytest
+
+from conftest import Business, assert_error, wait_for
+from reviewkit import (confirm_links, outbox_mails, publish, publish_many,
+                       submit)
+
+
+def domain_of(business):
+    return business.unit["name"]["identifying"]
+
+
+def public(business, path, **params):
+    return business.daemon.get(path, params=params,
+                               headers={"apikey": business.key})
+
+
+def test_organic_review_is_pending_until_confirmed(business):
+    d, domain = business.daemon, domain_of(business)
+    r = submit(d, domain, "ann@example.com", stars=4, title="Quick",
+               text="Fast delivery", name="Ann Example", country="DK")
+    assert r.status_code == 202, r.text
+    review_id = r.json()["id"]
+    assert_error(public(business, "/v1/reviews/" + review_id), 404)
+    r = business.private("GET", "/v1/private/reviews/" + review_id)
+    assert r.status_code == 200
+    assert r.json()["status"] == "pending"
+    link = wait_for(lambda: confirm_links(d).get("ann@example.com"))
+    assert d.get(link).status_code == 200
+    assert d.get(link).status_code == 200           # idempotent
+    review = public(business, "/v1/reviews/" + review_id).json()
+    assert review["status"] == "active"
+    assert review["stars"] == 4 and review["title"] == "Quick"
+    assert review["source"] == "organic" and review["isVerified"] is False
+    assert review["consumer"]["displayName"] == "Ann Example"
+    assert review["consumer"]["displayLocation"] == "DK"
+    assert review["consumer"]["numberOfReviews"] == 1
+    assert review["businessUnit"]["id"] == business.id
+    assert review["countsTowardsTrustScore"] is True
+    unit = public(business, "/v1/business-units/" + business.id).json()
+    assert unit["numberOfReviews"]["total"] == 1
+    assert unit["numberOfReviews"]["fourStars"] == 1
+    assert unit["score"]["trustScore"] == 4.0
+    # the confirmation page of an unknown token
+    assert d.get("/review/confirm/" + "x" * 43).status_code == 404
+
+
+def test_unconfirmed_reviews_expire(business):
+    d, domain = business.daemon, domain_of(business)
+    review_id = submit(d, domain, "late@example.com").json()["id"]
+    link = wait_for(lambda: confirm_links(d).get("late@example.com"))
+    d.advance_clock(73 * 3600)
+    wait_for(lambda: business.private(
+        "GET", "/v1/private/reviews/" + review_id).json()["status"] ==
+        "expired", what="expiry")
+    assert d.get(link).status_code == 410
+    assert_error(public(business, "/v1/reviews/" + review_id), 404)
+
+
+def test_third_party_invitation_and_anonymous(business):
+    d, domain = business.daemon, domain_of(business)
+    review_id = publish(d, domain, "quiet@example.com", name="Quiet Person",
+                        anonymous=True, query="?source=invitation")
+    review = public(business, "/v1/reviews/" + review_id).json()
+    assert review["source"] == "third_party_invitation"
+    assert review["isVerified"] is False
+    assert review["consumer"]["displayName"] == "Anonymous"
+    assert "Quiet Person" not in json.dumps(review)
+    private = business.private("GET", "/v1/private/reviews/" +
+                               review_id).json()
+    assert private["findReviewer"]["isEligible"] is True
+    assert private["referralEmail"] is None
+
+
+def test_duplicate_review_is_refused(business):
+    d, domain = business.daemon, domain_of(business)
+    publish(d, domain, "twice@example.com")
+    r = submit(d, domain, "TWICE@example.com", title="Again")
+    body = assert_error(r, 409, "email")
+    assert "already reviewed" in body["details"][0]["reason"]
+    r = business.private("GET", "/v1/private/business-units/%s/reviews"
+                         % business.id)
+    assert len(r.json()["reviews"]) == 1
+
+
+def test_bad_input_names_the_field_and_stores_nothing(business,
+                                                      other_business):
+    d, domain = business.daemon, domain_of(business)
+    cases = [
+        ({"stars": 0}, "stars"), ({"stars": 6}, "stars"),
+        ({"stars": "5"}, "stars"), ({"title": "x" * 101}, "title"),
+        ({"title": ""}, "title"), ({"text": "x" * 5001}, "text"),
+        ({"email": "nope"}, "email"), ({"name": None}, "name"),
+        ({"sku": "NOT-IN-CATALOGUE"}, "sku"),
+        ({"language": "english"}, "language"),
+        ({"experiencedAt": "2999-01-01"}, "experiencedAt"),
+    ]
+    for i, (change, field) in enumerate(cases):
+        body = {"stars": 5, "title": "T", "text": "X", "name": "N",
+                "email": "bad%d@example.com" % i}
+        body.update(change)
+        if body["name"] is None:
+            del body["name"]
+        r = d.post("/review/" + domain, json=body)
+        assert_error(r, 400, field)
+    r = d.post("/review/" + domain, data=b'{"stars": 5, "title": "\xff"}',
+               headers={"Content-Type": "application/json"})
+    assert_error(r, 400, "body")
+    assert_error(submit(d, "unknown.example", "x@example.com"), 404)
+    r = business.private("GET", "/v1/private/business-units/%s/reviews"
+                         % business.id)
+    assert r.json()["reviews"] == []
+    con = sqlite3.connect(d.db_path)
+    assert con.execute("SELECT count(*) FROM reviews").fetchone()[0] == 0
+    con.close()
+    # another business's review id is not found for this business
+    other_id = publish(d, domain_of(other_business), "o@example.com")
+    assert_error(business.private("GET", "/v1/private/reviews/" +
+                                  other_id), 404)
+    r = business.private("POST", "/v1/private/reviews/%s/reply" % other_id,
+                         json={"message": "hi"})
+    assert_error(r, 404)
+    r = business.private("GET", "/v1/private/business-units/%s/reviews"
+                         % other_business.id)
+    assert_error(r, 404)
+
+
+def test_product_reviews(business):
+    d, domain = business.daemon, domain_of(business)
+    path = "/v1/private/business-units/%s/products" % business.id
+    r = business.private("POST", path, json={"products": [
+        {"sku": "SKU-1", "title": "Kettle", "link":
+         "https://shop.example/kettle", "imageLink":
+         "https://shop.example/k.png", "brand": "Acme"},
+        {"sku": "SKU-2", "title": "Toaster"}]})
+    assert r.status_code == 200, r.text
+    assert {p["sku"] for p in r.json()["products"]} == {"SKU-1", "SKU-2"}
+    assert_error(business.private("POST", path, json={"products": [
+        {"sku": "", "title": "x"}]}), 400, "products[0].sku")
+    review_id = publish(d, domain, "p@example.com", sku="SKU-1", stars=3)
+    # a product review and a service review by the same person are both
+    # allowed: the duplicate guard is per unit or per SKU
+    publish(d, domain, "p@example.com", stars=5)
+    r = public(business, "/v1/product-reviews/business-units/%s/reviews"
+               % business.id, sku="SKU-1")
+    items = r.json()["productReviews"]
+    assert [p["id"] for p in items] == [review_id]
+    assert items[0]["product"]["name"] == "Kettle"
+    assert items[0]["product"]["productImages"] == \
+        ["https://shop.example/k.png"]
+    assert items[0]["content"] == "Nice shop"
+    assert_error(public(business, "/v1/product-reviews/business-units/%s/"
+                        "reviews" % business.id), 400, "sku")
+    # product reviews do not count towards the unit's score
+    unit = public(business, "/v1/business-units/" + business.id).json()
+    assert unit["numberOfReviews"]["total"] == 1
+    r = business.private("GET", "/v1/private/product-reviews/" + review_id)
+    assert r.status_code == 200 and r.json()["product"]["sku"] == "SKU-1"
+    r = public(business, "/v1/business-units/%s/reviews" % business.id)
+    assert len(r.json()["reviews"]) == 1
+
+
+def test_tags(business):
+    d, domain = business.daemon, domain_of(business)
+    review_id = publish(d, domain, "t@example.com")
+    path = "/v1/private/reviews/%s/tags" % review_id
+    r = business.private("POST", path, json={"tags": [
+        {"group": "generic", "value": "vip"},
+        {"group": "team", "value": "north"}]})
+    assert r.status_code == 200, r.text
+    r = business.private("PUT", path, json={"tags": [
+        {"group": "generic", "value": "repeat"}]})
+    assert len(r.json()["tags"]) == 3
+    r = business.private("DELETE", path + "?group=team&value=north")
+    assert {(t["group"], t["value"]) for t in r.json()["tags"]} == \
+        {("generic", "vip"), ("generic", "repeat")}
+    r = business.private("POST", path, json={"tags": [
+        {"group": "generic", "value": "only"}]})
+    assert r.json()["tags"] == [{"group": "generic", "value": "only"}]
+    assert_error(business.private("POST", path, json={"tags": "x"}), 400,
+                 "tags")
+    assert_error(business.private("PUT", path, json={"tags": [
+        {"group": "g"}]}), 400, "tags[0].value")
+    assert_error(business.private("DELETE", path), 400, "group")
+    assert business.private("GET", path).json()["tags"] == \
+        [{"group": "generic", "value": "only"}]
