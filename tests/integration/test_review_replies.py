@@ -1,0 +1,138 @@
+"""Replies, review webhook events, and the reviewer's privacy."""
+import json
+
+import pytest
+
+from conftest import Business, assert_error, wait_for
+from reviewkit import outbox_mails, publish, submit
+from test_webhooks import verify_standard_webhooks
+
+SECRET_EMAIL = "secret.person@example.org"
+
+
+@pytest.fixture
+def shop(make_daemon):
+    d = make_daemon({"webhooks": {"allow_private_targets": "true"}})
+    return Business(d, "replies.example.com")
+
+
+def subscribe_all(shop, receiver):
+    r = shop.private("POST", "/v1/private/business-units/%s/webhooks"
+                     % shop.id, json={"url": receiver.url, "events": [
+                         "service-review-created", "service-review-updated",
+                         "review-reply-created", "product-review-created"]})
+    assert r.status_code == 201
+    return r.json()["secret"]
+
+
+def events(receiver, secret):
+    out = []
+    for headers, body, _ in list(receiver.requests):
+        h = {k.lower(): v for k, v in headers.items()}
+        assert verify_standard_webhooks(secret, h, body)
+        out.append(json.loads(body)["events"][0])
+    return out
+
+
+def test_reply_create_replace_delete(shop, receiver):
+    d = shop.daemon
+    secret = subscribe_all(shop, receiver)
+    review_id = publish(d, "replies.example.com", SECRET_EMAIL,
+                        name="Secret Person", anonymous=True, stars=2,
+                        title="Late parcel")
+    created = wait_for(lambda: [e for e in events(receiver, secret)
+                                if e["eventName"] ==
+                                "service-review-created"])
+    data = created[0]["eventData"]
+    assert created[0]["version"] == "1"
+    assert data["id"] == review_id and data["stars"] == 2
+    assert data["title"] == "Late parcel" and data["isVerified"] is False
+    assert data["consumer"]["name"] == "Anonymous"
+    assert data["link"].endswith("/v1/reviews/" + review_id)
+    assert data["tags"] == [] and data["referenceId"] is None
+
+    path = "/v1/private/reviews/%s/reply" % review_id
+    r = shop.private("POST", path, json={"message": "Sorry <b>about</b> it",
+                                         "authorBusinessUserId": "u1"})
+    assert r.status_code == 201, r.text
+    reply = r.json()["companyReply"]
+    assert reply["text"] == "Sorry <b>about</b> it"
+    assert reply["authorBusinessUserId"] == "u1"
+    mails = [m for m in outbox_mails(d) if m["to"] == SECRET_EMAIL and
+             "replied" in m["subject"]]
+    assert len(mails) == 1 and "Sorry <b>about</b> it" in mails[0]["text"]
+    assert "Sorry &lt;b&gt;about&lt;/b&gt; it" in mails[0]["html"]
+    wait_for(lambda: any(e["eventName"] == "review-reply-created"
+                         for e in events(receiver, secret)))
+
+    # replace, as a form (Trustpilot's Slack app does this)
+    r = shop.private("POST", path, data={"message": "We refunded you."})
+    assert r.status_code == 200, r.text
+    assert r.json()["companyReply"]["text"] == "We refunded you."
+    assert r.json()["companyReply"]["createdAt"] == reply["createdAt"]
+    wait_for(lambda: len([m for m in outbox_mails(d) if m["to"] ==
+                          SECRET_EMAIL and "replied" in m["subject"]]) == 2)
+    wait_for(lambda: any(e["eventName"] == "service-review-updated"
+                         for e in events(receiver, secret)))
+    public = d.get("/v1/reviews/" + review_id,
+                   headers={"apikey": shop.key}).json()
+    assert public["companyReply"]["text"] == "We refunded you."
+    page = d.get("/b/replies.example.com").text
+    assert "We refunded you." in page
+
+    assert_error(shop.private("POST", path, json={"message": ""}), 400,
+                 "message")
+    assert_error(shop.private("POST", path, json={"message": 5}), 400,
+                 "message")
+    assert_error(shop.private("POST", path, json={"message": "x" * 5001}),
+                 400, "message")
+    assert_error(shop.private("POST", path, data={"other": "x"}), 400,
+                 "message")
+
+    r = shop.private("DELETE", path)
+    assert r.status_code == 200 and r.json()["companyReply"] is None
+    assert_error(shop.private("DELETE", path), 404)
+    public = d.get("/v1/reviews/" + review_id,
+                   headers={"apikey": shop.key}).json()
+    assert public["companyReply"] is None
+
+
+def test_reply_to_pending_review_is_refused(shop):
+    d = shop.daemon
+    review_id = submit(d, "replies.example.com", "p@example.com").json()["id"]
+    r = shop.private("POST", "/v1/private/reviews/%s/reply" % review_id,
+                     json={"message": "hello"})
+    assert_error(r, 409)
+
+
+def test_reviewer_email_never_reaches_the_business(shop, receiver):
+    """Scans every private and webhook body the flows produce."""
+    d = shop.daemon
+    secret = subscribe_all(shop, receiver)
+    bodies = []
+    review_id = publish(d, "replies.example.com", SECRET_EMAIL,
+                        name="Secret Person")
+    for method, path, kw in [
+        ("GET", "/v1/private/reviews/" + review_id, {}),
+        ("GET", "/v1/private/business-units/%s/reviews" % shop.id, {}),
+        ("GET", "/v1/private/business-units/%s/reviews?pageToken=" % shop.id,
+         {}),
+        ("POST", "/v1/private/reviews/%s/reply" % review_id,
+         {"json": {"message": "Thanks"}}),
+        ("PUT", "/v1/private/reviews/%s/tags" % review_id,
+         {"json": {"tags": [{"group": "generic", "value": "x"}]}}),
+        ("GET", "/v1/private/business-units/%s/webhooks/deliveries"
+         % shop.id, {}),
+    ]:
+        r = shop.private(method, path, **kw)
+        assert r.status_code in (200, 201), (path, r.text)
+        bodies.append(r.text)
+    bodies.append(d.get("/v1/business-units/%s/reviews" % shop.id,
+                        headers={"apikey": shop.key}).text)
+    bodies.append(d.get("/b/replies.example.com").text)
+    wait_for(lambda: len(receiver.requests) >= 2)
+    bodies += [b.decode() for _, b, _ in receiver.requests]
+    events(receiver, secret)
+    for body in bodies:
+        assert SECRET_EMAIL not in body
+        assert "secret.person" not in body.lower()
