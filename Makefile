@@ -34,7 +34,7 @@ SANENV	 = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
 
 BANNED	 = strcpy|strcat|strncpy|strncat|sprintf|vsprintf|strtok|gets|atoi|atol|gmtime|localtime|ctime|asctime
 
-.PHONY: all run deps test lint unit integration install clean
+.PHONY: all run deps test lint unit integration browser-deps install clean
 
 all: $(BUILD)/reviewd
 
@@ -75,7 +75,13 @@ lint:
 unit: $(UNIT)
 	@for t in $(UNIT); do echo "== $$t"; $(SANENV) $$t || exit 1; done
 
-integration: $(BUILD)/reviewd
+# playwright-core for tests/browser (the browser is Debian's chromium).
+browser-deps: tests/browser/node_modules/.package-lock.json
+
+tests/browser/node_modules/.package-lock.json: tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund
+
+integration: $(BUILD)/reviewd browser-deps
 	REVIEWD_BIN=$(abspath $(BUILD)/reviewd) $(SANENV) \
 	    $(PYTHON) -m pytest -q tests/integration
 

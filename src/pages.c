@@ -233,9 +233,10 @@ pages_profile(struct request *req, struct response *res,
 	    buf_puts(&b, "<div class=\"box\"><h1>") == 0 &&
 	    pages_escape(&b, str(unit, "displayName")) == 0 &&
 	    buf_printf(&b, "</h1><p>TrustScore <strong>%.1f</strong> "
-	    "&middot; %lld reviews</p>", json_number_value(json_object_get(
+	    "&middot; %lld review%s</p>", json_number_value(json_object_get(
 	    score, "trustScore")), (long long)json_integer_value(
-	    json_object_get(counts, "total"))) == 0 &&
+	    json_object_get(counts, "total")), json_integer_value(
+	    json_object_get(counts, "total")) == 1 ? "" : "s") == 0 &&
 	    buf_puts(&b, "<p><a href=\"/review/") == 0 &&
 	    pages_escape(&b, domain) == 0 &&
 	    buf_puts(&b, "\">Write a review</a></p></div>") == 0;

@@ -1,0 +1,65 @@
+// Drives headless Chromium (Debian's) through the organic review pages.
+//   node organic.mjs submit BASE DOMAIN EMAIL
+//   node organic.mjs confirm BASE CONFIRM_PATH SCREENSHOT
+// Exits non-zero with a message when the page does not do what a reviewer
+// expects. The pytest test tests/integration/test_browser.py runs it.
+import { chromium } from 'playwright-core';
+
+const [, , mode, base, ...args] = process.argv;
+
+function fail(message) {
+  console.error('browser: ' + message);
+  process.exit(1);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic',
+    '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+});
+try {
+  // a phone-sized window: the pages must work there
+  const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+  if (mode === 'submit') {
+    const [domain, email] = args;
+    await page.goto(`${base}/review/${domain}`);
+    await page.check('input[name=stars][value="4"]');
+    await page.fill('#title', 'Lovely teapot');
+    await page.fill('#text', 'Arrived quickly <and> intact.');
+    await page.fill('#name', 'Browser Tester');
+    await page.fill('#email', email);
+    await Promise.all([page.waitForLoadState('load'),
+      page.click('button[type=submit]')]);
+    await page.waitForSelector('h1');
+    const h1 = (await page.textContent('h1')).trim();
+    if (h1 !== 'Check your e-mail')
+      fail(`after submitting, the page says "${h1}"`);
+  } else if (mode === 'confirm') {
+    const [path, screenshot] = args;
+    const response = await page.goto(`${base}${path}`);
+    if (response.status() !== 200)
+      fail(`the confirmation link answered ${response.status()}`);
+    if ((await page.textContent('h1')).trim() !== 'Thank you')
+      fail('the confirmation page does not thank the reviewer');
+    await Promise.all([page.waitForLoadState('load'),
+      page.click('text=See it on the page')]);
+    const article = await page.textContent('article');
+    if (!article.includes('Lovely teapot') ||
+        !article.includes('Arrived quickly <and> intact.') ||
+        !article.includes('Browser Tester'))
+      fail(`the profile does not show the review: ${article}`);
+    const stars = await page.getAttribute('article .stars', 'aria-label');
+    if (stars !== '4 of 5 stars')
+      fail(`the review shows "${stars}"`);
+    const wide = await page.evaluate(() =>
+      document.documentElement.scrollWidth > window.innerWidth);
+    if (wide)
+      fail('the profile scrolls sideways on a phone');
+    await page.screenshot({ path: screenshot, fullPage: true });
+  } else {
+    fail(`unknown mode ${mode}`);
+  }
+} finally {
+  await browser.close();
+}
