@@ -709,9 +709,10 @@ send_smtp(struct mailer *m, json_t *msg, const struct buf *text, char *why,
 	(void)curl_easy_getinfo(m->curl, CURLINFO_RESPONSE_CODE, &code);
 	snprintf(why, whylen, "smtp: %s (reply %ld)", curl_easy_strerror(rc),
 	    code);
-	/* 5xx replies are permanent (RFC 5321 4.2.1); anything else, such as
-	 * a refused connection or a 4xx, is worth another try. */
-	if (code >= 500 && code <= 599)
+	/* A 5xx reply to the message is permanent (RFC 5321 4.2.1). Refused
+	 * logins are our configuration, not the message: retried, so the
+	 * queue survives until the operator fixes the credentials. */
+	if (code >= 500 && code <= 599 && rc != CURLE_LOGIN_DENIED)
 		result = MAILER_REJECTED;
 out:
 	curl_slist_free_all(rcpt);

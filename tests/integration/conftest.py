@@ -279,10 +279,12 @@ def wait_for(predicate, timeout=30, interval=0.05, what="condition"):
 class SmtpSink:
     """A real SMTP server (aiosmtpd) on loopback that keeps every message."""
 
-    def __init__(self, port=None):
+    def __init__(self, port=None, credentials=None):
         from aiosmtpd.controller import Controller
+        from aiosmtpd.smtp import AuthResult
         import threading
         self.messages = []
+        self.logins = []
         self.lock = threading.Lock()
         sink = self
 
@@ -292,9 +294,20 @@ class SmtpSink:
                     sink.messages.append(envelope)
                 return "250 OK"
 
+        def authenticator(server, session, envelope, mechanism, data):
+            ok = credentials is not None and \
+                (data.login.decode(), data.password.decode()) == credentials
+            if ok:
+                sink.logins.append(data.login.decode())
+            return AuthResult(success=ok)
+
         self.port = port or free_port()
+        kw = {}
+        if credentials is not None:
+            kw = dict(authenticator=authenticator, auth_required=True,
+                      auth_require_tls=False)
         self.controller = Controller(Handler(), hostname="127.0.0.1",
-                                     port=self.port)
+                                     port=self.port, **kw)
         self.controller.start()
 
     def stop(self):
@@ -317,8 +330,8 @@ class SmtpSink:
 def smtp_sink():
     sinks = []
 
-    def make(port=None):
-        s = SmtpSink(port)
+    def make(port=None, credentials=None):
+        s = SmtpSink(port, credentials)
         sinks.append(s)
         return s
     yield make
