@@ -68,7 +68,9 @@ db_open(const char *path)
 	static const char pragmas[] =
 	    "PRAGMA journal_mode=WAL;"
 	    "PRAGMA synchronous=FULL;"
-	    "PRAGMA foreign_keys=ON;";
+	    "PRAGMA foreign_keys=ON;"
+	    /* Erased personal data must not linger in free pages. */
+	    "PRAGMA secure_delete=ON;";
 
 	if (make_parent(path) == -1)
 		return NULL;

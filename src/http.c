@@ -474,8 +474,8 @@ first_call(struct http_req *hr, struct MHD_Connection *conn,
 		api_error_header(&hr->err, "Allow", allow);
 		return -1;
 	}
-	max_body = hr->route->max_body != 0 ? hr->route->max_body :
-	    (size_t)server_cfg->max_body_bytes;
+	max_body = (size_t)(hr->route->upload ? server_cfg->max_upload_bytes :
+	    server_cfg->max_body_bytes);
 	buf_init(&hr->body, max_body);
 	clen = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	    "Content-Length");

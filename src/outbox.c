@@ -34,15 +34,43 @@ outbox_configure(const struct config *cfg)
 	outbox_cfg = cfg;
 }
 
+#define MAX_HOOKS	4
+
+static struct {
+	const char		*kind;
+	outbox_delivered_hook	*hook;
+}			 hooks[MAX_HOOKS];
+static size_t		 nhooks;
+
+int
+outbox_on_delivered(const char *kind, outbox_delivered_hook *hook)
+{
+	if (nhooks == MAX_HOOKS)
+		return -1;
+	hooks[nhooks].kind = kind;
+	hooks[nhooks].hook = hook;
+	nhooks++;
+	return 0;
+}
+
 static const char sql_insert[] =
     "INSERT INTO outbox (public_id, kind, business_unit_id, "
-    "  subscription_id, payload, next_attempt_at, created_at, give_up_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+    "  subscription_id, payload, next_attempt_at, created_at, give_up_at, "
+    "  owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 int
 outbox_add(struct db *db, enum outbox_kind kind, const char *bu,
     const char *subscription, json_t *payload, int64_t due,
     char id_out[IDS_ID_LEN + 1])
+{
+	return outbox_add_owned(db, kind, bu, subscription, payload, due, NULL,
+	    id_out);
+}
+
+int
+outbox_add_owned(struct db *db, enum outbox_kind kind, const char *bu,
+    const char *subscription, json_t *payload, int64_t due,
+    const char *owner, char id_out[IDS_ID_LEN + 1])
 {
 	sqlite3_stmt	*st = NULL;
 	char		 id[IDS_ID_LEN + 1];
@@ -63,7 +91,7 @@ outbox_add(struct db *db, enum outbox_kind kind, const char *bu,
 	    sqlite3_bind_int64(st, 7, now) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 8, (due > now ? due : now) +
 	    outbox_cfg->outbox_give_up_s * 1000) != SQLITE_OK ||
-	    db_step(db, st) != SQLITE_DONE)
+	    db_bind_text(st, 9, owner) == -1 || db_step(db, st) != SQLITE_DONE)
 		goto out;
 	if (id_out != NULL)
 		memcpy(id_out, id, sizeof(id));
@@ -98,6 +126,7 @@ struct leased {
 	json_t		*payload;	/* owned */
 	int64_t		 attempts;
 	int64_t		 give_up_at;
+	char		*owner;		/* "" when none */
 };
 
 static const char sql_lease[] =
@@ -107,7 +136,7 @@ static const char sql_lease[] =
     "  next_attempt_at <= ?2 UNION ALL SELECT id FROM outbox "
     "  WHERE status = 'delivering' AND lease_until <= ?2 LIMIT ?3) "
     "RETURNING id, public_id, kind, coalesce(subscription_id, ''), payload, "
-    "  attempts, give_up_at";
+    "  attempts, give_up_at, coalesce(owner, '')";
 
 /* Leases up to n due rows into rows; returns how many, or -1. */
 static int
@@ -134,8 +163,9 @@ lease(struct db *db, int64_t now, struct leased *rows, int n)
 		r->payload = json_loads(db_text(st, 4), 0, &jerr);
 		r->attempts = sqlite3_column_int64(st, 5);
 		r->give_up_at = sqlite3_column_int64(st, 6);
+		r->owner = strdup(db_text(st, 7));
 		got++;
-		if (r->subscription == NULL)
+		if (r->subscription == NULL || r->owner == NULL)
 			goto fail;
 	}
 	if (rc == -1)
@@ -150,6 +180,7 @@ fail:
 	while (got > 0) {
 		got--;
 		free(rows[got].subscription);
+		free(rows[got].owner);
 		json_decref(rows[got].payload);
 	}
 	return -1;
@@ -184,6 +215,24 @@ backoff_ms(int64_t attempts)
 	return d - (int64_t)ids_uniform((uint32_t)(d / 4 + 1));
 }
 
+/* Runs the delivered hook of the row's owner, if it has one. */
+static int
+tell_owner(struct db *db, const struct leased *r, int64_t now)
+{
+	const char	*colon = strchr(r->owner, ':');
+	size_t		 i;
+
+	if (colon == NULL)
+		return 0;
+	for (i = 0; i < nhooks; i++) {
+		if (strlen(hooks[i].kind) == (size_t)(colon - r->owner) &&
+		    strncmp(hooks[i].kind, r->owner, (size_t)(colon -
+		    r->owner)) == 0)
+			return hooks[i].hook(db, colon + 1, now);
+	}
+	return 0;
+}
+
 static int
 record(struct db *db, const struct leased *r, enum outbox_result result,
     int64_t retry_after_s, const char *why, int64_t now)
@@ -202,6 +251,8 @@ record(struct db *db, const struct leased *r, enum outbox_result result,
 		goto out;
 	switch (result) {
 	case OUTBOX_DELIVERED:
+		if (tell_owner(db, r, now) == -1)
+			goto out;
 		st = db_prepare(db, sql_delivered);
 		if (st == NULL || sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
 		    sqlite3_bind_int64(st, 2, r->rowid) != SQLITE_OK)
@@ -326,6 +377,7 @@ outbox_job(struct db *db, int64_t now)
 	}
 	for (i = 0; i < n; i++) {
 		free(rows[i].subscription);
+		free(rows[i].owner);
 		json_decref(rows[i].payload);
 	}
 	free(rows);

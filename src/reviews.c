@@ -1477,8 +1477,8 @@ static const char sql_reply_clear[] =
     "  reply_created_at = NULL, reply_updated_at = NULL, updated_at = ?1 "
     "WHERE id = ?2 AND reply_text IS NOT NULL";
 static const char sql_reviewer_address[] =
-    "SELECT c.email, r.display_name, r.language, b.display_name, b.domain "
-    "FROM reviews r JOIN consumers c ON c.id = r.consumer_id "
+    "SELECT c.email, r.display_name, r.language, b.display_name, b.domain, "
+    "  r.business_unit_id FROM reviews r JOIN consumers c ON c.id = r.consumer_id "
     "JOIN business_units b ON b.id = r.business_unit_id WHERE r.id = ?";
 
 /* Mails the reviewer (anonymous ones too: only the page hides names). */
@@ -1489,6 +1489,7 @@ mail_reply(struct db *db, const char *id, const char *message,
 	sqlite3_stmt	*st = db_prepare(db, sql_reviewer_address);
 	char		 link[URL_LEN * 2];
 	char		 email[MAILER_ADDRESS_MAX + 1], name[512], language[8];
+	char		 bu[IDS_ID_LEN + 1];
 	json_t		*vars;	/* owned */
 	int		 r;
 
@@ -1501,6 +1502,7 @@ mail_reply(struct db *db, const char *id, const char *message,
 	snprintf(email, sizeof(email), "%s", db_text(st, 0));
 	snprintf(name, sizeof(name), "%s", db_text(st, 1));
 	snprintf(language, sizeof(language), "%s", db_text(st, 2));
+	snprintf(bu, sizeof(bu), "%s", db_text(st, 5));
 	snprintf(link, sizeof(link), "%s/b/%s#review-%s",
 	    reviews_cfg->public_url, db_text(st, 4), id);
 	vars = json_pack("{s:s, s:s, s:s, s:s}", "name", name, "business",
@@ -1510,7 +1512,7 @@ mail_reply(struct db *db, const char *id, const char *message,
 		api_error_set(err, 500, NULL, "Internal error");
 		return -1;
 	}
-	r = queue_mail(db, NULL, email, name, "review-reply", language, vars,
+	r = queue_mail(db, bu, email, name, "review-reply", language, vars,
 	    err);
 	json_decref(vars);
 	return r;

@@ -38,6 +38,7 @@ struct config {
 	int64_t			 max_body_bytes;
 	int64_t			 connection_timeout_s;
 	int64_t			 max_connections;
+	int64_t			 max_upload_bytes;
 	/* [database] */
 	char			 db_path[CONFIG_PATH];
 	char			 migrations_dir[CONFIG_PATH];
@@ -59,6 +60,10 @@ struct config {
 	/* [reviews] */
 	int64_t			 review_confirm_ttl_h;
 	int64_t			 review_duplicate_days;
+	/* [invitations] */
+	int64_t			 invitation_link_days;
+	int64_t			 invitation_repeat_days;
+	int64_t			 invitation_dispatch_batch;
 	/* [webhooks] */
 	bool			 webhooks_allow_private;
 	int64_t			 webhooks_timeout_s;

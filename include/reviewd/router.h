@@ -1,6 +1,7 @@
 #ifndef REVIEWD_ROUTER_H
 #define REVIEWD_ROUTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "reviewd/http.h"
@@ -23,7 +24,8 @@ struct route {
 	const char	*pattern;
 	enum route_auth	 auth;
 	route_handler	*handler;
-	size_t		 max_body;	/* 0: [server] max_body_bytes */
+	bool		 upload;	/* [server] max_upload_bytes applies,
+					 * not max_body_bytes */
 };
 
 /*
