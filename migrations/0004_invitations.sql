@@ -45,6 +45,7 @@ CREATE TABLE invitations (
 	unsubscribe_hash	TEXT UNIQUE,
 	opened_at		INTEGER,
 	reviewed_at		INTEGER,
+	review_ids		TEXT NOT NULL DEFAULT '[]',	-- JSON
 	erased_at		INTEGER,
 	created_at		INTEGER NOT NULL,
 	updated_at		INTEGER NOT NULL

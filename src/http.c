@@ -547,8 +547,10 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)conn;
 	if (hr == NULL)
 		return;
+	/* The route's pattern, not the path: paths carry link tokens. */
 	log_info("access method=%s path=%s status=%d us=%lld rid=%s%s",
-	    hr->req.method, hr->req.path, hr->status,
+	    hr->req.method, hr->route != NULL ? hr->route->pattern :
+	    "(unknown)", hr->status,
 	    (long long)((mono_ns() - hr->started_ns) / 1000), hr->req.id,
 	    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
 	buf_release(&hr->body);

@@ -262,6 +262,41 @@ static const struct template templates[] = {
 	    "<p>Hej {{name}},</p><p>{{business}} har svaret på din "
 	    "anmeldelse:</p><blockquote>{{reply}}</blockquote><p><a "
 	    "href=\"{{link}}\">Se svaret</a></p>" },
+	{ "invitation", "en", "How was your experience with {{business}}?",
+	    "Hello {{name}},\n\n{{business}} would like to hear about your "
+	    "experience. It takes a minute:\n\n{{link}}\n\nThank you!\n\n"
+	    "Do not want these e-mails from {{business}}? Unsubscribe: "
+	    "{{unsubscribeLink}}\n",
+	    "<p>Hello {{name}},</p><p>{{business}} would like to hear about "
+	    "your experience. It takes a minute.</p><p><a href=\"{{link}}\">"
+	    "Write a review</a></p><p>Thank you!</p><p><small><a "
+	    "href=\"{{unsubscribeLink}}\">Unsubscribe</a> from {{business}}'s "
+	    "invitations.</small></p>" },
+	{ "invitation", "de", "Wie war Ihre Erfahrung mit {{business}}?",
+	    "Hallo {{name}},\n\n{{business}} möchte von Ihrer Erfahrung "
+	    "hören. Es dauert eine Minute:\n\n{{link}}\n\nVielen Dank!\n\n"
+	    "Abmelden: {{unsubscribeLink}}\n",
+	    "<p>Hallo {{name}},</p><p>{{business}} möchte von Ihrer Erfahrung "
+	    "hören.</p><p><a href=\"{{link}}\">Bewertung schreiben</a></p>"
+	    "<p><small><a href=\"{{unsubscribeLink}}\">Abmelden</a></small>"
+	    "</p>" },
+	{ "invitation", "fr", "Comment s'est passée votre expérience avec "
+	    "{{business}} ?",
+	    "Bonjour {{name}},\n\n{{business}} aimerait connaître votre "
+	    "avis. Cela prend une minute :\n\n{{link}}\n\nMerci !\n\n"
+	    "Se désabonner : {{unsubscribeLink}}\n",
+	    "<p>Bonjour {{name}},</p><p>{{business}} aimerait connaître votre "
+	    "avis.</p><p><a href=\"{{link}}\">Donner mon avis</a></p><p>"
+	    "<small><a href=\"{{unsubscribeLink}}\">Se désabonner</a>"
+	    "</small></p>" },
+	{ "invitation", "da", "Hvordan var din oplevelse med {{business}}?",
+	    "Hej {{name}},\n\n{{business}} vil gerne høre om din oplevelse. "
+	    "Det tager et minut:\n\n{{link}}\n\nTak!\n\nAfmeld: "
+	    "{{unsubscribeLink}}\n",
+	    "<p>Hej {{name}},</p><p>{{business}} vil gerne høre om din "
+	    "oplevelse.</p><p><a href=\"{{link}}\">Skriv en anmeldelse</a>"
+	    "</p><p><small><a href=\"{{unsubscribeLink}}\">Afmeld</a>"
+	    "</small></p>" },
 };
 
 static const struct template *

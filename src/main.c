@@ -21,6 +21,7 @@
 #include "reviewd/config.h"
 #include "reviewd/db.h"
 #include "reviewd/http.h"
+#include "reviewd/invitations.h"
 #include "reviewd/log.h"
 #include "reviewd/mailer.h"
 #include "reviewd/outbox.h"
@@ -219,8 +220,11 @@ serve(struct db *db, const struct config *cfg)
 		return EXIT_FAILURE;
 	outbox_configure(cfg);
 	reviews_configure(cfg);
-	if (scheduler_register("outbox", outbox_job) == -1 ||
-	    scheduler_register("reviews", reviews_job) == -1)
+	invitations_configure(cfg);
+	if (scheduler_register("invitations", invitations_job) == -1 ||
+	    scheduler_register("outbox", outbox_job) == -1 ||
+	    scheduler_register("reviews", reviews_job) == -1 ||
+	    outbox_on_delivered("invitation", invitations_delivered) == -1)
 		return EXIT_FAILURE;
 	/* Signals go to sigwait below, never to a worker thread: block them
 	 * before any thread exists so every thread inherits the mask. */

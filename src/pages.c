@@ -13,6 +13,7 @@
 #include "reviewd/business.h"
 #include "reviewd/clock.h"
 #include "reviewd/db.h"
+#include "reviewd/invitations.h"
 #include "reviewd/json.h"
 #include "reviewd/pages.h"
 #include "reviewd/reviews.h"
@@ -503,4 +504,315 @@ pages_review_confirm(struct request *req, struct response *res,
 	}
 	return message_page(res, 404, "Unknown link", "This confirmation "
 	    "link is not valid.", NULL, NULL, err);
+}
+
+/* Personal invitation links. */
+
+static int
+star_inputs(struct buf *b, const char *name, json_int_t chosen)
+{
+	int	 i;
+
+	for (i = 1; i <= 5; i++) {
+		if (buf_printf(b, "<label><input type=\"radio\" name=\"%s\" "
+		    "value=\"%d\"%s> %d star%s</label>", name, i,
+		    i == chosen ? " checked" : "", i, i == 1 ? "" : "s") == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* One rating block: stars, title, text, named with suffix ("" or "_N"). */
+static int
+rating_block(struct buf *b, const char *legend, const char *suffix,
+    json_t *values)
+{
+	char	 name[32];
+
+	snprintf(name, sizeof(name), "stars%s", suffix);
+	if (buf_puts(b, "<fieldset><legend>") || pages_escape(b, legend) ||
+	    buf_puts(b, "</legend>") || star_inputs(b, name,
+	    json_integer_value(json_object_get(values, "stars"))))
+		return -1;
+	return buf_printf(b, "<label for=\"title%s\">Title</label><input "
+	    "type=\"text\" id=\"title%s\" name=\"title%s\" "
+	    "maxlength=\"100\" value=\"", suffix, suffix, suffix) ||
+	    pages_escape(b, str(values, "title")) ||
+	    buf_printf(b, "\"><label for=\"text%s\">Your review</label>"
+	    "<textarea id=\"text%s\" name=\"text%s\" maxlength=\"5000\">",
+	    suffix, suffix, suffix) || pages_escape(b, str(values, "text")) ||
+	    buf_puts(b, "</textarea></fieldset>");
+}
+
+static int
+invitation_form(const struct request *req, struct response *res, int status,
+    json_t *inv, json_t *answers, const struct api_error *problems,
+    struct api_error *err)
+{
+	struct buf	 b;
+	json_t		*p, *given;	/* borrowed */
+	char		 suffix[24], legend[300];
+	size_t		 i;
+	int		 r;
+
+	buf_init(&b, PAGE_CAP);
+	r = start(&b, "Write a review") || buf_puts(&b, "<h1>Review ") ||
+	    pages_escape(&b, str(json_object_get(inv, "businessUnit"),
+	    "displayName")) || buf_puts(&b, "</h1><p>Hello ") ||
+	    pages_escape(&b, str(inv, "name")) || buf_puts(&b, ", thank you "
+	    "for taking a minute. Your review will show as verified.</p>");
+	if (r == 0 && problems != NULL && problems->status != 0) {
+		r = buf_puts(&b, "<div class=\"box error\" role=\"alert\">"
+		    "<p>Please check your review:</p><ul>");
+		for (i = 0; r == 0 && i < problems->ndetails; i++)
+			r = buf_puts(&b, "<li>") || pages_escape(&b,
+			    problems->details[i].field) || buf_puts(&b, " ") ||
+			    pages_escape(&b, problems->details[i].reason) ||
+			    buf_puts(&b, "</li>");
+		if (r == 0 && problems->ndetails == 0)
+			r = buf_puts(&b, "<li>") || pages_escape(&b,
+			    problems->message) || buf_puts(&b, "</li>");
+		if (r == 0)
+			r = buf_puts(&b, "</ul></div>");
+	}
+	if (r == 0)
+		r = buf_puts(&b, "<form method=\"post\" action=\"/evaluate-link/") ||
+		    pages_escape(&b, request_param(req, "token")) ||
+		    buf_puts(&b, "\">");
+	if (r == 0 && json_is_true(json_object_get(inv, "service")))
+		r = rating_block(&b, "Your experience with the business", "",
+		    answers);
+	json_array_foreach(json_object_get(inv, "products"), i, p) {
+		given = NULL;
+		if (answers != NULL)
+			given = json_array_get(json_object_get(answers,
+			    "products"), i);
+		snprintf(suffix, sizeof(suffix), "_%zu", i + 1);
+		snprintf(legend, sizeof(legend), "%s", str(p, "name"));
+		if (r == 0)
+			r = rating_block(&b, legend, suffix, given);
+	}
+	if (r != 0 || buf_puts(&b, "<button type=\"submit\">Submit review"
+	    "</button></form>") || finish(&b)) {
+		buf_release(&b);
+		api_error_set(err, 500, NULL, "Internal error");
+		return -1;
+	}
+	return send_page(res, status, &b, err);
+}
+
+static int
+link_state_page(struct response *res, enum invitation_link state,
+    json_t *inv, struct api_error *err)
+{
+	char	 link[300];
+
+	switch (state) {
+	case INVITATION_LINK_REVIEWED:
+		snprintf(link, sizeof(link), "/b/%s", str(json_object_get(inv,
+		    "businessUnit"), "domain"));
+		return message_page(res, 200, "Thank you", "Your review was "
+		    "published.", link, "See it on the page", err);
+	case INVITATION_LINK_EXPIRED:
+		return message_page(res, 410, "This link has expired", "This "
+		    "review link is no longer valid.", NULL, NULL, err);
+	default:
+		return message_page(res, 404, "Unknown link", "This review "
+		    "link is not valid.", NULL, NULL, err);
+	}
+}
+
+int
+pages_invitation(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	struct db		*db = db_thread();
+	enum invitation_link	 state;
+	json_t			*inv = NULL;	/* owned */
+	int			 r;
+
+	if (db == NULL || invitations_link(db, request_param(req, "token"),
+	    &state, &inv) == -1) {
+		db_fail(db, err);
+		return -1;
+	}
+	if (state == INVITATION_LINK_OPEN)
+		r = invitation_form(req, res, 200, inv, NULL, NULL, err);
+	else
+		r = link_state_page(res, state, inv, err);
+	json_decref(inv);
+	return r;
+}
+
+/* One rating from the form: stars (an integer when it is one), title and
+ * text; NULL when the reviewer left it all empty. */
+static json_t *
+form_rating(const struct request *req, const char *suffix, char *v)
+{
+	static const char *const names[] = { "stars", "title", "text", NULL };
+	json_t		*o = json_object();	/* owned */
+	char		 name[32], *end;
+	long long	 n;
+	size_t		 i;
+
+	for (i = 0; o != NULL && names[i] != NULL; i++) {
+		snprintf(name, sizeof(name), "%s%s", names[i], suffix);
+		if (http_form_value(req->body, req->body_len, name, v,
+		    FIELD_MAX) == -1 || v[0] == '\0')
+			continue;
+		n = strtoll(v, &end, 10);
+		json_object_set_new(o, names[i], i == 0 && *end == '\0' ?
+		    json_integer(n) : json_string(v));
+	}
+	if (o != NULL && json_object_size(o) == 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* Hands the answers to invitations_redeem without the products the
+ * reviewer left empty (those are not errors). */
+static int
+redeem(struct db *db, const struct request *req, json_t *answers,
+    struct api_error *problems)
+{
+	static const char *const keys[] = { "stars", "title", "text", NULL };
+	json_t	*submitted = json_object(), *kept = json_array(), *a;
+	size_t	 i;
+	int	 r = -1;
+
+	if (submitted == NULL || kept == NULL)
+		goto out;
+	for (i = 0; keys[i] != NULL; i++) {
+		if (json_object_get(answers, keys[i]) != NULL &&
+		    json_object_set(submitted, keys[i],
+		    json_object_get(answers, keys[i])) == -1)
+			goto out;
+	}
+	json_array_foreach(json_object_get(answers, "products"), i, a) {
+		/* more than the sku we added: the reviewer typed something */
+		if (json_object_size(a) > 1 && json_array_append(kept, a) == -1)
+			goto out;
+	}
+	if (json_object_set(submitted, "products", kept) == -1)
+		goto out;
+	r = invitations_redeem(db, request_param(req, "token"), submitted,
+	    problems);
+out:
+	if (r == -1 && problems->status == 0)
+		api_error_set(problems, 500, NULL, "Internal error");
+	json_decref(submitted);
+	json_decref(kept);
+	return r;
+}
+
+int
+pages_invitation_post(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	struct db		*db = db_thread();
+	enum invitation_link	 state;
+	struct api_error	 problems;
+	json_t			*inv = NULL, *answers = NULL, *rating, *p;
+	char			*v = malloc(FIELD_MAX);
+	char			 suffix[24];
+	size_t			 i;
+	int			 r = -1;
+
+	memset(&problems, 0, sizeof(problems));
+	if (v == NULL || db == NULL || invitations_link(db, request_param(req,
+	    "token"), &state, &inv) == -1) {
+		db_fail(db, err);
+		goto out;
+	}
+	if (state != INVITATION_LINK_OPEN) {
+		r = link_state_page(res, state, inv, err);
+		goto out;
+	}
+	answers = form_rating(req, "", v);
+	if (answers == NULL)
+		answers = json_object();
+	json_object_set_new(answers, "products", json_array());
+	json_array_foreach(json_object_get(inv, "products"), i, p) {
+		snprintf(suffix, sizeof(suffix), "_%zu", i + 1);
+		rating = form_rating(req, suffix, v);
+		if (rating == NULL)
+			rating = json_object();
+		json_object_set_new(rating, "sku", json_incref(json_object_get(
+		    p, "sku")));
+		json_array_append_new(json_object_get(answers, "products"),
+		    rating);
+	}
+	if (redeem(db, req, answers, &problems) == 0)
+		r = 0;
+	if (r == 0)
+		r = message_page(res, 200, "Thank you", "Your review was "
+		    "published as a verified review.", NULL, NULL, err);
+	else if (problems.status >= 500) {
+		*err = problems;
+		r = -1;
+	} else
+		r = invitation_form(req, res, problems.status, inv, answers,
+		    &problems, err);
+out:
+	free(v);
+	json_decref(inv);
+	json_decref(answers);
+	return r;
+}
+
+/* Unsubscribing: GET only asks (link scanners must not unsubscribe
+ * anyone); POST does it, as RFC 8058 one-click clients expect. */
+
+static int
+unsubscribe(struct request *req, struct response *res, struct api_error *err,
+    bool apply)
+{
+	struct db	*db = db_thread();
+	char		 business[256] = "", text[512];
+	struct buf	 b;
+	int		 r;
+
+	if (db == NULL || (r = invitations_unsubscribe(db, request_param(req,
+	    "token"), apply, business, sizeof(business))) == -1) {
+		db_fail(db, err);
+		return -1;
+	}
+	if (r == 1)
+		return message_page(res, 404, "Unknown link", "This "
+		    "unsubscribe link is not valid.", NULL, NULL, err);
+	if (apply) {
+		snprintf(text, sizeof(text), "%s will not send you review "
+		    "invitations any more.", business);
+		return message_page(res, 200, "You are unsubscribed", text,
+		    NULL, NULL, err);
+	}
+	buf_init(&b, PAGE_CAP);
+	if (start(&b, "Unsubscribe") || buf_puts(&b, "<div class=\"box\">"
+	    "<h1>Unsubscribe</h1><p>Stop review invitations from ") ||
+	    pages_escape(&b, business) || buf_puts(&b, "?</p><form "
+	    "method=\"post\"><input type=\"hidden\" "
+	    "name=\"List-Unsubscribe\" value=\"One-Click\"><button "
+	    "type=\"submit\">Unsubscribe</button></form></div>") ||
+	    finish(&b)) {
+		buf_release(&b);
+		api_error_set(err, 500, NULL, "Internal error");
+		return -1;
+	}
+	return send_page(res, 200, &b, err);
+}
+
+int
+pages_unsubscribe(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	return unsubscribe(req, res, err, false);
+}
+
+int
+pages_unsubscribe_post(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	return unsubscribe(req, res, err, true);
 }

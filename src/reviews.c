@@ -429,13 +429,13 @@ static const char sql_review_insert[] =
 
 /* Finds or creates the consumer of an e-mail address. */
 static int
-consumer_for(struct db *db, const struct review_input *in,
-    char id[IDS_ID_LEN + 1])
+consumer_for(struct db *db, const char *email, const char *name,
+    const char *country, char id[IDS_ID_LEN + 1])
 {
 	sqlite3_stmt	*st = db_prepare(db, sql_consumer_by_email);
 	int		 rc;
 
-	if (st == NULL || db_bind_text(st, 1, in->email) == -1 ||
+	if (st == NULL || db_bind_text(st, 1, email) == -1 ||
 	    (rc = db_step(db, st)) == -1) {
 		db_release(st);
 		return -1;
@@ -448,9 +448,9 @@ consumer_for(struct db *db, const struct review_input *in,
 	ids_new(id);
 	st = db_prepare(db, sql_consumer_insert);
 	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    db_bind_text(st, 2, in->email) == -1 ||
-	    db_bind_text(st, 3, in->name) == -1 ||
-	    db_bind_text(st, 4, in->country != NULL ? in->country : "") == -1 ||
+	    db_bind_text(st, 2, email) == -1 ||
+	    db_bind_text(st, 3, name) == -1 ||
+	    db_bind_text(st, 4, country != NULL ? country : "") == -1 ||
 	    sqlite3_bind_int64(st, 5, clock_now_ms()) != SQLITE_OK ||
 	    db_step(db, st) != SQLITE_DONE) {
 		db_release(st);
@@ -539,7 +539,7 @@ reviews_submit(struct db *db, const struct config *cfg,
 			goto out;
 		}
 	}
-	if (consumer_for(db, in, consumer) == -1)
+	if (consumer_for(db, in->email, in->name, in->country, consumer) == -1)
 		goto dberr;
 	st = db_prepare(db, sql_duplicate);
 	if (st == NULL || db_bind_text(st, 1, consumer) == -1 ||
@@ -632,6 +632,69 @@ reviews_submit_json(struct request *req, struct response *res,
 			    "Check your e-mail to confirm your review"), err);
 	}
 	json_decref(body);
+	return ret;
+}
+
+static const char sql_invited_insert[] =
+    "INSERT INTO reviews (id, business_unit_id, consumer_id, sku, stars, "
+    "  title, text, language, display_name, source, link_kind, "
+    "  reference_id, referral_email, status, pub_seq, created_at, "
+    "  updated_at, published_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'invitation', ?10, ?11, "
+    "  ?12, 'published', (SELECT coalesce(max(pub_seq), 0) + 1 FROM "
+    "  reviews), ?13, ?13, ?13)";
+static const char sql_tag_generic[] =
+    "INSERT OR IGNORE INTO review_tags (review_id, tag_group, tag_value) "
+    "VALUES (?, 'generic', ?)";
+
+int
+reviews_create_invited(struct db *db, const struct invited_review *in,
+    char id_out[IDS_ID_LEN + 1])
+{
+	sqlite3_stmt	*st = NULL;
+	char		 consumer[IDS_ID_LEN + 1], id[IDS_ID_LEN + 1];
+	json_t		*tag;	/* borrowed */
+	size_t		 i;
+	int		 ret = -1;
+
+	if (consumer_for(db, in->email, in->name, NULL, consumer) == -1)
+		return -1;
+	ids_new(id);
+	st = db_prepare(db, sql_invited_insert);
+	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
+	    db_bind_text(st, 2, in->bu) == -1 ||
+	    db_bind_text(st, 3, consumer) == -1 ||
+	    db_bind_text(st, 4, in->sku) == -1 ||
+	    sqlite3_bind_int64(st, 5, in->stars) != SQLITE_OK ||
+	    db_bind_text(st, 6, in->title) == -1 ||
+	    db_bind_text(st, 7, in->text) == -1 ||
+	    db_bind_text(st, 8, in->language) == -1 ||
+	    db_bind_text(st, 9, in->name) == -1 ||
+	    db_bind_text(st, 10, in->link_kind) == -1 ||
+	    db_bind_text(st, 11, in->reference) == -1 ||
+	    db_bind_text(st, 12, in->email) == -1 ||
+	    sqlite3_bind_int64(st, 13, clock_now_ms()) != SQLITE_OK ||
+	    db_step(db, st) != SQLITE_DONE)
+		goto out;
+	json_array_foreach(in->tags, i, tag) {
+		db_release(st);
+		st = db_prepare(db, sql_tag_generic);
+		if (st == NULL || db_bind_text(st, 1, id) == -1 ||
+		    db_bind_text(st, 2, json_string_value(tag)) == -1 ||
+		    db_step(db, st) != SQLITE_DONE)
+			goto out;
+	}
+	db_release(st);
+	st = db_prepare(db, sql_review_by_id);
+	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
+	    db_step(db, st) != SQLITE_ROW ||
+	    emit(db, st, "service-review-created",
+	    "product-review-created") == -1)
+		goto out;
+	memcpy(id_out, id, sizeof(id));
+	ret = 0;
+out:
+	db_release(st);
 	return ret;
 }
 
@@ -1137,6 +1200,30 @@ fail:
 	return -1;
 }
 
+static const char sql_unit_known[] =
+    "SELECT 1 FROM business_units WHERE id = ?";
+
+/* An unknown unit is a 404, not an empty list. */
+static int
+unit_known(struct db *db, const char *bu, struct api_error *err)
+{
+	sqlite3_stmt	*st = db_prepare(db, sql_unit_known);
+	int		 rc;
+
+	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
+	    (rc = db_step(db, st)) == -1) {
+		db_release(st);
+		db_fail(db, err);
+		return -1;
+	}
+	db_release(st);
+	if (rc == SQLITE_DONE) {
+		api_error_set(err, 404, NULL, "Business unit not found");
+		return -1;
+	}
+	return 0;
+}
+
 static int
 list(struct request *req, struct response *res, struct api_error *err,
     enum list_mode mode, bool product)
@@ -1163,6 +1250,8 @@ list(struct request *req, struct response *res, struct api_error *err,
 		db_fail(db, err);
 		return -1;
 	}
+	if (unit_known(db, bu, err) == -1)
+		return -1;
 	if (run_list(db, req, &f, product ? "productReviews" : "reviews",
 	    &body, err) == -1)
 		return -1;

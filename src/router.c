@@ -7,6 +7,7 @@
 
 #include "reviewd/auth.h"
 #include "reviewd/business.h"
+#include "reviewd/invitations.h"
 #include "reviewd/outbox.h"
 #include "reviewd/pages.h"
 #include "reviewd/products.h"
@@ -50,6 +51,36 @@ static const struct route routes[] = {
 	    false },
 	{ "GET", BU "/products", ROUTE_AUTH_BEARER, products_list, false },
 	{ "POST", BU "/products", ROUTE_AUTH_BEARER, products_upsert, false },
+	{ "POST", BU "/email-invitations", ROUTE_AUTH_BEARER,
+	    invitations_create, false },
+	{ "POST", BU "/invitations/csv", ROUTE_AUTH_BEARER, invitations_csv,
+	    true },
+	{ "POST", BU "/invitations/cancel-queued", ROUTE_AUTH_BEARER,
+	    invitations_cancel_queued, false },
+	{ "GET", BU "/invitations", ROUTE_AUTH_BEARER, invitations_list,
+	    false },
+	{ "POST", BU "/invitation-data/delete", ROUTE_AUTH_BEARER,
+	    invitations_data_delete, false },
+	{ "GET", BU "/templates", ROUTE_AUTH_BEARER,
+	    invitations_templates_list, false },
+	{ "POST", BU "/templates", ROUTE_AUTH_BEARER,
+	    invitations_template_create, false },
+	{ "PUT", BU "/templates/{templateId}", ROUTE_AUTH_BEARER,
+	    invitations_template_update, false },
+	{ "GET", "/v1/private/invitations/{invitationId}", ROUTE_AUTH_BEARER,
+	    invitations_get, false },
+	{ "PATCH", "/v1/private/invitations/{invitationId}", ROUTE_AUTH_BEARER,
+	    invitations_patch, false },
+	{ "DELETE", "/v1/private/invitations/{invitationId}",
+	    ROUTE_AUTH_BEARER, invitations_delete, false },
+	{ "GET", "/evaluate-link/{token}", ROUTE_AUTH_NONE, pages_invitation,
+	    false },
+	{ "POST", "/evaluate-link/{token}", ROUTE_AUTH_NONE,
+	    pages_invitation_post, false },
+	{ "GET", "/unsubscribe/{token}", ROUTE_AUTH_NONE, pages_unsubscribe,
+	    false },
+	{ "POST", "/unsubscribe/{token}", ROUTE_AUTH_NONE,
+	    pages_unsubscribe_post, false },
 	{ "GET", "/b/{businessDomain}", ROUTE_AUTH_NONE, pages_profile, false },
 	{ "GET", "/review/confirm/{token}", ROUTE_AUTH_NONE,
 	    pages_review_confirm, false },

@@ -30,7 +30,7 @@ struct api_error_detail {
 
 struct api_error {
 	int			 status;	/* 0 while there is no error */
-	char			 message[192];	/* "" = derived */
+	char			 message[512];	/* "" = derived */
 	struct api_error_detail	 details[API_ERROR_MAX_DETAILS];
 	size_t			 ndetails;
 	char			 header_name[32];	/* one extra header, */

@@ -25,4 +25,12 @@ route_handler	pages_review_form, pages_review_post;
 /* GET /review/confirm/{token}: publishes the review, idempotently. */
 route_handler	pages_review_confirm;
 
+/* GET and POST /evaluate-link/{token}: a personal invitation link's form
+ * (fields stars, title, text; stars_N, title_N, text_N for product N). */
+route_handler	pages_invitation, pages_invitation_post;
+
+/* GET (a confirmation button) and POST (RFC 8058 one-click)
+ * /unsubscribe/{token}. */
+route_handler	pages_unsubscribe, pages_unsubscribe_post;
+
 #endif

@@ -56,6 +56,29 @@ int	reviews_submit(struct db *db, const struct config *cfg,
 int	reviews_input_json(json_t *obj, struct review_input *in,
 	    struct api_error *err);
 
+/* A review written through a personal invitation link. Borrowed. */
+struct invited_review {
+	const char	*bu;
+	const char	*email;		/* the address the business gave */
+	const char	*name;
+	const char	*sku;		/* NULL: service review */
+	int64_t		 stars;
+	const char	*title;
+	const char	*text;
+	const char	*language;
+	const char	*reference;	/* may be NULL */
+	const char	*link_kind;	/* email_invitation, bgl, unique_link */
+	json_t		*tags;		/* array of strings, may be NULL */
+};
+
+/*
+ * Stores a published, verified review (source "invitation") and queues
+ * its created event, inside the caller's open transaction. 0, or -1 on a
+ * database error (see db_fail).
+ */
+int	reviews_create_invited(struct db *db, const struct invited_review *in,
+	    char id_out[IDS_ID_LEN + 1]);
+
 enum review_confirm {
 	REVIEW_CONFIRMED,	/* published now or before */
 	REVIEW_CONFIRM_EXPIRED,

@@ -196,6 +196,11 @@ class Business:
             self._token = r.json()["access_token"]
         return self._token
 
+    def renew(self):
+        """A new token, after the test clock jumped past the old one."""
+        self._token = None
+        return self.token()
+
     def headers(self):
         return {"Authorization": "Bearer " + self.token()}
 

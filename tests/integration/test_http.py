@@ -93,7 +93,7 @@ def test_access_log_line_per_request(daemon):
     daemon.get("/missing", headers={"X-Request-Id": "log-check-2"})
     log = daemon.stderr()
     assert "access method=GET path=/healthz status=200" in log
-    assert "status=404" in log and "rid=log-check-2" in log
+    assert "path=(unknown) status=404" in log and "rid=log-check-2" in log
     assert "rid=log-check-1" in log
 
 

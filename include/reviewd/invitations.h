@@ -1,0 +1,67 @@
+#ifndef REVIEWD_INVITATIONS_H
+#define REVIEWD_INVITATIONS_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "reviewd/config.h"
+#include "reviewd/db.h"
+#include "reviewd/http.h"
+
+/*
+ * Invitations: created by API (single, batch, idempotent), CSV upload or a
+ * link, queued with a delivery time, suppressed when they would repeat,
+ * dispatched as e-mails by the scheduler, and redeemed through a personal
+ * link for verified reviews. Queued invitations can only be cancelled all
+ * together; a cancelled one never comes back, a sent one is never
+ * retracted. Every step is an event in the invitation's history.
+ */
+
+/* Remembers the configuration; start-up only. */
+void	invitations_configure(const struct config *cfg);
+
+/* The scheduler job: queues the e-mails of due invitations. */
+int64_t	invitations_job(struct db *db, int64_t now);
+
+/* The outbox hook: an invitation's e-mail was delivered. */
+int	invitations_delivered(struct db *db, const char *id, int64_t now);
+
+enum invitation_link {
+	INVITATION_LINK_OPEN,		/* the form can be shown */
+	INVITATION_LINK_REVIEWED,	/* already used: show the review */
+	INVITATION_LINK_EXPIRED,
+	INVITATION_LINK_UNKNOWN
+};
+
+/*
+ * Looks up a personal link token. On INVITATION_LINK_OPEN and _REVIEWED,
+ * *out describes it: {"id", "name", "businessUnit": {...}, "service",
+ * "products": [...], "reviews": [...]}. Records the first opening.
+ * 0, or -1 on a database error.
+ */
+int	invitations_link(struct db *db, const char *token,
+	    enum invitation_link *state, json_t **out);
+
+/*
+ * Redeems a link with the reviewer's answers: {"stars", "title", "text"}
+ * for the service part and {"products": [{"sku", "stars", "title",
+ * "text"}]} for products (at least one review). Creates verified reviews
+ * in one transaction. 0, or -1 with err naming the bad fields (409 when the
+ * link was used meanwhile, 410 when it expired).
+ */
+int	invitations_redeem(struct db *db, const char *token, json_t *answers,
+	    struct api_error *err);
+
+/* Applies (apply = true) or checks an unsubscribe token; *business gets
+ * the unit's display name. 0 known, 1 unknown, -1 on a database error. */
+int	invitations_unsubscribe(struct db *db, const char *token, bool apply,
+	    char *business, size_t business_len);
+
+route_handler	invitations_create, invitations_csv,
+		invitations_list, invitations_get, invitations_patch,
+		invitations_delete, invitations_cancel_queued,
+		invitations_data_delete, invitations_templates_list,
+		invitations_template_create, invitations_template_update;
+
+#endif

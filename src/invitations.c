@@ -1,0 +1,2387 @@
+/*
+ * invitations: the queue and everything around it. HTTP worker threads
+ * create, list and change invitations; the scheduler thread dispatches due
+ * ones (invitations_job) and hears of delivered e-mails
+ * (invitations_delivered).
+ *
+ * States: queued -> sending (the e-mail is in the outbox) -> sent
+ * (delivered); queued -> cancelled (only all together); skipped at creation
+ * when suppression applies. Only queued invitations can be rescheduled or
+ * cancelled. Each change appends an invitation_events row in the same
+ * transaction. Personal link and unsubscribe tokens are stored hashed.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "reviewd/auth.h"
+#include "reviewd/clock.h"
+#include "reviewd/csv.h"
+#include "reviewd/ids.h"
+#include "reviewd/invitations.h"
+#include "reviewd/json.h"
+#include "reviewd/log.h"
+#include "reviewd/mailer.h"
+#include "reviewd/outbox.h"
+#include "reviewd/reviews.h"
+#include "reviewd/scheduler.h"
+
+#define NAME_MAX_CHARS	200
+#define REF_MAX		200
+#define URL_MAX		2048
+#define SKU_MAX		100
+#define TAG_MAX		100
+#define TAGS_MAX	50
+#define PRODUCTS_MAX	50
+#define BATCH_MAX	1000
+#define PAGE_MAX	100
+#define TEMPLATE_MAX	(64 * 1024)
+#define KEY_MAX		255
+#define URL_LEN		(CONFIG_STR + 128)
+
+static const struct config	*inv_cfg;
+
+void
+invitations_configure(const struct config *cfg)
+{
+	inv_cfg = cfg;
+}
+
+/* One invitation as submitted, before it is stored. Strings borrowed. */
+struct inv_input {
+	const char	*email, *name, *reference, *locale;
+	const char	*sender_email, *sender_name, *reply_to, *location_id;
+	const char	*template_id, *redirect_uri;
+	json_t		*tags;		/* owned array of strings */
+	json_t		*products;	/* owned array of product objects */
+	json_t		*skus;		/* owned array of catalogue SKUs */
+	bool		 service;
+	int64_t		 send_at;
+};
+
+static void
+input_release(struct inv_input *in)
+{
+	json_decref(in->tags);
+	json_decref(in->products);
+	json_decref(in->skus);
+	memset(in, 0, sizeof(*in));
+}
+
+/* Copies the details of sub into err with "prefix." before each field. */
+static void
+prefixed(struct api_error *err, const struct api_error *sub,
+    const char *prefix)
+{
+	char	 field[64];
+	size_t	 i;
+
+	for (i = 0; i < sub->ndetails; i++) {
+		snprintf(field, sizeof(field), "%s%s%s", prefix,
+		    prefix[0] != '\0' ? "." : "", sub->details[i].field);
+		api_error_set(err, sub->status, field, "%s",
+		    sub->details[i].reason);
+	}
+	if (sub->ndetails == 0 && sub->status != 0)
+		api_error_set(err, sub->status, prefix[0] != '\0' ? prefix :
+		    "body", "%s", sub->message);
+}
+
+static bool
+locale_ok(const char *s)
+{
+	return islower((unsigned char)s[0]) && islower((unsigned char)s[1]) &&
+	    (s[2] == '\0' || ((s[2] == '-' || s[2] == '_') &&
+	    isupper((unsigned char)s[3]) && isupper((unsigned char)s[4]) &&
+	    s[5] == '\0'));
+}
+
+static void
+read_address(json_t *o, const char *key, bool required, const char **out,
+    struct api_error *err)
+{
+	if (json_read_string(o, key, required, 3, MAILER_ADDRESS_MAX, out,
+	    err) == 0 && *out != NULL && !mailer_address_valid(*out))
+		api_error_set(err, 400, key, "must be an e-mail address");
+}
+
+static void
+read_line(json_t *o, const char *key, bool required, size_t max,
+    const char **out, struct api_error *err)
+{
+	if (json_read_string(o, key, required, 1, max, out, err) == 0 &&
+	    *out != NULL && !mailer_header_safe(*out))
+		api_error_set(err, 400, key, "must be one line without control "
+		    "characters");
+}
+
+/* Trustpilot accepts "09/07/2013 13:37:00" and "2013-09-07T13:37:00". */
+static void
+read_time(json_t *o, const char *key, int64_t *out, struct api_error *err)
+{
+	const char	*s = NULL;
+
+	if (json_read_string(o, key, false, 1, 40, &s, err) == 0 &&
+	    s != NULL && clock_parse(s, out) == -1)
+		api_error_set(err, 400, key, "must be a time such as "
+		    "2013-09-07T13:37:00 or 09/07/2013 13:37:00");
+}
+
+static void
+read_url(json_t *o, const char *key, const char **out, struct api_error *err)
+{
+	if (json_read_string(o, key, false, 1, URL_MAX, out, err) == 0 &&
+	    *out != NULL && strncmp(*out, "https://", 8) != 0 &&
+	    strncmp(*out, "http://", 7) != 0)
+		api_error_set(err, 400, key, "must be an http:// or https:// "
+		    "URL");
+}
+
+/* A strings array of at most max items of 1..len characters; a copy. */
+static json_t *
+read_strings(json_t *o, const char *key, size_t max, size_t len,
+    struct api_error *err)
+{
+	json_t	*v = json_object_get(o, key), *item;	/* borrowed */
+	size_t	 i;
+
+	if (v == NULL || json_is_null(v))
+		return NULL;
+	if (!json_is_array(v) || json_array_size(v) > max) {
+		api_error_set(err, 400, key, "must be an array of at most %zu "
+		    "strings", max);
+		return NULL;
+	}
+	json_array_foreach(v, i, item) {
+		if (!json_is_string(item) || json_string_length(item) == 0 ||
+		    json_utf8_length(json_string_value(item)) > len ||
+		    !mailer_header_safe(json_string_value(item))) {
+			api_error_set(err, 400, key, "item %zu must be 1 to %zu "
+			    "characters", i, len);
+			return NULL;
+		}
+	}
+	return json_deep_copy(v);
+}
+
+static const char *const product_keys[] = { "sku", "name", "productUrl",
+	"imageUrl", "gtin", "mpn", "brand", "productCategoryGoogleId", NULL };
+
+static json_t *
+read_products(json_t *o, struct api_error *err)
+{
+	json_t		*v = json_object_get(o, "products"), *p; /* borrowed */
+	json_t		*out;				/* owned */
+	struct api_error sub;
+	char		 prefix[32];
+	const char	*s;
+	size_t		 i, k;
+
+	if (!json_is_array(v) || json_array_size(v) == 0 ||
+	    json_array_size(v) > PRODUCTS_MAX) {
+		api_error_set(err, 400, "products", "must be an array of 1 to "
+		    "%d products", PRODUCTS_MAX);
+		return NULL;
+	}
+	out = json_array();
+	json_array_foreach(v, i, p) {
+		memset(&sub, 0, sizeof(sub));
+		snprintf(prefix, sizeof(prefix), "products[%zu]", i);
+		if (!json_is_object(p)) {
+			api_error_set(err, 400, prefix, "must be an object");
+			continue;
+		}
+		json_read_string(p, "sku", true, 1, SKU_MAX, &s, &sub);
+		json_read_string(p, "name", true, 1, NAME_MAX_CHARS, &s, &sub);
+		for (k = 2; product_keys[k] != NULL; k++)
+			json_read_string(p, product_keys[k], false, 0, URL_MAX,
+			    &s, &sub);
+		prefixed(err, &sub, prefix);
+		if (sub.status == 0)
+			json_array_append(out, p);
+	}
+	if (err->status != 0) {
+		json_decref(out);
+		return NULL;
+	}
+	return out;
+}
+
+/*
+ * Reads one invitation in Trustpilot's shape (reference section 7.1).
+ * Errors go to err with their field names, prefixed by prefix.
+ */
+static int
+read_input(json_t *o, const char *prefix, bool reference_required,
+    struct inv_input *in, struct api_error *err)
+{
+	struct api_error sub;
+	json_t		*svc, *prod;	/* borrowed */
+	const char	*type = NULL;
+	int64_t		 svc_time = 0, prod_time = 0;
+
+	memset(in, 0, sizeof(*in));
+	memset(&sub, 0, sizeof(sub));
+	if (!json_is_object(o)) {
+		api_error_set(err, 400, prefix[0] ? prefix : "body", "must be "
+		    "an object");
+		return -1;
+	}
+	read_address(o, "consumerEmail", true, &in->email, &sub);
+	read_line(o, "consumerName", true, NAME_MAX_CHARS, &in->name, &sub);
+	read_line(o, "referenceNumber", reference_required, REF_MAX,
+	    &in->reference, &sub);
+	if (json_read_string(o, "locale", false, 2, 5, &in->locale,
+	    &sub) == 0 && in->locale != NULL && !locale_ok(in->locale))
+		api_error_set(&sub, 400, "locale", "must be a locale such as "
+		    "en-US");
+	read_address(o, "senderEmail", false, &in->sender_email, &sub);
+	read_line(o, "senderName", false, NAME_MAX_CHARS, &in->sender_name,
+	    &sub);
+	read_address(o, "replyTo", false, &in->reply_to, &sub);
+	read_line(o, "locationId", false, REF_MAX, &in->location_id, &sub);
+	if (json_read_string(o, "type", false, 1, 16, &type, &sub) == 0 &&
+	    type != NULL && strcmp(type, "email") != 0)
+		api_error_set(&sub, 400, "type", "must be email");
+	svc = json_object_get(o, "serviceReviewInvitation");
+	prod = json_object_get(o, "productReviewInvitation");
+	if ((svc == NULL || json_is_null(svc)) && (prod == NULL ||
+	    json_is_null(prod)))
+		api_error_set(&sub, 400, "serviceReviewInvitation", "or "
+		    "productReviewInvitation is required");
+	if (svc != NULL && !json_is_null(svc)) {
+		struct api_error s2;
+
+		memset(&s2, 0, sizeof(s2));
+		if (!json_is_object(svc))
+			api_error_set(&s2, 400, "serviceReviewInvitation",
+			    "must be an object");
+		else {
+			in->service = true;
+			read_line(svc, "templateId", false, 64,
+			    &in->template_id, &s2);
+			read_time(svc, "preferredSendTime", &svc_time, &s2);
+			read_url(svc, "redirectUri", &in->redirect_uri, &s2);
+			in->tags = read_strings(svc, "tags", TAGS_MAX, TAG_MAX,
+			    &s2);
+		}
+		prefixed(&sub, &s2, s2.ndetails > 0 && strcmp(
+		    s2.details[0].field, "serviceReviewInvitation") == 0 ?
+		    "" : "serviceReviewInvitation");
+	}
+	if (prod != NULL && !json_is_null(prod)) {
+		struct api_error s2;
+		const char	*tid = NULL, *redirect = NULL;
+
+		memset(&s2, 0, sizeof(s2));
+		if (!json_is_object(prod))
+			api_error_set(&s2, 400, "productReviewInvitation",
+			    "must be an object");
+		else {
+			read_line(prod, "templateId", false, 64, &tid, &s2);
+			read_time(prod, "preferredSendTime", &prod_time, &s2);
+			read_url(prod, "redirectUri", &redirect, &s2);
+			if (json_object_get(prod, "products") != NULL &&
+			    json_object_get(prod, "productSkus") != NULL)
+				api_error_set(&s2, 400, "products", "and "
+				    "productSkus cannot both be given");
+			else if (json_object_get(prod, "productSkus") != NULL) {
+				in->skus = read_strings(prod, "productSkus",
+				    PRODUCTS_MAX, SKU_MAX, &s2);
+				if (in->skus != NULL &&
+				    json_array_size(in->skus) == 0)
+					api_error_set(&s2, 400, "productSkus",
+					    "must not be empty");
+			} else
+				in->products = read_products(prod, &s2);
+			if (in->template_id == NULL)
+				in->template_id = tid;
+			if (in->redirect_uri == NULL)
+				in->redirect_uri = redirect;
+		}
+		prefixed(&sub, &s2, s2.ndetails > 0 && strcmp(
+		    s2.details[0].field, "productReviewInvitation") == 0 ?
+		    "" : "productReviewInvitation");
+	}
+	if (svc_time != 0 && prod_time != 0 && prod_time < svc_time)
+		api_error_set(&sub, 400, "productReviewInvitation."
+		    "preferredSendTime", "must not be before the service "
+		    "invitation's");
+	in->send_at = svc_time != 0 ? svc_time : prod_time;
+	prefixed(err, &sub, prefix);
+	if (err->status != 0) {
+		input_release(in);
+		return -1;
+	}
+	return 0;
+}
+
+/* Storing. */
+
+static const char sql_unit_locale[] =
+    "SELECT default_locale FROM business_units WHERE id = ?";
+static const char sql_template_exists[] =
+    "SELECT 1 FROM invitation_templates WHERE id = ? AND "
+    "business_unit_id = ?";
+static const char sql_catalogue_product[] =
+    "SELECT sku, name, link, image_link, gtin, mpn, brand FROM products "
+    "WHERE business_unit_id = ? AND sku = ?";
+static const char sql_unsubscribed[] =
+    "SELECT 1 FROM unsubscribes WHERE business_unit_id = ? AND "
+    "address_hash = ?";
+static const char sql_reference_used[] =
+    "SELECT 1 FROM invitations WHERE business_unit_id = ? AND "
+    "reference_number = ? AND status IN ('queued', 'sending', 'sent')";
+static const char sql_recently_invited[] =
+    "SELECT 1 FROM invitations WHERE business_unit_id = ?1 AND "
+    "consumer_email = ?2 COLLATE NOCASE AND status IN ('queued', "
+    "'sending', 'sent') AND created_at > ?3";
+static const char sql_insert[] =
+    "INSERT INTO invitations (id, business_unit_id, consumer_email, "
+    "  consumer_name, reference_number, locale, sender_name, sender_email, "
+    "  reply_to, location_id, template_id, redirect_uri, tags, service, "
+    "  products, origin, status, skip_reason, send_at, created_at, "
+    "  updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+    "  ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?20)";
+static const char sql_event[] =
+    "INSERT INTO invitation_events (invitation_id, kind, detail, at) "
+    "VALUES (?, ?, ?, ?)";
+
+static int
+add_event(struct db *db, const char *id, const char *kind, const char *detail,
+    int64_t at)
+{
+	sqlite3_stmt	*st = db_prepare(db, sql_event);
+	int		 rc;
+
+	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
+	    db_bind_text(st, 2, kind) == -1 ||
+	    db_bind_text(st, 3, detail) == -1 ||
+	    sqlite3_bind_int64(st, 4, at) != SQLITE_OK) {
+		db_release(st);
+		return -1;
+	}
+	rc = db_step(db, st);
+	db_release(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Runs a one-row existence query with text parameters (NULL ends). */
+static int
+exists(struct db *db, const char *sql, int *found, const char *a,
+    const char *b)
+{
+	sqlite3_stmt	*st = db_prepare(db, sql);
+	int		 rc;
+
+	if (st == NULL || db_bind_text(st, 1, a) == -1 ||
+	    (b != NULL && db_bind_text(st, 2, b) == -1) ||
+	    (rc = db_step(db, st)) == -1) {
+		db_release(st);
+		return -1;
+	}
+	*found = rc == SQLITE_ROW;
+	db_release(st);
+	return 0;
+}
+
+/* The hash an unsubscribe is remembered by: no address is kept. */
+static void
+address_hash(const char *email, char out[IDS_HASH_LEN + 1])
+{
+	char	 lower[MAILER_ADDRESS_MAX + 1];
+	size_t	 i;
+
+	for (i = 0; email[i] != '\0' && i < MAILER_ADDRESS_MAX; i++)
+		lower[i] = (char)tolower((unsigned char)email[i]);
+	lower[i] = '\0';
+	ids_token_hash(lower, out);
+}
+
+/* Turns productSkus into catalogue products (400 for unknown ones). */
+static int
+resolve_skus(struct db *db, const char *bu, struct inv_input *in,
+    struct api_error *err)
+{
+	sqlite3_stmt	*st;
+	json_t		*sku;	/* borrowed */
+	size_t		 i;
+	int		 rc;
+
+	if (in->skus == NULL)
+		return 0;
+	in->products = json_array();
+	json_array_foreach(in->skus, i, sku) {
+		st = db_prepare(db, sql_catalogue_product);
+		if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
+		    db_bind_text(st, 2, json_string_value(sku)) == -1 ||
+		    (rc = db_step(db, st)) == -1) {
+			db_release(st);
+			db_fail(db, err);
+			return -1;
+		}
+		if (rc == SQLITE_DONE)
+			api_error_set(err, 400, "productReviewInvitation."
+			    "productSkus", "%s is not in the product catalogue",
+			    json_string_value(sku));
+		else if (json_array_append_new(in->products, json_pack("{s:s, "
+		    "s:s, s:s, s:s, s:s, s:s, s:s}", "sku", db_text(st, 0),
+		    "name", db_text(st, 1), "productUrl", db_text(st, 2),
+		    "imageUrl", db_text(st, 3), "gtin", db_text(st, 4), "mpn",
+		    db_text(st, 5), "brand", db_text(st, 6))) == -1) {
+			db_release(st);
+			api_error_set(err, 500, NULL, "Internal error");
+			return -1;
+		}
+		db_release(st);
+	}
+	return err->status != 0 ? -1 : 0;
+}
+
+static bool
+builtin_template(const char *id)
+{
+	static const char *const ids[] = { "default-en", "default-de",
+	    "default-fr", "default-da", NULL };
+	size_t	 i;
+
+	for (i = 0; ids[i] != NULL; i++) {
+		if (strcmp(id, ids[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Stores one checked invitation inside the caller's transaction, applying
+ * suppression: an unsubscribed address, a reference already invited and
+ * an address invited within the repeat period are stored as skipped with
+ * the reason. Writes its id. 0, or -1 with err.
+ */
+static int
+store(struct db *db, const char *bu, struct inv_input *in, const char *origin,
+    char id_out[IDS_ID_LEN + 1], struct api_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	char		 id[IDS_ID_LEN + 1], hash[IDS_HASH_LEN + 1];
+	char		 locale[8] = "en-US";
+	char		*tags = NULL, *products = NULL;
+	const char	*reason = NULL;
+	int64_t		 now = clock_now_ms();
+	int		 found, ret = -1;
+
+	if (resolve_skus(db, bu, in, err) == -1)
+		return -1;
+	if (in->template_id != NULL && !builtin_template(in->template_id)) {
+		if (exists(db, sql_template_exists, &found, in->template_id,
+		    bu) == -1)
+			goto dberr;
+		if (!found) {
+			api_error_set(err, 400, "templateId", "is not a "
+			    "template of this business unit");
+			return -1;
+		}
+	}
+	if (in->locale != NULL)
+		snprintf(locale, sizeof(locale), "%s", in->locale);
+	else {
+		st = db_prepare(db, sql_unit_locale);
+		if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
+		    db_step(db, st) != SQLITE_ROW)
+			goto dberr;
+		snprintf(locale, sizeof(locale), "%s", db_text(st, 0));
+		db_release(st);
+		st = NULL;
+	}
+	address_hash(in->email, hash);
+	if (exists(db, sql_unsubscribed, &found, bu, hash) == -1)
+		goto dberr;
+	if (found)
+		reason = "the address unsubscribed from this business's "
+		    "invitations";
+	if (reason == NULL && in->reference != NULL) {
+		if (exists(db, sql_reference_used, &found, bu,
+		    in->reference) == -1)
+			goto dberr;
+		if (found)
+			reason = "this reference number was already invited";
+	}
+	if (reason == NULL && inv_cfg->invitation_repeat_days > 0) {
+		st = db_prepare(db, sql_recently_invited);
+		if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
+		    db_bind_text(st, 2, in->email) == -1 ||
+		    sqlite3_bind_int64(st, 3, now -
+		    inv_cfg->invitation_repeat_days * 86400000) != SQLITE_OK ||
+		    (found = db_step(db, st)) == -1)
+			goto dberr;
+		db_release(st);
+		st = NULL;
+		if (found == SQLITE_ROW)
+			reason = "the address was invited within the repeat "
+			    "period";
+	}
+	tags = json_dumps(in->tags != NULL ? in->tags : json_array(),
+	    JSON_COMPACT);
+	products = json_dumps(in->products != NULL ? in->products :
+	    json_array(), JSON_COMPACT);
+	if (tags == NULL || products == NULL)
+		goto dberr;
+	ids_new(id);
+	st = db_prepare(db, sql_insert);
+	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
+	    db_bind_text(st, 2, bu) == -1 ||
+	    db_bind_text(st, 3, in->email) == -1 ||
+	    db_bind_text(st, 4, in->name) == -1 ||
+	    db_bind_text(st, 5, in->reference) == -1 ||
+	    db_bind_text(st, 6, locale) == -1 ||
+	    db_bind_text(st, 7, in->sender_name) == -1 ||
+	    db_bind_text(st, 8, in->sender_email) == -1 ||
+	    db_bind_text(st, 9, in->reply_to) == -1 ||
+	    db_bind_text(st, 10, in->location_id) == -1 ||
+	    db_bind_text(st, 11, in->template_id) == -1 ||
+	    db_bind_text(st, 12, in->redirect_uri) == -1 ||
+	    db_bind_text(st, 13, tags) == -1 ||
+	    sqlite3_bind_int(st, 14, in->service) != SQLITE_OK ||
+	    db_bind_text(st, 15, products) == -1 ||
+	    db_bind_text(st, 16, origin) == -1 ||
+	    db_bind_text(st, 17, reason != NULL ? "skipped" : "queued") == -1 ||
+	    db_bind_text(st, 18, reason) == -1 ||
+	    sqlite3_bind_int64(st, 19, in->send_at > now ? in->send_at :
+	    now) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 20, now) != SQLITE_OK ||
+	    db_step(db, st) != SQLITE_DONE)
+		goto dberr;
+	if (add_event(db, id, "created", origin, now) == -1 ||
+	    (reason != NULL && add_event(db, id, "skipped", reason, now) == -1))
+		goto dberr;
+	memcpy(id_out, id, sizeof(id));
+	ret = 0;
+	goto out;
+dberr:
+	db_fail(db, err);
+out:
+	db_release(st);
+	free(tags);
+	free(products);
+	return ret;
+}
+
+/* Reading. */
+
+#define INV_COLUMNS							\
+	"id, business_unit_id, consumer_email, consumer_name, "		\
+	"reference_number, locale, status, skip_reason, send_at, sent_at, " \
+	"cancelled_at, tags, service, products, origin, opened_at, "	\
+	"reviewed_at, template_id, created_at, updated_at, erased_at, "	\
+	"(SELECT json_group_array(json_object('kind', kind, 'at', at, "	\
+	"  'detail', detail)) FROM (SELECT kind, at, detail FROM "	\
+	"  invitation_events e WHERE e.invitation_id = invitations.id "	\
+	"  ORDER BY e.id)) "
+
+enum { I_ID, I_BU, I_EMAIL, I_NAME, I_REF, I_LOCALE, I_STATUS, I_SKIP,
+    I_SEND, I_SENT, I_CANCELLED, I_TAGS, I_SERVICE, I_PRODUCTS, I_ORIGIN,
+    I_OPENED, I_REVIEWED, I_TEMPLATE, I_CREATED, I_UPDATED, I_ERASED,
+    I_EVENTS };
+
+static json_t *
+opt_text(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null() :
+	    json_string(db_text(st, col));
+}
+
+static json_t *
+opt_time(sqlite3_stmt *st, int col)
+{
+	char	 iso[CLOCK_ISO_LEN];
+
+	if (sqlite3_column_type(st, col) == SQLITE_NULL ||
+	    clock_format(sqlite3_column_int64(st, col), iso) == -1)
+		return json_null();
+	return json_string(iso);
+}
+
+static json_t *
+parsed(sqlite3_stmt *st, int col)
+{
+	json_error_t	 jerr;
+	json_t		*v = json_loads(db_text(st, col), 0, &jerr);
+
+	return v != NULL ? v : json_array();
+}
+
+/* Event times are stored in ms; the API shows ISO-8601. */
+static json_t *
+events_json(sqlite3_stmt *st)
+{
+	json_t	*events = parsed(st, I_EVENTS), *e;	/* owned; borrowed */
+	size_t	 i;
+
+	json_array_foreach(events, i, e) {
+		if (json_set_time(e, "at", json_integer_value(json_object_get(e,
+		    "at"))) == -1) {
+			json_decref(events);
+			return NULL;
+		}
+	}
+	return events;
+}
+
+static json_t *
+invitation_json(sqlite3_stmt *st)
+{
+	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:o, s:o, s:o, "
+	    "s:o, s:o, s:b, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	    "id", db_text(st, I_ID), "businessUnitId", db_text(st, I_BU),
+	    "consumerEmail", opt_text(st, I_EMAIL),
+	    "consumerName", opt_text(st, I_NAME),
+	    "referenceNumber", opt_text(st, I_REF),
+	    "locale", db_text(st, I_LOCALE), "status", db_text(st, I_STATUS),
+	    "skipReason", opt_text(st, I_SKIP),
+	    "preferredSendTime", opt_time(st, I_SEND),
+	    "sentAt", opt_time(st, I_SENT),
+	    "cancelledAt", opt_time(st, I_CANCELLED),
+	    "tags", parsed(st, I_TAGS),
+	    "serviceReviewInvitation", sqlite3_column_int(st, I_SERVICE),
+	    "products", parsed(st, I_PRODUCTS),
+	    "origin", db_text(st, I_ORIGIN),
+	    "linkOpenedAt", opt_time(st, I_OPENED),
+	    "reviewedAt", opt_time(st, I_REVIEWED),
+	    "templateId", opt_text(st, I_TEMPLATE),
+	    "createdAt", opt_time(st, I_CREATED),
+	    "updatedAt", opt_time(st, I_UPDATED),
+	    "erasedAt", opt_time(st, I_ERASED),
+	    "events", events_json(st));
+}
+
+static const char sql_by_id[] =
+    "SELECT " INV_COLUMNS " FROM invitations WHERE id = ?";
+
+/* The invitation's JSON; 404 unless it belongs to bu (NULL: any). */
+static int
+load_json(struct db *db, const char *id, const char *bu, json_t **out,
+    struct api_error *err)
+{
+	sqlite3_stmt	*st = db_prepare(db, sql_by_id);
+	int		 rc, ret = -1;
+
+	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
+	    (rc = db_step(db, st)) == -1) {
+		db_fail(db, err);
+		goto out;
+	}
+	if (rc == SQLITE_DONE || (bu != NULL && strcmp(bu, db_text(st,
+	    I_BU)) != 0)) {
+		api_error_set(err, 404, NULL, "Invitation not found");
+		goto out;
+	}
+	*out = invitation_json(st);
+	if (*out == NULL) {
+		api_error_set(err, 500, NULL, "Internal error");
+		goto out;
+	}
+	ret = 0;
+out:
+	db_release(st);
+	return ret;
+}
+
+/* Idempotency: a retried call with the same Idempotency-Key creates
+ * nothing and gets the first answer again. */
+
+static const char sql_idem_get[] =
+    "SELECT request_hash, status, response FROM idempotency_keys "
+    "WHERE business_unit_id = ? AND key = ?";
+static const char sql_idem_put[] =
+    "INSERT INTO idempotency_keys (business_unit_id, key, request_hash, "
+    "  status, response, created_at) VALUES (?, ?, ?, ?, ?, ?)";
+
+struct idem {
+	const char	*key;		/* NULL: no header */
+	char		 hash[IDS_HASH_LEN + 1];
+};
+
+static int
+idem_read(const struct request *req, struct idem *ik, struct api_error *err)
+{
+	const unsigned char	*p;
+
+	ik->key = request_header(req, "Idempotency-Key");
+	if (ik->key == NULL)
+		return 0;
+	for (p = (const unsigned char *)ik->key; *p != '\0'; p++) {
+		if (*p < 0x21 || *p > 0x7e)
+			break;
+	}
+	if (*p != '\0' || p == (const unsigned char *)ik->key ||
+	    strlen(ik->key) > KEY_MAX) {
+		api_error_set(err, 400, "Idempotency-Key", "must be 1 to %d "
+		    "visible ASCII characters", KEY_MAX);
+		return -1;
+	}
+	ids_token_hash(req->body, ik->hash);
+	return 0;
+}
+
+/* Inside the transaction: 1 when replayed into res, 0 to go on, -1. */
+static int
+idem_replay(struct db *db, const char *bu, const struct idem *ik,
+    struct response *res, struct api_error *err)
+{
+	sqlite3_stmt	*st;
+	json_error_t	 jerr;
+	int		 rc, ret = -1;
+
+	if (ik->key == NULL)
+		return 0;
+	st = db_prepare(db, sql_idem_get);
+	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
+	    db_bind_text(st, 2, ik->key) == -1 ||
+	    (rc = db_step(db, st)) == -1) {
+		db_fail(db, err);
+		goto out;
+	}
+	if (rc == SQLITE_DONE) {
+		ret = 0;
+		goto out;
+	}
+	if (strcmp(db_text(st, 0), ik->hash) != 0) {
+		api_error_set(err, 409, "Idempotency-Key", "was already used "
+		    "with a different request");
+		goto out;
+	}
+	if (response_json(res, sqlite3_column_int(st, 1), json_loads(
+	    db_text(st, 2), 0, &jerr), err) == -1 ||
+	    response_header(res, "Idempotent-Replayed", "true") == -1)
+		goto out;
+	ret = 1;
+out:
+	db_release(st);
+	return ret;
+}
+
+static int
+idem_save(struct db *db, const char *bu, const struct idem *ik, int status,
+    json_t *body)
+{
+	sqlite3_stmt	*st;
+	char		*text;
+	int		 rc = -1;
+
+	if (ik->key == NULL)
+		return 0;
+	text = json_dumps(body, JSON_COMPACT);
+	st = db_prepare(db, sql_idem_put);
+	if (text != NULL && st != NULL && db_bind_text(st, 1, bu) == 0 &&
+	    db_bind_text(st, 2, ik->key) == 0 &&
+	    db_bind_text(st, 3, ik->hash) == 0 &&
+	    sqlite3_bind_int(st, 4, status) == SQLITE_OK &&
+	    db_bind_text(st, 5, text) == 0 &&
+	    sqlite3_bind_int64(st, 6, clock_now_ms()) == SQLITE_OK)
+		rc = db_step(db, st);
+	db_release(st);
+	free(text);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Creating through the API. */
+
+/*
+ * POST .../email-invitations: one invitation in Trustpilot's shape, or a
+ * batch {"invitations": [...]} validated all or nothing (every bad item
+ * is named by its index).
+ */
+int
+invitations_create(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	struct db	*db = db_thread();
+	json_t		*body = NULL, *items, *item, *out = NULL, *list = NULL;
+	struct inv_input *inputs = NULL;
+	struct idem	 ik;
+	const char	*bu;
+	char		 prefix[32], id[IDS_ID_LEN + 1];
+	size_t		 i, n = 0, count = 0;
+	bool		 batch;
+	int		 r, ret = -1;
+
+	if (auth_business_unit(req, &bu, err) == -1 ||
+	    idem_read(req, &ik, err) == -1 ||
+	    (body = json_body(req, err)) == NULL)
+		return -1;
+	items = json_object_get(body, "invitations");	/* borrowed */
+	batch = items != NULL;
+	if (batch && (!json_is_array(items) || json_array_size(items) == 0 ||
+	    json_array_size(items) > BATCH_MAX)) {
+		api_error_set(err, 400, "invitations", "must be an array of 1 "
+		    "to %d invitations", BATCH_MAX);
+		goto out;
+	}
+	count = batch ? json_array_size(items) : 1;
+	inputs = calloc(count, sizeof(*inputs));
+	if (inputs == NULL) {
+		api_error_set(err, 500, NULL, "Internal error");
+		goto out;
+	}
+	for (n = 0; n < count; n++) {
+		item = batch ? json_array_get(items, n) : body;
+		snprintf(prefix, sizeof(prefix), "invitations[%zu]", n);
+		read_input(item, batch ? prefix : "", true, &inputs[n], err);
+	}
+	if (err->status != 0 || db == NULL)
+		goto fail;
+	if (db_tx_begin(db) == -1)
+		goto fail;
+	if ((r = idem_replay(db, bu, &ik, res, err)) != 0) {
+		ret = r == 1 ? 0 : -1;
+		goto out;
+	}
+	list = json_array();
+	for (i = 0; i < count; i++) {
+		struct api_error sub;
+
+		memset(&sub, 0, sizeof(sub));
+		snprintf(prefix, sizeof(prefix), "invitations[%zu]", i);
+		if (store(db, bu, &inputs[i], batch ? "batch" : "api", id,
+		    &sub) == -1) {
+			prefixed(err, &sub, batch ? prefix : "");
+			continue;
+		}
+		if (load_json(db, id, NULL, &item, err) == -1 ||
+		    json_array_append_new(list, item) == -1)
+			goto fail;
+	}
+	if (err->status != 0)
+		goto out;
+	out = batch ? json_pack("{s:O}", "invitations", list) :
+	    json_incref(json_array_get(list, 0));
+	if (out == NULL || idem_save(db, bu, &ik, 201, out) == -1 ||
+	    db_tx_commit(db) == -1)
+		goto fail;
+	scheduler_wake();
+	ret = response_json(res, 201, out, err);
+	out = NULL;
+	goto out;
+fail:
+	if (err->status == 0)
+		db_fail(db, err);
+out:
+	db_tx_rollback(db);	/* ends a replay's read; no-op after commit */
+	for (i = 0; i < n && inputs != NULL; i++)
+		input_release(&inputs[i]);
+	free(inputs);
+	json_decref(out);
+	json_decref(list);
+	json_decref(body);
+	return ret;
+}
+
+/* CSV upload. */
+
+enum csv_column {
+	COL_EMAIL, COL_NAME, COL_REFERENCE, COL_LOCALE, COL_SEND_TIME,
+	COL_TAGS, COL_SKU, COL_PRODUCT_NAME, COL_PRODUCT_URL, COL_IMAGE_URL,
+	COL_GTIN, COL_MPN, COL_BRAND, NCOLUMNS
+};
+
+/* Header names, compared ignoring case, spaces, '_' and '-'. */
+static const struct {
+	const char	*name;
+	enum csv_column	 column;
+} csv_headers[] = {
+	{ "email", COL_EMAIL }, { "emailaddress", COL_EMAIL },
+	{ "consumeremail", COL_EMAIL },
+	{ "name", COL_NAME }, { "consumername", COL_NAME },
+	{ "reference", COL_REFERENCE }, { "referencenumber", COL_REFERENCE },
+	{ "ref", COL_REFERENCE }, { "referenceid", COL_REFERENCE },
+	{ "locale", COL_LOCALE },
+	{ "preferredsendtime", COL_SEND_TIME },
+	{ "tags", COL_TAGS },
+	{ "sku", COL_SKU },
+	{ "productname", COL_PRODUCT_NAME },
+	{ "producturl", COL_PRODUCT_URL },
+	{ "imageurl", COL_IMAGE_URL },
+	{ "gtin", COL_GTIN }, { "mpn", COL_MPN }, { "brand", COL_BRAND },
+};
+
+static int
+csv_column(const char *header)
+{
+	char	 norm[64];
+	size_t	 n = 0, i;
+
+	for (; *header != '\0' && n < sizeof(norm) - 1; header++) {
+		if (*header == ' ' || *header == '_' || *header == '-')
+			continue;
+		norm[n++] = (char)tolower((unsigned char)*header);
+	}
+	norm[n] = '\0';
+	for (i = 0; i < sizeof(csv_headers) / sizeof(csv_headers[0]); i++) {
+		if (strcmp(norm, csv_headers[i].name) == 0)
+			return (int)csv_headers[i].column;
+	}
+	return -1;
+}
+
+static const char *
+cell(const struct csv_row *row, const int *map, enum csv_column c)
+{
+	const char	*s;
+
+	if (map[c] < 0 || (size_t)map[c] >= row->n)
+		return NULL;
+	s = row->field[map[c]];
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return *s == '\0' ? NULL : s;
+}
+
+/* A row as the JSON the API takes, so one validator serves both. */
+static json_t *
+row_json(const struct csv_row *row, const int *map)
+{
+	json_t		*o, *part, *tags, *product;	/* owned */
+	const char	*s, *p, *sep;
+
+	o = json_object();
+	if (o == NULL)
+		return NULL;
+	if ((s = cell(row, map, COL_EMAIL)) != NULL)
+		json_object_set_new(o, "consumerEmail", json_string(s));
+	/* a file without names: greet by the address */
+	s = cell(row, map, COL_NAME);
+	if (s == NULL)
+		s = cell(row, map, COL_EMAIL);
+	if (s != NULL)
+		json_object_set_new(o, "consumerName", json_string(s));
+	if ((s = cell(row, map, COL_REFERENCE)) != NULL)
+		json_object_set_new(o, "referenceNumber", json_string(s));
+	if ((s = cell(row, map, COL_LOCALE)) != NULL)
+		json_object_set_new(o, "locale", json_string(s));
+	part = json_object();
+	if ((s = cell(row, map, COL_SEND_TIME)) != NULL)
+		json_object_set_new(part, "preferredSendTime", json_string(s));
+	if (cell(row, map, COL_SKU) != NULL) {
+		product = json_object();
+		json_object_set_new(product, "sku", json_string(cell(row, map,
+		    COL_SKU)));
+		s = cell(row, map, COL_PRODUCT_NAME);
+		json_object_set_new(product, "name", json_string(s != NULL ?
+		    s : cell(row, map, COL_SKU)));
+		if ((s = cell(row, map, COL_PRODUCT_URL)) != NULL)
+			json_object_set_new(product, "productUrl",
+			    json_string(s));
+		if ((s = cell(row, map, COL_IMAGE_URL)) != NULL)
+			json_object_set_new(product, "imageUrl",
+			    json_string(s));
+		if ((s = cell(row, map, COL_GTIN)) != NULL)
+			json_object_set_new(product, "gtin", json_string(s));
+		if ((s = cell(row, map, COL_MPN)) != NULL)
+			json_object_set_new(product, "mpn", json_string(s));
+		if ((s = cell(row, map, COL_BRAND)) != NULL)
+			json_object_set_new(product, "brand", json_string(s));
+		json_object_set_new(part, "products", json_pack("[o]",
+		    product));
+		json_object_set_new(o, "productReviewInvitation", part);
+	} else {
+		if ((s = cell(row, map, COL_TAGS)) != NULL) {
+			tags = json_array();
+			for (p = s; tags != NULL; p = sep + 1) {
+				sep = strpbrk(p, "|,");
+				if ((sep != NULL ? sep - p : (long)strlen(p)) > 0)
+					json_array_append_new(tags,
+					    json_stringn(p, sep != NULL ?
+					    (size_t)(sep - p) : strlen(p)));
+				if (sep == NULL)
+					break;
+			}
+			json_object_set_new(part, "tags", tags);
+		}
+		json_object_set_new(o, "serviceReviewInvitation", part);
+	}
+	return o;
+}
+
+/* Rows of the product format that share address and reference become one
+ * invitation asking about every product. Returns true when merged. */
+static bool
+merge_product(json_t *groups, json_t *rows_json, json_t *o)
+{
+	const char	*email = json_string_value(json_object_get(o,
+			    "consumerEmail"));
+	const char	*ref = json_string_value(json_object_get(o,
+			    "referenceNumber"));
+	json_t		*prod = json_object_get(o, "productReviewInvitation");
+	json_t		*at, *first;	/* borrowed */
+	char		 key[600];
+
+	if (prod == NULL || email == NULL)
+		return false;
+	snprintf(key, sizeof(key), "%s\x1f%s", email, ref != NULL ? ref : "");
+	at = json_object_get(groups, key);
+	if (at == NULL) {
+		json_object_set_new(groups, key, json_integer((json_int_t)
+		    json_array_size(rows_json)));
+		return false;
+	}
+	first = json_array_get(rows_json, (size_t)json_integer_value(at));
+	json_array_extend(json_object_get(json_object_get(first,
+	    "productReviewInvitation"), "products"), json_object_get(prod,
+	    "products"));
+	return true;
+}
+
+/*
+ * POST .../invitations/csv (text/csv): every row is checked first; any
+ * bad row imports nothing unless ?skipInvalid=true. The answer lists each
+ * row's outcome. Runs in one transaction.
+ */
+int
+invitations_csv(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	struct db	*db = db_thread();
+	const char	*ctype = request_header(req, "Content-Type");
+	const char	*skip_invalid = request_query(req, "skipInvalid");
+	struct csv_reader reader;
+	struct csv_row	 row;
+	struct idem	 ik;
+	struct inv_input in;
+	json_t		*outcomes = NULL, *inputs = NULL, *groups = NULL;
+	json_t		*ignored = NULL, *o, *outcome, *body = NULL;
+	const char	*bu;
+	char		 id[IDS_ID_LEN + 1];
+	int		 map[NCOLUMNS], rc, col, ret = -1;
+	size_t		 i, created = 0, skipped = 0, invalid = 0;
+	bool		 header = true, skip = skip_invalid != NULL &&
+			    strcmp(skip_invalid, "true") == 0;
+
+	memset(&reader, 0, sizeof(reader));
+	if (auth_business_unit(req, &bu, err) == -1 ||
+	    idem_read(req, &ik, err) == -1)
+		return -1;
+	if (ctype == NULL || (strncasecmp(ctype, "text/csv", 8) != 0 &&
+	    strncasecmp(ctype, "application/csv", 15) != 0)) {
+		api_error_set(err, 415, "Content-Type", "must be text/csv");
+		return -1;
+	}
+	if (skip_invalid != NULL && strcmp(skip_invalid, "true") != 0 &&
+	    strcmp(skip_invalid, "false") != 0) {
+		api_error_set(err, 400, "skipInvalid", "must be true or false");
+		return -1;
+	}
+	outcomes = json_array();
+	inputs = json_array();
+	groups = json_object();
+	ignored = json_array();
+	if (outcomes == NULL || inputs == NULL || groups == NULL ||
+	    ignored == NULL)
+		goto oom;
+	csv_init(&reader, req->body, req->body_len);
+	for (i = 0; i < NCOLUMNS; i++)
+		map[i] = -1;
+	/* The header row, or none: email, name, reference. */
+	rc = csv_next(&reader, &row);
+	if (rc == 1 && strchr(row.field[0], '@') != NULL) {
+		header = false;
+		map[COL_EMAIL] = 0;
+		map[COL_NAME] = 1;
+		map[COL_REFERENCE] = 2;
+	} else if (rc == 1) {
+		for (i = 0; i < row.n; i++) {
+			col = csv_column(row.field[i]);
+			if (col < 0)
+				json_array_append_new(ignored,
+				    json_string(row.field[i]));
+			else if (map[col] < 0)
+				map[col] = (int)i;
+		}
+		if (map[COL_EMAIL] < 0) {
+			api_error_set(err, 400, "header", "has no email "
+			    "column");
+			goto out;
+		}
+	} else {
+		api_error_set(err, 400, "body", rc == 0 ? "is empty" :
+		    "the first line is not valid CSV");
+		goto out;
+	}
+	/* Check every row before storing any. */
+	for (;;) {
+		if (header)
+			rc = csv_next(&reader, &row);
+		header = true;
+		if (rc == 0)
+			break;
+		outcome = json_pack("{s:I}", "line", (json_int_t)row.line);
+		if (outcome == NULL || json_array_append_new(outcomes,
+		    outcome) == -1)
+			goto oom;
+		if (rc == -1) {
+			json_object_set_new(outcome, "status",
+			    json_string("invalid"));
+			json_object_set_new(outcome, "errors", json_pack("[{s:s, "
+			    "s:s}]", "field", "row", "reason", "is not valid CSV "
+			    "(check the quotes)"));
+			invalid++;
+			continue;
+		}
+		o = row_json(&row, map);
+		if (o == NULL)
+			goto oom;
+		{
+			struct api_error sub;
+			json_t		*errors;
+
+			memset(&sub, 0, sizeof(sub));
+			if (read_input(o, "", false, &in, &sub) == 0) {
+				input_release(&in);
+				json_object_set_new(o, "_outcome", json_integer(
+				    (json_int_t)json_array_size(outcomes) - 1));
+				if (merge_product(groups, inputs, o))
+					json_object_set_new(outcome, "status",
+					    json_string("merged"));
+				else
+					json_array_append(inputs, o);
+				json_decref(o);
+				continue;
+			}
+			json_decref(o);
+			errors = json_array();
+			for (i = 0; i < sub.ndetails; i++)
+				json_array_append_new(errors, json_pack("{s:s, "
+				    "s:s}", "field", sub.details[i].field,
+				    "reason", sub.details[i].reason));
+			json_object_set_new(outcome, "status",
+			    json_string("invalid"));
+			json_object_set_new(outcome, "errors", errors);
+			invalid++;
+		}
+	}
+	if (invalid > 0 && !skip) {
+		body = json_pack("{s:s, s:i, s:o, s:O, s:O}", "message",
+		    "Some rows are not valid; nothing was imported (use "
+		    "?skipInvalid=true to import the valid ones)",
+		    "invalid", (int)invalid, "created", json_integer(0),
+		    "rows", outcomes, "ignoredColumns", ignored);
+		ret = response_json(res, 400, body, err);
+		goto out;
+	}
+	if (db == NULL || db_tx_begin(db) == -1)
+		goto dberr;
+	if ((rc = idem_replay(db, bu, &ik, res, err)) != 0) {
+		ret = rc == 1 ? 0 : -1;
+		goto out;
+	}
+	json_array_foreach(inputs, i, o) {
+		struct api_error sub;
+		json_t		*st_json;
+
+		outcome = json_array_get(outcomes, (size_t)json_integer_value(
+		    json_object_get(o, "_outcome")));
+		memset(&sub, 0, sizeof(sub));
+		if (read_input(o, "", false, &in, &sub) == -1)
+			goto dberr;
+		rc = store(db, bu, &in, "csv", id, &sub);
+		input_release(&in);
+		if (rc == -1 && sub.status >= 500) {
+			*err = sub;
+			goto out;
+		}
+		if (rc == -1) {
+			json_object_set_new(outcome, "status",
+			    json_string("invalid"));
+			json_object_set_new(outcome, "errors", json_pack("[{s:s, "
+			    "s:s}]", "field", sub.ndetails > 0 ?
+			    sub.details[0].field : "row", "reason",
+			    sub.ndetails > 0 ? sub.details[0].reason :
+			    sub.message));
+			invalid++;
+			continue;
+		}
+		if (load_json(db, id, NULL, &st_json, err) == -1)
+			goto out;
+		json_object_set_new(outcome, "invitationId", json_string(id));
+		json_object_set_new(outcome, "status", json_incref(
+		    json_object_get(st_json, "status")));
+		if (strcmp(json_string_value(json_object_get(st_json,
+		    "status")), "skipped") == 0) {
+			json_object_set_new(outcome, "reason", json_incref(
+			    json_object_get(st_json, "skipReason")));
+			skipped++;
+		} else
+			created++;
+		json_decref(st_json);
+	}
+	if (invalid > 0 && !skip) {
+		/* a catalogue or template check failed while storing */
+		db_tx_rollback(db);
+		body = json_pack("{s:s, s:i, s:i, s:O, s:O}", "message",
+		    "Some rows are not valid; nothing was imported",
+		    "invalid", (int)invalid, "created", 0, "rows", outcomes,
+		    "ignoredColumns", ignored);
+		ret = response_json(res, 400, body, err);
+		goto out;
+	}
+	body = json_pack("{s:i, s:i, s:i, s:O, s:O}", "created", (int)created,
+	    "skipped", (int)skipped, "invalid", (int)invalid, "rows", outcomes,
+	    "ignoredColumns", ignored);
+	if (body == NULL || idem_save(db, bu, &ik, 201, body) == -1 ||
+	    db_tx_commit(db) == -1) {
+		json_decref(body);
+		goto dberr;
+	}
+	scheduler_wake();
+	ret = response_json(res, 201, body, err);
+	goto out;
+oom:
+	api_error_set(err, 500, NULL, "Internal error");
+	goto out;
+dberr:
+	db_fail(db, err);
+out:
+	db_tx_rollback(db);
+	csv_release(&reader);
+	json_decref(outcomes);
+	json_decref(inputs);
+	json_decref(groups);
+	json_decref(ignored);
+	return ret;
+}
+
+/* History and changes. */
+
+#define LIST_SQL							\
+	"SELECT " INV_COLUMNS " FROM invitations "			\
+	"WHERE business_unit_id = ?1 AND (?2 IS NULL OR status = ?2) "	\
+	"AND (?3 IS NULL OR created_at >= ?3) "				\
+	"AND (?4 IS NULL OR created_at <= ?4) "				\
+	"AND (?5 IS NULL OR sent_at >= ?5) AND (?6 IS NULL OR sent_at <= ?6) " \
+	"AND (?7 IS NULL OR reference_number = ?7) "			\
+	"AND (?8 IS NULL OR consumer_email = ?8 COLLATE NOCASE) "	\
+	"AND (?9 IS NULL OR EXISTS (SELECT 1 FROM json_each(tags) "	\
+	"  WHERE value = ?9)) "						\
+	"ORDER BY seq DESC LIMIT ?10 OFFSET ?11"
+
+static const char sql_list[] = LIST_SQL;
+
+static int
+bind_query_time(const struct request *req, sqlite3_stmt *st, int idx,
+    const char *name, struct api_error *err)
+{
+	const char	*v = request_query(req, name);
+	int64_t		 t;
+
+	if (v == NULL)
+		return sqlite3_bind_null(st, idx) == SQLITE_OK ? 0 : -1;
+	if (clock_parse(v, &t) == -1) {
+		api_error_set(err, 400, name, "must be a time such as "
+		    "2013-09-07T13:37:00");
+		return sqlite3_bind_null(st, idx) == SQLITE_OK ? 0 : -1;
+	}
+	return sqlite3_bind_int64(st, idx, t) == SQLITE_OK ? 0 : -1;
+}
+
+int
+invitations_list(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	static const char *const statuses[] = { "queued", "sending", "sent",
+	    "cancelled", "skipped", NULL };
+	struct db	*db = db_thread();
+	sqlite3_stmt	*st = NULL;
+	json_t		*list = NULL, *links = NULL;	/* owned */
+	const char	*bu, *status = request_query(req, "status");
+	int64_t		 page = 1, per_page = 20, n = 0;
+	char		 next[32];
+	size_t		 i;
+	int		 rc;
+
+	if (auth_business_unit(req, &bu, err) == -1)
+		return -1;
+	if (status != NULL) {
+		for (i = 0; statuses[i] != NULL; i++) {
+			if (strcmp(status, statuses[i]) == 0)
+				break;
+		}
+		if (statuses[i] == NULL)
+			api_error_set(err, 400, "status", "must be queued, "
+			    "sending, sent, cancelled or skipped");
+	}
+	http_query_int(req, "page", 1, INT32_MAX, &page, err);
+	http_query_int(req, "perPage", 1, PAGE_MAX, &per_page, err);
+	list = json_array();
+	links = json_array();
+	if (db == NULL || list == NULL || links == NULL ||
+	    (st = db_prepare(db, sql_list)) == NULL ||
+	    db_bind_text(st, 1, bu) == -1 || db_bind_text(st, 2, status) == -1 ||
+	    bind_query_time(req, st, 3, "createdAfter", err) == -1 ||
+	    bind_query_time(req, st, 4, "createdBefore", err) == -1 ||
+	    bind_query_time(req, st, 5, "sentAfter", err) == -1 ||
+	    bind_query_time(req, st, 6, "sentBefore", err) == -1 ||
+	    db_bind_text(st, 7, request_query(req, "referenceNumber")) == -1 ||
+	    db_bind_text(st, 8, request_query(req, "email")) == -1 ||
+	    db_bind_text(st, 9, request_query(req, "tag")) == -1 ||
+	    sqlite3_bind_int64(st, 10, per_page + 1) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 11, (page - 1) * per_page) != SQLITE_OK)
+		goto fail;
+	if (err->status != 0)
+		goto out;
+	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		if (n++ == per_page) {
+			struct buf	 url;
+
+			snprintf(next, sizeof(next), "%lld",
+			    (long long)page + 1);
+			buf_init(&url, 8192);
+			if (buf_printf(&url, "%s%s?", req->cfg->public_url,
+			    req->path) == 0 &&
+			    request_query_rebuild(req, "page", &url) == 0 &&
+			    buf_printf(&url, "%spage=%s",
+			    url.data[url.len - 1] == '?' ? "" : "&", next) == 0)
+				json_array_append_new(links, json_link(url.data,
+				    "GET", "next-page"));
+			buf_release(&url);
+			break;
+		}
+		if (json_array_append_new(list, invitation_json(st)) == -1)
+			goto fail;
+	}
+	if (rc == -1)
+		goto fail;
+	db_release(st);
+	return response_json(res, 200, json_pack("{s:o, s:o}", "links", links,
+	    "invitations", list), err);
+fail:
+	if (err->status == 0)
+		db_fail(db, err);
+out:
+	db_release(st);
+	json_decref(list);
+	json_decref(links);
+	return -1;
+}
+
+/* An invitation of the caller's business unit (any of its units for a
+ * business token); 404 otherwise. */
+static int
+own_invitation(struct db *db, const struct request *req, json_t **out,
+    struct api_error *err)
+{
+	const char	*id = request_param(req, "invitationId");
+
+	if (id == NULL || !ids_valid(id)) {
+		api_error_set(err, 404, NULL, "Invitation not found");
+		return -1;
+	}
+	return load_json(db, id, req->principal.kind == PRINCIPAL_BUSINESS ?
+	    req->principal.business_unit_id : NULL, out, err);
+}
+
+int
+invitations_get(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	struct db	*db = db_thread();
+	json_t		*o = NULL;	/* owned, taken by response_json */
+
+	if (db == NULL) {
+		db_fail(db, err);
+		return -1;
+	}
+	if (own_invitation(db, req, &o, err) == -1)
+		return -1;
+	return response_json(res, 200, o, err);
+}
+
+/* Why a non-queued invitation cannot change, for the 409. */
+static void
+refuse_change(const char *status, struct api_error *err)
+{
+	if (strcmp(status, "cancelled") == 0)
+		api_error_set(err, 409, NULL, "This invitation was cancelled; "
+		    "a cancelled invitation can never be re-activated. Create "
+		    "a new invitation instead.");
+	else if (strcmp(status, "skipped") == 0)
+		api_error_set(err, 409, NULL, "This invitation was skipped at "
+		    "creation (see skipReason) and is never sent.");
+	else
+		api_error_set(err, 409, NULL, "This invitation was already "
+		    "sent; a sent invitation can never be retracted or "
+		    "rescheduled.");
+}
+
+static const char sql_reschedule[] =
+    "UPDATE invitations SET send_at = ?1, updated_at = ?2 "
+    "WHERE id = ?3 AND status = 'queued'";
+
+int
+invitations_patch(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	static const char *const allowed[] = { "preferredSendTime", NULL };
+	struct db	*db = db_thread();
+	json_t		*body = NULL, *inv = NULL;	/* owned */
+	sqlite3_stmt	*st = NULL;
+	int64_t		 when = 0, now = clock_now_ms();
+	char		 id[IDS_ID_LEN + 1], detail[CLOCK_ISO_LEN];
+	int		 ret = -1;
+
+	if (db == NULL) {
+		db_fail(db, err);
+		return -1;
+	}
+	if ((body = json_body(req, err)) == NULL)
+		return -1;
+	json_only_keys(body, allowed, err);
+	read_time(body, "preferredSendTime", &when, err);
+	if (err->status == 0 && when == 0)
+		api_error_set(err, 400, "preferredSendTime", "is required");
+	if (err->status != 0)
+		goto out;
+	if (when < now)
+		when = now;
+	if (db_tx_begin(db) == -1)
+		goto dberr;
+	if (own_invitation(db, req, &inv, err) == -1)
+		goto out;
+	snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(inv,
+	    "id")));
+	if (strcmp(json_string_value(json_object_get(inv, "status")),
+	    "queued") != 0) {
+		refuse_change(json_string_value(json_object_get(inv, "status")),
+		    err);
+		goto out;
+	}
+	json_decref(inv);
+	inv = NULL;
+	(void)clock_format(when, detail);
+	st = db_prepare(db, sql_reschedule);
+	if (st == NULL || sqlite3_bind_int64(st, 1, when) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK ||
+	    db_bind_text(st, 3, id) == -1 || db_step(db, st) != SQLITE_DONE ||
+	    add_event(db, id, "rescheduled", detail, now) == -1 ||
+	    load_json(db, id, NULL, &inv, err) == -1 || db_tx_commit(db) == -1)
+		goto dberr;
+	scheduler_wake();
+	ret = response_json(res, 200, inv, err);
+	inv = NULL;
+	goto out;
+dberr:
+	if (err->status == 0)
+		db_fail(db, err);
+out:
+	db_release(st);
+	db_tx_rollback(db);
+	json_decref(inv);
+	json_decref(body);
+	return ret;
+}
+
+/* There is deliberately no way to cancel one invitation. */
+int
+invitations_delete(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	struct db	*db = db_thread();
+	json_t		*inv = NULL;	/* owned */
+
+	(void)res;
+	if (db == NULL) {
+		db_fail(db, err);
+		return -1;
+	}
+	if (own_invitation(db, req, &inv, err) == -1)
+		return -1;
+	if (strcmp(json_string_value(json_object_get(inv, "status")),
+	    "queued") == 0)
+		api_error_set(err, 409, NULL, "Queued invitations cannot be "
+		    "cancelled one by one: so that no business can choose "
+		    "which customers stop being asked, they are cancelled "
+		    "all together (POST /v1/private/business-units/{id}/"
+		    "invitations/cancel-queued). To send this one later, "
+		    "change its preferredSendTime (PATCH).");
+	else
+		refuse_change(json_string_value(json_object_get(inv, "status")),
+		    err);
+	json_decref(inv);
+	return -1;
+}
+
+static const char sql_cancel_queued[] =
+    "UPDATE invitations SET status = 'cancelled', cancelled_at = ?1, "
+    "  updated_at = ?1 WHERE business_unit_id = ?2 AND status = 'queued' "
+    "  AND (?3 IS NULL OR created_at < ?3) RETURNING id";
+
+int
+invitations_cancel_queued(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	static const char *const allowed[] = { "createdBefore", NULL };
+	struct db	*db = db_thread();
+	json_t		*body = NULL, *ids = NULL;	/* owned */
+	json_t		*id;				/* borrowed */
+	sqlite3_stmt	*st = NULL;
+	const char	*bu;
+	int64_t		 before = 0, now = clock_now_ms();
+	size_t		 i;
+	int		 rc, ret = -1;
+
+	if (auth_business_unit(req, &bu, err) == -1)
+		return -1;
+	if (req->body_len > 0) {
+		if ((body = json_body(req, err)) == NULL)
+			return -1;
+		json_only_keys(body, allowed, err);
+		read_time(body, "createdBefore", &before, err);
+		if (err->status != 0)
+			goto out;
+	}
+	ids = json_array();
+	if (db == NULL || ids == NULL || db_tx_begin(db) == -1 ||
+	    (st = db_prepare(db, sql_cancel_queued)) == NULL ||
+	    sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
+	    db_bind_text(st, 2, bu) == -1 ||
+	    (before != 0 ? sqlite3_bind_int64(st, 3, before) :
+	    sqlite3_bind_null(st, 3)) != SQLITE_OK)
+		goto dberr;
+	while ((rc = db_step(db, st)) == SQLITE_ROW)
+		json_array_append_new(ids, json_string(db_text(st, 0)));
+	if (rc == -1)
+		goto dberr;
+	db_release(st);
+	st = NULL;
+	json_array_foreach(ids, i, id) {
+		if (add_event(db, json_string_value(id), "cancelled",
+		    "cancel-queued", now) == -1)
+			goto dberr;
+	}
+	if (db_tx_commit(db) == -1)
+		goto dberr;
+	ret = response_json(res, 200, json_pack("{s:I}", "cancelled",
+	    (json_int_t)json_array_size(ids)), err);
+	goto out;
+dberr:
+	db_fail(db, err);
+out:
+	db_release(st);
+	db_tx_rollback(db);
+	json_decref(ids);
+	json_decref(body);
+	return ret;
+}
+
+/* Erasing customer data (Trustpilot's invitation-data/delete). */
+
+static const char sql_erase_invitations[] =
+    "UPDATE invitations SET consumer_email = NULL, consumer_name = NULL, "
+    "  token_hash = NULL, erased_at = ?1, updated_at = ?1, "
+    "  status = CASE status WHEN 'queued' THEN 'cancelled' ELSE status END "
+    "WHERE business_unit_id = ?2 AND erased_at IS NULL AND ("
+    "  (?3 IS NOT NULL AND consumer_email IN (SELECT value FROM "
+    "  json_each(?3)) COLLATE NOCASE) OR (?4 IS NOT NULL AND "
+    "  created_at < ?4)) RETURNING id";
+static const char sql_erase_outbox[] =
+    "UPDATE outbox SET payload = '{\"erased\":true}', "
+    "  status = CASE WHEN status IN ('pending', 'delivering') THEN 'dead' "
+    "  ELSE status END, last_error = CASE WHEN status IN ('pending', "
+    "  'delivering') THEN 'erased on request' ELSE last_error END "
+    "WHERE business_unit_id = ?1 AND (owner = 'invitation:' || ?2 OR "
+    "  (?3 IS NOT NULL AND instr(lower(payload), lower(?3)) > 0))";
+static const char sql_erase_reviews[] =
+    "UPDATE reviews SET referral_email = NULL, display_name = 'Anonymous', "
+    "  anonymous = 1 WHERE business_unit_id = ?1 AND consumer_id IN "
+    "  (SELECT id FROM consumers WHERE email = ?2)";
+static const char sql_erase_consumer[] =
+    "UPDATE consumers SET email = 'erased:' || id, display_name = "
+    "  'Anonymous', country = '' WHERE email = ?1 AND NOT EXISTS (SELECT 1 "
+    "  FROM reviews r WHERE r.consumer_id = consumers.id AND "
+    "  r.business_unit_id != ?2)";
+static const char sql_erase_idempotency[] =
+    "DELETE FROM idempotency_keys WHERE business_unit_id = ?1 AND "
+    "  instr(lower(response), lower(?2)) > 0";
+
+static int
+run_text2(struct db *db, const char *sql, const char *a, const char *b)
+{
+	sqlite3_stmt	*st = db_prepare(db, sql);
+	int		 rc;
+
+	if (st == NULL || db_bind_text(st, 1, a) == -1 ||
+	    db_bind_text(st, 2, b) == -1) {
+		db_release(st);
+		return -1;
+	}
+	rc = db_step(db, st);
+	db_release(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Everything that names one address inside this unit's data. */
+static int
+erase_address(struct db *db, const char *bu, const char *email)
+{
+	sqlite3_stmt	*st = db_prepare(db, sql_erase_outbox);
+	int		 rc;
+
+	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
+	    db_bind_text(st, 2, "") == -1 || db_bind_text(st, 3, email) == -1) {
+		db_release(st);
+		return -1;
+	}
+	rc = db_step(db, st);
+	db_release(st);
+	if (rc != SQLITE_DONE ||
+	    run_text2(db, sql_erase_reviews, bu, email) == -1 ||
+	    run_text2(db, sql_erase_consumer, email, bu) == -1 ||
+	    run_text2(db, sql_erase_idempotency, bu, email) == -1)
+		return -1;
+	return 0;
+}
+
+int
+invitations_data_delete(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	static const char *const allowed[] = { "customerEmails",
+	    "deleteOlderThan", NULL };
+	struct db	*db = db_thread();
+	json_t		*body = NULL, *emails = NULL, *ids = NULL, *v;
+	sqlite3_stmt	*st = NULL;
+	const char	*bu;
+	char		*emails_text = NULL;
+	int64_t		 older = 0, now = clock_now_ms();
+	size_t		 i;
+	int		 rc, ret = -1;
+
+	if (auth_business_unit(req, &bu, err) == -1 ||
+	    (body = json_body(req, err)) == NULL)
+		return -1;
+	json_only_keys(body, allowed, err);
+	emails = read_strings(body, "customerEmails", 10000,
+	    MAILER_ADDRESS_MAX, err);
+	read_time(body, "deleteOlderThan", &older, err);
+	if (err->status == 0 && (emails == NULL) == (older == 0))
+		api_error_set(err, 400, "customerEmails", "or deleteOlderThan "
+		    "is required, not both");
+	if (err->status != 0)
+		goto out;
+	emails_text = emails != NULL ? json_dumps(emails, JSON_COMPACT) : NULL;
+	ids = json_array();
+	if (db == NULL || ids == NULL || db_tx_begin(db) == -1 ||
+	    (st = db_prepare(db, sql_erase_invitations)) == NULL ||
+	    sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
+	    db_bind_text(st, 2, bu) == -1 ||
+	    db_bind_text(st, 3, emails_text) == -1 ||
+	    (older != 0 ? sqlite3_bind_int64(st, 4, older) :
+	    sqlite3_bind_null(st, 4)) != SQLITE_OK)
+		goto dberr;
+	while ((rc = db_step(db, st)) == SQLITE_ROW)
+		json_array_append_new(ids, json_string(db_text(st, 0)));
+	if (rc == -1)
+		goto dberr;
+	db_release(st);
+	st = NULL;
+	json_array_foreach(ids, i, v) {
+		sqlite3_stmt	*o = db_prepare(db, sql_erase_outbox);
+
+		if (o == NULL || db_bind_text(o, 1, bu) == -1 ||
+		    db_bind_text(o, 2, json_string_value(v)) == -1 ||
+		    sqlite3_bind_null(o, 3) != SQLITE_OK ||
+		    db_step(db, o) != SQLITE_DONE ||
+		    add_event(db, json_string_value(v), "erased", NULL,
+		    now) == -1) {
+			db_release(o);
+			goto dberr;
+		}
+		db_release(o);
+	}
+	json_array_foreach(emails, i, v) {
+		if (erase_address(db, bu, json_string_value(v)) == -1)
+			goto dberr;
+	}
+	if (db_tx_commit(db) == -1)
+		goto dberr;
+	/* Move the erased pages out of the WAL into the (securely
+	 * overwritten) database file. Readers may hold it back; the next
+	 * automatic checkpoint finishes the job then. */
+	if (db_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)") == -1)
+		log_warn("invitations: checkpoint after erasure deferred");
+	ret = response_json(res, 200, json_pack("{s:I}", "erasedInvitations",
+	    (json_int_t)json_array_size(ids)), err);
+	goto out;
+dberr:
+	db_fail(db, err);
+out:
+	db_release(st);
+	db_tx_rollback(db);
+	free(emails_text);
+	json_decref(ids);
+	json_decref(emails);
+	json_decref(body);
+	return ret;
+}
+
+/* Templates. */
+
+static const struct {
+	const char	*id;
+	const char	*locale;
+} builtins[] = {
+	{ "default-en", "en-US" }, { "default-de", "de-DE" },
+	{ "default-fr", "fr-FR" }, { "default-da", "da-DK" },
+};
+
+#define TEMPLATE_COLUMNS "id, name, locale, subject, text, html, " \
+	"created_at, updated_at"
+
+static json_t *
+template_json(sqlite3_stmt *st)
+{
+	json_t	*o = json_pack("{s:s, s:s, s:b, s:s, s:s, s:s, s:s, s:s}",
+	    "id", db_text(st, 0), "name", db_text(st, 1), "isDefaultTemplate",
+	    0, "locale", db_text(st, 2), "type", "email", "subject",
+	    db_text(st, 3), "text", db_text(st, 4), "html", db_text(st, 5));
+
+	if (o != NULL && (json_set_time(o, "createdAt",
+	    sqlite3_column_int64(st, 6)) == -1 || json_set_time(o, "updatedAt",
+	    sqlite3_column_int64(st, 7)) == -1)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static const char sql_templates[] =
+    "SELECT " TEMPLATE_COLUMNS " FROM invitation_templates "
+    "WHERE business_unit_id = ? ORDER BY created_at, id";
+static const char sql_template_get[] =
+    "SELECT " TEMPLATE_COLUMNS " FROM invitation_templates "
+    "WHERE id = ? AND business_unit_id = ?";
+static const char sql_template_insert[] =
+    "INSERT INTO invitation_templates (id, business_unit_id, name, locale, "
+    "  subject, text, html, created_at, updated_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)";
+static const char sql_template_update[] =
+    "UPDATE invitation_templates SET name = ?3, locale = ?4, subject = ?5, "
+    "  text = ?6, html = ?7, updated_at = ?8 "
+    "WHERE id = ?1 AND business_unit_id = ?2";
+
+int
+invitations_templates_list(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	struct db	*db = db_thread();
+	json_t		*list = json_array();	/* owned */
+	sqlite3_stmt	*st = NULL;
+	const char	*bu;
+	size_t		 i;
+	int		 rc;
+
+	if (auth_business_unit(req, &bu, err) == -1) {
+		json_decref(list);
+		return -1;
+	}
+	for (i = 0; list != NULL && i < sizeof(builtins) / sizeof(builtins[0]);
+	    i++)
+		json_array_append_new(list, json_pack("{s:s, s:s, s:b, s:s, "
+		    "s:s}", "id", builtins[i].id, "name", "reviewd default",
+		    "isDefaultTemplate", 1, "locale", builtins[i].locale,
+		    "type", "email"));
+	if (db == NULL || list == NULL ||
+	    (st = db_prepare(db, sql_templates)) == NULL ||
+	    db_bind_text(st, 1, bu) == -1)
+		goto fail;
+	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		if (json_array_append_new(list, template_json(st)) == -1)
+			goto fail;
+	}
+	if (rc == -1)
+		goto fail;
+	db_release(st);
+	return response_json(res, 200, json_pack("{s:o}", "templates", list),
+	    err);
+fail:
+	db_release(st);
+	json_decref(list);
+	db_fail(db, err);
+	return -1;
+}
+
+static int
+write_template(struct request *req, struct response *res,
+    struct api_error *err, bool create)
+{
+	static const char *const allowed[] = { "name", "locale", "subject",
+	    "text", "html", NULL };
+	struct db	*db = db_thread();
+	json_t		*body = NULL, *out = NULL;	/* owned */
+	sqlite3_stmt	*st = NULL;
+	const char	*bu, *name, *locale, *subject, *text, *html;
+	char		 id[IDS_ID_LEN + 1];
+	int		 ret = -1;
+
+	if (auth_business_unit(req, &bu, err) == -1 ||
+	    (body = json_body(req, err)) == NULL)
+		return -1;
+	json_only_keys(body, allowed, err);
+	read_line(body, "name", true, 100, &name, err);
+	if (json_read_string(body, "locale", true, 2, 5, &locale, err) == 0 &&
+	    !locale_ok(locale))
+		api_error_set(err, 400, "locale", "must be a locale such as "
+		    "en-US");
+	read_line(body, "subject", true, 200, &subject, err);
+	if (json_read_string(body, "text", true, 1, TEMPLATE_MAX, &text,
+	    err) == 0 && strstr(text, "{{link}}") == NULL)
+		api_error_set(err, 400, "text", "must contain {{link}}");
+	if (json_read_string(body, "html", true, 1, TEMPLATE_MAX, &html,
+	    err) == 0 && strstr(html, "{{link}}") == NULL)
+		api_error_set(err, 400, "html", "must contain {{link}}");
+	if (err->status != 0)
+		goto out;
+	if (create)
+		ids_new(id);
+	else
+		snprintf(id, sizeof(id), "%s", request_param(req,
+		    "templateId"));
+	if (db == NULL || db_tx_begin(db) == -1 ||
+	    (st = db_prepare(db, create ? sql_template_insert :
+	    sql_template_update)) == NULL || db_bind_text(st, 1, id) == -1 ||
+	    db_bind_text(st, 2, bu) == -1 || db_bind_text(st, 3, name) == -1 ||
+	    db_bind_text(st, 4, locale) == -1 ||
+	    db_bind_text(st, 5, subject) == -1 ||
+	    db_bind_text(st, 6, text) == -1 || db_bind_text(st, 7, html) == -1 ||
+	    sqlite3_bind_int64(st, 8, clock_now_ms()) != SQLITE_OK ||
+	    db_step(db, st) != SQLITE_DONE)
+		goto dberr;
+	if (!create && sqlite3_changes(db_handle(db)) == 0) {
+		api_error_set(err, 404, NULL, "Template not found");
+		goto out;
+	}
+	db_release(st);
+	st = db_prepare(db, sql_template_get);
+	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
+	    db_bind_text(st, 2, bu) == -1 || db_step(db, st) != SQLITE_ROW ||
+	    (out = template_json(st)) == NULL || db_tx_commit(db) == -1)
+		goto dberr;
+	ret = response_json(res, create ? 201 : 200, out, err);
+	out = NULL;
+	goto out;
+dberr:
+	db_fail(db, err);
+out:
+	db_release(st);
+	db_tx_rollback(db);
+	json_decref(out);
+	json_decref(body);
+	return ret;
+}
+
+int
+invitations_template_create(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	return write_template(req, res, err, true);
+}
+
+int
+invitations_template_update(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	return write_template(req, res, err, false);
+}
+
+/* Dispatch (scheduler thread). */
+
+static const char sql_due[] =
+    "SELECT i.id, i.consumer_email, i.consumer_name, i.locale, "
+    "  i.template_id, coalesce(i.sender_name, b.sender_name), "
+    "  coalesce(i.reply_to, i.sender_email), b.display_name, "
+    "  i.business_unit_id, t.subject, t.text, t.html "
+    "FROM invitations i JOIN business_units b ON b.id = i.business_unit_id "
+    "LEFT JOIN invitation_templates t ON t.id = i.template_id "
+    "WHERE i.status = 'queued' AND i.send_at <= ? ORDER BY i.send_at "
+    "LIMIT ?";
+static const char sql_mark_sending[] =
+    "UPDATE invitations SET status = 'sending', token_hash = ?1, "
+    "  token_expires_at = ?2, unsubscribe_hash = ?3, updated_at = ?4 "
+    "WHERE id = ?5 AND status = 'queued'";
+static const char sql_mark_skipped[] =
+    "UPDATE invitations SET status = 'skipped', skip_reason = ?1, "
+    "  updated_at = ?2 WHERE id = ?3";
+static const char sql_next_send[] =
+    "SELECT min(send_at) FROM invitations WHERE status = 'queued'";
+
+/* Builds the invitation e-mail of the row under st. NULL on failure. */
+static json_t *
+invitation_mail(sqlite3_stmt *st, const char *token, const char *unsub)
+{
+	char		 link[URL_LEN + IDS_TOKEN_LEN];
+	char		 unlink[URL_LEN + IDS_TOKEN_LEN], header[URL_LEN * 2];
+	char		 language[3] = "en";
+	json_t		*vars, *msg;	/* owned */
+	const char	*name = db_text(st, 2);
+	int		 r;
+
+	snprintf(link, sizeof(link), "%s/evaluate-link/%s",
+	    inv_cfg->public_url, token);
+	snprintf(unlink, sizeof(unlink), "%s/unsubscribe/%s",
+	    inv_cfg->public_url, unsub);
+	snprintf(header, sizeof(header), "<%s>", unlink);
+	memcpy(language, db_text(st, 3), 2);
+	vars = json_pack("{s:s, s:s, s:s, s:s}", "name", name, "business",
+	    db_text(st, 7), "link", link, "unsubscribeLink", unlink);
+	msg = json_pack("{s:s, s:s, s:{s:s, s:s}}", "to", db_text(st, 1),
+	    "toName", name, "headers", "List-Unsubscribe", header,
+	    "List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
+	if (vars == NULL || msg == NULL)
+		goto fail;
+	if (sqlite3_column_bytes(st, 5) > 0 && mailer_header_safe(db_text(st,
+	    5)) && json_object_set_new(msg, "fromName",
+	    json_string(db_text(st, 5))) == -1)
+		goto fail;
+	if (sqlite3_column_type(st, 6) != SQLITE_NULL &&
+	    json_object_set_new(msg, "replyTo",
+	    json_string(db_text(st, 6))) == -1)
+		goto fail;
+	if (sqlite3_column_type(st, 9) != SQLITE_NULL)
+		r = mailer_render_parts(db_text(st, 9), db_text(st, 10),
+		    db_text(st, 11), vars, msg);
+	else {
+		const char	*tid = db_text(st, 4);
+
+		/* "default-de" picks the German built-in */
+		r = mailer_render("invitation", strncmp(tid, "default-", 8) ==
+		    0 ? tid + 8 : language, vars, msg);
+	}
+	if (r == -1)
+		goto fail;
+	json_decref(vars);
+	return msg;
+fail:
+	json_decref(vars);
+	json_decref(msg);
+	return NULL;
+}
+
+/* Sends (queues the e-mail of) one due invitation; 0 or -1. */
+static int
+dispatch_one(struct db *db, sqlite3_stmt *due, int64_t now)
+{
+	sqlite3_stmt	*st = NULL;
+	char		 id[IDS_ID_LEN + 1], bu[IDS_ID_LEN + 1];
+	char		 token[IDS_TOKEN_LEN + 1], unsub[IDS_TOKEN_LEN + 1];
+	char		 th[IDS_HASH_LEN + 1], uh[IDS_HASH_LEN + 1];
+	char		 owner[IDS_ID_LEN + 16], hash[IDS_HASH_LEN + 1];
+	json_t		*msg = NULL;	/* owned */
+	struct api_error err;
+	int		 found, ret = -1;
+
+	memset(&err, 0, sizeof(err));
+	snprintf(id, sizeof(id), "%s", db_text(due, 0));
+	snprintf(bu, sizeof(bu), "%s", db_text(due, 8));
+	/* an address may have unsubscribed since it was queued */
+	address_hash(db_text(due, 1), hash);
+	if (exists(db, sql_unsubscribed, &found, bu, hash) == -1)
+		return -1;
+	if (found) {
+		st = db_prepare(db, sql_mark_skipped);
+		if (st == NULL || db_bind_text(st, 1, "the address "
+		    "unsubscribed from this business's invitations") == -1 ||
+		    sqlite3_bind_int64(st, 2, now) != SQLITE_OK ||
+		    db_bind_text(st, 3, id) == -1 ||
+		    db_step(db, st) != SQLITE_DONE) {
+			db_release(st);
+			return -1;
+		}
+		db_release(st);
+		return add_event(db, id, "skipped", "unsubscribed", now);
+	}
+	ids_token(token);
+	ids_token_hash(token, th);
+	ids_token(unsub);
+	ids_token_hash(unsub, uh);
+	snprintf(owner, sizeof(owner), "invitation:%s", id);
+	msg = invitation_mail(due, token, unsub);
+	if (msg == NULL || mailer_check(msg, &err) == -1) {
+		log_error("invitations: cannot build the e-mail of id=%s", id);
+		goto out;
+	}
+	st = db_prepare(db, sql_mark_sending);
+	if (st == NULL || db_bind_text(st, 1, th) == -1 ||
+	    sqlite3_bind_int64(st, 2, now + inv_cfg->invitation_link_days *
+	    86400000) != SQLITE_OK || db_bind_text(st, 3, uh) == -1 ||
+	    sqlite3_bind_int64(st, 4, now) != SQLITE_OK ||
+	    db_bind_text(st, 5, id) == -1 || db_step(db, st) != SQLITE_DONE ||
+	    outbox_add_owned(db, OUTBOX_EMAIL, bu, NULL, msg, now, owner,
+	    NULL) == -1)
+		goto out;
+	ret = 0;
+out:
+	db_release(st);
+	json_decref(msg);
+	return ret;
+}
+
+int64_t
+invitations_job(struct db *db, int64_t now)
+{
+	sqlite3_stmt	*st = NULL;
+	int64_t		 n = 0, next = INT64_MAX;
+	int		 rc;
+
+	/* One batch per transaction keeps the write lock short, so a large
+	 * dispatch never stalls the API; the job returns "now" while more
+	 * are due. */
+	if (db_tx_begin(db) == -1)
+		return now + 1000;
+	st = db_prepare(db, sql_due);
+	if (st == NULL || sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, inv_cfg->invitation_dispatch_batch) !=
+	    SQLITE_OK)
+		goto fail;
+	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		n++;
+		if (dispatch_one(db, st, now) == -1)
+			goto fail;
+	}
+	if (rc == -1)
+		goto fail;
+	db_release(st);
+	st = NULL;
+	if (db_tx_commit(db) == -1)
+		goto fail;
+	if (n > 0)
+		scheduler_wake();	/* the outbox has work */
+	if (n == inv_cfg->invitation_dispatch_batch)
+		return now;
+	st = db_prepare(db, sql_next_send);
+	if (st != NULL && db_step(db, st) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		next = sqlite3_column_int64(st, 0);
+	db_release(st);
+	return next;
+fail:
+	db_release(st);
+	db_tx_rollback(db);
+	log_error("invitations: dispatch failed; retrying");
+	return now + 1000;
+}
+
+static const char sql_mark_sent[] =
+    "UPDATE invitations SET status = 'sent', sent_at = ?1, updated_at = ?1 "
+    "WHERE id = ?2 AND status = 'sending'";
+
+int
+invitations_delivered(struct db *db, const char *id, int64_t now)
+{
+	sqlite3_stmt	*st = db_prepare(db, sql_mark_sent);
+	int		 rc;
+
+	if (st == NULL || sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
+	    db_bind_text(st, 2, id) == -1 || (rc = db_step(db, st)) == -1) {
+		db_release(st);
+		return -1;
+	}
+	db_release(st);
+	if (sqlite3_changes(db_handle(db)) == 0)
+		return 0;
+	return add_event(db, id, "sent", NULL, now);
+}
+
+/* Personal links. */
+
+static const char sql_by_token[] =
+    "SELECT i.id, i.consumer_name, i.service, i.products, i.reviewed_at, "
+    "  i.token_expires_at, i.opened_at, b.display_name, b.domain, "
+    "  i.review_ids, i.consumer_email, i.reference_number, i.locale, "
+    "  i.tags, i.business_unit_id, i.link_kind "
+    "FROM invitations i JOIN business_units b ON b.id = i.business_unit_id "
+    "WHERE i.token_hash = ? AND i.erased_at IS NULL";
+static const char sql_mark_opened[] =
+    "UPDATE invitations SET opened_at = ?1 WHERE id = ?2 AND "
+    "opened_at IS NULL";
+
+enum { T_ID, T_NAME, T_SERVICE, T_PRODUCTS, T_REVIEWED, T_EXPIRES, T_OPENED,
+    T_BU_NAME, T_DOMAIN, T_REVIEWS, T_EMAIL, T_REF, T_LOCALE, T_TAGS, T_BU,
+    T_LINK_KIND };
+
+/* Finds the token's invitation into *st (caller releases). */
+static int
+by_token(struct db *db, const char *token, sqlite3_stmt **out,
+    enum invitation_link *state)
+{
+	sqlite3_stmt	*st;
+	char		 hash[IDS_HASH_LEN + 1];
+	int		 rc;
+
+	*out = NULL;
+	*state = INVITATION_LINK_UNKNOWN;
+	if (strlen(token) != IDS_TOKEN_LEN)
+		return 0;
+	ids_token_hash(token, hash);
+	st = db_prepare(db, sql_by_token);
+	if (st == NULL || db_bind_text(st, 1, hash) == -1 ||
+	    (rc = db_step(db, st)) == -1) {
+		db_release(st);
+		return -1;
+	}
+	if (rc == SQLITE_DONE) {
+		db_release(st);
+		return 0;
+	}
+	if (sqlite3_column_type(st, T_REVIEWED) != SQLITE_NULL)
+		*state = INVITATION_LINK_REVIEWED;
+	else if (sqlite3_column_int64(st, T_EXPIRES) <= clock_now_ms())
+		*state = INVITATION_LINK_EXPIRED;
+	else
+		*state = INVITATION_LINK_OPEN;
+	*out = st;
+	return 0;
+}
+
+int
+invitations_link(struct db *db, const char *token,
+    enum invitation_link *state, json_t **out)
+{
+	sqlite3_stmt	*st = NULL, *up;
+	char		 id[IDS_ID_LEN + 1];
+	int64_t		 now = clock_now_ms();
+	int		 ret = -1;
+	bool		 first;
+
+	*out = NULL;
+	if (db_tx_begin(db) == -1 || by_token(db, token, &st, state) == -1)
+		goto out;
+	if (st == NULL || *state == INVITATION_LINK_EXPIRED) {
+		ret = 0;
+		goto out;
+	}
+	snprintf(id, sizeof(id), "%s", db_text(st, T_ID));
+	first = sqlite3_column_type(st, T_OPENED) == SQLITE_NULL;
+	*out = json_pack("{s:s, s:s, s:b, s:o, s:{s:s, s:s}, s:o}", "id", id,
+	    "name", db_text(st, T_NAME), "service",
+	    sqlite3_column_int(st, T_SERVICE), "products",
+	    parsed(st, T_PRODUCTS), "businessUnit", "displayName",
+	    db_text(st, T_BU_NAME), "domain", db_text(st, T_DOMAIN),
+	    "reviews", parsed(st, T_REVIEWS));
+	db_release(st);
+	st = NULL;
+	if (*out == NULL)
+		goto out;
+	if (first) {
+		up = db_prepare(db, sql_mark_opened);
+		if (up == NULL || sqlite3_bind_int64(up, 1, now) != SQLITE_OK ||
+		    db_bind_text(up, 2, id) == -1 ||
+		    db_step(db, up) != SQLITE_DONE ||
+		    add_event(db, id, "opened", NULL, now) == -1) {
+			db_release(up);
+			goto out;
+		}
+		db_release(up);
+	}
+	if (db_tx_commit(db) == -1)
+		goto out;
+	ret = 0;
+out:
+	db_release(st);
+	db_tx_rollback(db);
+	if (ret == -1) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return ret;
+}
+
+static const char sql_mark_reviewed[] =
+    "UPDATE invitations SET reviewed_at = ?1, review_ids = ?2, "
+    "  updated_at = ?1 WHERE id = ?3 AND reviewed_at IS NULL";
+
+/* Checks one answer {"stars", "title", "text"}; prefix names fields. */
+static void
+check_answer(json_t *a, const char *prefix, int64_t *stars,
+    const char **title, const char **text, struct api_error *err)
+{
+	struct api_error sub;
+
+	memset(&sub, 0, sizeof(sub));
+	json_read_int(a, "stars", true, 1, 5, stars, &sub);
+	json_read_string(a, "title", true, 1, 100, title, &sub);
+	json_read_string(a, "text", true, 1, 5000, text, &sub);
+	prefixed(err, &sub, prefix);
+}
+
+int
+invitations_redeem(struct db *db, const char *token, json_t *answers,
+    struct api_error *err)
+{
+	sqlite3_stmt		*st = NULL, *up = NULL;
+	enum invitation_link	 state;
+	struct invited_review	 r;
+	json_t			*products = NULL, *ids = NULL, *tags = NULL;
+	json_t			*a, *p;		/* borrowed */
+	char			 id[IDS_ID_LEN + 1], review[IDS_ID_LEN + 1];
+	char			 language[3] = "en", prefix[32];
+	char			*ids_text = NULL;
+	int64_t			 stars, now = clock_now_ms();
+	const char		*title, *text;
+	size_t			 i, j, made = 0;
+	int			 ret = -1;
+
+	if (db_tx_begin(db) == -1 || by_token(db, token, &st, &state) == -1)
+		goto dberr;
+	if (state == INVITATION_LINK_UNKNOWN) {
+		api_error_set(err, 404, NULL, "This review link is not valid");
+		goto out;
+	}
+	if (state == INVITATION_LINK_EXPIRED) {
+		api_error_set(err, 410, NULL, "This review link has expired");
+		goto out;
+	}
+	if (state == INVITATION_LINK_REVIEWED) {
+		api_error_set(err, 409, NULL, "A review was already written "
+		    "through this link");
+		goto out;
+	}
+	snprintf(id, sizeof(id), "%s", db_text(st, T_ID));
+	memcpy(language, db_text(st, T_LOCALE), 2);
+	products = parsed(st, T_PRODUCTS);
+	tags = parsed(st, T_TAGS);
+	ids = json_array();
+	memset(&r, 0, sizeof(r));
+	r.bu = db_text(st, T_BU);
+	r.email = db_text(st, T_EMAIL);
+	r.name = db_text(st, T_NAME);
+	r.reference = sqlite3_column_type(st, T_REF) == SQLITE_NULL ? NULL :
+	    db_text(st, T_REF);
+	r.language = language;
+	r.link_kind = db_text(st, T_LINK_KIND);
+	/* the service part, when asked for and answered */
+	if (sqlite3_column_int(st, T_SERVICE) &&
+	    json_object_get(answers, "stars") != NULL) {
+		check_answer(answers, "", &stars, &title, &text, err);
+		if (err->status == 0) {
+			r.stars = stars;
+			r.title = title;
+			r.text = text;
+			r.tags = tags;
+			if (reviews_create_invited(db, &r, review) == -1)
+				goto dberr;
+			json_array_append_new(ids, json_string(review));
+			made++;
+		}
+	}
+	json_array_foreach(json_object_get(answers, "products"), i, a) {
+		const char	*sku = json_string_value(json_object_get(a,
+				    "sku"));
+
+		snprintf(prefix, sizeof(prefix), "products[%zu]", i);
+		json_array_foreach(products, j, p) {
+			if (sku != NULL && strcmp(sku, json_string_value(
+			    json_object_get(p, "sku"))) == 0)
+				break;
+		}
+		if (j == json_array_size(products)) {
+			api_error_set(err, 400, prefix, "is not a product of "
+			    "this invitation");
+			continue;
+		}
+		check_answer(a, prefix, &stars, &title, &text, err);
+		if (err->status != 0)
+			continue;
+		r.sku = sku;
+		r.stars = stars;
+		r.title = title;
+		r.text = text;
+		r.tags = NULL;
+		if (reviews_create_invited(db, &r, review) == -1)
+			goto dberr;
+		json_array_append_new(ids, json_string(review));
+		made++;
+	}
+	if (err->status == 0 && made == 0)
+		api_error_set(err, 400, "stars", "is required: rate at least "
+		    "one thing");
+	if (err->status != 0)
+		goto out;
+	db_release(st);
+	st = NULL;
+	ids_text = json_dumps(ids, JSON_COMPACT);
+	up = db_prepare(db, sql_mark_reviewed);
+	if (ids_text == NULL || up == NULL ||
+	    sqlite3_bind_int64(up, 1, now) != SQLITE_OK ||
+	    db_bind_text(up, 2, ids_text) == -1 ||
+	    db_bind_text(up, 3, id) == -1 || db_step(db, up) != SQLITE_DONE ||
+	    add_event(db, id, "reviewed", NULL, now) == -1 ||
+	    db_tx_commit(db) == -1)
+		goto dberr;
+	scheduler_wake();
+	ret = 0;
+	goto out;
+dberr:
+	db_fail(db, err);
+out:
+	db_release(st);
+	db_release(up);
+	db_tx_rollback(db);
+	free(ids_text);
+	json_decref(products);
+	json_decref(tags);
+	json_decref(ids);
+	return ret;
+}
+
+static const char sql_by_unsubscribe[] =
+    "SELECT i.business_unit_id, i.consumer_email, b.display_name "
+    "FROM invitations i JOIN business_units b ON b.id = i.business_unit_id "
+    "WHERE i.unsubscribe_hash = ?";
+static const char sql_unsubscribe[] =
+    "INSERT OR IGNORE INTO unsubscribes (business_unit_id, address_hash, "
+    "  created_at) VALUES (?, ?, ?)";
+
+int
+invitations_unsubscribe(struct db *db, const char *token, bool apply,
+    char *business, size_t business_len)
+{
+	sqlite3_stmt	*st = NULL;
+	char		 hash[IDS_HASH_LEN + 1], address[IDS_HASH_LEN + 1];
+	char		 bu[IDS_ID_LEN + 1];
+	int		 rc, ret = -1;
+	bool		 erased;
+
+	if (strlen(token) != IDS_TOKEN_LEN)
+		return 1;
+	ids_token_hash(token, hash);
+	if (db_tx_begin(db) == -1)
+		return -1;
+	st = db_prepare(db, sql_by_unsubscribe);
+	if (st == NULL || db_bind_text(st, 1, hash) == -1 ||
+	    (rc = db_step(db, st)) == -1)
+		goto out;
+	if (rc == SQLITE_DONE) {
+		ret = 1;
+		goto out;
+	}
+	snprintf(bu, sizeof(bu), "%s", db_text(st, 0));
+	snprintf(business, business_len, "%s", db_text(st, 2));
+	erased = sqlite3_column_type(st, 1) == SQLITE_NULL;
+	if (!erased)
+		address_hash(db_text(st, 1), address);
+	db_release(st);
+	st = NULL;
+	if (apply && !erased) {
+		st = db_prepare(db, sql_unsubscribe);
+		if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
+		    db_bind_text(st, 2, address) == -1 ||
+		    sqlite3_bind_int64(st, 3, clock_now_ms()) != SQLITE_OK ||
+		    db_step(db, st) != SQLITE_DONE || db_tx_commit(db) == -1)
+			goto out;
+	}
+	ret = 0;
+out:
+	db_release(st);
+	db_tx_rollback(db);
+	return ret;
+}
