@@ -1033,6 +1033,37 @@ merge_product(json_t *groups, json_t *rows_json, json_t *o)
 	return true;
 }
 
+/* The answer when bad rows stop an import: the one error shape, with one
+ * detail per bad row ("line N: field") and every row's outcome. */
+static int
+reject_rows(const struct request *req, struct response *res, json_t *rows,
+    json_t *ignored, size_t invalid, struct api_error *err)
+{
+	json_t		*details = json_array(), *row, *e;	/* owned */
+	json_t		*body;
+	char		 field[96];
+	size_t		 i, k;
+
+	json_array_foreach(rows, i, row) {
+		json_array_foreach(json_object_get(row, "errors"), k, e) {
+			snprintf(field, sizeof(field), "line %lld: %s",
+			    (long long)json_integer_value(json_object_get(row,
+			    "line")), json_string_value(json_object_get(e,
+			    "field")));
+			json_array_append_new(details, json_pack("{s:s, s:O}",
+			    "field", field, "reason", json_object_get(e,
+			    "reason")));
+		}
+	}
+	body = json_pack("{s:s, s:i, s:s, s:o, s:I, s:i, s:O, s:O}", "message",
+	    "Some rows are not valid; nothing was imported (use "
+	    "?skipInvalid=true to import the valid ones)", "errorCode", 1001,
+	    "correlationId", req->id, "details", details, "invalid",
+	    (json_int_t)invalid, "created", 0, "rows", rows, "ignoredColumns",
+	    ignored);
+	return response_json(res, 400, body, err);
+}
+
 /*
  * POST .../invitations/csv (text/csv): every row is checked first; any
  * bad row imports nothing unless ?skipInvalid=true. The answer lists each
@@ -1140,6 +1171,8 @@ invitations_csv(struct request *req, struct response *res,
 				input_release(&in);
 				json_object_set_new(o, "_outcome", json_integer(
 				    (json_int_t)json_array_size(outcomes) - 1));
+				json_object_set_new(outcome, "status",
+				    json_string("valid"));
 				if (merge_product(groups, inputs, o))
 					json_object_set_new(outcome, "status",
 					    json_string("merged"));
@@ -1161,12 +1194,7 @@ invitations_csv(struct request *req, struct response *res,
 		}
 	}
 	if (invalid > 0 && !skip) {
-		body = json_pack("{s:s, s:i, s:o, s:O, s:O}", "message",
-		    "Some rows are not valid; nothing was imported (use "
-		    "?skipInvalid=true to import the valid ones)",
-		    "invalid", (int)invalid, "created", json_integer(0),
-		    "rows", outcomes, "ignoredColumns", ignored);
-		ret = response_json(res, 400, body, err);
+		ret = reject_rows(req, res, outcomes, ignored, invalid, err);
 		goto out;
 	}
 	if (db == NULL || db_tx_begin(db) == -1)
@@ -1218,11 +1246,7 @@ invitations_csv(struct request *req, struct response *res,
 	if (invalid > 0 && !skip) {
 		/* a catalogue or template check failed while storing */
 		db_tx_rollback(db);
-		body = json_pack("{s:s, s:i, s:i, s:O, s:O}", "message",
-		    "Some rows are not valid; nothing was imported",
-		    "invalid", (int)invalid, "created", 0, "rows", outcomes,
-		    "ignoredColumns", ignored);
-		ret = response_json(res, 400, body, err);
+		ret = reject_rows(req, res, outcomes, ignored, invalid, err);
 		goto out;
 	}
 	body = json_pack("{s:i, s:i, s:i, s:O, s:O}", "created", (int)created,

@@ -1,6 +1,7 @@
 // Drives headless Chromium (Debian's) through the organic review pages.
 //   node organic.mjs submit BASE DOMAIN EMAIL
 //   node organic.mjs confirm BASE CONFIRM_PATH SCREENSHOT
+//   node organic.mjs invitation BASE LINK_PATH NAME
 // Exits non-zero with a message when the page does not do what a reviewer
 // expects. The pytest test tests/integration/test_browser.py runs it.
 import { chromium } from 'playwright-core';
@@ -57,6 +58,27 @@ try {
     if (wide)
       fail('the profile scrolls sideways on a phone');
     await page.screenshot({ path: screenshot, fullPage: true });
+  } else if (mode === 'invitation') {
+    // a personal invitation link: the form greets the customer by name
+    const [path, name] = args;
+    const response = await page.goto(`${base}${path}`);
+    if (response.status() !== 200)
+      fail(`the invitation link answered ${response.status()}`);
+    if (!(await page.textContent('main')).includes(`Hello ${name}`))
+      fail('the invitation form does not greet the customer');
+    await page.check('input[name=stars][value="5"]');
+    await page.fill('#title', 'Invited and happy');
+    await page.fill('#text', 'The parcel came on time.');
+    await Promise.all([page.waitForLoadState('load'),
+      page.click('button[type=submit]')]);
+    await page.waitForSelector('h1');
+    const h1 = (await page.textContent('h1')).trim();
+    if (h1 !== 'Thank you')
+      fail(`after submitting, the page says "${h1}": ${await page.textContent('main')}`);
+    const again = await page.goto(`${base}${path}`);
+    if (again.status() !== 200 ||
+        !(await page.textContent('main')).includes('was published'))
+      fail('opening the link again does not show the published review');
   } else {
     fail(`unknown mode ${mode}`);
   }

@@ -1,0 +1,168 @@
+"""From queue to verified review: dispatch to a real SMTP server, the
+template and locale, the personal link in headless chromium, one-click
+unsubscribe from the e-mail's header, and erasure of customer data."""
+import re
+
+import requests
+
+from conftest import Business, assert_error, wait_for
+from test_browser import browser
+from test_invitations import create, history, inv
+
+LINK = re.compile(r"http://127\.0\.0\.1:8080(/evaluate-link/[A-Za-z0-9_-]{43})")
+
+
+def smtp_shop(make_daemon, sink, domain="flow.example.com"):
+    d = make_daemon({"mail": {"transport": "smtp", "smtp_url":
+                              "smtp://127.0.0.1:%d" % sink.port}})
+    return Business(d, domain)
+
+
+def mail_to(sink, address):
+    return [m for m in sink.parsed()
+            if m["To"].addresses[0].addr_spec == address]
+
+
+def test_dispatch_link_and_verified_review(make_daemon, smtp_sink):
+    sink = smtp_sink()
+    shop = smtp_shop(make_daemon, sink)
+    r = create(shop, inv(email="dora@example.com", name="Dora Danish",
+                         ref="ORD-42", locale="da-DK",
+                         senderName="Flow Shop",
+                         replyTo="care@flow.example.com"))
+    inv_id = r.json()["id"]
+    wait_for(lambda: mail_to(sink, "dora@example.com"), what="the e-mail")
+    msg = mail_to(sink, "dora@example.com")[0]
+    assert msg["Subject"] == "Hvordan var din oplevelse med Shop " \
+        "flow.example.com?"
+    assert msg["From"].addresses[0].display_name == "Flow Shop"
+    assert msg["Reply-To"].addresses[0].addr_spec == "care@flow.example.com"
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert msg["List-Unsubscribe"].startswith("<http://127.0.0.1:8080/"
+                                              "unsubscribe/")
+    text = msg.get_body(preferencelist=("plain",)).get_content()
+    assert "Hej Dora Danish" in text
+    path = LINK.search(text).group(1)
+    wait_for(lambda: shop.private("GET", "/v1/private/invitations/" +
+                                  inv_id).json()["status"] == "sent")
+
+    browser("invitation", shop.daemon.url(""), path, "Dora Danish")
+
+    reviews = shop.private("GET", "/v1/private/business-units/%s/reviews"
+                           % shop.id, params={"referenceId": "ORD-42"}
+                           ).json()["reviews"]
+    assert len(reviews) == 1
+    review = reviews[0]
+    assert review["isVerified"] is True and review["source"] == "invitation"
+    assert review["referenceId"] == "ORD-42"
+    assert review["referralEmail"] == "dora@example.com"
+    assert review["linkKind"] == "email_invitation"
+    assert review["tags"] == [{"group": "generic", "value": "web"}]
+    assert review["title"] == "Invited and happy"
+    assert review["language"] == "da"
+    public = shop.daemon.get("/v1/reviews/" + review["id"],
+                             headers={"apikey": shop.key}).json()
+    assert public["isVerified"] is True
+    events = [e["kind"] for e in shop.private(
+        "GET", "/v1/private/invitations/" + inv_id).json()["events"]]
+    assert events == ["created", "sent", "opened", "reviewed"]
+    # one review per link: a replayed POST creates nothing
+    r = shop.daemon.post(path, data={"stars": "1", "title": "again",
+                                     "text": "again"})
+    assert "was published" in r.text
+    assert len(shop.private("GET", "/v1/private/business-units/%s/reviews"
+                            % shop.id).json()["reviews"]) == 1
+
+
+def test_product_invitation_asks_for_each_product(make_daemon, smtp_sink):
+    sink = smtp_sink()
+    shop = smtp_shop(make_daemon, sink, "products.example.com")
+    shop.private("POST", "/v1/private/business-units/%s/products" % shop.id,
+                 json={"products": [{"sku": "K1", "title": "Kettle"},
+                                    {"sku": "T1", "title": "Toaster"}]})
+    create(shop, inv(email="pp@example.com", ref="P-1",
+                     productReviewInvitation={"productSkus": ["K1", "T1"]}))
+    wait_for(lambda: mail_to(sink, "pp@example.com"))
+    text = mail_to(sink, "pp@example.com")[0].get_body(
+        preferencelist=("plain",)).get_content()
+    path = LINK.search(text).group(1)
+    page = shop.daemon.get(path).text
+    assert "Kettle" in page and "Toaster" in page
+    r = shop.daemon.post(path, data={"stars_1": "4", "title_1": "Fine",
+                                     "text_1": "Boils", "stars_2": "9",
+                                     "title_2": "x", "text_2": "y"})
+    assert r.status_code == 400 and "products[1]" in r.text
+    r = shop.daemon.post(path, data={"stars_1": "4", "title_1": "Fine",
+                                     "text_1": "Boils"})
+    assert r.status_code == 200 and "Thank you" in r.text
+    items = shop.private("GET", "/v1/private/product-reviews/business-units/"
+                         "%s/reviews" % shop.id).json()["productReviews"]
+    assert [(p["product"]["sku"], p["stars"], p["isVerified"])
+            for p in items] == [("K1", 4, True)]
+
+
+def test_one_click_unsubscribe_from_the_header(make_daemon, smtp_sink):
+    sink = smtp_sink()
+    shop = smtp_shop(make_daemon, sink, "unsub.example.com")
+    create(shop, inv(email="out@example.com", ref="U-1"))
+    wait_for(lambda: mail_to(sink, "out@example.com"))
+    header = mail_to(sink, "out@example.com")[0]["List-Unsubscribe"]
+    url = header.strip("<>").replace("http://127.0.0.1:8080",
+                                     shop.daemon.url(""))
+    # a GET (link scanners) does not unsubscribe
+    assert "Unsubscribe" in requests.get(url).text
+    later = create(shop, inv(email="out@example.com", ref="U-2",
+                             serviceReviewInvitation={
+                                 "preferredSendTime": "2099-01-01"})).json()
+    # RFC 8058: a POST with List-Unsubscribe=One-Click
+    r = requests.post(url, data={"List-Unsubscribe": "One-Click"})
+    assert r.status_code == 200 and "unsubscribed" in r.text
+    shop.daemon.advance_clock(40 * 86400)
+    shop.renew()
+    r = create(shop, inv(email="OUT@example.com", ref="U-3"))
+    assert r.json()["status"] == "skipped"
+    assert "unsubscribed" in r.json()["skipReason"]
+    # the one queued before the unsubscribe is skipped when it falls due
+    shop.daemon.admin("POST", "/v1/admin/clock", json={"now": "2099-01-02"})
+    shop.renew()
+    wait_for(lambda: shop.private("GET", "/v1/private/invitations/" +
+                                  later["id"]).json()["status"] ==
+             "skipped")
+    assert len(mail_to(sink, "out@example.com")) == 1
+    assert requests.post(url.rsplit("/", 1)[0] + "/" + "x" * 43
+                         ).status_code == 404
+
+
+def test_erasure_leaves_no_trace_in_the_database(make_daemon, smtp_sink):
+    sink = smtp_sink()
+    shop = smtp_shop(make_daemon, sink, "erase.example.com")
+    create(shop, inv(email="gone.person@example.com", name="Gunnar Gone",
+                     ref="E-1"), headers={"Idempotency-Key": "erase-1"})
+    create(shop, inv(email="kept.person@example.com", name="Karen Kept",
+                     ref="E-2"))
+    wait_for(lambda: mail_to(sink, "gone.person@example.com"))
+    text = mail_to(sink, "gone.person@example.com")[0].get_body(
+        preferencelist=("plain",)).get_content()
+    path = LINK.search(text).group(1)
+    r = shop.daemon.post(path, data={"stars": "5", "title": "Great",
+                                     "text": "Really"})
+    assert r.status_code == 200
+    wait_for(lambda: all(i["status"] == "sent" for i in history(shop)))
+    r = shop.private("POST", "/v1/private/business-units/%s/"
+                     "invitation-data/delete" % shop.id,
+                     json={"customerEmails": ["gone.person@example.com"]})
+    assert r.status_code == 200 and r.json()["erasedInvitations"] == 1
+    assert_error(shop.private("POST", "/v1/private/business-units/%s/"
+                              "invitation-data/delete" % shop.id, json={}),
+                 400, "customerEmails")
+    # counts are kept
+    assert len(history(shop)) == 2
+    assert shop.daemon.stop() == 0
+    data = b""
+    for suffix in ("", "-wal"):
+        f = shop.daemon.db_path.parent / (shop.daemon.db_path.name + suffix)
+        if f.exists():
+            data += f.read_bytes()
+    for needle in (b"gone.person@example.com", b"Gunnar Gone", b"Gunnar"):
+        assert needle not in data, needle
+    assert b"kept.person@example.com" in data
