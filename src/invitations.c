@@ -175,7 +175,7 @@ read_products(json_t *o, struct api_error *err)
 	json_t		*v = json_object_get(o, "products"), *p; /* borrowed */
 	json_t		*out;				/* owned */
 	struct api_error sub;
-	char		 prefix[32];
+	char		 prefix[48];
 	const char	*s;
 	size_t		 i, k;
 
@@ -522,10 +522,10 @@ store(struct db *db, const char *bu, struct inv_input *in, const char *origin,
 			reason = "the address was invited within the repeat "
 			    "period";
 	}
-	tags = json_dumps(in->tags != NULL ? in->tags : json_array(),
-	    JSON_COMPACT);
-	products = json_dumps(in->products != NULL ? in->products :
-	    json_array(), JSON_COMPACT);
+	tags = in->tags != NULL ? json_dumps(in->tags, JSON_COMPACT) :
+	    strdup("[]");
+	products = in->products != NULL ? json_dumps(in->products,
+	    JSON_COMPACT) : strdup("[]");
 	if (tags == NULL || products == NULL)
 		goto dberr;
 	ids_new(id);
@@ -802,7 +802,7 @@ invitations_create(struct request *req, struct response *res,
 	struct inv_input *inputs = NULL;
 	struct idem	 ik;
 	const char	*bu;
-	char		 prefix[32], id[IDS_ID_LEN + 1];
+	char		 prefix[48], id[IDS_ID_LEN + 1];
 	size_t		 i, n = 0, count = 0;
 	bool		 batch;
 	int		 r, ret = -1;
@@ -2247,7 +2247,7 @@ invitations_redeem(struct db *db, const char *token, json_t *answers,
 	json_t			*products = NULL, *ids = NULL, *tags = NULL;
 	json_t			*a, *p;		/* borrowed */
 	char			 id[IDS_ID_LEN + 1], review[IDS_ID_LEN + 1];
-	char			 language[3] = "en", prefix[32];
+	char			 language[3] = "en", prefix[48];
 	char			*ids_text = NULL;
 	int64_t			 stars, now = clock_now_ms();
 	const char		*title, *text;

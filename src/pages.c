@@ -527,7 +527,7 @@ static int
 rating_block(struct buf *b, const char *legend, const char *suffix,
     json_t *values)
 {
-	char	 name[32];
+	char	 name[48];
 
 	snprintf(name, sizeof(name), "stars%s", suffix);
 	if (buf_puts(b, "<fieldset><legend>") || pages_escape(b, legend) ||
@@ -651,7 +651,7 @@ form_rating(const struct request *req, const char *suffix, char *v)
 {
 	static const char *const names[] = { "stars", "title", "text", NULL };
 	json_t		*o = json_object();	/* owned */
-	char		 name[32], *end;
+	char		 name[48], *end;
 	long long	 n;
 	size_t		 i;
 

@@ -1,7 +1,7 @@
 """HTTP core: routing, the error shape, limits, request ids, health."""
 import socket
 
-from conftest import assert_error
+from conftest import assert_error, wait_for
 
 
 def test_unknown_path_is_404(daemon):
@@ -91,7 +91,9 @@ def test_request_id_generated_or_echoed(daemon):
 def test_access_log_line_per_request(daemon):
     daemon.get("/healthz", headers={"X-Request-Id": "log-check-1"})
     daemon.get("/missing", headers={"X-Request-Id": "log-check-2"})
-    log = daemon.stderr()
+    # the line is written when the connection is done with the request
+    log = wait_for(lambda: "rid=log-check-2" in daemon.stderr() and
+                   daemon.stderr())
     assert "access method=GET path=/healthz status=200" in log
     assert "path=(unknown) status=404" in log and "rid=log-check-2" in log
     assert "rid=log-check-1" in log
