@@ -760,8 +760,13 @@ business_admin_create(struct request *req, struct response *res,
 	json_t		*body = NULL, *unit = NULL;	/* owned */
 	int		 ret = -1;
 
+	static const char *const allowed[] = { "name", "domain", "websiteUrl",
+	    "country", "notificationEmail", "senderName", "defaultLocale",
+	    NULL };
+
 	if ((body = json_body(req, err)) == NULL)
 		return -1;
+	json_only_keys(body, allowed, err);	/* reported with the rest */
 	if (db == NULL)
 		db_fail(db, err);
 	else if (business_create(db, req->cfg->public_url, body, &unit,

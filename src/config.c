@@ -38,7 +38,7 @@ struct key {
 
 static setter set_string, set_int, set_bool, set_listen, set_url,
     set_smtp_url, set_header_text, set_transport, set_starttls,
-    set_log_level;
+    set_log_level, set_admin_token;
 
 #define STR(sec, name, def, field, fn)					\
 	{ sec, name, def, fn, offsetof(struct config, field),		\
@@ -90,7 +90,7 @@ static const struct key keys[] = {
 	OTHER("webhooks", "allow_private_targets", "false",
 	    webhooks_allow_private, set_bool),
 	INT("webhooks", "timeout_s", "15", webhooks_timeout_s, 1, 60),
-	STR("admin", "token", "", admin_token, set_header_text),
+	STR("admin", "token", "", admin_token, set_admin_token),
 	INT("auth", "access_token_ttl_s", "360000", access_token_ttl_s, 60,
 	    31536000),
 	INT("auth", "refresh_token_ttl_s", "2592000", refresh_token_ttl_s, 60,
@@ -137,6 +137,19 @@ set_header_text(struct config *cfg, const struct key *k, const char *v,
 		}
 	}
 	return set_string(cfg, k, v, why);
+}
+
+/* Empty (a token is generated) or long enough not to be guessed. */
+static int
+set_admin_token(struct config *cfg, const struct key *k, const char *v,
+    char *why)
+{
+	if (*v != '\0' && strlen(v) < 16) {
+		snprintf(why, WHY_LEN, "must be empty (generated) or at least "
+		    "16 characters");
+		return -1;
+	}
+	return set_header_text(cfg, k, v, why);
 }
 
 static int

@@ -31,9 +31,9 @@ int	auth_init(struct db *db, const struct config *cfg, FILE *out);
 int	auth_check(struct request *req, enum route_auth kind,
 	    struct api_error *err);
 
-/* Resolves the {businessUnitId} path parameter for the caller: 0 when the
- * caller may use it (admin, or the unit of its token), else -1 with a 404
- * (another business's unit is indistinguishable from an unknown one). */
+/* Resolves the {businessUnitId} path parameter for a bearer caller: 0 when
+ * it is the unit of its token, else -1 with a 404 (another business's unit
+ * is indistinguishable from an unknown one). */
 int	auth_business_unit(const struct request *req, const char **id,
 	    struct api_error *err);
 

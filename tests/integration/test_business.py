@@ -44,6 +44,8 @@ def test_admin_create_rejects_bad_input_and_changes_nothing(daemon):
         ({"name": "A", "domain": "a.com", "defaultLocale": "english"},
          ["defaultLocale"]),
         ({"name": "x" * 201, "domain": "a.com"}, ["name"]),
+        ({"name": "A", "domain": "a.com", "webSiteUrl": "x"},
+         ["webSiteUrl"]),
     ]
     for body, fields in cases:
         r = daemon.admin("POST", "/v1/admin/business-units", json=body)

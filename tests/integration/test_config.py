@@ -37,6 +37,7 @@ def test_bad_values_name_the_key(tmp_path):
         ("[server]\nmax_body_bytes = 10\n", 2, "[server] max_body_bytes"),
         ("[server]\nthreads = 2\nthreads = 3\n", 3, "set twice"),
         ("[server]\nthis line has no equals sign\n", 2, "syntax error"),
+        ("[admin]\ntoken = short\n", 2, "[admin] token"),
     ]
     for i, (text, line, needle) in enumerate(cases):
         cfg = tmp_path / ("bad%d.ini" % i)
