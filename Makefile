@@ -2,7 +2,8 @@
 # builds the same with AddressSanitizer + UndefinedBehaviorSanitizer into
 # build/san/. See README.md for the targets.
 
-PKGS	 = libmicrohttpd sqlite3 jansson libsodium libcurl inih libsystemd
+PKGS	 = libmicrohttpd sqlite3 jansson libsodium libcurl inih libsystemd \
+	   libcrypto
 PREFIX	?= /usr/local
 PYTHON	?= /usr/bin/python3
 

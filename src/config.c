@@ -38,7 +38,7 @@ struct key {
 
 static setter set_string, set_int, set_bool, set_listen, set_url,
     set_smtp_url, set_header_text, set_transport, set_starttls,
-    set_log_level, set_admin_token;
+    set_log_level, set_admin_token, set_master_key;
 
 #define STR(sec, name, def, field, fn)					\
 	{ sec, name, def, fn, offsetof(struct config, field),		\
@@ -87,6 +87,7 @@ static const struct key keys[] = {
 	    0, 3650),
 	INT("invitations", "dispatch_batch", "500", invitation_dispatch_batch,
 	    1, 10000),
+	STR("links", "master_key", "", links_master_key, set_master_key),
 	OTHER("webhooks", "allow_private_targets", "false",
 	    webhooks_allow_private, set_bool),
 	INT("webhooks", "timeout_s", "15", webhooks_timeout_s, 1, 60),
@@ -135,6 +136,25 @@ set_header_text(struct config *cfg, const struct key *k, const char *v,
 			    "allowed");
 			return -1;
 		}
+	}
+	return set_string(cfg, k, v, why);
+}
+
+/* Empty (link keys cannot be stored) or base64 of exactly 32 bytes. */
+static int
+set_master_key(struct config *cfg, const struct key *k, const char *v,
+    char *why)
+{
+	size_t	 len = strlen(v), pad = 0;
+
+	while (pad < len && v[len - 1 - pad] == '=')
+		pad++;
+	if (*v != '\0' && (len != 44 || pad != 1 ||
+	    strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789+/") != 43)) {
+		snprintf(why, WHY_LEN, "must be empty or the base64 of 32 "
+		    "random bytes (head -c 32 /dev/urandom | base64)");
+		return -1;
 	}
 	return set_string(cfg, k, v, why);
 }

@@ -2185,12 +2185,12 @@ invitations_link(struct db *db, const char *token,
 	}
 	snprintf(id, sizeof(id), "%s", db_text(st, T_ID));
 	first = sqlite3_column_type(st, T_OPENED) == SQLITE_NULL;
-	*out = json_pack("{s:s, s:s, s:b, s:o, s:{s:s, s:s}, s:o}", "id", id,
-	    "name", db_text(st, T_NAME), "service",
+	*out = json_pack("{s:s, s:s, s:b, s:o, s:{s:s, s:s}, s:o, s:s}",
+	    "id", id, "name", db_text(st, T_NAME), "service",
 	    sqlite3_column_int(st, T_SERVICE), "products",
 	    parsed(st, T_PRODUCTS), "businessUnit", "displayName",
 	    db_text(st, T_BU_NAME), "domain", db_text(st, T_DOMAIN),
-	    "reviews", parsed(st, T_REVIEWS));
+	    "reviews", parsed(st, T_REVIEWS), "locale", db_text(st, T_LOCALE));
 	db_release(st);
 	st = NULL;
 	if (*out == NULL)
@@ -2407,5 +2407,128 @@ invitations_unsubscribe(struct db *db, const char *token, bool apply,
 out:
 	db_release(st);
 	db_tx_rollback(db);
+	return ret;
+}
+
+/* Links the business made itself (BGL, Unique Links, invitation-links). */
+
+static const char sql_by_link_hash[] =
+    "SELECT id, reviewed_at IS NOT NULL, token_expires_at FROM invitations "
+    "WHERE business_unit_id = ? AND link_hash = ?";
+static const char sql_new_token[] =
+    "UPDATE invitations SET token_hash = ?1, updated_at = ?2 WHERE id = ?3";
+static const char sql_link_insert[] =
+    "INSERT INTO invitations (id, business_unit_id, consumer_email, "
+    "  consumer_name, reference_number, locale, redirect_uri, tags, "
+    "  service, products, origin, link_kind, status, send_at, sent_at, "
+    "  token_hash, token_expires_at, link_hash, created_at, updated_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, ?10, 'sent', ?11, "
+    "  ?11, ?12, ?13, ?14, ?11, ?11)";
+
+int
+invitations_open_link(struct db *db, const struct link_claim *c,
+    char token[IDS_TOKEN_LEN + 1], char id_out[IDS_ID_LEN + 1],
+    enum invitation_link *state, struct api_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	struct inv_input in;
+	char		 id[IDS_ID_LEN + 1], hash[IDS_HASH_LEN + 1];
+	char		 locale[8] = "en-US";
+	char		*tags = NULL, *products = NULL;
+	int64_t		 now = clock_now_ms();
+	int		 rc, ret = -1;
+
+	memset(&in, 0, sizeof(in));
+	ids_token(token);
+	ids_token_hash(token, hash);
+	if (db_tx_begin(db) == -1)
+		goto dberr;
+	if (c->link_hash != NULL) {
+		st = db_prepare(db, sql_by_link_hash);
+		if (st == NULL || db_bind_text(st, 1, c->bu) == -1 ||
+		    db_bind_text(st, 2, c->link_hash) == -1 ||
+		    (rc = db_step(db, st)) == -1)
+			goto dberr;
+		if (rc == SQLITE_ROW) {
+			snprintf(id, sizeof(id), "%s", db_text(st, 0));
+			*state = sqlite3_column_int(st, 1) ?
+			    INVITATION_LINK_REVIEWED :
+			    sqlite3_column_int64(st, 2) <= now ?
+			    INVITATION_LINK_EXPIRED : INVITATION_LINK_OPEN;
+			db_release(st);
+			st = NULL;
+			if (*state == INVITATION_LINK_EXPIRED) {
+				token[0] = '\0';
+				ret = 0;
+				goto out;
+			}
+			st = db_prepare(db, sql_new_token);
+			if (st == NULL || db_bind_text(st, 1, hash) == -1 ||
+			    sqlite3_bind_int64(st, 2, now) != SQLITE_OK ||
+			    db_bind_text(st, 3, id) == -1 ||
+			    db_step(db, st) != SQLITE_DONE ||
+			    db_tx_commit(db) == -1)
+				goto dberr;
+			memcpy(id_out, id, sizeof(id));
+			ret = 0;
+			goto out;
+		}
+		db_release(st);
+		st = NULL;
+	}
+	if (c->skus != NULL) {
+		in.skus = json_incref(c->skus);
+		if (resolve_skus(db, c->bu, &in, err) == -1)
+			goto out;
+	}
+	if (c->locale != NULL)
+		snprintf(locale, sizeof(locale), "%s", c->locale);
+	else {
+		st = db_prepare(db, sql_unit_locale);
+		if (st == NULL || db_bind_text(st, 1, c->bu) == -1 ||
+		    db_step(db, st) != SQLITE_ROW)
+			goto dberr;
+		snprintf(locale, sizeof(locale), "%s", db_text(st, 0));
+		db_release(st);
+		st = NULL;
+	}
+	tags = c->tags != NULL ? json_dumps(c->tags, JSON_COMPACT) :
+	    strdup("[]");
+	products = in.products != NULL ? json_dumps(in.products,
+	    JSON_COMPACT) : strdup("[]");
+	if (tags == NULL || products == NULL)
+		goto dberr;
+	ids_new(id);
+	st = db_prepare(db, sql_link_insert);
+	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
+	    db_bind_text(st, 2, c->bu) == -1 ||
+	    db_bind_text(st, 3, c->email) == -1 ||
+	    db_bind_text(st, 4, c->name) == -1 ||
+	    db_bind_text(st, 5, c->reference) == -1 ||
+	    db_bind_text(st, 6, locale) == -1 ||
+	    db_bind_text(st, 7, c->redirect_uri) == -1 ||
+	    db_bind_text(st, 8, tags) == -1 ||
+	    db_bind_text(st, 9, products) == -1 ||
+	    db_bind_text(st, 10, c->kind) == -1 ||
+	    sqlite3_bind_int64(st, 11, now) != SQLITE_OK ||
+	    db_bind_text(st, 12, hash) == -1 ||
+	    sqlite3_bind_int64(st, 13, now + inv_cfg->invitation_link_days *
+	    86400000) != SQLITE_OK || db_bind_text(st, 14, c->link_hash) == -1 ||
+	    db_step(db, st) != SQLITE_DONE ||
+	    add_event(db, id, "created", c->kind, now) == -1 ||
+	    db_tx_commit(db) == -1)
+		goto dberr;
+	*state = INVITATION_LINK_OPEN;
+	memcpy(id_out, id, sizeof(id));
+	ret = 0;
+	goto out;
+dberr:
+	db_fail(db, err);
+out:
+	db_release(st);
+	db_tx_rollback(db);
+	input_release(&in);
+	free(tags);
+	free(products);
 	return ret;
 }

@@ -140,6 +140,13 @@ message_page(struct response *res, int status, const char *title,
 	return send_page(res, status, &b, err);
 }
 
+int
+pages_message(struct response *res, int status, const char *title,
+    const char *text, struct api_error *err)
+{
+	return message_page(res, status, title, text, NULL, NULL, err);
+}
+
 static int
 stars(struct buf *b, json_int_t n)
 {
@@ -506,17 +513,100 @@ pages_review_confirm(struct request *req, struct response *res,
 	    "link is not valid.", NULL, NULL, err);
 }
 
-/* Personal invitation links. */
+/* Personal invitation links, in the reviewer's language. */
+
+struct words {
+	const char	*lang;
+	const char	*write, *review_of, *hello, *intro, *experience;
+	const char	*title, *text, *submit, *star, *stars, *check;
+	const char	*thanks, *published, *see, *expired, *expired_text;
+	const char	*unknown, *unknown_text;
+};
+
+static const struct words words[] = {
+	{ "en", "Write a review", "Review", "Hello", "thank you for taking a "
+	    "minute. Your review will show as verified.", "Your experience "
+	    "with the business", "Title", "Your review", "Submit review",
+	    "star", "stars", "Please check your review:", "Thank you",
+	    "Your review was published.", "See it on the page",
+	    "This link has expired", "This review link is no longer valid.",
+	    "Unknown link", "This review link is not valid." },
+	{ "de", "Bewertung schreiben", "Bewerten Sie", "Hallo", "danke, dass "
+	    "Sie sich eine Minute Zeit nehmen. Ihre Bewertung wird als "
+	    "verifiziert angezeigt.", "Ihre Erfahrung mit dem Unternehmen",
+	    "Titel", "Ihre Bewertung", "Bewertung abschicken", "Stern",
+	    "Sterne", "Bitte prüfen Sie Ihre Bewertung:", "Vielen Dank",
+	    "Ihre Bewertung wurde veröffentlicht.", "Auf der Seite ansehen",
+	    "Dieser Link ist abgelaufen", "Dieser Bewertungslink ist nicht "
+	    "mehr gültig.", "Unbekannter Link", "Dieser Bewertungslink ist "
+	    "ungültig." },
+	{ "fr", "Donner votre avis", "Donnez votre avis sur", "Bonjour",
+	    "merci de prendre une minute. Votre avis sera affiché comme "
+	    "vérifié.", "Votre expérience avec l'entreprise", "Titre",
+	    "Votre avis", "Envoyer l'avis", "étoile", "étoiles",
+	    "Veuillez vérifier votre avis :", "Merci",
+	    "Votre avis a été publié.", "Le voir sur la page",
+	    "Ce lien a expiré", "Ce lien d'avis n'est plus valable.",
+	    "Lien inconnu", "Ce lien d'avis n'est pas valable." },
+	{ "da", "Skriv en anmeldelse", "Anmeld", "Hej", "tak fordi du tager "
+	    "et minut. Din anmeldelse vises som verificeret.", "Din oplevelse "
+	    "med virksomheden", "Titel", "Din anmeldelse", "Send anmeldelse",
+	    "stjerne", "stjerner", "Tjek venligst din anmeldelse:", "Tak",
+	    "Din anmeldelse er offentliggjort.", "Se den på siden",
+	    "Linket er udløbet", "Dette anmeldelseslink er ikke længere "
+	    "gyldigt.", "Ukendt link", "Dette anmeldelseslink er ikke "
+	    "gyldigt." },
+};
+
+/* Country host prefixes and the language their pages speak. */
+static const struct {
+	const char	*country;
+	const char	*lang;
+} host_languages[] = {
+	{ "de", "de" }, { "at", "de" }, { "ch", "de" }, { "fr", "fr" },
+	{ "be", "fr" }, { "dk", "da" }, { "uk", "en" }, { "us", "en" },
+};
+
+/* The language of a country host prefix ("de." before the public host),
+ * else of the locale; English when neither is known. */
+static const struct words *
+words_for(const struct request *req, const char *locale)
+{
+	const char	*host = request_header(req, "Host");
+	const char	*pub = strstr(req->cfg->public_url, "://");
+	const char	*lang = NULL;
+	size_t		 i, publen;
+
+	pub = pub != NULL ? pub + 3 : req->cfg->public_url;
+	publen = strcspn(pub, "/");
+	if (host != NULL && strlen(host) == publen + 3 && host[2] == '.' &&
+	    strncasecmp(host + 3, pub, publen) == 0) {
+		for (i = 0; i < sizeof(host_languages) /
+		    sizeof(host_languages[0]); i++) {
+			if (strncasecmp(host, host_languages[i].country, 2) == 0)
+				lang = host_languages[i].lang;
+		}
+	}
+	if (lang == NULL)
+		lang = locale;
+	for (i = 0; lang != NULL && i < sizeof(words) / sizeof(words[0]); i++) {
+		if (strncmp(lang, words[i].lang, 2) == 0)
+			return &words[i];
+	}
+	return &words[0];
+}
 
 static int
-star_inputs(struct buf *b, const char *name, json_int_t chosen)
+star_inputs(struct buf *b, const struct words *w, const char *name,
+    json_int_t chosen)
 {
 	int	 i;
 
 	for (i = 1; i <= 5; i++) {
 		if (buf_printf(b, "<label><input type=\"radio\" name=\"%s\" "
-		    "value=\"%d\"%s> %d star%s</label>", name, i,
-		    i == chosen ? " checked" : "", i, i == 1 ? "" : "s") == -1)
+		    "value=\"%d\"%s> %d %s</label>", name, i,
+		    i == chosen ? " checked" : "", i, i == 1 ? w->star :
+		    w->stars) == -1)
 			return -1;
 	}
 	return 0;
@@ -524,23 +614,25 @@ star_inputs(struct buf *b, const char *name, json_int_t chosen)
 
 /* One rating block: stars, title, text, named with suffix ("" or "_N"). */
 static int
-rating_block(struct buf *b, const char *legend, const char *suffix,
-    json_t *values)
+rating_block(struct buf *b, const struct words *w, const char *legend,
+    const char *suffix, json_t *values)
 {
 	char	 name[48];
 
 	snprintf(name, sizeof(name), "stars%s", suffix);
 	if (buf_puts(b, "<fieldset><legend>") || pages_escape(b, legend) ||
-	    buf_puts(b, "</legend>") || star_inputs(b, name,
+	    buf_puts(b, "</legend>") || star_inputs(b, w, name,
 	    json_integer_value(json_object_get(values, "stars"))))
 		return -1;
-	return buf_printf(b, "<label for=\"title%s\">Title</label><input "
+	return buf_printf(b, "<label for=\"title%s\">", suffix) ||
+	    pages_escape(b, w->title) || buf_printf(b, "</label><input "
 	    "type=\"text\" id=\"title%s\" name=\"title%s\" "
-	    "maxlength=\"100\" value=\"", suffix, suffix, suffix) ||
+	    "maxlength=\"100\" value=\"", suffix, suffix) ||
 	    pages_escape(b, str(values, "title")) ||
-	    buf_printf(b, "\"><label for=\"text%s\">Your review</label>"
+	    buf_printf(b, "\"><label for=\"text%s\">", suffix) ||
+	    pages_escape(b, w->text) || buf_printf(b, "</label>"
 	    "<textarea id=\"text%s\" name=\"text%s\" maxlength=\"5000\">",
-	    suffix, suffix, suffix) || pages_escape(b, str(values, "text")) ||
+	    suffix, suffix) || pages_escape(b, str(values, "text")) ||
 	    buf_puts(b, "</textarea></fieldset>");
 }
 
@@ -555,15 +647,20 @@ invitation_form(const struct request *req, struct response *res, int status,
 	size_t		 i;
 	int		 r;
 
+	const struct words *w = words_for(req, str(inv, "locale"));
+
 	buf_init(&b, PAGE_CAP);
-	r = start(&b, "Write a review") || buf_puts(&b, "<h1>Review ") ||
+	r = start(&b, w->write) || buf_puts(&b, "<h1>") ||
+	    pages_escape(&b, w->review_of) || buf_puts(&b, " ") ||
 	    pages_escape(&b, str(json_object_get(inv, "businessUnit"),
-	    "displayName")) || buf_puts(&b, "</h1><p>Hello ") ||
-	    pages_escape(&b, str(inv, "name")) || buf_puts(&b, ", thank you "
-	    "for taking a minute. Your review will show as verified.</p>");
+	    "displayName")) || buf_puts(&b, "</h1><p>") ||
+	    pages_escape(&b, w->hello) || buf_puts(&b, " ") ||
+	    pages_escape(&b, str(inv, "name")) || buf_puts(&b, ", ") ||
+	    pages_escape(&b, w->intro) || buf_puts(&b, "</p>");
 	if (r == 0 && problems != NULL && problems->status != 0) {
 		r = buf_puts(&b, "<div class=\"box error\" role=\"alert\">"
-		    "<p>Please check your review:</p><ul>");
+		    "<p>") || pages_escape(&b, w->check) ||
+		    buf_puts(&b, "</p><ul>");
 		for (i = 0; r == 0 && i < problems->ndetails; i++)
 			r = buf_puts(&b, "<li>") || pages_escape(&b,
 			    problems->details[i].field) || buf_puts(&b, " ") ||
@@ -580,8 +677,7 @@ invitation_form(const struct request *req, struct response *res, int status,
 		    pages_escape(&b, request_param(req, "token")) ||
 		    buf_puts(&b, "\">");
 	if (r == 0 && json_is_true(json_object_get(inv, "service")))
-		r = rating_block(&b, "Your experience with the business", "",
-		    answers);
+		r = rating_block(&b, w, w->experience, "", answers);
 	json_array_foreach(json_object_get(inv, "products"), i, p) {
 		given = NULL;
 		if (answers != NULL)
@@ -590,10 +686,11 @@ invitation_form(const struct request *req, struct response *res, int status,
 		snprintf(suffix, sizeof(suffix), "_%zu", i + 1);
 		snprintf(legend, sizeof(legend), "%s", str(p, "name"));
 		if (r == 0)
-			r = rating_block(&b, legend, suffix, given);
+			r = rating_block(&b, w, legend, suffix, given);
 	}
-	if (r != 0 || buf_puts(&b, "<button type=\"submit\">Submit review"
-	    "</button></form>") || finish(&b)) {
+	if (r != 0 || buf_puts(&b, "<button type=\"submit\">") ||
+	    pages_escape(&b, w->submit) || buf_puts(&b, "</button></form>") ||
+	    finish(&b)) {
 		buf_release(&b);
 		api_error_set(err, 500, NULL, "Internal error");
 		return -1;
@@ -602,24 +699,27 @@ invitation_form(const struct request *req, struct response *res, int status,
 }
 
 static int
-link_state_page(struct response *res, enum invitation_link state,
-    json_t *inv, struct api_error *err)
+link_state_page(const struct request *req, struct response *res,
+    enum invitation_link state, json_t *inv, struct api_error *err)
 {
-	char	 link[300];
+	const struct words	*w = words_for(req, str(inv, "locale"));
+	char			 link[300];
 
 	switch (state) {
 	case INVITATION_LINK_REVIEWED:
+	case INVITATION_LINK_OPEN:
 		snprintf(link, sizeof(link), "/b/%s", str(json_object_get(inv,
 		    "businessUnit"), "domain"));
-		return message_page(res, 200, "Thank you", "Your review was "
-		    "published.", link, "See it on the page", err);
+		return message_page(res, 200, w->thanks, w->published, link,
+		    w->see, err);
 	case INVITATION_LINK_EXPIRED:
-		return message_page(res, 410, "This link has expired", "This "
-		    "review link is no longer valid.", NULL, NULL, err);
-	default:
-		return message_page(res, 404, "Unknown link", "This review "
-		    "link is not valid.", NULL, NULL, err);
+		return message_page(res, 410, w->expired, w->expired_text, NULL,
+		    NULL, err);
+	case INVITATION_LINK_UNKNOWN:
+		break;
 	}
+	return message_page(res, 404, w->unknown, w->unknown_text, NULL, NULL,
+	    err);
 }
 
 int
@@ -639,7 +739,7 @@ pages_invitation(struct request *req, struct response *res,
 	if (state == INVITATION_LINK_OPEN)
 		r = invitation_form(req, res, 200, inv, NULL, NULL, err);
 	else
-		r = link_state_page(res, state, inv, err);
+		r = link_state_page(req, res, state, inv, err);
 	json_decref(inv);
 	return r;
 }
@@ -727,7 +827,7 @@ pages_invitation_post(struct request *req, struct response *res,
 		goto out;
 	}
 	if (state != INVITATION_LINK_OPEN) {
-		r = link_state_page(res, state, inv, err);
+		r = link_state_page(req, res, state, inv, err);
 		goto out;
 	}
 	answers = form_rating(req, "", v);
@@ -747,8 +847,8 @@ pages_invitation_post(struct request *req, struct response *res,
 	if (redeem(db, req, answers, &problems) == 0)
 		r = 0;
 	if (r == 0)
-		r = message_page(res, 200, "Thank you", "Your review was "
-		    "published as a verified review.", NULL, NULL, err);
+		r = link_state_page(req, res, INVITATION_LINK_REVIEWED, inv,
+		    err);
 	else if (problems.status >= 500) {
 		*err = problems;
 		r = -1;

@@ -8,6 +8,7 @@
 #include "reviewd/auth.h"
 #include "reviewd/business.h"
 #include "reviewd/invitations.h"
+#include "reviewd/links.h"
 #include "reviewd/outbox.h"
 #include "reviewd/pages.h"
 #include "reviewd/products.h"
@@ -73,6 +74,17 @@ static const struct route routes[] = {
 	    invitations_patch, false },
 	{ "DELETE", "/v1/private/invitations/{invitationId}",
 	    ROUTE_AUTH_BEARER, invitations_delete, false },
+	{ "POST", BU "/link-keys", ROUTE_AUTH_BEARER, links_keys_create,
+	    false },
+	{ "PUT", BU "/link-keys", ROUTE_AUTH_BEARER, links_keys_import, false },
+	{ "GET", BU "/link-keys", ROUTE_AUTH_BEARER, links_keys_status, false },
+	{ "POST", BU "/links/test", ROUTE_AUTH_BEARER, links_test, false },
+	{ "POST", BU "/invitation-links", ROUTE_AUTH_BEARER,
+	    links_invitation_link, false },
+	{ "GET", "/evaluate-bgl/{businessDomain}", ROUTE_AUTH_NONE,
+	    links_evaluate_bgl, false },
+	{ "GET", "/evaluate/{businessDomain}", ROUTE_AUTH_NONE,
+	    links_evaluate_unique, false },
 	{ "GET", "/evaluate-link/{token}", ROUTE_AUTH_NONE, pages_invitation,
 	    false },
 	{ "POST", "/evaluate-link/{token}", ROUTE_AUTH_NONE,

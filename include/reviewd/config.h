@@ -64,6 +64,8 @@ struct config {
 	int64_t			 invitation_link_days;
 	int64_t			 invitation_repeat_days;
 	int64_t			 invitation_dispatch_batch;
+	/* [links] */
+	char			 links_master_key[CONFIG_STR];	/* base64 */
 	/* [webhooks] */
 	bool			 webhooks_allow_private;
 	int64_t			 webhooks_timeout_s;

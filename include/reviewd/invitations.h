@@ -8,6 +8,7 @@
 #include "reviewd/config.h"
 #include "reviewd/db.h"
 #include "reviewd/http.h"
+#include "reviewd/ids.h"
 
 /*
  * Invitations: created by API (single, batch, idempotent), CSV upload or a
@@ -52,6 +53,28 @@ int	invitations_link(struct db *db, const char *token,
  */
 int	invitations_redeem(struct db *db, const char *token, json_t *answers,
 	    struct api_error *err);
+
+/* A customer arriving through a link the business made itself. */
+struct link_claim {
+	const char	*bu;
+	const char	*kind;		/* bgl, unique_link, invitation_link */
+	const char	*link_hash;	/* identifies the link; NULL: none */
+	const char	*email, *name, *reference, *locale, *redirect_uri;
+	json_t		*tags;		/* array of strings or NULL */
+	json_t		*skus;		/* array of catalogue SKUs or NULL */
+};
+
+/*
+ * Finds the invitation a link made before (by link_hash) or makes one
+ * (already "sent": the business delivered the link), and gives it a fresh
+ * personal token for /evaluate-link/. *state says whether the form may
+ * be shown (OPEN), the review exists (REVIEWED, token given to show it) or
+ * the link is too old (EXPIRED, no token). 0, or -1 with err (400 for an
+ * unknown SKU).
+ */
+int	invitations_open_link(struct db *db, const struct link_claim *c,
+	    char token[IDS_TOKEN_LEN + 1], char id_out[IDS_ID_LEN + 1],
+	    enum invitation_link *state, struct api_error *err);
 
 /* Applies (apply = true) or checks an unsubscribe token; *business gets
  * the unit's display name. 0 known, 1 unknown, -1 on a database error. */

@@ -15,6 +15,10 @@
 /* Appends s to out with & < > " ' escaped. 0, or -1 when out is full. */
 int	pages_escape(struct buf *out, const char *s);
 
+/* Answers a short HTML page (a heading and a sentence) with status. */
+int	pages_message(struct response *res, int status, const char *title,
+	    const char *text, struct api_error *err);
+
 /* GET /b/{businessDomain}: the public profile with reviews and paging. */
 route_handler	pages_profile;
 
