@@ -1,0 +1,259 @@
+"""Business Generated Links and Unique Links: made by independent code
+(Node's crypto for BGL, Python's hashlib for Unique Links), opened through
+reviewd, refused when tampered, and localised."""
+import base64
+import hashlib
+import json
+import os
+import subprocess
+import urllib.parse
+
+import pytest
+import requests
+
+from conftest import ROOT, Business, assert_error, wait_for
+
+MASTER = base64.b64encode(b"m" * 32).decode()
+
+
+def bgl_payload(enc, auth, obj):
+    proc = subprocess.run(["node", str(ROOT / "tests/browser/bgl.mjs"), enc,
+                           auth, json.dumps(obj)], capture_output=True,
+                          text=True, check=True)
+    return proc.stdout
+
+
+def unique_query(secret, email, ref, name):
+    e = hashlib.sha1((secret + email + ref).encode()).hexdigest()
+    return "a=%s&b=%s&c=%s&e=%s" % (
+        urllib.parse.quote(ref), urllib.parse.quote(
+            base64.b64encode(email.encode()).decode()),
+        urllib.parse.quote(name), e)
+
+
+@pytest.fixture
+def linked(make_daemon):
+    d = make_daemon({"links": {"master_key": MASTER},
+                     "invitations": {"link_valid_days": "2"}})
+    shop = Business(d, "links.example.com")
+    r = shop.private("POST", "/v1/private/business-units/%s/link-keys"
+                     % shop.id)
+    assert r.status_code == 201, r.text
+    shop.keys = r.json()
+    return shop
+
+
+def open_link(shop, path, host=None):
+    headers = {"Host": host} if host else {}
+    return shop.daemon.get(path, allow_redirects=False, headers=headers)
+
+
+def count_invitations(shop):
+    r = shop.private("GET", "/v1/private/business-units/%s/invitations"
+                     % shop.id, params={"perPage": 100})
+    return len(r.json()["invitations"])
+
+
+def test_keys_are_shown_once(linked):
+    keys = linked.keys
+    assert len(base64.b64decode(keys["encryptKey"])) == 32
+    assert len(base64.b64decode(keys["authKey"])) == 32
+    assert keys["uniqueLinkSecret"]
+    r = linked.private("GET", "/v1/private/business-units/%s/link-keys"
+                       % linked.id)
+    assert r.json() == {"configured": True, "masterKeyConfigured": True}
+    assert keys["authKey"] not in r.text
+    import sqlite3
+    con = sqlite3.connect(linked.daemon.db_path)
+    stored = " ".join(str(x) for x in con.execute(
+        "SELECT * FROM link_keys").fetchone())
+    con.close()
+    assert keys["authKey"] not in stored
+    assert keys["uniqueLinkSecret"] not in stored
+
+
+def test_bgl_made_by_node_leads_to_a_verified_review(linked):
+    p = bgl_payload(linked.keys["encryptKey"], linked.keys["authKey"], {
+        "email": "bgl.buyer@example.com", "name": "Bea Buyer",
+        "ref": "BGL-77", "tags": ["summer"]})
+    path = "/evaluate-bgl/links.example.com?p=" + p
+    r = open_link(linked, path)
+    assert r.status_code == 303, r.text
+    form = r.headers["Location"]
+    assert form.startswith("/evaluate-link/")
+    page = linked.daemon.get(form).text
+    assert "Bea Buyer" in page
+    # opened twice: the form again, still one invitation
+    form2 = open_link(linked, path).headers["Location"]
+    assert count_invitations(linked) == 1
+    r = linked.daemon.post(form2, data={"stars": "5", "title": "Sunny",
+                                        "text": "Great summer sale"})
+    assert r.status_code == 200, r.text
+    reviews = linked.private("GET", "/v1/private/business-units/%s/reviews"
+                             % linked.id).json()["reviews"]
+    assert len(reviews) == 1
+    review = reviews[0]
+    assert review["isVerified"] is True and review["linkKind"] == "bgl"
+    assert review["referenceId"] == "BGL-77"
+    assert review["tags"] == [{"group": "generic", "value": "summer"}]
+    # replayed after the review: shows it, creates nothing
+    r = open_link(linked, path)
+    assert "published" in linked.daemon.get(r.headers["Location"]).text
+    assert count_invitations(linked) == 1
+    assert len(linked.private("GET", "/v1/private/business-units/%s/reviews"
+                              % linked.id).json()["reviews"]) == 1
+
+
+def test_bad_bgl_links_store_nothing(linked):
+    good = urllib.parse.unquote(bgl_payload(
+        linked.keys["encryptKey"], linked.keys["authKey"],
+        {"email": "x@example.com", "name": "X", "ref": "R"}))
+    raw = bytearray(base64.b64decode(good))
+    raw[20] ^= 1
+    tampered = base64.b64encode(bytes(raw)).decode()
+    other = base64.b64encode(os.urandom(32)).decode()
+    wrong_key = urllib.parse.unquote(bgl_payload(other, other, {
+        "email": "x@example.com", "name": "X", "ref": "R"}))
+    no_email = urllib.parse.unquote(bgl_payload(
+        linked.keys["encryptKey"], linked.keys["authKey"], {"name": "X"}))
+    cases = [tampered, good[:40], wrong_key, "not base64!", no_email]
+    for payload in cases:
+        r = open_link(linked, "/evaluate-bgl/links.example.com?p=" +
+                      urllib.parse.quote(payload))
+        assert r.status_code == 400, payload
+        assert "not valid" in r.text
+    # a valid link of this unit used on another unit's domain
+    other_shop = Business(linked.daemon, "elsewhere.example.com")
+    other_shop.private("POST", "/v1/private/business-units/%s/link-keys"
+                       % other_shop.id)
+    r = open_link(linked, "/evaluate-bgl/elsewhere.example.com?p=" +
+                  urllib.parse.quote(good))
+    assert r.status_code == 400
+    r = open_link(linked, "/evaluate-bgl/unknown.example.com?p=x")
+    assert r.status_code == 404
+    assert count_invitations(linked) == 0
+    assert count_invitations(other_shop) == 0
+
+
+def test_expired_bgl_is_refused(linked):
+    p = bgl_payload(linked.keys["encryptKey"], linked.keys["authKey"],
+                    {"email": "late@example.com", "name": "Late", "ref": "L"})
+    path = "/evaluate-bgl/links.example.com?p=" + p
+    assert open_link(linked, path).status_code == 303
+    linked.daemon.advance_clock(3 * 86400)
+    r = open_link(linked, path)
+    assert r.status_code == 410 and "expired" in r.text
+
+
+def test_unique_links(linked):
+    secret = linked.keys["uniqueLinkSecret"]
+    q = unique_query(secret, "uli@example.com", "U-5", "Uli Unique")
+    r = open_link(linked, "/evaluate/links.example.com?" + q)
+    assert r.status_code == 303, r.text
+    assert "Uli Unique" in linked.daemon.get(r.headers["Location"]).text
+    bad = q[:-1] + ("0" if q[-1] != "0" else "1")
+    r = open_link(linked, "/evaluate/links.example.com?" + bad)
+    assert r.status_code == 400 and "hash" in r.text
+    assert count_invitations(linked) == 1
+
+
+def test_published_vector_with_imported_secret(linked):
+    r = linked.private("PUT", "/v1/private/business-units/%s/link-keys"
+                       % linked.id, json={"uniqueLinkSecret": "mykey12"})
+    assert r.status_code == 200, r.text
+    q = ("a=1234&b=ZW1haWxAZW1haWwuY29t&c=John%20Doe"
+         "&e=b232dc87ad2a699763720a29f5b3db2df6f80dfd")
+    r = open_link(linked, "/evaluate/links.example.com?" + q)
+    assert r.status_code == 303, r.text
+    assert "John Doe" in linked.daemon.get(r.headers["Location"]).text
+
+
+def test_imported_bgl_keys_make_old_links_work(linked):
+    enc = base64.b64encode(os.urandom(32)).decode()
+    auth = base64.b64encode(os.urandom(32)).decode()
+    old_link = bgl_payload(enc, auth, {"email": "o@example.com",
+                                       "name": "Old Link", "ref": "O-1"})
+    path = "/evaluate-bgl/links.example.com?p=" + old_link
+    assert open_link(linked, path).status_code == 400
+    r = linked.private("PUT", "/v1/private/business-units/%s/link-keys"
+                       % linked.id, json={"encryptKey": enc,
+                                          "authKey": auth})
+    assert r.status_code == 200
+    assert open_link(linked, path).status_code == 303
+    assert_error(linked.private("PUT", "/v1/private/business-units/%s/"
+                                "link-keys" % linked.id,
+                                json={"encryptKey": enc}), 400, "authKey")
+    assert_error(linked.private("PUT", "/v1/private/business-units/%s/"
+                                "link-keys" % linked.id,
+                                json={"encryptKey": "short", "authKey": auth}),
+                 400, "encryptKey")
+
+
+def test_localisation(linked):
+    p = bgl_payload(linked.keys["encryptKey"], linked.keys["authKey"], {
+        "email": "de@example.com", "name": "Dieter", "ref": "D-1",
+        "locale": "de-DE"})
+    form = open_link(linked, "/evaluate-bgl/links.example.com?p=" + p) \
+        .headers["Location"]
+    page = linked.daemon.get(form).text
+    assert "Bewertung abschicken" in page and "Hallo Dieter" in page
+    q = unique_query(linked.keys["uniqueLinkSecret"], "fr@example.com",
+                     "F-1", "Francine")
+    form = open_link(linked, "/evaluate/links.example.com?" + q).headers[
+        "Location"]
+    assert "Submit review" in linked.daemon.get(form).text
+    # the same link under the German host prefix speaks German
+    r = linked.daemon.get(form, headers={"Host": "de.127.0.0.1:8080"})
+    assert "Bewertung abschicken" in r.text
+
+
+def test_link_test_tool(linked):
+    path = "/v1/private/business-units/%s/links/test" % linked.id
+    r = linked.private("POST", path, json={"type": "unique",
+                                           "email": "t@example.com",
+                                           "ref": "T-1", "name": "T T"})
+    assert r.status_code == 200, r.text
+    expected = hashlib.sha1((linked.keys["uniqueLinkSecret"] +
+                             "t@example.com" + "T-1").encode()).hexdigest()
+    assert r.json()["hash"] == expected
+    made = r.json()["url"]
+    r = linked.private("POST", path, json={"url": made})
+    assert r.json()["valid"] is True
+    r = linked.private("POST", path, json={"url": made[:-3] + "abc"})
+    assert r.json()["valid"] is False
+    assert r.json()["expectedHash"] == expected
+    r = linked.private("POST", path, json={"type": "bgl",
+                                           "email": "b@example.com",
+                                           "name": "B", "ref": "B-1"})
+    bgl = r.json()["url"]
+    r = linked.private("POST", path, json={"url": bgl})
+    assert r.json()["valid"] is True
+    assert r.json()["payload"]["email"] == "b@example.com"
+    r = linked.private("POST", path, json={"url": bgl.replace("p=", "p=A")})
+    assert r.json()["valid"] is False and r.json()["problem"]
+    assert_error(linked.private("POST", path, json={"type": "sms",
+                                                    "email": "a@b.co",
+                                                    "name": "x"}),
+                 400, "type")
+
+
+def test_invitation_links_endpoint(linked):
+    r = linked.private("POST", "/v1/private/business-units/%s/"
+                       "invitation-links" % linked.id,
+                       json={"referenceId": "IL-1", "email":
+                             "il@example.com", "name": "Ida Link",
+                             "locale": "en-US", "tags": ["api"]})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert set(body) == {"id", "url"}
+    path = body["url"][len("http://127.0.0.1:8080"):]
+    assert "Ida Link" in linked.daemon.get(path).text
+    assert_error(linked.private("POST", "/v1/private/business-units/%s/"
+                                "invitation-links" % linked.id,
+                                json={"email": "x", "name": "y"}), 400)
+
+
+def test_link_keys_need_a_master_key(business):
+    r = business.private("POST", "/v1/private/business-units/%s/link-keys"
+                         % business.id)
+    assert_error(r, 409)
