@@ -2532,3 +2532,36 @@ out:
 	free(products);
 	return ret;
 }
+
+/* Order e-mails (the Automatic Feedback Service). */
+
+int
+invitations_from_order(struct db *db, const char *bu, const char *email,
+    const char *name, const char *reference, int64_t send_at,
+    char id_out[IDS_ID_LEN + 1], bool *skipped, struct api_error *err)
+{
+	struct inv_input in;
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	memset(&in, 0, sizeof(in));
+	in.email = email;
+	in.name = name;
+	in.reference = reference;
+	in.service = true;
+	in.send_at = send_at;
+	rc = store(db, bu, &in, "afs", id_out, err);
+	input_release(&in);
+	if (rc == -1)
+		return -1;
+	st = db_prepare(db, sql_by_id);
+	if (st == NULL || db_bind_text(st, 1, id_out) == -1 ||
+	    db_step(db, st) != SQLITE_ROW) {
+		db_release(st);
+		db_fail(db, err);
+		return -1;
+	}
+	*skipped = strcmp(db_text(st, I_STATUS), "skipped") == 0;
+	db_release(st);
+	return 0;
+}

@@ -16,7 +16,9 @@
 #include <sodium.h>
 #include <systemd/sd-daemon.h>
 
+#include "reviewd/afs.h"
 #include "reviewd/auth.h"
+#include "reviewd/buf.h"
 #include "reviewd/business.h"
 #include "reviewd/config.h"
 #include "reviewd/db.h"
@@ -47,6 +49,10 @@ static const char usage_text[] =
     "  user create --business ID --username NAME\n"
     "                                create a business user; reads the\n"
     "                                password from stdin\n"
+    "  afs-receive --recipient ADDRESS\n"
+    "                                read one order e-mail on stdin (an\n"
+    "                                MTA pipe); exit 0 taken, 67 unknown\n"
+    "                                address, 65 unusable, 75 try later\n"
     "  version                       print the version\n"
     "\n"
     "--config FILE defaults to " CONFIG_DEFAULT_PATH ", and the built-in\n"
@@ -211,6 +217,56 @@ cmd_user(struct db *db, int argc, char **argv)
 	return print_json(out);
 }
 
+/* Exit codes an MTA pipe understands (sysexits.h). */
+#define EX_DATAERR	65
+#define EX_NOUSER	67
+#define EX_TEMPFAIL	75
+
+static int
+cmd_afs_receive(struct db *db, const struct config *cfg, int argc,
+    char **argv)
+{
+	static const char *const allowed[] = { "--recipient", NULL };
+	const char		*values[1] = { NULL };
+	struct buf		 msg;
+	char			 chunk[65536], id[IDS_ID_LEN + 1] = "";
+	char			 why[200];
+	size_t			 n;
+	enum afs_result		 result;
+
+	if (options(argc, argv, 1, allowed, values) == -1 || values[0] == NULL)
+		return usage(stderr, EXIT_USAGE);
+	buf_init(&msg, (size_t)cfg->afs_max_message_bytes);
+	while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0) {
+		if (buf_append(&msg, chunk, n) == -1) {
+			buf_release(&msg);
+			fprintf(stderr, "reviewd: the message is larger than "
+			    "[afs] max_message_bytes\n");
+			return EX_DATAERR;
+		}
+	}
+	afs_receive(db, cfg, values[0], msg.data != NULL ? msg.data : "",
+	    msg.len, &result, id, why, sizeof(why));
+	buf_release(&msg);
+	switch (result) {
+	case AFS_CREATED:
+	case AFS_SKIPPED:
+	case AFS_DUPLICATE:
+		return EXIT_SUCCESS;
+	case AFS_UNKNOWN_RECIPIENT:
+		fprintf(stderr, "reviewd: %s is not an inbound address\n",
+		    values[0]);
+		return EX_NOUSER;
+	case AFS_REJECTED:
+		fprintf(stderr, "reviewd: message refused: %s\n", why);
+		return EX_DATAERR;
+	case AFS_TEMPORARY:
+		break;
+	}
+	fprintf(stderr, "reviewd: busy, try again later\n");
+	return EX_TEMPFAIL;
+}
+
 static int
 serve(struct db *db, const struct config *cfg)
 {
@@ -219,9 +275,6 @@ serve(struct db *db, const struct config *cfg)
 
 	if (auth_init(db, cfg, stdout) == -1 || mailer_init(cfg) == -1)
 		return EXIT_FAILURE;
-	outbox_configure(cfg);
-	reviews_configure(cfg);
-	invitations_configure(cfg);
 	if (scheduler_register("invitations", invitations_job) == -1 ||
 	    scheduler_register("outbox", outbox_job) == -1 ||
 	    scheduler_register("reviews", reviews_job) == -1 ||
@@ -280,7 +333,7 @@ main(int argc, char **argv)
 	}
 	if (strcmp(command, "serve") != 0 && strcmp(command, "migrate") != 0 &&
 	    strcmp(command, "business") != 0 && strcmp(command, "app") != 0 &&
-	    strcmp(command, "user") != 0)
+	    strcmp(command, "user") != 0 && strcmp(command, "afs-receive") != 0)
 		return usage(stderr, EXIT_USAGE);
 	if ((strcmp(command, "serve") == 0 || strcmp(command, "migrate") == 0)
 	    && first + 1 < argc)
@@ -300,6 +353,10 @@ main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 	db_configure(cfg.db_path);
+	/* modules keep the (read-only) configuration for the CLI too */
+	outbox_configure(&cfg);
+	reviews_configure(&cfg);
+	invitations_configure(&cfg);
 	db = db_open(cfg.db_path);
 	if (db == NULL)
 		return EXIT_FAILURE;
@@ -318,6 +375,8 @@ main(int argc, char **argv)
 		ret = cmd_business(db, &cfg, argc - first, argv + first);
 	else if (strcmp(command, "app") == 0)
 		ret = cmd_app(db, argc - first, argv + first);
+	else if (strcmp(command, "afs-receive") == 0)
+		ret = cmd_afs_receive(db, &cfg, argc - first, argv + first);
 	else
 		ret = cmd_user(db, argc - first, argv + first);
 out:

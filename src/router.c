@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "reviewd/afs.h"
 #include "reviewd/auth.h"
 #include "reviewd/business.h"
 #include "reviewd/invitations.h"
@@ -74,6 +75,10 @@ static const struct route routes[] = {
 	    invitations_patch, false },
 	{ "DELETE", "/v1/private/invitations/{invitationId}",
 	    ROUTE_AUTH_BEARER, invitations_delete, false },
+	{ "GET", BU "/afs", ROUTE_AUTH_BEARER, afs_get, false },
+	{ "PATCH", BU "/afs", ROUTE_AUTH_BEARER, afs_patch, false },
+	{ "POST", BU "/afs/rotate", ROUTE_AUTH_BEARER, afs_rotate, false },
+	{ "POST", "/v1/inbound/afs", ROUTE_AUTH_NONE, afs_inbound, true },
 	{ "POST", BU "/link-keys", ROUTE_AUTH_BEARER, links_keys_create,
 	    false },
 	{ "PUT", BU "/link-keys", ROUTE_AUTH_BEARER, links_keys_import, false },

@@ -64,6 +64,9 @@ struct config {
 	int64_t			 invitation_link_days;
 	int64_t			 invitation_repeat_days;
 	int64_t			 invitation_dispatch_batch;
+	/* [afs] */
+	char			 afs_domain[CONFIG_STR];
+	int64_t			 afs_max_message_bytes;
 	/* [links] */
 	char			 links_master_key[CONFIG_STR];	/* base64 */
 	/* [webhooks] */

@@ -76,6 +76,16 @@ int	invitations_open_link(struct db *db, const struct link_claim *c,
 	    char token[IDS_TOKEN_LEN + 1], char id_out[IDS_ID_LEN + 1],
 	    enum invitation_link *state, struct api_error *err);
 
+/*
+ * Queues the invitation an order e-mail asks for (origin "afs"), due at
+ * send_at, inside the caller's transaction; suppression applies as for any
+ * invitation. Writes its id and whether it was skipped. 0, or -1 with err.
+ */
+int	invitations_from_order(struct db *db, const char *bu,
+	    const char *email, const char *name, const char *reference,
+	    int64_t send_at, char id_out[IDS_ID_LEN + 1], bool *skipped,
+	    struct api_error *err);
+
 /* Applies (apply = true) or checks an unsubscribe token; *business gets
  * the unit's display name. 0 known, 1 unknown, -1 on a database error. */
 int	invitations_unsubscribe(struct db *db, const char *token, bool apply,

@@ -1,0 +1,43 @@
+#ifndef REVIEWD_AFS_H
+#define REVIEWD_AFS_H
+
+#include <stddef.h>
+
+#include "reviewd/buf.h"
+#include "reviewd/config.h"
+#include "reviewd/db.h"
+#include "reviewd/http.h"
+
+/*
+ * The Automatic Feedback Service: a business BCCs its order or shipping
+ * e-mails to a private inbound address; each becomes a queued invitation
+ * for the recipient in its To:, delivered after the business's delay.
+ * Messages arrive through `reviewd afs-receive` (an MTA pipe) or
+ * POST /v1/inbound/afs (a mail-to-HTTP relay).
+ */
+
+enum afs_result {
+	AFS_CREATED,		/* an invitation was queued */
+	AFS_SKIPPED,		/* stored as skipped (suppression) */
+	AFS_DUPLICATE,		/* this Message-ID was seen before */
+	AFS_UNKNOWN_RECIPIENT,	/* no unit has this inbound address */
+	AFS_REJECTED,		/* not a usable message: permanent */
+	AFS_TEMPORARY		/* the database is busy: try again */
+};
+
+/* Handles one raw RFC 5322 message for recipient. Writes the invitation
+ * id (when one was made) and, for AFS_REJECTED, the reason. 0 always;
+ * the outcome is in *result. */
+int	afs_receive(struct db *db, const struct config *cfg,
+	    const char *recipient, const char *msg, size_t len,
+	    enum afs_result *result, char id_out[IDS_ID_LEN + 1], char *why,
+	    size_t whylen);
+
+/* Decodes RFC 2047 encoded-words (B and Q; UTF-8, US-ASCII, ISO-8859-1)
+ * in a header value into UTF-8 in out. 0, or -1 when out is full. */
+int	afs_decode_words(const char *in, struct buf *out);
+
+/* GET and PATCH .../afs, POST .../afs/rotate, POST /v1/inbound/afs. */
+route_handler	afs_get, afs_patch, afs_rotate, afs_inbound;
+
+#endif

@@ -1,0 +1,830 @@
+/*
+ * afs: invitations from order e-mails. Parses just enough of RFC 5322 and
+ * MIME to find the customer (To:), a reference (X-Order-Reference, the
+ * business's pattern in the subject or the first text part, else the
+ * Message-ID) and the Message-ID that makes a second delivery of the same
+ * message a no-op. HTTP worker threads and the CLI; parsing is iterative
+ * with bounded depth (no recursion on what senders control).
+ */
+#include <ctype.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sodium.h>
+
+#include "reviewd/afs.h"
+#include "reviewd/auth.h"
+#include "reviewd/clock.h"
+#include "reviewd/ids.h"
+#include "reviewd/invitations.h"
+#include "reviewd/json.h"
+#include "reviewd/log.h"
+#include "reviewd/mailer.h"
+#include "reviewd/scheduler.h"
+
+#define HEADER_MAX	(64 * 1024)
+#define PATTERN_MAX	200
+#define REF_MAX		200
+#define MIME_DEPTH	4
+#define TOKEN_BYTES	20
+
+/* RFC 2047. */
+
+static int
+put_latin1(struct buf *out, const unsigned char *p, size_t len)
+{
+	char	 two[2];
+	size_t	 i;
+
+	for (i = 0; i < len; i++) {
+		if (p[i] < 0x80) {
+			if (buf_append(out, p + i, 1) == -1)
+				return -1;
+			continue;
+		}
+		two[0] = (char)(0xc0 | (p[i] >> 6));
+		two[1] = (char)(0x80 | (p[i] & 0x3f));
+		if (buf_append(out, two, 2) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)toupper((unsigned char)c);
+	return c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* One encoded-word at *p ("=?cs?X?text?="); 1 decoded, 0 not one. */
+static int
+encoded_word(const char **p, struct buf *out)
+{
+	const char	*s = *p + 2, *q1, *q2, *end;
+	unsigned char	 raw[1024];
+	size_t		 n = 0, i;
+	bool		 latin1;
+	char		 enc;
+
+	q1 = strchr(s, '?');
+	if (q1 == NULL || q1[1] == '\0' || q1[2] != '?')
+		return 0;
+	enc = (char)toupper((unsigned char)q1[1]);
+	q2 = q1 + 3;
+	end = strstr(q2, "?=");
+	if (end == NULL || (enc != 'B' && enc != 'Q') ||
+	    (size_t)(end - q2) >= sizeof(raw))
+		return 0;
+	latin1 = strncasecmp(s, "iso-8859-1", 10) == 0 ||
+	    strncasecmp(s, "windows-1252", 12) == 0;
+	if (enc == 'B') {
+		if (sodium_base642bin(raw, sizeof(raw), q2, (size_t)(end - q2),
+		    NULL, &n, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 &&
+		    sodium_base642bin(raw, sizeof(raw), q2, (size_t)(end - q2),
+		    NULL, &n, NULL,
+		    sodium_base64_VARIANT_ORIGINAL_NO_PADDING) != 0)
+			return 0;
+	} else {
+		for (i = 0; q2 + i < end; i++) {
+			if (q2[i] == '_')
+				raw[n++] = ' ';
+			else if (q2[i] == '=' && q2 + i + 2 < end + 1 &&
+			    hexval(q2[i + 1]) >= 0 && hexval(q2[i + 2]) >= 0) {
+				raw[n++] = (unsigned char)(hexval(q2[i + 1]) * 16 +
+				    hexval(q2[i + 2]));
+				i += 2;
+			} else
+				raw[n++] = (unsigned char)q2[i];
+		}
+	}
+	if ((latin1 ? put_latin1(out, raw, n) : buf_append(out, raw, n)) == -1)
+		return -1;
+	*p = end + 2;
+	return 1;
+}
+
+int
+afs_decode_words(const char *in, struct buf *out)
+{
+	const char	*p = in, *ws;
+	int		 r;
+	bool		 after_word = false;
+
+	while (*p != '\0') {
+		if (p[0] == '=' && p[1] == '?') {
+			r = encoded_word(&p, out);
+			if (r == -1)
+				return -1;
+			if (r == 1) {
+				after_word = true;
+				continue;
+			}
+		}
+		/* whitespace between two encoded-words is not text */
+		if (after_word && (*p == ' ' || *p == '\t')) {
+			ws = p;
+			while (*ws == ' ' || *ws == '\t')
+				ws++;
+			if (ws[0] == '=' && ws[1] == '?') {
+				p = ws;
+				continue;
+			}
+		}
+		after_word = false;
+		if (buf_append(out, p, 1) == -1)
+			return -1;
+		p++;
+	}
+	return 0;
+}
+
+/* Messages. */
+
+struct part {
+	const char	*headers, *body;	/* into the message */
+	size_t		 hlen, blen;
+};
+
+/* Splits [p, p + len) into headers and body at the first blank line. */
+static void
+split(const char *p, size_t len, struct part *part)
+{
+	size_t	 i;
+
+	part->headers = p;
+	part->hlen = len;
+	part->body = p + len;
+	part->blen = 0;
+	for (i = 0; i + 1 < len; i++) {
+		if (p[i] != '\n')
+			continue;
+		if (p[i + 1] == '\n' || (p[i + 1] == '\r' && i + 2 < len &&
+		    p[i + 2] == '\n')) {
+			part->hlen = i + 1;
+			part->body = p + i + (p[i + 1] == '\n' ? 2 : 3);
+			part->blen = len - (size_t)(part->body - p);
+			return;
+		}
+	}
+}
+
+/* The unfolded value of the first header name in part, into out. */
+static int
+header(const struct part *part, const char *name, struct buf *out)
+{
+	const char	*p = part->headers, *end = p + part->hlen, *eol;
+	size_t		 nlen = strlen(name);
+
+	buf_reset(out);
+	while (p < end) {
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (eol == NULL)
+			eol = end;
+		if ((size_t)(eol - p) > nlen && p[nlen] == ':' &&
+		    strncasecmp(p, name, nlen) == 0) {
+			const char	*v = p + nlen + 1;
+
+			for (;;) {
+				while (v < eol && (*v == ' ' || *v == '\t'))
+					v++;
+				while (v < eol) {
+					if (*v != '\r' && buf_append(out, v,
+					    1) == -1)
+						return -1;
+					v++;
+				}
+				/* folded continuation lines */
+				if (eol >= end || eol + 1 >= end ||
+				    (eol[1] != ' ' && eol[1] != '\t'))
+					break;
+				if (buf_puts(out, " ") == -1)
+					return -1;
+				v = eol + 1;
+				eol = memchr(v, '\n', (size_t)(end - v));
+				if (eol == NULL)
+					eol = end;
+			}
+			return 1;
+		}
+		p = eol + 1;
+	}
+	return 0;
+}
+
+/* A parameter of a header value such as boundary="x" into out. */
+static int
+param(const char *value, const char *name, char *out, size_t outlen)
+{
+	const char	*p = value;
+	size_t		 nlen = strlen(name), n;
+
+	while ((p = strchr(p, ';')) != NULL) {
+		p++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (strncasecmp(p, name, nlen) != 0 || p[nlen] != '=')
+			continue;
+		p += nlen + 1;
+		if (*p == '"') {
+			p++;
+			n = strcspn(p, "\"");
+		} else
+			n = strcspn(p, "; \t");
+		if (n == 0 || n >= outlen)
+			return -1;
+		memcpy(out, p, n);
+		out[n] = '\0';
+		return 0;
+	}
+	return -1;
+}
+
+/* Narrows part to the first text/plain part (or the first part at all)
+ * of a multipart message, at most MIME_DEPTH levels down. */
+static void
+first_text(struct part *part, struct buf *scratch)
+{
+	char		 boundary[128], delim[136];
+	const char	*p, *next, *end;
+	struct part	 sub;
+	int		 depth;
+
+	for (depth = 0; depth < MIME_DEPTH; depth++) {
+		if (header(part, "Content-Type", scratch) != 1 ||
+		    strncasecmp(scratch->data, "multipart/", 10) != 0 ||
+		    param(scratch->data, "boundary", boundary,
+		    sizeof(boundary)) == -1)
+			return;
+		snprintf(delim, sizeof(delim), "--%s", boundary);
+		end = part->body + part->blen;
+		p = part->body;
+		memset(&sub, 0, sizeof(sub));
+		for (;;) {
+			p = memmem(p, (size_t)(end - p), delim, strlen(delim));
+			if (p == NULL)
+				return;
+			p += strlen(delim);
+			if (p + 2 <= end && p[0] == '-' && p[1] == '-')
+				return;
+			while (p < end && *p != '\n')
+				p++;
+			p++;
+			if (p >= end)
+				return;
+			next = memmem(p, (size_t)(end - p), delim,
+			    strlen(delim));
+			if (next == NULL)
+				next = end;
+			split(p, (size_t)(next - p), &sub);
+			if (header(&sub, "Content-Type", scratch) != 1 ||
+			    strncasecmp(scratch->data, "text/plain", 10) == 0 ||
+			    strncasecmp(scratch->data, "multipart/", 10) == 0)
+				break;
+			p = next;
+		}
+		*part = sub;
+	}
+}
+
+/* The body of part, decoded from its transfer encoding, into out. */
+static int
+body_text(const struct part *part, struct buf *scratch, struct buf *out)
+{
+	const char	*p = part->body, *end = p + part->blen;
+	unsigned char	*raw;
+	size_t		 n;
+	int		 ret;
+
+	buf_reset(out);
+	if (header(part, "Content-Transfer-Encoding", scratch) == 1 &&
+	    strncasecmp(scratch->data, "base64", 6) == 0) {
+		raw = malloc(part->blen + 1);
+		if (raw == NULL)
+			return -1;
+		ret = sodium_base642bin(raw, part->blen, p, part->blen,
+		    " \r\n\t", &n, NULL, sodium_base64_VARIANT_ORIGINAL) == 0 ?
+		    buf_append(out, raw, n) : -1;
+		free(raw);
+		return ret;
+	}
+	if (header(part, "Content-Transfer-Encoding", scratch) == 1 &&
+	    strncasecmp(scratch->data, "quoted-printable", 16) == 0) {
+		for (; p < end; p++) {
+			char	 c = *p;
+
+			if (c == '=' && p + 1 < end && (p[1] == '\n' ||
+			    p[1] == '\r')) {
+				p += p[1] == '\r' && p + 2 < end ? 2 : 1;
+				continue;
+			}
+			if (c == '=' && p + 2 < end && hexval(p[1]) >= 0 &&
+			    hexval(p[2]) >= 0) {
+				c = (char)(hexval(p[1]) * 16 + hexval(p[2]));
+				p += 2;
+			}
+			if (buf_append(out, &c, 1) == -1)
+				return -1;
+		}
+		return 0;
+	}
+	return buf_append(out, p, part->blen);
+}
+
+/* First address of a To: value: name (maybe "") and addr-spec. */
+static int
+first_address(const char *to, char *name, size_t namelen, char *addr,
+    size_t addrlen)
+{
+	const char	*lt, *gt, *end;
+	size_t		 n;
+	bool		 quoted = false;
+
+	for (end = to; *end != '\0'; end++) {
+		if (*end == '"')
+			quoted = !quoted;
+		else if (*end == ',' && !quoted)
+			break;
+	}
+	lt = memchr(to, '<', (size_t)(end - to));
+	gt = lt != NULL ? memchr(lt, '>', (size_t)(end - lt)) : NULL;
+	if (lt != NULL && gt != NULL) {
+		n = (size_t)(gt - lt - 1);
+		if (n >= addrlen)
+			return -1;
+		memcpy(addr, lt + 1, n);
+		addr[n] = '\0';
+		while (to < lt && (*to == ' ' || *to == '"'))
+			to++;
+		n = (size_t)(lt - to);
+		while (n > 0 && (to[n - 1] == ' ' || to[n - 1] == '"'))
+			n--;
+		snprintf(name, namelen, "%.*s", (int)n, to);
+		return 0;
+	}
+	while (*to == ' ')
+		to++;
+	n = strcspn(to, " ,(");
+	if (n == 0 || n >= addrlen)
+		return -1;
+	memcpy(addr, to, n);
+	addr[n] = '\0';
+	name[0] = '\0';
+	return 0;
+}
+
+/* The business's pattern applied to text: group 1, else the match. */
+static int
+match(const char *pattern, const char *text, char *out, size_t outlen)
+{
+	regex_t		 re;
+	regmatch_t	 m[2];
+	int		 g, ret = -1;
+
+	if (regcomp(&re, pattern, REG_EXTENDED) != 0)
+		return -1;
+	if (regexec(&re, text, 2, m, 0) == 0) {
+		g = m[1].rm_so >= 0 ? 1 : 0;
+		if (m[g].rm_eo > m[g].rm_so &&
+		    (size_t)(m[g].rm_eo - m[g].rm_so) < outlen) {
+			snprintf(out, outlen, "%.*s",
+			    (int)(m[g].rm_eo - m[g].rm_so), text + m[g].rm_so);
+			ret = 0;
+		}
+	}
+	regfree(&re);
+	return ret;
+}
+
+static const char sql_settings_by_token[] =
+    "SELECT business_unit_id, delay_days, reference_pattern "
+    "FROM afs_settings WHERE token = ?";
+static const char sql_seen[] =
+    "INSERT INTO afs_messages (business_unit_id, message_id, received_at) "
+    "VALUES (?, ?, ?) ON CONFLICT DO NOTHING";
+static const char sql_seen_invitation[] =
+    "UPDATE afs_messages SET invitation_id = ? WHERE business_unit_id = ? "
+    "AND message_id = ?";
+static const char sql_count[] =
+    "UPDATE afs_settings SET received = received + 1, "
+    "  created = created + ?2, duplicates = duplicates + ?3, "
+    "  rejected = rejected + ?4 WHERE business_unit_id = ?1";
+
+/* "afs-TOKEN@domain" -> TOKEN; -1 when the address is not one. */
+static int
+recipient_token(const char *recipient, char *token, size_t len)
+{
+	const char	*at;
+	size_t		 n;
+
+	while (*recipient == '<' || *recipient == ' ')
+		recipient++;
+	at = strchr(recipient, '@');
+	if (strncasecmp(recipient, "afs-", 4) != 0 || at == NULL)
+		return -1;
+	n = (size_t)(at - recipient - 4);
+	if (n != TOKEN_BYTES * 2 || n >= len)
+		return -1;
+	memcpy(token, recipient + 4, n);
+	token[n] = '\0';
+	return strspn(token, "0123456789abcdef") == n ? 0 : -1;
+}
+
+static void
+count(struct db *db, const char *bu, int created, int dup, int rejected)
+{
+	sqlite3_stmt	*st = db_prepare(db, sql_count);
+
+	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
+	    sqlite3_bind_int(st, 2, created) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 3, dup) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 4, rejected) != SQLITE_OK ||
+	    db_step(db, st) != SQLITE_DONE)
+		log_warn("afs: cannot count a message of unit=%s", bu);
+	db_release(st);
+}
+
+int
+afs_receive(struct db *db, const struct config *cfg, const char *recipient,
+    const char *msg, size_t len, enum afs_result *result,
+    char id_out[IDS_ID_LEN + 1], char *why, size_t whylen)
+{
+	struct buf		 value, decoded, text;
+	struct part		 whole, body;
+	struct api_error	 err;
+	sqlite3_stmt		*st = NULL;
+	char			 token[64], bu[IDS_ID_LEN + 1], msgid[512];
+	char			 name[256], addr[MAILER_ADDRESS_MAX + 1];
+	char			 reference[REF_MAX + 1], pattern[PATTERN_MAX + 1];
+	char			 hash[IDS_HASH_LEN + 1];
+	int64_t			 delay_days;
+	int			 rc;
+	bool			 skipped;
+
+	*result = AFS_TEMPORARY;
+	why[0] = '\0';
+	buf_init(&value, HEADER_MAX);
+	buf_init(&decoded, HEADER_MAX);
+	buf_init(&text, (size_t)cfg->afs_max_message_bytes);
+	memset(&err, 0, sizeof(err));
+	pattern[0] = reference[0] = '\0';
+	if (recipient == NULL || recipient_token(recipient, token,
+	    sizeof(token)) == -1) {
+		*result = AFS_UNKNOWN_RECIPIENT;
+		goto out;
+	}
+	if (db_tx_begin(db) == -1)
+		goto out;
+	st = db_prepare(db, sql_settings_by_token);
+	if (st == NULL || db_bind_text(st, 1, token) == -1 ||
+	    (rc = db_step(db, st)) == -1)
+		goto out;
+	if (rc == SQLITE_DONE) {
+		*result = AFS_UNKNOWN_RECIPIENT;
+		goto out;
+	}
+	snprintf(bu, sizeof(bu), "%s", db_text(st, 0));
+	delay_days = sqlite3_column_int64(st, 1);
+	if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+		snprintf(pattern, sizeof(pattern), "%s", db_text(st, 2));
+	db_release(st);
+	st = NULL;
+
+	*result = AFS_REJECTED;
+	if (len == 0 || memchr(msg, '\0', len) != NULL) {
+		snprintf(why, whylen, "not a text message");
+		goto counted;
+	}
+	split(msg, len, &whole);
+	if (header(&whole, "To", &value) != 1 ||
+	    afs_decode_words(value.data, &decoded) == -1 ||
+	    first_address(decoded.data, name, sizeof(name), addr,
+	    sizeof(addr)) == -1 || !mailer_address_valid(addr)) {
+		snprintf(why, whylen, "no customer address in To:");
+		goto counted;
+	}
+	if (!mailer_header_safe(name) || json_utf8_length(name) > 200)
+		name[0] = '\0';
+	if (name[0] == '\0')
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(addr, "@"),
+		    addr);
+	if (header(&whole, "Message-ID", &value) == 1 && value.len > 0 &&
+	    value.len < sizeof(msgid))
+		snprintf(msgid, sizeof(msgid), "%s", value.data);
+	else {
+		/* no Message-ID: the same bytes are the same message */
+		buf_reset(&value);
+		if (buf_append(&value, msg, len < HEADER_MAX ? len :
+		    HEADER_MAX) == -1)
+			goto counted;
+		ids_token_hash(value.data, hash);
+		snprintf(msgid, sizeof(msgid), "<%s@afs.digest>", hash);
+	}
+	/* reference: the header, the pattern, the Message-ID */
+	if (header(&whole, "X-Order-Reference", &value) == 1 &&
+	    value.len > 0 && value.len <= REF_MAX &&
+	    mailer_header_safe(value.data))
+		snprintf(reference, sizeof(reference), "%s", value.data);
+	if (reference[0] == '\0' && pattern[0] != '\0') {
+		buf_reset(&decoded);
+		if (header(&whole, "Subject", &value) == 1 &&
+		    afs_decode_words(value.data, &decoded) == 0)
+			(void)match(pattern, decoded.data, reference,
+			    sizeof(reference));
+		if (reference[0] == '\0') {
+			body = whole;
+			first_text(&body, &value);
+			if (body_text(&body, &value, &text) == 0 &&
+			    text.data != NULL)
+				(void)match(pattern, text.data, reference,
+				    sizeof(reference));
+		}
+	}
+	if (reference[0] == '\0')
+		snprintf(reference, sizeof(reference), "%.*s",
+		    (int)strcspn(msgid + (msgid[0] == '<'), ">"),
+		    msgid + (msgid[0] == '<'));
+	if (!mailer_header_safe(reference)) {
+		snprintf(why, whylen, "the reference is not usable");
+		goto counted;
+	}
+	st = db_prepare(db, sql_seen);
+	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
+	    db_bind_text(st, 2, msgid) == -1 ||
+	    sqlite3_bind_int64(st, 3, clock_now_ms()) != SQLITE_OK ||
+	    db_step(db, st) != SQLITE_DONE) {
+		*result = AFS_TEMPORARY;
+		goto out;
+	}
+	db_release(st);
+	st = NULL;
+	if (sqlite3_changes(db_handle(db)) == 0) {
+		*result = AFS_DUPLICATE;
+		count(db, bu, 0, 1, 0);
+		goto commit;
+	}
+	if (invitations_from_order(db, bu, addr, name, reference,
+	    clock_now_ms() + delay_days * 86400000, id_out, &skipped,
+	    &err) == -1) {
+		*result = err.status >= 500 ? AFS_TEMPORARY : AFS_REJECTED;
+		snprintf(why, whylen, "%s", err.ndetails > 0 ?
+		    err.details[0].reason : err.message);
+		if (*result == AFS_TEMPORARY)
+			goto out;
+		db_tx_rollback(db);
+		if (db_tx_begin(db) == -1)
+			goto out;
+		goto counted;
+	}
+	st = db_prepare(db, sql_seen_invitation);
+	if (st == NULL || db_bind_text(st, 1, id_out) == -1 ||
+	    db_bind_text(st, 2, bu) == -1 || db_bind_text(st, 3, msgid) == -1 ||
+	    db_step(db, st) != SQLITE_DONE) {
+		*result = AFS_TEMPORARY;
+		goto out;
+	}
+	*result = skipped ? AFS_SKIPPED : AFS_CREATED;
+	count(db, bu, 1, 0, 0);
+	goto commit;
+counted:
+	count(db, bu, 0, 0, 1);
+commit:
+	if (db_tx_commit(db) == -1)
+		*result = AFS_TEMPORARY;
+	else if (*result == AFS_CREATED)
+		scheduler_wake();
+out:
+	db_release(st);
+	db_tx_rollback(db);
+	buf_release(&value);
+	buf_release(&decoded);
+	buf_release(&text);
+	return 0;
+}
+
+/* The settings API. */
+
+static const char sql_settings_get[] =
+    "SELECT token, delay_days, reference_pattern, received, created, "
+    "  duplicates, rejected FROM afs_settings WHERE business_unit_id = ?";
+static const char sql_settings_make[] =
+    "INSERT INTO afs_settings (business_unit_id, token, updated_at) "
+    "VALUES (?, ?, ?) ON CONFLICT DO NOTHING";
+static const char sql_settings_rotate[] =
+    "UPDATE afs_settings SET token = ?1, updated_at = ?2 "
+    "WHERE business_unit_id = ?3";
+static const char sql_settings_patch[] =
+    "UPDATE afs_settings SET delay_days = coalesce(?1, delay_days), "
+    "  reference_pattern = CASE WHEN ?2 THEN ?3 ELSE reference_pattern END, "
+    "  updated_at = ?4 WHERE business_unit_id = ?5";
+
+/* Makes the settings (and address) of bu on first use. */
+static int
+ensure(struct db *db, const char *bu)
+{
+	sqlite3_stmt	*st = db_prepare(db, sql_settings_make);
+	char		 token[TOKEN_BYTES * 2 + 1];
+	int		 rc;
+
+	ids_random_hex(token, TOKEN_BYTES);
+	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
+	    db_bind_text(st, 2, token) == -1 ||
+	    sqlite3_bind_int64(st, 3, clock_now_ms()) != SQLITE_OK) {
+		db_release(st);
+		return -1;
+	}
+	rc = db_step(db, st);
+	db_release(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int
+reply_settings(struct db *db, const struct request *req, const char *bu,
+    struct response *res, struct api_error *err)
+{
+	sqlite3_stmt	*st = db_prepare(db, sql_settings_get);
+	char		 address[CONFIG_STR + 64];
+	json_t		*o;
+	int		 ret = -1;
+
+	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
+	    db_step(db, st) != SQLITE_ROW) {
+		db_fail(db, err);
+		goto out;
+	}
+	snprintf(address, sizeof(address), "afs-%s@%s", db_text(st, 0),
+	    req->cfg->afs_domain);
+	o = json_pack("{s:s, s:I, s:o, s:{s:I, s:I, s:I, s:I}}", "address",
+	    address, "delayDays", (json_int_t)sqlite3_column_int64(st, 1),
+	    "referencePattern", sqlite3_column_type(st, 2) == SQLITE_NULL ?
+	    json_null() : json_string(db_text(st, 2)), "messages",
+	    "received", (json_int_t)sqlite3_column_int64(st, 3), "created",
+	    (json_int_t)sqlite3_column_int64(st, 4), "duplicates",
+	    (json_int_t)sqlite3_column_int64(st, 5), "rejected",
+	    (json_int_t)sqlite3_column_int64(st, 6));
+	ret = response_json(res, 200, o, err);
+out:
+	db_release(st);
+	return ret;
+}
+
+int
+afs_get(struct request *req, struct response *res, struct api_error *err)
+{
+	struct db	*db = db_thread();
+	const char	*bu;
+	int		 ret = -1;
+
+	if (auth_business_unit(req, &bu, err) == -1)
+		return -1;
+	if (db == NULL || db_tx_begin(db) == -1 || ensure(db, bu) == -1 ||
+	    db_tx_commit(db) == -1)
+		db_fail(db, err);
+	else
+		ret = reply_settings(db, req, bu, res, err);
+	db_tx_rollback(db);
+	return ret;
+}
+
+int
+afs_patch(struct request *req, struct response *res, struct api_error *err)
+{
+	static const char *const allowed[] = { "delayDays",
+	    "referencePattern", NULL };
+	struct db	*db = db_thread();
+	json_t		*body = NULL;	/* owned */
+	sqlite3_stmt	*st = NULL;
+	const char	*bu, *pattern = NULL;
+	int64_t		 delay = -1;
+	bool		 set_pattern;
+	regex_t		 re;
+	int		 ret = -1;
+
+	if (auth_business_unit(req, &bu, err) == -1 ||
+	    (body = json_body(req, err)) == NULL)
+		return -1;
+	json_only_keys(body, allowed, err);
+	json_read_int(body, "delayDays", false, 0, 90, &delay, err);
+	set_pattern = json_object_get(body, "referencePattern") != NULL;
+	if (json_read_string(body, "referencePattern", false, 1, PATTERN_MAX,
+	    &pattern, err) == 0 && pattern != NULL) {
+		if (regcomp(&re, pattern, REG_EXTENDED) != 0)
+			api_error_set(err, 400, "referencePattern", "is not a "
+			    "POSIX extended regular expression");
+		else
+			regfree(&re);
+	}
+	if (err->status != 0)
+		goto out;
+	if (db == NULL || db_tx_begin(db) == -1 || ensure(db, bu) == -1 ||
+	    (st = db_prepare(db, sql_settings_patch)) == NULL ||
+	    (delay >= 0 ? sqlite3_bind_int64(st, 1, delay) :
+	    sqlite3_bind_null(st, 1)) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 2, set_pattern) != SQLITE_OK ||
+	    db_bind_text(st, 3, pattern) == -1 ||
+	    sqlite3_bind_int64(st, 4, clock_now_ms()) != SQLITE_OK ||
+	    db_bind_text(st, 5, bu) == -1 || db_step(db, st) != SQLITE_DONE ||
+	    db_tx_commit(db) == -1) {
+		db_fail(db, err);
+		goto out;
+	}
+	ret = reply_settings(db, req, bu, res, err);
+out:
+	db_release(st);
+	db_tx_rollback(db);
+	json_decref(body);
+	return ret;
+}
+
+int
+afs_rotate(struct request *req, struct response *res, struct api_error *err)
+{
+	struct db	*db = db_thread();
+	sqlite3_stmt	*st = NULL;
+	const char	*bu;
+	char		 token[TOKEN_BYTES * 2 + 1];
+	int		 ret = -1;
+
+	if (auth_business_unit(req, &bu, err) == -1)
+		return -1;
+	ids_random_hex(token, TOKEN_BYTES);
+	if (db == NULL || db_tx_begin(db) == -1 || ensure(db, bu) == -1 ||
+	    (st = db_prepare(db, sql_settings_rotate)) == NULL ||
+	    db_bind_text(st, 1, token) == -1 ||
+	    sqlite3_bind_int64(st, 2, clock_now_ms()) != SQLITE_OK ||
+	    db_bind_text(st, 3, bu) == -1 || db_step(db, st) != SQLITE_DONE ||
+	    db_tx_commit(db) == -1) {
+		db_fail(db, err);
+		goto out;
+	}
+	ret = reply_settings(db, req, bu, res, err);
+out:
+	db_release(st);
+	db_tx_rollback(db);
+	return ret;
+}
+
+/* POST /v1/inbound/afs?recipient=ADDRESS with the raw message: 202 when
+ * taken (also a duplicate), 404 unknown address, 400 unusable message,
+ * 503 try again: what a mail-to-HTTP relay maps to accept, bounce, defer. */
+int
+afs_inbound(struct request *req, struct response *res, struct api_error *err)
+{
+	struct db		*db = db_thread();
+	const char		*ctype = request_header(req, "Content-Type");
+	const char		*recipient = request_query(req, "recipient");
+	enum afs_result		 result;
+	char			 id[IDS_ID_LEN + 1] = "", why[200];
+	static const char *const names[] = { "created", "skipped",
+	    "duplicate" };
+
+	if (ctype == NULL || (strncasecmp(ctype, "message/rfc822", 14) != 0 &&
+	    strncasecmp(ctype, "text/plain", 10) != 0)) {
+		api_error_set(err, 415, "Content-Type", "must be "
+		    "message/rfc822");
+		return -1;
+	}
+	if (recipient == NULL)
+		recipient = request_header(req, "X-Original-To");
+	if (recipient == NULL) {
+		api_error_set(err, 400, "recipient", "is required (the inbound "
+		    "address the message was sent to)");
+		return -1;
+	}
+	if ((int64_t)req->body_len > req->cfg->afs_max_message_bytes) {
+		api_error_set(err, 413, NULL, "The message is larger than "
+		    "[afs] max_message_bytes");
+		return -1;
+	}
+	if (db == NULL) {
+		db_fail(db, err);
+		return -1;
+	}
+	afs_receive(db, req->cfg, recipient, req->body, req->body_len, &result,
+	    id, why, sizeof(why));
+	switch (result) {
+	case AFS_CREATED:
+	case AFS_SKIPPED:
+	case AFS_DUPLICATE:
+		return response_json(res, 202, json_pack("{s:s, s:o}",
+		    "result", names[result], "invitationId", id[0] != '\0' ?
+		    json_string(id) : json_null()), err);
+	case AFS_UNKNOWN_RECIPIENT:
+		api_error_set(err, 404, "recipient", "is not an inbound "
+		    "address of this server");
+		return -1;
+	case AFS_REJECTED:
+		api_error_set(err, 400, "message", "%s", why);
+		return -1;
+	case AFS_TEMPORARY:
+		break;
+	}
+	api_error_set(err, 503, NULL, "Busy; deliver the message again later");
+	api_error_header(err, "Retry-After", "60");
+	return -1;
+}
