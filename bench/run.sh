@@ -36,7 +36,7 @@ for _ in $(seq 100); do
 done
 read -r bu key domain < <(/usr/bin/python3 bench/seed.py \
     "http://127.0.0.1:$port" bench-admin-token build/reviewd \
-    "$dir/reviewd.ini" "$reviews")
+    "$dir/reviewd.ini" "$reviews" "$dir/mail")
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {print int($2/1048576)}' /proc/meminfo) GiB, $(uname -r)"
 echo "daemon: threads=${THREADS:-4}, $reviews published reviews; wrk: ${duration}s, $connections connections, 2 threads"
 run() {

@@ -718,6 +718,50 @@ http_clock_get(struct request *req, struct response *res,
 	return clock_reply(res, err);
 }
 
+static const char sql_offset_save[] =
+    "INSERT INTO settings (name, value) VALUES ('test_clock_offset_ms', ?) "
+    "ON CONFLICT (name) DO UPDATE SET value = excluded.value";
+static const char sql_offset_load[] =
+    "SELECT value FROM settings WHERE name = 'test_clock_offset_ms'";
+
+/* The test clock survives a restart, so tests can stop the daemon across
+ * a deadline and see it handled after the start. */
+static int
+save_offset(struct api_error *err)
+{
+	struct db	*db = db_thread();
+	sqlite3_stmt	*st;
+	char		 value[32];
+	int		 rc = -1;
+
+	snprintf(value, sizeof(value), "%lld", (long long)clock_offset_ms());
+	if (db != NULL && (st = db_prepare(db, sql_offset_save)) != NULL) {
+		if (db_bind_text(st, 1, value) == 0)
+			rc = db_step(db, st);
+		db_release(st);
+	}
+	if (rc != SQLITE_DONE) {
+		db_fail(db, err);
+		return -1;
+	}
+	return 0;
+}
+
+int
+http_clock_restore(struct db *db)
+{
+	sqlite3_stmt	*st = db_prepare(db, sql_offset_load);
+	int		 rc;
+
+	if (st == NULL)
+		return -1;
+	rc = db_step(db, st);
+	if (rc == SQLITE_ROW)
+		clock_set_offset_ms(strtoll(db_text(st, 0), NULL, 10));
+	db_release(st);
+	return rc == -1 ? -1 : 0;
+}
+
 /* {"advanceMs": n} or {"advanceSeconds": n} or {"now": time}; the clock
  * only moves forward, as real time does. */
 int
@@ -752,6 +796,8 @@ http_clock_set(struct request *req, struct response *res,
 	if (err->status != 0)
 		goto out;
 	clock_set_offset_ms(clock_offset_ms() + ms + s * 1000);
+	if (save_offset(err) == -1)
+		goto out;
 	scheduler_wake();
 	ret = clock_reply(res, err);
 out:

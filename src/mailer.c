@@ -297,6 +297,39 @@ static const struct template templates[] = {
 	    "oplevelse.</p><p><a href=\"{{link}}\">Skriv en anmeldelse</a>"
 	    "</p><p><small><a href=\"{{unsubscribeLink}}\">Afmeld</a>"
 	    "</small></p>" },
+	{ "find-reviewer", "en", "{{business}} would like to hear from you "
+	    "about your review",
+	    "Hello {{name}},\n\n{{business}} read your review \"{{title}}\" "
+	    "and asks:\n\n{{message}}\n\nThey would like: {{requested}}.\n\n"
+	    "You decide what to share. Reply here before {{deadline}}:\n\n"
+	    "{{link}}\n\nYour e-mail address is not shown to the business, "
+	    "and nothing you write is published.\n",
+	    "<p>Hello {{name}},</p><p>{{business}} read your review "
+	    "&ldquo;{{title}}&rdquo; and asks:</p><blockquote>{{message}}"
+	    "</blockquote><p>They would like: {{requested}}.</p><p>You decide "
+	    "what to share. <a href=\"{{link}}\">Reply</a> before "
+	    "{{deadline}}.</p><p><small>Your e-mail address is not shown to the "
+	    "business, and nothing you write is published.</small></p>" },
+	{ "find-reviewer-business", "en", "Find Reviewer: {{outcome}}",
+	    "Hello,\n\nyour request about the review \"{{title}}\" ({{link}}) "
+	    "was {{outcome}}.\n\n{{details}}\n",
+	    "<p>Hello,</p><p>your request about the review <a "
+	    "href=\"{{link}}\">&ldquo;{{title}}&rdquo;</a> was {{outcome}}.</p>"
+	    "<pre>{{details}}</pre>" },
+	{ "report-hidden", "en", "Your review of {{business}} is hidden for "
+	    "now",
+	    "Hello {{name}},\n\nyour review \"{{title}}\" was reported by "
+	    "{{business}} ({{reason}}) and is hidden while we look into it. "
+	    "We will write again when it is decided.\n",
+	    "<p>Hello {{name}},</p><p>your review &ldquo;{{title}}&rdquo; was "
+	    "reported by {{business}} ({{reason}}) and is hidden while we look "
+	    "into it. We will write again when it is decided.</p>" },
+	{ "report-decided", "en", "The report on your review of {{business}} "
+	    "was decided",
+	    "Hello {{name}},\n\nthe report on your review \"{{title}}\" was "
+	    "decided: {{outcome}}\n",
+	    "<p>Hello {{name}},</p><p>the report on your review "
+	    "&ldquo;{{title}}&rdquo; was decided: {{outcome}}</p>" },
 };
 
 static const struct template *

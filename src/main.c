@@ -22,6 +22,7 @@
 #include "reviewd/business.h"
 #include "reviewd/config.h"
 #include "reviewd/db.h"
+#include "reviewd/findreviewer.h"
 #include "reviewd/http.h"
 #include "reviewd/invitations.h"
 #include "reviewd/log.h"
@@ -273,11 +274,13 @@ serve(struct db *db, const struct config *cfg)
 	sigset_t	 stop;
 	int		 sig = 0;
 
-	if (auth_init(db, cfg, stdout) == -1 || mailer_init(cfg) == -1)
+	if (auth_init(db, cfg, stdout) == -1 || mailer_init(cfg) == -1 ||
+	    (cfg->clock_control && http_clock_restore(db) == -1))
 		return EXIT_FAILURE;
 	if (scheduler_register("invitations", invitations_job) == -1 ||
 	    scheduler_register("outbox", outbox_job) == -1 ||
 	    scheduler_register("reviews", reviews_job) == -1 ||
+	    scheduler_register("findreviewer", findreviewer_job) == -1 ||
 	    outbox_on_delivered("invitation", invitations_delivered) == -1)
 		return EXIT_FAILURE;
 	/* Signals go to sigwait below, never to a worker thread: block them
@@ -357,6 +360,7 @@ main(int argc, char **argv)
 	outbox_configure(&cfg);
 	reviews_configure(&cfg);
 	invitations_configure(&cfg);
+	findreviewer_configure(&cfg);
 	db = db_open(cfg.db_path);
 	if (db == NULL)
 		return EXIT_FAILURE;

@@ -186,9 +186,14 @@ fail:
 	return -1;
 }
 
+/* A delivered e-mail keeps its envelope (to, subject) for inspection but
+ * not its body and headers: they carry personal links (review, reply,
+ * unsubscribe tokens) that must not stay in the database in clear. */
 static const char sql_delivered[] =
     "UPDATE outbox SET status = 'delivered', delivered_at = ?, "
-    "  lease_until = NULL, last_error = NULL WHERE id = ?";
+    "  lease_until = NULL, last_error = NULL, payload = CASE kind "
+    "  WHEN 'email' THEN json_remove(payload, '$.text', '$.html', "
+    "  '$.headers') ELSE payload END WHERE id = ?";
 static const char sql_retry[] =
     "UPDATE outbox SET status = 'pending', next_attempt_at = ?, "
     "  lease_until = NULL, last_error = ? WHERE id = ?";

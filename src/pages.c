@@ -13,6 +13,7 @@
 #include "reviewd/business.h"
 #include "reviewd/clock.h"
 #include "reviewd/db.h"
+#include "reviewd/findreviewer.h"
 #include "reviewd/invitations.h"
 #include "reviewd/json.h"
 #include "reviewd/pages.h"
@@ -915,4 +916,169 @@ pages_unsubscribe_post(struct request *req, struct response *res,
     struct api_error *err)
 {
 	return unsubscribe(req, res, err, true);
+}
+
+/* Find Reviewer: the reviewer decides what to share, or declines. */
+
+static const struct {
+	const char	*field, *label, *type;
+} reply_fields[] = {
+	{ "name", "Your name", "text" },
+	{ "email", "An e-mail address the business may use", "email" },
+	{ "phoneNumber", "Phone number", "tel" },
+	{ "address", "Address", "text" },
+	{ "referenceId", "Order or reference number", "text" },
+};
+
+static int
+find_reviewer_form(const struct request *req, struct response *res,
+    int status, json_t *fr, json_t *values, const struct api_error *problems,
+    struct api_error *err)
+{
+	struct buf	 b;
+	char		 deadline[17];
+	size_t		 i;
+	int		 r;
+
+	snprintf(deadline, sizeof(deadline), "%s", str(fr, "deadline"));
+	if (strlen(deadline) > 10)
+		deadline[10] = ' ';
+	buf_init(&b, PAGE_CAP);
+	r = start(&b, "A question about your review") ||
+	    buf_puts(&b, "<h1>") || pages_escape(&b, str(fr, "business")) ||
+	    buf_puts(&b, " asks about your review</h1><div class=\"box\"><p>"
+	    "&ldquo;") || pages_escape(&b, str(fr, "title")) ||
+	    buf_puts(&b, "&rdquo;</p><blockquote>") ||
+	    pages_escape(&b, str(fr, "message")) ||
+	    buf_puts(&b, "</blockquote><p class=\"meta\">Answer before ") ||
+	    pages_escape(&b, deadline) || buf_puts(&b, " UTC. You decide what "
+	    "to share; your e-mail address is not shown to the business and "
+	    "nothing here is published.</p></div>");
+	if (r == 0 && problems != NULL && problems->status != 0) {
+		r = buf_puts(&b, "<div class=\"box error\" role=\"alert\">"
+		    "<ul>");
+		for (i = 0; r == 0 && i < problems->ndetails; i++)
+			r = buf_puts(&b, "<li>") || pages_escape(&b,
+			    problems->details[i].field) || buf_puts(&b, " ") ||
+			    pages_escape(&b, problems->details[i].reason) ||
+			    buf_puts(&b, "</li>");
+		if (r == 0)
+			r = buf_puts(&b, "</ul></div>");
+	}
+	if (r == 0)
+		r = buf_puts(&b, "<form method=\"post\"><label for=\"message\">"
+		    "Your message</label><textarea id=\"message\" "
+		    "name=\"message\" maxlength=\"5000\">") ||
+		    pages_escape(&b, str(values, "message")) ||
+		    buf_puts(&b, "</textarea>");
+	for (i = 0; r == 0 && i < sizeof(reply_fields) /
+	    sizeof(reply_fields[0]); i++)
+		r = buf_printf(&b, "<label for=\"%s\">%s</label><input "
+		    "type=\"%s\" id=\"%s\" name=\"%s\" maxlength=\"500\" "
+		    "value=\"", reply_fields[i].field, reply_fields[i].label,
+		    reply_fields[i].type, reply_fields[i].field,
+		    reply_fields[i].field) || pages_escape(&b, str(values,
+		    reply_fields[i].field)) || buf_puts(&b, "\">");
+	if (r != 0 || buf_puts(&b, "<button type=\"submit\">Send my answer"
+	    "</button> <button type=\"submit\" name=\"decline\" value=\"1\" "
+	    "formnovalidate>I prefer not to answer</button></form>") ||
+	    finish(&b)) {
+		buf_release(&b);
+		api_error_set(err, 500, NULL, "Internal error");
+		return -1;
+	}
+	(void)req;
+	return send_page(res, status, &b, err);
+}
+
+static int
+find_reviewer_closed(struct response *res, json_t *fr, struct api_error *err)
+{
+	const char	*status = str(fr, "status");
+
+	if (strcmp(status, "expired") == 0)
+		return message_page(res, 410, "This request has closed", "The "
+		    "time to answer has passed. Nothing was shared.", NULL,
+		    NULL, err);
+	return message_page(res, 200, "Thank you", strcmp(status,
+	    "declined") == 0 ? "You declined; the business was told, and "
+	    "nothing was shared." : "Your answer was sent to the business.",
+	    NULL, NULL, err);
+}
+
+int
+pages_find_reviewer(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	struct db		*db = db_thread();
+	enum findreviewer_state	 state;
+	json_t			*fr = NULL;	/* owned */
+	int			 r;
+
+	if (db == NULL || findreviewer_page(db, request_param(req, "token"),
+	    &state, &fr) == -1) {
+		db_fail(db, err);
+		return -1;
+	}
+	if (state == FINDREVIEWER_UNKNOWN)
+		r = message_page(res, 404, "Unknown link", "This link is not "
+		    "valid.", NULL, NULL, err);
+	else if (state == FINDREVIEWER_CLOSED)
+		r = find_reviewer_closed(res, fr, err);
+	else
+		r = find_reviewer_form(req, res, 200, fr, NULL, NULL, err);
+	json_decref(fr);
+	return r;
+}
+
+int
+pages_find_reviewer_post(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	static const char *const names[] = { "message", "name", "email",
+	    "phoneNumber", "address", "referenceId", NULL };
+	struct db		*db = db_thread();
+	enum findreviewer_state	 state;
+	struct api_error	 problems;
+	json_t			*fr = NULL, *values = json_object();
+	char			*v = malloc(FIELD_MAX);
+	bool			 decline;
+	size_t			 i;
+	int			 r = -1;
+
+	memset(&problems, 0, sizeof(problems));
+	if (v == NULL || values == NULL || db == NULL ||
+	    findreviewer_page(db, request_param(req, "token"), &state,
+	    &fr) == -1) {
+		db_fail(db, err);
+		goto out;
+	}
+	if (state != FINDREVIEWER_OPEN) {
+		r = state == FINDREVIEWER_UNKNOWN ? message_page(res, 404,
+		    "Unknown link", "This link is not valid.", NULL, NULL, err) :
+		    find_reviewer_closed(res, fr, err);
+		goto out;
+	}
+	for (i = 0; names[i] != NULL; i++) {
+		if (http_form_value(req->body, req->body_len, names[i], v,
+		    FIELD_MAX) == 0)
+			json_object_set_new(values, names[i], json_string(v));
+	}
+	decline = http_form_value(req->body, req->body_len, "decline", v,
+	    FIELD_MAX) == 0 && strcmp(v, "1") == 0;
+	if (findreviewer_answer(db, request_param(req, "token"), values,
+	    decline, &problems) == 0) {
+		json_object_set_new(fr, "status", json_string(decline ?
+		    "declined" : "replied"));
+		r = find_reviewer_closed(res, fr, err);
+	} else if (problems.status >= 500) {
+		*err = problems;
+	} else
+		r = find_reviewer_form(req, res, problems.status, fr, values,
+		    &problems, err);
+out:
+	free(v);
+	json_decref(fr);
+	json_decref(values);
+	return r;
 }

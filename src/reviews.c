@@ -19,6 +19,7 @@
 
 #include "reviewd/auth.h"
 #include "reviewd/clock.h"
+#include "reviewd/findreviewer.h"
 #include "reviewd/json.h"
 #include "reviewd/log.h"
 #include "reviewd/mailer.h"
@@ -65,7 +66,16 @@ reviews_configure(const struct config *cfg)
 	"r.created_at, r.updated_at, r.seq, r.pub_seq, p.id, p.name, "	\
 	"p.link, p.image_link, p.gtin, p.mpn, p.brand, "		\
 	"(SELECT json_group_array(json_object('group', tag_group, "	\
-	"  'value', tag_value)) FROM review_tags WHERE review_id = r.id) "
+	"  'value', tag_value)) FROM review_tags WHERE review_id = r.id), " \
+	"(SELECT json_group_array(json_object('id', id, 'status', status, " \
+	"  'message', message, 'response', response, 'respondedAt', "	\
+	"  responded_at, 'created', created_at, 'deadline', deadline, "	\
+	"  'requested', json(requested))) FROM (SELECT * FROM "		\
+	"  find_reviewer_requests WHERE review_id = r.id ORDER BY "	\
+	"  created_at)), "						\
+	"(SELECT json_object('reason', reason, 'status', status, "	\
+	"  'createdAt', created_at, 'hides', hides) FROM reports WHERE "	\
+	"  review_id = r.id ORDER BY created_at DESC LIMIT 1) "
 #define REVIEW_FROM							\
 	"FROM reviews r JOIN business_units b ON b.id = r.business_unit_id " \
 	"JOIN consumers c ON c.id = r.consumer_id "			\
@@ -79,7 +89,8 @@ enum {
 	C_REFERRAL, C_STATUS, C_HIDDEN, C_REPORTED, C_CONTACTED, C_REPLY,
 	C_REPLY_AUTHOR, C_REPLY_CREATED, C_REPLY_UPDATED, C_CREATED,
 	C_UPDATED, C_SEQ, C_PUB_SEQ, C_PRODUCT, C_PRODUCT_NAME,
-	C_PRODUCT_LINK, C_PRODUCT_IMAGE, C_GTIN, C_MPN, C_BRAND, C_TAGS
+	C_PRODUCT_LINK, C_PRODUCT_IMAGE, C_GTIN, C_MPN, C_BRAND, C_TAGS,
+	C_FIND_REVIEWER, C_REPORT
 };
 
 static json_t *
@@ -126,6 +137,33 @@ company_reply(sqlite3_stmt *st)
 	    nullable_text(st, C_REPLY_AUTHOR), "authorBusinessUserName",
 	    json_null(), "createdAt", nullable_time(st, C_REPLY_CREATED),
 	    "updatedAt", nullable_time(st, C_REPLY_UPDATED));
+}
+
+/* Trustpilot's reportData from the review's latest report, or null. */
+static json_t *
+report_data(sqlite3_stmt *st)
+{
+	json_error_t	 jerr;
+	json_t		*r, *o;
+	char		 iso[CLOCK_ISO_LEN];
+	bool		 hidden;
+
+	if (sqlite3_column_type(st, C_REPORT) == SQLITE_NULL)
+		return json_null();
+	r = json_loads(db_text(st, C_REPORT), 0, &jerr);
+	if (r == NULL || clock_format(json_integer_value(json_object_get(r,
+	    "createdAt")), iso) == -1) {
+		json_decref(r);
+		return json_null();
+	}
+	hidden = sqlite3_column_type(st, C_HIDDEN) != SQLITE_NULL;
+	o = json_pack("{s:s, s:n, s:s, s:[O], s:O, s:s, s:O}", "source",
+	    "business", "publicComment", "createdAt", iso, "reasons",
+	    json_object_get(r, "reason"), "reason", json_object_get(r,
+	    "reason"), "reviewVisibility", hidden ? "hidden" : "visible",
+	    "status", json_object_get(r, "status"));
+	json_decref(r);
+	return o != NULL ? o : json_null();
 }
 
 static json_t *
@@ -186,7 +224,7 @@ review_common(sqlite3_stmt *st, const char *public_url, bool private)
 	    "source", db_text(st, C_SOURCE),
 	    "numberOfLikes", 0,
 	    "status", db_text(st, C_STATUS),
-	    "reportData", json_null(),
+	    "reportData", report_data(st),
 	    "complianceLabels", json_array(),
 	    "countsTowardsTrustScore", counts,
 	    "countsTowardsLocationTrustScore",
@@ -209,8 +247,8 @@ review_common(sqlite3_stmt *st, const char *public_url, bool private)
 	    nullable_text(st, C_HIDDEN)) == -1 ||
 	    json_object_set_new(o, "reported",
 	    json_boolean(sqlite3_column_int(st, C_REPORTED))) == -1 ||
-	    json_object_set_new(o, "findReviewer", json_pack("{s:b, s:[]}",
-	    "isEligible", !verified, "requests")) == -1) {
+	    json_object_set_new(o, "findReviewer", findreviewer_json(
+	    db_text(st, C_FIND_REVIEWER), !verified)) == -1) {
 		json_decref(o);
 		return NULL;
 	}

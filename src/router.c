@@ -8,11 +8,13 @@
 #include "reviewd/afs.h"
 #include "reviewd/auth.h"
 #include "reviewd/business.h"
+#include "reviewd/findreviewer.h"
 #include "reviewd/invitations.h"
 #include "reviewd/links.h"
 #include "reviewd/outbox.h"
 #include "reviewd/pages.h"
 #include "reviewd/products.h"
+#include "reviewd/reports.h"
 #include "reviewd/reviews.h"
 #include "reviewd/router.h"
 #include "reviewd/webhooks.h"
@@ -51,6 +53,21 @@ static const struct route routes[] = {
 	{ "POST", REVIEW "/reply", ROUTE_AUTH_BEARER, reviews_reply, false },
 	{ "DELETE", REVIEW "/reply", ROUTE_AUTH_BEARER, reviews_reply_delete,
 	    false },
+	{ "POST", REVIEW "/find-reviewer", ROUTE_AUTH_BEARER,
+	    findreviewer_create, false },
+	{ "GET", REVIEW "/find-reviewer", ROUTE_AUTH_BEARER, findreviewer_get,
+	    false },
+	{ "POST", REVIEW "/reports", ROUTE_AUTH_BEARER, reports_create, false },
+	{ "GET", "/v1/admin/reports", ROUTE_AUTH_ADMIN, reports_admin_list,
+	    false },
+	{ "POST", "/v1/admin/reports/{reportId}/decision", ROUTE_AUTH_ADMIN,
+	    reports_decide, false },
+	{ "GET", "/v1/admin/audit", ROUTE_AUTH_ADMIN, reports_audit_list,
+	    false },
+	{ "GET", "/find-reviewer/{token}", ROUTE_AUTH_NONE, pages_find_reviewer,
+	    false },
+	{ "POST", "/find-reviewer/{token}", ROUTE_AUTH_NONE,
+	    pages_find_reviewer_post, false },
 	{ "GET", BU "/products", ROUTE_AUTH_BEARER, products_list, false },
 	{ "POST", BU "/products", ROUTE_AUTH_BEARER, products_upsert, false },
 	{ "POST", BU "/email-invitations", ROUTE_AUTH_BEARER,

@@ -43,8 +43,8 @@ static const char *const event_names[] = {
 	"review-reply-created",
 	"find-reviewer-replied",
 	"find-reviewer-expired",
-	"review-reported",
-	"report-resolved",
+	"review-report-created",
+	"review-report-resolved",
 	NULL
 };
 

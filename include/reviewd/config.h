@@ -64,6 +64,8 @@ struct config {
 	int64_t			 invitation_link_days;
 	int64_t			 invitation_repeat_days;
 	int64_t			 invitation_dispatch_batch;
+	/* [findreviewer] */
+	int64_t			 findreviewer_reply_days;
 	/* [afs] */
 	char			 afs_domain[CONFIG_STR];
 	int64_t			 afs_max_message_bytes;

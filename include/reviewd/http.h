@@ -143,6 +143,11 @@ unsigned	http_port(void);
  * then closes every connection. Safe to call once after http_start. */
 void	http_stop(int64_t grace_ms);
 
+/* With [testing] clock_control: sets the test clock's offset saved by the
+ * last POST /v1/admin/clock, so it survives restarts. 0 or -1. */
+struct db;
+int	http_clock_restore(struct db *db);
+
 /* Operational endpoints: liveness, readiness, the test clock. */
 route_handler	http_healthz, http_readyz, http_clock_get, http_clock_set;
 

@@ -33,6 +33,9 @@ route_handler	pages_review_confirm;
  * (fields stars, title, text; stars_N, title_N, text_N for product N). */
 route_handler	pages_invitation, pages_invitation_post;
 
+/* GET and POST /find-reviewer/{token}: the reviewer's reply page. */
+route_handler	pages_find_reviewer, pages_find_reviewer_post;
+
 /* GET (a confirmation button) and POST (RFC 8058 one-click)
  * /unsubscribe/{token}. */
 route_handler	pages_unsubscribe, pages_unsubscribe_post;

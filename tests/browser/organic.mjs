@@ -2,6 +2,7 @@
 //   node organic.mjs submit BASE DOMAIN EMAIL
 //   node organic.mjs confirm BASE CONFIRM_PATH SCREENSHOT
 //   node organic.mjs invitation BASE LINK_PATH NAME THANKS
+//   node organic.mjs find-reviewer BASE LINK_PATH REFERENCE
 // Exits non-zero with a message when the page does not do what a reviewer
 // expects. The pytest test tests/integration/test_browser.py runs it.
 import { chromium } from 'playwright-core';
@@ -78,6 +79,24 @@ try {
     const again = await page.goto(`${base}${path}`);
     if (again.status() !== 200 || (await page.textContent('h1')).trim() !== thanks)
       fail('opening the link again does not show the published review');
+  } else if (mode === 'find-reviewer') {
+    // the reviewer answers a business's question, then the link is closed
+    const [path, reference] = args;
+    const response = await page.goto(`${base}${path}`);
+    if (response.status() !== 200)
+      fail(`the reply link answered ${response.status()}`);
+    if (!(await page.textContent('main')).includes('asks about your review'))
+      fail('the reply page does not show the question');
+    await page.fill('#message', 'I bought it in the shop in Aarhus.');
+    await page.fill('#referenceId', reference);
+    await Promise.all([page.waitForLoadState('load'),
+      page.click('button:not([name=decline])')]);
+    await page.waitForSelector('h1');
+    if ((await page.textContent('h1')).trim() !== 'Thank you')
+      fail(`after answering, the page says "${await page.textContent('main')}"`);
+    await page.goto(`${base}${path}`);
+    if (!(await page.textContent('main')).includes('answer was sent'))
+      fail('the link is not closed after the answer');
   } else {
     fail(`unknown mode ${mode}`);
   }

@@ -14,28 +14,48 @@ def submit(daemon, domain, email, stars=5, title="Good", text="Nice shop",
     return daemon.post("/review/%s%s" % (domain, query), json=body)
 
 
-def outbox_mails(daemon):
-    """Every queued e-mail payload, newest first (admin API, paged)."""
-    mails, page = [], 1
-    while True:
-        r = daemon.admin("GET", "/v1/admin/outbox?kind=email&perPage=100"
-                         "&page=%d" % page)
-        assert r.status_code == 200, r.text
-        body = r.json()
-        mails += [row["payload"] for row in body["outbox"]]
-        if not body["links"]:
-            return mails
-        page += 1
+def _summary(m):
+    to = m["To"].addresses[0]
+    return {"to": to.addr_spec, "toName": to.display_name,
+            "subject": str(m["Subject"]),
+            "text": m.get_body(preferencelist=("plain",)).get_content(),
+            "html": m.get_body(preferencelist=("html",)).get_content()}
+
+
+def mails(daemon):
+    """Every e-mail the daemon delivered, newest first, as dicts with to,
+    toName, subject, text and html: from its SMTP sink when the test gave
+    it one (daemon.sink), else from its maildir (parsed once per file)."""
+    import email
+    import email.policy
+    sink = getattr(daemon, "sink", None)
+    if sink is not None:
+        return [_summary(m) for m in reversed(sink.parsed())]
+    cache = daemon.__dict__.setdefault("mail_cache", {})
+    new = daemon.dir / "mail" / "new"
+    for f in (new.iterdir() if new.exists() else []):
+        if f.name not in cache:
+            cache[f.name] = (f.stat().st_mtime_ns, _summary(
+                email.message_from_bytes(f.read_bytes(),
+                                         policy=email.policy.default)))
+    return [m for _, m in sorted(cache.values(), key=lambda x: -x[0])]
 
 
 def confirm_links(daemon):
-    """{recipient: confirmation path} of every confirmation e-mail."""
+    """{recipient: confirmation path} of the newest confirmation e-mail to
+    each recipient that a test has not followed yet."""
+    used = daemon.__dict__.setdefault("used_links", set())
     links = {}
-    for mail in outbox_mails(daemon):
+    for mail in mails(daemon):
         m = CONFIRM.search(mail["text"])
-        if m and mail["to"] not in links:
+        if m and mail["to"] not in links and m.group(1) not in used:
             links[mail["to"]] = m.group(1)
     return links
+
+
+def follow(daemon, link):
+    daemon.__dict__.setdefault("used_links", set()).add(link)
+    return daemon.get(link)
 
 
 def publish(daemon, domain, email, **kw):
@@ -45,7 +65,7 @@ def publish(daemon, domain, email, **kw):
     review_id = r.json()["id"]
     link = wait_for(lambda: confirm_links(daemon).get(email),
                     what="the confirmation e-mail")
-    r = daemon.get(link)
+    r = follow(daemon, link)
     assert r.status_code == 200, r.text
     return review_id
 
@@ -58,7 +78,9 @@ def publish_many(daemon, domain, specs):
         r = submit(daemon, domain, **spec)
         assert r.status_code == 202, r.text
         ids.append(r.json()["id"])
-    links = confirm_links(daemon)
+    links = wait_for(lambda: (lambda l: all(spec["email"] in l
+                                            for spec in specs) and l)(
+        confirm_links(daemon)), what="every confirmation e-mail")
     for spec in specs:
-        assert daemon.get(links[spec["email"]]).status_code == 200
+        assert follow(daemon, links[spec["email"]]).status_code == 200
     return ids

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from conftest import Business, assert_error, wait_for
-from reviewkit import outbox_mails, publish, submit
+from reviewkit import mails, publish, submit
 from test_webhooks import verify_standard_webhooks
 
 SECRET_EMAIL = "secret.person@example.org"
@@ -58,10 +58,11 @@ def test_reply_create_replace_delete(shop, receiver):
     reply = r.json()["companyReply"]
     assert reply["text"] == "Sorry <b>about</b> it"
     assert reply["authorBusinessUserId"] == "u1"
-    mails = [m for m in outbox_mails(d) if m["to"] == SECRET_EMAIL and
-             "replied" in m["subject"]]
-    assert len(mails) == 1 and "Sorry <b>about</b> it" in mails[0]["text"]
-    assert "Sorry &lt;b&gt;about&lt;/b&gt; it" in mails[0]["html"]
+    replies = wait_for(lambda: [m for m in mails(d) if m["to"] ==
+                                SECRET_EMAIL and "replied" in m["subject"]])
+    assert len(replies) == 1
+    assert "Sorry <b>about</b> it" in replies[0]["text"]
+    assert "Sorry &lt;b&gt;about&lt;/b&gt; it" in replies[0]["html"]
     wait_for(lambda: any(e["eventName"] == "review-reply-created"
                          for e in events(receiver, secret)))
 
@@ -70,7 +71,7 @@ def test_reply_create_replace_delete(shop, receiver):
     assert r.status_code == 200, r.text
     assert r.json()["companyReply"]["text"] == "We refunded you."
     assert r.json()["companyReply"]["createdAt"] == reply["createdAt"]
-    wait_for(lambda: len([m for m in outbox_mails(d) if m["to"] ==
+    wait_for(lambda: len([m for m in mails(d) if m["to"] ==
                           SECRET_EMAIL and "replied" in m["subject"]]) == 2)
     wait_for(lambda: any(e["eventName"] == "service-review-updated"
                          for e in events(receiver, secret)))

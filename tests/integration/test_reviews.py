@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 
 from conftest import Business, assert_error, wait_for
-from reviewkit import (confirm_links, outbox_mails, publish, publish_many,
+from reviewkit import (confirm_links, mails, publish, publish_many,
                        submit)
 
 

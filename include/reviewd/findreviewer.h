@@ -1,0 +1,49 @@
+#ifndef REVIEWD_FINDREVIEWER_H
+#define REVIEWD_FINDREVIEWER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "reviewd/config.h"
+#include "reviewd/db.h"
+#include "reviewd/http.h"
+
+/*
+ * Find Reviewer: a business asks the author of a review that was not
+ * written through our invitations for details, through us. The reviewer
+ * answers (or declines) through a personal link within the deadline; the
+ * business is told on reply and on expiry; it never sees the address.
+ */
+
+void	findreviewer_configure(const struct config *cfg);
+
+/* The scheduler job: expires requests past their deadline. */
+int64_t	findreviewer_job(struct db *db, int64_t now);
+
+enum findreviewer_state {
+	FINDREVIEWER_OPEN,
+	FINDREVIEWER_CLOSED,	/* replied, declined or expired */
+	FINDREVIEWER_UNKNOWN
+};
+
+/* The request of a reply token for the page: {"business", "message",
+ * "requested": [...], "deadline", "status", "title"}. 0 or -1. */
+int	findreviewer_page(struct db *db, const char *token,
+	    enum findreviewer_state *state, json_t **out);
+
+/* Stores the reviewer's answer (fields message, name, email, phoneNumber,
+ * address, referenceId; at least one) or their refusal, and tells the
+ * business. 0, or -1 with err (409 when closed, 404 unknown). */
+int	findreviewer_answer(struct db *db, const char *token, json_t *answer,
+	    bool decline, struct api_error *err);
+
+/* The review's findReviewer object for the private review JSON, from the
+ * requests JSON array stored alongside it; a new reference. */
+json_t	*findreviewer_json(const char *requests, bool eligible);
+
+/* POST and GET /v1/private/reviews/{reviewId}/find-reviewer. */
+route_handler	findreviewer_create, findreviewer_get;
+
+#endif

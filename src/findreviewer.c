@@ -1,0 +1,612 @@
+/*
+ * findreviewer: requests (HTTP worker threads), reviewer answers (pages),
+ * deadlines (the scheduler thread). A request is open until the reviewer
+ * answers or declines, or its deadline passes; that transition happens in
+ * one UPDATE ... WHERE status = 'open', so the business is told exactly
+ * once, also when the daemon was down across the deadline (the job
+ * expires everything overdue when it starts). The reviewer's address is
+ * read only to send them the request; consumerResponse holds only what
+ * they typed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reviewd/auth.h"
+#include "reviewd/clock.h"
+#include "reviewd/findreviewer.h"
+#include "reviewd/ids.h"
+#include "reviewd/json.h"
+#include "reviewd/log.h"
+#include "reviewd/mailer.h"
+#include "reviewd/outbox.h"
+#include "reviewd/reports.h"
+#include "reviewd/scheduler.h"
+#include "reviewd/webhooks.h"
+
+#define MESSAGE_MAX	5000
+#define FIELD_MAX	500
+#define URL_LEN		(CONFIG_STR + 128)
+
+static const struct config	*fr_cfg;
+
+static const char *const fields[] = { "name", "email", "phoneNumber",
+	"address", "referenceId", NULL };
+
+void
+findreviewer_configure(const struct config *cfg)
+{
+	fr_cfg = cfg;
+}
+
+/* One stored request as Trustpilot's findReviewer.requests item. */
+static json_t *
+request_json(json_t *r)
+{
+	json_t		*o, *resp;	/* owned */
+	json_error_t	 jerr;
+	const char	*text = json_string_value(json_object_get(r,
+			    "response"));
+	char		 iso[CLOCK_ISO_LEN];
+
+	resp = text != NULL ? json_loads(text, 0, &jerr) : json_null();
+	if (resp == NULL)
+		resp = json_null();
+	if (json_is_object(resp) && json_integer_value(json_object_get(r,
+	    "respondedAt")) != 0 && clock_format(json_integer_value(
+	    json_object_get(r, "respondedAt")), iso) == 0)
+		json_object_set_new(resp, "submittedAt", json_string(iso));
+	o = json_pack("{s:O, s:O, s:O, s:o, s:O}", "id", json_object_get(r,
+	    "id"), "status", json_object_get(r, "status"),
+	    "businessUserMessage", json_object_get(r, "message"),
+	    "consumerResponse", resp, "requestedInformation",
+	    json_object_get(r, "requested"));
+	if (o == NULL || json_set_time(o, "created", json_integer_value(
+	    json_object_get(r, "created"))) == -1 || json_set_time(o,
+	    "deadline", json_integer_value(json_object_get(r,
+	    "deadline"))) == -1) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+json_t *
+findreviewer_json(const char *requests, bool eligible)
+{
+	json_error_t	 jerr;
+	json_t		*stored = json_loads(requests != NULL ? requests : "[]",
+			    0, &jerr);
+	json_t		*list = json_array(), *r;
+	size_t		 i;
+
+	json_array_foreach(stored, i, r)
+		json_array_append_new(list, request_json(r));
+	json_decref(stored);
+	return json_pack("{s:b, s:o}", "isEligible", eligible, "requests",
+	    list != NULL ? list : json_array());
+}
+
+static const char sql_requests_of[] =
+    "SELECT json_group_array(json_object('id', id, 'status', status, "
+    "  'message', message, 'response', response, 'respondedAt', "
+    "  responded_at, 'created', created_at, 'deadline', deadline, "
+    "  'requested', json(requested))) FROM (SELECT * FROM "
+    "  find_reviewer_requests WHERE review_id = ? ORDER BY created_at)";
+static const char sql_review_of[] =
+    "SELECT r.source, r.status, r.business_unit_id, r.title, c.email, "
+    "  r.display_name, r.language, b.display_name, EXISTS (SELECT 1 FROM "
+    "  find_reviewer_requests f WHERE f.review_id = r.id AND f.status = "
+    "  'open') FROM reviews r JOIN consumers c ON c.id = r.consumer_id "
+    "JOIN business_units b ON b.id = r.business_unit_id WHERE r.id = ?";
+
+static int
+reply_thread(struct db *db, const char *review, bool eligible,
+    struct response *res, int status, struct api_error *err)
+{
+	sqlite3_stmt	*st = db_prepare(db, sql_requests_of);
+	json_t		*o;
+
+	if (st == NULL || db_bind_text(st, 1, review) == -1 ||
+	    db_step(db, st) != SQLITE_ROW) {
+		db_release(st);
+		db_fail(db, err);
+		return -1;
+	}
+	o = findreviewer_json(db_text(st, 0), eligible);
+	db_release(st);
+	if (o != NULL)
+		json_object_set_new(o, "reviewId", json_string(review));
+	return response_json(res, status, o, err);
+}
+
+int
+findreviewer_get(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	struct db	*db = db_thread();
+	const char	*review = request_param(req, "reviewId");
+	sqlite3_stmt	*st;
+	bool		 eligible;
+	int		 rc;
+
+	if (db == NULL || (st = db_prepare(db, sql_review_of)) == NULL ||
+	    db_bind_text(st, 1, review) == -1 || (rc = db_step(db, st)) == -1) {
+		db_fail(db, err);
+		return -1;
+	}
+	if (rc == SQLITE_DONE || strcmp(db_text(st, 2),
+	    req->principal.business_unit_id) != 0) {
+		db_release(st);
+		api_error_set(err, 404, NULL, "Review not found");
+		return -1;
+	}
+	eligible = strcmp(db_text(st, 0), "invitation") != 0;
+	db_release(st);
+	return reply_thread(db, review, eligible, res, 200, err);
+}
+
+static const char sql_request_insert[] =
+    "INSERT INTO find_reviewer_requests (id, review_id, business_unit_id, "
+    "  message, requested, notify_business, status, token_hash, deadline, "
+    "  created_at) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)";
+static const char sql_contacted[] =
+    "UPDATE reviews SET reviewer_contacted = 1 WHERE id = ?";
+
+/* "name, referenceId" in the reviewer's words. */
+static void
+requested_text(json_t *requested, char *out, size_t len)
+{
+	static const struct {
+		const char	*key, *text;
+	} names[] = {
+		{ "name", "your name" }, { "email", "an e-mail address" },
+		{ "phoneNumber", "a phone number" },
+		{ "address", "your address" },
+		{ "referenceId", "your order or reference number" },
+	};
+	json_t	*v;
+	size_t	 i, k, used = 0;
+
+	out[0] = '\0';
+	json_array_foreach(requested, i, v) {
+		for (k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+			if (strcmp(json_string_value(v), names[k].key) != 0)
+				continue;
+			used += (size_t)snprintf(out + used, used < len ?
+			    len - used : 0, "%s%s", used > 0 ? ", " : "",
+			    names[k].text);
+		}
+	}
+	if (out[0] == '\0')
+		snprintf(out, len, "anything that shows your experience");
+}
+
+int
+findreviewer_create(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	static const char *const allowed[] = { "message",
+	    "skipNotificationEmailToBusinessUser", "requestedInformation",
+	    NULL };
+	struct db	*db = db_thread();
+	json_t		*body = NULL, *requested = NULL, *msg = NULL;
+	json_t		*vars = NULL, *v, *item;
+	sqlite3_stmt	*st = NULL;
+	const char	*review = request_param(req, "reviewId");
+	const char	*message = NULL;
+	char		 id[IDS_ID_LEN + 1], token[IDS_TOKEN_LEN + 1];
+	char		 hash[IDS_HASH_LEN + 1], link[URL_LEN + IDS_TOKEN_LEN];
+	char		 deadline_text[CLOCK_ISO_LEN], what[256];
+	char		 subject[IDS_ID_LEN + 16], actor[IDS_ID_LEN + 16];
+	char		*requested_json = NULL;
+	bool		 skip = false;
+	int64_t		 now = clock_now_ms(), deadline;
+	size_t		 i, k;
+	int		 rc, ret = -1;
+
+	if ((body = json_body(req, err)) == NULL)
+		return -1;
+	json_only_keys(body, allowed, err);
+	json_read_string(body, "message", false, 1, MESSAGE_MAX, &message,
+	    err);
+	json_read_bool(body, "skipNotificationEmailToBusinessUser", false,
+	    &skip, err);
+	v = json_object_get(body, "requestedInformation");
+	requested = json_array();
+	if (v != NULL && !json_is_array(v))
+		api_error_set(err, 400, "requestedInformation", "must be an "
+		    "array");
+	json_array_foreach(v, i, item) {
+		for (k = 0; fields[k] != NULL; k++) {
+			if (json_is_string(item) && strcmp(json_string_value(
+			    item), fields[k]) == 0)
+				break;
+		}
+		if (fields[k] == NULL)
+			api_error_set(err, 400, "requestedInformation", "item "
+			    "%zu must be name, email, phoneNumber, address or "
+			    "referenceId", i);
+		else
+			json_array_append(requested, item);
+	}
+	if (err->status != 0)
+		goto out;
+	if (message == NULL)
+		message = "Could you tell us more about your experience, so "
+		    "we can find your order?";
+	if (db == NULL || db_tx_begin(db) == -1)
+		goto dberr;
+	st = db_prepare(db, sql_review_of);
+	if (st == NULL || db_bind_text(st, 1, review) == -1 ||
+	    (rc = db_step(db, st)) == -1)
+		goto dberr;
+	if (rc == SQLITE_DONE || strcmp(db_text(st, 2),
+	    req->principal.business_unit_id) != 0) {
+		api_error_set(err, 404, NULL, "Review not found");
+		goto out;
+	}
+	if (strcmp(db_text(st, 0), "invitation") == 0) {
+		api_error_set(err, 409, NULL, "Find Reviewer is only for reviews "
+		    "not written through one of our invitations: this one is "
+		    "a verified review of a customer you invited, whose "
+		    "reference you already have");
+		goto out;
+	}
+	if (strcmp(db_text(st, 1), "published") != 0) {
+		api_error_set(err, 409, NULL, "Only published reviews can be "
+		    "asked about");
+		goto out;
+	}
+	if (sqlite3_column_int(st, 8)) {
+		api_error_set(err, 409, NULL, "This review already has an open "
+		    "Find Reviewer request");
+		goto out;
+	}
+	deadline = now + fr_cfg->findreviewer_reply_days * 86400000;
+	(void)clock_format(deadline, deadline_text);
+	deadline_text[16] = '\0';
+	memcpy(deadline_text + 10, " ", 1);
+	ids_new(id);
+	ids_token(token);
+	ids_token_hash(token, hash);
+	snprintf(link, sizeof(link), "%s/find-reviewer/%s", fr_cfg->public_url,
+	    token);
+	requested_text(requested, what, sizeof(what));
+	vars = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "name",
+	    db_text(st, 5), "business", db_text(st, 7), "title",
+	    db_text(st, 3), "message", message, "requested", what, "deadline",
+	    deadline_text, "link", link);
+	msg = json_pack("{s:s, s:s}", "to", db_text(st, 4), "toName",
+	    db_text(st, 5));
+	db_release(st);
+	st = NULL;
+	requested_json = json_dumps(requested, JSON_COMPACT);
+	if (vars == NULL || msg == NULL || requested_json == NULL ||
+	    mailer_render("find-reviewer", NULL, vars, msg) == -1)
+		goto dberr;
+	snprintf(subject, sizeof(subject), "review:%s", review);
+	snprintf(actor, sizeof(actor), "business:%s",
+	    req->principal.business_unit_id);
+	st = db_prepare(db, sql_request_insert);
+	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
+	    db_bind_text(st, 2, review) == -1 ||
+	    db_bind_text(st, 3, req->principal.business_unit_id) == -1 ||
+	    db_bind_text(st, 4, message) == -1 ||
+	    db_bind_text(st, 5, requested_json) == -1 ||
+	    sqlite3_bind_int(st, 6, !skip) != SQLITE_OK ||
+	    db_bind_text(st, 7, hash) == -1 ||
+	    sqlite3_bind_int64(st, 8, deadline) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 9, now) != SQLITE_OK ||
+	    db_step(db, st) != SQLITE_DONE)
+		goto dberr;
+	db_release(st);
+	st = db_prepare(db, sql_contacted);
+	if (st == NULL || db_bind_text(st, 1, review) == -1 ||
+	    db_step(db, st) != SQLITE_DONE ||
+	    reports_audit(db, actor, "find-reviewer-requested", subject,
+	    id) == -1)
+		goto dberr;
+	db_release(st);
+	st = NULL;
+	if (outbox_add_email(db, req->principal.business_unit_id, msg, NULL,
+	    err) == -1 || db_tx_commit(db) == -1)
+		goto dberr;
+	scheduler_wake();
+	ret = reply_thread(db, review, true, res, 201, err);
+	goto out;
+dberr:
+	if (err->status == 0)
+		db_fail(db, err);
+out:
+	db_release(st);
+	db_tx_rollback(db);
+	free(requested_json);
+	json_decref(requested);
+	json_decref(vars);
+	json_decref(msg);
+	json_decref(body);
+	return ret;
+}
+
+/* Telling the business (webhook, and e-mail unless it asked not to). */
+
+#define REQUEST_SELECT							\
+	"SELECT f.id, f.review_id, f.business_unit_id, f.status, "	\
+	"  f.message, f.response, f.responded_at, f.notify_business, "	\
+	"  r.title, b.notification_email, b.display_name, f.deadline, "	\
+	"  f.requested, f.created_at FROM find_reviewer_requests f "	\
+	"JOIN reviews r ON r.id = f.review_id "				\
+	"JOIN business_units b ON b.id = f.business_unit_id "
+
+static const char sql_request_by_id[] = REQUEST_SELECT "WHERE f.id = ?";
+
+enum { F_ID, F_REVIEW, F_BU, F_STATUS, F_MESSAGE, F_RESPONSE, F_RESPONDED,
+    F_NOTIFY, F_TITLE, F_NOTIFY_EMAIL, F_BU_NAME, F_DEADLINE, F_REQUESTED,
+    F_CREATED };
+
+static int
+tell_business(struct db *db, const char *request_id)
+{
+	sqlite3_stmt	*st = db_prepare(db, sql_request_by_id);
+	json_t		*data = NULL, *stored = NULL, *vars = NULL, *msg = NULL;
+	json_error_t	 jerr;
+	char		 bu[IDS_ID_LEN + 1], link[URL_LEN], *details = NULL;
+	const char	*status, *event;
+	int		 ret = -1;
+
+	if (st == NULL || db_bind_text(st, 1, request_id) == -1 ||
+	    db_step(db, st) != SQLITE_ROW)
+		goto out;
+	snprintf(bu, sizeof(bu), "%s", db_text(st, F_BU));
+	status = db_text(st, F_STATUS);
+	event = strcmp(status, "expired") == 0 ? "find-reviewer-expired" :
+	    "find-reviewer-replied";
+	stored = json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:o}", "id",
+	    db_text(st, F_ID), "status", status, "message",
+	    db_text(st, F_MESSAGE), "response", sqlite3_column_type(st,
+	    F_RESPONSE) == SQLITE_NULL ? json_null() : json_string(db_text(st,
+	    F_RESPONSE)), "respondedAt", (json_int_t)sqlite3_column_int64(st,
+	    F_RESPONDED), "created", (json_int_t)sqlite3_column_int64(st,
+	    F_CREATED), "deadline", (json_int_t)sqlite3_column_int64(st,
+	    F_DEADLINE), "requested", json_loads(db_text(st, F_REQUESTED), 0,
+	    &jerr));
+	data = request_json(stored);
+	if (data == NULL || json_object_set_new(data, "reviewId",
+	    json_string(db_text(st, F_REVIEW))) == -1 ||
+	    webhooks_emit(db, bu, event, data) == -1)
+		goto out;
+	if (sqlite3_column_int(st, F_NOTIFY) &&
+	    sqlite3_column_bytes(st, F_NOTIFY_EMAIL) > 0) {
+		struct api_error err;
+
+		memset(&err, 0, sizeof(err));
+		snprintf(link, sizeof(link), "%s/v1/private/reviews/%s",
+		    fr_cfg->public_url, db_text(st, F_REVIEW));
+		details = json_dumps(json_object_get(data, "consumerResponse"),
+		    JSON_INDENT(2) | JSON_ENCODE_ANY);
+		vars = json_pack("{s:s, s:s, s:s, s:s}", "outcome",
+		    strcmp(status, "expired") == 0 ? "not answered in time" :
+		    strcmp(status, "declined") == 0 ? "declined by the "
+		    "reviewer" : "answered", "title", db_text(st, F_TITLE),
+		    "link", link, "details", details != NULL &&
+		    strcmp(status, "replied") == 0 ? details : "");
+		msg = json_pack("{s:s}", "to", db_text(st, F_NOTIFY_EMAIL));
+		if (vars == NULL || msg == NULL ||
+		    mailer_render("find-reviewer-business", NULL, vars,
+		    msg) == -1 || outbox_add_email(db, bu, msg, NULL, &err) == -1)
+			goto out;
+	}
+	ret = 0;
+out:
+	db_release(st);
+	free(details);
+	json_decref(stored);
+	json_decref(data);
+	json_decref(vars);
+	json_decref(msg);
+	return ret;
+}
+
+/* Deadlines. */
+
+static const char sql_expire[] =
+    "UPDATE find_reviewer_requests SET status = 'expired', closed_at = ?1 "
+    "WHERE status = 'open' AND deadline <= ?1 RETURNING id, review_id";
+static const char sql_next_deadline[] =
+    "SELECT min(deadline) FROM find_reviewer_requests WHERE status = 'open'";
+
+int64_t
+findreviewer_job(struct db *db, int64_t now)
+{
+	sqlite3_stmt	*st = NULL;
+	json_t		*ids = json_array(), *pair;	/* owned; borrowed */
+	int64_t		 next = INT64_MAX;
+	char		 subject[IDS_ID_LEN + 16];
+	size_t		 i;
+	int		 rc;
+
+	if (ids == NULL || db_tx_begin(db) == -1)
+		goto fail;
+	st = db_prepare(db, sql_expire);
+	if (st == NULL || sqlite3_bind_int64(st, 1, now) != SQLITE_OK)
+		goto fail;
+	while ((rc = db_step(db, st)) == SQLITE_ROW)
+		json_array_append_new(ids, json_pack("[s, s]", db_text(st, 0),
+		    db_text(st, 1)));
+	if (rc == -1)
+		goto fail;
+	db_release(st);
+	st = NULL;
+	json_array_foreach(ids, i, pair) {
+		snprintf(subject, sizeof(subject), "review:%s",
+		    json_string_value(json_array_get(pair, 1)));
+		if (tell_business(db, json_string_value(json_array_get(pair,
+		    0))) == -1 || reports_audit(db, "system",
+		    "find-reviewer-expired", subject, json_string_value(
+		    json_array_get(pair, 0))) == -1)
+			goto fail;
+	}
+	if (db_tx_commit(db) == -1)
+		goto fail;
+	if (json_array_size(ids) > 0)
+		scheduler_wake();
+	json_decref(ids);
+	st = db_prepare(db, sql_next_deadline);
+	if (st != NULL && db_step(db, st) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		next = sqlite3_column_int64(st, 0);
+	db_release(st);
+	return next;
+fail:
+	db_release(st);
+	db_tx_rollback(db);
+	json_decref(ids);
+	log_error("findreviewer: expiring requests failed; retrying");
+	return now + 1000;
+}
+
+/* The reviewer's side. */
+
+static const char sql_by_token[] = REQUEST_SELECT "WHERE f.token_hash = ?";
+
+static sqlite3_stmt *
+by_token(struct db *db, const char *token, int *rc)
+{
+	sqlite3_stmt	*st;
+	char		 hash[IDS_HASH_LEN + 1];
+
+	*rc = SQLITE_DONE;
+	if (strlen(token) != IDS_TOKEN_LEN)
+		return NULL;
+	ids_token_hash(token, hash);
+	st = db_prepare(db, sql_by_token);
+	if (st == NULL || db_bind_text(st, 1, hash) == -1 ||
+	    (*rc = db_step(db, st)) == -1) {
+		db_release(st);
+		*rc = -1;
+		return NULL;
+	}
+	return st;
+}
+
+int
+findreviewer_page(struct db *db, const char *token,
+    enum findreviewer_state *state, json_t **out)
+{
+	sqlite3_stmt	*st;
+	json_error_t	 jerr;
+	int		 rc;
+	bool		 open;
+
+	*out = NULL;
+	*state = FINDREVIEWER_UNKNOWN;
+	st = by_token(db, token, &rc);
+	if (rc == -1)
+		return -1;
+	if (rc == SQLITE_DONE) {
+		db_release(st);
+		return 0;
+	}
+	open = strcmp(db_text(st, F_STATUS), "open") == 0 &&
+	    sqlite3_column_int64(st, F_DEADLINE) > clock_now_ms();
+	*state = open ? FINDREVIEWER_OPEN : FINDREVIEWER_CLOSED;
+	*out = json_pack("{s:s, s:s, s:s, s:o, s:s}", "business",
+	    db_text(st, F_BU_NAME), "message", db_text(st, F_MESSAGE), "title",
+	    db_text(st, F_TITLE), "requested", json_loads(db_text(st,
+	    F_REQUESTED), 0, &jerr), "status", strcmp(db_text(st, F_STATUS),
+	    "open") == 0 && !open ? "expired" : db_text(st, F_STATUS));
+	if (*out != NULL && json_set_time(*out, "deadline",
+	    sqlite3_column_int64(st, F_DEADLINE)) == -1) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	db_release(st);
+	return *out == NULL ? -1 : 0;
+}
+
+static const char sql_answer[] =
+    "UPDATE find_reviewer_requests SET status = ?1, response = ?2, "
+    "  responded_at = ?3, closed_at = ?3 WHERE id = ?4 AND status = 'open' "
+    "  AND deadline > ?3";
+
+int
+findreviewer_answer(struct db *db, const char *token, json_t *answer,
+    bool decline, struct api_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	json_t		*response = NULL;	/* owned */
+	char		 id[IDS_ID_LEN + 1], subject[IDS_ID_LEN + 16];
+	char		*text = NULL;
+	const char	*s;
+	size_t		 i;
+	int		 rc, ret = -1;
+
+	if (!decline) {
+		response = json_object();
+		json_read_string(answer, "message", false, 0, MESSAGE_MAX, &s,
+		    err);
+		if (s != NULL && s[0] != '\0')
+			json_object_set_new(response, "message", json_string(s));
+		for (i = 0; fields[i] != NULL; i++) {
+			if (json_read_string(answer, fields[i], false, 0,
+			    FIELD_MAX, &s, err) == 0 && s != NULL &&
+			    s[0] != '\0')
+				json_object_set_new(response, fields[i],
+				    json_string(s));
+		}
+		s = json_string_value(json_object_get(response, "email"));
+		if (s != NULL && !mailer_address_valid(s))
+			api_error_set(err, 400, "email", "must be an e-mail "
+			    "address");
+		if (err->status == 0 && json_object_size(response) == 0)
+			api_error_set(err, 400, "message", "or another field is "
+			    "required: share at least one thing, or decline");
+		if (err->status != 0)
+			goto out;
+		text = json_dumps(response, JSON_COMPACT);
+		if (text == NULL)
+			goto dberr;
+	}
+	if (db_tx_begin(db) == -1)
+		goto dberr;
+	st = by_token(db, token, &rc);
+	if (rc == -1)
+		goto dberr;
+	if (rc == SQLITE_DONE) {
+		api_error_set(err, 404, NULL, "This link is not valid");
+		goto out;
+	}
+	if (strcmp(db_text(st, F_STATUS), "open") != 0 ||
+	    sqlite3_column_int64(st, F_DEADLINE) <= clock_now_ms()) {
+		api_error_set(err, 409, NULL, "This request is closed");
+		goto out;
+	}
+	snprintf(id, sizeof(id), "%s", db_text(st, F_ID));
+	snprintf(subject, sizeof(subject), "review:%s", db_text(st, F_REVIEW));
+	db_release(st);
+	st = db_prepare(db, sql_answer);
+	if (st == NULL || db_bind_text(st, 1, decline ? "declined" :
+	    "replied") == -1 || db_bind_text(st, 2, text) == -1 ||
+	    sqlite3_bind_int64(st, 3, clock_now_ms()) != SQLITE_OK ||
+	    db_bind_text(st, 4, id) == -1 || db_step(db, st) != SQLITE_DONE)
+		goto dberr;
+	db_release(st);
+	st = NULL;
+	if (tell_business(db, id) == -1 || reports_audit(db, "reviewer",
+	    decline ? "find-reviewer-declined" : "find-reviewer-replied",
+	    subject, id) == -1 || db_tx_commit(db) == -1)
+		goto dberr;
+	scheduler_wake();
+	ret = 0;
+	goto out;
+dberr:
+	if (err->status == 0)
+		db_fail(db, err);
+out:
+	db_release(st);
+	db_tx_rollback(db);
+	free(text);
+	json_decref(response);
+	return ret;
+}

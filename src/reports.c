@@ -1,0 +1,482 @@
+/*
+ * reports: a business reports a review with a reason from a fixed list;
+ * the reasons that hide the review while the report is pending are one
+ * table below. The operator upholds (the review is removed for good) or
+ * rejects (it is back online). The reviewer is told by e-mail, the
+ * business by webhook, and every step is audited. HTTP worker threads.
+ * Hiding is hidden_reason on the review: the count triggers and every
+ * public query already leave such reviews out.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reviewd/auth.h"
+#include "reviewd/clock.h"
+#include "reviewd/ids.h"
+#include "reviewd/json.h"
+#include "reviewd/mailer.h"
+#include "reviewd/outbox.h"
+#include "reviewd/reports.h"
+#include "reviewd/scheduler.h"
+#include "reviewd/webhooks.h"
+
+#define DETAILS_MAX	2000
+#define NOTE_MAX	2000
+#define PAGE_MAX	100
+
+/* The reasons, and whether a pending report hides the review. */
+static const struct {
+	const char	*reason;
+	bool		 hides;
+} reasons[] = {
+	{ "not_genuine_experience", true },
+	{ "harmful_or_illegal", true },
+	{ "personal_information", true },
+	{ "advertising_or_promotional", false },
+	{ "other", false },
+};
+
+static const char sql_audit[] =
+    "INSERT INTO audit_log (at, actor, action, subject, detail) "
+    "VALUES (?, ?, ?, ?, ?)";
+
+int
+reports_audit(struct db *db, const char *actor, const char *action,
+    const char *subject, const char *detail)
+{
+	sqlite3_stmt	*st = db_prepare(db, sql_audit);
+	int		 rc;
+
+	if (st == NULL || sqlite3_bind_int64(st, 1, clock_now_ms()) !=
+	    SQLITE_OK || db_bind_text(st, 2, actor) == -1 ||
+	    db_bind_text(st, 3, action) == -1 ||
+	    db_bind_text(st, 4, subject) == -1 ||
+	    db_bind_text(st, 5, detail) == -1) {
+		db_release(st);
+		return -1;
+	}
+	rc = db_step(db, st);
+	db_release(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+#define REPORT_COLUMNS							\
+	"p.id, p.review_id, p.business_unit_id, p.reason, p.details, "	\
+	"p.hides, p.status, p.decision_note, p.created_at, p.decided_at, " \
+	"r.title, r.source, c.email, r.display_name, b.display_name "
+#define REPORT_FROM							\
+	"FROM reports p JOIN reviews r ON r.id = p.review_id "		\
+	"JOIN consumers c ON c.id = r.consumer_id "			\
+	"JOIN business_units b ON b.id = p.business_unit_id "
+
+enum { P_ID, P_REVIEW, P_BU, P_REASON, P_DETAILS, P_HIDES, P_STATUS, P_NOTE,
+    P_CREATED, P_DECIDED, P_TITLE, P_SOURCE, P_EMAIL, P_NAME, P_BU_NAME };
+
+/* A report as the business and the operator see it (no addresses). */
+static json_t *
+report_json(sqlite3_stmt *st)
+{
+	json_t	*o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:o}",
+	    "id", db_text(st, P_ID), "reviewId", db_text(st, P_REVIEW),
+	    "businessUnitId", db_text(st, P_BU), "reason",
+	    db_text(st, P_REASON), "details", db_text(st, P_DETAILS),
+	    "hidesReview", sqlite3_column_int(st, P_HIDES), "status",
+	    db_text(st, P_STATUS), "decisionNote",
+	    sqlite3_column_type(st, P_NOTE) == SQLITE_NULL ? json_null() :
+	    json_string(db_text(st, P_NOTE)));
+
+	if (o == NULL || json_set_time(o, "createdAt",
+	    sqlite3_column_int64(st, P_CREATED)) == -1 ||
+	    (sqlite3_column_type(st, P_DECIDED) == SQLITE_NULL ?
+	    json_object_set_new(o, "decidedAt", json_null()) :
+	    json_set_time(o, "decidedAt", sqlite3_column_int64(st,
+	    P_DECIDED))) == -1) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static const char sql_report_by_id[] =
+    "SELECT " REPORT_COLUMNS REPORT_FROM "WHERE p.id = ?";
+
+/* Mails the reviewer about their review (anonymous ones too). */
+static int
+mail_reviewer(struct db *db, sqlite3_stmt *st, const char *template,
+    const char *outcome, struct api_error *err)
+{
+	json_t	*msg, *vars;
+	int	 r = -1;
+
+	vars = json_pack("{s:s, s:s, s:s, s:s, s:s}", "name",
+	    db_text(st, P_NAME), "business", db_text(st, P_BU_NAME), "title",
+	    db_text(st, P_TITLE), "reason", db_text(st, P_REASON), "outcome",
+	    outcome);
+	msg = json_pack("{s:s, s:s}", "to", db_text(st, P_EMAIL), "toName",
+	    db_text(st, P_NAME));
+	if (vars == NULL || msg == NULL ||
+	    mailer_render(template, NULL, vars, msg) == -1)
+		api_error_set(err, 500, NULL, "Internal error");
+	else
+		r = outbox_add_email(db, db_text(st, P_BU), msg, NULL, err);
+	json_decref(vars);
+	json_decref(msg);
+	return r;
+}
+
+static int
+notify(struct db *db, sqlite3_stmt *st, const char *event)
+{
+	json_t	*data = report_json(st);	/* owned */
+	char	 bu[IDS_ID_LEN + 1];
+	int	 r;
+
+	if (data == NULL)
+		return -1;
+	snprintf(bu, sizeof(bu), "%s", db_text(st, P_BU));
+	r = webhooks_emit(db, bu, event, data);
+	json_decref(data);
+	return r;
+}
+
+static const char sql_review_for_report[] =
+    "SELECT r.source, r.status, r.business_unit_id, "
+    "  EXISTS (SELECT 1 FROM reports WHERE review_id = r.id AND status = "
+    "  'pending'), EXISTS (SELECT 1 FROM find_reviewer_requests WHERE "
+    "  review_id = r.id AND status IN ('replied', 'declined', 'expired')) "
+    "FROM reviews r WHERE r.id = ?";
+static const char sql_report_insert[] =
+    "INSERT INTO reports (id, review_id, business_unit_id, reason, details, "
+    "  hides, status, created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)";
+static const char sql_review_reported[] =
+    "UPDATE reviews SET reported = 1, updated_at = ?1, hidden_reason = "
+    "  CASE WHEN ?2 THEN 'reported: ' || ?3 ELSE hidden_reason END "
+    "WHERE id = ?4";
+
+/*
+ * not_genuine_experience needs the reviewer to have had their chance: a
+ * Find Reviewer request that was answered, declined or ran out. Reviews
+ * written through our own invitations cannot be asked (Find Reviewer
+ * refuses them: the business knows that customer), so for those the
+ * reason is accepted directly.
+ */
+int
+reports_create(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	static const char *const allowed[] = { "reason", "details", NULL };
+	struct db	*db = db_thread();
+	json_t		*body = NULL, *out = NULL;	/* owned */
+	sqlite3_stmt	*st = NULL;
+	const char	*review = request_param(req, "reviewId");
+	const char	*reason = NULL, *details = NULL;
+	char		 id[IDS_ID_LEN + 1], actor[IDS_ID_LEN + 16];
+	char		 subject[IDS_ID_LEN + 16];
+	bool		 hides = false, invited, pending, asked;
+	size_t		 i;
+	int		 rc, ret = -1;
+
+	if ((body = json_body(req, err)) == NULL)
+		return -1;
+	json_only_keys(body, allowed, err);
+	if (json_read_string(body, "reason", true, 1, 64, &reason, err) == 0) {
+		for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+			if (strcmp(reason, reasons[i].reason) == 0)
+				break;
+		}
+		if (i == sizeof(reasons) / sizeof(reasons[0]))
+			api_error_set(err, 400, "reason", "must be one of "
+			    "not_genuine_experience, harmful_or_illegal, "
+			    "personal_information, advertising_or_promotional, "
+			    "other");
+		else
+			hides = reasons[i].hides;
+	}
+	json_read_string(body, "details", false, 0, DETAILS_MAX, &details,
+	    err);
+	if (err->status != 0)
+		goto out;
+	if (db == NULL || db_tx_begin(db) == -1)
+		goto dberr;
+	st = db_prepare(db, sql_review_for_report);
+	if (st == NULL || db_bind_text(st, 1, review) == -1 ||
+	    (rc = db_step(db, st)) == -1)
+		goto dberr;
+	if (rc == SQLITE_DONE || strcmp(db_text(st, 2),
+	    req->principal.business_unit_id) != 0) {
+		api_error_set(err, 404, NULL, "Review not found");
+		goto out;
+	}
+	invited = strcmp(db_text(st, 0), "invitation") == 0;
+	pending = sqlite3_column_int(st, 3) != 0;
+	asked = sqlite3_column_int(st, 4) != 0;
+	if (strcmp(db_text(st, 1), "published") != 0) {
+		api_error_set(err, 409, NULL, "Only published reviews can be "
+		    "reported");
+		goto out;
+	}
+	db_release(st);
+	st = NULL;
+	if (pending) {
+		api_error_set(err, 409, NULL, "This review already has a "
+		    "pending report");
+		goto out;
+	}
+	if (strcmp(reason, "not_genuine_experience") == 0 && !invited &&
+	    !asked) {
+		api_error_set(err, 409, "reason", "not_genuine_experience needs "
+		    "a Find Reviewer request on this review first, answered or "
+		    "past its deadline, so the reviewer had the chance to show "
+		    "their experience");
+		goto out;
+	}
+	ids_new(id);
+	snprintf(actor, sizeof(actor), "business:%s",
+	    req->principal.business_unit_id);
+	snprintf(subject, sizeof(subject), "review:%s", review);
+	st = db_prepare(db, sql_report_insert);
+	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
+	    db_bind_text(st, 2, review) == -1 ||
+	    db_bind_text(st, 3, req->principal.business_unit_id) == -1 ||
+	    db_bind_text(st, 4, reason) == -1 ||
+	    db_bind_text(st, 5, details != NULL ? details : "") == -1 ||
+	    sqlite3_bind_int(st, 6, hides) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 7, clock_now_ms()) != SQLITE_OK ||
+	    db_step(db, st) != SQLITE_DONE)
+		goto dberr;
+	db_release(st);
+	st = db_prepare(db, sql_review_reported);
+	if (st == NULL || sqlite3_bind_int64(st, 1, clock_now_ms()) !=
+	    SQLITE_OK || sqlite3_bind_int(st, 2, hides) != SQLITE_OK ||
+	    db_bind_text(st, 3, reason) == -1 ||
+	    db_bind_text(st, 4, review) == -1 ||
+	    db_step(db, st) != SQLITE_DONE ||
+	    reports_audit(db, actor, "report-created", subject, reason) == -1)
+		goto dberr;
+	db_release(st);
+	st = db_prepare(db, sql_report_by_id);
+	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
+	    db_step(db, st) != SQLITE_ROW ||
+	    notify(db, st, "review-report-created") == -1)
+		goto dberr;
+	if (hides && mail_reviewer(db, st, "report-hidden", "", err) == -1)
+		goto out;
+	out = report_json(st);
+	db_release(st);
+	st = NULL;
+	if (out == NULL || db_tx_commit(db) == -1)
+		goto dberr;
+	scheduler_wake();
+	ret = response_json(res, 201, out, err);
+	out = NULL;
+	goto out;
+dberr:
+	if (err->status == 0)
+		db_fail(db, err);
+out:
+	db_release(st);
+	db_tx_rollback(db);
+	json_decref(out);
+	json_decref(body);
+	return ret;
+}
+
+static const char sql_reports_list[] =
+    "SELECT " REPORT_COLUMNS REPORT_FROM
+    "WHERE (?1 IS NULL OR p.status = ?1) ORDER BY p.created_at, p.id "
+    "LIMIT ?2 OFFSET ?3";
+
+int
+reports_admin_list(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	struct db	*db = db_thread();
+	const char	*status = request_query(req, "status");
+	sqlite3_stmt	*st = NULL;
+	json_t		*list = NULL;	/* owned */
+	int64_t		 page = 1, per_page = 20;
+	int		 rc;
+
+	if (status != NULL && strcmp(status, "pending") != 0 &&
+	    strcmp(status, "upheld") != 0 && strcmp(status, "rejected") != 0)
+		api_error_set(err, 400, "status", "must be pending, upheld or "
+		    "rejected");
+	http_query_int(req, "page", 1, INT32_MAX, &page, err);
+	http_query_int(req, "perPage", 1, PAGE_MAX, &per_page, err);
+	if (err->status != 0)
+		return -1;
+	list = json_array();
+	if (db == NULL || list == NULL ||
+	    (st = db_prepare(db, sql_reports_list)) == NULL ||
+	    db_bind_text(st, 1, status) == -1 ||
+	    sqlite3_bind_int64(st, 2, per_page) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, (page - 1) * per_page) != SQLITE_OK)
+		goto fail;
+	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		if (json_array_append_new(list, report_json(st)) == -1)
+			goto fail;
+	}
+	if (rc == -1)
+		goto fail;
+	db_release(st);
+	return response_json(res, 200, json_pack("{s:o}", "reports", list),
+	    err);
+fail:
+	db_release(st);
+	json_decref(list);
+	db_fail(db, err);
+	return -1;
+}
+
+static const char sql_decide[] =
+    "UPDATE reports SET status = ?1, decision_note = ?2, decided_at = ?3 "
+    "WHERE id = ?4 AND status = 'pending'";
+static const char sql_review_decided[] =
+    "UPDATE reviews SET reported = 0, updated_at = ?1, hidden_reason = "
+    "  CASE WHEN ?2 THEN 'removed after report: ' || ?3 ELSE NULL END "
+    "WHERE id = ?4";
+
+int
+reports_decide(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	static const char *const allowed[] = { "decision", "note", NULL };
+	struct db	*db = db_thread();
+	json_t		*body = NULL, *out = NULL;	/* owned */
+	sqlite3_stmt	*st = NULL;
+	const char	*id = request_param(req, "reportId");
+	const char	*decision = NULL, *note = NULL;
+	char		 review[IDS_ID_LEN + 1], reason[64];
+	char		 subject[IDS_ID_LEN + 16];
+	bool		 uphold = false;
+	int		 rc, ret = -1;
+
+	if ((body = json_body(req, err)) == NULL)
+		return -1;
+	json_only_keys(body, allowed, err);
+	if (json_read_string(body, "decision", true, 1, 16, &decision,
+	    err) == 0) {
+		if (strcmp(decision, "uphold") == 0)
+			uphold = true;
+		else if (strcmp(decision, "reject") != 0)
+			api_error_set(err, 400, "decision", "must be uphold or "
+			    "reject");
+	}
+	json_read_string(body, "note", false, 0, NOTE_MAX, &note, err);
+	if (err->status != 0)
+		goto out;
+	if (db == NULL || db_tx_begin(db) == -1)
+		goto dberr;
+	st = db_prepare(db, sql_report_by_id);
+	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
+	    (rc = db_step(db, st)) == -1)
+		goto dberr;
+	if (rc == SQLITE_DONE) {
+		api_error_set(err, 404, NULL, "Report not found");
+		goto out;
+	}
+	if (strcmp(db_text(st, P_STATUS), "pending") != 0) {
+		api_error_set(err, 409, NULL, "This report was already "
+		    "decided (%s)", db_text(st, P_STATUS));
+		goto out;
+	}
+	snprintf(review, sizeof(review), "%s", db_text(st, P_REVIEW));
+	snprintf(reason, sizeof(reason), "%s", db_text(st, P_REASON));
+	db_release(st);
+	st = db_prepare(db, sql_decide);
+	if (st == NULL || db_bind_text(st, 1, uphold ? "upheld" :
+	    "rejected") == -1 || db_bind_text(st, 2, note) == -1 ||
+	    sqlite3_bind_int64(st, 3, clock_now_ms()) != SQLITE_OK ||
+	    db_bind_text(st, 4, id) == -1 || db_step(db, st) != SQLITE_DONE)
+		goto dberr;
+	db_release(st);
+	st = db_prepare(db, sql_review_decided);
+	if (st == NULL || sqlite3_bind_int64(st, 1, clock_now_ms()) !=
+	    SQLITE_OK || sqlite3_bind_int(st, 2, uphold) != SQLITE_OK ||
+	    db_bind_text(st, 3, reason) == -1 ||
+	    db_bind_text(st, 4, review) == -1 || db_step(db, st) != SQLITE_DONE)
+		goto dberr;
+	db_release(st);
+	snprintf(subject, sizeof(subject), "report:%s", id);
+	st = db_prepare(db, sql_report_by_id);
+	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
+	    db_step(db, st) != SQLITE_ROW ||
+	    reports_audit(db, "admin", uphold ? "report-upheld" :
+	    "report-rejected", subject, note) == -1 ||
+	    notify(db, st, "review-report-resolved") == -1)
+		goto dberr;
+	if (mail_reviewer(db, st, "report-decided", uphold ? "the review "
+	    "was removed." : "the report was rejected and your review is "
+	    "online.", err) == -1)
+		goto out;
+	out = report_json(st);
+	db_release(st);
+	st = NULL;
+	if (out == NULL || db_tx_commit(db) == -1)
+		goto dberr;
+	scheduler_wake();
+	ret = response_json(res, 200, out, err);
+	out = NULL;
+	goto out;
+dberr:
+	if (err->status == 0)
+		db_fail(db, err);
+out:
+	db_release(st);
+	db_tx_rollback(db);
+	json_decref(out);
+	json_decref(body);
+	return ret;
+}
+
+static const char sql_audit_list[] =
+    "SELECT id, at, actor, action, subject, detail FROM audit_log "
+    "WHERE (?1 IS NULL OR subject = ?1) ORDER BY id LIMIT ?2 OFFSET ?3";
+
+int
+reports_audit_list(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	struct db	*db = db_thread();
+	sqlite3_stmt	*st = NULL;
+	json_t		*list = NULL, *o;
+	int64_t		 page = 1, per_page = 100;
+	int		 rc;
+
+	http_query_int(req, "page", 1, INT32_MAX, &page, err);
+	http_query_int(req, "perPage", 1, 1000, &per_page, err);
+	if (err->status != 0)
+		return -1;
+	list = json_array();
+	if (db == NULL || list == NULL ||
+	    (st = db_prepare(db, sql_audit_list)) == NULL ||
+	    db_bind_text(st, 1, request_query(req, "subject")) == -1 ||
+	    sqlite3_bind_int64(st, 2, per_page) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, (page - 1) * per_page) != SQLITE_OK)
+		goto fail;
+	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		o = json_pack("{s:I, s:s, s:s, s:s, s:o}", "id",
+		    (json_int_t)sqlite3_column_int64(st, 0), "actor",
+		    db_text(st, 2), "action", db_text(st, 3), "subject",
+		    db_text(st, 4), "detail", sqlite3_column_type(st, 5) ==
+		    SQLITE_NULL ? json_null() : json_string(db_text(st, 5)));
+		if (o == NULL || json_set_time(o, "at",
+		    sqlite3_column_int64(st, 1)) == -1) {
+			json_decref(o);
+			goto fail;
+		}
+		if (json_array_append_new(list, o) == -1)
+			goto fail;
+	}
+	if (rc == -1)
+		goto fail;
+	db_release(st);
+	return response_json(res, 200, json_pack("{s:o}", "entries", list),
+	    err);
+fail:
+	db_release(st);
+	json_decref(list);
+	db_fail(db, err);
+	return -1;
+}
