@@ -124,3 +124,19 @@ def test_cli_usage_and_version(tmp_path):
                    "0123456789abcdef01234567")
     assert proc.returncode == 1
     assert "Business unit not found" in proc.stderr
+
+
+def test_example_config_documents_every_key():
+    """Every key of the table in src/config.c is in config.example.ini."""
+    import configparser
+    import re
+    root = os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))
+    table = re.findall(r'(?:STR|INT|OTHER)\("(\w+)", "(\w+)"',
+                       open(os.path.join(root, "src", "config.c")).read())
+    example = configparser.ConfigParser(comment_prefixes=(";", "#"),
+                                        interpolation=None)
+    example.read(os.path.join(root, "config.example.ini"))
+    documented = {(s, k) for s in example.sections() for k in example[s]}
+    assert len(table) > 30
+    assert set(table) == documented
