@@ -3,6 +3,7 @@
 //   node organic.mjs confirm BASE CONFIRM_PATH SCREENSHOT
 //   node organic.mjs invitation BASE LINK_PATH NAME THANKS
 //   node organic.mjs find-reviewer BASE LINK_PATH REFERENCE
+//   node organic.mjs closed BASE LINK_PATH STATUS TEXT
 // Exits non-zero with a message when the page does not do what a reviewer
 // expects. The pytest test tests/integration/test_browser.py runs it.
 import { chromium } from 'playwright-core';
@@ -97,6 +98,16 @@ try {
     await page.goto(`${base}${path}`);
     if (!(await page.textContent('main')).includes('answer was sent'))
       fail('the link is not closed after the answer');
+  } else if (mode === 'closed') {
+    // a link whose request is over shows that, and no form
+    const [path, status, text] = args;
+    const response = await page.goto(`${base}${path}`);
+    if (response.status() !== Number(status))
+      fail(`the closed link answered ${response.status()}`);
+    if (!(await page.textContent('main')).includes(text))
+      fail(`the closed page does not say "${text}"`);
+    if ((await page.$('form')) !== null)
+      fail('a closed link still shows a form');
   } else {
     fail(`unknown mode ${mode}`);
   }

@@ -150,6 +150,7 @@ def test_deadline_expiry_notifies_once_even_across_a_restart(setup):
     assert len(mails_to(sink, "owner@asks.example.com")) == 1
     r = d.get(path)
     assert r.status_code == 410 and "closed" in r.text
+    browser("closed", d.url(""), path, "410", "time to answer has passed")
     r = d.post(path, data={"message": "late"})
     assert r.status_code == 410
 
@@ -275,6 +276,9 @@ def test_privacy_and_tokens(setup):
     assert r.status_code == 400 and "at least one" in r.text
     r = d.post(path, data={"email": "shared.address@example.net"})
     assert r.status_code == 200
+    browser("closed", d.url(""), path, "200", "answer was sent")
+    browser("closed", d.url(""), "/find-reviewer/" + "y" * 43, "404",
+            "not valid")
     wait_for(lambda: events(receiver, secret, "find-reviewer-replied"))
     for method, url in (("GET", "/v1/private/reviews/" + review),
                         ("GET", "/v1/private/reviews/%s/find-reviewer"
