@@ -661,8 +661,7 @@ reply_settings(struct db *db, const struct request *req, const char *bu,
 	    req->cfg->afs_domain);
 	o = json_pack("{s:s, s:I, s:o, s:{s:I, s:I, s:I, s:I}}", "address",
 	    address, "delayDays", (json_int_t)sqlite3_column_int64(st, 1),
-	    "referencePattern", sqlite3_column_type(st, 2) == SQLITE_NULL ?
-	    json_null() : json_string(db_text(st, 2)), "messages",
+	    "referencePattern", db_json_text(st, 2), "messages",
 	    "received", (json_int_t)sqlite3_column_int64(st, 3), "created",
 	    (json_int_t)sqlite3_column_int64(st, 4), "duplicates",
 	    (json_int_t)sqlite3_column_int64(st, 5), "rejected",

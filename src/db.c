@@ -293,6 +293,24 @@ db_text(sqlite3_stmt *st, int col)
 	return s == NULL ? "" : (const char *)s;
 }
 
+json_t *
+db_json_text(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null() :
+	    json_string(db_text(st, col));
+}
+
+json_t *
+db_json_time(sqlite3_stmt *st, int col)
+{
+	char	 iso[CLOCK_ISO_LEN];
+
+	if (sqlite3_column_type(st, col) == SQLITE_NULL ||
+	    clock_format(sqlite3_column_int64(st, col), iso) == -1)
+		return json_null();
+	return json_string(iso);
+}
+
 int
 db_bind_text(sqlite3_stmt *st, int idx, const char *s)
 {

@@ -364,9 +364,7 @@ tell_business(struct db *db, const char *request_id)
 	    "find-reviewer-replied";
 	stored = json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:o}", "id",
 	    db_text(st, F_ID), "status", status, "message",
-	    db_text(st, F_MESSAGE), "response", sqlite3_column_type(st,
-	    F_RESPONSE) == SQLITE_NULL ? json_null() : json_string(db_text(st,
-	    F_RESPONSE)), "respondedAt", (json_int_t)sqlite3_column_int64(st,
+	    db_text(st, F_MESSAGE), "response", db_json_text(st, F_RESPONSE), "respondedAt", (json_int_t)sqlite3_column_int64(st,
 	    F_RESPONDED), "created", (json_int_t)sqlite3_column_int64(st,
 	    F_CREATED), "deadline", (json_int_t)sqlite3_column_int64(st,
 	    F_DEADLINE), "requested", json_loads(db_text(st, F_REQUESTED), 0,

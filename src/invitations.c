@@ -586,24 +586,6 @@ enum { I_ID, I_BU, I_EMAIL, I_NAME, I_REF, I_LOCALE, I_STATUS, I_SKIP,
     I_EVENTS };
 
 static json_t *
-opt_text(sqlite3_stmt *st, int col)
-{
-	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null() :
-	    json_string(db_text(st, col));
-}
-
-static json_t *
-opt_time(sqlite3_stmt *st, int col)
-{
-	char	 iso[CLOCK_ISO_LEN];
-
-	if (sqlite3_column_type(st, col) == SQLITE_NULL ||
-	    clock_format(sqlite3_column_int64(st, col), iso) == -1)
-		return json_null();
-	return json_string(iso);
-}
-
-static json_t *
 parsed(sqlite3_stmt *st, int col)
 {
 	json_error_t	 jerr;
@@ -635,24 +617,24 @@ invitation_json(sqlite3_stmt *st)
 	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:o, s:o, s:o, "
 	    "s:o, s:o, s:b, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 	    "id", db_text(st, I_ID), "businessUnitId", db_text(st, I_BU),
-	    "consumerEmail", opt_text(st, I_EMAIL),
-	    "consumerName", opt_text(st, I_NAME),
-	    "referenceNumber", opt_text(st, I_REF),
+	    "consumerEmail", db_json_text(st, I_EMAIL),
+	    "consumerName", db_json_text(st, I_NAME),
+	    "referenceNumber", db_json_text(st, I_REF),
 	    "locale", db_text(st, I_LOCALE), "status", db_text(st, I_STATUS),
-	    "skipReason", opt_text(st, I_SKIP),
-	    "preferredSendTime", opt_time(st, I_SEND),
-	    "sentAt", opt_time(st, I_SENT),
-	    "cancelledAt", opt_time(st, I_CANCELLED),
+	    "skipReason", db_json_text(st, I_SKIP),
+	    "preferredSendTime", db_json_time(st, I_SEND),
+	    "sentAt", db_json_time(st, I_SENT),
+	    "cancelledAt", db_json_time(st, I_CANCELLED),
 	    "tags", parsed(st, I_TAGS),
 	    "serviceReviewInvitation", sqlite3_column_int(st, I_SERVICE),
 	    "products", parsed(st, I_PRODUCTS),
 	    "origin", db_text(st, I_ORIGIN),
-	    "linkOpenedAt", opt_time(st, I_OPENED),
-	    "reviewedAt", opt_time(st, I_REVIEWED),
-	    "templateId", opt_text(st, I_TEMPLATE),
-	    "createdAt", opt_time(st, I_CREATED),
-	    "updatedAt", opt_time(st, I_UPDATED),
-	    "erasedAt", opt_time(st, I_ERASED),
+	    "linkOpenedAt", db_json_time(st, I_OPENED),
+	    "reviewedAt", db_json_time(st, I_REVIEWED),
+	    "templateId", db_json_text(st, I_TEMPLATE),
+	    "createdAt", db_json_time(st, I_CREATED),
+	    "updatedAt", db_json_time(st, I_UPDATED),
+	    "erasedAt", db_json_time(st, I_ERASED),
 	    "events", events_json(st));
 }
 

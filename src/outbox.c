@@ -404,7 +404,6 @@ row_json(sqlite3_stmt *st)
 {
 	json_t		*o, *payload;	/* owned */
 	json_error_t	 jerr;
-	int		 col;
 	static const struct {
 		const char	*key;
 		int		 col;
@@ -420,25 +419,17 @@ row_json(sqlite3_stmt *st)
 	if (o == NULL)
 		return NULL;
 	for (i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
-		col = times[i].col;
-		if (sqlite3_column_type(st, col) == SQLITE_NULL) {
-			if (json_object_set_new(o, times[i].key,
-			    json_null()) == -1)
-				goto fail;
-		} else if (json_set_time(o, times[i].key,
-		    sqlite3_column_int64(st, col)) == -1)
+		if (json_object_set_new(o, times[i].key, db_json_time(st,
+		    times[i].col)) == -1)
 			goto fail;
 	}
 	payload = json_loads(db_text(st, 12), 0, &jerr);
 	if (json_object_set_new(o, "lastError",
-	    sqlite3_column_type(st, 6) == SQLITE_NULL ? json_null() :
-	    json_string(db_text(st, 6))) == -1 ||
+	    db_json_text(st, 6)) == -1 ||
 	    json_object_set_new(o, "businessUnitId",
-	    sqlite3_column_type(st, 10) == SQLITE_NULL ? json_null() :
-	    json_string(db_text(st, 10))) == -1 ||
+	    db_json_text(st, 10)) == -1 ||
 	    json_object_set_new(o, "subscriptionId",
-	    sqlite3_column_type(st, 11) == SQLITE_NULL ? json_null() :
-	    json_string(db_text(st, 11))) == -1 ||
+	    db_json_text(st, 11)) == -1 ||
 	    json_object_set_new(o, "payload",
 	    payload != NULL ? payload : json_null()) == -1)
 		goto fail;

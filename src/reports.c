@@ -83,15 +83,11 @@ report_json(sqlite3_stmt *st)
 	    db_text(st, P_REASON), "details", db_text(st, P_DETAILS),
 	    "hidesReview", sqlite3_column_int(st, P_HIDES), "status",
 	    db_text(st, P_STATUS), "decisionNote",
-	    sqlite3_column_type(st, P_NOTE) == SQLITE_NULL ? json_null() :
-	    json_string(db_text(st, P_NOTE)));
+	    db_json_text(st, P_NOTE));
 
-	if (o == NULL || json_set_time(o, "createdAt",
-	    sqlite3_column_int64(st, P_CREATED)) == -1 ||
-	    (sqlite3_column_type(st, P_DECIDED) == SQLITE_NULL ?
-	    json_object_set_new(o, "decidedAt", json_null()) :
-	    json_set_time(o, "decidedAt", sqlite3_column_int64(st,
-	    P_DECIDED))) == -1) {
+	if (o == NULL || json_object_set_new(o, "createdAt", db_json_time(st,
+	    P_CREATED)) == -1 || json_object_set_new(o, "decidedAt",
+	    db_json_time(st, P_DECIDED)) == -1) {
 		json_decref(o);
 		return NULL;
 	}
@@ -459,8 +455,7 @@ reports_audit_list(struct request *req, struct response *res,
 		o = json_pack("{s:I, s:s, s:s, s:s, s:o}", "id",
 		    (json_int_t)sqlite3_column_int64(st, 0), "actor",
 		    db_text(st, 2), "action", db_text(st, 3), "subject",
-		    db_text(st, 4), "detail", sqlite3_column_type(st, 5) ==
-		    SQLITE_NULL ? json_null() : json_string(db_text(st, 5)));
+		    db_text(st, 4), "detail", db_json_text(st, 5));
 		if (o == NULL || json_set_time(o, "at",
 		    sqlite3_column_int64(st, 1)) == -1) {
 			json_decref(o);

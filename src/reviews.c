@@ -94,24 +94,6 @@ enum {
 };
 
 static json_t *
-nullable_text(sqlite3_stmt *st, int col)
-{
-	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null() :
-	    json_string(db_text(st, col));
-}
-
-static json_t *
-nullable_time(sqlite3_stmt *st, int col)
-{
-	char	 iso[CLOCK_ISO_LEN];
-
-	if (sqlite3_column_type(st, col) == SQLITE_NULL ||
-	    clock_format(sqlite3_column_int64(st, col), iso) == -1)
-		return json_null();
-	return json_string(iso);
-}
-
-static json_t *
 self_links(const char *public_url, const char *path, const char *id)
 {
 	char	 href[URL_LEN];
@@ -134,9 +116,9 @@ company_reply(sqlite3_stmt *st)
 		return json_null();
 	return json_pack("{s:s, s:o, s:o, s:o, s:o}", "text",
 	    db_text(st, C_REPLY), "authorBusinessUserId",
-	    nullable_text(st, C_REPLY_AUTHOR), "authorBusinessUserName",
-	    json_null(), "createdAt", nullable_time(st, C_REPLY_CREATED),
-	    "updatedAt", nullable_time(st, C_REPLY_UPDATED));
+	    db_json_text(st, C_REPLY_AUTHOR), "authorBusinessUserName",
+	    json_null(), "createdAt", db_json_time(st, C_REPLY_CREATED),
+	    "updatedAt", db_json_time(st, C_REPLY_UPDATED));
 }
 
 /* Trustpilot's reportData from the review's latest report, or null. */
@@ -216,9 +198,9 @@ review_common(sqlite3_stmt *st, const char *public_url, bool private)
 	    "title", db_text(st, C_TITLE),
 	    "text", db_text(st, C_TEXT),
 	    "language", db_text(st, C_LANGUAGE),
-	    "createdAt", nullable_time(st, C_CREATED),
-	    "updatedAt", nullable_time(st, C_UPDATED),
-	    "experiencedAt", nullable_time(st, C_EXPERIENCED),
+	    "createdAt", db_json_time(st, C_CREATED),
+	    "updatedAt", db_json_time(st, C_UPDATED),
+	    "experiencedAt", db_json_time(st, C_EXPERIENCED),
 	    "companyReply", company_reply(st),
 	    "isVerified", verified,
 	    "source", db_text(st, C_SOURCE),
@@ -237,14 +219,14 @@ review_common(sqlite3_stmt *st, const char *public_url, bool private)
 	if (o == NULL || !private)
 		return o;
 	if (json_object_set_new(o, "referenceId",
-	    nullable_text(st, C_REFERENCE)) == -1 ||
+	    db_json_text(st, C_REFERENCE)) == -1 ||
 	    json_object_set_new(o, "referralEmail", verified ?
-	    nullable_text(st, C_REFERRAL) : json_null()) == -1 ||
+	    db_json_text(st, C_REFERRAL) : json_null()) == -1 ||
 	    json_object_set_new(o, "tags", tags_json(st)) == -1 ||
 	    json_object_set_new(o, "linkKind",
-	    nullable_text(st, C_LINK_KIND)) == -1 ||
+	    db_json_text(st, C_LINK_KIND)) == -1 ||
 	    json_object_set_new(o, "hiddenReason",
-	    nullable_text(st, C_HIDDEN)) == -1 ||
+	    db_json_text(st, C_HIDDEN)) == -1 ||
 	    json_object_set_new(o, "reported",
 	    json_boolean(sqlite3_column_int(st, C_REPORTED))) == -1 ||
 	    json_object_set_new(o, "findReviewer", findreviewer_json(
@@ -270,7 +252,7 @@ review_json(sqlite3_stmt *st, const char *public_url, bool private)
 	    json_object_set_new(o, "state", json_string(db_text(st,
 	    C_STATUS))) == -1 ||
 	    json_object_set_new(o, "product", json_pack("{s:o, s:s, s:s, "
-	    "s:s, s:[], s:s, s:s, s:s}", "id", nullable_text(st, C_PRODUCT),
+	    "s:s, s:[], s:s, s:s, s:s}", "id", db_json_text(st, C_PRODUCT),
 	    "sku", db_text(st, C_SKU), "name", db_text(st, C_PRODUCT_NAME),
 	    "productUrl", db_text(st, C_PRODUCT_LINK), "productImages",
 	    "gtin", db_text(st, C_GTIN), "mpn", db_text(st, C_MPN),
@@ -307,7 +289,7 @@ event_data(sqlite3_stmt *st, const char *public_url)
 	    "id", db_text(st, C_ID), "language", db_text(st, C_LANGUAGE),
 	    "stars", sqlite3_column_int(st, C_STARS),
 	    "title", db_text(st, C_TITLE), "text", db_text(st, C_TEXT),
-	    "referenceId", nullable_text(st, C_REFERENCE), "locationId",
+	    "referenceId", db_json_text(st, C_REFERENCE), "locationId",
 	    "createdAt", created,
 	    "isVerified", strcmp(db_text(st, C_SOURCE), "invitation") == 0,
 	    "link", review,

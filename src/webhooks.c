@@ -438,8 +438,7 @@ subscription_json(sqlite3_stmt *st)
 	if (o == NULL)
 		return NULL;
 	if (json_object_set_new(o, "disabledReason",
-	    sqlite3_column_type(st, 4) == SQLITE_NULL ? json_null() :
-	    json_string(db_text(st, 4))) == -1 ||
+	    db_json_text(st, 4)) == -1 ||
 	    json_set_time(o, "createdAt", sqlite3_column_int64(st, 5)) == -1) {
 		json_decref(o);
 		return NULL;
@@ -731,8 +730,7 @@ webhooks_deliveries(struct request *req, struct response *res,
 		    (json_int_t)sqlite3_column_int64(st, 3), "statusCode",
 		    sqlite3_column_type(st, 4) == SQLITE_NULL ? json_null() :
 		    json_integer(sqlite3_column_int64(st, 4)), "error",
-		    sqlite3_column_type(st, 5) == SQLITE_NULL ? json_null() :
-		    json_string(db_text(st, 5)), "durationMs",
+		    db_json_text(st, 5), "durationMs",
 		    (json_int_t)sqlite3_column_int64(st, 6));
 		if (o == NULL || json_set_time(o, "createdAt",
 		    sqlite3_column_int64(st, 7)) == -1) {

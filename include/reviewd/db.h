@@ -83,6 +83,13 @@ void	db_fail(struct db *db, struct api_error *err);
 /* Column text or "" for NULL; borrowed until the next step/reset. */
 const char	*db_text(sqlite3_stmt *st, int col);
 
+/* The column as a new JSON string, or JSON null for SQL NULL. */
+json_t	*db_json_text(sqlite3_stmt *st, int col);
+
+/* The column (ms since the epoch) as a new ISO-8601 JSON string, or JSON
+ * null for SQL NULL. */
+json_t	*db_json_time(sqlite3_stmt *st, int col);
+
 /* Binds text (SQLITE_TRANSIENT) or NULL when s is NULL. 0 or -1. */
 int	db_bind_text(sqlite3_stmt *st, int idx, const char *s);
 
