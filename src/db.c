@@ -293,6 +293,19 @@ db_text(sqlite3_stmt *st, int col)
 	return s == NULL ? "" : (const char *)s;
 }
 
+int
+db_collect(struct db *db, sqlite3_stmt *st, json_t *(*row)(sqlite3_stmt *),
+    json_t *list)
+{
+	int	 rc;
+
+	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		if (json_array_append_new(list, row(st)) == -1)
+			return -1;
+	}
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 json_t *
 db_json_text(sqlite3_stmt *st, int col)
 {

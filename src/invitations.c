@@ -1784,7 +1784,6 @@ invitations_templates_list(struct request *req, struct response *res,
 	sqlite3_stmt	*st = NULL;
 	const char	*bu;
 	size_t		 i;
-	int		 rc;
 
 	if (auth_business_unit(req, &bu, err) == -1) {
 		json_decref(list);
@@ -1800,11 +1799,7 @@ invitations_templates_list(struct request *req, struct response *res,
 	    (st = db_prepare(db, sql_templates)) == NULL ||
 	    db_bind_text(st, 1, bu) == -1)
 		goto fail;
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
-		if (json_array_append_new(list, template_json(st)) == -1)
-			goto fail;
-	}
-	if (rc == -1)
+	if (db_collect(db, st, template_json, list) == -1)
 		goto fail;
 	db_release(st);
 	return response_json(res, 200, json_pack("{s:o}", "templates", list),

@@ -292,7 +292,6 @@ reports_admin_list(struct request *req, struct response *res,
 	sqlite3_stmt	*st = NULL;
 	json_t		*list = NULL;	/* owned */
 	int64_t		 page = 1, per_page = 20;
-	int		 rc;
 
 	if (status != NULL && strcmp(status, "pending") != 0 &&
 	    strcmp(status, "upheld") != 0 && strcmp(status, "rejected") != 0)
@@ -309,11 +308,7 @@ reports_admin_list(struct request *req, struct response *res,
 	    sqlite3_bind_int64(st, 2, per_page) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 3, (page - 1) * per_page) != SQLITE_OK)
 		goto fail;
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
-		if (json_array_append_new(list, report_json(st)) == -1)
-			goto fail;
-	}
-	if (rc == -1)
+	if (db_collect(db, st, report_json, list) == -1)
 		goto fail;
 	db_release(st);
 	return response_json(res, 200, json_pack("{s:o}", "reports", list),

@@ -577,7 +577,6 @@ webhooks_list(struct request *req, struct response *res,
 	json_t		*list = json_array();	/* owned */
 	sqlite3_stmt	*st = NULL;
 	const char	*bu;
-	int		 rc;
 
 	if (auth_business_unit(req, &bu, err) == -1) {
 		json_decref(list);
@@ -587,11 +586,7 @@ webhooks_list(struct request *req, struct response *res,
 	    (st = db_prepare(db, sql_sub_list)) == NULL ||
 	    db_bind_text(st, 1, bu) == -1)
 		goto fail;
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
-		if (json_array_append_new(list, subscription_json(st)) == -1)
-			goto fail;
-	}
-	if (rc == -1)
+	if (db_collect(db, st, subscription_json, list) == -1)
 		goto fail;
 	db_release(st);
 	return response_json(res, 200, json_pack("{s:o}", "webhooks", list),

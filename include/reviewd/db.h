@@ -83,6 +83,12 @@ void	db_fail(struct db *db, struct api_error *err);
 /* Column text or "" for NULL; borrowed until the next step/reset. */
 const char	*db_text(sqlite3_stmt *st, int col);
 
+/* Steps st (bound, not yet stepped) to the end, appending row(st) for
+ * each row to list. Does not release st. 0, or -1 on a database error or
+ * when row returns NULL. */
+int	db_collect(struct db *db, sqlite3_stmt *st,
+	    json_t *(*row)(sqlite3_stmt *), json_t *list);
+
 /* The column as a new JSON string, or JSON null for SQL NULL. */
 json_t	*db_json_text(sqlite3_stmt *st, int col);
 
