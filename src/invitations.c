@@ -1811,6 +1811,40 @@ fail:
 	return -1;
 }
 
+/* Only the placeholders dispatch fills may appear in a template. */
+static void
+check_placeholders(const char *field, const char *text,
+    struct api_error *err)
+{
+	static const char *const known[] = { "name", "business", "link",
+	    "unsubscribeLink", NULL };
+	const char	*p = text, *open, *close;
+	size_t		 i, len;
+
+	while ((open = strstr(p, "{{")) != NULL &&
+	    (close = strstr(open + 2, "}}")) != NULL) {
+		open += 2;
+		while (*open == ' ')
+			open++;
+		len = (size_t)(close - open);
+		while (len > 0 && open[len - 1] == ' ')
+			len--;
+		for (i = 0; known[i] != NULL; i++) {
+			if (strlen(known[i]) == len &&
+			    strncmp(open, known[i], len) == 0)
+				break;
+		}
+		if (known[i] == NULL) {
+			api_error_set(err, 400, field, "uses {{%.*s}}; the "
+			    "placeholders are {{name}}, {{business}}, {{link}} "
+			    "and {{unsubscribeLink}}", (int)(len < 40 ? len :
+			    40), open);
+			return;
+		}
+		p = close + 2;
+	}
+}
+
 static int
 write_template(struct request *req, struct response *res,
     struct api_error *err, bool create)
@@ -1840,6 +1874,11 @@ write_template(struct request *req, struct response *res,
 	if (json_read_string(body, "html", true, 1, TEMPLATE_MAX, &html,
 	    err) == 0 && strstr(html, "{{link}}") == NULL)
 		api_error_set(err, 400, "html", "must contain {{link}}");
+	if (err->status == 0) {
+		check_placeholders("subject", subject, err);
+		check_placeholders("text", text, err);
+		check_placeholders("html", html, err);
+	}
 	if (err->status != 0)
 		goto out;
 	if (create)
@@ -1967,6 +2006,24 @@ fail:
 	return NULL;
 }
 
+static int
+mark_skipped(struct db *db, const char *id, const char *reason, int64_t now)
+{
+	sqlite3_stmt	*st = db_prepare(db, sql_mark_skipped);
+	int		 rc;
+
+	if (st == NULL || db_bind_text(st, 1, reason) == -1 ||
+	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK ||
+	    db_bind_text(st, 3, id) == -1) {
+		db_release(st);
+		return -1;
+	}
+	rc = db_step(db, st);
+	db_release(st);
+	return rc == SQLITE_DONE ? add_event(db, id, "skipped", reason, now) :
+	    -1;
+}
+
 /* Sends (queues the e-mail of) one due invitation; 0 or -1. */
 static int
 dispatch_one(struct db *db, sqlite3_stmt *due, int64_t now)
@@ -1987,19 +2044,9 @@ dispatch_one(struct db *db, sqlite3_stmt *due, int64_t now)
 	address_hash(db_text(due, 1), hash);
 	if (exists(db, sql_unsubscribed, &found, bu, hash) == -1)
 		return -1;
-	if (found) {
-		st = db_prepare(db, sql_mark_skipped);
-		if (st == NULL || db_bind_text(st, 1, "the address "
-		    "unsubscribed from this business's invitations") == -1 ||
-		    sqlite3_bind_int64(st, 2, now) != SQLITE_OK ||
-		    db_bind_text(st, 3, id) == -1 ||
-		    db_step(db, st) != SQLITE_DONE) {
-			db_release(st);
-			return -1;
-		}
-		db_release(st);
-		return add_event(db, id, "skipped", "unsubscribed", now);
-	}
+	if (found)
+		return mark_skipped(db, id, "the address unsubscribed from this "
+		    "business's invitations", now);
 	ids_token(token);
 	ids_token_hash(token, th);
 	ids_token(unsub);
@@ -2007,7 +2054,11 @@ dispatch_one(struct db *db, sqlite3_stmt *due, int64_t now)
 	snprintf(owner, sizeof(owner), "invitation:%s", id);
 	msg = invitation_mail(due, token, unsub);
 	if (msg == NULL || mailer_check(msg, &err) == -1) {
+		/* Skipped, not retried: one bad template must not hold up
+		 * every invitation queued behind it. */
 		log_error("invitations: cannot build the e-mail of id=%s", id);
+		ret = mark_skipped(db, id, "the invitation e-mail could not be "
+		    "built from its template", now);
 		goto out;
 	}
 	st = db_prepare(db, sql_mark_sending);

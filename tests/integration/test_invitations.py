@@ -216,6 +216,9 @@ def test_templates(shop):
     assert_error(shop.private("POST", path, json={
         "name": "Bad", "locale": "en-GB", "subject": "x", "text": "no link",
         "html": "{{link}}"}), 400, "text")
+    assert_error(shop.private("POST", path, json={
+        "name": "Bad", "locale": "en-GB", "subject": "Hi {{firstName}}",
+        "text": "{{link}}", "html": "{{link}}"}), 400, "subject")
     r = shop.private("PUT", path + "/" + tid, json={
         "name": "Ours v2", "locale": "en-GB", "subject": "Hello {{name}}",
         "text": "Please: {{link}}", "html": "<p>{{link}}</p>"})
