@@ -263,6 +263,11 @@ findreviewer_create(struct request *req, struct response *res,
 		    "Find Reviewer request");
 		goto out;
 	}
+	if (!mailer_address_valid(db_text(st, 4))) {
+		api_error_set(err, 409, NULL, "The reviewer's data was erased: "
+		    "there is nobody to ask");
+		goto out;
+	}
 	deadline = now + fr_cfg->findreviewer_reply_days * 86400000;
 	(void)clock_format(deadline, deadline_text);
 	deadline_text[16] = '\0';

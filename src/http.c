@@ -187,7 +187,8 @@ rebuild_arg(void *cls, enum MHD_ValueKind kind, const char *key,
 	(void)kind;
 	if (rb->skip != NULL && strcmp(key, rb->skip) == 0)
 		return MHD_YES;
-	if ((rb->out->len > 0 && buf_puts(rb->out, "&") == -1) ||
+	if ((rb->out->len > 0 && rb->out->data[rb->out->len - 1] != '?' &&
+	    buf_puts(rb->out, "&") == -1) ||
 	    http_url_encode(rb->out, key) == -1 ||
 	    buf_puts(rb->out, "=") == -1 ||
 	    http_url_encode(rb->out, value != NULL ? value : "") == -1) {

@@ -1009,6 +1009,11 @@ merge_product(json_t *groups, json_t *rows_json, json_t *o)
 		return false;
 	}
 	first = json_array_get(rows_json, (size_t)json_integer_value(at));
+	/* past the limit a row stays its own invitation; the reference
+	 * check then reports it as skipped rather than failing the file */
+	if (json_array_size(json_object_get(json_object_get(first,
+	    "productReviewInvitation"), "products")) >= PRODUCTS_MAX)
+		return false;
 	json_array_extend(json_object_get(json_object_get(first,
 	    "productReviewInvitation"), "products"), json_object_get(prod,
 	    "products"));
@@ -1586,9 +1591,9 @@ static const char sql_erase_invitations[] =
     "  token_hash = NULL, erased_at = ?1, updated_at = ?1, "
     "  status = CASE status WHEN 'queued' THEN 'cancelled' ELSE status END "
     "WHERE business_unit_id = ?2 AND erased_at IS NULL AND ("
-    "  (?3 IS NOT NULL AND consumer_email IN (SELECT value FROM "
-    "  json_each(?3)) COLLATE NOCASE) OR (?4 IS NOT NULL AND "
-    "  created_at < ?4)) RETURNING id";
+    "  (?3 IS NOT NULL AND lower(consumer_email) IN (SELECT lower(value) "
+    "  FROM json_each(?3))) OR (?4 IS NOT NULL AND created_at < ?4)) "
+    "RETURNING id";
 static const char sql_erase_outbox[] =
     "UPDATE outbox SET payload = '{\"erased\":true}', "
     "  status = CASE WHEN status IN ('pending', 'delivering') THEN 'dead' "

@@ -846,10 +846,12 @@ links_diagnose(struct db *db, const struct config *cfg, const char *bu,
 	}
 	email[len] = '\0';
 	links_unique_hash(k.secret, email, a, expected);
+	for (len = 0; e[len] != '\0'; len++)
+		e[len] = (char)tolower((unsigned char)e[len]);
 	out = json_pack("{s:b, s:s, s:s, s:s, s:s, s:s}", "valid",
 	    strcmp(expected, e) == 0, "type", "unique", "email", email, "ref",
 	    a, "expectedHash", expected, "problem", strcmp(expected, e) == 0 ?
-	    "" : "e is not SHA1(secret + email + ref) in lowercase hex");
+	    "" : "e is not SHA1(secret + email + ref) in hex");
 out:
 	sodium_memzero(&k, sizeof(k));
 	json_decref(obj);

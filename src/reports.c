@@ -105,6 +105,8 @@ mail_reviewer(struct db *db, sqlite3_stmt *st, const char *template,
 	json_t	*msg, *vars;
 	int	 r = -1;
 
+	if (!mailer_address_valid(db_text(st, P_EMAIL)))
+		return 0;	/* the reviewer's data was erased */
 	vars = json_pack("{s:s, s:s, s:s, s:s, s:s}", "name",
 	    db_text(st, P_NAME), "business", db_text(st, P_BU_NAME), "title",
 	    db_text(st, P_TITLE), "reason", db_text(st, P_REASON), "outcome",

@@ -1609,6 +1609,11 @@ mail_reply(struct db *db, const char *id, const char *message,
 		return -1;
 	}
 	snprintf(email, sizeof(email), "%s", db_text(st, 0));
+	if (!mailer_address_valid(email)) {
+		/* the reviewer's data was erased: nobody to tell */
+		db_release(st);
+		return 0;
+	}
 	snprintf(name, sizeof(name), "%s", db_text(st, 1));
 	snprintf(language, sizeof(language), "%s", db_text(st, 2));
 	snprintf(bu, sizeof(bu), "%s", db_text(st, 5));
@@ -1797,6 +1802,8 @@ reviews_page_data(struct db *db, const struct config *cfg,
 	db_release(st);
 	f.bu = bu;
 	f.public_only = true;
+	/* a report that does not hide the review leaves it on the page */
+	f.include_reported = true;
 	f.responded = f.reported = f.contacted = -1;
 	f.from = INT64_MIN;
 	f.to = INT64_MAX;

@@ -125,3 +125,16 @@ def test_hundred_thousand_rows(business):
     r = business.private("GET", "/v1/private/business-units/%s" %
                          business.id)
     assert r.status_code == 200
+
+
+def test_product_group_past_the_limit_is_skipped_not_failed(business):
+    rows = ["email,name,reference,sku,productName"]
+    rows += ["big@example.com,Big,G-1,SKU-%d,Item %d" % (i, i)
+             for i in range(51)]
+    r = upload(business, "\n".join(rows) + "\n")
+    assert r.status_code == 201, r.text[:300]
+    body = r.json()
+    assert body["created"] == 1 and body["skipped"] == 1
+    got = invitations(business)
+    queued = [i for i in got if i["status"] == "queued"]
+    assert len(queued) == 1 and len(queued[0]["products"]) == 50

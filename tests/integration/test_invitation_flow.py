@@ -169,3 +169,35 @@ def test_erasure_leaves_no_trace_in_the_database(make_daemon, smtp_sink):
     for needle in (b"gone.person@example.com", b"Gunnar Gone", b"Gunnar"):
         assert needle not in data, needle
     assert b"kept.person@example.com" in data
+
+
+def test_erasure_ignores_case_and_later_mail_is_skipped(make_daemon,
+                                                        smtp_sink):
+    from reviewkit import publish
+    sink = smtp_sink()
+    shop = smtp_shop(make_daemon, sink, "case.example.com")
+    shop.daemon.sink = sink
+    create(shop, inv(email="Mixed.Case@example.com", name="Mia Mixed",
+                     ref="C-1"))
+    review = publish(shop.daemon, "case.example.com", "mixed.case@example.com",
+                     name="Mia Mixed")
+    r = shop.private("POST", "/v1/private/business-units/%s/"
+                     "invitation-data/delete" % shop.id,
+                     json={"customerEmails": ["MIXED.CASE@EXAMPLE.COM"]})
+    assert r.json()["erasedInvitations"] == 1
+    assert history(shop)[0]["consumerEmail"] is None
+    # the reviewer is gone: replying and reporting still work, no mail
+    before = len(sink.messages)
+    r = shop.private("POST", "/v1/private/reviews/%s/reply" % review,
+                     json={"message": "Thanks"})
+    assert r.status_code == 201, r.text
+    r = shop.private("POST", "/v1/private/reviews/%s/reports" % review,
+                     json={"reason": "harmful_or_illegal"})
+    assert r.status_code == 201, r.text
+    r = shop.daemon.admin("POST", "/v1/admin/reports/%s/decision"
+                          % r.json()["id"], json={"decision": "reject"})
+    assert r.status_code == 200, r.text
+    r = shop.private("POST", "/v1/private/reviews/%s/find-reviewer"
+                     % review, json={})
+    assert_error(r, 409)
+    assert len(sink.messages) == before
