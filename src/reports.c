@@ -64,14 +64,16 @@ reports_audit(struct db *db, const char *actor, const char *action,
 #define REPORT_COLUMNS							\
 	"p.id, p.review_id, p.business_unit_id, p.reason, p.details, "	\
 	"p.hides, p.status, p.decision_note, p.created_at, p.decided_at, " \
-	"r.title, r.source, c.email, r.display_name, b.display_name "
+	"r.title, r.source, c.email, r.display_name, b.display_name, "	\
+	"CASE WHEN r.sku IS NULL THEN 'service' ELSE 'product' END "
 #define REPORT_FROM							\
 	"FROM reports p JOIN reviews r ON r.id = p.review_id "		\
 	"JOIN consumers c ON c.id = r.consumer_id "			\
 	"JOIN business_units b ON b.id = p.business_unit_id "
 
 enum { P_ID, P_REVIEW, P_BU, P_REASON, P_DETAILS, P_HIDES, P_STATUS, P_NOTE,
-    P_CREATED, P_DECIDED, P_TITLE, P_SOURCE, P_EMAIL, P_NAME, P_BU_NAME };
+    P_CREATED, P_DECIDED, P_TITLE, P_SOURCE, P_EMAIL, P_NAME, P_BU_NAME,
+    P_SKU_KIND };
 
 /* A report as the business and the operator see it (no addresses). */
 static json_t *
@@ -134,6 +136,24 @@ notify(struct db *db, sqlite3_stmt *st, const char *event)
 		return -1;
 	snprintf(bu, sizeof(bu), "%s", db_text(st, P_BU));
 	r = webhooks_emit(db, bu, event, data);
+	json_decref(data);
+	return r;
+}
+
+/* An upheld report removes the review for good: receivers written for
+ * Trustpilot's webhooks hear of it as a deleted review ({"id"} only). */
+static int
+removed(struct db *db, sqlite3_stmt *st)
+{
+	json_t	*data = json_pack("{s:s}", "id", db_text(st, P_REVIEW));
+	char	 bu[IDS_ID_LEN + 1];
+	int	 r;
+
+	if (data == NULL)
+		return -1;
+	snprintf(bu, sizeof(bu), "%s", db_text(st, P_BU));
+	r = webhooks_emit(db, bu, strcmp(db_text(st, P_SKU_KIND), "product") ==
+	    0 ? "product-review-deleted" : "service-review-deleted", data);
 	json_decref(data);
 	return r;
 }
@@ -398,6 +418,8 @@ reports_decide(struct request *req, struct response *res,
 	    reports_audit(db, "admin", uphold ? "report-upheld" :
 	    "report-rejected", subject, note) == -1 ||
 	    notify(db, st, "review-report-resolved") == -1)
+		goto dberr;
+	if (uphold && removed(db, st) == -1)
 		goto dberr;
 	if (mail_reviewer(db, st, "report-decided", uphold ? "the review "
 	    "was removed." : "the report was rejected and your review is "

@@ -17,7 +17,8 @@ from test_webhooks import verify_standard_webhooks
 REVIEWER = "hidden.reviewer@example.org"
 LINK = re.compile(r"http://127\.0\.0\.1:8080(/find-reviewer/[A-Za-z0-9_-]{43})")
 EVENTS = ["find-reviewer-replied", "find-reviewer-expired",
-          "review-report-created", "review-report-resolved"]
+          "review-report-created", "review-report-resolved",
+          "service-review-deleted"]
 
 
 @pytest.fixture
@@ -245,6 +246,9 @@ def test_reports_hide_and_moderation(setup):
         "hiddenReason"].startswith("removed after report")
     wait_for(lambda: len(events(receiver, secret,
                                 "review-report-resolved")) == 2)
+    deleted = wait_for(lambda: events(receiver, secret,
+                                      "service-review-deleted"))
+    assert deleted[0]["eventData"] == {"id": review}
     audit = d.admin("GET", "/v1/admin/audit", params={
         "subject": "review:" + review}).json()["entries"]
     actions = [e["action"] for e in audit]
