@@ -1,15 +1,18 @@
 /*
- * Unit tests of the form-body reader and URL encoding.
+ * Unit tests of the form-body reader, URL encoding and api_error filling.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "reviewd/http.h"
+
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
 static void
 test_form_values(void **state)
@@ -17,46 +20,191 @@ test_form_values(void **state)
 	static const struct {
 		const char	*body, *name, *want;	/* want NULL: -1 */
 	} cases[] = {
+		/* plain */
 		{ "grant_type=password&username=a", "grant_type", "password" },
-		{ "a=1&grant_type=x", "grant", NULL },
+		{ "grant_type=password&username=a", "username", "a" },
+		{ "a=1", "a", "1" },
+		{ "a=1&b=2&c=3", "c", "3" },
+		/* '+' is a space, %XX a byte, in either case */
 		{ "msg=hello+world%21", "msg", "hello world!" },
+		{ "m=%41%62%2f%2F%3d%26", "m", "Ab//=&" },
+		{ "m=%2B+%2b", "m", "+ +" },
+		{ "m=%C3%A6%c3%b8", "m", "\xc3\xa6\xc3\xb8" },
+		{ "m=a=b", "m", "a=b" },
+		/* empty values */
 		{ "a=&b=1", "a", "" },
-		{ "%67rant=yes", "grant", "yes" },
-		{ "a=%G1", "a", NULL },
-		{ "a=%00x", "a", NULL },
-		{ "a=%4", "a", NULL },
-		{ "novalue&a=2", "a", "2" },
+		{ "a=&b=1", "b", "1" },
+		{ "a=", "a", "" },
+		/* absent, or only a prefix or an extension of another key */
+		{ "a=1&b=2", "c", NULL },
+		{ "a=1&grant_type=x", "grant", NULL },
+		{ "grant=1&grant_type=x", "grant_type", "x" },
+		{ "grant_type=x&grant=1", "grant", "1" },
+		{ "xa=1", "a", NULL },
+		{ "A=1", "a", NULL },
 		{ "", "a", NULL },
+		{ "&&&", "a", NULL },
+		/* a key without '=' is not a key with an empty value */
+		{ "a&b=1", "a", NULL },
+		{ "novalue&a=2", "a", "2" },
+		/* encoded keys */
+		{ "%67rant=yes", "grant", "yes" },
+		{ "my+key=v", "my key", "v" },
+		{ "my%20key=v", "my key", "v" },
+		/* the first occurrence wins */
+		{ "a=1&a=2", "a", "1" },
+		/* malformed escapes */
+		{ "a=%G1", "a", NULL },
+		{ "a=%1G", "a", NULL },
+		{ "a=%4", "a", NULL },
+		{ "a=%", "a", NULL },
+		{ "a=x%", "a", NULL },
+		{ "a=%%41", "a", NULL },
+		/* an encoded NUL would cut the value short */
+		{ "a=%00", "a", NULL },
+		{ "a=%00x", "a", NULL },
+		{ "a=x%00", "a", NULL },
+		/* a bad key elsewhere does not hide a good one */
+		{ "%G1=x&a=1", "a", "1" },
+		{ "%00=x&a=1", "a", "1" },
 	};
 	char	 out[32];
 	size_t	 i;
+	int	 r;
 
 	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		int r = http_form_value(cases[i].body, strlen(cases[i].body),
+	for (i = 0; i < NELEM(cases); i++) {
+		r = http_form_value(cases[i].body, strlen(cases[i].body),
 		    cases[i].name, out, sizeof(out));
-
-		if (cases[i].want == NULL)
-			assert_int_equal(r, -1);
-		else {
-			assert_int_equal(r, 0);
+		if (cases[i].want == NULL) {
+			if (r != -1)
+				fail_msg("\"%s\" [%s]: found \"%s\"",
+				    cases[i].body, cases[i].name, out);
+		} else {
+			if (r != 0)
+				fail_msg("\"%s\" [%s]: not found",
+				    cases[i].body, cases[i].name);
 			assert_string_equal(out, cases[i].want);
 		}
 	}
-	/* a value longer than the buffer is refused, not cut */
-	assert_int_equal(http_form_value("a=0123456789", 12, "a", out, 5), -1);
+}
+
+/* The body is (ptr, len): bytes past len are not read. */
+static void
+test_form_length(void **state)
+{
+	static const char body[] = "a=12345&b=2";
+	char	 out[32];
+
+	(void)state;
+	assert_int_equal(http_form_value(body, 4, "a", out, sizeof(out)), 0);
+	assert_string_equal(out, "12");
+	assert_int_equal(http_form_value(body, 7, "b", out, sizeof(out)), -1);
+	assert_int_equal(http_form_value(body, 0, "a", out, sizeof(out)), -1);
+	assert_int_equal(http_form_value(body, 9, "b", out, sizeof(out)), -1);
+	assert_int_equal(http_form_value(body, 10, "b", out, sizeof(out)), 0);
+	assert_string_equal(out, "");
+	/* a NUL byte inside the body is refused in a value */
+	assert_int_equal(http_form_value("a=x\0y", 5, "a", out, sizeof(out)),
+	    -1);
+}
+
+/* A value longer than outlen - 1 is refused, not cut. */
+static void
+test_form_too_long(void **state)
+{
+	static const struct {
+		const char	*body;
+		size_t		 outlen;
+		int		 want;
+	} cases[] = {
+		{ "a=0123456789", 11, 0 },
+		{ "a=0123456789", 10, -1 },
+		{ "a=0123456789", 5, -1 },
+		{ "a=", 1, 0 },
+		{ "a=x", 1, -1 },
+		{ "a=%41%42", 3, 0 },
+		{ "a=%41%42", 2, -1 },
+		{ "a=++", 3, 0 },
+	};
+	char	 out[32], body[200], name[100];
+	size_t	 i;
+
+	(void)state;
+	for (i = 0; i < NELEM(cases); i++)
+		assert_int_equal(http_form_value(cases[i].body,
+		    strlen(cases[i].body), "a", out, cases[i].outlen),
+		    cases[i].want);
+	/* a key longer than the reader's key buffer never matches */
+	memset(name, 'k', 99);
+	name[99] = '\0';
+	snprintf(body, sizeof(body), "%s=v", name);
+	assert_int_equal(http_form_value(body, strlen(body), name, out,
+	    sizeof(out)), -1);
 }
 
 static void
 test_url_encode(void **state)
 {
+	static const struct {
+		const char	*in, *want;
+	} cases[] = {
+		{ "", "" },
+		{ "abcXYZ019-_.~", "abcXYZ019-_.~" },
+		{ "a b+c/d=\xc3\xa9~", "a%20b%2Bc%2Fd%3D%C3%A9~" },
+		{ "&?#%", "%26%3F%23%25" },
+		{ "\x01\x7f\xff", "%01%7F%FF" },
+	};
 	struct buf	 b;
+	size_t		 i;
 
 	(void)state;
-	buf_init(&b, 256);
-	assert_int_equal(http_url_encode(&b, "a b+c/d=é~"), 0);
-	assert_string_equal(b.data, "a%20b%2Bc%2Fd%3D%C3%A9~");
+	for (i = 0; i < NELEM(cases); i++) {
+		buf_init(&b, 256);
+		assert_int_equal(http_url_encode(&b, cases[i].in), 0);
+		assert_string_equal(b.data == NULL ? "" : b.data,
+		    cases[i].want);
+		buf_release(&b);
+	}
+	/* over the cap: -1 */
+	buf_init(&b, 5);
+	assert_int_equal(http_url_encode(&b, "ab/"), 0);
+	assert_string_equal(b.data, "ab%2F");
+	assert_int_equal(http_url_encode(&b, "c"), -1);
 	buf_release(&b);
+}
+
+static void
+test_api_error(void **state)
+{
+	struct api_error	 err;
+	int			 i;
+
+	(void)state;
+	memset(&err, 0, sizeof(err));
+	api_error_set(&err, 400, "name", "must be at most %d characters", 5);
+	/* the first status set wins */
+	api_error_set(&err, 404, "id", "is unknown");
+	assert_int_equal(err.status, 400);
+	assert_int_equal(err.ndetails, 2);
+	assert_string_equal(err.details[0].field, "name");
+	assert_string_equal(err.details[0].reason,
+	    "must be at most 5 characters");
+	assert_string_equal(err.details[1].field, "id");
+	assert_string_equal(err.details[1].reason, "is unknown");
+	assert_string_equal(err.message, "");
+	/* a NULL field sets the message, once */
+	api_error_set(&err, 500, NULL, "first %s", "message");
+	api_error_set(&err, 500, NULL, "second");
+	assert_string_equal(err.message, "first message");
+	assert_int_equal(err.ndetails, 2);
+	/* details stop at API_ERROR_MAX_DETAILS */
+	for (i = 0; i < 2 * API_ERROR_MAX_DETAILS; i++)
+		api_error_set(&err, 400, "f", "r%d", i);
+	assert_int_equal(err.ndetails, API_ERROR_MAX_DETAILS);
+	api_error_header(&err, "Allow", "GET, HEAD");
+	assert_string_equal(err.header_name, "Allow");
+	assert_string_equal(err.header_value, "GET, HEAD");
 }
 
 int
@@ -64,7 +212,10 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_form_values),
+		cmocka_unit_test(test_form_length),
+		cmocka_unit_test(test_form_too_long),
 		cmocka_unit_test(test_url_encode),
+		cmocka_unit_test(test_api_error),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

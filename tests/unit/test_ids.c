@@ -1,5 +1,6 @@
 /*
- * Unit tests of identifiers and tokens: shapes, randomness, hashing.
+ * Unit tests of identifiers and tokens: shapes, randomness, hashing with a
+ * known vector, constant-time equality, UUIDs, HMAC.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,23 +13,55 @@
 
 #include "reviewd/ids.h"
 
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
+static const char hexdigits[] = "0123456789abcdef";
+static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    "abcdefghijklmnopqrstuvwxyz0123456789-_";
+
 static void
-test_ids(void **state)
+test_ids_new(void **state)
 {
 	char	 a[IDS_ID_LEN + 1], b[IDS_ID_LEN + 1];
-	static const char *const bad[] = { "", "0123456789abcdef0123456",
-	    "0123456789abcdef012345678", "0123456789ABCDEF01234567",
-	    "0123456789abcdef0123456g", "0123456789abcdef 1234567" };
+	int	 i;
+
+	(void)state;
+	for (i = 0; i < 32; i++) {
+		memset(a, 'x', sizeof(a));
+		ids_new(a);
+		assert_int_equal(strlen(a), IDS_ID_LEN);
+		assert_int_equal(strspn(a, hexdigits), IDS_ID_LEN);
+		assert_true(ids_valid(a));
+		ids_new(b);
+		assert_string_not_equal(a, b);
+	}
+}
+
+static void
+test_ids_valid(void **state)
+{
+	static const char *const ok[] = { "0123456789abcdef01234567",
+	    "000000000000000000000000", "ffffffffffffffffffffffff",
+	    "abcdefabcdefabcdefabcdef" };
+	static const char *const bad[] = { "",
+	    "0123456789abcdef0123456",		/* 23 */
+	    "0123456789abcdef012345678",	/* 25 */
+	    "0123456789abcdef01234567 ",
+	    " 0123456789abcdef01234567",
+	    "0123456789ABCDEF01234567",		/* uppercase */
+	    "0123456789abcdeF01234567",
+	    "0123456789abcdef0123456g",		/* not hex */
+	    "0123456789abcdef 1234567",
+	    "0123456789abcdef-1234567",
+	    "0123456789abcdef\n1234567",
+	    "0123456789abcdef0123456\xc3",
+	    "../../../../../../etc/pa" };
 	size_t	 i;
 
 	(void)state;
-	ids_new(a);
-	ids_new(b);
-	assert_int_equal(strlen(a), 24);
-	assert_true(ids_valid(a));
-	assert_string_not_equal(a, b);
-	assert_true(ids_valid("0123456789abcdef01234567"));
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	for (i = 0; i < NELEM(ok); i++)
+		assert_true(ids_valid(ok[i]));
+	for (i = 0; i < NELEM(bad); i++)
 		assert_false(ids_valid(bad[i]));
 }
 
@@ -36,61 +69,186 @@ static void
 test_tokens(void **state)
 {
 	char	 a[IDS_TOKEN_LEN + 1], b[IDS_TOKEN_LEN + 1];
-	char	 h1[IDS_HASH_LEN + 1], h2[IDS_HASH_LEN + 1];
+	int	 i;
 
 	(void)state;
-	ids_token(a);
-	ids_token(b);
-	/* 43 base64url characters = 256 bits */
-	assert_int_equal(strlen(a), 43);
-	assert_int_equal(strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
-	    "qrstuvwxyz0123456789-_"), 43);
-	assert_string_not_equal(a, b);
-	ids_token_hash(a, h1);
-	ids_token_hash(a, h2);
-	assert_string_equal(h1, h2);
-	ids_token_hash(b, h2);
-	assert_string_not_equal(h1, h2);
-	/* BLAKE2b-256 of "abc" */
-	ids_token_hash("abc", h1);
-	assert_string_equal(h1, "bddd813c634239723171ef3fee98579b94964e3bb1cb"
-	    "3e427262c8c068d52319");
-	assert_true(ids_equal("same", "same"));
-	assert_false(ids_equal("same", "samf"));
-	assert_false(ids_equal("same", "sam"));
+	for (i = 0; i < 32; i++) {
+		memset(a, 'x', sizeof(a));
+		ids_token(a);
+		ids_token(b);
+		/* 43 base64url characters, no padding = 256 bits */
+		assert_int_equal(strlen(a), IDS_TOKEN_LEN);
+		assert_int_equal(strspn(a, b64url), IDS_TOKEN_LEN);
+		assert_string_not_equal(a, b);
+	}
 }
 
 static void
-test_uuid_and_hmac(void **state)
+test_token_hash(void **state)
 {
-	char		 u[IDS_UUID_LEN + 1], mac[IDS_HMAC_B64_LEN + 1];
-	char		 hex[11];
+	/* BLAKE2b-256, unkeyed: python3 hashlib.blake2b(x, digest_size=32) */
+	static const struct {
+		const char	*in, *want;
+	} vectors[] = {
+		{ "abc", "bddd813c634239723171ef3fee98579b94964e3bb1cb3e427262"
+		    "c8c068d52319" },
+		{ "", "0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45"
+		    "cdf12fe3a8" },
+	};
+	char	 tok[IDS_TOKEN_LEN + 1], other[IDS_TOKEN_LEN + 1];
+	char	 h1[IDS_HASH_LEN + 1], h2[IDS_HASH_LEN + 1];
+	size_t	 i;
 
 	(void)state;
-	ids_uuid(u);
-	assert_int_equal(strlen(u), 36);
-	assert_int_equal(u[8], '-');
-	assert_int_equal(u[14], '4');
-	assert_non_null(strchr("89ab", u[19]));
-	/* RFC 4231 test case 2 */
+	for (i = 0; i < NELEM(vectors); i++) {
+		memset(h1, 'x', sizeof(h1));
+		ids_token_hash(vectors[i].in, h1);
+		assert_string_equal(h1, vectors[i].want);
+	}
+	ids_token(tok);
+	ids_token(other);
+	ids_token_hash(tok, h1);
+	assert_int_equal(strlen(h1), IDS_HASH_LEN);
+	assert_int_equal(strspn(h1, hexdigits), IDS_HASH_LEN);
+	/* deterministic */
+	ids_token_hash(tok, h2);
+	assert_string_equal(h1, h2);
+	/* different tokens, different hashes; the hash is not the token */
+	ids_token_hash(other, h2);
+	assert_string_not_equal(h1, h2);
+	assert_null(strstr(h1, tok));
+	/* one character changed */
+	tok[0] = tok[0] == 'A' ? 'B' : 'A';
+	ids_token_hash(tok, h2);
+	assert_string_not_equal(h1, h2);
+}
+
+static void
+test_equal(void **state)
+{
+	static const struct {
+		const char	*a, *b;
+		bool		 want;
+	} cases[] = {
+		{ "same", "same", true },
+		{ "", "", true },
+		{ "same", "samf", false },
+		{ "same", "Same", false },
+		{ "same", "sam", false },
+		{ "sam", "same", false },
+		{ "", "x", false },
+		{ "x", "", false },
+	};
+	size_t	 i;
+
+	(void)state;
+	for (i = 0; i < NELEM(cases); i++)
+		assert_int_equal(ids_equal(cases[i].a, cases[i].b),
+		    cases[i].want);
+}
+
+static void
+test_uuid(void **state)
+{
+	char	 u[IDS_UUID_LEN + 1], v[IDS_UUID_LEN + 1];
+	size_t	 j;
+	int	 i;
+
+	(void)state;
+	for (i = 0; i < 64; i++) {
+		memset(u, 'x', sizeof(u));
+		ids_uuid(u);
+		ids_uuid(v);
+		assert_string_not_equal(u, v);
+		/* 8-4-4-4-12 lowercase hex */
+		assert_int_equal(strlen(u), IDS_UUID_LEN);
+		for (j = 0; j < IDS_UUID_LEN; j++) {
+			if (j == 8 || j == 13 || j == 18 || j == 23)
+				assert_int_equal(u[j], '-');
+			else
+				assert_non_null(memchr(hexdigits, u[j], 16));
+		}
+		/* version 4, RFC 4122 variant */
+		assert_int_equal(u[14], '4');
+		assert_non_null(memchr("89ab", u[19], 4));
+	}
+}
+
+static void
+test_random_hex(void **state)
+{
+	static const size_t lens[] = { 1, 5, 12, 63, 64, 65, 100, 200 };
+	char	 out[2 * 200 + 2];
+	size_t	 i;
+
+	(void)state;
+	for (i = 0; i < NELEM(lens); i++) {
+		memset(out, 'x', sizeof(out));
+		ids_random_hex(out, lens[i]);
+		assert_int_equal(strlen(out), 2 * lens[i]);
+		assert_int_equal(strspn(out, hexdigits), 2 * lens[i]);
+		/* nothing written past the NUL */
+		assert_int_equal(out[2 * lens[i] + 1], 'x');
+	}
+}
+
+static void
+test_uniform(void **state)
+{
+	static const uint32_t uppers[] = { 1, 2, 7, 1000, UINT32_MAX };
+	size_t	 i;
+	int	 j;
+
+	(void)state;
+	for (i = 0; i < NELEM(uppers); i++) {
+		for (j = 0; j < 100; j++)
+			assert_true(ids_uniform(uppers[i]) < uppers[i]);
+	}
+	assert_int_equal(ids_uniform(1), 0);
+}
+
+static void
+test_hmac(void **state)
+{
+	/* RFC 4231 test cases 1 and 2, as base64 */
+	static const unsigned char key1[20] = {
+		0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b,
+		0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b,
+	};
+	char	 mac[IDS_HMAC_B64_LEN + 1];
+
+	(void)state;
+	memset(mac, 'x', sizeof(mac));
+	ids_hmac_sha256_base64(key1, sizeof(key1), "Hi There", 8, mac);
+	assert_string_equal(mac,
+	    "sDRMYdjbOFNcqK/OrwvxK4gdwgDJgz2nJuk3bC4yz/c=");
 	ids_hmac_sha256_base64((const unsigned char *)"Jefe", 4,
 	    "what do ya want for nothing?", 28, mac);
-	assert_string_equal(mac, "W9zBRr9gdU5qBCQmCJV1x1oAPwidJzmDnexYuWTsOEM=");
-	ids_random_hex(hex, 5);
-	assert_int_equal(strlen(hex), 10);
-	assert_true(ids_uniform(7) < 7);
+	assert_string_equal(mac,
+	    "W9zBRr9gdU5qBCQmCJV1x1oAPwidJzmDnexYuWTsOEM=");
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	return sodium_init() == -1 ? -1 : 0;
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ids),
+		cmocka_unit_test(test_ids_new),
+		cmocka_unit_test(test_ids_valid),
 		cmocka_unit_test(test_tokens),
-		cmocka_unit_test(test_uuid_and_hmac),
+		cmocka_unit_test(test_token_hash),
+		cmocka_unit_test(test_equal),
+		cmocka_unit_test(test_uuid),
+		cmocka_unit_test(test_random_hex),
+		cmocka_unit_test(test_uniform),
+		cmocka_unit_test(test_hmac),
 	};
 
-	if (sodium_init() == -1)
-		return 1;
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, setup, NULL);
 }

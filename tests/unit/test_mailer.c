@@ -13,25 +13,90 @@
 #include "reviewd/config.h"
 #include "reviewd/mailer.h"
 
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
 static void
 test_addresses(void **state)
 {
-	static const char *const ok[] = { "a@b.co",
-	    "first.last+tag@example.co.uk", "x_y@sub-domain.example.com" };
-	static const char *const bad[] = { "", "a", "@b.co", "a@", "a@b",
-	    "a..b@c.de", ".a@c.de", "a.@c.de", "a@-b.de", "a@b-.de",
-	    "a b@c.de", "a@b..de", "a\r\n@c.de", "\"q\"@c.de", "a@[1.2.3.4]" };
-	char	 long_addr[300];
+	static const char *const ok[] = {
+		"a@b.co", "first.last+tag@example.co.uk",
+		"x_y@sub-domain.example.com", "A.B@EXAMPLE.COM",
+		"1@2.3", "a-b@c.de", "a@b-c.de", "a@b--c.de",
+		"!#$%&'*+-/=?^_`{|}~@example.com", "a.b.c.d@e.f.g.h",
+		"\xc3\xa6@\xc3\xb8.dk",
+	};
+	static const char *const bad[] = {
+		"", "a", "@", "@b.co", "a@", "a@b", "a@b.", "a@.b.co",
+		"a..b@c.de", ".a@c.de", "a.@c.de", ".@c.de",
+		"a@-b.de", "a@b-.de", "a@b.-de", "a@b.de-",
+		"a b@c.de", "a@b c.de", " a@b.co", "a@b.co ",
+		"a@b..de", "a@b_c.de", "a@b.co.", "a@@b.co", "a@b@c.de",
+		"a\r\n@c.de", "a@c.de\r\nBcc: x@y.zz", "a\n@c.de",
+		"a\t@c.de", "a@c\x7f.de",
+		"\"q\"@c.de", "a@[1.2.3.4]", "(c)a@b.co", "a(c)@b.co",
+		"<a@b.co>", "a@b.co>", "a,b@c.de", "a;b@c.de", "a:b@c.de",
+		"a\\b@c.de", "a@b/c.de",
+	};
+	char	 addr[300];
 	size_t	 i;
 
 	(void)state;
-	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
-		assert_true(mailer_address_valid(ok[i]));
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_false(mailer_address_valid(bad[i]));
-	memset(long_addr, 'a', sizeof(long_addr));
-	memcpy(long_addr + 250, "@b.co", 6);
-	assert_false(mailer_address_valid(long_addr));
+	for (i = 0; i < NELEM(ok); i++) {
+		if (!mailer_address_valid(ok[i]))
+			fail_msg("refused: \"%s\"", ok[i]);
+	}
+	for (i = 0; i < NELEM(bad); i++) {
+		if (mailer_address_valid(bad[i]))
+			fail_msg("accepted: \"%s\"", bad[i]);
+	}
+
+	/* MAILER_ADDRESS_MAX = 254 bytes is the longest accepted: 64 + '@'
+	 * + 63 + '.' + 63 + '.' + 61 */
+	memset(addr, 'a', sizeof(addr));
+	addr[64] = '@';
+	addr[128] = '.';
+	addr[192] = '.';
+	addr[254] = '\0';
+	assert_int_equal(strlen(addr), MAILER_ADDRESS_MAX);
+	assert_true(mailer_address_valid(addr));
+	addr[254] = 'a';
+	addr[255] = '\0';
+	assert_false(mailer_address_valid(addr));
+	/* the old shape: 250 bytes of local part */
+	memset(addr, 'a', sizeof(addr));
+	memcpy(addr + 250, "@b.co", 6);
+	assert_false(mailer_address_valid(addr));
+	/* a DNS label is at most 63 bytes */
+	memset(addr, 'a', sizeof(addr));
+	addr[1] = '@';
+	addr[2 + 63] = '.';
+	memcpy(addr + 2 + 64, "de", 3);
+	assert_true(mailer_address_valid(addr));
+	memset(addr, 'a', sizeof(addr));
+	addr[1] = '@';
+	addr[2 + 64] = '.';
+	memcpy(addr + 2 + 65, "de", 3);
+	assert_false(mailer_address_valid(addr));
+}
+
+static void
+test_header_safe(void **state)
+{
+	static const struct {
+		const char	*s;
+		bool		 want;
+	} cases[] = {
+		{ "", true }, { "Hello, world", true },
+		{ "Zo\xc3\xab \"Q\"", true }, { "a\rb", false },
+		{ "a\nb", false }, { "a\tb", false }, { "a\x7f", false },
+		{ "\x1b[0m", false },
+	};
+	size_t	 i;
+
+	(void)state;
+	for (i = 0; i < NELEM(cases); i++)
+		assert_int_equal(mailer_header_safe(cases[i].s),
+		    cases[i].want);
 }
 
 static void
@@ -107,6 +172,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_addresses),
+		cmocka_unit_test(test_header_safe),
 		cmocka_unit_test(test_injection_refused),
 		cmocka_unit_test(test_render_and_compose),
 	};
