@@ -115,8 +115,11 @@ buf_detach(struct buf *b, size_t *len)
 {
 	char	*p;
 
-	if (b->data == NULL && grow(b, 0) == -1)
-		return NULL;
+	if (b->data == NULL) {
+		if (grow(b, 0) == -1)
+			return NULL;
+		b->data[0] = '\0';
+	}
 	p = b->data;
 	if (len != NULL)
 		*len = b->len;

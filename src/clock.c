@@ -213,7 +213,7 @@ parse_zone(const char **p, struct civil *c)
 	if (digits(p, 2, &hh) == -1)
 		return -1;
 	(void)accept(p, ':');
-	if (**p != '\0' && digits(p, 2, &mm) == -1)
+	if (digits(p, 2, &mm) == -1)
 		return -1;
 	if (hh > 23 || mm > 59)
 		return -1;

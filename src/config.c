@@ -381,13 +381,18 @@ known_section(const char *name, size_t len)
 
 /*
  * libinih reports keys, not section headers, so an unknown section with no
- * keys would pass silently: find every header and its line here first.
+ * keys would pass silently; it also cuts lines at 200 bytes and reads the
+ * rest as another line. Check every line here first: headers, length and
+ * shape, each with its line number.
  */
+#define LINE_MAX_BYTES	199
+
 static int
-check_sections(const char *text, struct parse *ps)
+check_lines(const char *text, struct parse *ps)
 {
 	const char	*line = text, *p, *end;
 	int		 lineno = 1;
+	bool		 after_key = false;
 
 	for (; *line != '\0'; lineno++) {
 		end = strchr(line, '\n');
@@ -396,6 +401,12 @@ check_sections(const char *text, struct parse *ps)
 		p = line;
 		while (p < end && (*p == ' ' || *p == '\t'))
 			p++;
+		ps->error_line = lineno;
+		if (end - line > LINE_MAX_BYTES) {
+			snprintf(ps->why, sizeof(ps->why), "line longer than %d "
+			    "bytes", LINE_MAX_BYTES);
+			return -1;
+		}
 		if (p < end && *p == '[') {
 			const char	*close = memchr(p, ']', (size_t)(end - p));
 
@@ -405,12 +416,26 @@ check_sections(const char *text, struct parse *ps)
 				    "unknown section %.*s",
 				    (int)(close == NULL ? end - p : close - p + 1),
 				    p);
-				ps->error_line = lineno;
 				return -1;
 			}
+			after_key = false;
+		} else if (p < end && *p != ';' && *p != '#' && *p != '\r') {
+			/* libinih would read it as more of the key above */
+			if (after_key && p > line) {
+				snprintf(ps->why, sizeof(ps->why), "indented "
+				    "line after a key (values are one line)");
+				return -1;
+			}
+			if (memchr(p, '=', (size_t)(end - p)) == NULL) {
+				snprintf(ps->why, sizeof(ps->why), "syntax "
+				    "error (expected [section] or key = value)");
+				return -1;
+			}
+			after_key = true;
 		}
 		line = *end == '\0' ? end : end + 1;
 	}
+	ps->error_line = 0;
 	return 0;
 }
 
@@ -506,7 +531,7 @@ parse_text(const char *text, const char *name, struct config *cfg, char *err,
 
 	memset(&ps, 0, sizeof(ps));
 	ps.cfg = cfg;
-	if (check_sections(text, &ps) == -1)
+	if (check_lines(text, &ps) == -1)
 		goto fail;
 	r = ini_parse_string(text, on_key, &ps);
 	if (r != 0) {

@@ -307,8 +307,14 @@ http_form_value(const char *body, size_t len, const char *name, char *out,
 			amp = end;
 		eq = memchr(p, '=', (size_t)(amp - p));
 		if (eq != NULL && form_decode(p, eq, key, sizeof(key)) == 0 &&
-		    strcmp(key, name) == 0)
-			return form_decode(eq + 1, amp, out, outlen);
+		    strcmp(key, name) == 0) {
+			if (outlen > 0 && form_decode(eq + 1, amp, out,
+			    outlen) == 0)
+				return 0;
+			if (outlen > 0)
+				out[0] = '\0';	/* never half a value */
+			return -1;
+		}
 		p = amp + 1;
 	}
 	return -1;

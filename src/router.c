@@ -198,9 +198,12 @@ match_path(const char *pattern, const char *path, struct route_params *params)
 static void
 add_allow(char *allow, size_t allowlen, const char *method)
 {
-	size_t	 len = strlen(allow), mlen = strlen(method);
+	size_t	 len, mlen = strlen(method);
 	const char *p = allow;
 
+	if (allowlen == 0)
+		return;
+	len = strlen(allow);
 	while ((p = strstr(p, method)) != NULL) {
 		if ((p == allow || p[-1] == ' ') &&
 		    (p[mlen] == ',' || p[mlen] == '\0'))

@@ -679,10 +679,39 @@ test_short_err(void **state)
 	assert_int_equal(err[8], 'x');
 }
 
+/* Lines libinih would misread are refused with their own line number. */
+static void
+test_lines_libinih_misreads(void **state)
+{
+	struct config	 cfg;
+	char		 err[512], text[512];
+	int		 n;
+
+	(void)state;
+	n = snprintf(text, sizeof(text), "[server]\npublic_url = "
+	    "https://example.com/%0166dthreads=9\n", 0);
+	assert_true(n > 0 && (size_t)n < sizeof(text));
+	assert_int_equal(config_parse_string(text, "t.ini", &cfg, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "t.ini:2: line longer than 199 bytes");
+	assert_int_equal(config_parse_string("[server]\nno equals\n"
+	    "bogus = 1\n", "t.ini", &cfg, err, sizeof(err)), -1);
+	assert_string_equal(err, "t.ini:2: syntax error (expected [section] "
+	    "or key = value)");
+	assert_int_equal(config_parse_string("[server]\nthreads = 4\n  8\n",
+	    "t.ini", &cfg, err, sizeof(err)), -1);
+	assert_string_equal(err, "t.ini:3: indented line after a key (values "
+	    "are one line)");
+	/* indented keys right after a section header are fine */
+	assert_int_equal(config_parse_string("[server]\n  threads = 4\n",
+	    "t.ini", &cfg, err, sizeof(err)), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lines_libinih_misreads),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_int_keys),
 		cmocka_unit_test(test_string_keys),
