@@ -65,6 +65,9 @@ has_control(const char *s)
 		if ((*p < 0x20 && *p != '\n' && *p != '\r' && *p != '\t') ||
 		    *p == 0x7f)
 			return true;
+		/* C1 controls, U+0080 to U+009F, are 0xc2 0x80-0x9f */
+		if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			return true;
 	}
 	return false;
 }

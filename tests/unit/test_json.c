@@ -83,6 +83,10 @@ test_read_string(void **state)
 		    "must not contain control characters" },
 		{ "{\"v\": \"a\\bb\"}", true, 1, 100, NULL,
 		    "must not contain control characters" },
+		{ "{\"v\": \"a\\u0085b\"}", true, 1, 100, NULL,
+		    "must not contain control characters" },
+		{ "{\"v\": \"a\\u00a0b\"}", true, 1, 100,
+		    "a\xc2\xa0" "b", NULL },
 		/* wrong types */
 		{ "{\"v\": 5}", true, 0, 10, NULL, "must be a string" },
 		{ "{\"v\": 5}", false, 0, 10, NULL, "must be a string" },
