@@ -136,5 +136,6 @@ def test_product_group_past_the_limit_is_skipped_not_failed(business):
     body = r.json()
     assert body["created"] == 1 and body["skipped"] == 1
     got = invitations(business)
-    queued = [i for i in got if i["status"] == "queued"]
-    assert len(queued) == 1 and len(queued[0]["products"]) == 50
+    # the kept one may already be on its way: it was due at once
+    kept = [i for i in got if i["status"] != "skipped"]
+    assert len(kept) == 1 and len(kept[0]["products"]) == 50
