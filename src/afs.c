@@ -116,6 +116,8 @@ afs_decode_words(const char *in, struct buf *out)
 	int		 r;
 	bool		 after_word = false;
 
+	if (buf_append(out, "", 0) == -1)	/* "" for empty input */
+		return -1;
 	while (*p != '\0') {
 		if (p[0] == '=' && p[1] == '?') {
 			r = encoded_word(&p, out);
@@ -182,6 +184,9 @@ header(const struct part *part, const char *name, struct buf *out)
 	size_t		 nlen = strlen(name);
 
 	buf_reset(out);
+	/* an empty value is "", never NULL */
+	if (buf_append(out, "", 0) == -1)
+		return -1;
 	while (p < end) {
 		eol = memchr(p, '\n', (size_t)(end - p));
 		if (eol == NULL)

@@ -736,6 +736,8 @@ test_make(struct db *db, const struct request *req, const char *bu,
 	    err);
 	json_read_string(body, "name", true, 1, 200, &name, err);
 	json_read_string(body, "ref", false, 1, 200, &ref, err);
+	if (email != NULL && !mailer_address_valid(email))
+		api_error_set(err, 400, "email", "must be an e-mail address");
 	if (type != NULL && strcmp(type, "bgl") != 0 &&
 	    strcmp(type, "unique") != 0)
 		api_error_set(err, 400, "type", "must be bgl or unique");

@@ -173,3 +173,12 @@ def test_unknown_and_unusable_messages(business):
     business.private("POST", "/v1/private/business-units/%s/afs/rotate"
                      % business.id)
     assert pipe(d, address, ORDER).returncode == 67
+
+
+def test_empty_to_header_is_refused_not_fatal(business):
+    address = settings(business)["address"]
+    r = business.daemon.post("/v1/inbound/afs", params={"recipient": address},
+                             data=b"To:\r\nSubject: x\r\n\r\nbody\r\n",
+                             headers={"Content-Type": "message/rfc822"})
+    assert_error(r, 400, "message")
+    assert business.daemon.get("/healthz").status_code == 200

@@ -257,3 +257,12 @@ def test_link_keys_need_a_master_key(business):
     r = business.private("POST", "/v1/private/business-units/%s/link-keys"
                          % business.id)
     assert_error(r, 409)
+
+
+def test_link_tool_refuses_a_long_non_address(linked):
+    r = linked.private("POST", "/v1/private/business-units/%s/links/test"
+                       % linked.id, json={"type": "unique",
+                                          "email": "\u00e9" * 250,
+                                          "name": "x"})
+    assert_error(r, 400, "email")
+    assert linked.daemon.get("/healthz").status_code == 200
