@@ -519,7 +519,7 @@ afs_receive(struct db *db, const struct config *cfg, const char *recipient,
 		snprintf(name, sizeof(name), "%.*s", (int)strcspn(addr, "@"),
 		    addr);
 	if (header(&whole, "Message-ID", &value) == 1 && value.len > 0 &&
-	    value.len < sizeof(msgid))
+	    value.len < sizeof(msgid) && mailer_header_safe(value.data))
 		snprintf(msgid, sizeof(msgid), "%s", value.data);
 	else {
 		/* no Message-ID: the same bytes are the same message */
@@ -549,11 +549,15 @@ afs_receive(struct db *db, const struct config *cfg, const char *recipient,
 				(void)match(pattern, text.data, reference,
 				    sizeof(reference));
 		}
+		if (!mailer_header_safe(reference))
+			reference[0] = '\0';	/* a match in a stray charset */
 	}
-	if (reference[0] == '\0')
+	if (reference[0] == '\0') {
 		snprintf(reference, sizeof(reference), "%.*s",
 		    (int)strcspn(msgid + (msgid[0] == '<'), ">"),
 		    msgid + (msgid[0] == '<'));
+		json_utf8_cut(reference);
+	}
 	if (!mailer_header_safe(reference)) {
 		snprintf(why, whylen, "the reference is not usable");
 		goto counted;

@@ -276,7 +276,9 @@ struct client {
 static int
 form(const struct request *req, const char *name, char *out, size_t outlen)
 {
-	return http_form_value(req->body, req->body_len, name, out, outlen);
+	/* an unusable value is as good as none for credentials */
+	return http_form_value(req->body, req->body_len, name, out, outlen) ==
+	    0 ? 0 : -1;
 }
 
 static int

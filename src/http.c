@@ -88,8 +88,11 @@ api_error_set(struct api_error *err, int status, const char *field,
 		d = &err->details[err->ndetails++];
 		snprintf(d->field, sizeof(d->field), "%s", field);
 		vsnprintf(d->reason, sizeof(d->reason), fmt, ap);
+		json_utf8_cut(d->field);
+		json_utf8_cut(d->reason);
 	}
 	va_end(ap);
+	json_utf8_cut(err->message);
 }
 
 void
@@ -309,11 +312,11 @@ http_form_value(const char *body, size_t len, const char *name, char *out,
 		if (eq != NULL && form_decode(p, eq, key, sizeof(key)) == 0 &&
 		    strcmp(key, name) == 0) {
 			if (outlen > 0 && form_decode(eq + 1, amp, out,
-			    outlen) == 0)
+			    outlen) == 0 && json_utf8_valid(out))
 				return 0;
 			if (outlen > 0)
 				out[0] = '\0';	/* never half a value */
-			return -1;
+			return -2;
 		}
 		p = amp + 1;
 	}
@@ -458,8 +461,65 @@ set_request_id(struct http_req *hr, struct MHD_Connection *conn)
 	ids_uuid(hr->req.id);
 }
 
+struct bad_arg {
+	const char	*name;	/* the first bad query parameter, or NULL */
+	bool		 found;
+};
+
+static bool
+text_ok(const char *s)
+{
+	const unsigned char	*p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+	}
+	return json_utf8_valid(s);
+}
+
+static enum MHD_Result
+check_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct bad_arg	*bad = cls;
+
+	(void)kind;
+	if (text_ok(key) && (value == NULL || text_ok(value)))
+		return MHD_YES;
+	bad->found = true;
+	bad->name = text_ok(key) ? key : NULL;
+	return MHD_NO;
+}
+
+/* Every handler may take path and query text as UTF-8 it can store, log
+ * and echo in JSON; what is not is refused here, once. */
+static int
+check_request_text(struct http_req *hr, struct MHD_Connection *conn)
+{
+	struct bad_arg	 bad = { NULL, false };
+	size_t		 i;
+
+	for (i = 0; i < hr->req.params.n; i++) {
+		if (!text_ok(hr->req.params.value[i])) {
+			api_error_set(&hr->err, 400, "path", "must be UTF-8 "
+			    "text without control characters");
+			return -1;
+		}
+	}
+	(void)MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND,
+	    check_arg, &bad);
+	if (bad.found) {
+		api_error_set(&hr->err, 400, bad.name != NULL ? bad.name :
+		    "query", "must be UTF-8 text without control characters");
+		return -1;
+	}
+	return 0;
+}
+
 /* The checks made from the request line and headers alone, before any of
- * the body is read: route, declared size, authentication. */
+ * the body is read: route, declared size, authentication, path and query
+ * text. */
 static int
 first_call(struct http_req *hr, struct MHD_Connection *conn,
     const char *url, const char *method)
@@ -491,7 +551,9 @@ first_call(struct http_req *hr, struct MHD_Connection *conn,
 		    "larger than %zu bytes", max_body);
 		return -1;
 	}
-	return auth_check(&hr->req, hr->route->auth, &hr->err);
+	if (auth_check(&hr->req, hr->route->auth, &hr->err) == -1)
+		return -1;
+	return check_request_text(hr, conn);
 }
 
 static enum MHD_Result

@@ -56,6 +56,63 @@ json_utf8_length(const char *s)
 	return n;
 }
 
+bool
+json_utf8_valid(const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	unsigned int		 cp, min;
+	int			 more, i;
+
+	while (*p != '\0') {
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		if ((*p & 0xe0) == 0xc0) {
+			cp = *p & 0x1f;
+			more = 1;
+			min = 0x80;
+		} else if ((*p & 0xf0) == 0xe0) {
+			cp = *p & 0x0f;
+			more = 2;
+			min = 0x800;
+		} else if ((*p & 0xf8) == 0xf0) {
+			cp = *p & 0x07;
+			more = 3;
+			min = 0x10000;
+		} else
+			return false;
+		for (i = 1; i <= more; i++) {
+			if ((p[i] & 0xc0) != 0x80)	/* also stops at NUL */
+				return false;
+			cp = cp << 6 | (p[i] & 0x3f);
+		}
+		/* overlong forms, UTF-16 surrogates, beyond Unicode */
+		if (cp < min || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+			return false;
+		p += more + 1;
+	}
+	return true;
+}
+
+void
+json_utf8_cut(char *s)
+{
+	size_t	 len = strlen(s), lead = len, need;
+
+	while (lead > 0 && len - lead < 4 &&
+	    ((unsigned char)s[lead - 1] & 0xc0) == 0x80)
+		lead--;
+	if (lead == 0)
+		return;
+	lead--;
+	need = ((unsigned char)s[lead] & 0xe0) == 0xc0 ? 2 :
+	    ((unsigned char)s[lead] & 0xf0) == 0xe0 ? 3 :
+	    ((unsigned char)s[lead] & 0xf8) == 0xf0 ? 4 : 1;
+	if (lead + need > len)
+		s[lead] = '\0';
+}
+
 static bool
 has_control(const char *s)
 {

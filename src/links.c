@@ -35,7 +35,7 @@
 int
 links_bgl_open(const unsigned char enc[LINKS_KEY_LEN],
     const unsigned char auth[LINKS_KEY_LEN], const char *payload,
-    json_t **out, char *why, size_t whylen)
+    json_t **out, char link_hash[IDS_HASH_LEN + 1], char *why, size_t whylen)
 {
 	unsigned char	 raw[PAYLOAD_MAX], tag[TAG_LEN], *plain = NULL;
 	char		 b64[PAYLOAD_MAX * 2];
@@ -90,6 +90,10 @@ links_bgl_open(const unsigned char enc[LINKS_KEY_LEN],
 		snprintf(why, whylen, "the payload is not a JSON object");
 		goto out;
 	}
+	/* libsodium's decoder takes canonical base64 only: b64 is the one
+	 * spelling of these bytes */
+	if (link_hash != NULL)
+		ids_token_hash(b64, link_hash);
 	ret = 0;
 out:
 	EVP_CIPHER_CTX_free(ctx);
@@ -495,7 +499,8 @@ link_unit(struct db *db, const struct config *cfg, const char *domain,
 static bool
 tag_ok(const char *s)
 {
-	return *s != '\0' && strlen(s) <= 100 && strpbrk(s, " \t\r\n") == NULL;
+	return *s != '\0' && strlen(s) <= 100 && strchr(s, ' ') == NULL &&
+	    mailer_header_safe(s);
 }
 
 /* Checks what a link carries; a reason in why when it is not usable. */
@@ -603,7 +608,7 @@ links_evaluate_bgl(struct request *req, struct response *res,
 		goto out;
 	}
 	if (payload == NULL || links_bgl_open(k.enc, k.auth, payload, &obj,
-	    why, sizeof(why)) == -1) {
+	    hash, why, sizeof(why)) == -1) {
 		ret = pages_message(res, 400, "This link is not valid",
 		    payload == NULL ? "the link has no payload" : why, err);
 		goto out;
@@ -625,7 +630,6 @@ links_evaluate_bgl(struct request *req, struct response *res,
 		    "must be a list" : why, err);
 		goto out;
 	}
-	ids_token_hash(payload, hash);
 	c.link_hash = hash;
 	ret = open_claim(db, req, res, &c, err);
 out:
@@ -813,10 +817,10 @@ links_diagnose(struct db *db, const struct config *cfg, const char *bu,
 	}
 	q++;
 	if (strstr(url, "/evaluate-bgl/") != NULL) {
-		if (http_form_value(q, strlen(q), "p", p, sizeof(p)) == -1)
+		if (http_form_value(q, strlen(q), "p", p, sizeof(p)) != 0)
 			out = json_pack("{s:b, s:s, s:s}", "valid", 0, "type",
 			    "bgl", "problem", "the link has no p parameter");
-		else if (links_bgl_open(k.enc, k.auth, p, &obj, why,
+		else if (links_bgl_open(k.enc, k.auth, p, &obj, NULL, why,
 		    sizeof(why)) == -1)
 			out = json_pack("{s:b, s:s, s:s}", "valid", 0, "type",
 			    "bgl", "problem", why);
@@ -830,9 +834,9 @@ links_diagnose(struct db *db, const struct config *cfg, const char *bu,
 		    "is neither /evaluate-bgl/DOMAIN nor /evaluate/DOMAIN");
 		goto out;
 	}
-	if (http_form_value(q, strlen(q), "a", a, sizeof(a)) == -1 ||
-	    http_form_value(q, strlen(q), "b", b, sizeof(b)) == -1 ||
-	    http_form_value(q, strlen(q), "e", e, sizeof(e)) == -1) {
+	if (http_form_value(q, strlen(q), "a", a, sizeof(a)) != 0 ||
+	    http_form_value(q, strlen(q), "b", b, sizeof(b)) != 0 ||
+	    http_form_value(q, strlen(q), "e", e, sizeof(e)) != 0) {
 		out = json_pack("{s:b, s:s, s:s}", "valid", 0, "type", "unique",
 		    "problem", "the link lacks a, b or e");
 		goto out;
@@ -847,6 +851,11 @@ links_diagnose(struct db *db, const struct config *cfg, const char *bu,
 		goto out;
 	}
 	email[len] = '\0';
+	if (strlen(email) != len || !json_utf8_valid(email)) {
+		out = json_pack("{s:b, s:s, s:s}", "valid", 0, "type", "unique",
+		    "problem", "b is not the base64 of an e-mail address");
+		goto out;
+	}
 	links_unique_hash(k.secret, email, a, expected);
 	for (len = 0; e[len] != '\0'; len++)
 		e[len] = (char)tolower((unsigned char)e[len]);

@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "reviewd/clock.h"
+#include "reviewd/json.h"
 #include "reviewd/log.h"
 #include "reviewd/mailer.h"
 #include "reviewd/pages.h"
@@ -85,7 +86,7 @@ mailer_header_safe(const char *s)
 		if (*p < 0x20 || *p == 0x7f)
 			return false;
 	}
-	return true;
+	return json_utf8_valid(s);	/* headers carry it as UTF-8 words */
 }
 
 static bool

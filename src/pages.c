@@ -395,35 +395,58 @@ pages_review_form(struct request *req, struct response *res,
 /* The form fields as the JSON the API takes, so one validator serves
  * both: stars becomes an integer when it is one, or stays text and is
  * refused as "must be an integer". */
+/* One form field into v: 1 when it has a value, 0 when absent or empty,
+ * -1 when present but unusable, which is recorded in problems. */
+static int
+form_field(const struct request *req, const char *name, char *v,
+    struct api_error *problems)
+{
+	int	 r = http_form_value(req->body, req->body_len, name, v,
+		    FIELD_MAX);
+
+	if (r == -2) {
+		api_error_set(problems, 400, name, "is not UTF-8 text or is "
+		    "too long");
+		return -1;
+	}
+	return r == 0 && v[0] != '\0';
+}
+
+/* A whole-number form value as a JSON integer, anything else as text for
+ * the validator to name. */
 static json_t *
-form_json(const struct request *req)
+form_number(const char *v)
+{
+	char		*end;
+	long long	 n = strtoll(v, &end, 10);
+
+	return *end == '\0' ? json_integer(n) : json_string(v);
+}
+
+/* The review form's fields as the JSON the API takes, so both go through
+ * one validator. Unusable fields are recorded in problems. */
+static json_t *
+form_json(const struct request *req, struct api_error *problems)
 {
 	static const char *const fields[] = { "title", "text", "name",
 	    "email", "sku", "language", "country", NULL };
 	json_t		*o = json_object();	/* owned */
 	char		*v = malloc(FIELD_MAX);
-	char		*end;
-	long long	 n;
 	size_t		 i;
 
 	if (o == NULL || v == NULL)
 		goto fail;
-	if (http_form_value(req->body, req->body_len, "stars", v,
-	    FIELD_MAX) == 0) {
-		n = strtoll(v, &end, 10);
-		if (json_object_set_new(o, "stars", v[0] != '\0' &&
-		    *end == '\0' ? json_integer(n) : json_string(v)) == -1)
-			goto fail;
-	}
+	if (form_field(req, "stars", v, problems) == 1 &&
+	    json_object_set_new(o, "stars", form_number(v)) == -1)
+		goto fail;
 	for (i = 0; fields[i] != NULL; i++) {
-		if (http_form_value(req->body, req->body_len, fields[i], v,
-		    FIELD_MAX) == 0 && v[0] != '\0' &&
+		if (form_field(req, fields[i], v, problems) == 1 &&
 		    json_object_set_new(o, fields[i], json_string(v)) == -1)
 			goto fail;
 	}
-	if (http_form_value(req->body, req->body_len, "anonymous", v,
-	    FIELD_MAX) == 0 && json_object_set_new(o, "anonymous",
-	    json_boolean(v[0] != '\0' && strcmp(v, "0") != 0)) == -1)
+	if (form_field(req, "anonymous", v, problems) == 1 &&
+	    json_object_set_new(o, "anonymous", json_boolean(strcmp(v, "0") !=
+	    0)) == -1)
 		goto fail;
 	free(v);
 	return o;
@@ -457,7 +480,7 @@ pages_review_post(struct request *req, struct response *res,
 		return r == 1 ? 0 : -1;
 	memset(&in, 0, sizeof(in));
 	memset(&problems, 0, sizeof(problems));
-	values = form_json(req);
+	values = form_json(req, &problems);
 	if (values == NULL) {
 		json_decref(unit);
 		api_error_set(err, 500, NULL, "Internal error");
@@ -468,7 +491,8 @@ pages_review_post(struct request *req, struct response *res,
 	if (request_query(req, "source") != NULL &&
 	    strcmp(request_query(req, "source"), "invitation") == 0)
 		in.source = REVIEW_SOURCE_THIRD_PARTY;
-	if (reviews_input_json(values, &in, &problems) == 0 &&
+	if (problems.status == 0 &&
+	    reviews_input_json(values, &in, &problems) == 0 &&
 	    db != NULL && reviews_submit(db, req->cfg, &in, id,
 	    &problems) == 0) {
 		r = message_page(res, 200, "Check your e-mail", "We sent you "
@@ -748,22 +772,20 @@ pages_invitation(struct request *req, struct response *res,
 /* One rating from the form: stars (an integer when it is one), title and
  * text; NULL when the reviewer left it all empty. */
 static json_t *
-form_rating(const struct request *req, const char *suffix, char *v)
+form_rating(const struct request *req, const char *suffix, char *v,
+    struct api_error *problems)
 {
 	static const char *const names[] = { "stars", "title", "text", NULL };
 	json_t		*o = json_object();	/* owned */
-	char		 name[48], *end;
-	long long	 n;
+	char		 name[48];
 	size_t		 i;
 
 	for (i = 0; o != NULL && names[i] != NULL; i++) {
 		snprintf(name, sizeof(name), "%s%s", names[i], suffix);
-		if (http_form_value(req->body, req->body_len, name, v,
-		    FIELD_MAX) == -1 || v[0] == '\0')
+		if (form_field(req, name, v, problems) != 1)
 			continue;
-		n = strtoll(v, &end, 10);
-		json_object_set_new(o, names[i], i == 0 && *end == '\0' ?
-		    json_integer(n) : json_string(v));
+		json_object_set_new(o, names[i], i == 0 ? form_number(v) :
+		    json_string(v));
 	}
 	if (o != NULL && json_object_size(o) == 0) {
 		json_decref(o);
@@ -831,13 +853,13 @@ pages_invitation_post(struct request *req, struct response *res,
 		r = link_state_page(req, res, state, inv, err);
 		goto out;
 	}
-	answers = form_rating(req, "", v);
+	answers = form_rating(req, "", v, &problems);
 	if (answers == NULL)
 		answers = json_object();
 	json_object_set_new(answers, "products", json_array());
 	json_array_foreach(json_object_get(inv, "products"), i, p) {
 		snprintf(suffix, sizeof(suffix), "_%zu", i + 1);
-		rating = form_rating(req, suffix, v);
+		rating = form_rating(req, suffix, v, &problems);
 		if (rating == NULL)
 			rating = json_object();
 		json_object_set_new(rating, "sku", json_incref(json_object_get(
@@ -845,7 +867,7 @@ pages_invitation_post(struct request *req, struct response *res,
 		json_array_append_new(json_object_get(answers, "products"),
 		    rating);
 	}
-	if (redeem(db, req, answers, &problems) == 0)
+	if (problems.status == 0 && redeem(db, req, answers, &problems) == 0)
 		r = 0;
 	if (r == 0)
 		r = link_state_page(req, res, INVITATION_LINK_REVIEWED, inv,
@@ -1060,14 +1082,13 @@ pages_find_reviewer_post(struct request *req, struct response *res,
 		goto out;
 	}
 	for (i = 0; names[i] != NULL; i++) {
-		if (http_form_value(req->body, req->body_len, names[i], v,
-		    FIELD_MAX) == 0)
+		if (form_field(req, names[i], v, &problems) == 1)
 			json_object_set_new(values, names[i], json_string(v));
 	}
-	decline = http_form_value(req->body, req->body_len, "decline", v,
-	    FIELD_MAX) == 0 && strcmp(v, "1") == 0;
-	if (findreviewer_answer(db, request_param(req, "token"), values,
-	    decline, &problems) == 0) {
+	decline = form_field(req, "decline", v, &problems) == 1 &&
+	    strcmp(v, "1") == 0;
+	if (problems.status == 0 && findreviewer_answer(db,
+	    request_param(req, "token"), values, decline, &problems) == 0) {
 		json_object_set_new(fr, "status", json_string(decline ?
 		    "declined" : "replied"));
 		r = find_reviewer_closed(res, fr, err);

@@ -1632,6 +1632,34 @@ mail_reply(struct db *db, const char *id, const char *message,
 	return r;
 }
 
+/* A form-encoded reply as the JSON object the API takes. */
+static json_t *
+reply_form(const struct request *req, struct api_error *err)
+{
+	static const char *const names[] = { "message",
+	    "authorBusinessUserId", NULL };
+	json_t	*o = json_object();	/* owned */
+	size_t	 cap = REPLY_MAX * 4 + 2, i;
+	char	*v = malloc(cap);
+	int	 r;
+
+	for (i = 0; o != NULL && v != NULL && names[i] != NULL; i++) {
+		r = http_form_value(req->body, req->body_len, names[i], v, cap);
+		if (r == -2)
+			api_error_set(err, 400, names[i], "is not UTF-8 text or "
+			    "is too long");
+		else if (r == 0 && json_object_set_new(o, names[i],
+		    json_string(v)) == -1) {
+			json_decref(o);
+			o = NULL;
+		}
+	}
+	free(v);
+	if (o == NULL)
+		api_error_set(err, 500, NULL, "Internal error");
+	return o;
+}
+
 int
 reviews_reply(struct request *req, struct response *res,
     struct api_error *err)
@@ -1641,7 +1669,6 @@ reviews_reply(struct request *req, struct response *res,
 	json_t		*body = NULL, *out = NULL;	/* owned */
 	const char	*ctype = request_header(req, "Content-Type");
 	const char	*message = NULL, *author = NULL;
-	char		 form_message[REPLY_MAX * 4 + 1], form_author[128];
 	char		 id[IDS_ID_LEN + 1];
 	bool		 created;
 	int		 ret = -1;
@@ -1652,24 +1679,14 @@ reviews_reply(struct request *req, struct response *res,
 	}
 	if (own_review(db, req, id, err) == -1)
 		return -1;
-	/* Trustpilot's own Slack app posts a form; the docs show JSON. */
+	/* Trustpilot's own Slack app posts a form; the docs show JSON. Both
+	 * go through the same checks. */
 	if (ctype != NULL && strncasecmp(ctype,
-	    "application/x-www-form-urlencoded", 33) == 0) {
-		if (http_form_value(req->body, req->body_len, "message",
-		    form_message, sizeof(form_message)) == 0)
-			message = form_message;
-		if (http_form_value(req->body, req->body_len,
-		    "authorBusinessUserId", form_author,
-		    sizeof(form_author)) == 0)
-			author = form_author;
-		if (message == NULL)
-			api_error_set(err, 400, "message", "is required");
-		else if (json_utf8_length(message) > REPLY_MAX)
-			api_error_set(err, 400, "message", "must be at most "
-			    "%d characters", REPLY_MAX);
-		else if (message[0] == '\0')
-			api_error_set(err, 400, "message", "must not be empty");
-	} else if ((body = json_body(req, err)) != NULL) {
+	    "application/x-www-form-urlencoded", 33) == 0)
+		body = reply_form(req, err);
+	else
+		body = json_body(req, err);
+	if (body != NULL && err->status == 0) {
 		json_read_string(body, "message", true, 1, REPLY_MAX, &message,
 		    err);
 		json_read_string(body, "authorBusinessUserId", false, 1, 64,

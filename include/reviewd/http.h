@@ -127,8 +127,9 @@ int	response_header(struct response *res, const char *name,
 
 /*
  * Finds name in an application/x-www-form-urlencoded body and writes its
- * decoded value to out. 0 when found, -1 when absent, malformed or longer
- * than outlen - 1.
+ * decoded value to out. 0 when found; -1 when absent; -2 when present but
+ * unusable: malformed, longer than outlen - 1, holding a NUL or not UTF-8
+ * (out is then "").
  */
 int	http_form_value(const char *body, size_t len, const char *name,
 	    char *out, size_t outlen);

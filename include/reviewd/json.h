@@ -44,6 +44,14 @@ int	json_read_bool(json_t *obj, const char *key, bool required, bool *out,
 int	json_only_keys(json_t *obj, const char *const *allowed,
 	    struct api_error *err);
 
+/* True when s is well-formed UTF-8: no stray continuation bytes, no
+ * overlong forms, no surrogates, nothing above U+10FFFF. */
+bool	json_utf8_valid(const char *s);
+
+/* Drops a UTF-8 sequence left incomplete at the end of s, as a cut to a
+ * byte length leaves it. */
+void	json_utf8_cut(char *s);
+
 /* Number of code points of valid UTF-8 s. */
 size_t	json_utf8_length(const char *s);
 

@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include "reviewd/http.h"
+#include "reviewd/ids.h"
 
 /*
  * The public invitation link formats (reference sections 10 and 11):
@@ -19,12 +20,16 @@
 
 /*
  * Verifies (HMAC first, in constant time) and decrypts a BGL payload (the
- * base64 text, already URL-decoded). On success *out is the JSON object.
- * 0, or -1 with the reason in why (nothing else is revealed to callers).
+ * base64 text, already URL-decoded). On success *out is the JSON object
+ * and, when link_hash is not NULL, it is the link's identity: the hash of
+ * its one canonical spelling, so the same link written two ways (a '+' as
+ * a space) is the same link. 0, or -1 with the reason in why (nothing else
+ * is revealed to callers).
  */
 int	links_bgl_open(const unsigned char enc[LINKS_KEY_LEN],
 	    const unsigned char auth[LINKS_KEY_LEN], const char *payload,
-	    json_t **out, char *why, size_t whylen);
+	    json_t **out, char link_hash[IDS_HASH_LEN + 1], char *why,
+	    size_t whylen);
 
 /* Makes a BGL payload (base64) of obj; *out is malloc'd. 0 or -1. */
 int	links_bgl_make(const unsigned char enc[LINKS_KEY_LEN],

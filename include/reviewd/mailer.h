@@ -33,7 +33,8 @@
  */
 bool	mailer_address_valid(const char *s);
 
-/* True when s has no control characters (CR, LF, TAB, ...) at all. */
+/* True when s is valid UTF-8 with no control characters (CR, LF, TAB, ...)
+ * at all. */
 bool	mailer_header_safe(const char *s);
 
 /* Validates a message before it is queued: every header-bound field

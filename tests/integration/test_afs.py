@@ -182,3 +182,26 @@ def test_empty_to_header_is_refused_not_fatal(business):
                              headers={"Content-Type": "message/rfc822"})
     assert_error(r, 400, "message")
     assert business.daemon.get("/healthz").status_code == 200
+
+
+def test_text_in_a_stray_charset_is_not_stored(business):
+    """Raw Latin-1 in the To: name and the reference header: the invitation
+    still comes, named by the address and referenced by the Message-ID,
+    and every list that shows it still answers."""
+    address = settings(business)["address"]
+    message = (b"From: Shop <orders@shop.example>\r\n"
+               b"To: J\xf6rg K\xe4ufer <latin@example.com>\r\n"
+               b"Subject: Order\r\n"
+               b"X-Order-Reference: R\xe9f-1\r\n"
+               b"Message-ID: <latin-1@shop.example>\r\n\r\nbody\r\n")
+    r = business.daemon.post("/v1/inbound/afs", params={"recipient": address},
+                             data=message,
+                             headers={"Content-Type": "message/rfc822"})
+    assert r.status_code in (200, 201, 202), r.text
+    invs = invitations(business)
+    assert len(invs) == 1
+    assert invs[0]["consumerEmail"] == "latin@example.com"
+    assert invs[0]["consumerName"] == "latin"
+    assert invs[0]["referenceNumber"] == "latin-1@shop.example"
+    r = business.private("GET", "/v1/private/invitations/%s" % invs[0]["id"])
+    assert r.status_code == 200, r.text

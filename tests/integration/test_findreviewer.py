@@ -278,6 +278,9 @@ def test_privacy_and_tokens(setup):
                       data={"message": "x"}).status_code == 404
     r = d.post(path, data={"message": "", "name": ""})
     assert r.status_code == 400 and "at least one" in r.text
+    r = d.post(path, data=b"message=ok&phoneNumber=%FF", headers={
+        "Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 400 and "phoneNumber" in r.text
     r = d.post(path, data={"email": "shared.address@example.net"})
     assert r.status_code == 200
     browser("closed", d.url(""), path, "200", "answer was sent")

@@ -135,6 +135,58 @@ def test_bad_bgl_links_store_nothing(linked):
     assert count_invitations(other_shop) == 0
 
 
+def test_bgl_with_plus_as_space_is_the_same_link(linked):
+    """A '+' that a mail client did not URL-encode arrives as a space: the
+    link is the same link, not a second invitation or a second review."""
+    for _ in range(200):
+        p = urllib.parse.unquote(bgl_payload(
+            linked.keys["encryptKey"], linked.keys["authKey"], {
+                "email": "plus@example.com", "name": "Pat Plus",
+                "ref": "P-1"}))
+        if "+" in p:
+            break
+    assert "+" in p
+    encoded = "/evaluate-bgl/links.example.com?p=" + urllib.parse.quote(
+        p, safe="")
+    spaced = "/evaluate-bgl/links.example.com?p=" + p  # '+' means ' '
+    form = open_link(linked, encoded).headers["Location"]
+    r = linked.daemon.post(form, data={"stars": "4", "title": "Once",
+                                       "text": "Only one review"})
+    assert r.status_code == 200, r.text
+    r = open_link(linked, spaced)
+    assert r.status_code == 303, r.text
+    assert "published" in linked.daemon.get(r.headers["Location"]).text
+    assert count_invitations(linked) == 1
+    reviews = linked.private("GET", "/v1/private/business-units/%s/reviews"
+                             % linked.id).json()["reviews"]
+    assert len(reviews) == 1
+
+
+def test_link_text_that_is_not_utf8_is_refused(linked):
+    secret = linked.keys["uniqueLinkSecret"]
+    good = unique_query(secret, "latin@example.com", "L-1", "Lena")
+    for bad in [good.replace("c=Lena", "c=M%FCller"),
+                good.replace("a=L-1", "a=L%FF1"),
+                good + "&locale=d%E9"]:
+        r = open_link(linked, "/evaluate/links.example.com?" + bad)
+        assert r.status_code == 400, (bad, r.text)
+    assert_error(open_link(linked, "/evaluate/links.example.com?" +
+                           good.replace("c=Lena", "c=M%FCller")), 400, "c")
+    assert count_invitations(linked) == 0
+    r = linked.private("GET", "/v1/private/business-units/%s/invitations"
+                       % linked.id)
+    assert r.status_code == 200
+    # a BGL's JSON may carry control characters in name or tags
+    for claim in [{"email": "c@example.com", "name": "A\u0007B"},
+                  {"email": "c@example.com", "name": "C",
+                   "tags": ["x\u0001"]}]:
+        p = bgl_payload(linked.keys["encryptKey"], linked.keys["authKey"],
+                        claim)
+        r = open_link(linked, "/evaluate-bgl/links.example.com?p=" + p)
+        assert r.status_code == 400, r.text
+    assert count_invitations(linked) == 0
+
+
 def test_expired_bgl_is_refused(linked):
     p = bgl_payload(linked.keys["encryptKey"], linked.keys["authKey"],
                     {"email": "late@example.com", "name": "Late", "ref": "L"})

@@ -106,6 +106,29 @@ def test_reply_to_pending_review_is_refused(shop):
     assert_error(r, 409)
 
 
+def test_bad_form_reply_names_the_field_and_stores_nothing(shop):
+    d = shop.daemon
+    review_id = publish(d, "replies.example.com", "f@example.com")
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    path = "/v1/private/reviews/%s/reply" % review_id
+    for body, field in [(b"message=%FF", "message"),
+                        (b"message=a%00b", "message"),
+                        (b"message=" + b"x" * 30000, "message"),
+                        (b"message=bell%07", "message"),
+                        (b"authorBusinessUserId=u", "message"),
+                        (b"message=ok&authorBusinessUserId=%C3",
+                         "authorBusinessUserId")]:
+        assert_error(shop.private("POST", path, data=body, headers=form),
+                     400, field)
+    r = shop.private("GET", "/v1/private/reviews/" + review_id)
+    assert r.status_code == 200 and r.json()["companyReply"] is None
+    # the form reply with valid text works like JSON
+    r = shop.private("POST", path, data={"message": "Danke schön"})
+    assert r.status_code in (200, 201), r.text
+    r = shop.private("GET", "/v1/private/reviews/" + review_id)
+    assert r.json()["companyReply"]["text"] == "Danke schön"
+
+
 def test_reviewer_email_never_reaches_the_business(shop, receiver):
     """Scans every private and webhook body the flows produce."""
     d = shop.daemon

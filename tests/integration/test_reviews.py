@@ -112,6 +112,18 @@ def test_bad_input_names_the_field_and_stores_nothing(business,
                headers={"Content-Type": "application/json"})
     assert_error(r, 400, "body")
     assert_error(submit(d, "unknown.example", "x@example.com"), 404)
+    # the HTML form: a field that is not UTF-8 is named, on the form page
+    form = ("stars=5&title=%FF&text=Fine&name=N&email=form%40example.com")
+    r = d.post("/review/" + domain, data=form, headers={
+        "Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 400 and "title" in r.text, r.text
+    # a query parameter that is not UTF-8 text
+    assert_error(d.get("/v1/business-units/%s/reviews?language=%%FF"
+                       % business.id, headers={"apikey": business.key}),
+                 400, "language")
+    assert_error(d.get("/v1/business-units/%s/reviews?language=a%%0Ab"
+                       % business.id, headers={"apikey": business.key}),
+                 400, "language")
     r = business.private("GET", "/v1/private/business-units/%s/reviews"
                          % business.id)
     assert r.json()["reviews"] == []

@@ -395,6 +395,66 @@ test_utf8_length(void **state)
 }
 
 static void
+test_utf8_valid(void **state)
+{
+	static const struct {
+		const char	*s;
+		bool		 want;
+	} cases[] = {
+		{ "", true },
+		{ "plain", true },
+		{ "M\xc3\xbcller", true },
+		{ "\xe6\x97\xa5\xe6\x9c\xac", true },
+		{ "\xf0\x9f\x98\x80", true },
+		{ "\xf4\x8f\xbf\xbf", true },	/* U+10FFFF */
+		{ "M\xfcller", false },		/* Latin-1 */
+		{ "\x80", false },			/* stray continuation */
+		{ "\xc3", false },			/* cut short */
+		{ "\xe6\x97", false },
+		{ "\xc0\xaf", false },		/* overlong '/' */
+		{ "\xe0\x80\xaf", false },
+		{ "\xed\xa0\x80", false },		/* surrogate */
+		{ "\xf4\x90\x80\x80", false },	/* above U+10FFFF */
+		{ "\xf8\x88\x80\x80\x80", false },
+		{ "\xff", false },
+	};
+	size_t	 i;
+
+	(void)state;
+	for (i = 0; i < NELEM(cases); i++) {
+		if (json_utf8_valid(cases[i].s) != cases[i].want)
+			fail_msg("case %zu", i);
+	}
+}
+
+static void
+test_utf8_cut(void **state)
+{
+	static const struct {
+		const char	*s, *want;
+	} cases[] = {
+		{ "", "" },
+		{ "abc", "abc" },
+		{ "a\xc3\xa9", "a\xc3\xa9" },
+		{ "a\xc3", "a" },
+		{ "a\xe6\x97", "a" },
+		{ "a\xe6", "a" },
+		{ "a\xf0\x9f\x98", "a" },
+		{ "a\xf0\x9f\x98\x80", "a\xf0\x9f\x98\x80" },
+		{ "\xc3", "" },
+	};
+	char	 s[16];
+	size_t	 i;
+
+	(void)state;
+	for (i = 0; i < NELEM(cases); i++) {
+		snprintf(s, sizeof(s), "%s", cases[i].s);
+		json_utf8_cut(s);
+		assert_string_equal(s, cases[i].want);
+	}
+}
+
+static void
 test_link_and_time(void **state)
 {
 	json_t	*o, *l;
@@ -434,6 +494,8 @@ main(void)
 		cmocka_unit_test(test_only_keys),
 		cmocka_unit_test(test_several_fields),
 		cmocka_unit_test(test_utf8_length),
+		cmocka_unit_test(test_utf8_valid),
+		cmocka_unit_test(test_utf8_cut),
 		cmocka_unit_test(test_link_and_time),
 	};
 
