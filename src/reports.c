@@ -162,7 +162,8 @@ static const char sql_review_for_report[] =
     "SELECT r.source, r.status, r.business_unit_id, "
     "  EXISTS (SELECT 1 FROM reports WHERE review_id = r.id AND status = "
     "  'pending'), EXISTS (SELECT 1 FROM find_reviewer_requests WHERE "
-    "  review_id = r.id AND status IN ('replied', 'declined', 'expired')) "
+    "  review_id = r.id AND status IN ('replied', 'declined', 'expired')), "
+    "  r.hidden_reason LIKE 'removed after report:%' "
     "FROM reviews r WHERE r.id = ?";
 static const char sql_report_insert[] =
     "INSERT INTO reports (id, review_id, business_unit_id, reason, details, "
@@ -232,6 +233,12 @@ reports_create(struct request *req, struct response *res,
 	if (strcmp(db_text(st, 1), "published") != 0) {
 		api_error_set(err, 409, NULL, "Only published reviews can be "
 		    "reported");
+		goto out;
+	}
+	if (sqlite3_column_int(st, 5) != 0) {
+		/* reported again and rejected, it would come back online */
+		api_error_set(err, 409, NULL, "This review was removed after "
+		    "an upheld report");
 		goto out;
 	}
 	db_release(st);
@@ -347,7 +354,9 @@ static const char sql_decide[] =
     "WHERE id = ?4 AND status = 'pending'";
 static const char sql_review_decided[] =
     "UPDATE reviews SET reported = 0, updated_at = ?1, hidden_reason = "
-    "  CASE WHEN ?2 THEN 'removed after report: ' || ?3 ELSE NULL END "
+    "  CASE WHEN ?2 THEN 'removed after report: ' || ?3 "
+    "  WHEN hidden_reason LIKE 'reported: %' THEN NULL "
+    "  ELSE hidden_reason END "
     "WHERE id = ?4";
 
 int

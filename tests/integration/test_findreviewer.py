@@ -244,6 +244,11 @@ def test_reports_hide_and_moderation(setup):
     assert review not in public_ids(shop)
     assert shop.private("GET", "/v1/private/reviews/" + review).json()[
         "hiddenReason"].startswith("removed after report")
+    # removed for good: no new report can be rejected to bring it back
+    body = assert_error(shop.private("POST", path, json={"reason": "other"}),
+                        409)
+    assert "removed" in body["message"]
+    assert review not in public_ids(shop)
     wait_for(lambda: len(events(receiver, secret,
                                 "review-report-resolved")) == 2)
     deleted = wait_for(lambda: events(receiver, secret,
