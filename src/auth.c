@@ -503,6 +503,31 @@ revoke_hash(struct db *db, const char *hash, int64_t now)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+static const char sql_claim_refresh[] =
+    "UPDATE oauth_tokens SET revoked_at = ?1 WHERE token_hash = ?2 AND "
+    "  kind = 'refresh' AND revoked_at IS NULL AND expires_at > ?1";
+
+/* Spends a refresh token: 1 when this call revoked it, 0 when another
+ * request spent it first (each refresh token is good for one exchange),
+ * -1 on a database error. */
+static int
+claim_refresh(struct db *db, const char *hash, int64_t now)
+{
+	sqlite3_stmt	*st = db_prepare(db, sql_claim_refresh);
+	int		 rc;
+
+	if (st == NULL || sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
+	    db_bind_text(st, 2, hash) == -1) {
+		db_release(st);
+		return -1;
+	}
+	rc = db_step(db, st);
+	db_release(st);
+	if (rc != SQLITE_DONE)
+		return -1;
+	return sqlite3_changes(db_handle(db)) == 1;
+}
+
 static int
 set_str(json_t *o, const char *key, const char *value)
 {
@@ -536,14 +561,26 @@ issue(struct db *db, const struct request *req, const struct client *c,
 	int64_t		 ttl = req->cfg->access_token_ttl_s;
 	int64_t		 rttl = req->cfg->refresh_token_ttl_s;
 	bool		 with_refresh = user_id[0] != '\0';
-	int		 ret = -1;
+	int		 spent, ret = -1;
 
 	ids_token(access);
 	ids_token_hash(access, access_hash);
 	ids_token(refresh);
 	ids_token_hash(refresh, refresh_hash);
-	if (db_tx_begin(db) == -1 ||
-	    (old_refresh != NULL && revoke_hash(db, old_refresh, now) == -1) ||
+	if (db_tx_begin(db) == -1) {
+		db_fail(db, err);
+		goto out;
+	}
+	if (old_refresh != NULL && (spent = claim_refresh(db, old_refresh,
+	    now)) != 1) {
+		if (spent == 0)
+			unauthorized(err, "Basic", "The refresh token is not "
+			    "valid or has expired");
+		else
+			db_fail(db, err);
+		goto out;
+	}
+	if ((old_refresh != NULL && revoke_hash(db, old_refresh, now) == -1) ||
 	    (with_refresh && insert_token(db, refresh_hash, "refresh", c,
 	    user_id, NULL, now, now + rttl * 1000) == -1) ||
 	    insert_token(db, access_hash, "access", c, user_id,

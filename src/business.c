@@ -229,8 +229,12 @@ static void
 read_settings(json_t *o, const char *name_key, bool name_required,
     struct settings *s, struct api_error *err)
 {
-	json_read_string(o, name_key, name_required, 1, NAME_MAX_CHARS,
-	    &s->display_name, err);
+	/* both names go into mail headers (From:, Subject:) */
+	if (json_read_string(o, name_key, name_required, 1, NAME_MAX_CHARS,
+	    &s->display_name, err) == 0 && s->display_name != NULL &&
+	    !mailer_header_safe(s->display_name))
+		api_error_set(err, 400, name_key, "must be one line without "
+		    "tabs");
 	if (json_read_string(o, "websiteUrl", false, 1, URL_MAX_CHARS,
 	    &s->website_url, err) == 0)
 		check_url("websiteUrl", s->website_url, err);
@@ -242,8 +246,9 @@ read_settings(json_t *o, const char *name_key, bool name_required,
 		check_email("notificationEmail", s->notification_email, err);
 	if (json_read_string(o, "senderName", false, 0, NAME_MAX_CHARS,
 	    &s->sender_name, err) == 0 && s->sender_name != NULL &&
-	    strpbrk(s->sender_name, "\r\n") != NULL)
-		api_error_set(err, 400, "senderName", "must be one line");
+	    !mailer_header_safe(s->sender_name))
+		api_error_set(err, 400, "senderName", "must be one line without "
+		    "tabs");
 	if (json_read_string(o, "defaultLocale", false, 2, 5,
 	    &s->default_locale, err) == 0)
 		check_locale("defaultLocale", s->default_locale, err);

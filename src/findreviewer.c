@@ -94,10 +94,10 @@ static const char sql_requests_of[] =
     "  'requested', json(requested))) FROM (SELECT * FROM "
     "  find_reviewer_requests WHERE review_id = ? ORDER BY created_at)";
 static const char sql_review_of[] =
-    "SELECT r.source, r.status, r.business_unit_id, r.title, c.email, "
-    "  r.display_name, r.language, b.display_name, EXISTS (SELECT 1 FROM "
-    "  find_reviewer_requests f WHERE f.review_id = r.id AND f.status = "
-    "  'open') FROM reviews r JOIN consumers c ON c.id = r.consumer_id "
+    "SELECT r.source, r.status, r.business_unit_id, r.title, "
+    "  coalesce(r.referral_email, c.email), r.display_name, r.language, "
+    "  b.display_name, EXISTS (SELECT 1 FROM find_reviewer_requests f "
+    "  WHERE f.review_id = r.id AND f.status = 'open') FROM reviews r JOIN consumers c ON c.id = r.consumer_id "
     "JOIN business_units b ON b.id = r.business_unit_id WHERE r.id = ?";
 
 static int
@@ -126,12 +126,13 @@ findreviewer_get(struct request *req, struct response *res,
 {
 	struct db	*db = db_thread();
 	const char	*review = request_param(req, "reviewId");
-	sqlite3_stmt	*st;
+	sqlite3_stmt	*st = NULL;
 	bool		 eligible;
 	int		 rc;
 
 	if (db == NULL || (st = db_prepare(db, sql_review_of)) == NULL ||
 	    db_bind_text(st, 1, review) == -1 || (rc = db_step(db, st)) == -1) {
+		db_release(st);
 		db_fail(db, err);
 		return -1;
 	}

@@ -1601,10 +1601,17 @@ static const char sql_erase_outbox[] =
     "  'delivering') THEN 'erased on request' ELSE last_error END "
     "WHERE business_unit_id = ?1 AND (owner = 'invitation:' || ?2 OR "
     "  (?3 IS NOT NULL AND instr(lower(payload), lower(?3)) > 0))";
+/* Invited reviews have consumers of their own (reviews.c), found through
+ * the address the business gave, so they go before that is erased. */
+static const char sql_erase_invited_consumers[] =
+    "UPDATE consumers SET display_name = 'Anonymous', country = '' "
+    "WHERE id IN (SELECT consumer_id FROM reviews WHERE business_unit_id = "
+    "  ?1 AND referral_email = ?2 COLLATE NOCASE)";
 static const char sql_erase_reviews[] =
     "UPDATE reviews SET referral_email = NULL, display_name = 'Anonymous', "
-    "  anonymous = 1 WHERE business_unit_id = ?1 AND consumer_id IN "
-    "  (SELECT id FROM consumers WHERE email = ?2)";
+    "  anonymous = 1 WHERE business_unit_id = ?1 AND (consumer_id IN "
+    "  (SELECT id FROM consumers WHERE email = ?2) OR "
+    "  referral_email = ?2 COLLATE NOCASE)";
 static const char sql_erase_consumer[] =
     "UPDATE consumers SET email = 'erased:' || id, display_name = "
     "  'Anonymous', country = '' WHERE email = ?1 AND NOT EXISTS (SELECT 1 "
@@ -1645,6 +1652,7 @@ erase_address(struct db *db, const char *bu, const char *email)
 	rc = db_step(db, st);
 	db_release(st);
 	if (rc != SQLITE_DONE ||
+	    run_text2(db, sql_erase_invited_consumers, bu, email) == -1 ||
 	    run_text2(db, sql_erase_reviews, bu, email) == -1 ||
 	    run_text2(db, sql_erase_consumer, email, bu) == -1 ||
 	    run_text2(db, sql_erase_idempotency, bu, email) == -1)

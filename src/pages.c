@@ -515,7 +515,7 @@ pages_review_confirm(struct request *req, struct response *res,
 {
 	struct db		*db = db_thread();
 	enum review_confirm	 result;
-	char			 domain[256] = "", link[300];
+	char			 domain[256] = "", link[300], text[200];
 
 	if (db == NULL || reviews_confirm(db, req->cfg, request_param(req,
 	    "token"), &result, domain, sizeof(domain)) == -1) {
@@ -531,6 +531,13 @@ pages_review_confirm(struct request *req, struct response *res,
 		return message_page(res, 410, "This link has expired", "The "
 		    "review was not confirmed in time and was not published. "
 		    "You are welcome to write it again.", NULL, NULL, err);
+	case REVIEW_CONFIRM_DUPLICATE:
+		snprintf(text, sizeof(text), "You already published a review "
+		    "of this in the last %lld days, so this one was not "
+		    "published. Your earlier review stays as it is.",
+		    (long long)req->cfg->review_duplicate_days);
+		return message_page(res, 409, "Already reviewed", text, link,
+		    "See your review on the page", err);
 	case REVIEW_CONFIRM_UNKNOWN:
 		break;
 	}

@@ -64,7 +64,8 @@ reports_audit(struct db *db, const char *actor, const char *action,
 #define REPORT_COLUMNS							\
 	"p.id, p.review_id, p.business_unit_id, p.reason, p.details, "	\
 	"p.hides, p.status, p.decision_note, p.created_at, p.decided_at, " \
-	"r.title, r.source, c.email, r.display_name, b.display_name, "	\
+	"r.title, r.source, coalesce(r.referral_email, c.email), "	\
+	"r.display_name, b.display_name, "				\
 	"CASE WHEN r.sku IS NULL THEN 'service' ELSE 'product' END "
 #define REPORT_FROM							\
 	"FROM reports p JOIN reviews r ON r.id = p.review_id "		\

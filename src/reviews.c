@@ -54,8 +54,10 @@ reviews_configure(const struct config *cfg)
 
 /* One row of a review with everything its JSON needs. */
 #define REVIEW_COLUMNS							\
-	"r.id, r.business_unit_id, b.domain, b.display_name, r.consumer_id, " \
-	"c.review_count, r.sku, r.stars, r.title, r.text, r.language, "	\
+	"r.id, r.business_unit_id, b.domain, b.display_name, "		\
+	"CASE WHEN r.status = 'pending' THEN r.id ELSE r.consumer_id END, " \
+	"CASE WHEN r.status = 'pending' THEN 0 ELSE c.review_count END, " \
+	"r.sku, r.stars, r.title, r.text, r.language, "			\
 	"r.experienced_at, r.display_name, r.anonymous, r.country, "	\
 	"r.source, r.link_kind, r.reference_id, r.referral_email, "	\
 	"CASE WHEN r.status = 'published' AND r.hidden_reason IS NOT NULL " \
@@ -437,9 +439,9 @@ static const char sql_consumer_insert[] =
     "INSERT INTO consumers (id, email, display_name, country, created_at) "
     "VALUES (?, ?, ?, ?, ?)";
 static const char sql_duplicate[] =
-    "SELECT 1 FROM reviews WHERE consumer_id = ? AND business_unit_id = ? "
-    "AND sku IS ? AND status IN ('pending', 'published') "
-    "AND created_at > ?";
+    "SELECT 1 FROM reviews WHERE consumer_id = ?1 AND business_unit_id = ?2 "
+    "AND sku IS ?3 AND status = 'published' AND created_at > ?4 "
+    "AND id != ?5";
 static const char sql_review_insert[] =
     "INSERT INTO reviews (id, business_unit_id, consumer_id, sku, stars, "
     "  title, text, language, experienced_at, display_name, anonymous, "
@@ -447,7 +449,31 @@ static const char sql_review_insert[] =
     "  created_at, updated_at) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)";
 
-/* Finds or creates the consumer of an e-mail address. */
+static int
+consumer_insert(struct db *db, const char *email, const char *name,
+    const char *country, char id[IDS_ID_LEN + 1])
+{
+	sqlite3_stmt	*st;
+
+	ids_new(id);
+	st = db_prepare(db, sql_consumer_insert);
+	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
+	    db_bind_text(st, 2, email) == -1 ||
+	    db_bind_text(st, 3, name) == -1 ||
+	    db_bind_text(st, 4, country != NULL ? country : "") == -1 ||
+	    sqlite3_bind_int64(st, 5, clock_now_ms()) != SQLITE_OK ||
+	    db_step(db, st) != SQLITE_DONE) {
+		db_release(st);
+		return -1;
+	}
+	db_release(st);
+	return 0;
+}
+
+/* Finds or creates the consumer of an e-mail address. Only for addresses
+ * the reviewer proves by opening our mail (organic reviews publish on
+ * confirmation): a consumer joins the reviews of one person, so joining on
+ * an address someone else typed would tell them who wrote what. */
 static int
 consumer_for(struct db *db, const char *email, const char *name,
     const char *country, char id[IDS_ID_LEN + 1])
@@ -465,19 +491,7 @@ consumer_for(struct db *db, const char *email, const char *name,
 	db_release(st);
 	if (rc == SQLITE_ROW)
 		return 0;
-	ids_new(id);
-	st = db_prepare(db, sql_consumer_insert);
-	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    db_bind_text(st, 2, email) == -1 ||
-	    db_bind_text(st, 3, name) == -1 ||
-	    db_bind_text(st, 4, country != NULL ? country : "") == -1 ||
-	    sqlite3_bind_int64(st, 5, clock_now_ms()) != SQLITE_OK ||
-	    db_step(db, st) != SQLITE_DONE) {
-		db_release(st);
-		return -1;
-	}
-	db_release(st);
-	return 0;
+	return consumer_insert(db, email, name, country, id);
 }
 
 static int
@@ -559,23 +573,11 @@ reviews_submit(struct db *db, const struct config *cfg,
 			goto out;
 		}
 	}
+	/* Duplicates are found at confirmation (reviews_confirm): an answer
+	 * here would tell whoever typed an address whether its owner
+	 * reviewed this business. */
 	if (consumer_for(db, in->email, in->name, in->country, consumer) == -1)
 		goto dberr;
-	st = db_prepare(db, sql_duplicate);
-	if (st == NULL || db_bind_text(st, 1, consumer) == -1 ||
-	    db_bind_text(st, 2, bu) == -1 || db_bind_text(st, 3, in->sku) == -1 ||
-	    sqlite3_bind_int64(st, 4, cfg->review_duplicate_days == 0 ?
-	    INT64_MAX : now - cfg->review_duplicate_days * 86400000) !=
-	    SQLITE_OK || (rc = db_step(db, st)) == -1)
-		goto dberr;
-	db_release(st);
-	st = NULL;
-	if (rc == SQLITE_ROW) {
-		api_error_set(err, 409, "email", "has already reviewed %s "
-		    "in the last %lld days", in->sku != NULL ? "this product" :
-		    "this business", (long long)cfg->review_duplicate_days);
-		goto out;
-	}
 	ids_new(id);
 	ids_token(token);
 	ids_token_hash(token, hash);
@@ -673,13 +675,18 @@ reviews_create_invited(struct db *db, const struct invited_review *in,
 {
 	sqlite3_stmt	*st = NULL;
 	char		 consumer[IDS_ID_LEN + 1], id[IDS_ID_LEN + 1];
+	char		 key[IDS_ID_LEN + 16];
 	json_t		*tag;	/* borrowed */
 	size_t		 i;
 	int		 ret = -1;
 
-	if (consumer_for(db, in->email, in->name, NULL, consumer) == -1)
-		return -1;
+	/* The business gave this address: the review gets a consumer of
+	 * its own, never one a reviewer already has (see consumer_for), and
+	 * mail to it goes to referral_email. */
 	ids_new(id);
+	snprintf(key, sizeof(key), "invited:%s", id);
+	if (consumer_insert(db, key, in->name, NULL, consumer) == -1)
+		return -1;
 	st = db_prepare(db, sql_invited_insert);
 	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
 	    db_bind_text(st, 2, in->bu) == -1 ||
@@ -721,9 +728,39 @@ out:
 /* Confirmation and expiry. */
 
 static const char sql_pending_by_hash[] =
-    "SELECT r.id, r.status, r.confirm_expires_at, b.domain FROM reviews r "
-    "JOIN business_units b ON b.id = r.business_unit_id "
+    "SELECT r.id, r.status, r.confirm_expires_at, b.domain, "
+    "  r.consumer_id, r.business_unit_id, r.sku, "
+    "  r.status = 'expired' AND r.hidden_reason = 'duplicate' "
+    "FROM reviews r JOIN business_units b ON b.id = r.business_unit_id "
     "WHERE r.confirm_hash = ?";
+static const char sql_refuse_duplicate[] =
+    "UPDATE reviews SET status = 'expired', hidden_reason = 'duplicate', "
+    "  updated_at = ?1 WHERE id = ?2 AND status = 'pending'";
+
+/* Whether the consumer already has a published review of this unit (or
+ * SKU) inside the configured window: 1, 0, or -1 on a database error. */
+static int
+has_duplicate(struct db *db, const struct config *cfg, sqlite3_stmt *review)
+{
+	sqlite3_stmt	*st = db_prepare(db, sql_duplicate);
+	int		 rc;
+
+	if (st == NULL || db_bind_text(st, 1, db_text(review, 4)) == -1 ||
+	    db_bind_text(st, 2, db_text(review, 5)) == -1 ||
+	    (sqlite3_column_type(review, 6) == SQLITE_NULL ?
+	    sqlite3_bind_null(st, 3) : sqlite3_bind_text(st, 3,
+	    db_text(review, 6), -1, SQLITE_TRANSIENT)) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 4, cfg->review_duplicate_days == 0 ?
+	    INT64_MAX : clock_now_ms() - cfg->review_duplicate_days *
+	    86400000) != SQLITE_OK ||
+	    db_bind_text(st, 5, db_text(review, 0)) == -1 ||
+	    (rc = db_step(db, st)) == -1) {
+		db_release(st);
+		return -1;
+	}
+	db_release(st);
+	return rc == SQLITE_ROW;
+}
 static const char sql_publish[] =
     "UPDATE reviews SET status = 'published', published_at = ?1, "
     "  updated_at = ?1, pub_seq = (SELECT coalesce(max(pub_seq), 0) + 1 "
@@ -739,7 +776,6 @@ reviews_confirm(struct db *db, const struct config *cfg, const char *token,
 	int64_t		 now = clock_now_ms(), expires;
 	int		 rc, ret = -1;
 
-	(void)cfg;
 	*result = REVIEW_CONFIRM_UNKNOWN;
 	if (strlen(token) != IDS_TOKEN_LEN)
 		return 0;
@@ -758,8 +794,11 @@ reviews_confirm(struct db *db, const struct config *cfg, const char *token,
 	snprintf(status, sizeof(status), "%s", db_text(st, 1));
 	expires = sqlite3_column_int64(st, 2);
 	snprintf(domain_out, domain_len, "%s", db_text(st, 3));
-	db_release(st);
-	st = NULL;
+	if (sqlite3_column_int(st, 7) != 0) {
+		*result = REVIEW_CONFIRM_DUPLICATE;
+		ret = 0;
+		goto out;
+	}
 	if (strcmp(status, "published") == 0) {
 		*result = REVIEW_CONFIRMED;
 		ret = 0;
@@ -767,6 +806,20 @@ reviews_confirm(struct db *db, const struct config *cfg, const char *token,
 	}
 	if (strcmp(status, "expired") == 0 || expires <= now) {
 		*result = REVIEW_CONFIRM_EXPIRED;
+		ret = 0;
+		goto out;
+	}
+	if ((rc = has_duplicate(db, cfg, st)) == -1)
+		goto out;
+	db_release(st);
+	st = NULL;
+	if (rc == 1) {
+		st = db_prepare(db, sql_refuse_duplicate);
+		if (st == NULL || sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
+		    db_bind_text(st, 2, id) == -1 ||
+		    db_step(db, st) != SQLITE_DONE || db_tx_commit(db) == -1)
+			goto out;
+		*result = REVIEW_CONFIRM_DUPLICATE;
 		ret = 0;
 		goto out;
 	}
@@ -1586,8 +1639,9 @@ static const char sql_reply_clear[] =
     "  reply_created_at = NULL, reply_updated_at = NULL, updated_at = ?1 "
     "WHERE id = ?2 AND reply_text IS NOT NULL";
 static const char sql_reviewer_address[] =
-    "SELECT c.email, r.display_name, r.language, b.display_name, b.domain, "
-    "  r.business_unit_id FROM reviews r JOIN consumers c ON c.id = r.consumer_id "
+    "SELECT coalesce(r.referral_email, c.email), r.display_name, "
+    "  r.language, b.display_name, b.domain, r.business_unit_id "
+    "FROM reviews r JOIN consumers c ON c.id = r.consumer_id "
     "JOIN business_units b ON b.id = r.business_unit_id WHERE r.id = ?";
 
 /* Mails the reviewer (anonymous ones too: only the page hides names). */

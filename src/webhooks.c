@@ -291,40 +291,50 @@ disable(struct db *db, const char *subscription, const char *reason)
 	    reason);
 }
 
-/* The three Standard Webhooks headers for body, into list. */
-static struct curl_slist *
+static int
+append_header(struct curl_slist **list, const char *line)
+{
+	struct curl_slist	*l = curl_slist_append(*list, line);
+
+	if (l == NULL)
+		return -1;	/* *list is left whole, for the caller to free */
+	*list = l;
+	return 0;
+}
+
+/* Adds the three Standard Webhooks headers for body to *list. 0 or -1. */
+static int
 sign(const struct target *t, const char *event_id, const char *body,
-    struct curl_slist *list)
+    struct curl_slist **list)
 {
 	unsigned char	 key[64];
-	size_t		 keylen;
+	size_t		 keylen, len;
 	char		 ts[24], mac[IDS_HMAC_B64_LEN + 1], line[128];
-	char		*signed_text = NULL;
-	size_t		 len;
-	struct curl_slist *l = list;
+	char		*signed_text;
 
-	if (sodium_base642bin(key, sizeof(key), t->secret + 6,
-	    strlen(t->secret) - 6, NULL, &keylen, NULL,
-	    sodium_base64_VARIANT_ORIGINAL) != 0)
-		return NULL;
 	snprintf(ts, sizeof(ts), "%lld", (long long)(clock_now_ms() / 1000));
 	len = strlen(event_id) + strlen(ts) + strlen(body) + 3;
-	signed_text = malloc(len);
-	if (signed_text == NULL)
-		return NULL;
+	if ((signed_text = malloc(len)) == NULL)
+		return -1;
 	snprintf(signed_text, len, "%s.%s.%s", event_id, ts, body);
+	if (sodium_base642bin(key, sizeof(key), t->secret + 6,
+	    strlen(t->secret) - 6, NULL, &keylen, NULL,
+	    sodium_base64_VARIANT_ORIGINAL) != 0) {
+		free(signed_text);
+		return -1;
+	}
 	ids_hmac_sha256_base64(key, keylen, signed_text, strlen(signed_text),
 	    mac);
 	sodium_memzero(key, sizeof(key));
 	free(signed_text);
 	snprintf(line, sizeof(line), "webhook-id: %s", event_id);
-	if ((l = curl_slist_append(l, line)) == NULL)
-		return NULL;
+	if (append_header(list, line) == -1)
+		return -1;
 	snprintf(line, sizeof(line), "webhook-timestamp: %s", ts);
-	if ((l = curl_slist_append(l, line)) == NULL)
-		return NULL;
+	if (append_header(list, line) == -1)
+		return -1;
 	snprintf(line, sizeof(line), "webhook-signature: v1,%s", mac);
-	return curl_slist_append(l, line);
+	return append_header(list, line);
 }
 
 enum outbox_result
@@ -358,12 +368,10 @@ webhooks_deliver(struct db *db, const struct config *cfg,
 		return OUTBOX_DEAD;
 	}
 	body = json_dumps(json_object_get(payload, "body"), JSON_COMPACT);
-	headers = curl_slist_append(NULL, "Content-Type: application/json");
-	if (headers != NULL)
-		headers = curl_slist_append(headers,
-		    "User-Agent: reviewd-webhooks/1");
-	if (body == NULL || name == NULL || headers == NULL ||
-	    (headers = sign(&t, event_id, body, headers)) == NULL ||
+	if (body == NULL || name == NULL ||
+	    append_header(&headers, "Content-Type: application/json") == -1 ||
+	    append_header(&headers, "User-Agent: reviewd-webhooks/1") == -1 ||
+	    sign(&t, event_id, body, &headers) == -1 ||
 	    (curl = curl_easy_init()) == NULL) {
 		snprintf(why, whylen, "cannot build the request");
 		goto out;

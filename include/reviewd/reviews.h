@@ -82,6 +82,8 @@ int	reviews_create_invited(struct db *db, const struct invited_review *in,
 enum review_confirm {
 	REVIEW_CONFIRMED,	/* published now or before */
 	REVIEW_CONFIRM_EXPIRED,
+	REVIEW_CONFIRM_DUPLICATE,	/* the reviewer has a published one in
+					 * the duplicate window: not published */
 	REVIEW_CONFIRM_UNKNOWN
 };
 

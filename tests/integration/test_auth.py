@@ -62,6 +62,26 @@ def test_password_grant_and_refresh(business):
     assert_error(business.daemon.get(path, headers=h2), 401)
 
 
+def test_a_refresh_token_is_good_for_one_exchange_even_at_once(business):
+    """Parallel refreshes with one token: exactly one gets new tokens."""
+    import concurrent.futures
+    r = business.token_response("password", username=business.username,
+                                password=business.password)
+    token = r.json()["refresh_token"]
+
+    def refresh(_):
+        s = requests.Session()
+        return s.post(business.daemon.url(OAUTH + "/refresh"),
+                      auth=(business.key, business.secret), timeout=30,
+                      data={"grant_type": "refresh_token",
+                            "refresh_token": token})
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(refresh, range(8)))
+    codes = sorted(a.status_code for a in answers)
+    assert codes.count(200) == 1, codes
+    assert set(codes) <= {200, 401, 429}, codes
+
+
 def test_client_id_and_secret_in_form(business):
     r = business.daemon.post(OAUTH + "/accesstoken", data={
         "grant_type": "client_credentials", "client_id": business.key,

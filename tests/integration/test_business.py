@@ -44,6 +44,7 @@ def test_admin_create_rejects_bad_input_and_changes_nothing(daemon):
         ({"name": "A", "domain": "a.com", "defaultLocale": "english"},
          ["defaultLocale"]),
         ({"name": "x" * 201, "domain": "a.com"}, ["name"]),
+        ({"name": "Shop\nBcc: x@y.z", "domain": "a.com"}, ["name"]),
         ({"name": "A", "domain": "a.com", "webSiteUrl": "x"},
          ["webSiteUrl"]),
     ]
@@ -114,6 +115,9 @@ def test_patch_bad_input_changes_nothing(business, other_business):
         ({"defaultLocale": "en_US"}, "defaultLocale"),
         ({"notificationEmial": "typo@x.com"}, "notificationEmial"),
         ({"displayName": ""}, "displayName"),
+        ({"displayName": "Shop\nBcc: x@y.z"}, "displayName"),
+        ({"displayName": "Tab\tShop"}, "displayName"),
+        ({"senderName": "Tab\tTeam"}, "senderName"),
         ({"senderName": "ok", "country": "xx"}, "country"),
     ]
     for body, field in cases:

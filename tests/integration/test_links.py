@@ -318,3 +318,42 @@ def test_link_tool_refuses_a_long_non_address(linked):
                                           "name": "x"})
     assert_error(r, 400, "email")
     assert linked.daemon.get("/healthz").status_code == 200
+
+
+def test_a_business_cannot_unmask_an_anonymous_reviewer(linked):
+    """A business that guesses the address of an anonymous reviewer writes a
+    review under it, through its own link and through the public form: it
+    must not learn that the guess was right (same consumer id, a changed
+    review count), and the reviewer's own review stays as it was."""
+    from reviewkit import mails, publish, submit
+    d = linked.daemon
+    guess = "anon.author@example.org"
+    anon = publish(d, "links.example.com", guess, name="Anna Author",
+                   anonymous=True)
+    mine = linked.private("GET", "/v1/private/reviews/" + anon).json()
+    assert mine["consumer"]["numberOfReviews"] == 1
+    r = linked.private("POST", "/v1/private/business-units/%s/"
+                       "invitation-links" % linked.id,
+                       json={"email": guess, "name": "Guess", "referenceId":
+                             "G-1"})
+    form = r.json()["url"][len("http://127.0.0.1:8080"):]
+    r = d.post(form, data={"stars": "1", "title": "Probe", "text": "Probe"})
+    assert r.status_code == 200, r.text
+    r = submit(d, "links.example.com", guess, title="Probe 2")
+    assert r.status_code == 202, r.text
+    reviews = linked.private("GET", "/v1/private/business-units/%s/reviews"
+                             % linked.id).json()["reviews"]
+    assert len(reviews) == 3
+    by_id = {x["id"]: x for x in reviews}
+    ids = {x["consumer"]["id"] for x in reviews}
+    assert len(ids) == 3, reviews
+    assert by_id[anon]["consumer"] == mine["consumer"]
+    for x in reviews:
+        assert x["consumer"]["numberOfReviews"] <= 1
+    # a reply to the invited review still reaches the address it was for
+    invited = [x["id"] for x in reviews if x["source"] == "invitation"][0]
+    r = linked.private("POST", "/v1/private/reviews/%s/reply" % invited,
+                       json={"message": "Thanks for the probe"})
+    assert r.status_code in (200, 201), r.text
+    wait_for(lambda: any(m["to"] == guess and "Thanks for the probe" in
+                         m["text"] for m in mails(d)))
