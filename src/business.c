@@ -16,7 +16,6 @@
 #include "reviewd/mailer.h"
 
 #define NAME_MAX_CHARS		200
-#define URL_MAX_CHARS		2048
 #define DOMAIN_MAX		253
 #define PAGE_SIZE_MAX		100
 
@@ -165,25 +164,6 @@ bad:
 }
 
 static int
-check_url(const char *field, const char *s, struct api_error *err)
-{
-	const char	*p;
-
-	if (s == NULL)
-		return 0;
-	if (strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0)
-		goto bad;
-	for (p = s; *p != '\0'; p++) {
-		if ((unsigned char)*p <= ' ')
-			goto bad;
-	}
-	return 0;
-bad:
-	api_error_set(err, 400, field, "must be an http:// or https:// URL");
-	return -1;
-}
-
-static int
 check_country(const char *field, const char *s, struct api_error *err)
 {
 	if (s == NULL || s[0] == '\0' || (isupper((unsigned char)s[0]) &&
@@ -235,9 +215,7 @@ read_settings(json_t *o, const char *name_key, bool name_required,
 	    !mailer_header_safe(s->display_name))
 		api_error_set(err, 400, name_key, "must be one line without "
 		    "tabs");
-	if (json_read_string(o, "websiteUrl", false, 1, URL_MAX_CHARS,
-	    &s->website_url, err) == 0)
-		check_url("websiteUrl", s->website_url, err);
+	json_read_url(o, "websiteUrl", false, &s->website_url, err);
 	if (json_read_string(o, "country", false, 0, 2, &s->country,
 	    err) == 0)
 		check_country("country", s->country, err);

@@ -129,16 +129,6 @@ read_time(json_t *o, const char *key, int64_t *out, struct api_error *err)
 		    "2013-09-07T13:37:00 or 09/07/2013 13:37:00");
 }
 
-static void
-read_url(json_t *o, const char *key, const char **out, struct api_error *err)
-{
-	if (json_read_string(o, key, false, 1, URL_MAX, out, err) == 0 &&
-	    *out != NULL && strncmp(*out, "https://", 8) != 0 &&
-	    strncmp(*out, "http://", 7) != 0)
-		api_error_set(err, 400, key, "must be an http:// or https:// "
-		    "URL");
-}
-
 /* A strings array of at most max items of 1..len characters; a copy. */
 static json_t *
 read_strings(json_t *o, const char *key, size_t max, size_t len,
@@ -263,7 +253,8 @@ read_input(json_t *o, const char *prefix, bool reference_required,
 			read_line(svc, "templateId", false, 64,
 			    &in->template_id, &s2);
 			read_time(svc, "preferredSendTime", &svc_time, &s2);
-			read_url(svc, "redirectUri", &in->redirect_uri, &s2);
+			json_read_url(svc, "redirectUri", false,
+			    &in->redirect_uri, &s2);
 			in->tags = read_strings(svc, "tags", TAGS_MAX, TAG_MAX,
 			    &s2);
 		}
@@ -282,7 +273,8 @@ read_input(json_t *o, const char *prefix, bool reference_required,
 		else {
 			read_line(prod, "templateId", false, 64, &tid, &s2);
 			read_time(prod, "preferredSendTime", &prod_time, &s2);
-			read_url(prod, "redirectUri", &redirect, &s2);
+			json_read_url(prod, "redirectUri", false,
+			    &redirect, &s2);
 			if (json_object_get(prod, "products") != NULL &&
 			    json_object_get(prod, "productSkus") != NULL)
 				api_error_set(&s2, 400, "products", "and "
@@ -2162,7 +2154,7 @@ static const char sql_by_token[] =
     "SELECT i.id, i.consumer_name, i.service, i.products, i.reviewed_at, "
     "  i.token_expires_at, i.opened_at, b.display_name, b.domain, "
     "  i.review_ids, i.consumer_email, i.reference_number, i.locale, "
-    "  i.tags, i.business_unit_id, i.link_kind "
+    "  i.tags, i.business_unit_id, i.link_kind, i.redirect_uri "
     "FROM invitations i JOIN business_units b ON b.id = i.business_unit_id "
     "WHERE i.token_hash = ? AND i.erased_at IS NULL";
 static const char sql_mark_opened[] =
@@ -2171,7 +2163,7 @@ static const char sql_mark_opened[] =
 
 enum { T_ID, T_NAME, T_SERVICE, T_PRODUCTS, T_REVIEWED, T_EXPIRES, T_OPENED,
     T_BU_NAME, T_DOMAIN, T_REVIEWS, T_EMAIL, T_REF, T_LOCALE, T_TAGS, T_BU,
-    T_LINK_KIND };
+    T_LINK_KIND, T_REDIRECT };
 
 /* Finds the token's invitation into *st (caller releases). */
 static int
@@ -2226,12 +2218,14 @@ invitations_link(struct db *db, const char *token,
 	}
 	snprintf(id, sizeof(id), "%s", db_text(st, T_ID));
 	first = sqlite3_column_type(st, T_OPENED) == SQLITE_NULL;
-	*out = json_pack("{s:s, s:s, s:b, s:o, s:{s:s, s:s}, s:o, s:s}",
+	*out = json_pack("{s:s, s:s, s:b, s:o, s:{s:s, s:s}, s:o, s:s, s:s?}",
 	    "id", id, "name", db_text(st, T_NAME), "service",
 	    sqlite3_column_int(st, T_SERVICE), "products",
 	    parsed(st, T_PRODUCTS), "businessUnit", "displayName",
 	    db_text(st, T_BU_NAME), "domain", db_text(st, T_DOMAIN),
-	    "reviews", parsed(st, T_REVIEWS), "locale", db_text(st, T_LOCALE));
+	    "reviews", parsed(st, T_REVIEWS), "locale", db_text(st, T_LOCALE),
+	    "redirectUri", sqlite3_column_type(st, T_REDIRECT) == SQLITE_NULL ?
+	    NULL : db_text(st, T_REDIRECT));
 	db_release(st);
 	st = NULL;
 	if (*out == NULL)

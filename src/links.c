@@ -935,8 +935,7 @@ links_invitation_link(struct request *req, struct response *res,
 	json_read_string(body, "referenceId", false, 1, 200, &c.reference,
 	    err);
 	json_read_string(body, "locale", false, 2, 5, &c.locale, err);
-	json_read_string(body, "redirectUri", false, 8, 2048,
-	    &c.redirect_uri, err);
+	json_read_url(body, "redirectUri", false, &c.redirect_uri, err);
 	json_read_string(body, "locationId", false, 1, 200, &location, err);
 	c.tags = json_object_get(body, "tags");
 	if (c.tags != NULL && !json_is_array(c.tags))

@@ -754,6 +754,24 @@ link_state_page(const struct request *req, struct response *res,
 	    err);
 }
 
+/* The invitation's redirectUri (reference 7.1/7.2): after the review the
+ * reviewer goes back to the business's own page; the page in between says
+ * where, for clients that do not follow 303. */
+static int
+back_to_business(const struct request *req, struct response *res,
+    json_t *inv, struct api_error *err)
+{
+	const struct words	*w = words_for(req, str(inv, "locale"));
+	const char		*to = str(inv, "redirectUri");
+
+	if (response_header(res, "Location", to) == -1) {
+		api_error_set(err, 500, NULL, "Internal error");
+		return -1;
+	}
+	return message_page(res, 303, w->thanks, w->published, to,
+	    str(json_object_get(inv, "businessUnit"), "displayName"), err);
+}
+
 int
 pages_invitation(struct request *req, struct response *res,
     struct api_error *err)
@@ -876,7 +894,9 @@ pages_invitation_post(struct request *req, struct response *res,
 	}
 	if (problems.status == 0 && redeem(db, req, answers, &problems) == 0)
 		r = 0;
-	if (r == 0)
+	if (r == 0 && str(inv, "redirectUri")[0] != '\0')
+		r = back_to_business(req, res, inv, err);
+	else if (r == 0)
 		r = link_state_page(req, res, INVITATION_LINK_REVIEWED, inv,
 		    err);
 	else if (problems.status >= 500) {

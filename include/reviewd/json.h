@@ -40,6 +40,15 @@ int	json_read_int(json_t *obj, const char *key, bool required, int64_t min,
 int	json_read_bool(json_t *obj, const char *key, bool required, bool *out,
 	    struct api_error *err);
 
+#define JSON_URL_MAX	2048
+
+/* A string that is an absolute http:// or https:// URL with a host, of at
+ * most JSON_URL_MAX characters, without spaces or control characters (so
+ * it is safe in an href or a Location header). Absent or null: *out NULL,
+ * an error only when required. 0, or -1 with the field named in err. */
+int	json_read_url(json_t *obj, const char *key, bool required,
+	    const char **out, struct api_error *err);
+
 /* Refuses keys of obj not in the NULL-terminated list allowed. */
 int	json_only_keys(json_t *obj, const char *const *allowed,
 	    struct api_error *err);

@@ -305,6 +305,30 @@ def test_invitation_links_endpoint(linked):
                                 json={"email": "x", "name": "y"}), 400)
 
 
+def test_invitation_link_redirects_after_the_review(linked):
+    path = "/v1/private/business-units/%s/invitation-links" % linked.id
+    for bad in ["javascript:alert(1)", "https://", "https://a b.example/",
+                "ftp://shop.example/", "//shop.example/x"]:
+        assert_error(linked.private("POST", path, json={
+            "email": "r@example.com", "name": "R", "redirectUri": bad}),
+            400, "redirectUri")
+    assert count_invitations(linked) == 0
+    r = linked.private("POST", path, json={
+        "email": "r@example.com", "name": "Rita Return",
+        "redirectUri": "https://links.example.com/thanks?from=review"})
+    assert r.status_code == 201, r.text
+    form = r.json()["url"][len("http://127.0.0.1:8080"):]
+    r = linked.daemon.post(form, allow_redirects=False, data={
+        "stars": "5", "title": "Smooth", "text": "Back to the shop"})
+    assert r.status_code == 303, r.text
+    assert r.headers["Location"] == \
+        "https://links.example.com/thanks?from=review"
+    assert 'href="https://links.example.com/thanks?from=review"' in r.text
+    # reopened later: the review, not another redirect
+    r = linked.daemon.get(form, allow_redirects=False)
+    assert r.status_code == 200 and "published" in r.text
+
+
 def test_link_keys_need_a_master_key(business):
     r = business.private("POST", "/v1/private/business-units/%s/link-keys"
                          % business.id)
