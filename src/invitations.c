@@ -1,12 +1,13 @@
 /*
  * invitations: the queue and everything around it. HTTP worker threads
  * create, list and change invitations; the scheduler thread dispatches due
- * ones (invitations_job) and hears of delivered e-mails
- * (invitations_delivered).
+ * ones (invitations_job) and hears how their e-mails ended
+ * (invitations_mail_outcome).
  *
  * States: queued -> sending (the e-mail is in the outbox) -> sent
- * (delivered); queued -> cancelled (only all together); skipped at creation
- * when suppression applies. Only queued invitations can be rescheduled or
+ * (delivered) or skipped (the outbox gave up: undeliverable); queued ->
+ * cancelled (only all together); skipped at creation when suppression
+ * applies. Only queued invitations can be rescheduled or
  * cancelled. Each change appends an invitation_events row in the same
  * transaction. Personal link and unsubscribe tokens are stored hashed.
  */
@@ -1578,14 +1579,22 @@ out:
 
 /* Erasing customer data (Trustpilot's invitation-data/delete). */
 
+/* A queued invitation is cancelled; one whose e-mail is in the outbox is
+ * skipped (its e-mail is killed with the data). RETURNING sees the new
+ * row: the second column tells which were cancelled now. */
 static const char sql_erase_invitations[] =
     "UPDATE invitations SET consumer_email = NULL, consumer_name = NULL, "
     "  token_hash = NULL, erased_at = ?1, updated_at = ?1, "
-    "  status = CASE status WHEN 'queued' THEN 'cancelled' ELSE status END "
+    "  cancelled_at = CASE status WHEN 'queued' THEN ?1 "
+    "  ELSE cancelled_at END, "
+    "  skip_reason = CASE status WHEN 'sending' THEN 'erased before "
+    "  delivery' ELSE skip_reason END, "
+    "  status = CASE status WHEN 'queued' THEN 'cancelled' "
+    "  WHEN 'sending' THEN 'skipped' ELSE status END "
     "WHERE business_unit_id = ?2 AND erased_at IS NULL AND ("
     "  (?3 IS NOT NULL AND lower(consumer_email) IN (SELECT lower(value) "
     "  FROM json_each(?3))) OR (?4 IS NOT NULL AND created_at < ?4)) "
-    "RETURNING id";
+    "RETURNING id, status = 'cancelled' AND cancelled_at = ?1";
 static const char sql_erase_outbox[] =
     "UPDATE outbox SET payload = '{\"erased\":true}', "
     "  status = CASE WHEN status IN ('pending', 'delivering') THEN 'dead' "
@@ -1690,20 +1699,26 @@ invitations_data_delete(struct request *req, struct response *res,
 	    sqlite3_bind_null(st, 4)) != SQLITE_OK)
 		goto dberr;
 	while ((rc = db_step(db, st)) == SQLITE_ROW)
-		json_array_append_new(ids, json_string(db_text(st, 0)));
+		json_array_append_new(ids, json_pack("[s, b]", db_text(st, 0),
+		    sqlite3_column_int(st, 1)));
 	if (rc == -1)
 		goto dberr;
 	db_release(st);
 	st = NULL;
 	json_array_foreach(ids, i, v) {
 		sqlite3_stmt	*o = db_prepare(db, sql_erase_outbox);
+		const char	*id = json_string_value(json_array_get(v, 0));
 
-		if (o == NULL || db_bind_text(o, 1, bu) == -1 ||
-		    db_bind_text(o, 2, json_string_value(v)) == -1 ||
+		if (json_is_true(json_array_get(v, 1)) && add_event(db, id,
+		    "cancelled", "erased", now) == -1) {
+			db_release(o);
+			goto dberr;
+		}
+		if (id == NULL || o == NULL || db_bind_text(o, 1, bu) == -1 ||
+		    db_bind_text(o, 2, id) == -1 ||
 		    sqlite3_bind_null(o, 3) != SQLITE_OK ||
 		    db_step(db, o) != SQLITE_DONE ||
-		    add_event(db, json_string_value(v), "erased", NULL,
-		    now) == -1) {
+		    add_event(db, id, "erased", NULL, now) == -1) {
 			db_release(o);
 			goto dberr;
 		}
@@ -2128,24 +2143,33 @@ fail:
 }
 
 static const char sql_mark_sent[] =
-    "UPDATE invitations SET status = 'sent', sent_at = ?1, updated_at = ?1 "
-    "WHERE id = ?2 AND status = 'sending'";
+    "UPDATE invitations SET status = 'sent', sent_at = ?1, updated_at = ?1, "
+    "  skip_reason = NULL WHERE id = ?2 AND (status = 'sending' OR "
+    "  (status = 'skipped' AND skip_reason LIKE 'undeliverable: %'))";
+static const char sql_mark_undeliverable[] =
+    "UPDATE invitations SET status = 'skipped', skip_reason = "
+    "  'undeliverable: ' || ?1, updated_at = ?2 "
+    "WHERE id = ?3 AND status = 'sending'";
 
 int
-invitations_delivered(struct db *db, const char *id, int64_t now)
+invitations_mail_outcome(struct db *db, const char *id, const char *why,
+    int64_t now)
 {
-	sqlite3_stmt	*st = db_prepare(db, sql_mark_sent);
-	int		 rc;
+	sqlite3_stmt	*st = db_prepare(db, why == NULL ? sql_mark_sent :
+			    sql_mark_undeliverable);
+	int		 rc, n = 1;
 
-	if (st == NULL || sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
-	    db_bind_text(st, 2, id) == -1 || (rc = db_step(db, st)) == -1) {
+	if (st == NULL || (why != NULL && db_bind_text(st, n++, why) == -1) ||
+	    sqlite3_bind_int64(st, n++, now) != SQLITE_OK ||
+	    db_bind_text(st, n, id) == -1 || (rc = db_step(db, st)) == -1) {
 		db_release(st);
 		return -1;
 	}
 	db_release(st);
 	if (sqlite3_changes(db_handle(db)) == 0)
 		return 0;
-	return add_event(db, id, "sent", NULL, now);
+	return add_event(db, id, why == NULL ? "sent" : "undeliverable", why,
+	    now);
 }
 
 /* Personal links. */

@@ -281,7 +281,7 @@ serve(struct db *db, const struct config *cfg)
 	    scheduler_register("outbox", outbox_job) == -1 ||
 	    scheduler_register("reviews", reviews_job) == -1 ||
 	    scheduler_register("findreviewer", findreviewer_job) == -1 ||
-	    outbox_on_delivered("invitation", invitations_delivered) == -1)
+	    outbox_on_outcome("invitation", invitations_mail_outcome) == -1)
 		return EXIT_FAILURE;
 	/* Signals go to sigwait below, never to a worker thread: block them
 	 * before any thread exists so every thread inherits the mask. */

@@ -38,12 +38,12 @@ outbox_configure(const struct config *cfg)
 
 static struct {
 	const char		*kind;
-	outbox_delivered_hook	*hook;
+	outbox_outcome_hook	*hook;
 }			 hooks[MAX_HOOKS];
 static size_t		 nhooks;
 
 int
-outbox_on_delivered(const char *kind, outbox_delivered_hook *hook)
+outbox_on_outcome(const char *kind, outbox_outcome_hook *hook)
 {
 	if (nhooks == MAX_HOOKS)
 		return -1;
@@ -220,9 +220,11 @@ backoff_ms(int64_t attempts)
 	return d - (int64_t)ids_uniform((uint32_t)(d / 4 + 1));
 }
 
-/* Runs the delivered hook of the row's owner, if it has one. */
+/* Runs the outcome hook of the row's owner, if it has one: why is NULL
+ * for a delivery, else why the row was given up. */
 static int
-tell_owner(struct db *db, const struct leased *r, int64_t now)
+tell_owner(struct db *db, const struct leased *r, const char *why,
+    int64_t now)
 {
 	const char	*colon = strchr(r->owner, ':');
 	size_t		 i;
@@ -233,7 +235,7 @@ tell_owner(struct db *db, const struct leased *r, int64_t now)
 		if (strlen(hooks[i].kind) == (size_t)(colon - r->owner) &&
 		    strncmp(hooks[i].kind, r->owner, (size_t)(colon -
 		    r->owner)) == 0)
-			return hooks[i].hook(db, colon + 1, now);
+			return hooks[i].hook(db, colon + 1, why, now);
 	}
 	return 0;
 }
@@ -256,7 +258,7 @@ record(struct db *db, const struct leased *r, enum outbox_result result,
 		goto out;
 	switch (result) {
 	case OUTBOX_DELIVERED:
-		if (tell_owner(db, r, now) == -1)
+		if (tell_owner(db, r, NULL, now) == -1)
 			goto out;
 		st = db_prepare(db, sql_delivered);
 		if (st == NULL || sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
@@ -271,6 +273,8 @@ record(struct db *db, const struct leased *r, enum outbox_result result,
 			goto out;
 		break;
 	case OUTBOX_DEAD:
+		if (tell_owner(db, r, why, now) == -1)
+			goto out;
 		st = db_prepare(db, sql_dead);
 		if (st == NULL || db_bind_text(st, 1, why) == -1 ||
 		    sqlite3_bind_int64(st, 2, r->rowid) != SQLITE_OK)

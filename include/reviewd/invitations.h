@@ -25,8 +25,10 @@ void	invitations_configure(const struct config *cfg);
 /* The scheduler job: queues the e-mails of due invitations. */
 int64_t	invitations_job(struct db *db, int64_t now);
 
-/* The outbox hook: an invitation's e-mail was delivered. */
-int	invitations_delivered(struct db *db, const char *id, int64_t now);
+/* The outbox hook: an invitation's e-mail was delivered (why NULL), or
+ * given up for why: the invitation is then skipped as undeliverable. */
+int	invitations_mail_outcome(struct db *db, const char *id,
+	    const char *why, int64_t now);
 
 enum invitation_link {
 	INVITATION_LINK_OPEN,		/* the form can be shown */

@@ -38,19 +38,20 @@ int	outbox_add(struct db *db, enum outbox_kind kind, const char *bu,
 	    const char *subscription, json_t *payload, int64_t due,
 	    char id_out[IDS_ID_LEN + 1]);
 
-/* As outbox_add, with an owner ("kind:id") told of the delivery through
- * the hook registered for its kind. */
+/* As outbox_add, with an owner ("kind:id") told of the delivery, or of
+ * giving up, through the hook registered for its kind. */
 int	outbox_add_owned(struct db *db, enum outbox_kind kind, const char *bu,
 	    const char *subscription, json_t *payload, int64_t due,
 	    const char *owner, char id_out[IDS_ID_LEN + 1]);
 
 /* Called on the scheduler thread, inside the transaction that marks the
- * row delivered, with the id part of the owner. 0 or -1 (rolls back). */
-typedef int outbox_delivered_hook(struct db *db, const char *owner_id,
-    int64_t now);
+ * row delivered (why NULL) or given up (why the last error), with the id
+ * part of the owner. 0 or -1 (rolls back). */
+typedef int outbox_outcome_hook(struct db *db, const char *owner_id,
+    const char *why, int64_t now);
 
 /* Registers the hook of owners "kind:..."; start-up only. 0 or -1. */
-int	outbox_on_delivered(const char *kind, outbox_delivered_hook *hook);
+int	outbox_on_outcome(const char *kind, outbox_outcome_hook *hook);
 
 /* Checks msg (mailer_check: 400 naming the field) and adds it as an e-mail
  * due now, in the caller's transaction. 0, or -1 with err set. */

@@ -229,3 +229,59 @@ def test_templates(shop):
                                     "html": "{{link}}"}), 404)
     r = create(shop, inv(serviceReviewInvitation={"templateId": tid}))
     assert r.status_code == 201 and r.json()["templateId"] == tid
+
+
+def test_undeliverable_invitation_is_not_left_sending(make_daemon):
+    """The mail server refuses the address for good (550): the invitation
+    ends as skipped, undeliverable, with the server's reason; the other
+    one is sent."""
+    from aiosmtpd.controller import Controller
+    from conftest import free_port
+
+    class Refusing:
+        async def handle_RCPT(self, server, session, envelope, address,
+                              options):
+            if address.startswith("gone@"):
+                return "550 5.1.1 no such user"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
+        async def handle_DATA(self, server, session, envelope):
+            return "250 OK"
+
+    port = free_port()
+    controller = Controller(Refusing(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        d = make_daemon({"mail": {"transport": "smtp", "smtp_url":
+                                  "smtp://127.0.0.1:%d" % port}})
+        shop = Business(d, "refused.example.com")
+        gone = create(shop, inv(email="gone@example.com")).json()["id"]
+        fine = create(shop, inv(email="fine@example.com",
+                                ref="ORDER-2")).json()["id"]
+
+        def status(i):
+            return shop.private("GET", "/v1/private/invitations/" +
+                                i).json()
+        wait_for(lambda: status(fine)["status"] == "sent")
+        body = wait_for(lambda: (lambda b: b["status"] != "sending" and b)(
+            status(gone)))
+        assert body["status"] == "skipped", body
+        assert body["skipReason"].startswith("undeliverable: ")
+        assert "550" in body["skipReason"] or "no such user" in \
+            body["skipReason"], body
+        assert body["events"][-1]["kind"] == "undeliverable"
+    finally:
+        controller.stop()
+
+
+def test_erasing_a_queued_invitation_cancels_it_with_an_event(shop):
+    i = create(shop, inv(email="later@example.com", serviceReviewInvitation={
+        "preferredSendTime": "2099-01-01T00:00:00Z"})).json()["id"]
+    r = shop.private("POST", (BU_PATH + "/invitation-data/delete") % shop.id,
+                     json={"customerEmails": ["later@example.com"]})
+    assert r.status_code == 200 and r.json()["erasedInvitations"] == 1
+    body = shop.private("GET", "/v1/private/invitations/" + i).json()
+    assert body["status"] == "cancelled" and body["cancelledAt"]
+    assert [(e["kind"], e["detail"]) for e in body["events"]] == [
+        ("created", "api"), ("cancelled", "erased"), ("erased", None)]
