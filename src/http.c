@@ -201,15 +201,30 @@ rebuild_arg(void *cls, enum MHD_ValueKind kind, const char *key,
 	return MHD_YES;
 }
 
-int
-request_query_rebuild(const struct request *req, const char *skip,
-    struct buf *out)
-{
-	struct rebuild	 rb = { skip, out, 0 };
+/* Big enough for any query MHD accepts, every byte percent-encoded. */
+#define NEXT_LINK_MAX	(3 * 64 * 1024)
 
-	(void)MHD_get_connection_values(req->connection, MHD_GET_ARGUMENT_KIND,
-	    rebuild_arg, &rb);
-	return rb.failed ? -1 : 0;
+json_t *
+request_next_page_link(const struct request *req, const char *param,
+    const char *value)
+{
+	struct rebuild	 rb;
+	struct buf	 url;
+	json_t		*link = NULL;
+
+	buf_init(&url, NEXT_LINK_MAX);
+	rb.skip = param;
+	rb.out = &url;
+	rb.failed = 0;
+	if (buf_printf(&url, "%s%s?", req->cfg->public_url, req->path) == 0) {
+		(void)MHD_get_connection_values(req->connection,
+		    MHD_GET_ARGUMENT_KIND, rebuild_arg, &rb);
+		if (!rb.failed && buf_printf(&url, "%s%s=%s",
+		    url.data[url.len - 1] == '?' ? "" : "&", param, value) == 0)
+			link = json_link(url.data, "GET", "next-page");
+	}
+	buf_release(&url);
+	return link;
 }
 
 int

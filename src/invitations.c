@@ -1335,19 +1335,11 @@ invitations_list(struct request *req, struct response *res,
 		goto out;
 	while ((rc = db_step(db, st)) == SQLITE_ROW) {
 		if (n++ == per_page) {
-			struct buf	 url;
-
 			snprintf(next, sizeof(next), "%lld",
 			    (long long)page + 1);
-			buf_init(&url, 8192);
-			if (buf_printf(&url, "%s%s?", req->cfg->public_url,
-			    req->path) == 0 &&
-			    request_query_rebuild(req, "page", &url) == 0 &&
-			    buf_printf(&url, "%spage=%s",
-			    url.data[url.len - 1] == '?' ? "" : "&", next) == 0)
-				json_array_append_new(links, json_link(url.data,
-				    "GET", "next-page"));
-			buf_release(&url);
+			if (json_array_append_new(links,
+			    request_next_page_link(req, "page", next)) == -1)
+				goto fail;
 			break;
 		}
 		if (json_array_append_new(list, invitation_json(st)) == -1)

@@ -1201,24 +1201,6 @@ bind_filters(sqlite3_stmt *st, const struct filters *f)
 	    (f->page - 1) * f->per_page) != SQLITE_OK ? -1 : 0;
 }
 
-/* The next-page link: this request's URL with page (or pageToken)
- * replaced. */
-static json_t *
-next_link(const struct request *req, const char *param, const char *value)
-{
-	struct buf	 url;
-	json_t		*link = NULL;
-
-	buf_init(&url, 8192);
-	if (buf_printf(&url, "%s%s?", req->cfg->public_url, req->path) == 0 &&
-	    request_query_rebuild(req, param, &url) == 0 &&
-	    buf_printf(&url, "%s%s=%s", url.data[url.len - 1] == '?' ? "" :
-	    "&", param, value) == 0)
-		link = json_link(url.data, "GET", "next-page");
-	buf_release(&url);
-	return link;
-}
-
 /* Runs the listing for f; fills items and the paging fields of body. */
 static int
 run_list(struct db *db, const struct request *req, const struct filters *f,
@@ -1254,8 +1236,8 @@ run_list(struct db *db, const struct request *req, const struct filters *f,
 		snprintf(value, sizeof(value), "c%lld", (long long)last);
 	else
 		snprintf(value, sizeof(value), "%lld", (long long)f->page + 1);
-	if (more && json_array_append_new(links, next_link(req, f->cursor ?
-	    "pageToken" : "page", value)) == -1)
+	if (more && json_array_append_new(links, request_next_page_link(req,
+	    f->cursor ? "pageToken" : "page", value)) == -1)
 		goto fail;
 	body = json_pack("{s:o, s:o}", "links", links, key, items);
 	links = items = NULL;

@@ -108,10 +108,11 @@ const char	*request_param(const struct request *req, const char *name);
 int	http_query_int(const struct request *req, const char *name,
 	    int64_t min, int64_t max, int64_t *out, struct api_error *err);
 
-/* Appends the request's query arguments except skip (may be NULL),
- * percent-encoded as "k=v&k2=v2", to out. 0, or -1 when out is full. */
-int	request_query_rebuild(const struct request *req, const char *skip,
-	    struct buf *out);
+/* Trustpilot's paging link {"href", "method": "GET", "rel": "next-page"}:
+ * this request's public URL with param set to value and every other query
+ * argument kept. NULL when out of memory. */
+json_t	*request_next_page_link(const struct request *req, const char *param,
+	    const char *value);
 
 /* Appends s percent-encoded for a URL query value. 0 or -1. */
 int	http_url_encode(struct buf *out, const char *s);

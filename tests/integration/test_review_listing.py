@@ -182,6 +182,17 @@ def test_paging_and_links(seeded):
               params={"startDateTime": "yesterday"}, headers=b.headers())
     assert r.status_code == 400
     assert r.json()["details"][0]["field"] == "startDateTime"
+    # a long query (any size the server takes) is kept in the next link
+    long_value = "ä" * 3000  # 18 kB encoded
+    r = d.get(path, params={"perPage": 1, "utm_campaign": long_value},
+              headers={"apikey": b.key})
+    assert r.status_code == 200, r.text
+    nxt = [link["href"] for link in r.json()["links"]
+           if link["rel"] == "next-page"][0]
+    import urllib.parse
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(nxt).query)
+    assert query == {"perPage": ["1"], "utm_campaign": [long_value],
+                     "page": ["2"]}
 
 
 def test_cursor_sync_sees_each_review_once(seeded):
