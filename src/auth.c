@@ -421,10 +421,14 @@ authenticate_user(struct db *db, const struct request *req,
 	sqlite3_stmt	*st = NULL;
 	int		 rc, found = 0, ret = -1;
 
-	if (form(req, "username", username, sizeof(username)) == -1)
-		api_error_set(err, 400, "username", "is required");
-	if (form(req, "password", password, sizeof(password)) == -1)
-		api_error_set(err, 400, "password", "is required");
+	if ((rc = http_form_value(req->body, req->body_len, "username",
+	    username, sizeof(username))) != 0)
+		api_error_set(err, 400, "username", rc == -1 ? "is required" :
+		    "is not UTF-8 text or is too long");
+	if ((rc = http_form_value(req->body, req->body_len, "password",
+	    password, sizeof(password))) != 0)
+		api_error_set(err, 400, "password", rc == -1 ? "is required" :
+		    "is not UTF-8 text or is too long");
 	if (err->status != 0)
 		goto out;
 	st = db_prepare(db, sql_user_by_name);

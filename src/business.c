@@ -399,9 +399,9 @@ business_app_create(struct db *db, const char *bu, const char *name,
 	if (name == NULL)
 		name = "default";
 	if (json_utf8_length(name) == 0 || json_utf8_length(name) >
-	    NAME_MAX_CHARS) {
-		api_error_set(err, 400, "name", "must be 1 to %d characters",
-		    NAME_MAX_CHARS);
+	    NAME_MAX_CHARS || !mailer_header_safe(name)) {
+		api_error_set(err, 400, "name", "must be 1 to %d characters "
+		    "of UTF-8 on one line", NAME_MAX_CHARS);
 		return -1;
 	}
 	if (unit_exists(db, bu, err) == -1)
@@ -446,14 +446,15 @@ business_user_create(struct db *db, const char *bu, const char *username,
 	size_t		 ulen = json_utf8_length(username);
 	int		 rc, ret = -1;
 
+	/* both arrive in a login form, which carries only UTF-8 text */
 	if (ulen == 0 || ulen > MAILER_ADDRESS_MAX ||
-	    strpbrk(username, "\r\n\t ") != NULL)
-		api_error_set(err, 400, "username", "must be 1 to %d "
+	    strchr(username, ' ') != NULL || !mailer_header_safe(username))
+		api_error_set(err, 400, "username", "must be 1 to %d UTF-8 "
 		    "characters without spaces", MAILER_ADDRESS_MAX);
 	if (strlen(password) < AUTH_PASSWORD_MIN ||
-	    strlen(password) > AUTH_PASSWORD_MAX)
-		api_error_set(err, 400, "password", "must be %d to %d bytes",
-		    AUTH_PASSWORD_MIN, AUTH_PASSWORD_MAX);
+	    strlen(password) > AUTH_PASSWORD_MAX || !json_utf8_valid(password))
+		api_error_set(err, 400, "password", "must be %d to %d bytes of "
+		    "UTF-8", AUTH_PASSWORD_MIN, AUTH_PASSWORD_MAX);
 	if (err->status != 0 || unit_exists(db, bu, err) == -1)
 		return -1;
 	if (auth_password_hash(password, hash) == -1) {

@@ -1083,6 +1083,13 @@ invitations_csv(struct request *req, struct response *res,
 		api_error_set(err, 400, "skipInvalid", "must be true or false");
 		return -1;
 	}
+	/* spreadsheets often save Windows-1252: say so, not "is required" */
+	if (memchr(req->body, '\0', req->body_len) != NULL ||
+	    !json_utf8_valid(req->body)) {
+		api_error_set(err, 400, "body", "is not UTF-8 text: save the "
+		    "file as CSV UTF-8");
+		return -1;
+	}
 	outcomes = json_array();
 	inputs = json_array();
 	groups = json_object();
@@ -1594,22 +1601,22 @@ static const char sql_erase_outbox[] =
     "  'delivering') THEN 'erased on request' ELSE last_error END "
     "WHERE business_unit_id = ?1 AND (owner = 'invitation:' || ?2 OR "
     "  (?3 IS NOT NULL AND instr(lower(payload), lower(?3)) > 0))";
-/* Invited reviews have consumers of their own (reviews.c), found through
- * the address the business gave, so they go before that is erased. */
+/*
+ * A business erases what it gave: the address and what came of it, the
+ * reviews written through its invitations (each with a consumer of its
+ * own, reviews.c; anonymised before the address that finds them goes).
+ * Organic reviews belong to their writers, who proved their address: a
+ * business typing an address must neither see which of them change nor
+ * cut their writers off from replies and Find Reviewer.
+ */
 static const char sql_erase_invited_consumers[] =
     "UPDATE consumers SET display_name = 'Anonymous', country = '' "
     "WHERE id IN (SELECT consumer_id FROM reviews WHERE business_unit_id = "
-    "  ?1 AND referral_email = ?2 COLLATE NOCASE)";
+    "  ?1 AND source = 'invitation' AND referral_email = ?2 COLLATE NOCASE)";
 static const char sql_erase_reviews[] =
     "UPDATE reviews SET referral_email = NULL, display_name = 'Anonymous', "
-    "  anonymous = 1 WHERE business_unit_id = ?1 AND (consumer_id IN "
-    "  (SELECT id FROM consumers WHERE email = ?2) OR "
-    "  referral_email = ?2 COLLATE NOCASE)";
-static const char sql_erase_consumer[] =
-    "UPDATE consumers SET email = 'erased:' || id, display_name = "
-    "  'Anonymous', country = '' WHERE email = ?1 AND NOT EXISTS (SELECT 1 "
-    "  FROM reviews r WHERE r.consumer_id = consumers.id AND "
-    "  r.business_unit_id != ?2)";
+    "  anonymous = 1 WHERE business_unit_id = ?1 AND source = 'invitation' "
+    "  AND referral_email = ?2 COLLATE NOCASE";
 static const char sql_erase_idempotency[] =
     "DELETE FROM idempotency_keys WHERE business_unit_id = ?1 AND "
     "  instr(lower(response), lower(?2)) > 0";
@@ -1647,7 +1654,6 @@ erase_address(struct db *db, const char *bu, const char *email)
 	if (rc != SQLITE_DONE ||
 	    run_text2(db, sql_erase_invited_consumers, bu, email) == -1 ||
 	    run_text2(db, sql_erase_reviews, bu, email) == -1 ||
-	    run_text2(db, sql_erase_consumer, email, bu) == -1 ||
 	    run_text2(db, sql_erase_idempotency, bu, email) == -1)
 		return -1;
 	return 0;

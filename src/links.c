@@ -802,7 +802,7 @@ links_diagnose(struct db *db, const struct config *cfg, const char *bu,
 	size_t		 len;
 	struct keys	 k;
 	json_t		*obj = NULL, *out;
-	int		 have = load_keys(db, cfg, bu, &k);
+	int		 r, have = load_keys(db, cfg, bu, &k);
 
 	if (have != 1) {
 		out = json_pack("{s:b, s:s}", "valid", 0, "problem", have == 0 ?
@@ -817,9 +817,11 @@ links_diagnose(struct db *db, const struct config *cfg, const char *bu,
 	}
 	q++;
 	if (strstr(url, "/evaluate-bgl/") != NULL) {
-		if (http_form_value(q, strlen(q), "p", p, sizeof(p)) != 0)
+		if ((r = http_form_value(q, strlen(q), "p", p, sizeof(p))) != 0)
 			out = json_pack("{s:b, s:s, s:s}", "valid", 0, "type",
-			    "bgl", "problem", "the link has no p parameter");
+			    "bgl", "problem", r == -1 ? "the link has no p "
+			    "parameter" : "the p parameter is malformed or too "
+			    "long");
 		else if (links_bgl_open(k.enc, k.auth, p, &obj, NULL, why,
 		    sizeof(why)) == -1)
 			out = json_pack("{s:b, s:s, s:s}", "valid", 0, "type",

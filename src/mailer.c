@@ -51,7 +51,8 @@ mailer_address_valid(const char *s)
 	const char		*at = strrchr(s, '@');
 	size_t			 labels = 0, label_len = 0;
 
-	if (at == NULL || at == s || strlen(s) > MAILER_ADDRESS_MAX)
+	if (at == NULL || at == s || strlen(s) > MAILER_ADDRESS_MAX ||
+	    !json_utf8_valid(s))
 		return false;
 	for (; (const char *)p < at; p++) {
 		if (*p == '.') {

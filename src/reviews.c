@@ -52,11 +52,14 @@ reviews_configure(const struct config *cfg)
 	reviews_cfg = cfg;
 }
 
-/* One row of a review with everything its JSON needs. */
+/* One row of a review with everything its JSON needs. A review never
+ * published (pending, expired, refused as a duplicate) was written under
+ * an address nobody proved: it shows its own id as the consumer's and no
+ * review count, so typing an address reveals nothing of its owner. */
 #define REVIEW_COLUMNS							\
 	"r.id, r.business_unit_id, b.domain, b.display_name, "		\
-	"CASE WHEN r.status = 'pending' THEN r.id ELSE r.consumer_id END, " \
-	"CASE WHEN r.status = 'pending' THEN 0 ELSE c.review_count END, " \
+	"CASE WHEN r.published_at IS NULL THEN r.id ELSE r.consumer_id END, " \
+	"CASE WHEN r.published_at IS NULL THEN 0 ELSE c.review_count END, " \
 	"r.sku, r.stars, r.title, r.text, r.language, "			\
 	"r.experienced_at, r.display_name, r.anonymous, r.country, "	\
 	"r.source, r.link_kind, r.reference_id, r.referral_email, "	\
@@ -438,10 +441,13 @@ static const char sql_consumer_by_email[] =
 static const char sql_consumer_insert[] =
     "INSERT INTO consumers (id, email, display_name, country, created_at) "
     "VALUES (?, ?, ?, ?, ?)";
+/* The address is proven at confirmation, so the reviews the business
+ * invited it to write count too. */
 static const char sql_duplicate[] =
-    "SELECT 1 FROM reviews WHERE consumer_id = ?1 AND business_unit_id = ?2 "
-    "AND sku IS ?3 AND status = 'published' AND created_at > ?4 "
-    "AND id != ?5";
+    "SELECT 1 FROM reviews WHERE business_unit_id = ?2 AND sku IS ?3 "
+    "AND status = 'published' AND created_at > ?4 AND id != ?5 "
+    "AND (consumer_id = ?1 OR (source = 'invitation' AND referral_email = "
+    "  (SELECT email FROM consumers WHERE id = ?1) COLLATE NOCASE))";
 static const char sql_review_insert[] =
     "INSERT INTO reviews (id, business_unit_id, consumer_id, sku, stars, "
     "  title, text, language, experienced_at, display_name, anonymous, "
@@ -1689,6 +1695,10 @@ reply_form(const struct request *req, struct api_error *err)
 			json_decref(o);
 			o = NULL;
 		}
+	}
+	if (v == NULL) {
+		json_decref(o);
+		o = NULL;
 	}
 	free(v);
 	if (o == NULL)

@@ -98,6 +98,11 @@ def test_csv_request_errors(business, other_business):
     assert_error(upload(business, "name,reference\nA,1\n"), 400, "header")
     assert_error(upload(business, "email\na@example.com\n",
                         "?skipInvalid=maybe"), 400, "skipInvalid")
+    # Windows-1252 from a spreadsheet: named, nothing stored
+    body = assert_error(upload(business, "email,name\nj@example.com,"
+                               "J\xf6rg\n".encode("latin-1")), 400, "body")
+    assert "UTF-8" in body["details"][0]["reason"]
+    assert invitations(business) == []
     r = other_business.private("POST", "/v1/private/business-units/%s/"
                                "invitations/csv" % business.id,
                                data=b"email\na@example.com\n",

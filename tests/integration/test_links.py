@@ -374,6 +374,14 @@ def test_a_business_cannot_unmask_an_anonymous_reviewer(linked):
     assert by_id[anon]["consumer"] == mine["consumer"]
     for x in reviews:
         assert x["consumer"]["numberOfReviews"] <= 1
+    # nor once the probe expired unconfirmed
+    d.advance_clock(30 * 86400)
+    linked.renew()
+    reviews = linked.private("GET", "/v1/private/business-units/%s/reviews"
+                             % linked.id).json()["reviews"]
+    assert "expired" in [x["status"] for x in reviews]
+    assert len({x["consumer"]["id"] for x in reviews}) == 3
+    assert {x["consumer"]["numberOfReviews"] for x in reviews} <= {0, 1}
     # a reply to the invited review still reaches the address it was for
     invited = [x["id"] for x in reviews if x["source"] == "invitation"][0]
     r = linked.private("POST", "/v1/private/reviews/%s/reply" % invited,
@@ -381,3 +389,19 @@ def test_a_business_cannot_unmask_an_anonymous_reviewer(linked):
     assert r.status_code in (200, 201), r.text
     wait_for(lambda: any(m["to"] == guess and "Thanks for the probe" in
                          m["text"] for m in mails(d)))
+
+
+def test_an_invited_review_counts_against_an_organic_duplicate(linked):
+    from reviewkit import confirm_links, follow, submit
+    d = linked.daemon
+    r = linked.private("POST", "/v1/private/business-units/%s/"
+                       "invitation-links" % linked.id,
+                       json={"email": "Twice@Example.com", "name": "Tom"})
+    form = r.json()["url"][len("http://127.0.0.1:8080"):]
+    assert d.post(form, data={"stars": "5", "title": "Invited",
+                              "text": "First"}).status_code == 200
+    r = submit(d, "links.example.com", "twice@example.com", title="Again")
+    assert r.status_code == 202
+    link = wait_for(lambda: confirm_links(d).get("twice@example.com"))
+    r = follow(d, link)
+    assert r.status_code == 409 and "already published" in r.text
