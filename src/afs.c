@@ -370,6 +370,7 @@ first_address(const char *to, char *name, size_t namelen, char *addr,
 		while (n > 0 && (to[n - 1] == ' ' || to[n - 1] == '"'))
 			n--;
 		snprintf(name, namelen, "%.*s", (int)n, to);
+		json_utf8_cut(name);
 		return 0;
 	}
 	while (*to == ' ')

@@ -702,7 +702,7 @@ business_admin_list(struct request *req, struct response *res,
 	json_t		*list = NULL, *links = NULL, *body = NULL; /* owned */
 	int64_t		 page = 1, per_page = 20;
 	bool		 more;
-	char		 href[CONFIG_STR + 96];
+	char		 next[24];
 
 	if (http_query_int(req, "page", 1, INT32_MAX, &page, err) == -1 ||
 	    http_query_int(req, "perPage", 1, PAGE_SIZE_MAX, &per_page,
@@ -719,11 +719,9 @@ business_admin_list(struct request *req, struct response *res,
 	    (page - 1) * per_page, list, &more, err) == -1)
 		goto fail;
 	if (more) {
-		snprintf(href, sizeof(href), "%s/v1/admin/business-units?"
-		    "page=%lld&perPage=%lld", req->cfg->public_url,
-		    (long long)page + 1, (long long)per_page);
-		if (json_array_append_new(links, json_link(href, "GET",
-		    "next-page")) == -1)
+		snprintf(next, sizeof(next), "%lld", (long long)page + 1);
+		if (json_array_append_new(links, request_next_page_link(req,
+		    "page", next)) == -1)
 			goto fail;
 	}
 	body = json_pack("{s:o, s:o}", "links", links, "businessUnits", list);

@@ -201,6 +201,26 @@ rebuild_arg(void *cls, enum MHD_ValueKind kind, const char *key,
 	return MHD_YES;
 }
 
+json_t *
+request_page_links(const struct request *req, json_t *items, int64_t page,
+    int64_t per_page)
+{
+	json_t	*links = json_array();
+	char	 next[24];
+
+	if (links == NULL || items == NULL ||
+	    json_array_size(items) <= (size_t)per_page)
+		return links;
+	(void)json_array_remove(items, (size_t)per_page);
+	snprintf(next, sizeof(next), "%lld", (long long)page + 1);
+	if (json_array_append_new(links, request_next_page_link(req, "page",
+	    next)) == -1) {
+		json_decref(links);
+		return NULL;
+	}
+	return links;
+}
+
 /* Big enough for any query MHD accepts, every byte percent-encoded. */
 #define NEXT_LINK_MAX	(3 * 64 * 1024)
 

@@ -468,10 +468,9 @@ outbox_admin_list(struct request *req, struct response *res,
 	struct db	*db = db_thread();
 	const char	*status = request_query(req, "status");
 	const char	*kind = request_query(req, "kind");
-	json_t		*items = NULL, *links = NULL;	/* owned */
+	json_t		*items = NULL;	/* owned */
 	sqlite3_stmt	*st = NULL;
-	int64_t		 page = 1, per_page = 20, n = 0;
-	char		 href[CONFIG_STR + 160];
+	int64_t		 page = 1, per_page = 20;
 	int		 rc;
 
 	if (status != NULL && one_of(status, statuses) == -1)
@@ -484,8 +483,7 @@ outbox_admin_list(struct request *req, struct response *res,
 	if (err->status != 0)
 		return -1;
 	items = json_array();
-	links = json_array();
-	if (db == NULL || items == NULL || links == NULL ||
+	if (db == NULL || items == NULL ||
 	    (st = db_prepare(db, sql_list)) == NULL ||
 	    db_bind_text(st, 1, status) == -1 ||
 	    db_bind_text(st, 2, kind) == -1 ||
@@ -493,30 +491,18 @@ outbox_admin_list(struct request *req, struct response *res,
 	    sqlite3_bind_int64(st, 4, (page - 1) * per_page) != SQLITE_OK)
 		goto fail;
 	while ((rc = db_step(db, st)) == SQLITE_ROW) {
-		if (n++ == per_page) {
-			snprintf(href, sizeof(href), "%s/v1/admin/outbox?"
-			    "page=%lld&perPage=%lld%s%s%s%s",
-			    req->cfg->public_url, (long long)page + 1,
-			    (long long)per_page, status ? "&status=" : "",
-			    status ? status : "", kind ? "&kind=" : "",
-			    kind ? kind : "");
-			if (json_array_append_new(links, json_link(href, "GET",
-			    "next-page")) == -1)
-				goto fail;
-			break;
-		}
 		if (json_array_append_new(items, row_json(st)) == -1)
 			goto fail;
 	}
 	if (rc == -1)
 		goto fail;
 	db_release(st);
-	return response_json(res, 200, json_pack("{s:o, s:o}", "links", links,
-	    "outbox", items), err);
+	return response_json(res, 200, json_pack("{s:o, s:o}", "links",
+	    request_page_links(req, items, page, per_page), "outbox", items),
+	    err);
 fail:
 	db_release(st);
 	json_decref(items);
-	json_decref(links);
 	db_fail(db, err);
 	return -1;
 }

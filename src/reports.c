@@ -335,13 +335,14 @@ reports_admin_list(struct request *req, struct response *res,
 	if (db == NULL || list == NULL ||
 	    (st = db_prepare(db, sql_reports_list)) == NULL ||
 	    db_bind_text(st, 1, status) == -1 ||
-	    sqlite3_bind_int64(st, 2, per_page) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, per_page + 1) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 3, (page - 1) * per_page) != SQLITE_OK)
 		goto fail;
 	if (db_collect(db, st, report_json, list) == -1)
 		goto fail;
 	db_release(st);
-	return response_json(res, 200, json_pack("{s:o}", "reports", list),
+	return response_json(res, 200, json_pack("{s:o, s:o}", "links",
+	    request_page_links(req, list, page, per_page), "reports", list),
 	    err);
 fail:
 	db_release(st);
@@ -477,7 +478,7 @@ reports_audit_list(struct request *req, struct response *res,
 	if (db == NULL || list == NULL ||
 	    (st = db_prepare(db, sql_audit_list)) == NULL ||
 	    db_bind_text(st, 1, request_query(req, "subject")) == -1 ||
-	    sqlite3_bind_int64(st, 2, per_page) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, per_page + 1) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 3, (page - 1) * per_page) != SQLITE_OK)
 		goto fail;
 	while ((rc = db_step(db, st)) == SQLITE_ROW) {
@@ -496,7 +497,8 @@ reports_audit_list(struct request *req, struct response *res,
 	if (rc == -1)
 		goto fail;
 	db_release(st);
-	return response_json(res, 200, json_pack("{s:o}", "entries", list),
+	return response_json(res, 200, json_pack("{s:o, s:o}", "links",
+	    request_page_links(req, list, page, per_page), "entries", list),
 	    err);
 fail:
 	db_release(st);

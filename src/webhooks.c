@@ -723,7 +723,7 @@ webhooks_deliveries(struct request *req, struct response *res,
 	if (db == NULL || list == NULL ||
 	    (st = db_prepare(db, sql_deliveries)) == NULL ||
 	    db_bind_text(st, 1, bu) == -1 ||
-	    sqlite3_bind_int64(st, 2, per_page) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, per_page + 1) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 3, (page - 1) * per_page) != SQLITE_OK)
 		goto fail;
 	while ((rc = db_step(db, st)) == SQLITE_ROW) {
@@ -746,7 +746,8 @@ webhooks_deliveries(struct request *req, struct response *res,
 	if (rc == -1)
 		goto fail;
 	db_release(st);
-	return response_json(res, 200, json_pack("{s:o}", "deliveries", list),
+	return response_json(res, 200, json_pack("{s:o, s:o}", "links",
+	    request_page_links(req, list, page, per_page), "deliveries", list),
 	    err);
 fail:
 	db_release(st);

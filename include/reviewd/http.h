@@ -114,6 +114,12 @@ int	http_query_int(const struct request *req, const char *name,
 json_t	*request_next_page_link(const struct request *req, const char *param,
 	    const char *value);
 
+/* The "links" array of page `page` of a list read with one row more than
+ * per_page: when items holds that extra row, it is dropped and the next
+ * page linked. NULL when out of memory. */
+json_t	*request_page_links(const struct request *req, json_t *items,
+	    int64_t page, int64_t per_page);
+
 /* Appends s percent-encoded for a URL query value. 0 or -1. */
 int	http_url_encode(struct buf *out, const char *s);
 

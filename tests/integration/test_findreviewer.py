@@ -262,6 +262,19 @@ def test_reports_hide_and_moderation(setup):
     decided = d.admin("GET", "/v1/admin/audit").json()["entries"]
     assert [e["action"] for e in decided].count("report-rejected") == 1
     assert [e["action"] for e in decided].count("report-upheld") == 1
+    # the admin lists page like every other: perPage, next-page links
+    for path, key in (("/v1/admin/audit", "entries"),
+                      ("/v1/admin/reports", "reports")):
+        whole = d.admin("GET", path).json()[key]
+        walked, url = [], path + "?perPage=1"
+        while url:
+            body = d.admin("GET", url).json()
+            assert len(body[key]) <= 1
+            walked += body[key]
+            nxt = [x["href"] for x in body["links"]
+                   if x["rel"] == "next-page"]
+            url = nxt[0][len("http://127.0.0.1:8080"):] if nxt else None
+        assert walked == whole and len(whole) >= 2
     assert_error(shop.private("POST", "/v1/admin/reports/%s/decision"
                               % report["id"], json={"decision": "reject"}),
                  403)

@@ -156,6 +156,13 @@ def test_reviewer_email_never_reaches_the_business(shop, receiver):
     bodies.append(d.get("/b/replies.example.com").text)
     wait_for(lambda: len(receiver.requests) >= 2)
     bodies += [b.decode() for _, b, _ in receiver.requests]
+    # the delivery log pages with next-page links
+    path = "/v1/private/business-units/%s/webhooks/deliveries" % shop.id
+    first = wait_for(lambda: (lambda b: len(b["links"]) == 1 and b)(
+        shop.private("GET", path + "?perPage=1").json()))
+    assert first["links"][0]["rel"] == "next-page"
+    assert "page=2" in first["links"][0]["href"]
+    bodies.append(json.dumps(first))
     events(receiver, secret)
     for body in bodies:
         assert SECRET_EMAIL not in body
