@@ -87,6 +87,8 @@ static const struct key keys[] = {
 	    0, 3650),
 	INT("invitations", "dispatch_batch", "500", invitation_dispatch_batch,
 	    1, 10000),
+	INT("invitations", "idempotency_hours", "24", invitation_idempotency_h,
+	    1, 8760),
 	INT("findreviewer", "reply_days", "5", findreviewer_reply_days, 1, 60),
 	STR("afs", "domain", "afs.localhost", afs_domain, set_header_text),
 	INT("afs", "max_message_bytes", "10485760", afs_max_message_bytes,

@@ -668,10 +668,20 @@ out:
 
 static const char sql_idem_get[] =
     "SELECT request_hash, status, response FROM idempotency_keys "
-    "WHERE business_unit_id = ? AND key = ?";
+    "WHERE business_unit_id = ? AND key = ? AND created_at >= ?";
+/* REPLACE: an expired key the scheduler has not purged yet is new again */
 static const char sql_idem_put[] =
-    "INSERT INTO idempotency_keys (business_unit_id, key, request_hash, "
-    "  status, response, created_at) VALUES (?, ?, ?, ?, ?, ?)";
+    "INSERT OR REPLACE INTO idempotency_keys (business_unit_id, key, "
+    "  request_hash, status, response, created_at) "
+    "VALUES (?, ?, ?, ?, ?, ?)";
+static const char sql_idem_purge[] =
+    "DELETE FROM idempotency_keys WHERE created_at < ?";
+
+static int64_t
+idem_cutoff(int64_t now)
+{
+	return now - inv_cfg->invitation_idempotency_h * 3600000;
+}
 
 struct idem {
 	const char	*key;		/* NULL: no header */
@@ -714,7 +724,8 @@ idem_replay(struct db *db, const char *bu, const struct idem *ik,
 	st = db_prepare(db, sql_idem_get);
 	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
 	    db_bind_text(st, 2, ik->key) == -1 ||
-	    (rc = db_step(db, st)) == -1) {
+	    sqlite3_bind_int64(st, 3, idem_cutoff(clock_now_ms())) !=
+	    SQLITE_OK || (rc = db_step(db, st)) == -1) {
 		db_fail(db, err);
 		goto out;
 	}
@@ -2098,10 +2109,21 @@ out:
 int64_t
 invitations_job(struct db *db, int64_t now)
 {
+	static int64_t	 last_purge;	/* the scheduler thread's only */
 	sqlite3_stmt	*st = NULL;
 	int64_t		 n = 0, next = INT64_MAX;
 	int		 rc;
 
+	/* Expired idempotency keys go hourly: a delete is a write, not worth
+	 * the lock on every wake. */
+	if (now - last_purge >= 3600000 || now < last_purge) {
+		st = db_prepare(db, sql_idem_purge);
+		if (st != NULL && sqlite3_bind_int64(st, 1, idem_cutoff(now)) ==
+		    SQLITE_OK && db_step(db, st) == SQLITE_DONE)
+			last_purge = now;
+		db_release(st);
+		st = NULL;
+	}
 	/* One batch per transaction keeps the write lock short, so a large
 	 * dispatch never stalls the API; the job returns "now" while more
 	 * are due. */

@@ -64,6 +64,7 @@ struct config {
 	int64_t			 invitation_link_days;
 	int64_t			 invitation_repeat_days;
 	int64_t			 invitation_dispatch_batch;
+	int64_t			 invitation_idempotency_h;
 	/* [findreviewer] */
 	int64_t			 findreviewer_reply_days;
 	/* [afs] */

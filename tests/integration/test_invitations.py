@@ -120,6 +120,17 @@ def test_idempotency_key(shop):
     assert len(history(shop)) == 1
     r = create(shop, inv(ref="IK-2"), headers=h)
     assert_error(r, 409, "Idempotency-Key")
+    assert create(shop, inv(email="other@example.com", ref="IK-3"), headers={
+        "Idempotency-Key": "unused-later"}).status_code == 201
+    # keys are kept [invitations] idempotency_hours (24): then new again,
+    # and the scheduler deletes the old ones
+    shop.daemon.advance_clock(25 * 3600)
+    shop.renew()
+    r = create(shop, inv(email="third@example.com", ref="IK-2"), headers=h)
+    assert r.status_code == 201 and "Idempotent-Replayed" not in r.headers
+    assert r.json() != first.json()
+    wait_for(lambda: count_rows(shop.daemon, "idempotency_keys") == 1,
+             what="the expired key purged")
 
 
 def test_suppression_reasons_in_history(shop):
