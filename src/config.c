@@ -81,6 +81,8 @@ static const struct key keys[] = {
 	INT("reviews", "confirm_ttl_h", "72", review_confirm_ttl_h, 1, 8760),
 	INT("reviews", "duplicate_window_days", "365", review_duplicate_days,
 	    0, 36500),
+	INT("reviews", "submissions_per_address_day", "5",
+	    review_submissions_per_day, 1, 1000),
 	INT("invitations", "link_valid_days", "30", invitation_link_days, 1,
 	    3650),
 	INT("invitations", "repeat_period_days", "30", invitation_repeat_days,

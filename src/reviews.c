@@ -443,6 +443,9 @@ static const char sql_consumer_insert[] =
     "VALUES (?, ?, ?, ?, ?)";
 /* The address is proven at confirmation, so the reviews the business
  * invited it to write count too. */
+static const char sql_recent_submissions[] =
+    "SELECT count(*) FROM reviews WHERE consumer_id = ? AND source != "
+    "  'invitation' AND created_at > ?";
 static const char sql_duplicate[] =
     "SELECT 1 FROM reviews WHERE business_unit_id = ?2 AND sku IS ?3 "
     "AND status = 'published' AND created_at > ?4 AND id != ?5 "
@@ -584,6 +587,22 @@ reviews_submit(struct db *db, const struct config *cfg,
 	 * reviewed this business. */
 	if (consumer_for(db, in->email, in->name, in->country, consumer) == -1)
 		goto dberr;
+	/* Each submission mails the address: the form must not become a
+	 * way to flood someone's inbox. */
+	st = db_prepare(db, sql_recent_submissions);
+	if (st == NULL || db_bind_text(st, 1, consumer) == -1 ||
+	    sqlite3_bind_int64(st, 2, now - 86400000) != SQLITE_OK ||
+	    db_step(db, st) != SQLITE_ROW)
+		goto dberr;
+	rc = sqlite3_column_int(st, 0);
+	db_release(st);
+	st = NULL;
+	if (rc >= cfg->review_submissions_per_day) {
+		api_error_set(err, 429, "email", "has had %d reviews submitted "
+		    "in the last 24 hours; try again tomorrow", rc);
+		api_error_header(err, "Retry-After", "86400");
+		goto out;
+	}
 	ids_new(id);
 	ids_token(token);
 	ids_token_hash(token, hash);

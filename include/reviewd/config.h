@@ -60,6 +60,7 @@ struct config {
 	/* [reviews] */
 	int64_t			 review_confirm_ttl_h;
 	int64_t			 review_duplicate_days;
+	int64_t			 review_submissions_per_day;
 	/* [invitations] */
 	int64_t			 invitation_link_days;
 	int64_t			 invitation_repeat_days;

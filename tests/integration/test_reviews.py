@@ -107,6 +107,27 @@ def test_duplicate_review_is_refused(business):
     con.close()
 
 
+def test_one_address_gets_a_few_confirmation_mails_a_day(business):
+    """The public form mails whatever address is typed: at most
+    [reviews] submissions_per_address_day (5) per address in 24 hours."""
+    d, domain = business.daemon, domain_of(business)
+    for i in range(5):
+        r = submit(d, domain, "flooded@example.com", title="Try %d" % i)
+        assert r.status_code == 202, r.text
+    r = submit(d, domain, "Flooded@Example.com", title="One more")
+    assert_error(r, 429, "email")
+    assert r.headers["Retry-After"] == "86400"
+    form = d.post("/review/" + domain, data={
+        "stars": "5", "title": "Form", "text": "x", "name": "N",
+        "email": "flooded@example.com"})
+    assert form.status_code == 429 and "24 hours" in form.text
+    assert submit(d, domain, "someone.else@example.com").status_code == 202
+    d.advance_clock(86400 + 60)
+    assert submit(d, domain, "flooded@example.com").status_code == 202
+    wait_for(lambda: len([m for m in mails(d)
+                          if m["to"].lower() == "flooded@example.com"]) == 6)
+
+
 def test_bad_input_names_the_field_and_stores_nothing(business,
                                                       other_business):
     d, domain = business.daemon, domain_of(business)
