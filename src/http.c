@@ -262,6 +262,27 @@ response_json(struct response *res, int status, json_t *body,
 }
 
 int
+response_json_text(struct response *res, int status, struct buf *b,
+    struct api_error *err)
+{
+	size_t	 len;
+	char	*text = buf_detach(b, &len);
+
+	if (text == NULL) {
+		api_error_set(err, 500, NULL, "Internal error");
+		return -1;
+	}
+	json_decref(res->json);
+	res->json = NULL;
+	free(res->body);
+	res->status = status;
+	res->body = text;
+	res->body_len = len;
+	res->content_type = "application/json; charset=utf-8";
+	return 0;
+}
+
+int
 response_header(struct response *res, const char *name, const char *value)
 {
 	char	*n, *v;

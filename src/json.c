@@ -3,6 +3,7 @@
  * produces a 400 naming it. Stateless; any thread.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -56,41 +57,53 @@ json_utf8_length(const char *s)
 	return n;
 }
 
+/* Length of the well-formed UTF-8 sequence at p (a byte >= 0x80), or 0:
+ * no stray continuation bytes, overlong forms, surrogates, or code points
+ * above U+10FFFF. */
+static size_t
+utf8_sequence(const unsigned char *p)
+{
+	unsigned int	 cp, min;
+	size_t		 more, i;
+
+	if ((*p & 0xe0) == 0xc0) {
+		cp = *p & 0x1f;
+		more = 1;
+		min = 0x80;
+	} else if ((*p & 0xf0) == 0xe0) {
+		cp = *p & 0x0f;
+		more = 2;
+		min = 0x800;
+	} else if ((*p & 0xf8) == 0xf0) {
+		cp = *p & 0x07;
+		more = 3;
+		min = 0x10000;
+	} else
+		return 0;
+	for (i = 1; i <= more; i++) {
+		if ((p[i] & 0xc0) != 0x80)	/* also stops at NUL */
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if (cp < min || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return more + 1;
+}
+
 bool
 json_utf8_valid(const char *s)
 {
 	const unsigned char	*p = (const unsigned char *)s;
-	unsigned int		 cp, min;
-	int			 more, i;
+	size_t			 n;
 
 	while (*p != '\0') {
 		if (*p < 0x80) {
 			p++;
 			continue;
 		}
-		if ((*p & 0xe0) == 0xc0) {
-			cp = *p & 0x1f;
-			more = 1;
-			min = 0x80;
-		} else if ((*p & 0xf0) == 0xe0) {
-			cp = *p & 0x0f;
-			more = 2;
-			min = 0x800;
-		} else if ((*p & 0xf8) == 0xf0) {
-			cp = *p & 0x07;
-			more = 3;
-			min = 0x10000;
-		} else
+		if ((n = utf8_sequence(p)) == 0)
 			return false;
-		for (i = 1; i <= more; i++) {
-			if ((p[i] & 0xc0) != 0x80)	/* also stops at NUL */
-				return false;
-			cp = cp << 6 | (p[i] & 0x3f);
-		}
-		/* overlong forms, UTF-16 surrogates, beyond Unicode */
-		if (cp < min || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-			return false;
-		p += more + 1;
+		p += n;
 	}
 	return true;
 }
@@ -279,4 +292,215 @@ json_read_url(json_t *obj, const char *key, bool required, const char **out,
 	*out = NULL;
 	api_error_set(err, 400, key, "must be an http:// or https:// URL");
 	return -1;
+}
+
+/* The writer. */
+
+void
+json_writer_init(struct json_writer *w, struct buf *b)
+{
+	memset(w, 0, sizeof(*w));
+	w->b = b;
+	w->first[0] = true;
+}
+
+static void
+put(struct json_writer *w, const char *s, size_t len)
+{
+	struct buf	*b = w->b;
+
+	if (w->failed)
+		return;
+	/* most pieces are a few bytes into room that is already there
+	 * (alloc never passes cap + 1, so this stays under the cap) */
+	if (b->alloc - b->len > len) {
+		memcpy(b->data + b->len, s, len);
+		b->len += len;
+		b->data[b->len] = '\0';
+	} else if (buf_append(b, s, len) == -1)
+		w->failed = true;
+}
+
+/* Appends s as a JSON string body (no quotes). */
+static void
+put_escaped(struct json_writer *w, const char *s)
+{
+	static const char	 hex[] = "0123456789ABCDEF";	/* as jansson */
+	static const char	 from[] = "\"\\\b\f\n\r\t", to[] = "\"\\bfnrt";
+	const unsigned char	*p = (const unsigned char *)s, *run = p;
+	const char		*named;
+	char			 esc[8];
+	size_t			 n;
+
+	for (;;) {
+		if (*p >= 0x20 && *p != '"' && *p != '\\' && *p < 0x80) {
+			p++;
+			continue;
+		}
+		put(w, (const char *)run, (size_t)(p - run));
+		if (*p == '\0')
+			return;
+		if (*p >= 0x80) {
+			n = utf8_sequence(p);
+			if (n == 0) {
+				put(w, "\xef\xbf\xbd", 3);	/* U+FFFD */
+				n = 1;
+			} else
+				put(w, (const char *)p, n);
+			p += n;
+			run = p;
+			continue;
+		}
+		esc[0] = '\\';
+		if ((named = strchr(from, *p)) != NULL) {
+			esc[1] = to[named - from];
+			n = 2;
+		} else {
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[*p >> 4];
+			esc[5] = hex[*p & 0xf];
+			n = 6;
+		}
+		put(w, esc, n);
+		run = ++p;
+	}
+}
+
+/* The separator and key before a value; false when there is no room for
+ * one (a key in an array, no key in an object, or failed). */
+static bool
+start_value(struct json_writer *w, const char *key)
+{
+	bool	 in_object = w->depth > 0 && w->closer[w->depth] == '}';
+
+	if (w->failed || (key != NULL) != in_object ||
+	    (w->depth == 0 && !w->first[0])) {
+		w->failed = true;
+		return false;
+	}
+	if (!w->first[w->depth])
+		put(w, ",", 1);
+	w->first[w->depth] = false;
+	if (key != NULL) {
+		put(w, "\"", 1);
+		put_escaped(w, key);
+		put(w, "\":", 2);
+	}
+	return !w->failed;
+}
+
+static void
+open_container(struct json_writer *w, const char *key, char open,
+    char close)
+{
+	if (!start_value(w, key))
+		return;
+	if (w->depth + 1 >= JSON_WRITER_DEPTH) {
+		w->failed = true;
+		return;
+	}
+	put(w, &open, 1);
+	w->depth++;
+	w->first[w->depth] = true;
+	w->closer[w->depth] = close;
+}
+
+void
+json_writer_object(struct json_writer *w, const char *key)
+{
+	open_container(w, key, '{', '}');
+}
+
+void
+json_writer_array(struct json_writer *w, const char *key)
+{
+	open_container(w, key, '[', ']');
+}
+
+void
+json_writer_end(struct json_writer *w)
+{
+	if (w->depth == 0) {
+		w->failed = true;
+		return;
+	}
+	put(w, &w->closer[w->depth], 1);
+	w->depth--;
+}
+
+void
+json_writer_string(struct json_writer *w, const char *key, const char *s)
+{
+	if (s == NULL) {
+		json_writer_null(w, key);
+		return;
+	}
+	if (!start_value(w, key))
+		return;
+	put(w, "\"", 1);
+	put_escaped(w, s);
+	put(w, "\"", 1);
+}
+
+void
+json_writer_int(struct json_writer *w, const char *key, int64_t v)
+{
+	char	 s[24];
+	int	 n;
+
+	if (!start_value(w, key))
+		return;
+	n = snprintf(s, sizeof(s), "%lld", (long long)v);
+	put(w, s, (size_t)n);
+}
+
+void
+json_writer_bool(struct json_writer *w, const char *key, bool v)
+{
+	if (start_value(w, key))
+		put(w, v ? "true" : "false", v ? 4 : 5);
+}
+
+void
+json_writer_null(struct json_writer *w, const char *key)
+{
+	if (start_value(w, key))
+		put(w, "null", 4);
+}
+
+void
+json_writer_time(struct json_writer *w, const char *key, int64_t ms)
+{
+	char	 iso[CLOCK_ISO_LEN];
+
+	if (clock_format(ms, iso) == -1)
+		json_writer_null(w, key);
+	else
+		json_writer_string(w, key, iso);
+}
+
+void
+json_writer_raw(struct json_writer *w, const char *key, const char *json)
+{
+	if (start_value(w, key))
+		put(w, json, strlen(json));
+}
+
+void
+json_writer_value(struct json_writer *w, const char *key, const json_t *v)
+{
+	char	*text = v != NULL ? json_dumps(v, JSON_COMPACT |
+		    JSON_ENCODE_ANY) : NULL;
+
+	if (text == NULL)
+		w->failed = true;
+	else
+		json_writer_raw(w, key, text);
+	free(text);
+}
+
+int
+json_writer_finish(const struct json_writer *w)
+{
+	return w->failed || w->depth != 0 ? -1 : 0;
 }

@@ -233,8 +233,7 @@ pages_profile(struct request *req, struct response *res,
 		return message_page(res, 404, "Not found", "No business with "
 		    "this address is on this site.", NULL, NULL, err);
 	}
-	if (reviews_page_data(db, req->cfg, domain, page, PER_PAGE, &data,
-	    err) == -1)
+	if (reviews_page_data(db, domain, page, PER_PAGE, &data, err) == -1)
 		goto out;
 	counts = json_object_get(unit, "numberOfReviews");
 	score = json_object_get(unit, "score");

@@ -37,6 +37,11 @@
 #define SKU_MAX		100
 #define PAGE_MAX	100
 #define URL_LEN		(CONFIG_STR + 128)
+/* One review's JSON: its texts (5000 characters, 6 bytes each escaped)
+ * and a reply, Find Reviewer thread and the fixed fields, with room. */
+#define REVIEW_JSON_MAX	(1024 * 1024)
+/* A page of at most 100 of them. */
+#define LIST_JSON_MAX	(100 * REVIEW_JSON_MAX)
 
 static const struct config	*reviews_cfg;
 
@@ -98,32 +103,11 @@ enum {
 	C_FIND_REVIEWER, C_REPORT
 };
 
-static json_t *
-self_links(const char *public_url, const char *path, const char *id)
-{
-	char	 href[URL_LEN];
-
-	snprintf(href, sizeof(href), "%s%s%s", public_url, path, id);
-	return json_pack("[o]", json_link(href, "GET", "self"));
-}
-
 static const char *
 display_name(sqlite3_stmt *st)
 {
 	return sqlite3_column_int(st, C_ANONYMOUS) ? "Anonymous" :
 	    db_text(st, C_NAME);
-}
-
-static json_t *
-company_reply(sqlite3_stmt *st)
-{
-	if (sqlite3_column_type(st, C_REPLY) == SQLITE_NULL)
-		return json_null();
-	return json_pack("{s:s, s:o, s:o, s:o, s:o}", "text",
-	    db_text(st, C_REPLY), "authorBusinessUserId",
-	    db_json_text(st, C_REPLY_AUTHOR), "authorBusinessUserName",
-	    json_null(), "createdAt", db_json_time(st, C_REPLY_CREATED),
-	    "updatedAt", db_json_time(st, C_REPLY_UPDATED));
 }
 
 /* Trustpilot's reportData from the review's latest report, or null. */
@@ -162,117 +146,212 @@ tags_json(sqlite3_stmt *st)
 	return tags != NULL ? tags : json_array();
 }
 
-/* The fields every review JSON shares; NULL when out of memory. */
-static json_t *
-review_common(sqlite3_stmt *st, const char *public_url, bool private)
+/* The column as a string, or null when it is NULL. */
+static void
+put_text(struct json_writer *w, const char *key, sqlite3_stmt *st, int col)
 {
-	bool		 verified = strcmp(db_text(st, C_SOURCE),
-			    "invitation") == 0;
-	bool		 counts = strcmp(db_text(st, C_STATUS), "active") == 0 &&
-			    sqlite3_column_type(st, C_SKU) == SQLITE_NULL;
-	bool		 contacted = sqlite3_column_int(st, C_CONTACTED) != 0;
-	json_t		*o, *labels;	/* owned */
-
-	labels = json_array();
-	if (labels == NULL || (verified && json_array_append_new(labels,
-	    json_string("verified")) == -1) || (contacted &&
-	    json_array_append_new(labels,
-	    json_string("reviewerContacted")) == -1)) {
-		json_decref(labels);
-		return NULL;
-	}
-	o = json_pack("{s:o, s:s, s:{s:s, s:s, s:o, s:i, s:o}, "
-	    "s:{s:s, s:s, s:s, s:o}, s:n, s:i, s:s, s:s, s:s, s:o, s:o, s:o, "
-	    "s:o, s:b, s:s, s:i, s:s, s:o, s:o, s:b, s:n, s:o, s:o, s:s, "
-	    "s:b, s:o}",
-	    "links", self_links(public_url, "/v1/reviews/", db_text(st, C_ID)),
-	    "id", db_text(st, C_ID),
-	    "consumer", "id", db_text(st, C_CONSUMER),
-	    "displayName", display_name(st),
-	    "displayLocation", sqlite3_column_bytes(st, C_COUNTRY) > 0 ?
-	    json_string(db_text(st, C_COUNTRY)) : json_null(),
-	    "numberOfReviews", sqlite3_column_int(st, C_CONSUMER_COUNT),
-	    "links", json_array(),
-	    "businessUnit", "id", db_text(st, C_BU),
-	    "identifyingName", db_text(st, C_DOMAIN),
-	    "displayName", db_text(st, C_BU_NAME),
-	    "links", self_links(public_url, "/v1/business-units/",
-	    db_text(st, C_BU)),
-	    "location",
-	    "stars", sqlite3_column_int(st, C_STARS),
-	    "title", db_text(st, C_TITLE),
-	    "text", db_text(st, C_TEXT),
-	    "language", db_text(st, C_LANGUAGE),
-	    "createdAt", db_json_time(st, C_CREATED),
-	    "updatedAt", db_json_time(st, C_UPDATED),
-	    "experiencedAt", db_json_time(st, C_EXPERIENCED),
-	    "companyReply", company_reply(st),
-	    "isVerified", verified,
-	    "source", db_text(st, C_SOURCE),
-	    "numberOfLikes", 0,
-	    "status", db_text(st, C_STATUS),
-	    "reportData", report_data(st),
-	    "complianceLabels", json_array(),
-	    "countsTowardsTrustScore", counts,
-	    "countsTowardsLocationTrustScore",
-	    "invitation", verified ? json_pack("{s:s}", "businessUnitId",
-	    db_text(st, C_BU)) : json_null(),
-	    "businessUnitHistory", json_array(),
-	    "reviewVerificationLevel", verified ? "verified" : "not-verified",
-	    "reviewerContacted", contacted,
-	    "labels", labels);
-	if (o == NULL || !private)
-		return o;
-	if (json_object_set_new(o, "referenceId",
-	    db_json_text(st, C_REFERENCE)) == -1 ||
-	    json_object_set_new(o, "referralEmail", verified ?
-	    db_json_text(st, C_REFERRAL) : json_null()) == -1 ||
-	    json_object_set_new(o, "tags", tags_json(st)) == -1 ||
-	    json_object_set_new(o, "linkKind",
-	    db_json_text(st, C_LINK_KIND)) == -1 ||
-	    json_object_set_new(o, "hiddenReason",
-	    db_json_text(st, C_HIDDEN)) == -1 ||
-	    json_object_set_new(o, "reported",
-	    json_boolean(sqlite3_column_int(st, C_REPORTED))) == -1 ||
-	    json_object_set_new(o, "findReviewer", findreviewer_json(
-	    db_text(st, C_FIND_REVIEWER), !verified)) == -1) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
+	json_writer_string(w, key, sqlite3_column_type(st, col) ==
+	    SQLITE_NULL ? NULL : db_text(st, col));
 }
 
-/* Product reviews add the product and Trustpilot's "content". */
+static void
+put_time(struct json_writer *w, const char *key, sqlite3_stmt *st, int col)
+{
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		json_writer_null(w, key);
+	else
+		json_writer_time(w, key, sqlite3_column_int64(st, col));
+}
+
+/* "links": [{"href": PUBLIC_URL PATH ID, "method": "GET", "rel": "self"}] */
+static void
+put_self_link(struct json_writer *w, const char *public_url,
+    const char *path, const char *id)
+{
+	char	 href[URL_LEN];
+
+	snprintf(href, sizeof(href), "%s%s%s", public_url, path, id);
+	json_writer_array(w, "links");
+	json_writer_object(w, NULL);
+	json_writer_string(w, "href", href);
+	json_writer_string(w, "method", "GET");
+	json_writer_string(w, "rel", "self");
+	json_writer_end(w);
+	json_writer_end(w);
+}
+
+static void
+put_empty_array(struct json_writer *w, const char *key)
+{
+	json_writer_array(w, key);
+	json_writer_end(w);
+}
+
+/* A value built by jansson (the rare, nested parts); NULL fails w. */
+static void
+put_built(struct json_writer *w, const char *key, json_t *v)
+{
+	json_writer_value(w, key, v);
+	json_decref(v);
+}
+
+/*
+ * The review under st (REVIEW_COLUMNS) in Trustpilot's shape (reference
+ * sections 4 and 12), written straight into w: lists write hundreds of
+ * these, and a jansson tree per review cost more than the query.
+ */
+static void
+review_write(struct json_writer *w, sqlite3_stmt *st, const char *public_url,
+    bool private)
+{
+	bool	 verified = strcmp(db_text(st, C_SOURCE), "invitation") == 0;
+	bool	 product = sqlite3_column_type(st, C_SKU) != SQLITE_NULL;
+	bool	 contacted = sqlite3_column_int(st, C_CONTACTED) != 0;
+	const char *requests;
+
+	json_writer_object(w, NULL);
+	put_self_link(w, public_url, "/v1/reviews/", db_text(st, C_ID));
+	json_writer_string(w, "id", db_text(st, C_ID));
+	json_writer_object(w, "consumer");
+	json_writer_string(w, "id", db_text(st, C_CONSUMER));
+	json_writer_string(w, "displayName", display_name(st));
+	json_writer_string(w, "displayLocation", sqlite3_column_bytes(st,
+	    C_COUNTRY) > 0 ? db_text(st, C_COUNTRY) : NULL);
+	json_writer_int(w, "numberOfReviews", sqlite3_column_int64(st,
+	    C_CONSUMER_COUNT));
+	put_empty_array(w, "links");
+	json_writer_end(w);
+	json_writer_object(w, "businessUnit");
+	json_writer_string(w, "id", db_text(st, C_BU));
+	json_writer_string(w, "identifyingName", db_text(st, C_DOMAIN));
+	json_writer_string(w, "displayName", db_text(st, C_BU_NAME));
+	put_self_link(w, public_url, "/v1/business-units/", db_text(st, C_BU));
+	json_writer_end(w);
+	json_writer_null(w, "location");
+	json_writer_int(w, "stars", sqlite3_column_int64(st, C_STARS));
+	json_writer_string(w, "title", db_text(st, C_TITLE));
+	json_writer_string(w, "text", db_text(st, C_TEXT));
+	json_writer_string(w, "language", db_text(st, C_LANGUAGE));
+	put_time(w, "createdAt", st, C_CREATED);
+	put_time(w, "updatedAt", st, C_UPDATED);
+	put_time(w, "experiencedAt", st, C_EXPERIENCED);
+	if (sqlite3_column_type(st, C_REPLY) == SQLITE_NULL)
+		json_writer_null(w, "companyReply");
+	else {
+		json_writer_object(w, "companyReply");
+		json_writer_string(w, "text", db_text(st, C_REPLY));
+		put_text(w, "authorBusinessUserId", st, C_REPLY_AUTHOR);
+		json_writer_null(w, "authorBusinessUserName");
+		put_time(w, "createdAt", st, C_REPLY_CREATED);
+		put_time(w, "updatedAt", st, C_REPLY_UPDATED);
+		json_writer_end(w);
+	}
+	json_writer_bool(w, "isVerified", verified);
+	json_writer_string(w, "source", db_text(st, C_SOURCE));
+	json_writer_int(w, "numberOfLikes", 0);
+	json_writer_string(w, "status", db_text(st, C_STATUS));
+	if (sqlite3_column_type(st, C_REPORT) == SQLITE_NULL)
+		json_writer_null(w, "reportData");
+	else
+		put_built(w, "reportData", report_data(st));
+	put_empty_array(w, "complianceLabels");
+	json_writer_bool(w, "countsTowardsTrustScore", !product &&
+	    strcmp(db_text(st, C_STATUS), "active") == 0);
+	json_writer_null(w, "countsTowardsLocationTrustScore");
+	if (verified) {
+		json_writer_object(w, "invitation");
+		json_writer_string(w, "businessUnitId", db_text(st, C_BU));
+		json_writer_end(w);
+	} else
+		json_writer_null(w, "invitation");
+	put_empty_array(w, "businessUnitHistory");
+	json_writer_string(w, "reviewVerificationLevel", verified ?
+	    "verified" : "not-verified");
+	json_writer_bool(w, "reviewerContacted", contacted);
+	json_writer_array(w, "labels");
+	if (verified)
+		json_writer_string(w, NULL, "verified");
+	if (contacted)
+		json_writer_string(w, NULL, "reviewerContacted");
+	json_writer_end(w);
+	if (private) {
+		put_text(w, "referenceId", st, C_REFERENCE);
+		if (verified)
+			put_text(w, "referralEmail", st, C_REFERRAL);
+		else
+			json_writer_null(w, "referralEmail");
+		json_writer_raw(w, "tags", db_text(st, C_TAGS));
+		put_text(w, "linkKind", st, C_LINK_KIND);
+		put_text(w, "hiddenReason", st, C_HIDDEN);
+		json_writer_bool(w, "reported", sqlite3_column_int(st,
+		    C_REPORTED) != 0);
+		requests = db_text(st, C_FIND_REVIEWER);
+		if (strcmp(requests, "[]") == 0) {
+			json_writer_object(w, "findReviewer");
+			json_writer_bool(w, "isEligible", !verified);
+			put_empty_array(w, "requests");
+			json_writer_end(w);
+		} else
+			put_built(w, "findReviewer", findreviewer_json(requests,
+			    !verified));
+	}
+	if (product) {
+		/* Trustpilot's product reviews add these */
+		json_writer_string(w, "content", db_text(st, C_TEXT));
+		json_writer_string(w, "businessUnitId", db_text(st, C_BU));
+		json_writer_string(w, "state", db_text(st, C_STATUS));
+		json_writer_object(w, "product");
+		put_text(w, "id", st, C_PRODUCT);
+		json_writer_string(w, "sku", db_text(st, C_SKU));
+		json_writer_string(w, "name", db_text(st, C_PRODUCT_NAME));
+		json_writer_string(w, "productUrl", db_text(st,
+		    C_PRODUCT_LINK));
+		json_writer_array(w, "productImages");
+		if (sqlite3_column_bytes(st, C_PRODUCT_IMAGE) > 0)
+			json_writer_string(w, NULL, db_text(st,
+			    C_PRODUCT_IMAGE));
+		json_writer_end(w);
+		json_writer_string(w, "gtin", db_text(st, C_GTIN));
+		json_writer_string(w, "mpn", db_text(st, C_MPN));
+		json_writer_string(w, "brand", db_text(st, C_BRAND));
+		json_writer_end(w);
+	}
+	json_writer_end(w);
+}
+
+/* One review as a jansson value, for the callers that go on to change or
+ * render it (pages, replies). NULL when out of memory. */
 static json_t *
 review_json(sqlite3_stmt *st, const char *public_url, bool private)
 {
-	json_t	*o = review_common(st, public_url, private);	/* owned */
+	struct buf		 b;
+	struct json_writer	 w;
+	json_error_t		 jerr;
+	json_t			*o = NULL;
 
-	if (o == NULL || sqlite3_column_type(st, C_SKU) == SQLITE_NULL)
-		return o;
-	if (json_object_set_new(o, "content",
-	    json_string(db_text(st, C_TEXT))) == -1 ||
-	    json_object_set_new(o, "businessUnitId",
-	    json_string(db_text(st, C_BU))) == -1 ||
-	    json_object_set_new(o, "state", json_string(db_text(st,
-	    C_STATUS))) == -1 ||
-	    json_object_set_new(o, "product", json_pack("{s:o, s:s, s:s, "
-	    "s:s, s:[], s:s, s:s, s:s}", "id", db_json_text(st, C_PRODUCT),
-	    "sku", db_text(st, C_SKU), "name", db_text(st, C_PRODUCT_NAME),
-	    "productUrl", db_text(st, C_PRODUCT_LINK), "productImages",
-	    "gtin", db_text(st, C_GTIN), "mpn", db_text(st, C_MPN),
-	    "brand", db_text(st, C_BRAND))) == -1) {
-		json_decref(o);
-		return NULL;
-	}
-	if (sqlite3_column_bytes(st, C_PRODUCT_IMAGE) > 0 &&
-	    json_array_append_new(json_object_get(json_object_get(o,
-	    "product"), "productImages"), json_string(db_text(st,
-	    C_PRODUCT_IMAGE))) == -1) {
-		json_decref(o);
-		return NULL;
-	}
+	buf_init(&b, REVIEW_JSON_MAX);
+	json_writer_init(&w, &b);
+	review_write(&w, st, public_url, private);
+	if (json_writer_finish(&w) == 0)
+		o = json_loads(b.data, 0, &jerr);
+	buf_release(&b);
 	return o;
+}
+
+/* What the profile page shows of a review: the fields of its JSON that
+ * review_article reads, and nothing it does not. */
+static json_t *
+page_review_json(sqlite3_stmt *st)
+{
+	return json_pack("{s:s, s:i, s:s, s:s, s:{s:s}, s:o, s:b, s:b, s:o}",
+	    "id", db_text(st, C_ID), "stars", sqlite3_column_int(st, C_STARS),
+	    "title", db_text(st, C_TITLE), "text", db_text(st, C_TEXT),
+	    "consumer", "displayName", display_name(st),
+	    "createdAt", db_json_time(st, C_CREATED),
+	    "isVerified", strcmp(db_text(st, C_SOURCE), "invitation") == 0,
+	    "reviewerContacted", sqlite3_column_int(st, C_CONTACTED) != 0,
+	    "companyReply", sqlite3_column_type(st, C_REPLY) == SQLITE_NULL ?
+	    json_null() : json_pack("{s:s}", "text", db_text(st, C_REPLY)));
 }
 
 /* Trustpilot's webhook eventData (reference section 9). */
@@ -1226,22 +1305,26 @@ bind_filters(sqlite3_stmt *st, const struct filters *f)
 	    (f->page - 1) * f->per_page) != SQLITE_OK ? -1 : 0;
 }
 
-/* Runs the listing for f; fills items and the paging fields of body. */
+/* Runs the listing for f and writes the whole answer into out:
+ * {"links", key: [...], "nextPageToken" (cursor paging)}. */
 static int
 run_list(struct db *db, const struct request *req, const struct filters *f,
-    const char *key, json_t **out, struct api_error *err)
+    const char *key, struct buf *out, struct api_error *err)
 {
-	sqlite3_stmt	*st = db_prepare(db, orders[f->order].sql);
-	json_t		*items = json_array(), *links = json_array();
-	json_t		*body = NULL;
-	int64_t		 n = 0, last = f->after;
-	char		 value[32];
-	int		 rc;
-	bool		 more = false;
+	sqlite3_stmt		*st = db_prepare(db, orders[f->order].sql);
+	struct buf		 items;
+	struct json_writer	 w, iw;
+	json_t			*links = json_array();
+	int64_t			 n = 0, last = f->after;
+	char			 value[32];
+	int			 rc, ret = -1;
+	bool			 more = false;
 
-	if (st == NULL || items == NULL || links == NULL ||
-	    bind_filters(st, f) == -1)
-		goto fail;
+	buf_init(&items, LIST_JSON_MAX);
+	json_writer_init(&iw, &items);
+	json_writer_array(&iw, NULL);
+	if (st == NULL || links == NULL || bind_filters(st, f) == -1)
+		goto out;
 	while ((rc = db_step(db, st)) == SQLITE_ROW) {
 		if (n++ == f->per_page) {
 			more = true;
@@ -1249,12 +1332,11 @@ run_list(struct db *db, const struct request *req, const struct filters *f,
 		}
 		last = sqlite3_column_int64(st, f->public_only ? C_PUB_SEQ :
 		    C_SEQ);
-		if (json_array_append_new(items, review_json(st,
-		    req->cfg->public_url, !f->public_only)) == -1)
-			goto fail;
+		review_write(&iw, st, req->cfg->public_url, !f->public_only);
 	}
-	if (rc == -1)
-		goto fail;
+	json_writer_end(&iw);
+	if (rc == -1 || json_writer_finish(&iw) == -1)
+		goto out;
 	db_release(st);
 	st = NULL;
 	if (f->cursor)
@@ -1263,21 +1345,22 @@ run_list(struct db *db, const struct request *req, const struct filters *f,
 		snprintf(value, sizeof(value), "%lld", (long long)f->page + 1);
 	if (more && json_array_append_new(links, request_next_page_link(req,
 	    f->cursor ? "pageToken" : "page", value)) == -1)
-		goto fail;
-	body = json_pack("{s:o, s:o}", "links", links, key, items);
-	links = items = NULL;
-	if (body == NULL || (f->cursor && json_object_set_new(body,
-	    "nextPageToken", json_string(value)) == -1))
-		goto fail;
-	*out = body;
-	return 0;
-fail:
+		goto out;
+	json_writer_init(&w, out);
+	json_writer_object(&w, NULL);
+	json_writer_value(&w, "links", links);
+	json_writer_raw(&w, key, items.data);
+	if (f->cursor)
+		json_writer_string(&w, "nextPageToken", value);
+	json_writer_end(&w);
+	ret = json_writer_finish(&w);
+out:
 	db_release(st);
-	json_decref(items);
 	json_decref(links);
-	json_decref(body);
-	db_fail(db, err);
-	return -1;
+	buf_release(&items);
+	if (ret == -1)
+		db_fail(db, err);
+	return ret;
 }
 
 static const char sql_unit_known[] =
@@ -1310,8 +1393,9 @@ list(struct request *req, struct response *res, struct api_error *err,
 {
 	struct db	*db = db_thread();
 	struct filters	 f;
-	json_t		*body = NULL;	/* owned, taken by response_json */
+	struct buf	 body;
 	const char	*bu = request_param(req, "businessUnitId");
+	int		 ret;
 
 	if (mode == LIST_PRIVATE && auth_business_unit(req, &bu, err) == -1)
 		return -1;
@@ -1332,10 +1416,13 @@ list(struct request *req, struct response *res, struct api_error *err,
 	}
 	if (unit_known(db, bu, err) == -1)
 		return -1;
-	if (run_list(db, req, &f, product ? "productReviews" : "reviews",
-	    &body, err) == -1)
-		return -1;
-	return response_json(res, 200, body, err);
+	buf_init(&body, LIST_JSON_MAX + 4096);
+	ret = run_list(db, req, &f, product ? "productReviews" : "reviews",
+	    &body, err);
+	if (ret == 0)
+		ret = response_json_text(res, 200, &body, err);
+	buf_release(&body);
+	return ret;
 }
 
 int
@@ -1857,9 +1944,8 @@ out:
 /* Pages. */
 
 int
-reviews_page_data(struct db *db, const struct config *cfg,
-    const char *domain, int64_t page, int64_t per_page, json_t **out,
-    struct api_error *err)
+reviews_page_data(struct db *db, const char *domain, int64_t page,
+    int64_t per_page, json_t **out, struct api_error *err)
 {
 	struct filters	 f;
 	sqlite3_stmt	*st = NULL;
@@ -1899,8 +1985,7 @@ reviews_page_data(struct db *db, const struct config *cfg,
 			more = true;
 			break;
 		}
-		if (json_array_append_new(items, review_json(st,
-		    cfg->public_url, false)) == -1)
+		if (json_array_append_new(items, page_review_json(st)) == -1)
 			goto fail;
 	}
 	if (rc == -1)

@@ -128,6 +128,11 @@ int	http_url_encode(struct buf *out, const char *s);
 int	response_json(struct response *res, int status, json_t *body,
 	    struct api_error *err);
 
+/* Sets status and takes the JSON text in b (see json_writer), leaving b
+ * empty. 0, or -1 with err set (500) when out of memory. */
+int	response_json_text(struct response *res, int status, struct buf *b,
+	    struct api_error *err);
+
 /* Adds a header (copied). 0, or -1 when out of memory or slots. */
 int	response_header(struct response *res, const char *name,
 	    const char *value);

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "reviewd/buf.h"
 #include "reviewd/http.h"
 
 /*
@@ -70,5 +71,49 @@ json_t	*json_link(const char *href, const char *method, const char *rel);
 
 /* Sets key to a new string (copied) of ms as ISO-8601; -1 on failure. */
 int	json_set_time(json_t *obj, const char *key, int64_t ms);
+
+/*
+ * A JSON writer straight into a buf, for the hot lists where building a
+ * jansson tree per item costs more than the database: no allocation per
+ * value. Errors (the buf's cap, memory, unbalanced nesting) are sticky and
+ * reported once by json_writer_finish. key is NULL for array items and
+ * the top level; a NULL string value is written as null. Text that is not
+ * valid UTF-8 is written with U+FFFD in place of the bad bytes.
+ *
+ *	json_writer_init(&w, &b);
+ *	json_writer_object(&w, NULL);
+ *	json_writer_string(&w, "id", id);
+ *	json_writer_end(&w);
+ *	if (json_writer_finish(&w) == -1) ...
+ */
+#define JSON_WRITER_DEPTH	16
+
+struct json_writer {
+	struct buf	*b;
+	int		 depth;
+	bool		 failed;
+	bool		 first[JSON_WRITER_DEPTH];
+	char		 closer[JSON_WRITER_DEPTH];
+};
+
+void	json_writer_init(struct json_writer *w, struct buf *b);
+void	json_writer_object(struct json_writer *w, const char *key);
+void	json_writer_array(struct json_writer *w, const char *key);
+void	json_writer_end(struct json_writer *w);
+void	json_writer_string(struct json_writer *w, const char *key,
+	    const char *s);
+void	json_writer_int(struct json_writer *w, const char *key, int64_t v);
+void	json_writer_bool(struct json_writer *w, const char *key, bool v);
+void	json_writer_null(struct json_writer *w, const char *key);
+/* An ISO-8601 time of ms since the epoch (as json_set_time writes). */
+void	json_writer_time(struct json_writer *w, const char *key, int64_t ms);
+/* A value already serialized (valid JSON), such as SQLite's json(). */
+void	json_writer_raw(struct json_writer *w, const char *key,
+	    const char *json);
+/* A jansson value, dumped compactly (NULL fails the writer). */
+void	json_writer_value(struct json_writer *w, const char *key,
+	    const json_t *v);
+/* 0 when everything was written and every object and array closed. */
+int	json_writer_finish(const struct json_writer *w);
 
 #endif

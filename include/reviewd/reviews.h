@@ -94,10 +94,12 @@ int	reviews_confirm(struct db *db, const struct config *cfg,
 	    char *domain_out, size_t domain_len);
 
 /* Public reviews of a unit for pages: {"reviews": [...], "hasMore"} of
- * page (1-based) with per_page items, plus "businessUnit". -1 or 0. */
-int	reviews_page_data(struct db *db, const struct config *cfg,
-	    const char *domain, int64_t page, int64_t per_page, json_t **out,
-	    struct api_error *err);
+ * page (1-based) with per_page items, plus "businessUnit". Each review
+ * has only what a page shows: id, stars, title, text, consumer
+ * {displayName}, createdAt, isVerified, reviewerContacted, companyReply
+ * {text} or null. -1 or 0. */
+int	reviews_page_data(struct db *db, const char *domain, int64_t page,
+	    int64_t per_page, json_t **out, struct api_error *err);
 
 /* The scheduler job: expires unconfirmed reviews. */
 int64_t	reviews_job(struct db *db, int64_t now);

@@ -11,6 +11,17 @@ from reviewkit import (confirm_links, mails, publish, publish_many,
                        submit)
 
 
+PUBLIC_KEYS = {
+    "links", "id", "consumer", "businessUnit", "location", "stars", "title",
+    "text", "language", "createdAt", "updatedAt", "experiencedAt",
+    "companyReply", "isVerified", "source", "numberOfLikes", "status",
+    "reportData", "complianceLabels", "countsTowardsTrustScore",
+    "countsTowardsLocationTrustScore", "invitation", "businessUnitHistory",
+    "reviewVerificationLevel", "reviewerContacted", "labels"}
+PRIVATE_KEYS = {"referenceId", "referralEmail", "tags", "linkKind",
+                "hiddenReason", "reported", "findReviewer"}
+
+
 def domain_of(business):
     return business.unit["name"]["identifying"]
 
@@ -42,6 +53,22 @@ def test_organic_review_is_pending_until_confirmed(business):
     assert review["consumer"]["numberOfReviews"] == 1
     assert review["businessUnit"]["id"] == business.id
     assert review["countsTowardsTrustScore"] is True
+    # the whole shape (reference sections 4 and 12), the same in a list
+    assert set(review) == PUBLIC_KEYS
+    assert set(review["consumer"]) == {"id", "displayName", "displayLocation",
+                                       "numberOfReviews", "links"}
+    assert review["links"] == [{
+        "href": "http://127.0.0.1:8080/v1/reviews/" + review_id,
+        "method": "GET", "rel": "self"}]
+    listed = public(business, "/v1/business-units/%s/reviews"
+                    % business.id).json()
+    assert listed["reviews"] == [review] and listed["links"] == []
+    mine = business.private("GET", "/v1/private/reviews/" + review_id).json()
+    assert set(mine) == PUBLIC_KEYS | PRIVATE_KEYS
+    assert mine["findReviewer"] == {"isEligible": True, "requests": []}
+    assert mine["tags"] == [] and mine["referralEmail"] is None
+    assert business.private("GET", "/v1/private/business-units/%s/reviews"
+                            % business.id).json()["reviews"] == [mine]
     unit = public(business, "/v1/business-units/" + business.id).json()
     assert unit["numberOfReviews"]["total"] == 1
     assert unit["numberOfReviews"]["fourStars"] == 1

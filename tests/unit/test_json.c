@@ -454,6 +454,106 @@ test_utf8_cut(void **state)
 	}
 }
 
+/* The writer's text parses back to what jansson makes of the same values,
+ * byte for byte once both are dumped compactly. */
+static void
+test_writer_matches_jansson(void **state)
+{
+	static const char *const texts[] = { "", "plain", "quote \" slash \\",
+	    "line\nfeed\ttab\rret\b\f", "\x01\x1f\x7f", "M\xc3\xbcller",
+	    "\xe6\x97\xa5 \xf0\x9f\x98\x80", "</script>" };
+	struct buf		 b;
+	struct json_writer	 w;
+	json_t			*want, *got, *arr;
+	json_error_t		 jerr;
+	char			*dumped;
+	size_t			 i;
+
+	(void)state;
+	buf_init(&b, 4096);
+	json_writer_init(&w, &b);
+	json_writer_object(&w, NULL);
+	json_writer_array(&w, "texts");
+	for (i = 0; i < NELEM(texts); i++)
+		json_writer_string(&w, NULL, texts[i]);
+	json_writer_end(&w);
+	json_writer_int(&w, "big", INT64_MAX);
+	json_writer_int(&w, "neg", -42);
+	json_writer_bool(&w, "yes", true);
+	json_writer_bool(&w, "no", false);
+	json_writer_null(&w, "none");
+	json_writer_string(&w, "alsoNone", NULL);
+	json_writer_raw(&w, "raw", "[{\"a\":1}]");
+	json_writer_object(&w, "empty");
+	json_writer_end(&w);
+	json_writer_time(&w, "at", 1764460800123);
+	json_writer_end(&w);
+	assert_int_equal(json_writer_finish(&w), 0);
+	got = json_loads(b.data, 0, &jerr);
+	assert_non_null(got);
+	arr = json_array();
+	for (i = 0; i < NELEM(texts); i++)
+		json_array_append_new(arr, json_string(texts[i]));
+	want = json_pack("{s:o, s:I, s:i, s:b, s:b, s:n, s:n, s:[{s:i}], "
+	    "s:{}, s:s}", "texts", arr, "big", (json_int_t)INT64_MAX, "neg", -42,
+	    "yes", 1, "no", 0, "none", "alsoNone", "raw", "a", 1, "empty",
+	    "at", "2025-11-30T00:00:00.123Z");
+	assert_true(json_equal(want, got));
+	dumped = json_dumps(want, JSON_COMPACT);
+	assert_string_equal(dumped, b.data);
+	free(dumped);
+	json_decref(want);
+	json_decref(got);
+	buf_release(&b);
+}
+
+static void
+test_writer_refuses_misuse_and_repairs_text(void **state)
+{
+	struct buf		 b;
+	struct json_writer	 w;
+
+	(void)state;
+	/* text that is not UTF-8: each bad byte becomes U+FFFD */
+	buf_init(&b, 64);
+	json_writer_init(&w, &b);
+	json_writer_string(&w, NULL, "a\xff\xc3(b");
+	assert_int_equal(json_writer_finish(&w), 0);
+	assert_string_equal(b.data, "\"a\xef\xbf\xbd\xef\xbf\xbd(b\"");
+	buf_release(&b);
+	/* a key in an array, no key in an object, two top-level values,
+	 * an unclosed object, one end too many */
+	buf_init(&b, 64);
+	json_writer_init(&w, &b);
+	json_writer_array(&w, NULL);
+	json_writer_int(&w, "k", 1);
+	assert_int_equal(json_writer_finish(&w), -1);
+	buf_reset(&b);
+	json_writer_init(&w, &b);
+	json_writer_object(&w, NULL);
+	json_writer_int(&w, NULL, 1);
+	assert_int_equal(json_writer_finish(&w), -1);
+	buf_reset(&b);
+	json_writer_init(&w, &b);
+	json_writer_int(&w, NULL, 1);
+	json_writer_int(&w, NULL, 2);
+	assert_int_equal(json_writer_finish(&w), -1);
+	buf_reset(&b);
+	json_writer_init(&w, &b);
+	json_writer_object(&w, NULL);
+	assert_int_equal(json_writer_finish(&w), -1);
+	json_writer_end(&w);
+	json_writer_end(&w);
+	assert_int_equal(json_writer_finish(&w), -1);
+	buf_release(&b);
+	/* the buf's cap: refused, not cut */
+	buf_init(&b, 8);
+	json_writer_init(&w, &b);
+	json_writer_string(&w, NULL, "longer than eight");
+	assert_int_equal(json_writer_finish(&w), -1);
+	buf_release(&b);
+}
+
 static void
 test_link_and_time(void **state)
 {
@@ -496,6 +596,8 @@ main(void)
 		cmocka_unit_test(test_utf8_length),
 		cmocka_unit_test(test_utf8_valid),
 		cmocka_unit_test(test_utf8_cut),
+		cmocka_unit_test(test_writer_matches_jansson),
+		cmocka_unit_test(test_writer_refuses_misuse_and_repairs_text),
 		cmocka_unit_test(test_link_and_time),
 	};
 
