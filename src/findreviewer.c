@@ -97,7 +97,8 @@ static const char sql_review_of[] =
     "SELECT r.source, r.status, r.business_unit_id, r.title, "
     "  coalesce(r.referral_email, c.email), r.display_name, r.language, "
     "  b.display_name, EXISTS (SELECT 1 FROM find_reviewer_requests f "
-    "  WHERE f.review_id = r.id AND f.status = 'open') FROM reviews r JOIN consumers c ON c.id = r.consumer_id "
+    "  WHERE f.review_id = r.id AND f.status = 'open') "
+    "FROM reviews r JOIN consumers c ON c.id = r.consumer_id "
     "JOIN business_units b ON b.id = r.business_unit_id WHERE r.id = ?";
 
 static int
@@ -370,11 +371,11 @@ tell_business(struct db *db, const char *request_id)
 	    "find-reviewer-replied";
 	stored = json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:o}", "id",
 	    db_text(st, F_ID), "status", status, "message",
-	    db_text(st, F_MESSAGE), "response", db_json_text(st, F_RESPONSE), "respondedAt", (json_int_t)sqlite3_column_int64(st,
-	    F_RESPONDED), "created", (json_int_t)sqlite3_column_int64(st,
-	    F_CREATED), "deadline", (json_int_t)sqlite3_column_int64(st,
-	    F_DEADLINE), "requested", json_loads(db_text(st, F_REQUESTED), 0,
-	    &jerr));
+	    db_text(st, F_MESSAGE), "response", db_json_text(st, F_RESPONSE),
+	    "respondedAt", (json_int_t)sqlite3_column_int64(st, F_RESPONDED),
+	    "created", (json_int_t)sqlite3_column_int64(st, F_CREATED),
+	    "deadline", (json_int_t)sqlite3_column_int64(st, F_DEADLINE),
+	    "requested", json_loads(db_text(st, F_REQUESTED), 0, &jerr));
 	data = request_json(stored);
 	if (data == NULL || json_object_set_new(data, "reviewId",
 	    json_string(db_text(st, F_REVIEW))) == -1 ||
