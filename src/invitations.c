@@ -1591,7 +1591,7 @@ out:
 
 /* A queued invitation is cancelled; one whose e-mail is in the outbox is
  * skipped (its e-mail is killed with the data). RETURNING sees the new
- * row: the second column tells which were cancelled now. */
+ * row: the second column is the event of that change, if any. */
 static const char sql_erase_invitations[] =
     "UPDATE invitations SET consumer_email = NULL, consumer_name = NULL, "
     "  token_hash = NULL, erased_at = ?1, updated_at = ?1, "
@@ -1604,7 +1604,9 @@ static const char sql_erase_invitations[] =
     "WHERE business_unit_id = ?2 AND erased_at IS NULL AND ("
     "  (?3 IS NOT NULL AND lower(consumer_email) IN (SELECT lower(value) "
     "  FROM json_each(?3))) OR (?4 IS NOT NULL AND created_at < ?4)) "
-    "RETURNING id, status = 'cancelled' AND cancelled_at = ?1";
+    "RETURNING id, CASE WHEN status = 'cancelled' AND cancelled_at = ?1 "
+    "  THEN 'cancelled' WHEN status = 'skipped' AND skip_reason = "
+    "  'erased before delivery' THEN 'skipped' END";
 static const char sql_erase_outbox[] =
     "UPDATE outbox SET payload = '{\"erased\":true}', "
     "  status = CASE WHEN status IN ('pending', 'delivering') THEN 'dead' "
@@ -1708,8 +1710,9 @@ invitations_data_delete(struct request *req, struct response *res,
 	    sqlite3_bind_null(st, 4)) != SQLITE_OK)
 		goto dberr;
 	while ((rc = db_step(db, st)) == SQLITE_ROW)
-		json_array_append_new(ids, json_pack("[s, b]", db_text(st, 0),
-		    sqlite3_column_int(st, 1)));
+		json_array_append_new(ids, json_pack("[s, s?]", db_text(st, 0),
+		    sqlite3_column_type(st, 1) == SQLITE_NULL ? NULL :
+		    db_text(st, 1)));
 	if (rc == -1)
 		goto dberr;
 	db_release(st);
@@ -1717,9 +1720,12 @@ invitations_data_delete(struct request *req, struct response *res,
 	json_array_foreach(ids, i, v) {
 		sqlite3_stmt	*o = db_prepare(db, sql_erase_outbox);
 		const char	*id = json_string_value(json_array_get(v, 0));
+		const char	*change = json_string_value(json_array_get(v,
+				    1));	/* the status change, if any */
 
-		if (json_is_true(json_array_get(v, 1)) && add_event(db, id,
-		    "cancelled", "erased", now) == -1) {
+		if (change != NULL && add_event(db, id, change, strcmp(change,
+		    "cancelled") == 0 ? "erased" : "erased before delivery",
+		    now) == -1) {
 			db_release(o);
 			goto dberr;
 		}

@@ -268,27 +268,32 @@ json_set_time(json_t *obj, const char *key, int64_t ms)
 	return json_object_set_new(obj, key, json_string(iso));
 }
 
+bool
+json_url_valid(const char *s)
+{
+	const char	*host, *p;
+
+	host = strncmp(s, "https://", 8) == 0 ? s + 8 :
+	    strncmp(s, "http://", 7) == 0 ? s + 7 : NULL;
+	if (host == NULL || *host == '\0' || *host == '/' ||
+	    json_utf8_length(s) > JSON_URL_MAX)
+		return false;
+	for (p = s; *p != '\0'; p++) {
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			return false;
+	}
+	return true;
+}
+
 int
 json_read_url(json_t *obj, const char *key, bool required, const char **out,
     struct api_error *err)
 {
-	const char	*p, *host;
-
 	if (json_read_string(obj, key, required, 1, JSON_URL_MAX, out,
 	    err) == -1)
 		return -1;
-	if (*out == NULL)
+	if (*out == NULL || json_url_valid(*out))
 		return 0;
-	host = strncmp(*out, "https://", 8) == 0 ? *out + 8 :
-	    strncmp(*out, "http://", 7) == 0 ? *out + 7 : NULL;
-	if (host != NULL && *host != '\0' && *host != '/') {
-		for (p = *out; *p != '\0'; p++) {
-			if ((unsigned char)*p <= ' ' || *p == 0x7f)
-				break;
-		}
-		if (*p == '\0')
-			return 0;
-	}
 	*out = NULL;
 	api_error_set(err, 400, key, "must be an http:// or https:// URL");
 	return -1;

@@ -193,13 +193,14 @@ static const char sql_delivered[] =
     "UPDATE outbox SET status = 'delivered', delivered_at = ?, "
     "  lease_until = NULL, last_error = NULL, payload = CASE kind "
     "  WHEN 'email' THEN json_remove(payload, '$.text', '$.html', "
-    "  '$.headers') ELSE payload END WHERE id = ?";
+    "  '$.headers') ELSE payload END WHERE id = ? AND status = 'delivering'";
 static const char sql_retry[] =
     "UPDATE outbox SET status = 'pending', next_attempt_at = ?, "
-    "  lease_until = NULL, last_error = ? WHERE id = ?";
+    "  lease_until = NULL, last_error = ? "
+    "WHERE id = ? AND status = 'delivering'";
 static const char sql_dead[] =
     "UPDATE outbox SET status = 'dead', lease_until = NULL, "
-    "  last_error = ? WHERE id = ?";
+    "  last_error = ? WHERE id = ? AND status = 'delivering'";
 static const char sql_unlease[] =
     "UPDATE outbox SET status = 'pending', lease_until = NULL, "
     "  attempts = attempts - 1 WHERE id = ?";
@@ -258,8 +259,6 @@ record(struct db *db, const struct leased *r, enum outbox_result result,
 		goto out;
 	switch (result) {
 	case OUTBOX_DELIVERED:
-		if (tell_owner(db, r, NULL, now) == -1)
-			goto out;
 		st = db_prepare(db, sql_delivered);
 		if (st == NULL || sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
 		    sqlite3_bind_int64(st, 2, r->rowid) != SQLITE_OK)
@@ -273,8 +272,6 @@ record(struct db *db, const struct leased *r, enum outbox_result result,
 			goto out;
 		break;
 	case OUTBOX_DEAD:
-		if (tell_owner(db, r, why, now) == -1)
-			goto out;
 		st = db_prepare(db, sql_dead);
 		if (st == NULL || db_bind_text(st, 1, why) == -1 ||
 		    sqlite3_bind_int64(st, 2, r->rowid) != SQLITE_OK)
@@ -283,7 +280,14 @@ record(struct db *db, const struct leased *r, enum outbox_result result,
 		    r->public_id, kind_names[r->kind], (long long)r->attempts);
 		break;
 	}
-	if (db_step(db, st) != SQLITE_DONE || db_tx_commit(db) == -1)
+	if (db_step(db, st) != SQLITE_DONE)
+		goto out;
+	/* Only a row still ours is recorded and its owner told: erasure may
+	 * have killed it while it was on its way. */
+	if (sqlite3_changes(db_handle(db)) == 1 && result != OUTBOX_RETRY &&
+	    tell_owner(db, r, result == OUTBOX_DEAD ? why : NULL, now) == -1)
+		goto out;
+	if (db_tx_commit(db) == -1)
 		goto out;
 	ret = 0;
 out:

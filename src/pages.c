@@ -893,7 +893,8 @@ pages_invitation_post(struct request *req, struct response *res,
 	}
 	if (problems.status == 0 && redeem(db, req, answers, &problems) == 0)
 		r = 0;
-	if (r == 0 && str(inv, "redirectUri")[0] != '\0')
+	/* checked again: links stored before redirects were checked */
+	if (r == 0 && json_url_valid(str(inv, "redirectUri")))
 		r = back_to_business(req, res, inv, err);
 	else if (r == 0)
 		r = link_state_page(req, res, INVITATION_LINK_REVIEWED, inv,

@@ -37,11 +37,10 @@
 #define SKU_MAX		100
 #define PAGE_MAX	100
 #define URL_LEN		(CONFIG_STR + 128)
-/* One review's JSON: its texts (5000 characters, 6 bytes each escaped)
- * and a reply, Find Reviewer thread and the fixed fields, with room. */
-#define REVIEW_JSON_MAX	(1024 * 1024)
-/* A page of at most 100 of them. */
-#define LIST_JSON_MAX	(100 * REVIEW_JSON_MAX)
+/* A page of at most 100 reviews: texts of 5000 characters (6 bytes each
+ * escaped), a reply and the fixed fields take tens of kilobytes; what can
+ * grow is a Find Reviewer thread, one request after another. */
+#define LIST_JSON_MAX	(256 * 1024 * 1024)
 
 static const struct config	*reviews_cfg;
 
@@ -329,7 +328,7 @@ review_json(sqlite3_stmt *st, const char *public_url, bool private)
 	json_error_t		 jerr;
 	json_t			*o = NULL;
 
-	buf_init(&b, REVIEW_JSON_MAX);
+	buf_init(&b, LIST_JSON_MAX);
 	json_writer_init(&w, &b);
 	review_write(&w, st, public_url, private);
 	if (json_writer_finish(&w) == 0)
@@ -522,9 +521,11 @@ static const char sql_consumer_insert[] =
     "VALUES (?, ?, ?, ?, ?)";
 /* The address is proven at confirmation, so the reviews the business
  * invited it to write count too. */
+/* Only unconfirmed ones: what the owner of the address did is not for
+ * whoever types it to learn. */
 static const char sql_recent_submissions[] =
-    "SELECT count(*) FROM reviews WHERE consumer_id = ? AND source != "
-    "  'invitation' AND created_at > ?";
+    "SELECT count(*) FROM reviews WHERE consumer_id = ? AND status = "
+    "  'pending' AND created_at > ?";
 static const char sql_duplicate[] =
     "SELECT 1 FROM reviews WHERE business_unit_id = ?2 AND sku IS ?3 "
     "AND status = 'published' AND created_at > ?4 AND id != ?5 "
@@ -677,8 +678,9 @@ reviews_submit(struct db *db, const struct config *cfg,
 	db_release(st);
 	st = NULL;
 	if (rc >= cfg->review_submissions_per_day) {
-		api_error_set(err, 429, "email", "has had %d reviews submitted "
-		    "in the last 24 hours; try again tomorrow", rc);
+		api_error_set(err, 429, "email", "has too many unconfirmed "
+		    "reviews from the last 24 hours; confirm one from its "
+		    "e-mail or try again tomorrow");
 		api_error_header(err, "Retry-After", "86400");
 		goto out;
 	}
@@ -1335,7 +1337,9 @@ run_list(struct db *db, const struct request *req, const struct filters *f,
 		review_write(&iw, st, req->cfg->public_url, !f->public_only);
 	}
 	json_writer_end(&iw);
-	if (rc == -1 || json_writer_finish(&iw) == -1)
+	if (rc != -1 && json_writer_finish(&iw) == -1)
+		api_error_set(err, 500, NULL, "Internal error");
+	if (rc == -1 || err->status != 0)
 		goto out;
 	db_release(st);
 	st = NULL;
@@ -1353,13 +1357,14 @@ run_list(struct db *db, const struct request *req, const struct filters *f,
 	if (f->cursor)
 		json_writer_string(&w, "nextPageToken", value);
 	json_writer_end(&w);
-	ret = json_writer_finish(&w);
+	if ((ret = json_writer_finish(&w)) == -1)
+		api_error_set(err, 500, NULL, "Internal error");
 out:
 	db_release(st);
 	json_decref(links);
 	buf_release(&items);
 	if (ret == -1)
-		db_fail(db, err);
+		db_fail(db, err);	/* the first status set wins */
 	return ret;
 }
 

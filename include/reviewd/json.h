@@ -49,6 +49,8 @@ int	json_read_bool(json_t *obj, const char *key, bool required, bool *out,
  * an error only when required. 0, or -1 with the field named in err. */
 int	json_read_url(json_t *obj, const char *key, bool required,
 	    const char **out, struct api_error *err);
+/* The test json_read_url applies, for a URL already stored. */
+bool	json_url_valid(const char *s);
 
 /* Refuses keys of obj not in the NULL-terminated list allowed. */
 int	json_only_keys(json_t *obj, const char *const *allowed,

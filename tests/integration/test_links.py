@@ -327,6 +327,20 @@ def test_invitation_link_redirects_after_the_review(linked):
     # reopened later: the review, not another redirect
     r = linked.daemon.get(form, allow_redirects=False)
     assert r.status_code == 200 and "published" in r.text
+    # a value stored before redirects were checked is checked again
+    r = linked.private("POST", path, json={
+        "email": "old@example.com", "name": "Olaf Old",
+        "redirectUri": "https://links.example.com/placeholder"})
+    form = r.json()["url"][len("http://127.0.0.1:8080"):]
+    import sqlite3
+    con = sqlite3.connect(linked.daemon.db_path)
+    con.execute("UPDATE invitations SET redirect_uri = 'javascript:alert(1)' "
+                "WHERE consumer_email = 'old@example.com'")
+    con.commit()
+    con.close()
+    r = linked.daemon.post(form, allow_redirects=False, data={
+        "stars": "4", "title": "Old link", "text": "Still fine"})
+    assert r.status_code == 200 and "javascript" not in r.text
 
 
 def test_link_keys_need_a_master_key(business):

@@ -83,3 +83,42 @@ def test_database_pragmas(daemon):
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     finally:
         con.close()
+
+
+def test_invitations_left_sending_by_a_dead_mail_are_backfilled(tmp_path):
+    """0009: an invitation whose e-mail died before the outbox told owners
+    becomes skipped as undeliverable; others are left as they are."""
+    migrations = tmp_path / "migrations"
+    migrations.mkdir()
+    for p in sorted((ROOT / "migrations").glob("*.sql")):
+        if p.name < "0009":
+            shutil.copy(p, migrations / p.name)
+    cfg = write_ini(tmp_path / "r.ini", {"database": {
+        "path": str(tmp_path / "r.db"), "migrations": str(migrations)}})
+    assert run_cli(cfg, "migrate").returncode == 0
+    con = sqlite3.connect(tmp_path / "r.db")
+    for i, (inv_status, mail_status) in enumerate(
+            [("sending", "dead"), ("sending", "pending"), ("sent", "dead")]):
+        con.execute(
+            "INSERT INTO invitations (id, business_unit_id, locale, service, "
+            "origin, status, send_at, created_at, updated_at) VALUES "
+            "(?, 'bu', 'en-US', 1, 'api', ?, 1, 1, 1)", ("inv%d" % i,
+                                                       inv_status))
+        con.execute(
+            "INSERT INTO outbox (public_id, kind, payload, status, "
+            "next_attempt_at, last_error, created_at, give_up_at, owner) "
+            "VALUES (?, 'email', '{}', ?, 1, '550 no such user', 1, 1, ?)",
+            ("m%d" % i, mail_status, "invitation:inv%d" % i))
+    con.commit()
+    shutil.copy(ROOT / "migrations" / "0009_undeliverable_invitations.sql",
+                migrations)
+    proc = run_cli(cfg, "migrate")
+    assert proc.returncode == 0, proc.stderr
+    rows = con.execute("SELECT id, status, skip_reason FROM invitations "
+                       "ORDER BY id").fetchall()
+    assert rows == [("inv0", "skipped", "undeliverable: 550 no such user"),
+                    ("inv1", "sending", None), ("inv2", "sent", None)]
+    assert con.execute("SELECT invitation_id, kind, detail FROM "
+                       "invitation_events").fetchall() == [
+        ("inv0", "undeliverable", "550 no such user")]
+    con.close()
