@@ -1,0 +1,56 @@
+"""docs/api.md and docs/openapi.yaml describe every route the daemon
+serves (read from the route table in src/router.c), and nothing else."""
+import re
+
+import yaml
+
+from conftest import ROOT
+
+
+def routes():
+    """(method, pattern) of every entry of the route table."""
+    src = (ROOT / "src" / "router.c").read_text()
+    macros = dict(re.findall(r'#define\s+(\w+)\s+"([^"]*)"', src))
+    table = src[src.index("static const struct route routes[]"):]
+    table = table[:table.index("};")]
+    out = []
+    for entry in re.findall(r"\{\s*\"([A-Z]+)\",\s*((?:\w+\s*|\"[^\"]*\"\s*)+),",
+                            table):
+        method, parts = entry
+        path = "".join(macros[p] if not p.startswith('"') else p[1:-1]
+                       for p in re.findall(r'"[^"]*"|\w+', parts))
+        out.append((method, path))
+    return out
+
+
+def test_the_route_table_is_read():
+    found = routes()
+    assert len(found) >= 70
+    assert ("POST", "/v1/private/reviews/{reviewId}/reply") in found
+    assert ("GET", "/healthz") in found
+
+
+def test_openapi_has_every_route_and_only_those():
+    spec = yaml.safe_load((ROOT / "docs" / "openapi.yaml").read_text())
+    documented = {(m.upper(), p) for p, ops in spec["paths"].items()
+                  for m in ops if m in ("get", "post", "put", "patch",
+                                        "delete")}
+    served = set(routes())
+    assert served - documented == set()
+    assert documented - served == set()
+
+
+def test_api_md_has_a_section_for_every_route():
+    text = (ROOT / "docs" / "api.md").read_text()
+    headings = set()
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            continue
+        # "### GET /a", "### GET, PUT /a", "### GET /a, POST /a"
+        for methods, path in re.findall(
+                r"((?:(?:GET|POST|PUT|PATCH|DELETE)(?:, )?)+) (/[^\s,]*)",
+                line):
+            for method in methods.split(", "):
+                headings.add((method, path))
+    missing = set(routes()) - headings
+    assert missing == set()
