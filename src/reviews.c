@@ -61,6 +61,9 @@ reviews_configure(const struct config *cfg)
  * an address nobody proved: it shows its own id as the consumer's and no
  * review count, so typing an address reveals nothing of its owner. */
 #define REVIEW_COLUMNS							\
+	REVIEW_BASE_COLUMNS ", " REVIEW_TAGS ", " REVIEW_THREAD ", "	\
+	REVIEW_REPORT
+#define REVIEW_BASE_COLUMNS						\
 	"r.id, r.business_unit_id, b.domain, b.display_name, "		\
 	"CASE WHEN r.published_at IS NULL THEN r.id ELSE r.consumer_id END, " \
 	"CASE WHEN r.published_at IS NULL THEN 0 ELSE c.review_count END, " \
@@ -73,15 +76,19 @@ reviews_configure(const struct config *cfg)
 	"r.hidden_reason, r.reported, r.reviewer_contacted, r.reply_text, " \
 	"r.reply_author, r.reply_created_at, r.reply_updated_at, "	\
 	"r.created_at, r.updated_at, r.seq, r.pub_seq, p.id, p.name, "	\
-	"p.link, p.image_link, p.gtin, p.mpn, p.brand, "		\
+	"p.link, p.image_link, p.gtin, p.mpn, p.brand"
+/* Tags and the Find Reviewer thread show in private JSON only. */
+#define REVIEW_TAGS							\
 	"(SELECT json_group_array(json_object('group', tag_group, "	\
-	"  'value', tag_value)) FROM review_tags WHERE review_id = r.id), " \
+	"  'value', tag_value)) FROM review_tags WHERE review_id = r.id)"
+#define REVIEW_THREAD							\
 	"(SELECT json_group_array(json_object('id', id, 'status', status, " \
 	"  'message', message, 'response', response, 'respondedAt', "	\
 	"  responded_at, 'created', created_at, 'deadline', deadline, "	\
 	"  'requested', json(requested))) FROM (SELECT * FROM "		\
 	"  find_reviewer_requests WHERE review_id = r.id ORDER BY "	\
-	"  created_at)), "						\
+	"  created_at))"
+#define REVIEW_REPORT							\
 	"(SELECT json_object('reason', reason, 'status', status, "	\
 	"  'createdAt', created_at, 'hides', hides) FROM reports WHERE "	\
 	"  review_id = r.id ORDER BY created_at DESC LIMIT 1) "
@@ -1025,8 +1032,13 @@ reviews_job(struct db *db, int64_t now)
 	"  'published' THEN 'active' ELSE r.status END) = ?19) "	\
 	"AND (?20 IS NULL OR (CASE WHEN ?2 THEN r.pub_seq ELSE r.seq END) " \
 	"  > ?20) "
+/* Public lists (?2) skip the subqueries of what only private JSON shows:
+ * CASE evaluates them only when taken. */
 #define LIST_SQL(order)							\
-	"SELECT " REVIEW_COLUMNS REVIEW_FROM LIST_WHERE "ORDER BY " order \
+	"SELECT " REVIEW_BASE_COLUMNS ", "				\
+	"CASE WHEN ?2 THEN '[]' ELSE " REVIEW_TAGS " END, "		\
+	"CASE WHEN ?2 THEN '[]' ELSE " REVIEW_THREAD " END, "		\
+	REVIEW_REPORT REVIEW_FROM LIST_WHERE "ORDER BY " order		\
 	" LIMIT ?21 OFFSET ?22"
 
 static const struct {
