@@ -522,18 +522,6 @@ struct bad_arg {
 	bool		 found;
 };
 
-static bool
-text_ok(const char *s)
-{
-	const unsigned char	*p;
-
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			return false;
-	}
-	return json_utf8_valid(s);
-}
-
 static enum MHD_Result
 check_arg(void *cls, enum MHD_ValueKind kind, const char *key,
     const char *value)
@@ -541,10 +529,10 @@ check_arg(void *cls, enum MHD_ValueKind kind, const char *key,
 	struct bad_arg	*bad = cls;
 
 	(void)kind;
-	if (text_ok(key) && (value == NULL || text_ok(value)))
+	if (json_utf8_line(key) && (value == NULL || json_utf8_line(value)))
 		return MHD_YES;
 	bad->found = true;
-	bad->name = text_ok(key) ? key : NULL;
+	bad->name = json_utf8_line(key) ? key : NULL;
 	return MHD_NO;
 }
 
@@ -557,7 +545,7 @@ check_request_text(struct http_req *hr, struct MHD_Connection *conn)
 	size_t		 i;
 
 	for (i = 0; i < hr->req.params.n; i++) {
-		if (!text_ok(hr->req.params.value[i])) {
+		if (!json_utf8_line(hr->req.params.value[i])) {
 			api_error_set(&hr->err, 400, "path", "must be UTF-8 "
 			    "text without control characters");
 			return -1;

@@ -108,6 +108,18 @@ json_utf8_valid(const char *s)
 	return true;
 }
 
+bool
+json_utf8_line(const char *s)
+{
+	const unsigned char	*p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+	}
+	return json_utf8_valid(s);
+}
+
 void
 json_utf8_cut(char *s)
 {

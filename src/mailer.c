@@ -81,13 +81,7 @@ mailer_address_valid(const char *s)
 bool
 mailer_header_safe(const char *s)
 {
-	const unsigned char	*p;
-
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			return false;
-	}
-	return json_utf8_valid(s);	/* headers carry it as UTF-8 words */
+	return json_utf8_line(s);	/* headers carry it as UTF-8 words */
 }
 
 static bool

@@ -60,6 +60,10 @@ int	json_only_keys(json_t *obj, const char *const *allowed,
  * overlong forms, no surrogates, nothing above U+10FFFF. */
 bool	json_utf8_valid(const char *s);
 
+/* True when s is valid UTF-8 on one line: no control characters at all
+ * (CR, LF, TAB, DEL, ...). */
+bool	json_utf8_line(const char *s);
+
 /* Drops a UTF-8 sequence left incomplete at the end of s, as a cut to a
  * byte length leaves it. */
 void	json_utf8_cut(char *s);

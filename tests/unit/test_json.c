@@ -424,7 +424,15 @@ test_utf8_valid(void **state)
 	for (i = 0; i < NELEM(cases); i++) {
 		if (json_utf8_valid(cases[i].s) != cases[i].want)
 			fail_msg("case %zu", i);
+		/* none of the cases has a control character */
+		if (json_utf8_line(cases[i].s) != cases[i].want)
+			fail_msg("line case %zu", i);
 	}
+	assert_false(json_utf8_line("a\nb"));
+	assert_false(json_utf8_line("a\tb"));
+	assert_false(json_utf8_line("a\x7f"));
+	assert_false(json_utf8_line("\x1b[31m"));
+	assert_true(json_utf8_line("M\xc3\xbcller & Co."));
 }
 
 static void
