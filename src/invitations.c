@@ -1672,6 +1672,82 @@ erase_address(struct db *db, const char *bu, const char *email)
 	return 0;
 }
 
+/*
+ * Erases, inside the caller's transaction, the unit's invitations of the
+ * addresses in emails (a JSON array) or created before older (0: none),
+ * and everything of the unit that names those addresses (erase_address).
+ * Adds the number of invitations erased to *count. 0 or -1.
+ */
+static int
+erase_unit(struct db *db, const char *bu, json_t *emails, int64_t older,
+    int64_t now, size_t *count)
+{
+	sqlite3_stmt	*st = NULL, *o;
+	json_t		*ids = json_array(), *v;
+	char		*emails_text = emails != NULL ? json_dumps(emails,
+			    JSON_COMPACT) : NULL;
+	const char	*id, *change;
+	size_t		 i;
+	int		 rc, ret = -1;
+
+	if (ids == NULL || (emails != NULL && emails_text == NULL) ||
+	    (st = db_prepare(db, sql_erase_invitations)) == NULL ||
+	    sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
+	    db_bind_text(st, 2, bu) == -1 ||
+	    db_bind_text(st, 3, emails_text) == -1 ||
+	    (older != 0 ? sqlite3_bind_int64(st, 4, older) :
+	    sqlite3_bind_null(st, 4)) != SQLITE_OK)
+		goto out;
+	while ((rc = db_step(db, st)) == SQLITE_ROW)
+		json_array_append_new(ids, json_pack("[s, s?]", db_text(st, 0),
+		    sqlite3_column_type(st, 1) == SQLITE_NULL ? NULL :
+		    db_text(st, 1)));
+	if (rc == -1)
+		goto out;
+	db_release(st);
+	st = NULL;
+	json_array_foreach(ids, i, v) {
+		id = json_string_value(json_array_get(v, 0));
+		change = json_string_value(json_array_get(v, 1));
+		/* the status change the erasure made, if any */
+		if (id == NULL || (change != NULL && add_event(db, id, change,
+		    strcmp(change, "cancelled") == 0 ? "erased" :
+		    "erased before delivery", now) == -1))
+			goto out;
+		o = db_prepare(db, sql_erase_outbox);
+		if (o == NULL || db_bind_text(o, 1, bu) == -1 ||
+		    db_bind_text(o, 2, id) == -1 ||
+		    sqlite3_bind_null(o, 3) != SQLITE_OK ||
+		    db_step(db, o) != SQLITE_DONE) {
+			db_release(o);
+			goto out;
+		}
+		db_release(o);
+		if (add_event(db, id, "erased", NULL, now) == -1)
+			goto out;
+	}
+	json_array_foreach(emails, i, v) {
+		if (erase_address(db, bu, json_string_value(v)) == -1)
+			goto out;
+	}
+	*count += json_array_size(ids);
+	ret = 0;
+out:
+	db_release(st);
+	free(emails_text);
+	json_decref(ids);
+	return ret;
+}
+
+void
+invitations_checkpoint_erasure(struct db *db)
+{
+	/* readers may hold the WAL back; the next automatic checkpoint
+	 * finishes the job then */
+	if (db_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)") == -1)
+		log_warn("invitations: checkpoint after erasure deferred");
+}
+
 int
 invitations_data_delete(struct request *req, struct response *res,
     struct api_error *err)
@@ -1679,13 +1755,11 @@ invitations_data_delete(struct request *req, struct response *res,
 	static const char *const allowed[] = { "customerEmails",
 	    "deleteOlderThan", NULL };
 	struct db	*db = db_thread();
-	json_t		*body = NULL, *emails = NULL, *ids = NULL, *v;
-	sqlite3_stmt	*st = NULL;
+	json_t		*body = NULL, *emails = NULL;
 	const char	*bu;
-	char		*emails_text = NULL;
-	int64_t		 older = 0, now = clock_now_ms();
-	size_t		 i;
-	int		 rc, ret = -1;
+	int64_t		 older = 0;
+	size_t		 count = 0;
+	int		 ret = -1;
 
 	if (auth_business_unit(req, &bu, err) == -1 ||
 	    (body = json_body(req, err)) == NULL)
@@ -1699,69 +1773,62 @@ invitations_data_delete(struct request *req, struct response *res,
 		    "is required, not both");
 	if (err->status != 0)
 		goto out;
-	emails_text = emails != NULL ? json_dumps(emails, JSON_COMPACT) : NULL;
-	ids = json_array();
-	if (db == NULL || ids == NULL || db_tx_begin(db) == -1 ||
-	    (st = db_prepare(db, sql_erase_invitations)) == NULL ||
-	    sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
-	    db_bind_text(st, 2, bu) == -1 ||
-	    db_bind_text(st, 3, emails_text) == -1 ||
-	    (older != 0 ? sqlite3_bind_int64(st, 4, older) :
-	    sqlite3_bind_null(st, 4)) != SQLITE_OK)
-		goto dberr;
-	while ((rc = db_step(db, st)) == SQLITE_ROW)
-		json_array_append_new(ids, json_pack("[s, s?]", db_text(st, 0),
-		    sqlite3_column_type(st, 1) == SQLITE_NULL ? NULL :
-		    db_text(st, 1)));
-	if (rc == -1)
-		goto dberr;
-	db_release(st);
-	st = NULL;
-	json_array_foreach(ids, i, v) {
-		sqlite3_stmt	*o = db_prepare(db, sql_erase_outbox);
-		const char	*id = json_string_value(json_array_get(v, 0));
-		const char	*change = json_string_value(json_array_get(v,
-				    1));	/* the status change, if any */
-
-		if (change != NULL && add_event(db, id, change, strcmp(change,
-		    "cancelled") == 0 ? "erased" : "erased before delivery",
-		    now) == -1) {
-			db_release(o);
-			goto dberr;
-		}
-		if (id == NULL || o == NULL || db_bind_text(o, 1, bu) == -1 ||
-		    db_bind_text(o, 2, id) == -1 ||
-		    sqlite3_bind_null(o, 3) != SQLITE_OK ||
-		    db_step(db, o) != SQLITE_DONE ||
-		    add_event(db, id, "erased", NULL, now) == -1) {
-			db_release(o);
-			goto dberr;
-		}
-		db_release(o);
+	if (db == NULL || db_tx_begin(db) == -1 ||
+	    erase_unit(db, bu, emails, older, clock_now_ms(), &count) == -1 ||
+	    db_tx_commit(db) == -1) {
+		db_fail(db, err);
+		goto out;
 	}
-	json_array_foreach(emails, i, v) {
-		if (erase_address(db, bu, json_string_value(v)) == -1)
-			goto dberr;
-	}
-	if (db_tx_commit(db) == -1)
-		goto dberr;
-	/* Move the erased pages out of the WAL into the (securely
-	 * overwritten) database file. Readers may hold it back; the next
-	 * automatic checkpoint finishes the job then. */
-	if (db_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)") == -1)
-		log_warn("invitations: checkpoint after erasure deferred");
+	invitations_checkpoint_erasure(db);
 	ret = response_json(res, 200, json_pack("{s:I}", "erasedInvitations",
-	    (json_int_t)json_array_size(ids)), err);
-	goto out;
-dberr:
-	db_fail(db, err);
+	    (json_int_t)count), err);
 out:
-	db_release(st);
 	db_tx_rollback(db);
-	free(emails_text);
-	json_decref(ids);
 	json_decref(emails);
 	json_decref(body);
+	return ret;
+}
+
+static const char sql_units_naming[] =
+    "SELECT business_unit_id FROM invitations WHERE consumer_email = ?1 "
+    "  COLLATE NOCASE "
+    "UNION SELECT business_unit_id FROM reviews WHERE referral_email = ?1 "
+    "  COLLATE NOCASE "
+    "UNION SELECT business_unit_id FROM outbox WHERE business_unit_id IS "
+    "  NOT NULL AND instr(lower(payload), lower(?1)) > 0";
+
+int
+invitations_erase_everywhere(struct db *db, const char *email,
+    size_t *invitations, size_t *units)
+{
+	sqlite3_stmt	*st = db_prepare(db, sql_units_naming);
+	json_t		*bus = json_array(), *emails = json_pack("[s]", email);
+	json_t		*v;	/* borrowed */
+	int64_t		 now = clock_now_ms();
+	size_t		 i;
+	int		 rc, ret = -1;
+
+	*invitations = *units = 0;
+	if (st == NULL || bus == NULL || emails == NULL ||
+	    db_bind_text(st, 1, email) == -1)
+		goto out;
+	while ((rc = db_step(db, st)) == SQLITE_ROW)
+		json_array_append_new(bus, json_string(db_text(st, 0)));
+	if (rc == -1)
+		goto out;
+	db_release(st);
+	st = NULL;
+	json_array_foreach(bus, i, v) {
+		if (erase_unit(db, json_string_value(v), emails, 0, now,
+		    invitations) == -1)
+			goto out;
+	}
+	*units = json_array_size(bus);
+	ret = 0;
+out:
+	db_release(st);
+	json_decref(bus);
+	json_decref(emails);
 	return ret;
 }
 

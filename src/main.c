@@ -50,6 +50,10 @@ static const char usage_text[] =
     "  user create --business ID --username NAME\n"
     "                                create a business user; reads the\n"
     "                                password from stdin\n"
+    "  reviewer erase --email ADDRESS\n"
+    "                                erase one person everywhere: their\n"
+    "                                reviews become anonymous, their\n"
+    "                                invitations and e-mails are erased\n"
     "  afs-receive --recipient ADDRESS\n"
     "                                read one order e-mail on stdin (an\n"
     "                                MTA pipe); exit 0 taken, 67 unknown\n"
@@ -218,6 +222,39 @@ cmd_user(struct db *db, int argc, char **argv)
 	return print_json(out);
 }
 
+/* An erasure request (GDPR article 17) from the person behind an address:
+ * what a business can erase of its own customers, in every unit, and the
+ * reviewer identity no business can touch. */
+static int
+cmd_reviewer(struct db *db, int argc, char **argv)
+{
+	static const char *const allowed[] = { "--email", NULL };
+	const char	*values[1] = { NULL };
+	size_t		 invitations, units, reviews;
+
+	if (argc < 2 || strcmp(argv[1], "erase") != 0 ||
+	    options(argc, argv, 2, allowed, values) == -1 || values[0] == NULL)
+		return usage(stderr, EXIT_USAGE);
+	if (!mailer_address_valid(values[0])) {
+		fprintf(stderr, "reviewd: --email: not an e-mail address\n");
+		return EXIT_USAGE;
+	}
+	if (db_tx_begin(db) == -1 ||
+	    invitations_erase_everywhere(db, values[0], &invitations,
+	    &units) == -1 ||
+	    reviews_erase_reviewer(db, values[0], &reviews) == -1 ||
+	    db_tx_commit(db) == -1) {
+		db_tx_rollback(db);
+		fprintf(stderr, "reviewd: the erasure failed: %s\n",
+		    sqlite3_errmsg(db_handle(db)));
+		return EXIT_FAILURE;
+	}
+	invitations_checkpoint_erasure(db);
+	return print_json(json_pack("{s:I, s:I, s:I}", "erasedInvitations",
+	    (json_int_t)invitations, "businessUnits", (json_int_t)units,
+	    "anonymisedReviews", (json_int_t)reviews));
+}
+
 /* Exit codes an MTA pipe understands (sysexits.h). */
 #define EX_DATAERR	65
 #define EX_NOUSER	67
@@ -336,7 +373,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(command, "serve") != 0 && strcmp(command, "migrate") != 0 &&
 	    strcmp(command, "business") != 0 && strcmp(command, "app") != 0 &&
-	    strcmp(command, "user") != 0 && strcmp(command, "afs-receive") != 0)
+	    strcmp(command, "user") != 0 && strcmp(command, "afs-receive") != 0 &&
+	    strcmp(command, "reviewer") != 0)
 		return usage(stderr, EXIT_USAGE);
 	if ((strcmp(command, "serve") == 0 || strcmp(command, "migrate") == 0)
 	    && first + 1 < argc)
@@ -381,6 +419,8 @@ main(int argc, char **argv)
 		ret = cmd_app(db, argc - first, argv + first);
 	else if (strcmp(command, "afs-receive") == 0)
 		ret = cmd_afs_receive(db, &cfg, argc - first, argv + first);
+	else if (strcmp(command, "reviewer") == 0)
+		ret = cmd_reviewer(db, argc - first, argv + first);
 	else
 		ret = cmd_user(db, argc - first, argv + first);
 out:

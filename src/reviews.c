@@ -2017,3 +2017,36 @@ fail:
 	db_fail(db, err);
 	return -1;
 }
+
+/* Erasure of one reviewer, by the operator. */
+
+static const char sql_erase_reviews_of[] =
+    "UPDATE reviews SET display_name = 'Anonymous', anonymous = 1, "
+    "  country = '' WHERE consumer_id IN (SELECT id FROM consumers WHERE "
+    "  email = ?1)";
+static const char sql_erase_identity[] =
+    "UPDATE consumers SET email = 'erased:' || id, display_name = "
+    "  'Anonymous', country = '' WHERE email = ?1";
+
+int
+reviews_erase_reviewer(struct db *db, const char *email, size_t *reviews)
+{
+	sqlite3_stmt	*st = db_prepare(db, sql_erase_reviews_of);
+
+	*reviews = 0;
+	if (st == NULL || db_bind_text(st, 1, email) == -1 ||
+	    db_step(db, st) != SQLITE_DONE) {
+		db_release(st);
+		return -1;
+	}
+	db_release(st);
+	*reviews = (size_t)sqlite3_changes(db_handle(db));
+	st = db_prepare(db, sql_erase_identity);
+	if (st == NULL || db_bind_text(st, 1, email) == -1 ||
+	    db_step(db, st) != SQLITE_DONE) {
+		db_release(st);
+		return -1;
+	}
+	db_release(st);
+	return 0;
+}

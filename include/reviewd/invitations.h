@@ -99,4 +99,18 @@ route_handler	invitations_create, invitations_csv,
 		invitations_data_delete, invitations_templates_list,
 		invitations_template_create, invitations_template_update;
 
+/*
+ * An operator's answer to an erasure request: in every business unit, what
+ * POST .../invitation-data/delete erases for the address (its invitations,
+ * the reviews written through them, its e-mails in the outbox). Inside the
+ * caller's transaction; counts invitations erased and units touched.
+ * 0 or -1 (see db_fail).
+ */
+int	invitations_erase_everywhere(struct db *db, const char *email,
+	    size_t *invitations, size_t *units);
+
+/* Moves erased pages out of the WAL into the (securely overwritten)
+ * database file; after the erasing transaction committed. */
+void	invitations_checkpoint_erasure(struct db *db);
+
 #endif

@@ -114,4 +114,14 @@ route_handler	reviews_list_public, reviews_get_public,
 		reviews_tags_replace, reviews_tags_append, reviews_tags_delete,
 		reviews_reply, reviews_reply_delete, reviews_submit_json;
 
+/*
+ * An operator's answer to an erasure request from the reviewer of a proven
+ * address: every review of that identity, at every business, becomes
+ * anonymous (name and country gone) and the identity loses its address, so
+ * no more mail reaches it. Inside the caller's transaction; counts the
+ * reviews. 0 or -1 (see db_fail).
+ */
+int	reviews_erase_reviewer(struct db *db, const char *email,
+	    size_t *reviews);
+
 #endif

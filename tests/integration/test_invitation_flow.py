@@ -1,6 +1,7 @@
 """From queue to verified review: dispatch to a real SMTP server, the
 template and locale, the personal link in headless chromium, one-click
 unsubscribe from the e-mail's header, and erasure of customer data."""
+import json
 import re
 import time
 
@@ -227,3 +228,60 @@ def test_erasure_ignores_case_and_later_mail_is_skipped(make_daemon,
     wait_for(lambda: any("Thanks to you too" in m.get_body(
         preferencelist=("plain",)).get_content()
         for m in mail_to(sink, "mixed.case@example.com")))
+
+
+def test_operator_erases_one_reviewer_everywhere(make_daemon, smtp_sink):
+    """`reviewd reviewer erase --email`: an erasure request from the person
+    behind an address reaches every unit (invitations, invited reviews,
+    e-mails) and their own identity (organic reviews become anonymous, no
+    more mail), which no business can do."""
+    from reviewkit import publish
+    sink = smtp_sink()
+    shop = smtp_shop(make_daemon, sink, "first.example.com")
+    d = shop.daemon
+    d.sink = sink
+    other = Business(d, "second.example.com")
+    create(shop, inv(email="greta.gone@example.com", name="Greta Gone",
+                     ref="G-1"))
+    mail = wait_for(lambda: mail_to(sink, "greta.gone@example.com"))
+    path = LINK.search(mail[0].get_body(
+        preferencelist=("plain",)).get_content()).group(1)
+    assert d.post(path, data={"stars": "5", "title": "Invited",
+                              "text": "Greta was here"}).status_code == 200
+    organic = publish(d, "second.example.com", "greta.gone@example.com",
+                      name="Greta Gone", country="DK")
+    create(other, inv(email="Greta.Gone@example.com", name="Greta Gone",
+                      ref="G-2", serviceReviewInvitation={
+                          "preferredSendTime": "2099-01-01T00:00:00Z"}))
+    proc = d.cli("reviewer", "erase", "--email", "GRETA.GONE@example.com")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {"erasedInvitations": 2,
+                                       "businessUnits": 2,
+                                       "anonymisedReviews": 1}
+    mine = other.private("GET", "/v1/private/reviews/" + organic).json()
+    assert mine["consumer"]["displayName"] == "Anonymous"
+    assert mine["consumer"]["displayLocation"] is None
+    invited = shop.private("GET", "/v1/private/business-units/%s/reviews"
+                           % shop.id).json()["reviews"][0]
+    assert invited["consumer"]["displayName"] == "Anonymous"
+    assert invited["referralEmail"] is None
+    assert history(other)[0]["status"] == "cancelled"
+    # no more mail reaches the person
+    before = len(sink.messages)
+    for unit, review in ((other, organic), (shop, invited["id"])):
+        r = unit.private("POST", "/v1/private/reviews/%s/reply" % review,
+                         json={"message": "Anyone there?"})
+        assert r.status_code == 201, r.text
+    time.sleep(1)
+    assert len(sink.messages) == before
+    assert d.stop() == 0
+    data = b""
+    for suffix in ("", "-wal"):
+        f = d.db_path.parent / (d.db_path.name + suffix)
+        if f.exists():
+            data += f.read_bytes()
+    for needle in (b"greta.gone@example.com", b"Greta.Gone", b"Greta Gone"):
+        assert needle not in data, needle
+    # bad calls change nothing and say why
+    assert d.cli("reviewer", "erase").returncode == 2
+    assert d.cli("reviewer", "erase", "--email", "nope").returncode == 2
