@@ -70,4 +70,8 @@ print("reviews:", dict(con.execute(
 print("outbox:", dict(con.execute(
     "SELECT status, count(*) FROM outbox GROUP BY status")))
 con.close()
-print("daemon exit:", d.stop())
+rc = d.stop()
+print("daemon exit:", rc)
+bad = {k: v for k, v in answers.items() if not k.endswith((" 201", " 202"))}
+if bad or rc != 0:
+    sys.exit("defect: answers %s, exit %s" % (bad, rc))

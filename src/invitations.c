@@ -28,6 +28,7 @@
 #include "reviewd/outbox.h"
 #include "reviewd/reviews.h"
 #include "reviewd/scheduler.h"
+#include "reviewd/webhooks.h"
 
 #define NAME_MAX_CHARS	200
 #define REF_MAX		200
@@ -1613,7 +1614,8 @@ static const char sql_erase_outbox[] =
     "  ELSE status END, last_error = CASE WHEN status IN ('pending', "
     "  'delivering') THEN 'erased on request' ELSE last_error END "
     "WHERE business_unit_id = ?1 AND (owner = 'invitation:' || ?2 OR "
-    "  (?3 IS NOT NULL AND instr(lower(payload), lower(?3)) > 0))";
+    "  (?3 IS NOT NULL AND instr(lower(payload), '\"' || lower(?3) || "
+    "  '\"') > 0))";
 /*
  * A business erases what it gave: the address and what came of it, the
  * reviews written through its invitations (each with a consumer of its
@@ -1626,13 +1628,17 @@ static const char sql_erase_invited_consumers[] =
     "UPDATE consumers SET display_name = 'Anonymous', country = '' "
     "WHERE id IN (SELECT consumer_id FROM reviews WHERE business_unit_id = "
     "  ?1 AND source = 'invitation' AND referral_email = ?2 COLLATE NOCASE)";
+static const char sql_invited_consumers[] =
+    "SELECT json_group_array(consumer_id) FROM reviews WHERE "
+    "  business_unit_id = ?1 AND source = 'invitation' AND "
+    "  referral_email = ?2 COLLATE NOCASE";
 static const char sql_erase_reviews[] =
     "UPDATE reviews SET referral_email = NULL, display_name = 'Anonymous', "
     "  anonymous = 1 WHERE business_unit_id = ?1 AND source = 'invitation' "
     "  AND referral_email = ?2 COLLATE NOCASE";
 static const char sql_erase_idempotency[] =
     "DELETE FROM idempotency_keys WHERE business_unit_id = ?1 AND "
-    "  instr(lower(response), lower(?2)) > 0";
+    "  instr(lower(response), '\"' || lower(?2) || '\"') > 0";
 
 static int
 run_text2(struct db *db, const char *sql, const char *a, const char *b)
@@ -1665,8 +1671,18 @@ erase_address(struct db *db, const char *bu, const char *email)
 	rc = db_step(db, st);
 	db_release(st);
 	if (rc != SQLITE_DONE ||
-	    run_text2(db, sql_erase_invited_consumers, bu, email) == -1 ||
-	    run_text2(db, sql_erase_reviews, bu, email) == -1 ||
+	    run_text2(db, sql_erase_invited_consumers, bu, email) == -1)
+		return -1;
+	/* the names in webhook events still waiting or kept, too */
+	st = db_prepare(db, sql_invited_consumers);
+	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
+	    db_bind_text(st, 2, email) == -1 || db_step(db, st) != SQLITE_ROW ||
+	    webhooks_anonymise_consumers(db, db_text(st, 0)) == -1) {
+		db_release(st);
+		return -1;
+	}
+	db_release(st);
+	if (run_text2(db, sql_erase_reviews, bu, email) == -1 ||
 	    run_text2(db, sql_erase_idempotency, bu, email) == -1)
 		return -1;
 	return 0;
@@ -1744,7 +1760,8 @@ invitations_checkpoint_erasure(struct db *db)
 {
 	/* readers may hold the WAL back; the next automatic checkpoint
 	 * finishes the job then */
-	if (db_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)") == -1)
+	if (sqlite3_wal_checkpoint_v2(db_handle(db), NULL,
+	    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL) != SQLITE_OK)
 		log_warn("invitations: checkpoint after erasure deferred");
 }
 
@@ -1795,7 +1812,7 @@ static const char sql_units_naming[] =
     "UNION SELECT business_unit_id FROM reviews WHERE referral_email = ?1 "
     "  COLLATE NOCASE "
     "UNION SELECT business_unit_id FROM outbox WHERE business_unit_id IS "
-    "  NOT NULL AND instr(lower(payload), lower(?1)) > 0";
+    "  NOT NULL AND instr(lower(payload), '\"' || lower(?1) || '\"') > 0";
 
 int
 invitations_erase_everywhere(struct db *db, const char *email,

@@ -116,6 +116,11 @@ json_utf8_line(const char *s)
 	for (p = (const unsigned char *)s; *p != '\0'; p++) {
 		if (*p < 0x20 || *p == 0x7f)
 			return false;
+		/* C1 controls U+0080-U+009F; U+2028, U+2029 end lines too */
+		if ((p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) ||
+		    (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 ||
+		    p[2] == 0xa9)))
+			return false;
 	}
 	return json_utf8_valid(s);
 }

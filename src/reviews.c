@@ -2024,6 +2024,8 @@ static const char sql_erase_reviews_of[] =
     "UPDATE reviews SET display_name = 'Anonymous', anonymous = 1, "
     "  country = '' WHERE consumer_id IN (SELECT id FROM consumers WHERE "
     "  email = ?1)";
+static const char sql_identity_ids[] =
+    "SELECT json_group_array(id) FROM consumers WHERE email = ?1";
 static const char sql_erase_identity[] =
     "UPDATE consumers SET email = 'erased:' || id, display_name = "
     "  'Anonymous', country = '' WHERE email = ?1";
@@ -2041,6 +2043,14 @@ reviews_erase_reviewer(struct db *db, const char *email, size_t *reviews)
 	}
 	db_release(st);
 	*reviews = (size_t)sqlite3_changes(db_handle(db));
+	st = db_prepare(db, sql_identity_ids);
+	if (st == NULL || db_bind_text(st, 1, email) == -1 ||
+	    db_step(db, st) != SQLITE_ROW ||
+	    webhooks_anonymise_consumers(db, db_text(st, 0)) == -1) {
+		db_release(st);
+		return -1;
+	}
+	db_release(st);
 	st = db_prepare(db, sql_erase_identity);
 	if (st == NULL || db_bind_text(st, 1, email) == -1 ||
 	    db_step(db, st) != SQLITE_DONE) {

@@ -193,6 +193,28 @@ out:
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+static const char sql_anonymise[] =
+    "UPDATE outbox SET payload = json_replace(payload, "
+    "  '$.body.events[0].eventData.consumer.name', 'Anonymous') "
+    "WHERE kind = 'webhook' AND json_extract(payload, "
+    "  '$.body.events[0].eventData.consumer.id') IN "
+    "  (SELECT value FROM json_each(?))";
+
+int
+webhooks_anonymise_consumers(struct db *db, const char *ids)
+{
+	sqlite3_stmt	*st = db_prepare(db, sql_anonymise);
+	int		 rc;
+
+	if (st == NULL || db_bind_text(st, 1, ids) == -1) {
+		db_release(st);
+		return -1;
+	}
+	rc = db_step(db, st);
+	db_release(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 /* Delivery. */
 
 static curl_socket_t

@@ -61,7 +61,7 @@ int	json_only_keys(json_t *obj, const char *const *allowed,
 bool	json_utf8_valid(const char *s);
 
 /* True when s is valid UTF-8 on one line: no control characters at all
- * (CR, LF, TAB, DEL, ...). */
+ * (CR, LF, TAB, DEL, C1) and no U+2028/U+2029 line separators. */
 bool	json_utf8_line(const char *s);
 
 /* Drops a UTF-8 sequence left incomplete at the end of s, as a cut to a

@@ -37,4 +37,9 @@ enum outbox_result	webhooks_deliver(struct db *db,
 route_handler	webhooks_create, webhooks_list, webhooks_delete,
 		webhooks_test, webhooks_deliveries;
 
+/* Erasure: in every stored event (waiting or delivered) about one of the
+ * consumers in ids (a JSON array of consumer ids), the consumer's name
+ * becomes "Anonymous". Inside the caller's transaction. 0 or -1. */
+int	webhooks_anonymise_consumers(struct db *db, const char *ids);
+
 #endif

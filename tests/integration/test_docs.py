@@ -54,3 +54,4 @@ def test_api_md_has_a_section_for_every_route():
                 headings.add((method, path))
     missing = set(routes()) - headings
     assert missing == set()
+    assert headings - set(routes()) == set()
