@@ -432,10 +432,10 @@ test_utf8_valid(void **state)
 	assert_false(json_utf8_line("a\tb"));
 	assert_false(json_utf8_line("a\x7f"));
 	assert_false(json_utf8_line("\x1b[31m"));
-	assert_false(json_utf8_line("a\xc2\x85b"));		/* NEL */
-	assert_false(json_utf8_line("a\xe2\x80\xa8b"));	/* U+2028 */
-	assert_false(json_utf8_line("a\xe2\x80\xa9b"));	/* U+2029 */
-	assert_true(json_utf8_line("a\xe2\x80\x94b"));	/* an em dash */
+	assert_false(json_utf8_line("a\xc2\x85" "b"));		/* NEL */
+	assert_false(json_utf8_line("a\xe2\x80\xa8" "b"));	/* U+2028 */
+	assert_false(json_utf8_line("a\xe2\x80\xa9" "b"));	/* U+2029 */
+	assert_true(json_utf8_line("a\xe2\x80\x94" "b"));	/* an em dash */
 	assert_true(json_utf8_line("M\xc3\xbcller & Co."));
 }
 
