@@ -14,7 +14,9 @@ def test_sigterm_during_request_completes_it(daemon):
             "Content-Length: %d\r\n\r\n" % len(body)).encode()
     s = socket.create_connection(("127.0.0.1", daemon.port), timeout=20)
     s.sendall(head + body[:10])
-    time.sleep(0.3)                 # the request is now in flight
+    # the request is now in flight (a loaded machine under ASan needs a
+    # while to accept and read the head)
+    time.sleep(1.0)
     daemon.proc.send_signal(signal.SIGTERM)
     time.sleep(0.3)
     assert daemon.proc.poll() is None, "exited with a request in flight"
