@@ -391,9 +391,10 @@ def test_a_business_cannot_unmask_an_anonymous_reviewer(linked):
     # nor once the probe expired unconfirmed
     d.advance_clock(30 * 86400)
     linked.renew()
-    reviews = linked.private("GET", "/v1/private/business-units/%s/reviews"
-                             % linked.id).json()["reviews"]
-    assert "expired" in [x["status"] for x in reviews]
+    path = "/v1/private/business-units/%s/reviews" % linked.id
+    reviews = wait_for(lambda: (lambda rs: "expired" in [
+        x["status"] for x in rs] and rs)(linked.private("GET", path).json()[
+            "reviews"]), what="the scheduler to expire the probe")
     assert len({x["consumer"]["id"] for x in reviews}) == 3
     assert {x["consumer"]["numberOfReviews"] for x in reviews} <= {0, 1}
     # a reply to the invited review still reaches the address it was for
