@@ -488,36 +488,19 @@ insert_token(struct db *db, const char *hash, const char *kind,
 }
 
 static const char sql_revoke_refresh[] =
-    "UPDATE oauth_tokens SET revoked_at = ? "
-    "WHERE revoked_at IS NULL AND (token_hash = ? OR refresh_hash = ?)";
-
-static int
-revoke_hash(struct db *db, const char *hash, int64_t now)
-{
-	sqlite3_stmt	*st = db_prepare(db, sql_revoke_refresh);
-	int		 rc;
-
-	if (st == NULL || sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
-	    db_bind_text(st, 2, hash) == -1 || db_bind_text(st, 3, hash) == -1) {
-		db_release(st);
-		return -1;
-	}
-	rc = db_step(db, st);
-	db_release(st);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
+    "UPDATE oauth_tokens SET revoked_at = ?1 "
+    "WHERE revoked_at IS NULL AND (token_hash = ?2 OR refresh_hash = ?2)";
+/* Spending a refresh token: each is good for one exchange. */
 static const char sql_claim_refresh[] =
     "UPDATE oauth_tokens SET revoked_at = ?1 WHERE token_hash = ?2 AND "
     "  kind = 'refresh' AND revoked_at IS NULL AND expires_at > ?1";
 
-/* Spends a refresh token: 1 when this call revoked it, 0 when another
- * request spent it first (each refresh token is good for one exchange),
- * -1 on a database error. */
+/* Runs one of the UPDATEs above (?1 now, ?2 hash): the rows it changed,
+ * or -1 on a database error. */
 static int
-claim_refresh(struct db *db, const char *hash, int64_t now)
+update_by_hash(struct db *db, const char *sql, const char *hash, int64_t now)
 {
-	sqlite3_stmt	*st = db_prepare(db, sql_claim_refresh);
+	sqlite3_stmt	*st = db_prepare(db, sql);
 	int		 rc;
 
 	if (st == NULL || sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
@@ -527,9 +510,13 @@ claim_refresh(struct db *db, const char *hash, int64_t now)
 	}
 	rc = db_step(db, st);
 	db_release(st);
-	if (rc != SQLITE_DONE)
-		return -1;
-	return sqlite3_changes(db_handle(db)) == 1;
+	return rc == SQLITE_DONE ? sqlite3_changes(db_handle(db)) : -1;
+}
+
+static int
+revoke_hash(struct db *db, const char *hash, int64_t now)
+{
+	return update_by_hash(db, sql_revoke_refresh, hash, now) == -1 ? -1 : 0;
 }
 
 static int
@@ -575,8 +562,9 @@ issue(struct db *db, const struct request *req, const struct client *c,
 		db_fail(db, err);
 		goto out;
 	}
-	if (old_refresh != NULL && (spent = claim_refresh(db, old_refresh,
-	    now)) != 1) {
+	/* 1: this exchange spent it; 0: another one did first */
+	if (old_refresh != NULL && (spent = update_by_hash(db,
+	    sql_claim_refresh, old_refresh, now)) != 1) {
 		if (spent == 0)
 			unauthorized(err, "Basic", "The refresh token is not "
 			    "valid or has expired");

@@ -325,23 +325,24 @@ review_write(struct json_writer *w, sqlite3_stmt *st, const char *public_url,
 	json_writer_end(w);
 }
 
-/* One review as a jansson value, for the callers that go on to change or
- * render it (pages, replies). NULL when out of memory. */
-static json_t *
-review_json(sqlite3_stmt *st, const char *public_url, bool private)
+/* Answers with the review under st, written straight into the body. */
+static int
+respond_review(struct response *res, int status, sqlite3_stmt *st,
+    const char *public_url, bool private, struct api_error *err)
 {
 	struct buf		 b;
 	struct json_writer	 w;
-	json_error_t		 jerr;
-	json_t			*o = NULL;
+	int			 r = -1;
 
 	buf_init(&b, LIST_JSON_MAX);
 	json_writer_init(&w, &b);
 	review_write(&w, st, public_url, private);
 	if (json_writer_finish(&w) == 0)
-		o = json_loads(b.data, 0, &jerr);
+		r = response_json_text(res, status, &b, err);
+	else
+		api_error_set(err, 500, NULL, "Internal error");
 	buf_release(&b);
-	return o;
+	return r;
 }
 
 /* What the profile page shows of a review: the fields of its JSON that
@@ -1477,7 +1478,7 @@ get_one(struct request *req, struct response *res, struct api_error *err,
 	struct db	*db = db_thread();
 	sqlite3_stmt	*st;
 	const char	*id = request_param(req, "reviewId");
-	json_t		*o;
+	int		 r;
 
 	if (db == NULL) {
 		db_fail(db, err);
@@ -1491,9 +1492,9 @@ get_one(struct request *req, struct response *res, struct api_error *err,
 		api_error_set(err, 404, NULL, "Review not found");
 		return -1;
 	}
-	o = review_json(st, req->cfg->public_url, private);
+	r = respond_review(res, 200, st, req->cfg->public_url, private, err);
 	db_release(st);
-	return response_json(res, 200, o, err);
+	return r;
 }
 
 int
@@ -1835,7 +1836,7 @@ reviews_reply(struct request *req, struct response *res,
 {
 	struct db	*db = db_thread();
 	sqlite3_stmt	*st = NULL;
-	json_t		*body = NULL, *out = NULL;	/* owned */
+	json_t		*body = NULL;	/* owned */
 	const char	*ctype = request_header(req, "Content-Type");
 	const char	*message = NULL, *author = NULL;
 	char		 id[IDS_ID_LEN + 1];
@@ -1890,14 +1891,16 @@ reviews_reply(struct request *req, struct response *res,
 	    "service-review-updated", created ? "review-reply-created" :
 	    "product-review-updated") == -1)
 		goto dberr;
-	out = review_json(st, req->cfg->public_url, true);
+	/* an error set after this (the commit) replaces the answer */
+	if (respond_review(res, created ? 201 : 200, st, req->cfg->public_url,
+	    true, err) == -1)
+		goto out;
 	db_release(st);
 	st = NULL;
-	if (out == NULL || db_tx_commit(db) == -1)
+	if (db_tx_commit(db) == -1)
 		goto dberr;
 	scheduler_wake();
-	ret = response_json(res, created ? 201 : 200, out, err);
-	out = NULL;
+	ret = 0;
 	goto out;
 dberr:
 	db_fail(db, err);
@@ -1906,7 +1909,6 @@ out:
 	if (ret == -1)
 		db_tx_rollback(db);
 	json_decref(body);
-	json_decref(out);
 	return ret;
 }
 
