@@ -573,6 +573,12 @@ first_call(struct http_req *hr, struct MHD_Connection *conn,
 	size_t		 max_body;
 	int		 r;
 
+	if (atomic_load(&draining)) {
+		api_error_set(&hr->err, 503, NULL, "The server is shutting "
+		    "down; retry shortly");
+		api_error_header(&hr->err, "Retry-After", "1");
+		return -1;
+	}
 	r = router_find(method, url, &hr->route, &hr->req.params, allow,
 	    sizeof(allow));
 	if (r == 404) {
@@ -737,16 +743,15 @@ http_port(void)
 void
 http_stop(int64_t grace_ms)
 {
-	MHD_socket	 fd;
 	int64_t		 deadline = mono_ns() + grace_ms * 1000000;
 	struct timespec	 tick = { 0, 10 * 1000000 };
 
 	if (daemon_handle == NULL)
 		return;
+	/* Not MHD_quiesce_daemon: with epoll and a thread pool it races the
+	 * workers for the listen socket and can abort the process
+	 * (libmicrohttpd 0.9.75). Requests that arrive now get 503. */
 	atomic_store(&draining, true);
-	fd = MHD_quiesce_daemon(daemon_handle);
-	if (fd != MHD_INVALID_SOCKET)
-		close(fd);
 	while (atomic_load(&inflight) > 0 && mono_ns() < deadline)
 		(void)nanosleep(&tick, NULL);
 	if (atomic_load(&inflight) > 0)
@@ -789,10 +794,7 @@ http_healthz(struct request *req, struct response *res, struct api_error *err)
 int
 http_readyz(struct request *req, struct response *res, struct api_error *err)
 {
-	if (atomic_load(&draining)) {
-		api_error_set(err, 503, NULL, "Shutting down");
-		return -1;
-	}
+	/* once draining, every route answers 503 (first_call) */
 	return http_healthz(req, res, err);
 }
 

@@ -4,6 +4,8 @@ import signal
 import socket
 import time
 
+import requests
+
 
 def test_sigterm_during_request_completes_it(daemon):
     body = json.dumps({"name": "Late", "domain": "late.example.com"}).encode()
@@ -20,6 +22,11 @@ def test_sigterm_during_request_completes_it(daemon):
     daemon.proc.send_signal(signal.SIGTERM)
     time.sleep(0.3)
     assert daemon.proc.poll() is None, "exited with a request in flight"
+    # meanwhile new requests are turned away, not served
+    for path in ("/readyz", "/v1/admin/business-units"):
+        r = requests.get(daemon.url(path), timeout=10)
+        assert r.status_code == 503 and r.headers["Retry-After"] == "1"
+        assert r.headers["Connection"] == "close"
     s.sendall(body[10:])
     response = b""
     while b"\r\n\r\n" not in response or not response.rstrip().endswith(b"}"):
