@@ -26,6 +26,7 @@
 
 #define MESSAGE_MAX	5000
 #define FIELD_MAX	500
+#define REQUESTS_MAX	3	/* Find Reviewer requests per review, ever */
 #define URL_LEN		(CONFIG_STR + 128)
 
 static const struct config	*fr_cfg;
@@ -97,7 +98,11 @@ static const char sql_review_of[] =
     "SELECT r.source, r.status, r.business_unit_id, r.title, "
     "  coalesce(r.referral_email, c.email), r.display_name, r.language, "
     "  b.display_name, EXISTS (SELECT 1 FROM find_reviewer_requests f "
-    "  WHERE f.review_id = r.id AND f.status = 'open') "
+    "  WHERE f.review_id = r.id AND f.status = 'open'), "
+    "  EXISTS (SELECT 1 FROM find_reviewer_requests f "
+    "  WHERE f.review_id = r.id AND f.status = 'declined'), "
+    "  (SELECT count(*) FROM find_reviewer_requests f "
+    "  WHERE f.review_id = r.id) "
     "FROM reviews r JOIN consumers c ON c.id = r.consumer_id "
     "JOIN business_units b ON b.id = r.business_unit_id WHERE r.id = ?";
 
@@ -137,8 +142,10 @@ findreviewer_get(struct request *req, struct response *res,
 		db_fail(db, err);
 		return -1;
 	}
+	/* a review never published is not the business's to see */
 	if (rc == SQLITE_DONE || strcmp(db_text(st, 2),
-	    req->principal.business_unit_id) != 0) {
+	    req->principal.business_unit_id) != 0 ||
+	    strcmp(db_text(st, 1), "published") != 0) {
 		db_release(st);
 		api_error_set(err, 404, NULL, "Review not found");
 		return -1;
@@ -244,7 +251,8 @@ findreviewer_create(struct request *req, struct response *res,
 	    (rc = db_step(db, st)) == -1)
 		goto dberr;
 	if (rc == SQLITE_DONE || strcmp(db_text(st, 2),
-	    req->principal.business_unit_id) != 0) {
+	    req->principal.business_unit_id) != 0 ||
+	    strcmp(db_text(st, 1), "published") != 0) {
 		api_error_set(err, 404, NULL, "Review not found");
 		goto out;
 	}
@@ -255,14 +263,21 @@ findreviewer_create(struct request *req, struct response *res,
 		    "reference you already have");
 		goto out;
 	}
-	if (strcmp(db_text(st, 1), "published") != 0) {
-		api_error_set(err, 409, NULL, "Only published reviews can be "
-		    "asked about");
-		goto out;
-	}
+	/* The reviewer is asked once at a time, never again after saying
+	 * no, and at most REQUESTS_MAX times in all. */
 	if (sqlite3_column_int(st, 8)) {
 		api_error_set(err, 409, NULL, "This review already has an open "
 		    "Find Reviewer request");
+		goto out;
+	}
+	if (sqlite3_column_int(st, 9)) {
+		api_error_set(err, 409, NULL, "The reviewer declined to share "
+		    "details: they are not asked again");
+		goto out;
+	}
+	if (sqlite3_column_int64(st, 10) >= REQUESTS_MAX) {
+		api_error_set(err, 409, NULL, "The reviewer was already asked "
+		    "%d times about this review: that is the most", REQUESTS_MAX);
 		goto out;
 	}
 	if (!mailer_address_valid(db_text(st, 4))) {

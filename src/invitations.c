@@ -187,9 +187,14 @@ read_products(json_t *o, struct api_error *err)
 		}
 		json_read_string(p, "sku", true, 1, SKU_MAX, &s, &sub);
 		json_read_string(p, "name", true, 1, NAME_MAX_CHARS, &s, &sub);
-		for (k = 2; product_keys[k] != NULL; k++)
-			json_read_string(p, product_keys[k], false, 0, URL_MAX,
-			    &s, &sub);
+		for (k = 2; product_keys[k] != NULL; k++) {
+			if (json_read_string(p, product_keys[k], false, 0,
+			    URL_MAX, &s, &sub) == 0 && strstr(product_keys[k],
+			    "Url") != NULL && s != NULL && s[0] != '\0' &&
+			    !json_url_valid(s))
+				api_error_set(&sub, 400, product_keys[k],
+				    "must be an http:// or https:// URL");
+		}
 		prefixed(err, &sub, prefix);
 		if (sub.status == 0)
 			json_array_append(out, p);

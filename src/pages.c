@@ -508,21 +508,37 @@ pages_review_post(struct request *req, struct response *res,
 	return r;
 }
 
-int
-pages_review_confirm(struct request *req, struct response *res,
-    struct api_error *err)
+/* Confirming an organic review: GET only asks (mail link scanners follow
+ * links), POST publishes. */
+static int
+review_confirm(struct request *req, struct response *res,
+    struct api_error *err, bool apply)
 {
 	struct db		*db = db_thread();
 	enum review_confirm	 result;
 	char			 domain[256] = "", link[300], text[200];
+	struct buf		 b;
 
 	if (db == NULL || reviews_confirm(db, req->cfg, request_param(req,
-	    "token"), &result, domain, sizeof(domain)) == -1) {
+	    "token"), apply, &result, domain, sizeof(domain)) == -1) {
 		db_fail(db, err);
 		return -1;
 	}
 	snprintf(link, sizeof(link), "/b/%s", domain);
 	switch (result) {
+	case REVIEW_CONFIRM_PENDING:
+		buf_init(&b, PAGE_CAP);
+		if (start(&b, "Publish your review") || buf_puts(&b,
+		    "<div class=\"box\"><h1>Publish your review</h1><p>"
+		    "Your review of ") || pages_escape(&b, domain) ||
+		    buf_puts(&b, " is ready. Publish it now?</p><form "
+		    "method=\"post\"><button type=\"submit\">Publish my "
+		    "review</button></form></div>") || finish(&b)) {
+			buf_release(&b);
+			api_error_set(err, 500, NULL, "Internal error");
+			return -1;
+		}
+		return send_page(res, 200, &b, err);
 	case REVIEW_CONFIRMED:
 		return message_page(res, 200, "Thank you", "Your review is "
 		    "published.", link, "See it on the page", err);
@@ -542,6 +558,20 @@ pages_review_confirm(struct request *req, struct response *res,
 	}
 	return message_page(res, 404, "Unknown link", "This confirmation "
 	    "link is not valid.", NULL, NULL, err);
+}
+
+int
+pages_review_confirm(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	return review_confirm(req, res, err, false);
+}
+
+int
+pages_review_confirm_post(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	return review_confirm(req, res, err, true);
 }
 
 /* Personal invitation links, in the reviewer's language. */

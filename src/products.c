@@ -20,16 +20,18 @@
 #define BATCH_MAX	1000
 #define PAGE_MAX	10000
 
-/* JSON key, column; all optional strings but sku and title. */
+/* JSON key, column; all optional strings but sku and title. Links are
+ * served to every visitor: http(s) or empty, never javascript: or data:. */
 static const struct {
 	const char	*key;
 	size_t		 max;
+	bool		 url;
 } optional_fields[] = {
-	{ "link", URL_MAX },
-	{ "imageLink", URL_MAX },
-	{ "gtin", CODE_MAX },
-	{ "mpn", CODE_MAX },
-	{ "brand", TITLE_MAX },
+	{ "link", URL_MAX, true },
+	{ "imageLink", URL_MAX, true },
+	{ "gtin", CODE_MAX, false },
+	{ "mpn", CODE_MAX, false },
+	{ "brand", TITLE_MAX, false },
 };
 
 static const char sql_upsert[] =
@@ -80,9 +82,14 @@ check_item(json_t *item, size_t i, struct api_error *err)
 	json_read_string(item, "sku", true, 1, SKU_MAX, &s, &sub);
 	json_read_string(item, "title", true, 1, TITLE_MAX, &s, &sub);
 	for (k = 0; k < sizeof(optional_fields) / sizeof(optional_fields[0]);
-	    k++)
-		json_read_string(item, optional_fields[k].key, false, 0,
-		    optional_fields[k].max, &s, &sub);
+	    k++) {
+		if (json_read_string(item, optional_fields[k].key, false, 0,
+		    optional_fields[k].max, &s, &sub) == 0 &&
+		    optional_fields[k].url && s != NULL && s[0] != '\0' &&
+		    !json_url_valid(s))
+			api_error_set(&sub, 400, optional_fields[k].key,
+			    "must be an http:// or https:// URL");
+	}
 	for (k = 0; k < sub.ndetails; k++) {
 		snprintf(field, sizeof(field), "products[%zu].%s", i,
 		    sub.details[k].field);

@@ -223,19 +223,16 @@ reports_create(struct request *req, struct response *res,
 	if (st == NULL || db_bind_text(st, 1, review) == -1 ||
 	    (rc = db_step(db, st)) == -1)
 		goto dberr;
+	/* a review never published is not the business's to see */
 	if (rc == SQLITE_DONE || strcmp(db_text(st, 2),
-	    req->principal.business_unit_id) != 0) {
+	    req->principal.business_unit_id) != 0 ||
+	    strcmp(db_text(st, 1), "published") != 0) {
 		api_error_set(err, 404, NULL, "Review not found");
 		goto out;
 	}
 	invited = strcmp(db_text(st, 0), "invitation") == 0;
 	pending = sqlite3_column_int(st, 3) != 0;
 	asked = sqlite3_column_int(st, 4) != 0;
-	if (strcmp(db_text(st, 1), "published") != 0) {
-		api_error_set(err, 409, NULL, "Only published reviews can be "
-		    "reported");
-		goto out;
-	}
 	if (sqlite3_column_int(st, 5) != 0) {
 		/* reported again and rejected, it would come back online */
 		api_error_set(err, 409, NULL, "This review was removed after "

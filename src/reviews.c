@@ -401,8 +401,10 @@ static const char sql_review_by_id[] =
 
 /*
  * Loads review id into *st (a borrowed, stepped statement the caller must
- * db_release). For a business principal only its own reviews exist; public
- * callers see only visible published ones. 0, or -1 with a 404 in err.
+ * db_release). For a business principal only its own reviews that were
+ * published at some point exist (one never published was written under
+ * an address nobody proved: not the business's to see); public callers
+ * see only visible published ones. 0, or -1 with a 404 in err.
  */
 static int
 load(struct db *db, const struct request *req, const char *id,
@@ -420,7 +422,8 @@ load(struct db *db, const struct request *req, const char *id,
 	}
 	if (rc == SQLITE_DONE || (req != NULL &&
 	    req->principal.kind == PRINCIPAL_BUSINESS && !public_only &&
-	    strcmp(db_text(st, C_BU), req->principal.business_unit_id) != 0) ||
+	    (strcmp(db_text(st, C_BU), req->principal.business_unit_id) != 0 ||
+	    sqlite3_column_type(st, C_PUB_SEQ) == SQLITE_NULL)) ||
 	    (public_only && strcmp(db_text(st, C_STATUS), "active") != 0)) {
 		db_release(st);
 		api_error_set(err, 404, NULL, "Review not found");
@@ -527,17 +530,23 @@ static const char sql_consumer_by_email[] =
 static const char sql_consumer_insert[] =
     "INSERT INTO consumers (id, email, display_name, country, created_at) "
     "VALUES (?, ?, ?, ?, ?)";
-/* The address is proven at confirmation, so the reviews the business
- * invited it to write count too. */
 /* Only unconfirmed ones: what the owner of the address did is not for
  * whoever types it to learn. */
 static const char sql_recent_submissions[] =
     "SELECT count(*) FROM reviews WHERE consumer_id = ? AND status = "
     "  'pending' AND created_at > ?";
+/*
+ * One review per person counts only what the person proved: reviews
+ * confirmed from this mailbox, and reviews written through an invitation
+ * e-mail we delivered to it. A link the business hands out itself (BGL,
+ * Unique Link, invitation-links) proves nothing about the address it names:
+ * counting it would let a business silence, and so unmask, anyone.
+ */
 static const char sql_duplicate[] =
     "SELECT 1 FROM reviews WHERE business_unit_id = ?2 AND sku IS ?3 "
     "AND status = 'published' AND created_at > ?4 AND id != ?5 "
-    "AND (consumer_id = ?1 OR (source = 'invitation' AND referral_email = "
+    "AND (consumer_id = ?1 OR (source = 'invitation' AND "
+    "  link_kind = 'email_invitation' AND referral_email = "
     "  (SELECT email FROM consumers WHERE id = ?1) COLLATE NOCASE))";
 static const char sql_review_insert[] =
     "INSERT INTO reviews (id, business_unit_id, consumer_id, sku, stars, "
@@ -882,7 +891,8 @@ static const char sql_publish[] =
 
 int
 reviews_confirm(struct db *db, const struct config *cfg, const char *token,
-    enum review_confirm *result, char *domain_out, size_t domain_len)
+    bool apply, enum review_confirm *result, char *domain_out,
+    size_t domain_len)
 {
 	sqlite3_stmt	*st = NULL;
 	char		 hash[IDS_HASH_LEN + 1], id[IDS_ID_LEN + 1];
@@ -894,7 +904,7 @@ reviews_confirm(struct db *db, const struct config *cfg, const char *token,
 	if (strlen(token) != IDS_TOKEN_LEN)
 		return 0;
 	ids_token_hash(token, hash);
-	if (db_tx_begin(db) == -1)
+	if (apply && db_tx_begin(db) == -1)
 		goto out;
 	st = db_prepare(db, sql_pending_by_hash);
 	if (st == NULL || db_bind_text(st, 1, hash) == -1 ||
@@ -920,6 +930,11 @@ reviews_confirm(struct db *db, const struct config *cfg, const char *token,
 	}
 	if (strcmp(status, "expired") == 0 || expires <= now) {
 		*result = REVIEW_CONFIRM_EXPIRED;
+		ret = 0;
+		goto out;
+	}
+	if (!apply) {
+		*result = REVIEW_CONFIRM_PENDING;
 		ret = 0;
 		goto out;
 	}
@@ -1005,8 +1020,10 @@ reviews_job(struct db *db, int64_t now)
  *   ?15 contacted  ?16 from  ?17 to  ?18 on updatedAt  ?19 status
  *   ?20 after (cursor)  ?21 limit  ?22 offset
  */
+/* Every list holds only reviews published at some point (pub_seq): one
+ * never published was written under an address nobody proved. */
 #define LIST_WHERE							\
-	"WHERE r.business_unit_id = ?1 "				\
+	"WHERE r.business_unit_id = ?1 AND r.pub_seq IS NOT NULL "	\
 	"AND (?2 = 0 OR (r.status = 'published' AND "			\
 	"  r.hidden_reason IS NULL)) "					\
 	"AND ((?3 = 0 AND r.sku IS NULL) OR (?3 = 1 AND r.sku IS NOT NULL)) " \
@@ -1184,8 +1201,7 @@ read_filters(const struct request *req, enum list_mode mode, bool product,
 {
 	static const char *const sources[] = { "organic", "invitation",
 	    "third_party_invitation", NULL };
-	static const char *const statuses[] = { "active", "pending",
-	    "expired", "hidden", NULL };
+	static const char *const statuses[] = { "active", "hidden", NULL };
 	const char	*v;
 	size_t		 i;
 
@@ -1206,8 +1222,6 @@ read_filters(const struct request *req, enum list_mode mode, bool product,
 	query_list(req, "language", f->languages, sizeof(f->languages),
 	    language_ok, "ISO 639-1 codes, comma-separated", err);
 	query_bool(req, "responded", &f->responded, err);
-	f->tag_group = request_query(req, "tagGroup");
-	f->tag_value = request_query(req, "tagValue");
 	if ((v = request_query(req, "includeReportedReviews")) != NULL) {
 		int	 b = 0;
 
@@ -1244,8 +1258,13 @@ read_filters(const struct request *req, enum list_mode mode, bool product,
 				    "token this server gave out");
 		}
 	}
+	/* Tags are the business's private notes: a public list accepts
+	 * tagGroup and tagValue, as Trustpilot documents them, and ignores
+	 * them, so nobody can probe which reviews carry which tag. */
 	if (mode == LIST_PUBLIC)
 		return err->status != 0 ? -1 : 0;
+	f->tag_group = request_query(req, "tagGroup");
+	f->tag_value = request_query(req, "tagValue");
 	f->reference = request_query(req, "referenceId");
 	f->referral = request_query(req, "referralEmail");
 	query_bool(req, "reported", &f->reported, err);
@@ -1255,8 +1274,8 @@ read_filters(const struct request *req, enum list_mode mode, bool product,
 		    "or third_party_invitation");
 	if ((f->status = request_query(req, "status")) != NULL &&
 	    one_of(f->status, statuses) == -1)
-		api_error_set(err, 400, "status", "must be active, pending, "
-		    "expired or hidden");
+		api_error_set(err, 400, "status", "must be active or hidden "
+		    "(a review never published is not shown)");
 	if ((v = request_query(req, "findReviewer")) != NULL) {
 		if (strcmp(v, "contacted") == 0)
 			f->contacted = 1;
@@ -1275,8 +1294,7 @@ read_filters(const struct request *req, enum list_mode mode, bool product,
 			api_error_set(err, 400, "dateField", "must be "
 			    "createdAt or updatedAt");
 	}
-	/* The tag filter applies to private lists in Trustpilot too; public
-	 * lists keep it. includeReportedReviews is meaningless privately:
+	/* includeReportedReviews is meaningless privately:
 	 * the business sees its reported reviews unless it filters them. */
 	f->include_reported = true;
 	return err->status != 0 ? -1 : 0;
@@ -1750,6 +1768,13 @@ static const char sql_reply_clear[] =
     "UPDATE reviews SET reply_text = NULL, reply_author = NULL, "
     "  reply_created_at = NULL, reply_updated_at = NULL, updated_at = ?1 "
     "WHERE id = ?2 AND reply_text IS NOT NULL";
+/* Claims the reply e-mail of a review: the first reply is always mailed,
+ * later edits at most once a day (deleting and replying again is an edit:
+ * five edits must not be five e-mails). */
+static const char sql_reply_mail_claim[] =
+    "UPDATE reviews SET reply_mailed_at = ?1 WHERE id = ?2 AND "
+    "  (reply_mailed_at IS NULL OR reply_mailed_at <= ?1 - 86400000) "
+    "RETURNING id";
 static const char sql_reviewer_address[] =
     "SELECT coalesce(r.referral_email, c.email), r.display_name, "
     "  r.language, b.display_name, b.domain, r.business_unit_id "
@@ -1761,13 +1786,24 @@ static int
 mail_reply(struct db *db, const char *id, const char *message,
     struct api_error *err)
 {
-	sqlite3_stmt	*st = db_prepare(db, sql_reviewer_address);
+	sqlite3_stmt	*st = db_prepare(db, sql_reply_mail_claim);
 	char		 link[URL_LEN * 2];
 	char		 email[MAILER_ADDRESS_MAX + 1], name[512], language[8];
 	char		 bu[IDS_ID_LEN + 1];
 	json_t		*vars;	/* owned */
 	int		 r;
 
+	if (st == NULL || sqlite3_bind_int64(st, 1, clock_now_ms()) !=
+	    SQLITE_OK || db_bind_text(st, 2, id) == -1 ||
+	    (r = db_step(db, st)) == -1) {
+		db_release(st);
+		db_fail(db, err);
+		return -1;
+	}
+	db_release(st);
+	if (r == SQLITE_DONE)
+		return 0;	/* mailed less than a day ago */
+	st = db_prepare(db, sql_reviewer_address);
 	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
 	    db_step(db, st) != SQLITE_ROW) {
 		db_release(st);

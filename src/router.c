@@ -118,6 +118,8 @@ static const struct route routes[] = {
 	{ "GET", "/b/{businessDomain}", ROUTE_AUTH_NONE, pages_profile, false },
 	{ "GET", "/review/confirm/{token}", ROUTE_AUTH_NONE,
 	    pages_review_confirm, false },
+	{ "POST", "/review/confirm/{token}", ROUTE_AUTH_NONE,
+	    pages_review_confirm_post, false },
 	{ "GET", "/review/{businessDomain}", ROUTE_AUTH_NONE,
 	    pages_review_form, false },
 	{ "POST", "/review/{businessDomain}", ROUTE_AUTH_NONE,

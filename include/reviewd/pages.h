@@ -28,6 +28,7 @@ route_handler	pages_review_form, pages_review_post;
 
 /* GET /review/confirm/{token}: publishes the review, idempotently. */
 route_handler	pages_review_confirm;
+route_handler	pages_review_confirm_post;
 
 /* GET and POST /evaluate-link/{token}: a personal invitation link's form
  * (fields stars, title, text; stars_N, title_N, text_N for product N). */

@@ -80,6 +80,7 @@ int	reviews_create_invited(struct db *db, const struct invited_review *in,
 	    char id_out[IDS_ID_LEN + 1]);
 
 enum review_confirm {
+	REVIEW_CONFIRM_PENDING,	/* waits for the reviewer's POST */
 	REVIEW_CONFIRMED,	/* published now or before */
 	REVIEW_CONFIRM_EXPIRED,
 	REVIEW_CONFIRM_DUPLICATE,	/* the reviewer has a published one in
@@ -87,10 +88,13 @@ enum review_confirm {
 	REVIEW_CONFIRM_UNKNOWN
 };
 
-/* Publishes the pending review of a confirmation token (idempotent).
- * Writes its business unit's domain to domain_out. -1 on a database error. */
+/* With apply, publishes the pending review of a confirmation token
+ * (idempotent); without, only tells its state (REVIEW_CONFIRM_PENDING for
+ * one that can still be published), so that a mail scanner following
+ * the link publishes nothing. Writes its business unit's domain to
+ * domain_out. -1 on a database error. */
 int	reviews_confirm(struct db *db, const struct config *cfg,
-	    const char *token, enum review_confirm *result,
+	    const char *token, bool apply, enum review_confirm *result,
 	    char *domain_out, size_t domain_len);
 
 /* Public reviews of a unit for pages: {"reviews": [...], "hasMore"} of

@@ -43,6 +43,11 @@ try {
     const response = await page.goto(`${base}${path}`);
     if (response.status() !== 200)
       fail(`the confirmation link answered ${response.status()}`);
+    // opening the link only asks: a mail scanner must publish nothing
+    if ((await page.textContent('h1')).trim() !== 'Publish your review')
+      fail('the confirmation link does not ask before publishing');
+    await Promise.all([page.waitForLoadState('load'),
+      page.click('button[type=submit]')]);
     if ((await page.textContent('h1')).trim() !== 'Thank you')
       fail('the confirmation page does not thank the reviewer');
     await Promise.all([page.waitForLoadState('load'),

@@ -89,10 +89,11 @@ PUBLIC_CASES = [
     ({"responded": "false", "stars": "2,3"},
      lambda r: not r["responded"] and r["stars"] in (2, 3),
      "createdat.desc"),
-    ({"tagGroup": "generic", "tagValue": "vip"}, lambda r: r["vip"],
+    # tags are private: public lists accept and ignore the tag filter
+    ({"tagGroup": "generic", "tagValue": "vip"}, lambda r: True,
      "createdat.desc"),
     ({"tagValue": "vip", "language": "en"},
-     lambda r: r["vip"] and r["language"] == "en", "createdat.desc"),
+     lambda r: r["language"] == "en", "createdat.desc"),
     ({"orderBy": "createdat.asc"}, lambda r: True, "createdat.asc"),
     ({"orderBy": "stars.desc", "language": "de"},
      lambda r: r["language"] == "de", "stars.desc"),
@@ -133,6 +134,9 @@ def test_private_filters(seeded):
           lambda r: r["source"] == "third_party_invitation")
     check({"source": "organic", "stars": "3"},
           lambda r: r["source"] == "organic" and r["stars"] == 3)
+    check({"tagGroup": "generic", "tagValue": "vip"}, lambda r: r["vip"])
+    check({"tagValue": "vip", "language": "en"},
+          lambda r: r["vip"] and r["language"] == "en")
     check({"findReviewer": "notContacted"}, lambda r: True)
     check({"findReviewer": "contacted"}, lambda r: False)
     check({"referenceId": "nothing"}, lambda r: False)

@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 
 from conftest import Business, assert_error, wait_for
-from reviewkit import (confirm_links, mails, publish, publish_many,
+from reviewkit import (confirm_links, follow, mails, publish, publish_many,
                        submit)
 
 
@@ -38,12 +38,14 @@ def test_organic_review_is_pending_until_confirmed(business):
     assert r.status_code == 202, r.text
     review_id = r.json()["id"]
     assert_error(public(business, "/v1/reviews/" + review_id), 404)
-    r = business.private("GET", "/v1/private/reviews/" + review_id)
-    assert r.status_code == 200
-    assert r.json()["status"] == "pending"
+    # never published: not the business's to see either
+    assert_error(business.private("GET", "/v1/private/reviews/" +
+                                  review_id), 404)
     link = wait_for(lambda: confirm_links(d).get("ann@example.com"))
-    assert d.get(link).status_code == 200
-    assert d.get(link).status_code == 200           # idempotent
+    assert d.get(link).status_code == 200           # only asks
+    assert_error(public(business, "/v1/reviews/" + review_id), 404)
+    assert d.post(link).status_code == 200
+    assert d.post(link).status_code == 200          # idempotent
     review = public(business, "/v1/reviews/" + review_id).json()
     assert review["status"] == "active"
     assert review["stars"] == 4 and review["title"] == "Quick"
@@ -82,10 +84,11 @@ def test_unconfirmed_reviews_expire(business):
     review_id = submit(d, domain, "late@example.com").json()["id"]
     link = wait_for(lambda: confirm_links(d).get("late@example.com"))
     d.advance_clock(73 * 3600)
-    wait_for(lambda: business.private(
-        "GET", "/v1/private/reviews/" + review_id).json()["status"] ==
-        "expired", what="expiry")
+    wait_for(lambda: sqlite3.connect(d.db_path).execute(
+        "SELECT status FROM reviews WHERE id = ?", (review_id,)).fetchone()[0]
+        == "expired", what="expiry")
     assert d.get(link).status_code == 410
+    assert d.post(link).status_code == 410
     assert_error(public(business, "/v1/reviews/" + review_id), 404)
 
 
@@ -116,14 +119,21 @@ def test_duplicate_review_is_refused(business):
     link = wait_for(lambda: confirm_links(d).get("TWICE@example.com"),
                     what="the second confirmation e-mail")
     for _ in range(2):  # and again: the same answer, nothing published
-        r = d.get(link)
+        r = d.post(link)
         assert r.status_code == 409 and "already published" in r.text
+    assert d.get(link).status_code == 409
+    # the refused one was never published: the business does not see it
     r = business.private("GET", "/v1/private/business-units/%s/reviews"
                          % business.id)
-    by_id = {x["id"]: x for x in r.json()["reviews"]}
-    assert by_id[first]["status"] == "active"
-    assert by_id[second]["status"] == "expired"
-    assert by_id[second]["hiddenReason"] == "duplicate"
+    assert [x["id"] for x in r.json()["reviews"]] == [first]
+    assert r.json()["reviews"][0]["status"] == "active"
+    assert_error(business.private("GET", "/v1/private/reviews/" + second),
+                 404)
+    con = sqlite3.connect(d.db_path)
+    assert con.execute("SELECT status, hidden_reason FROM reviews WHERE "
+                       "id = ?", (second,)).fetchone() == ("expired",
+                                                           "duplicate")
+    con.close()
     public = d.get("/v1/business-units/%s/reviews" % business.id,
                    headers={"apikey": business.key}).json()["reviews"]
     assert [x["id"] for x in public] == [first]
@@ -153,7 +163,7 @@ def test_one_address_gets_a_few_confirmation_mails_a_day(business):
     assert submit(d, domain, "someone.else@example.com").status_code == 202
     # confirming one makes room for one
     link = wait_for(lambda: confirm_links(d).get("flooded@example.com"))
-    assert d.get(link).status_code == 200
+    assert follow(d, link).status_code == 200
     r = submit(d, domain, "flooded@example.com", title="After confirming")
     assert r.status_code == 202, r.text
     assert_error(submit(d, domain, "flooded@example.com"), 429, "email")

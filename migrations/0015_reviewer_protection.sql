@@ -1,0 +1,11 @@
+-- The reviewer is mailed on a business's first reply and at most once a
+-- day after edits: when the last reply e-mail was queued.
+ALTER TABLE reviews ADD COLUMN reply_mailed_at INTEGER;
+
+-- Product links are http(s) only now; a javascript: or data: link stored
+-- before is dropped rather than served.
+UPDATE products SET link = '' WHERE link != '' AND lower(link) NOT LIKE
+    'http://%' AND lower(link) NOT LIKE 'https://%';
+UPDATE products SET image_link = '' WHERE image_link != '' AND
+    lower(image_link) NOT LIKE 'http://%' AND lower(image_link) NOT LIKE
+    'https://%';
