@@ -35,8 +35,9 @@ static char	 admin_hash[IDS_HASH_LEN + 1];
  * nobody kept, made with auth_password_hash's cost (auth_init checks that
  * the two agree).
  */
-static const char dummy_hash[AUTH_PASSWORD_HASH_LEN] = "$argon2id$v=19$m=65536,t=2,p=1$"
-    "fLrHy8E3vbUy3Jdr0PBqAg$IfIEQ8qKHbIDmyhXOkwjQRYsVt0wPONISc/CpdhW8yY";
+static const char dummy_hash[AUTH_PASSWORD_HASH_LEN] =
+    "$argon2id$v=19$m=65536,t=2,p=1$fLrHy8E3vbUy3Jdr0PBqAg$"
+    "IfIEQ8qKHbIDmyhXOkwjQRYsVt0wPONISc/CpdhW8yY";
 
 static const char sql_setting_get[] =
     "SELECT value FROM settings WHERE name = ?";
@@ -346,7 +347,7 @@ throttle_take(struct db *db, const struct config *cfg, struct throttle *t,
 	sqlite3_stmt	*st = NULL;
 	int64_t		 now = clock_now_ms();
 	int64_t		 window = cfg->auth_failure_window_s * 1000;
-	int64_t		 start, wait;
+	int64_t		 start, secs;
 	char		 after[24];
 	int		 rc, ret = -1;
 
@@ -385,10 +386,10 @@ throttle_take(struct db *db, const struct config *cfg, struct throttle *t,
 	st = NULL;
 	if (db_tx_commit(db) == -1)
 		goto fail;
-	wait = (start + window - now + 999) / 1000;
-	if (wait < 1)
-		wait = 1;
-	snprintf(after, sizeof(after), "%lld", (long long)wait);
+	secs = (start + window - now + 999) / 1000;
+	if (secs < 1)
+		secs = 1;
+	snprintf(after, sizeof(after), "%lld", (long long)secs);
 	if (field == NULL)
 		api_error_set(err, 429, NULL, "Too many failed sign-ins with "
 		    "this API key; retry in %s seconds", after);
@@ -398,8 +399,6 @@ throttle_take(struct db *db, const struct config *cfg, struct throttle *t,
 	api_error_header(err, "Retry-After", after);
 	goto out;
 fail:
-	db_release(st);
-	st = NULL;
 	db_fail(db, err);
 out:
 	db_release(st);
