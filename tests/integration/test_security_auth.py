@@ -206,3 +206,76 @@ def test_token_rate_limit_is_exact_under_concurrency(make_daemon):
     for a in answers:
         if a.status_code == 429:
             assert a.headers["Retry-After"] == "60"
+
+
+def test_tokens_from_before_the_families_keep_working(make_daemon,
+                                                      tmp_path):
+    """Migration 0014 on a database with tokens: each refresh token becomes
+    a family with the access tokens issued with it, and such a family is
+    exchanged and revoked on reuse like a new one."""
+    import hashlib
+    import shutil
+    import sqlite3
+
+    from conftest import ROOT
+
+    older = tmp_path / "migrations"
+    older.mkdir()
+    for f in (ROOT / "migrations").glob("*.sql"):
+        if int(f.name[:4]) < 14:
+            shutil.copy(f, older)
+    d = make_daemon({"database": {"migrations": str(older)}}, start=False)
+    b = Business(d, "older.example.com")  # migrated without 0014
+
+    def digest(token):
+        return hashlib.blake2b(token.encode(), digest_size=32).hexdigest()
+    now = int(time.time() * 1000)
+    con = sqlite3.connect(d.db_path)
+    try:
+        app, unit = con.execute("SELECT id, business_unit_id FROM api_apps "
+                                "WHERE api_key = ?", (b.key,)).fetchone()
+        user, = con.execute("SELECT id FROM business_users WHERE "
+                            "username = ?", (b.username,)).fetchone()
+        rows = [  # r1 spent for r2 (with their access tokens)
+            ("r1", "refresh", None, now - 5000, now),
+            ("a1", "access", "r1", now - 5000, now),
+            ("r2", "refresh", None, now, None),
+            ("a2", "access", "r2", now, None)]
+        with con:
+            for token, kind, parent, created, revoked in rows:
+                con.execute(
+                    "INSERT INTO oauth_tokens (token_hash, kind, app_id, "
+                    "user_id, business_unit_id, refresh_hash, created_at, "
+                    "expires_at, revoked_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                    (digest("old-" + token), kind, app, user, unit,
+                     parent and digest("old-" + parent), created,
+                     now + 86400000, revoked))
+    finally:
+        con.close()
+    d.config.write_text("\n".join(
+        line for line in d.config.read_text().splitlines()
+        if not line.startswith("migrations =")))
+    d.start()
+    assert "applied 0014_auth_throttle_families.sql" in d.stderr()
+
+    con = sqlite3.connect(d.db_path)
+    try:
+        family = dict(con.execute("SELECT token_hash, family_id FROM "
+                                  "oauth_tokens WHERE app_id = ?", (app,)))
+    finally:
+        con.close()
+    assert family == {digest("old-r1"): digest("old-r1"),
+                      digest("old-a1"): digest("old-r1"),
+                      digest("old-r2"): digest("old-r2"),
+                      digest("old-a2"): digest("old-r2")}
+
+    assert private_status(b, "old-a2") == 200
+    r = refresh(b, "old-r2")
+    assert r.status_code == 200, r.text
+    new = r.json()
+    assert private_status(b, "old-a2") == 401
+    assert private_status(b, new["access_token"]) == 200
+    # the old token again: its family, now with the new tokens, goes
+    assert_error(refresh(b, "old-r2"), 401)
+    assert private_status(b, new["access_token"]) == 401
+    assert_error(refresh(b, new["refresh_token"]), 401)
