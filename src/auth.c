@@ -288,14 +288,16 @@ auth_business_unit(const struct request *req, const char **id,
 }
 
 /*
- * Sign-in throttling. An attempt takes one unit of its subject's window
- * before the secret or password is checked, and a success gives it back:
- * what stays counted are the failures, and parallel attempts cannot all
- * pass the check before any of them is counted. A subject whose window
- * holds [auth] max_failures units answers 429 until the window (begun by
- * its first failure) has passed, even to the right password: otherwise the
- * throttle would only slow guessing down. Each step is one short write
- * transaction of its own, never one holding a password check.
+ * Sign-in throttling. A subject whose window holds [auth] max_failures
+ * units answers 429 until the window (begun by its first failure) has
+ * passed, even to the right password: otherwise the throttle would only
+ * slow guessing down. A password attempt takes its unit before the slow
+ * check and a success gives it back: what stays counted are the failures,
+ * and parallel guesses cannot all pass before any of them is counted. An
+ * application secret (256 bits, checked at once) is only checked against
+ * the count, and a wrong one takes its unit afterwards, so that parallel
+ * token requests of an application never count. Each step is one short
+ * write transaction of its own, never one holding a password check.
  */
 struct throttle {
 	char	 subject[8 + IDS_HASH_LEN + 1];	/* "app:ID", "user:HASH" */
@@ -317,6 +319,10 @@ static const char sql_throttle_take[] =
     "RETURNING window_start";
 static const char sql_throttle_window[] =
     "SELECT window_start FROM auth_failures WHERE subject = ?";
+/* ?1 subject, ?2 the start of windows that have passed, ?3 max */
+static const char sql_throttle_full[] =
+    "SELECT window_start FROM auth_failures WHERE subject = ?1 AND "
+    "  window_start > ?2 AND failures >= ?3";
 static const char sql_throttle_give_back[] =
     "UPDATE auth_failures SET failures = failures - 1 "
     "WHERE subject = ? AND window_start = ? AND failures > 0";
@@ -338,6 +344,50 @@ user_subject(const char *unit_id, const char *username, struct throttle *t)
 	snprintf(t->subject, sizeof(t->subject), "user:%s", hash);
 }
 
+/* The 429 of a throttled subject whose window ends in left ms; field is
+ * NULL for an application. */
+static void
+too_many(int64_t left, const char *field, struct api_error *err)
+{
+	char	 after[24];
+
+	snprintf(after, sizeof(after), "%lld",
+	    (long long)(left < 1000 ? 1 : (left + 999) / 1000));
+	if (field == NULL)
+		api_error_set(err, 429, NULL, "Too many failed sign-ins with "
+		    "this API key; retry in %s seconds", after);
+	else
+		api_error_set(err, 429, field, "has had too many failed "
+		    "sign-ins; retry in %s seconds", after);
+	api_error_header(err, "Retry-After", after);
+}
+
+/* 0 when t->subject may try, else -1 with err set (429 naming field, or
+ * the database's failure). Reads only. */
+static int
+throttle_check(struct db *db, const struct config *cfg,
+    const struct throttle *t, const char *field, struct api_error *err)
+{
+	sqlite3_stmt	*st = db_prepare(db, sql_throttle_full);
+	int64_t		 now = clock_now_ms();
+	int64_t		 window = cfg->auth_failure_window_s * 1000;
+	int		 rc;
+
+	if (st == NULL || db_bind_text(st, 1, t->subject) == -1 ||
+	    sqlite3_bind_int64(st, 2, now - window) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, cfg->auth_max_failures) != SQLITE_OK ||
+	    (rc = db_step(db, st)) == -1) {
+		db_fail(db, err);
+		db_release(st);
+		return -1;
+	}
+	if (rc == SQLITE_ROW)
+		too_many(sqlite3_column_int64(st, 0) + window - now, field,
+		    err);
+	db_release(st);
+	return rc == SQLITE_ROW ? -1 : 0;
+}
+
 /* Takes a unit of t->subject's window: 0, or -1 with err set (429 naming
  * field, or the database's failure). */
 static int
@@ -347,8 +397,7 @@ throttle_take(struct db *db, const struct config *cfg, struct throttle *t,
 	sqlite3_stmt	*st = NULL;
 	int64_t		 now = clock_now_ms();
 	int64_t		 window = cfg->auth_failure_window_s * 1000;
-	int64_t		 start, secs;
-	char		 after[24];
+	int64_t		 start;
 	int		 rc, ret = -1;
 
 	if (db_tx_begin(db) == -1)
@@ -386,17 +435,7 @@ throttle_take(struct db *db, const struct config *cfg, struct throttle *t,
 	st = NULL;
 	if (db_tx_commit(db) == -1)
 		goto fail;
-	secs = (start + window - now + 999) / 1000;
-	if (secs < 1)
-		secs = 1;
-	snprintf(after, sizeof(after), "%lld", (long long)secs);
-	if (field == NULL)
-		api_error_set(err, 429, NULL, "Too many failed sign-ins with "
-		    "this API key; retry in %s seconds", after);
-	else
-		api_error_set(err, 429, field, "has had too many failed "
-		    "sign-ins; retry in %s seconds", after);
-	api_error_header(err, "Retry-After", after);
+	too_many(start + window - now, field, err);
 	goto out;
 fail:
 	db_fail(db, err);
@@ -530,14 +569,15 @@ authenticate_client(struct db *db, const struct request *req,
 	db_release(st);
 	st = NULL;
 	snprintf(t.subject, sizeof(t.subject), "app:%s", c->app_id);
-	if (throttle_take(db, req->cfg, &t, NULL, err) == -1)
+	if (throttle_check(db, req->cfg, &t, NULL, err) == -1)
 		goto out;
 	if (!ids_equal(hash, stored)) {
-		unauthorized(err, "Basic", "The API key or secret is not "
-		    "valid");
+		/* the failure that fills the window is the last 401 */
+		if (throttle_take(db, req->cfg, &t, NULL, err) == 0)
+			unauthorized(err, "Basic", "The API key or secret is "
+			    "not valid");
 		goto out;
 	}
-	throttle_give_back(db, &t);
 	ret = 0;
 out:
 	db_release(st);
