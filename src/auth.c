@@ -5,9 +5,13 @@
  * and client_secret in the form), a form body, a JSON answer whose values
  * are all strings. Access and refresh tokens live in oauth_tokens as
  * BLAKE2b hashes; an access token issued with a refresh token records it, so
- * revoking the refresh token revokes them together. The admin token's hash
- * is set once by auth_init before any worker thread runs, then only read.
- * Called from the HTTP worker threads.
+ * revoking the refresh token revokes them together. Every token carries the
+ * family of the grant it descends from: a spent refresh token presented
+ * again (stolen, or replayed) revokes the whole family. Failed sign-ins are
+ * counted per application and per username in auth_failures, in the
+ * database so the count holds across restarts and daemons. The admin
+ * token's hash is set once by auth_init before any worker thread runs, then
+ * only read. Called from the HTTP worker threads.
  */
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +28,17 @@
 
 static char	 admin_hash[IDS_HASH_LEN + 1];
 
+/*
+ * What an unknown username's password is verified against, so that an
+ * unknown username costs as much as a known one and the answer's time does
+ * not tell which usernames exist. The argon2id hash of 32 random bytes
+ * nobody kept, made with auth_password_hash's cost (auth_init checks that
+ * the two agree).
+ */
+static const char dummy_hash[AUTH_PASSWORD_HASH_LEN] =
+    "$argon2id$v=19$m=65536,t=2,p=1$fLrHy8E3vbUy3Jdr0PBqAg$"
+    "IfIEQ8qKHbIDmyhXOkwjQRYsVt0wPONISc/CpdhW8yY";
+
 static const char sql_setting_get[] =
     "SELECT value FROM settings WHERE name = ?";
 static const char sql_setting_put[] =
@@ -36,6 +51,13 @@ auth_init(struct db *db, const struct config *cfg, FILE *out)
 	char		 token[IDS_TOKEN_LEN + 1];
 	int		 rc, ret = -1;
 
+	if (crypto_pwhash_str_needs_rehash(dummy_hash,
+	    crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	    crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+		log_error("auth: the dummy password hash does not have the "
+		    "cost of auth_password_hash");
+		return -1;
+	}
 	if (cfg->admin_token[0] != '\0') {
 		ids_token_hash(cfg->admin_token, admin_hash);
 		return 0;
@@ -265,6 +287,178 @@ auth_business_unit(const struct request *req, const char **id,
 	return 0;
 }
 
+/*
+ * Sign-in throttling. A subject whose window holds [auth] max_failures
+ * units answers 429 until the window (begun by its first failure) has
+ * passed, even to the right password: otherwise the throttle would only
+ * slow guessing down. A password attempt takes its unit before the slow
+ * check and a success gives it back: what stays counted are the failures,
+ * and parallel guesses cannot all pass before any of them is counted. An
+ * application secret (256 bits, checked at once) is only checked against
+ * the count, and a wrong one takes its unit afterwards, so that parallel
+ * token requests of an application never count. Each step is one short
+ * write transaction of its own, never one holding a password check.
+ */
+struct throttle {
+	char	 subject[8 + IDS_HASH_LEN + 1];	/* "app:ID", "user:HASH" */
+	int64_t	 window_start;			/* of the unit taken */
+};
+
+static const char sql_throttle_prune[] =
+    "DELETE FROM auth_failures WHERE subject IN (SELECT subject "
+    "FROM auth_failures WHERE window_start <= ? LIMIT 64)";
+/* ?1 subject, ?2 now, ?3 the start of windows that have passed, ?4 max */
+static const char sql_throttle_take[] =
+    "INSERT INTO auth_failures (subject, window_start, failures) "
+    "VALUES (?1, ?2, 1) ON CONFLICT (subject) DO UPDATE SET "
+    "  window_start = CASE WHEN window_start <= ?3 THEN ?2 "
+    "    ELSE window_start END, "
+    "  failures = CASE WHEN window_start <= ?3 THEN 1 "
+    "    ELSE failures + 1 END "
+    "WHERE window_start <= ?3 OR failures < ?4 "
+    "RETURNING window_start";
+static const char sql_throttle_window[] =
+    "SELECT window_start FROM auth_failures WHERE subject = ?";
+/* ?1 subject, ?2 the start of windows that have passed, ?3 max */
+static const char sql_throttle_full[] =
+    "SELECT window_start FROM auth_failures WHERE subject = ?1 AND "
+    "  window_start > ?2 AND failures >= ?3";
+static const char sql_throttle_give_back[] =
+    "UPDATE auth_failures SET failures = failures - 1 "
+    "WHERE subject = ? AND window_start = ? AND failures > 0";
+
+/* The subject of username at a business unit: usernames compare without
+ * ASCII case (COLLATE NOCASE), so their throttle does too. Hashed: the
+ * table holds no typed usernames. */
+static void
+user_subject(const char *unit_id, const char *username, struct throttle *t)
+{
+	char	 key[IDS_ID_LEN + 1 + 256], hash[IDS_HASH_LEN + 1];
+	size_t	 i;
+
+	snprintf(key, sizeof(key), "%s:%s", unit_id, username);
+	for (i = 0; key[i] != '\0'; i++)
+		if (key[i] >= 'A' && key[i] <= 'Z')
+			key[i] = (char)(key[i] - 'A' + 'a');
+	ids_token_hash(key, hash);
+	snprintf(t->subject, sizeof(t->subject), "user:%s", hash);
+}
+
+/* The 429 of a throttled subject whose window ends in left ms; field is
+ * NULL for an application. */
+static void
+too_many(int64_t left, const char *field, struct api_error *err)
+{
+	char	 after[24];
+
+	snprintf(after, sizeof(after), "%lld",
+	    (long long)(left < 1000 ? 1 : (left + 999) / 1000));
+	if (field == NULL)
+		api_error_set(err, 429, NULL, "Too many failed sign-ins with "
+		    "this API key; retry in %s seconds", after);
+	else
+		api_error_set(err, 429, field, "has had too many failed "
+		    "sign-ins; retry in %s seconds", after);
+	api_error_header(err, "Retry-After", after);
+}
+
+/* 0 when t->subject may try, else -1 with err set (429 naming field, or
+ * the database's failure). Reads only. */
+static int
+throttle_check(struct db *db, const struct config *cfg,
+    const struct throttle *t, const char *field, struct api_error *err)
+{
+	sqlite3_stmt	*st = db_prepare(db, sql_throttle_full);
+	int64_t		 now = clock_now_ms();
+	int64_t		 window = cfg->auth_failure_window_s * 1000;
+	int		 rc;
+
+	if (st == NULL || db_bind_text(st, 1, t->subject) == -1 ||
+	    sqlite3_bind_int64(st, 2, now - window) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, cfg->auth_max_failures) != SQLITE_OK ||
+	    (rc = db_step(db, st)) == -1) {
+		db_fail(db, err);
+		db_release(st);
+		return -1;
+	}
+	if (rc == SQLITE_ROW)
+		too_many(sqlite3_column_int64(st, 0) + window - now, field,
+		    err);
+	db_release(st);
+	return rc == SQLITE_ROW ? -1 : 0;
+}
+
+/* Takes a unit of t->subject's window: 0, or -1 with err set (429 naming
+ * field, or the database's failure). */
+static int
+throttle_take(struct db *db, const struct config *cfg, struct throttle *t,
+    const char *field, struct api_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	int64_t		 now = clock_now_ms();
+	int64_t		 window = cfg->auth_failure_window_s * 1000;
+	int64_t		 start;
+	int		 rc, ret = -1;
+
+	if (db_tx_begin(db) == -1)
+		goto fail;
+	st = db_prepare(db, sql_throttle_prune);
+	if (st == NULL || sqlite3_bind_int64(st, 1, now - window) !=
+	    SQLITE_OK || db_step(db, st) != SQLITE_DONE)
+		goto fail;
+	db_release(st);
+	st = db_prepare(db, sql_throttle_take);
+	if (st == NULL || db_bind_text(st, 1, t->subject) == -1 ||
+	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, now - window) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 4, cfg->auth_max_failures) != SQLITE_OK ||
+	    (rc = db_step(db, st)) == -1)
+		goto fail;
+	if (rc == SQLITE_ROW) {
+		t->window_start = sqlite3_column_int64(st, 0);
+		if (db_step(db, st) != SQLITE_DONE)
+			goto fail;
+		db_release(st);
+		st = NULL;
+		if (db_tx_commit(db) == -1)
+			goto fail;
+		ret = 0;
+		goto out;
+	}
+	db_release(st);
+	st = db_prepare(db, sql_throttle_window);
+	if (st == NULL || db_bind_text(st, 1, t->subject) == -1 ||
+	    db_step(db, st) != SQLITE_ROW)
+		goto fail;
+	start = sqlite3_column_int64(st, 0);
+	db_release(st);
+	st = NULL;
+	if (db_tx_commit(db) == -1)
+		goto fail;
+	too_many(start + window - now, field, err);
+	goto out;
+fail:
+	db_fail(db, err);
+out:
+	db_release(st);
+	if (ret == -1)
+		db_tx_rollback(db);
+	return ret;
+}
+
+/* Gives back the unit taken for an attempt that succeeded. Losing it (a
+ * database error, logged) only leaves one failure too many counted. */
+static void
+throttle_give_back(struct db *db, const struct throttle *t)
+{
+	sqlite3_stmt	*st = db_prepare(db, sql_throttle_give_back);
+
+	if (st != NULL && db_bind_text(st, 1, t->subject) == 0 &&
+	    sqlite3_bind_int64(st, 2, t->window_start) == SQLITE_OK)
+		(void)db_step(db, st);	/* logged by db_step */
+	db_release(st);
+}
+
 /* Token endpoints. */
 
 struct client {
@@ -337,12 +531,15 @@ static const char sql_app_secret[] =
     "SELECT id, secret_hash, business_unit_id FROM api_apps "
     "WHERE api_key = ? AND revoked_at IS NULL";
 
-/* Authenticates the application calling a token endpoint. */
+/* Authenticates the application calling a token endpoint, throttling
+ * failed secrets per application. */
 static int
 authenticate_client(struct db *db, const struct request *req,
     struct client *c, struct api_error *err)
 {
 	char		 key[128], secret[128], hash[IDS_HASH_LEN + 1];
+	char		 stored[IDS_HASH_LEN + 1];
+	struct throttle	 t;
 	sqlite3_stmt	*st = NULL;
 	int		 rc, ret = -1;
 
@@ -359,15 +556,28 @@ authenticate_client(struct db *db, const struct request *req,
 		db_fail(db, err);
 		goto out;
 	}
-	if (rc == SQLITE_DONE || !ids_equal(hash, db_text(st, 1))) {
+	if (rc == SQLITE_DONE) {
 		unauthorized(err, "Basic", "The API key or secret is not "
 		    "valid");
 		goto out;
 	}
 	snprintf(c->app_id, sizeof(c->app_id), "%s", db_text(st, 0));
+	snprintf(stored, sizeof(stored), "%s", db_text(st, 1));
 	snprintf(c->api_key, sizeof(c->api_key), "%s", key);
 	snprintf(c->business_unit_id, sizeof(c->business_unit_id), "%s",
 	    db_text(st, 2));
+	db_release(st);
+	st = NULL;
+	snprintf(t.subject, sizeof(t.subject), "app:%s", c->app_id);
+	if (throttle_check(db, req->cfg, &t, NULL, err) == -1)
+		goto out;
+	if (!ids_equal(hash, stored)) {
+		/* the failure that fills the window is the last 401 */
+		if (throttle_take(db, req->cfg, &t, NULL, err) == 0)
+			unauthorized(err, "Basic", "The API key or secret is "
+			    "not valid");
+		goto out;
+	}
 	ret = 0;
 out:
 	db_release(st);
@@ -410,7 +620,8 @@ static const char sql_user_by_name[] =
     "WHERE username = ? AND business_unit_id = ?";
 
 /* The password grant: verifies username/password (argon2id, slow on
- * purpose) before any transaction is opened. */
+ * purpose) outside any transaction, an unknown username against
+ * dummy_hash, throttling failures per username. */
 static int
 authenticate_user(struct db *db, const struct request *req,
     const struct client *c, char user_id[IDS_ID_LEN + 1],
@@ -418,8 +629,10 @@ authenticate_user(struct db *db, const struct request *req,
 {
 	char		 username[256], password[AUTH_PASSWORD_MAX + 1];
 	char		 stored[AUTH_PASSWORD_HASH_LEN];
+	struct throttle	 t;
 	sqlite3_stmt	*st = NULL;
 	int		 rc, found = 0, ret = -1;
+	bool		 ok;
 
 	if ((rc = http_form_value(req->body, req->body_len, "username",
 	    username, sizeof(username))) != 0)
@@ -430,6 +643,9 @@ authenticate_user(struct db *db, const struct request *req,
 		api_error_set(err, 400, "password", rc == -1 ? "is required" :
 		    "is not UTF-8 text or is too long");
 	if (err->status != 0)
+		goto out;
+	user_subject(c->business_unit_id, username, &t);
+	if (throttle_take(db, req->cfg, &t, "username", err) == -1)
 		goto out;
 	st = db_prepare(db, sql_user_by_name);
 	if (st == NULL || db_bind_text(st, 1, username) == -1 ||
@@ -445,12 +661,14 @@ authenticate_user(struct db *db, const struct request *req,
 	}
 	db_release(st);
 	st = NULL;
-	if (!found || crypto_pwhash_str_verify(stored, password,
-	    strlen(password)) != 0) {
+	ok = crypto_pwhash_str_verify(found ? stored : dummy_hash, password,
+	    strlen(password)) == 0;
+	if (!found || !ok) {
 		unauthorized(err, "Basic", "The username or password is not "
 		    "valid");
 		goto out;
 	}
+	throttle_give_back(db, &t);
 	ret = 0;
 out:
 	db_release(st);
@@ -460,13 +678,13 @@ out:
 
 static const char sql_token_insert[] =
     "INSERT INTO oauth_tokens (token_hash, kind, app_id, user_id, "
-    "  business_unit_id, refresh_hash, created_at, expires_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+    "  business_unit_id, refresh_hash, created_at, expires_at, family_id) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 static int
 insert_token(struct db *db, const char *hash, const char *kind,
     const struct client *c, const char *user_id, const char *refresh_hash,
-    int64_t now, int64_t expires)
+    int64_t now, int64_t expires, const char *family)
 {
 	sqlite3_stmt	*st = db_prepare(db, sql_token_insert);
 	int		 rc;
@@ -478,7 +696,8 @@ insert_token(struct db *db, const char *hash, const char *kind,
 	    db_bind_text(st, 5, c->business_unit_id) == -1 ||
 	    db_bind_text(st, 6, refresh_hash) == -1 ||
 	    sqlite3_bind_int64(st, 7, now) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 8, expires) != SQLITE_OK) {
+	    sqlite3_bind_int64(st, 8, expires) != SQLITE_OK ||
+	    db_bind_text(st, 9, family) == -1) {
 		db_release(st);
 		return -1;
 	}
@@ -494,6 +713,13 @@ static const char sql_revoke_refresh[] =
 static const char sql_claim_refresh[] =
     "UPDATE oauth_tokens SET revoked_at = ?1 WHERE token_hash = ?2 AND "
     "  kind = 'refresh' AND revoked_at IS NULL AND expires_at > ?1";
+/* A refresh token presented once it was spent or revoked: whoever holds
+ * it, a thief or the client, is not alone, so every token of its family
+ * goes, the newest ones too. A merely expired one changes nothing. */
+static const char sql_revoke_family[] =
+    "UPDATE oauth_tokens SET revoked_at = ?1 WHERE revoked_at IS NULL AND "
+    "  family_id = (SELECT family_id FROM oauth_tokens WHERE "
+    "  token_hash = ?2 AND kind = 'refresh' AND revoked_at IS NOT NULL)";
 
 /* Runs one of the UPDATEs above (?1 now, ?2 hash): the rows it changed,
  * or -1 on a database error. */
@@ -534,15 +760,30 @@ set_num(json_t *o, const char *key, int64_t value)
 	return set_str(o, key, s);
 }
 
+/* Revokes the family of the refresh token hash, logged; 0 or -1. */
+static int
+revoke_family(struct db *db, const struct client *c, const char *hash,
+    int64_t now)
+{
+	int	 n = update_by_hash(db, sql_revoke_family, hash, now);
+
+	if (n > 0)
+		log_warn("auth: a spent refresh token was presented again; "
+		    "its family is revoked app=%s tokens=%d", c->app_id, n);
+	return n == -1 ? -1 : 0;
+}
+
 /*
- * Issues an access token (and a refresh token for a user), revoking
- * old_refresh in the same transaction when it is given, and answers with
- * Trustpilot's token JSON.
+ * Issues an access token (and a refresh token for a user) in the family of
+ * old_refresh, or a new family, and answers with Trustpilot's token JSON.
+ * The rate check counts inside the same write transaction as the insert,
+ * so parallel requests cannot all pass it; old_refresh (its hash) is spent
+ * there too. When another exchange spent it first, the family is revoked.
  */
 static int
 issue(struct db *db, const struct request *req, const struct client *c,
-    const char *user_id, const char *old_refresh, struct response *res,
-    struct api_error *err)
+    const char *user_id, const char *old_refresh, const char *family,
+    struct response *res, struct api_error *err)
 {
 	char		 access[IDS_TOKEN_LEN + 1], refresh[IDS_TOKEN_LEN + 1];
 	char		 access_hash[IDS_HASH_LEN + 1];
@@ -565,18 +806,25 @@ issue(struct db *db, const struct request *req, const struct client *c,
 	/* 1: this exchange spent it; 0: another one did first */
 	if (old_refresh != NULL && (spent = update_by_hash(db,
 	    sql_claim_refresh, old_refresh, now)) != 1) {
-		if (spent == 0)
-			unauthorized(err, "Basic", "The refresh token is not "
-			    "valid or has expired");
-		else
+		if (spent == -1 || revoke_family(db, c, old_refresh, now) ==
+		    -1 || db_tx_commit(db) == -1) {
 			db_fail(db, err);
+			goto out;
+		}
+		unauthorized(err, "Basic", "The refresh token is not valid or "
+		    "has expired");
 		goto out;
 	}
+	if (family == NULL)
+		family = with_refresh ? refresh_hash : access_hash;
+	if (check_rate(db, req, c, err) == -1)
+		goto out;
 	if ((old_refresh != NULL && revoke_hash(db, old_refresh, now) == -1) ||
 	    (with_refresh && insert_token(db, refresh_hash, "refresh", c,
-	    user_id, NULL, now, now + rttl * 1000) == -1) ||
+	    user_id, NULL, now, now + rttl * 1000, family) == -1) ||
 	    insert_token(db, access_hash, "access", c, user_id,
-	    with_refresh ? refresh_hash : NULL, now, now + ttl * 1000) == -1 ||
+	    with_refresh ? refresh_hash : NULL, now, now + ttl * 1000,
+	    family) == -1 ||
 	    db_tx_commit(db) == -1) {
 		db_fail(db, err);
 		goto out;
@@ -635,13 +883,12 @@ auth_token(struct request *req, struct response *res, struct api_error *err)
 		    "client_credentials or password");
 		return -1;
 	}
-	if (check_rate(db, req, &c, err) == -1)
-		return -1;
-	return issue(db, req, &c, user_id, NULL, res, err);
+	return issue(db, req, &c, user_id, NULL, NULL, res, err);
 }
 
 static const char sql_refresh_token[] =
-    "SELECT coalesce(user_id, ''), expires_at, revoked_at IS NOT NULL "
+    "SELECT coalesce(user_id, ''), expires_at, revoked_at IS NOT NULL, "
+    "  coalesce(family_id, token_hash) "
     "FROM oauth_tokens WHERE token_hash = ? AND kind = 'refresh' "
     "AND app_id = ?";
 
@@ -652,8 +899,9 @@ auth_refresh(struct request *req, struct response *res, struct api_error *err)
 	struct client	 c;
 	char		 grant[64], token[FORM_VALUE_MAX];
 	char		 hash[IDS_HASH_LEN + 1], user_id[IDS_ID_LEN + 1];
+	char		 family[IDS_HASH_LEN + 1];
 	sqlite3_stmt	*st;
-	int		 rc, valid;
+	int		 rc, valid, spent;
 
 	if (db == NULL) {
 		db_fail(db, err);
@@ -680,19 +928,24 @@ auth_refresh(struct request *req, struct response *res, struct api_error *err)
 		db_fail(db, err);
 		return -1;
 	}
-	valid = rc == SQLITE_ROW && sqlite3_column_int(st, 2) == 0 &&
+	spent = rc == SQLITE_ROW && sqlite3_column_int(st, 2) != 0;
+	valid = rc == SQLITE_ROW && !spent &&
 	    sqlite3_column_int64(st, 1) > clock_now_ms();
-	if (valid)
+	if (valid) {
 		snprintf(user_id, sizeof(user_id), "%s", db_text(st, 0));
+		snprintf(family, sizeof(family), "%s", db_text(st, 3));
+	}
 	db_release(st);
+	if (spent && revoke_family(db, &c, hash, clock_now_ms()) == -1) {
+		db_fail(db, err);
+		return -1;
+	}
 	if (!valid) {
 		unauthorized(err, "Basic", "The refresh token is not valid "
 		    "or has expired");
 		return -1;
 	}
-	if (check_rate(db, req, &c, err) == -1)
-		return -1;
-	return issue(db, req, &c, user_id, hash, res, err);
+	return issue(db, req, &c, user_id, hash, family, res, err);
 }
 
 static const char sql_token_app[] =

@@ -106,6 +106,9 @@ static const struct key keys[] = {
 	    31536000),
 	INT("auth", "token_requests_per_minute", "60",
 	    token_requests_per_minute, 1, 100000),
+	INT("auth", "max_failures", "10", auth_max_failures, 1, 100000),
+	INT("auth", "failure_window_s", "900", auth_failure_window_s, 1,
+	    86400),
 	OTHER("log", "level", "info", log_level, set_log_level),
 	OTHER("testing", "clock_control", "false", clock_control, set_bool),
 };

@@ -82,6 +82,8 @@ struct config {
 	int64_t			 access_token_ttl_s;
 	int64_t			 refresh_token_ttl_s;
 	int64_t			 token_requests_per_minute;
+	int64_t			 auth_max_failures;	/* per subject */
+	int64_t			 auth_failure_window_s;
 	/* [log] */
 	enum log_level		 log_level;
 	/* [testing] */
