@@ -410,6 +410,9 @@ main(int argc, char **argv)
 		log_error("migration failed: %s", err);
 		goto out;
 	}
+	/* secrets older versions kept in clear are hashed or sealed now */
+	if (afs_upgrade(db, &cfg) == -1)
+		goto out;
 	if (strcmp(command, "migrate") == 0)
 		ret = EXIT_SUCCESS;
 	else if (strcmp(command, "serve") == 0)
