@@ -1030,7 +1030,10 @@ afs_upgrade(struct db *db, const struct config *cfg)
 	char		 hash[IDS_HASH_LEN + 1], *sealed = NULL, why[240];
 	int		 rc, n = 0, ret = -1;
 
-	if (db_tx_begin(db) == -1)
+	/* the clear tokens must not linger in freed space of the file (this
+	 * is the start-up connection: the setting stays on it) */
+	if (db_exec(db, "PRAGMA secure_delete = ON") == -1 ||
+	    db_tx_begin(db) == -1)
 		goto out;
 	for (;;) {
 		st = db_prepare(db, sql_unconverted);
