@@ -1037,8 +1037,9 @@ afs_upgrade(struct db *db, const struct config *cfg)
 		goto out;
 	for (;;) {
 		st = db_prepare(db, sql_unconverted);
-		if (st == NULL || sqlite3_bind_int(st, 1,
-		    TOKEN_BYTES * 2) != SQLITE_OK || (rc = db_step(db, st)) == -1)
+		if (st == NULL ||
+		    sqlite3_bind_int(st, 1, TOKEN_BYTES * 2) != SQLITE_OK ||
+		    (rc = db_step(db, st)) == -1)
 			goto out;
 		if (rc == SQLITE_DONE)
 			break;

@@ -30,6 +30,7 @@
 #include "reviewd/outbox.h"
 #include "reviewd/reviews.h"
 #include "reviewd/scheduler.h"
+#include "reviewd/webhooks.h"
 
 #define EXIT_USAGE	2
 #define REVIEWD_VERSION	"0.1.0"
@@ -411,7 +412,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	/* secrets older versions kept in clear are hashed or sealed now */
-	if (afs_upgrade(db, &cfg) == -1)
+	if (afs_upgrade(db, &cfg) == -1 || webhooks_upgrade(db, &cfg) == -1)
 		goto out;
 	if (strcmp(command, "migrate") == 0)
 		ret = EXIT_SUCCESS;
