@@ -46,7 +46,7 @@
 #define MATCH_LIMIT	1000000		/* per start position (PCRE2) */
 #define DEPTH_LIMIT	10000
 #define HEAP_LIMIT_KB	2048
-#define MATCH_BUDGET	4000000UL	/* steps over a whole message */
+#define MATCH_BUDGET	1000000UL	/* steps over a whole message */
 #define REF_MAX		200
 #define MIME_DEPTH	4
 #define TOKEN_BYTES	20
