@@ -7,6 +7,7 @@ import sqlite3
 import pytest
 
 from conftest import Business, assert_error, wait_for
+from test_security_afs import database_bytes
 from test_webhooks import verify_standard_webhooks
 
 MASTER = base64.b64encode(b"k" * 32).decode()
@@ -29,15 +30,6 @@ EMBEDDED = [
 
 def hooks_path(shop):
     return "/v1/private/business-units/%s/webhooks" % shop.id
-
-
-def database_bytes(daemon):
-    data = b""
-    for suffix in ("", "-wal"):
-        path = daemon.db_path.parent / (daemon.db_path.name + suffix)
-        if path.exists():
-            data += path.read_bytes()
-    return data
 
 
 @pytest.fixture
