@@ -3,7 +3,7 @@
 # build/san/. See README.md for the targets.
 
 PKGS	 = libmicrohttpd sqlite3 jansson libsodium libcurl inih libsystemd \
-	   libcrypto
+	   libcrypto libpcre2-8
 PREFIX	?= /usr/local
 PYTHON	?= /usr/bin/python3
 

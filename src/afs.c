@@ -5,14 +5,28 @@
  * Message-ID) and the Message-ID that makes a second delivery of the same
  * message a no-op. HTTP worker threads and the CLI; parsing is iterative
  * with bounded depth (no recursion on what senders control).
+ *
+ * A message is parsed and the business's pattern matched before any
+ * transaction begins: the write that follows is a few short statements.
+ * Patterns are PCRE2 without backreferences, run on at most MATCH_TEXT_MAX
+ * bytes with match, depth and heap limits and a step budget over all start
+ * positions (PCRE2's match limit restarts at every start position, so it
+ * alone leaves a search quadratic in the text). A pattern that runs out
+ * finds no reference; the message falls back to its Message-ID.
+ *
+ * The inbound address is a credential (whoever knows it can queue
+ * invitations for the unit): only a hash of its token is stored, and the
+ * token sealed with [links] master_key when there is one, so that the
+ * settings can show the address again.
  */
 #include <ctype.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 #include <sodium.h>
 
 #include "reviewd/afs.h"
@@ -26,7 +40,13 @@
 #include "reviewd/scheduler.h"
 
 #define HEADER_MAX	(64 * 1024)
-#define PATTERN_MAX	200
+#define PATTERN_MAX	200		/* characters */
+#define PATTERN_BYTES	(PATTERN_MAX * 4)
+#define MATCH_TEXT_MAX	(64 * 1024)	/* bytes of decoded text matched */
+#define MATCH_LIMIT	1000000		/* per start position (PCRE2) */
+#define DEPTH_LIMIT	10000
+#define HEAP_LIMIT_KB	2048
+#define MATCH_BUDGET	1000000UL	/* steps over a whole message */
 #define REF_MAX		200
 #define MIME_DEPTH	4
 #define TOKEN_BYTES	20
@@ -384,32 +404,137 @@ first_address(const char *to, char *name, size_t namelen, char *addr,
 	return 0;
 }
 
-/* The business's pattern applied to text: group 1, else the match. */
-static int
-match(const char *pattern, const char *text, char *out, size_t outlen)
-{
-	regex_t		 re;
-	regmatch_t	 m[2];
-	int		 g, ret = -1;
+/* Reference patterns. */
 
-	if (regcomp(&re, pattern, REG_EXTENDED) != 0)
-		return -1;
-	if (regexec(&re, text, 2, m, 0) == 0) {
-		g = m[1].rm_so >= 0 ? 1 : 0;
-		if (m[g].rm_eo > m[g].rm_so &&
-		    (size_t)(m[g].rm_eo - m[g].rm_so) < outlen) {
-			snprintf(out, outlen, "%.*s",
-			    (int)(m[g].rm_eo - m[g].rm_so), text + m[g].rm_so);
-			ret = 0;
-		}
+/* The compile options of every pattern: UTF-8 whose invalid sequences in
+ * the text simply never match, no \C (it splits characters), and a callout
+ * before every item that counts steps (see step()). */
+#define PATTERN_OPTIONS	(PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | \
+			    PCRE2_NEVER_BACKSLASH_C | PCRE2_AUTO_CALLOUT)
+
+static pcre2_code *
+compile(const char *pattern, char *why, size_t whylen)
+{
+	PCRE2_UCHAR	 msg[160];
+	PCRE2_SIZE	 off;
+	pcre2_code	*re;
+	uint32_t	 backrefs = 0;
+	int		 e;
+
+	if (json_utf8_length(pattern) > PATTERN_MAX) {
+		snprintf(why, whylen, "is longer than %d characters",
+		    PATTERN_MAX);
+		return NULL;
 	}
-	regfree(&re);
-	return ret;
+	re = pcre2_compile((PCRE2_SPTR)pattern, strlen(pattern),
+	    PATTERN_OPTIONS, &e, &off, NULL);
+	if (re == NULL) {
+		if (pcre2_get_error_message(e, msg, sizeof(msg)) < 0)
+			snprintf((char *)msg, sizeof(msg), "error %d", e);
+		snprintf(why, whylen, "is not a valid pattern: %s at offset "
+		    "%zu", (const char *)msg, (size_t)off);
+		return NULL;
+	}
+	if (pcre2_pattern_info(re, PCRE2_INFO_BACKREFMAX, &backrefs) != 0 ||
+	    backrefs > 0) {
+		snprintf(why, whylen, "must not use backreferences (\\1, "
+		    "\\g{1}, \\k<name>, (?P=name))");
+		pcre2_code_free(re);
+		return NULL;
+	}
+	return re;
+}
+
+int
+afs_pattern_check(const char *pattern, char *why, size_t whylen)
+{
+	pcre2_code	*re;
+
+	re = compile(pattern, why, whylen);
+	pcre2_code_free(re);
+	return re != NULL ? 0 : -1;
+}
+
+/* PCRE2 calls this before every pattern item (PCRE2_AUTO_CALLOUT): past
+ * MATCH_BUDGET steps in one message the search is abandoned. */
+static int
+step(pcre2_callout_block *cb, void *arg)
+{
+	unsigned long	*steps = arg;
+
+	(void)cb;
+	return ++*steps > MATCH_BUDGET ? PCRE2_ERROR_MATCHLIMIT : 0;
+}
+
+struct matcher {
+	pcre2_code		*re;
+	pcre2_match_context	*mc;
+	pcre2_match_data	*md;
+	unsigned long		 steps;
+	bool			 exhausted;	/* a limit was hit */
+};
+
+/* 0, or -1 when pattern cannot be used (logged) or memory is short. */
+static int
+matcher_init(struct matcher *m, const char *bu, const char *pattern)
+{
+	char	 why[200];
+
+	memset(m, 0, sizeof(*m));
+	if ((m->re = compile(pattern, why, sizeof(why))) == NULL) {
+		log_warn("afs: referencePattern of unit=%s %s; not used", bu,
+		    why);
+		return -1;
+	}
+	if ((m->mc = pcre2_match_context_create(NULL)) == NULL ||
+	    (m->md = pcre2_match_data_create_from_pattern(m->re,
+	    NULL)) == NULL ||
+	    pcre2_set_match_limit(m->mc, MATCH_LIMIT) != 0 ||
+	    pcre2_set_depth_limit(m->mc, DEPTH_LIMIT) != 0 ||
+	    pcre2_set_heap_limit(m->mc, HEAP_LIMIT_KB) != 0 ||
+	    pcre2_set_callout(m->mc, step, &m->steps) != 0)
+		return -1;
+	return 0;
+}
+
+static void
+matcher_release(struct matcher *m)
+{
+	pcre2_match_data_free(m->md);
+	pcre2_match_context_free(m->mc);
+	pcre2_code_free(m->re);
+}
+
+/* The pattern applied to the first MATCH_TEXT_MAX bytes of text: group 1
+ * when it took part, else the whole match, into out. 0 found, -1 not. */
+static int
+match(struct matcher *m, const char *text, size_t len, char *out,
+    size_t outlen)
+{
+	PCRE2_SIZE	*ov;
+	int		 rc, g;
+
+	if (m->exhausted)
+		return -1;
+	rc = pcre2_match(m->re, (PCRE2_SPTR)text, len < MATCH_TEXT_MAX ? len :
+	    MATCH_TEXT_MAX, 0, 0, m->md, m->mc);
+	if (rc < 0) {
+		if (rc != PCRE2_ERROR_NOMATCH)
+			m->exhausted = true;
+		return -1;
+	}
+	ov = pcre2_get_ovector_pointer(m->md);
+	g = rc > 1 && ov[2] != PCRE2_UNSET ? 1 : 0;
+	if (ov[2 * g + 1] <= ov[2 * g] || ov[2 * g + 1] - ov[2 * g] >= outlen)
+		return -1;
+	snprintf(out, outlen, "%.*s", (int)(ov[2 * g + 1] - ov[2 * g]),
+	    text + ov[2 * g]);
+	return 0;
 }
 
 static const char sql_settings_by_token[] =
     "SELECT business_unit_id, delay_days, reference_pattern "
-    "FROM afs_settings WHERE token = ?";
+    "FROM afs_settings WHERE token_hash = ?";
 static const char sql_seen[] =
     "INSERT INTO afs_messages (business_unit_id, message_id, received_at) "
     "VALUES (?, ?, ?) ON CONFLICT DO NOTHING";
@@ -455,39 +580,144 @@ count(struct db *db, const char *bu, int created, int dup, int rejected)
 	db_release(st);
 }
 
+/* What a usable order message gives. */
+struct order {
+	char	 name[256];
+	char	 addr[MAILER_ADDRESS_MAX + 1];
+	char	 msgid[512];
+	char	 reference[REF_MAX + 1];
+};
+
+/* The reference from the business's pattern: the subject, else the first
+ * text part. Outside any transaction: this is the slow part. */
+static void
+pattern_reference(const struct part *whole, const char *bu,
+    const char *pattern, struct buf *value, struct buf *decoded,
+    struct buf *text, char *out, size_t outlen)
+{
+	struct matcher	 m;
+	struct part	 body;
+
+	if (matcher_init(&m, bu, pattern) == -1)
+		goto out;
+	buf_reset(decoded);
+	if (header(whole, "Subject", value) == 1 &&
+	    afs_decode_words(value->data, decoded) == 0 &&
+	    match(&m, decoded->data, decoded->len, out, outlen) == 0)
+		goto out;
+	body = *whole;
+	first_text(&body, value);
+	if (body_text(&body, value, text) == 0 && text->data != NULL)
+		(void)match(&m, text->data, text->len, out, outlen);
+out:
+	if (m.exhausted)
+		log_warn("afs: referencePattern of unit=%s stopped at its "
+		    "limits; the reference comes from the Message-ID", bu);
+	matcher_release(&m);
+}
+
+/* Reads the customer, the Message-ID and the reference of msg. 0, or -1
+ * with the reason the message is refused in why. */
+static int
+parse_order(const char *msg, size_t len, const char *bu, const char *pattern,
+    const struct config *cfg, struct order *o, char *why, size_t whylen)
+{
+	struct buf	 value, decoded, text;
+	struct part	 whole;
+	char		 hash[IDS_HASH_LEN + 1];
+	int		 ret = -1;
+
+	buf_init(&value, HEADER_MAX);
+	buf_init(&decoded, HEADER_MAX);
+	buf_init(&text, (size_t)cfg->afs_max_message_bytes);
+	memset(o, 0, sizeof(*o));
+	if (len == 0 || memchr(msg, '\0', len) != NULL) {
+		snprintf(why, whylen, "not a text message");
+		goto out;
+	}
+	split(msg, len, &whole);
+	if (header(&whole, "To", &value) != 1 ||
+	    afs_decode_words(value.data, &decoded) == -1 ||
+	    first_address(decoded.data, o->name, sizeof(o->name), o->addr,
+	    sizeof(o->addr)) == -1 || !mailer_address_valid(o->addr)) {
+		snprintf(why, whylen, "no customer address in To:");
+		goto out;
+	}
+	if (!mailer_header_safe(o->name) || json_utf8_length(o->name) > 200)
+		o->name[0] = '\0';
+	if (o->name[0] == '\0')
+		snprintf(o->name, sizeof(o->name), "%.*s",
+		    (int)strcspn(o->addr, "@"), o->addr);
+	if (header(&whole, "Message-ID", &value) == 1 && value.len > 0 &&
+	    value.len < sizeof(o->msgid) && mailer_header_safe(value.data))
+		snprintf(o->msgid, sizeof(o->msgid), "%s", value.data);
+	else {
+		/* no Message-ID: the same bytes are the same message */
+		buf_reset(&value);
+		if (buf_append(&value, msg, len < HEADER_MAX ? len :
+		    HEADER_MAX) == -1) {
+			snprintf(why, whylen, "not a text message");
+			goto out;
+		}
+		ids_token_hash(value.data, hash);
+		snprintf(o->msgid, sizeof(o->msgid), "<%s@afs.digest>", hash);
+	}
+	/* reference: the header, the pattern, the Message-ID */
+	if (header(&whole, "X-Order-Reference", &value) == 1 &&
+	    value.len > 0 && value.len <= REF_MAX &&
+	    mailer_header_safe(value.data))
+		snprintf(o->reference, sizeof(o->reference), "%s", value.data);
+	if (o->reference[0] == '\0' && pattern[0] != '\0') {
+		pattern_reference(&whole, bu, pattern, &value, &decoded, &text,
+		    o->reference, sizeof(o->reference));
+		if (!mailer_header_safe(o->reference))
+			o->reference[0] = '\0';	/* a match in a stray charset */
+	}
+	if (o->reference[0] == '\0') {
+		snprintf(o->reference, sizeof(o->reference), "%.*s",
+		    (int)strcspn(o->msgid + (o->msgid[0] == '<'), ">"),
+		    o->msgid + (o->msgid[0] == '<'));
+		json_utf8_cut(o->reference);
+	}
+	if (!mailer_header_safe(o->reference)) {
+		snprintf(why, whylen, "the reference is not usable");
+		goto out;
+	}
+	ret = 0;
+out:
+	buf_release(&value);
+	buf_release(&decoded);
+	buf_release(&text);
+	return ret;
+}
+
 int
 afs_receive(struct db *db, const struct config *cfg, const char *recipient,
     const char *msg, size_t len, enum afs_result *result,
     char id_out[IDS_ID_LEN + 1], char *why, size_t whylen)
 {
-	struct buf		 value, decoded, text;
-	struct part		 whole, body;
+	struct order		 o;
 	struct api_error	 err;
 	sqlite3_stmt		*st = NULL;
-	char			 token[64], bu[IDS_ID_LEN + 1], msgid[512];
-	char			 name[256], addr[MAILER_ADDRESS_MAX + 1];
-	char			 reference[REF_MAX + 1], pattern[PATTERN_MAX + 1];
-	char			 hash[IDS_HASH_LEN + 1];
+	char			 token[64], hash[IDS_HASH_LEN + 1];
+	char			 bu[IDS_ID_LEN + 1], pattern[PATTERN_BYTES + 1];
 	int64_t			 delay_days;
 	int			 rc;
-	bool			 skipped;
+	bool			 skipped, usable;
 
 	*result = AFS_TEMPORARY;
 	why[0] = '\0';
-	buf_init(&value, HEADER_MAX);
-	buf_init(&decoded, HEADER_MAX);
-	buf_init(&text, (size_t)cfg->afs_max_message_bytes);
 	memset(&err, 0, sizeof(err));
-	pattern[0] = reference[0] = '\0';
+	pattern[0] = '\0';
 	if (recipient == NULL || recipient_token(recipient, token,
 	    sizeof(token)) == -1) {
 		*result = AFS_UNKNOWN_RECIPIENT;
 		goto out;
 	}
-	if (db_tx_begin(db) == -1)
-		goto out;
+	/* the unit's settings: a read, no transaction is held meanwhile */
+	ids_token_hash(token, hash);
 	st = db_prepare(db, sql_settings_by_token);
-	if (st == NULL || db_bind_text(st, 1, token) == -1 ||
+	if (st == NULL || db_bind_text(st, 1, hash) == -1 ||
 	    (rc = db_step(db, st)) == -1)
 		goto out;
 	if (rc == SQLITE_DONE) {
@@ -501,71 +731,16 @@ afs_receive(struct db *db, const struct config *cfg, const char *recipient,
 	db_release(st);
 	st = NULL;
 
+	usable = parse_order(msg, len, bu, pattern, cfg, &o, why,
+	    whylen) == 0;
+	if (db_tx_begin(db) == -1)
+		goto out;
 	*result = AFS_REJECTED;
-	if (len == 0 || memchr(msg, '\0', len) != NULL) {
-		snprintf(why, whylen, "not a text message");
+	if (!usable)
 		goto counted;
-	}
-	split(msg, len, &whole);
-	if (header(&whole, "To", &value) != 1 ||
-	    afs_decode_words(value.data, &decoded) == -1 ||
-	    first_address(decoded.data, name, sizeof(name), addr,
-	    sizeof(addr)) == -1 || !mailer_address_valid(addr)) {
-		snprintf(why, whylen, "no customer address in To:");
-		goto counted;
-	}
-	if (!mailer_header_safe(name) || json_utf8_length(name) > 200)
-		name[0] = '\0';
-	if (name[0] == '\0')
-		snprintf(name, sizeof(name), "%.*s", (int)strcspn(addr, "@"),
-		    addr);
-	if (header(&whole, "Message-ID", &value) == 1 && value.len > 0 &&
-	    value.len < sizeof(msgid) && mailer_header_safe(value.data))
-		snprintf(msgid, sizeof(msgid), "%s", value.data);
-	else {
-		/* no Message-ID: the same bytes are the same message */
-		buf_reset(&value);
-		if (buf_append(&value, msg, len < HEADER_MAX ? len :
-		    HEADER_MAX) == -1)
-			goto counted;
-		ids_token_hash(value.data, hash);
-		snprintf(msgid, sizeof(msgid), "<%s@afs.digest>", hash);
-	}
-	/* reference: the header, the pattern, the Message-ID */
-	if (header(&whole, "X-Order-Reference", &value) == 1 &&
-	    value.len > 0 && value.len <= REF_MAX &&
-	    mailer_header_safe(value.data))
-		snprintf(reference, sizeof(reference), "%s", value.data);
-	if (reference[0] == '\0' && pattern[0] != '\0') {
-		buf_reset(&decoded);
-		if (header(&whole, "Subject", &value) == 1 &&
-		    afs_decode_words(value.data, &decoded) == 0)
-			(void)match(pattern, decoded.data, reference,
-			    sizeof(reference));
-		if (reference[0] == '\0') {
-			body = whole;
-			first_text(&body, &value);
-			if (body_text(&body, &value, &text) == 0 &&
-			    text.data != NULL)
-				(void)match(pattern, text.data, reference,
-				    sizeof(reference));
-		}
-		if (!mailer_header_safe(reference))
-			reference[0] = '\0';	/* a match in a stray charset */
-	}
-	if (reference[0] == '\0') {
-		snprintf(reference, sizeof(reference), "%.*s",
-		    (int)strcspn(msgid + (msgid[0] == '<'), ">"),
-		    msgid + (msgid[0] == '<'));
-		json_utf8_cut(reference);
-	}
-	if (!mailer_header_safe(reference)) {
-		snprintf(why, whylen, "the reference is not usable");
-		goto counted;
-	}
 	st = db_prepare(db, sql_seen);
 	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
-	    db_bind_text(st, 2, msgid) == -1 ||
+	    db_bind_text(st, 2, o.msgid) == -1 ||
 	    sqlite3_bind_int64(st, 3, clock_now_ms()) != SQLITE_OK ||
 	    db_step(db, st) != SQLITE_DONE) {
 		*result = AFS_TEMPORARY;
@@ -578,7 +753,7 @@ afs_receive(struct db *db, const struct config *cfg, const char *recipient,
 		count(db, bu, 0, 1, 0);
 		goto commit;
 	}
-	if (invitations_from_order(db, bu, addr, name, reference,
+	if (invitations_from_order(db, bu, o.addr, o.name, o.reference,
 	    clock_now_ms() + delay_days * 86400000, id_out, &skipped,
 	    &err) == -1) {
 		*result = err.status >= 500 ? AFS_TEMPORARY : AFS_REJECTED;
@@ -593,7 +768,8 @@ afs_receive(struct db *db, const struct config *cfg, const char *recipient,
 	}
 	st = db_prepare(db, sql_seen_invitation);
 	if (st == NULL || db_bind_text(st, 1, id_out) == -1 ||
-	    db_bind_text(st, 2, bu) == -1 || db_bind_text(st, 3, msgid) == -1 ||
+	    db_bind_text(st, 2, bu) == -1 ||
+	    db_bind_text(st, 3, o.msgid) == -1 ||
 	    db_step(db, st) != SQLITE_DONE) {
 		*result = AFS_TEMPORARY;
 		goto out;
@@ -611,54 +787,105 @@ commit:
 out:
 	db_release(st);
 	db_tx_rollback(db);
-	buf_release(&value);
-	buf_release(&decoded);
-	buf_release(&text);
 	return 0;
 }
 
 /* The settings API. */
 
 static const char sql_settings_get[] =
-    "SELECT token, delay_days, reference_pattern, received, created, "
+    "SELECT token_sealed, delay_days, reference_pattern, received, created, "
     "  duplicates, rejected FROM afs_settings WHERE business_unit_id = ?";
 static const char sql_settings_make[] =
-    "INSERT INTO afs_settings (business_unit_id, token, updated_at) "
-    "VALUES (?, ?, ?) ON CONFLICT DO NOTHING";
+    "INSERT INTO afs_settings (business_unit_id, token_hash, token_sealed, "
+    "  updated_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING";
 static const char sql_settings_rotate[] =
-    "UPDATE afs_settings SET token = ?1, updated_at = ?2 "
-    "WHERE business_unit_id = ?3";
+    "UPDATE afs_settings SET token_hash = ?1, token_sealed = ?2, "
+    "  updated_at = ?3 WHERE business_unit_id = ?4";
 static const char sql_settings_patch[] =
     "UPDATE afs_settings SET delay_days = coalesce(?1, delay_days), "
     "  reference_pattern = CASE WHEN ?2 THEN ?3 ELSE reference_pattern END, "
     "  updated_at = ?4 WHERE business_unit_id = ?5";
 
-/* Makes the settings (and address) of bu on first use. */
+/* What is stored of a token: its hash, and (with a master key) the token
+ * sealed with it; *sealed is malloc'd or NULL. 0, or -1 (sealing failed). */
 static int
-ensure(struct db *db, const char *bu)
+store_form(const struct config *cfg, const char *token,
+    char hash[IDS_HASH_LEN + 1], char **sealed)
 {
-	sqlite3_stmt	*st = db_prepare(db, sql_settings_make);
-	char		 token[TOKEN_BYTES * 2 + 1];
-	int		 rc;
+	unsigned char	 mk[IDS_MASTER_LEN];
+
+	*sealed = NULL;
+	ids_token_hash(token, hash);
+	if (ids_master_key(cfg->links_master_key, mk) == -1)
+		return 0;
+	*sealed = ids_seal(mk, token, strlen(token));
+	sodium_memzero(mk, sizeof(mk));
+	return *sealed != NULL ? 0 : -1;
+}
+
+/* Makes the settings (and address) of bu on first use: 1 and the new
+ * token in token, 0 when they exist, -1 on failure. */
+static int
+ensure(struct db *db, const struct config *cfg, const char *bu,
+    char token[TOKEN_BYTES * 2 + 1])
+{
+	sqlite3_stmt	*st = NULL;
+	char		 hash[IDS_HASH_LEN + 1], *sealed = NULL;
+	int		 rc = -1;
 
 	ids_random_hex(token, TOKEN_BYTES);
-	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
-	    db_bind_text(st, 2, token) == -1 ||
-	    sqlite3_bind_int64(st, 3, clock_now_ms()) != SQLITE_OK) {
-		db_release(st);
-		return -1;
-	}
-	rc = db_step(db, st);
+	if (store_form(cfg, token, hash, &sealed) == -1 ||
+	    (st = db_prepare(db, sql_settings_make)) == NULL ||
+	    db_bind_text(st, 1, bu) == -1 || db_bind_text(st, 2, hash) == -1 ||
+	    db_bind_text(st, 3, sealed) == -1 ||
+	    sqlite3_bind_int64(st, 4, clock_now_ms()) != SQLITE_OK ||
+	    db_step(db, st) != SQLITE_DONE)
+		goto out;
+	rc = sqlite3_changes(db_handle(db)) > 0 ? 1 : 0;
+out:
 	db_release(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	free(sealed);
+	if (rc != 1)
+		sodium_memzero(token, TOKEN_BYTES * 2 + 1);
+	return rc;
+}
+
+/* The address of a unit: from token when it was just made, else opened
+ * from its sealed form; NULL when neither is at hand (no master key). */
+static json_t *
+address_json(const struct config *cfg, const char *token,
+    const char *sealed)
+{
+	unsigned char	 mk[IDS_MASTER_LEN];
+	char		 clear[TOKEN_BYTES * 2 + 1], address[CONFIG_STR + 64];
+	size_t		 len;
+
+	clear[0] = '\0';
+	if (token != NULL && token[0] != '\0')
+		snprintf(clear, sizeof(clear), "%s", token);
+	else if (sealed != NULL && ids_master_key(cfg->links_master_key,
+	    mk) == 0) {
+		if (ids_unseal(mk, sealed, (unsigned char *)clear,
+		    sizeof(clear) - 1, &len) == 0)
+			clear[len] = '\0';
+		else
+			log_error("afs: cannot unseal an inbound address "
+			    "(another master key?)");
+		sodium_memzero(mk, sizeof(mk));
+	}
+	if (clear[0] == '\0')
+		return json_null();
+	snprintf(address, sizeof(address), "afs-%s@%s", clear,
+	    cfg->afs_domain);
+	sodium_memzero(clear, sizeof(clear));
+	return json_string(address);
 }
 
 static int
 reply_settings(struct db *db, const struct request *req, const char *bu,
-    struct response *res, struct api_error *err)
+    const char *token, struct response *res, struct api_error *err)
 {
 	sqlite3_stmt	*st = db_prepare(db, sql_settings_get);
-	char		 address[CONFIG_STR + 64];
 	json_t		*o;
 	int		 ret = -1;
 
@@ -667,10 +894,10 @@ reply_settings(struct db *db, const struct request *req, const char *bu,
 		db_fail(db, err);
 		goto out;
 	}
-	snprintf(address, sizeof(address), "afs-%s@%s", db_text(st, 0),
-	    req->cfg->afs_domain);
-	o = json_pack("{s:s, s:I, s:o, s:{s:I, s:I, s:I, s:I}}", "address",
-	    address, "delayDays", (json_int_t)sqlite3_column_int64(st, 1),
+	o = json_pack("{s:o, s:I, s:o, s:{s:I, s:I, s:I, s:I}}", "address",
+	    address_json(req->cfg, token, sqlite3_column_type(st, 0) ==
+	    SQLITE_NULL ? NULL : db_text(st, 0)), "delayDays",
+	    (json_int_t)sqlite3_column_int64(st, 1),
 	    "referencePattern", db_json_text(st, 2), "messages",
 	    "received", (json_int_t)sqlite3_column_int64(st, 3), "created",
 	    (json_int_t)sqlite3_column_int64(st, 4), "duplicates",
@@ -687,16 +914,18 @@ afs_get(struct request *req, struct response *res, struct api_error *err)
 {
 	struct db	*db = db_thread();
 	const char	*bu;
+	char		 token[TOKEN_BYTES * 2 + 1];
 	int		 ret = -1;
 
 	if (auth_business_unit(req, &bu, err) == -1)
 		return -1;
-	if (db == NULL || db_tx_begin(db) == -1 || ensure(db, bu) == -1 ||
-	    db_tx_commit(db) == -1)
+	if (db == NULL || db_tx_begin(db) == -1 ||
+	    ensure(db, req->cfg, bu, token) == -1 || db_tx_commit(db) == -1)
 		db_fail(db, err);
 	else
-		ret = reply_settings(db, req, bu, res, err);
+		ret = reply_settings(db, req, bu, token, res, err);
 	db_tx_rollback(db);
+	sodium_memzero(token, sizeof(token));
 	return ret;
 }
 
@@ -709,11 +938,12 @@ afs_patch(struct request *req, struct response *res, struct api_error *err)
 	json_t		*body = NULL;	/* owned */
 	sqlite3_stmt	*st = NULL;
 	const char	*bu, *pattern = NULL;
+	char		 token[TOKEN_BYTES * 2 + 1], why[240];
 	int64_t		 delay = -1;
 	bool		 set_pattern;
-	regex_t		 re;
 	int		 ret = -1;
 
+	token[0] = '\0';
 	if (auth_business_unit(req, &bu, err) == -1 ||
 	    (body = json_body(req, err)) == NULL)
 		return -1;
@@ -721,16 +951,13 @@ afs_patch(struct request *req, struct response *res, struct api_error *err)
 	json_read_int(body, "delayDays", false, 0, 90, &delay, err);
 	set_pattern = json_object_get(body, "referencePattern") != NULL;
 	if (json_read_string(body, "referencePattern", false, 1, PATTERN_MAX,
-	    &pattern, err) == 0 && pattern != NULL) {
-		if (regcomp(&re, pattern, REG_EXTENDED) != 0)
-			api_error_set(err, 400, "referencePattern", "is not a "
-			    "POSIX extended regular expression");
-		else
-			regfree(&re);
-	}
+	    &pattern, err) == 0 && pattern != NULL &&
+	    afs_pattern_check(pattern, why, sizeof(why)) == -1)
+		api_error_set(err, 400, "referencePattern", "%s", why);
 	if (err->status != 0)
 		goto out;
-	if (db == NULL || db_tx_begin(db) == -1 || ensure(db, bu) == -1 ||
+	if (db == NULL || db_tx_begin(db) == -1 ||
+	    ensure(db, req->cfg, bu, token) == -1 ||
 	    (st = db_prepare(db, sql_settings_patch)) == NULL ||
 	    (delay >= 0 ? sqlite3_bind_int64(st, 1, delay) :
 	    sqlite3_bind_null(st, 1)) != SQLITE_OK ||
@@ -742,11 +969,12 @@ afs_patch(struct request *req, struct response *res, struct api_error *err)
 		db_fail(db, err);
 		goto out;
 	}
-	ret = reply_settings(db, req, bu, res, err);
+	ret = reply_settings(db, req, bu, token, res, err);
 out:
 	db_release(st);
 	db_tx_rollback(db);
 	json_decref(body);
+	sodium_memzero(token, sizeof(token));
 	return ret;
 }
 
@@ -756,25 +984,110 @@ afs_rotate(struct request *req, struct response *res, struct api_error *err)
 	struct db	*db = db_thread();
 	sqlite3_stmt	*st = NULL;
 	const char	*bu;
-	char		 token[TOKEN_BYTES * 2 + 1];
+	char		 token[TOKEN_BYTES * 2 + 1], first[TOKEN_BYTES * 2 + 1];
+	char		 hash[IDS_HASH_LEN + 1], *sealed = NULL;
 	int		 ret = -1;
 
 	if (auth_business_unit(req, &bu, err) == -1)
 		return -1;
 	ids_random_hex(token, TOKEN_BYTES);
-	if (db == NULL || db_tx_begin(db) == -1 || ensure(db, bu) == -1 ||
+	if (store_form(req->cfg, token, hash, &sealed) == -1 || db == NULL ||
+	    db_tx_begin(db) == -1 || ensure(db, req->cfg, bu, first) == -1 ||
 	    (st = db_prepare(db, sql_settings_rotate)) == NULL ||
-	    db_bind_text(st, 1, token) == -1 ||
-	    sqlite3_bind_int64(st, 2, clock_now_ms()) != SQLITE_OK ||
-	    db_bind_text(st, 3, bu) == -1 || db_step(db, st) != SQLITE_DONE ||
+	    db_bind_text(st, 1, hash) == -1 ||
+	    db_bind_text(st, 2, sealed) == -1 ||
+	    sqlite3_bind_int64(st, 3, clock_now_ms()) != SQLITE_OK ||
+	    db_bind_text(st, 4, bu) == -1 || db_step(db, st) != SQLITE_DONE ||
 	    db_tx_commit(db) == -1) {
 		db_fail(db, err);
 		goto out;
 	}
-	ret = reply_settings(db, req, bu, res, err);
+	ret = reply_settings(db, req, bu, token, res, err);
 out:
 	db_release(st);
 	db_tx_rollback(db);
+	free(sealed);
+	sodium_memzero(token, sizeof(token));
+	sodium_memzero(first, sizeof(first));
+	return ret;
+}
+
+static const char sql_unconverted[] =
+    "SELECT business_unit_id, token_hash FROM afs_settings "
+    "WHERE length(token_hash) = ? LIMIT 1";
+static const char sql_convert[] =
+    "UPDATE afs_settings SET token_hash = ?1, token_sealed = ?2 "
+    "WHERE business_unit_id = ?3";
+static const char sql_patterns[] =
+    "SELECT business_unit_id, reference_pattern FROM afs_settings "
+    "WHERE reference_pattern IS NOT NULL";
+
+int
+afs_upgrade(struct db *db, const struct config *cfg)
+{
+	sqlite3_stmt	*st = NULL;
+	char		 bu[IDS_ID_LEN + 1], token[TOKEN_BYTES * 2 + 1];
+	char		 hash[IDS_HASH_LEN + 1], *sealed = NULL, why[240];
+	int		 rc, n = 0, ret = -1;
+
+	/* the clear tokens must not linger in freed space of the file (this
+	 * is the start-up connection: the setting stays on it) */
+	if (db_exec(db, "PRAGMA secure_delete = ON") == -1 ||
+	    db_tx_begin(db) == -1)
+		goto out;
+	for (;;) {
+		st = db_prepare(db, sql_unconverted);
+		if (st == NULL ||
+		    sqlite3_bind_int(st, 1, TOKEN_BYTES * 2) != SQLITE_OK ||
+		    (rc = db_step(db, st)) == -1)
+			goto out;
+		if (rc == SQLITE_DONE)
+			break;
+		snprintf(bu, sizeof(bu), "%s", db_text(st, 0));
+		snprintf(token, sizeof(token), "%s", db_text(st, 1));
+		db_release(st);
+		if (store_form(cfg, token, hash, &sealed) == -1 ||
+		    (st = db_prepare(db, sql_convert)) == NULL ||
+		    db_bind_text(st, 1, hash) == -1 ||
+		    db_bind_text(st, 2, sealed) == -1 ||
+		    db_bind_text(st, 3, bu) == -1 ||
+		    db_step(db, st) != SQLITE_DONE)
+			goto out;
+		db_release(st);
+		st = NULL;
+		free(sealed);
+		sealed = NULL;
+		n++;
+	}
+	db_release(st);
+	st = NULL;
+	if (db_tx_commit(db) == -1)
+		goto out;
+	if (n > 0)
+		log_info("afs: stored %d inbound address tokens as hashes%s",
+		    n, cfg->links_master_key[0] != '\0' ? " (and sealed)" :
+		    "; without [links] master_key the settings no longer "
+		    "show these addresses");
+	/* patterns stored before PCRE2 that it refuses are not used */
+	st = db_prepare(db, sql_patterns);
+	if (st == NULL)
+		goto out;
+	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		if (afs_pattern_check(db_text(st, 1), why, sizeof(why)) == -1)
+			log_warn("afs: referencePattern of unit=%s %s; it is "
+			    "not used until the business sets another",
+			    db_text(st, 0), why);
+	}
+	if (rc == -1)
+		goto out;
+	ret = 0;
+out:
+	if (ret == -1)
+		log_error("afs: cannot convert the stored inbound addresses");
+	db_release(st);
+	db_tx_rollback(db);
+	free(sealed);
+	sodium_memzero(token, sizeof(token));
 	return ret;
 }
 

@@ -2,6 +2,7 @@
  * ids: random identifiers and token hashing over libsodium. Stateless, any
  * thread (libsodium's randombytes is thread-safe after sodium_init).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -112,4 +113,59 @@ ids_hmac_sha256_base64(const unsigned char *key, size_t keylen,
 	crypto_auth_hmacsha256_final(&st, mac);
 	sodium_bin2base64(out, IDS_HMAC_B64_LEN + 1, mac, sizeof(mac),
 	    sodium_base64_VARIANT_ORIGINAL);
+}
+
+int
+ids_master_key(const char *b64, unsigned char key[IDS_MASTER_LEN])
+{
+	size_t	 len;
+
+	return b64[0] != '\0' && sodium_base642bin(key, IDS_MASTER_LEN, b64,
+	    strlen(b64), NULL, &len, NULL,
+	    sodium_base64_VARIANT_ORIGINAL) == 0 &&
+	    len == IDS_MASTER_LEN ? 0 : -1;
+}
+
+char *
+ids_seal(const unsigned char key[IDS_MASTER_LEN], const void *plain,
+    size_t len)
+{
+	unsigned char	 box[crypto_secretbox_NONCEBYTES + IDS_SEAL_MAX +
+			    crypto_secretbox_MACBYTES];
+	size_t		 boxlen = crypto_secretbox_NONCEBYTES + len +
+			    crypto_secretbox_MACBYTES, b64len;
+	char		*out;
+
+	if (len > IDS_SEAL_MAX)
+		return NULL;
+	randombytes_buf(box, crypto_secretbox_NONCEBYTES);
+	crypto_secretbox_easy(box + crypto_secretbox_NONCEBYTES, plain, len,
+	    box, key);
+	b64len = sodium_base64_encoded_len(boxlen,
+	    sodium_base64_VARIANT_ORIGINAL);
+	out = malloc(b64len);
+	if (out != NULL)
+		sodium_bin2base64(out, b64len, box, boxlen,
+		    sodium_base64_VARIANT_ORIGINAL);
+	return out;
+}
+
+int
+ids_unseal(const unsigned char key[IDS_MASTER_LEN], const char *sealed,
+    unsigned char *out, size_t cap, size_t *len)
+{
+	unsigned char	 box[crypto_secretbox_NONCEBYTES + IDS_SEAL_MAX +
+			    crypto_secretbox_MACBYTES];
+	size_t		 boxlen;
+
+	if (sodium_base642bin(box, sizeof(box), sealed, strlen(sealed), NULL,
+	    &boxlen, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    boxlen < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES ||
+	    boxlen - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES >
+	    cap)
+		return -1;
+	*len = boxlen - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES;
+	return crypto_secretbox_open_easy(out, box +
+	    crypto_secretbox_NONCEBYTES, boxlen - crypto_secretbox_NONCEBYTES,
+	    box, key) == 0 ? 0 : -1;
 }

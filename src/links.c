@@ -177,59 +177,9 @@ struct keys {
 };
 
 static int
-master(const struct config *cfg, unsigned char key[crypto_secretbox_KEYBYTES])
+master(const struct config *cfg, unsigned char key[IDS_MASTER_LEN])
 {
-	size_t	 len;
-
-	return cfg->links_master_key[0] != '\0' && sodium_base642bin(key,
-	    crypto_secretbox_KEYBYTES, cfg->links_master_key,
-	    strlen(cfg->links_master_key), NULL, &len, NULL,
-	    sodium_base64_VARIANT_ORIGINAL) == 0 &&
-	    len == crypto_secretbox_KEYBYTES ? 0 : -1;
-}
-
-/* base64(nonce || secretbox(plain)); malloc'd, NULL on failure. */
-static char *
-seal(const unsigned char *mk, const void *plain, size_t len)
-{
-	unsigned char	 box[crypto_secretbox_NONCEBYTES + SECRET_MAX +
-			    crypto_secretbox_MACBYTES];
-	size_t		 boxlen = crypto_secretbox_NONCEBYTES + len +
-			    crypto_secretbox_MACBYTES, b64len;
-	char		*out;
-
-	if (len > SECRET_MAX)
-		return NULL;
-	randombytes_buf(box, crypto_secretbox_NONCEBYTES);
-	crypto_secretbox_easy(box + crypto_secretbox_NONCEBYTES, plain, len,
-	    box, mk);
-	b64len = sodium_base64_encoded_len(boxlen,
-	    sodium_base64_VARIANT_ORIGINAL);
-	out = malloc(b64len);
-	if (out != NULL)
-		sodium_bin2base64(out, b64len, box, boxlen,
-		    sodium_base64_VARIANT_ORIGINAL);
-	return out;
-}
-
-static int
-unseal(const unsigned char *mk, const char *sealed, unsigned char *out,
-    size_t cap, size_t *len)
-{
-	unsigned char	 box[crypto_secretbox_NONCEBYTES + SECRET_MAX +
-			    crypto_secretbox_MACBYTES];
-	size_t		 boxlen;
-
-	if (sodium_base642bin(box, sizeof(box), sealed, strlen(sealed), NULL,
-	    &boxlen, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
-	    boxlen < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES ||
-	    boxlen - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES >
-	    cap)
-		return -1;
-	*len = boxlen - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES;
-	return crypto_secretbox_open_easy(out, box +
-	    crypto_secretbox_NONCEBYTES, boxlen - crypto_secretbox_NONCEBYTES,
-	    box, mk) == 0 ? 0 : -1;
+	return ids_master_key(cfg->links_master_key, key);
 }
 
 static const char sql_keys_get[] =
@@ -246,7 +196,7 @@ static int
 load_keys(struct db *db, const struct config *cfg, const char *bu,
     struct keys *k)
 {
-	unsigned char	 mk[crypto_secretbox_KEYBYTES];
+	unsigned char	 mk[IDS_MASTER_LEN];
 	sqlite3_stmt	*st = db_prepare(db, sql_keys_get);
 	size_t		 len;
 	int		 rc, ret = -1;
@@ -264,12 +214,12 @@ load_keys(struct db *db, const struct config *cfg, const char *bu,
 		    "not set");
 		goto out;
 	}
-	if (unseal(mk, db_text(st, 0), k->enc, LINKS_KEY_LEN, &len) == -1 ||
-	    len != LINKS_KEY_LEN ||
-	    unseal(mk, db_text(st, 1), k->auth, LINKS_KEY_LEN, &len) == -1 ||
-	    len != LINKS_KEY_LEN ||
-	    unseal(mk, db_text(st, 2), (unsigned char *)k->secret, SECRET_MAX,
-	    &len) == -1) {
+	if (ids_unseal(mk, db_text(st, 0), k->enc, LINKS_KEY_LEN,
+	    &len) == -1 || len != LINKS_KEY_LEN ||
+	    ids_unseal(mk, db_text(st, 1), k->auth, LINKS_KEY_LEN,
+	    &len) == -1 || len != LINKS_KEY_LEN ||
+	    ids_unseal(mk, db_text(st, 2), (unsigned char *)k->secret,
+	    SECRET_MAX, &len) == -1) {
 		log_error("links: cannot unseal the keys of unit=%s (another "
 		    "master key?)", bu);
 		goto out;
@@ -286,7 +236,7 @@ static int
 store_keys(struct db *db, const struct config *cfg, const char *bu,
     const struct keys *k, struct api_error *err)
 {
-	unsigned char	 mk[crypto_secretbox_KEYBYTES];
+	unsigned char	 mk[IDS_MASTER_LEN];
 	sqlite3_stmt	*st = NULL;
 	char		*e = NULL, *a = NULL, *s = NULL;
 	int		 ret = -1;
@@ -296,9 +246,9 @@ store_keys(struct db *db, const struct config *cfg, const char *bu,
 		    "master_key in the server configuration");
 		return -1;
 	}
-	e = seal(mk, k->enc, LINKS_KEY_LEN);
-	a = seal(mk, k->auth, LINKS_KEY_LEN);
-	s = seal(mk, k->secret, strlen(k->secret));
+	e = ids_seal(mk, k->enc, LINKS_KEY_LEN);
+	a = ids_seal(mk, k->auth, LINKS_KEY_LEN);
+	s = ids_seal(mk, k->secret, strlen(k->secret));
 	st = db_prepare(db, sql_keys_put);
 	if (e == NULL || a == NULL || s == NULL || st == NULL ||
 	    db_bind_text(st, 1, bu) == -1 || db_bind_text(st, 2, e) == -1 ||

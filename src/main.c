@@ -30,6 +30,7 @@
 #include "reviewd/outbox.h"
 #include "reviewd/reviews.h"
 #include "reviewd/scheduler.h"
+#include "reviewd/webhooks.h"
 
 #define EXIT_USAGE	2
 #define REVIEWD_VERSION	"0.1.0"
@@ -410,6 +411,9 @@ main(int argc, char **argv)
 		log_error("migration failed: %s", err);
 		goto out;
 	}
+	/* secrets older versions kept in clear are hashed or sealed now */
+	if (afs_upgrade(db, &cfg) == -1 || webhooks_upgrade(db, &cfg) == -1)
+		goto out;
 	if (strcmp(command, "migrate") == 0)
 		ret = EXIT_SUCCESS;
 	else if (strcmp(command, "serve") == 0)

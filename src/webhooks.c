@@ -4,7 +4,14 @@
  * link-local addresses unless [webhooks] allow_private_targets is on: it is
  * checked when the subscription is made and again on the socket curl is
  * about to connect (so DNS changes cannot smuggle a private target in).
- * The signing key is kept as "whsec_<base64>" because signing needs it.
+ * IPv6 forms that carry an IPv4 address (mapped, compatible, NAT64, 6to4,
+ * Teredo) are judged by that IPv4 address.
+ *
+ * The signing key is needed in clear to sign, so it is kept sealed with
+ * [links] master_key (ids_seal); making a subscription without a master
+ * key is refused, as making link keys is. A secret still in the clear form
+ * "whsec_<base64>" of older versions keeps working and is sealed at the
+ * next start with a master key (webhooks_upgrade).
  */
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -28,6 +35,7 @@
 #define URL_MAX			2048
 #define MAX_SUBSCRIPTIONS	20
 #define KEY_BYTES		32
+#define KEY_MAX			64
 #define SECRET_LEN		(6 + 44)	/* "whsec_" + base64(32) */
 #define TEST_EVENT		"webhook-test"
 #define PAGE_MAX		100
@@ -76,25 +84,81 @@ v4_public(uint32_t a)
 	return true;
 }
 
-static bool
-address_public(const struct sockaddr *sa)
+static uint32_t
+v4_at(const uint8_t *p)
 {
-	const struct in6_addr	*a6;
-	uint32_t		 v4;
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+/* IPv6 prefixes that carry an IPv4 address: where it sits, and whether it
+ * is stored inverted (Teredo's client). A prefix with no IPv4 offset is
+ * refused whole. */
+static const struct {
+	uint8_t		 prefix[16];
+	unsigned int	 bits;
+	int		 v4;		/* byte offset, or -1: refused */
+	bool		 inverted;
+} v6_embedding[] = {
+	/* ::ffff:0:0/96 IPv4-mapped */
+	{ { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff }, 96, 12, false },
+	/* ::ffff:0:0:0/96 IPv4-translated (SIIT) */
+	{ { 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0 }, 96, 12, false },
+	/* ::/96 IPv4-compatible (also :: and ::1, as 0.0.0.0 and 0.0.0.1) */
+	{ { 0 }, 96, 12, false },
+	/* 64:ff9b::/96 NAT64 well-known prefix */
+	{ { 0, 0x64, 0xff, 0x9b }, 96, 12, false },
+	/* 64:ff9b:1::/48 NAT64 local use: never global, any layout */
+	{ { 0, 0x64, 0xff, 0x9b, 0, 1 }, 48, -1, false },
+	/* 2002::/16 6to4: the IPv4 address follows the prefix */
+	{ { 0x20, 0x02 }, 16, 2, false },
+	/* 2001::/32 Teredo: server IPv4 next, client IPv4 last, inverted */
+	{ { 0x20, 0x01, 0, 0 }, 32, 4, false },
+	{ { 0x20, 0x01, 0, 0 }, 32, 12, true },
+	/* 2001:db8::/32 documentation, 100::/64 discard */
+	{ { 0x20, 0x01, 0x0d, 0xb8 }, 32, -1, false },
+	{ { 0x01, 0 }, 64, -1, false },
+};
+
+static bool
+v6_prefix(const uint8_t *a, const uint8_t *prefix, unsigned int bits)
+{
+	unsigned int	 whole = bits / 8, rest = bits % 8;
+
+	if (memcmp(a, prefix, whole) != 0)
+		return false;
+	return rest == 0 || ((a[whole] ^ prefix[whole]) &
+	    (0xff << (8 - rest))) == 0;
+}
+
+bool
+webhooks_address_public(const struct sockaddr *sa)
+{
+	const uint8_t	*a;
+	uint32_t	 v4;
+	size_t		 i;
 
 	if (sa->sa_family == AF_INET)
 		return v4_public(ntohl(
 		    ((const struct sockaddr_in *)sa)->sin_addr.s_addr));
 	if (sa->sa_family != AF_INET6)
 		return false;
-	a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-	if (IN6_IS_ADDR_V4MAPPED(a6) || IN6_IS_ADDR_V4COMPAT(a6)) {
-		memcpy(&v4, &a6->s6_addr[12], 4);
-		return v4_public(ntohl(v4));
+	a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+	for (i = 0; i < sizeof(v6_embedding) / sizeof(v6_embedding[0]); i++) {
+		if (!v6_prefix(a, v6_embedding[i].prefix,
+		    v6_embedding[i].bits))
+			continue;
+		if (v6_embedding[i].v4 < 0)
+			return false;
+		v4 = v4_at(a + v6_embedding[i].v4);
+		if (!v4_public(v6_embedding[i].inverted ? ~v4 : v4))
+			return false;
 	}
-	return !(IN6_IS_ADDR_UNSPECIFIED(a6) || IN6_IS_ADDR_LOOPBACK(a6) ||
-	    IN6_IS_ADDR_LINKLOCAL(a6) || IN6_IS_ADDR_SITELOCAL(a6) ||
-	    IN6_IS_ADDR_MULTICAST(a6) || (a6->s6_addr[0] & 0xfe) == 0xfc);
+	/* loopback and unspecified are in ::/96 above */
+	return !(a[0] == 0xff ||			/* ff00::/8 multicast */
+	    (a[0] & 0xfe) == 0xfc ||			/* fc00::/7 ULA */
+	    (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) ||	/* fe80::/10 */
+	    (a[0] == 0xfe && (a[1] & 0xc0) == 0xc0));	/* fec0::/10 */
 }
 
 /* Checks a subscription URL: http(s), a host, and (unless allowed) only
@@ -134,7 +198,7 @@ check_url(const struct config *cfg, const char *url, struct api_error *err)
 		goto out;
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		if (!address_public(ai->ai_addr)) {
+		if (!webhooks_address_public(ai->ai_addr)) {
 			api_error_set(err, 400, "url", "resolves to a loopback, "
 			    "private or link-local address, which is not "
 			    "allowed");
@@ -223,7 +287,7 @@ open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
 	const struct config	*cfg = arg;
 
 	(void)purpose;
-	if (!cfg->webhooks_allow_private && !address_public(&a->addr))
+	if (!cfg->webhooks_allow_private && !webhooks_address_public(&a->addr))
 		return CURL_SOCKET_BAD;
 	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
 }
@@ -248,14 +312,37 @@ static const char sql_log[] =
     "  created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 struct target {
-	char	 bu[IDS_ID_LEN + 1];
-	char	 url[URL_MAX + 1];
-	char	 secret[SECRET_LEN + 1];
-	bool	 active;
+	char		 bu[IDS_ID_LEN + 1];
+	char		 url[URL_MAX + 1];
+	unsigned char	 key[KEY_MAX];		/* the signing key */
+	size_t		 keylen;
+	bool		 active;
 };
 
+/* The signing key of a stored secret: sealed, or "whsec_<base64>" as
+ * versions before sealing stored it. 0, or -1 (no or another master key,
+ * or a damaged value). */
 static int
-load_target(struct db *db, const char *subscription, struct target *t)
+open_secret(const struct config *cfg, const char *stored,
+    unsigned char key[KEY_MAX], size_t *keylen)
+{
+	unsigned char	 mk[IDS_MASTER_LEN];
+	int		 ret;
+
+	if (strncmp(stored, "whsec_", 6) == 0)
+		return sodium_base642bin(key, KEY_MAX, stored + 6,
+		    strlen(stored) - 6, NULL, keylen, NULL,
+		    sodium_base64_VARIANT_ORIGINAL) == 0 ? 0 : -1;
+	if (ids_master_key(cfg->links_master_key, mk) == -1)
+		return -1;
+	ret = ids_unseal(mk, stored, key, KEY_MAX, keylen);
+	sodium_memzero(mk, sizeof(mk));
+	return ret;
+}
+
+static int
+load_target(struct db *db, const struct config *cfg, const char *subscription,
+    struct target *t)
 {
 	sqlite3_stmt	*st = db_prepare(db, sql_subscription);
 	int		 rc;
@@ -268,11 +355,17 @@ load_target(struct db *db, const char *subscription, struct target *t)
 	if (rc == SQLITE_ROW) {
 		snprintf(t->bu, sizeof(t->bu), "%s", db_text(st, 0));
 		snprintf(t->url, sizeof(t->url), "%s", db_text(st, 1));
-		snprintf(t->secret, sizeof(t->secret), "%s", db_text(st, 2));
 		t->active = strcmp(db_text(st, 3), "active") == 0;
+		if (open_secret(cfg, db_text(st, 2), t->key,
+		    &t->keylen) == -1) {
+			log_error("webhooks: cannot open the signing secret of "
+			    "subscription=%s ([links] master_key missing or "
+			    "changed?)", subscription);
+			rc = -2;
+		}
 	}
 	db_release(st);
-	return rc == SQLITE_ROW ? 1 : 0;
+	return rc == SQLITE_ROW ? 1 : rc == -2 ? -2 : 0;
 }
 
 static void
@@ -329,8 +422,7 @@ static int
 sign(const struct target *t, const char *event_id, const char *body,
     struct curl_slist **list)
 {
-	unsigned char	 key[64];
-	size_t		 keylen, len;
+	size_t		 len;
 	char		 ts[24], mac[IDS_HMAC_B64_LEN + 1], line[128];
 	char		*signed_text;
 
@@ -339,15 +431,8 @@ sign(const struct target *t, const char *event_id, const char *body,
 	if ((signed_text = malloc(len)) == NULL)
 		return -1;
 	snprintf(signed_text, len, "%s.%s.%s", event_id, ts, body);
-	if (sodium_base642bin(key, sizeof(key), t->secret + 6,
-	    strlen(t->secret) - 6, NULL, &keylen, NULL,
-	    sodium_base64_VARIANT_ORIGINAL) != 0) {
-		free(signed_text);
-		return -1;
-	}
-	ids_hmac_sha256_base64(key, keylen, signed_text, strlen(signed_text),
-	    mac);
-	sodium_memzero(key, sizeof(key));
+	ids_hmac_sha256_base64(t->key, t->keylen, signed_text,
+	    strlen(signed_text), mac);
 	free(signed_text);
 	snprintf(line, sizeof(line), "webhook-id: %s", event_id);
 	if (append_header(list, line) == -1)
@@ -377,9 +462,13 @@ webhooks_deliver(struct db *db, const struct config *cfg,
 	enum outbox_result	 result = OUTBOX_RETRY;
 
 	memset(&t, 0, sizeof(t));
-	switch (load_target(db, subscription, &t)) {
+	switch (load_target(db, cfg, subscription, &t)) {
 	case -1:
 		snprintf(why, whylen, "database error");
+		return OUTBOX_RETRY;
+	case -2:
+		sodium_memzero(t.key, sizeof(t.key));
+		snprintf(why, whylen, "cannot open the signing secret");
 		return OUTBOX_RETRY;
 	case 0:
 		snprintf(why, whylen, "the subscription was deleted");
@@ -447,6 +536,7 @@ logged:
 			db_tx_rollback(db);
 	}
 out:
+	sodium_memzero(t.key, sizeof(t.key));
 	curl_easy_cleanup(curl);
 	curl_slist_free_all(headers);
 	free(body);
@@ -531,9 +621,9 @@ webhooks_create(struct request *req, struct response *res,
 	json_t		*body = NULL, *events, *out = NULL;	/* see below */
 	sqlite3_stmt	*st = NULL;
 	const char	*bu, *url = NULL;
-	char		*events_text = NULL;
+	char		*events_text = NULL, *sealed = NULL;
 	char		 id[IDS_ID_LEN + 1], secret[SECRET_LEN + 1];
-	unsigned char	 key[KEY_BYTES];
+	unsigned char	 key[KEY_BYTES], mk[IDS_MASTER_LEN];
 	int		 ret = -1;
 
 	if (auth_business_unit(req, &bu, err) == -1 ||
@@ -545,14 +635,21 @@ webhooks_create(struct request *req, struct response *res,
 	events = read_events(body, err);	/* borrowed from body */
 	if (err->status != 0)
 		goto out;
+	if (ids_master_key(req->cfg->links_master_key, mk) == -1) {
+		api_error_set(err, 409, NULL, "Webhook subscriptions need "
+		    "[links] master_key in the server configuration (it "
+		    "seals their signing secrets)");
+		goto out;
+	}
 	events_text = json_dumps(events, JSON_COMPACT);
 	randombytes_buf(key, sizeof(key));
 	memcpy(secret, "whsec_", 6);
 	sodium_bin2base64(secret + 6, sizeof(secret) - 6, key, sizeof(key),
 	    sodium_base64_VARIANT_ORIGINAL);
-	sodium_memzero(key, sizeof(key));
+	sealed = ids_seal(mk, key, sizeof(key));
 	ids_new(id);
-	if (events_text == NULL || db == NULL || db_tx_begin(db) == -1 ||
+	if (events_text == NULL || sealed == NULL || db == NULL ||
+	    db_tx_begin(db) == -1 ||
 	    (st = db_prepare(db, sql_sub_count)) == NULL ||
 	    db_bind_text(st, 1, bu) == -1 || db_step(db, st) != SQLITE_ROW)
 		goto dberr;
@@ -566,7 +663,7 @@ webhooks_create(struct request *req, struct response *res,
 	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
 	    db_bind_text(st, 2, bu) == -1 || db_bind_text(st, 3, url) == -1 ||
 	    db_bind_text(st, 4, events_text) == -1 ||
-	    db_bind_text(st, 5, secret) == -1 ||
+	    db_bind_text(st, 5, sealed) == -1 ||
 	    sqlite3_bind_int64(st, 6, clock_now_ms()) != SQLITE_OK ||
 	    db_step(db, st) != SQLITE_DONE)
 		goto dberr;
@@ -590,6 +687,9 @@ out:
 	if (ret == -1)
 		db_tx_rollback(db);
 	sodium_memzero(secret, sizeof(secret));
+	sodium_memzero(key, sizeof(key));
+	sodium_memzero(mk, sizeof(mk));
+	free(sealed);
 	free(events_text);
 	json_decref(body);
 	return ret;
@@ -776,4 +876,78 @@ fail:
 	json_decref(list);
 	db_fail(db, err);
 	return -1;
+}
+
+static const char sql_clear_secret[] =
+    "SELECT id, secret FROM webhook_subscriptions "
+    "WHERE substr(secret, 1, 6) = 'whsec_' LIMIT 1";
+static const char sql_seal_secret[] =
+    "UPDATE webhook_subscriptions SET secret = ? WHERE id = ?";
+
+int
+webhooks_upgrade(struct db *db, const struct config *cfg)
+{
+	sqlite3_stmt	*st = NULL;
+	unsigned char	 mk[IDS_MASTER_LEN], key[KEY_MAX];
+	char		 id[IDS_ID_LEN + 1], *sealed = NULL;
+	size_t		 keylen;
+	int		 rc, n = 0, ret = -1;
+
+	if (ids_master_key(cfg->links_master_key, mk) == -1) {
+		/* no key to seal with: say so when clear secrets remain */
+		st = db_prepare(db, sql_clear_secret);
+		if (st == NULL || (rc = db_step(db, st)) == -1)
+			goto out;
+		if (rc == SQLITE_ROW)
+			log_warn("webhooks: signing secrets are stored in "
+			    "clear; set [links] master_key to seal them");
+		ret = 0;
+		goto out;
+	}
+	/* the clear secrets must not linger in freed space of the file */
+	if (db_exec(db, "PRAGMA secure_delete = ON") == -1 ||
+	    db_tx_begin(db) == -1)
+		goto out;
+	for (;;) {
+		st = db_prepare(db, sql_clear_secret);
+		if (st == NULL || (rc = db_step(db, st)) == -1)
+			goto out;
+		if (rc == SQLITE_DONE)
+			break;
+		snprintf(id, sizeof(id), "%s", db_text(st, 0));
+		if (open_secret(cfg, db_text(st, 1), key, &keylen) == -1) {
+			log_error("webhooks: the secret of subscription=%s is "
+			    "damaged", id);
+			goto out;
+		}
+		db_release(st);
+		sealed = ids_seal(mk, key, keylen);
+		if (sealed == NULL ||
+		    (st = db_prepare(db, sql_seal_secret)) == NULL ||
+		    db_bind_text(st, 1, sealed) == -1 ||
+		    db_bind_text(st, 2, id) == -1 ||
+		    db_step(db, st) != SQLITE_DONE)
+			goto out;
+		db_release(st);
+		st = NULL;
+		free(sealed);
+		sealed = NULL;
+		n++;
+	}
+	db_release(st);
+	st = NULL;
+	if (db_tx_commit(db) == -1)
+		goto out;
+	if (n > 0)
+		log_info("webhooks: sealed %d signing secrets", n);
+	ret = 0;
+out:
+	if (ret == -1)
+		log_error("webhooks: cannot seal the stored signing secrets");
+	db_release(st);
+	db_tx_rollback(db);
+	free(sealed);
+	sodium_memzero(mk, sizeof(mk));
+	sodium_memzero(key, sizeof(key));
+	return ret;
 }

@@ -37,6 +37,17 @@ int	afs_receive(struct db *db, const struct config *cfg,
  * in a header value into UTF-8 in out. 0, or -1 when out is full. */
 int	afs_decode_words(const char *in, struct buf *out);
 
+/* Checks a referencePattern: PCRE2 syntax, at most 200 characters, no
+ * backreferences. 0, or -1 with the reason (to follow the field name) in
+ * why. */
+int	afs_pattern_check(const char *pattern, char *why, size_t whylen);
+
+/* At start, after the migrations: stores the inbound address tokens still
+ * kept in clear (before migration 0011) as hashes, sealed too when [links]
+ * master_key is set, and warns of stored patterns PCRE2 refuses. 0 or -1
+ * (logged). */
+int	afs_upgrade(struct db *db, const struct config *cfg);
+
 /* GET and PATCH .../afs, POST .../afs/rotate, POST /v1/inbound/afs. */
 route_handler	afs_get, afs_patch, afs_rotate, afs_inbound;
 

@@ -45,6 +45,29 @@ uint32_t	ids_uniform(uint32_t upper);
 void	ids_hmac_sha256_base64(const unsigned char *key, size_t keylen,
 	    const char *msg, size_t msglen, char out[IDS_HMAC_B64_LEN + 1]);
 
+/*
+ * Sealing secrets at rest with the master key of the configuration ([links]
+ * master_key: base64 of 32 bytes). A sealed value is base64 (standard,
+ * padded) of nonce || crypto_secretbox(plain): it reveals nothing without
+ * the key and any change to it fails to open.
+ */
+#define IDS_MASTER_LEN	32	/* crypto_secretbox_KEYBYTES */
+#define IDS_SEAL_MAX	128	/* longest plaintext that can be sealed */
+
+/* Decodes the configured master key (b64) into key. 0, or -1 when b64 is
+ * empty or not base64 of exactly IDS_MASTER_LEN bytes. */
+int	ids_master_key(const char *b64, unsigned char key[IDS_MASTER_LEN]);
+
+/* Seals len bytes of plain (at most IDS_SEAL_MAX) with key. Returns a
+ * malloc'd NUL-terminated string the caller frees, NULL on failure. */
+char	*ids_seal(const unsigned char key[IDS_MASTER_LEN], const void *plain,
+	    size_t len);
+
+/* Opens sealed into out (cap bytes) and writes its length to *len. 0, or
+ * -1 when sealed is malformed, too long or was sealed with another key. */
+int	ids_unseal(const unsigned char key[IDS_MASTER_LEN], const char *sealed,
+	    unsigned char *out, size_t cap, size_t *len);
+
 /* Writes a random (version 4) UUID and a NUL. */
 void	ids_uuid(char out[IDS_UUID_LEN + 1]);
 

@@ -1,7 +1,9 @@
 #ifndef REVIEWD_WEBHOOKS_H
 #define REVIEWD_WEBHOOKS_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include <jansson.h>
 
@@ -36,6 +38,18 @@ enum outbox_result	webhooks_deliver(struct db *db,
 /* /v1/private/business-units/{businessUnitId}/webhooks[...] */
 route_handler	webhooks_create, webhooks_list, webhooks_delete,
 		webhooks_test, webhooks_deliveries;
+
+/* True when sa may be a webhook target with [webhooks]
+ * allow_private_targets off: not loopback, private, link-local, multicast
+ * or reserved, for IPv4 and IPv6, and in IPv6 forms that embed an IPv4
+ * address (mapped, compatible, NAT64, 6to4, Teredo) not such an IPv4
+ * address either. */
+bool	webhooks_address_public(const struct sockaddr *sa);
+
+/* At start, after the migrations: seals the signing secrets still stored
+ * in clear by older versions when [links] master_key is set, else warns
+ * that they are. 0 or -1 (logged). */
+int	webhooks_upgrade(struct db *db, const struct config *cfg);
 
 /* Erasure: in every stored event (waiting or delivered) about one of the
  * consumers in ids (a JSON array of consumer ids), the consumer's name

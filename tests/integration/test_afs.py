@@ -1,8 +1,19 @@
 """Automatic Feedback Service: order e-mails piped to `reviewd afs-receive`
 or posted to /v1/inbound/afs become queued invitations."""
+import base64
 import subprocess
 
+import pytest
+
 from conftest import BIN, assert_error, wait_for
+
+
+@pytest.fixture
+def daemon(make_daemon):
+    """With a master key the settings show the inbound address every time
+    (sealed at rest); test_security_afs.py covers the daemon without one."""
+    return make_daemon({"links": {
+        "master_key": base64.b64encode(b"a" * 32).decode()}})
 
 ORDER = """From: Shop <orders@shop.example>
 To: =?UTF-8?B?SsO2cmcgS8OkdWZlcg==?= <joerg@example.com>

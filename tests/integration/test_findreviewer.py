@@ -26,7 +26,9 @@ def setup(make_daemon, smtp_sink, receiver):
     sink = smtp_sink()
     d = make_daemon({"mail": {"transport": "smtp", "smtp_url":
                               "smtp://127.0.0.1:%d" % sink.port},
-                     "webhooks": {"allow_private_targets": "true"}})
+                     "webhooks": {"allow_private_targets": "true"},
+                     "links": {"master_key":
+                               "d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3c="}})
     d.sink = sink
     shop = Business(d, "asks.example.com")
     r = shop.private("PATCH", "/v1/private/business-units/" + shop.id,

@@ -241,7 +241,9 @@ def test_operator_erases_one_reviewer_everywhere(make_daemon, smtp_sink,
     sink = smtp_sink()
     d = make_daemon({"mail": {"transport": "smtp", "smtp_url":
                               "smtp://127.0.0.1:%d" % sink.port},
-                     "webhooks": {"allow_private_targets": "true"}})
+                     "webhooks": {"allow_private_targets": "true"},
+                     "links": {"master_key":
+                               "d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3c="}})
     d.sink = sink
     shop = Business(d, "first.example.com")
     other = Business(d, "second.example.com")

@@ -12,7 +12,9 @@ SECRET_EMAIL = "secret.person@example.org"
 
 @pytest.fixture
 def shop(make_daemon):
-    d = make_daemon({"webhooks": {"allow_private_targets": "true"}})
+    d = make_daemon({"webhooks": {"allow_private_targets": "true"},
+                     "links": {"master_key":
+                               "d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3c="}})
     return Business(d, "replies.example.com")
 
 

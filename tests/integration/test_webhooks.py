@@ -26,7 +26,9 @@ def verify_standard_webhooks(secret, headers, body):
 
 @pytest.fixture
 def hooks(make_daemon):
-    d = make_daemon({"webhooks": {"allow_private_targets": "true"}})
+    d = make_daemon({"webhooks": {"allow_private_targets": "true"},
+                     "links": {"master_key":
+                               "d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3c="}})
     return Business(d, "hooks.example.com")
 
 
