@@ -67,6 +67,7 @@ struct route_params {
 	size_t		 n;
 	const char	*name[ROUTE_MAX_PARAMS];	/* borrowed: the table */
 	const char	*value[ROUTE_MAX_PARAMS];	/* point into buf */
+	const char	*bad;	/* a parameter holding %00, as name */
 	char		 buf[ROUTE_MAX_PATH];
 };
 
