@@ -635,18 +635,60 @@ addr_key_equal(const struct addr_key *a, const struct addr_key *b)
 	    sizeof(a->addr)) == 0;
 }
 
-/* MHD_OPTION_NOTIFY_CONNECTION: registers a connection, or shuts it when
- * its address already has max_connections_per_ip (trusted proxies carry
- * many clients and are exempt); unregisters it when MHD closes it, before
- * MHD closes the socket, so the watchdog never touches a reused fd. */
+/* Whether peer may have one more connection: not when it already has
+ * max_connections_per_ip. Trusted proxies carry many clients and are
+ * exempt. Call with conns_lock held. */
+static bool
+peer_has_room(const struct addr_key *peer, bool trusted)
+{
+	const struct http_conn	*p;
+	int64_t			 n = 0;
+	int64_t			 limit = server_cfg->max_connections_per_ip;
+
+	if (limit == 0 || trusted)
+		return true;
+	for (p = conns; p != NULL; p = p->next) {
+		if (p->counted && addr_key_equal(&p->peer, peer) &&
+		    ++n >= limit)
+			return false;
+	}
+	return true;
+}
+
+/* The accept policy: refuses, quietly and before MHD makes a connection
+ * of it, a socket whose address has no room. */
+static enum MHD_Result
+on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct addr_key	 peer;
+	bool		 room;
+
+	(void)cls;
+	(void)addrlen;
+	addr_key_from(&peer, addr);
+	(void)pthread_mutex_lock(&conns_lock);
+	room = peer_has_room(&peer, peer.family != 0 &&
+	    config_trusted_proxy(server_cfg, peer.family, peer.addr));
+	(void)pthread_mutex_unlock(&conns_lock);
+	if (room)
+		return MHD_YES;
+	atomic_fetch_add(&refused_per_ip, 1);
+	return MHD_NO;
+}
+
+/*
+ * MHD_OPTION_NOTIFY_CONNECTION: registers a connection; unregisters it
+ * when MHD closes it, before MHD closes the socket, so the watchdog never
+ * touches a reused fd. The accept policy ran without the lock held across
+ * to here, so workers accepting at once can pass it together: the count
+ * is made exact here, by shutting the one too many.
+ */
 static void
 on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
     enum MHD_ConnectionNotificationCode code)
 {
 	const union MHD_ConnectionInfo	*ci;
-	struct http_conn		*c = *socket_context, *p;
-	int64_t				 n = 0;
-	int64_t				 limit = server_cfg->max_connections_per_ip;
+	struct http_conn		*c = *socket_context;
 
 	(void)cls;
 	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
@@ -680,18 +722,13 @@ on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
 	    c->peer.family, c->peer.addr);
 	atomic_store(&c->head_since_ns, mono_ns());
 	(void)pthread_mutex_lock(&conns_lock);
-	if (limit > 0 && !c->trusted) {
-		for (p = conns; p != NULL; p = p->next) {
-			if (p->counted && addr_key_equal(&p->peer, &c->peer))
-				n++;
-		}
-		if (n >= limit) {
-			/* MHD reads the end of the stream and closes it. */
-			(void)shutdown(c->fd, SHUT_RDWR);
-			c->shut = true;
-			atomic_fetch_add(&refused_per_ip, 1);
-		} else
-			c->counted = true;
+	if (peer_has_room(&c->peer, c->trusted))
+		c->counted = !c->trusted;
+	else {
+		/* MHD reads the end of the stream and closes it. */
+		(void)shutdown(c->fd, SHUT_RDWR);
+		c->shut = true;
+		atomic_fetch_add(&refused_per_ip, 1);
 	}
 	c->next = conns;
 	if (conns != NULL)
@@ -1181,8 +1218,8 @@ http_start(const struct config *cfg)
 	    MHD_USE_ERROR_LOG;
 	if (cfg->listen_addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	daemon_handle = MHD_start_daemon(flags, 0, NULL, NULL, on_request,
-	    NULL,
+	daemon_handle = MHD_start_daemon(flags, 0, on_accept, NULL,
+	    on_request, NULL,
 	    /* First, or MHD prints earlier messages itself. */
 	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 	    MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&cfg->listen_addr,
