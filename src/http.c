@@ -51,7 +51,7 @@ struct http_conn {
 	int			 fd;
 	struct addr_key		 peer;
 	bool			 trusted;	/* peer is a trusted proxy */
-	bool			 counted;	/* toward the per-address limit */
+	bool			 counted;	/* toward the per-address cap */
 	bool			 shut;		/* conns_lock */
 	/* Behind a trusted proxy: the client of the request in progress
 	 * (from X-Forwarded-For), family 0 when none. conns_lock. */
@@ -67,7 +67,7 @@ struct http_req {
 	const struct route	*route;
 	struct http_conn	*conn;		/* borrowed; NULL if unknown */
 	char			*raw_path;	/* as sent, before '?' */
-	char			*raw_query;	/* as sent, after '?'; or NULL */
+	char			*raw_query;	/* as sent, after '?', or NULL */
 	bool			 counted;	/* in inflight */
 	struct buf		 body;
 	struct api_error	 err;

@@ -99,7 +99,8 @@ static const struct route routes[] = {
 	{ "GET", BU "/afs", ROUTE_AUTH_BEARER, afs_get, 0 },
 	{ "PATCH", BU "/afs", ROUTE_AUTH_BEARER, afs_patch, 0 },
 	{ "POST", BU "/afs/rotate", ROUTE_AUTH_BEARER, afs_rotate, 0 },
-	{ "POST", "/v1/inbound/afs", ROUTE_AUTH_NONE, afs_inbound, ROUTE_UPLOAD },
+	{ "POST", "/v1/inbound/afs", ROUTE_AUTH_NONE, afs_inbound,
+	    ROUTE_UPLOAD },
 	{ "POST", BU "/link-keys", ROUTE_AUTH_BEARER, links_keys_create,
 	    0 },
 	{ "PUT", BU "/link-keys", ROUTE_AUTH_BEARER, links_keys_import, 0 },
@@ -195,7 +196,8 @@ segment_decode(const char *s, size_t len, char *out, size_t outcap,
 		c = s[i];
 		if (c == '%' && len - i >= 3 && hexdigit(s[i + 1]) >= 0 &&
 		    hexdigit(s[i + 2]) >= 0) {
-			c = (char)(hexdigit(s[i + 1]) * 16 + hexdigit(s[i + 2]));
+			c = (char)(hexdigit(s[i + 1]) * 16 +
+			    hexdigit(s[i + 2]));
 			i += 2;
 			if (c == '\0')
 				*nul = true;

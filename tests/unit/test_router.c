@@ -361,7 +361,8 @@ test_real_table(void **state)
 		    ROUTE_AUTH_NONE, ROUTE_UPLOAD },
 		{ "POST", "/v1/oauth/oauth-business-users-for-applications/"
 		    "accesstoken", 0, "/v1/oauth/oauth-business-users-for-"
-		    "applications/accesstoken", ROUTE_AUTH_NONE, ROUTE_NO_STORE },
+		    "applications/accesstoken", ROUTE_AUTH_NONE,
+		    ROUTE_NO_STORE },
 		{ "GET", "/review/confirm/tok", 0, "/review/confirm/{token}",
 		    ROUTE_AUTH_NONE, ROUTE_NO_STORE },
 		{ "GET", "/find-reviewer/tok", 0, "/find-reviewer/{token}",
