@@ -364,8 +364,8 @@ response_release(struct response *res)
 	memset(res, 0, sizeof(*res));
 }
 
-static int
-hexval(char c)
+int
+http_hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -388,9 +388,11 @@ form_decode(const char *p, const char *end, char *out, size_t outlen)
 		if (c == '+')
 			c = ' ';
 		else if (c == '%') {
-			if (end - p < 3 || hexval(p[1]) < 0 || hexval(p[2]) < 0)
+			if (end - p < 3 || http_hex_digit(p[1]) < 0 ||
+			    http_hex_digit(p[2]) < 0)
 				return -1;
-			c = (char)(hexval(p[1]) * 16 + hexval(p[2]));
+			c = (char)(http_hex_digit(p[1]) * 16 +
+			    http_hex_digit(p[2]));
 			p += 2;
 		}
 		if (c == '\0' || n + 1 >= outlen)

@@ -168,18 +168,6 @@ next_segment(const char **p, const char **seg, size_t *len)
 	return 0;
 }
 
-static int
-hexdigit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Percent-decodes the raw segment [s, s + len) into out (not terminated),
  * as libmicrohttpd does: %XX is a byte, anything else stays as it is.
@@ -194,10 +182,11 @@ segment_decode(const char *s, size_t len, char *out, size_t outcap,
 
 	for (i = 0; i < len; i++) {
 		c = s[i];
-		if (c == '%' && len - i >= 3 && hexdigit(s[i + 1]) >= 0 &&
-		    hexdigit(s[i + 2]) >= 0) {
-			c = (char)(hexdigit(s[i + 1]) * 16 +
-			    hexdigit(s[i + 2]));
+		if (c == '%' && len - i >= 3 &&
+		    http_hex_digit(s[i + 1]) >= 0 &&
+		    http_hex_digit(s[i + 2]) >= 0) {
+			c = (char)(http_hex_digit(s[i + 1]) * 16 +
+			    http_hex_digit(s[i + 2]));
 			i += 2;
 			if (c == '\0')
 				*nul = true;
