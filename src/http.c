@@ -68,7 +68,7 @@ struct http_req {
 	struct http_conn	*conn;		/* borrowed; NULL if unknown */
 	char			*raw_path;	/* as sent, before '?' */
 	char			*raw_query;	/* as sent, after '?', or NULL */
-	bool			 counted;	/* in inflight */
+	bool			 begun;		/* head complete, in inflight */
 	struct buf		 body;
 	struct api_error	 err;
 	struct response		 res;
@@ -1012,14 +1012,13 @@ check_request_text(struct http_req *hr, struct MHD_Connection *conn)
  * text. */
 static int
 first_call(struct http_req *hr, struct MHD_Connection *conn,
-    const char *url, const char *method)
+    const char *method)
 {
 	char		 allow[64], name[64];
 	const char	*clen;
 	size_t		 max_body;
 	int		 r;
 
-	(void)url;
 	if (atomic_load(&draining)) {
 		api_error_set(&hr->err, 503, NULL, "The server is shutting "
 		    "down; retry shortly");
@@ -1084,10 +1083,10 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 			return MHD_NO;
 		*con_cls = hr;
 	}
-	if (!hr->counted) {
+	if (!hr->begun) {
 		/* The head is complete: this connection is off the watch
 		 * until the request ends. */
-		hr->counted = true;
+		hr->begun = true;
 		atomic_fetch_add(&inflight, 1);
 		hr->conn = connection_of(conn);
 		if (hr->conn != NULL)
@@ -1098,7 +1097,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		hr->req.cfg = server_cfg;
 		hr->req.connection = conn;
 		set_request_id(hr, conn);
-		if (first_call(hr, conn, url, method) == -1)
+		if (first_call(hr, conn, method) == -1)
 			return respond(hr, conn) ? MHD_YES : MHD_NO;
 		return MHD_YES;
 	}
@@ -1137,7 +1136,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)conn;
 	if (hr == NULL)
 		return;
-	if (!hr->counted) {
+	if (!hr->begun) {
 		/* The head never completed; MHD closes the connection. */
 		free(hr->raw_path);
 		free(hr->raw_query);
