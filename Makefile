@@ -61,9 +61,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBOBJ)
 deps:
 	scripts/deps.sh
 
+# var/ (database, maildir) is for the daemon's user alone: 0750 and 0640.
 run: deps
 	$(MAKE) all
-	exec $(BUILD)/reviewd serve
+	umask 027 && mkdir -p var && chmod o-rwx var && \
+	    exec $(BUILD)/reviewd serve
 
 lint:
 	@if grep -nE '\b($(BANNED))[[:space:]]*\(' src/*.c include/reviewd/*.h \

@@ -38,7 +38,7 @@ struct key {
 
 static setter set_string, set_int, set_bool, set_listen, set_url,
     set_smtp_url, set_header_text, set_transport, set_starttls,
-    set_log_level, set_admin_token, set_master_key;
+    set_log_level, set_admin_token, set_master_key, set_proxies;
 
 #define STR(sec, name, def, field, fn)					\
 	{ sec, name, def, fn, offsetof(struct config, field),		\
@@ -60,6 +60,11 @@ static const struct key keys[] = {
 	INT("server", "max_connections", "1024", max_connections, 1, 65536),
 	INT("server", "max_upload_bytes", "67108864", max_upload_bytes, 1024,
 	    1073741824),
+	INT("server", "max_connections_per_ip", "64", max_connections_per_ip,
+	    0, 65536),
+	INT("server", "request_head_timeout_s", "10", request_head_timeout_s,
+	    1, 3600),
+	STR("server", "trusted_proxies", "", trusted_proxies, set_proxies),
 	STR("database", "path", "var/reviewd.db", db_path, set_string),
 	STR("database", "migrations", "", migrations_dir, set_string),
 	OTHER("mail", "transport", "maildir", mail_transport, set_transport),
@@ -337,6 +342,102 @@ set_listen(struct config *cfg, const struct key *k, const char *v, char *why)
 bad:
 	snprintf(why, WHY_LEN, "expected IPV4:PORT or [IPV6]:PORT");
 	return -1;
+}
+
+/* "ADDR[/BITS]" into *net; 0 or -1. */
+static int
+parse_net(const char *v, size_t len, struct config_net *net)
+{
+	char		 text[INET6_ADDRSTRLEN + 5];
+	char		*slash, *end;
+	long		 bits;
+	unsigned	 max;
+
+	if (len == 0 || len >= sizeof(text))
+		return -1;
+	memcpy(text, v, len);
+	text[len] = '\0';
+	slash = strchr(text, '/');
+	if (slash != NULL)
+		*slash = '\0';
+	memset(net, 0, sizeof(*net));
+	if (inet_pton(AF_INET, text, net->addr) == 1) {
+		net->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, text, net->addr) == 1) {
+		net->family = AF_INET6;
+		max = 128;
+	} else
+		return -1;
+	net->prefix = max;
+	if (slash == NULL)
+		return 0;
+	errno = 0;
+	bits = strtol(slash + 1, &end, 10);
+	if (slash[1] == '\0' || *end != '\0' || errno != 0 || bits < 0 ||
+	    bits > (long)max)
+		return -1;
+	net->prefix = (unsigned)bits;
+	return 0;
+}
+
+/* Addresses or networks (ADDR/BITS), separated by commas or spaces. */
+static int
+set_proxies(struct config *cfg, const struct key *k, const char *v,
+    char *why)
+{
+	const char	*p = v;
+	size_t		 len;
+
+	cfg->nproxies = 0;
+	for (;;) {
+		p += strspn(p, ", ");
+		if (*p == '\0')
+			break;
+		len = strcspn(p, ", ");
+		if (cfg->nproxies == CONFIG_MAX_PROXIES) {
+			snprintf(why, WHY_LEN, "at most %d addresses or "
+			    "networks", CONFIG_MAX_PROXIES);
+			return -1;
+		}
+		if (parse_net(p, len, &cfg->proxies[cfg->nproxies]) == -1) {
+			snprintf(why, WHY_LEN, "expected IP addresses or "
+			    "networks (ADDR/BITS), separated by commas");
+			return -1;
+		}
+		cfg->nproxies++;
+		p += len;
+	}
+	return set_string(cfg, k, v, why);
+}
+
+bool
+config_trusted_proxy(const struct config *cfg, int family,
+    const unsigned char *addr)
+{
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0, 0xff, 0xff };
+	const struct config_net	*net;
+	size_t			 i;
+	unsigned		 full, rest;
+
+	if (family == AF_INET6 && memcmp(addr, mapped, 12) == 0) {
+		family = AF_INET;
+		addr += 12;
+	}
+	for (i = 0; i < cfg->nproxies; i++) {
+		net = &cfg->proxies[i];
+		if (net->family != family)
+			continue;
+		full = net->prefix / 8;
+		rest = net->prefix % 8;
+		if (memcmp(net->addr, addr, full) != 0)
+			continue;
+		if (rest == 0 || ((net->addr[full] ^ addr[full]) &
+		    (0xff << (8 - rest)) & 0xff) == 0)
+			return true;
+	}
+	return false;
 }
 
 bool

@@ -61,6 +61,34 @@ make_parent(const char *path)
 	return 0;
 }
 
+/*
+ * The database holds tokens' hashes and personal data: no access for
+ * others. New files get that from the umask main() sets; a file made
+ * before (by an older version or another tool) loses its world bits here.
+ * SQLite gives -wal and -shm the database file's mode.
+ */
+static int
+private_mode(const char *path, const char *suffix)
+{
+	char		 name[PATH_MAX];
+	struct stat	 st;
+
+	if (snprintf(name, sizeof(name), "%s%s", path, suffix) >=
+	    (int)sizeof(name))
+		return -1;
+	if (stat(name, &st) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if ((st.st_mode & S_IRWXO) == 0)
+		return 0;
+	if (chmod(name, st.st_mode & 07770) == -1) {
+		log_error_errno("db: cannot remove world access path=%s",
+		    name);
+		return -1;
+	}
+	log_warn("db: removed world access path=%s", name);
+	return 0;
+}
+
 struct db *
 db_open(const char *path)
 {
@@ -85,7 +113,9 @@ db_open(const char *path)
 	}
 	if (sqlite3_busy_timeout(db->conn, DB_BUSY_TIMEOUT_MS) != SQLITE_OK ||
 	    sqlite3_extended_result_codes(db->conn, 1) != SQLITE_OK ||
-	    db_exec(db, pragmas) == -1)
+	    db_exec(db, pragmas) == -1 || private_mode(path, "") == -1 ||
+	    private_mode(path, "-wal") == -1 ||
+	    private_mode(path, "-shm") == -1)
 		goto fail;
 	return db;
 fail:

@@ -1,21 +1,35 @@
 /*
  * http: libmicrohttpd glue. Owns the daemon, the per-request state (one
- * struct http_req from the first callback to the completed callback), body
+ * struct http_req from the request line to the completed callback), body
  * accumulation under a per-route cap, error rendering, the access log and
  * the graceful stop. MHD's thread pool calls on_request/on_completed; the
  * counters below are atomics shared by those threads and the main thread.
+ *
+ * It also owns the connection guard: every TCP connection is a struct
+ * http_conn on one list (conns_lock), from MHD's "started" notification to
+ * its "closed" one, which MHD sends before it closes the socket. Over
+ * [server] max_connections_per_ip from one address a new connection is
+ * shut at once; the head watchdog thread shuts connections that have not
+ * completed a request head within [server] request_head_timeout_s of
+ * their accept or of the end of their previous request. MHD's own
+ * connection timeout is an idle one, reset by every byte, which a client
+ * sending a header line now and then never reaches.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "reviewd/auth.h"
 #include "reviewd/buf.h"
@@ -26,9 +40,35 @@
 #include "reviewd/router.h"
 #include "reviewd/scheduler.h"
 
+/* An address as compared: IPv4 (also IPv4-mapped IPv6) in 4 bytes. */
+struct addr_key {
+	int		 family;	/* AF_INET, AF_INET6; 0: none */
+	unsigned char	 addr[16];	/* zero past the address */
+};
+
+struct http_conn {
+	struct http_conn	*prev, *next;	/* conns_lock */
+	int			 fd;
+	struct addr_key		 peer;
+	bool			 trusted;	/* peer is a trusted proxy */
+	bool			 counted;	/* toward the per-address cap */
+	bool			 shut;		/* conns_lock */
+	/* Behind a trusted proxy: the client of the request in progress
+	 * (from X-Forwarded-For), family 0 when none. conns_lock. */
+	struct addr_key		 client;
+	/* Since when a request head is awaited; 0 while a request is in
+	 * progress. Written by the connection's worker, read by the
+	 * watchdog. */
+	_Atomic int64_t		 head_since_ns;
+};
+
 struct http_req {
 	struct request		 req;
 	const struct route	*route;
+	struct http_conn	*conn;		/* borrowed; NULL if unknown */
+	char			*raw_path;	/* as sent, before '?' */
+	char			*raw_query;	/* as sent, after '?', or NULL */
+	bool			 begun;		/* head complete, in inflight */
 	struct buf		 body;
 	struct api_error	 err;
 	struct response		 res;
@@ -43,6 +83,14 @@ static const struct config	*server_cfg;
 static unsigned			 bound_port;
 static atomic_int		 inflight;
 static atomic_bool		 draining;
+
+static pthread_mutex_t		 conns_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t		 watchdog_cond;
+static pthread_t		 watchdog;
+static bool			 watchdog_running;
+static bool			 watchdog_stop;		/* conns_lock */
+static struct http_conn		*conns;			/* conns_lock */
+static atomic_int		 refused_per_ip;
 
 static const struct {
 	int		 status;
@@ -316,8 +364,8 @@ response_release(struct response *res)
 	memset(res, 0, sizeof(*res));
 }
 
-static int
-hexval(char c)
+int
+http_hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -340,9 +388,11 @@ form_decode(const char *p, const char *end, char *out, size_t outlen)
 		if (c == '+')
 			c = ' ';
 		else if (c == '%') {
-			if (end - p < 3 || hexval(p[1]) < 0 || hexval(p[2]) < 0)
+			if (end - p < 3 || http_hex_digit(p[1]) < 0 ||
+			    http_hex_digit(p[2]) < 0)
 				return -1;
-			c = (char)(hexval(p[1]) * 16 + hexval(p[2]));
+			c = (char)(http_hex_digit(p[1]) * 16 +
+			    http_hex_digit(p[2]));
 			p += 2;
 		}
 		if (c == '\0' || n + 1 >= outlen)
@@ -435,6 +485,28 @@ add_header(struct MHD_Response *r, const char *name, const char *value)
 	return MHD_add_response_header(r, name, value) == MHD_YES;
 }
 
+static bool
+has_header(const struct response *res, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < res->nheaders; i++) {
+		if (strcasecmp(res->header_name[i], name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Answers no cache may keep: a token in the path or query, a token
+ * answer, anything for a business or the operator. */
+static bool
+personal(const struct route *route)
+{
+	return route != NULL && ((route->flags & ROUTE_NO_STORE) ||
+	    route->auth == ROUTE_AUTH_BEARER ||
+	    route->auth == ROUTE_AUTH_ADMIN);
+}
+
 /* Queues hr's response (or its error); false when MHD refused it. */
 static bool
 respond(struct http_req *hr, struct MHD_Connection *conn)
@@ -484,6 +556,12 @@ respond(struct http_req *hr, struct MHD_Connection *conn)
 		if (!add_header(r, res->header_name[i], res->header_value[i]))
 			goto out;
 	}
+	if (!has_header(res, "X-Content-Type-Options") &&
+	    !add_header(r, "X-Content-Type-Options", "nosniff"))
+		goto out;
+	if (personal(hr->route) && !has_header(res, "Cache-Control") &&
+	    !add_header(r, "Cache-Control", "no-store"))
+		goto out;
 	if (hr->err.status != 0 && hr->err.header_name[0] != '\0' &&
 	    !add_header(r, hr->err.header_name, hr->err.header_value))
 		goto out;
@@ -517,6 +595,366 @@ set_request_id(struct http_req *hr, struct MHD_Connection *conn)
 	ids_uuid(hr->req.id);
 }
 
+/* The connection guard (see the top of this file). */
+
+static void
+addr_key_set(struct addr_key *k, int family, const unsigned char *addr)
+{
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0, 0xff, 0xff };
+
+	memset(k, 0, sizeof(*k));
+	if (family == AF_INET6 && memcmp(addr, mapped, 12) == 0) {
+		family = AF_INET;
+		addr += 12;
+	}
+	k->family = family;
+	memcpy(k->addr, addr, family == AF_INET ? 4 : 16);
+}
+
+static void
+addr_key_from(struct addr_key *k, const struct sockaddr *sa)
+{
+	const struct sockaddr_in	*in4;
+	const struct sockaddr_in6	*in6;
+
+	memset(k, 0, sizeof(*k));
+	if (sa != NULL && sa->sa_family == AF_INET) {
+		in4 = (const struct sockaddr_in *)(const void *)sa;
+		addr_key_set(k, AF_INET,
+		    (const unsigned char *)&in4->sin_addr);
+	} else if (sa != NULL && sa->sa_family == AF_INET6) {
+		in6 = (const struct sockaddr_in6 *)(const void *)sa;
+		addr_key_set(k, AF_INET6,
+		    (const unsigned char *)&in6->sin6_addr);
+	}
+}
+
+static bool
+addr_key_equal(const struct addr_key *a, const struct addr_key *b)
+{
+	return a->family == b->family && memcmp(a->addr, b->addr,
+	    sizeof(a->addr)) == 0;
+}
+
+/* Whether peer may have one more connection: not when it already has
+ * max_connections_per_ip. Trusted proxies carry many clients and are
+ * exempt. Call with conns_lock held. */
+static bool
+peer_has_room(const struct addr_key *peer, bool trusted)
+{
+	const struct http_conn	*p;
+	int64_t			 n = 0;
+	int64_t			 limit = server_cfg->max_connections_per_ip;
+
+	if (limit == 0 || trusted)
+		return true;
+	for (p = conns; p != NULL; p = p->next) {
+		if (p->counted && addr_key_equal(&p->peer, peer) &&
+		    ++n >= limit)
+			return false;
+	}
+	return true;
+}
+
+/* The accept policy: refuses, quietly and before MHD makes a connection
+ * of it, a socket whose address has no room. */
+static enum MHD_Result
+on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct addr_key	 peer;
+	bool		 room;
+
+	(void)cls;
+	(void)addrlen;
+	addr_key_from(&peer, addr);
+	(void)pthread_mutex_lock(&conns_lock);
+	room = peer_has_room(&peer, peer.family != 0 &&
+	    config_trusted_proxy(server_cfg, peer.family, peer.addr));
+	(void)pthread_mutex_unlock(&conns_lock);
+	if (room)
+		return MHD_YES;
+	atomic_fetch_add(&refused_per_ip, 1);
+	return MHD_NO;
+}
+
+/*
+ * MHD_OPTION_NOTIFY_CONNECTION: registers a connection; unregisters it
+ * when MHD closes it, before MHD closes the socket, so the watchdog never
+ * touches a reused fd. The accept policy ran without the lock held across
+ * to here, so workers accepting at once can pass it together: the count
+ * is made exact here, by shutting the one too many.
+ */
+static void
+on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
+    enum MHD_ConnectionNotificationCode code)
+{
+	const union MHD_ConnectionInfo	*ci;
+	struct http_conn		*c = *socket_context;
+
+	(void)cls;
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (c == NULL)
+			return;
+		(void)pthread_mutex_lock(&conns_lock);
+		if (c->prev != NULL)
+			c->prev->next = c->next;
+		else
+			conns = c->next;
+		if (c->next != NULL)
+			c->next->prev = c->prev;
+		(void)pthread_mutex_unlock(&conns_lock);
+		free(c);
+		*socket_context = NULL;
+		return;
+	}
+	ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci == NULL)
+		return;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		/* Unguarded connections are not served. */
+		(void)shutdown(ci->connect_fd, SHUT_RDWR);
+		return;
+	}
+	c->fd = ci->connect_fd;
+	ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	addr_key_from(&c->peer, ci != NULL ? ci->client_addr : NULL);
+	c->trusted = c->peer.family != 0 && config_trusted_proxy(server_cfg,
+	    c->peer.family, c->peer.addr);
+	atomic_store(&c->head_since_ns, mono_ns());
+	(void)pthread_mutex_lock(&conns_lock);
+	if (peer_has_room(&c->peer, c->trusted))
+		c->counted = !c->trusted;
+	else {
+		/* MHD reads the end of the stream and closes it. */
+		(void)shutdown(c->fd, SHUT_RDWR);
+		c->shut = true;
+		atomic_fetch_add(&refused_per_ip, 1);
+	}
+	c->next = conns;
+	if (conns != NULL)
+		conns->prev = c;
+	conns = c;
+	(void)pthread_mutex_unlock(&conns_lock);
+	*socket_context = c;
+}
+
+/* Shuts, every 500 ms, the connections whose request head is late. */
+static void *
+watchdog_main(void *arg)
+{
+	const int64_t		 limit_ns = server_cfg->request_head_timeout_s *
+				    INT64_C(1000000000);
+	struct http_conn	*c;
+	struct timespec		 until;
+	int64_t			 now, since;
+	int			 shut, refused;
+
+	(void)arg;
+	(void)pthread_mutex_lock(&conns_lock);
+	while (!watchdog_stop) {
+		(void)clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_nsec += 500 * 1000000;
+		if (until.tv_nsec >= 1000000000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000;
+		}
+		(void)pthread_cond_timedwait(&watchdog_cond, &conns_lock,
+		    &until);
+		now = mono_ns();
+		shut = 0;
+		for (c = conns; c != NULL; c = c->next) {
+			since = atomic_load(&c->head_since_ns);
+			if (c->shut || since == 0 || now - since < limit_ns)
+				continue;
+			/* Ignored: the peer may have closed it already. */
+			(void)shutdown(c->fd, SHUT_RDWR);
+			c->shut = true;
+			shut++;
+		}
+		(void)pthread_mutex_unlock(&conns_lock);
+		refused = atomic_exchange(&refused_per_ip, 0);
+		if (shut > 0)
+			log_warn("http: closed connections=%d without a "
+			    "complete request head after request_head_timeout_s"
+			    "=%lld", shut,
+			    (long long)server_cfg->request_head_timeout_s);
+		if (refused > 0)
+			log_warn("http: refused connections=%d over "
+			    "max_connections_per_ip=%lld", refused,
+			    (long long)server_cfg->max_connections_per_ip);
+		(void)pthread_mutex_lock(&conns_lock);
+	}
+	(void)pthread_mutex_unlock(&conns_lock);
+	return NULL;
+}
+
+static int
+watchdog_start(void)
+{
+	pthread_condattr_t	 attr;
+	int			 rc;
+
+	if (pthread_condattr_init(&attr) != 0)
+		return -1;
+	rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	if (rc == 0)
+		rc = pthread_cond_init(&watchdog_cond, &attr);
+	(void)pthread_condattr_destroy(&attr);
+	if (rc != 0)
+		return -1;
+	watchdog_stop = false;
+	if (pthread_create(&watchdog, NULL, watchdog_main, NULL) != 0) {
+		(void)pthread_cond_destroy(&watchdog_cond);
+		return -1;
+	}
+	watchdog_running = true;
+	return 0;
+}
+
+static void
+watchdog_end(void)
+{
+	if (!watchdog_running)
+		return;
+	(void)pthread_mutex_lock(&conns_lock);
+	watchdog_stop = true;
+	(void)pthread_cond_signal(&watchdog_cond);
+	(void)pthread_mutex_unlock(&conns_lock);
+	(void)pthread_join(watchdog, NULL);
+	(void)pthread_cond_destroy(&watchdog_cond);
+	watchdog_running = false;
+}
+
+static enum MHD_Result
+last_forwarded(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	(void)kind;
+	if (strcasecmp(key, "X-Forwarded-For") == 0)
+		*(const char **)cls = value;
+	return MHD_YES;
+}
+
+/*
+ * Behind a trusted proxy, the client is the last entry of the last
+ * X-Forwarded-For header that is not a trusted proxy itself: the entries
+ * left of it come from the client and prove nothing. out->family is 0
+ * when there is none or an entry is not an address.
+ */
+static void
+forwarded_client(struct MHD_Connection *mc, struct addr_key *out)
+{
+	const char	*xff = NULL, *start, *end, *s, *e;
+	char		 text[INET6_ADDRSTRLEN];
+	unsigned char	 bytes[16];
+	int		 family;
+
+	memset(out, 0, sizeof(*out));
+	(void)MHD_get_connection_values(mc, MHD_HEADER_KIND, last_forwarded,
+	    &xff);
+	if (xff == NULL)
+		return;
+	end = xff + strlen(xff);
+	while (end > xff) {
+		start = end;
+		while (start > xff && start[-1] != ',')
+			start--;
+		s = start;
+		e = end;
+		while (s < e && (*s == ' ' || *s == '\t'))
+			s++;
+		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if (e == s || (size_t)(e - s) >= sizeof(text))
+			return;
+		memcpy(text, s, (size_t)(e - s));
+		text[e - s] = '\0';
+		if (inet_pton(AF_INET, text, bytes) == 1)
+			family = AF_INET;
+		else if (inet_pton(AF_INET6, text, bytes) == 1)
+			family = AF_INET6;
+		else
+			return;
+		addr_key_set(out, family, bytes);
+		if (!config_trusted_proxy(server_cfg, out->family, out->addr))
+			return;
+		memset(out, 0, sizeof(*out));
+		end = start > xff ? start - 1 : xff;
+	}
+}
+
+/* Through a trusted proxy, max_connections_per_ip bounds the requests in
+ * progress per forwarded client address instead. */
+static int
+limit_forwarded(struct http_req *hr, struct MHD_Connection *mc)
+{
+	struct addr_key		 client;
+	struct http_conn	*p;
+	int64_t			 n = 0;
+	int64_t			 limit = server_cfg->max_connections_per_ip;
+
+	if (hr->conn == NULL || !hr->conn->trusted || limit == 0)
+		return 0;
+	forwarded_client(mc, &client);
+	if (client.family == 0)
+		return 0;
+	(void)pthread_mutex_lock(&conns_lock);
+	for (p = conns; p != NULL; p = p->next) {
+		if (addr_key_equal(&p->client, &client))
+			n++;
+	}
+	if (n < limit)
+		hr->conn->client = client;
+	(void)pthread_mutex_unlock(&conns_lock);
+	if (n < limit)
+		return 0;
+	api_error_set(&hr->err, 429, NULL, "Too many requests in progress "
+	    "from this address; retry shortly");
+	api_error_header(&hr->err, "Retry-After", "1");
+	return -1;
+}
+
+/*
+ * The name of the first query parameter whose raw text holds %00, which
+ * MHD would silently cut at; "query" when the name itself holds it. NULL
+ * when none does.
+ */
+static const char *
+query_nul(const char *q, char *name, size_t namelen)
+{
+	const char	*p = q, *amp, *eq, *hit;
+
+	while (*p != '\0') {
+		amp = strchr(p, '&');
+		if (amp == NULL)
+			amp = p + strlen(p);
+		hit = memmem(p, (size_t)(amp - p), "%00", 3);
+		if (hit != NULL) {
+			eq = memchr(p, '=', (size_t)(amp - p));
+			if (eq == NULL)
+				eq = amp;
+			if (hit < eq || form_decode(p, eq, name, namelen) ==
+			    -1 || !json_utf8_line(name))
+				return "query";
+			return name;
+		}
+		p = *amp != '\0' ? amp + 1 : amp;
+	}
+	return NULL;
+}
+
+/* This connection's guard entry (borrowed), or NULL. */
+static struct http_conn *
+connection_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo	*ci;
+
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
 struct bad_arg {
 	const char	*name;	/* the first bad query parameter, or NULL */
 	bool		 found;
@@ -542,8 +980,16 @@ static int
 check_request_text(struct http_req *hr, struct MHD_Connection *conn)
 {
 	struct bad_arg	 bad = { NULL, false };
+	char		 name[64];
+	const char	*nul;
 	size_t		 i;
 
+	if (hr->raw_query != NULL &&
+	    (nul = query_nul(hr->raw_query, name, sizeof(name))) != NULL) {
+		api_error_set(&hr->err, 400, nul, "must not hold a NUL byte "
+		    "(%%00)");
+		return -1;
+	}
 	for (i = 0; i < hr->req.params.n; i++) {
 		if (!json_utf8_line(hr->req.params.value[i])) {
 			api_error_set(&hr->err, 400, "path", "must be UTF-8 "
@@ -566,9 +1012,9 @@ check_request_text(struct http_req *hr, struct MHD_Connection *conn)
  * text. */
 static int
 first_call(struct http_req *hr, struct MHD_Connection *conn,
-    const char *url, const char *method)
+    const char *method)
 {
-	char		 allow[64];
+	char		 allow[64], name[64];
 	const char	*clen;
 	size_t		 max_body;
 	int		 r;
@@ -579,8 +1025,23 @@ first_call(struct http_req *hr, struct MHD_Connection *conn,
 		api_error_header(&hr->err, "Retry-After", "1");
 		return -1;
 	}
-	r = router_find(method, url, &hr->route, &hr->req.params, allow,
-	    sizeof(allow));
+	if (hr->raw_path == NULL) {
+		api_error_set(&hr->err, 500, NULL, "Internal error");
+		return -1;
+	}
+	if (limit_forwarded(hr, conn) == -1)
+		return -1;
+	/* The raw path: MHD's decoded url ends at the first %00. */
+	r = router_find(method, hr->raw_path, &hr->route, &hr->req.params,
+	    allow, sizeof(allow));
+	if (r == 400) {
+		snprintf(name, sizeof(name), "%.*s",
+		    (int)strcspn(hr->req.params.bad, "}"),
+		    hr->req.params.bad);
+		api_error_set(&hr->err, 400, name, "must not hold a NUL byte "
+		    "(%%00)");
+		return -1;
+	}
 	if (r == 404) {
 		api_error_set(&hr->err, 404, NULL, "No resource at this path");
 		return -1;
@@ -591,8 +1052,8 @@ first_call(struct http_req *hr, struct MHD_Connection *conn,
 		api_error_header(&hr->err, "Allow", allow);
 		return -1;
 	}
-	max_body = (size_t)(hr->route->upload ? server_cfg->max_upload_bytes :
-	    server_cfg->max_body_bytes);
+	max_body = (size_t)((hr->route->flags & ROUTE_UPLOAD) ?
+	    server_cfg->max_upload_bytes : server_cfg->max_body_bytes);
 	buf_init(&hr->body, max_body);
 	clen = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	    "Content-Length");
@@ -616,18 +1077,27 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	(void)cls;
 	(void)version;
 	if (hr == NULL) {
+		/* on_uri ran out of memory */
 		hr = calloc(1, sizeof(*hr));
 		if (hr == NULL)
 			return MHD_NO;
 		*con_cls = hr;
+	}
+	if (!hr->begun) {
+		/* The head is complete: this connection is off the watch
+		 * until the request ends. */
+		hr->begun = true;
 		atomic_fetch_add(&inflight, 1);
+		hr->conn = connection_of(conn);
+		if (hr->conn != NULL)
+			atomic_store(&hr->conn->head_since_ns, 0);
 		hr->started_ns = mono_ns();
 		hr->req.method = method;
 		hr->req.path = url;
 		hr->req.cfg = server_cfg;
 		hr->req.connection = conn;
 		set_request_id(hr, conn);
-		if (first_call(hr, conn, url, method) == -1)
+		if (first_call(hr, conn, method) == -1)
 			return respond(hr, conn) ? MHD_YES : MHD_NO;
 		return MHD_YES;
 	}
@@ -666,17 +1136,60 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)conn;
 	if (hr == NULL)
 		return;
+	if (!hr->begun) {
+		/* The head never completed; MHD closes the connection. */
+		free(hr->raw_path);
+		free(hr->raw_query);
+		free(hr);
+		*con_cls = NULL;
+		return;
+	}
 	/* The route's pattern, not the path: paths carry link tokens. */
 	log_info("access method=%s path=%s status=%d us=%lld rid=%s%s",
 	    hr->req.method, hr->route != NULL ? hr->route->pattern :
 	    "(unknown)", hr->status,
 	    (long long)((mono_ns() - hr->started_ns) / 1000), hr->req.id,
 	    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
+	if (hr->conn != NULL) {
+		(void)pthread_mutex_lock(&conns_lock);
+		memset(&hr->conn->client, 0, sizeof(hr->conn->client));
+		(void)pthread_mutex_unlock(&conns_lock);
+		/* A kept-alive connection awaits its next head from now. */
+		atomic_store(&hr->conn->head_since_ns, mono_ns());
+	}
 	buf_release(&hr->body);
 	response_release(&hr->res);
+	free(hr->raw_path);
+	free(hr->raw_query);
 	free(hr);
 	*con_cls = NULL;
 	atomic_fetch_sub(&inflight, 1);
+}
+
+/* MHD_OPTION_URI_LOG_CALLBACK: the request line, raw, before MHD decodes
+ * it; the result becomes the request's state. NULL when out of memory. */
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct http_req	*hr;
+	const char	*q = strchr(uri, '?');
+
+	(void)cls;
+	(void)conn;
+	hr = calloc(1, sizeof(*hr));
+	if (hr == NULL)
+		return NULL;
+	hr->raw_path = strndup(uri, q != NULL ? (size_t)(q - uri) :
+	    strlen(uri));
+	if (q != NULL)
+		hr->raw_query = strdup(q + 1);
+	if (hr->raw_path == NULL || (q != NULL && hr->raw_query == NULL)) {
+		free(hr->raw_path);
+		free(hr->raw_query);
+		free(hr);
+		return NULL;
+	}
+	return hr;
 }
 
 static void
@@ -706,8 +1219,8 @@ http_start(const struct config *cfg)
 	    MHD_USE_ERROR_LOG;
 	if (cfg->listen_addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	daemon_handle = MHD_start_daemon(flags, 0, NULL, NULL, on_request,
-	    NULL,
+	daemon_handle = MHD_start_daemon(flags, 0, on_accept, NULL,
+	    on_request, NULL,
 	    /* First, or MHD prints earlier messages itself. */
 	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 	    MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&cfg->listen_addr,
@@ -715,15 +1228,24 @@ http_start(const struct config *cfg)
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
+	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
 	    MHD_OPTION_END);
 	if (daemon_handle == NULL) {
 		log_error("http: cannot listen on %s", cfg->listen);
+		return -1;
+	}
+	if (watchdog_start() == -1) {
+		log_error("http: cannot start the request head watchdog");
+		MHD_stop_daemon(daemon_handle);
+		daemon_handle = NULL;
 		return -1;
 	}
 	info = MHD_get_daemon_info(daemon_handle, MHD_DAEMON_INFO_LISTEN_FD);
 	if (info == NULL || getsockname(info->listen_fd,
 	    (struct sockaddr *)&bound, &blen) == -1) {
 		log_error_errno("http: getsockname");
+		watchdog_end();
 		MHD_stop_daemon(daemon_handle);
 		daemon_handle = NULL;
 		return -1;
@@ -757,6 +1279,7 @@ http_stop(int64_t grace_ms)
 	if (atomic_load(&inflight) > 0)
 		log_warn("http: stopping with requests=%d still in flight",
 		    atomic_load(&inflight));
+	watchdog_end();
 	MHD_stop_daemon(daemon_handle);
 	daemon_handle = NULL;
 }

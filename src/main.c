@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -359,6 +360,9 @@ main(int argc, char **argv)
 	int			 first = 1, ret = EXIT_FAILURE;
 	FILE			*report;
 
+	/* Before anything creates a file: the database, its -wal and -shm,
+	 * the maildir and its messages are nobody else's (0640, 0750). */
+	(void)umask(027);
 	if (argc > 2 && strcmp(argv[1], "--config") == 0) {
 		config_path = argv[2];
 		first = 3;

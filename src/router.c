@@ -2,6 +2,7 @@
  * router: the daemon's route table and the matcher. The table is constant;
  * matching is pure (no allocation) and runs on every worker thread.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,131 +25,135 @@
 #define REVIEW	"/v1/private/reviews/{reviewId}"
 
 static const struct route routes[] = {
-	{ "GET", "/healthz", ROUTE_AUTH_NONE, http_healthz, false },
-	{ "GET", "/readyz", ROUTE_AUTH_NONE, http_readyz, false },
-	{ "POST", OAUTH "/accesstoken", ROUTE_AUTH_NONE, auth_token, false },
-	{ "POST", OAUTH "/refresh", ROUTE_AUTH_NONE, auth_refresh, false },
-	{ "POST", OAUTH "/revoke", ROUTE_AUTH_NONE, auth_revoke, false },
+	{ "GET", "/healthz", ROUTE_AUTH_NONE, http_healthz, 0 },
+	{ "GET", "/readyz", ROUTE_AUTH_NONE, http_readyz, 0 },
+	{ "POST", OAUTH "/accesstoken", ROUTE_AUTH_NONE, auth_token,
+	    ROUTE_NO_STORE },
+	{ "POST", OAUTH "/refresh", ROUTE_AUTH_NONE, auth_refresh,
+	    ROUTE_NO_STORE },
+	{ "POST", OAUTH "/revoke", ROUTE_AUTH_NONE, auth_revoke,
+	    ROUTE_NO_STORE },
 	{ "GET", "/v1/business-units/find", ROUTE_AUTH_APIKEY,
-	    business_find, false },
+	    business_find, 0 },
 	{ "GET", "/v1/business-units/{businessUnitId}", ROUTE_AUTH_APIKEY,
-	    business_get_public, false },
+	    business_get_public, 0 },
 	{ "GET", "/v1/business-units/{businessUnitId}/reviews",
-	    ROUTE_AUTH_APIKEY, reviews_list_public, false },
+	    ROUTE_AUTH_APIKEY, reviews_list_public, 0 },
 	{ "GET", "/v1/reviews/{reviewId}", ROUTE_AUTH_APIKEY,
-	    reviews_get_public, false },
+	    reviews_get_public, 0 },
 	{ "GET", "/v1/product-reviews/business-units/{businessUnitId}/reviews",
-	    ROUTE_AUTH_APIKEY, reviews_list_product_public, false },
-	{ "GET", BU "/reviews", ROUTE_AUTH_BEARER, reviews_list_private, false },
-	{ "GET", REVIEW, ROUTE_AUTH_BEARER, reviews_get_private, false },
+	    ROUTE_AUTH_APIKEY, reviews_list_product_public, 0 },
+	{ "GET", BU "/reviews", ROUTE_AUTH_BEARER, reviews_list_private, 0 },
+	{ "GET", REVIEW, ROUTE_AUTH_BEARER, reviews_get_private, 0 },
 	{ "GET", "/v1/private/product-reviews/business-units/"
 	    "{businessUnitId}/reviews", ROUTE_AUTH_BEARER,
-	    reviews_list_product_private, false },
+	    reviews_list_product_private, 0 },
 	{ "GET", "/v1/private/product-reviews/{reviewId}", ROUTE_AUTH_BEARER,
-	    reviews_get_product_private, false },
-	{ "GET", REVIEW "/tags", ROUTE_AUTH_BEARER, reviews_tags_get, false },
-	{ "POST", REVIEW "/tags", ROUTE_AUTH_BEARER, reviews_tags_replace, false },
-	{ "PUT", REVIEW "/tags", ROUTE_AUTH_BEARER, reviews_tags_append, false },
-	{ "DELETE", REVIEW "/tags", ROUTE_AUTH_BEARER, reviews_tags_delete, false },
-	{ "POST", REVIEW "/reply", ROUTE_AUTH_BEARER, reviews_reply, false },
+	    reviews_get_product_private, 0 },
+	{ "GET", REVIEW "/tags", ROUTE_AUTH_BEARER, reviews_tags_get, 0 },
+	{ "POST", REVIEW "/tags", ROUTE_AUTH_BEARER, reviews_tags_replace, 0 },
+	{ "PUT", REVIEW "/tags", ROUTE_AUTH_BEARER, reviews_tags_append, 0 },
+	{ "DELETE", REVIEW "/tags", ROUTE_AUTH_BEARER, reviews_tags_delete, 0 },
+	{ "POST", REVIEW "/reply", ROUTE_AUTH_BEARER, reviews_reply, 0 },
 	{ "DELETE", REVIEW "/reply", ROUTE_AUTH_BEARER, reviews_reply_delete,
-	    false },
+	    0 },
 	{ "POST", REVIEW "/find-reviewer", ROUTE_AUTH_BEARER,
-	    findreviewer_create, false },
+	    findreviewer_create, 0 },
 	{ "GET", REVIEW "/find-reviewer", ROUTE_AUTH_BEARER, findreviewer_get,
-	    false },
-	{ "POST", REVIEW "/reports", ROUTE_AUTH_BEARER, reports_create, false },
+	    0 },
+	{ "POST", REVIEW "/reports", ROUTE_AUTH_BEARER, reports_create, 0 },
 	{ "GET", "/v1/admin/reports", ROUTE_AUTH_ADMIN, reports_admin_list,
-	    false },
+	    0 },
 	{ "POST", "/v1/admin/reports/{reportId}/decision", ROUTE_AUTH_ADMIN,
-	    reports_decide, false },
+	    reports_decide, 0 },
 	{ "GET", "/v1/admin/audit", ROUTE_AUTH_ADMIN, reports_audit_list,
-	    false },
+	    0 },
 	{ "GET", "/find-reviewer/{token}", ROUTE_AUTH_NONE, pages_find_reviewer,
-	    false },
+	    ROUTE_NO_STORE },
 	{ "POST", "/find-reviewer/{token}", ROUTE_AUTH_NONE,
-	    pages_find_reviewer_post, false },
-	{ "GET", BU "/products", ROUTE_AUTH_BEARER, products_list, false },
-	{ "POST", BU "/products", ROUTE_AUTH_BEARER, products_upsert, false },
+	    pages_find_reviewer_post, ROUTE_NO_STORE },
+	{ "GET", BU "/products", ROUTE_AUTH_BEARER, products_list, 0 },
+	{ "POST", BU "/products", ROUTE_AUTH_BEARER, products_upsert, 0 },
 	{ "POST", BU "/email-invitations", ROUTE_AUTH_BEARER,
-	    invitations_create, false },
+	    invitations_create, 0 },
 	{ "POST", BU "/invitations/csv", ROUTE_AUTH_BEARER, invitations_csv,
-	    true },
+	    ROUTE_UPLOAD },
 	{ "POST", BU "/invitations/cancel-queued", ROUTE_AUTH_BEARER,
-	    invitations_cancel_queued, false },
+	    invitations_cancel_queued, 0 },
 	{ "GET", BU "/invitations", ROUTE_AUTH_BEARER, invitations_list,
-	    false },
+	    0 },
 	{ "POST", BU "/invitation-data/delete", ROUTE_AUTH_BEARER,
-	    invitations_data_delete, false },
+	    invitations_data_delete, 0 },
 	{ "GET", BU "/templates", ROUTE_AUTH_BEARER,
-	    invitations_templates_list, false },
+	    invitations_templates_list, 0 },
 	{ "POST", BU "/templates", ROUTE_AUTH_BEARER,
-	    invitations_template_create, false },
+	    invitations_template_create, 0 },
 	{ "PUT", BU "/templates/{templateId}", ROUTE_AUTH_BEARER,
-	    invitations_template_update, false },
+	    invitations_template_update, 0 },
 	{ "GET", "/v1/private/invitations/{invitationId}", ROUTE_AUTH_BEARER,
-	    invitations_get, false },
+	    invitations_get, 0 },
 	{ "PATCH", "/v1/private/invitations/{invitationId}", ROUTE_AUTH_BEARER,
-	    invitations_patch, false },
+	    invitations_patch, 0 },
 	{ "DELETE", "/v1/private/invitations/{invitationId}",
-	    ROUTE_AUTH_BEARER, invitations_delete, false },
-	{ "GET", BU "/afs", ROUTE_AUTH_BEARER, afs_get, false },
-	{ "PATCH", BU "/afs", ROUTE_AUTH_BEARER, afs_patch, false },
-	{ "POST", BU "/afs/rotate", ROUTE_AUTH_BEARER, afs_rotate, false },
-	{ "POST", "/v1/inbound/afs", ROUTE_AUTH_NONE, afs_inbound, true },
+	    ROUTE_AUTH_BEARER, invitations_delete, 0 },
+	{ "GET", BU "/afs", ROUTE_AUTH_BEARER, afs_get, 0 },
+	{ "PATCH", BU "/afs", ROUTE_AUTH_BEARER, afs_patch, 0 },
+	{ "POST", BU "/afs/rotate", ROUTE_AUTH_BEARER, afs_rotate, 0 },
+	{ "POST", "/v1/inbound/afs", ROUTE_AUTH_NONE, afs_inbound,
+	    ROUTE_UPLOAD },
 	{ "POST", BU "/link-keys", ROUTE_AUTH_BEARER, links_keys_create,
-	    false },
-	{ "PUT", BU "/link-keys", ROUTE_AUTH_BEARER, links_keys_import, false },
-	{ "GET", BU "/link-keys", ROUTE_AUTH_BEARER, links_keys_status, false },
-	{ "POST", BU "/links/test", ROUTE_AUTH_BEARER, links_test, false },
+	    0 },
+	{ "PUT", BU "/link-keys", ROUTE_AUTH_BEARER, links_keys_import, 0 },
+	{ "GET", BU "/link-keys", ROUTE_AUTH_BEARER, links_keys_status, 0 },
+	{ "POST", BU "/links/test", ROUTE_AUTH_BEARER, links_test, 0 },
 	{ "POST", BU "/invitation-links", ROUTE_AUTH_BEARER,
-	    links_invitation_link, false },
+	    links_invitation_link, 0 },
 	{ "GET", "/evaluate-bgl/{businessDomain}", ROUTE_AUTH_NONE,
-	    links_evaluate_bgl, false },
+	    links_evaluate_bgl, ROUTE_NO_STORE },
 	{ "GET", "/evaluate/{businessDomain}", ROUTE_AUTH_NONE,
-	    links_evaluate_unique, false },
+	    links_evaluate_unique, ROUTE_NO_STORE },
 	{ "GET", "/evaluate-link/{token}", ROUTE_AUTH_NONE, pages_invitation,
-	    false },
+	    ROUTE_NO_STORE },
 	{ "POST", "/evaluate-link/{token}", ROUTE_AUTH_NONE,
-	    pages_invitation_post, false },
+	    pages_invitation_post, ROUTE_NO_STORE },
 	{ "GET", "/unsubscribe/{token}", ROUTE_AUTH_NONE, pages_unsubscribe,
-	    false },
+	    ROUTE_NO_STORE },
 	{ "POST", "/unsubscribe/{token}", ROUTE_AUTH_NONE,
-	    pages_unsubscribe_post, false },
-	{ "GET", "/b/{businessDomain}", ROUTE_AUTH_NONE, pages_profile, false },
+	    pages_unsubscribe_post, ROUTE_NO_STORE },
+	{ "GET", "/b/{businessDomain}", ROUTE_AUTH_NONE, pages_profile, 0 },
 	{ "GET", "/review/confirm/{token}", ROUTE_AUTH_NONE,
-	    pages_review_confirm, false },
+	    pages_review_confirm, ROUTE_NO_STORE },
 	{ "POST", "/review/confirm/{token}", ROUTE_AUTH_NONE,
-	    pages_review_confirm_post, false },
+	    pages_review_confirm_post, ROUTE_NO_STORE },
 	{ "GET", "/review/{businessDomain}", ROUTE_AUTH_NONE,
-	    pages_review_form, false },
+	    pages_review_form, 0 },
 	{ "POST", "/review/{businessDomain}", ROUTE_AUTH_NONE,
-	    pages_review_post, false },
+	    pages_review_post, ROUTE_NO_STORE },
 	{ "GET", "/v1/private/business-units", ROUTE_AUTH_BEARER,
-	    business_list_private, false },
+	    business_list_private, 0 },
 	{ "GET", "/v1/private/business-units/{businessUnitId}",
-	    ROUTE_AUTH_BEARER, business_get_private, false },
+	    ROUTE_AUTH_BEARER, business_get_private, 0 },
 	{ "PATCH", "/v1/private/business-units/{businessUnitId}",
-	    ROUTE_AUTH_BEARER, business_patch, false },
+	    ROUTE_AUTH_BEARER, business_patch, 0 },
 	{ "GET", BU "/webhooks/deliveries", ROUTE_AUTH_BEARER,
-	    webhooks_deliveries, false },
-	{ "GET", BU "/webhooks", ROUTE_AUTH_BEARER, webhooks_list, false },
-	{ "POST", BU "/webhooks", ROUTE_AUTH_BEARER, webhooks_create, false },
+	    webhooks_deliveries, 0 },
+	{ "GET", BU "/webhooks", ROUTE_AUTH_BEARER, webhooks_list, 0 },
+	{ "POST", BU "/webhooks", ROUTE_AUTH_BEARER, webhooks_create, 0 },
 	{ "DELETE", BU "/webhooks/{subscriptionId}", ROUTE_AUTH_BEARER,
-	    webhooks_delete, false },
+	    webhooks_delete, 0 },
 	{ "POST", BU "/webhooks/{subscriptionId}/test", ROUTE_AUTH_BEARER,
-	    webhooks_test, false },
-	{ "GET", "/v1/admin/outbox", ROUTE_AUTH_ADMIN, outbox_admin_list, false },
+	    webhooks_test, 0 },
+	{ "GET", "/v1/admin/outbox", ROUTE_AUTH_ADMIN, outbox_admin_list, 0 },
 	{ "POST", "/v1/admin/outbox/{outboxId}/retry", ROUTE_AUTH_ADMIN,
-	    outbox_admin_retry, false },
+	    outbox_admin_retry, 0 },
 	{ "POST", "/v1/admin/mail/test", ROUTE_AUTH_ADMIN,
-	    outbox_admin_mail_test, false },
+	    outbox_admin_mail_test, 0 },
 	{ "GET", "/v1/admin/business-units", ROUTE_AUTH_ADMIN,
-	    business_admin_list, false },
+	    business_admin_list, 0 },
 	{ "POST", "/v1/admin/business-units", ROUTE_AUTH_ADMIN,
-	    business_admin_create, false },
-	{ "GET", "/v1/admin/clock", ROUTE_AUTH_ADMIN, http_clock_get, false },
-	{ "POST", "/v1/admin/clock", ROUTE_AUTH_ADMIN, http_clock_set, false },
+	    business_admin_create, 0 },
+	{ "GET", "/v1/admin/clock", ROUTE_AUTH_ADMIN, http_clock_get, 0 },
+	{ "POST", "/v1/admin/clock", ROUTE_AUTH_ADMIN, http_clock_set, 0 },
 };
 
 /* Next path segment of *p into [*seg, *seg + *len); 0, or -1 at the end. */
@@ -165,34 +170,81 @@ next_segment(const char **p, const char **seg, size_t *len)
 	return 0;
 }
 
-/* Matches one pattern; fills params (values copied into params->buf). */
+/*
+ * Percent-decodes the raw segment [s, s + len) into out (not terminated),
+ * as libmicrohttpd does: %XX is a byte, anything else stays as it is.
+ * Sets *outlen; *nul when a byte decoded to NUL. -1 when over outcap.
+ */
+static int
+segment_decode(const char *s, size_t len, char *out, size_t outcap,
+    size_t *outlen, bool *nul)
+{
+	size_t	 i, n = 0;
+	char	 c;
+
+	for (i = 0; i < len; i++) {
+		c = s[i];
+		if (c == '%' && len - i >= 3 &&
+		    http_hex_digit(s[i + 1]) >= 0 &&
+		    http_hex_digit(s[i + 2]) >= 0) {
+			c = (char)(http_hex_digit(s[i + 1]) * 16 +
+			    http_hex_digit(s[i + 2]));
+			i += 2;
+			if (c == '\0')
+				*nul = true;
+		}
+		if (n == outcap)
+			return -1;
+		out[n++] = c;
+	}
+	*outlen = n;
+	return 0;
+}
+
+/*
+ * Matches one pattern against a raw (still percent-encoded) path, decoding
+ * each segment: values are copied into params->buf. 0 on a match; -2 on a
+ * match where a parameter held %00 (params->bad names the first); -1
+ * otherwise.
+ */
 static int
 match_path(const char *pattern, const char *path, struct route_params *params)
 {
 	const char	*pp = pattern, *sp = path, *pseg = NULL, *sseg = NULL;
-	size_t		 plen = 0, slen = 0, used = 0;
+	size_t		 plen = 0, slen = 0, dlen = 0, used = 0;
+	char		 lit[ROUTE_MAX_PATH];
+	bool		 nul;
 
 	params->n = 0;
+	params->bad = NULL;
 	for (;;) {
 		int	 pend = next_segment(&pp, &pseg, &plen);
 		int	 send = next_segment(&sp, &sseg, &slen);
 
-		if (pend == -1 || send == -1)
-			return pend == send && *pp == '\0' && *sp == '\0' ?
-			    0 : -1;
+		if (pend == -1 || send == -1) {
+			if (pend != send || *pp != '\0' || *sp != '\0')
+				return -1;
+			return params->bad != NULL ? -2 : 0;
+		}
+		nul = false;
 		if (plen >= 2 && pseg[0] == '{' && pseg[plen - 1] == '}') {
 			if (slen == 0 || params->n == ROUTE_MAX_PARAMS ||
-			    used + slen + 1 > sizeof(params->buf))
+			    used >= sizeof(params->buf) ||
+			    segment_decode(sseg, slen, params->buf + used,
+			    sizeof(params->buf) - used - 1, &dlen, &nul) == -1)
 				return -1;
-			memcpy(params->buf + used, sseg, slen);
-			params->buf[used + slen] = '\0';
+			params->buf[used + dlen] = '\0';
 			/* Names point into the constant table, past the
 			 * '{'; they end at the '}' (see request_param). */
 			params->name[params->n] = pseg + 1;
 			params->value[params->n] = params->buf + used;
+			if (nul && params->bad == NULL)
+				params->bad = pseg + 1;
 			params->n++;
-			used += slen + 1;
-		} else if (plen != slen || memcmp(pseg, sseg, plen) != 0)
+			used += dlen + 1;
+		} else if (segment_decode(sseg, slen, lit, sizeof(lit), &dlen,
+		    &nul) == -1 || nul || plen != dlen ||
+		    memcmp(pseg, lit, plen) != 0)
 			return -1;
 	}
 }
@@ -224,24 +276,25 @@ router_match(const struct route *table, size_t n, const char *method,
     char *allow, size_t allowlen)
 {
 	struct route_params	 scratch;
-	size_t			 i;
-	int			 path_known = 0;
+	size_t			 i, j;
+	int			 path_known = 0, r;
 	const char		*m = strcmp(method, "HEAD") == 0 ? "GET" :
 				    method;
 
 	if (allowlen > 0)
 		allow[0] = '\0';
 	for (i = 0; i < n; i++) {
-		if (match_path(table[i].pattern, path, &scratch) == -1)
+		r = match_path(table[i].pattern, path, &scratch);
+		if (r == -1)
 			continue;
 		if (strcmp(table[i].method, m) == 0) {
 			*params = scratch;
 			/* Values point into scratch.buf: rebase them. */
-			for (size_t j = 0; j < params->n; j++)
+			for (j = 0; j < params->n; j++)
 				params->value[j] = params->buf +
 				    (scratch.value[j] - scratch.buf);
 			*out = &table[i];
-			return 0;
+			return r == -2 ? 400 : 0;
 		}
 		path_known = 1;
 		add_allow(allow, allowlen, table[i].method);

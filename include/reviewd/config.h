@@ -16,6 +16,7 @@
 #define CONFIG_DEFAULT_PATH	"/etc/reviewd/reviewd.ini"
 #define CONFIG_STR		256
 #define CONFIG_PATH		1024
+#define CONFIG_MAX_PROXIES	16
 
 enum mail_starttls {
 	MAIL_STARTTLS_REQUIRED,
@@ -26,6 +27,13 @@ enum mail_starttls {
 enum mail_transport {
 	MAIL_TRANSPORT_MAILDIR,
 	MAIL_TRANSPORT_SMTP
+};
+
+/* An address or network of [server] trusted_proxies. */
+struct config_net {
+	int		 family;	/* AF_INET or AF_INET6 */
+	unsigned char	 addr[16];	/* network order; 4 bytes for IPv4 */
+	unsigned	 prefix;	/* bits that must match */
 };
 
 struct config {
@@ -39,6 +47,11 @@ struct config {
 	int64_t			 connection_timeout_s;
 	int64_t			 max_connections;
 	int64_t			 max_upload_bytes;
+	int64_t			 max_connections_per_ip;	/* 0: none */
+	int64_t			 request_head_timeout_s;
+	char			 trusted_proxies[CONFIG_STR];
+	struct config_net	 proxies[CONFIG_MAX_PROXIES];
+	size_t			 nproxies;
 	/* [database] */
 	char			 db_path[CONFIG_PATH];
 	char			 migrations_dir[CONFIG_PATH];
@@ -105,6 +118,11 @@ int	config_load(const char *path, struct config *cfg, char *err,
 /* As config_load on INI text; name is used in error messages. */
 int	config_parse_string(const char *text, const char *name,
 	    struct config *cfg, char *err, size_t errlen);
+
+/* True when the address (family AF_INET with 4 bytes or AF_INET6 with 16;
+ * IPv4-mapped IPv6 counts as IPv4) is in [server] trusted_proxies. */
+bool	config_trusted_proxy(const struct config *cfg, int family,
+	    const unsigned char *addr);
 
 /* True when the listen address is a loopback one. */
 bool	config_listen_is_loopback(const struct config *cfg);

@@ -67,6 +67,7 @@ struct route_params {
 	size_t		 n;
 	const char	*name[ROUTE_MAX_PARAMS];	/* borrowed: the table */
 	const char	*value[ROUTE_MAX_PARAMS];	/* point into buf */
+	const char	*bad;	/* a parameter holding %00, as name */
 	char		 buf[ROUTE_MAX_PATH];
 };
 
@@ -119,6 +120,9 @@ json_t	*request_next_page_link(const struct request *req, const char *param,
  * page linked. NULL when out of memory. */
 json_t	*request_page_links(const struct request *req, json_t *items,
 	    int64_t page, int64_t per_page);
+
+/* The value of a hex digit of either case, or -1. */
+int	http_hex_digit(char c);
 
 /* Appends s percent-encoded for a URL query value. 0 or -1. */
 int	http_url_encode(struct buf *out, const char *s);

@@ -10,6 +10,8 @@
  * Method + path pattern -> handler. Patterns are literal segments and
  * "{name}" parameters, each matching one non-empty segment. The first
  * matching entry wins, so literal routes go before parameter routes.
+ * Paths are matched raw (still percent-encoded): each segment is decoded
+ * here, so "%2F" is data inside a parameter, never a separator.
  */
 
 enum route_auth {
@@ -24,15 +26,22 @@ struct route {
 	const char	*pattern;
 	enum route_auth	 auth;
 	route_handler	*handler;
-	bool		 upload;	/* [server] max_upload_bytes applies,
-					 * not max_body_bytes */
+	unsigned	 flags;		/* ROUTE_* below */
 };
 
+/* [server] max_upload_bytes applies, not max_body_bytes. */
+#define ROUTE_UPLOAD	0x1
+/* Personal: a token in the path or query, or a token answer. Sent with
+ * Cache-Control: no-store, as every bearer and admin route is. */
+#define ROUTE_NO_STORE	0x2
+
 /*
- * Matches method and path against table. Returns 0 and sets *out and params
- * on a match; 404 when no pattern matches the path; 405 when some do but
- * not with this method, with their methods, comma-separated, in allow.
- * HEAD matches GET routes.
+ * Matches method and the raw path (no query) against table. Returns 0 and
+ * sets *out and params on a match; 400 on a match where a parameter
+ * decodes to a NUL byte (*out set, params->bad names the parameter); 404
+ * when no pattern matches the path; 405 when some do but not with this
+ * method, with their methods, comma-separated, in allow. HEAD matches GET
+ * routes.
  */
 int	router_match(const struct route *table, size_t n, const char *method,
 	    const char *path, const struct route **out,

@@ -707,6 +707,68 @@ test_lines_libinih_misreads(void **state)
 	    "t.ini", &cfg, err, sizeof(err)), 0);
 }
 
+/* [server] trusted_proxies: addresses and networks, and who is in them. */
+static void
+test_trusted_proxies(void **state)
+{
+	static const struct {
+		const char	*addr;
+		bool		 trusted;
+	} cases[] = {
+		{ "127.0.0.3", true },
+		{ "127.0.0.4", false },
+		{ "10.0.0.1", true },
+		{ "10.255.255.255", true },
+		{ "11.0.0.1", false },
+		{ "192.168.1.64", true },	/* /26: .64 to .127 */
+		{ "192.168.1.127", true },
+		{ "192.168.1.63", false },
+		{ "192.168.1.128", false },
+		{ "::ffff:10.1.2.3", true },	/* IPv4-mapped is IPv4 */
+		{ "::ffff:11.1.2.3", false },
+		{ "fd00::1", true },
+		{ "fd00:0:0:1::1", false },
+		{ "2001:db8::1", false },
+		{ "::1", false },
+	};
+	static const char *const bad[] = { "localhost", "10.0.0.0/33",
+	    "::1/129", "1.2.3.4/", "1.2.3.4/x", "1.2.3.4/-1", "1.2.3",
+	    "[::1]", "10.0.0.1;10.0.0.2" };
+	struct config	 cfg;
+	char		 err[256], text[256];
+	unsigned char	 a[16];
+	size_t		 i;
+	int		 family;
+
+	(void)state;
+	assert_int_equal(parse("[server]\ntrusted_proxies = 127.0.0.3, "
+	    "10.0.0.0/8,192.168.1.64/26  fd00::/64\n", &cfg, err,
+	    sizeof(err)), 0);
+	assert_int_equal(cfg.nproxies, 4);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		family = strchr(cases[i].addr, ':') != NULL ? AF_INET6 :
+		    AF_INET;
+		assert_int_equal(inet_pton(family, cases[i].addr, a), 1);
+		assert_int_equal(config_trusted_proxy(&cfg, family, a),
+		    cases[i].trusted);
+	}
+	/* /0 takes every address of its family; empty takes none */
+	assert_int_equal(parse("[server]\ntrusted_proxies = 0.0.0.0/0\n",
+	    &cfg, err, sizeof(err)), 0);
+	assert_int_equal(inet_pton(AF_INET, "203.0.113.1", a), 1);
+	assert_true(config_trusted_proxy(&cfg, AF_INET, a));
+	assert_int_equal(parse("[server]\ntrusted_proxies =\n", &cfg, err,
+	    sizeof(err)), 0);
+	assert_int_equal(cfg.nproxies, 0);
+	assert_false(config_trusted_proxy(&cfg, AF_INET, a));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "[server]\ntrusted_proxies = "
+		    "%s\n", bad[i]);
+		assert_int_equal(parse(text, &cfg, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "t.ini:2:"));
+	}
+}
+
 int
 main(void)
 {
@@ -722,6 +784,7 @@ main(void)
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_short_err),
+		cmocka_unit_test(test_trusted_proxies),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,24 +26,24 @@ handler_a(struct request *req, struct response *res, struct api_error *err)
 
 static const struct route table[] = {
 	/* 0 */ { "GET", "/v1/business-units/find", ROUTE_AUTH_APIKEY,
-	    handler_a, false },
+	    handler_a, 0 },
 	/* 1 */ { "GET", "/v1/business-units/{businessUnitId}",
-	    ROUTE_AUTH_APIKEY, handler_a, false },
+	    ROUTE_AUTH_APIKEY, handler_a, 0 },
 	/* 2 */ { "PATCH", "/v1/business-units/{businessUnitId}",
-	    ROUTE_AUTH_BEARER, handler_a, false },
+	    ROUTE_AUTH_BEARER, handler_a, 0 },
 	/* 3 */ { "POST", "/v1/business-units/{businessUnitId}/reviews/"
-	    "{reviewId}", ROUTE_AUTH_BEARER, handler_a, false },
+	    "{reviewId}", ROUTE_AUTH_BEARER, handler_a, 0 },
 	/* 4 */ { "PUT", "/v1/things/find", ROUTE_AUTH_NONE, handler_a,
-	    false },
+	    0 },
 	/* 5 */ { "DELETE", "/v1/things/{thingId}", ROUTE_AUTH_NONE,
-	    handler_a, false },
+	    handler_a, 0 },
 	/* 6 */ { "GET", "/v1/things/{thingId}", ROUTE_AUTH_NONE, handler_a,
-	    false },
+	    0 },
 	/* 7 */ { "POST", "/v1/four/{a}/{b}/{c}/{d}", ROUTE_AUTH_NONE,
-	    handler_a, false },
+	    handler_a, 0 },
 	/* 8 */ { "POST", "/v1/five/{a}/{b}/{c}/{d}/{e}", ROUTE_AUTH_NONE,
-	    handler_a, false },
-	/* 9 */ { "GET", "/", ROUTE_AUTH_NONE, handler_a, true },
+	    handler_a, 0 },
+	/* 9 */ { "GET", "/", ROUTE_AUTH_NONE, handler_a, ROUTE_UPLOAD },
 };
 
 struct want_param {
@@ -91,9 +91,19 @@ test_matches(void **state)
 		{ "POST", "/v1/business-units/u1/reviews/r2", 3,
 		    { { "businessUnitId", "u1" }, { "reviewId", "r2" },
 		    { NULL, NULL } } },
-		/* a value is any non-empty segment, taken as it is */
+		/* a value is any non-empty segment, percent-decoded: %2F is
+		 * data, not a separator; what is not %XX stays */
 		{ "GET", "/v1/business-units/a%2Fb{}", 1,
-		    { { "businessUnitId", "a%2Fb{}" }, { NULL, NULL } } },
+		    { { "businessUnitId", "a/b{}" }, { NULL, NULL } } },
+		{ "GET", "/v1/business-units/%41%62%2a%e2%82%ac", 1,
+		    { { "businessUnitId", "Ab*\xe2\x82\xac" },
+		    { NULL, NULL } } },
+		{ "GET", "/v1/business-units/100%25%zz%4%", 1,
+		    { { "businessUnitId", "100%%zz%4%" }, { NULL, NULL } } },
+		{ "GET", "/v1/business-units/a+b", 1,
+		    { { "businessUnitId", "a+b" }, { NULL, NULL } } },
+		/* literal segments compare decoded */
+		{ "GET", "/v1/business-units/%66ind", 0, { { NULL, NULL } } },
 		{ "GET", "/v1/business-units/x", 1,
 		    { { "businessUnitId", "x" }, { NULL, NULL } } },
 		{ "PUT", "/v1/things/find", 4, { { NULL, NULL } } },
@@ -301,62 +311,71 @@ test_real_table(void **state)
 		int		 status;
 		const char	*pattern;	/* 0: the route's; 405: Allow */
 		enum route_auth	 auth;
-		bool		 upload;
+		unsigned	 flags;
 	} cases[] = {
-		{ "GET", "/healthz", 0, "/healthz", ROUTE_AUTH_NONE, false },
-		{ "HEAD", "/healthz", 0, "/healthz", ROUTE_AUTH_NONE, false },
-		{ "POST", "/healthz", 405, "GET, HEAD", 0, false },
-		{ "GET", "/healthz/", 404, "", 0, false },
-		{ "GET", "/readyz", 0, "/readyz", ROUTE_AUTH_NONE, false },
+		{ "GET", "/healthz", 0, "/healthz", ROUTE_AUTH_NONE, 0 },
+		{ "HEAD", "/healthz", 0, "/healthz", ROUTE_AUTH_NONE, 0 },
+		{ "POST", "/healthz", 405, "GET, HEAD", 0, 0 },
+		{ "GET", "/healthz/", 404, "", 0, 0 },
+		{ "GET", "/readyz", 0, "/readyz", ROUTE_AUTH_NONE, 0 },
 		{ "GET", "/v1/business-units/find", 0,
-		    "/v1/business-units/find", ROUTE_AUTH_APIKEY, false },
+		    "/v1/business-units/find", ROUTE_AUTH_APIKEY, 0 },
 		{ "GET", "/v1/business-units/0123456789abcdef01234567", 0,
 		    "/v1/business-units/{businessUnitId}", ROUTE_AUTH_APIKEY,
-		    false },
+		    0 },
 		{ "GET", "/v1/business-units/abc/reviews", 0,
 		    "/v1/business-units/{businessUnitId}/reviews",
-		    ROUTE_AUTH_APIKEY, false },
+		    ROUTE_AUTH_APIKEY, 0 },
 		{ "POST", "/v1/business-units/find", 405, "GET, HEAD", 0,
-		    false },
+		    0 },
 		{ "GET", "/v1/private/business-units/abc", 0,
 		    "/v1/private/business-units/{businessUnitId}",
-		    ROUTE_AUTH_BEARER, false },
+		    ROUTE_AUTH_BEARER, 0 },
 		{ "PUT", "/v1/private/business-units/abc", 405,
-		    "GET, HEAD, PATCH", 0, false },
+		    "GET, HEAD, PATCH", 0, 0 },
 		{ "GET", "/v1/private/business-units/abc/webhooks/deliveries",
 		    0, "/v1/private/business-units/{businessUnitId}/webhooks/"
-		    "deliveries", ROUTE_AUTH_BEARER, false },
+		    "deliveries", ROUTE_AUTH_BEARER, 0 },
 		{ "DELETE", "/v1/private/business-units/abc/webhooks/s1", 0,
 		    "/v1/private/business-units/{businessUnitId}/webhooks/"
-		    "{subscriptionId}", ROUTE_AUTH_BEARER, false },
+		    "{subscriptionId}", ROUTE_AUTH_BEARER, 0 },
 		{ "GET", "/v1/private/reviews/r1/tags", 0,
 		    "/v1/private/reviews/{reviewId}/tags", ROUTE_AUTH_BEARER,
-		    false },
+		    0 },
 		{ "PATCH", "/v1/private/reviews/r1/tags", 405,
-		    "GET, HEAD, POST, PUT, DELETE", 0, false },
+		    "GET, HEAD, POST, PUT, DELETE", 0, 0 },
 		{ "PUT", "/v1/private/invitations/i1", 405,
-		    "GET, HEAD, PATCH, DELETE", 0, false },
+		    "GET, HEAD, PATCH, DELETE", 0, 0 },
 		{ "GET", "/v1/admin/outbox", 0, "/v1/admin/outbox",
-		    ROUTE_AUTH_ADMIN, false },
+		    ROUTE_AUTH_ADMIN, 0 },
 		{ "POST", "/v1/admin/clock", 0, "/v1/admin/clock",
-		    ROUTE_AUTH_ADMIN, false },
+		    ROUTE_AUTH_ADMIN, 0 },
 		{ "DELETE", "/v1/admin/clock", 405, "GET, HEAD, POST", 0,
-		    false },
+		    0 },
 		{ "POST", "/v1/business-units/x/invitations/csv", 404, "", 0,
-		    false },
+		    0 },
 		{ "POST", "/v1/private/business-units/x/invitations/csv", 0,
 		    "/v1/private/business-units/{businessUnitId}/invitations/"
-		    "csv", ROUTE_AUTH_BEARER, true },
+		    "csv", ROUTE_AUTH_BEARER, ROUTE_UPLOAD },
 		{ "POST", "/v1/inbound/afs", 0, "/v1/inbound/afs",
-		    ROUTE_AUTH_NONE, true },
+		    ROUTE_AUTH_NONE, ROUTE_UPLOAD },
 		{ "POST", "/v1/oauth/oauth-business-users-for-applications/"
 		    "accesstoken", 0, "/v1/oauth/oauth-business-users-for-"
-		    "applications/accesstoken", ROUTE_AUTH_NONE, false },
+		    "applications/accesstoken", ROUTE_AUTH_NONE,
+		    ROUTE_NO_STORE },
 		{ "GET", "/review/confirm/tok", 0, "/review/confirm/{token}",
-		    ROUTE_AUTH_NONE, false },
+		    ROUTE_AUTH_NONE, ROUTE_NO_STORE },
+		{ "GET", "/find-reviewer/tok", 0, "/find-reviewer/{token}",
+		    ROUTE_AUTH_NONE, ROUTE_NO_STORE },
+		{ "POST", "/evaluate-link/tok", 0, "/evaluate-link/{token}",
+		    ROUTE_AUTH_NONE, ROUTE_NO_STORE },
+		{ "GET", "/unsubscribe/tok", 0, "/unsubscribe/{token}",
+		    ROUTE_AUTH_NONE, ROUTE_NO_STORE },
+		{ "GET", "/b/example.com", 0, "/b/{businessDomain}",
+		    ROUTE_AUTH_NONE, 0 },
 		{ "GET", "/review/example.com", 0, "/review/{businessDomain}",
-		    ROUTE_AUTH_NONE, false },
-		{ "GET", "/", 404, "", 0, false },
+		    ROUTE_AUTH_NONE, 0 },
+		{ "GET", "/", 404, "", 0, 0 },
 	};
 	const struct route	*r;
 	struct route_params	 p;
@@ -379,13 +398,65 @@ test_real_table(void **state)
 		assert_non_null(r->handler);
 		assert_string_equal(r->pattern, cases[i].pattern);
 		assert_int_equal(r->auth, cases[i].auth);
-		assert_int_equal(r->upload, cases[i].upload);
+		assert_int_equal(r->flags, cases[i].flags);
 	}
 	/* the parameter of the real table, found by its name */
 	assert_int_equal(router_find("GET", "/v1/business-units/abc/reviews",
 	    &r, &p, allow, sizeof(allow)), 0);
 	check_params(&p, (const struct want_param[]){
 	    { "businessUnitId", "abc" }, { NULL, NULL } });
+}
+
+/* A parameter that decodes to a NUL byte is named, not cut at the NUL. */
+static void
+test_nul_params(void **state)
+{
+	static const struct {
+		const char	*method, *path;
+		int		 status;
+		const char	*bad;	/* up to '}' */
+	} cases[] = {
+		{ "GET", "/v1/business-units/abc%00def", 400,
+		    "businessUnitId" },
+		{ "GET", "/v1/business-units/%00", 400, "businessUnitId" },
+		{ "POST", "/v1/business-units/u1/reviews/r%002", 400,
+		    "reviewId" },
+		{ "POST", "/v1/business-units/%00/reviews/%00", 400,
+		    "businessUnitId" },
+		/* only a whole match counts; other methods are 405 */
+		{ "DELETE", "/v1/business-units/a%00", 405, NULL },
+		{ "GET", "/v1/business-units/a%00/x", 404, NULL },
+		/* a literal segment with %00 is no literal: the parameter
+		 * route takes it */
+		{ "GET", "/v1/business-units/find%00", 400,
+		    "businessUnitId" },
+		{ "PUT", "/v1/things/find%00", 405, NULL },
+		/* not an escape: %0 at the end, %0g */
+		{ "GET", "/v1/business-units/a%0", 0, NULL },
+		{ "GET", "/v1/business-units/a%0g", 0, NULL },
+	};
+	const struct route	*r;
+	struct route_params	 p;
+	char			 allow[64];
+	size_t			 i;
+	int			 status;
+
+	(void)state;
+	for (i = 0; i < NELEM(cases); i++) {
+		r = NULL;
+		status = router_match(table, NELEM(table), cases[i].method,
+		    cases[i].path, &r, &p, allow, sizeof(allow));
+		assert_int_equal(status, cases[i].status);
+		if (cases[i].bad == NULL) {
+			if (status == 0)
+				assert_null(p.bad);
+			continue;
+		}
+		assert_non_null(r);
+		assert_non_null(p.bad);
+		assert_int_equal(strcspn(p.bad, "}"), strlen(cases[i].bad));
+		assert_memory_equal(p.bad, cases[i].bad, strlen(cases[i].bad));
+	}
 }
 
 int
@@ -398,6 +469,7 @@ main(void)
 		cmocka_unit_test(test_long_params),
 		cmocka_unit_test(test_short_allow),
 		cmocka_unit_test(test_real_table),
+		cmocka_unit_test(test_nul_params),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
