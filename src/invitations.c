@@ -17,6 +17,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <sodium.h>
+
 #include "reviewd/auth.h"
 #include "reviewd/clock.h"
 #include "reviewd/csv.h"
@@ -322,9 +324,6 @@ static const char sql_template_exists[] =
 static const char sql_catalogue_product[] =
     "SELECT sku, name, link, image_link, gtin, mpn, brand FROM products "
     "WHERE business_unit_id = ? AND sku = ?";
-static const char sql_unsubscribed[] =
-    "SELECT 1 FROM unsubscribes WHERE business_unit_id = ? AND "
-    "address_hash = ?";
 static const char sql_reference_used[] =
     "SELECT 1 FROM invitations WHERE business_unit_id = ? AND "
     "reference_number = ? AND status IN ('queued', 'sending', 'sent')";
@@ -381,17 +380,126 @@ exists(struct db *db, const char *sql, int *found, const char *a,
 	return 0;
 }
 
-/* The hash an unsubscribe is remembered by: no address is kept. */
-static void
-address_hash(const char *email, char out[IDS_HASH_LEN + 1])
+/*
+ * Unsubscribes remember no address: only HMAC-SHA256 of the lowercased
+ * address under a server secret (base64, 44 characters), so a copy of the
+ * database cannot be reversed with a list of likely addresses. The secret
+ * is 32 random bytes as hex in settings, made on first use. Rows from
+ * before the secret hold the bare BLAKE2b hex of the address (64
+ * characters): they are still matched, and a match re-keys the row.
+ */
+#define UNSUB_KEY_NAME	"unsubscribe_key"
+#define UNSUB_KEY_LEN	64		/* hex of 32 bytes */
+
+static const char sql_setting_get[] =
+    "SELECT value FROM settings WHERE name = ?";
+static const char sql_setting_add[] =
+    "INSERT OR IGNORE INTO settings (name, value) VALUES (?, ?)";
+static const char sql_unsubscribed[] =
+    "SELECT address_hash FROM unsubscribes WHERE business_unit_id = ?1 AND "
+    "address_hash IN (?2, ?3)";
+static const char sql_unsubscribe_rekey[] =
+    "UPDATE OR REPLACE unsubscribes SET address_hash = ?3 "
+    "WHERE business_unit_id = ?1 AND address_hash = ?2";
+
+/* The server secret, made if there is none yet: inside the caller's write
+ * transaction. 0 or -1. */
+static int
+unsubscribe_key(struct db *db, char key[UNSUB_KEY_LEN + 1])
 {
-	char	 lower[MAILER_ADDRESS_MAX + 1];
+	sqlite3_stmt	*st = NULL;
+	char		 fresh[UNSUB_KEY_LEN + 1];
+	int		 attempt, rc, ret = -1;
+
+	for (attempt = 0; attempt < 2; attempt++) {
+		st = db_prepare(db, sql_setting_get);
+		if (st == NULL || db_bind_text(st, 1, UNSUB_KEY_NAME) == -1 ||
+		    (rc = db_step(db, st)) == -1)
+			goto out;
+		if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) ==
+		    UNSUB_KEY_LEN) {
+			memcpy(key, db_text(st, 0), UNSUB_KEY_LEN + 1);
+			ret = 0;
+			goto out;
+		}
+		if (rc == SQLITE_ROW) {
+			log_error("invitations: the setting %s is damaged",
+			    UNSUB_KEY_NAME);
+			goto out;
+		}
+		db_release(st);
+		ids_random_hex(fresh, UNSUB_KEY_LEN / 2);
+		st = db_prepare(db, sql_setting_add);
+		if (st == NULL || db_bind_text(st, 1, UNSUB_KEY_NAME) == -1 ||
+		    db_bind_text(st, 2, fresh) == -1 ||
+		    db_step(db, st) != SQLITE_DONE)
+			goto out;
+		db_release(st);
+		st = NULL;
+	}
+out:
+	db_release(st);
+	sodium_memzero(fresh, sizeof(fresh));
+	return ret;
+}
+
+/* The address's keyed hash (hmac) and its bare pre-secret hash (legacy,
+ * may be NULL). 0 or -1. */
+static int
+address_hash(struct db *db, const char *email, char hmac[IDS_HMAC_B64_LEN + 1],
+    char legacy[IDS_HASH_LEN + 1])
+{
+	char	 lower[MAILER_ADDRESS_MAX + 1], key[UNSUB_KEY_LEN + 1];
 	size_t	 i;
 
 	for (i = 0; email[i] != '\0' && i < MAILER_ADDRESS_MAX; i++)
 		lower[i] = (char)tolower((unsigned char)email[i]);
 	lower[i] = '\0';
-	ids_token_hash(lower, out);
+	if (unsubscribe_key(db, key) == -1)
+		return -1;
+	ids_hmac_sha256_base64((const unsigned char *)key, UNSUB_KEY_LEN,
+	    lower, i, hmac);
+	sodium_memzero(key, sizeof(key));
+	if (legacy != NULL)
+		ids_token_hash(lower, legacy);
+	return 0;
+}
+
+/* Whether email unsubscribed from bu's invitations; a row found by its
+ * legacy hash is re-keyed. Inside the caller's write transaction. 0 or
+ * -1. */
+static int
+unsubscribed(struct db *db, const char *bu, const char *email, bool *found)
+{
+	sqlite3_stmt	*st = NULL;
+	char		 hmac[IDS_HMAC_B64_LEN + 1], legacy[IDS_HASH_LEN + 1];
+	bool		 rekey;
+	int		 rc;
+
+	if (address_hash(db, email, hmac, legacy) == -1)
+		return -1;
+	st = db_prepare(db, sql_unsubscribed);
+	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
+	    db_bind_text(st, 2, hmac) == -1 ||
+	    db_bind_text(st, 3, legacy) == -1 ||
+	    (rc = db_step(db, st)) == -1) {
+		db_release(st);
+		return -1;
+	}
+	*found = rc == SQLITE_ROW;
+	rekey = *found && strcmp(db_text(st, 0), legacy) == 0;
+	db_release(st);
+	if (!rekey)
+		return 0;
+	st = db_prepare(db, sql_unsubscribe_rekey);
+	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
+	    db_bind_text(st, 2, legacy) == -1 ||
+	    db_bind_text(st, 3, hmac) == -1 || db_step(db, st) != SQLITE_DONE) {
+		db_release(st);
+		return -1;
+	}
+	db_release(st);
+	return 0;
 }
 
 /* Turns productSkus into catalogue products (400 for unknown ones). */
@@ -459,12 +567,13 @@ store(struct db *db, const char *bu, struct inv_input *in, const char *origin,
     char id_out[IDS_ID_LEN + 1], struct api_error *err)
 {
 	sqlite3_stmt	*st = NULL;
-	char		 id[IDS_ID_LEN + 1], hash[IDS_HASH_LEN + 1];
+	char		 id[IDS_ID_LEN + 1];
 	char		 locale[8] = "en-US";
 	char		*tags = NULL, *products = NULL;
 	const char	*reason = NULL;
 	int64_t		 now = clock_now_ms();
 	int		 found, ret = -1;
+	bool		 unsub;
 
 	if (resolve_skus(db, bu, in, err) == -1)
 		return -1;
@@ -489,10 +598,9 @@ store(struct db *db, const char *bu, struct inv_input *in, const char *origin,
 		db_release(st);
 		st = NULL;
 	}
-	address_hash(in->email, hash);
-	if (exists(db, sql_unsubscribed, &found, bu, hash) == -1)
+	if (unsubscribed(db, bu, in->email, &unsub) == -1)
 		goto dberr;
-	if (found)
+	if (unsub)
 		reason = "the address unsubscribed from this business's "
 		    "invitations";
 	if (reason == NULL && in->reference != NULL) {
@@ -2151,17 +2259,17 @@ dispatch_one(struct db *db, sqlite3_stmt *due, int64_t now)
 	char		 id[IDS_ID_LEN + 1], bu[IDS_ID_LEN + 1];
 	char		 token[IDS_TOKEN_LEN + 1], unsub[IDS_TOKEN_LEN + 1];
 	char		 th[IDS_HASH_LEN + 1], uh[IDS_HASH_LEN + 1];
-	char		 owner[IDS_ID_LEN + 16], hash[IDS_HASH_LEN + 1];
+	char		 owner[IDS_ID_LEN + 16];
 	json_t		*msg = NULL;	/* owned */
 	struct api_error err;
-	int		 found, ret = -1;
+	bool		 found;
+	int		 ret = -1;
 
 	memset(&err, 0, sizeof(err));
 	snprintf(id, sizeof(id), "%s", db_text(due, 0));
 	snprintf(bu, sizeof(bu), "%s", db_text(due, 8));
 	/* an address may have unsubscribed since it was queued */
-	address_hash(db_text(due, 1), hash);
-	if (exists(db, sql_unsubscribed, &found, bu, hash) == -1)
+	if (unsubscribed(db, bu, db_text(due, 1), &found) == -1)
 		return -1;
 	if (found)
 		return mark_skipped(db, id, "the address unsubscribed from this "
@@ -2196,10 +2304,73 @@ out:
 	return ret;
 }
 
+static const char sql_legacy_any[] =
+    "SELECT 1 FROM unsubscribes WHERE length(address_hash) = 64 LIMIT 1";
+static const char sql_legacy_addresses[] =
+    "SELECT seq, business_unit_id, consumer_email FROM invitations "
+    "WHERE seq > ?1 AND consumer_email IS NOT NULL AND business_unit_id IN "
+    "  (SELECT business_unit_id FROM unsubscribes "
+    "   WHERE length(address_hash) = 64) "
+    "ORDER BY seq LIMIT ?2";
+
+#define REKEY_BATCH	200
+
+/*
+ * One step of re-keying unsubscribes stored before the server secret (see
+ * unsubscribe_key): the next REKEY_BATCH invitations of units that have
+ * such rows, each address checked (which re-keys its row), in one short
+ * transaction. *seq is the cursor; true when the pass is over.
+ */
+static bool
+rekey_step(struct db *db, int64_t *seq)
+{
+	sqlite3_stmt	*st = NULL;
+	char		 bu[IDS_ID_LEN + 1];
+	bool		 found, done = false;
+	int64_t		 n = 0;
+	int		 rc;
+
+	if (db_tx_begin(db) == -1)
+		return false;
+	st = db_prepare(db, sql_legacy_any);
+	if (st == NULL || (rc = db_step(db, st)) == -1)
+		goto out;
+	db_release(st);
+	st = NULL;
+	if (rc == SQLITE_DONE) {
+		done = true;
+		goto out;
+	}
+	st = db_prepare(db, sql_legacy_addresses);
+	if (st == NULL || sqlite3_bind_int64(st, 1, *seq) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, REKEY_BATCH) != SQLITE_OK)
+		goto out;
+	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		n++;
+		*seq = sqlite3_column_int64(st, 0);
+		snprintf(bu, sizeof(bu), "%s", db_text(st, 1));
+		if (unsubscribed(db, bu, db_text(st, 2), &found) == -1)
+			goto out;
+	}
+	if (rc == -1)
+		goto out;
+	db_release(st);
+	st = NULL;
+	if (db_tx_commit(db) == -1)
+		goto out;
+	done = n < REKEY_BATCH;
+out:
+	db_release(st);
+	db_tx_rollback(db);
+	return done;
+}
+
 int64_t
 invitations_job(struct db *db, int64_t now)
 {
 	static int64_t	 last_purge;	/* the scheduler thread's only */
+	static int64_t	 rekey_seq;	/* ditto */
+	static bool	 rekeyed;	/* ditto */
 	sqlite3_stmt	*st = NULL;
 	int64_t		 n = 0, next = INT64_MAX;
 	int		 rc;
@@ -2214,6 +2385,8 @@ invitations_job(struct db *db, int64_t now)
 		db_release(st);
 		st = NULL;
 	}
+	if (!rekeyed)
+		rekeyed = rekey_step(db, &rekey_seq);
 	/* One batch per transaction keeps the write lock short, so a large
 	 * dispatch never stalls the API; the job returns "now" while more
 	 * are due. */
@@ -2539,7 +2712,7 @@ invitations_unsubscribe(struct db *db, const char *token, bool apply,
     char *business, size_t business_len)
 {
 	sqlite3_stmt	*st = NULL;
-	char		 hash[IDS_HASH_LEN + 1], address[IDS_HASH_LEN + 1];
+	char		 hash[IDS_HASH_LEN + 1], address[IDS_HMAC_B64_LEN + 1];
 	char		 bu[IDS_ID_LEN + 1];
 	int		 rc, ret = -1;
 	bool		 erased;
@@ -2560,8 +2733,10 @@ invitations_unsubscribe(struct db *db, const char *token, bool apply,
 	snprintf(bu, sizeof(bu), "%s", db_text(st, 0));
 	snprintf(business, business_len, "%s", db_text(st, 2));
 	erased = sqlite3_column_type(st, 1) == SQLITE_NULL;
-	if (!erased)
-		address_hash(db_text(st, 1), address);
+	/* the secret may be made here: only when the change is committed */
+	if (apply && !erased && address_hash(db, db_text(st, 1), address,
+	    NULL) == -1)
+		goto out;
 	db_release(st);
 	st = NULL;
 	if (apply && !erased) {
