@@ -38,7 +38,8 @@ struct key {
 
 static setter set_string, set_int, set_bool, set_listen, set_url,
     set_smtp_url, set_header_text, set_transport, set_starttls,
-    set_log_level, set_admin_token, set_master_key, set_proxies;
+    set_log_level, set_admin_token, set_master_key, set_proxies,
+    set_platform_name;
 
 #define STR(sec, name, def, field, fn)					\
 	{ sec, name, def, fn, offsetof(struct config, field),		\
@@ -77,6 +78,8 @@ static const struct key keys[] = {
 	OTHER("mail", "starttls", "opportunistic", smtp_starttls,
 	    set_starttls),
 	INT("mail", "timeout_s", "30", smtp_timeout_s, 1, 600),
+	STR("mail", "platform_name", "reviewd", mail_platform_name,
+	    set_platform_name),
 	INT("outbox", "batch_size", "50", outbox_batch, 1, 1000),
 	INT("outbox", "lease_s", "60", outbox_lease_s, 5, 3600),
 	INT("outbox", "give_up_after_s", "259200", outbox_give_up_s, 60,
@@ -96,6 +99,8 @@ static const struct key keys[] = {
 	    1, 10000),
 	INT("invitations", "idempotency_hours", "24", invitation_idempotency_h,
 	    1, 8760),
+	INT("invitations", "daily_limit_per_unit", "10000",
+	    invitation_daily_limit, 0, 100000000),
 	INT("findreviewer", "reply_days", "5", findreviewer_reply_days, 1, 60),
 	STR("afs", "domain", "afs.localhost", afs_domain, set_header_text),
 	INT("afs", "max_message_bytes", "10485760", afs_max_message_bytes,
@@ -173,6 +178,19 @@ set_master_key(struct config *cfg, const struct key *k, const char *v,
 		return -1;
 	}
 	return set_string(cfg, k, v, why);
+}
+
+/* The platform's name in "<sender> via <platform>" and the invitation
+ * footer: never empty, no control characters. */
+static int
+set_platform_name(struct config *cfg, const struct key *k, const char *v,
+    char *why)
+{
+	if (*v == '\0' || strlen(v) > 64) {
+		snprintf(why, WHY_LEN, "must be 1 to 64 characters");
+		return -1;
+	}
+	return set_header_text(cfg, k, v, why);
 }
 
 /* Empty (a token is generated) or long enough not to be guessed. */

@@ -17,6 +17,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <sodium.h>
+
 #include "reviewd/auth.h"
 #include "reviewd/clock.h"
 #include "reviewd/csv.h"
@@ -25,6 +27,7 @@
 #include "reviewd/json.h"
 #include "reviewd/log.h"
 #include "reviewd/mailer.h"
+#include "reviewd/mailhtml.h"
 #include "reviewd/outbox.h"
 #include "reviewd/reviews.h"
 #include "reviewd/scheduler.h"
@@ -327,9 +330,6 @@ static const char sql_template_exists[] =
 static const char sql_catalogue_product[] =
     "SELECT sku, name, link, image_link, gtin, mpn, brand FROM products "
     "WHERE business_unit_id = ? AND sku = ?";
-static const char sql_unsubscribed[] =
-    "SELECT 1 FROM unsubscribes WHERE business_unit_id = ? AND "
-    "address_hash = ?";
 static const char sql_reference_used[] =
     "SELECT 1 FROM invitations WHERE business_unit_id = ? AND "
     "reference_number = ? AND status IN ('queued', 'sending', 'sent')";
@@ -386,17 +386,126 @@ exists(struct db *db, const char *sql, int *found, const char *a,
 	return 0;
 }
 
-/* The hash an unsubscribe is remembered by: no address is kept. */
-static void
-address_hash(const char *email, char out[IDS_HASH_LEN + 1])
+/*
+ * Unsubscribes remember no address: only HMAC-SHA256 of the lowercased
+ * address under a server secret (base64, 44 characters), so a copy of the
+ * database cannot be reversed with a list of likely addresses. The secret
+ * is 32 random bytes as hex in settings, made on first use. Rows from
+ * before the secret hold the bare BLAKE2b hex of the address (64
+ * characters): they are still matched, and a match re-keys the row.
+ */
+#define UNSUB_KEY_NAME	"unsubscribe_key"
+#define UNSUB_KEY_LEN	64		/* hex of 32 bytes */
+
+static const char sql_setting_get[] =
+    "SELECT value FROM settings WHERE name = ?";
+static const char sql_setting_add[] =
+    "INSERT OR IGNORE INTO settings (name, value) VALUES (?, ?)";
+static const char sql_unsubscribed[] =
+    "SELECT address_hash FROM unsubscribes WHERE business_unit_id = ?1 AND "
+    "address_hash IN (?2, ?3)";
+static const char sql_unsubscribe_rekey[] =
+    "UPDATE OR REPLACE unsubscribes SET address_hash = ?3 "
+    "WHERE business_unit_id = ?1 AND address_hash = ?2";
+
+/* The server secret, made if there is none yet: inside the caller's write
+ * transaction. 0 or -1. */
+static int
+unsubscribe_key(struct db *db, char key[UNSUB_KEY_LEN + 1])
 {
-	char	 lower[MAILER_ADDRESS_MAX + 1];
+	sqlite3_stmt	*st = NULL;
+	char		 fresh[UNSUB_KEY_LEN + 1];
+	int		 attempt, rc, ret = -1;
+
+	for (attempt = 0; attempt < 2; attempt++) {
+		st = db_prepare(db, sql_setting_get);
+		if (st == NULL || db_bind_text(st, 1, UNSUB_KEY_NAME) == -1 ||
+		    (rc = db_step(db, st)) == -1)
+			goto out;
+		if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) ==
+		    UNSUB_KEY_LEN) {
+			memcpy(key, db_text(st, 0), UNSUB_KEY_LEN + 1);
+			ret = 0;
+			goto out;
+		}
+		if (rc == SQLITE_ROW) {
+			log_error("invitations: the setting %s is damaged",
+			    UNSUB_KEY_NAME);
+			goto out;
+		}
+		db_release(st);
+		ids_random_hex(fresh, UNSUB_KEY_LEN / 2);
+		st = db_prepare(db, sql_setting_add);
+		if (st == NULL || db_bind_text(st, 1, UNSUB_KEY_NAME) == -1 ||
+		    db_bind_text(st, 2, fresh) == -1 ||
+		    db_step(db, st) != SQLITE_DONE)
+			goto out;
+		db_release(st);
+		st = NULL;
+	}
+out:
+	db_release(st);
+	sodium_memzero(fresh, sizeof(fresh));
+	return ret;
+}
+
+/* The address's keyed hash (hmac) and its bare pre-secret hash (legacy,
+ * may be NULL). 0 or -1. */
+static int
+address_hash(struct db *db, const char *email, char hmac[IDS_HMAC_B64_LEN + 1],
+    char legacy[IDS_HASH_LEN + 1])
+{
+	char	 lower[MAILER_ADDRESS_MAX + 1], key[UNSUB_KEY_LEN + 1];
 	size_t	 i;
 
 	for (i = 0; email[i] != '\0' && i < MAILER_ADDRESS_MAX; i++)
 		lower[i] = (char)tolower((unsigned char)email[i]);
 	lower[i] = '\0';
-	ids_token_hash(lower, out);
+	if (unsubscribe_key(db, key) == -1)
+		return -1;
+	ids_hmac_sha256_base64((const unsigned char *)key, UNSUB_KEY_LEN,
+	    lower, i, hmac);
+	sodium_memzero(key, sizeof(key));
+	if (legacy != NULL)
+		ids_token_hash(lower, legacy);
+	return 0;
+}
+
+/* Whether email unsubscribed from bu's invitations; a row found by its
+ * legacy hash is re-keyed. Inside the caller's write transaction. 0 or
+ * -1. */
+static int
+unsubscribed(struct db *db, const char *bu, const char *email, bool *found)
+{
+	sqlite3_stmt	*st = NULL;
+	char		 hmac[IDS_HMAC_B64_LEN + 1], legacy[IDS_HASH_LEN + 1];
+	bool		 rekey;
+	int		 rc;
+
+	if (address_hash(db, email, hmac, legacy) == -1)
+		return -1;
+	st = db_prepare(db, sql_unsubscribed);
+	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
+	    db_bind_text(st, 2, hmac) == -1 ||
+	    db_bind_text(st, 3, legacy) == -1 ||
+	    (rc = db_step(db, st)) == -1) {
+		db_release(st);
+		return -1;
+	}
+	*found = rc == SQLITE_ROW;
+	rekey = *found && strcmp(db_text(st, 0), legacy) == 0;
+	db_release(st);
+	if (!rekey)
+		return 0;
+	st = db_prepare(db, sql_unsubscribe_rekey);
+	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
+	    db_bind_text(st, 2, legacy) == -1 ||
+	    db_bind_text(st, 3, hmac) == -1 || db_step(db, st) != SQLITE_DONE) {
+		db_release(st);
+		return -1;
+	}
+	db_release(st);
+	return 0;
 }
 
 /* Turns productSkus into catalogue products (400 for unknown ones). */
@@ -464,12 +573,13 @@ store(struct db *db, const char *bu, struct inv_input *in, const char *origin,
     char id_out[IDS_ID_LEN + 1], struct api_error *err)
 {
 	sqlite3_stmt	*st = NULL;
-	char		 id[IDS_ID_LEN + 1], hash[IDS_HASH_LEN + 1];
+	char		 id[IDS_ID_LEN + 1];
 	char		 locale[8] = "en-US";
 	char		*tags = NULL, *products = NULL;
 	const char	*reason = NULL;
 	int64_t		 now = clock_now_ms();
 	int		 found, ret = -1;
+	bool		 unsub;
 
 	if (resolve_skus(db, bu, in, err) == -1)
 		return -1;
@@ -494,10 +604,9 @@ store(struct db *db, const char *bu, struct inv_input *in, const char *origin,
 		db_release(st);
 		st = NULL;
 	}
-	address_hash(in->email, hash);
-	if (exists(db, sql_unsubscribed, &found, bu, hash) == -1)
+	if (unsubscribed(db, bu, in->email, &unsub) == -1)
 		goto dberr;
-	if (found)
+	if (unsub)
 		reason = "the address unsubscribed from this business's "
 		    "invitations";
 	if (reason == NULL && in->reference != NULL) {
@@ -778,6 +887,95 @@ idem_save(struct db *db, const char *bu, const struct idem *ik, int status,
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* The daily sending quota: e-mail invitations created in the last 24 h. */
+
+#define QUOTA_WINDOW_MS	86400000
+
+static const char sql_quota_used[] =
+    "SELECT count(*) FROM invitations WHERE business_unit_id = ?1 AND "
+    "link_kind = 'email_invitation' AND created_at > ?2";
+static const char sql_quota_nth[] =
+    "SELECT created_at FROM invitations WHERE business_unit_id = ?1 AND "
+    "link_kind = 'email_invitation' AND created_at > ?2 "
+    "ORDER BY created_at LIMIT 1 OFFSET ?3";
+
+/* The unit's e-mail invitations created in the window ending at now; with
+ * offset >= 0, the creation time of the (offset + 1)-th oldest instead.
+ * 0 or -1. */
+static int
+quota_query(struct db *db, const char *bu, int64_t now, int64_t offset,
+    int64_t *out)
+{
+	sqlite3_stmt	*st = db_prepare(db, offset < 0 ? sql_quota_used :
+			    sql_quota_nth);
+	int		 ret = -1;
+
+	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
+	    sqlite3_bind_int64(st, 2, now - QUOTA_WINDOW_MS) != SQLITE_OK ||
+	    (offset >= 0 && sqlite3_bind_int64(st, 3, offset) != SQLITE_OK) ||
+	    db_step(db, st) != SQLITE_ROW)
+		goto out;
+	*out = sqlite3_column_int64(st, 0);
+	ret = 0;
+out:
+	db_release(st);
+	return ret;
+}
+
+int
+invitations_quota_check(struct db *db, const char *bu, size_t n,
+    struct api_error *err)
+{
+	int64_t	 limit = inv_cfg->invitation_daily_limit;
+	int64_t	 now = clock_now_ms(), used, at;
+	char	 retry[24];
+
+	if (limit == 0)
+		return 0;
+	if (quota_query(db, bu, now, -1, &used) == -1) {
+		db_fail(db, err);
+		return -1;
+	}
+	if (n <= (size_t)limit && used <= limit - (int64_t)n)
+		return 0;
+	/* When enough of the window's invitations have aged out of it;
+	 * never, for a request larger than the whole limit. */
+	if (n <= (size_t)limit) {
+		if (quota_query(db, bu, now, used + (int64_t)n - limit - 1,
+		    &at) == -1) {
+			db_fail(db, err);
+			return -1;
+		}
+		snprintf(retry, sizeof(retry), "%lld", (long long)((at +
+		    QUOTA_WINDOW_MS - now) / 1000 + 1));
+		api_error_header(err, "Retry-After", retry);
+	}
+	api_error_set(err, 429, NULL, "Daily invitation limit reached: a "
+	    "business unit may create %lld e-mail invitations in 24 hours "
+	    "([invitations] daily_limit_per_unit = %lld); this one created "
+	    "%lld in the last 24 hours and this request would add %zu. "
+	    "Nothing was created.", (long long)limit, (long long)limit,
+	    (long long)used, n);
+	return -1;
+}
+
+/* {"limit", "used", "remaining", "windowHours"} for the history; limit
+ * and remaining null when there is no limit. NULL on failure. */
+static json_t *
+quota_json(struct db *db, const char *bu)
+{
+	int64_t	 limit = inv_cfg->invitation_daily_limit, used;
+
+	if (quota_query(db, bu, clock_now_ms(), -1, &used) == -1)
+		return NULL;
+	if (limit == 0)
+		return json_pack("{s:n, s:I, s:n, s:i}", "limit", "used",
+		    (json_int_t)used, "remaining", "windowHours", 24);
+	return json_pack("{s:I, s:I, s:I, s:i}", "limit", (json_int_t)limit,
+	    "used", (json_int_t)used, "remaining", (json_int_t)(used < limit ?
+	    limit - used : 0), "windowHours", 24);
+}
+
 /* Creating through the API. */
 
 /*
@@ -830,6 +1028,10 @@ invitations_create(struct request *req, struct response *res,
 		ret = r == 1 ? 0 : -1;
 		goto out;
 	}
+	/* checked and created in one write transaction: two requests cannot
+	 * both take the last places */
+	if (invitations_quota_check(db, bu, count, err) == -1)
+		goto out;
 	list = json_array();
 	for (i = 0; i < count; i++) {
 		struct api_error sub;
@@ -1320,7 +1522,7 @@ invitations_list(struct request *req, struct response *res,
 	    "cancelled", "skipped", NULL };
 	struct db	*db = db_thread();
 	sqlite3_stmt	*st = NULL;
-	json_t		*list = NULL, *links = NULL;	/* owned */
+	json_t		*list = NULL, *links = NULL, *quota;	/* owned */
 	const char	*bu, *status = request_query(req, "status");
 	int64_t		 page = 1, per_page = 20, n = 0;
 	char		 next[32];
@@ -1372,8 +1574,11 @@ invitations_list(struct request *req, struct response *res,
 	if (rc == -1)
 		goto fail;
 	db_release(st);
-	return response_json(res, 200, json_pack("{s:o, s:o}", "links", links,
-	    "invitations", list), err);
+	st = NULL;
+	if ((quota = quota_json(db, bu)) == NULL)
+		goto fail;
+	return response_json(res, 200, json_pack("{s:o, s:o, s:o}", "links",
+	    links, "invitations", list, "dailyQuota", quota), err);
 fail:
 	if (err->status == 0)
 		db_fail(db, err);
@@ -1969,6 +2174,33 @@ check_placeholders(const char *field, const char *text,
 	}
 }
 
+/*
+ * The e-mail rules (mailhtml.h) for a business template's parts, links
+ * allowed to website's site. 0, or -1 with the failing part in *field and
+ * the reason in why.
+ */
+static int
+template_rules(const char *website, const char *subject, const char *text,
+    const char *html, const char **field, char *why, size_t whylen)
+{
+	char		 site[MAILER_ADDRESS_MAX + 1];
+	const char	*sp = NULL;
+
+	if (website != NULL && mailhtml_site(website, site, sizeof(site)) == 0)
+		sp = site;
+	*field = "subject";
+	if (mailhtml_check_text(subject, sp, why, whylen) == -1)
+		return -1;
+	*field = "text";
+	if (mailhtml_check_text(text, sp, why, whylen) == -1)
+		return -1;
+	*field = "html";
+	return mailhtml_check(html, sp, why, whylen);
+}
+
+static const char sql_unit_website[] =
+    "SELECT website_url FROM business_units WHERE id = ?";
+
 static int
 write_template(struct request *req, struct response *res,
     struct api_error *err, bool create)
@@ -1978,8 +2210,9 @@ write_template(struct request *req, struct response *res,
 	struct db	*db = db_thread();
 	json_t		*body = NULL, *out = NULL;	/* owned */
 	sqlite3_stmt	*st = NULL;
-	const char	*bu, *name, *locale, *subject, *text, *html;
-	char		 id[IDS_ID_LEN + 1];
+	const char	*bu, *name, *locale, *subject, *text, *html, *field;
+	char		 id[IDS_ID_LEN + 1], why[MAILHTML_WHY];
+	char		 website[URL_MAX + 1] = "";
 	int		 ret = -1;
 
 	if (auth_business_unit(req, &bu, err) == -1 ||
@@ -2005,6 +2238,19 @@ write_template(struct request *req, struct response *res,
 	}
 	if (err->status != 0)
 		goto out;
+	/* The rules run before the transaction: they read up to 64 KiB. */
+	st = db == NULL ? NULL : db_prepare(db, sql_unit_website);
+	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
+	    db_step(db, st) != SQLITE_ROW)
+		goto dberr;
+	snprintf(website, sizeof(website), "%s", db_text(st, 0));
+	db_release(st);
+	st = NULL;
+	if (template_rules(website, subject, text, html, &field, why,
+	    sizeof(why)) == -1) {
+		api_error_set(err, 400, field, "%s", why);
+		goto out;
+	}
 	if (create)
 		ids_new(id);
 	else
@@ -2063,7 +2309,7 @@ static const char sql_due[] =
     "SELECT i.id, i.consumer_email, i.consumer_name, i.locale, "
     "  i.template_id, coalesce(i.sender_name, b.sender_name), "
     "  coalesce(i.reply_to, i.sender_email), b.display_name, "
-    "  i.business_unit_id, t.subject, t.text, t.html "
+    "  i.business_unit_id, t.subject, t.text, t.html, b.website_url "
     "FROM invitations i JOIN business_units b ON b.id = i.business_unit_id "
     "LEFT JOIN invitation_templates t ON t.id = i.template_id "
     "WHERE i.status = 'queued' AND i.send_at <= ? ORDER BY i.send_at "
@@ -2078,55 +2324,121 @@ static const char sql_mark_skipped[] =
 static const char sql_next_send[] =
     "SELECT min(send_at) FROM invitations WHERE status = 'queued'";
 
-/* Builds the invitation e-mail of the row under st. NULL on failure. */
+/*
+ * Adds the platform footer (rendered as foot) under msg's text and HTML
+ * parts; in the HTML before its last </body> when it has one. 0 or -1.
+ */
+static int
+append_footer(json_t *msg, json_t *foot)
+{
+	struct buf	 b;
+	const char	*html = json_string_value(json_object_get(msg, "html"));
+	const char	*p, *body = NULL;
+	char		*out = NULL;
+	int		 ret = -1;
+
+	buf_init(&b, 2 * TEMPLATE_MAX + 64 * 1024);
+	if (buf_puts(&b, json_string_value(json_object_get(msg, "text"))) ==
+	    -1 || buf_puts(&b, json_string_value(json_object_get(foot,
+	    "text"))) == -1 || (out = buf_detach(&b, NULL)) == NULL ||
+	    json_object_set_new(msg, "text", json_string(out)) == -1)
+		goto out;
+	free(out);
+	out = NULL;
+	for (p = html; (p = strchr(p, '<')) != NULL; p++) {
+		if (strncasecmp(p, "</body", 6) == 0)
+			body = p;
+	}
+	if (body == NULL)
+		body = html + strlen(html);
+	buf_init(&b, 2 * TEMPLATE_MAX + 64 * 1024);
+	if (buf_append(&b, html, (size_t)(body - html)) == -1 ||
+	    buf_puts(&b, json_string_value(json_object_get(foot, "html"))) ==
+	    -1 || buf_puts(&b, body) == -1 ||
+	    (out = buf_detach(&b, NULL)) == NULL ||
+	    json_object_set_new(msg, "html", json_string(out)) == -1)
+		goto out;
+	ret = 0;
+out:
+	buf_release(&b);
+	free(out);
+	return ret;
+}
+
+/*
+ * Builds the invitation e-mail of the row under st: the business's
+ * template (checked again against the e-mail rules and the unit's current
+ * website: a template stored before the rules, or a website changed since,
+ * must not send what the rules refuse) or a built-in one, then the
+ * platform footer; From "<sender> via <platform>". NULL on failure, with
+ * why set when the template broke the rules.
+ */
 static json_t *
-invitation_mail(sqlite3_stmt *st, const char *token, const char *unsub)
+invitation_mail(sqlite3_stmt *st, const char *token, const char *unsub,
+    char *why, size_t whylen)
 {
 	char		 link[URL_LEN + IDS_TOKEN_LEN];
 	char		 unlink[URL_LEN + IDS_TOKEN_LEN], header[URL_LEN * 2];
 	char		 language[3] = "en";
-	json_t		*vars, *msg;	/* owned */
-	const char	*name = db_text(st, 2);
+	char		 from[4 * NAME_MAX_CHARS + CONFIG_STR + 8];
+	char		 rule[MAILHTML_WHY];
+	json_t		*vars, *msg, *foot;	/* owned */
+	const char	*name = db_text(st, 2), *sender, *field;
 	int		 r;
 
+	why[0] = '\0';
 	snprintf(link, sizeof(link), "%s/evaluate-link/%s",
 	    inv_cfg->public_url, token);
 	snprintf(unlink, sizeof(unlink), "%s/unsubscribe/%s",
 	    inv_cfg->public_url, unsub);
 	snprintf(header, sizeof(header), "<%s>", unlink);
 	memcpy(language, db_text(st, 3), 2);
-	vars = json_pack("{s:s, s:s, s:s, s:s}", "name", name, "business",
-	    db_text(st, 7), "link", link, "unsubscribeLink", unlink);
-	msg = json_pack("{s:s, s:s, s:{s:s, s:s}}", "to", db_text(st, 1),
-	    "toName", name, "headers", "List-Unsubscribe", header,
-	    "List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
-	if (vars == NULL || msg == NULL)
-		goto fail;
-	if (sqlite3_column_bytes(st, 5) > 0 && mailer_header_safe(db_text(st,
-	    5)) && json_object_set_new(msg, "fromName",
-	    json_string(db_text(st, 5))) == -1)
+	/* the display name the business chose, or its name; never alone */
+	sender = sqlite3_column_bytes(st, 5) > 0 && mailer_header_safe(
+	    db_text(st, 5)) ? db_text(st, 5) : db_text(st, 7);
+	snprintf(from, sizeof(from), "%s via %s", sender,
+	    inv_cfg->mail_platform_name);
+	vars = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "name", name,
+	    "business", db_text(st, 7), "link", link, "unsubscribeLink",
+	    unlink, "platform", inv_cfg->mail_platform_name, "website",
+	    db_text(st, 12));
+	msg = json_pack("{s:s, s:s, s:s, s:{s:s, s:s}}", "to", db_text(st, 1),
+	    "toName", name, "fromName", from, "headers", "List-Unsubscribe",
+	    header, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
+	foot = json_object();
+	if (vars == NULL || msg == NULL || foot == NULL)
 		goto fail;
 	if (sqlite3_column_type(st, 6) != SQLITE_NULL &&
 	    json_object_set_new(msg, "replyTo",
 	    json_string(db_text(st, 6))) == -1)
 		goto fail;
-	if (sqlite3_column_type(st, 9) != SQLITE_NULL)
+	if (sqlite3_column_type(st, 9) != SQLITE_NULL) {
+		if (template_rules(db_text(st, 12), db_text(st, 9),
+		    db_text(st, 10), db_text(st, 11), &field, rule,
+		    sizeof(rule)) == -1) {
+			snprintf(why, whylen, "the template no longer passes "
+			    "the e-mail rules (%s: %s)", field, rule);
+			goto fail;
+		}
 		r = mailer_render_parts(db_text(st, 9), db_text(st, 10),
 		    db_text(st, 11), vars, msg);
-	else {
+	} else {
 		const char	*tid = db_text(st, 4);
 
 		/* "default-de" picks the German built-in */
 		r = mailer_render("invitation", strncmp(tid, "default-", 8) ==
 		    0 ? tid + 8 : language, vars, msg);
 	}
-	if (r == -1)
+	if (r == -1 || mailer_render("invitation-footer", language, vars,
+	    foot) == -1 || append_footer(msg, foot) == -1)
 		goto fail;
 	json_decref(vars);
+	json_decref(foot);
 	return msg;
 fail:
 	json_decref(vars);
 	json_decref(msg);
+	json_decref(foot);
 	return NULL;
 }
 
@@ -2156,17 +2468,17 @@ dispatch_one(struct db *db, sqlite3_stmt *due, int64_t now)
 	char		 id[IDS_ID_LEN + 1], bu[IDS_ID_LEN + 1];
 	char		 token[IDS_TOKEN_LEN + 1], unsub[IDS_TOKEN_LEN + 1];
 	char		 th[IDS_HASH_LEN + 1], uh[IDS_HASH_LEN + 1];
-	char		 owner[IDS_ID_LEN + 16], hash[IDS_HASH_LEN + 1];
+	char		 owner[IDS_ID_LEN + 16], why[MAILHTML_WHY + 96];
 	json_t		*msg = NULL;	/* owned */
 	struct api_error err;
-	int		 found, ret = -1;
+	bool		 found;
+	int		 ret = -1;
 
 	memset(&err, 0, sizeof(err));
 	snprintf(id, sizeof(id), "%s", db_text(due, 0));
 	snprintf(bu, sizeof(bu), "%s", db_text(due, 8));
 	/* an address may have unsubscribed since it was queued */
-	address_hash(db_text(due, 1), hash);
-	if (exists(db, sql_unsubscribed, &found, bu, hash) == -1)
+	if (unsubscribed(db, bu, db_text(due, 1), &found) == -1)
 		return -1;
 	if (found)
 		return mark_skipped(db, id, "the address unsubscribed from this "
@@ -2176,13 +2488,16 @@ dispatch_one(struct db *db, sqlite3_stmt *due, int64_t now)
 	ids_token(unsub);
 	ids_token_hash(unsub, uh);
 	snprintf(owner, sizeof(owner), "invitation:%s", id);
-	msg = invitation_mail(due, token, unsub);
+	msg = invitation_mail(due, token, unsub, why, sizeof(why));
 	if (msg == NULL || mailer_check(msg, &err) == -1) {
 		/* Skipped, not retried: one bad template must not hold up
 		 * every invitation queued behind it. */
-		log_error("invitations: cannot build the e-mail of id=%s", id);
-		ret = mark_skipped(db, id, "the invitation e-mail could not be "
-		    "built from its template", now);
+		if (why[0] == '\0')
+			log_error("invitations: cannot build the e-mail of "
+			    "id=%s", id);
+		ret = mark_skipped(db, id, why[0] != '\0' ? why : "the "
+		    "invitation e-mail could not be built from its template",
+		    now);
 		goto out;
 	}
 	st = db_prepare(db, sql_mark_sending);
@@ -2201,10 +2516,73 @@ out:
 	return ret;
 }
 
+static const char sql_legacy_any[] =
+    "SELECT 1 FROM unsubscribes WHERE length(address_hash) = 64 LIMIT 1";
+static const char sql_legacy_addresses[] =
+    "SELECT seq, business_unit_id, consumer_email FROM invitations "
+    "WHERE seq > ?1 AND consumer_email IS NOT NULL AND business_unit_id IN "
+    "  (SELECT business_unit_id FROM unsubscribes "
+    "   WHERE length(address_hash) = 64) "
+    "ORDER BY seq LIMIT ?2";
+
+#define REKEY_BATCH	200
+
+/*
+ * One step of re-keying unsubscribes stored before the server secret (see
+ * unsubscribe_key): the next REKEY_BATCH invitations of units that have
+ * such rows, each address checked (which re-keys its row), in one short
+ * transaction. *seq is the cursor; true when the pass is over.
+ */
+static bool
+rekey_step(struct db *db, int64_t *seq)
+{
+	sqlite3_stmt	*st = NULL;
+	char		 bu[IDS_ID_LEN + 1];
+	bool		 found, done = false;
+	int64_t		 n = 0;
+	int		 rc;
+
+	if (db_tx_begin(db) == -1)
+		return false;
+	st = db_prepare(db, sql_legacy_any);
+	if (st == NULL || (rc = db_step(db, st)) == -1)
+		goto out;
+	db_release(st);
+	st = NULL;
+	if (rc == SQLITE_DONE) {
+		done = true;
+		goto out;
+	}
+	st = db_prepare(db, sql_legacy_addresses);
+	if (st == NULL || sqlite3_bind_int64(st, 1, *seq) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, REKEY_BATCH) != SQLITE_OK)
+		goto out;
+	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		n++;
+		*seq = sqlite3_column_int64(st, 0);
+		snprintf(bu, sizeof(bu), "%s", db_text(st, 1));
+		if (unsubscribed(db, bu, db_text(st, 2), &found) == -1)
+			goto out;
+	}
+	if (rc == -1)
+		goto out;
+	db_release(st);
+	st = NULL;
+	if (db_tx_commit(db) == -1)
+		goto out;
+	done = n < REKEY_BATCH;
+out:
+	db_release(st);
+	db_tx_rollback(db);
+	return done;
+}
+
 int64_t
 invitations_job(struct db *db, int64_t now)
 {
 	static int64_t	 last_purge;	/* the scheduler thread's only */
+	static int64_t	 rekey_seq;	/* ditto */
+	static bool	 rekeyed;	/* ditto */
 	sqlite3_stmt	*st = NULL;
 	int64_t		 n = 0, next = INT64_MAX;
 	int		 rc;
@@ -2219,6 +2597,8 @@ invitations_job(struct db *db, int64_t now)
 		db_release(st);
 		st = NULL;
 	}
+	if (!rekeyed)
+		rekeyed = rekey_step(db, &rekey_seq);
 	/* One batch per transaction keeps the write lock short, so a large
 	 * dispatch never stalls the API; the job returns "now" while more
 	 * are due. */
@@ -2544,7 +2924,7 @@ invitations_unsubscribe(struct db *db, const char *token, bool apply,
     char *business, size_t business_len)
 {
 	sqlite3_stmt	*st = NULL;
-	char		 hash[IDS_HASH_LEN + 1], address[IDS_HASH_LEN + 1];
+	char		 hash[IDS_HASH_LEN + 1], address[IDS_HMAC_B64_LEN + 1];
 	char		 bu[IDS_ID_LEN + 1];
 	int		 rc, ret = -1;
 	bool		 erased;
@@ -2565,8 +2945,10 @@ invitations_unsubscribe(struct db *db, const char *token, bool apply,
 	snprintf(bu, sizeof(bu), "%s", db_text(st, 0));
 	snprintf(business, business_len, "%s", db_text(st, 2));
 	erased = sqlite3_column_type(st, 1) == SQLITE_NULL;
-	if (!erased)
-		address_hash(db_text(st, 1), address);
+	/* the secret may be made here: only when the change is committed */
+	if (apply && !erased && address_hash(db, db_text(st, 1), address,
+	    NULL) == -1)
+		goto out;
 	db_release(st);
 	st = NULL;
 	if (apply && !erased) {
@@ -2724,6 +3106,8 @@ invitations_from_order(struct db *db, const char *bu, const char *email,
 	in.reference = reference;
 	in.service = true;
 	in.send_at = send_at;
+	if (invitations_quota_check(db, bu, 1, err) == -1)
+		return -1;
 	rc = store(db, bu, &in, "afs", id_out, err);
 	input_release(&in);
 	if (rc == -1)

@@ -260,39 +260,82 @@ static const struct template templates[] = {
 	    "href=\"{{link}}\">Se svaret</a></p>" },
 	{ "invitation", "en", "How was your experience with {{business}}?",
 	    "Hello {{name}},\n\n{{business}} would like to hear about your "
-	    "experience. It takes a minute:\n\n{{link}}\n\nThank you!\n\n"
-	    "Do not want these e-mails from {{business}}? Unsubscribe: "
-	    "{{unsubscribeLink}}\n",
+	    "experience. It takes a minute:\n\n{{link}}\n\nThank you!\n",
 	    "<p>Hello {{name}},</p><p>{{business}} would like to hear about "
 	    "your experience. It takes a minute.</p><p><a href=\"{{link}}\">"
-	    "Write a review</a></p><p>Thank you!</p><p><small><a "
-	    "href=\"{{unsubscribeLink}}\">Unsubscribe</a> from {{business}}'s "
-	    "invitations.</small></p>" },
+	    "Write a review</a></p><p>Thank you!</p>" },
 	{ "invitation", "de", "Wie war Ihre Erfahrung mit {{business}}?",
 	    "Hallo {{name}},\n\n{{business}} möchte von Ihrer Erfahrung "
-	    "hören. Es dauert eine Minute:\n\n{{link}}\n\nVielen Dank!\n\n"
-	    "Abmelden: {{unsubscribeLink}}\n",
+	    "hören. Es dauert eine Minute:\n\n{{link}}\n\nVielen Dank!\n",
 	    "<p>Hallo {{name}},</p><p>{{business}} möchte von Ihrer Erfahrung "
-	    "hören.</p><p><a href=\"{{link}}\">Bewertung schreiben</a></p>"
-	    "<p><small><a href=\"{{unsubscribeLink}}\">Abmelden</a></small>"
-	    "</p>" },
+	    "hören.</p><p><a href=\"{{link}}\">Bewertung schreiben</a></p>" },
 	{ "invitation", "fr", "Comment s'est passée votre expérience avec "
 	    "{{business}} ?",
 	    "Bonjour {{name}},\n\n{{business}} aimerait connaître votre "
-	    "avis. Cela prend une minute :\n\n{{link}}\n\nMerci !\n\n"
-	    "Se désabonner : {{unsubscribeLink}}\n",
+	    "avis. Cela prend une minute :\n\n{{link}}\n\nMerci !\n",
 	    "<p>Bonjour {{name}},</p><p>{{business}} aimerait connaître votre "
-	    "avis.</p><p><a href=\"{{link}}\">Donner mon avis</a></p><p>"
-	    "<small><a href=\"{{unsubscribeLink}}\">Se désabonner</a>"
-	    "</small></p>" },
+	    "avis.</p><p><a href=\"{{link}}\">Donner mon avis</a></p>" },
 	{ "invitation", "da", "Hvordan var din oplevelse med {{business}}?",
 	    "Hej {{name}},\n\n{{business}} vil gerne høre om din oplevelse. "
-	    "Det tager et minut:\n\n{{link}}\n\nTak!\n\nAfmeld: "
-	    "{{unsubscribeLink}}\n",
+	    "Det tager et minut:\n\n{{link}}\n\nTak!\n",
 	    "<p>Hej {{name}},</p><p>{{business}} vil gerne høre om din "
 	    "oplevelse.</p><p><a href=\"{{link}}\">Skriv en anmeldelse</a>"
-	    "</p><p><small><a href=\"{{unsubscribeLink}}\">Afmeld</a>"
-	    "</small></p>" },
+	    "</p>" },
+	/*
+	 * The platform's footer under every invitation, built-in or the
+	 * business's own (which cannot change it): who sent it for whom, why
+	 * the reader gets it, how to get no more. Its subject is unused.
+	 */
+	{ "invitation-footer", "en", "-",
+	    "\n-- \nThis invitation was sent by {{platform}} on behalf of "
+	    "{{business}} ({{website}}). You get it because {{business}} gave "
+	    "us your e-mail address after a purchase or visit and asked us to "
+	    "invite you to review them. To get no more invitations from "
+	    "{{business}}, unsubscribe: {{unsubscribeLink}}\n",
+	    "<hr><p style=\"font-size:12px;color:#555555\">This invitation was "
+	    "sent by {{platform}} on behalf of {{business}} ({{website}}). You "
+	    "get it because {{business}} gave us your e-mail address after a "
+	    "purchase or visit and asked us to invite you to review them. <a "
+	    "href=\"{{unsubscribeLink}}\">Unsubscribe</a> to get no more "
+	    "invitations from {{business}}.</p>" },
+	{ "invitation-footer", "de", "-",
+	    "\n-- \nDiese Einladung hat {{platform}} im Auftrag von "
+	    "{{business}} ({{website}}) gesendet. Sie erhalten sie, weil "
+	    "{{business}} uns Ihre E-Mail-Adresse nach einem Kauf oder Besuch "
+	    "gegeben und uns gebeten hat, Sie um eine Bewertung zu bitten. "
+	    "Keine Einladungen mehr von {{business}}: {{unsubscribeLink}}\n",
+	    "<hr><p style=\"font-size:12px;color:#555555\">Diese Einladung hat "
+	    "{{platform}} im Auftrag von {{business}} ({{website}}) gesendet. "
+	    "Sie erhalten sie, weil {{business}} uns Ihre E-Mail-Adresse nach "
+	    "einem Kauf oder Besuch gegeben und uns gebeten hat, Sie um eine "
+	    "Bewertung zu bitten. <a href=\"{{unsubscribeLink}}\">Abmelden</a>"
+	    ": keine Einladungen mehr von {{business}}.</p>" },
+	{ "invitation-footer", "fr", "-",
+	    "\n-- \nCette invitation a été envoyée par {{platform}} pour le "
+	    "compte de {{business}} ({{website}}). Vous la recevez parce que "
+	    "{{business}} nous a transmis votre adresse e-mail après un achat "
+	    "ou une visite et nous a demandé de vous inviter à donner votre "
+	    "avis. Pour ne plus recevoir d'invitations de {{business}} : "
+	    "{{unsubscribeLink}}\n",
+	    "<hr><p style=\"font-size:12px;color:#555555\">Cette invitation a "
+	    "été envoyée par {{platform}} pour le compte de {{business}} "
+	    "({{website}}). Vous la recevez parce que {{business}} nous a "
+	    "transmis votre adresse e-mail après un achat ou une visite et nous "
+	    "a demandé de vous inviter à donner votre avis. <a "
+	    "href=\"{{unsubscribeLink}}\">Se désabonner</a> des invitations de "
+	    "{{business}}.</p>" },
+	{ "invitation-footer", "da", "-",
+	    "\n-- \nDenne invitation er sendt af {{platform}} på vegne af "
+	    "{{business}} ({{website}}). Du får den, fordi {{business}} har "
+	    "givet os din e-mailadresse efter et køb eller besøg og bedt os "
+	    "invitere dig til at anmelde dem. Afmeld invitationer fra "
+	    "{{business}}: {{unsubscribeLink}}\n",
+	    "<hr><p style=\"font-size:12px;color:#555555\">Denne invitation er "
+	    "sendt af {{platform}} på vegne af {{business}} ({{website}}). Du "
+	    "får den, fordi {{business}} har givet os din e-mailadresse efter "
+	    "et køb eller besøg og bedt os invitere dig til at anmelde dem. <a "
+	    "href=\"{{unsubscribeLink}}\">Afmeld</a> invitationer fra "
+	    "{{business}}.</p>" },
 	{ "find-reviewer", "en", "{{business}} would like to hear from you "
 	    "about your review",
 	    "Hello {{name}},\n\n{{business}} read your review \"{{title}}\" "

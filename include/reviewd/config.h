@@ -64,6 +64,7 @@ struct config {
 	char			 mail_from[CONFIG_STR];
 	enum mail_starttls	 smtp_starttls;
 	int64_t			 smtp_timeout_s;
+	char			 mail_platform_name[CONFIG_STR];
 	/* [outbox] */
 	int64_t			 outbox_batch;
 	int64_t			 outbox_lease_s;
@@ -79,6 +80,7 @@ struct config {
 	int64_t			 invitation_repeat_days;
 	int64_t			 invitation_dispatch_batch;
 	int64_t			 invitation_idempotency_h;
+	int64_t			 invitation_daily_limit;	/* 0: none */
 	/* [findreviewer] */
 	int64_t			 findreviewer_reply_days;
 	/* [afs] */

@@ -88,6 +88,20 @@ int	invitations_from_order(struct db *db, const char *bu,
 	    int64_t send_at, char id_out[IDS_ID_LEN + 1], bool *skipped,
 	    struct api_error *err);
 
+/*
+ * The per-unit daily sending quota ([invitations] daily_limit_per_unit):
+ * whether bu may create n more e-mail invitations, counting those it
+ * created in the last 24 hours (rolling window; every e-mail invitation
+ * counts whatever became of it; those made by customers through links do
+ * not). Call it inside the write transaction that then inserts the n
+ * invitations, so the check and the inserts are one atomic step; a
+ * request that would go past the limit is refused whole. 0, or -1 with err
+ * (429 naming the limit, with Retry-After when waiting can help; 5xx on a
+ * database error).
+ */
+int	invitations_quota_check(struct db *db, const char *bu, size_t n,
+	    struct api_error *err);
+
 /* Applies (apply = true) or checks an unsubscribe token; *business gets
  * the unit's display name. 0 known, 1 unknown, -1 on a database error. */
 int	invitations_unsubscribe(struct db *db, const char *token, bool apply,

@@ -37,7 +37,7 @@ def test_dispatch_link_and_verified_review(make_daemon, smtp_sink):
     msg = mail_to(sink, "dora@example.com")[0]
     assert msg["Subject"] == "Hvordan var din oplevelse med Shop " \
         "flow.example.com?"
-    assert msg["From"].addresses[0].display_name == "Flow Shop"
+    assert msg["From"].addresses[0].display_name == "Flow Shop via reviewd"
     assert msg["Reply-To"].addresses[0].addr_spec == "care@flow.example.com"
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert msg["List-Unsubscribe"].startswith("<http://127.0.0.1:8080/"

@@ -232,12 +232,14 @@ def test_templates(shop):
         "text": "{{link}}", "html": "{{link}}"}), 400, "subject")
     r = shop.private("PUT", path + "/" + tid, json={
         "name": "Ours v2", "locale": "en-GB", "subject": "Hello {{name}}",
-        "text": "Please: {{link}}", "html": "<p>{{link}}</p>"})
+        "text": "Please: {{link}}",
+        "html": "<p><a href=\"{{link}}\">Review</a></p>"})
     assert r.status_code == 200 and r.json()["name"] == "Ours v2"
     assert_error(shop.private("PUT", path + "/ffffffffffffffffffffffff",
                               json={"name": "x", "locale": "en-GB",
                                     "subject": "s", "text": "{{link}}",
-                                    "html": "{{link}}"}), 404)
+                                    "html": "<a href='{{link}}'>go</a>"}),
+                 404)
     r = create(shop, inv(serviceReviewInvitation={"templateId": tid}))
     assert r.status_code == 201 and r.json()["templateId"] == tid
 

@@ -1,0 +1,47 @@
+#ifndef REVIEWD_MAILHTML_H
+#define REVIEWD_MAILHTML_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * The e-mail rules for what a business writes into an invitation template:
+ * an allow-list check of the HTML part and a link check of the text part.
+ * A template that fails is refused, never rewritten, and the reason names
+ * the line. Pure functions: any thread.
+ *
+ * HTML rules: only the tags and attributes of a fixed list; no comments,
+ * CDATA, processing instructions, scripts, styles sheets, forms, frames or
+ * event handler attributes; a '<' that starts no tag must be written
+ * "&lt;"; inline style only with listed properties and plain values (no
+ * url(), escapes, negative lengths, tiny fonts or "transparent"); images
+ * only from https:// URLs; a link's href only {{link}},
+ * {{unsubscribeLink}} or an http(s) URL on the business's own site (its
+ * host or a subdomain); URLs written in the text only to that site too;
+ * and at least one <a href="{{link}}"> whose content has visible text.
+ */
+
+#define MAILHTML_WHY	256
+
+/*
+ * Checks the HTML part html. site is the business's website host
+ * (lowercase, see mailhtml_site) or NULL when it has none (then no link
+ * but the placeholders is allowed). 0 when it passes, -1 with a sentence
+ * ("line N: ...") in why.
+ */
+int	mailhtml_check(const char *html, const char *site, char *why,
+	    size_t whylen);
+
+/* Checks the text part: every http(s):// or www. URL in it on site. 0, or
+ * -1 with why. */
+int	mailhtml_check_text(const char *text, const char *site, char *why,
+	    size_t whylen);
+
+/*
+ * The site links may go to, from a business's websiteUrl: its host,
+ * lowercased, without a leading "www.". 0, or -1 when url is not an
+ * http(s) URL with a plain host name.
+ */
+int	mailhtml_site(const char *url, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,808 @@
+/*
+ * mailhtml: the e-mail rules for invitation templates (see mailhtml.h).
+ *
+ * The HTML check is one left-to-right pass over the template, refusing at
+ * the first thing outside the allow-list. It is stricter than HTML on
+ * purpose wherever parsers disagree (a bare '<', attributes not separated
+ * by spaces, duplicate attributes, unquoted placeholders), so what we
+ * checked is what a mail client shows. Work is linear in the input and
+ * nothing recurses. Pure functions, no state: any thread.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "reviewd/mailhtml.h"
+
+#define HOST_MAX	254
+#define NAME_MAX_LEN	16
+#define ATTRS_MAX	32
+
+struct scan {
+	const char	*start;		/* for line numbers */
+	const char	*site;		/* may be NULL */
+	char		*why;
+	size_t		 whylen;
+	bool		 in_head;
+	bool		 in_a;
+	bool		 in_review_link;	/* inside <a href="{{link}}"> */
+	bool		 link_text;	/* ... and it has visible text */
+	bool		 review_link;	/* one such link was complete */
+};
+
+static const char *const tags[] = {
+	"a", "abbr", "b", "blockquote", "body", "br", "caption", "center",
+	"code", "div", "em", "h1", "h2", "h3", "h4", "h5", "h6", "head", "hr",
+	"html", "i", "img", "li", "meta", "ol", "p", "pre", "s", "small",
+	"span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th",
+	"thead", "title", "tr", "u", "ul", NULL
+};
+
+static const char *const void_tags[] = { "br", "hr", "img", "meta", NULL };
+
+/* Attributes any allowed tag may have; then those of one tag. */
+static const char *const common_attrs[] = {
+	"style", "class", "id", "title", "dir", "lang", "align", "valign",
+	"width", "height", "bgcolor", "border", "cellpadding", "cellspacing",
+	"colspan", "rowspan", NULL
+};
+
+static const struct {
+	const char	*tag;
+	const char	*attrs[4];
+} tag_attrs[] = {
+	{ "a", { "href", "target", "rel", NULL } },
+	{ "img", { "src", "alt", NULL } },
+	{ "meta", { "charset", NULL } },
+};
+
+static const char *const style_props[] = {
+	"color", "background-color", "font-family", "font-weight",
+	"font-style", "font-size", "text-align", "text-decoration",
+	"line-height", "vertical-align", "width", "max-width",
+	"margin", "margin-top", "margin-right", "margin-bottom",
+	"margin-left", "padding", "padding-top", "padding-right",
+	"padding-bottom", "padding-left", "border", "border-top",
+	"border-right", "border-bottom", "border-left", "border-color",
+	"border-width", "border-style", "border-radius", "border-collapse",
+	NULL
+};
+
+static bool
+in_list(const char *const *list, const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; list[i] != NULL; i++) {
+		if (strcmp(list[i], s) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool
+is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+/* Fills why with "line N: " and the reason for the byte at p; -1. */
+static int
+fail(struct scan *sc, const char *p, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int
+fail(struct scan *sc, const char *p, const char *fmt, ...)
+{
+	const char	*q;
+	size_t		 line = 1;
+	int		 n;
+	va_list		 ap;
+
+	for (q = sc->start; q < p; q++)
+		line += *q == '\n';
+	n = snprintf(sc->why, sc->whylen, "line %zu: ", line);
+	if (n < 0 || (size_t)n >= sc->whylen)
+		return -1;
+	va_start(ap, fmt);
+	(void)vsnprintf(sc->why + n, sc->whylen - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static bool
+host_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '.' || c == '-';
+}
+
+/* The business's own site: the host itself or one of its subdomains. */
+static bool
+site_ok(const char *host, const char *site)
+{
+	size_t	 hl = strlen(host), sl;
+
+	if (site == NULL || *site == '\0')
+		return false;
+	sl = strlen(site);
+	return strcmp(host, site) == 0 || (hl > sl &&
+	    host[hl - sl - 1] == '.' && strcmp(host + hl - sl, site) == 0);
+}
+
+/* Length of "http://" or "https://" at s (any case), else 0. */
+static size_t
+scheme_len(const char *s)
+{
+	if (strncasecmp(s, "http://", 7) == 0)
+		return 7;
+	if (strncasecmp(s, "https://", 8) == 0)
+		return 8;
+	return 0;
+}
+
+/*
+ * The host of the URL at url (whole string) into host, lowercase: a plain
+ * [a-z0-9.-] name followed by the end, a port, a path, a query or a
+ * fragment. No userinfo, percent-encoding, backslashes or spaces: those are
+ * where a host hides from a check like this one. 0 or -1.
+ */
+static int
+url_host(const char *url, char host[HOST_MAX + 1])
+{
+	size_t		 s = scheme_len(url), n = 0;
+	const char	*p;
+
+	if (s == 0)
+		return -1;
+	for (p = url + s; host_char(*p); p++) {
+		if (n == HOST_MAX)
+			return -1;
+		host[n++] = (char)tolower((unsigned char)*p);
+	}
+	host[n] = '\0';
+	if (n == 0 || host[0] == '.' || host[n - 1] == '.')
+		return -1;
+	if (*p == ':') {
+		if (!isdigit((unsigned char)p[1]))
+			return -1;
+		for (p++; isdigit((unsigned char)*p); p++)
+			;
+	}
+	if (*p != '\0' && *p != '/' && *p != '?' && *p != '#')
+		return -1;
+	for (; *p != '\0'; p++) {
+		if ((unsigned char)*p <= ' ' || *p == '\\' || *p == 0x7f)
+			return -1;
+	}
+	return 0;
+}
+
+int
+mailhtml_site(const char *url, char *out, size_t outlen)
+{
+	char	 host[HOST_MAX + 1];
+	char	*h = host;
+	int	 n;
+
+	if (url == NULL || url_host(url, host) == -1)
+		return -1;
+	if (strncmp(h, "www.", 4) == 0 && strchr(h + 4, '.') != NULL)
+		h += 4;
+	n = snprintf(out, outlen, "%s", h);
+	return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
+/*
+ * Scans text (len bytes, plain text as a reader sees it) for URLs a mail
+ * client would make clickable: "http://", "https://" and "www.". Each one's
+ * host must be on the site. 0 or -1 via fail.
+ */
+static int
+scan_urls(struct scan *sc, const char *text, size_t len)
+{
+	char		 host[HOST_MAX + 1];
+	const char	*p, *end = text + len, *h;
+	size_t		 n, s;
+
+	for (p = text; p < end; p++) {
+		/* the text lies inside a NUL-terminated string: reading a
+		 * few bytes past end is safe, and a match needs none of
+		 * them */
+		s = scheme_len(p);
+		if (p + s > end)
+			s = 0;
+		if (s == 0 && (end - p < 4 || strncasecmp(p, "www.", 4) != 0 ||
+		    (p > text && host_char(p[-1]))))
+			continue;
+		h = p + s;
+		for (n = 0; h + n < end && host_char(h[n]); n++) {
+			if (n == HOST_MAX)
+				return fail(sc, p, "a URL in the text has a "
+				    "host name that is too long");
+			host[n] = (char)tolower((unsigned char)h[n]);
+		}
+		while (n > 0 && host[n - 1] == '.')	/* end of a sentence */
+			n--;
+		host[n] = '\0';
+		if (h + n < end && (h[n] == '@' || h[n] == '\\' ||
+		    h[n] == '%'))
+			return fail(sc, p, "a URL in the text hides its host "
+			    "behind '%c'", h[n]);
+		if (!site_ok(host, sc->site))
+			return fail(sc, p, "the text names the URL host "
+			    "\"%.60s\"; URLs may only go to the business's "
+			    "own website (%s)", host, sc->site != NULL ?
+			    sc->site : "none is set");
+		p = h + (n > 0 ? n - 1 : 0);
+	}
+	return 0;
+}
+
+/* True for bytes a reader sees: ASCII letters and digits, and UTF-8
+ * sequences other than the invisible spaces and joiners. */
+static bool
+visible(const char *p, const char *end)
+{
+	const unsigned char	*u = (const unsigned char *)p;
+	size_t			 left = (size_t)(end - p);
+
+	if (isalnum(u[0]))
+		return true;
+	if (u[0] < 0xc2)
+		return false;
+	if (u[0] == 0xc2 && left >= 2 && (u[1] == 0xa0 || u[1] == 0xad))
+		return false;		/* no-break space, soft hyphen */
+	if (u[0] == 0xe2 && left >= 3 && u[1] == 0x80 && ((u[2] >= 0x8b &&
+	    u[2] <= 0x8f) || (u[2] >= 0xa8 && u[2] <= 0xaf)))
+		return false;		/* zero-width, separators */
+	if (u[0] == 0xe2 && left >= 3 && u[1] == 0x81 && u[2] >= 0xa0)
+		return false;		/* word joiner and invisibles */
+	if (u[0] == 0xef && left >= 3 && u[1] == 0xbb && u[2] == 0xbf)
+		return false;		/* byte order mark */
+	return u[0] >= 0xc2;
+}
+
+/*
+ * A character reference in text that spells URL syntax (":", "/", ".",
+ * "@", a letter or digit) hides a URL from scan_urls while the reader's
+ * mail client still makes it a link: refused.
+ */
+static int
+check_reference(struct scan *sc, const char *p)
+{
+	static const char *const named[] = { "&colon;", "&sol;", "&period;",
+	    "&commat;", "&bsol;", "&fullstop;", NULL };
+	unsigned long	 v;
+	char		*end;
+	size_t		 i;
+
+	for (i = 0; named[i] != NULL; i++) {
+		if (strncasecmp(p, named[i], strlen(named[i])) == 0)
+			return fail(sc, p, "the character reference %s is not "
+			    "allowed in text; write the character", named[i]);
+	}
+	if (p[1] != '#')
+		return 0;
+	if (p[2] == 'x' || p[2] == 'X')
+		v = strtoul(p + 3, &end, 16);
+	else
+		v = strtoul(p + 2, &end, 10);
+	if (end == p + 2 || end == p + 3)
+		return 0;
+	if (v < 0x80 && (isalnum((int)v) || v == ':' || v == '/' ||
+	    v == '.' || v == '@' || v == '\\'))
+		return fail(sc, p, "the character reference %.*s is not "
+		    "allowed in text; write the character",
+		    (int)(end - p + (*end == ';')), p);
+	return 0;
+}
+
+/*
+ * The length of the character reference at p ("&name;" or "&#...;"), 0 when
+ * '&' starts none; *shown says whether it is a character a reader sees
+ * (not a space, joiner or other invisible).
+ */
+static size_t
+reference(const char *p, const char *end, bool *shown)
+{
+	static const char *const blank[] = { "nbsp", "shy", "zwnj", "zwj",
+	    "ensp", "emsp", "thinsp", "hairsp", "nobreak", "zerowidthspace",
+	    "lrm", "rlm", "tab", "newline", NULL };
+	char		 name[16];
+	unsigned long	 v;
+	size_t		 n;
+
+	for (n = 1; p + n < end && n < sizeof(name) && (isalnum((unsigned
+	    char)p[n]) || (n == 1 && p[n] == '#')); n++)
+		name[n - 1] = (char)tolower((unsigned char)p[n]);
+	if (n == 1 || p + n >= end || p[n] != ';')
+		return 0;
+	name[n - 1] = '\0';
+	if (name[0] != '#') {
+		*shown = !in_list(blank, name);
+		return n + 1;
+	}
+	v = name[1] == 'x' ? strtoul(name + 2, NULL, 16) :
+	    strtoul(name + 1, NULL, 10);
+	*shown = !(v <= 0x20 || v == 0xa0 || v == 0xad || (v >= 0x2000 &&
+	    v <= 0x200f) || (v >= 0x2028 && v <= 0x202f) || (v >= 0x2060 &&
+	    v <= 0x206f) || v == 0xfeff);
+	return n + 1;
+}
+
+/* Text between tags. */
+static int
+text_run(struct scan *sc, const char *p, const char *end)
+{
+	const char	*q;
+	size_t		 n;
+	bool		 shown;
+
+	for (q = p; q < end; q++) {
+		if (sc->in_head && !is_space(*q))
+			return fail(sc, q, "text is not allowed in <head>");
+		if (*q == '&') {
+			if (check_reference(sc, q) == -1)
+				return -1;
+			if ((n = reference(q, end, &shown)) > 0) {
+				if (sc->in_review_link && shown)
+					sc->link_text = true;
+				q += n - 1;
+				continue;
+			}
+		}
+		if (sc->in_review_link && visible(q, end))
+			sc->link_text = true;
+	}
+	return scan_urls(sc, p, (size_t)(end - p));
+}
+
+/* font-size: not below 10px, 8pt, 0.7em/rem or 70%, or a keyword from
+ * small up. */
+static bool
+font_size_ok(const char *v)
+{
+	static const char *const words[] = { "small", "medium", "large",
+	    "x-large", "xx-large", "larger", "inherit", NULL };
+	char	*unit;
+	double	 x;
+
+	if (in_list(words, v))
+		return true;
+	if (!isdigit((unsigned char)*v) && *v != '.')
+		return false;
+	x = strtod(v, &unit);
+	if (strcmp(unit, "px") == 0)
+		return x >= 10;
+	if (strcmp(unit, "pt") == 0)
+		return x >= 8;
+	if (strcmp(unit, "em") == 0 || strcmp(unit, "rem") == 0)
+		return x >= 0.7;
+	if (strcmp(unit, "%") == 0)
+		return x >= 70;
+	return false;
+}
+
+/* The style attribute: declarations of listed properties with plain
+ * values. */
+static int
+check_style(struct scan *sc, const char *at, const char *v, size_t len)
+{
+	char		 prop[32], value[256];
+	const char	*p = v, *end = v + len, *semi, *colon, *a, *b;
+	size_t		 n, i;
+
+	for (i = 0; i < len; i++) {
+		if (!isalnum((unsigned char)v[i]) && strchr(" \t\n:;#%.,'\"-!",
+		    v[i]) == NULL)
+			return fail(sc, at, "style uses '%c'; style values "
+			    "may only use letters, digits, spaces and "
+			    "# %% . , ' \" - ! (no url(), expressions or "
+			    "escapes)", v[i]);
+	}
+	while (p < end) {
+		semi = memchr(p, ';', (size_t)(end - p));
+		if (semi == NULL)
+			semi = end;
+		for (a = p; a < semi && is_space(*a); a++)
+			;
+		if (a == semi) {
+			p = semi + 1;
+			continue;
+		}
+		colon = memchr(a, ':', (size_t)(semi - a));
+		if (colon == NULL)
+			return fail(sc, at, "style has a declaration without "
+			    "':'");
+		for (b = colon; b > a && is_space(b[-1]); b--)
+			;
+		n = (size_t)(b - a);
+		if (n == 0 || n >= sizeof(prop))
+			return fail(sc, at, "style has an unknown property");
+		for (i = 0; i < n; i++)
+			prop[i] = (char)tolower((unsigned char)a[i]);
+		prop[n] = '\0';
+		if (!in_list(style_props, prop))
+			return fail(sc, at, "the style property \"%s\" is not "
+			    "allowed", prop);
+		for (a = colon + 1; a < semi && is_space(*a); a++)
+			;
+		for (b = semi; b > a && is_space(b[-1]); b--)
+			;
+		n = (size_t)(b - a);
+		if (n == 0 || n >= sizeof(value) || memchr(a, ':', n) != NULL)
+			return fail(sc, at, "the style property \"%s\" has "
+			    "no plain value", prop);
+		for (i = 0; i < n; i++)
+			value[i] = (char)tolower((unsigned char)a[i]);
+		value[n] = '\0';
+		if (strstr(value, "transparent") != NULL)
+			return fail(sc, at, "style may not make text "
+			    "transparent");
+		for (i = 0; i < n; i++) {
+			if (value[i] == '-' && (i == 0 || value[i - 1] == ' ')
+			    && (isdigit((unsigned char)value[i + 1]) ||
+			    value[i + 1] == '.'))
+				return fail(sc, at, "style may not use "
+				    "negative lengths (%s)", prop);
+		}
+		if (strcmp(prop, "font-size") == 0 && !font_size_ok(value))
+			return fail(sc, at, "font-size \"%s\" is too small or "
+			    "not a plain size (at least 10px, 8pt, 0.7em or "
+			    "70%%)", value);
+		p = semi + 1;
+	}
+	return 0;
+}
+
+/* Whether s (n bytes) is exactly the placeholder {{name}} (spaces inside
+ * the braces allowed, as the renderer allows them). */
+static bool
+is_placeholder(const char *s, size_t n, const char *name)
+{
+	size_t	 k = strlen(name);
+
+	if (n < 4 || strncmp(s, "{{", 2) != 0 || strncmp(s + n - 2, "}}",
+	    2) != 0)
+		return false;
+	s += 2;
+	n -= 4;
+	while (n > 0 && *s == ' ') {
+		s++;
+		n--;
+	}
+	while (n > 0 && s[n - 1] == ' ')
+		n--;
+	return n == k && strncmp(s, name, k) == 0;
+}
+
+/*
+ * A URL attribute value (n bytes, raw) into url with "&amp;" decoded; any
+ * other character reference is refused, it could hide the host.
+ */
+static int
+url_value(struct scan *sc, const char *at, const char *v, size_t n,
+    char *url, size_t urllen)
+{
+	size_t	 i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		if (o + 1 >= urllen)
+			return fail(sc, at, "a URL is too long");
+		if (v[i] == '&') {
+			if (n - i < 5 || strncasecmp(v + i, "&amp;", 5) != 0)
+				return fail(sc, at, "a URL may use no "
+				    "character reference but &amp;");
+			i += 4;
+		}
+		url[o++] = v[i];
+	}
+	url[o] = '\0';
+	return 0;
+}
+
+static int
+check_href(struct scan *sc, const char *at, const char *v, size_t n,
+    bool *review)
+{
+	char	 url[2048], host[HOST_MAX + 1];
+
+	*review = is_placeholder(v, n, "link");
+	if (*review || is_placeholder(v, n, "unsubscribeLink"))
+		return 0;
+	if (url_value(sc, at, v, n, url, sizeof(url)) == -1)
+		return -1;
+	if (url_host(url, host) == -1)
+		return fail(sc, at, "href \"%.60s\" is not allowed: a link "
+		    "goes to {{link}}, {{unsubscribeLink}} or an http(s) URL "
+		    "on the business's own website", url);
+	if (!site_ok(host, sc->site))
+		return fail(sc, at, "href \"%.60s\" goes to %s; links may "
+		    "only go to {{link}}, {{unsubscribeLink}} or the "
+		    "business's own website (%s)", url, host, sc->site !=
+		    NULL ? sc->site : "none is set");
+	return 0;
+}
+
+static int
+check_src(struct scan *sc, const char *at, const char *v, size_t n)
+{
+	char	 url[2048], host[HOST_MAX + 1];
+
+	if (url_value(sc, at, v, n, url, sizeof(url)) == -1)
+		return -1;
+	if (strncasecmp(url, "https://", 8) != 0 || url_host(url,
+	    host) == -1)
+		return fail(sc, at, "an image must come from an https:// URL "
+		    "(\"%.60s\" is not one)", url);
+	return 0;
+}
+
+static bool
+attr_allowed(const char *tag, const char *attr)
+{
+	size_t	 i;
+
+	if (in_list(common_attrs, attr))
+		return true;
+	for (i = 0; i < sizeof(tag_attrs) / sizeof(tag_attrs[0]); i++) {
+		if (strcmp(tag_attrs[i].tag, tag) == 0)
+			return in_list(tag_attrs[i].attrs, attr);
+	}
+	return false;
+}
+
+/* Reads a name of letters, digits and '-' (lowercased); its length, 0 if
+ * none or too long. */
+static size_t
+read_name(const char *p, char out[NAME_MAX_LEN])
+{
+	size_t	 n;
+
+	if (!isalpha((unsigned char)*p))
+		return 0;
+	for (n = 0; isalnum((unsigned char)p[n]) || p[n] == '-'; n++) {
+		if (n + 1 == NAME_MAX_LEN)
+			return 0;
+		out[n] = (char)tolower((unsigned char)p[n]);
+	}
+	out[n] = '\0';
+	return n;
+}
+
+/* One attribute's value at *pp; checks it. Leaves *pp after it. */
+static int
+attribute(struct scan *sc, const char *name, const char **pp, bool *review)
+{
+	const char	*p = *pp, *v, *at = *pp;
+	size_t		 n;
+	bool		 quoted;
+
+	while (is_space(*p))
+		p++;
+	if (*p != '=') {		/* no value: <td nowrap> */
+		v = "";
+		n = 0;
+		quoted = false;
+	} else {
+		for (p++; is_space(*p); p++)
+			;
+		quoted = *p == '"' || *p == '\'';
+		if (quoted) {
+			const char	*close = strchr(p + 1, *p);
+
+			if (close == NULL)
+				return fail(sc, at, "the value of %s is not "
+				    "closed", name);
+			v = p + 1;
+			n = (size_t)(close - v);
+			p = close + 1;
+		} else {
+			v = p;
+			while (*p != '\0' && !is_space(*p) && *p != '>' &&
+			    strchr("\"'<=`", *p) == NULL)
+				p++;
+			n = (size_t)(p - v);
+			if (n == 0)
+				return fail(sc, at, "%s has an empty value",
+				    name);
+		}
+		if (!quoted && memmem(v, n, "{{", 2) != NULL)
+			return fail(sc, at, "a placeholder in the value of %s "
+			    "must be in quotes", name);
+	}
+	*pp = p;
+	if (strcmp(name, "href") == 0)
+		return check_href(sc, at, v, n, review);
+	if (strcmp(name, "src") == 0)
+		return check_src(sc, at, v, n);
+	if (strcmp(name, "style") == 0)
+		return check_style(sc, at, v, n);
+	if (strcmp(name, "target") == 0 && (n != 6 || strncasecmp(v,
+	    "_blank", 6) != 0))
+		return fail(sc, at, "target may only be _blank");
+	return 0;
+}
+
+/* A start tag at p ('<' then a letter); *pp left after its '>'. */
+static int
+start_tag(struct scan *sc, const char **pp)
+{
+	char		 tag[NAME_MAX_LEN], name[NAME_MAX_LEN];
+	char		 seen[ATTRS_MAX][NAME_MAX_LEN];
+	const char	*p = *pp + 1, *at = *pp, *close;
+	size_t		 n, nseen = 0, i;
+	bool		 review = false, href = false, r;
+
+	if ((n = read_name(p, tag)) == 0 || !in_list(tags, tag))
+		return fail(sc, at, "the tag <%.*s> is not allowed",
+		    (int)strcspn(p, " \t\r\n/>"), p);
+	p += n;
+	for (;;) {
+		if (*p == '>' || (p[0] == '/' && p[1] == '>'))
+			break;
+		if (!is_space(*p))
+			return fail(sc, at, "<%s> has '%c' where a space, an "
+			    "attribute or '>' must be", tag, *p);
+		while (is_space(*p))
+			p++;
+		if (*p == '>' || (p[0] == '/' && p[1] == '>'))
+			break;
+		if ((n = read_name(p, name)) == 0)
+			return fail(sc, at, "<%s> has a malformed attribute",
+			    tag);
+		if (strncmp(name, "on", 2) == 0)
+			return fail(sc, at, "event handler attributes (%s) "
+			    "are not allowed", name);
+		if (!attr_allowed(tag, name))
+			return fail(sc, at, "the attribute %s is not allowed "
+			    "on <%s>", name, tag);
+		for (i = 0; i < nseen; i++) {
+			if (strcmp(seen[i], name) == 0)
+				return fail(sc, at, "<%s> has %s twice", tag,
+				    name);
+		}
+		if (nseen == ATTRS_MAX)
+			return fail(sc, at, "<%s> has too many attributes",
+			    tag);
+		memcpy(seen[nseen++], name, sizeof(name));
+		p += n;
+		r = false;
+		if (attribute(sc, name, &p, &r) == -1)
+			return -1;
+		if (strcmp(name, "href") == 0) {
+			href = true;
+			review = r;
+		}
+	}
+	p += *p == '/' ? 2 : 1;
+	if (sc->in_head && strcmp(tag, "title") != 0 &&
+	    strcmp(tag, "meta") != 0) {
+		if (strcmp(tag, "body") != 0)
+			return fail(sc, at, "<%s> is not allowed in <head>",
+			    tag);
+		sc->in_head = false;
+	}
+	if (strcmp(tag, "head") == 0)
+		sc->in_head = true;
+	else if (strcmp(tag, "title") == 0) {
+		/* raw text up to </title>, as browsers read it */
+		for (close = p; (close = strchr(close, '<')) != NULL; close++) {
+			if (strncasecmp(close, "</title", 7) == 0)
+				break;
+		}
+		if (close == NULL)
+			return fail(sc, at, "<title> is not closed");
+		p = close;
+	} else if (strcmp(tag, "a") == 0) {
+		if (sc->in_a)
+			return fail(sc, at, "a link inside a link is not "
+			    "allowed");
+		if (!href)
+			return fail(sc, at, "<a> needs an href");
+		sc->in_a = true;
+		sc->in_review_link = review;
+		sc->link_text = false;
+	}
+	*pp = p;
+	return 0;
+}
+
+static int
+end_tag(struct scan *sc, const char **pp)
+{
+	char		 tag[NAME_MAX_LEN];
+	const char	*p = *pp + 2, *at = *pp;
+	size_t		 n;
+
+	if ((n = read_name(p, tag)) == 0 || !in_list(tags, tag))
+		return fail(sc, at, "the end tag </%.*s> is not allowed",
+		    (int)strcspn(p, " \t\r\n>"), p);
+	if (in_list(void_tags, tag))
+		return fail(sc, at, "</%s> closes an element that has no end "
+		    "tag", tag);
+	for (p += n; is_space(*p); p++)
+		;
+	if (*p != '>')
+		return fail(sc, at, "</%s> must end with '>'", tag);
+	if (strcmp(tag, "a") == 0) {
+		if (sc->in_review_link && sc->link_text)
+			sc->review_link = true;
+		sc->in_a = sc->in_review_link = false;
+	} else if (strcmp(tag, "head") == 0)
+		sc->in_head = false;
+	*pp = p + 1;
+	return 0;
+}
+
+int
+mailhtml_check(const char *html, const char *site, char *why,
+    size_t whylen)
+{
+	struct scan	 sc;
+	const char	*p = html, *lt;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.start = html;
+	sc.site = site;
+	sc.why = why;
+	sc.whylen = whylen;
+	while (*p != '\0') {
+		lt = strchr(p, '<');
+		if (lt == NULL)
+			lt = p + strlen(p);
+		if (lt > p && text_run(&sc, p, lt) == -1)
+			return -1;
+		p = lt;
+		if (*p == '\0')
+			break;
+		if (strncmp(p, "<!--", 4) == 0)
+			return fail(&sc, p, "HTML comments are not allowed");
+		if (strncasecmp(p, "<!doctype", 9) == 0) {
+			lt = strchr(p, '>');
+			if (lt == NULL || memchr(p + 1, '<',
+			    (size_t)(lt - p)) != NULL)
+				return fail(&sc, p, "the doctype is not "
+				    "closed");
+			p = lt + 1;
+			continue;
+		}
+		if (p[1] == '!' || p[1] == '?')
+			return fail(&sc, p, "comments, CDATA and processing "
+			    "instructions are not allowed");
+		if (p[1] == '/') {
+			if (end_tag(&sc, &p) == -1)
+				return -1;
+			continue;
+		}
+		if (!isalpha((unsigned char)p[1]))
+			return fail(&sc, p, "a '<' that starts no tag must be "
+			    "written &lt;");
+		if (start_tag(&sc, &p) == -1)
+			return -1;
+	}
+	if (sc.in_review_link && sc.link_text)
+		sc.review_link = true;	/* an </a> left out at the end */
+	if (!sc.review_link)
+		return fail(&sc, p, "the review link must be the href of an "
+		    "<a> with visible text: <a href=\"{{link}}\">Write a "
+		    "review</a>");
+	return 0;
+}
+
+int
+mailhtml_check_text(const char *text, const char *site, char *why,
+    size_t whylen)
+{
+	struct scan	 sc;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.start = text;
+	sc.site = site;
+	sc.why = why;
+	sc.whylen = whylen;
+	return scan_urls(&sc, text, strlen(text));
+}

@@ -1,0 +1,331 @@
+"""Issue 11, point 5 and the unsubscribe list: tenants cannot send phishing
+from the platform's address. Templates pass the e-mail rules, every
+invitation carries the platform's footer and says "via" the platform, a
+unit's daily sending is capped, and the unsubscribe list keeps no hash a
+dictionary reverses."""
+import email
+import email.policy
+import hashlib
+import re
+import sqlite3
+import threading
+
+from conftest import Business, assert_error, wait_for
+from test_invitations import BU_PATH, create, history, inv
+
+UNSUB = re.compile(r"http://127\.0\.0\.1:8080(/unsubscribe/[A-Za-z0-9_-]{43})")
+GOOD_HTML = ('<p>Hello {{name}},</p><p><a href="{{link}}">Write a review'
+             '</a></p>')
+
+
+def templates(shop):
+    return (BU_PATH + "/templates") % shop.id
+
+
+def template(shop, html, text="Review us: {{link}}", subject="Hi {{name}}"):
+    return shop.private("POST", templates(shop), json={
+        "name": "Ours", "locale": "en-US", "subject": subject,
+        "text": text, "html": html})
+
+
+def sent_to(daemon, address):
+    """The messages in the daemon's maildir addressed to address."""
+    new = daemon.dir / "mail" / "new"
+    out = []
+    for f in sorted(new.iterdir()) if new.exists() else []:
+        m = email.message_from_bytes(f.read_bytes(),
+                                     policy=email.policy.default)
+        if m["To"].addresses[0].addr_spec == address:
+            out.append(m)
+    return out
+
+
+def parts(msg):
+    return (msg.get_body(preferencelist=("plain",)).get_content(),
+            msg.get_body(preferencelist=("html",)).get_content())
+
+
+def invitation(shop, inv_id):
+    r = shop.private("GET", "/v1/private/invitations/" + inv_id)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def db_rows(daemon, sql, *args):
+    con = sqlite3.connect(daemon.db_path)
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
+def db_write(daemon, sql, *args):
+    con = sqlite3.connect(daemon.db_path, timeout=10)
+    try:
+        con.execute(sql, args)
+        con.commit()
+    finally:
+        con.close()
+
+
+# Templates
+
+
+def test_the_audit_template_is_refused_with_the_reason(business):
+    """The audit's phishing template: the review link hidden in an HTML
+    comment and a foreign link in view. Refused at save time, 400 naming
+    the html field and why; nothing stored."""
+    before = len(business.private("GET", templates(business)).json()[
+        "templates"])
+    r = template(business, '<!-- <a href="{{link}}">x</a> -->\n'
+                 '<a href="https://evil.example.net/login">Review your '
+                 'order</a>')
+    body = assert_error(r, 400, "html")
+    reason = body["details"][0]["reason"]
+    assert "line 1" in reason and "comments" in reason, reason
+
+    # the same foreign link without the comment: refused for the link
+    r = template(business, GOOD_HTML + '<a href="https://evil.example.net/'
+                 'login">Your account</a>')
+    reason = assert_error(r, 400, "html")["details"][0]["reason"]
+    assert "evil.example.net" in reason and "own website" in reason
+    after = business.private("GET", templates(business)).json()["templates"]
+    assert len(after) == before
+
+
+def test_template_rules(business):
+    site = business.unit["websiteUrl"]
+    refused = [
+        ("html", "<p>{{link}}</p>", "review link"),
+        ("html", '<a href="{{link}}"></a>', "review link"),
+        ("html", '<div style="display:none"><a href="{{link}}">x</a>'
+                 '</div>', "display"),
+        ("html", GOOD_HTML + "<script>alert(1)</script>", "<script>"),
+        ("html", GOOD_HTML + '<form action="https://evil.example.net">',
+         "<form>"),
+        ("html", GOOD_HTML + '<iframe src="https://evil.example.net">',
+         "<iframe>"),
+        ("html", GOOD_HTML + '<p onclick="x()">hi</p>', "event handler"),
+        ("html", GOOD_HTML + '<img src="http://evil.example.net/t.gif">',
+         "https"),
+        ("html", GOOD_HTML + '<p style="background:url(https://x.net/a)">',
+         "url()"),
+        ("text", "Log in at https://evil.example.net/ {{link}}",
+         "evil.example.net"),
+    ]
+    for field, value, why in refused:
+        kw = {field: value}
+        kw.setdefault("html", GOOD_HTML)
+        r = template(business, **kw)
+        reason = assert_error(r, 400, field)["details"][0]["reason"]
+        assert why in reason, (value, reason)
+
+    # the business's own site (and its subdomains) and https images pass
+    r = template(business, GOOD_HTML + '<p><a href="%s/shop">Our shop</a> '
+                 '<a href="https://help.%s/">Help</a><img src="https://cdn'
+                 '.example.org/logo.png" alt="Logo"></p>' % (
+                     site, site.split("://")[1]),
+                 text="Review us: {{link}}\nShop: %s" % site)
+    assert r.status_code == 201, r.text
+    # an update is held to the same rules
+    r = business.private("PUT", templates(business) + "/" + r.json()["id"],
+                         json={"name": "x", "locale": "en-US", "subject": "s",
+                               "text": "{{link}}", "html": "<!-- -->"})
+    assert_error(r, 400, "html")
+
+
+def test_invitation_has_the_footer_and_says_via(make_daemon,
+                                               platform="reviewd",
+                                               config=None):
+    d = make_daemon(config)
+    shop = Business(d, "footer.example.com")
+    tid = template(shop, GOOD_HTML).json()["id"]
+    create(shop, inv(email="ann@example.com", ref="F-1",
+                     senderName="Example Bank Security",
+                     serviceReviewInvitation={"templateId": tid}))
+    create(shop, inv(email="bob@example.com", ref="F-2"))   # built-in
+    for to in ("ann@example.com", "bob@example.com"):
+        wait_for(lambda: sent_to(d, to), what="the e-mail to " + to)
+        msg = sent_to(d, to)[0]
+        name = msg["From"].addresses[0].display_name
+        assert name.endswith(" via " + platform), name
+        text, html = parts(msg)
+        for part in (text, html):
+            assert "sent by %s on behalf of Shop footer.example.com " \
+                "(https://footer.example.com)" % platform in part, part
+            assert "gave us your e-mail address" in part
+            assert UNSUB.search(part), part
+        # the footer sits inside the document, after the business's part
+        assert html.index("Write a review") < html.index("on behalf of")
+    assert sent_to(d, "ann@example.com")[0]["From"].addresses[0]. \
+        display_name == "Example Bank Security via " + platform
+    assert sent_to(d, "bob@example.com")[0]["From"].addresses[0]. \
+        display_name == "Shop footer.example.com via " + platform
+
+
+def test_platform_name_is_configurable(make_daemon):
+    test_invitation_has_the_footer_and_says_via(
+        make_daemon, "ReviewHub", {"mail": {"platform_name": "ReviewHub"}})
+
+
+def test_stored_template_that_fails_the_rules_is_not_sent(daemon, business):
+    """A template stored before the rules existed (written here straight
+    into the database) is checked again when an invitation falls due: the
+    invitation is skipped with the reason, nothing is mailed."""
+    tid = template(business, GOOD_HTML).json()["id"]
+    db_write(daemon, "UPDATE invitation_templates SET html = ? WHERE id = ?",
+             '<!-- <a href="{{link}}">x</a> --><a href="https://evil.example.'
+             'net/">Review</a>', tid)
+    r = create(business, inv(email="eve@example.com", ref="S-1",
+                             serviceReviewInvitation={"templateId": tid}))
+    inv_id = r.json()["id"]
+    wait_for(lambda: invitation(business, inv_id)["status"] == "skipped",
+             what="the invitation skipped")
+    reason = invitation(business, inv_id)["skipReason"]
+    assert "no longer passes the e-mail rules" in reason and \
+        "comments" in reason, reason
+    assert sent_to(daemon, "eve@example.com") == []
+
+
+# Quota
+
+
+def test_daily_quota_refuses_with_429_and_counts(make_daemon):
+    d = make_daemon({"invitations": {"daily_limit_per_unit": "5"}})
+    shop = Business(d, "quota.example.com")
+    other = Business(d, "quota-other.example.com")
+    for i in range(3):
+        assert create(shop, inv(email="q%d@example.com" % i,
+                                ref="Q-%d" % i)).status_code == 201
+    batch = {"invitations": [inv(email="b%d@example.com" % i,
+                                 ref="B-%d" % i) for i in range(3)]}
+    r = create(shop, batch)
+    body = assert_error(r, 429)
+    assert "daily_limit_per_unit = 5" in body["message"], body
+    assert "created 3 in the last 24 hours" in body["message"], body
+    assert "Nothing was created" in body["message"]
+    assert int(r.headers["Retry-After"]) > 0
+    assert len(history(shop)) == 3          # the batch is refused whole
+
+    # a batch larger than the whole limit can never fit: no Retry-After
+    r = create(other, {"invitations": [inv(email="c%d@example.com" % i,
+                                           ref="C-%d" % i)
+                                       for i in range(6)]})
+    assert_error(r, 429)
+    assert "Retry-After" not in r.headers
+
+    batch["invitations"] = batch["invitations"][:2]
+    assert create(shop, batch).status_code == 201
+    assert_error(create(shop, inv(email="z@example.com", ref="Z")), 429)
+    r = shop.private("GET", (BU_PATH + "/invitations") % shop.id)
+    assert r.json()["dailyQuota"] == {"limit": 5, "used": 5, "remaining": 0,
+                                      "windowHours": 24}
+    # other units are not touched by this one's count
+    assert create(other, inv(email="o@example.com", ref="O")).status_code \
+        == 201
+
+    # a rolling 24 hours: a day later the places are free again
+    d.advance_clock(86400 + 1)
+    shop.renew()
+    assert create(shop, inv(email="z@example.com", ref="Z")).status_code \
+        == 201
+
+
+def test_default_daily_quota_is_10000(daemon, business):
+    """With no setting a unit may create 10,000 in 24 hours, the 10,001st
+    is refused."""
+    for b in range(10):
+        r = create(business, {"invitations": [
+            inv(email="d%d-%d@example.com" % (b, i), ref="D-%d-%d" % (b, i))
+            for i in range(1000)]})
+        assert r.status_code == 201, r.text
+    body = assert_error(create(business, inv(email="x@example.com",
+                                             ref="X")), 429)
+    assert "daily_limit_per_unit = 10000" in body["message"]
+
+
+def test_daily_quota_is_exact_under_concurrency(make_daemon):
+    """Two batches racing for the last places: the check and the inserts
+    are one write transaction, so exactly one gets them."""
+    d = make_daemon({"invitations": {"daily_limit_per_unit": "4"}})
+    shop = Business(d, "race.example.com")
+    shop.token()
+    statuses = []
+    start = threading.Barrier(2)
+
+    def send(tag):
+        start.wait()
+        statuses.append(create(shop, {"invitations": [
+            inv(email="%s%d@example.com" % (tag, i), ref="%s-%d" % (tag, i))
+            for i in range(3)]}).status_code)
+
+    threads = [threading.Thread(target=send, args=(t,)) for t in "xy"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [201, 429]
+    assert len(history(shop)) == 3
+
+
+# Unsubscribes
+
+
+def plain_hash(address):
+    """What the unsubscribe list stored before: BLAKE2b-256 hex of the
+    lowercased address, which anyone can compute for a guessed address."""
+    return hashlib.blake2b(address.lower().encode(),
+                           digest_size=32).hexdigest()
+
+
+def test_unsubscribe_keeps_no_reversible_hash(daemon, business):
+    address = "Leaver@Example.com"
+    r = create(business, inv(email=address, ref="U-1"))
+    wait_for(lambda: sent_to(daemon, address), what="the invitation")
+    text, _ = parts(sent_to(daemon, address)[0])
+    path = UNSUB.search(text).group(1)
+    r = daemon.post(path, data={"List-Unsubscribe": "One-Click"})
+    assert r.status_code == 200 and "unsubscribed" in r.text
+
+    rows = db_rows(daemon, "SELECT address_hash FROM unsubscribes WHERE "
+                   "business_unit_id = ?", business.id)
+    assert len(rows) == 1
+    assert rows[0][0] != plain_hash(address)
+    dump = "\n".join(sqlite3.connect(daemon.db_path).iterdump())
+    assert plain_hash(address) not in dump
+    # the opt-out still holds
+    daemon.advance_clock(40 * 86400)
+    business.renew()
+    r = create(business, inv(email="leaver@example.com", ref="U-2"))
+    assert r.json()["status"] == "skipped"
+    assert "unsubscribed" in r.json()["skipReason"]
+
+
+def test_legacy_unsubscribes_still_hold_and_are_rekeyed(daemon, business):
+    """Rows stored as bare hashes before the secret: still matched, and
+    re-keyed when the address is seen again or, at start, from the
+    addresses invitations still hold."""
+    seen, known = "old1@example.com", "old2@example.com"
+    # not due: its dispatch does not get to re-key the row first
+    r = create(business, inv(email=known, ref="L-0", serviceReviewInvitation=
+                             {"preferredSendTime": "2099-01-01"}))
+    assert r.status_code == 201
+    for a in (seen, known):
+        db_write(daemon, "INSERT INTO unsubscribes (business_unit_id, "
+                 "address_hash, created_at) VALUES (?, ?, 0)", business.id,
+                 plain_hash(a))
+    r = create(business, inv(email=seen, ref="L-1"))
+    assert r.json()["status"] == "skipped", r.text
+    assert "unsubscribed" in r.json()["skipReason"]
+    hashes = {h for (h,) in db_rows(daemon, "SELECT address_hash FROM "
+                                    "unsubscribes")}
+    assert plain_hash(seen) not in hashes and len(hashes) == 2
+
+    daemon.restart()
+    wait_for(lambda: plain_hash(known) not in {h for (h,) in db_rows(
+        daemon, "SELECT address_hash FROM unsubscribes")},
+        what="the start-up pass to re-key the row")
+    business.renew()
+    r = create(business, inv(email=known, ref="L-2"))
+    assert r.json()["status"] == "skipped"
+    assert "unsubscribed" in r.json()["skipReason"]
