@@ -10,6 +10,7 @@
 #include "reviewd/business.h"
 #include "reviewd/findreviewer.h"
 #include "reviewd/invitations.h"
+#include "reviewd/invitations_csv.h"
 #include "reviewd/links.h"
 #include "reviewd/outbox.h"
 #include "reviewd/pages.h"
@@ -74,6 +75,10 @@ static const struct route routes[] = {
 	    invitations_create, false },
 	{ "POST", BU "/invitations/csv", ROUTE_AUTH_BEARER, invitations_csv,
 	    true },
+	{ "GET", BU "/invitation-imports/{importId}", ROUTE_AUTH_BEARER,
+	    invitations_import_get, false },
+	{ "GET", BU "/invitation-imports/{importId}/rows", ROUTE_AUTH_BEARER,
+	    invitations_import_rows, false },
 	{ "POST", BU "/invitations/cancel-queued", ROUTE_AUTH_BEARER,
 	    invitations_cancel_queued, false },
 	{ "GET", BU "/invitations", ROUTE_AUTH_BEARER, invitations_list,
