@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -24,6 +25,7 @@
 #include "reviewd/csv.h"
 #include "reviewd/ids.h"
 #include "reviewd/invitations.h"
+#include "reviewd/invitations_csv.h"
 #include "reviewd/json.h"
 #include "reviewd/log.h"
 #include "reviewd/mailer.h"
@@ -1198,53 +1200,270 @@ row_json(const struct csv_row *row, const int *map)
 	return o;
 }
 
-/* Rows of the product format that share address and reference become one
- * invitation asking about every product. Returns true when merged. */
-static bool
-merge_product(json_t *groups, json_t *rows_json, json_t *o)
+/*
+ * The upload runs in two passes over the buffered body, keeping nothing
+ * but the current row (and a few problem rows for the answer):
+ *
+ * 1. check: every row is read and checked as the JSON API checks an
+ *    invitation, outside any transaction. Product rows are written to a
+ *    temporary table (this connection's, on disk, not the main database:
+ *    no lock) with their rank in their address-and-reference group, so
+ *    pass 2 can merge a group without holding it in memory. Without
+ *    ?skipInvalid=true one bad row ends the upload here: 400, nothing
+ *    stored.
+ * 2. store: the rows again, CSV_CHUNK_ROWS to a transaction; each row's
+ *    outcome is stored with the import (invitations_csv.c), so the state
+ *    after a failed or interrupted chunk is visible and the chunks before
+ *    it are kept. Other writers get the database between chunks.
+ */
+
+/* A chunk ends after CSV_CHUNK_ROWS rows or CSV_CHUNK_MS of holding the
+ * write lock, whichever comes first (checked every 100 rows). */
+#define CSV_CHUNK_ROWS	2000
+#define CSV_CHUNK_MS	100
+
+static const char sql_groups_create[] =
+    "CREATE TEMP TABLE IF NOT EXISTS csv_products (line INTEGER PRIMARY "
+    "  KEY, gkey TEXT NOT NULL, rank INTEGER NOT NULL, product TEXT NOT "
+    "  NULL);"
+    "CREATE INDEX IF NOT EXISTS temp.csv_products_group ON "
+    "  csv_products(gkey, rank);"
+    "DELETE FROM temp.csv_products";
+static const char sql_groups_clear[] = "DELETE FROM temp.csv_products";
+static const char sql_group_next[] =
+    "SELECT coalesce(max(rank) + 1, 0) FROM temp.csv_products "
+    "WHERE gkey = ?";
+static const char sql_group_add[] =
+    "INSERT INTO temp.csv_products (line, gkey, rank, product) "
+    "VALUES (?, ?, ?, ?)";
+static const char sql_group_rank[] =
+    "SELECT rank, gkey FROM temp.csv_products WHERE line = ?";
+static const char sql_group_products[] =
+    "SELECT product FROM temp.csv_products WHERE gkey = ? AND rank < ? "
+    "ORDER BY rank";
+static const char sql_group_head[] =
+    "SELECT r.invitation_id FROM temp.csv_products p "
+    "JOIN invitation_import_rows r ON r.import_id = ?2 AND r.line = p.line "
+    "WHERE p.gkey = ?1 AND p.rank = 0";
+static const char sql_stored_status[] =
+    "SELECT status, skip_reason FROM invitations WHERE id = ?";
+
+/* A product row's group: its address and reference. */
+static int
+group_key(json_t *o, struct buf *key)
 {
 	const char	*email = json_string_value(json_object_get(o,
 			    "consumerEmail"));
 	const char	*ref = json_string_value(json_object_get(o,
 			    "referenceNumber"));
-	json_t		*prod = json_object_get(o, "productReviewInvitation");
-	json_t		*at, *first;	/* borrowed */
-	char		 key[600];
 
-	if (prod == NULL || email == NULL)
-		return false;
-	snprintf(key, sizeof(key), "%s\x1f%s", email, ref != NULL ? ref : "");
-	at = json_object_get(groups, key);
-	if (at == NULL) {
-		json_object_set_new(groups, key, json_integer((json_int_t)
-		    json_array_size(rows_json)));
-		return false;
-	}
-	first = json_array_get(rows_json, (size_t)json_integer_value(at));
-	/* past the limit a row stays its own invitation; the reference
-	 * check then reports it as skipped rather than failing the file */
-	if (json_array_size(json_object_get(json_object_get(first,
-	    "productReviewInvitation"), "products")) >= PRODUCTS_MAX)
-		return false;
-	json_array_extend(json_object_get(json_object_get(first,
-	    "productReviewInvitation"), "products"), json_object_get(prod,
-	    "products"));
-	return true;
+	buf_reset(key);
+	return buf_printf(key, "%s\x1f%s", email != NULL ? email : "",
+	    ref != NULL ? ref : "");
 }
 
-/* The answer when bad rows stop an import: the one error shape, with one
- * detail per bad row ("line N: field") and every row's outcome. */
+/* Reads the header row into map (or takes the first row as data, then
+ * *first_is_data). 0, or -1 with err. */
 static int
-reject_rows(const struct request *req, struct response *res, json_t *rows,
-    json_t *ignored, size_t invalid, struct api_error *err)
+csv_header(struct csv_reader *reader, int *map, json_t *ignored,
+    bool *first_is_data, struct csv_row *row, struct api_error *err)
 {
-	json_t		*details = json_array(), *row, *e;	/* owned */
-	json_t		*body;
+	size_t	 i;
+	int	 rc, col;
+
+	for (i = 0; i < NCOLUMNS; i++)
+		map[i] = -1;
+	*first_is_data = false;
+	rc = csv_next(reader, row);
+	if (rc != 1) {
+		api_error_set(err, 400, "body", rc == 0 ? "is empty" :
+		    "the first line is not valid CSV");
+		return -1;
+	}
+	if (strchr(row->field[0], '@') != NULL) {
+		*first_is_data = true;
+		map[COL_EMAIL] = 0;
+		map[COL_NAME] = 1;
+		map[COL_REFERENCE] = 2;
+		return 0;
+	}
+	for (i = 0; i < row->n; i++) {
+		col = csv_column(row->field[i]);
+		if (col >= 0 && map[col] < 0)
+			map[col] = (int)i;
+		else if (col < 0 && ignored != NULL &&
+		    json_array_append_new(ignored,
+		    json_string(row->field[i])) == -1) {
+			api_error_set(err, 500, NULL, "Internal error");
+			return -1;
+		}
+	}
+	if (map[COL_EMAIL] < 0) {
+		api_error_set(err, 400, "header", "has no email column");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Checks one row read with result rc. 1 when valid (*out: the row as the
+ * API's JSON, owned), 0 when invalid (*out: its [{field, reason}],
+ * owned), -1 when out of memory.
+ */
+static int
+csv_check(int rc, const struct csv_row *row, const int *map, json_t **out)
+{
+	struct api_error sub;
+	struct inv_input in;
+	json_t		*o, *errors;	/* owned */
+	size_t		 i;
+
+	*out = NULL;
+	if (rc == -1) {
+		*out = json_pack("[{s:s, s:s}]", "field", "row", "reason",
+		    "is not valid CSV (check the quotes)");
+		return *out != NULL ? 0 : -1;
+	}
+	if ((o = row_json(row, map)) == NULL)
+		return -1;
+	memset(&sub, 0, sizeof(sub));
+	if (read_input(o, "", false, &in, &sub) == 0) {
+		input_release(&in);
+		*out = o;
+		return 1;
+	}
+	json_decref(o);
+	if ((errors = json_array()) == NULL)
+		return -1;
+	for (i = 0; i < sub.ndetails; i++) {
+		if (json_array_append_new(errors, json_pack("{s:s, s:s}",
+		    "field", sub.details[i].field, "reason",
+		    sub.details[i].reason)) == -1) {
+			json_decref(errors);
+			return -1;
+		}
+	}
+	*out = errors;
+	return 0;
+}
+
+/* Pass 1 for a valid product row: its rank in its group, in the
+ * temporary table with its product. 0 or -1. */
+static int
+group_add(struct db *db, json_t *o, size_t line, struct buf *key)
+{
+	sqlite3_stmt	*st = NULL;
+	char		*product = NULL;
+	int64_t		 rank;
+	int		 ret = -1;
+
+	product = json_dumps(json_array_get(json_object_get(json_object_get(o,
+	    "productReviewInvitation"), "products"), 0), JSON_COMPACT);
+	if (product == NULL || group_key(o, key) == -1 ||
+	    (st = db_prepare(db, sql_group_next)) == NULL ||
+	    db_bind_text(st, 1, key->data) == -1 ||
+	    db_step(db, st) != SQLITE_ROW)
+		goto out;
+	rank = sqlite3_column_int64(st, 0);
+	db_release(st);
+	st = db_prepare(db, sql_group_add);
+	if (st == NULL ||
+	    sqlite3_bind_int64(st, 1, (sqlite3_int64)line) != SQLITE_OK ||
+	    db_bind_text(st, 2, key->data) == -1 ||
+	    sqlite3_bind_int64(st, 3, rank) != SQLITE_OK ||
+	    db_bind_text(st, 4, product) == -1 ||
+	    db_step(db, st) != SQLITE_DONE)
+		goto out;
+	ret = 0;
+out:
+	db_release(st);
+	free(product);
+	return ret;
+}
+
+/* Pass 1: counts the rows, keeps the first problems, ranks the product
+ * rows. 0, or -1 with err. */
+static int
+csv_check_all(struct db *db, const struct request *req,
+    struct csv_import *imp, int *map, struct api_error *err)
+{
+	struct csv_reader reader;
+	struct csv_row	 row;
+	struct buf	 key;
+	json_t		*o = NULL;	/* owned */
+	bool		 first_is_data;
+	int		 rc, ret = -1;
+
+	csv_init(&reader, req->body, req->body_len);
+	buf_init(&key, (MAILER_ADDRESS_MAX + REF_MAX) * 4 + 8);
+	if (db_exec(db, sql_groups_create) == -1)
+		goto dberr;
+	if (csv_header(&reader, map, imp->ignored, &first_is_data, &row,
+	    err) == -1)
+		goto out;
+	/* deferred: only the temporary database is written */
+	if (db_exec(db, "BEGIN") == -1)
+		goto dberr;
+	for (rc = first_is_data ? 1 : csv_next(&reader, &row); rc != 0;
+	    rc = csv_next(&reader, &row)) {
+		imp->total++;
+		switch (csv_check(rc, &row, map, &o)) {
+		case 1:
+			if (cell(&row, map, COL_SKU) != NULL &&
+			    group_add(db, o, row.line, &key) == -1)
+				goto dberr;
+			break;
+		case 0:
+			if (invitations_import_count(imp, row.line, "invalid",
+			    NULL, NULL, o) == -1)
+				goto oom;
+			break;
+		default:
+			goto oom;
+		}
+		json_decref(o);
+		o = NULL;
+	}
+	if (db_exec(db, "COMMIT") == -1)
+		goto dberr;
+	ret = 0;
+	goto out;
+oom:
+	api_error_set(err, 500, NULL, "Internal error");
+	goto out;
+dberr:
+	db_fail(db, err);
+out:
+	if (ret == -1)
+		db_tx_rollback(db);
+	json_decref(o);
+	buf_release(&key);
+	csv_release(&reader);
+	return ret;
+}
+
+/* The answer when bad rows stop an import: the one error shape with a
+ * detail per problem ("line N: field"), plus the counts and the first
+ * problem rows. */
+static int
+reject_rows(const struct request *req, struct response *res,
+    const struct csv_import *imp, struct api_error *err)
+{
+	json_t		*details, *body, *row, *e;	/* owned; borrowed */
 	char		 field[96];
 	size_t		 i, k;
 
-	json_array_foreach(rows, i, row) {
+	if ((body = invitations_import_json(req, imp, "rejected")) == NULL ||
+	    json_object_set_new(body, "details", json_array()) == -1) {
+		json_decref(body);
+		api_error_set(err, 500, NULL, "Internal error");
+		return -1;
+	}
+	details = json_object_get(body, "details");
+	json_array_foreach(imp->problems, i, row) {
 		json_array_foreach(json_object_get(row, "errors"), k, e) {
+			if (json_array_size(details) == API_ERROR_MAX_DETAILS)
+				break;
 			snprintf(field, sizeof(field), "line %lld: %s",
 			    (long long)json_integer_value(json_object_get(row,
 			    "line")), json_string_value(json_object_get(e,
@@ -1254,19 +1473,265 @@ reject_rows(const struct request *req, struct response *res, json_t *rows,
 			    "reason")));
 		}
 	}
-	body = json_pack("{s:s, s:i, s:s, s:o, s:I, s:i, s:O, s:O}", "message",
-	    "Some rows are not valid; nothing was imported (use "
-	    "?skipInvalid=true to import the valid ones)", "errorCode", 1001,
-	    "correlationId", req->id, "details", details, "invalid",
-	    (json_int_t)invalid, "created", 0, "rows", rows, "ignoredColumns",
-	    ignored);
+	if (json_object_set_new(body, "message", json_string("Some rows are "
+	    "not valid; nothing was imported (use ?skipInvalid=true to "
+	    "import the valid ones)")) == -1 ||
+	    json_object_set_new(body, "errorCode", json_integer(1001)) == -1 ||
+	    json_object_set_new(body, "correlationId",
+	    json_string(req->id)) == -1) {
+		json_decref(body);
+		api_error_set(err, 500, NULL, "Internal error");
+		return -1;
+	}
 	return response_json(res, 400, body, err);
 }
 
 /*
+ * Pass 2 for a valid row (o, owned by the caller): a product row that
+ * follows its group's first one is merged into that invitation; the first
+ * takes the products of its group (up to PRODUCTS_MAX; rows past that
+ * make invitations of their own). Stores the invitation and the row's
+ * outcome. 0, or -1 with err.
+ */
+static int
+store_row(struct db *db, struct csv_import *imp, json_t *o, bool product,
+    size_t line, struct api_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	struct api_error sub;
+	struct inv_input in;
+	json_t		*products = NULL, *p, *errors = NULL;	/* owned */
+	json_error_t	 jerr;
+	char		 id[IDS_ID_LEN + 1], head[IDS_ID_LEN + 1];
+	char		*status = NULL, *reason = NULL;
+	int64_t		 rank = 0;
+	int		 rc, ret = -1;
+
+	memset(&in, 0, sizeof(in));
+	memset(&sub, 0, sizeof(sub));
+	if (product) {
+		st = db_prepare(db, sql_group_rank);
+		if (st == NULL || sqlite3_bind_int64(st, 1,
+		    (sqlite3_int64)line) != SQLITE_OK ||
+		    db_step(db, st) != SQLITE_ROW)
+			goto dberr;
+		rank = sqlite3_column_int64(st, 0);
+		if (rank > 0 && rank < PRODUCTS_MAX) {
+			sqlite3_stmt	*h = db_prepare(db, sql_group_head);
+
+			if (h == NULL || db_bind_text(h, 1, db_text(st,
+			    1)) == -1 || db_bind_text(h, 2, imp->id) == -1 ||
+			    db_step(db, h) != SQLITE_ROW) {
+				db_release(h);
+				goto dberr;
+			}
+			snprintf(head, sizeof(head), "%s", db_text(h, 0));
+			db_release(h);
+			ret = invitations_import_row(db, imp, line, "merged",
+			    head[0] != '\0' ? head : NULL, NULL, NULL, err);
+			goto out;
+		}
+		if (rank == 0) {
+			sqlite3_stmt	*g = db_prepare(db, sql_group_products);
+
+			products = json_array();
+			if (g == NULL || products == NULL || db_bind_text(g, 1,
+			    db_text(st, 1)) == -1 || sqlite3_bind_int(g, 2,
+			    PRODUCTS_MAX) != SQLITE_OK) {
+				db_release(g);
+				goto dberr;
+			}
+			while ((rc = db_step(db, g)) == SQLITE_ROW) {
+				p = json_loads(db_text(g, 0), 0, &jerr);
+				if (json_array_append_new(products, p) == -1)
+					break;
+			}
+			db_release(g);
+			if (rc != SQLITE_DONE || json_object_set(json_object_get(
+			    o, "productReviewInvitation"), "products",
+			    products) == -1)
+				goto dberr;
+		}
+		db_release(st);
+		st = NULL;
+	}
+	if (read_input(o, "", false, &in, &sub) == -1)
+		goto refused;
+	if (store(db, imp->bu, &in, "csv", id, &sub) == -1) {
+		if (sub.status >= 500) {
+			*err = sub;
+			goto out;
+		}
+		goto refused;
+	}
+	st = db_prepare(db, sql_stored_status);
+	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
+	    db_step(db, st) != SQLITE_ROW ||
+	    (status = strdup(db_text(st, 0))) == NULL ||
+	    (sqlite3_column_type(st, 1) != SQLITE_NULL &&
+	    (reason = strdup(db_text(st, 1))) == NULL))
+		goto dberr;
+	ret = invitations_import_row(db, imp, line, status, id, reason, NULL,
+	    err);
+	goto out;
+refused:
+	/* a check that needs the database (catalogue, template) */
+	errors = json_pack("[{s:s, s:s}]", "field", sub.ndetails > 0 ?
+	    sub.details[0].field : "row", "reason", sub.ndetails > 0 ?
+	    sub.details[0].reason : sub.message);
+	if (errors == NULL) {
+		api_error_set(err, 500, NULL, "Internal error");
+		goto out;
+	}
+	ret = invitations_import_row(db, imp, line, "invalid", NULL, NULL,
+	    errors, err);
+	goto out;
+dberr:
+	db_fail(db, err);
+out:
+	db_release(st);
+	input_release(&in);
+	json_decref(products);
+	json_decref(errors);
+	free(status);
+	free(reason);
+	return ret;
+}
+
+/*
+ * Opens the transaction of one chunk of an import: every chunk's
+ * invitations are stored through here, so a check of the whole chunk
+ * before any of it is stored (a sending quota, say) belongs here.
+ */
+static int
+chunk_begin(struct db *db, struct api_error *err)
+{
+	if (db_tx_begin(db) == -1) {
+		db_fail(db, err);
+		return -1;
+	}
+	return 0;
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec	 ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);	/* cannot fail */
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* What an upload cost, for its log line. */
+struct csv_stats {
+	int64_t		 check_ms, store_ms, longest_ms;
+	size_t		 chunks;
+};
+
+/*
+ * Leaves the database to others between two chunks. Writers waiting for
+ * the lock sleep in SQLite's busy handler and look again only every few
+ * up to 100 ms; without a pause this thread would take the lock back
+ * the moment it let go and starve them. Pausing a third of the time the
+ * chunk held the lock gives a waiter a fair chance at each look, for a
+ * quarter of the import's speed.
+ */
+static void
+chunk_pause(int64_t held_ms)
+{
+	struct timespec	 ts;
+	int64_t		 ms = held_ms / 3 > 2 ? held_ms / 3 : 2;
+
+	ts.tv_sec = 0;
+	ts.tv_nsec = (long)(ms > 100 ? 100 : ms) * 1000000;
+	(void)nanosleep(&ts, NULL);	/* a signal cutting it short is fine */
+}
+
+/* Pass 2: stores the rows chunk by chunk; the last chunk also saves the
+ * answer for the Idempotency-Key. 0, or -1 with err. */
+static int
+csv_store_all(struct db *db, const struct request *req,
+    struct csv_import *imp, const int *map, const struct idem *ik,
+    json_t **answer, struct csv_stats *stats, struct api_error *err)
+{
+	struct csv_reader reader;
+	struct csv_row	 row;
+	json_t		*o = NULL;	/* owned */
+	bool		 first_is_data;
+	size_t		 n;
+	int64_t		 t;
+	int		 rc, ret = -1, hmap[NCOLUMNS];
+
+	csv_init(&reader, req->body, req->body_len);
+	if (csv_header(&reader, hmap, NULL, &first_is_data, &row, err) == -1)
+		goto out;
+	rc = first_is_data ? 1 : csv_next(&reader, &row);
+	for (;;) {
+		if (chunk_begin(db, err) == -1)
+			goto out;
+		t = mono_ms();
+		for (n = 0; rc != 0 && n < CSV_CHUNK_ROWS && (n % 100 != 0 ||
+		    mono_ms() - t < CSV_CHUNK_MS); n++) {
+			switch (csv_check(rc, &row, map, &o)) {
+			case 1:
+				if (store_row(db, imp, o, cell(&row, map,
+				    COL_SKU) != NULL, row.line, err) == -1)
+					goto out;
+				break;
+			case 0:
+				if (invitations_import_row(db, imp, row.line,
+				    "invalid", NULL, NULL, o, err) == -1)
+					goto out;
+				break;
+			default:
+				api_error_set(err, 500, NULL, "Internal error");
+				goto out;
+			}
+			json_decref(o);
+			o = NULL;
+			rc = csv_next(&reader, &row);
+		}
+		if (invitations_import_save(db, imp, rc == 0, err) == -1)
+			goto out;
+		if (rc == 0) {
+			*answer = invitations_import_json(req, imp,
+			    "completed");
+			if (*answer == NULL || idem_save(db, imp->bu, ik, 201,
+			    *answer) == -1) {
+				db_fail(db, err);
+				goto out;
+			}
+		}
+		if (db_tx_commit(db) == -1) {
+			db_fail(db, err);
+			goto out;
+		}
+		stats->chunks++;
+		t = mono_ms() - t;
+		if (t > stats->longest_ms)
+			stats->longest_ms = t;
+		scheduler_wake();
+		if (rc == 0)
+			break;
+		chunk_pause(t);
+	}
+	ret = 0;
+out:
+	if (ret == -1) {
+		db_tx_rollback(db);
+		json_decref(*answer);
+		*answer = NULL;
+	}
+	json_decref(o);
+	csv_release(&reader);
+	return ret;
+}
+
+/*
  * POST .../invitations/csv (text/csv): every row is checked first; any
- * bad row imports nothing unless ?skipInvalid=true. The answer lists each
- * row's outcome. Runs in one transaction.
+ * bad row imports nothing unless ?skipInvalid=true. Then the rows are
+ * stored in chunks (see above). The answer has the counts and the first
+ * problem rows; every row's outcome is at .../invitation-imports/{id}/rows.
  */
 int
 invitations_csv(struct request *req, struct response *res,
@@ -1275,20 +1740,16 @@ invitations_csv(struct request *req, struct response *res,
 	struct db	*db = db_thread();
 	const char	*ctype = request_header(req, "Content-Type");
 	const char	*skip_invalid = request_query(req, "skipInvalid");
-	struct csv_reader reader;
-	struct csv_row	 row;
+	struct csv_import imp;
+	struct csv_stats stats;
 	struct idem	 ik;
-	struct inv_input in;
-	json_t		*outcomes = NULL, *inputs = NULL, *groups = NULL;
-	json_t		*ignored = NULL, *o, *outcome, *body = NULL;
+	json_t		*answer = NULL;	/* owned */
+	int64_t		 t;
 	const char	*bu;
-	char		 id[IDS_ID_LEN + 1];
-	int		 map[NCOLUMNS], rc, col, ret = -1;
-	size_t		 i, created = 0, skipped = 0, invalid = 0;
-	bool		 header = true, skip = skip_invalid != NULL &&
+	int		 map[NCOLUMNS], rc, ret = -1;
+	bool		 skip = skip_invalid != NULL &&
 			    strcmp(skip_invalid, "true") == 0;
 
-	memset(&reader, 0, sizeof(reader));
 	if (auth_business_unit(req, &bu, err) == -1 ||
 	    idem_read(req, &ik, err) == -1)
 		return -1;
@@ -1309,175 +1770,51 @@ invitations_csv(struct request *req, struct response *res,
 		    "file as CSV UTF-8");
 		return -1;
 	}
-	outcomes = json_array();
-	inputs = json_array();
-	groups = json_object();
-	ignored = json_array();
-	if (outcomes == NULL || inputs == NULL || groups == NULL ||
-	    ignored == NULL)
-		goto oom;
-	csv_init(&reader, req->body, req->body_len);
-	for (i = 0; i < NCOLUMNS; i++)
-		map[i] = -1;
-	/* The header row, or none: email, name, reference. */
-	rc = csv_next(&reader, &row);
-	if (rc == 1 && strchr(row.field[0], '@') != NULL) {
-		header = false;
-		map[COL_EMAIL] = 0;
-		map[COL_NAME] = 1;
-		map[COL_REFERENCE] = 2;
-	} else if (rc == 1) {
-		for (i = 0; i < row.n; i++) {
-			col = csv_column(row.field[i]);
-			if (col < 0)
-				json_array_append_new(ignored,
-				    json_string(row.field[i]));
-			else if (map[col] < 0)
-				map[col] = (int)i;
-		}
-		if (map[COL_EMAIL] < 0) {
-			api_error_set(err, 400, "header", "has no email "
-			    "column");
-			goto out;
-		}
-	} else {
-		api_error_set(err, 400, "body", rc == 0 ? "is empty" :
-		    "the first line is not valid CSV");
+	if (invitations_import_init(&imp, bu) == -1) {
+		api_error_set(err, 500, NULL, "Internal error");
 		goto out;
 	}
-	/* Check every row before storing any. */
-	for (;;) {
-		if (header)
-			rc = csv_next(&reader, &row);
-		header = true;
-		if (rc == 0)
-			break;
-		outcome = json_pack("{s:I}", "line", (json_int_t)row.line);
-		if (outcome == NULL || json_array_append_new(outcomes,
-		    outcome) == -1)
-			goto oom;
-		if (rc == -1) {
-			json_object_set_new(outcome, "status",
-			    json_string("invalid"));
-			json_object_set_new(outcome, "errors", json_pack("[{s:s, "
-			    "s:s}]", "field", "row", "reason", "is not valid CSV "
-			    "(check the quotes)"));
-			invalid++;
-			continue;
-		}
-		o = row_json(&row, map);
-		if (o == NULL)
-			goto oom;
-		{
-			struct api_error sub;
-			json_t		*errors;
-
-			memset(&sub, 0, sizeof(sub));
-			if (read_input(o, "", false, &in, &sub) == 0) {
-				input_release(&in);
-				json_object_set_new(o, "_outcome", json_integer(
-				    (json_int_t)json_array_size(outcomes) - 1));
-				json_object_set_new(outcome, "status",
-				    json_string("valid"));
-				if (merge_product(groups, inputs, o))
-					json_object_set_new(outcome, "status",
-					    json_string("merged"));
-				else
-					json_array_append(inputs, o);
-				json_decref(o);
-				continue;
-			}
-			json_decref(o);
-			errors = json_array();
-			for (i = 0; i < sub.ndetails; i++)
-				json_array_append_new(errors, json_pack("{s:s, "
-				    "s:s}", "field", sub.details[i].field,
-				    "reason", sub.details[i].reason));
-			json_object_set_new(outcome, "status",
-			    json_string("invalid"));
-			json_object_set_new(outcome, "errors", errors);
-			invalid++;
-		}
-	}
-	if (invalid > 0 && !skip) {
-		ret = reject_rows(req, res, outcomes, ignored, invalid, err);
+	if (db == NULL) {
+		api_error_set(err, 500, NULL, "Internal error");
 		goto out;
 	}
-	if (db == NULL || db_tx_begin(db) == -1)
-		goto dberr;
+	/* a read only: a retry of a finished upload gets its answer again */
 	if ((rc = idem_replay(db, bu, &ik, res, err)) != 0) {
 		ret = rc == 1 ? 0 : -1;
 		goto out;
 	}
-	json_array_foreach(inputs, i, o) {
-		struct api_error sub;
-		json_t		*st_json;
-
-		outcome = json_array_get(outcomes, (size_t)json_integer_value(
-		    json_object_get(o, "_outcome")));
-		memset(&sub, 0, sizeof(sub));
-		if (read_input(o, "", false, &in, &sub) == -1)
-			goto dberr;
-		rc = store(db, bu, &in, "csv", id, &sub);
-		input_release(&in);
-		if (rc == -1 && sub.status >= 500) {
-			*err = sub;
-			goto out;
-		}
-		if (rc == -1) {
-			json_object_set_new(outcome, "status",
-			    json_string("invalid"));
-			json_object_set_new(outcome, "errors", json_pack("[{s:s, "
-			    "s:s}]", "field", sub.ndetails > 0 ?
-			    sub.details[0].field : "row", "reason",
-			    sub.ndetails > 0 ? sub.details[0].reason :
-			    sub.message));
-			invalid++;
-			continue;
-		}
-		if (load_json(db, id, NULL, &st_json, err) == -1)
-			goto out;
-		json_object_set_new(outcome, "invitationId", json_string(id));
-		json_object_set_new(outcome, "status", json_incref(
-		    json_object_get(st_json, "status")));
-		if (strcmp(json_string_value(json_object_get(st_json,
-		    "status")), "skipped") == 0) {
-			json_object_set_new(outcome, "reason", json_incref(
-			    json_object_get(st_json, "skipReason")));
-			skipped++;
-		} else
-			created++;
-		json_decref(st_json);
-	}
-	if (invalid > 0 && !skip) {
-		/* a catalogue or template check failed while storing */
-		db_tx_rollback(db);
-		ret = reject_rows(req, res, outcomes, ignored, invalid, err);
+	memset(&stats, 0, sizeof(stats));
+	t = mono_ms();
+	if (csv_check_all(db, req, &imp, map, err) == -1)
+		goto out;
+	stats.check_ms = mono_ms() - t;
+	if (imp.invalid > 0 && !skip) {
+		ret = reject_rows(req, res, &imp, err);
 		goto out;
 	}
-	body = json_pack("{s:i, s:i, s:i, s:O, s:O}", "created", (int)created,
-	    "skipped", (int)skipped, "invalid", (int)invalid, "rows", outcomes,
-	    "ignoredColumns", ignored);
-	if (body == NULL || idem_save(db, bu, &ik, 201, body) == -1 ||
-	    db_tx_commit(db) == -1) {
-		json_decref(body);
-		goto dberr;
+	invitations_import_reset(&imp);
+	if (invitations_import_begin(db, &imp, ik.key, err) == -1)
+		goto out;
+	t = mono_ms();
+	if (csv_store_all(db, req, &imp, map, &ik, &answer, &stats,
+	    err) == -1) {
+		log_warn("csv import=%s failed status=%d", imp.id,
+		    err->status);
+		invitations_import_fail(db, &imp);
+		goto out;
 	}
-	scheduler_wake();
-	ret = response_json(res, 201, body, err);
-	goto out;
-oom:
-	api_error_set(err, 500, NULL, "Internal error");
-	goto out;
-dberr:
-	db_fail(db, err);
+	stats.store_ms = mono_ms() - t;
+	log_info("csv import=%s rows=%zu check_ms=%lld store_ms=%lld "
+	    "chunks=%zu longest_chunk_ms=%lld", imp.id, imp.total,
+	    (long long)stats.check_ms, (long long)stats.store_ms, stats.chunks,
+	    (long long)stats.longest_ms);
+	ret = response_json(res, 201, answer, err);
+	answer = NULL;
 out:
-	db_tx_rollback(db);
-	csv_release(&reader);
-	json_decref(outcomes);
-	json_decref(inputs);
-	json_decref(groups);
-	json_decref(ignored);
+	if (db != NULL && db_exec(db, sql_groups_clear) == -1)
+		log_warn("csv: the temporary product table was not cleared");
+	json_decref(answer);
+	invitations_import_release(&imp);
 	return ret;
 }
 

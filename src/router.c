@@ -11,6 +11,7 @@
 #include "reviewd/business.h"
 #include "reviewd/findreviewer.h"
 #include "reviewd/invitations.h"
+#include "reviewd/invitations_csv.h"
 #include "reviewd/links.h"
 #include "reviewd/outbox.h"
 #include "reviewd/pages.h"
@@ -78,6 +79,10 @@ static const struct route routes[] = {
 	    invitations_create, 0 },
 	{ "POST", BU "/invitations/csv", ROUTE_AUTH_BEARER, invitations_csv,
 	    ROUTE_UPLOAD },
+	{ "GET", BU "/invitation-imports/{importId}", ROUTE_AUTH_BEARER,
+	    invitations_import_get, 0 },
+	{ "GET", BU "/invitation-imports/{importId}/rows", ROUTE_AUTH_BEARER,
+	    invitations_import_rows, 0 },
 	{ "POST", BU "/invitations/cancel-queued", ROUTE_AUTH_BEARER,
 	    invitations_cancel_queued, 0 },
 	{ "GET", BU "/invitations", ROUTE_AUTH_BEARER, invitations_list,

@@ -1,0 +1,94 @@
+#ifndef REVIEWD_INVITATIONS_CSV_H
+#define REVIEWD_INVITATIONS_CSV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "reviewd/db.h"
+#include "reviewd/http.h"
+#include "reviewd/ids.h"
+
+/*
+ * The record of CSV imports: one invitation_imports row per upload with
+ * its counts, and the outcome of every line in invitation_import_rows,
+ * written chunk by chunk in the upload's own transactions. The upload
+ * itself is invitations_csv() (invitations.c); the routes here read the
+ * record back.
+ */
+
+/* At most this many problem rows (invalid or skipped) in an answer. */
+#define IMPORT_PROBLEMS_MAX	100
+
+/* An import in progress, held by the uploading request. */
+struct csv_import {
+	char		 id[IDS_ID_LEN + 1];	/* "" until begun */
+	const char	*bu;			/* borrowed */
+	size_t		 total;			/* data rows in the file */
+	size_t		 created, skipped, merged, invalid;
+	size_t		 problems_total;	/* invalid + skipped rows */
+	json_t		*problems;		/* owned: the first ones */
+	json_t		*ignored;		/* owned: unknown headers */
+};
+
+/* Fills imp for unit bu (borrowed). 0, or -1 when out of memory. */
+int	invitations_import_init(struct csv_import *imp, const char *bu);
+
+/* Frees imp's contents; accepts an imp that init failed on. */
+void	invitations_import_release(struct csv_import *imp);
+
+/* Forgets the counts and problem rows (between the checking pass and the
+ * storing pass). */
+void	invitations_import_reset(struct csv_import *imp);
+
+/*
+ * Counts one row's outcome in memory: status "queued", "skipped",
+ * "merged" or "invalid"; invitation_id and reason may be NULL, errors
+ * (borrowed, may be NULL) is the [{field, reason}] of an invalid row.
+ * Invalid and skipped rows are kept in problems while there is room.
+ * 0, or -1 when out of memory.
+ */
+int	invitations_import_count(struct csv_import *imp, size_t line,
+	    const char *status, const char *invitation_id, const char *reason,
+	    json_t *errors);
+
+/*
+ * Records the import as 'importing' in its own short transaction, under a
+ * new id. With an Idempotency-Key (idem_key, may be NULL) an import of the
+ * same key still running is a 409. 0, or -1 with err.
+ */
+int	invitations_import_begin(struct db *db, struct csv_import *imp,
+	    const char *idem_key, struct api_error *err);
+
+/* Inside the caller's transaction: stores the outcome of one row and
+ * counts it as invitations_import_count does. 0, or -1 with err. */
+int	invitations_import_row(struct db *db, struct csv_import *imp,
+	    size_t line, const char *status, const char *invitation_id,
+	    const char *reason, json_t *errors, struct api_error *err);
+
+/* Inside the caller's transaction: writes the counts so far, and when
+ * done the status 'completed'. 0, or -1 with err. */
+int	invitations_import_save(struct db *db, const struct csv_import *imp,
+	    bool done, struct api_error *err);
+
+/* Marks a begun import 'failed' in its own transaction (after a chunk
+ * failed: the chunks before it stay). Best effort, logged. */
+void	invitations_import_fail(struct db *db, const struct csv_import *imp);
+
+/* The answer about imp: {"importId", "status", "total", "created",
+ * "skipped", "merged", "invalid", "problems", "rows" (the first problem
+ * rows), "ignoredColumns", "links"}. New reference, NULL on failure. */
+json_t	*invitations_import_json(const struct request *req,
+	    const struct csv_import *imp, const char *status);
+
+/* GET .../invitation-imports/{importId}: the summary. */
+int	invitations_import_get(struct request *req, struct response *res,
+	    struct api_error *err);
+
+/* GET .../invitation-imports/{importId}/rows: every row's outcome in line
+ * order, paged (page, perPage, status). */
+int	invitations_import_rows(struct request *req, struct response *res,
+	    struct api_error *err);
+
+#endif

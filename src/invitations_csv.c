@@ -1,0 +1,452 @@
+/*
+ * invitations_csv: the record of CSV imports. Owns invitation_imports (one
+ * row per upload: status and counts) and invitation_import_rows (the
+ * outcome of each line). HTTP worker threads: the uploading request
+ * writes the record inside its chunk transactions (invitations.c), the
+ * GET routes read it.
+ *
+ * An import is 'importing' from before its first chunk until its last
+ * chunk commits ('completed'), or 'failed' when a chunk failed. The
+ * chunks already committed stay, with their outcomes. An import left
+ * 'importing' that has not moved for IMPORT_STALE_MS (the daemon stopped
+ * during it) reads as 'interrupted'.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reviewd/auth.h"
+#include "reviewd/clock.h"
+#include "reviewd/invitations_csv.h"
+#include "reviewd/json.h"
+#include "reviewd/log.h"
+
+#define IMPORT_STALE_MS		(60 * 1000)
+#define ROWS_PAGE_MAX		1000
+#define HREF_MAX		(CONFIG_STR + 160)
+
+int
+invitations_import_init(struct csv_import *imp, const char *bu)
+{
+	memset(imp, 0, sizeof(*imp));
+	imp->bu = bu;
+	imp->problems = json_array();
+	imp->ignored = json_array();
+	return imp->problems != NULL && imp->ignored != NULL ? 0 : -1;
+}
+
+void
+invitations_import_release(struct csv_import *imp)
+{
+	if (imp == NULL)
+		return;
+	json_decref(imp->problems);
+	json_decref(imp->ignored);
+	imp->problems = imp->ignored = NULL;
+}
+
+void
+invitations_import_reset(struct csv_import *imp)
+{
+	imp->created = imp->skipped = imp->merged = imp->invalid = 0;
+	imp->problems_total = 0;
+	json_array_clear(imp->problems);
+}
+
+/* One row's outcome as the API shows it. */
+static json_t *
+outcome_json(size_t line, const char *status, const char *invitation_id,
+    const char *reason, json_t *errors)
+{
+	json_t	*o = json_pack("{s:I, s:s}", "line", (json_int_t)line,
+		    "status", status);	/* owned */
+
+	if (o == NULL)
+		return NULL;
+	if ((invitation_id != NULL && json_object_set_new(o, "invitationId",
+	    json_string(invitation_id)) == -1) ||
+	    (reason != NULL && json_object_set_new(o, "reason",
+	    json_string(reason)) == -1) ||
+	    (errors != NULL && json_object_set(o, "errors", errors) == -1)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+int
+invitations_import_count(struct csv_import *imp, size_t line,
+    const char *status, const char *invitation_id, const char *reason,
+    json_t *errors)
+{
+	bool	 problem = false;
+
+	if (strcmp(status, "queued") == 0)
+		imp->created++;
+	else if (strcmp(status, "merged") == 0)
+		imp->merged++;
+	else if (strcmp(status, "skipped") == 0) {
+		imp->skipped++;
+		problem = true;
+	} else {
+		imp->invalid++;
+		problem = true;
+	}
+	if (!problem)
+		return 0;
+	imp->problems_total++;
+	if (json_array_size(imp->problems) >= IMPORT_PROBLEMS_MAX)
+		return 0;
+	return json_array_append_new(imp->problems, outcome_json(line, status,
+	    invitation_id, reason, errors));
+}
+
+static const char sql_running[] =
+    "SELECT 1 FROM invitation_imports WHERE business_unit_id = ? AND "
+    "idempotency_key = ? AND status = 'importing' AND updated_at >= ?";
+static const char sql_import_insert[] =
+    "INSERT INTO invitation_imports (id, business_unit_id, "
+    "  idempotency_key, status, total, ignored_columns, created_at, "
+    "  updated_at) VALUES (?1, ?2, ?3, 'importing', ?4, ?5, ?6, ?6)";
+
+int
+invitations_import_begin(struct db *db, struct csv_import *imp,
+    const char *idem_key, struct api_error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	char		*ignored = NULL, id[IDS_ID_LEN + 1];
+	int64_t		 now = clock_now_ms();
+	int		 rc, ret = -1;
+
+	if (db_tx_begin(db) == -1)
+		goto dberr;
+	if (idem_key != NULL) {
+		st = db_prepare(db, sql_running);
+		if (st == NULL || db_bind_text(st, 1, imp->bu) == -1 ||
+		    db_bind_text(st, 2, idem_key) == -1 ||
+		    sqlite3_bind_int64(st, 3, now - IMPORT_STALE_MS) !=
+		    SQLITE_OK || (rc = db_step(db, st)) == -1)
+			goto dberr;
+		db_release(st);
+		st = NULL;
+		if (rc == SQLITE_ROW) {
+			api_error_set(err, 409, "Idempotency-Key", "belongs to "
+			    "an import still running");
+			goto out;
+		}
+	}
+	ignored = json_dumps(imp->ignored, JSON_COMPACT);
+	ids_new(id);
+	st = db_prepare(db, sql_import_insert);
+	if (ignored == NULL || st == NULL || db_bind_text(st, 1, id) == -1 ||
+	    db_bind_text(st, 2, imp->bu) == -1 ||
+	    db_bind_text(st, 3, idem_key) == -1 ||
+	    sqlite3_bind_int64(st, 4, (sqlite3_int64)imp->total) !=
+	    SQLITE_OK || db_bind_text(st, 5, ignored) == -1 ||
+	    sqlite3_bind_int64(st, 6, now) != SQLITE_OK ||
+	    db_step(db, st) != SQLITE_DONE)
+		goto dberr;
+	db_release(st);
+	st = NULL;
+	if (db_tx_commit(db) == -1)
+		goto dberr;
+	memcpy(imp->id, id, sizeof(id));
+	ret = 0;
+	goto out;
+dberr:
+	db_fail(db, err);
+out:
+	db_release(st);
+	db_tx_rollback(db);
+	free(ignored);
+	return ret;
+}
+
+static const char sql_row_insert[] =
+    "INSERT INTO invitation_import_rows (import_id, line, status, "
+    "  invitation_id, reason, errors) VALUES (?, ?, ?, ?, ?, ?)";
+
+int
+invitations_import_row(struct db *db, struct csv_import *imp, size_t line,
+    const char *status, const char *invitation_id, const char *reason,
+    json_t *errors, struct api_error *err)
+{
+	sqlite3_stmt	*st = db_prepare(db, sql_row_insert);
+	char		*text = NULL;
+	int		 ret = -1;
+
+	if (errors != NULL && (text = json_dumps(errors, JSON_COMPACT)) ==
+	    NULL)
+		goto fail;
+	if (st == NULL || db_bind_text(st, 1, imp->id) == -1 ||
+	    sqlite3_bind_int64(st, 2, (sqlite3_int64)line) != SQLITE_OK ||
+	    db_bind_text(st, 3, status) == -1 ||
+	    db_bind_text(st, 4, invitation_id) == -1 ||
+	    db_bind_text(st, 5, reason) == -1 ||
+	    db_bind_text(st, 6, text) == -1 ||
+	    db_step(db, st) != SQLITE_DONE)
+		goto fail;
+	if (invitations_import_count(imp, line, status, invitation_id, reason,
+	    errors) == -1)
+		goto fail;
+	ret = 0;
+	goto out;
+fail:
+	db_fail(db, err);
+out:
+	db_release(st);
+	free(text);
+	return ret;
+}
+
+static const char sql_import_save[] =
+    "UPDATE invitation_imports SET created = ?2, skipped = ?3, "
+    "  merged = ?4, invalid = ?5, updated_at = ?6, "
+    "  status = CASE WHEN ?7 THEN 'completed' ELSE status END, "
+    "  finished_at = CASE WHEN ?7 THEN ?6 END WHERE id = ?1";
+
+int
+invitations_import_save(struct db *db, const struct csv_import *imp,
+    bool done, struct api_error *err)
+{
+	sqlite3_stmt	*st = db_prepare(db, sql_import_save);
+	int		 ret = -1;
+
+	if (st == NULL || db_bind_text(st, 1, imp->id) == -1 ||
+	    sqlite3_bind_int64(st, 2, (sqlite3_int64)imp->created) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, (sqlite3_int64)imp->skipped) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_int64(st, 4, (sqlite3_int64)imp->merged) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_int64(st, 5, (sqlite3_int64)imp->invalid) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_int64(st, 6, clock_now_ms()) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 7, done) != SQLITE_OK ||
+	    db_step(db, st) != SQLITE_DONE)
+		db_fail(db, err);
+	else
+		ret = 0;
+	db_release(st);
+	return ret;
+}
+
+static const char sql_import_fail[] =
+    "UPDATE invitation_imports SET status = 'failed', updated_at = ?2, "
+    "  finished_at = ?2 WHERE id = ?1 AND status = 'importing'";
+
+void
+invitations_import_fail(struct db *db, const struct csv_import *imp)
+{
+	sqlite3_stmt	*st;
+	int		 rc = -1;
+
+	if (db == NULL || imp->id[0] == '\0')
+		return;
+	db_tx_rollback(db);
+	if (db_tx_begin(db) == 0) {
+		st = db_prepare(db, sql_import_fail);
+		if (st != NULL && db_bind_text(st, 1, imp->id) == 0 &&
+		    sqlite3_bind_int64(st, 2, clock_now_ms()) == SQLITE_OK)
+			rc = db_step(db, st);
+		db_release(st);
+		if (rc == SQLITE_DONE && db_tx_commit(db) == 0)
+			return;
+		db_tx_rollback(db);
+	}
+	log_warn("csv import=%s could not be marked failed (it will read "
+	    "as interrupted)", imp->id);
+}
+
+/* The links of an import: itself and its rows. */
+static json_t *
+import_links(const struct request *req, const char *bu, const char *id)
+{
+	char	 self[HREF_MAX], rows[HREF_MAX + 8];
+
+	snprintf(self, sizeof(self), "%s/v1/private/business-units/%s/"
+	    "invitation-imports/%s", req->cfg->public_url, bu, id);
+	snprintf(rows, sizeof(rows), "%s/rows", self);
+	return json_pack("[o, o]", json_link(self, "GET", "self"),
+	    json_link(rows, "GET", "rows"));
+}
+
+json_t *
+invitations_import_json(const struct request *req,
+    const struct csv_import *imp, const char *status)
+{
+	json_t	*o;	/* owned */
+
+	o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:O, s:O}",
+	    "importId", imp->id, "status", status,
+	    "total", (json_int_t)imp->total,
+	    "created", (json_int_t)imp->created,
+	    "skipped", (json_int_t)imp->skipped,
+	    "merged", (json_int_t)imp->merged,
+	    "invalid", (json_int_t)imp->invalid,
+	    "problems", (json_int_t)imp->problems_total,
+	    "rows", imp->problems, "ignoredColumns", imp->ignored);
+	if (o == NULL)
+		return NULL;
+	if (imp->id[0] == '\0') {
+		/* refused before it began: nothing to link to */
+		json_object_del(o, "importId");
+		return o;
+	}
+	if (json_object_set_new(o, "links", import_links(req, imp->bu,
+	    imp->id)) == -1) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* Reading the record back. */
+
+static const char sql_import_get[] =
+    "SELECT id, business_unit_id, CASE WHEN status = 'importing' AND "
+    "  updated_at < ?3 THEN 'interrupted' ELSE status END, total, "
+    "  created, skipped, merged, invalid, ignored_columns, created_at, "
+    "  updated_at, finished_at FROM invitation_imports "
+    "WHERE id = ?1 AND business_unit_id = ?2";
+
+/* The import named by the path, of the caller's unit (404 otherwise);
+ * *out is left on its row. */
+static int
+find_import(struct db *db, const struct request *req, const char **bu,
+    sqlite3_stmt **out, struct api_error *err)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (auth_business_unit(req, bu, err) == -1)
+		return -1;
+	if (db == NULL || (st = db_prepare(db, sql_import_get)) == NULL) {
+		api_error_set(err, 500, NULL, "Internal error");
+		return -1;
+	}
+	if (db_bind_text(st, 1, request_param(req, "importId")) == -1 ||
+	    db_bind_text(st, 2, *bu) == -1 ||
+	    sqlite3_bind_int64(st, 3, clock_now_ms() - IMPORT_STALE_MS) !=
+	    SQLITE_OK || (rc = db_step(db, st)) == -1) {
+		db_fail(db, err);
+		db_release(st);
+		return -1;
+	}
+	if (rc == SQLITE_DONE) {
+		api_error_set(err, 404, NULL, "Import not found");
+		db_release(st);
+		return -1;
+	}
+	*out = st;
+	return 0;
+}
+
+int
+invitations_import_get(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	struct db	*db = db_thread();
+	sqlite3_stmt	*st = NULL;
+	json_error_t	 jerr;
+	json_t		*o = NULL;	/* owned */
+	const char	*bu;
+	int64_t		 total, done;
+
+	if (find_import(db, req, &bu, &st, err) == -1)
+		return -1;
+	total = sqlite3_column_int64(st, 3);
+	done = sqlite3_column_int64(st, 4) + sqlite3_column_int64(st, 5) +
+	    sqlite3_column_int64(st, 6) + sqlite3_column_int64(st, 7);
+	o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o, "
+	    "s:o, s:o, s:o, s:o}", "id", db_text(st, 0),
+	    "businessUnitId", db_text(st, 1), "status", db_text(st, 2),
+	    "total", (json_int_t)total, "processed", (json_int_t)done,
+	    "created", (json_int_t)sqlite3_column_int64(st, 4),
+	    "skipped", (json_int_t)sqlite3_column_int64(st, 5),
+	    "merged", (json_int_t)sqlite3_column_int64(st, 6),
+	    "invalid", (json_int_t)sqlite3_column_int64(st, 7),
+	    "ignoredColumns", json_loads(db_text(st, 8), 0, &jerr),
+	    "createdAt", db_json_time(st, 9), "updatedAt", db_json_time(st, 10),
+	    "finishedAt", db_json_time(st, 11),
+	    "links", import_links(req, bu, db_text(st, 0)));
+	db_release(st);
+	return response_json(res, 200, o, err);
+}
+
+static const char sql_import_rows[] =
+    "SELECT line, status, invitation_id, reason, errors "
+    "FROM invitation_import_rows WHERE import_id = ?1 AND "
+    "(?2 IS NULL OR status = ?2) ORDER BY line LIMIT ?3 OFFSET ?4";
+
+int
+invitations_import_rows(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	static const char *const statuses[] = { "queued", "skipped", "merged",
+	    "invalid", NULL };
+	struct db	*db = db_thread();
+	sqlite3_stmt	*st = NULL;
+	json_error_t	 jerr;
+	json_t		*list = NULL, *links = NULL, *errors, *o;	/* owned */
+	const char	*bu, *status = request_query(req, "status");
+	char		 id[IDS_ID_LEN + 1], next[32];
+	int64_t		 page = 1, per_page = 100, n = 0;
+	size_t		 i;
+	int		 rc;
+
+	if (status != NULL) {
+		for (i = 0; statuses[i] != NULL; i++) {
+			if (strcmp(status, statuses[i]) == 0)
+				break;
+		}
+		if (statuses[i] == NULL)
+			api_error_set(err, 400, "status", "must be queued, "
+			    "skipped, merged or invalid");
+	}
+	http_query_int(req, "page", 1, INT32_MAX, &page, err);
+	http_query_int(req, "perPage", 1, ROWS_PAGE_MAX, &per_page, err);
+	if (err->status != 0 || find_import(db, req, &bu, &st, err) == -1)
+		return -1;
+	snprintf(id, sizeof(id), "%s", db_text(st, 0));
+	db_release(st);
+	list = json_array();
+	links = json_array();
+	if (list == NULL || links == NULL ||
+	    (st = db_prepare(db, sql_import_rows)) == NULL ||
+	    db_bind_text(st, 1, id) == -1 || db_bind_text(st, 2, status) == -1 ||
+	    sqlite3_bind_int64(st, 3, per_page + 1) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 4, (page - 1) * per_page) != SQLITE_OK)
+		goto fail;
+	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+		if (n++ == per_page) {
+			snprintf(next, sizeof(next), "%lld",
+			    (long long)page + 1);
+			if (json_array_append_new(links,
+			    request_next_page_link(req, "page", next)) == -1)
+				goto fail;
+			break;
+		}
+		errors = sqlite3_column_type(st, 4) == SQLITE_NULL ? NULL :
+		    json_loads(db_text(st, 4), 0, &jerr);
+		o = outcome_json((size_t)sqlite3_column_int64(st, 0),
+		    db_text(st, 1), sqlite3_column_type(st, 2) == SQLITE_NULL ?
+		    NULL : db_text(st, 2), sqlite3_column_type(st, 3) ==
+		    SQLITE_NULL ? NULL : db_text(st, 3), errors);
+		json_decref(errors);
+		if (json_array_append_new(list, o) == -1)
+			goto fail;
+	}
+	if (rc == -1)
+		goto fail;
+	db_release(st);
+	return response_json(res, 200, json_pack("{s:o, s:o}", "links", links,
+	    "rows", list), err);
+fail:
+	if (err->status == 0)
+		db_fail(db, err);
+	db_release(st);
+	json_decref(list);
+	json_decref(links);
+	return -1;
+}
