@@ -395,6 +395,11 @@ invitations_import_rows(struct request *req, struct response *res,
 	size_t		 i;
 	int		 rc;
 
+	if (find_import(db, req, &bu, &st, err) == -1)
+		return -1;
+	snprintf(id, sizeof(id), "%s", db_text(st, 0));
+	db_release(st);
+	st = NULL;
 	if (status != NULL) {
 		for (i = 0; statuses[i] != NULL; i++) {
 			if (strcmp(status, statuses[i]) == 0)
@@ -406,10 +411,8 @@ invitations_import_rows(struct request *req, struct response *res,
 	}
 	http_query_int(req, "page", 1, INT32_MAX, &page, err);
 	http_query_int(req, "perPage", 1, ROWS_PAGE_MAX, &per_page, err);
-	if (err->status != 0 || find_import(db, req, &bu, &st, err) == -1)
+	if (err->status != 0)
 		return -1;
-	snprintf(id, sizeof(id), "%s", db_text(st, 0));
-	db_release(st);
 	list = json_array();
 	links = json_array();
 	if (list == NULL || links == NULL ||
