@@ -1456,6 +1456,7 @@ csv_store_all(struct db *db, const struct request *req,
 	int		 rc, ret = -1, hmap[NCOLUMNS];
 
 	csv_init(&reader, req->body, req->body_len);
+	/* past the header again; pass 1 made map from it already */
 	if (csv_header(&reader, hmap, NULL, &first_is_data, &row, err) == -1)
 		goto out;
 	rc = first_is_data ? 1 : csv_next(&reader, &row);
