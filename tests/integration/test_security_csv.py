@@ -9,12 +9,13 @@ file has 20,000 rows and the memory bound is wide: ASan keeps freed
 memory in quarantine (256 MB by default), so VmHWM measures ASan, not the
 import. REVIEWD_CSV_ROWS and REVIEWD_CSV_GROWTH_MB override both."""
 import os
+import sqlite3
 import threading
 import time
 
 import requests
 
-from conftest import BIN, assert_error
+from conftest import BIN, assert_error, wait_for
 
 
 def asan_build():
@@ -199,3 +200,69 @@ def test_answer_holds_only_problem_rows_bounded(business):
     assert_error(business.private(
         "GET", "/v1/private/business-units/%s/invitation-imports/%s"
         % (business.id, "0" * 24)), 404)
+
+
+def test_interrupted_import_keeps_its_chunks_and_reupload_adds_the_rest(
+        daemon, business):
+    """A daemon killed during an import: the chunks committed stay with
+    their outcomes, the import reads as interrupted, and the same file
+    uploaded again invites only the rows not stored yet."""
+    n = 100000 if not ASAN else 20000
+    data = big_file(n)
+    failure = []
+
+    def upload_and_lose():
+        try:
+            upload(business, data)
+        except requests.RequestException as e:
+            failure.append(e)
+
+    t = threading.Thread(target=upload_and_lose)
+    t.start()
+    con = sqlite3.connect(daemon.db_path, timeout=30)
+
+    def progress():
+        row = con.execute("SELECT id, created FROM invitation_imports"
+                          ).fetchone()
+        return row if row is not None and row[1] > 0 else None
+
+    import_id, _ = wait_for(progress, timeout=120, what="a chunk stored")
+    daemon.proc.kill()                  # the daemon dies mid-import
+    daemon.proc.wait()
+    t.join(timeout=60)
+    assert failure, "the upload finished before the kill"
+    con.close()
+    daemon.start()
+
+    path = "/v1/private/business-units/%s/invitation-imports/%s" % (
+        business.id, import_id)
+    daemon.advance_clock(120)
+    business.renew()
+    r = business.private("GET", path)
+    assert r.status_code == 200, r.text
+    state = r.json()
+    assert state["status"] == "interrupted"
+    kept = state["created"]
+    assert 0 < kept < n and state["processed"] == kept
+    # the committed rows' outcomes are there, in order from line 2
+    rows = business.private("GET", path + "/rows",
+                            params={"perPage": 1000}).json()["rows"]
+    assert rows[0]["line"] == 2 and rows[-1]["line"] == min(kept, 1000) + 1
+    con = sqlite3.connect(daemon.db_path, timeout=30)
+    stored = con.execute("SELECT count(*) FROM invitations").fetchone()[0]
+    con.close()
+    assert stored == kept
+
+    # uploading the same file again adds only the rows not stored yet
+    r = upload(business, data)
+    assert r.status_code == 201, r.text[:300]
+    body = r.json()
+    assert (body["created"], body["skipped"]) == (n - kept, kept)
+    assert body["problems"] == kept and len(body["rows"]) == 100
+    assert body["rows"][0]["reason"] == \
+        "this reference number was already invited"
+    con = sqlite3.connect(daemon.db_path, timeout=30)
+    queued = con.execute("SELECT count(*) FROM invitations WHERE status "
+                         "<> 'skipped'").fetchone()[0]
+    con.close()
+    assert queued == n
