@@ -1294,6 +1294,7 @@ store_row(struct db *db, struct csv_import *imp, json_t *o, bool product,
 	struct api_error sub;
 	struct inv_input in;
 	json_t		*products = NULL, *p, *errors = NULL;	/* owned */
+	json_t		*part;					/* borrowed */
 	json_error_t	 jerr;
 	char		 id[IDS_ID_LEN + 1], head[IDS_ID_LEN + 1];
 	char		*status = NULL, *reason = NULL;
@@ -1340,9 +1341,9 @@ store_row(struct db *db, struct csv_import *imp, json_t *o, bool product,
 					break;
 			}
 			db_release(g);
-			if (rc != SQLITE_DONE || json_object_set(json_object_get(
-			    o, "productReviewInvitation"), "products",
-			    products) == -1)
+			part = json_object_get(o, "productReviewInvitation");
+			if (rc != SQLITE_DONE || json_object_set(part,
+			    "products", products) == -1)
 				goto dberr;
 		}
 		db_release(st);

@@ -388,7 +388,8 @@ invitations_import_rows(struct request *req, struct response *res,
 	struct db	*db = db_thread();
 	sqlite3_stmt	*st = NULL;
 	json_error_t	 jerr;
-	json_t		*list = NULL, *links = NULL, *errors, *o;	/* owned */
+	json_t		*list = NULL, *links = NULL;	/* owned */
+	json_t		*errors, *o;			/* owned */
 	const char	*bu, *status = request_query(req, "status");
 	char		 id[IDS_ID_LEN + 1], next[32];
 	int64_t		 page = 1, per_page = 100, n = 0;
@@ -417,7 +418,8 @@ invitations_import_rows(struct request *req, struct response *res,
 	links = json_array();
 	if (list == NULL || links == NULL ||
 	    (st = db_prepare(db, sql_import_rows)) == NULL ||
-	    db_bind_text(st, 1, id) == -1 || db_bind_text(st, 2, status) == -1 ||
+	    db_bind_text(st, 1, id) == -1 ||
+	    db_bind_text(st, 2, status) == -1 ||
 	    sqlite3_bind_int64(st, 3, per_page + 1) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 4, (page - 1) * per_page) != SQLITE_OK)
 		goto fail;
