@@ -1501,6 +1501,7 @@ store_row(struct db *db, struct csv_import *imp, json_t *o, bool product,
 	struct api_error sub;
 	struct inv_input in;
 	json_t		*products = NULL, *p, *errors = NULL;	/* owned */
+	json_t		*part;					/* borrowed */
 	json_error_t	 jerr;
 	char		 id[IDS_ID_LEN + 1], head[IDS_ID_LEN + 1];
 	char		*status = NULL, *reason = NULL;
@@ -1547,9 +1548,9 @@ store_row(struct db *db, struct csv_import *imp, json_t *o, bool product,
 					break;
 			}
 			db_release(g);
-			if (rc != SQLITE_DONE || json_object_set(json_object_get(
-			    o, "productReviewInvitation"), "products",
-			    products) == -1)
+			part = json_object_get(o, "productReviewInvitation");
+			if (rc != SQLITE_DONE || json_object_set(part,
+			    "products", products) == -1)
 				goto dberr;
 		}
 		db_release(st);
@@ -1663,6 +1664,7 @@ csv_store_all(struct db *db, const struct request *req,
 	int		 rc, ret = -1, hmap[NCOLUMNS];
 
 	csv_init(&reader, req->body, req->body_len);
+	/* past the header again; pass 1 made map from it already */
 	if (csv_header(&reader, hmap, NULL, &first_is_data, &row, err) == -1)
 		goto out;
 	rc = first_is_data ? 1 : csv_next(&reader, &row);

@@ -388,13 +388,19 @@ invitations_import_rows(struct request *req, struct response *res,
 	struct db	*db = db_thread();
 	sqlite3_stmt	*st = NULL;
 	json_error_t	 jerr;
-	json_t		*list = NULL, *links = NULL, *errors, *o;	/* owned */
+	json_t		*list = NULL, *links = NULL;	/* owned */
+	json_t		*errors, *o;			/* owned */
 	const char	*bu, *status = request_query(req, "status");
 	char		 id[IDS_ID_LEN + 1], next[32];
 	int64_t		 page = 1, per_page = 100, n = 0;
 	size_t		 i;
 	int		 rc;
 
+	if (find_import(db, req, &bu, &st, err) == -1)
+		return -1;
+	snprintf(id, sizeof(id), "%s", db_text(st, 0));
+	db_release(st);
+	st = NULL;
 	if (status != NULL) {
 		for (i = 0; statuses[i] != NULL; i++) {
 			if (strcmp(status, statuses[i]) == 0)
@@ -406,15 +412,14 @@ invitations_import_rows(struct request *req, struct response *res,
 	}
 	http_query_int(req, "page", 1, INT32_MAX, &page, err);
 	http_query_int(req, "perPage", 1, ROWS_PAGE_MAX, &per_page, err);
-	if (err->status != 0 || find_import(db, req, &bu, &st, err) == -1)
+	if (err->status != 0)
 		return -1;
-	snprintf(id, sizeof(id), "%s", db_text(st, 0));
-	db_release(st);
 	list = json_array();
 	links = json_array();
 	if (list == NULL || links == NULL ||
 	    (st = db_prepare(db, sql_import_rows)) == NULL ||
-	    db_bind_text(st, 1, id) == -1 || db_bind_text(st, 2, status) == -1 ||
+	    db_bind_text(st, 1, id) == -1 ||
+	    db_bind_text(st, 2, status) == -1 ||
 	    sqlite3_bind_int64(st, 3, per_page + 1) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 4, (page - 1) * per_page) != SQLITE_OK)
 		goto fail;
