@@ -1600,18 +1600,27 @@ out:
 }
 
 /*
- * Opens the transaction of one chunk of an import: every chunk's
- * invitations are stored through here, so a check of the whole chunk
- * before any of it is stored (a sending quota, say) belongs here.
+ * Opens the transaction of one chunk of an import and checks, inside it,
+ * that the rest of the file fits the unit's daily sending quota. Each
+ * valid row still to store counts as an invitation (product rows merged
+ * into one later count too: the check may refuse a file that would just
+ * fit, never let one through that does not). The first chunk's check is
+ * the whole file's, atomic with its first rows; a later chunk fails only
+ * when other requests used the quota meanwhile, and the chunks stored
+ * before it stay. 0, or -1 with err (429 over the quota).
  */
 static int
-chunk_begin(struct db *db, struct api_error *err)
+chunk_begin(struct db *db, const struct csv_import *imp, size_t valid,
+    struct api_error *err)
 {
+	size_t	 done = imp->created + imp->skipped + imp->merged;
+
 	if (db_tx_begin(db) == -1) {
 		db_fail(db, err);
 		return -1;
 	}
-	return 0;
+	return invitations_quota_check(db, imp->bu, valid > done ?
+	    valid - done : 0, err);
 }
 
 static int64_t
@@ -1652,8 +1661,9 @@ chunk_pause(int64_t held_ms)
  * answer for the Idempotency-Key. 0, or -1 with err. */
 static int
 csv_store_all(struct db *db, const struct request *req,
-    struct csv_import *imp, const int *map, const struct idem *ik,
-    json_t **answer, struct csv_stats *stats, struct api_error *err)
+    struct csv_import *imp, size_t valid, const int *map,
+    const struct idem *ik, json_t **answer, struct csv_stats *stats,
+    struct api_error *err)
 {
 	struct csv_reader reader;
 	struct csv_row	 row;
@@ -1669,7 +1679,7 @@ csv_store_all(struct db *db, const struct request *req,
 		goto out;
 	rc = first_is_data ? 1 : csv_next(&reader, &row);
 	for (;;) {
-		if (chunk_begin(db, err) == -1)
+		if (chunk_begin(db, imp, valid, err) == -1)
 			goto out;
 		t = mono_ms();
 		for (n = 0; rc != 0 && n < CSV_CHUNK_ROWS && (n % 100 != 0 ||
@@ -1747,6 +1757,7 @@ invitations_csv(struct request *req, struct response *res,
 	struct idem	 ik;
 	json_t		*answer = NULL;	/* owned */
 	int64_t		 t;
+	size_t		 valid;
 	const char	*bu;
 	int		 map[NCOLUMNS], rc, ret = -1;
 	bool		 skip = skip_invalid != NULL &&
@@ -1794,11 +1805,12 @@ invitations_csv(struct request *req, struct response *res,
 		ret = reject_rows(req, res, &imp, err);
 		goto out;
 	}
+	valid = imp.total - imp.invalid;
 	invitations_import_reset(&imp);
 	if (invitations_import_begin(db, &imp, ik.key, err) == -1)
 		goto out;
 	t = mono_ms();
-	if (csv_store_all(db, req, &imp, map, &ik, &answer, &stats,
+	if (csv_store_all(db, req, &imp, valid, map, &ik, &answer, &stats,
 	    err) == -1) {
 		log_warn("csv import=%s failed status=%d", imp.id,
 		    err->status);

@@ -334,3 +334,24 @@ def test_legacy_unsubscribes_still_hold_and_are_rekeyed(daemon, business):
     r = create(business, inv(email=known, ref="L-2"))
     assert r.json()["status"] == "skipped"
     assert "unsubscribed" in r.json()["skipReason"]
+
+
+def test_daily_quota_counts_csv_imports(make_daemon):
+    """A CSV import is checked against the quota as a whole, inside the
+    transaction of its first rows: over the limit it creates nothing."""
+    from test_invitation_csv import upload
+    d = make_daemon({"invitations": {"daily_limit_per_unit": "5"}})
+    shop = Business(d, "quota-csv.example.com")
+    assert create(shop, inv(email="first@example.com",
+                            ref="F-1")).status_code == 201
+    rows = "".join("c%d@example.com,C %d,C-%d\n" % (i, i, i)
+                   for i in range(5))
+    r = upload(shop, rows)
+    body = assert_error(r, 429)
+    assert "daily_limit_per_unit = 5" in body["message"], body
+    assert len(history(shop)) == 1          # nothing of the file
+    r = upload(shop, "".join(rows.splitlines(True)[:4]))
+    assert r.status_code == 201, r.text
+    assert r.json()["created"] == 4
+    assert len(history(shop)) == 5
+    assert_error(upload(shop, "late@example.com,Late,L-1\n"), 429)
