@@ -99,7 +99,7 @@ static const struct key keys[] = {
 	    1, 10000),
 	INT("invitations", "idempotency_hours", "24", invitation_idempotency_h,
 	    1, 8760),
-	INT("invitations", "daily_limit_per_unit", "10000",
+	INT("invitations", "daily_limit_per_unit", "100000",
 	    invitation_daily_limit, 0, 100000000),
 	INT("findreviewer", "reply_days", "5", findreviewer_reply_days, 1, 60),
 	STR("afs", "domain", "afs.localhost", afs_domain, set_header_text),
