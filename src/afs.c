@@ -1012,6 +1012,8 @@ out:
 	return ret;
 }
 
+static const char sql_migrated[] =
+    "SELECT 1 FROM schema_migrations WHERE version = 11";
 static const char sql_unconverted[] =
     "SELECT business_unit_id, token_hash FROM afs_settings "
     "WHERE length(token_hash) = ? LIMIT 1";
@@ -1030,6 +1032,16 @@ afs_upgrade(struct db *db, const struct config *cfg)
 	char		 hash[IDS_HASH_LEN + 1], *sealed = NULL, why[240];
 	int		 rc, n = 0, ret = -1;
 
+	/* a migrations directory that stops before 0011: nothing to do */
+	st = db_prepare(db, sql_migrated);
+	if (st == NULL || (rc = db_step(db, st)) == -1)
+		goto out;
+	if (rc == SQLITE_DONE) {
+		ret = 0;
+		goto out;
+	}
+	db_release(st);
+	st = NULL;
 	/* the clear tokens must not linger in freed space of the file (this
 	 * is the start-up connection: the setting stays on it) */
 	if (db_exec(db, "PRAGMA secure_delete = ON") == -1 ||
