@@ -1012,6 +1012,8 @@ out:
 	return ret;
 }
 
+static const char sql_migrated[] =
+    "SELECT 1 FROM schema_migrations WHERE version = 11";
 static const char sql_unconverted[] =
     "SELECT business_unit_id, token_hash FROM afs_settings "
     "WHERE length(token_hash) = ? LIMIT 1";
@@ -1021,9 +1023,6 @@ static const char sql_convert[] =
 static const char sql_patterns[] =
     "SELECT business_unit_id, reference_pattern FROM afs_settings "
     "WHERE reference_pattern IS NOT NULL";
-static const char sql_hashed_schema[] =
-    "SELECT 1 FROM pragma_table_info('afs_settings') "
-    "WHERE name = 'token_hash'";
 
 int
 afs_upgrade(struct db *db, const struct config *cfg)
@@ -1033,15 +1032,16 @@ afs_upgrade(struct db *db, const struct config *cfg)
 	char		 hash[IDS_HASH_LEN + 1], *sealed = NULL, why[240];
 	int		 rc, n = 0, ret = -1;
 
-	/* a schema from before 0011 (a migrations directory that stops
-	 * earlier) has nothing to convert yet */
-	st = db_prepare(db, sql_hashed_schema);
+	/* a migrations directory that stops before 0011: nothing to do */
+	st = db_prepare(db, sql_migrated);
 	if (st == NULL || (rc = db_step(db, st)) == -1)
 		goto out;
+	if (rc == SQLITE_DONE) {
+		ret = 0;
+		goto out;
+	}
 	db_release(st);
 	st = NULL;
-	if (rc == SQLITE_DONE)
-		return 0;
 	/* the clear tokens must not linger in freed space of the file (this
 	 * is the start-up connection: the setting stays on it) */
 	if (db_exec(db, "PRAGMA secure_delete = ON") == -1 ||

@@ -878,6 +878,8 @@ fail:
 	return -1;
 }
 
+static const char sql_migrated[] =
+    "SELECT 1 FROM schema_migrations WHERE version = 2";
 static const char sql_clear_secret[] =
     "SELECT id, secret FROM webhook_subscriptions "
     "WHERE substr(secret, 1, 6) = 'whsec_' LIMIT 1";
@@ -893,6 +895,16 @@ webhooks_upgrade(struct db *db, const struct config *cfg)
 	size_t		 keylen;
 	int		 rc, n = 0, ret = -1;
 
+	/* a migrations directory that stops before 0002: nothing to do */
+	st = db_prepare(db, sql_migrated);
+	if (st == NULL || (rc = db_step(db, st)) == -1)
+		goto out;
+	db_release(st);
+	st = NULL;
+	if (rc == SQLITE_DONE) {
+		ret = 0;
+		goto out;
+	}
 	if (ids_master_key(cfg->links_master_key, mk) == -1) {
 		/* no key to seal with: say so when clear secrets remain */
 		st = db_prepare(db, sql_clear_secret);
