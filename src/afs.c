@@ -569,13 +569,13 @@ recipient_token(const char *recipient, char *token, size_t len)
 static void
 count(struct db *db, const char *bu, int created, int dup, int rejected)
 {
-	sqlite3_stmt	*st = db_prepare(db, sql_count);
+	struct db_stmt	*st = db_prepare(db, sql_count);
 
 	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
-	    sqlite3_bind_int(st, 2, created) != SQLITE_OK ||
-	    sqlite3_bind_int(st, 3, dup) != SQLITE_OK ||
-	    sqlite3_bind_int(st, 4, rejected) != SQLITE_OK ||
-	    db_step(db, st) != SQLITE_DONE)
+	    db_bind_int(st, 2, created) == -1 ||
+	    db_bind_int(st, 3, dup) == -1 ||
+	    db_bind_int(st, 4, rejected) == -1 ||
+	    db_step(db, st) != DB_DONE)
 		log_warn("afs: cannot count a message of unit=%s", bu);
 	db_release(st);
 }
@@ -698,7 +698,7 @@ afs_receive(struct db *db, const struct config *cfg, const char *recipient,
 {
 	struct order		 o;
 	struct api_error	 err;
-	sqlite3_stmt		*st = NULL;
+	struct db_stmt		*st = NULL;
 	char			 token[64], hash[IDS_HASH_LEN + 1];
 	char			 bu[IDS_ID_LEN + 1], pattern[PATTERN_BYTES + 1];
 	int64_t			 delay_days;
@@ -720,13 +720,13 @@ afs_receive(struct db *db, const struct config *cfg, const char *recipient,
 	if (st == NULL || db_bind_text(st, 1, hash) == -1 ||
 	    (rc = db_step(db, st)) == -1)
 		goto out;
-	if (rc == SQLITE_DONE) {
+	if (rc == DB_DONE) {
 		*result = AFS_UNKNOWN_RECIPIENT;
 		goto out;
 	}
 	snprintf(bu, sizeof(bu), "%s", db_text(st, 0));
-	delay_days = sqlite3_column_int64(st, 1);
-	if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+	delay_days = db_int(st, 1);
+	if (!db_is_null(st, 2))
 		snprintf(pattern, sizeof(pattern), "%s", db_text(st, 2));
 	db_release(st);
 	st = NULL;
@@ -741,14 +741,14 @@ afs_receive(struct db *db, const struct config *cfg, const char *recipient,
 	st = db_prepare(db, sql_seen);
 	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
 	    db_bind_text(st, 2, o.msgid) == -1 ||
-	    sqlite3_bind_int64(st, 3, clock_now_ms()) != SQLITE_OK ||
-	    db_step(db, st) != SQLITE_DONE) {
+	    db_bind_int(st, 3, clock_now_ms()) == -1 ||
+	    db_step(db, st) != DB_DONE) {
 		*result = AFS_TEMPORARY;
 		goto out;
 	}
 	db_release(st);
 	st = NULL;
-	if (sqlite3_changes(db_handle(db)) == 0) {
+	if (db_changes(db) == 0) {
 		*result = AFS_DUPLICATE;
 		count(db, bu, 0, 1, 0);
 		goto commit;
@@ -770,7 +770,7 @@ afs_receive(struct db *db, const struct config *cfg, const char *recipient,
 	if (st == NULL || db_bind_text(st, 1, id_out) == -1 ||
 	    db_bind_text(st, 2, bu) == -1 ||
 	    db_bind_text(st, 3, o.msgid) == -1 ||
-	    db_step(db, st) != SQLITE_DONE) {
+	    db_step(db, st) != DB_DONE) {
 		*result = AFS_TEMPORARY;
 		goto out;
 	}
@@ -829,7 +829,7 @@ static int
 ensure(struct db *db, const struct config *cfg, const char *bu,
     char token[TOKEN_BYTES * 2 + 1])
 {
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	char		 hash[IDS_HASH_LEN + 1], *sealed = NULL;
 	int		 rc = -1;
 
@@ -838,10 +838,10 @@ ensure(struct db *db, const struct config *cfg, const char *bu,
 	    (st = db_prepare(db, sql_settings_make)) == NULL ||
 	    db_bind_text(st, 1, bu) == -1 || db_bind_text(st, 2, hash) == -1 ||
 	    db_bind_text(st, 3, sealed) == -1 ||
-	    sqlite3_bind_int64(st, 4, clock_now_ms()) != SQLITE_OK ||
-	    db_step(db, st) != SQLITE_DONE)
+	    db_bind_int(st, 4, clock_now_ms()) == -1 ||
+	    db_step(db, st) != DB_DONE)
 		goto out;
-	rc = sqlite3_changes(db_handle(db)) > 0 ? 1 : 0;
+	rc = db_changes(db) > 0 ? 1 : 0;
 out:
 	db_release(st);
 	free(sealed);
@@ -885,24 +885,24 @@ static int
 reply_settings(struct db *db, const struct request *req, const char *bu,
     const char *token, struct response *res, struct api_error *err)
 {
-	sqlite3_stmt	*st = db_prepare(db, sql_settings_get);
+	struct db_stmt	*st = db_prepare(db, sql_settings_get);
 	json_t		*o;
 	int		 ret = -1;
 
 	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
-	    db_step(db, st) != SQLITE_ROW) {
+	    db_step(db, st) != DB_ROW) {
 		db_fail(db, err);
 		goto out;
 	}
 	o = json_pack("{s:o, s:I, s:o, s:{s:I, s:I, s:I, s:I}}", "address",
-	    address_json(req->cfg, token, sqlite3_column_type(st, 0) ==
-	    SQLITE_NULL ? NULL : db_text(st, 0)), "delayDays",
-	    (json_int_t)sqlite3_column_int64(st, 1),
+	    address_json(req->cfg, token, db_is_null(st, 0) ? NULL :
+	    db_text(st, 0)), "delayDays",
+	    (json_int_t)db_int(st, 1),
 	    "referencePattern", db_json_text(st, 2), "messages",
-	    "received", (json_int_t)sqlite3_column_int64(st, 3), "created",
-	    (json_int_t)sqlite3_column_int64(st, 4), "duplicates",
-	    (json_int_t)sqlite3_column_int64(st, 5), "rejected",
-	    (json_int_t)sqlite3_column_int64(st, 6));
+	    "received", (json_int_t)db_int(st, 3), "created",
+	    (json_int_t)db_int(st, 4), "duplicates",
+	    (json_int_t)db_int(st, 5), "rejected",
+	    (json_int_t)db_int(st, 6));
 	ret = response_json(res, 200, o, err);
 out:
 	db_release(st);
@@ -936,7 +936,7 @@ afs_patch(struct request *req, struct response *res, struct api_error *err)
 	    "referencePattern", NULL };
 	struct db	*db = db_thread();
 	json_t		*body = NULL;	/* owned */
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	const char	*bu, *pattern = NULL;
 	char		 token[TOKEN_BYTES * 2 + 1], why[240];
 	int64_t		 delay = -1;
@@ -959,12 +959,12 @@ afs_patch(struct request *req, struct response *res, struct api_error *err)
 	if (db == NULL || db_tx_begin(db) == -1 ||
 	    ensure(db, req->cfg, bu, token) == -1 ||
 	    (st = db_prepare(db, sql_settings_patch)) == NULL ||
-	    (delay >= 0 ? sqlite3_bind_int64(st, 1, delay) :
-	    sqlite3_bind_null(st, 1)) != SQLITE_OK ||
-	    sqlite3_bind_int(st, 2, set_pattern) != SQLITE_OK ||
+	    (delay >= 0 ? db_bind_int(st, 1, delay) :
+	    db_bind_null(st, 1)) == -1 ||
+	    db_bind_int(st, 2, set_pattern) == -1 ||
 	    db_bind_text(st, 3, pattern) == -1 ||
-	    sqlite3_bind_int64(st, 4, clock_now_ms()) != SQLITE_OK ||
-	    db_bind_text(st, 5, bu) == -1 || db_step(db, st) != SQLITE_DONE ||
+	    db_bind_int(st, 4, clock_now_ms()) == -1 ||
+	    db_bind_text(st, 5, bu) == -1 || db_step(db, st) != DB_DONE ||
 	    db_tx_commit(db) == -1) {
 		db_fail(db, err);
 		goto out;
@@ -982,7 +982,7 @@ int
 afs_rotate(struct request *req, struct response *res, struct api_error *err)
 {
 	struct db	*db = db_thread();
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	const char	*bu;
 	char		 token[TOKEN_BYTES * 2 + 1], first[TOKEN_BYTES * 2 + 1];
 	char		 hash[IDS_HASH_LEN + 1], *sealed = NULL;
@@ -996,8 +996,8 @@ afs_rotate(struct request *req, struct response *res, struct api_error *err)
 	    (st = db_prepare(db, sql_settings_rotate)) == NULL ||
 	    db_bind_text(st, 1, hash) == -1 ||
 	    db_bind_text(st, 2, sealed) == -1 ||
-	    sqlite3_bind_int64(st, 3, clock_now_ms()) != SQLITE_OK ||
-	    db_bind_text(st, 4, bu) == -1 || db_step(db, st) != SQLITE_DONE ||
+	    db_bind_int(st, 3, clock_now_ms()) == -1 ||
+	    db_bind_text(st, 4, bu) == -1 || db_step(db, st) != DB_DONE ||
 	    db_tx_commit(db) == -1) {
 		db_fail(db, err);
 		goto out;
@@ -1027,7 +1027,7 @@ static const char sql_patterns[] =
 int
 afs_upgrade(struct db *db, const struct config *cfg)
 {
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	char		 bu[IDS_ID_LEN + 1], token[TOKEN_BYTES * 2 + 1];
 	char		 hash[IDS_HASH_LEN + 1], *sealed = NULL, why[240];
 	int		 rc, n = 0, ret = -1;
@@ -1036,7 +1036,7 @@ afs_upgrade(struct db *db, const struct config *cfg)
 	st = db_prepare(db, sql_migrated);
 	if (st == NULL || (rc = db_step(db, st)) == -1)
 		goto out;
-	if (rc == SQLITE_DONE) {
+	if (rc == DB_DONE) {
 		ret = 0;
 		goto out;
 	}
@@ -1050,10 +1050,10 @@ afs_upgrade(struct db *db, const struct config *cfg)
 	for (;;) {
 		st = db_prepare(db, sql_unconverted);
 		if (st == NULL ||
-		    sqlite3_bind_int(st, 1, TOKEN_BYTES * 2) != SQLITE_OK ||
+		    db_bind_int(st, 1, TOKEN_BYTES * 2) == -1 ||
 		    (rc = db_step(db, st)) == -1)
 			goto out;
-		if (rc == SQLITE_DONE)
+		if (rc == DB_DONE)
 			break;
 		snprintf(bu, sizeof(bu), "%s", db_text(st, 0));
 		snprintf(token, sizeof(token), "%s", db_text(st, 1));
@@ -1063,7 +1063,7 @@ afs_upgrade(struct db *db, const struct config *cfg)
 		    db_bind_text(st, 1, hash) == -1 ||
 		    db_bind_text(st, 2, sealed) == -1 ||
 		    db_bind_text(st, 3, bu) == -1 ||
-		    db_step(db, st) != SQLITE_DONE)
+		    db_step(db, st) != DB_DONE)
 			goto out;
 		db_release(st);
 		st = NULL;
@@ -1084,7 +1084,7 @@ afs_upgrade(struct db *db, const struct config *cfg)
 	st = db_prepare(db, sql_patterns);
 	if (st == NULL)
 		goto out;
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+	while ((rc = db_step(db, st)) == DB_ROW) {
 		if (afs_pattern_check(db_text(st, 1), why, sizeof(why)) == -1)
 			log_warn("afs: referencePattern of unit=%s %s; it is "
 			    "not used until the business sets another",

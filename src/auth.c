@@ -47,7 +47,7 @@ static const char sql_setting_put[] =
 int
 auth_init(struct db *db, const struct config *cfg, FILE *out)
 {
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	char		 token[IDS_TOKEN_LEN + 1];
 	int		 rc, ret = -1;
 
@@ -66,12 +66,12 @@ auth_init(struct db *db, const struct config *cfg, FILE *out)
 	if (st == NULL || db_bind_text(st, 1, "admin_token_hash") == -1)
 		goto out;
 	rc = db_step(db, st);
-	if (rc == SQLITE_ROW)
+	if (rc == DB_ROW)
 		snprintf(admin_hash, sizeof(admin_hash), "%s", db_text(st, 0));
 	db_release(st);
 	if (rc == -1)
 		goto out;
-	if (rc == SQLITE_ROW) {
+	if (rc == DB_ROW) {
 		ret = 0;
 		goto out;
 	}
@@ -80,7 +80,7 @@ auth_init(struct db *db, const struct config *cfg, FILE *out)
 	st = db_prepare(db, sql_setting_put);
 	if (st == NULL || db_bind_text(st, 1, "admin_token_hash") == -1 ||
 	    db_bind_text(st, 2, admin_hash) == -1 ||
-	    db_step(db, st) != SQLITE_DONE) {
+	    db_step(db, st) != DB_DONE) {
 		db_release(st);
 		goto out;
 	}
@@ -136,7 +136,7 @@ static int
 check_apikey(struct request *req, const char *key, struct api_error *err)
 {
 	struct db	*db = db_thread();
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	int		 rc;
 
 	if (db == NULL || (st = db_prepare(db, sql_app_by_key)) == NULL) {
@@ -148,7 +148,7 @@ check_apikey(struct request *req, const char *key, struct api_error *err)
 		db_fail(db, err);
 		return -1;
 	}
-	if (rc == SQLITE_DONE) {
+	if (rc == DB_DONE) {
 		db_release(st);
 		unauthorized(err, "apikey", "The apikey is not valid");
 		return -1;
@@ -172,7 +172,7 @@ static int
 check_bearer(struct request *req, const char *token, struct api_error *err)
 {
 	struct db	*db = db_thread();
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	char		 hash[IDS_HASH_LEN + 1];
 	const char	*apikey = request_header(req, "apikey");
 	int		 rc, ret = -1;
@@ -183,11 +183,11 @@ check_bearer(struct request *req, const char *token, struct api_error *err)
 		db_fail(db, err);
 		goto out;
 	}
-	if (rc == SQLITE_DONE || sqlite3_column_int(st, 4) != 0) {
+	if (rc == DB_DONE || (int)db_int(st, 4) != 0) {
 		unauthorized(err, "Bearer", "The access token is not valid");
 		goto out;
 	}
-	if (sqlite3_column_int64(st, 3) <= clock_now_ms()) {
+	if (db_int(st, 3) <= clock_now_ms()) {
 		unauthorized(err, "Bearer", "The access token has expired");
 		goto out;
 	}
@@ -368,24 +368,24 @@ static int
 throttle_check(struct db *db, const struct config *cfg,
     const struct throttle *t, const char *field, struct api_error *err)
 {
-	sqlite3_stmt	*st = db_prepare(db, sql_throttle_full);
+	struct db_stmt	*st = db_prepare(db, sql_throttle_full);
 	int64_t		 now = clock_now_ms();
 	int64_t		 window = cfg->auth_failure_window_s * 1000;
 	int		 rc;
 
 	if (st == NULL || db_bind_text(st, 1, t->subject) == -1 ||
-	    sqlite3_bind_int64(st, 2, now - window) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, cfg->auth_max_failures) != SQLITE_OK ||
+	    db_bind_int(st, 2, now - window) == -1 ||
+	    db_bind_int(st, 3, cfg->auth_max_failures) == -1 ||
 	    (rc = db_step(db, st)) == -1) {
 		db_fail(db, err);
 		db_release(st);
 		return -1;
 	}
-	if (rc == SQLITE_ROW)
-		too_many(sqlite3_column_int64(st, 0) + window - now, field,
+	if (rc == DB_ROW)
+		too_many(db_int(st, 0) + window - now, field,
 		    err);
 	db_release(st);
-	return rc == SQLITE_ROW ? -1 : 0;
+	return rc == DB_ROW ? -1 : 0;
 }
 
 /* Takes a unit of t->subject's window: 0, or -1 with err set (429 naming
@@ -394,7 +394,7 @@ static int
 throttle_take(struct db *db, const struct config *cfg, struct throttle *t,
     const char *field, struct api_error *err)
 {
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	int64_t		 now = clock_now_ms();
 	int64_t		 window = cfg->auth_failure_window_s * 1000;
 	int64_t		 start;
@@ -403,20 +403,20 @@ throttle_take(struct db *db, const struct config *cfg, struct throttle *t,
 	if (db_tx_begin(db) == -1)
 		goto fail;
 	st = db_prepare(db, sql_throttle_prune);
-	if (st == NULL || sqlite3_bind_int64(st, 1, now - window) !=
-	    SQLITE_OK || db_step(db, st) != SQLITE_DONE)
+	if (st == NULL || db_bind_int(st, 1, now - window) == -1 ||
+	    db_step(db, st) != DB_DONE)
 		goto fail;
 	db_release(st);
 	st = db_prepare(db, sql_throttle_take);
 	if (st == NULL || db_bind_text(st, 1, t->subject) == -1 ||
-	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, now - window) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 4, cfg->auth_max_failures) != SQLITE_OK ||
+	    db_bind_int(st, 2, now) == -1 ||
+	    db_bind_int(st, 3, now - window) == -1 ||
+	    db_bind_int(st, 4, cfg->auth_max_failures) == -1 ||
 	    (rc = db_step(db, st)) == -1)
 		goto fail;
-	if (rc == SQLITE_ROW) {
-		t->window_start = sqlite3_column_int64(st, 0);
-		if (db_step(db, st) != SQLITE_DONE)
+	if (rc == DB_ROW) {
+		t->window_start = db_int(st, 0);
+		if (db_step(db, st) != DB_DONE)
 			goto fail;
 		db_release(st);
 		st = NULL;
@@ -428,9 +428,9 @@ throttle_take(struct db *db, const struct config *cfg, struct throttle *t,
 	db_release(st);
 	st = db_prepare(db, sql_throttle_window);
 	if (st == NULL || db_bind_text(st, 1, t->subject) == -1 ||
-	    db_step(db, st) != SQLITE_ROW)
+	    db_step(db, st) != DB_ROW)
 		goto fail;
-	start = sqlite3_column_int64(st, 0);
+	start = db_int(st, 0);
 	db_release(st);
 	st = NULL;
 	if (db_tx_commit(db) == -1)
@@ -451,10 +451,10 @@ out:
 static void
 throttle_give_back(struct db *db, const struct throttle *t)
 {
-	sqlite3_stmt	*st = db_prepare(db, sql_throttle_give_back);
+	struct db_stmt	*st = db_prepare(db, sql_throttle_give_back);
 
 	if (st != NULL && db_bind_text(st, 1, t->subject) == 0 &&
-	    sqlite3_bind_int64(st, 2, t->window_start) == SQLITE_OK)
+	    db_bind_int(st, 2, t->window_start) == 0)
 		(void)db_step(db, st);	/* logged by db_step */
 	db_release(st);
 }
@@ -540,7 +540,7 @@ authenticate_client(struct db *db, const struct request *req,
 	char		 key[128], secret[128], hash[IDS_HASH_LEN + 1];
 	char		 stored[IDS_HASH_LEN + 1];
 	struct throttle	 t;
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	int		 rc, ret = -1;
 
 	if (client_credentials(req, key, sizeof(key), secret,
@@ -556,7 +556,7 @@ authenticate_client(struct db *db, const struct request *req,
 		db_fail(db, err);
 		goto out;
 	}
-	if (rc == SQLITE_DONE) {
+	if (rc == DB_DONE) {
 		unauthorized(err, "Basic", "The API key or secret is not "
 		    "valid");
 		goto out;
@@ -594,17 +594,17 @@ static int
 check_rate(struct db *db, const struct request *req, const struct client *c,
     struct api_error *err)
 {
-	sqlite3_stmt	*st = db_prepare(db, sql_recent_tokens);
+	struct db_stmt	*st = db_prepare(db, sql_recent_tokens);
 	int64_t		 n;
 
 	if (st == NULL || db_bind_text(st, 1, c->app_id) == -1 ||
-	    sqlite3_bind_int64(st, 2, clock_now_ms() - 60000) != SQLITE_OK ||
-	    db_step(db, st) != SQLITE_ROW) {
+	    db_bind_int(st, 2, clock_now_ms() - 60000) == -1 ||
+	    db_step(db, st) != DB_ROW) {
 		db_release(st);
 		db_fail(db, err);
 		return -1;
 	}
-	n = sqlite3_column_int64(st, 0);
+	n = db_int(st, 0);
 	db_release(st);
 	if (n >= req->cfg->token_requests_per_minute) {
 		api_error_set(err, 429, NULL, "Too many token requests for "
@@ -630,7 +630,7 @@ authenticate_user(struct db *db, const struct request *req,
 	char		 username[256], password[AUTH_PASSWORD_MAX + 1];
 	char		 stored[AUTH_PASSWORD_HASH_LEN];
 	struct throttle	 t;
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	int		 rc, found = 0, ret = -1;
 	bool		 ok;
 
@@ -654,7 +654,7 @@ authenticate_user(struct db *db, const struct request *req,
 		db_fail(db, err);
 		goto out;
 	}
-	if (rc == SQLITE_ROW) {
+	if (rc == DB_ROW) {
 		found = 1;
 		snprintf(user_id, IDS_ID_LEN + 1, "%s", db_text(st, 0));
 		snprintf(stored, sizeof(stored), "%s", db_text(st, 1));
@@ -686,7 +686,7 @@ insert_token(struct db *db, const char *hash, const char *kind,
     const struct client *c, const char *user_id, const char *refresh_hash,
     int64_t now, int64_t expires, const char *family)
 {
-	sqlite3_stmt	*st = db_prepare(db, sql_token_insert);
+	struct db_stmt	*st = db_prepare(db, sql_token_insert);
 	int		 rc;
 
 	if (st == NULL || db_bind_text(st, 1, hash) == -1 ||
@@ -695,15 +695,15 @@ insert_token(struct db *db, const char *hash, const char *kind,
 	    db_bind_text(st, 4, user_id[0] == '\0' ? NULL : user_id) == -1 ||
 	    db_bind_text(st, 5, c->business_unit_id) == -1 ||
 	    db_bind_text(st, 6, refresh_hash) == -1 ||
-	    sqlite3_bind_int64(st, 7, now) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 8, expires) != SQLITE_OK ||
+	    db_bind_int(st, 7, now) == -1 ||
+	    db_bind_int(st, 8, expires) == -1 ||
 	    db_bind_text(st, 9, family) == -1) {
 		db_release(st);
 		return -1;
 	}
 	rc = db_step(db, st);
 	db_release(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rc == DB_DONE ? 0 : -1;
 }
 
 static const char sql_revoke_refresh[] =
@@ -726,17 +726,17 @@ static const char sql_revoke_family[] =
 static int
 update_by_hash(struct db *db, const char *sql, const char *hash, int64_t now)
 {
-	sqlite3_stmt	*st = db_prepare(db, sql);
+	struct db_stmt	*st = db_prepare(db, sql);
 	int		 rc;
 
-	if (st == NULL || sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
+	if (st == NULL || db_bind_int(st, 1, now) == -1 ||
 	    db_bind_text(st, 2, hash) == -1) {
 		db_release(st);
 		return -1;
 	}
 	rc = db_step(db, st);
 	db_release(st);
-	return rc == SQLITE_DONE ? sqlite3_changes(db_handle(db)) : -1;
+	return rc == DB_DONE ? db_changes(db) : -1;
 }
 
 static int
@@ -900,7 +900,7 @@ auth_refresh(struct request *req, struct response *res, struct api_error *err)
 	char		 grant[64], token[FORM_VALUE_MAX];
 	char		 hash[IDS_HASH_LEN + 1], user_id[IDS_ID_LEN + 1];
 	char		 family[IDS_HASH_LEN + 1];
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	int		 rc, valid, spent;
 
 	if (db == NULL) {
@@ -928,9 +928,9 @@ auth_refresh(struct request *req, struct response *res, struct api_error *err)
 		db_fail(db, err);
 		return -1;
 	}
-	spent = rc == SQLITE_ROW && sqlite3_column_int(st, 2) != 0;
-	valid = rc == SQLITE_ROW && !spent &&
-	    sqlite3_column_int64(st, 1) > clock_now_ms();
+	spent = rc == DB_ROW && (int)db_int(st, 2) != 0;
+	valid = rc == DB_ROW && !spent &&
+	    db_int(st, 1) > clock_now_ms();
 	if (valid) {
 		snprintf(user_id, sizeof(user_id), "%s", db_text(st, 0));
 		snprintf(family, sizeof(family), "%s", db_text(st, 3));
@@ -963,7 +963,7 @@ auth_revoke(struct request *req, struct response *res, struct api_error *err)
 	struct db	*db = db_thread();
 	struct client	 c;
 	char		 token[FORM_VALUE_MAX], hash[IDS_HASH_LEN + 1];
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	bool		 with_client;
 	int		 rc, mine;
 
@@ -989,7 +989,7 @@ auth_revoke(struct request *req, struct response *res, struct api_error *err)
 		db_fail(db, err);
 		return -1;
 	}
-	mine = rc == SQLITE_ROW && (!with_client ||
+	mine = rc == DB_ROW && (!with_client ||
 	    strcmp(db_text(st, 0), c.app_id) == 0);
 	db_release(st);
 	if (mine && (db_tx_begin(db) == -1 ||

@@ -35,7 +35,7 @@ enum { COL_ID, COL_NAME, COL_DOMAIN, COL_WEBSITE, COL_COUNTRY, COL_STATUS,
 /* The row under st as Trustpilot's business unit object; private adds the
  * business's own settings. NULL when out of memory. */
 static json_t *
-unit_json(sqlite3_stmt *st, const char *public_url, bool private)
+unit_json(struct db_stmt *st, const char *public_url, bool private)
 {
 	json_t		*o = NULL, *links = NULL;	/* owned */
 	char		 href[CONFIG_STR + 64];
@@ -44,7 +44,7 @@ unit_json(sqlite3_stmt *st, const char *public_url, bool private)
 	int		 i;
 
 	for (i = 1; i <= 5; i++) {
-		n[i] = sqlite3_column_int64(st, COL_STARS1 + i - 1);
+		n[i] = db_int(st, COL_STARS1 + i - 1);
 		total += n[i];
 		sum += n[i] * i;
 	}
@@ -87,9 +87,9 @@ unit_json(sqlite3_stmt *st, const char *public_url, bool private)
 	    json_object_set_new(o, "defaultLocale",
 	    json_string(db_text(st, COL_LOCALE))) == -1 ||
 	    json_set_time(o, "createdAt",
-	    sqlite3_column_int64(st, COL_CREATED)) == -1 ||
+	    db_int(st, COL_CREATED)) == -1 ||
 	    json_set_time(o, "updatedAt",
-	    sqlite3_column_int64(st, COL_UPDATED)) == -1) {
+	    db_int(st, COL_UPDATED)) == -1) {
 		json_decref(o);
 		return NULL;
 	}
@@ -104,7 +104,7 @@ static int
 load_unit(struct db *db, const char *id, const char *public_url,
     bool private, json_t **out, struct api_error *err)
 {
-	sqlite3_stmt	*st = db_prepare(db, sql_unit_by_id);
+	struct db_stmt	*st = db_prepare(db, sql_unit_by_id);
 	int		 rc, ret = -1;
 
 	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
@@ -112,7 +112,7 @@ load_unit(struct db *db, const char *id, const char *public_url,
 		db_fail(db, err);
 		goto out;
 	}
-	if (rc == SQLITE_DONE) {
+	if (rc == DB_DONE) {
 		api_error_set(err, 404, NULL, "Business unit not found");
 		goto out;
 	}
@@ -248,7 +248,7 @@ business_create(struct db *db, const char *public_url, json_t *fields,
 	const char	*domain_in = NULL;
 	char		 domain[DOMAIN_MAX + 1], id[IDS_ID_LEN + 1];
 	char		 website[DOMAIN_MAX + 16];
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	int64_t		 now = clock_now_ms();
 	int		 rc, ret = -1;
 
@@ -271,7 +271,7 @@ business_create(struct db *db, const char *public_url, json_t *fields,
 	    (rc = db_step(db, st)) == -1)
 		goto dberr;
 	db_release(st);
-	if (rc == SQLITE_ROW) {
+	if (rc == DB_ROW) {
 		api_error_set(err, 409, "domain", "is already registered");
 		goto out;
 	}
@@ -287,9 +287,9 @@ business_create(struct db *db, const char *public_url, json_t *fields,
 	    s.display_name) == -1 ||
 	    db_bind_text(st, 8, s.default_locale != NULL ? s.default_locale :
 	    "en-US") == -1 ||
-	    sqlite3_bind_int64(st, 9, now) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 10, now) != SQLITE_OK ||
-	    db_step(db, st) != SQLITE_DONE)
+	    db_bind_int(st, 9, now) == -1 ||
+	    db_bind_int(st, 10, now) == -1 ||
+	    db_step(db, st) != DB_DONE)
 		goto dberr;
 	db_release(st);
 	st = NULL;
@@ -313,17 +313,17 @@ static int
 list_units(struct db *db, const char *public_url, int64_t limit,
     int64_t offset, json_t *list, bool *more, struct api_error *err)
 {
-	sqlite3_stmt	*st = db_prepare(db, sql_unit_all);
+	struct db_stmt	*st = db_prepare(db, sql_unit_all);
 	int64_t		 n = 0;
 	int		 rc, ret = -1;
 
 	*more = false;
-	if (st == NULL || sqlite3_bind_int64(st, 1, limit + 1) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, offset) != SQLITE_OK) {
+	if (st == NULL || db_bind_int(st, 1, limit + 1) == -1 ||
+	    db_bind_int(st, 2, offset) == -1) {
 		db_fail(db, err);
 		goto out;
 	}
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+	while ((rc = db_step(db, st)) == DB_ROW) {
 		if (n++ == limit) {
 			*more = true;
 			break;
@@ -366,7 +366,7 @@ static const char sql_unit_exists[] =
 static int
 unit_exists(struct db *db, const char *bu, struct api_error *err)
 {
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	int		 rc = -1;
 
 	if (!ids_valid(bu)) {
@@ -377,10 +377,10 @@ unit_exists(struct db *db, const char *bu, struct api_error *err)
 	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
 	    (rc = db_step(db, st)) == -1)
 		db_fail(db, err);
-	else if (rc == SQLITE_DONE)
+	else if (rc == DB_DONE)
 		api_error_set(err, 404, NULL, "Business unit not found");
 	db_release(st);
-	return rc == SQLITE_ROW ? 0 : -1;
+	return rc == DB_ROW ? 0 : -1;
 }
 
 static const char sql_app_insert[] =
@@ -393,7 +393,7 @@ business_app_create(struct db *db, const char *bu, const char *name,
 {
 	char		 id[IDS_ID_LEN + 1], key[33], secret[IDS_TOKEN_LEN + 1];
 	char		 hash[IDS_HASH_LEN + 1];
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	int		 ret = -1;
 
 	if (name == NULL)
@@ -414,8 +414,8 @@ business_app_create(struct db *db, const char *bu, const char *name,
 	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
 	    db_bind_text(st, 2, bu) == -1 || db_bind_text(st, 3, name) == -1 ||
 	    db_bind_text(st, 4, key) == -1 || db_bind_text(st, 5, hash) == -1 ||
-	    sqlite3_bind_int64(st, 6, clock_now_ms()) != SQLITE_OK ||
-	    db_step(db, st) != SQLITE_DONE) {
+	    db_bind_int(st, 6, clock_now_ms()) == -1 ||
+	    db_step(db, st) != DB_DONE) {
 		db_fail(db, err);
 		goto out;
 	}
@@ -442,7 +442,7 @@ business_user_create(struct db *db, const char *bu, const char *username,
     const char *password, json_t **out, struct api_error *err)
 {
 	char		 id[IDS_ID_LEN + 1], hash[AUTH_PASSWORD_HASH_LEN];
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	size_t		 ulen = json_utf8_length(username);
 	int		 rc, ret = -1;
 
@@ -470,7 +470,7 @@ business_user_create(struct db *db, const char *bu, const char *username,
 		goto dberr;
 	db_release(st);
 	st = NULL;
-	if (rc == SQLITE_ROW) {
+	if (rc == DB_ROW) {
 		api_error_set(err, 409, "username", "is already taken");
 		goto out;
 	}
@@ -479,8 +479,8 @@ business_user_create(struct db *db, const char *bu, const char *username,
 	    db_bind_text(st, 2, bu) == -1 ||
 	    db_bind_text(st, 3, username) == -1 ||
 	    db_bind_text(st, 4, hash) == -1 ||
-	    sqlite3_bind_int64(st, 5, clock_now_ms()) != SQLITE_OK ||
-	    db_step(db, st) != SQLITE_DONE || db_tx_commit(db) == -1)
+	    db_bind_int(st, 5, clock_now_ms()) == -1 ||
+	    db_step(db, st) != DB_DONE || db_tx_commit(db) == -1)
 		goto dberr;
 	*out = json_pack("{s:s, s:s, s:s}", "id", id, "username", username,
 	    "businessUnitId", bu);
@@ -506,7 +506,7 @@ int
 business_public_by_domain(struct db *db, const char *domain,
     const char *public_url, json_t **out, struct api_error *err)
 {
-	sqlite3_stmt	*st = db_prepare(db, sql_unit_by_domain);
+	struct db_stmt	*st = db_prepare(db, sql_unit_by_domain);
 	char		 id[IDS_ID_LEN + 1];
 	int		 rc;
 
@@ -516,7 +516,7 @@ business_public_by_domain(struct db *db, const char *domain,
 		db_fail(db, err);
 		return -1;
 	}
-	if (rc == SQLITE_DONE) {
+	if (rc == DB_DONE) {
 		db_release(st);
 		api_error_set(err, 404, NULL, "No business with this domain");
 		return -1;
@@ -556,7 +556,7 @@ business_find(struct request *req, struct response *res,
 	struct db	*db = db_thread();
 	const char	*name = request_query(req, "name");
 	char		 domain[DOMAIN_MAX + 1], id[IDS_ID_LEN + 1];
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	struct api_error ignored;
 	int		 rc;
 
@@ -577,7 +577,7 @@ business_find(struct request *req, struct response *res,
 		db_fail(db, err);
 		return -1;
 	}
-	if (rc == SQLITE_DONE) {
+	if (rc == DB_DONE) {
 		db_release(st);
 		api_error_set(err, 404, NULL, "Business unit not found");
 		return -1;
@@ -650,7 +650,7 @@ business_patch(struct request *req, struct response *res,
 	struct db	*db = db_thread();
 	json_t		*body = NULL;	/* owned */
 	struct settings	 s;
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	const char	*id;
 	int		 ret = -1;
 
@@ -670,12 +670,12 @@ business_patch(struct request *req, struct response *res,
 	    db_bind_text(st, 4, s.notification_email) == -1 ||
 	    db_bind_text(st, 5, s.sender_name) == -1 ||
 	    db_bind_text(st, 6, s.default_locale) == -1 ||
-	    sqlite3_bind_int64(st, 7, clock_now_ms()) != SQLITE_OK ||
-	    db_bind_text(st, 8, id) == -1 || db_step(db, st) != SQLITE_DONE) {
+	    db_bind_int(st, 7, clock_now_ms()) == -1 ||
+	    db_bind_text(st, 8, id) == -1 || db_step(db, st) != DB_DONE) {
 		db_fail(db, err);
 		goto out;
 	}
-	if (sqlite3_changes(db_handle(db)) == 0) {
+	if (db_changes(db) == 0) {
 		api_error_set(err, 404, NULL, "Business unit not found");
 		goto out;
 	}

@@ -110,11 +110,11 @@ static int
 reply_thread(struct db *db, const char *review, bool eligible,
     struct response *res, int status, struct api_error *err)
 {
-	sqlite3_stmt	*st = db_prepare(db, sql_requests_of);
+	struct db_stmt	*st = db_prepare(db, sql_requests_of);
 	json_t		*o;
 
 	if (st == NULL || db_bind_text(st, 1, review) == -1 ||
-	    db_step(db, st) != SQLITE_ROW) {
+	    db_step(db, st) != DB_ROW) {
 		db_release(st);
 		db_fail(db, err);
 		return -1;
@@ -132,7 +132,7 @@ findreviewer_get(struct request *req, struct response *res,
 {
 	struct db	*db = db_thread();
 	const char	*review = request_param(req, "reviewId");
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	bool		 eligible;
 	int		 rc;
 
@@ -143,7 +143,7 @@ findreviewer_get(struct request *req, struct response *res,
 		return -1;
 	}
 	/* a review never published is not the business's to see */
-	if (rc == SQLITE_DONE || strcmp(db_text(st, 2),
+	if (rc == DB_DONE || strcmp(db_text(st, 2),
 	    req->principal.business_unit_id) != 0 ||
 	    strcmp(db_text(st, 1), "published") != 0) {
 		db_release(st);
@@ -201,7 +201,7 @@ findreviewer_create(struct request *req, struct response *res,
 	struct db	*db = db_thread();
 	json_t		*body = NULL, *requested = NULL, *msg = NULL;
 	json_t		*vars = NULL, *v, *item;
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	const char	*review = request_param(req, "reviewId");
 	const char	*message = NULL;
 	char		 id[IDS_ID_LEN + 1], token[IDS_TOKEN_LEN + 1];
@@ -250,7 +250,7 @@ findreviewer_create(struct request *req, struct response *res,
 	if (st == NULL || db_bind_text(st, 1, review) == -1 ||
 	    (rc = db_step(db, st)) == -1)
 		goto dberr;
-	if (rc == SQLITE_DONE || strcmp(db_text(st, 2),
+	if (rc == DB_DONE || strcmp(db_text(st, 2),
 	    req->principal.business_unit_id) != 0 ||
 	    strcmp(db_text(st, 1), "published") != 0) {
 		api_error_set(err, 404, NULL, "Review not found");
@@ -265,17 +265,17 @@ findreviewer_create(struct request *req, struct response *res,
 	}
 	/* The reviewer is asked once at a time, never again after saying
 	 * no, and at most REQUESTS_MAX times in all. */
-	if (sqlite3_column_int(st, 8)) {
+	if ((int)db_int(st, 8)) {
 		api_error_set(err, 409, NULL, "This review already has an open "
 		    "Find Reviewer request");
 		goto out;
 	}
-	if (sqlite3_column_int(st, 9)) {
+	if ((int)db_int(st, 9)) {
 		api_error_set(err, 409, NULL, "The reviewer declined to share "
 		    "details: they are not asked again");
 		goto out;
 	}
-	if (sqlite3_column_int64(st, 10) >= REQUESTS_MAX) {
+	if (db_int(st, 10) >= REQUESTS_MAX) {
 		api_error_set(err, 409, NULL, "The reviewer was already asked "
 		    "%d times about this review: that is the most", REQUESTS_MAX);
 		goto out;
@@ -316,16 +316,16 @@ findreviewer_create(struct request *req, struct response *res,
 	    db_bind_text(st, 3, req->principal.business_unit_id) == -1 ||
 	    db_bind_text(st, 4, message) == -1 ||
 	    db_bind_text(st, 5, requested_json) == -1 ||
-	    sqlite3_bind_int(st, 6, !skip) != SQLITE_OK ||
+	    db_bind_int(st, 6, !skip) == -1 ||
 	    db_bind_text(st, 7, hash) == -1 ||
-	    sqlite3_bind_int64(st, 8, deadline) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 9, now) != SQLITE_OK ||
-	    db_step(db, st) != SQLITE_DONE)
+	    db_bind_int(st, 8, deadline) == -1 ||
+	    db_bind_int(st, 9, now) == -1 ||
+	    db_step(db, st) != DB_DONE)
 		goto dberr;
 	db_release(st);
 	st = db_prepare(db, sql_contacted);
 	if (st == NULL || db_bind_text(st, 1, review) == -1 ||
-	    db_step(db, st) != SQLITE_DONE ||
+	    db_step(db, st) != DB_DONE ||
 	    reports_audit(db, actor, "find-reviewer-requested", subject,
 	    id) == -1)
 		goto dberr;
@@ -370,7 +370,7 @@ enum { F_ID, F_REVIEW, F_BU, F_STATUS, F_MESSAGE, F_RESPONSE, F_RESPONDED,
 static int
 tell_business(struct db *db, const char *request_id)
 {
-	sqlite3_stmt	*st = db_prepare(db, sql_request_by_id);
+	struct db_stmt	*st = db_prepare(db, sql_request_by_id);
 	json_t		*data = NULL, *stored = NULL, *vars = NULL, *msg = NULL;
 	json_error_t	 jerr;
 	char		 bu[IDS_ID_LEN + 1], link[URL_LEN], *details = NULL;
@@ -378,7 +378,7 @@ tell_business(struct db *db, const char *request_id)
 	int		 ret = -1;
 
 	if (st == NULL || db_bind_text(st, 1, request_id) == -1 ||
-	    db_step(db, st) != SQLITE_ROW)
+	    db_step(db, st) != DB_ROW)
 		goto out;
 	snprintf(bu, sizeof(bu), "%s", db_text(st, F_BU));
 	status = db_text(st, F_STATUS);
@@ -387,17 +387,17 @@ tell_business(struct db *db, const char *request_id)
 	stored = json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:o}", "id",
 	    db_text(st, F_ID), "status", status, "message",
 	    db_text(st, F_MESSAGE), "response", db_json_text(st, F_RESPONSE),
-	    "respondedAt", (json_int_t)sqlite3_column_int64(st, F_RESPONDED),
-	    "created", (json_int_t)sqlite3_column_int64(st, F_CREATED),
-	    "deadline", (json_int_t)sqlite3_column_int64(st, F_DEADLINE),
+	    "respondedAt", (json_int_t)db_int(st, F_RESPONDED),
+	    "created", (json_int_t)db_int(st, F_CREATED),
+	    "deadline", (json_int_t)db_int(st, F_DEADLINE),
 	    "requested", json_loads(db_text(st, F_REQUESTED), 0, &jerr));
 	data = request_json(stored);
 	if (data == NULL || json_object_set_new(data, "reviewId",
 	    json_string(db_text(st, F_REVIEW))) == -1 ||
 	    webhooks_emit(db, bu, event, data) == -1)
 		goto out;
-	if (sqlite3_column_int(st, F_NOTIFY) &&
-	    sqlite3_column_bytes(st, F_NOTIFY_EMAIL) > 0) {
+	if ((int)db_int(st, F_NOTIFY) &&
+	    db_bytes(st, F_NOTIFY_EMAIL) > 0) {
 		struct api_error err;
 
 		memset(&err, 0, sizeof(err));
@@ -439,7 +439,7 @@ static const char sql_next_deadline[] =
 int64_t
 findreviewer_job(struct db *db, int64_t now)
 {
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	json_t		*ids = json_array(), *pair;	/* owned; borrowed */
 	int64_t		 next = INT64_MAX;
 	char		 subject[IDS_ID_LEN + 16];
@@ -449,9 +449,9 @@ findreviewer_job(struct db *db, int64_t now)
 	if (ids == NULL || db_tx_begin(db) == -1)
 		goto fail;
 	st = db_prepare(db, sql_expire);
-	if (st == NULL || sqlite3_bind_int64(st, 1, now) != SQLITE_OK)
+	if (st == NULL || db_bind_int(st, 1, now) == -1)
 		goto fail;
-	while ((rc = db_step(db, st)) == SQLITE_ROW)
+	while ((rc = db_step(db, st)) == DB_ROW)
 		json_array_append_new(ids, json_pack("[s, s]", db_text(st, 0),
 		    db_text(st, 1)));
 	if (rc == -1)
@@ -473,9 +473,9 @@ findreviewer_job(struct db *db, int64_t now)
 		scheduler_wake();
 	json_decref(ids);
 	st = db_prepare(db, sql_next_deadline);
-	if (st != NULL && db_step(db, st) == SQLITE_ROW &&
-	    sqlite3_column_type(st, 0) != SQLITE_NULL)
-		next = sqlite3_column_int64(st, 0);
+	if (st != NULL && db_step(db, st) == DB_ROW &&
+	    !db_is_null(st, 0))
+		next = db_int(st, 0);
 	db_release(st);
 	return next;
 fail:
@@ -490,13 +490,13 @@ fail:
 
 static const char sql_by_token[] = REQUEST_SELECT "WHERE f.token_hash = ?";
 
-static sqlite3_stmt *
+static struct db_stmt *
 by_token(struct db *db, const char *token, int *rc)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	char		 hash[IDS_HASH_LEN + 1];
 
-	*rc = SQLITE_DONE;
+	*rc = DB_DONE;
 	if (strlen(token) != IDS_TOKEN_LEN)
 		return NULL;
 	ids_token_hash(token, hash);
@@ -514,7 +514,7 @@ int
 findreviewer_page(struct db *db, const char *token,
     enum findreviewer_state *state, json_t **out)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	json_error_t	 jerr;
 	int		 rc;
 	bool		 open;
@@ -524,12 +524,12 @@ findreviewer_page(struct db *db, const char *token,
 	st = by_token(db, token, &rc);
 	if (rc == -1)
 		return -1;
-	if (rc == SQLITE_DONE) {
+	if (rc == DB_DONE) {
 		db_release(st);
 		return 0;
 	}
 	open = strcmp(db_text(st, F_STATUS), "open") == 0 &&
-	    sqlite3_column_int64(st, F_DEADLINE) > clock_now_ms();
+	    db_int(st, F_DEADLINE) > clock_now_ms();
 	*state = open ? FINDREVIEWER_OPEN : FINDREVIEWER_CLOSED;
 	*out = json_pack("{s:s, s:s, s:s, s:o, s:s}", "business",
 	    db_text(st, F_BU_NAME), "message", db_text(st, F_MESSAGE), "title",
@@ -537,7 +537,7 @@ findreviewer_page(struct db *db, const char *token,
 	    F_REQUESTED), 0, &jerr), "status", strcmp(db_text(st, F_STATUS),
 	    "open") == 0 && !open ? "expired" : db_text(st, F_STATUS));
 	if (*out != NULL && json_set_time(*out, "deadline",
-	    sqlite3_column_int64(st, F_DEADLINE)) == -1) {
+	    db_int(st, F_DEADLINE)) == -1) {
 		json_decref(*out);
 		*out = NULL;
 	}
@@ -554,7 +554,7 @@ int
 findreviewer_answer(struct db *db, const char *token, json_t *answer,
     bool decline, struct api_error *err)
 {
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	json_t		*response = NULL;	/* owned */
 	char		 id[IDS_ID_LEN + 1], subject[IDS_ID_LEN + 16];
 	char		*text = NULL;
@@ -593,12 +593,12 @@ findreviewer_answer(struct db *db, const char *token, json_t *answer,
 	st = by_token(db, token, &rc);
 	if (rc == -1)
 		goto dberr;
-	if (rc == SQLITE_DONE) {
+	if (rc == DB_DONE) {
 		api_error_set(err, 404, NULL, "This link is not valid");
 		goto out;
 	}
 	if (strcmp(db_text(st, F_STATUS), "open") != 0 ||
-	    sqlite3_column_int64(st, F_DEADLINE) <= clock_now_ms()) {
+	    db_int(st, F_DEADLINE) <= clock_now_ms()) {
 		api_error_set(err, 409, NULL, "This request is closed");
 		goto out;
 	}
@@ -608,8 +608,8 @@ findreviewer_answer(struct db *db, const char *token, json_t *answer,
 	st = db_prepare(db, sql_answer);
 	if (st == NULL || db_bind_text(st, 1, decline ? "declined" :
 	    "replied") == -1 || db_bind_text(st, 2, text) == -1 ||
-	    sqlite3_bind_int64(st, 3, clock_now_ms()) != SQLITE_OK ||
-	    db_bind_text(st, 4, id) == -1 || db_step(db, st) != SQLITE_DONE)
+	    db_bind_int(st, 3, clock_now_ms()) == -1 ||
+	    db_bind_text(st, 4, id) == -1 || db_step(db, st) != DB_DONE)
 		goto dberr;
 	db_release(st);
 	st = NULL;

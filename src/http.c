@@ -1292,14 +1292,14 @@ static int
 database_answers(void)
 {
 	struct db	*db = db_thread();
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	int		 rc;
 
 	if (db == NULL || (st = db_prepare(db, sql_ping)) == NULL)
 		return 0;
 	rc = db_step(db, st);
 	db_release(st);
-	return rc == SQLITE_ROW;
+	return rc == DB_ROW;
 }
 
 int
@@ -1368,7 +1368,7 @@ static int
 save_offset(struct api_error *err)
 {
 	struct db	*db = db_thread();
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	char		 value[32];
 	int		 rc = -1;
 
@@ -1378,7 +1378,7 @@ save_offset(struct api_error *err)
 			rc = db_step(db, st);
 		db_release(st);
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != DB_DONE) {
 		db_fail(db, err);
 		return -1;
 	}
@@ -1388,13 +1388,13 @@ save_offset(struct api_error *err)
 int
 http_clock_restore(struct db *db)
 {
-	sqlite3_stmt	*st = db_prepare(db, sql_offset_load);
+	struct db_stmt	*st = db_prepare(db, sql_offset_load);
 	int		 rc;
 
 	if (st == NULL)
 		return -1;
 	rc = db_step(db, st);
-	if (rc == SQLITE_ROW)
+	if (rc == DB_ROW)
 		clock_set_offset_ms(strtoll(db_text(st, 0), NULL, 10));
 	db_release(st);
 	return rc == -1 ? -1 : 0;

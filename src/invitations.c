@@ -354,19 +354,19 @@ static int
 add_event(struct db *db, const char *id, const char *kind, const char *detail,
     int64_t at)
 {
-	sqlite3_stmt	*st = db_prepare(db, sql_event);
+	struct db_stmt	*st = db_prepare(db, sql_event);
 	int		 rc;
 
 	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
 	    db_bind_text(st, 2, kind) == -1 ||
 	    db_bind_text(st, 3, detail) == -1 ||
-	    sqlite3_bind_int64(st, 4, at) != SQLITE_OK) {
+	    db_bind_int(st, 4, at) == -1) {
 		db_release(st);
 		return -1;
 	}
 	rc = db_step(db, st);
 	db_release(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rc == DB_DONE ? 0 : -1;
 }
 
 /* Runs a one-row existence query with text parameters (NULL ends). */
@@ -374,7 +374,7 @@ static int
 exists(struct db *db, const char *sql, int *found, const char *a,
     const char *b)
 {
-	sqlite3_stmt	*st = db_prepare(db, sql);
+	struct db_stmt	*st = db_prepare(db, sql);
 	int		 rc;
 
 	if (st == NULL || db_bind_text(st, 1, a) == -1 ||
@@ -383,7 +383,7 @@ exists(struct db *db, const char *sql, int *found, const char *a,
 		db_release(st);
 		return -1;
 	}
-	*found = rc == SQLITE_ROW;
+	*found = rc == DB_ROW;
 	db_release(st);
 	return 0;
 }
@@ -415,7 +415,7 @@ static const char sql_unsubscribe_rekey[] =
 static int
 unsubscribe_key(struct db *db, char key[UNSUB_KEY_LEN + 1])
 {
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	char		 fresh[UNSUB_KEY_LEN + 1];
 	int		 attempt, rc, ret = -1;
 
@@ -424,13 +424,13 @@ unsubscribe_key(struct db *db, char key[UNSUB_KEY_LEN + 1])
 		if (st == NULL || db_bind_text(st, 1, UNSUB_KEY_NAME) == -1 ||
 		    (rc = db_step(db, st)) == -1)
 			goto out;
-		if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) ==
+		if (rc == DB_ROW && db_bytes(st, 0) ==
 		    UNSUB_KEY_LEN) {
 			memcpy(key, db_text(st, 0), UNSUB_KEY_LEN + 1);
 			ret = 0;
 			goto out;
 		}
-		if (rc == SQLITE_ROW) {
+		if (rc == DB_ROW) {
 			log_error("invitations: the setting %s is damaged",
 			    UNSUB_KEY_NAME);
 			goto out;
@@ -440,7 +440,7 @@ unsubscribe_key(struct db *db, char key[UNSUB_KEY_LEN + 1])
 		st = db_prepare(db, sql_setting_add);
 		if (st == NULL || db_bind_text(st, 1, UNSUB_KEY_NAME) == -1 ||
 		    db_bind_text(st, 2, fresh) == -1 ||
-		    db_step(db, st) != SQLITE_DONE)
+		    db_step(db, st) != DB_DONE)
 			goto out;
 		db_release(st);
 		st = NULL;
@@ -479,7 +479,7 @@ address_hash(struct db *db, const char *email, char hmac[IDS_HMAC_B64_LEN + 1],
 static int
 unsubscribed(struct db *db, const char *bu, const char *email, bool *found)
 {
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	char		 hmac[IDS_HMAC_B64_LEN + 1], legacy[IDS_HASH_LEN + 1];
 	bool		 rekey;
 	int		 rc;
@@ -494,7 +494,7 @@ unsubscribed(struct db *db, const char *bu, const char *email, bool *found)
 		db_release(st);
 		return -1;
 	}
-	*found = rc == SQLITE_ROW;
+	*found = rc == DB_ROW;
 	rekey = *found && strcmp(db_text(st, 0), legacy) == 0;
 	db_release(st);
 	if (!rekey)
@@ -502,7 +502,7 @@ unsubscribed(struct db *db, const char *bu, const char *email, bool *found)
 	st = db_prepare(db, sql_unsubscribe_rekey);
 	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
 	    db_bind_text(st, 2, legacy) == -1 ||
-	    db_bind_text(st, 3, hmac) == -1 || db_step(db, st) != SQLITE_DONE) {
+	    db_bind_text(st, 3, hmac) == -1 || db_step(db, st) != DB_DONE) {
 		db_release(st);
 		return -1;
 	}
@@ -515,7 +515,7 @@ static int
 resolve_skus(struct db *db, const char *bu, struct inv_input *in,
     struct api_error *err)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	json_t		*sku;	/* borrowed */
 	size_t		 i;
 	int		 rc;
@@ -532,7 +532,7 @@ resolve_skus(struct db *db, const char *bu, struct inv_input *in,
 			db_fail(db, err);
 			return -1;
 		}
-		if (rc == SQLITE_DONE)
+		if (rc == DB_DONE)
 			api_error_set(err, 400, "productReviewInvitation."
 			    "productSkus", "%s is not in the product catalogue",
 			    json_string_value(sku));
@@ -574,7 +574,7 @@ static int
 store(struct db *db, const char *bu, struct inv_input *in, const char *origin,
     char id_out[IDS_ID_LEN + 1], struct api_error *err)
 {
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	char		 id[IDS_ID_LEN + 1];
 	char		 locale[8] = "en-US";
 	char		*tags = NULL, *products = NULL;
@@ -600,7 +600,7 @@ store(struct db *db, const char *bu, struct inv_input *in, const char *origin,
 	else {
 		st = db_prepare(db, sql_unit_locale);
 		if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
-		    db_step(db, st) != SQLITE_ROW)
+		    db_step(db, st) != DB_ROW)
 			goto dberr;
 		snprintf(locale, sizeof(locale), "%s", db_text(st, 0));
 		db_release(st);
@@ -622,13 +622,13 @@ store(struct db *db, const char *bu, struct inv_input *in, const char *origin,
 		st = db_prepare(db, sql_recently_invited);
 		if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
 		    db_bind_text(st, 2, in->email) == -1 ||
-		    sqlite3_bind_int64(st, 3, now -
-		    inv_cfg->invitation_repeat_days * 86400000) != SQLITE_OK ||
+		    db_bind_int(st, 3, now -
+		    inv_cfg->invitation_repeat_days * 86400000) == -1 ||
 		    (found = db_step(db, st)) == -1)
 			goto dberr;
 		db_release(st);
 		st = NULL;
-		if (found == SQLITE_ROW)
+		if (found == DB_ROW)
 			reason = "the address was invited within the repeat "
 			    "period";
 	}
@@ -653,15 +653,15 @@ store(struct db *db, const char *bu, struct inv_input *in, const char *origin,
 	    db_bind_text(st, 11, in->template_id) == -1 ||
 	    db_bind_text(st, 12, in->redirect_uri) == -1 ||
 	    db_bind_text(st, 13, tags) == -1 ||
-	    sqlite3_bind_int(st, 14, in->service) != SQLITE_OK ||
+	    db_bind_int(st, 14, in->service) == -1 ||
 	    db_bind_text(st, 15, products) == -1 ||
 	    db_bind_text(st, 16, origin) == -1 ||
 	    db_bind_text(st, 17, reason != NULL ? "skipped" : "queued") == -1 ||
 	    db_bind_text(st, 18, reason) == -1 ||
-	    sqlite3_bind_int64(st, 19, in->send_at > now ? in->send_at :
-	    now) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 20, now) != SQLITE_OK ||
-	    db_step(db, st) != SQLITE_DONE)
+	    db_bind_int(st, 19, in->send_at > now ? in->send_at :
+	    now) == -1 ||
+	    db_bind_int(st, 20, now) == -1 ||
+	    db_step(db, st) != DB_DONE)
 		goto dberr;
 	if (add_event(db, id, "created", origin, now) == -1 ||
 	    (reason != NULL && add_event(db, id, "skipped", reason, now) == -1))
@@ -696,7 +696,7 @@ enum { I_ID, I_BU, I_EMAIL, I_NAME, I_REF, I_LOCALE, I_STATUS, I_SKIP,
     I_EVENTS };
 
 static json_t *
-parsed(sqlite3_stmt *st, int col)
+parsed(struct db_stmt *st, int col)
 {
 	json_error_t	 jerr;
 	json_t		*v = json_loads(db_text(st, col), 0, &jerr);
@@ -706,7 +706,7 @@ parsed(sqlite3_stmt *st, int col)
 
 /* Event times are stored in ms; the API shows ISO-8601. */
 static json_t *
-events_json(sqlite3_stmt *st)
+events_json(struct db_stmt *st)
 {
 	json_t	*events = parsed(st, I_EVENTS), *e;	/* owned; borrowed */
 	size_t	 i;
@@ -722,7 +722,7 @@ events_json(sqlite3_stmt *st)
 }
 
 static json_t *
-invitation_json(sqlite3_stmt *st)
+invitation_json(struct db_stmt *st)
 {
 	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:o, s:o, s:o, "
 	    "s:o, s:o, s:b, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
@@ -736,7 +736,7 @@ invitation_json(sqlite3_stmt *st)
 	    "sentAt", db_json_time(st, I_SENT),
 	    "cancelledAt", db_json_time(st, I_CANCELLED),
 	    "tags", parsed(st, I_TAGS),
-	    "serviceReviewInvitation", sqlite3_column_int(st, I_SERVICE),
+	    "serviceReviewInvitation", (int)db_int(st, I_SERVICE),
 	    "products", parsed(st, I_PRODUCTS),
 	    "origin", db_text(st, I_ORIGIN),
 	    "linkOpenedAt", db_json_time(st, I_OPENED),
@@ -756,7 +756,7 @@ static int
 load_json(struct db *db, const char *id, const char *bu, json_t **out,
     struct api_error *err)
 {
-	sqlite3_stmt	*st = db_prepare(db, sql_by_id);
+	struct db_stmt	*st = db_prepare(db, sql_by_id);
 	int		 rc, ret = -1;
 
 	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
@@ -764,7 +764,7 @@ load_json(struct db *db, const char *id, const char *bu, json_t **out,
 		db_fail(db, err);
 		goto out;
 	}
-	if (rc == SQLITE_DONE || (bu != NULL && strcmp(bu, db_text(st,
+	if (rc == DB_DONE || (bu != NULL && strcmp(bu, db_text(st,
 	    I_BU)) != 0)) {
 		api_error_set(err, 404, NULL, "Invitation not found");
 		goto out;
@@ -832,7 +832,7 @@ static int
 idem_replay(struct db *db, const char *bu, const struct idem *ik,
     struct response *res, struct api_error *err)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	json_error_t	 jerr;
 	int		 rc, ret = -1;
 
@@ -841,12 +841,12 @@ idem_replay(struct db *db, const char *bu, const struct idem *ik,
 	st = db_prepare(db, sql_idem_get);
 	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
 	    db_bind_text(st, 2, ik->key) == -1 ||
-	    sqlite3_bind_int64(st, 3, idem_cutoff(clock_now_ms())) !=
-	    SQLITE_OK || (rc = db_step(db, st)) == -1) {
+	    db_bind_int(st, 3, idem_cutoff(clock_now_ms())) == -1 ||
+	    (rc = db_step(db, st)) == -1) {
 		db_fail(db, err);
 		goto out;
 	}
-	if (rc == SQLITE_DONE) {
+	if (rc == DB_DONE) {
 		ret = 0;
 		goto out;
 	}
@@ -855,7 +855,7 @@ idem_replay(struct db *db, const char *bu, const struct idem *ik,
 		    "with a different request");
 		goto out;
 	}
-	if (response_json(res, sqlite3_column_int(st, 1), json_loads(
+	if (response_json(res, (int)db_int(st, 1), json_loads(
 	    db_text(st, 2), 0, &jerr), err) == -1 ||
 	    response_header(res, "Idempotent-Replayed", "true") == -1)
 		goto out;
@@ -869,7 +869,7 @@ static int
 idem_save(struct db *db, const char *bu, const struct idem *ik, int status,
     json_t *body)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	char		*text;
 	int		 rc = -1;
 
@@ -880,13 +880,13 @@ idem_save(struct db *db, const char *bu, const struct idem *ik, int status,
 	if (text != NULL && st != NULL && db_bind_text(st, 1, bu) == 0 &&
 	    db_bind_text(st, 2, ik->key) == 0 &&
 	    db_bind_text(st, 3, ik->hash) == 0 &&
-	    sqlite3_bind_int(st, 4, status) == SQLITE_OK &&
+	    db_bind_int(st, 4, status) == 0 &&
 	    db_bind_text(st, 5, text) == 0 &&
-	    sqlite3_bind_int64(st, 6, clock_now_ms()) == SQLITE_OK)
+	    db_bind_int(st, 6, clock_now_ms()) == 0)
 		rc = db_step(db, st);
 	db_release(st);
 	free(text);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rc == DB_DONE ? 0 : -1;
 }
 
 /* The daily sending quota: e-mail invitations created in the last 24 h. */
@@ -908,16 +908,16 @@ static int
 quota_query(struct db *db, const char *bu, int64_t now, int64_t offset,
     int64_t *out)
 {
-	sqlite3_stmt	*st = db_prepare(db, offset < 0 ? sql_quota_used :
+	struct db_stmt	*st = db_prepare(db, offset < 0 ? sql_quota_used :
 			    sql_quota_nth);
 	int		 ret = -1;
 
 	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
-	    sqlite3_bind_int64(st, 2, now - QUOTA_WINDOW_MS) != SQLITE_OK ||
-	    (offset >= 0 && sqlite3_bind_int64(st, 3, offset) != SQLITE_OK) ||
-	    db_step(db, st) != SQLITE_ROW)
+	    db_bind_int(st, 2, now - QUOTA_WINDOW_MS) == -1 ||
+	    (offset >= 0 && db_bind_int(st, 3, offset) == -1) ||
+	    db_step(db, st) != DB_ROW)
 		goto out;
-	*out = sqlite3_column_int64(st, 0);
+	*out = db_int(st, 0);
 	ret = 0;
 out:
 	db_release(st);
@@ -1352,7 +1352,7 @@ csv_check(int rc, const struct csv_row *row, const int *map, json_t **out)
 static int
 group_add(struct db *db, json_t *o, size_t line, struct buf *key)
 {
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	char		*product = NULL;
 	int64_t		 rank;
 	int		 ret = -1;
@@ -1362,17 +1362,17 @@ group_add(struct db *db, json_t *o, size_t line, struct buf *key)
 	if (product == NULL || group_key(o, key) == -1 ||
 	    (st = db_prepare(db, sql_group_next)) == NULL ||
 	    db_bind_text(st, 1, key->data) == -1 ||
-	    db_step(db, st) != SQLITE_ROW)
+	    db_step(db, st) != DB_ROW)
 		goto out;
-	rank = sqlite3_column_int64(st, 0);
+	rank = db_int(st, 0);
 	db_release(st);
 	st = db_prepare(db, sql_group_add);
 	if (st == NULL ||
-	    sqlite3_bind_int64(st, 1, (sqlite3_int64)line) != SQLITE_OK ||
+	    db_bind_int(st, 1, (int64_t)line) == -1 ||
 	    db_bind_text(st, 2, key->data) == -1 ||
-	    sqlite3_bind_int64(st, 3, rank) != SQLITE_OK ||
+	    db_bind_int(st, 3, rank) == -1 ||
 	    db_bind_text(st, 4, product) == -1 ||
-	    db_step(db, st) != SQLITE_DONE)
+	    db_step(db, st) != DB_DONE)
 		goto out;
 	ret = 0;
 out:
@@ -1497,7 +1497,7 @@ static int
 store_row(struct db *db, struct csv_import *imp, json_t *o, bool product,
     size_t line, struct api_error *err)
 {
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	struct api_error sub;
 	struct inv_input in;
 	json_t		*products = NULL, *p, *errors = NULL;	/* owned */
@@ -1512,17 +1512,17 @@ store_row(struct db *db, struct csv_import *imp, json_t *o, bool product,
 	memset(&sub, 0, sizeof(sub));
 	if (product) {
 		st = db_prepare(db, sql_group_rank);
-		if (st == NULL || sqlite3_bind_int64(st, 1,
-		    (sqlite3_int64)line) != SQLITE_OK ||
-		    db_step(db, st) != SQLITE_ROW)
+		if (st == NULL || db_bind_int(st, 1,
+		    (int64_t)line) == -1 ||
+		    db_step(db, st) != DB_ROW)
 			goto dberr;
-		rank = sqlite3_column_int64(st, 0);
+		rank = db_int(st, 0);
 		if (rank > 0 && rank < PRODUCTS_MAX) {
-			sqlite3_stmt	*h = db_prepare(db, sql_group_head);
+			struct db_stmt	*h = db_prepare(db, sql_group_head);
 
 			if (h == NULL || db_bind_text(h, 1, db_text(st,
 			    1)) == -1 || db_bind_text(h, 2, imp->id) == -1 ||
-			    db_step(db, h) != SQLITE_ROW) {
+			    db_step(db, h) != DB_ROW) {
 				db_release(h);
 				goto dberr;
 			}
@@ -1533,23 +1533,23 @@ store_row(struct db *db, struct csv_import *imp, json_t *o, bool product,
 			goto out;
 		}
 		if (rank == 0) {
-			sqlite3_stmt	*g = db_prepare(db, sql_group_products);
+			struct db_stmt	*g = db_prepare(db, sql_group_products);
 
 			products = json_array();
 			if (g == NULL || products == NULL || db_bind_text(g, 1,
-			    db_text(st, 1)) == -1 || sqlite3_bind_int(g, 2,
-			    PRODUCTS_MAX) != SQLITE_OK) {
+			    db_text(st, 1)) == -1 || db_bind_int(g, 2,
+			    PRODUCTS_MAX) == -1) {
 				db_release(g);
 				goto dberr;
 			}
-			while ((rc = db_step(db, g)) == SQLITE_ROW) {
+			while ((rc = db_step(db, g)) == DB_ROW) {
 				p = json_loads(db_text(g, 0), 0, &jerr);
 				if (json_array_append_new(products, p) == -1)
 					break;
 			}
 			db_release(g);
 			part = json_object_get(o, "productReviewInvitation");
-			if (rc != SQLITE_DONE || json_object_set(part,
+			if (rc != DB_DONE || json_object_set(part,
 			    "products", products) == -1)
 				goto dberr;
 		}
@@ -1567,9 +1567,9 @@ store_row(struct db *db, struct csv_import *imp, json_t *o, bool product,
 	}
 	st = db_prepare(db, sql_stored_status);
 	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    db_step(db, st) != SQLITE_ROW ||
+	    db_step(db, st) != DB_ROW ||
 	    (status = strdup(db_text(st, 0))) == NULL ||
-	    (sqlite3_column_type(st, 1) != SQLITE_NULL &&
+	    (!db_is_null(st, 1) &&
 	    (reason = strdup(db_text(st, 1))) == NULL))
 		goto dberr;
 	ret = invitations_import_row(db, imp, line, status, id, reason, NULL,
@@ -1849,20 +1849,20 @@ out:
 static const char sql_list[] = LIST_SQL;
 
 static int
-bind_query_time(const struct request *req, sqlite3_stmt *st, int idx,
+bind_query_time(const struct request *req, struct db_stmt *st, int idx,
     const char *name, struct api_error *err)
 {
 	const char	*v = request_query(req, name);
 	int64_t		 t;
 
 	if (v == NULL)
-		return sqlite3_bind_null(st, idx) == SQLITE_OK ? 0 : -1;
+		return db_bind_null(st, idx) == 0 ? 0 : -1;
 	if (clock_parse(v, &t) == -1) {
 		api_error_set(err, 400, name, "must be a time such as "
 		    "2013-09-07T13:37:00");
-		return sqlite3_bind_null(st, idx) == SQLITE_OK ? 0 : -1;
+		return db_bind_null(st, idx) == 0 ? 0 : -1;
 	}
-	return sqlite3_bind_int64(st, idx, t) == SQLITE_OK ? 0 : -1;
+	return db_bind_int(st, idx, t) == 0 ? 0 : -1;
 }
 
 int
@@ -1872,7 +1872,7 @@ invitations_list(struct request *req, struct response *res,
 	static const char *const statuses[] = { "queued", "sending", "sent",
 	    "cancelled", "skipped", NULL };
 	struct db	*db = db_thread();
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	json_t		*list = NULL, *links = NULL, *quota;	/* owned */
 	const char	*bu, *status = request_query(req, "status");
 	int64_t		 page = 1, per_page = 20, n = 0;
@@ -1905,12 +1905,12 @@ invitations_list(struct request *req, struct response *res,
 	    db_bind_text(st, 7, request_query(req, "referenceNumber")) == -1 ||
 	    db_bind_text(st, 8, request_query(req, "email")) == -1 ||
 	    db_bind_text(st, 9, request_query(req, "tag")) == -1 ||
-	    sqlite3_bind_int64(st, 10, per_page + 1) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 11, (page - 1) * per_page) != SQLITE_OK)
+	    db_bind_int(st, 10, per_page + 1) == -1 ||
+	    db_bind_int(st, 11, (page - 1) * per_page) == -1)
 		goto fail;
 	if (err->status != 0)
 		goto out;
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+	while ((rc = db_step(db, st)) == DB_ROW) {
 		if (n++ == per_page) {
 			snprintf(next, sizeof(next), "%lld",
 			    (long long)page + 1);
@@ -2000,7 +2000,7 @@ invitations_patch(struct request *req, struct response *res,
 	static const char *const allowed[] = { "preferredSendTime", NULL };
 	struct db	*db = db_thread();
 	json_t		*body = NULL, *inv = NULL;	/* owned */
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	int64_t		 when = 0, now = clock_now_ms();
 	char		 id[IDS_ID_LEN + 1], detail[CLOCK_ISO_LEN];
 	int		 ret = -1;
@@ -2035,9 +2035,9 @@ invitations_patch(struct request *req, struct response *res,
 	inv = NULL;
 	(void)clock_format(when, detail);
 	st = db_prepare(db, sql_reschedule);
-	if (st == NULL || sqlite3_bind_int64(st, 1, when) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK ||
-	    db_bind_text(st, 3, id) == -1 || db_step(db, st) != SQLITE_DONE ||
+	if (st == NULL || db_bind_int(st, 1, when) == -1 ||
+	    db_bind_int(st, 2, now) == -1 ||
+	    db_bind_text(st, 3, id) == -1 || db_step(db, st) != DB_DONE ||
 	    add_event(db, id, "rescheduled", detail, now) == -1 ||
 	    load_json(db, id, NULL, &inv, err) == -1 || db_tx_commit(db) == -1)
 		goto dberr;
@@ -2099,7 +2099,7 @@ invitations_cancel_queued(struct request *req, struct response *res,
 	struct db	*db = db_thread();
 	json_t		*body = NULL, *ids = NULL;	/* owned */
 	json_t		*id;				/* borrowed */
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	const char	*bu;
 	int64_t		 before = 0, now = clock_now_ms();
 	size_t		 i;
@@ -2118,12 +2118,12 @@ invitations_cancel_queued(struct request *req, struct response *res,
 	ids = json_array();
 	if (db == NULL || ids == NULL || db_tx_begin(db) == -1 ||
 	    (st = db_prepare(db, sql_cancel_queued)) == NULL ||
-	    sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
+	    db_bind_int(st, 1, now) == -1 ||
 	    db_bind_text(st, 2, bu) == -1 ||
-	    (before != 0 ? sqlite3_bind_int64(st, 3, before) :
-	    sqlite3_bind_null(st, 3)) != SQLITE_OK)
+	    (before != 0 ? db_bind_int(st, 3, before) :
+	    db_bind_null(st, 3)) == -1)
 		goto dberr;
-	while ((rc = db_step(db, st)) == SQLITE_ROW)
+	while ((rc = db_step(db, st)) == DB_ROW)
 		json_array_append_new(ids, json_string(db_text(st, 0)));
 	if (rc == -1)
 		goto dberr;
@@ -2204,7 +2204,7 @@ static const char sql_erase_idempotency[] =
 static int
 run_text2(struct db *db, const char *sql, const char *a, const char *b)
 {
-	sqlite3_stmt	*st = db_prepare(db, sql);
+	struct db_stmt	*st = db_prepare(db, sql);
 	int		 rc;
 
 	if (st == NULL || db_bind_text(st, 1, a) == -1 ||
@@ -2214,14 +2214,14 @@ run_text2(struct db *db, const char *sql, const char *a, const char *b)
 	}
 	rc = db_step(db, st);
 	db_release(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rc == DB_DONE ? 0 : -1;
 }
 
 /* Everything that names one address inside this unit's data. */
 static int
 erase_address(struct db *db, const char *bu, const char *email)
 {
-	sqlite3_stmt	*st = db_prepare(db, sql_erase_outbox);
+	struct db_stmt	*st = db_prepare(db, sql_erase_outbox);
 	int		 rc;
 
 	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
@@ -2231,13 +2231,13 @@ erase_address(struct db *db, const char *bu, const char *email)
 	}
 	rc = db_step(db, st);
 	db_release(st);
-	if (rc != SQLITE_DONE ||
+	if (rc != DB_DONE ||
 	    run_text2(db, sql_erase_invited_consumers, bu, email) == -1)
 		return -1;
 	/* the names in webhook events still waiting or kept, too */
 	st = db_prepare(db, sql_invited_consumers);
 	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
-	    db_bind_text(st, 2, email) == -1 || db_step(db, st) != SQLITE_ROW ||
+	    db_bind_text(st, 2, email) == -1 || db_step(db, st) != DB_ROW ||
 	    webhooks_anonymise_consumers(db, db_text(st, 0)) == -1) {
 		db_release(st);
 		return -1;
@@ -2259,7 +2259,7 @@ static int
 erase_unit(struct db *db, const char *bu, json_t *emails, int64_t older,
     int64_t now, size_t *count)
 {
-	sqlite3_stmt	*st = NULL, *o;
+	struct db_stmt	*st = NULL, *o;
 	json_t		*ids = json_array(), *v;
 	char		*emails_text = emails != NULL ? json_dumps(emails,
 			    JSON_COMPACT) : NULL;
@@ -2269,15 +2269,15 @@ erase_unit(struct db *db, const char *bu, json_t *emails, int64_t older,
 
 	if (ids == NULL || (emails != NULL && emails_text == NULL) ||
 	    (st = db_prepare(db, sql_erase_invitations)) == NULL ||
-	    sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
+	    db_bind_int(st, 1, now) == -1 ||
 	    db_bind_text(st, 2, bu) == -1 ||
 	    db_bind_text(st, 3, emails_text) == -1 ||
-	    (older != 0 ? sqlite3_bind_int64(st, 4, older) :
-	    sqlite3_bind_null(st, 4)) != SQLITE_OK)
+	    (older != 0 ? db_bind_int(st, 4, older) :
+	    db_bind_null(st, 4)) == -1)
 		goto out;
-	while ((rc = db_step(db, st)) == SQLITE_ROW)
+	while ((rc = db_step(db, st)) == DB_ROW)
 		json_array_append_new(ids, json_pack("[s, s?]", db_text(st, 0),
-		    sqlite3_column_type(st, 1) == SQLITE_NULL ? NULL :
+		    db_is_null(st, 1) ? NULL :
 		    db_text(st, 1)));
 	if (rc == -1)
 		goto out;
@@ -2294,8 +2294,8 @@ erase_unit(struct db *db, const char *bu, json_t *emails, int64_t older,
 		o = db_prepare(db, sql_erase_outbox);
 		if (o == NULL || db_bind_text(o, 1, bu) == -1 ||
 		    db_bind_text(o, 2, id) == -1 ||
-		    sqlite3_bind_null(o, 3) != SQLITE_OK ||
-		    db_step(db, o) != SQLITE_DONE) {
+		    db_bind_null(o, 3) == -1 ||
+		    db_step(db, o) != DB_DONE) {
 			db_release(o);
 			goto out;
 		}
@@ -2321,8 +2321,7 @@ invitations_checkpoint_erasure(struct db *db)
 {
 	/* readers may hold the WAL back; the next automatic checkpoint
 	 * finishes the job then */
-	if (sqlite3_wal_checkpoint_v2(db_handle(db), NULL,
-	    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL) != SQLITE_OK)
+	if (db_checkpoint(db) == -1)
 		log_warn("invitations: checkpoint after erasure deferred");
 }
 
@@ -2379,7 +2378,7 @@ int
 invitations_erase_everywhere(struct db *db, const char *email,
     size_t *invitations, size_t *units)
 {
-	sqlite3_stmt	*st = db_prepare(db, sql_units_naming);
+	struct db_stmt	*st = db_prepare(db, sql_units_naming);
 	json_t		*bus = json_array(), *emails = json_pack("[s]", email);
 	json_t		*v;	/* borrowed */
 	int64_t		 now = clock_now_ms();
@@ -2390,7 +2389,7 @@ invitations_erase_everywhere(struct db *db, const char *email,
 	if (st == NULL || bus == NULL || emails == NULL ||
 	    db_bind_text(st, 1, email) == -1)
 		goto out;
-	while ((rc = db_step(db, st)) == SQLITE_ROW)
+	while ((rc = db_step(db, st)) == DB_ROW)
 		json_array_append_new(bus, json_string(db_text(st, 0)));
 	if (rc == -1)
 		goto out;
@@ -2424,7 +2423,7 @@ static const struct {
 	"created_at, updated_at"
 
 static json_t *
-template_json(sqlite3_stmt *st)
+template_json(struct db_stmt *st)
 {
 	json_t	*o = json_pack("{s:s, s:s, s:b, s:s, s:s, s:s, s:s, s:s}",
 	    "id", db_text(st, 0), "name", db_text(st, 1), "isDefaultTemplate",
@@ -2432,8 +2431,8 @@ template_json(sqlite3_stmt *st)
 	    db_text(st, 3), "text", db_text(st, 4), "html", db_text(st, 5));
 
 	if (o != NULL && (json_set_time(o, "createdAt",
-	    sqlite3_column_int64(st, 6)) == -1 || json_set_time(o, "updatedAt",
-	    sqlite3_column_int64(st, 7)) == -1)) {
+	    db_int(st, 6)) == -1 || json_set_time(o, "updatedAt",
+	    db_int(st, 7)) == -1)) {
 		json_decref(o);
 		return NULL;
 	}
@@ -2461,7 +2460,7 @@ invitations_templates_list(struct request *req, struct response *res,
 {
 	struct db	*db = db_thread();
 	json_t		*list = json_array();	/* owned */
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	const char	*bu;
 	size_t		 i;
 
@@ -2560,7 +2559,7 @@ write_template(struct request *req, struct response *res,
 	    "text", "html", NULL };
 	struct db	*db = db_thread();
 	json_t		*body = NULL, *out = NULL;	/* owned */
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	const char	*bu, *name, *locale, *subject, *text, *html, *field;
 	char		 id[IDS_ID_LEN + 1], why[MAILHTML_WHY];
 	char		 website[URL_MAX + 1] = "";
@@ -2592,7 +2591,7 @@ write_template(struct request *req, struct response *res,
 	/* The rules run before the transaction: they read up to 64 KiB. */
 	st = db == NULL ? NULL : db_prepare(db, sql_unit_website);
 	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
-	    db_step(db, st) != SQLITE_ROW)
+	    db_step(db, st) != DB_ROW)
 		goto dberr;
 	snprintf(website, sizeof(website), "%s", db_text(st, 0));
 	db_release(st);
@@ -2614,17 +2613,17 @@ write_template(struct request *req, struct response *res,
 	    db_bind_text(st, 4, locale) == -1 ||
 	    db_bind_text(st, 5, subject) == -1 ||
 	    db_bind_text(st, 6, text) == -1 || db_bind_text(st, 7, html) == -1 ||
-	    sqlite3_bind_int64(st, 8, clock_now_ms()) != SQLITE_OK ||
-	    db_step(db, st) != SQLITE_DONE)
+	    db_bind_int(st, 8, clock_now_ms()) == -1 ||
+	    db_step(db, st) != DB_DONE)
 		goto dberr;
-	if (!create && sqlite3_changes(db_handle(db)) == 0) {
+	if (!create && db_changes(db) == 0) {
 		api_error_set(err, 404, NULL, "Template not found");
 		goto out;
 	}
 	db_release(st);
 	st = db_prepare(db, sql_template_get);
 	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    db_bind_text(st, 2, bu) == -1 || db_step(db, st) != SQLITE_ROW ||
+	    db_bind_text(st, 2, bu) == -1 || db_step(db, st) != DB_ROW ||
 	    (out = template_json(st)) == NULL || db_tx_commit(db) == -1)
 		goto dberr;
 	ret = response_json(res, create ? 201 : 200, out, err);
@@ -2737,7 +2736,7 @@ struct rules_cache {
 /* The rules' verdict on the business template of the row under st into
  * why ("" when it passes), from the cache or checked and remembered. */
 static void
-template_verdict(sqlite3_stmt *st, struct rules_cache *rc, char *why,
+template_verdict(struct db_stmt *st, struct rules_cache *rc, char *why,
     size_t whylen)
 {
 	const char	*tid = db_text(st, 4), *field;
@@ -2772,7 +2771,7 @@ template_verdict(sqlite3_stmt *st, struct rules_cache *rc, char *why,
  * why set when the template broke the rules.
  */
 static json_t *
-invitation_mail(sqlite3_stmt *st, const char *token, const char *unsub,
+invitation_mail(struct db_stmt *st, const char *token, const char *unsub,
     struct rules_cache *rc, char *why, size_t whylen)
 {
 	char		 link[URL_LEN + IDS_TOKEN_LEN];
@@ -2791,7 +2790,7 @@ invitation_mail(sqlite3_stmt *st, const char *token, const char *unsub,
 	snprintf(header, sizeof(header), "<%s>", unlink);
 	memcpy(language, db_text(st, 3), 2);
 	/* the display name the business chose, or its name; never alone */
-	sender = sqlite3_column_bytes(st, 5) > 0 && mailer_header_safe(
+	sender = db_bytes(st, 5) > 0 && mailer_header_safe(
 	    db_text(st, 5)) ? db_text(st, 5) : db_text(st, 7);
 	snprintf(from, sizeof(from), "%s via %s", sender,
 	    inv_cfg->mail_platform_name);
@@ -2805,11 +2804,11 @@ invitation_mail(sqlite3_stmt *st, const char *token, const char *unsub,
 	foot = json_object();
 	if (vars == NULL || msg == NULL || foot == NULL)
 		goto fail;
-	if (sqlite3_column_type(st, 6) != SQLITE_NULL &&
+	if (!db_is_null(st, 6) &&
 	    json_object_set_new(msg, "replyTo",
 	    json_string(db_text(st, 6))) == -1)
 		goto fail;
-	if (sqlite3_column_type(st, 9) != SQLITE_NULL) {
+	if (!db_is_null(st, 9)) {
 		template_verdict(st, rc, why, whylen);
 		if (why[0] != '\0')
 			goto fail;
@@ -2838,27 +2837,27 @@ fail:
 static int
 mark_skipped(struct db *db, const char *id, const char *reason, int64_t now)
 {
-	sqlite3_stmt	*st = db_prepare(db, sql_mark_skipped);
+	struct db_stmt	*st = db_prepare(db, sql_mark_skipped);
 	int		 rc;
 
 	if (st == NULL || db_bind_text(st, 1, reason) == -1 ||
-	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK ||
+	    db_bind_int(st, 2, now) == -1 ||
 	    db_bind_text(st, 3, id) == -1) {
 		db_release(st);
 		return -1;
 	}
 	rc = db_step(db, st);
 	db_release(st);
-	return rc == SQLITE_DONE ? add_event(db, id, "skipped", reason, now) :
+	return rc == DB_DONE ? add_event(db, id, "skipped", reason, now) :
 	    -1;
 }
 
 /* Sends (queues the e-mail of) one due invitation; 0 or -1. */
 static int
-dispatch_one(struct db *db, sqlite3_stmt *due, int64_t now,
+dispatch_one(struct db *db, struct db_stmt *due, int64_t now,
     struct rules_cache *rc)
 {
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	char		 id[IDS_ID_LEN + 1], bu[IDS_ID_LEN + 1];
 	char		 token[IDS_TOKEN_LEN + 1], unsub[IDS_TOKEN_LEN + 1];
 	char		 th[IDS_HASH_LEN + 1], uh[IDS_HASH_LEN + 1];
@@ -2896,10 +2895,10 @@ dispatch_one(struct db *db, sqlite3_stmt *due, int64_t now,
 	}
 	st = db_prepare(db, sql_mark_sending);
 	if (st == NULL || db_bind_text(st, 1, th) == -1 ||
-	    sqlite3_bind_int64(st, 2, now + inv_cfg->invitation_link_days *
-	    86400000) != SQLITE_OK || db_bind_text(st, 3, uh) == -1 ||
-	    sqlite3_bind_int64(st, 4, now) != SQLITE_OK ||
-	    db_bind_text(st, 5, id) == -1 || db_step(db, st) != SQLITE_DONE ||
+	    db_bind_int(st, 2, now + inv_cfg->invitation_link_days *
+	    86400000) == -1 || db_bind_text(st, 3, uh) == -1 ||
+	    db_bind_int(st, 4, now) == -1 ||
+	    db_bind_text(st, 5, id) == -1 || db_step(db, st) != DB_DONE ||
 	    outbox_add_owned(db, OUTBOX_EMAIL, bu, NULL, msg, now, owner,
 	    NULL) == -1)
 		goto out;
@@ -2930,7 +2929,7 @@ static const char sql_legacy_addresses[] =
 static bool
 rekey_step(struct db *db, int64_t *seq)
 {
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	char		 bu[IDS_ID_LEN + 1];
 	bool		 found, done = false;
 	int64_t		 n = 0;
@@ -2943,17 +2942,17 @@ rekey_step(struct db *db, int64_t *seq)
 		goto out;
 	db_release(st);
 	st = NULL;
-	if (rc == SQLITE_DONE) {
+	if (rc == DB_DONE) {
 		done = true;
 		goto out;
 	}
 	st = db_prepare(db, sql_legacy_addresses);
-	if (st == NULL || sqlite3_bind_int64(st, 1, *seq) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, REKEY_BATCH) != SQLITE_OK)
+	if (st == NULL || db_bind_int(st, 1, *seq) == -1 ||
+	    db_bind_int(st, 2, REKEY_BATCH) == -1)
 		goto out;
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+	while ((rc = db_step(db, st)) == DB_ROW) {
 		n++;
-		*seq = sqlite3_column_int64(st, 0);
+		*seq = db_int(st, 0);
 		snprintf(bu, sizeof(bu), "%s", db_text(st, 1));
 		if (unsubscribed(db, bu, db_text(st, 2), &found) == -1)
 			goto out;
@@ -2978,7 +2977,7 @@ invitations_job(struct db *db, int64_t now)
 	static int64_t	 rekey_seq;	/* ditto */
 	static bool	 rekeyed;	/* ditto */
 	struct rules_cache rules;
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	int64_t		 n = 0, next = INT64_MAX;
 	int		 rc;
 
@@ -2986,8 +2985,8 @@ invitations_job(struct db *db, int64_t now)
 	 * the lock on every wake. */
 	if (now - last_purge >= 3600000 || now < last_purge) {
 		st = db_prepare(db, sql_idem_purge);
-		if (st != NULL && sqlite3_bind_int64(st, 1, idem_cutoff(now)) ==
-		    SQLITE_OK && db_step(db, st) == SQLITE_DONE)
+		if (st != NULL && db_bind_int(st, 1, idem_cutoff(now)) == 0 &&
+		    db_step(db, st) == DB_DONE)
 			last_purge = now;
 		db_release(st);
 		st = NULL;
@@ -3001,11 +3000,10 @@ invitations_job(struct db *db, int64_t now)
 		return now + 1000;
 	rules.n = rules.next = 0;
 	st = db_prepare(db, sql_due);
-	if (st == NULL || sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, inv_cfg->invitation_dispatch_batch) !=
-	    SQLITE_OK)
+	if (st == NULL || db_bind_int(st, 1, now) == -1 ||
+	    db_bind_int(st, 2, inv_cfg->invitation_dispatch_batch) == -1)
 		goto fail;
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+	while ((rc = db_step(db, st)) == DB_ROW) {
 		n++;
 		if (dispatch_one(db, st, now, &rules) == -1)
 			goto fail;
@@ -3021,9 +3019,9 @@ invitations_job(struct db *db, int64_t now)
 	if (n == inv_cfg->invitation_dispatch_batch)
 		return now;
 	st = db_prepare(db, sql_next_send);
-	if (st != NULL && db_step(db, st) == SQLITE_ROW &&
-	    sqlite3_column_type(st, 0) != SQLITE_NULL)
-		next = sqlite3_column_int64(st, 0);
+	if (st != NULL && db_step(db, st) == DB_ROW &&
+	    !db_is_null(st, 0))
+		next = db_int(st, 0);
 	db_release(st);
 	return next;
 fail:
@@ -3046,18 +3044,18 @@ int
 invitations_mail_outcome(struct db *db, const char *id, const char *why,
     int64_t now)
 {
-	sqlite3_stmt	*st = db_prepare(db, why == NULL ? sql_mark_sent :
+	struct db_stmt	*st = db_prepare(db, why == NULL ? sql_mark_sent :
 			    sql_mark_undeliverable);
 	int		 rc, n = 1;
 
 	if (st == NULL || (why != NULL && db_bind_text(st, n++, why) == -1) ||
-	    sqlite3_bind_int64(st, n++, now) != SQLITE_OK ||
+	    db_bind_int(st, n++, now) == -1 ||
 	    db_bind_text(st, n, id) == -1 || (rc = db_step(db, st)) == -1) {
 		db_release(st);
 		return -1;
 	}
 	db_release(st);
-	if (sqlite3_changes(db_handle(db)) == 0)
+	if (db_changes(db) == 0)
 		return 0;
 	return add_event(db, id, why == NULL ? "sent" : "undeliverable", why,
 	    now);
@@ -3082,10 +3080,10 @@ enum { T_ID, T_NAME, T_SERVICE, T_PRODUCTS, T_REVIEWED, T_EXPIRES, T_OPENED,
 
 /* Finds the token's invitation into *st (caller releases). */
 static int
-by_token(struct db *db, const char *token, sqlite3_stmt **out,
+by_token(struct db *db, const char *token, struct db_stmt **out,
     enum invitation_link *state)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	char		 hash[IDS_HASH_LEN + 1];
 	int		 rc;
 
@@ -3100,13 +3098,13 @@ by_token(struct db *db, const char *token, sqlite3_stmt **out,
 		db_release(st);
 		return -1;
 	}
-	if (rc == SQLITE_DONE) {
+	if (rc == DB_DONE) {
 		db_release(st);
 		return 0;
 	}
-	if (sqlite3_column_type(st, T_REVIEWED) != SQLITE_NULL)
+	if (!db_is_null(st, T_REVIEWED))
 		*state = INVITATION_LINK_REVIEWED;
-	else if (sqlite3_column_int64(st, T_EXPIRES) <= clock_now_ms())
+	else if (db_int(st, T_EXPIRES) <= clock_now_ms())
 		*state = INVITATION_LINK_EXPIRED;
 	else
 		*state = INVITATION_LINK_OPEN;
@@ -3118,7 +3116,7 @@ int
 invitations_link(struct db *db, const char *token,
     enum invitation_link *state, json_t **out)
 {
-	sqlite3_stmt	*st = NULL, *up;
+	struct db_stmt	*st = NULL, *up;
 	char		 id[IDS_ID_LEN + 1];
 	int64_t		 now = clock_now_ms();
 	int		 ret = -1;
@@ -3132,14 +3130,14 @@ invitations_link(struct db *db, const char *token,
 		goto out;
 	}
 	snprintf(id, sizeof(id), "%s", db_text(st, T_ID));
-	first = sqlite3_column_type(st, T_OPENED) == SQLITE_NULL;
+	first = db_is_null(st, T_OPENED);
 	*out = json_pack("{s:s, s:s, s:b, s:o, s:{s:s, s:s}, s:o, s:s, s:s?}",
 	    "id", id, "name", db_text(st, T_NAME), "service",
-	    sqlite3_column_int(st, T_SERVICE), "products",
+	    (int)db_int(st, T_SERVICE), "products",
 	    parsed(st, T_PRODUCTS), "businessUnit", "displayName",
 	    db_text(st, T_BU_NAME), "domain", db_text(st, T_DOMAIN),
 	    "reviews", parsed(st, T_REVIEWS), "locale", db_text(st, T_LOCALE),
-	    "redirectUri", sqlite3_column_type(st, T_REDIRECT) == SQLITE_NULL ?
+	    "redirectUri", db_is_null(st, T_REDIRECT) ?
 	    NULL : db_text(st, T_REDIRECT));
 	db_release(st);
 	st = NULL;
@@ -3147,9 +3145,9 @@ invitations_link(struct db *db, const char *token,
 		goto out;
 	if (first) {
 		up = db_prepare(db, sql_mark_opened);
-		if (up == NULL || sqlite3_bind_int64(up, 1, now) != SQLITE_OK ||
+		if (up == NULL || db_bind_int(up, 1, now) == -1 ||
 		    db_bind_text(up, 2, id) == -1 ||
-		    db_step(db, up) != SQLITE_DONE ||
+		    db_step(db, up) != DB_DONE ||
 		    add_event(db, id, "opened", NULL, now) == -1) {
 			db_release(up);
 			goto out;
@@ -3191,7 +3189,7 @@ int
 invitations_redeem(struct db *db, const char *token, json_t *answers,
     struct api_error *err)
 {
-	sqlite3_stmt		*st = NULL, *up = NULL;
+	struct db_stmt		*st = NULL, *up = NULL;
 	enum invitation_link	 state;
 	struct invited_review	 r;
 	json_t			*products = NULL, *ids = NULL, *tags = NULL;
@@ -3228,12 +3226,12 @@ invitations_redeem(struct db *db, const char *token, json_t *answers,
 	r.bu = db_text(st, T_BU);
 	r.email = db_text(st, T_EMAIL);
 	r.name = db_text(st, T_NAME);
-	r.reference = sqlite3_column_type(st, T_REF) == SQLITE_NULL ? NULL :
+	r.reference = db_is_null(st, T_REF) ? NULL :
 	    db_text(st, T_REF);
 	r.language = language;
 	r.link_kind = db_text(st, T_LINK_KIND);
 	/* the service part, when asked for and answered */
-	if (sqlite3_column_int(st, T_SERVICE) &&
+	if ((int)db_int(st, T_SERVICE) &&
 	    json_object_get(answers, "stars") != NULL) {
 		check_answer(answers, "", &stars, &title, &text, err);
 		if (err->status == 0) {
@@ -3285,9 +3283,9 @@ invitations_redeem(struct db *db, const char *token, json_t *answers,
 	ids_text = json_dumps(ids, JSON_COMPACT);
 	up = db_prepare(db, sql_mark_reviewed);
 	if (ids_text == NULL || up == NULL ||
-	    sqlite3_bind_int64(up, 1, now) != SQLITE_OK ||
+	    db_bind_int(up, 1, now) == -1 ||
 	    db_bind_text(up, 2, ids_text) == -1 ||
-	    db_bind_text(up, 3, id) == -1 || db_step(db, up) != SQLITE_DONE ||
+	    db_bind_text(up, 3, id) == -1 || db_step(db, up) != DB_DONE ||
 	    add_event(db, id, "reviewed", NULL, now) == -1 ||
 	    db_tx_commit(db) == -1)
 		goto dberr;
@@ -3319,7 +3317,7 @@ int
 invitations_unsubscribe(struct db *db, const char *token, bool apply,
     char *business, size_t business_len)
 {
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	char		 hash[IDS_HASH_LEN + 1], address[IDS_HMAC_B64_LEN + 1];
 	char		 bu[IDS_ID_LEN + 1];
 	int		 rc, ret = -1;
@@ -3334,13 +3332,13 @@ invitations_unsubscribe(struct db *db, const char *token, bool apply,
 	if (st == NULL || db_bind_text(st, 1, hash) == -1 ||
 	    (rc = db_step(db, st)) == -1)
 		goto out;
-	if (rc == SQLITE_DONE) {
+	if (rc == DB_DONE) {
 		ret = 1;
 		goto out;
 	}
 	snprintf(bu, sizeof(bu), "%s", db_text(st, 0));
 	snprintf(business, business_len, "%s", db_text(st, 2));
-	erased = sqlite3_column_type(st, 1) == SQLITE_NULL;
+	erased = db_is_null(st, 1);
 	/* the secret may be made here: only when the change is committed */
 	if (apply && !erased && address_hash(db, db_text(st, 1), address,
 	    NULL) == -1)
@@ -3351,8 +3349,8 @@ invitations_unsubscribe(struct db *db, const char *token, bool apply,
 		st = db_prepare(db, sql_unsubscribe);
 		if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
 		    db_bind_text(st, 2, address) == -1 ||
-		    sqlite3_bind_int64(st, 3, clock_now_ms()) != SQLITE_OK ||
-		    db_step(db, st) != SQLITE_DONE || db_tx_commit(db) == -1)
+		    db_bind_int(st, 3, clock_now_ms()) == -1 ||
+		    db_step(db, st) != DB_DONE || db_tx_commit(db) == -1)
 			goto out;
 	}
 	ret = 0;
@@ -3382,7 +3380,7 @@ invitations_open_link(struct db *db, const struct link_claim *c,
     char token[IDS_TOKEN_LEN + 1], char id_out[IDS_ID_LEN + 1],
     enum invitation_link *state, struct api_error *err)
 {
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	struct inv_input in;
 	char		 id[IDS_ID_LEN + 1], hash[IDS_HASH_LEN + 1];
 	char		 locale[8] = "en-US";
@@ -3401,11 +3399,11 @@ invitations_open_link(struct db *db, const struct link_claim *c,
 		    db_bind_text(st, 2, c->link_hash) == -1 ||
 		    (rc = db_step(db, st)) == -1)
 			goto dberr;
-		if (rc == SQLITE_ROW) {
+		if (rc == DB_ROW) {
 			snprintf(id, sizeof(id), "%s", db_text(st, 0));
-			*state = sqlite3_column_int(st, 1) ?
+			*state = (int)db_int(st, 1) ?
 			    INVITATION_LINK_REVIEWED :
-			    sqlite3_column_int64(st, 2) <= now ?
+			    db_int(st, 2) <= now ?
 			    INVITATION_LINK_EXPIRED : INVITATION_LINK_OPEN;
 			db_release(st);
 			st = NULL;
@@ -3416,9 +3414,9 @@ invitations_open_link(struct db *db, const struct link_claim *c,
 			}
 			st = db_prepare(db, sql_new_token);
 			if (st == NULL || db_bind_text(st, 1, hash) == -1 ||
-			    sqlite3_bind_int64(st, 2, now) != SQLITE_OK ||
+			    db_bind_int(st, 2, now) == -1 ||
 			    db_bind_text(st, 3, id) == -1 ||
-			    db_step(db, st) != SQLITE_DONE ||
+			    db_step(db, st) != DB_DONE ||
 			    db_tx_commit(db) == -1)
 				goto dberr;
 			memcpy(id_out, id, sizeof(id));
@@ -3438,7 +3436,7 @@ invitations_open_link(struct db *db, const struct link_claim *c,
 	else {
 		st = db_prepare(db, sql_unit_locale);
 		if (st == NULL || db_bind_text(st, 1, c->bu) == -1 ||
-		    db_step(db, st) != SQLITE_ROW)
+		    db_step(db, st) != DB_ROW)
 			goto dberr;
 		snprintf(locale, sizeof(locale), "%s", db_text(st, 0));
 		db_release(st);
@@ -3462,11 +3460,11 @@ invitations_open_link(struct db *db, const struct link_claim *c,
 	    db_bind_text(st, 8, tags) == -1 ||
 	    db_bind_text(st, 9, products) == -1 ||
 	    db_bind_text(st, 10, c->kind) == -1 ||
-	    sqlite3_bind_int64(st, 11, now) != SQLITE_OK ||
+	    db_bind_int(st, 11, now) == -1 ||
 	    db_bind_text(st, 12, hash) == -1 ||
-	    sqlite3_bind_int64(st, 13, now + inv_cfg->invitation_link_days *
-	    86400000) != SQLITE_OK || db_bind_text(st, 14, c->link_hash) == -1 ||
-	    db_step(db, st) != SQLITE_DONE ||
+	    db_bind_int(st, 13, now + inv_cfg->invitation_link_days *
+	    86400000) == -1 || db_bind_text(st, 14, c->link_hash) == -1 ||
+	    db_step(db, st) != DB_DONE ||
 	    add_event(db, id, "created", c->kind, now) == -1 ||
 	    db_tx_commit(db) == -1)
 		goto dberr;
@@ -3493,7 +3491,7 @@ invitations_from_order(struct db *db, const char *bu, const char *email,
     char id_out[IDS_ID_LEN + 1], bool *skipped, struct api_error *err)
 {
 	struct inv_input in;
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	int		 rc;
 
 	memset(&in, 0, sizeof(in));
@@ -3510,7 +3508,7 @@ invitations_from_order(struct db *db, const char *bu, const char *email,
 		return -1;
 	st = db_prepare(db, sql_by_id);
 	if (st == NULL || db_bind_text(st, 1, id_out) == -1 ||
-	    db_step(db, st) != SQLITE_ROW) {
+	    db_step(db, st) != DB_ROW) {
 		db_release(st);
 		db_fail(db, err);
 		return -1;

@@ -113,7 +113,7 @@ int
 invitations_import_begin(struct db *db, struct csv_import *imp,
     const char *idem_key, struct api_error *err)
 {
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	char		*ignored = NULL, id[IDS_ID_LEN + 1];
 	int64_t		 now = clock_now_ms();
 	int		 rc, ret = -1;
@@ -124,12 +124,12 @@ invitations_import_begin(struct db *db, struct csv_import *imp,
 		st = db_prepare(db, sql_running);
 		if (st == NULL || db_bind_text(st, 1, imp->bu) == -1 ||
 		    db_bind_text(st, 2, idem_key) == -1 ||
-		    sqlite3_bind_int64(st, 3, now - IMPORT_STALE_MS) !=
-		    SQLITE_OK || (rc = db_step(db, st)) == -1)
+		    db_bind_int(st, 3, now - IMPORT_STALE_MS) == -1 ||
+		    (rc = db_step(db, st)) == -1)
 			goto dberr;
 		db_release(st);
 		st = NULL;
-		if (rc == SQLITE_ROW) {
+		if (rc == DB_ROW) {
 			api_error_set(err, 409, "Idempotency-Key", "belongs to "
 			    "an import still running");
 			goto out;
@@ -141,10 +141,10 @@ invitations_import_begin(struct db *db, struct csv_import *imp,
 	if (ignored == NULL || st == NULL || db_bind_text(st, 1, id) == -1 ||
 	    db_bind_text(st, 2, imp->bu) == -1 ||
 	    db_bind_text(st, 3, idem_key) == -1 ||
-	    sqlite3_bind_int64(st, 4, (sqlite3_int64)imp->total) !=
-	    SQLITE_OK || db_bind_text(st, 5, ignored) == -1 ||
-	    sqlite3_bind_int64(st, 6, now) != SQLITE_OK ||
-	    db_step(db, st) != SQLITE_DONE)
+	    db_bind_int(st, 4, (int64_t)imp->total) == -1 ||
+	    db_bind_text(st, 5, ignored) == -1 ||
+	    db_bind_int(st, 6, now) == -1 ||
+	    db_step(db, st) != DB_DONE)
 		goto dberr;
 	db_release(st);
 	st = NULL;
@@ -171,7 +171,7 @@ invitations_import_row(struct db *db, struct csv_import *imp, size_t line,
     const char *status, const char *invitation_id, const char *reason,
     json_t *errors, struct api_error *err)
 {
-	sqlite3_stmt	*st = db_prepare(db, sql_row_insert);
+	struct db_stmt	*st = db_prepare(db, sql_row_insert);
 	char		*text = NULL;
 	int		 ret = -1;
 
@@ -179,12 +179,12 @@ invitations_import_row(struct db *db, struct csv_import *imp, size_t line,
 	    NULL)
 		goto fail;
 	if (st == NULL || db_bind_text(st, 1, imp->id) == -1 ||
-	    sqlite3_bind_int64(st, 2, (sqlite3_int64)line) != SQLITE_OK ||
+	    db_bind_int(st, 2, (int64_t)line) == -1 ||
 	    db_bind_text(st, 3, status) == -1 ||
 	    db_bind_text(st, 4, invitation_id) == -1 ||
 	    db_bind_text(st, 5, reason) == -1 ||
 	    db_bind_text(st, 6, text) == -1 ||
-	    db_step(db, st) != SQLITE_DONE)
+	    db_step(db, st) != DB_DONE)
 		goto fail;
 	if (invitations_import_count(imp, line, status, invitation_id, reason,
 	    errors) == -1)
@@ -209,21 +209,21 @@ int
 invitations_import_save(struct db *db, const struct csv_import *imp,
     bool done, struct api_error *err)
 {
-	sqlite3_stmt	*st = db_prepare(db, sql_import_save);
+	struct db_stmt	*st = db_prepare(db, sql_import_save);
 	int		 ret = -1;
 
 	if (st == NULL || db_bind_text(st, 1, imp->id) == -1 ||
-	    sqlite3_bind_int64(st, 2, (sqlite3_int64)imp->created) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, (sqlite3_int64)imp->skipped) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_int64(st, 4, (sqlite3_int64)imp->merged) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_int64(st, 5, (sqlite3_int64)imp->invalid) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_int64(st, 6, clock_now_ms()) != SQLITE_OK ||
-	    sqlite3_bind_int(st, 7, done) != SQLITE_OK ||
-	    db_step(db, st) != SQLITE_DONE)
+	    db_bind_int(st, 2, (int64_t)imp->created) == -1 ||
+	    
+	    db_bind_int(st, 3, (int64_t)imp->skipped) == -1 ||
+	    
+	    db_bind_int(st, 4, (int64_t)imp->merged) == -1 ||
+	    
+	    db_bind_int(st, 5, (int64_t)imp->invalid) == -1 ||
+	    
+	    db_bind_int(st, 6, clock_now_ms()) == -1 ||
+	    db_bind_int(st, 7, done) == -1 ||
+	    db_step(db, st) != DB_DONE)
 		db_fail(db, err);
 	else
 		ret = 0;
@@ -238,7 +238,7 @@ static const char sql_import_fail[] =
 void
 invitations_import_fail(struct db *db, const struct csv_import *imp)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	int		 rc = -1;
 
 	if (db == NULL || imp->id[0] == '\0')
@@ -247,10 +247,10 @@ invitations_import_fail(struct db *db, const struct csv_import *imp)
 	if (db_tx_begin(db) == 0) {
 		st = db_prepare(db, sql_import_fail);
 		if (st != NULL && db_bind_text(st, 1, imp->id) == 0 &&
-		    sqlite3_bind_int64(st, 2, clock_now_ms()) == SQLITE_OK)
+		    db_bind_int(st, 2, clock_now_ms()) == 0)
 			rc = db_step(db, st);
 		db_release(st);
-		if (rc == SQLITE_DONE && db_tx_commit(db) == 0)
+		if (rc == DB_DONE && db_tx_commit(db) == 0)
 			return;
 		db_tx_rollback(db);
 	}
@@ -314,9 +314,9 @@ static const char sql_import_get[] =
  * *out is left on its row. */
 static int
 find_import(struct db *db, const struct request *req, const char **bu,
-    sqlite3_stmt **out, struct api_error *err)
+    struct db_stmt **out, struct api_error *err)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	int		 rc;
 
 	if (auth_business_unit(req, bu, err) == -1)
@@ -327,13 +327,13 @@ find_import(struct db *db, const struct request *req, const char **bu,
 	}
 	if (db_bind_text(st, 1, request_param(req, "importId")) == -1 ||
 	    db_bind_text(st, 2, *bu) == -1 ||
-	    sqlite3_bind_int64(st, 3, clock_now_ms() - IMPORT_STALE_MS) !=
-	    SQLITE_OK || (rc = db_step(db, st)) == -1) {
+	    db_bind_int(st, 3, clock_now_ms() - IMPORT_STALE_MS) == -1 ||
+	    (rc = db_step(db, st)) == -1) {
 		db_fail(db, err);
 		db_release(st);
 		return -1;
 	}
-	if (rc == SQLITE_DONE) {
+	if (rc == DB_DONE) {
 		api_error_set(err, 404, NULL, "Import not found");
 		db_release(st);
 		return -1;
@@ -347,7 +347,7 @@ invitations_import_get(struct request *req, struct response *res,
     struct api_error *err)
 {
 	struct db	*db = db_thread();
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	json_error_t	 jerr;
 	json_t		*o = NULL;	/* owned */
 	const char	*bu;
@@ -355,17 +355,17 @@ invitations_import_get(struct request *req, struct response *res,
 
 	if (find_import(db, req, &bu, &st, err) == -1)
 		return -1;
-	total = sqlite3_column_int64(st, 3);
-	done = sqlite3_column_int64(st, 4) + sqlite3_column_int64(st, 5) +
-	    sqlite3_column_int64(st, 6) + sqlite3_column_int64(st, 7);
+	total = db_int(st, 3);
+	done = db_int(st, 4) + db_int(st, 5) +
+	    db_int(st, 6) + db_int(st, 7);
 	o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o, "
 	    "s:o, s:o, s:o, s:o}", "id", db_text(st, 0),
 	    "businessUnitId", db_text(st, 1), "status", db_text(st, 2),
 	    "total", (json_int_t)total, "processed", (json_int_t)done,
-	    "created", (json_int_t)sqlite3_column_int64(st, 4),
-	    "skipped", (json_int_t)sqlite3_column_int64(st, 5),
-	    "merged", (json_int_t)sqlite3_column_int64(st, 6),
-	    "invalid", (json_int_t)sqlite3_column_int64(st, 7),
+	    "created", (json_int_t)db_int(st, 4),
+	    "skipped", (json_int_t)db_int(st, 5),
+	    "merged", (json_int_t)db_int(st, 6),
+	    "invalid", (json_int_t)db_int(st, 7),
 	    "ignoredColumns", json_loads(db_text(st, 8), 0, &jerr),
 	    "createdAt", db_json_time(st, 9), "updatedAt", db_json_time(st, 10),
 	    "finishedAt", db_json_time(st, 11),
@@ -386,7 +386,7 @@ invitations_import_rows(struct request *req, struct response *res,
 	static const char *const statuses[] = { "queued", "skipped", "merged",
 	    "invalid", NULL };
 	struct db	*db = db_thread();
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	json_error_t	 jerr;
 	json_t		*list = NULL, *links = NULL;	/* owned */
 	json_t		*errors, *o;			/* owned */
@@ -420,10 +420,10 @@ invitations_import_rows(struct request *req, struct response *res,
 	    (st = db_prepare(db, sql_import_rows)) == NULL ||
 	    db_bind_text(st, 1, id) == -1 ||
 	    db_bind_text(st, 2, status) == -1 ||
-	    sqlite3_bind_int64(st, 3, per_page + 1) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 4, (page - 1) * per_page) != SQLITE_OK)
+	    db_bind_int(st, 3, per_page + 1) == -1 ||
+	    db_bind_int(st, 4, (page - 1) * per_page) == -1)
 		goto fail;
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+	while ((rc = db_step(db, st)) == DB_ROW) {
 		if (n++ == per_page) {
 			snprintf(next, sizeof(next), "%lld",
 			    (long long)page + 1);
@@ -432,12 +432,12 @@ invitations_import_rows(struct request *req, struct response *res,
 				goto fail;
 			break;
 		}
-		errors = sqlite3_column_type(st, 4) == SQLITE_NULL ? NULL :
+		errors = db_is_null(st, 4) ? NULL :
 		    json_loads(db_text(st, 4), 0, &jerr);
-		o = outcome_json((size_t)sqlite3_column_int64(st, 0),
-		    db_text(st, 1), sqlite3_column_type(st, 2) == SQLITE_NULL ?
-		    NULL : db_text(st, 2), sqlite3_column_type(st, 3) ==
-		    SQLITE_NULL ? NULL : db_text(st, 3), errors);
+		o = outcome_json((size_t)db_int(st, 0),
+		    db_text(st, 1), db_is_null(st, 2) ? NULL :
+		    db_text(st, 2), db_is_null(st, 3) ? NULL :
+		    db_text(st, 3), errors);
 		json_decref(errors);
 		if (json_array_append_new(list, o) == -1)
 			goto fail;

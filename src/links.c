@@ -197,7 +197,7 @@ load_keys(struct db *db, const struct config *cfg, const char *bu,
     struct keys *k)
 {
 	unsigned char	 mk[IDS_MASTER_LEN];
-	sqlite3_stmt	*st = db_prepare(db, sql_keys_get);
+	struct db_stmt	*st = db_prepare(db, sql_keys_get);
 	size_t		 len;
 	int		 rc, ret = -1;
 
@@ -205,7 +205,7 @@ load_keys(struct db *db, const struct config *cfg, const char *bu,
 	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
 	    (rc = db_step(db, st)) == -1)
 		goto out;
-	if (rc == SQLITE_DONE) {
+	if (rc == DB_DONE) {
 		ret = 0;
 		goto out;
 	}
@@ -237,7 +237,7 @@ store_keys(struct db *db, const struct config *cfg, const char *bu,
     const struct keys *k, struct api_error *err)
 {
 	unsigned char	 mk[IDS_MASTER_LEN];
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	char		*e = NULL, *a = NULL, *s = NULL;
 	int		 ret = -1;
 
@@ -253,8 +253,8 @@ store_keys(struct db *db, const struct config *cfg, const char *bu,
 	if (e == NULL || a == NULL || s == NULL || st == NULL ||
 	    db_bind_text(st, 1, bu) == -1 || db_bind_text(st, 2, e) == -1 ||
 	    db_bind_text(st, 3, a) == -1 || db_bind_text(st, 4, s) == -1 ||
-	    sqlite3_bind_int64(st, 5, clock_now_ms()) != SQLITE_OK ||
-	    db_step(db, st) != SQLITE_DONE)
+	    db_bind_int(st, 5, clock_now_ms()) == -1 ||
+	    db_step(db, st) != DB_DONE)
 		db_fail(db, err);
 	else
 		ret = 0;
@@ -422,7 +422,7 @@ static const char sql_unit_by_domain[] =
 static int
 unit_by_domain(struct db *db, const char *domain, char bu[IDS_ID_LEN + 1])
 {
-	sqlite3_stmt	*st = db_prepare(db, sql_unit_by_domain);
+	struct db_stmt	*st = db_prepare(db, sql_unit_by_domain);
 	int		 rc;
 
 	if (st == NULL || db_bind_text(st, 1, domain) == -1 ||
@@ -430,10 +430,10 @@ unit_by_domain(struct db *db, const char *domain, char bu[IDS_ID_LEN + 1])
 		db_release(st);
 		return -1;
 	}
-	if (rc == SQLITE_ROW)
+	if (rc == DB_ROW)
 		snprintf(bu, IDS_ID_LEN + 1, "%s", db_text(st, 0));
 	db_release(st);
-	return rc == SQLITE_ROW ? 1 : 0;
+	return rc == DB_ROW ? 1 : 0;
 }
 
 /* 1: the unit of domain and its keys; 0: no such unit or no keys; -1. */
@@ -831,7 +831,7 @@ links_test(struct request *req, struct response *res, struct api_error *err)
 	    "url", NULL };
 	struct db	*db = db_thread();
 	json_t		*body = NULL, *out = NULL;	/* owned */
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	const char	*bu, *url = NULL;
 	int		 ret = -1;
 
@@ -844,7 +844,7 @@ links_test(struct request *req, struct response *res, struct api_error *err)
 		goto out;
 	st = db_prepare(db, sql_domain_of);
 	if (st != NULL && db_bind_text(st, 1, bu) == 0 &&
-	    db_step(db, st) == SQLITE_ROW)
+	    db_step(db, st) == DB_ROW)
 		json_object_set_new(body, "domain", json_string(db_text(st,
 		    0)));
 	db_release(st);

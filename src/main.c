@@ -247,8 +247,8 @@ cmd_reviewer(struct db *db, int argc, char **argv)
 	    reviews_erase_reviewer(db, values[0], &reviews) == -1 ||
 	    db_tx_commit(db) == -1) {
 		fprintf(stderr, "reviewd: the erasure failed, nothing was "
-		    "changed: %s\n", sqlite3_errcode(db_handle(db)) != SQLITE_OK ?
-		    sqlite3_errmsg(db_handle(db)) : "out of memory");
+		    "changed: %s\n", db_error_text(db) != NULL ?
+		    db_error_text(db) : "out of memory");
 		db_tx_rollback(db);
 		return EXIT_FAILURE;
 	}

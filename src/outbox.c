@@ -72,7 +72,7 @@ outbox_add_owned(struct db *db, enum outbox_kind kind, const char *bu,
     const char *subscription, json_t *payload, int64_t due,
     const char *owner, char id_out[IDS_ID_LEN + 1])
 {
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	char		 id[IDS_ID_LEN + 1];
 	char		*text = json_dumps(payload, JSON_COMPACT);
 	int64_t		 now = clock_now_ms();
@@ -87,11 +87,11 @@ outbox_add_owned(struct db *db, enum outbox_kind kind, const char *bu,
 	    db_bind_text(st, 3, bu) == -1 ||
 	    db_bind_text(st, 4, subscription) == -1 ||
 	    db_bind_text(st, 5, text) == -1 ||
-	    sqlite3_bind_int64(st, 6, due) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 7, now) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 8, (due > now ? due : now) +
-	    outbox_cfg->outbox_give_up_s * 1000) != SQLITE_OK ||
-	    db_bind_text(st, 9, owner) == -1 || db_step(db, st) != SQLITE_DONE)
+	    db_bind_int(st, 6, due) == -1 ||
+	    db_bind_int(st, 7, now) == -1 ||
+	    db_bind_int(st, 8, (due > now ? due : now) +
+	    outbox_cfg->outbox_give_up_s * 1000) == -1 ||
+	    db_bind_text(st, 9, owner) == -1 || db_step(db, st) != DB_DONE)
 		goto out;
 	if (id_out != NULL)
 		memcpy(id_out, id, sizeof(id));
@@ -142,27 +142,27 @@ static const char sql_lease[] =
 static int
 lease(struct db *db, int64_t now, struct leased *rows, int n)
 {
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	int		 got = 0, rc;
 	json_error_t	 jerr;
 
 	if (db_tx_begin(db) == -1 || (st = db_prepare(db, sql_lease)) == NULL ||
-	    sqlite3_bind_int64(st, 1, now + outbox_cfg->outbox_lease_s *
-	    1000) != SQLITE_OK || sqlite3_bind_int64(st, 2, now) != SQLITE_OK ||
-	    sqlite3_bind_int(st, 3, n) != SQLITE_OK)
+	    db_bind_int(st, 1, now + outbox_cfg->outbox_lease_s *
+	    1000) == -1 || db_bind_int(st, 2, now) == -1 ||
+	    db_bind_int(st, 3, n) == -1)
 		goto fail;
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+	while ((rc = db_step(db, st)) == DB_ROW) {
 		struct leased	*r = &rows[got];
 
-		r->rowid = sqlite3_column_int64(st, 0);
+		r->rowid = db_int(st, 0);
 		snprintf(r->public_id, sizeof(r->public_id), "%s",
 		    db_text(st, 1));
 		r->kind = strcmp(db_text(st, 2), "email") == 0 ? OUTBOX_EMAIL :
 		    OUTBOX_WEBHOOK;
 		r->subscription = strdup(db_text(st, 3));
 		r->payload = json_loads(db_text(st, 4), 0, &jerr);
-		r->attempts = sqlite3_column_int64(st, 5);
-		r->give_up_at = sqlite3_column_int64(st, 6);
+		r->attempts = db_int(st, 5);
+		r->give_up_at = db_int(st, 6);
 		r->owner = strdup(db_text(st, 7));
 		got++;
 		if (r->subscription == NULL || r->owner == NULL)
@@ -245,7 +245,7 @@ static int
 record(struct db *db, const struct leased *r, enum outbox_result result,
     int64_t retry_after_s, const char *why, int64_t now)
 {
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	int64_t		 next;
 	int		 ret = -1;
 
@@ -260,31 +260,31 @@ record(struct db *db, const struct leased *r, enum outbox_result result,
 	switch (result) {
 	case OUTBOX_DELIVERED:
 		st = db_prepare(db, sql_delivered);
-		if (st == NULL || sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
-		    sqlite3_bind_int64(st, 2, r->rowid) != SQLITE_OK)
+		if (st == NULL || db_bind_int(st, 1, now) == -1 ||
+		    db_bind_int(st, 2, r->rowid) == -1)
 			goto out;
 		break;
 	case OUTBOX_RETRY:
 		st = db_prepare(db, sql_retry);
-		if (st == NULL || sqlite3_bind_int64(st, 1, next) != SQLITE_OK ||
+		if (st == NULL || db_bind_int(st, 1, next) == -1 ||
 		    db_bind_text(st, 2, why) == -1 ||
-		    sqlite3_bind_int64(st, 3, r->rowid) != SQLITE_OK)
+		    db_bind_int(st, 3, r->rowid) == -1)
 			goto out;
 		break;
 	case OUTBOX_DEAD:
 		st = db_prepare(db, sql_dead);
 		if (st == NULL || db_bind_text(st, 1, why) == -1 ||
-		    sqlite3_bind_int64(st, 2, r->rowid) != SQLITE_OK)
+		    db_bind_int(st, 2, r->rowid) == -1)
 			goto out;
 		log_warn("outbox: gave up id=%s kind=%s attempts=%lld",
 		    r->public_id, kind_names[r->kind], (long long)r->attempts);
 		break;
 	}
-	if (db_step(db, st) != SQLITE_DONE)
+	if (db_step(db, st) != DB_DONE)
 		goto out;
 	/* Only a row still ours is recorded and its owner told: erasure may
 	 * have killed it while it was on its way. */
-	if (sqlite3_changes(db_handle(db)) == 1 && result != OUTBOX_RETRY &&
+	if (db_changes(db) == 1 && result != OUTBOX_RETRY &&
 	    tell_owner(db, r, result == OUTBOX_DEAD ? why : NULL, now) == -1)
 		goto out;
 	if (db_tx_commit(db) == -1)
@@ -301,10 +301,10 @@ out:
 static void
 unlease(struct db *db, const struct leased *r)
 {
-	sqlite3_stmt	*st = db_prepare(db, sql_unlease);
+	struct db_stmt	*st = db_prepare(db, sql_unlease);
 
-	if (st == NULL || sqlite3_bind_int64(st, 1, r->rowid) != SQLITE_OK ||
-	    db_step(db, st) != SQLITE_DONE)
+	if (st == NULL || db_bind_int(st, 1, r->rowid) == -1 ||
+	    db_step(db, st) != DB_DONE)
 		log_error("outbox: cannot release id=%s; its lease will "
 		    "expire", r->public_id);
 	db_release(st);
@@ -346,12 +346,12 @@ static const char sql_next_due[] =
 static int64_t
 next_due(struct db *db)
 {
-	sqlite3_stmt	*st = db_prepare(db, sql_next_due);
+	struct db_stmt	*st = db_prepare(db, sql_next_due);
 	int64_t		 due = INT64_MAX;
 
-	if (st != NULL && db_step(db, st) == SQLITE_ROW &&
-	    sqlite3_column_type(st, 0) != SQLITE_NULL)
-		due = sqlite3_column_int64(st, 0);
+	if (st != NULL && db_step(db, st) == DB_ROW &&
+	    !db_is_null(st, 0))
+		due = db_int(st, 0);
 	db_release(st);
 	return due;
 }
@@ -408,7 +408,7 @@ outbox_job(struct db *db, int64_t now)
 	"business_unit_id, subscription_id, payload"
 
 static json_t *
-row_json(sqlite3_stmt *st)
+row_json(struct db_stmt *st)
 {
 	json_t		*o, *payload;	/* owned */
 	json_error_t	 jerr;
@@ -423,7 +423,7 @@ row_json(sqlite3_stmt *st)
 
 	o = json_pack("{s:s, s:s, s:s, s:I}", "id", db_text(st, 0), "kind",
 	    db_text(st, 1), "status", db_text(st, 2), "attempts",
-	    (json_int_t)sqlite3_column_int64(st, 3));
+	    (json_int_t)db_int(st, 3));
 	if (o == NULL)
 		return NULL;
 	for (i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
@@ -473,7 +473,7 @@ outbox_admin_list(struct request *req, struct response *res,
 	const char	*status = request_query(req, "status");
 	const char	*kind = request_query(req, "kind");
 	json_t		*items = NULL;	/* owned */
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	int64_t		 page = 1, per_page = 20;
 	int		 rc;
 
@@ -491,10 +491,10 @@ outbox_admin_list(struct request *req, struct response *res,
 	    (st = db_prepare(db, sql_list)) == NULL ||
 	    db_bind_text(st, 1, status) == -1 ||
 	    db_bind_text(st, 2, kind) == -1 ||
-	    sqlite3_bind_int64(st, 3, per_page + 1) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 4, (page - 1) * per_page) != SQLITE_OK)
+	    db_bind_int(st, 3, per_page + 1) == -1 ||
+	    db_bind_int(st, 4, (page - 1) * per_page) == -1)
 		goto fail;
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+	while ((rc = db_step(db, st)) == DB_ROW) {
 		if (json_array_append_new(items, row_json(st)) == -1)
 			goto fail;
 	}
@@ -524,21 +524,21 @@ outbox_admin_retry(struct request *req, struct response *res,
 {
 	struct db	*db = db_thread();
 	const char	*id = request_param(req, "outboxId");
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	int64_t		 now = clock_now_ms();
 	int		 changed, rc, ret = -1;
 	json_t		*row = NULL;	/* owned, taken by response_json */
 
 	if (db == NULL || db_tx_begin(db) == -1 ||
 	    (st = db_prepare(db, sql_retry_dead)) == NULL ||
-	    sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, now + outbox_cfg->outbox_give_up_s *
-	    1000) != SQLITE_OK || db_bind_text(st, 3, id) == -1 ||
-	    db_step(db, st) != SQLITE_DONE) {
+	    db_bind_int(st, 1, now) == -1 ||
+	    db_bind_int(st, 2, now + outbox_cfg->outbox_give_up_s *
+	    1000) == -1 || db_bind_text(st, 3, id) == -1 ||
+	    db_step(db, st) != DB_DONE) {
 		db_fail(db, err);
 		goto out;
 	}
-	changed = sqlite3_changes(db_handle(db));
+	changed = db_changes(db);
 	db_release(st);
 	st = db_prepare(db, sql_by_public_id);
 	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
@@ -546,7 +546,7 @@ outbox_admin_retry(struct request *req, struct response *res,
 		db_fail(db, err);
 		goto out;
 	}
-	if (rc == SQLITE_DONE) {
+	if (rc == DB_DONE) {
 		api_error_set(err, 404, NULL, "Outbox row not found");
 		goto out;
 	}

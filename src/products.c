@@ -48,7 +48,7 @@ static const char sql_list[] =
     "ORDER BY sku LIMIT ?3 OFFSET ?4";
 
 static json_t *
-product_json(sqlite3_stmt *st)
+product_json(struct db_stmt *st)
 {
 	json_t	*o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
 	    "id", db_text(st, 0), "sku", db_text(st, 1), "title",
@@ -57,8 +57,8 @@ product_json(sqlite3_stmt *st)
 	    "brand", db_text(st, 7));
 
 	if (o != NULL && (json_set_time(o, "createdAt",
-	    sqlite3_column_int64(st, 8)) == -1 ||
-	    json_set_time(o, "updatedAt", sqlite3_column_int64(st, 9)) == -1)) {
+	    db_int(st, 8)) == -1 ||
+	    json_set_time(o, "updatedAt", db_int(st, 9)) == -1)) {
 		json_decref(o);
 		return NULL;
 	}
@@ -111,7 +111,7 @@ products_upsert(struct request *req, struct response *res,
 {
 	struct db	*db = db_thread();
 	json_t		*body = NULL, *items, *item, *out = NULL;
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	const char	*bu;
 	char		 id[IDS_ID_LEN + 1];
 	int64_t		 now = clock_now_ms();
@@ -147,8 +147,8 @@ products_upsert(struct request *req, struct response *res,
 		    db_bind_text(st, 7, opt(item, "gtin")) == -1 ||
 		    db_bind_text(st, 8, opt(item, "mpn")) == -1 ||
 		    db_bind_text(st, 9, opt(item, "brand")) == -1 ||
-		    sqlite3_bind_int64(st, 10, now) != SQLITE_OK ||
-		    db_step(db, st) != SQLITE_DONE)
+		    db_bind_int(st, 10, now) == -1 ||
+		    db_step(db, st) != DB_DONE)
 			goto dberr;
 		db_release(st);
 		st = NULL;
@@ -178,7 +178,7 @@ products_list(struct request *req, struct response *res,
 {
 	struct db	*db = db_thread();
 	json_t		*list = NULL, *skus = NULL;	/* owned */
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	const char	*bu, *v = request_query(req, "skus"), *p, *comma;
 	char		*skus_text = NULL;
 	int64_t		 page = 1, per_page = PAGE_MAX, n = 0;
@@ -209,10 +209,10 @@ products_list(struct request *req, struct response *res,
 	    (st = db_prepare(db, sql_list)) == NULL ||
 	    db_bind_text(st, 1, bu) == -1 ||
 	    db_bind_text(st, 2, skus_text) == -1 ||
-	    sqlite3_bind_int64(st, 3, per_page + 1) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 4, (page - 1) * per_page) != SQLITE_OK)
+	    db_bind_int(st, 3, per_page + 1) == -1 ||
+	    db_bind_int(st, 4, (page - 1) * per_page) == -1)
 		goto fail;
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+	while ((rc = db_step(db, st)) == DB_ROW) {
 		if (n++ == per_page) {
 			last = false;
 			break;

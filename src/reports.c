@@ -45,11 +45,11 @@ int
 reports_audit(struct db *db, const char *actor, const char *action,
     const char *subject, const char *detail)
 {
-	sqlite3_stmt	*st = db_prepare(db, sql_audit);
+	struct db_stmt	*st = db_prepare(db, sql_audit);
 	int		 rc;
 
-	if (st == NULL || sqlite3_bind_int64(st, 1, clock_now_ms()) !=
-	    SQLITE_OK || db_bind_text(st, 2, actor) == -1 ||
+	if (st == NULL || db_bind_int(st, 1, clock_now_ms()) == -1 ||
+	    db_bind_text(st, 2, actor) == -1 ||
 	    db_bind_text(st, 3, action) == -1 ||
 	    db_bind_text(st, 4, subject) == -1 ||
 	    db_bind_text(st, 5, detail) == -1) {
@@ -58,7 +58,7 @@ reports_audit(struct db *db, const char *actor, const char *action,
 	}
 	rc = db_step(db, st);
 	db_release(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rc == DB_DONE ? 0 : -1;
 }
 
 #define REPORT_COLUMNS							\
@@ -78,13 +78,13 @@ enum { P_ID, P_REVIEW, P_BU, P_REASON, P_DETAILS, P_HIDES, P_STATUS, P_NOTE,
 
 /* A report as the business and the operator see it (no addresses). */
 static json_t *
-report_json(sqlite3_stmt *st)
+report_json(struct db_stmt *st)
 {
 	json_t	*o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:o}",
 	    "id", db_text(st, P_ID), "reviewId", db_text(st, P_REVIEW),
 	    "businessUnitId", db_text(st, P_BU), "reason",
 	    db_text(st, P_REASON), "details", db_text(st, P_DETAILS),
-	    "hidesReview", sqlite3_column_int(st, P_HIDES), "status",
+	    "hidesReview", (int)db_int(st, P_HIDES), "status",
 	    db_text(st, P_STATUS), "decisionNote",
 	    db_json_text(st, P_NOTE));
 
@@ -102,7 +102,7 @@ static const char sql_report_by_id[] =
 
 /* Mails the reviewer about their review (anonymous ones too). */
 static int
-mail_reviewer(struct db *db, sqlite3_stmt *st, const char *template,
+mail_reviewer(struct db *db, struct db_stmt *st, const char *template,
     const char *outcome, struct api_error *err)
 {
 	json_t	*msg, *vars;
@@ -127,7 +127,7 @@ mail_reviewer(struct db *db, sqlite3_stmt *st, const char *template,
 }
 
 static int
-notify(struct db *db, sqlite3_stmt *st, const char *event)
+notify(struct db *db, struct db_stmt *st, const char *event)
 {
 	json_t	*data = report_json(st);	/* owned */
 	char	 bu[IDS_ID_LEN + 1];
@@ -144,7 +144,7 @@ notify(struct db *db, sqlite3_stmt *st, const char *event)
 /* An upheld report removes the review for good: receivers written for
  * Trustpilot's webhooks hear of it as a deleted review ({"id"} only). */
 static int
-removed(struct db *db, sqlite3_stmt *st)
+removed(struct db *db, struct db_stmt *st)
 {
 	json_t	*data = json_pack("{s:s}", "id", db_text(st, P_REVIEW));
 	char	 bu[IDS_ID_LEN + 1];
@@ -188,7 +188,7 @@ reports_create(struct request *req, struct response *res,
 	static const char *const allowed[] = { "reason", "details", NULL };
 	struct db	*db = db_thread();
 	json_t		*body = NULL, *out = NULL;	/* owned */
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	const char	*review = request_param(req, "reviewId");
 	const char	*reason = NULL, *details = NULL;
 	char		 id[IDS_ID_LEN + 1], actor[IDS_ID_LEN + 16];
@@ -224,16 +224,16 @@ reports_create(struct request *req, struct response *res,
 	    (rc = db_step(db, st)) == -1)
 		goto dberr;
 	/* a review never published is not the business's to see */
-	if (rc == SQLITE_DONE || strcmp(db_text(st, 2),
+	if (rc == DB_DONE || strcmp(db_text(st, 2),
 	    req->principal.business_unit_id) != 0 ||
 	    strcmp(db_text(st, 1), "published") != 0) {
 		api_error_set(err, 404, NULL, "Review not found");
 		goto out;
 	}
 	invited = strcmp(db_text(st, 0), "invitation") == 0;
-	pending = sqlite3_column_int(st, 3) != 0;
-	asked = sqlite3_column_int(st, 4) != 0;
-	if (sqlite3_column_int(st, 5) != 0) {
+	pending = (int)db_int(st, 3) != 0;
+	asked = (int)db_int(st, 4) != 0;
+	if ((int)db_int(st, 5) != 0) {
 		/* reported again and rejected, it would come back online */
 		api_error_set(err, 409, NULL, "This review was removed after "
 		    "an upheld report");
@@ -264,23 +264,23 @@ reports_create(struct request *req, struct response *res,
 	    db_bind_text(st, 3, req->principal.business_unit_id) == -1 ||
 	    db_bind_text(st, 4, reason) == -1 ||
 	    db_bind_text(st, 5, details != NULL ? details : "") == -1 ||
-	    sqlite3_bind_int(st, 6, hides) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 7, clock_now_ms()) != SQLITE_OK ||
-	    db_step(db, st) != SQLITE_DONE)
+	    db_bind_int(st, 6, hides) == -1 ||
+	    db_bind_int(st, 7, clock_now_ms()) == -1 ||
+	    db_step(db, st) != DB_DONE)
 		goto dberr;
 	db_release(st);
 	st = db_prepare(db, sql_review_reported);
-	if (st == NULL || sqlite3_bind_int64(st, 1, clock_now_ms()) !=
-	    SQLITE_OK || sqlite3_bind_int(st, 2, hides) != SQLITE_OK ||
+	if (st == NULL || db_bind_int(st, 1, clock_now_ms()) == -1 ||
+	    db_bind_int(st, 2, hides) == -1 ||
 	    db_bind_text(st, 3, reason) == -1 ||
 	    db_bind_text(st, 4, review) == -1 ||
-	    db_step(db, st) != SQLITE_DONE ||
+	    db_step(db, st) != DB_DONE ||
 	    reports_audit(db, actor, "report-created", subject, reason) == -1)
 		goto dberr;
 	db_release(st);
 	st = db_prepare(db, sql_report_by_id);
 	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    db_step(db, st) != SQLITE_ROW ||
+	    db_step(db, st) != DB_ROW ||
 	    notify(db, st, "review-report-created") == -1)
 		goto dberr;
 	if (hides && mail_reviewer(db, st, "report-hidden", "", err) == -1)
@@ -316,7 +316,7 @@ reports_admin_list(struct request *req, struct response *res,
 {
 	struct db	*db = db_thread();
 	const char	*status = request_query(req, "status");
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	json_t		*list = NULL;	/* owned */
 	int64_t		 page = 1, per_page = 20;
 
@@ -332,8 +332,8 @@ reports_admin_list(struct request *req, struct response *res,
 	if (db == NULL || list == NULL ||
 	    (st = db_prepare(db, sql_reports_list)) == NULL ||
 	    db_bind_text(st, 1, status) == -1 ||
-	    sqlite3_bind_int64(st, 2, per_page + 1) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, (page - 1) * per_page) != SQLITE_OK)
+	    db_bind_int(st, 2, per_page + 1) == -1 ||
+	    db_bind_int(st, 3, (page - 1) * per_page) == -1)
 		goto fail;
 	if (db_collect(db, st, report_json, list) == -1)
 		goto fail;
@@ -365,7 +365,7 @@ reports_decide(struct request *req, struct response *res,
 	static const char *const allowed[] = { "decision", "note", NULL };
 	struct db	*db = db_thread();
 	json_t		*body = NULL, *out = NULL;	/* owned */
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	const char	*id = request_param(req, "reportId");
 	const char	*decision = NULL, *note = NULL;
 	char		 review[IDS_ID_LEN + 1], reason[64];
@@ -393,7 +393,7 @@ reports_decide(struct request *req, struct response *res,
 	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
 	    (rc = db_step(db, st)) == -1)
 		goto dberr;
-	if (rc == SQLITE_DONE) {
+	if (rc == DB_DONE) {
 		api_error_set(err, 404, NULL, "Report not found");
 		goto out;
 	}
@@ -408,21 +408,21 @@ reports_decide(struct request *req, struct response *res,
 	st = db_prepare(db, sql_decide);
 	if (st == NULL || db_bind_text(st, 1, uphold ? "upheld" :
 	    "rejected") == -1 || db_bind_text(st, 2, note) == -1 ||
-	    sqlite3_bind_int64(st, 3, clock_now_ms()) != SQLITE_OK ||
-	    db_bind_text(st, 4, id) == -1 || db_step(db, st) != SQLITE_DONE)
+	    db_bind_int(st, 3, clock_now_ms()) == -1 ||
+	    db_bind_text(st, 4, id) == -1 || db_step(db, st) != DB_DONE)
 		goto dberr;
 	db_release(st);
 	st = db_prepare(db, sql_review_decided);
-	if (st == NULL || sqlite3_bind_int64(st, 1, clock_now_ms()) !=
-	    SQLITE_OK || sqlite3_bind_int(st, 2, uphold) != SQLITE_OK ||
+	if (st == NULL || db_bind_int(st, 1, clock_now_ms()) == -1 ||
+	    db_bind_int(st, 2, uphold) == -1 ||
 	    db_bind_text(st, 3, reason) == -1 ||
-	    db_bind_text(st, 4, review) == -1 || db_step(db, st) != SQLITE_DONE)
+	    db_bind_text(st, 4, review) == -1 || db_step(db, st) != DB_DONE)
 		goto dberr;
 	db_release(st);
 	snprintf(subject, sizeof(subject), "report:%s", id);
 	st = db_prepare(db, sql_report_by_id);
 	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    db_step(db, st) != SQLITE_ROW ||
+	    db_step(db, st) != DB_ROW ||
 	    reports_audit(db, "admin", uphold ? "report-upheld" :
 	    "report-rejected", subject, note) == -1 ||
 	    notify(db, st, "review-report-resolved") == -1)
@@ -462,7 +462,7 @@ reports_audit_list(struct request *req, struct response *res,
     struct api_error *err)
 {
 	struct db	*db = db_thread();
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	json_t		*list = NULL, *o;
 	int64_t		 page = 1, per_page = 100;
 	int		 rc;
@@ -475,16 +475,16 @@ reports_audit_list(struct request *req, struct response *res,
 	if (db == NULL || list == NULL ||
 	    (st = db_prepare(db, sql_audit_list)) == NULL ||
 	    db_bind_text(st, 1, request_query(req, "subject")) == -1 ||
-	    sqlite3_bind_int64(st, 2, per_page + 1) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, (page - 1) * per_page) != SQLITE_OK)
+	    db_bind_int(st, 2, per_page + 1) == -1 ||
+	    db_bind_int(st, 3, (page - 1) * per_page) == -1)
 		goto fail;
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+	while ((rc = db_step(db, st)) == DB_ROW) {
 		o = json_pack("{s:I, s:s, s:s, s:s, s:o}", "id",
-		    (json_int_t)sqlite3_column_int64(st, 0), "actor",
+		    (json_int_t)db_int(st, 0), "actor",
 		    db_text(st, 2), "action", db_text(st, 3), "subject",
 		    db_text(st, 4), "detail", db_json_text(st, 5));
 		if (o == NULL || json_set_time(o, "at",
-		    sqlite3_column_int64(st, 1)) == -1) {
+		    db_int(st, 1)) == -1) {
 			json_decref(o);
 			goto fail;
 		}

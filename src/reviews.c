@@ -110,22 +110,22 @@ enum {
 };
 
 static const char *
-display_name(sqlite3_stmt *st)
+display_name(struct db_stmt *st)
 {
-	return sqlite3_column_int(st, C_ANONYMOUS) ? "Anonymous" :
+	return (int)db_int(st, C_ANONYMOUS) ? "Anonymous" :
 	    db_text(st, C_NAME);
 }
 
 /* Trustpilot's reportData from the review's latest report, or null. */
 static json_t *
-report_data(sqlite3_stmt *st)
+report_data(struct db_stmt *st)
 {
 	json_error_t	 jerr;
 	json_t		*r, *o;
 	char		 iso[CLOCK_ISO_LEN];
 	bool		 hidden;
 
-	if (sqlite3_column_type(st, C_REPORT) == SQLITE_NULL)
+	if (db_is_null(st, C_REPORT))
 		return json_null();
 	r = json_loads(db_text(st, C_REPORT), 0, &jerr);
 	if (r == NULL || clock_format(json_integer_value(json_object_get(r,
@@ -133,7 +133,7 @@ report_data(sqlite3_stmt *st)
 		json_decref(r);
 		return json_null();
 	}
-	hidden = sqlite3_column_type(st, C_HIDDEN) != SQLITE_NULL;
+	hidden = !db_is_null(st, C_HIDDEN);
 	o = json_pack("{s:s, s:n, s:s, s:[O], s:O, s:s, s:O}", "source",
 	    "business", "publicComment", "createdAt", iso, "reasons",
 	    json_object_get(r, "reason"), "reason", json_object_get(r,
@@ -144,7 +144,7 @@ report_data(sqlite3_stmt *st)
 }
 
 static json_t *
-tags_json(sqlite3_stmt *st)
+tags_json(struct db_stmt *st)
 {
 	json_error_t	 jerr;
 	json_t		*tags = json_loads(db_text(st, C_TAGS), 0, &jerr);
@@ -154,19 +154,19 @@ tags_json(sqlite3_stmt *st)
 
 /* The column as a string, or null when it is NULL. */
 static void
-put_text(struct json_writer *w, const char *key, sqlite3_stmt *st, int col)
+put_text(struct json_writer *w, const char *key, struct db_stmt *st, int col)
 {
-	json_writer_string(w, key, sqlite3_column_type(st, col) ==
-	    SQLITE_NULL ? NULL : db_text(st, col));
+	json_writer_string(w, key, db_is_null(st, col) ? NULL :
+	    db_text(st, col));
 }
 
 static void
-put_time(struct json_writer *w, const char *key, sqlite3_stmt *st, int col)
+put_time(struct json_writer *w, const char *key, struct db_stmt *st, int col)
 {
-	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+	if (db_is_null(st, col))
 		json_writer_null(w, key);
 	else
-		json_writer_time(w, key, sqlite3_column_int64(st, col));
+		json_writer_time(w, key, db_int(st, col));
 }
 
 /* "links": [{"href": PUBLIC_URL PATH ID, "method": "GET", "rel": "self"}] */
@@ -207,12 +207,12 @@ put_built(struct json_writer *w, const char *key, json_t *v)
  * these, and a jansson tree per review cost more than the query.
  */
 static void
-review_write(struct json_writer *w, sqlite3_stmt *st, const char *public_url,
+review_write(struct json_writer *w, struct db_stmt *st, const char *public_url,
     bool private)
 {
 	bool	 verified = strcmp(db_text(st, C_SOURCE), "invitation") == 0;
-	bool	 product = sqlite3_column_type(st, C_SKU) != SQLITE_NULL;
-	bool	 contacted = sqlite3_column_int(st, C_CONTACTED) != 0;
+	bool	 product = !db_is_null(st, C_SKU);
+	bool	 contacted = (int)db_int(st, C_CONTACTED) != 0;
 	const char *requests;
 
 	json_writer_object(w, NULL);
@@ -221,9 +221,9 @@ review_write(struct json_writer *w, sqlite3_stmt *st, const char *public_url,
 	json_writer_object(w, "consumer");
 	json_writer_string(w, "id", db_text(st, C_CONSUMER));
 	json_writer_string(w, "displayName", display_name(st));
-	json_writer_string(w, "displayLocation", sqlite3_column_bytes(st,
+	json_writer_string(w, "displayLocation", db_bytes(st,
 	    C_COUNTRY) > 0 ? db_text(st, C_COUNTRY) : NULL);
-	json_writer_int(w, "numberOfReviews", sqlite3_column_int64(st,
+	json_writer_int(w, "numberOfReviews", db_int(st,
 	    C_CONSUMER_COUNT));
 	put_empty_array(w, "links");
 	json_writer_end(w);
@@ -234,14 +234,14 @@ review_write(struct json_writer *w, sqlite3_stmt *st, const char *public_url,
 	put_self_link(w, public_url, "/v1/business-units/", db_text(st, C_BU));
 	json_writer_end(w);
 	json_writer_null(w, "location");
-	json_writer_int(w, "stars", sqlite3_column_int64(st, C_STARS));
+	json_writer_int(w, "stars", db_int(st, C_STARS));
 	json_writer_string(w, "title", db_text(st, C_TITLE));
 	json_writer_string(w, "text", db_text(st, C_TEXT));
 	json_writer_string(w, "language", db_text(st, C_LANGUAGE));
 	put_time(w, "createdAt", st, C_CREATED);
 	put_time(w, "updatedAt", st, C_UPDATED);
 	put_time(w, "experiencedAt", st, C_EXPERIENCED);
-	if (sqlite3_column_type(st, C_REPLY) == SQLITE_NULL)
+	if (db_is_null(st, C_REPLY))
 		json_writer_null(w, "companyReply");
 	else {
 		json_writer_object(w, "companyReply");
@@ -256,7 +256,7 @@ review_write(struct json_writer *w, sqlite3_stmt *st, const char *public_url,
 	json_writer_string(w, "source", db_text(st, C_SOURCE));
 	json_writer_int(w, "numberOfLikes", 0);
 	json_writer_string(w, "status", db_text(st, C_STATUS));
-	if (sqlite3_column_type(st, C_REPORT) == SQLITE_NULL)
+	if (db_is_null(st, C_REPORT))
 		json_writer_null(w, "reportData");
 	else
 		put_built(w, "reportData", report_data(st));
@@ -289,7 +289,7 @@ review_write(struct json_writer *w, sqlite3_stmt *st, const char *public_url,
 		json_writer_raw(w, "tags", db_text(st, C_TAGS));
 		put_text(w, "linkKind", st, C_LINK_KIND);
 		put_text(w, "hiddenReason", st, C_HIDDEN);
-		json_writer_bool(w, "reported", sqlite3_column_int(st,
+		json_writer_bool(w, "reported", (int)db_int(st,
 		    C_REPORTED) != 0);
 		requests = db_text(st, C_FIND_REVIEWER);
 		if (strcmp(requests, "[]") == 0) {
@@ -313,7 +313,7 @@ review_write(struct json_writer *w, sqlite3_stmt *st, const char *public_url,
 		json_writer_string(w, "productUrl", db_text(st,
 		    C_PRODUCT_LINK));
 		json_writer_array(w, "productImages");
-		if (sqlite3_column_bytes(st, C_PRODUCT_IMAGE) > 0)
+		if (db_bytes(st, C_PRODUCT_IMAGE) > 0)
 			json_writer_string(w, NULL, db_text(st,
 			    C_PRODUCT_IMAGE));
 		json_writer_end(w);
@@ -327,7 +327,7 @@ review_write(struct json_writer *w, sqlite3_stmt *st, const char *public_url,
 
 /* Answers with the review under st, written straight into the body. */
 static int
-respond_review(struct response *res, int status, sqlite3_stmt *st,
+respond_review(struct response *res, int status, struct db_stmt *st,
     const char *public_url, bool private, struct api_error *err)
 {
 	struct buf		 b;
@@ -348,22 +348,22 @@ respond_review(struct response *res, int status, sqlite3_stmt *st,
 /* What the profile page shows of a review: the fields of its JSON that
  * review_article reads, and nothing it does not. */
 static json_t *
-page_review_json(sqlite3_stmt *st)
+page_review_json(struct db_stmt *st)
 {
 	return json_pack("{s:s, s:i, s:s, s:s, s:{s:s}, s:o, s:b, s:b, s:o}",
-	    "id", db_text(st, C_ID), "stars", sqlite3_column_int(st, C_STARS),
+	    "id", db_text(st, C_ID), "stars", (int)db_int(st, C_STARS),
 	    "title", db_text(st, C_TITLE), "text", db_text(st, C_TEXT),
 	    "consumer", "displayName", display_name(st),
 	    "createdAt", db_json_time(st, C_CREATED),
 	    "isVerified", strcmp(db_text(st, C_SOURCE), "invitation") == 0,
-	    "reviewerContacted", sqlite3_column_int(st, C_CONTACTED) != 0,
-	    "companyReply", sqlite3_column_type(st, C_REPLY) == SQLITE_NULL ?
+	    "reviewerContacted", (int)db_int(st, C_CONTACTED) != 0,
+	    "companyReply", db_is_null(st, C_REPLY) ?
 	    json_null() : json_pack("{s:s}", "text", db_text(st, C_REPLY)));
 }
 
 /* Trustpilot's webhook eventData (reference section 9). */
 static json_t *
-event_data(sqlite3_stmt *st, const char *public_url)
+event_data(struct db_stmt *st, const char *public_url)
 {
 	char	 review[URL_LEN], consumer[URL_LEN];
 	char	 created[CLOCK_ISO_LEN];
@@ -373,12 +373,12 @@ event_data(sqlite3_stmt *st, const char *public_url)
 	    db_text(st, C_ID));
 	snprintf(consumer, sizeof(consumer), "%s/v1/consumers/%s", public_url,
 	    db_text(st, C_CONSUMER));
-	if (clock_format(sqlite3_column_int64(st, C_CREATED), created) == -1)
+	if (clock_format(db_int(st, C_CREATED), created) == -1)
 		return NULL;
 	o = json_pack("{s:s, s:s, s:i, s:s, s:s, s:o, s:n, s:s, s:b, s:s, "
 	    "s:{s:s, s:s, s:s}, s:o}",
 	    "id", db_text(st, C_ID), "language", db_text(st, C_LANGUAGE),
-	    "stars", sqlite3_column_int(st, C_STARS),
+	    "stars", (int)db_int(st, C_STARS),
 	    "title", db_text(st, C_TITLE), "text", db_text(st, C_TEXT),
 	    "referenceId", db_json_text(st, C_REFERENCE), "locationId",
 	    "createdAt", created,
@@ -387,7 +387,7 @@ event_data(sqlite3_stmt *st, const char *public_url)
 	    "consumer", "id", db_text(st, C_CONSUMER), "name",
 	    display_name(st), "link", consumer,
 	    "tags", tags_json(st));
-	if (o != NULL && sqlite3_column_type(st, C_SKU) != SQLITE_NULL &&
+	if (o != NULL && !db_is_null(st, C_SKU) &&
 	    json_object_set_new(o, "sku", json_string(db_text(st,
 	    C_SKU))) == -1) {
 		json_decref(o);
@@ -408,9 +408,9 @@ static const char sql_review_by_id[] =
  */
 static int
 load(struct db *db, const struct request *req, const char *id,
-    bool public_only, sqlite3_stmt **out, struct api_error *err)
+    bool public_only, struct db_stmt **out, struct api_error *err)
 {
-	sqlite3_stmt	*st = db_prepare(db, sql_review_by_id);
+	struct db_stmt	*st = db_prepare(db, sql_review_by_id);
 	int		 rc;
 
 	*out = NULL;
@@ -420,10 +420,10 @@ load(struct db *db, const struct request *req, const char *id,
 		db_fail(db, err);
 		return -1;
 	}
-	if (rc == SQLITE_DONE || (req != NULL &&
+	if (rc == DB_DONE || (req != NULL &&
 	    req->principal.kind == PRINCIPAL_BUSINESS && !public_only &&
 	    (strcmp(db_text(st, C_BU), req->principal.business_unit_id) != 0 ||
-	    sqlite3_column_type(st, C_PUB_SEQ) == SQLITE_NULL)) ||
+	    db_is_null(st, C_PUB_SEQ))) ||
 	    (public_only && strcmp(db_text(st, C_STATUS), "active") != 0)) {
 		db_release(st);
 		api_error_set(err, 404, NULL, "Review not found");
@@ -435,7 +435,7 @@ load(struct db *db, const struct request *req, const char *id,
 
 /* Emits event for the review under st (inside the caller's transaction). */
 static int
-emit(struct db *db, sqlite3_stmt *st, const char *service_event,
+emit(struct db *db, struct db_stmt *st, const char *service_event,
     const char *product_event)
 {
 	json_t	*data = event_data(st, reviews_cfg->public_url);	/* owned */
@@ -445,8 +445,8 @@ emit(struct db *db, sqlite3_stmt *st, const char *service_event,
 	if (data == NULL)
 		return -1;
 	snprintf(bu, sizeof(bu), "%s", db_text(st, C_BU));
-	r = webhooks_emit(db, bu, sqlite3_column_type(st, C_SKU) ==
-	    SQLITE_NULL ? service_event : product_event, data);
+	r = webhooks_emit(db, bu, db_is_null(st, C_SKU) ? service_event :
+	    product_event, data);
 	json_decref(data);
 	return r;
 }
@@ -559,7 +559,7 @@ static int
 consumer_insert(struct db *db, const char *email, const char *name,
     const char *country, char id[IDS_ID_LEN + 1])
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 
 	ids_new(id);
 	st = db_prepare(db, sql_consumer_insert);
@@ -567,8 +567,8 @@ consumer_insert(struct db *db, const char *email, const char *name,
 	    db_bind_text(st, 2, email) == -1 ||
 	    db_bind_text(st, 3, name) == -1 ||
 	    db_bind_text(st, 4, country != NULL ? country : "") == -1 ||
-	    sqlite3_bind_int64(st, 5, clock_now_ms()) != SQLITE_OK ||
-	    db_step(db, st) != SQLITE_DONE) {
+	    db_bind_int(st, 5, clock_now_ms()) == -1 ||
+	    db_step(db, st) != DB_DONE) {
 		db_release(st);
 		return -1;
 	}
@@ -584,7 +584,7 @@ static int
 consumer_for(struct db *db, const char *email, const char *name,
     const char *country, char id[IDS_ID_LEN + 1])
 {
-	sqlite3_stmt	*st = db_prepare(db, sql_consumer_by_email);
+	struct db_stmt	*st = db_prepare(db, sql_consumer_by_email);
 	int		 rc;
 
 	if (st == NULL || db_bind_text(st, 1, email) == -1 ||
@@ -592,10 +592,10 @@ consumer_for(struct db *db, const char *email, const char *name,
 		db_release(st);
 		return -1;
 	}
-	if (rc == SQLITE_ROW)
+	if (rc == DB_ROW)
 		snprintf(id, IDS_ID_LEN + 1, "%s", db_text(st, 0));
 	db_release(st);
-	if (rc == SQLITE_ROW)
+	if (rc == DB_ROW)
 		return 0;
 	return consumer_insert(db, email, name, country, id);
 }
@@ -604,7 +604,7 @@ static int
 exists(struct db *db, const char *sql, const char *a, const char *b,
     int *found)
 {
-	sqlite3_stmt	*st = db_prepare(db, sql);
+	struct db_stmt	*st = db_prepare(db, sql);
 	int		 rc;
 
 	if (st == NULL || db_bind_text(st, 1, a) == -1 ||
@@ -612,7 +612,7 @@ exists(struct db *db, const char *sql, const char *a, const char *b,
 		db_release(st);
 		return -1;
 	}
-	*found = rc == SQLITE_ROW;
+	*found = rc == DB_ROW;
 	db_release(st);
 	return 0;
 }
@@ -638,7 +638,7 @@ reviews_submit(struct db *db, const struct config *cfg,
     const struct review_input *in, char id_out[IDS_ID_LEN + 1],
     struct api_error *err)
 {
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	char		 bu[IDS_ID_LEN + 1], consumer[IDS_ID_LEN + 1];
 	char		 id[IDS_ID_LEN + 1], token[IDS_TOKEN_LEN + 1];
 	char		 hash[IDS_HASH_LEN + 1], bu_name[256], language[3];
@@ -653,7 +653,7 @@ reviews_submit(struct db *db, const struct config *cfg,
 	if (st == NULL || db_bind_text(st, 1, in->domain) == -1 ||
 	    (rc = db_step(db, st)) == -1)
 		goto dberr;
-	if (rc == SQLITE_DONE) {
+	if (rc == DB_DONE) {
 		api_error_set(err, 404, NULL, "No business with this domain");
 		goto out;
 	}
@@ -688,10 +688,10 @@ reviews_submit(struct db *db, const struct config *cfg,
 	 * way to flood someone's inbox. */
 	st = db_prepare(db, sql_recent_submissions);
 	if (st == NULL || db_bind_text(st, 1, consumer) == -1 ||
-	    sqlite3_bind_int64(st, 2, now - 86400000) != SQLITE_OK ||
-	    db_step(db, st) != SQLITE_ROW)
+	    db_bind_int(st, 2, now - 86400000) == -1 ||
+	    db_step(db, st) != DB_ROW)
 		goto dberr;
-	rc = sqlite3_column_int(st, 0);
+	rc = (int)db_int(st, 0);
 	db_release(st);
 	st = NULL;
 	if (rc >= cfg->review_submissions_per_day) {
@@ -708,22 +708,22 @@ reviews_submit(struct db *db, const struct config *cfg,
 	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
 	    db_bind_text(st, 2, bu) == -1 || db_bind_text(st, 3, consumer) == -1 ||
 	    db_bind_text(st, 4, in->sku) == -1 ||
-	    sqlite3_bind_int64(st, 5, in->stars) != SQLITE_OK ||
+	    db_bind_int(st, 5, in->stars) == -1 ||
 	    db_bind_text(st, 6, in->title) == -1 ||
 	    db_bind_text(st, 7, in->text) == -1 ||
 	    db_bind_text(st, 8, language) == -1 ||
-	    (in->experienced_at != 0 ? sqlite3_bind_int64(st, 9,
-	    in->experienced_at) : sqlite3_bind_null(st, 9)) != SQLITE_OK ||
+	    (in->experienced_at != 0 ? db_bind_int(st, 9,
+	    in->experienced_at) : db_bind_null(st, 9)) == -1 ||
 	    db_bind_text(st, 10, in->name) == -1 ||
-	    sqlite3_bind_int(st, 11, in->anonymous) != SQLITE_OK ||
+	    db_bind_int(st, 11, in->anonymous) == -1 ||
 	    db_bind_text(st, 12, in->country != NULL ? in->country : "") == -1 ||
 	    db_bind_text(st, 13, source_names[in->source]) == -1 ||
 	    db_bind_text(st, 14, hash) == -1 ||
-	    sqlite3_bind_int64(st, 15, now + cfg->review_confirm_ttl_h *
-	    3600000) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 16, now) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 17, now) != SQLITE_OK ||
-	    db_step(db, st) != SQLITE_DONE)
+	    db_bind_int(st, 15, now + cfg->review_confirm_ttl_h *
+	    3600000) == -1 ||
+	    db_bind_int(st, 16, now) == -1 ||
+	    db_bind_int(st, 17, now) == -1 ||
+	    db_step(db, st) != DB_DONE)
 		goto dberr;
 	db_release(st);
 	st = NULL;
@@ -796,7 +796,7 @@ int
 reviews_create_invited(struct db *db, const struct invited_review *in,
     char id_out[IDS_ID_LEN + 1])
 {
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	char		 consumer[IDS_ID_LEN + 1], id[IDS_ID_LEN + 1];
 	char		 key[IDS_ID_LEN + 16];
 	json_t		*tag;	/* borrowed */
@@ -815,7 +815,7 @@ reviews_create_invited(struct db *db, const struct invited_review *in,
 	    db_bind_text(st, 2, in->bu) == -1 ||
 	    db_bind_text(st, 3, consumer) == -1 ||
 	    db_bind_text(st, 4, in->sku) == -1 ||
-	    sqlite3_bind_int64(st, 5, in->stars) != SQLITE_OK ||
+	    db_bind_int(st, 5, in->stars) == -1 ||
 	    db_bind_text(st, 6, in->title) == -1 ||
 	    db_bind_text(st, 7, in->text) == -1 ||
 	    db_bind_text(st, 8, in->language) == -1 ||
@@ -823,21 +823,21 @@ reviews_create_invited(struct db *db, const struct invited_review *in,
 	    db_bind_text(st, 10, in->link_kind) == -1 ||
 	    db_bind_text(st, 11, in->reference) == -1 ||
 	    db_bind_text(st, 12, in->email) == -1 ||
-	    sqlite3_bind_int64(st, 13, clock_now_ms()) != SQLITE_OK ||
-	    db_step(db, st) != SQLITE_DONE)
+	    db_bind_int(st, 13, clock_now_ms()) == -1 ||
+	    db_step(db, st) != DB_DONE)
 		goto out;
 	json_array_foreach(in->tags, i, tag) {
 		db_release(st);
 		st = db_prepare(db, sql_tag_generic);
 		if (st == NULL || db_bind_text(st, 1, id) == -1 ||
 		    db_bind_text(st, 2, json_string_value(tag)) == -1 ||
-		    db_step(db, st) != SQLITE_DONE)
+		    db_step(db, st) != DB_DONE)
 			goto out;
 	}
 	db_release(st);
 	st = db_prepare(db, sql_review_by_id);
 	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    db_step(db, st) != SQLITE_ROW ||
+	    db_step(db, st) != DB_ROW ||
 	    emit(db, st, "service-review-created",
 	    "product-review-created") == -1)
 		goto out;
@@ -863,26 +863,25 @@ static const char sql_refuse_duplicate[] =
 /* Whether the consumer already has a published review of this unit (or
  * SKU) inside the configured window: 1, 0, or -1 on a database error. */
 static int
-has_duplicate(struct db *db, const struct config *cfg, sqlite3_stmt *review)
+has_duplicate(struct db *db, const struct config *cfg, struct db_stmt *review)
 {
-	sqlite3_stmt	*st = db_prepare(db, sql_duplicate);
+	struct db_stmt	*st = db_prepare(db, sql_duplicate);
 	int		 rc;
 
 	if (st == NULL || db_bind_text(st, 1, db_text(review, 4)) == -1 ||
 	    db_bind_text(st, 2, db_text(review, 5)) == -1 ||
-	    (sqlite3_column_type(review, 6) == SQLITE_NULL ?
-	    sqlite3_bind_null(st, 3) : sqlite3_bind_text(st, 3,
-	    db_text(review, 6), -1, SQLITE_TRANSIENT)) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 4, cfg->review_duplicate_days == 0 ?
+	    db_bind_text(st, 3, db_is_null(review, 6) ? NULL :
+	    db_text(review, 6)) == -1 ||
+	    db_bind_int(st, 4, cfg->review_duplicate_days == 0 ?
 	    INT64_MAX : clock_now_ms() - cfg->review_duplicate_days *
-	    86400000) != SQLITE_OK ||
+	    86400000) == -1 ||
 	    db_bind_text(st, 5, db_text(review, 0)) == -1 ||
 	    (rc = db_step(db, st)) == -1) {
 		db_release(st);
 		return -1;
 	}
 	db_release(st);
-	return rc == SQLITE_ROW;
+	return rc == DB_ROW;
 }
 static const char sql_publish[] =
     "UPDATE reviews SET status = 'published', published_at = ?1, "
@@ -894,7 +893,7 @@ reviews_confirm(struct db *db, const struct config *cfg, const char *token,
     bool apply, enum review_confirm *result, char *domain_out,
     size_t domain_len)
 {
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	char		 hash[IDS_HASH_LEN + 1], id[IDS_ID_LEN + 1];
 	char		 status[16];
 	int64_t		 now = clock_now_ms(), expires;
@@ -910,15 +909,15 @@ reviews_confirm(struct db *db, const struct config *cfg, const char *token,
 	if (st == NULL || db_bind_text(st, 1, hash) == -1 ||
 	    (rc = db_step(db, st)) == -1)
 		goto out;
-	if (rc == SQLITE_DONE) {
+	if (rc == DB_DONE) {
 		ret = 0;
 		goto out;
 	}
 	snprintf(id, sizeof(id), "%s", db_text(st, 0));
 	snprintf(status, sizeof(status), "%s", db_text(st, 1));
-	expires = sqlite3_column_int64(st, 2);
+	expires = db_int(st, 2);
 	snprintf(domain_out, domain_len, "%s", db_text(st, 3));
-	if (sqlite3_column_int(st, 7) != 0) {
+	if ((int)db_int(st, 7) != 0) {
 		*result = REVIEW_CONFIRM_DUPLICATE;
 		ret = 0;
 		goto out;
@@ -944,22 +943,22 @@ reviews_confirm(struct db *db, const struct config *cfg, const char *token,
 	st = NULL;
 	if (rc == 1) {
 		st = db_prepare(db, sql_refuse_duplicate);
-		if (st == NULL || sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
+		if (st == NULL || db_bind_int(st, 1, now) == -1 ||
 		    db_bind_text(st, 2, id) == -1 ||
-		    db_step(db, st) != SQLITE_DONE || db_tx_commit(db) == -1)
+		    db_step(db, st) != DB_DONE || db_tx_commit(db) == -1)
 			goto out;
 		*result = REVIEW_CONFIRM_DUPLICATE;
 		ret = 0;
 		goto out;
 	}
 	st = db_prepare(db, sql_publish);
-	if (st == NULL || sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
-	    db_bind_text(st, 2, id) == -1 || db_step(db, st) != SQLITE_DONE)
+	if (st == NULL || db_bind_int(st, 1, now) == -1 ||
+	    db_bind_text(st, 2, id) == -1 || db_step(db, st) != DB_DONE)
 		goto out;
 	db_release(st);
 	st = db_prepare(db, sql_review_by_id);
 	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    db_step(db, st) != SQLITE_ROW ||
+	    db_step(db, st) != DB_ROW ||
 	    emit(db, st, "service-review-created",
 	    "product-review-created") == -1)
 		goto out;
@@ -985,13 +984,13 @@ static const char sql_next_expiry[] =
 int64_t
 reviews_job(struct db *db, int64_t now)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	int64_t		 next = INT64_MAX;
 
 	if (db_tx_begin(db) == 0) {
 		st = db_prepare(db, sql_expire);
-		if (st != NULL && sqlite3_bind_int64(st, 1, now) == SQLITE_OK &&
-		    db_step(db, st) == SQLITE_DONE) {
+		if (st != NULL && db_bind_int(st, 1, now) == 0 &&
+		    db_step(db, st) == DB_DONE) {
 			db_release(st);
 			if (db_tx_commit(db) == -1)
 				db_tx_rollback(db);
@@ -1001,9 +1000,9 @@ reviews_job(struct db *db, int64_t now)
 		}
 	}
 	st = db_prepare(db, sql_next_expiry);
-	if (st != NULL && db_step(db, st) == SQLITE_ROW &&
-	    sqlite3_column_type(st, 0) != SQLITE_NULL)
-		next = sqlite3_column_int64(st, 0);
+	if (st != NULL && db_step(db, st) == DB_ROW &&
+	    !db_is_null(st, 0))
+		next = db_int(st, 0);
 	db_release(st);
 	return next;
 }
@@ -1301,41 +1300,41 @@ read_filters(const struct request *req, enum list_mode mode, bool product,
 }
 
 static int
-bind_opt_int(sqlite3_stmt *st, int idx, int v)
+bind_opt_int(struct db_stmt *st, int idx, int v)
 {
-	return v < 0 ? sqlite3_bind_null(st, idx) :
-	    sqlite3_bind_int(st, idx, v);
+	return v < 0 ? db_bind_null(st, idx) :
+	    db_bind_int(st, idx, v);
 }
 
 static int
-bind_filters(sqlite3_stmt *st, const struct filters *f)
+bind_filters(struct db_stmt *st, const struct filters *f)
 {
 	return db_bind_text(st, 1, f->bu) == -1 ||
-	    sqlite3_bind_int(st, 2, f->public_only) != SQLITE_OK ||
-	    sqlite3_bind_int(st, 3, f->product) != SQLITE_OK ||
+	    db_bind_int(st, 2, f->public_only) == -1 ||
+	    db_bind_int(st, 3, f->product) == -1 ||
 	    db_bind_text(st, 4, f->sku) == -1 ||
 	    db_bind_text(st, 5, f->stars[0] ? f->stars : NULL) == -1 ||
 	    db_bind_text(st, 6, f->languages[0] ? f->languages : NULL) == -1 ||
-	    bind_opt_int(st, 7, f->responded) != SQLITE_OK ||
+	    bind_opt_int(st, 7, f->responded) == -1 ||
 	    db_bind_text(st, 8, f->tag_group) == -1 ||
 	    db_bind_text(st, 9, f->tag_value) == -1 ||
-	    sqlite3_bind_int(st, 10, f->include_reported) != SQLITE_OK ||
+	    db_bind_int(st, 10, f->include_reported) == -1 ||
 	    db_bind_text(st, 11, f->reference) == -1 ||
 	    db_bind_text(st, 12, f->referral) == -1 ||
-	    bind_opt_int(st, 13, f->reported) != SQLITE_OK ||
+	    bind_opt_int(st, 13, f->reported) == -1 ||
 	    db_bind_text(st, 14, f->source) == -1 ||
-	    bind_opt_int(st, 15, f->contacted) != SQLITE_OK ||
-	    (f->from == INT64_MIN ? sqlite3_bind_null(st, 16) :
-	    sqlite3_bind_int64(st, 16, f->from)) != SQLITE_OK ||
-	    (f->to == INT64_MAX ? sqlite3_bind_null(st, 17) :
-	    sqlite3_bind_int64(st, 17, f->to)) != SQLITE_OK ||
-	    sqlite3_bind_int(st, 18, f->on_updated) != SQLITE_OK ||
+	    bind_opt_int(st, 15, f->contacted) == -1 ||
+	    (f->from == INT64_MIN ? db_bind_null(st, 16) :
+	    db_bind_int(st, 16, f->from)) == -1 ||
+	    (f->to == INT64_MAX ? db_bind_null(st, 17) :
+	    db_bind_int(st, 17, f->to)) == -1 ||
+	    db_bind_int(st, 18, f->on_updated) == -1 ||
 	    db_bind_text(st, 19, f->status) == -1 ||
-	    (f->cursor ? sqlite3_bind_int64(st, 20, f->after) :
-	    sqlite3_bind_null(st, 20)) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 21, f->per_page + 1) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 22, f->cursor ? 0 :
-	    (f->page - 1) * f->per_page) != SQLITE_OK ? -1 : 0;
+	    (f->cursor ? db_bind_int(st, 20, f->after) :
+	    db_bind_null(st, 20)) == -1 ||
+	    db_bind_int(st, 21, f->per_page + 1) == -1 ||
+	    db_bind_int(st, 22, f->cursor ? 0 :
+	    (f->page - 1) * f->per_page) == -1 ? -1 : 0;
 }
 
 /* Runs the listing for f and writes the whole answer into out:
@@ -1344,7 +1343,7 @@ static int
 run_list(struct db *db, const struct request *req, const struct filters *f,
     const char *key, struct buf *out, struct api_error *err)
 {
-	sqlite3_stmt		*st = db_prepare(db, orders[f->order].sql);
+	struct db_stmt		*st = db_prepare(db, orders[f->order].sql);
 	struct buf		 items;
 	struct json_writer	 w, iw;
 	json_t			*links = json_array();
@@ -1358,12 +1357,12 @@ run_list(struct db *db, const struct request *req, const struct filters *f,
 	json_writer_array(&iw, NULL);
 	if (st == NULL || links == NULL || bind_filters(st, f) == -1)
 		goto out;
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+	while ((rc = db_step(db, st)) == DB_ROW) {
 		if (n++ == f->per_page) {
 			more = true;
 			break;
 		}
-		last = sqlite3_column_int64(st, f->public_only ? C_PUB_SEQ :
+		last = db_int(st, f->public_only ? C_PUB_SEQ :
 		    C_SEQ);
 		review_write(&iw, st, req->cfg->public_url, !f->public_only);
 	}
@@ -1406,7 +1405,7 @@ static const char sql_unit_known[] =
 static int
 unit_known(struct db *db, const char *bu, struct api_error *err)
 {
-	sqlite3_stmt	*st = db_prepare(db, sql_unit_known);
+	struct db_stmt	*st = db_prepare(db, sql_unit_known);
 	int		 rc;
 
 	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
@@ -1416,7 +1415,7 @@ unit_known(struct db *db, const char *bu, struct api_error *err)
 		return -1;
 	}
 	db_release(st);
-	if (rc == SQLITE_DONE) {
+	if (rc == DB_DONE) {
 		api_error_set(err, 404, NULL, "Business unit not found");
 		return -1;
 	}
@@ -1494,7 +1493,7 @@ get_one(struct request *req, struct response *res, struct api_error *err,
     bool private, int product)
 {
 	struct db	*db = db_thread();
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 	const char	*id = request_param(req, "reviewId");
 	int		 r;
 
@@ -1504,7 +1503,7 @@ get_one(struct request *req, struct response *res, struct api_error *err,
 	}
 	if (load(db, req, id, !private, &st, err) == -1)
 		return -1;
-	if (product >= 0 && (sqlite3_column_type(st, C_SKU) != SQLITE_NULL) !=
+	if (product >= 0 && (!db_is_null(st, C_SKU)) !=
 	    (product == 1)) {
 		db_release(st);
 		api_error_set(err, 404, NULL, "Review not found");
@@ -1557,7 +1556,7 @@ static int
 own_review(struct db *db, const struct request *req, char id[IDS_ID_LEN + 1],
     struct api_error *err)
 {
-	sqlite3_stmt	*st;
+	struct db_stmt	*st;
 
 	if (load(db, req, request_param(req, "reviewId"), false, &st,
 	    err) == -1)
@@ -1571,13 +1570,13 @@ static int
 reply_tags(struct db *db, const char *id, struct response *res,
     struct api_error *err)
 {
-	sqlite3_stmt	*st = db_prepare(db, sql_tags_of);
+	struct db_stmt	*st = db_prepare(db, sql_tags_of);
 	json_t		*tags = json_array();	/* owned */
 	int		 rc;
 
 	if (st == NULL || tags == NULL || db_bind_text(st, 1, id) == -1)
 		goto fail;
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+	while ((rc = db_step(db, st)) == DB_ROW) {
 		if (json_array_append_new(tags, json_pack("{s:s, s:s}",
 		    "group", db_text(st, 0), "value", db_text(st, 1))) == -1)
 			goto fail;
@@ -1652,7 +1651,7 @@ write_tags(struct request *req, struct response *res, struct api_error *err,
 {
 	struct db	*db = db_thread();
 	json_t		*body = NULL, *tags, *t;	/* owned; borrowed */
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	char		 id[IDS_ID_LEN + 1];
 	size_t		 i;
 	int		 ret = -1;
@@ -1670,7 +1669,7 @@ write_tags(struct request *req, struct response *res, struct api_error *err,
 	if (replace) {
 		st = db_prepare(db, sql_tags_clear);
 		if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-		    db_step(db, st) != SQLITE_DONE)
+		    db_step(db, st) != DB_DONE)
 			goto dberr;
 		db_release(st);
 	}
@@ -1680,15 +1679,15 @@ write_tags(struct request *req, struct response *res, struct api_error *err,
 		    db_bind_text(st, 2, json_string_value(json_object_get(t,
 		    "group"))) == -1 || db_bind_text(st, 3,
 		    json_string_value(json_object_get(t, "value"))) == -1 ||
-		    db_step(db, st) != SQLITE_DONE)
+		    db_step(db, st) != DB_DONE)
 			goto dberr;
 		db_release(st);
 	}
 	st = db_prepare(db, sql_tag_count);
 	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    db_step(db, st) != SQLITE_ROW)
+	    db_step(db, st) != DB_ROW)
 		goto dberr;
-	if (sqlite3_column_int(st, 0) > TAGS_MAX) {
+	if ((int)db_int(st, 0) > TAGS_MAX) {
 		api_error_set(err, 400, "tags", "a review may carry at most %d "
 		    "tags", TAGS_MAX);
 		goto out;
@@ -1730,7 +1729,7 @@ reviews_tags_delete(struct request *req, struct response *res,
 	struct db	*db = db_thread();
 	const char	*group = request_query(req, "group");
 	const char	*value = request_query(req, "value");
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	char		 id[IDS_ID_LEN + 1];
 
 	if (db == NULL) {
@@ -1748,7 +1747,7 @@ reviews_tags_delete(struct request *req, struct response *res,
 	    db_bind_text(st, 2, group) == -1 ||
 	    db_bind_text(st, 3, value) == -1 ||
 	    db_bind_text(st, 4, value) == -1 ||
-	    db_step(db, st) != SQLITE_DONE || db_tx_commit(db) == -1) {
+	    db_step(db, st) != DB_DONE || db_tx_commit(db) == -1) {
 		db_release(st);
 		db_tx_rollback(db);
 		db_fail(db, err);
@@ -1786,26 +1785,26 @@ static int
 mail_reply(struct db *db, const char *id, const char *message,
     struct api_error *err)
 {
-	sqlite3_stmt	*st = db_prepare(db, sql_reply_mail_claim);
+	struct db_stmt	*st = db_prepare(db, sql_reply_mail_claim);
 	char		 link[URL_LEN * 2];
 	char		 email[MAILER_ADDRESS_MAX + 1], name[512], language[8];
 	char		 bu[IDS_ID_LEN + 1];
 	json_t		*vars;	/* owned */
 	int		 r;
 
-	if (st == NULL || sqlite3_bind_int64(st, 1, clock_now_ms()) !=
-	    SQLITE_OK || db_bind_text(st, 2, id) == -1 ||
+	if (st == NULL || db_bind_int(st, 1, clock_now_ms()) == -1 ||
+	    db_bind_text(st, 2, id) == -1 ||
 	    (r = db_step(db, st)) == -1) {
 		db_release(st);
 		db_fail(db, err);
 		return -1;
 	}
 	db_release(st);
-	if (r == SQLITE_DONE)
+	if (r == DB_DONE)
 		return 0;	/* mailed less than a day ago */
 	st = db_prepare(db, sql_reviewer_address);
 	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    db_step(db, st) != SQLITE_ROW) {
+	    db_step(db, st) != DB_ROW) {
 		db_release(st);
 		db_fail(db, err);
 		return -1;
@@ -1871,7 +1870,7 @@ reviews_reply(struct request *req, struct response *res,
     struct api_error *err)
 {
 	struct db	*db = db_thread();
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	json_t		*body = NULL;	/* owned */
 	const char	*ctype = request_header(req, "Content-Type");
 	const char	*message = NULL, *author = NULL;
@@ -1910,13 +1909,13 @@ reviews_reply(struct request *req, struct response *res,
 		    "replied to; this one is %s", db_text(st, C_STATUS));
 		goto out;
 	}
-	created = sqlite3_column_type(st, C_REPLY) == SQLITE_NULL;
+	created = db_is_null(st, C_REPLY);
 	db_release(st);
 	st = db_prepare(db, sql_reply_set);
 	if (st == NULL || db_bind_text(st, 1, message) == -1 ||
 	    db_bind_text(st, 2, author) == -1 ||
-	    sqlite3_bind_int64(st, 3, clock_now_ms()) != SQLITE_OK ||
-	    db_bind_text(st, 4, id) == -1 || db_step(db, st) != SQLITE_DONE)
+	    db_bind_int(st, 3, clock_now_ms()) == -1 ||
+	    db_bind_text(st, 4, id) == -1 || db_step(db, st) != DB_DONE)
 		goto dberr;
 	db_release(st);
 	st = NULL;
@@ -1953,7 +1952,7 @@ reviews_reply_delete(struct request *req, struct response *res,
     struct api_error *err)
 {
 	struct db	*db = db_thread();
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	char		 id[IDS_ID_LEN + 1];
 	int		 ret = -1;
 
@@ -1965,10 +1964,10 @@ reviews_reply_delete(struct request *req, struct response *res,
 		return -1;
 	if (db_tx_begin(db) == -1 ||
 	    (st = db_prepare(db, sql_reply_clear)) == NULL ||
-	    sqlite3_bind_int64(st, 1, clock_now_ms()) != SQLITE_OK ||
-	    db_bind_text(st, 2, id) == -1 || db_step(db, st) != SQLITE_DONE)
+	    db_bind_int(st, 1, clock_now_ms()) == -1 ||
+	    db_bind_text(st, 2, id) == -1 || db_step(db, st) != DB_DONE)
 		goto dberr;
-	if (sqlite3_changes(db_handle(db)) == 0) {
+	if (db_changes(db) == 0) {
 		api_error_set(err, 404, NULL, "This review has no reply");
 		goto out;
 	}
@@ -2003,7 +2002,7 @@ reviews_page_data(struct db *db, const char *domain, int64_t page,
     int64_t per_page, json_t **out, struct api_error *err)
 {
 	struct filters	 f;
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	json_t		*items = json_array();	/* owned */
 	char		 bu[IDS_ID_LEN + 1];
 	int64_t		 n = 0;
@@ -2015,7 +2014,7 @@ reviews_page_data(struct db *db, const char *domain, int64_t page,
 	if (items == NULL || st == NULL || db_bind_text(st, 1, domain) == -1 ||
 	    (rc = db_step(db, st)) == -1)
 		goto fail;
-	if (rc == SQLITE_DONE) {
+	if (rc == DB_DONE) {
 		db_release(st);
 		json_decref(items);
 		api_error_set(err, 404, NULL, "No business with this domain");
@@ -2035,7 +2034,7 @@ reviews_page_data(struct db *db, const char *domain, int64_t page,
 	st = db_prepare(db, orders[0].sql);
 	if (st == NULL || bind_filters(st, &f) == -1)
 		goto fail;
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+	while ((rc = db_step(db, st)) == DB_ROW) {
 		if (n++ == per_page) {
 			more = true;
 			break;
@@ -2071,19 +2070,19 @@ static const char sql_erase_identity[] =
 int
 reviews_erase_reviewer(struct db *db, const char *email, size_t *reviews)
 {
-	sqlite3_stmt	*st = db_prepare(db, sql_erase_reviews_of);
+	struct db_stmt	*st = db_prepare(db, sql_erase_reviews_of);
 
 	*reviews = 0;
 	if (st == NULL || db_bind_text(st, 1, email) == -1 ||
-	    db_step(db, st) != SQLITE_DONE) {
+	    db_step(db, st) != DB_DONE) {
 		db_release(st);
 		return -1;
 	}
 	db_release(st);
-	*reviews = (size_t)sqlite3_changes(db_handle(db));
+	*reviews = (size_t)db_changes(db);
 	st = db_prepare(db, sql_identity_ids);
 	if (st == NULL || db_bind_text(st, 1, email) == -1 ||
-	    db_step(db, st) != SQLITE_ROW ||
+	    db_step(db, st) != DB_ROW ||
 	    webhooks_anonymise_consumers(db, db_text(st, 0)) == -1) {
 		db_release(st);
 		return -1;
@@ -2091,7 +2090,7 @@ reviews_erase_reviewer(struct db *db, const char *email, size_t *reviews)
 	db_release(st);
 	st = db_prepare(db, sql_erase_identity);
 	if (st == NULL || db_bind_text(st, 1, email) == -1 ||
-	    db_step(db, st) != SQLITE_DONE) {
+	    db_step(db, st) != DB_DONE) {
 		db_release(st);
 		return -1;
 	}

@@ -233,7 +233,7 @@ envelope(const char *name, json_t *data)
 int
 webhooks_emit(struct db *db, const char *bu, const char *name, json_t *data)
 {
-	sqlite3_stmt	*st = db_prepare(db, sql_subscribers);
+	struct db_stmt	*st = db_prepare(db, sql_subscribers);
 	json_t		*payload = envelope(name, data);	/* owned */
 	char		 id[IDS_ID_LEN + 1];
 	int		 rc = -1;
@@ -243,7 +243,7 @@ webhooks_emit(struct db *db, const char *bu, const char *name, json_t *data)
 		goto out;
 	/* Collect first: outbox_add steps other statements meanwhile, which
 	 * is fine for SQLite, but keeps this loop simple to reason about. */
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+	while ((rc = db_step(db, st)) == DB_ROW) {
 		snprintf(id, sizeof(id), "%s", db_text(st, 0));
 		if (outbox_add(db, OUTBOX_WEBHOOK, bu, id, payload,
 		    clock_now_ms(), NULL) == -1) {
@@ -254,7 +254,7 @@ webhooks_emit(struct db *db, const char *bu, const char *name, json_t *data)
 out:
 	db_release(st);
 	json_decref(payload);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rc == DB_DONE ? 0 : -1;
 }
 
 static const char sql_anonymise[] =
@@ -267,7 +267,7 @@ static const char sql_anonymise[] =
 int
 webhooks_anonymise_consumers(struct db *db, const char *ids)
 {
-	sqlite3_stmt	*st = db_prepare(db, sql_anonymise);
+	struct db_stmt	*st = db_prepare(db, sql_anonymise);
 	int		 rc;
 
 	if (st == NULL || db_bind_text(st, 1, ids) == -1) {
@@ -276,7 +276,7 @@ webhooks_anonymise_consumers(struct db *db, const char *ids)
 	}
 	rc = db_step(db, st);
 	db_release(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rc == DB_DONE ? 0 : -1;
 }
 
 /* Delivery. */
@@ -344,7 +344,7 @@ static int
 load_target(struct db *db, const struct config *cfg, const char *subscription,
     struct target *t)
 {
-	sqlite3_stmt	*st = db_prepare(db, sql_subscription);
+	struct db_stmt	*st = db_prepare(db, sql_subscription);
 	int		 rc;
 
 	if (st == NULL || db_bind_text(st, 1, subscription) == -1 ||
@@ -352,7 +352,7 @@ load_target(struct db *db, const struct config *cfg, const char *subscription,
 		db_release(st);
 		return -1;
 	}
-	if (rc == SQLITE_ROW) {
+	if (rc == DB_ROW) {
 		snprintf(t->bu, sizeof(t->bu), "%s", db_text(st, 0));
 		snprintf(t->url, sizeof(t->url), "%s", db_text(st, 1));
 		t->active = strcmp(db_text(st, 3), "active") == 0;
@@ -365,7 +365,7 @@ load_target(struct db *db, const struct config *cfg, const char *subscription,
 		}
 	}
 	db_release(st);
-	return rc == SQLITE_ROW ? 1 : rc == -2 ? -2 : 0;
+	return rc == DB_ROW ? 1 : rc == -2 ? -2 : 0;
 }
 
 static void
@@ -373,19 +373,19 @@ log_attempt(struct db *db, const struct target *t, const char *subscription,
     const char *event_id, const char *name, int64_t attempt, long code,
     const char *error, int64_t duration_ms)
 {
-	sqlite3_stmt	*st = db_prepare(db, sql_log);
+	struct db_stmt	*st = db_prepare(db, sql_log);
 
 	if (st == NULL || db_bind_text(st, 1, t->bu) == -1 ||
 	    db_bind_text(st, 2, subscription) == -1 ||
 	    db_bind_text(st, 3, event_id) == -1 ||
 	    db_bind_text(st, 4, name) == -1 ||
-	    sqlite3_bind_int64(st, 5, attempt) != SQLITE_OK ||
-	    (code > 0 ? sqlite3_bind_int64(st, 6, code) :
-	    sqlite3_bind_null(st, 6)) != SQLITE_OK ||
+	    db_bind_int(st, 5, attempt) == -1 ||
+	    (code > 0 ? db_bind_int(st, 6, code) :
+	    db_bind_null(st, 6)) == -1 ||
 	    db_bind_text(st, 7, error) == -1 ||
-	    sqlite3_bind_int64(st, 8, duration_ms) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 9, clock_now_ms()) != SQLITE_OK ||
-	    db_step(db, st) != SQLITE_DONE)
+	    db_bind_int(st, 8, duration_ms) == -1 ||
+	    db_bind_int(st, 9, clock_now_ms()) == -1 ||
+	    db_step(db, st) != DB_DONE)
 		log_error("webhooks: cannot log the attempt of event=%s",
 		    event_id);
 	db_release(st);
@@ -394,11 +394,11 @@ log_attempt(struct db *db, const struct target *t, const char *subscription,
 static void
 disable(struct db *db, const char *subscription, const char *reason)
 {
-	sqlite3_stmt	*st = db_prepare(db, sql_disable);
+	struct db_stmt	*st = db_prepare(db, sql_disable);
 
 	if (st == NULL || db_bind_text(st, 1, reason) == -1 ||
 	    db_bind_text(st, 2, subscription) == -1 ||
-	    db_step(db, st) != SQLITE_DONE)
+	    db_step(db, st) != DB_DONE)
 		log_error("webhooks: cannot disable subscription=%s",
 		    subscription);
 	db_release(st);
@@ -546,7 +546,7 @@ out:
 /* Handlers. */
 
 static json_t *
-subscription_json(sqlite3_stmt *st)
+subscription_json(struct db_stmt *st)
 {
 	json_error_t	 jerr;
 	json_t		*o, *events;	/* owned */
@@ -559,7 +559,7 @@ subscription_json(sqlite3_stmt *st)
 		return NULL;
 	if (json_object_set_new(o, "disabledReason",
 	    db_json_text(st, 4)) == -1 ||
-	    json_set_time(o, "createdAt", sqlite3_column_int64(st, 5)) == -1) {
+	    json_set_time(o, "createdAt", db_int(st, 5)) == -1) {
 		json_decref(o);
 		return NULL;
 	}
@@ -619,7 +619,7 @@ webhooks_create(struct request *req, struct response *res,
 	static const char *const allowed[] = { "url", "events", NULL };
 	struct db	*db = db_thread();
 	json_t		*body = NULL, *events, *out = NULL;	/* see below */
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	const char	*bu, *url = NULL;
 	char		*events_text = NULL, *sealed = NULL;
 	char		 id[IDS_ID_LEN + 1], secret[SECRET_LEN + 1];
@@ -651,9 +651,9 @@ webhooks_create(struct request *req, struct response *res,
 	if (events_text == NULL || sealed == NULL || db == NULL ||
 	    db_tx_begin(db) == -1 ||
 	    (st = db_prepare(db, sql_sub_count)) == NULL ||
-	    db_bind_text(st, 1, bu) == -1 || db_step(db, st) != SQLITE_ROW)
+	    db_bind_text(st, 1, bu) == -1 || db_step(db, st) != DB_ROW)
 		goto dberr;
-	if (sqlite3_column_int64(st, 0) >= MAX_SUBSCRIPTIONS) {
+	if (db_int(st, 0) >= MAX_SUBSCRIPTIONS) {
 		api_error_set(err, 409, NULL, "A business unit may have at "
 		    "most %d webhook subscriptions", MAX_SUBSCRIPTIONS);
 		goto out;
@@ -664,13 +664,13 @@ webhooks_create(struct request *req, struct response *res,
 	    db_bind_text(st, 2, bu) == -1 || db_bind_text(st, 3, url) == -1 ||
 	    db_bind_text(st, 4, events_text) == -1 ||
 	    db_bind_text(st, 5, sealed) == -1 ||
-	    sqlite3_bind_int64(st, 6, clock_now_ms()) != SQLITE_OK ||
-	    db_step(db, st) != SQLITE_DONE)
+	    db_bind_int(st, 6, clock_now_ms()) == -1 ||
+	    db_step(db, st) != DB_DONE)
 		goto dberr;
 	db_release(st);
 	st = db_prepare(db, sql_sub_get);
 	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    db_bind_text(st, 2, bu) == -1 || db_step(db, st) != SQLITE_ROW)
+	    db_bind_text(st, 2, bu) == -1 || db_step(db, st) != DB_ROW)
 		goto dberr;
 	out = subscription_json(st);	/* owned, taken below */
 	if (out == NULL || json_object_set_new(out, "secret",
@@ -705,7 +705,7 @@ webhooks_list(struct request *req, struct response *res,
 {
 	struct db	*db = db_thread();
 	json_t		*list = json_array();	/* owned */
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	const char	*bu;
 
 	if (auth_business_unit(req, &bu, err) == -1) {
@@ -741,7 +741,7 @@ webhooks_delete(struct request *req, struct response *res,
 {
 	struct db	*db = db_thread();
 	const char	*bu, *id = request_param(req, "subscriptionId");
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	int		 ret = -1;
 
 	if (auth_business_unit(req, &bu, err) == -1)
@@ -749,16 +749,16 @@ webhooks_delete(struct request *req, struct response *res,
 	if (db == NULL || db_tx_begin(db) == -1 ||
 	    (st = db_prepare(db, sql_sub_delete)) == NULL ||
 	    db_bind_text(st, 1, id) == -1 || db_bind_text(st, 2, bu) == -1 ||
-	    db_step(db, st) != SQLITE_DONE)
+	    db_step(db, st) != DB_DONE)
 		goto dberr;
-	if (sqlite3_changes(db_handle(db)) == 0) {
+	if (db_changes(db) == 0) {
 		api_error_set(err, 404, NULL, "Webhook subscription not found");
 		goto out;
 	}
 	db_release(st);
 	st = db_prepare(db, sql_sub_orphans);
 	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    db_step(db, st) != SQLITE_DONE || db_tx_commit(db) == -1)
+	    db_step(db, st) != DB_DONE || db_tx_commit(db) == -1)
 		goto dberr;
 	ret = response_json(res, 200, json_pack("{s:s, s:s}", "id", id,
 	    "status", "deleted"), err);
@@ -780,7 +780,7 @@ webhooks_test(struct request *req, struct response *res,
 {
 	struct db	*db = db_thread();
 	const char	*bu, *id = request_param(req, "subscriptionId");
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	json_t		*data = NULL, *payload = NULL;	/* owned */
 	char		 event[IDS_ID_LEN + 1];
 	int		 rc, ret = -1;
@@ -792,7 +792,7 @@ webhooks_test(struct request *req, struct response *res,
 	    db_bind_text(st, 1, id) == -1 || db_bind_text(st, 2, bu) == -1 ||
 	    (rc = db_step(db, st)) == -1)
 		goto dberr;
-	if (rc == SQLITE_DONE) {
+	if (rc == DB_DONE) {
 		api_error_set(err, 404, NULL, "Webhook subscription not found");
 		goto out;
 	}
@@ -832,7 +832,7 @@ webhooks_deliveries(struct request *req, struct response *res,
 {
 	struct db	*db = db_thread();
 	json_t		*list = NULL, *o;	/* owned; o is taken by list */
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	const char	*bu;
 	int64_t		 page = 1, per_page = 20;
 	int		 rc;
@@ -845,20 +845,20 @@ webhooks_deliveries(struct request *req, struct response *res,
 	if (db == NULL || list == NULL ||
 	    (st = db_prepare(db, sql_deliveries)) == NULL ||
 	    db_bind_text(st, 1, bu) == -1 ||
-	    sqlite3_bind_int64(st, 2, per_page + 1) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, (page - 1) * per_page) != SQLITE_OK)
+	    db_bind_int(st, 2, per_page + 1) == -1 ||
+	    db_bind_int(st, 3, (page - 1) * per_page) == -1)
 		goto fail;
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+	while ((rc = db_step(db, st)) == DB_ROW) {
 		o = json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:I}",
 		    "subscriptionId", db_text(st, 0), "eventId", db_text(st, 1),
 		    "eventName", db_text(st, 2), "attempt",
-		    (json_int_t)sqlite3_column_int64(st, 3), "statusCode",
-		    sqlite3_column_type(st, 4) == SQLITE_NULL ? json_null() :
-		    json_integer(sqlite3_column_int64(st, 4)), "error",
+		    (json_int_t)db_int(st, 3), "statusCode",
+		    db_is_null(st, 4) ? json_null() :
+		    json_integer(db_int(st, 4)), "error",
 		    db_json_text(st, 5), "durationMs",
-		    (json_int_t)sqlite3_column_int64(st, 6));
+		    (json_int_t)db_int(st, 6));
 		if (o == NULL || json_set_time(o, "createdAt",
-		    sqlite3_column_int64(st, 7)) == -1) {
+		    db_int(st, 7)) == -1) {
 			json_decref(o);
 			goto fail;
 		}
@@ -889,7 +889,7 @@ static const char sql_seal_secret[] =
 int
 webhooks_upgrade(struct db *db, const struct config *cfg)
 {
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	unsigned char	 mk[IDS_MASTER_LEN], key[KEY_MAX];
 	char		 id[IDS_ID_LEN + 1], *sealed = NULL;
 	size_t		 keylen;
@@ -901,7 +901,7 @@ webhooks_upgrade(struct db *db, const struct config *cfg)
 		goto out;
 	db_release(st);
 	st = NULL;
-	if (rc == SQLITE_DONE) {
+	if (rc == DB_DONE) {
 		ret = 0;
 		goto out;
 	}
@@ -910,7 +910,7 @@ webhooks_upgrade(struct db *db, const struct config *cfg)
 		st = db_prepare(db, sql_clear_secret);
 		if (st == NULL || (rc = db_step(db, st)) == -1)
 			goto out;
-		if (rc == SQLITE_ROW)
+		if (rc == DB_ROW)
 			log_warn("webhooks: signing secrets are stored in "
 			    "clear; set [links] master_key to seal them");
 		ret = 0;
@@ -924,7 +924,7 @@ webhooks_upgrade(struct db *db, const struct config *cfg)
 		st = db_prepare(db, sql_clear_secret);
 		if (st == NULL || (rc = db_step(db, st)) == -1)
 			goto out;
-		if (rc == SQLITE_DONE)
+		if (rc == DB_DONE)
 			break;
 		snprintf(id, sizeof(id), "%s", db_text(st, 0));
 		if (open_secret(cfg, db_text(st, 1), key, &keylen) == -1) {
@@ -938,7 +938,7 @@ webhooks_upgrade(struct db *db, const struct config *cfg)
 		    (st = db_prepare(db, sql_seal_secret)) == NULL ||
 		    db_bind_text(st, 1, sealed) == -1 ||
 		    db_bind_text(st, 2, id) == -1 ||
-		    db_step(db, st) != SQLITE_DONE)
+		    db_step(db, st) != DB_DONE)
 			goto out;
 		db_release(st);
 		st = NULL;

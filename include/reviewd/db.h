@@ -1,19 +1,27 @@
 #ifndef REVIEWD_DB_H
 #define REVIEWD_DB_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
-
-#include <sqlite3.h>
 
 #include "reviewd/http.h"
 
 /*
- * SQLite access: one connection per thread (WAL, synchronous=FULL, foreign
- * keys, busy timeout), statements prepared once per connection, migrations.
- * A struct db is used only by the thread that owns it.
+ * The storage interface: one connection per thread, statements prepared
+ * once per connection, transactions, migrations. Nothing here names the
+ * engine: src/db_sqlite.c implements it on SQLite (WAL, synchronous=FULL,
+ * foreign keys, busy timeout). A struct db is used only by the thread that
+ * owns it; a struct db_stmt belongs to its connection's cache.
  */
 
 struct db;
+struct db_stmt;
+
+/* What db_step answers besides -1 (an error, logged). */
+#define DB_ROW		1	/* a row is ready to read */
+#define DB_DONE		2	/* the statement ran to its end */
 
 /* A migration: "NNNN_name.sql" and its SQL. */
 struct db_migration {
@@ -59,13 +67,13 @@ int	db_migrate(struct db *db, const char *dir, FILE *report, char *err,
 
 /* The cached statement for sql (a string constant: the cache is keyed by
  * its address). Borrowed; release it with db_release. NULL on failure. */
-sqlite3_stmt	*db_prepare(struct db *db, const char *sql);
+struct db_stmt	*db_prepare(struct db *db, const char *sql);
 
 /* Resets and clears bindings; accepts NULL. */
-void	db_release(sqlite3_stmt *st);
+void	db_release(struct db_stmt *st);
 
-/* sqlite3_step: SQLITE_ROW or SQLITE_DONE, or -1 (logged). */
-int	db_step(struct db *db, sqlite3_stmt *st);
+/* Runs st to its next row: DB_ROW or DB_DONE, or -1 (logged). */
+int	db_step(struct db *db, struct db_stmt *st);
 
 /* Runs sql (no parameters, no rows) uncached. 0 or -1 (logged). */
 int	db_exec(struct db *db, const char *sql);
@@ -77,29 +85,46 @@ int	db_tx_commit(struct db *db);
 void	db_tx_rollback(struct db *db);
 
 /* Maps the connection's last error to a client-facing status in err:
- * busy/locked 503, constraint 409, else 500. */
+ * busy 503, constraint 409, else 500. */
 void	db_fail(struct db *db, struct api_error *err);
 
-/* Column text or "" for NULL; borrowed until the next step/reset. */
-const char	*db_text(sqlite3_stmt *st, int col);
+/* Rows the last INSERT, UPDATE or DELETE of db changed. */
+int64_t	db_changes(struct db *db);
+
+/* The engine's text for the connection's last error, for a CLI message,
+ * or NULL when the last call succeeded. Borrowed until the next call on
+ * db. */
+const char	*db_error_text(struct db *db);
+
+/* Folds the write-ahead log back into the database file and truncates
+ * it, so that erased data leaves no copy there. -1 when readers hold it
+ * back (the next automatic checkpoint finishes then). */
+int	db_checkpoint(struct db *db);
+
+/* Parameters, numbered from 1. Text is copied; NULL binds NULL. 0 or -1. */
+int	db_bind_text(struct db_stmt *st, int idx, const char *s);
+int	db_bind_int(struct db_stmt *st, int idx, int64_t v);
+int	db_bind_null(struct db_stmt *st, int idx);
+
+/* Columns of the current row, numbered from 0. Text is "" for NULL and
+ * borrowed until the next step or release; db_int is 0 for NULL. */
+const char	*db_text(struct db_stmt *st, int col);
+int64_t	db_int(struct db_stmt *st, int col);
+bool	db_is_null(struct db_stmt *st, int col);
+/* The length in bytes of the column's text (0 for NULL). */
+size_t	db_bytes(struct db_stmt *st, int col);
 
 /* Steps st (bound, not yet stepped) to the end, appending row(st) for
  * each row to list. Does not release st. 0, or -1 on a database error or
  * when row returns NULL. */
-int	db_collect(struct db *db, sqlite3_stmt *st,
-	    json_t *(*row)(sqlite3_stmt *), json_t *list);
+int	db_collect(struct db *db, struct db_stmt *st,
+	    json_t *(*row)(struct db_stmt *), json_t *list);
 
 /* The column as a new JSON string, or JSON null for SQL NULL. */
-json_t	*db_json_text(sqlite3_stmt *st, int col);
+json_t	*db_json_text(struct db_stmt *st, int col);
 
 /* The column (ms since the epoch) as a new ISO-8601 JSON string, or JSON
  * null for SQL NULL. */
-json_t	*db_json_time(sqlite3_stmt *st, int col);
-
-/* Binds text (SQLITE_TRANSIENT) or NULL when s is NULL. 0 or -1. */
-int	db_bind_text(sqlite3_stmt *st, int idx, const char *s);
-
-/* The underlying handle, for sqlite3_changes and the like. Borrowed. */
-sqlite3	*db_handle(struct db *db);
+json_t	*db_json_time(struct db_stmt *st, int col);
 
 #endif

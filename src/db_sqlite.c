@@ -1,8 +1,10 @@
 /*
- * db: connections, the statement cache, transactions and migrations.
- * Each thread owns one connection (pthread key, closed at thread exit);
- * the path is set once at start-up and only read afterwards. Statements are
- * cached per connection by the address of their SQL constant.
+ * db on SQLite: connections, the statement cache, transactions and
+ * migrations; the only file that speaks to SQLite. Each thread owns one
+ * connection (pthread key, closed at thread exit); the path is set once at
+ * start-up and only read afterwards. Statements are cached per connection
+ * by the address of their SQL constant. struct db_stmt is never defined: a
+ * pointer to one is a sqlite3_stmt handed out by db_prepare.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -12,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include <sqlite3.h>
 
 #include "reviewd/buf.h"
 #include "reviewd/clock.h"
@@ -32,6 +36,12 @@ struct db {
 };
 
 static char		 db_path[PATH_MAX];
+
+static sqlite3_stmt *
+lite(struct db_stmt *st)
+{
+	return (sqlite3_stmt *)(void *)st;
+}
 static pthread_key_t	 thread_key;
 static pthread_once_t	 thread_key_once = PTHREAD_ONCE_INIT;
 
@@ -193,10 +203,24 @@ db_thread_close(void)
 	(void)pthread_setspecific(thread_key, NULL);
 }
 
-sqlite3 *
-db_handle(struct db *db)
+int64_t
+db_changes(struct db *db)
 {
-	return db->conn;
+	return sqlite3_changes64(db->conn);
+}
+
+const char *
+db_error_text(struct db *db)
+{
+	return sqlite3_errcode(db->conn) == SQLITE_OK ? NULL :
+	    sqlite3_errmsg(db->conn);
+}
+
+int
+db_checkpoint(struct db *db)
+{
+	return sqlite3_wal_checkpoint_v2(db->conn, NULL,
+	    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
 int
@@ -213,7 +237,7 @@ db_exec(struct db *db, const char *sql)
 	return 0;
 }
 
-sqlite3_stmt *
+struct db_stmt *
 db_prepare(struct db *db, const char *sql)
 {
 	size_t		 i, h = ((uintptr_t)sql >> 3) & (DB_CACHE_SLOTS - 1);
@@ -223,7 +247,7 @@ db_prepare(struct db *db, const char *sql)
 		size_t	 slot = (h + i) & (DB_CACHE_SLOTS - 1);
 
 		if (db->cache[slot].sql == sql)
-			return db->cache[slot].st;
+			return (struct db_stmt *)(void *)db->cache[slot].st;
 		if (db->cache[slot].sql != NULL)
 			continue;
 		if (sqlite3_prepare_v3(db->conn, sql, -1,
@@ -233,29 +257,31 @@ db_prepare(struct db *db, const char *sql)
 		}
 		db->cache[slot].sql = sql;
 		db->cache[slot].st = st;
-		return st;
+		return (struct db_stmt *)(void *)st;
 	}
 	log_error("db: statement cache full");
 	return NULL;
 }
 
 void
-db_release(sqlite3_stmt *st)
+db_release(struct db_stmt *st)
 {
 	if (st == NULL)
 		return;
 	/* reset repeats the last step's error, already handled by db_step. */
-	(void)sqlite3_reset(st);
-	(void)sqlite3_clear_bindings(st);
+	(void)sqlite3_reset(lite(st));
+	(void)sqlite3_clear_bindings(lite(st));
 }
 
 int
-db_step(struct db *db, sqlite3_stmt *st)
+db_step(struct db *db, struct db_stmt *st)
 {
-	int	 rc = sqlite3_step(st);
+	int	 rc = sqlite3_step(lite(st));
 
-	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-		return rc;
+	if (rc == SQLITE_ROW)
+		return DB_ROW;
+	if (rc == SQLITE_DONE)
+		return DB_DONE;
 	log_error("db: step: %s", sqlite3_errmsg(db->conn));
 	return -1;
 }
@@ -263,14 +289,14 @@ db_step(struct db *db, sqlite3_stmt *st)
 static int
 exec_cached(struct db *db, const char *sql)
 {
-	sqlite3_stmt	*st = db_prepare(db, sql);
+	struct db_stmt	*st = db_prepare(db, sql);
 	int		 rc;
 
 	if (st == NULL)
 		return -1;
 	rc = db_step(db, st);
 	db_release(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rc == DB_DONE ? 0 : -1;
 }
 
 static const char sql_begin[] = "BEGIN IMMEDIATE";
@@ -316,54 +342,84 @@ db_fail(struct db *db, struct api_error *err)
 }
 
 const char *
-db_text(sqlite3_stmt *st, int col)
+db_text(struct db_stmt *st, int col)
 {
-	const unsigned char	*s = sqlite3_column_text(st, col);
+	const unsigned char	*s = sqlite3_column_text(lite(st), col);
 
 	return s == NULL ? "" : (const char *)s;
 }
 
+int64_t
+db_int(struct db_stmt *st, int col)
+{
+	return sqlite3_column_int64(lite(st), col);
+}
+
+bool
+db_is_null(struct db_stmt *st, int col)
+{
+	return sqlite3_column_type(lite(st), col) == SQLITE_NULL;
+}
+
+size_t
+db_bytes(struct db_stmt *st, int col)
+{
+	return (size_t)sqlite3_column_bytes(lite(st), col);
+}
+
 int
-db_collect(struct db *db, sqlite3_stmt *st, json_t *(*row)(sqlite3_stmt *),
-    json_t *list)
+db_collect(struct db *db, struct db_stmt *st,
+    json_t *(*row)(struct db_stmt *), json_t *list)
 {
 	int	 rc;
 
-	while ((rc = db_step(db, st)) == SQLITE_ROW) {
+	while ((rc = db_step(db, st)) == DB_ROW) {
 		if (json_array_append_new(list, row(st)) == -1)
 			return -1;
 	}
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rc == DB_DONE ? 0 : -1;
 }
 
 json_t *
-db_json_text(sqlite3_stmt *st, int col)
+db_json_text(struct db_stmt *st, int col)
 {
-	return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null() :
+	return db_is_null(st, col) ? json_null() :
 	    json_string(db_text(st, col));
 }
 
 json_t *
-db_json_time(sqlite3_stmt *st, int col)
+db_json_time(struct db_stmt *st, int col)
 {
 	char	 iso[CLOCK_ISO_LEN];
 
-	if (sqlite3_column_type(st, col) == SQLITE_NULL ||
-	    clock_format(sqlite3_column_int64(st, col), iso) == -1)
+	if (db_is_null(st, col) || clock_format(db_int(st, col), iso) == -1)
 		return json_null();
 	return json_string(iso);
 }
 
 int
-db_bind_text(sqlite3_stmt *st, int idx, const char *s)
+db_bind_text(struct db_stmt *st, int idx, const char *s)
 {
 	int	 rc;
 
 	if (s == NULL)
-		rc = sqlite3_bind_null(st, idx);
+		rc = sqlite3_bind_null(lite(st), idx);
 	else
-		rc = sqlite3_bind_text(st, idx, s, -1, SQLITE_TRANSIENT);
+		rc = sqlite3_bind_text(lite(st), idx, s, -1,
+		    SQLITE_TRANSIENT);
 	return rc == SQLITE_OK ? 0 : -1;
+}
+
+int
+db_bind_int(struct db_stmt *st, int idx, int64_t v)
+{
+	return sqlite3_bind_int64(lite(st), idx, v) == SQLITE_OK ? 0 : -1;
+}
+
+int
+db_bind_null(struct db_stmt *st, int idx)
+{
+	return sqlite3_bind_null(lite(st), idx) == SQLITE_OK ? 0 : -1;
 }
 
 /* Migrations. */
@@ -400,19 +456,19 @@ static int
 apply_one(struct db *db, const char *name, const char *sql, FILE *report,
     char *err, size_t errlen)
 {
-	sqlite3_stmt	*st = NULL;
+	struct db_stmt	*st = NULL;
 	char		*msg = NULL;
 	long		 version = migration_version(name);
 	int		 rc, ret = -1;
 
 	st = db_prepare(db, sql_migration_applied);
-	if (st == NULL || sqlite3_bind_int64(st, 1, version) != SQLITE_OK)
+	if (st == NULL || db_bind_int(st, 1, version) == -1)
 		goto dberr;
 	rc = db_step(db, st);
 	db_release(st);
 	if (rc == -1)
 		goto dberr;
-	if (rc == SQLITE_ROW)
+	if (rc == DB_ROW)
 		return 0;
 	if (db_tx_begin(db) == -1)
 		goto dberr;
@@ -422,10 +478,10 @@ apply_one(struct db *db, const char *name, const char *sql, FILE *report,
 		goto out;
 	}
 	st = db_prepare(db, sql_migration_record);
-	if (st == NULL || sqlite3_bind_int64(st, 1, version) != SQLITE_OK ||
+	if (st == NULL || db_bind_int(st, 1, version) == -1 ||
 	    db_bind_text(st, 2, name) == -1 ||
-	    sqlite3_bind_int64(st, 3, clock_now_ms()) != SQLITE_OK ||
-	    db_step(db, st) != SQLITE_DONE) {
+	    db_bind_int(st, 3, clock_now_ms()) == -1 ||
+	    db_step(db, st) != DB_DONE) {
 		db_release(st);
 		goto dberr;
 	}
