@@ -344,6 +344,27 @@ user_subject(const char *unit_id, const char *username, struct throttle *t)
 	snprintf(t->subject, sizeof(t->subject), "user:%s", hash);
 }
 
+static const char sql_throttle_forget[] =
+    "DELETE FROM auth_failures WHERE subject = ?";
+
+int
+auth_unlock_user(struct db *db, const char *unit_id, const char *username,
+    int64_t *forgotten)
+{
+	struct throttle	 t;
+	struct db_stmt	*st = db_prepare(db, sql_throttle_forget);
+	int		 ret = -1;
+
+	user_subject(unit_id, username, &t);
+	if (st != NULL && db_bind_text(st, 1, t.subject) == 0 &&
+	    db_step(db, st) == DB_DONE) {
+		*forgotten = db_changes(db);
+		ret = 0;
+	}
+	db_release(st);
+	return ret;
+}
+
 /* The 429 of a throttled subject whose window ends in left ms; field is
  * NULL for an application. */
 static void
@@ -531,8 +552,14 @@ static const char sql_app_secret[] =
     "SELECT id, secret_hash, business_unit_id FROM api_apps "
     "WHERE api_key = ? AND revoked_at IS NULL";
 
-/* Authenticates the application calling a token endpoint, throttling
- * failed secrets per application. */
+/*
+ * Authenticates the application calling a token endpoint, throttling
+ * failed secrets per application. The right secret always gets through:
+ * it is 256 random bits nobody can guess, and the API key is public (it
+ * is sent with every public request), so a lockout would only let anyone
+ * who knows the key cut the business off. Wrong secrets past the limit
+ * get 429 without being judged.
+ */
 static int
 authenticate_client(struct db *db, const struct request *req,
     struct client *c, struct api_error *err)
@@ -568,12 +595,11 @@ authenticate_client(struct db *db, const struct request *req,
 	    db_text(st, 2));
 	db_release(st);
 	st = NULL;
-	snprintf(t.subject, sizeof(t.subject), "app:%s", c->app_id);
-	if (throttle_check(db, req->cfg, &t, NULL, err) == -1)
-		goto out;
 	if (!ids_equal(hash, stored)) {
+		snprintf(t.subject, sizeof(t.subject), "app:%s", c->app_id);
 		/* the failure that fills the window is the last 401 */
-		if (throttle_take(db, req->cfg, &t, NULL, err) == 0)
+		if (throttle_check(db, req->cfg, &t, NULL, err) == 0 &&
+		    throttle_take(db, req->cfg, &t, NULL, err) == 0)
 			unauthorized(err, "Basic", "The API key or secret is "
 			    "not valid");
 		goto out;

@@ -52,6 +52,8 @@ static const char usage_text[] =
     "  user create --business ID --username NAME\n"
     "                                create a business user; reads the\n"
     "                                password from stdin\n"
+    "  user unlock --business ID --username NAME\n"
+    "                                lift the sign-in throttle of a user\n"
     "  reviewer erase --email ADDRESS\n"
     "                                erase one person everywhere: their\n"
     "                                reviews become anonymous, their\n"
@@ -188,6 +190,20 @@ cmd_app(struct db *db, int argc, char **argv)
 	return print_json(out);
 }
 
+/* A user locked out on purpose (the username is all it takes to fail
+ * sign-ins under it) gets back in at once. */
+static int
+user_unlock(struct db *db, const char *unit_id, const char *username)
+{
+	int64_t	 forgotten;
+
+	if (auth_unlock_user(db, unit_id, username, &forgotten) == -1) {
+		fprintf(stderr, "reviewd: the throttle could not be lifted\n");
+		return EXIT_FAILURE;
+	}
+	return print_json(json_pack("{s:b}", "unlocked", forgotten > 0));
+}
+
 static int
 cmd_user(struct db *db, int argc, char **argv)
 {
@@ -201,10 +217,13 @@ cmd_user(struct db *db, int argc, char **argv)
 	int			 ret;
 
 	memset(&err, 0, sizeof(err));
-	if (argc < 2 || strcmp(argv[1], "create") != 0 ||
+	if (argc < 2 || (strcmp(argv[1], "create") != 0 &&
+	    strcmp(argv[1], "unlock") != 0) ||
 	    options(argc, argv, 2, allowed, values) == -1 ||
 	    values[0] == NULL || values[1] == NULL)
 		return usage(stderr, EXIT_USAGE);
+	if (strcmp(argv[1], "unlock") == 0)
+		return user_unlock(db, values[0], values[1]);
 	if (fgets(password, sizeof(password), stdin) == NULL) {
 		fprintf(stderr, "reviewd: expected the password on stdin\n");
 		return EXIT_USAGE;

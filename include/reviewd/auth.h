@@ -37,6 +37,12 @@ int	auth_check(struct request *req, enum route_auth kind,
 int	auth_business_unit(const struct request *req, const char **id,
 	    struct api_error *err);
 
+/* Lifts the sign-in throttle of username at unit unit_id (the operator's
+ * remedy for a user locked out on purpose); *forgotten gets the rows
+ * deleted (0: it was not throttled). 0, or -1 on a database error. */
+int	auth_unlock_user(struct db *db, const char *unit_id,
+	    const char *username, int64_t *forgotten);
+
 /* argon2id hash of password into out. 0 or -1 (out of memory). */
 int	auth_password_hash(const char *password,
 	    char out[AUTH_PASSWORD_HASH_LEN]);
