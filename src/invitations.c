@@ -2169,6 +2169,14 @@ static const char sql_erase_invitations[] =
     "RETURNING id, CASE WHEN status = 'cancelled' AND cancelled_at = ?1 "
     "  THEN 'cancelled' WHEN status = 'skipped' AND skip_reason = "
     "  'erased before delivery' THEN 'skipped' END";
+/*
+ * Outbox rows of the unit that name the address, or of one invitation.
+ * Invitation e-mails and webhook events not sent yet are dropped; mail
+ * the platform still owes a reviewer (a confirmation, a reply, a Find
+ * Reviewer question) is not the business's to stop, whoever the address
+ * belongs to: it goes out, and its stored copy is redacted by the next
+ * erasure of the address.
+ */
 static const char sql_erase_outbox[] =
     "UPDATE outbox SET payload = '{\"erased\":true}', "
     "  status = CASE WHEN status IN ('pending', 'delivering') THEN 'dead' "
@@ -2176,7 +2184,8 @@ static const char sql_erase_outbox[] =
     "  'delivering') THEN 'erased on request' ELSE last_error END "
     "WHERE business_unit_id = ?1 AND (owner = 'invitation:' || ?2 OR "
     "  (?3 IS NOT NULL AND instr(lower(payload), '\"' || lower(?3) || "
-    "  '\"') > 0))";
+    "  '\"') > 0 AND (owner LIKE 'invitation:%' OR kind = 'webhook' OR "
+    "  status NOT IN ('pending', 'delivering'))))";
 /*
  * A business erases what it gave: the address and what came of it, the
  * reviews written through its invitations (each with a consumer of its

@@ -313,3 +313,33 @@ def test_invitation_product_urls_are_http_only(shop):
         {"sku": "S-2", "name": "Pot", "productUrl": "javascript:alert(1)"}]}))
     assert_error(r, 400)
     assert "productUrl" in r.text
+
+
+def test_a_business_erasure_does_not_stop_mail_owed_to_a_reviewer(
+        make_daemon):
+    """The business erases 'its customer' target@x while the platform owes
+    target@x the confirmation of their own organic review: that mail is not
+    the business's to stop (it would silence the review)."""
+    from conftest import free_port
+    d = make_daemon({"mail": {"transport": "smtp", "smtp_url":
+                              "smtp://127.0.0.1:%d" % free_port()}})
+    shop = Business(d, "erase.example.com")
+    r = submit(d, "erase.example.com", TARGET, title="Mine")
+    assert r.status_code == 202, r.text
+
+    def confirmation():
+        con = sqlite3.connect(d.db_path)
+        try:
+            return con.execute(
+                "SELECT status FROM outbox WHERE kind = 'email' AND "
+                "instr(payload, ?) > 0", (TARGET,)).fetchall()
+        finally:
+            con.close()
+    # the SMTP server is down: the mail waits for its next attempt
+    wait_for(lambda: confirmation() == [("pending",)],
+             what="the confirmation to wait in the outbox")
+    r = shop.private("POST", "/v1/private/business-units/%s/"
+                     "invitation-data/delete" % shop.id,
+                     json={"customerEmails": [TARGET]})
+    assert r.status_code == 200, r.text
+    assert confirmation() == [("pending",)]
