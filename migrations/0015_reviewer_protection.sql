@@ -9,3 +9,9 @@ UPDATE products SET link = '' WHERE link != '' AND lower(link) NOT LIKE
 UPDATE products SET image_link = '' WHERE image_link != '' AND
     lower(image_link) NOT LIKE 'http://%' AND lower(image_link) NOT LIKE
     'https://%';
+
+-- The public form limits confirmation mail per address and client: a hash
+-- of the submitting client's address, kept while it counts (24 hours).
+ALTER TABLE reviews ADD COLUMN submitter TEXT;
+CREATE INDEX reviews_submitter ON reviews(created_at)
+	WHERE submitter IS NOT NULL;

@@ -91,6 +91,8 @@ static const struct key keys[] = {
 	    0, 36500),
 	INT("reviews", "submissions_per_address_day", "5",
 	    review_submissions_per_day, 1, 1000),
+	INT("reviews", "submissions_per_address_day_all", "20",
+	    review_submissions_per_day_all, 1, 100000),
 	INT("invitations", "link_valid_days", "30", invitation_link_days, 1,
 	    3650),
 	INT("invitations", "repeat_period_days", "30", invitation_repeat_days,

@@ -885,6 +885,31 @@ forwarded_client(struct MHD_Connection *mc, struct addr_key *out)
 	}
 }
 
+int
+request_client(const struct request *req, char out[REQUEST_CLIENT_LEN])
+{
+	const union MHD_ConnectionInfo	*ci;
+	struct addr_key			 k;
+	size_t				 i, n;
+
+	ci = MHD_get_connection_info(req->connection,
+	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	addr_key_from(&k, ci != NULL ? ci->client_addr : NULL);
+	if (k.family != 0 && config_trusted_proxy(server_cfg, k.family,
+	    k.addr)) {
+		forwarded_client(req->connection, &k);
+		if (k.family == 0)
+			return -1;
+	}
+	if (k.family == 0)
+		return -1;
+	n = k.family == AF_INET ? 4 : 16;
+	out[0] = k.family == AF_INET ? '4' : '6';
+	for (i = 0; i < n; i++)
+		snprintf(out + 1 + i * 2, 3, "%02x", k.addr[i]);
+	return 0;
+}
+
 /* Through a trusted proxy, max_connections_per_ip bounds the requests in
  * progress per forwarded client address instead. */
 static int

@@ -465,6 +465,7 @@ pages_review_post(struct request *req, struct response *res,
 	struct api_error	 problems;
 	json_t			*unit = NULL, *values = NULL;	/* owned */
 	char			 id[IDS_ID_LEN + 1];
+	char			 client[REQUEST_CLIENT_LEN];
 	int			 r;
 
 	if (ctype != NULL && strncasecmp(ctype, "application/json", 16) == 0)
@@ -487,6 +488,8 @@ pages_review_post(struct request *req, struct response *res,
 	}
 	in.domain = request_param(req, "businessDomain");
 	in.locale = request_header(req, "Accept-Language");
+	if (request_client(req, client) == 0)
+		in.client = client;
 	if (request_query(req, "source") != NULL &&
 	    strcmp(request_query(req, "source"), "invitation") == 0)
 		in.source = REVIEW_SOURCE_THIRD_PARTY;

@@ -530,11 +530,14 @@ static const char sql_consumer_by_email[] =
 static const char sql_consumer_insert[] =
     "INSERT INTO consumers (id, email, display_name, country, created_at) "
     "VALUES (?, ?, ?, ?, ?)";
-/* Only unconfirmed ones: what the owner of the address did is not for
- * whoever types it to learn. */
+/* Unconfirmed submissions of an address from the last 24 hours, in all
+ * and from one client. Only unconfirmed ones: what the owner of the
+ * address did is not for whoever types it to learn. */
 static const char sql_recent_submissions[] =
-    "SELECT count(*) FROM reviews WHERE consumer_id = ? AND status = "
-    "  'pending' AND created_at > ?";
+    "SELECT count(*), coalesce(sum(submitter IS ?3), 0) FROM reviews "
+    "WHERE consumer_id = ?1 AND status = 'pending' AND created_at > ?2";
+static const char sql_set_submitter[] =
+    "UPDATE reviews SET submitter = ?1 WHERE id = ?2";
 /*
  * One review per person counts only what the person proved: reviews
  * confirmed from this mailbox, and reviews written through an invitation
@@ -643,6 +646,7 @@ reviews_submit(struct db *db, const struct config *cfg,
 	char		 id[IDS_ID_LEN + 1], token[IDS_TOKEN_LEN + 1];
 	char		 hash[IDS_HASH_LEN + 1], bu_name[256], language[3];
 	char		 link[URL_LEN + IDS_TOKEN_LEN];
+	char		 submitter[IDS_HASH_LEN + 1];
 	json_t		*vars = NULL;	/* owned */
 	int64_t		 now = clock_now_ms();
 	int		 rc, found, ret = -1;
@@ -684,23 +688,31 @@ reviews_submit(struct db *db, const struct config *cfg,
 	 * reviewed this business. */
 	if (consumer_for(db, in->email, in->name, in->country, consumer) == -1)
 		goto dberr;
-	/* Each submission mails the address: the form must not become a
-	 * way to flood someone's inbox. */
+	/*
+	 * Each submission mails the address: the form must not become a
+	 * way to flood someone's inbox. The limit is per client first, so
+	 * that whoever types someone's address cannot use it up and so
+	 * stop its owner's own review; a larger one for the address in all
+	 * bounds what many clients together can send.
+	 */
+	if (in->client != NULL)
+		ids_token_hash(in->client, submitter);
 	st = db_prepare(db, sql_recent_submissions);
 	if (st == NULL || db_bind_text(st, 1, consumer) == -1 ||
 	    db_bind_int(st, 2, now - 86400000) == -1 ||
+	    db_bind_text(st, 3, in->client != NULL ? submitter : NULL) == -1 ||
 	    db_step(db, st) != DB_ROW)
 		goto dberr;
-	rc = (int)db_int(st, 0);
-	db_release(st);
-	st = NULL;
-	if (rc >= cfg->review_submissions_per_day) {
+	if (db_int(st, 1) >= cfg->review_submissions_per_day ||
+	    db_int(st, 0) >= cfg->review_submissions_per_day_all) {
 		api_error_set(err, 429, "email", "has too many unconfirmed "
 		    "reviews from the last 24 hours; confirm one from its "
 		    "e-mail or try again tomorrow");
 		api_error_header(err, "Retry-After", "86400");
 		goto out;
 	}
+	db_release(st);
+	st = NULL;
 	ids_new(id);
 	ids_token(token);
 	ids_token_hash(token, hash);
@@ -727,6 +739,15 @@ reviews_submit(struct db *db, const struct config *cfg,
 		goto dberr;
 	db_release(st);
 	st = NULL;
+	if (in->client != NULL) {
+		st = db_prepare(db, sql_set_submitter);
+		if (st == NULL || db_bind_text(st, 1, submitter) == -1 ||
+		    db_bind_text(st, 2, id) == -1 ||
+		    db_step(db, st) != DB_DONE)
+			goto dberr;
+		db_release(st);
+		st = NULL;
+	}
 	snprintf(link, sizeof(link), "%s/review/confirm/%s", cfg->public_url,
 	    token);
 	vars = json_pack("{s:s, s:s, s:s, s:s}", "name", in->name, "business",
@@ -758,6 +779,7 @@ reviews_submit_json(struct request *req, struct response *res,
 	struct review_input	 in;
 	json_t			*body;	/* owned */
 	char			 id[IDS_ID_LEN + 1];
+	char			 client[REQUEST_CLIENT_LEN];
 	int			 ret = -1;
 
 	memset(&in, 0, sizeof(in));
@@ -765,6 +787,8 @@ reviews_submit_json(struct request *req, struct response *res,
 		return -1;
 	in.domain = request_param(req, "businessDomain");
 	in.locale = request_header(req, "Accept-Language");
+	if (request_client(req, client) == 0)
+		in.client = client;
 	if (strcmp(request_query(req, "source") != NULL ?
 	    request_query(req, "source") : "", "invitation") == 0)
 		in.source = REVIEW_SOURCE_THIRD_PARTY;
@@ -978,8 +1002,25 @@ out:
 static const char sql_expire[] =
     "UPDATE reviews SET status = 'expired', updated_at = ?1 "
     "WHERE status = 'pending' AND confirm_expires_at <= ?1";
+/* A submitter's hash is kept only while the form's limit counts it. */
+static const char sql_forget_submitters[] =
+    "UPDATE reviews SET submitter = NULL "
+    "WHERE submitter IS NOT NULL AND created_at <= ?1 - 86400000";
 static const char sql_next_expiry[] =
     "SELECT min(confirm_expires_at) FROM reviews WHERE status = 'pending'";
+
+/* Runs sql with now bound as ?1. 0 or -1. */
+static int
+run_at(struct db *db, const char *sql, int64_t now)
+{
+	struct db_stmt	*st = db_prepare(db, sql);
+	int		 rc = -1;
+
+	if (st != NULL && db_bind_int(st, 1, now) == 0)
+		rc = db_step(db, st);
+	db_release(st);
+	return rc == DB_DONE ? 0 : -1;
+}
 
 int64_t
 reviews_job(struct db *db, int64_t now)
@@ -988,16 +1029,10 @@ reviews_job(struct db *db, int64_t now)
 	int64_t		 next = INT64_MAX;
 
 	if (db_tx_begin(db) == 0) {
-		st = db_prepare(db, sql_expire);
-		if (st != NULL && db_bind_int(st, 1, now) == 0 &&
-		    db_step(db, st) == DB_DONE) {
-			db_release(st);
-			if (db_tx_commit(db) == -1)
-				db_tx_rollback(db);
-		} else {
-			db_release(st);
+		if (run_at(db, sql_expire, now) == -1 ||
+		    run_at(db, sql_forget_submitters, now) == -1 ||
+		    db_tx_commit(db) == -1)
 			db_tx_rollback(db);
-		}
 	}
 	st = db_prepare(db, sql_next_expiry);
 	if (st != NULL && db_step(db, st) == DB_ROW &&

@@ -74,7 +74,8 @@ struct config {
 	/* [reviews] */
 	int64_t			 review_confirm_ttl_h;
 	int64_t			 review_duplicate_days;
-	int64_t			 review_submissions_per_day;
+	int64_t			 review_submissions_per_day;	/* per client */
+	int64_t			 review_submissions_per_day_all;
 	/* [invitations] */
 	int64_t			 invitation_link_days;
 	int64_t			 invitation_repeat_days;

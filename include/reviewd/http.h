@@ -98,6 +98,14 @@ struct response {
 typedef int route_handler(struct request *req, struct response *res,
     struct api_error *err);
 
+/* The client of req as a short stable key ("4" or "6" and the address in
+ * hex): the peer, or behind a [server] trusted_proxies address the client
+ * it forwards for. For per-client limits; never shown. 0, or -1 when the
+ * address is unknown. */
+#define REQUEST_CLIENT_LEN	34
+int	request_client(const struct request *req,
+	    char out[REQUEST_CLIENT_LEN]);
+
 /* Request accessors; results are borrowed for the request's lifetime. NULL
  * when absent. Header names are case-insensitive. */
 const char	*request_header(const struct request *req, const char *name);

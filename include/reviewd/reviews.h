@@ -38,6 +38,7 @@ struct review_input {
 	int64_t			 experienced_at;	/* 0: not given */
 	bool			 anonymous;
 	enum review_source	 source;
+	const char		*client;	/* request_client(); NULL: unknown */
 };
 
 /*

@@ -343,3 +343,38 @@ def test_a_business_erasure_does_not_stop_mail_owed_to_a_reviewer(
                      json={"customerEmails": [TARGET]})
     assert r.status_code == 200, r.text
     assert confirmation() == [("pending",)]
+
+
+def submit_from(daemon, source, domain, email, title):
+    """The public form posted from another loopback address (source)."""
+    import http.client
+    port = int(daemon.url("").rsplit(":", 1)[1].strip("/"))
+    con = http.client.HTTPConnection("127.0.0.1", port, timeout=30,
+                                     source_address=(source, 0))
+    try:
+        con.request("POST", "/review/" + domain, body=json.dumps({
+            "stars": 5, "title": title, "text": "x", "name": "N",
+            "email": email}), headers={"Content-Type": "application/json"})
+        return con.getresponse().status
+    finally:
+        con.close()
+
+
+def test_typing_someones_address_cannot_use_up_their_confirmations(shop):
+    """The form's mail limit is per client: a business that submits five
+    reviews under target@x from its machine does not stop target@x's own
+    review from theirs; many clients together meet a larger limit."""
+    d = shop.daemon
+    for i in range(5):
+        assert submit(d, "unmask.example.com", TARGET,
+                      title="Fake %d" % i).status_code == 202
+    assert_error(submit(d, "unmask.example.com", TARGET), 429, "email")
+    assert submit_from(d, "127.0.0.2", "unmask.example.com", TARGET,
+                       "Really mine") == 202
+    # 20 in all from any clients, then the address gets no more mail
+    for source in ("127.0.0.3", "127.0.0.4", "127.0.0.5"):
+        for i in range(5 if source != "127.0.0.5" else 4):
+            assert submit_from(d, source, "unmask.example.com", TARGET,
+                               "More %d" % i) == 202
+    assert submit_from(d, "127.0.0.6", "unmask.example.com", TARGET,
+                       "One too many") == 429
