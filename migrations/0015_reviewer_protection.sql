@@ -15,3 +15,9 @@ UPDATE products SET image_link = '' WHERE image_link != '' AND
 ALTER TABLE reviews ADD COLUMN submitter TEXT;
 CREATE INDEX reviews_submitter ON reviews(created_at)
 	WHERE submitter IS NOT NULL;
+
+-- An edit of a reply inside the reviewer's day is mailed when the day is
+-- over (the text of that moment): when that is due.
+ALTER TABLE reviews ADD COLUMN reply_mail_due_at INTEGER;
+CREATE INDEX reviews_reply_mail_due ON reviews(reply_mail_due_at)
+	WHERE reply_mail_due_at IS NOT NULL;

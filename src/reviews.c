@@ -1022,11 +1022,13 @@ run_at(struct db *db, const char *sql, int64_t now)
 	return rc == DB_DONE ? 0 : -1;
 }
 
+static int64_t	reply_mail_job(struct db *db, int64_t now);
+
 int64_t
 reviews_job(struct db *db, int64_t now)
 {
 	struct db_stmt	*st;
-	int64_t		 next = INT64_MAX;
+	int64_t		 next = reply_mail_job(db, now), expiry;
 
 	if (db_tx_begin(db) == 0) {
 		if (run_at(db, sql_expire, now) == -1 ||
@@ -1036,8 +1038,8 @@ reviews_job(struct db *db, int64_t now)
 	}
 	st = db_prepare(db, sql_next_expiry);
 	if (st != NULL && db_step(db, st) == DB_ROW &&
-	    !db_is_null(st, 0))
-		next = db_int(st, 0);
+	    !db_is_null(st, 0) && (expiry = db_int(st, 0)) < next)
+		next = expiry;
 	db_release(st);
 	return next;
 }
@@ -1804,11 +1806,25 @@ static const char sql_reply_clear[] =
     "WHERE id = ?2 AND reply_text IS NOT NULL";
 /* Claims the reply e-mail of a review: the first reply is always mailed,
  * later edits at most once a day (deleting and replying again is an edit:
- * five edits must not be five e-mails). */
+ * five edits must not be five e-mails). An edit inside the day is mailed
+ * when the day is over, with the text of that moment. */
 static const char sql_reply_mail_claim[] =
-    "UPDATE reviews SET reply_mailed_at = ?1 WHERE id = ?2 AND "
-    "  (reply_mailed_at IS NULL OR reply_mailed_at <= ?1 - 86400000) "
-    "RETURNING id";
+    "UPDATE reviews SET reply_mailed_at = ?1, reply_mail_due_at = NULL "
+    "WHERE id = ?2 AND (reply_mailed_at IS NULL OR "
+    "  reply_mailed_at <= ?1 - 86400000) RETURNING id";
+static const char sql_reply_mail_defer[] =
+    "UPDATE reviews SET reply_mail_due_at = reply_mailed_at + 86400000 "
+    "WHERE id = ?1 AND reply_mail_due_at IS NULL";
+static const char sql_reply_due[] =
+    "SELECT id FROM reviews WHERE reply_mail_due_at IS NOT NULL AND "
+    "  reply_mail_due_at <= ?1 ORDER BY reply_mail_due_at LIMIT 100";
+static const char sql_reply_text[] =
+    "SELECT reply_text FROM reviews WHERE id = ?1";
+static const char sql_reply_undue[] =
+    "UPDATE reviews SET reply_mail_due_at = NULL WHERE id = ?1";
+static const char sql_next_reply_due[] =
+    "SELECT min(reply_mail_due_at) FROM reviews "
+    "WHERE reply_mail_due_at IS NOT NULL";
 static const char sql_reviewer_address[] =
     "SELECT coalesce(r.referral_email, c.email), r.display_name, "
     "  r.language, b.display_name, b.domain, r.business_unit_id "
@@ -1835,8 +1851,18 @@ mail_reply(struct db *db, const char *id, const char *message,
 		return -1;
 	}
 	db_release(st);
-	if (r == DB_DONE)
-		return 0;	/* mailed less than a day ago */
+	if (r == DB_DONE) {
+		/* mailed less than a day ago: when that day is over */
+		st = db_prepare(db, sql_reply_mail_defer);
+		r = st != NULL && db_bind_text(st, 1, id) == 0 ?
+		    db_step(db, st) : -1;
+		db_release(st);
+		if (r != DB_DONE) {
+			db_fail(db, err);
+			return -1;
+		}
+		return 0;
+	}
 	st = db_prepare(db, sql_reviewer_address);
 	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
 	    db_step(db, st) != DB_ROW) {
@@ -1866,6 +1892,74 @@ mail_reply(struct db *db, const char *id, const char *message,
 	    err);
 	json_decref(vars);
 	return r;
+}
+
+/* Mails the reply of review id as it reads now, if it still has one. */
+static int
+mail_due_reply(struct db *db, const char *id)
+{
+	struct db_stmt		*st = db_prepare(db, sql_reply_text);
+	struct api_error	 err;
+	char			*text = NULL;
+	int			 rc, ret = -1;
+
+	memset(&err, 0, sizeof(err));
+	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
+	    (rc = db_step(db, st)) == -1)
+		goto out;
+	if (rc == DB_ROW && !db_is_null(st, 0) &&
+	    (text = strdup(db_text(st, 0))) == NULL)
+		goto out;
+	db_release(st);
+	st = db_prepare(db, sql_reply_undue);
+	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
+	    db_step(db, st) != DB_DONE ||
+	    (text != NULL && mail_reply(db, id, text, &err) == -1))
+		goto out;
+	ret = 0;
+out:
+	db_release(st);
+	free(text);
+	return ret;
+}
+
+/* The scheduler's part of replies: the edits that waited for the
+ * reviewer's day to pass. The next due time, INT64_MAX for none. */
+static int64_t
+reply_mail_job(struct db *db, int64_t now)
+{
+	struct db_stmt	*st;
+	char		 ids[100][IDS_ID_LEN + 1];
+	size_t		 i, n = 0;
+	int64_t		 next = INT64_MAX;
+	int		 rc;
+
+	if (db_tx_begin(db) == -1)
+		return now + 1000;
+	st = db_prepare(db, sql_reply_due);
+	if (st == NULL || db_bind_int(st, 1, now) == -1) {
+		db_release(st);
+		db_tx_rollback(db);
+		return now + 1000;
+	}
+	while (n < 100 && (rc = db_step(db, st)) == DB_ROW)
+		snprintf(ids[n++], IDS_ID_LEN + 1, "%s", db_text(st, 0));
+	db_release(st);
+	for (i = 0; i < n; i++) {
+		if (mail_due_reply(db, ids[i]) == -1)
+			break;
+	}
+	if (i < n || db_tx_commit(db) == -1) {
+		db_tx_rollback(db);
+		return now + 1000;
+	}
+	if (n > 0)
+		scheduler_wake();
+	st = db_prepare(db, sql_next_reply_due);
+	if (st != NULL && db_step(db, st) == DB_ROW && !db_is_null(st, 0))
+		next = db_int(st, 0);
+	db_release(st);
+	return next;
 }
 
 /* A form-encoded reply as the JSON object the API takes. */

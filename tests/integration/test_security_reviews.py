@@ -186,13 +186,16 @@ def test_never_published_reviews_are_not_the_business_s(shop):
 
 
 def test_the_reviewer_is_mailed_once_a_day_about_replies(shop):
+    """The first reply is mailed at once; edits inside the day are mailed
+    once, when the day is over, with the text of that moment."""
     d = shop.daemon
     review = publish(d, "unmask.example.com", "replied@example.org",
                      name="Rita")
     path = "/v1/private/reviews/%s/reply" % review
 
     def reply_mails():
-        return [m for m in mails(d) if m["to"] == "replied@example.org" and
+        return [m["text"] for m in mails(d)
+                if m["to"] == "replied@example.org" and
                 "/review/confirm/" not in m["text"]]
 
     for i in range(5):
@@ -206,16 +209,20 @@ def test_the_reviewer_is_mailed_once_a_day_about_replies(shop):
     d.advance_clock(3600)
     shop.renew()
     assert shop.private("POST", path, json={
-        "message": "Later"}).status_code == 200
+        "message": "Later that day"}).status_code == 200
+    assert len(reply_mails()) == 1 and "Edit 0" in reply_mails()[0]
+    # the day over: one e-mail with the last text
+    d.advance_clock(86400)
+    shop.renew()
+    wait_for(lambda: len(reply_mails()) == 2, what="the deferred e-mail")
+    assert any("Later that day" in t for t in reply_mails())
+    # a new day: the next edit is mailed at once again
     d.advance_clock(86400)
     shop.renew()
     assert shop.private("POST", path, json={
         "message": "Next day"}).status_code == 200
-    wait_for(lambda: len(reply_mails()) == 2, what="the next day's e-mail")
-    texts = [m["text"] for m in reply_mails()]
-    assert any("Edit 0" in t for t in texts)
-    assert any("Next day" in t for t in texts)
-    assert len(reply_mails()) == 2
+    wait_for(lambda: len(reply_mails()) == 3, what="the next day's e-mail")
+    assert any("Next day" in t for t in reply_mails())
 
 
 def test_find_reviewer_asks_once_at_a_time_never_after_no_at_most_3(shop):
