@@ -277,7 +277,8 @@ findreviewer_create(struct request *req, struct response *res,
 	}
 	if (db_int(st, 10) >= REQUESTS_MAX) {
 		api_error_set(err, 409, NULL, "The reviewer was already asked "
-		    "%d times about this review: that is the most", REQUESTS_MAX);
+		    "%d times about this review: that is the most",
+		    REQUESTS_MAX);
 		goto out;
 	}
 	if (!mailer_address_valid(db_text(st, 4))) {

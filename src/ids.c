@@ -164,8 +164,9 @@ ids_unseal(const unsigned char key[IDS_MASTER_LEN], const char *sealed,
 	    boxlen - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES >
 	    cap)
 		return -1;
+	if (crypto_secretbox_open_easy(out, box + crypto_secretbox_NONCEBYTES,
+	    boxlen - crypto_secretbox_NONCEBYTES, box, key) != 0)
+		return -1;
 	*len = boxlen - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES;
-	return crypto_secretbox_open_easy(out, box +
-	    crypto_secretbox_NONCEBYTES, boxlen - crypto_secretbox_NONCEBYTES,
-	    box, key) == 0 ? 0 : -1;
+	return 0;
 }
