@@ -1044,7 +1044,7 @@ afs_upgrade(struct db *db, const struct config *cfg)
 	st = NULL;
 	/* the clear tokens must not linger in freed space of the file (this
 	 * is the start-up connection: the setting stays on it) */
-	if (db_exec(db, "PRAGMA secure_delete = ON") == -1 ||
+	if (db_scrub_freed(db) == -1 ||
 	    db_tx_begin(db) == -1)
 		goto out;
 	for (;;) {

@@ -217,6 +217,12 @@ db_error_text(struct db *db)
 }
 
 int
+db_scrub_freed(struct db *db)
+{
+	return db_exec(db, "PRAGMA secure_delete = ON");
+}
+
+int
 db_checkpoint(struct db *db)
 {
 	return sqlite3_wal_checkpoint_v2(db->conn, NULL,

@@ -917,7 +917,7 @@ webhooks_upgrade(struct db *db, const struct config *cfg)
 		goto out;
 	}
 	/* the clear secrets must not linger in freed space of the file */
-	if (db_exec(db, "PRAGMA secure_delete = ON") == -1 ||
+	if (db_scrub_freed(db) == -1 ||
 	    db_tx_begin(db) == -1)
 		goto out;
 	for (;;) {

@@ -14,6 +14,24 @@
  * engine: src/db_sqlite.c implements it on SQLite (WAL, synchronous=FULL,
  * foreign keys, busy timeout). A struct db is used only by the thread that
  * owns it; a struct db_stmt belongs to its connection's cache.
+ *
+ * The SQL the modules hand to db_prepare is mostly portable. What a
+ * second engine (PostgreSQL) will need spelt its own way, by module:
+ * - JSON: json_each (lists bound as a JSON array: invitations, products,
+ *   reviews, webhooks), json_group_array / json_object (subqueries that
+ *   build JSON: findreviewer, invitations, reviews), json() (stored JSON
+ *   columns); PostgreSQL has jsonb_array_elements, json_agg and
+ *   json_build_object for the same.
+ * - Upserts: INSERT OR IGNORE / OR REPLACE (invitations, reviews) where
+ *   PostgreSQL says ON CONFLICT DO NOTHING / DO UPDATE (which the other
+ *   modules already use).
+ * - COLLATE NOCASE on e-mail addresses and usernames (auth, business,
+ *   invitations, reviews): citext or lower() indexes.
+ * - instr() (invitations' erasure): strpos().
+ * - A TEMP table for CSV product groups (invitations): the same in
+ *   PostgreSQL, per connection.
+ * - Triggers that keep counts (migrations 0003): plpgsql functions.
+ * RETURNING, partial indexes and ON CONFLICT are common to both.
  */
 
 struct db;
@@ -95,6 +113,11 @@ int64_t	db_changes(struct db *db);
  * or NULL when the last call succeeded. Borrowed until the next call on
  * db. */
 const char	*db_error_text(struct db *db);
+
+/* From now on, data this connection deletes or overwrites is zeroed in the
+ * file, not left in freed space (for secrets converted at start-up). 0 or
+ * -1. */
+int	db_scrub_freed(struct db *db);
 
 /* Folds the write-ahead log back into the database file and truncates
  * it, so that erased data leaves no copy there. -1 when readers hold it
