@@ -826,9 +826,10 @@ on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
 
 /*
  * Tells the client of c, whose body came too slowly, why it is cut, if
- * its socket takes the answer at once. MHD writes nothing while a body
- * is awaited but an early error answer, a few hundred bytes long sent
- * whole long before: this does not interleave with it. conns_lock held.
+ * its socket takes the answer at once. While a body is awaited MHD writes
+ * nothing but, at most, an early error answer of a few hundred bytes,
+ * sent whole long before: the 408 does not interleave with it. Called
+ * with conns_lock held (c->rid).
  */
 static void
 send_body_timeout(const struct http_conn *c)
