@@ -8,12 +8,15 @@
  * It also owns the connection guard: every TCP connection is a struct
  * http_conn on one list (conns_lock), from MHD's "started" notification to
  * its "closed" one, which MHD sends before it closes the socket. Over
- * [server] max_connections_per_ip from one address a new connection is
- * shut at once; the head watchdog thread shuts connections that have not
- * completed a request head within [server] request_head_timeout_s of
- * their accept or of the end of their previous request. MHD's own
+ * [server] max_connections_per_ip from one address (an IPv6 /64 counting
+ * as one, see http_peer_key) a new connection is shut at once. The
+ * watchdog thread shuts connections that have not completed a request
+ * head within [server] request_head_timeout_s of their accept or of the
+ * end of their previous request, and those whose request body comes
+ * slower than [server] min_body_rate_bytes_s on average after a grace of
+ * request_body_timeout_s (with a 408 if the socket takes it). MHD's own
  * connection timeout is an idle one, reset by every byte, which a client
- * sending a header line now and then never reaches.
+ * sending a byte now and then never reaches.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -40,26 +43,34 @@
 #include "reviewd/router.h"
 #include "reviewd/scheduler.h"
 
-/* An address as compared: IPv4 (also IPv4-mapped IPv6) in 4 bytes. */
-struct addr_key {
-	int		 family;	/* AF_INET, AF_INET6; 0: none */
-	unsigned char	 addr[16];	/* zero past the address */
-};
+/*
+ * http_conn.deadline_ns: 0 while there is none (a request is handled or
+ * answered), DEADLINE_TAKEN once the watchdog has shut the connection,
+ * else a CLOCK_MONOTONIC time whose low bit says what is awaited by then:
+ * clear for a request head, set for the rest of a request body. One word,
+ * so that worker and watchdog can each change it by compare-and-swap.
+ */
+#define DEADLINE_TAKEN		INT64_C(-1)
+#define DEADLINE_HEAD(t)	((t) & ~INT64_C(1))
+#define DEADLINE_BODY(t)	((t) | 1)
+#define DEADLINE_IS_BODY(d)	(((d) & 1) != 0)
 
 struct http_conn {
 	struct http_conn	*prev, *next;	/* conns_lock */
 	int			 fd;
-	struct addr_key		 peer;
+	struct http_peer	 peer;		/* as counted */
 	bool			 trusted;	/* peer is a trusted proxy */
 	bool			 counted;	/* toward the per-address cap */
 	bool			 shut;		/* conns_lock */
 	/* Behind a trusted proxy: the client of the request in progress
 	 * (from X-Forwarded-For), family 0 when none. conns_lock. */
-	struct addr_key		 client;
-	/* Since when a request head is awaited; 0 while a request is in
-	 * progress. Written by the connection's worker, read by the
-	 * watchdog. */
-	_Atomic int64_t		 head_since_ns;
+	struct http_peer	 client;
+	/* The request in progress, for the watchdog's 408. conns_lock. */
+	char			 rid[IDS_UUID_LEN + 1];
+	/* Moved by the connection's worker, taken by the watchdog, each by
+	 * compare-and-swap: when a deadline falls due as the worker moves
+	 * it, exactly one of them wins. */
+	_Atomic int64_t		 deadline_ns;
 };
 
 struct http_req {
@@ -67,8 +78,10 @@ struct http_req {
 	const struct route	*route;
 	struct http_conn	*conn;		/* borrowed; NULL if unknown */
 	char			*raw_path;	/* as sent, before '?' */
-	char			*raw_query;	/* as sent, after '?', or NULL */
+	char			*raw_query;	/* after '?', or NULL */
 	bool			 begun;		/* head complete, in inflight */
+	int64_t			 body_since_ns;	/* the head completed */
+	uint64_t		 body_got;	/* body bytes received */
 	struct buf		 body;
 	struct api_error	 err;
 	struct response		 res;
@@ -102,6 +115,7 @@ static const struct {
 	{ 403, 1014, "Access to resource is forbidden" },
 	{ 404, 1004, "Not found" },
 	{ 405, 1005, "Method not allowed" },
+	{ 408, 1008, "Request timeout" },
 	{ 409, 1009, "Conflict" },
 	{ 413, 1013, "The request body is too large" },
 	{ 415, 1015, "Unsupported media type" },
@@ -597,8 +611,10 @@ set_request_id(struct http_req *hr, struct MHD_Connection *conn)
 
 /* The connection guard (see the top of this file). */
 
+/* The whole address, an IPv4-mapped one as IPv4: what trusted_proxies
+ * is matched against. */
 static void
-addr_key_set(struct addr_key *k, int family, const unsigned char *addr)
+addr_key_set(struct http_peer *k, int family, const unsigned char *addr)
 {
 	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0,
 	    0, 0xff, 0xff };
@@ -613,7 +629,7 @@ addr_key_set(struct addr_key *k, int family, const unsigned char *addr)
 }
 
 static void
-addr_key_from(struct addr_key *k, const struct sockaddr *sa)
+addr_key_from(struct http_peer *k, const struct sockaddr *sa)
 {
 	const struct sockaddr_in	*in4;
 	const struct sockaddr_in6	*in6;
@@ -630,8 +646,20 @@ addr_key_from(struct addr_key *k, const struct sockaddr *sa)
 	}
 }
 
+void
+http_peer_key(struct http_peer *k, int family, const unsigned char *addr)
+{
+	if (family == AF_INET || family == AF_INET6)
+		addr_key_set(k, family, addr);
+	else
+		memset(k, 0, sizeof(*k));
+	/* The interface identifier is the client's to choose. */
+	if (k->family == AF_INET6)
+		memset(k->addr + 8, 0, 8);
+}
+
 static bool
-addr_key_equal(const struct addr_key *a, const struct addr_key *b)
+addr_key_equal(const struct http_peer *a, const struct http_peer *b)
 {
 	return a->family == b->family && memcmp(a->addr, b->addr,
 	    sizeof(a->addr)) == 0;
@@ -641,7 +669,7 @@ addr_key_equal(const struct addr_key *a, const struct addr_key *b)
  * max_connections_per_ip. Trusted proxies carry many clients and are
  * exempt. Call with conns_lock held. */
 static bool
-peer_has_room(const struct addr_key *peer, bool trusted)
+peer_has_room(const struct http_peer *peer, bool trusted)
 {
 	const struct http_conn	*p;
 	int64_t			 n = 0;
@@ -662,20 +690,74 @@ peer_has_room(const struct addr_key *peer, bool trusted)
 static enum MHD_Result
 on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 {
-	struct addr_key	 peer;
-	bool		 room;
+	struct http_peer	 full, peer;
+	bool			 room, trusted;
 
 	(void)cls;
 	(void)addrlen;
-	addr_key_from(&peer, addr);
+	addr_key_from(&full, addr);
+	trusted = full.family != 0 && config_trusted_proxy(server_cfg,
+	    full.family, full.addr);
+	http_peer_key(&peer, full.family, full.addr);
 	(void)pthread_mutex_lock(&conns_lock);
-	room = peer_has_room(&peer, peer.family != 0 &&
-	    config_trusted_proxy(server_cfg, peer.family, peer.addr));
+	room = peer_has_room(&peer, trusted);
 	(void)pthread_mutex_unlock(&conns_lock);
 	if (room)
 		return MHD_YES;
 	atomic_fetch_add(&refused_per_ip, 1);
 	return MHD_NO;
+}
+
+/* When the next request head is due, from now. */
+static int64_t
+head_deadline(void)
+{
+	return DEADLINE_HEAD(mono_ns() + server_cfg->request_head_timeout_s *
+	    INT64_C(1000000000));
+}
+
+/*
+ * When the rest of hr's body is due: request_body_timeout_s after its
+ * head, plus the time what came so far takes at min_body_rate_bytes_s.
+ * The allowance grows with the bytes as they come rather than with the
+ * Content-Length up front: a body of any size at that average rate is
+ * in time, while one declared large and then dribbled is cut within
+ * request_body_timeout_s all the same.
+ */
+static int64_t
+body_deadline(const struct http_req *hr)
+{
+	const uint64_t	 rate = (uint64_t)server_cfg->min_body_rate_bytes_s;
+	uint64_t	 secs = hr->body_got / rate;
+	int64_t		 ns;
+
+	/* A year: past any body the caps let through, and no overflow. */
+	if (secs > 365 * 86400)
+		secs = 365 * 86400;
+	ns = (int64_t)secs * 1000000000 +
+	    (int64_t)(hr->body_got % rate * 1000000000 / rate);
+	return DEADLINE_BODY(hr->body_since_ns +
+	    server_cfg->request_body_timeout_s * INT64_C(1000000000) + ns);
+}
+
+/*
+ * Moves c's deadline to next (0: none) unless the watchdog has taken it.
+ * false then: the connection is being shut, and its request must go no
+ * further (a handler started now could commit what the client, cut off,
+ * never hears of).
+ */
+static bool
+deadline_move(struct http_conn *c, int64_t next)
+{
+	int64_t	 cur;
+
+	if (c == NULL)
+		return true;
+	cur = atomic_load(&c->deadline_ns);
+	while (cur != DEADLINE_TAKEN &&
+	    !atomic_compare_exchange_weak(&c->deadline_ns, &cur, next))
+		continue;
+	return cur != DEADLINE_TAKEN;
 }
 
 /*
@@ -691,6 +773,7 @@ on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
 {
 	const union MHD_ConnectionInfo	*ci;
 	struct http_conn		*c = *socket_context;
+	struct http_peer		 full;
 
 	(void)cls;
 	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
@@ -719,10 +802,11 @@ on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
 	}
 	c->fd = ci->connect_fd;
 	ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	addr_key_from(&c->peer, ci != NULL ? ci->client_addr : NULL);
-	c->trusted = c->peer.family != 0 && config_trusted_proxy(server_cfg,
-	    c->peer.family, c->peer.addr);
-	atomic_store(&c->head_since_ns, mono_ns());
+	addr_key_from(&full, ci != NULL ? ci->client_addr : NULL);
+	c->trusted = full.family != 0 && config_trusted_proxy(server_cfg,
+	    full.family, full.addr);
+	http_peer_key(&c->peer, full.family, full.addr);
+	atomic_store(&c->deadline_ns, head_deadline());
 	(void)pthread_mutex_lock(&conns_lock);
 	if (peer_has_room(&c->peer, c->trusted))
 		c->counted = !c->trusted;
@@ -740,16 +824,55 @@ on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
 	*socket_context = c;
 }
 
-/* Shuts, every 500 ms, the connections whose request head is late. */
+/*
+ * Tells the client of c, whose body came too slowly, why it is cut, if
+ * its socket takes the answer at once. While a body is awaited MHD writes
+ * nothing but, at most, an early error answer of a few hundred bytes,
+ * sent whole long before: the 408 does not interleave with it. Called
+ * with conns_lock held (c->rid).
+ */
+static void
+send_body_timeout(const struct http_conn *c)
+{
+	struct api_error	 err;
+	json_t			*o;
+	char			*text = NULL, out[1024];
+	int			 n;
+
+	memset(&err, 0, sizeof(err));
+	api_error_set(&err, 408, NULL, "The request body came too slowly: "
+	    "below %lld bytes a second after %lld seconds",
+	    (long long)server_cfg->min_body_rate_bytes_s,
+	    (long long)server_cfg->request_body_timeout_s);
+	o = error_json(&err, c->rid);
+	if (o == NULL)
+		goto out;
+	text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (text == NULL)
+		goto out;
+	n = snprintf(out, sizeof(out), "HTTP/1.1 408 Request Timeout\r\n"
+	    "Connection: close\r\n"
+	    "Content-Type: application/json; charset=utf-8\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "X-Request-Id: %s\r\nContent-Length: %zu\r\n\r\n%s", c->rid,
+	    strlen(text), text);
+	/* Ignored: the peer may not read, or be gone already. */
+	if (n > 0 && (size_t)n < sizeof(out))
+		(void)send(c->fd, out, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+out:
+	free(text);
+}
+
+/* Shuts, every 500 ms, the connections whose request head or body is
+ * late. */
 static void *
 watchdog_main(void *arg)
 {
-	const int64_t		 limit_ns = server_cfg->request_head_timeout_s *
-				    INT64_C(1000000000);
 	struct http_conn	*c;
 	struct timespec		 until;
-	int64_t			 now, since;
-	int			 shut, refused;
+	int64_t			 now, due;
+	int			 heads, bodies, refused;
 
 	(void)arg;
 	(void)pthread_mutex_lock(&conns_lock);
@@ -763,23 +886,38 @@ watchdog_main(void *arg)
 		(void)pthread_cond_timedwait(&watchdog_cond, &conns_lock,
 		    &until);
 		now = mono_ns();
-		shut = 0;
+		heads = bodies = 0;
 		for (c = conns; c != NULL; c = c->next) {
-			since = atomic_load(&c->head_since_ns);
-			if (c->shut || since == 0 || now - since < limit_ns)
+			due = atomic_load(&c->deadline_ns);
+			if (c->shut || due <= 0 || now < due)
 				continue;
+			/* Lost when the worker has just moved it: the head
+			 * or body came in time after all. */
+			if (!atomic_compare_exchange_strong(&c->deadline_ns,
+			    &due, DEADLINE_TAKEN))
+				continue;
+			if (DEADLINE_IS_BODY(due)) {
+				send_body_timeout(c);
+				bodies++;
+			} else
+				heads++;
 			/* Ignored: the peer may have closed it already. */
 			(void)shutdown(c->fd, SHUT_RDWR);
 			c->shut = true;
-			shut++;
 		}
 		(void)pthread_mutex_unlock(&conns_lock);
 		refused = atomic_exchange(&refused_per_ip, 0);
-		if (shut > 0)
+		if (heads > 0)
 			log_warn("http: closed connections=%d without a "
 			    "complete request head after request_head_timeout_s"
-			    "=%lld", shut,
+			    "=%lld", heads,
 			    (long long)server_cfg->request_head_timeout_s);
+		if (bodies > 0)
+			log_warn("http: closed connections=%d without a "
+			    "complete request body at min_body_rate_bytes_s="
+			    "%lld after request_body_timeout_s=%lld", bodies,
+			    (long long)server_cfg->min_body_rate_bytes_s,
+			    (long long)server_cfg->request_body_timeout_s);
 		if (refused > 0)
 			log_warn("http: refused connections=%d over "
 			    "max_connections_per_ip=%lld", refused,
@@ -844,12 +982,13 @@ last_forwarded(void *cls, enum MHD_ValueKind kind, const char *key,
  * when there is none or an entry is not an address.
  */
 static void
-forwarded_client(struct MHD_Connection *mc, struct addr_key *out)
+forwarded_client(struct MHD_Connection *mc, struct http_peer *out)
 {
-	const char	*xff = NULL, *start, *end, *s, *e;
-	char		 text[INET6_ADDRSTRLEN];
-	unsigned char	 bytes[16];
-	int		 family;
+	const char		*xff = NULL, *start, *end, *s, *e;
+	char			 text[INET6_ADDRSTRLEN];
+	unsigned char		 bytes[16];
+	int			 family;
+	struct http_peer	 full;
 
 	memset(out, 0, sizeof(*out));
 	(void)MHD_get_connection_values(mc, MHD_HEADER_KIND, last_forwarded,
@@ -877,10 +1016,12 @@ forwarded_client(struct MHD_Connection *mc, struct addr_key *out)
 			family = AF_INET6;
 		else
 			return;
-		addr_key_set(out, family, bytes);
-		if (!config_trusted_proxy(server_cfg, out->family, out->addr))
+		addr_key_set(&full, family, bytes);
+		if (!config_trusted_proxy(server_cfg, full.family,
+		    full.addr)) {
+			http_peer_key(out, full.family, full.addr);
 			return;
-		memset(out, 0, sizeof(*out));
+		}
 		end = start > xff ? start - 1 : xff;
 	}
 }
@@ -915,7 +1056,7 @@ request_client(const struct request *req, char out[REQUEST_CLIENT_LEN])
 static int
 limit_forwarded(struct http_req *hr, struct MHD_Connection *mc)
 {
-	struct addr_key		 client;
+	struct http_peer	 client;
 	struct http_conn	*p;
 	int64_t			 n = 0;
 	int64_t			 limit = server_cfg->max_connections_per_ip;
@@ -1097,7 +1238,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload,
     size_t *upload_size, void **con_cls)
 {
-	struct http_req	*hr = *con_cls;
+	struct http_req		*hr = *con_cls;
+	struct http_conn	*c;
 
 	(void)cls;
 	(void)version;
@@ -1109,24 +1251,34 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		*con_cls = hr;
 	}
 	if (!hr->begun) {
-		/* The head is complete: this connection is off the watch
-		 * until the request ends. */
+		/* The head is complete: the body is awaited from now, unless
+		 * the watchdog has just cut the head. */
+		c = connection_of(conn);
+		hr->body_since_ns = mono_ns();
+		if (!deadline_move(c, body_deadline(hr)))
+			return MHD_NO;
 		hr->begun = true;
 		atomic_fetch_add(&inflight, 1);
-		hr->conn = connection_of(conn);
-		if (hr->conn != NULL)
-			atomic_store(&hr->conn->head_since_ns, 0);
-		hr->started_ns = mono_ns();
+		hr->conn = c;
+		hr->started_ns = hr->body_since_ns;
 		hr->req.method = method;
 		hr->req.path = url;
 		hr->req.cfg = server_cfg;
 		hr->req.connection = conn;
 		set_request_id(hr, conn);
+		if (c != NULL) {
+			(void)pthread_mutex_lock(&conns_lock);
+			memcpy(c->rid, hr->req.id, sizeof(c->rid));
+			(void)pthread_mutex_unlock(&conns_lock);
+		}
 		if (first_call(hr, conn, method) == -1)
 			return respond(hr, conn) ? MHD_YES : MHD_NO;
 		return MHD_YES;
 	}
 	if (*upload_size != 0) {
+		hr->body_got += *upload_size;
+		if (!deadline_move(hr->conn, body_deadline(hr)))
+			return MHD_NO;
 		if (!hr->responded && !hr->too_large &&
 		    buf_append(&hr->body, upload, *upload_size) == -1) {
 			hr->too_large = true;
@@ -1135,6 +1287,10 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	/* The body is in: off the watch until the request ends, unless the
+	 * watchdog has just cut it, when the handler must not run. */
+	if (!deadline_move(hr->conn, 0))
+		return MHD_NO;
 	if (hr->responded)
 		return MHD_YES;
 	if (hr->too_large) {
@@ -1180,7 +1336,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		memset(&hr->conn->client, 0, sizeof(hr->conn->client));
 		(void)pthread_mutex_unlock(&conns_lock);
 		/* A kept-alive connection awaits its next head from now. */
-		atomic_store(&hr->conn->head_since_ns, mono_ns());
+		(void)deadline_move(hr->conn, head_deadline());
 	}
 	buf_release(&hr->body);
 	response_release(&hr->res);

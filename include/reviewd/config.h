@@ -49,6 +49,8 @@ struct config {
 	int64_t			 max_upload_bytes;
 	int64_t			 max_connections_per_ip;	/* 0: none */
 	int64_t			 request_head_timeout_s;
+	int64_t			 request_body_timeout_s;
+	int64_t			 min_body_rate_bytes_s;
 	char			 trusted_proxies[CONFIG_STR];
 	struct config_net	 proxies[CONFIG_MAX_PROXIES];
 	size_t			 nproxies;

@@ -65,7 +65,7 @@ struct principal {
 
 struct route_params {
 	size_t		 n;
-	const char	*name[ROUTE_MAX_PARAMS];	/* borrowed: the table */
+	const char	*name[ROUTE_MAX_PARAMS];	/* borrowed: table */
 	const char	*value[ROUTE_MAX_PARAMS];	/* point into buf */
 	const char	*bad;	/* a parameter holding %00, as name */
 	char		 buf[ROUTE_MAX_PATH];
@@ -157,6 +157,22 @@ int	response_header(struct response *res, const char *name,
  */
 int	http_form_value(const char *body, size_t len, const char *name,
 	    char *out, size_t outlen);
+
+/*
+ * A client address as [server] max_connections_per_ip counts it: IPv4 by
+ * its 4 bytes, an IPv4-mapped IPv6 address as that IPv4 address, any other
+ * IPv6 address by its /64, the least one site is given: counted one by
+ * one, a client holding a /64 would have 2^64 addresses to spread over.
+ */
+struct http_peer {
+	int		 family;	/* AF_INET, AF_INET6; 0: none */
+	unsigned char	 addr[16];	/* zero past what counts */
+};
+
+/* Fills k with the key of addr (4 bytes for AF_INET, 16 for AF_INET6);
+ * any other family gives family 0. */
+void	http_peer_key(struct http_peer *k, int family,
+	    const unsigned char *addr);
 
 /* Starts listening with cfg (borrowed until http_stop). 0 or -1 (logged). */
 int	http_start(const struct config *cfg);

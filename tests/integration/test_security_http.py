@@ -1,4 +1,5 @@
-"""Issue 11, the HTTP layer: slow clients (point 4), file modes (point 9),
+"""Issue 11, the HTTP layer: slow clients and bodies, IPv6 clients counted
+by their /64 (point 4), file modes (point 9),
 Cache-Control/nosniff on personal answers, %00 in path and query.
 
 Every socket here connects to the daemon on 127.0.0.1. The whole of 127/8
@@ -6,12 +7,13 @@ is loopback on Linux, so a socket bound to 127.0.0.2 or 127.0.0.3 before it
 connects is "another address" to the daemon: the probe that must get
 through while 127.0.0.1 misbehaves, or the trusted reverse proxy.
 """
+import json
 import socket
 import stat
 import threading
 import time
 
-from conftest import OAUTH, assert_error, wait_for
+from conftest import OAUTH, Business, assert_error, wait_for
 from reviewkit import confirm_links, follow, submit
 
 # Generous: the machine is small and shared.
@@ -184,11 +186,91 @@ def test_request_head_has_a_deadline(make_daemon):
         s.close()
 
 
+def dribble_body(s, wait_s):
+    """Sends one body byte a second on s until the server ends the
+    connection or wait_s pass. (cut, seconds, what the server sent)."""
+    started = time.monotonic()
+    answer = b""
+    cut = False
+    s.settimeout(1)
+    while not cut and time.monotonic() - started < wait_s:
+        try:
+            s.sendall(b"x")
+            data = s.recv(4096)
+            answer += data
+            cut = data == b""
+        except socket.timeout:
+            pass
+        except OSError:  # reset, broken pipe
+            cut = True
+    return cut, time.monotonic() - started, answer
+
+
+def test_request_body_has_a_deadline(make_daemon):
+    d = make_daemon({"server": {"request_body_timeout_s": "3",
+                                "min_body_rate_bytes_s": "512",
+                                "connection_timeout_s": "60",
+                                "request_head_timeout_s": "60"}})
+    # An unauthenticated POST that declares 100000 bytes, then sends one
+    # a second: the 60 s idle timeout never runs out, the body deadline
+    # (3 s, plus 1/512 s a byte come) must end it well before 40 s.
+    slow = connect(d)
+    slow.sendall(b"POST /review/example.com HTTP/1.1\r\n"
+                 b"Host: reviewd.test\r\n"
+                 b"Content-Type: application/json\r\n"
+                 b"Content-Length: 100000\r\n\r\n")
+    cut, took, answer = dribble_body(slow, 40)
+    slow.close()
+    assert cut, "a body dribbled a byte a second was never cut"
+    # the deadline, not an early refusal
+    assert took >= 2, answer
+    # A 408 when the client reads it before the connection is gone.
+    if answer:
+        assert answer.startswith(b"HTTP/1.1 408 "), answer
+        body = json.loads(answer.split(b"\r\n\r\n", 1)[1])
+        assert body["errorCode"] == 1008 and body["correlationId"], body
+        assert "too slowly" in body["message"], body
+    wait_for(lambda: "without a complete request body" in d.stderr(),
+             what="the closed body logged")
+
+    # A body that takes longer than request_body_timeout_s at twice the
+    # minimum rate is served, as is the next request on its connection.
+    domain = "paced-%d.example.com" % time.monotonic_ns()
+    Business(d, domain)
+    body = json.dumps({"stars": 4, "title": "Paced", "name": "Reviewer",
+                       "email": "paced@example.com",
+                       "text": "x" * 4000}).encode()
+    assert len(body) > 4000
+    s = connect(d, "127.0.0.2")
+    try:
+        s.sendall(("POST /review/%s HTTP/1.1\r\nHost: reviewd.test\r\n"
+                   "Content-Type: application/json\r\n"
+                   "Content-Length: %d\r\n\r\n" %
+                   (domain, len(body))).encode())
+        started = time.monotonic()
+        for i in range(0, len(body), 500):
+            time.sleep(0.5)
+            s.sendall(body[i:i + 500])
+        assert time.monotonic() - started > 3
+        data = b""
+        while not data.rstrip().endswith(b"}"):
+            chunk = s.recv(4096)
+            assert chunk, data
+            data += chunk
+        assert data.startswith(b"HTTP/1.1 202"), data
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: reviewd.test\r\n"
+                  b"Connection: close\r\n\r\n")
+        assert read_all(s).startswith(b"HTTP/1.1 200")
+    finally:
+        s.close()
+
+
 def test_trusted_proxy_and_forwarded_clients(make_daemon):
     d = make_daemon({"server": {"max_connections_per_ip": "5",
                                 "trusted_proxies": "127.0.0.3, 10.0.0.0/8",
                                 "connection_timeout_s": "60",
-                                "request_head_timeout_s": "60"}})
+                                "request_head_timeout_s": "60",
+                                "request_body_timeout_s": "300"}})
     # The proxy's own connections are not limited per address: 12 idle
     # ones stay open and each is served.
     proxy = [connect(d, "127.0.0.3") for _ in range(12)]
@@ -241,6 +323,47 @@ def test_trusted_proxy_and_forwarded_clients(make_daemon):
     wait_for(lambda: raw_get(d, "/healthz", source="127.0.0.3", headers=[
         "X-Forwarded-For: 192.0.2.7"])[0] == 200, timeout=30,
         what="192.0.2.7 served again")
+
+
+def test_ipv6_clients_count_by_their_64(make_daemon):
+    # Through a trusted proxy, so that the daemon sees IPv6 clients that
+    # the one loopback address of the machine could not be.
+    d = make_daemon({"server": {"max_connections_per_ip": "3",
+                                "trusted_proxies": "127.0.0.3",
+                                "connection_timeout_s": "60",
+                                "request_head_timeout_s": "60",
+                                "request_body_timeout_s": "300"}})
+
+    def get(xff):
+        return raw_get(d, "/healthz", source="127.0.0.3",
+                       headers=["X-Forwarded-For: " + xff])[0]
+
+    # Three token requests whose bodies never come, from three addresses
+    # of one /64 (and one IPv4 client written as IPv4-mapped IPv6).
+    held = []
+    try:
+        for xff in ("2001:db8:0:1::1", "2001:db8:0:1:ffff::2",
+                    "2001:db8:0:1::3", "::ffff:192.0.2.7"):
+            s = connect(d, "127.0.0.3")
+            s.sendall(("POST %s/accesstoken HTTP/1.1\r\n"
+                       "Host: reviewd.test\r\n"
+                       "X-Forwarded-For: %s\r\n"
+                       "Content-Type: application/x-www-form-urlencoded\r\n"
+                       "Content-Length: 100\r\n\r\n" % (OAUTH, xff))
+                      .encode())
+            held.append(s)
+        # Any other address of that /64 is the same client, over the
+        # limit; counted address by address, each would be new.
+        wait_for(lambda: get("2001:db8:0:1::99") == 429, timeout=30,
+                 what="another address of the /64 refused")
+        assert get("2001:db8:0:1:abcd:ef01:2345:6789") == 429
+        # The next /64 is another client.
+        assert get("2001:db8:0:2::1") == 200
+        # The mapped address is its IPv4 one, counted apart: room left.
+        assert get("192.0.2.7") == 200
+    finally:
+        for s in held:
+            s.close()
 
 
 def test_trusted_proxies_are_validated(make_daemon):

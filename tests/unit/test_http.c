@@ -1,5 +1,6 @@
 /*
- * Unit tests of the form-body reader, URL encoding and api_error filling.
+ * Unit tests of the form-body reader, URL encoding, api_error filling and
+ * the per-address key of the connection limit.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -7,6 +8,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include <cmocka.h>
 
@@ -83,8 +87,9 @@ test_form_values(void **state)
 		    cases[i].name, out, sizeof(out));
 		if (cases[i].want == NULL) {
 			/* absent: -1; present but unusable: -2, and "" */
-			if (r != (strstr(cases[i].body, "a=") == cases[i].body &&
-			    strcmp(cases[i].name, "a") == 0 ? -2 : -1))
+			if (r != (strstr(cases[i].body, "a=") ==
+			    cases[i].body && strcmp(cases[i].name, "a") == 0 ?
+			    -2 : -1))
 				fail_msg("\"%s\" [%s]: %d \"%s\"",
 				    cases[i].body, cases[i].name, r, out);
 			if (r == -2)
@@ -216,6 +221,75 @@ test_api_error(void **state)
 	assert_string_equal(err.header_value, "GET, HEAD");
 }
 
+/* The key of a textual address, as the connection guard makes it. */
+static struct http_peer
+key_of(const char *text)
+{
+	struct http_peer	 k;
+	unsigned char		 bytes[16];
+
+	if (inet_pton(AF_INET, text, bytes) == 1)
+		http_peer_key(&k, AF_INET, bytes);
+	else if (inet_pton(AF_INET6, text, bytes) == 1)
+		http_peer_key(&k, AF_INET6, bytes);
+	else
+		fail_msg("bad test address %s", text);
+	return k;
+}
+
+static void
+test_peer_key(void **state)
+{
+	static const struct {
+		const char	*a, *b;
+		int		 same;
+	} cases[] = {
+		/* IPv4 counts address by address */
+		{ "192.0.2.7", "192.0.2.7", 1 },
+		{ "192.0.2.7", "192.0.2.8", 0 },
+		/* an IPv4-mapped IPv6 address is that IPv4 address */
+		{ "::ffff:192.0.2.7", "192.0.2.7", 1 },
+		{ "::ffff:192.0.2.7", "::ffff:192.0.2.8", 0 },
+		/* IPv6 counts by /64: the rest is the client's to pick */
+		{ "2001:db8:1:2::1", "2001:db8:1:2::2", 1 },
+		{ "2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:ffff", 1 },
+		{ "2001:db8:1:2::1", "2001:db8:1:3::1", 0 },
+		{ "2001:db8:1:2::1", "2001:db9:1:2::1", 0 },
+		{ "fe80::1", "fe80::2", 1 },
+		{ "::1", "::2", 1 },
+		/* a /64 that looks like an IPv4 address is still IPv6 */
+		{ "::c000:207", "192.0.2.7", 0 },
+		{ "64:ff9b::c000:207", "192.0.2.7", 0 },
+	};
+	struct http_peer	 a, b;
+	unsigned char		 raw[16];
+	size_t			 i;
+
+	(void)state;
+	for (i = 0; i < NELEM(cases); i++) {
+		a = key_of(cases[i].a);
+		b = key_of(cases[i].b);
+		if ((a.family == b.family && memcmp(a.addr, b.addr,
+		    sizeof(a.addr)) == 0) != cases[i].same)
+			fail_msg("%s and %s: expected %s", cases[i].a,
+			    cases[i].b, cases[i].same ? "one key" : "two");
+	}
+	/* the kept bytes, and zero past them */
+	a = key_of("::ffff:10.1.2.3");
+	assert_int_equal(a.family, AF_INET);
+	assert_memory_equal(a.addr, "\x0a\x01\x02\x03\0\0\0\0\0\0\0\0\0\0"
+	    "\0\0", 16);
+	a = key_of("2001:db8:aa:bb:1:2:3:4");
+	assert_int_equal(a.family, AF_INET6);
+	assert_memory_equal(a.addr, "\x20\x01\x0d\xb8\x00\xaa\x00\xbb"
+	    "\0\0\0\0\0\0\0\0", 16);
+	/* no address: no family */
+	memset(raw, 0x55, sizeof(raw));
+	memset(&a, 0x55, sizeof(a));
+	http_peer_key(&a, AF_UNIX, raw);
+	assert_int_equal(a.family, 0);
+}
+
 int
 main(void)
 {
@@ -225,6 +299,7 @@ main(void)
 		cmocka_unit_test(test_form_too_long),
 		cmocka_unit_test(test_url_encode),
 		cmocka_unit_test(test_api_error),
+		cmocka_unit_test(test_peer_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
