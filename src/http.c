@@ -32,6 +32,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "reviewd/auth.h"
@@ -866,6 +867,20 @@ out:
 
 /* Shuts, every 500 ms, the connections whose request head or body is
  * late. */
+/*
+ * Whether bytes the client sent wait unread in the socket: then the
+ * client is not the slow side but the worker thread that owns the
+ * connection, busy with another request; a deadline must not cut the
+ * client for that.
+ */
+static bool
+unread(int fd)
+{
+	int	 n = 0;
+
+	return ioctl(fd, FIONREAD, &n) == 0 && n > 0;
+}
+
 static void *
 watchdog_main(void *arg)
 {
@@ -889,7 +904,8 @@ watchdog_main(void *arg)
 		heads = bodies = 0;
 		for (c = conns; c != NULL; c = c->next) {
 			due = atomic_load(&c->deadline_ns);
-			if (c->shut || due <= 0 || now < due)
+			if (c->shut || due <= 0 || now < due ||
+			    unread(c->fd))
 				continue;
 			/* Lost when the worker has just moved it: the head
 			 * or body came in time after all. */
@@ -1030,18 +1046,16 @@ int
 request_client(const struct request *req, char out[REQUEST_CLIENT_LEN])
 {
 	const union MHD_ConnectionInfo	*ci;
-	struct addr_key			 k;
+	struct http_peer		 full, k;
 	size_t				 i, n;
 
 	ci = MHD_get_connection_info(req->connection,
 	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	addr_key_from(&k, ci != NULL ? ci->client_addr : NULL);
-	if (k.family != 0 && config_trusted_proxy(server_cfg, k.family,
-	    k.addr)) {
-		forwarded_client(req->connection, &k);
-		if (k.family == 0)
-			return -1;
-	}
+	addr_key_from(&full, ci != NULL ? ci->client_addr : NULL);
+	if (full.family != 0 && config_trusted_proxy(server_cfg, full.family,
+	    full.addr))
+		forwarded_client(req->connection, &full);
+	http_peer_key(&k, full.family, full.addr);
 	if (k.family == 0)
 		return -1;
 	n = k.family == AF_INET ? 4 : 16;

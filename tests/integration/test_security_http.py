@@ -487,3 +487,36 @@ def test_nul_in_path_or_query_is_refused(daemon, business):
     r = daemon.get("/v1/business-units/%s/reviews?language=en&x=%%41" %
                    business.id, headers=key)
     assert r.status_code == 200, r.text
+
+
+def test_a_busy_worker_does_not_make_its_clients_slow(make_daemon):
+    """A client whose request waits unread because the worker thread that
+    owns its connection is busy with another request is not the slow side:
+    the head deadline must not cut it (seen: a tenant's write lost during
+    another tenant's CSV import)."""
+    import requests
+    from test_invitation_csv import upload
+    d = make_daemon({"server": {"threads": "1", "request_head_timeout_s": "1"},
+                     "invitations": {"daily_limit_per_unit": "0"}})
+    shop = Business(d, "busy.example.com")
+    shop.token()
+    s = requests.Session()
+    assert s.get(d.url("/healthz")).status_code == 200
+    rows = "".join("b%d@example.com,B %d,B-%d\n" % (i, i, i)
+                   for i in range(60000))
+    done = threading.Event()
+    answer = []
+
+    def big():
+        answer.append(upload(shop, rows))
+        done.set()
+    t = threading.Thread(target=big)
+    t.start()
+    try:
+        time.sleep(0.3)          # the import has the only worker now
+        assert not done.is_set(), "the import was too quick to test"
+        r = s.get(d.url("/healthz"), timeout=120)
+        assert r.status_code == 200
+    finally:
+        t.join(timeout=300)
+    assert answer and answer[0].status_code == 201, answer
