@@ -333,6 +333,13 @@ scan_urls(struct scan *sc, const char *text, size_t len)
 		    h[n] == '%'))
 			return fail(sc, p, "a URL in the text hides its host "
 			    "behind '%c'", h[n]);
+		if (!site_ok(host + skip, sc->site) && sc->start == NULL)
+			return fail(sc, p, "may not name a URL or host "
+			    "(\"%.60s\"): it is shown in the invitation "
+			    "e-mail%s%s%s", host + skip, sc->site != NULL ?
+			    " (only the business's own website, " : "",
+			    sc->site != NULL ? sc->site : "", sc->site !=
+			    NULL ? ")" : "");
 		if (!site_ok(host + skip, sc->site))
 			return fail(sc, p, "the text names the %s \"%.60s\"; "
 			    "URLs and host names may only go to the "
