@@ -61,7 +61,7 @@ struct scan {
 	double		 root_size;	/* for rem */
 	/* the text as rendered: runs joined, tags dropped, blocks broken */
 	char		*text;
-	size_t		 tlen;
+	size_t		 tlen, tcap;
 	struct run	*runs;
 	size_t		 nruns, runcap;
 	const char	*src_next;	/* where the last run's source ends */
@@ -284,6 +284,30 @@ bare_host(const char *host, size_t n, char after, size_t *skip)
 }
 
 /*
+ * Whether a placeholder starts or ends at p glued to what is around it:
+ * "{{business}}.com", "evil-bank.{{name}}", "{{name}}{{business}}". Its
+ * value passes mailhtml_check_value alone, but with the template's text
+ * it could spell a host. A '.' after one that ends a sentence, '-' and
+ * other punctuation are fine.
+ */
+static bool
+glued(const char *p, const char *text, const char *end)
+{
+	char	 c;
+
+	if (end - p >= 2 && p[0] == '{' && p[1] == '{' && p > text) {
+		c = p[-1];
+		return isalnum((unsigned char)c) || strchr("./:@}", c) != NULL;
+	}
+	if (end - p >= 3 && p[0] == '}' && p[1] == '}') {
+		c = p[2];
+		return isalnum((unsigned char)c) || strchr("/:@{", c) != NULL ||
+		    (c == '.' && end - p >= 4 && isalnum((unsigned char)p[3]));
+	}
+	return false;
+}
+
+/*
  * Scans text (len bytes, plain text as a reader sees it) for URLs a mail
  * client would make clickable or a reader would type: "http://",
  * "https://", "www." and bare host names (bare_host). Each one's host must
@@ -301,6 +325,11 @@ scan_urls(struct scan *sc, const char *text, size_t len)
 		/* the text lies inside a NUL-terminated string: reading a
 		 * few bytes past end is safe, and a match needs none of
 		 * them */
+		if (sc->start != NULL && glued(p, text, end))
+			return fail(sc, p, "a placeholder may not touch a "
+			    "word, '.', '/', ':', '@' or another placeholder: "
+			    "with its value it could spell a host name; put "
+			    "a space around it");
 		word = p == text || !host_char(p[-1]);
 		s = scheme_len(p);
 		if (p + s > end)
@@ -484,6 +513,8 @@ put_text(struct scan *sc, const char *src, size_t n)
 	}
 	/* never longer than the template: text is copied, each tag of 3+
 	 * bytes becomes at most one '\n' */
+	if (n > sc->tcap - sc->tlen)
+		return fail(sc, src, "the text is longer than the template");
 	memcpy(sc->text + sc->tlen, src, n);
 	sc->tlen += n;
 	sc->src_next = src + n;
@@ -1215,7 +1246,8 @@ mailhtml_check(const char *html, const char *site, char *why,
 	int		 ret = -1;
 
 	scan_init(&sc, html, site, why, whylen);
-	if ((sc.text = malloc(strlen(html) + 1)) == NULL) {
+	sc.tcap = strlen(html) + 1;
+	if ((sc.text = malloc(sc.tcap)) == NULL) {
 		(void)snprintf(why, whylen, "out of memory");
 		goto out;
 	}

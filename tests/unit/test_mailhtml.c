@@ -53,6 +53,8 @@ test_html_accepted(void **state)
 		    "of J.R.R. Tolkien&#39;s A.B. Smith, 3.5 stars.</p>",
 		LINK "<p>Shop at shop.example.com/sale or example.com.</p>",
 		LINK "<p>shop</p><p>example.com</p><div>www</div>evil",
+		LINK "<p>Review: {{link}}. Ihr {{business}}-Team, "
+		    "({{name}})</p>",
 		"<div style=\"font-size:1.2em\"><p style=\"font-size:90%\">"
 		    "<small>" LINK "</small></p></div>",
 		"<table><tr><td bgcolor=\"#000\" style=\"color:white\">" LINK
@@ -189,6 +191,13 @@ test_html_refused(void **state)
 		{ LINK "<p>www\xe2\x80\x8b.evil.net</p>", "\"www.evil.net\"" },
 		{ LINK "<p>www&zwnj;.evil.net</p>", "\"www.evil.net\"" },
 		{ LINK "<title>evil-bank.com/x</title>", "evil-bank.com" },
+		/* placeholders glued into a host name */
+		{ LINK "<p>Visit {{business}}.com/login</p>",
+		    "placeholder may not touch" },
+		{ LINK "<p>evil-bank.{{name}}</p>", "placeholder may not" },
+		{ LINK "<p>{{name}}{{business}}</p>", "placeholder may not" },
+		{ LINK "<p>{{name}}<b></b>.com</p>", "placeholder may not" },
+		{ LINK "<p>http://{{name}}</p>", "URL host" },
 		/* hidden text */
 		{ LINK "<p style=\"color:#ffffff00\">x</p>", "opaque" },
 		{ LINK "<p style=\"color:#0000\">x</p>", "opaque" },
@@ -276,6 +285,7 @@ test_text(void **state)
 		"https:///nothing",
 		"Verify: secure-evil-bank.com/login",
 		"Or evil-bank.com.",
+		"{{business}}.com/login {{link}}",
 	};
 	char	 why[MAILHTML_WHY];
 	size_t	 i;
