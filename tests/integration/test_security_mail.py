@@ -463,6 +463,14 @@ def test_bare_hosts_and_split_urls_are_refused(business):
         reason = assert_error(template(business, **kw), 400, field)[
             "details"][0]["reason"]
         assert '"%s"' % host in reason, (value, reason)
+    # a placeholder glued into a host: "evil-bank" is a fine name alone
+    for field, value in (("html", GOOD_HTML + "<p>{{business}}.com/x</p>"),
+                         ("subject", "evil-bank.{{name}}")):
+        kw = {field: value}
+        kw.setdefault("html", GOOD_HTML)
+        reason = assert_error(template(business, **kw), 400, field)[
+            "details"][0]["reason"]
+        assert "placeholder may not touch" in reason, (value, reason)
     # the unit's own site written bare passes, and initials are no hosts
     own = business.unit["websiteUrl"].split("://")[1]
     r = template(business, GOOD_HTML + "<p>Shop at %s/sale. J. R. R. "
