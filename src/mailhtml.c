@@ -317,8 +317,8 @@ static int
 scan_urls(struct scan *sc, const char *text, size_t len)
 {
 	char		 host[HOST_MAX + 1];
-	const char	*p, *end = text + len, *h;
-	size_t		 n, s, skip;
+	const char	*p, *end = text + len, *h, *next;
+	size_t		 n, s, skip, run;
 	bool		 word, bare;
 
 	for (p = text; p < end; p++) {
@@ -341,12 +341,21 @@ scan_urls(struct scan *sc, const char *text, size_t len)
 		for (h = p + s; bare && h < end && (*h == '.' || *h == '-');
 		    h++)
 			;
-		for (n = 0; h + n < end && host_char(h[n]); n++) {
-			if (n == HOST_MAX)
-				return fail(sc, p, "a URL in the text has a "
-				    "host name that is too long");
-			host[n] = (char)tolower((unsigned char)h[n]);
+		for (run = 0; h + run < end && host_char(h[run]); run++)
+			;
+		next = h + run;
+		if (run > HOST_MAX && !bare)
+			return fail(sc, p, "a URL in the text has a host name "
+			    "that is too long");
+		if (run > HOST_MAX) {
+			/* a host name is a suffix of the run that fits:
+			 * from the first label that starts in the last
+			 * HOST_MAX bytes */
+			for (h = next - HOST_MAX; h < next && h[-1] != '.'; h++)
+				;
 		}
+		for (n = 0; h + n < next; n++)
+			host[n] = (char)tolower((unsigned char)h[n]);
 		/* the end of a sentence, a dash after the name */
 		while (n > 0 && (host[n - 1] == '.' || host[n - 1] == '-'))
 			n--;
@@ -355,7 +364,7 @@ scan_urls(struct scan *sc, const char *text, size_t len)
 		if (bare && (!bare_host(host, n, h + n < end ? h[n] : '\0',
 		    &skip) || (h + n < end && h[n] == '@'))) {
 			/* no host, or the name before an address's '@' */
-			p = h + (n > 0 ? n - 1 : 0);
+			p = next > p ? next - 1 : p;
 			continue;
 		}
 		if (!bare && h + n < end && (h[n] == '@' || h[n] == '\\' ||
@@ -375,7 +384,7 @@ scan_urls(struct scan *sc, const char *text, size_t len)
 			    "business's own website (%s)", bare ? "host name" :
 			    "URL host", host + skip, sc->site != NULL ?
 			    sc->site : "none is set");
-		p = h + (n > 0 ? n - 1 : 0);
+		p = next > p ? next - 1 : p;
 	}
 	return 0;
 }

@@ -337,6 +337,24 @@ test_value(void **state)
 			fail_msg("\"%s\": reason names a line: %s", bad[i],
 			    why);
 	}
+	/* a long word is no host; a host after a long label still is */
+	{
+		char	 v[400];
+
+		memset(v, 'a', 300);
+		v[300] = '\0';
+		assert_int_equal(mailhtml_check_value(v, NULL, why,
+		    sizeof(why)), 0);
+		memcpy(v + 300, "..evil-bank.com", 16);
+		assert_int_equal(mailhtml_check_value(v, NULL, why,
+		    sizeof(why)), -1);
+		assert_non_null(strstr(why, "\"evil-bank.com\""));
+		v[300] = '.';
+		v[301] = 'x';
+		assert_int_equal(mailhtml_check_value(v, NULL, why,
+		    sizeof(why)), -1);
+		assert_non_null(strstr(why, "evil-bank.com"));
+	}
 	/* without a site not even the business's own name as a host */
 	assert_int_equal(mailhtml_check_value("Shop.example", NULL, why,
 	    sizeof(why)), -1);
