@@ -1151,22 +1151,41 @@ cell(const struct csv_row *row, const int *map, enum csv_column c)
 	return *s == '\0' ? NULL : s;
 }
 
+/*
+ * A name to greet by from an address: its local part with dots as spaces
+ * ("anna.smith@example.com" gives "anna smith"), which names no host.
+ */
+static void
+local_name(const char *email, char *out, size_t outlen)
+{
+	size_t	 i;
+
+	snprintf(out, outlen, "%.*s", (int)strcspn(email, "@"), email);
+	for (i = 0; out[i] != '\0'; i++) {
+		if (out[i] == '.')
+			out[i] = ' ';
+	}
+}
+
 /* A row as the JSON the API takes, so one validator serves both. */
 static json_t *
 row_json(const struct csv_row *row, const int *map)
 {
 	json_t		*o, *part, *tags, *product;	/* owned */
 	const char	*s, *p, *sep;
+	char		 greet[MAILER_ADDRESS_MAX + 1];
 
 	o = json_object();
 	if (o == NULL)
 		return NULL;
 	if ((s = cell(row, map, COL_EMAIL)) != NULL)
 		json_object_set_new(o, "consumerEmail", json_string(s));
-	/* a file without names: greet by the address */
+	/* a file without names: greet by the address's local part */
 	s = cell(row, map, COL_NAME);
-	if (s == NULL)
-		s = cell(row, map, COL_EMAIL);
+	if (s == NULL && (s = cell(row, map, COL_EMAIL)) != NULL) {
+		local_name(s, greet, sizeof(greet));
+		s = greet;
+	}
 	if (s != NULL)
 		json_object_set_new(o, "consumerName", json_string(s));
 	if ((s = cell(row, map, COL_REFERENCE)) != NULL)
@@ -3552,8 +3571,7 @@ invitations_from_order(struct db *db, const char *bu, const char *email,
 {
 	struct inv_input in;
 	struct db_stmt	*st;
-	char		 shown[256], why[MAILHTML_WHY];
-	size_t		 i;
+	char		 shown[MAILER_ADDRESS_MAX + 1], why[MAILHTML_WHY];
 	int		 rc;
 
 	memset(&in, 0, sizeof(in));
@@ -3563,12 +3581,7 @@ invitations_from_order(struct db *db, const char *bu, const char *email,
 	 * one with a URL or host ("anna.smith" reads as one) is shown as
 	 * the local part with spaces for dots, which no rule refuses */
 	if (mailhtml_check_value(name, NULL, why, sizeof(why)) == -1) {
-		snprintf(shown, sizeof(shown), "%.*s",
-		    (int)strcspn(email, "@"), email);
-		for (i = 0; shown[i] != '\0'; i++) {
-			if (shown[i] == '.')
-				shown[i] = ' ';
-		}
+		local_name(email, shown, sizeof(shown));
 		in.name = shown;
 	}
 	in.reference = reference;

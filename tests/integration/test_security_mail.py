@@ -388,6 +388,13 @@ def test_names_shown_in_the_mail_carry_no_url(business):
     assert body["rows"][0]["line"] == 3, body
     assert body["rows"][0]["errors"][0]["field"] == "consumerName", body
     assert history(business) == []
+    # a file without names greets by the local part, which names no host
+    r = business.private(
+        "POST", "/v1/private/business-units/%s/invitations/csv" %
+        business.id, data=b"email\nanna.smith@example.com\n",
+        headers={"Content-Type": "text/csv"})
+    assert r.status_code == 201, r.text
+    assert [i["consumerName"] for i in history(business)] == ["anna smith"]
     for i, name in enumerate(["J. R. R. Tolkien", "Anna-Lena O'Neil",
                               "Dr. Smith", "M\u00fcller GmbH & Co. KG"]):
         r = create(business, inv(name=name, ref="OK-%d" % i,
