@@ -2751,7 +2751,8 @@ append_footer(json_t *msg, json_t *foot)
 	if (buf_append(&b, html, (size_t)(body - html)) == -1 ||
 	    buf_puts(&b, FOOTER_OPEN) == -1 ||
 	    buf_puts(&b, json_string_value(json_object_get(foot, "html"))) ==
-	    -1 || buf_puts(&b, FOOTER_CLOSE) == -1 || buf_puts(&b, body) == -1 ||
+	    -1 || buf_puts(&b, FOOTER_CLOSE) == -1 ||
+	    buf_puts(&b, body) == -1 ||
 	    (out = buf_detach(&b, NULL)) == NULL ||
 	    json_object_set_new(msg, "html", json_string(out)) == -1)
 		goto out;
