@@ -13,7 +13,9 @@
 #include "reviewd/clock.h"
 #include "reviewd/ids.h"
 #include "reviewd/json.h"
+#include "reviewd/log.h"
 #include "reviewd/mailer.h"
+#include "reviewd/mailhtml.h"
 
 #define NAME_MAX_CHARS		200
 #define DOMAIN_MAX		253
@@ -640,6 +642,47 @@ static const char sql_unit_update[] =
     "  updated_at = ? "
     "WHERE id = ?";
 
+static const char sql_unit_website[] =
+    "SELECT website_url FROM business_units WHERE id = ?";
+
+/*
+ * The names a PATCH sets that invitation e-mails show (displayName as
+ * {{business}}, senderName in From:) may name no URL or host but the
+ * unit's own website: the one the PATCH sets, else the stored one, which
+ * goes to old (NUL when none). 0, or -1 with err set.
+ */
+static int
+check_names(struct db *db, const char *id, const struct settings *s,
+    char *old, size_t oldlen, struct api_error *err)
+{
+	struct db_stmt	*st;
+	char		 site[256], why[MAILHTML_WHY];
+	const char	*url, *sp = NULL;
+	int		 rc;
+
+	old[0] = '\0';
+	if ((st = db_prepare(db, sql_unit_website)) == NULL ||
+	    db_bind_text(st, 1, id) == -1 ||
+	    ((rc = db_step(db, st)) != DB_ROW && rc != DB_DONE)) {
+		db_release(st);
+		db_fail(db, err);
+		return -1;
+	}
+	if (rc == DB_ROW && !db_is_null(st, 0))
+		snprintf(old, oldlen, "%s", db_text(st, 0));
+	db_release(st);
+	url = s->website_url != NULL ? s->website_url : old;
+	if (mailhtml_site(url, site, sizeof(site)) == 0)
+		sp = site;
+	if (s->display_name != NULL && mailhtml_check_value(s->display_name,
+	    sp, why, sizeof(why)) == -1)
+		api_error_set(err, 400, "displayName", "%s", why);
+	if (s->sender_name != NULL && mailhtml_check_value(s->sender_name,
+	    sp, why, sizeof(why)) == -1)
+		api_error_set(err, 400, "senderName", "%s", why);
+	return err->status != 0 ? -1 : 0;
+}
+
 int
 business_patch(struct request *req, struct response *res,
     struct api_error *err)
@@ -652,6 +695,7 @@ business_patch(struct request *req, struct response *res,
 	struct settings	 s;
 	struct db_stmt	*st = NULL;
 	const char	*id;
+	char		 old[JSON_URL_MAX + 1];
 	int		 ret = -1;
 
 	memset(&s, 0, sizeof(s));
@@ -662,8 +706,13 @@ business_patch(struct request *req, struct response *res,
 	read_settings(body, "displayName", false, &s, err);
 	if (err->status != 0)
 		goto out;
-	if (db == NULL || db_tx_begin(db) == -1 ||
-	    (st = db_prepare(db, sql_unit_update)) == NULL ||
+	if (db == NULL || db_tx_begin(db) == -1) {
+		db_fail(db, err);
+		goto out;
+	}
+	if (check_names(db, id, &s, old, sizeof(old), err) == -1)
+		goto out;
+	if ((st = db_prepare(db, sql_unit_update)) == NULL ||
 	    db_bind_text(st, 1, s.display_name) == -1 ||
 	    db_bind_text(st, 2, s.website_url) == -1 ||
 	    db_bind_text(st, 3, s.country) == -1 ||
@@ -685,6 +734,12 @@ business_patch(struct request *req, struct response *res,
 		db_fail(db, err);
 		goto out;
 	}
+	/* the site invitation e-mails may link to is what the business
+	 * says it is: every change is on the record */
+	if (s.website_url != NULL && strcmp(s.website_url, old) != 0)
+		log_info("business: unit=%s websiteUrl changed from %s to %s "
+		    "(links in its invitation e-mails follow)", id,
+		    old[0] != '\0' ? old : "(none)", s.website_url);
 	ret = reply_unit(req, res, id, true, 200, err);
 out:
 	db_release(st);

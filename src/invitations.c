@@ -124,6 +124,24 @@ read_line(json_t *o, const char *key, bool required, size_t max,
 		    "characters");
 }
 
+/*
+ * A name the invitation e-mail shows ({{name}}, the From: display name):
+ * one line, and no URL or host name, which would be the business's link
+ * in the platform's mail (mailhtml_check_value).
+ */
+static void
+read_shown_name(json_t *o, const char *key, bool required,
+    const char **out, struct api_error *err)
+{
+	char	 why[MAILHTML_WHY];
+	size_t	 before = err->ndetails;
+
+	read_line(o, key, required, NAME_MAX_CHARS, out, err);
+	if (err->ndetails == before && *out != NULL &&
+	    mailhtml_check_value(*out, NULL, why, sizeof(why)) == -1)
+		api_error_set(err, 400, key, "%s", why);
+}
+
 /* Trustpilot accepts "09/07/2013 13:37:00" and "2013-09-07T13:37:00". */
 static void
 read_time(json_t *o, const char *key, int64_t *out, struct api_error *err)
@@ -232,7 +250,7 @@ read_input(json_t *o, const char *prefix, bool reference_required,
 		return -1;
 	}
 	read_address(o, "consumerEmail", true, &in->email, &sub);
-	read_line(o, "consumerName", true, NAME_MAX_CHARS, &in->name, &sub);
+	read_shown_name(o, "consumerName", true, &in->name, &sub);
 	read_line(o, "referenceNumber", reference_required, REF_MAX,
 	    &in->reference, &sub);
 	if (json_read_string(o, "locale", false, 2, 5, &in->locale,
@@ -240,8 +258,7 @@ read_input(json_t *o, const char *prefix, bool reference_required,
 		api_error_set(&sub, 400, "locale", "must be a locale such as "
 		    "en-US");
 	read_address(o, "senderEmail", false, &in->sender_email, &sub);
-	read_line(o, "senderName", false, NAME_MAX_CHARS, &in->sender_name,
-	    &sub);
+	read_shown_name(o, "senderName", false, &in->sender_name, &sub);
 	read_address(o, "replyTo", false, &in->reply_to, &sub);
 	read_line(o, "locationId", false, REF_MAX, &in->location_id, &sub);
 	if (json_read_string(o, "type", false, 1, 16, &type, &sub) == 0 &&
@@ -1134,22 +1151,41 @@ cell(const struct csv_row *row, const int *map, enum csv_column c)
 	return *s == '\0' ? NULL : s;
 }
 
+/*
+ * A name to greet by from an address: its local part with dots as spaces
+ * ("anna.smith@example.com" gives "anna smith"), which names no host.
+ */
+static void
+local_name(const char *email, char *out, size_t outlen)
+{
+	size_t	 i;
+
+	snprintf(out, outlen, "%.*s", (int)strcspn(email, "@"), email);
+	for (i = 0; out[i] != '\0'; i++) {
+		if (out[i] == '.')
+			out[i] = ' ';
+	}
+}
+
 /* A row as the JSON the API takes, so one validator serves both. */
 static json_t *
 row_json(const struct csv_row *row, const int *map)
 {
 	json_t		*o, *part, *tags, *product;	/* owned */
 	const char	*s, *p, *sep;
+	char		 greet[MAILER_ADDRESS_MAX + 1];
 
 	o = json_object();
 	if (o == NULL)
 		return NULL;
 	if ((s = cell(row, map, COL_EMAIL)) != NULL)
 		json_object_set_new(o, "consumerEmail", json_string(s));
-	/* a file without names: greet by the address */
+	/* a file without names: greet by the address's local part */
 	s = cell(row, map, COL_NAME);
-	if (s == NULL)
-		s = cell(row, map, COL_EMAIL);
+	if (s == NULL && (s = cell(row, map, COL_EMAIL)) != NULL) {
+		local_name(s, greet, sizeof(greet));
+		s = greet;
+	}
 	if (s != NULL)
 		json_object_set_new(o, "consumerName", json_string(s));
 	if ((s = cell(row, map, COL_REFERENCE)) != NULL)
@@ -2685,8 +2721,18 @@ static const char sql_next_send[] =
 
 /*
  * Adds the platform footer (rendered as foot) under msg's text and HTML
- * parts; in the HTML before its last </body> when it has one. 0 or -1.
+ * parts; in the HTML before its last </body> when it has one, else at the
+ * end. The e-mail rules make a business template close every element it
+ * opens, put nothing after </body> and no '<' in attribute values or the
+ * title, so that place is outside all of the business's markup; the
+ * footer's own div fixes colour, background and size there (inline, the
+ * only CSS a business template has, cannot reach it).
  */
+#define FOOTER_OPEN	"<div style=\"color:#333333;background-color:" \
+	"#ffffff;font-size:13px;line-height:1.4;font-family:Arial,sans-" \
+	"serif;margin:24px 0 0 0;padding:8px;text-align:left\">"
+#define FOOTER_CLOSE	"</div>"
+
 static int
 append_footer(json_t *msg, json_t *foot)
 {
@@ -2712,8 +2758,10 @@ append_footer(json_t *msg, json_t *foot)
 		body = html + strlen(html);
 	buf_init(&b, 2 * TEMPLATE_MAX + 64 * 1024);
 	if (buf_append(&b, html, (size_t)(body - html)) == -1 ||
+	    buf_puts(&b, FOOTER_OPEN) == -1 ||
 	    buf_puts(&b, json_string_value(json_object_get(foot, "html"))) ==
-	    -1 || buf_puts(&b, body) == -1 ||
+	    -1 || buf_puts(&b, FOOTER_CLOSE) == -1 ||
+	    buf_puts(&b, body) == -1 ||
 	    (out = buf_detach(&b, NULL)) == NULL ||
 	    json_object_set_new(msg, "html", json_string(out)) == -1)
 		goto out;
@@ -2772,6 +2820,36 @@ template_verdict(struct db_stmt *st, struct rules_cache *rc, char *why,
 }
 
 /*
+ * The names the e-mail shows, checked again as they are sent (rows stored
+ * before the rule, a unit's names set before it): the consumer's name
+ * with no URL or host at all, the sender's and the business's only with
+ * the unit's own website. -1 with why when one fails.
+ */
+static int
+shown_names(struct db_stmt *st, const char *sender, char *why,
+    size_t whylen)
+{
+	char		 site[256], rule[MAILHTML_WHY];
+	const char	*sp = NULL, *field = NULL;
+
+	if (!db_is_null(st, 12) && mailhtml_site(db_text(st, 12), site,
+	    sizeof(site)) == 0)
+		sp = site;
+	if (mailhtml_check_value(db_text(st, 2), NULL, rule,
+	    sizeof(rule)) == -1)
+		field = "consumerName";
+	else if (mailhtml_check_value(sender, sp, rule, sizeof(rule)) == -1)
+		field = "senderName";
+	else if (mailhtml_check_value(db_text(st, 7), sp, rule,
+	    sizeof(rule)) == -1)
+		field = "displayName";
+	if (field == NULL)
+		return 0;
+	snprintf(why, whylen, "the %s %s", field, rule);
+	return -1;
+}
+
+/*
  * Builds the invitation e-mail of the row under st: the business's
  * template (checked again against the e-mail rules and the unit's current
  * website: a template stored before the rules, or a website changed since,
@@ -2803,6 +2881,8 @@ invitation_mail(struct db_stmt *st, const char *token, const char *unsub,
 	    db_text(st, 5)) ? db_text(st, 5) : db_text(st, 7);
 	snprintf(from, sizeof(from), "%s via %s", sender,
 	    inv_cfg->mail_platform_name);
+	if (shown_names(st, sender, why, whylen) == -1)
+		return NULL;
 	vars = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "name", name,
 	    "business", db_text(st, 7), "link", link, "unsubscribeLink",
 	    unlink, "platform", inv_cfg->mail_platform_name, "website",
@@ -3501,11 +3581,19 @@ invitations_from_order(struct db *db, const char *bu, const char *email,
 {
 	struct inv_input in;
 	struct db_stmt	*st;
+	char		 shown[MAILER_ADDRESS_MAX + 1], why[MAILHTML_WHY];
 	int		 rc;
 
 	memset(&in, 0, sizeof(in));
 	in.email = email;
 	in.name = name;
+	/* the To: name of a forwarded order, or the address's local part:
+	 * one with a URL or host ("anna.smith" reads as one) is shown as
+	 * the local part with spaces for dots, which no rule refuses */
+	if (mailhtml_check_value(name, NULL, why, sizeof(why)) == -1) {
+		local_name(email, shown, sizeof(shown));
+		in.name = shown;
+	}
 	in.reference = reference;
 	in.service = true;
 	in.send_at = send_at;

@@ -353,3 +353,224 @@ def test_daily_quota_counts_csv_imports(make_daemon):
     assert r.json()["created"] == 4
     assert len(history(shop)) == 5
     assert_error(upload(shop, "late@example.com,Late,L-1\n"), 429)
+
+
+# Review of point 5: placeholder values, bare hosts, split URLs, hidden
+# text, the footer wrapped by open elements, websiteUrl on the record.
+
+PHISH = "Anna, your account is locked: verify at http://evil.example/v"
+
+
+def test_names_shown_in_the_mail_carry_no_url(business):
+    """consumerName fills {{name}} of every template, built-in ones too,
+    in both parts; senderName the From: name. A URL or host name in either
+    is refused with 400 naming the field, in a single invitation, a batch
+    and a CSV row; ordinary names pass."""
+    bad = [PHISH, "secure-evil-bank.com/login", "Anna www.evil-bank.com",
+           "Anna (evil-bank.com)", "t.co/x"]
+    for name in bad:
+        body = assert_error(create(business, inv(name=name)), 400,
+                            "consumerName")
+        assert "may not name a URL or host" in \
+            body["details"][0]["reason"], body
+        assert_error(create(business, inv(senderName="Security " + name)),
+                     400, "senderName")
+    assert_error(create(business, {"invitations": [
+        inv(ref="B-1"), inv(ref="B-2", name=PHISH)]}), 400,
+        "invitations[1].consumerName")
+    r = business.private(
+        "POST", "/v1/private/business-units/%s/invitations/csv" %
+        business.id, data=("email,name,reference\nok@example.com,Ok,C-1\n"
+                           "x@example.com,Verify at evil-bank.com/login,"
+                           "C-2\n").encode(),
+        headers={"Content-Type": "text/csv"})
+    body = assert_error(r, 400)
+    assert body["rows"][0]["line"] == 3, body
+    assert body["rows"][0]["errors"][0]["field"] == "consumerName", body
+    assert history(business) == []
+    # a file without names greets by the local part, which names no host
+    r = business.private(
+        "POST", "/v1/private/business-units/%s/invitations/csv" %
+        business.id, data=b"email\nanna.smith@example.com\n",
+        headers={"Content-Type": "text/csv"})
+    assert r.status_code == 201, r.text
+    assert [i["consumerName"] for i in history(business)] == ["anna smith"]
+    for i, name in enumerate(["J. R. R. Tolkien", "Anna-Lena O'Neil",
+                              "Dr. Smith", "M\u00fcller GmbH & Co. KG"]):
+        r = create(business, inv(name=name, ref="OK-%d" % i,
+                                 senderName=name))
+        assert r.status_code in (201, 202), (name, r.text)
+
+
+def test_unit_names_carry_no_url_but_their_own_site(business):
+    """displayName fills {{business}}, senderName the From: name of every
+    invitation of the unit: a foreign URL or host is refused (400 naming
+    the field), the unit's own website is not."""
+    own = business.unit["websiteUrl"].split("://")[1]
+    path = "/v1/private/business-units/" + business.id
+    for field in ("displayName", "senderName"):
+        for value in ("Verify at secure-evil-bank.com/login", PHISH,
+                      "www.evil-bank.com"):
+            r = business.private("PATCH", path, json={field: value})
+            body = assert_error(r, 400, field)
+            assert "may not name a URL or host" in \
+                body["details"][0]["reason"], body
+        r = business.private("PATCH", path, json={field: own})
+        assert r.status_code == 200, r.text
+        assert r.json()[field] == own
+    # a site set in the same PATCH counts
+    r = business.private("PATCH", path, json={
+        "websiteUrl": "https://new-shop.example.org",
+        "displayName": "new-shop.example.org"})
+    assert r.status_code == 200, r.text
+
+
+def test_stored_names_with_a_url_are_not_sent(daemon, business):
+    """A name stored before the rule (written here into the database) is
+    checked again at dispatch: the invitation is skipped with the reason,
+    nothing is mailed."""
+    import datetime
+    later = (datetime.datetime.now(datetime.timezone.utc) +
+             datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S")
+    r = create(business, inv(email="old@example.com", ref="N-1",
+                             serviceReviewInvitation={
+                                 "preferredSendTime": later}))
+    assert r.status_code in (201, 202), r.text
+    inv_id = r.json()["id"]
+    db_write(daemon, "UPDATE invitations SET consumer_name = ? WHERE id = ?",
+             PHISH, inv_id)
+    daemon.advance_clock(2 * 3600)
+    wait_for(lambda: invitation(business, inv_id)["status"] == "skipped",
+             what="the invitation skipped")
+    reason = invitation(business, inv_id)["skipReason"]
+    assert "consumerName" in reason and "evil.example" in reason, reason
+    assert sent_to(daemon, "old@example.com") == []
+
+
+def test_bare_hosts_and_split_urls_are_refused(business):
+    """A host name without scheme ("secure-evil-bank.com/login") in either
+    part, and URLs split by empty tags or invisible characters, which a
+    reader sees whole: 400 naming the host."""
+    cases = [
+        ("html", GOOD_HTML + "<p>Verify at secure-evil-bank.com/login</p>",
+         "secure-evil-bank.com"),
+        ("text", "Verify at secure-evil-bank.com/login {{link}}",
+         "secure-evil-bank.com"),
+        ("html", GOOD_HTML + "<p>htt<b></b>p://evil-bank.com/login</p>",
+         "evil-bank.com"),
+        ("html", GOOD_HTML + "<p>w<b></b>ww.evil.com</p>", "www.evil.com"),
+        ("html", GOOD_HTML + "<p>evil-<span>bank</span>.com/login</p>",
+         "evil-bank.com"),
+        ("html", GOOD_HTML + "<p>www&zwnj;.evil-bank.com</p>",
+         "www.evil-bank.com"),
+    ]
+    for field, value, host in cases:
+        kw = {field: value}
+        kw.setdefault("html", GOOD_HTML)
+        reason = assert_error(template(business, **kw), 400, field)[
+            "details"][0]["reason"]
+        assert '"%s"' % host in reason, (value, reason)
+    # a placeholder glued into a host: "evil-bank" is a fine name alone
+    for field, value in (("html", GOOD_HTML + "<p>{{business}}.com/x</p>"),
+                         ("subject", "evil-bank.{{name}}")):
+        kw = {field: value}
+        kw.setdefault("html", GOOD_HTML)
+        reason = assert_error(template(business, **kw), 400, field)[
+            "details"][0]["reason"]
+        assert "placeholder may not touch" in reason, (value, reason)
+    # the unit's own site written bare passes, and initials are no hosts
+    own = business.unit["websiteUrl"].split("://")[1]
+    r = template(business, GOOD_HTML + "<p>Shop at %s/sale. J. R. R. "
+                 "Tolkien, e.g. Dr. Smith.</p>" % own,
+                 text="Shop at %s/sale {{link}}" % own)
+    assert r.status_code == 201, r.text
+
+
+def test_hidden_text_and_open_elements_are_refused(business):
+    """Text hidden by a transparent or same-as-background colour, shrunk
+    by nested relative sizes, or an element left open (it would wrap the
+    platform's footer): 400 with the reason."""
+    cases = [
+        ('<p style="color:#ffffff00">Hidden</p>', "opaque"),
+        ('<p style="color:#0000">Hidden</p>', "opaque"),
+        ('<p style="color:#fff;background-color:#fff">Hidden</p>',
+         "stand out"),
+        ('<div style="background-color:#0000ee">' + GOOD_HTML + "</div>",
+         "stand out"),
+        ('<p style="font-size:70%"><span style="font-size:70%"><span '
+         'style="font-size:70%">Tiny</span></span></p>', "at least 10px"),
+        ('<div style="color:#fff;background-color:#fff">', "not closed"),
+        ('<p><a href="{{link}}">Write a review', "not closed"),
+        ('<p title="</body>">x</p>', "'<' or '>'"),
+    ]
+    for html, why in cases:
+        if "{{link}}" not in html:
+            html = GOOD_HTML + html
+        reason = assert_error(template(business, html), 400, "html")[
+            "details"][0]["reason"]
+        assert why in reason, (html, reason)
+
+
+class Open:
+    """The open elements at each piece of text of an HTML document."""
+
+    def __init__(self, html):
+        from html.parser import HTMLParser
+        self.at = []
+        stack = []
+        voids = {"br", "hr", "img", "meta"}
+
+        class P(HTMLParser):
+            def handle_starttag(self, tag, attrs):
+                if tag not in voids:
+                    stack.append((tag, dict(attrs)))
+
+            def handle_endtag(self, tag):
+                if stack and stack[-1][0] == tag:
+                    stack.pop()
+
+            def handle_data(self, data):
+                outer.at.append((data, list(stack)))
+
+        outer = self
+        P().feed(html)
+
+    def around(self, text):
+        return [s for d, s in self.at if text in d][0]
+
+
+def test_footer_is_outside_the_business_markup(daemon, business):
+    """The footer goes after everything the business's template opened,
+    in a div of its own with fixed colour, background and size."""
+    tid = template(business, '<html><body><div style="color:#777777;'
+                   'font-size:11px"><table><tr><td>' + GOOD_HTML +
+                   "</td></tr></table></div></body></html>").json()["id"]
+    create(business, inv(email="wrap@example.com", ref="W-1",
+                         serviceReviewInvitation={"templateId": tid}))
+    wait_for(lambda: sent_to(daemon, "wrap@example.com"),
+             what="the e-mail")
+    html = parts(sent_to(daemon, "wrap@example.com")[0])[1]
+    around = Open(html).around("on behalf of")
+    tags = [t for t, _ in around]
+    assert tags[:2] == ["html", "body"] and tags[2] == "div", around
+    assert "table" not in tags and "td" not in tags, around
+    style = around[2][1]["style"]
+    for fixed in ("color:#333333", "background-color:#ffffff",
+                  "font-size:13px"):
+        assert fixed in style, style
+
+
+def test_website_changes_are_logged(daemon, business):
+    """The site links may go to is what the business says: every change
+    is logged with the unit id, the old and the new value."""
+    path = "/v1/private/business-units/" + business.id
+    old = business.unit["websiteUrl"]
+    r = business.private("PATCH", path,
+                         json={"websiteUrl": "https://moved.example.org"})
+    assert r.status_code == 200, r.text
+    wait_for(lambda: "websiteUrl changed" in daemon.stderr(),
+             what="the log line")
+    line = [ln for ln in daemon.stderr().splitlines()
+            if "websiteUrl changed" in ln][0]
+    assert business.id in line and old in line and \
+        "https://moved.example.org" in line, line

@@ -30,8 +30,10 @@ test_html_accepted(void **state)
 		"<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0//EN\" "
 		    "\"http://www.w3.org/TR/xhtml1/DTD/xhtml1.dtd\">"
 		    "<html><head><meta charset=\"utf-8\"><title>Hi "
-		    "<there></title></head><body>" LINK "</body></html>",
-		"<table width=600 cellpadding=\"0\"><tr><td valign=\"top\" bgcolor=#ffffff>",
+		    "&lt;there&gt;</title></head><body>" LINK "</body>"
+		    "</html>\n",
+		"<table width=600 cellpadding=\"0\"><tr><td valign=\"top\" "
+		    "bgcolor=#ffffff></td></tr></table>",
 		"<p style=\"color: #333; font-family: 'Helvetica', sans-serif;"
 		    " font-size: 14px; margin: 0 auto\">" LINK "</p>",
 		LINK "<a href=\"https://example.com/shop?a=1&amp;b=2\">Shop"
@@ -46,6 +48,19 @@ test_html_accepted(void **state)
 		LINK "<a href=\"{{unsubscribeLink}}\">Unsubscribe</a>",
 		LINK "<br><hr/><br />",
 		"<A HREF=\"{{link}}\">Review</A>",
+		/* initials, abbreviations and numbers are no host names */
+		LINK "<p>J. R. R. Tolkien, e.g. Dr. Smith, i.e. version 2.0 "
+		    "of J.R.R. Tolkien&#39;s A.B. Smith, 3.5 stars.</p>",
+		LINK "<p>Shop at shop.example.com/sale or example.com.</p>",
+		LINK "<p>shop</p><p>example.com</p><div>www</div>evil",
+		LINK "<p>Review: {{link}}. Ihr {{business}}-Team, "
+		    "({{name}})</p>",
+		"<div style=\"font-size:1.2em\"><p style=\"font-size:90%\">"
+		    "<small>" LINK "</small></p></div>",
+		"<table><tr><td bgcolor=\"#000\" style=\"color:white\">" LINK
+		    "</td></tr></table>",
+		"<p style=\"background-color:#333333;color:#eeeeee\"><a "
+		    "href=\"{{link}}\" style=\"color:orange\">Review</a></p>",
 	};
 	char	 why[MAILHTML_WHY];
 	size_t	 i;
@@ -85,7 +100,7 @@ test_html_refused(void **state)
 		    "a.png\"></a>", "review link" },
 		{ "<head><a href=\"{{link}}\">x</a></head>", "<head>" },
 		{ "<title><a href=\"{{link}}\">x</a></title>",
-		    "review link" },
+		    "<title> may hold only text" },
 		{ LINK "<script>alert(1)</script>", "<script>" },
 		{ LINK "<style>a{}</style>", "<style>" },
 		{ LINK "<form action=\"https://example.com\">", "<form>" },
@@ -156,6 +171,64 @@ test_html_refused(void **state)
 		{ LINK "<p>http://<b>evil.net</b></p>", "URL host" },
 		{ LINK "<a href=\"{{link}}\" target=\"_top\">x</a>",
 		    "_blank" },
+		/* host names without scheme */
+		{ LINK "<p>Verify at secure-evil-bank.com/login</p>",
+		    "host name \"secure-evil-bank.com\"" },
+		{ LINK "<p>Go to t.co/x</p>", "\"t.co\"" },
+		{ LINK "<p>Go to 10.0.0.1/login</p>", "\"10.0.0.1\"" },
+		{ LINK "<p>Call --evil-bank.com.</p>", "\"evil-bank.com\"" },
+		{ LINK "<p>Write to a.b@evil-bank.com</p>",
+		    "\"evil-bank.com\"" },
+		{ LINK "<p>www.example.com.evil.net</p>",
+		    "example.com.evil.net" },
+		/* URLs split by tags or invisible characters */
+		{ LINK "<p>htt<b></b>p://evil-bank.com/login</p>",
+		    "\"evil-bank.com\"" },
+		{ LINK "<p>w<b></b>ww.evil.com</p>", "\"www.evil.com\"" },
+		{ LINK "<p>evil-<span>bank</span>.com</p>",
+		    "\"evil-bank.com\"" },
+		{ LINK "<p>http&#8203;://evil.net</p>", "\"evil.net\"" },
+		{ LINK "<p>www\xe2\x80\x8b.evil.net</p>", "\"www.evil.net\"" },
+		{ LINK "<p>www&zwnj;.evil.net</p>", "\"www.evil.net\"" },
+		{ LINK "<title>evil-bank.com/x</title>", "evil-bank.com" },
+		/* placeholders glued into a host name */
+		{ LINK "<p>Visit {{business}}.com/login</p>",
+		    "placeholder may not touch" },
+		{ LINK "<p>evil-bank.{{name}}</p>", "placeholder may not" },
+		{ LINK "<p>{{name}}{{business}}</p>", "placeholder may not" },
+		{ LINK "<p>{{name}}<b></b>.com</p>", "placeholder may not" },
+		{ LINK "<p>http://{{name}}</p>", "URL host" },
+		/* hidden text */
+		{ LINK "<p style=\"color:#ffffff00\">x</p>", "opaque" },
+		{ LINK "<p style=\"color:#0000\">x</p>", "opaque" },
+		{ LINK "<p style=\"background-color:#fff0\">x</p>", "opaque" },
+		{ LINK "<p style=\"color:currentcolor\">x</p>", "opaque" },
+		{ LINK "<p bgcolor=\"#ffffff00\">x</p>", "opaque" },
+		{ LINK "<p style=\"color:#fff;background-color:#fff\">x</p>",
+		    "stand out" },
+		{ LINK "<p style=\"color:#fffffe\">x</p>", "stand out" },
+		{ "<div style=\"background-color:#0000ee\">" LINK "</div>",
+		    "stand out" },
+		{ LINK "<table><tr><td bgcolor=\"#fff\" style=\"color:"
+		    "#fafafa\">Hidden</td></tr></table>", "stand out" },
+		{ "<p style=\"font-size:70%\"><span style=\"font-size:70%\">"
+		    LINK "</span></p>", "at least 10px" },
+		{ "<small><small><small>" LINK "</small></small></small>",
+		    "at least 10px" },
+		{ LINK "<p style=\"font-size:0.5em\">x</p>", "at least 10px" },
+		{ LINK "<p style=\"font-size:5vw\">x</p>", "plain size" },
+		/* nothing left open around the footer */
+		{ LINK "<div style=\"color:#fff\">", "<div> is not closed" },
+		{ "<a href=\"{{link}}\">Review", "<a> is not closed" },
+		{ "<div>" LINK "</p>", "</p> found where </div>" },
+		{ LINK "</div>", "closes nothing" },
+		{ LINK "<div/>", "does not close" },
+		{ LINK "<p title=\"</body>\">x</p>", "'<' or '>'" },
+		{ "<html><body>" LINK "</body><p>x</p></html>",
+		    "follow </body>" },
+		{ "<html><body>" LINK "</body>x</html>", "follow </body>" },
+		{ "<html><head><body>" LINK "</body></head></html>",
+		    "</head> first" },
 	};
 	char	 why[MAILHTML_WHY];
 	size_t	 i;
@@ -210,6 +283,9 @@ test_text(void **state)
 		"http://example.com.evil.net/",
 		"https://example.com@evil.net/",
 		"https:///nothing",
+		"Verify: secure-evil-bank.com/login",
+		"Or evil-bank.com.",
+		"{{business}}.com/login {{link}}",
 	};
 	char	 why[MAILHTML_WHY];
 	size_t	 i;
@@ -225,6 +301,63 @@ test_text(void **state)
 		    sizeof(why)) != -1)
 			fail_msg("accepted: \"%s\"", bad[i]);
 	}
+}
+
+/* Placeholder values: names that carry a URL or a host name. */
+static void
+test_value(void **state)
+{
+	static const char *const ok[] = {
+		"Anna", "J. R. R. Tolkien", "J.R.R. Tolkien",
+		"Anna-Lena O'Neil", "Dr. Smith", "M\xc3\xbcller GmbH & Co. KG",
+		"St. John", "A.B. Smith", "Example Shop", "Shop.example",
+		"3.5 Sterne",
+	};
+	static const char *const bad[] = {
+		"Anna, your account is locked: verify at "
+		    "http://evil.example/v",
+		"secure-evil-bank.com/login", "www.evil.com", "evil.com",
+		"t.co/x", "Anna (evil-bank.com)", "1.2.3.4", "Dr.Smith",
+		"HTTPS://X", "anna@evil-bank.com",
+	};
+	char	 why[MAILHTML_WHY];
+	size_t	 i;
+
+	(void)state;
+	for (i = 0; i < NELEM(ok); i++) {
+		if (mailhtml_check_value(ok[i], "shop.example", why,
+		    sizeof(why)) != 0)
+			fail_msg("refused: \"%s\": %s", ok[i], why);
+	}
+	for (i = 0; i < NELEM(bad); i++) {
+		if (mailhtml_check_value(bad[i], "shop.example", why,
+		    sizeof(why)) != -1)
+			fail_msg("accepted: \"%s\"", bad[i]);
+		if (strncmp(why, "line", 4) == 0)
+			fail_msg("\"%s\": reason names a line: %s", bad[i],
+			    why);
+	}
+	/* a long word is no host; a host after a long label still is */
+	{
+		char	 v[400];
+
+		memset(v, 'a', 300);
+		v[300] = '\0';
+		assert_int_equal(mailhtml_check_value(v, NULL, why,
+		    sizeof(why)), 0);
+		memcpy(v + 300, "..evil-bank.com", 16);
+		assert_int_equal(mailhtml_check_value(v, NULL, why,
+		    sizeof(why)), -1);
+		assert_non_null(strstr(why, "\"evil-bank.com\""));
+		v[300] = '.';
+		v[301] = 'x';
+		assert_int_equal(mailhtml_check_value(v, NULL, why,
+		    sizeof(why)), -1);
+		assert_non_null(strstr(why, "evil-bank.com"));
+	}
+	/* without a site not even the business's own name as a host */
+	assert_int_equal(mailhtml_check_value("Shop.example", NULL, why,
+	    sizeof(why)), -1);
 }
 
 static void
@@ -266,6 +399,7 @@ main(void)
 		cmocka_unit_test(test_html_refused),
 		cmocka_unit_test(test_html_lines_and_no_site),
 		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_value),
 		cmocka_unit_test(test_site),
 	};
 
