@@ -1923,6 +1923,19 @@ out:
 	return ret;
 }
 
+/* When the next deferred reply e-mail is due; INT64_MAX for none. */
+static int64_t
+next_reply_due(struct db *db)
+{
+	struct db_stmt	*st = db_prepare(db, sql_next_reply_due);
+	int64_t		 next = INT64_MAX;
+
+	if (st != NULL && db_step(db, st) == DB_ROW && !db_is_null(st, 0))
+		next = db_int(st, 0);
+	db_release(st);
+	return next;
+}
+
 /* The scheduler's part of replies: the edits that waited for the
  * reviewer's day to pass. The next due time, INT64_MAX for none. */
 static int64_t
@@ -1931,9 +1944,12 @@ reply_mail_job(struct db *db, int64_t now)
 	struct db_stmt	*st;
 	char		 ids[100][IDS_ID_LEN + 1];
 	size_t		 i, n = 0;
-	int64_t		 next = INT64_MAX;
-	int		 rc;
+	int64_t		 next;
 
+	/* a read first: the scheduler calls this every tick, and a write
+	 * transaction each time would take the lock from everyone */
+	if ((next = next_reply_due(db)) > now)
+		return next;
 	if (db_tx_begin(db) == -1)
 		return now + 1000;
 	st = db_prepare(db, sql_reply_due);
@@ -1942,7 +1958,7 @@ reply_mail_job(struct db *db, int64_t now)
 		db_tx_rollback(db);
 		return now + 1000;
 	}
-	while (n < 100 && (rc = db_step(db, st)) == DB_ROW)
+	while (n < 100 && db_step(db, st) == DB_ROW)
 		snprintf(ids[n++], IDS_ID_LEN + 1, "%s", db_text(st, 0));
 	db_release(st);
 	for (i = 0; i < n; i++) {
@@ -1955,11 +1971,7 @@ reply_mail_job(struct db *db, int64_t now)
 	}
 	if (n > 0)
 		scheduler_wake();
-	st = db_prepare(db, sql_next_reply_due);
-	if (st != NULL && db_step(db, st) == DB_ROW && !db_is_null(st, 0))
-		next = db_int(st, 0);
-	db_release(st);
-	return next;
+	return next_reply_due(db);
 }
 
 /* A form-encoded reply as the JSON object the API takes. */
