@@ -496,14 +496,19 @@ def test_a_busy_worker_does_not_make_its_clients_slow(make_daemon):
     another tenant's CSV import)."""
     import requests
     from test_invitation_csv import upload
-    d = make_daemon({"server": {"threads": "1", "request_head_timeout_s": "1"},
+    # the kept-alive connection's next head is due 3 s after its first
+    # answer; the import holds the only worker for longer than that (and
+    # less than libmicrohttpd's own idle timeout, which, blind to unread
+    # bytes too, would close the connection itself)
+    d = make_daemon({"server": {"threads": "1", "request_head_timeout_s": "3",
+                                "connection_timeout_s": "300"},
                      "invitations": {"daily_limit_per_unit": "0"}})
     shop = Business(d, "busy.example.com")
     shop.token()
+    rows = "".join("b%d@example.com,B %d,B-%d\n" % (i, i, i)
+                   for i in range(100000))
     s = requests.Session()
     assert s.get(d.url("/healthz")).status_code == 200
-    rows = "".join("b%d@example.com,B %d,B-%d\n" % (i, i, i)
-                   for i in range(60000))
     done = threading.Event()
     answer = []
 
