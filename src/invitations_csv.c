@@ -214,13 +214,9 @@ invitations_import_save(struct db *db, const struct csv_import *imp,
 
 	if (st == NULL || db_bind_text(st, 1, imp->id) == -1 ||
 	    db_bind_int(st, 2, (int64_t)imp->created) == -1 ||
-	    
 	    db_bind_int(st, 3, (int64_t)imp->skipped) == -1 ||
-	    
 	    db_bind_int(st, 4, (int64_t)imp->merged) == -1 ||
-	    
 	    db_bind_int(st, 5, (int64_t)imp->invalid) == -1 ||
-	    
 	    db_bind_int(st, 6, clock_now_ms()) == -1 ||
 	    db_bind_int(st, 7, done) == -1 ||
 	    db_step(db, st) != DB_DONE)

@@ -23,6 +23,7 @@
 #define DEPTH_MAX	128	/* open elements */
 #define BASE_SIZE	16.0	/* px, a mail client's default font size */
 #define MIN_SIZE	10.0	/* px, the smallest text allowed */
+#define MAX_SIZE	200.0	/* px: bounds the arithmetic (no inf, NaN) */
 #define NEAR_COLOR	32	/* channels closer than this: unreadable */
 
 /* How an element's text looks: colours as 0xrrggbb, size in px. */
@@ -790,9 +791,12 @@ check_style(struct scan *sc, const char *at, const char *v, size_t len)
 		if (strstr(value, "transparent") != NULL)
 			return fail(sc, at, "style may not make text "
 			    "transparent");
+		/* CSS reads 0-9px as 0 and -9px: a minus before a digit
+		 * is a sign unless it follows a letter (1e-3) */
 		for (i = 0; i < n; i++) {
-			if (value[i] == '-' && (i == 0 || value[i - 1] == ' ')
-			    && (isdigit((unsigned char)value[i + 1]) ||
+			if (value[i] == '-' && (i == 0 ||
+			    !isalpha((unsigned char)value[i - 1])) &&
+			    (isdigit((unsigned char)value[i + 1]) ||
 			    value[i + 1] == '.'))
 				return fail(sc, at, "style may not use "
 				    "negative lengths (%s)", prop);
@@ -805,9 +809,11 @@ check_style(struct scan *sc, const char *at, const char *v, size_t len)
 		if (strcmp(prop, "font-size") == 0) {
 			size = font_px(value, top_look(sc)->size,
 			    sc->root_size);
-			if (size < 0)
+			/* also false for NaN: 1e309px makes inf, and 0em of
+			 * it NaN, which no < would catch */
+			if (!(size >= 0 && size <= MAX_SIZE))
 				return fail(sc, at, "font-size \"%s\" is not a "
-				    "plain size", value);
+				    "plain size up to %.0fpx", value, MAX_SIZE);
 			sc->next.size = size;
 		}
 		p = semi + 1;
@@ -1109,7 +1115,7 @@ start_tag(struct scan *sc, const char **pp)
 	if (!in_list(inline_tags, tag) && put_break(sc, at) == -1)
 		return -1;
 	if (!is_void) {
-		if (sc->next.size < MIN_SIZE)
+		if (!(sc->next.size >= MIN_SIZE))
 			return fail(sc, at, "the font-size of <%s> would be "
 			    "%.1fpx; text must be at least %.0fpx (relative "
 			    "sizes multiply)", tag, sc->next.size, MIN_SIZE);
@@ -1256,7 +1262,9 @@ mailhtml_check(const char *html, const char *site, char *why,
 
 	scan_init(&sc, html, site, why, whylen);
 	sc.tcap = strlen(html) + 1;
-	if ((sc.text = malloc(sc.tcap)) == NULL) {
+	/* zeroed, with room past tcap: scan_urls looks a few bytes ahead
+	 * and must find NULs there, as in the NUL-terminated strings */
+	if ((sc.text = calloc(1, sc.tcap + 16)) == NULL) {
 		(void)snprintf(why, whylen, "out of memory");
 		goto out;
 	}

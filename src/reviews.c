@@ -1822,6 +1822,8 @@ static const char sql_reply_text[] =
     "SELECT reply_text FROM reviews WHERE id = ?1";
 static const char sql_reply_undue[] =
     "UPDATE reviews SET reply_mail_due_at = NULL WHERE id = ?1";
+static const char sql_reply_later[] =
+    "UPDATE reviews SET reply_mail_due_at = ?2 WHERE id = ?1";
 static const char sql_next_reply_due[] =
     "SELECT min(reply_mail_due_at) FROM reviews "
     "WHERE reply_mail_due_at IS NOT NULL";
@@ -1950,24 +1952,30 @@ reply_mail_job(struct db *db, int64_t now)
 	 * transaction each time would take the lock from everyone */
 	if ((next = next_reply_due(db)) > now)
 		return next;
-	if (db_tx_begin(db) == -1)
-		return now + 1000;
 	st = db_prepare(db, sql_reply_due);
 	if (st == NULL || db_bind_int(st, 1, now) == -1) {
 		db_release(st);
-		db_tx_rollback(db);
 		return now + 1000;
 	}
 	while (n < 100 && db_step(db, st) == DB_ROW)
 		snprintf(ids[n++], IDS_ID_LEN + 1, "%s", db_text(st, 0));
 	db_release(st);
+	/* one transaction a review: one that cannot be mailed now is tried
+	 * again in an hour and holds none of the others back */
 	for (i = 0; i < n; i++) {
-		if (mail_due_reply(db, ids[i]) == -1)
-			break;
-	}
-	if (i < n || db_tx_commit(db) == -1) {
+		if (db_tx_begin(db) == 0 && mail_due_reply(db, ids[i]) == 0 &&
+		    db_tx_commit(db) == 0)
+			continue;
 		db_tx_rollback(db);
-		return now + 1000;
+		log_warn("reviews: a deferred reply e-mail failed review=%s; "
+		    "retried in an hour", ids[i]);
+		st = db_prepare(db, sql_reply_later);
+		if (st == NULL || db_bind_text(st, 1, ids[i]) == -1 ||
+		    db_bind_int(st, 2, now + 3600000) == -1 ||
+		    db_step(db, st) != DB_DONE)
+			log_warn("reviews: review=%s keeps its due time",
+			    ids[i]);
+		db_release(st);
 	}
 	if (n > 0)
 		scheduler_wake();

@@ -217,6 +217,13 @@ test_html_refused(void **state)
 		    "at least 10px" },
 		{ LINK "<p style=\"font-size:0.5em\">x</p>", "at least 10px" },
 		{ LINK "<p style=\"font-size:5vw\">x</p>", "plain size" },
+		/* inf, then 0 x inf = NaN, which no < catches */
+		{ "<span style=\"font-size:1e309px\"><span style=\"font-size:"
+		    "0em\">" LINK "</span></span>", "plain size" },
+		{ LINK "<p style=\"font-size:300px\">x</p>", "plain size" },
+		/* CSS reads 0-99999px as 0 and -99999px */
+		{ LINK "<p style=\"margin:0 0 0-99999px 0\">x</p>",
+		    "negative" },
 		/* nothing left open around the footer */
 		{ LINK "<div style=\"color:#fff\">", "<div> is not closed" },
 		{ "<a href=\"{{link}}\">Review", "<a> is not closed" },
