@@ -24,6 +24,9 @@
 #define BASE_SIZE	16.0	/* px, a mail client's default font size */
 #define MIN_SIZE	10.0	/* px, the smallest text allowed */
 #define MAX_SIZE	200.0	/* px: bounds the arithmetic (no inf, NaN) */
+#define MAX_LENGTH	800.0	/* px of a margin, padding, width...: more
+				 * only pushes what follows out of view */
+#define SHOWN_ATTR_MAX	1024	/* bytes of an alt or title text */
 #define NEAR_COLOR	32	/* channels closer than this: unreadable */
 
 /* How an element's text looks: colours as 0xrrggbb, size in px. */
@@ -666,6 +669,34 @@ parse_color(const char *v)
 }
 
 /*
+ * alt and title are text a reader sees (alt when images are blocked, as
+ * many clients do by default; title as a tooltip): the rules for URLs in
+ * text apply, and no character reference but &amp; may hide a host.
+ */
+static int
+check_shown_attribute(struct scan *sc, const char *at, const char *name,
+    const char *v, size_t n)
+{
+	char		 text[SHOWN_ATTR_MAX], why[200];
+	const char	*amp;
+
+	if (n >= sizeof(text))
+		return fail(sc, at, "%s is longer than %d bytes", name,
+		    SHOWN_ATTR_MAX - 1);
+	for (amp = memchr(v, '&', n); amp != NULL; amp = memchr(amp + 1,
+	    '&', n - (size_t)(amp + 1 - v))) {
+		if ((size_t)(v + n - amp) < 5 || strncmp(amp, "&amp;", 5) != 0)
+			return fail(sc, at, "%s may use no character reference "
+			    "but &amp;", name);
+	}
+	memcpy(text, v, n);
+	text[n] = '\0';
+	if (mailhtml_check_text(text, sc->site, why, sizeof(why)) == -1)
+		return fail(sc, at, "%s: %s", name, why);
+	return 0;
+}
+
+/*
  * A font-size value as px, relative sizes taken from parent (em, %,
  * larger, smaller) and root (rem); -1 when it is not a plain size.
  */
@@ -736,10 +767,64 @@ set_color(struct scan *sc, const char *at, const char *prop,
 
 /* The style attribute: declarations of listed properties with plain
  * values. */
+/*
+ * Whether the lengths in a value stay within what a layout needs: a huge
+ * margin, padding, border, line height or width after the review link
+ * pushes the footer where nobody scrolls. Numbers after '#' are colours.
+ * 0, or -1 (reason in why).
+ */
+static int
+lengths_ok(const char *value, bool unitless_is_factor, char *why,
+    size_t whylen)
+{
+	const char	*p = value;
+	char		*unit;
+	double		 x, px;
+
+	while (*p != '\0') {
+		if (*p == '#') {
+			while (isalnum((unsigned char)*p) || *p == '#')
+				p++;
+			continue;
+		}
+		if ((!isdigit((unsigned char)*p) && *p != '.') ||
+		    (p > value && isalpha((unsigned char)p[-1]))) {
+			p++;
+			continue;
+		}
+		x = strtod(p, &unit);
+		if (unit == p) {
+			p++;
+			continue;
+		}
+		if (strncmp(unit, "px", 2) == 0)
+			px = x;
+		else if (strncmp(unit, "pt", 2) == 0)
+			px = x * 4 / 3;
+		else if (strncmp(unit, "rem", 3) == 0 ||
+		    strncmp(unit, "em", 2) == 0)
+			px = x * BASE_SIZE;
+		else if (*unit == '%')
+			px = x <= 100 ? 0 : MAX_LENGTH + 1;
+		else if (isalpha((unsigned char)*unit))
+			px = MAX_LENGTH + 1;	/* vh, cm, in...: none of ours */
+		else
+			px = unitless_is_factor ? x * BASE_SIZE : x;
+		/* also false for NaN and inf */
+		if (!(px <= MAX_LENGTH)) {
+			(void)snprintf(why, whylen, "a length of more than "
+			    "%.0fpx (or 100%%)", MAX_LENGTH);
+			return -1;
+		}
+		p = unit;
+	}
+	return 0;
+}
+
 static int
 check_style(struct scan *sc, const char *at, const char *v, size_t len)
 {
-	char		 prop[32], value[256];
+	char		 prop[32], value[256], why[80];
 	const char	*p = v, *end = v + len, *semi, *colon, *a, *b;
 	size_t		 n, i;
 	double		 size;
@@ -805,7 +890,15 @@ check_style(struct scan *sc, const char *at, const char *v, size_t len)
 		    strcmp(prop, "background-color") == 0) {
 			if (set_color(sc, at, prop, value) == -1)
 				return -1;
-		}
+		} else if ((strncmp(prop, "margin", 6) == 0 ||
+		    strncmp(prop, "padding", 7) == 0 ||
+		    strncmp(prop, "border", 6) == 0 ||
+		    strcmp(prop, "line-height") == 0 ||
+		    strstr(prop, "width") != NULL) &&
+		    lengths_ok(value, strcmp(prop, "line-height") == 0,
+		    why, sizeof(why)) == -1)
+			return fail(sc, at, "the style property \"%s\" has %s",
+			    prop, why);
 		if (strcmp(prop, "font-size") == 0) {
 			size = font_px(value, top_look(sc)->size,
 			    sc->root_size);
@@ -989,6 +1082,20 @@ attribute(struct scan *sc, const char *name, const char **pp, bool *review)
 			c[i] = (char)tolower((unsigned char)v[i]);
 		c[i] = '\0';
 		return set_color(sc, at, name, i == n ? c : "?");
+	}
+	if (strcmp(name, "alt") == 0 || strcmp(name, "title") == 0)
+		return check_shown_attribute(sc, at, name, v, n);
+	if (strcmp(name, "height") == 0 || strcmp(name, "width") == 0 ||
+	    strcmp(name, "cellpadding") == 0 ||
+	    strcmp(name, "cellspacing") == 0 || strcmp(name, "border") == 0) {
+		char	 num[32], why[80];
+
+		if (n >= sizeof(num))
+			return fail(sc, at, "%s is not a plain number", name);
+		memcpy(num, v, n);
+		num[n] = '\0';
+		if (lengths_ok(num, false, why, sizeof(why)) == -1)
+			return fail(sc, at, "%s has %s", name, why);
 	}
 	if (strcmp(name, "href") == 0)
 		return check_href(sc, at, v, n, review);

@@ -221,6 +221,17 @@ test_html_refused(void **state)
 		{ "<span style=\"font-size:1e309px\"><span style=\"font-size:"
 		    "0em\">" LINK "</span></span>", "plain size" },
 		{ LINK "<p style=\"font-size:300px\">x</p>", "plain size" },
+		/* what follows the link pushed out of view */
+		{ LINK "<p style=\"margin-bottom:99999px\">x</p>", "length" },
+		{ LINK "<p style=\"padding:0 0 5000em\">x</p>", "length" },
+		{ LINK "<p style=\"line-height:1000\">x</p>", "length" },
+		{ LINK "<table><tr><td height=\"100000\">x</td></tr></table>",
+		    "height" },
+		/* text readers see when images are blocked, or as a tooltip */
+		{ LINK "<img src=\"https://shop.example/a.png\" alt=\"Visit "
+		    "www.evil-bank.com\">", "alt" },
+		{ LINK "<p title=\"evil-bank.com/login\">x</p>", "title" },
+		{ LINK "<p title=\"evil&#46;com\">x</p>", "reference" },
 		/* CSS reads 0-99999px as 0 and -99999px */
 		{ LINK "<p style=\"margin:0 0 0-99999px 0\">x</p>",
 		    "negative" },
