@@ -38,6 +38,7 @@
 #include "reviewd/log.h"
 #include "reviewd/mailer.h"
 #include "reviewd/scheduler.h"
+#include "reviewd/utf8.h"
 
 #define HEADER_MAX	(64 * 1024)
 #define PATTERN_MAX	200		/* characters */
@@ -390,7 +391,7 @@ first_address(const char *to, char *name, size_t namelen, char *addr,
 		while (n > 0 && (to[n - 1] == ' ' || to[n - 1] == '"'))
 			n--;
 		snprintf(name, namelen, "%.*s", (int)n, to);
-		json_utf8_cut(name);
+		utf8_cut(name);
 		return 0;
 	}
 	while (*to == ' ')
@@ -421,7 +422,7 @@ compile(const char *pattern, char *why, size_t whylen)
 	uint32_t	 backrefs = 0;
 	int		 e;
 
-	if (json_utf8_length(pattern) > PATTERN_MAX) {
+	if (utf8_length(pattern) > PATTERN_MAX) {
 		snprintf(why, whylen, "is longer than %d characters",
 		    PATTERN_MAX);
 		return NULL;
@@ -643,7 +644,7 @@ parse_order(const char *msg, size_t len, const char *bu, const char *pattern,
 		snprintf(why, whylen, "no customer address in To:");
 		goto out;
 	}
-	if (!mailer_header_safe(o->name) || json_utf8_length(o->name) > 200)
+	if (!mailer_header_safe(o->name) || utf8_length(o->name) > 200)
 		o->name[0] = '\0';
 	if (o->name[0] == '\0')
 		snprintf(o->name, sizeof(o->name), "%.*s",
@@ -677,7 +678,7 @@ parse_order(const char *msg, size_t len, const char *bu, const char *pattern,
 		snprintf(o->reference, sizeof(o->reference), "%.*s",
 		    (int)strcspn(o->msgid + (o->msgid[0] == '<'), ">"),
 		    o->msgid + (o->msgid[0] == '<'));
-		json_utf8_cut(o->reference);
+		utf8_cut(o->reference);
 	}
 	if (!mailer_header_safe(o->reference)) {
 		snprintf(why, whylen, "the reference is not usable");

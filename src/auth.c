@@ -492,7 +492,7 @@ static int
 form(const struct request *req, const char *name, char *out, size_t outlen)
 {
 	/* an unusable value is as good as none for credentials */
-	return http_form_value(req->body, req->body_len, name, out, outlen) ==
+	return request_form_value(req->body, req->body_len, name, out, outlen) ==
 	    0 ? 0 : -1;
 }
 
@@ -660,11 +660,11 @@ authenticate_user(struct db *db, const struct request *req,
 	int		 rc, found = 0, ret = -1;
 	bool		 ok;
 
-	if ((rc = http_form_value(req->body, req->body_len, "username",
+	if ((rc = request_form_value(req->body, req->body_len, "username",
 	    username, sizeof(username))) != 0)
 		api_error_set(err, 400, "username", rc == -1 ? "is required" :
 		    "is not UTF-8 text or is too long");
-	if ((rc = http_form_value(req->body, req->body_len, "password",
+	if ((rc = request_form_value(req->body, req->body_len, "password",
 	    password, sizeof(password))) != 0)
 		api_error_set(err, 400, "password", rc == -1 ? "is required" :
 		    "is not UTF-8 text or is too long");

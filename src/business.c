@@ -16,6 +16,7 @@
 #include "reviewd/log.h"
 #include "reviewd/mailer.h"
 #include "reviewd/mailhtml.h"
+#include "reviewd/utf8.h"
 
 #define NAME_MAX_CHARS		200
 #define DOMAIN_MAX		253
@@ -400,7 +401,7 @@ business_app_create(struct db *db, const char *bu, const char *name,
 
 	if (name == NULL)
 		name = "default";
-	if (json_utf8_length(name) == 0 || json_utf8_length(name) >
+	if (utf8_length(name) == 0 || utf8_length(name) >
 	    NAME_MAX_CHARS || !mailer_header_safe(name)) {
 		api_error_set(err, 400, "name", "must be 1 to %d characters "
 		    "of UTF-8 on one line", NAME_MAX_CHARS);
@@ -445,7 +446,7 @@ business_user_create(struct db *db, const char *bu, const char *username,
 {
 	char		 id[IDS_ID_LEN + 1], hash[AUTH_PASSWORD_HASH_LEN];
 	struct db_stmt	*st = NULL;
-	size_t		 ulen = json_utf8_length(username);
+	size_t		 ulen = utf8_length(username);
 	int		 rc, ret = -1;
 
 	/* both arrive in a login form, which carries only UTF-8 text */
@@ -454,7 +455,7 @@ business_user_create(struct db *db, const char *bu, const char *username,
 		api_error_set(err, 400, "username", "must be 1 to %d UTF-8 "
 		    "characters without spaces", MAILER_ADDRESS_MAX);
 	if (strlen(password) < AUTH_PASSWORD_MIN ||
-	    strlen(password) > AUTH_PASSWORD_MAX || !json_utf8_valid(password))
+	    strlen(password) > AUTH_PASSWORD_MAX || !utf8_valid(password))
 		api_error_set(err, 400, "password", "must be %d to %d bytes of "
 		    "UTF-8", AUTH_PASSWORD_MIN, AUTH_PASSWORD_MAX);
 	if (err->status != 0 || unit_exists(db, bu, err) == -1)
@@ -759,8 +760,8 @@ business_admin_list(struct request *req, struct response *res,
 	bool		 more;
 	char		 next[24];
 
-	if (http_query_int(req, "page", 1, INT32_MAX, &page, err) == -1 ||
-	    http_query_int(req, "perPage", 1, PAGE_SIZE_MAX, &per_page,
+	if (request_query_int(req, "page", 1, INT32_MAX, &page, err) == -1 ||
+	    request_query_int(req, "perPage", 1, PAGE_SIZE_MAX, &per_page,
 	    err) == -1)
 		return -1;
 	if (db == NULL) {

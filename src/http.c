@@ -39,10 +39,12 @@
 #include "reviewd/buf.h"
 #include "reviewd/clock.h"
 #include "reviewd/db.h"
+#include "reviewd/http.h"
 #include "reviewd/json.h"
 #include "reviewd/log.h"
 #include "reviewd/router.h"
 #include "reviewd/scheduler.h"
+#include "reviewd/utf8.h"
 
 /*
  * http_conn.deadline_ns: 0 while there is none (a request is handled or
@@ -94,6 +96,8 @@ struct http_req {
 
 static struct MHD_Daemon	*daemon_handle;
 static const struct config	*server_cfg;
+static const struct route	*route_table;
+static size_t			 route_count;
 static unsigned			 bound_port;
 static atomic_int		 inflight;
 static atomic_bool		 draining;
@@ -134,37 +138,6 @@ mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-void
-api_error_set(struct api_error *err, int status, const char *field,
-    const char *fmt, ...)
-{
-	va_list			 ap;
-	struct api_error_detail	*d;
-
-	if (err->status == 0)
-		err->status = status;
-	va_start(ap, fmt);
-	if (field == NULL) {
-		if (err->message[0] == '\0')
-			vsnprintf(err->message, sizeof(err->message), fmt, ap);
-	} else if (err->ndetails < API_ERROR_MAX_DETAILS) {
-		d = &err->details[err->ndetails++];
-		snprintf(d->field, sizeof(d->field), "%s", field);
-		vsnprintf(d->reason, sizeof(d->reason), fmt, ap);
-		json_utf8_cut(d->field);
-		json_utf8_cut(d->reason);
-	}
-	va_end(ap);
-	json_utf8_cut(err->message);
-}
-
-void
-api_error_header(struct api_error *err, const char *name, const char *value)
-{
-	snprintf(err->header_name, sizeof(err->header_name), "%s", name);
-	snprintf(err->header_value, sizeof(err->header_value), "%s", value);
-}
-
 const char *
 request_header(const struct request *req, const char *name)
 {
@@ -177,65 +150,6 @@ request_query(const struct request *req, const char *name)
 {
 	return MHD_lookup_connection_value(req->connection,
 	    MHD_GET_ARGUMENT_KIND, name);
-}
-
-const char *
-request_param(const struct request *req, const char *name)
-{
-	size_t	 i, len = strlen(name);
-
-	for (i = 0; i < req->params.n; i++) {
-		if (strncmp(req->params.name[i], name, len) == 0 &&
-		    req->params.name[i][len] == '}')
-			return req->params.value[i];
-	}
-	return NULL;
-}
-
-int
-http_query_int(const struct request *req, const char *name, int64_t min,
-    int64_t max, int64_t *out, struct api_error *err)
-{
-	const char	*v = request_query(req, name);
-	char		*end;
-	long long	 n;
-
-	if (v == NULL)
-		return 0;
-	errno = 0;
-	n = strtoll(v, &end, 10);
-	if (*v == '\0' || *end != '\0' || errno != 0 || n < min || n > max) {
-		api_error_set(err, 400, name, "must be an integer from %lld "
-		    "to %lld", (long long)min, (long long)max);
-		return -1;
-	}
-	*out = n;
-	return 0;
-}
-
-int
-http_url_encode(struct buf *out, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	char	 esc[3];
-
-	for (; *s != '\0'; s++) {
-		unsigned char	 c = (unsigned char)*s;
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-		    c == '.' || c == '~') {
-			if (buf_append(out, s, 1) == -1)
-				return -1;
-			continue;
-		}
-		esc[0] = '%';
-		esc[1] = hex[c >> 4];
-		esc[2] = hex[c & 15];
-		if (buf_append(out, esc, 3) == -1)
-			return -1;
-	}
-	return 0;
 }
 
 struct rebuild {
@@ -255,9 +169,9 @@ rebuild_arg(void *cls, enum MHD_ValueKind kind, const char *key,
 		return MHD_YES;
 	if ((rb->out->len > 0 && rb->out->data[rb->out->len - 1] != '?' &&
 	    buf_puts(rb->out, "&") == -1) ||
-	    http_url_encode(rb->out, key) == -1 ||
+	    request_url_encode(rb->out, key) == -1 ||
 	    buf_puts(rb->out, "=") == -1 ||
-	    http_url_encode(rb->out, value != NULL ? value : "") == -1) {
+	    request_url_encode(rb->out, value != NULL ? value : "") == -1) {
 		rb->failed = 1;
 		return MHD_NO;
 	}
@@ -308,140 +222,6 @@ request_next_page_link(const struct request *req, const char *param,
 	}
 	buf_release(&url);
 	return link;
-}
-
-int
-response_json(struct response *res, int status, json_t *body,
-    struct api_error *err)
-{
-	if (body == NULL) {
-		api_error_set(err, 500, NULL, "Internal error");
-		return -1;
-	}
-	json_decref(res->json);
-	res->json = body;
-	res->status = status;
-	return 0;
-}
-
-int
-response_json_text(struct response *res, int status, struct buf *b,
-    struct api_error *err)
-{
-	size_t	 len;
-	char	*text = buf_detach(b, &len);
-
-	if (text == NULL) {
-		api_error_set(err, 500, NULL, "Internal error");
-		return -1;
-	}
-	json_decref(res->json);
-	res->json = NULL;
-	free(res->body);
-	res->status = status;
-	res->body = text;
-	res->body_len = len;
-	res->content_type = "application/json; charset=utf-8";
-	return 0;
-}
-
-int
-response_header(struct response *res, const char *name, const char *value)
-{
-	char	*n, *v;
-
-	if (res->nheaders == RESPONSE_MAX_HEADERS)
-		return -1;
-	n = strdup(name);
-	v = strdup(value);
-	if (n == NULL || v == NULL) {
-		free(n);
-		free(v);
-		return -1;
-	}
-	res->header_name[res->nheaders] = n;
-	res->header_value[res->nheaders] = v;
-	res->nheaders++;
-	return 0;
-}
-
-static void
-response_release(struct response *res)
-{
-	size_t	 i;
-
-	json_decref(res->json);
-	free(res->body);
-	for (i = 0; i < res->nheaders; i++) {
-		free(res->header_name[i]);
-		free(res->header_value[i]);
-	}
-	memset(res, 0, sizeof(*res));
-}
-
-int
-http_hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Decodes [p, end) ('+' is a space) into out; -1 when malformed or long. */
-static int
-form_decode(const char *p, const char *end, char *out, size_t outlen)
-{
-	size_t	 n = 0;
-
-	for (; p < end; p++) {
-		char	 c = *p;
-
-		if (c == '+')
-			c = ' ';
-		else if (c == '%') {
-			if (end - p < 3 || http_hex_digit(p[1]) < 0 ||
-			    http_hex_digit(p[2]) < 0)
-				return -1;
-			c = (char)(http_hex_digit(p[1]) * 16 +
-			    http_hex_digit(p[2]));
-			p += 2;
-		}
-		if (c == '\0' || n + 1 >= outlen)
-			return -1;
-		out[n++] = c;
-	}
-	out[n] = '\0';
-	return 0;
-}
-
-int
-http_form_value(const char *body, size_t len, const char *name, char *out,
-    size_t outlen)
-{
-	const char	*p = body, *end = body + len, *amp, *eq;
-	char		 key[64];
-
-	while (p < end) {
-		amp = memchr(p, '&', (size_t)(end - p));
-		if (amp == NULL)
-			amp = end;
-		eq = memchr(p, '=', (size_t)(amp - p));
-		if (eq != NULL && form_decode(p, eq, key, sizeof(key)) == 0 &&
-		    strcmp(key, name) == 0) {
-			if (outlen > 0 && form_decode(eq + 1, amp, out,
-			    outlen) == 0 && json_utf8_valid(out))
-				return 0;
-			if (outlen > 0)
-				out[0] = '\0';	/* never half a value */
-			return -2;
-		}
-		p = amp + 1;
-	}
-	return -1;
 }
 
 static const char *
@@ -1115,8 +895,8 @@ query_nul(const char *q, char *name, size_t namelen)
 			eq = memchr(p, '=', (size_t)(amp - p));
 			if (eq == NULL)
 				eq = amp;
-			if (hit < eq || form_decode(p, eq, name, namelen) ==
-			    -1 || !json_utf8_line(name))
+			if (hit < eq || request_form_decode(p, eq, name, namelen) ==
+			    -1 || !utf8_line(name))
 				return "query";
 			return name;
 		}
@@ -1147,10 +927,10 @@ check_arg(void *cls, enum MHD_ValueKind kind, const char *key,
 	struct bad_arg	*bad = cls;
 
 	(void)kind;
-	if (json_utf8_line(key) && (value == NULL || json_utf8_line(value)))
+	if (utf8_line(key) && (value == NULL || utf8_line(value)))
 		return MHD_YES;
 	bad->found = true;
-	bad->name = json_utf8_line(key) ? key : NULL;
+	bad->name = utf8_line(key) ? key : NULL;
 	return MHD_NO;
 }
 
@@ -1171,7 +951,7 @@ check_request_text(struct http_req *hr, struct MHD_Connection *conn)
 		return -1;
 	}
 	for (i = 0; i < hr->req.params.n; i++) {
-		if (!json_utf8_line(hr->req.params.value[i])) {
+		if (!utf8_line(hr->req.params.value[i])) {
 			api_error_set(&hr->err, 400, "path", "must be UTF-8 "
 			    "text without control characters");
 			return -1;
@@ -1212,8 +992,8 @@ first_call(struct http_req *hr, struct MHD_Connection *conn,
 	if (limit_forwarded(hr, conn) == -1)
 		return -1;
 	/* The raw path: MHD's decoded url ends at the first %00. */
-	r = router_find(method, hr->raw_path, &hr->route, &hr->req.params,
-	    allow, sizeof(allow));
+	r = router_match(route_table, route_count, method, hr->raw_path,
+	    &hr->route, &hr->req.params, allow, sizeof(allow));
 	if (r == 400) {
 		snprintf(name, sizeof(name), "%.*s",
 		    (int)strcspn(hr->req.params.bad, "}"),
@@ -1314,6 +1094,11 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	}
 	hr->req.body = hr->body.data != NULL ? hr->body.data : "";
 	hr->req.body_len = hr->body.len;
+	hr->req.db = db_thread();
+	if (hr->req.db == NULL) {
+		db_fail(NULL, &hr->err);
+		return respond(hr, conn) ? MHD_YES : MHD_NO;
+	}
 	if (hr->route->handler(&hr->req, &hr->res, &hr->err) == -1 &&
 	    hr->err.status == 0)
 		api_error_set(&hr->err, 500, NULL, "Internal error");
@@ -1402,7 +1187,7 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 int
-http_start(const struct config *cfg)
+http_start(const struct config *cfg, const struct route *table, size_t n)
 {
 	const union MHD_DaemonInfo	*info;
 	struct sockaddr_storage		 bound;
@@ -1410,6 +1195,8 @@ http_start(const struct config *cfg)
 	unsigned			 flags;
 
 	server_cfg = cfg;
+	route_table = table;
+	route_count = n;
 	flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC |
 	    MHD_USE_ERROR_LOG;
 	if (cfg->listen_addr.ss_family == AF_INET6)
@@ -1477,163 +1264,4 @@ http_stop(int64_t grace_ms)
 	watchdog_end();
 	MHD_stop_daemon(daemon_handle);
 	daemon_handle = NULL;
-}
-
-/* Operational endpoints. */
-
-static const char sql_ping[] = "SELECT 1";
-
-static int
-database_answers(void)
-{
-	struct db	*db = db_thread();
-	struct db_stmt	*st;
-	int		 rc;
-
-	if (db == NULL || (st = db_prepare(db, sql_ping)) == NULL)
-		return 0;
-	rc = db_step(db, st);
-	db_release(st);
-	return rc == DB_ROW;
-}
-
-int
-http_healthz(struct request *req, struct response *res, struct api_error *err)
-{
-	(void)req;
-	if (!database_answers()) {
-		api_error_set(err, 503, NULL, "The database does not answer");
-		return -1;
-	}
-	return response_json(res, 200, json_pack("{s:s}", "status", "ok"),
-	    err);
-}
-
-int
-http_readyz(struct request *req, struct response *res, struct api_error *err)
-{
-	/* once draining, every route answers 503 (first_call) */
-	return http_healthz(req, res, err);
-}
-
-static int
-clock_reply(struct response *res, struct api_error *err)
-{
-	json_t	*o = json_object();	/* owned, taken by response_json */
-	int64_t	 now = clock_now_ms();
-
-	if (o == NULL || json_set_time(o, "now", now) == -1 ||
-	    json_object_set_new(o, "nowMs", json_integer(now)) == -1 ||
-	    json_object_set_new(o, "offsetMs",
-	    json_integer(clock_offset_ms())) == -1) {
-		json_decref(o);
-		o = NULL;
-	}
-	return response_json(res, 200, o, err);
-}
-
-/* The test clock exists only with [testing] clock_control = true. */
-static int
-clock_enabled(const struct request *req, struct api_error *err)
-{
-	if (req->cfg->clock_control)
-		return 0;
-	api_error_set(err, 404, NULL, "No resource at this path");
-	return -1;
-}
-
-int
-http_clock_get(struct request *req, struct response *res,
-    struct api_error *err)
-{
-	if (clock_enabled(req, err) == -1)
-		return -1;
-	return clock_reply(res, err);
-}
-
-static const char sql_offset_save[] =
-    "INSERT INTO settings (name, value) VALUES ('test_clock_offset_ms', ?) "
-    "ON CONFLICT (name) DO UPDATE SET value = excluded.value";
-static const char sql_offset_load[] =
-    "SELECT value FROM settings WHERE name = 'test_clock_offset_ms'";
-
-/* The test clock survives a restart, so tests can stop the daemon across
- * a deadline and see it handled after the start. */
-static int
-save_offset(struct api_error *err)
-{
-	struct db	*db = db_thread();
-	struct db_stmt	*st;
-	char		 value[32];
-	int		 rc = -1;
-
-	snprintf(value, sizeof(value), "%lld", (long long)clock_offset_ms());
-	if (db != NULL && (st = db_prepare(db, sql_offset_save)) != NULL) {
-		if (db_bind_text(st, 1, value) == 0)
-			rc = db_step(db, st);
-		db_release(st);
-	}
-	if (rc != DB_DONE) {
-		db_fail(db, err);
-		return -1;
-	}
-	return 0;
-}
-
-int
-http_clock_restore(struct db *db)
-{
-	struct db_stmt	*st = db_prepare(db, sql_offset_load);
-	int		 rc;
-
-	if (st == NULL)
-		return -1;
-	rc = db_step(db, st);
-	if (rc == DB_ROW)
-		clock_set_offset_ms(strtoll(db_text(st, 0), NULL, 10));
-	db_release(st);
-	return rc == -1 ? -1 : 0;
-}
-
-/* {"advanceMs": n} or {"advanceSeconds": n} or {"now": time}; the clock
- * only moves forward, as real time does. */
-int
-http_clock_set(struct request *req, struct response *res,
-    struct api_error *err)
-{
-	static const char *const allowed[] = { "advanceMs", "advanceSeconds",
-	    "now", NULL };
-	json_t		*body = NULL;	/* owned */
-	int64_t		 ms = 0, s = 0, target;
-	const char	*now = NULL;
-	int		 ret = -1;
-
-	if (clock_enabled(req, err) == -1 ||
-	    (body = json_body(req, err)) == NULL)
-		return -1;
-	json_only_keys(body, allowed, err);
-	json_read_int(body, "advanceMs", false, 0, INT64_C(1) << 50, &ms, err);
-	json_read_int(body, "advanceSeconds", false, 0, INT64_C(1) << 40, &s,
-	    err);
-	if (json_read_string(body, "now", false, 1, 64, &now, err) == 0 &&
-	    now != NULL) {
-		if (clock_parse(now, &target) == -1)
-			api_error_set(err, 400, "now", "must be a time such "
-			    "as 2026-01-31T12:00:00Z");
-		else if (target < clock_now_ms())
-			api_error_set(err, 400, "now", "must not be in the "
-			    "past: the clock only moves forward");
-		else
-			ms += target - clock_now_ms();
-	}
-	if (err->status != 0)
-		goto out;
-	clock_set_offset_ms(clock_offset_ms() + ms + s * 1000);
-	if (save_offset(err) == -1)
-		goto out;
-	scheduler_wake();
-	ret = clock_reply(res, err);
-out:
-	json_decref(body);
-	return ret;
 }

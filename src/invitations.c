@@ -33,6 +33,7 @@
 #include "reviewd/outbox.h"
 #include "reviewd/reviews.h"
 #include "reviewd/scheduler.h"
+#include "reviewd/utf8.h"
 #include "reviewd/webhooks.h"
 
 #define NAME_MAX_CHARS	200
@@ -171,7 +172,7 @@ read_strings(json_t *o, const char *key, size_t max, size_t len,
 	}
 	json_array_foreach(v, i, item) {
 		if (!json_is_string(item) || json_string_length(item) == 0 ||
-		    json_utf8_length(json_string_value(item)) > len ||
+		    utf8_length(json_string_value(item)) > len ||
 		    !mailer_header_safe(json_string_value(item))) {
 			api_error_set(err, 400, key, "item %zu must be 1 to %zu "
 			    "characters", i, len);
@@ -1814,7 +1815,7 @@ invitations_csv(struct request *req, struct response *res,
 	}
 	/* spreadsheets often save Windows-1252: say so, not "is required" */
 	if (memchr(req->body, '\0', req->body_len) != NULL ||
-	    !json_utf8_valid(req->body)) {
+	    !utf8_valid(req->body)) {
 		api_error_set(err, 400, "body", "is not UTF-8 text: save the "
 		    "file as CSV UTF-8");
 		return -1;
@@ -1927,8 +1928,8 @@ invitations_list(struct request *req, struct response *res,
 			api_error_set(err, 400, "status", "must be queued, "
 			    "sending, sent, cancelled or skipped");
 	}
-	http_query_int(req, "page", 1, INT32_MAX, &page, err);
-	http_query_int(req, "perPage", 1, PAGE_MAX, &per_page, err);
+	request_query_int(req, "page", 1, INT32_MAX, &page, err);
+	request_query_int(req, "perPage", 1, PAGE_MAX, &per_page, err);
 	list = json_array();
 	links = json_array();
 	if (db == NULL || list == NULL || links == NULL ||

@@ -406,8 +406,8 @@ invitations_import_rows(struct request *req, struct response *res,
 			api_error_set(err, 400, "status", "must be queued, "
 			    "skipped, merged or invalid");
 	}
-	http_query_int(req, "page", 1, INT32_MAX, &page, err);
-	http_query_int(req, "perPage", 1, ROWS_PAGE_MAX, &per_page, err);
+	request_query_int(req, "page", 1, INT32_MAX, &page, err);
+	request_query_int(req, "perPage", 1, ROWS_PAGE_MAX, &per_page, err);
 	if (err->status != 0)
 		return -1;
 	list = json_array();

@@ -9,6 +9,7 @@
 
 #include "reviewd/clock.h"
 #include "reviewd/json.h"
+#include "reviewd/utf8.h"
 
 json_t *
 json_body(const struct request *req, struct api_error *err)
@@ -43,104 +44,6 @@ json_body(const struct request *req, struct api_error *err)
 		return NULL;
 	}
 	return root;
-}
-
-size_t
-json_utf8_length(const char *s)
-{
-	size_t	 n = 0;
-
-	for (; *s != '\0'; s++) {
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	}
-	return n;
-}
-
-/* Length of the well-formed UTF-8 sequence at p (a byte >= 0x80), or 0:
- * no stray continuation bytes, overlong forms, surrogates, or code points
- * above U+10FFFF. */
-static size_t
-utf8_sequence(const unsigned char *p)
-{
-	unsigned int	 cp, min;
-	size_t		 more, i;
-
-	if ((*p & 0xe0) == 0xc0) {
-		cp = *p & 0x1f;
-		more = 1;
-		min = 0x80;
-	} else if ((*p & 0xf0) == 0xe0) {
-		cp = *p & 0x0f;
-		more = 2;
-		min = 0x800;
-	} else if ((*p & 0xf8) == 0xf0) {
-		cp = *p & 0x07;
-		more = 3;
-		min = 0x10000;
-	} else
-		return 0;
-	for (i = 1; i <= more; i++) {
-		if ((p[i] & 0xc0) != 0x80)	/* also stops at NUL */
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if (cp < min || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return more + 1;
-}
-
-bool
-json_utf8_valid(const char *s)
-{
-	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 n;
-
-	while (*p != '\0') {
-		if (*p < 0x80) {
-			p++;
-			continue;
-		}
-		if ((n = utf8_sequence(p)) == 0)
-			return false;
-		p += n;
-	}
-	return true;
-}
-
-bool
-json_utf8_line(const char *s)
-{
-	const unsigned char	*p;
-
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			return false;
-		/* C1 controls U+0080-U+009F; U+2028, U+2029 end lines too */
-		if ((p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) ||
-		    (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 ||
-		    p[2] == 0xa9)))
-			return false;
-	}
-	return json_utf8_valid(s);
-}
-
-void
-json_utf8_cut(char *s)
-{
-	size_t	 len = strlen(s), lead = len, need;
-
-	while (lead > 0 && len - lead < 4 &&
-	    ((unsigned char)s[lead - 1] & 0xc0) == 0x80)
-		lead--;
-	if (lead == 0)
-		return;
-	lead--;
-	need = ((unsigned char)s[lead] & 0xe0) == 0xc0 ? 2 :
-	    ((unsigned char)s[lead] & 0xf0) == 0xe0 ? 3 :
-	    ((unsigned char)s[lead] & 0xf8) == 0xf0 ? 4 : 1;
-	if (lead + need > len)
-		s[lead] = '\0';
 }
 
 static bool
@@ -184,7 +87,7 @@ json_read_string(json_t *obj, const char *key, bool required, size_t min_len,
 		    "characters");
 		return -1;
 	}
-	len = json_utf8_length(s);
+	len = utf8_length(s);
 	if (len < min_len) {
 		api_error_set(err, 400, key, min_len == 1 ?
 		    "must not be empty" : "must be at least %zu characters",
@@ -293,7 +196,7 @@ json_url_valid(const char *s)
 	host = strncmp(s, "https://", 8) == 0 ? s + 8 :
 	    strncmp(s, "http://", 7) == 0 ? s + 7 : NULL;
 	if (host == NULL || *host == '\0' || *host == '/' ||
-	    json_utf8_length(s) > JSON_URL_MAX)
+	    utf8_length(s) > JSON_URL_MAX)
 		return false;
 	for (p = s; *p != '\0'; p++) {
 		if ((unsigned char)*p <= ' ' || *p == 0x7f)

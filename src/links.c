@@ -23,6 +23,7 @@
 #include "reviewd/log.h"
 #include "reviewd/mailer.h"
 #include "reviewd/pages.h"
+#include "reviewd/utf8.h"
 
 #define IV_LEN		16
 #define TAG_LEN		32
@@ -465,11 +466,11 @@ check_claim(struct link_claim *c, char *why, size_t whylen)
 		return -1;
 	}
 	if (c->name == NULL || c->name[0] == '\0' ||
-	    json_utf8_length(c->name) > 200 || !mailer_header_safe(c->name)) {
+	    utf8_length(c->name) > 200 || !mailer_header_safe(c->name)) {
 		snprintf(why, whylen, "the link has no valid name");
 		return -1;
 	}
-	if (c->reference != NULL && (json_utf8_length(c->reference) > 200 ||
+	if (c->reference != NULL && (utf8_length(c->reference) > 200 ||
 	    !mailer_header_safe(c->reference))) {
 		snprintf(why, whylen, "the link's reference is not valid");
 		return -1;
@@ -713,9 +714,9 @@ test_make(struct db *db, const struct request *req, const char *bu,
 		    strlen(email), sodium_base64_VARIANT_ORIGINAL);
 		if (buf_printf(&u, "%s/evaluate/%s?a=", req->cfg->public_url,
 		    domain != NULL ? domain : "DOMAIN") == -1 ||
-		    http_url_encode(&u, ref != NULL ? ref : "") == -1 ||
-		    buf_puts(&u, "&b=") == -1 || http_url_encode(&u, b64) == -1 ||
-		    buf_puts(&u, "&c=") == -1 || http_url_encode(&u, name) == -1 ||
+		    request_url_encode(&u, ref != NULL ? ref : "") == -1 ||
+		    buf_puts(&u, "&b=") == -1 || request_url_encode(&u, b64) == -1 ||
+		    buf_puts(&u, "&c=") == -1 || request_url_encode(&u, name) == -1 ||
 		    buf_printf(&u, "&e=%s", hash) == -1)
 			goto out;
 		*out = json_pack("{s:s, s:s}", "hash", hash, "url", u.data);
@@ -726,7 +727,7 @@ test_make(struct db *db, const struct request *req, const char *bu,
 		    links_bgl_make(k.enc, k.auth, payload, &p) == -1 ||
 		    buf_printf(&u, "%s/evaluate-bgl/%s?p=", req->cfg->public_url,
 		    domain != NULL ? domain : "DOMAIN") == -1 ||
-		    http_url_encode(&u, p) == -1)
+		    request_url_encode(&u, p) == -1)
 			goto out;
 		*out = json_pack("{s:s, s:s}", "payload", p, "url", u.data);
 	}
@@ -767,7 +768,7 @@ links_diagnose(struct db *db, const struct config *cfg, const char *bu,
 	}
 	q++;
 	if (strstr(url, "/evaluate-bgl/") != NULL) {
-		if ((r = http_form_value(q, strlen(q), "p", p, sizeof(p))) != 0)
+		if ((r = request_form_value(q, strlen(q), "p", p, sizeof(p))) != 0)
 			out = json_pack("{s:b, s:s, s:s}", "valid", 0, "type",
 			    "bgl", "problem", r == -1 ? "the link has no p "
 			    "parameter" : "the p parameter is malformed or too "
@@ -786,9 +787,9 @@ links_diagnose(struct db *db, const struct config *cfg, const char *bu,
 		    "is neither /evaluate-bgl/DOMAIN nor /evaluate/DOMAIN");
 		goto out;
 	}
-	if (http_form_value(q, strlen(q), "a", a, sizeof(a)) != 0 ||
-	    http_form_value(q, strlen(q), "b", b, sizeof(b)) != 0 ||
-	    http_form_value(q, strlen(q), "e", e, sizeof(e)) != 0) {
+	if (request_form_value(q, strlen(q), "a", a, sizeof(a)) != 0 ||
+	    request_form_value(q, strlen(q), "b", b, sizeof(b)) != 0 ||
+	    request_form_value(q, strlen(q), "e", e, sizeof(e)) != 0) {
 		out = json_pack("{s:b, s:s, s:s}", "valid", 0, "type", "unique",
 		    "problem", "the link lacks a, b or e");
 		goto out;
@@ -803,7 +804,7 @@ links_diagnose(struct db *db, const struct config *cfg, const char *bu,
 		goto out;
 	}
 	email[len] = '\0';
-	if (strlen(email) != len || !json_utf8_valid(email)) {
+	if (strlen(email) != len || !utf8_valid(email)) {
 		out = json_pack("{s:b, s:s, s:s}", "valid", 0, "type", "unique",
 		    "problem", "b is not the base64 of an e-mail address");
 		goto out;

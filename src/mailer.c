@@ -22,6 +22,7 @@
 #include "reviewd/log.h"
 #include "reviewd/mailer.h"
 #include "reviewd/pages.h"
+#include "reviewd/utf8.h"
 
 #define MESSAGE_MAX	(4 * 1024 * 1024)
 #define SUBJECT_MAX	998
@@ -52,7 +53,7 @@ mailer_address_valid(const char *s)
 	size_t			 labels = 0, label_len = 0;
 
 	if (at == NULL || at == s || strlen(s) > MAILER_ADDRESS_MAX ||
-	    !json_utf8_valid(s))
+	    !utf8_valid(s))
 		return false;
 	for (; (const char *)p < at; p++) {
 		if (*p == '.') {
@@ -81,7 +82,7 @@ mailer_address_valid(const char *s)
 bool
 mailer_header_safe(const char *s)
 {
-	return json_utf8_line(s);	/* headers carry it as UTF-8 words */
+	return utf8_line(s);	/* headers carry it as UTF-8 words */
 }
 
 static bool

@@ -24,12 +24,14 @@
 #include "reviewd/config.h"
 #include "reviewd/db.h"
 #include "reviewd/findreviewer.h"
+#include "reviewd/health.h"
 #include "reviewd/http.h"
 #include "reviewd/invitations.h"
 #include "reviewd/log.h"
 #include "reviewd/mailer.h"
 #include "reviewd/outbox.h"
 #include "reviewd/reviews.h"
+#include "reviewd/routes.h"
 #include "reviewd/scheduler.h"
 #include "reviewd/webhooks.h"
 
@@ -334,7 +336,7 @@ serve(struct db *db, const struct config *cfg)
 	int		 sig = 0;
 
 	if (auth_init(db, cfg, stdout) == -1 || mailer_init(cfg) == -1 ||
-	    (cfg->clock_control && http_clock_restore(db) == -1))
+	    (cfg->clock_control && health_clock_restore(db) == -1))
 		return EXIT_FAILURE;
 	if (scheduler_register("invitations", invitations_job) == -1 ||
 	    scheduler_register("outbox", outbox_job) == -1 ||
@@ -350,7 +352,7 @@ serve(struct db *db, const struct config *cfg)
 	if (pthread_sigmask(SIG_BLOCK, &stop, NULL) != 0 ||
 	    signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		return EXIT_FAILURE;
-	if (http_start(cfg) == -1)
+	if (http_start(cfg, routes_table, routes_count) == -1)
 		return EXIT_FAILURE;
 	if (scheduler_start() == -1) {
 		http_stop(0);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "reviewd/clock.h"
+#include "reviewd/handler.h"
 #include "reviewd/json.h"
 #include "reviewd/log.h"
 #include "reviewd/mailer.h"
@@ -469,46 +470,29 @@ outbox_admin_list(struct request *req, struct response *res,
 	static const char *const statuses[] = { "pending", "delivering",
 	    "delivered", "dead", NULL };
 	static const char *const kinds[] = { "email", "webhook", NULL };
-	struct db	*db = db_thread();
-	const char	*status = request_query(req, "status");
-	const char	*kind = request_query(req, "kind");
-	json_t		*items = NULL;	/* owned */
-	struct db_stmt	*st = NULL;
-	int64_t		 page = 1, per_page = 20;
-	int		 rc;
+	const char		*status = request_query(req, "status");
+	const char		*kind = request_query(req, "kind");
+	struct db_stmt		*st;
+	struct handler_page	 p = { 1, 20 };
+	int			 ret = -1;
 
 	if (status != NULL && one_of(status, statuses) == -1)
 		api_error_set(err, 400, "status", "must be pending, "
 		    "delivering, delivered or dead");
 	if (kind != NULL && one_of(kind, kinds) == -1)
 		api_error_set(err, 400, "kind", "must be email or webhook");
-	http_query_int(req, "page", 1, INT32_MAX, &page, err);
-	http_query_int(req, "perPage", 1, PAGE_MAX, &per_page, err);
-	if (err->status != 0)
+	if (handler_page_args(req, PAGE_MAX, &p, err) == -1 ||
+	    err->status != 0)
 		return -1;
-	items = json_array();
-	if (db == NULL || items == NULL ||
-	    (st = db_prepare(db, sql_list)) == NULL ||
-	    db_bind_text(st, 1, status) == -1 ||
-	    db_bind_text(st, 2, kind) == -1 ||
-	    db_bind_int(st, 3, per_page + 1) == -1 ||
-	    db_bind_int(st, 4, (page - 1) * per_page) == -1)
-		goto fail;
-	while ((rc = db_step(db, st)) == DB_ROW) {
-		if (json_array_append_new(items, row_json(st)) == -1)
-			goto fail;
-	}
-	if (rc == -1)
-		goto fail;
+	st = db_prepare(req->db, sql_list);
+	if (st == NULL || db_bind_text(st, 1, status) == -1 ||
+	    db_bind_text(st, 2, kind) == -1)
+		db_fail(req->db, err);
+	else
+		ret = handler_page_answer(req, res, st, 3, &p, row_json,
+		    "outbox", err);
 	db_release(st);
-	return response_json(res, 200, json_pack("{s:o, s:o}", "links",
-	    request_page_links(req, items, page, per_page), "outbox", items),
-	    err);
-fail:
-	db_release(st);
-	json_decref(items);
-	db_fail(db, err);
-	return -1;
+	return ret;
 }
 
 static const char sql_retry_dead[] =

@@ -219,7 +219,7 @@ pages_profile(struct request *req, struct response *res,
 	int		 ok, ret = -1;
 
 	buf_init(&b, PAGE_CAP);
-	if (http_query_int(req, "page", 1, 100000, &page, err) == -1)
+	if (request_query_int(req, "page", 1, 100000, &page, err) == -1)
 		return -1;
 	if (db == NULL) {
 		db_fail(db, err);
@@ -400,7 +400,7 @@ static int
 form_field(const struct request *req, const char *name, char *v,
     struct api_error *problems)
 {
-	int	 r = http_form_value(req->body, req->body_len, name, v,
+	int	 r = request_form_value(req->body, req->body_len, name, v,
 		    FIELD_MAX);
 
 	if (r == -2) {

@@ -186,8 +186,8 @@ products_list(struct request *req, struct response *res,
 	bool		 last = true;
 
 	if (auth_business_unit(req, &bu, err) == -1 ||
-	    http_query_int(req, "page", 1, INT32_MAX, &page, err) == -1 ||
-	    http_query_int(req, "perPage", 1, PAGE_MAX, &per_page, err) == -1)
+	    request_query_int(req, "page", 1, INT32_MAX, &page, err) == -1 ||
+	    request_query_int(req, "perPage", 1, PAGE_MAX, &per_page, err) == -1)
 		return -1;
 	if (v != NULL) {
 		skus = json_array();

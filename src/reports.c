@@ -14,6 +14,7 @@
 #include "reviewd/auth.h"
 #include "reviewd/clock.h"
 #include "reviewd/ids.h"
+#include "reviewd/handler.h"
 #include "reviewd/json.h"
 #include "reviewd/mailer.h"
 #include "reviewd/outbox.h"
@@ -314,38 +315,26 @@ int
 reports_admin_list(struct request *req, struct response *res,
     struct api_error *err)
 {
-	struct db	*db = db_thread();
-	const char	*status = request_query(req, "status");
-	struct db_stmt	*st = NULL;
-	json_t		*list = NULL;	/* owned */
-	int64_t		 page = 1, per_page = 20;
+	const char		*status = request_query(req, "status");
+	struct db_stmt		*st;
+	struct handler_page	 p = { 1, 20 };
+	int			 ret = -1;
 
 	if (status != NULL && strcmp(status, "pending") != 0 &&
 	    strcmp(status, "upheld") != 0 && strcmp(status, "rejected") != 0)
 		api_error_set(err, 400, "status", "must be pending, upheld or "
 		    "rejected");
-	http_query_int(req, "page", 1, INT32_MAX, &page, err);
-	http_query_int(req, "perPage", 1, PAGE_MAX, &per_page, err);
-	if (err->status != 0)
+	if (handler_page_args(req, PAGE_MAX, &p, err) == -1 ||
+	    err->status != 0)
 		return -1;
-	list = json_array();
-	if (db == NULL || list == NULL ||
-	    (st = db_prepare(db, sql_reports_list)) == NULL ||
-	    db_bind_text(st, 1, status) == -1 ||
-	    db_bind_int(st, 2, per_page + 1) == -1 ||
-	    db_bind_int(st, 3, (page - 1) * per_page) == -1)
-		goto fail;
-	if (db_collect(db, st, report_json, list) == -1)
-		goto fail;
+	st = db_prepare(req->db, sql_reports_list);
+	if (st == NULL || db_bind_text(st, 1, status) == -1)
+		db_fail(req->db, err);
+	else
+		ret = handler_page_answer(req, res, st, 2, &p, report_json,
+		    "reports", err);
 	db_release(st);
-	return response_json(res, 200, json_pack("{s:o, s:o}", "links",
-	    request_page_links(req, list, page, per_page), "reports", list),
-	    err);
-fail:
-	db_release(st);
-	json_decref(list);
-	db_fail(db, err);
-	return -1;
+	return ret;
 }
 
 static const char sql_decide[] =
@@ -467,8 +456,8 @@ reports_audit_list(struct request *req, struct response *res,
 	int64_t		 page = 1, per_page = 100;
 	int		 rc;
 
-	http_query_int(req, "page", 1, INT32_MAX, &page, err);
-	http_query_int(req, "perPage", 1, 1000, &per_page, err);
+	request_query_int(req, "page", 1, INT32_MAX, &page, err);
+	request_query_int(req, "perPage", 1, 1000, &per_page, err);
 	if (err->status != 0)
 		return -1;
 	list = json_array();

@@ -26,6 +26,7 @@
 #include "reviewd/outbox.h"
 #include "reviewd/reviews.h"
 #include "reviewd/scheduler.h"
+#include "reviewd/utf8.h"
 #include "reviewd/webhooks.h"
 
 #define TITLE_MAX	100
@@ -1279,8 +1280,8 @@ read_filters(const struct request *req, enum list_mode mode, bool product,
 			    "stars.desc");
 		f->order = i;
 	}
-	http_query_int(req, "page", 1, INT32_MAX, &f->page, err);
-	http_query_int(req, "perPage", 1, PAGE_MAX, &f->per_page, err);
+	request_query_int(req, "page", 1, INT32_MAX, &f->page, err);
+	request_query_int(req, "perPage", 1, PAGE_MAX, &f->per_page, err);
 	if ((v = request_query(req, "pageToken")) != NULL) {
 		char	*end;
 
@@ -1668,14 +1669,14 @@ read_tags(json_t *body, struct api_error *err)
 			continue;
 		}
 		s = json_string_value(json_object_get(t, "group"));
-		if (s == NULL || json_utf8_length(s) == 0 ||
-		    json_utf8_length(s) > TAG_MAX)
+		if (s == NULL || utf8_length(s) == 0 ||
+		    utf8_length(s) > TAG_MAX)
 			api_error_set(err, 400, field, "must be 1 to %d "
 			    "characters", TAG_MAX);
 		snprintf(field, sizeof(field), "tags[%zu].value", i);
 		s = json_string_value(json_object_get(t, "value"));
-		if (s == NULL || json_utf8_length(s) == 0 ||
-		    json_utf8_length(s) > TAG_MAX)
+		if (s == NULL || utf8_length(s) == 0 ||
+		    utf8_length(s) > TAG_MAX)
 			api_error_set(err, 400, field, "must be 1 to %d "
 			    "characters", TAG_MAX);
 	}
@@ -1994,7 +1995,7 @@ reply_form(const struct request *req, struct api_error *err)
 	int	 r;
 
 	for (i = 0; o != NULL && v != NULL && names[i] != NULL; i++) {
-		r = http_form_value(req->body, req->body_len, names[i], v, cap);
+		r = request_form_value(req->body, req->body_len, names[i], v, cap);
 		if (r == -2)
 			api_error_set(err, 400, names[i], "is not UTF-8 text or "
 			    "is too long");

@@ -1,165 +1,13 @@
 /*
- * router: the daemon's route table and the matcher. The table is constant;
- * matching is pure (no allocation) and runs on every worker thread.
+ * router: the matcher of a route table (routes.c holds the daemon's).
+ * Matching is pure (no allocation) and runs on every worker thread.
  */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "reviewd/afs.h"
-#include "reviewd/auth.h"
-#include "reviewd/business.h"
-#include "reviewd/findreviewer.h"
-#include "reviewd/invitations.h"
-#include "reviewd/invitations_csv.h"
-#include "reviewd/links.h"
-#include "reviewd/outbox.h"
-#include "reviewd/pages.h"
-#include "reviewd/products.h"
-#include "reviewd/reports.h"
-#include "reviewd/reviews.h"
+#include "reviewd/request.h"
 #include "reviewd/router.h"
-#include "reviewd/webhooks.h"
-
-#define OAUTH	"/v1/oauth/oauth-business-users-for-applications"
-#define BU	"/v1/private/business-units/{businessUnitId}"
-#define REVIEW	"/v1/private/reviews/{reviewId}"
-
-static const struct route routes[] = {
-	{ "GET", "/healthz", ROUTE_AUTH_NONE, http_healthz, 0 },
-	{ "GET", "/readyz", ROUTE_AUTH_NONE, http_readyz, 0 },
-	{ "POST", OAUTH "/accesstoken", ROUTE_AUTH_NONE, auth_token,
-	    ROUTE_NO_STORE },
-	{ "POST", OAUTH "/refresh", ROUTE_AUTH_NONE, auth_refresh,
-	    ROUTE_NO_STORE },
-	{ "POST", OAUTH "/revoke", ROUTE_AUTH_NONE, auth_revoke,
-	    ROUTE_NO_STORE },
-	{ "GET", "/v1/business-units/find", ROUTE_AUTH_APIKEY,
-	    business_find, 0 },
-	{ "GET", "/v1/business-units/{businessUnitId}", ROUTE_AUTH_APIKEY,
-	    business_get_public, 0 },
-	{ "GET", "/v1/business-units/{businessUnitId}/reviews",
-	    ROUTE_AUTH_APIKEY, reviews_list_public, 0 },
-	{ "GET", "/v1/reviews/{reviewId}", ROUTE_AUTH_APIKEY,
-	    reviews_get_public, 0 },
-	{ "GET", "/v1/product-reviews/business-units/{businessUnitId}/reviews",
-	    ROUTE_AUTH_APIKEY, reviews_list_product_public, 0 },
-	{ "GET", BU "/reviews", ROUTE_AUTH_BEARER, reviews_list_private, 0 },
-	{ "GET", REVIEW, ROUTE_AUTH_BEARER, reviews_get_private, 0 },
-	{ "GET", "/v1/private/product-reviews/business-units/"
-	    "{businessUnitId}/reviews", ROUTE_AUTH_BEARER,
-	    reviews_list_product_private, 0 },
-	{ "GET", "/v1/private/product-reviews/{reviewId}", ROUTE_AUTH_BEARER,
-	    reviews_get_product_private, 0 },
-	{ "GET", REVIEW "/tags", ROUTE_AUTH_BEARER, reviews_tags_get, 0 },
-	{ "POST", REVIEW "/tags", ROUTE_AUTH_BEARER, reviews_tags_replace, 0 },
-	{ "PUT", REVIEW "/tags", ROUTE_AUTH_BEARER, reviews_tags_append, 0 },
-	{ "DELETE", REVIEW "/tags", ROUTE_AUTH_BEARER, reviews_tags_delete, 0 },
-	{ "POST", REVIEW "/reply", ROUTE_AUTH_BEARER, reviews_reply, 0 },
-	{ "DELETE", REVIEW "/reply", ROUTE_AUTH_BEARER, reviews_reply_delete,
-	    0 },
-	{ "POST", REVIEW "/find-reviewer", ROUTE_AUTH_BEARER,
-	    findreviewer_create, 0 },
-	{ "GET", REVIEW "/find-reviewer", ROUTE_AUTH_BEARER, findreviewer_get,
-	    0 },
-	{ "POST", REVIEW "/reports", ROUTE_AUTH_BEARER, reports_create, 0 },
-	{ "GET", "/v1/admin/reports", ROUTE_AUTH_ADMIN, reports_admin_list,
-	    0 },
-	{ "POST", "/v1/admin/reports/{reportId}/decision", ROUTE_AUTH_ADMIN,
-	    reports_decide, 0 },
-	{ "GET", "/v1/admin/audit", ROUTE_AUTH_ADMIN, reports_audit_list,
-	    0 },
-	{ "GET", "/find-reviewer/{token}", ROUTE_AUTH_NONE, pages_find_reviewer,
-	    ROUTE_NO_STORE },
-	{ "POST", "/find-reviewer/{token}", ROUTE_AUTH_NONE,
-	    pages_find_reviewer_post, ROUTE_NO_STORE },
-	{ "GET", BU "/products", ROUTE_AUTH_BEARER, products_list, 0 },
-	{ "POST", BU "/products", ROUTE_AUTH_BEARER, products_upsert, 0 },
-	{ "POST", BU "/email-invitations", ROUTE_AUTH_BEARER,
-	    invitations_create, 0 },
-	{ "POST", BU "/invitations/csv", ROUTE_AUTH_BEARER, invitations_csv,
-	    ROUTE_UPLOAD },
-	{ "GET", BU "/invitation-imports/{importId}", ROUTE_AUTH_BEARER,
-	    invitations_import_get, 0 },
-	{ "GET", BU "/invitation-imports/{importId}/rows", ROUTE_AUTH_BEARER,
-	    invitations_import_rows, 0 },
-	{ "POST", BU "/invitations/cancel-queued", ROUTE_AUTH_BEARER,
-	    invitations_cancel_queued, 0 },
-	{ "GET", BU "/invitations", ROUTE_AUTH_BEARER, invitations_list,
-	    0 },
-	{ "POST", BU "/invitation-data/delete", ROUTE_AUTH_BEARER,
-	    invitations_data_delete, 0 },
-	{ "GET", BU "/templates", ROUTE_AUTH_BEARER,
-	    invitations_templates_list, 0 },
-	{ "POST", BU "/templates", ROUTE_AUTH_BEARER,
-	    invitations_template_create, 0 },
-	{ "PUT", BU "/templates/{templateId}", ROUTE_AUTH_BEARER,
-	    invitations_template_update, 0 },
-	{ "GET", "/v1/private/invitations/{invitationId}", ROUTE_AUTH_BEARER,
-	    invitations_get, 0 },
-	{ "PATCH", "/v1/private/invitations/{invitationId}", ROUTE_AUTH_BEARER,
-	    invitations_patch, 0 },
-	{ "DELETE", "/v1/private/invitations/{invitationId}",
-	    ROUTE_AUTH_BEARER, invitations_delete, 0 },
-	{ "GET", BU "/afs", ROUTE_AUTH_BEARER, afs_get, 0 },
-	{ "PATCH", BU "/afs", ROUTE_AUTH_BEARER, afs_patch, 0 },
-	{ "POST", BU "/afs/rotate", ROUTE_AUTH_BEARER, afs_rotate, 0 },
-	{ "POST", "/v1/inbound/afs", ROUTE_AUTH_NONE, afs_inbound,
-	    ROUTE_UPLOAD },
-	{ "POST", BU "/link-keys", ROUTE_AUTH_BEARER, links_keys_create,
-	    0 },
-	{ "PUT", BU "/link-keys", ROUTE_AUTH_BEARER, links_keys_import, 0 },
-	{ "GET", BU "/link-keys", ROUTE_AUTH_BEARER, links_keys_status, 0 },
-	{ "POST", BU "/links/test", ROUTE_AUTH_BEARER, links_test, 0 },
-	{ "POST", BU "/invitation-links", ROUTE_AUTH_BEARER,
-	    links_invitation_link, 0 },
-	{ "GET", "/evaluate-bgl/{businessDomain}", ROUTE_AUTH_NONE,
-	    links_evaluate_bgl, ROUTE_NO_STORE },
-	{ "GET", "/evaluate/{businessDomain}", ROUTE_AUTH_NONE,
-	    links_evaluate_unique, ROUTE_NO_STORE },
-	{ "GET", "/evaluate-link/{token}", ROUTE_AUTH_NONE, pages_invitation,
-	    ROUTE_NO_STORE },
-	{ "POST", "/evaluate-link/{token}", ROUTE_AUTH_NONE,
-	    pages_invitation_post, ROUTE_NO_STORE },
-	{ "GET", "/unsubscribe/{token}", ROUTE_AUTH_NONE, pages_unsubscribe,
-	    ROUTE_NO_STORE },
-	{ "POST", "/unsubscribe/{token}", ROUTE_AUTH_NONE,
-	    pages_unsubscribe_post, ROUTE_NO_STORE },
-	{ "GET", "/b/{businessDomain}", ROUTE_AUTH_NONE, pages_profile, 0 },
-	{ "GET", "/review/confirm/{token}", ROUTE_AUTH_NONE,
-	    pages_review_confirm, ROUTE_NO_STORE },
-	{ "POST", "/review/confirm/{token}", ROUTE_AUTH_NONE,
-	    pages_review_confirm_post, ROUTE_NO_STORE },
-	{ "GET", "/review/{businessDomain}", ROUTE_AUTH_NONE,
-	    pages_review_form, 0 },
-	{ "POST", "/review/{businessDomain}", ROUTE_AUTH_NONE,
-	    pages_review_post, ROUTE_NO_STORE },
-	{ "GET", "/v1/private/business-units", ROUTE_AUTH_BEARER,
-	    business_list_private, 0 },
-	{ "GET", "/v1/private/business-units/{businessUnitId}",
-	    ROUTE_AUTH_BEARER, business_get_private, 0 },
-	{ "PATCH", "/v1/private/business-units/{businessUnitId}",
-	    ROUTE_AUTH_BEARER, business_patch, 0 },
-	{ "GET", BU "/webhooks/deliveries", ROUTE_AUTH_BEARER,
-	    webhooks_deliveries, 0 },
-	{ "GET", BU "/webhooks", ROUTE_AUTH_BEARER, webhooks_list, 0 },
-	{ "POST", BU "/webhooks", ROUTE_AUTH_BEARER, webhooks_create, 0 },
-	{ "DELETE", BU "/webhooks/{subscriptionId}", ROUTE_AUTH_BEARER,
-	    webhooks_delete, 0 },
-	{ "POST", BU "/webhooks/{subscriptionId}/test", ROUTE_AUTH_BEARER,
-	    webhooks_test, 0 },
-	{ "GET", "/v1/admin/outbox", ROUTE_AUTH_ADMIN, outbox_admin_list, 0 },
-	{ "POST", "/v1/admin/outbox/{outboxId}/retry", ROUTE_AUTH_ADMIN,
-	    outbox_admin_retry, 0 },
-	{ "POST", "/v1/admin/mail/test", ROUTE_AUTH_ADMIN,
-	    outbox_admin_mail_test, 0 },
-	{ "GET", "/v1/admin/business-units", ROUTE_AUTH_ADMIN,
-	    business_admin_list, 0 },
-	{ "POST", "/v1/admin/business-units", ROUTE_AUTH_ADMIN,
-	    business_admin_create, 0 },
-	{ "GET", "/v1/admin/clock", ROUTE_AUTH_ADMIN, http_clock_get, 0 },
-	{ "POST", "/v1/admin/clock", ROUTE_AUTH_ADMIN, http_clock_set, 0 },
-};
 
 /* Next path segment of *p into [*seg, *seg + *len); 0, or -1 at the end. */
 static int
@@ -190,10 +38,10 @@ segment_decode(const char *s, size_t len, char *out, size_t outcap,
 	for (i = 0; i < len; i++) {
 		c = s[i];
 		if (c == '%' && len - i >= 3 &&
-		    http_hex_digit(s[i + 1]) >= 0 &&
-		    http_hex_digit(s[i + 2]) >= 0) {
-			c = (char)(http_hex_digit(s[i + 1]) * 16 +
-			    http_hex_digit(s[i + 2]));
+		    request_hex_digit(s[i + 1]) >= 0 &&
+		    request_hex_digit(s[i + 2]) >= 0) {
+			c = (char)(request_hex_digit(s[i + 1]) * 16 +
+			    request_hex_digit(s[i + 2]));
 			i += 2;
 			if (c == '\0')
 				*nul = true;
@@ -307,12 +155,4 @@ router_match(const struct route *table, size_t n, const char *method,
 			add_allow(allow, allowlen, "HEAD");
 	}
 	return path_known ? 405 : 404;
-}
-
-int
-router_find(const char *method, const char *path, const struct route **out,
-    struct route_params *params, char *allow, size_t allowlen)
-{
-	return router_match(routes, sizeof(routes) / sizeof(routes[0]), method,
-	    path, out, params, allow, allowlen);
 }

@@ -838,8 +838,8 @@ webhooks_deliveries(struct request *req, struct response *res,
 	int		 rc;
 
 	if (auth_business_unit(req, &bu, err) == -1 ||
-	    http_query_int(req, "page", 1, INT32_MAX, &page, err) == -1 ||
-	    http_query_int(req, "perPage", 1, PAGE_MAX, &per_page, err) == -1)
+	    request_query_int(req, "page", 1, INT32_MAX, &page, err) == -1 ||
+	    request_query_int(req, "perPage", 1, PAGE_MAX, &per_page, err) == -1)
 		return -1;
 	list = json_array();
 	if (db == NULL || list == NULL ||

@@ -6,7 +6,7 @@
 #include "reviewd/buf.h"
 #include "reviewd/config.h"
 #include "reviewd/db.h"
-#include "reviewd/http.h"
+#include "reviewd/request.h"
 
 /*
  * The Automatic Feedback Service: a business BCCs its order or shipping

@@ -4,7 +4,7 @@
 #include <jansson.h>
 
 #include "reviewd/db.h"
-#include "reviewd/http.h"
+#include "reviewd/request.h"
 
 /*
  * Business units, their API applications and users: the public profile,

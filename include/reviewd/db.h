@@ -6,7 +6,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "reviewd/http.h"
+#include <jansson.h>
+
+#include "reviewd/api_error.h"
 
 /*
  * The storage interface: one connection per thread, statements prepared

@@ -8,7 +8,7 @@
 
 #include "reviewd/config.h"
 #include "reviewd/db.h"
-#include "reviewd/http.h"
+#include "reviewd/request.h"
 
 /*
  * Find Reviewer: a business asks the author of a review that was not

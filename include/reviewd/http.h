@@ -12,151 +12,9 @@
 #include "reviewd/ids.h"
 
 /*
- * The HTTP core over libmicrohttpd, and the types every handler sees.
- * Handlers never include <microhttpd.h>: they read a struct request, fill a
- * struct response, or describe a client error in a struct api_error that
- * only http.c renders ({"message", "errorCode", "correlationId", "details"}).
+ * The HTTP server over libmicrohttpd: listening, the connection guard, the
+ * graceful stop. What handlers see is in request.h.
  */
-
-#define API_ERROR_MAX_DETAILS	16
-#define ROUTE_MAX_PARAMS	4
-#define ROUTE_MAX_PATH		1024
-#define RESPONSE_MAX_HEADERS	8
-
-struct api_error_detail {
-	char	 field[64];
-	char	 reason[192];
-};
-
-struct api_error {
-	int			 status;	/* 0 while there is no error */
-	char			 message[512];	/* "" = derived */
-	struct api_error_detail	 details[API_ERROR_MAX_DETAILS];
-	size_t			 ndetails;
-	char			 header_name[32];	/* one extra header, */
-	char			 header_value[192];	/* e.g. Allow */
-};
-
-/*
- * Sets the status (the first status set wins, so the most specific caller
- * decides) and, when field is not NULL, adds a detail naming the field.
- * When field is NULL the formatted text becomes the message.
- */
-void	api_error_set(struct api_error *err, int status, const char *field,
-	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-/* Sets the extra header sent with the error (WWW-Authenticate, Allow, ..). */
-void	api_error_header(struct api_error *err, const char *name,
-	    const char *value);
-
-enum principal_kind {
-	PRINCIPAL_NONE,
-	PRINCIPAL_APP,		/* a valid apikey, public endpoints */
-	PRINCIPAL_BUSINESS,	/* a bearer token of an app or business user */
-	PRINCIPAL_ADMIN		/* the operator's admin token */
-};
-
-struct principal {
-	enum principal_kind	 kind;
-	char			 app_id[IDS_ID_LEN + 1];
-	char			 user_id[IDS_ID_LEN + 1];	/* "" if none */
-	char			 business_unit_id[IDS_ID_LEN + 1];
-};
-
-struct route_params {
-	size_t		 n;
-	const char	*name[ROUTE_MAX_PARAMS];	/* borrowed: table */
-	const char	*value[ROUTE_MAX_PARAMS];	/* point into buf */
-	const char	*bad;	/* a parameter holding %00, as name */
-	char		 buf[ROUTE_MAX_PATH];
-};
-
-struct request {
-	const char		*method;	/* borrowed from MHD */
-	const char		*path;		/* borrowed, percent-decoded */
-	char			 id[IDS_UUID_LEN + 1];	/* X-Request-Id */
-	struct route_params	 params;
-	const char		*body;		/* NUL-terminated, may be "" */
-	size_t			 body_len;
-	struct principal	 principal;
-	const struct config	*cfg;
-	void			*connection;	/* http.c only */
-};
-
-struct response {
-	int		 status;
-	json_t		*json;		/* owned; rendered when body is NULL */
-	char		*body;		/* owned (malloc); pages, text */
-	size_t		 body_len;
-	const char	*content_type;	/* static string, for body */
-	size_t		 nheaders;
-	char		*header_name[RESPONSE_MAX_HEADERS];	/* owned */
-	char		*header_value[RESPONSE_MAX_HEADERS];	/* owned */
-};
-
-/* A route handler: fills res and returns 0, or fills err and returns -1. */
-typedef int route_handler(struct request *req, struct response *res,
-    struct api_error *err);
-
-/* The client of req as a short stable key ("4" or "6" and the address in
- * hex): the peer, or behind a [server] trusted_proxies address the client
- * it forwards for. For per-client limits; never shown. 0, or -1 when the
- * address is unknown. */
-#define REQUEST_CLIENT_LEN	34
-int	request_client(const struct request *req,
-	    char out[REQUEST_CLIENT_LEN]);
-
-/* Request accessors; results are borrowed for the request's lifetime. NULL
- * when absent. Header names are case-insensitive. */
-const char	*request_header(const struct request *req, const char *name);
-const char	*request_query(const struct request *req, const char *name);
-const char	*request_param(const struct request *req, const char *name);
-
-/* Reads an integer query parameter in [min, max]; absent leaves *out as it
- * is. 0, or -1 with a 400 naming the parameter. */
-int	http_query_int(const struct request *req, const char *name,
-	    int64_t min, int64_t max, int64_t *out, struct api_error *err);
-
-/* Trustpilot's paging link {"href", "method": "GET", "rel": "next-page"}:
- * this request's public URL with param set to value and every other query
- * argument kept. NULL when out of memory. */
-json_t	*request_next_page_link(const struct request *req, const char *param,
-	    const char *value);
-
-/* The "links" array of page `page` of a list read with one row more than
- * per_page: when items holds that extra row, it is dropped and the next
- * page linked. NULL when out of memory. */
-json_t	*request_page_links(const struct request *req, json_t *items,
-	    int64_t page, int64_t per_page);
-
-/* The value of a hex digit of either case, or -1. */
-int	http_hex_digit(char c);
-
-/* Appends s percent-encoded for a URL query value. 0 or -1. */
-int	http_url_encode(struct buf *out, const char *s);
-
-/* Sets status and takes body (which may be NULL only on failure to build
- * it, which is then a 500). 0, or -1 with err set. */
-int	response_json(struct response *res, int status, json_t *body,
-	    struct api_error *err);
-
-/* Sets status and takes the JSON text in b (see json_writer), leaving b
- * empty. 0, or -1 with err set (500) when out of memory. */
-int	response_json_text(struct response *res, int status, struct buf *b,
-	    struct api_error *err);
-
-/* Adds a header (copied). 0, or -1 when out of memory or slots. */
-int	response_header(struct response *res, const char *name,
-	    const char *value);
-
-/*
- * Finds name in an application/x-www-form-urlencoded body and writes its
- * decoded value to out. 0 when found; -1 when absent; -2 when present but
- * unusable: malformed, longer than outlen - 1, holding a NUL or not UTF-8
- * (out is then "").
- */
-int	http_form_value(const char *body, size_t len, const char *name,
-	    char *out, size_t outlen);
 
 /*
  * A client address as [server] max_connections_per_ip counts it: IPv4 by
@@ -174,8 +32,11 @@ struct http_peer {
 void	http_peer_key(struct http_peer *k, int family,
 	    const unsigned char *addr);
 
-/* Starts listening with cfg (borrowed until http_stop). 0 or -1 (logged). */
-int	http_start(const struct config *cfg);
+/* Starts listening with cfg, answering the n routes of table (both
+ * borrowed until http_stop). 0 or -1 (logged). */
+struct route;
+int	http_start(const struct config *cfg, const struct route *table,
+	    size_t n);
 
 /* The port actually bound (useful when listen asks for port 0). */
 unsigned	http_port(void);
@@ -183,13 +44,5 @@ unsigned	http_port(void);
 /* Stops accepting, waits up to grace_ms for requests in flight to finish,
  * then closes every connection. Safe to call once after http_start. */
 void	http_stop(int64_t grace_ms);
-
-/* With [testing] clock_control: sets the test clock's offset saved by the
- * last POST /v1/admin/clock, so it survives restarts. 0 or -1. */
-struct db;
-int	http_clock_restore(struct db *db);
-
-/* Operational endpoints: liveness, readiness, the test clock. */
-route_handler	http_healthz, http_readyz, http_clock_get, http_clock_set;
 
 #endif

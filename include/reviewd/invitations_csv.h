@@ -7,7 +7,7 @@
 #include <jansson.h>
 
 #include "reviewd/db.h"
-#include "reviewd/http.h"
+#include "reviewd/request.h"
 #include "reviewd/ids.h"
 
 /*

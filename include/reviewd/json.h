@@ -8,7 +8,7 @@
 #include <jansson.h>
 
 #include "reviewd/buf.h"
-#include "reviewd/http.h"
+#include "reviewd/request.h"
 
 /*
  * Strict readers over jansson. Every reader that rejects a value adds a
@@ -55,21 +55,6 @@ bool	json_url_valid(const char *s);
 /* Refuses keys of obj not in the NULL-terminated list allowed. */
 int	json_only_keys(json_t *obj, const char *const *allowed,
 	    struct api_error *err);
-
-/* True when s is well-formed UTF-8: no stray continuation bytes, no
- * overlong forms, no surrogates, nothing above U+10FFFF. */
-bool	json_utf8_valid(const char *s);
-
-/* True when s is valid UTF-8 on one line: no control characters at all
- * (CR, LF, TAB, DEL, C1) and no U+2028/U+2029 line separators. */
-bool	json_utf8_line(const char *s);
-
-/* Drops a UTF-8 sequence left incomplete at the end of s, as a cut to a
- * byte length leaves it. */
-void	json_utf8_cut(char *s);
-
-/* Number of code points of valid UTF-8 s. */
-size_t	json_utf8_length(const char *s);
 
 /* An object {"href", "method", "rel"}, as Trustpilot's links carry. NULL
  * when out of memory. */

@@ -5,7 +5,7 @@
 
 #include <jansson.h>
 
-#include "reviewd/http.h"
+#include "reviewd/request.h"
 #include "reviewd/ids.h"
 
 /*

@@ -8,7 +8,7 @@
 
 #include "reviewd/buf.h"
 #include "reviewd/config.h"
-#include "reviewd/http.h"
+#include "reviewd/request.h"
 
 /*
  * Mail: addresses, the message JSON the outbox stores, its rendering as an

@@ -4,7 +4,7 @@
 #include <stddef.h>
 
 #include "reviewd/buf.h"
-#include "reviewd/http.h"
+#include "reviewd/request.h"
 
 /*
  * Server-rendered HTML for reviewers and visitors, and the one HTML

@@ -1,7 +1,7 @@
 #ifndef REVIEWD_PRODUCTS_H
 #define REVIEWD_PRODUCTS_H
 
-#include "reviewd/http.h"
+#include "reviewd/request.h"
 
 /*
  * A business unit's product catalogue (Trustpilot's private products API):

@@ -2,7 +2,7 @@
 #define REVIEWD_REPORTS_H
 
 #include "reviewd/db.h"
-#include "reviewd/http.h"
+#include "reviewd/request.h"
 
 /*
  * Reports on reviews, hiding while pending, moderation by the operator,

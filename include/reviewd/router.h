@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "reviewd/http.h"
+#include "reviewd/request.h"
 
 /*
  * Method + path pattern -> handler. Patterns are literal segments and
@@ -46,10 +46,5 @@ struct route {
 int	router_match(const struct route *table, size_t n, const char *method,
 	    const char *path, const struct route **out,
 	    struct route_params *params, char *allow, size_t allowlen);
-
-/* router_match on the daemon's route table. */
-int	router_find(const char *method, const char *path,
-	    const struct route **out, struct route_params *params, char *allow,
-	    size_t allowlen);
 
 #endif

@@ -9,7 +9,7 @@
 
 #include "reviewd/config.h"
 #include "reviewd/db.h"
-#include "reviewd/http.h"
+#include "reviewd/request.h"
 #include "reviewd/outbox.h"
 
 /*

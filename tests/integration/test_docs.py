@@ -1,5 +1,5 @@
 """docs/api.md and docs/openapi.yaml describe every route the daemon
-serves (read from the route table in src/router.c), and nothing else."""
+serves (read from the route table in src/routes.c), and nothing else."""
 import re
 
 import yaml
@@ -9,9 +9,9 @@ from conftest import ROOT
 
 def routes():
     """(method, pattern) of every entry of the route table."""
-    src = (ROOT / "src" / "router.c").read_text()
+    src = (ROOT / "src" / "routes.c").read_text()
     macros = dict(re.findall(r'#define\s+(\w+)\s+"([^"]*)"', src))
-    table = src[src.index("static const struct route routes[]"):]
+    table = src[src.index("const struct route routes_table[]"):]
     table = table[:table.index("};")]
     out = []
     for entry in re.findall(r"\{\s*\"([A-Z]+)\",\s*((?:\w+\s*|\"[^\"]*\"\s*)+),",

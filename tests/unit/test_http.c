@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "reviewd/http.h"
+#include "reviewd/request.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -83,7 +84,7 @@ test_form_values(void **state)
 
 	(void)state;
 	for (i = 0; i < NELEM(cases); i++) {
-		r = http_form_value(cases[i].body, strlen(cases[i].body),
+		r = request_form_value(cases[i].body, strlen(cases[i].body),
 		    cases[i].name, out, sizeof(out));
 		if (cases[i].want == NULL) {
 			/* absent: -1; present but unusable: -2, and "" */
@@ -111,15 +112,15 @@ test_form_length(void **state)
 	char	 out[32];
 
 	(void)state;
-	assert_int_equal(http_form_value(body, 4, "a", out, sizeof(out)), 0);
+	assert_int_equal(request_form_value(body, 4, "a", out, sizeof(out)), 0);
 	assert_string_equal(out, "12");
-	assert_int_equal(http_form_value(body, 7, "b", out, sizeof(out)), -1);
-	assert_int_equal(http_form_value(body, 0, "a", out, sizeof(out)), -1);
-	assert_int_equal(http_form_value(body, 9, "b", out, sizeof(out)), -1);
-	assert_int_equal(http_form_value(body, 10, "b", out, sizeof(out)), 0);
+	assert_int_equal(request_form_value(body, 7, "b", out, sizeof(out)), -1);
+	assert_int_equal(request_form_value(body, 0, "a", out, sizeof(out)), -1);
+	assert_int_equal(request_form_value(body, 9, "b", out, sizeof(out)), -1);
+	assert_int_equal(request_form_value(body, 10, "b", out, sizeof(out)), 0);
 	assert_string_equal(out, "");
 	/* a NUL byte inside the body is refused in a value */
-	assert_int_equal(http_form_value("a=x\0y", 5, "a", out, sizeof(out)),
+	assert_int_equal(request_form_value("a=x\0y", 5, "a", out, sizeof(out)),
 	    -2);
 }
 
@@ -146,14 +147,14 @@ test_form_too_long(void **state)
 
 	(void)state;
 	for (i = 0; i < NELEM(cases); i++)
-		assert_int_equal(http_form_value(cases[i].body,
+		assert_int_equal(request_form_value(cases[i].body,
 		    strlen(cases[i].body), "a", out, cases[i].outlen),
 		    cases[i].want);
 	/* a key longer than the reader's key buffer never matches */
 	memset(name, 'k', 99);
 	name[99] = '\0';
 	snprintf(body, sizeof(body), "%s=v", name);
-	assert_int_equal(http_form_value(body, strlen(body), name, out,
+	assert_int_equal(request_form_value(body, strlen(body), name, out,
 	    sizeof(out)), -1);
 }
 
@@ -175,16 +176,16 @@ test_url_encode(void **state)
 	(void)state;
 	for (i = 0; i < NELEM(cases); i++) {
 		buf_init(&b, 256);
-		assert_int_equal(http_url_encode(&b, cases[i].in), 0);
+		assert_int_equal(request_url_encode(&b, cases[i].in), 0);
 		assert_string_equal(b.data == NULL ? "" : b.data,
 		    cases[i].want);
 		buf_release(&b);
 	}
 	/* over the cap: -1 */
 	buf_init(&b, 5);
-	assert_int_equal(http_url_encode(&b, "ab/"), 0);
+	assert_int_equal(request_url_encode(&b, "ab/"), 0);
 	assert_string_equal(b.data, "ab%2F");
-	assert_int_equal(http_url_encode(&b, "c"), -1);
+	assert_int_equal(request_url_encode(&b, "c"), -1);
 	buf_release(&b);
 }
 

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "reviewd/json.h"
+#include "reviewd/utf8.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -391,7 +392,7 @@ test_utf8_length(void **state)
 
 	(void)state;
 	for (i = 0; i < NELEM(cases); i++)
-		assert_int_equal(json_utf8_length(cases[i].s), cases[i].want);
+		assert_int_equal(utf8_length(cases[i].s), cases[i].want);
 }
 
 static void
@@ -422,21 +423,21 @@ test_utf8_valid(void **state)
 
 	(void)state;
 	for (i = 0; i < NELEM(cases); i++) {
-		if (json_utf8_valid(cases[i].s) != cases[i].want)
+		if (utf8_valid(cases[i].s) != cases[i].want)
 			fail_msg("case %zu", i);
 		/* none of the cases has a control character */
-		if (json_utf8_line(cases[i].s) != cases[i].want)
+		if (utf8_line(cases[i].s) != cases[i].want)
 			fail_msg("line case %zu", i);
 	}
-	assert_false(json_utf8_line("a\nb"));
-	assert_false(json_utf8_line("a\tb"));
-	assert_false(json_utf8_line("a\x7f"));
-	assert_false(json_utf8_line("\x1b[31m"));
-	assert_false(json_utf8_line("a\xc2\x85" "b"));		/* NEL */
-	assert_false(json_utf8_line("a\xe2\x80\xa8" "b"));	/* U+2028 */
-	assert_false(json_utf8_line("a\xe2\x80\xa9" "b"));	/* U+2029 */
-	assert_true(json_utf8_line("a\xe2\x80\x94" "b"));	/* an em dash */
-	assert_true(json_utf8_line("M\xc3\xbcller & Co."));
+	assert_false(utf8_line("a\nb"));
+	assert_false(utf8_line("a\tb"));
+	assert_false(utf8_line("a\x7f"));
+	assert_false(utf8_line("\x1b[31m"));
+	assert_false(utf8_line("a\xc2\x85" "b"));		/* NEL */
+	assert_false(utf8_line("a\xe2\x80\xa8" "b"));	/* U+2028 */
+	assert_false(utf8_line("a\xe2\x80\xa9" "b"));	/* U+2029 */
+	assert_true(utf8_line("a\xe2\x80\x94" "b"));	/* an em dash */
+	assert_true(utf8_line("M\xc3\xbcller & Co."));
 }
 
 static void
@@ -461,7 +462,7 @@ test_utf8_cut(void **state)
 	(void)state;
 	for (i = 0; i < NELEM(cases); i++) {
 		snprintf(s, sizeof(s), "%s", cases[i].s);
-		json_utf8_cut(s);
+		utf8_cut(s);
 		assert_string_equal(s, cases[i].want);
 	}
 }

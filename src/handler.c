@@ -1,0 +1,63 @@
+/*
+ * handler: the endings route handlers share (see handler.h).
+ */
+#include <stdint.h>
+
+#include "reviewd/handler.h"
+#include "reviewd/scheduler.h"
+
+int
+handler_commit(struct request *req, struct response *res, int status,
+    json_t *body, bool wake, struct api_error *err)
+{
+	if (body == NULL) {
+		db_tx_rollback(req->db);
+		api_error_set(err, 500, NULL, "Internal error");
+		return -1;
+	}
+	if (db_tx_commit(req->db) == -1) {
+		db_fail(req->db, err);
+		db_tx_rollback(req->db);
+		json_decref(body);
+		return -1;
+	}
+	if (wake)
+		scheduler_wake();
+	return response_json(res, status, body, err);
+}
+
+int
+handler_page_args(const struct request *req, int64_t max,
+    struct handler_page *p, struct api_error *err)
+{
+	int	 ret = 0;
+
+	if (request_query_int(req, "page", 1, INT32_MAX, &p->page,
+	    err) == -1)
+		ret = -1;
+	if (request_query_int(req, "perPage", 1, max, &p->per_page,
+	    err) == -1)
+		ret = -1;
+	return ret;
+}
+
+int
+handler_page_answer(struct request *req, struct response *res,
+    struct db_stmt *st, int limit_idx, const struct handler_page *p,
+    json_t *(*row)(struct db_stmt *), const char *key,
+    struct api_error *err)
+{
+	json_t	*items = json_array(), *links;	/* owned */
+
+	if (items == NULL ||
+	    db_bind_int(st, limit_idx, p->per_page + 1) == -1 ||
+	    db_bind_int(st, limit_idx + 1, (p->page - 1) * p->per_page) == -1 ||
+	    db_collect(req->db, st, row, items) == -1) {
+		json_decref(items);
+		db_fail(req->db, err);
+		return -1;
+	}
+	links = request_page_links(req, items, p->page, p->per_page);
+	return response_json(res, 200, json_pack("{s:o, s:o}", "links",
+	    links, key, items), err);
+}

@@ -1,0 +1,169 @@
+/*
+ * health: the operational endpoints: liveness, readiness and the test
+ * clock ([testing] clock_control), whose offset it keeps in settings.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "reviewd/clock.h"
+#include "reviewd/db.h"
+#include "reviewd/health.h"
+#include "reviewd/json.h"
+#include "reviewd/scheduler.h"
+
+static const char sql_ping[] = "SELECT 1";
+
+static int
+database_answers(void)
+{
+	struct db	*db = db_thread();
+	struct db_stmt	*st;
+	int		 rc;
+
+	if (db == NULL || (st = db_prepare(db, sql_ping)) == NULL)
+		return 0;
+	rc = db_step(db, st);
+	db_release(st);
+	return rc == DB_ROW;
+}
+
+int
+health_live(struct request *req, struct response *res, struct api_error *err)
+{
+	(void)req;
+	if (!database_answers()) {
+		api_error_set(err, 503, NULL, "The database does not answer");
+		return -1;
+	}
+	return response_json(res, 200, json_pack("{s:s}", "status", "ok"),
+	    err);
+}
+
+int
+health_ready(struct request *req, struct response *res, struct api_error *err)
+{
+	/* once draining, every route answers 503 (first_call) */
+	return health_live(req, res, err);
+}
+
+static int
+clock_reply(struct response *res, struct api_error *err)
+{
+	json_t	*o = json_object();	/* owned, taken by response_json */
+	int64_t	 now = clock_now_ms();
+
+	if (o == NULL || json_set_time(o, "now", now) == -1 ||
+	    json_object_set_new(o, "nowMs", json_integer(now)) == -1 ||
+	    json_object_set_new(o, "offsetMs",
+	    json_integer(clock_offset_ms())) == -1) {
+		json_decref(o);
+		o = NULL;
+	}
+	return response_json(res, 200, o, err);
+}
+
+/* The test clock exists only with [testing] clock_control = true. */
+static int
+clock_enabled(const struct request *req, struct api_error *err)
+{
+	if (req->cfg->clock_control)
+		return 0;
+	api_error_set(err, 404, NULL, "No resource at this path");
+	return -1;
+}
+
+int
+health_clock_get(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	if (clock_enabled(req, err) == -1)
+		return -1;
+	return clock_reply(res, err);
+}
+
+static const char sql_offset_save[] =
+    "INSERT INTO settings (name, value) VALUES ('test_clock_offset_ms', ?) "
+    "ON CONFLICT (name) DO UPDATE SET value = excluded.value";
+static const char sql_offset_load[] =
+    "SELECT value FROM settings WHERE name = 'test_clock_offset_ms'";
+
+/* The test clock survives a restart, so tests can stop the daemon across
+ * a deadline and see it handled after the start. */
+static int
+save_offset(struct api_error *err)
+{
+	struct db	*db = db_thread();
+	struct db_stmt	*st;
+	char		 value[32];
+	int		 rc = -1;
+
+	snprintf(value, sizeof(value), "%lld", (long long)clock_offset_ms());
+	if (db != NULL && (st = db_prepare(db, sql_offset_save)) != NULL) {
+		if (db_bind_text(st, 1, value) == 0)
+			rc = db_step(db, st);
+		db_release(st);
+	}
+	if (rc != DB_DONE) {
+		db_fail(db, err);
+		return -1;
+	}
+	return 0;
+}
+
+int
+health_clock_restore(struct db *db)
+{
+	struct db_stmt	*st = db_prepare(db, sql_offset_load);
+	int		 rc;
+
+	if (st == NULL)
+		return -1;
+	rc = db_step(db, st);
+	if (rc == DB_ROW)
+		clock_set_offset_ms(strtoll(db_text(st, 0), NULL, 10));
+	db_release(st);
+	return rc == -1 ? -1 : 0;
+}
+
+/* {"advanceMs": n} or {"advanceSeconds": n} or {"now": time}; the clock
+ * only moves forward, as real time does. */
+int
+health_clock_set(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	static const char *const allowed[] = { "advanceMs", "advanceSeconds",
+	    "now", NULL };
+	json_t		*body = NULL;	/* owned */
+	int64_t		 ms = 0, s = 0, target;
+	const char	*now = NULL;
+	int		 ret = -1;
+
+	if (clock_enabled(req, err) == -1 ||
+	    (body = json_body(req, err)) == NULL)
+		return -1;
+	json_only_keys(body, allowed, err);
+	json_read_int(body, "advanceMs", false, 0, INT64_C(1) << 50, &ms, err);
+	json_read_int(body, "advanceSeconds", false, 0, INT64_C(1) << 40, &s,
+	    err);
+	if (json_read_string(body, "now", false, 1, 64, &now, err) == 0 &&
+	    now != NULL) {
+		if (clock_parse(now, &target) == -1)
+			api_error_set(err, 400, "now", "must be a time such "
+			    "as 2026-01-31T12:00:00Z");
+		else if (target < clock_now_ms())
+			api_error_set(err, 400, "now", "must not be in the "
+			    "past: the clock only moves forward");
+		else
+			ms += target - clock_now_ms();
+	}
+	if (err->status != 0)
+		goto out;
+	clock_set_offset_ms(clock_offset_ms() + ms + s * 1000);
+	if (save_offset(err) == -1)
+		goto out;
+	scheduler_wake();
+	ret = clock_reply(res, err);
+out:
+	json_decref(body);
+	return ret;
+}
