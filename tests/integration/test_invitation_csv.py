@@ -3,13 +3,13 @@ rows, and 100,000 rows."""
 from conftest import assert_error
 
 
-def upload(shop, text, query="", headers=None):
+def upload(shop, text, query="", headers=None, timeout=300):
     h = {"Content-Type": "text/csv"}
     h.update(headers or {})
     data = text.encode() if isinstance(text, str) else text
     return shop.private("POST", "/v1/private/business-units/%s/invitations/"
                         "csv%s" % (shop.id, query), data=data, headers=h,
-                        timeout=300)
+                        timeout=timeout)
 
 
 def invitations(shop):

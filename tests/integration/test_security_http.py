@@ -516,7 +516,12 @@ def test_a_busy_worker_does_not_make_its_clients_slow(make_daemon):
     answer = []
 
     def big():
-        answer.append(upload(shop, rows))
+        # the sanitizer build on a loaded machine imports 100k rows in
+        # minutes, not seconds: only the outcome matters here
+        try:
+            answer.append(upload(shop, rows, timeout=900))
+        except Exception as e:  # shown by the assertion below
+            answer.append(e)
         done.set()
     t = threading.Thread(target=big)
     t.start()
@@ -526,5 +531,5 @@ def test_a_busy_worker_does_not_make_its_clients_slow(make_daemon):
         r = s.get(d.url("/healthz"), timeout=120)
         assert r.status_code == 200
     finally:
-        t.join(timeout=300)
-    assert answer and answer[0].status_code == 201, answer
+        t.join(timeout=900)
+    assert answer and getattr(answer[0], "status_code", None) == 201, answer
