@@ -323,13 +323,13 @@ def test_invitation_product_urls_are_http_only(shop):
 
 
 def test_a_business_erasure_does_not_stop_mail_owed_to_a_reviewer(
-        make_daemon):
+        make_daemon, smtp_sink):
     """The business erases 'its customer' target@x while the platform owes
     target@x the confirmation of their own organic review: that mail is not
     the business's to stop (it would silence the review)."""
-    from conftest import free_port
+    down = smtp_sink(start=False)
     d = make_daemon({"mail": {"transport": "smtp", "smtp_url":
-                              "smtp://127.0.0.1:%d" % free_port()}})
+                              "smtp://127.0.0.1:%d" % down.port}})
     shop = Business(d, "erase.example.com")
     r = submit(d, "erase.example.com", TARGET, title="Mine")
     assert r.status_code == 202, r.text
