@@ -34,7 +34,7 @@ OAUTH = "/v1/oauth/oauth-business-users-for-applications"
 # Not the built-in default (http://127.0.0.1:8080): a test that wrote the
 # default into its expectations instead of asking the daemon fails. Nothing
 # listens there; tests open the path of a link on the daemon's real port.
-PUBLIC_URL = "http://127.0.0.1:8080"
+PUBLIC_URL = "http://127.0.0.1:18080"
 
 
 def check_sanitizers(text):
