@@ -42,27 +42,43 @@ COLUMNS_CHECKED = src/*.c include/reviewd/*.h tests/unit/*.c
 
 # Unit tests: tests/unit/test_X.c links X.o plus the modules in T_X (names
 # of src/*.c without the .c; migrations is the embedded SQL), nothing else.
-# `scripts/unit-objs` prints the smallest lists the objects allow; a module
-# split in two is a name to add here. KNOT: the modules that today reach
-# each other through the include cycles (issue 12), so a test of one of
-# them needs them all.
-KNOT	 = afs auth buf business clock config csv db_sqlite findreviewer \
-	   http ids invitations invitations_csv json links log mailer \
-	   mailhtml migrations outbox pages products reports reviews router \
+# Each list is the smallest the objects allow: after a module is added or
+# split, `make all && scripts/unit-objs --write` rewrites them. Today most
+# tests need nearly every module, through the include cycles of issue 12.
+T_afs	 = auth buf business clock config csv db_sqlite findreviewer http \
+	   ids invitations invitations_csv json links log mailer mailhtml \
+	   migrations outbox pages products reports reviews router \
 	   scheduler webhooks
-T_afs	 = $(KNOT)
 T_buf	 =
 T_clock	 =
 T_config = buf log
 T_csv	 = buf
-T_http	 = $(KNOT)
+T_http	 = afs auth buf business clock config csv db_sqlite findreviewer \
+	   ids invitations invitations_csv json links log mailer mailhtml \
+	   migrations outbox pages products reports reviews router \
+	   scheduler webhooks
 T_ids	 =
-T_json	 = $(KNOT)
-T_links	 = $(KNOT)
-T_mailer = $(KNOT)
+T_json	 = afs auth buf business clock config csv db_sqlite findreviewer \
+	   http ids invitations invitations_csv links log mailer mailhtml \
+	   migrations outbox pages products reports reviews router \
+	   scheduler webhooks
+T_links	 = afs auth buf business clock config csv db_sqlite findreviewer \
+	   http ids invitations invitations_csv json log mailer mailhtml \
+	   migrations outbox pages products reports reviews router \
+	   scheduler webhooks
+T_mailer = afs auth buf business clock config csv db_sqlite findreviewer \
+	   http ids invitations invitations_csv json links log mailhtml \
+	   migrations outbox pages products reports reviews router \
+	   scheduler webhooks
 T_mailhtml =
-T_router = $(KNOT)
-T_webhooks = $(KNOT)
+T_router = afs auth buf business clock config csv db_sqlite findreviewer \
+	   http ids invitations invitations_csv json links log mailer \
+	   mailhtml migrations outbox pages products reports reviews \
+	   scheduler webhooks
+T_webhooks = afs auth buf business clock config csv db_sqlite findreviewer \
+	   http ids invitations invitations_csv json links log mailer \
+	   mailhtml migrations outbox pages products reports reviews \
+	   router scheduler
 
 UNIT	 = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,\
 	   $(wildcard tests/unit/test_*.c))
@@ -109,7 +125,9 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $$(call unit_objs,$$*) \
 	    $(BUILD)/.flags $(BUILD)/.ldflags
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -MMD -MP -o $@ $< \
-	    $(call unit_objs,$*) $(LDLIBS) $(TESTLIBS)
+	    $(call unit_objs,$*) $(LDLIBS) $(TESTLIBS) || { \
+		echo "unit: T_$* lacks a module? make all &&" \
+		    "scripts/unit-objs --write"; exit 1; }
 
 deps:
 	scripts/deps.sh
