@@ -14,49 +14,120 @@ SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=all
 endif
 
+# The caller's flags (packagers: `make CFLAGS="..." LDFLAGS="..."`, or the
+# same in the environment) go in CFLAGS, CPPFLAGS and LDFLAGS; CFLAGS
+# defaults to $(OPT), kept as an alias for the optimisation level. The flags
+# reviewd needs are in RD_CFLAGS, always added before the caller's, so a
+# caller's -O level or -Wno-... wins.
 # Recursive (=) on purpose: pkg-config runs when a recipe needs it, after
 # `make run` has installed the packages.
 OPT	?= -O2 -g
-CFLAGS	 = -std=c11 $(OPT) -Wall -Wextra -Werror -Wshadow \
+CFLAGS	?= $(OPT)
+RD_CFLAGS = -std=c11 -Wall -Wextra -Werror -Wshadow \
 	   -Wstrict-prototypes -Wmissing-prototypes -D_GNU_SOURCE \
 	   -Iinclude $(shell pkg-config --cflags $(PKGS)) $(SANFLAGS)
+ALL_CFLAGS = $(RD_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 LDLIBS	 = $(shell pkg-config --libs $(PKGS)) -lpthread
 TESTLIBS = $(shell pkg-config --libs cmocka)
 
 SRC	 = $(wildcard src/*.c)
 OBJ	 = $(SRC:src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/migrations.o
-LIBOBJ	 = $(filter-out $(BUILD)/obj/main.o,$(OBJ))
-UNIT	 = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,\
-	   $(wildcard tests/unit/test_*.c))
 MIGRATIONS = $(sort $(wildcard migrations/[0-9][0-9][0-9][0-9]_*.sql))
 
 SANENV	 = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
 	   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 BANNED	 = strcpy|strcat|strncpy|strncat|sprintf|vsprintf|strtok|gets|atoi|atol|gmtime|localtime|ctime|asctime
+COLUMNS_CHECKED = src/*.c include/reviewd/*.h tests/unit/*.c
 
-.PHONY: all run deps test lint unit integration browser-deps install clean
+# Unit tests: tests/unit/test_X.c links X.o plus the modules in T_X (names
+# of src/*.c without the .c; migrations is the embedded SQL), nothing else.
+# Each list is the smallest the objects allow: after a module is added or
+# split, `make all && scripts/unit-objs --write` rewrites them. Today most
+# tests need nearly every module, through the include cycles of issue 12.
+T_afs	 = auth buf business clock config csv db_sqlite findreviewer http \
+	   ids invitations invitations_csv json links log mailer mailhtml \
+	   migrations outbox pages products reports reviews router \
+	   scheduler webhooks
+T_buf	 =
+T_clock	 =
+T_config = buf log
+T_csv	 = buf
+T_http	 = afs auth buf business clock config csv db_sqlite findreviewer \
+	   ids invitations invitations_csv json links log mailer mailhtml \
+	   migrations outbox pages products reports reviews router \
+	   scheduler webhooks
+T_ids	 =
+T_json	 = afs auth buf business clock config csv db_sqlite findreviewer \
+	   http ids invitations invitations_csv links log mailer mailhtml \
+	   migrations outbox pages products reports reviews router \
+	   scheduler webhooks
+T_links	 = afs auth buf business clock config csv db_sqlite findreviewer \
+	   http ids invitations invitations_csv json log mailer mailhtml \
+	   migrations outbox pages products reports reviews router \
+	   scheduler webhooks
+T_mailer = afs auth buf business clock config csv db_sqlite findreviewer \
+	   http ids invitations invitations_csv json links log mailhtml \
+	   migrations outbox pages products reports reviews router \
+	   scheduler webhooks
+T_mailhtml =
+T_router = afs auth buf business clock config csv db_sqlite findreviewer \
+	   http ids invitations invitations_csv json links log mailer \
+	   mailhtml migrations outbox pages products reports reviews \
+	   scheduler webhooks
+T_webhooks = afs auth buf business clock config csv db_sqlite findreviewer \
+	   http ids invitations invitations_csv json links log mailer \
+	   mailhtml migrations outbox pages products reports reviews \
+	   router scheduler
+
+UNIT	 = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,\
+	   $(wildcard tests/unit/test_*.c))
+unit_objs = $(patsubst %,$(BUILD)/obj/%.o,$(sort $(1) $(T_$(1))))
+
+# Flag stamps: each holds the effective command and is rewritten only when
+# that changes (OPT, CFLAGS, SAN, LDFLAGS, the packages), so objects and
+# binaries built with other flags are rebuilt.
+FLAGS_CC = $(CC) $(ALL_CFLAGS)
+FLAGS_LD = $(CC) $(ALL_CFLAGS) $(LDFLAGS) $(LDLIBS)
+stamp	 = @mkdir -p $(@D); \
+	   printf '%s\n' '$(subst ','\'',$(1))' > $@.tmp; \
+	   if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+.PHONY: all run deps test lint lint-banned lint-columns lint-headers \
+	lint-cycles unit integration browser-deps install uninstall clean \
+	print-cflags FORCE
 
 all: $(BUILD)/reviewd
 
-$(BUILD)/reviewd: $(OBJ)
-	$(CC) $(CFLAGS) -o $@ $(OBJ) $(LDLIBS)
+$(BUILD)/.flags: FORCE
+	$(call stamp,$(FLAGS_CC))
 
-$(BUILD)/obj/%.o: src/%.c
+$(BUILD)/.ldflags: FORCE
+	$(call stamp,$(FLAGS_LD))
+
+$(BUILD)/reviewd: $(OBJ) $(BUILD)/.ldflags
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJ) $(LDLIBS)
+
+$(BUILD)/obj/%.o: src/%.c $(BUILD)/.flags
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/gen/migrations.c: $(MIGRATIONS) scripts/embed-migrations.sh
 	@mkdir -p $(@D)
 	scripts/embed-migrations.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/obj/migrations.o: $(BUILD)/gen/migrations.c
+$(BUILD)/obj/migrations.o: $(BUILD)/gen/migrations.c $(BUILD)/.flags
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIBOBJ)
+.SECONDEXPANSION:
+$(BUILD)/tests/test_%: tests/unit/test_%.c $$(call unit_objs,$$*) \
+	    $(BUILD)/.flags $(BUILD)/.ldflags
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -MMD -MP -o $@ $< $(LIBOBJ) $(LDLIBS) $(TESTLIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -MMD -MP -o $@ $< \
+	    $(call unit_objs,$*) $(LDLIBS) $(TESTLIBS) || { \
+		echo "unit: T_$* lacks a module? make all &&" \
+		    "scripts/unit-objs --write"; exit 1; }
 
 deps:
 	scripts/deps.sh
@@ -67,13 +138,32 @@ run: deps
 	umask 027 && mkdir -p var && chmod o-rwx var && \
 	    exec $(BUILD)/reviewd serve
 
-lint:
+# lint: banned functions, 80 columns (tabs to 8), every header compiles on
+# its own (twice, for its guard), no include cycle between modules.
+lint: lint-banned lint-columns lint-headers lint-cycles
+	@echo "lint: ok"
+
+lint-banned:
 	@if grep -nE '\b($(BANNED))[[:space:]]*\(' src/*.c include/reviewd/*.h \
 	    tests/unit/*.c; then \
 		echo "lint: banned functions above (see STYLE.md section 5)"; \
 		exit 1; \
 	fi
-	@echo "lint: ok"
+
+lint-columns:
+	@$(PYTHON) scripts/check-columns 80 $(COLUMNS_CHECKED)
+
+lint-headers:
+	@fail=0; for h in include/reviewd/*.h; do \
+		h=$${h#include/}; \
+		printf '#include "%s"\n#include "%s"\n' "$$h" "$$h" | \
+		    $(CC) $(ALL_CFLAGS) -fsyntax-only -x c - || \
+		    { echo "lint: $$h does not compile alone (or twice)"; \
+		    fail=1; }; \
+	done; exit $$fail
+
+lint-cycles:
+	@$(PYTHON) scripts/module-cycles
 
 unit: $(UNIT)
 	@for t in $(UNIT); do echo "== $$t"; $(SANENV) $$t || exit 1; done
@@ -90,16 +180,34 @@ integration: $(BUILD)/reviewd browser-deps
 
 test: lint unit integration
 
+# uninstall removes what install put there, and the directories of
+# reviewd's own (share/reviewd) when nothing else is left in them.
+BINDIR	 = $(DESTDIR)$(PREFIX)/bin
+DATADIR	 = $(DESTDIR)$(PREFIX)/share/reviewd
+UNITDIR	 = $(DESTDIR)$(PREFIX)/lib/systemd/system
+
 install: $(BUILD)/reviewd
-	install -D -m 0755 $(BUILD)/reviewd $(DESTDIR)$(PREFIX)/bin/reviewd
-	install -d $(DESTDIR)$(PREFIX)/share/reviewd/migrations
-	install -m 0644 $(MIGRATIONS) $(DESTDIR)$(PREFIX)/share/reviewd/migrations
-	install -D -m 0644 config.example.ini \
-	    $(DESTDIR)$(PREFIX)/share/reviewd/config.example.ini
-	install -D -m 0644 docs/reviewd.service \
-	    $(DESTDIR)$(PREFIX)/lib/systemd/system/reviewd.service
+	install -D -m 0755 $(BUILD)/reviewd $(BINDIR)/reviewd
+	install -d $(DATADIR)/migrations
+	install -m 0644 $(MIGRATIONS) $(DATADIR)/migrations
+	install -D -m 0644 config.example.ini $(DATADIR)/config.example.ini
+	install -D -m 0644 docs/reviewd.service $(UNITDIR)/reviewd.service
+
+uninstall:
+	rm -f $(BINDIR)/reviewd $(UNITDIR)/reviewd.service \
+	    $(DATADIR)/config.example.ini \
+	    $(MIGRATIONS:migrations/%=$(DATADIR)/migrations/%)
+	for d in $(DATADIR)/migrations $(DATADIR); do \
+		if [ -d "$$d" ]; then \
+			rmdir --ignore-fail-on-non-empty "$$d" || exit 1; \
+		fi; \
+	done
 
 clean:
 	rm -rf build
+
+# For scripts/unit-objs: the compile flags.
+print-cflags:
+	@echo $(ALL_CFLAGS)
 
 -include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d)

@@ -2,8 +2,11 @@
 
 Each test gets its own daemon on a kernel-chosen loopback port (listen =
 127.0.0.1:0; the port is read from the "listening" log line), its own
-database and its own business. Teardown sends SIGTERM, asserts exit status 0
-and fails on any sanitizer report in the daemon's stderr.
+database and its own business. Its public_url (the base of the links in
+answers and e-mails) is set here, not left to the built-in default, and
+tests read it from the daemon (Daemon.public_url, .link(), .public_path()).
+Teardown sends SIGTERM, asserts exit status 0 and fails on any sanitizer
+report in the daemon's stderr.
 """
 import json
 import os
@@ -28,6 +31,10 @@ SANITIZER_MARKERS = (
     "a transaction was left open",
 )
 OAUTH = "/v1/oauth/oauth-business-users-for-applications"
+# Not the built-in default (http://127.0.0.1:8080): a test that wrote the
+# default into its expectations instead of asking the daemon fails. Nothing
+# listens there; tests open the path of a link on the daemon's real port.
+PUBLIC_URL = "http://127.0.0.1:18080"
 
 
 def check_sanitizers(text):
@@ -63,7 +70,8 @@ class Daemon:
         self.db_path = tmp_path / "reviewd.db"
         sections = {
             "server": {"listen": "127.0.0.1:0", "threads": "4",
-                       "connection_timeout_s": "10"},
+                       "connection_timeout_s": "10",
+                       "public_url": PUBLIC_URL},
             "database": {"path": str(self.db_path)},
             "mail": {"maildir": str(tmp_path / "mail")},
             "admin": {"token": ADMIN_TOKEN},
@@ -73,6 +81,7 @@ class Daemon:
         for section, keys in (overrides or {}).items():
             sections.setdefault(section, {}).update(keys)
         self.config = write_ini(tmp_path / "reviewd.ini", sections)
+        self.public_url = sections["server"]["public_url"]
         self.runs = 0
         self.proc = None
         self.port = None
@@ -153,6 +162,52 @@ class Daemon:
         headers = kw.pop("headers", {})
         headers["Authorization"] = "Bearer " + ADMIN_TOKEN
         return self.request(method, path, headers=headers, **kw)
+
+    def public_path(self, url):
+        """The path (and query) of a URL under this daemon's public_url,
+        to open on its real port; fails for a URL elsewhere."""
+        assert url.startswith(self.public_url + "/"), \
+            (url, self.public_url)
+        return url[len(self.public_url):]
+
+    def link(self, path_pattern, text):
+        """The path of the first link under public_url in text whose path
+        matches path_pattern (a regular expression); fails if none does."""
+        m = re.search(re.escape(self.public_url) + "(" + path_pattern + ")",
+                      text)
+        assert m, "no link %s%s in:\n%s" % (self.public_url, path_pattern,
+                                             text)
+        return m.group(1)
+
+    def outbox_rows(self, status):
+        """Every outbox row with that status (all pages)."""
+        rows, page = [], 1
+        while True:
+            r = self.admin("GET", "/v1/admin/outbox", params={
+                "status": status, "perPage": 100, "page": page})
+            assert r.status_code == 200, r.text
+            batch = r.json()["outbox"]
+            rows += batch
+            if len(batch) < 100:
+                return rows
+            page += 1
+
+    def outbox_idle(self):
+        """True when the outbox has nothing to do now: no row being
+        delivered and no pending row due by the daemon's clock. The rows a
+        request adds commit with it, so once its answer is in and the
+        outbox is idle, every e-mail and webhook it caused has been
+        delivered (or failed and waits for a retry, not due yet)."""
+        now = self.admin("GET", "/v1/admin/clock").json()["nowMs"]
+        # pending before delivering: a row moves pending -> delivering ->
+        # delivered, so this order cannot miss one in between
+        if any(iso_ms(row["nextAttemptAt"]) <= now
+               for row in self.outbox_rows("pending")):
+            return False
+        return not self.outbox_rows("delivering")
+
+    def wait_outbox_idle(self, timeout=30):
+        wait_for(self.outbox_idle, timeout=timeout, what="an idle outbox")
 
     def advance_clock(self, seconds):
         r = self.admin("POST", "/v1/admin/clock",
@@ -260,13 +315,12 @@ def other_business(daemon):
     return Business(daemon, "other-%d.example.com" % time.monotonic_ns())
 
 
-def free_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+def iso_ms(text):
+    """Milliseconds since the epoch of an API time (2026-11-22T23:45:36.165Z).
+    """
+    import datetime
+    t = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return round(t.timestamp() * 1000)
 
 
 def wait_for(predicate, timeout=30, interval=0.05, what="condition"):
@@ -281,11 +335,47 @@ def wait_for(predicate, timeout=30, interval=0.05, what="condition"):
         time.sleep(interval)
 
 
-class SmtpSink:
-    """A real SMTP server (aiosmtpd) on loopback that keeps every message."""
+def smtp_controller(handler, start=True, **kw):
+    """aiosmtpd's Controller for handler on a loopback port the kernel
+    picks: the socket is bound here, so .port is known at once, and until
+    .start() the port refuses connections (bound, not listening), as a mail
+    server that is down does. stop_controller() releases it either way."""
+    import socket
+    from aiosmtpd.controller import Controller
 
-    def __init__(self, port=None, credentials=None):
-        from aiosmtpd.controller import Controller
+    class Loopback(Controller):
+        def _create_server(self):
+            return self.loop.create_server(self._factory_invoker,
+                                           sock=self.sock,
+                                           ssl=self.ssl_context)
+
+    sock = socket.socket()
+    try:
+        sock.bind(("127.0.0.1", 0))
+        controller = Loopback(handler, hostname="127.0.0.1",
+                              port=sock.getsockname()[1], **kw)
+    except BaseException:
+        sock.close()
+        raise
+    controller.sock = sock
+    if start:
+        controller.start()
+    return controller
+
+
+def stop_controller(controller):
+    if controller._thread is not None:
+        controller.stop()          # closes its loop and the socket
+    else:
+        controller.loop.close()
+        controller.sock.close()
+
+
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) on loopback that keeps every message.
+    With start=False its port refuses connections until .start()."""
+
+    def __init__(self, credentials=None, start=True):
         from aiosmtpd.smtp import AuthResult
         import threading
         self.messages = []
@@ -306,17 +396,18 @@ class SmtpSink:
                 sink.logins.append(data.login.decode())
             return AuthResult(success=ok)
 
-        self.port = port or free_port()
         kw = {}
         if credentials is not None:
             kw = dict(authenticator=authenticator, auth_required=True,
                       auth_require_tls=False)
-        self.controller = Controller(Handler(), hostname="127.0.0.1",
-                                     port=self.port, **kw)
+        self.controller = smtp_controller(Handler(), start=start, **kw)
+        self.port = self.controller.port
+
+    def start(self):
         self.controller.start()
 
     def stop(self):
-        self.controller.stop()
+        stop_controller(self.controller)
 
     def parsed(self):
         import email
@@ -335,8 +426,8 @@ class SmtpSink:
 def smtp_sink():
     sinks = []
 
-    def make(port=None, credentials=None):
-        s = SmtpSink(port, credentials)
+    def make(credentials=None, start=True):
+        s = SmtpSink(credentials, start)
         sinks.append(s)
         return s
     yield make

@@ -1,7 +1,6 @@
 """The organic review flow in a real browser (headless Debian chromium via
 playwright-core): form -> e-mail in a real SMTP server -> confirm ->
 visible on the profile page and in the public API."""
-import re
 import subprocess
 
 from conftest import ROOT, Business, wait_for
@@ -29,8 +28,7 @@ def test_organic_review_in_a_browser(make_daemon, smtp_sink, tmp_path):
     assert msg["To"].addresses[0].addr_spec == "reader@example.net"
     text = msg.get_body(preferencelist=("plain",)).get_content()
     # the e-mail links to the public URL; the browser opens the path
-    path = re.search(r"http://127\.0\.0\.1:8080(/review/confirm/\S+)",
-                     text).group(1)
+    path = d.link(r"/review/confirm/\S+", text)
     shot = tmp_path / "profile.png"
     browser("confirm", base, path, shot)
     assert shot.stat().st_size > 1000

@@ -2,7 +2,6 @@
 browser, the deadline (also across a restart), reports, hiding,
 moderation, notifications, audit and privacy."""
 import json
-import re
 import sqlite3
 
 import pytest
@@ -15,7 +14,7 @@ from test_invitations import create as create_invitation, inv
 from test_webhooks import verify_standard_webhooks
 
 REVIEWER = "hidden.reviewer@example.org"
-LINK = re.compile(r"http://127\.0\.0\.1:8080(/find-reviewer/[A-Za-z0-9_-]{43})")
+LINK = r"/find-reviewer/[A-Za-z0-9_-]{43}"
 EVENTS = ["find-reviewer-replied", "find-reviewer-expired",
           "review-report-created", "review-report-resolved",
           "service-review-deleted"]
@@ -91,7 +90,7 @@ def test_request_answered_in_a_browser(setup):
     mail = wait_for(lambda: request_mail(sink))[0]
     text = mail.get_body(preferencelist=("plain",)).get_content()
     assert "Which order number was it?" in text
-    path = LINK.search(text).group(1)
+    path = d.link(LINK, text)
 
     browser("find-reviewer", d.url(""), path, "ORD-991")
 
@@ -123,9 +122,8 @@ def test_request_answered_in_a_browser(setup):
 def test_deadline_expiry_notifies_once_even_across_a_restart(setup):
     d, shop, sink, receiver, secret, review = setup
     assert ask(shop, review).status_code == 201
-    path = LINK.search(wait_for(lambda: request_mail(sink))[0]
-                       .get_body(preferencelist=("plain",)).get_content()
-                       ).group(1)
+    path = d.link(LINK, wait_for(lambda: request_mail(sink))[0]
+                  .get_body(preferencelist=("plain",)).get_content())
     d.advance_clock(4 * 86400)
     shop.renew()
     assert shop.private("GET", "/v1/private/reviews/%s/find-reviewer"
@@ -148,7 +146,10 @@ def test_deadline_expiry_notifies_once_even_across_a_restart(setup):
     shop.renew()
     d.advance_clock(60)
     import time
+    # a scheduler pass after the jump (the daemon tells no pass; see
+    # issue 12), then whatever it queued is out
     time.sleep(1.5)
+    d.wait_outbox_idle()
     assert len(events(receiver, secret, "find-reviewer-expired")) == 1
     assert len(mails_to(sink, "owner@asks.example.com")) == 1
     r = d.get(path)
@@ -167,8 +168,7 @@ def test_eligibility(setup):
     create_invitation(shop, inv(email="inv@example.com", ref="FR-1"))
     text = wait_for(lambda: mails_to(sink, "inv@example.com"))[0].get_body(
         preferencelist=("plain",)).get_content()
-    link = re.search(r"http://127\.0\.0\.1:8080(/evaluate-link/\S+)",
-                     text).group(1)
+    link = d.link(r"/evaluate-link/\S+", text)
     d.post(link, data={"stars": "5", "title": "ok", "text": "ok"})
     invited = [x for x in shop.private(
         "GET", "/v1/private/business-units/%s/reviews" % shop.id).json()[
@@ -275,7 +275,7 @@ def test_reports_hide_and_moderation(setup):
             walked += body[key]
             nxt = [x["href"] for x in body["links"]
                    if x["rel"] == "next-page"]
-            url = nxt[0][len("http://127.0.0.1:8080"):] if nxt else None
+            url = d.public_path(nxt[0]) if nxt else None
         assert walked == whole and len(whole) >= 2
     assert_error(shop.private("POST", "/v1/admin/reports/%s/decision"
                               % report["id"], json={"decision": "reject"}),
@@ -287,7 +287,7 @@ def test_privacy_and_tokens(setup):
     bodies = [ask(shop, review, requestedInformation=["email"]).text]
     text = wait_for(lambda: request_mail(sink))[0].get_body(
         preferencelist=("plain",)).get_content()
-    path = LINK.search(text).group(1)
+    path = d.link(LINK, text)
     token = path.rsplit("/", 1)[1]
     # wrong tokens: clear pages, nothing changes
     for bad in ("x" * 43, token[:-1] + ("A" if token[-1] != "A" else "B"),

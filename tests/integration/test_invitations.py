@@ -248,8 +248,7 @@ def test_undeliverable_invitation_is_not_left_sending(make_daemon):
     """The mail server refuses the address for good (550): the invitation
     ends as skipped, undeliverable, with the server's reason; the other
     one is sent."""
-    from aiosmtpd.controller import Controller
-    from conftest import free_port
+    from conftest import smtp_controller, stop_controller
 
     class Refusing:
         async def handle_RCPT(self, server, session, envelope, address,
@@ -262,12 +261,10 @@ def test_undeliverable_invitation_is_not_left_sending(make_daemon):
         async def handle_DATA(self, server, session, envelope):
             return "250 OK"
 
-    port = free_port()
-    controller = Controller(Refusing(), hostname="127.0.0.1", port=port)
-    controller.start()
+    controller = smtp_controller(Refusing())
     try:
         d = make_daemon({"mail": {"transport": "smtp", "smtp_url":
-                                  "smtp://127.0.0.1:%d" % port}})
+                                  "smtp://127.0.0.1:%d" % controller.port}})
         shop = Business(d, "refused.example.com")
         gone = create(shop, inv(email="gone@example.com")).json()["id"]
         fine = create(shop, inv(email="fine@example.com",
@@ -285,7 +282,7 @@ def test_undeliverable_invitation_is_not_left_sending(make_daemon):
             body["skipReason"], body
         assert body["events"][-1]["kind"] == "undeliverable"
     finally:
-        controller.stop()
+        stop_controller(controller)
 
 
 def test_erasing_a_queued_invitation_cancels_it_with_an_event(shop):

@@ -255,7 +255,8 @@ def test_localisation(linked):
         "Location"]
     assert "Submit review" in linked.daemon.get(form).text
     # the same link under the German host prefix speaks German
-    r = linked.daemon.get(form, headers={"Host": "de.127.0.0.1:8080"})
+    host = "de." + linked.daemon.public_url.split("://", 1)[1]
+    r = linked.daemon.get(form, headers={"Host": host})
     assert "Bewertung abschicken" in r.text
 
 
@@ -298,7 +299,7 @@ def test_invitation_links_endpoint(linked):
     assert r.status_code == 201, r.text
     body = r.json()
     assert set(body) == {"id", "url"}
-    path = body["url"][len("http://127.0.0.1:8080"):]
+    path = linked.daemon.public_path(body["url"])
     assert "Ida Link" in linked.daemon.get(path).text
     assert_error(linked.private("POST", "/v1/private/business-units/%s/"
                                 "invitation-links" % linked.id,
@@ -317,7 +318,7 @@ def test_invitation_link_redirects_after_the_review(linked):
         "email": "r@example.com", "name": "Rita Return",
         "redirectUri": "https://links.example.com/thanks?from=review"})
     assert r.status_code == 201, r.text
-    form = r.json()["url"][len("http://127.0.0.1:8080"):]
+    form = linked.daemon.public_path(r.json()["url"])
     r = linked.daemon.post(form, allow_redirects=False, data={
         "stars": "5", "title": "Smooth", "text": "Back to the shop"})
     assert r.status_code == 303, r.text
@@ -331,7 +332,7 @@ def test_invitation_link_redirects_after_the_review(linked):
     r = linked.private("POST", path, json={
         "email": "old@example.com", "name": "Olaf Old",
         "redirectUri": "https://links.example.com/placeholder"})
-    form = r.json()["url"][len("http://127.0.0.1:8080"):]
+    form = linked.daemon.public_path(r.json()["url"])
     import sqlite3
     con = sqlite3.connect(linked.daemon.db_path)
     con.execute("UPDATE invitations SET redirect_uri = 'javascript:alert(1)' "
@@ -374,7 +375,7 @@ def test_a_business_cannot_unmask_an_anonymous_reviewer(linked):
                        "invitation-links" % linked.id,
                        json={"email": guess, "name": "Guess", "referenceId":
                              "G-1"})
-    form = r.json()["url"][len("http://127.0.0.1:8080"):]
+    form = linked.daemon.public_path(r.json()["url"])
     r = d.post(form, data={"stars": "1", "title": "Probe", "text": "Probe"})
     assert r.status_code == 200, r.text
     r = submit(d, "links.example.com", guess, title="Probe 2")
@@ -420,7 +421,7 @@ def test_a_link_review_does_not_count_against_an_organic_one(linked):
     r = linked.private("POST", "/v1/private/business-units/%s/"
                        "invitation-links" % linked.id,
                        json={"email": "Twice@Example.com", "name": "Tom"})
-    form = r.json()["url"][len("http://127.0.0.1:8080"):]
+    form = linked.daemon.public_path(r.json()["url"])
     assert d.post(form, data={"stars": "5", "title": "Invited",
                               "text": "First"}).status_code == 200
     r = submit(d, "links.example.com", "twice@example.com", title="Again")

@@ -68,10 +68,8 @@ def walk(business, path, params, private=False):
                if link["rel"] == "next-page"]
         if not nxt:
             return ids
-        assert nxt[0].startswith("http://127.0.0.1:8080/")  # public_url
         assert "?&" not in nxt[0] and "&&" not in nxt[0]
-        r = d.session.get(d.url(nxt[0][len("http://127.0.0.1:8080"):]),
-                          headers=headers)
+        r = d.session.get(d.url(d.public_path(nxt[0])), headers=headers)
 
 
 def newest_first(rows):

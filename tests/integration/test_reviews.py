@@ -60,7 +60,7 @@ def test_organic_review_is_pending_until_confirmed(business):
     assert set(review["consumer"]) == {"id", "displayName", "displayLocation",
                                        "numberOfReviews", "links"}
     assert review["links"] == [{
-        "href": "http://127.0.0.1:8080/v1/reviews/" + review_id,
+        "href": business.daemon.public_url + "/v1/reviews/" + review_id,
         "method": "GET", "rel": "self"}]
     listed = public(business, "/v1/business-units/%s/reviews"
                     % business.id).json()

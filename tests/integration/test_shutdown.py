@@ -6,6 +6,8 @@ import time
 
 import requests
 
+from conftest import wait_for
+
 
 def test_sigterm_during_request_completes_it(daemon):
     body = json.dumps({"name": "Late", "domain": "late.example.com"}).encode()
@@ -20,7 +22,8 @@ def test_sigterm_during_request_completes_it(daemon):
     # while to accept and read the head)
     time.sleep(1.0)
     daemon.proc.send_signal(signal.SIGTERM)
-    time.sleep(0.3)
+    wait_for(lambda: "stopping signal=%d" % signal.SIGTERM in
+             daemon.stderr(), what="the daemon to take the signal")
     assert daemon.proc.poll() is None, "exited with a request in flight"
     # meanwhile new requests are turned away, not served
     for path in ("/readyz", "/v1/admin/business-units"):
