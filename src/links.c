@@ -17,12 +17,13 @@
 #include "reviewd/buf.h"
 #include "reviewd/clock.h"
 #include "reviewd/db.h"
+#include "reviewd/handler.h"
+#include "reviewd/html.h"
 #include "reviewd/invitations.h"
 #include "reviewd/json.h"
 #include "reviewd/links.h"
 #include "reviewd/log.h"
 #include "reviewd/mailer.h"
-#include "reviewd/pages.h"
 #include "reviewd/utf8.h"
 
 #define IV_LEN		16
@@ -60,7 +61,8 @@ links_bgl_open(const unsigned char enc[LINKS_KEY_LEN],
 		snprintf(why, whylen, "the payload is not base64");
 		return -1;
 	}
-	if (rawlen < IV_LEN + 16 + TAG_LEN || (rawlen - IV_LEN - TAG_LEN) % 16) {
+	if (rawlen < IV_LEN + 16 + TAG_LEN ||
+	    (rawlen - IV_LEN - TAG_LEN) % 16 != 0) {
 		snprintf(why, whylen, "the payload is truncated");
 		return -1;
 	}
@@ -284,7 +286,6 @@ int
 links_keys_create(struct request *req, struct response *res,
     struct api_error *err)
 {
-	struct db	*db = db_thread();
 	struct keys	 k;
 	const char	*bu;
 	int		 ret = -1;
@@ -294,16 +295,11 @@ links_keys_create(struct request *req, struct response *res,
 	randombytes_buf(k.enc, sizeof(k.enc));
 	randombytes_buf(k.auth, sizeof(k.auth));
 	ids_random_hex(k.secret, 12);
-	if (db == NULL)
-		db_fail(db, err);
-	else if (db_tx_begin(db) == -1)
-		db_fail(db, err);
-	else if (store_keys(db, req->cfg, bu, &k, err) == 0 &&
-	    db_tx_commit(db) == 0)
-		ret = response_json(res, 201, keys_json(&k), err);
-	else if (err->status == 0)
-		db_fail(db, err);
-	db_tx_rollback(db);
+	if (db_tx_begin(req->db) == -1)
+		db_fail(req->db, err);
+	else if (store_keys(req->db, req->cfg, bu, &k, err) == 0)
+		ret = handler_commit(req, res, 201, keys_json(&k), false, err);
+	db_tx_rollback(req->db);
 	sodium_memzero(&k, sizeof(k));
 	return ret;
 }
@@ -320,7 +316,8 @@ read_key(json_t *body, const char *name, unsigned char out[LINKS_KEY_LEN],
 	    s == NULL)
 		return 0;
 	if (sodium_base642bin(out, LINKS_KEY_LEN, s, strlen(s), NULL, &len,
-	    NULL, sodium_base64_VARIANT_ORIGINAL) != 0 || len != LINKS_KEY_LEN) {
+	    NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    len != LINKS_KEY_LEN) {
 		api_error_set(err, 400, name, "must be the base64 of 32 bytes");
 		return -1;
 	}
@@ -336,7 +333,7 @@ links_keys_import(struct request *req, struct response *res,
 {
 	static const char *const allowed[] = { "encryptKey", "authKey",
 	    "uniqueLinkSecret", NULL };
-	struct db	*db = db_thread();
+	struct db	*db = req->db;
 	json_t		*body = NULL;	/* owned */
 	struct keys	 k, now;
 	const char	*bu, *secret = NULL;
@@ -358,8 +355,12 @@ links_keys_import(struct request *req, struct response *res,
 	if (err->status == 0 && !has_enc && secret == NULL)
 		api_error_set(err, 400, "body", "give encryptKey and authKey, "
 		    "uniqueLinkSecret, or all three");
-	if (err->status != 0 || db == NULL || db_tx_begin(db) == -1)
+	if (err->status != 0)
 		goto out;
+	if (db_tx_begin(db) == -1) {
+		db_fail(db, err);
+		goto out;
+	}
 	/* keep what is not replaced; new units start with random keys */
 	have = load_keys(db, req->cfg, bu, &now);
 	if (have == -1) {
@@ -377,14 +378,10 @@ links_keys_import(struct request *req, struct response *res,
 	}
 	if (secret != NULL)
 		snprintf(now.secret, sizeof(now.secret), "%s", secret);
-	if (store_keys(db, req->cfg, bu, &now, err) == -1 ||
-	    db_tx_commit(db) == -1) {
-		if (err->status == 0)
-			db_fail(db, err);
+	if (store_keys(db, req->cfg, bu, &now, err) == -1)
 		goto out;
-	}
-	ret = response_json(res, 200, json_pack("{s:b, s:b}", "bglKeys",
-	    has_enc, "uniqueLinkSecret", secret != NULL), err);
+	ret = handler_commit(req, res, 200, json_pack("{s:b, s:b}", "bglKeys",
+	    has_enc, "uniqueLinkSecret", secret != NULL), false, err);
 out:
 	db_tx_rollback(db);
 	sodium_memzero(&k, sizeof(k));
@@ -398,14 +395,13 @@ int
 links_keys_status(struct request *req, struct response *res,
     struct api_error *err)
 {
-	struct db	*db = db_thread();
 	struct keys	 k;
 	const char	*bu;
 	int		 have;
 
 	if (auth_business_unit(req, &bu, err) == -1)
 		return -1;
-	if (db == NULL || (have = load_keys(db, req->cfg, bu, &k)) == -1) {
+	if ((have = load_keys(req->db, req->cfg, bu, &k)) == -1) {
 		api_error_set(err, 500, NULL, "Internal error");
 		return -1;
 	}
@@ -490,14 +486,14 @@ check_claim(struct link_claim *c, char *why, size_t whylen)
 	if (c->locale != NULL && !(islower((unsigned char)c->locale[0]) &&
 	    islower((unsigned char)c->locale[1]) && (c->locale[2] == '\0' ||
 	    (c->locale[2] == '-' && strlen(c->locale) == 5))))
-		c->locale = NULL;	/* a bad locale is not worth a refusal */
+		c->locale = NULL;	/* not worth a refusal */
 	return 0;
 }
 
 /* Leads a valid claim to its personal form, or explains why not. */
 static int
-open_claim(struct db *db, struct request *req, struct response *res,
-    struct link_claim *c, struct api_error *err)
+open_claim(struct request *req, struct response *res, struct link_claim *c,
+    struct api_error *err)
 {
 	enum invitation_link	 state;
 	struct api_error	 problems;
@@ -505,18 +501,21 @@ open_claim(struct db *db, struct request *req, struct response *res,
 	char			 location[IDS_TOKEN_LEN + 32];
 
 	memset(&problems, 0, sizeof(problems));
-	if (invitations_open_link(db, c, token, id, &state, &problems) == -1) {
+	if (invitations_open_link(req->db, c, token, id, &state,
+	    &problems) == -1) {
 		if (problems.status >= 500) {
 			*err = problems;
 			return -1;
 		}
-		return pages_message(res, problems.status, "This link is not "
-		    "valid", problems.ndetails > 0 ? problems.details[0].reason :
-		    problems.message, err);
+		return html_message(res, problems.status, "This link is not "
+		    "valid", problems.ndetails > 0 ?
+		    problems.details[0].reason : problems.message, NULL, NULL,
+		    err);
 	}
 	if (state == INVITATION_LINK_EXPIRED)
-		return pages_message(res, 410, "This link has expired", "This "
-		    "review link is older than the business allows.", err);
+		return html_message(res, 410, "This link has expired", "This "
+		    "review link is older than the business allows.", NULL,
+		    NULL, err);
 	/* relative, so a country host prefix is kept */
 	snprintf(location, sizeof(location), "/evaluate-link/%s", token);
 	sodium_memzero(token, sizeof(token));
@@ -525,46 +524,70 @@ open_claim(struct db *db, struct request *req, struct response *res,
 		api_error_set(err, 500, NULL, "Internal error");
 		return -1;
 	}
-	(void)req;
-	return pages_message(res, 303, "Write your review", "Continue to the "
-	    "review form.", err);
+	return html_message(res, 303, "Write your review", "Continue to the "
+	    "review form.", NULL, NULL, err);
+}
+
+/* The 400 page of a link that cannot be used, saying why. */
+static int
+invalid_link(struct response *res, const char *why, struct api_error *err)
+{
+	return html_message(res, 400, "This link is not valid", why, NULL,
+	    NULL, err);
+}
+
+/* The business unit a link names (by the domain in its path) and the
+ * unit's link keys. */
+struct link_unit {
+	char		 bu[IDS_ID_LEN + 1];
+	struct keys	 k;
+};
+
+static int
+find_link_unit(struct request *req, void *arg, struct api_error *err)
+{
+	struct link_unit	*u = arg;
+	int			 r;
+
+	r = link_unit(req->db, req->cfg, request_param(req,
+	    "businessDomain"), u->bu, &u->k);
+	if (r == -1)
+		api_error_set(err, 500, NULL, "Internal error");
+	return r;
+}
+
+/* Fills u: 1, or 0 when the 404 page was answered (no such unit or no
+ * keys), or -1 with err set. */
+static int
+link_unit_or_404(struct request *req, struct response *res,
+    struct link_unit *u, struct api_error *err)
+{
+	return html_found_or_404(req, res, find_link_unit, u, "Unknown link",
+	    "This business does not take review links here.", err);
 }
 
 int
 links_evaluate_bgl(struct request *req, struct response *res,
     struct api_error *err)
 {
-	struct db		*db = db_thread();
 	const char		*payload = request_query(req, "p");
 	struct link_claim	 c;
-	struct keys		 k;
+	struct link_unit	 u;
 	json_t			*obj = NULL;	/* owned */
-	char			 bu[IDS_ID_LEN + 1], why[160];
-	char			 hash[IDS_HASH_LEN + 1];
-	int			 r, ret = -1;
+	char			 why[160], hash[IDS_HASH_LEN + 1];
+	int			 ret;
 
 	memset(&c, 0, sizeof(c));
-	if (db == NULL) {
-		db_fail(db, err);
-		return -1;
-	}
-	if ((r = link_unit(db, req->cfg, request_param(req,
-	    "businessDomain"), bu, &k)) == -1) {
-		api_error_set(err, 500, NULL, "Internal error");
+	memset(&u, 0, sizeof(u));
+	if ((ret = link_unit_or_404(req, res, &u, err)) != 1)
+		goto out;
+	if (payload == NULL || links_bgl_open(u.k.enc, u.k.auth, payload,
+	    &obj, hash, why, sizeof(why)) == -1) {
+		ret = invalid_link(res, payload == NULL ? "the link has no "
+		    "payload" : why, err);
 		goto out;
 	}
-	if (r != 1) {
-		ret = pages_message(res, 404, "Unknown link", "This business "
-		    "does not take review links here.", err);
-		goto out;
-	}
-	if (payload == NULL || links_bgl_open(k.enc, k.auth, payload, &obj,
-	    hash, why, sizeof(why)) == -1) {
-		ret = pages_message(res, 400, "This link is not valid",
-		    payload == NULL ? "the link has no payload" : why, err);
-		goto out;
-	}
-	c.bu = bu;
+	c.bu = u.bu;
 	c.kind = "bgl";
 	c.email = json_string_value(json_object_get(obj, "email"));
 	c.name = json_string_value(json_object_get(obj, "name"));
@@ -575,16 +598,16 @@ links_evaluate_bgl(struct request *req, struct response *res,
 	if ((c.tags != NULL && !json_is_array(c.tags)) ||
 	    (c.skus != NULL && !json_is_array(c.skus)) ||
 	    check_claim(&c, why, sizeof(why)) == -1) {
-		ret = pages_message(res, 400, "This link is not valid",
-		    c.tags != NULL && !json_is_array(c.tags) ? "tags must be a "
-		    "list" : c.skus != NULL && !json_is_array(c.skus) ? "skus "
-		    "must be a list" : why, err);
+		ret = invalid_link(res, c.tags != NULL &&
+		    !json_is_array(c.tags) ? "tags must be a list" :
+		    c.skus != NULL && !json_is_array(c.skus) ? "skus must be "
+		    "a list" : why, err);
 		goto out;
 	}
 	c.link_hash = hash;
-	ret = open_claim(db, req, res, &c, err);
+	ret = open_claim(req, res, &c, err);
 out:
-	sodium_memzero(&k, sizeof(k));
+	sodium_memzero(&u, sizeof(u));
 	json_decref(obj);
 	return ret;
 }
@@ -593,40 +616,25 @@ int
 links_evaluate_unique(struct request *req, struct response *res,
     struct api_error *err)
 {
-	struct db		*db = db_thread();
 	const char		*a = request_query(req, "a");
 	const char		*b = request_query(req, "b");
 	const char		*name = request_query(req, "c");
 	const char		*e = request_query(req, "e");
 	struct link_claim	 c;
-	struct keys		 k;
-	char			 bu[IDS_ID_LEN + 1], why[160];
-	char			 expected[LINKS_SHA1_HEX + 1], given[64];
-	char			 email[MAILER_ADDRESS_MAX + 1], b64[512];
-	char			 hash[IDS_HASH_LEN + 1];
+	struct link_unit	 u;
+	char			 why[160], expected[LINKS_SHA1_HEX + 1];
+	char			 given[64], email[MAILER_ADDRESS_MAX + 1];
+	char			 b64[512], hash[IDS_HASH_LEN + 1];
 	size_t			 len, i;
-	int			 r, ret = -1;
+	int			 ret;
 
 	memset(&c, 0, sizeof(c));
-	memset(&k, 0, sizeof(k));
-	if (db == NULL) {
-		db_fail(db, err);
-		return -1;
-	}
-	if ((r = link_unit(db, req->cfg, request_param(req,
-	    "businessDomain"), bu, &k)) == -1) {
-		api_error_set(err, 500, NULL, "Internal error");
+	memset(&u, 0, sizeof(u));
+	if ((ret = link_unit_or_404(req, res, &u, err)) != 1)
 		goto out;
-	}
-	if (r != 1) {
-		ret = pages_message(res, 404, "Unknown link", "This business "
-		    "does not take review links here.", err);
-		goto out;
-	}
 	if (a == NULL || b == NULL || e == NULL || strlen(b) >= sizeof(b64) ||
 	    strlen(e) != LINKS_SHA1_HEX) {
-		ret = pages_message(res, 400, "This link is not valid", "the "
-		    "link lacks a, b or e", err);
+		ret = invalid_link(res, "the link lacks a, b or e", err);
 		goto out;
 	}
 	for (i = 0; b[i] != '\0'; i++)
@@ -635,38 +643,35 @@ links_evaluate_unique(struct request *req, struct response *res,
 	if (sodium_base642bin((unsigned char *)email, sizeof(email) - 1, b64,
 	    strlen(b64), NULL, &len, NULL,
 	    sodium_base64_VARIANT_ORIGINAL) != 0) {
-		ret = pages_message(res, 400, "This link is not valid", "b is "
-		    "not base64", err);
+		ret = invalid_link(res, "b is not base64", err);
 		goto out;
 	}
 	email[len] = '\0';
-	links_unique_hash(k.secret, email, a, expected);
+	links_unique_hash(u.k.secret, email, a, expected);
 	for (i = 0; i < LINKS_SHA1_HEX; i++)
 		given[i] = (char)tolower((unsigned char)e[i]);
 	given[i] = '\0';
 	if (strlen(email) != len ||
 	    sodium_memcmp(expected, given, LINKS_SHA1_HEX) != 0) {
-		ret = pages_message(res, 400, "This link is not valid", "the "
-		    "hash does not match: the link was changed or made with "
-		    "another secret", err);
+		ret = invalid_link(res, "the hash does not match: the link was "
+		    "changed or made with another secret", err);
 		goto out;
 	}
-	c.bu = bu;
+	c.bu = u.bu;
 	c.kind = "unique_link";
 	c.email = email;
 	c.name = name;
 	c.reference = a;
 	c.locale = request_query(req, "locale");
 	if (check_claim(&c, why, sizeof(why)) == -1) {
-		ret = pages_message(res, 400, "This link is not valid", why,
-		    err);
+		ret = invalid_link(res, why, err);
 		goto out;
 	}
 	ids_token_hash(given, hash);
 	c.link_hash = hash;
-	ret = open_claim(db, req, res, &c, err);
+	ret = open_claim(req, res, &c, err);
 out:
-	sodium_memzero(&k, sizeof(k));
+	sodium_memzero(&u, sizeof(u));
 	return ret;
 }
 
@@ -709,14 +714,18 @@ test_make(struct db *db, const struct request *req, const char *bu,
 	if (strcmp(type, "unique") == 0) {
 		char		 b64[512];
 
-		links_unique_hash(k.secret, email, ref != NULL ? ref : "", hash);
-		sodium_bin2base64(b64, sizeof(b64), (const unsigned char *)email,
-		    strlen(email), sodium_base64_VARIANT_ORIGINAL);
+		links_unique_hash(k.secret, email, ref != NULL ? ref : "",
+		    hash);
+		sodium_bin2base64(b64, sizeof(b64),
+		    (const unsigned char *)email, strlen(email),
+		    sodium_base64_VARIANT_ORIGINAL);
 		if (buf_printf(&u, "%s/evaluate/%s?a=", req->cfg->public_url,
 		    domain != NULL ? domain : "DOMAIN") == -1 ||
 		    request_url_encode(&u, ref != NULL ? ref : "") == -1 ||
-		    buf_puts(&u, "&b=") == -1 || request_url_encode(&u, b64) == -1 ||
-		    buf_puts(&u, "&c=") == -1 || request_url_encode(&u, name) == -1 ||
+		    buf_puts(&u, "&b=") == -1 ||
+		    request_url_encode(&u, b64) == -1 ||
+		    buf_puts(&u, "&c=") == -1 ||
+		    request_url_encode(&u, name) == -1 ||
 		    buf_printf(&u, "&e=%s", hash) == -1)
 			goto out;
 		*out = json_pack("{s:s, s:s}", "hash", hash, "url", u.data);
@@ -725,8 +734,9 @@ test_make(struct db *db, const struct request *req, const char *bu,
 		if (payload == NULL || (ref != NULL && json_object_set_new(
 		    payload, "ref", json_string(ref)) == -1) ||
 		    links_bgl_make(k.enc, k.auth, payload, &p) == -1 ||
-		    buf_printf(&u, "%s/evaluate-bgl/%s?p=", req->cfg->public_url,
-		    domain != NULL ? domain : "DOMAIN") == -1 ||
+		    buf_printf(&u, "%s/evaluate-bgl/%s?p=",
+		    req->cfg->public_url, domain != NULL ? domain :
+		    "DOMAIN") == -1 ||
 		    request_url_encode(&u, p) == -1)
 			goto out;
 		*out = json_pack("{s:s, s:s}", "payload", p, "url", u.data);
@@ -749,7 +759,8 @@ links_diagnose(struct db *db, const struct config *cfg, const char *bu,
 {
 	const char	*q = strchr(url, '?');
 	char		 p[PAYLOAD_MAX], a[256], b[512], e[64], why[160];
-	char		 email[MAILER_ADDRESS_MAX + 1], expected[LINKS_SHA1_HEX + 1];
+	char		 email[MAILER_ADDRESS_MAX + 1];
+	char		 expected[LINKS_SHA1_HEX + 1];
 	size_t		 len;
 	struct keys	 k;
 	json_t		*obj = NULL, *out;
@@ -768,7 +779,8 @@ links_diagnose(struct db *db, const struct config *cfg, const char *bu,
 	}
 	q++;
 	if (strstr(url, "/evaluate-bgl/") != NULL) {
-		if ((r = request_form_value(q, strlen(q), "p", p, sizeof(p))) != 0)
+		r = request_form_value(q, strlen(q), "p", p, sizeof(p));
+		if (r != 0)
 			out = json_pack("{s:b, s:s, s:s}", "valid", 0, "type",
 			    "bgl", "problem", r == -1 ? "the link has no p "
 			    "parameter" : "the p parameter is malformed or too "
@@ -830,7 +842,7 @@ links_test(struct request *req, struct response *res, struct api_error *err)
 {
 	static const char *const allowed[] = { "type", "email", "name", "ref",
 	    "url", NULL };
-	struct db	*db = db_thread();
+	struct db	*db = req->db;
 	json_t		*body = NULL, *out = NULL;	/* owned */
 	struct db_stmt	*st;
 	const char	*bu, *url = NULL;
@@ -841,7 +853,7 @@ links_test(struct request *req, struct response *res, struct api_error *err)
 		return -1;
 	json_only_keys(body, allowed, err);
 	json_read_string(body, "url", false, 10, 8192, &url, err);
-	if (err->status != 0 || db == NULL)
+	if (err->status != 0)
 		goto out;
 	st = db_prepare(db, sql_domain_of);
 	if (st != NULL && db_bind_text(st, 1, bu) == 0 &&
@@ -868,7 +880,6 @@ links_invitation_link(struct request *req, struct response *res,
 {
 	static const char *const allowed[] = { "locationId", "referenceId",
 	    "email", "name", "locale", "tags", "redirectUri", NULL };
-	struct db		*db = db_thread();
 	json_t			*body = NULL;	/* owned */
 	struct link_claim	 c;
 	enum invitation_link	 state;
@@ -902,11 +913,7 @@ links_invitation_link(struct request *req, struct response *res,
 		goto out;
 	}
 	c.kind = "invitation_link";
-	if (db == NULL) {
-		db_fail(db, err);
-		goto out;
-	}
-	if (invitations_open_link(db, &c, token, id, &state, err) == -1)
+	if (invitations_open_link(req->db, &c, token, id, &state, err) == -1)
 		goto out;
 	snprintf(url, sizeof(url), "%s/evaluate-link/%s", req->cfg->public_url,
 	    token);

@@ -18,10 +18,10 @@
 #include <sodium.h>
 
 #include "reviewd/clock.h"
+#include "reviewd/html.h"
 #include "reviewd/json.h"
 #include "reviewd/log.h"
 #include "reviewd/mailer.h"
-#include "reviewd/pages.h"
 #include "reviewd/utf8.h"
 
 #define MESSAGE_MAX	(4 * 1024 * 1024)
@@ -321,8 +321,8 @@ static const struct template templates[] = {
 	    "<hr><p style=\"font-size:12px;color:#555555\">Cette invitation a "
 	    "été envoyée par {{platform}} pour le compte de {{business}} "
 	    "({{website}}). Vous la recevez parce que {{business}} nous a "
-	    "transmis votre adresse e-mail après un achat ou une visite et nous "
-	    "a demandé de vous inviter à donner votre avis. <a "
+	    "transmis votre adresse e-mail après un achat ou une visite et "
+	    "nous a demandé de vous inviter à donner votre avis. <a "
 	    "href=\"{{unsubscribeLink}}\">Se désabonner</a> des invitations de "
 	    "{{business}}.</p>" },
 	{ "invitation-footer", "da", "-",
@@ -348,8 +348,8 @@ static const struct template templates[] = {
 	    "&ldquo;{{title}}&rdquo; and asks:</p><blockquote>{{message}}"
 	    "</blockquote><p>They would like: {{requested}}.</p><p>You decide "
 	    "what to share. <a href=\"{{link}}\">Reply</a> before "
-	    "{{deadline}}.</p><p><small>Your e-mail address is not shown to the "
-	    "business, and nothing you write is published.</small></p>" },
+	    "{{deadline}}.</p><p><small>Your e-mail address is not shown to "
+	    "the business, and nothing you write is published.</small></p>" },
 	{ "find-reviewer-business", "en", "Find Reviewer: {{outcome}}",
 	    "Hello,\n\nyour request about the review \"{{title}}\" ({{link}}) "
 	    "was {{outcome}}.\n\n{{details}}\n",
@@ -393,32 +393,43 @@ template_find(const char *name, const char *locale)
 	return NULL;
 }
 
+int
+mailer_placeholder(const char **p, const char **at, const char **name,
+    size_t *len)
+{
+	const char	*open = strstr(*p, "{{"), *close, *n;
+	size_t		 k;
+
+	if (open == NULL || (close = strstr(open + 2, "}}")) == NULL)
+		return -1;
+	for (n = open + 2; *n == ' '; n++)
+		;
+	for (k = (size_t)(close - n); k > 0 && n[k - 1] == ' '; k--)
+		;
+	*at = open;
+	*name = n;
+	*len = k;
+	*p = close + 2;
+	return 0;
+}
+
 /* Replaces {{key}} in tmpl with vars[key]; escaped for HTML when html. */
 static char *
 fill(const char *tmpl, json_t *vars, bool html)
 {
 	struct buf	 out;
-	const char	*p = tmpl, *open, *close;
+	const char	*p = tmpl, *q = tmpl, *open, *name;
 	char		 key[64];
 	json_t		*v;	/* borrowed */
 	size_t		 klen;
 
 	buf_init(&out, PART_MAX);
-	while ((open = strstr(p, "{{")) != NULL) {
-		close = strstr(open + 2, "}}");
-		if (close == NULL)
-			break;
-		if (buf_append(&out, p, (size_t)(open - p)) == -1)
+	while (mailer_placeholder(&p, &open, &name, &klen) == 0) {
+		if (buf_append(&out, q, (size_t)(open - q)) == -1)
 			goto fail;
-		open += 2;
-		while (*open == ' ')
-			open++;
-		klen = (size_t)(close - open);
-		while (klen > 0 && open[klen - 1] == ' ')
-			klen--;
 		if (klen == 0 || klen >= sizeof(key))
 			goto fail;
-		memcpy(key, open, klen);
+		memcpy(key, name, klen);
 		key[klen] = '\0';
 		v = json_object_get(vars, key);
 		if (!json_is_string(v)) {
@@ -426,12 +437,12 @@ fill(const char *tmpl, json_t *vars, bool html)
 			    "value", key);
 			goto fail;
 		}
-		if ((html ? pages_escape(&out, json_string_value(v)) :
+		if ((html ? html_escape(&out, json_string_value(v)) :
 		    buf_puts(&out, json_string_value(v))) == -1)
 			goto fail;
-		p = close + 2;
+		q = p;
 	}
-	if (buf_puts(&out, p) == -1)
+	if (buf_puts(&out, q) == -1)
 		goto fail;
 	return buf_detach(&out, NULL);
 fail:
@@ -764,7 +775,8 @@ send_smtp(struct mailer *m, json_t *msg, const struct buf *text, char *why,
 	struct curl_slist	*rcpt = NULL;
 	struct upload		 u = { text->data, text->len, 0 };
 	char			 from_name[CONFIG_STR], addr[CONFIG_STR];
-	char			 from[CONFIG_STR + 2], to[MAILER_ADDRESS_MAX + 3];
+	char			 from[CONFIG_STR + 2];
+	char			 to[MAILER_ADDRESS_MAX + 3];
 	long			 code = 0, ssl;
 	CURLcode		 rc;
 	enum mailer_result	 result = MAILER_RETRY;

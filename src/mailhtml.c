@@ -7,6 +7,10 @@
  * by spaces, duplicate attributes, unquoted placeholders), so what we
  * checked is what a mail client shows. Work is linear in the input and
  * nothing recurses. Pure functions, no state: any thread.
+ *
+ * This file walks the template: elements, text and the URLs in the text
+ * as rendered; mailhtml_attr.c checks attribute values. What the two
+ * share is mailhtml_scan.h.
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -16,61 +20,11 @@
 #include <strings.h>
 
 #include "reviewd/mailhtml.h"
+#include "reviewd/mailhtml_scan.h"
 
-#define HOST_MAX	254
-#define NAME_MAX_LEN	16
 #define ATTRS_MAX	32
-#define DEPTH_MAX	128	/* open elements */
-#define BASE_SIZE	16.0	/* px, a mail client's default font size */
 #define MIN_SIZE	10.0	/* px, the smallest text allowed */
-#define MAX_SIZE	200.0	/* px: bounds the arithmetic (no inf, NaN) */
-#define MAX_LENGTH	800.0	/* px of a margin, padding, width...: more
-				 * only pushes what follows out of view */
-#define SHOWN_ATTR_MAX	1024	/* bytes of an alt or title text */
 #define NEAR_COLOR	32	/* channels closer than this: unreadable */
-
-/* How an element's text looks: colours as 0xrrggbb, size in px. */
-struct look {
-	long		 color;
-	long		 bg;
-	double		 size;
-};
-
-struct elem {
-	char		 tag[NAME_MAX_LEN];
-	struct look	 look;
-};
-
-/* A piece of the rendered text and where in the template it came from. */
-struct run {
-	size_t		 off;		/* in the rendered text */
-	const char	*src;
-};
-
-struct scan {
-	const char	*start;		/* for line numbers; NULL: none */
-	const char	*site;		/* may be NULL */
-	char		*why;
-	size_t		 whylen;
-	bool		 in_head;
-	bool		 in_a;
-	bool		 in_review_link;	/* inside <a href="{{link}}"> */
-	bool		 link_text;	/* ... and it has visible text */
-	bool		 review_link;	/* one such link was complete */
-	bool		 body_done;	/* </body> seen */
-	struct elem	 stack[DEPTH_MAX];	/* open elements */
-	size_t		 depth;
-	struct look	 next;		/* of the element being opened */
-	bool		 next_css_bg;	/* ... its style set the background */
-	double		 root_size;	/* for rem */
-	/* the text as rendered: runs joined, tags dropped, blocks broken */
-	char		*text;
-	size_t		 tlen, tcap;
-	struct run	*runs;
-	size_t		 nruns, runcap;
-	const char	*src_next;	/* where the last run's source ends */
-	bool		 mapping;	/* fail() gets a pointer into text */
-};
 
 static const char *const tags[] = {
 	"a", "abbr", "b", "blockquote", "body", "br", "caption", "center",
@@ -98,20 +52,8 @@ static const struct {
 	{ "meta", { "charset", NULL } },
 };
 
-static const char *const style_props[] = {
-	"color", "background-color", "font-family", "font-weight",
-	"font-style", "font-size", "text-align", "text-decoration",
-	"line-height", "vertical-align", "width", "max-width",
-	"margin", "margin-top", "margin-right", "margin-bottom",
-	"margin-left", "padding", "padding-top", "padding-right",
-	"padding-bottom", "padding-left", "border", "border-top",
-	"border-right", "border-bottom", "border-left", "border-color",
-	"border-width", "border-style", "border-radius", "border-collapse",
-	NULL
-};
-
-static bool
-in_list(const char *const *list, const char *s)
+bool
+mailhtml_in_list(const char *const *list, const char *s)
 {
 	size_t	 i;
 
@@ -122,19 +64,14 @@ in_list(const char *const *list, const char *s)
 	return false;
 }
 
-static bool
-is_space(char c)
+bool
+mailhtml_is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
 }
 
-/* Fills why with "line N: " and the reason for the byte at p; -1. */
-static int
-fail(struct scan *sc, const char *p, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int
-fail(struct scan *sc, const char *p, const char *fmt, ...)
+int
+mailhtml_fail(struct mailhtml_scan *sc, const char *p, const char *fmt, ...)
 {
 	const char	*q;
 	size_t		 line = 1, pos, i;
@@ -168,8 +105,8 @@ host_char(char c)
 }
 
 /* The business's own site: the host itself or one of its subdomains. */
-static bool
-site_ok(const char *host, const char *site)
+bool
+mailhtml_site_ok(const char *host, const char *site)
 {
 	size_t	 hl = strlen(host), sl;
 
@@ -197,8 +134,8 @@ scheme_len(const char *s)
  * fragment. No userinfo, percent-encoding, backslashes or spaces: those are
  * where a host hides from a check like this one. 0 or -1.
  */
-static int
-url_host(const char *url, char host[HOST_MAX + 1])
+int
+mailhtml_url_host(const char *url, char host[MAILHTML_HOST_MAX + 1])
 {
 	size_t		 s = scheme_len(url), n = 0;
 	const char	*p;
@@ -206,7 +143,7 @@ url_host(const char *url, char host[HOST_MAX + 1])
 	if (s == 0)
 		return -1;
 	for (p = url + s; host_char(*p); p++) {
-		if (n == HOST_MAX)
+		if (n == MAILHTML_HOST_MAX)
 			return -1;
 		host[n++] = (char)tolower((unsigned char)*p);
 	}
@@ -231,11 +168,11 @@ url_host(const char *url, char host[HOST_MAX + 1])
 int
 mailhtml_site(const char *url, char *out, size_t outlen)
 {
-	char	 host[HOST_MAX + 1];
+	char	 host[MAILHTML_HOST_MAX + 1];
 	char	*h = host;
 	int	 n;
 
-	if (url == NULL || url_host(url, host) == -1)
+	if (url == NULL || mailhtml_url_host(url, host) == -1)
 		return -1;
 	if (strncmp(h, "www.", 4) == 0 && strchr(h + 4, '.') != NULL)
 		h += 4;
@@ -318,9 +255,9 @@ glued(const char *p, const char *text, const char *end)
  * be on the site. 0 or -1 via fail.
  */
 static int
-scan_urls(struct scan *sc, const char *text, size_t len)
+scan_urls(struct mailhtml_scan *sc, const char *text, size_t len)
 {
-	char		 host[HOST_MAX + 1];
+	char		 host[MAILHTML_HOST_MAX + 1];
 	const char	*p, *end = text + len, *h, *next;
 	size_t		 n, s, skip, run;
 	bool		 word, bare;
@@ -330,10 +267,10 @@ scan_urls(struct scan *sc, const char *text, size_t len)
 		 * few bytes past end is safe, and a match needs none of
 		 * them */
 		if (sc->start != NULL && glued(p, text, end))
-			return fail(sc, p, "a placeholder may not touch a "
-			    "word, '.', '/', ':', '@' or another placeholder: "
-			    "with its value it could spell a host name; put "
-			    "a space around it");
+			return mailhtml_fail(sc, p, "a placeholder may not "
+			    "touch a word, '.', '/', ':', '@' or another "
+			    "placeholder: with its value it could spell a host "
+			    "name; put a space around it");
 		word = p == text || !host_char(p[-1]);
 		s = scheme_len(p);
 		if (p + s > end)
@@ -348,14 +285,15 @@ scan_urls(struct scan *sc, const char *text, size_t len)
 		for (run = 0; h + run < end && host_char(h[run]); run++)
 			;
 		next = h + run;
-		if (run > HOST_MAX && !bare)
-			return fail(sc, p, "a URL in the text has a host name "
-			    "that is too long");
-		if (run > HOST_MAX) {
+		if (run > MAILHTML_HOST_MAX && !bare)
+			return mailhtml_fail(sc, p, "a URL in the text has a "
+			    "host name that is too long");
+		if (run > MAILHTML_HOST_MAX) {
 			/* a host name is a suffix of the run that fits:
 			 * from the first label that starts in the last
-			 * HOST_MAX bytes */
-			for (h = next - HOST_MAX; h < next && h[-1] != '.'; h++)
+			 * MAILHTML_HOST_MAX bytes */
+			for (h = next - MAILHTML_HOST_MAX; h < next &&
+			    h[-1] != '.'; h++)
 				;
 		}
 		for (n = 0; h + n < next; n++)
@@ -373,18 +311,19 @@ scan_urls(struct scan *sc, const char *text, size_t len)
 		}
 		if (!bare && h + n < end && (h[n] == '@' || h[n] == '\\' ||
 		    h[n] == '%'))
-			return fail(sc, p, "a URL in the text hides its host "
-			    "behind '%c'", h[n]);
-		if (!site_ok(host + skip, sc->site) && sc->start == NULL)
-			return fail(sc, p, "may not name a URL or host "
-			    "(\"%.60s\"): it is shown in the invitation "
+			return mailhtml_fail(sc, p, "a URL in the text hides "
+			    "its host behind '%c'", h[n]);
+		if (!mailhtml_site_ok(host + skip, sc->site) &&
+		    sc->start == NULL)
+			return mailhtml_fail(sc, p, "may not name a URL or "
+			    "host (\"%.60s\"): it is shown in the invitation "
 			    "e-mail%s%s%s", host + skip, sc->site != NULL ?
 			    " (only the business's own website, " : "",
 			    sc->site != NULL ? sc->site : "", sc->site !=
 			    NULL ? ")" : "");
-		if (!site_ok(host + skip, sc->site))
-			return fail(sc, p, "the text names the %s \"%.60s\"; "
-			    "URLs and host names may only go to the "
+		if (!mailhtml_site_ok(host + skip, sc->site))
+			return mailhtml_fail(sc, p, "the text names the %s "
+			    "\"%.60s\"; URLs and host names may only go to the "
 			    "business's own website (%s)", bare ? "host name" :
 			    "URL host", host + skip, sc->site != NULL ?
 			    sc->site : "none is set");
@@ -423,7 +362,7 @@ visible(const char *p, const char *end)
  * mail client still makes it a link: refused.
  */
 static int
-check_reference(struct scan *sc, const char *p)
+check_reference(struct mailhtml_scan *sc, const char *p)
 {
 	static const char *const named[] = { "&colon;", "&sol;", "&period;",
 	    "&commat;", "&bsol;", "&fullstop;", NULL };
@@ -433,8 +372,9 @@ check_reference(struct scan *sc, const char *p)
 
 	for (i = 0; named[i] != NULL; i++) {
 		if (strncasecmp(p, named[i], strlen(named[i])) == 0)
-			return fail(sc, p, "the character reference %s is not "
-			    "allowed in text; write the character", named[i]);
+			return mailhtml_fail(sc, p, "the character reference "
+			    "%s is not allowed in text; write the "
+			    "character", named[i]);
 	}
 	if (p[1] != '#')
 		return 0;
@@ -446,8 +386,8 @@ check_reference(struct scan *sc, const char *p)
 		return 0;
 	if (v < 0x80 && (isalnum((int)v) || v == ':' || v == '/' ||
 	    v == '.' || v == '@' || v == '\\'))
-		return fail(sc, p, "the character reference %.*s is not "
-		    "allowed in text; write the character",
+		return mailhtml_fail(sc, p, "the character reference %.*s is "
+		    "not allowed in text; write the character",
 		    (int)(end - p + (*end == ';')), p);
 	return 0;
 }
@@ -474,7 +414,7 @@ reference(const char *p, const char *end, bool *shown)
 		return 0;
 	name[n - 1] = '\0';
 	if (name[0] != '#') {
-		*shown = !in_list(blank, name);
+		*shown = !mailhtml_in_list(blank, name);
 		return n + 1;
 	}
 	v = name[1] == 'x' ? strtoul(name + 2, NULL, 16) :
@@ -507,9 +447,9 @@ invisible(const char *p, const char *end)
 
 /* Appends n bytes from src to the rendered text; 0 or -1. */
 static int
-put_text(struct scan *sc, const char *src, size_t n)
+put_text(struct mailhtml_scan *sc, const char *src, size_t n)
 {
-	struct run	*r;
+	struct mailhtml_run	*r;
 	size_t		 cap;
 
 	if (sc->nruns == 0 || src != sc->src_next) {
@@ -517,7 +457,7 @@ put_text(struct scan *sc, const char *src, size_t n)
 			cap = sc->runcap == 0 ? 64 : 2 * sc->runcap;
 			r = reallocarray(sc->runs, cap, sizeof(*r));
 			if (r == NULL)
-				return fail(sc, src, "out of memory");
+				return mailhtml_fail(sc, src, "out of memory");
 			sc->runs = r;
 			sc->runcap = cap;
 		}
@@ -527,7 +467,8 @@ put_text(struct scan *sc, const char *src, size_t n)
 	/* never longer than the template: text is copied, each tag of 3+
 	 * bytes becomes at most one '\n' */
 	if (n > sc->tcap - sc->tlen)
-		return fail(sc, src, "the text is longer than the template");
+		return mailhtml_fail(sc, src, "the text is longer than the "
+		    "template");
 	memcpy(sc->text + sc->tlen, src, n);
 	sc->tlen += n;
 	sc->src_next = src + n;
@@ -537,7 +478,7 @@ put_text(struct scan *sc, const char *src, size_t n)
 /* Ends a line of the rendered text at the tag at: block elements
  * separate the words around them. 0 or -1. */
 static int
-put_break(struct scan *sc, const char *at)
+put_break(struct mailhtml_scan *sc, const char *at)
 {
 	if (sc->tlen == 0 || sc->text[sc->tlen - 1] == '\n')
 		return 0;
@@ -549,10 +490,12 @@ put_break(struct scan *sc, const char *at)
 	return 0;
 }
 
-static const struct look base_look = { 0x000000, 0xffffff, BASE_SIZE };
+static const struct mailhtml_look base_look = {
+	0x000000, 0xffffff, MAILHTML_BASE_SIZE
+};
 
-static const struct look *
-top_look(const struct scan *sc)
+const struct mailhtml_look *
+mailhtml_top_look(const struct mailhtml_scan *sc)
 {
 	return sc->depth > 0 ? &sc->stack[sc->depth - 1].look : &base_look;
 }
@@ -578,18 +521,20 @@ near_color(long a, long b)
  * scan that a reader still sees whole).
  */
 static int
-text_run(struct scan *sc, const char *p, const char *end)
+text_run(struct mailhtml_scan *sc, const char *p, const char *end)
 {
-	const struct look *lk = top_look(sc);
+	const struct mailhtml_look *lk = mailhtml_top_look(sc);
 	const char	*q;
 	size_t		 n;
 	bool		 shown, any = false;
 
 	for (q = p; q < end; q++) {
-		if (sc->in_head && !is_space(*q))
-			return fail(sc, q, "text is not allowed in <head>");
-		if (sc->body_done && !is_space(*q))
-			return fail(sc, q, "nothing may follow </body>");
+		if (sc->in_head && !mailhtml_is_space(*q))
+			return mailhtml_fail(sc, q, "text is not allowed in "
+			    "<head>");
+		if (sc->body_done && !mailhtml_is_space(*q))
+			return mailhtml_fail(sc, q, "nothing may follow "
+			    "</body>");
 		if (*q == '&') {
 			if (check_reference(sc, q) == -1)
 				return -1;
@@ -614,386 +559,10 @@ text_run(struct scan *sc, const char *p, const char *end)
 	if (sc->in_review_link)
 		sc->link_text = true;
 	if (near_color(lk->color, lk->bg))
-		return fail(sc, p, "text in <%s> is #%06lx on #%06lx; text "
-		    "must stand out from its background", sc->depth > 0 ?
+		return mailhtml_fail(sc, p, "text in <%s> is #%06lx on #%06lx; "
+		    "text must stand out from its background", sc->depth > 0 ?
 		    sc->stack[sc->depth - 1].tag : "body", lk->color,
 		    lk->bg);
-	return 0;
-}
-
-/* A colour value: #rgb, #rrggbb or a name, as 0xrrggbb; -1 for other
- * values (no alpha, no "transparent", no currentcolor). */
-static long
-parse_color(const char *v)
-{
-	static const struct {
-		const char	*name;
-		long		 rgb;
-	} names[] = {
-		{ "black", 0x000000 }, { "white", 0xffffff },
-		{ "gray", 0x808080 }, { "grey", 0x808080 },
-		{ "silver", 0xc0c0c0 }, { "darkgray", 0xa9a9a9 },
-		{ "darkgrey", 0xa9a9a9 }, { "lightgray", 0xd3d3d3 },
-		{ "lightgrey", 0xd3d3d3 }, { "red", 0xff0000 },
-		{ "darkred", 0x8b0000 }, { "maroon", 0x800000 },
-		{ "orange", 0xffa500 }, { "yellow", 0xffff00 },
-		{ "olive", 0x808000 }, { "lime", 0x00ff00 },
-		{ "green", 0x008000 }, { "darkgreen", 0x006400 },
-		{ "teal", 0x008080 }, { "aqua", 0x00ffff },
-		{ "cyan", 0x00ffff }, { "blue", 0x0000ff },
-		{ "darkblue", 0x00008b }, { "navy", 0x000080 },
-		{ "purple", 0x800080 }, { "fuchsia", 0xff00ff },
-		{ "magenta", 0xff00ff },
-	};
-	size_t	 i, n = strlen(v);
-	long	 x = 0;
-
-	if (v[0] != '#') {
-		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-			if (strcmp(names[i].name, v) == 0)
-				return names[i].rgb;
-		}
-		return -1;
-	}
-	if (n != 4 && n != 7)
-		return -1;
-	for (i = 1; i < n; i++) {
-		if (!isxdigit((unsigned char)v[i]))
-			return -1;
-		x = x * 16 + (isdigit((unsigned char)v[i]) ? v[i] - '0' :
-		    tolower((unsigned char)v[i]) - 'a' + 10);
-		if (n == 4)
-			x = x * 16 + (x & 0xf);
-	}
-	return x;
-}
-
-/*
- * alt and title are text a reader sees (alt when images are blocked, as
- * many clients do by default; title as a tooltip): the rules for URLs in
- * text apply, and no character reference but &amp; may hide a host.
- */
-static int
-check_shown_attribute(struct scan *sc, const char *at, const char *name,
-    const char *v, size_t n)
-{
-	char		 text[SHOWN_ATTR_MAX], why[200];
-	const char	*amp;
-
-	if (n >= sizeof(text))
-		return fail(sc, at, "%s is longer than %d bytes", name,
-		    SHOWN_ATTR_MAX - 1);
-	for (amp = memchr(v, '&', n); amp != NULL; amp = memchr(amp + 1,
-	    '&', n - (size_t)(amp + 1 - v))) {
-		if ((size_t)(v + n - amp) < 5 || strncmp(amp, "&amp;", 5) != 0)
-			return fail(sc, at, "%s may use no character reference "
-			    "but &amp;", name);
-	}
-	memcpy(text, v, n);
-	text[n] = '\0';
-	if (mailhtml_check_text(text, sc->site, why, sizeof(why)) == -1)
-		return fail(sc, at, "%s: %s", name, why);
-	return 0;
-}
-
-/*
- * A font-size value as px, relative sizes taken from parent (em, %,
- * larger, smaller) and root (rem); -1 when it is not a plain size.
- */
-static double
-font_px(const char *v, double parent, double root)
-{
-	static const struct {
-		const char	*word;
-		double		 px;
-	} words[] = {
-		{ "xx-small", 9 }, { "x-small", 10 }, { "small", 13 },
-		{ "medium", 16 }, { "large", 18 }, { "x-large", 24 },
-		{ "xx-large", 32 },
-	};
-	char	*unit;
-	double	 x;
-	size_t	 i;
-
-	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
-		if (strcmp(words[i].word, v) == 0)
-			return words[i].px;
-	}
-	if (strcmp(v, "larger") == 0)
-		return parent * 1.2;
-	if (strcmp(v, "smaller") == 0)
-		return parent / 1.2;
-	if (strcmp(v, "inherit") == 0)
-		return parent;
-	if (!isdigit((unsigned char)*v) && *v != '.')
-		return -1;
-	x = strtod(v, &unit);
-	if (strcmp(unit, "px") == 0)
-		return x;
-	if (strcmp(unit, "pt") == 0)
-		return x * 4 / 3;
-	if (strcmp(unit, "em") == 0)
-		return x * parent;
-	if (strcmp(unit, "rem") == 0)
-		return x * root;
-	if (strcmp(unit, "%") == 0)
-		return x * parent / 100;
-	return -1;
-}
-
-/* A color, background-color or bgcolor value into the look of the
- * element being opened. */
-static int
-set_color(struct scan *sc, const char *at, const char *prop,
-    const char *value)
-{
-	long	 c;
-
-	if (strcmp(value, "inherit") == 0)
-		return 0;
-	if ((c = parse_color(value)) == -1)
-		return fail(sc, at, "%s \"%.40s\" is not allowed: write an "
-		    "opaque colour as #rgb, #rrggbb or a colour name", prop,
-		    value);
-	if (strcmp(prop, "color") == 0)
-		sc->next.color = c;
-	else if (strcmp(prop, "background-color") == 0) {
-		sc->next.bg = c;
-		sc->next_css_bg = true;
-	} else if (!sc->next_css_bg)
-		sc->next.bg = c;	/* bgcolor: the style wins */
-	return 0;
-}
-
-/* The style attribute: declarations of listed properties with plain
- * values. */
-/*
- * Whether the lengths in a value stay within what a layout needs: a huge
- * margin, padding, border, line height or width after the review link
- * pushes the footer where nobody scrolls. Numbers after '#' are colours.
- * 0, or -1 (reason in why).
- */
-static int
-lengths_ok(const char *value, bool unitless_is_factor, char *why,
-    size_t whylen)
-{
-	const char	*p = value;
-	char		*unit;
-	double		 x, px;
-
-	while (*p != '\0') {
-		if (*p == '#') {
-			while (isalnum((unsigned char)*p) || *p == '#')
-				p++;
-			continue;
-		}
-		if ((!isdigit((unsigned char)*p) && *p != '.') ||
-		    (p > value && isalpha((unsigned char)p[-1]))) {
-			p++;
-			continue;
-		}
-		x = strtod(p, &unit);
-		if (unit == p) {
-			p++;
-			continue;
-		}
-		if (strncmp(unit, "px", 2) == 0)
-			px = x;
-		else if (strncmp(unit, "pt", 2) == 0)
-			px = x * 4 / 3;
-		else if (strncmp(unit, "rem", 3) == 0 ||
-		    strncmp(unit, "em", 2) == 0)
-			px = x * BASE_SIZE;
-		else if (*unit == '%')
-			px = x <= 100 ? 0 : MAX_LENGTH + 1;
-		else if (isalpha((unsigned char)*unit))
-			px = MAX_LENGTH + 1;	/* vh, cm, in...: none of ours */
-		else
-			px = unitless_is_factor ? x * BASE_SIZE : x;
-		/* also false for NaN and inf */
-		if (!(px <= MAX_LENGTH)) {
-			(void)snprintf(why, whylen, "a length of more than "
-			    "%.0fpx (or 100%%)", MAX_LENGTH);
-			return -1;
-		}
-		p = unit;
-	}
-	return 0;
-}
-
-static int
-check_style(struct scan *sc, const char *at, const char *v, size_t len)
-{
-	char		 prop[32], value[256], why[80];
-	const char	*p = v, *end = v + len, *semi, *colon, *a, *b;
-	size_t		 n, i;
-	double		 size;
-
-	for (i = 0; i < len; i++) {
-		if (!isalnum((unsigned char)v[i]) && strchr(" \t\n:;#%.,'\"-!",
-		    v[i]) == NULL)
-			return fail(sc, at, "style uses '%c'; style values "
-			    "may only use letters, digits, spaces and "
-			    "# %% . , ' \" - ! (no url(), expressions or "
-			    "escapes)", v[i]);
-	}
-	while (p < end) {
-		semi = memchr(p, ';', (size_t)(end - p));
-		if (semi == NULL)
-			semi = end;
-		for (a = p; a < semi && is_space(*a); a++)
-			;
-		if (a == semi) {
-			p = semi + 1;
-			continue;
-		}
-		colon = memchr(a, ':', (size_t)(semi - a));
-		if (colon == NULL)
-			return fail(sc, at, "style has a declaration without "
-			    "':'");
-		for (b = colon; b > a && is_space(b[-1]); b--)
-			;
-		n = (size_t)(b - a);
-		if (n == 0 || n >= sizeof(prop))
-			return fail(sc, at, "style has an unknown property");
-		for (i = 0; i < n; i++)
-			prop[i] = (char)tolower((unsigned char)a[i]);
-		prop[n] = '\0';
-		if (!in_list(style_props, prop))
-			return fail(sc, at, "the style property \"%s\" is not "
-			    "allowed", prop);
-		for (a = colon + 1; a < semi && is_space(*a); a++)
-			;
-		for (b = semi; b > a && is_space(b[-1]); b--)
-			;
-		n = (size_t)(b - a);
-		if (n == 0 || n >= sizeof(value) || memchr(a, ':', n) != NULL)
-			return fail(sc, at, "the style property \"%s\" has "
-			    "no plain value", prop);
-		for (i = 0; i < n; i++)
-			value[i] = (char)tolower((unsigned char)a[i]);
-		value[n] = '\0';
-		if (strstr(value, "transparent") != NULL)
-			return fail(sc, at, "style may not make text "
-			    "transparent");
-		/* CSS reads 0-9px as 0 and -9px: a minus before a digit
-		 * is a sign unless it follows a letter (1e-3) */
-		for (i = 0; i < n; i++) {
-			if (value[i] == '-' && (i == 0 ||
-			    !isalpha((unsigned char)value[i - 1])) &&
-			    (isdigit((unsigned char)value[i + 1]) ||
-			    value[i + 1] == '.'))
-				return fail(sc, at, "style may not use "
-				    "negative lengths (%s)", prop);
-		}
-		if (strcmp(prop, "color") == 0 ||
-		    strcmp(prop, "background-color") == 0) {
-			if (set_color(sc, at, prop, value) == -1)
-				return -1;
-		} else if ((strncmp(prop, "margin", 6) == 0 ||
-		    strncmp(prop, "padding", 7) == 0 ||
-		    strncmp(prop, "border", 6) == 0 ||
-		    strcmp(prop, "line-height") == 0 ||
-		    strstr(prop, "width") != NULL) &&
-		    lengths_ok(value, strcmp(prop, "line-height") == 0,
-		    why, sizeof(why)) == -1)
-			return fail(sc, at, "the style property \"%s\" has %s",
-			    prop, why);
-		if (strcmp(prop, "font-size") == 0) {
-			size = font_px(value, top_look(sc)->size,
-			    sc->root_size);
-			/* also false for NaN: 1e309px makes inf, and 0em of
-			 * it NaN, which no < would catch */
-			if (!(size >= 0 && size <= MAX_SIZE))
-				return fail(sc, at, "font-size \"%s\" is not a "
-				    "plain size up to %.0fpx", value, MAX_SIZE);
-			sc->next.size = size;
-		}
-		p = semi + 1;
-	}
-	return 0;
-}
-
-/* Whether s (n bytes) is exactly the placeholder {{name}} (spaces inside
- * the braces allowed, as the renderer allows them). */
-static bool
-is_placeholder(const char *s, size_t n, const char *name)
-{
-	size_t	 k = strlen(name);
-
-	if (n < 4 || strncmp(s, "{{", 2) != 0 || strncmp(s + n - 2, "}}",
-	    2) != 0)
-		return false;
-	s += 2;
-	n -= 4;
-	while (n > 0 && *s == ' ') {
-		s++;
-		n--;
-	}
-	while (n > 0 && s[n - 1] == ' ')
-		n--;
-	return n == k && strncmp(s, name, k) == 0;
-}
-
-/*
- * A URL attribute value (n bytes, raw) into url with "&amp;" decoded; any
- * other character reference is refused, it could hide the host.
- */
-static int
-url_value(struct scan *sc, const char *at, const char *v, size_t n,
-    char *url, size_t urllen)
-{
-	size_t	 i, o = 0;
-
-	for (i = 0; i < n; i++) {
-		if (o + 1 >= urllen)
-			return fail(sc, at, "a URL is too long");
-		if (v[i] == '&') {
-			if (n - i < 5 || strncasecmp(v + i, "&amp;", 5) != 0)
-				return fail(sc, at, "a URL may use no "
-				    "character reference but &amp;");
-			i += 4;
-		}
-		url[o++] = v[i];
-	}
-	url[o] = '\0';
-	return 0;
-}
-
-static int
-check_href(struct scan *sc, const char *at, const char *v, size_t n,
-    bool *review)
-{
-	char	 url[2048], host[HOST_MAX + 1];
-
-	*review = is_placeholder(v, n, "link");
-	if (*review || is_placeholder(v, n, "unsubscribeLink"))
-		return 0;
-	if (url_value(sc, at, v, n, url, sizeof(url)) == -1)
-		return -1;
-	if (url_host(url, host) == -1)
-		return fail(sc, at, "href \"%.60s\" is not allowed: a link "
-		    "goes to {{link}}, {{unsubscribeLink}} or an http(s) URL "
-		    "on the business's own website", url);
-	if (!site_ok(host, sc->site))
-		return fail(sc, at, "href \"%.60s\" goes to %s; links may "
-		    "only go to {{link}}, {{unsubscribeLink}} or the "
-		    "business's own website (%s)", url, host, sc->site !=
-		    NULL ? sc->site : "none is set");
-	return 0;
-}
-
-static int
-check_src(struct scan *sc, const char *at, const char *v, size_t n)
-{
-	char	 url[2048], host[HOST_MAX + 1];
-
-	if (url_value(sc, at, v, n, url, sizeof(url)) == -1)
-		return -1;
-	if (strncasecmp(url, "https://", 8) != 0 || url_host(url,
-	    host) == -1)
-		return fail(sc, at, "an image must come from an https:// URL "
-		    "(\"%.60s\" is not one)", url);
 	return 0;
 }
 
@@ -1002,11 +571,11 @@ attr_allowed(const char *tag, const char *attr)
 {
 	size_t	 i;
 
-	if (in_list(common_attrs, attr))
+	if (mailhtml_in_list(common_attrs, attr))
 		return true;
 	for (i = 0; i < sizeof(tag_attrs) / sizeof(tag_attrs[0]); i++) {
 		if (strcmp(tag_attrs[i].tag, tag) == 0)
-			return in_list(tag_attrs[i].attrs, attr);
+			return mailhtml_in_list(tag_attrs[i].attrs, attr);
 	}
 	return false;
 }
@@ -1014,99 +583,19 @@ attr_allowed(const char *tag, const char *attr)
 /* Reads a name of letters, digits and '-' (lowercased); its length, 0 if
  * none or too long. */
 static size_t
-read_name(const char *p, char out[NAME_MAX_LEN])
+read_name(const char *p, char out[MAILHTML_NAME_MAX])
 {
 	size_t	 n;
 
 	if (!isalpha((unsigned char)*p))
 		return 0;
 	for (n = 0; isalnum((unsigned char)p[n]) || p[n] == '-'; n++) {
-		if (n + 1 == NAME_MAX_LEN)
+		if (n + 1 == MAILHTML_NAME_MAX)
 			return 0;
 		out[n] = (char)tolower((unsigned char)p[n]);
 	}
 	out[n] = '\0';
 	return n;
-}
-
-/* One attribute's value at *pp; checks it. Leaves *pp after it. */
-static int
-attribute(struct scan *sc, const char *name, const char **pp, bool *review)
-{
-	const char	*p = *pp, *v, *at = *pp;
-	size_t		 n;
-	bool		 quoted;
-
-	while (is_space(*p))
-		p++;
-	if (*p != '=') {		/* no value: <td nowrap> */
-		v = "";
-		n = 0;
-		quoted = false;
-	} else {
-		for (p++; is_space(*p); p++)
-			;
-		quoted = *p == '"' || *p == '\'';
-		if (quoted) {
-			const char	*close = strchr(p + 1, *p);
-
-			if (close == NULL)
-				return fail(sc, at, "the value of %s is not "
-				    "closed", name);
-			v = p + 1;
-			n = (size_t)(close - v);
-			p = close + 1;
-		} else {
-			v = p;
-			while (*p != '\0' && !is_space(*p) && *p != '>' &&
-			    strchr("\"'<=`", *p) == NULL)
-				p++;
-			n = (size_t)(p - v);
-			if (n == 0)
-				return fail(sc, at, "%s has an empty value",
-				    name);
-		}
-		if (!quoted && memmem(v, n, "{{", 2) != NULL)
-			return fail(sc, at, "a placeholder in the value of %s "
-			    "must be in quotes", name);
-		if (memchr(v, '<', n) != NULL || memchr(v, '>', n) != NULL)
-			return fail(sc, at, "the value of %s may not contain "
-			    "'<' or '>'; write &lt; and &gt;", name);
-	}
-	*pp = p;
-	if (strcmp(name, "bgcolor") == 0) {
-		char	 c[16];
-		size_t	 i;
-
-		for (i = 0; i < n && i + 1 < sizeof(c); i++)
-			c[i] = (char)tolower((unsigned char)v[i]);
-		c[i] = '\0';
-		return set_color(sc, at, name, i == n ? c : "?");
-	}
-	if (strcmp(name, "alt") == 0 || strcmp(name, "title") == 0)
-		return check_shown_attribute(sc, at, name, v, n);
-	if (strcmp(name, "height") == 0 || strcmp(name, "width") == 0 ||
-	    strcmp(name, "cellpadding") == 0 ||
-	    strcmp(name, "cellspacing") == 0 || strcmp(name, "border") == 0) {
-		char	 num[32], why[80];
-
-		if (n >= sizeof(num))
-			return fail(sc, at, "%s is not a plain number", name);
-		memcpy(num, v, n);
-		num[n] = '\0';
-		if (lengths_ok(num, false, why, sizeof(why)) == -1)
-			return fail(sc, at, "%s has %s", name, why);
-	}
-	if (strcmp(name, "href") == 0)
-		return check_href(sc, at, v, n, review);
-	if (strcmp(name, "src") == 0)
-		return check_src(sc, at, v, n);
-	if (strcmp(name, "style") == 0)
-		return check_style(sc, at, v, n);
-	if (strcmp(name, "target") == 0 && (n != 6 || strncasecmp(v,
-	    "_blank", 6) != 0))
-		return fail(sc, at, "target may only be _blank");
-	return 0;
 }
 
 /* Tags that do not end a line of the rendered text. */
@@ -1118,9 +607,9 @@ static const char *const inline_tags[] = {
 /* The look of the element tag opens, before its attributes: what it
  * inherits, a link's colour, the smaller text of some tags. */
 static void
-open_look(struct scan *sc, const char *tag)
+open_look(struct mailhtml_scan *sc, const char *tag)
 {
-	sc->next = *top_look(sc);
+	sc->next = *mailhtml_top_look(sc);
 	sc->next_css_bg = false;
 	if (strcmp(tag, "a") == 0)
 		sc->next.color = 0x0000ee;	/* a client's link colour */
@@ -1135,7 +624,7 @@ open_look(struct scan *sc, const char *tag)
 
 /* <title>'s text, up to </title>; *pp left at its end tag. */
 static int
-title_text(struct scan *sc, const char *at, const char **pp)
+title_text(struct mailhtml_scan *sc, const char *at, const char **pp)
 {
 	const char	*close;
 	int		 r;
@@ -1143,11 +632,11 @@ title_text(struct scan *sc, const char *at, const char **pp)
 	for (close = *pp; (close = strchr(close, '<')) != NULL; close++) {
 		if (strncasecmp(close, "</title", 7) == 0)
 			break;
-		return fail(sc, close, "<title> may hold only text; write "
-		    "'<' as &lt;");
+		return mailhtml_fail(sc, close, "<title> may hold only text; "
+		    "write '<' as &lt;");
 	}
 	if (close == NULL)
-		return fail(sc, at, "<title> is not closed");
+		return mailhtml_fail(sc, at, "<title> is not closed");
 	sc->in_head = false;
 	r = text_run(sc, *pp, close);
 	sc->in_head = true;
@@ -1155,80 +644,101 @@ title_text(struct scan *sc, const char *at, const char **pp)
 	return r;
 }
 
-/* A start tag at p ('<' then a letter); *pp left after its '>'. */
+/*
+ * The attributes of the start tag <tag at *pp (just after its name), each
+ * allowed on tag, once, and checked; *pp left at its '>' or "/>". *href
+ * says whether one was an href, *review whether that href is {{link}}.
+ */
 static int
-start_tag(struct scan *sc, const char **pp)
+attributes(struct mailhtml_scan *sc, const char *at, const char *tag,
+    const char **pp, bool *href, bool *review)
 {
-	char		 tag[NAME_MAX_LEN], name[NAME_MAX_LEN];
-	char		 seen[ATTRS_MAX][NAME_MAX_LEN];
-	const char	*p = *pp + 1, *at = *pp;
+	char		 name[MAILHTML_NAME_MAX];
+	char		 seen[ATTRS_MAX][MAILHTML_NAME_MAX];
+	const char	*p = *pp;
 	size_t		 n, nseen = 0, i;
-	bool		 review = false, href = false, r, is_void;
+	bool		 r;
 
-	if ((n = read_name(p, tag)) == 0 || !in_list(tags, tag))
-		return fail(sc, at, "the tag <%.*s> is not allowed",
-		    (int)strcspn(p, " \t\r\n/>"), p);
-	if (sc->body_done)
-		return fail(sc, at, "nothing may follow </body>");
-	is_void = in_list(void_tags, tag);
-	open_look(sc, tag);
-	p += n;
 	for (;;) {
 		if (*p == '>' || (p[0] == '/' && p[1] == '>'))
 			break;
-		if (!is_space(*p))
-			return fail(sc, at, "<%s> has '%c' where a space, an "
-			    "attribute or '>' must be", tag, *p);
-		while (is_space(*p))
+		if (!mailhtml_is_space(*p))
+			return mailhtml_fail(sc, at, "<%s> has '%c' where a "
+			    "space, an attribute or '>' must be", tag, *p);
+		while (mailhtml_is_space(*p))
 			p++;
 		if (*p == '>' || (p[0] == '/' && p[1] == '>'))
 			break;
 		if ((n = read_name(p, name)) == 0)
-			return fail(sc, at, "<%s> has a malformed attribute",
-			    tag);
+			return mailhtml_fail(sc, at, "<%s> has a malformed "
+			    "attribute", tag);
 		if (strncmp(name, "on", 2) == 0)
-			return fail(sc, at, "event handler attributes (%s) "
-			    "are not allowed", name);
+			return mailhtml_fail(sc, at, "event handler attributes "
+			    "(%s) are not allowed", name);
 		if (!attr_allowed(tag, name))
-			return fail(sc, at, "the attribute %s is not allowed "
-			    "on <%s>", name, tag);
+			return mailhtml_fail(sc, at, "the attribute %s is not "
+			    "allowed on <%s>", name, tag);
 		for (i = 0; i < nseen; i++) {
 			if (strcmp(seen[i], name) == 0)
-				return fail(sc, at, "<%s> has %s twice", tag,
-				    name);
+				return mailhtml_fail(sc, at, "<%s> has %s "
+				    "twice", tag, name);
 		}
 		if (nseen == ATTRS_MAX)
-			return fail(sc, at, "<%s> has too many attributes",
-			    tag);
+			return mailhtml_fail(sc, at, "<%s> has too many "
+			    "attributes", tag);
 		memcpy(seen[nseen++], name, sizeof(name));
 		p += n;
 		r = false;
-		if (attribute(sc, name, &p, &r) == -1)
+		if (mailhtml_attribute(sc, name, &p, &r) == -1)
 			return -1;
 		if (strcmp(name, "href") == 0) {
-			href = true;
-			review = r;
+			*href = true;
+			*review = r;
 		}
 	}
+	*pp = p;
+	return 0;
+}
+
+/* A start tag at p ('<' then a letter); *pp left after its '>'. */
+static int
+start_tag(struct mailhtml_scan *sc, const char **pp)
+{
+	char		 tag[MAILHTML_NAME_MAX];
+	const char	*p = *pp + 1, *at = *pp;
+	size_t		 n;
+	bool		 review = false, href = false, is_void;
+
+	if ((n = read_name(p, tag)) == 0 || !mailhtml_in_list(tags, tag))
+		return mailhtml_fail(sc, at, "the tag <%.*s> is not allowed",
+		    (int)strcspn(p, " \t\r\n/>"), p);
+	if (sc->body_done)
+		return mailhtml_fail(sc, at, "nothing may follow </body>");
+	is_void = mailhtml_in_list(void_tags, tag);
+	open_look(sc, tag);
+	p += n;
+	if (attributes(sc, at, tag, &p, &href, &review) == -1)
+		return -1;
 	if (*p == '/' && !is_void)
-		return fail(sc, at, "<%s/> does not close <%s> in HTML; write "
-		    "<%s></%s>", tag, tag, tag, tag);
+		return mailhtml_fail(sc, at, "<%s/> does not close <%s> in "
+		    "HTML; write <%s></%s>", tag, tag, tag, tag);
 	p += *p == '/' ? 2 : 1;
 	if (sc->in_head && strcmp(tag, "title") != 0 &&
 	    strcmp(tag, "meta") != 0)
-		return fail(sc, at, "<%s> is not allowed in <head>%s", tag,
-		    strcmp(tag, "body") == 0 ? "; close it with </head> "
-		    "first" : "");
-	if (!in_list(inline_tags, tag) && put_break(sc, at) == -1)
+		return mailhtml_fail(sc, at, "<%s> is not allowed in "
+		    "<head>%s", tag, strcmp(tag, "body") == 0 ? "; close it "
+		    "with </head> first" : "");
+	if (!mailhtml_in_list(inline_tags, tag) && put_break(sc, at) == -1)
 		return -1;
 	if (!is_void) {
 		if (!(sc->next.size >= MIN_SIZE))
-			return fail(sc, at, "the font-size of <%s> would be "
-			    "%.1fpx; text must be at least %.0fpx (relative "
-			    "sizes multiply)", tag, sc->next.size, MIN_SIZE);
-		if (sc->depth == DEPTH_MAX)
-			return fail(sc, at, "elements are nested more than "
-			    "%d deep", DEPTH_MAX);
+			return mailhtml_fail(sc, at, "the font-size of <%s> "
+			    "would be %.1fpx; text must be at least %.0fpx "
+			    "(relative sizes multiply)", tag, sc->next.size,
+			    MIN_SIZE);
+		if (sc->depth == MAILHTML_DEPTH_MAX)
+			return mailhtml_fail(sc, at, "elements are nested more "
+			    "than %d deep", MAILHTML_DEPTH_MAX);
 		memcpy(sc->stack[sc->depth].tag, tag, sizeof(tag));
 		sc->stack[sc->depth++].look = sc->next;
 		if (strcmp(tag, "html") == 0)
@@ -1241,10 +751,10 @@ start_tag(struct scan *sc, const char **pp)
 			return -1;
 	} else if (strcmp(tag, "a") == 0) {
 		if (sc->in_a)
-			return fail(sc, at, "a link inside a link is not "
-			    "allowed");
+			return mailhtml_fail(sc, at, "a link inside a link is "
+			    "not allowed");
 		if (!href)
-			return fail(sc, at, "<a> needs an href");
+			return mailhtml_fail(sc, at, "<a> needs an href");
 		sc->in_a = true;
 		sc->in_review_link = review;
 		sc->link_text = false;
@@ -1254,29 +764,29 @@ start_tag(struct scan *sc, const char **pp)
 }
 
 static int
-end_tag(struct scan *sc, const char **pp)
+end_tag(struct mailhtml_scan *sc, const char **pp)
 {
-	char		 tag[NAME_MAX_LEN];
+	char		 tag[MAILHTML_NAME_MAX];
 	const char	*p = *pp + 2, *at = *pp;
 	size_t		 n;
 
-	if ((n = read_name(p, tag)) == 0 || !in_list(tags, tag))
-		return fail(sc, at, "the end tag </%.*s> is not allowed",
-		    (int)strcspn(p, " \t\r\n>"), p);
-	if (in_list(void_tags, tag))
-		return fail(sc, at, "</%s> closes an element that has no end "
-		    "tag", tag);
-	for (p += n; is_space(*p); p++)
+	if ((n = read_name(p, tag)) == 0 || !mailhtml_in_list(tags, tag))
+		return mailhtml_fail(sc, at, "the end tag </%.*s> is not "
+		    "allowed", (int)strcspn(p, " \t\r\n>"), p);
+	if (mailhtml_in_list(void_tags, tag))
+		return mailhtml_fail(sc, at, "</%s> closes an element that has "
+		    "no end tag", tag);
+	for (p += n; mailhtml_is_space(*p); p++)
 		;
 	if (*p != '>')
-		return fail(sc, at, "</%s> must end with '>'", tag);
+		return mailhtml_fail(sc, at, "</%s> must end with '>'", tag);
 	/* every element closed, in order: nothing the business leaves
 	 * open may wrap the platform's footer */
 	if (sc->depth == 0)
-		return fail(sc, at, "</%s> closes nothing", tag);
+		return mailhtml_fail(sc, at, "</%s> closes nothing", tag);
 	if (strcmp(sc->stack[sc->depth - 1].tag, tag) != 0)
-		return fail(sc, at, "</%s> found where </%s> must close <%s> "
-		    "first", tag, sc->stack[sc->depth - 1].tag,
+		return mailhtml_fail(sc, at, "</%s> found where </%s> must "
+		    "close <%s> first", tag, sc->stack[sc->depth - 1].tag,
 		    sc->stack[sc->depth - 1].tag);
 	sc->depth--;
 	if (strcmp(tag, "a") == 0) {
@@ -1287,7 +797,7 @@ end_tag(struct scan *sc, const char **pp)
 		sc->in_head = false;
 	else if (strcmp(tag, "body") == 0)
 		sc->body_done = true;
-	if (!in_list(inline_tags, tag) && put_break(sc, at) == -1)
+	if (!mailhtml_in_list(inline_tags, tag) && put_break(sc, at) == -1)
 		return -1;
 	*pp = p + 1;
 	return 0;
@@ -1295,7 +805,7 @@ end_tag(struct scan *sc, const char **pp)
 
 /* The markup pass of mailhtml_check: tags and text runs, into sc. */
 static int
-markup(struct scan *sc, const char *html)
+markup(struct mailhtml_scan *sc, const char *html)
 {
 	const char	*p = html, *lt;
 
@@ -1309,37 +819,38 @@ markup(struct scan *sc, const char *html)
 		if (*p == '\0')
 			break;
 		if (strncmp(p, "<!--", 4) == 0)
-			return fail(sc, p, "HTML comments are not allowed");
+			return mailhtml_fail(sc, p, "HTML comments are not "
+			    "allowed");
 		if (strncasecmp(p, "<!doctype", 9) == 0) {
 			lt = strchr(p, '>');
 			if (lt == NULL || memchr(p + 1, '<',
 			    (size_t)(lt - p)) != NULL)
-				return fail(sc, p, "the doctype is not "
-				    "closed");
+				return mailhtml_fail(sc, p, "the doctype is "
+				    "not closed");
 			p = lt + 1;
 			continue;
 		}
 		if (p[1] == '!' || p[1] == '?')
-			return fail(sc, p, "comments, CDATA and processing "
-			    "instructions are not allowed");
+			return mailhtml_fail(sc, p, "comments, CDATA and "
+			    "processing instructions are not allowed");
 		if (p[1] == '/') {
 			if (end_tag(sc, &p) == -1)
 				return -1;
 			continue;
 		}
 		if (!isalpha((unsigned char)p[1]))
-			return fail(sc, p, "a '<' that starts no tag must be "
-			    "written &lt;");
+			return mailhtml_fail(sc, p, "a '<' that starts no tag "
+			    "must be written &lt;");
 		if (start_tag(sc, &p) == -1)
 			return -1;
 	}
 	if (sc->depth > 0)
-		return fail(sc, p, "<%s> is not closed; close every element "
-		    "(</%s>)", sc->stack[sc->depth - 1].tag,
+		return mailhtml_fail(sc, p, "<%s> is not closed; close every "
+		    "element (</%s>)", sc->stack[sc->depth - 1].tag,
 		    sc->stack[sc->depth - 1].tag);
 	if (!sc->review_link)
-		return fail(sc, p, "the review link must be the href of an "
-		    "<a> with visible text: <a href=\"{{link}}\">Write a "
+		return mailhtml_fail(sc, p, "the review link must be the href "
+		    "of an <a> with visible text: <a href=\"{{link}}\">Write a "
 		    "review</a>");
 	/* URLs as the reader sees them: "htt<b></b>p://" is one word */
 	sc->mapping = true;
@@ -1347,15 +858,15 @@ markup(struct scan *sc, const char *html)
 }
 
 static void
-scan_init(struct scan *sc, const char *start, const char *site, char *why,
-    size_t whylen)
+scan_init(struct mailhtml_scan *sc, const char *start, const char *site,
+    char *why, size_t whylen)
 {
 	memset(sc, 0, sizeof(*sc));
 	sc->start = start;
 	sc->site = site;
 	sc->why = why;
 	sc->whylen = whylen;
-	sc->root_size = BASE_SIZE;
+	sc->root_size = MAILHTML_BASE_SIZE;
 	if (whylen > 0)
 		why[0] = '\0';
 }
@@ -1364,7 +875,7 @@ int
 mailhtml_check(const char *html, const char *site, char *why,
     size_t whylen)
 {
-	struct scan	 sc;
+	struct mailhtml_scan	 sc;
 	int		 ret = -1;
 
 	scan_init(&sc, html, site, why, whylen);
@@ -1384,22 +895,27 @@ out:
 	return ret;
 }
 
+/* The URLs in text on site; reasons name lines when lines. */
+static int
+check_urls(const char *text, bool lines, const char *site, char *why,
+    size_t whylen)
+{
+	struct mailhtml_scan	 sc;
+
+	scan_init(&sc, lines ? text : NULL, site, why, whylen);
+	return scan_urls(&sc, text, strlen(text));
+}
+
 int
 mailhtml_check_text(const char *text, const char *site, char *why,
     size_t whylen)
 {
-	struct scan	 sc;
-
-	scan_init(&sc, text, site, why, whylen);
-	return scan_urls(&sc, text, strlen(text));
+	return check_urls(text, true, site, why, whylen);
 }
 
 int
 mailhtml_check_value(const char *value, const char *site, char *why,
     size_t whylen)
 {
-	struct scan	 sc;
-
-	scan_init(&sc, NULL, site, why, whylen);
-	return scan_urls(&sc, value, strlen(value));
+	return check_urls(value, false, site, why, whylen);
 }

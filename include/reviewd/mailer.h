@@ -2,6 +2,7 @@
 #define REVIEWD_MAILER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -50,6 +51,15 @@ int	mailer_check(json_t *msg, struct api_error *err);
  */
 int	mailer_render(const char *name, const char *locale, json_t *vars,
 	    json_t *msg);
+
+/*
+ * Finds the next placeholder "{{name}}" (spaces inside the braces allowed)
+ * in the text at *p: *at is where its "{{" starts, (*name, *len) its name
+ * without the spaces (len may be 0), and *p is advanced past its "}}".
+ * 0, or -1 (nothing changed) when no complete placeholder follows.
+ */
+int	mailer_placeholder(const char **p, const char **at, const char **name,
+	    size_t *len);
 
 /* As mailer_render with the three parts given (business templates). */
 int	mailer_render_parts(const char *subject, const char *text,

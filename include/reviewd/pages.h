@@ -1,23 +1,14 @@
 #ifndef REVIEWD_PAGES_H
 #define REVIEWD_PAGES_H
 
-#include <stddef.h>
-
-#include "reviewd/buf.h"
 #include "reviewd/request.h"
 
 /*
- * Server-rendered HTML for reviewers and visitors, and the one HTML
- * escaper every piece of HTML we produce (pages, e-mail HTML parts) goes
- * through. Pages need no JavaScript and work on a phone.
+ * Server-rendered HTML for reviewers and visitors, made with the kit of
+ * html.h: the organic review pages (pages.c), the pages behind invitation
+ * links (pages_invitation.c) and behind Find Reviewer links
+ * (pages_findreviewer.c). Pages need no JavaScript and work on a phone.
  */
-
-/* Appends s to out with & < > " ' escaped. 0, or -1 when out is full. */
-int	pages_escape(struct buf *out, const char *s);
-
-/* Answers a short HTML page (a heading and a sentence) with status. */
-int	pages_message(struct response *res, int status, const char *title,
-	    const char *text, struct api_error *err);
 
 /* GET /b/{businessDomain}: the public profile with reviews and paging. */
 route_handler	pages_profile;

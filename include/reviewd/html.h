@@ -1,0 +1,88 @@
+#ifndef REVIEWD_HTML_H
+#define REVIEWD_HTML_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "reviewd/api_error.h"
+#include "reviewd/buf.h"
+#include "reviewd/request.h"
+
+/*
+ * The one HTML escaper every piece of HTML we produce (pages, e-mail HTML
+ * parts) goes through, and the kit the server-rendered pages are made
+ * with: the page frame and its headers, message pages, the list of what
+ * was wrong with a form, form fields, and the lookup that answers 404
+ * when a link leads nowhere. Stateless: any thread.
+ */
+
+#define HTML_PAGE_CAP	(2 * 1024 * 1024)	/* bytes of one page */
+#define HTML_FIELD_MAX	(5000 * 4 + 1)		/* a form field, NUL too */
+
+/* Appends s to out with & < > " ' escaped. 0, or -1 when out is full. */
+int	html_escape(struct buf *out, const char *s);
+
+/* Opens a page titled title (escaped) in b: doctype, head with the
+ * style sheet, <body><main>. 0, or -1 when b is full. */
+int	html_start(struct buf *b, const char *title);
+
+/*
+ * Closes the page html_start opened in b and answers it with status and
+ * the headers every page carries (a Content-Security-Policy without
+ * scripts, no framing, no sniffing, no referrer). failed is nonzero when
+ * building the page failed; then, or when closing it fails, the answer
+ * is a 500. b is left empty. 0, or -1 with err set.
+ */
+int	html_answer(struct response *res, int status, struct buf *b,
+	    int failed, struct api_error *err);
+
+/* Answers a short page: title as heading, text as a paragraph and, when
+ * link is not NULL, a link to it reading link_text. 0, or -1 with err. */
+int	html_message(struct response *res, int status, const char *title,
+	    const char *text, const char *link, const char *link_text,
+	    struct api_error *err);
+
+/*
+ * Appends the box listing what was wrong with a form: heading (escaped)
+ * as its first paragraph when not NULL, then each detail as "field
+ * reason", or the message when there is no detail and with_message. 0, or
+ * -1 when b is full.
+ */
+int	html_problems(struct buf *b, const char *heading,
+	    const struct api_error *problems, bool with_message);
+
+/* The string at key of the object o (borrowed), or "" when there is
+ * none: what a page shows for a value that is absent. */
+const char	*html_str(json_t *o, const char *key);
+
+/*
+ * Reads the form field name of req's body into v (HTML_FIELD_MAX bytes).
+ * 1 when it has a value, 0 when absent or empty, -1 when present but
+ * unusable, which is then recorded in problems (400 naming it).
+ */
+int	html_form_field(const struct request *req, const char *name, char *v,
+	    struct api_error *problems);
+
+/* A whole-number form value as a JSON integer, anything else as a JSON
+ * string for the validator to name. New reference, NULL when out of
+ * memory. */
+json_t	*html_form_number(const char *v);
+
+/*
+ * Looks up what a link or an address leads to: find(req, arg, err)
+ * returns 1 when found, 0 when nothing is there, -1 on failure (with err
+ * set, or else taken as a storage failure of req->db).
+ */
+typedef int html_find(struct request *req, void *arg, struct api_error *err);
+
+/*
+ * The start of every page behind a link: runs find and, when nothing is
+ * there, answers 404 with the message page title and text. 1 when found
+ * (the caller answers), 0 when the 404 page was answered, -1 with err set.
+ */
+int	html_found_or_404(struct request *req, struct response *res,
+	    html_find *find, void *arg, const char *title, const char *text,
+	    struct api_error *err);
+
+#endif

@@ -1,0 +1,194 @@
+/*
+ * html: the HTML escaper and the page kit (see html.h). Every value that
+ * is not a constant of the page code goes through html_escape. Pages are
+ * answered with a strict Content-Security-Policy (no scripts at all) and
+ * never framed. Stateless; HTTP worker threads and the scheduler (e-mail
+ * HTML parts).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reviewd/db.h"
+#include "reviewd/html.h"
+
+int
+html_escape(struct buf *out, const char *s)
+{
+	const char	*run = s;
+
+	for (; *s != '\0'; s++) {
+		const char	*rep;
+
+		switch (*s) {
+		case '&':
+			rep = "&amp;";
+			break;
+		case '<':
+			rep = "&lt;";
+			break;
+		case '>':
+			rep = "&gt;";
+			break;
+		case '"':
+			rep = "&quot;";
+			break;
+		case '\'':
+			rep = "&#39;";
+			break;
+		default:
+			continue;
+		}
+		if (buf_append(out, run, (size_t)(s - run)) == -1 ||
+		    buf_puts(out, rep) == -1)
+			return -1;
+		run = s + 1;
+	}
+	return buf_append(out, run, (size_t)(s - run));
+}
+
+static const char css[] =
+    "body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1b1b1b;"
+    "background:#f6f6f4}main{max-width:44rem;margin:0 auto;padding:1rem}"
+    "h1{font-size:1.6rem;margin:.5rem 0}article,form,.box{background:#fff;"
+    "border:1px solid #ddd;border-radius:8px;padding:1rem;margin:1rem 0}"
+    ".stars{color:#00a36c;font-size:1.2rem;letter-spacing:2px}"
+    ".label{display:inline-block;font-size:.8rem;border-radius:4px;"
+    "padding:0 .4rem;margin-right:.3rem;background:#e8f5ee;color:#0b6b45}"
+    ".label.contacted{background:#fff4e0;color:#8a5300}"
+    ".reply{border-left:3px solid #ccc;padding-left:.8rem;margin-top:.8rem}"
+    ".meta{color:#666;font-size:.9rem}.error{color:#a40000}"
+    "label{display:block;margin:.6rem 0 .2rem}input[type=text],"
+    "input[type=email],textarea,select{width:100%;box-sizing:border-box;"
+    "padding:.5rem;font:inherit}textarea{min-height:8rem}"
+    "button{font:inherit;padding:.5rem 1.2rem;margin-top:1rem;"
+    "background:#00a36c;color:#fff;border:0;border-radius:6px}"
+    "nav a{margin-right:1rem}";
+
+int
+html_start(struct buf *b, const char *title)
+{
+	return buf_puts(b, "<!doctype html><html lang=\"en\"><head>"
+	    "<meta charset=\"utf-8\"><meta name=\"viewport\" "
+	    "content=\"width=device-width, initial-scale=1\"><title>") ||
+	    html_escape(b, title) || buf_printf(b, "</title><style>%s"
+	    "</style></head><body><main>", css);
+}
+
+int
+html_answer(struct response *res, int status, struct buf *b, int failed,
+    struct api_error *err)
+{
+	size_t	 len = 0;
+	char	*body = NULL;
+
+	if (failed == 0 && buf_puts(b, "</main></body></html>\n") == 0)
+		body = buf_detach(b, &len);
+	buf_release(b);
+	if (body == NULL || response_header(res, "Content-Security-Policy",
+	    "default-src 'none'; style-src 'unsafe-inline'; "
+	    "form-action 'self'; frame-ancestors 'none'") == -1 ||
+	    response_header(res, "X-Content-Type-Options", "nosniff") == -1 ||
+	    response_header(res, "Referrer-Policy", "no-referrer") == -1) {
+		free(body);
+		api_error_set(err, 500, NULL, "Internal error");
+		return -1;
+	}
+	res->status = status;
+	res->body = body;
+	res->body_len = len;
+	res->content_type = "text/html; charset=utf-8";
+	return 0;
+}
+
+int
+html_message(struct response *res, int status, const char *title,
+    const char *text, const char *link, const char *link_text,
+    struct api_error *err)
+{
+	struct buf	 b;
+	int		 r;
+
+	buf_init(&b, HTML_PAGE_CAP);
+	r = html_start(&b, title) || buf_puts(&b, "<div class=\"box\"><h1>") ||
+	    html_escape(&b, title) || buf_puts(&b, "</h1><p>") ||
+	    html_escape(&b, text) || buf_puts(&b, "</p>");
+	if (r == 0 && link != NULL)
+		r = buf_puts(&b, "<p><a href=\"") || html_escape(&b, link) ||
+		    buf_puts(&b, "\">") || html_escape(&b, link_text) ||
+		    buf_puts(&b, "</a></p>");
+	r = r || buf_puts(&b, "</div>");
+	return html_answer(res, status, &b, r, err);
+}
+
+int
+html_problems(struct buf *b, const char *heading,
+    const struct api_error *problems, bool with_message)
+{
+	size_t	 i;
+
+	if (buf_puts(b, "<div class=\"box error\" role=\"alert\">") ||
+	    (heading != NULL && (buf_puts(b, "<p>") || html_escape(b,
+	    heading) || buf_puts(b, "</p>"))) || buf_puts(b, "<ul>"))
+		return -1;
+	for (i = 0; i < problems->ndetails; i++) {
+		if (buf_puts(b, "<li>") || html_escape(b,
+		    problems->details[i].field) || buf_puts(b, " ") ||
+		    html_escape(b, problems->details[i].reason) ||
+		    buf_puts(b, "</li>"))
+			return -1;
+	}
+	if (with_message && problems->ndetails == 0 && (buf_puts(b, "<li>") ||
+	    html_escape(b, problems->message) || buf_puts(b, "</li>")))
+		return -1;
+	return buf_puts(b, "</ul></div>");
+}
+
+const char *
+html_str(json_t *o, const char *key)
+{
+	const char	*s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? s : "";
+}
+
+int
+html_form_field(const struct request *req, const char *name, char *v,
+    struct api_error *problems)
+{
+	int	 r = request_form_value(req->body, req->body_len, name, v,
+		    HTML_FIELD_MAX);
+
+	if (r == -2) {
+		api_error_set(problems, 400, name, "is not UTF-8 text or is "
+		    "too long");
+		return -1;
+	}
+	return r == 0 && v[0] != '\0';
+}
+
+json_t *
+html_form_number(const char *v)
+{
+	char		*end;
+	long long	 n = strtoll(v, &end, 10);
+
+	return *end == '\0' ? json_integer(n) : json_string(v);
+}
+
+int
+html_found_or_404(struct request *req, struct response *res,
+    html_find *find, void *arg, const char *title, const char *text,
+    struct api_error *err)
+{
+	int	 r = find(req, arg, err);
+
+	if (r == -1) {
+		if (err->status == 0)
+			db_fail(req->db, err);
+		return -1;
+	}
+	if (r == 1)
+		return 1;
+	return html_message(res, 404, title, text, NULL, NULL, err);
+}

@@ -1,0 +1,177 @@
+/*
+ * pages_findreviewer: the reviewer's page behind a Find Reviewer link:
+ * the business's question, and a form to answer it (sharing only what
+ * the reviewer chooses) or to decline. Made with the kit of html.h.
+ * Stateless; HTTP worker threads.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reviewd/findreviewer.h"
+#include "reviewd/html.h"
+#include "reviewd/pages.h"
+
+static const struct {
+	const char	*field, *label, *type;
+} reply_fields[] = {
+	{ "name", "Your name", "text" },
+	{ "email", "An e-mail address the business may use", "email" },
+	{ "phoneNumber", "Phone number", "tel" },
+	{ "address", "Address", "text" },
+	{ "referenceId", "Order or reference number", "text" },
+};
+
+/* The question and the form, with what the reviewer typed and what was
+ * wrong with it. */
+static int
+find_reviewer_form(struct response *res, int status, json_t *fr,
+    json_t *values, const struct api_error *problems, struct api_error *err)
+{
+	struct buf	 b;
+	char		 deadline[17];
+	size_t		 i;
+	int		 r;
+
+	snprintf(deadline, sizeof(deadline), "%s", html_str(fr, "deadline"));
+	if (strlen(deadline) > 10)
+		deadline[10] = ' ';
+	buf_init(&b, HTML_PAGE_CAP);
+	r = html_start(&b, "A question about your review") ||
+	    buf_puts(&b, "<h1>") || html_escape(&b, html_str(fr, "business")) ||
+	    buf_puts(&b, " asks about your review</h1><div class=\"box\"><p>"
+	    "&ldquo;") || html_escape(&b, html_str(fr, "title")) ||
+	    buf_puts(&b, "&rdquo;</p><blockquote>") ||
+	    html_escape(&b, html_str(fr, "message")) ||
+	    buf_puts(&b, "</blockquote><p class=\"meta\">Answer before ") ||
+	    html_escape(&b, deadline) || buf_puts(&b, " UTC. You decide what "
+	    "to share; your e-mail address is not shown to the business and "
+	    "nothing here is published.</p></div>");
+	if (r == 0 && problems != NULL && problems->status != 0)
+		r = html_problems(&b, NULL, problems, false);
+	if (r == 0)
+		r = buf_puts(&b, "<form method=\"post\"><label for=\"message\">"
+		    "Your message</label><textarea id=\"message\" "
+		    "name=\"message\" maxlength=\"5000\">") ||
+		    html_escape(&b, html_str(values, "message")) ||
+		    buf_puts(&b, "</textarea>");
+	for (i = 0; r == 0 && i < sizeof(reply_fields) /
+	    sizeof(reply_fields[0]); i++)
+		r = buf_printf(&b, "<label for=\"%s\">%s</label><input "
+		    "type=\"%s\" id=\"%s\" name=\"%s\" maxlength=\"500\" "
+		    "value=\"", reply_fields[i].field, reply_fields[i].label,
+		    reply_fields[i].type, reply_fields[i].field,
+		    reply_fields[i].field) || html_escape(&b, html_str(values,
+		    reply_fields[i].field)) || buf_puts(&b, "\">");
+	r = r || buf_puts(&b, "<button type=\"submit\">Send my answer"
+	    "</button> <button type=\"submit\" name=\"decline\" value=\"1\" "
+	    "formnovalidate>I prefer not to answer</button></form>");
+	return html_answer(res, status, &b, r, err);
+}
+
+static int
+find_reviewer_closed(struct response *res, json_t *fr, struct api_error *err)
+{
+	const char	*status = html_str(fr, "status");
+
+	if (strcmp(status, "expired") == 0)
+		return html_message(res, 410, "This request has closed", "The "
+		    "time to answer has passed. Nothing was shared.", NULL,
+		    NULL, err);
+	return html_message(res, 200, "Thank you", strcmp(status,
+	    "declined") == 0 ? "You declined; the business was told, and "
+	    "nothing was shared." : "Your answer was sent to the business.",
+	    NULL, NULL, err);
+}
+
+/* A Find Reviewer link and the request it leads to. */
+struct fr_link {
+	enum findreviewer_state	 state;
+	json_t			*fr;	/* owned */
+};
+
+static int
+find_request(struct request *req, void *arg, struct api_error *err)
+{
+	struct fr_link	*l = arg;
+
+	(void)err;
+	if (findreviewer_page(req->db, request_param(req, "token"), &l->state,
+	    &l->fr) == -1)
+		return -1;
+	return l->state != FINDREVIEWER_UNKNOWN;
+}
+
+/* Looks up the link of req into l: 1 when the request is open (the
+ * caller answers), 0 when the page of its state was answered, -1. */
+static int
+open_request(struct request *req, struct response *res, struct fr_link *l,
+    struct api_error *err)
+{
+	int	 r;
+
+	r = html_found_or_404(req, res, find_request, l, "Unknown link",
+	    "This link is not valid.", err);
+	if (r == 1 && l->state != FINDREVIEWER_OPEN)
+		return find_reviewer_closed(res, l->fr, err);
+	return r;
+}
+
+int
+pages_find_reviewer(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	struct fr_link	 l = { FINDREVIEWER_UNKNOWN, NULL };
+	int		 r = open_request(req, res, &l, err);
+
+	if (r == 1)
+		r = find_reviewer_form(res, 200, l.fr, NULL, NULL, err);
+	json_decref(l.fr);
+	return r;
+}
+
+int
+pages_find_reviewer_post(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	static const char *const names[] = { "message", "name", "email",
+	    "phoneNumber", "address", "referenceId", NULL };
+	struct fr_link		 l = { FINDREVIEWER_UNKNOWN, NULL };
+	struct api_error	 problems;
+	json_t			*values = NULL;	/* owned */
+	char			*v = NULL;
+	bool			 decline;
+	size_t			 i;
+	int			 r;
+
+	memset(&problems, 0, sizeof(problems));
+	if ((r = open_request(req, res, &l, err)) != 1)
+		goto out;
+	r = -1;
+	if ((v = malloc(HTML_FIELD_MAX)) == NULL ||
+	    (values = json_object()) == NULL) {
+		api_error_set(err, 500, NULL, "Internal error");
+		goto out;
+	}
+	for (i = 0; names[i] != NULL; i++) {
+		if (html_form_field(req, names[i], v, &problems) == 1)
+			json_object_set_new(values, names[i], json_string(v));
+	}
+	decline = html_form_field(req, "decline", v, &problems) == 1 &&
+	    strcmp(v, "1") == 0;
+	if (problems.status == 0 && findreviewer_answer(req->db,
+	    request_param(req, "token"), values, decline, &problems) == 0) {
+		json_object_set_new(l.fr, "status", json_string(decline ?
+		    "declined" : "replied"));
+		r = find_reviewer_closed(res, l.fr, err);
+	} else if (problems.status >= 500) {
+		*err = problems;
+	} else
+		r = find_reviewer_form(res, problems.status, l.fr, values,
+		    &problems, err);
+out:
+	free(v);
+	json_decref(l.fr);
+	json_decref(values);
+	return r;
+}

@@ -1,0 +1,453 @@
+/*
+ * pages_invitation: the pages behind the links of invitation e-mails, in
+ * the reviewer's language: the personal review form of an invitation
+ * link (one rating for the service and one per product) and the
+ * unsubscribe page. Made with the kit of html.h. Stateless; HTTP worker
+ * threads.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "reviewd/html.h"
+#include "reviewd/invitations.h"
+#include "reviewd/json.h"
+#include "reviewd/pages.h"
+
+/* Personal invitation links, in the reviewer's language. */
+
+struct words {
+	const char	*lang;
+	const char	*write, *review_of, *hello, *intro, *experience;
+	const char	*title, *text, *submit, *star, *stars, *check;
+	const char	*thanks, *published, *see, *expired, *expired_text;
+	const char	*unknown, *unknown_text;
+};
+
+static const struct words words[] = {
+	{ "en", "Write a review", "Review", "Hello", "thank you for taking a "
+	    "minute. Your review will show as verified.", "Your experience "
+	    "with the business", "Title", "Your review", "Submit review",
+	    "star", "stars", "Please check your review:", "Thank you",
+	    "Your review was published.", "See it on the page",
+	    "This link has expired", "This review link is no longer valid.",
+	    "Unknown link", "This review link is not valid." },
+	{ "de", "Bewertung schreiben", "Bewerten Sie", "Hallo", "danke, dass "
+	    "Sie sich eine Minute Zeit nehmen. Ihre Bewertung wird als "
+	    "verifiziert angezeigt.", "Ihre Erfahrung mit dem Unternehmen",
+	    "Titel", "Ihre Bewertung", "Bewertung abschicken", "Stern",
+	    "Sterne", "Bitte prüfen Sie Ihre Bewertung:", "Vielen Dank",
+	    "Ihre Bewertung wurde veröffentlicht.", "Auf der Seite ansehen",
+	    "Dieser Link ist abgelaufen", "Dieser Bewertungslink ist nicht "
+	    "mehr gültig.", "Unbekannter Link", "Dieser Bewertungslink ist "
+	    "ungültig." },
+	{ "fr", "Donner votre avis", "Donnez votre avis sur", "Bonjour",
+	    "merci de prendre une minute. Votre avis sera affiché comme "
+	    "vérifié.", "Votre expérience avec l'entreprise", "Titre",
+	    "Votre avis", "Envoyer l'avis", "étoile", "étoiles",
+	    "Veuillez vérifier votre avis :", "Merci",
+	    "Votre avis a été publié.", "Le voir sur la page",
+	    "Ce lien a expiré", "Ce lien d'avis n'est plus valable.",
+	    "Lien inconnu", "Ce lien d'avis n'est pas valable." },
+	{ "da", "Skriv en anmeldelse", "Anmeld", "Hej", "tak fordi du tager "
+	    "et minut. Din anmeldelse vises som verificeret.", "Din oplevelse "
+	    "med virksomheden", "Titel", "Din anmeldelse", "Send anmeldelse",
+	    "stjerne", "stjerner", "Tjek venligst din anmeldelse:", "Tak",
+	    "Din anmeldelse er offentliggjort.", "Se den på siden",
+	    "Linket er udløbet", "Dette anmeldelseslink er ikke længere "
+	    "gyldigt.", "Ukendt link", "Dette anmeldelseslink er ikke "
+	    "gyldigt." },
+};
+
+/* Country host prefixes and the language their pages speak. */
+static const struct {
+	const char	*country;
+	const char	*lang;
+} host_languages[] = {
+	{ "de", "de" }, { "at", "de" }, { "ch", "de" }, { "fr", "fr" },
+	{ "be", "fr" }, { "dk", "da" }, { "uk", "en" }, { "us", "en" },
+};
+
+/* The language of a country host prefix ("de." before the public host),
+ * else of the locale; English when neither is known. */
+static const struct words *
+words_for(const struct request *req, const char *locale)
+{
+	const char	*host = request_header(req, "Host");
+	const char	*pub = strstr(req->cfg->public_url, "://");
+	const char	*lang = NULL;
+	size_t		 i, publen;
+
+	pub = pub != NULL ? pub + 3 : req->cfg->public_url;
+	publen = strcspn(pub, "/");
+	if (host != NULL && strlen(host) == publen + 3 && host[2] == '.' &&
+	    strncasecmp(host + 3, pub, publen) == 0) {
+		for (i = 0; i < sizeof(host_languages) /
+		    sizeof(host_languages[0]); i++) {
+			if (strncasecmp(host, host_languages[i].country,
+			    2) == 0)
+				lang = host_languages[i].lang;
+		}
+	}
+	if (lang == NULL)
+		lang = locale;
+	for (i = 0; lang != NULL && i < sizeof(words) / sizeof(words[0]); i++) {
+		if (strncmp(lang, words[i].lang, 2) == 0)
+			return &words[i];
+	}
+	return &words[0];
+}
+
+static int
+star_inputs(struct buf *b, const struct words *w, const char *name,
+    json_int_t chosen)
+{
+	int	 i;
+
+	for (i = 1; i <= 5; i++) {
+		if (buf_printf(b, "<label><input type=\"radio\" name=\"%s\" "
+		    "value=\"%d\"%s> %d %s</label>", name, i,
+		    i == chosen ? " checked" : "", i, i == 1 ? w->star :
+		    w->stars) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* One rating block: stars, title, text, named with suffix ("" or "_N"). */
+static int
+rating_block(struct buf *b, const struct words *w, const char *legend,
+    const char *suffix, json_t *values)
+{
+	char	 name[48];
+
+	snprintf(name, sizeof(name), "stars%s", suffix);
+	if (buf_puts(b, "<fieldset><legend>") || html_escape(b, legend) ||
+	    buf_puts(b, "</legend>") || star_inputs(b, w, name,
+	    json_integer_value(json_object_get(values, "stars"))))
+		return -1;
+	return buf_printf(b, "<label for=\"title%s\">", suffix) ||
+	    html_escape(b, w->title) || buf_printf(b, "</label><input "
+	    "type=\"text\" id=\"title%s\" name=\"title%s\" "
+	    "maxlength=\"100\" value=\"", suffix, suffix) ||
+	    html_escape(b, html_str(values, "title")) ||
+	    buf_printf(b, "\"><label for=\"text%s\">", suffix) ||
+	    html_escape(b, w->text) || buf_printf(b, "</label>"
+	    "<textarea id=\"text%s\" name=\"text%s\" maxlength=\"5000\">",
+	    suffix, suffix) || html_escape(b, html_str(values, "text")) ||
+	    buf_puts(b, "</textarea></fieldset>");
+}
+
+static int
+invitation_form(const struct request *req, struct response *res, int status,
+    json_t *inv, json_t *answers, const struct api_error *problems,
+    struct api_error *err)
+{
+	struct buf	 b;
+	json_t		*p, *given;	/* borrowed */
+	char		 suffix[24], legend[300];
+	size_t		 i;
+	int		 r;
+
+	const struct words *w = words_for(req, html_str(inv, "locale"));
+
+	buf_init(&b, HTML_PAGE_CAP);
+	r = html_start(&b, w->write) || buf_puts(&b, "<h1>") ||
+	    html_escape(&b, w->review_of) || buf_puts(&b, " ") ||
+	    html_escape(&b, html_str(json_object_get(inv, "businessUnit"),
+	    "displayName")) || buf_puts(&b, "</h1><p>") ||
+	    html_escape(&b, w->hello) || buf_puts(&b, " ") ||
+	    html_escape(&b, html_str(inv, "name")) || buf_puts(&b, ", ") ||
+	    html_escape(&b, w->intro) || buf_puts(&b, "</p>");
+	if (r == 0 && problems != NULL && problems->status != 0)
+		r = html_problems(&b, w->check, problems, true);
+	if (r == 0)
+		r = buf_puts(&b, "<form method=\"post\" "
+		    "action=\"/evaluate-link/") ||
+		    html_escape(&b, request_param(req, "token")) ||
+		    buf_puts(&b, "\">");
+	if (r == 0 && json_is_true(json_object_get(inv, "service")))
+		r = rating_block(&b, w, w->experience, "", answers);
+	json_array_foreach(json_object_get(inv, "products"), i, p) {
+		given = NULL;
+		if (answers != NULL)
+			given = json_array_get(json_object_get(answers,
+			    "products"), i);
+		snprintf(suffix, sizeof(suffix), "_%zu", i + 1);
+		snprintf(legend, sizeof(legend), "%s", html_str(p, "name"));
+		if (r == 0)
+			r = rating_block(&b, w, legend, suffix, given);
+	}
+	r = r || buf_puts(&b, "<button type=\"submit\">") ||
+	    html_escape(&b, w->submit) || buf_puts(&b, "</button></form>");
+	return html_answer(res, status, &b, r, err);
+}
+
+static int
+link_state_page(const struct request *req, struct response *res,
+    enum invitation_link state, json_t *inv, struct api_error *err)
+{
+	const struct words	*w = words_for(req, html_str(inv, "locale"));
+	char			 link[300];
+
+	switch (state) {
+	case INVITATION_LINK_REVIEWED:
+	case INVITATION_LINK_OPEN:
+		snprintf(link, sizeof(link), "/b/%s",
+		    html_str(json_object_get(inv, "businessUnit"), "domain"));
+		return html_message(res, 200, w->thanks, w->published, link,
+		    w->see, err);
+	case INVITATION_LINK_EXPIRED:
+	case INVITATION_LINK_UNKNOWN:	/* answered by open_invitation */
+		break;
+	}
+	return html_message(res, 410, w->expired, w->expired_text, NULL, NULL,
+	    err);
+}
+
+/* The invitation's redirectUri (reference 7.1/7.2): after the review the
+ * reviewer goes back to the business's own page; the page in between says
+ * where, for clients that do not follow 303. */
+static int
+back_to_business(const struct request *req, struct response *res,
+    json_t *inv, struct api_error *err)
+{
+	const struct words	*w = words_for(req, html_str(inv, "locale"));
+	const char		*to = html_str(inv, "redirectUri");
+
+	if (response_header(res, "Location", to) == -1) {
+		api_error_set(err, 500, NULL, "Internal error");
+		return -1;
+	}
+	return html_message(res, 303, w->thanks, w->published, to,
+	    html_str(json_object_get(inv, "businessUnit"), "displayName"),
+	    err);
+}
+
+/* An invitation link and what it leads to. */
+struct inv_link {
+	enum invitation_link	 state;
+	json_t			*inv;	/* owned; NULL unless open or used */
+};
+
+static int
+find_invitation(struct request *req, void *arg, struct api_error *err)
+{
+	struct inv_link	*l = arg;
+
+	(void)err;
+	if (invitations_link(req->db, request_param(req, "token"), &l->state,
+	    &l->inv) == -1)
+		return -1;
+	return l->state != INVITATION_LINK_UNKNOWN;
+}
+
+/* Looks up the link of req into l: 1 when it is open (the caller
+ * answers), 0 when the page of its state was answered, -1 with err. */
+static int
+open_invitation(struct request *req, struct response *res,
+    struct inv_link *l, struct api_error *err)
+{
+	const struct words	*w = words_for(req, NULL);
+	int			 r;
+
+	r = html_found_or_404(req, res, find_invitation, l, w->unknown,
+	    w->unknown_text, err);
+	if (r == 1 && l->state != INVITATION_LINK_OPEN)
+		return link_state_page(req, res, l->state, l->inv, err);
+	return r;
+}
+
+int
+pages_invitation(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	struct inv_link	 l = { INVITATION_LINK_UNKNOWN, NULL };
+	int		 r = open_invitation(req, res, &l, err);
+
+	if (r == 1)
+		r = invitation_form(req, res, 200, l.inv, NULL, NULL, err);
+	json_decref(l.inv);
+	return r;
+}
+
+/* One rating from the form: stars (an integer when it is one), title and
+ * text; NULL when the reviewer left it all empty. */
+static json_t *
+form_rating(const struct request *req, const char *suffix, char *v,
+    struct api_error *problems)
+{
+	static const char *const names[] = { "stars", "title", "text", NULL };
+	json_t		*o = json_object();	/* owned */
+	char		 name[48];
+	size_t		 i;
+
+	for (i = 0; o != NULL && names[i] != NULL; i++) {
+		snprintf(name, sizeof(name), "%s%s", names[i], suffix);
+		if (html_form_field(req, name, v, problems) != 1)
+			continue;
+		json_object_set_new(o, names[i], i == 0 ? html_form_number(v) :
+		    json_string(v));
+	}
+	if (o != NULL && json_object_size(o) == 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* Hands the answers to invitations_redeem without the products the
+ * reviewer left empty (those are not errors). */
+static int
+redeem(const struct request *req, json_t *answers,
+    struct api_error *problems)
+{
+	static const char *const keys[] = { "stars", "title", "text", NULL };
+	json_t	*submitted = json_object(), *kept = json_array(), *a;
+	size_t	 i;
+	int	 r = -1;
+
+	if (submitted == NULL || kept == NULL)
+		goto out;
+	for (i = 0; keys[i] != NULL; i++) {
+		if (json_object_get(answers, keys[i]) != NULL &&
+		    json_object_set(submitted, keys[i],
+		    json_object_get(answers, keys[i])) == -1)
+			goto out;
+	}
+	json_array_foreach(json_object_get(answers, "products"), i, a) {
+		/* more than the sku we added: the reviewer typed something */
+		if (json_object_size(a) > 1 && json_array_append(kept, a) == -1)
+			goto out;
+	}
+	if (json_object_set(submitted, "products", kept) == -1)
+		goto out;
+	r = invitations_redeem(req->db, request_param(req, "token"), submitted,
+	    problems);
+out:
+	if (r == -1 && problems->status == 0)
+		api_error_set(problems, 500, NULL, "Internal error");
+	json_decref(submitted);
+	json_decref(kept);
+	return r;
+}
+
+int
+pages_invitation_post(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	struct inv_link		 l = { INVITATION_LINK_UNKNOWN, NULL };
+	struct api_error	 problems;
+	json_t			*inv, *answers = NULL, *rating, *p;
+	char			*v = NULL;
+	char			 suffix[24];
+	size_t			 i;
+	int			 r;
+
+	memset(&problems, 0, sizeof(problems));
+	if ((r = open_invitation(req, res, &l, err)) != 1)
+		goto out;
+	r = -1;
+	inv = l.inv;	/* borrowed */
+	if ((v = malloc(HTML_FIELD_MAX)) == NULL) {
+		api_error_set(err, 500, NULL, "Internal error");
+		goto out;
+	}
+	answers = form_rating(req, "", v, &problems);
+	if (answers == NULL)
+		answers = json_object();
+	json_object_set_new(answers, "products", json_array());
+	json_array_foreach(json_object_get(inv, "products"), i, p) {
+		snprintf(suffix, sizeof(suffix), "_%zu", i + 1);
+		rating = form_rating(req, suffix, v, &problems);
+		if (rating == NULL)
+			rating = json_object();
+		json_object_set_new(rating, "sku", json_incref(json_object_get(
+		    p, "sku")));
+		json_array_append_new(json_object_get(answers, "products"),
+		    rating);
+	}
+	if (problems.status == 0 && redeem(req, answers, &problems) == 0)
+		r = 0;
+	/* checked again: links stored before redirects were checked */
+	if (r == 0 && json_url_valid(html_str(inv, "redirectUri")))
+		r = back_to_business(req, res, inv, err);
+	else if (r == 0)
+		r = link_state_page(req, res, INVITATION_LINK_REVIEWED, inv,
+		    err);
+	else if (problems.status >= 500) {
+		*err = problems;
+		r = -1;
+	} else
+		r = invitation_form(req, res, problems.status, inv, answers,
+		    &problems, err);
+out:
+	free(v);
+	json_decref(l.inv);
+	json_decref(answers);
+	return r;
+}
+
+/* Unsubscribing: GET only asks (link scanners must not unsubscribe
+ * anyone); POST does it, as RFC 8058 one-click clients expect. */
+
+struct unsub_link {
+	bool	 apply;
+	char	 business[256];
+};
+
+static int
+find_unsubscribe(struct request *req, void *arg, struct api_error *err)
+{
+	struct unsub_link	*u = arg;
+	int			 r;
+
+	(void)err;
+	r = invitations_unsubscribe(req->db, request_param(req, "token"),
+	    u->apply, u->business, sizeof(u->business));
+	return r == -1 ? -1 : r != 1;
+}
+
+static int
+unsubscribe(struct request *req, struct response *res, struct api_error *err,
+    bool apply)
+{
+	struct unsub_link	 u = { .apply = apply };
+	const char		*business = u.business;
+	char			 text[512];
+	struct buf		 b;
+	int			 r;
+
+	if ((r = html_found_or_404(req, res, find_unsubscribe, &u,
+	    "Unknown link", "This unsubscribe link is not valid.", err)) != 1)
+		return r;
+	if (apply) {
+		snprintf(text, sizeof(text), "%s will not send you review "
+		    "invitations any more.", business);
+		return html_message(res, 200, "You are unsubscribed", text,
+		    NULL, NULL, err);
+	}
+	buf_init(&b, HTML_PAGE_CAP);
+	r = html_start(&b, "Unsubscribe") || buf_puts(&b, "<div class=\"box\">"
+	    "<h1>Unsubscribe</h1><p>Stop review invitations from ") ||
+	    html_escape(&b, business) || buf_puts(&b, "?</p><form "
+	    "method=\"post\"><input type=\"hidden\" "
+	    "name=\"List-Unsubscribe\" value=\"One-Click\"><button "
+	    "type=\"submit\">Unsubscribe</button></form></div>");
+	return html_answer(res, 200, &b, r, err);
+}
+
+int
+pages_unsubscribe(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	return unsubscribe(req, res, err, false);
+}
+
+int
+pages_unsubscribe_post(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	return unsubscribe(req, res, err, true);
+}
