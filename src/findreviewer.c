@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reviewd/audit.h"
 #include "reviewd/auth.h"
 #include "reviewd/clock.h"
 #include "reviewd/findreviewer.h"
@@ -20,7 +21,6 @@
 #include "reviewd/log.h"
 #include "reviewd/mailer.h"
 #include "reviewd/outbox.h"
-#include "reviewd/reports.h"
 #include "reviewd/scheduler.h"
 #include "reviewd/webhooks.h"
 
@@ -327,7 +327,7 @@ findreviewer_create(struct request *req, struct response *res,
 	st = db_prepare(db, sql_contacted);
 	if (st == NULL || db_bind_text(st, 1, review) == -1 ||
 	    db_step(db, st) != DB_DONE ||
-	    reports_audit(db, actor, "find-reviewer-requested", subject,
+	    audit_add(db, actor, "find-reviewer-requested", subject,
 	    id) == -1)
 		goto dberr;
 	db_release(st);
@@ -463,7 +463,7 @@ findreviewer_job(struct db *db, int64_t now)
 		snprintf(subject, sizeof(subject), "review:%s",
 		    json_string_value(json_array_get(pair, 1)));
 		if (tell_business(db, json_string_value(json_array_get(pair,
-		    0))) == -1 || reports_audit(db, "system",
+		    0))) == -1 || audit_add(db, "system",
 		    "find-reviewer-expired", subject, json_string_value(
 		    json_array_get(pair, 0))) == -1)
 			goto fail;
@@ -614,7 +614,7 @@ findreviewer_answer(struct db *db, const char *token, json_t *answer,
 		goto dberr;
 	db_release(st);
 	st = NULL;
-	if (tell_business(db, id) == -1 || reports_audit(db, "reviewer",
+	if (tell_business(db, id) == -1 || audit_add(db, "reviewer",
 	    decline ? "find-reviewer-declined" : "find-reviewer-replied",
 	    subject, id) == -1 || db_tx_commit(db) == -1)
 		goto dberr;

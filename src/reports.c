@@ -3,7 +3,8 @@
  * the reasons that hide the review while the report is pending are one
  * table below. The operator upholds (the review is removed for good) or
  * rejects (it is back online). The reviewer is told by e-mail, the
- * business by webhook, and every step is audited. HTTP worker threads.
+ * business by webhook, and every step is audited (audit.c). HTTP worker
+ * threads.
  * Hiding is hidden_reason on the review: the count triggers and every
  * public query already leave such reviews out.
  */
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reviewd/audit.h"
 #include "reviewd/auth.h"
 #include "reviewd/clock.h"
 #include "reviewd/ids.h"
@@ -37,30 +39,6 @@ static const struct {
 	{ "advertising_or_promotional", false },
 	{ "other", false },
 };
-
-static const char sql_audit[] =
-    "INSERT INTO audit_log (at, actor, action, subject, detail) "
-    "VALUES (?, ?, ?, ?, ?)";
-
-int
-reports_audit(struct db *db, const char *actor, const char *action,
-    const char *subject, const char *detail)
-{
-	struct db_stmt	*st = db_prepare(db, sql_audit);
-	int		 rc;
-
-	if (st == NULL || db_bind_int(st, 1, clock_now_ms()) == -1 ||
-	    db_bind_text(st, 2, actor) == -1 ||
-	    db_bind_text(st, 3, action) == -1 ||
-	    db_bind_text(st, 4, subject) == -1 ||
-	    db_bind_text(st, 5, detail) == -1) {
-		db_release(st);
-		return -1;
-	}
-	rc = db_step(db, st);
-	db_release(st);
-	return rc == DB_DONE ? 0 : -1;
-}
 
 #define REPORT_COLUMNS							\
 	"p.id, p.review_id, p.business_unit_id, p.reason, p.details, "	\
@@ -276,7 +254,7 @@ reports_create(struct request *req, struct response *res,
 	    db_bind_text(st, 3, reason) == -1 ||
 	    db_bind_text(st, 4, review) == -1 ||
 	    db_step(db, st) != DB_DONE ||
-	    reports_audit(db, actor, "report-created", subject, reason) == -1)
+	    audit_add(db, actor, "report-created", subject, reason) == -1)
 		goto dberr;
 	db_release(st);
 	st = db_prepare(db, sql_report_by_id);
@@ -412,7 +390,7 @@ reports_decide(struct request *req, struct response *res,
 	st = db_prepare(db, sql_report_by_id);
 	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
 	    db_step(db, st) != DB_ROW ||
-	    reports_audit(db, "admin", uphold ? "report-upheld" :
+	    audit_add(db, "admin", uphold ? "report-upheld" :
 	    "report-rejected", subject, note) == -1 ||
 	    notify(db, st, "review-report-resolved") == -1)
 		goto dberr;
@@ -440,55 +418,4 @@ out:
 	json_decref(out);
 	json_decref(body);
 	return ret;
-}
-
-static const char sql_audit_list[] =
-    "SELECT id, at, actor, action, subject, detail FROM audit_log "
-    "WHERE (?1 IS NULL OR subject = ?1) ORDER BY id LIMIT ?2 OFFSET ?3";
-
-int
-reports_audit_list(struct request *req, struct response *res,
-    struct api_error *err)
-{
-	struct db	*db = db_thread();
-	struct db_stmt	*st = NULL;
-	json_t		*list = NULL, *o;
-	int64_t		 page = 1, per_page = 100;
-	int		 rc;
-
-	request_query_int(req, "page", 1, INT32_MAX, &page, err);
-	request_query_int(req, "perPage", 1, 1000, &per_page, err);
-	if (err->status != 0)
-		return -1;
-	list = json_array();
-	if (db == NULL || list == NULL ||
-	    (st = db_prepare(db, sql_audit_list)) == NULL ||
-	    db_bind_text(st, 1, request_query(req, "subject")) == -1 ||
-	    db_bind_int(st, 2, per_page + 1) == -1 ||
-	    db_bind_int(st, 3, (page - 1) * per_page) == -1)
-		goto fail;
-	while ((rc = db_step(db, st)) == DB_ROW) {
-		o = json_pack("{s:I, s:s, s:s, s:s, s:o}", "id",
-		    (json_int_t)db_int(st, 0), "actor",
-		    db_text(st, 2), "action", db_text(st, 3), "subject",
-		    db_text(st, 4), "detail", db_json_text(st, 5));
-		if (o == NULL || json_set_time(o, "at",
-		    db_int(st, 1)) == -1) {
-			json_decref(o);
-			goto fail;
-		}
-		if (json_array_append_new(list, o) == -1)
-			goto fail;
-	}
-	if (rc == -1)
-		goto fail;
-	db_release(st);
-	return response_json(res, 200, json_pack("{s:o, s:o}", "links",
-	    request_page_links(req, list, page, per_page), "entries", list),
-	    err);
-fail:
-	db_release(st);
-	json_decref(list);
-	db_fail(db, err);
-	return -1;
 }
