@@ -16,11 +16,13 @@
 #include "reviewd/auth.h"
 #include "reviewd/clock.h"
 #include "reviewd/findreviewer.h"
+#include "reviewd/findreviewer_json.h"
 #include "reviewd/ids.h"
 #include "reviewd/json.h"
 #include "reviewd/log.h"
 #include "reviewd/mailer.h"
 #include "reviewd/outbox.h"
+#include "reviewd/reviews.h"
 #include "reviewd/scheduler.h"
 #include "reviewd/webhooks.h"
 
@@ -38,54 +40,6 @@ void
 findreviewer_configure(const struct config *cfg)
 {
 	fr_cfg = cfg;
-}
-
-/* One stored request as Trustpilot's findReviewer.requests item. */
-static json_t *
-request_json(json_t *r)
-{
-	json_t		*o, *resp;	/* owned */
-	json_error_t	 jerr;
-	const char	*text = json_string_value(json_object_get(r,
-			    "response"));
-	char		 iso[CLOCK_ISO_LEN];
-
-	resp = text != NULL ? json_loads(text, 0, &jerr) : json_null();
-	if (resp == NULL)
-		resp = json_null();
-	if (json_is_object(resp) && json_integer_value(json_object_get(r,
-	    "respondedAt")) != 0 && clock_format(json_integer_value(
-	    json_object_get(r, "respondedAt")), iso) == 0)
-		json_object_set_new(resp, "submittedAt", json_string(iso));
-	o = json_pack("{s:O, s:O, s:O, s:o, s:O}", "id", json_object_get(r,
-	    "id"), "status", json_object_get(r, "status"),
-	    "businessUserMessage", json_object_get(r, "message"),
-	    "consumerResponse", resp, "requestedInformation",
-	    json_object_get(r, "requested"));
-	if (o == NULL || json_set_time(o, "created", json_integer_value(
-	    json_object_get(r, "created"))) == -1 || json_set_time(o,
-	    "deadline", json_integer_value(json_object_get(r,
-	    "deadline"))) == -1) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
-}
-
-json_t *
-findreviewer_json(const char *requests, bool eligible)
-{
-	json_error_t	 jerr;
-	json_t		*stored = json_loads(requests != NULL ? requests : "[]",
-			    0, &jerr);
-	json_t		*list = json_array(), *r;
-	size_t		 i;
-
-	json_array_foreach(stored, i, r)
-		json_array_append_new(list, request_json(r));
-	json_decref(stored);
-	return json_pack("{s:b, s:o}", "isEligible", eligible, "requests",
-	    list != NULL ? list : json_array());
 }
 
 static const char sql_requests_of[] =
@@ -159,8 +113,6 @@ static const char sql_request_insert[] =
     "INSERT INTO find_reviewer_requests (id, review_id, business_unit_id, "
     "  message, requested, notify_business, status, token_hash, deadline, "
     "  created_at) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)";
-static const char sql_contacted[] =
-    "UPDATE reviews SET reviewer_contacted = 1 WHERE id = ?";
 
 /* "name, referenceId" in the reviewer's words. */
 static void
@@ -324,14 +276,11 @@ findreviewer_create(struct request *req, struct response *res,
 	    db_step(db, st) != DB_DONE)
 		goto dberr;
 	db_release(st);
-	st = db_prepare(db, sql_contacted);
-	if (st == NULL || db_bind_text(st, 1, review) == -1 ||
-	    db_step(db, st) != DB_DONE ||
+	st = NULL;
+	if (reviews_set_contacted(db, review) == -1 ||
 	    audit_add(db, actor, "find-reviewer-requested", subject,
 	    id) == -1)
 		goto dberr;
-	db_release(st);
-	st = NULL;
 	if (outbox_add_email(db, req->principal.business_unit_id, msg, NULL,
 	    err) == -1 || db_tx_commit(db) == -1)
 		goto dberr;
@@ -392,7 +341,7 @@ tell_business(struct db *db, const char *request_id)
 	    "created", (json_int_t)db_int(st, F_CREATED),
 	    "deadline", (json_int_t)db_int(st, F_DEADLINE),
 	    "requested", json_loads(db_text(st, F_REQUESTED), 0, &jerr));
-	data = request_json(stored);
+	data = findreviewer_json_request(stored);
 	if (data == NULL || json_object_set_new(data, "reviewId",
 	    json_string(db_text(st, F_REVIEW))) == -1 ||
 	    webhooks_emit(db, bu, event, data) == -1)

@@ -5,8 +5,8 @@
  * rejects (it is back online). The reviewer is told by e-mail, the
  * business by webhook, and every step is audited (audit.c). HTTP worker
  * threads.
- * Hiding is hidden_reason on the review: the count triggers and every
- * public query already leave such reviews out.
+ * Hiding is the reviews module's (reviews_set_hidden): the count
+ * triggers and every public query leave hidden reviews out.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +21,7 @@
 #include "reviewd/mailer.h"
 #include "reviewd/outbox.h"
 #include "reviewd/reports.h"
+#include "reviewd/reviews.h"
 #include "reviewd/scheduler.h"
 #include "reviewd/webhooks.h"
 
@@ -142,16 +143,11 @@ static const char sql_review_for_report[] =
     "SELECT r.source, r.status, r.business_unit_id, "
     "  EXISTS (SELECT 1 FROM reports WHERE review_id = r.id AND status = "
     "  'pending'), EXISTS (SELECT 1 FROM find_reviewer_requests WHERE "
-    "  review_id = r.id AND status IN ('replied', 'declined', 'expired')), "
-    "  r.hidden_reason LIKE 'removed after report:%' "
+    "  review_id = r.id AND status IN ('replied', 'declined', 'expired')) "
     "FROM reviews r WHERE r.id = ?";
 static const char sql_report_insert[] =
     "INSERT INTO reports (id, review_id, business_unit_id, reason, details, "
     "  hides, status, created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)";
-static const char sql_review_reported[] =
-    "UPDATE reviews SET reported = 1, updated_at = ?1, hidden_reason = "
-    "  CASE WHEN ?2 THEN 'reported: ' || ?3 ELSE hidden_reason END "
-    "WHERE id = ?4";
 
 /*
  * not_genuine_experience needs the reviewer to have had their chance: a
@@ -172,7 +168,7 @@ reports_create(struct request *req, struct response *res,
 	const char	*reason = NULL, *details = NULL;
 	char		 id[IDS_ID_LEN + 1], actor[IDS_ID_LEN + 16];
 	char		 subject[IDS_ID_LEN + 16];
-	bool		 hides = false, invited, pending, asked;
+	bool		 hides = false, invited, pending, asked, removed;
 	size_t		 i;
 	int		 rc, ret = -1;
 
@@ -212,14 +208,16 @@ reports_create(struct request *req, struct response *res,
 	invited = strcmp(db_text(st, 0), "invitation") == 0;
 	pending = (int)db_int(st, 3) != 0;
 	asked = (int)db_int(st, 4) != 0;
-	if ((int)db_int(st, 5) != 0) {
+	db_release(st);
+	st = NULL;
+	if (reviews_removed(db, review, &removed) == -1)
+		goto dberr;
+	if (removed) {
 		/* reported again and rejected, it would come back online */
 		api_error_set(err, 409, NULL, "This review was removed after "
 		    "an upheld report");
 		goto out;
 	}
-	db_release(st);
-	st = NULL;
 	if (pending) {
 		api_error_set(err, 409, NULL, "This review already has a "
 		    "pending report");
@@ -248,15 +246,11 @@ reports_create(struct request *req, struct response *res,
 	    db_step(db, st) != DB_DONE)
 		goto dberr;
 	db_release(st);
-	st = db_prepare(db, sql_review_reported);
-	if (st == NULL || db_bind_int(st, 1, clock_now_ms()) == -1 ||
-	    db_bind_int(st, 2, hides) == -1 ||
-	    db_bind_text(st, 3, reason) == -1 ||
-	    db_bind_text(st, 4, review) == -1 ||
-	    db_step(db, st) != DB_DONE ||
+	st = NULL;
+	if (reviews_set_hidden(db, review, hides ? REVIEW_HIDE_PENDING :
+	    REVIEW_HIDE_NO, reason) == -1 ||
 	    audit_add(db, actor, "report-created", subject, reason) == -1)
 		goto dberr;
-	db_release(st);
 	st = db_prepare(db, sql_report_by_id);
 	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
 	    db_step(db, st) != DB_ROW ||
@@ -318,12 +312,6 @@ reports_admin_list(struct request *req, struct response *res,
 static const char sql_decide[] =
     "UPDATE reports SET status = ?1, decision_note = ?2, decided_at = ?3 "
     "WHERE id = ?4 AND status = 'pending'";
-static const char sql_review_decided[] =
-    "UPDATE reviews SET reported = 0, updated_at = ?1, hidden_reason = "
-    "  CASE WHEN ?2 THEN 'removed after report: ' || ?3 "
-    "  WHEN hidden_reason LIKE 'reported: %' THEN NULL "
-    "  ELSE hidden_reason END "
-    "WHERE id = ?4";
 
 int
 reports_decide(struct request *req, struct response *res,
@@ -379,13 +367,10 @@ reports_decide(struct request *req, struct response *res,
 	    db_bind_text(st, 4, id) == -1 || db_step(db, st) != DB_DONE)
 		goto dberr;
 	db_release(st);
-	st = db_prepare(db, sql_review_decided);
-	if (st == NULL || db_bind_int(st, 1, clock_now_ms()) == -1 ||
-	    db_bind_int(st, 2, uphold) == -1 ||
-	    db_bind_text(st, 3, reason) == -1 ||
-	    db_bind_text(st, 4, review) == -1 || db_step(db, st) != DB_DONE)
+	st = NULL;
+	if (reviews_set_hidden(db, review, uphold ? REVIEW_HIDE_REMOVED :
+	    REVIEW_HIDE_LIFTED, reason) == -1)
 		goto dberr;
-	db_release(st);
 	snprintf(subject, sizeof(subject), "report:%s", id);
 	st = db_prepare(db, sql_report_by_id);
 	if (st == NULL || db_bind_text(st, 1, id) == -1 ||

@@ -614,6 +614,80 @@ out:
 	return ret;
 }
 
+/* What other modules record on a review. */
+
+static const char sql_report_visible[] =
+    "UPDATE reviews SET reported = 1, updated_at = ?1 WHERE id = ?2";
+static const char sql_report_hiding[] =
+    "UPDATE reviews SET reported = 1, updated_at = ?1, "
+    "  hidden_reason = 'reported: ' || ?3 WHERE id = ?2";
+static const char sql_report_upheld[] =
+    "UPDATE reviews SET reported = 0, updated_at = ?1, "
+    "  hidden_reason = 'removed after report: ' || ?3 WHERE id = ?2";
+static const char sql_report_rejected[] =
+    "UPDATE reviews SET reported = 0, updated_at = ?1, hidden_reason = "
+    "  CASE WHEN hidden_reason LIKE 'reported: %' THEN NULL "
+    "  ELSE hidden_reason END WHERE id = ?2";
+static const char sql_removed[] =
+    "SELECT 1 FROM reviews WHERE id = ? AND "
+    "  hidden_reason LIKE 'removed after report:%'";
+static const char sql_contacted[] =
+    "UPDATE reviews SET reviewer_contacted = 1 WHERE id = ?";
+
+/* The statement of each enum review_hide, and whether it takes the
+ * reason (?3). */
+static const struct {
+	const char	*sql;
+	bool		 reason;
+} hides[] = {
+	[REVIEW_HIDE_NO] = { sql_report_visible, false },
+	[REVIEW_HIDE_PENDING] = { sql_report_hiding, true },
+	[REVIEW_HIDE_REMOVED] = { sql_report_upheld, true },
+	[REVIEW_HIDE_LIFTED] = { sql_report_rejected, false },
+};
+
+int
+reviews_set_hidden(struct db *db, const char *review_id,
+    enum review_hide hide, const char *reason)
+{
+	struct db_stmt	*st = db_prepare(db, hides[hide].sql);
+	int		 rc = -1;
+
+	if (st != NULL && db_bind_int(st, 1, clock_now_ms()) == 0 &&
+	    db_bind_text(st, 2, review_id) == 0 && (!hides[hide].reason ||
+	    db_bind_text(st, 3, reason) == 0))
+		rc = db_step(db, st);
+	db_release(st);
+	return rc == DB_DONE ? 0 : -1;
+}
+
+int
+reviews_removed(struct db *db, const char *review_id, bool *removed)
+{
+	struct db_stmt	*st = db_prepare(db, sql_removed);
+	int		 rc = -1;
+
+	if (st != NULL && db_bind_text(st, 1, review_id) == 0)
+		rc = db_step(db, st);
+	db_release(st);
+	if (rc == -1)
+		return -1;
+	*removed = rc == DB_ROW;
+	return 0;
+}
+
+int
+reviews_set_contacted(struct db *db, const char *review_id)
+{
+	struct db_stmt	*st = db_prepare(db, sql_contacted);
+	int		 rc = -1;
+
+	if (st != NULL && db_bind_text(st, 1, review_id) == 0)
+		rc = db_step(db, st);
+	db_release(st);
+	return rc == DB_DONE ? 0 : -1;
+}
+
 /* Expiry, and the job. */
 
 static const char sql_expire[] =

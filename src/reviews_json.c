@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "reviewd/clock.h"
-#include "reviewd/findreviewer.h"
+#include "reviewd/findreviewer_json.h"
 #include "reviewd/ids.h"
 #include "reviewd/mailer.h"
 #include "reviewd/outbox.h"

@@ -557,8 +557,40 @@ out:
 	return ret;
 }
 
-/* Erasure of one reviewer, by the operator. */
+/* Erasure. */
 
+/* Runs sql with ?1 = a and, when b is not NULL, ?2 = b. 0 or -1. */
+static int
+run(struct db *db, const char *sql, const char *a, const char *b)
+{
+	struct db_stmt	*st = db_prepare(db, sql);
+	int		 rc = -1;
+
+	if (st != NULL && db_bind_text(st, 1, a) == 0 &&
+	    (b == NULL || db_bind_text(st, 2, b) == 0))
+		rc = db_step(db, st);
+	db_release(st);
+	return rc == DB_DONE ? 0 : -1;
+}
+
+/* Anonymises the consumers that sql (with run's parameters) lists as one
+ * JSON array in the webhook events still waiting or kept. 0 or -1. */
+static int
+anonymise_events(struct db *db, const char *sql, const char *a,
+    const char *b)
+{
+	struct db_stmt	*st = db_prepare(db, sql);
+	int		 r = -1;
+
+	if (st != NULL && db_bind_text(st, 1, a) == 0 &&
+	    (b == NULL || db_bind_text(st, 2, b) == 0) &&
+	    db_step(db, st) == DB_ROW)
+		r = webhooks_anonymise_consumers(db, db_text(st, 0));
+	db_release(st);
+	return r;
+}
+
+/* Of one reviewer, by the operator. */
 static const char sql_erase_reviews_of[] =
     "UPDATE reviews SET display_name = 'Anonymous', anonymous = 1, "
     "  country = '' WHERE consumer_id IN (SELECT id FROM consumers WHERE "
@@ -572,31 +604,43 @@ static const char sql_erase_identity[] =
 int
 reviews_erase_reviewer(struct db *db, const char *email, size_t *reviews)
 {
-	struct db_stmt	*st = db_prepare(db, sql_erase_reviews_of);
-
 	*reviews = 0;
-	if (st == NULL || db_bind_text(st, 1, email) == -1 ||
-	    db_step(db, st) != DB_DONE) {
-		db_release(st);
+	if (run(db, sql_erase_reviews_of, email, NULL) == -1)
 		return -1;
-	}
-	db_release(st);
 	*reviews = (size_t)db_changes(db);
-	st = db_prepare(db, sql_identity_ids);
-	if (st == NULL || db_bind_text(st, 1, email) == -1 ||
-	    db_step(db, st) != DB_ROW ||
-	    webhooks_anonymise_consumers(db, db_text(st, 0)) == -1) {
-		db_release(st);
+	if (anonymise_events(db, sql_identity_ids, email, NULL) == -1 ||
+	    run(db, sql_erase_identity, email, NULL) == -1)
 		return -1;
-	}
-	db_release(st);
-	st = db_prepare(db, sql_erase_identity);
-	if (st == NULL || db_bind_text(st, 1, email) == -1 ||
-	    db_step(db, st) != DB_DONE) {
-		db_release(st);
-		return -1;
-	}
-	db_release(st);
 	return 0;
 }
 
+/*
+ * Of an address a business gave: the reviews written through its
+ * invitations (each with a consumer of its own, see
+ * reviews_create_invited), anonymised before the address that finds them
+ * goes. Organic reviews belong to their writers, who proved their
+ * address: a business typing an address must neither see which of them
+ * change nor cut their writers off from replies and Find Reviewer.
+ */
+static const char sql_erase_invited_consumers[] =
+    "UPDATE consumers SET display_name = 'Anonymous', country = '' "
+    "WHERE id IN (SELECT consumer_id FROM reviews WHERE business_unit_id = "
+    "  ?1 AND source = 'invitation' AND referral_email = ?2 COLLATE NOCASE)";
+static const char sql_invited_consumers[] =
+    "SELECT json_group_array(consumer_id) FROM reviews WHERE "
+    "  business_unit_id = ?1 AND source = 'invitation' AND "
+    "  referral_email = ?2 COLLATE NOCASE";
+static const char sql_erase_invited_reviews[] =
+    "UPDATE reviews SET referral_email = NULL, display_name = 'Anonymous', "
+    "  anonymous = 1 WHERE business_unit_id = ?1 AND source = 'invitation' "
+    "  AND referral_email = ?2 COLLATE NOCASE";
+
+int
+reviews_erase_referral(struct db *db, const char *bu, const char *email)
+{
+	if (run(db, sql_erase_invited_consumers, bu, email) == -1 ||
+	    anonymise_events(db, sql_invited_consumers, bu, email) == -1 ||
+	    run(db, sql_erase_invited_reviews, bu, email) == -1)
+		return -1;
+	return 0;
+}

@@ -129,4 +129,42 @@ route_handler	reviews_list_public, reviews_get_public,
 int	reviews_erase_reviewer(struct db *db, const char *email,
 	    size_t *reviews);
 
+/*
+ * A business erases an address it gave (email, any case): the reviews
+ * written through unit bu's invitations to it become anonymous and lose
+ * the address, and so do their consumers, also in the webhook events
+ * still waiting or kept. Organic reviews are left alone. Inside the
+ * caller's transaction. 0 or -1 (see db_fail).
+ */
+int	reviews_erase_referral(struct db *db, const char *bu,
+	    const char *email);
+
+/*
+ * What a report does to its review (reports.c decides, this module
+ * stores). The review's hiddenReason reads as it always has: "reported:
+ * <reason>" while a hiding report is pending, "removed after report:
+ * <reason>" once one is upheld.
+ */
+enum review_hide {
+	REVIEW_HIDE_NO,		/* reported, and stays visible */
+	REVIEW_HIDE_PENDING,	/* reported, hidden until it is decided */
+	REVIEW_HIDE_REMOVED,	/* the report was upheld: gone for good */
+	REVIEW_HIDE_LIFTED	/* the report was rejected: not reported,
+				 * and a pending hiding ends */
+};
+
+/* Records hide on review_id with the report's reason (used by
+ * REVIEW_HIDE_PENDING and REVIEW_HIDE_REMOVED), inside the caller's
+ * transaction. 0 or -1 (see db_fail). */
+int	reviews_set_hidden(struct db *db, const char *review_id,
+	    enum review_hide hide, const char *reason);
+
+/* Writes to *removed whether an upheld report removed review_id (false
+ * for an unknown one). 0 or -1 (see db_fail). */
+int	reviews_removed(struct db *db, const char *review_id, bool *removed);
+
+/* Marks review_id "reviewer contacted" (a Find Reviewer request was
+ * made), inside the caller's transaction. 0 or -1 (see db_fail). */
+int	reviews_set_contacted(struct db *db, const char *review_id);
+
 #endif
