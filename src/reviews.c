@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #include "reviewd/clock.h"
+#include "reviewd/handler.h"
 #include "reviewd/json.h"
 #include "reviewd/log.h"
 #include "reviewd/mailer.h"
@@ -42,6 +43,19 @@ reviews_configure(const struct config *cfg)
 	reviews_json_configure(cfg);
 }
 
+/* Runs sql with id as ?1 to its end. 0 or -1. */
+static int
+run_id(struct db *db, const char *sql, const char *id)
+{
+	struct db_stmt	*st = db_prepare(db, sql);
+	int		 rc = -1;
+
+	if (st != NULL && db_bind_text(st, 1, id) == 0)
+		rc = db_step(db, st);
+	db_release(st);
+	return rc == DB_DONE ? 0 : -1;
+}
+
 /* Tags. */
 
 static const char sql_tags_clear[] =
@@ -60,59 +74,55 @@ static const char sql_tags_of[] =
 
 /* The business's own review (any status): 0, or -1 with a 404. */
 static int
-own_review(struct db *db, const struct request *req, char id[IDS_ID_LEN + 1],
+own_review(const struct request *req, char id[IDS_ID_LEN + 1],
     struct api_error *err)
 {
 	struct db_stmt	*st;
 
-	if (reviews_json_load(db, req, request_param(req, "reviewId"), false, &st,
-	    err) == -1)
+	if (reviews_json_load(req->db, req, request_param(req, "reviewId"),
+	    false, &st, err) == -1)
 		return -1;
 	snprintf(id, IDS_ID_LEN + 1, "%s", db_text(st, REVIEW_C_ID));
 	db_release(st);
 	return 0;
 }
 
-static int
-reply_tags(struct db *db, const char *id, struct response *res,
-    struct api_error *err)
+static json_t *
+tag_json(struct db_stmt *st)
+{
+	return json_pack("{s:s, s:s}", "group", db_text(st, 0), "value",
+	    db_text(st, 1));
+}
+
+/* {"tags": [{"group", "value"}...]} of review id, or NULL with err set. */
+static json_t *
+tags_of(struct db *db, const char *id, struct api_error *err)
 {
 	struct db_stmt	*st = db_prepare(db, sql_tags_of);
 	json_t		*tags = json_array();	/* owned */
-	int		 rc;
 
-	if (st == NULL || tags == NULL || db_bind_text(st, 1, id) == -1)
-		goto fail;
-	while ((rc = db_step(db, st)) == DB_ROW) {
-		if (json_array_append_new(tags, json_pack("{s:s, s:s}",
-		    "group", db_text(st, 0), "value", db_text(st, 1))) == -1)
-			goto fail;
+	if (st == NULL || tags == NULL || db_bind_text(st, 1, id) == -1 ||
+	    db_collect(db, st, tag_json, tags) == -1) {
+		db_release(st);
+		json_decref(tags);
+		db_fail(db, err);
+		return NULL;
 	}
-	if (rc == -1)
-		goto fail;
 	db_release(st);
-	return response_json(res, 200, json_pack("{s:o}", "tags", tags), err);
-fail:
-	db_release(st);
-	json_decref(tags);
-	db_fail(db, err);
-	return -1;
+	return json_pack("{s:o}", "tags", tags);
 }
 
 int
 reviews_tags_get(struct request *req, struct response *res,
     struct api_error *err)
 {
-	struct db	*db = db_thread();
-	char		 id[IDS_ID_LEN + 1];
+	char	 id[IDS_ID_LEN + 1];
+	json_t	*tags;	/* owned */
 
-	if (db == NULL) {
-		db_fail(db, err);
+	if (own_review(req, id, err) == -1 ||
+	    (tags = tags_of(req->db, id, err)) == NULL)
 		return -1;
-	}
-	if (own_review(db, req, id, err) == -1)
-		return -1;
-	return reply_tags(db, id, res, err);
+	return response_json(res, 200, tags, err);
 }
 
 /* Validates {"tags": [{"group", "value"}]}; returns the borrowed array. */
@@ -152,34 +162,15 @@ read_tags(json_t *body, struct api_error *err)
 	return err->status != 0 ? NULL : tags;
 }
 
+/* Adds tags (checked by read_tags) to review id, within TAGS_MAX in
+ * all. 0, or -1 with err set. */
 static int
-write_tags(struct request *req, struct response *res, struct api_error *err,
-    bool replace)
+add_tags(struct db *db, const char *id, json_t *tags, struct api_error *err)
 {
-	struct db	*db = db_thread();
-	json_t		*body = NULL, *tags, *t;	/* owned; borrowed */
 	struct db_stmt	*st = NULL;
-	char		 id[IDS_ID_LEN + 1];
+	json_t		*t;	/* borrowed */
 	size_t		 i;
-	int		 ret = -1;
 
-	if (db == NULL) {
-		db_fail(db, err);
-		return -1;
-	}
-	if (own_review(db, req, id, err) == -1 ||
-	    (body = json_body(req, err)) == NULL ||
-	    (tags = read_tags(body, err)) == NULL)
-		goto out;
-	if (db_tx_begin(db) == -1)
-		goto dberr;
-	if (replace) {
-		st = db_prepare(db, sql_tags_clear);
-		if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-		    db_step(db, st) != DB_DONE)
-			goto dberr;
-		db_release(st);
-	}
 	json_array_foreach(tags, i, t) {
 		st = db_prepare(db, sql_tag_add);
 		if (st == NULL || db_bind_text(st, 1, id) == -1 ||
@@ -195,22 +186,42 @@ write_tags(struct request *req, struct response *res, struct api_error *err,
 	    db_step(db, st) != DB_ROW)
 		goto dberr;
 	if ((int)db_int(st, 0) > TAGS_MAX) {
+		db_release(st);
 		api_error_set(err, 400, "tags", "a review may carry at most %d "
 		    "tags", TAGS_MAX);
-		goto out;
+		return -1;
 	}
 	db_release(st);
-	st = NULL;
-	if (db_tx_commit(db) == -1)
-		goto dberr;
-	ret = reply_tags(db, id, res, err);
-	goto out;
+	return 0;
 dberr:
-	db_fail(db, err);
-out:
 	db_release(st);
-	if (ret == -1)
-		db_tx_rollback(db);
+	db_fail(db, err);
+	return -1;
+}
+
+static int
+write_tags(struct request *req, struct response *res, struct api_error *err,
+    bool replace)
+{
+	json_t		*body = NULL, *tags;	/* owned; borrowed */
+	char		 id[IDS_ID_LEN + 1];
+	int		 ret = -1;
+
+	if (own_review(req, id, err) == -1 ||
+	    (body = json_body(req, err)) == NULL ||
+	    (tags = read_tags(body, err)) == NULL)
+		goto out;
+	if (db_tx_begin(req->db) == -1 || (replace &&
+	    run_id(req->db, sql_tags_clear, id) == -1)) {
+		db_fail(req->db, err);
+		goto out;
+	}
+	if (add_tags(req->db, id, tags, err) == -1 ||
+	    (tags = tags_of(req->db, id, err)) == NULL)
+		goto out;
+	ret = handler_commit(req, res, 200, tags, false, err);
+out:
+	db_tx_rollback(req->db);
 	json_decref(body);
 	return ret;
 }
@@ -233,35 +244,31 @@ int
 reviews_tags_delete(struct request *req, struct response *res,
     struct api_error *err)
 {
-	struct db	*db = db_thread();
 	const char	*group = request_query(req, "group");
 	const char	*value = request_query(req, "value");
 	struct db_stmt	*st = NULL;
+	json_t		*tags = NULL;	/* owned */
 	char		 id[IDS_ID_LEN + 1];
+	int		 ret = -1;
 
-	if (db == NULL) {
-		db_fail(db, err);
-		return -1;
-	}
-	if (own_review(db, req, id, err) == -1)
+	if (own_review(req, id, err) == -1)
 		return -1;
 	if (group == NULL || group[0] == '\0') {
 		api_error_set(err, 400, "group", "is required");
 		return -1;
 	}
-	if (db_tx_begin(db) == -1 || (st = db_prepare(db,
+	if (db_tx_begin(req->db) == -1 || (st = db_prepare(req->db,
 	    sql_tag_delete)) == NULL || db_bind_text(st, 1, id) == -1 ||
 	    db_bind_text(st, 2, group) == -1 ||
 	    db_bind_text(st, 3, value) == -1 ||
 	    db_bind_text(st, 4, value) == -1 ||
-	    db_step(db, st) != DB_DONE || db_tx_commit(db) == -1) {
-		db_release(st);
-		db_tx_rollback(db);
-		db_fail(db, err);
-		return -1;
-	}
+	    db_step(req->db, st) != DB_DONE)
+		db_fail(req->db, err);
+	else if ((tags = tags_of(req->db, id, err)) != NULL)
+		ret = handler_commit(req, res, 200, tags, false, err);
 	db_release(st);
-	return reply_tags(db, id, res, err);
+	db_tx_rollback(req->db);
+	return ret;
 }
 
 /* Replies. */
@@ -360,8 +367,8 @@ mail_reply(struct db *db, const char *id, const char *message,
 		api_error_set(err, 500, NULL, "Internal error");
 		return -1;
 	}
-	r = reviews_json_mail(db, bu, email, name, "review-reply", language, vars,
-	    err);
+	r = reviews_json_mail(db, bu, email, name, "review-reply", language,
+	    vars, err);
 	json_decref(vars);
 	return r;
 }
@@ -464,10 +471,11 @@ reply_form(const struct request *req, struct api_error *err)
 	int	 r;
 
 	for (i = 0; o != NULL && v != NULL && names[i] != NULL; i++) {
-		r = request_form_value(req->body, req->body_len, names[i], v, cap);
+		r = request_form_value(req->body, req->body_len, names[i], v,
+		    cap);
 		if (r == -2)
-			api_error_set(err, 400, names[i], "is not UTF-8 text or "
-			    "is too long");
+			api_error_set(err, 400, names[i], "is not UTF-8 text "
+			    "or is too long");
 		else if (r == 0 && json_object_set_new(o, names[i],
 		    json_string(v)) == -1) {
 			json_decref(o);
@@ -488,7 +496,7 @@ int
 reviews_reply(struct request *req, struct response *res,
     struct api_error *err)
 {
-	struct db	*db = db_thread();
+	struct db	*db = req->db;
 	struct db_stmt	*st = NULL;
 	json_t		*body = NULL;	/* owned */
 	const char	*ctype = request_header(req, "Content-Type");
@@ -497,11 +505,7 @@ reviews_reply(struct request *req, struct response *res,
 	bool		 created;
 	int		 ret = -1;
 
-	if (db == NULL) {
-		db_fail(db, err);
-		return -1;
-	}
-	if (own_review(db, req, id, err) == -1)
+	if (own_review(req, id, err) == -1)
 		return -1;
 	/* Trustpilot's own Slack app posts a form; the docs show JSON. Both
 	 * go through the same checks. */
@@ -520,7 +524,11 @@ reviews_reply(struct request *req, struct response *res,
 		goto out;
 	if (author == NULL && req->principal.user_id[0] != '\0')
 		author = req->principal.user_id;
-	if (db_tx_begin(db) == -1 || reviews_json_load(db, req, id, false, &st, err) == -1)
+	if (db_tx_begin(db) == -1) {
+		db_fail(db, err);
+		goto out;
+	}
+	if (reviews_json_load(db, req, id, false, &st, err) == -1)
 		goto out;
 	if (strcmp(db_text(st, REVIEW_C_STATUS), "active") != 0 &&
 	    strcmp(db_text(st, REVIEW_C_STATUS), "hidden") != 0) {
@@ -545,9 +553,10 @@ reviews_reply(struct request *req, struct response *res,
 	    "service-review-updated", created ? "review-reply-created" :
 	    "product-review-updated") == -1)
 		goto dberr;
-	/* an error set after this (the commit) replaces the answer */
-	if (reviews_json_respond(res, created ? 201 : 200, st, req->cfg->public_url,
-	    true, err) == -1)
+	/* The answer is the review written as text (handler_commit takes a
+	 * json_t); an error set after this (the commit) replaces it. */
+	if (reviews_json_respond(res, created ? 201 : 200, st,
+	    req->cfg->public_url, true, err) == -1)
 		goto out;
 	db_release(st);
 	st = NULL;
@@ -560,8 +569,7 @@ dberr:
 	db_fail(db, err);
 out:
 	db_release(st);
-	if (ret == -1)
-		db_tx_rollback(db);
+	db_tx_rollback(db);
 	json_decref(body);
 	return ret;
 }
@@ -570,16 +578,12 @@ int
 reviews_reply_delete(struct request *req, struct response *res,
     struct api_error *err)
 {
-	struct db	*db = db_thread();
+	struct db	*db = req->db;
 	struct db_stmt	*st = NULL;
 	char		 id[IDS_ID_LEN + 1];
 	int		 ret = -1;
 
-	if (db == NULL) {
-		db_fail(db, err);
-		return -1;
-	}
-	if (own_review(db, req, id, err) == -1)
+	if (own_review(req, id, err) == -1)
 		return -1;
 	if (db_tx_begin(db) == -1 ||
 	    (st = db_prepare(db, sql_reply_clear)) == NULL ||
@@ -597,20 +601,14 @@ reviews_reply_delete(struct request *req, struct response *res,
 	if (reviews_json_emit(db, st, "service-review-updated",
 	    "product-review-updated") == -1)
 		goto dberr;
-	db_release(st);
-	st = NULL;
-	if (db_tx_commit(db) == -1)
-		goto dberr;
-	scheduler_wake();
-	ret = response_json(res, 200, json_pack("{s:s, s:n}", "id", id,
-	    "companyReply"), err);
+	ret = handler_commit(req, res, 200, json_pack("{s:s, s:n}", "id", id,
+	    "companyReply"), true, err);
 	goto out;
 dberr:
 	db_fail(db, err);
 out:
 	db_release(st);
-	if (ret == -1)
-		db_tx_rollback(db);
+	db_tx_rollback(db);
 	return ret;
 }
 
@@ -679,13 +677,7 @@ reviews_removed(struct db *db, const char *review_id, bool *removed)
 int
 reviews_set_contacted(struct db *db, const char *review_id)
 {
-	struct db_stmt	*st = db_prepare(db, sql_contacted);
-	int		 rc = -1;
-
-	if (st != NULL && db_bind_text(st, 1, review_id) == 0)
-		rc = db_step(db, st);
-	db_release(st);
-	return rc == DB_DONE ? 0 : -1;
+	return run_id(db, sql_contacted, review_id);
 }
 
 /* Expiry, and the job. */

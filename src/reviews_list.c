@@ -17,6 +17,7 @@
 
 #include "reviewd/auth.h"
 #include "reviewd/clock.h"
+#include "reviewd/handler.h"
 #include "reviewd/ids.h"
 #include "reviewd/json.h"
 #include "reviewd/reviews.h"
@@ -114,8 +115,24 @@ struct filters {
 	size_t		 order;
 	bool		 cursor;
 	int64_t		 after;
-	int64_t		 page, per_page;
+	struct handler_page p;
 };
+
+/* The filters of an unfiltered list: page 1 of 20. */
+static void
+filters_init(struct filters *f, const char *bu, bool public_only,
+    bool product)
+{
+	memset(f, 0, sizeof(f[0]));
+	f->bu = bu;
+	f->public_only = public_only;
+	f->product = product;
+	f->responded = f->reported = f->contacted = -1;
+	f->from = INT64_MIN;
+	f->to = INT64_MAX;
+	f->p.page = 1;
+	f->p.per_page = 20;
+}
 
 static int
 query_bool(const struct request *req, const char *name, int *out,
@@ -212,24 +229,19 @@ one_of(const char *v, const char *const *allowed)
 	return -1;
 }
 
+static void	read_private_filters(const struct request *,
+		    struct filters *, struct api_error *);
+
+/* Reads the query of a list of unit bu into f; 0, or -1 with every bad
+ * parameter named in err. */
 static int
-read_filters(const struct request *req, enum list_mode mode, bool product,
-    struct filters *f, struct api_error *err)
+read_filters(const struct request *req, const char *bu, enum list_mode mode,
+    bool product, struct filters *f, struct api_error *err)
 {
-	static const char *const sources[] = { "organic", "invitation",
-	    "third_party_invitation", NULL };
-	static const char *const statuses[] = { "active", "hidden", NULL };
 	const char	*v;
 	size_t		 i;
 
-	memset(f, 0, sizeof(f[0]));
-	f->public_only = mode == LIST_PUBLIC;
-	f->product = product;
-	f->responded = f->reported = f->contacted = -1;
-	f->from = INT64_MIN;
-	f->to = INT64_MAX;
-	f->page = 1;
-	f->per_page = 20;
+	filters_init(f, bu, mode == LIST_PUBLIC, product);
 	f->sku = request_query(req, "sku");
 	if (f->sku != NULL && (f->sku[0] == '\0' || strlen(f->sku) > SKU_MAX))
 		api_error_set(err, 400, "sku", "must be 1 to %d characters",
@@ -260,8 +272,7 @@ read_filters(const struct request *req, enum list_mode mode, bool product,
 			    "stars.desc");
 		f->order = i;
 	}
-	request_query_int(req, "page", 1, INT32_MAX, &f->page, err);
-	request_query_int(req, "perPage", 1, PAGE_MAX, &f->per_page, err);
+	handler_page_args(req, PAGE_MAX, &f->p, err);
 	if ((v = request_query(req, "pageToken")) != NULL) {
 		char	*end;
 
@@ -278,8 +289,21 @@ read_filters(const struct request *req, enum list_mode mode, bool product,
 	/* Tags are the business's private notes: a public list accepts
 	 * tagGroup and tagValue, as Trustpilot documents them, and ignores
 	 * them, so nobody can probe which reviews carry which tag. */
-	if (mode == LIST_PUBLIC)
-		return err->status != 0 ? -1 : 0;
+	if (mode == LIST_PRIVATE)
+		read_private_filters(req, f, err);
+	return err->status != 0 ? -1 : 0;
+}
+
+/* The filters only a business has on its own reviews. */
+static void
+read_private_filters(const struct request *req, struct filters *f,
+    struct api_error *err)
+{
+	static const char *const sources[] = { "organic", "invitation",
+	    "third_party_invitation", NULL };
+	static const char *const statuses[] = { "active", "hidden", NULL };
+	const char	*v;
+
 	f->tag_group = request_query(req, "tagGroup");
 	f->tag_value = request_query(req, "tagValue");
 	f->reference = request_query(req, "referenceId");
@@ -314,7 +338,6 @@ read_filters(const struct request *req, enum list_mode mode, bool product,
 	/* includeReportedReviews is meaningless privately:
 	 * the business sees its reported reviews unless it filters them. */
 	f->include_reported = true;
-	return err->status != 0 ? -1 : 0;
 }
 
 static int
@@ -350,9 +373,9 @@ bind_filters(struct db_stmt *st, const struct filters *f)
 	    db_bind_text(st, 19, f->status) == -1 ||
 	    (f->cursor ? db_bind_int(st, 20, f->after) :
 	    db_bind_null(st, 20)) == -1 ||
-	    db_bind_int(st, 21, f->per_page + 1) == -1 ||
+	    db_bind_int(st, 21, f->p.per_page + 1) == -1 ||
 	    db_bind_int(st, 22, f->cursor ? 0 :
-	    (f->page - 1) * f->per_page) == -1 ? -1 : 0;
+	    (f->p.page - 1) * f->p.per_page) == -1 ? -1 : 0;
 }
 
 /* Runs the listing for f and writes the whole answer into out:
@@ -376,13 +399,14 @@ run_list(struct db *db, const struct request *req, const struct filters *f,
 	if (st == NULL || links == NULL || bind_filters(st, f) == -1)
 		goto out;
 	while ((rc = db_step(db, st)) == DB_ROW) {
-		if (n++ == f->per_page) {
+		if (n++ == f->p.per_page) {
 			more = true;
 			break;
 		}
 		last = db_int(st, f->public_only ? REVIEW_C_PUB_SEQ :
 		    REVIEW_C_SEQ);
-		reviews_json_write(&iw, st, req->cfg->public_url, !f->public_only);
+		reviews_json_write(&iw, st, req->cfg->public_url,
+		    !f->public_only);
 	}
 	json_writer_end(&iw);
 	if (rc != -1 && json_writer_finish(&iw) == -1)
@@ -394,7 +418,8 @@ run_list(struct db *db, const struct request *req, const struct filters *f,
 	if (f->cursor)
 		snprintf(value, sizeof(value), "c%lld", (long long)last);
 	else
-		snprintf(value, sizeof(value), "%lld", (long long)f->page + 1);
+		snprintf(value, sizeof(value), "%lld",
+		    (long long)f->p.page + 1);
 	if (more && json_array_append_new(links, request_next_page_link(req,
 	    f->cursor ? "pageToken" : "page", value)) == -1)
 		goto out;
@@ -444,7 +469,7 @@ static int
 list(struct request *req, struct response *res, struct api_error *err,
     enum list_mode mode, bool product)
 {
-	struct db	*db = db_thread();
+	struct db	*db = req->db;
 	struct filters	 f;
 	struct buf	 body;
 	const char	*bu = request_param(req, "businessUnitId");
@@ -456,15 +481,10 @@ list(struct request *req, struct response *res, struct api_error *err,
 		api_error_set(err, 404, NULL, "Business unit not found");
 		return -1;
 	}
-	if (read_filters(req, mode, product, &f, err) == -1)
+	if (read_filters(req, bu, mode, product, &f, err) == -1)
 		return -1;
 	if (product && mode == LIST_PUBLIC && f.sku == NULL) {
 		api_error_set(err, 400, "sku", "is required");
-		return -1;
-	}
-	f.bu = bu;
-	if (db == NULL) {
-		db_fail(db, err);
 		return -1;
 	}
 	if (unit_known(db, bu, err) == -1)
@@ -510,16 +530,11 @@ static int
 get_one(struct request *req, struct response *res, struct api_error *err,
     bool private, int product)
 {
-	struct db	*db = db_thread();
 	struct db_stmt	*st;
 	const char	*id = request_param(req, "reviewId");
 	int		 r;
 
-	if (db == NULL) {
-		db_fail(db, err);
-		return -1;
-	}
-	if (reviews_json_load(db, req, id, !private, &st, err) == -1)
+	if (reviews_json_load(req->db, req, id, !private, &st, err) == -1)
 		return -1;
 	if (product >= 0 && (!db_is_null(st, REVIEW_C_SKU)) !=
 	    (product == 1)) {
@@ -527,7 +542,8 @@ get_one(struct request *req, struct response *res, struct api_error *err,
 		api_error_set(err, 404, NULL, "Review not found");
 		return -1;
 	}
-	r = reviews_json_respond(res, 200, st, req->cfg->public_url, private, err);
+	r = reviews_json_respond(res, 200, st, req->cfg->public_url, private,
+	    err);
 	db_release(st);
 	return r;
 }
@@ -570,7 +586,6 @@ reviews_page_data(struct db *db, const char *domain, int64_t page,
 	bool		 more = false;
 	int		 rc;
 
-	memset(&f, 0, sizeof(f));
 	st = db_prepare(db, sql_unit_by_domain);
 	if (items == NULL || st == NULL || db_bind_text(st, 1, domain) == -1 ||
 	    (rc = db_step(db, st)) == -1)
@@ -583,15 +598,11 @@ reviews_page_data(struct db *db, const char *domain, int64_t page,
 	}
 	snprintf(bu, sizeof(bu), "%s", db_text(st, 0));
 	db_release(st);
-	f.bu = bu;
-	f.public_only = true;
+	filters_init(&f, bu, true, false);
 	/* a report that does not hide the review leaves it on the page */
 	f.include_reported = true;
-	f.responded = f.reported = f.contacted = -1;
-	f.from = INT64_MIN;
-	f.to = INT64_MAX;
-	f.page = page;
-	f.per_page = per_page;
+	f.p.page = page;
+	f.p.per_page = per_page;
 	st = db_prepare(db, orders[0].sql);
 	if (st == NULL || bind_filters(st, &f) == -1)
 		goto fail;

@@ -183,19 +183,142 @@ consumer_for(struct db *db, const char *email, const char *name,
 	return consumer_insert(db, email, name, country, id);
 }
 
+/* Whether unit bu's catalogue has sku: 0 or -1 (see db_fail). */
 static int
-exists(struct db *db, const char *sql, const char *a, const char *b,
-    int *found)
+product_known(struct db *db, const char *bu, const char *sku, bool *found)
 {
-	struct db_stmt	*st = db_prepare(db, sql);
-	int		 rc;
+	struct db_stmt	*st = db_prepare(db, sql_product_exists);
+	int		 rc = -1;
 
-	if (st == NULL || db_bind_text(st, 1, a) == -1 ||
-	    db_bind_text(st, 2, b) == -1 || (rc = db_step(db, st)) == -1) {
+	if (st != NULL && db_bind_text(st, 1, bu) == 0 &&
+	    db_bind_text(st, 2, sku) == 0)
+		rc = db_step(db, st);
+	db_release(st);
+	if (rc == -1)
+		return -1;
+	*found = rc == DB_ROW;
+	return 0;
+}
+
+/*
+ * The unit a submission names by domain, and the language of the review:
+ * the reviewer's, else the page's, else the unit's, else English. 0, or
+ * -1 with err set (404 for an unknown domain).
+ */
+static int
+submission_unit(struct db *db, const struct review_input *in,
+    char bu[IDS_ID_LEN + 1], char bu_name[256], char language[3],
+    struct api_error *err)
+{
+	struct db_stmt	*st = db_prepare(db, sql_unit_by_domain);
+	int		 rc = -1;
+
+	if (st != NULL && db_bind_text(st, 1, in->domain) == 0)
+		rc = db_step(db, st);
+	if (rc != DB_ROW) {
+		db_release(st);
+		if (rc == -1)
+			db_fail(db, err);
+		else
+			api_error_set(err, 404, NULL, "No business with this "
+			    "domain");
+		return -1;
+	}
+	snprintf(bu, IDS_ID_LEN + 1, "%s", db_text(st, 0));
+	snprintf(bu_name, 256, "%s", db_text(st, 1));
+	if (in->language != NULL)
+		snprintf(language, 3, "%s", in->language);
+	else {
+		language_of(in->locale, language);
+		if (language[0] == '\0')
+			language_of(db_text(st, 2), language);
+		if (language[0] == '\0')
+			snprintf(language, 3, "en");
+	}
+	db_release(st);
+	return 0;
+}
+
+/*
+ * Each submission mails the address: the form must not become a way to
+ * flood someone's inbox. The limit is per client (submitter, NULL when
+ * unknown) first, so that whoever types someone's address cannot use it
+ * up and so stop its owner's own review; a larger one for the address in
+ * all bounds what many clients together can send. 0, or -1 with err set
+ * (429 over a limit).
+ */
+static int
+within_limits(struct db *db, const struct config *cfg, const char *consumer,
+    const char *submitter, int64_t now, struct api_error *err)
+{
+	struct db_stmt	*st = db_prepare(db, sql_recent_submissions);
+
+	if (st == NULL || db_bind_text(st, 1, consumer) == -1 ||
+	    db_bind_int(st, 2, now - 86400000) == -1 ||
+	    db_bind_text(st, 3, submitter) == -1 ||
+	    db_step(db, st) != DB_ROW) {
+		db_release(st);
+		db_fail(db, err);
+		return -1;
+	}
+	if (db_int(st, 1) >= cfg->review_submissions_per_day ||
+	    db_int(st, 0) >= cfg->review_submissions_per_day_all) {
+		db_release(st);
+		api_error_set(err, 429, "email", "has too many unconfirmed "
+		    "reviews from the last 24 hours; confirm one from its "
+		    "e-mail or try again tomorrow");
+		api_error_header(err, "Retry-After", "86400");
+		return -1;
+	}
+	db_release(st);
+	return 0;
+}
+
+/* Stores in as a pending review of consumer, confirmed by the token of
+ * hash, and writes its id. 0 or -1 (see db_fail). */
+static int
+insert_pending(struct db *db, const struct config *cfg,
+    const struct review_input *in, const char *bu, const char *consumer,
+    const char *language, const char *hash, const char *submitter,
+    int64_t now, char id[IDS_ID_LEN + 1])
+{
+	struct db_stmt	*st;
+
+	ids_new(id);
+	st = db_prepare(db, sql_review_insert);
+	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
+	    db_bind_text(st, 2, bu) == -1 ||
+	    db_bind_text(st, 3, consumer) == -1 ||
+	    db_bind_text(st, 4, in->sku) == -1 ||
+	    db_bind_int(st, 5, in->stars) == -1 ||
+	    db_bind_text(st, 6, in->title) == -1 ||
+	    db_bind_text(st, 7, in->text) == -1 ||
+	    db_bind_text(st, 8, language) == -1 ||
+	    (in->experienced_at != 0 ? db_bind_int(st, 9,
+	    in->experienced_at) : db_bind_null(st, 9)) == -1 ||
+	    db_bind_text(st, 10, in->name) == -1 ||
+	    db_bind_int(st, 11, in->anonymous) == -1 ||
+	    db_bind_text(st, 12, in->country != NULL ? in->country :
+	    "") == -1 ||
+	    db_bind_text(st, 13, source_names[in->source]) == -1 ||
+	    db_bind_text(st, 14, hash) == -1 ||
+	    db_bind_int(st, 15, now + cfg->review_confirm_ttl_h *
+	    3600000) == -1 ||
+	    db_bind_int(st, 16, now) == -1 ||
+	    db_bind_int(st, 17, now) == -1 ||
+	    db_step(db, st) != DB_DONE) {
 		db_release(st);
 		return -1;
 	}
-	*found = rc == DB_ROW;
+	db_release(st);
+	if (submitter == NULL)
+		return 0;
+	st = db_prepare(db, sql_set_submitter);
+	if (st == NULL || db_bind_text(st, 1, submitter) == -1 ||
+	    db_bind_text(st, 2, id) == -1 || db_step(db, st) != DB_DONE) {
+		db_release(st);
+		return -1;
+	}
 	db_release(st);
 	return 0;
 }
@@ -205,41 +328,27 @@ reviews_submit(struct db *db, const struct config *cfg,
     const struct review_input *in, char id_out[IDS_ID_LEN + 1],
     struct api_error *err)
 {
-	struct db_stmt	*st = NULL;
 	char		 bu[IDS_ID_LEN + 1], consumer[IDS_ID_LEN + 1];
 	char		 id[IDS_ID_LEN + 1], token[IDS_TOKEN_LEN + 1];
 	char		 hash[IDS_HASH_LEN + 1], bu_name[256], language[3];
 	char		 link[REVIEWS_URL_LEN + IDS_TOKEN_LEN];
 	char		 submitter[IDS_HASH_LEN + 1];
+	const char	*by = NULL;	/* submitter, when known */
 	json_t		*vars = NULL;	/* owned */
 	int64_t		 now = clock_now_ms();
-	int		 rc, found, ret = -1;
+	bool		 found;
+	int		 ret = -1;
 
+	if (in->client != NULL) {
+		ids_token_hash(in->client, submitter);
+		by = submitter;
+	}
 	if (db_tx_begin(db) == -1)
 		goto dberr;
-	st = db_prepare(db, sql_unit_by_domain);
-	if (st == NULL || db_bind_text(st, 1, in->domain) == -1 ||
-	    (rc = db_step(db, st)) == -1)
-		goto dberr;
-	if (rc == DB_DONE) {
-		api_error_set(err, 404, NULL, "No business with this domain");
+	if (submission_unit(db, in, bu, bu_name, language, err) == -1)
 		goto out;
-	}
-	snprintf(bu, sizeof(bu), "%s", db_text(st, 0));
-	snprintf(bu_name, sizeof(bu_name), "%s", db_text(st, 1));
-	if (in->language != NULL)
-		snprintf(language, sizeof(language), "%s", in->language);
-	else {
-		language_of(in->locale, language);
-		if (language[0] == '\0')
-			language_of(db_text(st, 2), language);
-		if (language[0] == '\0')
-			snprintf(language, sizeof(language), "en");
-	}
-	db_release(st);
-	st = NULL;
 	if (in->sku != NULL) {
-		if (exists(db, sql_product_exists, bu, in->sku, &found) == -1)
+		if (product_known(db, bu, in->sku, &found) == -1)
 			goto dberr;
 		if (!found) {
 			api_error_set(err, 400, "sku", "is not in this "
@@ -252,66 +361,13 @@ reviews_submit(struct db *db, const struct config *cfg,
 	 * reviewed this business. */
 	if (consumer_for(db, in->email, in->name, in->country, consumer) == -1)
 		goto dberr;
-	/*
-	 * Each submission mails the address: the form must not become a
-	 * way to flood someone's inbox. The limit is per client first, so
-	 * that whoever types someone's address cannot use it up and so
-	 * stop its owner's own review; a larger one for the address in all
-	 * bounds what many clients together can send.
-	 */
-	if (in->client != NULL)
-		ids_token_hash(in->client, submitter);
-	st = db_prepare(db, sql_recent_submissions);
-	if (st == NULL || db_bind_text(st, 1, consumer) == -1 ||
-	    db_bind_int(st, 2, now - 86400000) == -1 ||
-	    db_bind_text(st, 3, in->client != NULL ? submitter : NULL) == -1 ||
-	    db_step(db, st) != DB_ROW)
-		goto dberr;
-	if (db_int(st, 1) >= cfg->review_submissions_per_day ||
-	    db_int(st, 0) >= cfg->review_submissions_per_day_all) {
-		api_error_set(err, 429, "email", "has too many unconfirmed "
-		    "reviews from the last 24 hours; confirm one from its "
-		    "e-mail or try again tomorrow");
-		api_error_header(err, "Retry-After", "86400");
+	if (within_limits(db, cfg, consumer, by, now, err) == -1)
 		goto out;
-	}
-	db_release(st);
-	st = NULL;
-	ids_new(id);
 	ids_token(token);
 	ids_token_hash(token, hash);
-	st = db_prepare(db, sql_review_insert);
-	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    db_bind_text(st, 2, bu) == -1 || db_bind_text(st, 3, consumer) == -1 ||
-	    db_bind_text(st, 4, in->sku) == -1 ||
-	    db_bind_int(st, 5, in->stars) == -1 ||
-	    db_bind_text(st, 6, in->title) == -1 ||
-	    db_bind_text(st, 7, in->text) == -1 ||
-	    db_bind_text(st, 8, language) == -1 ||
-	    (in->experienced_at != 0 ? db_bind_int(st, 9,
-	    in->experienced_at) : db_bind_null(st, 9)) == -1 ||
-	    db_bind_text(st, 10, in->name) == -1 ||
-	    db_bind_int(st, 11, in->anonymous) == -1 ||
-	    db_bind_text(st, 12, in->country != NULL ? in->country : "") == -1 ||
-	    db_bind_text(st, 13, source_names[in->source]) == -1 ||
-	    db_bind_text(st, 14, hash) == -1 ||
-	    db_bind_int(st, 15, now + cfg->review_confirm_ttl_h *
-	    3600000) == -1 ||
-	    db_bind_int(st, 16, now) == -1 ||
-	    db_bind_int(st, 17, now) == -1 ||
-	    db_step(db, st) != DB_DONE)
+	if (insert_pending(db, cfg, in, bu, consumer, language, hash, by, now,
+	    id) == -1)
 		goto dberr;
-	db_release(st);
-	st = NULL;
-	if (in->client != NULL) {
-		st = db_prepare(db, sql_set_submitter);
-		if (st == NULL || db_bind_text(st, 1, submitter) == -1 ||
-		    db_bind_text(st, 2, id) == -1 ||
-		    db_step(db, st) != DB_DONE)
-			goto dberr;
-		db_release(st);
-		st = NULL;
-	}
 	snprintf(link, sizeof(link), "%s/review/confirm/%s", cfg->public_url,
 	    token);
 	vars = json_pack("{s:s, s:s, s:s, s:s}", "name", in->name, "business",
@@ -328,9 +384,7 @@ reviews_submit(struct db *db, const struct config *cfg,
 dberr:
 	db_fail(db, err);
 out:
-	db_release(st);
-	if (ret == -1)
-		db_tx_rollback(db);
+	db_tx_rollback(db);	/* no-op after the commit */
 	json_decref(vars);
 	return ret;
 }
@@ -339,7 +393,6 @@ int
 reviews_submit_json(struct request *req, struct response *res,
     struct api_error *err)
 {
-	struct db		*db = db_thread();
 	struct review_input	 in;
 	json_t			*body;	/* owned */
 	char			 id[IDS_ID_LEN + 1];
@@ -356,14 +409,11 @@ reviews_submit_json(struct request *req, struct response *res,
 	if (strcmp(request_query(req, "source") != NULL ?
 	    request_query(req, "source") : "", "invitation") == 0)
 		in.source = REVIEW_SOURCE_THIRD_PARTY;
-	if (reviews_input_json(body, &in, err) == 0) {
-		if (db == NULL)
-			db_fail(db, err);
-		else if (reviews_submit(db, req->cfg, &in, id, err) == 0)
-			ret = response_json(res, 202, json_pack("{s:s, s:s, "
-			    "s:s}", "id", id, "status", "pending", "message",
-			    "Check your e-mail to confirm your review"), err);
-	}
+	if (reviews_input_json(body, &in, err) == 0 &&
+	    reviews_submit(req->db, req->cfg, &in, id, err) == 0)
+		ret = response_json(res, 202, json_pack("{s:s, s:s, s:s}",
+		    "id", id, "status", "pending", "message",
+		    "Check your e-mail to confirm your review"), err);
 	json_decref(body);
 	return ret;
 }
