@@ -22,7 +22,6 @@
 #include "reviewd/outbox.h"
 #include "reviewd/reports.h"
 #include "reviewd/reviews.h"
-#include "reviewd/scheduler.h"
 #include "reviewd/webhooks.h"
 
 #define DETAILS_MAX	2000
@@ -149,35 +148,19 @@ static const char sql_report_insert[] =
     "INSERT INTO reports (id, review_id, business_unit_id, reason, details, "
     "  hides, status, created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)";
 
-/*
- * not_genuine_experience needs the reviewer to have had their chance: a
- * Find Reviewer request that was answered, declined or ran out. Reviews
- * written through our own invitations cannot be asked (Find Reviewer
- * refuses them: the business knows that customer), so for those the
- * reason is accepted directly.
- */
-int
-reports_create(struct request *req, struct response *res,
-    struct api_error *err)
+/* Reads a report's reason (with whether it hides the review) and
+ * details from body. 0, or -1 with every bad field named in err. */
+static int
+read_report(json_t *body, const char **reason, const char **details,
+    bool *hides, struct api_error *err)
 {
 	static const char *const allowed[] = { "reason", "details", NULL };
-	struct db	*db = db_thread();
-	json_t		*body = NULL, *out = NULL;	/* owned */
-	struct db_stmt	*st = NULL;
-	const char	*review = request_param(req, "reviewId");
-	const char	*reason = NULL, *details = NULL;
-	char		 id[IDS_ID_LEN + 1], actor[IDS_ID_LEN + 16];
-	char		 subject[IDS_ID_LEN + 16];
-	bool		 hides = false, invited, pending, asked, removed;
-	size_t		 i;
-	int		 rc, ret = -1;
+	size_t	 i;
 
-	if ((body = json_body(req, err)) == NULL)
-		return -1;
 	json_only_keys(body, allowed, err);
-	if (json_read_string(body, "reason", true, 1, 64, &reason, err) == 0) {
+	if (json_read_string(body, "reason", true, 1, 64, reason, err) == 0) {
 		for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
-			if (strcmp(reason, reasons[i].reason) == 0)
+			if (strcmp(*reason, reasons[i].reason) == 0)
 				break;
 		}
 		if (i == sizeof(reasons) / sizeof(reasons[0]))
@@ -186,51 +169,102 @@ reports_create(struct request *req, struct response *res,
 			    "personal_information, advertising_or_promotional, "
 			    "other");
 		else
-			hides = reasons[i].hides;
+			*hides = reasons[i].hides;
 	}
-	json_read_string(body, "details", false, 0, DETAILS_MAX, &details,
+	json_read_string(body, "details", false, 0, DETAILS_MAX, details,
 	    err);
-	if (err->status != 0)
-		goto out;
-	if (db == NULL || db_tx_begin(db) == -1)
-		goto dberr;
-	st = db_prepare(db, sql_review_for_report);
-	if (st == NULL || db_bind_text(st, 1, review) == -1 ||
-	    (rc = db_step(db, st)) == -1)
-		goto dberr;
+	return err->status != 0 ? -1 : 0;
+}
+
+/*
+ * Whether req's unit may report review for reason now. not_genuine_
+ * experience needs the reviewer to have had their chance: a Find
+ * Reviewer request that was answered, declined or ran out. Reviews
+ * written through our own invitations cannot be asked (Find Reviewer
+ * refuses them: the business knows that customer), so for those the
+ * reason is accepted directly. 0, or -1 with err set (404, 409).
+ */
+static int
+reportable(struct request *req, const char *review, const char *reason,
+    struct api_error *err)
+{
+	struct db_stmt	*st = db_prepare(req->db, sql_review_for_report);
+	bool		 invited, pending, asked, removed;
+	int		 rc = -1;
+
+	if (st != NULL && db_bind_text(st, 1, review) == 0)
+		rc = db_step(req->db, st);
+	if (rc == -1) {
+		db_release(st);
+		db_fail(req->db, err);
+		return -1;
+	}
 	/* a review never published is not the business's to see */
 	if (rc == DB_DONE || strcmp(db_text(st, 2),
 	    req->principal.business_unit_id) != 0 ||
 	    strcmp(db_text(st, 1), "published") != 0) {
+		db_release(st);
 		api_error_set(err, 404, NULL, "Review not found");
-		goto out;
+		return -1;
 	}
 	invited = strcmp(db_text(st, 0), "invitation") == 0;
 	pending = (int)db_int(st, 3) != 0;
 	asked = (int)db_int(st, 4) != 0;
 	db_release(st);
-	st = NULL;
-	if (reviews_removed(db, review, &removed) == -1)
-		goto dberr;
-	if (removed) {
+	if (reviews_removed(req->db, review, &removed) == -1) {
+		db_fail(req->db, err);
+		return -1;
+	}
+	if (removed)
 		/* reported again and rejected, it would come back online */
 		api_error_set(err, 409, NULL, "This review was removed after "
 		    "an upheld report");
-		goto out;
-	}
-	if (pending) {
+	else if (pending)
 		api_error_set(err, 409, NULL, "This review already has a "
 		    "pending report");
+	else if (strcmp(reason, "not_genuine_experience") == 0 && !invited &&
+	    !asked)
+		api_error_set(err, 409, "reason", "not_genuine_experience "
+		    "needs a Find Reviewer request on this review first, "
+		    "answered or past its deadline, so the reviewer had the "
+		    "chance to show their experience");
+	return err->status != 0 ? -1 : 0;
+}
+
+/* Ends a report's write: commits and answers status with the report
+ * under st, which is released. See handler_commit. */
+static int
+answer(struct request *req, struct response *res, int status,
+    struct db_stmt *st, struct api_error *err)
+{
+	json_t	*out = report_json(st);	/* owned, taken */
+
+	db_release(st);
+	return handler_commit(req, res, status, out, true, err);
+}
+
+int
+reports_create(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	struct db	*db = req->db;
+	json_t		*body = NULL;	/* owned */
+	struct db_stmt	*st = NULL;
+	const char	*review = request_param(req, "reviewId");
+	const char	*reason = NULL, *details = NULL;
+	char		 id[IDS_ID_LEN + 1], actor[IDS_ID_LEN + 16];
+	char		 subject[IDS_ID_LEN + 16];
+	bool		 hides = false;
+	int		 ret = -1;
+
+	if ((body = json_body(req, err)) == NULL)
+		return -1;
+	if (read_report(body, &reason, &details, &hides, err) == -1)
 		goto out;
-	}
-	if (strcmp(reason, "not_genuine_experience") == 0 && !invited &&
-	    !asked) {
-		api_error_set(err, 409, "reason", "not_genuine_experience needs "
-		    "a Find Reviewer request on this review first, answered or "
-		    "past its deadline, so the reviewer had the chance to show "
-		    "their experience");
+	if (db_tx_begin(db) == -1)
+		goto dberr;
+	if (reportable(req, review, reason, err) == -1)
 		goto out;
-	}
 	ids_new(id);
 	snprintf(actor, sizeof(actor), "business:%s",
 	    req->principal.business_unit_id);
@@ -258,14 +292,8 @@ reports_create(struct request *req, struct response *res,
 		goto dberr;
 	if (hides && mail_reviewer(db, st, "report-hidden", "", err) == -1)
 		goto out;
-	out = report_json(st);
-	db_release(st);
+	ret = answer(req, res, 201, st, err);
 	st = NULL;
-	if (out == NULL || db_tx_commit(db) == -1)
-		goto dberr;
-	scheduler_wake();
-	ret = response_json(res, 201, out, err);
-	out = NULL;
 	goto out;
 dberr:
 	if (err->status == 0)
@@ -273,7 +301,6 @@ dberr:
 out:
 	db_release(st);
 	db_tx_rollback(db);
-	json_decref(out);
 	json_decref(body);
 	return ret;
 }
@@ -318,8 +345,8 @@ reports_decide(struct request *req, struct response *res,
     struct api_error *err)
 {
 	static const char *const allowed[] = { "decision", "note", NULL };
-	struct db	*db = db_thread();
-	json_t		*body = NULL, *out = NULL;	/* owned */
+	struct db	*db = req->db;
+	json_t		*body = NULL;	/* owned */
 	struct db_stmt	*st = NULL;
 	const char	*id = request_param(req, "reportId");
 	const char	*decision = NULL, *note = NULL;
@@ -342,7 +369,7 @@ reports_decide(struct request *req, struct response *res,
 	json_read_string(body, "note", false, 0, NOTE_MAX, &note, err);
 	if (err->status != 0)
 		goto out;
-	if (db == NULL || db_tx_begin(db) == -1)
+	if (db_tx_begin(db) == -1)
 		goto dberr;
 	st = db_prepare(db, sql_report_by_id);
 	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
@@ -385,14 +412,8 @@ reports_decide(struct request *req, struct response *res,
 	    "was removed." : "the report was rejected and your review is "
 	    "online.", err) == -1)
 		goto out;
-	out = report_json(st);
-	db_release(st);
+	ret = answer(req, res, 200, st, err);
 	st = NULL;
-	if (out == NULL || db_tx_commit(db) == -1)
-		goto dberr;
-	scheduler_wake();
-	ret = response_json(res, 200, out, err);
-	out = NULL;
 	goto out;
 dberr:
 	if (err->status == 0)
@@ -400,7 +421,6 @@ dberr:
 out:
 	db_release(st);
 	db_tx_rollback(db);
-	json_decref(out);
 	json_decref(body);
 	return ret;
 }
