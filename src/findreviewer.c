@@ -50,8 +50,7 @@ static const char sql_requests_of[] =
     "  'requested', json(requested))) FROM (SELECT * FROM "
     "  find_reviewer_requests WHERE review_id = ? ORDER BY created_at)";
 static const char sql_review_of[] =
-    "SELECT r.source, r.status, r.business_unit_id, r.title, "
-    "  coalesce(r.referral_email, c.email), r.display_name, r.language, "
+    "SELECT r.title, coalesce(r.referral_email, c.email), r.display_name, "
     "  b.display_name, EXISTS (SELECT 1 FROM find_reviewer_requests f "
     "  WHERE f.review_id = r.id AND f.status = 'open'), "
     "  EXISTS (SELECT 1 FROM find_reviewer_requests f "
@@ -60,6 +59,8 @@ static const char sql_review_of[] =
     "  WHERE f.review_id = r.id) "
     "FROM reviews r JOIN consumers c ON c.id = r.consumer_id "
     "JOIN business_units b ON b.id = r.business_unit_id WHERE r.id = ?";
+
+enum { R_TITLE, R_EMAIL, R_NAME, R_BU_NAME, R_OPEN, R_DECLINED, R_ASKED };
 
 /* The review's Find Reviewer thread as the API answers it, or NULL with
  * err set. */
@@ -83,50 +84,18 @@ thread_json(struct db *db, const char *review, bool eligible,
 	return o;
 }
 
-/* Loads review (sql_review_of) into *out, a stepped statement the caller
- * releases, when it is a published review of req's unit. 0, or -1 with
- * err set (404). */
-static int
-load_review(struct request *req, const char *review, struct db_stmt **out,
-    struct api_error *err)
-{
-	struct db_stmt	*st = db_prepare(req->db, sql_review_of);
-	int		 rc = -1;
-
-	*out = NULL;
-	if (st != NULL && db_bind_text(st, 1, review) == 0)
-		rc = db_step(req->db, st);
-	if (rc == -1) {
-		db_release(st);
-		db_fail(req->db, err);
-		return -1;
-	}
-	/* a review never published is not the business's to see */
-	if (rc == DB_DONE || strcmp(db_text(st, 2),
-	    req->principal.business_unit_id) != 0 ||
-	    strcmp(db_text(st, 1), "published") != 0) {
-		db_release(st);
-		api_error_set(err, 404, NULL, "Review not found");
-		return -1;
-	}
-	*out = st;
-	return 0;
-}
-
 int
 findreviewer_get(struct request *req, struct response *res,
     struct api_error *err)
 {
-	const char	*review = request_param(req, "reviewId");
-	struct db_stmt	*st;
-	json_t		*thread;	/* owned */
-	bool		 eligible;
+	const char		*review = request_param(req, "reviewId");
+	struct review_facts	 facts;
+	json_t			*thread;	/* owned */
 
-	if (load_review(req, review, &st, err) == -1)
-		return -1;
-	eligible = strcmp(db_text(st, 0), "invitation") != 0;
-	db_release(st);
-	if ((thread = thread_json(req->db, review, eligible, err)) == NULL)
+	if (reviews_of_unit(req->db, review, req->principal.business_unit_id,
+	    &facts, err) == -1 ||
+	    (thread = thread_json(req->db, review, !facts.invited,
+	    err)) == NULL)
 		return -1;
 	return response_json(res, 200, thread, err);
 }
@@ -206,32 +175,54 @@ read_request(json_t *body, const char **message, bool *skip,
 	return err->status != 0 ? -1 : 0;
 }
 
-/* Whether the reviewer of the review under st (sql_review_of) may be
- * asked now. 0, or -1 with err set (409). */
+/*
+ * Whether the reviewer of review (a published review of the business,
+ * invited or not) may be asked now; when so, loads sql_review_of into
+ * *out, a stepped statement the caller releases. 0, or -1 with err set
+ * (409, or see db_fail).
+ */
 static int
-askable(struct db_stmt *st, struct api_error *err)
+askable(struct db *db, const char *review, bool invited,
+    struct db_stmt **out, struct api_error *err)
 {
-	if (strcmp(db_text(st, 0), "invitation") == 0)
+	struct db_stmt	*st;
+
+	*out = NULL;
+	if (invited) {
 		api_error_set(err, 409, NULL, "Find Reviewer is only for "
 		    "reviews not written through one of our invitations: this "
 		    "one is a verified review of a customer you invited, whose "
 		    "reference you already have");
+		return -1;
+	}
+	st = db_prepare(db, sql_review_of);
+	if (st == NULL || db_bind_text(st, 1, review) == -1 ||
+	    db_step(db, st) != DB_ROW) {
+		db_release(st);
+		db_fail(db, err);
+		return -1;
+	}
 	/* The reviewer is asked once at a time, never again after saying
 	 * no, and at most REQUESTS_MAX times in all. */
-	else if ((int)db_int(st, 8))
+	if ((int)db_int(st, R_OPEN))
 		api_error_set(err, 409, NULL, "This review already has an open "
 		    "Find Reviewer request");
-	else if ((int)db_int(st, 9))
+	else if ((int)db_int(st, R_DECLINED))
 		api_error_set(err, 409, NULL, "The reviewer declined to share "
 		    "details: they are not asked again");
-	else if (db_int(st, 10) >= REQUESTS_MAX)
+	else if (db_int(st, R_ASKED) >= REQUESTS_MAX)
 		api_error_set(err, 409, NULL, "The reviewer was already asked "
 		    "%d times about this review: that is the most",
 		    REQUESTS_MAX);
-	else if (!mailer_address_valid(db_text(st, 4)))
+	else if (!mailer_address_valid(db_text(st, R_EMAIL)))
 		api_error_set(err, 409, NULL, "The reviewer's data was erased: "
 		    "there is nobody to ask");
-	return err->status != 0 ? -1 : 0;
+	if (err->status != 0) {
+		db_release(st);
+		return -1;
+	}
+	*out = st;
+	return 0;
 }
 
 /* The e-mail asking the reviewer of the review under st (sql_review_of),
@@ -252,11 +243,11 @@ request_mail(struct db_stmt *st, const char *message, json_t *requested,
 	    token);
 	requested_text(requested, what, sizeof(what));
 	vars = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "name",
-	    db_text(st, 5), "business", db_text(st, 7), "title",
-	    db_text(st, 3), "message", message, "requested", what, "deadline",
-	    when, "link", link);
-	msg = json_pack("{s:s, s:s}", "to", db_text(st, 4), "toName",
-	    db_text(st, 5));
+	    db_text(st, R_NAME), "business", db_text(st, R_BU_NAME), "title",
+	    db_text(st, R_TITLE), "message", message, "requested", what,
+	    "deadline", when, "link", link);
+	msg = json_pack("{s:s, s:s}", "to", db_text(st, R_EMAIL), "toName",
+	    db_text(st, R_NAME));
 	if (vars == NULL || msg == NULL ||
 	    mailer_render("find-reviewer", NULL, vars, msg) == -1) {
 		json_decref(msg);
@@ -270,20 +261,23 @@ int
 findreviewer_create(struct request *req, struct response *res,
     struct api_error *err)
 {
-	struct db	*db = req->db;
-	json_t		*requested = json_array();	/* owned */
-	json_t		*body = NULL, *msg = NULL, *thread;	/* owned */
-	struct db_stmt	*st = NULL;
-	const char	*review = request_param(req, "reviewId");
-	const char	*message = NULL;
-	const char	*bu = req->principal.business_unit_id;
-	char		 id[IDS_ID_LEN + 1], token[IDS_TOKEN_LEN + 1];
-	char		 hash[IDS_HASH_LEN + 1];
-	char		 subject[IDS_ID_LEN + 16], actor[IDS_ID_LEN + 16];
-	char		*requested_json = NULL;
-	bool		 skip = false;
-	int64_t		 now = clock_now_ms(), deadline;
-	int		 ret = -1;
+	struct db		*db = req->db;
+	json_t			*requested = json_array();	/* owned */
+	json_t			*body = NULL, *msg = NULL;	/* owned */
+	json_t			*thread;			/* owned */
+	struct db_stmt		*st = NULL;
+	struct review_facts	 facts;
+	const char		*review = request_param(req, "reviewId");
+	const char		*message = NULL;
+	const char		*bu = req->principal.business_unit_id;
+	char			 id[IDS_ID_LEN + 1], token[IDS_TOKEN_LEN + 1];
+	char			 hash[IDS_HASH_LEN + 1];
+	char			 subject[IDS_ID_LEN + 16];
+	char			 actor[IDS_ID_LEN + 16];
+	char			*requested_json = NULL;
+	bool			 skip = false;
+	int64_t			 now = clock_now_ms(), deadline;
+	int			 ret = -1;
 
 	if ((body = json_body(req, err)) == NULL) {
 		json_decref(requested);
@@ -293,7 +287,8 @@ findreviewer_create(struct request *req, struct response *res,
 		goto out;
 	if (db_tx_begin(db) == -1)
 		goto dberr;
-	if (load_review(req, review, &st, err) == -1 || askable(st, err) == -1)
+	if (reviews_of_unit(db, review, bu, &facts, err) == -1 ||
+	    askable(db, review, facts.invited, &st, err) == -1)
 		goto out;
 	deadline = now + fr_cfg->findreviewer_reply_days * 86400000;
 	ids_new(id);

@@ -138,12 +138,11 @@ removed(struct db *db, struct db_stmt *st)
 	return r;
 }
 
-static const char sql_review_for_report[] =
-    "SELECT r.source, r.status, r.business_unit_id, "
-    "  EXISTS (SELECT 1 FROM reports WHERE review_id = r.id AND status = "
-    "  'pending'), EXISTS (SELECT 1 FROM find_reviewer_requests WHERE "
-    "  review_id = r.id AND status IN ('replied', 'declined', 'expired')) "
-    "FROM reviews r WHERE r.id = ?";
+static const char sql_report_state[] =
+    "SELECT EXISTS (SELECT 1 FROM reports WHERE review_id = ?1 AND "
+    "  status = 'pending'), EXISTS (SELECT 1 FROM find_reviewer_requests "
+    "  WHERE review_id = ?1 AND status IN ('replied', 'declined', "
+    "  'expired'))";
 static const char sql_report_insert[] =
     "INSERT INTO reports (id, review_id, business_unit_id, reason, details, "
     "  hides, status, created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)";
@@ -188,42 +187,32 @@ static int
 reportable(struct request *req, const char *review, const char *reason,
     struct api_error *err)
 {
-	struct db_stmt	*st = db_prepare(req->db, sql_review_for_report);
-	bool		 invited, pending, asked, removed;
-	int		 rc = -1;
+	struct review_facts	 facts;
+	struct db_stmt		*st;
+	bool			 pending, asked;
 
-	if (st != NULL && db_bind_text(st, 1, review) == 0)
-		rc = db_step(req->db, st);
-	if (rc == -1) {
+	if (reviews_of_unit(req->db, review, req->principal.business_unit_id,
+	    &facts, err) == -1)
+		return -1;
+	st = db_prepare(req->db, sql_report_state);
+	if (st == NULL || db_bind_text(st, 1, review) == -1 ||
+	    db_step(req->db, st) != DB_ROW) {
 		db_release(st);
 		db_fail(req->db, err);
 		return -1;
 	}
-	/* a review never published is not the business's to see */
-	if (rc == DB_DONE || strcmp(db_text(st, 2),
-	    req->principal.business_unit_id) != 0 ||
-	    strcmp(db_text(st, 1), "published") != 0) {
-		db_release(st);
-		api_error_set(err, 404, NULL, "Review not found");
-		return -1;
-	}
-	invited = strcmp(db_text(st, 0), "invitation") == 0;
-	pending = (int)db_int(st, 3) != 0;
-	asked = (int)db_int(st, 4) != 0;
+	pending = (int)db_int(st, 0) != 0;
+	asked = (int)db_int(st, 1) != 0;
 	db_release(st);
-	if (reviews_removed(req->db, review, &removed) == -1) {
-		db_fail(req->db, err);
-		return -1;
-	}
-	if (removed)
+	if (facts.removed)
 		/* reported again and rejected, it would come back online */
 		api_error_set(err, 409, NULL, "This review was removed after "
 		    "an upheld report");
 	else if (pending)
 		api_error_set(err, 409, NULL, "This review already has a "
 		    "pending report");
-	else if (strcmp(reason, "not_genuine_experience") == 0 && !invited &&
-	    !asked)
+	else if (strcmp(reason, "not_genuine_experience") == 0 &&
+	    !facts.invited && !asked)
 		api_error_set(err, 409, "reason", "not_genuine_experience "
 		    "needs a Find Reviewer request on this review first, "
 		    "answered or past its deadline, so the reviewer had the "

@@ -626,9 +626,11 @@ static const char sql_report_rejected[] =
     "UPDATE reviews SET reported = 0, updated_at = ?1, hidden_reason = "
     "  CASE WHEN hidden_reason LIKE 'reported: %' THEN NULL "
     "  ELSE hidden_reason END WHERE id = ?2";
-static const char sql_removed[] =
-    "SELECT 1 FROM reviews WHERE id = ? AND "
-    "  hidden_reason LIKE 'removed after report:%'";
+static const char sql_of_unit[] =
+    "SELECT source = 'invitation', "
+    "  coalesce(hidden_reason LIKE 'removed after report:%', 0) "
+    "FROM reviews WHERE id = ?1 AND business_unit_id = ?2 AND "
+    "  status = 'published'";
 static const char sql_contacted[] =
     "UPDATE reviews SET reviewer_contacted = 1 WHERE id = ?";
 
@@ -660,18 +662,25 @@ reviews_set_hidden(struct db *db, const char *review_id,
 }
 
 int
-reviews_removed(struct db *db, const char *review_id, bool *removed)
+reviews_of_unit(struct db *db, const char *review_id, const char *bu,
+    struct review_facts *facts, struct api_error *err)
 {
-	struct db_stmt	*st = db_prepare(db, sql_removed);
+	struct db_stmt	*st = db_prepare(db, sql_of_unit);
 	int		 rc = -1;
 
-	if (st != NULL && db_bind_text(st, 1, review_id) == 0)
+	if (st != NULL && db_bind_text(st, 1, review_id) == 0 &&
+	    db_bind_text(st, 2, bu) == 0)
 		rc = db_step(db, st);
+	if (rc == DB_ROW) {
+		facts->invited = (int)db_int(st, 0) != 0;
+		facts->removed = (int)db_int(st, 1) != 0;
+	}
 	db_release(st);
 	if (rc == -1)
-		return -1;
-	*removed = rc == DB_ROW;
-	return 0;
+		db_fail(db, err);
+	else if (rc == DB_DONE)
+		api_error_set(err, 404, NULL, "Review not found");
+	return rc == DB_ROW ? 0 : -1;
 }
 
 int

@@ -38,7 +38,7 @@ struct review_input {
 	int64_t			 experienced_at;	/* 0: not given */
 	bool			 anonymous;
 	enum review_source	 source;
-	const char		*client;	/* request_client(); NULL: unknown */
+	const char		*client;	/* request_client(), or NULL */
 };
 
 /*
@@ -84,8 +84,9 @@ enum review_confirm {
 	REVIEW_CONFIRM_PENDING,	/* waits for the reviewer's POST */
 	REVIEW_CONFIRMED,	/* published now or before */
 	REVIEW_CONFIRM_EXPIRED,
-	REVIEW_CONFIRM_DUPLICATE,	/* the reviewer has a published one in
-					 * the duplicate window: not published */
+	REVIEW_CONFIRM_DUPLICATE,	/* the reviewer has a published one
+					 * in the duplicate window: not
+					 * published */
 	REVIEW_CONFIRM_UNKNOWN
 };
 
@@ -159,9 +160,17 @@ enum review_hide {
 int	reviews_set_hidden(struct db *db, const char *review_id,
 	    enum review_hide hide, const char *reason);
 
-/* Writes to *removed whether an upheld report removed review_id (false
- * for an unknown one). 0 or -1 (see db_fail). */
-int	reviews_removed(struct db *db, const char *review_id, bool *removed);
+/* What a module acting for a business may know of one of its reviews. */
+struct review_facts {
+	bool	 invited;	/* written through one of our invitations */
+	bool	 removed;	/* removed for good after an upheld report */
+};
+
+/* Finds review_id among unit bu's published reviews (one never published
+ * is not the business's to see) and fills *facts. 0, or -1 with err set
+ * (404, or see db_fail). */
+int	reviews_of_unit(struct db *db, const char *review_id, const char *bu,
+	    struct review_facts *facts, struct api_error *err);
 
 /* Marks review_id "reviewer contacted" (a Find Reviewer request was
  * made), inside the caller's transaction. 0 or -1 (see db_fail). */
