@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "reviewd/audit.h"
-#include "reviewd/auth.h"
 #include "reviewd/clock.h"
 #include "reviewd/findreviewer.h"
 #include "reviewd/findreviewer_json.h"

@@ -13,8 +13,8 @@
 #include <string.h>
 
 #include "reviewd/audit.h"
-#include "reviewd/auth.h"
 #include "reviewd/clock.h"
+#include "reviewd/db.h"
 #include "reviewd/ids.h"
 #include "reviewd/handler.h"
 #include "reviewd/json.h"
@@ -303,15 +303,15 @@ int
 reports_admin_list(struct request *req, struct response *res,
     struct api_error *err)
 {
-	const char		*status = request_query(req, "status");
+	static const char *const statuses[] = { "pending", "upheld",
+	    "rejected", NULL };
+	const char		*status;
 	struct db_stmt		*st;
 	struct handler_page	 p = { 1, 20 };
 	int			 ret = -1;
 
-	if (status != NULL && strcmp(status, "pending") != 0 &&
-	    strcmp(status, "upheld") != 0 && strcmp(status, "rejected") != 0)
-		api_error_set(err, 400, "status", "must be pending, upheld or "
-		    "rejected");
+	status = request_query_enum(req, "status", statuses, "must be "
+	    "pending, upheld or rejected", err);
 	if (handler_page_args(req, PAGE_MAX, &p, err) == -1 ||
 	    err->status != 0)
 		return -1;

@@ -219,16 +219,6 @@ language_ok(const char *p, size_t len)
 	    islower((unsigned char)p[1]);
 }
 
-static int
-one_of(const char *v, const char *const *allowed)
-{
-	for (; *allowed != NULL; allowed++) {
-		if (strcmp(v, *allowed) == 0)
-			return 0;
-	}
-	return -1;
-}
-
 static void	read_private_filters(const struct request *,
 		    struct filters *, struct api_error *);
 
@@ -309,14 +299,10 @@ read_private_filters(const struct request *req, struct filters *f,
 	f->reference = request_query(req, "referenceId");
 	f->referral = request_query(req, "referralEmail");
 	query_bool(req, "reported", &f->reported, err);
-	if ((f->source = request_query(req, "source")) != NULL &&
-	    one_of(f->source, sources) == -1)
-		api_error_set(err, 400, "source", "must be organic, invitation "
-		    "or third_party_invitation");
-	if ((f->status = request_query(req, "status")) != NULL &&
-	    one_of(f->status, statuses) == -1)
-		api_error_set(err, 400, "status", "must be active or hidden "
-		    "(a review never published is not shown)");
+	f->source = request_query_enum(req, "source", sources, "must be "
+	    "organic, invitation or third_party_invitation", err);
+	f->status = request_query_enum(req, "status", statuses, "must be "
+	    "active or hidden (a review never published is not shown)", err);
 	if ((v = request_query(req, "findReviewer")) != NULL) {
 		if (strcmp(v, "contacted") == 0)
 			f->contacted = 1;

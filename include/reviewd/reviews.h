@@ -15,6 +15,14 @@
  * SKU), organic submission with e-mail confirmation, public and private
  * listings with Trustpilot's filters, page and cursor paging, tags,
  * replies, webhook events, and the counts behind a unit's score.
+ *
+ * The module owns the tables reviews, review_tags and consumers: no other
+ * module writes them; they call the functions below (reports: hiding,
+ * Find Reviewer: the contact mark, erasure). Its code is split by seams:
+ * reviews_submit.c (submission, confirmation, reviewers and their
+ * erasure), reviews_list.c (listings, one review, the profile page),
+ * reviews.c (tags, replies, what other modules record, the job) and
+ * reviews_json.c (the row and its JSON, see reviews_json.h).
  */
 
 enum review_source {
