@@ -80,6 +80,8 @@ thread_json(struct db *db, const char *review, bool eligible,
 	db_release(st);
 	if (o != NULL)
 		json_object_set_new(o, "reviewId", json_string(review));
+	else
+		api_error_set(err, 500, NULL, "Internal error");
 	return o;
 }
 

@@ -109,7 +109,9 @@ tags_of(struct db *db, const char *id, struct api_error *err)
 		return NULL;
 	}
 	db_release(st);
-	return json_pack("{s:o}", "tags", tags);
+	if ((tags = json_pack("{s:o}", "tags", tags)) == NULL)
+		api_error_set(err, 500, NULL, "Internal error");
+	return tags;
 }
 
 int
