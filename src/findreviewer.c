@@ -12,15 +12,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reviewd/auth.h"
+#include "reviewd/audit.h"
 #include "reviewd/clock.h"
 #include "reviewd/findreviewer.h"
+#include "reviewd/findreviewer_json.h"
+#include "reviewd/handler.h"
 #include "reviewd/ids.h"
 #include "reviewd/json.h"
 #include "reviewd/log.h"
 #include "reviewd/mailer.h"
 #include "reviewd/outbox.h"
-#include "reviewd/reports.h"
+#include "reviewd/reviews.h"
 #include "reviewd/scheduler.h"
 #include "reviewd/webhooks.h"
 
@@ -40,54 +42,6 @@ findreviewer_configure(const struct config *cfg)
 	fr_cfg = cfg;
 }
 
-/* One stored request as Trustpilot's findReviewer.requests item. */
-static json_t *
-request_json(json_t *r)
-{
-	json_t		*o, *resp;	/* owned */
-	json_error_t	 jerr;
-	const char	*text = json_string_value(json_object_get(r,
-			    "response"));
-	char		 iso[CLOCK_ISO_LEN];
-
-	resp = text != NULL ? json_loads(text, 0, &jerr) : json_null();
-	if (resp == NULL)
-		resp = json_null();
-	if (json_is_object(resp) && json_integer_value(json_object_get(r,
-	    "respondedAt")) != 0 && clock_format(json_integer_value(
-	    json_object_get(r, "respondedAt")), iso) == 0)
-		json_object_set_new(resp, "submittedAt", json_string(iso));
-	o = json_pack("{s:O, s:O, s:O, s:o, s:O}", "id", json_object_get(r,
-	    "id"), "status", json_object_get(r, "status"),
-	    "businessUserMessage", json_object_get(r, "message"),
-	    "consumerResponse", resp, "requestedInformation",
-	    json_object_get(r, "requested"));
-	if (o == NULL || json_set_time(o, "created", json_integer_value(
-	    json_object_get(r, "created"))) == -1 || json_set_time(o,
-	    "deadline", json_integer_value(json_object_get(r,
-	    "deadline"))) == -1) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
-}
-
-json_t *
-findreviewer_json(const char *requests, bool eligible)
-{
-	json_error_t	 jerr;
-	json_t		*stored = json_loads(requests != NULL ? requests : "[]",
-			    0, &jerr);
-	json_t		*list = json_array(), *r;
-	size_t		 i;
-
-	json_array_foreach(stored, i, r)
-		json_array_append_new(list, request_json(r));
-	json_decref(stored);
-	return json_pack("{s:b, s:o}", "isEligible", eligible, "requests",
-	    list != NULL ? list : json_array());
-}
-
 static const char sql_requests_of[] =
     "SELECT json_group_array(json_object('id', id, 'status', status, "
     "  'message', message, 'response', response, 'respondedAt', "
@@ -95,8 +49,7 @@ static const char sql_requests_of[] =
     "  'requested', json(requested))) FROM (SELECT * FROM "
     "  find_reviewer_requests WHERE review_id = ? ORDER BY created_at)";
 static const char sql_review_of[] =
-    "SELECT r.source, r.status, r.business_unit_id, r.title, "
-    "  coalesce(r.referral_email, c.email), r.display_name, r.language, "
+    "SELECT r.title, coalesce(r.referral_email, c.email), r.display_name, "
     "  b.display_name, EXISTS (SELECT 1 FROM find_reviewer_requests f "
     "  WHERE f.review_id = r.id AND f.status = 'open'), "
     "  EXISTS (SELECT 1 FROM find_reviewer_requests f "
@@ -106,9 +59,13 @@ static const char sql_review_of[] =
     "FROM reviews r JOIN consumers c ON c.id = r.consumer_id "
     "JOIN business_units b ON b.id = r.business_unit_id WHERE r.id = ?";
 
-static int
-reply_thread(struct db *db, const char *review, bool eligible,
-    struct response *res, int status, struct api_error *err)
+enum { R_TITLE, R_EMAIL, R_NAME, R_BU_NAME, R_OPEN, R_DECLINED, R_ASKED };
+
+/* The review's Find Reviewer thread as the API answers it, or NULL with
+ * err set. */
+static json_t *
+thread_json(struct db *db, const char *review, bool eligible,
+    struct api_error *err)
 {
 	struct db_stmt	*st = db_prepare(db, sql_requests_of);
 	json_t		*o;
@@ -117,50 +74,37 @@ reply_thread(struct db *db, const char *review, bool eligible,
 	    db_step(db, st) != DB_ROW) {
 		db_release(st);
 		db_fail(db, err);
-		return -1;
+		return NULL;
 	}
 	o = findreviewer_json(db_text(st, 0), eligible);
 	db_release(st);
 	if (o != NULL)
 		json_object_set_new(o, "reviewId", json_string(review));
-	return response_json(res, status, o, err);
+	else
+		api_error_set(err, 500, NULL, "Internal error");
+	return o;
 }
 
 int
 findreviewer_get(struct request *req, struct response *res,
     struct api_error *err)
 {
-	struct db	*db = db_thread();
-	const char	*review = request_param(req, "reviewId");
-	struct db_stmt	*st = NULL;
-	bool		 eligible;
-	int		 rc;
+	const char		*review = request_param(req, "reviewId");
+	struct review_facts	 facts;
+	json_t			*thread;	/* owned */
 
-	if (db == NULL || (st = db_prepare(db, sql_review_of)) == NULL ||
-	    db_bind_text(st, 1, review) == -1 || (rc = db_step(db, st)) == -1) {
-		db_release(st);
-		db_fail(db, err);
+	if (reviews_of_unit(req->db, review, req->principal.business_unit_id,
+	    &facts, err) == -1 ||
+	    (thread = thread_json(req->db, review, !facts.invited,
+	    err)) == NULL)
 		return -1;
-	}
-	/* a review never published is not the business's to see */
-	if (rc == DB_DONE || strcmp(db_text(st, 2),
-	    req->principal.business_unit_id) != 0 ||
-	    strcmp(db_text(st, 1), "published") != 0) {
-		db_release(st);
-		api_error_set(err, 404, NULL, "Review not found");
-		return -1;
-	}
-	eligible = strcmp(db_text(st, 0), "invitation") != 0;
-	db_release(st);
-	return reply_thread(db, review, eligible, res, 200, err);
+	return response_json(res, 200, thread, err);
 }
 
 static const char sql_request_insert[] =
     "INSERT INTO find_reviewer_requests (id, review_id, business_unit_id, "
     "  message, requested, notify_business, status, token_hash, deadline, "
     "  created_at) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)";
-static const char sql_contacted[] =
-    "UPDATE reviews SET reviewer_contacted = 1 WHERE id = ?";
 
 /* "name, referenceId" in the reviewer's words. */
 static void
@@ -191,38 +135,25 @@ requested_text(json_t *requested, char *out, size_t len)
 		snprintf(out, len, "anything that shows your experience");
 }
 
-int
-findreviewer_create(struct request *req, struct response *res,
-    struct api_error *err)
+/* A business's request: its message (a default when absent), whether to
+ * skip its own e-mail, and the fields asked for, appended to requested.
+ * 0, or -1 with every bad field named in err. */
+static int
+read_request(json_t *body, const char **message, bool *skip,
+    json_t *requested, struct api_error *err)
 {
 	static const char *const allowed[] = { "message",
 	    "skipNotificationEmailToBusinessUser", "requestedInformation",
 	    NULL };
-	struct db	*db = db_thread();
-	json_t		*body = NULL, *requested = NULL, *msg = NULL;
-	json_t		*vars = NULL, *v, *item;
-	struct db_stmt	*st = NULL;
-	const char	*review = request_param(req, "reviewId");
-	const char	*message = NULL;
-	char		 id[IDS_ID_LEN + 1], token[IDS_TOKEN_LEN + 1];
-	char		 hash[IDS_HASH_LEN + 1], link[URL_LEN + IDS_TOKEN_LEN];
-	char		 deadline_text[CLOCK_ISO_LEN], what[256];
-	char		 subject[IDS_ID_LEN + 16], actor[IDS_ID_LEN + 16];
-	char		*requested_json = NULL;
-	bool		 skip = false;
-	int64_t		 now = clock_now_ms(), deadline;
-	size_t		 i, k;
-	int		 rc, ret = -1;
+	json_t	*v, *item;	/* borrowed */
+	size_t	 i, k;
 
-	if ((body = json_body(req, err)) == NULL)
-		return -1;
 	json_only_keys(body, allowed, err);
-	json_read_string(body, "message", false, 1, MESSAGE_MAX, &message,
+	json_read_string(body, "message", false, 1, MESSAGE_MAX, message,
 	    err);
 	json_read_bool(body, "skipNotificationEmailToBusinessUser", false,
-	    &skip, err);
+	    skip, err);
 	v = json_object_get(body, "requestedInformation");
-	requested = json_array();
 	if (v != NULL && !json_is_array(v))
 		api_error_set(err, 400, "requestedInformation", "must be an "
 		    "array");
@@ -236,85 +167,146 @@ findreviewer_create(struct request *req, struct response *res,
 			api_error_set(err, 400, "requestedInformation", "item "
 			    "%zu must be name, email, phoneNumber, address or "
 			    "referenceId", i);
-		else
+		else if (requested != NULL)
 			json_array_append(requested, item);
 	}
-	if (err->status != 0)
-		goto out;
-	if (message == NULL)
-		message = "Could you tell us more about your experience, so "
+	if (*message == NULL)
+		*message = "Could you tell us more about your experience, so "
 		    "we can find your order?";
-	if (db == NULL || db_tx_begin(db) == -1)
-		goto dberr;
+	return err->status != 0 ? -1 : 0;
+}
+
+/*
+ * Whether the reviewer of review (a published review of the business,
+ * invited or not) may be asked now; when so, loads sql_review_of into
+ * *out, a stepped statement the caller releases. 0, or -1 with err set
+ * (409, or see db_fail).
+ */
+static int
+askable(struct db *db, const char *review, bool invited,
+    struct db_stmt **out, struct api_error *err)
+{
+	struct db_stmt	*st;
+
+	*out = NULL;
+	if (invited) {
+		api_error_set(err, 409, NULL, "Find Reviewer is only for "
+		    "reviews not written through one of our invitations: this "
+		    "one is a verified review of a customer you invited, whose "
+		    "reference you already have");
+		return -1;
+	}
 	st = db_prepare(db, sql_review_of);
 	if (st == NULL || db_bind_text(st, 1, review) == -1 ||
-	    (rc = db_step(db, st)) == -1)
-		goto dberr;
-	if (rc == DB_DONE || strcmp(db_text(st, 2),
-	    req->principal.business_unit_id) != 0 ||
-	    strcmp(db_text(st, 1), "published") != 0) {
-		api_error_set(err, 404, NULL, "Review not found");
-		goto out;
-	}
-	if (strcmp(db_text(st, 0), "invitation") == 0) {
-		api_error_set(err, 409, NULL, "Find Reviewer is only for reviews "
-		    "not written through one of our invitations: this one is "
-		    "a verified review of a customer you invited, whose "
-		    "reference you already have");
-		goto out;
+	    db_step(db, st) != DB_ROW) {
+		db_release(st);
+		db_fail(db, err);
+		return -1;
 	}
 	/* The reviewer is asked once at a time, never again after saying
 	 * no, and at most REQUESTS_MAX times in all. */
-	if ((int)db_int(st, 8)) {
+	if ((int)db_int(st, R_OPEN))
 		api_error_set(err, 409, NULL, "This review already has an open "
 		    "Find Reviewer request");
-		goto out;
-	}
-	if ((int)db_int(st, 9)) {
+	else if ((int)db_int(st, R_DECLINED))
 		api_error_set(err, 409, NULL, "The reviewer declined to share "
 		    "details: they are not asked again");
-		goto out;
-	}
-	if (db_int(st, 10) >= REQUESTS_MAX) {
+	else if (db_int(st, R_ASKED) >= REQUESTS_MAX)
 		api_error_set(err, 409, NULL, "The reviewer was already asked "
 		    "%d times about this review: that is the most",
 		    REQUESTS_MAX);
-		goto out;
-	}
-	if (!mailer_address_valid(db_text(st, 4))) {
+	else if (!mailer_address_valid(db_text(st, R_EMAIL)))
 		api_error_set(err, 409, NULL, "The reviewer's data was erased: "
 		    "there is nobody to ask");
-		goto out;
+	if (err->status != 0) {
+		db_release(st);
+		return -1;
 	}
-	deadline = now + fr_cfg->findreviewer_reply_days * 86400000;
-	(void)clock_format(deadline, deadline_text);
-	deadline_text[16] = '\0';
-	memcpy(deadline_text + 10, " ", 1);
-	ids_new(id);
-	ids_token(token);
-	ids_token_hash(token, hash);
+	*out = st;
+	return 0;
+}
+
+/* The e-mail asking the reviewer of the review under st (sql_review_of),
+ * with the link of token; NULL when out of memory or the template
+ * fails. */
+static json_t *
+request_mail(struct db_stmt *st, const char *message, json_t *requested,
+    const char *token, int64_t deadline)
+{
+	json_t	*vars, *msg;	/* owned */
+	char	 link[URL_LEN + IDS_TOKEN_LEN], when[CLOCK_ISO_LEN];
+	char	 what[256];
+
+	(void)clock_format(deadline, when);
+	when[16] = '\0';
+	memcpy(when + 10, " ", 1);
 	snprintf(link, sizeof(link), "%s/find-reviewer/%s", fr_cfg->public_url,
 	    token);
 	requested_text(requested, what, sizeof(what));
 	vars = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "name",
-	    db_text(st, 5), "business", db_text(st, 7), "title",
-	    db_text(st, 3), "message", message, "requested", what, "deadline",
-	    deadline_text, "link", link);
-	msg = json_pack("{s:s, s:s}", "to", db_text(st, 4), "toName",
-	    db_text(st, 5));
+	    db_text(st, R_NAME), "business", db_text(st, R_BU_NAME), "title",
+	    db_text(st, R_TITLE), "message", message, "requested", what,
+	    "deadline", when, "link", link);
+	msg = json_pack("{s:s, s:s}", "to", db_text(st, R_EMAIL), "toName",
+	    db_text(st, R_NAME));
+	if (vars == NULL || msg == NULL ||
+	    mailer_render("find-reviewer", NULL, vars, msg) == -1) {
+		json_decref(msg);
+		msg = NULL;
+	}
+	json_decref(vars);
+	return msg;
+}
+
+int
+findreviewer_create(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	struct db		*db = req->db;
+	json_t			*requested = json_array();	/* owned */
+	json_t			*body = NULL, *msg = NULL;	/* owned */
+	json_t			*thread;			/* owned */
+	struct db_stmt		*st = NULL;
+	struct review_facts	 facts;
+	const char		*review = request_param(req, "reviewId");
+	const char		*message = NULL;
+	const char		*bu = req->principal.business_unit_id;
+	char			 id[IDS_ID_LEN + 1], token[IDS_TOKEN_LEN + 1];
+	char			 hash[IDS_HASH_LEN + 1];
+	char			 subject[IDS_ID_LEN + 16];
+	char			 actor[IDS_ID_LEN + 16];
+	char			*requested_json = NULL;
+	bool			 skip = false;
+	int64_t			 now = clock_now_ms(), deadline;
+	int			 ret = -1;
+
+	if ((body = json_body(req, err)) == NULL) {
+		json_decref(requested);
+		return -1;
+	}
+	if (read_request(body, &message, &skip, requested, err) == -1)
+		goto out;
+	if (db_tx_begin(db) == -1)
+		goto dberr;
+	if (reviews_of_unit(db, review, bu, &facts, err) == -1 ||
+	    askable(db, review, facts.invited, &st, err) == -1)
+		goto out;
+	deadline = now + fr_cfg->findreviewer_reply_days * 86400000;
+	ids_new(id);
+	ids_token(token);
+	ids_token_hash(token, hash);
+	msg = request_mail(st, message, requested, token, deadline);
 	db_release(st);
 	st = NULL;
 	requested_json = json_dumps(requested, JSON_COMPACT);
-	if (vars == NULL || msg == NULL || requested_json == NULL ||
-	    mailer_render("find-reviewer", NULL, vars, msg) == -1)
+	if (msg == NULL || requested_json == NULL)
 		goto dberr;
 	snprintf(subject, sizeof(subject), "review:%s", review);
-	snprintf(actor, sizeof(actor), "business:%s",
-	    req->principal.business_unit_id);
+	snprintf(actor, sizeof(actor), "business:%s", bu);
 	st = db_prepare(db, sql_request_insert);
 	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
 	    db_bind_text(st, 2, review) == -1 ||
-	    db_bind_text(st, 3, req->principal.business_unit_id) == -1 ||
+	    db_bind_text(st, 3, bu) == -1 ||
 	    db_bind_text(st, 4, message) == -1 ||
 	    db_bind_text(st, 5, requested_json) == -1 ||
 	    db_bind_int(st, 6, !skip) == -1 ||
@@ -324,19 +316,13 @@ findreviewer_create(struct request *req, struct response *res,
 	    db_step(db, st) != DB_DONE)
 		goto dberr;
 	db_release(st);
-	st = db_prepare(db, sql_contacted);
-	if (st == NULL || db_bind_text(st, 1, review) == -1 ||
-	    db_step(db, st) != DB_DONE ||
-	    reports_audit(db, actor, "find-reviewer-requested", subject,
-	    id) == -1)
-		goto dberr;
-	db_release(st);
 	st = NULL;
-	if (outbox_add_email(db, req->principal.business_unit_id, msg, NULL,
-	    err) == -1 || db_tx_commit(db) == -1)
+	if (reviews_set_contacted(db, review) == -1 ||
+	    audit_add(db, actor, "find-reviewer-requested", subject,
+	    id) == -1 || outbox_add_email(db, bu, msg, NULL, err) == -1)
 		goto dberr;
-	scheduler_wake();
-	ret = reply_thread(db, review, true, res, 201, err);
+	if ((thread = thread_json(db, review, true, err)) != NULL)
+		ret = handler_commit(req, res, 201, thread, true, err);
 	goto out;
 dberr:
 	if (err->status == 0)
@@ -346,7 +332,6 @@ out:
 	db_tx_rollback(db);
 	free(requested_json);
 	json_decref(requested);
-	json_decref(vars);
 	json_decref(msg);
 	json_decref(body);
 	return ret;
@@ -392,7 +377,7 @@ tell_business(struct db *db, const char *request_id)
 	    "created", (json_int_t)db_int(st, F_CREATED),
 	    "deadline", (json_int_t)db_int(st, F_DEADLINE),
 	    "requested", json_loads(db_text(st, F_REQUESTED), 0, &jerr));
-	data = request_json(stored);
+	data = findreviewer_json_request(stored);
 	if (data == NULL || json_object_set_new(data, "reviewId",
 	    json_string(db_text(st, F_REVIEW))) == -1 ||
 	    webhooks_emit(db, bu, event, data) == -1)
@@ -415,7 +400,8 @@ tell_business(struct db *db, const char *request_id)
 		msg = json_pack("{s:s}", "to", db_text(st, F_NOTIFY_EMAIL));
 		if (vars == NULL || msg == NULL ||
 		    mailer_render("find-reviewer-business", NULL, vars,
-		    msg) == -1 || outbox_add_email(db, bu, msg, NULL, &err) == -1)
+		    msg) == -1 ||
+		    outbox_add_email(db, bu, msg, NULL, &err) == -1)
 			goto out;
 	}
 	ret = 0;
@@ -463,7 +449,7 @@ findreviewer_job(struct db *db, int64_t now)
 		snprintf(subject, sizeof(subject), "review:%s",
 		    json_string_value(json_array_get(pair, 1)));
 		if (tell_business(db, json_string_value(json_array_get(pair,
-		    0))) == -1 || reports_audit(db, "system",
+		    0))) == -1 || audit_add(db, "system",
 		    "find-reviewer-expired", subject, json_string_value(
 		    json_array_get(pair, 0))) == -1)
 			goto fail;
@@ -568,7 +554,8 @@ findreviewer_answer(struct db *db, const char *token, json_t *answer,
 		json_read_string(answer, "message", false, 0, MESSAGE_MAX, &s,
 		    err);
 		if (s != NULL && s[0] != '\0')
-			json_object_set_new(response, "message", json_string(s));
+			json_object_set_new(response, "message",
+			    json_string(s));
 		for (i = 0; fields[i] != NULL; i++) {
 			if (json_read_string(answer, fields[i], false, 0,
 			    FIELD_MAX, &s, err) == 0 && s != NULL &&
@@ -581,8 +568,9 @@ findreviewer_answer(struct db *db, const char *token, json_t *answer,
 			api_error_set(err, 400, "email", "must be an e-mail "
 			    "address");
 		if (err->status == 0 && json_object_size(response) == 0)
-			api_error_set(err, 400, "message", "or another field is "
-			    "required: share at least one thing, or decline");
+			api_error_set(err, 400, "message", "or another field "
+			    "is required: share at least one thing, or "
+			    "decline");
 		if (err->status != 0)
 			goto out;
 		text = json_dumps(response, JSON_COMPACT);
@@ -614,7 +602,7 @@ findreviewer_answer(struct db *db, const char *token, json_t *answer,
 		goto dberr;
 	db_release(st);
 	st = NULL;
-	if (tell_business(db, id) == -1 || reports_audit(db, "reviewer",
+	if (tell_business(db, id) == -1 || audit_add(db, "reviewer",
 	    decline ? "find-reviewer-declined" : "find-reviewer-replied",
 	    subject, id) == -1 || db_tx_commit(db) == -1)
 		goto dberr;

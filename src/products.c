@@ -10,6 +10,7 @@
 #include "reviewd/auth.h"
 #include "reviewd/clock.h"
 #include "reviewd/db.h"
+#include "reviewd/handler.h"
 #include "reviewd/json.h"
 #include "reviewd/products.h"
 
@@ -109,8 +110,8 @@ int
 products_upsert(struct request *req, struct response *res,
     struct api_error *err)
 {
-	struct db	*db = db_thread();
-	json_t		*body = NULL, *items, *item, *out = NULL;
+	struct db	*db = req->db;
+	json_t		*body = NULL, *items, *item;	/* owned; borrowed */
 	struct db_stmt	*st = NULL;
 	const char	*bu;
 	char		 id[IDS_ID_LEN + 1];
@@ -132,8 +133,7 @@ products_upsert(struct request *req, struct response *res,
 		check_item(item, i, err);
 	if (err->status != 0)
 		goto out;
-	out = json_array();
-	if (out == NULL || db == NULL || db_tx_begin(db) == -1)
+	if (db_tx_begin(db) == -1)
 		goto dberr;
 	json_array_foreach(items, i, item) {
 		ids_new(id);
@@ -155,8 +155,7 @@ products_upsert(struct request *req, struct response *res,
 	}
 	if (db_tx_commit(db) == -1)
 		goto dberr;
-	json_decref(out);
-	out = NULL;
+	/* the catalogue as it is now, as GET answers it */
 	ret = products_list(req, res, err);
 	if (ret == 0)
 		res->status = 200;
@@ -165,71 +164,72 @@ dberr:
 	db_fail(db, err);
 out:
 	db_release(st);
-	if (ret == -1)
-		db_tx_rollback(db);
-	json_decref(out);
+	db_tx_rollback(db);	/* no-op after the commit */
 	json_decref(body);
 	return ret;
+}
+
+/* The skus query parameter ("a,b") as a JSON array text, to *out (NULL
+ * when absent). 0, or -1 when out of memory. */
+static int
+skus_of(const struct request *req, char **out)
+{
+	const char	*v = request_query(req, "skus"), *p, *comma;
+	json_t		*skus;	/* owned */
+
+	*out = NULL;
+	if (v == NULL)
+		return 0;
+	skus = json_array();
+	for (p = v; skus != NULL; p = comma + 1) {
+		comma = strchr(p, ',');
+		if (json_array_append_new(skus, json_stringn(p, comma != NULL ?
+		    (size_t)(comma - p) : strlen(p))) == -1 || comma == NULL)
+			break;
+	}
+	*out = skus != NULL ? json_dumps(skus, JSON_COMPACT) : NULL;
+	json_decref(skus);
+	return *out != NULL ? 0 : -1;
 }
 
 int
 products_list(struct request *req, struct response *res,
     struct api_error *err)
 {
-	struct db	*db = db_thread();
-	json_t		*list = NULL, *skus = NULL;	/* owned */
-	struct db_stmt	*st = NULL;
-	const char	*bu, *v = request_query(req, "skus"), *p, *comma;
-	char		*skus_text = NULL;
-	int64_t		 page = 1, per_page = PAGE_MAX, n = 0;
-	int		 rc;
-	bool		 last = true;
+	json_t			*list = json_array();	/* owned */
+	struct db_stmt		*st = NULL;
+	struct handler_page	 p = { 1, PAGE_MAX };
+	const char		*bu;
+	char			*skus = NULL;
+	bool			 last;
 
 	if (auth_business_unit(req, &bu, err) == -1 ||
-	    request_query_int(req, "page", 1, INT32_MAX, &page, err) == -1 ||
-	    request_query_int(req, "perPage", 1, PAGE_MAX, &per_page, err) == -1)
+	    handler_page_args(req, PAGE_MAX, &p, err) == -1) {
+		json_decref(list);
 		return -1;
-	if (v != NULL) {
-		skus = json_array();
-		for (p = v; skus != NULL; p = comma + 1) {
-			comma = strchr(p, ',');
-			if (json_array_append_new(skus, json_stringn(p,
-			    comma != NULL ? (size_t)(comma - p) :
-			    strlen(p))) == -1 || comma == NULL)
-				break;
-		}
-		skus_text = skus != NULL ? json_dumps(skus, JSON_COMPACT) :
-		    NULL;
-		json_decref(skus);
-		if (skus_text == NULL)
-			goto fail;
 	}
-	list = json_array();
-	if (db == NULL || list == NULL ||
-	    (st = db_prepare(db, sql_list)) == NULL ||
+	/* one row more than the page tells whether it is the last */
+	if (list == NULL || skus_of(req, &skus) == -1 ||
+	    (st = db_prepare(req->db, sql_list)) == NULL ||
 	    db_bind_text(st, 1, bu) == -1 ||
-	    db_bind_text(st, 2, skus_text) == -1 ||
-	    db_bind_int(st, 3, per_page + 1) == -1 ||
-	    db_bind_int(st, 4, (page - 1) * per_page) == -1)
-		goto fail;
-	while ((rc = db_step(db, st)) == DB_ROW) {
-		if (n++ == per_page) {
-			last = false;
-			break;
-		}
-		if (json_array_append_new(list, product_json(st)) == -1)
-			goto fail;
+	    db_bind_text(st, 2, skus) == -1 ||
+	    db_bind_int(st, 3, p.per_page + 1) == -1 ||
+	    db_bind_int(st, 4, (p.page - 1) * p.per_page) == -1 ||
+	    db_collect(req->db, st, product_json, list) == -1) {
+		db_release(st);
+		free(skus);
+		json_decref(list);
+		db_fail(req->db, err);
+		return -1;
 	}
-	if (rc == -1)
-		goto fail;
 	db_release(st);
-	free(skus_text);
+	free(skus);
+	last = (int64_t)json_array_size(list) <= p.per_page;
+	if (!last && json_array_remove(list, (size_t)p.per_page) == -1) {
+		json_decref(list);
+		api_error_set(err, 500, NULL, "Internal error");
+		return -1;
+	}
 	return response_json(res, 200, json_pack("{s:o, s:b}", "products",
 	    list, "isLastPage", last), err);
-fail:
-	db_release(st);
-	free(skus_text);
-	json_decref(list);
-	db_fail(db, err);
-	return -1;
 }

@@ -3,23 +3,25 @@
  * the reasons that hide the review while the report is pending are one
  * table below. The operator upholds (the review is removed for good) or
  * rejects (it is back online). The reviewer is told by e-mail, the
- * business by webhook, and every step is audited. HTTP worker threads.
- * Hiding is hidden_reason on the review: the count triggers and every
- * public query already leave such reviews out.
+ * business by webhook, and every step is audited (audit.c). HTTP worker
+ * threads.
+ * Hiding is the reviews module's (reviews_set_hidden): the count
+ * triggers and every public query leave hidden reviews out.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "reviewd/auth.h"
+#include "reviewd/audit.h"
 #include "reviewd/clock.h"
+#include "reviewd/db.h"
 #include "reviewd/ids.h"
 #include "reviewd/handler.h"
 #include "reviewd/json.h"
 #include "reviewd/mailer.h"
 #include "reviewd/outbox.h"
 #include "reviewd/reports.h"
-#include "reviewd/scheduler.h"
+#include "reviewd/reviews.h"
 #include "reviewd/webhooks.h"
 
 #define DETAILS_MAX	2000
@@ -37,30 +39,6 @@ static const struct {
 	{ "advertising_or_promotional", false },
 	{ "other", false },
 };
-
-static const char sql_audit[] =
-    "INSERT INTO audit_log (at, actor, action, subject, detail) "
-    "VALUES (?, ?, ?, ?, ?)";
-
-int
-reports_audit(struct db *db, const char *actor, const char *action,
-    const char *subject, const char *detail)
-{
-	struct db_stmt	*st = db_prepare(db, sql_audit);
-	int		 rc;
-
-	if (st == NULL || db_bind_int(st, 1, clock_now_ms()) == -1 ||
-	    db_bind_text(st, 2, actor) == -1 ||
-	    db_bind_text(st, 3, action) == -1 ||
-	    db_bind_text(st, 4, subject) == -1 ||
-	    db_bind_text(st, 5, detail) == -1) {
-		db_release(st);
-		return -1;
-	}
-	rc = db_step(db, st);
-	db_release(st);
-	return rc == DB_DONE ? 0 : -1;
-}
 
 #define REPORT_COLUMNS							\
 	"p.id, p.review_id, p.business_unit_id, p.reason, p.details, "	\
@@ -160,50 +138,28 @@ removed(struct db *db, struct db_stmt *st)
 	return r;
 }
 
-static const char sql_review_for_report[] =
-    "SELECT r.source, r.status, r.business_unit_id, "
-    "  EXISTS (SELECT 1 FROM reports WHERE review_id = r.id AND status = "
-    "  'pending'), EXISTS (SELECT 1 FROM find_reviewer_requests WHERE "
-    "  review_id = r.id AND status IN ('replied', 'declined', 'expired')), "
-    "  r.hidden_reason LIKE 'removed after report:%' "
-    "FROM reviews r WHERE r.id = ?";
+static const char sql_report_state[] =
+    "SELECT EXISTS (SELECT 1 FROM reports WHERE review_id = ?1 AND "
+    "  status = 'pending'), EXISTS (SELECT 1 FROM find_reviewer_requests "
+    "  WHERE review_id = ?1 AND status IN ('replied', 'declined', "
+    "  'expired'))";
 static const char sql_report_insert[] =
     "INSERT INTO reports (id, review_id, business_unit_id, reason, details, "
     "  hides, status, created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)";
-static const char sql_review_reported[] =
-    "UPDATE reviews SET reported = 1, updated_at = ?1, hidden_reason = "
-    "  CASE WHEN ?2 THEN 'reported: ' || ?3 ELSE hidden_reason END "
-    "WHERE id = ?4";
 
-/*
- * not_genuine_experience needs the reviewer to have had their chance: a
- * Find Reviewer request that was answered, declined or ran out. Reviews
- * written through our own invitations cannot be asked (Find Reviewer
- * refuses them: the business knows that customer), so for those the
- * reason is accepted directly.
- */
-int
-reports_create(struct request *req, struct response *res,
-    struct api_error *err)
+/* Reads a report's reason (with whether it hides the review) and
+ * details from body. 0, or -1 with every bad field named in err. */
+static int
+read_report(json_t *body, const char **reason, const char **details,
+    bool *hides, struct api_error *err)
 {
 	static const char *const allowed[] = { "reason", "details", NULL };
-	struct db	*db = db_thread();
-	json_t		*body = NULL, *out = NULL;	/* owned */
-	struct db_stmt	*st = NULL;
-	const char	*review = request_param(req, "reviewId");
-	const char	*reason = NULL, *details = NULL;
-	char		 id[IDS_ID_LEN + 1], actor[IDS_ID_LEN + 16];
-	char		 subject[IDS_ID_LEN + 16];
-	bool		 hides = false, invited, pending, asked;
-	size_t		 i;
-	int		 rc, ret = -1;
+	size_t	 i;
 
-	if ((body = json_body(req, err)) == NULL)
-		return -1;
 	json_only_keys(body, allowed, err);
-	if (json_read_string(body, "reason", true, 1, 64, &reason, err) == 0) {
+	if (json_read_string(body, "reason", true, 1, 64, reason, err) == 0) {
 		for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
-			if (strcmp(reason, reasons[i].reason) == 0)
+			if (strcmp(*reason, reasons[i].reason) == 0)
 				break;
 		}
 		if (i == sizeof(reasons) / sizeof(reasons[0]))
@@ -212,49 +168,92 @@ reports_create(struct request *req, struct response *res,
 			    "personal_information, advertising_or_promotional, "
 			    "other");
 		else
-			hides = reasons[i].hides;
+			*hides = reasons[i].hides;
 	}
-	json_read_string(body, "details", false, 0, DETAILS_MAX, &details,
+	json_read_string(body, "details", false, 0, DETAILS_MAX, details,
 	    err);
-	if (err->status != 0)
-		goto out;
-	if (db == NULL || db_tx_begin(db) == -1)
-		goto dberr;
-	st = db_prepare(db, sql_review_for_report);
+	return err->status != 0 ? -1 : 0;
+}
+
+/*
+ * Whether req's unit may report review for reason now. not_genuine_
+ * experience needs the reviewer to have had their chance: a Find
+ * Reviewer request that was answered, declined or ran out. Reviews
+ * written through our own invitations cannot be asked (Find Reviewer
+ * refuses them: the business knows that customer), so for those the
+ * reason is accepted directly. 0, or -1 with err set (404, 409).
+ */
+static int
+reportable(struct request *req, const char *review, const char *reason,
+    struct api_error *err)
+{
+	struct review_facts	 facts;
+	struct db_stmt		*st;
+	bool			 pending, asked;
+
+	if (reviews_of_unit(req->db, review, req->principal.business_unit_id,
+	    &facts, err) == -1)
+		return -1;
+	st = db_prepare(req->db, sql_report_state);
 	if (st == NULL || db_bind_text(st, 1, review) == -1 ||
-	    (rc = db_step(db, st)) == -1)
-		goto dberr;
-	/* a review never published is not the business's to see */
-	if (rc == DB_DONE || strcmp(db_text(st, 2),
-	    req->principal.business_unit_id) != 0 ||
-	    strcmp(db_text(st, 1), "published") != 0) {
-		api_error_set(err, 404, NULL, "Review not found");
-		goto out;
+	    db_step(req->db, st) != DB_ROW) {
+		db_release(st);
+		db_fail(req->db, err);
+		return -1;
 	}
-	invited = strcmp(db_text(st, 0), "invitation") == 0;
-	pending = (int)db_int(st, 3) != 0;
-	asked = (int)db_int(st, 4) != 0;
-	if ((int)db_int(st, 5) != 0) {
+	pending = (int)db_int(st, 0) != 0;
+	asked = (int)db_int(st, 1) != 0;
+	db_release(st);
+	if (facts.removed)
 		/* reported again and rejected, it would come back online */
 		api_error_set(err, 409, NULL, "This review was removed after "
 		    "an upheld report");
-		goto out;
-	}
-	db_release(st);
-	st = NULL;
-	if (pending) {
+	else if (pending)
 		api_error_set(err, 409, NULL, "This review already has a "
 		    "pending report");
+	else if (strcmp(reason, "not_genuine_experience") == 0 &&
+	    !facts.invited && !asked)
+		api_error_set(err, 409, "reason", "not_genuine_experience "
+		    "needs a Find Reviewer request on this review first, "
+		    "answered or past its deadline, so the reviewer had the "
+		    "chance to show their experience");
+	return err->status != 0 ? -1 : 0;
+}
+
+/* Ends a report's write: commits and answers status with the report
+ * under st, which is released. See handler_commit. */
+static int
+answer(struct request *req, struct response *res, int status,
+    struct db_stmt *st, struct api_error *err)
+{
+	json_t	*out = report_json(st);	/* owned, taken */
+
+	db_release(st);
+	return handler_commit(req, res, status, out, true, err);
+}
+
+int
+reports_create(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	struct db	*db = req->db;
+	json_t		*body = NULL;	/* owned */
+	struct db_stmt	*st = NULL;
+	const char	*review = request_param(req, "reviewId");
+	const char	*reason = NULL, *details = NULL;
+	char		 id[IDS_ID_LEN + 1], actor[IDS_ID_LEN + 16];
+	char		 subject[IDS_ID_LEN + 16];
+	bool		 hides = false;
+	int		 ret = -1;
+
+	if ((body = json_body(req, err)) == NULL)
+		return -1;
+	if (read_report(body, &reason, &details, &hides, err) == -1)
 		goto out;
-	}
-	if (strcmp(reason, "not_genuine_experience") == 0 && !invited &&
-	    !asked) {
-		api_error_set(err, 409, "reason", "not_genuine_experience needs "
-		    "a Find Reviewer request on this review first, answered or "
-		    "past its deadline, so the reviewer had the chance to show "
-		    "their experience");
+	if (db_tx_begin(db) == -1)
+		goto dberr;
+	if (reportable(req, review, reason, err) == -1)
 		goto out;
-	}
 	ids_new(id);
 	snprintf(actor, sizeof(actor), "business:%s",
 	    req->principal.business_unit_id);
@@ -270,15 +269,11 @@ reports_create(struct request *req, struct response *res,
 	    db_step(db, st) != DB_DONE)
 		goto dberr;
 	db_release(st);
-	st = db_prepare(db, sql_review_reported);
-	if (st == NULL || db_bind_int(st, 1, clock_now_ms()) == -1 ||
-	    db_bind_int(st, 2, hides) == -1 ||
-	    db_bind_text(st, 3, reason) == -1 ||
-	    db_bind_text(st, 4, review) == -1 ||
-	    db_step(db, st) != DB_DONE ||
-	    reports_audit(db, actor, "report-created", subject, reason) == -1)
+	st = NULL;
+	if (reviews_set_hidden(db, review, hides ? REVIEW_HIDE_PENDING :
+	    REVIEW_HIDE_NO, reason) == -1 ||
+	    audit_add(db, actor, "report-created", subject, reason) == -1)
 		goto dberr;
-	db_release(st);
 	st = db_prepare(db, sql_report_by_id);
 	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
 	    db_step(db, st) != DB_ROW ||
@@ -286,14 +281,8 @@ reports_create(struct request *req, struct response *res,
 		goto dberr;
 	if (hides && mail_reviewer(db, st, "report-hidden", "", err) == -1)
 		goto out;
-	out = report_json(st);
-	db_release(st);
+	ret = answer(req, res, 201, st, err);
 	st = NULL;
-	if (out == NULL || db_tx_commit(db) == -1)
-		goto dberr;
-	scheduler_wake();
-	ret = response_json(res, 201, out, err);
-	out = NULL;
 	goto out;
 dberr:
 	if (err->status == 0)
@@ -301,7 +290,6 @@ dberr:
 out:
 	db_release(st);
 	db_tx_rollback(db);
-	json_decref(out);
 	json_decref(body);
 	return ret;
 }
@@ -315,15 +303,15 @@ int
 reports_admin_list(struct request *req, struct response *res,
     struct api_error *err)
 {
-	const char		*status = request_query(req, "status");
+	static const char *const statuses[] = { "pending", "upheld",
+	    "rejected", NULL };
+	const char		*status;
 	struct db_stmt		*st;
 	struct handler_page	 p = { 1, 20 };
 	int			 ret = -1;
 
-	if (status != NULL && strcmp(status, "pending") != 0 &&
-	    strcmp(status, "upheld") != 0 && strcmp(status, "rejected") != 0)
-		api_error_set(err, 400, "status", "must be pending, upheld or "
-		    "rejected");
+	status = request_query_enum(req, "status", statuses, "must be "
+	    "pending, upheld or rejected", err);
 	if (handler_page_args(req, PAGE_MAX, &p, err) == -1 ||
 	    err->status != 0)
 		return -1;
@@ -340,20 +328,14 @@ reports_admin_list(struct request *req, struct response *res,
 static const char sql_decide[] =
     "UPDATE reports SET status = ?1, decision_note = ?2, decided_at = ?3 "
     "WHERE id = ?4 AND status = 'pending'";
-static const char sql_review_decided[] =
-    "UPDATE reviews SET reported = 0, updated_at = ?1, hidden_reason = "
-    "  CASE WHEN ?2 THEN 'removed after report: ' || ?3 "
-    "  WHEN hidden_reason LIKE 'reported: %' THEN NULL "
-    "  ELSE hidden_reason END "
-    "WHERE id = ?4";
 
 int
 reports_decide(struct request *req, struct response *res,
     struct api_error *err)
 {
 	static const char *const allowed[] = { "decision", "note", NULL };
-	struct db	*db = db_thread();
-	json_t		*body = NULL, *out = NULL;	/* owned */
+	struct db	*db = req->db;
+	json_t		*body = NULL;	/* owned */
 	struct db_stmt	*st = NULL;
 	const char	*id = request_param(req, "reportId");
 	const char	*decision = NULL, *note = NULL;
@@ -376,7 +358,7 @@ reports_decide(struct request *req, struct response *res,
 	json_read_string(body, "note", false, 0, NOTE_MAX, &note, err);
 	if (err->status != 0)
 		goto out;
-	if (db == NULL || db_tx_begin(db) == -1)
+	if (db_tx_begin(db) == -1)
 		goto dberr;
 	st = db_prepare(db, sql_report_by_id);
 	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
@@ -401,18 +383,15 @@ reports_decide(struct request *req, struct response *res,
 	    db_bind_text(st, 4, id) == -1 || db_step(db, st) != DB_DONE)
 		goto dberr;
 	db_release(st);
-	st = db_prepare(db, sql_review_decided);
-	if (st == NULL || db_bind_int(st, 1, clock_now_ms()) == -1 ||
-	    db_bind_int(st, 2, uphold) == -1 ||
-	    db_bind_text(st, 3, reason) == -1 ||
-	    db_bind_text(st, 4, review) == -1 || db_step(db, st) != DB_DONE)
+	st = NULL;
+	if (reviews_set_hidden(db, review, uphold ? REVIEW_HIDE_REMOVED :
+	    REVIEW_HIDE_LIFTED, reason) == -1)
 		goto dberr;
-	db_release(st);
 	snprintf(subject, sizeof(subject), "report:%s", id);
 	st = db_prepare(db, sql_report_by_id);
 	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
 	    db_step(db, st) != DB_ROW ||
-	    reports_audit(db, "admin", uphold ? "report-upheld" :
+	    audit_add(db, "admin", uphold ? "report-upheld" :
 	    "report-rejected", subject, note) == -1 ||
 	    notify(db, st, "review-report-resolved") == -1)
 		goto dberr;
@@ -422,14 +401,8 @@ reports_decide(struct request *req, struct response *res,
 	    "was removed." : "the report was rejected and your review is "
 	    "online.", err) == -1)
 		goto out;
-	out = report_json(st);
-	db_release(st);
+	ret = answer(req, res, 200, st, err);
 	st = NULL;
-	if (out == NULL || db_tx_commit(db) == -1)
-		goto dberr;
-	scheduler_wake();
-	ret = response_json(res, 200, out, err);
-	out = NULL;
 	goto out;
 dberr:
 	if (err->status == 0)
@@ -437,58 +410,6 @@ dberr:
 out:
 	db_release(st);
 	db_tx_rollback(db);
-	json_decref(out);
 	json_decref(body);
 	return ret;
-}
-
-static const char sql_audit_list[] =
-    "SELECT id, at, actor, action, subject, detail FROM audit_log "
-    "WHERE (?1 IS NULL OR subject = ?1) ORDER BY id LIMIT ?2 OFFSET ?3";
-
-int
-reports_audit_list(struct request *req, struct response *res,
-    struct api_error *err)
-{
-	struct db	*db = db_thread();
-	struct db_stmt	*st = NULL;
-	json_t		*list = NULL, *o;
-	int64_t		 page = 1, per_page = 100;
-	int		 rc;
-
-	request_query_int(req, "page", 1, INT32_MAX, &page, err);
-	request_query_int(req, "perPage", 1, 1000, &per_page, err);
-	if (err->status != 0)
-		return -1;
-	list = json_array();
-	if (db == NULL || list == NULL ||
-	    (st = db_prepare(db, sql_audit_list)) == NULL ||
-	    db_bind_text(st, 1, request_query(req, "subject")) == -1 ||
-	    db_bind_int(st, 2, per_page + 1) == -1 ||
-	    db_bind_int(st, 3, (page - 1) * per_page) == -1)
-		goto fail;
-	while ((rc = db_step(db, st)) == DB_ROW) {
-		o = json_pack("{s:I, s:s, s:s, s:s, s:o}", "id",
-		    (json_int_t)db_int(st, 0), "actor",
-		    db_text(st, 2), "action", db_text(st, 3), "subject",
-		    db_text(st, 4), "detail", db_json_text(st, 5));
-		if (o == NULL || json_set_time(o, "at",
-		    db_int(st, 1)) == -1) {
-			json_decref(o);
-			goto fail;
-		}
-		if (json_array_append_new(list, o) == -1)
-			goto fail;
-	}
-	if (rc == -1)
-		goto fail;
-	db_release(st);
-	return response_json(res, 200, json_pack("{s:o, s:o}", "links",
-	    request_page_links(req, list, page, per_page), "entries", list),
-	    err);
-fail:
-	db_release(st);
-	json_decref(list);
-	db_fail(db, err);
-	return -1;
 }

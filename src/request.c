@@ -203,3 +203,22 @@ request_form_value(const char *body, size_t len, const char *name, char *out,
 	}
 	return -1;
 }
+
+/* for reviews, reports (and outbox's twin one_of): a query parameter
+ * from a fixed list. */
+const char *
+request_query_enum(const struct request *req, const char *name,
+    const char *const *allowed, const char *reason, struct api_error *err)
+{
+	const char	*v = request_query(req, name);
+	size_t		 i;
+
+	if (v == NULL)
+		return NULL;
+	for (i = 0; allowed[i] != NULL; i++) {
+		if (strcmp(v, allowed[i]) == 0)
+			return v;
+	}
+	api_error_set(err, 400, name, "%s", reason);
+	return NULL;
+}

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "reviewd/afs.h"
+#include "reviewd/audit.h"
 #include "reviewd/auth.h"
 #include "reviewd/business.h"
 #include "reviewd/findreviewer.h"
@@ -66,8 +67,7 @@ const struct route routes_table[] = {
 	    0 },
 	{ "POST", "/v1/admin/reports/{reportId}/decision", ROUTE_AUTH_ADMIN,
 	    reports_decide, 0 },
-	{ "GET", "/v1/admin/audit", ROUTE_AUTH_ADMIN, reports_audit_list,
-	    0 },
+	{ "GET", "/v1/admin/audit", ROUTE_AUTH_ADMIN, audit_list, 0 },
 	{ "GET", "/find-reviewer/{token}", ROUTE_AUTH_NONE, pages_find_reviewer,
 	    ROUTE_NO_STORE },
 	{ "POST", "/find-reviewer/{token}", ROUTE_AUTH_NONE,

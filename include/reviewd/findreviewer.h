@@ -39,10 +39,6 @@ int	findreviewer_page(struct db *db, const char *token,
 int	findreviewer_answer(struct db *db, const char *token, json_t *answer,
 	    bool decline, struct api_error *err);
 
-/* The review's findReviewer object for the private review JSON, from the
- * requests JSON array stored alongside it; a new reference. */
-json_t	*findreviewer_json(const char *requests, bool eligible);
-
 /* POST and GET /v1/private/reviews/{reviewId}/find-reviewer. */
 route_handler	findreviewer_create, findreviewer_get;
 

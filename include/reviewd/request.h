@@ -144,4 +144,12 @@ int	response_header(struct response *res, const char *name,
 int	request_form_value(const char *body, size_t len, const char *name,
 	    char *out, size_t outlen);
 
+/* for reviews, reports (and outbox's twin one_of): a query parameter
+ * from a fixed list. The value of query parameter name (borrowed) when it
+ * is one of allowed (NULL-terminated); NULL when absent, or when not one
+ * of them, then with a 400 naming it for reason in err. */
+const char	*request_query_enum(const struct request *req, const char *name,
+		    const char *const *allowed, const char *reason,
+		    struct api_error *err);
+
 #endif

@@ -15,6 +15,14 @@
  * SKU), organic submission with e-mail confirmation, public and private
  * listings with Trustpilot's filters, page and cursor paging, tags,
  * replies, webhook events, and the counts behind a unit's score.
+ *
+ * The module owns the tables reviews, review_tags and consumers: no other
+ * module writes them; they call the functions below (reports: hiding,
+ * Find Reviewer: the contact mark, erasure). Its code is split by seams:
+ * reviews_submit.c (submission, confirmation, reviewers and their
+ * erasure), reviews_list.c (listings, one review, the profile page),
+ * reviews.c (tags, replies, what other modules record, the job) and
+ * reviews_json.c (the row and its JSON, see reviews_json.h).
  */
 
 enum review_source {
@@ -38,7 +46,7 @@ struct review_input {
 	int64_t			 experienced_at;	/* 0: not given */
 	bool			 anonymous;
 	enum review_source	 source;
-	const char		*client;	/* request_client(); NULL: unknown */
+	const char		*client;	/* request_client(), or NULL */
 };
 
 /*
@@ -84,8 +92,9 @@ enum review_confirm {
 	REVIEW_CONFIRM_PENDING,	/* waits for the reviewer's POST */
 	REVIEW_CONFIRMED,	/* published now or before */
 	REVIEW_CONFIRM_EXPIRED,
-	REVIEW_CONFIRM_DUPLICATE,	/* the reviewer has a published one in
-					 * the duplicate window: not published */
+	REVIEW_CONFIRM_DUPLICATE,	/* the reviewer has a published one
+					 * in the duplicate window: not
+					 * published */
 	REVIEW_CONFIRM_UNKNOWN
 };
 
@@ -128,5 +137,51 @@ route_handler	reviews_list_public, reviews_get_public,
  */
 int	reviews_erase_reviewer(struct db *db, const char *email,
 	    size_t *reviews);
+
+/*
+ * A business erases an address it gave (email, any case): the reviews
+ * written through unit bu's invitations to it become anonymous and lose
+ * the address, and so do their consumers, also in the webhook events
+ * still waiting or kept. Organic reviews are left alone. Inside the
+ * caller's transaction. 0 or -1 (see db_fail).
+ */
+int	reviews_erase_referral(struct db *db, const char *bu,
+	    const char *email);
+
+/*
+ * What a report does to its review (reports.c decides, this module
+ * stores). The review's hiddenReason reads as it always has: "reported:
+ * <reason>" while a hiding report is pending, "removed after report:
+ * <reason>" once one is upheld.
+ */
+enum review_hide {
+	REVIEW_HIDE_NO,		/* reported, and stays visible */
+	REVIEW_HIDE_PENDING,	/* reported, hidden until it is decided */
+	REVIEW_HIDE_REMOVED,	/* the report was upheld: gone for good */
+	REVIEW_HIDE_LIFTED	/* the report was rejected: not reported,
+				 * and a pending hiding ends */
+};
+
+/* Records hide on review_id with the report's reason (used by
+ * REVIEW_HIDE_PENDING and REVIEW_HIDE_REMOVED), inside the caller's
+ * transaction. 0 or -1 (see db_fail). */
+int	reviews_set_hidden(struct db *db, const char *review_id,
+	    enum review_hide hide, const char *reason);
+
+/* What a module acting for a business may know of one of its reviews. */
+struct review_facts {
+	bool	 invited;	/* written through one of our invitations */
+	bool	 removed;	/* removed for good after an upheld report */
+};
+
+/* Finds review_id among unit bu's published reviews (one never published
+ * is not the business's to see) and fills *facts. 0, or -1 with err set
+ * (404, or see db_fail). */
+int	reviews_of_unit(struct db *db, const char *review_id, const char *bu,
+	    struct review_facts *facts, struct api_error *err);
+
+/* Marks review_id "reviewer contacted" (a Find Reviewer request was
+ * made), inside the caller's transaction. 0 or -1 (see db_fail). */
+int	reviews_set_contacted(struct db *db, const char *review_id);
 
 #endif

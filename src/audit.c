@@ -1,0 +1,78 @@
+/*
+ * audit: the audit trail. Owns audit_log, an append-only table: rows are
+ * added inside the transaction of the step they record (so a rolled back
+ * step leaves no entry) and never changed. HTTP worker threads and the
+ * scheduler thread (Find Reviewer deadlines) append; the operator reads.
+ */
+#include <stdint.h>
+
+#include "reviewd/audit.h"
+#include "reviewd/clock.h"
+#include "reviewd/handler.h"
+#include "reviewd/json.h"
+
+#define PAGE_MAX	1000
+
+static const char sql_audit[] =
+    "INSERT INTO audit_log (at, actor, action, subject, detail) "
+    "VALUES (?, ?, ?, ?, ?)";
+
+int
+audit_add(struct db *db, const char *actor, const char *action,
+    const char *subject, const char *detail)
+{
+	struct db_stmt	*st = db_prepare(db, sql_audit);
+	int		 rc;
+
+	if (st == NULL || db_bind_int(st, 1, clock_now_ms()) == -1 ||
+	    db_bind_text(st, 2, actor) == -1 ||
+	    db_bind_text(st, 3, action) == -1 ||
+	    db_bind_text(st, 4, subject) == -1 ||
+	    db_bind_text(st, 5, detail) == -1) {
+		db_release(st);
+		return -1;
+	}
+	rc = db_step(db, st);
+	db_release(st);
+	return rc == DB_DONE ? 0 : -1;
+}
+
+static const char sql_audit_list[] =
+    "SELECT id, at, actor, action, subject, detail FROM audit_log "
+    "WHERE (?1 IS NULL OR subject = ?1) ORDER BY id LIMIT ?2 OFFSET ?3";
+
+static json_t *
+entry_json(struct db_stmt *st)
+{
+	json_t	*o = json_pack("{s:I, s:s, s:s, s:s, s:o}", "id",
+	    (json_int_t)db_int(st, 0), "actor", db_text(st, 2), "action",
+	    db_text(st, 3), "subject", db_text(st, 4), "detail",
+	    db_json_text(st, 5));
+
+	if (o != NULL && json_set_time(o, "at", db_int(st, 1)) == -1) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+int
+audit_list(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	struct db_stmt		*st;
+	struct handler_page	 p = { 1, 100 };
+	int			 ret = -1;
+
+	if (handler_page_args(req, PAGE_MAX, &p, err) == -1)
+		return -1;
+	st = db_prepare(req->db, sql_audit_list);
+	if (st == NULL ||
+	    db_bind_text(st, 1, request_query(req, "subject")) == -1)
+		db_fail(req->db, err);
+	else
+		ret = handler_page_answer(req, res, st, 2, &p, entry_json,
+		    "entries", err);
+	db_release(st);
+	return ret;
+}

@@ -1,0 +1,696 @@
+/*
+ * reviews_submit: what reviewers write. Organic (and third-party invited)
+ * submissions are stored pending and confirmed from the reviewer's
+ * mailbox; reviews written through our invitations are stored published.
+ * Owns the consumers table (a reviewer's identity) and its erasure. HTTP
+ * worker threads; reviews_create_invited also the scheduler's.
+ *
+ * One review per person counts only what the person proved (see
+ * sql_duplicate). The reviewer's e-mail is read only to send them mail.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "reviewd/clock.h"
+#include "reviewd/json.h"
+#include "reviewd/mailer.h"
+#include "reviewd/reviews.h"
+#include "reviewd/reviews_json.h"
+#include "reviewd/scheduler.h"
+#include "reviewd/webhooks.h"
+
+#define TITLE_MAX	100
+#define TEXT_MAX	5000
+#define NAME_MAX_CHARS	100
+#define SKU_MAX		100
+
+static const char *const source_names[] = {
+	[REVIEW_SOURCE_ORGANIC] = "organic",
+	[REVIEW_SOURCE_INVITATION] = "invitation",
+	[REVIEW_SOURCE_THIRD_PARTY] = "third_party_invitation",
+};
+
+/* Submission. */
+
+static bool
+is_language(const char *s)
+{
+	return s != NULL && islower((unsigned char)s[0]) &&
+	    islower((unsigned char)s[1]) && s[2] == '\0';
+}
+
+/* The language of a page locale such as "da-DK" or an Accept-Language
+ * header such as "de-DE,de;q=0.9"; "" when there is none. */
+static void
+language_of(const char *locale, char out[3])
+{
+	out[0] = '\0';
+	if (locale != NULL && isalpha((unsigned char)locale[0]) &&
+	    isalpha((unsigned char)locale[1]) && (locale[2] == '\0' ||
+	    locale[2] == '-' || locale[2] == '_' || locale[2] == ',' ||
+	    locale[2] == ';')) {
+		out[0] = (char)tolower((unsigned char)locale[0]);
+		out[1] = (char)tolower((unsigned char)locale[1]);
+		out[2] = '\0';
+	}
+}
+
+int
+reviews_input_json(json_t *obj, struct review_input *in,
+    struct api_error *err)
+{
+	const char	*experienced = NULL;
+	const char	*source = NULL;
+
+	json_read_int(obj, "stars", true, 1, 5, &in->stars, err);
+	json_read_string(obj, "title", true, 1, TITLE_MAX, &in->title, err);
+	json_read_string(obj, "text", true, 1, TEXT_MAX, &in->text, err);
+	json_read_string(obj, "name", true, 1, NAME_MAX_CHARS, &in->name, err);
+	if (json_read_string(obj, "email", true, 3, MAILER_ADDRESS_MAX,
+	    &in->email, err) == 0 && !mailer_address_valid(in->email))
+		api_error_set(err, 400, "email", "must be an e-mail address");
+	json_read_string(obj, "sku", false, 1, SKU_MAX, &in->sku, err);
+	if (json_read_string(obj, "language", false, 2, 2, &in->language,
+	    err) == 0 && in->language != NULL && !is_language(in->language))
+		api_error_set(err, 400, "language", "must be an ISO 639-1 code "
+		    "such as en");
+	if (json_read_string(obj, "country", false, 0, 2, &in->country,
+	    err) == 0 && in->country != NULL && in->country[0] != '\0' &&
+	    !(isupper((unsigned char)in->country[0]) &&
+	    isupper((unsigned char)in->country[1])))
+		api_error_set(err, 400, "country", "must be an ISO 3166-1 "
+		    "alpha-2 code such as DK");
+	if (json_read_string(obj, "experiencedAt", false, 1, 40,
+	    &experienced, err) == 0 && experienced != NULL &&
+	    (clock_parse(experienced, &in->experienced_at) == -1 ||
+	    in->experienced_at > clock_now_ms()))
+		api_error_set(err, 400, "experiencedAt", "must be a date, not "
+		    "in the future");
+	json_read_bool(obj, "anonymous", false, &in->anonymous, err);
+	if (json_read_string(obj, "source", false, 1, 32, &source, err) == 0 &&
+	    source != NULL) {
+		if (strcmp(source, "invitation") == 0 ||
+		    strcmp(source, "third_party_invitation") == 0)
+			in->source = REVIEW_SOURCE_THIRD_PARTY;
+		else if (strcmp(source, "organic") != 0)
+			api_error_set(err, 400, "source", "must be organic or "
+			    "invitation");
+	}
+	return err->status != 0 ? -1 : 0;
+}
+
+static const char sql_unit_by_domain[] =
+    "SELECT id, display_name, default_locale FROM business_units "
+    "WHERE domain = ?";
+static const char sql_product_exists[] =
+    "SELECT 1 FROM products WHERE business_unit_id = ? AND sku = ?";
+static const char sql_consumer_by_email[] =
+    "SELECT id FROM consumers WHERE email = ?";
+static const char sql_consumer_insert[] =
+    "INSERT INTO consumers (id, email, display_name, country, created_at) "
+    "VALUES (?, ?, ?, ?, ?)";
+/* Unconfirmed submissions of an address from the last 24 hours, in all
+ * and from one client. Only unconfirmed ones: what the owner of the
+ * address did is not for whoever types it to learn. */
+static const char sql_recent_submissions[] =
+    "SELECT count(*), coalesce(sum(submitter IS ?3), 0) FROM reviews "
+    "WHERE consumer_id = ?1 AND status = 'pending' AND created_at > ?2";
+static const char sql_set_submitter[] =
+    "UPDATE reviews SET submitter = ?1 WHERE id = ?2";
+/*
+ * One review per person counts only what the person proved: reviews
+ * confirmed from this mailbox, and reviews written through an invitation
+ * e-mail we delivered to it. A link the business hands out itself (BGL,
+ * Unique Link, invitation-links) proves nothing about the address it names:
+ * counting it would let a business silence, and so unmask, anyone.
+ */
+static const char sql_duplicate[] =
+    "SELECT 1 FROM reviews WHERE business_unit_id = ?2 AND sku IS ?3 "
+    "AND status = 'published' AND created_at > ?4 AND id != ?5 "
+    "AND (consumer_id = ?1 OR (source = 'invitation' AND "
+    "  link_kind = 'email_invitation' AND referral_email = "
+    "  (SELECT email FROM consumers WHERE id = ?1) COLLATE NOCASE))";
+static const char sql_review_insert[] =
+    "INSERT INTO reviews (id, business_unit_id, consumer_id, sku, stars, "
+    "  title, text, language, experienced_at, display_name, anonymous, "
+    "  country, source, status, confirm_hash, confirm_expires_at, "
+    "  created_at, updated_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)";
+
+static int
+consumer_insert(struct db *db, const char *email, const char *name,
+    const char *country, char id[IDS_ID_LEN + 1])
+{
+	struct db_stmt	*st;
+
+	ids_new(id);
+	st = db_prepare(db, sql_consumer_insert);
+	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
+	    db_bind_text(st, 2, email) == -1 ||
+	    db_bind_text(st, 3, name) == -1 ||
+	    db_bind_text(st, 4, country != NULL ? country : "") == -1 ||
+	    db_bind_int(st, 5, clock_now_ms()) == -1 ||
+	    db_step(db, st) != DB_DONE) {
+		db_release(st);
+		return -1;
+	}
+	db_release(st);
+	return 0;
+}
+
+/* Finds or creates the consumer of an e-mail address. Only for addresses
+ * the reviewer proves by opening our mail (organic reviews publish on
+ * confirmation): a consumer joins the reviews of one person, so joining on
+ * an address someone else typed would tell them who wrote what. */
+static int
+consumer_for(struct db *db, const char *email, const char *name,
+    const char *country, char id[IDS_ID_LEN + 1])
+{
+	struct db_stmt	*st = db_prepare(db, sql_consumer_by_email);
+	int		 rc;
+
+	if (st == NULL || db_bind_text(st, 1, email) == -1 ||
+	    (rc = db_step(db, st)) == -1) {
+		db_release(st);
+		return -1;
+	}
+	if (rc == DB_ROW)
+		snprintf(id, IDS_ID_LEN + 1, "%s", db_text(st, 0));
+	db_release(st);
+	if (rc == DB_ROW)
+		return 0;
+	return consumer_insert(db, email, name, country, id);
+}
+
+/* Whether unit bu's catalogue has sku: 0 or -1 (see db_fail). */
+static int
+product_known(struct db *db, const char *bu, const char *sku, bool *found)
+{
+	struct db_stmt	*st = db_prepare(db, sql_product_exists);
+	int		 rc = -1;
+
+	if (st != NULL && db_bind_text(st, 1, bu) == 0 &&
+	    db_bind_text(st, 2, sku) == 0)
+		rc = db_step(db, st);
+	db_release(st);
+	if (rc == -1)
+		return -1;
+	*found = rc == DB_ROW;
+	return 0;
+}
+
+/*
+ * The unit a submission names by domain, and the language of the review:
+ * the reviewer's, else the page's, else the unit's, else English. 0, or
+ * -1 with err set (404 for an unknown domain).
+ */
+static int
+submission_unit(struct db *db, const struct review_input *in,
+    char bu[IDS_ID_LEN + 1], char bu_name[256], char language[3],
+    struct api_error *err)
+{
+	struct db_stmt	*st = db_prepare(db, sql_unit_by_domain);
+	int		 rc = -1;
+
+	if (st != NULL && db_bind_text(st, 1, in->domain) == 0)
+		rc = db_step(db, st);
+	if (rc != DB_ROW) {
+		db_release(st);
+		if (rc == -1)
+			db_fail(db, err);
+		else
+			api_error_set(err, 404, NULL, "No business with this "
+			    "domain");
+		return -1;
+	}
+	snprintf(bu, IDS_ID_LEN + 1, "%s", db_text(st, 0));
+	snprintf(bu_name, 256, "%s", db_text(st, 1));
+	if (in->language != NULL)
+		snprintf(language, 3, "%s", in->language);
+	else {
+		language_of(in->locale, language);
+		if (language[0] == '\0')
+			language_of(db_text(st, 2), language);
+		if (language[0] == '\0')
+			snprintf(language, 3, "en");
+	}
+	db_release(st);
+	return 0;
+}
+
+/*
+ * Each submission mails the address: the form must not become a way to
+ * flood someone's inbox. The limit is per client (submitter, NULL when
+ * unknown) first, so that whoever types someone's address cannot use it
+ * up and so stop its owner's own review; a larger one for the address in
+ * all bounds what many clients together can send. 0, or -1 with err set
+ * (429 over a limit).
+ */
+static int
+within_limits(struct db *db, const struct config *cfg, const char *consumer,
+    const char *submitter, int64_t now, struct api_error *err)
+{
+	struct db_stmt	*st = db_prepare(db, sql_recent_submissions);
+
+	if (st == NULL || db_bind_text(st, 1, consumer) == -1 ||
+	    db_bind_int(st, 2, now - 86400000) == -1 ||
+	    db_bind_text(st, 3, submitter) == -1 ||
+	    db_step(db, st) != DB_ROW) {
+		db_release(st);
+		db_fail(db, err);
+		return -1;
+	}
+	if (db_int(st, 1) >= cfg->review_submissions_per_day ||
+	    db_int(st, 0) >= cfg->review_submissions_per_day_all) {
+		db_release(st);
+		api_error_set(err, 429, "email", "has too many unconfirmed "
+		    "reviews from the last 24 hours; confirm one from its "
+		    "e-mail or try again tomorrow");
+		api_error_header(err, "Retry-After", "86400");
+		return -1;
+	}
+	db_release(st);
+	return 0;
+}
+
+/* Stores in as a pending review of consumer, confirmed by the token of
+ * hash, and writes its id. 0 or -1 (see db_fail). */
+static int
+insert_pending(struct db *db, const struct config *cfg,
+    const struct review_input *in, const char *bu, const char *consumer,
+    const char *language, const char *hash, const char *submitter,
+    int64_t now, char id[IDS_ID_LEN + 1])
+{
+	struct db_stmt	*st;
+
+	ids_new(id);
+	st = db_prepare(db, sql_review_insert);
+	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
+	    db_bind_text(st, 2, bu) == -1 ||
+	    db_bind_text(st, 3, consumer) == -1 ||
+	    db_bind_text(st, 4, in->sku) == -1 ||
+	    db_bind_int(st, 5, in->stars) == -1 ||
+	    db_bind_text(st, 6, in->title) == -1 ||
+	    db_bind_text(st, 7, in->text) == -1 ||
+	    db_bind_text(st, 8, language) == -1 ||
+	    (in->experienced_at != 0 ? db_bind_int(st, 9,
+	    in->experienced_at) : db_bind_null(st, 9)) == -1 ||
+	    db_bind_text(st, 10, in->name) == -1 ||
+	    db_bind_int(st, 11, in->anonymous) == -1 ||
+	    db_bind_text(st, 12, in->country != NULL ? in->country :
+	    "") == -1 ||
+	    db_bind_text(st, 13, source_names[in->source]) == -1 ||
+	    db_bind_text(st, 14, hash) == -1 ||
+	    db_bind_int(st, 15, now + cfg->review_confirm_ttl_h *
+	    3600000) == -1 ||
+	    db_bind_int(st, 16, now) == -1 ||
+	    db_bind_int(st, 17, now) == -1 ||
+	    db_step(db, st) != DB_DONE) {
+		db_release(st);
+		return -1;
+	}
+	db_release(st);
+	if (submitter == NULL)
+		return 0;
+	st = db_prepare(db, sql_set_submitter);
+	if (st == NULL || db_bind_text(st, 1, submitter) == -1 ||
+	    db_bind_text(st, 2, id) == -1 || db_step(db, st) != DB_DONE) {
+		db_release(st);
+		return -1;
+	}
+	db_release(st);
+	return 0;
+}
+
+int
+reviews_submit(struct db *db, const struct config *cfg,
+    const struct review_input *in, char id_out[IDS_ID_LEN + 1],
+    struct api_error *err)
+{
+	char		 bu[IDS_ID_LEN + 1], consumer[IDS_ID_LEN + 1];
+	char		 id[IDS_ID_LEN + 1], token[IDS_TOKEN_LEN + 1];
+	char		 hash[IDS_HASH_LEN + 1], bu_name[256], language[3];
+	char		 link[REVIEWS_URL_LEN + IDS_TOKEN_LEN];
+	char		 submitter[IDS_HASH_LEN + 1];
+	const char	*by = NULL;	/* submitter, when known */
+	json_t		*vars = NULL;	/* owned */
+	int64_t		 now = clock_now_ms();
+	bool		 found;
+	int		 ret = -1;
+
+	if (in->client != NULL) {
+		ids_token_hash(in->client, submitter);
+		by = submitter;
+	}
+	if (db_tx_begin(db) == -1)
+		goto dberr;
+	if (submission_unit(db, in, bu, bu_name, language, err) == -1)
+		goto out;
+	if (in->sku != NULL) {
+		if (product_known(db, bu, in->sku, &found) == -1)
+			goto dberr;
+		if (!found) {
+			api_error_set(err, 400, "sku", "is not in this "
+			    "business's product catalogue");
+			goto out;
+		}
+	}
+	/* Duplicates are found at confirmation (reviews_confirm): an answer
+	 * here would tell whoever typed an address whether its owner
+	 * reviewed this business. */
+	if (consumer_for(db, in->email, in->name, in->country, consumer) == -1)
+		goto dberr;
+	if (within_limits(db, cfg, consumer, by, now, err) == -1)
+		goto out;
+	ids_token(token);
+	ids_token_hash(token, hash);
+	if (insert_pending(db, cfg, in, bu, consumer, language, hash, by, now,
+	    id) == -1)
+		goto dberr;
+	snprintf(link, sizeof(link), "%s/review/confirm/%s", cfg->public_url,
+	    token);
+	vars = json_pack("{s:s, s:s, s:s, s:s}", "name", in->name, "business",
+	    bu_name, "link", link, "title", in->title);
+	if (vars == NULL || reviews_json_mail(db, bu, in->email, in->name,
+	    "review-confirm", language, vars, err) == -1)
+		goto out;
+	if (db_tx_commit(db) == -1)
+		goto dberr;
+	scheduler_wake();
+	memcpy(id_out, id, sizeof(id));
+	ret = 0;
+	goto out;
+dberr:
+	db_fail(db, err);
+out:
+	db_tx_rollback(db);	/* no-op after the commit */
+	json_decref(vars);
+	return ret;
+}
+
+int
+reviews_submit_json(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	struct review_input	 in;
+	json_t			*body;	/* owned */
+	char			 id[IDS_ID_LEN + 1];
+	char			 client[REQUEST_CLIENT_LEN];
+	int			 ret = -1;
+
+	memset(&in, 0, sizeof(in));
+	if ((body = json_body(req, err)) == NULL)
+		return -1;
+	in.domain = request_param(req, "businessDomain");
+	in.locale = request_header(req, "Accept-Language");
+	if (request_client(req, client) == 0)
+		in.client = client;
+	if (strcmp(request_query(req, "source") != NULL ?
+	    request_query(req, "source") : "", "invitation") == 0)
+		in.source = REVIEW_SOURCE_THIRD_PARTY;
+	if (reviews_input_json(body, &in, err) == 0 &&
+	    reviews_submit(req->db, req->cfg, &in, id, err) == 0)
+		ret = response_json(res, 202, json_pack("{s:s, s:s, s:s}",
+		    "id", id, "status", "pending", "message",
+		    "Check your e-mail to confirm your review"), err);
+	json_decref(body);
+	return ret;
+}
+
+static const char sql_invited_insert[] =
+    "INSERT INTO reviews (id, business_unit_id, consumer_id, sku, stars, "
+    "  title, text, language, display_name, source, link_kind, "
+    "  reference_id, referral_email, status, pub_seq, created_at, "
+    "  updated_at, published_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'invitation', ?10, ?11, "
+    "  ?12, 'published', (SELECT coalesce(max(pub_seq), 0) + 1 FROM "
+    "  reviews), ?13, ?13, ?13)";
+static const char sql_tag_generic[] =
+    "INSERT OR IGNORE INTO review_tags (review_id, tag_group, tag_value) "
+    "VALUES (?, 'generic', ?)";
+
+int
+reviews_create_invited(struct db *db, const struct invited_review *in,
+    char id_out[IDS_ID_LEN + 1])
+{
+	struct db_stmt	*st = NULL;
+	char		 consumer[IDS_ID_LEN + 1], id[IDS_ID_LEN + 1];
+	char		 key[IDS_ID_LEN + 16];
+	json_t		*tag;	/* borrowed */
+	size_t		 i;
+	int		 ret = -1;
+
+	/* The business gave this address: the review gets a consumer of
+	 * its own, never one a reviewer already has (see consumer_for), and
+	 * mail to it goes to referral_email. */
+	ids_new(id);
+	snprintf(key, sizeof(key), "invited:%s", id);
+	if (consumer_insert(db, key, in->name, NULL, consumer) == -1)
+		return -1;
+	st = db_prepare(db, sql_invited_insert);
+	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
+	    db_bind_text(st, 2, in->bu) == -1 ||
+	    db_bind_text(st, 3, consumer) == -1 ||
+	    db_bind_text(st, 4, in->sku) == -1 ||
+	    db_bind_int(st, 5, in->stars) == -1 ||
+	    db_bind_text(st, 6, in->title) == -1 ||
+	    db_bind_text(st, 7, in->text) == -1 ||
+	    db_bind_text(st, 8, in->language) == -1 ||
+	    db_bind_text(st, 9, in->name) == -1 ||
+	    db_bind_text(st, 10, in->link_kind) == -1 ||
+	    db_bind_text(st, 11, in->reference) == -1 ||
+	    db_bind_text(st, 12, in->email) == -1 ||
+	    db_bind_int(st, 13, clock_now_ms()) == -1 ||
+	    db_step(db, st) != DB_DONE)
+		goto out;
+	json_array_foreach(in->tags, i, tag) {
+		db_release(st);
+		st = db_prepare(db, sql_tag_generic);
+		if (st == NULL || db_bind_text(st, 1, id) == -1 ||
+		    db_bind_text(st, 2, json_string_value(tag)) == -1 ||
+		    db_step(db, st) != DB_DONE)
+			goto out;
+	}
+	db_release(st);
+	st = NULL;
+	if (reviews_json_emit_id(db, id, "service-review-created",
+	    "product-review-created") == -1)
+		goto out;
+	memcpy(id_out, id, sizeof(id));
+	ret = 0;
+out:
+	db_release(st);
+	return ret;
+}
+
+/* Confirmation and expiry. */
+
+static const char sql_pending_by_hash[] =
+    "SELECT r.id, r.status, r.confirm_expires_at, b.domain, "
+    "  r.consumer_id, r.business_unit_id, r.sku, "
+    "  r.status = 'expired' AND r.hidden_reason = 'duplicate' "
+    "FROM reviews r JOIN business_units b ON b.id = r.business_unit_id "
+    "WHERE r.confirm_hash = ?";
+static const char sql_refuse_duplicate[] =
+    "UPDATE reviews SET status = 'expired', hidden_reason = 'duplicate', "
+    "  updated_at = ?1 WHERE id = ?2 AND status = 'pending'";
+
+/* Whether the consumer already has a published review of this unit (or
+ * SKU) inside the configured window: 1, 0, or -1 on a database error. */
+static int
+has_duplicate(struct db *db, const struct config *cfg, struct db_stmt *review)
+{
+	struct db_stmt	*st = db_prepare(db, sql_duplicate);
+	int		 rc;
+
+	if (st == NULL || db_bind_text(st, 1, db_text(review, 4)) == -1 ||
+	    db_bind_text(st, 2, db_text(review, 5)) == -1 ||
+	    db_bind_text(st, 3, db_is_null(review, 6) ? NULL :
+	    db_text(review, 6)) == -1 ||
+	    db_bind_int(st, 4, cfg->review_duplicate_days == 0 ?
+	    INT64_MAX : clock_now_ms() - cfg->review_duplicate_days *
+	    86400000) == -1 ||
+	    db_bind_text(st, 5, db_text(review, 0)) == -1 ||
+	    (rc = db_step(db, st)) == -1) {
+		db_release(st);
+		return -1;
+	}
+	db_release(st);
+	return rc == DB_ROW;
+}
+static const char sql_publish[] =
+    "UPDATE reviews SET status = 'published', published_at = ?1, "
+    "  updated_at = ?1, pub_seq = (SELECT coalesce(max(pub_seq), 0) + 1 "
+    "  FROM reviews) WHERE id = ?2 AND status = 'pending'";
+
+int
+reviews_confirm(struct db *db, const struct config *cfg, const char *token,
+    bool apply, enum review_confirm *result, char *domain_out,
+    size_t domain_len)
+{
+	struct db_stmt	*st = NULL;
+	char		 hash[IDS_HASH_LEN + 1], id[IDS_ID_LEN + 1];
+	char		 status[16];
+	int64_t		 now = clock_now_ms(), expires;
+	int		 rc, ret = -1;
+
+	*result = REVIEW_CONFIRM_UNKNOWN;
+	if (strlen(token) != IDS_TOKEN_LEN)
+		return 0;
+	ids_token_hash(token, hash);
+	if (apply && db_tx_begin(db) == -1)
+		goto out;
+	st = db_prepare(db, sql_pending_by_hash);
+	if (st == NULL || db_bind_text(st, 1, hash) == -1 ||
+	    (rc = db_step(db, st)) == -1)
+		goto out;
+	if (rc == DB_DONE) {
+		ret = 0;
+		goto out;
+	}
+	snprintf(id, sizeof(id), "%s", db_text(st, 0));
+	snprintf(status, sizeof(status), "%s", db_text(st, 1));
+	expires = db_int(st, 2);
+	snprintf(domain_out, domain_len, "%s", db_text(st, 3));
+	if ((int)db_int(st, 7) != 0) {
+		*result = REVIEW_CONFIRM_DUPLICATE;
+		ret = 0;
+		goto out;
+	}
+	if (strcmp(status, "published") == 0) {
+		*result = REVIEW_CONFIRMED;
+		ret = 0;
+		goto out;
+	}
+	if (strcmp(status, "expired") == 0 || expires <= now) {
+		*result = REVIEW_CONFIRM_EXPIRED;
+		ret = 0;
+		goto out;
+	}
+	if (!apply) {
+		*result = REVIEW_CONFIRM_PENDING;
+		ret = 0;
+		goto out;
+	}
+	if ((rc = has_duplicate(db, cfg, st)) == -1)
+		goto out;
+	db_release(st);
+	st = NULL;
+	if (rc == 1) {
+		st = db_prepare(db, sql_refuse_duplicate);
+		if (st == NULL || db_bind_int(st, 1, now) == -1 ||
+		    db_bind_text(st, 2, id) == -1 ||
+		    db_step(db, st) != DB_DONE || db_tx_commit(db) == -1)
+			goto out;
+		*result = REVIEW_CONFIRM_DUPLICATE;
+		ret = 0;
+		goto out;
+	}
+	st = db_prepare(db, sql_publish);
+	if (st == NULL || db_bind_int(st, 1, now) == -1 ||
+	    db_bind_text(st, 2, id) == -1 || db_step(db, st) != DB_DONE)
+		goto out;
+	db_release(st);
+	st = NULL;
+	if (reviews_json_emit_id(db, id, "service-review-created",
+	    "product-review-created") == -1)
+		goto out;
+	if (db_tx_commit(db) == -1)
+		goto out;
+	scheduler_wake();
+	*result = REVIEW_CONFIRMED;
+	ret = 0;
+out:
+	db_release(st);
+	db_tx_rollback(db);	/* no-op after the commit */
+	return ret;
+}
+
+/* Erasure. */
+
+/* Runs sql with ?1 = a and, when b is not NULL, ?2 = b. 0 or -1. */
+static int
+run(struct db *db, const char *sql, const char *a, const char *b)
+{
+	struct db_stmt	*st = db_prepare(db, sql);
+	int		 rc = -1;
+
+	if (st != NULL && db_bind_text(st, 1, a) == 0 &&
+	    (b == NULL || db_bind_text(st, 2, b) == 0))
+		rc = db_step(db, st);
+	db_release(st);
+	return rc == DB_DONE ? 0 : -1;
+}
+
+/* Anonymises the consumers that sql (with run's parameters) lists as one
+ * JSON array in the webhook events still waiting or kept. 0 or -1. */
+static int
+anonymise_events(struct db *db, const char *sql, const char *a,
+    const char *b)
+{
+	struct db_stmt	*st = db_prepare(db, sql);
+	int		 r = -1;
+
+	if (st != NULL && db_bind_text(st, 1, a) == 0 &&
+	    (b == NULL || db_bind_text(st, 2, b) == 0) &&
+	    db_step(db, st) == DB_ROW)
+		r = webhooks_anonymise_consumers(db, db_text(st, 0));
+	db_release(st);
+	return r;
+}
+
+/* Of one reviewer, by the operator. */
+static const char sql_erase_reviews_of[] =
+    "UPDATE reviews SET display_name = 'Anonymous', anonymous = 1, "
+    "  country = '' WHERE consumer_id IN (SELECT id FROM consumers WHERE "
+    "  email = ?1)";
+static const char sql_identity_ids[] =
+    "SELECT json_group_array(id) FROM consumers WHERE email = ?1";
+static const char sql_erase_identity[] =
+    "UPDATE consumers SET email = 'erased:' || id, display_name = "
+    "  'Anonymous', country = '' WHERE email = ?1";
+
+int
+reviews_erase_reviewer(struct db *db, const char *email, size_t *reviews)
+{
+	*reviews = 0;
+	if (run(db, sql_erase_reviews_of, email, NULL) == -1)
+		return -1;
+	*reviews = (size_t)db_changes(db);
+	if (anonymise_events(db, sql_identity_ids, email, NULL) == -1 ||
+	    run(db, sql_erase_identity, email, NULL) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * Of an address a business gave: the reviews written through its
+ * invitations (each with a consumer of its own, see
+ * reviews_create_invited), anonymised before the address that finds them
+ * goes. Organic reviews belong to their writers, who proved their
+ * address: a business typing an address must neither see which of them
+ * change nor cut their writers off from replies and Find Reviewer.
+ */
+static const char sql_erase_invited_consumers[] =
+    "UPDATE consumers SET display_name = 'Anonymous', country = '' "
+    "WHERE id IN (SELECT consumer_id FROM reviews WHERE business_unit_id = "
+    "  ?1 AND source = 'invitation' AND referral_email = ?2 COLLATE NOCASE)";
+static const char sql_invited_consumers[] =
+    "SELECT json_group_array(consumer_id) FROM reviews WHERE "
+    "  business_unit_id = ?1 AND source = 'invitation' AND "
+    "  referral_email = ?2 COLLATE NOCASE";
+static const char sql_erase_invited_reviews[] =
+    "UPDATE reviews SET referral_email = NULL, display_name = 'Anonymous', "
+    "  anonymous = 1 WHERE business_unit_id = ?1 AND source = 'invitation' "
+    "  AND referral_email = ?2 COLLATE NOCASE";
+
+int
+reviews_erase_referral(struct db *db, const char *bu, const char *email)
+{
+	if (run(db, sql_erase_invited_consumers, bu, email) == -1 ||
+	    anonymise_events(db, sql_invited_consumers, bu, email) == -1 ||
+	    run(db, sql_erase_invited_reviews, bu, email) == -1)
+		return -1;
+	return 0;
+}
