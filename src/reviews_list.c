@@ -8,6 +8,11 @@
  * (writers are serialized by BEGIN IMMEDIATE), so the public cursor, which
  * walks pub_seq upwards, sees every review exactly once however late it
  * was confirmed.
+ *
+ * A list runs the statement of its shape (reviews_shape.h): the filter
+ * that leads the index walk is the most selective single value asked for
+ * that an index of migration 0016 holds in the list's order; the others
+ * are bound, NULL when not asked for.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -443,7 +448,8 @@ run_list(struct db *db, const struct request *req, const struct filters *f,
 		}
 		last = db_int(st, f->public_only ? REVIEW_C_PUB_SEQ :
 		    REVIEW_C_SEQ);
-		reviews_json_write(&iw, st, req->cfg->public_url, !f->public_only);
+		reviews_json_write(&iw, st, req->cfg->public_url,
+		    !f->public_only);
 	}
 	json_writer_end(&iw);
 	if (rc != -1 && json_writer_finish(&iw) == -1)
@@ -580,7 +586,8 @@ get_one(struct request *req, struct response *res, struct api_error *err,
 		api_error_set(err, 404, NULL, "Review not found");
 		return -1;
 	}
-	r = reviews_json_respond(res, 200, st, req->cfg->public_url, private, err);
+	r = reviews_json_respond(res, 200, st, req->cfg->public_url, private,
+	    err);
 	db_release(st);
 	return r;
 }

@@ -32,8 +32,10 @@
 #define STR(x)		#x
 #define P(n)		"?" STR(n)
 
+#define SHAPES	(REVIEWS_SCOPES * REVIEWS_ORDERS * REVIEWS_DRIVERS)
+
 static pthread_mutex_t	 shapes_lock = PTHREAD_MUTEX_INITIALIZER;
-static char		*shapes[REVIEWS_SCOPES][REVIEWS_ORDERS][REVIEWS_DRIVERS];
+static char		*shapes[SHAPES];	/* by key(), under the lock */
 
 static const char *const scope_where[REVIEWS_SCOPES] = {
 	[REVIEWS_SCOPE_PUBLIC] = "r.sku IS NULL ",
@@ -187,6 +189,13 @@ reviews_shape_valid(const struct reviews_shape *s)
 	}
 }
 
+static size_t
+key(const struct reviews_shape *s)
+{
+	return ((size_t)s->scope * REVIEWS_ORDERS + (size_t)s->order) *
+	    REVIEWS_DRIVERS + (size_t)s->driver;
+}
+
 /* The text of s into b. 0, or -1 when over b's cap or out of memory. */
 static int
 build(const struct reviews_shape *s, struct buf *b)
@@ -211,10 +220,12 @@ build(const struct reviews_shape *s, struct buf *b)
 	if (!pub)
 		rc |= buf_puts(b, by_created(s->order) ? created_key :
 		    created_residual);
-	if (s->order == REVIEWS_ORDER_CURSOR)
-		rc |= buf_puts(b, pub ?
-		    "AND r.pub_seq > " P(REVIEWS_P_AFTER) " ORDER BY r.pub_seq" :
-		    "AND r.seq > " P(REVIEWS_P_AFTER) " ORDER BY r.seq");
+	if (s->order == REVIEWS_ORDER_CURSOR && pub)
+		rc |= buf_puts(b, "AND r.pub_seq > " P(REVIEWS_P_AFTER) " "
+		    "ORDER BY r.pub_seq");
+	else if (s->order == REVIEWS_ORDER_CURSOR)
+		rc |= buf_puts(b, "AND r.seq > " P(REVIEWS_P_AFTER) " "
+		    "ORDER BY r.seq");
 	else
 		rc |= buf_printf(b, "ORDER BY %s", order_by[s->order]);
 	rc |= buf_puts(b, " LIMIT " P(REVIEWS_P_LIMIT) " OFFSET "
@@ -235,7 +246,7 @@ reviews_shape_sql(const struct reviews_shape *s)
 		log_error("reviews: shapes lock failed");
 		return NULL;
 	}
-	sql = shapes[s->scope][s->order][s->driver];
+	sql = shapes[key(s)];
 	if (sql == NULL) {
 		buf_init(&b, SHAPE_SQL_MAX);
 		if (build(s, &b) == 0)
@@ -243,7 +254,7 @@ reviews_shape_sql(const struct reviews_shape *s)
 		buf_release(&b);
 		if (sql == NULL)
 			log_error("reviews: out of memory building a list");
-		shapes[s->scope][s->order][s->driver] = sql;
+		shapes[key(s)] = sql;
 	}
 	(void)pthread_mutex_unlock(&shapes_lock);	/* ours, locked */
 	return sql;
