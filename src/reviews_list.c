@@ -8,6 +8,11 @@
  * (writers are serialized by BEGIN IMMEDIATE), so the public cursor, which
  * walks pub_seq upwards, sees every review exactly once however late it
  * was confirmed.
+ *
+ * A list runs the statement of its shape (reviews_shape.h): the filter
+ * that leads the index walk is the most selective single value asked for
+ * that an index of migration 0016 holds in the list's order; the others
+ * are bound, NULL when not asked for.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -22,76 +27,19 @@
 #include "reviewd/json.h"
 #include "reviewd/reviews.h"
 #include "reviewd/reviews_json.h"
+#include "reviewd/reviews_shape.h"
 
 #define SKU_MAX		100
 #define PAGE_MAX	100
 
 /* Listing. */
 
-/*
- * Every filter is a bound parameter that is NULL when not asked for, so
- * one statement per order serves every combination.
- *   ?1 unit  ?2 public only  ?3 product mode (0 service, 1 product)
- *   ?4 sku  ?5 stars (JSON array)  ?6 languages (JSON array)
- *   ?7 responded  ?8 tag group  ?9 tag value  ?10 include reported
- *   ?11 referenceId  ?12 referralEmail  ?13 reported  ?14 source
- *   ?15 contacted  ?16 from  ?17 to  ?18 on updatedAt  ?19 status
- *   ?20 after (cursor)  ?21 limit  ?22 offset
- */
-/* Every list holds only reviews published at some point (pub_seq): one
- * never published was written under an address nobody proved. */
-#define LIST_WHERE							\
-	"WHERE r.business_unit_id = ?1 AND r.pub_seq IS NOT NULL "	\
-	"AND (?2 = 0 OR (r.status = 'published' AND "			\
-	"  r.hidden_reason IS NULL)) "					\
-	"AND ((?3 = 0 AND r.sku IS NULL) OR (?3 = 1 AND r.sku IS NOT NULL)) " \
-	"AND (?4 IS NULL OR r.sku = ?4) "				\
-	"AND (?5 IS NULL OR r.stars IN (SELECT value FROM json_each(?5))) " \
-	"AND (?6 IS NULL OR r.language IN (SELECT value FROM json_each(?6))) " \
-	"AND (?7 IS NULL OR (r.reply_text IS NOT NULL) = ?7) "		\
-	"AND ((?8 IS NULL AND ?9 IS NULL) OR EXISTS (SELECT 1 FROM "	\
-	"  review_tags t WHERE t.review_id = r.id AND (?8 IS NULL OR "	\
-	"  t.tag_group = ?8) AND (?9 IS NULL OR t.tag_value = ?9))) "	\
-	"AND (?10 = 1 OR r.reported = 0) "				\
-	"AND (?11 IS NULL OR r.reference_id = ?11) "			\
-	"AND (?12 IS NULL OR (r.source = 'invitation' AND "		\
-	"  r.referral_email = ?12 COLLATE NOCASE)) "			\
-	"AND (?13 IS NULL OR r.reported = ?13) "			\
-	"AND (?14 IS NULL OR r.source = ?14) "				\
-	"AND (?15 IS NULL OR r.reviewer_contacted = ?15) "		\
-	"AND (?16 IS NULL OR (CASE WHEN ?18 THEN r.updated_at "		\
-	"  ELSE r.created_at END) >= ?16) "				\
-	"AND (?17 IS NULL OR (CASE WHEN ?18 THEN r.updated_at "		\
-	"  ELSE r.created_at END) <= ?17) "				\
-	"AND (?19 IS NULL OR (CASE WHEN r.status = 'published' AND "	\
-	"  r.hidden_reason IS NOT NULL THEN 'hidden' WHEN r.status = "	\
-	"  'published' THEN 'active' ELSE r.status END) = ?19) "	\
-	"AND (?20 IS NULL OR (CASE WHEN ?2 THEN r.pub_seq ELSE r.seq END) " \
-	"  > ?20) "
-/* Public lists (?2) skip the subqueries of what only private JSON shows:
- * CASE evaluates them only when taken. */
-#define LIST_SQL(order)							\
-	"SELECT " REVIEW_BASE_COLUMNS ", "				\
-	"CASE WHEN ?2 THEN '[]' ELSE " REVIEW_TAGS " END, "		\
-	"CASE WHEN ?2 THEN '[]' ELSE " REVIEW_THREAD " END, "		\
-	REVIEW_REPORT REVIEW_FROM LIST_WHERE "ORDER BY " order		\
-	" LIMIT ?21 OFFSET ?22"
-
-static const struct {
-	const char	*name;
-	const char	*sql;
-} orders[] = {
-	{ "createdat.desc", LIST_SQL("r.created_at DESC, r.seq DESC") },
-	{ "createdat.asc", LIST_SQL("r.created_at ASC, r.seq ASC") },
-	{ "stars.desc", LIST_SQL("r.stars DESC, r.created_at DESC, "
-	    "r.seq DESC") },
-	{ "stars.asc", LIST_SQL("r.stars ASC, r.created_at DESC, "
-	    "r.seq DESC") },
-	/* the cursor: publication order for public lists */
-	{ NULL, LIST_SQL("CASE WHEN ?2 THEN r.pub_seq ELSE r.seq END ASC") },
+/* The orderBy names, in the order of enum reviews_order. */
+static const char *const orders[] = {
+	"createdat.desc", "createdat.asc", "stars.desc", "stars.asc"
 };
 
-#define CURSOR_ORDER	4
+#define NORDERS		(sizeof(orders) / sizeof(orders[0]))
 
 enum list_mode {
 	LIST_PUBLIC,
@@ -105,6 +53,7 @@ struct filters {
 	const char	*sku;
 	char		 stars[32];	/* JSON array or "" */
 	char		 languages[256];
+	int		 nstars, nlanguages;	/* values in each */
 	int		 responded;	/* -1: any */
 	const char	*tag_group, *tag_value;
 	bool		 include_reported;
@@ -112,7 +61,7 @@ struct filters {
 	int		 reported, contacted;	/* -1: any */
 	int64_t		 from, to;		/* INT64_MIN/MAX: open */
 	bool		 on_updated;
-	size_t		 order;
+	enum reviews_order order;
 	bool		 cursor;
 	int64_t		 after;
 	struct handler_page p;
@@ -167,17 +116,19 @@ query_time(const struct request *req, const char *name, int64_t *out,
 	return 0;
 }
 
-/* "4,5" -> "[4,5]" after checking each item with ok(). */
+/* "4,5" -> "[\"4\",\"5\"]" after checking each item with ok(); *count
+ * is the number of items (0 when absent). */
 static int
 query_list(const struct request *req, const char *name, char *out,
-    size_t outlen, bool (*ok)(const char *, size_t), const char *what,
-    struct api_error *err)
+    size_t outlen, int *count, bool (*ok)(const char *, size_t),
+    const char *what, struct api_error *err)
 {
 	const char	*v = request_query(req, name), *p, *comma;
 	size_t		 used = 0, len;
 	int		 n;
 
 	out[0] = '\0';
+	*count = 0;
 	if (v == NULL)
 		return 0;
 	used = (size_t)snprintf(out, outlen, "[");
@@ -195,6 +146,7 @@ query_list(const struct request *req, const char *name, char *out,
 			return -1;
 		}
 		used += (size_t)n;
+		(*count)++;
 		if (comma == NULL)
 			break;
 	}
@@ -236,10 +188,11 @@ read_filters(const struct request *req, const char *bu, enum list_mode mode,
 	if (f->sku != NULL && (f->sku[0] == '\0' || strlen(f->sku) > SKU_MAX))
 		api_error_set(err, 400, "sku", "must be 1 to %d characters",
 		    SKU_MAX);
-	query_list(req, "stars", f->stars, sizeof(f->stars), star_ok,
-	    "1 to 5, comma-separated", err);
+	query_list(req, "stars", f->stars, sizeof(f->stars), &f->nstars,
+	    star_ok, "1 to 5, comma-separated", err);
 	query_list(req, "language", f->languages, sizeof(f->languages),
-	    language_ok, "ISO 639-1 codes, comma-separated", err);
+	    &f->nlanguages, language_ok, "ISO 639-1 codes, comma-separated",
+	    err);
 	query_bool(req, "responded", &f->responded, err);
 	if ((v = request_query(req, "includeReportedReviews")) != NULL) {
 		int	 b = 0;
@@ -247,27 +200,27 @@ read_filters(const struct request *req, const char *bu, enum list_mode mode,
 		query_bool(req, "includeReportedReviews", &b, err);
 		f->include_reported = b == 1;
 	}
-	f->order = 0;
+	f->order = REVIEWS_ORDER_CREATED_DESC;
 	if ((v = request_query(req, "orderBy")) != NULL) {
-		for (i = 0; i < CURSOR_ORDER; i++) {
-			size_t	 n = strlen(orders[i].name);
+		for (i = 0; i < NORDERS; i++) {
+			size_t	 n = strlen(orders[i]);
 
-			if (strncmp(v, orders[i].name, n) == 0 &&
+			if (strncmp(v, orders[i], n) == 0 &&
 			    (v[n] == '\0' || v[n] == ','))
 				break;
 		}
-		if (i == CURSOR_ORDER)
+		if (i == NORDERS)
 			api_error_set(err, 400, "orderBy", "must be "
 			    "createdat.asc, createdat.desc, stars.asc or "
 			    "stars.desc");
-		f->order = i;
+		f->order = (enum reviews_order)i;
 	}
 	handler_page_args(req, PAGE_MAX, &f->p, err);
 	if ((v = request_query(req, "pageToken")) != NULL) {
 		char	*end;
 
 		f->cursor = true;
-		f->order = CURSOR_ORDER;
+		f->order = REVIEWS_ORDER_CURSOR;
 		f->after = 0;
 		if (v[0] != '\0') {
 			f->after = v[0] == 'c' ? strtoll(v + 1, &end, 10) : -1;
@@ -334,34 +287,147 @@ bind_opt_int(struct db_stmt *st, int idx, int v)
 }
 
 static int
-bind_filters(struct db_stmt *st, const struct filters *f)
+bind_opt_time(struct db_stmt *st, int idx, int64_t v)
 {
-	return db_bind_text(st, 1, f->bu) == -1 ||
-	    db_bind_int(st, 2, f->public_only) == -1 ||
-	    db_bind_int(st, 3, f->product) == -1 ||
-	    db_bind_text(st, 4, f->sku) == -1 ||
-	    db_bind_text(st, 5, f->stars[0] ? f->stars : NULL) == -1 ||
-	    db_bind_text(st, 6, f->languages[0] ? f->languages : NULL) == -1 ||
-	    bind_opt_int(st, 7, f->responded) == -1 ||
-	    db_bind_text(st, 8, f->tag_group) == -1 ||
-	    db_bind_text(st, 9, f->tag_value) == -1 ||
-	    db_bind_int(st, 10, f->include_reported) == -1 ||
-	    db_bind_text(st, 11, f->reference) == -1 ||
-	    db_bind_text(st, 12, f->referral) == -1 ||
-	    bind_opt_int(st, 13, f->reported) == -1 ||
-	    db_bind_text(st, 14, f->source) == -1 ||
-	    bind_opt_int(st, 15, f->contacted) == -1 ||
-	    (f->from == INT64_MIN ? db_bind_null(st, 16) :
-	    db_bind_int(st, 16, f->from)) == -1 ||
-	    (f->to == INT64_MAX ? db_bind_null(st, 17) :
-	    db_bind_int(st, 17, f->to)) == -1 ||
-	    db_bind_int(st, 18, f->on_updated) == -1 ||
-	    db_bind_text(st, 19, f->status) == -1 ||
-	    (f->cursor ? db_bind_int(st, 20, f->after) :
-	    db_bind_null(st, 20)) == -1 ||
-	    db_bind_int(st, 21, f->p.per_page + 1) == -1 ||
-	    db_bind_int(st, 22, f->cursor ? 0 :
+	return v == INT64_MIN || v == INT64_MAX ? db_bind_null(st, idx) :
+	    db_bind_int(st, idx, v);
+}
+
+/* Whether f asks for the single value that driver d drives by. */
+static bool
+drives(const struct filters *f, enum reviews_driver d)
+{
+	switch (d) {
+	case REVIEWS_DRIVER_REFERENCE:
+		return f->reference != NULL;
+	case REVIEWS_DRIVER_STARS:
+		return f->nstars == 1;
+	case REVIEWS_DRIVER_LANGUAGE:
+		return f->nlanguages == 1;
+	case REVIEWS_DRIVER_RESPONDED:
+		return f->responded >= 0;
+	default:
+		return false;
+	}
+}
+
+/* The statement shape of f: its scope and order, driven by the most
+ * selective single-valued filter f asks for that has an index in that
+ * order (reviews_shape.h). */
+static void
+shape_of(const struct filters *f, struct reviews_shape *s)
+{
+	static const enum reviews_driver by_selectivity[] = {
+		REVIEWS_DRIVER_REFERENCE, REVIEWS_DRIVER_STARS,
+		REVIEWS_DRIVER_LANGUAGE, REVIEWS_DRIVER_RESPONDED
+	};
+	size_t	 i;
+
+	if (f->public_only)
+		s->scope = f->sku != NULL ? REVIEWS_SCOPE_PUBLIC_SKU :
+		    REVIEWS_SCOPE_PUBLIC;
+	else if (!f->product)
+		s->scope = REVIEWS_SCOPE_PRIVATE;
+	else
+		s->scope = f->sku != NULL ? REVIEWS_SCOPE_PRIVATE_SKU :
+		    REVIEWS_SCOPE_PRIVATE_PRODUCTS;
+	s->order = f->order;
+	for (i = 0; i < sizeof(by_selectivity) / sizeof(by_selectivity[0]);
+	    i++) {
+		s->driver = by_selectivity[i];
+		if (drives(f, s->driver) && reviews_shape_valid(s))
+			return;
+	}
+	s->driver = REVIEWS_DRIVER_NONE;
+}
+
+/* The driver's value: a JSON list of one from query_list, ["v"]. */
+static int
+bind_driver(struct db_stmt *st, const struct filters *f,
+    enum reviews_driver driver)
+{
+	char	 language[3];
+
+	switch (driver) {
+	case REVIEWS_DRIVER_STARS:
+		return db_bind_int(st, REVIEWS_P_DRIVER, f->stars[2] - '0');
+	case REVIEWS_DRIVER_LANGUAGE:
+		memcpy(language, f->languages + 2, 2);
+		language[2] = '\0';
+		return db_bind_text(st, REVIEWS_P_DRIVER, language);
+	case REVIEWS_DRIVER_RESPONDED:
+		return db_bind_int(st, REVIEWS_P_DRIVER, f->responded);
+	case REVIEWS_DRIVER_REFERENCE:
+		return db_bind_text(st, REVIEWS_P_DRIVER, f->reference);
+	default:
+		return 0;
+	}
+}
+
+static int
+bind_filters(struct db_stmt *st, const struct filters *f,
+    enum reviews_driver driver)
+{
+	/* the creation dates are a key of the date-ordered indexes: an open
+	 * end is the widest bound, not NULL */
+	int64_t	 from = f->on_updated ? INT64_MIN : f->from;
+	int64_t	 to = f->on_updated ? INT64_MAX : f->to;
+
+	return db_bind_text(st, REVIEWS_P_UNIT, f->bu) == -1 ||
+	    db_bind_text(st, REVIEWS_P_SKU, f->sku) == -1 ||
+	    db_bind_text(st, REVIEWS_P_STARS, f->stars[0] ? f->stars :
+	    NULL) == -1 ||
+	    db_bind_text(st, REVIEWS_P_LANGUAGES, f->languages[0] ?
+	    f->languages : NULL) == -1 ||
+	    bind_opt_int(st, REVIEWS_P_RESPONDED, f->responded) == -1 ||
+	    db_bind_text(st, REVIEWS_P_TAG_GROUP, f->tag_group) == -1 ||
+	    db_bind_text(st, REVIEWS_P_TAG_VALUE, f->tag_value) == -1 ||
+	    db_bind_int(st, REVIEWS_P_INCLUDE_REPORTED,
+	    f->include_reported) == -1 ||
+	    db_bind_text(st, REVIEWS_P_REFERENCE, f->reference) == -1 ||
+	    db_bind_text(st, REVIEWS_P_REFERRAL, f->referral) == -1 ||
+	    bind_opt_int(st, REVIEWS_P_REPORTED, f->reported) == -1 ||
+	    db_bind_text(st, REVIEWS_P_SOURCE, f->source) == -1 ||
+	    bind_opt_int(st, REVIEWS_P_CONTACTED, f->contacted) == -1 ||
+	    db_bind_int(st, REVIEWS_P_CREATED_FROM, from) == -1 ||
+	    db_bind_int(st, REVIEWS_P_CREATED_TO, to) == -1 ||
+	    bind_opt_time(st, REVIEWS_P_UPDATED_FROM, f->on_updated ?
+	    f->from : INT64_MIN) == -1 ||
+	    bind_opt_time(st, REVIEWS_P_UPDATED_TO, f->on_updated ?
+	    f->to : INT64_MAX) == -1 ||
+	    db_bind_text(st, REVIEWS_P_STATUS, f->status) == -1 ||
+	    db_bind_int(st, REVIEWS_P_AFTER, f->after) == -1 ||
+	    bind_driver(st, f, driver) == -1 ||
+	    db_bind_int(st, REVIEWS_P_LIMIT, f->p.per_page + 1) == -1 ||
+	    db_bind_int(st, REVIEWS_P_OFFSET, f->cursor ? 0 :
 	    (f->p.page - 1) * f->p.per_page) == -1 ? -1 : 0;
+}
+
+/*
+ * The bound statement of f's page into *out, NULL when nothing can
+ * match: a service review has no SKU, so a service list asked for one is
+ * empty. 0, or -1 on a database error.
+ */
+static int
+list_open(struct db *db, const struct filters *f, struct db_stmt **out)
+{
+	struct reviews_shape	 s;
+	const char		*sql;
+	struct db_stmt		*st;
+
+	*out = NULL;
+	if (!f->product && f->sku != NULL)
+		return 0;
+	shape_of(f, &s);
+	if ((sql = reviews_shape_sql(&s)) == NULL ||
+	    (st = db_prepare(db, sql)) == NULL)
+		return -1;
+	if (bind_filters(st, f, s.driver) == -1) {
+		db_release(st);
+		return -1;
+	}
+	*out = st;
+	return 0;
 }
 
 /* Runs the listing for f and writes the whole answer into out:
@@ -370,21 +436,21 @@ static int
 run_list(struct db *db, const struct request *req, const struct filters *f,
     const char *key, struct buf *out, struct api_error *err)
 {
-	struct db_stmt		*st = db_prepare(db, orders[f->order].sql);
+	struct db_stmt		*st = NULL;
 	struct buf		 items;
 	struct json_writer	 w, iw;
 	json_t			*links = json_array();
 	int64_t			 n = 0, last = f->after;
 	char			 value[32];
-	int			 rc, ret = -1;
+	int			 rc = DB_DONE, ret = -1;
 	bool			 more = false;
 
 	buf_init(&items, REVIEWS_JSON_MAX);
 	json_writer_init(&iw, &items);
 	json_writer_array(&iw, NULL);
-	if (st == NULL || links == NULL || bind_filters(st, f) == -1)
+	if (links == NULL || list_open(db, f, &st) == -1)
 		goto out;
-	while ((rc = db_step(db, st)) == DB_ROW) {
+	while (st != NULL && (rc = db_step(db, st)) == DB_ROW) {
 		if (n++ == f->p.per_page) {
 			more = true;
 			break;
@@ -589,8 +655,7 @@ reviews_page_data(struct db *db, const char *domain, int64_t page,
 	f.include_reported = true;
 	f.p.page = page;
 	f.p.per_page = per_page;
-	st = db_prepare(db, orders[0].sql);
-	if (st == NULL || bind_filters(st, &f) == -1)
+	if (list_open(db, &f, &st) == -1)
 		goto fail;
 	while ((rc = db_step(db, st)) == DB_ROW) {
 		if (n++ == per_page) {

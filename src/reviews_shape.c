@@ -1,0 +1,261 @@
+/*
+ * reviews_shape: the SQL text of each review list shape (reviews_shape.h),
+ * built on first use and kept for the process in a table under a mutex;
+ * any thread (the HTTP workers).
+ *
+ * A statement reads in two steps. The inner SELECT picks the page's seq
+ * values from one index of migration 0016 alone: the unit, the kind
+ * (service, one product, every product), pub_seq IS NOT NULL, the
+ * driver's equality and the creation dates are its key, the order is its
+ * column order, and what else a list filters on by default (stars,
+ * language, reported, visibility) are its trailing columns, so OFFSET
+ * steps over index entries, never table rows. A filter the index does not
+ * cover reads its review's row only when it is asked for: each stands as
+ * "(?N IS NULL OR ...)", which SQLite leaves at ?N IS NULL otherwise. The
+ * outer SELECT then joins what the JSON shows to those few rows.
+ *
+ * Invariant: the page's rows come out in the inner SELECT's order. CROSS
+ * JOIN keeps the page the outer loop (SQLite never reorders it), and each
+ * join after it finds at most one row, so no outer ORDER BY (and sort) is
+ * needed.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "reviewd/buf.h"
+#include "reviewd/log.h"
+#include "reviewd/reviews_json.h"
+#include "reviewd/reviews_shape.h"
+
+#define SHAPE_SQL_MAX	(64 * 1024)
+
+#define STR(x)		#x
+#define P(n)		"?" STR(n)
+
+#define SHAPES	(REVIEWS_SCOPES * REVIEWS_ORDERS * REVIEWS_DRIVERS)
+
+static pthread_mutex_t	 shapes_lock = PTHREAD_MUTEX_INITIALIZER;
+static char		*shapes[SHAPES];	/* by key(), under the lock */
+
+static const char *const scope_where[REVIEWS_SCOPES] = {
+	[REVIEWS_SCOPE_PUBLIC] = "r.sku IS NULL ",
+	[REVIEWS_SCOPE_PUBLIC_SKU] = "r.sku = " P(REVIEWS_P_SKU) " ",
+	[REVIEWS_SCOPE_PRIVATE] = "r.sku IS NULL ",
+	[REVIEWS_SCOPE_PRIVATE_SKU] = "r.sku = " P(REVIEWS_P_SKU) " ",
+	[REVIEWS_SCOPE_PRIVATE_PRODUCTS] = "r.sku IS NOT NULL ",
+};
+
+static const char *const order_by[REVIEWS_ORDERS] = {
+	[REVIEWS_ORDER_CREATED_DESC] = "r.created_at DESC, r.seq DESC",
+	[REVIEWS_ORDER_CREATED_ASC] = "r.created_at ASC, r.seq ASC",
+	[REVIEWS_ORDER_STARS_DESC] = "r.stars DESC, r.created_at DESC, "
+	    "r.seq DESC",
+	[REVIEWS_ORDER_STARS_ASC] = "r.stars ASC, r.created_at DESC, "
+	    "r.seq DESC",
+	[REVIEWS_ORDER_CURSOR] = NULL,	/* public or private: see below */
+};
+
+/* The driver's term: it must read as the index of 0016 spells it. */
+static const char *const driver_where[REVIEWS_DRIVERS] = {
+	[REVIEWS_DRIVER_NONE] = "",
+	[REVIEWS_DRIVER_STARS] = "AND r.stars = " P(REVIEWS_P_DRIVER) " ",
+	[REVIEWS_DRIVER_LANGUAGE] = "AND r.language = " P(REVIEWS_P_DRIVER)
+	    " ",
+	[REVIEWS_DRIVER_RESPONDED] = "AND (r.reply_text IS NOT NULL) = "
+	    P(REVIEWS_P_DRIVER) " ",
+	[REVIEWS_DRIVER_REFERENCE] = "AND r.reference_id = "
+	    P(REVIEWS_P_DRIVER) " ",
+};
+
+/* The filters that stand as "?N IS NULL OR ...", and the driver that
+ * replaces each (its equality then says the same). */
+static const struct {
+	enum reviews_driver	 driver;
+	bool			 private_only;
+	const char		*sql;
+} residual[] = {
+	{ REVIEWS_DRIVER_STARS, false,
+	    "AND (" P(REVIEWS_P_STARS) " IS NULL OR r.stars IN (SELECT value "
+	    "FROM json_each(" P(REVIEWS_P_STARS) "))) " },
+	{ REVIEWS_DRIVER_LANGUAGE, false,
+	    "AND (" P(REVIEWS_P_LANGUAGES) " IS NULL OR r.language IN (SELECT "
+	    "value FROM json_each(" P(REVIEWS_P_LANGUAGES) "))) " },
+	{ REVIEWS_DRIVER_RESPONDED, false,
+	    "AND (" P(REVIEWS_P_RESPONDED) " IS NULL OR (r.reply_text IS NOT "
+	    "NULL) = " P(REVIEWS_P_RESPONDED) ") " },
+	{ REVIEWS_DRIVERS, true,
+	    "AND ((" P(REVIEWS_P_TAG_GROUP) " IS NULL AND "
+	    P(REVIEWS_P_TAG_VALUE) " IS NULL) OR EXISTS (SELECT 1 FROM "
+	    "review_tags t WHERE t.review_id = r.id AND ("
+	    P(REVIEWS_P_TAG_GROUP) " IS NULL OR t.tag_group = "
+	    P(REVIEWS_P_TAG_GROUP) ") AND (" P(REVIEWS_P_TAG_VALUE) " IS NULL "
+	    "OR t.tag_value = " P(REVIEWS_P_TAG_VALUE) "))) " },
+	{ REVIEWS_DRIVER_REFERENCE, true,
+	    "AND (" P(REVIEWS_P_REFERENCE) " IS NULL OR r.reference_id = "
+	    P(REVIEWS_P_REFERENCE) ") " },
+	{ REVIEWS_DRIVERS, true,
+	    "AND (" P(REVIEWS_P_REFERRAL) " IS NULL OR (r.source = "
+	    "'invitation' AND r.referral_email = " P(REVIEWS_P_REFERRAL)
+	    " COLLATE NOCASE)) " },
+	{ REVIEWS_DRIVERS, true,
+	    "AND (" P(REVIEWS_P_REPORTED) " IS NULL OR r.reported = "
+	    P(REVIEWS_P_REPORTED) ") " },
+	{ REVIEWS_DRIVERS, true,
+	    "AND (" P(REVIEWS_P_SOURCE) " IS NULL OR r.source = "
+	    P(REVIEWS_P_SOURCE) ") " },
+	{ REVIEWS_DRIVERS, true,
+	    "AND (" P(REVIEWS_P_CONTACTED) " IS NULL OR r.reviewer_contacted = "
+	    P(REVIEWS_P_CONTACTED) ") " },
+	{ REVIEWS_DRIVERS, true,
+	    "AND (" P(REVIEWS_P_UPDATED_FROM) " IS NULL OR r.updated_at >= "
+	    P(REVIEWS_P_UPDATED_FROM) ") AND (" P(REVIEWS_P_UPDATED_TO) " IS "
+	    "NULL OR r.updated_at <= " P(REVIEWS_P_UPDATED_TO) ") " },
+	{ REVIEWS_DRIVERS, true,
+	    "AND (" P(REVIEWS_P_STATUS) " IS NULL OR (CASE WHEN r.status = "
+	    "'published' AND r.hidden_reason IS NOT NULL THEN 'hidden' WHEN "
+	    "r.status = 'published' THEN 'active' ELSE r.status END) = "
+	    P(REVIEWS_P_STATUS) ") " },
+};
+
+/* Only what a public list may show: published, not hidden, and not
+ * reported unless asked for. */
+static const char public_where[] =
+    "AND r.status = 'published' AND r.hidden_reason IS NULL "
+    "AND (" P(REVIEWS_P_INCLUDE_REPORTED) " = 1 OR r.reported = 0) ";
+
+/* The creation dates bound the walk of the date-ordered indexes; in
+ * other orders the unary + keeps them from choosing an index. */
+static const char created_key[] =
+    "AND r.created_at >= " P(REVIEWS_P_CREATED_FROM) " "
+    "AND r.created_at <= " P(REVIEWS_P_CREATED_TO) " ";
+static const char created_residual[] =
+    "AND +r.created_at >= " P(REVIEWS_P_CREATED_FROM) " "
+    "AND +r.created_at <= " P(REVIEWS_P_CREATED_TO) " ";
+
+/* Tags and the Find Reviewer thread show in private JSON only. */
+static const char columns_public[] =
+    "SELECT " REVIEW_BASE_COLUMNS ", '[]', '[]', " REVIEW_REPORT;
+static const char columns_private[] =
+    "SELECT " REVIEW_BASE_COLUMNS ", " REVIEW_TAGS ", " REVIEW_THREAD ", "
+    REVIEW_REPORT;
+
+static const char page_joins[] =
+    "AS page CROSS JOIN reviews r ON r.seq = page.k "
+    "CROSS JOIN business_units b ON b.id = r.business_unit_id "
+    "CROSS JOIN consumers c ON c.id = r.consumer_id "
+    "LEFT JOIN products p ON p.business_unit_id = r.business_unit_id "
+    "AND p.sku = r.sku";
+
+static bool
+is_public(enum reviews_scope scope)
+{
+	return scope == REVIEWS_SCOPE_PUBLIC ||
+	    scope == REVIEWS_SCOPE_PUBLIC_SKU;
+}
+
+static bool
+by_created(enum reviews_order order)
+{
+	return order == REVIEWS_ORDER_CREATED_DESC ||
+	    order == REVIEWS_ORDER_CREATED_ASC;
+}
+
+bool
+reviews_shape_valid(const struct reviews_shape *s)
+{
+	if ((unsigned)s->scope >= REVIEWS_SCOPES ||
+	    (unsigned)s->order >= REVIEWS_ORDERS ||
+	    (unsigned)s->driver >= REVIEWS_DRIVERS)
+		return false;
+	switch (s->driver) {
+	case REVIEWS_DRIVER_NONE:
+		return true;
+	case REVIEWS_DRIVER_STARS:
+		/* (unit, kind, stars, created_at): every order but the
+		 * cursor, stars being one value */
+		return s->order != REVIEWS_ORDER_CURSOR;
+	case REVIEWS_DRIVER_REFERENCE:
+		if (is_public(s->scope))
+			return false;
+		/* FALLTHROUGH */
+	case REVIEWS_DRIVER_LANGUAGE:
+	case REVIEWS_DRIVER_RESPONDED:
+		/* every product's reviews have the date and stars orders'
+		 * indexes only */
+		return by_created(s->order) &&
+		    s->scope != REVIEWS_SCOPE_PRIVATE_PRODUCTS;
+	default:
+		return false;
+	}
+}
+
+static size_t
+key(const struct reviews_shape *s)
+{
+	return ((size_t)s->scope * REVIEWS_ORDERS + (size_t)s->order) *
+	    REVIEWS_DRIVERS + (size_t)s->driver;
+}
+
+/* The text of s into b. 0, or -1 when over b's cap or out of memory. */
+static int
+build(const struct reviews_shape *s, struct buf *b)
+{
+	bool	 pub = is_public(s->scope);
+	size_t	 i;
+	int	 rc;
+
+	rc = buf_puts(b, pub ? columns_public : columns_private);
+	rc |= buf_puts(b, "FROM (SELECT r.seq AS k FROM reviews r "
+	    "WHERE r.business_unit_id = " P(REVIEWS_P_UNIT) " "
+	    "AND r.pub_seq IS NOT NULL AND ");
+	rc |= buf_puts(b, scope_where[s->scope]);
+	if (pub)
+		rc |= buf_puts(b, public_where);
+	rc |= buf_puts(b, driver_where[s->driver]);
+	for (i = 0; i < sizeof(residual) / sizeof(residual[0]); i++) {
+		if (residual[i].driver != s->driver &&
+		    (!pub || !residual[i].private_only))
+			rc |= buf_puts(b, residual[i].sql);
+	}
+	if (!pub)
+		rc |= buf_puts(b, by_created(s->order) ? created_key :
+		    created_residual);
+	if (s->order == REVIEWS_ORDER_CURSOR && pub)
+		rc |= buf_puts(b, "AND r.pub_seq > " P(REVIEWS_P_AFTER) " "
+		    "ORDER BY r.pub_seq");
+	else if (s->order == REVIEWS_ORDER_CURSOR)
+		rc |= buf_puts(b, "AND r.seq > " P(REVIEWS_P_AFTER) " "
+		    "ORDER BY r.seq");
+	else
+		rc |= buf_printf(b, "ORDER BY %s", order_by[s->order]);
+	rc |= buf_puts(b, " LIMIT " P(REVIEWS_P_LIMIT) " OFFSET "
+	    P(REVIEWS_P_OFFSET) ") ");
+	rc |= buf_puts(b, page_joins);
+	return rc == 0 ? 0 : -1;
+}
+
+const char *
+reviews_shape_sql(const struct reviews_shape *s)
+{
+	struct buf	 b;
+	char		*sql = NULL;
+
+	if (!reviews_shape_valid(s))
+		return NULL;
+	if (pthread_mutex_lock(&shapes_lock) != 0) {
+		log_error("reviews: shapes lock failed");
+		return NULL;
+	}
+	sql = shapes[key(s)];
+	if (sql == NULL) {
+		buf_init(&b, SHAPE_SQL_MAX);
+		if (build(s, &b) == 0)
+			sql = buf_detach(&b, NULL);
+		buf_release(&b);
+		if (sql == NULL)
+			log_error("reviews: out of memory building a list");
+		shapes[key(s)] = sql;
+	}
+	(void)pthread_mutex_unlock(&shapes_lock);	/* ours, locked */
+	return sql;
+}

@@ -1,0 +1,250 @@
+/*
+ * Unit tests of the review list statements (reviews_shape): which shapes
+ * exist, that each is built once, and the plan SQLite makes of every one
+ * on a database migrated with the built-in migrations: one index walk of
+ * one unit in list order (migration 0016), led by the shape's driver, and
+ * never a scan of the reviews table nor a sort.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "reviewd/db.h"
+#include "reviewd/reviews_shape.h"
+
+/* Every valid shape: 13 for each public scope, 15 for each private scope
+ * of service reviews or one product, 9 for every product's reviews. */
+#define SHAPES_VALID	(2 * 13 + 2 * 15 + 9)
+
+struct plan_state {
+	char	 dir[64];
+	char	 path[96];
+	sqlite3	*conn;
+};
+
+static int
+setup(void **state)
+{
+	struct plan_state	*ps = calloc(1, sizeof(*ps));
+	struct db		*db;
+	char			 err[512];
+
+	assert_non_null(ps);
+	snprintf(ps->dir, sizeof(ps->dir), "/tmp/reviewd-shape-XXXXXX");
+	assert_non_null(mkdtemp(ps->dir));
+	snprintf(ps->path, sizeof(ps->path), "%s/db.sqlite", ps->dir);
+	db = db_open(ps->path);
+	assert_non_null(db);
+	if (db_migrate(db, "", NULL, err, sizeof(err)) == -1)
+		fail_msg("migrate: %s", err);
+	db_close(db);
+	assert_int_equal(sqlite3_open_v2(ps->path, &ps->conn,
+	    SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	*state = ps;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct plan_state	*ps = *state;
+	char			 p[128];
+
+	sqlite3_close(ps->conn);
+	(void)unlink(ps->path);
+	snprintf(p, sizeof(p), "%s-wal", ps->path);
+	(void)unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", ps->path);
+	(void)unlink(p);
+	(void)rmdir(ps->dir);
+	free(ps);
+	return 0;
+}
+
+static void
+test_valid(void **state)
+{
+	static const struct {
+		struct reviews_shape	 s;
+		bool			 valid;
+	} cases[] = {
+		{ { REVIEWS_SCOPE_PUBLIC, REVIEWS_ORDER_CREATED_DESC,
+		    REVIEWS_DRIVER_NONE }, true },
+		{ { REVIEWS_SCOPE_PUBLIC, REVIEWS_ORDER_CURSOR,
+		    REVIEWS_DRIVER_NONE }, true },
+		{ { REVIEWS_SCOPE_PUBLIC, REVIEWS_ORDER_CURSOR,
+		    REVIEWS_DRIVER_STARS }, false },
+		{ { REVIEWS_SCOPE_PUBLIC, REVIEWS_ORDER_STARS_ASC,
+		    REVIEWS_DRIVER_STARS }, true },
+		{ { REVIEWS_SCOPE_PUBLIC, REVIEWS_ORDER_STARS_ASC,
+		    REVIEWS_DRIVER_LANGUAGE }, false },
+		{ { REVIEWS_SCOPE_PUBLIC, REVIEWS_ORDER_CREATED_ASC,
+		    REVIEWS_DRIVER_RESPONDED }, true },
+		{ { REVIEWS_SCOPE_PUBLIC_SKU, REVIEWS_ORDER_CREATED_ASC,
+		    REVIEWS_DRIVER_REFERENCE }, false },
+		{ { REVIEWS_SCOPE_PRIVATE, REVIEWS_ORDER_CREATED_ASC,
+		    REVIEWS_DRIVER_REFERENCE }, true },
+		{ { REVIEWS_SCOPE_PRIVATE, REVIEWS_ORDER_STARS_DESC,
+		    REVIEWS_DRIVER_REFERENCE }, false },
+		{ { REVIEWS_SCOPE_PRIVATE_PRODUCTS, REVIEWS_ORDER_CREATED_DESC,
+		    REVIEWS_DRIVER_LANGUAGE }, false },
+		{ { REVIEWS_SCOPE_PRIVATE_PRODUCTS, REVIEWS_ORDER_CREATED_DESC,
+		    REVIEWS_DRIVER_STARS }, true },
+		{ { REVIEWS_SCOPES, REVIEWS_ORDER_CREATED_DESC,
+		    REVIEWS_DRIVER_NONE }, false },
+		{ { REVIEWS_SCOPE_PUBLIC, REVIEWS_ORDERS,
+		    REVIEWS_DRIVER_NONE }, false },
+		{ { REVIEWS_SCOPE_PUBLIC, REVIEWS_ORDER_CREATED_DESC,
+		    REVIEWS_DRIVERS }, false },
+	};
+	size_t	 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(reviews_shape_valid(&cases[i].s),
+		    cases[i].valid);
+		if (!cases[i].valid)
+			assert_null(reviews_shape_sql(&cases[i].s));
+	}
+}
+
+/* The same shape is the same text at the same address: db_prepare's
+ * cache key. */
+static void
+test_interned(void **state)
+{
+	struct reviews_shape	 a = { REVIEWS_SCOPE_PRIVATE,
+	    REVIEWS_ORDER_STARS_ASC, REVIEWS_DRIVER_STARS };
+	struct reviews_shape	 b = a;
+	const char		*sa = reviews_shape_sql(&a), *sb;
+
+	(void)state;
+	assert_non_null(sa);
+	sb = reviews_shape_sql(&b);
+	assert_ptr_equal(sa, sb);
+	b.order = REVIEWS_ORDER_STARS_DESC;
+	sb = reviews_shape_sql(&b);
+	assert_non_null(sb);
+	assert_ptr_not_equal(sa, sb);
+}
+
+/* What the index walk of s must be constrained by, beyond the unit. */
+static const char *
+driver_key(const struct reviews_shape *s)
+{
+	switch (s->driver) {
+	case REVIEWS_DRIVER_STARS:
+		return "stars=?";
+	case REVIEWS_DRIVER_LANGUAGE:
+		return "language=?";
+	case REVIEWS_DRIVER_RESPONDED:
+		return "<expr>=?";
+	case REVIEWS_DRIVER_REFERENCE:
+		return "reference_id=?";
+	default:
+		return NULL;
+	}
+}
+
+/* Checks the plan of s; the reviews table's lines go to walk. */
+static void
+check_plan(sqlite3 *conn, const struct reviews_shape *s)
+{
+	sqlite3_stmt	*st = NULL;
+	char		*eqp;
+	const char	*sql = reviews_shape_sql(s), *key;
+	int		 walks = 0, rc;
+	char		 walk[512] = "";
+
+	assert_non_null(sql);
+	eqp = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", sql);
+	assert_non_null(eqp);
+	if (sqlite3_prepare_v2(conn, eqp, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("prepare: %s: %s", sqlite3_errmsg(conn), sql);
+	/* every parameter number is there to bind */
+	assert_int_equal(sqlite3_bind_parameter_count(st), REVIEWS_P_OFFSET);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char	*d = (const char *)sqlite3_column_text(st, 3);
+
+		assert_non_null(d);
+		if (strstr(d, "TEMP B-TREE") != NULL)
+			fail_msg("shape %d/%d/%d sorts: %s", s->scope,
+			    s->order, s->driver, d);
+		/* the page, a filter's list, a review's thread: all short */
+		if (strncmp(d, "SCAN ", 5) == 0 &&
+		    strcmp(d, "SCAN page") != 0 &&
+		    strncmp(d, "SCAN json_each ", 15) != 0 &&
+		    strncmp(d, "SCAN (subquery-", 15) != 0)
+			fail_msg("shape %d/%d/%d scans: %s", s->scope,
+			    s->order, s->driver, d);
+		if (strncmp(d, "SEARCH r USING ", 15) == 0 &&
+		    strstr(d, "(rowid=?)") == NULL) {
+			walks++;
+			snprintf(walk, sizeof(walk), "%s", d);
+		}
+	}
+	assert_int_equal(rc, SQLITE_DONE);
+	sqlite3_finalize(st);
+	sqlite3_free(eqp);
+	/* one walk of an index of 0016, from the unit on */
+	if (walks != 1 || strstr(walk, "INDEX reviews_list_") == NULL ||
+	    strstr(walk, "(business_unit_id=?") == NULL)
+		fail_msg("shape %d/%d/%d walks %d: %s", s->scope, s->order,
+		    s->driver, walks, walk);
+	if (s->scope != REVIEWS_SCOPE_PRIVATE_PRODUCTS &&
+	    strstr(walk, "sku=?") == NULL)
+		fail_msg("shape %d/%d/%d not by kind: %s", s->scope, s->order,
+		    s->driver, walk);
+	if ((key = driver_key(s)) != NULL && strstr(walk, key) == NULL)
+		fail_msg("shape %d/%d/%d not driven by %s: %s", s->scope,
+		    s->order, s->driver, key, walk);
+	if (s->order == REVIEWS_ORDER_CURSOR && strstr(walk, "seq>?") == NULL)
+		fail_msg("cursor shape %d not from its key: %s", s->scope,
+		    walk);
+	/* private lists by date start at the from date, not the newest */
+	if (s->scope >= REVIEWS_SCOPE_PRIVATE &&
+	    (s->order == REVIEWS_ORDER_CREATED_DESC ||
+	    s->order == REVIEWS_ORDER_CREATED_ASC) &&
+	    strstr(walk, "created_at>?") == NULL)
+		fail_msg("shape %d/%d/%d not from its dates: %s", s->scope,
+		    s->order, s->driver, walk);
+}
+
+static void
+test_plans(void **state)
+{
+	struct plan_state	*ps = *state;
+	struct reviews_shape	 s;
+	int			 n = 0;
+
+	for (s.scope = 0; s.scope < REVIEWS_SCOPES; s.scope++)
+		for (s.order = 0; s.order < REVIEWS_ORDERS; s.order++)
+			for (s.driver = 0; s.driver < REVIEWS_DRIVERS;
+			    s.driver++) {
+				if (!reviews_shape_valid(&s))
+					continue;
+				check_plan(ps->conn, &s);
+				n++;
+			}
+	assert_int_equal(n, SHAPES_VALID);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_valid),
+		cmocka_unit_test(test_interned),
+		cmocka_unit_test_setup_teardown(test_plans, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
