@@ -45,39 +45,37 @@ COLUMNS_CHECKED = src/*.c include/reviewd/*.h tests/unit/*.c
 # Each list is the smallest the objects allow: after a module is added or
 # split, `make all && scripts/unit-objs --write` rewrites them. Today most
 # tests need nearly every module, through the include cycles of issue 12.
-T_afs	 = api_error auth buf clock config csv db db_sqlite \
-	   findreviewer_json handler html http ids invitations \
-	   invitations_csv json log mailer mailhtml mailhtml_attr \
-	   migrations outbox request reviews_json reviews_submit router \
-	   scheduler utf8 webhooks
+T_afs	 = api_error auth buf clock config csv db_sqlite findreviewer_json \
+	   handler html http ids invitations invitations_csv json log \
+	   mailer mailhtml mailhtml_attr migrations outbox request \
+	   reviews_json reviews_submit router scheduler utf8 webhooks
 T_buf	 =
 T_clock	 =
 T_config = buf log
 T_csv	 = buf
-T_http	 = api_error auth buf clock config db db_sqlite ids json log \
+T_http	 = api_error auth buf clock config db_sqlite ids json log \
 	   migrations request router utf8
 T_ids	 =
-T_json	 = api_error auth buf clock config db db_sqlite http ids log \
+T_json	 = api_error auth buf clock config db_sqlite http ids log \
 	   migrations request router utf8
-T_links	 = api_error auth buf clock config csv db db_sqlite \
-	   findreviewer_json handler html http ids invitations \
-	   invitations_csv json log mailer mailhtml mailhtml_attr \
-	   migrations outbox request reviews_json reviews_submit router \
-	   scheduler utf8 webhooks
-T_mailer = api_error auth buf clock config db db_sqlite html http ids json \
+T_links	 = api_error auth buf clock config csv db_sqlite findreviewer_json \
+	   handler html http ids invitations invitations_csv json log \
+	   mailer mailhtml mailhtml_attr migrations outbox request \
+	   reviews_json reviews_submit router scheduler utf8 webhooks
+T_mailer = api_error auth buf clock config db_sqlite html http ids json \
 	   log migrations request router utf8
 T_mailhtml = mailhtml_attr
-T_reviews_shape = api_error buf clock db log migrations utf8
-T_router = afs api_error audit auth buf business clock config csv db \
+T_reviews_shape = api_error buf clock db_sqlite log migrations utf8
+T_router = afs api_error audit auth buf business clock config csv \
 	   db_sqlite findreviewer findreviewer_json handler health html \
 	   http ids invitations invitations_csv json links log mailer \
 	   mailhtml mailhtml_attr migrations outbox pages \
 	   pages_findreviewer pages_invitation products reports request \
 	   reviews reviews_json reviews_list reviews_shape reviews_submit \
 	   routes scheduler utf8 webhooks
-T_webhooks = api_error auth buf clock config db db_sqlite handler html \
-	   http ids json log mailer migrations outbox request router \
-	   scheduler utf8
+T_webhooks = api_error auth buf clock config db_sqlite handler html http \
+	   ids json log mailer migrations outbox request router scheduler \
+	   utf8
 
 UNIT	 = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,\
 	   $(wildcard tests/unit/test_*.c))
@@ -91,6 +89,9 @@ FLAGS_LD = $(CC) $(ALL_CFLAGS) $(LDFLAGS) $(LDLIBS)
 stamp	 = @mkdir -p $(@D); \
 	   printf '%s\n' '$(subst ','\'',$(1))' > $@.tmp; \
 	   if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+# A failed link must not leave a file that looks built.
+.DELETE_ON_ERROR:
 
 .PHONY: all run deps test lint lint-banned lint-columns lint-headers \
 	lint-cycles unit integration browser-deps install uninstall clean \
