@@ -17,7 +17,7 @@
 #include "reviewd/buf.h"
 #include "reviewd/clock.h"
 #include "reviewd/db.h"
-#include "reviewd/invitations.h"
+#include "reviewd/invitations_links.h"
 #include "reviewd/json.h"
 #include "reviewd/links.h"
 #include "reviewd/log.h"

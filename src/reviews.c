@@ -2247,3 +2247,59 @@ reviews_erase_reviewer(struct db *db, const char *email, size_t *reviews)
 	db_release(st);
 	return 0;
 }
+
+/* for erasure: a business erases the reviews its invitations brought */
+
+/*
+ * A business erases what it gave: the address and what came of it, the
+ * reviews written through its invitations (each with a consumer of its
+ * own; anonymised before the address that finds them goes). Organic
+ * reviews belong to their writers, who proved their address: a business
+ * typing an address must neither see which of them change nor cut their
+ * writers off from replies and Find Reviewer.
+ */
+static const char sql_erase_invited_consumers[] =
+    "UPDATE consumers SET display_name = 'Anonymous', country = '' "
+    "WHERE id IN (SELECT consumer_id FROM reviews WHERE business_unit_id = "
+    "  ?1 AND source = 'invitation' AND referral_email = ?2 COLLATE NOCASE)";
+static const char sql_invited_consumers[] =
+    "SELECT json_group_array(consumer_id) FROM reviews WHERE "
+    "  business_unit_id = ?1 AND source = 'invitation' AND "
+    "  referral_email = ?2 COLLATE NOCASE";
+static const char sql_erase_invited[] =
+    "UPDATE reviews SET referral_email = NULL, display_name = 'Anonymous', "
+    "  anonymous = 1 WHERE business_unit_id = ?1 AND source = 'invitation' "
+    "  AND referral_email = ?2 COLLATE NOCASE";
+
+/* Runs sql with the text parameters a and b, no rows. 0 or -1. */
+static int
+run_text2(struct db *db, const char *sql, const char *a, const char *b)
+{
+	struct db_stmt	*st = db_prepare(db, sql);
+	int		 rc = -1;
+
+	if (st != NULL && db_bind_text(st, 1, a) == 0 &&
+	    db_bind_text(st, 2, b) == 0)
+		rc = db_step(db, st);
+	db_release(st);
+	return rc == DB_DONE ? 0 : -1;
+}
+
+int
+reviews_erase_invited(struct db *db, const char *bu, const char *email)
+{
+	struct db_stmt	*st;
+
+	if (run_text2(db, sql_erase_invited_consumers, bu, email) == -1)
+		return -1;
+	/* the names in webhook events still waiting or kept, too */
+	st = db_prepare(db, sql_invited_consumers);
+	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
+	    db_bind_text(st, 2, email) == -1 || db_step(db, st) != DB_ROW ||
+	    webhooks_anonymise_consumers(db, db_text(st, 0)) == -1) {
+		db_release(st);
+		return -1;
+	}
+	db_release(st);
+	return run_text2(db, sql_erase_invited, bu, email);
+}

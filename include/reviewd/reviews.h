@@ -129,4 +129,15 @@ route_handler	reviews_list_public, reviews_get_public,
 int	reviews_erase_reviewer(struct db *db, const char *email,
 	    size_t *reviews);
 
+/* for erasure: a business erases the reviews its invitations brought */
+
+/*
+ * Inside the caller's transaction: the reviews written through unit bu's
+ * invitations to email, and their consumers, become anonymous (also in
+ * webhook events still kept), and lose the address. 0 or -1 (see
+ * db_fail).
+ */
+int	reviews_erase_invited(struct db *db, const char *bu,
+	    const char *email);
+
 #endif
