@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "reviewd/clock.h"
+#include "reviewd/db_call.h"
 #include "reviewd/idempotency.h"
 
 #define KEY_MAX		255
@@ -62,17 +63,11 @@ idempotency_replay(struct db *db, const char *bu,
 
 	if (ik->key == NULL)
 		return 0;
-	st = db_prepare(db, sql_idem_get);
-	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
-	    db_bind_text(st, 2, ik->key) == -1 ||
-	    db_bind_int(st, 3, clock_now_ms() - ik->window_ms) == -1 ||
-	    (rc = db_step(db, st)) == -1) {
-		db_fail(db, err);
-		goto out;
-	}
-	if (rc == DB_DONE) {
-		ret = 0;
-		goto out;
+	if ((rc = db_call_row(db, sql_idem_get, &st, "tti", bu, ik->key,
+	    clock_now_ms() - ik->window_ms)) != DB_ROW) {
+		if (rc == -1)
+			db_fail(db, err);
+		return rc == -1 ? -1 : 0;
 	}
 	if (strcmp(db_text(st, 0), ik->hash) != 0) {
 		api_error_set(err, 409, "Idempotency-Key", "was already used "
@@ -93,47 +88,27 @@ int
 idempotency_save(struct db *db, const char *bu, const struct idempotency *ik,
     int status, json_t *body)
 {
-	struct db_stmt	*st;
-	char		*text;
-	int		 rc = -1;
+	char	*text;
+	int	 ret = -1;
 
 	if (ik->key == NULL)
 		return 0;
 	text = json_dumps(body, JSON_COMPACT);
-	st = db_prepare(db, sql_idem_put);
-	if (text != NULL && st != NULL && db_bind_text(st, 1, bu) == 0 &&
-	    db_bind_text(st, 2, ik->key) == 0 &&
-	    db_bind_text(st, 3, ik->hash) == 0 &&
-	    db_bind_int(st, 4, status) == 0 &&
-	    db_bind_text(st, 5, text) == 0 &&
-	    db_bind_int(st, 6, clock_now_ms()) == 0)
-		rc = db_step(db, st);
-	db_release(st);
+	if (text != NULL && db_call(db, sql_idem_put, "tttiti", bu, ik->key,
+	    ik->hash, (int64_t)status, text, clock_now_ms()) == 0)
+		ret = 0;
 	free(text);
-	return rc == DB_DONE ? 0 : -1;
+	return ret;
 }
 
 int
 idempotency_purge(struct db *db, int64_t before)
 {
-	struct db_stmt	*st = db_prepare(db, sql_idem_purge);
-	int		 rc = -1;
-
-	if (st != NULL && db_bind_int(st, 1, before) == 0)
-		rc = db_step(db, st);
-	db_release(st);
-	return rc == DB_DONE ? 0 : -1;
+	return db_call(db, sql_idem_purge, "i", before);
 }
 
 int
 idempotency_erase_address(struct db *db, const char *bu, const char *email)
 {
-	struct db_stmt	*st = db_prepare(db, sql_idem_erase);
-	int		 rc = -1;
-
-	if (st != NULL && db_bind_text(st, 1, bu) == 0 &&
-	    db_bind_text(st, 2, email) == 0)
-		rc = db_step(db, st);
-	db_release(st);
-	return rc == DB_DONE ? 0 : -1;
+	return db_call(db, sql_idem_erase, "tt", bu, email);
 }

@@ -22,6 +22,7 @@
 
 #include "reviewd/auth.h"
 #include "reviewd/clock.h"
+#include "reviewd/db_call.h"
 #include "reviewd/handler.h"
 #include "reviewd/idempotency.h"
 #include "reviewd/invitations.h"
@@ -195,8 +196,8 @@ read_products(json_t *o, struct api_error *err)
 		for (k = 2; product_keys[k] != NULL; k++) {
 			if (json_read_string(p, product_keys[k], false, 0,
 			    INV_URL_MAX, &s, &sub) == 0 &&
-			    strstr(product_keys[k], "Url") != NULL && s != NULL && s[0] != '\0' &&
-			    !json_url_valid(s))
+			    strstr(product_keys[k], "Url") != NULL &&
+			    s != NULL && s[0] != '\0' && !json_url_valid(s))
 				api_error_set(&sub, 400, product_keys[k],
 				    "must be an http:// or https:// URL");
 		}
@@ -360,30 +361,25 @@ int
 inv_event_add(struct db *db, const char *id, const char *kind,
     const char *detail, int64_t at)
 {
-	struct db_stmt	*st = db_prepare(db, sql_event);
-	int		 rc = -1;
+	return db_call(db, sql_event, "ttti", id, kind, detail, at);
+}
 
-	if (st != NULL && db_bind_text(st, 1, id) == 0 &&
-	    db_bind_text(st, 2, kind) == 0 &&
-	    db_bind_text(st, 3, detail) == 0 && db_bind_int(st, 4, at) == 0)
-		rc = db_step(db, st);
-	db_release(st);
-	return rc == DB_DONE ? 0 : -1;
+char *
+inv_array_text(json_t *a)
+{
+	return a != NULL ? json_dumps(a, JSON_COMPACT) : strdup("[]");
 }
 
 int
 inv_unit_locale(struct db *db, const char *bu, char locale[8])
 {
-	struct db_stmt	*st = db_prepare(db, sql_unit_locale);
-	int		 ret = -1;
+	struct db_stmt	*st;
 
-	if (st != NULL && db_bind_text(st, 1, bu) == 0 &&
-	    db_step(db, st) == DB_ROW) {
-		snprintf(locale, 8, "%s", db_text(st, 0));
-		ret = 0;
-	}
+	if (db_call_row(db, sql_unit_locale, &st, "t", bu) != DB_ROW)
+		return -1;
+	snprintf(locale, 8, "%s", db_text(st, 0));
 	db_release(st);
-	return ret;
+	return 0;
 }
 
 json_t *
@@ -400,11 +396,8 @@ inv_catalogue_products(struct db *db, const char *bu, json_t *skus,
 		return NULL;
 	}
 	json_array_foreach(skus, i, sku) {
-		st = db_prepare(db, sql_catalogue_product);
-		if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
-		    db_bind_text(st, 2, json_string_value(sku)) == -1 ||
-		    (rc = db_step(db, st)) == -1) {
-			db_release(st);
+		if ((rc = db_call_row(db, sql_catalogue_product, &st, "tt", bu,
+		    json_string_value(sku))) == -1) {
 			db_fail(db, err);
 			goto fail;
 		}
@@ -430,24 +423,6 @@ fail:
 	return NULL;
 }
 
-/* Whether a query with text parameters a and b, and c when not 0, finds
- * a row, into *found. 0 or -1. */
-static int
-found_row(struct db *db, const char *sql, const char *a, const char *b,
-    int64_t c, bool *found)
-{
-	struct db_stmt	*st = db_prepare(db, sql);
-	int		 rc = -1;
-
-	if (st != NULL && db_bind_text(st, 1, a) == 0 &&
-	    db_bind_text(st, 2, b) == 0 &&
-	    (c == 0 || db_bind_int(st, 3, c) == 0))
-		rc = db_step(db, st);
-	db_release(st);
-	*found = rc == DB_ROW;
-	return rc == -1 ? -1 : 0;
-}
-
 /*
  * Why suppression skips in for unit bu: an unsubscribed address, a
  * reference already invited, an address invited within the repeat
@@ -468,8 +443,8 @@ suppression(struct db *db, const char *bu, const struct inv_input *in,
 		return 0;
 	}
 	if (in->reference != NULL) {
-		if (found_row(db, sql_reference_used, bu, in->reference, 0,
-		    &found) == -1)
+		if (db_call_exists(db, sql_reference_used, &found, "tt", bu,
+		    in->reference) == -1)
 			return -1;
 		if (found) {
 			*reason = "this reference number was already invited";
@@ -477,8 +452,9 @@ suppression(struct db *db, const char *bu, const struct inv_input *in,
 		}
 	}
 	if (inv_cfg->invitation_repeat_days > 0) {
-		if (found_row(db, sql_recently_invited, bu, in->email, now -
-		    inv_cfg->invitation_repeat_days * 86400000, &found) == -1)
+		if (db_call_exists(db, sql_recently_invited, &found, "tti", bu,
+		    in->email, now - inv_cfg->invitation_repeat_days *
+		    86400000) == -1)
 			return -1;
 		if (found)
 			*reason = "the address was invited within the repeat "
@@ -487,43 +463,11 @@ suppression(struct db *db, const char *bu, const struct inv_input *in,
 	return 0;
 }
 
-/* The INSERT of in as invitation id, bound on st. 0 or -1. */
-static int
-bind_insert(struct db_stmt *st, const char *id, const char *bu,
-    const struct inv_input *in, const char *locale, const char *tags,
-    const char *products, const char *origin, const char *reason,
-    int64_t now)
-{
-	if (db_bind_text(st, 1, id) == -1 ||
-	    db_bind_text(st, 2, bu) == -1 ||
-	    db_bind_text(st, 3, in->email) == -1 ||
-	    db_bind_text(st, 4, in->name) == -1 ||
-	    db_bind_text(st, 5, in->reference) == -1 ||
-	    db_bind_text(st, 6, locale) == -1 ||
-	    db_bind_text(st, 7, in->sender_name) == -1 ||
-	    db_bind_text(st, 8, in->sender_email) == -1 ||
-	    db_bind_text(st, 9, in->reply_to) == -1 ||
-	    db_bind_text(st, 10, in->location_id) == -1 ||
-	    db_bind_text(st, 11, in->template_id) == -1 ||
-	    db_bind_text(st, 12, in->redirect_uri) == -1 ||
-	    db_bind_text(st, 13, tags) == -1 ||
-	    db_bind_int(st, 14, in->service) == -1 ||
-	    db_bind_text(st, 15, products) == -1 ||
-	    db_bind_text(st, 16, origin) == -1 ||
-	    db_bind_text(st, 17, reason != NULL ? "skipped" : "queued") == -1 ||
-	    db_bind_text(st, 18, reason) == -1 ||
-	    db_bind_int(st, 19, in->send_at > now ? in->send_at : now) == -1 ||
-	    db_bind_int(st, 20, now) == -1)
-		return -1;
-	return 0;
-}
-
 int
 inv_store(struct db *db, const char *bu, struct inv_input *in,
     const char *origin, char id_out[IDS_ID_LEN + 1],
     const char **skip_reason, struct api_error *err)
 {
-	struct db_stmt	*st = NULL;
 	char		 id[IDS_ID_LEN + 1];
 	char		 locale[8] = "en-US";
 	char		*tags = NULL, *products = NULL;
@@ -551,18 +495,20 @@ inv_store(struct db *db, const char *bu, struct inv_input *in,
 		goto dberr;
 	if (suppression(db, bu, in, now, &reason) == -1)
 		goto dberr;
-	tags = in->tags != NULL ? json_dumps(in->tags, JSON_COMPACT) :
-	    strdup("[]");
-	products = in->products != NULL ? json_dumps(in->products,
-	    JSON_COMPACT) : strdup("[]");
+	tags = inv_array_text(in->tags);
+	products = inv_array_text(in->products);
 	if (tags == NULL || products == NULL)
 		goto dberr;
 	ids_new(id);
-	st = db_prepare(db, sql_insert);
-	if (st == NULL || bind_insert(st, id, bu, in, locale, tags, products,
-	    origin, reason, now) == -1 || db_step(db, st) != DB_DONE)
-		goto dberr;
-	if (inv_event_add(db, id, "created", origin, now) == -1 ||
+	/* parameters 1 to 13 text, 14 service, 15 to 18 text, 19 and 20
+	 * times */
+	if (db_call(db, sql_insert, "tttttttttttttittttii", id, bu, in->email,
+	    in->name, in->reference, locale, in->sender_name,
+	    in->sender_email, in->reply_to, in->location_id, in->template_id,
+	    in->redirect_uri, tags, (int64_t)in->service, products, origin,
+	    reason != NULL ? "skipped" : "queued", reason,
+	    in->send_at > now ? in->send_at : now, now) == -1 ||
+	    inv_event_add(db, id, "created", origin, now) == -1 ||
 	    (reason != NULL && inv_event_add(db, id, "skipped", reason,
 	    now) == -1))
 		goto dberr;
@@ -574,7 +520,6 @@ inv_store(struct db *db, const char *bu, struct inv_input *in,
 dberr:
 	db_fail(db, err);
 out:
-	db_release(st);
 	free(tags);
 	free(products);
 	return ret;
@@ -599,20 +544,11 @@ static int
 quota_query(struct db *db, const char *bu, int64_t now, int64_t offset,
     int64_t *out)
 {
-	struct db_stmt	*st = db_prepare(db, offset < 0 ? sql_quota_used :
-			    sql_quota_nth);
-	int		 ret = -1;
-
-	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
-	    db_bind_int(st, 2, now - QUOTA_WINDOW_MS) == -1 ||
-	    (offset >= 0 && db_bind_int(st, 3, offset) == -1) ||
-	    db_step(db, st) != DB_ROW)
-		goto out;
-	*out = db_int(st, 0);
-	ret = 0;
-out:
-	db_release(st);
-	return ret;
+	if (offset < 0)
+		return db_call_int(db, sql_quota_used, out, "ti", bu,
+		    now - QUOTA_WINDOW_MS);
+	return db_call_int(db, sql_quota_nth, out, "tii", bu,
+	    now - QUOTA_WINDOW_MS, offset);
 }
 
 int

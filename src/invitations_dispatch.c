@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "reviewd/buf.h"
+#include "reviewd/db_call.h"
 #include "reviewd/idempotency.h"
 #include "reviewd/invitations_dispatch.h"
 #include "reviewd/invitations_internal.h"
@@ -44,8 +45,10 @@ static const char sql_mark_sending[] =
 static const char sql_mark_skipped[] =
     "UPDATE invitations SET status = 'skipped', skip_reason = ?1, "
     "  updated_at = ?2 WHERE id = ?3";
+/* INT64_MAX when nothing is queued */
 static const char sql_next_send[] =
-    "SELECT min(send_at) FROM invitations WHERE status = 'queued'";
+    "SELECT coalesce(min(send_at), 9223372036854775807) FROM invitations "
+    "WHERE status = 'queued'";
 
 /*
  * Adds the platform footer (rendered as foot) under msg's text and HTML
@@ -255,19 +258,9 @@ fail:
 static int
 mark_skipped(struct db *db, const char *id, const char *reason, int64_t now)
 {
-	struct db_stmt	*st = db_prepare(db, sql_mark_skipped);
-	int		 rc;
-
-	if (st == NULL || db_bind_text(st, 1, reason) == -1 ||
-	    db_bind_int(st, 2, now) == -1 ||
-	    db_bind_text(st, 3, id) == -1) {
-		db_release(st);
+	if (db_call(db, sql_mark_skipped, "tit", reason, now, id) == -1)
 		return -1;
-	}
-	rc = db_step(db, st);
-	db_release(st);
-	return rc == DB_DONE ? inv_event_add(db, id, "skipped", reason, now) :
-	    -1;
+	return inv_event_add(db, id, "skipped", reason, now);
 }
 
 /* Sends (queues the e-mail of) one due invitation; 0 or -1. */
@@ -275,7 +268,6 @@ static int
 dispatch_one(struct db *db, struct db_stmt *due, int64_t now,
     struct rules_cache *rc)
 {
-	struct db_stmt	*st = NULL;
 	char		 id[IDS_ID_LEN + 1], bu[IDS_ID_LEN + 1];
 	char		 token[IDS_TOKEN_LEN + 1], unsub[IDS_TOKEN_LEN + 1];
 	char		 th[IDS_HASH_LEN + 1], uh[IDS_HASH_LEN + 1];
@@ -311,18 +303,13 @@ dispatch_one(struct db *db, struct db_stmt *due, int64_t now,
 		    now);
 		goto out;
 	}
-	st = db_prepare(db, sql_mark_sending);
-	if (st == NULL || db_bind_text(st, 1, th) == -1 ||
-	    db_bind_int(st, 2, now + inv_config()->invitation_link_days *
-	    86400000) == -1 || db_bind_text(st, 3, uh) == -1 ||
-	    db_bind_int(st, 4, now) == -1 ||
-	    db_bind_text(st, 5, id) == -1 || db_step(db, st) != DB_DONE ||
+	if (db_call(db, sql_mark_sending, "titit", th, now +
+	    inv_config()->invitation_link_days * 86400000, uh, now, id) == -1 ||
 	    outbox_add_owned(db, OUTBOX_EMAIL, bu, NULL, msg, now, owner,
 	    NULL) == -1)
 		goto out;
 	ret = 0;
 out:
-	db_release(st);
 	json_decref(msg);
 	return ret;
 }
@@ -372,11 +359,8 @@ invitations_job(struct db *db, int64_t now)
 		scheduler_wake();	/* the outbox has work */
 	if (n == inv_config()->invitation_dispatch_batch)
 		return now;
-	st = db_prepare(db, sql_next_send);
-	if (st != NULL && db_step(db, st) == DB_ROW &&
-	    !db_is_null(st, 0))
-		next = db_int(st, 0);
-	db_release(st);
+	/* on failure next stays INT64_MAX: the scheduler's 1 s wake */
+	(void)db_call_int(db, sql_next_send, &next, "");
 	return next;
 fail:
 	db_release(st);
@@ -398,17 +382,9 @@ int
 invitations_mail_outcome(struct db *db, const char *id, const char *why,
     int64_t now)
 {
-	struct db_stmt	*st = db_prepare(db, why == NULL ? sql_mark_sent :
-			    sql_mark_undeliverable);
-	int		 rc, n = 1;
-
-	if (st == NULL || (why != NULL && db_bind_text(st, n++, why) == -1) ||
-	    db_bind_int(st, n++, now) == -1 ||
-	    db_bind_text(st, n, id) == -1 || (rc = db_step(db, st)) == -1) {
-		db_release(st);
+	if ((why == NULL ? db_call(db, sql_mark_sent, "it", now, id) :
+	    db_call(db, sql_mark_undeliverable, "tit", why, now, id)) == -1)
 		return -1;
-	}
-	db_release(st);
 	if (db_changes(db) == 0)
 		return 0;
 	return inv_event_add(db, id, why == NULL ? "sent" : "undeliverable",

@@ -9,6 +9,7 @@
 
 #include "reviewd/auth.h"
 #include "reviewd/clock.h"
+#include "reviewd/db_call.h"
 #include "reviewd/handler.h"
 #include "reviewd/invitations.h"
 #include "reviewd/invitations_history.h"
@@ -94,26 +95,18 @@ int
 inv_load_json(struct db *db, const char *id, const char *bu, json_t **out,
     struct api_error *err)
 {
-	struct db_stmt	*st = db_prepare(db, sql_by_id);
+	struct db_stmt	*st;
 	int		 rc, ret = -1;
 
-	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    (rc = db_step(db, st)) == -1) {
+	if ((rc = db_call_row(db, sql_by_id, &st, "t", id)) == -1)
 		db_fail(db, err);
-		goto out;
-	}
-	if (rc == DB_DONE || (bu != NULL && strcmp(bu, db_text(st,
-	    I_BU)) != 0)) {
+	else if (rc == DB_DONE || (bu != NULL && strcmp(bu, db_text(st,
+	    I_BU)) != 0))
 		api_error_set(err, 404, NULL, "Invitation not found");
-		goto out;
-	}
-	*out = invitation_json(st);
-	if (*out == NULL) {
+	else if ((*out = invitation_json(st)) == NULL)
 		api_error_set(err, 500, NULL, "Internal error");
-		goto out;
-	}
-	ret = 0;
-out:
+	else
+		ret = 0;
 	db_release(st);
 	return ret;
 }
@@ -156,18 +149,9 @@ bind_filters(const struct request *req, struct db_stmt *st, const char *bu,
 {
 	static const char *const statuses[] = { "queued", "sending", "sent",
 	    "cancelled", "skipped", NULL };
-	const char	*status = request_query(req, "status");
-	size_t		 i;
+	const char	*status;
 
-	if (status != NULL) {
-		for (i = 0; statuses[i] != NULL; i++) {
-			if (strcmp(status, statuses[i]) == 0)
-				break;
-		}
-		if (statuses[i] == NULL)
-			api_error_set(err, 400, "status", "must be queued, "
-			    "sending, sent, cancelled or skipped");
-	}
+	(void)request_query_choice(req, "status", statuses, &status, err);
 	if (db_bind_text(st, 1, bu) == -1 ||
 	    db_bind_text(st, 2, status) == -1 ||
 	    bind_query_time(req, st, 3, "createdAfter", err) == -1 ||
@@ -281,7 +265,6 @@ invitations_patch(struct request *req, struct response *res,
 	static const char *const allowed[] = { "preferredSendTime", NULL };
 	struct db	*db = req->db;
 	json_t		*body = NULL, *inv = NULL;	/* owned */
-	struct db_stmt	*st = NULL;
 	int64_t		 when = 0, now = clock_now_ms();
 	char		 id[IDS_ID_LEN + 1], detail[CLOCK_ISO_LEN];
 	int		 ret = -1;
@@ -311,10 +294,7 @@ invitations_patch(struct request *req, struct response *res,
 	json_decref(inv);
 	inv = NULL;
 	(void)clock_format(when, detail);
-	st = db_prepare(db, sql_reschedule);
-	if (st == NULL || db_bind_int(st, 1, when) == -1 ||
-	    db_bind_int(st, 2, now) == -1 ||
-	    db_bind_text(st, 3, id) == -1 || db_step(db, st) != DB_DONE ||
+	if (db_call(db, sql_reschedule, "iit", when, now, id) == -1 ||
 	    inv_event_add(db, id, "rescheduled", detail, now) == -1 ||
 	    inv_load_json(db, id, NULL, &inv, err) == -1)
 		goto dberr;
@@ -325,7 +305,6 @@ dberr:
 	if (err->status == 0)
 		db_fail(db, err);
 out:
-	db_release(st);
 	db_tx_rollback(db);
 	json_decref(inv);
 	json_decref(body);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "reviewd/clock.h"
+#include "reviewd/db_call.h"
 #include "reviewd/invitations_internal.h"
 #include "reviewd/invitations_links.h"
 #include "reviewd/json.h"
@@ -48,16 +49,8 @@ by_token(struct db *db, const char *token, struct db_stmt **out,
 	if (strlen(token) != IDS_TOKEN_LEN)
 		return 0;
 	ids_token_hash(token, hash);
-	st = db_prepare(db, sql_by_token);
-	if (st == NULL || db_bind_text(st, 1, hash) == -1 ||
-	    (rc = db_step(db, st)) == -1) {
-		db_release(st);
-		return -1;
-	}
-	if (rc == DB_DONE) {
-		db_release(st);
-		return 0;
-	}
+	if ((rc = db_call_row(db, sql_by_token, &st, "t", hash)) != DB_ROW)
+		return rc == -1 ? -1 : 0;
 	if (!db_is_null(st, T_REVIEWED))
 		*state = INVITATION_LINK_REVIEWED;
 	else if (db_int(st, T_EXPIRES) <= clock_now_ms())
@@ -72,7 +65,7 @@ int
 invitations_link(struct db *db, const char *token,
     enum invitation_link *state, json_t **out)
 {
-	struct db_stmt	*st = NULL, *up;
+	struct db_stmt	*st = NULL;
 	char		 id[IDS_ID_LEN + 1];
 	int64_t		 now = clock_now_ms();
 	int		 ret = -1;
@@ -100,17 +93,9 @@ invitations_link(struct db *db, const char *token,
 	st = NULL;
 	if (*out == NULL)
 		goto out;
-	if (first) {
-		up = db_prepare(db, sql_mark_opened);
-		if (up == NULL || db_bind_int(up, 1, now) == -1 ||
-		    db_bind_text(up, 2, id) == -1 ||
-		    db_step(db, up) != DB_DONE ||
-		    inv_event_add(db, id, "opened", NULL, now) == -1) {
-			db_release(up);
-			goto out;
-		}
-		db_release(up);
-	}
+	if (first && (db_call(db, sql_mark_opened, "it", now, id) == -1 ||
+	    inv_event_add(db, id, "opened", NULL, now) == -1))
+		goto out;
 	if (db_tx_commit(db) == -1)
 		goto out;
 	ret = 0;
@@ -212,7 +197,7 @@ int
 invitations_redeem(struct db *db, const char *token, json_t *answers,
     struct api_error *err)
 {
-	struct db_stmt		*st = NULL, *up = NULL;
+	struct db_stmt		*st = NULL;
 	enum invitation_link	 state;
 	struct invited_review	 r;
 	json_t			*products = NULL, *ids = NULL, *tags = NULL;
@@ -253,11 +238,8 @@ invitations_redeem(struct db *db, const char *token, json_t *answers,
 	db_release(st);
 	st = NULL;
 	ids_text = json_dumps(ids, JSON_COMPACT);
-	up = db_prepare(db, sql_mark_reviewed);
-	if (ids_text == NULL || up == NULL ||
-	    db_bind_int(up, 1, now) == -1 ||
-	    db_bind_text(up, 2, ids_text) == -1 ||
-	    db_bind_text(up, 3, id) == -1 || db_step(db, up) != DB_DONE ||
+	if (ids_text == NULL ||
+	    db_call(db, sql_mark_reviewed, "itt", now, ids_text, id) == -1 ||
 	    inv_event_add(db, id, "reviewed", NULL, now) == -1 ||
 	    db_tx_commit(db) == -1)
 		goto dberr;
@@ -268,7 +250,6 @@ dberr:
 	db_fail(db, err);
 out:
 	db_release(st);
-	db_release(up);
 	db_tx_rollback(db);
 	free(ids_text);
 	json_decref(products);
@@ -302,20 +283,13 @@ static int
 reopen(struct db *db, const struct link_claim *c, const char *hash,
     int64_t now, char id_out[IDS_ID_LEN + 1], enum invitation_link *state)
 {
-	struct db_stmt	*st = db_prepare(db, sql_by_link_hash);
+	struct db_stmt	*st;
 	char		 id[IDS_ID_LEN + 1];
 	int		 rc;
 
-	if (st == NULL || db_bind_text(st, 1, c->bu) == -1 ||
-	    db_bind_text(st, 2, c->link_hash) == -1 ||
-	    (rc = db_step(db, st)) == -1) {
-		db_release(st);
-		return -1;
-	}
-	if (rc == DB_DONE) {
-		db_release(st);
-		return 0;
-	}
+	if ((rc = db_call_row(db, sql_by_link_hash, &st, "tt", c->bu,
+	    c->link_hash)) != DB_ROW)
+		return rc == -1 ? -1 : 0;
 	snprintf(id, sizeof(id), "%s", db_text(st, 0));
 	*state = (int)db_int(st, 1) ? INVITATION_LINK_REVIEWED :
 	    db_int(st, 2) <= now ? INVITATION_LINK_EXPIRED :
@@ -323,14 +297,9 @@ reopen(struct db *db, const struct link_claim *c, const char *hash,
 	db_release(st);
 	if (*state == INVITATION_LINK_EXPIRED)
 		return 1;
-	st = db_prepare(db, sql_new_token);
-	if (st == NULL || db_bind_text(st, 1, hash) == -1 ||
-	    db_bind_int(st, 2, now) == -1 || db_bind_text(st, 3, id) == -1 ||
-	    db_step(db, st) != DB_DONE || db_tx_commit(db) == -1) {
-		db_release(st);
+	if (db_call(db, sql_new_token, "tit", hash, now, id) == -1 ||
+	    db_tx_commit(db) == -1)
 		return -1;
-	}
-	db_release(st);
 	memcpy(id_out, id, sizeof(id));
 	return 1;
 }
@@ -340,7 +309,6 @@ invitations_open_link(struct db *db, const struct link_claim *c,
     char token[IDS_TOKEN_LEN + 1], char id_out[IDS_ID_LEN + 1],
     enum invitation_link *state, struct api_error *err)
 {
-	struct db_stmt	*st = NULL;
 	json_t		*products = NULL;	/* owned */
 	char		 id[IDS_ID_LEN + 1], hash[IDS_HASH_LEN + 1];
 	char		 locale[8] = "en-US";
@@ -369,29 +337,16 @@ invitations_open_link(struct db *db, const struct link_claim *c,
 		snprintf(locale, sizeof(locale), "%s", c->locale);
 	else if (inv_unit_locale(db, c->bu, locale) == -1)
 		goto dberr;
-	tags = c->tags != NULL ? json_dumps(c->tags, JSON_COMPACT) :
-	    strdup("[]");
-	products_text = products != NULL ? json_dumps(products,
-	    JSON_COMPACT) : strdup("[]");
+	tags = inv_array_text(c->tags);
+	products_text = inv_array_text(products);
 	if (tags == NULL || products_text == NULL)
 		goto dberr;
 	ids_new(id);
-	st = db_prepare(db, sql_link_insert);
-	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    db_bind_text(st, 2, c->bu) == -1 ||
-	    db_bind_text(st, 3, c->email) == -1 ||
-	    db_bind_text(st, 4, c->name) == -1 ||
-	    db_bind_text(st, 5, c->reference) == -1 ||
-	    db_bind_text(st, 6, locale) == -1 ||
-	    db_bind_text(st, 7, c->redirect_uri) == -1 ||
-	    db_bind_text(st, 8, tags) == -1 ||
-	    db_bind_text(st, 9, products_text) == -1 ||
-	    db_bind_text(st, 10, c->kind) == -1 ||
-	    db_bind_int(st, 11, now) == -1 ||
-	    db_bind_text(st, 12, hash) == -1 ||
-	    db_bind_int(st, 13, now + inv_config()->invitation_link_days *
-	    86400000) == -1 || db_bind_text(st, 14, c->link_hash) == -1 ||
-	    db_step(db, st) != DB_DONE ||
+	if (db_call(db, sql_link_insert, "ttttttttttitit", id, c->bu,
+	    c->email, c->name, c->reference, locale, c->redirect_uri, tags,
+	    products_text, c->kind, now, hash, now +
+	    inv_config()->invitation_link_days * 86400000,
+	    c->link_hash) == -1 ||
 	    inv_event_add(db, id, "created", c->kind, now) == -1 ||
 	    db_tx_commit(db) == -1)
 		goto dberr;
@@ -402,7 +357,6 @@ invitations_open_link(struct db *db, const struct link_claim *c,
 dberr:
 	db_fail(db, err);
 out:
-	db_release(st);
 	db_tx_rollback(db);
 	json_decref(products);
 	free(tags);

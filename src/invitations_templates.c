@@ -9,6 +9,7 @@
 
 #include "reviewd/auth.h"
 #include "reviewd/clock.h"
+#include "reviewd/db_call.h"
 #include "reviewd/handler.h"
 #include "reviewd/ids.h"
 #include "reviewd/invitations_internal.h"
@@ -69,9 +70,7 @@ int
 invitations_template_usable(struct db *db, const char *bu, const char *id,
     bool *ok)
 {
-	struct db_stmt	*st;
-	size_t		 i;
-	int		 rc = -1;
+	size_t	 i;
 
 	for (i = 0; i < NBUILTINS; i++) {
 		if (strcmp(id, builtins[i].id) == 0) {
@@ -79,13 +78,7 @@ invitations_template_usable(struct db *db, const char *bu, const char *id,
 			return 0;
 		}
 	}
-	st = db_prepare(db, sql_template_exists);
-	if (st != NULL && db_bind_text(st, 1, id) == 0 &&
-	    db_bind_text(st, 2, bu) == 0)
-		rc = db_step(db, st);
-	db_release(st);
-	*ok = rc == DB_ROW;
-	return rc == -1 ? -1 : 0;
+	return db_call_exists(db, sql_template_exists, ok, "tt", id, bu);
 }
 
 int
@@ -214,13 +207,11 @@ static int
 check_rules(struct db *db, const char *bu, const struct template_input *t,
     struct api_error *err)
 {
-	struct db_stmt	*st = db_prepare(db, sql_unit_website);
+	struct db_stmt	*st;
 	char		 website[INV_URL_MAX + 1], why[MAILHTML_WHY];
 	const char	*field;
 
-	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
-	    db_step(db, st) != DB_ROW) {
-		db_release(st);
+	if (db_call_row(db, sql_unit_website, &st, "t", bu) != DB_ROW) {
 		db_fail(db, err);
 		return -1;
 	}
@@ -257,26 +248,17 @@ write_template(struct request *req, struct response *res,
 	else
 		snprintf(id, sizeof(id), "%s", request_param(req,
 		    "templateId"));
-	if (db_tx_begin(req->db) == -1 ||
-	    (st = db_prepare(req->db, create ? sql_template_insert :
-	    sql_template_update)) == NULL || db_bind_text(st, 1, id) == -1 ||
-	    db_bind_text(st, 2, bu) == -1 ||
-	    db_bind_text(st, 3, t.name) == -1 ||
-	    db_bind_text(st, 4, t.locale) == -1 ||
-	    db_bind_text(st, 5, t.subject) == -1 ||
-	    db_bind_text(st, 6, t.text) == -1 ||
-	    db_bind_text(st, 7, t.html) == -1 ||
-	    db_bind_int(st, 8, clock_now_ms()) == -1 ||
-	    db_step(req->db, st) != DB_DONE)
+	if (db_tx_begin(req->db) == -1 || db_call(req->db, create ?
+	    sql_template_insert : sql_template_update, "ttttttti", id, bu,
+	    t.name, t.locale, t.subject, t.text, t.html,
+	    clock_now_ms()) == -1)
 		goto dberr;
 	if (!create && db_changes(req->db) == 0) {
 		api_error_set(err, 404, NULL, "Template not found");
 		goto out;
 	}
-	db_release(st);
-	st = db_prepare(req->db, sql_template_get);
-	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    db_bind_text(st, 2, bu) == -1 || db_step(req->db, st) != DB_ROW)
+	if (db_call_row(req->db, sql_template_get, &st, "tt", id,
+	    bu) != DB_ROW)
 		goto dberr;
 	out = template_json(st);
 	db_release(st);

@@ -18,6 +18,8 @@
 #include <sodium.h>
 
 #include "reviewd/clock.h"
+#include "reviewd/db_call.h"
+#include "reviewd/db_call.h"
 #include "reviewd/ids.h"
 #include "reviewd/invitations_unsubscribe.h"
 #include "reviewd/log.h"
@@ -47,9 +49,8 @@ unsubscribe_key(struct db *db, char key[UNSUB_KEY_LEN + 1])
 	int		 attempt, rc, ret = -1;
 
 	for (attempt = 0; attempt < 2; attempt++) {
-		st = db_prepare(db, sql_setting_get);
-		if (st == NULL || db_bind_text(st, 1, UNSUB_KEY_NAME) == -1 ||
-		    (rc = db_step(db, st)) == -1)
+		if ((rc = db_call_row(db, sql_setting_get, &st, "t",
+		    UNSUB_KEY_NAME)) == -1)
 			goto out;
 		if (rc == DB_ROW && db_bytes(st, 0) ==
 		    UNSUB_KEY_LEN) {
@@ -64,13 +65,10 @@ unsubscribe_key(struct db *db, char key[UNSUB_KEY_LEN + 1])
 		}
 		db_release(st);
 		ids_random_hex(fresh, UNSUB_KEY_LEN / 2);
-		st = db_prepare(db, sql_setting_add);
-		if (st == NULL || db_bind_text(st, 1, UNSUB_KEY_NAME) == -1 ||
-		    db_bind_text(st, 2, fresh) == -1 ||
-		    db_step(db, st) != DB_DONE)
-			goto out;
-		db_release(st);
 		st = NULL;
+		if (db_call(db, sql_setting_add, "tt", UNSUB_KEY_NAME,
+		    fresh) == -1)
+			goto out;
 	}
 out:
 	db_release(st);
@@ -104,35 +102,21 @@ int
 invitations_unsubscribed(struct db *db, const char *bu, const char *email,
     bool *found)
 {
-	struct db_stmt	*st = NULL;
+	struct db_stmt	*st;
 	char		 hmac[IDS_HMAC_B64_LEN + 1], legacy[IDS_HASH_LEN + 1];
 	bool		 rekey;
 	int		 rc;
 
-	if (address_hash(db, email, hmac, legacy) == -1)
+	if (address_hash(db, email, hmac, legacy) == -1 ||
+	    (rc = db_call_row(db, sql_unsubscribed, &st, "ttt", bu, hmac,
+	    legacy)) == -1)
 		return -1;
-	st = db_prepare(db, sql_unsubscribed);
-	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
-	    db_bind_text(st, 2, hmac) == -1 ||
-	    db_bind_text(st, 3, legacy) == -1 ||
-	    (rc = db_step(db, st)) == -1) {
-		db_release(st);
-		return -1;
-	}
 	*found = rc == DB_ROW;
 	rekey = *found && strcmp(db_text(st, 0), legacy) == 0;
 	db_release(st);
 	if (!rekey)
 		return 0;
-	st = db_prepare(db, sql_unsubscribe_rekey);
-	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
-	    db_bind_text(st, 2, legacy) == -1 ||
-	    db_bind_text(st, 3, hmac) == -1 || db_step(db, st) != DB_DONE) {
-		db_release(st);
-		return -1;
-	}
-	db_release(st);
-	return 0;
+	return db_call(db, sql_unsubscribe_rekey, "ttt", bu, legacy, hmac);
 }
 
 static const char sql_legacy_any[] =
@@ -156,18 +140,14 @@ invitations_unsubscribe_rekey(struct db *db, int64_t *seq)
 {
 	struct db_stmt	*st = NULL;
 	char		 bu[IDS_ID_LEN + 1];
-	bool		 found, done = false;
+	bool		 any, found, done = false;
 	int64_t		 n = 0;
 	int		 rc;
 
-	if (db_tx_begin(db) == -1)
-		return false;
-	st = db_prepare(db, sql_legacy_any);
-	if (st == NULL || (rc = db_step(db, st)) == -1)
+	if (db_tx_begin(db) == -1 ||
+	    db_call_exists(db, sql_legacy_any, &any, "") == -1)
 		goto out;
-	db_release(st);
-	st = NULL;
-	if (rc == DB_DONE) {
+	if (!any) {
 		done = true;
 		goto out;
 	}
@@ -219,9 +199,7 @@ invitations_unsubscribe(struct db *db, const char *token, bool apply,
 	ids_token_hash(token, hash);
 	if (db_tx_begin(db) == -1)
 		return -1;
-	st = db_prepare(db, sql_by_unsubscribe);
-	if (st == NULL || db_bind_text(st, 1, hash) == -1 ||
-	    (rc = db_step(db, st)) == -1)
+	if ((rc = db_call_row(db, sql_by_unsubscribe, &st, "t", hash)) == -1)
 		goto out;
 	if (rc == DB_DONE) {
 		ret = 1;
@@ -236,14 +214,9 @@ invitations_unsubscribe(struct db *db, const char *token, bool apply,
 		goto out;
 	db_release(st);
 	st = NULL;
-	if (apply && !erased) {
-		st = db_prepare(db, sql_unsubscribe);
-		if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
-		    db_bind_text(st, 2, address) == -1 ||
-		    db_bind_int(st, 3, clock_now_ms()) == -1 ||
-		    db_step(db, st) != DB_DONE || db_tx_commit(db) == -1)
-			goto out;
-	}
+	if (apply && !erased && (db_call(db, sql_unsubscribe, "tti", bu,
+	    address, clock_now_ms()) == -1 || db_tx_commit(db) == -1))
+		goto out;
 	ret = 0;
 out:
 	db_release(st);

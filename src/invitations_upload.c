@@ -14,6 +14,7 @@
 #include "reviewd/auth.h"
 #include "reviewd/buf.h"
 #include "reviewd/csv.h"
+#include "reviewd/db_call.h"
 #include "reviewd/idempotency.h"
 #include "reviewd/invitations.h"
 #include "reviewd/invitations_csv.h"
@@ -324,31 +325,17 @@ csv_check(int rc, const struct csv_row *row, const int *map, json_t **out)
 static int
 group_add(struct db *db, json_t *o, size_t line, struct buf *key)
 {
-	struct db_stmt	*st = NULL;
-	char		*product = NULL;
+	char		*product;
 	int64_t		 rank;
 	int		 ret = -1;
 
 	product = json_dumps(json_array_get(json_object_get(json_object_get(o,
 	    "productReviewInvitation"), "products"), 0), JSON_COMPACT);
-	if (product == NULL || group_key(o, key) == -1 ||
-	    (st = db_prepare(db, sql_group_next)) == NULL ||
-	    db_bind_text(st, 1, key->data) == -1 ||
-	    db_step(db, st) != DB_ROW)
-		goto out;
-	rank = db_int(st, 0);
-	db_release(st);
-	st = db_prepare(db, sql_group_add);
-	if (st == NULL ||
-	    db_bind_int(st, 1, (int64_t)line) == -1 ||
-	    db_bind_text(st, 2, key->data) == -1 ||
-	    db_bind_int(st, 3, rank) == -1 ||
-	    db_bind_text(st, 4, product) == -1 ||
-	    db_step(db, st) != DB_DONE)
-		goto out;
-	ret = 0;
-out:
-	db_release(st);
+	if (product != NULL && group_key(o, key) == 0 &&
+	    db_call_int(db, sql_group_next, &rank, "t", key->data) == 0 &&
+	    db_call(db, sql_group_add, "itit", (int64_t)line, key->data, rank,
+	    product) == 0)
+		ret = 0;
 	free(product);
 	return ret;
 }
@@ -476,16 +463,12 @@ group_row(struct db *db, struct csv_import *imp, json_t *o, size_t line,
 	int64_t		 rank;
 	int		 rc, ret = -1;
 
-	st = db_prepare(db, sql_group_rank);
-	if (st == NULL || db_bind_int(st, 1, (int64_t)line) == -1 ||
-	    db_step(db, st) != DB_ROW)
+	if (db_call_row(db, sql_group_rank, &st, "i", (int64_t)line) != DB_ROW)
 		goto dberr;
 	rank = db_int(st, 0);
 	if (rank > 0 && rank < INV_PRODUCTS_MAX) {
-		g = db_prepare(db, sql_group_head);
-		if (g == NULL || db_bind_text(g, 1, db_text(st, 1)) == -1 ||
-		    db_bind_text(g, 2, imp->id) == -1 ||
-		    db_step(db, g) != DB_ROW)
+		if (db_call_row(db, sql_group_head, &g, "tt", db_text(st, 1),
+		    imp->id) != DB_ROW)
 			goto dberr;
 		snprintf(head, sizeof(head), "%s", db_text(g, 0));
 		ret = invitations_import_row(db, imp, line, "merged",

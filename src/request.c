@@ -203,3 +203,28 @@ request_form_value(const char *body, size_t len, const char *name, char *out,
 	}
 	return -1;
 }
+
+/* for invitations: a query parameter with a fixed set of values */
+
+int
+request_query_choice(const struct request *req, const char *name,
+    const char *const *allowed, const char **out, struct api_error *err)
+{
+	char	 why[192];
+	size_t	 i, len = 0;
+
+	*out = request_query(req, name);
+	if (*out == NULL)
+		return 0;
+	for (i = 0; allowed[i] != NULL; i++) {
+		if (strcmp(*out, allowed[i]) == 0)
+			return 0;
+	}
+	/* "must be a, b or c" */
+	for (i = 0; allowed[i] != NULL && len < sizeof(why); i++)
+		len += (size_t)snprintf(why + len, sizeof(why) - len, "%s%s",
+		    i == 0 ? "must be " : allowed[i + 1] == NULL ? " or " :
+		    ", ", allowed[i]);
+	api_error_set(err, 400, name, "%s", why);
+	return -1;
+}

@@ -88,6 +88,10 @@ int	inv_store(struct db *db, const char *bu, struct inv_input *in,
 json_t	*inv_catalogue_products(struct db *db, const char *bu, json_t *skus,
 	    struct api_error *err);
 
+/* The compact JSON text of the array a, "[]" when a is NULL; free() it.
+ * NULL when out of memory. */
+char	*inv_array_text(json_t *a);
+
 /* The default locale of unit bu. 0 or -1 (see db_fail). */
 int	inv_unit_locale(struct db *db, const char *bu, char locale[8]);
 

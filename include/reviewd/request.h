@@ -144,4 +144,13 @@ int	response_header(struct response *res, const char *name,
 int	request_form_value(const char *body, size_t len, const char *name,
 	    char *out, size_t outlen);
 
+/* for invitations: a query parameter with a fixed set of values */
+
+/* The query parameter name into *out (borrowed; NULL when absent), which
+ * must be one of allowed (NULL-terminated). 0, or -1 with a 400 naming
+ * it ("must be a, b or c"). */
+int	request_query_choice(const struct request *req, const char *name,
+	    const char *const *allowed, const char **out,
+	    struct api_error *err);
+
 #endif
