@@ -2,8 +2,8 @@
  * invitations_csv: the record of CSV imports. Owns invitation_imports (one
  * row per upload: status and counts) and invitation_import_rows (the
  * outcome of each line). HTTP worker threads: the uploading request
- * writes the record inside its chunk transactions (invitations.c), the
- * GET routes read it.
+ * writes the record inside its chunk transactions (invitations_upload.c),
+ * the GET routes read it.
  *
  * An import is 'importing' from before its first chunk until its last
  * chunk commits ('completed'), or 'failed' when a chunk failed. The
@@ -17,6 +17,8 @@
 
 #include "reviewd/auth.h"
 #include "reviewd/clock.h"
+#include "reviewd/db_call.h"
+#include "reviewd/handler.h"
 #include "reviewd/invitations_csv.h"
 #include "reviewd/json.h"
 #include "reviewd/log.h"
@@ -113,42 +115,25 @@ int
 invitations_import_begin(struct db *db, struct csv_import *imp,
     const char *idem_key, struct api_error *err)
 {
-	struct db_stmt	*st = NULL;
 	char		*ignored = NULL, id[IDS_ID_LEN + 1];
 	int64_t		 now = clock_now_ms();
-	int		 rc, ret = -1;
+	int		 ret = -1;
+	bool		 running = false;
 
-	if (db_tx_begin(db) == -1)
+	if (db_tx_begin(db) == -1 || (idem_key != NULL &&
+	    db_call_exists(db, sql_running, &running, "tti", imp->bu,
+	    idem_key, now - IMPORT_STALE_MS) == -1))
 		goto dberr;
-	if (idem_key != NULL) {
-		st = db_prepare(db, sql_running);
-		if (st == NULL || db_bind_text(st, 1, imp->bu) == -1 ||
-		    db_bind_text(st, 2, idem_key) == -1 ||
-		    db_bind_int(st, 3, now - IMPORT_STALE_MS) == -1 ||
-		    (rc = db_step(db, st)) == -1)
-			goto dberr;
-		db_release(st);
-		st = NULL;
-		if (rc == DB_ROW) {
-			api_error_set(err, 409, "Idempotency-Key", "belongs to "
-			    "an import still running");
-			goto out;
-		}
+	if (running) {
+		api_error_set(err, 409, "Idempotency-Key", "belongs to an "
+		    "import still running");
+		goto out;
 	}
 	ignored = json_dumps(imp->ignored, JSON_COMPACT);
 	ids_new(id);
-	st = db_prepare(db, sql_import_insert);
-	if (ignored == NULL || st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    db_bind_text(st, 2, imp->bu) == -1 ||
-	    db_bind_text(st, 3, idem_key) == -1 ||
-	    db_bind_int(st, 4, (int64_t)imp->total) == -1 ||
-	    db_bind_text(st, 5, ignored) == -1 ||
-	    db_bind_int(st, 6, now) == -1 ||
-	    db_step(db, st) != DB_DONE)
-		goto dberr;
-	db_release(st);
-	st = NULL;
-	if (db_tx_commit(db) == -1)
+	if (ignored == NULL || db_call(db, sql_import_insert, "tttiti", id,
+	    imp->bu, idem_key, (int64_t)imp->total, ignored, now) == -1 ||
+	    db_tx_commit(db) == -1)
 		goto dberr;
 	memcpy(imp->id, id, sizeof(id));
 	ret = 0;
@@ -156,7 +141,6 @@ invitations_import_begin(struct db *db, struct csv_import *imp,
 dberr:
 	db_fail(db, err);
 out:
-	db_release(st);
 	db_tx_rollback(db);
 	free(ignored);
 	return ret;
@@ -171,30 +155,18 @@ invitations_import_row(struct db *db, struct csv_import *imp, size_t line,
     const char *status, const char *invitation_id, const char *reason,
     json_t *errors, struct api_error *err)
 {
-	struct db_stmt	*st = db_prepare(db, sql_row_insert);
-	char		*text = NULL;
-	int		 ret = -1;
+	char	*text = NULL;
+	int	 ret = -1;
 
-	if (errors != NULL && (text = json_dumps(errors, JSON_COMPACT)) ==
-	    NULL)
-		goto fail;
-	if (st == NULL || db_bind_text(st, 1, imp->id) == -1 ||
-	    db_bind_int(st, 2, (int64_t)line) == -1 ||
-	    db_bind_text(st, 3, status) == -1 ||
-	    db_bind_text(st, 4, invitation_id) == -1 ||
-	    db_bind_text(st, 5, reason) == -1 ||
-	    db_bind_text(st, 6, text) == -1 ||
-	    db_step(db, st) != DB_DONE)
-		goto fail;
-	if (invitations_import_count(imp, line, status, invitation_id, reason,
-	    errors) == -1)
-		goto fail;
-	ret = 0;
-	goto out;
-fail:
-	db_fail(db, err);
-out:
-	db_release(st);
+	if ((errors == NULL || (text = json_dumps(errors,
+	    JSON_COMPACT)) != NULL) &&
+	    db_call(db, sql_row_insert, "titttt", imp->id, (int64_t)line,
+	    status, invitation_id, reason, text) == 0 &&
+	    invitations_import_count(imp, line, status, invitation_id, reason,
+	    errors) == 0)
+		ret = 0;
+	else
+		db_fail(db, err);
 	free(text);
 	return ret;
 }
@@ -209,22 +181,14 @@ int
 invitations_import_save(struct db *db, const struct csv_import *imp,
     bool done, struct api_error *err)
 {
-	struct db_stmt	*st = db_prepare(db, sql_import_save);
-	int		 ret = -1;
-
-	if (st == NULL || db_bind_text(st, 1, imp->id) == -1 ||
-	    db_bind_int(st, 2, (int64_t)imp->created) == -1 ||
-	    db_bind_int(st, 3, (int64_t)imp->skipped) == -1 ||
-	    db_bind_int(st, 4, (int64_t)imp->merged) == -1 ||
-	    db_bind_int(st, 5, (int64_t)imp->invalid) == -1 ||
-	    db_bind_int(st, 6, clock_now_ms()) == -1 ||
-	    db_bind_int(st, 7, done) == -1 ||
-	    db_step(db, st) != DB_DONE)
+	if (db_call(db, sql_import_save, "tiiiiii", imp->id,
+	    (int64_t)imp->created, (int64_t)imp->skipped,
+	    (int64_t)imp->merged, (int64_t)imp->invalid, clock_now_ms(),
+	    (int64_t)done) == -1) {
 		db_fail(db, err);
-	else
-		ret = 0;
-	db_release(st);
-	return ret;
+		return -1;
+	}
+	return 0;
 }
 
 static const char sql_import_fail[] =
@@ -234,19 +198,12 @@ static const char sql_import_fail[] =
 void
 invitations_import_fail(struct db *db, const struct csv_import *imp)
 {
-	struct db_stmt	*st;
-	int		 rc = -1;
-
 	if (db == NULL || imp->id[0] == '\0')
 		return;
 	db_tx_rollback(db);
 	if (db_tx_begin(db) == 0) {
-		st = db_prepare(db, sql_import_fail);
-		if (st != NULL && db_bind_text(st, 1, imp->id) == 0 &&
-		    db_bind_int(st, 2, clock_now_ms()) == 0)
-			rc = db_step(db, st);
-		db_release(st);
-		if (rc == DB_DONE && db_tx_commit(db) == 0)
+		if (db_call(db, sql_import_fail, "ti", imp->id,
+		    clock_now_ms()) == 0 && db_tx_commit(db) == 0)
 			return;
 		db_tx_rollback(db);
 	}
@@ -309,7 +266,7 @@ static const char sql_import_get[] =
 /* The import named by the path, of the caller's unit (404 otherwise);
  * *out is left on its row. */
 static int
-find_import(struct db *db, const struct request *req, const char **bu,
+find_import(const struct request *req, const char **bu,
     struct db_stmt **out, struct api_error *err)
 {
 	struct db_stmt	*st;
@@ -317,39 +274,29 @@ find_import(struct db *db, const struct request *req, const char **bu,
 
 	if (auth_business_unit(req, bu, err) == -1)
 		return -1;
-	if (db == NULL || (st = db_prepare(db, sql_import_get)) == NULL) {
-		api_error_set(err, 500, NULL, "Internal error");
-		return -1;
-	}
-	if (db_bind_text(st, 1, request_param(req, "importId")) == -1 ||
-	    db_bind_text(st, 2, *bu) == -1 ||
-	    db_bind_int(st, 3, clock_now_ms() - IMPORT_STALE_MS) == -1 ||
-	    (rc = db_step(db, st)) == -1) {
-		db_fail(db, err);
-		db_release(st);
-		return -1;
-	}
-	if (rc == DB_DONE) {
+	rc = db_call_row(req->db, sql_import_get, &st, "tti",
+	    request_param(req, "importId"), *bu,
+	    clock_now_ms() - IMPORT_STALE_MS);
+	if (rc == -1)
+		db_fail(req->db, err);
+	else if (rc == DB_DONE)
 		api_error_set(err, 404, NULL, "Import not found");
-		db_release(st);
-		return -1;
-	}
-	*out = st;
-	return 0;
+	else
+		*out = st;
+	return rc == DB_ROW ? 0 : -1;
 }
 
 int
 invitations_import_get(struct request *req, struct response *res,
     struct api_error *err)
 {
-	struct db	*db = db_thread();
 	struct db_stmt	*st = NULL;
 	json_error_t	 jerr;
 	json_t		*o = NULL;	/* owned */
 	const char	*bu;
 	int64_t		 total, done;
 
-	if (find_import(db, req, &bu, &st, err) == -1)
+	if (find_import(req, &bu, &st, err) == -1)
 		return -1;
 	total = db_int(st, 3);
 	done = db_int(st, 4) + db_int(st, 5) +
@@ -375,79 +322,50 @@ static const char sql_import_rows[] =
     "FROM invitation_import_rows WHERE import_id = ?1 AND "
     "(?2 IS NULL OR status = ?2) ORDER BY line LIMIT ?3 OFFSET ?4";
 
+/* One row of sql_import_rows as the API shows it. */
+static json_t *
+row_outcome(struct db_stmt *st)
+{
+	json_error_t	 jerr;
+	json_t		*errors, *o;	/* owned */
+
+	errors = db_is_null(st, 4) ? NULL : json_loads(db_text(st, 4), 0,
+	    &jerr);
+	o = outcome_json((size_t)db_int(st, 0), db_text(st, 1),
+	    db_is_null(st, 2) ? NULL : db_text(st, 2),
+	    db_is_null(st, 3) ? NULL : db_text(st, 3), errors);
+	json_decref(errors);
+	return o;
+}
+
 int
 invitations_import_rows(struct request *req, struct response *res,
     struct api_error *err)
 {
 	static const char *const statuses[] = { "queued", "skipped", "merged",
 	    "invalid", NULL };
-	struct db	*db = db_thread();
+	struct handler_page p = { 1, 100 };
 	struct db_stmt	*st = NULL;
-	json_error_t	 jerr;
-	json_t		*list = NULL, *links = NULL;	/* owned */
-	json_t		*errors, *o;			/* owned */
-	const char	*bu, *status = request_query(req, "status");
-	char		 id[IDS_ID_LEN + 1], next[32];
-	int64_t		 page = 1, per_page = 100, n = 0;
-	size_t		 i;
-	int		 rc;
+	const char	*bu, *status;
+	char		 id[IDS_ID_LEN + 1];
+	int		 ret = -1;
 
-	if (find_import(db, req, &bu, &st, err) == -1)
+	if (find_import(req, &bu, &st, err) == -1)
 		return -1;
 	snprintf(id, sizeof(id), "%s", db_text(st, 0));
 	db_release(st);
-	st = NULL;
-	if (status != NULL) {
-		for (i = 0; statuses[i] != NULL; i++) {
-			if (strcmp(status, statuses[i]) == 0)
-				break;
-		}
-		if (statuses[i] == NULL)
-			api_error_set(err, 400, "status", "must be queued, "
-			    "skipped, merged or invalid");
-	}
-	request_query_int(req, "page", 1, INT32_MAX, &page, err);
-	request_query_int(req, "perPage", 1, ROWS_PAGE_MAX, &per_page, err);
-	if (err->status != 0)
+	status = request_query_enum(req, "status", statuses, "must be "
+	    "queued, skipped, merged or invalid", err);
+	if (handler_page_args(req, ROWS_PAGE_MAX, &p, err) == -1 ||
+	    err->status != 0)
 		return -1;
-	list = json_array();
-	links = json_array();
-	if (list == NULL || links == NULL ||
-	    (st = db_prepare(db, sql_import_rows)) == NULL ||
-	    db_bind_text(st, 1, id) == -1 ||
-	    db_bind_text(st, 2, status) == -1 ||
-	    db_bind_int(st, 3, per_page + 1) == -1 ||
-	    db_bind_int(st, 4, (page - 1) * per_page) == -1)
-		goto fail;
-	while ((rc = db_step(db, st)) == DB_ROW) {
-		if (n++ == per_page) {
-			snprintf(next, sizeof(next), "%lld",
-			    (long long)page + 1);
-			if (json_array_append_new(links,
-			    request_next_page_link(req, "page", next)) == -1)
-				goto fail;
-			break;
-		}
-		errors = db_is_null(st, 4) ? NULL :
-		    json_loads(db_text(st, 4), 0, &jerr);
-		o = outcome_json((size_t)db_int(st, 0),
-		    db_text(st, 1), db_is_null(st, 2) ? NULL :
-		    db_text(st, 2), db_is_null(st, 3) ? NULL :
-		    db_text(st, 3), errors);
-		json_decref(errors);
-		if (json_array_append_new(list, o) == -1)
-			goto fail;
-	}
-	if (rc == -1)
-		goto fail;
+	st = db_prepare(req->db, sql_import_rows);
+	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
+	    db_bind_text(st, 2, status) == -1)
+		db_fail(req->db, err);
+	else
+		ret = handler_page_answer(req, res, st, 3, &p, row_outcome,
+		    "rows", err);
 	db_release(st);
-	return response_json(res, 200, json_pack("{s:o, s:o}", "links", links,
-	    "rows", list), err);
-fail:
-	if (err->status == 0)
-		db_fail(db, err);
-	db_release(st);
-	json_decref(list);
-	json_decref(links);
-	return -1;
+	return ret;
 }

@@ -20,6 +20,7 @@
 #include "reviewd/handler.h"
 #include "reviewd/html.h"
 #include "reviewd/invitations.h"
+#include "reviewd/invitations_links.h"
 #include "reviewd/json.h"
 #include "reviewd/links.h"
 #include "reviewd/log.h"

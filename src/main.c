@@ -23,10 +23,12 @@
 #include "reviewd/business.h"
 #include "reviewd/config.h"
 #include "reviewd/db.h"
+#include "reviewd/erasure.h"
 #include "reviewd/findreviewer.h"
 #include "reviewd/health.h"
 #include "reviewd/http.h"
 #include "reviewd/invitations.h"
+#include "reviewd/invitations_dispatch.h"
 #include "reviewd/log.h"
 #include "reviewd/mailer.h"
 #include "reviewd/outbox.h"
@@ -263,7 +265,7 @@ cmd_reviewer(struct db *db, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (db_tx_begin(db) == -1 ||
-	    invitations_erase_everywhere(db, values[0], &invitations,
+	    erasure_everywhere(db, values[0], &invitations,
 	    &units) == -1 ||
 	    reviews_erase_reviewer(db, values[0], &reviews) == -1 ||
 	    db_tx_commit(db) == -1) {
@@ -273,7 +275,7 @@ cmd_reviewer(struct db *db, int argc, char **argv)
 		db_tx_rollback(db);
 		return EXIT_FAILURE;
 	}
-	invitations_checkpoint_erasure(db);
+	erasure_checkpoint(db);
 	return print_json(json_pack("{s:I, s:I, s:I}", "erasedInvitations",
 	    (json_int_t)invitations, "businessUnits", (json_int_t)units,
 	    "anonymisedReviews", (json_int_t)reviews));

@@ -613,3 +613,37 @@ out:
 	json_decref(vars);
 	return ret;
 }
+
+/* for erasure: redacting the rows that name an erased address */
+
+/*
+ * Outbox rows of the unit that name the address, or of one owner.
+ * Invitation e-mails and webhook events not sent yet are dropped; mail
+ * the platform still owes a reviewer (a confirmation, a reply, a Find
+ * Reviewer question) is not the business's to stop, whoever the address
+ * belongs to: it goes out, and its stored copy is redacted by the next
+ * erasure of the address.
+ */
+static const char sql_erase_outbox[] =
+    "UPDATE outbox SET payload = '{\"erased\":true}', "
+    "  status = CASE WHEN status IN ('pending', 'delivering') THEN 'dead' "
+    "  ELSE status END, last_error = CASE WHEN status IN ('pending', "
+    "  'delivering') THEN 'erased on request' ELSE last_error END "
+    "WHERE business_unit_id = ?1 AND (owner = ?2 OR "
+    "  (?3 IS NOT NULL AND instr(lower(payload), '\"' || lower(?3) || "
+    "  '\"') > 0 AND (owner LIKE 'invitation:%' OR kind = 'webhook' OR "
+    "  status NOT IN ('pending', 'delivering'))))";
+
+int
+outbox_erase(struct db *db, const char *bu, const char *owner,
+    const char *email)
+{
+	struct db_stmt	*st = db_prepare(db, sql_erase_outbox);
+	int		 rc = -1;
+
+	if (st != NULL && db_bind_text(st, 1, bu) == 0 &&
+	    db_bind_text(st, 2, owner) == 0 && db_bind_text(st, 3, email) == 0)
+		rc = db_step(db, st);
+	db_release(st);
+	return rc == DB_DONE ? 0 : -1;
+}

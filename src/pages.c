@@ -12,7 +12,13 @@
 #include <strings.h>
 
 #include "reviewd/business.h"
+#include "reviewd/clock.h"
+#include "reviewd/db.h"
+#include "reviewd/findreviewer.h"
 #include "reviewd/html.h"
+#include "reviewd/invitations_links.h"
+#include "reviewd/invitations_unsubscribe.h"
+#include "reviewd/json.h"
 #include "reviewd/pages.h"
 #include "reviewd/reviews.h"
 

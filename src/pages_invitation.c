@@ -12,6 +12,8 @@
 
 #include "reviewd/html.h"
 #include "reviewd/invitations.h"
+#include "reviewd/invitations_links.h"
+#include "reviewd/invitations_unsubscribe.h"
 #include "reviewd/json.h"
 #include "reviewd/pages.h"
 

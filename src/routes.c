@@ -8,10 +8,14 @@
 #include "reviewd/audit.h"
 #include "reviewd/auth.h"
 #include "reviewd/business.h"
+#include "reviewd/erasure.h"
 #include "reviewd/findreviewer.h"
 #include "reviewd/health.h"
 #include "reviewd/invitations.h"
 #include "reviewd/invitations_csv.h"
+#include "reviewd/invitations_history.h"
+#include "reviewd/invitations_templates.h"
+#include "reviewd/invitations_upload.h"
 #include "reviewd/links.h"
 #include "reviewd/outbox.h"
 #include "reviewd/pages.h"
@@ -87,7 +91,7 @@ const struct route routes_table[] = {
 	{ "GET", BU "/invitations", ROUTE_AUTH_BEARER, invitations_list,
 	    0 },
 	{ "POST", BU "/invitation-data/delete", ROUTE_AUTH_BEARER,
-	    invitations_data_delete, 0 },
+	    erasure_data_delete, 0 },
 	{ "GET", BU "/templates", ROUTE_AUTH_BEARER,
 	    invitations_templates_list, 0 },
 	{ "POST", BU "/templates", ROUTE_AUTH_BEARER,

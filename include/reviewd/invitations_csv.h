@@ -14,8 +14,8 @@
  * The record of CSV imports: one invitation_imports row per upload with
  * its counts, and the outcome of every line in invitation_import_rows,
  * written chunk by chunk in the upload's own transactions. The upload
- * itself is invitations_csv() (invitations.c); the routes here read the
- * record back.
+ * itself is invitations_csv() (invitations_upload.c); the routes here
+ * read the record back.
  */
 
 /* At most this many problem rows (invalid or skipped) in an answer. */

@@ -68,4 +68,16 @@ void	outbox_configure(const struct config *cfg);
  * POST /v1/admin/mail/test. */
 route_handler	outbox_admin_list, outbox_admin_retry, outbox_admin_mail_test;
 
+/* for erasure: redacting the rows that name an erased address */
+
+/*
+ * Inside the caller's transaction: redacts unit bu's rows owned by owner
+ * ("kind:id", may be NULL) and, with email (may be NULL), those naming
+ * that address: their payload is replaced; what is not sent yet is
+ * dropped unless it is mail the platform owes a reviewer. 0 or -1 (see
+ * db_fail).
+ */
+int	outbox_erase(struct db *db, const char *bu, const char *owner,
+	    const char *email);
+
 #endif

@@ -1,0 +1,393 @@
+/*
+ * invitations_dispatch: the scheduler thread's side of invitations. Each
+ * wake it sends the due invitations (status queued -> sending), one batch
+ * to a transaction: the e-mail, built from the business's template or a
+ * built-in one with the platform footer, goes to the outbox with a fresh
+ * personal link and unsubscribe token (stored hashed); the outbox then
+ * reports delivery (-> sent) or giving up (-> skipped, undeliverable).
+ * Also the hourly purge of expired idempotency keys and the re-keying of
+ * old unsubscribes, which need a scheduler.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "reviewd/buf.h"
+#include "reviewd/db_call.h"
+#include "reviewd/idempotency.h"
+#include "reviewd/invitations_dispatch.h"
+#include "reviewd/invitations_internal.h"
+#include "reviewd/invitations_templates.h"
+#include "reviewd/invitations_unsubscribe.h"
+#include "reviewd/log.h"
+#include "reviewd/mailer.h"
+#include "reviewd/mailhtml.h"
+#include "reviewd/outbox.h"
+#include "reviewd/scheduler.h"
+
+#define URL_LEN		(CONFIG_STR + 128)
+#define TID_MAX		255	/* bytes of a template id in the cache */
+
+static const char sql_due[] =
+    "SELECT i.id, i.consumer_email, i.consumer_name, i.locale, "
+    "  i.template_id, coalesce(i.sender_name, b.sender_name), "
+    "  coalesce(i.reply_to, i.sender_email), b.display_name, "
+    "  i.business_unit_id, t.subject, t.text, t.html, b.website_url "
+    "FROM invitations i JOIN business_units b ON b.id = i.business_unit_id "
+    "LEFT JOIN invitation_templates t ON t.id = i.template_id "
+    "WHERE i.status = 'queued' AND i.send_at <= ? ORDER BY i.send_at "
+    "LIMIT ?";
+static const char sql_mark_sending[] =
+    "UPDATE invitations SET status = 'sending', token_hash = ?1, "
+    "  token_expires_at = ?2, unsubscribe_hash = ?3, updated_at = ?4 "
+    "WHERE id = ?5 AND status = 'queued'";
+static const char sql_mark_skipped[] =
+    "UPDATE invitations SET status = 'skipped', skip_reason = ?1, "
+    "  updated_at = ?2 WHERE id = ?3";
+/* INT64_MAX when nothing is queued */
+static const char sql_next_send[] =
+    "SELECT coalesce(min(send_at), 9223372036854775807) FROM invitations "
+    "WHERE status = 'queued'";
+
+/*
+ * Adds the platform footer (rendered as foot) under msg's text and HTML
+ * parts; in the HTML before its last </body> when it has one, else at the
+ * end. The e-mail rules make a business template close every element it
+ * opens, put nothing after </body> and no '<' in attribute values or the
+ * title, so that place is outside all of the business's markup; the
+ * footer's own div fixes colour, background and size there (inline, the
+ * only CSS a business template has, cannot reach it).
+ */
+#define FOOTER_OPEN	"<div style=\"color:#333333;background-color:" \
+	"#ffffff;font-size:13px;line-height:1.4;font-family:Arial,sans-" \
+	"serif;margin:24px 0 0 0;padding:8px;text-align:left\">"
+#define FOOTER_CLOSE	"</div>"
+
+static int
+append_footer(json_t *msg, json_t *foot)
+{
+	struct buf	 b;
+	const char	*html = json_string_value(json_object_get(msg, "html"));
+	const char	*p, *body = NULL;
+	char		*out = NULL;
+	int		 ret = -1;
+
+	buf_init(&b, 2 * INV_TEMPLATE_MAX + 64 * 1024);
+	if (buf_puts(&b, json_string_value(json_object_get(msg, "text"))) ==
+	    -1 || buf_puts(&b, json_string_value(json_object_get(foot,
+	    "text"))) == -1 || (out = buf_detach(&b, NULL)) == NULL ||
+	    json_object_set_new(msg, "text", json_string(out)) == -1)
+		goto out;
+	free(out);
+	out = NULL;
+	for (p = html; (p = strchr(p, '<')) != NULL; p++) {
+		if (strncasecmp(p, "</body", 6) == 0)
+			body = p;
+	}
+	if (body == NULL)
+		body = html + strlen(html);
+	buf_init(&b, 2 * INV_TEMPLATE_MAX + 64 * 1024);
+	if (buf_append(&b, html, (size_t)(body - html)) == -1 ||
+	    buf_puts(&b, FOOTER_OPEN) == -1 ||
+	    buf_puts(&b, json_string_value(json_object_get(foot, "html"))) ==
+	    -1 || buf_puts(&b, FOOTER_CLOSE) == -1 ||
+	    buf_puts(&b, body) == -1 ||
+	    (out = buf_detach(&b, NULL)) == NULL ||
+	    json_object_set_new(msg, "html", json_string(out)) == -1)
+		goto out;
+	ret = 0;
+out:
+	buf_release(&b);
+	free(out);
+	return ret;
+}
+
+/*
+ * The verdicts of the e-mail rules on the business templates met in one
+ * dispatch transaction: a 64 KiB template takes about half a millisecond
+ * to check, too long to repeat for each of hundreds of invitations while
+ * holding the write lock. Inside one transaction a template cannot change,
+ * so its id is the key. Scheduler thread only, on its stack.
+ */
+#define RULES_CACHE	16
+#define DISPATCH_WHY	(MAILHTML_WHY + 96)
+
+struct rules_cache {
+	size_t	 n, next;
+	struct {
+		char	 tid[TID_MAX + 1];
+		char	 why[DISPATCH_WHY];	/* "" when it passes */
+	}	 e[RULES_CACHE];
+};
+
+/* The rules' verdict on the business template of the row under st into
+ * why ("" when it passes), from the cache or checked and remembered. */
+static void
+template_verdict(struct db_stmt *st, struct rules_cache *rc, char *why,
+    size_t whylen)
+{
+	const char	*tid = db_text(st, 4), *field;
+	char		 rule[MAILHTML_WHY];
+	size_t		 i;
+
+	for (i = 0; i < rc->n; i++) {
+		if (strcmp(rc->e[i].tid, tid) == 0) {
+			snprintf(why, whylen, "%s", rc->e[i].why);
+			return;
+		}
+	}
+	why[0] = '\0';
+	if (invitations_template_rules(db_text(st, 12), db_text(st, 9),
+	    db_text(st, 10), db_text(st, 11), &field, rule,
+	    sizeof(rule)) == -1)
+		snprintf(why, whylen, "the template no longer passes the "
+		    "e-mail rules (%s: %s)", field, rule);
+	i = rc->next;
+	rc->next = (rc->next + 1) % RULES_CACHE;
+	if (rc->n < RULES_CACHE)
+		rc->n++;
+	snprintf(rc->e[i].tid, sizeof(rc->e[i].tid), "%s", tid);
+	snprintf(rc->e[i].why, sizeof(rc->e[i].why), "%s", why);
+}
+
+/*
+ * The names the e-mail shows, checked again as they are sent (rows stored
+ * before the rule, a unit's names set before it): the consumer's name
+ * with no URL or host at all, the sender's and the business's only with
+ * the unit's own website. -1 with why when one fails.
+ */
+static int
+shown_names(struct db_stmt *st, const char *sender, char *why,
+    size_t whylen)
+{
+	char		 site[256], rule[MAILHTML_WHY];
+	const char	*sp = NULL, *field = NULL;
+
+	if (!db_is_null(st, 12) && mailhtml_site(db_text(st, 12), site,
+	    sizeof(site)) == 0)
+		sp = site;
+	if (mailhtml_check_value(db_text(st, 2), NULL, rule,
+	    sizeof(rule)) == -1)
+		field = "consumerName";
+	else if (mailhtml_check_value(sender, sp, rule, sizeof(rule)) == -1)
+		field = "senderName";
+	else if (mailhtml_check_value(db_text(st, 7), sp, rule,
+	    sizeof(rule)) == -1)
+		field = "displayName";
+	if (field == NULL)
+		return 0;
+	snprintf(why, whylen, "the %s %s", field, rule);
+	return -1;
+}
+
+/*
+ * Builds the invitation e-mail of the row under st: the business's
+ * template (checked again against the e-mail rules and the unit's current
+ * website: a template stored before the rules, or a website changed since,
+ * must not send what the rules refuse) or a built-in one, then the
+ * platform footer; From "<sender> via <platform>". NULL on failure, with
+ * why set when the template broke the rules.
+ */
+static json_t *
+invitation_mail(struct db_stmt *st, const char *token, const char *unsub,
+    struct rules_cache *rc, char *why, size_t whylen)
+{
+	char		 link[URL_LEN + IDS_TOKEN_LEN];
+	char		 unlink[URL_LEN + IDS_TOKEN_LEN], header[URL_LEN * 2];
+	char		 language[3] = "en";
+	char		 from[4 * INV_NAME_MAX + CONFIG_STR + 8];
+	json_t		*vars, *msg, *foot;	/* owned */
+	const char	*name = db_text(st, 2), *sender;
+	int		 r;
+
+	why[0] = '\0';
+	snprintf(link, sizeof(link), "%s/evaluate-link/%s",
+	    inv_config()->public_url, token);
+	snprintf(unlink, sizeof(unlink), "%s/unsubscribe/%s",
+	    inv_config()->public_url, unsub);
+	snprintf(header, sizeof(header), "<%s>", unlink);
+	memcpy(language, db_text(st, 3), 2);
+	/* the display name the business chose, or its name; never alone */
+	sender = db_bytes(st, 5) > 0 && mailer_header_safe(
+	    db_text(st, 5)) ? db_text(st, 5) : db_text(st, 7);
+	snprintf(from, sizeof(from), "%s via %s", sender,
+	    inv_config()->mail_platform_name);
+	if (shown_names(st, sender, why, whylen) == -1)
+		return NULL;
+	vars = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "name", name,
+	    "business", db_text(st, 7), "link", link, "unsubscribeLink",
+	    unlink, "platform", inv_config()->mail_platform_name, "website",
+	    db_text(st, 12));
+	msg = json_pack("{s:s, s:s, s:s, s:{s:s, s:s}}", "to", db_text(st, 1),
+	    "toName", name, "fromName", from, "headers", "List-Unsubscribe",
+	    header, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
+	foot = json_object();
+	if (vars == NULL || msg == NULL || foot == NULL)
+		goto fail;
+	if (!db_is_null(st, 6) &&
+	    json_object_set_new(msg, "replyTo",
+	    json_string(db_text(st, 6))) == -1)
+		goto fail;
+	if (!db_is_null(st, 9)) {
+		template_verdict(st, rc, why, whylen);
+		if (why[0] != '\0')
+			goto fail;
+		r = mailer_render_parts(db_text(st, 9), db_text(st, 10),
+		    db_text(st, 11), vars, msg);
+	} else {
+		const char	*tid = db_text(st, 4);
+
+		/* "default-de" picks the German built-in */
+		r = mailer_render("invitation", strncmp(tid, "default-", 8) ==
+		    0 ? tid + 8 : language, vars, msg);
+	}
+	if (r == -1 || mailer_render("invitation-footer", language, vars,
+	    foot) == -1 || append_footer(msg, foot) == -1)
+		goto fail;
+	json_decref(vars);
+	json_decref(foot);
+	return msg;
+fail:
+	json_decref(vars);
+	json_decref(msg);
+	json_decref(foot);
+	return NULL;
+}
+
+static int
+mark_skipped(struct db *db, const char *id, const char *reason, int64_t now)
+{
+	if (db_call(db, sql_mark_skipped, "tit", reason, now, id) == -1)
+		return -1;
+	return inv_event_add(db, id, "skipped", reason, now);
+}
+
+/* Sends (queues the e-mail of) one due invitation; 0 or -1. */
+static int
+dispatch_one(struct db *db, struct db_stmt *due, int64_t now,
+    struct rules_cache *rc)
+{
+	char		 id[IDS_ID_LEN + 1], bu[IDS_ID_LEN + 1];
+	char		 token[IDS_TOKEN_LEN + 1], unsub[IDS_TOKEN_LEN + 1];
+	char		 th[IDS_HASH_LEN + 1], uh[IDS_HASH_LEN + 1];
+	char		 owner[IDS_ID_LEN + 16], why[DISPATCH_WHY];
+	json_t		*msg = NULL;	/* owned */
+	struct api_error err;
+	bool		 found;
+	int		 ret = -1;
+
+	memset(&err, 0, sizeof(err));
+	snprintf(id, sizeof(id), "%s", db_text(due, 0));
+	snprintf(bu, sizeof(bu), "%s", db_text(due, 8));
+	/* an address may have unsubscribed since it was queued */
+	if (invitations_unsubscribed(db, bu, db_text(due, 1), &found) == -1)
+		return -1;
+	if (found)
+		return mark_skipped(db, id, "the address unsubscribed from "
+		    "this business's invitations", now);
+	ids_token(token);
+	ids_token_hash(token, th);
+	ids_token(unsub);
+	ids_token_hash(unsub, uh);
+	snprintf(owner, sizeof(owner), "invitation:%s", id);
+	msg = invitation_mail(due, token, unsub, rc, why, sizeof(why));
+	if (msg == NULL || mailer_check(msg, &err) == -1) {
+		/* Skipped, not retried: one bad template must not hold up
+		 * every invitation queued behind it. */
+		if (why[0] == '\0')
+			log_error("invitations: cannot build the e-mail of "
+			    "id=%s", id);
+		ret = mark_skipped(db, id, why[0] != '\0' ? why : "the "
+		    "invitation e-mail could not be built from its template",
+		    now);
+		goto out;
+	}
+	if (db_call(db, sql_mark_sending, "titit", th, now +
+	    inv_config()->invitation_link_days * 86400000, uh, now, id) == -1 ||
+	    outbox_add_owned(db, OUTBOX_EMAIL, bu, NULL, msg, now, owner,
+	    NULL) == -1)
+		goto out;
+	ret = 0;
+out:
+	json_decref(msg);
+	return ret;
+}
+
+int64_t
+invitations_job(struct db *db, int64_t now)
+{
+	static int64_t	 last_purge;	/* the scheduler thread's only */
+	static int64_t	 rekey_seq;	/* ditto */
+	static bool	 rekeyed;	/* ditto */
+	struct rules_cache rules;
+	struct db_stmt	*st = NULL;
+	int64_t		 n = 0, next = INT64_MAX;
+	int		 rc;
+
+	/* Expired idempotency keys go hourly: a delete is a write, not worth
+	 * the lock on every wake. */
+	if (now - last_purge >= 3600000 || now < last_purge) {
+		if (idempotency_purge(db, now -
+		    inv_config()->invitation_idempotency_h * 3600000) == 0)
+			last_purge = now;
+	}
+	if (!rekeyed)
+		rekeyed = invitations_unsubscribe_rekey(db, &rekey_seq);
+	/* One batch per transaction keeps the write lock short, so a large
+	 * dispatch never stalls the API; the job returns "now" while more
+	 * are due. */
+	if (db_tx_begin(db) == -1)
+		return now + 1000;
+	rules.n = rules.next = 0;
+	st = db_prepare(db, sql_due);
+	if (st == NULL || db_bind_int(st, 1, now) == -1 ||
+	    db_bind_int(st, 2, inv_config()->invitation_dispatch_batch) == -1)
+		goto fail;
+	while ((rc = db_step(db, st)) == DB_ROW) {
+		n++;
+		if (dispatch_one(db, st, now, &rules) == -1)
+			goto fail;
+	}
+	if (rc == -1)
+		goto fail;
+	db_release(st);
+	st = NULL;
+	if (db_tx_commit(db) == -1)
+		goto fail;
+	if (n > 0)
+		scheduler_wake();	/* the outbox has work */
+	if (n == inv_config()->invitation_dispatch_batch)
+		return now;
+	/* on failure next stays INT64_MAX: the scheduler's 1 s wake */
+	(void)db_call_int(db, sql_next_send, &next, "");
+	return next;
+fail:
+	db_release(st);
+	db_tx_rollback(db);
+	log_error("invitations: dispatch failed; retrying");
+	return now + 1000;
+}
+
+static const char sql_mark_sent[] =
+    "UPDATE invitations SET status = 'sent', sent_at = ?1, updated_at = ?1, "
+    "  skip_reason = NULL WHERE id = ?2 AND (status = 'sending' OR "
+    "  (status = 'skipped' AND skip_reason LIKE 'undeliverable: %'))";
+static const char sql_mark_undeliverable[] =
+    "UPDATE invitations SET status = 'skipped', skip_reason = "
+    "  'undeliverable: ' || ?1, updated_at = ?2 "
+    "WHERE id = ?3 AND status = 'sending'";
+
+int
+invitations_mail_outcome(struct db *db, const char *id, const char *why,
+    int64_t now)
+{
+	if ((why == NULL ? db_call(db, sql_mark_sent, "it", now, id) :
+	    db_call(db, sql_mark_undeliverable, "tit", why, now, id)) == -1)
+		return -1;
+	if (db_changes(db) == 0)
+		return 0;
+	return inv_event_add(db, id, why == NULL ? "sent" : "undeliverable",
+	    why, now);
+}
+

@@ -1,0 +1,226 @@
+/*
+ * invitations_unsubscribe: a reviewer's "no more invitations from this
+ * business". Owns unsubscribes and the setting "unsubscribe_key". The
+ * unsubscribe page (HTTP worker threads) adds rows; storing and
+ * dispatching an invitation (worker and scheduler threads) look them up.
+ *
+ * Unsubscribes remember no address: only HMAC-SHA256 of the lowercased
+ * address under a server secret (base64, 44 characters), so a copy of the
+ * database cannot be reversed with a list of likely addresses. The secret
+ * is 32 random bytes as hex in settings, made on first use. Rows from
+ * before the secret hold the bare BLAKE2b hex of the address (64
+ * characters): they are still matched, and a match re-keys the row.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "reviewd/clock.h"
+#include "reviewd/db_call.h"
+#include "reviewd/db_call.h"
+#include "reviewd/ids.h"
+#include "reviewd/invitations_unsubscribe.h"
+#include "reviewd/log.h"
+#include "reviewd/mailer.h"
+
+#define UNSUB_KEY_NAME	"unsubscribe_key"
+#define UNSUB_KEY_LEN	64		/* hex of 32 bytes */
+
+static const char sql_setting_get[] =
+    "SELECT value FROM settings WHERE name = ?";
+static const char sql_setting_add[] =
+    "INSERT OR IGNORE INTO settings (name, value) VALUES (?, ?)";
+static const char sql_unsubscribed[] =
+    "SELECT address_hash FROM unsubscribes WHERE business_unit_id = ?1 AND "
+    "address_hash IN (?2, ?3)";
+static const char sql_unsubscribe_rekey[] =
+    "UPDATE OR REPLACE unsubscribes SET address_hash = ?3 "
+    "WHERE business_unit_id = ?1 AND address_hash = ?2";
+
+/* The server secret, made if there is none yet: inside the caller's write
+ * transaction. 0 or -1. */
+static int
+unsubscribe_key(struct db *db, char key[UNSUB_KEY_LEN + 1])
+{
+	struct db_stmt	*st = NULL;
+	char		 fresh[UNSUB_KEY_LEN + 1];
+	int		 attempt, rc, ret = -1;
+
+	for (attempt = 0; attempt < 2; attempt++) {
+		if ((rc = db_call_row(db, sql_setting_get, &st, "t",
+		    UNSUB_KEY_NAME)) == -1)
+			goto out;
+		if (rc == DB_ROW && db_bytes(st, 0) ==
+		    UNSUB_KEY_LEN) {
+			memcpy(key, db_text(st, 0), UNSUB_KEY_LEN + 1);
+			ret = 0;
+			goto out;
+		}
+		if (rc == DB_ROW) {
+			log_error("invitations: the setting %s is damaged",
+			    UNSUB_KEY_NAME);
+			goto out;
+		}
+		db_release(st);
+		ids_random_hex(fresh, UNSUB_KEY_LEN / 2);
+		st = NULL;
+		if (db_call(db, sql_setting_add, "tt", UNSUB_KEY_NAME,
+		    fresh) == -1)
+			goto out;
+	}
+out:
+	db_release(st);
+	sodium_memzero(fresh, sizeof(fresh));
+	return ret;
+}
+
+/* The address's keyed hash (hmac) and its bare pre-secret hash (legacy,
+ * may be NULL). 0 or -1. */
+static int
+address_hash(struct db *db, const char *email, char hmac[IDS_HMAC_B64_LEN + 1],
+    char legacy[IDS_HASH_LEN + 1])
+{
+	char	 lower[MAILER_ADDRESS_MAX + 1], key[UNSUB_KEY_LEN + 1];
+	size_t	 i;
+
+	for (i = 0; email[i] != '\0' && i < MAILER_ADDRESS_MAX; i++)
+		lower[i] = (char)tolower((unsigned char)email[i]);
+	lower[i] = '\0';
+	if (unsubscribe_key(db, key) == -1)
+		return -1;
+	ids_hmac_sha256_base64((const unsigned char *)key, UNSUB_KEY_LEN,
+	    lower, i, hmac);
+	sodium_memzero(key, sizeof(key));
+	if (legacy != NULL)
+		ids_token_hash(lower, legacy);
+	return 0;
+}
+
+int
+invitations_unsubscribed(struct db *db, const char *bu, const char *email,
+    bool *found)
+{
+	struct db_stmt	*st;
+	char		 hmac[IDS_HMAC_B64_LEN + 1], legacy[IDS_HASH_LEN + 1];
+	bool		 rekey;
+	int		 rc;
+
+	if (address_hash(db, email, hmac, legacy) == -1 ||
+	    (rc = db_call_row(db, sql_unsubscribed, &st, "ttt", bu, hmac,
+	    legacy)) == -1)
+		return -1;
+	*found = rc == DB_ROW;
+	rekey = *found && strcmp(db_text(st, 0), legacy) == 0;
+	db_release(st);
+	if (!rekey)
+		return 0;
+	return db_call(db, sql_unsubscribe_rekey, "ttt", bu, legacy, hmac);
+}
+
+static const char sql_legacy_any[] =
+    "SELECT 1 FROM unsubscribes WHERE length(address_hash) = 64 LIMIT 1";
+static const char sql_legacy_addresses[] =
+    "SELECT seq, business_unit_id, consumer_email FROM invitations "
+    "WHERE seq > ?1 AND consumer_email IS NOT NULL AND business_unit_id IN "
+    "  (SELECT business_unit_id FROM unsubscribes "
+    "   WHERE length(address_hash) = 64) "
+    "ORDER BY seq LIMIT ?2";
+
+#define REKEY_BATCH	200
+
+/*
+ * The next REKEY_BATCH invitations of units that have rows stored before
+ * the server secret (see unsubscribe_key), each address checked (which
+ * re-keys its row).
+ */
+bool
+invitations_unsubscribe_rekey(struct db *db, int64_t *seq)
+{
+	struct db_stmt	*st = NULL;
+	char		 bu[IDS_ID_LEN + 1];
+	bool		 any, found, done = false;
+	int64_t		 n = 0;
+	int		 rc;
+
+	if (db_tx_begin(db) == -1 ||
+	    db_call_exists(db, sql_legacy_any, &any, "") == -1)
+		goto out;
+	if (!any) {
+		done = true;
+		goto out;
+	}
+	st = db_prepare(db, sql_legacy_addresses);
+	if (st == NULL || db_bind_int(st, 1, *seq) == -1 ||
+	    db_bind_int(st, 2, REKEY_BATCH) == -1)
+		goto out;
+	while ((rc = db_step(db, st)) == DB_ROW) {
+		n++;
+		*seq = db_int(st, 0);
+		snprintf(bu, sizeof(bu), "%s", db_text(st, 1));
+		if (invitations_unsubscribed(db, bu, db_text(st, 2),
+		    &found) == -1)
+			goto out;
+	}
+	if (rc == -1)
+		goto out;
+	db_release(st);
+	st = NULL;
+	if (db_tx_commit(db) == -1)
+		goto out;
+	done = n < REKEY_BATCH;
+out:
+	db_release(st);
+	db_tx_rollback(db);
+	return done;
+}
+
+static const char sql_by_unsubscribe[] =
+    "SELECT i.business_unit_id, i.consumer_email, b.display_name "
+    "FROM invitations i JOIN business_units b ON b.id = i.business_unit_id "
+    "WHERE i.unsubscribe_hash = ?";
+static const char sql_unsubscribe[] =
+    "INSERT OR IGNORE INTO unsubscribes (business_unit_id, address_hash, "
+    "  created_at) VALUES (?, ?, ?)";
+
+int
+invitations_unsubscribe(struct db *db, const char *token, bool apply,
+    char *business, size_t business_len)
+{
+	struct db_stmt	*st = NULL;
+	char		 hash[IDS_HASH_LEN + 1], address[IDS_HMAC_B64_LEN + 1];
+	char		 bu[IDS_ID_LEN + 1];
+	int		 rc, ret = -1;
+	bool		 erased;
+
+	if (strlen(token) != IDS_TOKEN_LEN)
+		return 1;
+	ids_token_hash(token, hash);
+	if (db_tx_begin(db) == -1)
+		return -1;
+	if ((rc = db_call_row(db, sql_by_unsubscribe, &st, "t", hash)) == -1)
+		goto out;
+	if (rc == DB_DONE) {
+		ret = 1;
+		goto out;
+	}
+	snprintf(bu, sizeof(bu), "%s", db_text(st, 0));
+	snprintf(business, business_len, "%s", db_text(st, 2));
+	erased = db_is_null(st, 1);
+	/* the secret may be made here: only when the change is committed */
+	if (apply && !erased && address_hash(db, db_text(st, 1), address,
+	    NULL) == -1)
+		goto out;
+	db_release(st);
+	st = NULL;
+	if (apply && !erased && (db_call(db, sql_unsubscribe, "tti", bu,
+	    address, clock_now_ms()) == -1 || db_tx_commit(db) == -1))
+		goto out;
+	ret = 0;
+out:
+	db_release(st);
+	db_tx_rollback(db);
+	return ret;
+}
+
