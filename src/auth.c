@@ -23,6 +23,7 @@
 #include "reviewd/clock.h"
 #include "reviewd/ids.h"
 #include "reviewd/log.h"
+#include "reviewd/settings.h"
 
 #define FORM_VALUE_MAX	1024
 
@@ -39,17 +40,14 @@ static const char dummy_hash[AUTH_PASSWORD_HASH_LEN] =
     "$argon2id$v=19$m=65536,t=2,p=1$fLrHy8E3vbUy3Jdr0PBqAg$"
     "IfIEQ8qKHbIDmyhXOkwjQRYsVt0wPONISc/CpdhW8yY";
 
-static const char sql_setting_get[] =
-    "SELECT value FROM settings WHERE name = ?";
-static const char sql_setting_put[] =
-    "INSERT INTO settings (name, value) VALUES (?, ?)";
+#define ADMIN_HASH_SETTING	"admin_token_hash"
 
 int
 auth_init(struct db *db, const struct config *cfg, FILE *out)
 {
-	struct db_stmt	*st = NULL;
 	char		 token[IDS_TOKEN_LEN + 1];
-	int		 rc, ret = -1;
+	bool		 found, added = false;
+	int		 ret = -1;
 
 	if (crypto_pwhash_str_needs_rehash(dummy_hash,
 	    crypto_pwhash_OPSLIMIT_INTERACTIVE,
@@ -62,29 +60,20 @@ auth_init(struct db *db, const struct config *cfg, FILE *out)
 		ids_token_hash(cfg->admin_token, admin_hash);
 		return 0;
 	}
-	st = db_prepare(db, sql_setting_get);
-	if (st == NULL || db_bind_text(st, 1, "admin_token_hash") == -1)
+	if (settings_get(db, ADMIN_HASH_SETTING, admin_hash,
+	    sizeof(admin_hash), &found) == -1)
 		goto out;
-	rc = db_step(db, st);
-	if (rc == DB_ROW)
-		snprintf(admin_hash, sizeof(admin_hash), "%s", db_text(st, 0));
-	db_release(st);
-	if (rc == -1)
-		goto out;
-	if (rc == DB_ROW) {
+	if (found) {
 		ret = 0;
 		goto out;
 	}
 	ids_token(token);
 	ids_token_hash(token, admin_hash);
-	st = db_prepare(db, sql_setting_put);
-	if (st == NULL || db_bind_text(st, 1, "admin_token_hash") == -1 ||
-	    db_bind_text(st, 2, admin_hash) == -1 ||
-	    db_step(db, st) != DB_DONE) {
-		db_release(st);
+	/* another process settling it meanwhile is a failure, as before:
+	 * the token printed would not be the one stored */
+	if (settings_add_if_absent(db, ADMIN_HASH_SETTING, admin_hash,
+	    &added) == -1 || !added)
 		goto out;
-	}
-	db_release(st);
 	fprintf(out, "reviewd: generated the admin token (shown once, only "
 	    "its hash is stored):\n%s\n", token);
 	fflush(out);
