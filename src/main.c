@@ -30,6 +30,7 @@
 #include "reviewd/log.h"
 #include "reviewd/mailer.h"
 #include "reviewd/outbox.h"
+#include "reviewd/outbox_mail.h"
 #include "reviewd/reviews.h"
 #include "reviewd/routes.h"
 #include "reviewd/scheduler.h"
@@ -421,8 +422,12 @@ main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 	db_configure(cfg.db_path);
-	/* modules keep the (read-only) configuration for the CLI too */
+	/* modules keep the (read-only) configuration for the CLI too, and
+	 * the outbox its senders (e-mails are checked when queued) */
 	outbox_configure(&cfg);
+	if (outbox_register_sender(OUTBOX_EMAIL, &outbox_mail_sender) == -1 ||
+	    outbox_register_sender(OUTBOX_WEBHOOK, &webhooks_sender) == -1)
+		return EXIT_FAILURE;
 	reviews_configure(&cfg);
 	invitations_configure(&cfg);
 	findreviewer_configure(&cfg);

@@ -203,3 +203,25 @@ request_form_value(const char *body, size_t len, const char *name, char *out,
 	}
 	return -1;
 }
+
+/* for outbox, reviews: a query parameter from a fixed list */
+int
+request_query_one_of(const struct request *req, const char *name,
+    const char *const *allowed, const char *reason, const char **out,
+    struct api_error *err)
+{
+	const char		*v = request_query(req, name);
+	const char *const	*a;
+
+	*out = NULL;
+	if (v == NULL)
+		return 0;
+	for (a = allowed; *a != NULL; a++) {
+		if (strcmp(v, *a) == 0) {
+			*out = v;
+			return 0;
+		}
+	}
+	api_error_set(err, 400, name, "%s", reason);
+	return -1;
+}

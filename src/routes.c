@@ -13,6 +13,7 @@
 #include "reviewd/invitations_csv.h"
 #include "reviewd/links.h"
 #include "reviewd/outbox.h"
+#include "reviewd/outbox_mail.h"
 #include "reviewd/pages.h"
 #include "reviewd/products.h"
 #include "reviewd/reports.h"

@@ -27,9 +27,9 @@
 
 #include "reviewd/auth.h"
 #include "reviewd/clock.h"
+#include "reviewd/handler.h"
 #include "reviewd/json.h"
 #include "reviewd/log.h"
-#include "reviewd/scheduler.h"
 #include "reviewd/webhooks.h"
 
 #define URL_MAX			2048
@@ -257,26 +257,10 @@ out:
 	return rc == DB_DONE ? 0 : -1;
 }
 
-static const char sql_anonymise[] =
-    "UPDATE outbox SET payload = json_replace(payload, "
-    "  '$.body.events[0].eventData.consumer.name', 'Anonymous') "
-    "WHERE kind = 'webhook' AND json_extract(payload, "
-    "  '$.body.events[0].eventData.consumer.id') IN "
-    "  (SELECT value FROM json_each(?))";
-
 int
 webhooks_anonymise_consumers(struct db *db, const char *ids)
 {
-	struct db_stmt	*st = db_prepare(db, sql_anonymise);
-	int		 rc;
-
-	if (st == NULL || db_bind_text(st, 1, ids) == -1) {
-		db_release(st);
-		return -1;
-	}
-	rc = db_step(db, st);
-	db_release(st);
-	return rc == DB_DONE ? 0 : -1;
+	return outbox_anonymise_consumers(db, ids);
 }
 
 /* Delivery. */
@@ -444,11 +428,15 @@ sign(const struct target *t, const char *event_id, const char *body,
 	return append_header(list, line);
 }
 
-enum outbox_result
-webhooks_deliver(struct db *db, const struct config *cfg,
-    const char *event_id, const char *subscription, int64_t attempt,
-    json_t *payload, int64_t *retry_after_s, char *why, size_t whylen)
+/* The outbox's sender of webhook rows: one signed POST. */
+static enum outbox_result
+deliver(struct db *db, const struct config *cfg, void *session,
+    const struct outbox_item *item, int64_t *retry_after_s, char *why,
+    size_t whylen)
 {
+	const char		*event_id = item->id;
+	const char		*subscription = item->subscription;
+	json_t			*payload = item->payload;	/* borrowed */
 	struct target		 t;
 	CURL			*curl = NULL;
 	struct curl_slist	*headers = NULL;
@@ -461,6 +449,7 @@ webhooks_deliver(struct db *db, const struct config *cfg,
 	CURLcode		 rc;
 	enum outbox_result	 result = OUTBOX_RETRY;
 
+	(void)session;
 	memset(&t, 0, sizeof(t));
 	switch (load_target(db, cfg, subscription, &t)) {
 	case -1:
@@ -526,8 +515,8 @@ webhooks_deliver(struct db *db, const struct config *cfg,
 	}
 logged:
 	if (db_tx_begin(db) == 0) {
-		log_attempt(db, &t, subscription, event_id, name, attempt,
-		    code, why[0] != '\0' ? why : NULL,
+		log_attempt(db, &t, subscription, event_id, name,
+		    item->attempt, code, why[0] != '\0' ? why : NULL,
 		    clock_now_ms() - started);
 		if (code == 410)
 			disable(db, subscription, "the receiver answered 410 "
@@ -542,6 +531,10 @@ out:
 	free(body);
 	return result;
 }
+
+const struct outbox_sender	webhooks_sender = {
+	.send = deliver,
+};
 
 /* Handlers. */
 
@@ -612,18 +605,81 @@ read_events(json_t *body, struct api_error *err)
 	return v;
 }
 
+/* A new signing key: the secret shown once ("whsec_" and its base64) and
+ * its sealed form (malloc'd) to store. 0, or -1 with err set (409 without
+ * a master key). */
+static int
+new_secret(const struct config *cfg, char secret[SECRET_LEN + 1],
+    char **sealed, struct api_error *err)
+{
+	unsigned char	 key[KEY_BYTES], mk[IDS_MASTER_LEN];
+
+	*sealed = NULL;
+	if (ids_master_key(cfg->links_master_key, mk) == -1) {
+		api_error_set(err, 409, NULL, "Webhook subscriptions need "
+		    "[links] master_key in the server configuration (it "
+		    "seals their signing secrets)");
+		return -1;
+	}
+	randombytes_buf(key, sizeof(key));
+	memcpy(secret, "whsec_", 6);
+	sodium_bin2base64(secret + 6, SECRET_LEN + 1 - 6, key, sizeof(key),
+	    sodium_base64_VARIANT_ORIGINAL);
+	*sealed = ids_seal(mk, key, sizeof(key));
+	sodium_memzero(key, sizeof(key));
+	sodium_memzero(mk, sizeof(mk));
+	if (*sealed == NULL) {
+		api_error_set(err, 500, NULL, "Internal error");
+		return -1;
+	}
+	return 0;
+}
+
+/* Stores subscription id of bu (at most MAX_SUBSCRIPTIONS a unit) and
+ * leaves st on its row. 0, or -1 with err set. */
+static int
+insert_subscription(struct db *db, const char *id, const char *bu,
+    const char *url, const char *events, const char *sealed,
+    struct db_stmt **st, struct api_error *err)
+{
+	if ((*st = db_prepare(db, sql_sub_count)) == NULL ||
+	    db_bind_text(*st, 1, bu) == -1 || db_step(db, *st) != DB_ROW)
+		goto dberr;
+	if (db_int(*st, 0) >= MAX_SUBSCRIPTIONS) {
+		api_error_set(err, 409, NULL, "A business unit may have at "
+		    "most %d webhook subscriptions", MAX_SUBSCRIPTIONS);
+		return -1;
+	}
+	db_release(*st);
+	if ((*st = db_prepare(db, sql_sub_insert)) == NULL ||
+	    db_bind_text(*st, 1, id) == -1 || db_bind_text(*st, 2, bu) == -1 ||
+	    db_bind_text(*st, 3, url) == -1 ||
+	    db_bind_text(*st, 4, events) == -1 ||
+	    db_bind_text(*st, 5, sealed) == -1 ||
+	    db_bind_int(*st, 6, clock_now_ms()) == -1 ||
+	    db_step(db, *st) != DB_DONE)
+		goto dberr;
+	db_release(*st);
+	if ((*st = db_prepare(db, sql_sub_get)) == NULL ||
+	    db_bind_text(*st, 1, id) == -1 || db_bind_text(*st, 2, bu) == -1 ||
+	    db_step(db, *st) != DB_ROW)
+		goto dberr;
+	return 0;
+dberr:
+	db_fail(db, err);
+	return -1;
+}
+
 int
 webhooks_create(struct request *req, struct response *res,
     struct api_error *err)
 {
 	static const char *const allowed[] = { "url", "events", NULL };
-	struct db	*db = db_thread();
-	json_t		*body = NULL, *events, *out = NULL;	/* see below */
+	json_t		*body = NULL, *events, *out;	/* see below */
 	struct db_stmt	*st = NULL;
 	const char	*bu, *url = NULL;
 	char		*events_text = NULL, *sealed = NULL;
 	char		 id[IDS_ID_LEN + 1], secret[SECRET_LEN + 1];
-	unsigned char	 key[KEY_BYTES], mk[IDS_MASTER_LEN];
 	int		 ret = -1;
 
 	if (auth_business_unit(req, &bu, err) == -1 ||
@@ -633,62 +689,34 @@ webhooks_create(struct request *req, struct response *res,
 	if (json_read_string(body, "url", true, 8, URL_MAX, &url, err) == 0)
 		check_url(req->cfg, url, err);
 	events = read_events(body, err);	/* borrowed from body */
-	if (err->status != 0)
+	if (err->status != 0 || new_secret(req->cfg, secret, &sealed,
+	    err) == -1)
 		goto out;
-	if (ids_master_key(req->cfg->links_master_key, mk) == -1) {
-		api_error_set(err, 409, NULL, "Webhook subscriptions need "
-		    "[links] master_key in the server configuration (it "
-		    "seals their signing secrets)");
-		goto out;
-	}
-	events_text = json_dumps(events, JSON_COMPACT);
-	randombytes_buf(key, sizeof(key));
-	memcpy(secret, "whsec_", 6);
-	sodium_bin2base64(secret + 6, sizeof(secret) - 6, key, sizeof(key),
-	    sodium_base64_VARIANT_ORIGINAL);
-	sealed = ids_seal(mk, key, sizeof(key));
 	ids_new(id);
-	if (events_text == NULL || sealed == NULL || db == NULL ||
-	    db_tx_begin(db) == -1 ||
-	    (st = db_prepare(db, sql_sub_count)) == NULL ||
-	    db_bind_text(st, 1, bu) == -1 || db_step(db, st) != DB_ROW)
-		goto dberr;
-	if (db_int(st, 0) >= MAX_SUBSCRIPTIONS) {
-		api_error_set(err, 409, NULL, "A business unit may have at "
-		    "most %d webhook subscriptions", MAX_SUBSCRIPTIONS);
+	if ((events_text = json_dumps(events, JSON_COMPACT)) == NULL) {
+		api_error_set(err, 500, NULL, "Internal error");
 		goto out;
 	}
-	db_release(st);
-	st = db_prepare(db, sql_sub_insert);
-	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    db_bind_text(st, 2, bu) == -1 || db_bind_text(st, 3, url) == -1 ||
-	    db_bind_text(st, 4, events_text) == -1 ||
-	    db_bind_text(st, 5, sealed) == -1 ||
-	    db_bind_int(st, 6, clock_now_ms()) == -1 ||
-	    db_step(db, st) != DB_DONE)
-		goto dberr;
-	db_release(st);
-	st = db_prepare(db, sql_sub_get);
-	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    db_bind_text(st, 2, bu) == -1 || db_step(db, st) != DB_ROW)
-		goto dberr;
-	out = subscription_json(st);	/* owned, taken below */
-	if (out == NULL || json_object_set_new(out, "secret",
-	    json_string(secret)) == -1 || db_tx_commit(db) == -1) {
-		json_decref(out);
-		goto dberr;
+	if (db_tx_begin(req->db) == -1) {
+		db_fail(req->db, err);
+		goto out;
 	}
-	ret = response_json(res, 201, out, err);
-	goto out;
-dberr:
-	db_fail(db, err);
+	if (insert_subscription(req->db, id, bu, url, events_text, sealed,
+	    &st, err) == -1)
+		goto out;
+	out = subscription_json(st);	/* owned, taken by handler_commit */
+	if (out != NULL && json_object_set_new(out, "secret",
+	    json_string(secret)) == -1) {
+		json_decref(out);
+		out = NULL;
+	}
+	db_release(st);
+	st = NULL;
+	ret = handler_commit(req, res, 201, out, false, err);
 out:
 	db_release(st);
-	if (ret == -1)
-		db_tx_rollback(db);
+	db_tx_rollback(req->db);
 	sodium_memzero(secret, sizeof(secret));
-	sodium_memzero(key, sizeof(key));
-	sodium_memzero(mk, sizeof(mk));
 	free(sealed);
 	free(events_text);
 	json_decref(body);
@@ -703,72 +731,54 @@ int
 webhooks_list(struct request *req, struct response *res,
     struct api_error *err)
 {
-	struct db	*db = db_thread();
-	json_t		*list = json_array();	/* owned */
-	struct db_stmt	*st = NULL;
+	json_t		*list;	/* owned */
+	struct db_stmt	*st;
 	const char	*bu;
 
-	if (auth_business_unit(req, &bu, err) == -1) {
+	if (auth_business_unit(req, &bu, err) == -1)
+		return -1;
+	list = json_array();
+	st = db_prepare(req->db, sql_sub_list);
+	if (list == NULL || st == NULL || db_bind_text(st, 1, bu) == -1 ||
+	    db_collect(req->db, st, subscription_json, list) == -1) {
+		db_release(st);
 		json_decref(list);
+		db_fail(req->db, err);
 		return -1;
 	}
-	if (db == NULL || list == NULL ||
-	    (st = db_prepare(db, sql_sub_list)) == NULL ||
-	    db_bind_text(st, 1, bu) == -1)
-		goto fail;
-	if (db_collect(db, st, subscription_json, list) == -1)
-		goto fail;
 	db_release(st);
 	return response_json(res, 200, json_pack("{s:o}", "webhooks", list),
 	    err);
-fail:
-	db_release(st);
-	json_decref(list);
-	db_fail(db, err);
-	return -1;
 }
 
 static const char sql_sub_delete[] =
     "DELETE FROM webhook_subscriptions WHERE id = ? AND business_unit_id = ?";
-static const char sql_sub_orphans[] =
-    "UPDATE outbox SET status = 'dead', lease_until = NULL, "
-    "last_error = 'the subscription was deleted' "
-    "WHERE subscription_id = ? AND status IN ('pending', 'delivering')";
 
 int
 webhooks_delete(struct request *req, struct response *res,
     struct api_error *err)
 {
-	struct db	*db = db_thread();
+	struct db	*db = req->db;
 	const char	*bu, *id = request_param(req, "subscriptionId");
 	struct db_stmt	*st = NULL;
 	int		 ret = -1;
 
 	if (auth_business_unit(req, &bu, err) == -1)
 		return -1;
-	if (db == NULL || db_tx_begin(db) == -1 ||
+	if (db_tx_begin(db) == -1 ||
 	    (st = db_prepare(db, sql_sub_delete)) == NULL ||
 	    db_bind_text(st, 1, id) == -1 || db_bind_text(st, 2, bu) == -1 ||
 	    db_step(db, st) != DB_DONE)
-		goto dberr;
-	if (db_changes(db) == 0) {
+		db_fail(db, err);
+	else if (db_changes(db) == 0)
 		api_error_set(err, 404, NULL, "Webhook subscription not found");
-		goto out;
-	}
+	else if (outbox_kill_subscription(db, id) == -1)
+		db_fail(db, err);
+	else
+		ret = handler_commit(req, res, 200, json_pack("{s:s, s:s}",
+		    "id", id, "status", "deleted"), false, err);
 	db_release(st);
-	st = db_prepare(db, sql_sub_orphans);
-	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    db_step(db, st) != DB_DONE || db_tx_commit(db) == -1)
-		goto dberr;
-	ret = response_json(res, 200, json_pack("{s:s, s:s}", "id", id,
-	    "status", "deleted"), err);
-	goto out;
-dberr:
-	db_fail(db, err);
-out:
-	db_release(st);
-	if (ret == -1)
-		db_tx_rollback(db);
+	db_tx_rollback(db);
 	return ret;
 }
 
@@ -778,7 +788,7 @@ int
 webhooks_test(struct request *req, struct response *res,
     struct api_error *err)
 {
-	struct db	*db = db_thread();
+	struct db	*db = req->db;
 	const char	*bu, *id = request_param(req, "subscriptionId");
 	struct db_stmt	*st = NULL;
 	json_t		*data = NULL, *payload = NULL;	/* owned */
@@ -787,7 +797,7 @@ webhooks_test(struct request *req, struct response *res,
 
 	if (auth_business_unit(req, &bu, err) == -1)
 		return -1;
-	if (db == NULL || db_tx_begin(db) == -1 ||
+	if (db_tx_begin(db) == -1 ||
 	    (st = db_prepare(db, sql_sub_get)) == NULL ||
 	    db_bind_text(st, 1, id) == -1 || db_bind_text(st, 2, bu) == -1 ||
 	    (rc = db_step(db, st)) == -1)
@@ -804,18 +814,16 @@ webhooks_test(struct request *req, struct response *res,
 	    clock_now_ms()) == -1 ||
 	    (payload = envelope(TEST_EVENT, data)) == NULL ||
 	    outbox_add(db, OUTBOX_WEBHOOK, bu, id, payload, clock_now_ms(),
-	    event) == -1 || db_tx_commit(db) == -1)
+	    event) == -1)
 		goto dberr;
-	scheduler_wake();
-	ret = response_json(res, 202, json_pack("{s:s, s:s}", "eventId", event,
-	    "status", "pending"), err);
+	ret = handler_commit(req, res, 202, json_pack("{s:s, s:s}", "eventId",
+	    event, "status", "pending"), true, err);
 	goto out;
 dberr:
 	db_fail(db, err);
 out:
 	db_release(st);
-	if (ret == -1)
-		db_tx_rollback(db);
+	db_tx_rollback(db);
 	json_decref(data);
 	json_decref(payload);
 	return ret;
@@ -826,56 +834,44 @@ static const char sql_deliveries[] =
     "  error, duration_ms, created_at FROM webhook_deliveries "
     "WHERE business_unit_id = ? ORDER BY id DESC LIMIT ? OFFSET ?";
 
+static json_t *
+delivery_json(struct db_stmt *st)
+{
+	json_t	*o;	/* owned */
+
+	o = json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:I}",
+	    "subscriptionId", db_text(st, 0), "eventId", db_text(st, 1),
+	    "eventName", db_text(st, 2), "attempt", (json_int_t)db_int(st, 3),
+	    "statusCode", db_is_null(st, 4) ? json_null() :
+	    json_integer(db_int(st, 4)), "error", db_json_text(st, 5),
+	    "durationMs", (json_int_t)db_int(st, 6));
+	if (o != NULL && json_set_time(o, "createdAt", db_int(st, 7)) == -1) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 int
 webhooks_deliveries(struct request *req, struct response *res,
     struct api_error *err)
 {
-	struct db	*db = db_thread();
-	json_t		*list = NULL, *o;	/* owned; o is taken by list */
-	struct db_stmt	*st = NULL;
-	const char	*bu;
-	int64_t		 page = 1, per_page = 20;
-	int		 rc;
+	struct db_stmt		*st;
+	struct handler_page	 p = { 1, 20 };
+	const char		*bu;
+	int			 ret = -1;
 
 	if (auth_business_unit(req, &bu, err) == -1 ||
-	    request_query_int(req, "page", 1, INT32_MAX, &page, err) == -1 ||
-	    request_query_int(req, "perPage", 1, PAGE_MAX, &per_page, err) == -1)
+	    handler_page_args(req, PAGE_MAX, &p, err) == -1)
 		return -1;
-	list = json_array();
-	if (db == NULL || list == NULL ||
-	    (st = db_prepare(db, sql_deliveries)) == NULL ||
-	    db_bind_text(st, 1, bu) == -1 ||
-	    db_bind_int(st, 2, per_page + 1) == -1 ||
-	    db_bind_int(st, 3, (page - 1) * per_page) == -1)
-		goto fail;
-	while ((rc = db_step(db, st)) == DB_ROW) {
-		o = json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:I}",
-		    "subscriptionId", db_text(st, 0), "eventId", db_text(st, 1),
-		    "eventName", db_text(st, 2), "attempt",
-		    (json_int_t)db_int(st, 3), "statusCode",
-		    db_is_null(st, 4) ? json_null() :
-		    json_integer(db_int(st, 4)), "error",
-		    db_json_text(st, 5), "durationMs",
-		    (json_int_t)db_int(st, 6));
-		if (o == NULL || json_set_time(o, "createdAt",
-		    db_int(st, 7)) == -1) {
-			json_decref(o);
-			goto fail;
-		}
-		if (json_array_append_new(list, o) == -1)
-			goto fail;
-	}
-	if (rc == -1)
-		goto fail;
+	st = db_prepare(req->db, sql_deliveries);
+	if (st == NULL || db_bind_text(st, 1, bu) == -1)
+		db_fail(req->db, err);
+	else
+		ret = handler_page_answer(req, res, st, 2, &p, delivery_json,
+		    "deliveries", err);
 	db_release(st);
-	return response_json(res, 200, json_pack("{s:o, s:o}", "links",
-	    request_page_links(req, list, page, per_page), "deliveries", list),
-	    err);
-fail:
-	db_release(st);
-	json_decref(list);
-	db_fail(db, err);
-	return -1;
+	return ret;
 }
 
 static const char sql_migrated[] =

@@ -144,4 +144,12 @@ int	response_header(struct response *res, const char *name,
 int	request_form_value(const char *body, size_t len, const char *name,
 	    char *out, size_t outlen);
 
+/* for outbox, reviews: a query parameter from a fixed list */
+/* Reads query parameter name into *out (borrowed; NULL when absent): when
+ * present it must be one of allowed (NULL-terminated), else -1 with a 400
+ * naming it with reason. */
+int	request_query_one_of(const struct request *req, const char *name,
+	    const char *const *allowed, const char *reason, const char **out,
+	    struct api_error *err);
+
 #endif
