@@ -19,6 +19,7 @@
 
 #include "reviewd/afs.h"
 #include "reviewd/auth.h"
+#include "reviewd/auth_tokens.h"
 #include "reviewd/buf.h"
 #include "reviewd/business.h"
 #include "reviewd/config.h"

@@ -6,6 +6,7 @@
 
 #include "reviewd/afs.h"
 #include "reviewd/auth.h"
+#include "reviewd/auth_tokens.h"
 #include "reviewd/business.h"
 #include "reviewd/findreviewer.h"
 #include "reviewd/health.h"
