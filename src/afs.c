@@ -306,6 +306,21 @@ reply_settings(struct request *req, struct response *res, const char *bu,
 	return handler_commit(req, res, 200, o, false, err);
 }
 
+/* Runs st (bound: a change of bu's settings, in the open transaction)
+ * and ends the write with the settings. 0, or -1 with err set. */
+static int
+write_settings(struct request *req, struct response *res,
+    struct db_stmt *st, const char *bu, const char *token,
+    struct api_error *err)
+{
+	if (db_step(req->db, st) != DB_DONE) {
+		db_fail(req->db, err);
+		return -1;
+	}
+	db_release(st);
+	return reply_settings(req, res, bu, token, err);
+}
+
 int
 afs_get(struct request *req, struct response *res, struct api_error *err)
 {
@@ -352,21 +367,18 @@ afs_patch(struct request *req, struct response *res, struct api_error *err)
 		api_error_set(err, 400, "referencePattern", "%s", why);
 	if (err->status != 0)
 		goto out;
+	st = db_prepare(db, sql_settings_patch);
 	if (db_tx_begin(db) == -1 ||
-	    ensure(db, req->cfg, bu, token) == -1 ||
-	    (st = db_prepare(db, sql_settings_patch)) == NULL ||
+	    ensure(db, req->cfg, bu, token) == -1 || st == NULL ||
 	    (delay >= 0 ? db_bind_int(st, 1, delay) :
 	    db_bind_null(st, 1)) == -1 ||
 	    db_bind_int(st, 2, set_pattern) == -1 ||
 	    db_bind_text(st, 3, pattern) == -1 ||
 	    db_bind_int(st, 4, clock_now_ms()) == -1 ||
-	    db_bind_text(st, 5, bu) == -1 || db_step(db, st) != DB_DONE) {
+	    db_bind_text(st, 5, bu) == -1)
 		db_fail(db, err);
-		goto out;
-	}
-	db_release(st);
-	st = NULL;
-	ret = reply_settings(req, res, bu, token, err);
+	else
+		ret = write_settings(req, res, st, bu, token, err);
 out:
 	db_release(st);
 	db_tx_rollback(db);
@@ -388,20 +400,16 @@ afs_rotate(struct request *req, struct response *res, struct api_error *err)
 	if (auth_business_unit(req, &bu, err) == -1)
 		return -1;
 	ids_random_hex(token, TOKEN_BYTES);
+	st = db_prepare(db, sql_settings_rotate);
 	if (store_form(req->cfg, token, hash, &sealed) == -1 ||
 	    db_tx_begin(db) == -1 || ensure(db, req->cfg, bu, first) == -1 ||
-	    (st = db_prepare(db, sql_settings_rotate)) == NULL ||
-	    db_bind_text(st, 1, hash) == -1 ||
+	    st == NULL || db_bind_text(st, 1, hash) == -1 ||
 	    db_bind_text(st, 2, sealed) == -1 ||
 	    db_bind_int(st, 3, clock_now_ms()) == -1 ||
-	    db_bind_text(st, 4, bu) == -1 || db_step(db, st) != DB_DONE) {
+	    db_bind_text(st, 4, bu) == -1)
 		db_fail(db, err);
-		goto out;
-	}
-	db_release(st);
-	st = NULL;
-	ret = reply_settings(req, res, bu, token, err);
-out:
+	else
+		ret = write_settings(req, res, st, bu, token, err);
 	db_release(st);
 	db_tx_rollback(db);
 	free(sealed);

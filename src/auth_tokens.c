@@ -202,8 +202,7 @@ fail:
 	db_fail(db, err);
 out:
 	db_release(st);
-	if (ret == -1)
-		db_tx_rollback(db);
+	db_tx_rollback(db);	/* no-op after the commit */
 	return ret;
 }
 

@@ -492,9 +492,30 @@ dberr:
 	db_fail(db, err);
 out:
 	db_release(st);
-	if (ret == -1)
-		db_tx_rollback(db);
+	db_tx_rollback(db);	/* no-op after the commit */
 	return ret;
+}
+
+/* The id the query sql (one column) finds with the text parameters a and
+ * b (NULL: sql has only a), or a 404 saying what. 0, or -1 with err
+ * set. */
+static int
+find_id(struct db *db, const char *sql, const char *a, const char *b,
+    const char *what, char id[IDS_ID_LEN + 1], struct api_error *err)
+{
+	struct db_stmt	*st = db_prepare(db, sql);
+	int		 rc = -1;
+
+	if (st == NULL || db_bind_text(st, 1, a) == -1 ||
+	    (b != NULL && db_bind_text(st, 2, b) == -1) ||
+	    (rc = db_step(db, st)) == -1)
+		db_fail(db, err);
+	else if (rc == DB_DONE)
+		api_error_set(err, 404, NULL, "%s", what);
+	else
+		snprintf(id, IDS_ID_LEN + 1, "%s", db_text(st, 0));
+	db_release(st);
+	return rc == DB_ROW ? 0 : -1;
 }
 
 static const char sql_unit_by_domain[] =
@@ -504,23 +525,11 @@ int
 business_public_by_domain(struct db *db, const char *domain,
     const char *public_url, json_t **out, struct api_error *err)
 {
-	struct db_stmt	*st = db_prepare(db, sql_unit_by_domain);
-	char		 id[IDS_ID_LEN + 1];
-	int		 rc;
+	char	 id[IDS_ID_LEN + 1];
 
-	if (st == NULL || db_bind_text(st, 1, domain) == -1 ||
-	    (rc = db_step(db, st)) == -1) {
-		db_release(st);
-		db_fail(db, err);
+	if (find_id(db, sql_unit_by_domain, domain, NULL,
+	    "No business with this domain", id, err) == -1)
 		return -1;
-	}
-	if (rc == DB_DONE) {
-		db_release(st);
-		api_error_set(err, 404, NULL, "No business with this domain");
-		return -1;
-	}
-	snprintf(id, sizeof(id), "%s", db_text(st, 0));
-	db_release(st);
 	return load_unit(db, id, public_url, false, out, err);
 }
 
@@ -547,12 +556,9 @@ int
 business_find(struct request *req, struct response *res,
     struct api_error *err)
 {
-	struct db	*db = req->db;
 	const char	*name = request_query(req, "name");
 	char		 domain[DOMAIN_MAX + 1], id[IDS_ID_LEN + 1];
-	struct db_stmt	*st = NULL;
 	struct api_error ignored;
-	int		 rc;
 
 	if (name == NULL || name[0] == '\0') {
 		api_error_set(err, 400, "name", "is required");
@@ -564,20 +570,9 @@ business_find(struct request *req, struct response *res,
 	if (check_domain("name", name, domain, sizeof(domain),
 	    &ignored) == -1)
 		domain[0] = '\0';
-	if ((st = db_prepare(db, sql_unit_find)) == NULL ||
-	    db_bind_text(st, 1, domain) == -1 ||
-	    db_bind_text(st, 2, name) == -1 || (rc = db_step(db, st)) == -1) {
-		db_release(st);
-		db_fail(db, err);
+	if (find_id(req->db, sql_unit_find, domain, name,
+	    "Business unit not found", id, err) == -1)
 		return -1;
-	}
-	if (rc == DB_DONE) {
-		db_release(st);
-		api_error_set(err, 404, NULL, "Business unit not found");
-		return -1;
-	}
-	snprintf(id, sizeof(id), "%s", db_text(st, 0));
-	db_release(st);
 	return reply_unit(req, res, id, false, err);
 }
 

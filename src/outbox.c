@@ -316,8 +316,7 @@ record(struct db *db, const struct leased *r, enum outbox_result result,
 	ret = 0;
 out:
 	db_release(st);
-	if (ret == -1)
-		db_tx_rollback(db);
+	db_tx_rollback(db);	/* no-op after the commit */
 	return ret;
 }
 

@@ -428,6 +428,52 @@ sign(const struct target *t, const char *event_id, const char *body,
 	return append_header(list, line);
 }
 
+/* The options of one delivery: a POST of body with headers to t's URL,
+ * no redirect, the timeout, and the SSRF guard on every socket. */
+static int
+set_options(CURL *curl, const struct config *cfg, const struct target *t,
+    const char *body, struct curl_slist *headers)
+{
+	if (curl_easy_setopt(curl, CURLOPT_URL, t->url) != CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR,
+	    "http,https") != CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body) != CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers) != CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_TIMEOUT,
+	    (long)cfg->webhooks_timeout_s) != CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, open_socket) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, cfg) != CURLE_OK)
+		return -1;
+	return 0;
+}
+
+/* The outcome of the receiver's answer code (and Retry-After, honoured
+ * up to a day on 429 and 5xx); 410 Gone gives up. */
+static enum outbox_result
+judge(long code, curl_off_t retry_after, int64_t *retry_after_s, char *why,
+    size_t whylen)
+{
+	if (code >= 200 && code <= 299) {
+		why[0] = '\0';
+		return OUTBOX_DELIVERED;
+	}
+	if (code == 410) {
+		snprintf(why, whylen, "the receiver answered 410 Gone; the "
+		    "subscription is disabled");
+		return OUTBOX_DEAD;
+	}
+	snprintf(why, whylen, "the receiver answered %ld", code);
+	if ((code == 429 || code >= 500) && retry_after > 0)
+		*retry_after_s = retry_after > 86400 ? 86400 :
+		    (int64_t)retry_after;
+	return OUTBOX_RETRY;
+}
+
 /* The outbox's sender of webhook rows: one signed POST. */
 static enum outbox_result
 deliver(struct db *db, const struct config *cfg, void *session,
@@ -476,20 +522,7 @@ deliver(struct db *db, const struct config *cfg, void *session,
 		snprintf(why, whylen, "cannot build the request");
 		goto out;
 	}
-	if (curl_easy_setopt(curl, CURLOPT_URL, t.url) != CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR,
-	    "http,https") != CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body) != CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers) != CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_TIMEOUT,
-	    (long)cfg->webhooks_timeout_s) != CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard) !=
-	    CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, open_socket) !=
-	    CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, cfg) != CURLE_OK) {
+	if (set_options(curl, cfg, &t, body, headers) == -1) {
 		snprintf(why, whylen, "cannot set request options");
 		goto out;
 	}
@@ -500,19 +533,7 @@ deliver(struct db *db, const struct config *cfg, void *session,
 	}
 	(void)curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
 	(void)curl_easy_getinfo(curl, CURLINFO_RETRY_AFTER, &retry_after);
-	if (code >= 200 && code <= 299) {
-		result = OUTBOX_DELIVERED;
-		why[0] = '\0';
-	} else if (code == 410) {
-		snprintf(why, whylen, "the receiver answered 410 Gone; the "
-		    "subscription is disabled");
-		result = OUTBOX_DEAD;
-	} else {
-		snprintf(why, whylen, "the receiver answered %ld", code);
-		if ((code == 429 || code >= 500) && retry_after > 0)
-			*retry_after_s = retry_after > 86400 ? 86400 :
-			    (int64_t)retry_after;
-	}
+	result = judge(code, retry_after, retry_after_s, why, whylen);
 logged:
 	if (db_tx_begin(db) == 0) {
 		log_attempt(db, &t, subscription, event_id, name,
