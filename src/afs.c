@@ -26,6 +26,7 @@
 #include "reviewd/json.h"
 #include "reviewd/log.h"
 #include "reviewd/scheduler.h"
+#include "reviewd/upgrade.h"
 
 #define TOKEN_BYTES	20
 
@@ -418,11 +419,10 @@ afs_rotate(struct request *req, struct response *res, struct api_error *err)
 	return ret;
 }
 
-static const char sql_migrated[] =
-    "SELECT 1 FROM schema_migrations WHERE version = 11";
+/* A clear token is TOKEN_BYTES * 2 = 40 hex digits, a hash 64. */
 static const char sql_unconverted[] =
     "SELECT business_unit_id, token_hash FROM afs_settings "
-    "WHERE length(token_hash) = ? LIMIT 1";
+    "WHERE length(token_hash) = 40 LIMIT 1";
 static const char sql_convert[] =
     "UPDATE afs_settings SET token_hash = ?1, token_sealed = ?2 "
     "WHERE business_unit_id = ?3";
@@ -430,83 +430,69 @@ static const char sql_patterns[] =
     "SELECT business_unit_id, reference_pattern FROM afs_settings "
     "WHERE reference_pattern IS NOT NULL";
 
-int
-afs_upgrade(struct db *db, const struct config *cfg)
+/* upgrade_rows' step: the clear token of unit bu becomes its hash (and
+ * sealed form). */
+static int
+convert_token(struct db *db, const char *bu, const char *token,
+    const void *arg)
 {
-	struct db_stmt	*st = NULL;
-	char		 bu[IDS_ID_LEN + 1], token[TOKEN_BYTES * 2 + 1];
-	char		 hash[IDS_HASH_LEN + 1], *sealed = NULL, why[240];
-	int		 rc, n = 0, ret = -1;
+	const struct config	*cfg = arg;
+	struct db_stmt		*st = NULL;
+	char			 hash[IDS_HASH_LEN + 1], *sealed = NULL;
+	int			 rc = -1;
 
-	/* a migrations directory that stops before 0011: nothing to do */
-	st = db_prepare(db, sql_migrated);
-	if (st == NULL || (rc = db_step(db, st)) == -1)
-		goto out;
-	if (rc == DB_DONE) {
-		ret = 0;
-		goto out;
-	}
+	if (store_form(cfg, token, hash, &sealed) == 0 &&
+	    (st = db_prepare(db, sql_convert)) != NULL &&
+	    db_bind_text(st, 1, hash) == 0 &&
+	    db_bind_text(st, 2, sealed) == 0 && db_bind_text(st, 3, bu) == 0)
+		rc = db_step(db, st);
 	db_release(st);
-	st = NULL;
-	/* the clear tokens must not linger in freed space of the file (this
-	 * is the start-up connection: the setting stays on it) */
-	if (db_scrub_freed(db) == -1 ||
-	    db_tx_begin(db) == -1)
-		goto out;
-	for (;;) {
-		st = db_prepare(db, sql_unconverted);
-		if (st == NULL ||
-		    db_bind_int(st, 1, TOKEN_BYTES * 2) == -1 ||
-		    (rc = db_step(db, st)) == -1)
-			goto out;
-		if (rc == DB_DONE)
-			break;
-		snprintf(bu, sizeof(bu), "%s", db_text(st, 0));
-		snprintf(token, sizeof(token), "%s", db_text(st, 1));
-		db_release(st);
-		if (store_form(cfg, token, hash, &sealed) == -1 ||
-		    (st = db_prepare(db, sql_convert)) == NULL ||
-		    db_bind_text(st, 1, hash) == -1 ||
-		    db_bind_text(st, 2, sealed) == -1 ||
-		    db_bind_text(st, 3, bu) == -1 ||
-		    db_step(db, st) != DB_DONE)
-			goto out;
-		db_release(st);
-		st = NULL;
-		free(sealed);
-		sealed = NULL;
-		n++;
-	}
-	db_release(st);
-	st = NULL;
-	if (db_tx_commit(db) == -1)
-		goto out;
-	if (n > 0)
-		log_info("afs: stored %d inbound address tokens as hashes%s",
-		    n, cfg->links_master_key[0] != '\0' ? " (and sealed)" :
-		    "; without [links] master_key the settings no longer "
-		    "show these addresses");
-	/* patterns stored before PCRE2 that it refuses are not used */
-	st = db_prepare(db, sql_patterns);
-	if (st == NULL)
-		goto out;
-	while ((rc = db_step(db, st)) == DB_ROW) {
+	free(sealed);
+	return rc == DB_DONE ? 0 : -1;
+}
+
+/* Warns of the stored patterns PCRE2 refuses (stored before it was used):
+ * they are not used. 0 or -1. */
+static int
+check_patterns(struct db *db)
+{
+	struct db_stmt	*st = db_prepare(db, sql_patterns);
+	char		 why[240];
+	int		 rc = -1;
+
+	while (st != NULL && (rc = db_step(db, st)) == DB_ROW) {
 		if (afs_pattern_check(db_text(st, 1), why, sizeof(why)) == -1)
 			log_warn("afs: referencePattern of unit=%s %s; it is "
 			    "not used until the business sets another",
 			    db_text(st, 0), why);
 	}
-	if (rc == -1)
-		goto out;
-	ret = 0;
-out:
-	if (ret == -1)
-		log_error("afs: cannot convert the stored inbound addresses");
 	db_release(st);
-	db_tx_rollback(db);
-	free(sealed);
-	sodium_memzero(token, sizeof(token));
-	return ret;
+	return rc == DB_DONE ? 0 : -1;
+}
+
+int
+afs_upgrade(struct db *db, const struct config *cfg)
+{
+	bool	 applied;
+	int	 n;
+
+	/* a migrations directory that stops before 0011: nothing to do */
+	if (upgrade_migrated(db, 11, &applied) == -1)
+		goto fail;
+	if (!applied)
+		return 0;
+	if (upgrade_rows(db, sql_unconverted, convert_token, cfg, &n) == -1)
+		goto fail;
+	if (n > 0)
+		log_info("afs: stored %d inbound address tokens as hashes%s",
+		    n, cfg->links_master_key[0] != '\0' ? " (and sealed)" :
+		    "; without [links] master_key the settings no longer "
+		    "show these addresses");
+	if (check_patterns(db) == 0)
+		return 0;
+fail:
+	log_error("afs: cannot convert the stored inbound addresses");
+	return -1;
 }
 
 /* POST /v1/inbound/afs?recipient=ADDRESS with the raw message: 202 when

@@ -30,6 +30,7 @@
 #include "reviewd/handler.h"
 #include "reviewd/json.h"
 #include "reviewd/log.h"
+#include "reviewd/upgrade.h"
 #include "reviewd/webhooks.h"
 
 #define URL_MAX			2048
@@ -895,77 +896,71 @@ webhooks_deliveries(struct request *req, struct response *res,
 	return ret;
 }
 
-static const char sql_migrated[] =
-    "SELECT 1 FROM schema_migrations WHERE version = 2";
 static const char sql_clear_secret[] =
     "SELECT id, secret FROM webhook_subscriptions "
     "WHERE substr(secret, 1, 6) = 'whsec_' LIMIT 1";
 static const char sql_seal_secret[] =
     "UPDATE webhook_subscriptions SET secret = ? WHERE id = ?";
 
+struct sealing {
+	const struct config	*cfg;
+	unsigned char		 mk[IDS_MASTER_LEN];
+};
+
+/* upgrade_rows' step: the clear secret of subscription id is sealed. */
+static int
+seal_secret(struct db *db, const char *id, const char *clear,
+    const void *arg)
+{
+	const struct sealing	*s = arg;
+	struct db_stmt		*st = NULL;
+	unsigned char		 key[KEY_MAX];
+	char			*sealed = NULL;
+	size_t			 keylen;
+	int			 rc = -1;
+
+	if (open_secret(s->cfg, clear, key, &keylen) == -1) {
+		log_error("webhooks: the secret of subscription=%s is "
+		    "damaged", id);
+		return -1;
+	}
+	if ((sealed = ids_seal(s->mk, key, keylen)) != NULL &&
+	    (st = db_prepare(db, sql_seal_secret)) != NULL &&
+	    db_bind_text(st, 1, sealed) == 0 && db_bind_text(st, 2, id) == 0)
+		rc = db_step(db, st);
+	db_release(st);
+	free(sealed);
+	sodium_memzero(key, sizeof(key));
+	return rc == DB_DONE ? 0 : -1;
+}
+
 int
 webhooks_upgrade(struct db *db, const struct config *cfg)
 {
-	struct db_stmt	*st = NULL;
-	unsigned char	 mk[IDS_MASTER_LEN], key[KEY_MAX];
-	char		 id[IDS_ID_LEN + 1], *sealed = NULL;
-	size_t		 keylen;
-	int		 rc, n = 0, ret = -1;
+	struct sealing	 s = { cfg, { 0 } };
+	struct db_stmt	*st;
+	bool		 applied;
+	int		 rc, n, ret = -1;
 
 	/* a migrations directory that stops before 0002: nothing to do */
-	st = db_prepare(db, sql_migrated);
-	if (st == NULL || (rc = db_step(db, st)) == -1)
+	if (upgrade_migrated(db, 2, &applied) == -1)
 		goto out;
-	db_release(st);
-	st = NULL;
-	if (rc == DB_DONE) {
+	if (!applied) {
 		ret = 0;
 		goto out;
 	}
-	if (ids_master_key(cfg->links_master_key, mk) == -1) {
+	if (ids_master_key(cfg->links_master_key, s.mk) == -1) {
 		/* no key to seal with: say so when clear secrets remain */
 		st = db_prepare(db, sql_clear_secret);
-		if (st == NULL || (rc = db_step(db, st)) == -1)
-			goto out;
+		rc = st != NULL ? db_step(db, st) : -1;
+		db_release(st);
 		if (rc == DB_ROW)
 			log_warn("webhooks: signing secrets are stored in "
 			    "clear; set [links] master_key to seal them");
-		ret = 0;
+		ret = rc == -1 ? -1 : 0;
 		goto out;
 	}
-	/* the clear secrets must not linger in freed space of the file */
-	if (db_scrub_freed(db) == -1 ||
-	    db_tx_begin(db) == -1)
-		goto out;
-	for (;;) {
-		st = db_prepare(db, sql_clear_secret);
-		if (st == NULL || (rc = db_step(db, st)) == -1)
-			goto out;
-		if (rc == DB_DONE)
-			break;
-		snprintf(id, sizeof(id), "%s", db_text(st, 0));
-		if (open_secret(cfg, db_text(st, 1), key, &keylen) == -1) {
-			log_error("webhooks: the secret of subscription=%s is "
-			    "damaged", id);
-			goto out;
-		}
-		db_release(st);
-		sealed = ids_seal(mk, key, keylen);
-		if (sealed == NULL ||
-		    (st = db_prepare(db, sql_seal_secret)) == NULL ||
-		    db_bind_text(st, 1, sealed) == -1 ||
-		    db_bind_text(st, 2, id) == -1 ||
-		    db_step(db, st) != DB_DONE)
-			goto out;
-		db_release(st);
-		st = NULL;
-		free(sealed);
-		sealed = NULL;
-		n++;
-	}
-	db_release(st);
-	st = NULL;
-	if (db_tx_commit(db) == -1)
+	if (upgrade_rows(db, sql_clear_secret, seal_secret, &s, &n) == -1)
 		goto out;
 	if (n > 0)
 		log_info("webhooks: sealed %d signing secrets", n);
@@ -973,10 +968,6 @@ webhooks_upgrade(struct db *db, const struct config *cfg)
 out:
 	if (ret == -1)
 		log_error("webhooks: cannot seal the stored signing secrets");
-	db_release(st);
-	db_tx_rollback(db);
-	free(sealed);
-	sodium_memzero(mk, sizeof(mk));
-	sodium_memzero(key, sizeof(key));
+	sodium_memzero(s.mk, sizeof(s.mk));
 	return ret;
 }
