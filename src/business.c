@@ -244,6 +244,55 @@ static const char sql_unit_insert[] =
 static const char sql_domain_taken[] =
     "SELECT 1 FROM business_units WHERE domain = ?";
 
+/* Runs the one-row query sql (SELECT 1 ... WHERE x = ?) with value: 0
+ * when it finds a row exactly when want says, else -1 with err set to
+ * status, field and what (or the database's failure). */
+static int
+expect_row(struct db *db, const char *sql, const char *value, bool want,
+    int status, const char *field, const char *what, struct api_error *err)
+{
+	struct db_stmt	*st = db_prepare(db, sql);
+	int		 rc = -1;
+
+	if (st == NULL || db_bind_text(st, 1, value) == -1 ||
+	    (rc = db_step(db, st)) == -1)
+		db_fail(db, err);
+	else if ((rc == DB_ROW) != want)
+		api_error_set(err, status, field, "%s", what);
+	db_release(st);
+	return rc != -1 && (rc == DB_ROW) == want ? 0 : -1;
+}
+
+/* Inserts unit id with domain and s (defaults for what s lacks) in the
+ * caller's transaction. 0, or -1 with err set. */
+static int
+insert_unit(struct db *db, const char *id, const char *domain,
+    const struct settings *s, struct api_error *err)
+{
+	struct db_stmt	*st = db_prepare(db, sql_unit_insert);
+	int64_t		 now = clock_now_ms();
+	int		 rc = -1;
+
+	if (st != NULL && db_bind_text(st, 1, id) == 0 &&
+	    db_bind_text(st, 2, s->display_name) == 0 &&
+	    db_bind_text(st, 3, domain) == 0 &&
+	    db_bind_text(st, 4, s->website_url) == 0 &&
+	    db_bind_text(st, 5, s->country != NULL ? s->country : "") == 0 &&
+	    db_bind_text(st, 6, s->notification_email != NULL ?
+	    s->notification_email : "") == 0 &&
+	    db_bind_text(st, 7, s->sender_name != NULL ? s->sender_name :
+	    s->display_name) == 0 &&
+	    db_bind_text(st, 8, s->default_locale != NULL ?
+	    s->default_locale : "en-US") == 0 &&
+	    db_bind_int(st, 9, now) == 0 && db_bind_int(st, 10, now) == 0)
+		rc = db_step(db, st);
+	db_release(st);
+	if (rc == DB_DONE)
+		return 0;
+	db_fail(db, err);
+	return -1;
+}
+
 int
 business_create(struct db *db, const char *public_url, json_t *fields,
     json_t **out, struct api_error *err)
@@ -252,9 +301,7 @@ business_create(struct db *db, const char *public_url, json_t *fields,
 	const char	*domain_in = NULL;
 	char		 domain[DOMAIN_MAX + 1], id[IDS_ID_LEN + 1];
 	char		 website[DOMAIN_MAX + 16];
-	struct db_stmt	*st = NULL;
-	int64_t		 now = clock_now_ms();
-	int		 rc, ret = -1;
+	int		 ret = -1;
 
 	memset(&s, 0, sizeof(s));
 	read_settings(fields, "name", true, &s, err);
@@ -268,43 +315,21 @@ business_create(struct db *db, const char *public_url, json_t *fields,
 		s.website_url = website;
 	}
 	ids_new(id);
-	if (db_tx_begin(db) == -1)
-		goto dberr;
-	st = db_prepare(db, sql_domain_taken);
-	if (st == NULL || db_bind_text(st, 1, domain) == -1 ||
-	    (rc = db_step(db, st)) == -1)
-		goto dberr;
-	db_release(st);
-	if (rc == DB_ROW) {
-		api_error_set(err, 409, "domain", "is already registered");
+	if (db_tx_begin(db) == -1) {
+		db_fail(db, err);
 		goto out;
 	}
-	st = db_prepare(db, sql_unit_insert);
-	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    db_bind_text(st, 2, s.display_name) == -1 ||
-	    db_bind_text(st, 3, domain) == -1 ||
-	    db_bind_text(st, 4, s.website_url) == -1 ||
-	    db_bind_text(st, 5, s.country != NULL ? s.country : "") == -1 ||
-	    db_bind_text(st, 6, s.notification_email != NULL ?
-	    s.notification_email : "") == -1 ||
-	    db_bind_text(st, 7, s.sender_name != NULL ? s.sender_name :
-	    s.display_name) == -1 ||
-	    db_bind_text(st, 8, s.default_locale != NULL ? s.default_locale :
-	    "en-US") == -1 ||
-	    db_bind_int(st, 9, now) == -1 ||
-	    db_bind_int(st, 10, now) == -1 ||
-	    db_step(db, st) != DB_DONE)
-		goto dberr;
-	db_release(st);
-	st = NULL;
-	if (db_tx_commit(db) == -1)
-		goto dberr;
-	return load_unit(db, id, public_url, true, out, err);
-dberr:
-	db_fail(db, err);
+	if (expect_row(db, sql_domain_taken, domain, false, 409, "domain",
+	    "is already registered", err) == -1 ||
+	    insert_unit(db, id, domain, &s, err) == -1)
+		goto out;
+	if (db_tx_commit(db) == -1) {
+		db_fail(db, err);
+		goto out;
+	}
+	ret = load_unit(db, id, public_url, true, out, err);
 out:
-	db_release(st);
-	db_tx_rollback(db);
+	db_tx_rollback(db);	/* no-op after the commit */
 	return ret;
 }
 
@@ -364,21 +389,12 @@ static const char sql_unit_exists[] =
 static int
 unit_exists(struct db *db, const char *bu, struct api_error *err)
 {
-	struct db_stmt	*st = NULL;
-	int		 rc = -1;
-
 	if (!ids_valid(bu)) {
 		api_error_set(err, 404, NULL, "Business unit not found");
 		return -1;
 	}
-	st = db_prepare(db, sql_unit_exists);
-	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
-	    (rc = db_step(db, st)) == -1)
-		db_fail(db, err);
-	else if (rc == DB_DONE)
-		api_error_set(err, 404, NULL, "Business unit not found");
-	db_release(st);
-	return rc == DB_ROW ? 0 : -1;
+	return expect_row(db, sql_unit_exists, bu, true, 404, NULL,
+	    "Business unit not found", err);
 }
 
 static const char sql_app_insert[] =
@@ -442,7 +458,7 @@ business_user_create(struct db *db, const char *bu, const char *username,
 	char		 id[IDS_ID_LEN + 1], hash[AUTH_PASSWORD_HASH_LEN];
 	struct db_stmt	*st = NULL;
 	size_t		 ulen = utf8_length(username);
-	int		 rc, ret = -1;
+	int		 ret = -1;
 
 	/* both arrive in a login form, which carries only UTF-8 text */
 	if (ulen == 0 || ulen > MAILER_ADDRESS_MAX ||
@@ -460,36 +476,29 @@ business_user_create(struct db *db, const char *bu, const char *username,
 		return -1;
 	}
 	ids_new(id);
-	if (db_tx_begin(db) == -1)
-		goto dberr;
-	st = db_prepare(db, sql_username_taken);
-	if (st == NULL || db_bind_text(st, 1, username) == -1 ||
-	    (rc = db_step(db, st)) == -1)
-		goto dberr;
-	db_release(st);
-	st = NULL;
-	if (rc == DB_ROW) {
-		api_error_set(err, 409, "username", "is already taken");
+	if (db_tx_begin(db) == -1) {
+		db_fail(db, err);
 		goto out;
 	}
+	if (expect_row(db, sql_username_taken, username, false, 409,
+	    "username", "is already taken", err) == -1)
+		goto out;
 	st = db_prepare(db, sql_user_insert);
 	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
 	    db_bind_text(st, 2, bu) == -1 ||
 	    db_bind_text(st, 3, username) == -1 ||
 	    db_bind_text(st, 4, hash) == -1 ||
 	    db_bind_int(st, 5, clock_now_ms()) == -1 ||
-	    db_step(db, st) != DB_DONE || db_tx_commit(db) == -1)
-		goto dberr;
-	*out = json_pack("{s:s, s:s, s:s}", "id", id, "username", username,
-	    "businessUnitId", bu);
-	if (*out == NULL) {
-		api_error_set(err, 500, NULL, "Internal error");
+	    db_step(db, st) != DB_DONE || db_tx_commit(db) == -1) {
+		db_fail(db, err);
 		goto out;
 	}
-	ret = 0;
-	goto out;
-dberr:
-	db_fail(db, err);
+	*out = json_pack("{s:s, s:s, s:s}", "id", id, "username", username,
+	    "businessUnitId", bu);
+	if (*out == NULL)
+		api_error_set(err, 500, NULL, "Internal error");
+	else
+		ret = 0;
 out:
 	db_release(st);
 	db_tx_rollback(db);	/* no-op after the commit */
