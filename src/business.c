@@ -112,21 +112,14 @@ load_unit(struct db *db, const char *id, const char *public_url,
 	int		 rc, ret = -1;
 
 	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    (rc = db_step(db, st)) == -1) {
+	    (rc = db_step(db, st)) == -1)
 		db_fail(db, err);
-		goto out;
-	}
-	if (rc == DB_DONE) {
+	else if (rc == DB_DONE)
 		api_error_set(err, 404, NULL, "Business unit not found");
-		goto out;
-	}
-	*out = unit_json(st, public_url, private);
-	if (*out == NULL) {
+	else if ((*out = unit_json(st, public_url, private)) == NULL)
 		api_error_set(err, 500, NULL, "Internal error");
-		goto out;
-	}
-	ret = 0;
-out:
+	else
+		ret = 0;
 	db_release(st);
 	return ret;
 }
@@ -429,18 +422,14 @@ business_app_create(struct db *db, const char *bu, const char *name,
 	    db_bind_text(st, 2, bu) == -1 || db_bind_text(st, 3, name) == -1 ||
 	    db_bind_text(st, 4, key) == -1 || db_bind_text(st, 5, hash) == -1 ||
 	    db_bind_int(st, 6, clock_now_ms()) == -1 ||
-	    db_step(db, st) != DB_DONE) {
+	    db_step(db, st) != DB_DONE)
 		db_fail(db, err);
-		goto out;
-	}
-	*out = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", id, "key", key,
-	    "secret", secret, "businessUnitId", bu, "name", name);
-	if (*out == NULL) {
+	else if ((*out = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", id,
+	    "key", key, "secret", secret, "businessUnitId", bu, "name",
+	    name)) == NULL)
 		api_error_set(err, 500, NULL, "Internal error");
-		goto out;
-	}
-	ret = 0;
-out:
+	else
+		ret = 0;
 	db_release(st);
 	return ret;
 }

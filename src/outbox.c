@@ -546,19 +546,16 @@ outbox_admin_retry(struct request *req, struct response *res,
 	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
 	    (rc = db_step(db, st)) == -1)
 		goto dberr;
-	if (rc == DB_DONE) {
+	if (rc == DB_DONE)
 		api_error_set(err, 404, NULL, "Outbox row not found");
-		goto out;
-	}
-	if (changed == 0) {
+	else if (changed == 0)
 		api_error_set(err, 409, NULL, "Only dead rows can be retried; "
 		    "this one is %s", db_text(st, 2));
-		goto out;
+	else {
+		row = row_json(st);
+		db_release(st);
+		ret = handler_commit(req, res, 200, row, true, err);
 	}
-	row = row_json(st);
-	db_release(st);
-	st = NULL;
-	ret = handler_commit(req, res, 200, row, true, err);
 	goto out;
 dberr:
 	db_fail(db, err);

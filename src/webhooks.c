@@ -804,6 +804,27 @@ webhooks_delete(struct request *req, struct response *res,
 	return ret;
 }
 
+/* Queues the "webhook-test" event of subscription id of bu (which exists)
+ * in the open transaction; its id goes to event. 0 or -1. */
+static int
+queue_test(struct db *db, const char *bu, const char *id,
+    char event[IDS_ID_LEN + 1])
+{
+	json_t	*data, *payload = NULL;	/* owned */
+	int	 ret = -1;
+
+	data = json_pack("{s:s, s:s}", "subscriptionId", id, "businessUnitId",
+	    bu);
+	if (data != NULL && json_set_time(data, "createdAt",
+	    clock_now_ms()) == 0 &&
+	    (payload = envelope(TEST_EVENT, data)) != NULL)
+		ret = outbox_add(db, OUTBOX_WEBHOOK, bu, id, payload,
+		    clock_now_ms(), event);
+	json_decref(data);
+	json_decref(payload);
+	return ret;
+}
+
 /* Sends a "webhook-test" event to one subscription, whatever its list, so
  * a business can check its receiver and signature verification. */
 int
@@ -812,42 +833,25 @@ webhooks_test(struct request *req, struct response *res,
 {
 	struct db	*db = req->db;
 	const char	*bu, *id = request_param(req, "subscriptionId");
-	struct db_stmt	*st = NULL;
-	json_t		*data = NULL, *payload = NULL;	/* owned */
+	struct db_stmt	*st;
 	char		 event[IDS_ID_LEN + 1];
-	int		 rc, ret = -1;
+	int		 rc = -1, ret = -1;
 
 	if (auth_business_unit(req, &bu, err) == -1)
 		return -1;
-	if (db_tx_begin(db) == -1 ||
-	    (st = db_prepare(db, sql_sub_get)) == NULL ||
-	    db_bind_text(st, 1, id) == -1 || db_bind_text(st, 2, bu) == -1 ||
-	    (rc = db_step(db, st)) == -1)
-		goto dberr;
-	if (rc == DB_DONE) {
+	st = db_prepare(db, sql_sub_get);
+	if (db_tx_begin(db) == 0 && st != NULL &&
+	    db_bind_text(st, 1, id) == 0 && db_bind_text(st, 2, bu) == 0)
+		rc = db_step(db, st);
+	db_release(st);
+	if (rc == -1 || (rc == DB_ROW && queue_test(db, bu, id, event) == -1))
+		db_fail(db, err);
+	else if (rc == DB_DONE)
 		api_error_set(err, 404, NULL, "Webhook subscription not found");
-		goto out;
-	}
-	db_release(st);
-	st = NULL;
-	data = json_pack("{s:s, s:s}", "subscriptionId", id, "businessUnitId",
-	    bu);
-	if (data == NULL || json_set_time(data, "createdAt",
-	    clock_now_ms()) == -1 ||
-	    (payload = envelope(TEST_EVENT, data)) == NULL ||
-	    outbox_add(db, OUTBOX_WEBHOOK, bu, id, payload, clock_now_ms(),
-	    event) == -1)
-		goto dberr;
-	ret = handler_commit(req, res, 202, json_pack("{s:s, s:s}", "eventId",
-	    event, "status", "pending"), true, err);
-	goto out;
-dberr:
-	db_fail(db, err);
-out:
-	db_release(st);
+	else
+		ret = handler_commit(req, res, 202, json_pack("{s:s, s:s}",
+		    "eventId", event, "status", "pending"), true, err);
 	db_tx_rollback(db);
-	json_decref(data);
-	json_decref(payload);
 	return ret;
 }
 
