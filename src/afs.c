@@ -88,7 +88,8 @@ afs_receive(struct db *db, const struct config *cfg, const char *recipient,
 	struct api_error	 err;
 	struct db_stmt		*st = NULL;
 	char			 token[64], hash[IDS_HASH_LEN + 1];
-	char			 bu[IDS_ID_LEN + 1], pattern[AFS_PATTERN_BYTES + 1];
+	char			 bu[IDS_ID_LEN + 1];
+	char			 pattern[AFS_PATTERN_BYTES + 1];
 	int64_t			 delay_days;
 	int			 rc;
 	bool			 skipped, usable;
@@ -526,8 +527,8 @@ afs_inbound(struct request *req, struct response *res, struct api_error *err)
 		    "[afs] max_message_bytes");
 		return -1;
 	}
-	afs_receive(req->db, req->cfg, recipient, req->body, req->body_len, &result,
-	    id, why, sizeof(why));
+	afs_receive(req->db, req->cfg, recipient, req->body, req->body_len,
+	    &result, id, why, sizeof(why));
 	switch (result) {
 	case AFS_CREATED:
 	case AFS_SKIPPED:

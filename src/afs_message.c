@@ -93,8 +93,10 @@ encoded_word(const char **p, struct buf *out)
 			if (q2[i] == '_')
 				raw[n++] = ' ';
 			else if (q2[i] == '=' && q2 + i + 2 < end + 1 &&
-			    request_hex_digit(q2[i + 1]) >= 0 && request_hex_digit(q2[i + 2]) >= 0) {
-				raw[n++] = (unsigned char)(request_hex_digit(q2[i + 1]) * 16 +
+			    request_hex_digit(q2[i + 1]) >= 0 &&
+			    request_hex_digit(q2[i + 2]) >= 0) {
+				raw[n++] = (unsigned char)
+				    (request_hex_digit(q2[i + 1]) * 16 +
 				    request_hex_digit(q2[i + 2]));
 				i += 2;
 			} else
@@ -326,9 +328,11 @@ body_text(const struct part *part, struct buf *scratch, struct buf *out)
 				p += p[1] == '\r' && p + 2 < end ? 2 : 1;
 				continue;
 			}
-			if (c == '=' && p + 2 < end && request_hex_digit(p[1]) >= 0 &&
+			if (c == '=' && p + 2 < end &&
+			    request_hex_digit(p[1]) >= 0 &&
 			    request_hex_digit(p[2]) >= 0) {
-				c = (char)(request_hex_digit(p[1]) * 16 + request_hex_digit(p[2]));
+				c = (char)(request_hex_digit(p[1]) * 16 +
+				    request_hex_digit(p[2]));
 				p += 2;
 			}
 			if (buf_append(out, &c, 1) == -1)

@@ -173,18 +173,20 @@ check_bearer(struct request *req, const char *token, struct api_error *err)
 		goto out;
 	}
 	if (rc == DB_DONE || (int)db_int(st, 4) != 0) {
-		auth_unauthorized(err, "Bearer", "The access token is not valid");
+		auth_unauthorized(err, "Bearer", "The access token is not "
+		    "valid");
 		goto out;
 	}
 	if (db_int(st, 3) <= clock_now_ms()) {
-		auth_unauthorized(err, "Bearer", "The access token has expired");
+		auth_unauthorized(err, "Bearer", "The access token has "
+		    "expired");
 		goto out;
 	}
 	/* The npm client sends its apikey beside the token: it must be the
 	 * key of the application the token was issued to. */
 	if (apikey != NULL && strcmp(apikey, db_text(st, 5)) != 0) {
-		auth_unauthorized(err, "Bearer", "The apikey does not belong to "
-		    "the application of the access token");
+		auth_unauthorized(err, "Bearer", "The apikey does not belong "
+		    "to the application of the access token");
 		goto out;
 	}
 	req->principal.kind = PRINCIPAL_BUSINESS;
@@ -233,8 +235,8 @@ auth_check(struct request *req, enum route_auth kind, struct api_error *err)
 		return check_apikey(req, apikey, err);
 	case ROUTE_AUTH_BEARER:
 		if (token == NULL) {
-			auth_unauthorized(err, "Bearer", "An Authorization: Bearer "
-			    "access token is required");
+			auth_unauthorized(err, "Bearer", "An Authorization: "
+			    "Bearer access token is required");
 			return -1;
 		}
 		return check_bearer(req, token, err);

@@ -231,8 +231,8 @@ static int
 form(const struct request *req, const char *name, char *out, size_t outlen)
 {
 	/* an unusable value is as good as none for credentials */
-	return request_form_value(req->body, req->body_len, name, out, outlen) ==
-	    0 ? 0 : -1;
+	return request_form_value(req->body, req->body_len, name, out,
+	    outlen) == 0 ? 0 : -1;
 }
 
 static int
@@ -311,8 +311,8 @@ authenticate_client(struct db *db, const struct request *req,
 
 	if (client_credentials(req, key, sizeof(key), secret,
 	    sizeof(secret)) == -1) {
-		auth_unauthorized(err, "Basic", "HTTP Basic authentication with "
-		    "the API key and secret is required");
+		auth_unauthorized(err, "Basic", "HTTP Basic authentication "
+		    "with the API key and secret is required");
 		goto out;
 	}
 	ids_token_hash(secret, hash);
@@ -339,8 +339,8 @@ authenticate_client(struct db *db, const struct request *req,
 		/* the failure that fills the window is the last 401 */
 		if (throttle_check(db, req->cfg, &t, NULL, err) == 0 &&
 		    throttle_take(db, req->cfg, &t, NULL, err) == 0)
-			auth_unauthorized(err, "Basic", "The API key or secret is "
-			    "not valid");
+			auth_unauthorized(err, "Basic", "The API key or secret "
+			    "is not valid");
 		goto out;
 	}
 	ret = 0;
@@ -701,8 +701,8 @@ auth_refresh(struct request *req, struct response *res, struct api_error *err)
 		return -1;
 	}
 	if (!valid) {
-		auth_unauthorized(err, "Basic", "The refresh token is not valid "
-		    "or has expired");
+		auth_unauthorized(err, "Basic", "The refresh token is not "
+		    "valid or has expired");
 		return -1;
 	}
 	return issue(db, req, &c, user_id, hash, family, res, err);

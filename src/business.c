@@ -222,8 +222,8 @@ read_settings(json_t *o, const char *name_key, bool name_required,
 	if (json_read_string(o, "senderName", false, 0, NAME_MAX_CHARS,
 	    &s->sender_name, err) == 0 && s->sender_name != NULL &&
 	    !mailer_header_safe(s->sender_name))
-		api_error_set(err, 400, "senderName", "must be one line without "
-		    "tabs");
+		api_error_set(err, 400, "senderName", "must be one line "
+		    "without tabs");
 	if (json_read_string(o, "defaultLocale", false, 2, 5,
 	    &s->default_locale, err) == 0)
 		check_locale("defaultLocale", s->default_locale, err);

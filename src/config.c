@@ -548,19 +548,20 @@ check_lines(const char *text, struct parse *ps)
 			p++;
 		ps->error_line = lineno;
 		if (end - line > LINE_MAX_BYTES) {
-			snprintf(ps->why, sizeof(ps->why), "line longer than %d "
-			    "bytes", LINE_MAX_BYTES);
+			snprintf(ps->why, sizeof(ps->why), "line longer than "
+			    "%d bytes", LINE_MAX_BYTES);
 			return -1;
 		}
 		if (p < end && *p == '[') {
-			const char	*close = memchr(p, ']', (size_t)(end - p));
+			const char	*close;
 
+			close = memchr(p, ']', (size_t)(end - p));
 			if (close == NULL || !known_section(p + 1,
 			    (size_t)(close - p - 1))) {
 				snprintf(ps->why, sizeof(ps->why),
 				    "unknown section %.*s",
-				    (int)(close == NULL ? end - p : close - p + 1),
-				    p);
+				    (int)(close == NULL ? end - p :
+				    close - p + 1), p);
 				return -1;
 			}
 			after_key = false;
@@ -573,7 +574,8 @@ check_lines(const char *text, struct parse *ps)
 			}
 			if (memchr(p, '=', (size_t)(end - p)) == NULL) {
 				snprintf(ps->why, sizeof(ps->why), "syntax "
-				    "error (expected [section] or key = value)");
+				    "error (expected [section] or key = "
+				    "value)");
 				return -1;
 			}
 			after_key = true;

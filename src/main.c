@@ -402,7 +402,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(command, "serve") != 0 && strcmp(command, "migrate") != 0 &&
 	    strcmp(command, "business") != 0 && strcmp(command, "app") != 0 &&
-	    strcmp(command, "user") != 0 && strcmp(command, "afs-receive") != 0 &&
+	    strcmp(command, "user") != 0 &&
+	    strcmp(command, "afs-receive") != 0 &&
 	    strcmp(command, "reviewer") != 0)
 		return usage(stderr, EXIT_USAGE);
 	if ((strcmp(command, "serve") == 0 || strcmp(command, "migrate") == 0)

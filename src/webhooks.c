@@ -200,9 +200,9 @@ check_url(const struct config *cfg, const char *url, struct api_error *err)
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		if (!webhooks_address_public(ai->ai_addr)) {
-			api_error_set(err, 400, "url", "resolves to a loopback, "
-			    "private or link-local address, which is not "
-			    "allowed");
+			api_error_set(err, 400, "url", "resolves to a "
+			    "loopback, private or link-local address, which "
+			    "is not allowed");
 			goto out;
 		}
 	}
@@ -397,7 +397,7 @@ append_header(struct curl_slist **list, const char *line)
 	struct curl_slist	*l = curl_slist_append(*list, line);
 
 	if (l == NULL)
-		return -1;	/* *list is left whole, for the caller to free */
+		return -1;	/* *list is left whole for the caller to free */
 	*list = l;
 	return 0;
 }

@@ -19,7 +19,7 @@
 
 /* What a usable order message gives. */
 struct afs_order {
-	char	 name[256];	/* the customer's, or the address's local part */
+	char	 name[256];	/* the customer's, or the local part */
 	char	 addr[MAILER_ADDRESS_MAX + 1];
 	char	 msgid[512];	/* its Message-ID, or one made of its bytes */
 	char	 reference[AFS_REF_MAX + 1];
