@@ -17,7 +17,6 @@
 
 #include "reviewd/clock.h"
 #include "reviewd/handler.h"
-#include "reviewd/json.h"
 #include "reviewd/log.h"
 #include "reviewd/outbox.h"
 #include "reviewd/scheduler.h"
