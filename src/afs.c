@@ -1,537 +1,34 @@
 /*
- * afs: invitations from order e-mails. Parses just enough of RFC 5322 and
- * MIME to find the customer (To:), a reference (X-Order-Reference, the
- * business's pattern in the subject or the first text part, else the
- * Message-ID) and the Message-ID that makes a second delivery of the same
- * message a no-op. HTTP worker threads and the CLI; parsing is iterative
- * with bounded depth (no recursion on what senders control).
- *
- * A message is parsed and the business's pattern matched before any
- * transaction begins: the write that follows is a few short statements.
- * Patterns are PCRE2 without backreferences, run on at most MATCH_TEXT_MAX
- * bytes with match, depth and heap limits and a step budget over all start
- * positions (PCRE2's match limit restarts at every start position, so it
- * alone leaves a search quadratic in the text). A pattern that runs out
- * finds no reference; the message falls back to its Message-ID.
+ * afs: invitations from order e-mails (afs_message.c reads them). HTTP
+ * worker threads and the CLI. A message is parsed and the business's
+ * pattern matched before any transaction begins: the write that follows
+ * is a few short statements.
  *
  * The inbound address is a credential (whoever knows it can queue
  * invitations for the unit): only a hash of its token is stored, and the
  * token sealed with [links] master_key when there is one, so that the
  * settings can show the address again.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
 #include <sodium.h>
 
 #include "reviewd/afs.h"
+#include "reviewd/afs_message.h"
 #include "reviewd/auth.h"
 #include "reviewd/clock.h"
+#include "reviewd/handler.h"
 #include "reviewd/ids.h"
 #include "reviewd/invitations.h"
 #include "reviewd/json.h"
 #include "reviewd/log.h"
-#include "reviewd/mailer.h"
 #include "reviewd/scheduler.h"
-#include "reviewd/utf8.h"
+#include "reviewd/upgrade.h"
 
-#define HEADER_MAX	(64 * 1024)
-#define PATTERN_MAX	200		/* characters */
-#define PATTERN_BYTES	(PATTERN_MAX * 4)
-#define MATCH_TEXT_MAX	(64 * 1024)	/* bytes of decoded text matched */
-#define MATCH_LIMIT	1000000		/* per start position (PCRE2) */
-#define DEPTH_LIMIT	10000
-#define HEAP_LIMIT_KB	2048
-#define MATCH_BUDGET	1000000UL	/* steps over a whole message */
-#define REF_MAX		200
-#define MIME_DEPTH	4
 #define TOKEN_BYTES	20
-
-/* RFC 2047. */
-
-static int
-put_latin1(struct buf *out, const unsigned char *p, size_t len)
-{
-	char	 two[2];
-	size_t	 i;
-
-	for (i = 0; i < len; i++) {
-		if (p[i] < 0x80) {
-			if (buf_append(out, p + i, 1) == -1)
-				return -1;
-			continue;
-		}
-		two[0] = (char)(0xc0 | (p[i] >> 6));
-		two[1] = (char)(0x80 | (p[i] & 0x3f));
-		if (buf_append(out, two, 2) == -1)
-			return -1;
-	}
-	return 0;
-}
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)toupper((unsigned char)c);
-	return c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-/* One encoded-word at *p ("=?cs?X?text?="); 1 decoded, 0 not one. */
-static int
-encoded_word(const char **p, struct buf *out)
-{
-	const char	*s = *p + 2, *q1, *q2, *end;
-	unsigned char	 raw[1024];
-	size_t		 n = 0, i;
-	bool		 latin1;
-	char		 enc;
-
-	q1 = strchr(s, '?');
-	if (q1 == NULL || q1[1] == '\0' || q1[2] != '?')
-		return 0;
-	enc = (char)toupper((unsigned char)q1[1]);
-	q2 = q1 + 3;
-	end = strstr(q2, "?=");
-	if (end == NULL || (enc != 'B' && enc != 'Q') ||
-	    (size_t)(end - q2) >= sizeof(raw))
-		return 0;
-	latin1 = strncasecmp(s, "iso-8859-1", 10) == 0 ||
-	    strncasecmp(s, "windows-1252", 12) == 0;
-	if (enc == 'B') {
-		if (sodium_base642bin(raw, sizeof(raw), q2, (size_t)(end - q2),
-		    NULL, &n, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 &&
-		    sodium_base642bin(raw, sizeof(raw), q2, (size_t)(end - q2),
-		    NULL, &n, NULL,
-		    sodium_base64_VARIANT_ORIGINAL_NO_PADDING) != 0)
-			return 0;
-	} else {
-		for (i = 0; q2 + i < end; i++) {
-			if (q2[i] == '_')
-				raw[n++] = ' ';
-			else if (q2[i] == '=' && q2 + i + 2 < end + 1 &&
-			    hexval(q2[i + 1]) >= 0 && hexval(q2[i + 2]) >= 0) {
-				raw[n++] = (unsigned char)(hexval(q2[i + 1]) * 16 +
-				    hexval(q2[i + 2]));
-				i += 2;
-			} else
-				raw[n++] = (unsigned char)q2[i];
-		}
-	}
-	if ((latin1 ? put_latin1(out, raw, n) : buf_append(out, raw, n)) == -1)
-		return -1;
-	*p = end + 2;
-	return 1;
-}
-
-int
-afs_decode_words(const char *in, struct buf *out)
-{
-	const char	*p = in, *ws;
-	int		 r;
-	bool		 after_word = false;
-
-	if (buf_append(out, "", 0) == -1)	/* "" for empty input */
-		return -1;
-	while (*p != '\0') {
-		if (p[0] == '=' && p[1] == '?') {
-			r = encoded_word(&p, out);
-			if (r == -1)
-				return -1;
-			if (r == 1) {
-				after_word = true;
-				continue;
-			}
-		}
-		/* whitespace between two encoded-words is not text */
-		if (after_word && (*p == ' ' || *p == '\t')) {
-			ws = p;
-			while (*ws == ' ' || *ws == '\t')
-				ws++;
-			if (ws[0] == '=' && ws[1] == '?') {
-				p = ws;
-				continue;
-			}
-		}
-		after_word = false;
-		if (buf_append(out, p, 1) == -1)
-			return -1;
-		p++;
-	}
-	return 0;
-}
-
-/* Messages. */
-
-struct part {
-	const char	*headers, *body;	/* into the message */
-	size_t		 hlen, blen;
-};
-
-/* Splits [p, p + len) into headers and body at the first blank line. */
-static void
-split(const char *p, size_t len, struct part *part)
-{
-	size_t	 i;
-
-	part->headers = p;
-	part->hlen = len;
-	part->body = p + len;
-	part->blen = 0;
-	for (i = 0; i + 1 < len; i++) {
-		if (p[i] != '\n')
-			continue;
-		if (p[i + 1] == '\n' || (p[i + 1] == '\r' && i + 2 < len &&
-		    p[i + 2] == '\n')) {
-			part->hlen = i + 1;
-			part->body = p + i + (p[i + 1] == '\n' ? 2 : 3);
-			part->blen = len - (size_t)(part->body - p);
-			return;
-		}
-	}
-}
-
-/* The unfolded value of the first header name in part, into out. */
-static int
-header(const struct part *part, const char *name, struct buf *out)
-{
-	const char	*p = part->headers, *end = p + part->hlen, *eol;
-	size_t		 nlen = strlen(name);
-
-	buf_reset(out);
-	/* an empty value is "", never NULL */
-	if (buf_append(out, "", 0) == -1)
-		return -1;
-	while (p < end) {
-		eol = memchr(p, '\n', (size_t)(end - p));
-		if (eol == NULL)
-			eol = end;
-		if ((size_t)(eol - p) > nlen && p[nlen] == ':' &&
-		    strncasecmp(p, name, nlen) == 0) {
-			const char	*v = p + nlen + 1;
-
-			for (;;) {
-				while (v < eol && (*v == ' ' || *v == '\t'))
-					v++;
-				while (v < eol) {
-					if (*v != '\r' && buf_append(out, v,
-					    1) == -1)
-						return -1;
-					v++;
-				}
-				/* folded continuation lines */
-				if (eol >= end || eol + 1 >= end ||
-				    (eol[1] != ' ' && eol[1] != '\t'))
-					break;
-				if (buf_puts(out, " ") == -1)
-					return -1;
-				v = eol + 1;
-				eol = memchr(v, '\n', (size_t)(end - v));
-				if (eol == NULL)
-					eol = end;
-			}
-			return 1;
-		}
-		p = eol + 1;
-	}
-	return 0;
-}
-
-/* A parameter of a header value such as boundary="x" into out. */
-static int
-param(const char *value, const char *name, char *out, size_t outlen)
-{
-	const char	*p = value;
-	size_t		 nlen = strlen(name), n;
-
-	while ((p = strchr(p, ';')) != NULL) {
-		p++;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (strncasecmp(p, name, nlen) != 0 || p[nlen] != '=')
-			continue;
-		p += nlen + 1;
-		if (*p == '"') {
-			p++;
-			n = strcspn(p, "\"");
-		} else
-			n = strcspn(p, "; \t");
-		if (n == 0 || n >= outlen)
-			return -1;
-		memcpy(out, p, n);
-		out[n] = '\0';
-		return 0;
-	}
-	return -1;
-}
-
-/* Narrows part to the first text/plain part (or the first part at all)
- * of a multipart message, at most MIME_DEPTH levels down. */
-static void
-first_text(struct part *part, struct buf *scratch)
-{
-	char		 boundary[128], delim[136];
-	const char	*p, *next, *end;
-	struct part	 sub;
-	int		 depth;
-
-	for (depth = 0; depth < MIME_DEPTH; depth++) {
-		if (header(part, "Content-Type", scratch) != 1 ||
-		    strncasecmp(scratch->data, "multipart/", 10) != 0 ||
-		    param(scratch->data, "boundary", boundary,
-		    sizeof(boundary)) == -1)
-			return;
-		snprintf(delim, sizeof(delim), "--%s", boundary);
-		end = part->body + part->blen;
-		p = part->body;
-		memset(&sub, 0, sizeof(sub));
-		for (;;) {
-			p = memmem(p, (size_t)(end - p), delim, strlen(delim));
-			if (p == NULL)
-				return;
-			p += strlen(delim);
-			if (p + 2 <= end && p[0] == '-' && p[1] == '-')
-				return;
-			while (p < end && *p != '\n')
-				p++;
-			p++;
-			if (p >= end)
-				return;
-			next = memmem(p, (size_t)(end - p), delim,
-			    strlen(delim));
-			if (next == NULL)
-				next = end;
-			split(p, (size_t)(next - p), &sub);
-			if (header(&sub, "Content-Type", scratch) != 1 ||
-			    strncasecmp(scratch->data, "text/plain", 10) == 0 ||
-			    strncasecmp(scratch->data, "multipart/", 10) == 0)
-				break;
-			p = next;
-		}
-		*part = sub;
-	}
-}
-
-/* The body of part, decoded from its transfer encoding, into out. */
-static int
-body_text(const struct part *part, struct buf *scratch, struct buf *out)
-{
-	const char	*p = part->body, *end = p + part->blen;
-	unsigned char	*raw;
-	size_t		 n;
-	int		 ret;
-
-	buf_reset(out);
-	if (header(part, "Content-Transfer-Encoding", scratch) == 1 &&
-	    strncasecmp(scratch->data, "base64", 6) == 0) {
-		raw = malloc(part->blen + 1);
-		if (raw == NULL)
-			return -1;
-		ret = sodium_base642bin(raw, part->blen, p, part->blen,
-		    " \r\n\t", &n, NULL, sodium_base64_VARIANT_ORIGINAL) == 0 ?
-		    buf_append(out, raw, n) : -1;
-		free(raw);
-		return ret;
-	}
-	if (header(part, "Content-Transfer-Encoding", scratch) == 1 &&
-	    strncasecmp(scratch->data, "quoted-printable", 16) == 0) {
-		for (; p < end; p++) {
-			char	 c = *p;
-
-			if (c == '=' && p + 1 < end && (p[1] == '\n' ||
-			    p[1] == '\r')) {
-				p += p[1] == '\r' && p + 2 < end ? 2 : 1;
-				continue;
-			}
-			if (c == '=' && p + 2 < end && hexval(p[1]) >= 0 &&
-			    hexval(p[2]) >= 0) {
-				c = (char)(hexval(p[1]) * 16 + hexval(p[2]));
-				p += 2;
-			}
-			if (buf_append(out, &c, 1) == -1)
-				return -1;
-		}
-		return 0;
-	}
-	return buf_append(out, p, part->blen);
-}
-
-/* First address of a To: value: name (maybe "") and addr-spec. */
-static int
-first_address(const char *to, char *name, size_t namelen, char *addr,
-    size_t addrlen)
-{
-	const char	*lt, *gt, *end;
-	size_t		 n;
-	bool		 quoted = false;
-
-	for (end = to; *end != '\0'; end++) {
-		if (*end == '"')
-			quoted = !quoted;
-		else if (*end == ',' && !quoted)
-			break;
-	}
-	lt = memchr(to, '<', (size_t)(end - to));
-	gt = lt != NULL ? memchr(lt, '>', (size_t)(end - lt)) : NULL;
-	if (lt != NULL && gt != NULL) {
-		n = (size_t)(gt - lt - 1);
-		if (n >= addrlen)
-			return -1;
-		memcpy(addr, lt + 1, n);
-		addr[n] = '\0';
-		while (to < lt && (*to == ' ' || *to == '"'))
-			to++;
-		n = (size_t)(lt - to);
-		while (n > 0 && (to[n - 1] == ' ' || to[n - 1] == '"'))
-			n--;
-		snprintf(name, namelen, "%.*s", (int)n, to);
-		utf8_cut(name);
-		return 0;
-	}
-	while (*to == ' ')
-		to++;
-	n = strcspn(to, " ,(");
-	if (n == 0 || n >= addrlen)
-		return -1;
-	memcpy(addr, to, n);
-	addr[n] = '\0';
-	name[0] = '\0';
-	return 0;
-}
-
-/* Reference patterns. */
-
-/* The compile options of every pattern: UTF-8 whose invalid sequences in
- * the text simply never match, no \C (it splits characters), and a callout
- * before every item that counts steps (see step()). */
-#define PATTERN_OPTIONS	(PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | \
-			    PCRE2_NEVER_BACKSLASH_C | PCRE2_AUTO_CALLOUT)
-
-static pcre2_code *
-compile(const char *pattern, char *why, size_t whylen)
-{
-	PCRE2_UCHAR	 msg[160];
-	PCRE2_SIZE	 off;
-	pcre2_code	*re;
-	uint32_t	 backrefs = 0;
-	int		 e;
-
-	if (utf8_length(pattern) > PATTERN_MAX) {
-		snprintf(why, whylen, "is longer than %d characters",
-		    PATTERN_MAX);
-		return NULL;
-	}
-	re = pcre2_compile((PCRE2_SPTR)pattern, strlen(pattern),
-	    PATTERN_OPTIONS, &e, &off, NULL);
-	if (re == NULL) {
-		if (pcre2_get_error_message(e, msg, sizeof(msg)) < 0)
-			snprintf((char *)msg, sizeof(msg), "error %d", e);
-		snprintf(why, whylen, "is not a valid pattern: %s at offset "
-		    "%zu", (const char *)msg, (size_t)off);
-		return NULL;
-	}
-	if (pcre2_pattern_info(re, PCRE2_INFO_BACKREFMAX, &backrefs) != 0 ||
-	    backrefs > 0) {
-		snprintf(why, whylen, "must not use backreferences (\\1, "
-		    "\\g{1}, \\k<name>, (?P=name))");
-		pcre2_code_free(re);
-		return NULL;
-	}
-	return re;
-}
-
-int
-afs_pattern_check(const char *pattern, char *why, size_t whylen)
-{
-	pcre2_code	*re;
-
-	re = compile(pattern, why, whylen);
-	pcre2_code_free(re);
-	return re != NULL ? 0 : -1;
-}
-
-/* PCRE2 calls this before every pattern item (PCRE2_AUTO_CALLOUT): past
- * MATCH_BUDGET steps in one message the search is abandoned. */
-static int
-step(pcre2_callout_block *cb, void *arg)
-{
-	unsigned long	*steps = arg;
-
-	(void)cb;
-	return ++*steps > MATCH_BUDGET ? PCRE2_ERROR_MATCHLIMIT : 0;
-}
-
-struct matcher {
-	pcre2_code		*re;
-	pcre2_match_context	*mc;
-	pcre2_match_data	*md;
-	unsigned long		 steps;
-	bool			 exhausted;	/* a limit was hit */
-};
-
-/* 0, or -1 when pattern cannot be used (logged) or memory is short. */
-static int
-matcher_init(struct matcher *m, const char *bu, const char *pattern)
-{
-	char	 why[200];
-
-	memset(m, 0, sizeof(*m));
-	if ((m->re = compile(pattern, why, sizeof(why))) == NULL) {
-		log_warn("afs: referencePattern of unit=%s %s; not used", bu,
-		    why);
-		return -1;
-	}
-	if ((m->mc = pcre2_match_context_create(NULL)) == NULL ||
-	    (m->md = pcre2_match_data_create_from_pattern(m->re,
-	    NULL)) == NULL ||
-	    pcre2_set_match_limit(m->mc, MATCH_LIMIT) != 0 ||
-	    pcre2_set_depth_limit(m->mc, DEPTH_LIMIT) != 0 ||
-	    pcre2_set_heap_limit(m->mc, HEAP_LIMIT_KB) != 0 ||
-	    pcre2_set_callout(m->mc, step, &m->steps) != 0)
-		return -1;
-	return 0;
-}
-
-static void
-matcher_release(struct matcher *m)
-{
-	pcre2_match_data_free(m->md);
-	pcre2_match_context_free(m->mc);
-	pcre2_code_free(m->re);
-}
-
-/* The pattern applied to the first MATCH_TEXT_MAX bytes of text: group 1
- * when it took part, else the whole match, into out. 0 found, -1 not. */
-static int
-match(struct matcher *m, const char *text, size_t len, char *out,
-    size_t outlen)
-{
-	PCRE2_SIZE	*ov;
-	int		 rc, g;
-
-	if (m->exhausted)
-		return -1;
-	rc = pcre2_match(m->re, (PCRE2_SPTR)text, len < MATCH_TEXT_MAX ? len :
-	    MATCH_TEXT_MAX, 0, 0, m->md, m->mc);
-	if (rc < 0) {
-		if (rc != PCRE2_ERROR_NOMATCH)
-			m->exhausted = true;
-		return -1;
-	}
-	ov = pcre2_get_ovector_pointer(m->md);
-	g = rc > 1 && ov[2] != PCRE2_UNSET ? 1 : 0;
-	if (ov[2 * g + 1] <= ov[2 * g] || ov[2 * g + 1] - ov[2 * g] >= outlen)
-		return -1;
-	snprintf(out, outlen, "%.*s", (int)(ov[2 * g + 1] - ov[2 * g]),
-	    text + ov[2 * g]);
-	return 0;
-}
 
 static const char sql_settings_by_token[] =
     "SELECT business_unit_id, delay_days, reference_pattern "
@@ -581,127 +78,18 @@ count(struct db *db, const char *bu, int created, int dup, int rejected)
 	db_release(st);
 }
 
-/* What a usable order message gives. */
-struct order {
-	char	 name[256];
-	char	 addr[MAILER_ADDRESS_MAX + 1];
-	char	 msgid[512];
-	char	 reference[REF_MAX + 1];
-};
-
-/* The reference from the business's pattern: the subject, else the first
- * text part. Outside any transaction: this is the slow part. */
-static void
-pattern_reference(const struct part *whole, const char *bu,
-    const char *pattern, struct buf *value, struct buf *decoded,
-    struct buf *text, char *out, size_t outlen)
-{
-	struct matcher	 m;
-	struct part	 body;
-
-	if (matcher_init(&m, bu, pattern) == -1)
-		goto out;
-	buf_reset(decoded);
-	if (header(whole, "Subject", value) == 1 &&
-	    afs_decode_words(value->data, decoded) == 0 &&
-	    match(&m, decoded->data, decoded->len, out, outlen) == 0)
-		goto out;
-	body = *whole;
-	first_text(&body, value);
-	if (body_text(&body, value, text) == 0 && text->data != NULL)
-		(void)match(&m, text->data, text->len, out, outlen);
-out:
-	if (m.exhausted)
-		log_warn("afs: referencePattern of unit=%s stopped at its "
-		    "limits; the reference comes from the Message-ID", bu);
-	matcher_release(&m);
-}
-
-/* Reads the customer, the Message-ID and the reference of msg. 0, or -1
- * with the reason the message is refused in why. */
-static int
-parse_order(const char *msg, size_t len, const char *bu, const char *pattern,
-    const struct config *cfg, struct order *o, char *why, size_t whylen)
-{
-	struct buf	 value, decoded, text;
-	struct part	 whole;
-	char		 hash[IDS_HASH_LEN + 1];
-	int		 ret = -1;
-
-	buf_init(&value, HEADER_MAX);
-	buf_init(&decoded, HEADER_MAX);
-	buf_init(&text, (size_t)cfg->afs_max_message_bytes);
-	memset(o, 0, sizeof(*o));
-	if (len == 0 || memchr(msg, '\0', len) != NULL) {
-		snprintf(why, whylen, "not a text message");
-		goto out;
-	}
-	split(msg, len, &whole);
-	if (header(&whole, "To", &value) != 1 ||
-	    afs_decode_words(value.data, &decoded) == -1 ||
-	    first_address(decoded.data, o->name, sizeof(o->name), o->addr,
-	    sizeof(o->addr)) == -1 || !mailer_address_valid(o->addr)) {
-		snprintf(why, whylen, "no customer address in To:");
-		goto out;
-	}
-	if (!mailer_header_safe(o->name) || utf8_length(o->name) > 200)
-		o->name[0] = '\0';
-	if (o->name[0] == '\0')
-		snprintf(o->name, sizeof(o->name), "%.*s",
-		    (int)strcspn(o->addr, "@"), o->addr);
-	if (header(&whole, "Message-ID", &value) == 1 && value.len > 0 &&
-	    value.len < sizeof(o->msgid) && mailer_header_safe(value.data))
-		snprintf(o->msgid, sizeof(o->msgid), "%s", value.data);
-	else {
-		/* no Message-ID: the same bytes are the same message */
-		buf_reset(&value);
-		if (buf_append(&value, msg, len < HEADER_MAX ? len :
-		    HEADER_MAX) == -1) {
-			snprintf(why, whylen, "not a text message");
-			goto out;
-		}
-		ids_token_hash(value.data, hash);
-		snprintf(o->msgid, sizeof(o->msgid), "<%s@afs.digest>", hash);
-	}
-	/* reference: the header, the pattern, the Message-ID */
-	if (header(&whole, "X-Order-Reference", &value) == 1 &&
-	    value.len > 0 && value.len <= REF_MAX &&
-	    mailer_header_safe(value.data))
-		snprintf(o->reference, sizeof(o->reference), "%s", value.data);
-	if (o->reference[0] == '\0' && pattern[0] != '\0') {
-		pattern_reference(&whole, bu, pattern, &value, &decoded, &text,
-		    o->reference, sizeof(o->reference));
-		if (!mailer_header_safe(o->reference))
-			o->reference[0] = '\0';	/* a match in a stray charset */
-	}
-	if (o->reference[0] == '\0') {
-		snprintf(o->reference, sizeof(o->reference), "%.*s",
-		    (int)strcspn(o->msgid + (o->msgid[0] == '<'), ">"),
-		    o->msgid + (o->msgid[0] == '<'));
-		utf8_cut(o->reference);
-	}
-	if (!mailer_header_safe(o->reference)) {
-		snprintf(why, whylen, "the reference is not usable");
-		goto out;
-	}
-	ret = 0;
-out:
-	buf_release(&value);
-	buf_release(&decoded);
-	buf_release(&text);
-	return ret;
-}
 
 int
 afs_receive(struct db *db, const struct config *cfg, const char *recipient,
     const char *msg, size_t len, enum afs_result *result,
     char id_out[IDS_ID_LEN + 1], char *why, size_t whylen)
 {
-	struct order		 o;
+	struct afs_order	 o;
 	struct api_error	 err;
 	struct db_stmt		*st = NULL;
 	char			 token[64], hash[IDS_HASH_LEN + 1];
-	char			 bu[IDS_ID_LEN + 1], pattern[PATTERN_BYTES + 1];
+	char			 bu[IDS_ID_LEN + 1];
+	char			 pattern[AFS_PATTERN_BYTES + 1];
 	int64_t			 delay_days;
 	int			 rc;
 	bool			 skipped, usable;
@@ -732,7 +120,7 @@ afs_receive(struct db *db, const struct config *cfg, const char *recipient,
 	db_release(st);
 	st = NULL;
 
-	usable = parse_order(msg, len, bu, pattern, cfg, &o, why,
+	usable = afs_parse_order(msg, len, bu, pattern, cfg, &o, why,
 	    whylen) == 0;
 	if (db_tx_begin(db) == -1)
 		goto out;
@@ -882,50 +270,74 @@ address_json(const struct config *cfg, const char *token,
 	return json_string(address);
 }
 
-static int
-reply_settings(struct db *db, const struct request *req, const char *bu,
-    const char *token, struct response *res, struct api_error *err)
+/* The settings of bu as the API shows them, token the address's when it
+ * was just made or rotated. NULL with err set. */
+static json_t *
+settings_json(struct db *db, const struct config *cfg, const char *bu,
+    const char *token, struct api_error *err)
 {
 	struct db_stmt	*st = db_prepare(db, sql_settings_get);
-	json_t		*o;
-	int		 ret = -1;
+	json_t		*o = NULL;
 
 	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
-	    db_step(db, st) != DB_ROW) {
+	    db_step(db, st) != DB_ROW)
 		db_fail(db, err);
-		goto out;
-	}
-	o = json_pack("{s:o, s:I, s:o, s:{s:I, s:I, s:I, s:I}}", "address",
-	    address_json(req->cfg, token, db_is_null(st, 0) ? NULL :
-	    db_text(st, 0)), "delayDays",
-	    (json_int_t)db_int(st, 1),
+	else if ((o = json_pack("{s:o, s:I, s:o, s:{s:I, s:I, s:I, s:I}}",
+	    "address", address_json(cfg, token, db_is_null(st, 0) ? NULL :
+	    db_text(st, 0)), "delayDays", (json_int_t)db_int(st, 1),
 	    "referencePattern", db_json_text(st, 2), "messages",
 	    "received", (json_int_t)db_int(st, 3), "created",
 	    (json_int_t)db_int(st, 4), "duplicates",
 	    (json_int_t)db_int(st, 5), "rejected",
-	    (json_int_t)db_int(st, 6));
-	ret = response_json(res, 200, o, err);
-out:
+	    (json_int_t)db_int(st, 6))) == NULL)
+		api_error_set(err, 500, NULL, "Internal error");
 	db_release(st);
-	return ret;
+	return o;
+}
+
+/* Ends a write of bu's settings (its transaction open on req->db): 200
+ * with them. 0, or -1 with err set. */
+static int
+reply_settings(struct request *req, struct response *res, const char *bu,
+    const char *token, struct api_error *err)
+{
+	json_t	*o = settings_json(req->db, req->cfg, bu, token, err);
+
+	if (o == NULL)
+		return -1;
+	return handler_commit(req, res, 200, o, false, err);
+}
+
+/* Runs st (bound: a change of bu's settings, in the open transaction)
+ * and ends the write with the settings. 0, or -1 with err set. */
+static int
+write_settings(struct request *req, struct response *res,
+    struct db_stmt *st, const char *bu, const char *token,
+    struct api_error *err)
+{
+	if (db_step(req->db, st) != DB_DONE) {
+		db_fail(req->db, err);
+		return -1;
+	}
+	db_release(st);
+	return reply_settings(req, res, bu, token, err);
 }
 
 int
 afs_get(struct request *req, struct response *res, struct api_error *err)
 {
-	struct db	*db = db_thread();
 	const char	*bu;
 	char		 token[TOKEN_BYTES * 2 + 1];
 	int		 ret = -1;
 
 	if (auth_business_unit(req, &bu, err) == -1)
 		return -1;
-	if (db == NULL || db_tx_begin(db) == -1 ||
-	    ensure(db, req->cfg, bu, token) == -1 || db_tx_commit(db) == -1)
-		db_fail(db, err);
+	if (db_tx_begin(req->db) == -1 ||
+	    ensure(req->db, req->cfg, bu, token) == -1)
+		db_fail(req->db, err);
 	else
-		ret = reply_settings(db, req, bu, token, res, err);
-	db_tx_rollback(db);
+		ret = reply_settings(req, res, bu, token, err);
+	db_tx_rollback(req->db);
 	sodium_memzero(token, sizeof(token));
 	return ret;
 }
@@ -935,7 +347,7 @@ afs_patch(struct request *req, struct response *res, struct api_error *err)
 {
 	static const char *const allowed[] = { "delayDays",
 	    "referencePattern", NULL };
-	struct db	*db = db_thread();
+	struct db	*db = req->db;
 	json_t		*body = NULL;	/* owned */
 	struct db_stmt	*st = NULL;
 	const char	*bu, *pattern = NULL;
@@ -951,26 +363,24 @@ afs_patch(struct request *req, struct response *res, struct api_error *err)
 	json_only_keys(body, allowed, err);
 	json_read_int(body, "delayDays", false, 0, 90, &delay, err);
 	set_pattern = json_object_get(body, "referencePattern") != NULL;
-	if (json_read_string(body, "referencePattern", false, 1, PATTERN_MAX,
-	    &pattern, err) == 0 && pattern != NULL &&
+	if (json_read_string(body, "referencePattern", false, 1,
+	    AFS_PATTERN_MAX, &pattern, err) == 0 && pattern != NULL &&
 	    afs_pattern_check(pattern, why, sizeof(why)) == -1)
 		api_error_set(err, 400, "referencePattern", "%s", why);
 	if (err->status != 0)
 		goto out;
-	if (db == NULL || db_tx_begin(db) == -1 ||
-	    ensure(db, req->cfg, bu, token) == -1 ||
-	    (st = db_prepare(db, sql_settings_patch)) == NULL ||
+	st = db_prepare(db, sql_settings_patch);
+	if (db_tx_begin(db) == -1 ||
+	    ensure(db, req->cfg, bu, token) == -1 || st == NULL ||
 	    (delay >= 0 ? db_bind_int(st, 1, delay) :
 	    db_bind_null(st, 1)) == -1 ||
 	    db_bind_int(st, 2, set_pattern) == -1 ||
 	    db_bind_text(st, 3, pattern) == -1 ||
 	    db_bind_int(st, 4, clock_now_ms()) == -1 ||
-	    db_bind_text(st, 5, bu) == -1 || db_step(db, st) != DB_DONE ||
-	    db_tx_commit(db) == -1) {
+	    db_bind_text(st, 5, bu) == -1)
 		db_fail(db, err);
-		goto out;
-	}
-	ret = reply_settings(db, req, bu, token, res, err);
+	else
+		ret = write_settings(req, res, st, bu, token, err);
 out:
 	db_release(st);
 	db_tx_rollback(db);
@@ -982,7 +392,7 @@ out:
 int
 afs_rotate(struct request *req, struct response *res, struct api_error *err)
 {
-	struct db	*db = db_thread();
+	struct db	*db = req->db;
 	struct db_stmt	*st = NULL;
 	const char	*bu;
 	char		 token[TOKEN_BYTES * 2 + 1], first[TOKEN_BYTES * 2 + 1];
@@ -992,19 +402,16 @@ afs_rotate(struct request *req, struct response *res, struct api_error *err)
 	if (auth_business_unit(req, &bu, err) == -1)
 		return -1;
 	ids_random_hex(token, TOKEN_BYTES);
-	if (store_form(req->cfg, token, hash, &sealed) == -1 || db == NULL ||
+	st = db_prepare(db, sql_settings_rotate);
+	if (store_form(req->cfg, token, hash, &sealed) == -1 ||
 	    db_tx_begin(db) == -1 || ensure(db, req->cfg, bu, first) == -1 ||
-	    (st = db_prepare(db, sql_settings_rotate)) == NULL ||
-	    db_bind_text(st, 1, hash) == -1 ||
+	    st == NULL || db_bind_text(st, 1, hash) == -1 ||
 	    db_bind_text(st, 2, sealed) == -1 ||
 	    db_bind_int(st, 3, clock_now_ms()) == -1 ||
-	    db_bind_text(st, 4, bu) == -1 || db_step(db, st) != DB_DONE ||
-	    db_tx_commit(db) == -1) {
+	    db_bind_text(st, 4, bu) == -1)
 		db_fail(db, err);
-		goto out;
-	}
-	ret = reply_settings(db, req, bu, token, res, err);
-out:
+	else
+		ret = write_settings(req, res, st, bu, token, err);
 	db_release(st);
 	db_tx_rollback(db);
 	free(sealed);
@@ -1013,11 +420,10 @@ out:
 	return ret;
 }
 
-static const char sql_migrated[] =
-    "SELECT 1 FROM schema_migrations WHERE version = 11";
+/* A clear token is TOKEN_BYTES * 2 = 40 hex digits, a hash 64. */
 static const char sql_unconverted[] =
     "SELECT business_unit_id, token_hash FROM afs_settings "
-    "WHERE length(token_hash) = ? LIMIT 1";
+    "WHERE length(token_hash) = 40 LIMIT 1";
 static const char sql_convert[] =
     "UPDATE afs_settings SET token_hash = ?1, token_sealed = ?2 "
     "WHERE business_unit_id = ?3";
@@ -1025,83 +431,69 @@ static const char sql_patterns[] =
     "SELECT business_unit_id, reference_pattern FROM afs_settings "
     "WHERE reference_pattern IS NOT NULL";
 
-int
-afs_upgrade(struct db *db, const struct config *cfg)
+/* upgrade_rows' step: the clear token of unit bu becomes its hash (and
+ * sealed form). */
+static int
+convert_token(struct db *db, const char *bu, const char *token,
+    const void *arg)
 {
-	struct db_stmt	*st = NULL;
-	char		 bu[IDS_ID_LEN + 1], token[TOKEN_BYTES * 2 + 1];
-	char		 hash[IDS_HASH_LEN + 1], *sealed = NULL, why[240];
-	int		 rc, n = 0, ret = -1;
+	const struct config	*cfg = arg;
+	struct db_stmt		*st = NULL;
+	char			 hash[IDS_HASH_LEN + 1], *sealed = NULL;
+	int			 rc = -1;
 
-	/* a migrations directory that stops before 0011: nothing to do */
-	st = db_prepare(db, sql_migrated);
-	if (st == NULL || (rc = db_step(db, st)) == -1)
-		goto out;
-	if (rc == DB_DONE) {
-		ret = 0;
-		goto out;
-	}
+	if (store_form(cfg, token, hash, &sealed) == 0 &&
+	    (st = db_prepare(db, sql_convert)) != NULL &&
+	    db_bind_text(st, 1, hash) == 0 &&
+	    db_bind_text(st, 2, sealed) == 0 && db_bind_text(st, 3, bu) == 0)
+		rc = db_step(db, st);
 	db_release(st);
-	st = NULL;
-	/* the clear tokens must not linger in freed space of the file (this
-	 * is the start-up connection: the setting stays on it) */
-	if (db_scrub_freed(db) == -1 ||
-	    db_tx_begin(db) == -1)
-		goto out;
-	for (;;) {
-		st = db_prepare(db, sql_unconverted);
-		if (st == NULL ||
-		    db_bind_int(st, 1, TOKEN_BYTES * 2) == -1 ||
-		    (rc = db_step(db, st)) == -1)
-			goto out;
-		if (rc == DB_DONE)
-			break;
-		snprintf(bu, sizeof(bu), "%s", db_text(st, 0));
-		snprintf(token, sizeof(token), "%s", db_text(st, 1));
-		db_release(st);
-		if (store_form(cfg, token, hash, &sealed) == -1 ||
-		    (st = db_prepare(db, sql_convert)) == NULL ||
-		    db_bind_text(st, 1, hash) == -1 ||
-		    db_bind_text(st, 2, sealed) == -1 ||
-		    db_bind_text(st, 3, bu) == -1 ||
-		    db_step(db, st) != DB_DONE)
-			goto out;
-		db_release(st);
-		st = NULL;
-		free(sealed);
-		sealed = NULL;
-		n++;
-	}
-	db_release(st);
-	st = NULL;
-	if (db_tx_commit(db) == -1)
-		goto out;
-	if (n > 0)
-		log_info("afs: stored %d inbound address tokens as hashes%s",
-		    n, cfg->links_master_key[0] != '\0' ? " (and sealed)" :
-		    "; without [links] master_key the settings no longer "
-		    "show these addresses");
-	/* patterns stored before PCRE2 that it refuses are not used */
-	st = db_prepare(db, sql_patterns);
-	if (st == NULL)
-		goto out;
-	while ((rc = db_step(db, st)) == DB_ROW) {
+	free(sealed);
+	return rc == DB_DONE ? 0 : -1;
+}
+
+/* Warns of the stored patterns PCRE2 refuses (stored before it was used):
+ * they are not used. 0 or -1. */
+static int
+check_patterns(struct db *db)
+{
+	struct db_stmt	*st = db_prepare(db, sql_patterns);
+	char		 why[240];
+	int		 rc = -1;
+
+	while (st != NULL && (rc = db_step(db, st)) == DB_ROW) {
 		if (afs_pattern_check(db_text(st, 1), why, sizeof(why)) == -1)
 			log_warn("afs: referencePattern of unit=%s %s; it is "
 			    "not used until the business sets another",
 			    db_text(st, 0), why);
 	}
-	if (rc == -1)
-		goto out;
-	ret = 0;
-out:
-	if (ret == -1)
-		log_error("afs: cannot convert the stored inbound addresses");
 	db_release(st);
-	db_tx_rollback(db);
-	free(sealed);
-	sodium_memzero(token, sizeof(token));
-	return ret;
+	return rc == DB_DONE ? 0 : -1;
+}
+
+int
+afs_upgrade(struct db *db, const struct config *cfg)
+{
+	bool	 applied;
+	int	 n;
+
+	/* a migrations directory that stops before 0011: nothing to do */
+	if (upgrade_migrated(db, 11, &applied) == -1)
+		goto fail;
+	if (!applied)
+		return 0;
+	if (upgrade_rows(db, sql_unconverted, convert_token, cfg, &n) == -1)
+		goto fail;
+	if (n > 0)
+		log_info("afs: stored %d inbound address tokens as hashes%s",
+		    n, cfg->links_master_key[0] != '\0' ? " (and sealed)" :
+		    "; without [links] master_key the settings no longer "
+		    "show these addresses");
+	if (check_patterns(db) == 0)
+		return 0;
+fail:
+	log_error("afs: cannot convert the stored inbound addresses");
+	return -1;
 }
 
 /* POST /v1/inbound/afs?recipient=ADDRESS with the raw message: 202 when
@@ -1110,7 +502,6 @@ out:
 int
 afs_inbound(struct request *req, struct response *res, struct api_error *err)
 {
-	struct db		*db = db_thread();
 	const char		*ctype = request_header(req, "Content-Type");
 	const char		*recipient = request_query(req, "recipient");
 	enum afs_result		 result;
@@ -1136,12 +527,8 @@ afs_inbound(struct request *req, struct response *res, struct api_error *err)
 		    "[afs] max_message_bytes");
 		return -1;
 	}
-	if (db == NULL) {
-		db_fail(db, err);
-		return -1;
-	}
-	afs_receive(db, req->cfg, recipient, req->body, req->body_len, &result,
-	    id, why, sizeof(why));
+	afs_receive(req->db, req->cfg, recipient, req->body, req->body_len,
+	    &result, id, why, sizeof(why));
 	switch (result) {
 	case AFS_CREATED:
 	case AFS_SKIPPED:

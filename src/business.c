@@ -11,6 +11,7 @@
 #include "reviewd/auth.h"
 #include "reviewd/business.h"
 #include "reviewd/clock.h"
+#include "reviewd/handler.h"
 #include "reviewd/ids.h"
 #include "reviewd/json.h"
 #include "reviewd/log.h"
@@ -111,21 +112,14 @@ load_unit(struct db *db, const char *id, const char *public_url,
 	int		 rc, ret = -1;
 
 	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    (rc = db_step(db, st)) == -1) {
+	    (rc = db_step(db, st)) == -1)
 		db_fail(db, err);
-		goto out;
-	}
-	if (rc == DB_DONE) {
+	else if (rc == DB_DONE)
 		api_error_set(err, 404, NULL, "Business unit not found");
-		goto out;
-	}
-	*out = unit_json(st, public_url, private);
-	if (*out == NULL) {
+	else if ((*out = unit_json(st, public_url, private)) == NULL)
 		api_error_set(err, 500, NULL, "Internal error");
-		goto out;
-	}
-	ret = 0;
-out:
+	else
+		ret = 0;
 	db_release(st);
 	return ret;
 }
@@ -228,8 +222,8 @@ read_settings(json_t *o, const char *name_key, bool name_required,
 	if (json_read_string(o, "senderName", false, 0, NAME_MAX_CHARS,
 	    &s->sender_name, err) == 0 && s->sender_name != NULL &&
 	    !mailer_header_safe(s->sender_name))
-		api_error_set(err, 400, "senderName", "must be one line without "
-		    "tabs");
+		api_error_set(err, 400, "senderName", "must be one line "
+		    "without tabs");
 	if (json_read_string(o, "defaultLocale", false, 2, 5,
 	    &s->default_locale, err) == 0)
 		check_locale("defaultLocale", s->default_locale, err);
@@ -243,6 +237,55 @@ static const char sql_unit_insert[] =
 static const char sql_domain_taken[] =
     "SELECT 1 FROM business_units WHERE domain = ?";
 
+/* Runs the one-row query sql (SELECT 1 ... WHERE x = ?) with value: 0
+ * when it finds a row exactly when want says, else -1 with err set to
+ * status, field and what (or the database's failure). */
+static int
+expect_row(struct db *db, const char *sql, const char *value, bool want,
+    int status, const char *field, const char *what, struct api_error *err)
+{
+	struct db_stmt	*st = db_prepare(db, sql);
+	int		 rc = -1;
+
+	if (st == NULL || db_bind_text(st, 1, value) == -1 ||
+	    (rc = db_step(db, st)) == -1)
+		db_fail(db, err);
+	else if ((rc == DB_ROW) != want)
+		api_error_set(err, status, field, "%s", what);
+	db_release(st);
+	return rc != -1 && (rc == DB_ROW) == want ? 0 : -1;
+}
+
+/* Inserts unit id with domain and s (defaults for what s lacks) in the
+ * caller's transaction. 0, or -1 with err set. */
+static int
+insert_unit(struct db *db, const char *id, const char *domain,
+    const struct settings *s, struct api_error *err)
+{
+	struct db_stmt	*st = db_prepare(db, sql_unit_insert);
+	int64_t		 now = clock_now_ms();
+	int		 rc = -1;
+
+	if (st != NULL && db_bind_text(st, 1, id) == 0 &&
+	    db_bind_text(st, 2, s->display_name) == 0 &&
+	    db_bind_text(st, 3, domain) == 0 &&
+	    db_bind_text(st, 4, s->website_url) == 0 &&
+	    db_bind_text(st, 5, s->country != NULL ? s->country : "") == 0 &&
+	    db_bind_text(st, 6, s->notification_email != NULL ?
+	    s->notification_email : "") == 0 &&
+	    db_bind_text(st, 7, s->sender_name != NULL ? s->sender_name :
+	    s->display_name) == 0 &&
+	    db_bind_text(st, 8, s->default_locale != NULL ?
+	    s->default_locale : "en-US") == 0 &&
+	    db_bind_int(st, 9, now) == 0 && db_bind_int(st, 10, now) == 0)
+		rc = db_step(db, st);
+	db_release(st);
+	if (rc == DB_DONE)
+		return 0;
+	db_fail(db, err);
+	return -1;
+}
+
 int
 business_create(struct db *db, const char *public_url, json_t *fields,
     json_t **out, struct api_error *err)
@@ -251,9 +294,7 @@ business_create(struct db *db, const char *public_url, json_t *fields,
 	const char	*domain_in = NULL;
 	char		 domain[DOMAIN_MAX + 1], id[IDS_ID_LEN + 1];
 	char		 website[DOMAIN_MAX + 16];
-	struct db_stmt	*st = NULL;
-	int64_t		 now = clock_now_ms();
-	int		 rc, ret = -1;
+	int		 ret = -1;
 
 	memset(&s, 0, sizeof(s));
 	read_settings(fields, "name", true, &s, err);
@@ -267,43 +308,21 @@ business_create(struct db *db, const char *public_url, json_t *fields,
 		s.website_url = website;
 	}
 	ids_new(id);
-	if (db_tx_begin(db) == -1)
-		goto dberr;
-	st = db_prepare(db, sql_domain_taken);
-	if (st == NULL || db_bind_text(st, 1, domain) == -1 ||
-	    (rc = db_step(db, st)) == -1)
-		goto dberr;
-	db_release(st);
-	if (rc == DB_ROW) {
-		api_error_set(err, 409, "domain", "is already registered");
+	if (db_tx_begin(db) == -1) {
+		db_fail(db, err);
 		goto out;
 	}
-	st = db_prepare(db, sql_unit_insert);
-	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    db_bind_text(st, 2, s.display_name) == -1 ||
-	    db_bind_text(st, 3, domain) == -1 ||
-	    db_bind_text(st, 4, s.website_url) == -1 ||
-	    db_bind_text(st, 5, s.country != NULL ? s.country : "") == -1 ||
-	    db_bind_text(st, 6, s.notification_email != NULL ?
-	    s.notification_email : "") == -1 ||
-	    db_bind_text(st, 7, s.sender_name != NULL ? s.sender_name :
-	    s.display_name) == -1 ||
-	    db_bind_text(st, 8, s.default_locale != NULL ? s.default_locale :
-	    "en-US") == -1 ||
-	    db_bind_int(st, 9, now) == -1 ||
-	    db_bind_int(st, 10, now) == -1 ||
-	    db_step(db, st) != DB_DONE)
-		goto dberr;
-	db_release(st);
-	st = NULL;
-	if (db_tx_commit(db) == -1)
-		goto dberr;
-	return load_unit(db, id, public_url, true, out, err);
-dberr:
-	db_fail(db, err);
+	if (expect_row(db, sql_domain_taken, domain, false, 409, "domain",
+	    "is already registered", err) == -1 ||
+	    insert_unit(db, id, domain, &s, err) == -1)
+		goto out;
+	if (db_tx_commit(db) == -1) {
+		db_fail(db, err);
+		goto out;
+	}
+	ret = load_unit(db, id, public_url, true, out, err);
 out:
-	db_release(st);
-	db_tx_rollback(db);
+	db_tx_rollback(db);	/* no-op after the commit */
 	return ret;
 }
 
@@ -311,26 +330,21 @@ static const char sql_unit_all[] =
     "SELECT " UNIT_COLUMNS " FROM business_units "
     "ORDER BY created_at, id LIMIT ? OFFSET ?";
 
-/* Appends the units of one page to list; sets *more when a next exists. */
+/* Appends up to limit units from offset on to list. 0, or -1 with err
+ * set. */
 static int
 list_units(struct db *db, const char *public_url, int64_t limit,
-    int64_t offset, json_t *list, bool *more, struct api_error *err)
+    int64_t offset, json_t *list, struct api_error *err)
 {
 	struct db_stmt	*st = db_prepare(db, sql_unit_all);
-	int64_t		 n = 0;
 	int		 rc, ret = -1;
 
-	*more = false;
-	if (st == NULL || db_bind_int(st, 1, limit + 1) == -1 ||
+	if (st == NULL || db_bind_int(st, 1, limit) == -1 ||
 	    db_bind_int(st, 2, offset) == -1) {
 		db_fail(db, err);
 		goto out;
 	}
 	while ((rc = db_step(db, st)) == DB_ROW) {
-		if (n++ == limit) {
-			*more = true;
-			break;
-		}
 		if (json_array_append_new(list, unit_json(st, public_url,
 		    true)) == -1) {
 			api_error_set(err, 500, NULL, "Internal error");
@@ -352,10 +366,9 @@ business_list(struct db *db, const char *public_url, json_t **out,
     struct api_error *err)
 {
 	json_t	*list = json_array();	/* owned */
-	bool	 more;
 
-	if (list == NULL || list_units(db, public_url, INT64_MAX - 1, 0, list,
-	    &more, err) == -1) {
+	if (list == NULL || list_units(db, public_url, INT64_MAX, 0, list,
+	    err) == -1) {
 		json_decref(list);
 		return -1;
 	}
@@ -369,21 +382,12 @@ static const char sql_unit_exists[] =
 static int
 unit_exists(struct db *db, const char *bu, struct api_error *err)
 {
-	struct db_stmt	*st = NULL;
-	int		 rc = -1;
-
 	if (!ids_valid(bu)) {
 		api_error_set(err, 404, NULL, "Business unit not found");
 		return -1;
 	}
-	st = db_prepare(db, sql_unit_exists);
-	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
-	    (rc = db_step(db, st)) == -1)
-		db_fail(db, err);
-	else if (rc == DB_DONE)
-		api_error_set(err, 404, NULL, "Business unit not found");
-	db_release(st);
-	return rc == DB_ROW ? 0 : -1;
+	return expect_row(db, sql_unit_exists, bu, true, 404, NULL,
+	    "Business unit not found", err);
 }
 
 static const char sql_app_insert[] =
@@ -418,18 +422,14 @@ business_app_create(struct db *db, const char *bu, const char *name,
 	    db_bind_text(st, 2, bu) == -1 || db_bind_text(st, 3, name) == -1 ||
 	    db_bind_text(st, 4, key) == -1 || db_bind_text(st, 5, hash) == -1 ||
 	    db_bind_int(st, 6, clock_now_ms()) == -1 ||
-	    db_step(db, st) != DB_DONE) {
+	    db_step(db, st) != DB_DONE)
 		db_fail(db, err);
-		goto out;
-	}
-	*out = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", id, "key", key,
-	    "secret", secret, "businessUnitId", bu, "name", name);
-	if (*out == NULL) {
+	else if ((*out = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", id,
+	    "key", key, "secret", secret, "businessUnitId", bu, "name",
+	    name)) == NULL)
 		api_error_set(err, 500, NULL, "Internal error");
-		goto out;
-	}
-	ret = 0;
-out:
+	else
+		ret = 0;
 	db_release(st);
 	return ret;
 }
@@ -447,7 +447,7 @@ business_user_create(struct db *db, const char *bu, const char *username,
 	char		 id[IDS_ID_LEN + 1], hash[AUTH_PASSWORD_HASH_LEN];
 	struct db_stmt	*st = NULL;
 	size_t		 ulen = utf8_length(username);
-	int		 rc, ret = -1;
+	int		 ret = -1;
 
 	/* both arrive in a login form, which carries only UTF-8 text */
 	if (ulen == 0 || ulen > MAILER_ADDRESS_MAX ||
@@ -465,41 +465,55 @@ business_user_create(struct db *db, const char *bu, const char *username,
 		return -1;
 	}
 	ids_new(id);
-	if (db_tx_begin(db) == -1)
-		goto dberr;
-	st = db_prepare(db, sql_username_taken);
-	if (st == NULL || db_bind_text(st, 1, username) == -1 ||
-	    (rc = db_step(db, st)) == -1)
-		goto dberr;
-	db_release(st);
-	st = NULL;
-	if (rc == DB_ROW) {
-		api_error_set(err, 409, "username", "is already taken");
+	if (db_tx_begin(db) == -1) {
+		db_fail(db, err);
 		goto out;
 	}
+	if (expect_row(db, sql_username_taken, username, false, 409,
+	    "username", "is already taken", err) == -1)
+		goto out;
 	st = db_prepare(db, sql_user_insert);
 	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
 	    db_bind_text(st, 2, bu) == -1 ||
 	    db_bind_text(st, 3, username) == -1 ||
 	    db_bind_text(st, 4, hash) == -1 ||
 	    db_bind_int(st, 5, clock_now_ms()) == -1 ||
-	    db_step(db, st) != DB_DONE || db_tx_commit(db) == -1)
-		goto dberr;
-	*out = json_pack("{s:s, s:s, s:s}", "id", id, "username", username,
-	    "businessUnitId", bu);
-	if (*out == NULL) {
-		api_error_set(err, 500, NULL, "Internal error");
+	    db_step(db, st) != DB_DONE || db_tx_commit(db) == -1) {
+		db_fail(db, err);
 		goto out;
 	}
-	ret = 0;
-	goto out;
-dberr:
-	db_fail(db, err);
+	*out = json_pack("{s:s, s:s, s:s}", "id", id, "username", username,
+	    "businessUnitId", bu);
+	if (*out == NULL)
+		api_error_set(err, 500, NULL, "Internal error");
+	else
+		ret = 0;
 out:
 	db_release(st);
-	if (ret == -1)
-		db_tx_rollback(db);
+	db_tx_rollback(db);	/* no-op after the commit */
 	return ret;
+}
+
+/* The id the query sql (one column) finds with the text parameters a and
+ * b (NULL: sql has only a), or a 404 saying what. 0, or -1 with err
+ * set. */
+static int
+find_id(struct db *db, const char *sql, const char *a, const char *b,
+    const char *what, char id[IDS_ID_LEN + 1], struct api_error *err)
+{
+	struct db_stmt	*st = db_prepare(db, sql);
+	int		 rc = -1;
+
+	if (st == NULL || db_bind_text(st, 1, a) == -1 ||
+	    (b != NULL && db_bind_text(st, 2, b) == -1) ||
+	    (rc = db_step(db, st)) == -1)
+		db_fail(db, err);
+	else if (rc == DB_DONE)
+		api_error_set(err, 404, NULL, "%s", what);
+	else
+		snprintf(id, IDS_ID_LEN + 1, "%s", db_text(st, 0));
+	db_release(st);
+	return rc == DB_ROW ? 0 : -1;
 }
 
 static const char sql_unit_by_domain[] =
@@ -509,23 +523,11 @@ int
 business_public_by_domain(struct db *db, const char *domain,
     const char *public_url, json_t **out, struct api_error *err)
 {
-	struct db_stmt	*st = db_prepare(db, sql_unit_by_domain);
-	char		 id[IDS_ID_LEN + 1];
-	int		 rc;
+	char	 id[IDS_ID_LEN + 1];
 
-	if (st == NULL || db_bind_text(st, 1, domain) == -1 ||
-	    (rc = db_step(db, st)) == -1) {
-		db_release(st);
-		db_fail(db, err);
+	if (find_id(db, sql_unit_by_domain, domain, NULL,
+	    "No business with this domain", id, err) == -1)
 		return -1;
-	}
-	if (rc == DB_DONE) {
-		db_release(st);
-		api_error_set(err, 404, NULL, "No business with this domain");
-		return -1;
-	}
-	snprintf(id, sizeof(id), "%s", db_text(st, 0));
-	db_release(st);
 	return load_unit(db, id, public_url, false, out, err);
 }
 
@@ -533,18 +535,14 @@ business_public_by_domain(struct db *db, const char *domain,
 
 static int
 reply_unit(struct request *req, struct response *res, const char *id,
-    bool private, int status, struct api_error *err)
+    bool private, struct api_error *err)
 {
-	struct db	*db = db_thread();
-	json_t		*o = NULL;	/* owned, taken by response_json */
+	json_t	*o = NULL;	/* owned, taken by response_json */
 
-	if (db == NULL) {
-		db_fail(db, err);
+	if (load_unit(req->db, id, req->cfg->public_url, private, &o,
+	    err) == -1)
 		return -1;
-	}
-	if (load_unit(db, id, req->cfg->public_url, private, &o, err) == -1)
-		return -1;
-	return response_json(res, status, o, err);
+	return response_json(res, 200, o, err);
 }
 
 static const char sql_unit_find[] =
@@ -556,12 +554,9 @@ int
 business_find(struct request *req, struct response *res,
     struct api_error *err)
 {
-	struct db	*db = db_thread();
 	const char	*name = request_query(req, "name");
 	char		 domain[DOMAIN_MAX + 1], id[IDS_ID_LEN + 1];
-	struct db_stmt	*st = NULL;
 	struct api_error ignored;
-	int		 rc;
 
 	if (name == NULL || name[0] == '\0') {
 		api_error_set(err, 400, "name", "is required");
@@ -572,22 +567,11 @@ business_find(struct request *req, struct response *res,
 	memset(&ignored, 0, sizeof(ignored));
 	if (check_domain("name", name, domain, sizeof(domain),
 	    &ignored) == -1)
-		snprintf(domain, sizeof(domain), "%s", "");
-	if (db == NULL || (st = db_prepare(db, sql_unit_find)) == NULL ||
-	    db_bind_text(st, 1, domain) == -1 ||
-	    db_bind_text(st, 2, name) == -1 || (rc = db_step(db, st)) == -1) {
-		db_release(st);
-		db_fail(db, err);
+		domain[0] = '\0';
+	if (find_id(req->db, sql_unit_find, domain, name,
+	    "Business unit not found", id, err) == -1)
 		return -1;
-	}
-	if (rc == DB_DONE) {
-		db_release(st);
-		api_error_set(err, 404, NULL, "Business unit not found");
-		return -1;
-	}
-	snprintf(id, sizeof(id), "%s", db_text(st, 0));
-	db_release(st);
-	return reply_unit(req, res, id, false, 200, err);
+	return reply_unit(req, res, id, false, err);
 }
 
 int
@@ -600,7 +584,7 @@ business_get_public(struct request *req, struct response *res,
 		api_error_set(err, 404, NULL, "Business unit not found");
 		return -1;
 	}
-	return reply_unit(req, res, id, false, 200, err);
+	return reply_unit(req, res, id, false, err);
 }
 
 int
@@ -611,25 +595,20 @@ business_get_private(struct request *req, struct response *res,
 
 	if (auth_business_unit(req, &id, err) == -1)
 		return -1;
-	return reply_unit(req, res, id, true, 200, err);
+	return reply_unit(req, res, id, true, err);
 }
 
 int
 business_list_private(struct request *req, struct response *res,
     struct api_error *err)
 {
-	struct db	*db = db_thread();
-	json_t		*unit = NULL, *body = NULL;	/* owned */
+	json_t	*unit = NULL;	/* owned, taken by json_pack */
 
-	if (db == NULL) {
-		db_fail(db, err);
-		return -1;
-	}
-	if (load_unit(db, req->principal.business_unit_id,
+	if (load_unit(req->db, req->principal.business_unit_id,
 	    req->cfg->public_url, true, &unit, err) == -1)
 		return -1;
-	body = json_pack("{s:[o]}", "businessUnits", unit);
-	return response_json(res, 200, body, err);
+	return response_json(res, 200, json_pack("{s:[o]}", "businessUnits",
+	    unit), err);
 }
 
 static const char sql_unit_update[] =
@@ -684,6 +663,32 @@ check_names(struct db *db, const char *id, const struct settings *s,
 	return err->status != 0 ? -1 : 0;
 }
 
+/* Writes s to unit id inside the caller's transaction. 0, or -1 with err
+ * set (404 for no such unit). */
+static int
+update_unit(struct db *db, const char *id, const struct settings *s,
+    struct api_error *err)
+{
+	struct db_stmt	*st = db_prepare(db, sql_unit_update);
+	int		 ret = -1;
+
+	if (st == NULL || db_bind_text(st, 1, s->display_name) == -1 ||
+	    db_bind_text(st, 2, s->website_url) == -1 ||
+	    db_bind_text(st, 3, s->country) == -1 ||
+	    db_bind_text(st, 4, s->notification_email) == -1 ||
+	    db_bind_text(st, 5, s->sender_name) == -1 ||
+	    db_bind_text(st, 6, s->default_locale) == -1 ||
+	    db_bind_int(st, 7, clock_now_ms()) == -1 ||
+	    db_bind_text(st, 8, id) == -1 || db_step(db, st) != DB_DONE)
+		db_fail(db, err);
+	else if (db_changes(db) == 0)
+		api_error_set(err, 404, NULL, "Business unit not found");
+	else
+		ret = 0;
+	db_release(st);
+	return ret;
+}
+
 int
 business_patch(struct request *req, struct response *res,
     struct api_error *err)
@@ -691,10 +696,9 @@ business_patch(struct request *req, struct response *res,
 	static const char *const allowed[] = { "displayName", "websiteUrl",
 	    "country", "notificationEmail", "senderName", "defaultLocale",
 	    NULL };
-	struct db	*db = db_thread();
-	json_t		*body = NULL;	/* owned */
+	struct db	*db = req->db;
+	json_t		*body = NULL, *unit = NULL;	/* owned */
 	struct settings	 s;
-	struct db_stmt	*st = NULL;
 	const char	*id;
 	char		 old[JSON_URL_MAX + 1];
 	int		 ret = -1;
@@ -707,45 +711,26 @@ business_patch(struct request *req, struct response *res,
 	read_settings(body, "displayName", false, &s, err);
 	if (err->status != 0)
 		goto out;
-	if (db == NULL || db_tx_begin(db) == -1) {
+	if (db_tx_begin(db) == -1) {
 		db_fail(db, err);
 		goto out;
 	}
-	if (check_names(db, id, &s, old, sizeof(old), err) == -1)
+	if (check_names(db, id, &s, old, sizeof(old), err) == -1 ||
+	    update_unit(db, id, &s, err) == -1 ||
+	    load_unit(db, id, req->cfg->public_url, true, &unit, err) == -1)
 		goto out;
-	if ((st = db_prepare(db, sql_unit_update)) == NULL ||
-	    db_bind_text(st, 1, s.display_name) == -1 ||
-	    db_bind_text(st, 2, s.website_url) == -1 ||
-	    db_bind_text(st, 3, s.country) == -1 ||
-	    db_bind_text(st, 4, s.notification_email) == -1 ||
-	    db_bind_text(st, 5, s.sender_name) == -1 ||
-	    db_bind_text(st, 6, s.default_locale) == -1 ||
-	    db_bind_int(st, 7, clock_now_ms()) == -1 ||
-	    db_bind_text(st, 8, id) == -1 || db_step(db, st) != DB_DONE) {
-		db_fail(db, err);
-		goto out;
-	}
-	if (db_changes(db) == 0) {
-		api_error_set(err, 404, NULL, "Business unit not found");
-		goto out;
-	}
-	db_release(st);
-	st = NULL;
-	if (db_tx_commit(db) == -1) {
-		db_fail(db, err);
-		goto out;
-	}
+	ret = handler_commit(req, res, 200, unit, false, err);
+	unit = NULL;
 	/* the site invitation e-mails may link to is what the business
 	 * says it is: every change is on the record */
-	if (s.website_url != NULL && strcmp(s.website_url, old) != 0)
+	if (ret == 0 && s.website_url != NULL &&
+	    strcmp(s.website_url, old) != 0)
 		log_info("business: unit=%s websiteUrl changed from %s to %s "
 		    "(links in its invitation e-mails follow)", id,
 		    old[0] != '\0' ? old : "(none)", s.website_url);
-	ret = reply_unit(req, res, id, true, 200, err);
 out:
-	db_release(st);
-	if (ret == -1)
-		db_tx_rollback(db);
+	db_tx_rollback(db);
+	json_decref(unit);
 	json_decref(body);
 	return ret;
 }
@@ -754,60 +739,38 @@ int
 business_admin_list(struct request *req, struct response *res,
     struct api_error *err)
 {
-	struct db	*db = db_thread();
-	json_t		*list = NULL, *links = NULL, *body = NULL; /* owned */
-	int64_t		 page = 1, per_page = 20;
-	bool		 more;
-	char		 next[24];
+	json_t			*list;	/* owned */
+	struct handler_page	 p = { 1, 20 };
 
-	if (request_query_int(req, "page", 1, INT32_MAX, &page, err) == -1 ||
-	    request_query_int(req, "perPage", 1, PAGE_SIZE_MAX, &per_page,
-	    err) == -1)
+	if (handler_page_args(req, PAGE_SIZE_MAX, &p, err) == -1)
 		return -1;
-	if (db == NULL) {
-		db_fail(db, err);
-		return -1;
-	}
 	list = json_array();
-	links = json_array();
-	if (list == NULL || links == NULL ||
-	    list_units(db, req->cfg->public_url, per_page,
-	    (page - 1) * per_page, list, &more, err) == -1)
-		goto fail;
-	if (more) {
-		snprintf(next, sizeof(next), "%lld", (long long)page + 1);
-		if (json_array_append_new(links, request_next_page_link(req,
-		    "page", next)) == -1)
-			goto fail;
+	if (list == NULL || list_units(req->db, req->cfg->public_url,
+	    p.per_page + 1, (p.page - 1) * p.per_page, list, err) == -1) {
+		json_decref(list);
+		if (err->status == 0)
+			api_error_set(err, 500, NULL, "Internal error");
+		return -1;
 	}
-	body = json_pack("{s:o, s:o}", "links", links, "businessUnits", list);
-	return response_json(res, 200, body, err);
-fail:
-	json_decref(list);
-	json_decref(links);
-	if (err->status == 0)
-		api_error_set(err, 500, NULL, "Internal error");
-	return -1;
+	return response_json(res, 200, json_pack("{s:o, s:o}", "links",
+	    request_page_links(req, list, p.page, p.per_page),
+	    "businessUnits", list), err);
 }
 
 int
 business_admin_create(struct request *req, struct response *res,
     struct api_error *err)
 {
-	struct db	*db = db_thread();
-	json_t		*body = NULL, *unit = NULL;	/* owned */
-	int		 ret = -1;
-
 	static const char *const allowed[] = { "name", "domain", "websiteUrl",
 	    "country", "notificationEmail", "senderName", "defaultLocale",
 	    NULL };
+	json_t	*body = NULL, *unit = NULL;	/* owned */
+	int	 ret = -1;
 
 	if ((body = json_body(req, err)) == NULL)
 		return -1;
 	json_only_keys(body, allowed, err);	/* reported with the rest */
-	if (db == NULL)
-		db_fail(db, err);
-	else if (business_create(db, req->cfg->public_url, body, &unit,
+	if (business_create(req->db, req->cfg->public_url, body, &unit,
 	    err) == 0)
 		ret = response_json(res, 201, unit, err);
 	json_decref(body);

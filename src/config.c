@@ -256,21 +256,39 @@ set_int(struct config *cfg, const struct key *k, const char *v, char *why)
 	return 0;
 }
 
+/* A word of a closed set and the value it stands for; NULL ends a list. */
+struct word {
+	const char	*name;
+	int		 value;
+};
+
+/* The value of v in words into *out; -1 when it is none of them, with
+ * "expected <expected>" in why. */
+static int
+lookup(const struct word *words, const char *v, const char *expected,
+    int *out, char *why)
+{
+	for (; words->name != NULL; words++) {
+		if (strcmp(v, words->name) == 0) {
+			*out = words->value;
+			return 0;
+		}
+	}
+	snprintf(why, WHY_LEN, "expected %s", expected);
+	return -1;
+}
+
 static int
 set_bool(struct config *cfg, const struct key *k, const char *v, char *why)
 {
-	bool	*out = field(cfg, k);
+	static const struct word words[] = { { "true", 1 }, { "yes", 1 },
+	    { "1", 1 }, { "on", 1 }, { "false", 0 }, { "no", 0 }, { "0", 0 },
+	    { "off", 0 }, { NULL, 0 } };
+	int	 b;
 
-	if (strcmp(v, "true") == 0 || strcmp(v, "yes") == 0 ||
-	    strcmp(v, "1") == 0 || strcmp(v, "on") == 0)
-		*out = true;
-	else if (strcmp(v, "false") == 0 || strcmp(v, "no") == 0 ||
-	    strcmp(v, "0") == 0 || strcmp(v, "off") == 0)
-		*out = false;
-	else {
-		snprintf(why, WHY_LEN, "expected true or false");
+	if (lookup(words, v, "true or false", &b, why) == -1)
 		return -1;
-	}
+	*(bool *)field(cfg, k) = b == 1;
 	return 0;
 }
 
@@ -278,16 +296,14 @@ static int
 set_transport(struct config *cfg, const struct key *k, const char *v,
     char *why)
 {
-	enum mail_transport	*out = field(cfg, k);
+	static const struct word words[] = {
+	    { "maildir", MAIL_TRANSPORT_MAILDIR },
+	    { "smtp", MAIL_TRANSPORT_SMTP }, { NULL, 0 } };
+	int	 t;
 
-	if (strcmp(v, "maildir") == 0)
-		*out = MAIL_TRANSPORT_MAILDIR;
-	else if (strcmp(v, "smtp") == 0)
-		*out = MAIL_TRANSPORT_SMTP;
-	else {
-		snprintf(why, WHY_LEN, "expected maildir or smtp");
+	if (lookup(words, v, "maildir or smtp", &t, why) == -1)
 		return -1;
-	}
+	*(enum mail_transport *)field(cfg, k) = (enum mail_transport)t;
 	return 0;
 }
 
@@ -295,19 +311,16 @@ static int
 set_starttls(struct config *cfg, const struct key *k, const char *v,
     char *why)
 {
-	enum mail_starttls	*out = field(cfg, k);
+	static const struct word words[] = {
+	    { "required", MAIL_STARTTLS_REQUIRED },
+	    { "opportunistic", MAIL_STARTTLS_OPPORTUNISTIC },
+	    { "off", MAIL_STARTTLS_OFF }, { NULL, 0 } };
+	int	 t;
 
-	if (strcmp(v, "required") == 0)
-		*out = MAIL_STARTTLS_REQUIRED;
-	else if (strcmp(v, "opportunistic") == 0)
-		*out = MAIL_STARTTLS_OPPORTUNISTIC;
-	else if (strcmp(v, "off") == 0)
-		*out = MAIL_STARTTLS_OFF;
-	else {
-		snprintf(why, WHY_LEN, "expected required, opportunistic or "
-		    "off");
+	if (lookup(words, v, "required, opportunistic or off", &t,
+	    why) == -1)
 		return -1;
-	}
+	*(enum mail_starttls *)field(cfg, k) = (enum mail_starttls)t;
 	return 0;
 }
 
@@ -535,19 +548,20 @@ check_lines(const char *text, struct parse *ps)
 			p++;
 		ps->error_line = lineno;
 		if (end - line > LINE_MAX_BYTES) {
-			snprintf(ps->why, sizeof(ps->why), "line longer than %d "
-			    "bytes", LINE_MAX_BYTES);
+			snprintf(ps->why, sizeof(ps->why), "line longer than "
+			    "%d bytes", LINE_MAX_BYTES);
 			return -1;
 		}
 		if (p < end && *p == '[') {
-			const char	*close = memchr(p, ']', (size_t)(end - p));
+			const char	*close;
 
+			close = memchr(p, ']', (size_t)(end - p));
 			if (close == NULL || !known_section(p + 1,
 			    (size_t)(close - p - 1))) {
 				snprintf(ps->why, sizeof(ps->why),
 				    "unknown section %.*s",
-				    (int)(close == NULL ? end - p : close - p + 1),
-				    p);
+				    (int)(close == NULL ? end - p :
+				    close - p + 1), p);
 				return -1;
 			}
 			after_key = false;
@@ -560,7 +574,8 @@ check_lines(const char *text, struct parse *ps)
 			}
 			if (memchr(p, '=', (size_t)(end - p)) == NULL) {
 				snprintf(ps->why, sizeof(ps->why), "syntax "
-				    "error (expected [section] or key = value)");
+				    "error (expected [section] or key = "
+				    "value)");
 				return -1;
 			}
 			after_key = true;

@@ -10,6 +10,7 @@
 #include "reviewd/health.h"
 #include "reviewd/json.h"
 #include "reviewd/scheduler.h"
+#include "reviewd/settings.h"
 
 static const char sql_ping[] = "SELECT 1";
 
@@ -81,30 +82,18 @@ health_clock_get(struct request *req, struct response *res,
 	return clock_reply(res, err);
 }
 
-static const char sql_offset_save[] =
-    "INSERT INTO settings (name, value) VALUES ('test_clock_offset_ms', ?) "
-    "ON CONFLICT (name) DO UPDATE SET value = excluded.value";
-static const char sql_offset_load[] =
-    "SELECT value FROM settings WHERE name = 'test_clock_offset_ms'";
+#define OFFSET_SETTING	"test_clock_offset_ms"
 
 /* The test clock survives a restart, so tests can stop the daemon across
  * a deadline and see it handled after the start. */
 static int
-save_offset(struct api_error *err)
+save_offset(struct request *req, struct api_error *err)
 {
-	struct db	*db = db_thread();
-	struct db_stmt	*st;
-	char		 value[32];
-	int		 rc = -1;
+	char	 value[32];
 
 	snprintf(value, sizeof(value), "%lld", (long long)clock_offset_ms());
-	if (db != NULL && (st = db_prepare(db, sql_offset_save)) != NULL) {
-		if (db_bind_text(st, 1, value) == 0)
-			rc = db_step(db, st);
-		db_release(st);
-	}
-	if (rc != DB_DONE) {
-		db_fail(db, err);
+	if (settings_put(req->db, OFFSET_SETTING, value) == -1) {
+		db_fail(req->db, err);
 		return -1;
 	}
 	return 0;
@@ -113,16 +102,15 @@ save_offset(struct api_error *err)
 int
 health_clock_restore(struct db *db)
 {
-	struct db_stmt	*st = db_prepare(db, sql_offset_load);
-	int		 rc;
+	char	 value[32];
+	bool	 found;
 
-	if (st == NULL)
+	if (settings_get(db, OFFSET_SETTING, value, sizeof(value),
+	    &found) == -1)
 		return -1;
-	rc = db_step(db, st);
-	if (rc == DB_ROW)
-		clock_set_offset_ms(strtoll(db_text(st, 0), NULL, 10));
-	db_release(st);
-	return rc == -1 ? -1 : 0;
+	if (found)
+		clock_set_offset_ms(strtoll(value, NULL, 10));
+	return 0;
 }
 
 /* {"advanceMs": n} or {"advanceSeconds": n} or {"now": time}; the clock
@@ -159,7 +147,7 @@ health_clock_set(struct request *req, struct response *res,
 	if (err->status != 0)
 		goto out;
 	clock_set_offset_ms(clock_offset_ms() + ms + s * 1000);
-	if (save_offset(err) == -1)
+	if (save_offset(req, err) == -1)
 		goto out;
 	scheduler_wake();
 	ret = clock_reply(res, err);

@@ -24,14 +24,11 @@
 #include "reviewd/invitations_unsubscribe.h"
 #include "reviewd/log.h"
 #include "reviewd/mailer.h"
+#include "reviewd/settings.h"
 
 #define UNSUB_KEY_NAME	"unsubscribe_key"
 #define UNSUB_KEY_LEN	64		/* hex of 32 bytes */
 
-static const char sql_setting_get[] =
-    "SELECT value FROM settings WHERE name = ?";
-static const char sql_setting_add[] =
-    "INSERT OR IGNORE INTO settings (name, value) VALUES (?, ?)";
 static const char sql_unsubscribed[] =
     "SELECT address_hash FROM unsubscribes WHERE business_unit_id = ?1 AND "
     "address_hash IN (?2, ?3)";
@@ -44,34 +41,28 @@ static const char sql_unsubscribe_rekey[] =
 static int
 unsubscribe_key(struct db *db, char key[UNSUB_KEY_LEN + 1])
 {
-	struct db_stmt	*st = NULL;
-	char		 fresh[UNSUB_KEY_LEN + 1];
-	int		 attempt, rc, ret = -1;
+	char	 fresh[UNSUB_KEY_LEN + 1];
+	bool	 found;
+	int	 attempt, ret = -1;
 
 	for (attempt = 0; attempt < 2; attempt++) {
-		if ((rc = db_call_row(db, sql_setting_get, &st, "t",
-		    UNSUB_KEY_NAME)) == -1)
-			goto out;
-		if (rc == DB_ROW && db_bytes(st, 0) ==
-		    UNSUB_KEY_LEN) {
-			memcpy(key, db_text(st, 0), UNSUB_KEY_LEN + 1);
+		if (settings_get(db, UNSUB_KEY_NAME, key, UNSUB_KEY_LEN + 1,
+		    &found) == -1)
+			break;
+		if (found && strlen(key) == UNSUB_KEY_LEN) {
 			ret = 0;
-			goto out;
+			break;
 		}
-		if (rc == DB_ROW) {
+		if (found) {
 			log_error("invitations: the setting %s is damaged",
 			    UNSUB_KEY_NAME);
-			goto out;
+			break;
 		}
-		db_release(st);
 		ids_random_hex(fresh, UNSUB_KEY_LEN / 2);
-		st = NULL;
-		if (db_call(db, sql_setting_add, "tt", UNSUB_KEY_NAME,
-		    fresh) == -1)
-			goto out;
+		if (settings_add_if_absent(db, UNSUB_KEY_NAME, fresh,
+		    NULL) == -1)
+			break;
 	}
-out:
-	db_release(st);
 	sodium_memzero(fresh, sizeof(fresh));
 	return ret;
 }

@@ -19,6 +19,7 @@
 
 #include "reviewd/afs.h"
 #include "reviewd/auth.h"
+#include "reviewd/auth_tokens.h"
 #include "reviewd/buf.h"
 #include "reviewd/business.h"
 #include "reviewd/config.h"
@@ -32,6 +33,7 @@
 #include "reviewd/log.h"
 #include "reviewd/mailer.h"
 #include "reviewd/outbox.h"
+#include "reviewd/outbox_mail.h"
 #include "reviewd/reviews.h"
 #include "reviewd/routes.h"
 #include "reviewd/scheduler.h"
@@ -402,7 +404,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(command, "serve") != 0 && strcmp(command, "migrate") != 0 &&
 	    strcmp(command, "business") != 0 && strcmp(command, "app") != 0 &&
-	    strcmp(command, "user") != 0 && strcmp(command, "afs-receive") != 0 &&
+	    strcmp(command, "user") != 0 &&
+	    strcmp(command, "afs-receive") != 0 &&
 	    strcmp(command, "reviewer") != 0)
 		return usage(stderr, EXIT_USAGE);
 	if ((strcmp(command, "serve") == 0 || strcmp(command, "migrate") == 0)
@@ -423,8 +426,12 @@ main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 	db_configure(cfg.db_path);
-	/* modules keep the (read-only) configuration for the CLI too */
+	/* modules keep the (read-only) configuration for the CLI too, and
+	 * the outbox its senders (e-mails are checked when queued) */
 	outbox_configure(&cfg);
+	if (outbox_register_sender(OUTBOX_EMAIL, &outbox_mail_sender) == -1 ||
+	    outbox_register_sender(OUTBOX_WEBHOOK, &webhooks_sender) == -1)
+		return EXIT_FAILURE;
 	reviews_configure(&cfg);
 	invitations_configure(&cfg);
 	findreviewer_configure(&cfg);

@@ -5,6 +5,11 @@
  * or back to pending with a later next_attempt_at, or dead once give_up_at
  * has passed or the failure is permanent. Dead rows stay for inspection and
  * can be retried by an operator.
+ *
+ * The outbox knows no transport: each kind of row has a sender registered
+ * at start-up (main.c: the mailer's, the webhooks'), and each owner kind an
+ * outcome hook. It is the one writer of the outbox table: the modules
+ * that need rows changed (erasure, a deleted subscription) call it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,12 +17,9 @@
 
 #include "reviewd/clock.h"
 #include "reviewd/handler.h"
-#include "reviewd/json.h"
 #include "reviewd/log.h"
-#include "reviewd/mailer.h"
 #include "reviewd/outbox.h"
 #include "reviewd/scheduler.h"
-#include "reviewd/webhooks.h"
 
 #define WHY_LEN		256
 #define PAGE_MAX	100
@@ -35,22 +37,35 @@ outbox_configure(const struct config *cfg)
 	outbox_cfg = cfg;
 }
 
+#define NKINDS		(sizeof(kind_names) / sizeof(kind_names[0]))
 #define MAX_HOOKS	4
 
-static struct {
+/* Both tables are written at start-up only, before threads run. */
+static const struct outbox_sender	*senders[NKINDS];
+
+struct hook {
 	const char		*kind;
 	outbox_outcome_hook	*hook;
-}			 hooks[MAX_HOOKS];
+};
+static struct hook	 hooks[MAX_HOOKS];
 static size_t		 nhooks;
+
+int
+outbox_register_sender(enum outbox_kind kind,
+    const struct outbox_sender *sender)
+{
+	if ((size_t)kind >= NKINDS || senders[kind] != NULL)
+		return -1;
+	senders[kind] = sender;
+	return 0;
+}
 
 int
 outbox_on_outcome(const char *kind, outbox_outcome_hook *hook)
 {
 	if (nhooks == MAX_HOOKS)
 		return -1;
-	hooks[nhooks].kind = kind;
-	hooks[nhooks].hook = hook;
-	nhooks++;
+	hooks[nhooks++] = (struct hook){ kind, hook };
 	return 0;
 }
 
@@ -107,7 +122,14 @@ int
 outbox_add_email(struct db *db, const char *bu, json_t *msg,
     char id_out[IDS_ID_LEN + 1], struct api_error *err)
 {
-	if (mailer_check(msg, err) == -1)
+	const struct outbox_sender	*s = senders[OUTBOX_EMAIL];
+
+	if (s == NULL) {
+		log_error("outbox: no e-mail sender is registered");
+		api_error_set(err, 500, NULL, "Internal error");
+		return -1;
+	}
+	if (s->check != NULL && s->check(msg, err) == -1)
 		return -1;
 	if (outbox_add(db, OUTBOX_EMAIL, bu, NULL, msg, clock_now_ms(),
 	    id_out) == -1) {
@@ -293,8 +315,7 @@ record(struct db *db, const struct leased *r, enum outbox_result result,
 	ret = 0;
 out:
 	db_release(st);
-	if (ret == -1)
-		db_tx_rollback(db);
+	db_tx_rollback(db);	/* no-op after the commit */
 	return ret;
 }
 
@@ -311,32 +332,37 @@ unlease(struct db *db, const struct leased *r)
 	db_release(st);
 }
 
+/* The open sessions of a batch, one a kind (NULL until needed). */
+struct sessions {
+	void	*of[NKINDS];
+};
+
 static enum outbox_result
-deliver(struct db *db, struct mailer **mailer, const struct leased *r,
+deliver(struct db *db, struct sessions *ss, const struct leased *r,
     int64_t *retry_after_s, char *why, size_t whylen)
 {
+	const struct outbox_sender	*s = senders[r->kind];
+	struct outbox_item		 item = { r->public_id,
+					    r->subscription, r->attempts,
+					    r->payload };
+
 	*retry_after_s = 0;
 	if (r->payload == NULL) {
 		snprintf(why, whylen, "the stored payload is not JSON");
 		return OUTBOX_DEAD;
 	}
-	if (r->kind == OUTBOX_WEBHOOK)
-		return webhooks_deliver(db, outbox_cfg, r->public_id,
-		    r->subscription, r->attempts, r->payload, retry_after_s,
-		    why, whylen);
-	if (*mailer == NULL && (*mailer = mailer_open(outbox_cfg)) == NULL) {
+	if (s == NULL) {
+		snprintf(why, whylen, "no sender is registered for %s rows",
+		    kind_names[r->kind]);
+		return OUTBOX_RETRY;
+	}
+	if (s->open != NULL && ss->of[r->kind] == NULL &&
+	    (ss->of[r->kind] = s->open(outbox_cfg)) == NULL) {
 		snprintf(why, whylen, "out of memory");
 		return OUTBOX_RETRY;
 	}
-	switch (mailer_send(*mailer, r->public_id, r->payload, why, whylen)) {
-	case MAILER_SENT:
-		return OUTBOX_DELIVERED;
-	case MAILER_REJECTED:
-		return OUTBOX_DEAD;
-	case MAILER_RETRY:
-		break;
-	}
-	return OUTBOX_RETRY;
+	return s->send(db, outbox_cfg, ss->of[r->kind], &item, retry_after_s,
+	    why, whylen);
 }
 
 static const char sql_next_due[] =
@@ -361,10 +387,11 @@ int64_t
 outbox_job(struct db *db, int64_t now)
 {
 	struct leased	*rows;
-	struct mailer	*mailer = NULL;
+	struct sessions	 ss = { { NULL } };
 	char		 why[WHY_LEN];
 	int64_t		 retry_after_s;
 	int		 n, i, batch = (int)outbox_cfg->outbox_batch;
+	size_t		 k;
 	enum outbox_result r;
 
 	rows = calloc((size_t)batch, sizeof(*rows));
@@ -377,7 +404,7 @@ outbox_job(struct db *db, int64_t now)
 			continue;
 		}
 		why[0] = '\0';
-		r = deliver(db, &mailer, &rows[i], &retry_after_s, why,
+		r = deliver(db, &ss, &rows[i], &retry_after_s, why,
 		    sizeof(why));
 		if (r != OUTBOX_DELIVERED)
 			log_info("outbox: attempt failed id=%s kind=%s "
@@ -395,7 +422,10 @@ outbox_job(struct db *db, int64_t now)
 		json_decref(rows[i].payload);
 	}
 	free(rows);
-	mailer_close(mailer);
+	for (k = 0; k < NKINDS; k++) {
+		if (ss.of[k] != NULL && senders[k]->close != NULL)
+			senders[k]->close(ss.of[k]);
+	}
 	if (n == batch)
 		return now;		/* more may be due */
 	return n == -1 ? now + 1000 : next_due(db);
@@ -453,16 +483,6 @@ static const char sql_list[] =
     "WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR kind = ?2) "
     "ORDER BY id DESC LIMIT ?3 OFFSET ?4";
 
-static int
-one_of(const char *v, const char *const *allowed)
-{
-	for (; *allowed != NULL; allowed++) {
-		if (strcmp(v, *allowed) == 0)
-			return 0;
-	}
-	return -1;
-}
-
 int
 outbox_admin_list(struct request *req, struct response *res,
     struct api_error *err)
@@ -470,17 +490,15 @@ outbox_admin_list(struct request *req, struct response *res,
 	static const char *const statuses[] = { "pending", "delivering",
 	    "delivered", "dead", NULL };
 	static const char *const kinds[] = { "email", "webhook", NULL };
-	const char		*status = request_query(req, "status");
-	const char		*kind = request_query(req, "kind");
+	const char		*status, *kind;
 	struct db_stmt		*st;
 	struct handler_page	 p = { 1, 20 };
 	int			 ret = -1;
 
-	if (status != NULL && one_of(status, statuses) == -1)
-		api_error_set(err, 400, "status", "must be pending, "
-		    "delivering, delivered or dead");
-	if (kind != NULL && one_of(kind, kinds) == -1)
-		api_error_set(err, 400, "kind", "must be email or webhook");
+	status = request_query_enum(req, "status", statuses, "must be "
+	    "pending, delivering, delivered or dead", err);
+	kind = request_query_enum(req, "kind", kinds, "must be email or "
+	    "webhook", err);
 	if (handler_page_args(req, PAGE_MAX, &p, err) == -1 ||
 	    err->status != 0)
 		return -1;
@@ -506,125 +524,91 @@ int
 outbox_admin_retry(struct request *req, struct response *res,
     struct api_error *err)
 {
-	struct db	*db = db_thread();
+	struct db	*db = req->db;
 	const char	*id = request_param(req, "outboxId");
 	struct db_stmt	*st = NULL;
 	int64_t		 now = clock_now_ms();
-	int		 changed, rc, ret = -1;
-	json_t		*row = NULL;	/* owned, taken by response_json */
+	int64_t		 changed;
+	int		 rc, ret = -1;
+	json_t		*row;	/* owned, taken by handler_commit */
 
-	if (db == NULL || db_tx_begin(db) == -1 ||
+	if (db_tx_begin(db) == -1 ||
 	    (st = db_prepare(db, sql_retry_dead)) == NULL ||
 	    db_bind_int(st, 1, now) == -1 ||
 	    db_bind_int(st, 2, now + outbox_cfg->outbox_give_up_s *
 	    1000) == -1 || db_bind_text(st, 3, id) == -1 ||
-	    db_step(db, st) != DB_DONE) {
-		db_fail(db, err);
-		goto out;
-	}
+	    db_step(db, st) != DB_DONE)
+		goto dberr;
 	changed = db_changes(db);
 	db_release(st);
 	st = db_prepare(db, sql_by_public_id);
 	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    (rc = db_step(db, st)) == -1) {
-		db_fail(db, err);
-		goto out;
-	}
-	if (rc == DB_DONE) {
+	    (rc = db_step(db, st)) == -1)
+		goto dberr;
+	if (rc == DB_DONE)
 		api_error_set(err, 404, NULL, "Outbox row not found");
-		goto out;
-	}
-	if (!changed) {
+	else if (changed == 0)
 		api_error_set(err, 409, NULL, "Only dead rows can be retried; "
 		    "this one is %s", db_text(st, 2));
-		goto out;
+	else {
+		row = row_json(st);
+		db_release(st);
+		ret = handler_commit(req, res, 200, row, true, err);
 	}
-	row = row_json(st);
-	db_release(st);
-	st = NULL;
-	if (db_tx_commit(db) == -1) {
-		json_decref(row);
-		db_fail(db, err);
-		goto out;
-	}
-	scheduler_wake();
-	ret = response_json(res, 200, row, err);
+	goto out;
+dberr:
+	db_fail(db, err);
 out:
 	db_release(st);
-	if (ret == -1)
-		db_tx_rollback(db);
+	db_tx_rollback(db);
 	return ret;
 }
 
-/* Operators check their mail set-up with a real message that takes the
- * same path as every other one. */
-int
-outbox_admin_mail_test(struct request *req, struct response *res,
-    struct api_error *err)
+/* Changing rows for other modules. */
+
+/* Runs sql (no rows) with its n text parameters (NULL binds NULL). */
+static int
+run(struct db *db, const char *sql, const char *const *params, int n)
 {
-	static const char *const allowed[] = { "to", "toName", "subject",
-	    "locale", NULL };
-	struct db	*db = db_thread();
-	json_t		*body = NULL, *msg = NULL, *vars = NULL; /* owned */
-	const char	*to = NULL, *name = NULL, *subject = NULL;
-	const char	*locale = NULL;
-	char		 id[IDS_ID_LEN + 1];
-	int		 ret = -1;
+	struct db_stmt	*st = db_prepare(db, sql);
+	int		 i, rc = -1;
 
-	if ((body = json_body(req, err)) == NULL)
-		return -1;
-	json_only_keys(body, allowed, err);
-	json_read_string(body, "to", true, 3, MAILER_ADDRESS_MAX, &to, err);
-	json_read_string(body, "toName", false, 0, 200, &name, err);
-	json_read_string(body, "subject", false, 1, 200, &subject, err);
-	json_read_string(body, "locale", false, 2, 5, &locale, err);
-	if (err->status != 0)
-		goto out;
-	vars = json_pack("{s:s, s:s}", "name", name != NULL && *name != '\0' ?
-	    name : to, "instance", req->cfg->public_url);
-	msg = json_pack("{s:s}", "to", to);
-	if (vars == NULL || msg == NULL ||
-	    mailer_render("mail-test", locale, vars, msg) == -1 ||
-	    (name != NULL && json_object_set_new(msg, "toName",
-	    json_string(name)) == -1) ||
-	    (subject != NULL && json_object_set_new(msg, "subject",
-	    json_string(subject)) == -1)) {
-		api_error_set(err, 500, NULL, "Internal error");
-		goto out;
+	for (i = 0; st != NULL && i < n; i++) {
+		if (db_bind_text(st, i + 1, params[i]) == -1)
+			break;
 	}
-	if (db == NULL || db_tx_begin(db) == -1) {
-		db_fail(db, err);
-		goto out;
-	}
-	if (outbox_add_email(db, NULL, msg, id, err) == -1)
-		goto out;
-	if (db_tx_commit(db) == -1) {
-		db_fail(db, err);
-		goto out;
-	}
-	scheduler_wake();
-	ret = response_json(res, 202, json_pack("{s:s, s:s}", "id", id,
-	    "status", "pending"), err);
-out:
-	if (ret == -1)
-		db_tx_rollback(db);
-	json_decref(body);
-	json_decref(msg);
-	json_decref(vars);
-	return ret;
+	if (st != NULL && i == n)
+		rc = db_step(db, st);
+	db_release(st);
+	return rc == DB_DONE ? 0 : -1;
 }
 
-/* for erasure: redacting the rows that name an erased address */
+static const char sql_kill_subscription[] =
+    "UPDATE outbox SET status = 'dead', lease_until = NULL, "
+    "last_error = 'the subscription was deleted' "
+    "WHERE subscription_id = ? AND status IN ('pending', 'delivering')";
 
-/*
- * Outbox rows of the unit that name the address, or of one owner.
- * Invitation e-mails and webhook events not sent yet are dropped; mail
- * the platform still owes a reviewer (a confirmation, a reply, a Find
- * Reviewer question) is not the business's to stop, whoever the address
- * belongs to: it goes out, and its stored copy is redacted by the next
- * erasure of the address.
- */
-static const char sql_erase_outbox[] =
+int
+outbox_kill_subscription(struct db *db, const char *subscription)
+{
+	return run(db, sql_kill_subscription, &subscription, 1);
+}
+
+static const char sql_anonymise[] =
+    "UPDATE outbox SET payload = json_replace(payload, "
+    "  '$.body.events[0].eventData.consumer.name', 'Anonymous') "
+    "WHERE kind = 'webhook' AND json_extract(payload, "
+    "  '$.body.events[0].eventData.consumer.id') IN "
+    "  (SELECT value FROM json_each(?))";
+
+int
+outbox_anonymise_consumers(struct db *db, const char *ids)
+{
+	return run(db, sql_anonymise, &ids, 1);
+}
+
+/* instr() is SQLite's (strpos() in PostgreSQL); see db.h. */
+static const char sql_erase[] =
     "UPDATE outbox SET payload = '{\"erased\":true}', "
     "  status = CASE WHEN status IN ('pending', 'delivering') THEN 'dead' "
     "  ELSE status END, last_error = CASE WHEN status IN ('pending', "
@@ -635,15 +619,10 @@ static const char sql_erase_outbox[] =
     "  status NOT IN ('pending', 'delivering'))))";
 
 int
-outbox_erase(struct db *db, const char *bu, const char *owner,
+outbox_erase(struct db *db, const char *unit, const char *owner,
     const char *email)
 {
-	struct db_stmt	*st = db_prepare(db, sql_erase_outbox);
-	int		 rc = -1;
+	const char	*params[] = { unit, owner, email };
 
-	if (st != NULL && db_bind_text(st, 1, bu) == 0 &&
-	    db_bind_text(st, 2, owner) == 0 && db_bind_text(st, 3, email) == 0)
-		rc = db_step(db, st);
-	db_release(st);
-	return rc == DB_DONE ? 0 : -1;
+	return run(db, sql_erase, params, 3);
 }

@@ -27,9 +27,10 @@
 
 #include "reviewd/auth.h"
 #include "reviewd/clock.h"
+#include "reviewd/handler.h"
 #include "reviewd/json.h"
 #include "reviewd/log.h"
-#include "reviewd/scheduler.h"
+#include "reviewd/upgrade.h"
 #include "reviewd/webhooks.h"
 
 #define URL_MAX			2048
@@ -199,9 +200,9 @@ check_url(const struct config *cfg, const char *url, struct api_error *err)
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		if (!webhooks_address_public(ai->ai_addr)) {
-			api_error_set(err, 400, "url", "resolves to a loopback, "
-			    "private or link-local address, which is not "
-			    "allowed");
+			api_error_set(err, 400, "url", "resolves to a "
+			    "loopback, private or link-local address, which "
+			    "is not allowed");
 			goto out;
 		}
 	}
@@ -257,26 +258,10 @@ out:
 	return rc == DB_DONE ? 0 : -1;
 }
 
-static const char sql_anonymise[] =
-    "UPDATE outbox SET payload = json_replace(payload, "
-    "  '$.body.events[0].eventData.consumer.name', 'Anonymous') "
-    "WHERE kind = 'webhook' AND json_extract(payload, "
-    "  '$.body.events[0].eventData.consumer.id') IN "
-    "  (SELECT value FROM json_each(?))";
-
 int
 webhooks_anonymise_consumers(struct db *db, const char *ids)
 {
-	struct db_stmt	*st = db_prepare(db, sql_anonymise);
-	int		 rc;
-
-	if (st == NULL || db_bind_text(st, 1, ids) == -1) {
-		db_release(st);
-		return -1;
-	}
-	rc = db_step(db, st);
-	db_release(st);
-	return rc == DB_DONE ? 0 : -1;
+	return outbox_anonymise_consumers(db, ids);
 }
 
 /* Delivery. */
@@ -412,7 +397,7 @@ append_header(struct curl_slist **list, const char *line)
 	struct curl_slist	*l = curl_slist_append(*list, line);
 
 	if (l == NULL)
-		return -1;	/* *list is left whole, for the caller to free */
+		return -1;	/* *list is left whole for the caller to free */
 	*list = l;
 	return 0;
 }
@@ -444,11 +429,61 @@ sign(const struct target *t, const char *event_id, const char *body,
 	return append_header(list, line);
 }
 
-enum outbox_result
-webhooks_deliver(struct db *db, const struct config *cfg,
-    const char *event_id, const char *subscription, int64_t attempt,
-    json_t *payload, int64_t *retry_after_s, char *why, size_t whylen)
+/* The options of one delivery: a POST of body with headers to t's URL,
+ * no redirect, the timeout, and the SSRF guard on every socket. */
+static int
+set_options(CURL *curl, const struct config *cfg, const struct target *t,
+    const char *body, struct curl_slist *headers)
 {
+	if (curl_easy_setopt(curl, CURLOPT_URL, t->url) != CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR,
+	    "http,https") != CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body) != CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers) != CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_TIMEOUT,
+	    (long)cfg->webhooks_timeout_s) != CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, open_socket) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, cfg) != CURLE_OK)
+		return -1;
+	return 0;
+}
+
+/* The outcome of the receiver's answer code (and Retry-After, honoured
+ * up to a day on 429 and 5xx); 410 Gone gives up. */
+static enum outbox_result
+judge(long code, curl_off_t retry_after, int64_t *retry_after_s, char *why,
+    size_t whylen)
+{
+	if (code >= 200 && code <= 299) {
+		why[0] = '\0';
+		return OUTBOX_DELIVERED;
+	}
+	if (code == 410) {
+		snprintf(why, whylen, "the receiver answered 410 Gone; the "
+		    "subscription is disabled");
+		return OUTBOX_DEAD;
+	}
+	snprintf(why, whylen, "the receiver answered %ld", code);
+	if ((code == 429 || code >= 500) && retry_after > 0)
+		*retry_after_s = retry_after > 86400 ? 86400 :
+		    (int64_t)retry_after;
+	return OUTBOX_RETRY;
+}
+
+/* The outbox's sender of webhook rows: one signed POST. */
+static enum outbox_result
+deliver(struct db *db, const struct config *cfg, void *session,
+    const struct outbox_item *item, int64_t *retry_after_s, char *why,
+    size_t whylen)
+{
+	const char		*event_id = item->id;
+	const char		*subscription = item->subscription;
+	json_t			*payload = item->payload;	/* borrowed */
 	struct target		 t;
 	CURL			*curl = NULL;
 	struct curl_slist	*headers = NULL;
@@ -461,6 +496,7 @@ webhooks_deliver(struct db *db, const struct config *cfg,
 	CURLcode		 rc;
 	enum outbox_result	 result = OUTBOX_RETRY;
 
+	(void)session;
 	memset(&t, 0, sizeof(t));
 	switch (load_target(db, cfg, subscription, &t)) {
 	case -1:
@@ -487,20 +523,7 @@ webhooks_deliver(struct db *db, const struct config *cfg,
 		snprintf(why, whylen, "cannot build the request");
 		goto out;
 	}
-	if (curl_easy_setopt(curl, CURLOPT_URL, t.url) != CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR,
-	    "http,https") != CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body) != CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers) != CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_TIMEOUT,
-	    (long)cfg->webhooks_timeout_s) != CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard) !=
-	    CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, open_socket) !=
-	    CURLE_OK ||
-	    curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, cfg) != CURLE_OK) {
+	if (set_options(curl, cfg, &t, body, headers) == -1) {
 		snprintf(why, whylen, "cannot set request options");
 		goto out;
 	}
@@ -511,23 +534,11 @@ webhooks_deliver(struct db *db, const struct config *cfg,
 	}
 	(void)curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
 	(void)curl_easy_getinfo(curl, CURLINFO_RETRY_AFTER, &retry_after);
-	if (code >= 200 && code <= 299) {
-		result = OUTBOX_DELIVERED;
-		why[0] = '\0';
-	} else if (code == 410) {
-		snprintf(why, whylen, "the receiver answered 410 Gone; the "
-		    "subscription is disabled");
-		result = OUTBOX_DEAD;
-	} else {
-		snprintf(why, whylen, "the receiver answered %ld", code);
-		if ((code == 429 || code >= 500) && retry_after > 0)
-			*retry_after_s = retry_after > 86400 ? 86400 :
-			    (int64_t)retry_after;
-	}
+	result = judge(code, retry_after, retry_after_s, why, whylen);
 logged:
 	if (db_tx_begin(db) == 0) {
-		log_attempt(db, &t, subscription, event_id, name, attempt,
-		    code, why[0] != '\0' ? why : NULL,
+		log_attempt(db, &t, subscription, event_id, name,
+		    item->attempt, code, why[0] != '\0' ? why : NULL,
 		    clock_now_ms() - started);
 		if (code == 410)
 			disable(db, subscription, "the receiver answered 410 "
@@ -542,6 +553,10 @@ out:
 	free(body);
 	return result;
 }
+
+const struct outbox_sender	webhooks_sender = {
+	.send = deliver,
+};
 
 /* Handlers. */
 
@@ -612,18 +627,81 @@ read_events(json_t *body, struct api_error *err)
 	return v;
 }
 
+/* A new signing key: the secret shown once ("whsec_" and its base64) and
+ * its sealed form (malloc'd) to store. 0, or -1 with err set (409 without
+ * a master key). */
+static int
+new_secret(const struct config *cfg, char secret[SECRET_LEN + 1],
+    char **sealed, struct api_error *err)
+{
+	unsigned char	 key[KEY_BYTES], mk[IDS_MASTER_LEN];
+
+	*sealed = NULL;
+	if (ids_master_key(cfg->links_master_key, mk) == -1) {
+		api_error_set(err, 409, NULL, "Webhook subscriptions need "
+		    "[links] master_key in the server configuration (it "
+		    "seals their signing secrets)");
+		return -1;
+	}
+	randombytes_buf(key, sizeof(key));
+	memcpy(secret, "whsec_", 6);
+	sodium_bin2base64(secret + 6, SECRET_LEN + 1 - 6, key, sizeof(key),
+	    sodium_base64_VARIANT_ORIGINAL);
+	*sealed = ids_seal(mk, key, sizeof(key));
+	sodium_memzero(key, sizeof(key));
+	sodium_memzero(mk, sizeof(mk));
+	if (*sealed == NULL) {
+		api_error_set(err, 500, NULL, "Internal error");
+		return -1;
+	}
+	return 0;
+}
+
+/* Stores subscription id of bu (at most MAX_SUBSCRIPTIONS a unit) and
+ * leaves st on its row. 0, or -1 with err set. */
+static int
+insert_subscription(struct db *db, const char *id, const char *bu,
+    const char *url, const char *events, const char *sealed,
+    struct db_stmt **st, struct api_error *err)
+{
+	if ((*st = db_prepare(db, sql_sub_count)) == NULL ||
+	    db_bind_text(*st, 1, bu) == -1 || db_step(db, *st) != DB_ROW)
+		goto dberr;
+	if (db_int(*st, 0) >= MAX_SUBSCRIPTIONS) {
+		api_error_set(err, 409, NULL, "A business unit may have at "
+		    "most %d webhook subscriptions", MAX_SUBSCRIPTIONS);
+		return -1;
+	}
+	db_release(*st);
+	if ((*st = db_prepare(db, sql_sub_insert)) == NULL ||
+	    db_bind_text(*st, 1, id) == -1 || db_bind_text(*st, 2, bu) == -1 ||
+	    db_bind_text(*st, 3, url) == -1 ||
+	    db_bind_text(*st, 4, events) == -1 ||
+	    db_bind_text(*st, 5, sealed) == -1 ||
+	    db_bind_int(*st, 6, clock_now_ms()) == -1 ||
+	    db_step(db, *st) != DB_DONE)
+		goto dberr;
+	db_release(*st);
+	if ((*st = db_prepare(db, sql_sub_get)) == NULL ||
+	    db_bind_text(*st, 1, id) == -1 || db_bind_text(*st, 2, bu) == -1 ||
+	    db_step(db, *st) != DB_ROW)
+		goto dberr;
+	return 0;
+dberr:
+	db_fail(db, err);
+	return -1;
+}
+
 int
 webhooks_create(struct request *req, struct response *res,
     struct api_error *err)
 {
 	static const char *const allowed[] = { "url", "events", NULL };
-	struct db	*db = db_thread();
-	json_t		*body = NULL, *events, *out = NULL;	/* see below */
+	json_t		*body = NULL, *events, *out;	/* see below */
 	struct db_stmt	*st = NULL;
 	const char	*bu, *url = NULL;
 	char		*events_text = NULL, *sealed = NULL;
 	char		 id[IDS_ID_LEN + 1], secret[SECRET_LEN + 1];
-	unsigned char	 key[KEY_BYTES], mk[IDS_MASTER_LEN];
 	int		 ret = -1;
 
 	if (auth_business_unit(req, &bu, err) == -1 ||
@@ -633,62 +711,34 @@ webhooks_create(struct request *req, struct response *res,
 	if (json_read_string(body, "url", true, 8, URL_MAX, &url, err) == 0)
 		check_url(req->cfg, url, err);
 	events = read_events(body, err);	/* borrowed from body */
-	if (err->status != 0)
+	if (err->status != 0 || new_secret(req->cfg, secret, &sealed,
+	    err) == -1)
 		goto out;
-	if (ids_master_key(req->cfg->links_master_key, mk) == -1) {
-		api_error_set(err, 409, NULL, "Webhook subscriptions need "
-		    "[links] master_key in the server configuration (it "
-		    "seals their signing secrets)");
-		goto out;
-	}
-	events_text = json_dumps(events, JSON_COMPACT);
-	randombytes_buf(key, sizeof(key));
-	memcpy(secret, "whsec_", 6);
-	sodium_bin2base64(secret + 6, sizeof(secret) - 6, key, sizeof(key),
-	    sodium_base64_VARIANT_ORIGINAL);
-	sealed = ids_seal(mk, key, sizeof(key));
 	ids_new(id);
-	if (events_text == NULL || sealed == NULL || db == NULL ||
-	    db_tx_begin(db) == -1 ||
-	    (st = db_prepare(db, sql_sub_count)) == NULL ||
-	    db_bind_text(st, 1, bu) == -1 || db_step(db, st) != DB_ROW)
-		goto dberr;
-	if (db_int(st, 0) >= MAX_SUBSCRIPTIONS) {
-		api_error_set(err, 409, NULL, "A business unit may have at "
-		    "most %d webhook subscriptions", MAX_SUBSCRIPTIONS);
+	if ((events_text = json_dumps(events, JSON_COMPACT)) == NULL) {
+		api_error_set(err, 500, NULL, "Internal error");
 		goto out;
 	}
-	db_release(st);
-	st = db_prepare(db, sql_sub_insert);
-	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    db_bind_text(st, 2, bu) == -1 || db_bind_text(st, 3, url) == -1 ||
-	    db_bind_text(st, 4, events_text) == -1 ||
-	    db_bind_text(st, 5, sealed) == -1 ||
-	    db_bind_int(st, 6, clock_now_ms()) == -1 ||
-	    db_step(db, st) != DB_DONE)
-		goto dberr;
-	db_release(st);
-	st = db_prepare(db, sql_sub_get);
-	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    db_bind_text(st, 2, bu) == -1 || db_step(db, st) != DB_ROW)
-		goto dberr;
-	out = subscription_json(st);	/* owned, taken below */
-	if (out == NULL || json_object_set_new(out, "secret",
-	    json_string(secret)) == -1 || db_tx_commit(db) == -1) {
-		json_decref(out);
-		goto dberr;
+	if (db_tx_begin(req->db) == -1) {
+		db_fail(req->db, err);
+		goto out;
 	}
-	ret = response_json(res, 201, out, err);
-	goto out;
-dberr:
-	db_fail(db, err);
+	if (insert_subscription(req->db, id, bu, url, events_text, sealed,
+	    &st, err) == -1)
+		goto out;
+	out = subscription_json(st);	/* owned, taken by handler_commit */
+	if (out != NULL && json_object_set_new(out, "secret",
+	    json_string(secret)) == -1) {
+		json_decref(out);
+		out = NULL;
+	}
+	db_release(st);
+	st = NULL;
+	ret = handler_commit(req, res, 201, out, false, err);
 out:
 	db_release(st);
-	if (ret == -1)
-		db_tx_rollback(db);
+	db_tx_rollback(req->db);
 	sodium_memzero(secret, sizeof(secret));
-	sodium_memzero(key, sizeof(key));
-	sodium_memzero(mk, sizeof(mk));
 	free(sealed);
 	free(events_text);
 	json_decref(body);
@@ -703,72 +753,75 @@ int
 webhooks_list(struct request *req, struct response *res,
     struct api_error *err)
 {
-	struct db	*db = db_thread();
-	json_t		*list = json_array();	/* owned */
-	struct db_stmt	*st = NULL;
+	json_t		*list;	/* owned */
+	struct db_stmt	*st;
 	const char	*bu;
 
-	if (auth_business_unit(req, &bu, err) == -1) {
+	if (auth_business_unit(req, &bu, err) == -1)
+		return -1;
+	list = json_array();
+	st = db_prepare(req->db, sql_sub_list);
+	if (list == NULL || st == NULL || db_bind_text(st, 1, bu) == -1 ||
+	    db_collect(req->db, st, subscription_json, list) == -1) {
+		db_release(st);
 		json_decref(list);
+		db_fail(req->db, err);
 		return -1;
 	}
-	if (db == NULL || list == NULL ||
-	    (st = db_prepare(db, sql_sub_list)) == NULL ||
-	    db_bind_text(st, 1, bu) == -1)
-		goto fail;
-	if (db_collect(db, st, subscription_json, list) == -1)
-		goto fail;
 	db_release(st);
 	return response_json(res, 200, json_pack("{s:o}", "webhooks", list),
 	    err);
-fail:
-	db_release(st);
-	json_decref(list);
-	db_fail(db, err);
-	return -1;
 }
 
 static const char sql_sub_delete[] =
     "DELETE FROM webhook_subscriptions WHERE id = ? AND business_unit_id = ?";
-static const char sql_sub_orphans[] =
-    "UPDATE outbox SET status = 'dead', lease_until = NULL, "
-    "last_error = 'the subscription was deleted' "
-    "WHERE subscription_id = ? AND status IN ('pending', 'delivering')";
 
 int
 webhooks_delete(struct request *req, struct response *res,
     struct api_error *err)
 {
-	struct db	*db = db_thread();
+	struct db	*db = req->db;
 	const char	*bu, *id = request_param(req, "subscriptionId");
 	struct db_stmt	*st = NULL;
 	int		 ret = -1;
 
 	if (auth_business_unit(req, &bu, err) == -1)
 		return -1;
-	if (db == NULL || db_tx_begin(db) == -1 ||
+	if (db_tx_begin(db) == -1 ||
 	    (st = db_prepare(db, sql_sub_delete)) == NULL ||
 	    db_bind_text(st, 1, id) == -1 || db_bind_text(st, 2, bu) == -1 ||
 	    db_step(db, st) != DB_DONE)
-		goto dberr;
-	if (db_changes(db) == 0) {
+		db_fail(db, err);
+	else if (db_changes(db) == 0)
 		api_error_set(err, 404, NULL, "Webhook subscription not found");
-		goto out;
-	}
+	else if (outbox_kill_subscription(db, id) == -1)
+		db_fail(db, err);
+	else
+		ret = handler_commit(req, res, 200, json_pack("{s:s, s:s}",
+		    "id", id, "status", "deleted"), false, err);
 	db_release(st);
-	st = db_prepare(db, sql_sub_orphans);
-	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    db_step(db, st) != DB_DONE || db_tx_commit(db) == -1)
-		goto dberr;
-	ret = response_json(res, 200, json_pack("{s:s, s:s}", "id", id,
-	    "status", "deleted"), err);
-	goto out;
-dberr:
-	db_fail(db, err);
-out:
-	db_release(st);
-	if (ret == -1)
-		db_tx_rollback(db);
+	db_tx_rollback(db);
+	return ret;
+}
+
+/* Queues the "webhook-test" event of subscription id of bu (which exists)
+ * in the open transaction; its id goes to event. 0 or -1. */
+static int
+queue_test(struct db *db, const char *bu, const char *id,
+    char event[IDS_ID_LEN + 1])
+{
+	json_t	*data, *payload = NULL;	/* owned */
+	int	 ret = -1;
+
+	data = json_pack("{s:s, s:s}", "subscriptionId", id, "businessUnitId",
+	    bu);
+	if (data != NULL && json_set_time(data, "createdAt",
+	    clock_now_ms()) == 0 &&
+	    (payload = envelope(TEST_EVENT, data)) != NULL)
+		ret = outbox_add(db, OUTBOX_WEBHOOK, bu, id, payload,
+		    clock_now_ms(), event);
+	json_decref(data);
+	json_decref(payload);
 	return ret;
 }
 
@@ -778,46 +831,27 @@ int
 webhooks_test(struct request *req, struct response *res,
     struct api_error *err)
 {
-	struct db	*db = db_thread();
+	struct db	*db = req->db;
 	const char	*bu, *id = request_param(req, "subscriptionId");
-	struct db_stmt	*st = NULL;
-	json_t		*data = NULL, *payload = NULL;	/* owned */
+	struct db_stmt	*st;
 	char		 event[IDS_ID_LEN + 1];
-	int		 rc, ret = -1;
+	int		 rc = -1, ret = -1;
 
 	if (auth_business_unit(req, &bu, err) == -1)
 		return -1;
-	if (db == NULL || db_tx_begin(db) == -1 ||
-	    (st = db_prepare(db, sql_sub_get)) == NULL ||
-	    db_bind_text(st, 1, id) == -1 || db_bind_text(st, 2, bu) == -1 ||
-	    (rc = db_step(db, st)) == -1)
-		goto dberr;
-	if (rc == DB_DONE) {
+	st = db_prepare(db, sql_sub_get);
+	if (db_tx_begin(db) == 0 && st != NULL &&
+	    db_bind_text(st, 1, id) == 0 && db_bind_text(st, 2, bu) == 0)
+		rc = db_step(db, st);
+	db_release(st);
+	if (rc == -1 || (rc == DB_ROW && queue_test(db, bu, id, event) == -1))
+		db_fail(db, err);
+	else if (rc == DB_DONE)
 		api_error_set(err, 404, NULL, "Webhook subscription not found");
-		goto out;
-	}
-	db_release(st);
-	st = NULL;
-	data = json_pack("{s:s, s:s}", "subscriptionId", id, "businessUnitId",
-	    bu);
-	if (data == NULL || json_set_time(data, "createdAt",
-	    clock_now_ms()) == -1 ||
-	    (payload = envelope(TEST_EVENT, data)) == NULL ||
-	    outbox_add(db, OUTBOX_WEBHOOK, bu, id, payload, clock_now_ms(),
-	    event) == -1 || db_tx_commit(db) == -1)
-		goto dberr;
-	scheduler_wake();
-	ret = response_json(res, 202, json_pack("{s:s, s:s}", "eventId", event,
-	    "status", "pending"), err);
-	goto out;
-dberr:
-	db_fail(db, err);
-out:
-	db_release(st);
-	if (ret == -1)
-		db_tx_rollback(db);
-	json_decref(data);
-	json_decref(payload);
+	else
+		ret = handler_commit(req, res, 202, json_pack("{s:s, s:s}",
+		    "eventId", event, "status", "pending"), true, err);
+	db_tx_rollback(db);
 	return ret;
 }
 
@@ -826,129 +860,111 @@ static const char sql_deliveries[] =
     "  error, duration_ms, created_at FROM webhook_deliveries "
     "WHERE business_unit_id = ? ORDER BY id DESC LIMIT ? OFFSET ?";
 
+static json_t *
+delivery_json(struct db_stmt *st)
+{
+	json_t	*o;	/* owned */
+
+	o = json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:I}",
+	    "subscriptionId", db_text(st, 0), "eventId", db_text(st, 1),
+	    "eventName", db_text(st, 2), "attempt", (json_int_t)db_int(st, 3),
+	    "statusCode", db_is_null(st, 4) ? json_null() :
+	    json_integer(db_int(st, 4)), "error", db_json_text(st, 5),
+	    "durationMs", (json_int_t)db_int(st, 6));
+	if (o != NULL && json_set_time(o, "createdAt", db_int(st, 7)) == -1) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 int
 webhooks_deliveries(struct request *req, struct response *res,
     struct api_error *err)
 {
-	struct db	*db = db_thread();
-	json_t		*list = NULL, *o;	/* owned; o is taken by list */
-	struct db_stmt	*st = NULL;
-	const char	*bu;
-	int64_t		 page = 1, per_page = 20;
-	int		 rc;
+	struct db_stmt		*st;
+	struct handler_page	 p = { 1, 20 };
+	const char		*bu;
+	int			 ret = -1;
 
 	if (auth_business_unit(req, &bu, err) == -1 ||
-	    request_query_int(req, "page", 1, INT32_MAX, &page, err) == -1 ||
-	    request_query_int(req, "perPage", 1, PAGE_MAX, &per_page, err) == -1)
+	    handler_page_args(req, PAGE_MAX, &p, err) == -1)
 		return -1;
-	list = json_array();
-	if (db == NULL || list == NULL ||
-	    (st = db_prepare(db, sql_deliveries)) == NULL ||
-	    db_bind_text(st, 1, bu) == -1 ||
-	    db_bind_int(st, 2, per_page + 1) == -1 ||
-	    db_bind_int(st, 3, (page - 1) * per_page) == -1)
-		goto fail;
-	while ((rc = db_step(db, st)) == DB_ROW) {
-		o = json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:I}",
-		    "subscriptionId", db_text(st, 0), "eventId", db_text(st, 1),
-		    "eventName", db_text(st, 2), "attempt",
-		    (json_int_t)db_int(st, 3), "statusCode",
-		    db_is_null(st, 4) ? json_null() :
-		    json_integer(db_int(st, 4)), "error",
-		    db_json_text(st, 5), "durationMs",
-		    (json_int_t)db_int(st, 6));
-		if (o == NULL || json_set_time(o, "createdAt",
-		    db_int(st, 7)) == -1) {
-			json_decref(o);
-			goto fail;
-		}
-		if (json_array_append_new(list, o) == -1)
-			goto fail;
-	}
-	if (rc == -1)
-		goto fail;
+	st = db_prepare(req->db, sql_deliveries);
+	if (st == NULL || db_bind_text(st, 1, bu) == -1)
+		db_fail(req->db, err);
+	else
+		ret = handler_page_answer(req, res, st, 2, &p, delivery_json,
+		    "deliveries", err);
 	db_release(st);
-	return response_json(res, 200, json_pack("{s:o, s:o}", "links",
-	    request_page_links(req, list, page, per_page), "deliveries", list),
-	    err);
-fail:
-	db_release(st);
-	json_decref(list);
-	db_fail(db, err);
-	return -1;
+	return ret;
 }
 
-static const char sql_migrated[] =
-    "SELECT 1 FROM schema_migrations WHERE version = 2";
 static const char sql_clear_secret[] =
     "SELECT id, secret FROM webhook_subscriptions "
     "WHERE substr(secret, 1, 6) = 'whsec_' LIMIT 1";
 static const char sql_seal_secret[] =
     "UPDATE webhook_subscriptions SET secret = ? WHERE id = ?";
 
+struct sealing {
+	const struct config	*cfg;
+	unsigned char		 mk[IDS_MASTER_LEN];
+};
+
+/* upgrade_rows' step: the clear secret of subscription id is sealed. */
+static int
+seal_secret(struct db *db, const char *id, const char *clear,
+    const void *arg)
+{
+	const struct sealing	*s = arg;
+	struct db_stmt		*st = NULL;
+	unsigned char		 key[KEY_MAX];
+	char			*sealed = NULL;
+	size_t			 keylen;
+	int			 rc = -1;
+
+	if (open_secret(s->cfg, clear, key, &keylen) == -1) {
+		log_error("webhooks: the secret of subscription=%s is "
+		    "damaged", id);
+		return -1;
+	}
+	if ((sealed = ids_seal(s->mk, key, keylen)) != NULL &&
+	    (st = db_prepare(db, sql_seal_secret)) != NULL &&
+	    db_bind_text(st, 1, sealed) == 0 && db_bind_text(st, 2, id) == 0)
+		rc = db_step(db, st);
+	db_release(st);
+	free(sealed);
+	sodium_memzero(key, sizeof(key));
+	return rc == DB_DONE ? 0 : -1;
+}
+
 int
 webhooks_upgrade(struct db *db, const struct config *cfg)
 {
-	struct db_stmt	*st = NULL;
-	unsigned char	 mk[IDS_MASTER_LEN], key[KEY_MAX];
-	char		 id[IDS_ID_LEN + 1], *sealed = NULL;
-	size_t		 keylen;
-	int		 rc, n = 0, ret = -1;
+	struct sealing	 s = { cfg, { 0 } };
+	struct db_stmt	*st;
+	bool		 applied;
+	int		 rc, n, ret = -1;
 
 	/* a migrations directory that stops before 0002: nothing to do */
-	st = db_prepare(db, sql_migrated);
-	if (st == NULL || (rc = db_step(db, st)) == -1)
+	if (upgrade_migrated(db, 2, &applied) == -1)
 		goto out;
-	db_release(st);
-	st = NULL;
-	if (rc == DB_DONE) {
+	if (!applied) {
 		ret = 0;
 		goto out;
 	}
-	if (ids_master_key(cfg->links_master_key, mk) == -1) {
+	if (ids_master_key(cfg->links_master_key, s.mk) == -1) {
 		/* no key to seal with: say so when clear secrets remain */
 		st = db_prepare(db, sql_clear_secret);
-		if (st == NULL || (rc = db_step(db, st)) == -1)
-			goto out;
+		rc = st != NULL ? db_step(db, st) : -1;
+		db_release(st);
 		if (rc == DB_ROW)
 			log_warn("webhooks: signing secrets are stored in "
 			    "clear; set [links] master_key to seal them");
-		ret = 0;
+		ret = rc == -1 ? -1 : 0;
 		goto out;
 	}
-	/* the clear secrets must not linger in freed space of the file */
-	if (db_scrub_freed(db) == -1 ||
-	    db_tx_begin(db) == -1)
-		goto out;
-	for (;;) {
-		st = db_prepare(db, sql_clear_secret);
-		if (st == NULL || (rc = db_step(db, st)) == -1)
-			goto out;
-		if (rc == DB_DONE)
-			break;
-		snprintf(id, sizeof(id), "%s", db_text(st, 0));
-		if (open_secret(cfg, db_text(st, 1), key, &keylen) == -1) {
-			log_error("webhooks: the secret of subscription=%s is "
-			    "damaged", id);
-			goto out;
-		}
-		db_release(st);
-		sealed = ids_seal(mk, key, keylen);
-		if (sealed == NULL ||
-		    (st = db_prepare(db, sql_seal_secret)) == NULL ||
-		    db_bind_text(st, 1, sealed) == -1 ||
-		    db_bind_text(st, 2, id) == -1 ||
-		    db_step(db, st) != DB_DONE)
-			goto out;
-		db_release(st);
-		st = NULL;
-		free(sealed);
-		sealed = NULL;
-		n++;
-	}
-	db_release(st);
-	st = NULL;
-	if (db_tx_commit(db) == -1)
+	if (upgrade_rows(db, sql_clear_secret, seal_secret, &s, &n) == -1)
 		goto out;
 	if (n > 0)
 		log_info("webhooks: sealed %d signing secrets", n);
@@ -956,10 +972,6 @@ webhooks_upgrade(struct db *db, const struct config *cfg)
 out:
 	if (ret == -1)
 		log_error("webhooks: cannot seal the stored signing secrets");
-	db_release(st);
-	db_tx_rollback(db);
-	free(sealed);
-	sodium_memzero(mk, sizeof(mk));
-	sodium_memzero(key, sizeof(key));
+	sodium_memzero(s.mk, sizeof(s.mk));
 	return ret;
 }

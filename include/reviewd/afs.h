@@ -3,9 +3,9 @@
 
 #include <stddef.h>
 
-#include "reviewd/buf.h"
 #include "reviewd/config.h"
 #include "reviewd/db.h"
+#include "reviewd/ids.h"
 #include "reviewd/request.h"
 
 /*
@@ -13,7 +13,8 @@
  * e-mails to a private inbound address; each becomes a queued invitation
  * for the recipient in its To:, delivered after the business's delay.
  * Messages arrive through `reviewd afs-receive` (an MTA pipe) or
- * POST /v1/inbound/afs (a mail-to-HTTP relay).
+ * POST /v1/inbound/afs (a mail-to-HTTP relay). Reading the message is
+ * afs_message.h.
  */
 
 enum afs_result {
@@ -32,15 +33,6 @@ int	afs_receive(struct db *db, const struct config *cfg,
 	    const char *recipient, const char *msg, size_t len,
 	    enum afs_result *result, char id_out[IDS_ID_LEN + 1], char *why,
 	    size_t whylen);
-
-/* Decodes RFC 2047 encoded-words (B and Q; UTF-8, US-ASCII, ISO-8859-1)
- * in a header value into UTF-8 in out. 0, or -1 when out is full. */
-int	afs_decode_words(const char *in, struct buf *out);
-
-/* Checks a referencePattern: PCRE2 syntax, at most 200 characters, no
- * backreferences. 0, or -1 with the reason (to follow the field name) in
- * why. */
-int	afs_pattern_check(const char *pattern, char *why, size_t whylen);
 
 /* At start, after the migrations: stores the inbound address tokens still
  * kept in clear (before migration 0011) as hashes, sealed too when [links]

@@ -10,9 +10,9 @@
 #include "reviewd/router.h"
 
 /*
- * Who is calling: apikeys, the OAuth token endpoints (wire-compatible with
- * Trustpilot's), bearer tokens, the admin token, and password hashing.
- * Tokens are 256-bit random values stored only as hashes.
+ * Who is calling: apikeys, bearer tokens, the admin token, and password
+ * hashing. Tokens are 256-bit random values stored only as hashes; the
+ * OAuth token endpoints that issue them are auth_tokens.h.
  */
 
 #define AUTH_PASSWORD_HASH_LEN	128	/* crypto_pwhash_STRBYTES */
@@ -37,17 +37,18 @@ int	auth_check(struct request *req, enum route_auth kind,
 int	auth_business_unit(const struct request *req, const char **id,
 	    struct api_error *err);
 
-/* Lifts the sign-in throttle of username at unit unit_id (the operator's
- * remedy for a user locked out on purpose); *forgotten gets the rows
- * deleted (0: it was not throttled). 0, or -1 on a database error. */
-int	auth_unlock_user(struct db *db, const char *unit_id,
-	    const char *username, int64_t *forgotten);
-
 /* argon2id hash of password into out. 0 or -1 (out of memory). */
 int	auth_password_hash(const char *password,
 	    char out[AUTH_PASSWORD_HASH_LEN]);
 
-/* POST .../accesstoken, .../refresh, .../revoke. */
-route_handler	auth_token, auth_refresh, auth_revoke;
+/* True when password matches stored (an argon2id hash); stored NULL (an
+ * unknown user) takes as long and is false, so that the time of an answer
+ * does not tell which usernames exist. */
+bool	auth_password_verify(const char *stored, const char *password);
+
+/* Fills err with a 401 saying message, and the WWW-Authenticate challenge
+ * of scheme ("Basic", "Bearer", "apikey"). */
+void	auth_unauthorized(struct api_error *err, const char *scheme,
+	    const char *message);
 
 #endif

@@ -1,13 +1,16 @@
 #ifndef REVIEWD_OUTBOX_H
 #define REVIEWD_OUTBOX_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
 
+#include "reviewd/api_error.h"
+#include "reviewd/config.h"
 #include "reviewd/db.h"
-#include "reviewd/request.h"
 #include "reviewd/ids.h"
+#include "reviewd/request.h"
 
 /*
  * The transactional outbox: every e-mail and webhook call. Handlers add a
@@ -53,10 +56,42 @@ typedef int outbox_outcome_hook(struct db *db, const char *owner_id,
 /* Registers the hook of owners "kind:..."; start-up only. 0 or -1. */
 int	outbox_on_outcome(const char *kind, outbox_outcome_hook *hook);
 
-/* Checks msg (mailer_check: 400 naming the field) and adds it as an e-mail
- * due now, in the caller's transaction. 0, or -1 with err set. */
+/* Checks msg (with the e-mail sender's check: 400 naming the field) and
+ * adds it as an e-mail due now, in the caller's transaction. 0, or -1
+ * with err set. */
 int	outbox_add_email(struct db *db, const char *bu, json_t *msg,
 	    char id_out[IDS_ID_LEN + 1], struct api_error *err);
+
+/* One row on its way, as its sender sees it; borrowed for the call. */
+struct outbox_item {
+	const char	*id;		/* the row's public id */
+	const char	*subscription;	/* "" when none */
+	int64_t		 attempt;	/* 1 for the first */
+	json_t		*payload;
+};
+
+/*
+ * The transport of one kind of row. check (NULL: none) vets a payload
+ * before it is queued: 0, or -1 with 400 details in err. open (NULL:
+ * none) makes a session at the first row of its kind in a batch, closed
+ * after the batch; NULL from it means out of memory. send makes one
+ * attempt on the scheduler thread, outside any transaction (it may run
+ * its own): the outcome, with the reason of a failure in why and, when the
+ * receiver asked for one, a delay in *retry_after_s (0 otherwise).
+ */
+struct outbox_sender {
+	int	 (*check)(json_t *payload, struct api_error *err);
+	void	*(*open)(const struct config *cfg);
+	void	 (*close)(void *session);
+	enum outbox_result (*send)(struct db *db, const struct config *cfg,
+		    void *session, const struct outbox_item *item,
+		    int64_t *retry_after_s, char *why, size_t whylen);
+};
+
+/* Registers the sender of kind (borrowed: static storage); start-up only.
+ * 0, or -1 when kind has one already. */
+int	outbox_register_sender(enum outbox_kind kind,
+	    const struct outbox_sender *sender);
 
 /* The scheduler job: delivers one batch of due rows. */
 int64_t	outbox_job(struct db *db, int64_t now);
@@ -64,20 +99,30 @@ int64_t	outbox_job(struct db *db, int64_t now);
 /* Remembers the configuration the job uses; start-up only. */
 void	outbox_configure(const struct config *cfg);
 
-/* GET /v1/admin/outbox, POST /v1/admin/outbox/{id}/retry,
- * POST /v1/admin/mail/test. */
-route_handler	outbox_admin_list, outbox_admin_retry, outbox_admin_mail_test;
+/* The calls that change rows other modules queued; each inside the
+ * caller's transaction, 0 or -1 (see db_fail). */
 
-/* for erasure: redacting the rows that name an erased address */
+/* The webhook rows of a deleted subscription that are still due die
+ * ("the subscription was deleted"). */
+int	outbox_kill_subscription(struct db *db, const char *subscription);
+
+/* In every webhook row (due or delivered) whose event is about one of the
+ * consumers in ids (a JSON array of consumer ids), the consumer's name
+ * becomes "Anonymous". */
+int	outbox_anonymise_consumers(struct db *db, const char *ids);
 
 /*
- * Inside the caller's transaction: redacts unit bu's rows owned by owner
- * ("kind:id", may be NULL) and, with email (may be NULL), those naming
- * that address: their payload is replaced; what is not sent yet is
- * dropped unless it is mail the platform owes a reviewer. 0 or -1 (see
- * db_fail).
+ * Erasure of what unit's rows hold of a person: the rows of owner ("kind:
+ * id", NULL for none) and, when email is not NULL, the rows whose payload
+ * holds email (any case) as a whole JSON string and that are invitation
+ * e-mails (owner "invitation:..."), webhook events or no longer due.
+ * Their payload becomes {"erased": true}; those still due die ("erased on
+ * request").
  */
-int	outbox_erase(struct db *db, const char *bu, const char *owner,
+int	outbox_erase(struct db *db, const char *unit, const char *owner,
 	    const char *email);
+
+/* GET /v1/admin/outbox, POST /v1/admin/outbox/{id}/retry. */
+route_handler	outbox_admin_list, outbox_admin_retry;
 
 #endif

@@ -28,12 +28,9 @@
 int	webhooks_emit(struct db *db, const char *bu, const char *name,
 	    json_t *data);
 
-/* One delivery attempt of outbox row event_id (scheduler thread). */
-enum outbox_result	webhooks_deliver(struct db *db,
-			    const struct config *cfg, const char *event_id,
-			    const char *subscription, int64_t attempt,
-			    json_t *payload, int64_t *retry_after_s,
-			    char *why, size_t whylen);
+/* The sender of OUTBOX_WEBHOOK rows (scheduler thread), which main.c
+ * registers with the outbox. */
+extern const struct outbox_sender	webhooks_sender;
 
 /* /v1/private/business-units/{businessUnitId}/webhooks[...] */
 route_handler	webhooks_create, webhooks_list, webhooks_delete,

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "reviewd/afs.h"
+#include "reviewd/afs_message.h"
 
 static void
 test_encoded_words(void **state)

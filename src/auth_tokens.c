@@ -1,0 +1,759 @@
+/*
+ * auth_tokens: the OAuth token endpoints and the sign-in throttle. HTTP
+ * worker threads (and the CLI's auth_unlock_user).
+ *
+ * Token endpoints follow Trustpilot's: HTTP Basic key:secret (or client_id
+ * and client_secret in the form), a form body, a JSON answer whose values
+ * are all strings. Access and refresh tokens live in oauth_tokens as
+ * BLAKE2b hashes; an access token issued with a refresh token records it, so
+ * revoking the refresh token revokes them together. Every token carries the
+ * family of the grant it descends from: a spent refresh token presented
+ * again (stolen, or replayed) revokes the whole family. Failed sign-ins are
+ * counted per application and per username in auth_failures, in the
+ * database so the count holds across restarts and daemons.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sodium.h>
+
+#include "reviewd/auth.h"
+#include "reviewd/auth_tokens.h"
+#include "reviewd/clock.h"
+#include "reviewd/handler.h"
+#include "reviewd/ids.h"
+#include "reviewd/log.h"
+
+#define FORM_VALUE_MAX	1024
+
+/*
+ * Sign-in throttling. A subject whose window holds [auth] max_failures
+ * units answers 429 until the window (begun by its first failure) has
+ * passed, even to the right password: otherwise the throttle would only
+ * slow guessing down. A password attempt takes its unit before the slow
+ * check and a success gives it back: what stays counted are the failures,
+ * and parallel guesses cannot all pass before any of them is counted. An
+ * application secret (256 bits, checked at once) is only checked against
+ * the count, and a wrong one takes its unit afterwards, so that parallel
+ * token requests of an application never count. Each step is one short
+ * write transaction of its own, never one holding a password check.
+ */
+struct throttle {
+	char	 subject[8 + IDS_HASH_LEN + 1];	/* "app:ID", "user:HASH" */
+	int64_t	 window_start;			/* of the unit taken */
+};
+
+static const char sql_throttle_prune[] =
+    "DELETE FROM auth_failures WHERE subject IN (SELECT subject "
+    "FROM auth_failures WHERE window_start <= ? LIMIT 64)";
+/* ?1 subject, ?2 now, ?3 the start of windows that have passed, ?4 max */
+static const char sql_throttle_take[] =
+    "INSERT INTO auth_failures (subject, window_start, failures) "
+    "VALUES (?1, ?2, 1) ON CONFLICT (subject) DO UPDATE SET "
+    "  window_start = CASE WHEN window_start <= ?3 THEN ?2 "
+    "    ELSE window_start END, "
+    "  failures = CASE WHEN window_start <= ?3 THEN 1 "
+    "    ELSE failures + 1 END "
+    "WHERE window_start <= ?3 OR failures < ?4 "
+    "RETURNING window_start";
+static const char sql_throttle_window[] =
+    "SELECT window_start FROM auth_failures WHERE subject = ?";
+/* ?1 subject, ?2 the start of windows that have passed, ?3 max */
+static const char sql_throttle_full[] =
+    "SELECT window_start FROM auth_failures WHERE subject = ?1 AND "
+    "  window_start > ?2 AND failures >= ?3";
+static const char sql_throttle_give_back[] =
+    "UPDATE auth_failures SET failures = failures - 1 "
+    "WHERE subject = ? AND window_start = ? AND failures > 0";
+
+/* The subject of username at a business unit: usernames compare without
+ * ASCII case (COLLATE NOCASE), so their throttle does too. Hashed: the
+ * table holds no typed usernames. */
+static void
+user_subject(const char *unit_id, const char *username, struct throttle *t)
+{
+	char	 key[IDS_ID_LEN + 1 + 256], hash[IDS_HASH_LEN + 1];
+	size_t	 i;
+
+	snprintf(key, sizeof(key), "%s:%s", unit_id, username);
+	for (i = 0; key[i] != '\0'; i++)
+		if (key[i] >= 'A' && key[i] <= 'Z')
+			key[i] = (char)(key[i] - 'A' + 'a');
+	ids_token_hash(key, hash);
+	snprintf(t->subject, sizeof(t->subject), "user:%s", hash);
+}
+
+static const char sql_throttle_forget[] =
+    "DELETE FROM auth_failures WHERE subject = ?";
+
+int
+auth_unlock_user(struct db *db, const char *unit_id, const char *username,
+    int64_t *forgotten)
+{
+	struct throttle	 t;
+	struct db_stmt	*st = db_prepare(db, sql_throttle_forget);
+	int		 ret = -1;
+
+	user_subject(unit_id, username, &t);
+	if (st != NULL && db_bind_text(st, 1, t.subject) == 0 &&
+	    db_step(db, st) == DB_DONE) {
+		*forgotten = db_changes(db);
+		ret = 0;
+	}
+	db_release(st);
+	return ret;
+}
+
+/* The 429 of a throttled subject whose window ends in left ms; field is
+ * NULL for an application. */
+static void
+too_many(int64_t left, const char *field, struct api_error *err)
+{
+	char	 after[24];
+
+	snprintf(after, sizeof(after), "%lld",
+	    (long long)(left < 1000 ? 1 : (left + 999) / 1000));
+	if (field == NULL)
+		api_error_set(err, 429, NULL, "Too many failed sign-ins with "
+		    "this API key; retry in %s seconds", after);
+	else
+		api_error_set(err, 429, field, "has had too many failed "
+		    "sign-ins; retry in %s seconds", after);
+	api_error_header(err, "Retry-After", after);
+}
+
+/* 0 when t->subject may try, else -1 with err set (429 naming field, or
+ * the database's failure). Reads only. */
+static int
+throttle_check(struct db *db, const struct config *cfg,
+    const struct throttle *t, const char *field, struct api_error *err)
+{
+	struct db_stmt	*st = db_prepare(db, sql_throttle_full);
+	int64_t		 now = clock_now_ms();
+	int64_t		 window = cfg->auth_failure_window_s * 1000;
+	int		 rc;
+
+	if (st == NULL || db_bind_text(st, 1, t->subject) == -1 ||
+	    db_bind_int(st, 2, now - window) == -1 ||
+	    db_bind_int(st, 3, cfg->auth_max_failures) == -1 ||
+	    (rc = db_step(db, st)) == -1) {
+		db_fail(db, err);
+		db_release(st);
+		return -1;
+	}
+	if (rc == DB_ROW)
+		too_many(db_int(st, 0) + window - now, field,
+		    err);
+	db_release(st);
+	return rc == DB_ROW ? -1 : 0;
+}
+
+/* Takes a unit of t->subject's window: 0, or -1 with err set (429 naming
+ * field, or the database's failure). */
+static int
+throttle_take(struct db *db, const struct config *cfg, struct throttle *t,
+    const char *field, struct api_error *err)
+{
+	struct db_stmt	*st = NULL;
+	int64_t		 now = clock_now_ms();
+	int64_t		 window = cfg->auth_failure_window_s * 1000;
+	int64_t		 start;
+	int		 rc, ret = -1;
+
+	if (db_tx_begin(db) == -1)
+		goto fail;
+	st = db_prepare(db, sql_throttle_prune);
+	if (st == NULL || db_bind_int(st, 1, now - window) == -1 ||
+	    db_step(db, st) != DB_DONE)
+		goto fail;
+	db_release(st);
+	st = db_prepare(db, sql_throttle_take);
+	if (st == NULL || db_bind_text(st, 1, t->subject) == -1 ||
+	    db_bind_int(st, 2, now) == -1 ||
+	    db_bind_int(st, 3, now - window) == -1 ||
+	    db_bind_int(st, 4, cfg->auth_max_failures) == -1 ||
+	    (rc = db_step(db, st)) == -1)
+		goto fail;
+	if (rc == DB_ROW) {
+		t->window_start = db_int(st, 0);
+		if (db_step(db, st) != DB_DONE)
+			goto fail;
+		db_release(st);
+		st = NULL;
+		if (db_tx_commit(db) == -1)
+			goto fail;
+		ret = 0;
+		goto out;
+	}
+	db_release(st);
+	st = db_prepare(db, sql_throttle_window);
+	if (st == NULL || db_bind_text(st, 1, t->subject) == -1 ||
+	    db_step(db, st) != DB_ROW)
+		goto fail;
+	start = db_int(st, 0);
+	db_release(st);
+	st = NULL;
+	if (db_tx_commit(db) == -1)
+		goto fail;
+	too_many(start + window - now, field, err);
+	goto out;
+fail:
+	db_fail(db, err);
+out:
+	db_release(st);
+	db_tx_rollback(db);	/* no-op after the commit */
+	return ret;
+}
+
+/* Gives back the unit taken for an attempt that succeeded. Losing it (a
+ * database error, logged) only leaves one failure too many counted. */
+static void
+throttle_give_back(struct db *db, const struct throttle *t)
+{
+	struct db_stmt	*st = db_prepare(db, sql_throttle_give_back);
+
+	if (st != NULL && db_bind_text(st, 1, t->subject) == 0 &&
+	    db_bind_int(st, 2, t->window_start) == 0)
+		(void)db_step(db, st);	/* logged by db_step */
+	db_release(st);
+}
+
+/* Token endpoints. */
+
+struct client {
+	char	 app_id[IDS_ID_LEN + 1];
+	char	 api_key[128];
+	char	 business_unit_id[IDS_ID_LEN + 1];
+};
+
+static int
+form(const struct request *req, const char *name, char *out, size_t outlen)
+{
+	/* an unusable value is as good as none for credentials */
+	return request_form_value(req->body, req->body_len, name, out,
+	    outlen) == 0 ? 0 : -1;
+}
+
+static int
+require_form(const struct request *req, struct api_error *err)
+{
+	const char	*ctype = request_header(req, "Content-Type");
+	const char	*want = "application/x-www-form-urlencoded";
+
+	if (ctype == NULL || strncasecmp(ctype, want, strlen(want)) != 0 ||
+	    (ctype[strlen(want)] != '\0' && ctype[strlen(want)] != ';')) {
+		api_error_set(err, 415, "Content-Type", "must be %s", want);
+		return -1;
+	}
+	return 0;
+}
+
+/* key and secret from HTTP Basic, or client_id/client_secret in the form. */
+static int
+client_credentials(const struct request *req, char *key, size_t keylen,
+    char *secret, size_t secretlen)
+{
+	const char	*h = request_header(req, "Authorization");
+	unsigned char	 raw[512];
+	size_t		 rawlen;
+	char		*colon;
+
+	if (h != NULL && strncasecmp(h, "Basic ", 6) == 0) {
+		h += 6;
+		while (*h == ' ')
+			h++;
+		if (sodium_base642bin(raw, sizeof(raw) - 1, h, strlen(h), NULL,
+		    &rawlen, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 &&
+		    sodium_base642bin(raw, sizeof(raw) - 1, h, strlen(h),
+		    NULL, &rawlen, NULL,
+		    sodium_base64_VARIANT_ORIGINAL_NO_PADDING) != 0)
+			return -1;
+		raw[rawlen] = '\0';
+		colon = strchr((char *)raw, ':');
+		if (colon == NULL || strlen((char *)raw) != rawlen)
+			return -1;
+		*colon = '\0';
+		if (snprintf(key, keylen, "%s", raw) >= (int)keylen ||
+		    snprintf(secret, secretlen, "%s", colon + 1) >=
+		    (int)secretlen)
+			return -1;
+		sodium_memzero(raw, sizeof(raw));
+		return 0;
+	}
+	if (form(req, "client_id", key, keylen) == -1 ||
+	    form(req, "client_secret", secret, secretlen) == -1)
+		return -1;
+	return 0;
+}
+
+static const char sql_app_secret[] =
+    "SELECT id, secret_hash, business_unit_id FROM api_apps "
+    "WHERE api_key = ? AND revoked_at IS NULL";
+
+/*
+ * Authenticates the application calling a token endpoint, throttling
+ * failed secrets per application. The right secret always gets through:
+ * it is 256 random bits nobody can guess, and the API key is public (it
+ * is sent with every public request), so a lockout would only let anyone
+ * who knows the key cut the business off. Wrong secrets past the limit
+ * get 429 without being judged.
+ */
+static int
+authenticate_client(struct db *db, const struct request *req,
+    struct client *c, struct api_error *err)
+{
+	char		 key[128], secret[128], hash[IDS_HASH_LEN + 1];
+	char		 stored[IDS_HASH_LEN + 1];
+	struct throttle	 t;
+	struct db_stmt	*st = NULL;
+	int		 rc, ret = -1;
+
+	if (client_credentials(req, key, sizeof(key), secret,
+	    sizeof(secret)) == -1) {
+		auth_unauthorized(err, "Basic", "HTTP Basic authentication "
+		    "with the API key and secret is required");
+		goto out;
+	}
+	ids_token_hash(secret, hash);
+	st = db_prepare(db, sql_app_secret);
+	if (st == NULL || db_bind_text(st, 1, key) == -1 ||
+	    (rc = db_step(db, st)) == -1) {
+		db_fail(db, err);
+		goto out;
+	}
+	if (rc == DB_DONE) {
+		auth_unauthorized(err, "Basic", "The API key or secret is not "
+		    "valid");
+		goto out;
+	}
+	snprintf(c->app_id, sizeof(c->app_id), "%s", db_text(st, 0));
+	snprintf(stored, sizeof(stored), "%s", db_text(st, 1));
+	snprintf(c->api_key, sizeof(c->api_key), "%s", key);
+	snprintf(c->business_unit_id, sizeof(c->business_unit_id), "%s",
+	    db_text(st, 2));
+	db_release(st);
+	st = NULL;
+	if (!ids_equal(hash, stored)) {
+		snprintf(t.subject, sizeof(t.subject), "app:%s", c->app_id);
+		/* the failure that fills the window is the last 401 */
+		if (throttle_check(db, req->cfg, &t, NULL, err) == 0 &&
+		    throttle_take(db, req->cfg, &t, NULL, err) == 0)
+			auth_unauthorized(err, "Basic", "The API key or secret "
+			    "is not valid");
+		goto out;
+	}
+	ret = 0;
+out:
+	db_release(st);
+	sodium_memzero(secret, sizeof(secret));
+	return ret;
+}
+
+static const char sql_recent_tokens[] =
+    "SELECT count(*) FROM oauth_tokens "
+    "WHERE app_id = ? AND kind = 'access' AND created_at > ?";
+
+/* Trustpilot answers 429 to clients asking for tokens too often. */
+static int
+check_rate(struct db *db, const struct request *req, const struct client *c,
+    struct api_error *err)
+{
+	struct db_stmt	*st = db_prepare(db, sql_recent_tokens);
+	int64_t		 n;
+
+	if (st == NULL || db_bind_text(st, 1, c->app_id) == -1 ||
+	    db_bind_int(st, 2, clock_now_ms() - 60000) == -1 ||
+	    db_step(db, st) != DB_ROW) {
+		db_release(st);
+		db_fail(db, err);
+		return -1;
+	}
+	n = db_int(st, 0);
+	db_release(st);
+	if (n >= req->cfg->token_requests_per_minute) {
+		api_error_set(err, 429, NULL, "Too many token requests for "
+		    "this API key; retry in a minute");
+		api_error_header(err, "Retry-After", "60");
+		return -1;
+	}
+	return 0;
+}
+
+static const char sql_user_by_name[] =
+    "SELECT id, password_hash FROM business_users "
+    "WHERE username = ? AND business_unit_id = ?";
+
+/* The password grant: verifies username/password (argon2id, slow on
+ * purpose) outside any transaction, an unknown username as long as a
+ * known one (auth_password_verify), throttling failures per username. */
+static int
+authenticate_user(struct db *db, const struct request *req,
+    const struct client *c, char user_id[IDS_ID_LEN + 1],
+    struct api_error *err)
+{
+	char		 username[256], password[AUTH_PASSWORD_MAX + 1];
+	char		 stored[AUTH_PASSWORD_HASH_LEN];
+	struct throttle	 t;
+	struct db_stmt	*st = NULL;
+	int		 rc, found = 0, ret = -1;
+
+	if ((rc = request_form_value(req->body, req->body_len, "username",
+	    username, sizeof(username))) != 0)
+		api_error_set(err, 400, "username", rc == -1 ? "is required" :
+		    "is not UTF-8 text or is too long");
+	if ((rc = request_form_value(req->body, req->body_len, "password",
+	    password, sizeof(password))) != 0)
+		api_error_set(err, 400, "password", rc == -1 ? "is required" :
+		    "is not UTF-8 text or is too long");
+	if (err->status != 0)
+		goto out;
+	user_subject(c->business_unit_id, username, &t);
+	if (throttle_take(db, req->cfg, &t, "username", err) == -1)
+		goto out;
+	st = db_prepare(db, sql_user_by_name);
+	if (st == NULL || db_bind_text(st, 1, username) == -1 ||
+	    db_bind_text(st, 2, c->business_unit_id) == -1 ||
+	    (rc = db_step(db, st)) == -1) {
+		db_fail(db, err);
+		goto out;
+	}
+	if (rc == DB_ROW) {
+		found = 1;
+		snprintf(user_id, IDS_ID_LEN + 1, "%s", db_text(st, 0));
+		snprintf(stored, sizeof(stored), "%s", db_text(st, 1));
+	}
+	db_release(st);
+	st = NULL;
+	if (!auth_password_verify(found ? stored : NULL, password)) {
+		auth_unauthorized(err, "Basic", "The username or password is "
+		    "not valid");
+		goto out;
+	}
+	throttle_give_back(db, &t);
+	ret = 0;
+out:
+	db_release(st);
+	sodium_memzero(password, sizeof(password));
+	return ret;
+}
+
+static const char sql_token_insert[] =
+    "INSERT INTO oauth_tokens (token_hash, kind, app_id, user_id, "
+    "  business_unit_id, refresh_hash, created_at, expires_at, family_id) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+static int
+insert_token(struct db *db, const char *hash, const char *kind,
+    const struct client *c, const char *user_id, const char *refresh_hash,
+    int64_t now, int64_t expires, const char *family)
+{
+	struct db_stmt	*st = db_prepare(db, sql_token_insert);
+	int		 rc;
+
+	if (st == NULL || db_bind_text(st, 1, hash) == -1 ||
+	    db_bind_text(st, 2, kind) == -1 ||
+	    db_bind_text(st, 3, c->app_id) == -1 ||
+	    db_bind_text(st, 4, user_id[0] == '\0' ? NULL : user_id) == -1 ||
+	    db_bind_text(st, 5, c->business_unit_id) == -1 ||
+	    db_bind_text(st, 6, refresh_hash) == -1 ||
+	    db_bind_int(st, 7, now) == -1 ||
+	    db_bind_int(st, 8, expires) == -1 ||
+	    db_bind_text(st, 9, family) == -1) {
+		db_release(st);
+		return -1;
+	}
+	rc = db_step(db, st);
+	db_release(st);
+	return rc == DB_DONE ? 0 : -1;
+}
+
+static const char sql_revoke_refresh[] =
+    "UPDATE oauth_tokens SET revoked_at = ?1 "
+    "WHERE revoked_at IS NULL AND (token_hash = ?2 OR refresh_hash = ?2)";
+/* Spending a refresh token: each is good for one exchange. */
+static const char sql_claim_refresh[] =
+    "UPDATE oauth_tokens SET revoked_at = ?1 WHERE token_hash = ?2 AND "
+    "  kind = 'refresh' AND revoked_at IS NULL AND expires_at > ?1";
+/* A refresh token presented once it was spent or revoked: whoever holds
+ * it, a thief or the client, is not alone, so every token of its family
+ * goes, the newest ones too. A merely expired one changes nothing. */
+static const char sql_revoke_family[] =
+    "UPDATE oauth_tokens SET revoked_at = ?1 WHERE revoked_at IS NULL AND "
+    "  family_id = (SELECT family_id FROM oauth_tokens WHERE "
+    "  token_hash = ?2 AND kind = 'refresh' AND revoked_at IS NOT NULL)";
+
+/* Runs one of the UPDATEs above (?1 now, ?2 hash): the rows it changed,
+ * or -1 on a database error. */
+static int
+update_by_hash(struct db *db, const char *sql, const char *hash, int64_t now)
+{
+	struct db_stmt	*st = db_prepare(db, sql);
+	int		 rc;
+
+	if (st == NULL || db_bind_int(st, 1, now) == -1 ||
+	    db_bind_text(st, 2, hash) == -1) {
+		db_release(st);
+		return -1;
+	}
+	rc = db_step(db, st);
+	db_release(st);
+	return rc == DB_DONE ? db_changes(db) : -1;
+}
+
+static int
+revoke_hash(struct db *db, const char *hash, int64_t now)
+{
+	return update_by_hash(db, sql_revoke_refresh, hash, now) == -1 ? -1 : 0;
+}
+
+static int
+set_str(json_t *o, const char *key, const char *value)
+{
+	return json_object_set_new(o, key, json_string(value));
+}
+
+static int
+set_num(json_t *o, const char *key, int64_t value)
+{
+	char	 s[32];
+
+	snprintf(s, sizeof(s), "%lld", (long long)value);
+	return set_str(o, key, s);
+}
+
+/* Revokes the family of the refresh token hash, logged; 0 or -1. */
+static int
+revoke_family(struct db *db, const struct client *c, const char *hash,
+    int64_t now)
+{
+	int	 n = update_by_hash(db, sql_revoke_family, hash, now);
+
+	if (n > 0)
+		log_warn("auth: a spent refresh token was presented again; "
+		    "its family is revoked app=%s tokens=%d", c->app_id, n);
+	return n == -1 ? -1 : 0;
+}
+
+/* Trustpilot's token answer: the access token, and the refresh token
+ * when not NULL, issued at now for ttl and rttl seconds. NULL when out of
+ * memory. */
+static json_t *
+token_json(const struct client *c, const char *access, const char *refresh,
+    int64_t now, int64_t ttl, int64_t rttl)
+{
+	json_t	*body = json_object();	/* owned */
+
+	if (body == NULL || set_str(body, "access_token", access) == -1 ||
+	    set_str(body, "token_type", "BearerToken") == -1 ||
+	    set_num(body, "issued_at", now) == -1 ||
+	    set_num(body, "expires_in", ttl) == -1 ||
+	    set_str(body, "client_id", c->api_key) == -1 ||
+	    set_str(body, "status", "approved") == -1 ||
+	    (refresh != NULL && (set_str(body, "refresh_token",
+	    refresh) == -1 ||
+	    set_num(body, "refresh_token_issued_at", now) == -1 ||
+	    set_num(body, "refresh_token_expires_in", rttl) == -1 ||
+	    set_str(body, "refresh_token_status", "approved") == -1))) {
+		json_decref(body);
+		return NULL;
+	}
+	return body;
+}
+
+/*
+ * Issues an access token (and a refresh token for a user) in the family of
+ * old_refresh, or a new family, and answers with Trustpilot's token JSON.
+ * The rate check counts inside the same write transaction as the insert,
+ * so parallel requests cannot all pass it; old_refresh (its hash) is spent
+ * there too. When another exchange spent it first, the family is revoked.
+ */
+static int
+issue(struct db *db, struct request *req, const struct client *c,
+    const char *user_id, const char *old_refresh, const char *family,
+    struct response *res, struct api_error *err)
+{
+	char		 access[IDS_TOKEN_LEN + 1], refresh[IDS_TOKEN_LEN + 1];
+	char		 access_hash[IDS_HASH_LEN + 1];
+	char		 refresh_hash[IDS_HASH_LEN + 1];
+	int64_t		 now = clock_now_ms();
+	int64_t		 ttl = req->cfg->access_token_ttl_s;
+	int64_t		 rttl = req->cfg->refresh_token_ttl_s;
+	bool		 with_refresh = user_id[0] != '\0';
+	int		 spent, ret = -1;
+
+	ids_token(access);
+	ids_token_hash(access, access_hash);
+	ids_token(refresh);
+	ids_token_hash(refresh, refresh_hash);
+	if (db_tx_begin(db) == -1) {
+		db_fail(db, err);
+		goto out;
+	}
+	/* 1: this exchange spent it; 0: another one did first */
+	if (old_refresh != NULL && (spent = update_by_hash(db,
+	    sql_claim_refresh, old_refresh, now)) != 1) {
+		if (spent == -1 || revoke_family(db, c, old_refresh, now) ==
+		    -1 || db_tx_commit(db) == -1) {
+			db_fail(db, err);
+			goto out;
+		}
+		auth_unauthorized(err, "Basic", "The refresh token is not "
+		    "valid or has expired");
+		goto out;
+	}
+	if (family == NULL)
+		family = with_refresh ? refresh_hash : access_hash;
+	if (check_rate(db, req, c, err) == -1)
+		goto out;
+	if ((old_refresh != NULL && revoke_hash(db, old_refresh, now) == -1) ||
+	    (with_refresh && insert_token(db, refresh_hash, "refresh", c,
+	    user_id, NULL, now, now + rttl * 1000, family) == -1) ||
+	    insert_token(db, access_hash, "access", c, user_id,
+	    with_refresh ? refresh_hash : NULL, now, now + ttl * 1000,
+	    family) == -1) {
+		db_fail(db, err);
+		goto out;
+	}
+	ret = handler_commit(req, res, 200, token_json(c, access,
+	    with_refresh ? refresh : NULL, now, ttl, rttl), false, err);
+out:
+	db_tx_rollback(db);
+	sodium_memzero(access, sizeof(access));
+	sodium_memzero(refresh, sizeof(refresh));
+	return ret;
+}
+
+int
+auth_token(struct request *req, struct response *res, struct api_error *err)
+{
+	struct db	*db = req->db;
+	struct client	 c;
+	char		 grant[64];
+	char		 user_id[IDS_ID_LEN + 1] = "";
+
+	if (require_form(req, err) == -1 ||
+	    authenticate_client(db, req, &c, err) == -1)
+		return -1;
+	if (form(req, "grant_type", grant, sizeof(grant)) == -1) {
+		api_error_set(err, 400, "grant_type", "is required");
+		return -1;
+	}
+	if (strcmp(grant, "password") == 0) {
+		if (authenticate_user(db, req, &c, user_id, err) == -1)
+			return -1;
+	} else if (strcmp(grant, "client_credentials") != 0) {
+		api_error_set(err, 400, "grant_type", "must be "
+		    "client_credentials or password");
+		return -1;
+	}
+	return issue(db, req, &c, user_id, NULL, NULL, res, err);
+}
+
+static const char sql_refresh_token[] =
+    "SELECT coalesce(user_id, ''), expires_at, revoked_at IS NOT NULL, "
+    "  coalesce(family_id, token_hash) "
+    "FROM oauth_tokens WHERE token_hash = ? AND kind = 'refresh' "
+    "AND app_id = ?";
+
+int
+auth_refresh(struct request *req, struct response *res, struct api_error *err)
+{
+	struct db	*db = req->db;
+	struct client	 c;
+	char		 grant[64], token[FORM_VALUE_MAX];
+	char		 hash[IDS_HASH_LEN + 1], user_id[IDS_ID_LEN + 1];
+	char		 family[IDS_HASH_LEN + 1];
+	struct db_stmt	*st;
+	int		 rc, valid, spent;
+
+	if (require_form(req, err) == -1 ||
+	    authenticate_client(db, req, &c, err) == -1)
+		return -1;
+	if (form(req, "grant_type", grant, sizeof(grant)) == 0 &&
+	    strcmp(grant, "refresh_token") != 0) {
+		api_error_set(err, 400, "grant_type", "must be refresh_token");
+		return -1;
+	}
+	if (form(req, "refresh_token", token, sizeof(token)) == -1) {
+		api_error_set(err, 400, "refresh_token", "is required");
+		return -1;
+	}
+	ids_token_hash(token, hash);
+	st = db_prepare(db, sql_refresh_token);
+	if (st == NULL || db_bind_text(st, 1, hash) == -1 ||
+	    db_bind_text(st, 2, c.app_id) == -1 ||
+	    (rc = db_step(db, st)) == -1) {
+		db_release(st);
+		db_fail(db, err);
+		return -1;
+	}
+	spent = rc == DB_ROW && (int)db_int(st, 2) != 0;
+	valid = rc == DB_ROW && !spent &&
+	    db_int(st, 1) > clock_now_ms();
+	if (valid) {
+		snprintf(user_id, sizeof(user_id), "%s", db_text(st, 0));
+		snprintf(family, sizeof(family), "%s", db_text(st, 3));
+	}
+	db_release(st);
+	if (spent && revoke_family(db, &c, hash, clock_now_ms()) == -1) {
+		db_fail(db, err);
+		return -1;
+	}
+	if (!valid) {
+		auth_unauthorized(err, "Basic", "The refresh token is not "
+		    "valid or has expired");
+		return -1;
+	}
+	return issue(db, req, &c, user_id, hash, family, res, err);
+}
+
+static const char sql_token_app[] =
+    "SELECT app_id FROM oauth_tokens WHERE token_hash = ?";
+
+/*
+ * RFC 7009 style: an unknown token is not an error (the answer must not
+ * tell whether a token exists). Basic credentials are optional, as
+ * Trustpilot's clients differ; when given they must be valid and the token
+ * must belong to that application.
+ */
+int
+auth_revoke(struct request *req, struct response *res, struct api_error *err)
+{
+	struct db	*db = req->db;
+	struct client	 c;
+	char		 token[FORM_VALUE_MAX], hash[IDS_HASH_LEN + 1];
+	struct db_stmt	*st;
+	bool		 with_client;
+	int		 rc, mine;
+
+	if (require_form(req, err) == -1)
+		return -1;
+	with_client = request_header(req, "Authorization") != NULL;
+	if (with_client && authenticate_client(db, req, &c, err) == -1)
+		return -1;
+	if (form(req, "token", token, sizeof(token)) == -1 &&
+	    form(req, "refresh_token", token, sizeof(token)) == -1) {
+		api_error_set(err, 400, "token", "is required");
+		return -1;
+	}
+	ids_token_hash(token, hash);
+	st = db_prepare(db, sql_token_app);
+	if (st == NULL || db_bind_text(st, 1, hash) == -1 ||
+	    (rc = db_step(db, st)) == -1) {
+		db_release(st);
+		db_fail(db, err);
+		return -1;
+	}
+	mine = rc == DB_ROW && (!with_client ||
+	    strcmp(db_text(st, 0), c.app_id) == 0);
+	db_release(st);
+	if (mine && (db_tx_begin(db) == -1 ||
+	    revoke_hash(db, hash, clock_now_ms()) == -1 ||
+	    db_tx_commit(db) == -1)) {
+		db_tx_rollback(db);
+		db_fail(db, err);
+		return -1;
+	}
+	return response_json(res, 200, json_object(), err);
+}
