@@ -27,9 +27,11 @@ read_all(const char *text, char *out, size_t outlen)
 	csv_init(&r, text, strlen(text));
 	while ((rc = csv_next(&r, &row)) != 0) {
 		if (used > 0)
-			used += (size_t)snprintf(out + used, outlen - used, "/");
+			used += (size_t)snprintf(out + used, outlen - used,
+			    "/");
 		if (rc == -1) {
-			used += (size_t)snprintf(out + used, outlen - used, "!");
+			used += (size_t)snprintf(out + used, outlen - used,
+			    "!");
 			continue;
 		}
 		for (i = 0; i < row.n; i++)
@@ -47,7 +49,8 @@ test_rows(void **state)
 	} cases[] = {
 		{ "a,b,c\n1,2,3\n", "a|b|c/1|2|3" },
 		{ "a;b;c\r\n1;2;3\r\n", "a|b|c/1|2|3" },
-		{ "\xef\xbb\xbf" "email;name\nx@y.z;X\n", "email|name/x@y.z|X" },
+		{ "\xef\xbb\xbf" "email;name\nx@y.z;X\n",
+		    "email|name/x@y.z|X" },
 		{ "a,b\n\n\r\n1,2", "a|b/1|2" },
 		{ "\"a,1\",\"b \"\"q\"\"\"\n", "a,1|b \"q\"" },
 		{ "\"two\nlines\",x\n", "two\nlines|x" },

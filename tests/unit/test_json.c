@@ -508,7 +508,8 @@ test_writer_matches_jansson(void **state)
 	for (i = 0; i < NELEM(texts); i++)
 		json_array_append_new(arr, json_string(texts[i]));
 	want = json_pack("{s:o, s:I, s:i, s:b, s:b, s:n, s:n, s:[{s:i}], "
-	    "s:{}, s:s}", "texts", arr, "big", (json_int_t)INT64_MAX, "neg", -42,
+	    "s:{}, s:s}", "texts", arr, "big", (json_int_t)INT64_MAX, "neg",
+	    -42,
 	    "yes", 1, "no", 0, "none", "alsoNone", "raw", "a", 1, "empty",
 	    "at", "2025-11-30T00:00:00.123Z");
 	assert_true(json_equal(want, got));

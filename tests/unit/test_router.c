@@ -386,8 +386,9 @@ test_real_table(void **state)
 	(void)state;
 	for (i = 0; i < NELEM(cases); i++) {
 		r = NULL;
-		status = router_match(routes_table, routes_count, cases[i].method, cases[i].path, &r, &p,
-		    allow, sizeof(allow));
+		status = router_match(routes_table, routes_count,
+		    cases[i].method, cases[i].path, &r, &p, allow,
+		    sizeof(allow));
 		assert_int_equal(status, cases[i].status);
 		if (status != 0) {
 			assert_null(r);
@@ -401,8 +402,9 @@ test_real_table(void **state)
 		assert_int_equal(r->flags, cases[i].flags);
 	}
 	/* the parameter of the real table, found by its name */
-	assert_int_equal(router_match(routes_table, routes_count, "GET", "/v1/business-units/abc/reviews",
-	    &r, &p, allow, sizeof(allow)), 0);
+	assert_int_equal(router_match(routes_table, routes_count, "GET",
+	    "/v1/business-units/abc/reviews", &r, &p, allow, sizeof(allow)),
+	    0);
 	check_params(&p, (const struct want_param[]){
 	    { "businessUnitId", "abc" }, { NULL, NULL } });
 }
