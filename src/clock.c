@@ -37,6 +37,16 @@ clock_set_offset_ms(int64_t offset)
 	atomic_store(&test_offset_ms, offset);
 }
 
+int64_t
+clock_mono_ns(void)
+{
+	struct timespec	 ts;
+
+	/* CLOCK_MONOTONIC cannot fail with a valid clock id and pointer. */
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 /* Howard Hinnant's days_from_civil / civil_from_days. */
 int64_t
 clock_days_from_civil(int64_t y, unsigned m, unsigned d)

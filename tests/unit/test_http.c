@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "reviewd/http.h"
+#include "reviewd/http_guard.h"
 #include "reviewd/request.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
