@@ -13,25 +13,10 @@
 
 static const char sql_ping[] = "SELECT 1";
 
-static int
-database_answers(void)
-{
-	struct db	*db = db_thread();
-	struct db_stmt	*st;
-	int		 rc;
-
-	if (db == NULL || (st = db_prepare(db, sql_ping)) == NULL)
-		return 0;
-	rc = db_step(db, st);
-	db_release(st);
-	return rc == DB_ROW;
-}
-
 int
 health_live(struct request *req, struct response *res, struct api_error *err)
 {
-	(void)req;
-	if (!database_answers()) {
+	if (db_exists(req->db, sql_ping, "") != DB_ROW) {
 		api_error_set(err, 503, NULL, "The database does not answer");
 		return -1;
 	}
@@ -90,20 +75,12 @@ static const char sql_offset_load[] =
 /* The test clock survives a restart, so tests can stop the daemon across
  * a deadline and see it handled after the start. */
 static int
-save_offset(struct api_error *err)
+save_offset(struct db *db, struct api_error *err)
 {
-	struct db	*db = db_thread();
-	struct db_stmt	*st;
-	char		 value[32];
-	int		 rc = -1;
+	char	 value[32];
 
 	snprintf(value, sizeof(value), "%lld", (long long)clock_offset_ms());
-	if (db != NULL && (st = db_prepare(db, sql_offset_save)) != NULL) {
-		if (db_bind_text(st, 1, value) == 0)
-			rc = db_step(db, st);
-		db_release(st);
-	}
-	if (rc != DB_DONE) {
+	if (db_run(db, sql_offset_save, "s", value) == -1) {
 		db_fail(db, err);
 		return -1;
 	}
@@ -113,15 +90,12 @@ save_offset(struct api_error *err)
 int
 health_clock_restore(struct db *db)
 {
-	struct db_stmt	*st = db_prepare(db, sql_offset_load);
-	int		 rc;
+	char	 value[32];
+	int	 rc;
 
-	if (st == NULL)
-		return -1;
-	rc = db_step(db, st);
+	rc = db_one_text(db, sql_offset_load, value, sizeof(value), "");
 	if (rc == DB_ROW)
-		clock_set_offset_ms(strtoll(db_text(st, 0), NULL, 10));
-	db_release(st);
+		clock_set_offset_ms(strtoll(value, NULL, 10));
 	return rc == -1 ? -1 : 0;
 }
 
@@ -159,7 +133,7 @@ health_clock_set(struct request *req, struct response *res,
 	if (err->status != 0)
 		goto out;
 	clock_set_offset_ms(clock_offset_ms() + ms + s * 1000);
-	if (save_offset(err) == -1)
+	if (save_offset(req->db, err) == -1)
 		goto out;
 	scheduler_wake();
 	ret = clock_reply(res, err);

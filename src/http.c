@@ -438,8 +438,8 @@ query_nul(const char *q, char *name, size_t namelen)
 			eq = memchr(p, '=', (size_t)(amp - p));
 			if (eq == NULL)
 				eq = amp;
-			if (hit < eq || request_form_decode(p, eq, name, namelen) ==
-			    -1 || !utf8_line(name))
+			if (hit < eq || request_form_decode(p, eq, name,
+			    namelen) == -1 || !utf8_line(name))
 				return "query";
 			return name;
 		}
@@ -458,22 +458,17 @@ connection_of(struct MHD_Connection *conn)
 	return ci != NULL ? ci->socket_context : NULL;
 }
 
-struct bad_arg {
-	const char	*name;	/* the first bad query parameter, or NULL */
-	bool		 found;
-};
-
+/* Stops at the first query parameter that is not UTF-8 text: *cls
+ * becomes the field to name, its key or, when the key is the bad part,
+ * "query". */
 static enum MHD_Result
 check_arg(void *cls, enum MHD_ValueKind kind, const char *key,
     const char *value)
 {
-	struct bad_arg	*bad = cls;
-
 	(void)kind;
 	if (utf8_line(key) && (value == NULL || utf8_line(value)))
 		return MHD_YES;
-	bad->found = true;
-	bad->name = utf8_line(key) ? key : NULL;
+	*(const char **)cls = utf8_line(key) ? key : "query";
 	return MHD_NO;
 }
 
@@ -482,9 +477,8 @@ check_arg(void *cls, enum MHD_ValueKind kind, const char *key,
 static int
 check_request_text(struct http_req *hr, struct MHD_Connection *conn)
 {
-	struct bad_arg	 bad = { NULL, false };
 	char		 name[64];
-	const char	*nul;
+	const char	*nul, *bad = NULL;
 	size_t		 i;
 
 	if (hr->raw_query != NULL &&
@@ -502,9 +496,9 @@ check_request_text(struct http_req *hr, struct MHD_Connection *conn)
 	}
 	(void)MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND,
 	    check_arg, &bad);
-	if (bad.found) {
-		api_error_set(&hr->err, 400, bad.name != NULL ? bad.name :
-		    "query", "must be UTF-8 text without control characters");
+	if (bad != NULL) {
+		api_error_set(&hr->err, 400, bad, "must be UTF-8 text "
+		    "without control characters");
 		return -1;
 	}
 	return 0;

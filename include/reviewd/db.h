@@ -152,4 +152,44 @@ json_t	*db_json_text(struct db_stmt *st, int col);
  * null for SQL NULL. */
 json_t	*db_json_time(struct db_stmt *st, int col);
 
+/*
+ * One-call helpers (src/db.c, portable: written on the primitives above).
+ * Each prepares sql (a string constant, as for db_prepare), binds the
+ * parameters fmt describes, runs it and releases it. fmt has one letter
+ * per parameter, numbered from 1, each taking one argument:
+ *   's'	const char *: text (copied; NULL binds NULL)
+ *   'i'	int64_t: read as int64_t, so cast an int or long argument
+ *   'n'	none: NULL
+ * A database error, a parameter that cannot be bound or another letter
+ * gives -1 (logged); db_fail then maps the connection's last error.
+ */
+
+/* Binds st's parameters 1.. as fmt describes. 0 or -1 (logged). */
+int	db_bind(struct db_stmt *st, const char *fmt, ...);
+
+/* Runs sql to its end (a write; db_changes tells the rows it changed).
+ * 0, or -1 also when it gives a row. */
+int	db_run(struct db *db, const char *sql, const char *fmt, ...);
+
+/* Whether sql gives a row: DB_ROW, DB_DONE when it gives none, or -1. */
+int	db_exists(struct db *db, const char *sql, const char *fmt, ...);
+
+/* The first column of sql's first row: DB_ROW with *out set, DB_DONE
+ * when there is no row (*out untouched), or -1. NULL reads as 0. */
+int	db_one_int(struct db *db, const char *sql, int64_t *out,
+	    const char *fmt, ...);
+
+/* The same as text copied into out (outlen bytes with the NUL; NULL reads
+ * as ""): DB_ROW, DB_DONE (out untouched), or -1, also when the text does
+ * not fit (never truncated). */
+int	db_one_text(struct db *db, const char *sql, char *out, size_t outlen,
+	    const char *fmt, ...);
+
+/* Appends row(st) to list for each row of sql, as db_collect. For a page
+ * of a list, LIMIT and OFFSET are its last two 'i' parameters. 0 or -1
+ * (rows appended before a failure stay in list). */
+int	db_list(struct db *db, const char *sql,
+	    json_t *(*row)(struct db_stmt *), json_t *list,
+	    const char *fmt, ...);
+
 #endif
