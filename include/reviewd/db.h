@@ -13,27 +13,41 @@
 /*
  * The storage interface: one connection per thread, statements prepared
  * once per connection, transactions, migrations. Nothing here names the
- * engine: src/db_sqlite.c implements it on SQLite (WAL, synchronous=FULL,
- * foreign keys, busy timeout). A struct db is used only by the thread that
- * owns it; a struct db_stmt belongs to its connection's cache.
+ * engine: src/db_sqlite.c implements the primitives on SQLite (WAL,
+ * synchronous=FULL, foreign keys, busy timeout); src/db.c builds the
+ * one-call helpers at the end of this file on those primitives alone, so
+ * a second engine re-implements the primitives only. A struct db is used
+ * only by the thread that owns it; a struct db_stmt belongs to its
+ * connection's cache.
  *
- * The SQL the modules hand to db_prepare is mostly portable. What a
- * second engine (PostgreSQL) will need spelt its own way, by module:
+ * Behind named functions, not in any module's SQL: the write-ahead log
+ * (db_checkpoint), zeroing freed space (db_scrub_freed), the pragmas and
+ * the error mapping (db_fail). The SQL the modules hand to db_prepare is
+ * mostly portable. What a second engine (PostgreSQL) will need spelt its
+ * own way, by module:
+ * - Parameters: "?" and "?N" everywhere; PostgreSQL says $N (a rewrite
+ *   in its db_prepare, outside string literals).
  * - JSON: json_each (lists bound as a JSON array: invitations, products,
  *   reviews, webhooks), json_group_array / json_object (subqueries that
  *   build JSON: findreviewer, invitations, reviews), json() (stored JSON
- *   columns); PostgreSQL has jsonb_array_elements, json_agg and
- *   json_build_object for the same.
- * - Upserts: INSERT OR IGNORE / OR REPLACE (invitations, reviews) where
- *   PostgreSQL says ON CONFLICT DO NOTHING / DO UPDATE (which the other
- *   modules already use).
+ *   columns: findreviewer, reviews), json_extract / json_replace (the
+ *   outbox payloads webhooks anonymises); PostgreSQL has
+ *   jsonb_array_elements, json_agg, json_build_object, ->> and
+ *   jsonb_set for the same.
+ * - Upserts: INSERT OR IGNORE (invitations, reviews), INSERT OR REPLACE
+ *   and UPDATE OR REPLACE (invitations) where PostgreSQL says ON CONFLICT
+ *   DO NOTHING / DO UPDATE (which the other modules already use).
  * - COLLATE NOCASE on e-mail addresses and usernames (auth, business,
- *   invitations, reviews): citext or lower() indexes.
+ *   invitations, reviews; in statements and in the columns of
+ *   migrations 0001, 0003, 0004): citext or lower() indexes.
  * - instr() (invitations' erasure): strpos().
  * - A TEMP table for CSV product groups (invitations): the same in
  *   PostgreSQL, per connection.
- * - Triggers that keep counts (migrations 0003): plpgsql functions.
- * RETURNING, partial indexes and ON CONFLICT are common to both.
+ * - The migrations themselves: triggers that keep counts (0003: plpgsql
+ *   functions), WITHOUT ROWID (0013: dropped), INTEGER PRIMARY KEY as
+ *   the row id (bigint generated as identity).
+ * RETURNING, partial indexes, ON CONFLICT, coalesce, substr and LIMIT /
+ * OFFSET are common to both.
  */
 
 struct db;
