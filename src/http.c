@@ -28,8 +28,10 @@
 #include "reviewd/db.h"
 #include "reviewd/http.h"
 #include "reviewd/http_guard.h"
+#include "reviewd/ids.h"
 #include "reviewd/json.h"
 #include "reviewd/log.h"
+#include "reviewd/request.h"
 #include "reviewd/router.h"
 #include "reviewd/utf8.h"
 
