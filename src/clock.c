@@ -37,6 +37,16 @@ clock_set_offset_ms(int64_t offset)
 	atomic_store(&test_offset_ms, offset);
 }
 
+int64_t
+clock_mono_ns(void)
+{
+	struct timespec	 ts;
+
+	/* CLOCK_MONOTONIC cannot fail with a valid clock id and pointer. */
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 /* Howard Hinnant's days_from_civil / civil_from_days. */
 int64_t
 clock_days_from_civil(int64_t y, unsigned m, unsigned d)
@@ -69,6 +79,23 @@ civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 	*y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
+/* The UTC date of ms and its ms past midnight: days since the epoch in
+ * *days, the civil date in *y, *m, *d. -1 when the year is outside
+ * 0001..9999. */
+static int
+civil_from_ms(int64_t ms, int64_t *days, int64_t *rem, int64_t *y,
+    unsigned *m, unsigned *d)
+{
+	*days = ms / 86400000;
+	*rem = ms % 86400000;
+	if (*rem < 0) {
+		*rem += 86400000;
+		(*days)--;
+	}
+	civil_from_days(*days, y, m, d);
+	return *y < 1 || *y > 9999 ? -1 : 0;
+}
+
 int
 clock_format(int64_t ms, char out[CLOCK_ISO_LEN])
 {
@@ -76,14 +103,7 @@ clock_format(int64_t ms, char out[CLOCK_ISO_LEN])
 	unsigned	 m, d;
 	int		 n;
 
-	days = ms / 86400000;
-	rem = ms % 86400000;
-	if (rem < 0) {
-		rem += 86400000;
-		days--;
-	}
-	civil_from_days(days, &y, &m, &d);
-	if (y < 1 || y > 9999)
+	if (civil_from_ms(ms, &days, &rem, &y, &m, &d) == -1)
 		return -1;
 	n = snprintf(out, CLOCK_ISO_LEN, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ",
 	    (int)y, m, d, (int)(rem / 3600000), (int)(rem / 60000 % 60),
@@ -102,14 +122,7 @@ clock_format_rfc5322(int64_t ms, char out[CLOCK_RFC5322_LEN])
 	unsigned	 m, d;
 	int		 n;
 
-	days = ms / 86400000;
-	rem = ms % 86400000;
-	if (rem < 0) {
-		rem += 86400000;
-		days--;
-	}
-	civil_from_days(days, &y, &m, &d);
-	if (y < 1 || y > 9999)
+	if (civil_from_ms(ms, &days, &rem, &y, &m, &d) == -1)
 		return -1;
 	n = snprintf(out, CLOCK_RFC5322_LEN, "%s, %02u %s %04d %02d:%02d:%02d "
 	    "+0000", wday[((days % 7) + 7) % 7], d, mon[m - 1], (int)y,

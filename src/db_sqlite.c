@@ -462,16 +462,11 @@ static int
 apply_one(struct db *db, const char *name, const char *sql, FILE *report,
     char *err, size_t errlen)
 {
-	struct db_stmt	*st = NULL;
 	char		*msg = NULL;
 	long		 version = migration_version(name);
 	int		 rc, ret = -1;
 
-	st = db_prepare(db, sql_migration_applied);
-	if (st == NULL || db_bind_int(st, 1, version) == -1)
-		goto dberr;
-	rc = db_step(db, st);
-	db_release(st);
+	rc = db_exists(db, sql_migration_applied, "i", (int64_t)version);
 	if (rc == -1)
 		goto dberr;
 	if (rc == DB_ROW)
@@ -483,16 +478,8 @@ apply_one(struct db *db, const char *name, const char *sql, FILE *report,
 		    sqlite3_errmsg(db->conn));
 		goto out;
 	}
-	st = db_prepare(db, sql_migration_record);
-	if (st == NULL || db_bind_int(st, 1, version) == -1 ||
-	    db_bind_text(st, 2, name) == -1 ||
-	    db_bind_int(st, 3, clock_now_ms()) == -1 ||
-	    db_step(db, st) != DB_DONE) {
-		db_release(st);
-		goto dberr;
-	}
-	db_release(st);
-	if (db_tx_commit(db) == -1)
+	if (db_run(db, sql_migration_record, "isi", (int64_t)version, name,
+	    clock_now_ms()) == -1 || db_tx_commit(db) == -1)
 		goto dberr;
 	if (report != NULL)
 		fprintf(report, "applied %s\n", name);

@@ -14,25 +14,10 @@
 
 static const char sql_ping[] = "SELECT 1";
 
-static int
-database_answers(void)
-{
-	struct db	*db = db_thread();
-	struct db_stmt	*st;
-	int		 rc;
-
-	if (db == NULL || (st = db_prepare(db, sql_ping)) == NULL)
-		return 0;
-	rc = db_step(db, st);
-	db_release(st);
-	return rc == DB_ROW;
-}
-
 int
 health_live(struct request *req, struct response *res, struct api_error *err)
 {
-	(void)req;
-	if (!database_answers()) {
+	if (db_exists(req->db, sql_ping, "") != DB_ROW) {
 		api_error_set(err, 503, NULL, "The database does not answer");
 		return -1;
 	}

@@ -5,21 +5,10 @@
  * the graceful stop. MHD's thread pool calls on_request/on_completed; the
  * counters below are atomics shared by those threads and the main thread.
  *
- * It also owns the connection guard: every TCP connection is a struct
- * http_conn on one list (conns_lock), from MHD's "started" notification to
- * its "closed" one, which MHD sends before it closes the socket. Over
- * [server] max_connections_per_ip from one address (an IPv6 /64 counting
- * as one, see http_peer_key) a new connection is shut at once. The
- * watchdog thread shuts connections that have not completed a request
- * head within [server] request_head_timeout_s of their accept or of the
- * end of their previous request, and those whose request body comes
- * slower than [server] min_body_rate_bytes_s on average after a grace of
- * request_body_timeout_s (with a 408 if the socket takes it). MHD's own
- * connection timeout is an idle one, reset by every byte, which a client
- * sending a byte now and then never reaches.
+ * The connection guard (per-address limit, forwarded-client limit, head
+ * and body deadlines, the watchdog thread) is http_guard.c; this file
+ * hands it MHD's connections and requests.
  */
-#include <errno.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -27,12 +16,10 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "reviewd/auth.h"
@@ -40,41 +27,13 @@
 #include "reviewd/clock.h"
 #include "reviewd/db.h"
 #include "reviewd/http.h"
+#include "reviewd/http_guard.h"
+#include "reviewd/ids.h"
 #include "reviewd/json.h"
 #include "reviewd/log.h"
+#include "reviewd/request.h"
 #include "reviewd/router.h"
-#include "reviewd/scheduler.h"
 #include "reviewd/utf8.h"
-
-/*
- * http_conn.deadline_ns: 0 while there is none (a request is handled or
- * answered), DEADLINE_TAKEN once the watchdog has shut the connection,
- * else a CLOCK_MONOTONIC time whose low bit says what is awaited by then:
- * clear for a request head, set for the rest of a request body. One word,
- * so that worker and watchdog can each change it by compare-and-swap.
- */
-#define DEADLINE_TAKEN		INT64_C(-1)
-#define DEADLINE_HEAD(t)	((t) & ~INT64_C(1))
-#define DEADLINE_BODY(t)	((t) | 1)
-#define DEADLINE_IS_BODY(d)	(((d) & 1) != 0)
-
-struct http_conn {
-	struct http_conn	*prev, *next;	/* conns_lock */
-	int			 fd;
-	struct http_peer	 peer;		/* as counted */
-	bool			 trusted;	/* peer is a trusted proxy */
-	bool			 counted;	/* toward the per-address cap */
-	bool			 shut;		/* conns_lock */
-	/* Behind a trusted proxy: the client of the request in progress
-	 * (from X-Forwarded-For), family 0 when none. conns_lock. */
-	struct http_peer	 client;
-	/* The request in progress, for the watchdog's 408. conns_lock. */
-	char			 rid[IDS_UUID_LEN + 1];
-	/* Moved by the connection's worker, taken by the watchdog, each by
-	 * compare-and-swap: when a deadline falls due as the worker moves
-	 * it, exactly one of them wins. */
-	_Atomic int64_t		 deadline_ns;
-};
 
 struct http_req {
 	struct request		 req;
@@ -102,14 +61,6 @@ static unsigned			 bound_port;
 static atomic_int		 inflight;
 static atomic_bool		 draining;
 
-static pthread_mutex_t		 conns_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t		 watchdog_cond;
-static pthread_t		 watchdog;
-static bool			 watchdog_running;
-static bool			 watchdog_stop;		/* conns_lock */
-static struct http_conn		*conns;			/* conns_lock */
-static atomic_int		 refused_per_ip;
-
 static const struct {
 	int		 status;
 	int		 code;
@@ -128,15 +79,6 @@ static const struct {
 	{ 500, 1500, "Internal error" },
 	{ 503, 1503, "Service unavailable" },
 };
-
-static int64_t
-mono_ns(void)
-{
-	struct timespec	 ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 const char *
 request_header(const struct request *req, const char *name)
@@ -390,376 +332,40 @@ set_request_id(struct http_req *hr, struct MHD_Connection *conn)
 	ids_uuid(hr->req.id);
 }
 
-/* The connection guard (see the top of this file). */
-
-/* The whole address, an IPv4-mapped one as IPv4: what trusted_proxies
- * is matched against. */
-static void
-addr_key_set(struct http_peer *k, int family, const unsigned char *addr)
-{
-	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	    0, 0xff, 0xff };
-
-	memset(k, 0, sizeof(*k));
-	if (family == AF_INET6 && memcmp(addr, mapped, 12) == 0) {
-		family = AF_INET;
-		addr += 12;
-	}
-	k->family = family;
-	memcpy(k->addr, addr, family == AF_INET ? 4 : 16);
-}
-
-static void
-addr_key_from(struct http_peer *k, const struct sockaddr *sa)
-{
-	const struct sockaddr_in	*in4;
-	const struct sockaddr_in6	*in6;
-
-	memset(k, 0, sizeof(*k));
-	if (sa != NULL && sa->sa_family == AF_INET) {
-		in4 = (const struct sockaddr_in *)(const void *)sa;
-		addr_key_set(k, AF_INET,
-		    (const unsigned char *)&in4->sin_addr);
-	} else if (sa != NULL && sa->sa_family == AF_INET6) {
-		in6 = (const struct sockaddr_in6 *)(const void *)sa;
-		addr_key_set(k, AF_INET6,
-		    (const unsigned char *)&in6->sin6_addr);
-	}
-}
-
-void
-http_peer_key(struct http_peer *k, int family, const unsigned char *addr)
-{
-	if (family == AF_INET || family == AF_INET6)
-		addr_key_set(k, family, addr);
-	else
-		memset(k, 0, sizeof(*k));
-	/* The interface identifier is the client's to choose. */
-	if (k->family == AF_INET6)
-		memset(k->addr + 8, 0, 8);
-}
-
-static bool
-addr_key_equal(const struct http_peer *a, const struct http_peer *b)
-{
-	return a->family == b->family && memcmp(a->addr, b->addr,
-	    sizeof(a->addr)) == 0;
-}
-
-/* Whether peer may have one more connection: not when it already has
- * max_connections_per_ip. Trusted proxies carry many clients and are
- * exempt. Call with conns_lock held. */
-static bool
-peer_has_room(const struct http_peer *peer, bool trusted)
-{
-	const struct http_conn	*p;
-	int64_t			 n = 0;
-	int64_t			 limit = server_cfg->max_connections_per_ip;
-
-	if (limit == 0 || trusted)
-		return true;
-	for (p = conns; p != NULL; p = p->next) {
-		if (p->counted && addr_key_equal(&p->peer, peer) &&
-		    ++n >= limit)
-			return false;
-	}
-	return true;
-}
+/* The connection guard's side here (see http_guard.h). */
 
 /* The accept policy: refuses, quietly and before MHD makes a connection
  * of it, a socket whose address has no room. */
 static enum MHD_Result
 on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 {
-	struct http_peer	 full, peer;
-	bool			 room, trusted;
-
 	(void)cls;
 	(void)addrlen;
-	addr_key_from(&full, addr);
-	trusted = full.family != 0 && config_trusted_proxy(server_cfg,
-	    full.family, full.addr);
-	http_peer_key(&peer, full.family, full.addr);
-	(void)pthread_mutex_lock(&conns_lock);
-	room = peer_has_room(&peer, trusted);
-	(void)pthread_mutex_unlock(&conns_lock);
-	if (room)
-		return MHD_YES;
-	atomic_fetch_add(&refused_per_ip, 1);
-	return MHD_NO;
+	return http_guard_admit(addr) ? MHD_YES : MHD_NO;
 }
 
-/* When the next request head is due, from now. */
-static int64_t
-head_deadline(void)
-{
-	return DEADLINE_HEAD(mono_ns() + server_cfg->request_head_timeout_s *
-	    INT64_C(1000000000));
-}
-
-/*
- * When the rest of hr's body is due: request_body_timeout_s after its
- * head, plus the time what came so far takes at min_body_rate_bytes_s.
- * The allowance grows with the bytes as they come rather than with the
- * Content-Length up front: a body of any size at that average rate is
- * in time, while one declared large and then dribbled is cut within
- * request_body_timeout_s all the same.
- */
-static int64_t
-body_deadline(const struct http_req *hr)
-{
-	const uint64_t	 rate = (uint64_t)server_cfg->min_body_rate_bytes_s;
-	uint64_t	 secs = hr->body_got / rate;
-	int64_t		 ns;
-
-	/* A year: past any body the caps let through, and no overflow. */
-	if (secs > 365 * 86400)
-		secs = 365 * 86400;
-	ns = (int64_t)secs * 1000000000 +
-	    (int64_t)(hr->body_got % rate * 1000000000 / rate);
-	return DEADLINE_BODY(hr->body_since_ns +
-	    server_cfg->request_body_timeout_s * INT64_C(1000000000) + ns);
-}
-
-/*
- * Moves c's deadline to next (0: none) unless the watchdog has taken it.
- * false then: the connection is being shut, and its request must go no
- * further (a handler started now could commit what the client, cut off,
- * never hears of).
- */
-static bool
-deadline_move(struct http_conn *c, int64_t next)
-{
-	int64_t	 cur;
-
-	if (c == NULL)
-		return true;
-	cur = atomic_load(&c->deadline_ns);
-	while (cur != DEADLINE_TAKEN &&
-	    !atomic_compare_exchange_weak(&c->deadline_ns, &cur, next))
-		continue;
-	return cur != DEADLINE_TAKEN;
-}
-
-/*
- * MHD_OPTION_NOTIFY_CONNECTION: registers a connection; unregisters it
- * when MHD closes it, before MHD closes the socket, so the watchdog never
- * touches a reused fd. The accept policy ran without the lock held across
- * to here, so workers accepting at once can pass it together: the count
- * is made exact here, by shutting the one too many.
- */
+/* MHD_OPTION_NOTIFY_CONNECTION: registers a connection with the guard;
+ * unregisters it when MHD closes it, before MHD closes the socket. */
 static void
 on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
     enum MHD_ConnectionNotificationCode code)
 {
-	const union MHD_ConnectionInfo	*ci;
-	struct http_conn		*c = *socket_context;
-	struct http_peer		 full;
+	const union MHD_ConnectionInfo	*ci, *ai;
 
 	(void)cls;
 	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
-		if (c == NULL)
-			return;
-		(void)pthread_mutex_lock(&conns_lock);
-		if (c->prev != NULL)
-			c->prev->next = c->next;
-		else
-			conns = c->next;
-		if (c->next != NULL)
-			c->next->prev = c->prev;
-		(void)pthread_mutex_unlock(&conns_lock);
-		free(c);
+		http_guard_close(*socket_context);
 		*socket_context = NULL;
 		return;
 	}
 	ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
 	if (ci == NULL)
 		return;
-	c = calloc(1, sizeof(*c));
-	if (c == NULL) {
-		/* Unguarded connections are not served. */
-		(void)shutdown(ci->connect_fd, SHUT_RDWR);
-		return;
-	}
-	c->fd = ci->connect_fd;
-	ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	addr_key_from(&full, ci != NULL ? ci->client_addr : NULL);
-	c->trusted = full.family != 0 && config_trusted_proxy(server_cfg,
-	    full.family, full.addr);
-	http_peer_key(&c->peer, full.family, full.addr);
-	atomic_store(&c->deadline_ns, head_deadline());
-	(void)pthread_mutex_lock(&conns_lock);
-	if (peer_has_room(&c->peer, c->trusted))
-		c->counted = !c->trusted;
-	else {
-		/* MHD reads the end of the stream and closes it. */
-		(void)shutdown(c->fd, SHUT_RDWR);
-		c->shut = true;
-		atomic_fetch_add(&refused_per_ip, 1);
-	}
-	c->next = conns;
-	if (conns != NULL)
-		conns->prev = c;
-	conns = c;
-	(void)pthread_mutex_unlock(&conns_lock);
-	*socket_context = c;
+	ai = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	*socket_context = http_guard_open(ci->connect_fd, ai != NULL ?
+	    ai->client_addr : NULL);
 }
 
-/*
- * Tells the client of c, whose body came too slowly, why it is cut, if
- * its socket takes the answer at once. While a body is awaited MHD writes
- * nothing but, at most, an early error answer of a few hundred bytes,
- * sent whole long before: the 408 does not interleave with it. Called
- * with conns_lock held (c->rid).
- */
-static void
-send_body_timeout(const struct http_conn *c)
-{
-	struct api_error	 err;
-	json_t			*o;
-	char			*text = NULL, out[1024];
-	int			 n;
-
-	memset(&err, 0, sizeof(err));
-	api_error_set(&err, 408, NULL, "The request body came too slowly: "
-	    "below %lld bytes a second after %lld seconds",
-	    (long long)server_cfg->min_body_rate_bytes_s,
-	    (long long)server_cfg->request_body_timeout_s);
-	o = error_json(&err, c->rid);
-	if (o == NULL)
-		goto out;
-	text = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	if (text == NULL)
-		goto out;
-	n = snprintf(out, sizeof(out), "HTTP/1.1 408 Request Timeout\r\n"
-	    "Connection: close\r\n"
-	    "Content-Type: application/json; charset=utf-8\r\n"
-	    "X-Content-Type-Options: nosniff\r\n"
-	    "X-Request-Id: %s\r\nContent-Length: %zu\r\n\r\n%s", c->rid,
-	    strlen(text), text);
-	/* Ignored: the peer may not read, or be gone already. */
-	if (n > 0 && (size_t)n < sizeof(out))
-		(void)send(c->fd, out, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
-out:
-	free(text);
-}
-
-/* Shuts, every 500 ms, the connections whose request head or body is
- * late. */
-/*
- * Whether bytes the client sent wait unread in the socket: then the
- * client is not the slow side but the worker thread that owns the
- * connection, busy with another request; a deadline must not cut the
- * client for that.
- */
-static bool
-unread(int fd)
-{
-	int	 n = 0;
-
-	return ioctl(fd, FIONREAD, &n) == 0 && n > 0;
-}
-
-static void *
-watchdog_main(void *arg)
-{
-	struct http_conn	*c;
-	struct timespec		 until;
-	int64_t			 now, due;
-	int			 heads, bodies, refused;
-
-	(void)arg;
-	(void)pthread_mutex_lock(&conns_lock);
-	while (!watchdog_stop) {
-		(void)clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_nsec += 500 * 1000000;
-		if (until.tv_nsec >= 1000000000) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000;
-		}
-		(void)pthread_cond_timedwait(&watchdog_cond, &conns_lock,
-		    &until);
-		now = mono_ns();
-		heads = bodies = 0;
-		for (c = conns; c != NULL; c = c->next) {
-			due = atomic_load(&c->deadline_ns);
-			if (c->shut || due <= 0 || now < due ||
-			    unread(c->fd))
-				continue;
-			/* Lost when the worker has just moved it: the head
-			 * or body came in time after all. */
-			if (!atomic_compare_exchange_strong(&c->deadline_ns,
-			    &due, DEADLINE_TAKEN))
-				continue;
-			if (DEADLINE_IS_BODY(due)) {
-				send_body_timeout(c);
-				bodies++;
-			} else
-				heads++;
-			/* Ignored: the peer may have closed it already. */
-			(void)shutdown(c->fd, SHUT_RDWR);
-			c->shut = true;
-		}
-		(void)pthread_mutex_unlock(&conns_lock);
-		refused = atomic_exchange(&refused_per_ip, 0);
-		if (heads > 0)
-			log_warn("http: closed connections=%d without a "
-			    "complete request head after request_head_timeout_s"
-			    "=%lld", heads,
-			    (long long)server_cfg->request_head_timeout_s);
-		if (bodies > 0)
-			log_warn("http: closed connections=%d without a "
-			    "complete request body at min_body_rate_bytes_s="
-			    "%lld after request_body_timeout_s=%lld", bodies,
-			    (long long)server_cfg->min_body_rate_bytes_s,
-			    (long long)server_cfg->request_body_timeout_s);
-		if (refused > 0)
-			log_warn("http: refused connections=%d over "
-			    "max_connections_per_ip=%lld", refused,
-			    (long long)server_cfg->max_connections_per_ip);
-		(void)pthread_mutex_lock(&conns_lock);
-	}
-	(void)pthread_mutex_unlock(&conns_lock);
-	return NULL;
-}
-
-static int
-watchdog_start(void)
-{
-	pthread_condattr_t	 attr;
-	int			 rc;
-
-	if (pthread_condattr_init(&attr) != 0)
-		return -1;
-	rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	if (rc == 0)
-		rc = pthread_cond_init(&watchdog_cond, &attr);
-	(void)pthread_condattr_destroy(&attr);
-	if (rc != 0)
-		return -1;
-	watchdog_stop = false;
-	if (pthread_create(&watchdog, NULL, watchdog_main, NULL) != 0) {
-		(void)pthread_cond_destroy(&watchdog_cond);
-		return -1;
-	}
-	watchdog_running = true;
-	return 0;
-}
-
-static void
-watchdog_end(void)
-{
-	if (!watchdog_running)
-		return;
-	(void)pthread_mutex_lock(&conns_lock);
-	watchdog_stop = true;
-	(void)pthread_cond_signal(&watchdog_cond);
-	(void)pthread_mutex_unlock(&conns_lock);
-	(void)pthread_join(watchdog, NULL);
-	(void)pthread_cond_destroy(&watchdog_cond);
-	watchdog_running = false;
-}
 
 static enum MHD_Result
 last_forwarded(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -771,71 +377,28 @@ last_forwarded(void *cls, enum MHD_ValueKind kind, const char *key,
 	return MHD_YES;
 }
 
-/*
- * Behind a trusted proxy, the client is the last entry of the last
- * X-Forwarded-For header that is not a trusted proxy itself: the entries
- * left of it come from the client and prove nothing. out->family is 0
- * when there is none or an entry is not an address.
- */
-static void
-forwarded_client(struct MHD_Connection *mc, struct http_peer *out)
+/* The last X-Forwarded-For header of mc (borrowed), or NULL. */
+static const char *
+forwarded_header(struct MHD_Connection *mc)
 {
-	const char		*xff = NULL, *start, *end, *s, *e;
-	char			 text[INET6_ADDRSTRLEN];
-	unsigned char		 bytes[16];
-	int			 family;
-	struct http_peer	 full;
+	const char	*xff = NULL;
 
-	memset(out, 0, sizeof(*out));
 	(void)MHD_get_connection_values(mc, MHD_HEADER_KIND, last_forwarded,
 	    &xff);
-	if (xff == NULL)
-		return;
-	end = xff + strlen(xff);
-	while (end > xff) {
-		start = end;
-		while (start > xff && start[-1] != ',')
-			start--;
-		s = start;
-		e = end;
-		while (s < e && (*s == ' ' || *s == '\t'))
-			s++;
-		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-			e--;
-		if (e == s || (size_t)(e - s) >= sizeof(text))
-			return;
-		memcpy(text, s, (size_t)(e - s));
-		text[e - s] = '\0';
-		if (inet_pton(AF_INET, text, bytes) == 1)
-			family = AF_INET;
-		else if (inet_pton(AF_INET6, text, bytes) == 1)
-			family = AF_INET6;
-		else
-			return;
-		addr_key_set(&full, family, bytes);
-		if (!config_trusted_proxy(server_cfg, full.family,
-		    full.addr)) {
-			http_peer_key(out, full.family, full.addr);
-			return;
-		}
-		end = start > xff ? start - 1 : xff;
-	}
+	return xff;
 }
 
 int
 request_client(const struct request *req, char out[REQUEST_CLIENT_LEN])
 {
 	const union MHD_ConnectionInfo	*ci;
-	struct http_peer		 full, k;
+	struct http_peer		 k;
 	size_t				 i, n;
 
 	ci = MHD_get_connection_info(req->connection,
 	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	addr_key_from(&full, ci != NULL ? ci->client_addr : NULL);
-	if (full.family != 0 && config_trusted_proxy(server_cfg, full.family,
-	    full.addr))
-		forwarded_client(req->connection, &full);
-	http_peer_key(&k, full.family, full.addr);
+	http_guard_client(ci != NULL ? ci->client_addr : NULL,
+	    forwarded_header(req->connection), &k);
 	if (k.family == 0)
 		return -1;
 	n = k.family == AF_INET ? 4 : 16;
@@ -850,25 +413,7 @@ request_client(const struct request *req, char out[REQUEST_CLIENT_LEN])
 static int
 limit_forwarded(struct http_req *hr, struct MHD_Connection *mc)
 {
-	struct http_peer	 client;
-	struct http_conn	*p;
-	int64_t			 n = 0;
-	int64_t			 limit = server_cfg->max_connections_per_ip;
-
-	if (hr->conn == NULL || !hr->conn->trusted || limit == 0)
-		return 0;
-	forwarded_client(mc, &client);
-	if (client.family == 0)
-		return 0;
-	(void)pthread_mutex_lock(&conns_lock);
-	for (p = conns; p != NULL; p = p->next) {
-		if (addr_key_equal(&p->client, &client))
-			n++;
-	}
-	if (n < limit)
-		hr->conn->client = client;
-	(void)pthread_mutex_unlock(&conns_lock);
-	if (n < limit)
+	if (http_guard_request_begin(hr->conn, forwarded_header(mc)) == 0)
 		return 0;
 	api_error_set(&hr->err, 429, NULL, "Too many requests in progress "
 	    "from this address; retry shortly");
@@ -895,8 +440,8 @@ query_nul(const char *q, char *name, size_t namelen)
 			eq = memchr(p, '=', (size_t)(amp - p));
 			if (eq == NULL)
 				eq = amp;
-			if (hit < eq || request_form_decode(p, eq, name, namelen) ==
-			    -1 || !utf8_line(name))
+			if (hit < eq || request_form_decode(p, eq, name,
+			    namelen) == -1 || !utf8_line(name))
 				return "query";
 			return name;
 		}
@@ -915,22 +460,17 @@ connection_of(struct MHD_Connection *conn)
 	return ci != NULL ? ci->socket_context : NULL;
 }
 
-struct bad_arg {
-	const char	*name;	/* the first bad query parameter, or NULL */
-	bool		 found;
-};
-
+/* Stops at the first query parameter that is not UTF-8 text: *cls
+ * becomes the field to name, its key or, when the key is the bad part,
+ * "query". */
 static enum MHD_Result
 check_arg(void *cls, enum MHD_ValueKind kind, const char *key,
     const char *value)
 {
-	struct bad_arg	*bad = cls;
-
 	(void)kind;
 	if (utf8_line(key) && (value == NULL || utf8_line(value)))
 		return MHD_YES;
-	bad->found = true;
-	bad->name = utf8_line(key) ? key : NULL;
+	*(const char **)cls = utf8_line(key) ? key : "query";
 	return MHD_NO;
 }
 
@@ -939,9 +479,8 @@ check_arg(void *cls, enum MHD_ValueKind kind, const char *key,
 static int
 check_request_text(struct http_req *hr, struct MHD_Connection *conn)
 {
-	struct bad_arg	 bad = { NULL, false };
 	char		 name[64];
-	const char	*nul;
+	const char	*nul, *bad = NULL;
 	size_t		 i;
 
 	if (hr->raw_query != NULL &&
@@ -959,9 +498,9 @@ check_request_text(struct http_req *hr, struct MHD_Connection *conn)
 	}
 	(void)MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND,
 	    check_arg, &bad);
-	if (bad.found) {
-		api_error_set(&hr->err, 400, bad.name != NULL ? bad.name :
-		    "query", "must be UTF-8 text without control characters");
+	if (bad != NULL) {
+		api_error_set(&hr->err, 400, bad, "must be UTF-8 text "
+		    "without control characters");
 		return -1;
 	}
 	return 0;
@@ -1048,8 +587,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		/* The head is complete: the body is awaited from now, unless
 		 * the watchdog has just cut the head. */
 		c = connection_of(conn);
-		hr->body_since_ns = mono_ns();
-		if (!deadline_move(c, body_deadline(hr)))
+		hr->body_since_ns = clock_mono_ns();
+		if (!http_guard_body(c, hr->body_since_ns, 0))
 			return MHD_NO;
 		hr->begun = true;
 		atomic_fetch_add(&inflight, 1);
@@ -1060,18 +599,15 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		hr->req.cfg = server_cfg;
 		hr->req.connection = conn;
 		set_request_id(hr, conn);
-		if (c != NULL) {
-			(void)pthread_mutex_lock(&conns_lock);
-			memcpy(c->rid, hr->req.id, sizeof(c->rid));
-			(void)pthread_mutex_unlock(&conns_lock);
-		}
+		http_guard_request_id(c, hr->req.id);
 		if (first_call(hr, conn, method) == -1)
 			return respond(hr, conn) ? MHD_YES : MHD_NO;
 		return MHD_YES;
 	}
 	if (*upload_size != 0) {
 		hr->body_got += *upload_size;
-		if (!deadline_move(hr->conn, body_deadline(hr)))
+		if (!http_guard_body(hr->conn, hr->body_since_ns,
+		    hr->body_got))
 			return MHD_NO;
 		if (!hr->responded && !hr->too_large &&
 		    buf_append(&hr->body, upload, *upload_size) == -1) {
@@ -1083,7 +619,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	}
 	/* The body is in: off the watch until the request ends, unless the
 	 * watchdog has just cut it, when the handler must not run. */
-	if (!deadline_move(hr->conn, 0))
+	if (!http_guard_handling(hr->conn))
 		return MHD_NO;
 	if (hr->responded)
 		return MHD_YES;
@@ -1128,15 +664,9 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	log_info("access method=%s path=%s status=%d us=%lld rid=%s%s",
 	    hr->req.method, hr->route != NULL ? hr->route->pattern :
 	    "(unknown)", hr->status,
-	    (long long)((mono_ns() - hr->started_ns) / 1000), hr->req.id,
+	    (long long)((clock_mono_ns() - hr->started_ns) / 1000), hr->req.id,
 	    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
-	if (hr->conn != NULL) {
-		(void)pthread_mutex_lock(&conns_lock);
-		memset(&hr->conn->client, 0, sizeof(hr->conn->client));
-		(void)pthread_mutex_unlock(&conns_lock);
-		/* A kept-alive connection awaits its next head from now. */
-		(void)deadline_move(hr->conn, head_deadline());
-	}
+	http_guard_request_end(hr->conn);
 	buf_release(&hr->body);
 	response_release(&hr->res);
 	free(hr->raw_path);
@@ -1201,6 +731,11 @@ http_start(const struct config *cfg, const struct route *table, size_t n)
 	    MHD_USE_ERROR_LOG;
 	if (cfg->listen_addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	/* Before the daemon: its first connection goes through the guard. */
+	if (http_guard_start(cfg, error_json) == -1) {
+		log_error("http: cannot start the request head watchdog");
+		return -1;
+	}
 	daemon_handle = MHD_start_daemon(flags, 0, on_accept, NULL,
 	    on_request, NULL,
 	    /* First, or MHD prints earlier messages itself. */
@@ -1215,19 +750,14 @@ http_start(const struct config *cfg, const struct route *table, size_t n)
 	    MHD_OPTION_END);
 	if (daemon_handle == NULL) {
 		log_error("http: cannot listen on %s", cfg->listen);
-		return -1;
-	}
-	if (watchdog_start() == -1) {
-		log_error("http: cannot start the request head watchdog");
-		MHD_stop_daemon(daemon_handle);
-		daemon_handle = NULL;
+		http_guard_stop();
 		return -1;
 	}
 	info = MHD_get_daemon_info(daemon_handle, MHD_DAEMON_INFO_LISTEN_FD);
 	if (info == NULL || getsockname(info->listen_fd,
 	    (struct sockaddr *)&bound, &blen) == -1) {
 		log_error_errno("http: getsockname");
-		watchdog_end();
+		http_guard_stop();
 		MHD_stop_daemon(daemon_handle);
 		daemon_handle = NULL;
 		return -1;
@@ -1247,7 +777,7 @@ http_port(void)
 void
 http_stop(int64_t grace_ms)
 {
-	int64_t		 deadline = mono_ns() + grace_ms * 1000000;
+	int64_t		 deadline = clock_mono_ns() + grace_ms * 1000000;
 	struct timespec	 tick = { 0, 10 * 1000000 };
 
 	if (daemon_handle == NULL)
@@ -1256,12 +786,12 @@ http_stop(int64_t grace_ms)
 	 * workers for the listen socket and can abort the process
 	 * (libmicrohttpd 0.9.75). Requests that arrive now get 503. */
 	atomic_store(&draining, true);
-	while (atomic_load(&inflight) > 0 && mono_ns() < deadline)
+	while (atomic_load(&inflight) > 0 && clock_mono_ns() < deadline)
 		(void)nanosleep(&tick, NULL);
 	if (atomic_load(&inflight) > 0)
 		log_warn("http: stopping with requests=%d still in flight",
 		    atomic_load(&inflight));
-	watchdog_end();
+	http_guard_stop();
 	MHD_stop_daemon(daemon_handle);
 	daemon_handle = NULL;
 }

@@ -62,25 +62,62 @@ has_control(const char *s)
 	return false;
 }
 
-int
-json_read_string(json_t *obj, const char *key, bool required, size_t min_len,
-    size_t max_len, const char **out, struct api_error *err)
+static bool
+is_string(const json_t *v)
 {
-	json_t		*v = json_object_get(obj, key);	/* borrowed */
-	const char	*s;
-	size_t		 len;
+	return json_is_string(v);
+}
 
-	*out = NULL;
-	if (v == NULL || json_is_null(v)) {
+static bool
+is_integer(const json_t *v)
+{
+	return json_is_integer(v);
+}
+
+static bool
+is_boolean(const json_t *v)
+{
+	return json_is_boolean(v);
+}
+
+/*
+ * The value of key in obj (borrowed) in *v, NULL when it is absent or
+ * null. 0, or -1 with a 400 naming key when it is required and missing,
+ * or when is() refuses it (reason says what it must be).
+ */
+static int
+field(json_t *obj, const char *key, bool required,
+    bool (*is)(const json_t *), const char *reason, json_t **v,
+    struct api_error *err)
+{
+	*v = json_object_get(obj, key);
+	if (*v == NULL || json_is_null(*v)) {
+		*v = NULL;
 		if (!required)
 			return 0;
 		api_error_set(err, 400, key, "is required");
 		return -1;
 	}
-	if (!json_is_string(v)) {
-		api_error_set(err, 400, key, "must be a string");
+	if (!is(*v)) {
+		api_error_set(err, 400, key, "%s", reason);
 		return -1;
 	}
+	return 0;
+}
+
+int
+json_read_string(json_t *obj, const char *key, bool required, size_t min_len,
+    size_t max_len, const char **out, struct api_error *err)
+{
+	json_t		*v;	/* borrowed */
+	const char	*s;
+	size_t		 len;
+	int		 rc;
+
+	*out = NULL;
+	rc = field(obj, key, required, is_string, "must be a string", &v, err);
+	if (rc == -1 || v == NULL)
+		return rc;
 	s = json_string_value(v);
 	if (strlen(s) != json_string_length(v) || has_control(s)) {
 		api_error_set(err, 400, key, "must not contain control "
@@ -107,19 +144,14 @@ int
 json_read_int(json_t *obj, const char *key, bool required, int64_t min,
     int64_t max, int64_t *out, struct api_error *err)
 {
-	json_t		*v = json_object_get(obj, key);	/* borrowed */
+	json_t		*v;	/* borrowed */
 	json_int_t	 n;
+	int		 rc;
 
-	if (v == NULL || json_is_null(v)) {
-		if (!required)
-			return 0;
-		api_error_set(err, 400, key, "is required");
-		return -1;
-	}
-	if (!json_is_integer(v)) {
-		api_error_set(err, 400, key, "must be an integer");
-		return -1;
-	}
+	rc = field(obj, key, required, is_integer, "must be an integer", &v,
+	    err);
+	if (rc == -1 || v == NULL)
+		return rc;
 	n = json_integer_value(v);
 	if (n < min || n > max) {
 		api_error_set(err, 400, key, "must be from %lld to %lld",
@@ -134,18 +166,13 @@ int
 json_read_bool(json_t *obj, const char *key, bool required, bool *out,
     struct api_error *err)
 {
-	json_t	*v = json_object_get(obj, key);	/* borrowed */
+	json_t	*v;	/* borrowed */
+	int	 rc;
 
-	if (v == NULL || json_is_null(v)) {
-		if (!required)
-			return 0;
-		api_error_set(err, 400, key, "is required");
-		return -1;
-	}
-	if (!json_is_boolean(v)) {
-		api_error_set(err, 400, key, "must be true or false");
-		return -1;
-	}
+	rc = field(obj, key, required, is_boolean, "must be true or false",
+	    &v, err);
+	if (rc == -1 || v == NULL)
+		return rc;
 	*out = json_is_true(v);
 	return 0;
 }

@@ -20,6 +20,10 @@ int64_t	clock_now_ms(void);
 int64_t	clock_offset_ms(void);
 void	clock_set_offset_ms(int64_t offset);
 
+/* CLOCK_MONOTONIC in ns, for deadlines and durations within the process
+ * (not moved by the test offset). Any thread. */
+int64_t	clock_mono_ns(void);
+
 /* Formats ms as UTC ISO-8601 with milliseconds into out. 0 or -1 when the
  * time is outside years 0001..9999. */
 int	clock_format(int64_t ms, char out[CLOCK_ISO_LEN]);

@@ -13,27 +13,41 @@
 /*
  * The storage interface: one connection per thread, statements prepared
  * once per connection, transactions, migrations. Nothing here names the
- * engine: src/db_sqlite.c implements it on SQLite (WAL, synchronous=FULL,
- * foreign keys, busy timeout). A struct db is used only by the thread that
- * owns it; a struct db_stmt belongs to its connection's cache.
+ * engine: src/db_sqlite.c implements the primitives on SQLite (WAL,
+ * synchronous=FULL, foreign keys, busy timeout); src/db.c builds the
+ * one-call helpers at the end of this file on those primitives alone, so
+ * a second engine re-implements the primitives only. A struct db is used
+ * only by the thread that owns it; a struct db_stmt belongs to its
+ * connection's cache.
  *
- * The SQL the modules hand to db_prepare is mostly portable. What a
- * second engine (PostgreSQL) will need spelt its own way, by module:
+ * Behind named functions, not in any module's SQL: the write-ahead log
+ * (db_checkpoint), zeroing freed space (db_scrub_freed), the pragmas and
+ * the error mapping (db_fail). The SQL the modules hand to db_prepare is
+ * mostly portable. What a second engine (PostgreSQL) will need spelt its
+ * own way, by module:
+ * - Parameters: "?" and "?N" everywhere; PostgreSQL says $N (a rewrite
+ *   in its db_prepare, outside string literals).
  * - JSON: json_each (lists bound as a JSON array: invitations, products,
  *   reviews, webhooks), json_group_array / json_object (subqueries that
  *   build JSON: findreviewer, invitations, reviews), json() (stored JSON
- *   columns); PostgreSQL has jsonb_array_elements, json_agg and
- *   json_build_object for the same.
- * - Upserts: INSERT OR IGNORE / OR REPLACE (invitations, reviews) where
- *   PostgreSQL says ON CONFLICT DO NOTHING / DO UPDATE (which the other
- *   modules already use).
+ *   columns: findreviewer, reviews), json_extract / json_replace (the
+ *   outbox payloads webhooks anonymises); PostgreSQL has
+ *   jsonb_array_elements, json_agg, json_build_object, ->> and
+ *   jsonb_set for the same.
+ * - Upserts: INSERT OR IGNORE (invitations, reviews), INSERT OR REPLACE
+ *   and UPDATE OR REPLACE (invitations) where PostgreSQL says ON CONFLICT
+ *   DO NOTHING / DO UPDATE (which the other modules already use).
  * - COLLATE NOCASE on e-mail addresses and usernames (auth, business,
- *   invitations, reviews): citext or lower() indexes.
+ *   invitations, reviews; in statements and in the columns of
+ *   migrations 0001, 0003, 0004): citext or lower() indexes.
  * - instr() (invitations' erasure): strpos().
  * - A TEMP table for CSV product groups (invitations): the same in
  *   PostgreSQL, per connection.
- * - Triggers that keep counts (migrations 0003): plpgsql functions.
- * RETURNING, partial indexes and ON CONFLICT are common to both.
+ * - The migrations themselves: triggers that keep counts (0003: plpgsql
+ *   functions), WITHOUT ROWID (0013: dropped), INTEGER PRIMARY KEY as
+ *   the row id (bigint generated as identity).
+ * RETURNING, partial indexes, ON CONFLICT, coalesce, substr and LIMIT /
+ * OFFSET are common to both.
  */
 
 struct db;
@@ -151,5 +165,45 @@ json_t	*db_json_text(struct db_stmt *st, int col);
 /* The column (ms since the epoch) as a new ISO-8601 JSON string, or JSON
  * null for SQL NULL. */
 json_t	*db_json_time(struct db_stmt *st, int col);
+
+/*
+ * One-call helpers (src/db.c, portable: written on the primitives above).
+ * Each prepares sql (a string constant, as for db_prepare), binds the
+ * parameters fmt describes, runs it and releases it. fmt has one letter
+ * per parameter, numbered from 1, each taking one argument:
+ *   's'	const char *: text (copied; NULL binds NULL)
+ *   'i'	int64_t: read as int64_t, so cast an int or long argument
+ *   'n'	none: NULL
+ * A database error, a parameter that cannot be bound or another letter
+ * gives -1 (logged); db_fail then maps the connection's last error.
+ */
+
+/* Binds st's parameters 1.. as fmt describes. 0 or -1 (logged). */
+int	db_bind(struct db_stmt *st, const char *fmt, ...);
+
+/* Runs sql to its end (a write; db_changes tells the rows it changed).
+ * 0, or -1 also when it gives a row. */
+int	db_run(struct db *db, const char *sql, const char *fmt, ...);
+
+/* Whether sql gives a row: DB_ROW, DB_DONE when it gives none, or -1. */
+int	db_exists(struct db *db, const char *sql, const char *fmt, ...);
+
+/* The first column of sql's first row: DB_ROW with *out set, DB_DONE
+ * when there is no row (*out untouched), or -1. NULL reads as 0. */
+int	db_one_int(struct db *db, const char *sql, int64_t *out,
+	    const char *fmt, ...);
+
+/* The same as text copied into out (outlen bytes with the NUL; NULL reads
+ * as ""): DB_ROW, DB_DONE (out untouched), or -1, also when the text does
+ * not fit (never truncated). */
+int	db_one_text(struct db *db, const char *sql, char *out, size_t outlen,
+	    const char *fmt, ...);
+
+/* Appends row(st) to list for each row of sql, as db_collect. For a page
+ * of a list, LIMIT and OFFSET are its last two 'i' parameters. 0 or -1
+ * (rows appended before a failure stay in list). */
+int	db_list(struct db *db, const char *sql,
+	    json_t *(*row)(struct db_stmt *), json_t *list,
+	    const char *fmt, ...);
 
 #endif

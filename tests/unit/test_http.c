@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "reviewd/http.h"
+#include "reviewd/http_guard.h"
 #include "reviewd/request.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
@@ -114,10 +114,14 @@ test_form_length(void **state)
 	(void)state;
 	assert_int_equal(request_form_value(body, 4, "a", out, sizeof(out)), 0);
 	assert_string_equal(out, "12");
-	assert_int_equal(request_form_value(body, 7, "b", out, sizeof(out)), -1);
-	assert_int_equal(request_form_value(body, 0, "a", out, sizeof(out)), -1);
-	assert_int_equal(request_form_value(body, 9, "b", out, sizeof(out)), -1);
-	assert_int_equal(request_form_value(body, 10, "b", out, sizeof(out)), 0);
+	assert_int_equal(request_form_value(body, 7, "b", out,
+	    sizeof(out)), -1);
+	assert_int_equal(request_form_value(body, 0, "a", out,
+	    sizeof(out)), -1);
+	assert_int_equal(request_form_value(body, 9, "b", out,
+	    sizeof(out)), -1);
+	assert_int_equal(request_form_value(body, 10, "b", out,
+	    sizeof(out)), 0);
 	assert_string_equal(out, "");
 	/* a NUL byte inside the body is refused in a value */
 	assert_int_equal(request_form_value("a=x\0y", 5, "a", out, sizeof(out)),
