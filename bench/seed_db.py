@@ -493,6 +493,7 @@ def check(db, seed_json, base, walk_units):
     if unpublished:
         bad.append("%d reviews not visible" % unpublished)
     walked = 0
+    walk_began = time.monotonic()
     for bu in info["units"][:walk_units]:
         got, token = 0, ""
         while True:
@@ -510,6 +511,7 @@ def check(db, seed_json, base, walk_units):
         if got != want:
             bad.append("unit %s public cursor walk %d, rows %d" % (
                 bu, got, want))
+    walk_s = time.monotonic() - walk_began
     bu, sku = info["units"][0], info["skus"][0]
     got, page = 0, 1
     while True:
@@ -521,16 +523,17 @@ def check(db, seed_json, base, walk_units):
         if not any(x["rel"] == "next-page" for x in r.json()["links"]):
             break
         page += 1
-    want = con.execute("SELECT count(*) FROM reviews WHERE business_unit_id "
-                       "= ? AND sku = ? AND " + VISIBLE, (bu, sku)).fetchone()[0]
+    want = con.execute("SELECT count(*) FROM reviews WHERE "
+                       "business_unit_id = ? AND sku = ? AND " + VISIBLE,
+                       (bu, sku)).fetchone()[0]
     if got != want:
         bad.append("unit %s SKU %s public list %d, rows %d" % (
             bu, sku, got, want))
     con.close()
-    print("check: %d units' summaries, %d tenants, %d list pages walked, "
-          "SKU %s: %d reviews: %s" % (
-              len(info["units"]), len(info["tenants"]), walked, sku, got,
-              "all agree" if not bad else "DIFFERENCES"))
+    print("check: %d units' summaries, %d tenants, %d cursor pages of 100 "
+          "walked in %.1f s, SKU %s: %d reviews: %s" % (
+              len(info["units"]), len(info["tenants"]), walked, walk_s, sku,
+              got, "all agree" if not bad else "DIFFERENCES"))
     for line in bad:
         print("  " + line)
     return 1 if bad else 0
