@@ -12,6 +12,8 @@
 # form, bench/seed.py: `bench/run.sh 10 64 1000 1` still makes a small
 # bench, seeded the new way). Environment:
 #   THREADS      daemon worker threads (default 4, the daemon's default)
+#   REVIEWD_BIN  the daemon to measure (default build/reviewd, made with
+#                make all first), e.g. a build of another commit
 #   BENCH_CACHE  a folder that keeps the seeded databases (reviewd's and
 #                the peer's, per size) between runs; each run works on a
 #                copy (default: seed anew each run, about a minute per 1 M)
@@ -53,7 +55,11 @@ need npm npm
 [ -f /usr/include/microhttpd.h ] || { apt-get update -qq &&
     apt-get install -y -qq libmicrohttpd-dev >/dev/null; }
 need bc bc
-make -s -j2 all
+if [ -z "${REVIEWD_BIN:-}" ]; then
+	make -s -j2 all
+	REVIEWD_BIN=$root/build/reviewd
+fi
+export REVIEWD_BIN
 dir=$(mktemp -d /var/tmp/reviewd-bench.XXXXXX)
 pids=()
 cleanup() {
@@ -76,14 +82,37 @@ wait_http() {
 	echo "bench: $1 did not answer"; exit 1
 }
 log() { echo "bench: $*" >&2; }
+# Waits until the processes given (and their children) have been idle for
+# half a second: a slow line leaves requests in the server's queue after
+# wrk stops, which must not be charged to the next line.
+cpu_ticks() {
+	local p t=0
+	for p in "$@" $(for q in "$@"; do pgrep -P "$q"; done); do
+		t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null ||
+		    echo 0)))
+	done
+	echo "$t"
+}
+settle() {
+	local a b
+	for _ in $(seq 1200); do
+		a=$(cpu_ticks "$@")
+		sleep 0.5
+		b=$(cpu_ticks "$@")
+		[ $((b - a)) -le 2 ] && return 0
+	done
+	log "still busy after 10 minutes"
+}
 
 # reviewd's database, seeded or copied from the cache
 seed_start=$(date +%s.%N)
+seeded="seeded now"
 if [ -n "${BENCH_CACHE:-}" ] &&
     [ -f "$BENCH_CACHE/reviewd-$reviews-$units.db" ]; then
 	log "copying the seeded database from $BENCH_CACHE"
 	cp "$BENCH_CACHE/reviewd-$reviews-$units.db" "$dir/reviewd.db"
 	cp "$BENCH_CACHE/reviewd-$reviews-$units.json" "$dir/seed.json"
+	seeded="copied from BENCH_CACHE"
 else
 	log "seeding $reviews reviews over $units units"
 	$py bench/seed_db.py "$dir/reviewd.db" "$reviews" "$units" 3 \
@@ -140,10 +169,11 @@ token_requests_per_minute = 100000
 [log]
 level = warn
 INI
-build/reviewd --config "$dir/reviewd.ini" serve 2>"$dir/stderr" &
+"$REVIEWD_BIN" --config "$dir/reviewd.ini" serve 2>"$dir/stderr" &
 pid=$!
 pids+=("$pid")
 base="http://127.0.0.1:$port"
+busy=("$pid")
 wait_http "$base/healthz"
 log "checking the seeded database against the daemon"
 $py bench/seed_db.py --check "$dir/reviewd.db" "$dir/seed.json" "$base" 1 |
@@ -162,6 +192,7 @@ declare -A rate p99
 bench() {
 	local tag=$1 name=$2 conns=$3; shift 3
 	local out
+	[ "$tag" = page1_dispatch ] || settle "${busy[@]}"
 	out=$(wrk -t2 -c"$conns" -d"${duration}s" --timeout 30s --latency \
 	    "$@" 2>&1)
 	rate[$tag]=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
@@ -258,6 +289,7 @@ bench invite "POST email-invitations, 16 clients" 16 \
     -H "Authorization: Bearer $bearer_inv" \
     -H "Content-Type: application/json" -s "$dir/invite.lua" \
     "$base/v1/private/business-units/$bu_inv/email-invitations"
+settle "${busy[@]}"
 log "fsync ceiling"
 read -r fs_rate fs_p50 fs_p99 _ < <($py bench/fsync_ceiling.py \
     "$dir/fsync.db" "$duration" 1)
@@ -278,6 +310,7 @@ with open(sys.argv[1], "w") as f:
 PY
 mkdir -p "$dir/mail/new"
 mail_before=$(find "$dir/mail/new" -type f | wc -l)
+settle "${busy[@]}"
 csv_start=$(date +%s.%N)
 csv_status=$(curl -s -o "$dir/csv.out" -w '%{http_code}' \
     -H "Authorization: Bearer $bearer_csv" -H "Content-Type: text/csv" \
@@ -319,6 +352,7 @@ cc -O2 -o "$dir/mhd_ceiling" "$shared/mhd_ceiling.c" \
 mport=$(free_port)
 "$dir/mhd_ceiling" "$mport" "$page1_bytes" "$threads" &
 pids+=("$!")
+busy=("$!")
 wait_http "http://127.0.0.1:$mport/"
 bench ceiling "bare libmicrohttpd, $page1_bytes B" "$connections" \
     "http://127.0.0.1:$mport/"
@@ -357,6 +391,7 @@ if [ "${SKIP_PEER:-0}" != 1 ]; then
 	nport=$(free_port)
 	(cd "$peer_dir" && exec node server.js "$nport" "$peer_db") &
 	pids+=("$!")
+	busy=("$!")
 	peer_unit=$(printf '%024x' 0)
 	wait_http "http://127.0.0.1:$nport/v1/business-units/$peer_unit/reviews"
 	peer_list="http://127.0.0.1:$nport/v1/business-units/$peer_unit/reviews"
@@ -375,9 +410,8 @@ to_ms() {
 	    else if ($1 ~ /[0-9]s$/ && $1 !~ /ms$/) v *= 1000; print v}' <<<"$1"
 }
 ratio() {
-	[ -n "${2:-}" ] && [ "$(echo "${2:-0} > 0" | bc)" = 1 ] &&
-	    echo "$(echo "scale=2; $1 / $2" | bc | sed 's/^\./0./') × $3" ||
-	    echo "—"
+	awk -v a="$1" -v b="${2:-0}" -v what="$3" 'BEGIN {
+	    if (b + 0 > 0) printf "%.2g × %s\n", a / b, what; else print "—" }'
 }
 machine="$(nproc) cores ($(lscpu | awk -F: '/Model name/ {gsub(/^ +/, "", $2); print $2; exit}')), $(awk '/MemTotal/ {print int($2/1048576)}' /proc/meminfo) GiB, Linux $(uname -r)"
 {
@@ -385,8 +419,8 @@ echo
 echo "$(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src include migrations || echo ' (modified)')"
 echo "machine: $machine; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "command: bench/run.sh $duration $connections $reviews $units (THREADS=$threads)"
-echo "seeding: ${seed_s%.*} s$( [ -z "${BENCH_CACHE:-}" ] || echo " (BENCH_CACHE)"); seed_db.py phases [wall s, CPU s]: $seed_secs"
-echo "seed_db: $(head -1 "$dir/check")"
+echo "database: ${seed_s%.*} s ($seeded); seed_db.py's phases when it was seeded, [wall s, CPU s]: $seed_secs"
+echo "seed_db.py --check: $(head -1 "$dir/check" | sed 's/^check: //')"
 echo
 echo "| what | reviewd req/s | p50 | p99 | errors | ratio |"
 echo "|---|---:|---:|---:|---:|---|"
