@@ -173,7 +173,6 @@ INI
 pid=$!
 pids+=("$pid")
 base="http://127.0.0.1:$port"
-busy=("$pid")
 wait_http "$base/healthz"
 log "checking the seeded database against the daemon"
 $py bench/seed_db.py --check "$dir/reviewd.db" "$dir/seed.json" "$base" 1 |
@@ -192,7 +191,12 @@ declare -A rate p99
 bench() {
 	local tag=$1 name=$2 conns=$3; shift 3
 	local out
-	[ "$tag" = page1_dispatch ] || settle "${busy[@]}"
+	case $tag in
+	page1_dispatch) ;;
+	ceiling) settle "$mhd_pid" ;;
+	peer*) [ -n "$peer_pid" ] || return 0; settle "$peer_pid" ;;
+	*) settle "$pid" ;;
+	esac
 	out=$(wrk -t2 -c"$conns" -d"${duration}s" --timeout 30s --latency \
 	    "$@" 2>&1)
 	rate[$tag]=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
@@ -249,15 +253,76 @@ request = function()
 end
 LUA
 
-log "reviewd, reads"
+# the references, started now and measured beside reviewd's lines
+log "reference: bare libmicrohttpd, $page1_bytes bytes"
+cc -O2 -o "$dir/mhd_ceiling" "$shared/mhd_ceiling.c" -lmicrohttpd
+mport=$(free_port)
+"$dir/mhd_ceiling" "$mport" "$page1_bytes" "$threads" &
+mhd_pid=$!
+pids+=("$mhd_pid")
+wait_http "http://127.0.0.1:$mport/"
+peer_pid= peer_list= peer_bytes=
+if [ "${SKIP_PEER:-0}" != 1 ]; then
+	log "reference: the Node peer"
+	if ! (cd "$peer_dir" 2>/dev/null &&
+	    node -e "require('better-sqlite3'); require('fastify')") \
+	    2>/dev/null; then
+		mkdir -p "$peer_dir"
+		(cd "$peer_dir" && { [ -f package.json ] ||
+		    npm init -y >/dev/null; } &&
+		    npm install --no-audit --no-fund fastify@5 \
+		    better-sqlite3@12 >/dev/null 2>&1)
+		# no prebuilt binary can be fetched here: build the addon
+		(cd "$peer_dir" &&
+		    node -e "require('better-sqlite3')" 2>/dev/null) ||
+		    (cd "$peer_dir/node_modules/better-sqlite3" &&
+		    node "$(dirname "$(readlink -f "$(command -v npm)")")/../node_modules/node-gyp/bin/node-gyp.js" \
+		    rebuild --release --nodedir=/usr -j 2 >/dev/null)
+	fi
+	cp "$shared"/peer-node/*.js "$peer_dir/"
+	peer_db=$dir/peer.db
+	if [ -n "${BENCH_CACHE:-}" ] &&
+	    [ -f "$BENCH_CACHE/peer-$reviews-$units.db" ]; then
+		cp "$BENCH_CACHE/peer-$reviews-$units.db" "$peer_db"
+	else
+		(cd "$peer_dir" && node seed.js "$peer_db" "$reviews" \
+		    "$units" >/dev/null)
+		$py -c "import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute(
+'PRAGMA wal_checkpoint(TRUNCATE)')" "$peer_db"
+		if [ -n "${BENCH_CACHE:-}" ]; then
+			cp "$peer_db" "$BENCH_CACHE/peer-$reviews-$units.db"
+		fi
+	fi
+	nport=$(free_port)
+	(cd "$peer_dir" && exec node server.js "$nport" "$peer_db") &
+	peer_pid=$!
+	pids+=("$peer_pid")
+	peer_unit=$(printf '%024x' 0)
+	wait_http "http://127.0.0.1:$nport/v1/business-units/$peer_unit/reviews"
+	peer_list="http://127.0.0.1:$nport/v1/business-units/$peer_unit/reviews"
+	peer_bytes=$(curl -sf "$peer_list" | wc -c)
+fi
+# warm-up of each server (not counted): JIT, page caches, connections
+warm() {
+	wrk -t2 -c"$connections" -d2s "$@" >/dev/null 2>&1 || true
+}
+warm "${pub[@]}" "$list"
+warm "http://127.0.0.1:$mport/"
+[ -z "$peer_pid" ] || warm "$peer_list"
+
+log "reviewd, reads, each list shape beside its reference"
 bench healthz "GET /healthz" "$connections" "$base/healthz"
 bench unit "GET /v1/business-units/{id}" "$connections" "${pub[@]}" \
     "$base/v1/business-units/$bu"
 bench page1 "public list, page 1 (20/page, $page1_bytes B)" \
     "$connections" "${pub[@]}" "$list"
+bench ceiling "bare libmicrohttpd, $page1_bytes B" "$connections" \
+    "http://127.0.0.1:$mport/"
+bench peer1 "Node peer, page 1 ($peer_bytes B)" "$connections" "$peer_list"
 for p in 50 200 500; do
 	bench "page$p" "public list, page $p" "$connections" "${pub[@]}" \
 	    "$list?page=$p"
+	bench "peer$p" "Node peer, page $p" "$connections" "$peer_list?page=$p"
 done
 bench stars5 "public ?stars=5" "$connections" "${pub[@]}" "$list?stars=5"
 bench stars1de "public ?stars=1&language=de" "$connections" "${pub[@]}" \
@@ -283,13 +348,15 @@ bench psource "private ?source=organic&page=50" "$connections" \
 bench pref "private ?referenceId=$ref" "$connections" "${priv[@]}" \
     "$plist?referenceId=$ref"
 bench html "GET /b/{domain} (HTML page)" "$connections" "$base/b/$domain"
+bench peer1_end "Node peer, page 1, again after the reads" "$connections" \
+    "$peer_list"
 
 log "reviewd, writes"
 bench invite "POST email-invitations, 16 clients" 16 \
     -H "Authorization: Bearer $bearer_inv" \
     -H "Content-Type: application/json" -s "$dir/invite.lua" \
     "$base/v1/private/business-units/$bu_inv/email-invitations"
-settle "${busy[@]}"
+settle "$pid"
 log "fsync ceiling"
 read -r fs_rate fs_p50 fs_p99 _ < <($py bench/fsync_ceiling.py \
     "$dir/fsync.db" "$duration" 1)
@@ -310,7 +377,7 @@ with open(sys.argv[1], "w") as f:
 PY
 mkdir -p "$dir/mail/new"
 mail_before=$(find "$dir/mail/new" -type f | wc -l)
-settle "${busy[@]}"
+settle "$pid"
 csv_start=$(date +%s.%N)
 csv_status=$(curl -s -o "$dir/csv.out" -w '%{http_code}' \
     -H "Authorization: Bearer $bearer_csv" -H "Content-Type: text/csv" \
@@ -346,65 +413,11 @@ log "dispatch: $sent mails in $disp_s s; all $csv_rows: $disp_total s" \
 kill "$pid"
 wait "$pid" || { echo "bench: the daemon exited $?"; cat "$dir/stderr"; }
 
-log "reference: bare libmicrohttpd, $page1_bytes bytes"
-cc -O2 -o "$dir/mhd_ceiling" "$shared/mhd_ceiling.c" \
-    -lmicrohttpd
-mport=$(free_port)
-"$dir/mhd_ceiling" "$mport" "$page1_bytes" "$threads" &
-pids+=("$!")
-busy=("$!")
-wait_http "http://127.0.0.1:$mport/"
-bench ceiling "bare libmicrohttpd, $page1_bytes B" "$connections" \
-    "http://127.0.0.1:$mport/"
-
-if [ "${SKIP_PEER:-0}" != 1 ]; then
-	log "reference: the Node peer"
-	if ! (cd "$peer_dir" 2>/dev/null &&
-	    node -e "require('better-sqlite3'); require('fastify')") \
-	    2>/dev/null; then
-		mkdir -p "$peer_dir"
-		(cd "$peer_dir" && { [ -f package.json ] ||
-		    npm init -y >/dev/null; } &&
-		    npm install --no-audit --no-fund fastify@5 \
-		    better-sqlite3@12 >/dev/null 2>&1)
-		# no prebuilt binary can be fetched here: build the addon
-		(cd "$peer_dir" &&
-		    node -e "require('better-sqlite3')" 2>/dev/null) ||
-		    (cd "$peer_dir/node_modules/better-sqlite3" &&
-		    node "$(dirname "$(readlink -f "$(command -v npm)")")/../node_modules/node-gyp/bin/node-gyp.js" \
-		    rebuild --release --nodedir=/usr -j 2 >/dev/null)
-	fi
-	cp "$shared"/peer-node/*.js "$peer_dir/"
-	peer_db=$dir/peer.db
-	if [ -n "${BENCH_CACHE:-}" ] &&
-	    [ -f "$BENCH_CACHE/peer-$reviews-$units.db" ]; then
-		cp "$BENCH_CACHE/peer-$reviews-$units.db" "$peer_db"
-	else
-		(cd "$peer_dir" && node seed.js "$peer_db" "$reviews" \
-		    "$units" >/dev/null)
-		$py -c "import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute(
-'PRAGMA wal_checkpoint(TRUNCATE)')" "$peer_db"
-		if [ -n "${BENCH_CACHE:-}" ]; then
-			cp "$peer_db" "$BENCH_CACHE/peer-$reviews-$units.db"
-		fi
-	fi
-	nport=$(free_port)
-	(cd "$peer_dir" && exec node server.js "$nport" "$peer_db") &
-	pids+=("$!")
-	busy=("$!")
-	peer_unit=$(printf '%024x' 0)
-	wait_http "http://127.0.0.1:$nport/v1/business-units/$peer_unit/reviews"
-	peer_list="http://127.0.0.1:$nport/v1/business-units/$peer_unit/reviews"
-	peer_bytes=$(curl -sf "$peer_list" | wc -c)
-	bench peer1 "Node peer, page 1 ($peer_bytes B)" "$connections" \
-	    "$peer_list"
-	for p in 50 200 500; do
-		bench "peer$p" "Node peer, page $p" "$connections" \
-		    "$peer_list?page=$p"
-	done
+# the table; the peer's page 1 is the mean of its two runs
+peer_ref=
+if [ -n "${rate[peer1]:-}" ]; then
+	peer_ref=$(echo "(${rate[peer1]} + ${rate[peer1_end]:-${rate[peer1]}}) / 2" | bc -l)
 fi
-
-# the table
 to_ms() {
 	awk '{v = $1 + 0; if ($1 ~ /us$/) v /= 1000;
 	    else if ($1 ~ /[0-9]s$/ && $1 !~ /ms$/) v *= 1000; print v}' <<<"$1"
@@ -418,6 +431,7 @@ machine="$(nproc) cores ($(lscpu | awk -F: '/Model name/ {gsub(/^ +/, "", $2); p
 echo
 echo "$(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src include migrations || echo ' (modified)')"
 echo "machine: $machine; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "daemon: $REVIEWD_BIN (release build; the source of commit $(git log -1 --format=%h -- src include migrations Makefile) in this checkout)"
 echo "command: bench/run.sh $duration $connections $reviews $units (THREADS=$threads)"
 echo "database: ${seed_s%.*} s ($seeded); seed_db.py's phases when it was seeded, [wall s, CPU s]: $seed_secs"
 echo "seed_db.py --check: $(head -1 "$dir/check" | sed 's/^check: //')"
@@ -430,7 +444,7 @@ while IFS='|' read -r tag name r p50 p99v bad; do
 	page1) ref=$(ratio "$r" "${rate[ceiling]:-}" "ceiling") ;;
 	invite) ref=$(ratio "$r" "$fs_best" "fsync ceiling") ;;
 	healthz|unit|html|page1_dispatch) ref="" ;;
-	*) ref=$(ratio "$r" "${rate[peer1]:-}" "peer page 1") ;;
+	*) ref=$(ratio "$r" "$peer_ref" "peer page 1") ;;
 	esac
 	[ "$tag" = page1_dispatch ] &&
 	    ref="p99 $(ratio "$(to_ms "$p99v")" "$(to_ms "${p99[page1]}")" \
@@ -450,6 +464,6 @@ done <"$dir/lines"
 echo "| fsync ceiling: SQLite WAL synchronous=FULL, one insert per commit, 1 writer | $fs_rate commits/s | $fs_p50 ms | $fs_p99 ms | |"
 echo "| the same, 16 writers taking turns (no busy sleep) | $fs16_rate commits/s | | $fs16_p99 ms | |"
 echo "(writes' ratio: to the better of the two fsync lines, $fs_best/s)"
-[ "${SKIP_PEER:-0}" = 1 ] && echo "(Node peer skipped: SKIP_PEER=1)"
+if [ -z "$peer_pid" ]; then echo "(Node peer skipped: SKIP_PEER=1)"; fi
 } | tee "$dir/table"
 cp "$dir/table" "${BENCH_TABLE:-/dev/null}" 2>/dev/null || true
