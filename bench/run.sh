@@ -55,9 +55,13 @@ need npm npm
 [ -f /usr/include/microhttpd.h ] || { apt-get update -qq &&
     apt-get install -y -qq libmicrohttpd-dev >/dev/null; }
 need bc bc
+daemon_src="a build given in REVIEWD_BIN"
 if [ -z "${REVIEWD_BIN:-}" ]; then
 	make -s -j2 all
 	REVIEWD_BIN=$root/build/reviewd
+	daemon_src="release build of this checkout, src/ as of commit $(git \
+	    log -1 --format=%h -- src include migrations Makefile)$(git diff \
+	    --quiet HEAD -- src include migrations || echo ', modified')"
 fi
 export REVIEWD_BIN
 dir=$(mktemp -d /var/tmp/reviewd-bench.XXXXXX)
@@ -429,9 +433,9 @@ ratio() {
 machine="$(nproc) cores ($(lscpu | awk -F: '/Model name/ {gsub(/^ +/, "", $2); print $2; exit}')), $(awk '/MemTotal/ {print int($2/1048576)}' /proc/meminfo) GiB, Linux $(uname -r)"
 {
 echo
-echo "$(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src include migrations || echo ' (modified)')"
+echo "$(date -u '+%Y-%m-%d %H:%M UTC'), bench/ of commit $(git rev-parse --short HEAD)"
 echo "machine: $machine; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "daemon: $REVIEWD_BIN (release build; the source of commit $(git log -1 --format=%h -- src include migrations Makefile) in this checkout)"
+echo "daemon: $REVIEWD_BIN ($daemon_src)"
 echo "command: bench/run.sh $duration $connections $reviews $units (THREADS=$threads)"
 echo "database: ${seed_s%.*} s ($seeded); seed_db.py's phases when it was seeded, [wall s, CPU s]: $seed_secs"
 echo "seed_db.py --check: $(head -1 "$dir/check" | sed 's/^check: //')"
