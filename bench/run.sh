@@ -306,13 +306,16 @@ if [ "${SKIP_PEER:-0}" != 1 ]; then
 	peer_list="http://127.0.0.1:$nport/v1/business-units/$peer_unit/reviews"
 	peer_bytes=$(curl -sf "$peer_list" | wc -c)
 fi
-# warm-up of each server (not counted): JIT, page caches, connections
+# warm-up of each server (not counted): JIT, page caches, connections;
+# the peer's V8 needs longer than 2 s to reach its pace
 warm() {
-	wrk -t2 -c"$connections" -d2s "$@" >/dev/null 2>&1 || true
+	local s=$1; shift
+	wrk -t2 -c"$connections" -d"${s}s" "$@" >/dev/null 2>&1 || true
 }
-warm "${pub[@]}" "$list"
-warm "http://127.0.0.1:$mport/"
-[ -z "$peer_pid" ] || warm "$peer_list"
+warm 2 "${pub[@]}" "$list"
+warm 2 "http://127.0.0.1:$mport/"
+[ -z "$peer_pid" ] || warm $((duration * 2 > 4 ? duration * 2 : 4)) \
+    "$peer_list"
 
 log "reviewd, reads, each list shape beside its reference"
 bench healthz "GET /healthz" "$connections" "$base/healthz"
@@ -437,7 +440,7 @@ echo "$(date -u '+%Y-%m-%d %H:%M UTC'), bench/ of commit $(git rev-parse --short
 echo "machine: $machine; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "daemon: $REVIEWD_BIN ($daemon_src)"
 echo "command: bench/run.sh $duration $connections $reviews $units (THREADS=$threads)"
-echo "database: ${seed_s%.*} s ($seeded); seed_db.py's phases when it was seeded, [wall s, CPU s]: $seed_secs"
+echo "database: $(printf '%.0f' "$seed_s") s ($seeded); seed_db.py's phases when it was seeded, [wall s, CPU s]: $seed_secs"
 echo "seed_db.py --check: $(head -1 "$dir/check" | sed 's/^check: //')"
 echo
 echo "| what | reviewd req/s | p50 | p99 | errors | ratio |"
