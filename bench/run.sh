@@ -390,7 +390,7 @@ csv_status=$(curl -s -o "$dir/csv.out" -w '%{http_code}' \
     -H "Authorization: Bearer $bearer_csv" -H "Content-Type: text/csv" \
     --data-binary "@$dir/invitations.csv" \
     "$base/v1/private/business-units/$bu_csv/invitations/csv")
-csv_s=$(echo "$(date +%s.%N) - $csv_start" | bc)
+csv_s=$(printf '%.1f' "$(echo "$(date +%s.%N) - $csv_start" | bc)")
 log "CSV: answer $csv_status in $csv_s s"
 csv_rss=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
 log "dispatch: watching the maildir for $dispatch_s s, page 1 under load"
@@ -407,7 +407,7 @@ while :; do
 	[ "$(echo "$now_s >= $dispatch_s" | bc)" = 1 ] && break
 	sleep 0.5
 done
-disp_s=$(echo "$(date +%s.%N) - $disp_start" | bc)
+disp_s=$(printf '%.1f' "$(echo "$(date +%s.%N) - $disp_start" | bc)")
 wait "$wrk_pid"
 rss=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
 if [ "$sent" -ge "$csv_rows" ]; then
