@@ -83,7 +83,7 @@ def walk(business, path, params, private):
                if link["rel"] == "next-page"]
         if not nxt:
             return ids, pages
-        r = d.session.get(d.url(nxt[0][len("http://127.0.0.1:8080"):]),
+        r = d.session.get(d.url(d.public_path(nxt[0])),
                           headers=headers)
 
 
