@@ -63,13 +63,15 @@ struct want {
 		WANT_ROW,	/* whether there is a row */
 		WANT_INT,	/* the first column of the first row */
 		WANT_TEXT,	/* the same as text */
-		WANT_LIST	/* every row */
+		WANT_LIST,	/* every row */
+		WANT_STMT	/* the statement, on its first row */
 	}		 kind;
 	int64_t		*i;
 	char		*text;
 	size_t		 len;
 	json_t		*(*row)(struct db_stmt *);
 	json_t		*list;
+	struct db_stmt	**stmt;
 };
 
 /* Copies column 0 of st's row into w->text. 0 or -1 (logged) when it
@@ -109,6 +111,10 @@ vquery(struct db *db, const char *sql, const struct want *w,
 		goto out;
 	}
 	rc = db_step(db, st);
+	if (w->kind == WANT_STMT && rc == DB_ROW) {
+		*w->stmt = st;
+		return rc;
+	}
 	if (w->kind == WANT_DONE)
 		rc = rc == DB_DONE ? 0 : -1;
 	else if (rc == DB_ROW && w->kind == WANT_INT)
@@ -181,6 +187,18 @@ db_list(struct db *db, const char *sql, json_t *(*row)(struct db_stmt *),
 				     .list = list };
 	int			 rc;
 
+	VQUERY(rc, db, sql, &w, fmt);
+	return rc;
+}
+
+int
+db_row(struct db *db, const char *sql, struct db_stmt **row,
+    const char *fmt, ...)
+{
+	const struct want	 w = { .kind = WANT_STMT, .stmt = row };
+	int			 rc;
+
+	*row = NULL;
 	VQUERY(rc, db, sql, &w, fmt);
 	return rc;
 }

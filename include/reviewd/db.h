@@ -199,6 +199,11 @@ int	db_one_int(struct db *db, const char *sql, int64_t *out,
 int	db_one_text(struct db *db, const char *sql, char *out, size_t outlen,
 	    const char *fmt, ...);
 
+/* Runs sql to its first row: DB_ROW with *row on it (read it, then
+ * db_release it), or DB_DONE or -1 with *row NULL. */
+int	db_row(struct db *db, const char *sql, struct db_stmt **row,
+	    const char *fmt, ...);
+
 /* Appends row(st) to list for each row of sql, as db_collect. For a page
  * of a list, LIMIT and OFFSET are its last two 'i' parameters. 0 or -1
  * (rows appended before a failure stay in list). */

@@ -254,6 +254,26 @@ test_list(void **state)
 	json_decref(list);
 }
 
+/* db_row leaves the statement on its first row for the caller to read. */
+static void
+test_row(void **state)
+{
+	struct fixture	*f = *state;
+	struct db_stmt	*row = (struct db_stmt *)1;
+
+	assert_int_equal(db_run(f->db, sql_insert, "sis", "r", (int64_t)7,
+	    "seven"), 0);
+	assert_int_equal(db_row(f->db, sql_note, &row, "s", "r"), DB_ROW);
+	assert_non_null(row);
+	assert_string_equal(db_text(row, 0), "seven");
+	db_release(row);
+	assert_int_equal(db_row(f->db, sql_note, &row, "s", "none"),
+	    DB_DONE);
+	assert_null(row);
+	assert_int_equal(db_row(f->db, sql_bad, &row, ""), -1);
+	assert_null(row);
+}
+
 static void
 test_bind(void **state)
 {
@@ -282,6 +302,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_failures, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_row, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bind, setup, teardown),
 	};
 
