@@ -198,14 +198,24 @@ row_json(const struct csv_row *row, const int *map)
 #define CSV_CHUNK_MS	100
 
 /*
- * SQLite's page cache of the connection while it stores (KiB). A chunk
- * writes into indexes on random ids (invitations.id, the events'
- * invitation_id) and so dirties a page per row in each; with the
- * default 2 MiB the cache filled up mid-chunk and spilled to the WAL
- * (written again at commit) and read pages back: half the import's CPU.
- * The connection's own size is put back when the upload ends.
+ * The connection's SQLite settings while it stores, its own put back when
+ * the upload ends. A chunk writes into indexes on random ids
+ * (invitations.id, the events' invitation_id) and so dirties a page per
+ * row in each. With the default 2 MiB page cache the cache filled up
+ * mid-chunk and spilled to the WAL (written again at commit), then read
+ * pages back; and with the default checkpoint at 1,000 WAL pages each
+ * commit copied those pages into the database again, though the next
+ * chunk rewrites most of them. 16 MiB holds a chunk; a checkpoint every
+ * 8,000 pages (32 MiB of WAL) copies a page once for several chunks.
  */
-#define CSV_CACHE_KIB	16384
+static const struct {
+	const char	*name;
+	int64_t		 value;
+} csv_pragmas[] = {
+	{ "cache_size", -16384 },	/* KiB */
+	{ "wal_autocheckpoint", 8000 },	/* pages */
+};
+#define CSV_NPRAGMAS	(sizeof(csv_pragmas) / sizeof(csv_pragmas[0]))
 
 static const char sql_groups_create[] =
     "CREATE TEMP TABLE IF NOT EXISTS csv_products (line INTEGER PRIMARY "
@@ -215,7 +225,6 @@ static const char sql_groups_create[] =
     "  csv_products(gkey, rank);"
     "DELETE FROM temp.csv_products";
 static const char sql_groups_clear[] = "DELETE FROM temp.csv_products";
-static const char sql_cache_size[] = "PRAGMA cache_size";
 static const char sql_group_next[] =
     "SELECT coalesce(max(rank) + 1, 0) FROM temp.csv_products "
     "WHERE gkey = ?";
@@ -621,17 +630,45 @@ chunk_pause(int64_t held_ms)
 	(void)nanosleep(&ts, NULL);	/* a signal cutting it short is fine */
 }
 
-/* Sets the connection's page cache as SQLite's PRAGMA takes it:
- * negative KiB, positive pages. 0 or -1. */
+/* Sets csv_pragmas[i] to value. 0 or -1. */
 static int
-cache_set(struct db *db, int64_t size)
+pragma_set(struct db *db, size_t i, int64_t value)
 {
-	char	 sql[48];
+	char	 sql[64];
 
-	/* a number of ours, not client input */
-	snprintf(sql, sizeof(sql), "PRAGMA cache_size = %lld",
-	    (long long)size);
+	/* a name and a number of ours, not client input */
+	snprintf(sql, sizeof(sql), "PRAGMA %s = %lld", csv_pragmas[i].name,
+	    (long long)value);
 	return db_exec(db, sql);
+}
+
+/* Sets the csv_pragmas, keeping the connection's own in saved; n: how
+ * many were set (to put back with pragmas_restore, even after -1). */
+static int
+pragmas_apply(struct db *db, int64_t saved[CSV_NPRAGMAS], size_t *n)
+{
+	static const char *const get[CSV_NPRAGMAS] = {
+		"PRAGMA cache_size", "PRAGMA wal_autocheckpoint",
+	};
+
+	for (*n = 0; *n < CSV_NPRAGMAS; (*n)++) {
+		if (db_call_int(db, get[*n], &saved[*n], "") == -1 ||
+		    pragma_set(db, *n, csv_pragmas[*n].value) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+pragmas_restore(struct db *db, const int64_t saved[CSV_NPRAGMAS], size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		if (pragma_set(db, i, saved[i]) == -1)
+			log_warn("csv: PRAGMA %s was not put back",
+			    csv_pragmas[i].name);
+	}
 }
 
 /* Pass 2: stores the rows chunk by chunk; the last chunk also saves the
@@ -733,12 +770,12 @@ invitations_csv(struct request *req, struct response *res,
 	struct csv_stats stats;
 	struct idempotency ik;
 	json_t		*answer = NULL;	/* owned */
-	int64_t		 t, cache;
-	size_t		 valid;
+	int64_t		 t, saved[CSV_NPRAGMAS];
+	size_t		 valid, npragmas = 0;
 	const char	*bu;
 	int		 map[NCOLUMNS], rc, ret = -1;
 	bool		 skip = skip_invalid != NULL &&
-			    strcmp(skip_invalid, "true") == 0, resized = false;
+			    strcmp(skip_invalid, "true") == 0;
 
 	if (auth_business_unit(req, &bu, err) == -1 ||
 	    idempotency_read(req, &ik, err) == -1)
@@ -782,9 +819,8 @@ invitations_csv(struct request *req, struct response *res,
 	invitations_import_reset(&imp);
 	if (invitations_import_begin(db, &imp, ik.key, err) == -1)
 		goto out;
-	/* a cache that stays small only costs speed */
-	resized = db_call_int(db, sql_cache_size, &cache, "") == 0 &&
-	    cache_set(db, -CSV_CACHE_KIB) == 0;
+	/* settings that stay as they were only cost speed */
+	(void)pragmas_apply(db, saved, &npragmas);
 	t = mono_ms();
 	if (csv_store_all(db, req, &imp, valid, map, &ik, &answer, &stats,
 	    err) == -1) {
@@ -801,8 +837,7 @@ invitations_csv(struct request *req, struct response *res,
 	ret = response_json(res, 201, answer, err);
 	answer = NULL;
 out:
-	if (resized && cache_set(db, cache) == -1)
-		log_warn("csv: the page cache was not put back");
+	pragmas_restore(db, saved, npragmas);
 	if (db_exec(db, sql_groups_clear) == -1)
 		log_warn("csv: the temporary product table was not cleared");
 	json_decref(answer);
