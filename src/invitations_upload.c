@@ -197,6 +197,26 @@ row_json(const struct csv_row *row, const int *map)
 #define CSV_CHUNK_ROWS	2000
 #define CSV_CHUNK_MS	100
 
+/*
+ * The connection's SQLite settings while it stores, its own put back when
+ * the upload ends. A chunk writes into indexes on random ids
+ * (invitations.id, the events' invitation_id) and so dirties a page per
+ * row in each. With the default 2 MiB page cache the cache filled up
+ * mid-chunk and spilled to the WAL (written again at commit), then read
+ * pages back; and with the default checkpoint at 1,000 WAL pages each
+ * commit copied those pages into the database again, though the next
+ * chunk rewrites most of them. 16 MiB holds a chunk; a checkpoint every
+ * 8,000 pages (32 MiB of WAL) copies a page once for several chunks.
+ */
+static const struct {
+	const char	*name;
+	int64_t		 value;
+} csv_pragmas[] = {
+	{ "cache_size", -16384 },	/* KiB */
+	{ "wal_autocheckpoint", 8000 },	/* pages */
+};
+#define CSV_NPRAGMAS	(sizeof(csv_pragmas) / sizeof(csv_pragmas[0]))
+
 static const char sql_groups_create[] =
     "CREATE TEMP TABLE IF NOT EXISTS csv_products (line INTEGER PRIMARY "
     "  KEY, gkey TEXT NOT NULL, rank INTEGER NOT NULL, product TEXT NOT "
@@ -610,6 +630,47 @@ chunk_pause(int64_t held_ms)
 	(void)nanosleep(&ts, NULL);	/* a signal cutting it short is fine */
 }
 
+/* Sets csv_pragmas[i] to value. 0 or -1. */
+static int
+pragma_set(struct db *db, size_t i, int64_t value)
+{
+	char	 sql[64];
+
+	/* a name and a number of ours, not client input */
+	snprintf(sql, sizeof(sql), "PRAGMA %s = %lld", csv_pragmas[i].name,
+	    (long long)value);
+	return db_exec(db, sql);
+}
+
+/* Sets the csv_pragmas, keeping the connection's own in saved; n: how
+ * many were set (to put back with pragmas_restore, even after -1). */
+static int
+pragmas_apply(struct db *db, int64_t saved[CSV_NPRAGMAS], size_t *n)
+{
+	static const char *const get[CSV_NPRAGMAS] = {
+		"PRAGMA cache_size", "PRAGMA wal_autocheckpoint",
+	};
+
+	for (*n = 0; *n < CSV_NPRAGMAS; (*n)++) {
+		if (db_call_int(db, get[*n], &saved[*n], "") == -1 ||
+		    pragma_set(db, *n, csv_pragmas[*n].value) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+pragmas_restore(struct db *db, const int64_t saved[CSV_NPRAGMAS], size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		if (pragma_set(db, i, saved[i]) == -1)
+			log_warn("csv: PRAGMA %s was not put back",
+			    csv_pragmas[i].name);
+	}
+}
+
 /* Pass 2: stores the rows chunk by chunk; the last chunk also saves the
  * answer for the Idempotency-Key. 0, or -1 with err. */
 static int
@@ -709,8 +770,8 @@ invitations_csv(struct request *req, struct response *res,
 	struct csv_stats stats;
 	struct idempotency ik;
 	json_t		*answer = NULL;	/* owned */
-	int64_t		 t;
-	size_t		 valid;
+	int64_t		 t, saved[CSV_NPRAGMAS];
+	size_t		 valid, npragmas = 0;
 	const char	*bu;
 	int		 map[NCOLUMNS], rc, ret = -1;
 	bool		 skip = skip_invalid != NULL &&
@@ -758,6 +819,8 @@ invitations_csv(struct request *req, struct response *res,
 	invitations_import_reset(&imp);
 	if (invitations_import_begin(db, &imp, ik.key, err) == -1)
 		goto out;
+	/* settings that stay as they were only cost speed */
+	(void)pragmas_apply(db, saved, &npragmas);
 	t = mono_ms();
 	if (csv_store_all(db, req, &imp, valid, map, &ik, &answer, &stats,
 	    err) == -1) {
@@ -774,6 +837,7 @@ invitations_csv(struct request *req, struct response *res,
 	ret = response_json(res, 201, answer, err);
 	answer = NULL;
 out:
+	pragmas_restore(db, saved, npragmas);
 	if (db_exec(db, sql_groups_clear) == -1)
 		log_warn("csv: the temporary product table was not cleared");
 	json_decref(answer);
