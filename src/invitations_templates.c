@@ -88,7 +88,6 @@ invitations_templates_list(struct request *req, struct response *res,
     struct api_error *err)
 {
 	json_t		*list = NULL;	/* owned */
-	struct db_stmt	*st = NULL;
 	const char	*bu;
 	size_t		 i;
 
@@ -100,15 +99,12 @@ invitations_templates_list(struct request *req, struct response *res,
 		    "s:s}", "id", builtins[i].id, "name", "reviewd default",
 		    "isDefaultTemplate", 1, "locale", builtins[i].locale,
 		    "type", "email"));
-	if (list == NULL || (st = db_prepare(req->db, sql_templates)) == NULL ||
-	    db_bind_text(st, 1, bu) == -1 ||
-	    db_collect(req->db, st, template_json, list) == -1) {
-		db_release(st);
+	if (list == NULL || db_list(req->db, sql_templates, template_json,
+	    list, "s", bu) == -1) {
 		json_decref(list);
 		db_fail(req->db, err);
 		return -1;
 	}
-	db_release(st);
 	return response_json(res, 200, json_pack("{s:o}", "templates", list),
 	    err);
 }
