@@ -669,12 +669,13 @@ auth_revoke(struct request *req, struct response *res, struct api_error *err)
 	mine = rc == DB_ROW && (!with_client ||
 	    strcmp(db_text(st, 0), c.app_id) == 0);
 	db_release(st);
-	if (mine && (db_tx_begin(db) == -1 ||
-	    revoke_hash(db, hash, clock_now_ms()) == -1 ||
-	    db_tx_commit(db) == -1)) {
-		db_tx_rollback(db);
+	if (!mine)	/* unknown, or another application's: no change */
+		return response_json(res, 200, json_object(), err);
+	if (db_tx_begin(db) == -1 ||
+	    revoke_hash(db, hash, clock_now_ms()) == -1) {
 		db_fail(db, err);
+		db_tx_rollback(db);
 		return -1;
 	}
-	return response_json(res, 200, json_object(), err);
+	return handler_commit(req, res, 200, json_object(), false, err);
 }
