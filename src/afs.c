@@ -67,15 +67,9 @@ recipient_token(const char *recipient, char *token, size_t len)
 static void
 count(struct db *db, const char *bu, int created, int dup, int rejected)
 {
-	struct db_stmt	*st = db_prepare(db, sql_count);
-
-	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
-	    db_bind_int(st, 2, created) == -1 ||
-	    db_bind_int(st, 3, dup) == -1 ||
-	    db_bind_int(st, 4, rejected) == -1 ||
-	    db_step(db, st) != DB_DONE)
+	if (db_run(db, sql_count, "siii", bu, (int64_t)created, (int64_t)dup,
+	    (int64_t)rejected) == -1)
 		log_warn("afs: cannot count a message of unit=%s", bu);
-	db_release(st);
 }
 
 
@@ -105,9 +99,7 @@ afs_receive(struct db *db, const struct config *cfg, const char *recipient,
 	}
 	/* the unit's settings: a read, no transaction is held meanwhile */
 	ids_token_hash(token, hash);
-	st = db_prepare(db, sql_settings_by_token);
-	if (st == NULL || db_bind_text(st, 1, hash) == -1 ||
-	    (rc = db_step(db, st)) == -1)
+	if ((rc = db_row(db, sql_settings_by_token, &st, "s", hash)) == -1)
 		goto out;
 	if (rc == DB_DONE) {
 		*result = AFS_UNKNOWN_RECIPIENT;
@@ -127,16 +119,10 @@ afs_receive(struct db *db, const struct config *cfg, const char *recipient,
 	*result = AFS_REJECTED;
 	if (!usable)
 		goto counted;
-	st = db_prepare(db, sql_seen);
-	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
-	    db_bind_text(st, 2, o.msgid) == -1 ||
-	    db_bind_int(st, 3, clock_now_ms()) == -1 ||
-	    db_step(db, st) != DB_DONE) {
+	if (db_run(db, sql_seen, "ssi", bu, o.msgid, clock_now_ms()) == -1) {
 		*result = AFS_TEMPORARY;
 		goto out;
 	}
-	db_release(st);
-	st = NULL;
 	if (db_changes(db) == 0) {
 		*result = AFS_DUPLICATE;
 		count(db, bu, 0, 1, 0);
@@ -155,11 +141,8 @@ afs_receive(struct db *db, const struct config *cfg, const char *recipient,
 			goto out;
 		goto counted;
 	}
-	st = db_prepare(db, sql_seen_invitation);
-	if (st == NULL || db_bind_text(st, 1, id_out) == -1 ||
-	    db_bind_text(st, 2, bu) == -1 ||
-	    db_bind_text(st, 3, o.msgid) == -1 ||
-	    db_step(db, st) != DB_DONE) {
+	if (db_run(db, sql_seen_invitation, "sss", id_out, bu,
+	    o.msgid) == -1) {
 		*result = AFS_TEMPORARY;
 		goto out;
 	}
@@ -190,8 +173,10 @@ static const char sql_settings_make[] =
 static const char sql_settings_rotate[] =
     "UPDATE afs_settings SET token_hash = ?1, token_sealed = ?2, "
     "  updated_at = ?3 WHERE business_unit_id = ?4";
+/* ?1 a delay below 0 keeps the stored one */
 static const char sql_settings_patch[] =
-    "UPDATE afs_settings SET delay_days = coalesce(?1, delay_days), "
+    "UPDATE afs_settings SET delay_days = CASE WHEN ?1 < 0 "
+    "  THEN delay_days ELSE ?1 END, "
     "  reference_pattern = CASE WHEN ?2 THEN ?3 ELSE reference_pattern END, "
     "  updated_at = ?4 WHERE business_unit_id = ?5";
 
@@ -218,21 +203,14 @@ static int
 ensure(struct db *db, const struct config *cfg, const char *bu,
     char token[TOKEN_BYTES * 2 + 1])
 {
-	struct db_stmt	*st = NULL;
-	char		 hash[IDS_HASH_LEN + 1], *sealed = NULL;
-	int		 rc = -1;
+	char	 hash[IDS_HASH_LEN + 1], *sealed = NULL;
+	int	 rc = -1;
 
 	ids_random_hex(token, TOKEN_BYTES);
-	if (store_form(cfg, token, hash, &sealed) == -1 ||
-	    (st = db_prepare(db, sql_settings_make)) == NULL ||
-	    db_bind_text(st, 1, bu) == -1 || db_bind_text(st, 2, hash) == -1 ||
-	    db_bind_text(st, 3, sealed) == -1 ||
-	    db_bind_int(st, 4, clock_now_ms()) == -1 ||
-	    db_step(db, st) != DB_DONE)
-		goto out;
-	rc = db_changes(db) > 0 ? 1 : 0;
-out:
-	db_release(st);
+	if (store_form(cfg, token, hash, &sealed) == 0 &&
+	    db_run(db, sql_settings_make, "sssi", bu, hash, sealed,
+	    clock_now_ms()) == 0)
+		rc = db_changes(db) > 0 ? 1 : 0;
 	free(sealed);
 	if (rc != 1)
 		sodium_memzero(token, TOKEN_BYTES * 2 + 1);
@@ -276,11 +254,10 @@ static json_t *
 settings_json(struct db *db, const struct config *cfg, const char *bu,
     const char *token, struct api_error *err)
 {
-	struct db_stmt	*st = db_prepare(db, sql_settings_get);
+	struct db_stmt	*st;
 	json_t		*o = NULL;
 
-	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
-	    db_step(db, st) != DB_ROW)
+	if (db_row(db, sql_settings_get, &st, "s", bu) != DB_ROW)
 		db_fail(db, err);
 	else if ((o = json_pack("{s:o, s:I, s:o, s:{s:I, s:I, s:I, s:I}}",
 	    "address", address_json(cfg, token, db_is_null(st, 0) ? NULL :
@@ -306,21 +283,6 @@ reply_settings(struct request *req, struct response *res, const char *bu,
 	if (o == NULL)
 		return -1;
 	return handler_commit(req, res, 200, o, false, err);
-}
-
-/* Runs st (bound: a change of bu's settings, in the open transaction)
- * and ends the write with the settings. 0, or -1 with err set. */
-static int
-write_settings(struct request *req, struct response *res,
-    struct db_stmt *st, const char *bu, const char *token,
-    struct api_error *err)
-{
-	if (db_step(req->db, st) != DB_DONE) {
-		db_fail(req->db, err);
-		return -1;
-	}
-	db_release(st);
-	return reply_settings(req, res, bu, token, err);
 }
 
 int
@@ -349,7 +311,6 @@ afs_patch(struct request *req, struct response *res, struct api_error *err)
 	    "referencePattern", NULL };
 	struct db	*db = req->db;
 	json_t		*body = NULL;	/* owned */
-	struct db_stmt	*st = NULL;
 	const char	*bu, *pattern = NULL;
 	char		 token[TOKEN_BYTES * 2 + 1], why[240];
 	int64_t		 delay = -1;
@@ -369,20 +330,14 @@ afs_patch(struct request *req, struct response *res, struct api_error *err)
 		api_error_set(err, 400, "referencePattern", "%s", why);
 	if (err->status != 0)
 		goto out;
-	st = db_prepare(db, sql_settings_patch);
 	if (db_tx_begin(db) == -1 ||
-	    ensure(db, req->cfg, bu, token) == -1 || st == NULL ||
-	    (delay >= 0 ? db_bind_int(st, 1, delay) :
-	    db_bind_null(st, 1)) == -1 ||
-	    db_bind_int(st, 2, set_pattern) == -1 ||
-	    db_bind_text(st, 3, pattern) == -1 ||
-	    db_bind_int(st, 4, clock_now_ms()) == -1 ||
-	    db_bind_text(st, 5, bu) == -1)
+	    ensure(db, req->cfg, bu, token) == -1 ||
+	    db_run(db, sql_settings_patch, "iisis", delay,
+	    (int64_t)set_pattern, pattern, clock_now_ms(), bu) == -1)
 		db_fail(db, err);
 	else
-		ret = write_settings(req, res, st, bu, token, err);
+		ret = reply_settings(req, res, bu, token, err);
 out:
-	db_release(st);
 	db_tx_rollback(db);
 	json_decref(body);
 	sodium_memzero(token, sizeof(token));
@@ -393,7 +348,6 @@ int
 afs_rotate(struct request *req, struct response *res, struct api_error *err)
 {
 	struct db	*db = req->db;
-	struct db_stmt	*st = NULL;
 	const char	*bu;
 	char		 token[TOKEN_BYTES * 2 + 1], first[TOKEN_BYTES * 2 + 1];
 	char		 hash[IDS_HASH_LEN + 1], *sealed = NULL;
@@ -402,17 +356,13 @@ afs_rotate(struct request *req, struct response *res, struct api_error *err)
 	if (auth_business_unit(req, &bu, err) == -1)
 		return -1;
 	ids_random_hex(token, TOKEN_BYTES);
-	st = db_prepare(db, sql_settings_rotate);
 	if (store_form(req->cfg, token, hash, &sealed) == -1 ||
 	    db_tx_begin(db) == -1 || ensure(db, req->cfg, bu, first) == -1 ||
-	    st == NULL || db_bind_text(st, 1, hash) == -1 ||
-	    db_bind_text(st, 2, sealed) == -1 ||
-	    db_bind_int(st, 3, clock_now_ms()) == -1 ||
-	    db_bind_text(st, 4, bu) == -1)
+	    db_run(db, sql_settings_rotate, "ssis", hash, sealed,
+	    clock_now_ms(), bu) == -1)
 		db_fail(db, err);
 	else
-		ret = write_settings(req, res, st, bu, token, err);
-	db_release(st);
+		ret = reply_settings(req, res, bu, token, err);
 	db_tx_rollback(db);
 	free(sealed);
 	sodium_memzero(token, sizeof(token));
@@ -438,18 +388,13 @@ convert_token(struct db *db, const char *bu, const char *token,
     const void *arg)
 {
 	const struct config	*cfg = arg;
-	struct db_stmt		*st = NULL;
 	char			 hash[IDS_HASH_LEN + 1], *sealed = NULL;
 	int			 rc = -1;
 
-	if (store_form(cfg, token, hash, &sealed) == 0 &&
-	    (st = db_prepare(db, sql_convert)) != NULL &&
-	    db_bind_text(st, 1, hash) == 0 &&
-	    db_bind_text(st, 2, sealed) == 0 && db_bind_text(st, 3, bu) == 0)
-		rc = db_step(db, st);
-	db_release(st);
+	if (store_form(cfg, token, hash, &sealed) == 0)
+		rc = db_run(db, sql_convert, "sss", hash, sealed, bu);
 	free(sealed);
-	return rc == DB_DONE ? 0 : -1;
+	return rc;
 }
 
 /* Warns of the stored patterns PCRE2 refuses (stored before it was used):

@@ -128,17 +128,12 @@ check_apikey(struct request *req, const char *key, struct api_error *err)
 	struct db_stmt	*st;
 	int		 rc;
 
-	if (db == NULL || (st = db_prepare(db, sql_app_by_key)) == NULL) {
-		db_fail(db, err);
-		return -1;
-	}
-	if (db_bind_text(st, 1, key) == -1 || (rc = db_step(db, st)) == -1) {
-		db_release(st);
+	if (db == NULL ||
+	    (rc = db_row(db, sql_app_by_key, &st, "s", key)) == -1) {
 		db_fail(db, err);
 		return -1;
 	}
 	if (rc == DB_DONE) {
-		db_release(st);
 		auth_unauthorized(err, "apikey", "The apikey is not valid");
 		return -1;
 	}
@@ -167,8 +162,8 @@ check_bearer(struct request *req, const char *token, struct api_error *err)
 	int		 rc, ret = -1;
 
 	ids_token_hash(token, hash);
-	if (db == NULL || (st = db_prepare(db, sql_access_token)) == NULL ||
-	    db_bind_text(st, 1, hash) == -1 || (rc = db_step(db, st)) == -1) {
+	if (db == NULL ||
+	    (rc = db_row(db, sql_access_token, &st, "s", hash)) == -1) {
 		db_fail(db, err);
 		goto out;
 	}

@@ -92,17 +92,12 @@ auth_unlock_user(struct db *db, const char *unit_id, const char *username,
     int64_t *forgotten)
 {
 	struct throttle	 t;
-	struct db_stmt	*st = db_prepare(db, sql_throttle_forget);
-	int		 ret = -1;
 
 	user_subject(unit_id, username, &t);
-	if (st != NULL && db_bind_text(st, 1, t.subject) == 0 &&
-	    db_step(db, st) == DB_DONE) {
-		*forgotten = db_changes(db);
-		ret = 0;
-	}
-	db_release(st);
-	return ret;
+	if (db_run(db, sql_throttle_forget, "s", t.subject) == -1)
+		return -1;
+	*forgotten = db_changes(db);
+	return 0;
 }
 
 /* The 429 of a throttled subject whose window ends in left ms; field is
@@ -129,24 +124,17 @@ static int
 throttle_check(struct db *db, const struct config *cfg,
     const struct throttle *t, const char *field, struct api_error *err)
 {
-	struct db_stmt	*st = db_prepare(db, sql_throttle_full);
-	int64_t		 now = clock_now_ms();
-	int64_t		 window = cfg->auth_failure_window_s * 1000;
-	int		 rc;
+	int64_t	 now = clock_now_ms(), start;
+	int64_t	 window = cfg->auth_failure_window_s * 1000;
+	int	 rc;
 
-	if (st == NULL || db_bind_text(st, 1, t->subject) == -1 ||
-	    db_bind_int(st, 2, now - window) == -1 ||
-	    db_bind_int(st, 3, cfg->auth_max_failures) == -1 ||
-	    (rc = db_step(db, st)) == -1) {
+	rc = db_one_int(db, sql_throttle_full, &start, "sii", t->subject,
+	    now - window, cfg->auth_max_failures);
+	if (rc == -1)
 		db_fail(db, err);
-		db_release(st);
-		return -1;
-	}
-	if (rc == DB_ROW)
-		too_many(db_int(st, 0) + window - now, field,
-		    err);
-	db_release(st);
-	return rc == DB_ROW ? -1 : 0;
+	else if (rc == DB_ROW)
+		too_many(start + window - now, field, err);
+	return rc == DB_DONE ? 0 : -1;
 }
 
 /* Takes a unit of t->subject's window: 0, or -1 with err set (429 naming
@@ -155,53 +143,28 @@ static int
 throttle_take(struct db *db, const struct config *cfg, struct throttle *t,
     const char *field, struct api_error *err)
 {
-	struct db_stmt	*st = NULL;
-	int64_t		 now = clock_now_ms();
-	int64_t		 window = cfg->auth_failure_window_s * 1000;
-	int64_t		 start;
-	int		 rc, ret = -1;
+	int64_t	 now = clock_now_ms();
+	int64_t	 window = cfg->auth_failure_window_s * 1000;
+	int64_t	 start;
+	int	 taken, ret = -1;
 
-	if (db_tx_begin(db) == -1)
-		goto fail;
-	st = db_prepare(db, sql_throttle_prune);
-	if (st == NULL || db_bind_int(st, 1, now - window) == -1 ||
-	    db_step(db, st) != DB_DONE)
-		goto fail;
-	db_release(st);
-	st = db_prepare(db, sql_throttle_take);
-	if (st == NULL || db_bind_text(st, 1, t->subject) == -1 ||
-	    db_bind_int(st, 2, now) == -1 ||
-	    db_bind_int(st, 3, now - window) == -1 ||
-	    db_bind_int(st, 4, cfg->auth_max_failures) == -1 ||
-	    (rc = db_step(db, st)) == -1)
-		goto fail;
-	if (rc == DB_ROW) {
-		t->window_start = db_int(st, 0);
-		if (db_step(db, st) != DB_DONE)
-			goto fail;
-		db_release(st);
-		st = NULL;
-		if (db_tx_commit(db) == -1)
-			goto fail;
-		ret = 0;
+	/* The upsert makes its change at its first row (RETURNING). */
+	if (db_tx_begin(db) == -1 ||
+	    db_run(db, sql_throttle_prune, "i", now - window) == -1 ||
+	    (taken = db_one_int(db, sql_throttle_take, &t->window_start,
+	    "siii", t->subject, now, now - window,
+	    cfg->auth_max_failures)) == -1 ||
+	    (taken == DB_DONE && db_one_int(db, sql_throttle_window, &start,
+	    "s", t->subject) != DB_ROW) ||
+	    db_tx_commit(db) == -1) {
+		db_fail(db, err);
 		goto out;
 	}
-	db_release(st);
-	st = db_prepare(db, sql_throttle_window);
-	if (st == NULL || db_bind_text(st, 1, t->subject) == -1 ||
-	    db_step(db, st) != DB_ROW)
-		goto fail;
-	start = db_int(st, 0);
-	db_release(st);
-	st = NULL;
-	if (db_tx_commit(db) == -1)
-		goto fail;
-	too_many(start + window - now, field, err);
-	goto out;
-fail:
-	db_fail(db, err);
+	if (taken == DB_DONE)
+		too_many(start + window - now, field, err);
+	else
+		ret = 0;
 out:
-	db_release(st);
 	db_tx_rollback(db);	/* no-op after the commit */
 	return ret;
 }
@@ -211,12 +174,8 @@ out:
 static void
 throttle_give_back(struct db *db, const struct throttle *t)
 {
-	struct db_stmt	*st = db_prepare(db, sql_throttle_give_back);
-
-	if (st != NULL && db_bind_text(st, 1, t->subject) == 0 &&
-	    db_bind_int(st, 2, t->window_start) == 0)
-		(void)db_step(db, st);	/* logged by db_step */
-	db_release(st);
+	(void)db_run(db, sql_throttle_give_back, "si", t->subject,
+	    t->window_start);	/* logged by db_step */
 }
 
 /* Token endpoints. */
@@ -316,9 +275,7 @@ authenticate_client(struct db *db, const struct request *req,
 		goto out;
 	}
 	ids_token_hash(secret, hash);
-	st = db_prepare(db, sql_app_secret);
-	if (st == NULL || db_bind_text(st, 1, key) == -1 ||
-	    (rc = db_step(db, st)) == -1) {
+	if ((rc = db_row(db, sql_app_secret, &st, "s", key)) == -1) {
 		db_fail(db, err);
 		goto out;
 	}
@@ -359,18 +316,13 @@ static int
 check_rate(struct db *db, const struct request *req, const struct client *c,
     struct api_error *err)
 {
-	struct db_stmt	*st = db_prepare(db, sql_recent_tokens);
-	int64_t		 n;
+	int64_t	 n;
 
-	if (st == NULL || db_bind_text(st, 1, c->app_id) == -1 ||
-	    db_bind_int(st, 2, clock_now_ms() - 60000) == -1 ||
-	    db_step(db, st) != DB_ROW) {
-		db_release(st);
+	if (db_one_int(db, sql_recent_tokens, &n, "si", c->app_id,
+	    clock_now_ms() - 60000) != DB_ROW) {
 		db_fail(db, err);
 		return -1;
 	}
-	n = db_int(st, 0);
-	db_release(st);
 	if (n >= req->cfg->token_requests_per_minute) {
 		api_error_set(err, 429, NULL, "Too many token requests for "
 		    "this API key; retry in a minute");
@@ -411,10 +363,8 @@ authenticate_user(struct db *db, const struct request *req,
 	user_subject(c->business_unit_id, username, &t);
 	if (throttle_take(db, req->cfg, &t, "username", err) == -1)
 		goto out;
-	st = db_prepare(db, sql_user_by_name);
-	if (st == NULL || db_bind_text(st, 1, username) == -1 ||
-	    db_bind_text(st, 2, c->business_unit_id) == -1 ||
-	    (rc = db_step(db, st)) == -1) {
+	if ((rc = db_row(db, sql_user_by_name, &st, "ss", username,
+	    c->business_unit_id)) == -1) {
 		db_fail(db, err);
 		goto out;
 	}
@@ -448,24 +398,9 @@ insert_token(struct db *db, const char *hash, const char *kind,
     const struct client *c, const char *user_id, const char *refresh_hash,
     int64_t now, int64_t expires, const char *family)
 {
-	struct db_stmt	*st = db_prepare(db, sql_token_insert);
-	int		 rc;
-
-	if (st == NULL || db_bind_text(st, 1, hash) == -1 ||
-	    db_bind_text(st, 2, kind) == -1 ||
-	    db_bind_text(st, 3, c->app_id) == -1 ||
-	    db_bind_text(st, 4, user_id[0] == '\0' ? NULL : user_id) == -1 ||
-	    db_bind_text(st, 5, c->business_unit_id) == -1 ||
-	    db_bind_text(st, 6, refresh_hash) == -1 ||
-	    db_bind_int(st, 7, now) == -1 ||
-	    db_bind_int(st, 8, expires) == -1 ||
-	    db_bind_text(st, 9, family) == -1) {
-		db_release(st);
-		return -1;
-	}
-	rc = db_step(db, st);
-	db_release(st);
-	return rc == DB_DONE ? 0 : -1;
+	return db_run(db, sql_token_insert, "ssssssiis", hash, kind,
+	    c->app_id, user_id[0] == '\0' ? NULL : user_id,
+	    c->business_unit_id, refresh_hash, now, expires, family);
 }
 
 static const char sql_revoke_refresh[] =
@@ -488,17 +423,9 @@ static const char sql_revoke_family[] =
 static int
 update_by_hash(struct db *db, const char *sql, const char *hash, int64_t now)
 {
-	struct db_stmt	*st = db_prepare(db, sql);
-	int		 rc;
-
-	if (st == NULL || db_bind_int(st, 1, now) == -1 ||
-	    db_bind_text(st, 2, hash) == -1) {
-		db_release(st);
+	if (db_run(db, sql, "is", now, hash) == -1)
 		return -1;
-	}
-	rc = db_step(db, st);
-	db_release(st);
-	return rc == DB_DONE ? db_changes(db) : -1;
+	return (int)db_changes(db);
 }
 
 static int
@@ -680,11 +607,8 @@ auth_refresh(struct request *req, struct response *res, struct api_error *err)
 		return -1;
 	}
 	ids_token_hash(token, hash);
-	st = db_prepare(db, sql_refresh_token);
-	if (st == NULL || db_bind_text(st, 1, hash) == -1 ||
-	    db_bind_text(st, 2, c.app_id) == -1 ||
-	    (rc = db_step(db, st)) == -1) {
-		db_release(st);
+	if ((rc = db_row(db, sql_refresh_token, &st, "ss", hash,
+	    c.app_id)) == -1) {
 		db_fail(db, err);
 		return -1;
 	}
@@ -738,22 +662,20 @@ auth_revoke(struct request *req, struct response *res, struct api_error *err)
 		return -1;
 	}
 	ids_token_hash(token, hash);
-	st = db_prepare(db, sql_token_app);
-	if (st == NULL || db_bind_text(st, 1, hash) == -1 ||
-	    (rc = db_step(db, st)) == -1) {
-		db_release(st);
+	if ((rc = db_row(db, sql_token_app, &st, "s", hash)) == -1) {
 		db_fail(db, err);
 		return -1;
 	}
 	mine = rc == DB_ROW && (!with_client ||
 	    strcmp(db_text(st, 0), c.app_id) == 0);
 	db_release(st);
-	if (mine && (db_tx_begin(db) == -1 ||
-	    revoke_hash(db, hash, clock_now_ms()) == -1 ||
-	    db_tx_commit(db) == -1)) {
-		db_tx_rollback(db);
+	if (!mine)	/* unknown, or another application's: no change */
+		return response_json(res, 200, json_object(), err);
+	if (db_tx_begin(db) == -1 ||
+	    revoke_hash(db, hash, clock_now_ms()) == -1) {
 		db_fail(db, err);
+		db_tx_rollback(db);
 		return -1;
 	}
-	return response_json(res, 200, json_object(), err);
+	return handler_commit(req, res, 200, json_object(), false, err);
 }

@@ -26,28 +26,51 @@ struct key;
 typedef int setter(struct config *, const struct key *, const char *,
     char *why);
 
+/* A word of a closed set and the value it stands for; NULL ends a list. */
+struct word {
+	const char	*name;
+	int		 value;
+};
+
 struct key {
 	const char	*section;
 	const char	*name;
 	const char	*default_value;
 	setter		*set;
 	size_t		 offset;
-	size_t		 size;		/* strings: capacity */
+	size_t		 size;		/* strings: capacity; words: size */
 	int64_t		 min, max;	/* integers: inclusive bounds */
+	const struct word *words;	/* words: the closed set */
+	const char	*expected;	/* words: the set, for an error */
 };
 
-static setter set_string, set_int, set_bool, set_listen, set_url,
-    set_smtp_url, set_header_text, set_transport, set_starttls,
-    set_log_level, set_admin_token, set_master_key, set_proxies,
-    set_platform_name;
+static setter set_string, set_int, set_word, set_listen, set_url,
+    set_smtp_url, set_header_text, set_log_level, set_admin_token,
+    set_master_key, set_proxies, set_platform_name;
+
+static const struct word bools[] = { { "true", 1 }, { "yes", 1 },
+    { "1", 1 }, { "on", 1 }, { "false", 0 }, { "no", 0 }, { "0", 0 },
+    { "off", 0 }, { NULL, 0 } };
+static const struct word transports[] = {
+    { "maildir", MAIL_TRANSPORT_MAILDIR },
+    { "smtp", MAIL_TRANSPORT_SMTP }, { NULL, 0 } };
+static const struct word starttls[] = {
+    { "required", MAIL_STARTTLS_REQUIRED },
+    { "opportunistic", MAIL_STARTTLS_OPPORTUNISTIC },
+    { "off", MAIL_STARTTLS_OFF }, { NULL, 0 } };
 
 #define STR(sec, name, def, field, fn)					\
 	{ sec, name, def, fn, offsetof(struct config, field),		\
-	    sizeof(((struct config *)0)->field), 0, 0 }
+	    sizeof(((struct config *)0)->field), 0, 0, NULL, NULL }
 #define INT(sec, name, def, field, lo, hi)				\
-	{ sec, name, def, set_int, offsetof(struct config, field), 0, lo, hi }
+	{ sec, name, def, set_int, offsetof(struct config, field), 0, lo, hi, \
+	    NULL, NULL }
 #define OTHER(sec, name, def, field, fn)				\
-	{ sec, name, def, fn, offsetof(struct config, field), 0, 0, 0 }
+	{ sec, name, def, fn, offsetof(struct config, field), 0, 0, 0, NULL, \
+	    NULL }
+#define WORD(sec, name, def, field, words, expected)			\
+	{ sec, name, def, set_word, offsetof(struct config, field),	\
+	    sizeof(((struct config *)0)->field), 0, 0, words, expected }
 
 static const struct key keys[] = {
 	STR("server", "listen", "127.0.0.1:8080", listen, set_listen),
@@ -72,15 +95,16 @@ static const struct key keys[] = {
 	STR("server", "trusted_proxies", "", trusted_proxies, set_proxies),
 	STR("database", "path", "var/reviewd.db", db_path, set_string),
 	STR("database", "migrations", "", migrations_dir, set_string),
-	OTHER("mail", "transport", "maildir", mail_transport, set_transport),
+	WORD("mail", "transport", "maildir", mail_transport, transports,
+	    "maildir or smtp"),
 	STR("mail", "maildir", "var/mail", maildir, set_string),
 	STR("mail", "smtp_url", "", smtp_url, set_smtp_url),
 	STR("mail", "smtp_user", "", smtp_user, set_header_text),
 	STR("mail", "smtp_password", "", smtp_password, set_header_text),
 	STR("mail", "from", "reviewd <noreply@localhost>", mail_from,
 	    set_header_text),
-	OTHER("mail", "starttls", "opportunistic", smtp_starttls,
-	    set_starttls),
+	WORD("mail", "starttls", "opportunistic", smtp_starttls, starttls,
+	    "required, opportunistic or off"),
 	INT("mail", "timeout_s", "30", smtp_timeout_s, 1, 600),
 	STR("mail", "platform_name", "reviewd", mail_platform_name,
 	    set_platform_name),
@@ -112,8 +136,8 @@ static const struct key keys[] = {
 	INT("afs", "max_message_bytes", "10485760", afs_max_message_bytes,
 	    1024, 104857600),
 	STR("links", "master_key", "", links_master_key, set_master_key),
-	OTHER("webhooks", "allow_private_targets", "false",
-	    webhooks_allow_private, set_bool),
+	WORD("webhooks", "allow_private_targets", "false",
+	    webhooks_allow_private, bools, "true or false"),
 	INT("webhooks", "timeout_s", "15", webhooks_timeout_s, 1, 60),
 	STR("admin", "token", "", admin_token, set_admin_token),
 	INT("auth", "access_token_ttl_s", "360000", access_token_ttl_s, 60,
@@ -126,7 +150,8 @@ static const struct key keys[] = {
 	INT("auth", "failure_window_s", "900", auth_failure_window_s, 1,
 	    86400),
 	OTHER("log", "level", "info", log_level, set_log_level),
-	OTHER("testing", "clock_control", "false", clock_control, set_bool),
+	WORD("testing", "clock_control", "false", clock_control, bools,
+	    "true or false"),
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -256,73 +281,30 @@ set_int(struct config *cfg, const struct key *k, const char *v, char *why)
 	return 0;
 }
 
-/* A word of a closed set and the value it stands for; NULL ends a list. */
-struct word {
-	const char	*name;
-	int		 value;
-};
-
-/* The value of v in words into *out; -1 when it is none of them, with
- * "expected <expected>" in why. */
+/* A word of k->words, stored as the field's type: a bool (value 1 is
+ * true) or an enum, which the assertion below lets us store as an int;
+ * another word is "expected <k->expected>" in why. */
 static int
-lookup(const struct word *words, const char *v, const char *expected,
-    int *out, char *why)
+set_word(struct config *cfg, const struct key *k, const char *v, char *why)
 {
-	for (; words->name != NULL; words++) {
-		if (strcmp(v, words->name) == 0) {
-			*out = words->value;
-			return 0;
-		}
+	const struct word	*w;
+
+	for (w = k->words; w->name != NULL; w++) {
+		if (strcmp(v, w->name) != 0)
+			continue;
+		if (k->size == sizeof(bool))
+			*(bool *)field(cfg, k) = w->value == 1;
+		else
+			*(int *)field(cfg, k) = w->value;
+		return 0;
 	}
-	snprintf(why, WHY_LEN, "expected %s", expected);
+	snprintf(why, WHY_LEN, "expected %s", k->expected);
 	return -1;
 }
 
-static int
-set_bool(struct config *cfg, const struct key *k, const char *v, char *why)
-{
-	static const struct word words[] = { { "true", 1 }, { "yes", 1 },
-	    { "1", 1 }, { "on", 1 }, { "false", 0 }, { "no", 0 }, { "0", 0 },
-	    { "off", 0 }, { NULL, 0 } };
-	int	 b;
-
-	if (lookup(words, v, "true or false", &b, why) == -1)
-		return -1;
-	*(bool *)field(cfg, k) = b == 1;
-	return 0;
-}
-
-static int
-set_transport(struct config *cfg, const struct key *k, const char *v,
-    char *why)
-{
-	static const struct word words[] = {
-	    { "maildir", MAIL_TRANSPORT_MAILDIR },
-	    { "smtp", MAIL_TRANSPORT_SMTP }, { NULL, 0 } };
-	int	 t;
-
-	if (lookup(words, v, "maildir or smtp", &t, why) == -1)
-		return -1;
-	*(enum mail_transport *)field(cfg, k) = (enum mail_transport)t;
-	return 0;
-}
-
-static int
-set_starttls(struct config *cfg, const struct key *k, const char *v,
-    char *why)
-{
-	static const struct word words[] = {
-	    { "required", MAIL_STARTTLS_REQUIRED },
-	    { "opportunistic", MAIL_STARTTLS_OPPORTUNISTIC },
-	    { "off", MAIL_STARTTLS_OFF }, { NULL, 0 } };
-	int	 t;
-
-	if (lookup(words, v, "required, opportunistic or off", &t,
-	    why) == -1)
-		return -1;
-	*(enum mail_starttls *)field(cfg, k) = (enum mail_starttls)t;
-	return 0;
-}
+_Static_assert(sizeof(enum mail_transport) == sizeof(int) &&
+    sizeof(enum mail_starttls) == sizeof(int) && sizeof(bool) != sizeof(int),
+    "set_word stores enums as int and tells bools by their size");
 
 static int
 set_log_level(struct config *cfg, const struct key *k, const char *v,

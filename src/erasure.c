@@ -130,30 +130,27 @@ static const char sql_units_naming[] =
     "UNION SELECT business_unit_id FROM outbox WHERE business_unit_id IS "
     "  NOT NULL AND instr(lower(payload), '\"' || lower(?1) || '\"') > 0";
 
+/* A row of sql_units_naming: the unit's id. */
+static json_t *
+unit_id(struct db_stmt *st)
+{
+	return json_string(db_text(st, 0));
+}
+
 int
 erasure_everywhere(struct db *db, const char *email, size_t *invitations,
     size_t *units)
 {
-	struct db_stmt	*st = db_prepare(db, sql_units_naming);
 	json_t		*bus = json_array(), *emails = json_pack("[s]", email);
 	json_t		*v;	/* borrowed */
 	int64_t		 now = clock_now_ms();
 	size_t		 i;
-	int		 rc, ret = -1;
+	int		 ret = -1;
 
 	*invitations = *units = 0;
-	if (st == NULL || bus == NULL || emails == NULL ||
-	    db_bind_text(st, 1, email) == -1)
+	if (bus == NULL || emails == NULL ||
+	    db_list(db, sql_units_naming, unit_id, bus, "s", email) == -1)
 		goto out;
-	while ((rc = db_step(db, st)) == DB_ROW) {
-		if (json_array_append_new(bus, json_string(db_text(st,
-		    0))) == -1)
-			goto out;
-	}
-	if (rc == -1)
-		goto out;
-	db_release(st);
-	st = NULL;
 	json_array_foreach(bus, i, v) {
 		if (erase_unit(db, json_string_value(v), emails, 0, now,
 		    invitations) == -1)
@@ -162,7 +159,6 @@ erasure_everywhere(struct db *db, const char *email, size_t *invitations,
 	*units = json_array_size(bus);
 	ret = 0;
 out:
-	db_release(st);
 	json_decref(bus);
 	json_decref(emails);
 	return ret;

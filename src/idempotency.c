@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "reviewd/clock.h"
-#include "reviewd/db_call.h"
 #include "reviewd/idempotency.h"
 
 #define KEY_MAX		255
@@ -63,7 +62,7 @@ idempotency_replay(struct db *db, const char *bu,
 
 	if (ik->key == NULL)
 		return 0;
-	if ((rc = db_call_row(db, sql_idem_get, &st, "tti", bu, ik->key,
+	if ((rc = db_row(db, sql_idem_get, &st, "ssi", bu, ik->key,
 	    clock_now_ms() - ik->window_ms)) != DB_ROW) {
 		if (rc == -1)
 			db_fail(db, err);
@@ -94,7 +93,7 @@ idempotency_save(struct db *db, const char *bu, const struct idempotency *ik,
 	if (ik->key == NULL)
 		return 0;
 	text = json_dumps(body, JSON_COMPACT);
-	if (text != NULL && db_call(db, sql_idem_put, "tttiti", bu, ik->key,
+	if (text != NULL && db_run(db, sql_idem_put, "sssisi", bu, ik->key,
 	    ik->hash, (int64_t)status, text, clock_now_ms()) == 0)
 		ret = 0;
 	free(text);
@@ -104,11 +103,11 @@ idempotency_save(struct db *db, const char *bu, const struct idempotency *ik,
 int
 idempotency_purge(struct db *db, int64_t before)
 {
-	return db_call(db, sql_idem_purge, "i", before);
+	return db_run(db, sql_idem_purge, "i", before);
 }
 
 int
 idempotency_erase_address(struct db *db, const char *bu, const char *email)
 {
-	return db_call(db, sql_idem_erase, "tt", bu, email);
+	return db_run(db, sql_idem_erase, "ss", bu, email);
 }

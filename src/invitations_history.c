@@ -9,7 +9,6 @@
 
 #include "reviewd/auth.h"
 #include "reviewd/clock.h"
-#include "reviewd/db_call.h"
 #include "reviewd/handler.h"
 #include "reviewd/invitations.h"
 #include "reviewd/invitations_history.h"
@@ -98,7 +97,7 @@ inv_load_json(struct db *db, const char *id, const char *bu, json_t **out,
 	struct db_stmt	*st;
 	int		 rc, ret = -1;
 
-	if ((rc = db_call_row(db, sql_by_id, &st, "t", id)) == -1)
+	if ((rc = db_row(db, sql_by_id, &st, "s", id)) == -1)
 		db_fail(db, err);
 	else if (rc == DB_DONE || (bu != NULL && strcmp(bu, db_text(st,
 	    I_BU)) != 0))
@@ -295,7 +294,7 @@ invitations_patch(struct request *req, struct response *res,
 	json_decref(inv);
 	inv = NULL;
 	(void)clock_format(when, detail);
-	if (db_call(db, sql_reschedule, "iit", when, now, id) == -1 ||
+	if (db_run(db, sql_reschedule, "iis", when, now, id) == -1 ||
 	    inv_event_add(db, id, "rescheduled", detail, now) == -1 ||
 	    inv_load_json(db, id, NULL, &inv, err) == -1)
 		goto dberr;

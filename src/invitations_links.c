@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "reviewd/clock.h"
-#include "reviewd/db_call.h"
 #include "reviewd/invitations_internal.h"
 #include "reviewd/invitations_links.h"
 #include "reviewd/json.h"
@@ -49,7 +48,7 @@ by_token(struct db *db, const char *token, struct db_stmt **out,
 	if (strlen(token) != IDS_TOKEN_LEN)
 		return 0;
 	ids_token_hash(token, hash);
-	if ((rc = db_call_row(db, sql_by_token, &st, "t", hash)) != DB_ROW)
+	if ((rc = db_row(db, sql_by_token, &st, "s", hash)) != DB_ROW)
 		return rc == -1 ? -1 : 0;
 	if (!db_is_null(st, T_REVIEWED))
 		*state = INVITATION_LINK_REVIEWED;
@@ -93,7 +92,7 @@ invitations_link(struct db *db, const char *token,
 	st = NULL;
 	if (*out == NULL)
 		goto out;
-	if (first && (db_call(db, sql_mark_opened, "it", now, id) == -1 ||
+	if (first && (db_run(db, sql_mark_opened, "is", now, id) == -1 ||
 	    inv_event_add(db, id, "opened", NULL, now) == -1))
 		goto out;
 	if (db_tx_commit(db) == -1)
@@ -239,7 +238,7 @@ invitations_redeem(struct db *db, const char *token, json_t *answers,
 	st = NULL;
 	ids_text = json_dumps(ids, JSON_COMPACT);
 	if (ids_text == NULL ||
-	    db_call(db, sql_mark_reviewed, "itt", now, ids_text, id) == -1 ||
+	    db_run(db, sql_mark_reviewed, "iss", now, ids_text, id) == -1 ||
 	    inv_event_add(db, id, "reviewed", NULL, now) == -1 ||
 	    db_tx_commit(db) == -1)
 		goto dberr;
@@ -287,7 +286,7 @@ reopen(struct db *db, const struct link_claim *c, const char *hash,
 	char		 id[IDS_ID_LEN + 1];
 	int		 rc;
 
-	if ((rc = db_call_row(db, sql_by_link_hash, &st, "tt", c->bu,
+	if ((rc = db_row(db, sql_by_link_hash, &st, "ss", c->bu,
 	    c->link_hash)) != DB_ROW)
 		return rc == -1 ? -1 : 0;
 	snprintf(id, sizeof(id), "%s", db_text(st, 0));
@@ -297,7 +296,7 @@ reopen(struct db *db, const struct link_claim *c, const char *hash,
 	db_release(st);
 	if (*state == INVITATION_LINK_EXPIRED)
 		return 1;
-	if (db_call(db, sql_new_token, "tit", hash, now, id) == -1 ||
+	if (db_run(db, sql_new_token, "sis", hash, now, id) == -1 ||
 	    db_tx_commit(db) == -1)
 		return -1;
 	memcpy(id_out, id, sizeof(id));
@@ -342,7 +341,7 @@ invitations_open_link(struct db *db, const struct link_claim *c,
 	if (tags == NULL || products_text == NULL)
 		goto dberr;
 	ids_new(id);
-	if (db_call(db, sql_link_insert, "ttttttttttitit", id, c->bu,
+	if (db_run(db, sql_link_insert, "ssssssssssisis", id, c->bu,
 	    c->email, c->name, c->reference, locale, c->redirect_uri, tags,
 	    products_text, c->kind, now, hash, now +
 	    inv_config()->invitation_link_days * 86400000,

@@ -9,7 +9,6 @@
 
 #include "reviewd/auth.h"
 #include "reviewd/clock.h"
-#include "reviewd/db_call.h"
 #include "reviewd/handler.h"
 #include "reviewd/ids.h"
 #include "reviewd/invitations_internal.h"
@@ -71,6 +70,7 @@ invitations_template_usable(struct db *db, const char *bu, const char *id,
     bool *ok)
 {
 	size_t	 i;
+	int	 rc;
 
 	for (i = 0; i < NBUILTINS; i++) {
 		if (strcmp(id, builtins[i].id) == 0) {
@@ -78,7 +78,9 @@ invitations_template_usable(struct db *db, const char *bu, const char *id,
 			return 0;
 		}
 	}
-	return db_call_exists(db, sql_template_exists, ok, "tt", id, bu);
+	rc = db_exists(db, sql_template_exists, "ss", id, bu);
+	*ok = rc == DB_ROW;
+	return rc == -1 ? -1 : 0;
 }
 
 int
@@ -86,7 +88,6 @@ invitations_templates_list(struct request *req, struct response *res,
     struct api_error *err)
 {
 	json_t		*list = NULL;	/* owned */
-	struct db_stmt	*st = NULL;
 	const char	*bu;
 	size_t		 i;
 
@@ -98,15 +99,12 @@ invitations_templates_list(struct request *req, struct response *res,
 		    "s:s}", "id", builtins[i].id, "name", "reviewd default",
 		    "isDefaultTemplate", 1, "locale", builtins[i].locale,
 		    "type", "email"));
-	if (list == NULL || (st = db_prepare(req->db, sql_templates)) == NULL ||
-	    db_bind_text(st, 1, bu) == -1 ||
-	    db_collect(req->db, st, template_json, list) == -1) {
-		db_release(st);
+	if (list == NULL || db_list(req->db, sql_templates, template_json,
+	    list, "s", bu) == -1) {
 		json_decref(list);
 		db_fail(req->db, err);
 		return -1;
 	}
-	db_release(st);
 	return response_json(res, 200, json_pack("{s:o}", "templates", list),
 	    err);
 }
@@ -211,7 +209,7 @@ check_rules(struct db *db, const char *bu, const struct template_input *t,
 	char		 website[INV_URL_MAX + 1], why[MAILHTML_WHY];
 	const char	*field;
 
-	if (db_call_row(db, sql_unit_website, &st, "t", bu) != DB_ROW) {
+	if (db_row(db, sql_unit_website, &st, "s", bu) != DB_ROW) {
 		db_fail(db, err);
 		return -1;
 	}
@@ -248,8 +246,8 @@ write_template(struct request *req, struct response *res,
 	else
 		snprintf(id, sizeof(id), "%s", request_param(req,
 		    "templateId"));
-	if (db_tx_begin(req->db) == -1 || db_call(req->db, create ?
-	    sql_template_insert : sql_template_update, "ttttttti", id, bu,
+	if (db_tx_begin(req->db) == -1 || db_run(req->db, create ?
+	    sql_template_insert : sql_template_update, "sssssssi", id, bu,
 	    t.name, t.locale, t.subject, t.text, t.html,
 	    clock_now_ms()) == -1)
 		goto dberr;
@@ -257,7 +255,7 @@ write_template(struct request *req, struct response *res,
 		api_error_set(err, 404, NULL, "Template not found");
 		goto out;
 	}
-	if (db_call_row(req->db, sql_template_get, &st, "tt", id,
+	if (db_row(req->db, sql_template_get, &st, "ss", id,
 	    bu) != DB_ROW)
 		goto dberr;
 	out = template_json(st);

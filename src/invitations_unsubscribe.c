@@ -18,8 +18,6 @@
 #include <sodium.h>
 
 #include "reviewd/clock.h"
-#include "reviewd/db_call.h"
-#include "reviewd/db_call.h"
 #include "reviewd/ids.h"
 #include "reviewd/invitations_unsubscribe.h"
 #include "reviewd/log.h"
@@ -99,7 +97,7 @@ invitations_unsubscribed(struct db *db, const char *bu, const char *email,
 	int		 rc;
 
 	if (address_hash(db, email, hmac, legacy) == -1 ||
-	    (rc = db_call_row(db, sql_unsubscribed, &st, "ttt", bu, hmac,
+	    (rc = db_row(db, sql_unsubscribed, &st, "sss", bu, hmac,
 	    legacy)) == -1)
 		return -1;
 	*found = rc == DB_ROW;
@@ -107,7 +105,7 @@ invitations_unsubscribed(struct db *db, const char *bu, const char *email,
 	db_release(st);
 	if (!rekey)
 		return 0;
-	return db_call(db, sql_unsubscribe_rekey, "ttt", bu, legacy, hmac);
+	return db_run(db, sql_unsubscribe_rekey, "sss", bu, legacy, hmac);
 }
 
 static const char sql_legacy_any[] =
@@ -131,14 +129,14 @@ invitations_unsubscribe_rekey(struct db *db, int64_t *seq)
 {
 	struct db_stmt	*st = NULL;
 	char		 bu[IDS_ID_LEN + 1];
-	bool		 any, found, done = false;
+	bool		 found, done = false;
 	int64_t		 n = 0;
 	int		 rc;
 
 	if (db_tx_begin(db) == -1 ||
-	    db_call_exists(db, sql_legacy_any, &any, "") == -1)
+	    (rc = db_exists(db, sql_legacy_any, "")) == -1)
 		goto out;
-	if (!any) {
+	if (rc == DB_DONE) {
 		done = true;
 		goto out;
 	}
@@ -190,7 +188,7 @@ invitations_unsubscribe(struct db *db, const char *token, bool apply,
 	ids_token_hash(token, hash);
 	if (db_tx_begin(db) == -1)
 		return -1;
-	if ((rc = db_call_row(db, sql_by_unsubscribe, &st, "t", hash)) == -1)
+	if ((rc = db_row(db, sql_by_unsubscribe, &st, "s", hash)) == -1)
 		goto out;
 	if (rc == DB_DONE) {
 		ret = 1;
@@ -205,7 +203,7 @@ invitations_unsubscribe(struct db *db, const char *token, bool apply,
 		goto out;
 	db_release(st);
 	st = NULL;
-	if (apply && !erased && (db_call(db, sql_unsubscribe, "tti", bu,
+	if (apply && !erased && (db_run(db, sql_unsubscribe, "ssi", bu,
 	    address, clock_now_ms()) == -1 || db_tx_commit(db) == -1))
 		goto out;
 	ret = 0;

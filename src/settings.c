@@ -2,10 +2,6 @@
  * settings: the one writer of the settings table (name -> text value).
  * Any thread, on its own connection; the values are few and small.
  */
-#include <stdio.h>
-#include <string.h>
-
-#include "reviewd/log.h"
 #include "reviewd/settings.h"
 
 static const char sql_get[] =
@@ -21,41 +17,24 @@ int
 settings_get(struct db *db, const char *name, char *out, size_t outlen,
     bool *found)
 {
-	struct db_stmt	*st = db_prepare(db, sql_get);
-	int		 rc, ret = -1;
+	/* A value longer than out is an error (logged), never cut. */
+	int	 rc = db_one_text(db, sql_get, out, outlen, "s", name);
 
-	if (st == NULL || db_bind_text(st, 1, name) == -1 ||
-	    (rc = db_step(db, st)) == -1)
-		goto out;
+	if (rc == -1)
+		return -1;
 	if (rc == DB_DONE)
 		out[0] = '\0';
-	else {
-		if (db_bytes(st, 0) >= outlen) {
-			log_error("settings: the value of %s is longer than "
-			    "%zu bytes", name, outlen - 1);
-			goto out;
-		}
-		memcpy(out, db_text(st, 0), db_bytes(st, 0) + 1);
-	}
 	*found = rc == DB_ROW;
-	ret = 0;
-out:
-	db_release(st);
-	return ret;
+	return 0;
 }
 
 /* Runs sql with name and value; the rows it changed, or -1. */
 static int64_t
 store(struct db *db, const char *sql, const char *name, const char *value)
 {
-	struct db_stmt	*st = db_prepare(db, sql);
-	int		 rc = -1;
-
-	if (st != NULL && db_bind_text(st, 1, name) == 0 &&
-	    db_bind_text(st, 2, value) == 0)
-		rc = db_step(db, st);
-	db_release(st);
-	return rc == DB_DONE ? db_changes(db) : -1;
+	if (db_run(db, sql, "ss", name, value) == -1)
+		return -1;
+	return db_changes(db);
 }
 
 int

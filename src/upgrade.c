@@ -15,12 +15,8 @@ static const char sql_migrated[] =
 int
 upgrade_migrated(struct db *db, int version, bool *applied)
 {
-	struct db_stmt	*st = db_prepare(db, sql_migrated);
-	int		 rc = -1;
+	int	 rc = db_exists(db, sql_migrated, "i", (int64_t)version);
 
-	if (st != NULL && db_bind_int(st, 1, version) == 0)
-		rc = db_step(db, st);
-	db_release(st);
 	if (rc == -1)
 		return -1;
 	*applied = rc == DB_ROW;
@@ -49,9 +45,7 @@ upgrade_rows(struct db *db, const char *select, upgrade_row *convert,
 	if (db_scrub_freed(db) == -1 || db_tx_begin(db) == -1)
 		goto out;
 	for (;;) {
-		st = db_prepare(db, select);
-		rc = st != NULL ? db_step(db, st) : -1;
-		if (rc == DB_ROW) {
+		if ((rc = db_row(db, select, &st, "")) == DB_ROW) {
 			a = strdup(db_text(st, 0));
 			b = strdup(db_text(st, 1));
 		}

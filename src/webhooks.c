@@ -291,10 +291,12 @@ static const char sql_subscription[] =
 static const char sql_disable[] =
     "UPDATE webhook_subscriptions SET status = 'disabled', "
     "disabled_reason = ? WHERE id = ?";
+/* ?6, the HTTP status, is stored only when there was one (above 0). */
 static const char sql_log[] =
     "INSERT INTO webhook_deliveries (business_unit_id, subscription_id, "
     "  event_id, event_name, attempt, status_code, error, duration_ms, "
-    "  created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "  created_at) VALUES (?1, ?2, ?3, ?4, ?5, CASE WHEN ?6 > 0 THEN ?6 END, "
+    "  ?7, ?8, ?9)";
 
 struct target {
 	char		 bu[IDS_ID_LEN + 1];
@@ -329,14 +331,11 @@ static int
 load_target(struct db *db, const struct config *cfg, const char *subscription,
     struct target *t)
 {
-	struct db_stmt	*st = db_prepare(db, sql_subscription);
+	struct db_stmt	*st;
 	int		 rc;
 
-	if (st == NULL || db_bind_text(st, 1, subscription) == -1 ||
-	    (rc = db_step(db, st)) == -1) {
-		db_release(st);
+	if ((rc = db_row(db, sql_subscription, &st, "s", subscription)) == -1)
 		return -1;
-	}
 	if (rc == DB_ROW) {
 		snprintf(t->bu, sizeof(t->bu), "%s", db_text(st, 0));
 		snprintf(t->url, sizeof(t->url), "%s", db_text(st, 1));
@@ -358,35 +357,19 @@ log_attempt(struct db *db, const struct target *t, const char *subscription,
     const char *event_id, const char *name, int64_t attempt, long code,
     const char *error, int64_t duration_ms)
 {
-	struct db_stmt	*st = db_prepare(db, sql_log);
-
-	if (st == NULL || db_bind_text(st, 1, t->bu) == -1 ||
-	    db_bind_text(st, 2, subscription) == -1 ||
-	    db_bind_text(st, 3, event_id) == -1 ||
-	    db_bind_text(st, 4, name) == -1 ||
-	    db_bind_int(st, 5, attempt) == -1 ||
-	    (code > 0 ? db_bind_int(st, 6, code) :
-	    db_bind_null(st, 6)) == -1 ||
-	    db_bind_text(st, 7, error) == -1 ||
-	    db_bind_int(st, 8, duration_ms) == -1 ||
-	    db_bind_int(st, 9, clock_now_ms()) == -1 ||
-	    db_step(db, st) != DB_DONE)
+	if (db_run(db, sql_log, "ssssiisii", t->bu, subscription, event_id,
+	    name, attempt, (int64_t)code, error, duration_ms,
+	    clock_now_ms()) == -1)
 		log_error("webhooks: cannot log the attempt of event=%s",
 		    event_id);
-	db_release(st);
 }
 
 static void
 disable(struct db *db, const char *subscription, const char *reason)
 {
-	struct db_stmt	*st = db_prepare(db, sql_disable);
-
-	if (st == NULL || db_bind_text(st, 1, reason) == -1 ||
-	    db_bind_text(st, 2, subscription) == -1 ||
-	    db_step(db, st) != DB_DONE)
+	if (db_run(db, sql_disable, "ss", reason, subscription) == -1)
 		log_error("webhooks: cannot disable subscription=%s",
 		    subscription);
-	db_release(st);
 	log_warn("webhooks: disabled subscription=%s: %s", subscription,
 	    reason);
 }
@@ -664,27 +647,19 @@ insert_subscription(struct db *db, const char *id, const char *bu,
     const char *url, const char *events, const char *sealed,
     struct db_stmt **st, struct api_error *err)
 {
-	if ((*st = db_prepare(db, sql_sub_count)) == NULL ||
-	    db_bind_text(*st, 1, bu) == -1 || db_step(db, *st) != DB_ROW)
+	int64_t	 n;
+
+	*st = NULL;
+	if (db_one_int(db, sql_sub_count, &n, "s", bu) != DB_ROW)
 		goto dberr;
-	if (db_int(*st, 0) >= MAX_SUBSCRIPTIONS) {
+	if (n >= MAX_SUBSCRIPTIONS) {
 		api_error_set(err, 409, NULL, "A business unit may have at "
 		    "most %d webhook subscriptions", MAX_SUBSCRIPTIONS);
 		return -1;
 	}
-	db_release(*st);
-	if ((*st = db_prepare(db, sql_sub_insert)) == NULL ||
-	    db_bind_text(*st, 1, id) == -1 || db_bind_text(*st, 2, bu) == -1 ||
-	    db_bind_text(*st, 3, url) == -1 ||
-	    db_bind_text(*st, 4, events) == -1 ||
-	    db_bind_text(*st, 5, sealed) == -1 ||
-	    db_bind_int(*st, 6, clock_now_ms()) == -1 ||
-	    db_step(db, *st) != DB_DONE)
-		goto dberr;
-	db_release(*st);
-	if ((*st = db_prepare(db, sql_sub_get)) == NULL ||
-	    db_bind_text(*st, 1, id) == -1 || db_bind_text(*st, 2, bu) == -1 ||
-	    db_step(db, *st) != DB_ROW)
+	if (db_run(db, sql_sub_insert, "sssssi", id, bu, url, events, sealed,
+	    clock_now_ms()) == -1 ||
+	    db_row(db, sql_sub_get, st, "ss", id, bu) != DB_ROW)
 		goto dberr;
 	return 0;
 dberr:
@@ -754,21 +729,17 @@ webhooks_list(struct request *req, struct response *res,
     struct api_error *err)
 {
 	json_t		*list;	/* owned */
-	struct db_stmt	*st;
 	const char	*bu;
 
 	if (auth_business_unit(req, &bu, err) == -1)
 		return -1;
 	list = json_array();
-	st = db_prepare(req->db, sql_sub_list);
-	if (list == NULL || st == NULL || db_bind_text(st, 1, bu) == -1 ||
-	    db_collect(req->db, st, subscription_json, list) == -1) {
-		db_release(st);
+	if (list == NULL || db_list(req->db, sql_sub_list, subscription_json,
+	    list, "s", bu) == -1) {
 		json_decref(list);
 		db_fail(req->db, err);
 		return -1;
 	}
-	db_release(st);
 	return response_json(res, 200, json_pack("{s:o}", "webhooks", list),
 	    err);
 }
@@ -782,15 +753,12 @@ webhooks_delete(struct request *req, struct response *res,
 {
 	struct db	*db = req->db;
 	const char	*bu, *id = request_param(req, "subscriptionId");
-	struct db_stmt	*st = NULL;
 	int		 ret = -1;
 
 	if (auth_business_unit(req, &bu, err) == -1)
 		return -1;
 	if (db_tx_begin(db) == -1 ||
-	    (st = db_prepare(db, sql_sub_delete)) == NULL ||
-	    db_bind_text(st, 1, id) == -1 || db_bind_text(st, 2, bu) == -1 ||
-	    db_step(db, st) != DB_DONE)
+	    db_run(db, sql_sub_delete, "ss", id, bu) == -1)
 		db_fail(db, err);
 	else if (db_changes(db) == 0)
 		api_error_set(err, 404, NULL, "Webhook subscription not found");
@@ -799,7 +767,6 @@ webhooks_delete(struct request *req, struct response *res,
 	else
 		ret = handler_commit(req, res, 200, json_pack("{s:s, s:s}",
 		    "id", id, "status", "deleted"), false, err);
-	db_release(st);
 	db_tx_rollback(db);
 	return ret;
 }
@@ -833,17 +800,13 @@ webhooks_test(struct request *req, struct response *res,
 {
 	struct db	*db = req->db;
 	const char	*bu, *id = request_param(req, "subscriptionId");
-	struct db_stmt	*st;
 	char		 event[IDS_ID_LEN + 1];
 	int		 rc = -1, ret = -1;
 
 	if (auth_business_unit(req, &bu, err) == -1)
 		return -1;
-	st = db_prepare(db, sql_sub_get);
-	if (db_tx_begin(db) == 0 && st != NULL &&
-	    db_bind_text(st, 1, id) == 0 && db_bind_text(st, 2, bu) == 0)
-		rc = db_step(db, st);
-	db_release(st);
+	if (db_tx_begin(db) == 0)
+		rc = db_exists(db, sql_sub_get, "ss", id, bu);
 	if (rc == -1 || (rc == DB_ROW && queue_test(db, bu, id, event) == -1))
 		db_fail(db, err);
 	else if (rc == DB_DONE)
@@ -917,7 +880,6 @@ seal_secret(struct db *db, const char *id, const char *clear,
     const void *arg)
 {
 	const struct sealing	*s = arg;
-	struct db_stmt		*st = NULL;
 	unsigned char		 key[KEY_MAX];
 	char			*sealed = NULL;
 	size_t			 keylen;
@@ -928,21 +890,17 @@ seal_secret(struct db *db, const char *id, const char *clear,
 		    "damaged", id);
 		return -1;
 	}
-	if ((sealed = ids_seal(s->mk, key, keylen)) != NULL &&
-	    (st = db_prepare(db, sql_seal_secret)) != NULL &&
-	    db_bind_text(st, 1, sealed) == 0 && db_bind_text(st, 2, id) == 0)
-		rc = db_step(db, st);
-	db_release(st);
+	if ((sealed = ids_seal(s->mk, key, keylen)) != NULL)
+		rc = db_run(db, sql_seal_secret, "ss", sealed, id);
 	free(sealed);
 	sodium_memzero(key, sizeof(key));
-	return rc == DB_DONE ? 0 : -1;
+	return rc;
 }
 
 int
 webhooks_upgrade(struct db *db, const struct config *cfg)
 {
 	struct sealing	 s = { cfg, { 0 } };
-	struct db_stmt	*st;
 	bool		 applied;
 	int		 rc, n, ret = -1;
 
@@ -955,9 +913,7 @@ webhooks_upgrade(struct db *db, const struct config *cfg)
 	}
 	if (ids_master_key(cfg->links_master_key, s.mk) == -1) {
 		/* no key to seal with: say so when clear secrets remain */
-		st = db_prepare(db, sql_clear_secret);
-		rc = st != NULL ? db_step(db, st) : -1;
-		db_release(st);
+		rc = db_exists(db, sql_clear_secret, "");
 		if (rc == DB_ROW)
 			log_warn("webhooks: signing secrets are stored in "
 			    "clear; set [links] master_key to seal them");

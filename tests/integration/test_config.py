@@ -132,7 +132,7 @@ def test_example_config_documents_every_key():
     import re
     root = os.path.dirname(os.path.dirname(os.path.dirname(
         os.path.abspath(__file__))))
-    table = re.findall(r'(?:STR|INT|OTHER)\("(\w+)", "(\w+)"',
+    table = re.findall(r'(?:STR|INT|WORD|OTHER)\("(\w+)", "(\w+)"',
                        open(os.path.join(root, "src", "config.c")).read())
     example = configparser.ConfigParser(comment_prefixes=(";", "#"),
                                         interpolation=None)
