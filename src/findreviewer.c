@@ -565,9 +565,10 @@ findreviewer_answer(struct db *db, const char *token, json_t *answer,
 	db_release(st);
 	st = NULL;
 	if (db_run(db, sql_answer, "ssis", decline ? "declined" : "replied",
-	    text, clock_now_ms(), id) == -1 || tell_business(db, id) == -1 || audit_add(db, "reviewer",
-	    decline ? "find-reviewer-declined" : "find-reviewer-replied",
-	    subject, id) == -1 || db_tx_commit(db) == -1)
+	    text, clock_now_ms(), id) == -1 || tell_business(db, id) == -1 ||
+	    audit_add(db, "reviewer", decline ? "find-reviewer-declined" :
+	    "find-reviewer-replied", subject, id) == -1 ||
+	    db_tx_commit(db) == -1)
 		goto dberr;
 	scheduler_wake();
 	ret = 0;
