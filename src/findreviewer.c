@@ -311,7 +311,8 @@ dberr:
 	if (err->status == 0)
 		db_fail(db, err);
 out:
-	db_release(st);
+	/* st is released where it was read: askable leaves it NULL on
+	 * failure */
 	db_tx_rollback(db);
 	free(requested_json);
 	json_decref(requested);

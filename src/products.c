@@ -106,15 +106,35 @@ opt(json_t *item, const char *key)
 	return s != NULL ? s : "";
 }
 
+/* Stores items (checked) in unit bu's catalogue in one transaction,
+ * committed on success. 0, or -1 (see db_fail; the caller rolls back). */
+static int
+store(struct db *db, const char *bu, json_t *items)
+{
+	json_t	*item;	/* borrowed */
+	char	 id[IDS_ID_LEN + 1];
+	int64_t	 now = clock_now_ms();
+	size_t	 i;
+
+	if (db_tx_begin(db) == -1)
+		return -1;
+	json_array_foreach(items, i, item) {
+		ids_new(id);
+		if (db_run(db, sql_upsert, "sssssssssi", id, bu,
+		    opt(item, "sku"), opt(item, "title"), opt(item, "link"),
+		    opt(item, "imageLink"), opt(item, "gtin"), opt(item, "mpn"),
+		    opt(item, "brand"), now) == -1)
+			return -1;
+	}
+	return db_tx_commit(db);
+}
+
 int
 products_upsert(struct request *req, struct response *res,
     struct api_error *err)
 {
-	struct db	*db = req->db;
 	json_t		*body = NULL, *items, *item;	/* owned; borrowed */
 	const char	*bu;
-	char		 id[IDS_ID_LEN + 1];
-	int64_t		 now = clock_now_ms();
 	size_t		 i;
 	int		 ret = -1;
 
@@ -132,27 +152,15 @@ products_upsert(struct request *req, struct response *res,
 		check_item(item, i, err);
 	if (err->status != 0)
 		goto out;
-	if (db_tx_begin(db) == -1)
-		goto dberr;
-	json_array_foreach(items, i, item) {
-		ids_new(id);
-		if (db_run(db, sql_upsert, "sssssssssi", id, bu,
-		    opt(item, "sku"), opt(item, "title"), opt(item, "link"),
-		    opt(item, "imageLink"), opt(item, "gtin"), opt(item, "mpn"),
-		    opt(item, "brand"), now) == -1)
-			goto dberr;
+	if (store(req->db, bu, items) == -1) {
+		db_fail(req->db, err);
+		goto out;
 	}
-	if (db_tx_commit(db) == -1)
-		goto dberr;
 	/* the catalogue as it is now, as GET answers it */
-	ret = products_list(req, res, err);
-	if (ret == 0)
+	if ((ret = products_list(req, res, err)) == 0)
 		res->status = 200;
-	goto out;
-dberr:
-	db_fail(db, err);
 out:
-	db_tx_rollback(db);	/* no-op after the commit */
+	db_tx_rollback(req->db);	/* no-op after the commit */
 	json_decref(body);
 	return ret;
 }

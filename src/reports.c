@@ -267,8 +267,10 @@ reports_create(struct request *req, struct response *res,
 		return -1;
 	if (read_report(body, &reason, &details, &hides, err) == -1)
 		goto out;
-	if (db_tx_begin(db) == -1)
-		goto dberr;
+	if (db_tx_begin(db) == -1) {
+		db_fail(db, err);
+		goto out;
+	}
 	if (reportable(req, review, reason, err) == -1)
 		goto out;
 	ids_new(id);
@@ -282,12 +284,10 @@ reports_create(struct request *req, struct response *res,
 	    reviews_set_hidden(db, review, hides ? REVIEW_HIDE_PENDING :
 	    REVIEW_HIDE_NO, reason) == -1 ||
 	    audit_add(db, actor, "report-created", subject, reason) == -1)
-		goto dberr;
-	ret = answer(req, res, 201, id, "review-report-created", false,
-	    hides ? "report-hidden" : NULL, "", err);
-	goto out;
-dberr:
-	db_fail(db, err);
+		db_fail(db, err);
+	else
+		ret = answer(req, res, 201, id, "review-report-created",
+		    false, hides ? "report-hidden" : NULL, "", err);
 out:
 	db_tx_rollback(db);
 	json_decref(body);
