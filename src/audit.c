@@ -21,20 +21,8 @@ int
 audit_add(struct db *db, const char *actor, const char *action,
     const char *subject, const char *detail)
 {
-	struct db_stmt	*st = db_prepare(db, sql_audit);
-	int		 rc;
-
-	if (st == NULL || db_bind_int(st, 1, clock_now_ms()) == -1 ||
-	    db_bind_text(st, 2, actor) == -1 ||
-	    db_bind_text(st, 3, action) == -1 ||
-	    db_bind_text(st, 4, subject) == -1 ||
-	    db_bind_text(st, 5, detail) == -1) {
-		db_release(st);
-		return -1;
-	}
-	rc = db_step(db, st);
-	db_release(st);
-	return rc == DB_DONE ? 0 : -1;
+	return db_run(db, sql_audit, "issss", clock_now_ms(), actor, action,
+	    subject, detail);
 }
 
 static const char sql_audit_list[] =

@@ -108,11 +108,10 @@ static int
 load_unit(struct db *db, const char *id, const char *public_url,
     bool private, json_t **out, struct api_error *err)
 {
-	struct db_stmt	*st = db_prepare(db, sql_unit_by_id);
+	struct db_stmt	*st;
 	int		 rc, ret = -1;
 
-	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    (rc = db_step(db, st)) == -1)
+	if ((rc = db_row(db, sql_unit_by_id, &st, "s", id)) == -1)
 		db_fail(db, err);
 	else if (rc == DB_DONE)
 		api_error_set(err, 404, NULL, "Business unit not found");
@@ -244,15 +243,12 @@ static int
 expect_row(struct db *db, const char *sql, const char *value, bool want,
     int status, const char *field, const char *what, struct api_error *err)
 {
-	struct db_stmt	*st = db_prepare(db, sql);
-	int		 rc = -1;
+	int	 rc;
 
-	if (st == NULL || db_bind_text(st, 1, value) == -1 ||
-	    (rc = db_step(db, st)) == -1)
+	if ((rc = db_exists(db, sql, "s", value)) == -1)
 		db_fail(db, err);
 	else if ((rc == DB_ROW) != want)
 		api_error_set(err, status, field, "%s", what);
-	db_release(st);
 	return rc != -1 && (rc == DB_ROW) == want ? 0 : -1;
 }
 
@@ -262,25 +258,14 @@ static int
 insert_unit(struct db *db, const char *id, const char *domain,
     const struct settings *s, struct api_error *err)
 {
-	struct db_stmt	*st = db_prepare(db, sql_unit_insert);
-	int64_t		 now = clock_now_ms();
-	int		 rc = -1;
+	int64_t	 now = clock_now_ms();
 
-	if (st != NULL && db_bind_text(st, 1, id) == 0 &&
-	    db_bind_text(st, 2, s->display_name) == 0 &&
-	    db_bind_text(st, 3, domain) == 0 &&
-	    db_bind_text(st, 4, s->website_url) == 0 &&
-	    db_bind_text(st, 5, s->country != NULL ? s->country : "") == 0 &&
-	    db_bind_text(st, 6, s->notification_email != NULL ?
-	    s->notification_email : "") == 0 &&
-	    db_bind_text(st, 7, s->sender_name != NULL ? s->sender_name :
-	    s->display_name) == 0 &&
-	    db_bind_text(st, 8, s->default_locale != NULL ?
-	    s->default_locale : "en-US") == 0 &&
-	    db_bind_int(st, 9, now) == 0 && db_bind_int(st, 10, now) == 0)
-		rc = db_step(db, st);
-	db_release(st);
-	if (rc == DB_DONE)
+	if (db_run(db, sql_unit_insert, "ssssssssii", id, s->display_name,
+	    domain, s->website_url, s->country != NULL ? s->country : "",
+	    s->notification_email != NULL ? s->notification_email : "",
+	    s->sender_name != NULL ? s->sender_name : s->display_name,
+	    s->default_locale != NULL ? s->default_locale : "en-US", now,
+	    now) == 0)
 		return 0;
 	db_fail(db, err);
 	return -1;
@@ -400,7 +385,6 @@ business_app_create(struct db *db, const char *bu, const char *name,
 {
 	char		 id[IDS_ID_LEN + 1], key[33], secret[IDS_TOKEN_LEN + 1];
 	char		 hash[IDS_HASH_LEN + 1];
-	struct db_stmt	*st = NULL;
 	int		 ret = -1;
 
 	if (name == NULL)
@@ -417,12 +401,8 @@ business_app_create(struct db *db, const char *bu, const char *name,
 	ids_random_hex(key, 16);
 	ids_token(secret);
 	ids_token_hash(secret, hash);
-	st = db_prepare(db, sql_app_insert);
-	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    db_bind_text(st, 2, bu) == -1 || db_bind_text(st, 3, name) == -1 ||
-	    db_bind_text(st, 4, key) == -1 || db_bind_text(st, 5, hash) == -1 ||
-	    db_bind_int(st, 6, clock_now_ms()) == -1 ||
-	    db_step(db, st) != DB_DONE)
+	if (db_run(db, sql_app_insert, "sssssi", id, bu, name, key, hash,
+	    clock_now_ms()) == -1)
 		db_fail(db, err);
 	else if ((*out = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", id,
 	    "key", key, "secret", secret, "businessUnitId", bu, "name",
@@ -430,7 +410,6 @@ business_app_create(struct db *db, const char *bu, const char *name,
 		api_error_set(err, 500, NULL, "Internal error");
 	else
 		ret = 0;
-	db_release(st);
 	return ret;
 }
 
@@ -445,7 +424,6 @@ business_user_create(struct db *db, const char *bu, const char *username,
     const char *password, json_t **out, struct api_error *err)
 {
 	char		 id[IDS_ID_LEN + 1], hash[AUTH_PASSWORD_HASH_LEN];
-	struct db_stmt	*st = NULL;
 	size_t		 ulen = utf8_length(username);
 	int		 ret = -1;
 
@@ -472,13 +450,8 @@ business_user_create(struct db *db, const char *bu, const char *username,
 	if (expect_row(db, sql_username_taken, username, false, 409,
 	    "username", "is already taken", err) == -1)
 		goto out;
-	st = db_prepare(db, sql_user_insert);
-	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    db_bind_text(st, 2, bu) == -1 ||
-	    db_bind_text(st, 3, username) == -1 ||
-	    db_bind_text(st, 4, hash) == -1 ||
-	    db_bind_int(st, 5, clock_now_ms()) == -1 ||
-	    db_step(db, st) != DB_DONE || db_tx_commit(db) == -1) {
+	if (db_run(db, sql_user_insert, "ssssi", id, bu, username, hash,
+	    clock_now_ms()) == -1 || db_tx_commit(db) == -1) {
 		db_fail(db, err);
 		goto out;
 	}
@@ -489,7 +462,6 @@ business_user_create(struct db *db, const char *bu, const char *username,
 	else
 		ret = 0;
 out:
-	db_release(st);
 	db_tx_rollback(db);	/* no-op after the commit */
 	return ret;
 }
@@ -501,18 +473,13 @@ static int
 find_id(struct db *db, const char *sql, const char *a, const char *b,
     const char *what, char id[IDS_ID_LEN + 1], struct api_error *err)
 {
-	struct db_stmt	*st = db_prepare(db, sql);
-	int		 rc = -1;
+	int	 rc;
 
-	if (st == NULL || db_bind_text(st, 1, a) == -1 ||
-	    (b != NULL && db_bind_text(st, 2, b) == -1) ||
-	    (rc = db_step(db, st)) == -1)
+	if ((rc = db_one_text(db, sql, id, IDS_ID_LEN + 1, b == NULL ? "s" :
+	    "ss", a, b)) == -1)
 		db_fail(db, err);
 	else if (rc == DB_DONE)
 		api_error_set(err, 404, NULL, "%s", what);
-	else
-		snprintf(id, IDS_ID_LEN + 1, "%s", db_text(st, 0));
-	db_release(st);
 	return rc == DB_ROW ? 0 : -1;
 }
 
@@ -641,10 +608,7 @@ check_names(struct db *db, const char *id, const struct settings *s,
 	int		 rc;
 
 	old[0] = '\0';
-	if ((st = db_prepare(db, sql_unit_website)) == NULL ||
-	    db_bind_text(st, 1, id) == -1 ||
-	    ((rc = db_step(db, st)) != DB_ROW && rc != DB_DONE)) {
-		db_release(st);
+	if ((rc = db_row(db, sql_unit_website, &st, "s", id)) == -1) {
 		db_fail(db, err);
 		return -1;
 	}
@@ -669,23 +633,16 @@ static int
 update_unit(struct db *db, const char *id, const struct settings *s,
     struct api_error *err)
 {
-	struct db_stmt	*st = db_prepare(db, sql_unit_update);
-	int		 ret = -1;
+	int	 ret = -1;
 
-	if (st == NULL || db_bind_text(st, 1, s->display_name) == -1 ||
-	    db_bind_text(st, 2, s->website_url) == -1 ||
-	    db_bind_text(st, 3, s->country) == -1 ||
-	    db_bind_text(st, 4, s->notification_email) == -1 ||
-	    db_bind_text(st, 5, s->sender_name) == -1 ||
-	    db_bind_text(st, 6, s->default_locale) == -1 ||
-	    db_bind_int(st, 7, clock_now_ms()) == -1 ||
-	    db_bind_text(st, 8, id) == -1 || db_step(db, st) != DB_DONE)
+	if (db_run(db, sql_unit_update, "ssssssis", s->display_name,
+	    s->website_url, s->country, s->notification_email,
+	    s->sender_name, s->default_locale, clock_now_ms(), id) == -1)
 		db_fail(db, err);
 	else if (db_changes(db) == 0)
 		api_error_set(err, 404, NULL, "Business unit not found");
 	else
 		ret = 0;
-	db_release(st);
 	return ret;
 }
 

@@ -67,12 +67,10 @@ static json_t *
 thread_json(struct db *db, const char *review, bool eligible,
     struct api_error *err)
 {
-	struct db_stmt	*st = db_prepare(db, sql_requests_of);
+	struct db_stmt	*st;
 	json_t		*o;
 
-	if (st == NULL || db_bind_text(st, 1, review) == -1 ||
-	    db_step(db, st) != DB_ROW) {
-		db_release(st);
+	if (db_row(db, sql_requests_of, &st, "s", review) != DB_ROW) {
 		db_fail(db, err);
 		return NULL;
 	}
@@ -196,10 +194,7 @@ askable(struct db *db, const char *review, bool invited,
 		    "reference you already have");
 		return -1;
 	}
-	st = db_prepare(db, sql_review_of);
-	if (st == NULL || db_bind_text(st, 1, review) == -1 ||
-	    db_step(db, st) != DB_ROW) {
-		db_release(st);
+	if (db_row(db, sql_review_of, &st, "s", review) != DB_ROW) {
 		db_fail(db, err);
 		return -1;
 	}
@@ -303,21 +298,9 @@ findreviewer_create(struct request *req, struct response *res,
 		goto dberr;
 	snprintf(subject, sizeof(subject), "review:%s", review);
 	snprintf(actor, sizeof(actor), "business:%s", bu);
-	st = db_prepare(db, sql_request_insert);
-	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    db_bind_text(st, 2, review) == -1 ||
-	    db_bind_text(st, 3, bu) == -1 ||
-	    db_bind_text(st, 4, message) == -1 ||
-	    db_bind_text(st, 5, requested_json) == -1 ||
-	    db_bind_int(st, 6, !skip) == -1 ||
-	    db_bind_text(st, 7, hash) == -1 ||
-	    db_bind_int(st, 8, deadline) == -1 ||
-	    db_bind_int(st, 9, now) == -1 ||
-	    db_step(db, st) != DB_DONE)
-		goto dberr;
-	db_release(st);
-	st = NULL;
-	if (reviews_set_contacted(db, review) == -1 ||
+	if (db_run(db, sql_request_insert, "sssssisii", id, review, bu,
+	    message, requested_json, (int64_t)!skip, hash, deadline,
+	    now) == -1 || reviews_set_contacted(db, review) == -1 ||
 	    audit_add(db, actor, "find-reviewer-requested", subject,
 	    id) == -1 || outbox_add_email(db, bu, msg, NULL, err) == -1)
 		goto dberr;
@@ -328,7 +311,8 @@ dberr:
 	if (err->status == 0)
 		db_fail(db, err);
 out:
-	db_release(st);
+	/* st is released where it was read: askable leaves it NULL on
+	 * failure */
 	db_tx_rollback(db);
 	free(requested_json);
 	json_decref(requested);
@@ -356,15 +340,14 @@ enum { F_ID, F_REVIEW, F_BU, F_STATUS, F_MESSAGE, F_RESPONSE, F_RESPONDED,
 static int
 tell_business(struct db *db, const char *request_id)
 {
-	struct db_stmt	*st = db_prepare(db, sql_request_by_id);
+	struct db_stmt	*st = NULL;
 	json_t		*data = NULL, *stored = NULL, *vars = NULL, *msg = NULL;
 	json_error_t	 jerr;
 	char		 bu[IDS_ID_LEN + 1], link[URL_LEN], *details = NULL;
 	const char	*status, *event;
 	int		 ret = -1;
 
-	if (st == NULL || db_bind_text(st, 1, request_id) == -1 ||
-	    db_step(db, st) != DB_ROW)
+	if (db_row(db, sql_request_by_id, &st, "s", request_id) != DB_ROW)
 		goto out;
 	snprintf(bu, sizeof(bu), "%s", db_text(st, F_BU));
 	status = db_text(st, F_STATUS);
@@ -423,6 +406,13 @@ static const char sql_expire[] =
 static const char sql_next_deadline[] =
     "SELECT min(deadline) FROM find_reviewer_requests WHERE status = 'open'";
 
+/* An expired request as [id, review id]. */
+static json_t *
+expired_json(struct db_stmt *st)
+{
+	return json_pack("[s, s]", db_text(st, 0), db_text(st, 1));
+}
+
 int64_t
 findreviewer_job(struct db *db, int64_t now)
 {
@@ -431,20 +421,10 @@ findreviewer_job(struct db *db, int64_t now)
 	int64_t		 next = INT64_MAX;
 	char		 subject[IDS_ID_LEN + 16];
 	size_t		 i;
-	int		 rc;
 
-	if (ids == NULL || db_tx_begin(db) == -1)
+	if (ids == NULL || db_tx_begin(db) == -1 ||
+	    db_list(db, sql_expire, expired_json, ids, "i", now) == -1)
 		goto fail;
-	st = db_prepare(db, sql_expire);
-	if (st == NULL || db_bind_int(st, 1, now) == -1)
-		goto fail;
-	while ((rc = db_step(db, st)) == DB_ROW)
-		json_array_append_new(ids, json_pack("[s, s]", db_text(st, 0),
-		    db_text(st, 1)));
-	if (rc == -1)
-		goto fail;
-	db_release(st);
-	st = NULL;
 	json_array_foreach(ids, i, pair) {
 		snprintf(subject, sizeof(subject), "review:%s",
 		    json_string_value(json_array_get(pair, 1)));
@@ -459,14 +439,12 @@ findreviewer_job(struct db *db, int64_t now)
 	if (json_array_size(ids) > 0)
 		scheduler_wake();
 	json_decref(ids);
-	st = db_prepare(db, sql_next_deadline);
-	if (st != NULL && db_step(db, st) == DB_ROW &&
+	if (db_row(db, sql_next_deadline, &st, "") == DB_ROW &&
 	    !db_is_null(st, 0))
 		next = db_int(st, 0);
 	db_release(st);
 	return next;
 fail:
-	db_release(st);
 	db_tx_rollback(db);
 	json_decref(ids);
 	log_error("findreviewer: expiring requests failed; retrying");
@@ -487,13 +465,7 @@ by_token(struct db *db, const char *token, int *rc)
 	if (strlen(token) != IDS_TOKEN_LEN)
 		return NULL;
 	ids_token_hash(token, hash);
-	st = db_prepare(db, sql_by_token);
-	if (st == NULL || db_bind_text(st, 1, hash) == -1 ||
-	    (*rc = db_step(db, st)) == -1) {
-		db_release(st);
-		*rc = -1;
-		return NULL;
-	}
+	*rc = db_row(db, sql_by_token, &st, "s", hash);
 	return st;
 }
 
@@ -511,10 +483,8 @@ findreviewer_page(struct db *db, const char *token,
 	st = by_token(db, token, &rc);
 	if (rc == -1)
 		return -1;
-	if (rc == DB_DONE) {
-		db_release(st);
+	if (rc == DB_DONE)
 		return 0;
-	}
 	open = strcmp(db_text(st, F_STATUS), "open") == 0 &&
 	    db_int(st, F_DEADLINE) > clock_now_ms();
 	*state = open ? FINDREVIEWER_OPEN : FINDREVIEWER_CLOSED;
@@ -594,17 +564,12 @@ findreviewer_answer(struct db *db, const char *token, json_t *answer,
 	snprintf(id, sizeof(id), "%s", db_text(st, F_ID));
 	snprintf(subject, sizeof(subject), "review:%s", db_text(st, F_REVIEW));
 	db_release(st);
-	st = db_prepare(db, sql_answer);
-	if (st == NULL || db_bind_text(st, 1, decline ? "declined" :
-	    "replied") == -1 || db_bind_text(st, 2, text) == -1 ||
-	    db_bind_int(st, 3, clock_now_ms()) == -1 ||
-	    db_bind_text(st, 4, id) == -1 || db_step(db, st) != DB_DONE)
-		goto dberr;
-	db_release(st);
 	st = NULL;
-	if (tell_business(db, id) == -1 || audit_add(db, "reviewer",
-	    decline ? "find-reviewer-declined" : "find-reviewer-replied",
-	    subject, id) == -1 || db_tx_commit(db) == -1)
+	if (db_run(db, sql_answer, "ssis", decline ? "declined" : "replied",
+	    text, clock_now_ms(), id) == -1 || tell_business(db, id) == -1 ||
+	    audit_add(db, "reviewer", decline ? "find-reviewer-declined" :
+	    "find-reviewer-replied", subject, id) == -1 ||
+	    db_tx_commit(db) == -1)
 		goto dberr;
 	scheduler_wake();
 	ret = 0;

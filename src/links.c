@@ -201,13 +201,12 @@ load_keys(struct db *db, const struct config *cfg, const char *bu,
     struct keys *k)
 {
 	unsigned char	 mk[IDS_MASTER_LEN];
-	struct db_stmt	*st = db_prepare(db, sql_keys_get);
+	struct db_stmt	*st = NULL;
 	size_t		 len;
 	int		 rc, ret = -1;
 
 	memset(k, 0, sizeof(*k));
-	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
-	    (rc = db_step(db, st)) == -1)
+	if ((rc = db_row(db, sql_keys_get, &st, "s", bu)) == -1)
 		goto out;
 	if (rc == DB_DONE) {
 		ret = 0;
@@ -241,7 +240,6 @@ store_keys(struct db *db, const struct config *cfg, const char *bu,
     const struct keys *k, struct api_error *err)
 {
 	unsigned char	 mk[IDS_MASTER_LEN];
-	struct db_stmt	*st = NULL;
 	char		*e = NULL, *a = NULL, *s = NULL;
 	int		 ret = -1;
 
@@ -253,16 +251,11 @@ store_keys(struct db *db, const struct config *cfg, const char *bu,
 	e = ids_seal(mk, k->enc, LINKS_KEY_LEN);
 	a = ids_seal(mk, k->auth, LINKS_KEY_LEN);
 	s = ids_seal(mk, k->secret, strlen(k->secret));
-	st = db_prepare(db, sql_keys_put);
-	if (e == NULL || a == NULL || s == NULL || st == NULL ||
-	    db_bind_text(st, 1, bu) == -1 || db_bind_text(st, 2, e) == -1 ||
-	    db_bind_text(st, 3, a) == -1 || db_bind_text(st, 4, s) == -1 ||
-	    db_bind_int(st, 5, clock_now_ms()) == -1 ||
-	    db_step(db, st) != DB_DONE)
+	if (e == NULL || a == NULL || s == NULL || db_run(db, sql_keys_put,
+	    "ssssi", bu, e, a, s, clock_now_ms()) == -1)
 		db_fail(db, err);
 	else
 		ret = 0;
-	db_release(st);
 	free(e);
 	free(a);
 	free(s);
@@ -420,18 +413,11 @@ static const char sql_unit_by_domain[] =
 static int
 unit_by_domain(struct db *db, const char *domain, char bu[IDS_ID_LEN + 1])
 {
-	struct db_stmt	*st = db_prepare(db, sql_unit_by_domain);
-	int		 rc;
+	int	 rc;
 
-	if (st == NULL || db_bind_text(st, 1, domain) == -1 ||
-	    (rc = db_step(db, st)) == -1) {
-		db_release(st);
-		return -1;
-	}
-	if (rc == DB_ROW)
-		snprintf(bu, IDS_ID_LEN + 1, "%s", db_text(st, 0));
-	db_release(st);
-	return rc == DB_ROW ? 1 : 0;
+	rc = db_one_text(db, sql_unit_by_domain, bu, IDS_ID_LEN + 1, "s",
+	    domain);
+	return rc == -1 ? -1 : rc == DB_ROW;
 }
 
 /* 1: the unit of domain and its keys; 0: no such unit or no keys; -1. */
@@ -856,9 +842,7 @@ links_test(struct request *req, struct response *res, struct api_error *err)
 	json_read_string(body, "url", false, 10, 8192, &url, err);
 	if (err->status != 0)
 		goto out;
-	st = db_prepare(db, sql_domain_of);
-	if (st != NULL && db_bind_text(st, 1, bu) == 0 &&
-	    db_step(db, st) == DB_ROW)
+	if (db_row(db, sql_domain_of, &st, "s", bu) == DB_ROW)
 		json_object_set_new(body, "domain", json_string(db_text(st,
 		    0)));
 	db_release(st);

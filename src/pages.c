@@ -338,11 +338,11 @@ find_confirm(struct request *req, void *arg, struct api_error *err)
 	return c->result != REVIEW_CONFIRM_UNKNOWN;
 }
 
-static int
-review_confirm(struct request *req, struct response *res,
-    struct api_error *err, bool apply)
+int
+pages_review_confirm(struct request *req, struct response *res,
+    struct api_error *err)
 {
-	struct confirm	 c = { .apply = apply };
+	struct confirm	 c = { .apply = strcmp(req->method, "POST") == 0 };
 	char		 link[300], text[200];
 	const char	*domain = c.domain;
 	struct buf	 b;
@@ -379,18 +379,4 @@ review_confirm(struct request *req, struct response *res,
 	    (long long)req->cfg->review_duplicate_days);
 	return html_message(res, 409, "Already reviewed", text, link,
 	    "See your review on the page", err);
-}
-
-int
-pages_review_confirm(struct request *req, struct response *res,
-    struct api_error *err)
-{
-	return review_confirm(req, res, err, false);
-}
-
-int
-pages_review_confirm_post(struct request *req, struct response *res,
-    struct api_error *err)
-{
-	return review_confirm(req, res, err, true);
 }

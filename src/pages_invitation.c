@@ -411,11 +411,13 @@ find_unsubscribe(struct request *req, void *arg, struct api_error *err)
 	return r == -1 ? -1 : r != 1;
 }
 
-static int
-unsubscribe(struct request *req, struct response *res, struct api_error *err,
-    bool apply)
+int
+pages_unsubscribe(struct request *req, struct response *res,
+    struct api_error *err)
 {
-	struct unsub_link	 u = { .apply = apply };
+	struct unsub_link	 u = {
+		.apply = strcmp(req->method, "POST") == 0	/* one-click */
+	};
 	const char		*business = u.business;
 	char			 text[512];
 	struct buf		 b;
@@ -424,7 +426,7 @@ unsubscribe(struct request *req, struct response *res, struct api_error *err,
 	if ((r = html_found_or_404(req, res, find_unsubscribe, &u,
 	    "Unknown link", "This unsubscribe link is not valid.", err)) != 1)
 		return r;
-	if (apply) {
+	if (u.apply) {
 		snprintf(text, sizeof(text), "%s will not send you review "
 		    "invitations any more.", business);
 		return html_message(res, 200, "You are unsubscribed", text,
@@ -438,18 +440,4 @@ unsubscribe(struct request *req, struct response *res, struct api_error *err,
 	    "name=\"List-Unsubscribe\" value=\"One-Click\"><button "
 	    "type=\"submit\">Unsubscribe</button></form></div>");
 	return html_answer(res, 200, &b, r, err);
-}
-
-int
-pages_unsubscribe(struct request *req, struct response *res,
-    struct api_error *err)
-{
-	return unsubscribe(req, res, err, false);
-}
-
-int
-pages_unsubscribe_post(struct request *req, struct response *res,
-    struct api_error *err)
-{
-	return unsubscribe(req, res, err, true);
 }

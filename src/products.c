@@ -106,16 +106,35 @@ opt(json_t *item, const char *key)
 	return s != NULL ? s : "";
 }
 
+/* Stores items (checked) in unit bu's catalogue in one transaction,
+ * committed on success. 0, or -1 (see db_fail; the caller rolls back). */
+static int
+store(struct db *db, const char *bu, json_t *items)
+{
+	json_t	*item;	/* borrowed */
+	char	 id[IDS_ID_LEN + 1];
+	int64_t	 now = clock_now_ms();
+	size_t	 i;
+
+	if (db_tx_begin(db) == -1)
+		return -1;
+	json_array_foreach(items, i, item) {
+		ids_new(id);
+		if (db_run(db, sql_upsert, "sssssssssi", id, bu,
+		    opt(item, "sku"), opt(item, "title"), opt(item, "link"),
+		    opt(item, "imageLink"), opt(item, "gtin"), opt(item, "mpn"),
+		    opt(item, "brand"), now) == -1)
+			return -1;
+	}
+	return db_tx_commit(db);
+}
+
 int
 products_upsert(struct request *req, struct response *res,
     struct api_error *err)
 {
-	struct db	*db = req->db;
 	json_t		*body = NULL, *items, *item;	/* owned; borrowed */
-	struct db_stmt	*st = NULL;
 	const char	*bu;
-	char		 id[IDS_ID_LEN + 1];
-	int64_t		 now = clock_now_ms();
 	size_t		 i;
 	int		 ret = -1;
 
@@ -133,38 +152,15 @@ products_upsert(struct request *req, struct response *res,
 		check_item(item, i, err);
 	if (err->status != 0)
 		goto out;
-	if (db_tx_begin(db) == -1)
-		goto dberr;
-	json_array_foreach(items, i, item) {
-		ids_new(id);
-		st = db_prepare(db, sql_upsert);
-		if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-		    db_bind_text(st, 2, bu) == -1 ||
-		    db_bind_text(st, 3, opt(item, "sku")) == -1 ||
-		    db_bind_text(st, 4, opt(item, "title")) == -1 ||
-		    db_bind_text(st, 5, opt(item, "link")) == -1 ||
-		    db_bind_text(st, 6, opt(item, "imageLink")) == -1 ||
-		    db_bind_text(st, 7, opt(item, "gtin")) == -1 ||
-		    db_bind_text(st, 8, opt(item, "mpn")) == -1 ||
-		    db_bind_text(st, 9, opt(item, "brand")) == -1 ||
-		    db_bind_int(st, 10, now) == -1 ||
-		    db_step(db, st) != DB_DONE)
-			goto dberr;
-		db_release(st);
-		st = NULL;
+	if (store(req->db, bu, items) == -1) {
+		db_fail(req->db, err);
+		goto out;
 	}
-	if (db_tx_commit(db) == -1)
-		goto dberr;
 	/* the catalogue as it is now, as GET answers it */
-	ret = products_list(req, res, err);
-	if (ret == 0)
+	if ((ret = products_list(req, res, err)) == 0)
 		res->status = 200;
-	goto out;
-dberr:
-	db_fail(db, err);
 out:
-	db_release(st);
-	db_tx_rollback(db);	/* no-op after the commit */
+	db_tx_rollback(req->db);	/* no-op after the commit */
 	json_decref(body);
 	return ret;
 }
@@ -197,7 +193,6 @@ products_list(struct request *req, struct response *res,
     struct api_error *err)
 {
 	json_t			*list = json_array();	/* owned */
-	struct db_stmt		*st = NULL;
 	struct handler_page	 p = { 1, PAGE_MAX };
 	const char		*bu;
 	char			*skus = NULL;
@@ -210,19 +205,13 @@ products_list(struct request *req, struct response *res,
 	}
 	/* one row more than the page tells whether it is the last */
 	if (list == NULL || skus_of(req, &skus) == -1 ||
-	    (st = db_prepare(req->db, sql_list)) == NULL ||
-	    db_bind_text(st, 1, bu) == -1 ||
-	    db_bind_text(st, 2, skus) == -1 ||
-	    db_bind_int(st, 3, p.per_page + 1) == -1 ||
-	    db_bind_int(st, 4, (p.page - 1) * p.per_page) == -1 ||
-	    db_collect(req->db, st, product_json, list) == -1) {
-		db_release(st);
+	    db_list(req->db, sql_list, product_json, list, "ssii", bu, skus,
+	    p.per_page + 1, (p.page - 1) * p.per_page) == -1) {
 		free(skus);
 		json_decref(list);
 		db_fail(req->db, err);
 		return -1;
 	}
-	db_release(st);
 	free(skus);
 	last = (int64_t)json_array_size(list) <= p.per_page;
 	if (!last && json_array_remove(list, (size_t)p.per_page) == -1) {

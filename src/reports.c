@@ -194,10 +194,7 @@ reportable(struct request *req, const char *review, const char *reason,
 	if (reviews_of_unit(req->db, review, req->principal.business_unit_id,
 	    &facts, err) == -1)
 		return -1;
-	st = db_prepare(req->db, sql_report_state);
-	if (st == NULL || db_bind_text(st, 1, review) == -1 ||
-	    db_step(req->db, st) != DB_ROW) {
-		db_release(st);
+	if (db_row(req->db, sql_report_state, &st, "s", review) != DB_ROW) {
 		db_fail(req->db, err);
 		return -1;
 	}
@@ -222,12 +219,33 @@ reportable(struct request *req, const char *review, const char *reason,
 
 /* Ends a report's write: commits and answers status with the report
  * under st, which is released. See handler_commit. */
+/*
+ * Ends a write on report id: tells the webhooks event, deletes the
+ * review's webhooks when removal, mails the reviewer template (with
+ * text) unless NULL, and commits answering status with the report.
+ * 0, or -1 with err set.
+ */
 static int
 answer(struct request *req, struct response *res, int status,
-    struct db_stmt *st, struct api_error *err)
+    const char *id, const char *event, bool removal, const char *template,
+    const char *text, struct api_error *err)
 {
-	json_t	*out = report_json(st);	/* owned, taken */
+	struct db_stmt	*st = NULL;
+	json_t		*out;	/* owned, taken */
 
+	if (db_row(req->db, sql_report_by_id, &st, "s", id) != DB_ROW ||
+	    notify(req->db, st, event) == -1 ||
+	    (removal && removed(req->db, st) == -1)) {
+		db_release(st);
+		db_fail(req->db, err);
+		return -1;
+	}
+	if (template != NULL &&
+	    mail_reviewer(req->db, st, template, text, err) == -1) {
+		db_release(st);
+		return -1;
+	}
+	out = report_json(st);
 	db_release(st);
 	return handler_commit(req, res, status, out, true, err);
 }
@@ -238,7 +256,6 @@ reports_create(struct request *req, struct response *res,
 {
 	struct db	*db = req->db;
 	json_t		*body = NULL;	/* owned */
-	struct db_stmt	*st = NULL;
 	const char	*review = request_param(req, "reviewId");
 	const char	*reason = NULL, *details = NULL;
 	char		 id[IDS_ID_LEN + 1], actor[IDS_ID_LEN + 16];
@@ -250,45 +267,28 @@ reports_create(struct request *req, struct response *res,
 		return -1;
 	if (read_report(body, &reason, &details, &hides, err) == -1)
 		goto out;
-	if (db_tx_begin(db) == -1)
-		goto dberr;
+	if (db_tx_begin(db) == -1) {
+		db_fail(db, err);
+		goto out;
+	}
 	if (reportable(req, review, reason, err) == -1)
 		goto out;
 	ids_new(id);
 	snprintf(actor, sizeof(actor), "business:%s",
 	    req->principal.business_unit_id);
 	snprintf(subject, sizeof(subject), "review:%s", review);
-	st = db_prepare(db, sql_report_insert);
-	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    db_bind_text(st, 2, review) == -1 ||
-	    db_bind_text(st, 3, req->principal.business_unit_id) == -1 ||
-	    db_bind_text(st, 4, reason) == -1 ||
-	    db_bind_text(st, 5, details != NULL ? details : "") == -1 ||
-	    db_bind_int(st, 6, hides) == -1 ||
-	    db_bind_int(st, 7, clock_now_ms()) == -1 ||
-	    db_step(db, st) != DB_DONE)
-		goto dberr;
-	db_release(st);
-	st = NULL;
-	if (reviews_set_hidden(db, review, hides ? REVIEW_HIDE_PENDING :
+	if (db_run(db, sql_report_insert, "sssssii", id, review,
+	    req->principal.business_unit_id, reason,
+	    details != NULL ? details : "", (int64_t)hides,
+	    clock_now_ms()) == -1 ||
+	    reviews_set_hidden(db, review, hides ? REVIEW_HIDE_PENDING :
 	    REVIEW_HIDE_NO, reason) == -1 ||
 	    audit_add(db, actor, "report-created", subject, reason) == -1)
-		goto dberr;
-	st = db_prepare(db, sql_report_by_id);
-	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    db_step(db, st) != DB_ROW ||
-	    notify(db, st, "review-report-created") == -1)
-		goto dberr;
-	if (hides && mail_reviewer(db, st, "report-hidden", "", err) == -1)
-		goto out;
-	ret = answer(req, res, 201, st, err);
-	st = NULL;
-	goto out;
-dberr:
-	if (err->status == 0)
 		db_fail(db, err);
+	else
+		ret = answer(req, res, 201, id, "review-report-created",
+		    false, hides ? "report-hidden" : NULL, "", err);
 out:
-	db_release(st);
 	db_tx_rollback(db);
 	json_decref(body);
 	return ret;
@@ -360,9 +360,7 @@ reports_decide(struct request *req, struct response *res,
 		goto out;
 	if (db_tx_begin(db) == -1)
 		goto dberr;
-	st = db_prepare(db, sql_report_by_id);
-	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    (rc = db_step(db, st)) == -1)
+	if ((rc = db_row(db, sql_report_by_id, &st, "s", id)) == -1)
 		goto dberr;
 	if (rc == DB_DONE) {
 		api_error_set(err, 404, NULL, "Report not found");
@@ -376,33 +374,18 @@ reports_decide(struct request *req, struct response *res,
 	snprintf(review, sizeof(review), "%s", db_text(st, P_REVIEW));
 	snprintf(reason, sizeof(reason), "%s", db_text(st, P_REASON));
 	db_release(st);
-	st = db_prepare(db, sql_decide);
-	if (st == NULL || db_bind_text(st, 1, uphold ? "upheld" :
-	    "rejected") == -1 || db_bind_text(st, 2, note) == -1 ||
-	    db_bind_int(st, 3, clock_now_ms()) == -1 ||
-	    db_bind_text(st, 4, id) == -1 || db_step(db, st) != DB_DONE)
-		goto dberr;
-	db_release(st);
 	st = NULL;
-	if (reviews_set_hidden(db, review, uphold ? REVIEW_HIDE_REMOVED :
-	    REVIEW_HIDE_LIFTED, reason) == -1)
-		goto dberr;
 	snprintf(subject, sizeof(subject), "report:%s", id);
-	st = db_prepare(db, sql_report_by_id);
-	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    db_step(db, st) != DB_ROW ||
+	if (db_run(db, sql_decide, "ssis", uphold ? "upheld" : "rejected",
+	    note, clock_now_ms(), id) == -1 ||
+	    reviews_set_hidden(db, review, uphold ? REVIEW_HIDE_REMOVED :
+	    REVIEW_HIDE_LIFTED, reason) == -1 ||
 	    audit_add(db, "admin", uphold ? "report-upheld" :
-	    "report-rejected", subject, note) == -1 ||
-	    notify(db, st, "review-report-resolved") == -1)
+	    "report-rejected", subject, note) == -1)
 		goto dberr;
-	if (uphold && removed(db, st) == -1)
-		goto dberr;
-	if (mail_reviewer(db, st, "report-decided", uphold ? "the review "
-	    "was removed." : "the report was rejected and your review is "
-	    "online.", err) == -1)
-		goto out;
-	ret = answer(req, res, 200, st, err);
-	st = NULL;
+	ret = answer(req, res, 200, id, "review-report-resolved", uphold,
+	    "report-decided", uphold ? "the review was removed." : "the "
+	    "report was rejected and your review is online.", err);
 	goto out;
 dberr:
 	if (err->status == 0)

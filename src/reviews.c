@@ -43,19 +43,6 @@ reviews_configure(const struct config *cfg)
 	reviews_json_configure(cfg);
 }
 
-/* Runs sql with id as ?1 to its end. 0 or -1. */
-static int
-run_id(struct db *db, const char *sql, const char *id)
-{
-	struct db_stmt	*st = db_prepare(db, sql);
-	int		 rc = -1;
-
-	if (st != NULL && db_bind_text(st, 1, id) == 0)
-		rc = db_step(db, st);
-	db_release(st);
-	return rc == DB_DONE ? 0 : -1;
-}
-
 /* Tags. */
 
 static const char sql_tags_clear[] =
@@ -98,17 +85,14 @@ tag_json(struct db_stmt *st)
 static json_t *
 tags_of(struct db *db, const char *id, struct api_error *err)
 {
-	struct db_stmt	*st = db_prepare(db, sql_tags_of);
-	json_t		*tags = json_array();	/* owned */
+	json_t	*tags = json_array();	/* owned */
 
-	if (st == NULL || tags == NULL || db_bind_text(st, 1, id) == -1 ||
-	    db_collect(db, st, tag_json, tags) == -1) {
-		db_release(st);
+	if (tags == NULL ||
+	    db_list(db, sql_tags_of, tag_json, tags, "s", id) == -1) {
 		json_decref(tags);
 		db_fail(db, err);
 		return NULL;
 	}
-	db_release(st);
 	if ((tags = json_pack("{s:o}", "tags", tags)) == NULL)
 		api_error_set(err, 500, NULL, "Internal error");
 	return tags;
@@ -169,34 +153,25 @@ read_tags(json_t *body, struct api_error *err)
 static int
 add_tags(struct db *db, const char *id, json_t *tags, struct api_error *err)
 {
-	struct db_stmt	*st = NULL;
-	json_t		*t;	/* borrowed */
-	size_t		 i;
+	json_t	*t;	/* borrowed */
+	size_t	 i;
+	int64_t	 n;
 
 	json_array_foreach(tags, i, t) {
-		st = db_prepare(db, sql_tag_add);
-		if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-		    db_bind_text(st, 2, json_string_value(json_object_get(t,
-		    "group"))) == -1 || db_bind_text(st, 3,
-		    json_string_value(json_object_get(t, "value"))) == -1 ||
-		    db_step(db, st) != DB_DONE)
+		if (db_run(db, sql_tag_add, "sss", id,
+		    json_string_value(json_object_get(t, "group")),
+		    json_string_value(json_object_get(t, "value"))) == -1)
 			goto dberr;
-		db_release(st);
 	}
-	st = db_prepare(db, sql_tag_count);
-	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    db_step(db, st) != DB_ROW)
+	if (db_one_int(db, sql_tag_count, &n, "s", id) != DB_ROW)
 		goto dberr;
-	if ((int)db_int(st, 0) > TAGS_MAX) {
-		db_release(st);
+	if ((int)n > TAGS_MAX) {
 		api_error_set(err, 400, "tags", "a review may carry at most %d "
 		    "tags", TAGS_MAX);
 		return -1;
 	}
-	db_release(st);
 	return 0;
 dberr:
-	db_release(st);
 	db_fail(db, err);
 	return -1;
 }
@@ -214,7 +189,7 @@ write_tags(struct request *req, struct response *res, struct api_error *err,
 	    (tags = read_tags(body, err)) == NULL)
 		goto out;
 	if (db_tx_begin(req->db) == -1 || (replace &&
-	    run_id(req->db, sql_tags_clear, id) == -1)) {
+	    db_run(req->db, sql_tags_clear, "s", id) == -1)) {
 		db_fail(req->db, err);
 		goto out;
 	}
@@ -248,7 +223,6 @@ reviews_tags_delete(struct request *req, struct response *res,
 {
 	const char	*group = request_query(req, "group");
 	const char	*value = request_query(req, "value");
-	struct db_stmt	*st = NULL;
 	json_t		*tags = NULL;	/* owned */
 	char		 id[IDS_ID_LEN + 1];
 	int		 ret = -1;
@@ -259,16 +233,11 @@ reviews_tags_delete(struct request *req, struct response *res,
 		api_error_set(err, 400, "group", "is required");
 		return -1;
 	}
-	if (db_tx_begin(req->db) == -1 || (st = db_prepare(req->db,
-	    sql_tag_delete)) == NULL || db_bind_text(st, 1, id) == -1 ||
-	    db_bind_text(st, 2, group) == -1 ||
-	    db_bind_text(st, 3, value) == -1 ||
-	    db_bind_text(st, 4, value) == -1 ||
-	    db_step(req->db, st) != DB_DONE)
+	if (db_tx_begin(req->db) == -1 || db_run(req->db, sql_tag_delete,
+	    "ssss", id, group, value, value) == -1)
 		db_fail(req->db, err);
 	else if ((tags = tags_of(req->db, id, err)) != NULL)
 		ret = handler_commit(req, res, 200, tags, false, err);
-	db_release(st);
 	db_tx_rollback(req->db);
 	return ret;
 }
@@ -317,37 +286,28 @@ static int
 mail_reply(struct db *db, const char *id, const char *message,
     struct api_error *err)
 {
-	struct db_stmt	*st = db_prepare(db, sql_reply_mail_claim);
+	struct db_stmt	*st;
 	char		 link[REVIEWS_URL_LEN * 2];
 	char		 email[MAILER_ADDRESS_MAX + 1], name[512], language[8];
 	char		 bu[IDS_ID_LEN + 1];
 	json_t		*vars;	/* owned */
 	int		 r;
 
-	if (st == NULL || db_bind_int(st, 1, clock_now_ms()) == -1 ||
-	    db_bind_text(st, 2, id) == -1 ||
-	    (r = db_step(db, st)) == -1) {
-		db_release(st);
+	if ((r = db_row(db, sql_reply_mail_claim, &st, "is", clock_now_ms(),
+	    id)) == -1) {
 		db_fail(db, err);
 		return -1;
 	}
 	db_release(st);
 	if (r == DB_DONE) {
 		/* mailed less than a day ago: when that day is over */
-		st = db_prepare(db, sql_reply_mail_defer);
-		r = st != NULL && db_bind_text(st, 1, id) == 0 ?
-		    db_step(db, st) : -1;
-		db_release(st);
-		if (r != DB_DONE) {
+		if (db_run(db, sql_reply_mail_defer, "s", id) == -1) {
 			db_fail(db, err);
 			return -1;
 		}
 		return 0;
 	}
-	st = db_prepare(db, sql_reviewer_address);
-	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    db_step(db, st) != DB_ROW) {
-		db_release(st);
+	if (db_row(db, sql_reviewer_address, &st, "s", id) != DB_ROW) {
 		db_fail(db, err);
 		return -1;
 	}
@@ -379,22 +339,20 @@ mail_reply(struct db *db, const char *id, const char *message,
 static int
 mail_due_reply(struct db *db, const char *id)
 {
-	struct db_stmt		*st = db_prepare(db, sql_reply_text);
+	struct db_stmt		*st = NULL;
 	struct api_error	 err;
 	char			*text = NULL;
 	int			 rc, ret = -1;
 
 	memset(&err, 0, sizeof(err));
-	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    (rc = db_step(db, st)) == -1)
+	if ((rc = db_row(db, sql_reply_text, &st, "s", id)) == -1)
 		goto out;
 	if (rc == DB_ROW && !db_is_null(st, 0) &&
 	    (text = strdup(db_text(st, 0))) == NULL)
 		goto out;
 	db_release(st);
-	st = db_prepare(db, sql_reply_undue);
-	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    db_step(db, st) != DB_DONE ||
+	st = NULL;
+	if (db_run(db, sql_reply_undue, "s", id) == -1 ||
 	    (text != NULL && mail_reply(db, id, text, &err) == -1))
 		goto out;
 	ret = 0;
@@ -408,10 +366,11 @@ out:
 static int64_t
 next_reply_due(struct db *db)
 {
-	struct db_stmt	*st = db_prepare(db, sql_next_reply_due);
+	struct db_stmt	*st;
 	int64_t		 next = INT64_MAX;
 
-	if (st != NULL && db_step(db, st) == DB_ROW && !db_is_null(st, 0))
+	if (db_row(db, sql_next_reply_due, &st, "") == DB_ROW &&
+	    !db_is_null(st, 0))
 		next = db_int(st, 0);
 	db_release(st);
 	return next;
@@ -448,13 +407,10 @@ reply_mail_job(struct db *db, int64_t now)
 		db_tx_rollback(db);
 		log_warn("reviews: a deferred reply e-mail failed review=%s; "
 		    "retried in an hour", ids[i]);
-		st = db_prepare(db, sql_reply_later);
-		if (st == NULL || db_bind_text(st, 1, ids[i]) == -1 ||
-		    db_bind_int(st, 2, now + 3600000) == -1 ||
-		    db_step(db, st) != DB_DONE)
+		if (db_run(db, sql_reply_later, "si", ids[i],
+		    now + 3600000) == -1)
 			log_warn("reviews: review=%s keeps its due time",
 			    ids[i]);
-		db_release(st);
 	}
 	if (n > 0)
 		scheduler_wake();
@@ -540,14 +496,10 @@ reviews_reply(struct request *req, struct response *res,
 	}
 	created = db_is_null(st, REVIEW_C_REPLY);
 	db_release(st);
-	st = db_prepare(db, sql_reply_set);
-	if (st == NULL || db_bind_text(st, 1, message) == -1 ||
-	    db_bind_text(st, 2, author) == -1 ||
-	    db_bind_int(st, 3, clock_now_ms()) == -1 ||
-	    db_bind_text(st, 4, id) == -1 || db_step(db, st) != DB_DONE)
-		goto dberr;
-	db_release(st);
 	st = NULL;
+	if (db_run(db, sql_reply_set, "ssis", message, author, clock_now_ms(),
+	    id) == -1)
+		goto dberr;
 	if (mail_reply(db, id, message, err) == -1 ||
 	    reviews_json_load(db, req, id, false, &st, err) == -1)
 		goto out;
@@ -588,16 +540,12 @@ reviews_reply_delete(struct request *req, struct response *res,
 	if (own_review(req, id, err) == -1)
 		return -1;
 	if (db_tx_begin(db) == -1 ||
-	    (st = db_prepare(db, sql_reply_clear)) == NULL ||
-	    db_bind_int(st, 1, clock_now_ms()) == -1 ||
-	    db_bind_text(st, 2, id) == -1 || db_step(db, st) != DB_DONE)
+	    db_run(db, sql_reply_clear, "is", clock_now_ms(), id) == -1)
 		goto dberr;
 	if (db_changes(db) == 0) {
 		api_error_set(err, 404, NULL, "This review has no reply");
 		goto out;
 	}
-	db_release(st);
-	st = NULL;
 	if (reviews_json_load(db, req, id, false, &st, err) == -1)
 		goto out;
 	if (reviews_json_emit(db, st, "service-review-updated",
@@ -652,27 +600,19 @@ int
 reviews_set_hidden(struct db *db, const char *review_id,
     enum review_hide hide, const char *reason)
 {
-	struct db_stmt	*st = db_prepare(db, hides[hide].sql);
-	int		 rc = -1;
-
-	if (st != NULL && db_bind_int(st, 1, clock_now_ms()) == 0 &&
-	    db_bind_text(st, 2, review_id) == 0 && (!hides[hide].reason ||
-	    db_bind_text(st, 3, reason) == 0))
-		rc = db_step(db, st);
-	db_release(st);
-	return rc == DB_DONE ? 0 : -1;
+	/* a statement without ?3 takes no reason: fmt stops before it */
+	return db_run(db, hides[hide].sql, hides[hide].reason ? "iss" : "is",
+	    clock_now_ms(), review_id, reason);
 }
 
 int
 reviews_of_unit(struct db *db, const char *review_id, const char *bu,
     struct review_facts *facts, struct api_error *err)
 {
-	struct db_stmt	*st = db_prepare(db, sql_of_unit);
-	int		 rc = -1;
+	struct db_stmt	*st;
+	int		 rc;
 
-	if (st != NULL && db_bind_text(st, 1, review_id) == 0 &&
-	    db_bind_text(st, 2, bu) == 0)
-		rc = db_step(db, st);
+	rc = db_row(db, sql_of_unit, &st, "ss", review_id, bu);
 	if (rc == DB_ROW) {
 		facts->invited = (int)db_int(st, 0) != 0;
 		facts->removed = (int)db_int(st, 1) != 0;
@@ -688,7 +628,7 @@ reviews_of_unit(struct db *db, const char *review_id, const char *bu,
 int
 reviews_set_contacted(struct db *db, const char *review_id)
 {
-	return run_id(db, sql_contacted, review_id);
+	return db_run(db, sql_contacted, "s", review_id);
 }
 
 /* Expiry, and the job. */
@@ -703,19 +643,6 @@ static const char sql_forget_submitters[] =
 static const char sql_next_expiry[] =
     "SELECT min(confirm_expires_at) FROM reviews WHERE status = 'pending'";
 
-/* Runs sql with now bound as ?1. 0 or -1. */
-static int
-run_at(struct db *db, const char *sql, int64_t now)
-{
-	struct db_stmt	*st = db_prepare(db, sql);
-	int		 rc = -1;
-
-	if (st != NULL && db_bind_int(st, 1, now) == 0)
-		rc = db_step(db, st);
-	db_release(st);
-	return rc == DB_DONE ? 0 : -1;
-}
-
 int64_t
 reviews_job(struct db *db, int64_t now)
 {
@@ -723,13 +650,12 @@ reviews_job(struct db *db, int64_t now)
 	int64_t		 next = reply_mail_job(db, now), expiry;
 
 	if (db_tx_begin(db) == 0) {
-		if (run_at(db, sql_expire, now) == -1 ||
-		    run_at(db, sql_forget_submitters, now) == -1 ||
+		if (db_run(db, sql_expire, "i", now) == -1 ||
+		    db_run(db, sql_forget_submitters, "i", now) == -1 ||
 		    db_tx_commit(db) == -1)
 			db_tx_rollback(db);
 	}
-	st = db_prepare(db, sql_next_expiry);
-	if (st != NULL && db_step(db, st) == DB_ROW &&
+	if (db_row(db, sql_next_expiry, &st, "") == DB_ROW &&
 	    !db_is_null(st, 0) && (expiry = db_int(st, 0)) < next)
 		next = expiry;
 	db_release(st);

@@ -370,13 +370,11 @@ reviews_json_load(struct db *db, const struct request *req,
     const char *id, bool public_only, struct db_stmt **out,
     struct api_error *err)
 {
-	struct db_stmt	*st = db_prepare(db, sql_review_by_id);
+	struct db_stmt	*st;
 	int		 rc;
 
 	*out = NULL;
-	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    (rc = db_step(db, st)) == -1) {
-		db_release(st);
+	if ((rc = db_row(db, sql_review_by_id, &st, "s", id)) == -1) {
 		db_fail(db, err);
 		return -1;
 	}
@@ -415,11 +413,10 @@ int
 reviews_json_emit_id(struct db *db, const char *id,
     const char *service_event, const char *product_event)
 {
-	struct db_stmt	*st = db_prepare(db, sql_review_by_id);
+	struct db_stmt	*st;
 	int		 r = -1;
 
-	if (st != NULL && db_bind_text(st, 1, id) == 0 &&
-	    db_step(db, st) == DB_ROW)
+	if (db_row(db, sql_review_by_id, &st, "s", id) == DB_ROW)
 		r = reviews_json_emit(db, st, service_event, product_event);
 	db_release(st);
 	return r;

@@ -136,27 +136,16 @@ static const char sql_review_insert[] =
     "  title, text, language, experienced_at, display_name, anonymous, "
     "  country, source, status, confirm_hash, confirm_expires_at, "
     "  created_at, updated_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)";
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, nullif(?9, 0), ?10, ?11, ?12, "
+    "  ?13, 'pending', ?14, ?15, ?16, ?17)";
 
 static int
 consumer_insert(struct db *db, const char *email, const char *name,
     const char *country, char id[IDS_ID_LEN + 1])
 {
-	struct db_stmt	*st;
-
 	ids_new(id);
-	st = db_prepare(db, sql_consumer_insert);
-	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    db_bind_text(st, 2, email) == -1 ||
-	    db_bind_text(st, 3, name) == -1 ||
-	    db_bind_text(st, 4, country != NULL ? country : "") == -1 ||
-	    db_bind_int(st, 5, clock_now_ms()) == -1 ||
-	    db_step(db, st) != DB_DONE) {
-		db_release(st);
-		return -1;
-	}
-	db_release(st);
-	return 0;
+	return db_run(db, sql_consumer_insert, "ssssi", id, email, name,
+	    country != NULL ? country : "", clock_now_ms());
 }
 
 /* Finds or creates the consumer of an e-mail address. Only for addresses
@@ -167,19 +156,12 @@ static int
 consumer_for(struct db *db, const char *email, const char *name,
     const char *country, char id[IDS_ID_LEN + 1])
 {
-	struct db_stmt	*st = db_prepare(db, sql_consumer_by_email);
-	int		 rc;
+	int	 rc;
 
-	if (st == NULL || db_bind_text(st, 1, email) == -1 ||
-	    (rc = db_step(db, st)) == -1) {
-		db_release(st);
-		return -1;
-	}
-	if (rc == DB_ROW)
-		snprintf(id, IDS_ID_LEN + 1, "%s", db_text(st, 0));
-	db_release(st);
-	if (rc == DB_ROW)
-		return 0;
+	rc = db_one_text(db, sql_consumer_by_email, id, IDS_ID_LEN + 1, "s",
+	    email);
+	if (rc != DB_DONE)
+		return rc == DB_ROW ? 0 : -1;
 	return consumer_insert(db, email, name, country, id);
 }
 
@@ -187,13 +169,9 @@ consumer_for(struct db *db, const char *email, const char *name,
 static int
 product_known(struct db *db, const char *bu, const char *sku, bool *found)
 {
-	struct db_stmt	*st = db_prepare(db, sql_product_exists);
-	int		 rc = -1;
+	int	 rc;
 
-	if (st != NULL && db_bind_text(st, 1, bu) == 0 &&
-	    db_bind_text(st, 2, sku) == 0)
-		rc = db_step(db, st);
-	db_release(st);
+	rc = db_exists(db, sql_product_exists, "ss", bu, sku);
 	if (rc == -1)
 		return -1;
 	*found = rc == DB_ROW;
@@ -210,13 +188,11 @@ submission_unit(struct db *db, const struct review_input *in,
     char bu[IDS_ID_LEN + 1], char bu_name[256], char language[3],
     struct api_error *err)
 {
-	struct db_stmt	*st = db_prepare(db, sql_unit_by_domain);
-	int		 rc = -1;
+	struct db_stmt	*st;
+	int		 rc;
 
-	if (st != NULL && db_bind_text(st, 1, in->domain) == 0)
-		rc = db_step(db, st);
+	rc = db_row(db, sql_unit_by_domain, &st, "s", in->domain);
 	if (rc != DB_ROW) {
-		db_release(st);
 		if (rc == -1)
 			db_fail(db, err);
 		else
@@ -251,13 +227,10 @@ static int
 within_limits(struct db *db, const struct config *cfg, const char *consumer,
     const char *submitter, int64_t now, struct api_error *err)
 {
-	struct db_stmt	*st = db_prepare(db, sql_recent_submissions);
+	struct db_stmt	*st;
 
-	if (st == NULL || db_bind_text(st, 1, consumer) == -1 ||
-	    db_bind_int(st, 2, now - 86400000) == -1 ||
-	    db_bind_text(st, 3, submitter) == -1 ||
-	    db_step(db, st) != DB_ROW) {
-		db_release(st);
+	if (db_row(db, sql_recent_submissions, &st, "sis", consumer,
+	    now - 86400000, submitter) != DB_ROW) {
 		db_fail(db, err);
 		return -1;
 	}
@@ -282,45 +255,16 @@ insert_pending(struct db *db, const struct config *cfg,
     const char *language, const char *hash, const char *submitter,
     int64_t now, char id[IDS_ID_LEN + 1])
 {
-	struct db_stmt	*st;
-
 	ids_new(id);
-	st = db_prepare(db, sql_review_insert);
-	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    db_bind_text(st, 2, bu) == -1 ||
-	    db_bind_text(st, 3, consumer) == -1 ||
-	    db_bind_text(st, 4, in->sku) == -1 ||
-	    db_bind_int(st, 5, in->stars) == -1 ||
-	    db_bind_text(st, 6, in->title) == -1 ||
-	    db_bind_text(st, 7, in->text) == -1 ||
-	    db_bind_text(st, 8, language) == -1 ||
-	    (in->experienced_at != 0 ? db_bind_int(st, 9,
-	    in->experienced_at) : db_bind_null(st, 9)) == -1 ||
-	    db_bind_text(st, 10, in->name) == -1 ||
-	    db_bind_int(st, 11, in->anonymous) == -1 ||
-	    db_bind_text(st, 12, in->country != NULL ? in->country :
-	    "") == -1 ||
-	    db_bind_text(st, 13, source_names[in->source]) == -1 ||
-	    db_bind_text(st, 14, hash) == -1 ||
-	    db_bind_int(st, 15, now + cfg->review_confirm_ttl_h *
-	    3600000) == -1 ||
-	    db_bind_int(st, 16, now) == -1 ||
-	    db_bind_int(st, 17, now) == -1 ||
-	    db_step(db, st) != DB_DONE) {
-		db_release(st);
+	if (db_run(db, sql_review_insert, "ssssisssisisssiii", id, bu,
+	    consumer, in->sku, in->stars, in->title, in->text, language,
+	    in->experienced_at, in->name, (int64_t)in->anonymous,
+	    in->country != NULL ? in->country : "", source_names[in->source],
+	    hash, now + cfg->review_confirm_ttl_h * 3600000, now, now) == -1)
 		return -1;
-	}
-	db_release(st);
 	if (submitter == NULL)
 		return 0;
-	st = db_prepare(db, sql_set_submitter);
-	if (st == NULL || db_bind_text(st, 1, submitter) == -1 ||
-	    db_bind_text(st, 2, id) == -1 || db_step(db, st) != DB_DONE) {
-		db_release(st);
-		return -1;
-	}
-	db_release(st);
-	return 0;
+	return db_run(db, sql_set_submitter, "ss", submitter, id);
 }
 
 int
@@ -434,12 +378,10 @@ int
 reviews_create_invited(struct db *db, const struct invited_review *in,
     char id_out[IDS_ID_LEN + 1])
 {
-	struct db_stmt	*st = NULL;
 	char		 consumer[IDS_ID_LEN + 1], id[IDS_ID_LEN + 1];
 	char		 key[IDS_ID_LEN + 16];
 	json_t		*tag;	/* borrowed */
 	size_t		 i;
-	int		 ret = -1;
 
 	/* The business gave this address: the review gets a consumer of
 	 * its own, never one a reviewer already has (see consumer_for), and
@@ -448,40 +390,21 @@ reviews_create_invited(struct db *db, const struct invited_review *in,
 	snprintf(key, sizeof(key), "invited:%s", id);
 	if (consumer_insert(db, key, in->name, NULL, consumer) == -1)
 		return -1;
-	st = db_prepare(db, sql_invited_insert);
-	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    db_bind_text(st, 2, in->bu) == -1 ||
-	    db_bind_text(st, 3, consumer) == -1 ||
-	    db_bind_text(st, 4, in->sku) == -1 ||
-	    db_bind_int(st, 5, in->stars) == -1 ||
-	    db_bind_text(st, 6, in->title) == -1 ||
-	    db_bind_text(st, 7, in->text) == -1 ||
-	    db_bind_text(st, 8, in->language) == -1 ||
-	    db_bind_text(st, 9, in->name) == -1 ||
-	    db_bind_text(st, 10, in->link_kind) == -1 ||
-	    db_bind_text(st, 11, in->reference) == -1 ||
-	    db_bind_text(st, 12, in->email) == -1 ||
-	    db_bind_int(st, 13, clock_now_ms()) == -1 ||
-	    db_step(db, st) != DB_DONE)
-		goto out;
+	if (db_run(db, sql_invited_insert, "ssssisssssssi", id, in->bu,
+	    consumer, in->sku, in->stars, in->title, in->text, in->language,
+	    in->name, in->link_kind, in->reference, in->email,
+	    clock_now_ms()) == -1)
+		return -1;
 	json_array_foreach(in->tags, i, tag) {
-		db_release(st);
-		st = db_prepare(db, sql_tag_generic);
-		if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-		    db_bind_text(st, 2, json_string_value(tag)) == -1 ||
-		    db_step(db, st) != DB_DONE)
-			goto out;
+		if (db_run(db, sql_tag_generic, "ss", id,
+		    json_string_value(tag)) == -1)
+			return -1;
 	}
-	db_release(st);
-	st = NULL;
 	if (reviews_json_emit_id(db, id, "service-review-created",
 	    "product-review-created") == -1)
-		goto out;
+		return -1;
 	memcpy(id_out, id, sizeof(id));
-	ret = 0;
-out:
-	db_release(st);
-	return ret;
+	return 0;
 }
 
 /* Confirmation and expiry. */
@@ -501,23 +424,14 @@ static const char sql_refuse_duplicate[] =
 static int
 has_duplicate(struct db *db, const struct config *cfg, struct db_stmt *review)
 {
-	struct db_stmt	*st = db_prepare(db, sql_duplicate);
-	int		 rc;
+	int	 rc;
 
-	if (st == NULL || db_bind_text(st, 1, db_text(review, 4)) == -1 ||
-	    db_bind_text(st, 2, db_text(review, 5)) == -1 ||
-	    db_bind_text(st, 3, db_is_null(review, 6) ? NULL :
-	    db_text(review, 6)) == -1 ||
-	    db_bind_int(st, 4, cfg->review_duplicate_days == 0 ?
-	    INT64_MAX : clock_now_ms() - cfg->review_duplicate_days *
-	    86400000) == -1 ||
-	    db_bind_text(st, 5, db_text(review, 0)) == -1 ||
-	    (rc = db_step(db, st)) == -1) {
-		db_release(st);
-		return -1;
-	}
-	db_release(st);
-	return rc == DB_ROW;
+	rc = db_exists(db, sql_duplicate, "sssis", db_text(review, 4),
+	    db_text(review, 5), db_is_null(review, 6) ? NULL :
+	    db_text(review, 6), cfg->review_duplicate_days == 0 ? INT64_MAX :
+	    clock_now_ms() - cfg->review_duplicate_days * 86400000,
+	    db_text(review, 0));
+	return rc == -1 ? -1 : rc == DB_ROW;
 }
 static const char sql_publish[] =
     "UPDATE reviews SET status = 'published', published_at = ?1, "
@@ -541,9 +455,7 @@ reviews_confirm(struct db *db, const struct config *cfg, const char *token,
 	ids_token_hash(token, hash);
 	if (apply && db_tx_begin(db) == -1)
 		goto out;
-	st = db_prepare(db, sql_pending_by_hash);
-	if (st == NULL || db_bind_text(st, 1, hash) == -1 ||
-	    (rc = db_step(db, st)) == -1)
+	if ((rc = db_row(db, sql_pending_by_hash, &st, "s", hash)) == -1)
 		goto out;
 	if (rc == DB_DONE) {
 		ret = 0;
@@ -578,22 +490,15 @@ reviews_confirm(struct db *db, const struct config *cfg, const char *token,
 	db_release(st);
 	st = NULL;
 	if (rc == 1) {
-		st = db_prepare(db, sql_refuse_duplicate);
-		if (st == NULL || db_bind_int(st, 1, now) == -1 ||
-		    db_bind_text(st, 2, id) == -1 ||
-		    db_step(db, st) != DB_DONE || db_tx_commit(db) == -1)
+		if (db_run(db, sql_refuse_duplicate, "is", now, id) == -1 ||
+		    db_tx_commit(db) == -1)
 			goto out;
 		*result = REVIEW_CONFIRM_DUPLICATE;
 		ret = 0;
 		goto out;
 	}
-	st = db_prepare(db, sql_publish);
-	if (st == NULL || db_bind_int(st, 1, now) == -1 ||
-	    db_bind_text(st, 2, id) == -1 || db_step(db, st) != DB_DONE)
-		goto out;
-	db_release(st);
-	st = NULL;
-	if (reviews_json_emit_id(db, id, "service-review-created",
+	if (db_run(db, sql_publish, "is", now, id) == -1 ||
+	    reviews_json_emit_id(db, id, "service-review-created",
 	    "product-review-created") == -1)
 		goto out;
 	if (db_tx_commit(db) == -1)
@@ -609,32 +514,17 @@ out:
 
 /* Erasure. */
 
-/* Runs sql with ?1 = a and, when b is not NULL, ?2 = b. 0 or -1. */
-static int
-run(struct db *db, const char *sql, const char *a, const char *b)
-{
-	struct db_stmt	*st = db_prepare(db, sql);
-	int		 rc = -1;
-
-	if (st != NULL && db_bind_text(st, 1, a) == 0 &&
-	    (b == NULL || db_bind_text(st, 2, b) == 0))
-		rc = db_step(db, st);
-	db_release(st);
-	return rc == DB_DONE ? 0 : -1;
-}
-
-/* Anonymises the consumers that sql (with run's parameters) lists as one
- * JSON array in the webhook events still waiting or kept. 0 or -1. */
+/* Anonymises the consumers that sql (with ?1 = a and, when b is not
+ * NULL, ?2 = b) lists as one JSON array in the webhook events still
+ * waiting or kept. 0 or -1. */
 static int
 anonymise_events(struct db *db, const char *sql, const char *a,
     const char *b)
 {
-	struct db_stmt	*st = db_prepare(db, sql);
+	struct db_stmt	*st;
 	int		 r = -1;
 
-	if (st != NULL && db_bind_text(st, 1, a) == 0 &&
-	    (b == NULL || db_bind_text(st, 2, b) == 0) &&
-	    db_step(db, st) == DB_ROW)
+	if (db_row(db, sql, &st, b == NULL ? "s" : "ss", a, b) == DB_ROW)
 		r = webhooks_anonymise_consumers(db, db_text(st, 0));
 	db_release(st);
 	return r;
@@ -655,11 +545,11 @@ int
 reviews_erase_reviewer(struct db *db, const char *email, size_t *reviews)
 {
 	*reviews = 0;
-	if (run(db, sql_erase_reviews_of, email, NULL) == -1)
+	if (db_run(db, sql_erase_reviews_of, "s", email) == -1)
 		return -1;
 	*reviews = (size_t)db_changes(db);
 	if (anonymise_events(db, sql_identity_ids, email, NULL) == -1 ||
-	    run(db, sql_erase_identity, email, NULL) == -1)
+	    db_run(db, sql_erase_identity, "s", email) == -1)
 		return -1;
 	return 0;
 }
@@ -688,9 +578,9 @@ static const char sql_erase_invited_reviews[] =
 int
 reviews_erase_referral(struct db *db, const char *bu, const char *email)
 {
-	if (run(db, sql_erase_invited_consumers, bu, email) == -1 ||
+	if (db_run(db, sql_erase_invited_consumers, "ss", bu, email) == -1 ||
 	    anonymise_events(db, sql_invited_consumers, bu, email) == -1 ||
-	    run(db, sql_erase_invited_reviews, bu, email) == -1)
+	    db_run(db, sql_erase_invited_reviews, "ss", bu, email) == -1)
 		return -1;
 	return 0;
 }

@@ -17,9 +17,9 @@ route_handler	pages_profile;
  * also takes JSON and then answers JSON). */
 route_handler	pages_review_form, pages_review_post;
 
-/* GET /review/confirm/{token}: publishes the review, idempotently. */
+/* GET and POST /review/confirm/{token}: GET asks, POST publishes the
+ * review, idempotently. */
 route_handler	pages_review_confirm;
-route_handler	pages_review_confirm_post;
 
 /* GET and POST /evaluate-link/{token}: a personal invitation link's form
  * (fields stars, title, text; stars_N, title_N, text_N for product N). */
@@ -30,6 +30,6 @@ route_handler	pages_find_reviewer, pages_find_reviewer_post;
 
 /* GET (a confirmation button) and POST (RFC 8058 one-click)
  * /unsubscribe/{token}. */
-route_handler	pages_unsubscribe, pages_unsubscribe_post;
+route_handler	pages_unsubscribe;
 
 #endif
