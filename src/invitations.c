@@ -22,7 +22,6 @@
 
 #include "reviewd/auth.h"
 #include "reviewd/clock.h"
-#include "reviewd/db_call.h"
 #include "reviewd/handler.h"
 #include "reviewd/idempotency.h"
 #include "reviewd/invitations.h"
@@ -367,7 +366,7 @@ int
 inv_event_add(struct db *db, const char *id, const char *kind,
     const char *detail, int64_t at)
 {
-	return db_call(db, sql_event, "ttti", id, kind, detail, at);
+	return db_run(db, sql_event, "sssi", id, kind, detail, at);
 }
 
 char *
@@ -381,7 +380,7 @@ inv_unit_locale(struct db *db, const char *bu, char locale[8])
 {
 	struct db_stmt	*st;
 
-	if (db_call_row(db, sql_unit_locale, &st, "t", bu) != DB_ROW)
+	if (db_row(db, sql_unit_locale, &st, "s", bu) != DB_ROW)
 		return -1;
 	snprintf(locale, 8, "%s", db_text(st, 0));
 	db_release(st);
@@ -402,7 +401,7 @@ inv_catalogue_products(struct db *db, const char *bu, json_t *skus,
 		return NULL;
 	}
 	json_array_foreach(skus, i, sku) {
-		if ((rc = db_call_row(db, sql_catalogue_product, &st, "tt", bu,
+		if ((rc = db_row(db, sql_catalogue_product, &st, "ss", bu,
 		    json_string_value(sku))) == -1) {
 			db_fail(db, err);
 			goto fail;
@@ -439,6 +438,7 @@ suppression(struct db *db, const char *bu, const struct inv_input *in,
     int64_t now, const char **reason)
 {
 	bool	 found;
+	int	 rc;
 
 	*reason = NULL;
 	if (invitations_unsubscribed(db, bu, in->email, &found) == -1)
@@ -449,20 +449,20 @@ suppression(struct db *db, const char *bu, const struct inv_input *in,
 		return 0;
 	}
 	if (in->reference != NULL) {
-		if (db_call_exists(db, sql_reference_used, &found, "tt", bu,
-		    in->reference) == -1)
+		if ((rc = db_exists(db, sql_reference_used, "ss", bu,
+		    in->reference)) == -1)
 			return -1;
-		if (found) {
+		if (rc == DB_ROW) {
 			*reason = "this reference number was already invited";
 			return 0;
 		}
 	}
 	if (inv_cfg->invitation_repeat_days > 0) {
-		if (db_call_exists(db, sql_recently_invited, &found, "tti", bu,
+		if ((rc = db_exists(db, sql_recently_invited, "ssi", bu,
 		    in->email, now - inv_cfg->invitation_repeat_days *
-		    86400000) == -1)
+		    86400000)) == -1)
 			return -1;
-		if (found)
+		if (rc == DB_ROW)
 			*reason = "the address was invited within the repeat "
 			    "period";
 	}
@@ -508,7 +508,7 @@ inv_store(struct db *db, const char *bu, struct inv_input *in,
 	ids_new(id);
 	/* parameters 1 to 13 text, 14 service, 15 to 18 text, 19 and 20
 	 * times */
-	if (db_call(db, sql_insert, "tttttttttttttittttii", id, bu, in->email,
+	if (db_run(db, sql_insert, "sssssssssssssissssii", id, bu, in->email,
 	    in->name, in->reference, locale, in->sender_name,
 	    in->sender_email, in->reply_to, in->location_id, in->template_id,
 	    in->redirect_uri, tags, (int64_t)in->service, products, origin,
@@ -550,11 +550,15 @@ static int
 quota_query(struct db *db, const char *bu, int64_t now, int64_t offset,
     int64_t *out)
 {
+	int	 rc;
+
 	if (offset < 0)
-		return db_call_int(db, sql_quota_used, out, "ti", bu,
+		rc = db_one_int(db, sql_quota_used, out, "si", bu,
 		    now - QUOTA_WINDOW_MS);
-	return db_call_int(db, sql_quota_nth, out, "tii", bu,
-	    now - QUOTA_WINDOW_MS, offset);
+	else
+		rc = db_one_int(db, sql_quota_nth, out, "sii", bu,
+		    now - QUOTA_WINDOW_MS, offset);
+	return rc == DB_ROW ? 0 : -1;
 }
 
 int

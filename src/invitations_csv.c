@@ -17,7 +17,6 @@
 
 #include "reviewd/auth.h"
 #include "reviewd/clock.h"
-#include "reviewd/db_call.h"
 #include "reviewd/handler.h"
 #include "reviewd/invitations_csv.h"
 #include "reviewd/json.h"
@@ -117,13 +116,14 @@ invitations_import_begin(struct db *db, struct csv_import *imp,
 {
 	char		*ignored = NULL, id[IDS_ID_LEN + 1];
 	int64_t		 now = clock_now_ms();
-	int		 ret = -1;
+	int		 rc = DB_DONE, ret = -1;
 	bool		 running = false;
 
 	if (db_tx_begin(db) == -1 || (idem_key != NULL &&
-	    db_call_exists(db, sql_running, &running, "tti", imp->bu,
-	    idem_key, now - IMPORT_STALE_MS) == -1))
+	    (rc = db_exists(db, sql_running, "ssi", imp->bu, idem_key,
+	    now - IMPORT_STALE_MS)) == -1))
 		goto dberr;
+	running = rc == DB_ROW;
 	if (running) {
 		api_error_set(err, 409, "Idempotency-Key", "belongs to an "
 		    "import still running");
@@ -131,7 +131,7 @@ invitations_import_begin(struct db *db, struct csv_import *imp,
 	}
 	ignored = json_dumps(imp->ignored, JSON_COMPACT);
 	ids_new(id);
-	if (ignored == NULL || db_call(db, sql_import_insert, "tttiti", id,
+	if (ignored == NULL || db_run(db, sql_import_insert, "sssisi", id,
 	    imp->bu, idem_key, (int64_t)imp->total, ignored, now) == -1 ||
 	    db_tx_commit(db) == -1)
 		goto dberr;
@@ -160,7 +160,7 @@ invitations_import_row(struct db *db, struct csv_import *imp, size_t line,
 
 	if ((errors == NULL || (text = json_dumps(errors,
 	    JSON_COMPACT)) != NULL) &&
-	    db_call(db, sql_row_insert, "titttt", imp->id, (int64_t)line,
+	    db_run(db, sql_row_insert, "sissss", imp->id, (int64_t)line,
 	    status, invitation_id, reason, text) == 0 &&
 	    invitations_import_count(imp, line, status, invitation_id, reason,
 	    errors) == 0)
@@ -181,7 +181,7 @@ int
 invitations_import_save(struct db *db, const struct csv_import *imp,
     bool done, struct api_error *err)
 {
-	if (db_call(db, sql_import_save, "tiiiiii", imp->id,
+	if (db_run(db, sql_import_save, "siiiiii", imp->id,
 	    (int64_t)imp->created, (int64_t)imp->skipped,
 	    (int64_t)imp->merged, (int64_t)imp->invalid, clock_now_ms(),
 	    (int64_t)done) == -1) {
@@ -202,7 +202,7 @@ invitations_import_fail(struct db *db, const struct csv_import *imp)
 		return;
 	db_tx_rollback(db);
 	if (db_tx_begin(db) == 0) {
-		if (db_call(db, sql_import_fail, "ti", imp->id,
+		if (db_run(db, sql_import_fail, "si", imp->id,
 		    clock_now_ms()) == 0 && db_tx_commit(db) == 0)
 			return;
 		db_tx_rollback(db);
@@ -274,7 +274,7 @@ find_import(const struct request *req, const char **bu,
 
 	if (auth_business_unit(req, bu, err) == -1)
 		return -1;
-	rc = db_call_row(req->db, sql_import_get, &st, "tti",
+	rc = db_row(req->db, sql_import_get, &st, "ssi",
 	    request_param(req, "importId"), *bu,
 	    clock_now_ms() - IMPORT_STALE_MS);
 	if (rc == -1)

@@ -14,7 +14,6 @@
 #include "reviewd/auth.h"
 #include "reviewd/buf.h"
 #include "reviewd/csv.h"
-#include "reviewd/db_call.h"
 #include "reviewd/idempotency.h"
 #include "reviewd/invitations.h"
 #include "reviewd/invitations_csv.h"
@@ -352,8 +351,8 @@ group_add(struct db *db, json_t *o, size_t line, struct buf *key)
 	product = json_dumps(json_array_get(json_object_get(json_object_get(o,
 	    "productReviewInvitation"), "products"), 0), JSON_COMPACT);
 	if (product != NULL && group_key(o, key) == 0 &&
-	    db_call_int(db, sql_group_next, &rank, "t", key->data) == 0 &&
-	    db_call(db, sql_group_add, "itit", (int64_t)line, key->data, rank,
+	    db_one_int(db, sql_group_next, &rank, "s", key->data) == DB_ROW &&
+	    db_run(db, sql_group_add, "isis", (int64_t)line, key->data, rank,
 	    product) == 0)
 		ret = 0;
 	free(product);
@@ -483,11 +482,11 @@ group_row(struct db *db, struct csv_import *imp, json_t *o, size_t line,
 	int64_t		 rank;
 	int		 rc, ret = -1;
 
-	if (db_call_row(db, sql_group_rank, &st, "i", (int64_t)line) != DB_ROW)
+	if (db_row(db, sql_group_rank, &st, "i", (int64_t)line) != DB_ROW)
 		goto dberr;
 	rank = db_int(st, 0);
 	if (rank > 0 && rank < INV_PRODUCTS_MAX) {
-		if (db_call_row(db, sql_group_head, &g, "tt", db_text(st, 1),
+		if (db_row(db, sql_group_head, &g, "ss", db_text(st, 1),
 		    imp->id) != DB_ROW)
 			goto dberr;
 		snprintf(head, sizeof(head), "%s", db_text(g, 0));
@@ -652,7 +651,7 @@ pragmas_apply(struct db *db, int64_t saved[CSV_NPRAGMAS], size_t *n)
 	};
 
 	for (*n = 0; *n < CSV_NPRAGMAS; (*n)++) {
-		if (db_call_int(db, get[*n], &saved[*n], "") == -1 ||
+		if (db_one_int(db, get[*n], &saved[*n], "") != DB_ROW ||
 		    pragma_set(db, *n, csv_pragmas[*n].value) == -1)
 			return -1;
 	}
