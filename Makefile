@@ -59,6 +59,7 @@ T_http	 = api_error auth buf clock config db_sqlite ids json log \
 T_ids	 =
 T_json	 = api_error auth buf clock config db_sqlite http ids log \
 	   migrations request router settings utf8
+T_list_cache = buf
 T_links	 = api_error auth buf clock config db_call db_sqlite \
 	   findreviewer_json handler html http idempotency ids invitations \
 	   invitations_history invitations_links invitations_templates \
@@ -74,8 +75,8 @@ T_router = afs afs_message api_error audit auth auth_tokens buf business \
 	   findreviewer_json handler health html http idempotency ids \
 	   invitations invitations_csv invitations_history \
 	   invitations_links invitations_templates invitations_unsubscribe \
-	   invitations_upload json links log mailer mailhtml mailhtml_attr \
-	   migrations outbox outbox_mail pages pages_findreviewer \
+	   invitations_upload json links list_cache log mailer mailhtml \
+	   mailhtml_attr migrations outbox outbox_mail pages pages_findreviewer \
 	   pages_invitation products reports request reviews reviews_json \
 	   reviews_list reviews_shape reviews_submit routes scheduler \
 	   settings upgrade utf8 webhooks

@@ -5,9 +5,9 @@
  * Entries sit in a chained hash table by key and on one doubly linked
  * list, most recently used first. Invariant: bytes is the sum of
  * entry_cost() over the entries and, with the bucket array, after every
- * put at most the max_bytes that put was given. Freshness is not the cache's business: a
- * caller reads the unit's generation from the database before it asks,
- * and an entry answers only that generation.
+ * put at most the max_bytes that put was given. Freshness is not the
+ * cache's business: a caller reads the unit's generation from the
+ * database before it asks, and an entry answers only that generation.
  */
 #include <pthread.h>
 #include <stdbool.h>

@@ -15,7 +15,7 @@
  */
 
 /* "\"" 16 hex digits of the generation "-" 16 of the body's hash "\"" */
-#define LIST_CACHE_ETAG_LEN	37
+#define LIST_CACHE_ETAG_LEN	36
 
 /*
  * The ETag of body at generation gen, into etag (NUL-terminated): it
