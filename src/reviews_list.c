@@ -613,15 +613,17 @@ answer_public(struct request *req, struct response *res,
 	size_t		 max = (size_t)req->cfg->list_cache_bytes;
 	char		 etag[LIST_CACHE_ETAG_LEN];
 	int		 ret = -1;
+	bool		 keyed;
 
 	buf_init(&key, 2 * NEXT_LINK_MAX);
 	buf_init(&body, REVIEWS_JSON_MAX + 4096);
-	if (max == 0 || cache_key(req, &key) == -1 ||
+	keyed = max > 0 && cache_key(req, &key) == 0;
+	if (!keyed ||
 	    list_cache_get(key.data, key.len, gen, etag, &body) == -1) {
 		if (run_list(req->db, req, f, key_name, &body, err) == -1)
 			goto out;
 		list_cache_etag(gen, body.data, body.len, etag);
-		if (max > 0 && key.len > 0)
+		if (keyed)
 			list_cache_put(key.data, key.len, gen, etag, body.data,
 			    body.len, max);
 	}
