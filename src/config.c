@@ -93,6 +93,8 @@ static const struct key keys[] = {
 	INT("server", "min_body_rate_bytes_s", "16384", min_body_rate_bytes_s,
 	    1, 1073741824),
 	STR("server", "trusted_proxies", "", trusted_proxies, set_proxies),
+	INT("server", "list_cache_bytes", "16777216", list_cache_bytes, 0,
+	    1073741824),
 	STR("database", "path", "var/reviewd.db", db_path, set_string),
 	STR("database", "migrations", "", migrations_dir, set_string),
 	WORD("mail", "transport", "maildir", mail_transport, transports,

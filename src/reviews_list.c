@@ -25,12 +25,15 @@
 #include "reviewd/handler.h"
 #include "reviewd/ids.h"
 #include "reviewd/json.h"
+#include "reviewd/list_cache.h"
 #include "reviewd/reviews.h"
 #include "reviewd/reviews_json.h"
 #include "reviewd/reviews_shape.h"
 
 #define SKU_MAX		100
 #define PAGE_MAX	100
+/* A next-page link: any query MHD accepts, every byte percent-encoded. */
+#define NEXT_LINK_MAX	(3 * 64 * 1024 + 1024)
 
 /* Listing. */
 
@@ -493,14 +496,16 @@ out:
 	return ret;
 }
 
-static const char sql_unit_known[] =
-    "SELECT 1 FROM business_units WHERE id = ?";
+static const char sql_unit_generation[] =
+    "SELECT list_generation FROM business_units WHERE id = ?";
 
-/* An unknown unit is a 404, not an empty list. */
+/* The generation of unit bu's public lists (migration 0017) into *gen;
+ * an unknown unit is a 404, not an empty list. */
 static int
-unit_known(struct db *db, const char *bu, struct api_error *err)
+unit_generation(struct db *db, const char *bu, int64_t *gen,
+    struct api_error *err)
 {
-	struct db_stmt	*st = db_prepare(db, sql_unit_known);
+	struct db_stmt	*st = db_prepare(db, sql_unit_generation);
 	int		 rc;
 
 	if (st == NULL || db_bind_text(st, 1, bu) == -1 ||
@@ -509,12 +514,129 @@ unit_known(struct db *db, const char *bu, struct api_error *err)
 		db_fail(db, err);
 		return -1;
 	}
+	if (rc == DB_ROW)
+		*gen = db_int(st, 0);
 	db_release(st);
 	if (rc == DB_DONE) {
 		api_error_set(err, 404, NULL, "Business unit not found");
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * The cache key of a public list: everything its body depends on. That
+ * is the path and every query argument in order (the next-page link
+ * repeats them), which the two next-page links spell between them:
+ * each leaves out only the arguments the other keeps. The rest of the
+ * body is the unit's data at the generation the entry holds.
+ */
+static int
+cache_key(const struct request *req, struct buf *key)
+{
+	static const char *const params[] = { "page", "pageToken" };
+	json_t		*link;		/* owned */
+	const char	*href;
+	size_t		 i;
+	int		 rc = 0;
+
+	for (i = 0; i < 2 && rc == 0; i++) {
+		link = request_next_page_link(req, params[i], "");
+		href = json_string_value(json_object_get(link, "href"));
+		rc = href == NULL || buf_puts(key, href) == -1 ||
+		    buf_puts(key, "\n") == -1 ? -1 : 0;
+		json_decref(link);
+	}
+	return rc;
+}
+
+/* Whether the If-None-Match header value inm names etag ("*", or a
+ * comma-separated list of tags, weak or strong). */
+static bool
+etag_matches(const char *inm, const char *etag)
+{
+	size_t		 n = strlen(etag);
+	const char	*p = inm;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '\0')
+			return false;
+		if (*p == '*')
+			return true;
+		if (strncmp(p, "W/", 2) == 0)
+			p += 2;
+		if (strncmp(p, etag, n) == 0 && (p[n] == '\0' ||
+		    p[n] == ',' || p[n] == ' ' || p[n] == '\t'))
+			return true;
+		while (*p != '\0' && *p != ',')
+			p++;
+	}
+}
+
+/* 304 without a body. */
+static int
+not_modified(struct response *res, const char *etag, struct api_error *err)
+{
+	char	*empty = calloc(1, 1);
+
+	if (empty == NULL || response_header(res, "ETag", etag) == -1) {
+		free(empty);
+		api_error_set(err, 500, NULL, "Internal error");
+		return -1;
+	}
+	json_decref(res->json);
+	res->json = NULL;
+	free(res->body);
+	res->status = 304;
+	res->body = empty;
+	res->body_len = 0;
+	return 0;
+}
+
+/*
+ * Answers a public list from the cache when it holds the page at the
+ * unit's generation gen, else renders it and keeps it there; 304 when
+ * If-None-Match names its ETag. Correct because gen was read before the
+ * page: a page rendered after a change committed is at least as new as
+ * gen, and a change after gen moves the generation, so an entry's body
+ * is never older than the generation it is served for.
+ */
+static int
+answer_public(struct request *req, struct response *res,
+    const struct filters *f, const char *key_name, int64_t gen,
+    struct api_error *err)
+{
+	struct buf	 key, body;
+	const char	*inm = request_header(req, "If-None-Match");
+	size_t		 max = (size_t)req->cfg->list_cache_bytes;
+	char		 etag[LIST_CACHE_ETAG_LEN];
+	int		 ret = -1;
+	bool		 keyed;
+
+	buf_init(&key, 2 * NEXT_LINK_MAX);
+	buf_init(&body, REVIEWS_JSON_MAX + 4096);
+	keyed = max > 0 && cache_key(req, &key) == 0;
+	if (!keyed ||
+	    list_cache_get(key.data, key.len, gen, etag, &body) == -1) {
+		if (run_list(req->db, req, f, key_name, &body, err) == -1)
+			goto out;
+		list_cache_etag(gen, body.data, body.len, etag);
+		if (keyed)
+			list_cache_put(key.data, key.len, gen, etag, body.data,
+			    body.len, max);
+	}
+	if (inm != NULL && etag_matches(inm, etag))
+		ret = not_modified(res, etag, err);
+	else if (response_header(res, "ETag", etag) == -1)
+		api_error_set(err, 500, NULL, "Internal error");
+	else
+		ret = response_json_text(res, 200, &body, err);
+out:
+	buf_release(&key);
+	buf_release(&body);
+	return ret;
 }
 
 static int
@@ -525,6 +647,8 @@ list(struct request *req, struct response *res, struct api_error *err,
 	struct filters	 f;
 	struct buf	 body;
 	const char	*bu = request_param(req, "businessUnitId");
+	const char	*key = product ? "productReviews" : "reviews";
+	int64_t		 gen = 0;
 	int		 ret;
 
 	if (mode == LIST_PRIVATE && auth_business_unit(req, &bu, err) == -1)
@@ -539,11 +663,12 @@ list(struct request *req, struct response *res, struct api_error *err,
 		api_error_set(err, 400, "sku", "is required");
 		return -1;
 	}
-	if (unit_known(db, bu, err) == -1)
+	if (unit_generation(db, bu, &gen, err) == -1)
 		return -1;
+	if (mode == LIST_PUBLIC)
+		return answer_public(req, res, &f, key, gen, err);
 	buf_init(&body, REVIEWS_JSON_MAX + 4096);
-	ret = run_list(db, req, &f, product ? "productReviews" : "reviews",
-	    &body, err);
+	ret = run_list(db, req, &f, key, &body, err);
 	if (ret == 0)
 		ret = response_json_text(res, 200, &body, err);
 	buf_release(&body);

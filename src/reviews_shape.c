@@ -189,6 +189,51 @@ reviews_shape_valid(const struct reviews_shape *s)
 	}
 }
 
+/*
+ * The index of migration 0016 that s walks, named in the statement: with
+ * no statistics (the daemon runs no ANALYZE) the planner's costs of it
+ * and of 0003's narrower reviews_bu_sku tie, and the tie goes by the
+ * order the indexes were made in, so a database whose indexes were
+ * rebuilt (a bulk load, a VACUUM INTO, a restore) walked reviews_bu_sku
+ * and read a table row for each entry OFFSET skipped: 50 times slower
+ * at page 200 of a 10k-review unit.
+ */
+static const char *
+index_of(const struct reviews_shape *s)
+{
+	bool	 products = s->scope == REVIEWS_SCOPE_PRIVATE_PRODUCTS;
+
+	switch (s->driver) {
+	case REVIEWS_DRIVER_STARS:
+		return products ? "reviews_list_products_stars" :
+		    "reviews_list_stars";
+	case REVIEWS_DRIVER_LANGUAGE:
+		return "reviews_list_language";
+	case REVIEWS_DRIVER_RESPONDED:
+		return "reviews_list_responded";
+	case REVIEWS_DRIVER_REFERENCE:
+		return "reviews_list_reference";
+	default:
+		break;
+	}
+	switch (s->order) {
+	case REVIEWS_ORDER_STARS_DESC:
+		return products ? "reviews_list_products_stars" :
+		    "reviews_list_stars";
+	case REVIEWS_ORDER_STARS_ASC:
+		return products ? "reviews_list_products_stars_asc" :
+		    "reviews_list_stars_asc";
+	case REVIEWS_ORDER_CURSOR:
+		if (products)
+			return "reviews_list_products_seq";
+		return is_public(s->scope) ? "reviews_list_pub_seq" :
+		    "reviews_list_seq";
+	default:
+		return products ? "reviews_list_products_created" :
+		    "reviews_list_created";
+	}
+}
+
 static size_t
 key(const struct reviews_shape *s)
 {
@@ -205,9 +250,9 @@ build(const struct reviews_shape *s, struct buf *b)
 	int	 rc;
 
 	rc = buf_puts(b, pub ? columns_public : columns_private);
-	rc |= buf_puts(b, "FROM (SELECT r.seq AS k FROM reviews r "
-	    "WHERE r.business_unit_id = " P(REVIEWS_P_UNIT) " "
-	    "AND r.pub_seq IS NOT NULL AND ");
+	rc |= buf_printf(b, "FROM (SELECT r.seq AS k FROM reviews r "
+	    "INDEXED BY %s WHERE r.business_unit_id = " P(REVIEWS_P_UNIT) " "
+	    "AND r.pub_seq IS NOT NULL AND ", index_of(s));
 	rc |= buf_puts(b, scope_where[s->scope]);
 	if (pub)
 		rc |= buf_puts(b, public_where);

@@ -54,6 +54,7 @@ struct config {
 	char			 trusted_proxies[CONFIG_STR];
 	struct config_net	 proxies[CONFIG_MAX_PROXIES];
 	size_t			 nproxies;
+	int64_t			 list_cache_bytes;	/* 0: no cache */
 	/* [database] */
 	char			 db_path[CONFIG_PATH];
 	char			 migrations_dir[CONFIG_PATH];
