@@ -713,8 +713,9 @@ drop_pending(struct mailer *m, bool unlink_tmp)
 	size_t	 i;
 
 	for (i = 0; i < m->npending; i++) {
-		if (unlink_tmp && snprintf(tmp, sizeof(tmp), "%s/tmp/%s.reviewd",
-		    m->cfg->maildir, m->pending[i]) < (int)sizeof(tmp))
+		if (unlink_tmp && snprintf(tmp, sizeof(tmp),
+		    "%s/tmp/%s.reviewd", m->cfg->maildir,
+		    m->pending[i]) < (int)sizeof(tmp))
 			(void)unlink(tmp);	/* gone already is fine */
 		free(m->pending[i]);
 	}

@@ -277,9 +277,9 @@ static void
 settle(struct leased *r, int64_t now)
 {
 	if (r->result != OUTBOX_DELIVERED)
-		log_info("outbox: attempt failed id=%s kind=%s attempt=%lld: %s",
-		    r->public_id, kind_names[r->kind], (long long)r->attempts,
-		    r->why);
+		log_info("outbox: attempt failed id=%s kind=%s "
+		    "attempt=%lld: %s", r->public_id, kind_names[r->kind],
+		    (long long)r->attempts, r->why);
 	if (r->result == OUTBOX_RETRY) {
 		r->next = now + (r->retry_after_s > 0 ? r->retry_after_s *
 		    1000 : backoff_ms(r->attempts));
@@ -347,7 +347,8 @@ record_batch(struct db *db, const struct leased *rows, int n, int64_t now)
 
 	if (db_tx_begin(db) == 0) {
 		for (i = 0; i < n; i++) {
-			if (rows[i].attempted && record(db, &rows[i], now) == -1)
+			if (rows[i].attempted &&
+			    record(db, &rows[i], now) == -1)
 				break;
 		}
 		if (i == n && db_tx_commit(db) == 0)
