@@ -8,10 +8,12 @@
  * Also the hourly purge of expired idempotency keys and the re-keying of
  * old unsubscribes, which need a scheduler.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "reviewd/buf.h"
 #include "reviewd/db_call.h"
@@ -314,6 +316,18 @@ out:
 	return ret;
 }
 
+#define TX_HOLD_MS	250
+
+/* Elapsed time for the transaction's bound: the test clock may jump. */
+static int64_t
+monotonic_ms(void)
+{
+	struct timespec	 ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);	/* cannot fail */
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int64_t
 invitations_job(struct db *db, int64_t now)
 {
@@ -322,7 +336,8 @@ invitations_job(struct db *db, int64_t now)
 	static bool	 rekeyed;	/* ditto */
 	struct rules_cache rules;
 	struct db_stmt	*st = NULL;
-	int64_t		 n = 0, next = INT64_MAX;
+	int64_t		 n = 0, next = INT64_MAX, started;
+	bool		 more = false;
 	int		 rc;
 
 	/* Expired idempotency keys go hourly: a delete is a write, not worth
@@ -335,11 +350,14 @@ invitations_job(struct db *db, int64_t now)
 	if (!rekeyed)
 		rekeyed = invitations_unsubscribe_rekey(db, &rekey_seq);
 	/* One batch per transaction keeps the write lock short, so a large
-	 * dispatch never stalls the API; the job returns "now" while more
-	 * are due. */
+	 * dispatch never stalls the API: at most dispatch_batch rows, and
+	 * no more once TX_HOLD_MS have gone (a slow or busy machine must
+	 * not make writers wait out their busy timeout). The job returns
+	 * "now" while more are due. */
 	if (db_tx_begin(db) == -1)
 		return now + 1000;
 	rules.n = rules.next = 0;
+	started = monotonic_ms();
 	st = db_prepare(db, sql_due);
 	if (st == NULL || db_bind_int(st, 1, now) == -1 ||
 	    db_bind_int(st, 2, inv_config()->invitation_dispatch_batch) == -1)
@@ -348,6 +366,10 @@ invitations_job(struct db *db, int64_t now)
 		n++;
 		if (dispatch_one(db, st, now, &rules) == -1)
 			goto fail;
+		if (monotonic_ms() - started >= TX_HOLD_MS) {
+			more = true;
+			break;
+		}
 	}
 	if (rc == -1)
 		goto fail;
@@ -357,7 +379,7 @@ invitations_job(struct db *db, int64_t now)
 		goto fail;
 	if (n > 0)
 		scheduler_wake();	/* the outbox has work */
-	if (n == inv_config()->invitation_dispatch_batch)
+	if (more || n == inv_config()->invitation_dispatch_batch)
 		return now;
 	/* on failure next stays INT64_MAX: the scheduler's 1 s wake */
 	(void)db_call_int(db, sql_next_send, &next, "");

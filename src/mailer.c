@@ -4,6 +4,10 @@
  * sending runs on the scheduler thread only. The maildir transport writes
  * tmp/NAME and renames it to new/NAME: a reader never sees half a message,
  * and NAME derives from the outbox id, so a resend replaces, not doubles.
+ * It works in batches: mailer_send writes tmp/ only, mailer_flush makes the
+ * batch durable with one syncfs(2) (one fsync per message would cost a
+ * journal commit each: ~250 messages/s), renames it into new/ and fsyncs
+ * new/, so the outbox records the batch delivered only once it is there.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -657,6 +661,8 @@ mailer_compose(const struct config *cfg, json_t *msg, const char *id,
 struct mailer {
 	const struct config	*cfg;
 	CURL			*curl;	/* SMTP: kept for the batch */
+	char			**pending;	/* maildir: names in tmp/ */
+	size_t			 npending, cap;
 };
 
 static int
@@ -698,6 +704,24 @@ mailer_open(const struct config *cfg)
 	return m;
 }
 
+/* Forgets the pending names; with unlink, removes their tmp/ files too
+ * (a batch not flushed is sent again, under the same names). */
+static void
+drop_pending(struct mailer *m, bool unlink_tmp)
+{
+	char	 tmp[PATH_MAX];
+	size_t	 i;
+
+	for (i = 0; i < m->npending; i++) {
+		if (unlink_tmp && snprintf(tmp, sizeof(tmp),
+		    "%s/tmp/%s.reviewd", m->cfg->maildir,
+		    m->pending[i]) < (int)sizeof(tmp))
+			(void)unlink(tmp);	/* gone already is fine */
+		free(m->pending[i]);
+	}
+	m->npending = 0;
+}
+
 void
 mailer_close(struct mailer *m)
 {
@@ -705,21 +729,44 @@ mailer_close(struct mailer *m)
 		return;
 	if (m->curl != NULL)
 		curl_easy_cleanup(m->curl);
+	drop_pending(m, true);
+	free(m->pending);
 	free(m);
+}
+
+/* Remembers id as written to tmp/ and waiting for mailer_flush. 0 or -1. */
+static int
+add_pending(struct mailer *m, const char *id)
+{
+	char	**p;
+	size_t	  cap;
+
+	if (m->npending == m->cap) {
+		cap = m->cap == 0 ? 64 : m->cap * 2;
+		p = reallocarray(m->pending, cap, sizeof(*p));
+		if (p == NULL)
+			return -1;
+		m->pending = p;
+		m->cap = cap;
+	}
+	if ((m->pending[m->npending] = strdup(id)) == NULL)
+		return -1;
+	m->npending++;
+	return 0;
 }
 
 static enum mailer_result
 send_maildir(struct mailer *m, const char *id, const struct buf *text,
     char *why, size_t whylen)
 {
-	char	 tmp[PATH_MAX], dst[PATH_MAX];
+	char	 tmp[PATH_MAX];
 	int	 fd;
 	size_t	 off = 0;
 	ssize_t	 n;
 
+	/* new/NAME is as long as tmp/NAME */
 	if (snprintf(tmp, sizeof(tmp), "%s/tmp/%s.reviewd", m->cfg->maildir,
-	    id) >= (int)sizeof(tmp) || snprintf(dst, sizeof(dst),
-	    "%s/new/%s.reviewd", m->cfg->maildir, id) >= (int)sizeof(dst)) {
+	    id) >= (int)sizeof(tmp)) {
 		snprintf(why, whylen, "maildir path too long");
 		return MAILER_REJECTED;
 	}
@@ -736,17 +783,71 @@ send_maildir(struct mailer *m, const char *id, const struct buf *text,
 		}
 		off += (size_t)n;
 	}
-	if (fsync(fd) == -1) {
-		close(fd);
+	if (close(fd) == -1)
+		goto fail;
+	if (add_pending(m, id) == -1) {
+		errno = ENOMEM;
 		goto fail;
 	}
-	if (close(fd) == -1 || rename(tmp, dst) == -1)
-		goto fail;
 	return MAILER_SENT;
 fail:
 	snprintf(why, whylen, "maildir: %s", strerror(errno));
 	(void)unlink(tmp);
 	return MAILER_RETRY;
+}
+
+/* fsync of the directory path; 0 or -1 (errno set). */
+static int
+sync_dir(const char *path, bool whole_fs)
+{
+	int	 fd, rc, saved;
+
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	rc = whole_fs ? syncfs(fd) : fsync(fd);
+	saved = errno;
+	(void)close(fd);	/* read-only: nothing to lose */
+	errno = saved;
+	return rc;
+}
+
+/*
+ * The batch's messages in tmp/ go to disk with one syncfs (since Linux 5.8
+ * it reports the writeback errors of the file system), then into new/,
+ * whose entries one fsync makes durable. A rename done before a failure
+ * is harmless: the batch is sent again under the same names.
+ */
+int
+mailer_flush(struct mailer *m, char *why, size_t whylen)
+{
+	char	 dir[PATH_MAX], tmp[PATH_MAX], dst[PATH_MAX];
+	size_t	 i;
+	int	 ret = -1;
+
+	if (m == NULL || m->npending == 0)
+		return 0;
+	if (snprintf(dir, sizeof(dir), "%s/tmp", m->cfg->maildir) >=
+	    (int)sizeof(dir) || sync_dir(dir, true) == -1)
+		goto out;
+	for (i = 0; i < m->npending; i++) {
+		/* lengths checked by send_maildir */
+		(void)snprintf(tmp, sizeof(tmp), "%s/tmp/%s.reviewd",
+		    m->cfg->maildir, m->pending[i]);
+		(void)snprintf(dst, sizeof(dst), "%s/new/%s.reviewd",
+		    m->cfg->maildir, m->pending[i]);
+		if (rename(tmp, dst) == -1)
+			goto out;
+	}
+	(void)snprintf(dir, sizeof(dir), "%s/new", m->cfg->maildir);
+	if (sync_dir(dir, false) == -1)
+		goto out;
+	ret = 0;
+out:
+	if (ret == -1)
+		snprintf(why, whylen, "maildir: %s", strerror(errno));
+	drop_pending(m, ret == -1);
+	return ret;
 }
 
 struct upload {

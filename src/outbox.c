@@ -11,6 +11,7 @@
  * outcome hook. It is the one writer of the outbox table: the modules
  * that need rows changed (erasure, a deleted subscription) call it.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +151,12 @@ struct leased {
 	int64_t		 attempts;
 	int64_t		 give_up_at;
 	char		*owner;		/* "" when none */
+	/* the attempt's outcome, recorded with its batch */
+	bool		 attempted;	/* false: given back at a stop */
+	enum outbox_result result;
+	int64_t		 retry_after_s;
+	int64_t		 next;		/* OUTBOX_RETRY: due again then */
+	char		 why[WHY_LEN];
 };
 
 static const char sql_lease[] =
@@ -264,23 +271,34 @@ tell_owner(struct db *db, const struct leased *r, const char *why,
 	return 0;
 }
 
+/* Settles r's outcome: a retry that would fall after its give-up time
+ * gives up now. */
+static void
+settle(struct leased *r, int64_t now)
+{
+	if (r->result != OUTBOX_DELIVERED)
+		log_info("outbox: attempt failed id=%s kind=%s "
+		    "attempt=%lld: %s", r->public_id, kind_names[r->kind],
+		    (long long)r->attempts, r->why);
+	if (r->result == OUTBOX_RETRY) {
+		r->next = now + (r->retry_after_s > 0 ? r->retry_after_s *
+		    1000 : backoff_ms(r->attempts));
+		if (r->next > r->give_up_at)
+			r->result = OUTBOX_DEAD;
+	}
+	if (r->result == OUTBOX_DEAD)
+		log_warn("outbox: gave up id=%s kind=%s attempts=%lld",
+		    r->public_id, kind_names[r->kind], (long long)r->attempts);
+}
+
+/* Records r's settled outcome inside the caller's transaction. 0 or -1. */
 static int
-record(struct db *db, const struct leased *r, enum outbox_result result,
-    int64_t retry_after_s, const char *why, int64_t now)
+record(struct db *db, const struct leased *r, int64_t now)
 {
 	struct db_stmt	*st = NULL;
-	int64_t		 next;
 	int		 ret = -1;
 
-	if (result == OUTBOX_RETRY) {
-		next = now + (retry_after_s > 0 ? retry_after_s * 1000 :
-		    backoff_ms(r->attempts));
-		if (next > r->give_up_at)
-			result = OUTBOX_DEAD;
-	}
-	if (db_tx_begin(db) == -1)
-		goto out;
-	switch (result) {
+	switch (r->result) {
 	case OUTBOX_DELIVERED:
 		st = db_prepare(db, sql_delivered);
 		if (st == NULL || db_bind_int(st, 1, now) == -1 ||
@@ -289,34 +307,64 @@ record(struct db *db, const struct leased *r, enum outbox_result result,
 		break;
 	case OUTBOX_RETRY:
 		st = db_prepare(db, sql_retry);
-		if (st == NULL || db_bind_int(st, 1, next) == -1 ||
-		    db_bind_text(st, 2, why) == -1 ||
+		if (st == NULL || db_bind_int(st, 1, r->next) == -1 ||
+		    db_bind_text(st, 2, r->why) == -1 ||
 		    db_bind_int(st, 3, r->rowid) == -1)
 			goto out;
 		break;
 	case OUTBOX_DEAD:
 		st = db_prepare(db, sql_dead);
-		if (st == NULL || db_bind_text(st, 1, why) == -1 ||
+		if (st == NULL || db_bind_text(st, 1, r->why) == -1 ||
 		    db_bind_int(st, 2, r->rowid) == -1)
 			goto out;
-		log_warn("outbox: gave up id=%s kind=%s attempts=%lld",
-		    r->public_id, kind_names[r->kind], (long long)r->attempts);
 		break;
 	}
 	if (db_step(db, st) != DB_DONE)
 		goto out;
 	/* Only a row still ours is recorded and its owner told: erasure may
 	 * have killed it while it was on its way. */
-	if (db_changes(db) == 1 && result != OUTBOX_RETRY &&
-	    tell_owner(db, r, result == OUTBOX_DEAD ? why : NULL, now) == -1)
-		goto out;
-	if (db_tx_commit(db) == -1)
+	if (db_changes(db) == 1 && r->result != OUTBOX_RETRY &&
+	    tell_owner(db, r, r->result == OUTBOX_DEAD ? r->why : NULL,
+	    now) == -1)
 		goto out;
 	ret = 0;
 out:
 	db_release(st);
-	db_tx_rollback(db);	/* no-op after the commit */
 	return ret;
+}
+
+/*
+ * Records the outcomes of a batch in one transaction (one commit, one
+ * fsync of the WAL, for the whole batch). Should that fail, each row in
+ * its own, so that one row that cannot be recorded costs no other its
+ * record; a row not recorded keeps its lease and is sent again when it
+ * runs out, under the same id.
+ */
+static void
+record_batch(struct db *db, const struct leased *rows, int n, int64_t now)
+{
+	int	 i;
+
+	if (db_tx_begin(db) == 0) {
+		for (i = 0; i < n; i++) {
+			if (rows[i].attempted &&
+			    record(db, &rows[i], now) == -1)
+				break;
+		}
+		if (i == n && db_tx_commit(db) == 0)
+			return;
+		db_tx_rollback(db);
+	}
+	for (i = 0; i < n; i++) {
+		if (!rows[i].attempted)
+			continue;
+		if (db_tx_begin(db) == -1 || record(db, &rows[i], now) == -1 ||
+		    db_tx_commit(db) == -1) {
+			db_tx_rollback(db);
+			log_error("outbox: cannot record the outcome of id=%s; "
+			    "its lease will expire", rows[i].public_id);
+		}
+	}
 }
 
 /* Gives a leased row back untouched (stopping before sending it). */
@@ -383,16 +431,48 @@ next_due(struct db *db)
 	return due;
 }
 
+/*
+ * Makes the batch's sends of each kind final (the maildir's one fsync
+ * pass). When that fails, none of that kind's sends counts: they are
+ * retried, under the same ids.
+ */
+static void
+flush(struct sessions *ss, struct leased *rows, int n)
+{
+	char	 why[WHY_LEN];
+	size_t	 k;
+	int	 i;
+
+	for (k = 0; k < NKINDS; k++) {
+		if (ss->of[k] == NULL || senders[k]->flush == NULL ||
+		    senders[k]->flush(ss->of[k], why, sizeof(why)) == 0)
+			continue;
+		for (i = 0; i < n; i++) {
+			if (rows[i].attempted && rows[i].kind == k &&
+			    rows[i].result == OUTBOX_DELIVERED) {
+				rows[i].result = OUTBOX_RETRY;
+				snprintf(rows[i].why, sizeof(rows[i].why),
+				    "%s", why);
+			}
+		}
+	}
+}
+
+/*
+ * One batch: lease (one transaction), send each row, flush the senders
+ * (the maildir's fsync pass), record every outcome (one transaction).
+ * A crash after the flush and before the record sends that batch again
+ * when its leases run out: at most one batch twice, each message under
+ * its first Message-ID (and the same maildir name, which it replaces), so
+ * receivers can tell. Nothing is recorded delivered before its flush.
+ */
 int64_t
 outbox_job(struct db *db, int64_t now)
 {
 	struct leased	*rows;
 	struct sessions	 ss = { { NULL } };
-	char		 why[WHY_LEN];
-	int64_t		 retry_after_s;
 	int		 n, i, batch = (int)outbox_cfg->outbox_batch;
 	size_t		 k;
-	enum outbox_result r;
 
 	rows = calloc((size_t)batch, sizeof(*rows));
 	if (rows == NULL)
@@ -403,29 +483,26 @@ outbox_job(struct db *db, int64_t now)
 			unlease(db, &rows[i]);
 			continue;
 		}
-		why[0] = '\0';
-		r = deliver(db, &ss, &rows[i], &retry_after_s, why,
-		    sizeof(why));
-		if (r != OUTBOX_DELIVERED)
-			log_info("outbox: attempt failed id=%s kind=%s "
-			    "attempt=%lld: %s", rows[i].public_id,
-			    kind_names[rows[i].kind],
-			    (long long)rows[i].attempts, why);
-		if (record(db, &rows[i], r, retry_after_s, why,
-		    clock_now_ms()) == -1)
-			log_error("outbox: cannot record the outcome of id=%s; "
-			    "its lease will expire", rows[i].public_id);
+		rows[i].attempted = true;
+		rows[i].result = deliver(db, &ss, &rows[i],
+		    &rows[i].retry_after_s, rows[i].why, sizeof(rows[i].why));
 	}
+	flush(&ss, rows, n);
+	for (k = 0; k < NKINDS; k++) {
+		if (ss.of[k] != NULL && senders[k]->close != NULL)
+			senders[k]->close(ss.of[k]);
+	}
+	for (i = 0; i < n; i++) {
+		if (rows[i].attempted)
+			settle(&rows[i], clock_now_ms());
+	}
+	record_batch(db, rows, n, clock_now_ms());
 	for (i = 0; i < n; i++) {
 		free(rows[i].subscription);
 		free(rows[i].owner);
 		json_decref(rows[i].payload);
 	}
 	free(rows);
-	for (k = 0; k < NKINDS; k++) {
-		if (ss.of[k] != NULL && senders[k]->close != NULL)
-			senders[k]->close(ss.of[k]);
-	}
 	if (n == batch)
 		return now;		/* more may be due */
 	return n == -1 ? now + 1000 : next_due(db);

@@ -23,6 +23,12 @@ close_session(void *session)
 	mailer_close(session);
 }
 
+static int
+flush_session(void *session, char *why, size_t whylen)
+{
+	return mailer_flush(session, why, whylen);
+}
+
 static enum outbox_result
 send_mail(struct db *db, const struct config *cfg, void *session,
     const struct outbox_item *item, int64_t *retry_after_s, char *why,
@@ -47,6 +53,7 @@ const struct outbox_sender	outbox_mail_sender = {
 	.open = open_session,
 	.close = close_session,
 	.send = send_mail,
+	.flush = flush_session,
 };
 
 /* Operators check their mail set-up with a real message that takes the

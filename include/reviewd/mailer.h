@@ -87,12 +87,20 @@ enum mailer_result {
 struct mailer;
 
 /* A sending session for one batch (one SMTP connection reused). NULL when
- * out of memory. */
+ * out of memory. Closing it drops the maildir messages not flushed. */
 struct mailer	*mailer_open(const struct config *cfg);
 void		 mailer_close(struct mailer *m);
 
-/* Sends msg composed with id; on failure a reason goes to why. */
+/* Sends msg composed with id; on failure a reason goes to why. With the
+ * maildir transport MAILER_SENT means written to tmp/ only: the message
+ * is delivered (durable, in new/) once mailer_flush succeeds. */
 enum mailer_result	mailer_send(struct mailer *m, const char *id,
 			    json_t *msg, char *why, size_t whylen);
+
+/* Delivers every message sent since the last flush (maildir: one syncfs,
+ * the renames into new/, an fsync of new/; SMTP: nothing to do). 0, or -1
+ * with why: none of them counts as delivered (each may or may not be in
+ * new/; a resend under the same id replaces it). m may be NULL. */
+int	mailer_flush(struct mailer *m, char *why, size_t whylen);
 
 #endif

@@ -78,6 +78,10 @@ struct outbox_item {
  * attempt on the scheduler thread, outside any transaction (it may run
  * its own): the outcome, with the reason of a failure in why and, when the
  * receiver asked for one, a delay in *retry_after_s (0 otherwise).
+ * flush (NULL: none) runs on an open session after the batch's sends and
+ * before their outcomes are recorded (all in one transaction): it makes
+ * the sends that answered OUTBOX_DELIVERED final (the maildir's one fsync
+ * pass); 0, or -1 with why, and then each of them is retried instead.
  */
 struct outbox_sender {
 	int	 (*check)(json_t *payload, struct api_error *err);
@@ -86,6 +90,7 @@ struct outbox_sender {
 	enum outbox_result (*send)(struct db *db, const struct config *cfg,
 		    void *session, const struct outbox_item *item,
 		    int64_t *retry_after_s, char *why, size_t whylen);
+	int	 (*flush)(void *session, char *why, size_t whylen);
 };
 
 /* Registers the sender of kind (borrowed: static storage); start-up only.
@@ -93,7 +98,9 @@ struct outbox_sender {
 int	outbox_register_sender(enum outbox_kind kind,
 	    const struct outbox_sender *sender);
 
-/* The scheduler job: delivers one batch of due rows. */
+/* The scheduler job: delivers one batch of due rows ([outbox] batch_size),
+ * their outcomes recorded in one transaction after the senders' flush; a
+ * crash in between sends that one batch again, under the same ids. */
 int64_t	outbox_job(struct db *db, int64_t now);
 
 /* Remembers the configuration the job uses; start-up only. */

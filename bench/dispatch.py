@@ -1,0 +1,64 @@
+#!/usr/bin/python3
+"""Dispatch: N invitations (default 100,000) are queued through the CSV
+upload with a send time one hour ahead (daily_limit_per_unit = 0, so the
+quota does not cut them), then the test clock moves past it, and the time
+until N messages are in the maildir's new/ is printed, with the rate and
+the daemon's CPU time. Any other [outbox] batch_size goes as the second
+argument.
+
+usage: bench/dispatch.py [N] [BATCH_SIZE]   (after make all; REVIEWD_BIN
+picks another binary)
+"""
+import os
+import pathlib
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent /
+                       "tests" / "integration"))
+from conftest import Business, Daemon  # noqa: E402
+
+n = int(sys.argv[1]) if len(sys.argv) > 1 else 100000
+overrides = {"auth": {"token_requests_per_minute": "100000"},
+             "server": {"connection_timeout_s": "600"},
+             "invitations": {"daily_limit_per_unit": "0"}}
+if len(sys.argv) > 2:
+    overrides["outbox"] = {"batch_size": sys.argv[2]}
+
+
+def cpu_s(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+d = Daemon(pathlib.Path(tempfile.mkdtemp()), overrides).start()
+shop = Business(d, "dispatch.example.com")
+now_ms = d.admin("GET", "/v1/admin/clock").json()["nowMs"]
+send = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now_ms / 1000 + 3600))
+data = ("email,name,reference,preferredSendTime\n" + "".join(
+    "c%d@example.com,Customer Number %d,REF-%08d,%s\n" % (i, i, i, send)
+    for i in range(n))).encode()
+r = shop.private("POST", "/v1/private/business-units/%s/invitations/csv"
+                 % shop.id, data=data, headers={"Content-Type": "text/csv"},
+                 timeout=600)
+if r.status_code != 201:
+    sys.exit("defect: upload answered %d: %s" % (r.status_code, r.text))
+new = d.dir / "mail" / "new"
+before = len(os.listdir(new))
+cpu_before = cpu_s(d.proc.pid)
+started = time.monotonic()
+d.advance_clock(7200)
+count = before
+while count - before < n:
+    time.sleep(0.05)
+    count = len(os.listdir(new))
+    if time.monotonic() - started > 1800:
+        sys.exit("defect: %d of %d after 30 min" % (count - before, n))
+elapsed = time.monotonic() - started
+print("%d invitations -> maildir new/: %.2f s, %.0f/s, daemon CPU %.2f s"
+      % (n, elapsed, n / elapsed, cpu_s(d.proc.pid) - cpu_before))
+rc = d.stop()
+if rc != 0:
+    sys.exit("defect: the daemon exited %s" % rc)
