@@ -16,7 +16,6 @@
 #include <time.h>
 
 #include "reviewd/buf.h"
-#include "reviewd/db_call.h"
 #include "reviewd/idempotency.h"
 #include "reviewd/invitations_dispatch.h"
 #include "reviewd/invitations_internal.h"
@@ -260,7 +259,7 @@ fail:
 static int
 mark_skipped(struct db *db, const char *id, const char *reason, int64_t now)
 {
-	if (db_call(db, sql_mark_skipped, "tit", reason, now, id) == -1)
+	if (db_run(db, sql_mark_skipped, "sis", reason, now, id) == -1)
 		return -1;
 	return inv_event_add(db, id, "skipped", reason, now);
 }
@@ -305,7 +304,7 @@ dispatch_one(struct db *db, struct db_stmt *due, int64_t now,
 		    now);
 		goto out;
 	}
-	if (db_call(db, sql_mark_sending, "titit", th, now +
+	if (db_run(db, sql_mark_sending, "sisis", th, now +
 	    inv_config()->invitation_link_days * 86400000, uh, now, id) == -1 ||
 	    outbox_add_owned(db, OUTBOX_EMAIL, bu, NULL, msg, now, owner,
 	    NULL) == -1)
@@ -382,7 +381,7 @@ invitations_job(struct db *db, int64_t now)
 	if (more || n == inv_config()->invitation_dispatch_batch)
 		return now;
 	/* on failure next stays INT64_MAX: the scheduler's 1 s wake */
-	(void)db_call_int(db, sql_next_send, &next, "");
+	(void)db_one_int(db, sql_next_send, &next, "");
 	return next;
 fail:
 	db_release(st);
@@ -404,8 +403,8 @@ int
 invitations_mail_outcome(struct db *db, const char *id, const char *why,
     int64_t now)
 {
-	if ((why == NULL ? db_call(db, sql_mark_sent, "it", now, id) :
-	    db_call(db, sql_mark_undeliverable, "tit", why, now, id)) == -1)
+	if ((why == NULL ? db_run(db, sql_mark_sent, "is", now, id) :
+	    db_run(db, sql_mark_undeliverable, "sis", why, now, id)) == -1)
 		return -1;
 	if (db_changes(db) == 0)
 		return 0;
