@@ -54,11 +54,15 @@ fnv(const char *p, size_t len)
 }
 
 void
-list_cache_etag(int64_t gen, const char *body, size_t len,
+list_cache_etag(const char *body, size_t len,
     char etag[LIST_CACHE_ETAG_LEN])
 {
-	(void)snprintf(etag, LIST_CACHE_ETAG_LEN, "\"%016llx-%016llx\"",
-	    (unsigned long long)gen, (unsigned long long)fnv(body, len));
+	/* The body alone: the generation also moves on changes the page
+	 * does not show (an erased referral, a hidden review's edit), and
+	 * an ETag that counted them would tell anyone polling the list when
+	 * the business acted. */
+	(void)snprintf(etag, LIST_CACHE_ETAG_LEN, "\"%016llx\"",
+	    (unsigned long long)fnv(body, len));
 }
 
 static size_t
@@ -170,10 +174,12 @@ list_cache_get(const char *key, size_t key_len, int64_t gen,
 	if (p == NULL || *p == NULL)
 		goto out;
 	e = *p;
-	if (e->gen != gen) {
+	/* A reader that read the generation before a writer moved it must
+	 * not evict the newer page a later reader stored. */
+	if (e->gen < gen)
 		drop(p);
+	if (e->gen != gen)
 		goto out;
-	}
 	if (buf_append(body, e->body, e->len) == -1)
 		goto out;
 	memcpy(etag, e->etag, LIST_CACHE_ETAG_LEN);
@@ -236,6 +242,12 @@ list_cache_put(const char *key, size_t key_len, int64_t gen,
 		return;
 	}
 	p = slot(hash, key, key_len);
+	if (*p != NULL && (*p)->gen > e->gen) {
+		/* a newer page is there already */
+		(void)pthread_mutex_unlock(&lock);	/* ours, locked */
+		entry_free(e);
+		return;
+	}
 	if (*p != NULL)
 		drop(p);
 	p = slot(hash, key, key_len);

@@ -9,6 +9,7 @@
  * journal commit each: ~250 messages/s), renames it into new/ and fsyncs
  * new/, so the outbox records the batch delivered only once it is there.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -663,6 +664,10 @@ struct mailer {
 	CURL			*curl;	/* SMTP: kept for the batch */
 	char			**pending;	/* maildir: names in tmp/ */
 	size_t			 npending, cap;
+	/* maildir: tmp/, opened before the batch's first write, so that
+	 * syncfs on it reports every writeback error of the batch (the
+	 * error state is sampled when a descriptor is opened); -1 */
+	int			 batch_fd;
 };
 
 static int
@@ -673,6 +678,35 @@ make_dir(const char *path)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Removes our messages left in tmp/ by a batch never flushed (a crash):
+ * their rows are still due and are written again, or were erased since,
+ * and then the copy must not stay on disk. A batch of another process
+ * that loses a file this way fails its flush and is sent again.
+ */
+static void
+remove_unflushed(const char *maildir)
+{
+	char		 path[PATH_MAX];
+	DIR		*d;
+	struct dirent	*de;
+	size_t		 len;
+
+	if (snprintf(path, sizeof(path), "%s/tmp", maildir) >=
+	    (int)sizeof(path) || (d = opendir(path)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (len <= strlen(".reviewd") || strcmp(de->d_name + len -
+		    strlen(".reviewd"), ".reviewd") != 0)
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+			log_info("mailer: removed unflushed tmp/%s",
+			    de->d_name);
+	}
+	(void)closedir(d);
 }
 
 int
@@ -691,6 +725,7 @@ mailer_init(const struct config *cfg)
 		    subdirs[i]) >= (int)sizeof(path) || make_dir(path) == -1)
 			return -1;
 	}
+	remove_unflushed(cfg->maildir);
 	return 0;
 }
 
@@ -699,8 +734,10 @@ mailer_open(const struct config *cfg)
 {
 	struct mailer	*m = calloc(1, sizeof(*m));
 
-	if (m != NULL)
+	if (m != NULL) {
 		m->cfg = cfg;
+		m->batch_fd = -1;
+	}
 	return m;
 }
 
@@ -720,6 +757,9 @@ drop_pending(struct mailer *m, bool unlink_tmp)
 		free(m->pending[i]);
 	}
 	m->npending = 0;
+	if (m->batch_fd != -1)
+		(void)close(m->batch_fd);	/* read-only */
+	m->batch_fd = -1;
 }
 
 void
@@ -759,7 +799,7 @@ static enum mailer_result
 send_maildir(struct mailer *m, const char *id, const struct buf *text,
     char *why, size_t whylen)
 {
-	char	 tmp[PATH_MAX];
+	char	 tmp[PATH_MAX], dir[PATH_MAX];
 	int	 fd;
 	size_t	 off = 0;
 	ssize_t	 n;
@@ -769,6 +809,12 @@ send_maildir(struct mailer *m, const char *id, const struct buf *text,
 	    id) >= (int)sizeof(tmp)) {
 		snprintf(why, whylen, "maildir path too long");
 		return MAILER_REJECTED;
+	}
+	if (m->batch_fd == -1) {
+		(void)snprintf(dir, sizeof(dir), "%s/tmp", m->cfg->maildir);
+		m->batch_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (m->batch_fd == -1)
+			goto fail;
 	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (fd == -1)
@@ -798,14 +844,14 @@ fail:
 
 /* fsync of the directory path; 0 or -1 (errno set). */
 static int
-sync_dir(const char *path, bool whole_fs)
+sync_dir(const char *path)
 {
 	int	 fd, rc, saved;
 
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd == -1)
 		return -1;
-	rc = whole_fs ? syncfs(fd) : fsync(fd);
+	rc = fsync(fd);
 	saved = errno;
 	(void)close(fd);	/* read-only: nothing to lose */
 	errno = saved;
@@ -813,8 +859,10 @@ sync_dir(const char *path, bool whole_fs)
 }
 
 /*
- * The batch's messages in tmp/ go to disk with one syncfs (since Linux 5.8
- * it reports the writeback errors of the file system), then into new/,
+ * The batch's messages in tmp/ go to disk with one syncfs on the
+ * descriptor opened before the batch's first write (since Linux 5.8 it
+ * reports every writeback error of the file system after that), then
+ * into new/,
  * whose entries one fsync makes durable. A rename done before a failure
  * is harmless: the batch is sent again under the same names.
  */
@@ -827,8 +875,7 @@ mailer_flush(struct mailer *m, char *why, size_t whylen)
 
 	if (m == NULL || m->npending == 0)
 		return 0;
-	if (snprintf(dir, sizeof(dir), "%s/tmp", m->cfg->maildir) >=
-	    (int)sizeof(dir) || sync_dir(dir, true) == -1)
+	if (syncfs(m->batch_fd) == -1)
 		goto out;
 	for (i = 0; i < m->npending; i++) {
 		/* lengths checked by send_maildir */
@@ -840,7 +887,7 @@ mailer_flush(struct mailer *m, char *why, size_t whylen)
 			goto out;
 	}
 	(void)snprintf(dir, sizeof(dir), "%s/new", m->cfg->maildir);
-	if (sync_dir(dir, false) == -1)
+	if (sync_dir(dir) == -1)
 		goto out;
 	ret = 0;
 out:

@@ -345,6 +345,8 @@ record_batch(struct db *db, const struct leased *rows, int n, int64_t now)
 {
 	int	 i;
 
+	if (n <= 0)
+		return;		/* an idle round takes no write lock */
 	if (db_tx_begin(db) == 0) {
 		for (i = 0; i < n; i++) {
 			if (rows[i].attempted &&

@@ -622,7 +622,7 @@ answer_public(struct request *req, struct response *res,
 	    list_cache_get(key.data, key.len, gen, etag, &body) == -1) {
 		if (run_list(req->db, req, f, key_name, &body, err) == -1)
 			goto out;
-		list_cache_etag(gen, body.data, body.len, etag);
+		list_cache_etag(body.data, body.len, etag);
 		if (keyed)
 			list_cache_put(key.data, key.len, gen, etag, body.data,
 			    body.len, max);

@@ -14,21 +14,21 @@
  * only to a request that read the same generation. Any thread.
  */
 
-/* "\"" 16 hex digits of the generation "-" 16 of the body's hash "\"" */
-#define LIST_CACHE_ETAG_LEN	36
+/* "\"" 16 hex digits of the body's hash "\"" */
+#define LIST_CACHE_ETAG_LEN	19
 
 /*
- * The ETag of body at generation gen, into etag (NUL-terminated): it
- * differs when either does, and names the same body at the same
- * generation in every process.
+ * The ETag of body into etag (NUL-terminated): it differs when the body
+ * does and names the same body in every process. Not the generation,
+ * which also moves on changes a public page does not show.
  */
-void	list_cache_etag(int64_t gen, const char *body, size_t len,
+void	list_cache_etag(const char *body, size_t len,
 	    char etag[LIST_CACHE_ETAG_LEN]);
 
 /*
  * Looks up key at generation gen. 0 when an entry is there: its ETag is
  * copied into etag and its body appended to body. -1 when there is none
- * at gen (an entry of another generation is dropped) or when body cannot
+ * at gen (an entry of an older generation is dropped) or when body cannot
  * take it (body is then as it was).
  */
 int	list_cache_get(const char *key, size_t key_len, int64_t gen,
@@ -36,7 +36,7 @@ int	list_cache_get(const char *key, size_t key_len, int64_t gen,
 
 /*
  * Keeps a copy of body with etag under key at generation gen, replacing
- * what key held, then drops the least recently used entries until the
+ * what key held unless that is of a newer generation, then drops the least recently used entries until the
  * whole cache takes at most max_bytes (keys, bodies and bookkeeping
  * counted); an entry larger than max_bytes / 8 is not kept. Out of memory
  * keeps nothing: the cache is an optimisation.

@@ -109,3 +109,21 @@ def test_a_failing_maildir_retries_the_whole_batch(make_daemon):
              what="every row delivered")
     assert sorted(os.listdir(new)) == sorted(i + ".reviewd" for i in ids)
     assert os.listdir(d.dir / "mail" / "tmp") == []
+
+
+def test_unflushed_messages_do_not_outlive_a_restart(make_daemon):
+    """A batch written to tmp/ but never flushed (a crash) leaves files
+    holding whole messages; the next start removes ours (their rows are
+    sent again or were erased) and nothing else."""
+    d = make_daemon(start=False)
+    tmp = d.dir / "mail" / "tmp"
+    tmp.mkdir(parents=True)
+    ours = tmp / "0123456789abcdef01234567.reviewd"
+    ours.write_text("Subject: left by a crash\n\nreview token\n")
+    other = tmp / "1700000000.M1P2.host"
+    other.write_text("Subject: another program's\n\n")
+    d.start()
+    assert not ours.exists()
+    assert other.exists()
+    wait_for(lambda: "removed unflushed tmp/" in d.stderr(),
+             what="the removal logged")
