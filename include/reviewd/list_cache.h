@@ -38,8 +38,9 @@ int	list_cache_get(const char *key, size_t key_len, int64_t gen,
  * Keeps a copy of body with etag under key at generation gen, replacing
  * what key held unless that is of a newer generation, then drops the
  * least recently used entries until the whole cache takes at most
- * max_bytes (keys, bodies and bookkeeping counted); an entry larger than max_bytes / 8 is not kept. Out of memory
- * keeps nothing: the cache is an optimisation.
+ * max_bytes (keys, bodies and bookkeeping counted); an entry larger
+ * than max_bytes / 8 is not kept. Out of memory keeps nothing: the cache
+ * is an optimisation.
  */
 void	list_cache_put(const char *key, size_t key_len, int64_t gen,
 	    const char *etag, const char *body, size_t len, size_t max_bytes);
