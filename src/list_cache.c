@@ -176,8 +176,10 @@ list_cache_get(const char *key, size_t key_len, int64_t gen,
 	e = *p;
 	/* A reader that read the generation before a writer moved it must
 	 * not evict the newer page a later reader stored. */
-	if (e->gen < gen)
+	if (e->gen < gen) {
 		drop(p);
+		goto out;
+	}
 	if (e->gen != gen)
 		goto out;
 	if (buf_append(body, e->body, e->len) == -1)
