@@ -170,6 +170,9 @@ maildir = $dir/mail
 token = bench-admin-token-0123456789
 [auth]
 token_requests_per_minute = 100000
+[ratelimit]
+app_per_minute = 0
+address_per_minute = 0
 [log]
 level = warn
 INI

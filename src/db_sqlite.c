@@ -29,6 +29,8 @@
 
 struct db {
 	sqlite3		*conn;
+	bool		 group;		/* db_group_begin: one transaction */
+	bool		 job_tx;	/* group: a handler's savepoint */
 	struct {
 		const char	*sql;
 		sqlite3_stmt	*st;
@@ -308,26 +310,92 @@ exec_cached(struct db *db, const char *sql)
 static const char sql_begin[] = "BEGIN IMMEDIATE";
 static const char sql_commit[] = "COMMIT";
 static const char sql_rollback[] = "ROLLBACK";
+static const char sql_savepoint[] = "SAVEPOINT job";
+static const char sql_release[] = "RELEASE job";
+static const char sql_rollback_to[] = "ROLLBACK TO job";
 
+/*
+ * In a group (db_group_begin) a handler's transaction is a savepoint of
+ * the group's one: it ends as before for the handler, and is made
+ * durable by the group's commit. Nested transactions stay an error, as
+ * SQLite's BEGIN inside a transaction is.
+ */
 int
 db_tx_begin(struct db *db)
 {
-	return exec_cached(db, sql_begin);
+	if (!db->group)
+		return exec_cached(db, sql_begin);
+	if (db->job_tx || exec_cached(db, sql_savepoint) == -1)
+		return -1;
+	db->job_tx = true;
+	return 0;
 }
 
 int
 db_tx_commit(struct db *db)
 {
-	return exec_cached(db, sql_commit);
+	if (!db->group)
+		return exec_cached(db, sql_commit);
+	if (!db->job_tx || exec_cached(db, sql_release) == -1)
+		return -1;
+	db->job_tx = false;
+	return 0;
 }
 
 void
 db_tx_rollback(struct db *db)
 {
-	if (db == NULL || sqlite3_get_autocommit(db->conn))
+	if (db == NULL)
+		return;
+	if (db->group) {
+		if (!db->job_tx)
+			return;
+		db->job_tx = false;
+		if (exec_cached(db, sql_rollback_to) == -1 ||
+		    exec_cached(db, sql_release) == -1)
+			log_error("db: rollback to a savepoint failed");
+		return;
+	}
+	if (sqlite3_get_autocommit(db->conn))
 		return;
 	if (exec_cached(db, sql_rollback) == -1)
 		log_error("db: rollback failed");
+}
+
+int
+db_group_begin(struct db *db)
+{
+	if (exec_cached(db, sql_begin) == -1)
+		return -1;
+	db->group = true;
+	db->job_tx = false;
+	return 0;
+}
+
+bool
+db_group_job_end(struct db *db)
+{
+	if (db->job_tx) {
+		log_error("db: a handler left its transaction open; rolled "
+		    "back");
+		db_tx_rollback(db);
+	}
+	return !sqlite3_get_autocommit(db->conn);
+}
+
+int
+db_group_commit(struct db *db, struct api_error *err)
+{
+	int	 r = exec_cached(db, sql_commit);
+
+	db->group = false;
+	if (r == 0)
+		return 0;
+	db_fail(db, err);
+	if (!sqlite3_get_autocommit(db->conn) &&
+	    exec_cached(db, sql_rollback) == -1)
+		log_error("db: rollback of a group failed");
+	return -1;
 }
 
 void

@@ -10,6 +10,7 @@
  * hands it MHD's connections and requests.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,9 +32,11 @@
 #include "reviewd/ids.h"
 #include "reviewd/json.h"
 #include "reviewd/log.h"
+#include "reviewd/rate_limit.h"
 #include "reviewd/request.h"
 #include "reviewd/router.h"
 #include "reviewd/utf8.h"
+#include "reviewd/writer.h"
 
 struct http_req {
 	struct request		 req;
@@ -51,7 +54,12 @@ struct http_req {
 	bool			 too_large;
 	bool			 responded;
 	int64_t			 started_ns;
+	struct rate_limit_note	 rate;
+	struct writer_job	 job;		/* a write, in the writer */
+	atomic_int		 job_state;	/* JOB_* */
 };
+
+enum { JOB_NONE, JOB_QUEUED, JOB_DONE };
 
 static struct MHD_Daemon	*daemon_handle;
 static const struct config	*server_cfg;
@@ -234,6 +242,21 @@ has_header(const struct response *res, const char *name)
 	return false;
 }
 
+/* The X-RateLimit-* headers of a rate-limited route's answer. */
+static bool
+rate_headers(struct MHD_Response *r, const struct rate_limit_note *n)
+{
+	char	 limit[24], remaining[24], reset[24];
+
+	snprintf(limit, sizeof(limit), "%lld", (long long)n->limit);
+	snprintf(remaining, sizeof(remaining), "%lld",
+	    (long long)n->remaining);
+	snprintf(reset, sizeof(reset), "%lld", (long long)n->reset_s);
+	return add_header(r, "X-RateLimit-Limit", limit) &&
+	    add_header(r, "X-RateLimit-Remaining", remaining) &&
+	    add_header(r, "X-RateLimit-Reset", reset);
+}
+
 /* Answers no cache may keep: a token in the path or query, a token
  * answer, anything for a business or the operator. */
 static bool
@@ -293,6 +316,8 @@ respond(struct http_req *hr, struct MHD_Connection *conn)
 		if (!add_header(r, res->header_name[i], res->header_value[i]))
 			goto out;
 	}
+	if (hr->rate.counted && !rate_headers(r, &hr->rate))
+		goto out;
 	if (!has_header(res, "X-Content-Type-Options") &&
 	    !add_header(r, "X-Content-Type-Options", "nosniff"))
 		goto out;
@@ -561,9 +586,32 @@ first_call(struct http_req *hr, struct MHD_Connection *conn,
 		    "larger than %zu bytes", max_body);
 		return -1;
 	}
-	if (auth_check(&hr->req, hr->route->auth, &hr->err) == -1)
+	if (auth_check(&hr->req, hr->route->auth, &hr->err) == -1 ||
+	    rate_limit_take(&hr->req, hr->route, &hr->rate, &hr->err) == -1)
 		return -1;
 	return check_request_text(hr, conn);
+}
+
+/* Writes go through the writer's group commit; uploads (committed in
+ * chunks) and ROUTE_SOLO routes (long work such as a password check,
+ * which would hold every other write) run on their worker. */
+static bool
+grouped(const struct http_req *hr)
+{
+	return strcmp(hr->req.method, "GET") != 0 &&
+	    strcmp(hr->req.method, "HEAD") != 0 &&
+	    (hr->route->flags & (ROUTE_UPLOAD | ROUTE_SOLO)) == 0;
+}
+
+/* The writer thread: the job's group has committed (or failed). */
+static void
+job_done(struct writer_job *job)
+{
+	struct http_req	*hr = (struct http_req *)(void *)((char *)job -
+			    offsetof(struct http_req, job));
+
+	atomic_store(&hr->job_state, JOB_DONE);
+	MHD_resume_connection(hr->req.connection);
 }
 
 static enum MHD_Result
@@ -617,6 +665,14 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	switch (atomic_load(&hr->job_state)) {
+	case JOB_DONE:
+		return respond(hr, conn) ? MHD_YES : MHD_NO;
+	case JOB_QUEUED:
+		return MHD_YES;
+	default:
+		break;
+	}
 	/* The body is in: off the watch until the request ends, unless the
 	 * watchdog has just cut it, when the handler must not run. */
 	if (!http_guard_handling(hr->conn))
@@ -630,6 +686,17 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	}
 	hr->req.body = hr->body.data != NULL ? hr->body.data : "";
 	hr->req.body_len = hr->body.len;
+	if (grouped(hr)) {
+		hr->job = (struct writer_job){ &hr->req, &hr->res, &hr->err,
+		    hr->route->handler, job_done, NULL };
+		atomic_store(&hr->job_state, JOB_QUEUED);
+		/* Suspended first: the writer resumes it when done. */
+		MHD_suspend_connection(conn);
+		if (writer_submit(&hr->job) == 0)
+			return MHD_YES;
+		MHD_resume_connection(conn);
+		atomic_store(&hr->job_state, JOB_NONE);
+	}
 	hr->req.db = db_thread();
 	if (hr->req.db == NULL) {
 		db_fail(NULL, &hr->err);
@@ -728,12 +795,17 @@ http_start(const struct config *cfg, const struct route *table, size_t n)
 	route_table = table;
 	route_count = n;
 	flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC |
-	    MHD_USE_ERROR_LOG;
+	    MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	if (cfg->listen_addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	/* Before the daemon: its first connection goes through the guard. */
+	rate_limit_configure(cfg);
+	/* Before the daemon: its first connection goes through the guard,
+	 * its first write to the writer. */
+	if (writer_start() == -1)
+		return -1;
 	if (http_guard_start(cfg, error_json) == -1) {
 		log_error("http: cannot start the request head watchdog");
+		writer_stop();
 		return -1;
 	}
 	daemon_handle = MHD_start_daemon(flags, 0, on_accept, NULL,
@@ -751,6 +823,7 @@ http_start(const struct config *cfg, const struct route *table, size_t n)
 	if (daemon_handle == NULL) {
 		log_error("http: cannot listen on %s", cfg->listen);
 		http_guard_stop();
+		writer_stop();
 		return -1;
 	}
 	info = MHD_get_daemon_info(daemon_handle, MHD_DAEMON_INFO_LISTEN_FD);
@@ -760,6 +833,7 @@ http_start(const struct config *cfg, const struct route *table, size_t n)
 		http_guard_stop();
 		MHD_stop_daemon(daemon_handle);
 		daemon_handle = NULL;
+		writer_stop();
 		return -1;
 	}
 	bound_port = ntohs(bound.ss_family == AF_INET6 ?
@@ -791,6 +865,9 @@ http_stop(int64_t grace_ms)
 	if (atomic_load(&inflight) > 0)
 		log_warn("http: stopping with requests=%d still in flight",
 		    atomic_load(&inflight));
+	/* Runs what is queued and resumes its connections: MHD must not
+	 * stop with a connection suspended. */
+	writer_stop();
 	http_guard_stop();
 	MHD_stop_daemon(daemon_handle);
 	daemon_handle = NULL;

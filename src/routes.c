@@ -32,14 +32,15 @@
 #define REVIEW	"/v1/private/reviews/{reviewId}"
 
 const struct route routes_table[] = {
-	{ "GET", "/healthz", ROUTE_AUTH_NONE, health_live, 0 },
-	{ "GET", "/readyz", ROUTE_AUTH_NONE, health_ready, 0 },
+	{ "GET", "/healthz", ROUTE_AUTH_NONE, health_live, ROUTE_UNLIMITED },
+	{ "GET", "/readyz", ROUTE_AUTH_NONE, health_ready,
+	    ROUTE_UNLIMITED },
 	{ "POST", OAUTH "/accesstoken", ROUTE_AUTH_NONE, auth_token,
-	    ROUTE_NO_STORE },
+	    ROUTE_NO_STORE | ROUTE_SOLO },
 	{ "POST", OAUTH "/refresh", ROUTE_AUTH_NONE, auth_refresh,
-	    ROUTE_NO_STORE },
+	    ROUTE_NO_STORE | ROUTE_SOLO },
 	{ "POST", OAUTH "/revoke", ROUTE_AUTH_NONE, auth_revoke,
-	    ROUTE_NO_STORE },
+	    ROUTE_NO_STORE | ROUTE_SOLO },
 	{ "GET", "/v1/business-units/find", ROUTE_AUTH_APIKEY,
 	    business_find, 0 },
 	{ "GET", "/v1/business-units/{businessUnitId}", ROUTE_AUTH_APIKEY,

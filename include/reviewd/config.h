@@ -103,6 +103,9 @@ struct config {
 	int64_t			 token_requests_per_minute;
 	int64_t			 auth_max_failures;	/* per subject */
 	int64_t			 auth_failure_window_s;
+	/* [ratelimit] */
+	int64_t			 ratelimit_app_per_minute;
+	int64_t			 ratelimit_address_per_minute;
 	/* [log] */
 	enum log_level		 log_level;
 	/* [testing] */

@@ -120,6 +120,19 @@ void	db_tx_rollback(struct db *db);
 
 /* Maps the connection's last error to a client-facing status in err:
  * busy 503, constraint 409, else 500. */
+/*
+ * Group commit (writer.h): one transaction on db holds the writes of many
+ * requests, each handler's db_tx_begin/commit/rollback a savepoint in it,
+ * and one commit (one fsync) makes them all durable. db_group_begin
+ * begins it (0 or -1); db_group_job_end closes what a handler left open
+ * and says whether the group's transaction still stands (an error such as
+ * a full disk rolls all of it back); db_group_commit commits it (0), or
+ * sets err as db_fail does and rolls it back (-1).
+ */
+int	db_group_begin(struct db *db);
+bool	db_group_job_end(struct db *db);
+int	db_group_commit(struct db *db, struct api_error *err);
+
 void	db_fail(struct db *db, struct api_error *err);
 
 /* Rows the last INSERT, UPDATE or DELETE of db changed. */

@@ -34,6 +34,11 @@ struct route {
 /* Personal: a token in the path or query, or a token answer. Sent with
  * Cache-Control: no-store, as every bearer and admin route is. */
 #define ROUTE_NO_STORE	0x2
+/* Not rate limited (health and readiness probes). */
+#define ROUTE_UNLIMITED	0x4
+/* A write run on its HTTP worker, not in the writer's group commit
+ * (writer.h): long work (a password check) would hold every other write. */
+#define ROUTE_SOLO	0x8
 
 /*
  * Matches method and the raw path (no query) against table. Returns 0 and

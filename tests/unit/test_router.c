@@ -313,11 +313,14 @@ test_real_table(void **state)
 		enum route_auth	 auth;
 		unsigned	 flags;
 	} cases[] = {
-		{ "GET", "/healthz", 0, "/healthz", ROUTE_AUTH_NONE, 0 },
-		{ "HEAD", "/healthz", 0, "/healthz", ROUTE_AUTH_NONE, 0 },
+		{ "GET", "/healthz", 0, "/healthz", ROUTE_AUTH_NONE,
+		    ROUTE_UNLIMITED },
+		{ "HEAD", "/healthz", 0, "/healthz", ROUTE_AUTH_NONE,
+		    ROUTE_UNLIMITED },
 		{ "POST", "/healthz", 405, "GET, HEAD", 0, 0 },
 		{ "GET", "/healthz/", 404, "", 0, 0 },
-		{ "GET", "/readyz", 0, "/readyz", ROUTE_AUTH_NONE, 0 },
+		{ "GET", "/readyz", 0, "/readyz", ROUTE_AUTH_NONE,
+		    ROUTE_UNLIMITED },
 		{ "GET", "/v1/business-units/find", 0,
 		    "/v1/business-units/find", ROUTE_AUTH_APIKEY, 0 },
 		{ "GET", "/v1/business-units/0123456789abcdef01234567", 0,
@@ -362,7 +365,7 @@ test_real_table(void **state)
 		{ "POST", "/v1/oauth/oauth-business-users-for-applications/"
 		    "accesstoken", 0, "/v1/oauth/oauth-business-users-for-"
 		    "applications/accesstoken", ROUTE_AUTH_NONE,
-		    ROUTE_NO_STORE },
+		    ROUTE_NO_STORE | ROUTE_SOLO },
 		{ "GET", "/review/confirm/tok", 0, "/review/confirm/{token}",
 		    ROUTE_AUTH_NONE, ROUTE_NO_STORE },
 		{ "GET", "/find-reviewer/tok", 0, "/find-reviewer/{token}",

@@ -1,0 +1,39 @@
+#ifndef REVIEWD_WRITER_H
+#define REVIEWD_WRITER_H
+
+#include "reviewd/api_error.h"
+#include "reviewd/request.h"
+
+/*
+ * The single writer with group commit. Write requests are not run on
+ * their HTTP worker: they are queued to one thread that runs the handlers
+ * of all requests waiting, one after the other, in one transaction on its
+ * own connection (each handler's transaction a savepoint in it, see
+ * db_group_begin), commits once, and only then lets each request answer.
+ * Many requests share one fsync, no request waits in SQLite's busy
+ * handler behind another, and an answered write is durable as before.
+ */
+
+struct writer_job {
+	struct request		*req;	/* req->db is set by the writer */
+	struct response		*res;
+	struct api_error	*err;
+	route_handler		*handler;
+	/* Called on the writer thread once the job's group has committed
+	 * (or failed: err set); the job is the caller's again. */
+	void			(*done)(struct writer_job *);
+	struct writer_job	*next;	/* the queue's */
+};
+
+/* Starts the writer thread. 0 or -1. */
+int	writer_start(void);
+
+/* Queues job. 0, or -1 when the writer does not run (the caller runs the
+ * handler itself). */
+int	writer_submit(struct writer_job *job);
+
+/* Runs what is queued, then stops the thread; a no-op when it does not
+ * run. */
+void	writer_stop(void);
+
+#endif

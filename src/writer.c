@@ -1,0 +1,172 @@
+/*
+ * writer: the single writer thread and its group commit (see writer.h).
+ * The queue is a FIFO list behind one mutex; the thread takes all of it
+ * at once, so a group is every request that arrived while the previous
+ * group was committing: the busier the writes, the more share a commit.
+ * Writer thread and HTTP worker threads (writer_submit).
+ */
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "reviewd/db.h"
+#include "reviewd/log.h"
+#include "reviewd/scheduler.h"
+#include "reviewd/writer.h"
+
+static pthread_mutex_t		 queue_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t		 queue_cond = PTHREAD_COND_INITIALIZER;
+static struct writer_job	*queue_head, *queue_tail;
+static bool			 running, stopping;
+static pthread_t		 writer_thread;
+
+/* Fails the jobs from first to last (excluded) that had not failed: their
+ * changes were in a transaction that is gone. */
+static void
+fail_since(struct writer_job *first, struct writer_job *last,
+    const struct api_error *why)
+{
+	struct writer_job	*j;
+
+	for (j = first; j != last; j = j->next) {
+		if (j->err->status == 0)
+			*j->err = *why;
+	}
+}
+
+/* The error of a group whose transaction a later job's error took with
+ * it: the request may be sent again. */
+static void
+lost_group(struct api_error *err)
+{
+	api_error_set(err, 503, NULL, "The change could not be stored; "
+	    "retry shortly");
+	api_error_header(err, "Retry-After", "1");
+}
+
+/* Runs the handlers of jobs (a list) in one transaction and commits it;
+ * a job whose handler fails leaves nothing (its savepoint is rolled
+ * back) and the others stand. */
+static void
+run_group(struct db *db, struct writer_job *jobs)
+{
+	struct writer_job	*j, *first = jobs;
+	struct api_error	 why = { 0 };
+	int			 n = 0;
+
+	if (db == NULL || db_group_begin(db) == -1) {
+		db_fail(db, &why);
+		fail_since(jobs, NULL, &why);
+		return;
+	}
+	for (j = jobs; j != NULL; j = j->next) {
+		n++;
+		j->req->db = db;
+		if (j->handler(j->req, j->res, j->err) == -1 &&
+		    j->err->status == 0)
+			api_error_set(j->err, 500, NULL, "Internal error");
+		if (db_group_job_end(db))
+			continue;
+		/* The job's error rolled the whole transaction back. */
+		lost_group(&why);
+		fail_since(first, j, &why);
+		first = j->next;
+		if (first != NULL && db_group_begin(db) == -1) {
+			memset(&why, 0, sizeof(why));
+			db_fail(db, &why);
+			fail_since(first, NULL, &why);
+			return;
+		}
+	}
+	if (first != NULL && db_group_commit(db, &why) == -1)
+		fail_since(first, NULL, &why);
+	log_debug("writer: group of %d requests", n);
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct writer_job	*jobs, *j, *next;
+	struct db		*db = db_thread();
+
+	(void)arg;
+	if (db == NULL)
+		log_error("writer: no database connection; writes fail");
+	pthread_mutex_lock(&queue_lock);
+	for (;;) {
+		while (queue_head == NULL && !stopping)
+			pthread_cond_wait(&queue_cond, &queue_lock);
+		if (queue_head == NULL)
+			break;
+		jobs = queue_head;
+		queue_head = queue_tail = NULL;
+		pthread_mutex_unlock(&queue_lock);
+		run_group(db, jobs);
+		/* The handlers may have scheduled work; the scheduler's
+		 * connection sees it only now. */
+		scheduler_wake();
+		for (j = jobs; j != NULL; j = next) {
+			next = j->next;
+			j->done(j);
+		}
+		pthread_mutex_lock(&queue_lock);
+	}
+	pthread_mutex_unlock(&queue_lock);
+	db_thread_close();
+	return NULL;
+}
+
+int
+writer_start(void)
+{
+	int	 ret = 0;
+
+	pthread_mutex_lock(&queue_lock);
+	stopping = false;
+	if (!running && pthread_create(&writer_thread, NULL, writer_main,
+	    NULL) != 0) {
+		log_error("writer: cannot start its thread");
+		ret = -1;
+	} else
+		running = true;
+	pthread_mutex_unlock(&queue_lock);
+	return ret;
+}
+
+int
+writer_submit(struct writer_job *job)
+{
+	int	 ret = -1;
+
+	job->next = NULL;
+	pthread_mutex_lock(&queue_lock);
+	if (running && !stopping) {
+		if (queue_tail != NULL)
+			queue_tail->next = job;
+		else
+			queue_head = job;
+		queue_tail = job;
+		pthread_cond_signal(&queue_cond);
+		ret = 0;
+	}
+	pthread_mutex_unlock(&queue_lock);
+	return ret;
+}
+
+void
+writer_stop(void)
+{
+	pthread_mutex_lock(&queue_lock);
+	if (!running) {
+		pthread_mutex_unlock(&queue_lock);
+		return;
+	}
+	stopping = true;
+	pthread_cond_signal(&queue_cond);
+	pthread_mutex_unlock(&queue_lock);
+	pthread_join(writer_thread, NULL);
+	pthread_mutex_lock(&queue_lock);
+	running = false;
+	pthread_mutex_unlock(&queue_lock);
+}
