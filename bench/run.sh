@@ -366,6 +366,34 @@ bench invite "POST email-invitations, 16 clients" 16 \
     -H "Authorization: Bearer $bearer_inv" \
     -H "Content-Type: application/json" -s "$dir/invite.lua" \
     "$base/v1/private/business-units/$bu_inv/email-invitations"
+# replies to 2,000 of the unit's reviews, each request its own durable
+# write (a reply replaced is a write as much as a new one)
+curl -sf "${priv[@]}" "$plist?perPage=100&page=[1-20]" | $py -c '
+import json, sys
+dec = json.JSONDecoder()
+text, i = sys.stdin.read(), 0
+while i < len(text):
+    while i < len(text) and text[i].isspace():
+        i += 1
+    if i == len(text):
+        break
+    page, i = dec.raw_decode(text, i)
+    for r in page["reviews"]:
+        print(r["id"])' >"$dir/reply_ids"
+cat > "$dir/reply.lua" <<'LUA'
+local ids, n = {}, 0
+for line in io.lines(os.getenv("REPLY_IDS")) do ids[#ids + 1] = line end
+request = function()
+	n = n + 1
+	return wrk.format("POST", "/v1/private/reviews/" ..
+	    ids[n % #ids + 1] .. "/reply", nil,
+	    string.format('{"message":"Thank you (%d)"}', n))
+end
+LUA
+export REPLY_IDS="$dir/reply_ids"
+bench reply "POST reply, 16 clients" 16 \
+    "${priv[@]}" -H "Content-Type: application/json" -s "$dir/reply.lua" \
+    "$base"
 settle "$pid"
 log "fsync ceiling"
 read -r fs_rate fs_p50 fs_p99 _ < <($py bench/fsync_ceiling.py \
@@ -452,7 +480,7 @@ while IFS='|' read -r tag name r p50 p99v bad; do
 	case $tag in
 	ceiling|peer*) continue ;;
 	page1) ref=$(ratio "$r" "${rate[ceiling]:-}" "ceiling") ;;
-	invite) ref=$(ratio "$r" "$fs_best" "fsync ceiling") ;;
+	invite|reply) ref=$(ratio "$r" "$fs_best" "fsync ceiling") ;;
 	healthz|unit|html|page1_dispatch) ref="" ;;
 	*) ref=$(ratio "$r" "$peer_ref" "peer page 1") ;;
 	esac

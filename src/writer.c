@@ -70,7 +70,7 @@ run_group(struct db *db, struct writer_job *jobs)
 			continue;
 		/* The job's error rolled the whole transaction back. */
 		lost_group(&why);
-		fail_since(first, j, &why);
+		fail_since(first, j->next, &why);
 		first = j->next;
 		if (first != NULL && db_group_begin(db) == -1) {
 			memset(&why, 0, sizeof(why));
