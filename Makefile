@@ -31,8 +31,10 @@ LDLIBS	 = $(shell pkg-config --libs $(PKGS)) -lpthread
 TESTLIBS = $(shell pkg-config --libs cmocka)
 
 SRC	 = $(wildcard src/*.c)
-OBJ	 = $(SRC:src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/migrations.o
+OBJ	 = $(SRC:src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/migrations.o \
+	   $(BUILD)/obj/lang.o
 MIGRATIONS = $(sort $(wildcard migrations/[0-9][0-9][0-9][0-9]_*.sql))
+LANGS	 = $(sort $(wildcard lang/*.txt))
 
 SANENV	 = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
 	   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -41,7 +43,8 @@ BANNED	 = strcpy|strcat|strncpy|strncat|sprintf|vsprintf|strtok|gets|atoi|atol|g
 COLUMNS_CHECKED = src/*.c include/reviewd/*.h tests/unit/*.c
 
 # Unit tests: tests/unit/test_X.c links X.o plus the modules in T_X (names
-# of src/*.c without the .c; migrations is the embedded SQL), nothing else.
+# of src/*.c without the .c; migrations is the embedded SQL, lang the
+# embedded lang/*.txt), nothing else.
 # Each list is the smallest the objects allow: after a module is added or
 # split, `make all && scripts/unit-objs --write` rewrites them. Today most
 # tests need nearly every module, through the include cycles of issue 12.
@@ -59,6 +62,7 @@ T_db	 = api_error buf clock db_sqlite log migrations utf8
 T_http	 = api_error auth buf clock config db db_sqlite http_guard ids \
 	   json log migrations rate_limit request router scheduler \
 	   settings utf8 writer
+T_i18n	 = lang
 T_ids	 =
 T_json	 = api_error auth buf clock config db db_sqlite http http_guard \
 	   ids log migrations rate_limit request router scheduler settings \
@@ -78,11 +82,11 @@ T_mailhtml = mailhtml_attr
 T_reviews_shape = api_error buf clock db db_sqlite log migrations utf8
 T_router = afs afs_message api_error audit auth auth_tokens buf business \
 	   clock config csv db db_sqlite erasure findreviewer \
-	   findreviewer_json handler health html http http_guard \
+	   findreviewer_json handler health html http http_guard i18n \
 	   idempotency ids invitations invitations_csv invitations_history \
 	   invitations_links invitations_templates invitations_unsubscribe \
-	   invitations_upload json links list_cache log mailer mailhtml \
-	   mailhtml_attr migrations outbox outbox_mail pages \
+	   invitations_upload json lang links list_cache log mailer \
+	   mailhtml mailhtml_attr migrations outbox outbox_mail pages \
 	   pages_findreviewer pages_invitation products rate_limit reports \
 	   request reviews reviews_json reviews_list reviews_shape \
 	   reviews_submit routes scheduler settings upgrade utf8 webhooks \
@@ -131,6 +135,14 @@ $(BUILD)/gen/migrations.c: $(MIGRATIONS) scripts/embed-migrations.sh
 	scripts/embed-migrations.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/obj/migrations.o: $(BUILD)/gen/migrations.c $(BUILD)/.flags
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/gen/lang.c: $(LANGS) scripts/embed-lang.sh
+	@mkdir -p $(@D)
+	scripts/embed-lang.sh $(LANGS) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/lang.o: $(BUILD)/gen/lang.c $(BUILD)/.flags
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 

@@ -66,9 +66,10 @@ static const char css[] =
     "nav a{margin-right:1rem}";
 
 int
-html_start(struct buf *b, const char *title)
+html_start(struct buf *b, const char *lang, const char *title)
 {
-	return buf_puts(b, "<!doctype html><html lang=\"en\"><head>"
+	return buf_puts(b, "<!doctype html><html lang=\"") ||
+	    html_escape(b, lang) || buf_puts(b, "\"><head>"
 	    "<meta charset=\"utf-8\"><meta name=\"viewport\" "
 	    "content=\"width=device-width, initial-scale=1\"><title>") ||
 	    html_escape(b, title) || buf_printf(b, "</title><style>%s"
@@ -102,15 +103,16 @@ html_answer(struct response *res, int status, struct buf *b, int failed,
 }
 
 int
-html_message(struct response *res, int status, const char *title,
-    const char *text, const char *link, const char *link_text,
-    struct api_error *err)
+html_message(struct response *res, const char *lang, int status,
+    const char *title, const char *text, const char *link,
+    const char *link_text, struct api_error *err)
 {
 	struct buf	 b;
 	int		 r;
 
 	buf_init(&b, HTML_PAGE_CAP);
-	r = html_start(&b, title) || buf_puts(&b, "<div class=\"box\"><h1>") ||
+	r = html_start(&b, lang, title) ||
+	    buf_puts(&b, "<div class=\"box\"><h1>") ||
 	    html_escape(&b, title) || buf_puts(&b, "</h1><p>") ||
 	    html_escape(&b, text) || buf_puts(&b, "</p>");
 	if (r == 0 && link != NULL)
@@ -178,8 +180,8 @@ html_form_number(const char *v)
 
 int
 html_found_or_404(struct request *req, struct response *res,
-    html_find *find, void *arg, const char *title, const char *text,
-    struct api_error *err)
+    const char *lang, html_find *find, void *arg, const char *title,
+    const char *text, struct api_error *err)
 {
 	int	 r = find(req, arg, err);
 
@@ -190,5 +192,5 @@ html_found_or_404(struct request *req, struct response *res,
 	}
 	if (r == 1)
 		return 1;
-	return html_message(res, 404, title, text, NULL, NULL, err);
+	return html_message(res, lang, 404, title, text, NULL, NULL, err);
 }

@@ -494,15 +494,15 @@ open_claim(struct request *req, struct response *res, struct link_claim *c,
 			*err = problems;
 			return -1;
 		}
-		return html_message(res, problems.status, "This link is not "
-		    "valid", problems.ndetails > 0 ?
+		return html_message(res, "en", problems.status, "This link is "
+		    "not valid", problems.ndetails > 0 ?
 		    problems.details[0].reason : problems.message, NULL, NULL,
 		    err);
 	}
 	if (state == INVITATION_LINK_EXPIRED)
-		return html_message(res, 410, "This link has expired", "This "
-		    "review link is older than the business allows.", NULL,
-		    NULL, err);
+		return html_message(res, "en", 410, "This link has expired",
+		    "This review link is older than the business allows.",
+		    NULL, NULL, err);
 	/* relative, so a country host prefix is kept */
 	snprintf(location, sizeof(location), "/evaluate-link/%s", token);
 	sodium_memzero(token, sizeof(token));
@@ -511,16 +511,16 @@ open_claim(struct request *req, struct response *res, struct link_claim *c,
 		api_error_set(err, 500, NULL, "Internal error");
 		return -1;
 	}
-	return html_message(res, 303, "Write your review", "Continue to the "
-	    "review form.", NULL, NULL, err);
+	return html_message(res, "en", 303, "Write your review", "Continue to "
+	    "the review form.", NULL, NULL, err);
 }
 
 /* The 400 page of a link that cannot be used, saying why. */
 static int
 invalid_link(struct response *res, const char *why, struct api_error *err)
 {
-	return html_message(res, 400, "This link is not valid", why, NULL,
-	    NULL, err);
+	return html_message(res, "en", 400, "This link is not valid", why,
+	    NULL, NULL, err);
 }
 
 /* The business unit a link names (by the domain in its path) and the
@@ -549,8 +549,9 @@ static int
 link_unit_or_404(struct request *req, struct response *res,
     struct link_unit *u, struct api_error *err)
 {
-	return html_found_or_404(req, res, find_link_unit, u, "Unknown link",
-	    "This business does not take review links here.", err);
+	return html_found_or_404(req, res, "en", find_link_unit, u,
+	    "Unknown link", "This business does not take review links here.",
+	    err);
 }
 
 int

@@ -16,6 +16,7 @@
 #include "reviewd/db.h"
 #include "reviewd/findreviewer.h"
 #include "reviewd/html.h"
+#include "reviewd/i18n.h"
 #include "reviewd/invitations_links.h"
 #include "reviewd/invitations_unsubscribe.h"
 #include "reviewd/json.h"
@@ -24,13 +25,51 @@
 
 #define PER_PAGE	20
 
+/* Country host prefixes and the language their pages speak. */
+static const struct {
+	const char	*country;
+	const char	*lang;
+} host_languages[] = {
+	{ "de", "de" }, { "at", "de" }, { "ch", "de" }, { "fr", "fr" },
+	{ "be", "fr" }, { "dk", "da" }, { "uk", "en" }, { "us", "en" },
+	{ "es", "es" }, { "it", "it" }, { "nl", "nl" }, { "se", "sv" },
+	{ "no", "nb" }, { "pl", "pl" }, { "pt", "pt" }, { "br", "pt" },
+};
+
+const char *
+pages_lang(const struct request *req, const char *want, const char *fallback)
+{
+	const char	*host = request_header(req, "Host");
+	const char	*pub = strstr(req->cfg->public_url, "://");
+	size_t		 i, publen;
+
+	pub = pub != NULL ? pub + 3 : req->cfg->public_url;
+	publen = strcspn(pub, "/");
+	if (host != NULL && strlen(host) == publen + 3 && host[2] == '.' &&
+	    strncasecmp(host + 3, pub, publen) == 0) {
+		for (i = 0; i < sizeof(host_languages) /
+		    sizeof(host_languages[0]); i++) {
+			if (strncasecmp(host, host_languages[i].country,
+			    2) == 0)
+				return i18n_lang(host_languages[i].lang, NULL,
+				    NULL);
+		}
+	}
+	return i18n_lang(want, request_header(req, "Accept-Language"),
+	    fallback);
+}
+
 static int
-stars(struct buf *b, json_int_t n)
+stars(struct buf *b, const char *lang, json_int_t n)
 {
 	json_int_t	 i;
+	char		 num[4], label[64];
 
-	if (buf_printf(b, "<span class=\"stars\" aria-label=\"%d of 5 "
-	    "stars\">", (int)n) == -1)
+	snprintf(num, sizeof(num), "%d", (int)n);
+	if (buf_puts(b, "<span class=\"stars\" role=\"img\" "
+	    "aria-label=\"") == -1 || html_escape(b, i18n_format(label,
+	    sizeof(label), lang, "stars_label", "n", num, NULL)) == -1 ||
+	    buf_puts(b, "\">") == -1)
 		return -1;
 	for (i = 1; i <= 5; i++) {
 		if (buf_puts(b, i <= n ? "\xe2\x98\x85" : "\xe2\x98\x86") == -1)
@@ -40,16 +79,17 @@ stars(struct buf *b, json_int_t n)
 }
 
 static int
-review_article(struct buf *b, json_t *r, const char *business)
+review_article(struct buf *b, const char *lang, json_t *r,
+    const char *business)
 {
 	json_t		*consumer = json_object_get(r, "consumer");
 	json_t		*reply = json_object_get(r, "companyReply");
-	char		 date[11];
+	char		 date[11], text[400];
 
 	snprintf(date, sizeof(date), "%.10s", html_str(r, "createdAt"));
 	if (buf_puts(b, "<article id=\"review-") || html_escape(b,
 	    html_str(r, "id")) || buf_puts(b, "\">") ||
-	    stars(b, json_integer_value(json_object_get(r, "stars"))) ||
+	    stars(b, lang, json_integer_value(json_object_get(r, "stars"))) ||
 	    buf_puts(b, "<h3>") || html_escape(b, html_str(r, "title")) ||
 	    buf_puts(b, "</h3><p class=\"meta\">") ||
 	    html_escape(b, html_str(consumer, "displayName")) ||
@@ -57,17 +97,20 @@ review_article(struct buf *b, json_t *r, const char *business)
 	    buf_puts(b, "</p><p>"))
 		return -1;
 	if (json_is_true(json_object_get(r, "isVerified")) &&
-	    buf_puts(b, "<span class=\"label\">Verified</span>"))
+	    (buf_puts(b, "<span class=\"label\">") || html_escape(b,
+	    i18n(lang, "verified")) || buf_puts(b, "</span>")))
 		return -1;
 	if (json_is_true(json_object_get(r, "reviewerContacted")) &&
-	    buf_puts(b, "<span class=\"label contacted\">Reviewer "
-	    "contacted</span>"))
+	    (buf_puts(b, "<span class=\"label contacted\">") ||
+	    html_escape(b, i18n(lang, "contacted")) ||
+	    buf_puts(b, "</span>")))
 		return -1;
 	if (buf_puts(b, "</p><p>") || html_escape(b, html_str(r, "text")) ||
 	    buf_puts(b, "</p>"))
 		return -1;
 	if (json_is_object(reply) && (buf_puts(b, "<div class=\"reply\">"
-	    "<strong>Reply from ") || html_escape(b, business) ||
+	    "<strong>") || html_escape(b, i18n_format(text, sizeof(text),
+	    lang, "reply_from", "business", business, NULL)) ||
 	    buf_puts(b, "</strong><p>") || html_escape(b, html_str(reply,
 	    "text")) || buf_puts(b, "</p></div>")))
 		return -1;
@@ -92,8 +135,9 @@ static int
 unit_or_404(struct request *req, struct response *res, json_t **unit,
     struct api_error *err)
 {
-	return html_found_or_404(req, res, find_unit, unit, "Not found",
-	    "No business with this address is on this site.", err);
+	return html_found_or_404(req, res, "en", find_unit, unit,
+	    "Not found", "No business with this address is on this site.",
+	    err);
 }
 
 int
@@ -101,9 +145,11 @@ pages_profile(struct request *req, struct response *res,
     struct api_error *err)
 {
 	const char	*domain = request_param(req, "businessDomain");
+	const char	*lang = pages_lang(req, NULL, NULL);
 	json_t		*unit = NULL, *data = NULL, *r, *counts, *score;
 	struct buf	 b;
-	int64_t		 page = 1;
+	char		 num[24], text[64];
+	int64_t		 page = 1, total;
 	size_t		 i;
 	int		 ok, ret = -1;
 
@@ -118,32 +164,38 @@ pages_profile(struct request *req, struct response *res,
 		goto out;
 	counts = json_object_get(unit, "numberOfReviews");
 	score = json_object_get(unit, "score");
-	ok = html_start(&b, html_str(unit, "displayName")) == 0 &&
+	total = json_integer_value(json_object_get(counts, "total"));
+	snprintf(num, sizeof(num), "%lld", (long long)total);
+	ok = html_start(&b, lang, html_str(unit, "displayName")) == 0 &&
 	    buf_puts(&b, "<div class=\"box\"><h1>") == 0 &&
 	    html_escape(&b, html_str(unit, "displayName")) == 0 &&
-	    buf_printf(&b, "</h1><p>TrustScore <strong>%.1f</strong> "
-	    "&middot; %lld review%s</p>", json_number_value(json_object_get(
-	    score, "trustScore")), (long long)json_integer_value(
-	    json_object_get(counts, "total")), json_integer_value(
-	    json_object_get(counts, "total")) == 1 ? "" : "s") == 0 &&
-	    buf_puts(&b, "<p><a href=\"/review/") == 0 &&
-	    html_escape(&b, domain) == 0 &&
-	    buf_puts(&b, "\">Write a review</a></p></div>") == 0;
+	    buf_printf(&b, "</h1><p>%s <strong>%.1f</strong> &middot; ",
+	    i18n(lang, "trustscore"), json_number_value(json_object_get(
+	    score, "trustScore"))) == 0 && html_escape(&b, i18n_format(text,
+	    sizeof(text), lang, total == 1 ? "reviews_1" : "reviews_n", "n",
+	    num, NULL)) == 0 &&
+	    buf_puts(&b, "</p><p><a href=\"/review/") == 0 &&
+	    html_escape(&b, domain) == 0 && buf_puts(&b, "\">") == 0 &&
+	    html_escape(&b, i18n(lang, "write_review")) == 0 &&
+	    buf_puts(&b, "</a></p></div>") == 0;
 	json_array_foreach(json_object_get(data, "reviews"), i, r) {
 		if (ok)
-			ok = review_article(&b, r, html_str(unit,
+			ok = review_article(&b, lang, r, html_str(unit,
 			    "displayName")) == 0;
 	}
 	if (ok && json_array_size(json_object_get(data, "reviews")) == 0)
-		ok = buf_puts(&b, "<p>No reviews yet.</p>") == 0;
+		ok = buf_puts(&b, "<p>") == 0 && html_escape(&b, i18n(lang,
+		    "no_reviews")) == 0 && buf_puts(&b, "</p>") == 0;
 	if (ok)
 		ok = buf_puts(&b, "<nav>") == 0;
 	if (ok && page > 1)
-		ok = buf_printf(&b, "<a href=\"?page=%lld\">Newer</a>",
-		    (long long)page - 1) == 0;
+		ok = buf_printf(&b, "<a href=\"?page=%lld\">",
+		    (long long)page - 1) == 0 && html_escape(&b, i18n(lang,
+		    "newer")) == 0 && buf_puts(&b, "</a>") == 0;
 	if (ok && json_is_true(json_object_get(data, "hasMore")))
-		ok = buf_printf(&b, "<a href=\"?page=%lld\">Older</a>",
-		    (long long)page + 1) == 0;
+		ok = buf_printf(&b, "<a href=\"?page=%lld\">",
+		    (long long)page + 1) == 0 && html_escape(&b, i18n(lang,
+		    "older")) == 0 && buf_puts(&b, "</a>") == 0;
 	ret = html_answer(res, 200, &b, !ok || buf_puts(&b, "</nav>"), err);
 out:
 	buf_release(&b);
@@ -162,58 +214,72 @@ form_page(const struct request *req, struct response *res, int status,
 	const char	*domain = request_param(req, "businessDomain");
 	const char	*source = request_query(req, "source");
 	const char	*sku = html_str(values, "sku");
+	const char	*lang = pages_lang(req, NULL, NULL);
 	json_int_t	 chosen = json_integer_value(json_object_get(values,
 			    "stars"));
+	char		 text[400], num[4];
 	size_t		 i;
 	int		 r;
 
 	if (sku[0] == '\0' && request_query(req, "sku") != NULL)
 		sku = request_query(req, "sku");
 	buf_init(&b, HTML_PAGE_CAP);
-	r = html_start(&b, "Write a review") || buf_puts(&b, "<h1>Review ") ||
-	    html_escape(&b, html_str(unit, "displayName")) ||
-	    buf_puts(&b, "</h1>");
+	r = html_start(&b, lang, i18n(lang, "write_review")) ||
+	    buf_puts(&b, "<h1>") || html_escape(&b, i18n_format(text,
+	    sizeof(text), lang, "review_of", "business", html_str(unit,
+	    "displayName"), NULL)) || buf_puts(&b, "</h1>");
 	if (r == 0 && problems != NULL && problems->status != 0)
-		r = html_problems(&b, "Please check your review:", problems,
+		r = html_problems(&b, i18n(lang, "check_review"), problems,
 		    true);
 	if (r == 0)
 		r = buf_puts(&b, "<form method=\"post\" action=\"/review/") ||
 		    html_escape(&b, domain) || buf_puts(&b, source != NULL &&
 		    strcmp(source, "invitation") == 0 ? "?source=invitation" :
-		    "") || buf_puts(&b, "\"><fieldset><legend>Your rating"
-		    "</legend>");
-	for (i = 1; r == 0 && i <= 5; i++)
+		    "") || buf_puts(&b, "\"><fieldset><legend>") ||
+		    html_escape(&b, i18n(lang, "your_rating")) ||
+		    buf_puts(&b, "</legend>");
+	for (i = 1; r == 0 && i <= 5; i++) {
+		snprintf(num, sizeof(num), "%zu", i);
 		r = buf_printf(&b, "<label><input type=\"radio\" "
-		    "name=\"stars\" value=\"%zu\"%s required> %zu star%s"
-		    "</label>", i, (json_int_t)i == chosen ? " checked" : "",
-		    i, i == 1 ? "" : "s");
+		    "name=\"stars\" value=\"%zu\"%s required> ", i,
+		    (json_int_t)i == chosen ? " checked" : "") ||
+		    html_escape(&b, i18n_format(text, sizeof(text), lang,
+		    i == 1 ? "star_1" : "star_n", "n", num, NULL)) ||
+		    buf_puts(&b, "</label>");
+	}
 	if (r == 0)
-		r = buf_puts(&b, "</fieldset><label for=\"title\">Title</label>"
-		    "<input type=\"text\" id=\"title\" name=\"title\" "
-		    "maxlength=\"100\" required value=\"") ||
+		r = buf_puts(&b, "</fieldset><label for=\"title\">") ||
+		    html_escape(&b, i18n(lang, "title")) ||
+		    buf_puts(&b, "</label><input type=\"text\" id=\"title\" "
+		    "name=\"title\" maxlength=\"100\" required value=\"") ||
 		    html_escape(&b, html_str(values, "title")) ||
-		    buf_puts(&b, "\"><label for=\"text\">Your review</label>"
-		    "<textarea id=\"text\" name=\"text\" maxlength=\"5000\" "
-		    "required>") || html_escape(&b, html_str(values, "text")) ||
-		    buf_puts(&b, "</textarea><label for=\"name\">Your name"
-		    "</label><input type=\"text\" id=\"name\" name=\"name\" "
-		    "maxlength=\"100\" required value=\"") ||
+		    buf_puts(&b, "\"><label for=\"text\">") ||
+		    html_escape(&b, i18n(lang, "your_review")) ||
+		    buf_puts(&b, "</label><textarea id=\"text\" name=\"text\" "
+		    "maxlength=\"5000\" required>") ||
+		    html_escape(&b, html_str(values, "text")) ||
+		    buf_puts(&b, "</textarea><label for=\"name\">") ||
+		    html_escape(&b, i18n(lang, "your_name")) ||
+		    buf_puts(&b, "</label><input type=\"text\" id=\"name\" "
+		    "name=\"name\" maxlength=\"100\" required value=\"") ||
 		    html_escape(&b, html_str(values, "name")) ||
 		    buf_puts(&b, "\"><label><input type=\"checkbox\" "
 		    "name=\"anonymous\" value=\"1\"") ||
 		    buf_puts(&b, json_is_true(json_object_get(values,
-		    "anonymous")) ? " checked" : "") ||
-		    buf_puts(&b, "> Show my review without my name</label>"
-		    "<label for=\"email\">Your e-mail (we send you a link to "
-		    "confirm; it is never shown)</label><input type=\"email\" "
-		    "id=\"email\" name=\"email\" required value=\"") ||
+		    "anonymous")) ? " checked" : "") || buf_puts(&b, "> ") ||
+		    html_escape(&b, i18n(lang, "anonymous")) ||
+		    buf_puts(&b, "</label><label for=\"email\">") ||
+		    html_escape(&b, i18n(lang, "email_confirm")) ||
+		    buf_puts(&b, "</label><input type=\"email\" id=\"email\" "
+		    "name=\"email\" required value=\"") ||
 		    html_escape(&b, html_str(values, "email")) ||
 		    buf_puts(&b, "\">");
 	if (r == 0 && sku[0] != '\0')
 		r = buf_puts(&b, "<input type=\"hidden\" name=\"sku\" "
 		    "value=\"") || html_escape(&b, sku) || buf_puts(&b, "\">");
-	r = r || buf_puts(&b, "<button type=\"submit\">Submit review</button>"
-	    "</form>");
+	r = r || buf_puts(&b, "<button type=\"submit\">") ||
+	    html_escape(&b, i18n(lang, "submit_review")) ||
+	    buf_puts(&b, "</button></form>");
 	return html_answer(res, status, &b, r, err);
 }
 
@@ -271,6 +337,7 @@ pages_review_post(struct request *req, struct response *res,
 	const char		*ctype = request_header(req, "Content-Type");
 	struct review_input	 in;
 	struct api_error	 problems;
+	const char		*lang = pages_lang(req, NULL, NULL);
 	json_t			*unit = NULL, *values = NULL;	/* owned */
 	char			 id[IDS_ID_LEN + 1];
 	char			 client[REQUEST_CLIENT_LEN];
@@ -304,9 +371,8 @@ pages_review_post(struct request *req, struct response *res,
 	if (problems.status == 0 &&
 	    reviews_input_json(values, &in, &problems) == 0 &&
 	    reviews_submit(req->db, req->cfg, &in, id, &problems) == 0) {
-		r = html_message(res, 200, "Check your e-mail", "We sent you "
-		    "a link. Open it to confirm your address and publish "
-		    "your review.", NULL, NULL, err);
+		r = html_message(res, lang, 200, i18n(lang, "check_email"),
+		    i18n(lang, "check_email_text"), NULL, NULL, err);
 	} else if (problems.status >= 500) {
 		*err = problems;
 		r = -1;
@@ -343,40 +409,44 @@ pages_review_confirm(struct request *req, struct response *res,
     struct api_error *err)
 {
 	struct confirm	 c = { .apply = strcmp(req->method, "POST") == 0 };
-	char		 link[300], text[200];
-	const char	*domain = c.domain;
+	const char	*lang = pages_lang(req, NULL, NULL);
+	char		 link[300], text[400], days[24];
 	struct buf	 b;
 	int		 r;
 
-	if ((r = html_found_or_404(req, res, find_confirm, &c, "Unknown link",
-	    "This confirmation link is not valid.", err)) != 1)
+	if ((r = html_found_or_404(req, res, lang, find_confirm, &c,
+	    i18n(lang, "unknown_link"), i18n(lang, "confirm_link_unknown"),
+	    err)) != 1)
 		return r;
-	snprintf(link, sizeof(link), "/b/%s", domain);
+	snprintf(link, sizeof(link), "/b/%s", c.domain);
 	switch (c.result) {
 	case REVIEW_CONFIRM_PENDING:
 		buf_init(&b, HTML_PAGE_CAP);
-		r = html_start(&b, "Publish your review") || buf_puts(&b,
-		    "<div class=\"box\"><h1>Publish your review</h1><p>"
-		    "Your review of ") || html_escape(&b, domain) ||
-		    buf_puts(&b, " is ready. Publish it now?</p><form "
-		    "method=\"post\"><button type=\"submit\">Publish my "
-		    "review</button></form></div>");
+		r = html_start(&b, lang, i18n(lang, "publish_title")) ||
+		    buf_puts(&b, "<div class=\"box\"><h1>") ||
+		    html_escape(&b, i18n(lang, "publish_title")) ||
+		    buf_puts(&b, "</h1><p>") || html_escape(&b,
+		    i18n_format(text, sizeof(text), lang, "publish_text",
+		    "business", c.domain, NULL)) || buf_puts(&b, "</p><form "
+		    "method=\"post\"><button type=\"submit\">") ||
+		    html_escape(&b, i18n(lang, "publish_button")) ||
+		    buf_puts(&b, "</button></form></div>");
 		return html_answer(res, 200, &b, r, err);
 	case REVIEW_CONFIRMED:
-		return html_message(res, 200, "Thank you", "Your review is "
-		    "published.", link, "See it on the page", err);
+		return html_message(res, lang, 200, i18n(lang, "thanks"),
+		    i18n(lang, "published"), link, i18n(lang, "see_on_page"),
+		    err);
 	case REVIEW_CONFIRM_EXPIRED:
-		return html_message(res, 410, "This link has expired", "The "
-		    "review was not confirmed in time and was not published. "
-		    "You are welcome to write it again.", NULL, NULL, err);
+		return html_message(res, lang, 410, i18n(lang,
+		    "link_expired"), i18n(lang, "confirm_expired"), NULL,
+		    NULL, err);
 	case REVIEW_CONFIRM_DUPLICATE:
 	case REVIEW_CONFIRM_UNKNOWN:	/* answered by html_found_or_404 */
 		break;
 	}
-	snprintf(text, sizeof(text), "You already published a review of this "
-	    "in the last %lld days, so this one was not published. Your "
-	    "earlier review stays as it is.",
+	snprintf(days, sizeof(days), "%lld",
 	    (long long)req->cfg->review_duplicate_days);
-	return html_message(res, 409, "Already reviewed", text, link,
-	    "See your review on the page", err);
+	return html_message(res, lang, 409, i18n(lang, "already_reviewed"),
+	    i18n_format(text, sizeof(text), lang, "already_reviewed_text",
+	    "days", days, NULL), link, i18n(lang, "see_your_review"), err);
 }

@@ -10,26 +10,29 @@
 
 #include "reviewd/findreviewer.h"
 #include "reviewd/html.h"
+#include "reviewd/i18n.h"
 #include "reviewd/pages.h"
 
+/* The fields and the keys of their labels (i18n.h). */
 static const struct {
 	const char	*field, *label, *type;
 } reply_fields[] = {
-	{ "name", "Your name", "text" },
-	{ "email", "An e-mail address the business may use", "email" },
-	{ "phoneNumber", "Phone number", "tel" },
-	{ "address", "Address", "text" },
-	{ "referenceId", "Order or reference number", "text" },
+	{ "name", "your_name", "text" },
+	{ "email", "fr_email", "email" },
+	{ "phoneNumber", "fr_phone", "tel" },
+	{ "address", "fr_address", "text" },
+	{ "referenceId", "fr_reference", "text" },
 };
 
-/* The question and the form, with what the reviewer typed and what was
- * wrong with it. */
+/* The question and the form in lang, with what the reviewer typed and
+ * what was wrong with it. */
 static int
-find_reviewer_form(struct response *res, int status, json_t *fr,
-    json_t *values, const struct api_error *problems, struct api_error *err)
+find_reviewer_form(struct response *res, const char *lang, int status,
+    json_t *fr, json_t *values, const struct api_error *problems,
+    struct api_error *err)
 {
 	struct buf	 b;
-	char		 deadline[17];
+	char		 deadline[17], text[600];
 	size_t		 i;
 	int		 r;
 
@@ -37,51 +40,55 @@ find_reviewer_form(struct response *res, int status, json_t *fr,
 	if (strlen(deadline) > 10)
 		deadline[10] = ' ';
 	buf_init(&b, HTML_PAGE_CAP);
-	r = html_start(&b, "A question about your review") ||
-	    buf_puts(&b, "<h1>") || html_escape(&b, html_str(fr, "business")) ||
-	    buf_puts(&b, " asks about your review</h1><div class=\"box\"><p>"
+	r = html_start(&b, lang, i18n(lang, "fr_title")) ||
+	    buf_puts(&b, "<h1>") || html_escape(&b, i18n_format(text,
+	    sizeof(text), lang, "fr_asks", "business", html_str(fr,
+	    "business"), NULL)) || buf_puts(&b, "</h1><div class=\"box\"><p>"
 	    "&ldquo;") || html_escape(&b, html_str(fr, "title")) ||
 	    buf_puts(&b, "&rdquo;</p><blockquote>") ||
 	    html_escape(&b, html_str(fr, "message")) ||
-	    buf_puts(&b, "</blockquote><p class=\"meta\">Answer before ") ||
-	    html_escape(&b, deadline) || buf_puts(&b, " UTC. You decide what "
-	    "to share; your e-mail address is not shown to the business and "
-	    "nothing here is published.</p></div>");
+	    buf_puts(&b, "</blockquote><p class=\"meta\">") ||
+	    html_escape(&b, i18n_format(text, sizeof(text), lang,
+	    "fr_deadline", "deadline", deadline, NULL)) ||
+	    buf_puts(&b, "</p></div>");
 	if (r == 0 && problems != NULL && problems->status != 0)
 		r = html_problems(&b, NULL, problems, false);
 	if (r == 0)
-		r = buf_puts(&b, "<form method=\"post\"><label for=\"message\">"
-		    "Your message</label><textarea id=\"message\" "
-		    "name=\"message\" maxlength=\"5000\">") ||
+		r = buf_puts(&b, "<form method=\"post\"><label "
+		    "for=\"message\">") || html_escape(&b, i18n(lang,
+		    "fr_message")) || buf_puts(&b, "</label><textarea "
+		    "id=\"message\" name=\"message\" maxlength=\"5000\">") ||
 		    html_escape(&b, html_str(values, "message")) ||
 		    buf_puts(&b, "</textarea>");
 	for (i = 0; r == 0 && i < sizeof(reply_fields) /
 	    sizeof(reply_fields[0]); i++)
-		r = buf_printf(&b, "<label for=\"%s\">%s</label><input "
+		r = buf_printf(&b, "<label for=\"%s\">",
+		    reply_fields[i].field) || html_escape(&b, i18n(lang,
+		    reply_fields[i].label)) || buf_printf(&b, "</label><input "
 		    "type=\"%s\" id=\"%s\" name=\"%s\" maxlength=\"500\" "
-		    "value=\"", reply_fields[i].field, reply_fields[i].label,
-		    reply_fields[i].type, reply_fields[i].field,
+		    "value=\"", reply_fields[i].type, reply_fields[i].field,
 		    reply_fields[i].field) || html_escape(&b, html_str(values,
 		    reply_fields[i].field)) || buf_puts(&b, "\">");
-	r = r || buf_puts(&b, "<button type=\"submit\">Send my answer"
-	    "</button> <button type=\"submit\" name=\"decline\" value=\"1\" "
-	    "formnovalidate>I prefer not to answer</button></form>");
+	r = r || buf_puts(&b, "<button type=\"submit\">") ||
+	    html_escape(&b, i18n(lang, "fr_send")) || buf_puts(&b, "</button> "
+	    "<button type=\"submit\" name=\"decline\" value=\"1\" "
+	    "formnovalidate>") || html_escape(&b, i18n(lang, "fr_decline")) ||
+	    buf_puts(&b, "</button></form>");
 	return html_answer(res, status, &b, r, err);
 }
 
 static int
-find_reviewer_closed(struct response *res, json_t *fr, struct api_error *err)
+find_reviewer_closed(struct response *res, const char *lang, json_t *fr,
+    struct api_error *err)
 {
 	const char	*status = html_str(fr, "status");
 
 	if (strcmp(status, "expired") == 0)
-		return html_message(res, 410, "This request has closed", "The "
-		    "time to answer has passed. Nothing was shared.", NULL,
-		    NULL, err);
-	return html_message(res, 200, "Thank you", strcmp(status,
-	    "declined") == 0 ? "You declined; the business was told, and "
-	    "nothing was shared." : "Your answer was sent to the business.",
-	    NULL, NULL, err);
+		return html_message(res, lang, 410, i18n(lang, "fr_closed"),
+		    i18n(lang, "fr_closed_text"), NULL, NULL, err);
+	return html_message(res, lang, 200, i18n(lang, "thanks"),
+	    i18n(lang, strcmp(status, "declined") == 0 ? "fr_declined" :
+	    "fr_sent"), NULL, NULL, err);
 }
 
 /* A Find Reviewer link and the request it leads to. */
@@ -108,12 +115,13 @@ static int
 open_request(struct request *req, struct response *res, struct fr_link *l,
     struct api_error *err)
 {
-	int	 r;
+	const char	*lang = pages_lang(req, NULL, NULL);
+	int		 r;
 
-	r = html_found_or_404(req, res, find_request, l, "Unknown link",
-	    "This link is not valid.", err);
+	r = html_found_or_404(req, res, lang, find_request, l,
+	    i18n(lang, "unknown_link"), i18n(lang, "link_unknown"), err);
 	if (r == 1 && l->state != FINDREVIEWER_OPEN)
-		return find_reviewer_closed(res, l->fr, err);
+		return find_reviewer_closed(res, lang, l->fr, err);
 	return r;
 }
 
@@ -125,7 +133,8 @@ pages_find_reviewer(struct request *req, struct response *res,
 	int		 r = open_request(req, res, &l, err);
 
 	if (r == 1)
-		r = find_reviewer_form(res, 200, l.fr, NULL, NULL, err);
+		r = find_reviewer_form(res, pages_lang(req, NULL, NULL), 200,
+		    l.fr, NULL, NULL, err);
 	json_decref(l.fr);
 	return r;
 }
@@ -163,12 +172,13 @@ pages_find_reviewer_post(struct request *req, struct response *res,
 	    request_param(req, "token"), values, decline, &problems) == 0) {
 		json_object_set_new(l.fr, "status", json_string(decline ?
 		    "declined" : "replied"));
-		r = find_reviewer_closed(res, l.fr, err);
+		r = find_reviewer_closed(res, pages_lang(req, NULL, NULL),
+		    l.fr, err);
 	} else if (problems.status >= 500) {
 		*err = problems;
 	} else
-		r = find_reviewer_form(res, problems.status, l.fr, values,
-		    &problems, err);
+		r = find_reviewer_form(res, pages_lang(req, NULL, NULL),
+		    problems.status, l.fr, values, &problems, err);
 out:
 	free(v);
 	json_decref(l.fr);

@@ -11,107 +11,31 @@
 #include <strings.h>
 
 #include "reviewd/html.h"
+#include "reviewd/i18n.h"
 #include "reviewd/invitations.h"
 #include "reviewd/invitations_links.h"
 #include "reviewd/invitations_unsubscribe.h"
 #include "reviewd/json.h"
 #include "reviewd/pages.h"
 
-/* Personal invitation links, in the reviewer's language. */
-
-struct words {
-	const char	*lang;
-	const char	*write, *review_of, *hello, *intro, *experience;
-	const char	*title, *text, *submit, *star, *stars, *check;
-	const char	*thanks, *published, *see, *expired, *expired_text;
-	const char	*unknown, *unknown_text;
-};
-
-static const struct words words[] = {
-	{ "en", "Write a review", "Review", "Hello", "thank you for taking a "
-	    "minute. Your review will show as verified.", "Your experience "
-	    "with the business", "Title", "Your review", "Submit review",
-	    "star", "stars", "Please check your review:", "Thank you",
-	    "Your review was published.", "See it on the page",
-	    "This link has expired", "This review link is no longer valid.",
-	    "Unknown link", "This review link is not valid." },
-	{ "de", "Bewertung schreiben", "Bewerten Sie", "Hallo", "danke, dass "
-	    "Sie sich eine Minute Zeit nehmen. Ihre Bewertung wird als "
-	    "verifiziert angezeigt.", "Ihre Erfahrung mit dem Unternehmen",
-	    "Titel", "Ihre Bewertung", "Bewertung abschicken", "Stern",
-	    "Sterne", "Bitte prüfen Sie Ihre Bewertung:", "Vielen Dank",
-	    "Ihre Bewertung wurde veröffentlicht.", "Auf der Seite ansehen",
-	    "Dieser Link ist abgelaufen", "Dieser Bewertungslink ist nicht "
-	    "mehr gültig.", "Unbekannter Link", "Dieser Bewertungslink ist "
-	    "ungültig." },
-	{ "fr", "Donner votre avis", "Donnez votre avis sur", "Bonjour",
-	    "merci de prendre une minute. Votre avis sera affiché comme "
-	    "vérifié.", "Votre expérience avec l'entreprise", "Titre",
-	    "Votre avis", "Envoyer l'avis", "étoile", "étoiles",
-	    "Veuillez vérifier votre avis :", "Merci",
-	    "Votre avis a été publié.", "Le voir sur la page",
-	    "Ce lien a expiré", "Ce lien d'avis n'est plus valable.",
-	    "Lien inconnu", "Ce lien d'avis n'est pas valable." },
-	{ "da", "Skriv en anmeldelse", "Anmeld", "Hej", "tak fordi du tager "
-	    "et minut. Din anmeldelse vises som verificeret.", "Din oplevelse "
-	    "med virksomheden", "Titel", "Din anmeldelse", "Send anmeldelse",
-	    "stjerne", "stjerner", "Tjek venligst din anmeldelse:", "Tak",
-	    "Din anmeldelse er offentliggjort.", "Se den på siden",
-	    "Linket er udløbet", "Dette anmeldelseslink er ikke længere "
-	    "gyldigt.", "Ukendt link", "Dette anmeldelseslink er ikke "
-	    "gyldigt." },
-};
-
-/* Country host prefixes and the language their pages speak. */
-static const struct {
-	const char	*country;
-	const char	*lang;
-} host_languages[] = {
-	{ "de", "de" }, { "at", "de" }, { "ch", "de" }, { "fr", "fr" },
-	{ "be", "fr" }, { "dk", "da" }, { "uk", "en" }, { "us", "en" },
-};
-
-/* The language of a country host prefix ("de." before the public host),
- * else of the locale; English when neither is known. */
-static const struct words *
-words_for(const struct request *req, const char *locale)
-{
-	const char	*host = request_header(req, "Host");
-	const char	*pub = strstr(req->cfg->public_url, "://");
-	const char	*lang = NULL;
-	size_t		 i, publen;
-
-	pub = pub != NULL ? pub + 3 : req->cfg->public_url;
-	publen = strcspn(pub, "/");
-	if (host != NULL && strlen(host) == publen + 3 && host[2] == '.' &&
-	    strncasecmp(host + 3, pub, publen) == 0) {
-		for (i = 0; i < sizeof(host_languages) /
-		    sizeof(host_languages[0]); i++) {
-			if (strncasecmp(host, host_languages[i].country,
-			    2) == 0)
-				lang = host_languages[i].lang;
-		}
-	}
-	if (lang == NULL)
-		lang = locale;
-	for (i = 0; lang != NULL && i < sizeof(words) / sizeof(words[0]); i++) {
-		if (strncmp(lang, words[i].lang, 2) == 0)
-			return &words[i];
-	}
-	return &words[0];
-}
+/* Personal invitation links, in the reviewer's language: the
+ * invitation's locale first (pages_lang). */
 
 static int
-star_inputs(struct buf *b, const struct words *w, const char *name,
+star_inputs(struct buf *b, const char *lang, const char *name,
     json_int_t chosen)
 {
+	char	 n[4], label[64];
 	int	 i;
 
 	for (i = 1; i <= 5; i++) {
+		snprintf(n, sizeof(n), "%d", i);
+		i18n_format(label, sizeof(label), lang, i == 1 ? "star_1" :
+		    "star_n", "n", n, NULL);
 		if (buf_printf(b, "<label><input type=\"radio\" name=\"%s\" "
-		    "value=\"%d\"%s> %d %s</label>", name, i,
-		    i == chosen ? " checked" : "", i, i == 1 ? w->star :
-		    w->stars) == -1)
+		    "value=\"%d\"%s> ", name, i, i == chosen ? " checked" :
+		    "") == -1 || html_escape(b, label) == -1 ||
+		    buf_puts(b, "</label>") == -1)
 			return -1;
 	}
 	return 0;
@@ -119,23 +43,24 @@ star_inputs(struct buf *b, const struct words *w, const char *name,
 
 /* One rating block: stars, title, text, named with suffix ("" or "_N"). */
 static int
-rating_block(struct buf *b, const struct words *w, const char *legend,
+rating_block(struct buf *b, const char *lang, const char *legend,
     const char *suffix, json_t *values)
 {
 	char	 name[48];
 
 	snprintf(name, sizeof(name), "stars%s", suffix);
 	if (buf_puts(b, "<fieldset><legend>") || html_escape(b, legend) ||
-	    buf_puts(b, "</legend>") || star_inputs(b, w, name,
+	    buf_puts(b, "</legend>") || star_inputs(b, lang, name,
 	    json_integer_value(json_object_get(values, "stars"))))
 		return -1;
 	return buf_printf(b, "<label for=\"title%s\">", suffix) ||
-	    html_escape(b, w->title) || buf_printf(b, "</label><input "
-	    "type=\"text\" id=\"title%s\" name=\"title%s\" "
+	    html_escape(b, i18n(lang, "title")) || buf_printf(b, "</label>"
+	    "<input type=\"text\" id=\"title%s\" name=\"title%s\" "
 	    "maxlength=\"100\" value=\"", suffix, suffix) ||
 	    html_escape(b, html_str(values, "title")) ||
 	    buf_printf(b, "\"><label for=\"text%s\">", suffix) ||
-	    html_escape(b, w->text) || buf_printf(b, "</label>"
+	    html_escape(b, i18n(lang, "your_review")) || buf_printf(b,
+	    "</label>"
 	    "<textarea id=\"text%s\" name=\"text%s\" maxlength=\"5000\">",
 	    suffix, suffix) || html_escape(b, html_str(values, "text")) ||
 	    buf_puts(b, "</textarea></fieldset>");
@@ -146,31 +71,32 @@ invitation_form(const struct request *req, struct response *res, int status,
     json_t *inv, json_t *answers, const struct api_error *problems,
     struct api_error *err)
 {
+	const char	*lang = pages_lang(req, html_str(inv, "locale"), NULL);
 	struct buf	 b;
 	json_t		*p, *given;	/* borrowed */
-	char		 suffix[24], legend[300];
+	char		 suffix[24], legend[300], text[600];
 	size_t		 i;
 	int		 r;
 
-	const struct words *w = words_for(req, html_str(inv, "locale"));
-
 	buf_init(&b, HTML_PAGE_CAP);
-	r = html_start(&b, w->write) || buf_puts(&b, "<h1>") ||
-	    html_escape(&b, w->review_of) || buf_puts(&b, " ") ||
-	    html_escape(&b, html_str(json_object_get(inv, "businessUnit"),
-	    "displayName")) || buf_puts(&b, "</h1><p>") ||
-	    html_escape(&b, w->hello) || buf_puts(&b, " ") ||
-	    html_escape(&b, html_str(inv, "name")) || buf_puts(&b, ", ") ||
-	    html_escape(&b, w->intro) || buf_puts(&b, "</p>");
+	r = html_start(&b, lang, i18n(lang, "write_review")) ||
+	    buf_puts(&b, "<h1>") || html_escape(&b, i18n_format(text,
+	    sizeof(text), lang, "review_of", "business", html_str(
+	    json_object_get(inv, "businessUnit"), "displayName"), NULL)) ||
+	    buf_puts(&b, "</h1><p>") || html_escape(&b, i18n_format(text,
+	    sizeof(text), lang, "hello_intro", "name", html_str(inv, "name"),
+	    NULL)) || buf_puts(&b, "</p>");
 	if (r == 0 && problems != NULL && problems->status != 0)
-		r = html_problems(&b, w->check, problems, true);
+		r = html_problems(&b, i18n(lang, "check_review"), problems,
+		    true);
 	if (r == 0)
 		r = buf_puts(&b, "<form method=\"post\" "
 		    "action=\"/evaluate-link/") ||
 		    html_escape(&b, request_param(req, "token")) ||
 		    buf_puts(&b, "\">");
 	if (r == 0 && json_is_true(json_object_get(inv, "service")))
-		r = rating_block(&b, w, w->experience, "", answers);
+		r = rating_block(&b, lang, i18n(lang, "experience"), "",
+		    answers);
 	json_array_foreach(json_object_get(inv, "products"), i, p) {
 		given = NULL;
 		if (answers != NULL)
@@ -179,10 +105,11 @@ invitation_form(const struct request *req, struct response *res, int status,
 		snprintf(suffix, sizeof(suffix), "_%zu", i + 1);
 		snprintf(legend, sizeof(legend), "%s", html_str(p, "name"));
 		if (r == 0)
-			r = rating_block(&b, w, legend, suffix, given);
+			r = rating_block(&b, lang, legend, suffix, given);
 	}
 	r = r || buf_puts(&b, "<button type=\"submit\">") ||
-	    html_escape(&b, w->submit) || buf_puts(&b, "</button></form>");
+	    html_escape(&b, i18n(lang, "submit_review")) ||
+	    buf_puts(&b, "</button></form>");
 	return html_answer(res, status, &b, r, err);
 }
 
@@ -190,22 +117,23 @@ static int
 link_state_page(const struct request *req, struct response *res,
     enum invitation_link state, json_t *inv, struct api_error *err)
 {
-	const struct words	*w = words_for(req, html_str(inv, "locale"));
-	char			 link[300];
+	const char	*lang = pages_lang(req, html_str(inv, "locale"), NULL);
+	char		 link[300];
 
 	switch (state) {
 	case INVITATION_LINK_REVIEWED:
 	case INVITATION_LINK_OPEN:
 		snprintf(link, sizeof(link), "/b/%s",
 		    html_str(json_object_get(inv, "businessUnit"), "domain"));
-		return html_message(res, 200, w->thanks, w->published, link,
-		    w->see, err);
+		return html_message(res, lang, 200, i18n(lang, "thanks"),
+		    i18n(lang, "published"), link, i18n(lang, "see_on_page"),
+		    err);
 	case INVITATION_LINK_EXPIRED:
 	case INVITATION_LINK_UNKNOWN:	/* answered by open_invitation */
 		break;
 	}
-	return html_message(res, 410, w->expired, w->expired_text, NULL, NULL,
-	    err);
+	return html_message(res, lang, 410, i18n(lang, "link_expired"),
+	    i18n(lang, "review_link_expired"), NULL, NULL, err);
 }
 
 /* The invitation's redirectUri (reference 7.1/7.2): after the review the
@@ -215,16 +143,16 @@ static int
 back_to_business(const struct request *req, struct response *res,
     json_t *inv, struct api_error *err)
 {
-	const struct words	*w = words_for(req, html_str(inv, "locale"));
-	const char		*to = html_str(inv, "redirectUri");
+	const char	*lang = pages_lang(req, html_str(inv, "locale"), NULL);
+	const char	*to = html_str(inv, "redirectUri");
 
 	if (response_header(res, "Location", to) == -1) {
 		api_error_set(err, 500, NULL, "Internal error");
 		return -1;
 	}
-	return html_message(res, 303, w->thanks, w->published, to,
-	    html_str(json_object_get(inv, "businessUnit"), "displayName"),
-	    err);
+	return html_message(res, lang, 303, i18n(lang, "thanks"),
+	    i18n(lang, "published"), to, html_str(json_object_get(inv,
+	    "businessUnit"), "displayName"), err);
 }
 
 /* An invitation link and what it leads to. */
@@ -251,11 +179,12 @@ static int
 open_invitation(struct request *req, struct response *res,
     struct inv_link *l, struct api_error *err)
 {
-	const struct words	*w = words_for(req, NULL);
-	int			 r;
+	const char	*lang = pages_lang(req, NULL, NULL);
+	int		 r;
 
-	r = html_found_or_404(req, res, find_invitation, l, w->unknown,
-	    w->unknown_text, err);
+	r = html_found_or_404(req, res, lang, find_invitation, l,
+	    i18n(lang, "unknown_link"), i18n(lang, "review_link_unknown"),
+	    err);
 	if (r == 1 && l->state != INVITATION_LINK_OPEN)
 		return link_state_page(req, res, l->state, l->inv, err);
 	return r;
@@ -418,26 +347,29 @@ pages_unsubscribe(struct request *req, struct response *res,
 	struct unsub_link	 u = {
 		.apply = strcmp(req->method, "POST") == 0	/* one-click */
 	};
-	const char		*business = u.business;
+	const char		*lang = pages_lang(req, NULL, NULL);
 	char			 text[512];
 	struct buf		 b;
 	int			 r;
 
-	if ((r = html_found_or_404(req, res, find_unsubscribe, &u,
-	    "Unknown link", "This unsubscribe link is not valid.", err)) != 1)
+	if ((r = html_found_or_404(req, res, lang, find_unsubscribe, &u,
+	    i18n(lang, "unknown_link"), i18n(lang, "unsubscribe_link_unknown"),
+	    err)) != 1)
 		return r;
-	if (u.apply) {
-		snprintf(text, sizeof(text), "%s will not send you review "
-		    "invitations any more.", business);
-		return html_message(res, 200, "You are unsubscribed", text,
-		    NULL, NULL, err);
-	}
+	if (u.apply)
+		return html_message(res, lang, 200, i18n(lang,
+		    "unsubscribed"), i18n_format(text, sizeof(text), lang,
+		    "unsubscribed_text", "business", u.business, NULL), NULL,
+		    NULL, err);
 	buf_init(&b, HTML_PAGE_CAP);
-	r = html_start(&b, "Unsubscribe") || buf_puts(&b, "<div class=\"box\">"
-	    "<h1>Unsubscribe</h1><p>Stop review invitations from ") ||
-	    html_escape(&b, business) || buf_puts(&b, "?</p><form "
-	    "method=\"post\"><input type=\"hidden\" "
+	r = html_start(&b, lang, i18n(lang, "unsubscribe")) ||
+	    buf_puts(&b, "<div class=\"box\"><h1>") ||
+	    html_escape(&b, i18n(lang, "unsubscribe")) || buf_puts(&b,
+	    "</h1><p>") || html_escape(&b, i18n_format(text, sizeof(text),
+	    lang, "unsubscribe_ask", "business", u.business, NULL)) ||
+	    buf_puts(&b, "</p><form method=\"post\"><input type=\"hidden\" "
 	    "name=\"List-Unsubscribe\" value=\"One-Click\"><button "
-	    "type=\"submit\">Unsubscribe</button></form></div>");
+	    "type=\"submit\">") || html_escape(&b, i18n(lang,
+	    "unsubscribe")) || buf_puts(&b, "</button></form></div>");
 	return html_answer(res, 200, &b, r, err);
 }

@@ -23,9 +23,10 @@
 /* Appends s to out with & < > " ' escaped. 0, or -1 when out is full. */
 int	html_escape(struct buf *out, const char *s);
 
-/* Opens a page titled title (escaped) in b: doctype, head with the
- * style sheet, <body><main>. 0, or -1 when b is full. */
-int	html_start(struct buf *b, const char *title);
+/* Opens a page in language lang (i18n.h) titled title (escaped) in b:
+ * doctype, head with the style sheet, <body><main>. 0, or -1 when b is
+ * full. */
+int	html_start(struct buf *b, const char *lang, const char *title);
 
 /*
  * Closes the page html_start opened in b and answers it with status and
@@ -37,11 +38,12 @@ int	html_start(struct buf *b, const char *title);
 int	html_answer(struct response *res, int status, struct buf *b,
 	    int failed, struct api_error *err);
 
-/* Answers a short page: title as heading, text as a paragraph and, when
- * link is not NULL, a link to it reading link_text. 0, or -1 with err. */
-int	html_message(struct response *res, int status, const char *title,
-	    const char *text, const char *link, const char *link_text,
-	    struct api_error *err);
+/* Answers a short page in lang: title as heading, text as a paragraph
+ * and, when link is not NULL, a link to it reading link_text. 0, or -1
+ * with err. */
+int	html_message(struct response *res, const char *lang, int status,
+	    const char *title, const char *text, const char *link,
+	    const char *link_text, struct api_error *err);
 
 /*
  * Appends the box listing what was wrong with a form: heading (escaped)
@@ -78,11 +80,12 @@ typedef int html_find(struct request *req, void *arg, struct api_error *err);
 
 /*
  * The start of every page behind a link: runs find and, when nothing is
- * there, answers 404 with the message page title and text. 1 when found
- * (the caller answers), 0 when the 404 page was answered, -1 with err set.
+ * there, answers 404 with the message page title and text in lang. 1
+ * when found (the caller answers), 0 when the 404 page was answered, -1
+ * with err set.
  */
 int	html_found_or_404(struct request *req, struct response *res,
-	    html_find *find, void *arg, const char *title, const char *text,
-	    struct api_error *err);
+	    const char *lang, html_find *find, void *arg, const char *title,
+	    const char *text, struct api_error *err);
 
 #endif

@@ -10,6 +10,16 @@
  * (pages_findreviewer.c). Pages need no JavaScript and work on a phone.
  */
 
+/*
+ * The language of a page for req (an i18n.h code): the country of a
+ * country host ("de." before the public URL's host: de, at, ch give
+ * German, and so on), else i18n_lang of want (the invitation's or
+ * review's locale, may be NULL), the request's Accept-Language and
+ * fallback (the unit's default locale, may be NULL).
+ */
+const char	*pages_lang(const struct request *req, const char *want,
+		    const char *fallback);
+
 /* GET /b/{businessDomain}: the public profile with reviews and paging. */
 route_handler	pages_profile;
 
