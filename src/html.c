@@ -47,23 +47,39 @@ html_escape(struct buf *out, const char *s)
 	return buf_append(out, run, (size_t)(s - run));
 }
 
+/* Colours: stars by rating as visitors know them (red 1 .. green 5);
+ * text and buttons at 4.5:1 or more against their background (WCAG AA). */
 static const char css[] =
     "body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1b1b1b;"
-    "background:#f6f6f4}main{max-width:44rem;margin:0 auto;padding:1rem}"
-    "h1{font-size:1.6rem;margin:.5rem 0}article,form,.box{background:#fff;"
+    "background:#f6f6f4;overflow-wrap:anywhere}"
+    "main{max-width:44rem;margin:0 auto;padding:1rem}"
+    "h1{font-size:1.6rem;margin:.5rem 0}h2{font-size:1.15rem;margin:.4rem 0}"
+    "article,form,.box{background:#fff;"
     "border:1px solid #ddd;border-radius:8px;padding:1rem;margin:1rem 0}"
-    ".stars{color:#00a36c;font-size:1.2rem;letter-spacing:2px}"
+    ".stars{color:#00704a;font-size:1.2rem;letter-spacing:2px}"
+    ".r1{color:#c0262d}.r2{color:#b34700}.r3{color:#8a6d00}"
+    ".r4{color:#3d7a0a}.r5{color:#00704a}"
+    ".dist{list-style:none;padding:0;margin:.5rem 0}.dist li{display:flex;"
+    "gap:.5rem;align-items:center}.dist a{min-width:5.5rem}"
+    ".bar{flex:1;height:.6rem;background:#e6e6e3;border-radius:3px}"
+    ".bar span{display:block;height:100%;border-radius:3px;"
+    "background:currentColor}"
     ".label{display:inline-block;font-size:.8rem;border-radius:4px;"
     "padding:0 .4rem;margin-right:.3rem;background:#e8f5ee;color:#0b6b45}"
-    ".label.contacted{background:#fff4e0;color:#8a5300}"
+    ".label.contacted{background:#fff4e0;color:#7a4a00}"
     ".reply{border-left:3px solid #ccc;padding-left:.8rem;margin-top:.8rem}"
-    ".meta{color:#666;font-size:.9rem}.error{color:#a40000}"
+    ".meta{color:#595959;font-size:.9rem}.error{color:#a40000}"
     "label{display:block;margin:.6rem 0 .2rem}input[type=text],"
-    "input[type=email],textarea,select{width:100%;box-sizing:border-box;"
-    "padding:.5rem;font:inherit}textarea{min-height:8rem}"
-    "button{font:inherit;padding:.5rem 1.2rem;margin-top:1rem;"
-    "background:#00a36c;color:#fff;border:0;border-radius:6px}"
-    "nav a{margin-right:1rem}";
+    "input[type=email],input[type=tel],textarea,select{width:100%;"
+    "box-sizing:border-box;padding:.5rem;font:inherit}"
+    "textarea{min-height:8rem}"
+    "button,.button{display:inline-block;font:inherit;padding:.5rem 1.2rem;"
+    "margin-top:1rem;background:#00704a;color:#fff;border:0;"
+    "border-radius:6px;text-decoration:none}"
+    "button[name=decline]{background:#fff;color:#1b1b1b;"
+    "border:1px solid #767676}"
+    "nav a{margin-right:.6rem}nav a[aria-current]{font-weight:bold;"
+    "color:#1b1b1b}";
 
 int
 html_start(struct buf *b, const char *lang, const char *title)

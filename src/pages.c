@@ -23,8 +23,6 @@
 #include "reviewd/pages.h"
 #include "reviewd/reviews.h"
 
-#define PER_PAGE	20
-
 /* Country host prefixes and the language their pages speak. */
 static const struct {
 	const char	*country;
@@ -59,64 +57,6 @@ pages_lang(const struct request *req, const char *want, const char *fallback)
 	    fallback);
 }
 
-static int
-stars(struct buf *b, const char *lang, json_int_t n)
-{
-	json_int_t	 i;
-	char		 num[4], label[64];
-
-	snprintf(num, sizeof(num), "%d", (int)n);
-	if (buf_puts(b, "<span class=\"stars\" role=\"img\" "
-	    "aria-label=\"") == -1 || html_escape(b, i18n_format(label,
-	    sizeof(label), lang, "stars_label", "n", num, NULL)) == -1 ||
-	    buf_puts(b, "\">") == -1)
-		return -1;
-	for (i = 1; i <= 5; i++) {
-		if (buf_puts(b, i <= n ? "\xe2\x98\x85" : "\xe2\x98\x86") == -1)
-			return -1;
-	}
-	return buf_puts(b, "</span>");
-}
-
-static int
-review_article(struct buf *b, const char *lang, json_t *r,
-    const char *business)
-{
-	json_t		*consumer = json_object_get(r, "consumer");
-	json_t		*reply = json_object_get(r, "companyReply");
-	char		 date[11], text[400];
-
-	snprintf(date, sizeof(date), "%.10s", html_str(r, "createdAt"));
-	if (buf_puts(b, "<article id=\"review-") || html_escape(b,
-	    html_str(r, "id")) || buf_puts(b, "\">") ||
-	    stars(b, lang, json_integer_value(json_object_get(r, "stars"))) ||
-	    buf_puts(b, "<h3>") || html_escape(b, html_str(r, "title")) ||
-	    buf_puts(b, "</h3><p class=\"meta\">") ||
-	    html_escape(b, html_str(consumer, "displayName")) ||
-	    buf_puts(b, " &middot; ") || html_escape(b, date) ||
-	    buf_puts(b, "</p><p>"))
-		return -1;
-	if (json_is_true(json_object_get(r, "isVerified")) &&
-	    (buf_puts(b, "<span class=\"label\">") || html_escape(b,
-	    i18n(lang, "verified")) || buf_puts(b, "</span>")))
-		return -1;
-	if (json_is_true(json_object_get(r, "reviewerContacted")) &&
-	    (buf_puts(b, "<span class=\"label contacted\">") ||
-	    html_escape(b, i18n(lang, "contacted")) ||
-	    buf_puts(b, "</span>")))
-		return -1;
-	if (buf_puts(b, "</p><p>") || html_escape(b, html_str(r, "text")) ||
-	    buf_puts(b, "</p>"))
-		return -1;
-	if (json_is_object(reply) && (buf_puts(b, "<div class=\"reply\">"
-	    "<strong>") || html_escape(b, i18n_format(text, sizeof(text),
-	    lang, "reply_from", "business", business, NULL)) ||
-	    buf_puts(b, "</strong><p>") || html_escape(b, html_str(reply,
-	    "text")) || buf_puts(b, "</p></div>")))
-		return -1;
-	return buf_puts(b, "</article>");
-}
-
 /* The business unit of the address's domain, into arg (a json_t **). */
 static int
 find_unit(struct request *req, void *arg, struct api_error *err)
@@ -130,78 +70,13 @@ find_unit(struct request *req, void *arg, struct api_error *err)
 	return 0;
 }
 
-/* The business of the address, or its 404 page: as html_found_or_404. */
-static int
-unit_or_404(struct request *req, struct response *res, json_t **unit,
+int
+pages_unit_or_404(struct request *req, struct response *res, json_t **unit,
     struct api_error *err)
 {
 	return html_found_or_404(req, res, "en", find_unit, unit,
 	    "Not found", "No business with this address is on this site.",
 	    err);
-}
-
-int
-pages_profile(struct request *req, struct response *res,
-    struct api_error *err)
-{
-	const char	*domain = request_param(req, "businessDomain");
-	const char	*lang = pages_lang(req, NULL, NULL);
-	json_t		*unit = NULL, *data = NULL, *r, *counts, *score;
-	struct buf	 b;
-	char		 num[24], text[64];
-	int64_t		 page = 1, total;
-	size_t		 i;
-	int		 ok, ret = -1;
-
-	buf_init(&b, HTML_PAGE_CAP);
-	if (request_query_int(req, "page", 1, 100000, &page, err) == -1)
-		return -1;
-	if ((ret = unit_or_404(req, res, &unit, err)) != 1)
-		return ret;
-	ret = -1;
-	if (reviews_page_data(req->db, domain, page, PER_PAGE, &data,
-	    err) == -1)
-		goto out;
-	counts = json_object_get(unit, "numberOfReviews");
-	score = json_object_get(unit, "score");
-	total = json_integer_value(json_object_get(counts, "total"));
-	snprintf(num, sizeof(num), "%lld", (long long)total);
-	ok = html_start(&b, lang, html_str(unit, "displayName")) == 0 &&
-	    buf_puts(&b, "<div class=\"box\"><h1>") == 0 &&
-	    html_escape(&b, html_str(unit, "displayName")) == 0 &&
-	    buf_printf(&b, "</h1><p>%s <strong>%.1f</strong> &middot; ",
-	    i18n(lang, "trustscore"), json_number_value(json_object_get(
-	    score, "trustScore"))) == 0 && html_escape(&b, i18n_format(text,
-	    sizeof(text), lang, total == 1 ? "reviews_1" : "reviews_n", "n",
-	    num, NULL)) == 0 &&
-	    buf_puts(&b, "</p><p><a href=\"/review/") == 0 &&
-	    html_escape(&b, domain) == 0 && buf_puts(&b, "\">") == 0 &&
-	    html_escape(&b, i18n(lang, "write_review")) == 0 &&
-	    buf_puts(&b, "</a></p></div>") == 0;
-	json_array_foreach(json_object_get(data, "reviews"), i, r) {
-		if (ok)
-			ok = review_article(&b, lang, r, html_str(unit,
-			    "displayName")) == 0;
-	}
-	if (ok && json_array_size(json_object_get(data, "reviews")) == 0)
-		ok = buf_puts(&b, "<p>") == 0 && html_escape(&b, i18n(lang,
-		    "no_reviews")) == 0 && buf_puts(&b, "</p>") == 0;
-	if (ok)
-		ok = buf_puts(&b, "<nav>") == 0;
-	if (ok && page > 1)
-		ok = buf_printf(&b, "<a href=\"?page=%lld\">",
-		    (long long)page - 1) == 0 && html_escape(&b, i18n(lang,
-		    "newer")) == 0 && buf_puts(&b, "</a>") == 0;
-	if (ok && json_is_true(json_object_get(data, "hasMore")))
-		ok = buf_printf(&b, "<a href=\"?page=%lld\">",
-		    (long long)page + 1) == 0 && html_escape(&b, i18n(lang,
-		    "older")) == 0 && buf_puts(&b, "</a>") == 0;
-	ret = html_answer(res, 200, &b, !ok || buf_puts(&b, "</nav>"), err);
-out:
-	buf_release(&b);
-	json_decref(unit);
-	json_decref(data);
-	return ret;
 }
 
 /* The form, with what the reviewer typed and what was wrong with it. */
@@ -288,7 +163,7 @@ pages_review_form(struct request *req, struct response *res,
     struct api_error *err)
 {
 	json_t	*unit = NULL;	/* owned */
-	int	 r = unit_or_404(req, res, &unit, err);
+	int	 r = pages_unit_or_404(req, res, &unit, err);
 
 	if (r != 1)
 		return r;
@@ -351,7 +226,7 @@ pages_review_post(struct request *req, struct response *res,
 		    "application/x-www-form-urlencoded or application/json");
 		return -1;
 	}
-	if ((r = unit_or_404(req, res, &unit, err)) != 1)
+	if ((r = pages_unit_or_404(req, res, &unit, err)) != 1)
 		return r;
 	memset(&in, 0, sizeof(in));
 	memset(&problems, 0, sizeof(problems));

@@ -309,18 +309,21 @@ reviews_json_respond(struct response *res, int status, struct db_stmt *st,
 json_t *
 reviews_json_page(struct db_stmt *st)
 {
-	return json_pack("{s:s, s:i, s:s, s:s, s:{s:s}, s:o, s:b, s:b, s:o}",
+	return json_pack("{s:s, s:i, s:s, s:s, s:s, s:{s:s}, s:o, s:b, s:b, "
+	    "s:o}",
 	    "id", db_text(st, REVIEW_C_ID),
 	    "stars", (int)db_int(st, REVIEW_C_STARS),
 	    "title", db_text(st, REVIEW_C_TITLE),
 	    "text", db_text(st, REVIEW_C_TEXT),
+	    "language", db_text(st, REVIEW_C_LANGUAGE),
 	    "consumer", "displayName", display_name(st),
 	    "createdAt", db_json_time(st, REVIEW_C_CREATED),
 	    "isVerified", is_verified(st),
 	    "reviewerContacted", (int)db_int(st, REVIEW_C_CONTACTED) != 0,
 	    "companyReply", db_is_null(st, REVIEW_C_REPLY) ?
-	    json_null() : json_pack("{s:s}", "text", db_text(st,
-	    REVIEW_C_REPLY)));
+	    json_null() : json_pack("{s:s, s:o}", "text", db_text(st,
+	    REVIEW_C_REPLY), "createdAt", db_json_time(st,
+	    REVIEW_C_REPLY_CREATED)));
 }
 
 /* Trustpilot's webhook eventData (reference section 9). */

@@ -753,7 +753,8 @@ static const char sql_unit_by_domain[] =
 
 int
 reviews_page_data(struct db *db, const char *domain, int64_t page,
-    int64_t per_page, json_t **out, struct api_error *err)
+    int64_t per_page, const struct reviews_page_filter *pf, json_t **out,
+    struct api_error *err)
 {
 	struct filters	 f;
 	struct db_stmt	*st = NULL;
@@ -780,6 +781,17 @@ reviews_page_data(struct db *db, const char *domain, int64_t page,
 	f.include_reported = true;
 	f.p.page = page;
 	f.p.per_page = per_page;
+	if (pf->stars >= 1 && pf->stars <= 5) {
+		snprintf(f.stars, sizeof(f.stars), "[\"%d\"]", pf->stars);
+		f.nstars = 1;
+	}
+	if (pf->language != NULL) {
+		snprintf(f.languages, sizeof(f.languages), "[\"%.8s\"]",
+		    pf->language);
+		f.nlanguages = 1;
+	}
+	f.responded = pf->responded;
+	f.order = (enum reviews_order)pf->order;
 	if (list_open(db, &f, &st) == -1)
 		goto fail;
 	while ((rc = db_step(db, st)) == DB_ROW) {

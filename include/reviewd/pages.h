@@ -1,6 +1,8 @@
 #ifndef REVIEWD_PAGES_H
 #define REVIEWD_PAGES_H
 
+#include <jansson.h>
+
 #include "reviewd/request.h"
 
 /*
@@ -20,7 +22,13 @@
 const char	*pages_lang(const struct request *req, const char *want,
 		    const char *fallback);
 
-/* GET /b/{businessDomain}: the public profile with reviews and paging. */
+/* The unit of the address's businessDomain (public JSON, a new reference
+ * in *unit): 1; or its 404 page: 0; or -1 with err set. */
+int	pages_unit_or_404(struct request *req, struct response *res,
+	    json_t **unit, struct api_error *err);
+
+/* GET /b/{businessDomain}: the public profile (pages_profile.c): the
+ * summary, filters and sort as links, numbered pages. */
 route_handler	pages_profile;
 
 /* GET and POST /review/{businessDomain}: the organic review form (POST

@@ -107,13 +107,22 @@ int	reviews_confirm(struct db *db, const struct config *cfg,
 	    const char *token, bool apply, enum review_confirm *result,
 	    char *domain_out, size_t domain_len);
 
+/* What a profile page shows of a unit's reviews. */
+struct reviews_page_filter {
+	int		 stars;		/* 1 to 5; 0: any */
+	int		 responded;	/* 1 with a reply, 0 without; -1 any */
+	const char	*language;	/* ISO 639-1; NULL: any */
+	int		 order;		/* an enum reviews_order */
+};
+
 /* Public reviews of a unit for pages: {"reviews": [...], "hasMore"} of
- * page (1-based) with per_page items, plus "businessUnit". Each review
- * has only what a page shows: id, stars, title, text, consumer
- * {displayName}, createdAt, isVerified, reviewerContacted, companyReply
- * {text} or null. -1 or 0. */
+ * page (1-based) with per_page items matching f, plus "businessUnit".
+ * Each review has only what a page shows: id, stars, title, text,
+ * language, consumer {displayName}, createdAt, isVerified,
+ * reviewerContacted, companyReply {text, createdAt} or null. -1 or 0. */
 int	reviews_page_data(struct db *db, const char *domain, int64_t page,
-	    int64_t per_page, json_t **out, struct api_error *err);
+	    int64_t per_page, const struct reviews_page_filter *f,
+	    json_t **out, struct api_error *err);
 
 /* The scheduler job: expires unconfirmed reviews. */
 int64_t	reviews_job(struct db *db, int64_t now);
