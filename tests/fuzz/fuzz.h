@@ -65,4 +65,37 @@ fuzz_take(const uint8_t **data, size_t *size, uint8_t sep)
 	return s;
 }
 
+/*
+ * Checks an RFC 5322 message as mailer_compose writes it: CRLF line ends
+ * only (no bare CR or LF anywhere), no line over 998 bytes, a blank line
+ * ending the header section, and every header line either "Name: ..." or
+ * the continuation of a folded one (starting with a space). Returns the
+ * length of the header section (up to its blank line).
+ */
+static inline size_t
+fuzz_check_message(const char *m)
+{
+	const char	*p, *line, *body = strstr(m, "\r\n\r\n");
+	size_t		 n;
+
+	FUZZ_ASSERT(body != NULL);
+	for (p = m, line = m; *p != '\0'; p++) {
+		if (*p == '\r')
+			FUZZ_ASSERT(p[1] == '\n');
+		if (*p != '\n')
+			continue;
+		FUZZ_ASSERT(p > m && p[-1] == '\r');
+		FUZZ_ASSERT((size_t)(p - 1 - line) <= 998);
+		if (line <= body) {
+			n = strspn(line, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "abcdefghijklmnopqrstuvwxyz0123456789-");
+			FUZZ_ASSERT(line == body + 2 || line[0] == ' ' ||
+			    (n > 0 && line[n] == ':' && line[n + 1] == ' '));
+		}
+		line = p + 1;
+	}
+	FUZZ_ASSERT(*line == '\0');	/* the last line ended too */
+	return (size_t)(body - m);
+}
+
 #endif
