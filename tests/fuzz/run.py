@@ -60,7 +60,7 @@ def run(binary, seconds):
         # the report: what broke and where
         for m in re.finditer(r"^(fuzz: invariant.*|==\d+==ERROR.*|"
                              r"SUMMARY:.*|.*runtime error:.*|"
-                             r"\s+#\d+ 0x\w+ in (?!fuzzer::|__|main ).*)$",
+                             r"\s+#\d+ 0x\w+ in (?!fuzzer::|__|main |raise |abort |_start ).*)$",
                              text, re.M):
             print("  " + m.group(1).strip())
     return runs, crashed
