@@ -18,7 +18,7 @@
 
 #define FUZZ_ASSERT(cond) do {						\
 	if (!(cond)) {							\
-		fprintf(stderr, "fuzz: invariant broken at %s:%d: %s\n",	\
+		fprintf(stderr, "fuzz: invariant broken at %s:%d: %s\n", \
 		    __FILE__, __LINE__, #cond);				\
 		abort();						\
 	}								\

@@ -64,7 +64,8 @@ form(const char *body, size_t len)
 		if (amp == NULL)
 			amp = end;
 		eq = memchr(p, '=', (size_t)(amp - p));
-		if (eq != NULL && decode_checked(p, eq, key, sizeof(key)) == 0) {
+		if (eq != NULL && decode_checked(p, eq, key,
+		    sizeof(key)) == 0) {
 			want = decode_checked(eq + 1, amp, value,
 			    sizeof(value)) == 0 && utf8_valid(value) ? 0 : -2;
 			/* the first pair of that name is the one read */

@@ -152,7 +152,7 @@ check_escape(const char *s)
 			else if (strncmp(p, "&#39;", 5) == 0)
 				c = '\'';
 			else
-				FUZZ_ASSERT(!"an entity html_escape does not make");
+				FUZZ_ASSERT(!"an unknown entity");
 			p = semi;
 		}
 		FUZZ_ASSERT(s[i] == c);

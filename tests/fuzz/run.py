@@ -58,9 +58,10 @@ def run(binary, seconds):
     print(line, flush=True)
     if crashed:
         # the report: what broke and where
+        frames = r"(?!fuzzer::|__|main |raise |abort |_start )"
         for m in re.finditer(r"^(fuzz: invariant.*|==\d+==ERROR.*|"
                              r"SUMMARY:.*|.*runtime error:.*|"
-                             r"\s+#\d+ 0x\w+ in (?!fuzzer::|__|main |raise |abort |_start ).*)$",
+                             r"\s+#\d+ 0x\w+ in " + frames + r".*)$",
                              text, re.M):
             print("  " + m.group(1).strip())
     return runs, crashed
