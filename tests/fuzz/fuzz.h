@@ -27,6 +27,13 @@
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int	LLVMFuzzerInitialize(int *argc, char ***argv);
 
+/*
+ * Set when REVIEWD_FUZZ_STRICT is in the environment: the harnesses then
+ * also check the invariants that known, not yet fixed defects break (see
+ * tests/fuzz/crashes/README), so that the inputs kept there reproduce.
+ */
+static int	fuzz_strict;
+
 /* libsodium as main() leaves it; the modules' logs silenced but errors. */
 static inline void
 fuzz_setup(void)
@@ -34,6 +41,7 @@ fuzz_setup(void)
 	if (sodium_init() == -1)
 		abort();
 	log_set_level(LOG_LEVEL_ERROR);
+	fuzz_strict = getenv("REVIEWD_FUZZ_STRICT") != NULL;
 }
 
 /* A NUL-terminated copy of the input (malloc'd: ASan sees overreads). */
