@@ -44,6 +44,27 @@ fuzz_setup(void)
 	fuzz_strict = getenv("REVIEWD_FUZZ_STRICT") != NULL;
 }
 
+/*
+ * libFuzzer calls this once before the inputs. A harness with more to set
+ * up defines FUZZ_INIT before including this file and writes
+ * static void fuzz_init(void).
+ */
+#ifdef FUZZ_INIT
+static void	fuzz_init(void);
+#endif
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fuzz_setup();
+#ifdef FUZZ_INIT
+	fuzz_init();
+#endif
+	return 0;
+}
+
 /* A NUL-terminated copy of the input (malloc'd: ASan sees overreads). */
 static inline char *
 fuzz_string(const uint8_t *data, size_t size)

@@ -15,19 +15,16 @@
 #include "reviewd/mailer.h"
 #include "reviewd/utf8.h"
 
+#define FUZZ_INIT
 #include "fuzz.h"
 
 static struct config	 cfg;
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
+static void
+fuzz_init(void)
 {
-	(void)argc;
-	(void)argv;
-	fuzz_setup();
 	config_defaults(&cfg);
 	cfg.afs_max_message_bytes = 1024 * 1024;
-	return 0;
 }
 
 static void

@@ -20,15 +20,6 @@
 
 #include "fuzz.h"
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_setup();
-	return 0;
-}
-
 #define IN(v, lo, hi)	((v) >= (lo) && (v) <= (hi))
 
 static int

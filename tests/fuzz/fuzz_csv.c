@@ -11,15 +11,6 @@
 
 #include "fuzz.h"
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_setup();
-	return 0;
-}
-
 /* row quoted with sep, the separator the reader will detect again */
 static void
 reread(const struct csv_row *row, char sep)

@@ -18,15 +18,6 @@
 
 #define VALUE_MAX	512
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_setup();
-	return 0;
-}
-
 /* Decodes [p, end) and checks the value round-trips through the encoder. */
 static int
 decode_checked(const char *p, const char *end, char *out, size_t outlen)

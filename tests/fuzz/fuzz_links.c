@@ -20,6 +20,7 @@
 #include "reviewd/ids.h"
 #include "reviewd/links.h"
 
+#define FUZZ_INIT
 #include "fuzz.h"
 
 #define IV_LEN		16
@@ -27,19 +28,15 @@
 
 static unsigned char	 enc_key[LINKS_KEY_LEN], auth_key[LINKS_KEY_LEN];
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
+static void
+fuzz_init(void)
 {
 	size_t	 i;
 
-	(void)argc;
-	(void)argv;
-	fuzz_setup();
 	for (i = 0; i < LINKS_KEY_LEN; i++) {
 		enc_key[i] = (unsigned char)(i * 7 + 1);
 		auth_key[i] = (unsigned char)(i * 13 + 5);
 	}
-	return 0;
 }
 
 /* base64(IV || AES-256-CBC(plain) || HMAC-SHA256(IV || ciphertext)),

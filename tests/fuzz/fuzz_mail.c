@@ -21,6 +21,7 @@
 #include "reviewd/mailer.h"
 #include "reviewd/utf8.h"
 
+#define FUZZ_INIT
 #include "fuzz.h"
 
 #define NFIELDS		10
@@ -28,14 +29,10 @@
 
 static struct config	 cfg;
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
+static void
+fuzz_init(void)
 {
-	(void)argc;
-	(void)argv;
-	fuzz_setup();
 	config_defaults(&cfg);
-	return 0;
 }
 
 /* Count of header lines named name (case-insensitive) in [m, m + hlen). */

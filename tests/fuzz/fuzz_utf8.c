@@ -15,15 +15,6 @@
 
 #include "fuzz.h"
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_setup();
-	return 0;
-}
-
 /* Length of the well-formed sequence at p (p[0] >= 0x80) and its code
  * point, or 0: table 3-7 row by row. */
 static size_t
