@@ -54,10 +54,13 @@ BU = "/v1/private/business-units/%s"
 class SlowSink:
     """An aiosmtpd sink on loopback that takes delay seconds per message,
     so that a kill lands in the middle of a dispatch. The interface of
-    conftest.SmtpSink that reviewkit.mails() reads (parsed())."""
+    conftest.SmtpSink that reviewkit.mails() reads (parsed()); the
+    Message-ID and recipient of each message are read as it arrives."""
 
     def __init__(self, delay):
         self.messages = []
+        self.seen = []          # (Message-ID, To address)
+        self.recipients = set()
         self.lock = threading.Lock()
         sink = self
 
@@ -65,8 +68,15 @@ class SlowSink:
             async def handle_DATA(self, server, session, envelope):
                 if delay:
                     await asyncio.sleep(delay)
+                raw = envelope.original_content
+                head = email.message_from_bytes(
+                    raw.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n",
+                    policy=email.policy.default)
+                to = head["To"].addresses[0].addr_spec
                 with sink.lock:
-                    sink.messages.append(envelope.original_content)
+                    sink.messages.append(raw)
+                    sink.seen.append((head["Message-ID"], to))
+                    sink.recipients.add(to)
                 return "250 OK"
 
         self.controller = smtp_controller(Handler())
@@ -76,6 +86,11 @@ class SlowSink:
         with self.lock:
             return len(self.messages)
 
+    def arrived(self):
+        """How many distinct recipients got a message."""
+        with self.lock:
+            return len(self.recipients)
+
     def parsed(self):
         with self.lock:
             raw = list(self.messages)
@@ -84,15 +99,8 @@ class SlowSink:
 
     def headers(self):
         """(Message-ID, To address) of every message received."""
-        out = []
         with self.lock:
-            raw = list(self.messages)
-        for m in raw:
-            msg = email.message_from_bytes(m.split(b"\r\n\r\n", 1)[0] +
-                                           b"\r\n\r\n",
-                                           policy=email.policy.default)
-            out.append((msg["Message-ID"], msg["To"].addresses[0].addr_spec))
-        return out
+            return list(self.seen)
 
     def stop(self):
         stop_controller(self.controller)
@@ -173,15 +181,14 @@ def dispatch(workdir, n, kills, problems):
                      (k + 1))
             kill9(d)
             done_kills += 1
-            if len({to for _, to in sink.headers()}) < n:
+            if sink.arrived() < n:
                 during += 1
             d.start()
             d.advance_clock(120)            # leases of the killed run end
         emails_set = set(emails)
         try:
-            wait_for(lambda: emails_set <= {to for _, to in sink.headers()},
-                     timeout=max(120, n / 20), interval=0.2,
-                     what="every invitation's e-mail")
+            wait_for(lambda: sink.arrived() >= n, timeout=max(120, n / 20),
+                     interval=0.2, what="every invitation's e-mail")
             d.wait_outbox_idle(timeout=120)
         except AssertionError as e:
             problems.append("dispatch: %s" % e)
