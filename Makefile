@@ -234,8 +234,8 @@ FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	   -fno-omit-frame-pointer
 FUZZ_CFLAGS = -std=c11 -O1 -g -Wall -Wextra -D_GNU_SOURCE -Iinclude \
 	   $(shell pkg-config --cflags $(PKGS)) $(FUZZ_SAN)
-FUZZ_OBJ = $(patsubst src/%.c,$(FUZZ)/obj/%.o,$(filter-out src/main.c,$(SRC))) \
-	   $(FUZZ)/obj/migrations.o
+FUZZ_OBJ = $(patsubst src/%.c,$(FUZZ)/obj/%.o,\
+	   $(filter-out src/main.c,$(SRC))) $(FUZZ)/obj/migrations.o
 FUZZ_BIN = $(patsubst tests/fuzz/%.c,$(FUZZ)/%,\
 	   $(wildcard tests/fuzz/fuzz_*.c))
 CHAOS_KILLS ?= 3
