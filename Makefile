@@ -237,3 +237,57 @@ print-cflags:
 	@echo $(ALL_CFLAGS)
 
 -include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d)
+
+# Fuzzing and chaos (issue 16). `make fuzz FUZZ_SECONDS=N`: the libFuzzer
+# harnesses tests/fuzz/fuzz_*.c, each linked with the real modules (every
+# src/*.c but main.c, from an archive) built by Debian's clang with
+# ASan/UBSan into build/fuzz/; each runs N seconds (nice), its executions
+# and crashes printed; a crash fails. `make chaos`: the kill -9 campaign of
+# tests/chaos/run.py on build/reviewd (CHAOS_KILLS kills, CHAOS_N
+# invitations).
+FUZZ_CC	 ?= clang
+FUZZ_SECONDS ?= 20
+FUZZ	 = build/fuzz
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
+	   -fno-omit-frame-pointer
+FUZZ_CFLAGS = -std=c11 -O1 -g -Wall -Wextra -D_GNU_SOURCE -Iinclude \
+	   $(shell pkg-config --cflags $(PKGS)) $(FUZZ_SAN)
+FUZZ_OBJ = $(patsubst src/%.c,$(FUZZ)/obj/%.o,\
+	   $(filter-out src/main.c,$(SRC))) $(FUZZ)/obj/migrations.o
+FUZZ_BIN = $(patsubst tests/fuzz/%.c,$(FUZZ)/%,\
+	   $(wildcard tests/fuzz/fuzz_*.c))
+CHAOS_KILLS ?= 3
+CHAOS_N	 ?= 300
+
+.PHONY: fuzz fuzz-build chaos
+
+$(FUZZ)/.flags: FORCE
+	$(call stamp,$(FUZZ_CC) $(FUZZ_CFLAGS))
+
+$(FUZZ)/obj/%.o: src/%.c $(FUZZ)/.flags
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c \
+	    -o $@ $<
+
+$(FUZZ)/obj/migrations.o: $(BUILD)/gen/migrations.c $(FUZZ)/.flags
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ)/libreviewd.a: $(FUZZ_OBJ)
+	rm -f $@
+	ar rcs $@ $(FUZZ_OBJ)
+
+$(FUZZ)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ)/libreviewd.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Werror -fsanitize=fuzzer -o $@ $< \
+	    $(FUZZ)/libreviewd.a $(LDLIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	$(PYTHON) tests/fuzz/run.py --seconds $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+chaos: $(BUILD)/reviewd
+	REVIEWD_BIN=$(abspath $(BUILD)/reviewd) $(PYTHON) tests/chaos/run.py \
+	    --kills $(CHAOS_KILLS) --n $(CHAOS_N)
+
+-include $(wildcard $(FUZZ)/obj/*.d)

@@ -7,7 +7,7 @@ set -eu
 PACKAGES="build-essential pkg-config libmicrohttpd-dev libsqlite3-dev
 libjansson-dev libsodium-dev libcurl4-openssl-dev libinih-dev libsystemd-dev
 libssl-dev libpcre2-dev libcmocka-dev sqlite3 python3 python3-pytest
-python3-requests python3-aiosmtpd python3-yaml chromium"
+python3-requests python3-aiosmtpd python3-yaml chromium clang"
 
 # The browser tests run playwright-core on Node.js; machines of our kind
 # ship Node 20, Debian's own is the fallback.
