@@ -253,7 +253,8 @@ FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
 FUZZ_CFLAGS = -std=c11 -O1 -g -Wall -Wextra -D_GNU_SOURCE -Iinclude \
 	   $(shell pkg-config --cflags $(PKGS)) $(FUZZ_SAN)
 FUZZ_OBJ = $(patsubst src/%.c,$(FUZZ)/obj/%.o,\
-	   $(filter-out src/main.c,$(SRC))) $(FUZZ)/obj/migrations.o
+	   $(filter-out src/main.c,$(SRC))) $(FUZZ)/obj/migrations.o \
+	   $(FUZZ)/obj/lang.o
 FUZZ_BIN = $(patsubst tests/fuzz/%.c,$(FUZZ)/%,\
 	   $(wildcard tests/fuzz/fuzz_*.c))
 CHAOS_KILLS ?= 3
@@ -270,6 +271,10 @@ $(FUZZ)/obj/%.o: src/%.c $(FUZZ)/.flags
 	    -o $@ $<
 
 $(FUZZ)/obj/migrations.o: $(BUILD)/gen/migrations.c $(FUZZ)/.flags
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ)/obj/lang.o: $(BUILD)/gen/lang.c $(FUZZ)/.flags
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
