@@ -84,6 +84,8 @@ static const struct key keys[] = {
 	INT("server", "max_connections", "1024", max_connections, 1, 65536),
 	INT("server", "max_upload_bytes", "67108864", max_upload_bytes, 1024,
 	    1073741824),
+	INT("server", "max_public_body_bytes", "131072",
+	    max_public_body_bytes, 1024, 1073741824),
 	INT("server", "max_connections_per_ip", "64", max_connections_per_ip,
 	    0, 65536),
 	INT("server", "request_head_timeout_s", "10", request_head_timeout_s,

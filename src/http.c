@@ -48,10 +48,15 @@ struct http_req {
 	struct api_error	 err;
 	struct response		 res;
 	int			 status;	/* sent, for the access log */
-	bool			 too_large;
 	bool			 responded;
+	int64_t			 refused_ns;	/* refuse_large; 0: not */
+	uint64_t		 refused_at;	/* body_got then */
 	int64_t			 started_ns;
 };
+
+/* What lingering() reads and drops of a refused body at most. */
+#define LINGER_BYTES	(1024 * 1024)
+#define LINGER_NS	(INT64_C(2) * 1000000000)
 
 static struct MHD_Daemon	*daemon_handle;
 static const struct config	*server_cfg;
@@ -506,6 +511,43 @@ check_request_text(struct http_req *hr, struct MHD_Connection *conn)
 	return 0;
 }
 
+/* The largest body hr's route takes (see ROUTE_UPLOAD): anyone may send
+ * to a public route, so it gets a small one. */
+static size_t
+body_limit(const struct route *route)
+{
+	int64_t	 max = server_cfg->max_body_bytes;
+
+	if (route->flags & ROUTE_MAIL)
+		max = server_cfg->afs_max_message_bytes;
+	else if (route->flags & ROUTE_UPLOAD)
+		max = server_cfg->max_upload_bytes;
+	else if (route->auth == ROUTE_AUTH_NONE &&
+	    server_cfg->max_public_body_bytes < max)
+		max = server_cfg->max_public_body_bytes;
+	return (size_t)max;
+}
+
+/* ROUTE_HEAD_CHECK: the handler's look at the head, body NULL. */
+static int
+head_check(struct http_req *hr)
+{
+	int	 r;
+
+	hr->req.db = db_thread();
+	if (hr->req.db == NULL) {
+		db_fail(NULL, &hr->err);
+		return -1;
+	}
+	hr->req.body = NULL;
+	hr->req.body_len = 0;
+	r = hr->route->handler(&hr->req, &hr->res, &hr->err);
+	if (r == -1 && hr->err.status == 0)
+		api_error_set(&hr->err, 500, NULL, "Internal error");
+	db_thread_check();
+	return r;
+}
+
 /* The checks made from the request line and headers alone, before any of
  * the body is read: route, declared size, authentication, path and query
  * text. */
@@ -551,8 +593,7 @@ first_call(struct http_req *hr, struct MHD_Connection *conn,
 		api_error_header(&hr->err, "Allow", allow);
 		return -1;
 	}
-	max_body = (size_t)((hr->route->flags & ROUTE_UPLOAD) ?
-	    server_cfg->max_upload_bytes : server_cfg->max_body_bytes);
+	max_body = body_limit(hr->route);
 	buf_init(&hr->body, max_body);
 	clen = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	    "Content-Length");
@@ -561,9 +602,43 @@ first_call(struct http_req *hr, struct MHD_Connection *conn,
 		    "larger than %zu bytes", max_body);
 		return -1;
 	}
-	if (auth_check(&hr->req, hr->route->auth, &hr->err) == -1)
+	if (auth_check(&hr->req, hr->route->auth, &hr->err) == -1 ||
+	    check_request_text(hr, conn) == -1)
 		return -1;
-	return check_request_text(hr, conn);
+	return (hr->route->flags & ROUTE_HEAD_CHECK) ? head_check(hr) : 0;
+}
+
+/*
+ * The body has passed the route's limit: answered 413 now, while it is
+ * still coming (MHD cannot queue an answer then: http_guard_refuse writes
+ * it), and nothing more of it kept. false when the connection is to be
+ * closed at once.
+ */
+static bool
+refuse_large(struct http_req *hr)
+{
+	api_error_set(&hr->err, 413, NULL, "The request body is larger than "
+	    "%zu bytes", hr->body.cap);
+	buf_release(&hr->body);
+	hr->responded = true;
+	if (!http_guard_refuse(hr->conn, "413 Content Too Large", &hr->err))
+		return false;
+	hr->status = 413;
+	hr->refused_ns = clock_mono_ns();
+	hr->refused_at = hr->body_got;
+	return true;
+}
+
+/*
+ * After refuse_large, the rest of the body is read and dropped for a
+ * moment: closing a socket with unread bytes resets it, and a client
+ * still sending would lose the answer. Whether to go on.
+ */
+static bool
+lingering(const struct http_req *hr)
+{
+	return hr->body_got - hr->refused_at <= LINGER_BYTES &&
+	    clock_mono_ns() - hr->refused_ns <= LINGER_NS;
 }
 
 static enum MHD_Result
@@ -573,6 +648,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 {
 	struct http_req		*hr = *con_cls;
 	struct http_conn	*c;
+	size_t			 len;
 
 	(void)cls;
 	(void)version;
@@ -605,29 +681,28 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		return MHD_YES;
 	}
 	if (*upload_size != 0) {
-		hr->body_got += *upload_size;
+		len = *upload_size;
+		*upload_size = 0;
+		hr->body_got += len;
+		if (hr->refused_ns != 0)
+			return lingering(hr) ? MHD_YES : MHD_NO;
 		if (!http_guard_body(hr->conn, hr->body_since_ns,
 		    hr->body_got))
 			return MHD_NO;
-		if (!hr->responded && !hr->too_large &&
-		    buf_append(&hr->body, upload, *upload_size) == -1) {
-			hr->too_large = true;
-			buf_release(&hr->body);
-		}
-		*upload_size = 0;
-		return MHD_YES;
+		if (hr->responded ||
+		    buf_append(&hr->body, upload, len) == 0)
+			return MHD_YES;
+		return refuse_large(hr) ? MHD_YES : MHD_NO;
 	}
+	/* Answered already (refuse_large): MHD closes the connection. */
+	if (hr->refused_ns != 0)
+		return MHD_NO;
 	/* The body is in: off the watch until the request ends, unless the
 	 * watchdog has just cut it, when the handler must not run. */
 	if (!http_guard_handling(hr->conn))
 		return MHD_NO;
 	if (hr->responded)
 		return MHD_YES;
-	if (hr->too_large) {
-		api_error_set(&hr->err, 413, NULL, "The request body is "
-		    "larger than %zu bytes", hr->body.cap);
-		return respond(hr, conn) ? MHD_YES : MHD_NO;
-	}
 	hr->req.body = hr->body.data != NULL ? hr->body.data : "";
 	hr->req.body_len = hr->body.len;
 	hr->req.db = db_thread();

@@ -47,6 +47,7 @@ struct config {
 	int64_t			 connection_timeout_s;
 	int64_t			 max_connections;
 	int64_t			 max_upload_bytes;
+	int64_t			 max_public_body_bytes;
 	int64_t			 max_connections_per_ip;	/* 0: none */
 	int64_t			 request_head_timeout_s;
 	int64_t			 request_body_timeout_s;
