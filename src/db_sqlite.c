@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,8 @@
 
 struct db {
 	sqlite3		*conn;
+	bool		 fault;		/* storage fault since db_fault_clear */
+	sqlite3_int64	 changes_at_begin;	/* db_tx_begin */
 	struct {
 		const char	*sql;
 		sqlite3_stmt	*st;
@@ -36,6 +39,10 @@ struct db {
 };
 
 static char		 db_path[PATH_MAX];
+/* The storage fault writes fail with now (SQLITE_FULL, SQLITE_IOERR), or
+ * SQLITE_OK: set by the first failing write on any thread, cleared by
+ * the next one that commits. */
+static atomic_int	 write_fault;
 
 static sqlite3_stmt *
 lite(struct db_stmt *st)
@@ -229,14 +236,84 @@ db_checkpoint(struct db *db)
 	    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
+/*
+ * Storage faults. A full disk or failing I/O makes every write fail
+ * until an operator acts: said once in the log, on the change, not on
+ * every statement; the requests answer 503 (db_fail) and /readyz says
+ * why (db_writable).
+ */
+static bool
+storage_fault(int rc)
+{
+	rc &= 0xff;
+	return rc == SQLITE_FULL || rc == SQLITE_IOERR;
+}
+
+/* rc, the result of a call on db, failed: true when it is a storage
+ * fault, noted (and the caller logs nothing more). */
+static bool
+note_fault(struct db *db, int rc)
+{
+	int	 was = SQLITE_OK;
+
+	if (!storage_fault(rc))
+		return false;
+	db->fault = true;
+	if (atomic_compare_exchange_strong(&write_fault, &was, rc & 0xff)) {
+		if ((rc & 0xff) == SQLITE_FULL)
+			log_error("db: disk full: writes answer 503 until "
+			    "there is room again; reads are served");
+		else
+			log_error("db: I/O error (%s): writes answer 503 "
+			    "until they succeed again; reads are served",
+			    sqlite3_errstr(rc));
+	}
+	return true;
+}
+
+/* A write committed: the disk takes writes again. */
+static void
+note_written(void)
+{
+	if (atomic_load(&write_fault) != SQLITE_OK &&
+	    atomic_exchange(&write_fault, SQLITE_OK) != SQLITE_OK)
+		log_info("db: writes succeed again");
+}
+
+bool
+db_fault(struct db *db)
+{
+	return db != NULL && db->fault;
+}
+
+void
+db_fault_clear(struct db *db)
+{
+	if (db != NULL)
+		db->fault = false;
+}
+
+const char *
+db_writable(void)
+{
+	int	 rc = atomic_load(&write_fault);
+
+	if (rc == SQLITE_OK)
+		return NULL;
+	return rc == SQLITE_FULL ? "disk full" : "I/O error";
+}
+
 int
 db_exec(struct db *db, const char *sql)
 {
 	char	*msg = NULL;
+	int	 rc;
 
-	if (sqlite3_exec(db->conn, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		log_error("db: exec: %s", msg != NULL ? msg :
-		    sqlite3_errmsg(db->conn));
+	rc = sqlite3_exec(db->conn, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		if (!note_fault(db, rc))
+			log_error("db: exec: %s", msg != NULL ? msg :
+			    sqlite3_errmsg(db->conn));
 		sqlite3_free(msg);
 		return -1;
 	}
@@ -248,6 +325,7 @@ db_prepare(struct db *db, const char *sql)
 {
 	size_t		 i, h = ((uintptr_t)sql >> 3) & (DB_CACHE_SLOTS - 1);
 	sqlite3_stmt	*st = NULL;
+	int		 rc;
 
 	for (i = 0; i < DB_CACHE_SLOTS; i++) {
 		size_t	 slot = (h + i) & (DB_CACHE_SLOTS - 1);
@@ -256,9 +334,12 @@ db_prepare(struct db *db, const char *sql)
 			return (struct db_stmt *)(void *)db->cache[slot].st;
 		if (db->cache[slot].sql != NULL)
 			continue;
-		if (sqlite3_prepare_v3(db->conn, sql, -1,
-		    SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
-			log_error("db: prepare: %s", sqlite3_errmsg(db->conn));
+		rc = sqlite3_prepare_v3(db->conn, sql, -1,
+		    SQLITE_PREPARE_PERSISTENT, &st, NULL);
+		if (rc != SQLITE_OK) {
+			if (!note_fault(db, rc))
+				log_error("db: prepare: %s",
+				    sqlite3_errmsg(db->conn));
 			return NULL;
 		}
 		db->cache[slot].sql = sql;
@@ -286,9 +367,15 @@ db_step(struct db *db, struct db_stmt *st)
 
 	if (rc == SQLITE_ROW)
 		return DB_ROW;
-	if (rc == SQLITE_DONE)
+	if (rc == SQLITE_DONE) {
+		/* A write outside a transaction, or COMMIT: on disk. */
+		if (!sqlite3_stmt_readonly(lite(st)) &&
+		    sqlite3_get_autocommit(db->conn))
+			note_written();
 		return DB_DONE;
-	log_error("db: step: %s", sqlite3_errmsg(db->conn));
+	}
+	if (!note_fault(db, rc))
+		log_error("db: step: %s", sqlite3_errmsg(db->conn));
 	return -1;
 }
 
@@ -312,13 +399,21 @@ static const char sql_rollback[] = "ROLLBACK";
 int
 db_tx_begin(struct db *db)
 {
+	db->changes_at_begin = sqlite3_total_changes64(db->conn);
 	return exec_cached(db, sql_begin);
 }
 
 int
 db_tx_commit(struct db *db)
 {
-	return exec_cached(db, sql_commit);
+	bool	 wrote = sqlite3_total_changes64(db->conn) !=
+		    db->changes_at_begin;
+
+	if (exec_cached(db, sql_commit) == -1)
+		return -1;
+	if (wrote)
+		note_written();
+	return 0;
 }
 
 void
@@ -336,7 +431,14 @@ db_fail(struct db *db, struct api_error *err)
 	int	 code = db == NULL ? SQLITE_CANTOPEN :
 		    sqlite3_errcode(db->conn) & 0xff;
 
-	if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
+	if (db_fault(db) || storage_fault(code)) {
+		api_error_set(err, 503, NULL, "The server cannot store "
+		    "changes now (%s); reads are served. Retry later",
+		    storage_fault(code) ? (code == SQLITE_FULL ? "disk full" :
+		    "I/O error") : db_writable() != NULL ? db_writable() :
+		    "storage error");
+		api_error_header(err, "Retry-After", "60");
+	} else if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
 		api_error_set(err, 503, NULL, "The database is busy; retry "
 		    "shortly");
 		api_error_header(err, "Retry-After", "1");

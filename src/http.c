@@ -528,6 +528,20 @@ body_limit(const struct route *route)
 	return (size_t)max;
 }
 
+/* The handler failed: a failure it did not describe, or described as its
+ * own, is the disk's when a statement failed for want of space or an I/O
+ * error meanwhile (503, db_fail), else a 500. */
+static void
+handler_failed(struct http_req *hr)
+{
+	if ((hr->err.status == 0 || hr->err.status >= 500) &&
+	    db_fault(hr->req.db)) {
+		memset(&hr->err, 0, sizeof(hr->err));
+		db_fail(hr->req.db, &hr->err);
+	} else if (hr->err.status == 0)
+		api_error_set(&hr->err, 500, NULL, "Internal error");
+}
+
 /* ROUTE_HEAD_CHECK: the handler's look at the head, body NULL. */
 static int
 head_check(struct http_req *hr)
@@ -541,9 +555,10 @@ head_check(struct http_req *hr)
 	}
 	hr->req.body = NULL;
 	hr->req.body_len = 0;
+	db_fault_clear(hr->req.db);
 	r = hr->route->handler(&hr->req, &hr->res, &hr->err);
-	if (r == -1 && hr->err.status == 0)
-		api_error_set(&hr->err, 500, NULL, "Internal error");
+	if (r == -1)
+		handler_failed(hr);
 	db_thread_check();
 	return r;
 }
@@ -710,9 +725,9 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		db_fail(NULL, &hr->err);
 		return respond(hr, conn) ? MHD_YES : MHD_NO;
 	}
-	if (hr->route->handler(&hr->req, &hr->res, &hr->err) == -1 &&
-	    hr->err.status == 0)
-		api_error_set(&hr->err, 500, NULL, "Internal error");
+	db_fault_clear(hr->req.db);
+	if (hr->route->handler(&hr->req, &hr->res, &hr->err) == -1)
+		handler_failed(hr);
 	db_thread_check();
 	return respond(hr, conn) ? MHD_YES : MHD_NO;
 }
