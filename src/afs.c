@@ -459,8 +459,8 @@ inbound_head(struct db *db, const char *recipient, struct api_error *err)
 		return -1;
 	}
 	if (rc == DB_DONE) {
-		api_error_set(err, 404, "recipient", "is not an inbound address "
-		    "of this server");
+		api_error_set(err, 404, "recipient", "is not an inbound "
+		    "address of this server");
 		return -1;
 	}
 	return 0;
