@@ -11,6 +11,8 @@
  * average after a grace of request_body_timeout_s (with a 408 if the
  * socket takes it). MHD's own connection timeout is an idle one, reset by
  * every byte, which a client sending a byte now and then never reaches.
+ * The watchdog also says when max_connections is reached, which MHD does
+ * not (it stops accepting).
  *
  * Called by MHD's worker threads (through http.c) and the watchdog; the
  * configuration is set once by http_guard_start.
@@ -71,7 +73,11 @@ static pthread_t		 watchdog;
 static bool			 watchdog_running;
 static bool			 watchdog_stop;		/* conns_lock */
 static struct http_conn		*conns;			/* conns_lock */
+static int64_t			 nconns;		/* conns_lock */
 static atomic_int		 refused_per_ip;
+/* A connection opened made max_connections: MHD accepts no more until one
+ * closes (the kernel queues them) and says nothing of it itself. */
+static atomic_bool		 at_max;
 
 /* Addresses. */
 
@@ -281,6 +287,8 @@ http_guard_open(int fd, const struct sockaddr *sa)
 	if (conns != NULL)
 		conns->prev = c;
 	conns = c;
+	if (++nconns >= guard_cfg->max_connections)
+		atomic_store(&at_max, true);
 	(void)pthread_mutex_unlock(&conns_lock);
 	return c;
 }
@@ -299,6 +307,7 @@ http_guard_close(struct http_conn *c)
 		conns = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
+	nconns--;
 	(void)pthread_mutex_unlock(&conns_lock);
 	free(c);
 }
@@ -552,6 +561,10 @@ watchdog_main(void *arg)
 			log_warn("http: refused connections=%d over "
 			    "max_connections_per_ip=%lld", refused,
 			    (long long)guard_cfg->max_connections_per_ip);
+		if (atomic_exchange(&at_max, false))
+			log_warn("http: reached max_connections=%lld: new "
+			    "connections wait in the listen queue until one "
+			    "closes", (long long)guard_cfg->max_connections);
 		(void)pthread_mutex_lock(&conns_lock);
 	}
 	(void)pthread_mutex_unlock(&conns_lock);

@@ -113,3 +113,24 @@ def test_public_form_small_limit_while_receiving(make_daemon):
     check_flood(d, "/review/limits.example.com",
                 {"Content-Type": "application/x-www-form-urlencoded"}, 413,
                 65536)
+
+
+def test_max_connections_reached_is_logged(make_daemon):
+    """docs/operations.md: a `warn: http:` line when max_connections is
+    reached (issue 16, defect 6); the daemon serves again once
+    connections close."""
+    import time
+    from conftest import wait_for
+    d = make_daemon({"server": {"max_connections": "4",
+                                "max_connections_per_ip": "0"}})
+    socks = [socket.create_connection(("127.0.0.1", d.port), timeout=10)
+             for _ in range(8)]
+    try:
+        wait_for(lambda: re.search(r"^warn: http: .*max_connections=4",
+                                   d.stderr(), re.M),
+                 timeout=10, what="the max_connections warning")
+    finally:
+        for s in socks:
+            s.close()
+    time.sleep(0.5)
+    assert d.get("/healthz").status_code == 200
