@@ -732,11 +732,36 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	return respond(hr, conn) ? MHD_YES : MHD_NO;
 }
 
+/*
+ * The path of a request no route matched (404, 405), for the access log:
+ * raw as sent, at most LOG_PATH_MAX bytes ("..." after), each byte that
+ * is not printable ASCII or is a space as '?'. Returns out.
+ */
+#define LOG_PATH_MAX	120
+
+static const char *
+log_path(const char *raw, char *out, size_t outlen)
+{
+	size_t	 i;
+
+	if (raw == NULL || raw[0] == '\0')
+		return "(none)";
+	for (i = 0; raw[i] != '\0' && i < LOG_PATH_MAX && i + 4 < outlen;
+	    i++)
+		out[i] = raw[i] > ' ' && raw[i] < 0x7f ? raw[i] : '?';
+	if (raw[i] != '\0')
+		memcpy(out + i, "...", 4);
+	else
+		out[i] = '\0';
+	return out;
+}
+
 static void
 on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
 	struct http_req	*hr = *con_cls;
+	char		 path[LOG_PATH_MAX + 4];
 
 	(void)cls;
 	(void)conn;
@@ -753,7 +778,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	/* The route's pattern, not the path: paths carry link tokens. */
 	log_info("access method=%s path=%s status=%d us=%lld rid=%s%s",
 	    hr->req.method, hr->route != NULL ? hr->route->pattern :
-	    "(unknown)", hr->status,
+	    log_path(hr->raw_path, path, sizeof(path)), hr->status,
 	    (long long)((clock_mono_ns() - hr->started_ns) / 1000), hr->req.id,
 	    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
 	http_guard_request_end(hr->conn);

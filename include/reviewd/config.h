@@ -93,6 +93,7 @@ struct config {
 	int64_t			 afs_max_message_bytes;
 	/* [links] */
 	char			 links_master_key[CONFIG_STR];	/* base64 */
+	bool			 links_generate_master_key;
 	/* [webhooks] */
 	bool			 webhooks_allow_private;
 	int64_t			 webhooks_timeout_s;
