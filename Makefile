@@ -59,14 +59,14 @@ T_clock	 =
 T_config = buf log
 T_csv	 = buf
 T_db	 = api_error buf clock db_sqlite log migrations utf8
-T_http	 = api_error auth buf clock config db db_sqlite http_guard ids \
-	   json log migrations rate_limit request router scheduler \
+T_http	 = api_error auth buf clock config db db_sqlite handler http_guard \
+	   ids json log migrations rate_limit request router scheduler \
 	   settings utf8 writer
 T_i18n	 = lang
 T_ids	 =
-T_json	 = api_error auth buf clock config db db_sqlite http http_guard \
-	   ids log migrations rate_limit request router scheduler settings \
-	   utf8 writer
+T_json	 = api_error auth buf clock config db db_sqlite handler http \
+	   http_guard ids log migrations rate_limit request router \
+	   scheduler settings utf8 writer
 T_links	 = api_error auth buf clock config db db_sqlite findreviewer_json \
 	   handler html http http_guard idempotency ids invitations \
 	   invitations_history invitations_links invitations_templates \
@@ -75,7 +75,7 @@ T_links	 = api_error auth buf clock config db db_sqlite findreviewer_json \
 	   reviews_submit router scheduler settings upgrade utf8 webhooks \
 	   writer
 T_list_cache = buf
-T_mailer = api_error auth buf clock config db db_sqlite html http \
+T_mailer = api_error auth buf clock config db db_sqlite handler html http \
 	   http_guard ids json log migrations rate_limit request router \
 	   scheduler settings utf8 writer
 T_mailhtml = mailhtml_attr

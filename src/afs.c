@@ -441,6 +441,31 @@ fail:
 	return -1;
 }
 
+/* The head of an inbound post (ROUTE_HEAD_CHECK): its address is the
+ * route's credential, so a post to none of ours is refused before any of
+ * its message is read. */
+static int
+inbound_head(struct db *db, const char *recipient, struct api_error *err)
+{
+	char	 token[64], hash[IDS_HASH_LEN + 1];
+	int	 rc = DB_DONE;
+
+	if (recipient_token(recipient, token, sizeof(token)) == 0) {
+		ids_token_hash(token, hash);
+		rc = db_exists(db, sql_settings_by_token, "s", hash);
+	}
+	if (rc == -1) {
+		db_fail(db, err);
+		return -1;
+	}
+	if (rc == DB_DONE) {
+		api_error_set(err, 404, "recipient", "is not an inbound "
+		    "address of this server");
+		return -1;
+	}
+	return 0;
+}
+
 /* POST /v1/inbound/afs?recipient=ADDRESS with the raw message: 202 when
  * taken (also a duplicate), 404 unknown address, 400 unusable message,
  * 503 try again: what a mail-to-HTTP relay maps to accept, bounce, defer. */
@@ -467,6 +492,8 @@ afs_inbound(struct request *req, struct response *res, struct api_error *err)
 		    "address the message was sent to)");
 		return -1;
 	}
+	if (req->body == NULL)
+		return inbound_head(req->db, recipient, err);
 	if ((int64_t)req->body_len > req->cfg->afs_max_message_bytes) {
 		api_error_set(err, 413, NULL, "The message is larger than "
 		    "[afs] max_message_bytes");

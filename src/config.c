@@ -84,6 +84,8 @@ static const struct key keys[] = {
 	INT("server", "max_connections", "1024", max_connections, 1, 65536),
 	INT("server", "max_upload_bytes", "67108864", max_upload_bytes, 1024,
 	    1073741824),
+	INT("server", "max_public_body_bytes", "131072",
+	    max_public_body_bytes, 1024, 1073741824),
 	INT("server", "max_connections_per_ip", "64", max_connections_per_ip,
 	    0, 65536),
 	INT("server", "request_head_timeout_s", "10", request_head_timeout_s,
@@ -138,6 +140,8 @@ static const struct key keys[] = {
 	INT("afs", "max_message_bytes", "10485760", afs_max_message_bytes,
 	    1024, 104857600),
 	STR("links", "master_key", "", links_master_key, set_master_key),
+	WORD("links", "generate_master_key", "true",
+	    links_generate_master_key, bools, "true or false"),
 	WORD("webhooks", "allow_private_targets", "false",
 	    webhooks_allow_private, bools, "true or false"),
 	INT("webhooks", "timeout_s", "15", webhooks_timeout_s, 1, 60),
@@ -633,11 +637,56 @@ key_line(const char *text, const char *section, const char *name)
 	return 0;
 }
 
+/* Whether section/name was set in the file (not left at its default). */
+static bool
+key_set(const struct parse *ps, const char *section, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < NKEYS; i++) {
+		if (strcmp(keys[i].section, section) == 0 &&
+		    strcmp(keys[i].name, name) == 0)
+			return ps->set[i];
+	}
+	return false;
+}
+
+/* public_url, when not set, follows listen: "http://" and its address,
+ * with localhost for the unspecified one (0.0.0.0, [::]). */
+static int
+follow_listen(struct parse *ps)
+{
+	struct config	*cfg = ps->cfg;
+	const char	*port = strrchr(cfg->listen, ':');
+	const char	*host = cfg->listen;
+	int		 hostlen, n;
+
+	if (key_set(ps, "server", "public_url") || port == NULL)
+		return 0;
+	hostlen = (int)(port - cfg->listen);
+	if ((hostlen == 7 && strncmp(host, "0.0.0.0", 7) == 0) ||
+	    (hostlen == 4 && strncmp(host, "[::]", 4) == 0)) {
+		host = "localhost";
+		hostlen = 9;
+	}
+	n = snprintf(cfg->public_url, sizeof(cfg->public_url), "http://%.*s%s",
+	    hostlen, host, port);
+	if (n < 0 || (size_t)n >= sizeof(cfg->public_url)) {
+		snprintf(ps->why, sizeof(ps->why), "[server] public_url: too "
+		    "long when made from listen; set it");
+		return -1;
+	}
+	return 0;
+}
+
 /* Rules that involve more than one key. */
 static int
 check_combinations(struct parse *ps, const char *text)
 {
 	struct config	*cfg = ps->cfg;
+
+	if (follow_listen(ps) == -1)
+		return -1;
 
 	if (cfg->clock_control && !config_listen_is_loopback(cfg)) {
 		snprintf(ps->why, sizeof(ps->why), "[testing] clock_control "

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,8 +30,12 @@
 
 struct db {
 	sqlite3		*conn;
+	bool		 gated;		/* holds the write gate */
 	bool		 group;		/* db_group_begin: one transaction */
 	bool		 job_tx;	/* group: a handler's savepoint */
+	bool		 fault;		/* storage fault since db_fault_clear */
+	sqlite3_int64	 changes_at_begin;	/* db_tx_begin */
+	sqlite3_int64	 changes_at_group;	/* db_group_begin */
 	struct {
 		const char	*sql;
 		sqlite3_stmt	*st;
@@ -38,6 +43,10 @@ struct db {
 };
 
 static char		 db_path[PATH_MAX];
+/* The storage fault writes fail with now (SQLITE_FULL, SQLITE_IOERR), or
+ * SQLITE_OK: set by the first failing write on any thread, cleared by
+ * the next one that commits. */
+static atomic_int	 write_fault;
 
 static sqlite3_stmt *
 lite(struct db_stmt *st)
@@ -231,14 +240,84 @@ db_checkpoint(struct db *db)
 	    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
+/*
+ * Storage faults. A full disk or failing I/O makes every write fail
+ * until an operator acts: said once in the log, on the change, not on
+ * every statement; the requests answer 503 (db_fail) and /readyz says
+ * why (db_writable).
+ */
+static bool
+storage_fault(int rc)
+{
+	rc &= 0xff;
+	return rc == SQLITE_FULL || rc == SQLITE_IOERR;
+}
+
+/* rc, the result of a call on db, failed: true when it is a storage
+ * fault, noted (and the caller logs nothing more). */
+static bool
+note_fault(struct db *db, int rc)
+{
+	int	 was = SQLITE_OK;
+
+	if (!storage_fault(rc))
+		return false;
+	db->fault = true;
+	if (atomic_compare_exchange_strong(&write_fault, &was, rc & 0xff)) {
+		if ((rc & 0xff) == SQLITE_FULL)
+			log_error("db: disk full: writes answer 503 until "
+			    "there is room again; reads are served");
+		else
+			log_error("db: I/O error (%s): writes answer 503 "
+			    "until they succeed again; reads are served",
+			    sqlite3_errstr(rc));
+	}
+	return true;
+}
+
+/* A write committed: the disk takes writes again. */
+static void
+note_written(void)
+{
+	if (atomic_load(&write_fault) != SQLITE_OK &&
+	    atomic_exchange(&write_fault, SQLITE_OK) != SQLITE_OK)
+		log_info("db: writes succeed again");
+}
+
+bool
+db_fault(struct db *db)
+{
+	return db != NULL && db->fault;
+}
+
+void
+db_fault_clear(struct db *db)
+{
+	if (db != NULL)
+		db->fault = false;
+}
+
+const char *
+db_writable(void)
+{
+	int	 rc = atomic_load(&write_fault);
+
+	if (rc == SQLITE_OK)
+		return NULL;
+	return rc == SQLITE_FULL ? "disk full" : "I/O error";
+}
+
 int
 db_exec(struct db *db, const char *sql)
 {
 	char	*msg = NULL;
+	int	 rc;
 
-	if (sqlite3_exec(db->conn, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		log_error("db: exec: %s", msg != NULL ? msg :
-		    sqlite3_errmsg(db->conn));
+	rc = sqlite3_exec(db->conn, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		if (!note_fault(db, rc))
+			log_error("db: exec: %s", msg != NULL ? msg :
+			    sqlite3_errmsg(db->conn));
 		sqlite3_free(msg);
 		return -1;
 	}
@@ -250,6 +329,7 @@ db_prepare(struct db *db, const char *sql)
 {
 	size_t		 i, h = ((uintptr_t)sql >> 3) & (DB_CACHE_SLOTS - 1);
 	sqlite3_stmt	*st = NULL;
+	int		 rc;
 
 	for (i = 0; i < DB_CACHE_SLOTS; i++) {
 		size_t	 slot = (h + i) & (DB_CACHE_SLOTS - 1);
@@ -258,9 +338,12 @@ db_prepare(struct db *db, const char *sql)
 			return (struct db_stmt *)(void *)db->cache[slot].st;
 		if (db->cache[slot].sql != NULL)
 			continue;
-		if (sqlite3_prepare_v3(db->conn, sql, -1,
-		    SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
-			log_error("db: prepare: %s", sqlite3_errmsg(db->conn));
+		rc = sqlite3_prepare_v3(db->conn, sql, -1,
+		    SQLITE_PREPARE_PERSISTENT, &st, NULL);
+		if (rc != SQLITE_OK) {
+			if (!note_fault(db, rc))
+				log_error("db: prepare: %s",
+				    sqlite3_errmsg(db->conn));
 			return NULL;
 		}
 		db->cache[slot].sql = sql;
@@ -288,9 +371,15 @@ db_step(struct db *db, struct db_stmt *st)
 
 	if (rc == SQLITE_ROW)
 		return DB_ROW;
-	if (rc == SQLITE_DONE)
+	if (rc == SQLITE_DONE) {
+		/* A write outside a transaction, or COMMIT: on disk. */
+		if (!sqlite3_stmt_readonly(lite(st)) &&
+		    sqlite3_get_autocommit(db->conn))
+			note_written();
 		return DB_DONE;
-	log_error("db: step: %s", sqlite3_errmsg(db->conn));
+	}
+	if (!note_fault(db, rc))
+		log_error("db: step: %s", sqlite3_errmsg(db->conn));
 	return -1;
 }
 
@@ -305,6 +394,46 @@ exec_cached(struct db *db, const char *sql)
 	rc = db_step(db, st);
 	db_release(st);
 	return rc == DB_DONE ? 0 : -1;
+}
+
+/*
+ * The write gate: the daemon's connections take turns to write in the
+ * order they ask (a ticket lock), so that a writer waits in a queue, not
+ * in SQLite's busy handler, which sleeps and retries and lets a busy
+ * writer (the group commit) take the lock again and again before a
+ * waiting one (a CSV chunk) wakes. Held from BEGIN IMMEDIATE to the end
+ * of the transaction; other processes (the CLI) still meet the busy
+ * handler.
+ */
+static pthread_mutex_t	 gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	 gate_turn = PTHREAD_COND_INITIALIZER;
+static uint64_t		 gate_next, gate_serving;
+
+static void
+gate_enter(struct db *db)
+{
+	uint64_t	 mine;
+
+	if (db->gated)
+		return;
+	pthread_mutex_lock(&gate_lock);
+	mine = gate_next++;
+	while (mine != gate_serving)
+		pthread_cond_wait(&gate_turn, &gate_lock);
+	pthread_mutex_unlock(&gate_lock);
+	db->gated = true;
+}
+
+static void
+gate_leave(struct db *db)
+{
+	if (!db->gated)
+		return;
+	db->gated = false;
+	pthread_mutex_lock(&gate_lock);
+	gate_serving++;
+	pthread_cond_broadcast(&gate_turn);
+	pthread_mutex_unlock(&gate_lock);
 }
 
 static const char sql_begin[] = "BEGIN IMMEDIATE";
@@ -323,8 +452,17 @@ static const char sql_rollback_to[] = "ROLLBACK TO job";
 int
 db_tx_begin(struct db *db)
 {
-	if (!db->group)
-		return exec_cached(db, sql_begin);
+	db->changes_at_begin = sqlite3_total_changes64(db->conn);
+	if (!db->group) {
+		/* a transaction already open stays an error, as before */
+		if (!sqlite3_get_autocommit(db->conn))
+			return exec_cached(db, sql_begin);
+		gate_enter(db);
+		if (exec_cached(db, sql_begin) == 0)
+			return 0;
+		gate_leave(db);
+		return -1;
+	}
 	if (db->job_tx || exec_cached(db, sql_savepoint) == -1)
 		return -1;
 	db->job_tx = true;
@@ -334,11 +472,20 @@ db_tx_begin(struct db *db)
 int
 db_tx_commit(struct db *db)
 {
-	if (!db->group)
-		return exec_cached(db, sql_commit);
-	if (!db->job_tx || exec_cached(db, sql_release) == -1)
+	bool	 wrote = sqlite3_total_changes64(db->conn) !=
+		    db->changes_at_begin;
+
+	if (db->group) {
+		if (!db->job_tx || exec_cached(db, sql_release) == -1)
+			return -1;
+		db->job_tx = false;
+		return 0;
+	}
+	if (exec_cached(db, sql_commit) == -1)
 		return -1;
-	db->job_tx = false;
+	gate_leave(db);
+	if (wrote)
+		note_written();
 	return 0;
 }
 
@@ -356,17 +503,23 @@ db_tx_rollback(struct db *db)
 			log_error("db: rollback to a savepoint failed");
 		return;
 	}
-	if (sqlite3_get_autocommit(db->conn))
-		return;
-	if (exec_cached(db, sql_rollback) == -1)
+	if (!sqlite3_get_autocommit(db->conn) &&
+	    exec_cached(db, sql_rollback) == -1)
 		log_error("db: rollback failed");
+	/* also when SQLite rolled it back itself (a full disk) */
+	if (sqlite3_get_autocommit(db->conn))
+		gate_leave(db);
 }
 
 int
 db_group_begin(struct db *db)
 {
-	if (exec_cached(db, sql_begin) == -1)
+	db->changes_at_group = sqlite3_total_changes64(db->conn);
+	gate_enter(db);
+	if (exec_cached(db, sql_begin) == -1) {
+		gate_leave(db);
 		return -1;
+	}
 	db->group = true;
 	db->job_tx = false;
 	return 0;
@@ -386,11 +539,20 @@ db_group_job_end(struct db *db)
 int
 db_group_commit(struct db *db, struct api_error *err)
 {
-	int	 r = exec_cached(db, sql_commit);
+	bool	 wrote = sqlite3_total_changes64(db->conn) !=
+		    db->changes_at_group;
+	int	 r = 0;
 
+	/* A job's error may have rolled it all back: nothing to commit. */
+	if (!sqlite3_get_autocommit(db->conn))
+		r = exec_cached(db, sql_commit);
 	db->group = false;
-	if (r == 0)
+	if (r == 0) {
+		gate_leave(db);
+		if (wrote)
+			note_written();
 		return 0;
+	}
 	db_fail(db, err);
 	if (!sqlite3_get_autocommit(db->conn) &&
 	    exec_cached(db, sql_rollback) == -1)
@@ -404,7 +566,14 @@ db_fail(struct db *db, struct api_error *err)
 	int	 code = db == NULL ? SQLITE_CANTOPEN :
 		    sqlite3_errcode(db->conn) & 0xff;
 
-	if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
+	if (db_fault(db) || storage_fault(code)) {
+		api_error_set(err, 503, NULL, "The server cannot store "
+		    "changes now (%s); reads are served. Retry later",
+		    storage_fault(code) ? (code == SQLITE_FULL ? "disk full" :
+		    "I/O error") : db_writable() != NULL ? db_writable() :
+		    "storage error");
+		api_error_header(err, "Retry-After", "60");
+	} else if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
 		api_error_set(err, 503, NULL, "The database is busy; retry "
 		    "shortly");
 		api_error_header(err, "Retry-After", "1");

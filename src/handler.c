@@ -2,6 +2,7 @@
  * handler: the endings route handlers share (see handler.h).
  */
 #include <stdint.h>
+#include <string.h>
 
 #include "reviewd/handler.h"
 #include "reviewd/scheduler.h"
@@ -60,4 +61,14 @@ handler_page_answer(struct request *req, struct response *res,
 	links = request_page_links(req, items, p->page, p->per_page);
 	return response_json(res, 200, json_pack("{s:o, s:o}", "links",
 	    links, key, items), err);
+}
+
+void
+handler_failed(struct db *db, struct api_error *err)
+{
+	if ((err->status == 0 || err->status >= 500) && db_fault(db)) {
+		memset(err, 0, sizeof(*err));
+		db_fail(db, err);
+	} else if (err->status == 0)
+		api_error_set(err, 500, NULL, "Internal error");
 }

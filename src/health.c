@@ -28,7 +28,16 @@ health_live(struct request *req, struct response *res, struct api_error *err)
 int
 health_ready(struct request *req, struct response *res, struct api_error *err)
 {
+	const char	*why;
+
 	/* once draining, every route answers 503 (first_call) */
+	if ((why = db_writable()) != NULL) {
+		/* the storage fault (issue 16): reads are still served */
+		api_error_set(err, 503, NULL, "Not ready for writes: %s; "
+		    "reads are served", why);
+		api_error_set(err, 503, "writes", "%s", why);
+		return -1;
+	}
 	return health_live(req, res, err);
 }
 

@@ -28,6 +28,7 @@
 #include "reviewd/clock.h"
 #include "reviewd/db.h"
 #include "reviewd/http.h"
+#include "reviewd/handler.h"
 #include "reviewd/http_guard.h"
 #include "reviewd/ids.h"
 #include "reviewd/json.h"
@@ -51,8 +52,9 @@ struct http_req {
 	struct api_error	 err;
 	struct response		 res;
 	int			 status;	/* sent, for the access log */
-	bool			 too_large;
 	bool			 responded;
+	int64_t			 refused_ns;	/* refuse_large; 0: not */
+	uint64_t		 refused_at;	/* body_got then */
 	int64_t			 started_ns;
 	struct rate_limit_note	 rate;
 	struct writer_job	 job;		/* a write, in the writer */
@@ -60,6 +62,10 @@ struct http_req {
 };
 
 enum { JOB_NONE, JOB_QUEUED, JOB_DONE };
+
+/* What lingering() reads and drops of a refused body at most. */
+#define LINGER_BYTES	(1024 * 1024)
+#define LINGER_NS	(INT64_C(2) * 1000000000)
 
 static struct MHD_Daemon	*daemon_handle;
 static const struct config	*server_cfg;
@@ -531,6 +537,44 @@ check_request_text(struct http_req *hr, struct MHD_Connection *conn)
 	return 0;
 }
 
+/* The largest body hr's route takes (see ROUTE_UPLOAD): anyone may send
+ * to a public route, so it gets a small one. */
+static size_t
+body_limit(const struct route *route)
+{
+	int64_t	 max = server_cfg->max_body_bytes;
+
+	if (route->flags & ROUTE_MAIL)
+		max = server_cfg->afs_max_message_bytes;
+	else if (route->flags & ROUTE_UPLOAD)
+		max = server_cfg->max_upload_bytes;
+	else if (route->auth == ROUTE_AUTH_NONE &&
+	    server_cfg->max_public_body_bytes < max)
+		max = server_cfg->max_public_body_bytes;
+	return (size_t)max;
+}
+
+/* ROUTE_HEAD_CHECK: the handler's look at the head, body NULL. */
+static int
+head_check(struct http_req *hr)
+{
+	int	 r;
+
+	hr->req.db = db_thread();
+	if (hr->req.db == NULL) {
+		db_fail(NULL, &hr->err);
+		return -1;
+	}
+	hr->req.body = NULL;
+	hr->req.body_len = 0;
+	db_fault_clear(hr->req.db);
+	r = hr->route->handler(&hr->req, &hr->res, &hr->err);
+	if (r == -1)
+		handler_failed(hr->req.db, &hr->err);
+	db_thread_check();
+	return r;
+}
+
 /* The checks made from the request line and headers alone, before any of
  * the body is read: route, declared size, authentication, path and query
  * text. */
@@ -576,8 +620,7 @@ first_call(struct http_req *hr, struct MHD_Connection *conn,
 		api_error_header(&hr->err, "Allow", allow);
 		return -1;
 	}
-	max_body = (size_t)((hr->route->flags & ROUTE_UPLOAD) ?
-	    server_cfg->max_upload_bytes : server_cfg->max_body_bytes);
+	max_body = body_limit(hr->route);
 	buf_init(&hr->body, max_body);
 	clen = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	    "Content-Length");
@@ -587,9 +630,43 @@ first_call(struct http_req *hr, struct MHD_Connection *conn,
 		return -1;
 	}
 	if (auth_check(&hr->req, hr->route->auth, &hr->err) == -1 ||
-	    rate_limit_take(&hr->req, hr->route, &hr->rate, &hr->err) == -1)
+	    rate_limit_take(&hr->req, hr->route, &hr->rate, &hr->err) == -1 ||
+	    check_request_text(hr, conn) == -1)
 		return -1;
-	return check_request_text(hr, conn);
+	return (hr->route->flags & ROUTE_HEAD_CHECK) ? head_check(hr) : 0;
+}
+
+/*
+ * The body has passed the route's limit: answered 413 now, while it is
+ * still coming (MHD cannot queue an answer then: http_guard_refuse writes
+ * it), and nothing more of it kept. false when the connection is to be
+ * closed at once.
+ */
+static bool
+refuse_large(struct http_req *hr)
+{
+	api_error_set(&hr->err, 413, NULL, "The request body is larger than "
+	    "%zu bytes", hr->body.cap);
+	buf_release(&hr->body);
+	hr->responded = true;
+	if (!http_guard_refuse(hr->conn, "413 Content Too Large", &hr->err))
+		return false;
+	hr->status = 413;
+	hr->refused_ns = clock_mono_ns();
+	hr->refused_at = hr->body_got;
+	return true;
+}
+
+/*
+ * After refuse_large, the rest of the body is read and dropped for a
+ * moment: closing a socket with unread bytes resets it, and a client
+ * still sending would lose the answer. Whether to go on.
+ */
+static bool
+lingering(const struct http_req *hr)
+{
+	return hr->body_got - hr->refused_at <= LINGER_BYTES &&
+	    clock_mono_ns() - hr->refused_ns <= LINGER_NS;
 }
 
 /* Writes go through the writer's group commit; uploads (committed in
@@ -621,6 +698,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 {
 	struct http_req		*hr = *con_cls;
 	struct http_conn	*c;
+	size_t			 len;
 
 	(void)cls;
 	(void)version;
@@ -653,18 +731,22 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		return MHD_YES;
 	}
 	if (*upload_size != 0) {
-		hr->body_got += *upload_size;
+		len = *upload_size;
+		*upload_size = 0;
+		hr->body_got += len;
+		if (hr->refused_ns != 0)
+			return lingering(hr) ? MHD_YES : MHD_NO;
 		if (!http_guard_body(hr->conn, hr->body_since_ns,
 		    hr->body_got))
 			return MHD_NO;
-		if (!hr->responded && !hr->too_large &&
-		    buf_append(&hr->body, upload, *upload_size) == -1) {
-			hr->too_large = true;
-			buf_release(&hr->body);
-		}
-		*upload_size = 0;
-		return MHD_YES;
+		if (hr->responded ||
+		    buf_append(&hr->body, upload, len) == 0)
+			return MHD_YES;
+		return refuse_large(hr) ? MHD_YES : MHD_NO;
 	}
+	/* Answered already (refuse_large): MHD closes the connection. */
+	if (hr->refused_ns != 0)
+		return MHD_NO;
 	switch (atomic_load(&hr->job_state)) {
 	case JOB_DONE:
 		return respond(hr, conn) ? MHD_YES : MHD_NO;
@@ -679,11 +761,6 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		return MHD_NO;
 	if (hr->responded)
 		return MHD_YES;
-	if (hr->too_large) {
-		api_error_set(&hr->err, 413, NULL, "The request body is "
-		    "larger than %zu bytes", hr->body.cap);
-		return respond(hr, conn) ? MHD_YES : MHD_NO;
-	}
 	hr->req.body = hr->body.data != NULL ? hr->body.data : "";
 	hr->req.body_len = hr->body.len;
 	if (grouped(hr)) {
@@ -702,11 +779,35 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		db_fail(NULL, &hr->err);
 		return respond(hr, conn) ? MHD_YES : MHD_NO;
 	}
-	if (hr->route->handler(&hr->req, &hr->res, &hr->err) == -1 &&
-	    hr->err.status == 0)
-		api_error_set(&hr->err, 500, NULL, "Internal error");
+	db_fault_clear(hr->req.db);
+	if (hr->route->handler(&hr->req, &hr->res, &hr->err) == -1)
+		handler_failed(hr->req.db, &hr->err);
 	db_thread_check();
 	return respond(hr, conn) ? MHD_YES : MHD_NO;
+}
+
+/*
+ * The path of a request no route matched (404, 405), for the access log:
+ * raw as sent, at most LOG_PATH_MAX bytes ("..." after), each byte that
+ * is not printable ASCII or is a space as '?'. Returns out.
+ */
+#define LOG_PATH_MAX	120
+
+static const char *
+log_path(const char *raw, char *out, size_t outlen)
+{
+	size_t	 i;
+
+	if (raw == NULL || raw[0] == '\0')
+		return "(none)";
+	for (i = 0; raw[i] != '\0' && i < LOG_PATH_MAX && i + 4 < outlen;
+	    i++)
+		out[i] = raw[i] > ' ' && raw[i] < 0x7f ? raw[i] : '?';
+	if (raw[i] != '\0')
+		memcpy(out + i, "...", 4);
+	else
+		out[i] = '\0';
+	return out;
 }
 
 static void
@@ -714,6 +815,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
 	struct http_req	*hr = *con_cls;
+	char		 path[LOG_PATH_MAX + 4];
 
 	(void)cls;
 	(void)conn;
@@ -730,7 +832,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	/* The route's pattern, not the path: paths carry link tokens. */
 	log_info("access method=%s path=%s status=%d us=%lld rid=%s%s",
 	    hr->req.method, hr->route != NULL ? hr->route->pattern :
-	    "(unknown)", hr->status,
+	    log_path(hr->raw_path, path, sizeof(path)), hr->status,
 	    (long long)((clock_mono_ns() - hr->started_ns) / 1000), hr->req.id,
 	    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
 	http_guard_request_end(hr->conn);

@@ -11,6 +11,8 @@
  * average after a grace of request_body_timeout_s (with a 408 if the
  * socket takes it). MHD's own connection timeout is an idle one, reset by
  * every byte, which a client sending a byte now and then never reaches.
+ * The watchdog also says when max_connections is reached, which MHD does
+ * not (it stops accepting).
  *
  * Called by MHD's worker threads (through http.c) and the watchdog; the
  * configuration is set once by http_guard_start.
@@ -71,7 +73,11 @@ static pthread_t		 watchdog;
 static bool			 watchdog_running;
 static bool			 watchdog_stop;		/* conns_lock */
 static struct http_conn		*conns;			/* conns_lock */
+static int64_t			 nconns;		/* conns_lock */
 static atomic_int		 refused_per_ip;
+/* A connection opened made max_connections: MHD accepts no more until one
+ * closes (the kernel queues them) and says nothing of it itself. */
+static atomic_bool		 at_max;
 
 /* Addresses. */
 
@@ -281,6 +287,8 @@ http_guard_open(int fd, const struct sockaddr *sa)
 	if (conns != NULL)
 		conns->prev = c;
 	conns = c;
+	if (++nconns >= guard_cfg->max_connections)
+		atomic_store(&at_max, true);
 	(void)pthread_mutex_unlock(&conns_lock);
 	return c;
 }
@@ -299,6 +307,7 @@ http_guard_close(struct http_conn *c)
 		conns = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
+	nconns--;
 	(void)pthread_mutex_unlock(&conns_lock);
 	free(c);
 }
@@ -404,43 +413,73 @@ http_guard_request_end(struct http_conn *c)
 /* The watchdog. */
 
 /*
- * Tells the client of c, whose body came too slowly, why it is cut, if
- * its socket takes the answer at once. While a body is awaited MHD writes
- * nothing but, at most, an early error answer of a few hundred bytes,
- * sent whole long before: the 408 does not interleave with it. Called
- * with conns_lock held (c->rid).
+ * Writes err to c's socket as a whole "Connection: close" answer with
+ * status line status (e.g. "408 Request Timeout"), if the socket takes it
+ * at once. While a body is awaited MHD writes nothing but, at most, an
+ * early error answer of a few hundred bytes, sent whole long before: this
+ * does not interleave with it. Called with conns_lock held (c->rid).
  */
 static void
-send_body_timeout(const struct http_conn *c)
+send_error(const struct http_conn *c, const char *status,
+    const struct api_error *err)
 {
-	struct api_error	 err;
 	json_t			*o;
 	char			*text = NULL, out[1024];
 	int			 n;
 
-	memset(&err, 0, sizeof(err));
-	api_error_set(&err, 408, NULL, "The request body came too slowly: "
-	    "below %lld bytes a second after %lld seconds",
-	    (long long)guard_cfg->min_body_rate_bytes_s,
-	    (long long)guard_cfg->request_body_timeout_s);
-	o = guard_render(&err, c->rid);
+	o = guard_render(err, c->rid);
 	if (o == NULL)
 		goto out;
 	text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	if (text == NULL)
 		goto out;
-	n = snprintf(out, sizeof(out), "HTTP/1.1 408 Request Timeout\r\n"
+	n = snprintf(out, sizeof(out), "HTTP/1.1 %s\r\n"
 	    "Connection: close\r\n"
 	    "Content-Type: application/json; charset=utf-8\r\n"
 	    "X-Content-Type-Options: nosniff\r\n"
-	    "X-Request-Id: %s\r\nContent-Length: %zu\r\n\r\n%s", c->rid,
-	    strlen(text), text);
+	    "X-Request-Id: %s\r\nContent-Length: %zu\r\n\r\n%s", status,
+	    c->rid, strlen(text), text);
 	/* Ignored: the peer may not read, or be gone already. */
 	if (n > 0 && (size_t)n < sizeof(out))
 		(void)send(c->fd, out, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
 out:
 	free(text);
+}
+
+/* Tells the client of c, whose body came too slowly, why it is cut. */
+static void
+send_body_timeout(const struct http_conn *c)
+{
+	struct api_error	 err;
+
+	memset(&err, 0, sizeof(err));
+	api_error_set(&err, 408, NULL, "The request body came too slowly: "
+	    "below %lld bytes a second after %lld seconds",
+	    (long long)guard_cfg->min_body_rate_bytes_s,
+	    (long long)guard_cfg->request_body_timeout_s);
+	send_error(c, "408 Request Timeout", &err);
+}
+
+bool
+http_guard_refuse(struct http_conn *c, const char *status,
+    const struct api_error *err)
+{
+	int64_t	 due;
+
+	if (c == NULL)
+		return false;
+	due = atomic_load(&c->deadline_ns);
+	while (due != DEADLINE_TAKEN &&
+	    !atomic_compare_exchange_weak(&c->deadline_ns, &due,
+	    DEADLINE_TAKEN))
+		continue;
+	if (due == DEADLINE_TAKEN)
+		return false;
+	(void)pthread_mutex_lock(&conns_lock);
+	send_error(c, status, err);
+	(void)pthread_mutex_unlock(&conns_lock);
+	return true;
 }
 
 /*
@@ -522,6 +561,10 @@ watchdog_main(void *arg)
 			log_warn("http: refused connections=%d over "
 			    "max_connections_per_ip=%lld", refused,
 			    (long long)guard_cfg->max_connections_per_ip);
+		if (atomic_exchange(&at_max, false))
+			log_warn("http: reached max_connections=%lld: new "
+			    "connections wait in the listen queue until one "
+			    "closes", (long long)guard_cfg->max_connections);
 		(void)pthread_mutex_lock(&conns_lock);
 	}
 	(void)pthread_mutex_unlock(&conns_lock);

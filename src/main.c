@@ -30,6 +30,7 @@
 #include "reviewd/http.h"
 #include "reviewd/invitations.h"
 #include "reviewd/invitations_dispatch.h"
+#include "reviewd/links_master.h"
 #include "reviewd/log.h"
 #include "reviewd/mailer.h"
 #include "reviewd/outbox.h"
@@ -438,6 +439,9 @@ main(int argc, char **argv)
 	db = db_open(cfg.db_path);
 	if (db == NULL)
 		return EXIT_FAILURE;
+	/* a fresh install's [links] master key, beside the database */
+	if (links_master_settle(&cfg) == -1)
+		goto out;
 	report = strcmp(command, "migrate") == 0 ? stdout :
 	    strcmp(command, "serve") == 0 ? stderr : NULL;
 	if (db_migrate(db, cfg.migrations_dir, report, err,

@@ -111,7 +111,7 @@ const struct route routes_table[] = {
 	{ "PATCH", BU "/afs", ROUTE_AUTH_BEARER, afs_patch, 0 },
 	{ "POST", BU "/afs/rotate", ROUTE_AUTH_BEARER, afs_rotate, 0 },
 	{ "POST", "/v1/inbound/afs", ROUTE_AUTH_NONE, afs_inbound,
-	    ROUTE_UPLOAD },
+	    ROUTE_MAIL | ROUTE_HEAD_CHECK },
 	{ "POST", BU "/link-keys", ROUTE_AUTH_BEARER, links_keys_create,
 	    0 },
 	{ "PUT", BU "/link-keys", ROUTE_AUTH_BEARER, links_keys_import, 0 },

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "reviewd/db.h"
+#include "reviewd/handler.h"
 #include "reviewd/log.h"
 #include "reviewd/scheduler.h"
 #include "reviewd/writer.h"
@@ -63,9 +64,9 @@ run_group(struct db *db, struct writer_job *jobs)
 	for (j = jobs; j != NULL; j = j->next) {
 		n++;
 		j->req->db = db;
-		if (j->handler(j->req, j->res, j->err) == -1 &&
-		    j->err->status == 0)
-			api_error_set(j->err, 500, NULL, "Internal error");
+		db_fault_clear(db);
+		if (j->handler(j->req, j->res, j->err) == -1)
+			handler_failed(db, j->err);
 		if (db_group_job_end(db))
 			continue;
 		/* The job's error rolled the whole transaction back. */
@@ -79,7 +80,9 @@ run_group(struct db *db, struct writer_job *jobs)
 			return;
 		}
 	}
-	if (first != NULL && db_group_commit(db, &why) == -1)
+	/* Also when the last job's error took the transaction: it ends the
+	 * group (and lets the next writer in). */
+	if (db_group_commit(db, &why) == -1)
 		fail_since(first, NULL, &why);
 	log_debug("writer: group of %d requests", n);
 }

@@ -47,6 +47,7 @@ struct config {
 	int64_t			 connection_timeout_s;
 	int64_t			 max_connections;
 	int64_t			 max_upload_bytes;
+	int64_t			 max_public_body_bytes;
 	int64_t			 max_connections_per_ip;	/* 0: none */
 	int64_t			 request_head_timeout_s;
 	int64_t			 request_body_timeout_s;
@@ -92,6 +93,7 @@ struct config {
 	int64_t			 afs_max_message_bytes;
 	/* [links] */
 	char			 links_master_key[CONFIG_STR];	/* base64 */
+	bool			 links_generate_master_key;
 	/* [webhooks] */
 	bool			 webhooks_allow_private;
 	int64_t			 webhooks_timeout_s;

@@ -119,7 +119,10 @@ int	db_tx_commit(struct db *db);
 void	db_tx_rollback(struct db *db);
 
 /* Maps the connection's last error to a client-facing status in err:
- * busy 503, constraint 409, else 500. */
+ * busy 503, constraint 409, a storage fault (db_fault, full disk or I/O
+ * error) 503 with Retry-After, else 500. */
+void	db_fail(struct db *db, struct api_error *err);
+
 /*
  * Group commit (writer.h): one transaction on db holds the writes of many
  * requests, each handler's db_tx_begin/commit/rollback a savepoint in it,
@@ -133,7 +136,16 @@ int	db_group_begin(struct db *db);
 bool	db_group_job_end(struct db *db);
 int	db_group_commit(struct db *db, struct api_error *err);
 
-void	db_fail(struct db *db, struct api_error *err);
+/* Whether a call on db failed for want of disk space or an I/O error
+ * since db_fault_clear(db) (the server clears it before each request):
+ * then a failure of the caller is the disk's, not a bug. NULL: false. */
+bool	db_fault(struct db *db);
+void	db_fault_clear(struct db *db);
+
+/* NULL while writes work; else why they fail ("disk full", "I/O
+ * error"): from a write that failed so, on any connection, until one
+ * commits again. Each change is logged once. Static string. */
+const char	*db_writable(void);
 
 /* Rows the last INSERT, UPDATE or DELETE of db changed. */
 int64_t	db_changes(struct db *db);

@@ -28,6 +28,12 @@
 int	handler_commit(struct request *req, struct response *res,
 	    int status, json_t *body, bool wake, struct api_error *err);
 
+/* After a handler returned -1 on db: a failure it did not describe, or
+ * described as its own 5xx, is the disk's when a statement on db failed
+ * for want of space or an I/O error meanwhile (503, db_fail), else a 500.
+ * The caller clears db_fault before the handler. */
+void	handler_failed(struct db *db, struct api_error *err);
+
 /* The page of a list a request asks for: page (from 1) and perPage (from
  * 1 to max, per_page when absent). */
 struct handler_page {

@@ -81,6 +81,17 @@ void	http_guard_close(struct http_conn *c);
 bool	http_guard_body(struct http_conn *c, int64_t since_ns, uint64_t got);
 bool	http_guard_handling(struct http_conn *c);
 
+/*
+ * Answers the request in progress on c at once with err, written to the
+ * socket as a whole "Connection: close" answer whose status line is
+ * status ("413 Content Too Large"), while its body is still coming: MHD
+ * cannot queue an answer then. The caller then has MHD close the
+ * connection (the rest of the body is not read). false when c is NULL or
+ * the watchdog has taken c already (it answers instead).
+ */
+bool	http_guard_refuse(struct http_conn *c, const char *status,
+	    const struct api_error *err);
+
 /* Records rid as the request in progress on c, for the 408; accepts
  * NULL. */
 void	http_guard_request_id(struct http_conn *c, const char *rid);

@@ -29,16 +29,27 @@ struct route {
 	unsigned	 flags;		/* ROUTE_* below */
 };
 
-/* [server] max_upload_bytes applies, not max_body_bytes. */
+/*
+ * The body limit, checked as the body comes (chunked too), before it is
+ * kept: [server] max_upload_bytes with ROUTE_UPLOAD, [afs]
+ * max_message_bytes with ROUTE_MAIL, else max_body_bytes, and at most
+ * max_public_body_bytes on a ROUTE_AUTH_NONE route that is neither.
+ */
 #define ROUTE_UPLOAD	0x1
 /* Personal: a token in the path or query, or a token answer. Sent with
  * Cache-Control: no-store, as every bearer and admin route is. */
 #define ROUTE_NO_STORE	0x2
+#define ROUTE_MAIL	0x4
+/* The handler is called once more first, from the request head with
+ * req->body NULL, before any of the body is read: -1 answers at once (a
+ * credential in the query, such as an inbound address, is checked there),
+ * 0 goes on without touching res. */
+#define ROUTE_HEAD_CHECK	0x8
 /* Not rate limited (health and readiness probes). */
-#define ROUTE_UNLIMITED	0x4
+#define ROUTE_UNLIMITED	0x10
 /* A write run on its HTTP worker, not in the writer's group commit
  * (writer.h): long work (a password check) would hold every other write. */
-#define ROUTE_SOLO	0x8
+#define ROUTE_SOLO	0x20
 
 /*
  * Matches method and the raw path (no query) against table. Returns 0 and

@@ -95,7 +95,7 @@ def test_access_log_line_per_request(daemon):
     log = wait_for(lambda: "rid=log-check-2" in daemon.stderr() and
                    daemon.stderr())
     assert "access method=GET path=/healthz status=200" in log
-    assert "path=(unknown) status=404" in log and "rid=log-check-2" in log
+    assert "path=/missing status=404" in log and "rid=log-check-2" in log
     assert "rid=log-check-1" in log
 
 

@@ -344,7 +344,9 @@ def test_invitation_link_redirects_after_the_review(linked):
     assert r.status_code == 200 and "javascript" not in r.text
 
 
-def test_link_keys_need_a_master_key(business):
+def test_link_keys_need_a_master_key(make_daemon):
+    d = make_daemon({"links": {"generate_master_key": "false"}})
+    business = Business(d, "nokey.example.com")
     r = business.private("POST", "/v1/private/business-units/%s/link-keys"
                          % business.id)
     assert_error(r, 409)

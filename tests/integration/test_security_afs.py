@@ -121,7 +121,7 @@ def test_backreferences_are_refused(business):
 def test_address_token_is_stored_hashed(make_daemon):
     """Without a master key: the address is shown when it is made (and
     rotated), then no more; it works; its token is nowhere in the file."""
-    d = make_daemon()
+    d = make_daemon({"links": {"generate_master_key": "false"}})
     shop = Business(d, "hashed-%d.example.com" % time.monotonic_ns())
     address = settings(shop)["address"]
     token = address.split("@")[0][len("afs-"):].encode()

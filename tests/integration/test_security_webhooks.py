@@ -109,7 +109,9 @@ def test_clear_secrets_of_older_versions_are_sealed(sealing, receiver):
     assert old[len("whsec_"):].encode() not in database_bytes(d)
 
 
-def test_subscription_needs_a_master_key(business, receiver):
+def test_subscription_needs_a_master_key(make_daemon, receiver):
+    d = make_daemon({"links": {"generate_master_key": "false"}})
+    business = Business(d, "nokey.example.com")
     r = business.private("POST", hooks_path(business), json={
         "url": "https://203.0.113.5/x",
         "events": ["service-review-created"]})

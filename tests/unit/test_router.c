@@ -361,7 +361,7 @@ test_real_table(void **state)
 		    "/v1/private/business-units/{businessUnitId}/invitations/"
 		    "csv", ROUTE_AUTH_BEARER, ROUTE_UPLOAD },
 		{ "POST", "/v1/inbound/afs", 0, "/v1/inbound/afs",
-		    ROUTE_AUTH_NONE, ROUTE_UPLOAD },
+		    ROUTE_AUTH_NONE, ROUTE_MAIL | ROUTE_HEAD_CHECK },
 		{ "POST", "/v1/oauth/oauth-business-users-for-applications/"
 		    "accesstoken", 0, "/v1/oauth/oauth-business-users-for-"
 		    "applications/accesstoken", ROUTE_AUTH_NONE,
