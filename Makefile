@@ -49,26 +49,28 @@ T_afs	 = afs_message api_error auth buf clock config db db_sqlite \
 	   handler html http http_guard idempotency ids invitations \
 	   invitations_history invitations_templates \
 	   invitations_unsubscribe json log mailer mailhtml mailhtml_attr \
-	   migrations request router scheduler settings upgrade utf8
+	   metrics migrations request router scheduler settings upgrade \
+	   utf8
 T_buf	 =
 T_clock	 =
 T_config = buf log
 T_csv	 = buf
 T_db	 = api_error buf clock db_sqlite log migrations utf8
 T_http	 = api_error auth buf clock config db db_sqlite http_guard ids \
-	   json log migrations request router settings utf8
+	   json log metrics migrations request router settings utf8
 T_ids	 =
 T_json	 = api_error auth buf clock config db db_sqlite http http_guard \
-	   ids log migrations request router settings utf8
+	   ids log metrics migrations request router settings utf8
 T_links	 = api_error auth buf clock config db db_sqlite findreviewer_json \
 	   handler html http http_guard idempotency ids invitations \
 	   invitations_history invitations_links invitations_templates \
 	   invitations_unsubscribe json log mailer mailhtml mailhtml_attr \
-	   migrations outbox request reviews_json reviews_submit router \
-	   scheduler settings upgrade utf8 webhooks
+	   metrics migrations outbox request reviews_json reviews_submit \
+	   router scheduler settings upgrade utf8 webhooks
 T_list_cache = buf
 T_mailer = api_error auth buf clock config db db_sqlite html http \
-	   http_guard ids json log migrations request router settings utf8
+	   http_guard ids json log metrics migrations request router \
+	   settings utf8
 T_mailhtml = mailhtml_attr
 T_reviews_shape = api_error buf clock db db_sqlite log migrations utf8
 T_router = afs afs_message api_error audit auth auth_tokens buf business \
@@ -77,13 +79,13 @@ T_router = afs afs_message api_error audit auth auth_tokens buf business \
 	   idempotency ids invitations invitations_csv invitations_history \
 	   invitations_links invitations_templates invitations_unsubscribe \
 	   invitations_upload json links list_cache log mailer mailhtml \
-	   mailhtml_attr migrations outbox outbox_mail pages \
+	   mailhtml_attr metrics migrations outbox outbox_mail pages \
 	   pages_findreviewer pages_invitation products reports request \
 	   reviews reviews_json reviews_list reviews_shape reviews_submit \
 	   routes scheduler settings upgrade utf8 webhooks
 T_webhooks = api_error auth buf clock config db db_sqlite handler http \
-	   http_guard ids json log migrations outbox request router \
-	   scheduler settings upgrade utf8
+	   http_guard ids json log metrics migrations outbox request \
+	   router scheduler settings upgrade utf8
 
 UNIT	 = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,\
 	   $(wildcard tests/unit/test_*.c))
