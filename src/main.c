@@ -22,6 +22,7 @@
 #include "reviewd/auth_tokens.h"
 #include "reviewd/buf.h"
 #include "reviewd/business.h"
+#include "reviewd/cli_ops.h"
 #include "reviewd/config.h"
 #include "reviewd/db.h"
 #include "reviewd/erasure.h"
@@ -37,6 +38,7 @@
 #include "reviewd/reviews.h"
 #include "reviewd/routes.h"
 #include "reviewd/scheduler.h"
+#include "reviewd/watchdog.h"
 #include "reviewd/webhooks.h"
 
 #define EXIT_USAGE	2
@@ -77,6 +79,7 @@ static int
 usage(FILE *f, int code)
 {
 	fputs(usage_text, f);
+	fputs(cli_ops_usage, f);
 	return code;
 }
 
@@ -364,9 +367,12 @@ serve(struct db *db, const struct config *cfg)
 	}
 	log_info("listening on %s port=%u", cfg->listen, http_port());
 	(void)sd_notify(0, "READY=1");
+	if (watchdog_start(cfg, http_port()) == -1)
+		log_warn("running without the systemd watchdog");
 	while (sigwait(&stop, &sig) != 0)
 		;
 	log_info("stopping signal=%d", sig);
+	watchdog_stop();
 	(void)sd_notify(0, "STOPPING=1");
 	http_stop(cfg->connection_timeout_s * 1000);
 	scheduler_stop();
@@ -402,6 +408,10 @@ main(int argc, char **argv)
 		printf("reviewd %s\n", REVIEWD_VERSION);
 		return EXIT_SUCCESS;
 	}
+	/* check, backup, check-backup: they load what they need and never
+	 * migrate or write the live database (cli_ops.c) */
+	if (cli_ops_handles(command))
+		return cli_ops_main(config_path, argc - first, argv + first);
 	if (strcmp(command, "serve") != 0 && strcmp(command, "migrate") != 0 &&
 	    strcmp(command, "business") != 0 && strcmp(command, "app") != 0 &&
 	    strcmp(command, "user") != 0 &&
