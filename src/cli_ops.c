@@ -29,16 +29,6 @@
 #define EXIT_DATABASE	3
 #define EXIT_MAIL	4
 
-const char cli_ops_usage[] =
-    "  check                         check the configuration, the database\n"
-    "                                (migrations due) and the mail\n"
-    "                                transport without sending; exit 0 ok,\n"
-    "                                2 config, 3 database, 4 mail\n"
-    "  backup --to FILE              copy the database, consistent and\n"
-    "                                online, to FILE (must not exist)\n"
-    "  check-backup FILE             check a backup: integrity, schema\n"
-    "                                version, row counts\n";
-
 bool
 cli_ops_handles(const char *command)
 {

@@ -70,6 +70,14 @@ static const char usage_text[] =
     "                                read one order e-mail on stdin (an\n"
     "                                MTA pipe); exit 0 taken, 67 unknown\n"
     "                                address, 65 unusable, 75 try later\n"
+    "  check                         check the configuration, the database\n"
+    "                                (migrations due) and the mail\n"
+    "                                transport without sending; exit 0 ok,\n"
+    "                                2 config, 3 database, 4 mail\n"
+    "  backup --to FILE              copy the database, consistent and\n"
+    "                                online, to FILE (must not exist)\n"
+    "  check-backup FILE             check a backup: integrity, schema\n"
+    "                                version, row counts\n"
     "  version                       print the version\n"
     "\n"
     "--config FILE defaults to " CONFIG_DEFAULT_PATH ", and the built-in\n"
@@ -79,7 +87,6 @@ static int
 usage(FILE *f, int code)
 {
 	fputs(usage_text, f);
-	fputs(cli_ops_usage, f);
 	return code;
 }
 

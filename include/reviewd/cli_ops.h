@@ -17,7 +17,4 @@ bool	cli_ops_handles(const char *command);
  * (NULL: the default). Returns the process exit code. */
 int	cli_ops_main(const char *config_path, int argc, char **argv);
 
-/* The lines these commands add to `reviewd --help`. */
-extern const char	cli_ops_usage[];
-
 #endif
