@@ -52,32 +52,32 @@ T_afs	 = afs_message api_error auth buf clock config db db_sqlite \
 	   handler html http http_guard idempotency ids invitations \
 	   invitations_history invitations_templates \
 	   invitations_unsubscribe json log mailer mailhtml mailhtml_attr \
-	   migrations rate_limit request router scheduler settings upgrade \
-	   utf8 writer
+	   metrics migrations rate_limit request router scheduler settings \
+	   upgrade utf8 writer
 T_buf	 =
 T_clock	 =
 T_config = buf log
 T_csv	 = buf
 T_db	 = api_error buf clock db_sqlite log migrations utf8
 T_http	 = api_error auth buf clock config db db_sqlite handler http_guard \
-	   ids json log migrations rate_limit request router scheduler \
-	   settings utf8 writer
+	   ids json log metrics migrations rate_limit request router \
+	   scheduler settings utf8 writer
 T_i18n	 = lang
 T_ids	 =
 T_json	 = api_error auth buf clock config db db_sqlite handler http \
-	   http_guard ids log migrations rate_limit request router \
+	   http_guard ids log metrics migrations rate_limit request router \
 	   scheduler settings utf8 writer
 T_links	 = api_error auth buf clock config db db_sqlite findreviewer_json \
 	   handler html http http_guard idempotency ids invitations \
 	   invitations_history invitations_links invitations_templates \
 	   invitations_unsubscribe json log mailer mailhtml mailhtml_attr \
-	   migrations outbox rate_limit request reviews_json \
+	   metrics migrations outbox rate_limit request reviews_json \
 	   reviews_submit router scheduler settings upgrade utf8 webhooks \
 	   writer
 T_list_cache = buf
 T_mailer = api_error auth buf clock config db db_sqlite handler html http \
-	   http_guard ids json log migrations rate_limit request router \
-	   scheduler settings utf8 writer
+	   http_guard ids json log metrics migrations rate_limit request \
+	   router scheduler settings utf8 writer
 T_mailhtml = mailhtml_attr
 T_reviews_shape = api_error buf clock db db_sqlite log migrations utf8
 T_router = afs afs_message api_error audit auth auth_tokens buf business \
@@ -86,14 +86,14 @@ T_router = afs afs_message api_error audit auth auth_tokens buf business \
 	   idempotency ids invitations invitations_csv invitations_history \
 	   invitations_links invitations_templates invitations_unsubscribe \
 	   invitations_upload json lang links list_cache log mailer \
-	   mailhtml mailhtml_attr migrations outbox outbox_mail pages \
-	   pages_findreviewer pages_invitation pages_profile products \
-	   rate_limit reports request reviews reviews_json reviews_list \
-	   reviews_shape reviews_submit routes scheduler settings upgrade \
-	   utf8 webhooks writer
+	   mailhtml mailhtml_attr metrics migrations outbox outbox_mail \
+	   pages pages_findreviewer pages_invitation pages_profile \
+	   products rate_limit reports request reviews reviews_json \
+	   reviews_list reviews_shape reviews_submit routes scheduler \
+	   settings upgrade utf8 webhooks writer
 T_webhooks = api_error auth buf clock config db db_sqlite handler http \
-	   http_guard ids json log migrations outbox rate_limit request \
-	   router scheduler settings upgrade utf8 writer
+	   http_guard ids json log metrics migrations outbox rate_limit \
+	   request router scheduler settings upgrade utf8 writer
 
 UNIT	 = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,\
 	   $(wildcard tests/unit/test_*.c))

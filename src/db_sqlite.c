@@ -821,3 +821,155 @@ db_migrate(struct db *db, const char *dir, FILE *report, char *err,
 	}
 	return 0;
 }
+
+/* for cli_ops: online backups, their check and the self-check. */
+
+struct db *
+db_open_readonly(const char *path)
+{
+	struct db	*db;
+
+	db = calloc(1, sizeof(*db));
+	if (db == NULL)
+		return NULL;
+	if (sqlite3_open_v2(path, &db->conn, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+	    sqlite3_busy_timeout(db->conn, DB_BUSY_TIMEOUT_MS) != SQLITE_OK ||
+	    sqlite3_extended_result_codes(db->conn, 1) != SQLITE_OK) {
+		log_error("db: cannot open path=%s: %s", path,
+		    db->conn != NULL ? sqlite3_errmsg(db->conn) : "no memory");
+		db_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+static const char sql_vacuum_into[] = "VACUUM INTO ?";
+
+/*
+ * VACUUM INTO copies the database as one read transaction sees it: every
+ * transaction committed before it began, none after; writers go on
+ * meanwhile (WAL). The copy is then switched to a rollback journal so
+ * that it is one self-contained file.
+ */
+int
+db_backup_into(struct db *db, const char *path)
+{
+	struct db_stmt	*st;
+	sqlite3		*copy = NULL;
+	int		 rc, ret = -1;
+
+	st = db_prepare(db, sql_vacuum_into);
+	if (st == NULL || db_bind_text(st, 1, path) == -1)
+		goto out;
+	rc = db_step(db, st);
+	db_release(st);
+	if (rc != DB_DONE)
+		goto out;
+	if (sqlite3_open_v2(path, &copy, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK || sqlite3_exec(copy, "PRAGMA journal_mode=DELETE",
+	    NULL, NULL, NULL) != SQLITE_OK) {
+		log_error("db: backup copy path=%s: %s", path, copy != NULL ?
+		    sqlite3_errmsg(copy) : "no memory");
+		goto out;
+	}
+	ret = 0;
+out:
+	if (copy != NULL && sqlite3_close(copy) != SQLITE_OK)
+		ret = -1;
+	return ret;
+}
+
+/*
+ * PRAGMA integrity_check: 0 when the database is sound (out "ok"), 1
+ * when it is not (out its first problem), -1 when it cannot be run.
+ */
+int
+db_integrity(struct db *db, char *out, size_t outlen)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 rc, ret = -1;
+
+	if (sqlite3_prepare_v2(db->conn, "PRAGMA integrity_check", -1, &st,
+	    NULL) != SQLITE_OK) {
+		snprintf(out, outlen, "%s", sqlite3_errmsg(db->conn));
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		snprintf(out, outlen, "%s", sqlite3_errmsg(db->conn));
+		goto out;
+	}
+	snprintf(out, outlen, "%s", (const char *)sqlite3_column_text(st,
+	    0) != NULL ? (const char *)sqlite3_column_text(st, 0) : "");
+	ret = strcmp(out, "ok") == 0 ? 0 : 1;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static const char sql_migrations_exist[] =
+    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+    "name = 'schema_migrations'";
+
+/* One migration: counted in *due and named on report when not applied. */
+static int
+pending_one(struct db *db, bool table, const char *name, FILE *report,
+    size_t *due)
+{
+	int	 rc = DB_DONE;
+
+	if (table)
+		rc = db_exists(db, sql_migration_applied, "i",
+		    (int64_t)migration_version(name));
+	if (rc == -1)
+		return -1;
+	if (rc == DB_DONE) {
+		(*due)++;
+		if (report != NULL)
+			fprintf(report, "  due %s\n", name);
+	}
+	return 0;
+}
+
+/*
+ * Counts the migrations of dir ("" = the built-in ones) that db has not
+ * applied, naming each on report (may be NULL); changes nothing. 0 with
+ * *due set, or -1.
+ */
+int
+db_migrations_due(struct db *db, const char *dir, FILE *report, size_t *due)
+{
+	struct dirent	**names = NULL;
+	bool		  table;
+	int		  n = 0, i, rc, ret = -1;
+	size_t		  k;
+
+	*due = 0;
+	rc = db_exists(db, sql_migrations_exist, "");
+	if (rc == -1)
+		return -1;
+	table = rc == DB_ROW;
+	if (dir == NULL || dir[0] == '\0') {
+		for (k = 0; k < db_builtin_migrations_count; k++) {
+			if (pending_one(db, table,
+			    db_builtin_migrations[k].name, report, due) == -1)
+				return -1;
+		}
+		return 0;
+	}
+	n = scandir(dir, &names, migration_filter, alphasort);
+	if (n == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (pending_one(db, table, names[i]->d_name, report,
+		    due) == -1)
+			goto out;
+	}
+	ret = 0;
+out:
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return ret;
+}

@@ -33,6 +33,7 @@
 #include "reviewd/ids.h"
 #include "reviewd/json.h"
 #include "reviewd/log.h"
+#include "reviewd/metrics.h"
 #include "reviewd/rate_limit.h"
 #include "reviewd/request.h"
 #include "reviewd/router.h"
@@ -384,6 +385,7 @@ on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
 	const union MHD_ConnectionInfo	*ci, *ai;
 
 	(void)cls;
+	metrics_connection(code == MHD_CONNECTION_NOTIFY_CLOSED ? -1 : 1);
 	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
 		http_guard_close(*socket_context);
 		*socket_context = NULL;
@@ -835,6 +837,8 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	    log_path(hr->raw_path, path, sizeof(path)), hr->status,
 	    (long long)((clock_mono_ns() - hr->started_ns) / 1000), hr->req.id,
 	    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
+	metrics_request(hr->route, hr->status,
+	    clock_mono_ns() - hr->started_ns);
 	http_guard_request_end(hr->conn);
 	buf_release(&hr->body);
 	response_release(&hr->res);
@@ -896,6 +900,8 @@ http_start(const struct config *cfg, const struct route *table, size_t n)
 	server_cfg = cfg;
 	route_table = table;
 	route_count = n;
+	if (metrics_init(table, n) == -1)
+		return -1;
 	flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC |
 	    MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	if (cfg->listen_addr.ss_family == AF_INET6)

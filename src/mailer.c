@@ -1007,3 +1007,121 @@ mailer_send(struct mailer *m, const char *id, json_t *msg, char *why,
 	buf_release(&text);
 	return r;
 }
+
+/* for cli_ops: the mail transport's self-check (reviewd check). */
+
+static size_t
+discard(char *p, size_t size, size_t nmemb, void *arg)
+{
+	(void)p;
+	(void)arg;
+	return size * nmemb;
+}
+
+/* Connects, EHLO, STARTTLS and AUTH as a delivery would, then NOOP and
+ * QUIT: no MAIL FROM, nothing is sent. */
+static int
+probe_smtp(const struct config *cfg, char *what, size_t whatlen)
+{
+	CURL		*curl;
+	CURLcode	 rc;
+	long		 code = 0, ssl;
+	int		 ret = -1;
+
+	curl = curl_easy_init();
+	if (curl == NULL) {
+		snprintf(what, whatlen, "curl: cannot initialise");
+		return -1;
+	}
+	ssl = cfg->smtp_starttls == MAIL_STARTTLS_REQUIRED ? CURLUSESSL_ALL :
+	    cfg->smtp_starttls == MAIL_STARTTLS_OPPORTUNISTIC ?
+	    CURLUSESSL_TRY : CURLUSESSL_NONE;
+	if (curl_easy_setopt(curl, CURLOPT_URL, cfg->smtp_url) != CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "NOOP") !=
+	    CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_USE_SSL, ssl) != CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_TIMEOUT,
+	    (long)cfg->smtp_timeout_s) != CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT,
+	    (long)(cfg->smtp_timeout_s < 10 ? cfg->smtp_timeout_s : 10)) !=
+	    CURLE_OK ||
+	    (cfg->smtp_user[0] != '\0' &&
+	    (curl_easy_setopt(curl, CURLOPT_USERNAME,
+	    cfg->smtp_user) != CURLE_OK ||
+	    curl_easy_setopt(curl, CURLOPT_PASSWORD,
+	    cfg->smtp_password) != CURLE_OK))) {
+		snprintf(what, whatlen, "curl: cannot set options");
+		goto out;
+	}
+	rc = curl_easy_perform(curl);
+	(void)curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+	if (rc != CURLE_OK) {
+		snprintf(what, whatlen, "%s: %s (reply %ld)", cfg->smtp_url,
+		    curl_easy_strerror(rc), code);
+		goto out;
+	}
+	snprintf(what, whatlen, "%s: greeting, EHLO%s%s and NOOP accepted "
+	    "(reply %ld); nothing sent", cfg->smtp_url,
+	    ssl == CURLUSESSL_ALL ? ", STARTTLS" : "",
+	    cfg->smtp_user[0] != '\0' ? ", AUTH" : "", code);
+	ret = 0;
+out:
+	curl_easy_cleanup(curl);	/* sends QUIT */
+	return ret;
+}
+
+/* Creates and removes a file where deliveries write (tmp/), or, before
+ * the first start, checks the directory that will hold the maildir. */
+static int
+probe_maildir(const struct config *cfg, char *what, size_t whatlen)
+{
+	char		 path[PATH_MAX], *slash;
+	struct stat	 sb;
+	int		 fd;
+
+	if (stat(cfg->maildir, &sb) == -1) {
+		snprintf(path, sizeof(path), "%s", cfg->maildir);
+		slash = strrchr(path, '/');
+		if (slash != NULL && slash != path)
+			*slash = '\0';
+		else if (slash == NULL)
+			snprintf(path, sizeof(path), ".");
+		if (access(path, W_OK | X_OK) == -1) {
+			snprintf(what, whatlen, "maildir %s does not exist and "
+			    "%s is not writable: %s", cfg->maildir, path,
+			    strerror(errno));
+			return -1;
+		}
+		snprintf(what, whatlen, "maildir %s does not exist yet; "
+		    "serve creates it", cfg->maildir);
+		return 0;
+	}
+	if (snprintf(path, sizeof(path), "%s/tmp", cfg->maildir) >=
+	    (int)sizeof(path))
+		return -1;
+	if (snprintf(path, sizeof(path), stat(path, &sb) == 0 ?
+	    "%s/tmp/.check-XXXXXX" : "%s/.check-XXXXXX", cfg->maildir) >=
+	    (int)sizeof(path))
+		return -1;
+	fd = mkstemp(path);
+	if (fd == -1) {
+		snprintf(what, whatlen, "maildir %s is not writable: %s",
+		    cfg->maildir, strerror(errno));
+		return -1;
+	}
+	(void)close(fd);
+	(void)unlink(path);
+	snprintf(what, whatlen, "maildir %s is writable", cfg->maildir);
+	return 0;
+}
+
+int
+mailer_probe(const struct config *cfg, char *what, size_t whatlen)
+{
+	if (cfg->mail_transport == MAIL_TRANSPORT_SMTP)
+		return probe_smtp(cfg, what, whatlen);
+	return probe_maildir(cfg, what, whatlen);
+}

@@ -22,6 +22,7 @@
 #include "reviewd/auth_tokens.h"
 #include "reviewd/buf.h"
 #include "reviewd/business.h"
+#include "reviewd/cli_ops.h"
 #include "reviewd/config.h"
 #include "reviewd/db.h"
 #include "reviewd/erasure.h"
@@ -38,6 +39,7 @@
 #include "reviewd/reviews.h"
 #include "reviewd/routes.h"
 #include "reviewd/scheduler.h"
+#include "reviewd/watchdog.h"
 #include "reviewd/webhooks.h"
 
 #define EXIT_USAGE	2
@@ -69,6 +71,14 @@ static const char usage_text[] =
     "                                read one order e-mail on stdin (an\n"
     "                                MTA pipe); exit 0 taken, 67 unknown\n"
     "                                address, 65 unusable, 75 try later\n"
+    "  check                         check the configuration, the database\n"
+    "                                (migrations due) and the mail\n"
+    "                                transport without sending; exit 0 ok,\n"
+    "                                2 config, 3 database, 4 mail\n"
+    "  backup --to FILE              copy the database, consistent and\n"
+    "                                online, to FILE (must not exist)\n"
+    "  check-backup FILE             check a backup: integrity, schema\n"
+    "                                version, row counts\n"
     "  version                       print the version\n"
     "\n"
     "--config FILE defaults to " CONFIG_DEFAULT_PATH ", and the built-in\n"
@@ -365,9 +375,12 @@ serve(struct db *db, const struct config *cfg)
 	}
 	log_info("listening on %s port=%u", cfg->listen, http_port());
 	(void)sd_notify(0, "READY=1");
+	if (watchdog_start(cfg, http_port()) == -1)
+		log_warn("running without the systemd watchdog");
 	while (sigwait(&stop, &sig) != 0)
 		;
 	log_info("stopping signal=%d", sig);
+	watchdog_stop();
 	(void)sd_notify(0, "STOPPING=1");
 	http_stop(cfg->connection_timeout_s * 1000);
 	scheduler_stop();
@@ -403,6 +416,10 @@ main(int argc, char **argv)
 		printf("reviewd %s\n", REVIEWD_VERSION);
 		return EXIT_SUCCESS;
 	}
+	/* check, backup, check-backup: they load what they need and never
+	 * migrate or write the live database (cli_ops.c) */
+	if (cli_ops_handles(command))
+		return cli_ops_main(config_path, argc - first, argv + first);
 	if (strcmp(command, "serve") != 0 && strcmp(command, "migrate") != 0 &&
 	    strcmp(command, "business") != 0 && strcmp(command, "app") != 0 &&
 	    strcmp(command, "user") != 0 &&

@@ -19,6 +19,7 @@
 #include "reviewd/clock.h"
 #include "reviewd/handler.h"
 #include "reviewd/log.h"
+#include "reviewd/metrics.h"
 #include "reviewd/outbox.h"
 #include "reviewd/scheduler.h"
 
@@ -276,6 +277,8 @@ tell_owner(struct db *db, const struct leased *r, const char *why,
 static void
 settle(struct leased *r, int64_t now)
 {
+	metrics_outbox_attempt(kind_names[r->kind],
+	    r->result == OUTBOX_DELIVERED);
 	if (r->result != OUTBOX_DELIVERED)
 		log_info("outbox: attempt failed id=%s kind=%s "
 		    "attempt=%lld: %s", r->public_id, kind_names[r->kind],

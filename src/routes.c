@@ -18,6 +18,7 @@
 #include "reviewd/invitations_templates.h"
 #include "reviewd/invitations_upload.h"
 #include "reviewd/links.h"
+#include "reviewd/metrics.h"
 #include "reviewd/outbox.h"
 #include "reviewd/outbox_mail.h"
 #include "reviewd/pages.h"
@@ -35,6 +36,7 @@ const struct route routes_table[] = {
 	{ "GET", "/healthz", ROUTE_AUTH_NONE, health_live, ROUTE_UNLIMITED },
 	{ "GET", "/readyz", ROUTE_AUTH_NONE, health_ready,
 	    ROUTE_UNLIMITED },
+	{ "GET", "/metrics", ROUTE_AUTH_ADMIN, metrics_get, 0 },
 	{ "POST", OAUTH "/accesstoken", ROUTE_AUTH_NONE, auth_token,
 	    ROUTE_NO_STORE | ROUTE_SOLO },
 	{ "POST", OAUTH "/refresh", ROUTE_AUTH_NONE, auth_refresh,

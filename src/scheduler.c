@@ -13,6 +13,7 @@
 
 #include "reviewd/clock.h"
 #include "reviewd/log.h"
+#include "reviewd/metrics.h"
 #include "reviewd/scheduler.h"
 
 #define MAX_SLEEP_MS	1000
@@ -104,6 +105,7 @@ run(void *arg)
 		now = clock_now_ms();
 		if (next > now)
 			sleep_ms(next - now);
+		metrics_scheduler_beat(next);	/* alive; the lag since due */
 	}
 	db_thread_close();
 	return NULL;

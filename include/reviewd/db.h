@@ -236,4 +236,25 @@ int	db_list(struct db *db, const char *sql,
 	    json_t *(*row)(struct db_stmt *), json_t *list,
 	    const char *fmt, ...);
 
+/* for cli_ops: online backups, their check and the self-check. */
+
+/* Opens path read-only (never creating it, setting nothing). NULL on
+ * failure (logged). Close with db_close. */
+struct db	*db_open_readonly(const char *path);
+
+/* Writes a consistent copy of db, as of one moment, to path (which must
+ * not exist), while other connections go on writing; the copy is one
+ * file (no -wal). Not synced: the caller fsyncs. 0 or -1 (logged). */
+int	db_backup_into(struct db *db, const char *path);
+
+/* Checks the whole database file: 0 sound (out "ok"), 1 not (out its
+ * first problem), -1 the check could not run (out why). */
+int	db_integrity(struct db *db, char *out, size_t outlen);
+
+/* Counts the migrations of dir ("" = built in) not applied to db, and
+ * names each on report ("  due NAME" lines; report may be NULL). Changes
+ * nothing. 0 with *due set, or -1. */
+int	db_migrations_due(struct db *db, const char *dir, FILE *report,
+	    size_t *due);
+
 #endif

@@ -103,4 +103,11 @@ enum mailer_result	mailer_send(struct mailer *m, const char *id,
  * new/; a resend under the same id replaces it). m may be NULL. */
 int	mailer_flush(struct mailer *m, char *why, size_t whylen);
 
+/* for cli_ops: the transport's self-check (reviewd check). SMTP: connect,
+ * EHLO, STARTTLS and AUTH as configured, NOOP, QUIT; nothing is sent.
+ * Maildir: a file is created and removed where messages are written.
+ * 0 or -1, with what was found in what. Any thread; blocks up to [mail]
+ * smtp_timeout_s. */
+int	mailer_probe(const struct config *cfg, char *what, size_t whatlen);
+
 #endif
