@@ -5,6 +5,7 @@
  * more than the query. The reviewer's e-mail is never in it, except
  * referralEmail, which a business gave us itself. Any thread.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -131,8 +132,11 @@ put_str(struct json_writer *w, const char *key, struct db_stmt *st, int col)
 	json_writer_string(w, key, db_text(st, col));
 }
 
+/* The consumer; a private product review adds what Trustpilot's invited
+ * ones carry: the e-mail address and name the business gave with its
+ * invitation (null when the reviewer came on their own). */
 static void
-put_consumer(struct json_writer *w, struct db_stmt *st)
+put_consumer(struct json_writer *w, struct db_stmt *st, bool invited)
 {
 	json_writer_object(w, "consumer");
 	put_str(w, "id", st, REVIEW_C_CONSUMER);
@@ -142,7 +146,44 @@ put_consumer(struct json_writer *w, struct db_stmt *st)
 	json_writer_int(w, "numberOfReviews", db_int(st,
 	    REVIEW_C_CONSUMER_COUNT));
 	put_empty_array(w, "links");
+	if (invited) {
+		put_text(w, "email", st, REVIEW_C_REFERRAL);
+		put_str(w, "name", st, REVIEW_C_NAME);
+	}
 	json_writer_end(w);
+}
+
+/* A product review's state in Trustpilot's words (reviews_shape.h):
+ * what its hiding says of a review once published. */
+static const char *
+product_state(struct db_stmt *st)
+{
+	const char	*status = db_text(st, REVIEW_C_STATUS);
+
+	if (strcmp(status, "active") == 0)
+		return REVIEWS_STATE_PUBLISHED;
+	if (strcmp(status, "hidden") != 0)
+		return status;
+	return strncmp(db_text(st, REVIEW_C_HIDDEN), "reported: ", 10) == 0 ?
+	    REVIEWS_STATE_MODERATION : REVIEWS_STATE_UNPUBLISHED;
+}
+
+/* locale: the review's language, with the reviewer's country when known
+ * (da-DK); a review here records no other locale. */
+static void
+put_locale(struct json_writer *w, struct db_stmt *st)
+{
+	const char	*country = db_text(st, REVIEW_C_COUNTRY);
+	char		 locale[8];
+
+	if (strlen(country) == 2)
+		snprintf(locale, sizeof(locale), "%.2s-%c%c", db_text(st,
+		    REVIEW_C_LANGUAGE), toupper((unsigned char)country[0]),
+		    toupper((unsigned char)country[1]));
+	else
+		snprintf(locale, sizeof(locale), "%.2s", db_text(st,
+		    REVIEW_C_LANGUAGE));
+	json_writer_string(w, "locale", locale);
 }
 
 static void
@@ -200,13 +241,23 @@ put_private(struct json_writer *w, struct db_stmt *st, bool verified)
 		    !verified));
 }
 
-/* What Trustpilot's product reviews add. */
+/* What Trustpilot's product reviews add; private: what their business
+ * sees of them. */
 static void
-put_product(struct json_writer *w, struct db_stmt *st)
+put_product(struct json_writer *w, struct db_stmt *st, bool private)
 {
 	put_str(w, "content", st, REVIEW_C_TEXT);
 	put_str(w, "businessUnitId", st, REVIEW_C_BU);
-	put_str(w, "state", st, REVIEW_C_STATUS);
+	json_writer_string(w, "state", product_state(st));
+	if (private) {
+		put_locale(w, st);
+		put_text(w, "conversationId", st, REVIEW_C_CONVERSATION);
+		put_empty_array(w, "attributeRatings");
+		put_empty_array(w, "attachments");
+		json_writer_bool(w, "hasModerationHistory", (int)db_int(st,
+		    REVIEW_C_REPORTED) != 0 || !db_is_null(st,
+		    REVIEW_C_HIDDEN));
+	}
 	json_writer_object(w, "product");
 	put_text(w, "id", st, REVIEW_C_PRODUCT);
 	put_str(w, "sku", st, REVIEW_C_SKU);
@@ -238,7 +289,7 @@ reviews_json_write(struct json_writer *w, struct db_stmt *st,
 	json_writer_object(w, NULL);
 	put_self_link(w, public_url, "/v1/reviews/", db_text(st, REVIEW_C_ID));
 	put_str(w, "id", st, REVIEW_C_ID);
-	put_consumer(w, st);
+	put_consumer(w, st, private && product && verified);
 	put_unit(w, st, public_url);
 	json_writer_null(w, "location");
 	json_writer_int(w, "stars", db_int(st, REVIEW_C_STARS));
@@ -280,7 +331,7 @@ reviews_json_write(struct json_writer *w, struct db_stmt *st,
 	if (private)
 		put_private(w, st, verified);
 	if (product)
-		put_product(w, st);
+		put_product(w, st, private);
 	json_writer_end(w);
 }
 

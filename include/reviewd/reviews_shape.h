@@ -73,7 +73,8 @@ struct reviews_shape {
 #define REVIEWS_P_CREATED_TO	15	/* private: never NULL (INT64_MAX) */
 #define REVIEWS_P_UPDATED_FROM	16	/* private */
 #define REVIEWS_P_UPDATED_TO	17	/* private */
-#define REVIEWS_P_STATUS	18	/* private: JSON array of states */
+#define REVIEWS_P_STATUS	18	/* private: JSON array of
+					 * REVIEWS_STATE_* (reviews_json.h) */
 #define REVIEWS_P_AFTER		19	/* cursor: the last seq shown */
 #define REVIEWS_P_DRIVER	20	/* the driver's value */
 #define REVIEWS_P_SKUS		21	/* *_PRODUCTS: JSON array of SKUs */
@@ -81,16 +82,6 @@ struct reviews_shape {
 #define REVIEWS_P_TAG_NOCASE	23	/* private: 0 or 1, never NULL */
 #define REVIEWS_P_LIMIT		24
 #define REVIEWS_P_OFFSET	25
-
-/*
- * The states of REVIEWS_P_STATUS, Trustpilot's names for what a review
- * that was published is now: shown, hidden while a report of it waits for
- * a decision, hidden after a report was upheld. A review never published
- * is in no list of its business.
- */
-#define REVIEWS_STATE_PUBLISHED		"published"
-#define REVIEWS_STATE_MODERATION	"underModeration"
-#define REVIEWS_STATE_UNPUBLISHED	"unpublished"
 
 /* Whether the shape is one reviews_shape_sql builds (a driver serves
  * only the orders its index holds). */
