@@ -28,11 +28,10 @@
 #include "reviewd/list_cache.h"
 #include "reviewd/reviews.h"
 #include "reviewd/reviews_json.h"
+#include "reviewd/reviews_products.h"
 #include "reviewd/reviews_shape.h"
 
 #define SKU_MAX		100
-#define SKUS_MAX	100	/* SKUs in one product list */
-#define URL_MAX		2048
 #define PAGE_MAX	100
 /* A next-page link: any query MHD accepts, every byte percent-encoded. */
 #define NEXT_LINK_MAX	(3 * 64 * 1024 + 1024)
@@ -191,55 +190,25 @@ language_ok(const char *p, size_t len)
 static void	read_private_filters(const struct request *,
 		    struct filters *, struct api_error *);
 
-/*
- * sku: one SKU, or several comma-separated (at most SKUS_MAX), into
- * f->sku or f->skus. A SKU holds no comma here: Trustpilot's lists and
- * summaries split on it too.
- */
+/* sku: one SKU into f->sku, or several comma-separated into f->skus. A
+ * SKU holds no comma here: Trustpilot's lists and summaries split on it
+ * too. */
 static void
 read_skus(const struct request *req, struct filters *f,
     struct api_error *err)
 {
-	const char	*v = request_query(req, "sku"), *p, *comma;
-	json_t		*list = NULL;	/* owned */
-	size_t		 len;
+	const char	*v = request_query(req, "sku");
 
 	if (v == NULL)
 		return;
-	if (strchr(v, ',') == NULL) {
-		if (v[0] == '\0' || strlen(v) > SKU_MAX)
-			api_error_set(err, 400, "sku", "must be 1 to %d "
-			    "characters", SKU_MAX);
-		f->sku = v;
+	if (strchr(v, ',') != NULL) {
+		reviews_products_sku_list(v, &f->skus, err);
 		return;
 	}
-	if ((list = json_array()) == NULL)
-		goto oom;
-	for (p = v;; p = comma + 1) {
-		comma = strchr(p, ',');
-		len = comma != NULL ? (size_t)(comma - p) : strlen(p);
-		if (len == 0 || len > SKU_MAX) {
-			api_error_set(err, 400, "sku", "must be SKUs of 1 to %d "
-			    "characters, comma-separated", SKU_MAX);
-			goto out;
-		}
-		if (json_array_size(list) == SKUS_MAX) {
-			api_error_set(err, 400, "sku", "has more than %d SKUs",
-			    SKUS_MAX);
-			goto out;
-		}
-		if (json_array_append_new(list, json_stringn(p, len)) == -1)
-			goto oom;
-		if (comma == NULL)
-			break;
-	}
-	if ((f->skus = json_dumps(list, JSON_COMPACT)) == NULL)
-		goto oom;
-	goto out;
-oom:
-	api_error_set(err, 500, NULL, "Internal error");
-out:
-	json_decref(list);
+	if (v[0] == '\0' || strlen(v) > SKU_MAX)
+		api_error_set(err, 400, "sku", "must be 1 to %d characters",
+		    SKU_MAX);
+	f->sku = v;
 }
 
 /* locale (Trustpilot's product lists): a review has a language, so a
@@ -818,11 +787,6 @@ out:
 	return ret;
 }
 
-/* The SKUs of the unit's products at one link (variants share one). */
-static const char sql_skus_by_link[] =
-    "SELECT json_group_array(sku), count(*) FROM products "
-    "WHERE business_unit_id = ?1 AND link = ?2";
-
 /*
  * productUrl on a product list: the reviews of the products at that link.
  * A sku, when given too, wins (as in Trustpilot's summaries). A link of
@@ -833,28 +797,15 @@ static int
 read_product_url(struct request *req, struct filters *f,
     struct api_error *err)
 {
-	struct db_stmt	*st;
 	const char	*url = request_query(req, "productUrl");
-	int		 rc;
 
 	if (url == NULL || f->sku != NULL || f->skus != NULL)
 		return 0;
-	if (url[0] == '\0' || strlen(url) > URL_MAX) {
-		api_error_set(err, 400, "productUrl", "must be 1 to %d "
-		    "characters", URL_MAX);
+	if (reviews_products_skus_of_url(req->db, f->bu, url, &f->skus,
+	    err) == -1)
 		return -1;
-	}
-	if ((rc = db_row(req->db, sql_skus_by_link, &st, "ss", f->bu,
-	    url)) != DB_ROW) {
-		db_fail(req->db, err);
-		return -1;
-	}
-	if (db_int(st, 1) == 0)
-		f->none = true;
-	else if ((f->skus = strdup(db_text(st, 0))) == NULL)
-		api_error_set(err, 500, NULL, "Internal error");
-	db_release(st);
-	return err->status != 0 ? -1 : 0;
+	f->none = f->skus == NULL;
+	return 0;
 }
 
 static int

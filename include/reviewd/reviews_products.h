@@ -1,0 +1,53 @@
+#ifndef REVIEWD_REVIEWS_PRODUCTS_H
+#define REVIEWD_REVIEWS_PRODUCTS_H
+
+#include "reviewd/api_error.h"
+#include "reviewd/db.h"
+#include "reviewd/request.h"
+
+/*
+ * What Trustpilot's product reviews API adds to the lists: the summaries
+ * of a product's reviews (stars average and count per star, kept by the
+ * triggers of migration 0019) and the conversations through which a
+ * business replies to a product review.
+ */
+
+/* The comma-separated SKUs v (at most 100, each of 1 to 100 characters)
+ * as a JSON array into *out (the caller's, free()). 0, or -1 with err
+ * set (400 naming sku). */
+int	reviews_products_sku_list(const char *v, char **out,
+	    struct api_error *err);
+
+/* The SKUs of unit bu's products whose link is url as a JSON array into
+ * *out (the caller's, free()), NULL when there are none. 0, or -1 with
+ * err set (400 naming productUrl, or see db_fail). */
+int	reviews_products_skus_of_url(struct db *db, const char *bu,
+	    const char *url, char **out, struct api_error *err);
+
+/* GET /v1/product-reviews/business-units/{businessUnitId}?sku= (or
+ * productUrl=): one summary of the SKUs asked for, together. */
+route_handler	reviews_products_summary;
+
+/* POST /v1/product-reviews/business-units/{businessUnitId}/batch-summaries
+ * {"skus": [...]}: a summary per SKU, in the order asked. */
+route_handler	reviews_products_batch_summaries;
+
+/* GET /v1/private/product-reviews/business-units/{businessUnitId}/summaries:
+ * the summary of each product with visible reviews, by SKU, paged. */
+route_handler	reviews_products_summaries_private;
+
+/* POST /v1/private/product-reviews/{reviewId}/create-conversation: the
+ * review's conversation id, made on first call (201), the same after
+ * (200). */
+route_handler	reviews_products_conversation_create;
+
+/* GET /v1/private/conversations/{conversationId}: the conversation and its
+ * comments, oldest first. */
+route_handler	reviews_products_conversation_get;
+
+/* POST /v1/private/conversations/{conversationId}/comments {"content",
+ * "integrationId"}: a business comment; it becomes the review's reply
+ * (shown with the review) and is mailed to the reviewer. 201. */
+route_handler	reviews_products_comment_create;
+
+#endif
