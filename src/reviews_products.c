@@ -294,7 +294,7 @@ int
 reviews_products_summaries_private(struct request *req,
     struct response *res, struct api_error *err)
 {
-	struct handler_page	 p;
+	struct handler_page	 p = { 1, 100 };
 	struct db_stmt		*st;
 	const char		*bu = request_param(req, "businessUnitId");
 	int			 ret;
@@ -400,14 +400,13 @@ static int
 own_conversation(struct request *req, struct db_stmt **out,
     struct api_error *err)
 {
-	const char	*bu = NULL;
 	int		 rc;
 
 	*out = NULL;
-	if (auth_business_unit(req, &bu, err) == -1)
-		return -1;
+	/* the path names no unit: the token's (bearer routes only) */
 	if ((rc = db_row(req->db, sql_conversation, out, "ss",
-	    request_param(req, "conversationId"), bu)) == -1) {
+	    request_param(req, "conversationId"),
+	    req->principal.business_unit_id)) == -1) {
 		db_fail(req->db, err);
 		return -1;
 	}
