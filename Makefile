@@ -79,8 +79,9 @@ T_router = afs afs_message api_error audit auth auth_tokens buf business \
 	   invitations_upload json links list_cache log mailer mailhtml \
 	   mailhtml_attr migrations outbox outbox_mail pages \
 	   pages_findreviewer pages_invitation products reports request \
-	   reviews reviews_json reviews_list reviews_shape reviews_submit \
-	   routes scheduler settings upgrade utf8 webhooks
+	   reviews reviews_json reviews_list reviews_products \
+	   reviews_shape reviews_submit routes scheduler settings upgrade \
+	   utf8 webhooks
 T_webhooks = api_error auth buf clock config db db_sqlite handler http \
 	   http_guard ids json log migrations outbox request router \
 	   scheduler settings upgrade utf8

@@ -3,10 +3,13 @@
  * files (reviews_json.h). Its JSON is written straight into a buffer:
  * lists write hundreds of reviews, and a jansson tree per review cost
  * more than the query. The reviewer's e-mail is never in it, except
- * referralEmail, which a business gave us itself. Any thread.
+ * referralEmail (and a private product review's consumer.email), which a
+ * business gave us itself. Also the SKU lists of the product lists and
+ * summaries. Any thread.
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "reviewd/clock.h"
@@ -16,6 +19,10 @@
 #include "reviewd/outbox.h"
 #include "reviewd/reviews_json.h"
 #include "reviewd/webhooks.h"
+
+#define SKU_MAX		100	/* characters */
+#define SKUS_MAX	100	/* SKUs in one list or summary */
+#define URL_MAX		2048
 
 static const struct config	*json_cfg;
 
@@ -487,4 +494,73 @@ reviews_json_mail(struct db *db, const char *bu, const char *to,
 		r = outbox_add_email(db, bu, msg, NULL, err);
 	json_decref(msg);
 	return r;
+}
+
+/* SKUs, for the product lists and summaries. */
+
+int
+reviews_json_sku_list(const char *v, char **out, struct api_error *err)
+{
+	const char	*p, *comma;
+	json_t		*list = json_array();	/* owned */
+	size_t		 len;
+	int		 ret = -1;
+
+	*out = NULL;
+	if (list == NULL)
+		goto oom;
+	for (p = v;; p = comma + 1) {
+		comma = strchr(p, ',');
+		len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+		if (len == 0 || len > SKU_MAX) {
+			api_error_set(err, 400, "sku", "must be SKUs of 1 to "
+			    "%d characters, comma-separated", SKU_MAX);
+			goto out;
+		}
+		if (json_array_size(list) == SKUS_MAX) {
+			api_error_set(err, 400, "sku", "has more than %d SKUs",
+			    SKUS_MAX);
+			goto out;
+		}
+		if (json_array_append_new(list, json_stringn(p, len)) == -1)
+			goto oom;
+		if (comma == NULL)
+			break;
+	}
+	if ((*out = json_dumps(list, JSON_COMPACT)) == NULL)
+		goto oom;
+	ret = 0;
+	goto out;
+oom:
+	api_error_set(err, 500, NULL, "Internal error");
+out:
+	json_decref(list);
+	return ret;
+}
+
+/* The SKUs of the unit's products at one link (variants share one). */
+static const char sql_skus_by_link[] =
+    "SELECT json_group_array(sku), count(*) FROM products "
+    "WHERE business_unit_id = ?1 AND link = ?2";
+
+int
+reviews_json_skus_of_url(struct db *db, const char *bu, const char *url,
+    char **out, struct api_error *err)
+{
+	struct db_stmt	*st;
+
+	*out = NULL;
+	if (url[0] == '\0' || strlen(url) > URL_MAX) {
+		api_error_set(err, 400, "productUrl", "must be 1 to %d "
+		    "characters", URL_MAX);
+		return -1;
+	}
+	if (db_row(db, sql_skus_by_link, &st, "ss", bu, url) != DB_ROW) {
+		db_fail(db, err);
+		return -1;
+	}
+	if (db_int(st, 1) > 0 && (*out = strdup(db_text(st, 0))) == NULL)
+		api_error_set(err, 500, NULL, "Internal error");
+	db_release(st);
+	return err->status != 0 ? -1 : 0;
 }

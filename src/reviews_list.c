@@ -28,7 +28,6 @@
 #include "reviewd/list_cache.h"
 #include "reviewd/reviews.h"
 #include "reviewd/reviews_json.h"
-#include "reviewd/reviews_products.h"
 #include "reviewd/reviews_shape.h"
 
 #define SKU_MAX		100
@@ -202,7 +201,7 @@ read_skus(const struct request *req, struct filters *f,
 	if (v == NULL)
 		return;
 	if (strchr(v, ',') != NULL) {
-		reviews_products_sku_list(v, &f->skus, err);
+		reviews_json_sku_list(v, &f->skus, err);
 		return;
 	}
 	if (v[0] == '\0' || strlen(v) > SKU_MAX)
@@ -298,10 +297,11 @@ read_states(const struct request *req, struct filters *f,
 					break;
 			if (k == NSTATE_NAMES) {
 				api_error_set(err, 400, params[i], "must be "
-				    "published, underModeration or unpublished "
-				    "(or active, hidden), comma-separated; "
-				    "archived is not offered: no review here is "
-				    "ever archived");
+				    "published, underModeration or "
+				    "unpublished (or active, hidden), "
+				    "comma-separated; archived is not "
+				    "offered: no review here is ever "
+				    "archived");
 				return;
 			}
 			bits |= state_names[k].bits;
@@ -801,7 +801,7 @@ read_product_url(struct request *req, struct filters *f,
 
 	if (url == NULL || f->sku != NULL || f->skus != NULL)
 		return 0;
-	if (reviews_products_skus_of_url(req->db, f->bu, url, &f->skus,
+	if (reviews_json_skus_of_url(req->db, f->bu, url, &f->skus,
 	    err) == -1)
 		return -1;
 	f->none = f->skus == NULL;

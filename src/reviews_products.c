@@ -22,78 +22,8 @@
 
 #define SKU_MAX		100
 #define SKUS_MAX	100
-#define URL_MAX		2048
 #define COMMENT_MAX	5000
 #define SUMMARIES_PAGE_MAX 1000
-
-/* SKUs. */
-
-int
-reviews_products_sku_list(const char *v, char **out, struct api_error *err)
-{
-	const char	*p, *comma;
-	json_t		*list = json_array();	/* owned */
-	size_t		 len;
-	int		 ret = -1;
-
-	*out = NULL;
-	if (list == NULL)
-		goto oom;
-	for (p = v;; p = comma + 1) {
-		comma = strchr(p, ',');
-		len = comma != NULL ? (size_t)(comma - p) : strlen(p);
-		if (len == 0 || len > SKU_MAX) {
-			api_error_set(err, 400, "sku", "must be SKUs of 1 to %d "
-			    "characters, comma-separated", SKU_MAX);
-			goto out;
-		}
-		if (json_array_size(list) == SKUS_MAX) {
-			api_error_set(err, 400, "sku", "has more than %d SKUs",
-			    SKUS_MAX);
-			goto out;
-		}
-		if (json_array_append_new(list, json_stringn(p, len)) == -1)
-			goto oom;
-		if (comma == NULL)
-			break;
-	}
-	if ((*out = json_dumps(list, JSON_COMPACT)) == NULL)
-		goto oom;
-	ret = 0;
-	goto out;
-oom:
-	api_error_set(err, 500, NULL, "Internal error");
-out:
-	json_decref(list);
-	return ret;
-}
-
-/* The SKUs of the unit's products at one link (variants share one). */
-static const char sql_skus_by_link[] =
-    "SELECT json_group_array(sku), count(*) FROM products "
-    "WHERE business_unit_id = ?1 AND link = ?2";
-
-int
-reviews_products_skus_of_url(struct db *db, const char *bu, const char *url,
-    char **out, struct api_error *err)
-{
-	struct db_stmt	*st;
-
-	*out = NULL;
-	if (url[0] == '\0' || strlen(url) > URL_MAX) {
-		api_error_set(err, 400, "productUrl", "must be 1 to %d "
-		    "characters", URL_MAX);
-		return -1;
-	}
-	if (db_row(db, sql_skus_by_link, &st, "ss", bu, url) != DB_ROW) {
-		db_fail(db, err);
-		return -1;
-	}
-	if (db_int(st, 1) > 0 && (*out = strdup(db_text(st, 0))) == NULL)
-		api_error_set(err, 500, NULL, "Internal error");
-	db_release(st);
-	return err->status != 0 ? -1 : 0;
-}
 
 /* Summaries. */
 
@@ -216,9 +146,9 @@ reviews_products_summary(struct request *req, struct response *res,
 		return -1;
 	/* a sku wins over a productUrl, as at Trustpilot */
 	if (sku != NULL)
-		reviews_products_sku_list(sku, &skus, err);
+		reviews_json_sku_list(sku, &skus, err);
 	else if (url != NULL)
-		reviews_products_skus_of_url(req->db, bu, url, &skus, err);
+		reviews_json_skus_of_url(req->db, bu, url, &skus, err);
 	else
 		api_error_set(err, 400, "sku", "is required (or productUrl)");
 	if (err->status == 0 && summary_of(req->db, bu, skus, &body,

@@ -69,10 +69,10 @@
 
 /*
  * The states of a review in its business's lists (REVIEWS_P_STATUS of
- * reviews_shape.h, a product review's state), Trustpilot's names for what a review
- * that was published is now: shown, hidden while a report of it waits for
- * a decision, hidden after a report was upheld. A review never published
- * is in no list of its business.
+ * reviews_shape.h, a product review's state): Trustpilot's names for what
+ * a review that was published is now: shown, hidden while a report of it
+ * waits for a decision, hidden after a report was upheld. A review never
+ * published is in no list of its business.
  */
 #define REVIEWS_STATE_PUBLISHED		"published"
 #define REVIEWS_STATE_MODERATION	"underModeration"
@@ -145,5 +145,17 @@ int	reviews_json_emit_id(struct db *db, const char *id,
 int	reviews_json_mail(struct db *db, const char *bu, const char *to,
 	    const char *name, const char *template, const char *language,
 	    json_t *vars, struct api_error *err);
+
+/* The comma-separated SKUs v (at most 100, each of 1 to 100 characters)
+ * as a JSON array into *out (the caller's, free()). 0, or -1 with err
+ * set (400 naming sku). */
+int	reviews_json_sku_list(const char *v, char **out,
+	    struct api_error *err);
+
+/* The SKUs of unit bu's products whose link is url as a JSON array into
+ * *out (the caller's, free()), NULL when there are none. 0, or -1 with
+ * err set (400 naming productUrl, or see db_fail). */
+int	reviews_json_skus_of_url(struct db *db, const char *bu,
+	    const char *url, char **out, struct api_error *err);
 
 #endif

@@ -1,8 +1,6 @@
 #ifndef REVIEWD_REVIEWS_PRODUCTS_H
 #define REVIEWD_REVIEWS_PRODUCTS_H
 
-#include "reviewd/api_error.h"
-#include "reviewd/db.h"
 #include "reviewd/request.h"
 
 /*
@@ -11,18 +9,6 @@
  * triggers of migration 0019) and the conversations through which a
  * business replies to a product review.
  */
-
-/* The comma-separated SKUs v (at most 100, each of 1 to 100 characters)
- * as a JSON array into *out (the caller's, free()). 0, or -1 with err
- * set (400 naming sku). */
-int	reviews_products_sku_list(const char *v, char **out,
-	    struct api_error *err);
-
-/* The SKUs of unit bu's products whose link is url as a JSON array into
- * *out (the caller's, free()), NULL when there are none. 0, or -1 with
- * err set (400 naming productUrl, or see db_fail). */
-int	reviews_products_skus_of_url(struct db *db, const char *bu,
-	    const char *url, char **out, struct api_error *err);
 
 /* GET /v1/product-reviews/business-units/{businessUnitId}?sku= (or
  * productUrl=): one summary of the SKUs asked for, together. */
