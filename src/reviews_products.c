@@ -252,7 +252,8 @@ static const char sql_conversation_insert[] =
 static const char sql_review_conversation[] =
     "UPDATE reviews SET conversation_id = ?1 WHERE id = ?2";
 static const char sql_conversation[] =
-    "SELECT c.id, c.business_unit_id, r.consumer_id, c.review_id "
+    "SELECT c.id, c.business_unit_id, r.consumer_id, c.review_id, "
+    "  r.reply_text IS NULL "
     "FROM conversations c JOIN reviews r ON r.id = c.review_id "
     "WHERE c.id = ?1 AND c.business_unit_id = ?2";
 static const char sql_comments[] =
@@ -396,6 +397,7 @@ reviews_products_comment_create(struct request *req, struct response *res,
 	char		 id[IDS_ID_LEN + 1], conversation[IDS_ID_LEN + 1];
 	char		 review[IDS_ID_LEN + 1];
 	int		 ret = -1;
+	bool		 first;
 
 	if ((body = json_body(req, err)) == NULL)
 		return -1;
@@ -418,6 +420,7 @@ reviews_products_comment_create(struct request *req, struct response *res,
 		goto out;
 	snprintf(conversation, sizeof(conversation), "%s", db_text(st, 0));
 	snprintf(review, sizeof(review), "%s", db_text(st, 3));
+	first = (int)db_int(st, 4) != 0;
 	db_release(st);
 	st = NULL;
 	ids_new(id);
@@ -428,7 +431,10 @@ reviews_products_comment_create(struct request *req, struct response *res,
 	}
 	if (reviews_reply_record(db, review, content, author, err) == -1)
 		goto out;
-	if (db_row(db, sql_comment, &st, "s", id) != DB_ROW) {
+	/* the events of a reply to a product review (reviews_reply) */
+	if (reviews_json_emit_id(db, review, "review-reply-created",
+	    first ? "review-reply-created" : "product-review-updated") == -1 ||
+	    db_row(db, sql_comment, &st, "s", id) != DB_ROW) {
 		db_fail(db, err);
 		goto out;
 	}

@@ -2,14 +2,17 @@
 stars average and counts per star kept as reviews change, the batch and
 private forms, and a business's comments on a product review, shown as
 its reply and mailed to the reviewer."""
+import json
 import sqlite3
 
 from conftest import Business, assert_error, wait_for
 from reviewkit import mails, publish, submit
+from test_webhooks import verify_standard_webhooks
 
 SUMMARY = "/v1/product-reviews/business-units/%s"
 PRIVATE = "/v1/private/product-reviews/business-units/%s/summaries"
 CONV = "/v1/private/conversations/"
+MASTER_KEY = "d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3c="
 
 
 def domain_of(business):
@@ -214,3 +217,37 @@ def test_conversation_reply_is_shown_and_mailed(business, other_business):
     assert_error(business.private("GET", CONV + "ffffffffffffffffffffffff"),
                  404)
     assert len(business.private("GET", CONV + cid).json()["comments"]) == 2
+
+
+def test_comment_events_are_those_of_a_reply(make_daemon, receiver):
+    d = make_daemon({"webhooks": {"allow_private_targets": "true"},
+                     "links": {"master_key": MASTER_KEY}})
+    shop = Business(d, "events.example.com")
+    setup_catalogue(shop)
+    r = shop.private("POST", "/v1/private/business-units/%s/webhooks"
+                     % shop.id, json={"url": receiver.url, "events": [
+                         "review-reply-created", "product-review-updated"]})
+    assert r.status_code == 201, r.text
+    secret = r.json()["secret"]
+    review = publish(d, "events.example.com", "ev@example.com", sku="B")
+    cid = shop.private("POST", "/v1/private/product-reviews/%s/"
+                       "create-conversation" % review).json()[
+                           "conversationId"]
+
+    def names():
+        out = []
+        for h, body, _ in list(receiver.requests):
+            h = {k.lower(): v for k, v in h.items()}
+            assert verify_standard_webhooks(secret, h, body)
+            e = json.loads(body)["events"][0]
+            out.append((e["eventName"], e["eventData"]["id"]))
+        return out
+
+    for text in ("First", "Second"):
+        r = shop.private("POST", CONV + cid + "/comments",
+                         json={"content": text})
+        assert r.status_code == 201, r.text
+    got = wait_for(lambda: (lambda n: n if len(n) >= 2 else None)(names()),
+                   what="two events")
+    assert sorted(got) == [("product-review-updated", review),
+                           ("review-reply-created", review)]
