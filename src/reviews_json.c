@@ -261,9 +261,9 @@ put_product(struct json_writer *w, struct db_stmt *st, bool private)
 		put_text(w, "conversationId", st, REVIEW_C_CONVERSATION);
 		put_empty_array(w, "attributeRatings");
 		put_empty_array(w, "attachments");
-		json_writer_bool(w, "hasModerationHistory", (int)db_int(st,
-		    REVIEW_C_REPORTED) != 0 || !db_is_null(st,
-		    REVIEW_C_HIDDEN));
+		/* a report was made, whatever became of it */
+		json_writer_bool(w, "hasModerationHistory", !db_is_null(st,
+		    REVIEW_C_REPORT));
 	}
 	json_writer_object(w, "product");
 	put_text(w, "id", st, REVIEW_C_PRODUCT);

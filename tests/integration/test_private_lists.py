@@ -216,6 +216,7 @@ def test_private_product_review_carries_what_trustpilot_gives(business):
     assert item["locale"] == "en"
     assert item["conversationId"] is None
     assert item["attributeRatings"] == []
+    assert item["hasModerationHistory"] is False
     one = business.private("GET", "/v1/private/product-reviews/" +
                            item["id"]).json()
     assert one["consumer"]["email"] == "pp@example.com"
