@@ -89,12 +89,16 @@ def test_summaries_follow_every_change(business, other_business):
     body = d.get(SUMMARY % business.id, params={"sku": "A"},
                  headers=apikey).json()
     assert counts(body) == (0, 0, 0, 2, 0, 2) and body["starsAverage"] == 4
+    one = business.private("GET", "/v1/private/product-reviews/" + a5).json()
+    assert one["state"] == "underModeration"
     r = d.admin("POST", "/v1/admin/reports/%s/decision" % rep.json()["id"],
                 json={"decision": "reject"})
     assert r.status_code == 200, r.text
     body = d.get(SUMMARY % business.id, params={"sku": "A"},
                  headers=apikey).json()
     assert counts(body) == (0, 0, 0, 2, 1, 3)
+    one = business.private("GET", "/v1/private/product-reviews/" + a5).json()
+    assert one["state"] == "published" and one["hasModerationHistory"]
 
     # what the triggers keep is what counting the reviews gives
     con = sqlite3.connect(d.db_path)
