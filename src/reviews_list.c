@@ -818,7 +818,7 @@ list(struct request *req, struct response *res, struct api_error *err,
 	const char	*bu = request_param(req, "businessUnitId");
 	const char	*key = product ? "productReviews" : "reviews";
 	int64_t		 gen = 0;
-	int		 ret;
+	int		 ret = -1;
 
 	if (mode == LIST_PRIVATE && auth_business_unit(req, &bu, err) == -1)
 		return -1;
@@ -826,31 +826,24 @@ list(struct request *req, struct response *res, struct api_error *err,
 		api_error_set(err, 404, NULL, "Business unit not found");
 		return -1;
 	}
-	if (read_filters(req, bu, mode, product, &f, err) == -1) {
-		filters_release(&f);
-		return -1;
-	}
+	buf_init(&body, REVIEWS_JSON_MAX + 4096);
+	/* fills f (filters_init) whatever it finds */
+	if (read_filters(req, bu, mode, product, &f, err) == -1)
+		goto out;
 	if (product && mode == LIST_PUBLIC && f.sku == NULL &&
 	    f.skus == NULL && request_query(req, "productUrl") == NULL) {
 		api_error_set(err, 400, "sku", "is required (or productUrl)");
-		filters_release(&f);
-		return -1;
+		goto out;
 	}
 	/* the generation first: see answer_public */
 	if (unit_generation(db, bu, &gen, err) == -1 ||
-	    (product && read_product_url(req, &f, err) == -1)) {
-		filters_release(&f);
-		return -1;
-	}
-	if (mode == LIST_PUBLIC) {
+	    (product && read_product_url(req, &f, err) == -1))
+		goto out;
+	if (mode == LIST_PUBLIC)
 		ret = answer_public(req, res, &f, key, gen, err);
-		filters_release(&f);
-		return ret;
-	}
-	buf_init(&body, REVIEWS_JSON_MAX + 4096);
-	ret = run_list(db, req, &f, key, &body, err);
-	if (ret == 0)
+	else if (run_list(db, req, &f, key, &body, err) == 0)
 		ret = response_json_text(res, 200, &body, err);
+out:
 	buf_release(&body);
 	filters_release(&f);
 	return ret;
