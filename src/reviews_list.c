@@ -217,6 +217,7 @@ read_locale(const struct request *req, struct filters *f,
     struct api_error *err)
 {
 	const char	*v = request_query(req, "locale");
+	char		 quoted[5];
 
 	if (v == NULL)
 		return;
@@ -227,12 +228,12 @@ read_locale(const struct request *req, struct filters *f,
 		    "en-US");
 		return;
 	}
-	if (f->nlanguages > 0) {
-		api_error_set(err, 400, "locale", "cannot be given with "
-		    "language: it asks for its language");
-		return;
-	}
-	snprintf(f->languages, sizeof(f->languages), "[\"%.2s\"]", v);
+	/* with language too, both apply: its language if it is one of
+	 * those, else nothing */
+	snprintf(quoted, sizeof(quoted), "\"%.2s\"", v);
+	if (f->nlanguages > 0 && strstr(f->languages, quoted) == NULL)
+		f->none = true;
+	snprintf(f->languages, sizeof(f->languages), "[%s]", quoted);
 	f->nlanguages = 1;
 }
 
@@ -804,7 +805,8 @@ read_product_url(struct request *req, struct filters *f,
 	if (reviews_json_skus_of_url(req->db, f->bu, url, &f->skus,
 	    err) == -1)
 		return -1;
-	f->none = f->skus == NULL;
+	if (f->skus == NULL)
+		f->none = true;
 	return 0;
 }
 

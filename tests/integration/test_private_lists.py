@@ -121,8 +121,11 @@ def test_username_and_tag_case_and_refused_filters(business):
     for bad in ("english", "en-us", "en-USA"):
         assert_error(business.private("GET", path, params={"locale": bad}),
                      400, "locale")
-    assert_error(business.private("GET", path, params={
-        "locale": "en-US", "language": "en"}), 400, "locale")
+    # with language too, both apply
+    assert ids(business.private("GET", path, params={
+        "locale": "en-US", "language": "da,en"})) == [anon, bob, ann]
+    assert ids(business.private("GET", path, params={
+        "locale": "en-US", "language": "da"})) == []
 
 
 def catalogue(business):
