@@ -255,3 +255,55 @@ def test_comment_events_are_those_of_a_reply(make_daemon, receiver):
                    what="two events")
     assert sorted(got) == [("product-review-updated", review),
                            ("review-reply-created", review)]
+
+
+def test_migration_counts_the_reviews_already_there(tmp_path):
+    """0019 counts the product reviews of an older database, then its
+    triggers keep the counts."""
+    import shutil
+    from conftest import ROOT, run_cli, write_ini
+    mig = tmp_path / "migrations"
+    shutil.copytree(ROOT / "migrations", mig)
+    (mig / "0019_product_lists.sql").unlink()
+    db = tmp_path / "r.db"
+    cfg = write_ini(tmp_path / "r.ini", {"database": {
+        "path": str(db), "migrations": str(mig)}})
+    assert run_cli(cfg, "migrate").returncode == 0
+    con = sqlite3.connect(db)
+    con.execute("INSERT INTO business_units (id, domain, display_name, "
+                "website_url, created_at, updated_at) VALUES "
+                "('b1', 'x.example.com', 'X', 'https://x.example.com', 0, 0)")
+    con.execute("INSERT INTO consumers (id, email, display_name, created_at)"
+                " VALUES ('c1', 'a@example.com', 'A', 0)")
+    rows = [("A", 5, "published", None), ("A", 4, "published", None),
+            ("A", 1, "published", "reported: other"), ("A", 2, "pending",
+                                                         None),
+            ("B", 3, "published", None), (None, 1, "published", None)]
+    for i, (sku, stars, status, hidden) in enumerate(rows):
+        con.execute(
+            "INSERT INTO reviews (id, business_unit_id, consumer_id, sku, "
+            "stars, title, text, language, display_name, source, status, "
+            "hidden_reason, pub_seq, created_at, updated_at) VALUES "
+            "(?, 'b1', 'c1', ?, ?, 't', 't', 'en', 'A', 'organic', ?, ?, ?,"
+            " 0, 0)", ("r%d" % i, sku, stars, status, hidden,
+                       i if status == "published" else None))
+    con.commit()
+    con.close()
+    shutil.copy(ROOT / "migrations" / "0019_product_lists.sql", mig)
+    proc = run_cli(cfg, "migrate")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["applied 0019_product_lists.sql"]
+    con = sqlite3.connect(db)
+    try:
+        q = "SELECT * FROM product_review_summaries ORDER BY sku"
+        assert con.execute(q).fetchall() == [("b1", "A", 0, 0, 0, 1, 1),
+                                             ("b1", "B", 0, 0, 1, 0, 0)]
+        con.execute("UPDATE reviews SET hidden_reason = NULL "
+                    "WHERE id = 'r2'")
+        con.execute("UPDATE reviews SET status = 'published', pub_seq = 9 "
+                    "WHERE id = 'r3'")
+        con.execute("DELETE FROM reviews WHERE id = 'r4'")
+        assert con.execute(q).fetchall() == [("b1", "A", 1, 1, 0, 1, 1),
+                                             ("b1", "B", 0, 0, 0, 0, 0)]
+    finally:
+        con.close()
