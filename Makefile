@@ -89,8 +89,8 @@ T_router = afs afs_message api_error audit auth auth_tokens buf business \
 	   mailhtml mailhtml_attr metrics migrations outbox outbox_mail \
 	   pages pages_findreviewer pages_invitation pages_profile \
 	   products rate_limit reports request reviews reviews_json \
-	   reviews_list reviews_shape reviews_submit routes scheduler \
-	   settings upgrade utf8 webhooks writer
+	   reviews_list reviews_products reviews_shape reviews_submit \
+	   routes scheduler settings upgrade utf8 webhooks writer
 T_webhooks = api_error auth buf clock config db db_sqlite handler http \
 	   http_guard ids json log metrics migrations outbox rate_limit \
 	   request router scheduler settings upgrade utf8 writer

@@ -661,3 +661,18 @@ reviews_job(struct db *db, int64_t now)
 	db_release(st);
 	return next;
 }
+
+/* for reviews_products: a product review's comment is its reply, mailed
+ * to its reviewer as a service review's reply is (the same daily limit
+ * and deferral). */
+int
+reviews_reply_record(struct db *db, const char *id, const char *message,
+    const char *author, struct api_error *err)
+{
+	if (db_run(db, sql_reply_set, "ssis", message, author, clock_now_ms(),
+	    id) == -1) {
+		db_fail(db, err);
+		return -1;
+	}
+	return mail_reply(db, id, message, err);
+}

@@ -3,9 +3,13 @@
  * files (reviews_json.h). Its JSON is written straight into a buffer:
  * lists write hundreds of reviews, and a jansson tree per review cost
  * more than the query. The reviewer's e-mail is never in it, except
- * referralEmail, which a business gave us itself. Any thread.
+ * referralEmail (and a private product review's consumer.email), which a
+ * business gave us itself. Also the SKU lists of the product lists and
+ * summaries. Any thread.
  */
+#include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "reviewd/clock.h"
@@ -15,6 +19,10 @@
 #include "reviewd/outbox.h"
 #include "reviewd/reviews_json.h"
 #include "reviewd/webhooks.h"
+
+#define SKU_MAX		100	/* characters */
+#define SKUS_MAX	100	/* SKUs in one list or summary */
+#define URL_MAX		2048
 
 static const struct config	*json_cfg;
 
@@ -131,8 +139,11 @@ put_str(struct json_writer *w, const char *key, struct db_stmt *st, int col)
 	json_writer_string(w, key, db_text(st, col));
 }
 
+/* The consumer; a private product review adds what Trustpilot's invited
+ * ones carry: the e-mail address and name the business gave with its
+ * invitation (null when the reviewer came on their own). */
 static void
-put_consumer(struct json_writer *w, struct db_stmt *st)
+put_consumer(struct json_writer *w, struct db_stmt *st, bool invited)
 {
 	json_writer_object(w, "consumer");
 	put_str(w, "id", st, REVIEW_C_CONSUMER);
@@ -142,7 +153,44 @@ put_consumer(struct json_writer *w, struct db_stmt *st)
 	json_writer_int(w, "numberOfReviews", db_int(st,
 	    REVIEW_C_CONSUMER_COUNT));
 	put_empty_array(w, "links");
+	if (invited) {
+		put_text(w, "email", st, REVIEW_C_REFERRAL);
+		put_str(w, "name", st, REVIEW_C_NAME);
+	}
 	json_writer_end(w);
+}
+
+/* A product review's state in Trustpilot's words (reviews_shape.h):
+ * what its hiding says of a review once published. */
+static const char *
+product_state(struct db_stmt *st)
+{
+	const char	*status = db_text(st, REVIEW_C_STATUS);
+
+	if (strcmp(status, "active") == 0)
+		return REVIEWS_STATE_PUBLISHED;
+	if (strcmp(status, "hidden") != 0)
+		return status;
+	return strncmp(db_text(st, REVIEW_C_HIDDEN), "reported: ", 10) == 0 ?
+	    REVIEWS_STATE_MODERATION : REVIEWS_STATE_UNPUBLISHED;
+}
+
+/* locale: the review's language, with the reviewer's country when known
+ * (da-DK); a review here records no other locale. */
+static void
+put_locale(struct json_writer *w, struct db_stmt *st)
+{
+	const char	*country = db_text(st, REVIEW_C_COUNTRY);
+	char		 locale[8];
+
+	if (strlen(country) == 2)
+		snprintf(locale, sizeof(locale), "%.2s-%c%c", db_text(st,
+		    REVIEW_C_LANGUAGE), toupper((unsigned char)country[0]),
+		    toupper((unsigned char)country[1]));
+	else
+		snprintf(locale, sizeof(locale), "%.2s", db_text(st,
+		    REVIEW_C_LANGUAGE));
+	json_writer_string(w, "locale", locale);
 }
 
 static void
@@ -200,13 +248,23 @@ put_private(struct json_writer *w, struct db_stmt *st, bool verified)
 		    !verified));
 }
 
-/* What Trustpilot's product reviews add. */
+/* What Trustpilot's product reviews add; private: what their business
+ * sees of them. */
 static void
-put_product(struct json_writer *w, struct db_stmt *st)
+put_product(struct json_writer *w, struct db_stmt *st, bool private)
 {
 	put_str(w, "content", st, REVIEW_C_TEXT);
 	put_str(w, "businessUnitId", st, REVIEW_C_BU);
-	put_str(w, "state", st, REVIEW_C_STATUS);
+	json_writer_string(w, "state", product_state(st));
+	if (private) {
+		put_locale(w, st);
+		put_text(w, "conversationId", st, REVIEW_C_CONVERSATION);
+		put_empty_array(w, "attributeRatings");
+		put_empty_array(w, "attachments");
+		/* a report was made, whatever became of it */
+		json_writer_bool(w, "hasModerationHistory", !db_is_null(st,
+		    REVIEW_C_REPORT));
+	}
 	json_writer_object(w, "product");
 	put_text(w, "id", st, REVIEW_C_PRODUCT);
 	put_str(w, "sku", st, REVIEW_C_SKU);
@@ -238,7 +296,7 @@ reviews_json_write(struct json_writer *w, struct db_stmt *st,
 	json_writer_object(w, NULL);
 	put_self_link(w, public_url, "/v1/reviews/", db_text(st, REVIEW_C_ID));
 	put_str(w, "id", st, REVIEW_C_ID);
-	put_consumer(w, st);
+	put_consumer(w, st, private && product && verified);
 	put_unit(w, st, public_url);
 	json_writer_null(w, "location");
 	json_writer_int(w, "stars", db_int(st, REVIEW_C_STARS));
@@ -280,7 +338,7 @@ reviews_json_write(struct json_writer *w, struct db_stmt *st,
 	if (private)
 		put_private(w, st, verified);
 	if (product)
-		put_product(w, st);
+		put_product(w, st, private);
 	json_writer_end(w);
 }
 
@@ -439,4 +497,73 @@ reviews_json_mail(struct db *db, const char *bu, const char *to,
 		r = outbox_add_email(db, bu, msg, NULL, err);
 	json_decref(msg);
 	return r;
+}
+
+/* SKUs, for the product lists and summaries. */
+
+int
+reviews_json_sku_list(const char *v, char **out, struct api_error *err)
+{
+	const char	*p, *comma;
+	json_t		*list = json_array();	/* owned */
+	size_t		 len;
+	int		 ret = -1;
+
+	*out = NULL;
+	if (list == NULL)
+		goto oom;
+	for (p = v;; p = comma + 1) {
+		comma = strchr(p, ',');
+		len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+		if (len == 0 || len > SKU_MAX) {
+			api_error_set(err, 400, "sku", "must be SKUs of 1 to "
+			    "%d characters, comma-separated", SKU_MAX);
+			goto out;
+		}
+		if (json_array_size(list) == SKUS_MAX) {
+			api_error_set(err, 400, "sku", "has more than %d SKUs",
+			    SKUS_MAX);
+			goto out;
+		}
+		if (json_array_append_new(list, json_stringn(p, len)) == -1)
+			goto oom;
+		if (comma == NULL)
+			break;
+	}
+	if ((*out = json_dumps(list, JSON_COMPACT)) == NULL)
+		goto oom;
+	ret = 0;
+	goto out;
+oom:
+	api_error_set(err, 500, NULL, "Internal error");
+out:
+	json_decref(list);
+	return ret;
+}
+
+/* The SKUs of the unit's products at one link (variants share one). */
+static const char sql_skus_by_link[] =
+    "SELECT json_group_array(sku), count(*) FROM products "
+    "WHERE business_unit_id = ?1 AND link = ?2";
+
+int
+reviews_json_skus_of_url(struct db *db, const char *bu, const char *url,
+    char **out, struct api_error *err)
+{
+	struct db_stmt	*st;
+
+	*out = NULL;
+	if (url[0] == '\0' || strlen(url) > URL_MAX) {
+		api_error_set(err, 400, "productUrl", "must be 1 to %d "
+		    "characters", URL_MAX);
+		return -1;
+	}
+	if (db_row(db, sql_skus_by_link, &st, "ss", bu, url) != DB_ROW) {
+		db_fail(db, err);
+		return -1;
+	}
+	if (db_int(st, 1) > 0 && (*out = strdup(db_text(st, 0))) == NULL)
+		api_error_set(err, 500, NULL, "Internal error");
+	db_release(st);
+	return err->status != 0 ? -1 : 0;
 }

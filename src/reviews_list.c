@@ -53,14 +53,19 @@ struct filters {
 	const char	*bu;
 	bool		 public_only;
 	bool		 product;
-	const char	*sku;
+	const char	*sku;		/* one SKU asked for */
+	char		*skus;		/* owned: JSON array of several */
+	bool		 none;		/* nothing can match */
+	char		 states[64];	/* JSON array of REVIEWS_STATE_* */
+	const char	*username;
+	bool		 tag_nocase;
 	char		 stars[32];	/* JSON array or "" */
 	char		 languages[256];
 	int		 nstars, nlanguages;	/* values in each */
 	int		 responded;	/* -1: any */
 	const char	*tag_group, *tag_value;
 	bool		 include_reported;
-	const char	*reference, *referral, *source, *status;
+	const char	*reference, *referral, *source;
 	int		 reported, contacted;	/* -1: any */
 	int64_t		 from, to;		/* INT64_MIN/MAX: open */
 	bool		 on_updated;
@@ -84,6 +89,13 @@ filters_init(struct filters *f, const char *bu, bool public_only,
 	f->to = INT64_MAX;
 	f->p.page = 1;
 	f->p.per_page = 20;
+}
+
+static void
+filters_release(struct filters *f)
+{
+	free(f->skus);
+	f->skus = NULL;
 }
 
 static int
@@ -177,6 +189,136 @@ language_ok(const char *p, size_t len)
 static void	read_private_filters(const struct request *,
 		    struct filters *, struct api_error *);
 
+/* sku: one SKU into f->sku, or several comma-separated into f->skus. A
+ * SKU holds no comma here: Trustpilot's lists and summaries split on it
+ * too. */
+static void
+read_skus(const struct request *req, struct filters *f,
+    struct api_error *err)
+{
+	const char	*v = request_query(req, "sku");
+
+	if (v == NULL)
+		return;
+	if (strchr(v, ',') != NULL) {
+		reviews_json_sku_list(v, &f->skus, err);
+		return;
+	}
+	if (v[0] == '\0' || strlen(v) > SKU_MAX)
+		api_error_set(err, 400, "sku", "must be 1 to %d characters",
+		    SKU_MAX);
+	f->sku = v;
+}
+
+/* locale (Trustpilot's product lists): a review has a language, so a
+ * locale such as en-US asks for the reviews in its language. */
+static void
+read_locale(const struct request *req, struct filters *f,
+    struct api_error *err)
+{
+	const char	*v = request_query(req, "locale");
+	char		 quoted[5];
+
+	if (v == NULL)
+		return;
+	if (!language_ok(v, 2) || (v[2] != '\0' && ((v[2] != '-' &&
+	    v[2] != '_') || !isupper((unsigned char)v[3]) ||
+	    !isupper((unsigned char)v[4]) || v[5] != '\0'))) {
+		api_error_set(err, 400, "locale", "must be a locale such as "
+		    "en-US");
+		return;
+	}
+	/* with language too, both apply: its language if it is one of
+	 * those, else nothing */
+	snprintf(quoted, sizeof(quoted), "\"%.2s\"", v);
+	if (f->nlanguages > 0 && strstr(f->languages, quoted) == NULL)
+		f->none = true;
+	snprintf(f->languages, sizeof(f->languages), "[%s]", quoted);
+	f->nlanguages = 1;
+}
+
+/*
+ * Trustpilot's filters that have nothing to filter here: a client that
+ * sends one is told, never answered as if it had been applied.
+ */
+static void
+read_refused(const struct request *req, bool product,
+    struct api_error *err)
+{
+	if (request_query(req, "internalLocationId") != NULL)
+		api_error_set(err, 400, "internalLocationId", "is not offered: "
+		    "this server has no locations");
+	if (product && request_query(req, "attributeIds") != NULL)
+		api_error_set(err, 400, "attributeIds", "is not offered: "
+		    "product reviews here have no attribute ratings");
+}
+
+/* The states of reviews_shape.h, and which each status/state value
+ * names (a bit each). */
+static const char *const states[] = { REVIEWS_STATE_PUBLISHED,
+    REVIEWS_STATE_MODERATION, REVIEWS_STATE_UNPUBLISHED };
+
+static const struct {
+	const char	*name;
+	unsigned	 bits;
+} state_names[] = {
+	{ REVIEWS_STATE_PUBLISHED, 1 },
+	{ REVIEWS_STATE_MODERATION, 2 },
+	{ REVIEWS_STATE_UNPUBLISHED, 4 },
+	{ "active", 1 },	/* ours, before Trustpilot's names */
+	{ "hidden", 2 | 4 },
+};
+
+#define NSTATE_NAMES	(sizeof(state_names) / sizeof(state_names[0]))
+
+/*
+ * status or state (Trustpilot's service and product lists use one each;
+ * both lists take both): comma-separated states into f->states, "" when
+ * neither is given. Trustpilot's archived has no counterpart: no review
+ * here is ever archived.
+ */
+static void
+read_states(const struct request *req, struct filters *f,
+    struct api_error *err)
+{
+	static const char *const params[] = { "status", "state" };
+	const char	*v, *p, *comma;
+	size_t		 i, k, len, used = 0;
+	unsigned	 bits = 0;
+
+	for (i = 0; i < 2; i++) {
+		if ((v = request_query(req, params[i])) == NULL)
+			continue;
+		for (p = v;; p = comma + 1) {
+			comma = strchr(p, ',');
+			len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+			for (k = 0; k < NSTATE_NAMES; k++)
+				if (strlen(state_names[k].name) == len &&
+				    strncmp(p, state_names[k].name, len) == 0)
+					break;
+			if (k == NSTATE_NAMES) {
+				api_error_set(err, 400, params[i], "must be "
+				    "published, underModeration or "
+				    "unpublished (or active, hidden), "
+				    "comma-separated; archived is not "
+				    "offered: no review here is ever "
+				    "archived");
+				return;
+			}
+			bits |= state_names[k].bits;
+			if (comma == NULL)
+				break;
+		}
+	}
+	for (k = 0; k < 3; k++)
+		if ((bits & (1u << k)) != 0)
+			used += (size_t)snprintf(f->states + used,
+			    sizeof(f->states) - used, "%s\"%s\"",
+			    used == 0 ? "[" : ",", states[k]);
+	if (used > 0)
+		snprintf(f->states + used, sizeof(f->states) - used, "]");
+}
+
 /* Reads the query of a list of unit bu into f; 0, or -1 with every bad
  * parameter named in err. */
 static int
@@ -187,15 +329,14 @@ read_filters(const struct request *req, const char *bu, enum list_mode mode,
 	size_t		 i;
 
 	filters_init(f, bu, mode == LIST_PUBLIC, product);
-	f->sku = request_query(req, "sku");
-	if (f->sku != NULL && (f->sku[0] == '\0' || strlen(f->sku) > SKU_MAX))
-		api_error_set(err, 400, "sku", "must be 1 to %d characters",
-		    SKU_MAX);
+	read_skus(req, f, err);
 	query_list(req, "stars", f->stars, sizeof(f->stars), &f->nstars,
 	    star_ok, "1 to 5, comma-separated", err);
 	query_list(req, "language", f->languages, sizeof(f->languages),
 	    &f->nlanguages, language_ok, "ISO 639-1 codes, comma-separated",
 	    err);
+	read_locale(req, f, err);
+	read_refused(req, product, err);
 	query_bool(req, "responded", &f->responded, err);
 	if ((v = request_query(req, "includeReportedReviews")) != NULL) {
 		int	 b = 0;
@@ -247,8 +388,8 @@ read_private_filters(const struct request *req, struct filters *f,
 {
 	static const char *const sources[] = { "organic", "invitation",
 	    "third_party_invitation", NULL };
-	static const char *const statuses[] = { "active", "hidden", NULL };
 	const char	*v;
+	int		 nocase = 0;
 
 	f->tag_group = request_query(req, "tagGroup");
 	f->tag_value = request_query(req, "tagValue");
@@ -257,8 +398,10 @@ read_private_filters(const struct request *req, struct filters *f,
 	query_bool(req, "reported", &f->reported, err);
 	f->source = request_query_enum(req, "source", sources, "must be "
 	    "organic, invitation or third_party_invitation", err);
-	f->status = request_query_enum(req, "status", statuses, "must be "
-	    "active or hidden (a review never published is not shown)", err);
+	read_states(req, f, err);
+	f->username = request_query(req, "username");
+	query_bool(req, "ignoreTagValueCase", &nocase, err);
+	f->tag_nocase = nocase == 1;
 	if ((v = request_query(req, "findReviewer")) != NULL) {
 		if (strcmp(v, "contacted") == 0)
 			f->contacted = 1;
@@ -326,9 +469,11 @@ shape_of(const struct filters *f, struct reviews_shape *s)
 	};
 	size_t	 i;
 
-	if (f->public_only)
+	if (f->public_only && !f->product)
+		s->scope = REVIEWS_SCOPE_PUBLIC;
+	else if (f->public_only)
 		s->scope = f->sku != NULL ? REVIEWS_SCOPE_PUBLIC_SKU :
-		    REVIEWS_SCOPE_PUBLIC;
+		    REVIEWS_SCOPE_PUBLIC_PRODUCTS;
 	else if (!f->product)
 		s->scope = REVIEWS_SCOPE_PRIVATE;
 	else
@@ -398,7 +543,11 @@ bind_filters(struct db_stmt *st, const struct filters *f,
 	    f->from : INT64_MIN) == -1 ||
 	    bind_opt_time(st, REVIEWS_P_UPDATED_TO, f->on_updated ?
 	    f->to : INT64_MAX) == -1 ||
-	    db_bind_text(st, REVIEWS_P_STATUS, f->status) == -1 ||
+	    db_bind_text(st, REVIEWS_P_STATUS, f->states[0] ? f->states :
+	    NULL) == -1 ||
+	    db_bind_text(st, REVIEWS_P_SKUS, f->skus) == -1 ||
+	    db_bind_text(st, REVIEWS_P_USERNAME, f->username) == -1 ||
+	    db_bind_int(st, REVIEWS_P_TAG_NOCASE, f->tag_nocase) == -1 ||
 	    db_bind_int(st, REVIEWS_P_AFTER, f->after) == -1 ||
 	    bind_driver(st, f, driver) == -1 ||
 	    db_bind_int(st, REVIEWS_P_LIMIT, f->p.per_page + 1) == -1 ||
@@ -419,7 +568,7 @@ list_open(struct db *db, const struct filters *f, struct db_stmt **out)
 	struct db_stmt		*st;
 
 	*out = NULL;
-	if (!f->product && f->sku != NULL)
+	if (f->none || (!f->product && (f->sku != NULL || f->skus != NULL)))
 		return 0;
 	shape_of(f, &s);
 	if ((sql = reviews_shape_sql(&s)) == NULL ||
@@ -639,6 +788,28 @@ out:
 	return ret;
 }
 
+/*
+ * productUrl on a product list: the reviews of the products at that link.
+ * A sku, when given too, wins (as in Trustpilot's summaries). A link of
+ * no product matches nothing, which is not an error: the catalogue may
+ * lag the shop. 0, or -1 with err set.
+ */
+static int
+read_product_url(struct request *req, struct filters *f,
+    struct api_error *err)
+{
+	const char	*url = request_query(req, "productUrl");
+
+	if (url == NULL || f->sku != NULL || f->skus != NULL)
+		return 0;
+	if (reviews_json_skus_of_url(req->db, f->bu, url, &f->skus,
+	    err) == -1)
+		return -1;
+	if (f->skus == NULL)
+		f->none = true;
+	return 0;
+}
+
 static int
 list(struct request *req, struct response *res, struct api_error *err,
     enum list_mode mode, bool product)
@@ -649,7 +820,7 @@ list(struct request *req, struct response *res, struct api_error *err,
 	const char	*bu = request_param(req, "businessUnitId");
 	const char	*key = product ? "productReviews" : "reviews";
 	int64_t		 gen = 0;
-	int		 ret;
+	int		 ret = -1;
 
 	if (mode == LIST_PRIVATE && auth_business_unit(req, &bu, err) == -1)
 		return -1;
@@ -657,21 +828,26 @@ list(struct request *req, struct response *res, struct api_error *err,
 		api_error_set(err, 404, NULL, "Business unit not found");
 		return -1;
 	}
-	if (read_filters(req, bu, mode, product, &f, err) == -1)
-		return -1;
-	if (product && mode == LIST_PUBLIC && f.sku == NULL) {
-		api_error_set(err, 400, "sku", "is required");
-		return -1;
-	}
-	if (unit_generation(db, bu, &gen, err) == -1)
-		return -1;
-	if (mode == LIST_PUBLIC)
-		return answer_public(req, res, &f, key, gen, err);
 	buf_init(&body, REVIEWS_JSON_MAX + 4096);
-	ret = run_list(db, req, &f, key, &body, err);
-	if (ret == 0)
+	/* fills f (filters_init) whatever it finds */
+	if (read_filters(req, bu, mode, product, &f, err) == -1)
+		goto out;
+	if (product && mode == LIST_PUBLIC && f.sku == NULL &&
+	    f.skus == NULL && request_query(req, "productUrl") == NULL) {
+		api_error_set(err, 400, "sku", "is required (or productUrl)");
+		goto out;
+	}
+	/* the generation first: see answer_public */
+	if (unit_generation(db, bu, &gen, err) == -1 ||
+	    (product && read_product_url(req, &f, err) == -1))
+		goto out;
+	if (mode == LIST_PUBLIC)
+		ret = answer_public(req, res, &f, key, gen, err);
+	else if (run_list(db, req, &f, key, &body, err) == 0)
 		ret = response_json_text(res, 200, &body, err);
+out:
 	buf_release(&body);
+	filters_release(&f);
 	return ret;
 }
 

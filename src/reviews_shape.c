@@ -5,7 +5,8 @@
  *
  * A statement reads in two steps. The inner SELECT picks the page's seq
  * values from one index of migration 0016 alone: the unit, the kind
- * (service, one product, every product), pub_seq IS NOT NULL, the
+ * (service, one product, several or every product), pub_seq IS NOT
+ * NULL, the
  * driver's equality and the creation dates are its key, the order is its
  * column order, and what else a list filters on by default (stars,
  * language, reported, visibility) are its trailing columns, so OFFSET
@@ -40,6 +41,7 @@ static char		*shapes[SHAPES];	/* by key(), under the lock */
 static const char *const scope_where[REVIEWS_SCOPES] = {
 	[REVIEWS_SCOPE_PUBLIC] = "r.sku IS NULL ",
 	[REVIEWS_SCOPE_PUBLIC_SKU] = "r.sku = " P(REVIEWS_P_SKU) " ",
+	[REVIEWS_SCOPE_PUBLIC_PRODUCTS] = "r.sku IS NOT NULL ",
 	[REVIEWS_SCOPE_PRIVATE] = "r.sku IS NULL ",
 	[REVIEWS_SCOPE_PRIVATE_SKU] = "r.sku = " P(REVIEWS_P_SKU) " ",
 	[REVIEWS_SCOPE_PRIVATE_PRODUCTS] = "r.sku IS NOT NULL ",
@@ -89,7 +91,15 @@ static const struct {
 	    "review_tags t WHERE t.review_id = r.id AND ("
 	    P(REVIEWS_P_TAG_GROUP) " IS NULL OR t.tag_group = "
 	    P(REVIEWS_P_TAG_GROUP) ") AND (" P(REVIEWS_P_TAG_VALUE) " IS NULL "
-	    "OR t.tag_value = " P(REVIEWS_P_TAG_VALUE) "))) " },
+	    "OR t.tag_value = " P(REVIEWS_P_TAG_VALUE) " OR ("
+	    P(REVIEWS_P_TAG_NOCASE) " = 1 AND t.tag_value = "
+	    P(REVIEWS_P_TAG_VALUE) " COLLATE NOCASE)))) " },
+	/* the name the review shows, so an anonymous reviewer's own name
+	 * finds nothing */
+	{ REVIEWS_DRIVERS, true,
+	    "AND (" P(REVIEWS_P_USERNAME) " IS NULL OR (CASE WHEN r.anonymous "
+	    "THEN 'Anonymous' ELSE r.display_name END) = "
+	    P(REVIEWS_P_USERNAME) " COLLATE NOCASE) " },
 	{ REVIEWS_DRIVER_REFERENCE, true,
 	    "AND (" P(REVIEWS_P_REFERENCE) " IS NULL OR r.reference_id = "
 	    P(REVIEWS_P_REFERENCE) ") " },
@@ -110,12 +120,22 @@ static const struct {
 	    "AND (" P(REVIEWS_P_UPDATED_FROM) " IS NULL OR r.updated_at >= "
 	    P(REVIEWS_P_UPDATED_FROM) ") AND (" P(REVIEWS_P_UPDATED_TO) " IS "
 	    "NULL OR r.updated_at <= " P(REVIEWS_P_UPDATED_TO) ") " },
+	/* every review here was published (pub_seq): its state is what its
+	 * hiding says (reviews.c, reviews_set_hidden) */
 	{ REVIEWS_DRIVERS, true,
-	    "AND (" P(REVIEWS_P_STATUS) " IS NULL OR (CASE WHEN r.status = "
-	    "'published' AND r.hidden_reason IS NOT NULL THEN 'hidden' WHEN "
-	    "r.status = 'published' THEN 'active' ELSE r.status END) = "
-	    P(REVIEWS_P_STATUS) ") " },
+	    "AND (" P(REVIEWS_P_STATUS) " IS NULL OR (CASE WHEN "
+	    "r.hidden_reason IS NULL THEN '" REVIEWS_STATE_PUBLISHED "' WHEN "
+	    "r.hidden_reason LIKE 'reported: %' THEN '"
+	    REVIEWS_STATE_MODERATION "' ELSE '" REVIEWS_STATE_UNPUBLISHED
+	    "' END) IN (SELECT value FROM json_each(" P(REVIEWS_P_STATUS)
+	    "))) " },
 };
+
+/* The SKUs a list of several products asks for (covered by the
+ * products' indexes, migration 0019). */
+static const char skus_where[] =
+    "AND (" P(REVIEWS_P_SKUS) " IS NULL OR r.sku IN (SELECT value FROM "
+    "json_each(" P(REVIEWS_P_SKUS) "))) ";
 
 /* Only what a public list may show: published, not hidden, and not
  * reported unless asked for. */
@@ -150,7 +170,15 @@ static bool
 is_public(enum reviews_scope scope)
 {
 	return scope == REVIEWS_SCOPE_PUBLIC ||
-	    scope == REVIEWS_SCOPE_PUBLIC_SKU;
+	    scope == REVIEWS_SCOPE_PUBLIC_SKU ||
+	    scope == REVIEWS_SCOPE_PUBLIC_PRODUCTS;
+}
+
+static bool
+is_products(enum reviews_scope scope)
+{
+	return scope == REVIEWS_SCOPE_PUBLIC_PRODUCTS ||
+	    scope == REVIEWS_SCOPE_PRIVATE_PRODUCTS;
 }
 
 static bool
@@ -182,8 +210,7 @@ reviews_shape_valid(const struct reviews_shape *s)
 	case REVIEWS_DRIVER_RESPONDED:
 		/* every product's reviews have the date and stars orders'
 		 * indexes only */
-		return by_created(s->order) &&
-		    s->scope != REVIEWS_SCOPE_PRIVATE_PRODUCTS;
+		return by_created(s->order) && !is_products(s->scope);
 	default:
 		return false;
 	}
@@ -201,7 +228,7 @@ reviews_shape_valid(const struct reviews_shape *s)
 static const char *
 index_of(const struct reviews_shape *s)
 {
-	bool	 products = s->scope == REVIEWS_SCOPE_PRIVATE_PRODUCTS;
+	bool	 products = is_products(s->scope);
 
 	switch (s->driver) {
 	case REVIEWS_DRIVER_STARS:
@@ -225,7 +252,9 @@ index_of(const struct reviews_shape *s)
 		    "reviews_list_stars_asc";
 	case REVIEWS_ORDER_CURSOR:
 		if (products)
-			return "reviews_list_products_seq";
+			return is_public(s->scope) ?
+			    "reviews_list_products_pub_seq" :
+			    "reviews_list_products_seq";
 		return is_public(s->scope) ? "reviews_list_pub_seq" :
 		    "reviews_list_seq";
 	default:
@@ -254,6 +283,8 @@ build(const struct reviews_shape *s, struct buf *b)
 	    "INDEXED BY %s WHERE r.business_unit_id = " P(REVIEWS_P_UNIT) " "
 	    "AND r.pub_seq IS NOT NULL AND ", index_of(s));
 	rc |= buf_puts(b, scope_where[s->scope]);
+	if (is_products(s->scope))
+		rc |= buf_puts(b, skus_where);
 	if (pub)
 		rc |= buf_puts(b, public_where);
 	rc |= buf_puts(b, driver_where[s->driver]);

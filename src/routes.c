@@ -25,6 +25,7 @@
 #include "reviewd/products.h"
 #include "reviewd/reports.h"
 #include "reviewd/reviews.h"
+#include "reviewd/reviews_products.h"
 #include "reviewd/routes.h"
 #include "reviewd/webhooks.h"
 
@@ -165,6 +166,21 @@ const struct route routes_table[] = {
 	    business_admin_list, 0 },
 	{ "POST", "/v1/admin/business-units", ROUTE_AUTH_ADMIN,
 	    business_admin_create, 0 },
+	/* issue 14: product review summaries and conversations */
+	{ "GET", "/v1/product-reviews/business-units/{businessUnitId}",
+	    ROUTE_AUTH_APIKEY, reviews_products_summary, 0 },
+	{ "POST", "/v1/product-reviews/business-units/{businessUnitId}/"
+	    "batch-summaries", ROUTE_AUTH_APIKEY,
+	    reviews_products_batch_summaries, 0 },
+	{ "GET", "/v1/private/product-reviews/business-units/"
+	    "{businessUnitId}/summaries", ROUTE_AUTH_BEARER,
+	    reviews_products_summaries_private, 0 },
+	{ "POST", "/v1/private/product-reviews/{reviewId}/create-conversation",
+	    ROUTE_AUTH_BEARER, reviews_products_conversation_create, 0 },
+	{ "GET", "/v1/private/conversations/{conversationId}",
+	    ROUTE_AUTH_BEARER, reviews_products_conversation_get, 0 },
+	{ "POST", "/v1/private/conversations/{conversationId}/comments",
+	    ROUTE_AUTH_BEARER, reviews_products_comment_create, 0 },
 	{ "GET", "/v1/admin/clock", ROUTE_AUTH_ADMIN, health_clock_get, 0 },
 	{ "POST", "/v1/admin/clock", ROUTE_AUTH_ADMIN, health_clock_set, 0 },
 };

@@ -193,4 +193,11 @@ int	reviews_of_unit(struct db *db, const char *review_id, const char *bu,
  * made), inside the caller's transaction. 0 or -1 (see db_fail). */
 int	reviews_set_contacted(struct db *db, const char *review_id);
 
+/* for reviews_products: records message by author as review id's reply
+ * and mails it to the reviewer (at most once a day, a later one when the
+ * day is over), inside the caller's transaction, as a service review's
+ * reply. 0, or -1 with err set. */
+int	reviews_reply_record(struct db *db, const char *id,
+	    const char *message, const char *author, struct api_error *err);
+
 #endif

@@ -45,7 +45,7 @@
 	"r.hidden_reason, r.reported, r.reviewer_contacted, r.reply_text, " \
 	"r.reply_author, r.reply_created_at, r.reply_updated_at, "	\
 	"r.created_at, r.updated_at, r.seq, r.pub_seq, p.id, p.name, "	\
-	"p.link, p.image_link, p.gtin, p.mpn, p.brand"
+	"p.link, p.image_link, p.gtin, p.mpn, p.brand, r.conversation_id"
 /* Tags and the Find Reviewer thread show in private JSON only. */
 #define REVIEW_TAGS							\
 	"(SELECT json_group_array(json_object('group', tag_group, "	\
@@ -67,6 +67,17 @@
 	"LEFT JOIN products p ON p.business_unit_id = r.business_unit_id " \
 	"  AND p.sku = r.sku "
 
+/*
+ * The states of a review in its business's lists (REVIEWS_P_STATUS of
+ * reviews_shape.h, a product review's state): Trustpilot's names for what
+ * a review that was published is now: shown, hidden while a report of it
+ * waits for a decision, hidden after a report was upheld. A review never
+ * published is in no list of its business.
+ */
+#define REVIEWS_STATE_PUBLISHED		"published"
+#define REVIEWS_STATE_MODERATION	"underModeration"
+#define REVIEWS_STATE_UNPUBLISHED	"unpublished"
+
 /* The columns of REVIEW_COLUMNS, in order. */
 enum review_col {
 	REVIEW_C_ID, REVIEW_C_BU, REVIEW_C_DOMAIN, REVIEW_C_BU_NAME,
@@ -80,7 +91,8 @@ enum review_col {
 	REVIEW_C_REPLY_UPDATED, REVIEW_C_CREATED, REVIEW_C_UPDATED,
 	REVIEW_C_SEQ, REVIEW_C_PUB_SEQ, REVIEW_C_PRODUCT,
 	REVIEW_C_PRODUCT_NAME, REVIEW_C_PRODUCT_LINK, REVIEW_C_PRODUCT_IMAGE,
-	REVIEW_C_GTIN, REVIEW_C_MPN, REVIEW_C_BRAND, REVIEW_C_TAGS,
+	REVIEW_C_GTIN, REVIEW_C_MPN, REVIEW_C_BRAND, REVIEW_C_CONVERSATION,
+	REVIEW_C_TAGS,
 	REVIEW_C_FIND_REVIEWER, REVIEW_C_REPORT
 };
 
@@ -133,5 +145,17 @@ int	reviews_json_emit_id(struct db *db, const char *id,
 int	reviews_json_mail(struct db *db, const char *bu, const char *to,
 	    const char *name, const char *template, const char *language,
 	    json_t *vars, struct api_error *err);
+
+/* The comma-separated SKUs v (at most 100, each of 1 to 100 characters)
+ * as a JSON array into *out (the caller's, free()). 0, or -1 with err
+ * set (400 naming sku). */
+int	reviews_json_sku_list(const char *v, char **out,
+	    struct api_error *err);
+
+/* The SKUs of unit bu's products whose link is url as a JSON array into
+ * *out (the caller's, free()), NULL when there are none. 0, or -1 with
+ * err set (400 naming productUrl, or see db_fail). */
+int	reviews_json_skus_of_url(struct db *db, const char *bu,
+	    const char *url, char **out, struct api_error *err);
 
 #endif

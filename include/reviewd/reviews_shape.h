@@ -17,9 +17,11 @@
 enum reviews_scope {
 	REVIEWS_SCOPE_PUBLIC,		/* visible service reviews */
 	REVIEWS_SCOPE_PUBLIC_SKU,	/* visible reviews of one product */
+	REVIEWS_SCOPE_PUBLIC_PRODUCTS,	/* the same of several products */
 	REVIEWS_SCOPE_PRIVATE,		/* service reviews ever published */
 	REVIEWS_SCOPE_PRIVATE_SKU,	/* the same of one product */
-	REVIEWS_SCOPE_PRIVATE_PRODUCTS,	/* the same of every product */
+	REVIEWS_SCOPE_PRIVATE_PRODUCTS,	/* the same of every product, or of
+					 * those REVIEWS_P_SKUS names */
 	REVIEWS_SCOPES
 };
 
@@ -71,11 +73,15 @@ struct reviews_shape {
 #define REVIEWS_P_CREATED_TO	15	/* private: never NULL (INT64_MAX) */
 #define REVIEWS_P_UPDATED_FROM	16	/* private */
 #define REVIEWS_P_UPDATED_TO	17	/* private */
-#define REVIEWS_P_STATUS	18	/* private: "active" or "hidden" */
+#define REVIEWS_P_STATUS	18	/* private: JSON array of
+					 * REVIEWS_STATE_* (reviews_json.h) */
 #define REVIEWS_P_AFTER		19	/* cursor: the last seq shown */
 #define REVIEWS_P_DRIVER	20	/* the driver's value */
-#define REVIEWS_P_LIMIT		21
-#define REVIEWS_P_OFFSET	22
+#define REVIEWS_P_SKUS		21	/* *_PRODUCTS: JSON array of SKUs */
+#define REVIEWS_P_USERNAME	22	/* private: a shown name */
+#define REVIEWS_P_TAG_NOCASE	23	/* private: 0 or 1, never NULL */
+#define REVIEWS_P_LIMIT		24
+#define REVIEWS_P_OFFSET	25
 
 /* Whether the shape is one reviews_shape_sql builds (a driver serves
  * only the orders its index holds). */

@@ -21,9 +21,10 @@
 #include "reviewd/db.h"
 #include "reviewd/reviews_shape.h"
 
-/* Every valid shape: 13 for each public scope, 15 for each private scope
- * of service reviews or one product, 9 for every product's reviews. */
-#define SHAPES_VALID	(2 * 13 + 2 * 15 + 9)
+/* Every valid shape: 13 for each public scope of service reviews or one
+ * product, 15 for each private one, 9 for each scope of several or every
+ * product's reviews. */
+#define SHAPES_VALID	(2 * 13 + 2 * 15 + 2 * 9)
 
 struct plan_state {
 	char	 dir[64];
@@ -133,6 +134,12 @@ test_valid(void **state)
 		    REVIEWS_DRIVER_LANGUAGE }, false },
 		{ { REVIEWS_SCOPE_PRIVATE_PRODUCTS, REVIEWS_ORDER_CREATED_DESC,
 		    REVIEWS_DRIVER_STARS }, true },
+		{ { REVIEWS_SCOPE_PUBLIC_PRODUCTS, REVIEWS_ORDER_CURSOR,
+		    REVIEWS_DRIVER_NONE }, true },
+		{ { REVIEWS_SCOPE_PUBLIC_PRODUCTS, REVIEWS_ORDER_CREATED_ASC,
+		    REVIEWS_DRIVER_RESPONDED }, false },
+		{ { REVIEWS_SCOPE_PUBLIC_PRODUCTS, REVIEWS_ORDER_CREATED_ASC,
+		    REVIEWS_DRIVER_REFERENCE }, false },
 		{ { REVIEWS_SCOPES, REVIEWS_ORDER_CREATED_DESC,
 		    REVIEWS_DRIVER_NONE }, false },
 		{ { REVIEWS_SCOPE_PUBLIC, REVIEWS_ORDERS,
@@ -235,6 +242,7 @@ check_plan(sqlite3 *conn, const struct reviews_shape *s)
 		fail_msg("shape %d/%d/%d walks %d: %s", s->scope, s->order,
 		    s->driver, walks, walk);
 	if (s->scope != REVIEWS_SCOPE_PRIVATE_PRODUCTS &&
+	    s->scope != REVIEWS_SCOPE_PUBLIC_PRODUCTS &&
 	    strstr(walk, "sku=?") == NULL)
 		fail_msg("shape %d/%d/%d not by kind: %s", s->scope, s->order,
 		    s->driver, walk);
