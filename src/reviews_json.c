@@ -437,3 +437,10 @@ reviews_json_mail(struct db *db, const char *bu, const char *to,
 	json_decref(msg);
 	return r;
 }
+
+/* for reviews_edit: the event data, to which it adds what changed. */
+json_t *
+reviews_json_event(struct db_stmt *st)
+{
+	return event_data(st, json_cfg->public_url);
+}
