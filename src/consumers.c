@@ -21,6 +21,7 @@
 #include "reviewd/reviews_json.h"
 
 #define PAGE_MAX	100
+#define PER_PAGE	20	/* Trustpilot's default perPage */
 
 /* A named review: what a profile is made of. */
 #define NAMED								\
@@ -164,6 +165,8 @@ read_filters(const struct request *req, struct consumer_filters *f,
 	const char	*v;
 
 	memset(f, 0, sizeof(*f));
+	f->p.page = 1;
+	f->p.per_page = PER_PAGE;
 	handler_page_args(req, PAGE_MAX, &f->p, err);
 	read_stars(req, f, err);
 	read_languages(req, f, err);
