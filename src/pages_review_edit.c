@@ -107,13 +107,14 @@ edit_page(const struct request *req, struct response *res, int status,
 	    "name=\"csrf\" value=\"") || buf_puts(&b, csrf) ||
 	    buf_puts(&b, "\"><fieldset><legend>Your rating</legend>");
 	for (i = 1; r == 0 && i <= 5; i++)
-		r = buf_printf(&b, "<label><input type=\"radio\" name=\"stars\" "
-		    "value=\"%lld\"%s required> %lld star%s</label>",
+		r = buf_printf(&b, "<label><input type=\"radio\" "
+		    "name=\"stars\" value=\"%lld\"%s required> %lld star%s"
+		    "</label>",
 		    (long long)i, i == stars ? " checked" : "", (long long)i,
 		    i == 1 ? "" : "s");
 	r = r || buf_puts(&b, "</fieldset><label for=\"title\">Title</label>"
-	    "<input type=\"text\" id=\"title\" name=\"title\" maxlength=\"100\" "
-	    "required value=\"") || html_escape(&b, title) ||
+	    "<input type=\"text\" id=\"title\" name=\"title\" "
+	    "maxlength=\"100\" required value=\"") || html_escape(&b, title) ||
 	    buf_puts(&b, "\"><label for=\"text\">Your review</label><textarea "
 	    "id=\"text\" name=\"text\" maxlength=\"5000\" required>") ||
 	    html_escape(&b, text) || buf_puts(&b, "</textarea><button "

@@ -35,7 +35,7 @@ int	reviews_edit_issue(struct db *db, const char *id,
 
 enum review_edit_state {
 	REVIEW_EDIT_UNKNOWN,		/* no such link */
-	REVIEW_EDIT_EXPIRED,		/* too old, or never confirmed in time */
+	REVIEW_EDIT_EXPIRED,		/* too old, or never confirmed */
 	REVIEW_EDIT_UNCONFIRMED,	/* not published yet */
 	REVIEW_EDIT_DELETED,		/* its reviewer deleted it */
 	REVIEW_EDIT_REMOVED,		/* removed after an upheld report */
