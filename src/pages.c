@@ -214,6 +214,10 @@ form_page(const struct request *req, struct response *res, int status,
 		    "value=\"") || html_escape(&b, sku) || buf_puts(&b, "\">");
 	r = r || buf_puts(&b, "<button type=\"submit\">Submit review</button>"
 	    "</form>");
+	/* issue 14: a reviewer who lost the link of their own review */
+	r = r || buf_puts(&b, "<p><a href=\"/review/edit-link/") ||
+	    html_escape(&b, domain) || buf_puts(&b, "\">Change or delete a "
+	    "review you wrote</a></p>");
 	return html_answer(res, status, &b, r, err);
 }
 

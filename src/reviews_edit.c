@@ -186,13 +186,24 @@ out:
 static const char sql_change[] =
     "UPDATE reviews SET stars = ?1, title = ?2, text = ?3, updated_at = ?4 "
     "WHERE id = ?5 AND status = 'published'";
+/* The event is made before the text goes (the review row then holds
+ * none); a deferred reply e-mail has no review left to tell about. */
+static const char sql_delete[] =
+    "UPDATE reviews SET status = 'expired', hidden_reason = "
+    "  'deleted by reviewer', title = '', text = '', deleted_at = ?1, "
+    "  updated_at = ?1, reply_mail_due_at = NULL "
+    "WHERE id = ?2 AND status = 'published'";
 
-int
-reviews_edit_apply(struct db *db, const char *token,
-    const struct review_change *ch, struct api_error *err)
+/* Changes the review of token to ch, or deletes it when ch is NULL, with
+ * its event, in one transaction. 0, or -1 with err set. */
+static int
+edit(struct db *db, const char *token, const struct review_change *ch,
+    struct api_error *err)
 {
 	struct review_edit	 e;
+	int64_t			 now = clock_now_ms();
 	int			 ret = -1;
+	bool			 failed;
 
 	memset(&e, 0, sizeof(e));
 	if (db_tx_begin(db) == -1) {
@@ -201,15 +212,20 @@ reviews_edit_apply(struct db *db, const char *token,
 	}
 	if (open_review(db, token, &e, err) == -1)
 		goto out;
-	if (e.stars == ch->stars && strcmp(e.title, ch->title) == 0 &&
+	if (ch == NULL)
+		failed = emit_change(db, e.id, &e, "service-review-deleted",
+		    "product-review-deleted", true) == -1 ||
+		    db_run(db, sql_delete, "is", now, e.id) == -1;
+	else if (e.stars == ch->stars && strcmp(e.title, ch->title) == 0 &&
 	    strcmp(e.text, ch->text) == 0) {
 		ret = 0;	/* nothing changed: nothing to tell */
 		goto out;
-	}
-	if (db_run(db, sql_change, "issis", ch->stars, ch->title, ch->text,
-	    clock_now_ms(), e.id) == -1 ||
-	    emit_change(db, e.id, &e, "service-review-updated",
-	    "product-review-updated", false) == -1 || db_tx_commit(db) == -1) {
+	} else
+		failed = db_run(db, sql_change, "issis", ch->stars, ch->title,
+		    ch->text, now, e.id) == -1 || emit_change(db, e.id, &e,
+		    "service-review-updated", "product-review-updated",
+		    false) == -1;
+	if (failed || db_tx_commit(db) == -1) {
 		db_fail(db, err);
 		goto out;
 	}
@@ -221,40 +237,17 @@ out:
 	return ret;
 }
 
-/* The event is made before the text goes (the review row then holds
- * none); a deferred reply e-mail has no review left to tell about. */
-static const char sql_delete[] =
-    "UPDATE reviews SET status = 'expired', hidden_reason = "
-    "  'deleted by reviewer', title = '', text = '', deleted_at = ?1, "
-    "  updated_at = ?1, reply_mail_due_at = NULL "
-    "WHERE id = ?2 AND status = 'published'";
+int
+reviews_edit_apply(struct db *db, const char *token,
+    const struct review_change *ch, struct api_error *err)
+{
+	return edit(db, token, ch, err);
+}
 
 int
 reviews_edit_delete(struct db *db, const char *token, struct api_error *err)
 {
-	struct review_edit	 e;
-	int			 ret = -1;
-
-	memset(&e, 0, sizeof(e));
-	if (db_tx_begin(db) == -1) {
-		db_fail(db, err);
-		return -1;
-	}
-	if (open_review(db, token, &e, err) == -1)
-		goto out;
-	if (emit_change(db, e.id, &e, "service-review-deleted",
-	    "product-review-deleted", true) == -1 ||
-	    db_run(db, sql_delete, "is", clock_now_ms(), e.id) == -1 ||
-	    db_tx_commit(db) == -1) {
-		db_fail(db, err);
-		goto out;
-	}
-	scheduler_wake();
-	ret = 0;
-out:
-	db_tx_rollback(db);
-	reviews_edit_release(&e);
-	return ret;
+	return edit(db, token, NULL, err);
 }
 
 /*

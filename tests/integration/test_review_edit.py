@@ -1,6 +1,5 @@
 """Issue 14 section 5: a reviewer changes or deletes their own review from
 the link mailed to them; the webhooks tell the business what changed."""
-import json
 import re
 import sqlite3
 
@@ -9,7 +8,7 @@ import requests
 
 from conftest import Business, wait_for
 from reviewkit import confirm_links, follow, mails, publish, submit
-from test_webhooks import verify_standard_webhooks
+from test_review_replies import events
 
 DOMAIN = "edit.example.com"
 EDIT = re.compile(r"(/review/edit/[A-Za-z0-9_-]{43})")
@@ -31,16 +30,7 @@ def subscribe(shop, receiver, events):
     return r.json()["secret"]
 
 
-def events(receiver, secret):
-    out = []
-    for headers, body, _ in list(receiver.requests):
-        h = {k.lower(): v for k, v in headers.items()}
-        assert verify_standard_webhooks(secret, h, body)
-        out.append(json.loads(body)["events"][0])
-    return out
-
-
-def edit_link(d, email, newest=True):
+def edit_link(d, email):
     """The edit link of the newest mail to email that carries one."""
     for m in mails(d):
         found = EDIT.search(m["text"])
@@ -135,6 +125,39 @@ def test_reviewer_changes_stars_and_text(shop, receiver):
     d.wait_outbox_idle()
     assert len([e for e in events(receiver, secret)
                 if e["eventName"] == "service-review-updated"]) == 1
+
+
+def test_product_review_edit_is_a_product_event(shop, receiver):
+    d = shop.daemon
+    secret = subscribe(shop, receiver, ["product-review-updated",
+                                        "product-review-deleted",
+                                        "service-review-updated",
+                                        "service-review-deleted"])
+    r = shop.private("POST", "/v1/private/business-units/%s/products"
+                     % shop.id, json={"products": [{"sku": "M-1",
+                                                    "title": "Mug"}]})
+    assert r.status_code == 200, r.text
+    review_id, link = published(d, "mug@example.com", sku="M-1", stars=3,
+                                title="Mug", text="Chipped")
+    b = Browser(d)
+    r = b.post(link, {"csrf": b.form(link), "stars": "4", "title": "Mug",
+                      "text": "Chipped, replaced"})
+    assert r.status_code == 200, r.text
+    r = b.post(link, {"csrf": b.form(link), "action": "delete"})
+    assert r.status_code == 200, r.text
+    wait_for(lambda: len(events(receiver, secret)) == 2)
+    d.wait_outbox_idle()
+    got = {e["eventName"]: e["eventData"] for e in events(receiver, secret)}
+    assert sorted(got) == ["product-review-deleted", "product-review-updated"]
+    assert got["product-review-updated"]["sku"] == "M-1"
+    assert got["product-review-updated"]["previous"]["text"] == "Chipped"
+    assert got["product-review-deleted"]["previous"]["text"] == \
+        "Chipped, replaced"
+
+
+def test_form_links_to_a_new_edit_link(shop):
+    page = shop.daemon.get("/review/" + DOMAIN).text
+    assert 'href="/review/edit-link/%s"' % DOMAIN in page
 
 
 def test_forged_posts_change_nothing(shop):
