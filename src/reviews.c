@@ -6,7 +6,8 @@
  * threads; reviews_job runs on the scheduler thread.
  *
  * The reviews module is these files: reviews.c, reviews_submit.c
- * (submission, confirmation, reviewers), reviews_list.c (listings) and
+ * (submission, confirmation, reviewers), reviews_edit.c (the reviewer's
+ * own changes and deletion), reviews_list.c (listings) and
  * reviews_json.c (the row and its JSON). They alone write the tables
  * reviews, review_tags and consumers; other modules call reviews.h.
  *
