@@ -9,7 +9,7 @@ import pytest
 from conftest import (ROOT, Business, assert_error, run_cli, wait_for,
                       write_ini)
 from reviewkit import publish
-from test_webhooks import verify_standard_webhooks
+from test_review_replies import events
 
 DOMAIN = "hooks.example.com"
 HOOKS = "/v1/private/business-units/%s/webhooks"
@@ -24,12 +24,7 @@ def shop(make_daemon):
 
 
 def names(receiver, secret):
-    out = []
-    for headers, body, _ in list(receiver.requests):
-        h = {k.lower(): v for k, v in headers.items()}
-        assert verify_standard_webhooks(secret, h, body)
-        out.append(json.loads(body)["events"][0]["eventName"])
-    return out
+    return [e["eventName"] for e in events(receiver, secret)]
 
 
 def test_product_reply_events(shop, receiver):
