@@ -212,33 +212,52 @@ static const struct template templates[] = {
 	    "Hello {{name}},\n\nthank you for reviewing {{business}}. Open "
 	    "this link to confirm your e-mail address and publish your review "
 	    "\"{{title}}\":\n\n{{link}}\n\nIf you did not write it, ignore "
-	    "this message and nothing will be published.\n",
+	    "this message and nothing will be published.\n\nOnce it is "
+	    "published, you can change or delete it for 30 days here:\n\n"
+	    "{{editLink}}\n",
 	    "<p>Hello {{name}},</p><p>thank you for reviewing {{business}}. "
 	    "<a href=\"{{link}}\">Confirm your review \"{{title}}\"</a> to "
 	    "publish it.</p><p>If you did not write it, ignore this message "
-	    "and nothing will be published.</p>" },
+	    "and nothing will be published.</p><p>Once it is published, you "
+	    "can <a href=\"{{editLink}}\">change or delete it</a> for 30 "
+	    "days.</p>" },
 	{ "review-confirm", "de", "Bestätigen Sie Ihre Bewertung von "
 	    "{{business}}",
 	    "Hallo {{name}},\n\ndanke für Ihre Bewertung von {{business}}. "
 	    "Öffnen Sie diesen Link, um Ihre Bewertung \"{{title}}\" zu "
-	    "veröffentlichen:\n\n{{link}}\n",
+	    "veröffentlichen:\n\n{{link}}\n\nDanach können Sie sie 30 Tage "
+	    "lang hier ändern oder löschen:\n\n{{editLink}}\n",
 	    "<p>Hallo {{name}},</p><p>danke für Ihre Bewertung von "
 	    "{{business}}. <a href=\"{{link}}\">Bewertung \"{{title}}\" "
-	    "bestätigen</a>.</p>" },
+	    "bestätigen</a>.</p><p>Danach können Sie sie 30 Tage lang <a "
+	    "href=\"{{editLink}}\">ändern oder löschen</a>.</p>" },
 	{ "review-confirm", "fr", "Confirmez votre avis sur {{business}}",
 	    "Bonjour {{name}},\n\nmerci pour votre avis sur {{business}}. "
 	    "Ouvrez ce lien pour publier votre avis \"{{title}}\" :\n\n"
-	    "{{link}}\n",
+	    "{{link}}\n\nEnsuite, vous pourrez le modifier ou le supprimer "
+	    "pendant 30 jours ici :\n\n{{editLink}}\n",
 	    "<p>Bonjour {{name}},</p><p>merci pour votre avis sur "
 	    "{{business}}. <a href=\"{{link}}\">Confirmer l'avis "
-	    "\"{{title}}\"</a>.</p>" },
+	    "\"{{title}}\"</a>.</p><p>Ensuite, vous pourrez le <a "
+	    "href=\"{{editLink}}\">modifier ou le supprimer</a> pendant 30 "
+	    "jours.</p>" },
 	{ "review-confirm", "da", "Bekræft din anmeldelse af {{business}}",
 	    "Hej {{name}},\n\ntak for din anmeldelse af {{business}}. Åbn "
 	    "linket for at offentliggøre din anmeldelse \"{{title}}\":\n\n"
-	    "{{link}}\n",
+	    "{{link}}\n\nDerefter kan du ændre eller slette den i 30 dage "
+	    "her:\n\n{{editLink}}\n",
 	    "<p>Hej {{name}},</p><p>tak for din anmeldelse af {{business}}. "
 	    "<a href=\"{{link}}\">Bekræft anmeldelsen \"{{title}}\"</a>."
-	    "</p>" },
+	    "</p><p>Derefter kan du <a href=\"{{editLink}}\">ændre eller "
+	    "slette den</a> i 30 dage.</p>" },
+	{ "review-edit", "en", "Change or delete your review of {{business}}",
+	    "Hello {{name}},\n\nsomeone asked for a link to change or delete "
+	    "your review of {{business}}. It works for 30 days:\n\n{{link}}"
+	    "\n\nIf it was not you, ignore this message: nothing changes.\n",
+	    "<p>Hello {{name}},</p><p>someone asked for a link to change or "
+	    "delete your review of {{business}}. <a href=\"{{link}}\">Change "
+	    "or delete your review</a> (the link works for 30 days).</p><p>If "
+	    "it was not you, ignore this message: nothing changes.</p>" },
 	{ "review-reply", "en", "{{business}} replied to your review",
 	    "Hello {{name}},\n\n{{business}} replied to your review:\n\n"
 	    "{{reply}}\n\nSee it here: {{link}}\n",

@@ -155,6 +155,11 @@ form_page(const struct request *req, struct response *res, int status,
 	r = r || buf_puts(&b, "<button type=\"submit\">") ||
 	    html_escape(&b, i18n(lang, "submit_review")) ||
 	    buf_puts(&b, "</button></form>");
+	/* a reviewer who lost the link of their own review */
+	r = r || buf_puts(&b, "<p><a href=\"/review/edit-link/") ||
+	    html_escape(&b, domain) || buf_puts(&b, "\">") ||
+	    html_escape(&b, i18n(lang, "edit_own_review")) ||
+	    buf_puts(&b, "</a></p>");
 	return html_answer(res, status, &b, r, err);
 }
 

@@ -6,7 +6,8 @@
  * threads; reviews_job runs on the scheduler thread.
  *
  * The reviews module is these files: reviews.c, reviews_submit.c
- * (submission, confirmation, reviewers), reviews_list.c (listings) and
+ * (submission, confirmation, reviewers), reviews_edit.c (the reviewer's
+ * own changes and deletion), reviews_list.c (listings) and
  * reviews_json.c (the row and its JSON). They alone write the tables
  * reviews, review_tags and consumers; other modules call reviews.h.
  *
@@ -503,9 +504,12 @@ reviews_reply(struct request *req, struct response *res,
 	if (mail_reply(db, id, message, err) == -1 ||
 	    reviews_json_load(db, req, id, false, &st, err) == -1)
 		goto out;
-	if (reviews_json_emit(db, st, created ? "review-reply-created" :
-	    "service-review-updated", created ? "review-reply-created" :
-	    "product-review-updated") == -1)
+	/* A reply is the business's own change: never a review update,
+	 * which means the reviewer changed the review. */
+	if (reviews_json_emit(db, st, created ?
+	    "service-review-reply-created" : "service-review-reply-updated",
+	    created ? "product-review-reply-created" :
+	    "product-review-reply-updated") == -1)
 		goto dberr;
 	/* The answer is the review written as text (handler_commit takes a
 	 * json_t); an error set after this (the commit) replaces it. */
@@ -548,8 +552,8 @@ reviews_reply_delete(struct request *req, struct response *res,
 	}
 	if (reviews_json_load(db, req, id, false, &st, err) == -1)
 		goto out;
-	if (reviews_json_emit(db, st, "service-review-updated",
-	    "product-review-updated") == -1)
+	if (reviews_json_emit(db, st, "service-review-reply-deleted",
+	    "product-review-reply-deleted") == -1)
 		goto dberr;
 	ret = handler_commit(req, res, 200, json_pack("{s:s, s:n}", "id", id,
 	    "companyReply"), true, err);

@@ -567,3 +567,10 @@ reviews_json_skus_of_url(struct db *db, const char *bu, const char *url,
 	db_release(st);
 	return err->status != 0 ? -1 : 0;
 }
+
+/* for reviews_edit: the event data, to which it adds what changed. */
+json_t *
+reviews_json_event(struct db_stmt *st)
+{
+	return event_data(st, json_cfg->public_url);
+}

@@ -432,8 +432,9 @@ reviews_products_comment_create(struct request *req, struct response *res,
 	if (reviews_reply_record(db, review, content, author, err) == -1)
 		goto out;
 	/* the events of a reply to a product review (reviews_reply) */
-	if (reviews_json_emit_id(db, review, "review-reply-created",
-	    first ? "review-reply-created" : "product-review-updated") == -1 ||
+	if (reviews_json_emit_id(db, review, "service-review-reply-created",
+	    first ? "product-review-reply-created" :
+	    "product-review-reply-updated") == -1 ||
 	    db_row(db, sql_comment, &st, "s", id) != DB_ROW) {
 		db_fail(db, err);
 		goto out;

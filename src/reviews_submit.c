@@ -16,6 +16,7 @@
 #include "reviewd/json.h"
 #include "reviewd/mailer.h"
 #include "reviewd/reviews.h"
+#include "reviewd/reviews_edit.h"
 #include "reviewd/reviews_json.h"
 #include "reviewd/scheduler.h"
 #include "reviewd/webhooks.h"
@@ -276,6 +277,7 @@ reviews_submit(struct db *db, const struct config *cfg,
 	char		 id[IDS_ID_LEN + 1], token[IDS_TOKEN_LEN + 1];
 	char		 hash[IDS_HASH_LEN + 1], bu_name[256], language[3];
 	char		 link[REVIEWS_URL_LEN + IDS_TOKEN_LEN];
+	char		 edit[REVIEWS_URL_LEN + IDS_TOKEN_LEN];
 	char		 submitter[IDS_HASH_LEN + 1];
 	const char	*by = NULL;	/* submitter, when known */
 	json_t		*vars = NULL;	/* owned */
@@ -314,8 +316,15 @@ reviews_submit(struct db *db, const struct config *cfg,
 		goto dberr;
 	snprintf(link, sizeof(link), "%s/review/confirm/%s", cfg->public_url,
 	    token);
-	vars = json_pack("{s:s, s:s, s:s, s:s}", "name", in->name, "business",
-	    bu_name, "link", link, "title", in->title);
+	/* the edit link goes in the same mail: only the confirming mailbox
+	 * gets it (reviews_edit.h) */
+	if (reviews_edit_issue(db, id, token) == -1)
+		goto dberr;
+	snprintf(edit, sizeof(edit), "%s/review/edit/%s", cfg->public_url,
+	    token);
+	vars = json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", in->name,
+	    "business", bu_name, "link", link, "title", in->title, "editLink",
+	    edit);
 	if (vars == NULL || reviews_json_mail(db, bu, in->email, in->name,
 	    "review-confirm", language, vars, err) == -1)
 		goto out;

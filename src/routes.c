@@ -9,6 +9,7 @@
 #include "reviewd/auth.h"
 #include "reviewd/auth_tokens.h"
 #include "reviewd/business.h"
+#include "reviewd/consumers.h"
 #include "reviewd/erasure.h"
 #include "reviewd/findreviewer.h"
 #include "reviewd/health.h"
@@ -22,6 +23,7 @@
 #include "reviewd/outbox.h"
 #include "reviewd/outbox_mail.h"
 #include "reviewd/pages.h"
+#include "reviewd/pages_review_edit.h"
 #include "reviewd/products.h"
 #include "reviewd/reports.h"
 #include "reviewd/reviews.h"
@@ -139,6 +141,19 @@ const struct route routes_table[] = {
 	    pages_review_confirm, ROUTE_NO_STORE },
 	{ "POST", "/review/confirm/{token}", ROUTE_AUTH_NONE,
 	    pages_review_confirm, ROUTE_NO_STORE },
+	/* issue 14 section 5: the reviewer's own review, consumers */
+	{ "GET", "/review/edit/{token}", ROUTE_AUTH_NONE, pages_review_edit,
+	    ROUTE_NO_STORE },
+	{ "POST", "/review/edit/{token}", ROUTE_AUTH_NONE,
+	    pages_review_edit_post, ROUTE_NO_STORE },
+	{ "GET", "/review/edit-link/{businessDomain}", ROUTE_AUTH_NONE,
+	    pages_review_edit_link, 0 },
+	{ "POST", "/review/edit-link/{businessDomain}", ROUTE_AUTH_NONE,
+	    pages_review_edit_link_post, ROUTE_NO_STORE },
+	{ "GET", "/v1/consumers/{consumerId}", ROUTE_AUTH_APIKEY,
+	    consumers_get, 0 },
+	{ "GET", "/v1/consumers/{consumerId}/reviews", ROUTE_AUTH_APIKEY,
+	    consumers_reviews, 0 },
 	{ "GET", "/review/{businessDomain}", ROUTE_AUTH_NONE,
 	    pages_review_form, 0 },
 	{ "POST", "/review/{businessDomain}", ROUTE_AUTH_NONE,

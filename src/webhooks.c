@@ -49,7 +49,12 @@ static const char *const event_names[] = {
 	"product-review-created",
 	"product-review-updated",
 	"product-review-deleted",
-	"review-reply-created",
+	"service-review-reply-created",
+	"service-review-reply-updated",
+	"service-review-reply-deleted",
+	"product-review-reply-created",
+	"product-review-reply-updated",
+	"product-review-reply-deleted",
 	"find-reviewer-replied",
 	"find-reviewer-expired",
 	"review-report-created",
@@ -575,6 +580,37 @@ static const char sql_sub_get[] =
     "SELECT " SUB_COLUMNS " FROM webhook_subscriptions "
     "WHERE id = ? AND business_unit_id = ?";
 
+/* The name before replies had events of their own (migration 0021):
+ * read as the two that replaced it. -1 when out of memory. */
+static int
+legacy_reply_event(json_t *v)
+{
+	static const char *const now[] = { "service-review-reply-created",
+	    "product-review-reply-created" };
+	json_t	*e;	/* borrowed */
+	size_t	 i, j, k;
+
+	json_array_foreach(v, i, e) {
+		if (!json_is_string(e) || strcmp(json_string_value(e),
+		    "review-reply-created") != 0)
+			continue;
+		if (json_array_remove(v, i) == -1)
+			return -1;
+		for (k = 0; k < 2; k++) {
+			json_array_foreach(v, j, e) {
+				if (json_is_string(e) && strcmp(now[k],
+				    json_string_value(e)) == 0)
+					break;
+			}
+			if (j == json_array_size(v) && json_array_append_new(v,
+			    json_string(now[k])) == -1)
+				return -1;
+		}
+		return 0;
+	}
+	return 0;
+}
+
 /* Reads "events": a non-empty array of known, distinct names. */
 static json_t *
 read_events(json_t *body, struct api_error *err)
@@ -586,6 +622,10 @@ read_events(json_t *body, struct api_error *err)
 	if (!json_is_array(v) || json_array_size(v) == 0) {
 		api_error_set(err, 400, "events", "must be a non-empty array "
 		    "of event names");
+		return NULL;
+	}
+	if (legacy_reply_event(v) == -1) {
+		api_error_set(err, 500, NULL, "Internal error");
 		return NULL;
 	}
 	json_array_foreach(v, i, e) {

@@ -28,14 +28,19 @@
 /* One row of a review with everything its JSON needs. A review never
  * published (pending, expired, refused as a duplicate) was written under
  * an address nobody proved: it shows its own id as the consumer's and no
- * review count, so typing an address reveals nothing of its owner. */
+ * review count, so typing an address reveals nothing of its owner. An
+ * anonymous review shows its own id too and a count of one: the real id
+ * would tie it to the reviewer's named reviews (and /v1/consumers); a
+ * named one counts the reviewer's named reviews only (named_count). */
 #define REVIEW_COLUMNS							\
 	REVIEW_BASE_COLUMNS ", " REVIEW_TAGS ", " REVIEW_THREAD ", "	\
 	REVIEW_REPORT
 #define REVIEW_BASE_COLUMNS						\
 	"r.id, r.business_unit_id, b.domain, b.display_name, "		\
-	"CASE WHEN r.published_at IS NULL THEN r.id ELSE r.consumer_id END, " \
-	"CASE WHEN r.published_at IS NULL THEN 0 ELSE c.review_count END, " \
+	"CASE WHEN r.published_at IS NULL OR r.anonymous THEN r.id "	\
+	"  ELSE r.consumer_id END, "					\
+	"CASE WHEN r.published_at IS NULL THEN 0 WHEN r.anonymous THEN 1 " \
+	"  ELSE c.named_count END, "					\
 	"r.sku, r.stars, r.title, r.text, r.language, "			\
 	"r.experienced_at, r.display_name, r.anonymous, r.country, "	\
 	"r.source, r.link_kind, r.reference_id, r.referral_email, "	\
@@ -157,5 +162,10 @@ int	reviews_json_sku_list(const char *v, char **out,
  * err set (400 naming productUrl, or see db_fail). */
 int	reviews_json_skus_of_url(struct db *db, const char *bu,
 	    const char *url, char **out, struct api_error *err);
+
+/* for reviews_edit: the webhook eventData of the review under st
+ * (Trustpilot's shape, as reviews_json_emit sends it). New reference,
+ * NULL when out of memory. */
+json_t	*reviews_json_event(struct db_stmt *st);
 
 #endif

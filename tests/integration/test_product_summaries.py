@@ -230,7 +230,9 @@ def test_comment_events_are_those_of_a_reply(make_daemon, receiver):
     setup_catalogue(shop)
     r = shop.private("POST", "/v1/private/business-units/%s/webhooks"
                      % shop.id, json={"url": receiver.url, "events": [
-                         "review-reply-created", "product-review-updated"]})
+                         "product-review-reply-created",
+                         "product-review-reply-updated",
+                         "product-review-updated"]})
     assert r.status_code == 201, r.text
     secret = r.json()["secret"]
     review = publish(d, "events.example.com", "ev@example.com", sku="B")
@@ -253,8 +255,9 @@ def test_comment_events_are_those_of_a_reply(make_daemon, receiver):
         assert r.status_code == 201, r.text
     got = wait_for(lambda: (lambda n: n if len(n) >= 2 else None)(names()),
                    what="two events")
-    assert sorted(got) == [("product-review-updated", review),
-                           ("review-reply-created", review)]
+    # a reply is its own event, never an edit of the review
+    assert sorted(got) == [("product-review-reply-created", review),
+                           ("product-review-reply-updated", review)]
 
 
 def test_migration_counts_the_reviews_already_there(tmp_path):

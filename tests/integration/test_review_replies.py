@@ -22,7 +22,10 @@ def subscribe_all(shop, receiver):
     r = shop.private("POST", "/v1/private/business-units/%s/webhooks"
                      % shop.id, json={"url": receiver.url, "events": [
                          "service-review-created", "service-review-updated",
-                         "review-reply-created", "product-review-created"]})
+                         "service-review-reply-created",
+                         "service-review-reply-updated",
+                         "service-review-reply-deleted",
+                         "product-review-created"]})
     assert r.status_code == 201
     return r.json()["secret"]
 
@@ -65,7 +68,7 @@ def test_reply_create_replace_delete(shop, receiver):
     assert len(replies) == 1
     assert "Sorry <b>about</b> it" in replies[0]["text"]
     assert "Sorry &lt;b&gt;about&lt;/b&gt; it" in replies[0]["html"]
-    wait_for(lambda: any(e["eventName"] == "review-reply-created"
+    wait_for(lambda: any(e["eventName"] == "service-review-reply-created"
                          for e in events(receiver, secret)))
 
     # replace, as a form (Trustpilot's Slack app does this)
@@ -74,7 +77,7 @@ def test_reply_create_replace_delete(shop, receiver):
     assert r.json()["companyReply"]["text"] == "We refunded you."
     assert r.json()["companyReply"]["createdAt"] == reply["createdAt"]
     # an edit within a day is not mailed again (one mail a day at most)
-    wait_for(lambda: any(e["eventName"] == "service-review-updated"
+    wait_for(lambda: any(e["eventName"] == "service-review-reply-updated"
                          for e in events(receiver, secret)))
     public = d.get("/v1/reviews/" + review_id,
                    headers={"apikey": shop.key}).json()
@@ -99,6 +102,12 @@ def test_reply_create_replace_delete(shop, receiver):
     public = d.get("/v1/reviews/" + review_id,
                    headers={"apikey": shop.key}).json()
     assert public["companyReply"] is None
+    wait_for(lambda: any(e["eventName"] == "service-review-reply-deleted"
+                         for e in events(receiver, secret)))
+    # the business's own replies never read as the reviewer's edits
+    d.wait_outbox_idle()
+    assert not [e for e in events(receiver, secret)
+                if e["eventName"] == "service-review-updated"]
 
 
 def test_reply_to_pending_review_is_refused(shop):
