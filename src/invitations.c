@@ -390,7 +390,7 @@ inv_unit_locale(struct db *db, const char *bu, char locale[8])
 
 json_t *
 inv_catalogue_products(struct db *db, const char *bu, json_t *skus,
-    struct api_error *err)
+    json_t *unknown, struct api_error *err)
 {
 	struct db_stmt	*st;
 	json_t		*out = json_array(), *sku;	/* owned; borrowed */
@@ -407,7 +407,12 @@ inv_catalogue_products(struct db *db, const char *bu, json_t *skus,
 			db_fail(db, err);
 			goto fail;
 		}
-		if (rc == DB_DONE)
+		if (rc == DB_DONE && unknown != NULL) {
+			if (json_array_append(unknown, sku) == -1) {
+				api_error_set(err, 500, NULL, "Internal error");
+				goto fail;
+			}
+		} else if (rc == DB_DONE)
 			api_error_set(err, 400, "productReviewInvitation."
 			    "productSkus", "%s is not in the product catalogue",
 			    json_string_value(sku));
@@ -484,7 +489,7 @@ inv_store(struct db *db, const char *bu, struct inv_input *in,
 	bool		 usable;
 
 	if (in->skus != NULL && (in->products = inv_catalogue_products(db, bu,
-	    in->skus, err)) == NULL)
+	    in->skus, NULL, err)) == NULL)
 		return -1;
 	if (in->locale != NULL)
 		snprintf(locale, sizeof(locale), "%s", in->locale);
