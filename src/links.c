@@ -931,6 +931,11 @@ link_body(const struct request *req, struct api_error *err)
 	    "application/x-www-form-urlencoded", 33) == 0 &&
 	    strchr("; \t", ctype[33]) != NULL)
 		return form_object(req, err);
+	if (ctype == NULL || strncasecmp(ctype, "application/json", 16) != 0) {
+		api_error_set(err, 415, "Content-Type", "must be "
+		    "application/json or application/x-www-form-urlencoded");
+		return NULL;
+	}
 	return json_body(req, err);
 }
 
