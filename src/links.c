@@ -871,7 +871,7 @@ form_object(const struct request *req, struct api_error *err)
 {
 	const char	*p = req->body, *end = req->body + req->body_len;
 	const char	*amp, *eq, *v;
-	char		 key[64], value[URL_LEN];
+	char		 key[64], value[JSON_URL_MAX + 1];
 	json_t		*o = json_object(), *tags = NULL;	/* owned */
 	size_t		 n;
 

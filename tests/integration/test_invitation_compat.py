@@ -162,6 +162,12 @@ def test_invitation_links_take_a_form(business, other_business):
     items = history(business)
     assert [(i["referenceNumber"], i["tags"], i["locale"]) for i in items] \
         == [("F-1", ["a", "b", "c"], "da-DK")]
+    # a long redirectUri fits a form as it fits JSON
+    long_uri = "https://shop.example/thanks?" + "x" * 2000
+    r = business.private("POST", path, data={
+        "email": "long@example.com", "name": "Long", "redirectUri":
+        long_uri})
+    assert r.status_code == 201, r.text
     # the JSON body still works
     r = business.private("POST", path, json={"email": "j@example.com",
                                              "name": "Jay"})
@@ -177,7 +183,7 @@ def test_invitation_links_take_a_form(business, other_business):
         assert_error(business.private("POST", path, data=data, headers={
             "Content-Type": "application/x-www-form-urlencoded"}), 400,
             field)
-    assert len(history(business)) == 2
+    assert len(history(business)) == 3
     body = assert_error(business.private("POST", path, data="x", headers={
         "Content-Type": "text/plain"}), 415, "Content-Type")
     assert "x-www-form-urlencoded" in body["details"][0]["reason"]
