@@ -76,16 +76,6 @@ business_unit_json(struct db_stmt *st, const char *public_url, bool private)
 	    json_string(db_text(st, COL_SENDER))) == -1 ||
 	    json_object_set_new(o, "defaultLocale",
 	    json_string(db_text(st, COL_LOCALE))) == -1 ||
-	    json_object_set_new(o, "contactEmail",
-	    json_string(db_text(st, COL_CONTACT_EMAIL))) == -1 ||
-	    json_object_set_new(o, "phone",
-	    json_string(db_text(st, COL_PHONE))) == -1 ||
-	    json_object_set_new(o, "street",
-	    json_string(db_text(st, COL_STREET))) == -1 ||
-	    json_object_set_new(o, "city",
-	    json_string(db_text(st, COL_CITY))) == -1 ||
-	    json_object_set_new(o, "postcode",
-	    json_string(db_text(st, COL_POSTCODE))) == -1 ||
 	    json_set_time(o, "createdAt",
 	    db_int(st, COL_CREATED)) == -1 ||
 	    json_set_time(o, "updatedAt",

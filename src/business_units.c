@@ -151,13 +151,20 @@ business_units_all(struct request *req, struct response *res,
 	return answer_units(req, res, st, 2, &p, err);
 }
 
-/* The unit of the path: its row under *out (caller releases), or a 404. */
+/* What web-links and profileinfo read of a unit. */
+static const char sql_unit_profile[] =
+    "SELECT id, display_name, domain, website_url, country, default_locale, "
+    "  contact_email, phone, street, city, postcode "
+    "FROM business_units WHERE id = ?";
+
+enum { P_ID, P_NAME, P_DOMAIN, P_WEBSITE, P_COUNTRY, P_LOCALE,
+    P_CONTACT_EMAIL, P_PHONE, P_STREET, P_CITY, P_POSTCODE };
+
+/* The unit of the path: its row (sql_unit_profile) under *out (caller
+ * releases), or a 404. */
 static int
 path_unit(struct request *req, struct db_stmt **out, struct api_error *err)
 {
-	static const char sql[] =
-	    "SELECT " BUSINESS_UNIT_COLUMNS " FROM business_units "
-	    "WHERE id = ?";
 	const char	*id = request_param(req, "businessUnitId");
 	int		 rc;
 
@@ -166,7 +173,7 @@ path_unit(struct request *req, struct db_stmt **out, struct api_error *err)
 		api_error_set(err, 404, NULL, "Business unit not found");
 		return -1;
 	}
-	if ((rc = db_row(req->db, sql, out, "s", id)) == -1)
+	if ((rc = db_row(req->db, sql_unit_profile, out, "s", id)) == -1)
 		db_fail(req->db, err);
 	else if (rc == DB_DONE)
 		api_error_set(err, 404, NULL, "Business unit not found");
@@ -226,15 +233,15 @@ business_units_web_links(struct request *req, struct response *res,
 		return -1;
 	/* the unit's own language when the client names none */
 	snprintf(locale, sizeof(locale), "%s", l != NULL ? l :
-	    db_text(st, COL_LOCALE));
-	snprintf(path, sizeof(path), "/b/%s", db_text(st, COL_DOMAIN));
+	    db_text(st, P_LOCALE));
+	snprintf(path, sizeof(path), "/b/%s", db_text(st, P_DOMAIN));
 	localised_url(req->cfg->public_url, locale, path, profile,
 	    sizeof(profile));
-	snprintf(path, sizeof(path), "/review/%s", db_text(st, COL_DOMAIN));
+	snprintf(path, sizeof(path), "/review/%s", db_text(st, P_DOMAIN));
 	localised_url(req->cfg->public_url, locale, path, evaluate,
 	    sizeof(evaluate));
 	snprintf(self, sizeof(self), "%s/v1/business-units/%s/web-links"
-	    "?locale=%s", req->cfg->public_url, db_text(st, COL_ID), locale);
+	    "?locale=%s", req->cfg->public_url, db_text(st, P_ID), locale);
 	o = json_pack("{s:s, s:s, s:s, s:[o]}", "locale", locale,
 	    "profileUrl", profile, "evaluateUrl", evaluate, "links",
 	    json_link(self, "GET", "self"));
@@ -263,16 +270,16 @@ business_units_profile_info(struct request *req, struct response *res,
 	if (path_unit(req, &st, err) == -1)
 		return -1;
 	snprintf(unit, sizeof(unit), "%s/v1/business-units/%s",
-	    req->cfg->public_url, db_text(st, COL_ID));
+	    req->cfg->public_url, db_text(st, P_ID));
 	snprintf(self, sizeof(self), "%s/profileinfo", unit);
 	o = json_pack("{s:s, s:s, s:o, s:o, s:{s:o, s:o, s:o, s:o}, s:s, "
-	    "s:[o, o]}", "id", db_text(st, COL_ID), "displayName",
-	    db_text(st, COL_NAME), "email", text_or_null(st,
-	    COL_CONTACT_EMAIL), "phone", text_or_null(st, COL_PHONE),
-	    "address", "street", text_or_null(st, COL_STREET), "city",
-	    text_or_null(st, COL_CITY), "postcode", text_or_null(st,
-	    COL_POSTCODE), "country", text_or_null(st, COL_COUNTRY),
-	    "websiteUrl", db_text(st, COL_WEBSITE), "links",
+	    "s:[o, o]}", "id", db_text(st, P_ID), "displayName",
+	    db_text(st, P_NAME), "email", text_or_null(st,
+	    P_CONTACT_EMAIL), "phone", text_or_null(st, P_PHONE),
+	    "address", "street", text_or_null(st, P_STREET), "city",
+	    text_or_null(st, P_CITY), "postcode", text_or_null(st,
+	    P_POSTCODE), "country", text_or_null(st, P_COUNTRY),
+	    "websiteUrl", db_text(st, P_WEBSITE), "links",
 	    json_link(self, "GET", "self"), json_link(unit, "GET",
 	    "business-unit"));
 	db_release(st);
