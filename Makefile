@@ -81,17 +81,17 @@ T_mailer = api_error auth buf clock config db db_sqlite handler html http \
 T_mailhtml = mailhtml_attr
 T_reviews_shape = api_error buf clock db db_sqlite log migrations utf8
 T_router = afs afs_message api_error audit auth auth_tokens buf business \
-	   clock config consumers csv db db_sqlite erasure findreviewer \
-	   findreviewer_json handler health html http http_guard i18n \
-	   idempotency ids invitations invitations_csv invitations_history \
-	   invitations_links invitations_templates invitations_unsubscribe \
-	   invitations_upload json lang links list_cache log mailer \
-	   mailhtml mailhtml_attr metrics migrations outbox outbox_mail \
-	   pages pages_findreviewer pages_invitation pages_profile \
-	   pages_review_edit products rate_limit reports request reviews \
-	   reviews_edit reviews_json reviews_list reviews_products \
-	   reviews_shape reviews_submit routes scheduler settings upgrade \
-	   utf8 webhooks writer
+	   business_units clock config consumers csv db db_sqlite erasure \
+	   findreviewer findreviewer_json handler health html http \
+	   http_guard i18n idempotency ids invitations invitations_csv \
+	   invitations_history invitations_links invitations_templates \
+	   invitations_unsubscribe invitations_upload json lang links \
+	   list_cache log mailer mailhtml mailhtml_attr metrics migrations \
+	   outbox outbox_mail pages pages_findreviewer pages_invitation \
+	   pages_profile pages_review_edit products rate_limit reports \
+	   request reviews reviews_edit reviews_json reviews_list \
+	   reviews_products reviews_shape reviews_submit routes scheduler \
+	   settings upgrade utf8 webhooks writer
 T_webhooks = api_error auth buf clock config db db_sqlite handler http \
 	   http_guard ids json log metrics migrations outbox rate_limit \
 	   request router scheduler settings upgrade utf8 writer

@@ -10,6 +10,7 @@
 
 #include "reviewd/auth.h"
 #include "reviewd/business.h"
+#include "reviewd/business_internal.h"
 #include "reviewd/clock.h"
 #include "reviewd/handler.h"
 #include "reviewd/ids.h"
@@ -23,23 +24,8 @@
 #define DOMAIN_MAX		253
 #define PAGE_SIZE_MAX		100
 
-#define STARS_COUNT(n)							\
-	"(SELECT coalesce(sum(n), 0) FROM business_unit_counts c "	\
-	"WHERE c.business_unit_id = business_units.id AND c.stars = " #n "), "
-#define UNIT_COLUMNS							\
-	"id, display_name, domain, website_url, country, status, "	\
-	"notification_email, sender_name, default_locale, created_at, "	\
-	STARS_COUNT(1) STARS_COUNT(2) STARS_COUNT(3) STARS_COUNT(4)	\
-	STARS_COUNT(5) "updated_at"
-
-enum { COL_ID, COL_NAME, COL_DOMAIN, COL_WEBSITE, COL_COUNTRY, COL_STATUS,
-    COL_EMAIL, COL_SENDER, COL_LOCALE, COL_CREATED, COL_STARS1,
-    COL_UPDATED = COL_STARS1 + 5 };
-
-/* The row under st as Trustpilot's business unit object; private adds the
- * business's own settings. NULL when out of memory. */
-static json_t *
-unit_json(struct db_stmt *st, const char *public_url, bool private)
+json_t *
+business_unit_json(struct db_stmt *st, const char *public_url, bool private)
 {
 	json_t		*o = NULL, *links = NULL;	/* owned */
 	char		 href[CONFIG_STR + 64];
@@ -101,7 +87,7 @@ unit_json(struct db_stmt *st, const char *public_url, bool private)
 }
 
 static const char sql_unit_by_id[] =
-    "SELECT " UNIT_COLUMNS " FROM business_units WHERE id = ?";
+    "SELECT " BUSINESS_UNIT_COLUMNS " FROM business_units WHERE id = ?";
 
 /* *out = the unit's JSON; 404 when there is none. */
 static int
@@ -115,7 +101,7 @@ load_unit(struct db *db, const char *id, const char *public_url,
 		db_fail(db, err);
 	else if (rc == DB_DONE)
 		api_error_set(err, 404, NULL, "Business unit not found");
-	else if ((*out = unit_json(st, public_url, private)) == NULL)
+	else if ((*out = business_unit_json(st, public_url, private)) == NULL)
 		api_error_set(err, 500, NULL, "Internal error");
 	else
 		ret = 0;
@@ -199,7 +185,19 @@ struct settings {
 	const char	*notification_email;
 	const char	*sender_name;
 	const char	*default_locale;
+	const char	*contact_email;		/* the public profile's */
+	const char	*phone, *street, *city, *postcode;
 };
+
+/* An optional one-line contact field of at most max characters. */
+static void
+read_line(json_t *o, const char *key, size_t max, const char **out,
+    struct api_error *err)
+{
+	if (json_read_string(o, key, false, 0, max, out, err) == 0 &&
+	    *out != NULL && !mailer_header_safe(*out))
+		api_error_set(err, 400, key, "must be one line without tabs");
+}
 
 static void
 read_settings(json_t *o, const char *name_key, bool name_required,
@@ -226,6 +224,13 @@ read_settings(json_t *o, const char *name_key, bool name_required,
 	if (json_read_string(o, "defaultLocale", false, 2, 5,
 	    &s->default_locale, err) == 0)
 		check_locale("defaultLocale", s->default_locale, err);
+	if (json_read_string(o, "contactEmail", false, 0,
+	    MAILER_ADDRESS_MAX, &s->contact_email, err) == 0)
+		check_email("contactEmail", s->contact_email, err);
+	read_line(o, "phone", 40, &s->phone, err);
+	read_line(o, "street", NAME_MAX_CHARS, &s->street, err);
+	read_line(o, "city", 100, &s->city, err);
+	read_line(o, "postcode", 20, &s->postcode, err);
 }
 
 static const char sql_unit_insert[] =
@@ -312,7 +317,7 @@ out:
 }
 
 static const char sql_unit_all[] =
-    "SELECT " UNIT_COLUMNS " FROM business_units "
+    "SELECT " BUSINESS_UNIT_COLUMNS " FROM business_units "
     "ORDER BY created_at, id LIMIT ? OFFSET ?";
 
 /* Appends up to limit units from offset on to list. 0, or -1 with err
@@ -330,8 +335,8 @@ list_units(struct db *db, const char *public_url, int64_t limit,
 		goto out;
 	}
 	while ((rc = db_step(db, st)) == DB_ROW) {
-		if (json_array_append_new(list, unit_json(st, public_url,
-		    true)) == -1) {
+		if (json_array_append_new(list, business_unit_json(st,
+		    public_url, true)) == -1) {
 			api_error_set(err, 500, NULL, "Internal error");
 			goto out;
 		}
@@ -586,6 +591,11 @@ static const char sql_unit_update[] =
     "  notification_email = coalesce(?, notification_email),"
     "  sender_name = coalesce(?, sender_name),"
     "  default_locale = coalesce(?, default_locale),"
+    "  contact_email = coalesce(?, contact_email),"
+    "  phone = coalesce(?, phone),"
+    "  street = coalesce(?, street),"
+    "  city = coalesce(?, city),"
+    "  postcode = coalesce(?, postcode),"
     "  updated_at = ? "
     "WHERE id = ?";
 
@@ -635,9 +645,10 @@ update_unit(struct db *db, const char *id, const struct settings *s,
 {
 	int	 ret = -1;
 
-	if (db_run(db, sql_unit_update, "ssssssis", s->display_name,
+	if (db_run(db, sql_unit_update, "sssssssssssis", s->display_name,
 	    s->website_url, s->country, s->notification_email,
-	    s->sender_name, s->default_locale, clock_now_ms(), id) == -1)
+	    s->sender_name, s->default_locale, s->contact_email, s->phone,
+	    s->street, s->city, s->postcode, clock_now_ms(), id) == -1)
 		db_fail(db, err);
 	else if (db_changes(db) == 0)
 		api_error_set(err, 404, NULL, "Business unit not found");
@@ -652,7 +663,7 @@ business_patch(struct request *req, struct response *res,
 {
 	static const char *const allowed[] = { "displayName", "websiteUrl",
 	    "country", "notificationEmail", "senderName", "defaultLocale",
-	    NULL };
+	    "contactEmail", "phone", "street", "city", "postcode", NULL };
 	struct db	*db = req->db;
 	json_t		*body = NULL, *unit = NULL;	/* owned */
 	struct settings	 s;

@@ -311,12 +311,20 @@ respond(struct http_req *hr, struct MHD_Connection *conn)
 			return false;
 		len = strlen(text);
 	}
-	r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	if (len == 0) {		/* MHD keeps no buffer of an empty body */
+		free(text);
+		text = NULL;
+		r = MHD_create_response_from_buffer(0, NULL,
+		    MHD_RESPMEM_PERSISTENT);
+	} else
+		r = MHD_create_response_from_buffer(len, text,
+		    MHD_RESPMEM_MUST_FREE);
 	if (r == NULL) {
 		free(text);
 		return false;
 	}
-	if (!add_header(r, "Content-Type", ctype) ||
+	/* an empty answer (202 of email-invitations) has no type */
+	if ((len > 0 && !add_header(r, "Content-Type", ctype)) ||
 	    !add_header(r, "X-Request-Id", hr->req.id))
 		goto out;
 	for (i = 0; i < res->nheaders; i++) {

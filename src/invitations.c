@@ -17,6 +17,7 @@
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -389,7 +390,7 @@ inv_unit_locale(struct db *db, const char *bu, char locale[8])
 
 json_t *
 inv_catalogue_products(struct db *db, const char *bu, json_t *skus,
-    struct api_error *err)
+    json_t *unknown, struct api_error *err)
 {
 	struct db_stmt	*st;
 	json_t		*out = json_array(), *sku;	/* owned; borrowed */
@@ -406,7 +407,12 @@ inv_catalogue_products(struct db *db, const char *bu, json_t *skus,
 			db_fail(db, err);
 			goto fail;
 		}
-		if (rc == DB_DONE)
+		if (rc == DB_DONE && unknown != NULL) {
+			if (json_array_append(unknown, sku) == -1) {
+				api_error_set(err, 500, NULL, "Internal error");
+				goto fail;
+			}
+		} else if (rc == DB_DONE)
 			api_error_set(err, 400, "productReviewInvitation."
 			    "productSkus", "%s is not in the product catalogue",
 			    json_string_value(sku));
@@ -475,7 +481,7 @@ inv_store(struct db *db, const char *bu, struct inv_input *in,
     const char **skip_reason, struct api_error *err)
 {
 	char		 id[IDS_ID_LEN + 1];
-	char		 locale[8] = "en-US";
+	char		 locale[8] = "en-US", fallback[160] = "";
 	char		*tags = NULL, *products = NULL;
 	const char	*reason = NULL;
 	int64_t		 now = clock_now_ms();
@@ -483,22 +489,27 @@ inv_store(struct db *db, const char *bu, struct inv_input *in,
 	bool		 usable;
 
 	if (in->skus != NULL && (in->products = inv_catalogue_products(db, bu,
-	    in->skus, err)) == NULL)
+	    in->skus, NULL, err)) == NULL)
 		return -1;
+	if (in->locale != NULL)
+		snprintf(locale, sizeof(locale), "%s", in->locale);
+	else if (inv_unit_locale(db, bu, locale) == -1)
+		goto dberr;
+	/* An unknown template (one made at Trustpilot, say) is no reason to
+	 * lose the invitation: the unit's default for its locale is used,
+	 * and its events say so. */
 	if (in->template_id != NULL) {
 		if (invitations_template_usable(db, bu, in->template_id,
 		    &usable) == -1)
 			goto dberr;
 		if (!usable) {
-			api_error_set(err, 400, "templateId", "is not a "
-			    "template of this business unit");
-			return -1;
+			snprintf(fallback, sizeof(fallback), "templateId %s is "
+			    "not a template of this business unit; sent with "
+			    "%s", in->template_id,
+			    invitations_template_default(locale));
+			in->template_id = invitations_template_default(locale);
 		}
 	}
-	if (in->locale != NULL)
-		snprintf(locale, sizeof(locale), "%s", in->locale);
-	else if (inv_unit_locale(db, bu, locale) == -1)
-		goto dberr;
 	if (suppression(db, bu, in, now, &reason) == -1)
 		goto dberr;
 	tags = inv_array_text(in->tags);
@@ -515,6 +526,8 @@ inv_store(struct db *db, const char *bu, struct inv_input *in,
 	    reason != NULL ? "skipped" : "queued", reason,
 	    in->send_at > now ? in->send_at : now, now) == -1 ||
 	    inv_event_add(db, id, "created", origin, now) == -1 ||
+	    (fallback[0] != '\0' && inv_event_add(db, id, "template_fallback",
+	    fallback, now) == -1) ||
 	    (reason != NULL && inv_event_add(db, id, "skipped", reason,
 	    now) == -1))
 		goto dberr;
@@ -649,9 +662,64 @@ read_batch(json_t *body, bool *batch, struct inv_input **inputs,
 }
 
 /*
+ * Whether the request asks for the created invitations back: a Prefer
+ * header (RFC 7240) holding the preference return=representation, among
+ * others separated by commas or semicolons (a quoted value too).
+ */
+static bool
+prefers_representation(const struct request *req)
+{
+	const char	*p = request_header(req, "Prefer");
+	size_t		 n;
+
+	while (p != NULL && *p != '\0') {
+		p += strspn(p, " \t,;");
+		n = strcspn(p, ",;");
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if ((n == 21 && strncasecmp(p, "return=representation",
+		    21) == 0) || (n == 23 && strncasecmp(p,
+		    "return=\"representation\"", 23) == 0))
+			return true;
+		p += strcspn(p, ",;");
+	}
+	return false;
+}
+
+/*
+ * The answer to a created invitation (or batch) whose representation is
+ * in res (201): kept, with Preference-Applied, when the client asked for
+ * it; else Trustpilot's answer, 202 Accepted without a body (clients and
+ * CMS plugins take any body on success for a failure). A replayed answer
+ * keeps its Idempotent-Replayed header. 0, or -1 with err.
+ */
+static int
+created_answer(struct response *res, bool representation, bool replayed,
+    struct api_error *err)
+{
+	if (representation) {
+		if (response_header(res, "Preference-Applied",
+		    "return=representation") == 0)
+			return 0;
+		api_error_set(err, 500, NULL, "Internal error");
+		return -1;
+	}
+	response_release(res);
+	res->status = 202;
+	if ((res->body = strdup("")) == NULL || (replayed &&
+	    response_header(res, "Idempotent-Replayed", "true") == -1)) {
+		api_error_set(err, 500, NULL, "Internal error");
+		return -1;
+	}
+	res->body_len = 0;
+	return 0;
+}
+
+/*
  * POST .../email-invitations: one invitation in Trustpilot's shape, or a
  * batch {"invitations": [...]} validated all or nothing (every bad item
- * is named by its index).
+ * is named by its index). Answers 202 without a body, or 201 with the
+ * invitations for Prefer: return=representation (created_answer).
  */
 int
 invitations_create(struct request *req, struct response *res,
@@ -663,7 +731,7 @@ invitations_create(struct request *req, struct response *res,
 	const char	*bu;
 	char		 prefix[48], id[IDS_ID_LEN + 1];
 	size_t		 i, n = 0;
-	bool		 batch;
+	bool		 batch, representation = prefers_representation(req);
 	int		 r, ret = -1;
 
 	if (auth_business_unit(req, &bu, err) == -1 ||
@@ -675,7 +743,8 @@ invitations_create(struct request *req, struct response *res,
 	if (db_tx_begin(req->db) == -1)
 		goto fail;
 	if ((r = idempotency_replay(req->db, bu, &ik, res, err)) != 0) {
-		ret = r == 1 ? 0 : -1;
+		ret = r == 1 ? created_answer(res, representation, true,
+		    err) : -1;
 		goto out;
 	}
 	/* checked and created in one write transaction: two requests cannot
@@ -705,6 +774,8 @@ invitations_create(struct request *req, struct response *res,
 		goto fail;
 	ret = handler_commit(req, res, 201, out, true, err);
 	out = NULL;
+	if (ret == 0)
+		ret = created_answer(res, representation, false, err);
 	goto out;
 fail:
 	if (err->status == 0)

@@ -339,21 +339,13 @@ invitations_delete(struct request *req, struct response *res,
 static const char sql_cancel_queued[] =
     "UPDATE invitations SET status = 'cancelled', cancelled_at = ?1, "
     "  updated_at = ?1 WHERE business_unit_id = ?2 AND status = 'queued' "
-    "  AND (?3 IS NULL OR created_at < ?3) RETURNING id";
+    "  RETURNING id";
 
-/* Runs st (an UPDATE ... RETURNING id, bound) to its end, appending the
- * ids to ids. 0 or -1. */
-static int
-returned_ids(struct db *db, struct db_stmt *st, json_t *ids)
+/* The id a RETURNING id row holds, for db_list. */
+static json_t *
+returned_id(struct db_stmt *st)
 {
-	int	 rc;
-
-	while ((rc = db_step(db, st)) == DB_ROW) {
-		if (json_array_append_new(ids, json_string(db_text(st,
-		    0))) == -1)
-			return -1;
-	}
-	return rc == DB_DONE ? 0 : -1;
+	return json_string(db_text(st, 0));
 }
 
 /* Appends the event kind with detail to each invitation of ids. 0 or
@@ -377,34 +369,35 @@ int
 invitations_cancel_queued(struct request *req, struct response *res,
     struct api_error *err)
 {
-	static const char *const allowed[] = { "createdBefore", NULL };
+	static const char *const allowed[] = { NULL };
 	struct db	*db = req->db;
 	json_t		*body = NULL, *ids = NULL;	/* owned */
-	struct db_stmt	*st = NULL;
 	const char	*bu;
-	int64_t		 before = 0, now = clock_now_ms();
+	int64_t		 now = clock_now_ms();
 	int		 ret = -1;
 
 	if (auth_business_unit(req, &bu, err) == -1)
 		return -1;
+	/* Nothing chooses which queued invitations stop: a client still
+	 * sending the old createdBefore learns why it is refused. */
 	if (req->body_len > 0) {
 		if ((body = json_body(req, err)) == NULL)
 			return -1;
-		json_only_keys(body, allowed, err);
-		invitations_read_time(body, "createdBefore", &before, err);
+		if (json_object_get(body, "createdBefore") != NULL)
+			api_error_set(err, 400, "createdBefore", "is no longer "
+			    "accepted: queued invitations are cancelled all "
+			    "together, so that no business chooses which "
+			    "customers stop being asked; send no body");
+		else
+			json_only_keys(body, allowed, err);
 		if (err->status != 0)
 			goto out;
 	}
 	ids = json_array();
 	if (ids == NULL || db_tx_begin(db) == -1 ||
-	    (st = db_prepare(db, sql_cancel_queued)) == NULL ||
-	    db_bind_int(st, 1, now) == -1 ||
-	    db_bind_text(st, 2, bu) == -1 ||
-	    (before != 0 ? db_bind_int(st, 3, before) :
-	    db_bind_null(st, 3)) == -1 || returned_ids(db, st, ids) == -1)
+	    db_list(db, sql_cancel_queued, returned_id, ids, "is", now,
+	    bu) == -1)
 		goto dberr;
-	db_release(st);
-	st = NULL;
 	if (events_add(db, ids, "cancelled", "cancel-queued", now) == -1)
 		goto dberr;
 	ret = handler_commit(req, res, 200, json_pack("{s:I}", "cancelled",
@@ -413,7 +406,6 @@ invitations_cancel_queued(struct request *req, struct response *res,
 dberr:
 	db_fail(db, err);
 out:
-	db_release(st);
 	db_tx_rollback(db);
 	json_decref(ids);
 	json_decref(body);

@@ -10,12 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reviewd/buf.h"
 #include "reviewd/clock.h"
 #include "reviewd/invitations_internal.h"
 #include "reviewd/invitations_links.h"
 #include "reviewd/json.h"
 #include "reviewd/reviews.h"
 #include "reviewd/scheduler.h"
+#include "reviewd/webhooks.h"
 
 /* Personal links. */
 
@@ -303,12 +305,59 @@ reopen(struct db *db, const struct link_claim *c, const char *hash,
 	return 1;
 }
 
+/*
+ * Inside the caller's transaction: the SKUs of c's link not in the
+ * catalogue (unknown, not empty) go into invitation id's events and to
+ * the business as an invitation-link-unknown-skus webhook event; the
+ * customer still gets the form (the service and the known products).
+ * 0 or -1.
+ */
+static int
+tell_unknown_skus(struct db *db, const struct link_claim *c, const char *id,
+    json_t *unknown, json_t *products, int64_t now)
+{
+	struct buf	 detail;
+	json_t		*data = NULL, *known = NULL;	/* owned */
+	json_t		*v;				/* borrowed */
+	size_t		 i;
+	int		 ret = -1;
+
+	buf_init(&detail, 512);
+	json_array_foreach(unknown, i, v) {
+		if ((i > 0 && buf_puts(&detail, ", ") == -1) ||
+		    buf_puts(&detail, json_string_value(v)) == -1)
+			break;	/* the list is cut at 512 bytes; the event has
+				 * every SKU */
+	}
+	if ((known = json_array()) == NULL)
+		goto out;
+	json_array_foreach(products, i, v) {
+		if (json_array_append(known, json_object_get(v, "sku")) == -1)
+			goto out;
+	}
+	data = json_pack("{s:s, s:s, s:s, s:s?, s:O, s:O}", "invitationId", id,
+	    "businessUnitId", c->bu, "linkKind", c->kind, "referenceId",
+	    c->reference, "unknownSkus", unknown, "knownSkus", known);
+	if (data == NULL || json_set_time(data, "createdAt", now) == -1 ||
+	    inv_event_add(db, id, "unknown_skus", detail.data != NULL ?
+	    detail.data : "", now) == -1 ||
+	    webhooks_emit(db, c->bu, "invitation-link-unknown-skus",
+	    data) == -1)
+		goto out;
+	ret = 0;
+out:
+	buf_release(&detail);
+	json_decref(known);
+	json_decref(data);
+	return ret;
+}
+
 int
 invitations_open_link(struct db *db, const struct link_claim *c,
     char token[IDS_TOKEN_LEN + 1], char id_out[IDS_ID_LEN + 1],
     enum invitation_link *state, struct api_error *err)
 {
-	json_t		*products = NULL;	/* owned */
+	json_t		*products = NULL, *unknown = NULL;	/* owned */
 	char		 id[IDS_ID_LEN + 1], hash[IDS_HASH_LEN + 1];
 	char		 locale[8] = "en-US";
 	char		*tags = NULL, *products_text = NULL;
@@ -329,8 +378,11 @@ invitations_open_link(struct db *db, const struct link_claim *c,
 			goto out;
 		}
 	}
-	if (c->skus != NULL && (products = inv_catalogue_products(db, c->bu,
-	    c->skus, err)) == NULL)
+	/* SKUs not in the catalogue do not break the link (Trustpilot's
+	 * own example carries "sku1"...): the known ones are asked about */
+	if (c->skus != NULL && ((unknown = json_array()) == NULL ||
+	    (products = inv_catalogue_products(db, c->bu, c->skus, unknown,
+	    err)) == NULL))
 		goto out;
 	if (c->locale != NULL)
 		snprintf(locale, sizeof(locale), "%s", c->locale);
@@ -347,8 +399,12 @@ invitations_open_link(struct db *db, const struct link_claim *c,
 	    inv_config()->invitation_link_days * 86400000,
 	    c->link_hash) == -1 ||
 	    inv_event_add(db, id, "created", c->kind, now) == -1 ||
+	    (json_array_size(unknown) > 0 && tell_unknown_skus(db, c, id,
+	    unknown, products, now) == -1) ||
 	    db_tx_commit(db) == -1)
 		goto dberr;
+	if (json_array_size(unknown) > 0)
+		scheduler_wake();
 	*state = INVITATION_LINK_OPEN;
 	memcpy(id_out, id, sizeof(id));
 	ret = 0;
@@ -358,6 +414,7 @@ dberr:
 out:
 	db_tx_rollback(db);
 	json_decref(products);
+	json_decref(unknown);
 	free(tags);
 	free(products_text);
 	return ret;

@@ -83,6 +83,18 @@ invitations_template_usable(struct db *db, const char *bu, const char *id,
 	return rc == -1 ? -1 : 0;
 }
 
+const char *
+invitations_template_default(const char *locale)
+{
+	size_t	 i;
+
+	for (i = 0; locale != NULL && i < NBUILTINS; i++) {
+		if (strncmp(locale, builtins[i].locale, 2) == 0)
+			return builtins[i].id;
+	}
+	return builtins[0].id;
+}
+
 int
 invitations_templates_list(struct request *req, struct response *res,
     struct api_error *err)

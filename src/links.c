@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/evp.h>
 #include <sodium.h>
@@ -859,7 +860,88 @@ out:
 	return ret;
 }
 
-/* POST .../invitation-links (reference 7.2): a personal link, no e-mail. */
+/*
+ * The application/x-www-form-urlencoded body of req as the JSON object
+ * invitation-links reads: each field a string, "tags" (or "tags[]")
+ * repeatable into an array, a tags value holding commas split there.
+ * NULL with a 400 naming the field when a pair is malformed, not UTF-8,
+ * too long or given twice.
+ */
+static json_t *
+form_object(const struct request *req, struct api_error *err)
+{
+	const char	*p = req->body, *end = req->body + req->body_len;
+	const char	*amp, *eq, *v;
+	char		 key[64], value[JSON_URL_MAX + 1];
+	json_t		*o = json_object(), *tags = NULL;	/* owned */
+	size_t		 n;
+
+	if (o == NULL)
+		goto oom;
+	for (; p < end; p = amp + 1) {
+		if ((amp = memchr(p, '&', (size_t)(end - p))) == NULL)
+			amp = end;
+		if (amp == p)
+			continue;
+		eq = memchr(p, '=', (size_t)(amp - p));
+		if (eq == NULL || request_form_decode(p, eq, key,
+		    sizeof(key)) == -1 || !utf8_valid(key)) {
+			api_error_set(err, 400, "body", "is not a valid form");
+			goto fail;
+		}
+		if (request_form_decode(eq + 1, amp, value, sizeof(value)) ==
+		    -1 || !utf8_valid(value)) {
+			api_error_set(err, 400, key, "is malformed or too "
+			    "long");
+			goto fail;
+		}
+		if (strcmp(key, "tags") == 0 || strcmp(key, "tags[]") == 0) {
+			if (tags == NULL && ((tags = json_array()) == NULL ||
+			    json_object_set(o, "tags", tags) == -1))
+				goto oom;
+			for (v = value; *v != '\0'; v += n + (v[n] == ',')) {
+				n = strcspn(v, ",");
+				if (n > 0 && json_array_append_new(tags,
+				    json_stringn(v, n)) == -1)
+					goto oom;
+			}
+		} else if (json_object_get(o, key) != NULL) {
+			api_error_set(err, 400, key, "is given twice");
+			goto fail;
+		} else if (json_object_set_new(o, key,
+		    json_string(value)) == -1)
+			goto oom;
+	}
+	json_decref(tags);
+	return o;
+oom:
+	api_error_set(err, 500, NULL, "Internal error");
+fail:
+	json_decref(tags);
+	json_decref(o);
+	return NULL;
+}
+
+/* The body of invitation-links: JSON, or a form as plugins post it. */
+static json_t *
+link_body(const struct request *req, struct api_error *err)
+{
+	const char	*ctype = request_header(req, "Content-Type");
+
+	if (ctype != NULL && strncasecmp(ctype,
+	    "application/x-www-form-urlencoded", 33) == 0 &&
+	    strchr("; \t", ctype[33]) != NULL)
+		return form_object(req, err);
+	if (ctype == NULL || strncasecmp(ctype, "application/json", 16) != 0) {
+		api_error_set(err, 415, "Content-Type", "must be "
+		    "application/json or application/x-www-form-urlencoded");
+		return NULL;
+	}
+	return json_body(req, err);
+}
+
+/* POST .../invitation-links (reference 7.2): a personal link, no e-mail;
+ * the body JSON or form-encoded. */
 int
 links_invitation_link(struct request *req, struct response *res,
     struct api_error *err)
@@ -876,7 +958,7 @@ links_invitation_link(struct request *req, struct response *res,
 
 	memset(&c, 0, sizeof(c));
 	if (auth_business_unit(req, &c.bu, err) == -1 ||
-	    (body = json_body(req, err)) == NULL)
+	    (body = link_body(req, err)) == NULL)
 		return -1;
 	json_only_keys(body, allowed, err);
 	json_read_string(body, "email", true, 3, MAILER_ADDRESS_MAX, &c.email,

@@ -9,6 +9,7 @@
 #include "reviewd/auth.h"
 #include "reviewd/auth_tokens.h"
 #include "reviewd/business.h"
+#include "reviewd/business_units.h"
 #include "reviewd/consumers.h"
 #include "reviewd/erasure.h"
 #include "reviewd/findreviewer.h"
@@ -48,6 +49,18 @@ const struct route routes_table[] = {
 	    ROUTE_NO_STORE | ROUTE_SOLO },
 	{ "GET", "/v1/business-units/find", ROUTE_AUTH_APIKEY,
 	    business_find, 0 },
+	/* issue 14 section 6; search and all before the {businessUnitId}
+	 * route, which would take them for an id */
+	{ "GET", "/v1/business-units/search", ROUTE_AUTH_APIKEY,
+	    business_units_search, 0 },
+	{ "GET", "/v1/business-units/all", ROUTE_AUTH_APIKEY,
+	    business_units_all, 0 },
+	{ "GET", "/v1/business-units/{businessUnitId}/web-links",
+	    ROUTE_AUTH_APIKEY, business_units_web_links, 0 },
+	{ "GET", "/v1/business-units/{businessUnitId}/profileinfo",
+	    ROUTE_AUTH_APIKEY, business_units_profile_info, 0 },
+	{ "GET", "/v1/reviews/latest", ROUTE_AUTH_APIKEY,
+	    business_units_latest_reviews, 0 },
 	{ "GET", "/v1/business-units/{businessUnitId}", ROUTE_AUTH_APIKEY,
 	    business_get_public, 0 },
 	{ "GET", "/v1/business-units/{businessUnitId}/reviews",

@@ -59,6 +59,7 @@ static const char *const event_names[] = {
 	"find-reviewer-expired",
 	"review-report-created",
 	"review-report-resolved",
+	"invitation-link-unknown-skus",
 	NULL
 };
 

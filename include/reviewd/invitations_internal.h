@@ -83,10 +83,11 @@ int	inv_store(struct db *db, const char *bu, struct inv_input *in,
 	    const char **skip_reason, struct api_error *err);
 
 /* The catalogue products of bu for the SKUs in skus (an array of
- * strings), as invitation products. New reference, or NULL with err (400
- * naming unknown SKUs, 5xx). */
+ * strings), as invitation products. An SKU not in the catalogue is
+ * appended to unknown, or with unknown NULL refused (400 naming it). New
+ * reference, or NULL with err (400, 5xx). */
 json_t	*inv_catalogue_products(struct db *db, const char *bu, json_t *skus,
-	    struct api_error *err);
+	    json_t *unknown, struct api_error *err);
 
 /* The compact JSON text of the array a, "[]" when a is NULL; free() it.
  * NULL when out of memory. */

@@ -18,6 +18,11 @@
 int	invitations_template_usable(struct db *db, const char *bu,
 	    const char *id, bool *ok);
 
+/* The unit's default template for locale (the built-in of its language,
+ * "default-en" when there is none): what an invitation naming an unknown
+ * template is sent with. A static string. */
+const char	*invitations_template_default(const char *locale);
+
 /*
  * The e-mail rules for a business template's parts, links allowed to
  * website's site (website may be NULL). 0, or -1 with the failing part

@@ -58,7 +58,9 @@ def test_no_route_answers_5xx_to_junk(make_daemon):
                                         "referenceNumber": "S-1",
                                         "serviceReviewInvitation": {
                                             "preferredSendTime":
-                                            "2099-01-01T00:00:00Z"}})
+                                            "2099-01-01T00:00:00Z"}},
+                                  headers={"Prefer":
+                                           "return=representation"})
     subscription = business.private("POST", bu_path + "/webhooks", json={
         "url": "http://127.0.0.1:9/hook", "events": ["review-reply-created"]})
     report = business.private("POST", "/v1/private/reviews/%s/reports"

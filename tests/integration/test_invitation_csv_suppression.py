@@ -9,7 +9,8 @@ def create(shop, email, ref, when=None):
     r = shop.private("POST", (BU_PATH + "/email-invitations") % shop.id,
                      json={"consumerEmail": email, "consumerName": "Ann",
                            "referenceNumber": ref,
-                           "serviceReviewInvitation": svc})
+                           "serviceReviewInvitation": svc},
+                     headers={"Prefer": "return=representation"})
     assert r.status_code == 201, r.text
     return r.json()
 

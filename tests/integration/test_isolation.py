@@ -36,7 +36,8 @@ def test_review_and_invitation_routes(business, other_business):
                              "consumerEmail": "c@example.com",
                              "consumerName": "C", "referenceNumber": "I-1",
                              "serviceReviewInvitation": {
-                                 "preferredSendTime": "2099-01-01"}})
+                                 "preferredSendTime": "2099-01-01"}},
+                         headers={"Prefer": "return=representation"})
     invitation = r.json()["id"]
     for method, path, body in [
             ("GET", "/v1/private/reviews/" + review, None),

@@ -1,0 +1,367 @@
+/*
+ * business_units: the public business-unit endpoints clients call first
+ * (issue 14, section 6), in Trustpilot's shapes: search by name or
+ * domain, the paged list of all units, a unit's web links per locale,
+ * its profile's contact details, and the latest published reviews across
+ * units. Part of the business module (business_internal.h); reads only.
+ * HTTP worker threads.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "reviewd/business_internal.h"
+#include "reviewd/business_units.h"
+#include "reviewd/handler.h"
+#include "reviewd/ids.h"
+#include "reviewd/json.h"
+#include "reviewd/reviews_json.h"
+#include "reviewd/utf8.h"
+
+#define QUERY_MAX	100	/* characters of a search */
+#define SEARCH_PAGE_MAX	100
+#define ALL_PAGE_MAX	1000	/* Trustpilot's perPage limit of all */
+#define LATEST_PAGE_MAX	100
+#define LATEST_MAX	1000	/* how far back the latest reviews reach */
+#define URL_LEN		(CONFIG_STR + 320)
+
+/*
+ * Answers {"links": [next-page], "businessUnits": [...]} with page p of
+ * the units st (BUSINESS_UNIT_COLUMNS, bound but for LIMIT and OFFSET at
+ * limit_idx and limit_idx + 1) finds, in their public shape. Releases
+ * st. 0, or -1 with err set.
+ */
+static int
+answer_units(struct request *req, struct response *res, struct db_stmt *st,
+    int limit_idx, const struct handler_page *p, struct api_error *err)
+{
+	json_t	*list = json_array();	/* owned */
+	int	 rc = -1;
+
+	if (list == NULL || db_bind_int(st, limit_idx, p->per_page + 1) == -1 ||
+	    db_bind_int(st, limit_idx + 1, (p->page - 1) * p->per_page) == -1)
+		goto out;
+	while ((rc = db_step(req->db, st)) == DB_ROW) {
+		if (json_array_append_new(list, business_unit_json(st,
+		    req->cfg->public_url, false)) == -1) {
+			rc = -1;
+			break;
+		}
+	}
+out:
+	if (rc != DB_DONE) {
+		db_fail(req->db, err);
+		db_release(st);
+		json_decref(list);
+		return -1;
+	}
+	db_release(st);
+	return response_json(res, 200, json_pack("{s:o, s:o}", "links",
+	    request_page_links(req, list, p->page, p->per_page),
+	    "businessUnits", list), err);
+}
+
+/* The optional country parameter (ISO 3166-1 alpha-2, either case) into
+ * out in upper case, "" when absent. 0, or -1 with a 400 naming it. */
+static int
+country_arg(const struct request *req, char out[3], struct api_error *err)
+{
+	const char	*c = request_query(req, "country");
+
+	out[0] = '\0';
+	if (c == NULL || c[0] == '\0')
+		return 0;
+	if (!isalpha((unsigned char)c[0]) || !isalpha((unsigned char)c[1]) ||
+	    c[2] != '\0') {
+		api_error_set(err, 400, "country", "must be an ISO 3166-1 "
+		    "alpha-2 code such as DK");
+		return -1;
+	}
+	out[0] = (char)toupper((unsigned char)c[0]);
+	out[1] = (char)toupper((unsigned char)c[1]);
+	out[2] = '\0';
+	return 0;
+}
+
+/* A name or domain holding the query (either case, ASCII folding), the
+ * unit whose domain it is first. */
+static const char sql_search[] =
+    "SELECT " BUSINESS_UNIT_COLUMNS " FROM business_units "
+    "WHERE status = 'active' AND (?2 = '' OR country = ?2) AND "
+    "  (instr(lower(display_name), lower(?1)) > 0 OR "
+    "  instr(domain, lower(?1)) > 0) "
+    "ORDER BY domain = lower(?1) DESC, display_name COLLATE NOCASE, id "
+    "LIMIT ?3 OFFSET ?4";
+
+/* GET /v1/business-units/search?query=&country=&page=&perpage= */
+int
+business_units_search(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	const char		*q = request_query(req, "query");
+	struct handler_page	 p = { 1, 20 };
+	struct db_stmt		*st;
+	char			 country[3];
+
+	if (q == NULL || q[0] == '\0' || !utf8_valid(q) ||
+	    utf8_length(q) > QUERY_MAX)
+		api_error_set(err, 400, "query", "is required: 1 to %d "
+		    "characters of a name or domain", QUERY_MAX);
+	(void)country_arg(req, country, err);	/* reported with the rest */
+	(void)handler_page_args(req, SEARCH_PAGE_MAX, &p, err);
+	/* Trustpilot spells it perpage here */
+	(void)request_query_int(req, "perpage", 1, SEARCH_PAGE_MAX,
+	    &p.per_page, err);
+	if (err->status != 0)
+		return -1;
+	if ((st = db_prepare(req->db, sql_search)) == NULL ||
+	    db_bind_text(st, 1, q) == -1 ||
+	    db_bind_text(st, 2, country) == -1) {
+		db_release(st);
+		db_fail(req->db, err);
+		return -1;
+	}
+	return answer_units(req, res, st, 3, &p, err);
+}
+
+static const char sql_all[] =
+    "SELECT " BUSINESS_UNIT_COLUMNS " FROM business_units "
+    "WHERE status = 'active' AND (?1 = '' OR country = ?1) "
+    "ORDER BY created_at, id LIMIT ?2 OFFSET ?3";
+
+/* GET /v1/business-units/all?country=&page=&perPage= */
+int
+business_units_all(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	struct handler_page	 p = { 1, 20 };
+	struct db_stmt		*st;
+	char			 country[3];
+
+	(void)country_arg(req, country, err);
+	(void)handler_page_args(req, ALL_PAGE_MAX, &p, err);
+	if (err->status != 0)
+		return -1;
+	if ((st = db_prepare(req->db, sql_all)) == NULL ||
+	    db_bind_text(st, 1, country) == -1) {
+		db_release(st);
+		db_fail(req->db, err);
+		return -1;
+	}
+	return answer_units(req, res, st, 2, &p, err);
+}
+
+/* What web-links and profileinfo read of a unit. */
+static const char sql_unit_profile[] =
+    "SELECT id, display_name, domain, website_url, country, default_locale, "
+    "  contact_email, phone, street, city, postcode "
+    "FROM business_units WHERE id = ?";
+
+enum { P_ID, P_NAME, P_DOMAIN, P_WEBSITE, P_COUNTRY, P_LOCALE,
+    P_CONTACT_EMAIL, P_PHONE, P_STREET, P_CITY, P_POSTCODE };
+
+/* The unit of the path: its row (sql_unit_profile) under *out (caller
+ * releases), or a 404. */
+static int
+path_unit(struct request *req, struct db_stmt **out, struct api_error *err)
+{
+	const char	*id = request_param(req, "businessUnitId");
+	int		 rc;
+
+	*out = NULL;
+	if (id == NULL || !ids_valid(id)) {
+		api_error_set(err, 404, NULL, "Business unit not found");
+		return -1;
+	}
+	if ((rc = db_row(req->db, sql_unit_profile, out, "s", id)) == -1)
+		db_fail(req->db, err);
+	else if (rc == DB_DONE)
+		api_error_set(err, 404, NULL, "Business unit not found");
+	return rc == DB_ROW ? 0 : -1;
+}
+
+/*
+ * The public URL with the country host prefix of locale ("da-DK": "dk."
+ * before the host, "en-GB": "uk."), as Trustpilot's country sites; none
+ * for a locale without a country, for en-US (the main site) and when the
+ * public host is an address rather than a name. Then path.
+ */
+static void
+localised_url(const char *public_url, const char *locale, const char *path,
+    char *out, size_t outlen)
+{
+	const char	*host = strstr(public_url, "://");
+	char		 prefix[4] = "";
+	size_t		 scheme;
+
+	host = host != NULL ? host + 3 : public_url;
+	scheme = (size_t)(host - public_url);
+	if (strlen(locale) == 5 && strcmp(locale + 3, "US") != 0 &&
+	    !isdigit((unsigned char)host[0]) && host[0] != '[' &&
+	    strncmp(host, "localhost", 9) != 0) {
+		if (strcmp(locale + 3, "GB") == 0)
+			snprintf(prefix, sizeof(prefix), "uk.");
+		else
+			snprintf(prefix, sizeof(prefix), "%c%c.",
+			    tolower((unsigned char)locale[3]),
+			    tolower((unsigned char)locale[4]));
+	}
+	snprintf(out, outlen, "%.*s%s%s%s", (int)scheme, public_url, prefix,
+	    host, path);
+}
+
+/* GET /v1/business-units/{id}/web-links?locale= */
+int
+business_units_web_links(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	const char	*l = request_query(req, "locale");
+	struct db_stmt	*st;
+	char		 locale[6], path[320], profile[URL_LEN];
+	char		 evaluate[URL_LEN], self[URL_LEN];
+	json_t		*o;	/* taken by response_json */
+
+	if (l != NULL && !(islower((unsigned char)l[0]) &&
+	    islower((unsigned char)l[1]) && (l[2] == '\0' || (l[2] == '-' &&
+	    isupper((unsigned char)l[3]) && isupper((unsigned char)l[4]) &&
+	    l[5] == '\0')))) {
+		api_error_set(err, 400, "locale", "must be a locale such as "
+		    "da-DK");
+		return -1;
+	}
+	if (path_unit(req, &st, err) == -1)
+		return -1;
+	/* the unit's own language when the client names none */
+	snprintf(locale, sizeof(locale), "%s", l != NULL ? l :
+	    db_text(st, P_LOCALE));
+	snprintf(path, sizeof(path), "/b/%s", db_text(st, P_DOMAIN));
+	localised_url(req->cfg->public_url, locale, path, profile,
+	    sizeof(profile));
+	snprintf(path, sizeof(path), "/review/%s", db_text(st, P_DOMAIN));
+	localised_url(req->cfg->public_url, locale, path, evaluate,
+	    sizeof(evaluate));
+	snprintf(self, sizeof(self), "%s/v1/business-units/%s/web-links"
+	    "?locale=%s", req->cfg->public_url, db_text(st, P_ID), locale);
+	o = json_pack("{s:s, s:s, s:s, s:[o]}", "locale", locale,
+	    "profileUrl", profile, "evaluateUrl", evaluate, "links",
+	    json_link(self, "GET", "self"));
+	db_release(st);
+	return response_json(res, 200, o, err);
+}
+
+/* Column col of st, or null when the business left it empty. */
+static json_t *
+text_or_null(struct db_stmt *st, int col)
+{
+	return db_bytes(st, col) > 0 ? json_string(db_text(st, col)) :
+	    json_null();
+}
+
+/* GET /v1/business-units/{id}/profileinfo: the contact details the
+ * business set (PATCH /v1/private/business-units/{id}). */
+int
+business_units_profile_info(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	struct db_stmt	*st;
+	char		 self[URL_LEN + 16], unit[URL_LEN];
+	json_t		*o;	/* taken by response_json */
+
+	if (path_unit(req, &st, err) == -1)
+		return -1;
+	snprintf(unit, sizeof(unit), "%s/v1/business-units/%s",
+	    req->cfg->public_url, db_text(st, P_ID));
+	snprintf(self, sizeof(self), "%s/profileinfo", unit);
+	o = json_pack("{s:s, s:s, s:o, s:o, s:{s:o, s:o, s:o, s:o}, s:s, "
+	    "s:[o, o]}", "id", db_text(st, P_ID), "displayName",
+	    db_text(st, P_NAME), "email", text_or_null(st,
+	    P_CONTACT_EMAIL), "phone", text_or_null(st, P_PHONE),
+	    "address", "street", text_or_null(st, P_STREET), "city",
+	    text_or_null(st, P_CITY), "postcode", text_or_null(st,
+	    P_POSTCODE), "country", text_or_null(st, P_COUNTRY),
+	    "websiteUrl", db_text(st, P_WEBSITE), "links",
+	    json_link(self, "GET", "self"), json_link(unit, "GET",
+	    "business-unit"));
+	db_release(st);
+	return response_json(res, 200, o, err);
+}
+
+/* Published, visible service reviews of every unit, newest first: the
+ * publication order is the unique pub_seq index walked backwards. */
+static const char sql_latest[] =
+    "SELECT " REVIEW_COLUMNS " " REVIEW_FROM
+    "WHERE r.pub_seq IS NOT NULL AND r.status = 'published' AND "
+    "  r.hidden_reason IS NULL AND r.sku IS NULL AND "
+    "  (?1 = '' OR r.language = ?1) "
+    "ORDER BY r.pub_seq DESC LIMIT ?2 OFFSET ?3";
+
+/*
+ * GET /v1/reviews/latest?language=&count=&page=&perPage=: {"links",
+ * "reviews"} in the public review shape. Only the LATEST_MAX newest are
+ * reachable: past them a page is refused, so no client walks the whole
+ * table through here.
+ */
+int
+business_units_latest_reviews(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	const char		*lang = request_query(req, "language");
+	struct handler_page	 p = { 1, 20 };
+	struct db_stmt		*st = NULL;
+	struct json_writer	 w;
+	struct buf		 body;
+	json_t			*links = NULL;	/* owned */
+	char			 next[24];
+	int64_t			 n = 0;
+	int			 rc = DB_DONE, ret = -1;
+
+	if (lang != NULL && lang[0] != '\0' && !(islower((unsigned char)
+	    lang[0]) && islower((unsigned char)lang[1]) && lang[2] == '\0'))
+		api_error_set(err, 400, "language", "must be an ISO 639-1 "
+		    "code such as en");
+	(void)handler_page_args(req, LATEST_PAGE_MAX, &p, err);
+	/* Trustpilot's name for the page size here */
+	(void)request_query_int(req, "count", 1, LATEST_PAGE_MAX,
+	    &p.per_page, err);
+	if (err->status == 0 && p.page > LATEST_MAX / p.per_page)
+		api_error_set(err, 400, "page", "reaches past the %d latest "
+		    "reviews, the most this list shows", LATEST_MAX);
+	if (err->status != 0)
+		return -1;
+	buf_init(&body, REVIEWS_JSON_MAX);
+	json_writer_init(&w, &body);
+	json_writer_object(&w, NULL);
+	json_writer_array(&w, "reviews");
+	if ((links = json_array()) == NULL ||
+	    (st = db_prepare(req->db, sql_latest)) == NULL ||
+	    db_bind_text(st, 1, lang != NULL ? lang : "") == -1 ||
+	    db_bind_int(st, 2, p.per_page + 1) == -1 ||
+	    db_bind_int(st, 3, (p.page - 1) * p.per_page) == -1)
+		goto dberr;
+	while ((rc = db_step(req->db, st)) == DB_ROW && n++ < p.per_page)
+		reviews_json_write(&w, st, req->cfg->public_url, false);
+	if (rc == -1)
+		goto dberr;
+	json_writer_end(&w);
+	/* a next page only while it stays within the latest LATEST_MAX */
+	snprintf(next, sizeof(next), "%lld", (long long)p.page + 1);
+	if (rc == DB_ROW && p.page + 1 <= LATEST_MAX / p.per_page &&
+	    json_array_append_new(links, request_next_page_link(req, "page",
+	    next)) == -1)
+		goto dberr;
+	json_writer_value(&w, "links", links);
+	json_writer_end(&w);
+	if (json_writer_finish(&w) == -1) {
+		api_error_set(err, 500, NULL, "Internal error");
+		goto out;
+	}
+	ret = response_json_text(res, 200, &body, err);
+	goto out;
+dberr:
+	db_fail(req->db, err);
+out:
+	db_release(st);
+	json_decref(links);
+	buf_release(&body);
+	return ret;
+}
