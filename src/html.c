@@ -11,6 +11,7 @@
 
 #include "reviewd/db.h"
 #include "reviewd/html.h"
+#include "reviewd/i18n.h"
 
 int
 html_escape(struct buf *out, const char *s)
@@ -79,7 +80,25 @@ static const char css[] =
     "button[name=decline]{background:#fff;color:#1b1b1b;"
     "border:1px solid #767676}"
     "nav a{margin-right:.6rem}nav a[aria-current]{font-weight:bold;"
-    "color:#1b1b1b}";
+    "color:#1b1b1b}"
+    ".sr{position:absolute;width:1px;height:1px;overflow:hidden;"
+    "clip:rect(0 0 0 0);white-space:nowrap}"
+    ".picker{display:flex;align-items:center;gap:.8rem;flex-wrap:wrap}"
+    ".picker .row{display:inline-flex}"
+    ".picker input{position:absolute;opacity:0;width:1px;height:1px}"
+    ".picker label{display:inline;margin:0;padding:0 .15rem;"
+    "font-size:2.4rem;line-height:1;color:#8c8c8c;cursor:pointer}"
+    ".picker label:has(~input:checked),.picker input:checked+label,"
+    ".picker .row:hover label{color:#00704a}"
+    ".picker .row label:hover~label{color:#8c8c8c}"
+    ".picker input:focus-visible+label{outline:2px solid #1b1b1b;"
+    "outline-offset:2px}"
+    ".picker .word span{display:none;font-weight:bold}"
+    ".picker:has(input[value='1']:checked) .w1,"
+    ".picker:has(input[value='2']:checked) .w2,"
+    ".picker:has(input[value='3']:checked) .w3,"
+    ".picker:has(input[value='4']:checked) .w4,"
+    ".picker:has(input[value='5']:checked) .w5{display:inline}";
 
 int
 html_start(struct buf *b, const char *lang, const char *title)
@@ -209,4 +228,39 @@ html_found_or_404(struct request *req, struct response *res,
 	if (r == 1)
 		return 1;
 	return html_message(res, lang, 404, title, text, NULL, NULL, err);
+}
+
+int
+html_star_picker(struct buf *b, const char *lang, const char *name,
+    long long chosen, bool required)
+{
+	char	 num[4], label[64];
+	int	 i;
+
+	if (buf_puts(b, "<div class=\"picker\"><span class=\"row\">") == -1)
+		return -1;
+	/* 1 to 5, so that arrow keys go up to the right; the stars up to
+	 * the checked one light up (CSS :has) */
+	for (i = 1; i <= 5; i++) {
+		snprintf(num, sizeof(num), "%d", i);
+		if (buf_printf(b, "<input type=\"radio\" id=\"%s-%d\" "
+		    "name=\"%s\" value=\"%d\"%s%s><label for=\"%s-%d\">"
+		    "\xe2\x98\x85<span class=\"sr\">", name, i, name, i,
+		    i == chosen ? " checked" : "", required ? " required" : "",
+		    name, i) == -1 || html_escape(b, i18n_format(label,
+		    sizeof(label), lang, i == 1 ? "star_1" : "star_n", "n", num,
+		    NULL)) == -1 || buf_puts(b, "</span></label>") == -1)
+			return -1;
+	}
+	if (buf_puts(b, "</span><span class=\"word\" aria-hidden=\"true\">") ==
+	    -1)
+		return -1;
+	for (i = 1; i <= 5; i++) {
+		snprintf(label, sizeof(label), "rating_%d", i);
+		if (buf_printf(b, "<span class=\"w%d\">", i) == -1 ||
+		    html_escape(b, i18n(lang, label)) == -1 ||
+		    buf_puts(b, "</span>") == -1)
+			return -1;
+	}
+	return buf_puts(b, "</span></div>");
 }

@@ -92,8 +92,7 @@ form_page(const struct request *req, struct response *res, int status,
 	const char	*lang = pages_lang(req, NULL, NULL);
 	json_int_t	 chosen = json_integer_value(json_object_get(values,
 			    "stars"));
-	char		 text[400], num[4];
-	size_t		 i;
+	char		 text[400];
 	int		 r;
 
 	if (sku[0] == '\0' && request_query(req, "sku") != NULL)
@@ -113,15 +112,9 @@ form_page(const struct request *req, struct response *res, int status,
 		    "") || buf_puts(&b, "\"><fieldset><legend>") ||
 		    html_escape(&b, i18n(lang, "your_rating")) ||
 		    buf_puts(&b, "</legend>");
-	for (i = 1; r == 0 && i <= 5; i++) {
-		snprintf(num, sizeof(num), "%zu", i);
-		r = buf_printf(&b, "<label><input type=\"radio\" "
-		    "name=\"stars\" value=\"%zu\"%s required> ", i,
-		    (json_int_t)i == chosen ? " checked" : "") ||
-		    html_escape(&b, i18n_format(text, sizeof(text), lang,
-		    i == 1 ? "star_1" : "star_n", "n", num, NULL)) ||
-		    buf_puts(&b, "</label>");
-	}
+	if (r == 0)
+		r = html_star_picker(&b, lang, "stars", (long long)chosen,
+		    true);
 	if (r == 0)
 		r = buf_puts(&b, "</fieldset><label for=\"title\">") ||
 		    html_escape(&b, i18n(lang, "title")) ||

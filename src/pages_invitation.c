@@ -21,26 +21,6 @@
 /* Personal invitation links, in the reviewer's language: the
  * invitation's locale first (pages_lang). */
 
-static int
-star_inputs(struct buf *b, const char *lang, const char *name,
-    json_int_t chosen)
-{
-	char	 n[4], label[64];
-	int	 i;
-
-	for (i = 1; i <= 5; i++) {
-		snprintf(n, sizeof(n), "%d", i);
-		i18n_format(label, sizeof(label), lang, i == 1 ? "star_1" :
-		    "star_n", "n", n, NULL);
-		if (buf_printf(b, "<label><input type=\"radio\" name=\"%s\" "
-		    "value=\"%d\"%s> ", name, i, i == chosen ? " checked" :
-		    "") == -1 || html_escape(b, label) == -1 ||
-		    buf_puts(b, "</label>") == -1)
-			return -1;
-	}
-	return 0;
-}
-
 /* One rating block: stars, title, text, named with suffix ("" or "_N"). */
 static int
 rating_block(struct buf *b, const char *lang, const char *legend,
@@ -50,8 +30,9 @@ rating_block(struct buf *b, const char *lang, const char *legend,
 
 	snprintf(name, sizeof(name), "stars%s", suffix);
 	if (buf_puts(b, "<fieldset><legend>") || html_escape(b, legend) ||
-	    buf_puts(b, "</legend>") || star_inputs(b, lang, name,
-	    json_integer_value(json_object_get(values, "stars"))))
+	    buf_puts(b, "</legend>") || html_star_picker(b, lang,
+	    name, json_integer_value(json_object_get(values, "stars")),
+	    false))
 		return -1;
 	return buf_printf(b, "<label for=\"title%s\">", suffix) ||
 	    html_escape(b, i18n(lang, "title")) || buf_printf(b, "</label>"

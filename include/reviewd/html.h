@@ -46,6 +46,16 @@ int	html_message(struct response *res, const char *lang, int status,
 	    const char *link_text, struct api_error *err);
 
 /*
+ * Appends a star picker for the radio group name: five large stars in a
+ * row (CSS over the radio buttons: no JavaScript; arrow keys move, each
+ * star read out as "n stars"), the word for the chosen rating beside
+ * them, in lang; chosen (1 to 5) is checked. The legend is the caller's.
+ * 0, or -1 when b is full.
+ */
+int	html_star_picker(struct buf *b, const char *lang, const char *name,
+	    long long chosen, bool required);
+
+/*
  * Appends the box listing what was wrong with a form: heading (escaped)
  * as its first paragraph when not NULL, then each detail as "field
  * reason", or the message when there is no detail and with_message. 0, or

@@ -4,6 +4,8 @@
 //   node organic.mjs invitation BASE LINK_PATH NAME THANKS
 //   node organic.mjs find-reviewer BASE LINK_PATH REFERENCE
 //   node organic.mjs closed BASE LINK_PATH STATUS TEXT
+//   node organic.mjs picker BASE DOMAIN
+//   node organic.mjs overflow BASE PATH...
 // Exits non-zero with a message when the page does not do what a reviewer
 // expects. The pytest test tests/integration/test_browser.py runs it.
 import { chromium } from 'playwright-core';
@@ -27,7 +29,8 @@ try {
   if (mode === 'submit') {
     const [domain, email] = args;
     await page.goto(`${base}/review/${domain}`);
-    await page.check('input[name=stars][value="4"]');
+    // a reviewer clicks the fourth star
+    await page.click('label[for="stars-4"]');
     await page.fill('#title', 'Lovely teapot');
     await page.fill('#text', 'Arrived quickly <and> intact.');
     await page.fill('#name', 'Browser Tester');
@@ -73,7 +76,7 @@ try {
       fail(`the invitation link answered ${response.status()}`);
     if (!(await page.textContent('main')).includes(` ${name},`))
       fail('the invitation form does not greet the customer');
-    await page.check('input[name=stars][value="5"]');
+    await page.click('label[for="stars-5"]');
     await page.fill('#title', 'Invited and happy');
     await page.fill('#text', 'The parcel came on time.');
     await Promise.all([page.waitForLoadState('load'),
@@ -113,6 +116,51 @@ try {
       fail(`the closed page does not say "${text}"`);
     if ((await page.$('form')) !== null)
       fail('a closed link still shows a form');
+  } else if (mode === 'picker') {
+    // the star picker by keyboard alone: Tab to it, arrows move, the
+    // word follows, and a screen reader hears "n stars"
+    const [domain] = args;
+    await page.goto(`${base}/review/${domain}`);
+    for (let i = 0; i < 20; i++) {
+      await page.keyboard.press('Tab');
+      const name = await page.evaluate(() => document.activeElement.name);
+      if (name === 'stars')
+        break;
+    }
+    if (await page.evaluate(() => document.activeElement.name) !== 'stars')
+      fail('Tab never reaches the star picker');
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    const checked = await page.$eval('input[name=stars]:checked', e => e.value);
+    const word = await page.evaluate(() => [...document.querySelectorAll(
+      '.picker .word span')].filter(e => e.offsetParent !== null)
+      .map(e => e.textContent).join());
+    if (checked !== '3' || word !== 'Average')
+      fail(`after two arrows the picker holds ${checked} "${word}"`);
+    const lit = await page.$$eval('.picker label', ls => ls.map(l =>
+      getComputedStyle(l).color));
+    if (lit[0] !== lit[2] || lit[2] === lit[3] || lit[3] !== lit[4])
+      fail(`the stars lit are not the first three: ${lit}`);
+    const spoken = await page.$eval('label[for="stars-3"]', l =>
+      l.textContent);
+    if (!spoken.includes('3 stars'))
+      fail(`the third star reads "${spoken}"`);
+    await page.keyboard.press('ArrowLeft');
+    if (await page.$eval('input[name=stars]:checked', e => e.value) !== '2')
+      fail('ArrowLeft does not go down a star');
+  } else if (mode === 'overflow') {
+    // at a phone's and a desktop's width nothing makes a page scroll
+    // sideways (a long word in a review included)
+    for (const width of [390, 1280]) {
+      await page.setViewportSize({ width, height: 844 });
+      for (const path of args) {
+        await page.goto(`${base}${path}`);
+        const wide = await page.evaluate(() =>
+          document.documentElement.scrollWidth > window.innerWidth);
+        if (wide)
+          fail(`${path} scrolls sideways at ${width} px`);
+      }
+    }
   } else {
     fail(`unknown mode ${mode}`);
   }

@@ -39,3 +39,24 @@ def test_organic_review_in_a_browser(make_daemon, smtp_sink, tmp_path):
     assert [x["title"] for x in reviews] == ["Lovely teapot"]
     assert reviews[0]["text"] == "Arrived quickly <and> intact."
     assert reviews[0]["stars"] == 4
+
+
+def test_star_picker_by_keyboard(make_daemon):
+    d = make_daemon()
+    Business(d, "picker.example.com")
+    browser("picker", d.url(""), "picker.example.com")
+
+
+def test_pages_do_not_scroll_sideways(make_daemon):
+    from reviewkit import publish
+    d = make_daemon()
+    shop = Business(d, "wide.example.com")
+    review = publish(d, "wide.example.com", "w@example.com",
+                     title="Long " + "x" * 90,
+                     text="https://example.com/" + "a" * 400)
+    r = shop.private("POST", "/v1/private/reviews/%s/reply" % review,
+                     json={"message": "y" * 300})
+    assert r.status_code == 201, r.text
+    browser("overflow", d.url(""), "/b/wide.example.com",
+            "/b/wide.example.com?stars=5&responded=true",
+            "/review/wide.example.com")
