@@ -264,3 +264,81 @@ html_star_picker(struct buf *b, const char *lang, const char *name,
 	}
 	return buf_puts(b, "</span></div>");
 }
+
+const struct api_error_detail *
+html_problem(const struct api_error *problems, const char *field)
+{
+	size_t	 i;
+
+	for (i = 0; problems != NULL && i < problems->ndetails; i++) {
+		if (strcmp(problems->details[i].field, field) == 0)
+			return &problems->details[i];
+	}
+	return NULL;
+}
+
+int
+html_invalid_attrs(struct buf *b, const struct api_error *problems,
+    const char *field, const char *id, bool *focused)
+{
+	if (html_problem(problems, field) == NULL)
+		return 0;
+	if (buf_puts(b, " aria-invalid=\"true\" aria-describedby=\"err-") ||
+	    html_escape(b, id) || buf_puts(b, "\""))
+		return -1;
+	if (*focused)
+		return 0;
+	*focused = true;
+	return buf_puts(b, " autofocus");
+}
+
+int
+html_field_error(struct buf *b, const char *lang,
+    const struct api_error *problems, const char *field, const char *id,
+    const char *label)
+{
+	const struct api_error_detail	*d = html_problem(problems, field);
+	const char			*name, *hint;
+	char				 key[32];
+
+	if (d == NULL)
+		return 0;
+	name = strrchr(field, '.');
+	name = name != NULL ? name + 1 : field;
+	snprintf(key, sizeof(key), "hint_%s", name);
+	hint = i18n(lang, key);
+	if (strcmp(hint, key) == 0)	/* no hint for it: the server's words */
+		hint = d->reason;
+	return buf_puts(b, "<p class=\"error\" id=\"err-") ||
+	    html_escape(b, id) || buf_puts(b, "\">") ||
+	    html_escape(b, label) || buf_puts(b, ": ") ||
+	    html_escape(b, hint) || buf_puts(b, "</p>");
+}
+
+int
+html_text_field(struct buf *b, const char *lang,
+    const struct api_error *problems, bool *focused,
+    const struct html_field *f)
+{
+	if (buf_puts(b, "<label for=\"") || html_escape(b, f->id) ||
+	    buf_puts(b, "\">") || html_escape(b, f->label) ||
+	    buf_puts(b, "</label>"))
+		return -1;
+	if (f->type != NULL ? buf_printf(b, "<input type=\"%s\"", f->type) :
+	    buf_puts(b, "<textarea"))
+		return -1;
+	if (buf_puts(b, " id=\"") || html_escape(b, f->id) ||
+	    buf_puts(b, "\" name=\"") || html_escape(b, f->name) ||
+	    buf_puts(b, "\"") || (f->maxlength > 0 && buf_printf(b,
+	    " maxlength=\"%d\"", f->maxlength)) ||
+	    (f->required && buf_puts(b, " required")) ||
+	    html_invalid_attrs(b, problems, f->problem, f->id, focused))
+		return -1;
+	if (f->type != NULL ? buf_puts(b, " value=\"") ||
+	    html_escape(b, f->value) || buf_puts(b, "\">") :
+	    buf_puts(b, ">") || html_escape(b, f->value) ||
+	    buf_puts(b, "</textarea>"))
+		return -1;
+	return html_field_error(b, lang, problems, f->problem, f->id,
+	    f->context != NULL ? f->context : f->label);
+}

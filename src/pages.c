@@ -92,7 +92,10 @@ form_page(const struct request *req, struct response *res, int status,
 	const char	*lang = pages_lang(req, NULL, NULL);
 	json_int_t	 chosen = json_integer_value(json_object_get(values,
 			    "stars"));
+	struct html_field	 fields[4];
 	char		 text[400];
+	size_t		 i;
+	bool		 focused = false;
 	int		 r;
 
 	if (sku[0] == '\0' && request_query(req, "sku") != NULL)
@@ -102,46 +105,50 @@ form_page(const struct request *req, struct response *res, int status,
 	    buf_puts(&b, "<h1>") || html_escape(&b, i18n_format(text,
 	    sizeof(text), lang, "review_of", "business", html_str(unit,
 	    "displayName"), NULL)) || buf_puts(&b, "</h1>");
+	/* the fields' own problems are shown next to them */
 	if (r == 0 && problems != NULL && problems->status != 0)
-		r = html_problems(&b, i18n(lang, "check_review"), problems,
+		r = problems->ndetails > 0 ? buf_puts(&b, "<div class=\"box "
+		    "error\" role=\"alert\"><p>") || html_escape(&b, i18n(lang,
+		    "check_review")) || buf_puts(&b, "</p></div>") :
+		    html_problems(&b, i18n(lang, "check_review"), problems,
 		    true);
 	if (r == 0)
 		r = buf_puts(&b, "<form method=\"post\" action=\"/review/") ||
 		    html_escape(&b, domain) || buf_puts(&b, source != NULL &&
 		    strcmp(source, "invitation") == 0 ? "?source=invitation" :
-		    "") || buf_puts(&b, "\"><fieldset><legend>") ||
+		    "") || buf_puts(&b, "\"><fieldset") ||
+		    (html_problem(problems, "stars") != NULL &&
+		    buf_puts(&b, " aria-describedby=\"err-stars\"")) ||
+		    buf_puts(&b, "><legend>") ||
 		    html_escape(&b, i18n(lang, "your_rating")) ||
 		    buf_puts(&b, "</legend>");
 	if (r == 0)
 		r = html_star_picker(&b, lang, "stars", (long long)chosen,
 		    true);
-	if (r == 0)
-		r = buf_puts(&b, "</fieldset><label for=\"title\">") ||
-		    html_escape(&b, i18n(lang, "title")) ||
-		    buf_puts(&b, "</label><input type=\"text\" id=\"title\" "
-		    "name=\"title\" maxlength=\"100\" required value=\"") ||
-		    html_escape(&b, html_str(values, "title")) ||
-		    buf_puts(&b, "\"><label for=\"text\">") ||
-		    html_escape(&b, i18n(lang, "your_review")) ||
-		    buf_puts(&b, "</label><textarea id=\"text\" name=\"text\" "
-		    "maxlength=\"5000\" required>") ||
-		    html_escape(&b, html_str(values, "text")) ||
-		    buf_puts(&b, "</textarea><label for=\"name\">") ||
-		    html_escape(&b, i18n(lang, "your_name")) ||
-		    buf_puts(&b, "</label><input type=\"text\" id=\"name\" "
-		    "name=\"name\" maxlength=\"100\" required value=\"") ||
-		    html_escape(&b, html_str(values, "name")) ||
-		    buf_puts(&b, "\"><label><input type=\"checkbox\" "
-		    "name=\"anonymous\" value=\"1\"") ||
-		    buf_puts(&b, json_is_true(json_object_get(values,
-		    "anonymous")) ? " checked" : "") || buf_puts(&b, "> ") ||
-		    html_escape(&b, i18n(lang, "anonymous")) ||
-		    buf_puts(&b, "</label><label for=\"email\">") ||
-		    html_escape(&b, i18n(lang, "email_confirm")) ||
-		    buf_puts(&b, "</label><input type=\"email\" id=\"email\" "
-		    "name=\"email\" required value=\"") ||
-		    html_escape(&b, html_str(values, "email")) ||
-		    buf_puts(&b, "\">");
+	fields[0] = (struct html_field){ "title", "title", "title",
+	    i18n(lang, "title"), NULL, "text", 100, true,
+	    html_str(values, "title") };
+	fields[1] = (struct html_field){ "text", "text", "text",
+	    i18n(lang, "your_review"), NULL, NULL, 5000, true,
+	    html_str(values, "text") };
+	fields[2] = (struct html_field){ "name", "name", "name",
+	    i18n(lang, "your_name"), NULL, "text", 100, true,
+	    html_str(values, "name") };
+	fields[3] = (struct html_field){ "email", "email", "email",
+	    i18n(lang, "email_confirm"), NULL, "email", 0, true,
+	    html_str(values, "email") };
+	r = r || html_field_error(&b, lang, problems, "stars", "stars",
+	    i18n(lang, "your_rating")) || buf_puts(&b, "</fieldset>");
+	for (i = 0; i < 3; i++)
+		r = r || html_text_field(&b, lang, problems, &focused,
+		    &fields[i]);
+	r = r || buf_puts(&b, "<label><input type=\"checkbox\" "
+	    "name=\"anonymous\" value=\"1\"") ||
+	    buf_puts(&b, json_is_true(json_object_get(values, "anonymous")) ?
+	    " checked" : "") || buf_puts(&b, "> ") ||
+	    html_escape(&b, i18n(lang, "anonymous")) ||
+	    buf_puts(&b, "</label>") ||
+	    html_text_field(&b, lang, problems, &focused, &fields[3]);
 	if (r == 0 && sku[0] != '\0')
 		r = buf_puts(&b, "<input type=\"hidden\" name=\"sku\" "
 		    "value=\"") || html_escape(&b, sku) || buf_puts(&b, "\">");

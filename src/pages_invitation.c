@@ -21,30 +21,66 @@
 /* Personal invitation links, in the reviewer's language: the
  * invitation's locale first (pages_lang). */
 
-/* One rating block: stars, title, text, named with suffix ("" or "_N"). */
+/* Where the problems of one rating block are shown. */
+struct block {
+	const struct api_error	*problems;
+	const char		*prefix;	/* of its fields' names in
+						 * problems: "" or
+						 * "products[N]." */
+	bool			*focused;
+};
+
+/* One rating block: stars, title, text, named with suffix ("" or "_N");
+ * its problems next to its fields, in words of the legend (a product's
+ * name or the service's). */
 static int
 rating_block(struct buf *b, const char *lang, const char *legend,
-    const char *suffix, json_t *values)
+    const char *suffix, json_t *values, const struct block *k)
 {
-	char	 name[48];
+	struct html_field	 f;
+	char			 name[48], id[48], field[64];
+	int			 r;
 
 	snprintf(name, sizeof(name), "stars%s", suffix);
-	if (buf_puts(b, "<fieldset><legend>") || html_escape(b, legend) ||
-	    buf_puts(b, "</legend>") || html_star_picker(b, lang,
-	    name, json_integer_value(json_object_get(values, "stars")),
-	    false))
-		return -1;
-	return buf_printf(b, "<label for=\"title%s\">", suffix) ||
-	    html_escape(b, i18n(lang, "title")) || buf_printf(b, "</label>"
-	    "<input type=\"text\" id=\"title%s\" name=\"title%s\" "
-	    "maxlength=\"100\" value=\"", suffix, suffix) ||
-	    html_escape(b, html_str(values, "title")) ||
-	    buf_printf(b, "\"><label for=\"text%s\">", suffix) ||
-	    html_escape(b, i18n(lang, "your_review")) || buf_printf(b,
-	    "</label>"
-	    "<textarea id=\"text%s\" name=\"text%s\" maxlength=\"5000\">",
-	    suffix, suffix) || html_escape(b, html_str(values, "text")) ||
-	    buf_puts(b, "</textarea></fieldset>");
+	snprintf(field, sizeof(field), "%sstars", k->prefix);
+	r = buf_puts(b, "<fieldset") || (html_problem(k->problems,
+	    field) != NULL && buf_printf(b, " aria-describedby=\"err-%s\"",
+	    name)) || buf_puts(b, "><legend>") || html_escape(b, legend) ||
+	    buf_puts(b, "</legend>") || html_star_picker(b, lang, name,
+	    json_integer_value(json_object_get(values, "stars")), false) ||
+	    html_field_error(b, lang, k->problems, field, name, legend);
+	snprintf(id, sizeof(id), "title%s", suffix);
+	snprintf(field, sizeof(field), "%stitle", k->prefix);
+	f = (struct html_field){ id, id, field, i18n(lang, "title"), legend,
+	    "text", 100, false, html_str(values, "title") };
+	r = r || html_text_field(b, lang, k->problems, k->focused, &f);
+	snprintf(id, sizeof(id), "text%s", suffix);
+	snprintf(field, sizeof(field), "%stext", k->prefix);
+	f = (struct html_field){ id, id, field, i18n(lang, "your_review"),
+	    legend, NULL, 5000, false, html_str(values, "text") };
+	return r || html_text_field(b, lang, k->problems, k->focused, &f) ||
+	    buf_puts(b, "</fieldset>");
+}
+
+/* The prefix under which the validator names the fields of product
+ * block i: the reviewer's empty blocks are not sent (redeem), so the
+ * index counts the answered ones only. */
+static void
+product_prefix(json_t *answers, size_t i, char *out, size_t outlen)
+{
+	json_t	*a;
+	size_t	 j, n = 0;
+
+	json_array_foreach(json_object_get(answers, "products"), j, a) {
+		if (j == i)
+			break;
+		n += json_object_size(a) > 1;
+	}
+	a = json_array_get(json_object_get(answers, "products"), i);
+	if (json_object_size(a) > 1)
+		snprintf(out, outlen, "products[%zu].", n);
+	else
+		snprintf(out, outlen, "-");	/* names nothing */
 }
 
 static int
@@ -55,7 +91,9 @@ invitation_form(const struct request *req, struct response *res, int status,
 	const char	*lang = pages_lang(req, html_str(inv, "locale"), NULL);
 	struct buf	 b;
 	json_t		*p, *given;	/* borrowed */
-	char		 suffix[24], legend[300], text[600];
+	char		 suffix[24], legend[300], text[600], prefix[40];
+	bool		 focused = false;
+	struct block	 k = { problems, "", &focused };
 	size_t		 i;
 	int		 r;
 
@@ -67,8 +105,13 @@ invitation_form(const struct request *req, struct response *res, int status,
 	    buf_puts(&b, "</h1><p>") || html_escape(&b, i18n_format(text,
 	    sizeof(text), lang, "hello_intro", "name", html_str(inv, "name"),
 	    NULL)) || buf_puts(&b, "</p>");
+	/* the fields' own problems are shown next to them */
 	if (r == 0 && problems != NULL && problems->status != 0)
-		r = html_problems(&b, i18n(lang, "check_review"), problems,
+		r = problems->ndetails > 0 && html_problem(problems,
+		    "products") == NULL ? buf_puts(&b, "<div class=\"box "
+		    "error\" role=\"alert\"><p>") || html_escape(&b, i18n(lang,
+		    "check_review")) || buf_puts(&b, "</p></div>") :
+		    html_problems(&b, i18n(lang, "check_review"), problems,
 		    true);
 	if (r == 0)
 		r = buf_puts(&b, "<form method=\"post\" "
@@ -77,7 +120,7 @@ invitation_form(const struct request *req, struct response *res, int status,
 		    buf_puts(&b, "\">");
 	if (r == 0 && json_is_true(json_object_get(inv, "service")))
 		r = rating_block(&b, lang, i18n(lang, "experience"), "",
-		    answers);
+		    answers, &k);
 	json_array_foreach(json_object_get(inv, "products"), i, p) {
 		given = NULL;
 		if (answers != NULL)
@@ -85,8 +128,10 @@ invitation_form(const struct request *req, struct response *res, int status,
 			    "products"), i);
 		snprintf(suffix, sizeof(suffix), "_%zu", i + 1);
 		snprintf(legend, sizeof(legend), "%s", html_str(p, "name"));
+		product_prefix(answers, i, prefix, sizeof(prefix));
+		k.prefix = prefix;
 		if (r == 0)
-			r = rating_block(&b, lang, legend, suffix, given);
+			r = rating_block(&b, lang, legend, suffix, given, &k);
 	}
 	r = r || buf_puts(&b, "<button type=\"submit\">") ||
 	    html_escape(&b, i18n(lang, "submit_review")) ||

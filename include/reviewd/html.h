@@ -64,6 +64,50 @@ int	html_star_picker(struct buf *b, const char *lang, const char *name,
 int	html_problems(struct buf *b, const char *heading,
 	    const struct api_error *problems, bool with_message);
 
+/* The detail of problems that names field, or NULL. */
+const struct api_error_detail	*html_problem(
+				    const struct api_error *problems,
+				    const char *field);
+
+/*
+ * For the input of form field field (problems may be NULL): when it has a
+ * problem, the attributes aria-invalid and aria-describedby="err-id"
+ * and, on the page's first such input (*focused false), autofocus (then
+ * *focused is set). Nothing otherwise. 0, or -1 when b is full.
+ */
+int	html_invalid_attrs(struct buf *b, const struct api_error *problems,
+	    const char *field, const char *id, bool *focused);
+
+/*
+ * The error next to the input of field, when it has one: a paragraph
+ * with id err-id saying "label: hint" in lang, the hint chosen by the
+ * field's own name (stars, title, text, name, email; the part after the
+ * last '.'), else the server's reason. 0, or -1 when b is full.
+ */
+int	html_field_error(struct buf *b, const char *lang,
+	    const struct api_error *problems, const char *field,
+	    const char *id, const char *label);
+
+/* A labelled form field. */
+struct html_field {
+	const char	*name;		/* in the form */
+	const char	*id;		/* of the input, unique on the page */
+	const char	*problem;	/* the field the validator names */
+	const char	*label;		/* shown, escaped */
+	const char	*context;	/* its error says "context: hint";
+					 * NULL: "label: hint" */
+	const char	*type;		/* "text", "email"; NULL: textarea */
+	int		 maxlength;	/* 0: none */
+	bool		 required;
+	const char	*value;		/* shown, escaped */
+};
+
+/* Appends field f: label, input (html_invalid_attrs) and its error
+ * (html_field_error). 0, or -1 when b is full. */
+int	html_text_field(struct buf *b, const char *lang,
+	    const struct api_error *problems, bool *focused,
+	    const struct html_field *f);
+
 /* The string at key of the object o (borrowed), or "" when there is
  * none: what a page shows for a value that is absent. */
 const char	*html_str(json_t *o, const char *key);

@@ -94,7 +94,12 @@ def test_product_invitation_asks_for_each_product(make_daemon, smtp_sink):
     r = shop.daemon.post(path, data={"stars_1": "4", "title_1": "Fine",
                                      "text_1": "Boils", "stars_2": "9",
                                      "title_2": "x", "text_2": "y"})
-    assert r.status_code == 400 and "products[1]" in r.text
+    # the problem stands by the product's block, in its name
+    assert r.status_code == 400
+    assert '<p class="error" id="err-stars_2">Toaster: choose from 1 to 5 ' \
+        'stars</p>' in r.text
+    assert '<fieldset aria-describedby="err-stars_2">' in r.text
+    assert "products[1]" not in r.text
     r = shop.daemon.post(path, data={"stars_1": "4", "title_1": "Fine",
                                      "text_1": "Boils"})
     assert r.status_code == 200 and "Thank you" in r.text

@@ -137,3 +137,42 @@ def test_no_accept_language_is_english(shop):
     r = shop.daemon.get("/review/sprachen.example.com")
     assert page_lang(r.text) == "en"
     assert "Submit review" in r.text
+
+
+def test_errors_stand_next_to_their_fields(shop):
+    d = shop.daemon
+    r = d.post("/review/sprachen.example.com",
+               data={"stars": "4", "title": "", "text": "Fine.",
+                     "name": "Ola", "email": "not-an-address"})
+    assert r.status_code == 400
+    html = r.text
+    # the first field in error takes the focus; each points at its words
+    assert re.search(r'<input type="text" id="title" name="title" '
+                     r'maxlength="100" required aria-invalid="true" '
+                     r'aria-describedby="err-title" autofocus', html)
+    assert re.search(r'id="email" name="email" required '
+                     r'aria-invalid="true" aria-describedby="err-email" '
+                     r'value=', html)
+    assert html.count("autofocus") == 1
+    assert ('<p class="error" id="err-title">Title: add a title (at most '
+            '100 characters)</p>') in html
+    assert '<p class="error" id="err-email">' in html
+    assert "title is required" not in html and "email must" not in html
+    # fields without a problem carry nothing
+    assert 'id="name" name="name" maxlength="100" required value="Ola"' \
+        in html
+    # the same in the reviewer's language
+    r = d.post("/review/sprachen.example.com",
+               headers={"Accept-Language": "de"},
+               data={"stars": "4", "title": "Gut", "text": "",
+                     "name": "Ola", "email": "ola@example.net"})
+    de = catalogue("de")
+    assert html_text("%s: %s" % (de["your_review"], de["hint_text"])) \
+        in r.text
+    # an invitation's service block names the experience
+    path, _ = invitation_page(shop, "en-GB", "Ida")
+    r = d.post(path, data={"stars": "5", "title": "", "text": "Good"})
+    assert r.status_code == 400
+    assert ("Your experience with the business: add a title (at most 100 "
+            "characters)") in r.text
+    assert 'aria-describedby="err-title"' in r.text
