@@ -18,6 +18,7 @@
 #include "reviewd/invitations_templates.h"
 #include "reviewd/invitations_upload.h"
 #include "reviewd/links.h"
+#include "reviewd/oauth_authorize.h"
 #include "reviewd/outbox.h"
 #include "reviewd/outbox_mail.h"
 #include "reviewd/pages.h"
@@ -164,6 +165,17 @@ const struct route routes_table[] = {
 	    business_admin_create, 0 },
 	{ "GET", "/v1/admin/clock", ROUTE_AUTH_ADMIN, health_clock_get, 0 },
 	{ "POST", "/v1/admin/clock", ROUTE_AUTH_ADMIN, health_clock_set, 0 },
+	/* authorization-code OAuth for third-party applications */
+	{ "GET", "/oauth/authorize", ROUTE_AUTH_NONE, oauth_authorize_page,
+	    ROUTE_NO_STORE },
+	{ "POST", "/oauth/authorize", ROUTE_AUTH_NONE, oauth_authorize_post,
+	    ROUTE_NO_STORE },
+	{ "GET", "/v1/private/authorized-applications", ROUTE_AUTH_BEARER,
+	    oauth_consents_list, 0 },
+	{ "DELETE", "/v1/private/authorized-applications/{applicationId}",
+	    ROUTE_AUTH_BEARER, oauth_consents_revoke, 0 },
+	{ "POST", "/v1/admin/business-units/{businessUnitId}/apps",
+	    ROUTE_AUTH_ADMIN, oauth_admin_app_create, 0 },
 };
 
 const size_t routes_count =
