@@ -71,16 +71,16 @@ T_mailer = api_error auth buf clock config db db_sqlite html http \
 	   http_guard ids json log migrations request router settings utf8
 T_mailhtml = mailhtml_attr
 T_reviews_shape = api_error buf clock db db_sqlite log migrations utf8
-T_router = afs afs_message api_error audit auth auth_tokens buf business \
-	   clock config csv db db_sqlite erasure findreviewer \
+T_router = afs afs_message api_error audit auth auth_codes auth_tokens buf \
+	   business clock config csv db db_sqlite erasure findreviewer \
 	   findreviewer_json handler health html http http_guard \
 	   idempotency ids invitations invitations_csv invitations_history \
 	   invitations_links invitations_templates invitations_unsubscribe \
 	   invitations_upload json links list_cache log mailer mailhtml \
-	   mailhtml_attr migrations outbox outbox_mail pages \
-	   pages_findreviewer pages_invitation products reports request \
-	   reviews reviews_json reviews_list reviews_shape reviews_submit \
-	   routes scheduler settings upgrade utf8 webhooks
+	   mailhtml_attr migrations oauth_authorize outbox outbox_mail \
+	   pages pages_findreviewer pages_invitation products reports \
+	   request reviews reviews_json reviews_list reviews_shape \
+	   reviews_submit routes scheduler settings upgrade utf8 webhooks
 T_webhooks = api_error auth buf clock config db db_sqlite handler http \
 	   http_guard ids json log migrations outbox request router \
 	   scheduler settings upgrade utf8
