@@ -432,34 +432,42 @@ origin(const char *uri, char out[AUTH_CODES_URI_MAX + 1])
 	    (int)(host - uri + (ptrdiff_t)strcspn(host, "/?")), uri);
 }
 
-/* The page's headers: its CSRF cookie, and the policy that lets the form
- * lead to the client's origin. 0 or -1. */
+/*
+ * html_answer's headers, with the client's origin added to the policy's
+ * form-action, and the page's CSRF cookie. 0 or -1.
+ */
 static int
 page_headers(const struct request *req, struct response *res,
     const struct authz *a, const char *csrf)
 {
 	char	 from[AUTH_CODES_URI_MAX + 1], csp[AUTH_CODES_URI_MAX + 160];
-	char	 set[IDS_TOKEN_LEN + 128];
+	char	 set[IDS_TOKEN_LEN + 128], *v;
 	bool	 secure = strncmp(req->cfg->public_url, "https:", 6) == 0;
+	size_t	 i;
 
 	origin(a->redirect_uri, from);
 	snprintf(csp, sizeof(csp), "default-src 'none'; style-src "
 	    "'unsafe-inline'; form-action 'self' %s; frame-ancestors 'none'",
 	    from);
+	for (i = 0; i < res->nheaders; i++) {
+		if (strcasecmp(res->header_name[i],
+		    "Content-Security-Policy") != 0)
+			continue;
+		if ((v = strdup(csp)) == NULL)
+			return -1;
+		free(res->header_value[i]);
+		res->header_value[i] = v;
+	}
 	snprintf(set, sizeof(set), CSRF_COOKIE "=%s; Path=" PAGE_PATH
 	    "; Max-Age=1800; HttpOnly; SameSite=Strict%s", csrf,
 	    secure ? "; Secure" : "");
-	return response_header(res, "Content-Security-Policy", csp) == -1 ||
-	    response_header(res, "X-Content-Type-Options", "nosniff") == -1 ||
-	    response_header(res, "Referrer-Policy", "no-referrer") == -1 ||
-	    response_header(res, "Set-Cookie", set) == -1 ? -1 : 0;
+	return response_header(res, "Set-Cookie", set);
 }
 
 /*
  * The login-and-consent page for request a, with problem (NULL: none)
  * shown above the form, answered with status. A new CSRF token goes into
- * the form and the cookie. (It is not html_answer: its policy names the
- * client's origin, see the top of the file.)
+ * the form and the cookie.
  */
 static int
 consent_page(struct request *req, struct response *res,
@@ -468,8 +476,6 @@ consent_page(struct request *req, struct response *res,
 {
 	char		 csrf[IDS_TOKEN_LEN + 1], from[AUTH_CODES_URI_MAX + 1];
 	struct buf	 b;
-	size_t		 len = 0;
-	char		*body = NULL;
 	int		 r;
 
 	ids_token(csrf);
@@ -505,20 +511,13 @@ consent_page(struct request *req, struct response *res,
 	    "name=\"password\" autocomplete=\"current-password\" required>"
 	    "<button type=\"submit\" name=\"decision\" value=\"allow\">"
 	    "Allow</button> <button type=\"submit\" name=\"decision\" "
-	    "value=\"deny\" formnovalidate>Deny</button></form>") ||
-	    buf_puts(&b, "</main></body></html>\n");
-	if (r == 0)
-		body = buf_detach(&b, &len);
-	buf_release(&b);
-	if (body == NULL || page_headers(req, res, a, csrf) == -1) {
-		free(body);
+	    "value=\"deny\" formnovalidate>Deny</button></form>");
+	if (html_answer(res, status, &b, r, err) == -1)
+		return -1;
+	if (page_headers(req, res, a, csrf) == -1) {
 		api_error_set(err, 500, NULL, "Internal error");
 		return -1;
 	}
-	res->status = status;
-	res->body = body;
-	res->body_len = len;
-	res->content_type = "text/html; charset=utf-8";
 	return 0;
 }
 
