@@ -43,7 +43,13 @@
 struct throttle {
 	char	 subject[8 + IDS_HASH_LEN + 1];	/* "app:ID", "user:HASH" */
 	int64_t	 window_start;			/* of the unit taken */
+	int64_t	 max;		/* units of a window; 0: [auth] max_failures */
 };
+
+/* The consent page checks passwords for anyone who can load it: besides
+ * each username, the client's address is throttled, with this many times
+ * [auth] max_failures (an office behind one address has many users). */
+#define ADDRESS_FACTOR	10
 
 static const char sql_throttle_prune[] =
     "DELETE FROM auth_failures WHERE subject IN (SELECT subject "
@@ -83,6 +89,7 @@ user_subject(const char *unit_id, const char *username, struct throttle *t)
 			key[i] = (char)(key[i] - 'A' + 'a');
 	ids_token_hash(key, hash);
 	snprintf(t->subject, sizeof(t->subject), "user:%s", hash);
+	t->max = 0;
 }
 
 static const char sql_throttle_forget[] =
@@ -153,7 +160,7 @@ throttle_take(struct db *db, const struct config *cfg, struct throttle *t,
 	if (db_tx_begin(db) == -1 ||
 	    db_run(db, sql_throttle_prune, "i", now - window) == -1 ||
 	    (taken = db_one_int(db, sql_throttle_take, &t->window_start,
-	    "siii", t->subject, now, now - window,
+	    "siii", t->subject, now, now - window, t->max > 0 ? t->max :
 	    cfg->auth_max_failures)) == -1 ||
 	    (taken == DB_DONE && db_one_int(db, sql_throttle_window, &start,
 	    "s", t->subject) != DB_ROW) ||
@@ -338,6 +345,7 @@ authenticate_client(struct db *db, const struct request *req,
 	st = NULL;
 	if (!ids_equal(hash, stored)) {
 		snprintf(t.subject, sizeof(t.subject), "app:%s", c->app_id);
+		t.max = 0;
 		/* the failure that fills the window is the last 401 */
 		if (throttle_check(db, req->cfg, &t, NULL, err) == 0 &&
 		    throttle_take(db, req->cfg, &t, NULL, err) == 0)
@@ -387,18 +395,18 @@ static const char sql_user_by_name[] =
  * Verifies username/password (argon2id, slow on purpose) outside any
  * transaction, an unknown username as long as a known one
  * (auth_password_verify), throttling failures per username of the unit
- * (unit_id, or the user's own when NULL). field names the username in a
- * 429.
+ * (unit_id, or the user's own when NULL) and, when client is not NULL, per
+ * client address. field names the username in a 429.
  */
 static int
 sign_in(struct db *db, const struct config *cfg, const char *unit_id,
-    const char *username, const char *password, const char *field,
-    char user_id[IDS_ID_LEN + 1], char user_unit[IDS_ID_LEN + 1],
-    struct api_error *err)
+    const char *username, const char *password, const char *client,
+    const char *field, char user_id[IDS_ID_LEN + 1],
+    char user_unit[IDS_ID_LEN + 1], struct api_error *err)
 {
 	char		 stored[AUTH_PASSWORD_HASH_LEN];
 	char		 id[IDS_ID_LEN + 1] = "", unit[IDS_ID_LEN + 1] = "";
-	struct throttle	 t;
+	struct throttle	 t, addr;
 	struct db_stmt	*st = NULL;
 	int		 rc, found = 0;
 
@@ -414,15 +422,27 @@ sign_in(struct db *db, const struct config *cfg, const char *unit_id,
 		snprintf(unit, sizeof(unit), "%s", db_text(st, 2));
 	}
 	db_release(st);
+	if (client != NULL) {
+		snprintf(addr.subject, sizeof(addr.subject), "addr:%s",
+		    client);
+		addr.max = cfg->auth_max_failures * ADDRESS_FACTOR;
+		if (throttle_take(db, cfg, &addr, "client", err) == -1)
+			return -1;
+	}
 	user_subject(unit_id != NULL ? unit_id : unit, username, &t);
-	if (throttle_take(db, cfg, &t, field, err) == -1)
+	if (throttle_take(db, cfg, &t, field, err) == -1) {
+		if (client != NULL)	/* no password was tried */
+			throttle_give_back(db, &addr);
 		return -1;
+	}
 	if (!auth_password_verify(found ? stored : NULL, password)) {
 		auth_unauthorized(err, "Basic", "The username or password is "
 		    "not valid");
 		return -1;
 	}
 	throttle_give_back(db, &t);
+	if (client != NULL)
+		throttle_give_back(db, &addr);
 	snprintf(user_id, IDS_ID_LEN + 1, "%s", id);
 	if (user_unit != NULL)
 		snprintf(user_unit, IDS_ID_LEN + 1, "%s", unit);
@@ -431,10 +451,10 @@ sign_in(struct db *db, const struct config *cfg, const char *unit_id,
 
 int
 auth_sign_in(struct db *db, const struct config *cfg, const char *username,
-    const char *password, char user_id[IDS_ID_LEN + 1],
+    const char *password, const char *client, char user_id[IDS_ID_LEN + 1],
     char unit_id[IDS_ID_LEN + 1], struct api_error *err)
 {
-	return sign_in(db, cfg, NULL, username, password, "username",
+	return sign_in(db, cfg, NULL, username, password, client, "username",
 	    user_id, unit_id, err);
 }
 
@@ -457,7 +477,7 @@ authenticate_user(struct db *db, const struct request *req,
 		    "is not UTF-8 text or is too long");
 	if (err->status == 0)
 		ret = sign_in(db, req->cfg, c->business_unit_id, username,
-		    password, "username", user_id, NULL, err);
+		    password, NULL, "username", user_id, NULL, err);
 	sodium_memzero(password, sizeof(password));
 	return ret;
 }

@@ -561,6 +561,7 @@ approve(struct request *req, struct response *res, const struct authz *a,
 	char			 user_id[IDS_ID_LEN + 1];
 	char			 unit_id[IDS_ID_LEN + 1];
 	char			 code[IDS_TOKEN_LEN + 1];
+	char			 client[REQUEST_CLIENT_LEN];
 	struct api_error	 why;
 	int			 ret = -1;
 
@@ -573,15 +574,15 @@ approve(struct request *req, struct response *res, const struct authz *a,
 		    "password to approve.", err);
 		goto out;
 	}
-	if (auth_sign_in(req->db, req->cfg, username, password, user_id,
+	if (auth_sign_in(req->db, req->cfg, username, password,
+	    request_client(req, client) == 0 ? client : NULL, user_id,
 	    unit_id, &why) == -1) {
 		if (why.status == 401)
 			ret = consent_page(req, res, a, 401, "The username or "
 			    "password is not valid.", err);
 		else if (why.status == 429) {
 			ret = consent_page(req, res, a, 429, "Too many failed "
-			    "sign-ins for this username; try again later.",
-			    err);
+			    "sign-ins; try again later.", err);
 			if (ret == 0 && response_header(res, why.header_name,
 			    why.header_value) == -1) {
 				api_error_set(err, 500, NULL, "Internal error");

@@ -21,12 +21,15 @@ int	auth_unlock_user(struct db *db, const char *unit_id,
 
 /*
  * Signs a business user in with username and password (as the password
- * grant does, through the same throttle of failed sign-ins): 0 with
- * user_id and the user's unit_id set, or -1 with err set (401, 429
- * naming "username", or the database's failure).
+ * grant does, through the same throttle of failed sign-ins per username)
+ * for a page anyone can load: failures are also throttled per client
+ * (request_client's key; NULL: unknown), at ten times [auth]
+ * max_failures. 0 with user_id and the user's unit_id set, or -1 with err
+ * set (401, 429 naming "username" or "client", or the database's
+ * failure).
  */
 int	auth_sign_in(struct db *db, const struct config *cfg,
-	    const char *username, const char *password,
+	    const char *username, const char *password, const char *client,
 	    char user_id[IDS_ID_LEN + 1], char unit_id[IDS_ID_LEN + 1],
 	    struct api_error *err);
 

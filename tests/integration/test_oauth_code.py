@@ -441,6 +441,30 @@ def test_wrong_password_and_lockout_on_the_consent_page(make_daemon):
     approve(d, shop, authorize_query(app))
 
 
+def test_the_consent_page_throttles_an_address_too(make_daemon):
+    """Anyone can load the page, so guessing across many usernames is
+    throttled per client address, at ten times [auth] max_failures."""
+    d = make_daemon({"auth": {"max_failures": "1"}})
+    shop = Business(d, "shop-addr.example.com")
+    vendor = Business(d, "vendor-addr.example.com")
+    app = make_app(d, vendor, CALLBACK)
+    s = requests.Session()
+    page = open_page(d, s, authorize_query(app))
+    for i in range(10):
+        r = post_form(d, s, form_fields(page.text),
+                      username="guess%d@example.com" % i,
+                      password="wrong password!", decision="allow")
+        assert r.status_code == 401, (i, r.status_code)
+        page = r
+    r = post_form(d, s, form_fields(page.text), username=shop.username,
+                  password=shop.password, decision="allow")
+    assert r.status_code == 429 and "Location" not in r.headers
+    # the password grant (the application's secret first) is not affected
+    r = shop.token_response("password", username=shop.username,
+                            password=shop.password)
+    assert r.status_code == 200, r.text
+
+
 def test_list_and_revoke_approved_apps(daemon, business, other_business):
     d = daemon
     app = make_app(d, other_business, CALLBACK)
