@@ -308,7 +308,7 @@ check_request(const struct request *req, bool post, struct authz *a,
 	a->has_state = param(req, post, "state", a->state, sizeof(a->state),
 	    a);
 	if (a->bad) {
-		*why = "state is longer than 1024 bytes";
+		*why = "state must be UTF-8 text of at most 1024 bytes";
 		return "invalid_request";
 	}
 	rt = param(req, post, "response_type", a->response_type,
