@@ -49,11 +49,11 @@ COLUMNS_CHECKED = src/*.c include/reviewd/*.h tests/unit/*.c
 # split, `make all && scripts/unit-objs --write` rewrites them. Today most
 # tests need nearly every module, through the include cycles of issue 12.
 T_afs	 = afs_message api_error auth buf clock config db db_sqlite \
-	   handler html http http_guard idempotency ids invitations \
+	   handler html http http_guard i18n idempotency ids invitations \
 	   invitations_history invitations_templates \
-	   invitations_unsubscribe json log mailer mailhtml mailhtml_attr \
-	   metrics migrations rate_limit request router scheduler settings \
-	   upgrade utf8 writer
+	   invitations_unsubscribe json lang log mailer mailhtml \
+	   mailhtml_attr metrics migrations rate_limit request router \
+	   scheduler settings upgrade utf8 writer
 T_buf	 =
 T_clock	 =
 T_config = buf log
@@ -68,30 +68,30 @@ T_json	 = api_error auth buf clock config db db_sqlite handler http \
 	   http_guard ids log metrics migrations rate_limit request router \
 	   scheduler settings utf8 writer
 T_links	 = api_error auth buf clock config db db_sqlite findreviewer_json \
-	   handler html http http_guard idempotency ids invitations \
+	   handler html http http_guard i18n idempotency ids invitations \
 	   invitations_history invitations_links invitations_templates \
-	   invitations_unsubscribe json log mailer mailhtml mailhtml_attr \
-	   metrics migrations outbox rate_limit request reviews_edit \
-	   reviews_json reviews_submit router scheduler settings upgrade \
-	   utf8 webhooks writer
+	   invitations_unsubscribe json lang log mailer mailhtml \
+	   mailhtml_attr metrics migrations outbox rate_limit request \
+	   reviews_edit reviews_json reviews_submit router scheduler \
+	   settings upgrade utf8 webhooks writer
 T_list_cache = buf
 T_mailer = api_error auth buf clock config db db_sqlite handler html http \
-	   http_guard ids json log metrics migrations rate_limit request \
-	   router scheduler settings utf8 writer
+	   http_guard i18n ids json lang log metrics migrations rate_limit \
+	   request router scheduler settings utf8 writer
 T_mailhtml = mailhtml_attr
 T_reviews_shape = api_error buf clock db db_sqlite log migrations utf8
-T_router = afs afs_message api_error audit auth auth_tokens buf business \
-	   business_units clock config consumers csv db db_sqlite erasure \
-	   findreviewer findreviewer_json handler health html http \
+T_router = afs afs_message api_error audit auth auth_codes auth_tokens buf \
+	   business business_units clock config consumers csv db db_sqlite \
+	   erasure findreviewer findreviewer_json handler health html http \
 	   http_guard i18n idempotency ids invitations invitations_csv \
 	   invitations_history invitations_links invitations_templates \
 	   invitations_unsubscribe invitations_upload json lang links \
 	   list_cache log mailer mailhtml mailhtml_attr metrics migrations \
-	   outbox outbox_mail pages pages_findreviewer pages_invitation \
-	   pages_profile pages_review_edit products rate_limit reports \
-	   request reviews reviews_edit reviews_json reviews_list \
-	   reviews_products reviews_shape reviews_submit routes scheduler \
-	   settings upgrade utf8 webhooks writer
+	   oauth_authorize outbox outbox_mail pages pages_findreviewer \
+	   pages_invitation pages_profile pages_review_edit products \
+	   rate_limit reports request reviews reviews_edit reviews_json \
+	   reviews_list reviews_products reviews_shape reviews_submit \
+	   routes scheduler settings upgrade utf8 webhooks writer
 T_webhooks = api_error auth buf clock config db db_sqlite handler http \
 	   http_guard ids json log metrics migrations outbox rate_limit \
 	   request router scheduler settings upgrade utf8 writer

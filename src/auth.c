@@ -273,3 +273,23 @@ auth_business_unit(const struct request *req, const char **id,
 	return 0;
 }
 
+
+static const char sql_token_consent[] =
+    "SELECT consent_id IS NOT NULL FROM oauth_tokens WHERE token_hash = ?";
+
+int
+auth_delegated(const struct request *req, bool *delegated)
+{
+	const char	*token = bearer_token(req);
+	char		 hash[IDS_HASH_LEN + 1];
+	int64_t		 v = 0;
+
+	*delegated = false;
+	if (token == NULL)
+		return 0;
+	ids_token_hash(token, hash);
+	if (db_one_int(req->db, sql_token_consent, &v, "s", hash) == -1)
+		return -1;
+	*delegated = v != 0;
+	return 0;
+}

@@ -19,6 +19,7 @@
 #include <sodium.h>
 
 #include "reviewd/auth.h"
+#include "reviewd/auth_codes.h"
 #include "reviewd/auth_tokens.h"
 #include "reviewd/clock.h"
 #include "reviewd/handler.h"
@@ -42,7 +43,13 @@
 struct throttle {
 	char	 subject[8 + IDS_HASH_LEN + 1];	/* "app:ID", "user:HASH" */
 	int64_t	 window_start;			/* of the unit taken */
+	int64_t	 max;		/* units of a window; 0: [auth] max_failures */
 };
+
+/* The consent page checks passwords for anyone who can load it: besides
+ * each username, the client's address is throttled, with this many times
+ * [auth] max_failures (an office behind one address has many users). */
+#define ADDRESS_FACTOR	10
 
 static const char sql_throttle_prune[] =
     "DELETE FROM auth_failures WHERE subject IN (SELECT subject "
@@ -82,6 +89,7 @@ user_subject(const char *unit_id, const char *username, struct throttle *t)
 			key[i] = (char)(key[i] - 'A' + 'a');
 	ids_token_hash(key, hash);
 	snprintf(t->subject, sizeof(t->subject), "user:%s", hash);
+	t->max = 0;
 }
 
 static const char sql_throttle_forget[] =
@@ -152,7 +160,7 @@ throttle_take(struct db *db, const struct config *cfg, struct throttle *t,
 	if (db_tx_begin(db) == -1 ||
 	    db_run(db, sql_throttle_prune, "i", now - window) == -1 ||
 	    (taken = db_one_int(db, sql_throttle_take, &t->window_start,
-	    "siii", t->subject, now, now - window,
+	    "siii", t->subject, now, now - window, t->max > 0 ? t->max :
 	    cfg->auth_max_failures)) == -1 ||
 	    (taken == DB_DONE && db_one_int(db, sql_throttle_window, &start,
 	    "s", t->subject) != DB_ROW) ||
@@ -180,10 +188,14 @@ throttle_give_back(struct db *db, const struct throttle *t)
 
 /* Token endpoints. */
 
+/* The application calling, and for whom its tokens are: its own unit, or
+ * the unit of a business user who approved it (consent_id then set). */
 struct client {
 	char	 app_id[IDS_ID_LEN + 1];
 	char	 api_key[128];
 	char	 business_unit_id[IDS_ID_LEN + 1];
+	char	 consent_id[IDS_ID_LEN + 1];	/* "" if none */
+	bool	 public_client;		/* no secret: authenticated by PKCE */
 };
 
 static int
@@ -249,6 +261,45 @@ client_credentials(const struct request *req, char *key, size_t keylen,
 static const char sql_app_secret[] =
     "SELECT id, secret_hash, business_unit_id FROM api_apps "
     "WHERE api_key = ? AND revoked_at IS NULL";
+/* An application without a secret (a public client: its secret_hash is
+ * empty, which no secret's hash equals). */
+static const char sql_app_public[] =
+    "SELECT id, business_unit_id FROM api_apps "
+    "WHERE api_key = ? AND secret_hash = '' AND revoked_at IS NULL";
+
+/*
+ * A public client names itself with client_id alone (no Authorization,
+ * no client_secret): 1 when key is one, 0 when not, -1 with err set.
+ * Only the grants that a code verifier or a refresh token prove allow it.
+ */
+static int
+public_client(struct db *db, const struct request *req, struct client *c,
+    struct api_error *err)
+{
+	char		 key[128], secret[8];
+	struct db_stmt	*st;
+	int		 rc;
+
+	if (request_header(req, "Authorization") != NULL ||
+	    form(req, "client_id", key, sizeof(key)) == -1 ||
+	    request_form_value(req->body, req->body_len, "client_secret",
+	    secret, sizeof(secret)) != -1)
+		return 0;
+	if ((rc = db_row(db, sql_app_public, &st, "s", key)) == -1) {
+		db_fail(db, err);
+		return -1;
+	}
+	if (rc == DB_ROW) {
+		memset(c, 0, sizeof(*c));
+		snprintf(c->app_id, sizeof(c->app_id), "%s", db_text(st, 0));
+		snprintf(c->api_key, sizeof(c->api_key), "%s", key);
+		snprintf(c->business_unit_id, sizeof(c->business_unit_id),
+		    "%s", db_text(st, 1));
+		c->public_client = true;
+	}
+	db_release(st);
+	return rc == DB_ROW;
+}
 
 /*
  * Authenticates the application calling a token endpoint, throttling
@@ -268,6 +319,7 @@ authenticate_client(struct db *db, const struct request *req,
 	struct db_stmt	*st = NULL;
 	int		 rc, ret = -1;
 
+	memset(c, 0, sizeof(*c));
 	if (client_credentials(req, key, sizeof(key), secret,
 	    sizeof(secret)) == -1) {
 		auth_unauthorized(err, "Basic", "HTTP Basic authentication "
@@ -293,6 +345,7 @@ authenticate_client(struct db *db, const struct request *req,
 	st = NULL;
 	if (!ids_equal(hash, stored)) {
 		snprintf(t.subject, sizeof(t.subject), "app:%s", c->app_id);
+		t.max = 0;
 		/* the failure that fills the window is the last 401 */
 		if (throttle_check(db, req->cfg, &t, NULL, err) == 0 &&
 		    throttle_take(db, req->cfg, &t, NULL, err) == 0)
@@ -332,23 +385,87 @@ check_rate(struct db *db, const struct request *req, const struct client *c,
 	return 0;
 }
 
+/* A user of unit ?2, or of any unit when ?2 is NULL (usernames are
+ * unique across units). */
 static const char sql_user_by_name[] =
-    "SELECT id, password_hash FROM business_users "
-    "WHERE username = ? AND business_unit_id = ?";
+    "SELECT id, password_hash, business_unit_id FROM business_users "
+    "WHERE username = ?1 AND (?2 IS NULL OR business_unit_id = ?2)";
 
-/* The password grant: verifies username/password (argon2id, slow on
- * purpose) outside any transaction, an unknown username as long as a
- * known one (auth_password_verify), throttling failures per username. */
+/*
+ * Verifies username/password (argon2id, slow on purpose) outside any
+ * transaction, an unknown username as long as a known one
+ * (auth_password_verify), throttling failures per username of the unit
+ * (unit_id, or the user's own when NULL) and, when client is not NULL, per
+ * client address. field names the username in a 429.
+ */
+static int
+sign_in(struct db *db, const struct config *cfg, const char *unit_id,
+    const char *username, const char *password, const char *client,
+    const char *field, char user_id[IDS_ID_LEN + 1],
+    char user_unit[IDS_ID_LEN + 1], struct api_error *err)
+{
+	char		 stored[AUTH_PASSWORD_HASH_LEN];
+	char		 id[IDS_ID_LEN + 1] = "", unit[IDS_ID_LEN + 1] = "";
+	struct throttle	 t, addr;
+	struct db_stmt	*st = NULL;
+	int		 rc, found = 0;
+
+	if ((rc = db_row(db, sql_user_by_name, &st, "ss", username,
+	    unit_id)) == -1) {
+		db_fail(db, err);
+		return -1;
+	}
+	if (rc == DB_ROW) {
+		found = 1;
+		snprintf(id, sizeof(id), "%s", db_text(st, 0));
+		snprintf(stored, sizeof(stored), "%s", db_text(st, 1));
+		snprintf(unit, sizeof(unit), "%s", db_text(st, 2));
+	}
+	db_release(st);
+	if (client != NULL) {
+		snprintf(addr.subject, sizeof(addr.subject), "addr:%s",
+		    client);
+		addr.max = cfg->auth_max_failures * ADDRESS_FACTOR;
+		if (throttle_take(db, cfg, &addr, "client", err) == -1)
+			return -1;
+	}
+	user_subject(unit_id != NULL ? unit_id : unit, username, &t);
+	if (throttle_take(db, cfg, &t, field, err) == -1) {
+		if (client != NULL)	/* no password was tried */
+			throttle_give_back(db, &addr);
+		return -1;
+	}
+	if (!auth_password_verify(found ? stored : NULL, password)) {
+		auth_unauthorized(err, "Basic", "The username or password is "
+		    "not valid");
+		return -1;
+	}
+	throttle_give_back(db, &t);
+	if (client != NULL)
+		throttle_give_back(db, &addr);
+	snprintf(user_id, IDS_ID_LEN + 1, "%s", id);
+	if (user_unit != NULL)
+		snprintf(user_unit, IDS_ID_LEN + 1, "%s", unit);
+	return 0;
+}
+
+int
+auth_sign_in(struct db *db, const struct config *cfg, const char *username,
+    const char *password, const char *client, char user_id[IDS_ID_LEN + 1],
+    char unit_id[IDS_ID_LEN + 1], struct api_error *err)
+{
+	return sign_in(db, cfg, NULL, username, password, client, "username",
+	    user_id, unit_id, err);
+}
+
+/* The password grant: a user of the application's own unit. */
 static int
 authenticate_user(struct db *db, const struct request *req,
     const struct client *c, char user_id[IDS_ID_LEN + 1],
     struct api_error *err)
 {
 	char		 username[256], password[AUTH_PASSWORD_MAX + 1];
-	char		 stored[AUTH_PASSWORD_HASH_LEN];
-	struct throttle	 t;
-	struct db_stmt	*st = NULL;
-	int		 rc, found = 0, ret = -1;
+	int		 rc, ret = -1;
 
 	if ((rc = request_form_value(req->body, req->body_len, "username",
 	    username, sizeof(username))) != 0)
@@ -358,49 +475,27 @@ authenticate_user(struct db *db, const struct request *req,
 	    password, sizeof(password))) != 0)
 		api_error_set(err, 400, "password", rc == -1 ? "is required" :
 		    "is not UTF-8 text or is too long");
-	if (err->status != 0)
-		goto out;
-	user_subject(c->business_unit_id, username, &t);
-	if (throttle_take(db, req->cfg, &t, "username", err) == -1)
-		goto out;
-	if ((rc = db_row(db, sql_user_by_name, &st, "ss", username,
-	    c->business_unit_id)) == -1) {
-		db_fail(db, err);
-		goto out;
-	}
-	if (rc == DB_ROW) {
-		found = 1;
-		snprintf(user_id, IDS_ID_LEN + 1, "%s", db_text(st, 0));
-		snprintf(stored, sizeof(stored), "%s", db_text(st, 1));
-	}
-	db_release(st);
-	st = NULL;
-	if (!auth_password_verify(found ? stored : NULL, password)) {
-		auth_unauthorized(err, "Basic", "The username or password is "
-		    "not valid");
-		goto out;
-	}
-	throttle_give_back(db, &t);
-	ret = 0;
-out:
-	db_release(st);
+	if (err->status == 0)
+		ret = sign_in(db, req->cfg, c->business_unit_id, username,
+		    password, NULL, "username", user_id, NULL, err);
 	sodium_memzero(password, sizeof(password));
 	return ret;
 }
 
 static const char sql_token_insert[] =
     "INSERT INTO oauth_tokens (token_hash, kind, app_id, user_id, "
-    "  business_unit_id, refresh_hash, created_at, expires_at, family_id) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "  business_unit_id, refresh_hash, created_at, expires_at, family_id, "
+    "  consent_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 static int
 insert_token(struct db *db, const char *hash, const char *kind,
     const struct client *c, const char *user_id, const char *refresh_hash,
     int64_t now, int64_t expires, const char *family)
 {
-	return db_run(db, sql_token_insert, "ssssssiis", hash, kind,
+	return db_run(db, sql_token_insert, "ssssssiiss", hash, kind,
 	    c->app_id, user_id[0] == '\0' ? NULL : user_id,
-	    c->business_unit_id, refresh_hash, now, expires, family);
+	    c->business_unit_id, refresh_hash, now, expires, family,
+	    c->consent_id[0] == '\0' ? NULL : c->consent_id);
 }
 
 static const char sql_revoke_refresh[] =
@@ -551,64 +646,157 @@ out:
 	return ret;
 }
 
-int
-auth_token(struct request *req, struct response *res, struct api_error *err)
-{
-	struct db	*db = req->db;
-	struct client	 c;
-	char		 grant[64];
-	char		 user_id[IDS_ID_LEN + 1] = "";
+/* An RFC 6749 error code for a failed grant (NULL: derived from err). */
+struct grant_fail {
+	const char	*code;
+};
 
-	if (require_form(req, err) == -1 ||
-	    authenticate_client(db, req, &c, err) == -1)
+static int
+invalid_grant(struct grant_fail *f, struct api_error *err, const char *what)
+{
+	f->code = "invalid_grant";
+	api_error_set(err, 400, NULL, "%s", what);
+	return -1;
+}
+
+/*
+ * Answers err as RFC 6749 section 5.2 does ({"error", "error_description"},
+ * and our "message"), for the grants that came with OAuth 2.0's authorization
+ * code: their clients parse that shape. A 429 or 5xx stays ours.
+ */
+static int
+grant_error(struct response *res, const struct grant_fail *f,
+    struct api_error *err)
+{
+	const char	*code = f->code;
+	char		 text[sizeof(err->message) + 80];
+	json_t		*body;	/* owned */
+	int		 status;
+
+	if (err->status != 400 && err->status != 401)
 		return -1;
-	if (form(req, "grant_type", grant, sizeof(grant)) == -1) {
-		api_error_set(err, 400, "grant_type", "is required");
+	if (code == NULL && err->status == 401)
+		code = "invalid_client";
+	else if (code == NULL && err->ndetails > 0 &&
+	    strcmp(err->details[0].field, "grant_type") == 0)
+		code = "unsupported_grant_type";
+	else if (code == NULL)
+		code = "invalid_request";
+	status = strcmp(code, "invalid_client") == 0 ? 401 : 400;
+	if (err->ndetails > 0)
+		snprintf(text, sizeof(text), "%s %s", err->details[0].field,
+		    err->details[0].reason);
+	else
+		snprintf(text, sizeof(text), "%s", err->message);
+	body = json_pack("{s:s, s:s, s:s}", "error", code,
+	    "error_description", text, "message", text);
+	if (body == NULL || (status == 401 && err->header_name[0] != '\0' &&
+	    response_header(res, err->header_name, err->header_value) ==
+	    -1)) {
+		json_decref(body);
 		return -1;
 	}
-	if (strcmp(grant, "password") == 0) {
-		if (authenticate_user(db, req, &c, user_id, err) == -1)
+	memset(err, 0, sizeof(*err));
+	return response_json(res, status, body, err);
+}
+
+static const char sql_revoke_code_family[] =
+    "UPDATE oauth_tokens SET revoked_at = ?1 WHERE family_id = ?2 AND "
+    "  revoked_at IS NULL";
+
+/*
+ * grant_type=authorization_code: spends the code, then checks that it was
+ * issued to this client for this redirect URI (exactly) and, with a PKCE
+ * challenge, that code_verifier answers it. The tokens' family is the
+ * code's hash: a code presented again revokes what it gave (RFC 6749
+ * 4.1.2).
+ */
+static int
+code_grant(struct db *db, struct request *req, struct client *c,
+    struct response *res, struct grant_fail *f, struct api_error *err)
+{
+	char			 code[FORM_VALUE_MAX], hash[IDS_HASH_LEN + 1];
+	char			 uri[AUTH_CODES_URI_MAX + 1];
+	char			 verifier[AUTH_CODES_CHALLENGE_MAX + 2];
+	struct auth_code_grant	 g;
+	bool			 replayed, has_uri, has_verifier;
+	int			 rc, n;
+
+	if (form(req, "code", code, sizeof(code)) == -1 || code[0] == '\0') {
+		api_error_set(err, 400, "code", "is required");
+		return -1;
+	}
+	has_uri = form(req, "redirect_uri", uri, sizeof(uri)) == 0;
+	has_verifier = form(req, "code_verifier", verifier,
+	    sizeof(verifier)) == 0;
+	ids_token_hash(code, hash);
+	if ((rc = auth_codes_claim(db, hash, &g, &replayed)) == -1) {
+		db_fail(db, err);
+		return -1;
+	}
+	if (replayed) {
+		if ((n = update_by_hash(db, sql_revoke_code_family, hash,
+		    clock_now_ms())) == -1) {
+			db_fail(db, err);
 			return -1;
-	} else if (strcmp(grant, "client_credentials") != 0) {
-		api_error_set(err, 400, "grant_type", "must be "
-		    "client_credentials or password");
+		}
+		if (n > 0)
+			log_warn("auth: a spent authorization code was "
+			    "presented again; its tokens are revoked app=%s "
+			    "tokens=%d", c->app_id, n);
+	}
+	if (rc == DB_DONE || strcmp(g.app_id, c->app_id) != 0 ||
+	    g.expires_at <= clock_now_ms())
+		return invalid_grant(f, err, "The authorization code is not "
+		    "valid or has expired");
+	if ((g.redirect_given || has_uri) &&
+	    (!has_uri || strcmp(uri, g.redirect_uri) != 0))
+		return invalid_grant(f, err, "redirect_uri is not the one "
+		    "the code was issued for");
+	if (g.challenge[0] != '\0' && !has_verifier) {
+		api_error_set(err, 400, "code_verifier", "is required (the "
+		    "code was issued with a PKCE challenge)");
 		return -1;
 	}
-	return issue(db, req, &c, user_id, NULL, NULL, res, err);
+	if (g.challenge[0] != '\0' ?
+	    !auth_codes_pkce_match(verifier, g.challenge) : has_verifier)
+		return invalid_grant(f, err, "code_verifier does not match "
+		    "the code's challenge");
+	if (c->public_client && g.challenge[0] == '\0')
+		return invalid_grant(f, err, "The code was issued without "
+		    "PKCE");
+	snprintf(c->business_unit_id, sizeof(c->business_unit_id), "%s",
+	    g.business_unit_id);
+	snprintf(c->consent_id, sizeof(c->consent_id), "%s", g.consent_id);
+	return issue(db, req, c, g.user_id, NULL, hash, res, err);
 }
 
 static const char sql_refresh_token[] =
     "SELECT coalesce(user_id, ''), expires_at, revoked_at IS NOT NULL, "
-    "  coalesce(family_id, token_hash) "
+    "  coalesce(family_id, token_hash), business_unit_id, "
+    "  coalesce(consent_id, '') "
     "FROM oauth_tokens WHERE token_hash = ? AND kind = 'refresh' "
     "AND app_id = ?";
 
-int
-auth_refresh(struct request *req, struct response *res, struct api_error *err)
+/* grant_type=refresh_token, on /refresh and on /accesstoken: the new
+ * tokens are for whom the old ones were. */
+static int
+refresh_grant(struct db *db, struct request *req, struct client *c,
+    struct response *res, struct grant_fail *f, struct api_error *err)
 {
-	struct db	*db = req->db;
-	struct client	 c;
-	char		 grant[64], token[FORM_VALUE_MAX];
+	char		 token[FORM_VALUE_MAX];
 	char		 hash[IDS_HASH_LEN + 1], user_id[IDS_ID_LEN + 1];
 	char		 family[IDS_HASH_LEN + 1];
 	struct db_stmt	*st;
 	int		 rc, valid, spent;
 
-	if (require_form(req, err) == -1 ||
-	    authenticate_client(db, req, &c, err) == -1)
-		return -1;
-	if (form(req, "grant_type", grant, sizeof(grant)) == 0 &&
-	    strcmp(grant, "refresh_token") != 0) {
-		api_error_set(err, 400, "grant_type", "must be refresh_token");
-		return -1;
-	}
 	if (form(req, "refresh_token", token, sizeof(token)) == -1) {
 		api_error_set(err, 400, "refresh_token", "is required");
 		return -1;
 	}
 	ids_token_hash(token, hash);
 	if ((rc = db_row(db, sql_refresh_token, &st, "ss", hash,
-	    c.app_id)) == -1) {
+	    c->app_id)) == -1) {
 		db_fail(db, err);
 		return -1;
 	}
@@ -618,18 +806,118 @@ auth_refresh(struct request *req, struct response *res, struct api_error *err)
 	if (valid) {
 		snprintf(user_id, sizeof(user_id), "%s", db_text(st, 0));
 		snprintf(family, sizeof(family), "%s", db_text(st, 3));
+		snprintf(c->business_unit_id, sizeof(c->business_unit_id),
+		    "%s", db_text(st, 4));
+		snprintf(c->consent_id, sizeof(c->consent_id), "%s",
+		    db_text(st, 5));
 	}
 	db_release(st);
-	if (spent && revoke_family(db, &c, hash, clock_now_ms()) == -1) {
+	if (spent && revoke_family(db, c, hash, clock_now_ms()) == -1) {
 		db_fail(db, err);
 		return -1;
 	}
+	/* revoking a consent revokes its tokens; this is belt and braces */
+	if (valid && c->consent_id[0] != '\0' &&
+	    (rc = auth_codes_consent_active(db, c->consent_id)) != DB_ROW) {
+		if (rc == -1) {
+			db_fail(db, err);
+			return -1;
+		}
+		valid = 0;
+	}
 	if (!valid) {
+		f->code = "invalid_grant";
 		auth_unauthorized(err, "Basic", "The refresh token is not "
 		    "valid or has expired");
 		return -1;
 	}
-	return issue(db, req, &c, user_id, hash, family, res, err);
+	return issue(db, req, c, user_id, hash, family, res, err);
+}
+
+/* Authenticates the client of a grant that a public client may use too. */
+static int
+any_client(struct db *db, const struct request *req, struct client *c,
+    struct api_error *err)
+{
+	int	 rc = public_client(db, req, c, err);
+
+	if (rc != 0)
+		return rc == 1 ? 0 : -1;
+	return authenticate_client(db, req, c, err);
+}
+
+int
+auth_token(struct request *req, struct response *res, struct api_error *err)
+{
+	struct db		*db = req->db;
+	struct client		 c;
+	struct grant_fail	 f = { NULL };
+	char			 grant[64];
+	char			 user_id[IDS_ID_LEN + 1] = "";
+	bool			 code, refresh;
+	int			 ret;
+
+	if (require_form(req, err) == -1)
+		return -1;
+	if (form(req, "grant_type", grant, sizeof(grant)) == -1)
+		grant[0] = '\0';
+	code = strcmp(grant, "authorization_code") == 0;
+	refresh = strcmp(grant, "refresh_token") == 0;
+	if (code || refresh) {
+		if (any_client(db, req, &c, err) == -1)
+			ret = -1;
+		else if (code)
+			ret = code_grant(db, req, &c, res, &f, err);
+		else
+			ret = refresh_grant(db, req, &c, res, &f, err);
+		return ret == 0 ? 0 : grant_error(res, &f, err);
+	}
+	if (authenticate_client(db, req, &c, err) == -1)
+		return -1;
+	if (grant[0] == '\0') {
+		api_error_set(err, 400, "grant_type", "is required");
+		return -1;
+	}
+	if (strcmp(grant, "password") == 0) {
+		if (authenticate_user(db, req, &c, user_id, err) == -1)
+			return -1;
+	} else if (strcmp(grant, "client_credentials") != 0) {
+		api_error_set(err, 400, "grant_type", "must be "
+		    "client_credentials, password, authorization_code or "
+		    "refresh_token");
+		return -1;
+	}
+	return issue(db, req, &c, user_id, NULL, NULL, res, err);
+}
+
+int
+auth_refresh(struct request *req, struct response *res, struct api_error *err)
+{
+	struct db		*db = req->db;
+	struct client		 c;
+	struct grant_fail	 f = { NULL };
+	char			 grant[64];
+
+	if (require_form(req, err) == -1 ||
+	    any_client(db, req, &c, err) == -1)
+		return -1;
+	if (form(req, "grant_type", grant, sizeof(grant)) == 0 &&
+	    strcmp(grant, "refresh_token") != 0) {
+		api_error_set(err, 400, "grant_type", "must be refresh_token");
+		return -1;
+	}
+	return refresh_grant(db, req, &c, res, &f, err);
+}
+
+static const char sql_revoke_consent[] =
+    "UPDATE oauth_tokens SET revoked_at = ?1 WHERE consent_id = ?2 AND "
+    "  revoked_at IS NULL";
+
+int
+auth_tokens_revoke_consent(struct db *db, const char *consent_id)
+{
+	return update_by_hash(db, sql_revoke_consent, consent_id,
+	    clock_now_ms()) == -1 ? -1 : 0;
 }
 
 static const char sql_token_app[] =

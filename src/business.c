@@ -744,3 +744,14 @@ business_admin_create(struct request *req, struct response *res,
 	json_decref(body);
 	return ret;
 }
+
+/* for oauth_authorize: an application without a secret (a public OAuth
+ * client). */
+static const char sql_app_forget_secret[] =
+    "UPDATE api_apps SET secret_hash = '' WHERE id = ?";
+
+int
+business_app_forget_secret(struct db *db, const char *app_id)
+{
+	return db_run(db, sql_app_forget_secret, "s", app_id);
+}

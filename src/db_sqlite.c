@@ -517,6 +517,7 @@ db_group_begin(struct db *db)
 	db->changes_at_group = sqlite3_total_changes64(db->conn);
 	gate_enter(db);
 	if (exec_cached(db, sql_begin) == -1) {
+		db->group = false;
 		gate_leave(db);
 		return -1;
 	}
@@ -541,15 +542,17 @@ db_group_commit(struct db *db, struct api_error *err)
 {
 	bool	 wrote = sqlite3_total_changes64(db->conn) !=
 		    db->changes_at_group;
+	bool	 committing = !sqlite3_get_autocommit(db->conn);
 	int	 r = 0;
 
-	/* A job's error may have rolled it all back: nothing to commit. */
-	if (!sqlite3_get_autocommit(db->conn))
+	/* A job's error may have rolled it all back: nothing to commit,
+	 * and nothing that says writes work again. */
+	if (committing)
 		r = exec_cached(db, sql_commit);
 	db->group = false;
 	if (r == 0) {
 		gate_leave(db);
-		if (wrote)
+		if (wrote && committing)
 			note_written();
 		return 0;
 	}
@@ -557,6 +560,8 @@ db_group_commit(struct db *db, struct api_error *err)
 	if (!sqlite3_get_autocommit(db->conn) &&
 	    exec_cached(db, sql_rollback) == -1)
 		log_error("db: rollback of a group failed");
+	if (sqlite3_get_autocommit(db->conn))
+		gate_leave(db);
 	return -1;
 }
 

@@ -680,14 +680,16 @@ lingering(const struct http_req *hr)
 }
 
 /* Writes go through the writer's group commit; uploads (committed in
- * chunks) and ROUTE_SOLO routes (long work such as a password check,
- * which would hold every other write) run on their worker. */
+ * chunks), inbound mail (parsed at length) and ROUTE_SOLO routes (long
+ * work such as a password check, or no write at all) run on their
+ * worker. */
 static bool
 grouped(const struct http_req *hr)
 {
 	return strcmp(hr->req.method, "GET") != 0 &&
 	    strcmp(hr->req.method, "HEAD") != 0 &&
-	    (hr->route->flags & (ROUTE_UPLOAD | ROUTE_SOLO)) == 0;
+	    (hr->route->flags & (ROUTE_UPLOAD | ROUTE_MAIL | ROUTE_SOLO)) ==
+	    0;
 }
 
 /* The writer thread: the job's group has committed (or failed). */

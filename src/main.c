@@ -34,6 +34,7 @@
 #include "reviewd/links_master.h"
 #include "reviewd/log.h"
 #include "reviewd/mailer.h"
+#include "reviewd/oauth_authorize.h"
 #include "reviewd/outbox.h"
 #include "reviewd/outbox_mail.h"
 #include "reviewd/reviews.h"
@@ -55,9 +56,12 @@ static const char usage_text[] =
     "                  [--country CC] [--notification-email ADDRESS]\n"
     "                                create a business unit, print it\n"
     "  business list                 print every business unit\n"
-    "  app create --business ID [--name NAME]\n"
-    "                                create an API application; prints\n"
-    "                                its key and secret (shown once)\n"
+    "  app create --business ID [--name NAME] [--redirect-uri URI]...\n"
+    "             [--public]         create an API application; prints\n"
+    "                                its key and secret (shown once);\n"
+    "                                --redirect-uri (repeatable) for\n"
+    "                                the authorization-code flow,\n"
+    "                                --public: no secret, PKCE only\n"
     "  user create --business ID --username NAME\n"
     "                                create a business user; reads the\n"
     "                                password from stdin\n"
@@ -190,20 +194,59 @@ cmd_business(struct db *db, const struct config *cfg, int argc, char **argv)
 	return print_json(out);
 }
 
+#define APP_URIS_MAX	16
+
+/* app create: --redirect-uri repeats and --public takes no value, so not
+ * options(). */
 static int
 cmd_app(struct db *db, int argc, char **argv)
 {
-	static const char *const allowed[] = { "--business", "--name", NULL };
-	const char		*values[2] = { NULL };
+	const char		*bu = NULL, *name = NULL;
+	const char		*uris[APP_URIS_MAX];
+	size_t			 nuris = 0;
+	bool			 public_client = false;
 	struct api_error	 err;
 	json_t			*out = NULL;	/* owned */
+	int			 i;
 
 	memset(&err, 0, sizeof(err));
-	if (argc < 2 || strcmp(argv[1], "create") != 0 ||
-	    options(argc, argv, 2, allowed, values) == -1 || values[0] == NULL)
+	if (argc < 2 || strcmp(argv[1], "create") != 0)
 		return usage(stderr, EXIT_USAGE);
-	if (business_app_create(db, values[0], values[1], &out, &err) == -1)
+	for (i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--public") == 0) {
+			public_client = true;
+			continue;
+		}
+		if (i + 1 >= argc || (strcmp(argv[i], "--business") != 0 &&
+		    strcmp(argv[i], "--name") != 0 &&
+		    strcmp(argv[i], "--redirect-uri") != 0)) {
+			fprintf(stderr, "reviewd: %s: %s\n", argv[i],
+			    i + 1 >= argc ? "needs a value" : "unknown option");
+			return usage(stderr, EXIT_USAGE);
+		}
+		if (strcmp(argv[i], "--business") == 0)
+			bu = argv[i + 1];
+		else if (strcmp(argv[i], "--name") == 0)
+			name = argv[i + 1];
+		else if (nuris == APP_URIS_MAX) {
+			fprintf(stderr, "reviewd: --redirect-uri: at most %d\n",
+			    APP_URIS_MAX);
+			return EXIT_USAGE;
+		} else
+			uris[nuris++] = argv[i + 1];
+		i++;
+	}
+	if (bu == NULL)
+		return usage(stderr, EXIT_USAGE);
+	if (oauth_app_create(db, bu, name, uris, nuris, public_client, &out,
+	    &err) == -1) {
+		for (i = 0; i < (int)err.ndetails; i++)
+			if (strcmp(err.details[i].field, "redirectUris") == 0)
+				snprintf(err.details[i].field,
+				    sizeof(err.details[i].field),
+				    "--redirect-uri");
 		return cli_fail(&err);
+	}
 	return print_json(out);
 }
 

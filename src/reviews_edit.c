@@ -265,7 +265,7 @@ static const char sql_requested[] =
     "WHERE b.domain = ?1 AND r.status = 'published' AND "
     "  r.deleted_at IS NULL AND "
     "  coalesce(r.hidden_reason NOT LIKE 'removed after report:%', 1) AND "
-    "  ((r.source != 'invitation' AND c.email = ?2) OR "
+    "  ((r.source != 'invitation' AND c.email = ?2 COLLATE NOCASE) OR "
     "  (r.source = 'invitation' AND r.link_kind = 'email_invitation' AND "
     "  r.referral_email = ?2 COLLATE NOCASE)) AND "
     "  (r.edit_mailed_at IS NULL OR r.edit_mailed_at <= ?3 - ?4) "

@@ -252,7 +252,11 @@ static const char sql_conversation_insert[] =
 static const char sql_review_conversation[] =
     "UPDATE reviews SET conversation_id = ?1 WHERE id = ?2";
 static const char sql_conversation[] =
-    "SELECT c.id, c.business_unit_id, r.consumer_id, c.review_id, "
+    "SELECT c.id, c.business_unit_id, "
+    /* as REVIEW_BASE_COLUMNS: an anonymous or unpublished review's
+     * consumer is the review itself, never the person behind it */
+    "  CASE WHEN r.published_at IS NULL OR r.anonymous THEN r.id "
+    "  ELSE r.consumer_id END, c.review_id, "
     "  r.reply_text IS NULL "
     "FROM conversations c JOIN reviews r ON r.id = c.review_id "
     "WHERE c.id = ?1 AND c.business_unit_id = ?2";

@@ -21,6 +21,7 @@
 #include "reviewd/invitations_upload.h"
 #include "reviewd/links.h"
 #include "reviewd/metrics.h"
+#include "reviewd/oauth_authorize.h"
 #include "reviewd/outbox.h"
 #include "reviewd/outbox_mail.h"
 #include "reviewd/pages.h"
@@ -197,9 +198,10 @@ const struct route routes_table[] = {
 	/* issue 14: product review summaries and conversations */
 	{ "GET", "/v1/product-reviews/business-units/{businessUnitId}",
 	    ROUTE_AUTH_APIKEY, reviews_products_summary, 0 },
+	/* a read: not for the writer (ROUTE_SOLO) */
 	{ "POST", "/v1/product-reviews/business-units/{businessUnitId}/"
 	    "batch-summaries", ROUTE_AUTH_APIKEY,
-	    reviews_products_batch_summaries, 0 },
+	    reviews_products_batch_summaries, ROUTE_SOLO },
 	{ "GET", "/v1/private/product-reviews/business-units/"
 	    "{businessUnitId}/summaries", ROUTE_AUTH_BEARER,
 	    reviews_products_summaries_private, 0 },
@@ -211,6 +213,17 @@ const struct route routes_table[] = {
 	    ROUTE_AUTH_BEARER, reviews_products_comment_create, 0 },
 	{ "GET", "/v1/admin/clock", ROUTE_AUTH_ADMIN, health_clock_get, 0 },
 	{ "POST", "/v1/admin/clock", ROUTE_AUTH_ADMIN, health_clock_set, 0 },
+	/* authorization-code OAuth for third-party applications */
+	{ "GET", "/oauth/authorize", ROUTE_AUTH_NONE, oauth_authorize_page,
+	    ROUTE_NO_STORE },
+	{ "POST", "/oauth/authorize", ROUTE_AUTH_NONE, oauth_authorize_post,
+	    ROUTE_NO_STORE | ROUTE_SOLO },
+	{ "GET", "/v1/private/authorized-applications", ROUTE_AUTH_BEARER,
+	    oauth_consents_list, 0 },
+	{ "DELETE", "/v1/private/authorized-applications/{applicationId}",
+	    ROUTE_AUTH_BEARER, oauth_consents_revoke, 0 },
+	{ "POST", "/v1/admin/business-units/{businessUnitId}/apps",
+	    ROUTE_AUTH_ADMIN, oauth_admin_app_create, 0 },
 };
 
 const size_t routes_count =

@@ -51,4 +51,9 @@ bool	auth_password_verify(const char *stored, const char *password);
 void	auth_unauthorized(struct api_error *err, const char *scheme,
 	    const char *message);
 
+/* Whether req's bearer token came from a business user's approval of a
+ * third-party application (the authorization-code grant): *delegated.
+ * 0, or -1 on a database error of req->db. */
+int	auth_delegated(const struct request *req, bool *delegated);
+
 #endif

@@ -42,4 +42,9 @@ route_handler	business_find, business_get_public, business_list_private,
 		business_get_private, business_patch, business_admin_list,
 		business_admin_create;
 
+/* for oauth_authorize: makes app_id a public OAuth client, which has no
+ * secret (its hash is emptied, which no secret's hash equals) and proves
+ * itself with PKCE. 0, or -1 on a database error. */
+int	business_app_forget_secret(struct db *db, const char *app_id);
+
 #endif

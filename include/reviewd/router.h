@@ -47,8 +47,9 @@ struct route {
 #define ROUTE_HEAD_CHECK	0x8
 /* Not rate limited (health and readiness probes). */
 #define ROUTE_UNLIMITED	0x10
-/* A write run on its HTTP worker, not in the writer's group commit
- * (writer.h): long work (a password check) would hold every other write. */
+/* A POST run on its HTTP worker, not in the writer's group commit
+ * (writer.h): long work (a password check) would hold every other write,
+ * and a read (batch-summaries) has no business there. */
 #define ROUTE_SOLO	0x20
 
 /*

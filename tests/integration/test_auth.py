@@ -97,7 +97,7 @@ def test_wrong_password_and_unknown_grant(business):
     assert_error(r, 401)
     r = business.token_response("password", username=business.username)
     assert_error(r, 400, "password")
-    r = business.token_response("authorization_code")
+    r = business.token_response("implicit")
     assert_error(r, 400, "grant_type")
     r = business.daemon.post(OAUTH + "/accesstoken",
                              auth=(business.key, business.secret), data="",

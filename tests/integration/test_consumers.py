@@ -147,3 +147,30 @@ def test_erased_reviewer_leaves_profile(daemon, units):
     proc = d.cli("reviewer", "erase", "--email", "rep@example.com")
     assert proc.returncode == 0, proc.stderr
     assert get(d, a, "/v1/consumers/" + cid).status_code == 404
+
+
+def test_a_conversation_does_not_unmask_an_anonymous_reviewer(daemon):
+    from reviewkit import publish
+    d = daemon
+    shop = Business(d, "convleak.example.com")
+    Business(d, "elsewhere-conv.example.com")
+    r = shop.private("POST", "/v1/private/business-units/%s/products"
+                     % shop.id, json={"products": [{
+                         "sku": "A", "title": "Thing",
+                         "link": "https://convleak.example.com/a"}]})
+    assert r.status_code in (200, 201), r.text
+    # the person's named review somewhere else, then an anonymous one here
+    publish(d, "elsewhere-conv.example.com", "victim@example.com",
+            name="Victoria Secretname", country="SE")
+    rid = publish(d, "convleak.example.com", "victim@example.com", sku="A",
+                  anonymous=True, name="Victoria Secretname", stars=1,
+                  title="Bad")
+    shown = shop.private("GET", "/v1/private/product-reviews/" + rid).json()
+    cid = shop.private("POST", "/v1/private/product-reviews/%s/"
+                       "create-conversation" % rid).json()["conversationId"]
+    conv = shop.private("GET", "/v1/private/conversations/" + cid).json()
+    assert conv["consumerId"] == shown["consumer"]["id"]
+    r = d.get("/v1/consumers/" + conv["consumerId"],
+              headers={"apikey": shop.key})
+    assert r.status_code == 404
+    assert "Secretname" not in r.text

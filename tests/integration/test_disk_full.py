@@ -90,3 +90,29 @@ def test_disk_full_answers_503_and_recovers(make_daemon, small_fs):
     assert r.status_code == 201, r.text
     assert d.get("/readyz").status_code == 200
     assert "writes succeed again" in d.stderr()
+
+
+def test_writes_outside_the_writer_go_on_after_a_failed_group(make_daemon,
+                                                              small_fs):
+    """A group whose commit the full disk refused must let the other
+    writers (token requests, the scheduler) in again once there is room."""
+    import requests
+    from conftest import Business, OAUTH
+    db_path = small_fs / "reviewd.db"
+    d = make_daemon({"database": {"path": str(db_path)}})
+    b = Business(d, "gate.example.com")
+    assert create_unit(d, 0).status_code == 201
+    conn = sqlite3.connect(str(db_path))
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    fill(small_fs / "filler")
+    codes = [create_unit(d, i).status_code for i in range(1, 10)]
+    assert 503 in codes
+    os.unlink(small_fs / "filler")
+    try:
+        r = b.daemon.post(OAUTH + "/accesstoken", auth=(b.key, b.secret),
+                          data={"grant_type": "client_credentials"},
+                          timeout=30)
+    except requests.exceptions.Timeout:
+        raise AssertionError("a write on its worker hangs after the group")
+    assert r.status_code == 200, r.text
