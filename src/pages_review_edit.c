@@ -223,6 +223,12 @@ refused(const struct request *req, struct response *res,
 		return edit_page(req, res, 400, e, json_integer_value(
 		    json_object_get(values, "stars")), html_str(values,
 		    "title"), html_str(values, "text"), problems, err);
+	/* removed after a report, or not confirmed yet: the store says */
+	if (problems->status == 409)
+		return html_message(res, "en", 409, "This review cannot be "
+		    "changed", problems->message[0] != '\0' ?
+		    problems->message : "Its state does not allow it.", NULL,
+		    NULL, err);
 	/* changed meanwhile (deleted, expired): say what it is now */
 	now.state = problems->status == 410 ? REVIEW_EDIT_EXPIRED :
 	    problems->status == 404 ? REVIEW_EDIT_UNKNOWN :
