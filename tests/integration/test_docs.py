@@ -55,3 +55,46 @@ def test_api_md_has_a_section_for_every_route():
     missing = set(routes()) - headings
     assert missing == set()
     assert headings - set(routes()) == set()
+
+
+def shape(path):
+    """A path with every {parameter} alike, for comparing patterns."""
+    return re.sub(r"\{[^}]*\}", "{}", path.split("?")[0])
+
+
+def compatibility_rows():
+    """(endpoints, verdict) of each row of api.md's Trustpilot table."""
+    text = (ROOT / "docs" / "api.md").read_text()
+    section = text[text.index("## Trustpilot compatibility"):]
+    end = section.find("\n## ", 10)
+    section = section if end == -1 else section[:end]
+    rows = []
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 2 or not cells[0].startswith("`"):
+            continue
+        endpoints = re.findall(r"`(GET|POST|PUT|PATCH|DELETE) (/[^`]*)`",
+                               cells[0])
+        assert endpoints, line
+        rows.append((endpoints, cells[1]))
+    return rows
+
+
+def test_the_trustpilot_table_is_true():
+    served = {(m, shape(p)) for m, p in routes()}
+    rows = compatibility_rows()
+    assert len(rows) >= 25
+    verdicts = set()
+    for endpoints, verdict in rows:
+        kind = re.match(r"(same|different|not offered)", verdict)
+        assert kind, "row without a verdict: %s" % verdict
+        verdicts.add(kind.group(1))
+        for method, path in endpoints:
+            here = (method, shape(path)) in served
+            if kind.group(1) == "not offered":
+                assert not here, "%s %s is served" % (method, path)
+                assert len(verdict) > len("not offered: "), \
+                    "%s %s: not offered, but why?" % (method, path)
+            else:
+                assert here, "%s %s is not served" % (method, path)
+    assert verdicts == {"same", "different", "not offered"}
