@@ -24,6 +24,24 @@ static const struct {
 	{ "referenceId", "fr_reference", "text" },
 };
 
+/* Whether the business asked for field: one of the request's
+ * requestedInformation, or any when it named none. */
+static bool
+asked(json_t *fr, const char *field)
+{
+	json_t	*requested = json_object_get(fr, "requested"), *v;
+	size_t	 i;
+
+	if (json_array_size(requested) == 0)
+		return true;
+	json_array_foreach(requested, i, v) {
+		if (json_is_string(v) && strcmp(json_string_value(v),
+		    field) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* The question and the form in lang, with what the reviewer typed and
  * what was wrong with it. */
 static int
@@ -61,7 +79,9 @@ find_reviewer_form(struct response *res, const char *lang, int status,
 		    html_escape(&b, html_str(values, "message")) ||
 		    buf_puts(&b, "</textarea>");
 	for (i = 0; r == 0 && i < sizeof(reply_fields) /
-	    sizeof(reply_fields[0]); i++)
+	    sizeof(reply_fields[0]); i++) {
+		if (!asked(fr, reply_fields[i].field))
+			continue;
 		r = buf_printf(&b, "<label for=\"%s\">",
 		    reply_fields[i].field) || html_escape(&b, i18n(lang,
 		    reply_fields[i].label)) || buf_printf(&b, "</label><input "
@@ -69,6 +89,7 @@ find_reviewer_form(struct response *res, const char *lang, int status,
 		    "value=\"", reply_fields[i].type, reply_fields[i].field,
 		    reply_fields[i].field) || html_escape(&b, html_str(values,
 		    reply_fields[i].field)) || buf_puts(&b, "\">");
+	}
 	r = r || buf_puts(&b, "<button type=\"submit\">") ||
 	    html_escape(&b, i18n(lang, "fr_send")) || buf_puts(&b, "</button> "
 	    "<button type=\"submit\" name=\"decline\" value=\"1\" "

@@ -6,6 +6,7 @@
 //   node organic.mjs closed BASE LINK_PATH STATUS TEXT
 //   node organic.mjs picker BASE DOMAIN
 //   node organic.mjs overflow BASE PATH...
+//   node organic.mjs axe BASE PATH...
 // Exits non-zero with a message when the page does not do what a reviewer
 // expects. The pytest test tests/integration/test_browser.py runs it.
 import { chromium } from 'playwright-core';
@@ -161,6 +162,32 @@ try {
           fail(`${path} scrolls sideways at ${width} px`);
       }
     }
+  } else if (mode === 'axe') {
+    // axe-core's accessibility rules on each page, at a phone's and a
+    // desktop's width: no serious or critical violation
+    const axe = new URL('./node_modules/axe-core/axe.min.js',
+      import.meta.url).pathname;
+    const found = [];
+    // the pages forbid scripts (CSP): axe is let in for the check only
+    const context = await browser.newContext({ bypassCSP: true });
+    const checked = await context.newPage();
+    for (const width of [390, 1280]) {
+      await checked.setViewportSize({ width, height: 844 });
+      for (const path of args) {
+        await checked.goto(`${base}${path}`);
+        await checked.addScriptTag({ path: axe });
+        const violations = await checked.evaluate(async () =>
+          (await window.axe.run(document, { resultTypes: ['violations'] }))
+            .violations.filter(v => v.impact === 'serious' ||
+              v.impact === 'critical')
+            .map(v => `${v.id} (${v.impact}): ${v.nodes.map(n =>
+              n.target.join(' ')).slice(0, 3).join(', ')}`));
+        for (const v of violations)
+          found.push(`${path} at ${width} px: ${v}`);
+      }
+    }
+    if (found.length > 0)
+      fail(`accessibility:\n${found.join('\n')}`);
   } else {
     fail(`unknown mode ${mode}`);
   }

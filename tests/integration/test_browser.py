@@ -60,3 +60,30 @@ def test_pages_do_not_scroll_sideways(make_daemon):
     browser("overflow", d.url(""), "/b/wide.example.com",
             "/b/wide.example.com?stars=5&responded=true",
             "/review/wide.example.com")
+
+
+def test_pages_pass_axe(make_daemon):
+    """axe-core (npm) on the reviewer and visitor pages: no serious or
+    critical accessibility violation at 390 and 1280 px."""
+    from reviewkit import publish
+    d = make_daemon()
+    shop = Business(d, "axe.example.com")
+    review = publish(d, "axe.example.com", "a@example.com", stars=2,
+                     title="Slow", text="It took a week.")
+    r = shop.private("POST", "/v1/private/reviews/%s/reply" % review,
+                     json={"message": "Sorry about that."})
+    assert r.status_code == 201, r.text
+    r = shop.private("POST", "/v1/private/business-units/%s/link-keys"
+                     % shop.id)
+    assert r.status_code == 201, r.text
+    r = shop.private("POST", "/v1/private/business-units/%s/"
+                     "invitation-links" % shop.id,
+                     json={"referenceId": "AX-1", "email": "i@example.com",
+                           "name": "Ida", "locale": "de-DE"})
+    assert r.status_code == 201, r.text
+    invitation = d.public_path(r.json()["url"])
+    browser("axe", d.url(""), "/b/axe.example.com",
+            "/b/axe.example.com?stars=2", "/b/axe.example.com?page=9",
+            "/review/axe.example.com", invitation,
+            "/review/confirm/" + "x" * 43, "/find-reviewer/" + "y" * 43,
+            "/review/edit-link/axe.example.com")

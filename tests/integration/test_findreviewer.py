@@ -91,6 +91,10 @@ def test_request_answered_in_a_browser(setup):
     text = mail.get_body(preferencelist=("plain",)).get_content()
     assert "Which order number was it?" in text
     path = d.link(LINK, text)
+    # the page asks for what the business asked for, and only that
+    page = d.get(path).text
+    assert 'id="referenceId"' in page and 'id="name"' in page
+    assert 'id="phoneNumber"' not in page and 'id="address"' not in page
 
     browser("find-reviewer", d.url(""), path, "ORD-991")
 
