@@ -358,8 +358,9 @@ serve(struct db *db, const struct config *cfg)
 		return EXIT_FAILURE;
 	if (http_start(cfg, routes_table, routes_count) == -1)
 		return EXIT_FAILURE;
-	if (scheduler_start() == -1) {
+	if (scheduler_start() == -1 || outbox_start() == -1) {
 		http_stop(0);
+		scheduler_stop();
 		return EXIT_FAILURE;
 	}
 	log_info("listening on %s port=%u", cfg->listen, http_port());
@@ -370,6 +371,7 @@ serve(struct db *db, const struct config *cfg)
 	(void)sd_notify(0, "STOPPING=1");
 	http_stop(cfg->connection_timeout_s * 1000);
 	scheduler_stop();
+	outbox_stop();
 	log_info("stopped");
 	return EXIT_SUCCESS;
 }

@@ -42,6 +42,8 @@ send_mail(struct db *db, const struct config *cfg, void *session,
 		return OUTBOX_DELIVERED;
 	case MAILER_REJECTED:
 		return OUTBOX_DEAD;
+	case MAILER_TRANSPORT:
+		return OUTBOX_TRANSPORT;
 	case MAILER_RETRY:
 		break;
 	}

@@ -81,7 +81,10 @@ int	mailer_init(const struct config *cfg);
 enum mailer_result {
 	MAILER_SENT,
 	MAILER_RETRY,		/* temporary: try again later */
-	MAILER_REJECTED		/* permanent: the server refused it */
+	MAILER_REJECTED,	/* permanent: the server refused it */
+	MAILER_TRANSPORT	/* the transport failed, not this message
+				   (the session, the login, our sender):
+				   hold every message until it is back */
 };
 
 struct mailer;

@@ -117,7 +117,8 @@ def invite(shop, i):
                          "consumerEmail": "cust%d@example.com" % i,
                          "consumerName": "Cust %d" % i,
                          "referenceNumber": "ORDER-%d" % i,
-                         "locale": "en-US"})
+                         "locale": "en-US",
+                         "serviceReviewInvitation": {}})
     assert r.status_code == 201, r.text
     return r.json()["id"]
 
