@@ -149,8 +149,8 @@ outbox_add_email(struct db *db, const char *bu, json_t *msg,
  * e-mail). The e-mail lane sends batches, one after the other; the
  * webhook lane keeps many rows in flight (a concurrent sender). A lane
  * whose transport fails (OUTBOX_TRANSPORT: the SMTP session, not a
- * message) pauses with backoff, said once in the log and in /readyz; the
- * row is given back uncounted, so nothing dies of it.
+ * message) pauses with backoff, said once in the log and in /readyz; its
+ * rows wait for it and none is given up for it.
  */
 
 struct lane {
@@ -284,10 +284,11 @@ static const char sql_retry[] =
 static const char sql_dead[] =
     "UPDATE outbox SET status = 'dead', lease_until = NULL, "
     "  last_error = ? WHERE id = ? AND status = 'delivering'";
-/* a deferred row keeps its last error unless the transport gave one */
+/* A row deferred (?4 = 1: not attempted, so not counted) or whose
+ * transport failed; it keeps its last error unless given one. */
 static const char sql_defer[] =
     "UPDATE outbox SET status = 'pending', next_attempt_at = ?1, "
-    "  lease_until = NULL, attempts = max(attempts - 1, 0), "
+    "  lease_until = NULL, attempts = max(attempts - ?4, 0), "
     "  last_error = coalesce(?2, last_error) "
     "WHERE id = ?3 AND status = 'delivering'";
 static const char sql_unlease[] =
@@ -348,8 +349,9 @@ settle(struct leased *r, int64_t now, int64_t resume)
 			r->result = OUTBOX_DEAD;
 		break;
 	case OUTBOX_DEFER:
-		r->next = now + (r->retry_after_s > 0 ? r->retry_after_s :
-		    1) * 1000;
+		if (r->next == 0)
+			r->next = now + (r->retry_after_s > 0 ?
+			    r->retry_after_s : 1) * 1000;
 		break;
 	case OUTBOX_TRANSPORT:
 		r->next = resume;
@@ -394,9 +396,10 @@ record(struct db *db, const struct leased *r, int64_t now)
 	case OUTBOX_STARTED:
 		st = db_prepare(db, sql_defer);
 		if (st == NULL || db_bind_int(st, 1, r->next) == -1 ||
-		    db_bind_text(st, 2, r->result == OUTBOX_TRANSPORT ?
-		    r->why : NULL) == -1 ||
-		    db_bind_int(st, 3, r->rowid) == -1)
+		    db_bind_text(st, 2, r->why[0] != '\0' ? r->why :
+		    NULL) == -1 || db_bind_int(st, 3, r->rowid) == -1 ||
+		    db_bind_int(st, 4, r->result == OUTBOX_TRANSPORT ?
+		    0 : 1) == -1)
 			goto out;
 		break;
 	}
@@ -645,7 +648,8 @@ batch(struct db *db, struct lane *l, int64_t now)
 		rows[i].attempted = true;
 		if (resume != 0) {
 			/* not tried: waits for the resume, with its reason */
-			rows[i].result = OUTBOX_TRANSPORT;
+			rows[i].result = OUTBOX_DEFER;
+			rows[i].next = resume;
 			snprintf(rows[i].why, sizeof(rows[i].why), "%s",
 			    l->why);
 			continue;

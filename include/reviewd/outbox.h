@@ -35,9 +35,9 @@ enum outbox_result {
 	OUTBOX_DEFER,		/* not attempted (its receiver is backed off
 				   or busy): due again after retry_after_s,
 				   the attempt not counted, never dead */
-	OUTBOX_TRANSPORT,	/* the transport failed, not the row: as
-				   OUTBOX_DEFER, and the lane pauses (with
-				   backoff) until the transport is back */
+	OUTBOX_TRANSPORT,	/* the transport failed, not the row: due
+				   again when the lane, paused with backoff,
+				   tries again; never dead for it */
 	OUTBOX_STARTED		/* concurrent senders: on its way; the
 				   outcome comes from poll */
 };
