@@ -225,6 +225,13 @@ lease_ms(enum outbox_kind kind)
 	return ms;
 }
 
+/* Whether a row of kind is due (a read: the write lock is taken only
+ * when there is something to lease; the lanes are woken often). */
+static const char sql_any_due[] =
+    "SELECT 1 FROM outbox WHERE status = 'pending' AND kind = ?1 AND "
+    "  next_attempt_at <= ?2 UNION ALL SELECT 1 FROM outbox WHERE "
+    "  status = 'delivering' AND kind = ?1 AND lease_until <= ?2 LIMIT 1";
+
 /* Leases up to n due rows of kind into rows; returns how many, or -1. */
 static int
 lease(struct db *db, enum outbox_kind kind, int64_t now, struct leased *rows,
@@ -234,6 +241,9 @@ lease(struct db *db, enum outbox_kind kind, int64_t now, struct leased *rows,
 	int		 got = 0, rc;
 	json_error_t	 jerr;
 
+	rc = db_exists(db, sql_any_due, "si", kind_names[kind], now);
+	if (rc != DB_ROW)
+		return rc == -1 ? -1 : 0;
 	if (db_tx_begin(db) == -1 || (st = db_prepare(db, sql_lease)) == NULL ||
 	    db_bind_int(st, 1, now + lease_ms(kind)) == -1 ||
 	    db_bind_int(st, 2, now) == -1 || db_bind_int(st, 3, n) == -1 ||
@@ -738,7 +748,7 @@ run_batches(void *arg)
 
 struct flights {
 	struct lane	*lane;
-	struct leased	*slots;		/* [size]; in_flight marks the busy */
+	struct leased	*slots;		/* [size]; rowid 0: a free one */
 	struct leased	**done;		/* [size]: ended, to record */
 	int		 size, busy, ndone;
 };
@@ -790,7 +800,8 @@ start_rows(struct db *db, const struct outbox_sender *s, void *session,
 	int	 i, slot = 0;
 
 	for (i = 0; i < n; i++) {
-		while (f->slots[slot].in_flight)
+		/* a slot is taken from lease to record (rowid 0: free) */
+		while (f->slots[slot].rowid != 0)
 			slot++;
 		f->slots[slot] = rows[i];	/* takes its allocations */
 		memset(&rows[i], 0, sizeof(rows[i]));
