@@ -64,8 +64,8 @@ T_links	 = api_error auth buf clock config db db_sqlite findreviewer_json \
 	   handler html http http_guard idempotency ids invitations \
 	   invitations_history invitations_links invitations_templates \
 	   invitations_unsubscribe json log mailer mailhtml mailhtml_attr \
-	   migrations outbox request reviews_json reviews_submit router \
-	   scheduler settings upgrade utf8 webhooks
+	   migrations outbox outbox_admin request reviews_json \
+	   reviews_submit router scheduler settings upgrade utf8 webhooks
 T_list_cache = buf
 T_mailer = api_error auth buf clock config db db_sqlite html http \
 	   http_guard ids json log migrations request router settings utf8
@@ -77,13 +77,13 @@ T_router = afs afs_message api_error audit auth auth_tokens buf business \
 	   idempotency ids invitations invitations_csv invitations_history \
 	   invitations_links invitations_templates invitations_unsubscribe \
 	   invitations_upload json links list_cache log mailer mailhtml \
-	   mailhtml_attr migrations outbox outbox_mail pages \
+	   mailhtml_attr migrations outbox outbox_admin outbox_mail pages \
 	   pages_findreviewer pages_invitation products reports request \
 	   reviews reviews_json reviews_list reviews_shape reviews_submit \
 	   routes scheduler settings upgrade utf8 webhooks
 T_webhooks = api_error auth buf clock config db db_sqlite handler http \
-	   http_guard ids json log migrations outbox request router \
-	   scheduler settings upgrade utf8
+	   http_guard ids json log migrations outbox outbox_admin request \
+	   router scheduler settings upgrade utf8
 
 UNIT	 = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,\
 	   $(wildcard tests/unit/test_*.c))
