@@ -358,9 +358,9 @@ serve(struct db *db, const struct config *cfg)
 		return EXIT_FAILURE;
 	if (http_start(cfg, routes_table, routes_count) == -1)
 		return EXIT_FAILURE;
-	if (scheduler_start() == -1 || outbox_start() == -1) {
+	if (outbox_start() == -1 || scheduler_start() == -1) {
 		http_stop(0);
-		scheduler_stop();
+		outbox_stop();
 		return EXIT_FAILURE;
 	}
 	log_info("listening on %s port=%u", cfg->listen, http_port());

@@ -157,7 +157,7 @@ outbox_add_email(struct db *db, const char *bu, json_t *msg,
 struct lane {
 	enum outbox_kind kind;
 	pthread_t	 thread;
-	bool		 running;
+	atomic_bool	 running;	/* read by HTTP threads (/readyz) */
 	/* lock guards what follows; the pause is read by other threads */
 	pthread_mutex_t	 lock;
 	pthread_cond_t	 cond;
@@ -556,7 +556,7 @@ outbox_paused(enum outbox_kind kind, char *why, size_t whylen,
 	struct lane	*l = &lanes[kind];
 	bool		 paused;
 
-	if (!l->running)
+	if (!atomic_load(&l->running))
 		return false;
 	(void)pthread_mutex_lock(&l->lock);
 	paused = l->paused_since != 0;
@@ -957,7 +957,7 @@ outbox_start(void)
 			outbox_stop();
 			return -1;
 		}
-		l->running = true;
+		atomic_store(&l->running, true);
 	}
 	(void)pthread_condattr_destroy(&attr);
 	return 0;
@@ -970,12 +970,12 @@ outbox_stop(void)
 
 	atomic_store(&lanes_stopping, true);
 	for (k = 0; k < NKINDS; k++) {
-		if (!lanes[k].running)
+		if (!atomic_load(&lanes[k].running))
 			continue;
 		lane_wake(&lanes[k]);
 		if (pthread_join(lanes[k].thread, NULL) != 0)
 			log_error("outbox: join failed");
-		lanes[k].running = false;
+		atomic_store(&lanes[k].running, false);
 	}
 }
 
@@ -987,7 +987,7 @@ outbox_job(struct db *db, int64_t now)
 	(void)db;
 	(void)now;
 	for (k = 0; k < NKINDS; k++) {
-		if (lanes[k].running)
+		if (atomic_load(&lanes[k].running))
 			lane_wake(&lanes[k]);
 	}
 	return INT64_MAX;
