@@ -1,7 +1,7 @@
 /*
  * mailer: addresses, message checks, templates, RFC 5322 composition and
  * the transports. Composition and checks are pure and run on any thread;
- * sending runs on the scheduler thread only. The maildir transport writes
+ * sending runs on the e-mail lane's thread only. The maildir transport writes
  * tmp/NAME and renames it to new/NAME: a reader never sees half a message,
  * and NAME derives from the outbox id, so a resend replaces, not doubles.
  * It works in batches: mailer_send writes tmp/ only, mailer_flush makes the

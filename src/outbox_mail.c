@@ -1,6 +1,6 @@
 /*
  * outbox_mail: what joins the outbox to the mailer, so that neither knows
- * the other. The sender runs on the scheduler thread; the test message
+ * the other. The sender runs on the e-mail lane's thread; the test message
  * handler on HTTP worker threads.
  */
 #include <stdbool.h>

@@ -1,6 +1,6 @@
 /*
- * webhooks: subscriptions (HTTP worker threads) and delivery (scheduler
- * thread). A subscription's URL must not reach loopback, private or
+ * webhooks: subscriptions (HTTP worker threads) and delivery (the webhook
+ * lane's thread). A subscription's URL must not reach loopback, private or
  * link-local addresses unless [webhooks] allow_private_targets is on: it is
  * checked when the subscription is made and again on the socket curl is
  * about to connect (so DNS changes cannot smuggle a private target in).

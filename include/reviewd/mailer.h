@@ -14,7 +14,7 @@
 /*
  * Mail: addresses, the message JSON the outbox stores, its rendering as an
  * RFC 5322 MIME message, templates, and the two transports (maildir, SMTP
- * through libcurl). Only the scheduler thread sends; any thread may check,
+ * through libcurl). Only the e-mail lane sends; any thread may check,
  * render and compose.
  *
  * A message is a JSON object:

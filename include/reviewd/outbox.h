@@ -57,7 +57,7 @@ int	outbox_add_owned(struct db *db, enum outbox_kind kind, const char *bu,
 	    const char *subscription, json_t *payload, int64_t due,
 	    const char *owner, char id_out[IDS_ID_LEN + 1]);
 
-/* Called on the scheduler thread, inside the transaction that marks the
+/* Called on a lane's thread, inside the transaction that marks the
  * row delivered (why NULL) or given up (why the last error), with the id
  * part of the owner. 0 or -1 (rolls back). */
 typedef int outbox_outcome_hook(struct db *db, const char *owner_id,
@@ -85,7 +85,7 @@ struct outbox_item {
  * before it is queued: 0, or -1 with 400 details in err. open (NULL:
  * none) makes a session at the first row of its kind in a batch, closed
  * after the batch; NULL from it means out of memory. send makes one
- * attempt on the scheduler thread, outside any transaction (it may run
+ * attempt on its lane's thread, outside any transaction (it may run
  * its own): the outcome, with the reason of a failure in why and, when the
  * receiver asked for one, a delay in *retry_after_s (0 otherwise).
  * flush (NULL: none) runs on an open session after the batch's sends and
