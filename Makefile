@@ -71,9 +71,9 @@ T_links	 = api_error auth buf clock config db db_sqlite findreviewer_json \
 	   handler html http http_guard i18n idempotency ids invitations \
 	   invitations_history invitations_links invitations_templates \
 	   invitations_unsubscribe json lang log mailer mailhtml \
-	   mailhtml_attr metrics migrations outbox rate_limit request \
-	   reviews_edit reviews_json reviews_submit router scheduler \
-	   settings upgrade utf8 webhooks writer
+	   mailhtml_attr metrics migrations outbox outbox_admin rate_limit \
+	   request reviews_edit reviews_json reviews_submit router \
+	   scheduler settings upgrade utf8 webhooks writer
 T_list_cache = buf
 T_mailer = api_error auth buf clock config db db_sqlite handler html http \
 	   http_guard i18n ids json lang log metrics migrations rate_limit \
@@ -87,14 +87,16 @@ T_router = afs afs_message api_error audit auth auth_codes auth_tokens buf \
 	   invitations_history invitations_links invitations_templates \
 	   invitations_unsubscribe invitations_upload json lang links \
 	   list_cache log mailer mailhtml mailhtml_attr metrics migrations \
-	   oauth_authorize outbox outbox_mail pages pages_findreviewer \
-	   pages_invitation pages_profile pages_review_edit products \
-	   rate_limit reports request reviews reviews_edit reviews_json \
-	   reviews_list reviews_products reviews_shape reviews_submit \
-	   routes scheduler settings upgrade utf8 webhooks writer
+	   oauth_authorize outbox outbox_admin outbox_mail pages \
+	   pages_findreviewer pages_invitation pages_profile \
+	   pages_review_edit products rate_limit reports request reviews \
+	   reviews_edit reviews_json reviews_list reviews_products \
+	   reviews_shape reviews_submit routes scheduler settings upgrade \
+	   utf8 webhooks writer
 T_webhooks = api_error auth buf clock config db db_sqlite handler http \
-	   http_guard ids json log metrics migrations outbox rate_limit \
-	   request router scheduler settings upgrade utf8 writer
+	   http_guard ids json log metrics migrations outbox outbox_admin \
+	   rate_limit request router scheduler settings upgrade utf8 \
+	   writer
 
 UNIT	 = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,\
 	   $(wildcard tests/unit/test_*.c))

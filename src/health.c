@@ -9,6 +9,7 @@
 #include "reviewd/db.h"
 #include "reviewd/health.h"
 #include "reviewd/json.h"
+#include "reviewd/outbox.h"
 #include "reviewd/scheduler.h"
 #include "reviewd/settings.h"
 
@@ -25,20 +26,46 @@ health_live(struct request *req, struct response *res, struct api_error *err)
 	    err);
 }
 
+/*
+ * Ready while the database answers (once draining, every route answers
+ * 503: first_call). A paused e-mail lane (its transport refuses the
+ * session: issue 16) leaves the daemon ready, since the API works and
+ * the mail waits, but says so: "degraded", with the reason and the time
+ * of the next try.
+ */
 int
 health_ready(struct request *req, struct response *res, struct api_error *err)
 {
-	const char	*why;
+	char		 why[256];
+	const char	*fault;
+	int64_t		 since, until;
+	json_t		*o = NULL, *mail = NULL;	/* owned */
 
 	/* once draining, every route answers 503 (first_call) */
-	if ((why = db_writable()) != NULL) {
+	if ((fault = db_writable()) != NULL) {
 		/* the storage fault (issue 16): reads are still served */
 		api_error_set(err, 503, NULL, "Not ready for writes: %s; "
-		    "reads are served", why);
-		api_error_set(err, 503, "writes", "%s", why);
+		    "reads are served", fault);
+		api_error_set(err, 503, "writes", "%s", fault);
 		return -1;
 	}
-	return health_live(req, res, err);
+	if (!outbox_paused(OUTBOX_EMAIL, why, sizeof(why), &since, &until))
+		return health_live(req, res, err);
+	if (db_exists(req->db, sql_ping, "") != DB_ROW) {
+		api_error_set(err, 503, NULL, "The database does not answer");
+		return -1;
+	}
+	if ((mail = json_pack("{s:s, s:s}", "state", "paused", "reason",
+	    why)) == NULL || json_set_time(mail, "since", since) == -1 ||
+	    json_set_time(mail, "retryAt", until) == -1 ||
+	    (o = json_pack("{s:s, s:O}", "status", "degraded", "mail",
+	    mail)) == NULL) {
+		api_error_set(err, 500, NULL, "Internal error");
+		json_decref(mail);
+		return -1;
+	}
+	json_decref(mail);
+	return response_json(res, 200, o, err);
 }
 
 static int

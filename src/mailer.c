@@ -1,7 +1,7 @@
 /*
  * mailer: addresses, message checks, templates, RFC 5322 composition and
  * the transports. Composition and checks are pure and run on any thread;
- * sending runs on the scheduler thread only. The maildir transport writes
+ * sending runs on the e-mail lane's thread only. The maildir transport writes
  * tmp/NAME and renames it to new/NAME: a reader never sees half a message,
  * and NAME derives from the outbox id, so a resend replaces, not doubles.
  * It works in batches: mailer_send writes tmp/ only, mailer_flush makes the
@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -916,35 +917,202 @@ out:
 	return ret;
 }
 
-struct upload {
-	const char	*data;
+/*
+ * SMTP. One easy handle per batch, so libcurl keeps the connection and
+ * sends the batch's messages over it. A transfer is watched: the debug
+ * callback sees each command go out and each reply come in, so that a
+ * failure is judged by the command it answered (RFC 5321 4.2: a refusal
+ * of the session, the sender or the login is the transport's; only a
+ * refused recipient or message is the message's), and the progress
+ * callback ends a wait longer than RFC 5321 4.5.3.2 allows: [mail]
+ * timeout_s for any reply and each block of the message, [mail]
+ * data_timeout_s for the reply to its end (after which giving up means
+ * sending it twice).
+ */
+enum smtp_phase {
+	PHASE_SESSION,		/* connect, greeting, EHLO, STARTTLS, AUTH */
+	PHASE_MAIL,
+	PHASE_RCPT,
+	PHASE_DATA,		/* the DATA command and the message */
+	PHASE_END		/* the message sent, its reply awaited */
+};
+
+static const char *const phase_names[] = {
+	[PHASE_SESSION] = "the session",
+	[PHASE_MAIL] = "MAIL FROM",
+	[PHASE_RCPT] = "RCPT TO",
+	[PHASE_DATA] = "DATA",
+	[PHASE_END] = "the end of the message",
+};
+
+struct smtp_watch {
+	const char	*data;		/* the message */
 	size_t		 len, off;
+	enum smtp_phase	 phase;
+	int64_t		 last_ns;	/* monotonic: the last sign of life */
+	curl_off_t	 sent;		/* bytes uploaded at last_ns */
+	int64_t		 limit_s;	/* set when the watch gave up */
+	const struct config *cfg;
 };
 
 static size_t
 read_upload(char *dst, size_t size, size_t nmemb, void *arg)
 {
-	struct upload	*u = arg;
-	size_t		 n = size * nmemb;
+	struct smtp_watch	*w = arg;
+	size_t			 n = size * nmemb;
 
-	if (n > u->len - u->off)
-		n = u->len - u->off;
-	memcpy(dst, u->data + u->off, n);
-	u->off += n;
+	if (n > w->len - w->off)
+		n = w->len - w->off;
+	memcpy(dst, w->data + w->off, n);
+	w->off += n;
+	w->last_ns = clock_mono_ns();
+	if (n == 0)
+		w->phase = PHASE_END;
 	return n;
+}
+
+static bool
+is_command(const char *data, size_t size, const char *verb)
+{
+	size_t	 n = strlen(verb);
+
+	return size >= n && strncasecmp(data, verb, n) == 0;
+}
+
+/* Follows the commands going out; any traffic is a sign of life. */
+static int
+watch_traffic(CURL *curl, curl_infotype type, char *data, size_t size,
+    void *arg)
+{
+	struct smtp_watch	*w = arg;
+
+	(void)curl;
+	if (type == CURLINFO_TEXT)
+		return 0;
+	w->last_ns = clock_mono_ns();
+	if (type != CURLINFO_HEADER_OUT || w->phase == PHASE_END)
+		return 0;
+	if (is_command(data, size, "MAIL FROM"))
+		w->phase = PHASE_MAIL;
+	else if (is_command(data, size, "RCPT TO"))
+		w->phase = PHASE_RCPT;
+	else if (is_command(data, size, "DATA"))
+		w->phase = PHASE_DATA;
+	return 0;
+}
+
+/* Ends the transfer after too long a silence (see above). */
+static int
+watch_time(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct smtp_watch	*w = arg;
+	int64_t			 limit;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	if (ulnow != w->sent) {
+		w->sent = ulnow;
+		w->last_ns = clock_mono_ns();
+	}
+	limit = w->phase == PHASE_END ? w->cfg->smtp_data_timeout_s :
+	    w->cfg->smtp_timeout_s;
+	if (clock_mono_ns() - w->last_ns <= limit * 1000000000)
+		return 0;
+	w->limit_s = limit;
+	return 1;
+}
+
+/*
+ * The judgement of a failed transfer by what it was doing: a 5xx to a
+ * recipient or to the message refuses this message; a 4xx to them is
+ * its temporary failure; a timeout or a dropped connection after the
+ * message went out is retried (it may have arrived: the resend has the
+ * same Message-ID). Anything else is the transport's: the session, the
+ * login (530/535 at any point), 421, our sender address.
+ */
+static enum mailer_result
+judge_smtp(enum smtp_phase phase, long code, bool timed_out)
+{
+	if (code == 421 || code == 530 || code == 534 || code == 535 ||
+	    code == 538)
+		return MAILER_TRANSPORT;
+	switch (phase) {
+	case PHASE_RCPT:
+	case PHASE_DATA:
+		if (code >= 500 && code <= 599)
+			return MAILER_REJECTED;
+		return code >= 400 && code <= 499 ? MAILER_RETRY :
+		    MAILER_TRANSPORT;
+	case PHASE_END:
+		if (code >= 500 && code <= 599 && !timed_out)
+			return MAILER_REJECTED;
+		return MAILER_RETRY;
+	case PHASE_MAIL:
+		/* 552: the size the message declared is too large */
+		return code == 552 ? MAILER_REJECTED : MAILER_TRANSPORT;
+	case PHASE_SESSION:
+		break;
+	}
+	return MAILER_TRANSPORT;
+}
+
+/* The options of one message's transfer on m's handle. 0 or -1. */
+static int
+smtp_options(struct mailer *m, struct smtp_watch *w, const char *from,
+    struct curl_slist *rcpt)
+{
+	const struct config	*cfg = m->cfg;
+	CURL			*c = m->curl;
+	long			 ssl, reply_s;
+
+	ssl = cfg->smtp_starttls == MAIL_STARTTLS_REQUIRED ? CURLUSESSL_ALL :
+	    cfg->smtp_starttls == MAIL_STARTTLS_OPPORTUNISTIC ?
+	    CURLUSESSL_TRY : CURLUSESSL_NONE;
+	reply_s = (long)(cfg->smtp_data_timeout_s > cfg->smtp_timeout_s ?
+	    cfg->smtp_data_timeout_s : cfg->smtp_timeout_s);
+	if (curl_easy_setopt(c, CURLOPT_URL, cfg->smtp_url) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_MAIL_FROM, from) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_READFUNCTION, read_upload) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_READDATA, w) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_USE_SSL, ssl) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT,
+	    (long)(cfg->smtp_timeout_s < 30 ? cfg->smtp_timeout_s : 30)) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_SERVER_RESPONSE_TIMEOUT, reply_s) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_VERBOSE, 1L) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, watch_traffic) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_DEBUGDATA, w) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, watch_time) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_XFERINFODATA, w) != CURLE_OK)
+		return -1;
+	if (cfg->smtp_user[0] != '\0' &&
+	    (curl_easy_setopt(c, CURLOPT_USERNAME, cfg->smtp_user) !=
+	    CURLE_OK || curl_easy_setopt(c, CURLOPT_PASSWORD,
+	    cfg->smtp_password) != CURLE_OK))
+		return -1;
+	return 0;
 }
 
 static enum mailer_result
 send_smtp(struct mailer *m, json_t *msg, const struct buf *text, char *why,
     size_t whylen)
 {
-	const struct config	*cfg = m->cfg;
 	struct curl_slist	*rcpt = NULL;
-	struct upload		 u = { text->data, text->len, 0 };
+	struct smtp_watch	 w;
 	char			 from_name[CONFIG_STR], addr[CONFIG_STR];
 	char			 from[CONFIG_STR + 2];
 	char			 to[MAILER_ADDRESS_MAX + 3];
-	long			 code = 0, ssl;
+	long			 code = 0;
 	CURLcode		 rc;
 	enum mailer_result	 result = MAILER_RETRY;
 
@@ -952,40 +1120,22 @@ send_smtp(struct mailer *m, json_t *msg, const struct buf *text, char *why,
 		snprintf(why, whylen, "curl: cannot initialise");
 		return MAILER_RETRY;
 	}
+	/* keeps the connection: the next message goes over it */
 	curl_easy_reset(m->curl);
-	from_parts(cfg->mail_from, from_name, sizeof(from_name), addr,
+	memset(&w, 0, sizeof(w));
+	w.data = text->data;
+	w.len = text->len;
+	w.phase = PHASE_SESSION;
+	w.last_ns = clock_mono_ns();
+	w.cfg = m->cfg;
+	from_parts(m->cfg->mail_from, from_name, sizeof(from_name), addr,
 	    sizeof(addr));
 	snprintf(from, sizeof(from), "<%s>", addr);
 	snprintf(to, sizeof(to), "<%s>",
 	    json_string_value(json_object_get(msg, "to")));
 	rcpt = curl_slist_append(NULL, to);
-	ssl = cfg->smtp_starttls == MAIL_STARTTLS_REQUIRED ? CURLUSESSL_ALL :
-	    cfg->smtp_starttls == MAIL_STARTTLS_OPPORTUNISTIC ?
-	    CURLUSESSL_TRY : CURLUSESSL_NONE;
-	if (rcpt == NULL ||
-	    curl_easy_setopt(m->curl, CURLOPT_URL, cfg->smtp_url) != CURLE_OK ||
-	    curl_easy_setopt(m->curl, CURLOPT_MAIL_FROM, from) != CURLE_OK ||
-	    curl_easy_setopt(m->curl, CURLOPT_MAIL_RCPT, rcpt) != CURLE_OK ||
-	    curl_easy_setopt(m->curl, CURLOPT_READFUNCTION,
-	    read_upload) != CURLE_OK ||
-	    curl_easy_setopt(m->curl, CURLOPT_READDATA, &u) != CURLE_OK ||
-	    curl_easy_setopt(m->curl, CURLOPT_UPLOAD, 1L) != CURLE_OK ||
-	    curl_easy_setopt(m->curl, CURLOPT_USE_SSL, ssl) != CURLE_OK ||
-	    curl_easy_setopt(m->curl, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(m->curl, CURLOPT_TIMEOUT,
-	    (long)cfg->smtp_timeout_s) != CURLE_OK ||
-	    curl_easy_setopt(m->curl, CURLOPT_CONNECTTIMEOUT,
-	    (long)(cfg->smtp_timeout_s < 10 ? cfg->smtp_timeout_s : 10)) !=
-	    CURLE_OK) {
+	if (rcpt == NULL || smtp_options(m, &w, from, rcpt) == -1) {
 		snprintf(why, whylen, "curl: cannot set options");
-		goto out;
-	}
-	if (cfg->smtp_user[0] != '\0' &&
-	    (curl_easy_setopt(m->curl, CURLOPT_USERNAME,
-	    cfg->smtp_user) != CURLE_OK ||
-	    curl_easy_setopt(m->curl, CURLOPT_PASSWORD,
-	    cfg->smtp_password) != CURLE_OK)) {
-		snprintf(why, whylen, "curl: cannot set credentials");
 		goto out;
 	}
 	rc = curl_easy_perform(m->curl);
@@ -994,13 +1144,19 @@ send_smtp(struct mailer *m, json_t *msg, const struct buf *text, char *why,
 		goto out;
 	}
 	(void)curl_easy_getinfo(m->curl, CURLINFO_RESPONSE_CODE, &code);
-	snprintf(why, whylen, "smtp: %s (reply %ld)", curl_easy_strerror(rc),
-	    code);
-	/* A 5xx reply to the message is permanent (RFC 5321 4.2.1). Refused
-	 * logins are our configuration, not the message: retried, so the
-	 * queue survives until the operator fixes the credentials. */
-	if (code >= 500 && code <= 599 && rc != CURLE_LOGIN_DENIED)
-		result = MAILER_REJECTED;
+	if (w.limit_s > 0)
+		snprintf(why, whylen, "smtp: no answer to %s in %lld s",
+		    phase_names[w.phase], (long long)w.limit_s);
+	else
+		snprintf(why, whylen, "smtp: %s (reply %ld to %s)",
+		    curl_easy_strerror(rc), code, phase_names[w.phase]);
+	result = judge_smtp(w.phase, code, w.limit_s > 0 ||
+	    rc == CURLE_OPERATION_TIMEDOUT);
+	if (result == MAILER_TRANSPORT) {
+		/* a session refused or broken is not reused */
+		curl_easy_cleanup(m->curl);
+		m->curl = NULL;
+	}
 out:
 	curl_slist_free_all(rcpt);
 	return result;

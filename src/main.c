@@ -412,8 +412,9 @@ serve(struct db *db, const struct config *cfg)
 		return EXIT_FAILURE;
 	if (http_start(cfg, routes_table, routes_count) == -1)
 		return EXIT_FAILURE;
-	if (scheduler_start() == -1) {
+	if (outbox_start() == -1 || scheduler_start() == -1) {
 		http_stop(0);
+		outbox_stop();
 		return EXIT_FAILURE;
 	}
 	log_info("listening on %s port=%u", cfg->listen, http_port());
@@ -427,6 +428,7 @@ serve(struct db *db, const struct config *cfg)
 	(void)sd_notify(0, "STOPPING=1");
 	http_stop(cfg->connection_timeout_s * 1000);
 	scheduler_stop();
+	outbox_stop();
 	log_info("stopped");
 	return EXIT_SUCCESS;
 }

@@ -1,6 +1,6 @@
 /*
  * outbox_mail: what joins the outbox to the mailer, so that neither knows
- * the other. The sender runs on the scheduler thread; the test message
+ * the other. The sender runs on the e-mail lane's thread; the test message
  * handler on HTTP worker threads.
  */
 #include <stdbool.h>
@@ -42,6 +42,8 @@ send_mail(struct db *db, const struct config *cfg, void *session,
 		return OUTBOX_DELIVERED;
 	case MAILER_REJECTED:
 		return OUTBOX_DEAD;
+	case MAILER_TRANSPORT:
+		return OUTBOX_TRANSPORT;
 	case MAILER_RETRY:
 		break;
 	}

@@ -1,6 +1,6 @@
 /*
- * webhooks: subscriptions (HTTP worker threads) and delivery (scheduler
- * thread). A subscription's URL must not reach loopback, private or
+ * webhooks: subscriptions (HTTP worker threads) and delivery (the webhook
+ * lane's thread). A subscription's URL must not reach loopback, private or
  * link-local addresses unless [webhooks] allow_private_targets is on: it is
  * checked when the subscription is made and again on the socket curl is
  * about to connect (so DNS changes cannot smuggle a private target in).
@@ -464,87 +464,390 @@ judge(long code, curl_off_t retry_after, int64_t *retry_after_s, char *why,
 	return OUTBOX_RETRY;
 }
 
-/* The outbox's sender of webhook rows: one signed POST. */
-static enum outbox_result
-deliver(struct db *db, const struct config *cfg, void *session,
-    const struct outbox_item *item, int64_t *retry_after_s, char *why,
-    size_t whylen)
+/*
+ * The outbox's sender of webhook rows, concurrent (curl multi) on the
+ * webhook lane's thread: each row one signed POST, many in flight, at
+ * most [webhooks] per_destination to one receiver (host and port), so a
+ * receiver that never answers holds a few slots, never the lane. A
+ * receiver that timed out is backed off (its rows wait, uncounted, from
+ * the webhook timeout doubling up to [outbox] retry_cap_s), and an
+ * attempt after a timeout is given twice the time of the last (up to
+ * TIMEOUT_MAX_S) and comes no sooner than that: a slow receiver is not
+ * fired at faster than it answers. Each repeat has the same webhook-id.
+ */
+
+#define TIMEOUT_MAX_S	300
+
+struct dest {
+	char		 key[URL_MAX + 1];	/* host:port */
+	int64_t		 in_flight;
+	int64_t		 backoff_ms;		/* 0: none */
+	int64_t		 backoff_until;		/* clock ms */
+	struct dest	*next;
+};
+
+struct transfer {
+	CURL			*curl;
+	struct curl_slist	*headers;
+	char			*body;
+	void			*tag;		/* the outbox's */
+	struct dest		*dest;
+	char			 bu[IDS_ID_LEN + 1];
+	char			*subscription, *event_id, *name;
+	int64_t			 attempt, started, timeout_s;
+	struct transfer		*next;
+};
+
+struct hooks_session {
+	const struct config	*cfg;
+	CURLM			*multi;
+	struct transfer		*transfers;
+	struct dest		*dests;
+};
+
+static void
+transfer_free(struct hooks_session *s, struct transfer *tr)
 {
-	const char		*event_id = item->id;
-	const char		*subscription = item->subscription;
-	json_t			*payload = item->payload;	/* borrowed */
+	struct transfer	**p;
+
+	for (p = &s->transfers; *p != NULL; p = &(*p)->next) {
+		if (*p == tr) {
+			*p = tr->next;
+			break;
+		}
+	}
+	if (tr->curl != NULL) {
+		(void)curl_multi_remove_handle(s->multi, tr->curl);
+		curl_easy_cleanup(tr->curl);
+	}
+	if (tr->dest != NULL)
+		tr->dest->in_flight--;
+	curl_slist_free_all(tr->headers);
+	free(tr->body);
+	free(tr->subscription);
+	free(tr->event_id);
+	free(tr->name);
+	free(tr);
+}
+
+/* The destination of url ("host:port"), made on first use; NULL when out
+ * of memory or the URL does not parse. Idle ones are dropped here. */
+static struct dest *
+dest_get(struct hooks_session *s, const char *url, int64_t now)
+{
+	CURLU		*u = curl_url();
+	char		*host = NULL, *port = NULL;
+	char		 key[URL_MAX + 1];
+	struct dest	**p, *d = NULL;
+
+	if (u == NULL || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
+	    CURLUE_OK)
+		goto out;
+	snprintf(key, sizeof(key), "%s:%s", host, port);
+	for (p = &s->dests; *p != NULL; ) {
+		if (strcmp((*p)->key, key) == 0)
+			d = *p;
+		if (*p != d && (*p)->in_flight == 0 &&
+		    (*p)->backoff_until <= now) {
+			struct dest	*idle = *p;
+
+			*p = idle->next;
+			free(idle);
+			continue;
+		}
+		p = &(*p)->next;
+	}
+	if (d == NULL && (d = calloc(1, sizeof(*d))) != NULL) {
+		snprintf(d->key, sizeof(d->key), "%s", key);
+		d->next = s->dests;
+		s->dests = d;
+	}
+out:
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return d;
+}
+
+/* The seconds until d may take one more: its backoff, or the soonest end
+ * of its attempts in flight; 0 when it may now. */
+static int64_t
+dest_wait_s(const struct hooks_session *s, const struct dest *d,
+    int64_t now)
+{
+	const struct transfer	*tr;
+	int64_t			 end, soonest = INT64_MAX;
+
+	if (d->backoff_until > now)
+		return (d->backoff_until - now + 999) / 1000;
+	if (d->in_flight < s->cfg->webhooks_per_destination)
+		return 0;
+	for (tr = s->transfers; tr != NULL; tr = tr->next) {
+		end = tr->started + tr->timeout_s * 1000;
+		if (tr->dest == d && end < soonest)
+			soonest = end;
+	}
+	return soonest == INT64_MAX || soonest <= now ? 1 :
+	    (soonest - now + 999) / 1000;
+}
+
+/* The time attempt n may take: [webhooks] timeout_s, doubled for each
+ * attempt before it (which timed out or failed), up to TIMEOUT_MAX_S. */
+static int64_t
+attempt_timeout_s(const struct config *cfg, int64_t attempt)
+{
+	int64_t	 t = cfg->webhooks_timeout_s;
+
+	while (attempt-- > 1 && t < TIMEOUT_MAX_S)
+		t *= 2;
+	return t > TIMEOUT_MAX_S ? TIMEOUT_MAX_S : t;
+}
+
+static void *
+hooks_open(const struct config *cfg)
+{
+	struct hooks_session	*s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->cfg = cfg;
+	if ((s->multi = curl_multi_init()) == NULL) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void
+hooks_close(void *session)
+{
+	struct hooks_session	*s = session;
+	struct dest		*d;
+
+	if (s == NULL)
+		return;
+	while (s->transfers != NULL)
+		transfer_free(s, s->transfers);
+	while ((d = s->dests) != NULL) {
+		s->dests = d->next;
+		free(d);
+	}
+	(void)curl_multi_cleanup(s->multi);
+	free(s);
+}
+
+static void
+hooks_wake(void *session)
+{
+	struct hooks_session	*s = session;
+
+	(void)curl_multi_wakeup(s->multi);
+}
+
+static int64_t
+hooks_longest_ms(const struct config *cfg)
+{
+	(void)cfg;	/* [webhooks] timeout_s is at most TIMEOUT_MAX_S */
+	return TIMEOUT_MAX_S * 1000;
+}
+
+/* The request of tr to t (its signing key used and wiped by the caller):
+ * body, headers, options. 0 or -1. */
+static int
+prepare(struct hooks_session *s, struct transfer *tr, const struct target *t,
+    json_t *payload)
+{
+	tr->body = json_dumps(json_object_get(payload, "body"), JSON_COMPACT);
+	if (tr->body == NULL ||
+	    append_header(&tr->headers, "Content-Type: application/json") ==
+	    -1 ||
+	    append_header(&tr->headers, "User-Agent: reviewd-webhooks/1") ==
+	    -1 || sign(t, tr->event_id, tr->body, &tr->headers) == -1 ||
+	    (tr->curl = curl_easy_init()) == NULL ||
+	    set_options(tr->curl, s->cfg, t, tr->body, tr->headers) == -1 ||
+	    curl_easy_setopt(tr->curl, CURLOPT_TIMEOUT,
+	    (long)tr->timeout_s) != CURLE_OK ||
+	    curl_easy_setopt(tr->curl, CURLOPT_PRIVATE, tr) != CURLE_OK)
+		return -1;
+	return 0;
+}
+
+static enum outbox_result
+hooks_start(struct db *db, const struct config *cfg, void *session,
+    const struct outbox_item *item, void *tag, int64_t *retry_after_s,
+    char *why, size_t whylen)
+{
+	struct hooks_session	*s = session;
+	struct transfer		*tr = NULL;
 	struct target		 t;
-	CURL			*curl = NULL;
-	struct curl_slist	*headers = NULL;
-	char			*body = NULL;
+	struct dest		*d;
 	const char		*name = json_string_value(json_object_get(
-				    payload, "eventName"));
-	long			 code = 0;
-	curl_off_t		 retry_after = 0;
-	int64_t			 started = clock_now_ms();
-	CURLcode		 rc;
+				    item->payload, "eventName"));
+	int64_t			 now = clock_now_ms(), wait;
 	enum outbox_result	 result = OUTBOX_RETRY;
 
-	(void)session;
 	memset(&t, 0, sizeof(t));
-	switch (load_target(db, cfg, subscription, &t)) {
+	switch (load_target(db, cfg, item->subscription, &t)) {
 	case -1:
 		snprintf(why, whylen, "database error");
-		return OUTBOX_RETRY;
+		goto out;
 	case -2:
-		sodium_memzero(t.key, sizeof(t.key));
 		snprintf(why, whylen, "cannot open the signing secret");
-		return OUTBOX_RETRY;
+		goto out;
 	case 0:
 		snprintf(why, whylen, "the subscription was deleted");
-		return OUTBOX_DEAD;
+		result = OUTBOX_DEAD;
+		goto out;
 	}
 	if (!t.active) {
 		snprintf(why, whylen, "the subscription is disabled");
-		return OUTBOX_DEAD;
+		result = OUTBOX_DEAD;
+		goto out;
 	}
-	body = json_dumps(json_object_get(payload, "body"), JSON_COMPACT);
-	if (body == NULL || name == NULL ||
-	    append_header(&headers, "Content-Type: application/json") == -1 ||
-	    append_header(&headers, "User-Agent: reviewd-webhooks/1") == -1 ||
-	    sign(&t, event_id, body, &headers) == -1 ||
-	    (curl = curl_easy_init()) == NULL) {
+	if ((d = dest_get(s, t.url, now)) == NULL || name == NULL) {
 		snprintf(why, whylen, "cannot build the request");
 		goto out;
 	}
-	if (set_options(curl, cfg, &t, body, headers) == -1) {
-		snprintf(why, whylen, "cannot set request options");
+	if ((wait = dest_wait_s(s, d, now)) > 0) {
+		/* not attempted: the outbox keeps the last error */
+		*retry_after_s = wait;
+		why[0] = '\0';
+		result = OUTBOX_DEFER;
 		goto out;
 	}
-	rc = curl_easy_perform(curl);
-	if (rc != CURLE_OK) {
-		snprintf(why, whylen, "%s", curl_easy_strerror(rc));
-		goto logged;
+	if ((tr = calloc(1, sizeof(*tr))) == NULL ||
+	    (tr->subscription = strdup(item->subscription)) == NULL ||
+	    (tr->event_id = strdup(item->id)) == NULL ||
+	    (tr->name = strdup(name)) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		goto out;
 	}
-	(void)curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
-	(void)curl_easy_getinfo(curl, CURLINFO_RETRY_AFTER, &retry_after);
-	result = judge(code, retry_after, retry_after_s, why, whylen);
-logged:
-	if (db_tx_begin(db) == 0) {
-		log_attempt(db, &t, subscription, event_id, name,
-		    item->attempt, code, why[0] != '\0' ? why : NULL,
-		    clock_now_ms() - started);
-		if (code == 410)
-			disable(db, subscription, "the receiver answered 410 "
-			    "Gone");
-		if (db_tx_commit(db) == -1)
-			db_tx_rollback(db);
+	snprintf(tr->bu, sizeof(tr->bu), "%s", t.bu);
+	tr->tag = tag;
+	tr->attempt = item->attempt;
+	tr->started = now;
+	tr->timeout_s = attempt_timeout_s(cfg, item->attempt);
+	tr->next = s->transfers;
+	s->transfers = tr;
+	if (prepare(s, tr, &t, item->payload) == -1 ||
+	    curl_multi_add_handle(s->multi, tr->curl) != CURLM_OK) {
+		snprintf(why, whylen, "cannot build the request");
+		goto out;
 	}
+	tr->dest = d;
+	d->in_flight++;
+	tr = NULL;
+	result = OUTBOX_STARTED;
 out:
 	sodium_memzero(t.key, sizeof(t.key));
-	curl_easy_cleanup(curl);
-	curl_slist_free_all(headers);
-	free(body);
+	if (tr != NULL)
+		transfer_free(s, tr);
 	return result;
 }
 
+/* The outcome of tr, which ended with rc: logged for the business, the
+ * destination backed off after a timeout, the outbox told. */
+static void
+finish(struct db *db, struct hooks_session *s, struct transfer *tr,
+    CURLcode rc, outbox_done *done, void *arg)
+{
+	struct dest		*d = tr->dest;
+	struct target		 t;
+	char			 why[256] = "";
+	long			 code = 0;
+	curl_off_t		 retry_after = 0;
+	int64_t			 after = 0, now = clock_now_ms();
+	enum outbox_result	 result = OUTBOX_RETRY;
+
+	if (rc != CURLE_OK) {
+		snprintf(why, sizeof(why), "%s", curl_easy_strerror(rc));
+		if (rc == CURLE_OPERATION_TIMEDOUT) {
+			d->backoff_ms = d->backoff_ms == 0 ?
+			    s->cfg->webhooks_timeout_s * 1000 :
+			    d->backoff_ms * 2;
+			if (d->backoff_ms > s->cfg->outbox_retry_cap_s * 1000)
+				d->backoff_ms = s->cfg->outbox_retry_cap_s *
+				    1000;
+			d->backoff_until = now + d->backoff_ms;
+			after = 2 * tr->timeout_s;
+			if (d->backoff_ms / 1000 > after)
+				after = d->backoff_ms / 1000;
+			log_info("webhooks: receiver %s timed out after %lld "
+			    "s; backed off %lld s", d->key,
+			    (long long)tr->timeout_s,
+			    (long long)(d->backoff_ms / 1000));
+		}
+	} else {
+		(void)curl_easy_getinfo(tr->curl, CURLINFO_RESPONSE_CODE,
+		    &code);
+		(void)curl_easy_getinfo(tr->curl, CURLINFO_RETRY_AFTER,
+		    &retry_after);
+		result = judge(code, retry_after, &after, why, sizeof(why));
+		d->backoff_ms = d->backoff_until = 0;
+	}
+	memset(&t, 0, sizeof(t));
+	snprintf(t.bu, sizeof(t.bu), "%s", tr->bu);
+	if (db_tx_begin(db) == 0) {
+		log_attempt(db, &t, tr->subscription, tr->event_id, tr->name,
+		    tr->attempt, code, why[0] != '\0' ? why : NULL,
+		    now - tr->started);
+		if (code == 410)
+			disable(db, tr->subscription, "the receiver answered "
+			    "410 Gone");
+		if (db_tx_commit(db) == -1)
+			db_tx_rollback(db);
+	}
+	done(arg, tr->tag, result, after, why);
+	transfer_free(s, tr);
+}
+
+/* Runs the transfers; hands each that ended to finish. */
+static int
+drain(struct db *db, struct hooks_session *s, outbox_done *done, void *arg,
+    int *ended)
+{
+	CURLMsg		*msg;
+	struct transfer	*tr;
+	int		 running, left;
+
+	if (curl_multi_perform(s->multi, &running) != CURLM_OK)
+		return -1;
+	while ((msg = curl_multi_info_read(s->multi, &left)) != NULL) {
+		if (msg->msg != CURLMSG_DONE ||
+		    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+		    (char **)&tr) != CURLE_OK || tr == NULL)
+			continue;
+		finish(db, s, tr, msg->data.result, done, arg);
+		(*ended)++;
+	}
+	return 0;
+}
+
+static int
+hooks_poll(struct db *db, void *session, int timeout_ms, outbox_done *done,
+    void *arg)
+{
+	struct hooks_session	*s = session;
+	int			 ended = 0;
+
+	if (drain(db, s, done, arg, &ended) == -1)
+		return -1;
+	if (ended > 0)
+		return 0;
+	if (curl_multi_poll(s->multi, NULL, 0, timeout_ms, NULL) != CURLM_OK)
+		return -1;
+	return drain(db, s, done, arg, &ended);
+}
+
 const struct outbox_sender	webhooks_sender = {
-	.send = deliver,
+	.open = hooks_open,
+	.close = hooks_close,
+	.start = hooks_start,
+	.poll = hooks_poll,
+	.wake = hooks_wake,
+	.longest_ms = hooks_longest_ms,
 };
 
 /* Handlers. */

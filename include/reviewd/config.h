@@ -67,7 +67,8 @@ struct config {
 	char			 smtp_password[CONFIG_STR];
 	char			 mail_from[CONFIG_STR];
 	enum mail_starttls	 smtp_starttls;
-	int64_t			 smtp_timeout_s;
+	int64_t			 smtp_timeout_s;		/* any reply */
+	int64_t			 smtp_data_timeout_s;	/* end of DATA */
 	char			 mail_platform_name[CONFIG_STR];
 	/* [outbox] */
 	int64_t			 outbox_batch;
@@ -97,6 +98,8 @@ struct config {
 	/* [webhooks] */
 	bool			 webhooks_allow_private;
 	int64_t			 webhooks_timeout_s;
+	int64_t			 webhooks_concurrency;	/* in flight */
+	int64_t			 webhooks_per_destination;
 	/* [admin] */
 	char			 admin_token[CONFIG_STR];
 	/* [auth] */

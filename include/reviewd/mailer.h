@@ -14,7 +14,7 @@
 /*
  * Mail: addresses, the message JSON the outbox stores, its rendering as an
  * RFC 5322 MIME message, templates, and the two transports (maildir, SMTP
- * through libcurl). Only the scheduler thread sends; any thread may check,
+ * through libcurl). Only the e-mail lane sends; any thread may check,
  * render and compose.
  *
  * A message is a JSON object:
@@ -81,7 +81,10 @@ int	mailer_init(const struct config *cfg);
 enum mailer_result {
 	MAILER_SENT,
 	MAILER_RETRY,		/* temporary: try again later */
-	MAILER_REJECTED		/* permanent: the server refused it */
+	MAILER_REJECTED,	/* permanent: the server refused it */
+	MAILER_TRANSPORT	/* the transport failed, not this message
+				   (the session, the login, our sender):
+				   hold every message until it is back */
 };
 
 struct mailer;

@@ -1,6 +1,7 @@
 #ifndef REVIEWD_OUTBOX_H
 #define REVIEWD_OUTBOX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,9 +16,10 @@
 /*
  * The transactional outbox: every e-mail and webhook call. Handlers add a
  * row inside their own transaction (never touching the network) and call
- * scheduler_wake() after commit; the scheduler thread leases due rows,
- * sends them and records the outcome, each step committed. A lease that
- * runs out (the process died) makes its row due again.
+ * scheduler_wake() after commit, which wakes the outbox's lanes: a thread
+ * per kind of row that leases its due rows, sends them and records the
+ * outcome, each step committed, so that no kind waits for another. A
+ * lease that runs out (the process died) makes its row due again.
  */
 
 enum outbox_kind {
@@ -29,7 +31,15 @@ enum outbox_kind {
 enum outbox_result {
 	OUTBOX_DELIVERED,
 	OUTBOX_RETRY,		/* after backoff, or retry_after_s when > 0 */
-	OUTBOX_DEAD		/* permanent failure: give up now */
+	OUTBOX_DEAD,		/* permanent failure: give up now */
+	OUTBOX_DEFER,		/* not attempted (its receiver is backed off
+				   or busy): due again after retry_after_s,
+				   the attempt not counted, never dead */
+	OUTBOX_TRANSPORT,	/* the transport failed, not the row: due
+				   again when the lane, paused with backoff,
+				   tries again; never dead for it */
+	OUTBOX_STARTED		/* concurrent senders: on its way; the
+				   outcome comes from poll */
 };
 
 /*
@@ -47,7 +57,7 @@ int	outbox_add_owned(struct db *db, enum outbox_kind kind, const char *bu,
 	    const char *subscription, json_t *payload, int64_t due,
 	    const char *owner, char id_out[IDS_ID_LEN + 1]);
 
-/* Called on the scheduler thread, inside the transaction that marks the
+/* Called on a lane's thread, inside the transaction that marks the
  * row delivered (why NULL) or given up (why the last error), with the id
  * part of the owner. 0 or -1 (rolls back). */
 typedef int outbox_outcome_hook(struct db *db, const char *owner_id,
@@ -75,14 +85,27 @@ struct outbox_item {
  * before it is queued: 0, or -1 with 400 details in err. open (NULL:
  * none) makes a session at the first row of its kind in a batch, closed
  * after the batch; NULL from it means out of memory. send makes one
- * attempt on the scheduler thread, outside any transaction (it may run
+ * attempt on its lane's thread, outside any transaction (it may run
  * its own): the outcome, with the reason of a failure in why and, when the
  * receiver asked for one, a delay in *retry_after_s (0 otherwise).
  * flush (NULL: none) runs on an open session after the batch's sends and
  * before their outcomes are recorded (all in one transaction): it makes
  * the sends that answered OUTBOX_DELIVERED final (the maildir's one fsync
  * pass); 0, or -1 with why, and then each of them is retried instead.
+ *
+ * A concurrent sender (start not NULL; send, flush unused) keeps many
+ * attempts in flight on its lane's thread and session: start begins one,
+ * tagged tag (OUTBOX_STARTED), or answers at once as send does; poll
+ * waits up to timeout_ms, or until wake (any thread) is called, and
+ * calls done with the tag and outcome of each attempt that ended (0, or
+ * -1 on a failure of the session); close ends the attempts still in
+ * flight (their rows are given back). longest_ms is the longest time one
+ * attempt may take: the lane's leases outlast it, so a row in flight is
+ * never leased twice.
  */
+typedef void outbox_done(void *arg, void *tag, enum outbox_result result,
+    int64_t retry_after_s, const char *why);
+
 struct outbox_sender {
 	int	 (*check)(json_t *payload, struct api_error *err);
 	void	*(*open)(const struct config *cfg);
@@ -91,6 +114,13 @@ struct outbox_sender {
 		    void *session, const struct outbox_item *item,
 		    int64_t *retry_after_s, char *why, size_t whylen);
 	int	 (*flush)(void *session, char *why, size_t whylen);
+	enum outbox_result (*start)(struct db *db, const struct config *cfg,
+		    void *session, const struct outbox_item *item, void *tag,
+		    int64_t *retry_after_s, char *why, size_t whylen);
+	int	 (*poll)(struct db *db, void *session, int timeout_ms,
+		    outbox_done *done, void *arg);
+	void	 (*wake)(void *session);
+	int64_t	 (*longest_ms)(const struct config *cfg);
 };
 
 /* Registers the sender of kind (borrowed: static storage); start-up only.
@@ -98,13 +128,27 @@ struct outbox_sender {
 int	outbox_register_sender(enum outbox_kind kind,
 	    const struct outbox_sender *sender);
 
-/* The scheduler job: delivers one batch of due rows ([outbox] batch_size),
- * their outcomes recorded in one transaction after the senders' flush; a
- * crash in between sends that one batch again, under the same ids. */
+/* The scheduler job: wakes the lanes (rows may have been added). The
+ * e-mail lane delivers batches of due rows ([outbox] batch_size), their
+ * outcomes recorded in one transaction after the senders' flush (a crash
+ * in between sends that one batch again, under the same ids); the
+ * webhook lane keeps up to [webhooks] concurrency rows in flight. */
 int64_t	outbox_job(struct db *db, int64_t now);
 
-/* Remembers the configuration the job uses; start-up only. */
+/* Remembers the configuration the lanes use; start-up only. */
 void	outbox_configure(const struct config *cfg);
+
+/* Starts the lanes' threads (after outbox_configure, the senders and
+ * db_configure; signals blocked): 0 or -1 (logged). outbox_stop stops
+ * them: the attempts in hand end, leased rows not attempted are given
+ * back. Safe when never started. */
+int	outbox_start(void);
+void	outbox_stop(void);
+
+/* Whether the lane of kind is paused by a transport failure: true, with
+ * the reason in why, since when and until when (clock ms). Any thread. */
+bool	outbox_paused(enum outbox_kind kind, char *why, size_t whylen,
+	    int64_t *since, int64_t *until);
 
 /* The calls that change rows other modules queued; each inside the
  * caller's transaction, 0 or -1 (see db_fail). */

@@ -14,9 +14,10 @@
 
 /*
  * Webhook subscriptions of a business unit and signed delivery. Events are
- * queued through the outbox inside the caller's transaction; the scheduler
- * delivers them with Trustpilot's envelope, signed per Standard Webhooks
- * 1.0 (webhook-id, webhook-timestamp, webhook-signature: v1,<base64>).
+ * queued through the outbox inside the caller's transaction; the outbox's
+ * webhook lane delivers them with Trustpilot's envelope, signed per
+ * Standard Webhooks 1.0 (webhook-id, webhook-timestamp, webhook-signature:
+ * v1,<base64>).
  */
 
 /*
@@ -28,8 +29,8 @@
 int	webhooks_emit(struct db *db, const char *bu, const char *name,
 	    json_t *data);
 
-/* The sender of OUTBOX_WEBHOOK rows (scheduler thread), which main.c
- * registers with the outbox. */
+/* The concurrent sender of OUTBOX_WEBHOOK rows (the webhook lane's
+ * thread), which main.c registers with the outbox. */
 extern const struct outbox_sender	webhooks_sender;
 
 /* /v1/private/business-units/{businessUnitId}/webhooks[...] */

@@ -342,8 +342,18 @@ def test_a_business_erasure_does_not_stop_mail_owed_to_a_reviewer(
                 "instr(payload, ?) > 0", (TARGET,)).fetchall()
         finally:
             con.close()
-    # the SMTP server is down: the mail waits for its next attempt
-    wait_for(lambda: confirmation() == [("pending",)],
+    def attempted():
+        con = sqlite3.connect(d.db_path)
+        try:
+            return con.execute(
+                "SELECT status FROM outbox WHERE kind = 'email' AND "
+                "attempts >= 1 AND instr(payload, ?) > 0",
+                (TARGET,)).fetchall()
+        finally:
+            con.close()
+    # the SMTP server is down: the mail waits for its next attempt (not
+    # merely queued, which is "pending" too, before its first attempt)
+    wait_for(lambda: attempted() == [("pending",)],
              what="the confirmation to wait in the outbox")
     r = shop.private("POST", "/v1/private/business-units/%s/"
                      "invitation-data/delete" % shop.id,

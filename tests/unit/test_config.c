@@ -74,7 +74,8 @@ check_defaults(const struct config *cfg)
 	assert_string_equal(cfg->smtp_password, "");
 	assert_string_equal(cfg->mail_from, "reviewd <noreply@localhost>");
 	assert_int_equal(cfg->smtp_starttls, MAIL_STARTTLS_OPPORTUNISTIC);
-	assert_int_equal(cfg->smtp_timeout_s, 30);
+	assert_int_equal(cfg->smtp_timeout_s, 300);
+	assert_int_equal(cfg->smtp_data_timeout_s, 600);
 	assert_int_equal(cfg->outbox_batch, 50);
 	assert_int_equal(cfg->outbox_lease_s, 60);
 	assert_int_equal(cfg->outbox_give_up_s, 259200);
@@ -90,7 +91,8 @@ check_defaults(const struct config *cfg)
 	assert_int_equal(cfg->afs_max_message_bytes, 10485760);
 	assert_string_equal(cfg->links_master_key, "");
 	assert_false(cfg->webhooks_allow_private);
-	assert_int_equal(cfg->webhooks_timeout_s, 15);
+	assert_int_equal(cfg->webhooks_timeout_s, 30);
+	assert_int_equal(cfg->webhooks_per_destination, 4);
 	assert_string_equal(cfg->admin_token, "");
 	assert_int_equal(cfg->access_token_ttl_s, 360000);
 	assert_int_equal(cfg->refresh_token_ttl_s, 2592000);
@@ -137,7 +139,8 @@ test_int_keys(void **state)
 		    65536 },
 		{ "server", "max_upload_bytes", OFF(max_upload_bytes), 1024,
 		    1073741824 },
-		{ "mail", "timeout_s", OFF(smtp_timeout_s), 1, 600 },
+		{ "mail", "timeout_s", OFF(smtp_timeout_s), 1, 3600 },
+		{ "mail", "data_timeout_s", OFF(smtp_data_timeout_s), 1, 3600 },
 		{ "outbox", "batch_size", OFF(outbox_batch), 1, 1000 },
 		{ "outbox", "lease_s", OFF(outbox_lease_s), 5, 3600 },
 		{ "outbox", "give_up_after_s", OFF(outbox_give_up_s), 60,
@@ -158,7 +161,11 @@ test_int_keys(void **state)
 		    1, 60 },
 		{ "afs", "max_message_bytes", OFF(afs_max_message_bytes), 1024,
 		    104857600 },
-		{ "webhooks", "timeout_s", OFF(webhooks_timeout_s), 1, 60 },
+		{ "webhooks", "timeout_s", OFF(webhooks_timeout_s), 1, 300 },
+		{ "webhooks", "concurrency", OFF(webhooks_concurrency), 1,
+		    1000 },
+		{ "webhooks", "per_destination",
+		    OFF(webhooks_per_destination), 1, 100 },
 		{ "auth", "access_token_ttl_s", OFF(access_token_ttl_s), 60,
 		    31536000 },
 		{ "auth", "refresh_token_ttl_s", OFF(refresh_token_ttl_s), 60,
