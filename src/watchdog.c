@@ -24,6 +24,7 @@
 #include "reviewd/log.h"
 #include "reviewd/metrics.h"
 #include "reviewd/watchdog.h"
+#include "reviewd/writer.h"
 
 static pthread_mutex_t		 lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t		 cond;
@@ -137,6 +138,8 @@ run(void *arg)
 		why = NULL;
 		if (silence >= period_ms)
 			why = "the scheduler has not ended a round";
+		else if (writer_busy_ms() >= period_ms)
+			why = "the writer has not finished a group";
 		else if (!http_alive(interval))
 			why = "GET /healthz did not answer 200";
 		if (why == NULL) {

@@ -6,10 +6,12 @@
  * Writer thread and HTTP worker threads (writer_submit).
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 
+#include "reviewd/clock.h"
 #include "reviewd/db.h"
 #include "reviewd/handler.h"
 #include "reviewd/log.h"
@@ -21,6 +23,7 @@ static pthread_cond_t		 queue_cond = PTHREAD_COND_INITIALIZER;
 static struct writer_job	*queue_head, *queue_tail;
 static bool			 running, stopping;
 static pthread_t		 writer_thread;
+static _Atomic int64_t		 group_since_ns;	/* 0: idle */
 
 /* Fails the jobs from first to last (excluded) that had not failed: their
  * changes were in a transaction that is gone. */
@@ -105,6 +108,7 @@ writer_main(void *arg)
 		jobs = queue_head;
 		queue_head = queue_tail = NULL;
 		pthread_mutex_unlock(&queue_lock);
+		atomic_store(&group_since_ns, clock_mono_ns());
 		run_group(db, jobs);
 		/* The handlers may have scheduled work; the scheduler's
 		 * connection sees it only now. */
@@ -113,11 +117,20 @@ writer_main(void *arg)
 			next = j->next;
 			j->done(j);
 		}
+		atomic_store(&group_since_ns, 0);
 		pthread_mutex_lock(&queue_lock);
 	}
 	pthread_mutex_unlock(&queue_lock);
 	db_thread_close();
 	return NULL;
+}
+
+int64_t
+writer_busy_ms(void)
+{
+	int64_t	 since = atomic_load(&group_since_ns);
+
+	return since == 0 ? 0 : (clock_mono_ns() - since) / 1000000;
 }
 
 int

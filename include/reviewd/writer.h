@@ -1,6 +1,8 @@
 #ifndef REVIEWD_WRITER_H
 #define REVIEWD_WRITER_H
 
+#include <stdint.h>
+
 #include "reviewd/api_error.h"
 #include "reviewd/request.h"
 
@@ -31,6 +33,10 @@ int	writer_start(void);
 /* Queues job. 0, or -1 when the writer does not run (the caller runs the
  * handler itself). */
 int	writer_submit(struct writer_job *job);
+
+/* How long the group the writer runs now has run, in milliseconds; 0
+ * while it waits for work (the watchdog's sign of a stuck writer). */
+int64_t	writer_busy_ms(void);
 
 /* Runs what is queued, then stops the thread; a no-op when it does not
  * run. */
