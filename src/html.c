@@ -307,7 +307,8 @@ html_field_error(struct buf *b, const char *lang,
 	name = name != NULL ? name + 1 : field;
 	snprintf(key, sizeof(key), "hint_%s", name);
 	hint = i18n(lang, key);
-	if (strcmp(hint, key) == 0)	/* no hint for it: the server's words */
+	/* no hint for it, or not a bad value (a limit): the server's words */
+	if (strcmp(hint, key) == 0 || problems->status != 400)
 		hint = d->reason;
 	return buf_puts(b, "<p class=\"error\" id=\"err-") ||
 	    html_escape(b, id) || buf_puts(b, "\">") ||
@@ -341,4 +342,30 @@ html_text_field(struct buf *b, const char *lang,
 		return -1;
 	return html_field_error(b, lang, problems, f->problem, f->id,
 	    f->context != NULL ? f->context : f->label);
+}
+
+json_t *
+html_form_json(const struct request *req, const char *const *fields,
+    struct api_error *problems)
+{
+	json_t	*o = json_object();	/* owned */
+	char	*v = malloc(HTML_FIELD_MAX);
+	size_t	 i;
+
+	if (o == NULL || v == NULL)
+		goto fail;
+	if (html_form_field(req, "stars", v, problems) == 1 &&
+	    json_object_set_new(o, "stars", html_form_number(v)) == -1)
+		goto fail;
+	for (i = 0; fields[i] != NULL; i++) {
+		if (html_form_field(req, fields[i], v, problems) == 1 &&
+		    json_object_set_new(o, fields[i], json_string(v)) == -1)
+			goto fail;
+	}
+	free(v);
+	return o;
+fail:
+	free(v);
+	json_decref(o);
+	return NULL;
 }

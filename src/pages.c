@@ -107,7 +107,8 @@ form_page(const struct request *req, struct response *res, int status,
 	    "displayName"), NULL)) || buf_puts(&b, "</h1>");
 	/* the fields' own problems are shown next to them */
 	if (r == 0 && problems != NULL && problems->status != 0)
-		r = problems->ndetails > 0 ? buf_puts(&b, "<div class=\"box "
+		r = problems->status == 400 && problems->ndetails > 0 ?
+		    buf_puts(&b, "<div class=\"box "
 		    "error\" role=\"alert\"><p>") || html_escape(&b, i18n(lang,
 		    "check_review")) || buf_puts(&b, "</p></div>") :
 		    html_problems(&b, i18n(lang, "check_review"), problems,
@@ -184,30 +185,17 @@ form_json(const struct request *req, struct api_error *problems)
 {
 	static const char *const fields[] = { "title", "text", "name",
 	    "email", "sku", "language", "country", NULL };
-	json_t		*o = json_object();	/* owned */
-	char		*v = malloc(HTML_FIELD_MAX);
-	size_t		 i;
+	json_t	*o = html_form_json(req, fields, problems);
+	char	*v = malloc(HTML_FIELD_MAX);
 
-	if (o == NULL || v == NULL)
-		goto fail;
-	if (html_form_field(req, "stars", v, problems) == 1 &&
-	    json_object_set_new(o, "stars", html_form_number(v)) == -1)
-		goto fail;
-	for (i = 0; fields[i] != NULL; i++) {
-		if (html_form_field(req, fields[i], v, problems) == 1 &&
-		    json_object_set_new(o, fields[i], json_string(v)) == -1)
-			goto fail;
+	if (o == NULL || v == NULL || (html_form_field(req, "anonymous", v,
+	    problems) == 1 && json_object_set_new(o, "anonymous",
+	    json_boolean(strcmp(v, "0") != 0)) == -1)) {
+		json_decref(o);
+		o = NULL;
 	}
-	if (html_form_field(req, "anonymous", v, problems) == 1 &&
-	    json_object_set_new(o, "anonymous", json_boolean(strcmp(v, "0") !=
-	    0)) == -1)
-		goto fail;
 	free(v);
 	return o;
-fail:
-	free(v);
-	json_decref(o);
-	return NULL;
 }
 
 int

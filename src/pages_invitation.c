@@ -107,7 +107,8 @@ invitation_form(const struct request *req, struct response *res, int status,
 	    NULL)) || buf_puts(&b, "</p>");
 	/* the fields' own problems are shown next to them */
 	if (r == 0 && problems != NULL && problems->status != 0)
-		r = problems->ndetails > 0 && html_problem(problems,
+		r = problems->status == 400 && problems->ndetails > 0 &&
+		    html_problem(problems,
 		    "products") == NULL ? buf_puts(&b, "<div class=\"box "
 		    "error\" role=\"alert\"><p>") || html_escape(&b, i18n(lang,
 		    "check_review")) || buf_puts(&b, "</p></div>") :

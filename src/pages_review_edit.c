@@ -184,26 +184,8 @@ static json_t *
 form_values(const struct request *req, struct api_error *problems)
 {
 	static const char *const fields[] = { "title", "text", NULL };
-	json_t	*o = json_object();	/* owned */
-	char	*v = malloc(HTML_FIELD_MAX);
-	size_t	 i;
 
-	if (o == NULL || v == NULL)
-		goto fail;
-	if (html_form_field(req, "stars", v, problems) == 1 &&
-	    json_object_set_new(o, "stars", html_form_number(v)) == -1)
-		goto fail;
-	for (i = 0; fields[i] != NULL; i++) {
-		if (html_form_field(req, fields[i], v, problems) == 1 &&
-		    json_object_set_new(o, fields[i], json_string(v)) == -1)
-			goto fail;
-	}
-	free(v);
-	return o;
-fail:
-	free(v);
-	json_decref(o);
-	return NULL;
+	return html_form_json(req, fields, problems);
 }
 
 /* A change or deletion the store refused: the page that says why, or

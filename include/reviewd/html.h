@@ -82,7 +82,8 @@ int	html_invalid_attrs(struct buf *b, const struct api_error *problems,
  * The error next to the input of field, when it has one: a paragraph
  * with id err-id saying "label: hint" in lang, the hint chosen by the
  * field's own name (stars, title, text, name, email; the part after the
- * last '.'), else the server's reason. 0, or -1 when b is full.
+ * last '.') for a bad value (400), else the server's reason (a limit). 0,
+ * or -1 when b is full.
  */
 int	html_field_error(struct buf *b, const char *lang,
 	    const struct api_error *problems, const char *field,
@@ -118,6 +119,15 @@ const char	*html_str(json_t *o, const char *key);
  * unusable, which is then recorded in problems (400 naming it).
  */
 int	html_form_field(const struct request *req, const char *name, char *v,
+	    struct api_error *problems);
+
+/*
+ * A form's fields as the JSON object the API validators read: "stars"
+ * (html_form_number) when sent, and each of the NULL-terminated text
+ * fields sent; unusable ones are recorded in problems. New reference,
+ * NULL when out of memory.
+ */
+json_t	*html_form_json(const struct request *req, const char *const *fields,
 	    struct api_error *problems);
 
 /* A whole-number form value as a JSON integer, anything else as a JSON
