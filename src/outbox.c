@@ -349,8 +349,10 @@ tell_owner(struct db *db, const struct leased *r, const char *why,
 static void
 settle(struct leased *r, int64_t now, int64_t resume)
 {
+	/* a transport failure is a failed attempt too, though the row
+	 * does not count it (it waits for the transport) */
 	if (r->result == OUTBOX_DELIVERED || r->result == OUTBOX_RETRY ||
-	    r->result == OUTBOX_DEAD)
+	    r->result == OUTBOX_DEAD || r->result == OUTBOX_TRANSPORT)
 		metrics_outbox_attempt(kind_names[r->kind],
 		    r->result == OUTBOX_DELIVERED);
 	if (r->result == OUTBOX_RETRY || r->result == OUTBOX_DEAD)

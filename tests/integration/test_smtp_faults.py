@@ -118,7 +118,8 @@ def invite(shop, i):
                          "consumerName": "Cust %d" % i,
                          "referenceNumber": "ORDER-%d" % i,
                          "locale": "en-US",
-                         "serviceReviewInvitation": {}})
+                         "serviceReviewInvitation": {}},
+                     headers={"Prefer": "return=representation"})
     assert r.status_code == 201, r.text
     return r.json()["id"]
 
