@@ -89,8 +89,9 @@ sync_path(const char *path, bool dir)
 /*
  * backup --to FILE: VACUUM INTO FILE.partial on a read-only connection
  * (one read transaction: every write committed before it began is in the
- * copy, none after), fsync, rename to FILE, fsync the directory. A
- * crash leaves no FILE, at most FILE.partial, removed by the next run.
+ * copy, none after), fsync, link as FILE (never over one), fsync the
+ * directory. A crash leaves no FILE, at most FILE.partial, removed by the
+ * next run.
  */
 static int
 cmd_backup(const struct config *cfg, int argc, char **argv)
@@ -134,8 +135,10 @@ cmd_backup(const struct config *cfg, int argc, char **argv)
 		    db_error_text(db) : "");
 		goto out;
 	}
-	if (sync_path(partial, false) == -1 || rename(partial, to) == -1 ||
-	    sync_path(to, true) == -1 || stat(to, &sb) == -1) {
+	/* link, not rename: a FILE made since the check above stays */
+	if (sync_path(partial, false) == -1 || link(partial, to) == -1 ||
+	    unlink(partial) == -1 || sync_path(to, true) == -1 ||
+	    stat(to, &sb) == -1) {
 		fprintf(stderr, "reviewd: %s: %s\n", to, strerror(errno));
 		goto out;
 	}
