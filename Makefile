@@ -56,7 +56,7 @@ T_afs	 = afs_message api_error auth buf clock config db db_sqlite \
 	   scheduler settings upgrade utf8 writer
 T_buf	 =
 T_clock	 =
-T_config = buf log
+T_config = buf log utf8
 T_csv	 = buf
 T_db	 = api_error buf clock db_sqlite log migrations utf8
 T_http	 = api_error auth buf clock config db db_sqlite handler http_guard \

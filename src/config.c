@@ -18,6 +18,7 @@
 
 #include "reviewd/buf.h"
 #include "reviewd/config.h"
+#include "reviewd/utf8.h"
 
 #define CONFIG_MAX_FILE	(1024 * 1024)
 #define WHY_LEN		160
@@ -203,6 +204,12 @@ set_header_text(struct config *cfg, const struct key *k, const char *v,
 			    "allowed");
 			return -1;
 		}
+	}
+	/* what is not UTF-8 cannot be encoded in a mail header (RFC 2047):
+	 * every message would fail (a fuzz finding, tests/fuzz/crashes) */
+	if (!utf8_valid(v)) {
+		snprintf(why, WHY_LEN, "must be UTF-8 text");
+		return -1;
 	}
 	return set_string(cfg, k, v, why);
 }

@@ -466,6 +466,8 @@ test_errors(void **state)
 		    "control characters are not allowed" },
 		{ "[mail]\nsmtp_password = pa\x7fss\n", "t.ini:2: [mail] "
 		    "smtp_password: control characters are not allowed" },
+		{ "[mail]\nfrom = Caf\xe9 <a@b.co>\n", "t.ini:2: [mail] from: "
+		    "must be UTF-8 text" },
 		{ "[admin]\ntoken = short\n", "t.ini:2: [admin] token: must "
 		    "be empty (generated) or at least 16 characters" },
 		{ "[admin]\ntoken = 0123456789abcde\n", "t.ini:2: [admin] "
