@@ -532,9 +532,11 @@ known_section(const char *name, size_t len)
  * libinih reports keys, not section headers, so an unknown section with no
  * keys would pass silently; it also cuts lines at 200 bytes and reads the
  * rest as another line. Check every line here first: headers, length and
- * shape, each with its line number.
+ * shape, each with its line number. 198: libinih reads 199 bytes at a
+ * time, so a line of 199 leaves its newline to be read as one more line
+ * (a fuzz finding: every later line number was one too high).
  */
-#define LINE_MAX_BYTES	199
+#define LINE_MAX_BYTES	198
 
 static int
 check_lines(const char *text, struct parse *ps)

@@ -28,6 +28,8 @@
 #include "reviewd/mailer.h"
 #include "reviewd/utf8.h"
 
+#define B64_ALPHABET \
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
 #define IV_LEN		16
 #define TAG_LEN		32
 #define PAYLOAD_MAX	8192
@@ -58,7 +60,11 @@ links_bgl_open(const unsigned char enc[LINKS_KEY_LEN],
 	for (i = 0; i < n; i++)
 		b64[i] = payload[i] == ' ' ? '+' : payload[i];
 	b64[n] = '\0';
-	if (sodium_base642bin(raw, sizeof(raw), b64, n, NULL, &rawlen, NULL,
+	/* libsodium reads a byte with the high bit set as the character
+	 * of its low bits (0xab as '+'): only the alphabet itself is one
+	 * spelling of a link (a fuzz finding) */
+	if (strspn(b64, B64_ALPHABET) != n ||
+	    sodium_base642bin(raw, sizeof(raw), b64, n, NULL, &rawlen, NULL,
 	    sodium_base64_VARIANT_ORIGINAL) != 0) {
 		snprintf(why, whylen, "the payload is not base64");
 		return -1;
@@ -310,7 +316,8 @@ read_key(json_t *body, const char *name, unsigned char out[LINKS_KEY_LEN],
 	if (json_read_string(body, name, false, 1, 64, &s, err) == -1 ||
 	    s == NULL)
 		return 0;
-	if (sodium_base642bin(out, LINKS_KEY_LEN, s, strlen(s), NULL, &len,
+	if (strspn(s, B64_ALPHABET) != strlen(s) ||
+	    sodium_base642bin(out, LINKS_KEY_LEN, s, strlen(s), NULL, &len,
 	    NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
 	    len != LINKS_KEY_LEN) {
 		api_error_set(err, 400, name, "must be the base64 of 32 bytes");
