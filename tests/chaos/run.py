@@ -232,7 +232,9 @@ class Writer(threading.Thread):
         self.session = requests.Session()
 
     def request(self, method, path, **kw):
-        headers = {"Authorization": "Bearer " + self.shop.token()}
+        # the created invitation's id: the default answer has no body
+        headers = {"Authorization": "Bearer " + self.shop.token(),
+                   "Prefer": "return=representation"}
         return self.session.request(method, self.d.url(path),
                                     headers=headers, timeout=30, **kw)
 
