@@ -9,7 +9,7 @@ import re
 import socket
 import stat
 
-from conftest import Business, Daemon, write_ini
+from conftest import Business, Daemon, write_ini, wait_for
 from test_links import bgl_payload, open_link, unique_query
 
 
@@ -110,7 +110,9 @@ def test_no_generated_master_key_when_refused(make_daemon):
 def test_access_log_names_the_path_of_a_404(daemon):
     r = daemon.get("/no/such/page?x=1")
     assert r.status_code == 404
-    line = [l for l in daemon.stderr().splitlines()
-            if "status=404" in l][-1]
+    # the access line is written once the answer has gone out
+    line = wait_for(lambda: ([l for l in daemon.stderr().splitlines()
+                              if "status=404" in l] or [None])[-1],
+                    what="the access line of the 404")
     assert "path=/no/such/page " in line, line
     assert "(unknown)" not in line
