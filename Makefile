@@ -245,11 +245,16 @@ print-cflags:
 # harnesses tests/fuzz/fuzz_*.c, each linked with the real modules (every
 # src/*.c but main.c, from an archive) built by Debian's clang with
 # ASan/UBSan into build/fuzz/; each runs N seconds (nice), its executions
-# and crashes printed; a crash fails. `make chaos`: the kill -9 campaign of
+# and crashes printed; a crash fails. `make fuzz-check` (CI): each makes
+# FUZZ_RUNS runs from seed FUZZ_SEED on a fresh scratch corpus, so it finds
+# the same inputs on every machine; a crash found by `make fuzz` goes into
+# tests/fuzz/corpus/fuzz_X/ with its fix, and fuzz-check replays it. `make chaos`: the kill -9 campaign of
 # tests/chaos/run.py on build/reviewd (CHAOS_KILLS kills, CHAOS_N
 # invitations).
 FUZZ_CC	 ?= clang
 FUZZ_SECONDS ?= 20
+FUZZ_RUNS ?= 400000
+FUZZ_SEED ?= 1
 FUZZ	 = build/fuzz
 FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	   -fno-omit-frame-pointer
@@ -263,7 +268,7 @@ FUZZ_BIN = $(patsubst tests/fuzz/%.c,$(FUZZ)/%,\
 CHAOS_KILLS ?= 3
 CHAOS_N	 ?= 300
 
-.PHONY: fuzz fuzz-build chaos
+.PHONY: fuzz fuzz-check fuzz-build chaos
 
 $(FUZZ)/.flags: FORCE
 	$(call stamp,$(FUZZ_CC) $(FUZZ_CFLAGS))
@@ -293,6 +298,10 @@ fuzz-build: $(FUZZ_BIN)
 
 fuzz: fuzz-build
 	$(PYTHON) tests/fuzz/run.py --seconds $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+fuzz-check: fuzz-build
+	$(PYTHON) tests/fuzz/run.py --runs $(FUZZ_RUNS) --seed $(FUZZ_SEED) \
+	    $(FUZZ_BIN)
 
 chaos: $(BUILD)/reviewd
 	REVIEWD_BIN=$(abspath $(BUILD)/reviewd) $(PYTHON) tests/chaos/run.py \

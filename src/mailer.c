@@ -59,7 +59,7 @@ mailer_address_valid(const char *s)
 	size_t			 labels = 0, label_len = 0;
 
 	if (at == NULL || at == s || strlen(s) > MAILER_ADDRESS_MAX ||
-	    !utf8_valid(s))
+	    !utf8_line(s))
 		return false;
 	for (; (const char *)p < at; p++) {
 		if (*p == '.') {

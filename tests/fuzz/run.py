@@ -1,11 +1,15 @@
 #!/usr/bin/python3
 """Runs each libFuzzer harness for a while and prints its figures.
 
-Usage: run.py [--seconds N] BINARY...
+Usage: run.py [--seconds N | --runs N --seed S] BINARY...
 
 Each build/fuzz/fuzz_X runs N seconds (nice 10) on a scratch corpus in
 build/fuzz/corpus/fuzz_X/ seeded from tests/fuzz/corpus/fuzz_X/ (which is
-read, never written), with tests/fuzz/fuzz_X.dict when there is one. One
+read, never written), with tests/fuzz/fuzz_X.dict when there is one.
+With --runs, each harness instead makes exactly N runs from seed S on an
+emptied scratch corpus: the same inputs on every machine however fast, so
+CI's verdict is the one anybody gets again with the same command (a time
+budget explores more on a faster machine and finds crashes at random). One
 line per harness: executions (libFuzzer's "Done N runs") and crashes (a
 crash, leak, timeout or broken invariant stops the harness: 0 or 1), the
 input saved under build/fuzz/crashes/. Exit status 1 when any crashed.
@@ -14,24 +18,32 @@ import argparse
 import os
 import pathlib
 import re
+import shutil
 import subprocess
 import sys
+import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
-def run(binary, seconds):
+def run(binary, seconds, runs, seed):
     name = pathlib.Path(binary).name
     seeds = ROOT / "tests" / "fuzz" / "corpus" / name
     scratch = ROOT / "build" / "fuzz" / "corpus" / name
     crashes = ROOT / "build" / "fuzz" / "crashes"
     log = ROOT / "build" / "fuzz" / (name + ".log")
+    if runs:
+        shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True, exist_ok=True)
     crashes.mkdir(parents=True, exist_ok=True)
     cmd = ["nice", "-n", "10", str(binary),
-           "-max_total_time=%d" % seconds, "-timeout=10",
+           "-timeout=10",
            "-rss_limit_mb=2048", "-print_final_stats=1",
            "-artifact_prefix=%s/%s-" % (crashes, name)]
+    if runs:
+        cmd += ["-runs=%d" % runs, "-seed=%d" % seed]
+    else:
+        cmd.append("-max_total_time=%d" % seconds)
     dictionary = ROOT / "tests" / "fuzz" / (name + ".dict")
     if dictionary.exists():
         cmd.append("-dict=%s" % dictionary)
@@ -40,18 +52,21 @@ def run(binary, seconds):
         cmd.append(str(seeds))
     env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0",
                UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
+    start = time.monotonic()
     with open(log, "w") as f:
         proc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT,
-                              env=env, timeout=seconds + 300)
+                              env=env,
+                              timeout=3600 if runs else seconds + 300)
     text = log.read_text(errors="replace")
     done = re.search(r"^Done (\d+) runs in (\d+) second", text, re.M)
     execs = re.search(r"stat::number_of_executed_units:\s*(\d+)", text)
-    runs = int(done.group(1)) if done else int(execs.group(1)) if execs \
-        else 0
+    done_runs = int(done.group(1)) if done else int(execs.group(1)) \
+        if execs else 0
     artifact = re.search(r"Test unit written to (\S+)", text)
     crashed = proc.returncode != 0 or artifact is not None
     line = "fuzz: %-12s %10d executions %4d s  crashes %d" % (
-        name[len("fuzz_"):], runs, seconds, 1 if crashed else 0)
+        name[len("fuzz_"):], done_runs, int(time.monotonic() - start),
+        1 if crashed else 0)
     if crashed:
         line += "  input %s  log %s" % (
             artifact.group(1) if artifact else "(none)", log)
@@ -64,17 +79,19 @@ def run(binary, seconds):
                              r"\s+#\d+ 0x\w+ in " + frames + r".*)$",
                              text, re.M):
             print("  " + m.group(1).strip())
-    return runs, crashed
+    return done_runs, crashed
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=int, default=20)
+    ap.add_argument("--runs", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("binaries", nargs="+")
     args = ap.parse_args()
     total, failed = 0, []
     for binary in args.binaries:
-        runs, crashed = run(binary, args.seconds)
+        runs, crashed = run(binary, args.seconds, args.runs, args.seed)
         total += runs
         if crashed:
             failed.append(pathlib.Path(binary).name)

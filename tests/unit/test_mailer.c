@@ -36,6 +36,7 @@ test_addresses(void **state)
 		"\"q\"@c.de", "a@[1.2.3.4]", "(c)a@b.co", "a(c)@b.co",
 		"<a@b.co>", "a@b.co>", "a,b@c.de", "a;b@c.de", "a:b@c.de",
 		"a\\b@c.de", "a@b/c.de",
+		"a\xc2\x97@c.de", "a\xe2\x80\xa8@c.de",	/* C1, line separator */
 	};
 	char	 addr[300];
 	size_t	 i;
