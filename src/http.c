@@ -800,25 +800,40 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 
 /*
  * The path of a request no route matched (404, 405), for the access log:
- * raw as sent, at most LOG_PATH_MAX bytes ("..." after), each byte that
- * is not printable ASCII or is a space as '?'. Returns out.
+ * as sent, at most LOG_PATH_MAX bytes ("..." after), each byte that is
+ * not printable ASCII or is a space as '?', and each segment longer than
+ * LOG_SEGMENT_MAX as "*": a mistyped or truncated reviewer link still
+ * carries its token, and the log must not. Returns out.
  */
 #define LOG_PATH_MAX	120
+#define LOG_SEGMENT_MAX	16
 
 static const char *
 log_path(const char *raw, char *out, size_t outlen)
 {
-	size_t	 i;
+	size_t	 i = 0, o = 0, seg;
 
 	if (raw == NULL || raw[0] == '\0')
 		return "(none)";
-	for (i = 0; raw[i] != '\0' && i < LOG_PATH_MAX && i + 4 < outlen;
-	    i++)
-		out[i] = raw[i] > ' ' && raw[i] < 0x7f ? raw[i] : '?';
+	while (raw[i] != '\0' && o < LOG_PATH_MAX && o + 4 < outlen) {
+		if (raw[i] == '/') {
+			out[o++] = raw[i++];
+			continue;
+		}
+		seg = strcspn(raw + i, "/");
+		if (seg > LOG_SEGMENT_MAX) {
+			out[o++] = '*';
+			i += seg;
+			continue;
+		}
+		for (; seg > 0 && o < LOG_PATH_MAX && o + 4 < outlen;
+		    seg--, i++)
+			out[o++] = raw[i] > ' ' && raw[i] < 0x7f ? raw[i] : '?';
+	}
 	if (raw[i] != '\0')
-		memcpy(out + i, "...", 4);
+		memcpy(out + o, "...", 4);
 	else
-		out[i] = '\0';
+		out[o] = '\0';
 	return out;
 }
 

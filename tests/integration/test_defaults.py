@@ -116,3 +116,16 @@ def test_access_log_names_the_path_of_a_404(daemon):
                     what="the access line of the 404")
     assert "path=/no/such/page " in line, line
     assert "(unknown)" not in line
+
+
+def test_access_log_hides_a_token_in_a_404_path(daemon):
+    # a reviewer link cut or mistyped in a mail client still carries its
+    # token: the log names the path's shape, never the token
+    token = "Zq9xV3mK7pL2sR8tW4yB6nC1dF5gH0jA"
+    r = daemon.get("/no/such/%s/x\u00e9" % token)
+    assert r.status_code == 404
+    line = wait_for(lambda: ([l for l in daemon.stderr().splitlines()
+                              if "status=404" in l] or [None])[-1],
+                    what="the access line of the 404")
+    assert "path=/no/such/*/x%C3%A9 " in line, line
+    assert token not in daemon.stderr()
