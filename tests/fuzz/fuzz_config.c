@@ -52,10 +52,10 @@ check_accepted(const struct config *c)
 	FUZZ_ASSERT(IN(c->outbox_lease_s, 5, 3600));
 	FUZZ_ASSERT(IN(c->outbox_retry_base_s, 1, 3600));
 	FUZZ_ASSERT(IN(c->outbox_retry_cap_s, 1, 86400));
-	FUZZ_ASSERT(IN(c->smtp_timeout_s, 1, 600));
+	FUZZ_ASSERT(IN(c->smtp_timeout_s, 1, 3600));
 	FUZZ_ASSERT(IN(c->afs_max_message_bytes, 1024, 104857600));
 	FUZZ_ASSERT(IN(c->invitation_dispatch_batch, 1, 10000));
-	FUZZ_ASSERT(IN(c->webhooks_timeout_s, 1, 60));
+	FUZZ_ASSERT(IN(c->webhooks_timeout_s, 1, 300));
 	FUZZ_ASSERT(IN(c->access_token_ttl_s, 60, 31536000));
 	FUZZ_ASSERT(IN((int)c->log_level, LOG_LEVEL_ERROR, LOG_LEVEL_DEBUG));
 	FUZZ_ASSERT(c->mail_transport == MAIL_TRANSPORT_MAILDIR ||
