@@ -48,19 +48,10 @@ int
 audit_list(struct request *req, struct response *res,
     struct api_error *err)
 {
-	struct db_stmt		*st;
 	struct handler_page	 p = { 1, 100 };
-	int			 ret = -1;
 
 	if (handler_page_args(req, PAGE_MAX, &p, err) == -1)
 		return -1;
-	st = db_prepare(req->db, sql_audit_list);
-	if (st == NULL ||
-	    db_bind_text(st, 1, request_query(req, "subject")) == -1)
-		db_fail(req->db, err);
-	else
-		ret = handler_page_answer(req, res, st, 2, &p, entry_json,
-		    "entries", err);
-	db_release(st);
-	return ret;
+	return handler_page_query(req, res, &p, sql_audit_list, entry_json,
+	    "entries", err, "s", request_query(req, "subject"));
 }

@@ -7,6 +7,7 @@
  * HTTP worker threads.
  */
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,20 +28,31 @@
 
 /*
  * Answers {"links": [next-page], "businessUnits": [...]} with page p of
- * the units st (BUSINESS_UNIT_COLUMNS, bound but for LIMIT and OFFSET at
- * limit_idx and limit_idx + 1) finds, in their public shape. Releases
- * st. 0, or -1 with err set.
+ * the units sql (BUSINESS_UNIT_COLUMNS) finds, in their public shape:
+ * fmt describes its parameters (as db_bind), LIMIT and OFFSET come after
+ * them. 0, or -1 with err set.
  */
 static int
-answer_units(struct request *req, struct response *res, struct db_stmt *st,
-    int limit_idx, const struct handler_page *p, struct api_error *err)
+answer_units(struct request *req, struct response *res,
+    const struct handler_page *p, const char *sql, struct api_error *err,
+    const char *fmt, ...)
 {
-	json_t	*list = json_array();	/* owned */
-	int	 rc = -1;
+	json_t		*list = json_array();	/* owned */
+	struct db_stmt	*st = db_prepare(req->db, sql);
+	int		 limit_idx = (int)strlen(fmt) + 1;
+	int		 rc = -1;
+	va_list		 ap;
 
-	if (list == NULL || db_bind_int(st, limit_idx, p->per_page + 1) == -1 ||
-	    db_bind_int(st, limit_idx + 1, (p->page - 1) * p->per_page) == -1)
+	if (list == NULL || st == NULL)
 		goto out;
+	va_start(ap, fmt);
+	rc = db_vbind(st, fmt, ap);
+	va_end(ap);
+	if (rc == -1 || db_bind_int(st, limit_idx, p->per_page + 1) == -1 ||
+	    db_bind_int(st, limit_idx + 1, (p->page - 1) * p->per_page) == -1) {
+		rc = -1;
+		goto out;
+	}
 	while ((rc = db_step(req->db, st)) == DB_ROW) {
 		if (json_array_append_new(list, business_unit_json(st,
 		    req->cfg->public_url, false)) == -1) {
@@ -100,7 +112,6 @@ business_units_search(struct request *req, struct response *res,
 {
 	const char		*q = request_query(req, "query");
 	struct handler_page	 p = { 1, 20 };
-	struct db_stmt		*st;
 	char			 country[3];
 
 	if (q == NULL || q[0] == '\0' || !utf8_valid(q) ||
@@ -114,14 +125,7 @@ business_units_search(struct request *req, struct response *res,
 	    &p.per_page, err);
 	if (err->status != 0)
 		return -1;
-	if ((st = db_prepare(req->db, sql_search)) == NULL ||
-	    db_bind_text(st, 1, q) == -1 ||
-	    db_bind_text(st, 2, country) == -1) {
-		db_release(st);
-		db_fail(req->db, err);
-		return -1;
-	}
-	return answer_units(req, res, st, 3, &p, err);
+	return answer_units(req, res, &p, sql_search, err, "ss", q, country);
 }
 
 static const char sql_all[] =
@@ -135,20 +139,13 @@ business_units_all(struct request *req, struct response *res,
     struct api_error *err)
 {
 	struct handler_page	 p = { 1, 20 };
-	struct db_stmt		*st;
 	char			 country[3];
 
 	(void)country_arg(req, country, err);
 	(void)handler_page_args(req, ALL_PAGE_MAX, &p, err);
 	if (err->status != 0)
 		return -1;
-	if ((st = db_prepare(req->db, sql_all)) == NULL ||
-	    db_bind_text(st, 1, country) == -1) {
-		db_release(st);
-		db_fail(req->db, err);
-		return -1;
-	}
-	return answer_units(req, res, st, 2, &p, err);
+	return answer_units(req, res, &p, sql_all, err, "s", country);
 }
 
 /* What web-links and profileinfo read of a unit. */

@@ -202,3 +202,31 @@ db_row(struct db *db, const char *sql, struct db_stmt **row,
 	VQUERY(rc, db, sql, &w, fmt);
 	return rc;
 }
+
+/* for handler, business_units (issue 12): binding from a va_list and a
+ * statement prepared and bound in one call. */
+
+int
+db_vbind(struct db_stmt *st, const char *fmt, va_list ap)
+{
+	return vbind(st, fmt, ap);
+}
+
+struct db_stmt *
+db_query(struct db *db, const char *sql, const char *fmt, ...)
+{
+	struct db_stmt	*st = db_prepare(db, sql);
+	va_list		 ap;
+	int		 rc = -1;
+
+	if (st != NULL) {
+		va_start(ap, fmt);
+		rc = vbind(st, fmt, ap);
+		va_end(ap);
+	}
+	if (rc == -1) {
+		db_release(st);
+		return NULL;
+	}
+	return st;
+}

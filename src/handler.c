@@ -1,6 +1,7 @@
 /*
  * handler: the endings route handlers share (see handler.h).
  */
+#include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -71,4 +72,64 @@ handler_failed(struct db *db, struct api_error *err)
 		db_fail(db, err);
 	} else if (err->status == 0)
 		api_error_set(err, 500, NULL, "Internal error");
+}
+
+/* for issue 12: a list answered in one call. */
+
+/* sql prepared with fmt's parameters from ap bound; NULL on failure. */
+static struct db_stmt *
+vprepare(struct db *db, const char *sql, const char *fmt, va_list ap)
+{
+	struct db_stmt	*st = db_prepare(db, sql);
+
+	if (st != NULL && db_vbind(st, fmt, ap) == -1) {
+		db_release(st);
+		return NULL;
+	}
+	return st;
+}
+
+int
+handler_page_query(struct request *req, struct response *res,
+    const struct handler_page *p, const char *sql,
+    json_t *(*row)(struct db_stmt *), const char *key,
+    struct api_error *err, const char *fmt, ...)
+{
+	struct db_stmt	*st;
+	va_list		 ap;
+	int		 ret = -1;
+
+	va_start(ap, fmt);
+	st = vprepare(req->db, sql, fmt, ap);
+	va_end(ap);
+	if (st == NULL)
+		db_fail(req->db, err);
+	else
+		ret = handler_page_answer(req, res, st, (int)strlen(fmt) + 1,
+		    p, row, key, err);
+	db_release(st);
+	return ret;
+}
+
+int
+handler_list_answer(struct request *req, struct response *res, json_t *list,
+    const char *sql, json_t *(*row)(struct db_stmt *), const char *key,
+    struct api_error *err, const char *fmt, ...)
+{
+	struct db_stmt	*st;
+	va_list		 ap;
+	int		 rc = -1;
+
+	va_start(ap, fmt);
+	st = vprepare(req->db, sql, fmt, ap);
+	va_end(ap);
+	if (list != NULL && st != NULL)
+		rc = db_collect(req->db, st, row, list);
+	db_release(st);
+	if (rc == -1) {
+		json_decref(list);
+		db_fail(req->db, err);
+		return -1;
+	}
+	return response_json(res, 200, json_pack("{s:o}", key, list), err);
 }

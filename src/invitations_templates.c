@@ -99,7 +99,7 @@ int
 invitations_templates_list(struct request *req, struct response *res,
     struct api_error *err)
 {
-	json_t		*list = NULL;	/* owned */
+	json_t		*list = NULL;	/* owned; handler_list_answer takes */
 	const char	*bu;
 	size_t		 i;
 
@@ -111,14 +111,8 @@ invitations_templates_list(struct request *req, struct response *res,
 		    "s:s}", "id", builtins[i].id, "name", "reviewd default",
 		    "isDefaultTemplate", 1, "locale", builtins[i].locale,
 		    "type", "email"));
-	if (list == NULL || db_list(req->db, sql_templates, template_json,
-	    list, "s", bu) == -1) {
-		json_decref(list);
-		db_fail(req->db, err);
-		return -1;
-	}
-	return response_json(res, 200, json_pack("{s:o}", "templates", list),
-	    err);
+	return handler_list_answer(req, res, list, sql_templates,
+	    template_json, "templates", err, "s", bu);
 }
 
 /* Only the placeholders dispatch fills may appear in a template. */

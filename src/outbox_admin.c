@@ -74,9 +74,7 @@ outbox_admin_list(struct request *req, struct response *res,
 	    "delivered", "dead", NULL };
 	static const char *const kinds[] = { "email", "webhook", NULL };
 	const char		*status, *kind;
-	struct db_stmt		*st;
 	struct handler_page	 p = { 1, 20 };
-	int			 ret = -1;
 
 	status = request_query_enum(req, "status", statuses, "must be "
 	    "pending, delivering, delivered or dead", err);
@@ -85,15 +83,8 @@ outbox_admin_list(struct request *req, struct response *res,
 	if (handler_page_args(req, PAGE_MAX, &p, err) == -1 ||
 	    err->status != 0)
 		return -1;
-	st = db_prepare(req->db, sql_list);
-	if (st == NULL || db_bind_text(st, 1, status) == -1 ||
-	    db_bind_text(st, 2, kind) == -1)
-		db_fail(req->db, err);
-	else
-		ret = handler_page_answer(req, res, st, 3, &p, row_json,
-		    "outbox", err);
-	db_release(st);
-	return ret;
+	return handler_page_query(req, res, &p, sql_list, row_json, "outbox",
+	    err, "ss", status, kind);
 }
 
 static const char sql_retry_dead[] =

@@ -1072,20 +1072,12 @@ int
 webhooks_list(struct request *req, struct response *res,
     struct api_error *err)
 {
-	json_t		*list;	/* owned */
 	const char	*bu;
 
 	if (auth_business_unit(req, &bu, err) == -1)
 		return -1;
-	list = json_array();
-	if (list == NULL || db_list(req->db, sql_sub_list, subscription_json,
-	    list, "s", bu) == -1) {
-		json_decref(list);
-		db_fail(req->db, err);
-		return -1;
-	}
-	return response_json(res, 200, json_pack("{s:o}", "webhooks", list),
-	    err);
+	return handler_list_answer(req, res, json_array(), sql_sub_list,
+	    subscription_json, "webhooks", err, "s", bu);
 }
 
 static const char sql_sub_delete[] =
@@ -1189,22 +1181,14 @@ int
 webhooks_deliveries(struct request *req, struct response *res,
     struct api_error *err)
 {
-	struct db_stmt		*st;
 	struct handler_page	 p = { 1, 20 };
 	const char		*bu;
-	int			 ret = -1;
 
 	if (auth_business_unit(req, &bu, err) == -1 ||
 	    handler_page_args(req, PAGE_MAX, &p, err) == -1)
 		return -1;
-	st = db_prepare(req->db, sql_deliveries);
-	if (st == NULL || db_bind_text(st, 1, bu) == -1)
-		db_fail(req->db, err);
-	else
-		ret = handler_page_answer(req, res, st, 2, &p, delivery_json,
-		    "deliveries", err);
-	db_release(st);
-	return ret;
+	return handler_page_query(req, res, &p, sql_deliveries, delivery_json,
+	    "deliveries", err, "s", bu);
 }
 
 static const char sql_clear_secret[] =
