@@ -115,6 +115,20 @@ reviews_edit_input(json_t *obj, struct review_change *ch,
 	return err->status != 0 ? -1 : 0;
 }
 
+/* What a link in each state that is not open answers. */
+static const struct {
+	int		 status;
+	const char	*reason;
+} refusals[] = {
+	[REVIEW_EDIT_UNKNOWN] = { 404, "Unknown link" },
+	[REVIEW_EDIT_EXPIRED] = { 410, "This link has expired" },
+	[REVIEW_EDIT_UNCONFIRMED] = { 409, "This review is not published "
+	    "yet: confirm it from its e-mail first" },
+	[REVIEW_EDIT_DELETED] = { 409, "This review was deleted" },
+	[REVIEW_EDIT_REMOVED] = { 409, "This review was removed after a "
+	    "report" },
+};
+
 /* Inside an open transaction: the review of token, which must be open to
  * its reviewer. 0, or -1 with err set. */
 static int
@@ -125,27 +139,10 @@ open_review(struct db *db, const char *token, struct review_edit *e,
 		db_fail(db, err);
 		return -1;
 	}
-	switch (e->state) {
-	case REVIEW_EDIT_OPEN:
+	if (e->state == REVIEW_EDIT_OPEN)
 		return 0;
-	case REVIEW_EDIT_UNKNOWN:
-		api_error_set(err, 404, NULL, "Unknown link");
-		break;
-	case REVIEW_EDIT_EXPIRED:
-		api_error_set(err, 410, NULL, "This link has expired");
-		break;
-	case REVIEW_EDIT_UNCONFIRMED:
-		api_error_set(err, 409, NULL, "This review is not published "
-		    "yet: confirm it from its e-mail first");
-		break;
-	case REVIEW_EDIT_DELETED:
-		api_error_set(err, 409, NULL, "This review was deleted");
-		break;
-	case REVIEW_EDIT_REMOVED:
-		api_error_set(err, 409, NULL, "This review was removed after "
-		    "a report");
-		break;
-	}
+	api_error_set(err, refusals[e->state].status, NULL, "%s",
+	    refusals[e->state].reason);
 	reviews_edit_release(e);
 	return -1;
 }
