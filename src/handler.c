@@ -116,20 +116,34 @@ handler_list_answer(struct request *req, struct response *res, json_t *list,
     const char *sql, json_t *(*row)(struct db_stmt *), const char *key,
     struct api_error *err, const char *fmt, ...)
 {
-	struct db_stmt	*st;
+	struct db_stmt	*st = NULL;
 	va_list		 ap;
-	int		 rc = -1;
 
 	va_start(ap, fmt);
-	st = vprepare(req->db, sql, fmt, ap);
+	if (list != NULL)
+		st = vprepare(req->db, sql, fmt, ap);
 	va_end(ap);
-	if (list != NULL && st != NULL)
-		rc = db_collect(req->db, st, row, list);
-	db_release(st);
-	if (rc == -1) {
+	if (st == NULL || db_collect(req->db, st, row, list) == -1) {
+		db_release(st);
 		json_decref(list);
 		db_fail(req->db, err);
 		return -1;
 	}
+	db_release(st);
 	return response_json(res, 200, json_pack("{s:o}", key, list), err);
+}
+
+/* for issue 12: the commit of a write that answers otherwise. */
+
+int
+handler_tx_commit(struct db *db, bool wake, struct api_error *err)
+{
+	if (db_tx_commit(db) == -1) {
+		db_fail(db, err);
+		db_tx_rollback(db);
+		return -1;
+	}
+	if (wake)
+		scheduler_wake();
+	return 0;
 }

@@ -518,10 +518,7 @@ reviews_reply(struct request *req, struct response *res,
 		goto out;
 	db_release(st);
 	st = NULL;
-	if (db_tx_commit(db) == -1)
-		goto dberr;
-	scheduler_wake();
-	ret = 0;
+	ret = handler_tx_commit(db, true, err);
 	goto out;
 dberr:
 	db_fail(db, err);

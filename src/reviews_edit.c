@@ -14,11 +14,11 @@
 #include <string.h>
 
 #include "reviewd/clock.h"
+#include "reviewd/handler.h"
 #include "reviewd/json.h"
 #include "reviewd/mailer.h"
 #include "reviewd/reviews_edit.h"
 #include "reviewd/reviews_json.h"
-#include "reviewd/scheduler.h"
 #include "reviewd/webhooks.h"
 
 #define TITLE_MAX	100	/* as a submission's */
@@ -222,12 +222,11 @@ edit(struct db *db, const char *token, const struct review_change *ch,
 		    ch->text, now, e.id) == -1 || emit_change(db, e.id, &e,
 		    "service-review-updated", "product-review-updated",
 		    false) == -1;
-	if (failed || db_tx_commit(db) == -1) {
+	if (failed) {
 		db_fail(db, err);
 		goto out;
 	}
-	scheduler_wake();
-	ret = 0;
+	ret = handler_tx_commit(db, true, err);
 out:
 	db_tx_rollback(db);	/* no-op after the commit */
 	reviews_edit_release(&e);
@@ -346,11 +345,7 @@ reviews_edit_request(struct db *db, const struct config *cfg,
 		if (mail_link(db, cfg, r, now, err) == -1)
 			goto out;
 	}
-	if (db_tx_commit(db) == -1)
-		goto dberr;
-	if (json_array_size(rows) > 0)
-		scheduler_wake();
-	ret = 0;
+	ret = handler_tx_commit(db, json_array_size(rows) > 0, err);
 	goto out;
 dberr:
 	db_fail(db, err);

@@ -81,4 +81,12 @@ int	handler_list_answer(struct request *req, struct response *res,
 	    json_t *list, const char *sql, json_t *(*row)(struct db_stmt *),
 	    const char *key, struct api_error *err, const char *fmt, ...);
 
+/* for issue 12: the commit of a write that answers otherwise. */
+
+/* Commits the transaction open on db and wakes the scheduler when wake,
+ * for a write that answered before it commits or that is a step of a
+ * caller's request. 0, or -1 with err set as db_fail does (the
+ * transaction rolled back). */
+int	handler_tx_commit(struct db *db, bool wake, struct api_error *err);
+
 #endif
