@@ -233,17 +233,27 @@ set_master_key(struct config *cfg, const struct key *k, const char *v,
 	return set_string(cfg, k, v, why);
 }
 
+/* The header text v, unless bad says why it is refused (the setters
+ * below check, this stores). */
+static int
+set_checked(struct config *cfg, const struct key *k, const char *v,
+    char *why, const char *bad)
+{
+	if (bad != NULL) {
+		snprintf(why, WHY_LEN, "%s", bad);
+		return -1;
+	}
+	return set_header_text(cfg, k, v, why);
+}
+
 /* The platform's name in "<sender> via <platform>" and the invitation
  * footer: never empty, no control characters. */
 static int
 set_platform_name(struct config *cfg, const struct key *k, const char *v,
     char *why)
 {
-	if (*v == '\0' || strlen(v) > 64) {
-		snprintf(why, WHY_LEN, "must be 1 to 64 characters");
-		return -1;
-	}
-	return set_header_text(cfg, k, v, why);
+	return set_checked(cfg, k, v, why, *v == '\0' || strlen(v) > 64 ?
+	    "must be 1 to 64 characters" : NULL);
 }
 
 /* Empty (a token is generated) or long enough not to be guessed. */
@@ -251,38 +261,29 @@ static int
 set_admin_token(struct config *cfg, const struct key *k, const char *v,
     char *why)
 {
-	if (*v != '\0' && strlen(v) < 16) {
-		snprintf(why, WHY_LEN, "must be empty (generated) or at least "
-		    "16 characters");
-		return -1;
-	}
-	return set_header_text(cfg, k, v, why);
+	return set_checked(cfg, k, v, why, *v != '\0' && strlen(v) < 16 ?
+	    "must be empty (generated) or at least 16 characters" : NULL);
 }
 
 static int
 set_url(struct config *cfg, const struct key *k, const char *v, char *why)
 {
 	size_t	 len = strlen(v);
+	bool	 ok = (strncmp(v, "http://", 7) == 0 ||
+		    strncmp(v, "https://", 8) == 0) && len >= 9 &&
+		    v[len - 1] != '/';
 
-	if ((strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0) ||
-	    len < 9 || v[len - 1] == '/') {
-		snprintf(why, WHY_LEN, "expected an http:// or https:// URL "
-		    "without a trailing slash");
-		return -1;
-	}
-	return set_header_text(cfg, k, v, why);
+	return set_checked(cfg, k, v, why, ok ? NULL : "expected an http:// "
+	    "or https:// URL without a trailing slash");
 }
 
 static int
 set_smtp_url(struct config *cfg, const struct key *k, const char *v,
     char *why)
 {
-	if (*v != '\0' && strncmp(v, "smtp://", 7) != 0 &&
-	    strncmp(v, "smtps://", 8) != 0) {
-		snprintf(why, WHY_LEN, "expected an smtp:// or smtps:// URL");
-		return -1;
-	}
-	return set_header_text(cfg, k, v, why);
+	return set_checked(cfg, k, v, why, *v != '\0' &&
+	    strncmp(v, "smtp://", 7) != 0 && strncmp(v, "smtps://", 8) != 0 ?
+	    "expected an smtp:// or smtps:// URL" : NULL);
 }
 
 static int
