@@ -529,6 +529,21 @@ known_section(const char *name, size_t len)
 	return 0;
 }
 
+/* The first character of the line at line that is not a blank; *end
+ * its end (its newline or the NUL). */
+static const char *
+line_start(const char *line, const char **end)
+{
+	const char	*p = line;
+
+	*end = strchr(line, '\n');
+	if (*end == NULL)
+		*end = line + strlen(line);
+	while (p < *end && (*p == ' ' || *p == '\t'))
+		p++;
+	return p;
+}
+
 /*
  * libinih reports keys, not section headers, so an unknown section with no
  * keys would pass silently; it also cuts lines at 200 bytes and reads the
@@ -547,12 +562,7 @@ check_lines(const char *text, struct parse *ps)
 	bool		 after_key = false;
 
 	for (; *line != '\0'; lineno++) {
-		end = strchr(line, '\n');
-		if (end == NULL)
-			end = line + strlen(line);
-		p = line;
-		while (p < end && (*p == ' ' || *p == '\t'))
-			p++;
+		p = line_start(line, &end);
 		ps->error_line = lineno;
 		if (end - line > LINE_MAX_BYTES) {
 			snprintf(ps->why, sizeof(ps->why), "line longer than "
@@ -635,12 +645,7 @@ key_line(const char *text, const char *section, const char *name)
 	int		 lineno = 1, in_section = 0;
 
 	for (; *line != '\0'; lineno++) {
-		end = strchr(line, '\n');
-		if (end == NULL)
-			end = line + strlen(line);
-		p = line;
-		while (p < end && (*p == ' ' || *p == '\t'))
-			p++;
+		p = line_start(line, &end);
 		if (*p == '[')
 			in_section = strncmp(p + 1, section, slen) == 0 &&
 			    p[1 + slen] == ']';
