@@ -256,21 +256,19 @@ write_template(struct request *req, struct response *res,
 	    sql_template_insert : sql_template_update, "sssssssi", id, bu,
 	    t.name, t.locale, t.subject, t.text, t.html,
 	    clock_now_ms()) == -1)
-		goto dberr;
-	if (!create && db_changes(req->db) == 0) {
+		db_fail(req->db, err);
+	else if (!create && db_changes(req->db) == 0)
 		api_error_set(err, 404, NULL, "Template not found");
-		goto out;
-	}
-	if (db_row(req->db, sql_template_get, &st, "ss", id,
+	else if (db_row(req->db, sql_template_get, &st, "ss", id,
 	    bu) != DB_ROW)
-		goto dberr;
-	out = template_json(st);
-	db_release(st);
-	st = NULL;
-	ret = handler_commit(req, res, create ? 201 : 200, out, false, err);
-	goto out;
-dberr:
-	db_fail(req->db, err);
+		db_fail(req->db, err);
+	else {
+		out = template_json(st);
+		db_release(st);
+		st = NULL;
+		ret = handler_commit(req, res, create ? 201 : 200, out, false,
+		    err);
+	}
 out:
 	db_release(st);
 	db_tx_rollback(req->db);
