@@ -304,13 +304,6 @@ business_units_latest_reviews(struct request *req, struct response *res,
 {
 	const char		*lang = request_query(req, "language");
 	struct handler_page	 p = { 1, 20 };
-	struct db_stmt		*st = NULL;
-	struct json_writer	 w;
-	struct buf		 body;
-	json_t			*links = NULL;	/* owned */
-	char			 next[24];
-	int64_t			 n = 0;
-	int			 rc = DB_DONE, ret = -1;
 
 	if (lang != NULL && lang[0] != '\0' && !(islower((unsigned char)
 	    lang[0]) && islower((unsigned char)lang[1]) && lang[2] == '\0'))
@@ -325,40 +318,8 @@ business_units_latest_reviews(struct request *req, struct response *res,
 		    "reviews, the most this list shows", LATEST_MAX);
 	if (err->status != 0)
 		return -1;
-	buf_init(&body, REVIEWS_JSON_MAX);
-	json_writer_init(&w, &body);
-	json_writer_object(&w, NULL);
-	json_writer_array(&w, "reviews");
-	if ((links = json_array()) == NULL ||
-	    (st = db_prepare(req->db, sql_latest)) == NULL ||
-	    db_bind_text(st, 1, lang != NULL ? lang : "") == -1 ||
-	    db_bind_int(st, 2, p.per_page + 1) == -1 ||
-	    db_bind_int(st, 3, (p.page - 1) * p.per_page) == -1)
-		goto dberr;
-	while ((rc = db_step(req->db, st)) == DB_ROW && n++ < p.per_page)
-		reviews_json_write(&w, st, req->cfg->public_url, false);
-	if (rc == -1)
-		goto dberr;
-	json_writer_end(&w);
 	/* a next page only while it stays within the latest LATEST_MAX */
-	snprintf(next, sizeof(next), "%lld", (long long)p.page + 1);
-	if (rc == DB_ROW && p.page + 1 <= LATEST_MAX / p.per_page &&
-	    json_array_append_new(links, request_next_page_link(req, "page",
-	    next)) == -1)
-		goto dberr;
-	json_writer_value(&w, "links", links);
-	json_writer_end(&w);
-	if (json_writer_finish(&w) == -1) {
-		api_error_set(err, 500, NULL, "Internal error");
-		goto out;
-	}
-	ret = response_json_text(res, 200, &body, err);
-	goto out;
-dberr:
-	db_fail(req->db, err);
-out:
-	db_release(st);
-	json_decref(links);
-	buf_release(&body);
-	return ret;
+	return reviews_json_page_query(req, res, p.page, p.per_page,
+	    LATEST_MAX / p.per_page, sql_latest, err, "s",
+	    lang != NULL ? lang : "");
 }
