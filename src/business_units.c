@@ -26,16 +26,10 @@
 #define LATEST_MAX	1000	/* how far back the latest reviews reach */
 #define URL_LEN		(CONFIG_STR + 320)
 
-/*
- * Answers {"links": [next-page], "businessUnits": [...]} with page p of
- * the units sql (BUSINESS_UNIT_COLUMNS) finds, in their public shape:
- * fmt describes its parameters (as db_bind), LIMIT and OFFSET come after
- * them. 0, or -1 with err set.
- */
-static int
-answer_units(struct request *req, struct response *res,
-    const struct handler_page *p, const char *sql, struct api_error *err,
-    const char *fmt, ...)
+int
+business_units_answer(struct request *req, struct response *res,
+    const struct handler_page *p, bool private, const char *sql,
+    struct api_error *err, const char *fmt, ...)
 {
 	json_t		*list = json_array();	/* owned */
 	struct db_stmt	*st = db_prepare(req->db, sql);
@@ -55,7 +49,7 @@ answer_units(struct request *req, struct response *res,
 	}
 	while ((rc = db_step(req->db, st)) == DB_ROW) {
 		if (json_array_append_new(list, business_unit_json(st,
-		    req->cfg->public_url, false)) == -1) {
+		    req->cfg->public_url, private)) == -1) {
 			rc = -1;
 			break;
 		}
@@ -125,7 +119,8 @@ business_units_search(struct request *req, struct response *res,
 	    &p.per_page, err);
 	if (err->status != 0)
 		return -1;
-	return answer_units(req, res, &p, sql_search, err, "ss", q, country);
+	return business_units_answer(req, res, &p, false, sql_search, err,
+	    "ss", q, country);
 }
 
 static const char sql_all[] =
@@ -145,7 +140,8 @@ business_units_all(struct request *req, struct response *res,
 	(void)handler_page_args(req, ALL_PAGE_MAX, &p, err);
 	if (err->status != 0)
 		return -1;
-	return answer_units(req, res, &p, sql_all, err, "s", country);
+	return business_units_answer(req, res, &p, false, sql_all, err, "s",
+	    country);
 }
 
 /* What web-links and profileinfo read of a unit. */

@@ -240,13 +240,12 @@ envelope(const char *name, json_t *data)
 int
 webhooks_emit(struct db *db, const char *bu, const char *name, json_t *data)
 {
-	struct db_stmt	*st = db_prepare(db, sql_subscribers);
 	json_t		*payload = envelope(name, data);	/* owned */
+	struct db_stmt	*st = db_query(db, sql_subscribers, "ss", bu, name);
 	char		 id[IDS_ID_LEN + 1];
 	int		 rc = -1;
 
-	if (st == NULL || payload == NULL || db_bind_text(st, 1, bu) == -1 ||
-	    db_bind_text(st, 2, name) == -1)
+	if (st == NULL || payload == NULL)
 		goto out;
 	/* Collect first: outbox_add steps other statements meanwhile, which
 	 * is fine for SQLite, but keeps this loop simple to reason about. */
