@@ -31,19 +31,25 @@ sleeper_start(struct sleeper *s, const char *name, void *(*fn)(void *),
 	return 0;
 }
 
+void
+sleeper_deadline(int64_t ms, struct timespec *ts)
+{
+	(void)clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (ms % 1000) * 1000000;
+	if (ts->tv_nsec >= 1000000000) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000;
+	}
+}
+
 bool
 sleeper_wait(struct sleeper *s, int64_t ms)
 {
 	struct timespec	 until;
 	bool		 stop;
 
-	(void)clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (ms % 1000) * 1000000;
-	if (until.tv_nsec >= 1000000000) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000;
-	}
+	sleeper_deadline(ms, &until);
 	if (pthread_mutex_lock(&s->lock) != 0)
 		return true;
 	while (!s->woken && !atomic_load(&s->stopping)) {

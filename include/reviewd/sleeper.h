@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 /*
  * A background thread that sleeps between rounds until its time is up,
@@ -28,6 +29,10 @@ struct sleeper {
  * (logged). */
 int	sleeper_start(struct sleeper *s, const char *name,
 	    void *(*fn)(void *), void *arg);
+
+/* ms from now on CLOCK_MONOTONIC, as pthread_cond_timedwait on a
+ * sleeper's (or any monotonic) condition variable takes it. */
+void	sleeper_deadline(int64_t ms, struct timespec *ts);
 
 /* On s's thread: sleeps up to ms or until woken or stopped; true when
  * stopped. */
