@@ -32,16 +32,10 @@ static const char sql_audit_list[] =
 static json_t *
 entry_json(struct db_stmt *st)
 {
-	json_t	*o = json_pack("{s:I, s:s, s:s, s:s, s:o}", "id",
+	return json_pack("{s:I, s:s, s:s, s:s, s:o, s:o}", "id",
 	    (json_int_t)db_int(st, 0), "actor", db_text(st, 2), "action",
 	    db_text(st, 3), "subject", db_text(st, 4), "detail",
-	    db_json_text(st, 5));
-
-	if (o != NULL && json_set_time(o, "at", db_int(st, 1)) == -1) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
+	    db_json_text(st, 5), "at", db_json_time(st, 1));
 }
 
 int

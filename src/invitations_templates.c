@@ -33,18 +33,12 @@ static const struct {
 static json_t *
 template_json(struct db_stmt *st)
 {
-	json_t	*o = json_pack("{s:s, s:s, s:b, s:s, s:s, s:s, s:s, s:s}",
-	    "id", db_text(st, 0), "name", db_text(st, 1), "isDefaultTemplate",
-	    0, "locale", db_text(st, 2), "type", "email", "subject",
-	    db_text(st, 3), "text", db_text(st, 4), "html", db_text(st, 5));
-
-	if (o != NULL && (json_set_time(o, "createdAt",
-	    db_int(st, 6)) == -1 || json_set_time(o, "updatedAt",
-	    db_int(st, 7)) == -1)) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
+	return json_pack("{s:s, s:s, s:b, s:s, s:s, s:s, s:s, s:s, s:o, "
+	    "s:o}", "id", db_text(st, 0), "name", db_text(st, 1),
+	    "isDefaultTemplate", 0, "locale", db_text(st, 2), "type", "email",
+	    "subject", db_text(st, 3), "text", db_text(st, 4), "html",
+	    db_text(st, 5), "createdAt", db_json_time(st, 6), "updatedAt",
+	    db_json_time(st, 7));
 }
 
 static const char sql_templates[] =

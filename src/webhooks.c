@@ -855,21 +855,14 @@ static json_t *
 subscription_json(struct db_stmt *st)
 {
 	json_error_t	 jerr;
-	json_t		*o, *events;	/* owned */
+	json_t		*events;	/* owned, taken by json_pack */
 
 	events = json_loads(db_text(st, 2), 0, &jerr);
-	o = json_pack("{s:s, s:s, s:o, s:s}", "id", db_text(st, 0), "url",
-	    db_text(st, 1), "events", events != NULL ? events : json_array(),
-	    "status", db_text(st, 3));
-	if (o == NULL)
-		return NULL;
-	if (json_object_set_new(o, "disabledReason",
-	    db_json_text(st, 4)) == -1 ||
-	    json_set_time(o, "createdAt", db_int(st, 5)) == -1) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
+	return json_pack("{s:s, s:s, s:o, s:s, s:o, s:o}", "id",
+	    db_text(st, 0), "url", db_text(st, 1), "events", events != NULL ?
+	    events : json_array(), "status", db_text(st, 3),
+	    "disabledReason", db_json_text(st, 4), "createdAt",
+	    db_json_time(st, 5));
 }
 
 #define SUB_COLUMNS "id, url, events, status, disabled_reason, created_at"
@@ -1161,19 +1154,13 @@ static const char sql_deliveries[] =
 static json_t *
 delivery_json(struct db_stmt *st)
 {
-	json_t	*o;	/* owned */
-
-	o = json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:I}",
+	return json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:I, s:o}",
 	    "subscriptionId", db_text(st, 0), "eventId", db_text(st, 1),
 	    "eventName", db_text(st, 2), "attempt", (json_int_t)db_int(st, 3),
 	    "statusCode", db_is_null(st, 4) ? json_null() :
 	    json_integer(db_int(st, 4)), "error", db_json_text(st, 5),
-	    "durationMs", (json_int_t)db_int(st, 6));
-	if (o != NULL && json_set_time(o, "createdAt", db_int(st, 7)) == -1) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
+	    "durationMs", (json_int_t)db_int(st, 6), "createdAt",
+	    db_json_time(st, 7));
 }
 
 int
