@@ -32,21 +32,18 @@ business_units_answer(struct request *req, struct response *res,
     struct api_error *err, const char *fmt, ...)
 {
 	json_t		*list = json_array();	/* owned */
-	struct db_stmt	*st = db_prepare(req->db, sql);
+	struct db_stmt	*st;
 	int		 limit_idx = (int)strlen(fmt) + 1;
 	int		 rc = -1;
 	va_list		 ap;
 
-	if (list == NULL || st == NULL)
-		goto out;
 	va_start(ap, fmt);
-	rc = db_vbind(st, fmt, ap);
+	st = db_vquery(req->db, sql, fmt, ap);
 	va_end(ap);
-	if (rc == -1 || db_bind_int(st, limit_idx, p->per_page + 1) == -1 ||
-	    db_bind_int(st, limit_idx + 1, (p->page - 1) * p->per_page) == -1) {
-		rc = -1;
+	if (list == NULL || st == NULL ||
+	    db_bind_int(st, limit_idx, p->per_page + 1) == -1 ||
+	    db_bind_int(st, limit_idx + 1, (p->page - 1) * p->per_page) == -1)
 		goto out;
-	}
 	while ((rc = db_step(req->db, st)) == DB_ROW) {
 		if (json_array_append_new(list, business_unit_json(st,
 		    req->cfg->public_url, private)) == -1) {

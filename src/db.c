@@ -203,30 +203,29 @@ db_row(struct db *db, const char *sql, struct db_stmt **row,
 	return rc;
 }
 
-/* for handler, business_units (issue 12): binding from a va_list and a
- * statement prepared and bound in one call. */
+/* for handler, business_units, reviews_json (issue 12): a statement
+ * prepared and bound in one call. */
 
-int
-db_vbind(struct db_stmt *st, const char *fmt, va_list ap)
+struct db_stmt *
+db_vquery(struct db *db, const char *sql, const char *fmt, va_list ap)
 {
-	return vbind(st, fmt, ap);
+	struct db_stmt	*st = db_prepare(db, sql);
+
+	if (st != NULL && vbind(st, fmt, ap) == -1) {
+		db_release(st);
+		return NULL;
+	}
+	return st;
 }
 
 struct db_stmt *
 db_query(struct db *db, const char *sql, const char *fmt, ...)
 {
-	struct db_stmt	*st = db_prepare(db, sql);
+	struct db_stmt	*st;
 	va_list		 ap;
-	int		 rc = -1;
 
-	if (st != NULL) {
-		va_start(ap, fmt);
-		rc = vbind(st, fmt, ap);
-		va_end(ap);
-	}
-	if (rc == -1) {
-		db_release(st);
-		return NULL;
-	}
+	va_start(ap, fmt);
+	st = db_vquery(db, sql, fmt, ap);
+	va_end(ap);
 	return st;
 }

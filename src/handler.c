@@ -76,19 +76,6 @@ handler_failed(struct db *db, struct api_error *err)
 
 /* for issue 12: a list answered in one call. */
 
-/* sql prepared with fmt's parameters from ap bound; NULL on failure. */
-static struct db_stmt *
-vprepare(struct db *db, const char *sql, const char *fmt, va_list ap)
-{
-	struct db_stmt	*st = db_prepare(db, sql);
-
-	if (st != NULL && db_vbind(st, fmt, ap) == -1) {
-		db_release(st);
-		return NULL;
-	}
-	return st;
-}
-
 int
 handler_page_query(struct request *req, struct response *res,
     const struct handler_page *p, const char *sql,
@@ -100,7 +87,7 @@ handler_page_query(struct request *req, struct response *res,
 	int		 ret = -1;
 
 	va_start(ap, fmt);
-	st = vprepare(req->db, sql, fmt, ap);
+	st = db_vquery(req->db, sql, fmt, ap);
 	va_end(ap);
 	if (st == NULL)
 		db_fail(req->db, err);
@@ -121,7 +108,7 @@ handler_list_answer(struct request *req, struct response *res, json_t *list,
 
 	va_start(ap, fmt);
 	if (list != NULL)
-		st = vprepare(req->db, sql, fmt, ap);
+		st = db_vquery(req->db, sql, fmt, ap);
 	va_end(ap);
 	if (st == NULL || db_collect(req->db, st, row, list) == -1) {
 		db_release(st);

@@ -583,26 +583,24 @@ reviews_json_page_query(struct request *req, struct response *res,
     int64_t page, int64_t per_page, int64_t max_page, const char *sql,
     struct api_error *err, const char *fmt, ...)
 {
-	struct db_stmt		*st = db_prepare(req->db, sql);
+	struct db_stmt		*st;
 	struct json_writer	 w;
 	struct buf		 body;
 	json_t			*links = json_array();	/* owned */
 	int			 limit_idx = (int)strlen(fmt) + 1;
 	char			 next[24];
 	int64_t			 n = 0;
-	int			 rc = -1, ret = -1;
+	int			 rc, ret = -1;
 	va_list			 ap;
 
+	va_start(ap, fmt);
+	st = db_vquery(req->db, sql, fmt, ap);
+	va_end(ap);
 	buf_init(&body, REVIEWS_JSON_MAX);
 	json_writer_init(&w, &body);
 	json_writer_object(&w, NULL);
 	json_writer_array(&w, "reviews");
-	if (st != NULL) {
-		va_start(ap, fmt);
-		rc = db_vbind(st, fmt, ap);
-		va_end(ap);
-	}
-	if (rc == -1 || links == NULL ||
+	if (st == NULL || links == NULL ||
 	    db_bind_int(st, limit_idx, per_page + 1) == -1 ||
 	    db_bind_int(st, limit_idx + 1, (page - 1) * per_page) == -1)
 		goto dberr;
