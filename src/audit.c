@@ -32,35 +32,20 @@ static const char sql_audit_list[] =
 static json_t *
 entry_json(struct db_stmt *st)
 {
-	json_t	*o = json_pack("{s:I, s:s, s:s, s:s, s:o}", "id",
+	return json_pack("{s:I, s:s, s:s, s:s, s:o, s:o}", "id",
 	    (json_int_t)db_int(st, 0), "actor", db_text(st, 2), "action",
 	    db_text(st, 3), "subject", db_text(st, 4), "detail",
-	    db_json_text(st, 5));
-
-	if (o != NULL && json_set_time(o, "at", db_int(st, 1)) == -1) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
+	    db_json_text(st, 5), "at", db_json_time(st, 1));
 }
 
 int
 audit_list(struct request *req, struct response *res,
     struct api_error *err)
 {
-	struct db_stmt		*st;
 	struct handler_page	 p = { 1, 100 };
-	int			 ret = -1;
 
 	if (handler_page_args(req, PAGE_MAX, &p, err) == -1)
 		return -1;
-	st = db_prepare(req->db, sql_audit_list);
-	if (st == NULL ||
-	    db_bind_text(st, 1, request_query(req, "subject")) == -1)
-		db_fail(req->db, err);
-	else
-		ret = handler_page_answer(req, res, st, 2, &p, entry_json,
-		    "entries", err);
-	db_release(st);
-	return ret;
+	return handler_page_query(req, res, &p, sql_audit_list, entry_json,
+	    "entries", err, "s", request_query(req, "subject"));
 }

@@ -213,34 +213,33 @@ auth_check(struct request *req, enum route_auth kind, struct api_error *err)
 	const char	*apikey;
 
 	memset(&req->principal, 0, sizeof(req->principal));
-	switch (kind) {
-	case ROUTE_AUTH_NONE:
+	if (kind == ROUTE_AUTH_NONE)
 		return 0;
-	case ROUTE_AUTH_APIKEY:
-		if (token != NULL)
-			return check_bearer(req, token, err);
+	/* an apikey route also takes a bearer token */
+	if (kind == ROUTE_AUTH_APIKEY && token == NULL) {
 		apikey = request_header(req, "apikey");
 		if (apikey == NULL)
 			apikey = request_query(req, "apikey");
-		if (apikey == NULL) {
-			auth_unauthorized(err, "apikey", "An apikey header is "
-			    "required");
-			return -1;
-		}
-		return check_apikey(req, apikey, err);
+		if (apikey != NULL)
+			return check_apikey(req, apikey, err);
+		auth_unauthorized(err, "apikey", "An apikey header is "
+		    "required");
+		return -1;
+	}
+	if (token == NULL && (kind == ROUTE_AUTH_BEARER ||
+	    kind == ROUTE_AUTH_ADMIN)) {
+		auth_unauthorized(err, "Bearer", kind == ROUTE_AUTH_ADMIN ?
+		    "The admin token is required" : "An Authorization: "
+		    "Bearer access token is required");
+		return -1;
+	}
+	switch (kind) {
+	case ROUTE_AUTH_NONE:
+		break;
+	case ROUTE_AUTH_APIKEY:
 	case ROUTE_AUTH_BEARER:
-		if (token == NULL) {
-			auth_unauthorized(err, "Bearer", "An Authorization: "
-			    "Bearer access token is required");
-			return -1;
-		}
 		return check_bearer(req, token, err);
 	case ROUTE_AUTH_ADMIN:
-		if (token == NULL) {
-			auth_unauthorized(err, "Bearer", "The admin token is "
-			    "required");
-			return -1;
-		}
 		if (is_admin_token(token)) {
 			req->principal.kind = PRINCIPAL_ADMIN;
 			return 0;

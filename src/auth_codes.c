@@ -48,26 +48,25 @@ auth_codes_issue(struct db *db, const char *app_id, const char *user_id,
 	    db_run(db, sql_code_prune, "i", now - KEEP_SPENT_MS) == -1 ||
 	    (rc = db_one_text(db, sql_consent_find, consent, sizeof(consent),
 	    "ss", user_id, app_id)) == -1)
-		goto fail;
+		goto out;
 	if (rc == DB_DONE) {
 		ids_new(consent);
 		if (db_run(db, sql_consent_insert, "ssssi", consent, app_id,
 		    user_id, unit_id, now) == -1)
-			goto fail;
+			goto out;
 	} else if (db_run(db, sql_consent_renew, "is", now, consent) == -1)
-		goto fail;
+		goto out;
 	if (db_run(db, sql_code_insert, "sssisii", hash, consent,
 	    redirect_uri, (int64_t)redirect_given, challenge, now,
 	    now + AUTH_CODES_TTL_MS) == -1 || db_tx_commit(db) == -1)
-		goto fail;
+		goto out;
 	ret = 0;
-	goto out;
-fail:
-	db_fail(db, err);
 out:
-	db_tx_rollback(db);	/* no-op after the commit */
-	if (ret == -1)
+	if (ret == -1) {	/* every failure above is the database's */
+		db_fail(db, err);
 		sodium_memzero(code, IDS_TOKEN_LEN + 1);
+	}
+	db_tx_rollback(db);	/* no-op after the commit */
 	return ret;
 }
 

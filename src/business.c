@@ -326,11 +326,10 @@ static int
 list_units(struct db *db, const char *public_url, int64_t limit,
     int64_t offset, json_t *list, struct api_error *err)
 {
-	struct db_stmt	*st = db_prepare(db, sql_unit_all);
+	struct db_stmt	*st = db_query(db, sql_unit_all, "ii", limit, offset);
 	int		 rc, ret = -1;
 
-	if (st == NULL || db_bind_int(st, 1, limit) == -1 ||
-	    db_bind_int(st, 2, offset) == -1) {
+	if (st == NULL) {
 		db_fail(db, err);
 		goto out;
 	}
@@ -707,22 +706,12 @@ int
 business_admin_list(struct request *req, struct response *res,
     struct api_error *err)
 {
-	json_t			*list;	/* owned */
 	struct handler_page	 p = { 1, 20 };
 
 	if (handler_page_args(req, PAGE_SIZE_MAX, &p, err) == -1)
 		return -1;
-	list = json_array();
-	if (list == NULL || list_units(req->db, req->cfg->public_url,
-	    p.per_page + 1, (p.page - 1) * p.per_page, list, err) == -1) {
-		json_decref(list);
-		if (err->status == 0)
-			api_error_set(err, 500, NULL, "Internal error");
-		return -1;
-	}
-	return response_json(res, 200, json_pack("{s:o, s:o}", "links",
-	    request_page_links(req, list, p.page, p.per_page),
-	    "businessUnits", list), err);
+	return business_units_answer(req, res, &p, true, sql_unit_all, err,
+	    "");
 }
 
 int

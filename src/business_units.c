@@ -7,6 +7,7 @@
  * HTTP worker threads.
  */
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,25 +26,27 @@
 #define LATEST_MAX	1000	/* how far back the latest reviews reach */
 #define URL_LEN		(CONFIG_STR + 320)
 
-/*
- * Answers {"links": [next-page], "businessUnits": [...]} with page p of
- * the units st (BUSINESS_UNIT_COLUMNS, bound but for LIMIT and OFFSET at
- * limit_idx and limit_idx + 1) finds, in their public shape. Releases
- * st. 0, or -1 with err set.
- */
-static int
-answer_units(struct request *req, struct response *res, struct db_stmt *st,
-    int limit_idx, const struct handler_page *p, struct api_error *err)
+int
+business_units_answer(struct request *req, struct response *res,
+    const struct handler_page *p, bool private, const char *sql,
+    struct api_error *err, const char *fmt, ...)
 {
-	json_t	*list = json_array();	/* owned */
-	int	 rc = -1;
+	json_t		*list = json_array();	/* owned */
+	struct db_stmt	*st;
+	int		 limit_idx = (int)strlen(fmt) + 1;
+	int		 rc = -1;
+	va_list		 ap;
 
-	if (list == NULL || db_bind_int(st, limit_idx, p->per_page + 1) == -1 ||
+	va_start(ap, fmt);
+	st = db_vquery(req->db, sql, fmt, ap);
+	va_end(ap);
+	if (list == NULL || st == NULL ||
+	    db_bind_int(st, limit_idx, p->per_page + 1) == -1 ||
 	    db_bind_int(st, limit_idx + 1, (p->page - 1) * p->per_page) == -1)
 		goto out;
 	while ((rc = db_step(req->db, st)) == DB_ROW) {
 		if (json_array_append_new(list, business_unit_json(st,
-		    req->cfg->public_url, false)) == -1) {
+		    req->cfg->public_url, private)) == -1) {
 			rc = -1;
 			break;
 		}
@@ -100,7 +103,6 @@ business_units_search(struct request *req, struct response *res,
 {
 	const char		*q = request_query(req, "query");
 	struct handler_page	 p = { 1, 20 };
-	struct db_stmt		*st;
 	char			 country[3];
 
 	if (q == NULL || q[0] == '\0' || !utf8_valid(q) ||
@@ -114,14 +116,8 @@ business_units_search(struct request *req, struct response *res,
 	    &p.per_page, err);
 	if (err->status != 0)
 		return -1;
-	if ((st = db_prepare(req->db, sql_search)) == NULL ||
-	    db_bind_text(st, 1, q) == -1 ||
-	    db_bind_text(st, 2, country) == -1) {
-		db_release(st);
-		db_fail(req->db, err);
-		return -1;
-	}
-	return answer_units(req, res, st, 3, &p, err);
+	return business_units_answer(req, res, &p, false, sql_search, err,
+	    "ss", q, country);
 }
 
 static const char sql_all[] =
@@ -135,20 +131,14 @@ business_units_all(struct request *req, struct response *res,
     struct api_error *err)
 {
 	struct handler_page	 p = { 1, 20 };
-	struct db_stmt		*st;
 	char			 country[3];
 
 	(void)country_arg(req, country, err);
 	(void)handler_page_args(req, ALL_PAGE_MAX, &p, err);
 	if (err->status != 0)
 		return -1;
-	if ((st = db_prepare(req->db, sql_all)) == NULL ||
-	    db_bind_text(st, 1, country) == -1) {
-		db_release(st);
-		db_fail(req->db, err);
-		return -1;
-	}
-	return answer_units(req, res, st, 2, &p, err);
+	return business_units_answer(req, res, &p, false, sql_all, err, "s",
+	    country);
 }
 
 /* What web-links and profileinfo read of a unit. */
@@ -307,13 +297,6 @@ business_units_latest_reviews(struct request *req, struct response *res,
 {
 	const char		*lang = request_query(req, "language");
 	struct handler_page	 p = { 1, 20 };
-	struct db_stmt		*st = NULL;
-	struct json_writer	 w;
-	struct buf		 body;
-	json_t			*links = NULL;	/* owned */
-	char			 next[24];
-	int64_t			 n = 0;
-	int			 rc = DB_DONE, ret = -1;
 
 	if (lang != NULL && lang[0] != '\0' && !(islower((unsigned char)
 	    lang[0]) && islower((unsigned char)lang[1]) && lang[2] == '\0'))
@@ -328,40 +311,8 @@ business_units_latest_reviews(struct request *req, struct response *res,
 		    "reviews, the most this list shows", LATEST_MAX);
 	if (err->status != 0)
 		return -1;
-	buf_init(&body, REVIEWS_JSON_MAX);
-	json_writer_init(&w, &body);
-	json_writer_object(&w, NULL);
-	json_writer_array(&w, "reviews");
-	if ((links = json_array()) == NULL ||
-	    (st = db_prepare(req->db, sql_latest)) == NULL ||
-	    db_bind_text(st, 1, lang != NULL ? lang : "") == -1 ||
-	    db_bind_int(st, 2, p.per_page + 1) == -1 ||
-	    db_bind_int(st, 3, (p.page - 1) * p.per_page) == -1)
-		goto dberr;
-	while ((rc = db_step(req->db, st)) == DB_ROW && n++ < p.per_page)
-		reviews_json_write(&w, st, req->cfg->public_url, false);
-	if (rc == -1)
-		goto dberr;
-	json_writer_end(&w);
 	/* a next page only while it stays within the latest LATEST_MAX */
-	snprintf(next, sizeof(next), "%lld", (long long)p.page + 1);
-	if (rc == DB_ROW && p.page + 1 <= LATEST_MAX / p.per_page &&
-	    json_array_append_new(links, request_next_page_link(req, "page",
-	    next)) == -1)
-		goto dberr;
-	json_writer_value(&w, "links", links);
-	json_writer_end(&w);
-	if (json_writer_finish(&w) == -1) {
-		api_error_set(err, 500, NULL, "Internal error");
-		goto out;
-	}
-	ret = response_json_text(res, 200, &body, err);
-	goto out;
-dberr:
-	db_fail(req->db, err);
-out:
-	db_release(st);
-	json_decref(links);
-	buf_release(&body);
-	return ret;
+	return reviews_json_page_query(req, res, p.page, p.per_page,
+	    LATEST_MAX / p.per_page, sql_latest, err, "s",
+	    lang != NULL ? lang : "");
 }

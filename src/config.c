@@ -233,17 +233,27 @@ set_master_key(struct config *cfg, const struct key *k, const char *v,
 	return set_string(cfg, k, v, why);
 }
 
+/* The header text v, unless bad says why it is refused (the setters
+ * below check, this stores). */
+static int
+set_checked(struct config *cfg, const struct key *k, const char *v,
+    char *why, const char *bad)
+{
+	if (bad != NULL) {
+		snprintf(why, WHY_LEN, "%s", bad);
+		return -1;
+	}
+	return set_header_text(cfg, k, v, why);
+}
+
 /* The platform's name in "<sender> via <platform>" and the invitation
  * footer: never empty, no control characters. */
 static int
 set_platform_name(struct config *cfg, const struct key *k, const char *v,
     char *why)
 {
-	if (*v == '\0' || strlen(v) > 64) {
-		snprintf(why, WHY_LEN, "must be 1 to 64 characters");
-		return -1;
-	}
-	return set_header_text(cfg, k, v, why);
+	return set_checked(cfg, k, v, why, *v == '\0' || strlen(v) > 64 ?
+	    "must be 1 to 64 characters" : NULL);
 }
 
 /* Empty (a token is generated) or long enough not to be guessed. */
@@ -251,38 +261,29 @@ static int
 set_admin_token(struct config *cfg, const struct key *k, const char *v,
     char *why)
 {
-	if (*v != '\0' && strlen(v) < 16) {
-		snprintf(why, WHY_LEN, "must be empty (generated) or at least "
-		    "16 characters");
-		return -1;
-	}
-	return set_header_text(cfg, k, v, why);
+	return set_checked(cfg, k, v, why, *v != '\0' && strlen(v) < 16 ?
+	    "must be empty (generated) or at least 16 characters" : NULL);
 }
 
 static int
 set_url(struct config *cfg, const struct key *k, const char *v, char *why)
 {
 	size_t	 len = strlen(v);
+	bool	 ok = (strncmp(v, "http://", 7) == 0 ||
+		    strncmp(v, "https://", 8) == 0) && len >= 9 &&
+		    v[len - 1] != '/';
 
-	if ((strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0) ||
-	    len < 9 || v[len - 1] == '/') {
-		snprintf(why, WHY_LEN, "expected an http:// or https:// URL "
-		    "without a trailing slash");
-		return -1;
-	}
-	return set_header_text(cfg, k, v, why);
+	return set_checked(cfg, k, v, why, ok ? NULL : "expected an http:// "
+	    "or https:// URL without a trailing slash");
 }
 
 static int
 set_smtp_url(struct config *cfg, const struct key *k, const char *v,
     char *why)
 {
-	if (*v != '\0' && strncmp(v, "smtp://", 7) != 0 &&
-	    strncmp(v, "smtps://", 8) != 0) {
-		snprintf(why, WHY_LEN, "expected an smtp:// or smtps:// URL");
-		return -1;
-	}
-	return set_header_text(cfg, k, v, why);
+	return set_checked(cfg, k, v, why, *v != '\0' &&
+	    strncmp(v, "smtp://", 7) != 0 && strncmp(v, "smtps://", 8) != 0 ?
+	    "expected an smtp:// or smtps:// URL" : NULL);
 }
 
 static int
@@ -528,6 +529,21 @@ known_section(const char *name, size_t len)
 	return 0;
 }
 
+/* The first character of the line at line that is not a blank; *end
+ * its end (its newline or the NUL). */
+static const char *
+line_start(const char *line, const char **end)
+{
+	const char	*p = line;
+
+	*end = strchr(line, '\n');
+	if (*end == NULL)
+		*end = line + strlen(line);
+	while (p < *end && (*p == ' ' || *p == '\t'))
+		p++;
+	return p;
+}
+
 /*
  * libinih reports keys, not section headers, so an unknown section with no
  * keys would pass silently; it also cuts lines at 200 bytes and reads the
@@ -546,12 +562,7 @@ check_lines(const char *text, struct parse *ps)
 	bool		 after_key = false;
 
 	for (; *line != '\0'; lineno++) {
-		end = strchr(line, '\n');
-		if (end == NULL)
-			end = line + strlen(line);
-		p = line;
-		while (p < end && (*p == ' ' || *p == '\t'))
-			p++;
+		p = line_start(line, &end);
 		ps->error_line = lineno;
 		if (end - line > LINE_MAX_BYTES) {
 			snprintf(ps->why, sizeof(ps->why), "line longer than "
@@ -634,12 +645,7 @@ key_line(const char *text, const char *section, const char *name)
 	int		 lineno = 1, in_section = 0;
 
 	for (; *line != '\0'; lineno++) {
-		end = strchr(line, '\n');
-		if (end == NULL)
-			end = line + strlen(line);
-		p = line;
-		while (p < end && (*p == ' ' || *p == '\t'))
-			p++;
+		p = line_start(line, &end);
 		if (*p == '[')
 			in_section = strncmp(p + 1, section, slen) == 0 &&
 			    p[1 + slen] == ']';

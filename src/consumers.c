@@ -194,65 +194,13 @@ read_filters(const struct request *req, struct consumer_filters *f,
 	return err->status != 0 ? -1 : 0;
 }
 
-/*
- * Writes {"links": [next-page], "reviews": [...]} of page f->p of the
- * statement st (bound but for LIMIT and OFFSET) into out. 0, or -1 with
- * err set.
- */
-static int
-write_page(struct request *req, struct db_stmt *st,
-    const struct consumer_filters *f, struct buf *out, struct api_error *err)
-{
-	struct json_writer	 w;
-	json_t			*links = json_array();	/* owned */
-	char			 next[32];
-	int64_t			 n = 0;
-	int			 rc = DB_DONE, ret = -1;
-	bool			 more = false;
-
-	json_writer_init(&w, out);
-	json_writer_object(&w, NULL);
-	json_writer_array(&w, "reviews");
-	if (links == NULL || db_bind_int(st, 6, f->p.per_page + 1) == -1 ||
-	    db_bind_int(st, 7, (f->p.page - 1) * f->p.per_page) == -1)
-		goto out;
-	while ((rc = db_step(req->db, st)) == DB_ROW) {
-		if (n++ == f->p.per_page) {
-			more = true;
-			break;
-		}
-		reviews_json_write(&w, st, req->cfg->public_url, false);
-	}
-	if (rc == -1)
-		goto out;
-	json_writer_end(&w);
-	snprintf(next, sizeof(next), "%lld", (long long)f->p.page + 1);
-	if (more && json_array_append_new(links, request_next_page_link(req,
-	    "page", next)) == -1)
-		goto out;
-	json_writer_value(&w, "links", links);
-	json_writer_end(&w);
-	if (json_writer_finish(&w) == -1) {
-		api_error_set(err, 500, NULL, "Internal error");
-		goto out;
-	}
-	ret = 0;
-out:
-	if (ret == -1 && err->status == 0)
-		db_fail(req->db, err);
-	json_decref(links);
-	return ret;
-}
-
 int
 consumers_reviews(struct request *req, struct response *res,
     struct api_error *err)
 {
 	const char		*id = request_param(req, "consumerId");
 	struct consumer_filters	 f;
-	struct db_stmt		*st;
-	struct buf		 b;
-	int			 rc, ret = -1;
+	int			 rc;
 
 	if (read_filters(req, &f, err) == -1)
 		return -1;
@@ -264,19 +212,8 @@ consumers_reviews(struct request *req, struct response *res,
 			api_error_set(err, 404, NULL, "Consumer not found");
 		return -1;
 	}
-	buf_init(&b, REVIEWS_JSON_MAX);
-	st = db_prepare(req->db, f.asc ? sql_reviews_asc : sql_reviews_desc);
-	if (st == NULL || db_bind(st, "siiss", id, (int64_t)f.reported,
-	    f.stars, f.languages[0] != '\0' ? f.languages : NULL,
-	    f.bu) == -1) {
-		db_fail(req->db, err);
-		goto out;
-	}
-	if (write_page(req, st, &f, &b, err) == -1)
-		goto out;
-	ret = response_json_text(res, 200, &b, err);
-out:
-	db_release(st);
-	buf_release(&b);
-	return ret;
+	return reviews_json_page_query(req, res, f.p.page, f.p.per_page,
+	    INT64_MAX, f.asc ? sql_reviews_asc : sql_reviews_desc, err,
+	    "siiss", id, (int64_t)f.reported, f.stars,
+	    f.languages[0] != '\0' ? f.languages : NULL, f.bu);
 }

@@ -202,3 +202,30 @@ db_row(struct db *db, const char *sql, struct db_stmt **row,
 	VQUERY(rc, db, sql, &w, fmt);
 	return rc;
 }
+
+/* for handler, business_units, reviews_json (issue 12): a statement
+ * prepared and bound in one call. */
+
+struct db_stmt *
+db_vquery(struct db *db, const char *sql, const char *fmt, va_list ap)
+{
+	struct db_stmt	*st = db_prepare(db, sql);
+
+	if (st != NULL && vbind(st, fmt, ap) == -1) {
+		db_release(st);
+		return NULL;
+	}
+	return st;
+}
+
+struct db_stmt *
+db_query(struct db *db, const char *sql, const char *fmt, ...)
+{
+	struct db_stmt	*st;
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	st = db_vquery(db, sql, fmt, ap);
+	va_end(ap);
+	return st;
+}

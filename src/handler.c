@@ -1,6 +1,7 @@
 /*
  * handler: the endings route handlers share (see handler.h).
  */
+#include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -71,4 +72,65 @@ handler_failed(struct db *db, struct api_error *err)
 		db_fail(db, err);
 	} else if (err->status == 0)
 		api_error_set(err, 500, NULL, "Internal error");
+}
+
+/* for issue 12: a list answered in one call. */
+
+int
+handler_page_query(struct request *req, struct response *res,
+    const struct handler_page *p, const char *sql,
+    json_t *(*row)(struct db_stmt *), const char *key,
+    struct api_error *err, const char *fmt, ...)
+{
+	struct db_stmt	*st;
+	va_list		 ap;
+	int		 ret = -1;
+
+	va_start(ap, fmt);
+	st = db_vquery(req->db, sql, fmt, ap);
+	va_end(ap);
+	if (st == NULL)
+		db_fail(req->db, err);
+	else
+		ret = handler_page_answer(req, res, st, (int)strlen(fmt) + 1,
+		    p, row, key, err);
+	db_release(st);
+	return ret;
+}
+
+int
+handler_list_answer(struct request *req, struct response *res, json_t *list,
+    const char *sql, json_t *(*row)(struct db_stmt *), const char *key,
+    struct api_error *err, const char *fmt, ...)
+{
+	struct db_stmt	*st = NULL;
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	if (list != NULL)
+		st = db_vquery(req->db, sql, fmt, ap);
+	va_end(ap);
+	if (st == NULL || db_collect(req->db, st, row, list) == -1) {
+		db_release(st);
+		json_decref(list);
+		db_fail(req->db, err);
+		return -1;
+	}
+	db_release(st);
+	return response_json(res, 200, json_pack("{s:o}", key, list), err);
+}
+
+/* for issue 12: the commit of a write that answers otherwise. */
+
+int
+handler_tx_commit(struct db *db, bool wake, struct api_error *err)
+{
+	if (db_tx_commit(db) == -1) {
+		db_fail(db, err);
+		db_tx_rollback(db);
+		return -1;
+	}
+	if (wake)
+		scheduler_wake();
+	return 0;
 }

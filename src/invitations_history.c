@@ -279,8 +279,10 @@ invitations_patch(struct request *req, struct response *res,
 		goto out;
 	if (when < now)
 		when = now;
-	if (db_tx_begin(db) == -1)
-		goto dberr;
+	if (db_tx_begin(db) == -1) {
+		db_fail(db, err);
+		goto out;
+	}
 	if (own_invitation(db, req, &inv, err) == -1)
 		goto out;
 	snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(inv,
@@ -296,14 +298,13 @@ invitations_patch(struct request *req, struct response *res,
 	(void)clock_format(when, detail);
 	if (db_run(db, sql_reschedule, "iis", when, now, id) == -1 ||
 	    inv_event_add(db, id, "rescheduled", detail, now) == -1 ||
-	    inv_load_json(db, id, NULL, &inv, err) == -1)
-		goto dberr;
+	    inv_load_json(db, id, NULL, &inv, err) == -1) {
+		if (err->status == 0)
+			db_fail(db, err);
+		goto out;
+	}
 	ret = handler_commit(req, res, 200, inv, true, err);
 	inv = NULL;
-	goto out;
-dberr:
-	if (err->status == 0)
-		db_fail(db, err);
 out:
 	db_tx_rollback(db);
 	json_decref(inv);
@@ -396,15 +397,12 @@ invitations_cancel_queued(struct request *req, struct response *res,
 	ids = json_array();
 	if (ids == NULL || db_tx_begin(db) == -1 ||
 	    db_list(db, sql_cancel_queued, returned_id, ids, "is", now,
-	    bu) == -1)
-		goto dberr;
-	if (events_add(db, ids, "cancelled", "cancel-queued", now) == -1)
-		goto dberr;
-	ret = handler_commit(req, res, 200, json_pack("{s:I}", "cancelled",
-	    (json_int_t)json_array_size(ids)), false, err);
-	goto out;
-dberr:
-	db_fail(db, err);
+	    bu) == -1 ||
+	    events_add(db, ids, "cancelled", "cancel-queued", now) == -1)
+		db_fail(db, err);
+	else
+		ret = handler_commit(req, res, 200, json_pack("{s:I}",
+		    "cancelled", (json_int_t)json_array_size(ids)), false, err);
 out:
 	db_tx_rollback(db);
 	json_decref(ids);

@@ -12,11 +12,11 @@
 
 #include "reviewd/buf.h"
 #include "reviewd/clock.h"
+#include "reviewd/handler.h"
 #include "reviewd/invitations_internal.h"
 #include "reviewd/invitations_links.h"
 #include "reviewd/json.h"
 #include "reviewd/reviews.h"
-#include "reviewd/scheduler.h"
 #include "reviewd/webhooks.h"
 
 /* Personal links. */
@@ -241,11 +241,9 @@ invitations_redeem(struct db *db, const char *token, json_t *answers,
 	ids_text = json_dumps(ids, JSON_COMPACT);
 	if (ids_text == NULL ||
 	    db_run(db, sql_mark_reviewed, "iss", now, ids_text, id) == -1 ||
-	    inv_event_add(db, id, "reviewed", NULL, now) == -1 ||
-	    db_tx_commit(db) == -1)
+	    inv_event_add(db, id, "reviewed", NULL, now) == -1)
 		goto dberr;
-	scheduler_wake();
-	ret = 0;
+	ret = handler_tx_commit(db, true, err);
 	goto out;
 dberr:
 	db_fail(db, err);
@@ -400,14 +398,13 @@ invitations_open_link(struct db *db, const struct link_claim *c,
 	    c->link_hash) == -1 ||
 	    inv_event_add(db, id, "created", c->kind, now) == -1 ||
 	    (json_array_size(unknown) > 0 && tell_unknown_skus(db, c, id,
-	    unknown, products, now) == -1) ||
-	    db_tx_commit(db) == -1)
+	    unknown, products, now) == -1))
 		goto dberr;
-	if (json_array_size(unknown) > 0)
-		scheduler_wake();
-	*state = INVITATION_LINK_OPEN;
-	memcpy(id_out, id, sizeof(id));
-	ret = 0;
+	ret = handler_tx_commit(db, json_array_size(unknown) > 0, err);
+	if (ret == 0) {
+		*state = INVITATION_LINK_OPEN;
+		memcpy(id_out, id, sizeof(id));
+	}
 	goto out;
 dberr:
 	db_fail(db, err);

@@ -33,18 +33,12 @@ static const struct {
 static json_t *
 template_json(struct db_stmt *st)
 {
-	json_t	*o = json_pack("{s:s, s:s, s:b, s:s, s:s, s:s, s:s, s:s}",
-	    "id", db_text(st, 0), "name", db_text(st, 1), "isDefaultTemplate",
-	    0, "locale", db_text(st, 2), "type", "email", "subject",
-	    db_text(st, 3), "text", db_text(st, 4), "html", db_text(st, 5));
-
-	if (o != NULL && (json_set_time(o, "createdAt",
-	    db_int(st, 6)) == -1 || json_set_time(o, "updatedAt",
-	    db_int(st, 7)) == -1)) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
+	return json_pack("{s:s, s:s, s:b, s:s, s:s, s:s, s:s, s:s, s:o, "
+	    "s:o}", "id", db_text(st, 0), "name", db_text(st, 1),
+	    "isDefaultTemplate", 0, "locale", db_text(st, 2), "type", "email",
+	    "subject", db_text(st, 3), "text", db_text(st, 4), "html",
+	    db_text(st, 5), "createdAt", db_json_time(st, 6), "updatedAt",
+	    db_json_time(st, 7));
 }
 
 static const char sql_templates[] =
@@ -99,7 +93,7 @@ int
 invitations_templates_list(struct request *req, struct response *res,
     struct api_error *err)
 {
-	json_t		*list = NULL;	/* owned */
+	json_t		*list = NULL;	/* owned; handler_list_answer takes */
 	const char	*bu;
 	size_t		 i;
 
@@ -111,14 +105,8 @@ invitations_templates_list(struct request *req, struct response *res,
 		    "s:s}", "id", builtins[i].id, "name", "reviewd default",
 		    "isDefaultTemplate", 1, "locale", builtins[i].locale,
 		    "type", "email"));
-	if (list == NULL || db_list(req->db, sql_templates, template_json,
-	    list, "s", bu) == -1) {
-		json_decref(list);
-		db_fail(req->db, err);
-		return -1;
-	}
-	return response_json(res, 200, json_pack("{s:o}", "templates", list),
-	    err);
+	return handler_list_answer(req, res, list, sql_templates,
+	    template_json, "templates", err, "s", bu);
 }
 
 /* Only the placeholders dispatch fills may appear in a template. */
@@ -262,21 +250,19 @@ write_template(struct request *req, struct response *res,
 	    sql_template_insert : sql_template_update, "sssssssi", id, bu,
 	    t.name, t.locale, t.subject, t.text, t.html,
 	    clock_now_ms()) == -1)
-		goto dberr;
-	if (!create && db_changes(req->db) == 0) {
+		db_fail(req->db, err);
+	else if (!create && db_changes(req->db) == 0)
 		api_error_set(err, 404, NULL, "Template not found");
-		goto out;
-	}
-	if (db_row(req->db, sql_template_get, &st, "ss", id,
+	else if (db_row(req->db, sql_template_get, &st, "ss", id,
 	    bu) != DB_ROW)
-		goto dberr;
-	out = template_json(st);
-	db_release(st);
-	st = NULL;
-	ret = handler_commit(req, res, create ? 201 : 200, out, false, err);
-	goto out;
-dberr:
-	db_fail(req->db, err);
+		db_fail(req->db, err);
+	else {
+		out = template_json(st);
+		db_release(st);
+		st = NULL;
+		ret = handler_commit(req, res, create ? 201 : 200, out, false,
+		    err);
+	}
 out:
 	db_release(st);
 	db_tx_rollback(req->db);

@@ -140,11 +140,9 @@ invitations_unsubscribe_rekey(struct db *db, int64_t *seq)
 		done = true;
 		goto out;
 	}
-	st = db_prepare(db, sql_legacy_addresses);
-	if (st == NULL || db_bind_int(st, 1, *seq) == -1 ||
-	    db_bind_int(st, 2, REKEY_BATCH) == -1)
-		goto out;
-	while ((rc = db_step(db, st)) == DB_ROW) {
+	st = db_query(db, sql_legacy_addresses, "ii", *seq,
+	    (int64_t)REKEY_BATCH);
+	while (st != NULL && (rc = db_step(db, st)) == DB_ROW) {
 		n++;
 		*seq = db_int(st, 0);
 		snprintf(bu, sizeof(bu), "%s", db_text(st, 1));
@@ -152,13 +150,12 @@ invitations_unsubscribe_rekey(struct db *db, int64_t *seq)
 		    &found) == -1)
 			goto out;
 	}
-	if (rc == -1)
+	if (st == NULL || rc == -1)
 		goto out;
 	db_release(st);
 	st = NULL;
-	if (db_tx_commit(db) == -1)
-		goto out;
-	done = n < REKEY_BATCH;
+	if (db_tx_commit(db) == 0)
+		done = n < REKEY_BATCH;
 out:
 	db_release(st);
 	db_tx_rollback(db);

@@ -74,9 +74,7 @@ outbox_admin_list(struct request *req, struct response *res,
 	    "delivered", "dead", NULL };
 	static const char *const kinds[] = { "email", "webhook", NULL };
 	const char		*status, *kind;
-	struct db_stmt		*st;
 	struct handler_page	 p = { 1, 20 };
-	int			 ret = -1;
 
 	status = request_query_enum(req, "status", statuses, "must be "
 	    "pending, delivering, delivered or dead", err);
@@ -85,15 +83,8 @@ outbox_admin_list(struct request *req, struct response *res,
 	if (handler_page_args(req, PAGE_MAX, &p, err) == -1 ||
 	    err->status != 0)
 		return -1;
-	st = db_prepare(req->db, sql_list);
-	if (st == NULL || db_bind_text(st, 1, status) == -1 ||
-	    db_bind_text(st, 2, kind) == -1)
-		db_fail(req->db, err);
-	else
-		ret = handler_page_answer(req, res, st, 3, &p, row_json,
-		    "outbox", err);
-	db_release(st);
-	return ret;
+	return handler_page_query(req, res, &p, sql_list, row_json, "outbox",
+	    err, "ss", status, kind);
 }
 
 static const char sql_retry_dead[] =
@@ -111,24 +102,18 @@ outbox_admin_retry(struct request *req, struct response *res,
 	const char	*id = request_param(req, "outboxId");
 	struct db_stmt	*st = NULL;
 	int64_t		 now = clock_now_ms();
-	int64_t		 changed;
-	int		 rc, ret = -1;
+	int64_t		 changed = 0;
+	int		 rc = -1, ret = -1;
 	json_t		*row;	/* owned, taken by handler_commit */
 
-	if (db_tx_begin(db) == -1 ||
-	    (st = db_prepare(db, sql_retry_dead)) == NULL ||
-	    db_bind_int(st, 1, now) == -1 ||
-	    db_bind_int(st, 2, now + req->cfg->outbox_give_up_s *
-	    1000) == -1 || db_bind_text(st, 3, id) == -1 ||
-	    db_step(db, st) != DB_DONE)
-		goto dberr;
-	changed = db_changes(db);
-	db_release(st);
-	st = db_prepare(db, sql_by_public_id);
-	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    (rc = db_step(db, st)) == -1)
-		goto dberr;
-	if (rc == DB_DONE)
+	if (db_tx_begin(db) == 0 && db_run(db, sql_retry_dead, "iis", now,
+	    now + req->cfg->outbox_give_up_s * 1000, id) == 0) {
+		changed = db_changes(db);
+		rc = db_row(db, sql_by_public_id, &st, "s", id);
+	}
+	if (rc == -1)
+		db_fail(db, err);
+	else if (rc == DB_DONE)
 		api_error_set(err, 404, NULL, "Outbox row not found");
 	else if (changed == 0)
 		api_error_set(err, 409, NULL, "Only dead rows can be retried; "
@@ -136,35 +121,15 @@ outbox_admin_retry(struct request *req, struct response *res,
 	else {
 		row = row_json(st);
 		db_release(st);
+		st = NULL;
 		ret = handler_commit(req, res, 200, row, true, err);
 	}
-	goto out;
-dberr:
-	db_fail(db, err);
-out:
 	db_release(st);
 	db_tx_rollback(db);
 	return ret;
 }
 
 /* Changing rows for other modules. */
-
-/* Runs sql (no rows) with its n text parameters (NULL binds NULL). */
-static int
-run(struct db *db, const char *sql, const char *const *params, int n)
-{
-	struct db_stmt	*st = db_prepare(db, sql);
-	int		 i, rc = -1;
-
-	for (i = 0; st != NULL && i < n; i++) {
-		if (db_bind_text(st, i + 1, params[i]) == -1)
-			break;
-	}
-	if (st != NULL && i == n)
-		rc = db_step(db, st);
-	db_release(st);
-	return rc == DB_DONE ? 0 : -1;
-}
 
 static const char sql_kill_subscription[] =
     "UPDATE outbox SET status = 'dead', lease_until = NULL, "
@@ -174,7 +139,7 @@ static const char sql_kill_subscription[] =
 int
 outbox_kill_subscription(struct db *db, const char *subscription)
 {
-	return run(db, sql_kill_subscription, &subscription, 1);
+	return db_run(db, sql_kill_subscription, "s", subscription);
 }
 
 static const char sql_anonymise[] =
@@ -187,7 +152,7 @@ static const char sql_anonymise[] =
 int
 outbox_anonymise_consumers(struct db *db, const char *ids)
 {
-	return run(db, sql_anonymise, &ids, 1);
+	return db_run(db, sql_anonymise, "s", ids);
 }
 
 /* instr() is SQLite's (strpos() in PostgreSQL); see db.h. */
@@ -205,7 +170,5 @@ int
 outbox_erase(struct db *db, const char *unit, const char *owner,
     const char *email)
 {
-	const char	*params[] = { unit, owner, email };
-
-	return run(db, sql_erase, params, 3);
+	return db_run(db, sql_erase, "sss", unit, owner, email);
 }

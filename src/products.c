@@ -51,19 +51,12 @@ static const char sql_list[] =
 static json_t *
 product_json(struct db_stmt *st)
 {
-	json_t	*o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-	    "id", db_text(st, 0), "sku", db_text(st, 1), "title",
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, "
+	    "s:o}", "id", db_text(st, 0), "sku", db_text(st, 1), "title",
 	    db_text(st, 2), "link", db_text(st, 3), "imageLink",
 	    db_text(st, 4), "gtin", db_text(st, 5), "mpn", db_text(st, 6),
-	    "brand", db_text(st, 7));
-
-	if (o != NULL && (json_set_time(o, "createdAt",
-	    db_int(st, 8)) == -1 ||
-	    json_set_time(o, "updatedAt", db_int(st, 9)) == -1)) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
+	    "brand", db_text(st, 7), "createdAt", db_json_time(st, 8),
+	    "updatedAt", db_json_time(st, 9));
 }
 
 static void

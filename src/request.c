@@ -95,13 +95,8 @@ response_json_text(struct response *res, int status, struct buf *b,
 		api_error_set(err, 500, NULL, "Internal error");
 		return -1;
 	}
-	json_decref(res->json);
-	res->json = NULL;
-	free(res->body);
-	res->status = status;
-	res->body = text;
-	res->body_len = len;
-	res->content_type = "application/json; charset=utf-8";
+	response_body(res, status, text, len,
+	    "application/json; charset=utf-8");
 	return 0;
 }
 
@@ -221,4 +216,18 @@ request_query_enum(const struct request *req, const char *name,
 	}
 	api_error_set(err, 400, name, "%s", reason);
 	return NULL;
+}
+
+/* for html (issue 12): an answer whose body is ready. */
+void
+response_body(struct response *res, int status, char *body, size_t len,
+    const char *content_type)
+{
+	json_decref(res->json);
+	res->json = NULL;
+	free(res->body);
+	res->status = status;
+	res->body = body;
+	res->body_len = len;
+	res->content_type = content_type;
 }

@@ -451,41 +451,51 @@ reply_form(const struct request *req, struct api_error *err)
 	return o;
 }
 
-int
-reviews_reply(struct request *req, struct response *res,
+/* The message and author of the reply req carries (a form, as
+ * Trustpilot's own Slack app posts, or JSON, as the docs show: both go
+ * through the same checks). The body, owned, which message and author
+ * borrow from, or NULL with err set. */
+static json_t *
+reply_input(struct request *req, const char **message, const char **author,
     struct api_error *err)
 {
-	struct db	*db = req->db;
-	struct db_stmt	*st = NULL;
-	json_t		*body = NULL;	/* owned */
 	const char	*ctype = request_header(req, "Content-Type");
-	const char	*message = NULL, *author = NULL;
-	char		 id[IDS_ID_LEN + 1];
-	bool		 created;
-	int		 ret = -1;
+	json_t		*body;	/* owned */
 
-	if (own_review(req, id, err) == -1)
-		return -1;
-	/* Trustpilot's own Slack app posts a form; the docs show JSON. Both
-	 * go through the same checks. */
 	if (ctype != NULL && strncasecmp(ctype,
 	    "application/x-www-form-urlencoded", 33) == 0)
 		body = reply_form(req, err);
 	else
 		body = json_body(req, err);
 	if (body != NULL && err->status == 0) {
-		json_read_string(body, "message", true, 1, REPLY_MAX, &message,
+		json_read_string(body, "message", true, 1, REPLY_MAX, message,
 		    err);
 		json_read_string(body, "authorBusinessUserId", false, 1, 64,
-		    &author, err);
+		    author, err);
 	}
-	if (err->status != 0)
-		goto out;
-	if (author == NULL && req->principal.user_id[0] != '\0')
-		author = req->principal.user_id;
+	if (err->status != 0) {
+		json_decref(body);
+		return NULL;
+	}
+	if (*author == NULL && req->principal.user_id[0] != '\0')
+		*author = req->principal.user_id;
+	return body;
+}
+
+/* Sets the reply of review id, tells the reviewer and the webhooks, and
+ * answers with the review, in one transaction. 0, or -1 with err set. */
+static int
+write_reply(struct request *req, struct response *res, const char *id,
+    const char *message, const char *author, struct api_error *err)
+{
+	struct db	*db = req->db;
+	struct db_stmt	*st = NULL;
+	bool		 created;
+	int		 ret = -1;
+
 	if (db_tx_begin(db) == -1) {
 		db_fail(db, err);
-		goto out;
+		return -1;
 	}
 	if (reviews_json_load(db, req, id, false, &st, err) == -1)
 		goto out;
@@ -499,8 +509,10 @@ reviews_reply(struct request *req, struct response *res,
 	db_release(st);
 	st = NULL;
 	if (db_run(db, sql_reply_set, "ssis", message, author, clock_now_ms(),
-	    id) == -1)
-		goto dberr;
+	    id) == -1) {
+		db_fail(db, err);
+		goto out;
+	}
 	if (mail_reply(db, id, message, err) == -1 ||
 	    reviews_json_load(db, req, id, false, &st, err) == -1)
 		goto out;
@@ -509,25 +521,34 @@ reviews_reply(struct request *req, struct response *res,
 	if (reviews_json_emit(db, st, created ?
 	    "service-review-reply-created" : "service-review-reply-updated",
 	    created ? "product-review-reply-created" :
-	    "product-review-reply-updated") == -1)
-		goto dberr;
+	    "product-review-reply-updated") == -1) {
+		db_fail(db, err);
+		goto out;
+	}
 	/* The answer is the review written as text (handler_commit takes a
 	 * json_t); an error set after this (the commit) replaces it. */
 	if (reviews_json_respond(res, created ? 201 : 200, st,
-	    req->cfg->public_url, true, err) == -1)
-		goto out;
-	db_release(st);
-	st = NULL;
-	if (db_tx_commit(db) == -1)
-		goto dberr;
-	scheduler_wake();
-	ret = 0;
-	goto out;
-dberr:
-	db_fail(db, err);
+	    req->cfg->public_url, true, err) == 0)
+		ret = handler_tx_commit(db, true, err);
 out:
 	db_release(st);
 	db_tx_rollback(db);
+	return ret;
+}
+
+int
+reviews_reply(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	json_t		*body;	/* owned */
+	const char	*message = NULL, *author = NULL;
+	char		 id[IDS_ID_LEN + 1];
+	int		 ret;
+
+	if (own_review(req, id, err) == -1 ||
+	    (body = reply_input(req, &message, &author, err)) == NULL)
+		return -1;
+	ret = write_reply(req, res, id, message, author, err);
 	json_decref(body);
 	return ret;
 }
@@ -545,22 +566,17 @@ reviews_reply_delete(struct request *req, struct response *res,
 		return -1;
 	if (db_tx_begin(db) == -1 ||
 	    db_run(db, sql_reply_clear, "is", clock_now_ms(), id) == -1)
-		goto dberr;
-	if (db_changes(db) == 0) {
+		db_fail(db, err);
+	else if (db_changes(db) == 0)
 		api_error_set(err, 404, NULL, "This review has no reply");
-		goto out;
+	else if (reviews_json_load(db, req, id, false, &st, err) == 0) {
+		if (reviews_json_emit(db, st, "service-review-reply-deleted",
+		    "product-review-reply-deleted") == -1)
+			db_fail(db, err);
+		else
+			ret = handler_commit(req, res, 200, json_pack(
+			    "{s:s, s:n}", "id", id, "companyReply"), true, err);
 	}
-	if (reviews_json_load(db, req, id, false, &st, err) == -1)
-		goto out;
-	if (reviews_json_emit(db, st, "service-review-reply-deleted",
-	    "product-review-reply-deleted") == -1)
-		goto dberr;
-	ret = handler_commit(req, res, 200, json_pack("{s:s, s:n}", "id", id,
-	    "companyReply"), true, err);
-	goto out;
-dberr:
-	db_fail(db, err);
-out:
 	db_release(st);
 	db_tx_rollback(db);
 	return ret;

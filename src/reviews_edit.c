@@ -14,11 +14,11 @@
 #include <string.h>
 
 #include "reviewd/clock.h"
+#include "reviewd/handler.h"
 #include "reviewd/json.h"
 #include "reviewd/mailer.h"
 #include "reviewd/reviews_edit.h"
 #include "reviewd/reviews_json.h"
-#include "reviewd/scheduler.h"
 #include "reviewd/webhooks.h"
 
 #define TITLE_MAX	100	/* as a submission's */
@@ -115,6 +115,20 @@ reviews_edit_input(json_t *obj, struct review_change *ch,
 	return err->status != 0 ? -1 : 0;
 }
 
+/* What a link in each state that is not open answers. */
+static const struct {
+	int		 status;
+	const char	*reason;
+} refusals[] = {
+	[REVIEW_EDIT_UNKNOWN] = { 404, "Unknown link" },
+	[REVIEW_EDIT_EXPIRED] = { 410, "This link has expired" },
+	[REVIEW_EDIT_UNCONFIRMED] = { 409, "This review is not published "
+	    "yet: confirm it from its e-mail first" },
+	[REVIEW_EDIT_DELETED] = { 409, "This review was deleted" },
+	[REVIEW_EDIT_REMOVED] = { 409, "This review was removed after a "
+	    "report" },
+};
+
 /* Inside an open transaction: the review of token, which must be open to
  * its reviewer. 0, or -1 with err set. */
 static int
@@ -125,27 +139,10 @@ open_review(struct db *db, const char *token, struct review_edit *e,
 		db_fail(db, err);
 		return -1;
 	}
-	switch (e->state) {
-	case REVIEW_EDIT_OPEN:
+	if (e->state == REVIEW_EDIT_OPEN)
 		return 0;
-	case REVIEW_EDIT_UNKNOWN:
-		api_error_set(err, 404, NULL, "Unknown link");
-		break;
-	case REVIEW_EDIT_EXPIRED:
-		api_error_set(err, 410, NULL, "This link has expired");
-		break;
-	case REVIEW_EDIT_UNCONFIRMED:
-		api_error_set(err, 409, NULL, "This review is not published "
-		    "yet: confirm it from its e-mail first");
-		break;
-	case REVIEW_EDIT_DELETED:
-		api_error_set(err, 409, NULL, "This review was deleted");
-		break;
-	case REVIEW_EDIT_REMOVED:
-		api_error_set(err, 409, NULL, "This review was removed after "
-		    "a report");
-		break;
-	}
+	api_error_set(err, refusals[e->state].status, NULL, "%s",
+	    refusals[e->state].reason);
 	reviews_edit_release(e);
 	return -1;
 }
@@ -225,12 +222,11 @@ edit(struct db *db, const char *token, const struct review_change *ch,
 		    ch->text, now, e.id) == -1 || emit_change(db, e.id, &e,
 		    "service-review-updated", "product-review-updated",
 		    false) == -1;
-	if (failed || db_tx_commit(db) == -1) {
+	if (failed) {
 		db_fail(db, err);
 		goto out;
 	}
-	scheduler_wake();
-	ret = 0;
+	ret = handler_tx_commit(db, true, err);
 out:
 	db_tx_rollback(db);	/* no-op after the commit */
 	reviews_edit_release(&e);
@@ -349,11 +345,7 @@ reviews_edit_request(struct db *db, const struct config *cfg,
 		if (mail_link(db, cfg, r, now, err) == -1)
 			goto out;
 	}
-	if (db_tx_commit(db) == -1)
-		goto dberr;
-	if (json_array_size(rows) > 0)
-		scheduler_wake();
-	ret = 0;
+	ret = handler_tx_commit(db, json_array_size(rows) > 0, err);
 	goto out;
 dberr:
 	db_fail(db, err);

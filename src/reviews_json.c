@@ -574,3 +574,59 @@ reviews_json_event(struct db_stmt *st)
 {
 	return event_data(st, json_cfg->public_url);
 }
+
+/* for consumers, business_units (issue 12): a page of reviews answered
+ * as text. */
+
+int
+reviews_json_page_query(struct request *req, struct response *res,
+    int64_t page, int64_t per_page, int64_t max_page, const char *sql,
+    struct api_error *err, const char *fmt, ...)
+{
+	struct db_stmt		*st;
+	struct json_writer	 w;
+	struct buf		 body;
+	json_t			*links = json_array();	/* owned */
+	int			 limit_idx = (int)strlen(fmt) + 1;
+	char			 next[24];
+	int64_t			 n = 0;
+	int			 rc, ret = -1;
+	va_list			 ap;
+
+	va_start(ap, fmt);
+	st = db_vquery(req->db, sql, fmt, ap);
+	va_end(ap);
+	buf_init(&body, REVIEWS_JSON_MAX);
+	json_writer_init(&w, &body);
+	json_writer_object(&w, NULL);
+	json_writer_array(&w, "reviews");
+	if (st == NULL || links == NULL ||
+	    db_bind_int(st, limit_idx, per_page + 1) == -1 ||
+	    db_bind_int(st, limit_idx + 1, (page - 1) * per_page) == -1)
+		goto dberr;
+	/* one row more than the page says whether a next one exists */
+	while ((rc = db_step(req->db, st)) == DB_ROW && n++ < per_page)
+		reviews_json_write(&w, st, req->cfg->public_url, false);
+	if (rc == -1)
+		goto dberr;
+	json_writer_end(&w);
+	snprintf(next, sizeof(next), "%lld", (long long)page + 1);
+	if (rc == DB_ROW && page + 1 <= max_page &&
+	    json_array_append_new(links, request_next_page_link(req, "page",
+	    next)) == -1)
+		goto dberr;
+	json_writer_value(&w, "links", links);
+	json_writer_end(&w);
+	if (json_writer_finish(&w) == -1)
+		api_error_set(err, 500, NULL, "Internal error");
+	else
+		ret = response_json_text(res, 200, &body, err);
+	goto out;
+dberr:
+	db_fail(req->db, err);
+out:
+	db_release(st);
+	json_decref(links);
+	buf_release(&body);
+	return ret;
+}

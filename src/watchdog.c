@@ -1,17 +1,14 @@
 /*
  * watchdog: the systemd watchdog thread (see watchdog.h). It shares with
- * the main thread only its stop flag under a mutex + condition variable
- * (CLOCK_MONOTONIC); it reads the scheduler's heartbeat through metrics'
+ * the main thread only its sleeper (a stop flag, CLOCK_MONOTONIC sleeps,
+ * sleeper.h); it reads the scheduler's heartbeat through metrics'
  * atomics and asks the HTTP server over a loopback socket, as a client
  * would: a server whose threads are stuck does not answer, whatever its
  * own state says.
  */
-#include <errno.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -23,14 +20,11 @@
 #include "reviewd/clock.h"
 #include "reviewd/log.h"
 #include "reviewd/metrics.h"
+#include "reviewd/sleeper.h"
 #include "reviewd/watchdog.h"
 #include "reviewd/writer.h"
 
-static pthread_mutex_t		 lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t		 cond;
-static bool			 stopping;
-static bool			 running;
-static pthread_t		 thread;
+static struct sleeper		 dog = SLEEPER_INIT;
 static struct sockaddr_storage	 target;
 static socklen_t		 target_len;
 static int64_t			 period_ms;	/* WatchdogSec */
@@ -95,31 +89,6 @@ out:
 	return ok;
 }
 
-/* Waits ms or until stopped; true when stopped. */
-static bool
-wait_ms(int64_t ms)
-{
-	struct timespec	 until;
-	bool		 stop;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (ms % 1000) * 1000000;
-	if (until.tv_nsec >= 1000000000) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000;
-	}
-	if (pthread_mutex_lock(&lock) != 0)
-		return true;
-	while (!stopping) {
-		if (pthread_cond_timedwait(&cond, &lock, &until) == ETIMEDOUT)
-			break;
-	}
-	stop = stopping;
-	(void)pthread_mutex_unlock(&lock);
-	return stop;
-}
-
 static void *
 run(void *arg)
 {
@@ -129,7 +98,7 @@ run(void *arg)
 	(void)arg;
 	if (interval < 100)
 		interval = 100;
-	while (!wait_ms(interval)) {
+	while (!sleeper_wait(&dog, interval)) {
 		/* Before its first round ends the scheduler counts as
 		 * silent since the watchdog started. */
 		silence = metrics_scheduler_silence_ms();
@@ -158,26 +127,15 @@ run(void *arg)
 int
 watchdog_start(const struct config *cfg, unsigned port)
 {
-	pthread_condattr_t	 attr;
-	uint64_t		 usec = 0;
+	uint64_t	 usec = 0;
 
 	if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0)
 		return 0;
 	period_ms = (int64_t)(usec / 1000);
 	set_target(cfg, port);
 	started_ns = clock_mono_ns();
-	if (pthread_condattr_init(&attr) != 0 ||
-	    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0 ||
-	    pthread_cond_init(&cond, &attr) != 0) {
-		log_error("watchdog: cannot create the condition variable");
+	if (sleeper_start(&dog, "watchdog", run, NULL) == -1)
 		return -1;
-	}
-	(void)pthread_condattr_destroy(&attr);
-	if (pthread_create(&thread, NULL, run, NULL) != 0) {
-		log_error("watchdog: cannot start the thread");
-		return -1;
-	}
-	running = true;
 	log_info("watchdog: pinging systemd every %lld ms while HTTP and "
 	    "the scheduler are alive", (long long)(period_ms / 3));
 	return 0;
@@ -186,14 +144,5 @@ watchdog_start(const struct config *cfg, unsigned port)
 void
 watchdog_stop(void)
 {
-	if (!running)
-		return;
-	if (pthread_mutex_lock(&lock) == 0) {
-		stopping = true;
-		(void)pthread_cond_signal(&cond);
-		(void)pthread_mutex_unlock(&lock);
-	}
-	if (pthread_join(thread, NULL) != 0)
-		log_error("watchdog: join failed");
-	running = false;
+	sleeper_stop(&dog, "watchdog");
 }

@@ -240,13 +240,12 @@ envelope(const char *name, json_t *data)
 int
 webhooks_emit(struct db *db, const char *bu, const char *name, json_t *data)
 {
-	struct db_stmt	*st = db_prepare(db, sql_subscribers);
 	json_t		*payload = envelope(name, data);	/* owned */
+	struct db_stmt	*st = db_query(db, sql_subscribers, "ss", bu, name);
 	char		 id[IDS_ID_LEN + 1];
 	int		 rc = -1;
 
-	if (st == NULL || payload == NULL || db_bind_text(st, 1, bu) == -1 ||
-	    db_bind_text(st, 2, name) == -1)
+	if (st == NULL || payload == NULL)
 		goto out;
 	/* Collect first: outbox_add steps other statements meanwhile, which
 	 * is fine for SQLite, but keeps this loop simple to reason about. */
@@ -856,21 +855,14 @@ static json_t *
 subscription_json(struct db_stmt *st)
 {
 	json_error_t	 jerr;
-	json_t		*o, *events;	/* owned */
+	json_t		*events;	/* owned, taken by json_pack */
 
 	events = json_loads(db_text(st, 2), 0, &jerr);
-	o = json_pack("{s:s, s:s, s:o, s:s}", "id", db_text(st, 0), "url",
-	    db_text(st, 1), "events", events != NULL ? events : json_array(),
-	    "status", db_text(st, 3));
-	if (o == NULL)
-		return NULL;
-	if (json_object_set_new(o, "disabledReason",
-	    db_json_text(st, 4)) == -1 ||
-	    json_set_time(o, "createdAt", db_int(st, 5)) == -1) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
+	return json_pack("{s:s, s:s, s:o, s:s, s:o, s:o}", "id",
+	    db_text(st, 0), "url", db_text(st, 1), "events", events != NULL ?
+	    events : json_array(), "status", db_text(st, 3),
+	    "disabledReason", db_json_text(st, 4), "createdAt",
+	    db_json_time(st, 5));
 }
 
 #define SUB_COLUMNS "id, url, events, status, disabled_reason, created_at"
@@ -1072,20 +1064,12 @@ int
 webhooks_list(struct request *req, struct response *res,
     struct api_error *err)
 {
-	json_t		*list;	/* owned */
 	const char	*bu;
 
 	if (auth_business_unit(req, &bu, err) == -1)
 		return -1;
-	list = json_array();
-	if (list == NULL || db_list(req->db, sql_sub_list, subscription_json,
-	    list, "s", bu) == -1) {
-		json_decref(list);
-		db_fail(req->db, err);
-		return -1;
-	}
-	return response_json(res, 200, json_pack("{s:o}", "webhooks", list),
-	    err);
+	return handler_list_answer(req, res, json_array(), sql_sub_list,
+	    subscription_json, "webhooks", err, "s", bu);
 }
 
 static const char sql_sub_delete[] =
@@ -1170,41 +1154,27 @@ static const char sql_deliveries[] =
 static json_t *
 delivery_json(struct db_stmt *st)
 {
-	json_t	*o;	/* owned */
-
-	o = json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:I}",
+	return json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:I, s:o}",
 	    "subscriptionId", db_text(st, 0), "eventId", db_text(st, 1),
 	    "eventName", db_text(st, 2), "attempt", (json_int_t)db_int(st, 3),
 	    "statusCode", db_is_null(st, 4) ? json_null() :
 	    json_integer(db_int(st, 4)), "error", db_json_text(st, 5),
-	    "durationMs", (json_int_t)db_int(st, 6));
-	if (o != NULL && json_set_time(o, "createdAt", db_int(st, 7)) == -1) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
+	    "durationMs", (json_int_t)db_int(st, 6), "createdAt",
+	    db_json_time(st, 7));
 }
 
 int
 webhooks_deliveries(struct request *req, struct response *res,
     struct api_error *err)
 {
-	struct db_stmt		*st;
 	struct handler_page	 p = { 1, 20 };
 	const char		*bu;
-	int			 ret = -1;
 
 	if (auth_business_unit(req, &bu, err) == -1 ||
 	    handler_page_args(req, PAGE_MAX, &p, err) == -1)
 		return -1;
-	st = db_prepare(req->db, sql_deliveries);
-	if (st == NULL || db_bind_text(st, 1, bu) == -1)
-		db_fail(req->db, err);
-	else
-		ret = handler_page_answer(req, res, st, 2, &p, delivery_json,
-		    "deliveries", err);
-	db_release(st);
-	return ret;
+	return handler_page_query(req, res, &p, sql_deliveries, delivery_json,
+	    "deliveries", err, "s", bu);
 }
 
 static const char sql_clear_secret[] =

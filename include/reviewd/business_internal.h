@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include "reviewd/db.h"
+#include "reviewd/handler.h"
 
 /*
  * What the files of the business module share, and nobody else:
@@ -35,5 +36,15 @@ enum { COL_ID, COL_NAME, COL_DOMAIN, COL_WEBSITE, COL_COUNTRY, COL_STATUS,
  * the business's own settings. NULL when out of memory. */
 json_t	*business_unit_json(struct db_stmt *st, const char *public_url,
 	    bool private);
+
+/*
+ * Answers {"links": [next-page], "businessUnits": [...]} with page p of
+ * the units sql (BUSINESS_UNIT_COLUMNS) finds, as business_unit_json
+ * shapes them: fmt describes its parameters (as db_bind), LIMIT and
+ * OFFSET come after them. 0, or -1 with err set.
+ */
+int	business_units_answer(struct request *req, struct response *res,
+	    const struct handler_page *p, bool private, const char *sql,
+	    struct api_error *err, const char *fmt, ...);
 
 #endif

@@ -1,6 +1,7 @@
 #ifndef REVIEWD_DB_H
 #define REVIEWD_DB_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -256,5 +257,16 @@ int	db_integrity(struct db *db, char *out, size_t outlen);
  * nothing. 0 with *due set, or -1. */
 int	db_migrations_due(struct db *db, const char *dir, FILE *report,
 	    size_t *due);
+
+/* for handler, business_units, reviews_json (issue 12). */
+
+/* The cached statement for sql with parameters 1.. bound as fmt
+ * describes, not yet stepped: read it with db_step, then db_release it.
+ * NULL on failure (logged; db_fail maps it). db_vquery takes the
+ * parameters as a va_list (a variadic caller's own). */
+struct db_stmt	*db_query(struct db *db, const char *sql, const char *fmt,
+		    ...);
+struct db_stmt	*db_vquery(struct db *db, const char *sql, const char *fmt,
+		    va_list ap);
 
 #endif

@@ -58,4 +58,35 @@ int	handler_page_answer(struct request *req, struct response *res,
 	    json_t *(*row)(struct db_stmt *), const char *key,
 	    struct api_error *err);
 
+/* for issue 12: a list answered in one call. */
+
+/*
+ * handler_page_answer for page p of sql, whose parameters 1.. fmt
+ * describes (as db_bind) and whose last two, after them, are its LIMIT
+ * and OFFSET: prepares, binds, answers and releases. 0, or -1 with err
+ * set.
+ */
+int	handler_page_query(struct request *req, struct response *res,
+	    const struct handler_page *p, const char *sql,
+	    json_t *(*row)(struct db_stmt *), const char *key,
+	    struct api_error *err, const char *fmt, ...);
+
+/*
+ * Answers 200 {key: list} after appending row(st) for every row of sql,
+ * whose parameters fmt describes (as db_list). Takes list (a JSON array,
+ * also on failure; NULL fails as a database error does). 0, or -1 with
+ * err set.
+ */
+int	handler_list_answer(struct request *req, struct response *res,
+	    json_t *list, const char *sql, json_t *(*row)(struct db_stmt *),
+	    const char *key, struct api_error *err, const char *fmt, ...);
+
+/* for issue 12: the commit of a write that answers otherwise. */
+
+/* Commits the transaction open on db and wakes the scheduler when wake,
+ * for a write that answered before it commits or that is a step of a
+ * caller's request. 0, or -1 with err set as db_fail does (the
+ * transaction rolled back). */
+int	handler_tx_commit(struct db *db, bool wake, struct api_error *err);
+
 #endif

@@ -152,4 +152,11 @@ const char	*request_query_enum(const struct request *req, const char *name,
 		    const char *const *allowed, const char *reason,
 		    struct api_error *err);
 
+/* for html (issue 12): an answer whose body is ready. */
+
+/* Answers status with body (len bytes, taken) of content_type (a static
+ * string), replacing what res held. */
+void	response_body(struct response *res, int status, char *body,
+	    size_t len, const char *content_type);
+
 #endif

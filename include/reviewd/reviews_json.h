@@ -168,4 +168,18 @@ int	reviews_json_skus_of_url(struct db *db, const char *bu,
  * NULL when out of memory. */
 json_t	*reviews_json_event(struct db_stmt *st);
 
+/* for consumers, business_units (issue 12): a page of reviews answered
+ * as text. */
+
+/*
+ * Answers 200 {"reviews": [...], "links": [next-page]} with page page
+ * (from 1, per_page reviews) of the reviews sql (REVIEW_COLUMNS) finds,
+ * in their public shape: fmt describes its parameters (as db_bind), its
+ * LIMIT and OFFSET come after them. The next page is linked when it has
+ * reviews and is at most max_page. 0, or -1 with err set.
+ */
+int	reviews_json_page_query(struct request *req, struct response *res,
+	    int64_t page, int64_t per_page, int64_t max_page, const char *sql,
+	    struct api_error *err, const char *fmt, ...);
+
 #endif
