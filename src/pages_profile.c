@@ -270,8 +270,18 @@ review_article(struct buf *b, const char *lang, json_t *r,
 	    html_escape(b, html_str(r, "title")) ||
 	    buf_puts(b, "</h2></div><p class=\"meta\">") ||
 	    html_escape(b, html_str(consumer, "displayName")) ||
-	    buf_puts(b, " &middot; ") || html_escape(b, date) ||
-	    buf_puts(b, "</p><p>"))
+	    buf_puts(b, " &middot; ") || html_escape(b, date))
+		return -1;
+	if (html_str(r, "experiencedAt")[0] != '\0') {
+		snprintf(date, sizeof(date), "%.10s", html_str(r,
+		    "experiencedAt"));
+		if (buf_puts(b, " &middot; <span class=\"experienced\">") ||
+		    html_escape(b, i18n_format(text, sizeof(text), lang,
+		    "experienced_on", "date", date, NULL)) ||
+		    buf_puts(b, "</span>"))
+			return -1;
+	}
+	if (buf_puts(b, "</p><p>"))
 		return -1;
 	if (json_is_true(json_object_get(r, "isVerified")) &&
 	    (buf_puts(b, "<span class=\"label\" tabindex=\"0\" title=\"") ||
@@ -353,7 +363,8 @@ int
 pages_profile(struct request *req, struct response *res,
     struct api_error *err)
 {
-	const char		*lang = pages_lang(req, NULL, NULL);
+	const char		*lang = pages_lang_unit(req, NULL,
+				    request_param(req, "businessDomain"));
 	struct profile_query	 q;
 	json_t			*unit = NULL, *data = NULL, *list, *r;
 	struct buf		 b;
@@ -407,4 +418,50 @@ out:
 	json_decref(unit);
 	json_decref(data);
 	return ret;
+}
+
+/* GET /b/: no business named; a page that says how to find one. */
+int
+pages_profile_index(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	const char	*lang = pages_lang(req, NULL, NULL);
+
+	return html_message(res, lang, 404, i18n(lang, "which_business"),
+	    i18n(lang, "which_business_text"), NULL, NULL, err);
+}
+
+/* GET /b/{businessDomain}/: the profile's own address, with the query
+ * parameters the profile reads. */
+int
+pages_profile_slash(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	static const char *const keep[] = { "page", "stars", "responded",
+	    "language", "orderBy", NULL };
+	const char	*lang = pages_lang_unit(req, NULL,
+			    request_param(req, "businessDomain"));
+	const char	*v;
+	struct buf	 to;
+	size_t		 i;
+	int		 r, n = 0;
+
+	buf_init(&to, ROUTE_MAX_PATH * 4);
+	r = buf_puts(&to, "/b/") || request_url_encode(&to,
+	    request_param(req, "businessDomain"));
+	for (i = 0; r == 0 && keep[i] != NULL; i++) {
+		if ((v = request_query(req, keep[i])) == NULL)
+			continue;
+		r = buf_printf(&to, "%c%s=", n++ == 0 ? '?' : '&',
+		    keep[i]) || request_url_encode(&to, v);
+	}
+	if (r != 0 || response_header(res, "Location", to.data) == -1) {
+		buf_release(&to);
+		api_error_set(err, 500, NULL, "Internal error");
+		return -1;
+	}
+	r = html_message(res, lang, 301, i18n(lang, "moved"), i18n(lang,
+	    "moved_text"), to.data, to.data, err);
+	buf_release(&to);
+	return r;
 }

@@ -85,9 +85,11 @@ reviews_input_json(json_t *obj, struct review_input *in,
 	if (json_read_string(obj, "experiencedAt", false, 1, 40,
 	    &experienced, err) == 0 && experienced != NULL &&
 	    (clock_parse(experienced, &in->experienced_at) == -1 ||
-	    in->experienced_at > clock_now_ms()))
-		api_error_set(err, 400, "experiencedAt", "must be a date, not "
-		    "in the future");
+	    in->experienced_at > clock_now_ms() ||
+	    in->experienced_at < clock_now_ms() -
+	    REVIEWS_EXPERIENCE_MAX_AGE_MS))
+		api_error_set(err, 400, "experiencedAt", "must be a date of "
+		    "the last 5 years, not in the future");
 	json_read_bool(obj, "anonymous", false, &in->anonymous, err);
 	if (json_read_string(obj, "source", false, 1, 32, &source, err) == 0 &&
 	    source != NULL) {
