@@ -477,8 +477,8 @@ page_headers(const struct request *req, struct response *res,
 
 /*
  * The login-and-consent page for request a, with problem (a key of the
- * catalogue, or NULL: none) shown above the form, answered with status. A new CSRF token goes into
- * the form and the cookie.
+ * catalogue, or NULL: none) shown above the form, answered with status.
+ * A new CSRF token goes into the form and the cookie.
  */
 static int
 consent_page(struct request *req, struct response *res,
@@ -557,8 +557,8 @@ begin(struct request *req, struct response *res, bool post, struct authz *a,
 	if (rc == 1)
 		return error_page(req, res, 400, why, err) == -1 ? -1 : 0;
 	if ((code = check_request(req, post, a, &why)) != NULL)
-		return redirect_back(req, res, a, "error", code, why, err) == -1 ?
-		    -1 : 0;
+		return redirect_back(req, res, a, "error", code, why,
+		    err) == -1 ? -1 : 0;
 	return 1;
 }
 
