@@ -6,15 +6,10 @@
 // pytest test tests/integration/test_browser_pages.py reads them).
 // Exits non-zero with a message when a page is not German or does not do
 // what a reviewer expects.
-import { chromium } from 'playwright-core';
+import { fail, launch } from './chromium.mjs';
 
 const [, , mode, base, path, textsJson] = process.argv;
 const de = JSON.parse(textsJson);
-
-function fail(message) {
-  console.error('browser: ' + message);
-  process.exit(1);
-}
 
 async function german(page, what) {
   const lang = await page.getAttribute('html', 'lang');
@@ -22,12 +17,7 @@ async function german(page, what) {
     fail(`${what}: <html lang="${lang}">, not de`);
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic',
-    '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 try {
   const context = await browser.newContext({
     locale: 'en-US', viewport: { width: 390, height: 844 } });

@@ -7,17 +7,12 @@
 // (small files). action "submit-empty" sends the page's first form with
 // nothing filled in (the browser's own checks off) to show the server's
 // field errors.
-import { chromium } from 'playwright-core';
+import { launch } from './chromium.mjs';
 
 const [, , base, outdir, planJson] = process.argv;
 const plan = JSON.parse(planJson);
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic',
-    '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 try {
   for (const [width, height] of [[390, 844], [1280, 800]]) {
     for (const shot of plan) {

@@ -23,6 +23,8 @@ sys.path.insert(0, str(ROOT / "tests" / "integration"))
 
 from conftest import Business, Daemon, wait_for  # noqa: E402
 from reviewkit import confirm_links, follow, mails, submit  # noqa: E402
+from test_browser_pages import invitation_link  # noqa: E402
+from test_review_edit import edit_link  # noqa: E402
 
 DOMAIN = "nordlys-kaffe.example.com"
 REVIEWS = [
@@ -98,16 +100,6 @@ def link_in_mail(d, to, pattern):
     return wait_for(find, what="a link to " + to)
 
 
-def invitation_link(shop, ref, name, locale):
-    r = shop.private("POST", "/v1/private/business-units/%s/"
-                     "invitation-links" % shop.id,
-                     json={"referenceId": ref, "email":
-                           "%s@example.com" % ref.lower(), "name": name,
-                           "locale": locale})
-    assert r.status_code == 201, r.text
-    return shop.daemon.public_path(r.json()["url"])
-
-
 def shoot(d, outdir, plan):
     proc = subprocess.run(["node", str(HERE / "screenshots.mjs"),
                            d.url(""), str(outdir), json.dumps(plan)],
@@ -162,8 +154,7 @@ def run(d, outdir):
     assert r.status_code == 201, r.text
     find = link_in_mail(d, "reviewer10@example.com",
                         r"(/find-reviewer/[A-Za-z0-9_-]{43})")
-    edit = link_in_mail(d, "reviewer0@example.com",
-                        r"(/review/edit/[A-Za-z0-9_-]{43})")
+    edit = wait_for(lambda: edit_link(d, "reviewer0@example.com"))
     # a review waiting for its confirmation
     r = submit(d, DOMAIN, "pending@example.com", title="Great beans",
                text="Will order again.", name="Pat")

@@ -5,14 +5,14 @@ every page this part changed."""
 import base64
 import datetime
 import json
-import re
 import subprocess
 import urllib.parse
 
 from conftest import ROOT, Business, wait_for
-from reviewkit import mails, publish
+from reviewkit import publish
 from test_oauth_code import CALLBACK, authorize_query, make_app
 from test_page_language import catalogue
+from test_review_edit import edit_link
 
 BROWSER = ROOT / "tests" / "browser"
 MASTER = base64.b64encode(bytes(range(32))).decode()
@@ -75,13 +75,8 @@ def test_changed_pages_pass_axe(make_daemon):
             experiencedAt=(datetime.date.today() -
                            datetime.timedelta(days=20)).isoformat())
 
-    def edit_link():
-        for m in mails(d):
-            found = re.search(r"(/review/edit/[A-Za-z0-9_-]{43})", m["text"])
-            if found and m["to"] == "e@example.com":
-                return found.group(1)
-        return None
-    edit = wait_for(edit_link, what="the edit link")
+    edit = wait_for(lambda: edit_link(d, "e@example.com"),
+                    what="the edit link")
     app = make_app(d, Business(d, "vendor.example.com"), CALLBACK)
     consent = "/oauth/authorize?" + urllib.parse.urlencode(
         authorize_query(app))

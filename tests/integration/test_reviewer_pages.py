@@ -14,6 +14,7 @@ import pytest
 from conftest import Business, wait_for
 from reviewkit import confirm_links, follow
 from test_oauth_code import CALLBACK, authorize_query, make_app
+from test_review_edit import edit_link
 from test_page_language import catalogue, html_text, page_lang
 
 DOMAIN = "seiten.example.com"
@@ -218,14 +219,8 @@ def test_review_edit_form_in_the_reviews_language(shop):
     link = wait_for(lambda: confirm_links(d).get("max@example.com"))
     assert follow(d, link).status_code == 200
 
-    def edit_link():
-        from reviewkit import mails
-        for m in mails(d):
-            found = re.search(r"(/review/edit/[A-Za-z0-9_-]{43})", m["text"])
-            if found and m["to"] == "max@example.com":
-                return found.group(1)
-        return None
-    path = wait_for(edit_link, what="the edit link")
+    path = wait_for(lambda: edit_link(d, "max@example.com"),
+                    what="the edit link")
     r = d.get(path)   # no Accept-Language: the review is German
     assert r.status_code == 200
     assert page_lang(r.text) == "de"
