@@ -358,6 +358,7 @@ pages_review_confirm(struct request *req, struct response *res,
 	    i18n(lang, "unknown_link"), i18n(lang, "confirm_link_unknown"),
 	    err)) != 1)
 		return r;
+	lang = pages_lang_unit(req, NULL, c.domain);
 	snprintf(link, sizeof(link), "/b/%s", c.domain);
 	switch (c.result) {
 	case REVIEW_CONFIRM_PENDING:

@@ -275,3 +275,44 @@ def test_expired_invitation_link_keeps_its_language(shop):
         DOMAIN, html_text(de["write_review"])) in r.text
     r = d.post(path, data={"stars": "5"})
     assert r.status_code == 410 and page_lang(r.text) == "de"
+
+
+def test_find_reviewer_page_speaks_the_reviews_language(shop):
+    d = shop.daemon
+    from reviewkit import mails, publish
+    review = publish(d, DOMAIN, "fr@example.com", language="fr",
+                     title="Colis perdu", text="Jamais reçu", stars=1)
+    r = shop.private("POST", "/v1/private/reviews/%s/find-reviewer"
+                     % review, json={"message": "Which order?",
+                                     "requestedInformation": ["referenceId"]})
+    assert r.status_code == 201, r.text
+
+    def link():
+        for m in mails(d):
+            found = re.search(r"(/find-reviewer/[A-Za-z0-9_-]{43})",
+                              m["text"])
+            if found and m["to"] == "fr@example.com":
+                return found.group(1)
+        return None
+    path = wait_for(link, what="the Find Reviewer e-mail")
+    r = d.get(path)   # no Accept-Language: the review is French
+    assert r.status_code == 200 and page_lang(r.text) == "fr"
+    assert html_text(catalogue("fr")["fr_send"]) in r.text
+    r = d.post(path, data={"referenceId": "ORD-1", "message": "Merci"},
+               headers={"Accept-Language": "en"})
+    assert r.status_code == 200 and page_lang(r.text) == "fr"
+
+
+def test_confirmation_page_falls_back_to_the_units_locale(shop):
+    d = shop.daemon
+    r = shop.private("PATCH", "/v1/private/business-units/" + shop.id,
+                     json={"defaultLocale": "nb-NO"})
+    assert r.status_code == 200, r.text
+    r = d.post("/review/" + DOMAIN, json={
+        "stars": 5, "title": "Fint", "text": "Bra", "name": "Kari",
+        "email": "kari@example.com"})
+    assert r.status_code == 202, r.text
+    link = wait_for(lambda: confirm_links(d).get("kari@example.com"))
+    r = d.get(link)
+    assert r.status_code == 200 and page_lang(r.text) == "nb"
+    assert html_text(catalogue("nb")["publish_button"]) in r.text
