@@ -180,12 +180,13 @@ static int
 link_state_page(const struct request *req, struct response *res,
     enum invitation_link state, json_t *inv, struct api_error *err)
 {
-	const char	*lang = inv_lang(req, inv);
+	const char	*lang;
 	char		 link[300];
 
 	switch (state) {
 	case INVITATION_LINK_REVIEWED:
 	case INVITATION_LINK_OPEN:
+		lang = inv_lang(req, inv);
 		snprintf(link, sizeof(link), "/b/%s",
 		    html_str(json_object_get(inv, "businessUnit"), "domain"));
 		return html_message(res, lang, 200, i18n(lang, "thanks"),

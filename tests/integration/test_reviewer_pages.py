@@ -95,6 +95,12 @@ def test_date_of_experience_form_field(shop):
     assert last == today()
     assert 1820 <= (last - first).days <= 1830
     assert '<label for="experiencedAt">Date of experience' in r.text
+    # the first day offered is taken, the day before it is not
+    r = form_post(d, review(experiencedAt=(first - datetime.timedelta(
+        days=1)).isoformat()))
+    assert r.status_code == 400 and 'id="err-experiencedAt"' in r.text
+    r = form_post(d, review(experiencedAt=first.isoformat()))
+    assert r.status_code == 200, r.text
 
 
 @pytest.mark.parametrize("when", ["future", "old", "junk"])
