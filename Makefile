@@ -209,6 +209,13 @@ integration: $(BUILD)/reviewd browser-deps
 
 test: lint unit integration
 
+# Screenshots of the reviewer pages for the README (not run by CI): a
+# daemon with demo data, headless chromium, PNGs into docs/screenshots/.
+.PHONY: screenshots
+screenshots: $(BUILD)/reviewd browser-deps
+	REVIEWD_BIN=$(abspath $(BUILD)/reviewd) \
+	    $(PYTHON) tests/browser/screenshots.py docs/screenshots
+
 # uninstall removes what install put there, and the directories of
 # reviewd's own (share/reviewd) when nothing else is left in them.
 BINDIR	 = $(DESTDIR)$(PREFIX)/bin

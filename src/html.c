@@ -5,6 +5,7 @@
  * never framed. Stateless; HTTP worker threads and the scheduler (e-mail
  * HTML parts).
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,13 +72,14 @@ static const char css[] =
     ".reply{border-left:3px solid #ccc;padding-left:.8rem;margin-top:.8rem}"
     ".meta{color:#595959;font-size:.9rem}.error{color:#a40000}"
     "label{display:block;margin:.6rem 0 .2rem}input[type=text],"
-    "input[type=email],input[type=tel],textarea,select{width:100%;"
+    "input[type=email],input[type=tel],input[type=date],textarea,select{"
+    "width:100%;"
     "box-sizing:border-box;padding:.5rem;font:inherit}"
     "textarea{min-height:8rem}"
     "button,.button{display:inline-block;font:inherit;padding:.5rem 1.2rem;"
     "margin-top:1rem;background:#00704a;color:#fff;border:0;"
     "border-radius:6px;text-decoration:none}"
-    "button[name=decline]{background:#fff;color:#1b1b1b;"
+    "button[name=decline],button.secondary{background:#fff;color:#1b1b1b;"
     "border:1px solid #767676}"
     "nav a{margin-right:.6rem}nav a[aria-current]{font-weight:bold;"
     "color:#1b1b1b}"
@@ -300,12 +302,16 @@ html_field_error(struct buf *b, const char *lang,
 	const struct api_error_detail	*d = html_problem(problems, field);
 	const char			*name, *hint;
 	char				 key[32];
+	size_t				 i;
 
 	if (d == NULL)
 		return 0;
 	name = strrchr(field, '.');
 	name = name != NULL ? name + 1 : field;
 	snprintf(key, sizeof(key), "hint_%s", name);
+	/* catalogue keys are lower case: hint_experiencedat */
+	for (i = 0; key[i] != '\0'; i++)
+		key[i] = (char)tolower((unsigned char)key[i]);
 	hint = i18n(lang, key);
 	/* no hint for it, or not a bad value (a limit): the server's words */
 	if (strcmp(hint, key) == 0 || problems->status != 400)

@@ -416,3 +416,25 @@ out:
 	free(products_text);
 	return ret;
 }
+
+/* for pages: the language and business of an expired link */
+int
+invitations_link_expired(struct db *db, const char *token, json_t **out)
+{
+	struct db_stmt		*st = NULL;
+	enum invitation_link	 state;
+	int			 ret = -1;
+
+	*out = NULL;
+	if (by_token(db, token, &st, &state) == -1)
+		goto out;
+	if (st != NULL && state == INVITATION_LINK_EXPIRED &&
+	    (*out = json_pack("{s:s, s:{s:s, s:s}}", "locale",
+	    db_text(st, T_LOCALE), "businessUnit", "displayName",
+	    db_text(st, T_BU_NAME), "domain", db_text(st, T_DOMAIN))) == NULL)
+		goto out;
+	ret = 0;
+out:
+	db_release(st);
+	return ret;
+}

@@ -30,6 +30,7 @@
 #include "reviewd/clock.h"
 #include "reviewd/handler.h"
 #include "reviewd/html.h"
+#include "reviewd/i18n.h"
 #include "reviewd/json.h"
 #include "reviewd/oauth_authorize.h"
 
@@ -243,8 +244,8 @@ static const char sql_uri_only[] =
 
 /*
  * Reads the request and identifies the client and the redirect URI: 0;
- * 1 when they are not usable (*why says what, for the error page: the
- * browser goes nowhere); -1 on a database error.
+ * 1 when they are not usable (*why, a key of the catalogue, says what,
+ * for the error page: the browser goes nowhere); -1 on a database error.
  */
 static int
 resolve(struct request *req, bool post, struct authz *a, const char **why)
@@ -256,11 +257,11 @@ resolve(struct request *req, bool post, struct authz *a, const char **why)
 	memset(a, 0, sizeof(*a));
 	if (!param(req, post, "client_id", a->client_id,
 	    sizeof(a->client_id), a)) {
-		*why = "The request does not name an application (client_id).";
+		*why = "oa_no_client";
 		return 1;
 	}
 	if ((rc = db_row(db, sql_client, &st, "s", a->client_id)) != DB_ROW) {
-		*why = "The application (client_id) is not known here.";
+		*why = "oa_unknown_client";
 		return rc == -1 ? -1 : 1;
 	}
 	snprintf(a->app_id, sizeof(a->app_id), "%s", db_text(st, 0));
@@ -274,12 +275,11 @@ resolve(struct request *req, bool post, struct authz *a, const char **why)
 		if ((rc = db_exists(db, sql_uri_registered, "ss", a->app_id,
 		    a->redirect_uri)) == -1)
 			return -1;
-		*why = "The redirect_uri is not one that the application "
-		    "registered.";
+		*why = "oa_uri_unregistered";
 		return rc == DB_ROW ? 0 : 1;
 	}
 	if (a->bad) {
-		*why = "The redirect_uri is not a usable URI.";
+		*why = "oa_uri_bad";
 		return 1;
 	}
 	/* RFC 6749 3.1.2.3: without one, the only one registered */
@@ -290,7 +290,7 @@ resolve(struct request *req, bool post, struct authz *a, const char **why)
 		snprintf(a->redirect_uri, sizeof(a->redirect_uri), "%s",
 		    db_text(st, 0));
 	db_release(st);
-	*why = "The request does not say where to return (redirect_uri).";
+	*why = "oa_no_uri";
 	return rc;
 }
 
@@ -353,14 +353,23 @@ add_param(struct buf *b, const char *name, const char *value)
 	    request_url_encode(b, value);
 }
 
+/* The language of the pages: the user's browser's (i18n.h). */
+static const char *
+user_lang(const struct request *req)
+{
+	return i18n_lang(NULL, request_header(req, "Accept-Language"), NULL);
+}
+
 /*
  * Sends the browser back to the client's redirect URI with name=value
  * (code, or error) and the state; error adds its error_description.
  */
 static int
-redirect_back(struct response *res, const struct authz *a, const char *name,
-    const char *value, const char *description, struct api_error *err)
+redirect_back(const struct request *req, struct response *res,
+    const struct authz *a, const char *name, const char *value,
+    const char *description, struct api_error *err)
 {
+	const char	*lang = user_lang(req);
 	struct buf	 b;
 	int		 r, ret = -1;
 
@@ -370,9 +379,9 @@ redirect_back(struct response *res, const struct authz *a, const char *name,
 	    description)) || (a->has_state && add_param(&b, "state",
 	    a->state));
 	if (r == 0 && response_header(res, "Location", b.data) == 0)
-		ret = html_message(res, "en", 303, "Returning to the "
-		    "application", "Your browser is taking you back to the "
-		    "application.", b.data, "Continue", err);
+		ret = html_message(res, lang, 303, i18n(lang, "oa_returning"),
+		    i18n(lang, "oa_returning_text"), b.data, i18n(lang,
+		    "oa_continue"), err);
 	else
 		api_error_set(err, 500, NULL, "Internal error");
 	buf_release(&b);
@@ -382,11 +391,13 @@ redirect_back(struct response *res, const struct authz *a, const char *name,
 /* The error page of a request whose client or redirect URI is not known:
  * the browser is sent nowhere. */
 static int
-error_page(struct response *res, int status, const char *why,
-    struct api_error *err)
+error_page(const struct request *req, struct response *res, int status,
+    const char *why, struct api_error *err)
 {
-	return html_message(res, "en", status, "This sign-in link does not "
-	    "work", why, NULL, NULL, err);
+	const char	*lang = user_lang(req);
+
+	return html_message(res, lang, status, i18n(lang, "oa_link_broken"),
+	    i18n(lang, why), NULL, NULL, err);
 }
 
 /* The value of cookie name in the request, copied into out; false when
@@ -465,34 +476,38 @@ page_headers(const struct request *req, struct response *res,
 }
 
 /*
- * The login-and-consent page for request a, with problem (NULL: none)
- * shown above the form, answered with status. A new CSRF token goes into
- * the form and the cookie.
+ * The login-and-consent page for request a, with problem (a key of the
+ * catalogue, or NULL: none) shown above the form, answered with status.
+ * A new CSRF token goes into the form and the cookie.
  */
 static int
 consent_page(struct request *req, struct response *res,
     const struct authz *a, int status, const char *problem,
     struct api_error *err)
 {
+	const char	*lang = user_lang(req);
 	char		 csrf[IDS_TOKEN_LEN + 1], from[AUTH_CODES_URI_MAX + 1];
+	char		 text[AUTH_CODES_URI_MAX + 600];
 	struct buf	 b;
 	int		 r;
 
 	ids_token(csrf);
 	origin(a->redirect_uri, from);
 	buf_init(&b, HTML_PAGE_CAP);
-	r = html_start(&b, "en", "Connect an application") ||
-	    buf_puts(&b, "<h1>Connect ") || html_escape(&b, a->app_name) ||
-	    buf_puts(&b, "</h1><div class=\"box\"><p><strong>") ||
-	    html_escape(&b, a->app_name) || buf_puts(&b, "</strong> asks to "
-	    "act for your business unit through the API: read and answer "
-	    "reviews, send invitations and read your settings, until you "
-	    "revoke it.</p><p class=\"meta\">After you decide you return "
-	    "to ") || html_escape(&b, from) || buf_puts(&b, "</p></div>");
+	r = html_start(&b, lang, i18n(lang, "oa_title")) ||
+	    buf_puts(&b, "<h1>") || html_escape(&b, i18n_format(text,
+	    sizeof(text), lang, "oa_connect", "app", a->app_name, NULL)) ||
+	    buf_puts(&b, "</h1><div class=\"box\"><p>") ||
+	    html_escape(&b, i18n_format(text, sizeof(text), lang, "oa_asks",
+	    "app", a->app_name, NULL)) || buf_puts(&b, "</p><p "
+	    "class=\"meta\">") || html_escape(&b, i18n_format(text,
+	    sizeof(text), lang, "oa_return_to", "site", from, NULL)) ||
+	    buf_puts(&b, "</p></div>");
 	if (r == 0 && problem != NULL)
 		r = buf_puts(&b, "<div class=\"box error\" "
 		    "role=\"alert\"><p>") ||
-		    html_escape(&b, problem) || buf_puts(&b, "</p></div>");
+		    html_escape(&b, i18n(lang, problem)) ||
+		    buf_puts(&b, "</p></div>");
 	r = r || buf_puts(&b, "<form method=\"post\" action=\"" PAGE_PATH
 	    "\">") || hidden(&b, "csrf_token", csrf) ||
 	    hidden(&b, "client_id", a->client_id) ||
@@ -503,15 +518,20 @@ consent_page(struct request *req, struct response *res,
 	    (a->challenge[0] != '\0' && (hidden(&b, "code_challenge",
 	    a->challenge) || hidden(&b, "code_challenge_method",
 	    a->method))) ||
-	    buf_puts(&b, "<p>Sign in as a user of your business to "
-	    "approve.</p><label for=\"username\">Username</label>"
-	    "<input type=\"text\" id=\"username\" name=\"username\" "
-	    "autocomplete=\"username\" required><label for=\"password\">"
-	    "Password</label><input type=\"password\" id=\"password\" "
+	    buf_puts(&b, "<p>") || html_escape(&b, i18n(lang,
+	    "oa_sign_in")) || buf_puts(&b, "</p><label for=\"username\">") ||
+	    html_escape(&b, i18n(lang, "oa_username")) || buf_puts(&b,
+	    "</label><input type=\"text\" id=\"username\" name=\"username\" "
+	    "autocomplete=\"username\" required><label for=\"password\">") ||
+	    html_escape(&b, i18n(lang, "oa_password")) || buf_puts(&b,
+	    "</label><input type=\"password\" id=\"password\" "
 	    "name=\"password\" autocomplete=\"current-password\" required>"
-	    "<button type=\"submit\" name=\"decision\" value=\"allow\">"
-	    "Allow</button> <button type=\"submit\" name=\"decision\" "
-	    "value=\"deny\" formnovalidate>Deny</button></form>");
+	    "<button type=\"submit\" name=\"decision\" value=\"allow\">") ||
+	    html_escape(&b, i18n(lang, "oa_allow")) || buf_puts(&b,
+	    "</button> <button type=\"submit\" name=\"decision\" "
+	    "value=\"deny\" class=\"secondary\" formnovalidate>") ||
+	    html_escape(&b, i18n(lang, "oa_deny")) ||
+	    buf_puts(&b, "</button></form>");
 	if (html_answer(res, status, &b, r, err) == -1)
 		return -1;
 	if (page_headers(req, res, a, csrf) == -1) {
@@ -535,10 +555,10 @@ begin(struct request *req, struct response *res, bool post, struct authz *a,
 		return -1;
 	}
 	if (rc == 1)
-		return error_page(res, 400, why, err) == -1 ? -1 : 0;
+		return error_page(req, res, 400, why, err) == -1 ? -1 : 0;
 	if ((code = check_request(req, post, a, &why)) != NULL)
-		return redirect_back(res, a, "error", code, why, err) == -1 ?
-		    -1 : 0;
+		return redirect_back(req, res, a, "error", code, why,
+		    err) == -1 ? -1 : 0;
 	return 1;
 }
 
@@ -570,19 +590,19 @@ approve(struct request *req, struct response *res, const struct authz *a,
 	    username, sizeof(username)) != 0 || username[0] == '\0' ||
 	    request_form_value(req->body, req->body_len, "password",
 	    password, sizeof(password)) != 0 || password[0] == '\0') {
-		ret = consent_page(req, res, a, 400, "Enter your username and "
-		    "password to approve.", err);
+		ret = consent_page(req, res, a, 400, "oa_enter",
+		    err);
 		goto out;
 	}
 	if (auth_sign_in(req->db, req->cfg, username, password,
 	    request_client(req, client) == 0 ? client : NULL, user_id,
 	    unit_id, &why) == -1) {
 		if (why.status == 401)
-			ret = consent_page(req, res, a, 401, "The username or "
-			    "password is not valid.", err);
+			ret = consent_page(req, res, a, 401,
+			    "oa_not_valid", err);
 		else if (why.status == 429) {
-			ret = consent_page(req, res, a, 429, "Too many failed "
-			    "sign-ins; try again later.", err);
+			ret = consent_page(req, res, a, 429,
+			    "oa_too_many", err);
 			if (ret == 0 && response_header(res, why.header_name,
 			    why.header_value) == -1) {
 				api_error_set(err, 500, NULL, "Internal error");
@@ -596,7 +616,7 @@ approve(struct request *req, struct response *res, const struct authz *a,
 	    a->redirect_uri, a->redirect_given, a->challenge[0] != '\0' ?
 	    a->challenge : NULL, code, err) == -1)
 		goto out;
-	ret = redirect_back(res, a, "code", code, NULL, err);
+	ret = redirect_back(req, res, a, "code", code, NULL, err);
 out:
 	sodium_memzero(password, sizeof(password));
 	sodium_memzero(code, sizeof(code));
@@ -620,16 +640,16 @@ oauth_authorize_post(struct request *req, struct response *res,
 	    sizeof(csrf)) != 0 || !cookie(req, CSRF_COOKIE, cookie_csrf,
 	    sizeof(cookie_csrf)) || strlen(csrf) != IDS_TOKEN_LEN ||
 	    !ids_equal(csrf, cookie_csrf))
-		return html_message(res, "en", 403, "This form has expired",
-		    "The form was not sent from this browser's sign-in page. "
-		    "Go back to the application and start again.", NULL,
-		    NULL, err);
+		return html_message(res, user_lang(req), 403,
+		    i18n(user_lang(req), "oa_form_expired"),
+		    i18n(user_lang(req), "oa_form_expired_text"), NULL, NULL,
+		    err);
 	if (request_form_value(req->body, req->body_len, "decision",
 	    decision, sizeof(decision)) == 0 && strcmp(decision, "deny") == 0)
-		return redirect_back(res, &a, "error", "access_denied",
+		return redirect_back(req, res, &a, "error", "access_denied",
 		    "The user did not approve the application", err);
 	if (strcmp(decision, "allow") != 0)
-		return consent_page(req, res, &a, 400, "Choose Allow or Deny.",
+		return consent_page(req, res, &a, 400, "oa_choose",
 		    err);
 	return approve(req, res, &a, err);
 }

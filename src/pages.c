@@ -70,13 +70,73 @@ find_unit(struct request *req, void *arg, struct api_error *err)
 	return 0;
 }
 
+static const char sql_unit_locale[] =
+    "SELECT default_locale FROM business_units WHERE domain = ?";
+
+const char *
+pages_lang_unit(const struct request *req, const char *want,
+    const char *domain)
+{
+	char	 locale[16];
+
+	locale[0] = '\0';
+	/* a unit without one, or a failed read: the steps before it */
+	if (domain != NULL && domain[0] != '\0' &&
+	    db_one_text(req->db, sql_unit_locale, locale,
+	    sizeof(locale), "s", domain) == -1)
+		locale[0] = '\0';
+	return pages_lang(req, want, locale);
+}
+
 int
 pages_unit_or_404(struct request *req, struct response *res, json_t **unit,
     struct api_error *err)
 {
-	return html_found_or_404(req, res, "en", find_unit, unit,
-	    "Not found", "No business with this address is on this site.",
-	    err);
+	const char	*lang = pages_lang(req, NULL, NULL);
+
+	return html_found_or_404(req, res, lang, find_unit, unit,
+	    i18n(lang, "not_found"), i18n(lang, "no_business"), err);
+}
+
+static const char sql_product_name[] =
+    "SELECT name FROM products WHERE business_unit_id = ? AND sku = ?";
+
+/* The name of product sku of unit into out; "" when the unit has none
+ * such (the form is then the business's). */
+static void
+product_name(const struct request *req, json_t *unit, const char *sku,
+    char *out, size_t outlen)
+{
+	out[0] = '\0';
+	if (sku[0] != '\0' && db_one_text(req->db, sql_product_name, out,
+	    outlen, "ss", html_str(unit, "id"), sku) != DB_ROW)
+		out[0] = '\0';
+}
+
+/* The optional date of experience: a date input from 5 years back to
+ * today (the server checks the same, reviews_input_json). */
+static int
+experience_field(struct buf *b, const char *lang,
+    const struct api_error *problems, bool *focused, const char *value)
+{
+	char	 today[CLOCK_ISO_LEN], first[CLOCK_ISO_LEN];
+	int64_t	 now = clock_now_ms();
+
+	if (clock_format(now, today) == -1 || clock_format(now -
+	    REVIEWS_EXPERIENCE_MAX_AGE_MS, first) == -1)
+		return -1;
+	return buf_puts(b, "<label for=\"experiencedAt\">") ||
+	    html_escape(b, i18n(lang, "date_of_experience")) ||
+	    buf_puts(b, " <span class=\"meta\">(") ||
+	    html_escape(b, i18n(lang, "optional")) ||
+	    buf_printf(b, ")</span></label><input type=\"date\" "
+	    "id=\"experiencedAt\" name=\"experiencedAt\" min=\"%.10s\" "
+	    "max=\"%.10s\"", first, today) ||
+	    html_invalid_attrs(b, problems, "experiencedAt", "experiencedAt",
+	    focused) || buf_puts(b, " value=\"") || html_escape(b, value) ||
+	    buf_puts(b, "\">") || html_field_error(b, lang, problems,
+	    "experiencedAt", "experiencedAt", i18n(lang,
+	    "date_of_experience"));
 }
 
 /* The form, with what the reviewer typed and what was wrong with it. */
@@ -89,22 +149,30 @@ form_page(const struct request *req, struct response *res, int status,
 	const char	*domain = request_param(req, "businessDomain");
 	const char	*source = request_query(req, "source");
 	const char	*sku = html_str(values, "sku");
-	const char	*lang = pages_lang(req, NULL, NULL);
+	const char	*lang = pages_lang_unit(req, NULL, domain);
 	json_int_t	 chosen = json_integer_value(json_object_get(values,
 			    "stars"));
 	struct html_field	 fields[4];
-	char		 text[400];
+	char		 text[400], product[256];
 	size_t		 i;
 	bool		 focused = false;
 	int		 r;
 
 	if (sku[0] == '\0' && request_query(req, "sku") != NULL)
 		sku = request_query(req, "sku");
+	/* an unknown sku: the form of the business, without it */
+	product_name(req, unit, sku, product, sizeof(product));
+	if (product[0] == '\0')
+		sku = "";
 	buf_init(&b, HTML_PAGE_CAP);
 	r = html_start(&b, lang, i18n(lang, "write_review")) ||
 	    buf_puts(&b, "<h1>") || html_escape(&b, i18n_format(text,
 	    sizeof(text), lang, "review_of", "business", html_str(unit,
 	    "displayName"), NULL)) || buf_puts(&b, "</h1>");
+	if (r == 0 && product[0] != '\0')
+		r = buf_puts(&b, "<p class=\"product\">") || html_escape(&b,
+		    i18n_format(text, sizeof(text), lang, "product_named",
+		    "product", product, NULL)) || buf_puts(&b, "</p>");
 	/* the fields' own problems are shown next to them */
 	if (r == 0 && problems != NULL && problems->status != 0)
 		r = problems->status == 400 && problems->ndetails > 0 ?
@@ -140,9 +208,12 @@ form_page(const struct request *req, struct response *res, int status,
 	    html_str(values, "email") };
 	r = r || html_field_error(&b, lang, problems, "stars", "stars",
 	    i18n(lang, "your_rating")) || buf_puts(&b, "</fieldset>");
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 2; i++)
 		r = r || html_text_field(&b, lang, problems, &focused,
 		    &fields[i]);
+	r = r || experience_field(&b, lang, problems, &focused,
+	    html_str(values, "experiencedAt")) ||
+	    html_text_field(&b, lang, problems, &focused, &fields[2]);
 	r = r || buf_puts(&b, "<label><input type=\"checkbox\" "
 	    "name=\"anonymous\" value=\"1\"") ||
 	    buf_puts(&b, json_is_true(json_object_get(values, "anonymous")) ?
@@ -184,7 +255,7 @@ static json_t *
 form_json(const struct request *req, struct api_error *problems)
 {
 	static const char *const fields[] = { "title", "text", "name",
-	    "email", "sku", "language", "country", NULL };
+	    "email", "sku", "language", "country", "experiencedAt", NULL };
 	json_t	*o = html_form_json(req, fields, problems);
 	char	*v = malloc(HTML_FIELD_MAX);
 
@@ -205,7 +276,8 @@ pages_review_post(struct request *req, struct response *res,
 	const char		*ctype = request_header(req, "Content-Type");
 	struct review_input	 in;
 	struct api_error	 problems;
-	const char		*lang = pages_lang(req, NULL, NULL);
+	const char		*lang = pages_lang_unit(req, NULL,
+				    request_param(req, "businessDomain"));
 	json_t			*unit = NULL, *values = NULL;	/* owned */
 	char			 id[IDS_ID_LEN + 1];
 	char			 client[REQUEST_CLIENT_LEN];
@@ -286,6 +358,7 @@ pages_review_confirm(struct request *req, struct response *res,
 	    i18n(lang, "unknown_link"), i18n(lang, "confirm_link_unknown"),
 	    err)) != 1)
 		return r;
+	lang = pages_lang_unit(req, NULL, c.domain);
 	snprintf(link, sizeof(link), "/b/%s", c.domain);
 	switch (c.result) {
 	case REVIEW_CONFIRM_PENDING:

@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reviewd/db.h"
 #include "reviewd/findreviewer.h"
 #include "reviewd/html.h"
 #include "reviewd/i18n.h"
+#include "reviewd/ids.h"
 #include "reviewd/pages.h"
 
 /* The fields and the keys of their labels (i18n.h). */
@@ -116,7 +118,34 @@ find_reviewer_closed(struct response *res, const char *lang, json_t *fr,
 struct fr_link {
 	enum findreviewer_state	 state;
 	json_t			*fr;	/* owned */
+	const char		*lang;	/* of its pages */
 };
+
+static const char sql_fr_language[] =
+    "SELECT r.language, b.domain FROM find_reviewer_requests f "
+    "JOIN reviews r ON r.id = f.review_id "
+    "JOIN business_units b ON b.id = f.business_unit_id "
+    "WHERE f.token_hash = ?";
+
+/* The language of the pages of the link of req: its review's, else the
+ * browser's, else the unit's (pages_lang_unit). */
+static const char *
+fr_lang(const struct request *req)
+{
+	const char	*token = request_param(req, "token");
+	struct db_stmt	*st = NULL;
+	char		 hash[IDS_HASH_LEN + 1];
+	const char	*lang;
+
+	if (strlen(token) != IDS_TOKEN_LEN)
+		return pages_lang(req, NULL, NULL);
+	ids_token_hash(token, hash);
+	if (db_row(req->db, sql_fr_language, &st, "s", hash) != DB_ROW)
+		return pages_lang(req, NULL, NULL);
+	lang = pages_lang_unit(req, db_text(st, 0), db_text(st, 1));
+	db_release(st);
+	return lang;
+}
 
 static int
 find_request(struct request *req, void *arg, struct api_error *err)
@@ -136,9 +165,10 @@ static int
 open_request(struct request *req, struct response *res, struct fr_link *l,
     struct api_error *err)
 {
-	const char	*lang = pages_lang(req, NULL, NULL);
+	const char	*lang = fr_lang(req);
 	int		 r;
 
+	l->lang = lang;
 	r = html_found_or_404(req, res, lang, find_request, l,
 	    i18n(lang, "unknown_link"), i18n(lang, "link_unknown"), err);
 	if (r == 1 && l->state != FINDREVIEWER_OPEN)
@@ -150,11 +180,11 @@ int
 pages_find_reviewer(struct request *req, struct response *res,
     struct api_error *err)
 {
-	struct fr_link	 l = { FINDREVIEWER_UNKNOWN, NULL };
+	struct fr_link	 l = { FINDREVIEWER_UNKNOWN, NULL, "en" };
 	int		 r = open_request(req, res, &l, err);
 
 	if (r == 1)
-		r = find_reviewer_form(res, pages_lang(req, NULL, NULL), 200,
+		r = find_reviewer_form(res, l.lang, 200,
 		    l.fr, NULL, NULL, err);
 	json_decref(l.fr);
 	return r;
@@ -166,7 +196,7 @@ pages_find_reviewer_post(struct request *req, struct response *res,
 {
 	static const char *const names[] = { "message", "name", "email",
 	    "phoneNumber", "address", "referenceId", NULL };
-	struct fr_link		 l = { FINDREVIEWER_UNKNOWN, NULL };
+	struct fr_link		 l = { FINDREVIEWER_UNKNOWN, NULL, "en" };
 	struct api_error	 problems;
 	json_t			*values = NULL;	/* owned */
 	char			*v = NULL;
@@ -193,12 +223,12 @@ pages_find_reviewer_post(struct request *req, struct response *res,
 	    request_param(req, "token"), values, decline, &problems) == 0) {
 		json_object_set_new(l.fr, "status", json_string(decline ?
 		    "declined" : "replied"));
-		r = find_reviewer_closed(res, pages_lang(req, NULL, NULL),
+		r = find_reviewer_closed(res, l.lang,
 		    l.fr, err);
 	} else if (problems.status >= 500) {
 		*err = problems;
 	} else
-		r = find_reviewer_form(res, pages_lang(req, NULL, NULL),
+		r = find_reviewer_form(res, l.lang,
 		    problems.status, l.fr, values, &problems, err);
 out:
 	free(v);

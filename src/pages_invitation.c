@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "reviewd/db.h"
 #include "reviewd/html.h"
 #include "reviewd/i18n.h"
 #include "reviewd/invitations.h"
@@ -20,6 +21,41 @@
 
 /* Personal invitation links, in the reviewer's language: the
  * invitation's locale first (pages_lang). */
+
+/* The page's language for invitation inv: its locale, else the
+ * browser's, else its unit's. */
+static const char *
+inv_lang(const struct request *req, json_t *inv)
+{
+	return pages_lang_unit(req, html_str(inv, "locale"),
+	    html_str(json_object_get(inv, "businessUnit"), "domain"));
+}
+
+/* The page of an expired link: in the invitation's language, with the
+ * way on, the business's own review form. */
+static int
+expired_page(const struct request *req, struct response *res,
+    struct api_error *err)
+{
+	json_t		*inv = NULL;	/* owned */
+	const char	*lang;
+	char		 link[300];
+	int		 r;
+
+	if (invitations_link_expired(req->db, request_param(req, "token"),
+	    &inv) == -1) {
+		db_fail(req->db, err);
+		return -1;
+	}
+	lang = inv_lang(req, inv);
+	snprintf(link, sizeof(link), "/review/%s",
+	    html_str(json_object_get(inv, "businessUnit"), "domain"));
+	r = html_message(res, lang, 410, i18n(lang, "link_expired"),
+	    i18n(lang, "review_link_expired"), inv != NULL ? link : NULL,
+	    i18n(lang, "write_review"), err);
+	json_decref(inv);
+	return r;
+}
 
 /* Where the problems of one rating block are shown. */
 struct block {
@@ -88,7 +124,7 @@ invitation_form(const struct request *req, struct response *res, int status,
     json_t *inv, json_t *answers, const struct api_error *problems,
     struct api_error *err)
 {
-	const char	*lang = pages_lang(req, html_str(inv, "locale"), NULL);
+	const char	*lang = inv_lang(req, inv);
 	struct buf	 b;
 	json_t		*p, *given;	/* borrowed */
 	char		 suffix[24], legend[300], text[600], prefix[40];
@@ -144,12 +180,13 @@ static int
 link_state_page(const struct request *req, struct response *res,
     enum invitation_link state, json_t *inv, struct api_error *err)
 {
-	const char	*lang = pages_lang(req, html_str(inv, "locale"), NULL);
+	const char	*lang;
 	char		 link[300];
 
 	switch (state) {
 	case INVITATION_LINK_REVIEWED:
 	case INVITATION_LINK_OPEN:
+		lang = inv_lang(req, inv);
 		snprintf(link, sizeof(link), "/b/%s",
 		    html_str(json_object_get(inv, "businessUnit"), "domain"));
 		return html_message(res, lang, 200, i18n(lang, "thanks"),
@@ -159,8 +196,7 @@ link_state_page(const struct request *req, struct response *res,
 	case INVITATION_LINK_UNKNOWN:	/* answered by open_invitation */
 		break;
 	}
-	return html_message(res, lang, 410, i18n(lang, "link_expired"),
-	    i18n(lang, "review_link_expired"), NULL, NULL, err);
+	return expired_page(req, res, err);
 }
 
 /* The invitation's redirectUri (reference 7.1/7.2): after the review the
@@ -170,7 +206,7 @@ static int
 back_to_business(const struct request *req, struct response *res,
     json_t *inv, struct api_error *err)
 {
-	const char	*lang = pages_lang(req, html_str(inv, "locale"), NULL);
+	const char	*lang = inv_lang(req, inv);
 	const char	*to = html_str(inv, "redirectUri");
 
 	if (response_header(res, "Location", to) == -1) {

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reviewd/clock.h"
+#include "reviewd/db.h"
 #include "reviewd/html.h"
 #include "reviewd/i18n.h"
 #include "reviewd/pages.h"
@@ -251,8 +253,28 @@ filters(struct buf *b, const char *lang, const struct profile_query *q)
 	return buf_puts(b, "</p></nav>");
 }
 
+/* The page's review JSON (reviews_json_page) has no date of experience:
+ * read here, one row by its key for each review shown. */
+static const char sql_experienced[] =
+    "SELECT experienced_at FROM reviews WHERE id = ?";
+
+/* The date of experience of review id as YYYY-MM-DD into date: 1; 0 when
+ * it has none (or it cannot be read: the review shows without it). */
 static int
-review_article(struct buf *b, const char *lang, json_t *r,
+experienced(struct db *db, const char *id, char date[11])
+{
+	char	 iso[CLOCK_ISO_LEN];
+	int64_t	 ms = 0;
+
+	if (db_one_int(db, sql_experienced, &ms, "s", id) != DB_ROW ||
+	    ms == 0 || clock_format(ms, iso) == -1)
+		return 0;
+	snprintf(date, 11, "%.10s", iso);
+	return 1;
+}
+
+static int
+review_article(struct buf *b, struct db *db, const char *lang, json_t *r,
     const char *business)
 {
 	json_t		*consumer = json_object_get(r, "consumer");
@@ -270,8 +292,16 @@ review_article(struct buf *b, const char *lang, json_t *r,
 	    html_escape(b, html_str(r, "title")) ||
 	    buf_puts(b, "</h2></div><p class=\"meta\">") ||
 	    html_escape(b, html_str(consumer, "displayName")) ||
-	    buf_puts(b, " &middot; ") || html_escape(b, date) ||
-	    buf_puts(b, "</p><p>"))
+	    buf_puts(b, " &middot; ") || html_escape(b, date))
+		return -1;
+	if (experienced(db, html_str(r, "id"), date) == 1) {
+		if (buf_puts(b, " &middot; <span class=\"experienced\">") ||
+		    html_escape(b, i18n_format(text, sizeof(text), lang,
+		    "experienced_on", "date", date, NULL)) ||
+		    buf_puts(b, "</span>"))
+			return -1;
+	}
+	if (buf_puts(b, "</p><p>"))
 		return -1;
 	if (json_is_true(json_object_get(r, "isVerified")) &&
 	    (buf_puts(b, "<span class=\"label\" tabindex=\"0\" title=\"") ||
@@ -353,7 +383,8 @@ int
 pages_profile(struct request *req, struct response *res,
     struct api_error *err)
 {
-	const char		*lang = pages_lang(req, NULL, NULL);
+	const char		*lang = pages_lang_unit(req, NULL,
+				    request_param(req, "businessDomain"));
 	struct profile_query	 q;
 	json_t			*unit = NULL, *data = NULL, *list, *r;
 	struct buf		 b;
@@ -384,7 +415,8 @@ pages_profile(struct request *req, struct response *res,
 	    (total == 0 || filters(&b, lang, &q) == 0);
 	json_array_foreach(list, i, r) {
 		if (ok)
-			ok = review_article(&b, lang, r, html_str(unit,
+			ok = review_article(&b, req->db, lang, r,
+			    html_str(unit,
 			    "displayName")) == 0;
 	}
 	if (ok && json_array_size(list) == 0)
@@ -407,4 +439,50 @@ out:
 	json_decref(unit);
 	json_decref(data);
 	return ret;
+}
+
+/* GET /b/: no business named; a page that says how to find one. */
+int
+pages_profile_index(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	const char	*lang = pages_lang(req, NULL, NULL);
+
+	return html_message(res, lang, 404, i18n(lang, "which_business"),
+	    i18n(lang, "which_business_text"), NULL, NULL, err);
+}
+
+/* GET /b/{businessDomain}/: the profile's own address, with the query
+ * parameters the profile reads. */
+int
+pages_profile_slash(struct request *req, struct response *res,
+    struct api_error *err)
+{
+	static const char *const keep[] = { "page", "stars", "responded",
+	    "language", "orderBy", NULL };
+	const char	*lang = pages_lang_unit(req, NULL,
+			    request_param(req, "businessDomain"));
+	const char	*v;
+	struct buf	 to;
+	size_t		 i;
+	int		 r, n = 0;
+
+	buf_init(&to, ROUTE_MAX_PATH * 4);
+	r = buf_puts(&to, "/b/") || request_url_encode(&to,
+	    request_param(req, "businessDomain"));
+	for (i = 0; r == 0 && keep[i] != NULL; i++) {
+		if ((v = request_query(req, keep[i])) == NULL)
+			continue;
+		r = buf_printf(&to, "%c%s=", n++ == 0 ? '?' : '&',
+		    keep[i]) || request_url_encode(&to, v);
+	}
+	if (r != 0 || response_header(res, "Location", to.data) == -1) {
+		buf_release(&to);
+		api_error_set(err, 500, NULL, "Internal error");
+		return -1;
+	}
+	r = html_message(res, lang, 301, i18n(lang, "moved"), i18n(lang,
+	    "moved_text"), to.data, to.data, err);
+	buf_release(&to);
+	return r;
 }

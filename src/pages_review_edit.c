@@ -14,7 +14,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "reviewd/db.h"
 #include "reviewd/html.h"
+#include "reviewd/i18n.h"
+#include "reviewd/pages.h"
 #include "reviewd/pages_review_edit.h"
 #include "reviewd/reviews_edit.h"
 
@@ -80,6 +83,23 @@ csrf_cookie(const struct request *req, struct response *res,
 	return response_header(res, "Set-Cookie", v);
 }
 
+static const char sql_review_language[] =
+    "SELECT language FROM reviews WHERE id = ?";
+
+/* The pages' language for review e: the review's own, else the
+ * browser's, else its unit's. */
+static const char *
+edit_lang(const struct request *req, const struct review_edit *e)
+{
+	char	 language[16];
+
+	language[0] = '\0';
+	if (e->id[0] != '\0' && db_one_text(req->db, sql_review_language,
+	    language, sizeof(language), "s", e->id) == -1)
+		language[0] = '\0';
+	return pages_lang_unit(req, language, e->domain);
+}
+
 /* The edit form with the review's (or the reviewer's last) stars, title
  * and text, what was wrong with them, and the delete button. */
 static int
@@ -88,9 +108,11 @@ edit_page(const struct request *req, struct response *res, int status,
     const char *text, const struct api_error *problems,
     struct api_error *err)
 {
+	const char	*lang = edit_lang(req, e);
 	struct buf	 b;
-	char		 csrf[CSRF_LEN + 1];
-	int64_t		 i;
+	struct html_field f;
+	char		 csrf[CSRF_LEN + 1], head[400];
+	bool		 focused = false;
 	int		 r;
 
 	if (csrf_cookie(req, res, csrf) == -1) {
@@ -98,65 +120,80 @@ edit_page(const struct request *req, struct response *res, int status,
 		return -1;
 	}
 	buf_init(&b, HTML_PAGE_CAP);
-	r = html_start(&b, "en", "Your review") ||
-	    buf_puts(&b, "<h1>Your review of ") ||
-	    html_escape(&b, e->business) || buf_puts(&b, "</h1>");
+	r = html_start(&b, lang, i18n(lang, "your_review")) ||
+	    buf_puts(&b, "<h1>") || html_escape(&b, i18n_format(head,
+	    sizeof(head), lang, "ed_heading", "business", e->business,
+	    NULL)) || buf_puts(&b, "</h1>");
 	if (r == 0 && problems != NULL && problems->status != 0)
-		r = html_problems(&b, "Please check your review:", problems,
-		    true);
+		r = buf_puts(&b, "<div class=\"box error\" role=\"alert\">"
+		    "<p>") || html_escape(&b, i18n(lang, "check_review")) ||
+		    buf_puts(&b, "</p></div>");
 	r = r || buf_puts(&b, "<form method=\"post\"><input type=\"hidden\" "
 	    "name=\"csrf\" value=\"") || buf_puts(&b, csrf) ||
-	    buf_puts(&b, "\"><fieldset><legend>Your rating</legend>");
-	for (i = 1; r == 0 && i <= 5; i++)
-		r = buf_printf(&b, "<label><input type=\"radio\" "
-		    "name=\"stars\" value=\"%lld\"%s required> %lld star%s"
-		    "</label>",
-		    (long long)i, i == stars ? " checked" : "", (long long)i,
-		    i == 1 ? "" : "s");
-	r = r || buf_puts(&b, "</fieldset><label for=\"title\">Title</label>"
-	    "<input type=\"text\" id=\"title\" name=\"title\" "
-	    "maxlength=\"100\" required value=\"") || html_escape(&b, title) ||
-	    buf_puts(&b, "\"><label for=\"text\">Your review</label><textarea "
-	    "id=\"text\" name=\"text\" maxlength=\"5000\" required>") ||
-	    html_escape(&b, text) || buf_puts(&b, "</textarea><button "
-	    "type=\"submit\">Save changes</button></form><form method=\"post\">"
-	    "<input type=\"hidden\" name=\"csrf\" value=\"") ||
-	    buf_puts(&b, csrf) || buf_puts(&b, "\"><input type=\"hidden\" "
-	    "name=\"action\" value=\"delete\"><p>Deleting takes your review "
-	    "off the page for good.</p><button type=\"submit\">Delete my "
-	    "review</button></form>");
+	    buf_puts(&b, "\"><fieldset") || (html_problem(problems,
+	    "stars") != NULL && buf_puts(&b,
+	    " aria-describedby=\"err-stars\"")) || buf_puts(&b,
+	    "><legend>") || html_escape(&b, i18n(lang, "your_rating")) ||
+	    buf_puts(&b, "</legend>") || html_star_picker(&b, lang, "stars",
+	    (long long)stars, true) || html_field_error(&b, lang, problems,
+	    "stars", "stars", i18n(lang, "your_rating")) ||
+	    buf_puts(&b, "</fieldset>");
+	f = (struct html_field){ "title", "title", "title", i18n(lang,
+	    "title"), NULL, "text", 100, true, title };
+	r = r || html_text_field(&b, lang, problems, &focused, &f);
+	f = (struct html_field){ "text", "text", "text", i18n(lang,
+	    "your_review"), NULL, NULL, 5000, true, text };
+	r = r || html_text_field(&b, lang, problems, &focused, &f) ||
+	    buf_puts(&b, "<button type=\"submit\">") ||
+	    html_escape(&b, i18n(lang, "ed_save")) || buf_puts(&b,
+	    "</button></form><form method=\"post\"><input type=\"hidden\" "
+	    "name=\"csrf\" value=\"") || buf_puts(&b, csrf) ||
+	    buf_puts(&b, "\"><input type=\"hidden\" name=\"action\" "
+	    "value=\"delete\"><p>") || html_escape(&b, i18n(lang,
+	    "ed_delete_note")) || buf_puts(&b, "</p><button type=\"submit\" "
+	    "class=\"secondary\">") || html_escape(&b, i18n(lang,
+	    "ed_delete")) || buf_puts(&b, "</button></form>");
 	return html_answer(res, status, &b, r, err);
 }
 
 /* The page of a link that leads to no open review: 1 when e is open (the
  * caller answers), 0 when answered, -1 with err. */
 static int
-closed_page(struct response *res, const struct review_edit *e,
-    struct api_error *err)
+closed_page(const struct request *req, struct response *res,
+    const struct review_edit *e, struct api_error *err)
 {
+	const char	*lang = edit_lang(req, e);
+	const char	*title = "unknown_link", *text = "link_unknown";
+	int		 status = 404;
+
 	switch (e->state) {
 	case REVIEW_EDIT_OPEN:
 		return 1;
 	case REVIEW_EDIT_UNKNOWN:
 		break;
 	case REVIEW_EDIT_EXPIRED:
-		return html_message(res, "en", 410, "This link has expired",
-		    "Ask for a new link on the business's review page.", NULL,
-		    NULL, err);
+		status = 410;
+		title = "link_expired";
+		text = "ed_expired_text";
+		break;
 	case REVIEW_EDIT_UNCONFIRMED:
-		return html_message(res, "en", 409, "Not published yet",
-		    "Confirm your review from its e-mail first; then this "
-		    "link lets you change or delete it.", NULL, NULL, err);
+		status = 409;
+		title = "ed_unconfirmed";
+		text = "ed_unconfirmed_text";
+		break;
 	case REVIEW_EDIT_DELETED:
-		return html_message(res, "en", 410, "Review deleted",
-		    "You deleted this review.", NULL, NULL, err);
+		status = 410;
+		title = "ed_deleted";
+		text = "ed_deleted_text";
+		break;
 	case REVIEW_EDIT_REMOVED:
-		return html_message(res, "en", 409, "Review removed",
-		    "This review was removed after a report and cannot be "
-		    "changed.", NULL, NULL, err);
+		status = 409;
+		title = "ed_removed";
+		text = "ed_removed_text";
+		break;
 	}
-	return html_message(res, "en", 404, "Unknown link", "This link is not "
-	    "valid.", NULL, NULL, err);
+	return html_message(res, lang, status, i18n(lang, title), i18n(lang,
+	    text), NULL, NULL, err);
 }
 
 int
@@ -171,7 +208,7 @@ pages_review_edit(struct request *req, struct response *res,
 		db_fail(req->db, err);
 		return -1;
 	}
-	if ((r = closed_page(res, &e, err)) == 1)
+	if ((r = closed_page(req, res, &e, err)) == 1)
 		r = edit_page(req, res, 200, &e, e.stars, e.title, e.text, NULL,
 		    err);
 	reviews_edit_release(&e);
@@ -196,6 +233,7 @@ refused(const struct request *req, struct response *res,
     const struct api_error *problems, struct api_error *err)
 {
 	struct review_edit	 now = *e;
+	const char		*lang = edit_lang(req, e);
 
 	if (problems->status >= 500) {
 		*err = *problems;
@@ -207,15 +245,13 @@ refused(const struct request *req, struct response *res,
 		    "title"), html_str(values, "text"), problems, err);
 	/* removed after a report, or not confirmed yet: the store says */
 	if (problems->status == 409)
-		return html_message(res, "en", 409, "This review cannot be "
-		    "changed", problems->message[0] != '\0' ?
-		    problems->message : "Its state does not allow it.", NULL,
-		    NULL, err);
+		return html_message(res, lang, 409, i18n(lang, "ed_cannot"),
+		    i18n(lang, "ed_cannot_text"), NULL, NULL, err);
 	/* changed meanwhile (deleted, expired): say what it is now */
 	now.state = problems->status == 410 ? REVIEW_EDIT_EXPIRED :
 	    problems->status == 404 ? REVIEW_EDIT_UNKNOWN :
 	    REVIEW_EDIT_DELETED;
-	return closed_page(res, &now, err);
+	return closed_page(req, res, &now, err);
 }
 
 int
@@ -229,6 +265,7 @@ pages_review_edit_post(struct request *req, struct response *res,
 	struct api_error	 problems;
 	json_t			*values = NULL;	/* owned */
 	char			 action[16], link[300];
+	const char		*lang;
 	int			 r;
 
 	if (ctype == NULL || strncasecmp(ctype,
@@ -241,12 +278,12 @@ pages_review_edit_post(struct request *req, struct response *res,
 		db_fail(req->db, err);
 		return -1;
 	}
-	if ((r = closed_page(res, &e, err)) != 1)
+	if ((r = closed_page(req, res, &e, err)) != 1)
 		goto out;
+	lang = edit_lang(req, &e);
 	if (!csrf_ok(req)) {
-		r = html_message(res, "en", 403, "Please try again",
-		    "This form expired or did not come from our page. Open "
-		    "the link from your e-mail again.", NULL, NULL, err);
+		r = html_message(res, lang, 403, i18n(lang, "ed_try_again"),
+		    i18n(lang, "ed_try_again_text"), NULL, NULL, err);
 		goto out;
 	}
 	memset(&problems, 0, sizeof(problems));
@@ -255,9 +292,9 @@ pages_review_edit_post(struct request *req, struct response *res,
 	if (request_form_value(req->body, req->body_len, "action", action,
 	    sizeof(action)) == 0 && strcmp(action, "delete") == 0) {
 		if (reviews_edit_delete(req->db, token, &problems) == 0)
-			r = html_message(res, "en", 200, "Review deleted",
-			    "Your review is deleted.", link,
-			    "Back to the page", err);
+			r = html_message(res, lang, 200, i18n(lang,
+			    "ed_deleted"), i18n(lang, "ed_now_deleted"), link,
+			    i18n(lang, "ed_back"), err);
 		else
 			r = refused(req, res, &e, NULL, &problems, err);
 		goto out;
@@ -270,9 +307,9 @@ pages_review_edit_post(struct request *req, struct response *res,
 	if (problems.status == 0 &&
 	    reviews_edit_input(values, &ch, &problems) == 0 &&
 	    reviews_edit_apply(req->db, token, &ch, &problems) == 0)
-		r = html_message(res, "en", 200, "Review saved",
-		    "Your review is updated.", link, "See it on the page",
-		    err);
+		r = html_message(res, lang, 200, i18n(lang, "ed_saved"),
+		    i18n(lang, "ed_saved_text"), link, i18n(lang,
+		    "see_on_page"), err);
 	else
 		r = refused(req, res, &e, values, &problems, err);
 out:
@@ -286,18 +323,24 @@ int
 pages_review_edit_link(struct request *req, struct response *res,
     struct api_error *err)
 {
+	const char	*domain = request_param(req, "businessDomain");
+	const char	*lang = pages_lang_unit(req, NULL, domain);
 	struct buf	 b;
+	char		 text[600];
 	int		 r;
 
 	buf_init(&b, HTML_PAGE_CAP);
-	r = html_start(&b, "en", "Change or delete your review") ||
-	    buf_puts(&b, "<h1>Change or delete your review</h1><p>Give the "
-	    "e-mail address you wrote your review of ") ||
-	    html_escape(&b, request_param(req, "businessDomain")) ||
-	    buf_puts(&b, " with. We mail it a link to change or delete the "
-	    "review.</p><form method=\"post\"><label for=\"email\">Your e-mail"
-	    "</label><input type=\"email\" id=\"email\" name=\"email\" "
-	    "required><button type=\"submit\">Mail me a link</button></form>");
+	r = html_start(&b, lang, i18n(lang, "ed_link_title")) ||
+	    buf_puts(&b, "<h1>") || html_escape(&b, i18n(lang,
+	    "ed_link_title")) || buf_puts(&b, "</h1><p>") ||
+	    html_escape(&b, i18n_format(text, sizeof(text), lang,
+	    "ed_link_text", "business", domain, NULL)) ||
+	    buf_puts(&b, "</p><form method=\"post\"><label for=\"email\">") ||
+	    html_escape(&b, i18n(lang, "ed_your_email")) ||
+	    buf_puts(&b, "</label><input type=\"email\" id=\"email\" "
+	    "name=\"email\" required><button type=\"submit\">") ||
+	    html_escape(&b, i18n(lang, "ed_mail_me")) ||
+	    buf_puts(&b, "</button></form>");
 	return html_answer(res, 200, &b, r, err);
 }
 
@@ -306,6 +349,7 @@ pages_review_edit_link_post(struct request *req, struct response *res,
     struct api_error *err)
 {
 	const char		*domain = request_param(req, "businessDomain");
+	const char		*lang = pages_lang_unit(req, NULL, domain);
 	struct api_error	 problems;
 	char			*email = malloc(HTML_FIELD_MAX);
 	int			 r = -1;
@@ -323,10 +367,8 @@ pages_review_edit_link_post(struct request *req, struct response *res,
 	 * must not tell who reviewed whom. */
 	if (reviews_edit_request(req->db, req->cfg, domain, email,
 	    err) == 0)
-		r = html_message(res, "en", 200, "Check your e-mail", "If this "
-		    "address wrote a review here, we mailed it a link to "
-		    "change or delete it. A new link is mailed at most once "
-		    "an hour.", NULL, NULL, err);
+		r = html_message(res, lang, 200, i18n(lang, "check_email"),
+		    i18n(lang, "ed_link_sent"), NULL, NULL, err);
 out:
 	free(email);
 	return r;

@@ -57,6 +57,16 @@ language_of(const char *locale, char out[3])
 	}
 }
 
+/* The earliest date of experience taken: the start (UTC) of the day
+ * REVIEWS_EXPERIENCE_MAX_AGE_MS ago, the first day the form offers. */
+static int64_t
+oldest_experience(void)
+{
+	int64_t	 t = clock_now_ms() - REVIEWS_EXPERIENCE_MAX_AGE_MS;
+
+	return t - t % 86400000;
+}
+
 int
 reviews_input_json(json_t *obj, struct review_input *in,
     struct api_error *err)
@@ -85,9 +95,10 @@ reviews_input_json(json_t *obj, struct review_input *in,
 	if (json_read_string(obj, "experiencedAt", false, 1, 40,
 	    &experienced, err) == 0 && experienced != NULL &&
 	    (clock_parse(experienced, &in->experienced_at) == -1 ||
-	    in->experienced_at > clock_now_ms()))
-		api_error_set(err, 400, "experiencedAt", "must be a date, not "
-		    "in the future");
+	    in->experienced_at > clock_now_ms() ||
+	    in->experienced_at < oldest_experience()))
+		api_error_set(err, 400, "experiencedAt", "must be a date of "
+		    "the last 5 years, not in the future");
 	json_read_bool(obj, "anonymous", false, &in->anonymous, err);
 	if (json_read_string(obj, "source", false, 1, 32, &source, err) == 0 &&
 	    source != NULL) {

@@ -151,6 +151,10 @@ const struct route routes_table[] = {
 	{ "POST", "/unsubscribe/{token}", ROUTE_AUTH_NONE,
 	    pages_unsubscribe, ROUTE_NO_STORE },
 	{ "GET", "/b/{businessDomain}", ROUTE_AUTH_NONE, pages_profile, 0 },
+	/* issue 15: the profile's addresses that name no page */
+	{ "GET", "/b/", ROUTE_AUTH_NONE, pages_profile_index, 0 },
+	{ "GET", "/b/{businessDomain}/", ROUTE_AUTH_NONE, pages_profile_slash,
+	    0 },
 	{ "GET", "/review/confirm/{token}", ROUTE_AUTH_NONE,
 	    pages_review_confirm, ROUTE_NO_STORE },
 	{ "POST", "/review/confirm/{token}", ROUTE_AUTH_NONE,

@@ -61,4 +61,11 @@ int	invitations_open_link(struct db *db, const struct link_claim *c,
 	    char token[IDS_TOKEN_LEN + 1], char id_out[IDS_ID_LEN + 1],
 	    enum invitation_link *state, struct api_error *err);
 
+/* for pages: for an expired personal link token, *out is {"locale",
+ * "businessUnit": {"displayName", "domain"}} (the expired page speaks the
+ * invitation's language and leads on); NULL otherwise. 0, or -1 on a
+ * database error. */
+int	invitations_link_expired(struct db *db, const char *token,
+	    json_t **out);
+
 #endif

@@ -22,6 +22,12 @@
 const char	*pages_lang(const struct request *req, const char *want,
 		    const char *fallback);
 
+/* pages_lang with the default locale of the unit of domain (may be
+ * NULL) as fallback: the invitation's locale, else Accept-Language, else
+ * the unit's default locale, else English. */
+const char	*pages_lang_unit(const struct request *req, const char *want,
+		    const char *domain);
+
 /* The unit of the address's businessDomain (public JSON, a new reference
  * in *unit): 1; or its 404 page: 0; or -1 with err set. */
 int	pages_unit_or_404(struct request *req, struct response *res,
@@ -30,6 +36,10 @@ int	pages_unit_or_404(struct request *req, struct response *res,
 /* GET /b/{businessDomain}: the public profile (pages_profile.c): the
  * summary, filters and sort as links, numbered pages. */
 route_handler	pages_profile;
+
+/* GET /b/: no business named (an HTML 404 saying how to find one); GET
+ * /b/{businessDomain}/: a 301 to the profile, keeping its query. */
+route_handler	pages_profile_index, pages_profile_slash;
 
 /* GET and POST /review/{businessDomain}: the organic review form (POST
  * also takes JSON and then answers JSON). */

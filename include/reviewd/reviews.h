@@ -31,6 +31,9 @@ enum review_source {
 	REVIEW_SOURCE_THIRD_PARTY
 };
 
+/* How far back a date of experience may go: 5 years (of 365.25 days). */
+#define REVIEWS_EXPERIENCE_MAX_AGE_MS	(1826LL * 86400 * 1000)
+
 /* What a reviewer submits. Strings are borrowed. */
 struct review_input {
 	const char		*domain;	/* the business unit's */

@@ -8,21 +8,11 @@
 // sends the browser nowhere. Exits non-zero with a message when the page
 // does not do what the user expects. tests/integration/
 // test_browser_oauth.py runs it.
-import { chromium } from 'playwright-core';
+import { fail, launch } from './chromium.mjs';
 
 const [, , mode, base, path, ...args] = process.argv;
 
-function fail(message) {
-  console.error('browser: ' + message);
-  process.exit(1);
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic',
-    '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 try {
   const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
   const blocked = [];

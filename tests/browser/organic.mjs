@@ -9,21 +9,11 @@
 //   node organic.mjs axe BASE PATH...
 // Exits non-zero with a message when the page does not do what a reviewer
 // expects. The pytest test tests/integration/test_browser.py runs it.
-import { chromium } from 'playwright-core';
+import { fail, launch } from './chromium.mjs';
 
 const [, , mode, base, ...args] = process.argv;
 
-function fail(message) {
-  console.error('browser: ' + message);
-  process.exit(1);
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic',
-    '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 try {
   // a phone-sized window: the pages must work there
   const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
