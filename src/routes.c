@@ -26,6 +26,7 @@
 #include "reviewd/outbox_mail.h"
 #include "reviewd/pages.h"
 #include "reviewd/pages_review_edit.h"
+#include "reviewd/pages_review_link.h"
 #include "reviewd/products.h"
 #include "reviewd/reports.h"
 #include "reviewd/reviews.h"
@@ -151,6 +152,8 @@ const struct route routes_table[] = {
 	{ "POST", "/unsubscribe/{token}", ROUTE_AUTH_NONE,
 	    pages_unsubscribe, ROUTE_NO_STORE },
 	{ "GET", "/b/{businessDomain}", ROUTE_AUTH_NONE, pages_profile, 0 },
+	/* issue 15: the link to a review that e-mails carry */
+	{ "GET", "/r/{reviewId}", ROUTE_AUTH_NONE, pages_review_link, 0 },
 	{ "GET", "/review/confirm/{token}", ROUTE_AUTH_NONE,
 	    pages_review_confirm, ROUTE_NO_STORE },
 	{ "POST", "/review/confirm/{token}", ROUTE_AUTH_NONE,
