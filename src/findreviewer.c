@@ -313,7 +313,8 @@ findreviewer_create(struct request *req, struct response *res,
 	snprintf(subject, sizeof(subject), "review:%s", review);
 	snprintf(actor, sizeof(actor), "business:%s", bu);
 	if (db_run(db, sql_request_insert, "sssssisii", id, review, bu,
-	    message != NULL ? message : DEFAULT_MESSAGE, requested_json, (int64_t)!skip, hash, deadline,
+	    message != NULL ? message : DEFAULT_MESSAGE, requested_json,
+	    (int64_t)!skip, hash, deadline,
 	    now) == -1 || reviews_set_contacted(db, review) == -1 ||
 	    audit_add(db, actor, "find-reviewer-requested", subject,
 	    id) == -1 || outbox_add_email(db, bu, msg, NULL, err) == -1)
@@ -371,8 +372,8 @@ shared_lines(json_t *response, const char *lang, struct buf *out)
 	}
 	v = json_string_value(json_object_get(response, "message"));
 	if (r == 0 && v != NULL && v[0] != '\0')
-		r = buf_printf(out, "%s: %s\n", i18n(lang, "mail_field_message"),
-		    v);
+		r = buf_printf(out, "%s: %s\n", i18n(lang,
+		    "mail_field_message"), v);
 	return r;
 }
 

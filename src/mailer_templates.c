@@ -6,9 +6,9 @@
  * Both parts come from that one shape, so they say the same: the text
  * part, and the HTML part as a complete document (<html lang dir>, inline
  * styles only, the business's name on top, the link as a button).
- * In a text "{x}" is vars' string x, HTML-escaped in the HTML part; a
- * block with a `when` var is left out unless vars has it non-empty, one
- * with an `unless` var when it has. Pure; any thread.
+ * In a text "{x}" is vars' string (or integer) x, HTML-escaped in the
+ * HTML part; a block with a `when` var is left out unless vars has it
+ * non-empty, one with an `unless` var when it has. Pure; any thread.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -213,12 +213,15 @@ words(struct buf *out, const char *lang, const char *key, json_t *vars,
 		memcpy(name, s + 1, n);
 		name[n] = '\0';
 		v = json_string_value(json_object_get(vars, name));
-		if (v == NULL) {
+		if (v == NULL && !json_is_integer(json_object_get(vars,
+		    name))) {
 			log_error("mailer: %s has {%s} but no value for it",
 			    key, name);
 			return -1;
 		}
-		if (put(out, v, html) == -1)
+		if (v != NULL ? put(out, v, html) == -1 : buf_printf(out,
+		    "%lld", (long long)json_integer_value(json_object_get(vars,
+		    name))) == -1)
 			return -1;
 		s = close + 1;
 	}
@@ -318,8 +321,8 @@ html_block(struct buf *o, const char *lang, const struct block *k,
 		}
 		return r || buf_puts(o, "</ul>");
 	case B_BUTTON:
-		return buf_puts(o, "<p style=\"margin:8px 0 24px 0\"><a href=\"")
-		    || html_escape(o, v != NULL ? v : "") ||
+		return buf_puts(o, "<p style=\"margin:8px 0 24px 0\">"
+		    "<a href=\"") || html_escape(o, v != NULL ? v : "") ||
 		    buf_puts(o, "\" style=\"display:inline-block;"
 		    "background-color:" S_GREEN ";color:#ffffff;"
 		    "text-decoration:none;font-weight:bold;padding:12px 24px;"

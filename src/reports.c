@@ -91,7 +91,8 @@ static int
 mail_report(struct request *req, struct db_stmt *st, const char *template,
     bool to_business, struct api_error *err)
 {
-	const char	*to = db_text(st, to_business ? P_NOTIFY_EMAIL : P_EMAIL);
+	const char	*to = db_text(st, to_business ? P_NOTIFY_EMAIL :
+			    P_EMAIL);
 	const char	*lang = mailer_lang(to_business ? NULL :
 			    db_text(st, P_LANGUAGE), db_text(st, P_LOCALE));
 	json_t		*msg, *vars;

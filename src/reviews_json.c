@@ -17,7 +17,6 @@
 #include "reviewd/ids.h"
 #include "reviewd/mailer.h"
 #include "reviewd/outbox.h"
-#include "reviewd/reviews_edit.h"
 #include "reviewd/reviews_json.h"
 #include "reviewd/webhooks.h"
 
@@ -491,7 +490,8 @@ static const char sql_unit_locale[] =
  * The reviewer's e-mails: in the review's language (the invitation's
  * locale, or the reviewer's on the form) when the catalogue has it, else
  * the unit's default locale, else English; each says how long its links
- * work (hours: the confirmation, days: the edit link).
+ * work (vars gets "hours", the confirmation's; the edit link's "days"
+ * come from the caller, reviews_edit.h).
  */
 int
 reviews_json_mail(struct db *db, const char *bu, const char *to,
@@ -499,21 +499,18 @@ reviews_json_mail(struct db *db, const char *bu, const char *to,
     struct api_error *err)
 {
 	json_t	*msg = json_pack("{s:s, s:s}", "to", to, "toName", name);
-	char	 hours[24], days[24], unit[32] = "";
+	char	 hours[24], unit[32] = "";
 	int	 r = -1;
 
 	snprintf(hours, sizeof(hours), "%lld",
 	    (long long)json_cfg->review_confirm_ttl_h);
-	snprintf(days, sizeof(days), "%lld",
-	    (long long)(REVIEWS_EDIT_TTL_MS / 86400000));
 	if (db_one_text(db, sql_unit_locale, unit, sizeof(unit), "s",
 	    bu) == -1) {
 		db_fail(db, err);
 		goto out;
 	}
 	if (msg == NULL || json_object_set_new(vars, "hours",
-	    json_string(hours)) == -1 || json_object_set_new(vars, "days",
-	    json_string(days)) == -1 || mailer_render(template,
+	    json_string(hours)) == -1 || mailer_render(template,
 	    mailer_lang(language, unit), vars, msg) == -1)
 		api_error_set(err, 500, NULL, "Internal error");
 	else

@@ -46,10 +46,10 @@ int	mailer_check(json_t *msg, struct api_error *err);
 /*
  * Fills msg's "subject", "text" and "html" with the built-in e-mail name
  * (mailer_templates.c) in the language of locale ("de", "de-AT"; English
- * when the catalogue lacks it or locale is NULL), its "{key}" texts filled
- * with vars' string values (HTML-escaped in the HTML part, a complete
- * document). 0, or -1 when there is no such e-mail or a text needs a var
- * that vars lacks.
+ * when the catalogue lacks it or locale is NULL), its "{key}" texts
+ * filled with vars' string or integer values (HTML-escaped in the HTML
+ * part, a complete document). 0, or -1 when there is no such e-mail or a
+ * text needs a var that vars lacks.
  */
 int	mailer_render(const char *name, const char *locale, json_t *vars,
 	    json_t *msg);

@@ -171,9 +171,12 @@ def test_german_page_reviewer_gets_german_mails(setup):
     assert "Ihre Bestellnummer, Ihren Namen" in text
     assert re.search(r"Der Link ist bis \d{4}-\d\d-\d\d \d\d:\d\d \(UTC\) "
                      r"gültig\.", text)
-    # the business reports it once the request has expired
+    # the business reports it once the request has expired (the unit
+    # speaks English: so does the expiry mail to the business)
     d.advance_clock(6 * 86400)
     shop.renew()
+    m = one(sink, OWNER, "no answer")
+    assert str(m["Subject"]) == 'Find Reviewer: no answer about "Zu spät"'
     r = shop.private("POST", "/v1/private/reviews/%s/reports" % review,
                      json={"reason": "not_genuine_experience"})
     assert r.status_code == 201, r.text
