@@ -281,12 +281,8 @@ def test_business_mails_are_words_with_a_link_a_browser_opens(setup):
     assert "your review is online again" in text
 
 
-def test_reply_link_lands_on_page_three(make_daemon, smtp_sink):
-    sink = smtp_sink()
-    d = make_daemon({"mail": {"transport": "smtp", "smtp_url":
-                              "smtp://127.0.0.1:%d" % sink.port}})
-    d.sink = sink
-    shop = Business(d, DOMAIN)
+def test_reply_link_lands_on_page_three(setup):
+    d, shop, sink = setup
     specs = [dict(email="p%d@example.com" % i, title="Review %d" % i,
                   name="Person %d" % i) for i in range(45)]
     ids = publish_many(d, DOMAIN, specs)
