@@ -307,3 +307,25 @@ def test_reply_link_lands_on_page_three(setup):
     assert r.status_code == 404
     assert r.headers["Content-Type"].startswith("text/html")
     assert "Review not found" in r.text
+
+
+def test_product_invitation_names_the_products(setup):
+    d, shop, sink = setup
+    shop.private("POST", "/v1/private/business-units/%s/products" % shop.id,
+                 json={"products": [{"sku": "K1", "title": "Hervidor"},
+                                    {"sku": "T1", "title": "Tostadora"}]})
+    body = inv(email="lucia@example.es", name="Lucía", ref="ES-1",
+               locale="es-ES",
+               productReviewInvitation={"productSkus": ["K1", "T1"]})
+    del body["serviceReviewInvitation"]
+    r = create(shop, body)
+    assert r.status_code in (201, 202), r.text
+    m = one(sink, "lucia@example.es", "experiencia")
+    text, html, link = check_document(m, "es", EVAL)
+    assert "- Hervidor\n- Tostadora\n" in text
+    assert "<li>Hervidor</li><li>Tostadora</li>" in html
+    assert "qué te parece tu compra" in text
+    assert "El enlace funciona durante 30 días." in text
+    # the stars preselect the service rating: a product-only invitation
+    # has none
+    assert "?stars=" not in text and "?stars=" not in html
