@@ -70,14 +70,15 @@ T_json	 = api_error auth buf clock config db db_sqlite handler http \
 T_links	 = api_error auth buf clock config db db_sqlite findreviewer_json \
 	   handler html http http_guard i18n idempotency ids invitations \
 	   invitations_history invitations_links invitations_templates \
-	   invitations_unsubscribe json lang log mailer mailhtml \
-	   mailhtml_attr metrics migrations outbox outbox_admin rate_limit \
-	   request reviews_edit reviews_json reviews_submit router \
-	   scheduler settings upgrade utf8 webhooks writer
+	   invitations_unsubscribe json lang log mailer mailer_templates \
+	   mailhtml mailhtml_attr metrics migrations outbox outbox_admin \
+	   rate_limit request reviews_edit reviews_json reviews_submit \
+	   router scheduler settings upgrade utf8 webhooks writer
 T_list_cache = buf
 T_mailer = api_error auth buf clock config db db_sqlite handler html http \
-	   http_guard i18n ids json lang log metrics migrations rate_limit \
-	   request router scheduler settings utf8 writer
+	   http_guard i18n ids json lang log mailer_templates metrics \
+	   migrations rate_limit request router scheduler settings utf8 \
+	   writer
 T_mailhtml = mailhtml_attr
 T_reviews_shape = api_error buf clock db db_sqlite log migrations utf8
 T_router = afs afs_message api_error audit auth auth_codes auth_tokens buf \
@@ -86,13 +87,13 @@ T_router = afs afs_message api_error audit auth auth_codes auth_tokens buf \
 	   http_guard i18n idempotency ids invitations invitations_csv \
 	   invitations_history invitations_links invitations_templates \
 	   invitations_unsubscribe invitations_upload json lang links \
-	   list_cache log mailer mailhtml mailhtml_attr metrics migrations \
-	   oauth_authorize outbox outbox_admin outbox_mail pages \
-	   pages_findreviewer pages_invitation pages_profile \
-	   pages_review_edit products rate_limit reports request reviews \
-	   reviews_edit reviews_json reviews_list reviews_products \
-	   reviews_shape reviews_submit routes scheduler settings upgrade \
-	   utf8 webhooks writer
+	   list_cache log mailer mailer_templates mailhtml mailhtml_attr \
+	   metrics migrations oauth_authorize outbox outbox_admin \
+	   outbox_mail pages pages_findreviewer pages_invitation \
+	   pages_profile pages_review_edit pages_review_link products \
+	   rate_limit reports request reviews reviews_edit reviews_json \
+	   reviews_list reviews_products reviews_shape reviews_submit \
+	   routes scheduler settings upgrade utf8 webhooks writer
 T_webhooks = api_error auth buf clock config db db_sqlite handler http \
 	   http_guard ids json log metrics migrations outbox outbox_admin \
 	   rate_limit request router scheduler settings upgrade utf8 \

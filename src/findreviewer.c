@@ -13,10 +13,12 @@
 #include <string.h>
 
 #include "reviewd/audit.h"
+#include "reviewd/buf.h"
 #include "reviewd/clock.h"
 #include "reviewd/findreviewer.h"
 #include "reviewd/findreviewer_json.h"
 #include "reviewd/handler.h"
+#include "reviewd/i18n.h"
 #include "reviewd/ids.h"
 #include "reviewd/json.h"
 #include "reviewd/log.h"
@@ -30,6 +32,10 @@
 #define FIELD_MAX	500
 #define REQUESTS_MAX	3	/* Find Reviewer requests per review, ever */
 #define URL_LEN		(CONFIG_STR + 128)
+/* stored (and shown to the business) when it asks without a message; the
+ * reviewer reads it in their language (mail_fr_default_message) */
+#define DEFAULT_MESSAGE	"Could you tell us more about your experience, " \
+	"so we can find your order?"
 
 static const struct config	*fr_cfg;
 
@@ -55,11 +61,12 @@ static const char sql_review_of[] =
     "  EXISTS (SELECT 1 FROM find_reviewer_requests f "
     "  WHERE f.review_id = r.id AND f.status = 'declined'), "
     "  (SELECT count(*) FROM find_reviewer_requests f "
-    "  WHERE f.review_id = r.id) "
+    "  WHERE f.review_id = r.id), r.language, b.default_locale "
     "FROM reviews r JOIN consumers c ON c.id = r.consumer_id "
     "JOIN business_units b ON b.id = r.business_unit_id WHERE r.id = ?";
 
-enum { R_TITLE, R_EMAIL, R_NAME, R_BU_NAME, R_OPEN, R_DECLINED, R_ASKED };
+enum { R_TITLE, R_EMAIL, R_NAME, R_BU_NAME, R_OPEN, R_DECLINED, R_ASKED,
+    R_LANGUAGE, R_LOCALE };
 
 /* The review's Find Reviewer thread as the API answers it, or NULL with
  * err set. */
@@ -104,36 +111,43 @@ static const char sql_request_insert[] =
     "  message, requested, notify_business, status, token_hash, deadline, "
     "  created_at) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)";
 
-/* "name, referenceId" in the reviewer's words. */
+/* The fields a request may ask for, and their words in the catalogue:
+ * what the reviewer is asked for, and the label of the answer the
+ * business gets. */
+static const struct {
+	const char	*field, *asked, *label;
+} field_words[] = {
+	{ "name", "mail_fr_field_name", "mail_field_name" },
+	{ "email", "mail_fr_field_email", "mail_field_email" },
+	{ "phoneNumber", "mail_fr_field_phone", "mail_field_phone" },
+	{ "address", "mail_fr_field_address", "mail_field_address" },
+	{ "referenceId", "mail_fr_field_reference", "mail_field_reference" },
+};
+
+/* "your name, your order number" in the reviewer's language lang. */
 static void
-requested_text(json_t *requested, char *out, size_t len)
+requested_text(json_t *requested, const char *lang, char *out, size_t len)
 {
-	static const struct {
-		const char	*key, *text;
-	} names[] = {
-		{ "name", "your name" }, { "email", "an e-mail address" },
-		{ "phoneNumber", "a phone number" },
-		{ "address", "your address" },
-		{ "referenceId", "your order or reference number" },
-	};
 	json_t	*v;
 	size_t	 i, k, used = 0;
 
 	out[0] = '\0';
 	json_array_foreach(requested, i, v) {
-		for (k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
-			if (strcmp(json_string_value(v), names[k].key) != 0)
+		for (k = 0; k < sizeof(field_words) / sizeof(field_words[0]);
+		    k++) {
+			if (strcmp(json_string_value(v),
+			    field_words[k].field) != 0)
 				continue;
 			used += (size_t)snprintf(out + used, used < len ?
 			    len - used : 0, "%s%s", used > 0 ? ", " : "",
-			    names[k].text);
+			    i18n(lang, field_words[k].asked));
 		}
 	}
 	if (out[0] == '\0')
-		snprintf(out, len, "anything that shows your experience");
+		snprintf(out, len, "%s", i18n(lang, "mail_fr_anything"));
 }
 
-/* A business's request: its message (a default when absent), whether to
+/* A business's request: its message (NULL when absent), whether to
  * skip its own e-mail, and the fields asked for, appended to requested.
  * 0, or -1 with every bad field named in err. */
 static int
@@ -168,9 +182,6 @@ read_request(json_t *body, const char **message, bool *skip,
 		else if (requested != NULL)
 			json_array_append(requested, item);
 	}
-	if (*message == NULL)
-		*message = "Could you tell us more about your experience, so "
-		    "we can find your order?";
 	return err->status != 0 ? -1 : 0;
 }
 
@@ -222,30 +233,33 @@ askable(struct db *db, const char *review, bool invited,
 }
 
 /* The e-mail asking the reviewer of the review under st (sql_review_of),
- * with the link of token; NULL when out of memory or the template
- * fails. */
+ * in their language, with the link of token; message NULL for the
+ * default question. NULL when out of memory or the template fails. */
 static json_t *
 request_mail(struct db_stmt *st, const char *message, json_t *requested,
     const char *token, int64_t deadline)
 {
-	json_t	*vars, *msg;	/* owned */
-	char	 link[URL_LEN + IDS_TOKEN_LEN], when[CLOCK_ISO_LEN];
-	char	 what[256];
+	const char	*lang = mailer_lang(db_text(st, R_LANGUAGE),
+			    db_text(st, R_LOCALE));
+	json_t		*vars, *msg;	/* owned */
+	char		 link[URL_LEN + IDS_TOKEN_LEN], when[CLOCK_ISO_LEN];
+	char		 what[512];
 
 	(void)clock_format(deadline, when);
 	when[16] = '\0';
 	memcpy(when + 10, " ", 1);
 	snprintf(link, sizeof(link), "%s/find-reviewer/%s", fr_cfg->public_url,
 	    token);
-	requested_text(requested, what, sizeof(what));
+	requested_text(requested, lang, what, sizeof(what));
 	vars = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "name",
 	    db_text(st, R_NAME), "business", db_text(st, R_BU_NAME), "title",
-	    db_text(st, R_TITLE), "message", message, "requested", what,
+	    db_text(st, R_TITLE), "message", message != NULL ? message :
+	    i18n(lang, "mail_fr_default_message"), "requested", what,
 	    "deadline", when, "link", link);
 	msg = json_pack("{s:s, s:s}", "to", db_text(st, R_EMAIL), "toName",
 	    db_text(st, R_NAME));
 	if (vars == NULL || msg == NULL ||
-	    mailer_render("find-reviewer", NULL, vars, msg) == -1) {
+	    mailer_render("find-reviewer", lang, vars, msg) == -1) {
 		json_decref(msg);
 		msg = NULL;
 	}
@@ -299,7 +313,8 @@ findreviewer_create(struct request *req, struct response *res,
 	snprintf(subject, sizeof(subject), "review:%s", review);
 	snprintf(actor, sizeof(actor), "business:%s", bu);
 	if (db_run(db, sql_request_insert, "sssssisii", id, review, bu,
-	    message, requested_json, (int64_t)!skip, hash, deadline,
+	    message != NULL ? message : DEFAULT_MESSAGE, requested_json,
+	    (int64_t)!skip, hash, deadline,
 	    now) == -1 || reviews_set_contacted(db, review) == -1 ||
 	    audit_add(db, actor, "find-reviewer-requested", subject,
 	    id) == -1 || outbox_add_email(db, bu, msg, NULL, err) == -1)
@@ -327,7 +342,8 @@ out:
 	"SELECT f.id, f.review_id, f.business_unit_id, f.status, "	\
 	"  f.message, f.response, f.responded_at, f.notify_business, "	\
 	"  r.title, b.notification_email, b.display_name, f.deadline, "	\
-	"  f.requested, f.created_at FROM find_reviewer_requests f "	\
+	"  f.requested, f.created_at, b.default_locale "		\
+	"FROM find_reviewer_requests f "				\
 	"JOIN reviews r ON r.id = f.review_id "				\
 	"JOIN business_units b ON b.id = f.business_unit_id "
 
@@ -335,15 +351,80 @@ static const char sql_request_by_id[] = REQUEST_SELECT "WHERE f.id = ?";
 
 enum { F_ID, F_REVIEW, F_BU, F_STATUS, F_MESSAGE, F_RESPONSE, F_RESPONDED,
     F_NOTIFY, F_TITLE, F_NOTIFY_EMAIL, F_BU_NAME, F_DEADLINE, F_REQUESTED,
-    F_CREATED };
+    F_CREATED, F_LOCALE };
+
+/* What the reviewer shared, one "Label: value" a line in lang, into out
+ * (empty when nothing). */
+static int
+shared_lines(json_t *response, const char *lang, struct buf *out)
+{
+	const char	*v;
+	size_t		 k;
+	int		 r = 0;
+
+	for (k = 0; r == 0 && k < sizeof(field_words) /
+	    sizeof(field_words[0]); k++) {
+		v = json_string_value(json_object_get(response,
+		    field_words[k].field));
+		if (v != NULL && v[0] != '\0')
+			r = buf_printf(out, "%s: %s\n", i18n(lang,
+			    field_words[k].label), v);
+	}
+	v = json_string_value(json_object_get(response, "message"));
+	if (r == 0 && v != NULL && v[0] != '\0')
+		r = buf_printf(out, "%s: %s\n", i18n(lang,
+		    "mail_field_message"), v);
+	return r;
+}
+
+/*
+ * The business's e-mail about request st (sql_request_by_id) whose API
+ * JSON is data: in the unit's language, the answer in words, a link to
+ * the review on its public page (the API's URL needs a token a browser
+ * does not have). NULL when out of memory or the template fails.
+ */
+static json_t *
+business_mail(struct db_stmt *st, json_t *data)
+{
+	const char	*lang = mailer_lang(NULL, db_text(st, F_LOCALE));
+	const char	*status = db_text(st, F_STATUS);
+	json_t		*vars = NULL, *msg = NULL;	/* owned */
+	char		 link[URL_LEN], *details = NULL;
+	struct buf	 b;
+
+	buf_init(&b, 64 * 1024);
+	snprintf(link, sizeof(link), "%s/r/%s", fr_cfg->public_url,
+	    db_text(st, F_REVIEW));
+	if (strcmp(status, "replied") == 0 && shared_lines(json_object_get(data,
+	    "consumerResponse"), lang, &b) == -1)
+		goto out;
+	if ((details = buf_detach(&b, NULL)) == NULL)
+		goto out;
+	vars = json_pack("{s:s, s:s, s:s, s:s, s:s}", "title",
+	    db_text(st, F_TITLE), "business", db_text(st, F_BU_NAME), "link",
+	    link, "reviewId", db_text(st, F_REVIEW), "details", details);
+	msg = json_pack("{s:s}", "to", db_text(st, F_NOTIFY_EMAIL));
+	if (vars == NULL || msg == NULL || mailer_render(
+	    strcmp(status, "expired") == 0 ? "find-reviewer-expired" :
+	    strcmp(status, "declined") == 0 ? "find-reviewer-declined" :
+	    "find-reviewer-replied", lang, vars, msg) == -1) {
+		json_decref(msg);
+		msg = NULL;
+	}
+out:
+	buf_release(&b);
+	free(details);
+	json_decref(vars);
+	return msg;
+}
 
 static int
 tell_business(struct db *db, const char *request_id)
 {
 	struct db_stmt	*st = NULL;
-	json_t		*data = NULL, *stored = NULL, *vars = NULL, *msg = NULL;
+	json_t		*data = NULL, *stored = NULL, *msg = NULL;
 	json_error_t	 jerr;
-	char		 bu[IDS_ID_LEN + 1], link[URL_LEN], *details = NULL;
+	char		 bu[IDS_ID_LEN + 1];
 	const char	*status, *event;
 	int		 ret = -1;
 
@@ -370,30 +451,15 @@ tell_business(struct db *db, const char *request_id)
 		struct api_error err;
 
 		memset(&err, 0, sizeof(err));
-		snprintf(link, sizeof(link), "%s/v1/private/reviews/%s",
-		    fr_cfg->public_url, db_text(st, F_REVIEW));
-		details = json_dumps(json_object_get(data, "consumerResponse"),
-		    JSON_INDENT(2) | JSON_ENCODE_ANY);
-		vars = json_pack("{s:s, s:s, s:s, s:s}", "outcome",
-		    strcmp(status, "expired") == 0 ? "not answered in time" :
-		    strcmp(status, "declined") == 0 ? "declined by the "
-		    "reviewer" : "answered", "title", db_text(st, F_TITLE),
-		    "link", link, "details", details != NULL &&
-		    strcmp(status, "replied") == 0 ? details : "");
-		msg = json_pack("{s:s}", "to", db_text(st, F_NOTIFY_EMAIL));
-		if (vars == NULL || msg == NULL ||
-		    mailer_render("find-reviewer-business", NULL, vars,
-		    msg) == -1 ||
+		if ((msg = business_mail(st, data)) == NULL ||
 		    outbox_add_email(db, bu, msg, NULL, &err) == -1)
 			goto out;
 	}
 	ret = 0;
 out:
 	db_release(st);
-	free(details);
 	json_decref(stored);
 	json_decref(data);
-	json_decref(vars);
 	json_decref(msg);
 	return ret;
 }

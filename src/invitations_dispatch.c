@@ -194,6 +194,14 @@ static json_t *
 invitation_mail(struct db_stmt *st, const char *token, const char *unsub,
     struct rules_cache *rc, char *why, size_t whylen)
 {
+	/* what it asks about: read here, on the scheduler thread's
+	 * connection (the dispatch's transaction), for the built-in mail */
+	static const char sql_asks[] =
+	    "SELECT service, (SELECT group_concat(json_extract(value, "
+	    "  '$.name'), char(10)) FROM json_each(products)) "
+	    "FROM invitations WHERE id = ?";
+	struct db_stmt	*asks = NULL;
+	char		 days[24];
 	char		 link[URL_LEN + IDS_TOKEN_LEN];
 	char		 unlink[URL_LEN + IDS_TOKEN_LEN], header[URL_LEN * 2];
 	char		 language[3] = "en";
@@ -216,10 +224,19 @@ invitation_mail(struct db_stmt *st, const char *token, const char *unsub,
 	    inv_config()->mail_platform_name);
 	if (shown_names(st, sender, why, whylen) == -1)
 		return NULL;
-	vars = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "name", name,
-	    "business", db_text(st, 7), "link", link, "unsubscribeLink",
-	    unlink, "platform", inv_config()->mail_platform_name, "website",
-	    db_text(st, 12));
+	snprintf(days, sizeof(days), "%lld",
+	    (long long)inv_config()->invitation_link_days);
+	if (db_row(db_thread(), sql_asks, &asks, "s", db_text(st, 0)) !=
+	    DB_ROW)
+		return NULL;
+	/* the stars open the form with one chosen: service reviews only */
+	vars = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+	    "name", name, "business", db_text(st, 7), "link", link,
+	    "unsubscribeLink", unlink, "platform",
+	    inv_config()->mail_platform_name, "website", db_text(st, 12),
+	    "days", days, "products", db_text(asks, 1), "starsLink",
+	    (int)db_int(asks, 0) ? link : "");
+	db_release(asks);
 	msg = json_pack("{s:s, s:s, s:s, s:{s:s, s:s}}", "to", db_text(st, 1),
 	    "toName", name, "fromName", from, "headers", "List-Unsubscribe",
 	    header, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click");

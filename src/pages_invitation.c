@@ -258,10 +258,17 @@ pages_invitation(struct request *req, struct response *res,
     struct api_error *err)
 {
 	struct inv_link	 l = { INVITATION_LINK_UNKNOWN, NULL };
+	const char	*stars = request_query(req, "stars");
+	json_t		*chosen = NULL;	/* owned */
 	int		 r = open_invitation(req, res, &l, err);
 
+	/* ?stars=N: the star the reviewer clicked in the e-mail */
+	if (stars != NULL && stars[0] >= '1' && stars[0] <= '5' &&
+	    stars[1] == '\0')
+		chosen = json_pack("{s:i}", "stars", stars[0] - '0');
 	if (r == 1)
-		r = invitation_form(req, res, 200, l.inv, NULL, NULL, err);
+		r = invitation_form(req, res, 200, l.inv, chosen, NULL, err);
+	json_decref(chosen);
 	json_decref(l.inv);
 	return r;
 }

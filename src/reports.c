@@ -17,6 +17,7 @@
 #include "reviewd/db.h"
 #include "reviewd/ids.h"
 #include "reviewd/handler.h"
+#include "reviewd/i18n.h"
 #include "reviewd/json.h"
 #include "reviewd/mailer.h"
 #include "reviewd/outbox.h"
@@ -45,7 +46,8 @@ static const struct {
 	"p.hides, p.status, p.decision_note, p.created_at, p.decided_at, " \
 	"r.title, r.source, coalesce(r.referral_email, c.email), "	\
 	"r.display_name, b.display_name, "				\
-	"CASE WHEN r.sku IS NULL THEN 'service' ELSE 'product' END "
+	"CASE WHEN r.sku IS NULL THEN 'service' ELSE 'product' END, "	\
+	"r.language, b.default_locale, b.notification_email "
 #define REPORT_FROM							\
 	"FROM reports p JOIN reviews r ON r.id = p.review_id "		\
 	"JOIN consumers c ON c.id = r.consumer_id "			\
@@ -53,7 +55,7 @@ static const struct {
 
 enum { P_ID, P_REVIEW, P_BU, P_REASON, P_DETAILS, P_HIDES, P_STATUS, P_NOTE,
     P_CREATED, P_DECIDED, P_TITLE, P_SOURCE, P_EMAIL, P_NAME, P_BU_NAME,
-    P_SKU_KIND };
+    P_SKU_KIND, P_LANGUAGE, P_LOCALE, P_NOTIFY_EMAIL };
 
 /* A report as the business and the operator see it (no addresses). */
 static json_t *
@@ -79,27 +81,41 @@ report_json(struct db_stmt *st)
 static const char sql_report_by_id[] =
     "SELECT " REPORT_COLUMNS REPORT_FROM "WHERE p.id = ?";
 
-/* Mails the reviewer about their review (anonymous ones too). */
+/*
+ * Mails template about report st to the reviewer (anonymous ones too) in
+ * their language, or to the business (its notification address, when it
+ * has one) in its unit's: the reason in words, and a link to the review
+ * on the public page. 0, or -1 with err set.
+ */
 static int
-mail_reviewer(struct db *db, struct db_stmt *st, const char *template,
-    const char *outcome, struct api_error *err)
+mail_report(struct request *req, struct db_stmt *st, const char *template,
+    bool to_business, struct api_error *err)
 {
-	json_t	*msg, *vars;
-	int	 r = -1;
+	const char	*to = db_text(st, to_business ? P_NOTIFY_EMAIL :
+			    P_EMAIL);
+	const char	*lang = mailer_lang(to_business ? NULL :
+			    db_text(st, P_LANGUAGE), db_text(st, P_LOCALE));
+	json_t		*msg, *vars;
+	char		 key[64], link[CONFIG_STR + 64];
+	int		 r = -1;
 
-	if (!mailer_address_valid(db_text(st, P_EMAIL)))
-		return 0;	/* the reviewer's data was erased */
+	if (!mailer_address_valid(to))
+		return 0;	/* the reviewer's data was erased, or the
+				   business gave no address */
+	snprintf(key, sizeof(key), "mail_reason_%s", db_text(st, P_REASON));
+	snprintf(link, sizeof(link), "%s/r/%s", req->cfg->public_url,
+	    db_text(st, P_REVIEW));
 	vars = json_pack("{s:s, s:s, s:s, s:s, s:s}", "name",
 	    db_text(st, P_NAME), "business", db_text(st, P_BU_NAME), "title",
-	    db_text(st, P_TITLE), "reason", db_text(st, P_REASON), "outcome",
-	    outcome);
-	msg = json_pack("{s:s, s:s}", "to", db_text(st, P_EMAIL), "toName",
-	    db_text(st, P_NAME));
+	    db_text(st, P_TITLE), "reason", i18n(lang, key), "link", link);
+	msg = to_business ? json_pack("{s:s}", "to", to) :
+	    json_pack("{s:s, s:s}", "to", to, "toName", db_text(st, P_NAME));
 	if (vars == NULL || msg == NULL ||
-	    mailer_render(template, NULL, vars, msg) == -1)
+	    mailer_render(template, lang, vars, msg) == -1)
 		api_error_set(err, 500, NULL, "Internal error");
 	else
-		r = outbox_add_email(db, db_text(st, P_BU), msg, NULL, err);
+		r = outbox_add_email(req->db, db_text(st, P_BU), msg, NULL,
+		    err);
 	json_decref(vars);
 	json_decref(msg);
 	return r;
@@ -221,14 +237,15 @@ reportable(struct request *req, const char *review, const char *reason,
  * under st, which is released. See handler_commit. */
 /*
  * Ends a write on report id: tells the webhooks event, deletes the
- * review's webhooks when removal, mails the reviewer template (with
- * text) unless NULL, and commits answering status with the report.
+ * review's webhooks when removal, mails the reviewer template and the
+ * business business_template (each unless NULL), and commits answering
+ * status with the report.
  * 0, or -1 with err set.
  */
 static int
 answer(struct request *req, struct response *res, int status,
     const char *id, const char *event, bool removal, const char *template,
-    const char *text, struct api_error *err)
+    const char *business_template, struct api_error *err)
 {
 	struct db_stmt	*st = NULL;
 	json_t		*out;	/* owned, taken */
@@ -240,8 +257,10 @@ answer(struct request *req, struct response *res, int status,
 		db_fail(req->db, err);
 		return -1;
 	}
-	if (template != NULL &&
-	    mail_reviewer(req->db, st, template, text, err) == -1) {
+	if ((template != NULL &&
+	    mail_report(req, st, template, false, err) == -1) ||
+	    (business_template != NULL &&
+	    mail_report(req, st, business_template, true, err) == -1)) {
 		db_release(st);
 		return -1;
 	}
@@ -287,7 +306,7 @@ reports_create(struct request *req, struct response *res,
 		db_fail(db, err);
 	else
 		ret = answer(req, res, 201, id, "review-report-created",
-		    false, hides ? "report-hidden" : NULL, "", err);
+		    false, hides ? "report-hidden" : NULL, NULL, err);
 out:
 	db_tx_rollback(db);
 	json_decref(body);
@@ -384,8 +403,8 @@ reports_decide(struct request *req, struct response *res,
 	    "report-rejected", subject, note) == -1)
 		goto dberr;
 	ret = answer(req, res, 200, id, "review-report-resolved", uphold,
-	    "report-decided", uphold ? "the review was removed." : "the "
-	    "report was rejected and your review is online.", err);
+	    uphold ? "report-removed" : "report-online", uphold ?
+	    "report-upheld" : "report-rejected", err);
 	goto out;
 dberr:
 	if (err->status == 0)

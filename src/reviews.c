@@ -321,8 +321,8 @@ mail_reply(struct db *db, const char *id, const char *message,
 	snprintf(name, sizeof(name), "%s", db_text(st, 1));
 	snprintf(language, sizeof(language), "%s", db_text(st, 2));
 	snprintf(bu, sizeof(bu), "%s", db_text(st, 5));
-	snprintf(link, sizeof(link), "%s/b/%s#review-%s",
-	    reviews_cfg->public_url, db_text(st, 4), id);
+	/* /r/ finds the profile page that holds it (pages_review_link) */
+	snprintf(link, sizeof(link), "%s/r/%s", reviews_cfg->public_url, id);
 	vars = json_pack("{s:s, s:s, s:s, s:s}", "name", name, "business",
 	    db_text(st, 3), "reply", message, "link", link);
 	db_release(st);

@@ -304,8 +304,9 @@ mail_link(struct db *db, const struct config *cfg, json_t *r, int64_t now,
 	}
 	snprintf(link, sizeof(link), "%s/review/edit/%s", cfg->public_url,
 	    token);
-	vars = json_pack("{s:s, s:s, s:s}", "name", str(r, "name"),
-	    "business", str(r, "business"), "link", link);
+	vars = json_pack("{s:s, s:s, s:s, s:I}", "name", str(r, "name"),
+	    "business", str(r, "business"), "link", link, "days",
+	    (json_int_t)(REVIEWS_EDIT_TTL_MS / 86400000));
 	if (vars == NULL) {
 		api_error_set(err, 500, NULL, "Internal error");
 		return -1;

@@ -483,18 +483,39 @@ reviews_json_emit_id(struct db *db, const char *id,
 	return r;
 }
 
+static const char sql_unit_locale[] =
+    "SELECT default_locale FROM business_units WHERE id = ?";
+
+/*
+ * The reviewer's e-mails: in the review's language (the invitation's
+ * locale, or the reviewer's on the form) when the catalogue has it, else
+ * the unit's default locale, else English; each says how long its links
+ * work (vars gets "hours", the confirmation's; the edit link's "days"
+ * come from the caller, reviews_edit.h).
+ */
 int
 reviews_json_mail(struct db *db, const char *bu, const char *to,
     const char *name, const char *template, const char *language, json_t *vars,
     struct api_error *err)
 {
 	json_t	*msg = json_pack("{s:s, s:s}", "to", to, "toName", name);
+	char	 hours[24], unit[32] = "";
 	int	 r = -1;
 
-	if (msg == NULL || mailer_render(template, language, vars, msg) == -1)
+	snprintf(hours, sizeof(hours), "%lld",
+	    (long long)json_cfg->review_confirm_ttl_h);
+	if (db_one_text(db, sql_unit_locale, unit, sizeof(unit), "s",
+	    bu) == -1) {
+		db_fail(db, err);
+		goto out;
+	}
+	if (msg == NULL || json_object_set_new(vars, "hours",
+	    json_string(hours)) == -1 || mailer_render(template,
+	    mailer_lang(language, unit), vars, msg) == -1)
 		api_error_set(err, 500, NULL, "Internal error");
 	else
 		r = outbox_add_email(db, bu, msg, NULL, err);
+out:
 	json_decref(msg);
 	return r;
 }

@@ -333,9 +333,9 @@ reviews_submit(struct db *db, const struct config *cfg,
 		goto dberr;
 	snprintf(edit, sizeof(edit), "%s/review/edit/%s", cfg->public_url,
 	    token);
-	vars = json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", in->name,
+	vars = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "name", in->name,
 	    "business", bu_name, "link", link, "title", in->title, "editLink",
-	    edit);
+	    edit, "days", (json_int_t)(REVIEWS_EDIT_TTL_MS / 86400000));
 	if (vars == NULL || reviews_json_mail(db, bu, in->email, in->name,
 	    "review-confirm", language, vars, err) == -1)
 		goto out;

@@ -26,6 +26,7 @@
 #include "reviewd/outbox_mail.h"
 #include "reviewd/pages.h"
 #include "reviewd/pages_review_edit.h"
+#include "reviewd/pages_review_link.h"
 #include "reviewd/products.h"
 #include "reviewd/reports.h"
 #include "reviewd/reviews.h"
@@ -155,6 +156,8 @@ const struct route routes_table[] = {
 	{ "GET", "/b/", ROUTE_AUTH_NONE, pages_profile_index, 0 },
 	{ "GET", "/b/{businessDomain}/", ROUTE_AUTH_NONE, pages_profile_slash,
 	    0 },
+	/* issue 15: the link to a review that e-mails carry */
+	{ "GET", "/r/{reviewId}", ROUTE_AUTH_NONE, pages_review_link, 0 },
 	{ "GET", "/review/confirm/{token}", ROUTE_AUTH_NONE,
 	    pages_review_confirm, ROUTE_NO_STORE },
 	{ "POST", "/review/confirm/{token}", ROUTE_AUTH_NONE,

@@ -44,13 +44,23 @@ bool	mailer_header_safe(const char *s);
 int	mailer_check(json_t *msg, struct api_error *err);
 
 /*
- * Fills msg's "subject", "text" and "html" from the built-in template name
- * in locale (falling back to its language, then to English), replacing
- * {{key}} with vars' string values (HTML-escaped in the HTML part).
- * 0, or -1 when there is no such template or a placeholder has no value.
+ * Fills msg's "subject", "text" and "html" with the built-in e-mail name
+ * (mailer_templates.c) in the language of locale ("de", "de-AT"; English
+ * when the catalogue lacks it or locale is NULL), its "{key}" texts
+ * filled with vars' string or integer values (HTML-escaped in the HTML
+ * part, a complete document). 0, or -1 when there is no such e-mail or a
+ * text needs a var that vars lacks.
  */
 int	mailer_render(const char *name, const char *locale, json_t *vars,
 	    json_t *msg);
+
+/*
+ * The language of an e-mail to a reviewer: want (the invitation's locale
+ * or the language stored with the review) when the catalogue has it,
+ * else unit_locale (the unit's default locale), else "en". Either may be
+ * NULL. A static string.
+ */
+const char	*mailer_lang(const char *want, const char *unit_locale);
 
 /*
  * Finds the next placeholder "{{name}}" (spaces inside the braces allowed)
