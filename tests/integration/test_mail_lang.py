@@ -226,7 +226,8 @@ def test_unit_default_locale_for_reviewer_and_business(setup):
     assert r.status_code == 202
     one(sink, "yuki@example.jp", "Conferma")
     # the business's mails speak the unit's language
-    assert ask(shop, review).status_code == 201
+    r = ask(shop, review)
+    assert r.status_code == 201, r.text
     d.advance_clock(6 * 86400)
     shop.renew()
     m = one(sink, OWNER, "nessuna risposta")
