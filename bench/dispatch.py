@@ -15,6 +15,7 @@ dispatch.
 """
 import os
 import pathlib
+import shutil
 import signal
 import subprocess
 import sys
@@ -63,7 +64,7 @@ upload_hwm = hwm_mib(d.proc.pid)
 new = d.dir / "mail" / "new"
 perf = None
 if os.environ.get("PERF"):
-    perf = subprocess.Popen(["perf", "record", "-g", "-o",
+    perf = subprocess.Popen(["perf", "record", "--call-graph", "dwarf,16384", "-F", "300", "-o",
                              os.environ["PERF"], "-p", str(d.proc.pid)],
                             stdout=subprocess.DEVNULL)
     time.sleep(1)
@@ -88,3 +89,4 @@ print("%d invitations -> maildir new/: %.2f s, %.0f/s, daemon CPU %.2f s; "
 rc = d.stop()
 if rc != 0:
     sys.exit("defect: the daemon exited %s" % rc)
+print(d.dir) if os.environ.get("KEEP") else shutil.rmtree(d.dir)

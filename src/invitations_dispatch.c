@@ -278,7 +278,8 @@ struct pick {
 	char		 id[IDS_ID_LEN + 1], bu[IDS_ID_LEN + 1];
 	char		 email[MAILER_ADDRESS_MAX + 1];
 	char		 th[IDS_HASH_LEN + 1], uh[IDS_HASH_LEN + 1];
-	json_t		*msg;		/* owned; NULL: skipped for why */
+	char		*msg;		/* owned: the e-mail's JSON; NULL:
+					   skipped for why */
 	char		*why;		/* owned, when msg is NULL */
 };
 
@@ -290,6 +291,7 @@ prepare_one(struct db_stmt *st, struct rules_cache *rc, struct pick *p)
 {
 	char		 token[IDS_TOKEN_LEN + 1], unsub[IDS_TOKEN_LEN + 1];
 	char		 why[DISPATCH_WHY];
+	json_t		*msg;	/* owned */
 	struct api_error err;
 
 	memset(&err, 0, sizeof(err));
@@ -300,11 +302,10 @@ prepare_one(struct db_stmt *st, struct rules_cache *rc, struct pick *p)
 	ids_token_hash(token, p->th);
 	ids_token(unsub);
 	ids_token_hash(unsub, p->uh);
-	p->msg = invitation_mail(st, token, unsub, rc, why, sizeof(why));
-	if (p->msg != NULL && mailer_check(p->msg, &err) == -1) {
-		json_decref(p->msg);
-		p->msg = NULL;
-	}
+	msg = invitation_mail(st, token, unsub, rc, why, sizeof(why));
+	if (msg != NULL && mailer_check(msg, &err) == 0)
+		p->msg = json_dumps(msg, JSON_COMPACT);	/* NULL: skipped */
+	json_decref(msg);
 	if (p->msg != NULL)
 		return;
 	/* Skipped, not retried: one bad template must not hold up every
@@ -345,7 +346,7 @@ record_one(struct db *db, const struct pick *p, int64_t now)
 	if (db_changes(db) == 0)
 		return 0;
 	snprintf(owner, sizeof(owner), "invitation:%s", p->id);
-	return outbox_add_owned(db, OUTBOX_EMAIL, p->bu, NULL, p->msg, now,
+	return outbox_add_text(db, OUTBOX_EMAIL, p->bu, NULL, p->msg, now,
 	    owner, NULL);
 }
 
@@ -380,7 +381,7 @@ picks_free(struct pick *picks, int64_t n)
 	int64_t	 i;
 
 	for (i = 0; i < n; i++) {
-		json_decref(picks[i].msg);
+		free(picks[i].msg);
 		free(picks[i].why);
 	}
 	free(picks);

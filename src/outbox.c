@@ -94,21 +94,34 @@ outbox_add_owned(struct db *db, enum outbox_kind kind, const char *bu,
     const char *subscription, json_t *payload, int64_t due,
     const char *owner, char id_out[IDS_ID_LEN + 1])
 {
-	struct db_stmt	*st = NULL;
-	char		 id[IDS_ID_LEN + 1];
-	char		*text = json_dumps(payload, JSON_COMPACT);
-	int64_t		 now = clock_now_ms();
-	int		 ret = -1;
+	char	*text = json_dumps(payload, JSON_COMPACT);
+	int	 ret;
 
 	if (text == NULL)
 		return -1;
+	ret = outbox_add_text(db, kind, bu, subscription, text, due, owner,
+	    id_out);
+	free(text);
+	return ret;
+}
+
+int
+outbox_add_text(struct db *db, enum outbox_kind kind, const char *bu,
+    const char *subscription, const char *payload, int64_t due,
+    const char *owner, char id_out[IDS_ID_LEN + 1])
+{
+	struct db_stmt	*st = NULL;
+	char		 id[IDS_ID_LEN + 1];
+	int64_t		 now = clock_now_ms();
+	int		 ret = -1;
+
 	ids_new(id);
 	st = db_prepare(db, sql_insert);
 	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
 	    db_bind_text(st, 2, kind_names[kind]) == -1 ||
 	    db_bind_text(st, 3, bu) == -1 ||
 	    db_bind_text(st, 4, subscription) == -1 ||
-	    db_bind_text(st, 5, text) == -1 ||
+	    db_bind_text(st, 5, payload) == -1 ||
 	    db_bind_int(st, 6, due) == -1 ||
 	    db_bind_int(st, 7, now) == -1 ||
 	    db_bind_int(st, 8, (due > now ? due : now) +
@@ -120,7 +133,6 @@ outbox_add_owned(struct db *db, enum outbox_kind kind, const char *bu,
 	ret = 0;
 out:
 	db_release(st);
-	free(text);
 	return ret;
 }
 
@@ -240,12 +252,16 @@ lease(struct db *db, enum outbox_kind kind, int64_t now, struct leased *rows,
     int n)
 {
 	struct db_stmt	*st = NULL;
-	int		 got = 0, rc;
+	char		**texts;
+	int		 got = 0, rc, i;
 	json_error_t	 jerr;
 
 	rc = db_exists(db, sql_any_due, "si", kind_names[kind], now);
 	if (rc != DB_ROW)
 		return rc == -1 ? -1 : 0;
+	/* the payloads are parsed after the commit: not under the lock */
+	if ((texts = calloc((size_t)n, sizeof(*texts))) == NULL)
+		return -1;
 	if (db_tx_begin(db) == -1 || (st = db_prepare(db, sql_lease)) == NULL ||
 	    db_bind_int(st, 1, now + lease_ms(kind)) == -1 ||
 	    db_bind_int(st, 2, now) == -1 || db_bind_int(st, 3, n) == -1 ||
@@ -259,12 +275,13 @@ lease(struct db *db, enum outbox_kind kind, int64_t now, struct leased *rows,
 		    db_text(st, 1));
 		r->kind = kind;
 		r->subscription = strdup(db_text(st, 3));
-		r->payload = json_loads(db_text(st, 4), 0, &jerr);
+		texts[got] = strdup(db_text(st, 4));
 		r->attempts = db_int(st, 5);
 		r->give_up_at = db_int(st, 6);
 		r->owner = strdup(db_text(st, 7));
 		got++;
-		if (r->subscription == NULL || r->owner == NULL)
+		if (r->subscription == NULL || r->owner == NULL ||
+		    texts[got - 1] == NULL)
 			goto fail;
 	}
 	if (rc == -1)
@@ -272,10 +289,19 @@ lease(struct db *db, enum outbox_kind kind, int64_t now, struct leased *rows,
 	db_release(st);
 	if (db_tx_commit(db) == -1)
 		goto fail;
+	/* NULL (not JSON) makes the row dead when it is tried */
+	for (i = 0; i < got; i++) {
+		rows[i].payload = json_loads(texts[i], 0, &jerr);
+		free(texts[i]);
+	}
+	free(texts);
 	return got;
 fail:
 	db_release(st);
 	db_tx_rollback(db);
+	for (i = 0; i < got; i++)
+		free(texts[i]);
+	free(texts);
 	while (got > 0)
 		leased_release(&rows[--got]);
 	return -1;
