@@ -189,7 +189,8 @@ struct leased {
 	char		 public_id[IDS_ID_LEN + 1];
 	enum outbox_kind kind;
 	char		*subscription;
-	json_t		*payload;	/* owned */
+	char		*text;		/* owned: the payload as stored */
+	json_t		*payload;	/* owned: parsed when sent */
 	int64_t		 attempts;
 	int64_t		 give_up_at;
 	char		*owner;		/* "" when none */
@@ -217,6 +218,7 @@ leased_release(struct leased *r)
 {
 	free(r->subscription);
 	free(r->owner);
+	free(r->text);
 	json_decref(r->payload);
 	memset(r, 0, sizeof(*r));
 }
@@ -252,16 +254,11 @@ lease(struct db *db, enum outbox_kind kind, int64_t now, struct leased *rows,
     int n)
 {
 	struct db_stmt	*st = NULL;
-	char		**texts;
-	int		 got = 0, rc, i;
-	json_error_t	 jerr;
+	int		 got = 0, rc;
 
 	rc = db_exists(db, sql_any_due, "si", kind_names[kind], now);
 	if (rc != DB_ROW)
 		return rc == -1 ? -1 : 0;
-	/* the payloads are parsed after the commit: not under the lock */
-	if ((texts = calloc((size_t)n, sizeof(*texts))) == NULL)
-		return -1;
 	if (db_tx_begin(db) == -1 || (st = db_prepare(db, sql_lease)) == NULL ||
 	    db_bind_int(st, 1, now + lease_ms(kind)) == -1 ||
 	    db_bind_int(st, 2, now) == -1 || db_bind_int(st, 3, n) == -1 ||
@@ -275,13 +272,13 @@ lease(struct db *db, enum outbox_kind kind, int64_t now, struct leased *rows,
 		    db_text(st, 1));
 		r->kind = kind;
 		r->subscription = strdup(db_text(st, 3));
-		texts[got] = strdup(db_text(st, 4));
+		r->text = strdup(db_text(st, 4));
 		r->attempts = db_int(st, 5);
 		r->give_up_at = db_int(st, 6);
 		r->owner = strdup(db_text(st, 7));
 		got++;
 		if (r->subscription == NULL || r->owner == NULL ||
-		    texts[got - 1] == NULL)
+		    r->text == NULL)
 			goto fail;
 	}
 	if (rc == -1)
@@ -289,19 +286,10 @@ lease(struct db *db, enum outbox_kind kind, int64_t now, struct leased *rows,
 	db_release(st);
 	if (db_tx_commit(db) == -1)
 		goto fail;
-	/* NULL (not JSON) makes the row dead when it is tried */
-	for (i = 0; i < got; i++) {
-		rows[i].payload = json_loads(texts[i], 0, &jerr);
-		free(texts[i]);
-	}
-	free(texts);
 	return got;
 fail:
 	db_release(st);
 	db_tx_rollback(db);
-	for (i = 0; i < got; i++)
-		free(texts[i]);
-	free(texts);
 	while (got > 0)
 		leased_release(&rows[--got]);
 	return -1;
@@ -604,9 +592,26 @@ outbox_paused(enum outbox_kind kind, char *why, size_t whylen,
 
 /* The e-mail lane: batches, one at a time. */
 
+/* Parses r's stored payload, as it is about to be sent: not under the
+ * lease's lock, and one row's at a time in a batch (a batch of parsed
+ * messages would weigh several times its text). NULL when it is not
+ * JSON: the row is then dead. */
+static json_t *
+leased_payload(struct leased *r)
+{
+	json_error_t	 jerr;
+
+	if (r->payload == NULL && r->text != NULL) {
+		r->payload = json_loads(r->text, 0, &jerr);
+		free(r->text);
+		r->text = NULL;
+	}
+	return r->payload;
+}
+
 /* The open session of a batch (NULL until needed). */
 static enum outbox_result
-deliver(struct db *db, void **session, const struct leased *r,
+deliver_parsed(struct db *db, void **session, const struct leased *r,
     int64_t *retry_after_s, char *why, size_t whylen)
 {
 	const struct outbox_sender	*s = senders[r->kind];
@@ -631,6 +636,20 @@ deliver(struct db *db, void **session, const struct leased *r,
 	}
 	return s->send(db, outbox_cfg, *session, &item, retry_after_s, why,
 	    whylen);
+}
+
+/* Sends r, then forgets its message (its outcome stays in r). */
+static enum outbox_result
+deliver(struct db *db, void **session, struct leased *r,
+    int64_t *retry_after_s, char *why, size_t whylen)
+{
+	enum outbox_result	 res;
+
+	(void)leased_payload(r);
+	res = deliver_parsed(db, session, r, retry_after_s, why, whylen);
+	json_decref(r->payload);
+	r->payload = NULL;
+	return res;
 }
 
 /*
@@ -816,6 +835,7 @@ start_one(struct db *db, const struct outbox_sender *s, void *session,
 	r->attempted = true;
 	r->in_flight = true;
 	f->busy++;
+	item.payload = leased_payload(r);
 	if (r->payload == NULL) {
 		ended(f, r, OUTBOX_DEAD, 0, "the stored payload is not JSON");
 		return;
