@@ -7,8 +7,9 @@ the daemon's CPU time. Any other [outbox] batch_size goes as the second
 argument.
 
 usage: bench/dispatch.py [N] [BATCH_SIZE]   (after make all; REVIEWD_BIN
-picks another binary; PERF=FILE records `perf record -g` of the daemon
-during the dispatch into FILE)
+picks another binary; PERF=FILE records `perf record --call-graph dwarf`
+of the daemon during the dispatch into FILE; KEEP=1 keeps the daemon's
+folder, printed at the end, instead of removing it)
 
 The daemon's peak RSS (VmHWM) is printed after the upload and after the
 dispatch.
