@@ -7,10 +7,18 @@ the daemon's CPU time. Any other [outbox] batch_size goes as the second
 argument.
 
 usage: bench/dispatch.py [N] [BATCH_SIZE]   (after make all; REVIEWD_BIN
-picks another binary)
+picks another binary; PERF=FILE records `perf record --call-graph dwarf`
+of the daemon during the dispatch into FILE; KEEP=1 keeps the daemon's
+folder, printed at the end, instead of removing it)
+
+The daemon's peak RSS (VmHWM) is printed after the upload and after the
+dispatch.
 """
 import os
 import pathlib
+import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -33,6 +41,14 @@ def cpu_s(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def hwm_mib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
 d = Daemon(pathlib.Path(tempfile.mkdtemp()), overrides).start()
 shop = Business(d, "dispatch.example.com")
 now_ms = d.admin("GET", "/v1/admin/clock").json()["nowMs"]
@@ -45,7 +61,14 @@ r = shop.private("POST", "/v1/private/business-units/%s/invitations/csv"
                  timeout=600)
 if r.status_code != 201:
     sys.exit("defect: upload answered %d: %s" % (r.status_code, r.text))
+upload_hwm = hwm_mib(d.proc.pid)
 new = d.dir / "mail" / "new"
+perf = None
+if os.environ.get("PERF"):
+    perf = subprocess.Popen(["perf", "record", "--call-graph", "dwarf,16384", "-F", "300", "-o",
+                             os.environ["PERF"], "-p", str(d.proc.pid)],
+                            stdout=subprocess.DEVNULL)
+    time.sleep(1)
 before = len(os.listdir(new))
 cpu_before = cpu_s(d.proc.pid)
 started = time.monotonic()
@@ -57,8 +80,14 @@ while count - before < n:
     if time.monotonic() - started > 1800:
         sys.exit("defect: %d of %d after 30 min" % (count - before, n))
 elapsed = time.monotonic() - started
-print("%d invitations -> maildir new/: %.2f s, %.0f/s, daemon CPU %.2f s"
-      % (n, elapsed, n / elapsed, cpu_s(d.proc.pid) - cpu_before))
+if perf is not None:
+    perf.send_signal(signal.SIGINT)
+    perf.wait()
+print("%d invitations -> maildir new/: %.2f s, %.0f/s, daemon CPU %.2f s; "
+      "VmHWM after the upload %.1f MiB, after the dispatch %.1f MiB"
+      % (n, elapsed, n / elapsed, cpu_s(d.proc.pid) - cpu_before,
+         upload_hwm, hwm_mib(d.proc.pid)))
 rc = d.stop()
 if rc != 0:
     sys.exit("defect: the daemon exited %s" % rc)
+print(d.dir) if os.environ.get("KEEP") else shutil.rmtree(d.dir)

@@ -115,7 +115,7 @@ static const struct key keys[] = {
 	INT("mail", "data_timeout_s", "600", smtp_data_timeout_s, 1, 3600),
 	STR("mail", "platform_name", "reviewd", mail_platform_name,
 	    set_platform_name),
-	INT("outbox", "batch_size", "50", outbox_batch, 1, 1000),
+	INT("outbox", "batch_size", "500", outbox_batch, 1, 1000),
 	INT("outbox", "lease_s", "60", outbox_lease_s, 5, 3600),
 	INT("outbox", "give_up_after_s", "259200", outbox_give_up_s, 60,
 	    2592000),

@@ -1,9 +1,10 @@
 /*
  * invitations_dispatch: the scheduler thread's side of invitations. Each
- * wake it sends the due invitations (status queued -> sending), one batch
- * to a transaction: the e-mail, built from the business's template or a
- * built-in one with the platform footer, goes to the outbox with a fresh
- * personal link and unsubscribe token (stored hashed); the outbox then
+ * wake it sends the due invitations (status queued -> sending) a batch at
+ * a time: the e-mails are built outside any transaction, from the
+ * business's template or a built-in one with the platform footer, each
+ * with a fresh personal link and unsubscribe token (stored hashed), then
+ * the batch goes to the outbox in one short transaction; the outbox then
  * reports delivery (-> sent) or giving up (-> skipped, undeliverable).
  * Also the hourly purge of expired idempotency keys and the re-keying of
  * old unsubscribes, which need a scheduler.
@@ -13,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "reviewd/buf.h"
 #include "reviewd/idempotency.h"
@@ -45,7 +45,7 @@ static const char sql_mark_sending[] =
     "WHERE id = ?5 AND status = 'queued'";
 static const char sql_mark_skipped[] =
     "UPDATE invitations SET status = 'skipped', skip_reason = ?1, "
-    "  updated_at = ?2 WHERE id = ?3";
+    "  updated_at = ?2 WHERE id = ?3 AND status = 'queued'";
 /* INT64_MAX when nothing is queued */
 static const char sql_next_send[] =
     "SELECT coalesce(min(send_at), 9223372036854775807) FROM invitations "
@@ -106,10 +106,11 @@ out:
 
 /*
  * The verdicts of the e-mail rules on the business templates met in one
- * dispatch transaction: a 64 KiB template takes about half a millisecond
- * to check, too long to repeat for each of hundreds of invitations while
- * holding the write lock. Inside one transaction a template cannot change,
- * so its id is the key. Scheduler thread only, on its stack.
+ * dispatch batch: a 64 KiB template takes about half a millisecond to
+ * check, too long to repeat for each of hundreds of invitations. The
+ * batch is read by one statement (one snapshot), in which a template
+ * cannot change, so its id is the key. Scheduler thread only, on its
+ * stack.
  */
 #define RULES_CACHE	16
 #define DISPATCH_WHY	(MAILHTML_WHY + 96)
@@ -273,75 +274,134 @@ fail:
 	return NULL;
 }
 
+/* Skips the invitation id, still queued (a cancellation may have come
+ * first: then nothing changes). 0 or -1. */
 static int
 mark_skipped(struct db *db, const char *id, const char *reason, int64_t now)
 {
 	if (db_run(db, sql_mark_skipped, "sis", reason, now, id) == -1)
 		return -1;
+	if (db_changes(db) == 0)
+		return 0;
 	return inv_event_add(db, id, "skipped", reason, now);
 }
 
-/* Sends (queues the e-mail of) one due invitation; 0 or -1. */
-static int
-dispatch_one(struct db *db, struct db_stmt *due, int64_t now,
-    struct rules_cache *rc)
-{
+/*
+ * A due invitation of a batch, prepared outside the write transaction:
+ * its tokens (hashed for the row) and its e-mail, or why it cannot have
+ * one.
+ */
+struct pick {
 	char		 id[IDS_ID_LEN + 1], bu[IDS_ID_LEN + 1];
-	char		 token[IDS_TOKEN_LEN + 1], unsub[IDS_TOKEN_LEN + 1];
+	char		 email[MAILER_ADDRESS_MAX + 1];
 	char		 th[IDS_HASH_LEN + 1], uh[IDS_HASH_LEN + 1];
-	char		 owner[IDS_ID_LEN + 16], why[DISPATCH_WHY];
-	json_t		*msg = NULL;	/* owned */
+	char		*msg;		/* owned: the e-mail's JSON; NULL:
+					   skipped for why */
+	char		*why;		/* owned, when msg is NULL */
+};
+
+/* Prepares p from the due row under st: tokens, the e-mail built and
+ * checked. No write: the scheduler's connection is outside any
+ * transaction here. */
+static void
+prepare_one(struct db_stmt *st, struct rules_cache *rc, struct pick *p)
+{
+	char		 token[IDS_TOKEN_LEN + 1], unsub[IDS_TOKEN_LEN + 1];
+	char		 why[DISPATCH_WHY];
+	json_t		*msg;	/* owned */
 	struct api_error err;
-	bool		 found;
-	int		 ret = -1;
 
 	memset(&err, 0, sizeof(err));
-	snprintf(id, sizeof(id), "%s", db_text(due, 0));
-	snprintf(bu, sizeof(bu), "%s", db_text(due, 8));
-	/* an address may have unsubscribed since it was queued */
-	if (invitations_unsubscribed(db, bu, db_text(due, 1), &found) == -1)
-		return -1;
-	if (found)
-		return mark_skipped(db, id, "the address unsubscribed from "
-		    "this business's invitations", now);
+	snprintf(p->id, sizeof(p->id), "%s", db_text(st, 0));
+	snprintf(p->bu, sizeof(p->bu), "%s", db_text(st, 8));
+	snprintf(p->email, sizeof(p->email), "%s", db_text(st, 1));
 	ids_token(token);
-	ids_token_hash(token, th);
+	ids_token_hash(token, p->th);
 	ids_token(unsub);
-	ids_token_hash(unsub, uh);
-	snprintf(owner, sizeof(owner), "invitation:%s", id);
-	msg = invitation_mail(due, token, unsub, rc, why, sizeof(why));
-	if (msg == NULL || mailer_check(msg, &err) == -1) {
-		/* Skipped, not retried: one bad template must not hold up
-		 * every invitation queued behind it. */
-		if (why[0] == '\0')
-			log_error("invitations: cannot build the e-mail of "
-			    "id=%s", id);
-		ret = mark_skipped(db, id, why[0] != '\0' ? why : "the "
-		    "invitation e-mail could not be built from its template",
-		    now);
-		goto out;
-	}
-	if (db_run(db, sql_mark_sending, "sisis", th, now +
-	    inv_config()->invitation_link_days * 86400000, uh, now, id) == -1 ||
-	    outbox_add_owned(db, OUTBOX_EMAIL, bu, NULL, msg, now, owner,
-	    NULL) == -1)
-		goto out;
-	ret = 0;
-out:
+	ids_token_hash(unsub, p->uh);
+	msg = invitation_mail(st, token, unsub, rc, why, sizeof(why));
+	if (msg != NULL && mailer_check(msg, &err) == 0)
+		p->msg = json_dumps(msg, JSON_COMPACT);	/* NULL: skipped */
 	json_decref(msg);
-	return ret;
+	if (p->msg != NULL)
+		return;
+	/* Skipped, not retried: one bad template must not hold up every
+	 * invitation queued behind it. */
+	if (why[0] == '\0') {
+		log_error("invitations: cannot build the e-mail of id=%s",
+		    p->id);
+		snprintf(why, sizeof(why), "the invitation e-mail could not "
+		    "be built from its template");
+	}
+	p->why = strdup(why);	/* NULL: the record fails, retried */
 }
 
-#define TX_HOLD_MS	250
-
-/* Elapsed time for the transaction's bound: the test clock may jump. */
-static int64_t
-monotonic_ms(void)
+/*
+ * Records p inside the batch's write transaction: its e-mail into the
+ * outbox and the invitation sending, unless the address unsubscribed
+ * since it was queued, or the invitation is no longer queued (cancelled
+ * since it was read: the cancellation wins). 0 or -1.
+ */
+static int
+record_one(struct db *db, const struct pick *p, int64_t now)
 {
-	struct timespec	 ts;
+	char	 owner[IDS_ID_LEN + 16];
+	bool	 found;
 
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);	/* cannot fail */
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (invitations_unsubscribed(db, p->bu, p->email, &found) == -1)
+		return -1;
+	if (found)
+		return mark_skipped(db, p->id, "the address unsubscribed from "
+		    "this business's invitations", now);
+	if (p->msg == NULL)
+		return p->why == NULL ? -1 : mark_skipped(db, p->id, p->why,
+		    now);
+	if (db_run(db, sql_mark_sending, "sisis", p->th, now +
+	    inv_config()->invitation_link_days * 86400000, p->uh, now,
+	    p->id) == -1)
+		return -1;
+	if (db_changes(db) == 0)
+		return 0;
+	snprintf(owner, sizeof(owner), "invitation:%s", p->id);
+	return outbox_add_text(db, OUTBOX_EMAIL, p->bu, NULL, p->msg, now,
+	    owner, NULL);
+}
+
+/* Reads up to max due invitations into picks and prepares them (no
+ * transaction: rendering takes no lock). How many, or -1. */
+static int64_t
+prepare_batch(struct db *db, int64_t now, struct pick *picks, int64_t max)
+{
+	struct rules_cache rules;
+	struct db_stmt	*st;
+	int64_t		 n = 0;
+	int		 rc = DB_DONE;
+
+	rules.n = rules.next = 0;
+	st = db_prepare(db, sql_due);
+	if (st == NULL || db_bind_int(st, 1, now) == -1 ||
+	    db_bind_int(st, 2, max) == -1) {
+		db_release(st);
+		return -1;
+	}
+	/* one statement: one snapshot, so a template is the same for
+	 * the whole batch and its verdict can be cached */
+	while (n < max && (rc = db_step(db, st)) == DB_ROW)
+		prepare_one(st, &rules, &picks[n++]);
+	db_release(st);
+	return rc == -1 ? -1 : n;
+}
+
+static void
+picks_free(struct pick *picks, int64_t n)
+{
+	int64_t	 i;
+
+	for (i = 0; i < n; i++) {
+		free(picks[i].msg);
+		free(picks[i].why);
+	}
+	free(picks);
 }
 
 int64_t
@@ -350,11 +410,9 @@ invitations_job(struct db *db, int64_t now)
 	static int64_t	 last_purge;	/* the scheduler thread's only */
 	static int64_t	 rekey_seq;	/* ditto */
 	static bool	 rekeyed;	/* ditto */
-	struct rules_cache rules;
-	struct db_stmt	*st = NULL;
-	int64_t		 n = 0, next = INT64_MAX, started;
-	bool		 more = false;
-	int		 rc;
+	struct pick	*picks;
+	int64_t		 n, i, next = INT64_MAX;
+	int64_t		 max = inv_config()->invitation_dispatch_batch;
 
 	/* Expired idempotency keys go hourly: a delete is a write, not worth
 	 * the lock on every wake. */
@@ -365,44 +423,35 @@ invitations_job(struct db *db, int64_t now)
 	}
 	if (!rekeyed)
 		rekeyed = invitations_unsubscribe_rekey(db, &rekey_seq);
-	/* One batch per transaction keeps the write lock short, so a large
-	 * dispatch never stalls the API: at most dispatch_batch rows, and
-	 * no more once TX_HOLD_MS have gone (a slow or busy machine must
-	 * not make writers wait out their busy timeout). The job returns
-	 * "now" while more are due. */
-	if (db_tx_begin(db) == -1)
+	/* A batch of at most dispatch_batch rows: read and rendered outside
+	 * any transaction, then recorded in one short one, so that a large
+	 * dispatch never holds the write lock for more than the rows'
+	 * updates (the write gate: no long work inside a transaction). The
+	 * job returns "now" while more are due. */
+	if ((picks = calloc((size_t)max, sizeof(*picks))) == NULL)
 		return now + 1000;
-	rules.n = rules.next = 0;
-	started = monotonic_ms();
-	st = db_prepare(db, sql_due);
-	if (st == NULL || db_bind_int(st, 1, now) == -1 ||
-	    db_bind_int(st, 2, inv_config()->invitation_dispatch_batch) == -1)
+	if ((n = prepare_batch(db, now, picks, max)) == -1)
 		goto fail;
-	while ((rc = db_step(db, st)) == DB_ROW) {
-		n++;
-		if (dispatch_one(db, st, now, &rules) == -1)
+	if (n > 0) {
+		if (db_tx_begin(db) == -1)
 			goto fail;
-		if (monotonic_ms() - started >= TX_HOLD_MS) {
-			more = true;
-			break;
+		for (i = 0; i < n; i++) {
+			if (record_one(db, &picks[i], now) == -1)
+				goto fail;
 		}
-	}
-	if (rc == -1)
-		goto fail;
-	db_release(st);
-	st = NULL;
-	if (db_tx_commit(db) == -1)
-		goto fail;
-	if (n > 0)
+		if (db_tx_commit(db) == -1)
+			goto fail;
 		scheduler_wake();	/* the outbox has work */
-	if (more || n == inv_config()->invitation_dispatch_batch)
+	}
+	picks_free(picks, n);
+	if (n == max)
 		return now;
 	/* on failure next stays INT64_MAX: the scheduler's 1 s wake */
 	(void)db_one_int(db, sql_next_send, &next, "");
 	return next;
 fail:
-	db_release(st);
 	db_tx_rollback(db);
+	picks_free(picks, max);
 	log_error("invitations: dispatch failed; retrying");
 	return now + 1000;
 }

@@ -94,21 +94,34 @@ outbox_add_owned(struct db *db, enum outbox_kind kind, const char *bu,
     const char *subscription, json_t *payload, int64_t due,
     const char *owner, char id_out[IDS_ID_LEN + 1])
 {
-	struct db_stmt	*st = NULL;
-	char		 id[IDS_ID_LEN + 1];
-	char		*text = json_dumps(payload, JSON_COMPACT);
-	int64_t		 now = clock_now_ms();
-	int		 ret = -1;
+	char	*text = json_dumps(payload, JSON_COMPACT);
+	int	 ret;
 
 	if (text == NULL)
 		return -1;
+	ret = outbox_add_text(db, kind, bu, subscription, text, due, owner,
+	    id_out);
+	free(text);
+	return ret;
+}
+
+int
+outbox_add_text(struct db *db, enum outbox_kind kind, const char *bu,
+    const char *subscription, const char *payload, int64_t due,
+    const char *owner, char id_out[IDS_ID_LEN + 1])
+{
+	struct db_stmt	*st = NULL;
+	char		 id[IDS_ID_LEN + 1];
+	int64_t		 now = clock_now_ms();
+	int		 ret = -1;
+
 	ids_new(id);
 	st = db_prepare(db, sql_insert);
 	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
 	    db_bind_text(st, 2, kind_names[kind]) == -1 ||
 	    db_bind_text(st, 3, bu) == -1 ||
 	    db_bind_text(st, 4, subscription) == -1 ||
-	    db_bind_text(st, 5, text) == -1 ||
+	    db_bind_text(st, 5, payload) == -1 ||
 	    db_bind_int(st, 6, due) == -1 ||
 	    db_bind_int(st, 7, now) == -1 ||
 	    db_bind_int(st, 8, (due > now ? due : now) +
@@ -120,7 +133,6 @@ outbox_add_owned(struct db *db, enum outbox_kind kind, const char *bu,
 	ret = 0;
 out:
 	db_release(st);
-	free(text);
 	return ret;
 }
 
@@ -177,7 +189,8 @@ struct leased {
 	char		 public_id[IDS_ID_LEN + 1];
 	enum outbox_kind kind;
 	char		*subscription;
-	json_t		*payload;	/* owned */
+	char		*text;		/* owned: the payload as stored */
+	json_t		*payload;	/* owned: parsed when sent */
 	int64_t		 attempts;
 	int64_t		 give_up_at;
 	char		*owner;		/* "" when none */
@@ -205,6 +218,7 @@ leased_release(struct leased *r)
 {
 	free(r->subscription);
 	free(r->owner);
+	free(r->text);
 	json_decref(r->payload);
 	memset(r, 0, sizeof(*r));
 }
@@ -241,7 +255,6 @@ lease(struct db *db, enum outbox_kind kind, int64_t now, struct leased *rows,
 {
 	struct db_stmt	*st = NULL;
 	int		 got = 0, rc;
-	json_error_t	 jerr;
 
 	rc = db_exists(db, sql_any_due, "si", kind_names[kind], now);
 	if (rc != DB_ROW)
@@ -259,12 +272,13 @@ lease(struct db *db, enum outbox_kind kind, int64_t now, struct leased *rows,
 		    db_text(st, 1));
 		r->kind = kind;
 		r->subscription = strdup(db_text(st, 3));
-		r->payload = json_loads(db_text(st, 4), 0, &jerr);
+		r->text = strdup(db_text(st, 4));
 		r->attempts = db_int(st, 5);
 		r->give_up_at = db_int(st, 6);
 		r->owner = strdup(db_text(st, 7));
 		got++;
-		if (r->subscription == NULL || r->owner == NULL)
+		if (r->subscription == NULL || r->owner == NULL ||
+		    r->text == NULL)
 			goto fail;
 	}
 	if (rc == -1)
@@ -578,9 +592,26 @@ outbox_paused(enum outbox_kind kind, char *why, size_t whylen,
 
 /* The e-mail lane: batches, one at a time. */
 
+/* Parses r's stored payload, as it is about to be sent: not under the
+ * lease's lock, and one row's at a time in a batch (a batch of parsed
+ * messages would weigh several times its text). NULL when it is not
+ * JSON: the row is then dead. */
+static json_t *
+leased_payload(struct leased *r)
+{
+	json_error_t	 jerr;
+
+	if (r->payload == NULL && r->text != NULL) {
+		r->payload = json_loads(r->text, 0, &jerr);
+		free(r->text);
+		r->text = NULL;
+	}
+	return r->payload;
+}
+
 /* The open session of a batch (NULL until needed). */
 static enum outbox_result
-deliver(struct db *db, void **session, const struct leased *r,
+deliver_parsed(struct db *db, void **session, const struct leased *r,
     int64_t *retry_after_s, char *why, size_t whylen)
 {
 	const struct outbox_sender	*s = senders[r->kind];
@@ -605,6 +636,20 @@ deliver(struct db *db, void **session, const struct leased *r,
 	}
 	return s->send(db, outbox_cfg, *session, &item, retry_after_s, why,
 	    whylen);
+}
+
+/* Sends r, then forgets its message (its outcome stays in r). */
+static enum outbox_result
+deliver(struct db *db, void **session, struct leased *r,
+    int64_t *retry_after_s, char *why, size_t whylen)
+{
+	enum outbox_result	 res;
+
+	(void)leased_payload(r);
+	res = deliver_parsed(db, session, r, retry_after_s, why, whylen);
+	json_decref(r->payload);
+	r->payload = NULL;
+	return res;
 }
 
 /*
@@ -790,6 +835,7 @@ start_one(struct db *db, const struct outbox_sender *s, void *session,
 	r->attempted = true;
 	r->in_flight = true;
 	f->busy++;
+	item.payload = leased_payload(r);
 	if (r->payload == NULL) {
 		ended(f, r, OUTBOX_DEAD, 0, "the stored payload is not JSON");
 		return;

@@ -57,6 +57,12 @@ int	outbox_add_owned(struct db *db, enum outbox_kind kind, const char *bu,
 	    const char *subscription, json_t *payload, int64_t due,
 	    const char *owner, char id_out[IDS_ID_LEN + 1]);
 
+/* As outbox_add_owned with the payload already serialized (JSON text),
+ * so that a caller can do that before its write transaction. */
+int	outbox_add_text(struct db *db, enum outbox_kind kind, const char *bu,
+	    const char *subscription, const char *payload, int64_t due,
+	    const char *owner, char id_out[IDS_ID_LEN + 1]);
+
 /* Called on a lane's thread, inside the transaction that marks the
  * row delivered (why NULL) or given up (why the last error), with the id
  * part of the owner. 0 or -1 (rolls back). */

@@ -76,7 +76,7 @@ check_defaults(const struct config *cfg)
 	assert_int_equal(cfg->smtp_starttls, MAIL_STARTTLS_OPPORTUNISTIC);
 	assert_int_equal(cfg->smtp_timeout_s, 300);
 	assert_int_equal(cfg->smtp_data_timeout_s, 600);
-	assert_int_equal(cfg->outbox_batch, 50);
+	assert_int_equal(cfg->outbox_batch, 500);
 	assert_int_equal(cfg->outbox_lease_s, 60);
 	assert_int_equal(cfg->outbox_give_up_s, 259200);
 	assert_int_equal(cfg->outbox_retry_base_s, 10);

@@ -1,0 +1,111 @@
+"""Dispatch renders each batch of due invitations outside any transaction
+and records it in one short one: every invitation of a large batch
+arrives once, under its own Message-ID, and is `sent`; a cancellation
+that commits while a batch is being rendered wins (no e-mail goes out for
+a cancelled invitation)."""
+import email
+import email.policy
+import os
+import sqlite3
+import time
+
+from conftest import Business, wait_for
+
+
+def query(daemon, sql):
+    con = sqlite3.connect(daemon.db_path, timeout=30)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def queue_due(d, shop, emails):
+    """Uploads emails as invitations due in an hour (nothing sent yet)."""
+    now_ms = d.admin("GET", "/v1/admin/clock").json()["nowMs"]
+    send = time.strftime("%Y-%m-%dT%H:%M:%S",
+                         time.gmtime(now_ms / 1000 + 3600))
+    data = "email,name,reference,preferredSendTime\n" + "".join(
+        "%s,Customer %d,REF-%d,%s\n" % (e, i, i, send)
+        for i, e in enumerate(emails))
+    r = shop.private("POST", "/v1/private/business-units/%s/invitations/csv"
+                     % shop.id, data=data.encode(), timeout=300,
+                     headers={"Content-Type": "text/csv"})
+    assert r.status_code == 201, r.text
+
+
+def maildir_messages(d):
+    """(Message-ID, To address) of each message in new/."""
+    new = d.dir / "mail" / "new"
+    out = []
+    for name in os.listdir(new):
+        with open(new / name, "rb") as f:
+            msg = email.message_from_binary_file(f,
+                                                 policy=email.policy.default)
+        out.append((msg["Message-ID"], msg["To"].addresses[0].addr_spec))
+    return out
+
+
+def test_a_batch_of_2000_arrives_once_each_and_is_sent(make_daemon):
+    d = make_daemon({"invitations": {"daily_limit_per_unit": "0"}})
+    shop = Business(d, "render.example.com")
+    total = 2000
+    emails = ["r%d@example.com" % i for i in range(total)]
+    queue_due(d, shop, emails)
+    assert os.listdir(d.dir / "mail" / "new") == []
+    d.advance_clock(7200)
+
+    def sent():
+        return query(d, "SELECT count(*) FROM invitations "
+                     "WHERE status = 'sent'")[0][0]
+    wait_for(lambda: sent() == total, timeout=300,
+             what="every invitation sent")
+    d.wait_outbox_idle(timeout=60)
+    assert query(d, "SELECT status, count(*) FROM invitations "
+                 "GROUP BY status") == [("sent", total)]
+    msgs = maildir_messages(d)
+    assert len(msgs) == total
+    assert len({mid for mid, _ in msgs}) == total    # distinct Message-IDs
+    assert sorted(to for _, to in msgs) == sorted(emails)
+    rows = query(d, "SELECT status, count(*) FROM outbox "
+                 "WHERE owner LIKE 'invitation:%' GROUP BY status")
+    assert rows == [("delivered", total)]
+    assert os.listdir(d.dir / "mail" / "tmp") == []
+
+
+def test_cancel_queued_during_dispatch_wins(make_daemon):
+    """Small dispatch batches, a cancellation while they run: each
+    invitation ends sent (one e-mail) or cancelled (none), never both."""
+    d = make_daemon({"invitations": {"daily_limit_per_unit": "0",
+                                     "dispatch_batch": "50"}})
+    shop = Business(d, "cancel.example.com")
+    total = 3000
+    emails = ["k%d@example.com" % i for i in range(total)]
+    queue_due(d, shop, emails)
+    d.advance_clock(7200)
+    wait_for(lambda: query(d, "SELECT count(*) FROM invitations WHERE "
+                       "status IN ('sending', 'sent')")[0][0] > 0,
+             interval=0.01, what="the dispatch to start")
+    r = shop.private("POST", "/v1/private/business-units/%s/invitations/"
+                     "cancel-queued" % shop.id)
+    assert r.status_code == 200, r.text
+    cancelled = r.json()["cancelled"]
+    assert 0 < cancelled < total, "the dispatch was not under way"
+
+    def settled():
+        return query(d, "SELECT count(*) FROM invitations WHERE status "
+                     "IN ('queued', 'sending')")[0][0] == 0
+    wait_for(settled, timeout=300, what="every invitation settled")
+    d.wait_outbox_idle(timeout=60)
+    by_status = dict(query(d, "SELECT status, count(*) FROM invitations "
+                           "GROUP BY status"))
+    assert by_status == {"sent": total - cancelled, "cancelled": cancelled}
+    sent_to = sorted(e for (e,) in query(
+        d, "SELECT consumer_email FROM invitations WHERE status = 'sent'"))
+    msgs = maildir_messages(d)
+    assert sorted(to for _, to in msgs) == sent_to
+    # a cancellation committed after the batch was read and before it
+    # was recorded leaves nothing behind: no outbox row either
+    assert query(d, "SELECT count(*) FROM outbox o JOIN invitations i "
+                 "ON o.owner = 'invitation:' || i.id "
+                 "WHERE i.status = 'cancelled'") == [(0,)]
