@@ -482,6 +482,22 @@ suppression(struct db *db, const char *bu, const struct inv_input *in,
 	return 0;
 }
 
+/*
+ * A new invitation's id: its creation second in 8 hex digits, then 16
+ * random ones (the shape of a MongoDB ObjectId, as Trustpilot's ids
+ * are). Ids in creation order land at the end of the indexes that hold
+ * them (invitations.id, the events' invitation_id) instead of on a
+ * random page each: a CSV chunk of thousands dirtied, and its commit
+ * wrote, nearly every page of both.
+ */
+static void
+invitation_id(char out[IDS_ID_LEN + 1], int64_t now)
+{
+	snprintf(out, 9, "%08x", (unsigned int)((uint64_t)now / 1000 &
+	    0xffffffffu));
+	ids_random_hex(out + 8, (IDS_ID_LEN - 8) / 2);
+}
+
 int
 inv_store(struct db *db, const char *bu, struct inv_input *in,
     const char *origin, struct inv_store_ctx *ctx,
@@ -528,7 +544,7 @@ inv_store(struct db *db, const char *bu, struct inv_input *in,
 	products = inv_array_text(in->products);
 	if (tags == NULL || products == NULL)
 		goto dberr;
-	ids_new(id);
+	invitation_id(id, now);
 	/* parameters 1 to 13 text, 14 service, 15 to 18 text, 19 and 20
 	 * times */
 	if (db_run(db, sql_insert, "sssssssssssssissssii", id, bu, in->email,
