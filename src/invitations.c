@@ -16,6 +16,8 @@
  * transaction. Personal link and unsubscribe tokens are stored hashed.
  */
 #include <ctype.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <strings.h>
 #include <stdlib.h>
@@ -344,14 +346,19 @@ static const char sql_catalogue_product[] =
  * (the CHECK constraint allows five) because SQLite tests an IN list of
  * more than two constants through a temporary index it builds on every
  * run, which cost more than the lookup itself at one call per CSV row.
+ * Both checks in one statement: one step a row instead of two. ?2 NULL
+ * (no reference) matches nothing; ?4 past every time turns the repeat
+ * check off.
  */
-static const char sql_reference_used[] =
-    "SELECT 1 FROM invitations WHERE business_unit_id = ? AND "
-    "reference_number = ? AND status NOT IN ('cancelled', 'skipped')";
-static const char sql_recently_invited[] =
-    "SELECT 1 FROM invitations WHERE business_unit_id = ?1 AND "
-    "consumer_email = ?2 COLLATE NOCASE AND status NOT IN ('cancelled', "
-    "'skipped') AND created_at > ?3";
+static const char sql_invited[] =
+    "SELECT EXISTS (SELECT 1 FROM invitations WHERE business_unit_id = ?1 "
+    "  AND reference_number = ?2 AND status NOT IN ('cancelled', "
+    "  'skipped')), "
+    "EXISTS (SELECT 1 FROM invitations WHERE business_unit_id = ?1 AND "
+    "  consumer_email = ?3 COLLATE NOCASE AND status NOT IN ('cancelled', "
+    "  'skipped') AND created_at > ?4)";
+static const char sql_any_unsubscribe[] =
+    "SELECT 1 FROM unsubscribes WHERE business_unit_id = ? LIMIT 1";
 static const char sql_insert[] =
     "INSERT INTO invitations (id, business_unit_id, consumer_email, "
     "  consumer_name, reference_number, locale, sender_name, sender_email, "
@@ -441,44 +448,61 @@ fail:
  */
 static int
 suppression(struct db *db, const char *bu, const struct inv_input *in,
-    int64_t now, const char **reason)
+    int64_t now, struct inv_store_ctx *ctx, const char **reason)
 {
-	bool	 found;
-	int	 rc;
+	struct db_stmt	*st;
+	bool		 found = false;
+	int		 rc;
 
 	*reason = NULL;
-	if (invitations_unsubscribed(db, bu, in->email, &found) == -1)
+	/* a unit nobody unsubscribed from (most) needs no address hash */
+	if (ctx != NULL && !ctx->unsubscribes_known) {
+		if ((rc = db_exists(db, sql_any_unsubscribe, "s", bu)) == -1)
+			return -1;
+		ctx->unsubscribes = rc == DB_ROW;
+		ctx->unsubscribes_known = true;
+	}
+	if ((ctx == NULL || ctx->unsubscribes) &&
+	    invitations_unsubscribed(db, bu, in->email, &found) == -1)
 		return -1;
 	if (found) {
 		*reason = "the address unsubscribed from this business's "
 		    "invitations";
 		return 0;
 	}
-	if (in->reference != NULL) {
-		if ((rc = db_exists(db, sql_reference_used, "ss", bu,
-		    in->reference)) == -1)
-			return -1;
-		if (rc == DB_ROW) {
-			*reason = "this reference number was already invited";
-			return 0;
-		}
-	}
-	if (inv_cfg->invitation_repeat_days > 0) {
-		if ((rc = db_exists(db, sql_recently_invited, "ssi", bu,
-		    in->email, now - inv_cfg->invitation_repeat_days *
-		    86400000)) == -1)
-			return -1;
-		if (rc == DB_ROW)
-			*reason = "the address was invited within the repeat "
-			    "period";
-	}
+	if (db_row(db, sql_invited, &st, "sssi", bu, in->reference,
+	    in->email, inv_cfg->invitation_repeat_days > 0 ? now -
+	    inv_cfg->invitation_repeat_days * 86400000 : INT64_MAX) != DB_ROW)
+		return -1;
+	if (db_int(st, 0) != 0)
+		*reason = "this reference number was already invited";
+	else if (db_int(st, 1) != 0)
+		*reason = "the address was invited within the repeat period";
+	db_release(st);
 	return 0;
+}
+
+/*
+ * A new invitation's id: its creation second in 8 hex digits, then 16
+ * random ones (the shape of a MongoDB ObjectId, as Trustpilot's ids
+ * are). Ids in creation order land at the end of the indexes that hold
+ * them (invitations.id, the events' invitation_id) instead of on a
+ * random page each: a CSV chunk of thousands dirtied, and its commit
+ * wrote, nearly every page of both.
+ */
+static void
+invitation_id(char out[IDS_ID_LEN + 1], int64_t now)
+{
+	snprintf(out, 9, "%08x", (unsigned int)((uint64_t)now / 1000 &
+	    0xffffffffu));
+	ids_random_hex(out + 8, (IDS_ID_LEN - 8) / 2);
 }
 
 int
 inv_store(struct db *db, const char *bu, struct inv_input *in,
-    const char *origin, char id_out[IDS_ID_LEN + 1],
-    const char **skip_reason, struct api_error *err)
+    const char *origin, struct inv_store_ctx *ctx,
+    char id_out[IDS_ID_LEN + 1], const char **skip_reason,
+    struct api_error *err)
 {
 	char		 id[IDS_ID_LEN + 1];
 	char		 locale[8] = "en-US", fallback[160] = "";
@@ -493,8 +517,12 @@ inv_store(struct db *db, const char *bu, struct inv_input *in,
 		return -1;
 	if (in->locale != NULL)
 		snprintf(locale, sizeof(locale), "%s", in->locale);
+	else if (ctx != NULL && ctx->locale[0] != '\0')
+		memcpy(locale, ctx->locale, sizeof(locale));
 	else if (inv_unit_locale(db, bu, locale) == -1)
 		goto dberr;
+	else if (ctx != NULL)
+		memcpy(ctx->locale, locale, sizeof(locale));
 	/* An unknown template (one made at Trustpilot, say) is no reason to
 	 * lose the invitation: the unit's default for its locale is used,
 	 * and its events say so. */
@@ -510,13 +538,13 @@ inv_store(struct db *db, const char *bu, struct inv_input *in,
 			in->template_id = invitations_template_default(locale);
 		}
 	}
-	if (suppression(db, bu, in, now, &reason) == -1)
+	if (suppression(db, bu, in, now, ctx, &reason) == -1)
 		goto dberr;
 	tags = inv_array_text(in->tags);
 	products = inv_array_text(in->products);
 	if (tags == NULL || products == NULL)
 		goto dberr;
-	ids_new(id);
+	invitation_id(id, now);
 	/* parameters 1 to 13 text, 14 service, 15 to 18 text, 19 and 20
 	 * times */
 	if (db_run(db, sql_insert, "sssssssssssssissssii", id, bu, in->email,
@@ -556,6 +584,136 @@ static const char sql_quota_nth[] =
     "link_kind = 'email_invitation' AND created_at > ?2 "
     "ORDER BY created_at LIMIT 1 OFFSET ?3";
 
+/*
+ * The count above reads the table row of every invitation in the window
+ * (link_kind is not in the partial index), so it cost a write more the
+ * more the unit had sent that day: at a few thousand a day it was most
+ * of an invitation's time in the writer. The last count of each unit is
+ * kept instead, with the table's highest seq then, and brought up to
+ * date by what changed since: the invitations that have left the window
+ * and those with a higher seq. Invitations are never deleted and their
+ * unit, kind and creation time never change, so the rows up to that seq
+ * are the ones counted, unless a rollback took them: it takes the
+ * highest seqs (a rowid is the highest plus one), so the row that had
+ * the highest seq then is gone, or another row has its seq. Its id is
+ * kept to see that; then, or when the clock went back, or when too much
+ * was written since, the unit is counted again.
+ */
+#define QUOTA_MEMOS	64
+#define QUOTA_DELTA_MAX	200000	/* rows newer than a memo worth reading */
+
+struct quota_memo {
+	char		 bu[IDS_ID_LEN + 1];
+	char		 top_id[IDS_ID_LEN + 1];	/* the row at seq */
+	int64_t		 at, used, seq;
+};
+
+/* Shared by the threads that write; the gate orders their writes, the
+ * lock their use of the table. */
+static pthread_mutex_t		 quota_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct quota_memo	 quota_memos[QUOTA_MEMOS];
+
+static const char sql_quota_top[] =
+    "SELECT seq, id FROM invitations ORDER BY seq DESC LIMIT 1";
+static const char sql_quota_at_seq[] =
+    "SELECT id FROM invitations WHERE seq = ?";
+static const char sql_quota_aged[] =
+    "SELECT count(*) FROM invitations WHERE business_unit_id = ?1 AND "
+    "link_kind = 'email_invitation' AND created_at > ?2 AND "
+    "created_at <= ?3 AND seq <= ?4";
+/* a walk of the rows after seq: '+' keeps the planner off the unit's
+ * index, which would walk the whole window */
+static const char sql_quota_new[] =
+    "SELECT count(*) FROM invitations WHERE seq > ?1 AND "
+    "+business_unit_id = ?2 AND link_kind = 'email_invitation' AND "
+    "+created_at > ?3";
+
+static struct quota_memo *
+quota_slot(const char *bu)
+{
+	uint32_t	 h = 2166136261u;
+
+	for (; *bu != '\0'; bu++)
+		h = (h ^ (unsigned char)*bu) * 16777619u;
+	return &quota_memos[h % QUOTA_MEMOS];
+}
+
+/* Whether m (a copy) still describes the rows up to its seq, the table's
+ * highest seq being top. */
+static int
+quota_memo_holds(struct db *db, const struct quota_memo *m, int64_t top,
+    int64_t now, bool *holds)
+{
+	struct db_stmt	*st;
+	int		 rc;
+
+	*holds = false;
+	if (m->bu[0] == '\0' || now < m->at || top < m->seq ||
+	    top - m->seq > QUOTA_DELTA_MAX)
+		return 0;
+	if (m->seq == 0) {
+		*holds = true;
+		return 0;
+	}
+	if ((rc = db_row(db, sql_quota_at_seq, &st, "i", m->seq)) == -1)
+		return -1;
+	*holds = rc == DB_ROW && strcmp(db_text(st, 0), m->top_id) == 0;
+	db_release(st);
+	return 0;
+}
+
+/* The unit's e-mail invitations in the window ending at now, inside the
+ * caller's write transaction, through the unit's memo. 0 or -1. */
+static int
+quota_used_now(struct db *db, const char *bu, int64_t now, int64_t *out)
+{
+	struct quota_memo m, *slot;
+	struct db_stmt	*st;
+	char		 top_id[IDS_ID_LEN + 1] = "";
+	int64_t		 top = 0, aged, added;
+	bool		 holds;
+	int		 rc;
+
+	if (strlen(bu) > IDS_ID_LEN)
+		return db_one_int(db, sql_quota_used, out, "si", bu,
+		    now - QUOTA_WINDOW_MS) == DB_ROW ? 0 : -1;
+	if ((rc = db_row(db, sql_quota_top, &st, "")) == -1)
+		return -1;
+	if (rc == DB_ROW) {
+		top = db_int(st, 0);
+		snprintf(top_id, sizeof(top_id), "%s", db_text(st, 1));
+		db_release(st);
+	}
+	memset(&m, 0, sizeof(m));
+	slot = quota_slot(bu);
+	pthread_mutex_lock(&quota_lock);
+	if (strcmp(slot->bu, bu) == 0)
+		m = *slot;
+	pthread_mutex_unlock(&quota_lock);
+	if (quota_memo_holds(db, &m, top, now, &holds) == -1)
+		return -1;
+	if (holds) {
+		if (db_one_int(db, sql_quota_aged, &aged, "siii", bu,
+		    m.at - QUOTA_WINDOW_MS, now - QUOTA_WINDOW_MS,
+		    m.seq) != DB_ROW ||
+		    db_one_int(db, sql_quota_new, &added, "isi", m.seq, bu,
+		    now - QUOTA_WINDOW_MS) != DB_ROW)
+			return -1;
+		*out = m.used - aged + added;
+	} else if (db_one_int(db, sql_quota_used, out, "si", bu,
+	    now - QUOTA_WINDOW_MS) != DB_ROW)
+		return -1;
+	snprintf(m.bu, sizeof(m.bu), "%s", bu);
+	memcpy(m.top_id, top_id, sizeof(top_id));
+	m.at = now;
+	m.used = *out;
+	m.seq = top;
+	pthread_mutex_lock(&quota_lock);
+	*slot = m;
+	pthread_mutex_unlock(&quota_lock);
+	return 0;
+}
+
 /* The unit's e-mail invitations created in the window ending at now; with
  * offset >= 0, the creation time of the (offset + 1)-th oldest instead.
  * 0 or -1. */
@@ -584,7 +742,7 @@ invitations_quota_check(struct db *db, const char *bu, size_t n,
 
 	if (limit == 0)
 		return 0;
-	if (quota_query(db, bu, now, -1, &used) == -1) {
+	if (quota_used_now(db, bu, now, &used) == -1) {
 		db_fail(db, err);
 		return -1;
 	}
@@ -727,17 +885,20 @@ invitations_create(struct request *req, struct response *res,
 {
 	json_t		*body = NULL, *item, *out = NULL, *list = NULL;
 	struct inv_input *inputs = NULL;
+	struct inv_store_ctx ctx;
 	struct idempotency ik;
 	const char	*bu;
 	char		 prefix[48], id[IDS_ID_LEN + 1];
 	size_t		 i, n = 0;
-	bool		 batch, representation = prefers_representation(req);
+	bool		 batch, answered;
+	bool		 representation = prefers_representation(req);
 	int		 r, ret = -1;
 
 	if (auth_business_unit(req, &bu, err) == -1 ||
 	    idempotency_read(req, &ik, err) == -1 ||
 	    (body = json_body(req, err)) == NULL)
 		return -1;
+	answered = representation || ik.key != NULL;
 	if (read_batch(body, &batch, &inputs, &n, err) == -1)
 		goto out;
 	if (db_tx_begin(req->db) == -1)
@@ -752,24 +913,31 @@ invitations_create(struct request *req, struct response *res,
 	if (invitations_quota_check(req->db, bu, n, err) == -1 ||
 	    (list = json_array()) == NULL)
 		goto fail;
+	memset(&ctx, 0, sizeof(ctx));
 	for (i = 0; i < n; i++) {
 		struct api_error sub;
 
 		memset(&sub, 0, sizeof(sub));
 		snprintf(prefix, sizeof(prefix), "invitations[%zu]", i);
 		if (inv_store(req->db, bu, &inputs[i], batch ? "batch" : "api",
-		    id, NULL, &sub) == -1) {
+		    &ctx, id, NULL, &sub) == -1) {
 			inv_prefixed(err, &sub, batch ? prefix : "");
 			continue;
 		}
+		/* the representation only when it is answered or kept */
+		if (!answered)
+			continue;
 		if (inv_load_json(req->db, id, NULL, &item, err) == -1 ||
 		    json_array_append_new(list, item) == -1)
 			goto fail;
 	}
 	if (err->status != 0)
 		goto out;
-	out = batch ? json_pack("{s:O}", "invitations", list) :
-	    json_incref(json_array_get(list, 0));
+	if (!answered)
+		out = json_object();
+	else
+		out = batch ? json_pack("{s:O}", "invitations", list) :
+		    json_incref(json_array_get(list, 0));
 	if (out != NULL && idempotency_save(req->db, bu, &ik, 201, out) == -1)
 		goto fail;
 	ret = handler_commit(req, res, 201, out, true, err);
@@ -828,7 +996,7 @@ invitations_from_order(struct db *db, const char *bu, const char *email,
 	in.service = true;
 	in.send_at = send_at;
 	if (invitations_quota_check(db, bu, 1, err) == -1 ||
-	    inv_store(db, bu, &in, "afs", id_out, &reason, err) == -1)
+	    inv_store(db, bu, &in, "afs", NULL, id_out, &reason, err) == -1)
 		return -1;
 	*skipped = reason != NULL;
 	return 0;

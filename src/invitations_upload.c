@@ -191,10 +191,15 @@ row_json(const struct csv_row *row, const int *map)
  *    it are kept. Other writers get the database between chunks.
  */
 
-/* A chunk ends after CSV_CHUNK_ROWS rows or CSV_CHUNK_MS of holding the
- * write lock, whichever comes first (checked every 100 rows). */
-#define CSV_CHUNK_ROWS	2000
+/*
+ * A chunk ends after CSV_CHUNK_ROWS rows or CSV_CHUNK_MS of holding the
+ * write lock, whichever comes first (checked every 100 rows). Longer
+ * chunks cost fewer commits, each of which writes again the index pages
+ * that the chunk touched.
+ */
+#define CSV_CHUNK_ROWS	10000
 #define CSV_CHUNK_MS	100
+#define CSV_PAUSE_MS	5
 
 /*
  * The connection's SQLite settings while it stores, its own put back when
@@ -299,11 +304,13 @@ csv_header(struct csv_reader *reader, int *map, json_t *ignored,
 
 /*
  * Checks one row read with result rc. 1 when valid (*out: the row as the
- * API's JSON, owned), 0 when invalid (*out: its [{field, reason}],
- * owned), -1 when out of memory.
+ * API's JSON, owned; with in not NULL, *in read from it, to release), 0
+ * when invalid (*out: its [{field, reason}], owned), -1 when out of
+ * memory.
  */
 static int
-csv_check(int rc, const struct csv_row *row, const int *map, json_t **out)
+csv_check(int rc, const struct csv_row *row, const int *map, json_t **out,
+    struct inv_input *in_out)
 {
 	struct api_error sub;
 	struct inv_input in;
@@ -320,7 +327,10 @@ csv_check(int rc, const struct csv_row *row, const int *map, json_t **out)
 		return -1;
 	memset(&sub, 0, sizeof(sub));
 	if (inv_input_read(o, "", false, &in, &sub) == 0) {
-		inv_input_release(&in);
+		if (in_out != NULL)
+			*in_out = in;
+		else
+			inv_input_release(&in);
 		*out = o;
 		return 1;
 	}
@@ -385,7 +395,7 @@ csv_check_all(struct db *db, const struct request *req,
 	for (rc = first_is_data ? 1 : csv_next(&reader, &row); rc != 0;
 	    rc = csv_next(&reader, &row)) {
 		imp->total++;
-		switch (csv_check(rc, &row, map, &o)) {
+		switch (csv_check(rc, &row, map, &o, NULL)) {
 		case 1:
 			if (cell(&row, map, COL_SKU) != NULL &&
 			    group_add(db, o, row.line, &key) == -1)
@@ -523,28 +533,31 @@ out:
 }
 
 /*
- * Pass 2 for a valid row (o, owned by the caller): a product row is
- * grouped first (group_row). Stores the invitation and the row's
- * outcome. 0, or -1 with err.
+ * Pass 2 for a valid row (o, owned by the caller, and in as csv_check
+ * read it from o, released here): a product row is grouped first
+ * (group_row), and read again with its group's products. Stores the
+ * invitation and the row's outcome. 0, or -1 with err.
  */
 static int
-store_row(struct db *db, struct csv_import *imp, json_t *o, bool product,
-    size_t line, struct api_error *err)
+store_row(struct db *db, struct csv_import *imp, json_t *o,
+    struct inv_input *in, bool product, size_t line,
+    struct inv_store_ctx *ctx, struct api_error *err)
 {
 	struct api_error sub;
-	struct inv_input in;
 	json_t		*errors = NULL;	/* owned */
 	char		 id[IDS_ID_LEN + 1];
 	const char	*reason;
 	int		 rc, ret = -1;
 
-	memset(&in, 0, sizeof(in));
 	memset(&sub, 0, sizeof(sub));
-	if (product && (rc = group_row(db, imp, o, line, err)) != 0)
-		return rc == 1 ? 0 : -1;
-	if (inv_input_read(o, "", false, &in, &sub) == -1)
-		goto refused;
-	if (inv_store(db, imp->bu, &in, "csv", id, &reason, &sub) == -1) {
+	if (product) {
+		inv_input_release(in);
+		if ((rc = group_row(db, imp, o, line, err)) != 0)
+			return rc == 1 ? 0 : -1;
+		if (inv_input_read(o, "", false, in, &sub) == -1)
+			goto refused;
+	}
+	if (inv_store(db, imp->bu, in, "csv", ctx, id, &reason, &sub) == -1) {
 		if (sub.status >= 500) {
 			*err = sub;
 			goto out;
@@ -566,7 +579,7 @@ refused:
 	ret = invitations_import_row(db, imp, line, "invalid", NULL, NULL,
 	    errors, err);
 out:
-	inv_input_release(&in);
+	inv_input_release(in);
 	json_decref(errors);
 	return ret;
 }
@@ -611,21 +624,19 @@ struct csv_stats {
 };
 
 /*
- * Leaves the database to others between two chunks. Writers waiting for
- * the lock sleep in SQLite's busy handler and look again only every few
- * up to 100 ms; without a pause this thread would take the lock back
- * the moment it let go and starve them. Pausing a third of the time the
- * chunk held the lock gives a waiter a fair chance at each look, for a
- * quarter of the import's speed.
+ * Leaves the database to others between two chunks. The daemon's writers
+ * queue at the write gate (db_sqlite.c) and go before the next chunk
+ * anyway; this pause is for whoever waits in SQLite's busy handler
+ * instead (another process, or a write outside the gate), which looks
+ * again only now and then. It used to be a third of the chunk's time;
+ * with no pause at all, test_security_csv's other tenant saw one write
+ * of several uploads wait over a minute, which 5 ms did not.
  */
 static void
-chunk_pause(int64_t held_ms)
+chunk_pause(void)
 {
-	struct timespec	 ts;
-	int64_t		 ms = held_ms / 3 > 2 ? held_ms / 3 : 2;
+	struct timespec	 ts = { 0, CSV_PAUSE_MS * 1000000L };
 
-	ts.tv_sec = 0;
-	ts.tv_nsec = (long)(ms > 100 ? 100 : ms) * 1000000;
 	(void)nanosleep(&ts, NULL);	/* a signal cutting it short is fine */
 }
 
@@ -680,12 +691,15 @@ csv_store_all(struct db *db, const struct request *req,
 {
 	struct csv_reader reader;
 	struct csv_row	 row;
+	struct inv_store_ctx ctx;
+	struct inv_input in;
 	json_t		*o = NULL;	/* owned */
 	bool		 first_is_data;
 	size_t		 n;
 	int64_t		 t;
 	int		 rc, ret = -1, hmap[NCOLUMNS];
 
+	memset(&in, 0, sizeof(in));
 	csv_init(&reader, req->body, req->body_len);
 	/* past the header again; pass 1 made map from it already */
 	if (csv_header(&reader, hmap, NULL, &first_is_data, &row, err) == -1)
@@ -694,13 +708,15 @@ csv_store_all(struct db *db, const struct request *req,
 	for (;;) {
 		if (chunk_begin(db, imp, valid, err) == -1)
 			goto out;
+		memset(&ctx, 0, sizeof(ctx));
 		t = mono_ms();
 		for (n = 0; rc != 0 && n < CSV_CHUNK_ROWS && (n % 100 != 0 ||
 		    mono_ms() - t < CSV_CHUNK_MS); n++) {
-			switch (csv_check(rc, &row, map, &o)) {
+			switch (csv_check(rc, &row, map, &o, &in)) {
 			case 1:
-				if (store_row(db, imp, o, cell(&row, map,
-				    COL_SKU) != NULL, row.line, err) == -1)
+				if (store_row(db, imp, o, &in, cell(&row, map,
+				    COL_SKU) != NULL, row.line, &ctx,
+				    err) == -1)
 					goto out;
 				break;
 			case 0:
@@ -738,7 +754,7 @@ csv_store_all(struct db *db, const struct request *req,
 		scheduler_wake();
 		if (rc == 0)
 			break;
-		chunk_pause(t);
+		chunk_pause();
 	}
 	ret = 0;
 out:
@@ -747,6 +763,7 @@ out:
 		json_decref(*answer);
 		*answer = NULL;
 	}
+	inv_input_release(&in);
 	json_decref(o);
 	csv_release(&reader);
 	return ret;

@@ -72,15 +72,28 @@ void	inv_prefixed(struct api_error *err, const struct api_error *sub,
 void	inv_local_name(const char *email, char *out, size_t outlen);
 
 /*
+ * What inv_store learns about a unit once for many invitations stored in
+ * one transaction (a CSV chunk): zeroed before the transaction's first,
+ * not kept past its end (another writer may change both in between).
+ */
+struct inv_store_ctx {
+	char		 locale[8];		/* the unit's default; "" */
+	bool		 unsubscribes_known;
+	bool		 unsubscribes;		/* anyone unsubscribed */
+};
+
+/*
  * Stores one checked invitation inside the caller's transaction, applying
  * suppression: an unsubscribed address, a reference already invited and
  * an address invited within the repeat period are stored as skipped with
- * the reason. Writes its id, and the reason (a static string) or NULL to
- * *skip_reason when not NULL. 0, or -1 with err.
+ * the reason. ctx: NULL, or one for the transaction (above). Writes its
+ * id, and the reason (a static string) or NULL to *skip_reason when not
+ * NULL. 0, or -1 with err.
  */
 int	inv_store(struct db *db, const char *bu, struct inv_input *in,
-	    const char *origin, char id_out[IDS_ID_LEN + 1],
-	    const char **skip_reason, struct api_error *err);
+	    const char *origin, struct inv_store_ctx *ctx,
+	    char id_out[IDS_ID_LEN + 1], const char **skip_reason,
+	    struct api_error *err);
 
 /* The catalogue products of bu for the SKUs in skus (an array of
  * strings), as invitation products. An SKU not in the catalogue is

@@ -174,21 +174,21 @@ def test_product_group_past_the_limit_is_skipped_not_failed(business):
 
 
 def test_product_group_merges_across_chunks(business):
-    # 3,000 service rows between the two rows of one order: they are
-    # stored in different chunks (at most 2000 rows each)
+    # 12,000 service rows between the two rows of one order: they are
+    # stored in different chunks (at most 10,000 rows each)
     rows = ["email,name,reference,sku,productName"]
     rows.append("far@example.com,Far,F-1,SKU-A,First")
-    rows += ["s%d@example.com,S,S-%d,," % (i, i) for i in range(3000)]
+    rows += ["s%d@example.com,S,S-%d,," % (i, i) for i in range(12000)]
     rows.append("far@example.com,Far,F-1,SKU-B,Second")
     r = upload(business, "\n".join(rows) + "\n")
     assert r.status_code == 201, r.text[:300]
     body = r.json()
     assert (body["created"], body["merged"], body["total"]) == \
-        (3001, 1, 3002)
+        (12001, 1, 12002)
     path = [l["href"] for l in body["links"] if l["rel"] == "rows"][0]
     path = path[path.index("/v1/"):]
     merged = business.private("GET", path, params={"status": "merged"})
-    assert [row["line"] for row in merged.json()["rows"]] == [3003]
+    assert [row["line"] for row in merged.json()["rows"]] == [12003]
     first = business.private("GET", path, params={"perPage": 1}).json()
     assert merged.json()["rows"][0]["invitationId"] == \
         first["rows"][0]["invitationId"]
