@@ -348,7 +348,6 @@ invitations_import_rows(struct request *req, struct response *res,
 	struct db_stmt	*st = NULL;
 	const char	*bu, *status;
 	char		 id[IDS_ID_LEN + 1];
-	int		 ret = -1;
 
 	if (find_import(req, &bu, &st, err) == -1)
 		return -1;
@@ -359,13 +358,6 @@ invitations_import_rows(struct request *req, struct response *res,
 	if (handler_page_args(req, ROWS_PAGE_MAX, &p, err) == -1 ||
 	    err->status != 0)
 		return -1;
-	st = db_prepare(req->db, sql_import_rows);
-	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
-	    db_bind_text(st, 2, status) == -1)
-		db_fail(req->db, err);
-	else
-		ret = handler_page_answer(req, res, st, 3, &p, row_outcome,
-		    "rows", err);
-	db_release(st);
-	return ret;
+	return handler_page_query(req, res, &p, sql_import_rows, row_outcome,
+	    "rows", err, "ss", id, status);
 }

@@ -709,20 +709,12 @@ oauth_consents_list(struct request *req, struct response *res,
     struct api_error *err)
 {
 	struct handler_page	 p = { 1, 20 };
-	struct db_stmt		*st;
-	int			 ret = -1;
 
 	if (own_user(req, err) == -1 ||
 	    handler_page_args(req, LIST_MAX, &p, err) == -1)
 		return -1;
-	st = db_prepare(req->db, sql_consents_list);
-	if (st == NULL || db_bind_text(st, 1, req->principal.user_id) == -1)
-		db_fail(req->db, err);
-	else
-		ret = handler_page_answer(req, res, st, 2, &p, consent_json,
-		    "applications", err);
-	db_release(st);
-	return ret;
+	return handler_page_query(req, res, &p, sql_consents_list,
+	    consent_json, "applications", err, "s", req->principal.user_id);
 }
 
 int

@@ -325,23 +325,15 @@ reports_admin_list(struct request *req, struct response *res,
 	static const char *const statuses[] = { "pending", "upheld",
 	    "rejected", NULL };
 	const char		*status;
-	struct db_stmt		*st;
 	struct handler_page	 p = { 1, 20 };
-	int			 ret = -1;
 
 	status = request_query_enum(req, "status", statuses, "must be "
 	    "pending, upheld or rejected", err);
 	if (handler_page_args(req, PAGE_MAX, &p, err) == -1 ||
 	    err->status != 0)
 		return -1;
-	st = db_prepare(req->db, sql_reports_list);
-	if (st == NULL || db_bind_text(st, 1, status) == -1)
-		db_fail(req->db, err);
-	else
-		ret = handler_page_answer(req, res, st, 2, &p, report_json,
-		    "reports", err);
-	db_release(st);
-	return ret;
+	return handler_page_query(req, res, &p, sql_reports_list,
+	    report_json, "reports", err, "s", status);
 }
 
 static const char sql_decide[] =
