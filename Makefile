@@ -3,7 +3,7 @@
 # build/san/. See README.md for the targets.
 
 PKGS	 = libmicrohttpd sqlite3 jansson libsodium libcurl inih libsystemd \
-	   libcrypto libpcre2-8
+	   libcrypto libpcre2-8 libpq
 PREFIX	?= /usr/local
 PYTHON	?= /usr/bin/python3
 
@@ -32,8 +32,9 @@ TESTLIBS = $(shell pkg-config --libs cmocka)
 
 SRC	 = $(wildcard src/*.c)
 OBJ	 = $(SRC:src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/migrations.o \
-	   $(BUILD)/obj/lang.o
+	   $(BUILD)/obj/migrations_pg.o $(BUILD)/obj/lang.o
 MIGRATIONS = $(sort $(wildcard migrations/[0-9][0-9][0-9][0-9]_*.sql))
+MIGRATIONS_PG = $(sort $(wildcard migrations_pg/[0-9][0-9][0-9][0-9]_*.sql))
 LANGS	 = $(sort $(wildcard lang/*.txt))
 
 SANENV	 = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
@@ -138,6 +139,18 @@ $(BUILD)/gen/migrations.c: $(MIGRATIONS) scripts/embed-migrations.sh
 	scripts/embed-migrations.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/obj/migrations.o: $(BUILD)/gen/migrations.c $(BUILD)/.flags
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+# issue 17: PostgreSQL's migrations, embedded beside SQLite's as
+# db_builtin_migrations_pg (the unit tests link them where they link
+# migrations: T_X lists name migrations_pg).
+$(BUILD)/gen/migrations_pg.c: $(MIGRATIONS_PG) scripts/embed-migrations.sh
+	@mkdir -p $(@D)
+	scripts/embed-migrations.sh --name db_builtin_migrations_pg \
+	    $(MIGRATIONS_PG) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/migrations_pg.o: $(BUILD)/gen/migrations_pg.c $(BUILD)/.flags
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -262,7 +275,7 @@ FUZZ_CFLAGS = -std=c11 -O1 -g -Wall -Wextra -D_GNU_SOURCE -Iinclude \
 	   $(shell pkg-config --cflags $(PKGS)) $(FUZZ_SAN)
 FUZZ_OBJ = $(patsubst src/%.c,$(FUZZ)/obj/%.o,\
 	   $(filter-out src/main.c,$(SRC))) $(FUZZ)/obj/migrations.o \
-	   $(FUZZ)/obj/lang.o
+	   $(FUZZ)/obj/migrations_pg.o $(FUZZ)/obj/lang.o
 FUZZ_BIN = $(patsubst tests/fuzz/%.c,$(FUZZ)/%,\
 	   $(wildcard tests/fuzz/fuzz_*.c))
 CHAOS_KILLS ?= 3
@@ -279,6 +292,10 @@ $(FUZZ)/obj/%.o: src/%.c $(FUZZ)/.flags
 	    -o $@ $<
 
 $(FUZZ)/obj/migrations.o: $(BUILD)/gen/migrations.c $(FUZZ)/.flags
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ)/obj/migrations_pg.o: $(BUILD)/gen/migrations_pg.c $(FUZZ)/.flags
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 

@@ -257,4 +257,70 @@ int	db_integrity(struct db *db, char *out, size_t outlen);
 int	db_migrations_due(struct db *db, const char *dir, FILE *report,
 	    size_t *due);
 
+/*
+ * for the engines and main (issue 17): the backend is chosen once at
+ * start-up (db_configure_backend, before threads use the database); every
+ * function above then calls that engine's primitive through its table of
+ * operations (db.c), and target is what db_thread() opens: a file path for
+ * SQLite, a libpq connection string or URL (postgresql://...) for
+ * PostgreSQL. db_configure(path) is db_configure_backend(DB_SQLITE, path).
+ */
+enum db_backend {
+	DB_SQLITE,
+	DB_POSTGRESQL
+};
+
+void	db_configure_backend(enum db_backend backend, const char *target);
+enum db_backend	db_backend(void);
+
+/* An engine: the primitives of this header that are not written on the
+ * others (db.c). in_tx: whether the connection is in a transaction. */
+struct db_ops {
+	struct db	*(*open)(const char *);
+	void		 (*close)(struct db *);
+	bool		 (*in_tx)(struct db *);
+	int64_t		 (*changes)(struct db *);
+	const char	*(*error_text)(struct db *);
+	int		 (*scrub_freed)(struct db *);
+	int		 (*checkpoint)(struct db *);
+	bool		 (*fault)(struct db *);
+	void		 (*fault_clear)(struct db *);
+	const char	*(*writable)(void);
+	int		 (*exec)(struct db *, const char *);
+	struct db_stmt	*(*prepare)(struct db *, const char *);
+	void		 (*release)(struct db_stmt *);
+	int		 (*step)(struct db *, struct db_stmt *);
+	int		 (*tx_begin)(struct db *);
+	int		 (*tx_commit)(struct db *);
+	void		 (*tx_rollback)(struct db *);
+	int		 (*group_begin)(struct db *);
+	bool		 (*group_job_end)(struct db *);
+	int		 (*group_commit)(struct db *, struct api_error *);
+	void		 (*fail)(struct db *, struct api_error *);
+	const char	*(*text)(struct db_stmt *, int);
+	int64_t		 (*integer)(struct db_stmt *, int);
+	bool		 (*is_null)(struct db_stmt *, int);
+	size_t		 (*bytes)(struct db_stmt *, int);
+	int		 (*bind_text)(struct db_stmt *, int, const char *);
+	int		 (*bind_int)(struct db_stmt *, int, int64_t);
+	int		 (*bind_null)(struct db_stmt *, int);
+	int		 (*migrate)(struct db *, const char *, FILE *, char *,
+			    size_t);
+	struct db	*(*open_readonly)(const char *);
+	int		 (*backup_into)(struct db *, const char *);
+	int		 (*integrity)(struct db *, char *, size_t);
+	int		 (*migrations_due)(struct db *, const char *, FILE *,
+			    size_t *);
+};
+
+extern const struct db_ops	db_sqlite_ops;	/* db_sqlite.c */
+extern const struct db_ops	db_pg_ops;	/* db_pg.c */
+
+/* The migrations_pg/ directory compiled into the binary (generated). */
+extern const struct db_migration	db_builtin_migrations_pg[];
+extern const size_t			db_builtin_migrations_pg_count;
+
+/* "NNNN_name.sql" -> NNNN; -1 when the name is not a migration's. */
+long	db_migration_version(const char *name);
+
 #endif
