@@ -58,3 +58,69 @@ CREATE TABLE settings (
 	name			TEXT PRIMARY KEY,
 	value			TEXT NOT NULL
 );
+
+-- PostgreSQL: the SQLite JSON functions the modules' SQL calls, over JSON
+-- kept as text (as on SQLite). A path is SQLite's "$.a.b[0].c".
+CREATE FUNCTION json_path_array(path TEXT) RETURNS TEXT[]
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT string_to_array(regexp_replace(regexp_replace(path,
+	    '^\$\.?', ''), '\[(\d+)\]', '.\1', 'g'), '.');
+$$;
+
+-- The elements of a JSON array (or the values of an object), as text.
+CREATE FUNCTION json_each(doc TEXT) RETURNS TABLE (key TEXT, value TEXT)
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT (e.n - 1)::text, e.v
+	FROM jsonb_array_elements_text(CASE jsonb_typeof(doc::jsonb)
+	    WHEN 'array' THEN doc::jsonb ELSE '[]'::jsonb END)
+	    WITH ORDINALITY AS e(v, n)
+	UNION ALL
+	SELECT o.key, o.value FROM jsonb_each_text(CASE
+	    jsonb_typeof(doc::jsonb) WHEN 'object' THEN doc::jsonb
+	    ELSE '{}'::jsonb END) AS o;
+$$;
+
+-- The value at path: text for a string, JSON text for others, NULL when
+-- absent.
+CREATE FUNCTION json_extract(doc TEXT, path TEXT) RETURNS TEXT
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT CASE jsonb_typeof(v) WHEN 'string' THEN v #>> '{}'
+	    WHEN 'null' THEN NULL ELSE v::text END
+	FROM (SELECT doc::jsonb #> json_path_array(path) AS v) AS x;
+$$;
+
+CREATE FUNCTION json_remove(doc TEXT, VARIADIC paths TEXT[]) RETURNS TEXT
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+	j JSONB := doc::jsonb;
+	p TEXT;
+BEGIN
+	FOREACH p IN ARRAY paths LOOP
+		j := j #- json_path_array(p);
+	END LOOP;
+	RETURN j::text;
+END $$;
+
+-- Replaces the value at path when it is there (a string value).
+CREATE FUNCTION json_replace(doc TEXT, path TEXT, value TEXT) RETURNS TEXT
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT jsonb_set(doc::jsonb, json_path_array(path), to_jsonb(value),
+	    false)::text;
+$$;
+
+-- json_group_array(x): the values of the group as a JSON array ("[]" for
+-- none), objects of json_object (json_build_object here) kept as objects.
+CREATE FUNCTION json_group_array_step(acc JSONB, v ANYELEMENT)
+RETURNS JSONB LANGUAGE sql IMMUTABLE AS $$
+	SELECT acc || jsonb_build_array(v);
+$$;
+CREATE FUNCTION json_group_array_end(acc JSONB) RETURNS TEXT
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT acc::text;
+$$;
+CREATE AGGREGATE json_group_array(ANYELEMENT) (
+	SFUNC = json_group_array_step,
+	STYPE = JSONB,
+	FINALFUNC = json_group_array_end,
+	INITCOND = '[]'
+);

@@ -736,6 +736,17 @@ check_combinations(struct parse *ps, const char *text)
 		ps->error_line = key_line(text, "database", "backend");
 		return -1;
 	}
+	/* a key generated beside the database file would be one daemon's;
+	 * every daemon on the database must seal and open with the same */
+	if (cfg->db_backend == CONFIG_DB_POSTGRESQL &&
+	    cfg->links_master_key[0] == '\0' &&
+	    cfg->links_generate_master_key) {
+		snprintf(ps->why, sizeof(ps->why), "[database] backend = "
+		    "postgresql needs [links] master_key (the same in every "
+		    "daemon), or generate_master_key = false");
+		ps->error_line = key_line(text, "database", "backend");
+		return -1;
+	}
 	if (cfg->mail_transport == MAIL_TRANSPORT_SMTP &&
 	    cfg->smtp_url[0] == '\0') {
 		snprintf(ps->why, sizeof(ps->why), "[mail] transport = smtp "

@@ -15,12 +15,14 @@
  * transaction is its own, which the brief allows). Migrations come from
  * migrations_pg/, built in.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libpq-fe.h>
 
@@ -53,6 +55,7 @@ struct pgdb {
 
 struct pgstmt {
 	struct pgdb	*db;
+	const char	*sql;		/* the SQLite text, for the log */
 	char		 name[16];
 	int		 nparams;
 	char		*values[PG_MAX_PARAMS];
@@ -81,72 +84,310 @@ static void	 pg_close(struct db *);
 static void	 pg_tx_rollback(struct db *);
 
 /*
- * Rewrites SQLite's "?" and "?N" to $N outside quoted text, identifiers
- * and comments. A bare "?" is one more than the largest number so far,
- * as in SQLite. The new text (malloc'd) or NULL; *nparams the largest.
+ * The dialect: SQLite's SQL as the modules write it, rewritten once per
+ * connection and statement (at prepare) into PostgreSQL's, outside quoted
+ * text and comments:
+ * - "?" and "?N" become $N (a bare "?" is one more than the largest number
+ *   so far, as in SQLite);
+ * - COLLATE NOCASE goes (the columns it served are citext);
+ * - LIKE becomes ILIKE (SQLite's LIKE ignores ASCII case);
+ * - json_object( is json_build_object(, instr( strpos(, two-argument
+ *   max( and min( greatest( and least(;
+ * - INSERT OR IGNORE is INSERT ... ON CONFLICT DO NOTHING;
+ * - a subquery in FROM or JOIN without a name gets one (PostgreSQL 15
+ *   wants it).
+ * json_each, json_group_array, json_extract, json_remove and json() of a
+ * text column are functions migrations_pg/0001 defines (or PostgreSQL's
+ * cast), so they pass as they are. What is left for hand-written SQL of
+ * both engines is listed in db.h.
  */
+struct rewrite {
+	struct buf	 out;
+	const char	*sql;		/* the whole text */
+	int		 max;		/* the largest parameter */
+	int		 aliases;	/* subqueries named so far */
+	bool		 on_conflict;	/* INSERT OR IGNORE seen */
+	/* the parentheses open now: whether each is a FROM subquery's */
+	bool		 from_paren[64];
+	int		 depth;
+	bool		 after_from;	/* the last word was FROM or JOIN */
+};
+
+static bool
+ident_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '_';
+}
+
+/* Whether the word w (case-insensitive) starts at p, as a whole word. */
+static bool
+word_at(const char *sql, const char *p, const char *w)
+{
+	size_t	 n = strlen(w);
+
+	if (p > sql && ident_char(p[-1]))
+		return false;
+	return strncasecmp(p, w, n) == 0 && !ident_char(p[n]);
+}
+
+static const char *
+skip_space(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	return p;
+}
+
+/* Past the quoted text or comment at p (p itself when there is none). */
+static const char *
+skip_quoted(const char *p)
+{
+	char	 q;
+
+	if (*p == '\'' || *p == '"') {
+		q = *p++;
+		while (*p != '\0' && *p != q)
+			p++;
+		return *p == q ? p + 1 : p;
+	}
+	if (p[0] == '-' && p[1] == '-') {
+		while (*p != '\0' && *p != '\n')
+			p++;
+	}
+	return p;
+}
+
+/* Whether the parenthesis at open holds a comma of its own level. */
+static bool
+has_top_comma(const char *open)
+{
+	const char	*p = open + 1, *q;
+	int		 depth = 1;
+
+	while (*p != '\0' && depth > 0) {
+		if ((q = skip_quoted(p)) != p) {
+			p = q;
+			continue;
+		}
+		if (*p == '(')
+			depth++;
+		else if (*p == ')')
+			depth--;
+		else if (*p == ',' && depth == 1)
+			return true;
+		p++;
+	}
+	return false;
+}
+
+/* Words after a subquery's ")" that say it has no name. */
+static bool
+ends_unnamed(const char *sql, const char *p)
+{
+	static const char *const words[] = { "WHERE", "GROUP", "ORDER",
+	    "LIMIT", "UNION", "EXCEPT", "INTERSECT", "ON", "JOIN", "LEFT",
+	    "INNER", "CROSS", "HAVING", "OFFSET", "RETURNING", "AND", "OR",
+	    "WINDOW", NULL };
+	size_t	 i;
+
+	if (!ident_char(*p))
+		return true;
+	for (i = 0; words[i] != NULL; i++) {
+		if (word_at(sql, p, words[i]))
+			return true;
+	}
+	return false;
+}
+
+static int
+put(struct rewrite *rw, const char *s, size_t n)
+{
+	return buf_append(&rw->out, s, n);
+}
+
+/* One parameter at p (just past "?"): its $N. Returns past it, or NULL. */
+static const char *
+param(struct rewrite *rw, const char *p)
+{
+	char	 num[16], *end;
+	long	 n;
+
+	if (*p >= '0' && *p <= '9') {
+		errno = 0;
+		n = strtol(p, &end, 10);
+		if (errno != 0 || n < 1 || n > PG_MAX_PARAMS)
+			return NULL;
+		p = end;
+	} else
+		n = rw->max + 1;
+	if (n > PG_MAX_PARAMS)
+		return NULL;
+	if (n > rw->max)
+		rw->max = (int)n;
+	snprintf(num, sizeof(num), "$%ld", n);
+	return put(rw, num, strlen(num)) == -1 ? NULL : p;
+}
+
+/* A word at p that the dialect spells otherwise: written, and past it;
+ * p when it is not one. */
+static const char *
+word(struct rewrite *rw, const char *p)
+{
+	static const struct {
+		const char	*sqlite, *pg;
+	} same[] = {
+		{ "json_object", "json_build_object" },
+		{ "instr", "strpos" },
+		{ "LIKE", "ILIKE" },
+	};
+	const char	*q;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		if (word_at(rw->sql, p, same[i].sqlite))
+			return put(rw, same[i].pg, strlen(same[i].pg)) == -1 ?
+			    NULL : p + strlen(same[i].sqlite);
+	}
+	if (word_at(rw->sql, p, "COLLATE") &&
+	    word_at(rw->sql, (q = skip_space(p + 7)), "NOCASE"))
+		return q + 6;
+	if (word_at(rw->sql, p, "INSERT") &&
+	    word_at(rw->sql, (q = skip_space(p + 6)), "OR") &&
+	    word_at(rw->sql, (q = skip_space(q + 2)), "IGNORE")) {
+		rw->on_conflict = true;
+		return put(rw, "INSERT", 6) == -1 ? NULL : q + 6;
+	}
+	if ((word_at(rw->sql, p, "max") || word_at(rw->sql, p, "min")) &&
+	    *(q = skip_space(p + 3)) == '(' && has_top_comma(q))
+		return put(rw, tolower((unsigned char)p[1]) == 'a' ?
+		    "greatest" : "least", p[1] == 'a' || p[1] == 'A' ? 8 : 5)
+		    == -1 ? NULL : p + 3;
+	return p;
+}
+
+/* Appends " ON CONFLICT DO NOTHING" where it belongs: before a RETURNING
+ * of the statement's own level, else at its end. */
+static int
+add_on_conflict(struct rewrite *rw)
+{
+	static const char	 clause[] = " ON CONFLICT DO NOTHING ";
+	char			*text = rw->out.data, *p, *at = NULL;
+	size_t			 off;
+	int			 depth = 0;
+
+	for (p = text; *p != '\0'; p++) {
+		char	*q = (char *)skip_quoted(p);
+
+		if (q != p) {
+			p = q - 1;
+			continue;
+		}
+		if (*p == '(')
+			depth++;
+		else if (*p == ')')
+			depth--;
+		else if (depth == 0 && word_at(text, p, "RETURNING"))
+			at = p;
+	}
+	if (at == NULL) {
+		while (rw->out.len > 0 && (text[rw->out.len - 1] == ';' ||
+		    text[rw->out.len - 1] == ' ' ||
+		    text[rw->out.len - 1] == '\n'))
+			rw->out.len--;
+		return put(rw, clause, sizeof(clause) - 1);
+	}
+	off = (size_t)(at - text);
+	if (put(rw, clause, sizeof(clause) - 1) == -1)
+		return -1;
+	text = rw->out.data;
+	memmove(text + off + sizeof(clause) - 1, text + off,
+	    rw->out.len - off - (sizeof(clause) - 1));
+	memcpy(text + off, clause, sizeof(clause) - 1);
+	return 0;
+}
+
+/* The closing parenthesis at p: a FROM subquery without a name gets
+ * one. Returns past it, or NULL. */
+static const char *
+close_paren(struct rewrite *rw, const char *p)
+{
+	char	 alias[24];
+	bool	 from = rw->depth > 0 && rw->depth <= 64 &&
+		    rw->from_paren[rw->depth - 1];
+
+	if (rw->depth > 0)
+		rw->depth--;
+	if (put(rw, ")", 1) == -1)
+		return NULL;
+	p++;
+	if (from && ends_unnamed(rw->sql, skip_space(p))) {
+		snprintf(alias, sizeof(alias), " AS sq%d", ++rw->aliases);
+		if (put(rw, alias, strlen(alias)) == -1)
+			return NULL;
+	}
+	return p;
+}
+
 static char *
 translate(const char *sql, int *nparams)
 {
-	struct buf	 out;
-	const char	*p = sql;
-	char		 num[16];
-	long		 n;
-	int		 max = 0;
-	char		*end;
+	struct rewrite	 rw;
+	const char	*p = sql, *q;
 
-	buf_init(&out, 4 * 1024 * 1024);
+	memset(&rw, 0, sizeof(rw));
+	rw.sql = sql;
+	buf_init(&rw.out, 4 * 1024 * 1024);
 	while (*p != '\0') {
-		if (*p == '\'' || *p == '"') {
-			char	 q = *p;
-			const char *s = p++;
-
-			while (*p != '\0' && *p != q)
-				p++;
-			if (*p == q)
-				p++;
-			if (buf_append(&out, s, (size_t)(p - s)) == -1)
+		if ((q = skip_quoted(p)) != p) {
+			if (put(&rw, p, (size_t)(q - p)) == -1)
+				goto fail;
+			p = q;
+			continue;
+		}
+		if (*p == '?') {
+			if ((p = param(&rw, p + 1)) == NULL)
 				goto fail;
 			continue;
 		}
-		if (p[0] == '-' && p[1] == '-') {
-			const char *s = p;
-
-			while (*p != '\0' && *p != '\n')
-				p++;
-			if (buf_append(&out, s, (size_t)(p - s)) == -1)
+		if (*p == '(') {
+			if (rw.depth < 64)
+				rw.from_paren[rw.depth] = rw.after_from;
+			rw.depth++;
+			rw.after_from = false;
+		} else if (*p == ')') {
+			if ((p = close_paren(&rw, p)) == NULL)
 				goto fail;
 			continue;
-		}
-		if (*p != '?') {
-			if (buf_append(&out, p, 1) == -1)
+		} else if (ident_char(*p) && (p == sql || !ident_char(p[-1]))) {
+			rw.after_from = word_at(sql, p, "FROM") ||
+			    word_at(sql, p, "JOIN");
+			if ((q = word(&rw, p)) == NULL)
 				goto fail;
-			p++;
+			if (q != p) {
+				p = q;
+				continue;
+			}
+			while (ident_char(*q))
+				q++;
+			if (put(&rw, p, (size_t)(q - p)) == -1)
+				goto fail;
+			p = q;
 			continue;
-		}
+		} else if (*p != ' ' && *p != '\t' && *p != '\n')
+			rw.after_from = false;
+		if (put(&rw, p, 1) == -1)
+			goto fail;
 		p++;
-		if (*p >= '0' && *p <= '9') {
-			errno = 0;
-			n = strtol(p, &end, 10);
-			if (errno != 0 || n < 1 || n > PG_MAX_PARAMS)
-				goto fail;
-			p = end;
-		} else
-			n = max + 1;
-		if (n > PG_MAX_PARAMS)
-			goto fail;
-		if (n > max)
-			max = (int)n;
-		snprintf(num, sizeof(num), "$%ld", n);
-		if (buf_append(&out, num, strlen(num)) == -1)
-			goto fail;
 	}
-	if (buf_append(&out, "", 1) == -1)
+	if (rw.on_conflict && add_on_conflict(&rw) == -1)
 		goto fail;
-	*nparams = max;
-	return out.data;
+	if (put(&rw, "", 1) == -1)
+		goto fail;
+	*nparams = rw.max;
+	return rw.out.data;
 fail:
-	buf_release(&out);
+	buf_release(&rw.out);
 	return NULL;
 }
 
@@ -340,13 +581,85 @@ pg_exec(struct db *db, const char *sql)
 	return ret;
 }
 
+/* Drops the prepared statement name. 0 or -1 (noted). */
+static int
+deallocate(struct pgdb *d, const char *name)
+{
+	char		 sql[64];
+	PGresult	*res;
+	int		 ret = 0;
+
+	snprintf(sql, sizeof(sql), "DEALLOCATE %s", name);
+	res = PQexec(d->conn, sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		note_error(d, res, "deallocate");
+		ret = -1;
+	}
+	PQclear(res);
+	return ret;
+}
+
+#define INT2OID		21
+#define INT4OID		23
+#define INT8OID		20
+
+/*
+ * Prepares text as s->name. The server infers each parameter's type from
+ * the statement; where it infers a 32- or 16-bit integer (next to a
+ * literal such as 1000 in "? + 1000") the statement is prepared again
+ * with that parameter a bigint, as every integer of reviewd is (times in
+ * milliseconds do not fit 32 bits). 0 or -1 (noted).
+ */
+static int
+server_prepare(struct pgdb *d, struct pgstmt *s, const char *text)
+{
+	PGresult	*res, *desc = NULL;
+	Oid		 types[PG_MAX_PARAMS];
+	bool		 again = false;
+	int		 i, n, ret = -1;
+
+	res = PQprepare(d->conn, s->name, text, 0, NULL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		note_error(d, res, "prepare");
+		goto out;
+	}
+	desc = PQdescribePrepared(d->conn, s->name);
+	if (PQresultStatus(desc) != PGRES_COMMAND_OK) {
+		note_error(d, desc, "prepare");
+		goto out;
+	}
+	n = PQnparams(desc);
+	for (i = 0; i < n && i < PG_MAX_PARAMS; i++) {
+		types[i] = PQparamtype(desc, i);
+		if (types[i] == INT4OID || types[i] == INT2OID) {
+			types[i] = INT8OID;
+			again = true;
+		}
+	}
+	if (again) {
+		PQclear(res);
+		res = NULL;
+		if (deallocate(d, s->name) == -1)
+			goto out;
+		res = PQprepare(d->conn, s->name, text, n, types);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			note_error(d, res, "prepare");
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	PQclear(res);
+	PQclear(desc);
+	return ret;
+}
+
 static struct db_stmt *
 pg_prepare(struct db *db, const char *sql)
 {
 	struct pgdb	*d = pg(db);
 	size_t		 i, h = ((uintptr_t)sql >> 3) & (PG_CACHE_SLOTS - 1);
 	struct pgstmt	*s = NULL;
-	PGresult	*res;
 	char		*text;
 
 	for (i = 0; i < PG_CACHE_SLOTS; i++) {
@@ -369,17 +682,14 @@ pg_prepare(struct db *db, const char *sql)
 		s->db = d;
 		s->row = -1;
 		snprintf(s->name, sizeof(s->name), "s%u", d->next_name++);
-		res = PQprepare(d->conn, s->name, text, 0, NULL);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-			note_error(d, res, "prepare");
+		if (server_prepare(d, s, text) == -1) {
 			log_error("db: the statement: %s", text);
-			PQclear(res);
 			free(text);
 			free(s);
 			return NULL;
 		}
-		PQclear(res);
 		free(text);
+		s->sql = sql;
 		note_ok(d);
 		d->cache[slot].sql = sql;
 		d->cache[slot].st = s;
@@ -435,6 +745,8 @@ pg_step(struct db *db, struct db_stmt *st)
 		t = PQresultStatus(s->res);
 		if (t != PGRES_COMMAND_OK && t != PGRES_TUPLES_OK) {
 			note_error(d, s->res, "step");
+			if (!storage_fault(d->sqlstate))
+				log_error("db: the statement: %s", s->sql);
 			return -1;
 		}
 		note_ok(d);
@@ -444,7 +756,9 @@ pg_step(struct db *db, struct db_stmt *st)
 				note_written();
 		}
 		s->row = -1;
-	}
+	} else if (PQresultStatus(s->res) != PGRES_TUPLES_OK &&
+	    PQresultStatus(s->res) != PGRES_COMMAND_OK)
+		return -1;	/* stepped again after its error */
 	if (++s->row < PQntuples(s->res))
 		return DB_ROW;
 	s->row = PQntuples(s->res);
