@@ -603,22 +603,71 @@ deallocate(struct pgdb *d, const char *name)
 #define INT4OID		23
 #define INT8OID		20
 
+#define TEXTOID		25
+
+/* The parameter (from 0) a failed prepare could not type, or -1. */
+static int
+untyped_param(const PGresult *res)
+{
+	const char	*state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	const char	*msg = PQresultErrorField(res,
+			    PG_DIAG_MESSAGE_PRIMARY);
+	const char	*dollar;
+	long		 n;
+
+	if (state == NULL || (strcmp(state, "42P18") != 0 &&
+	    strcmp(state, "42P08") != 0) || msg == NULL ||
+	    (dollar = strchr(msg, '$')) == NULL)
+		return -1;
+	n = strtol(dollar + 1, NULL, 10);
+	return n >= 1 && n <= PG_MAX_PARAMS ? (int)n - 1 : -1;
+}
+
+/* Whether a failed prepare says an operator or function does not take
+ * the types given (a parameter typed text that is a number). */
+static bool
+type_mismatch(const PGresult *res)
+{
+	const char	*state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	return state != NULL && (strcmp(state, "42883") == 0 ||
+	    strcmp(state, "42804") == 0);
+}
+
 /*
- * Prepares text as s->name. The server infers each parameter's type from
- * the statement; where it infers a 32- or 16-bit integer (next to a
- * literal such as 1000 in "? + 1000") the statement is prepared again
- * with that parameter a bigint, as every integer of reviewd is (times in
- * milliseconds do not fit 32 bits). 0 or -1 (noted).
+ * Prepares text as s->name, with the parameter types the server infers
+ * from the statement. Where it cannot (SQLite's "?1 IS NULL OR col = ?1"
+ * types nothing at its first use), the parameter is tried as text, then,
+ * when text does not fit where it is used, as bigint: reviewd binds only
+ * text and 64-bit integers. A parameter inferred as a 32- or 16-bit
+ * integer (next to a literal, as in "? + 1000") is made a bigint (times
+ * in milliseconds do not fit 32 bits). Round trips at the first prepare
+ * of a statement on a connection only. 0 or -1 (noted).
  */
 static int
 server_prepare(struct pgdb *d, struct pgstmt *s, const char *text)
 {
-	PGresult	*res, *desc = NULL;
+	PGresult	*res = NULL, *desc = NULL;
 	Oid		 types[PG_MAX_PARAMS];
 	bool		 again = false;
-	int		 i, n, ret = -1;
+	int		 i, n, tries, last = -1, ret = -1;
 
-	res = PQprepare(d->conn, s->name, text, 0, NULL);
+	memset(types, 0, sizeof(types));
+	for (tries = 0; tries < 2 * s->nparams + 1; tries++) {
+		PQclear(res);
+		res = PQprepare(d->conn, s->name, text, s->nparams, types);
+		if (PQresultStatus(res) == PGRES_COMMAND_OK)
+			break;
+		if ((i = untyped_param(res)) >= 0 && types[i] == 0) {
+			types[i] = TEXTOID;
+			last = i;
+		} else if (last >= 0 && types[last] == TEXTOID &&
+		    type_mismatch(res)) {
+			types[last] = INT8OID;
+			last = -1;
+		} else
+			break;
+	}
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		note_error(d, res, "prepare");
 		goto out;
