@@ -4,6 +4,9 @@
 -- of the modules reads them the same on both), INTEGER PRIMARY KEY an
 -- identity column, COLLATE NOCASE the citext type.
 CREATE EXTENSION IF NOT EXISTS citext;
+-- What a statement's COLLATE NOCASE names: comparison ignoring case.
+CREATE COLLATION nocase (provider = icu, locale = 'und-u-ks-level2',
+    deterministic = false);
 
 CREATE TABLE business_units (
 	id			TEXT PRIMARY KEY,	-- 24 lowercase hex
@@ -107,6 +110,15 @@ LANGUAGE sql IMMUTABLE AS $$
 	SELECT jsonb_set(doc::jsonb, json_path_array(path), to_jsonb(value),
 	    false)::text;
 $$;
+
+-- "n IN (SELECT value FROM json_each(?))" where n is a number: SQLite's
+-- value is the number, here its text.
+CREATE FUNCTION bigint_eq_text(a BIGINT, b TEXT) RETURNS BOOLEAN
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT a::text = b;
+$$;
+CREATE OPERATOR = (LEFTARG = BIGINT, RIGHTARG = TEXT,
+    FUNCTION = bigint_eq_text);
 
 -- json_group_array(x): the values of the group as a JSON array ("[]" for
 -- none), objects of json_object (json_build_object here) kept as objects.

@@ -89,13 +89,16 @@ static void	 pg_tx_rollback(struct db *);
  * text and comments:
  * - "?" and "?N" become $N (a bare "?" is one more than the largest number
  *   so far, as in SQLite);
- * - COLLATE NOCASE goes (the columns it served are citext);
  * - LIKE becomes ILIKE (SQLite's LIKE ignores ASCII case);
  * - json_object( is json_build_object(, instr( strpos(, two-argument
  *   max( and min( greatest( and least(;
  * - INSERT OR IGNORE is INSERT ... ON CONFLICT DO NOTHING;
+ * - "IS ?" and "IS NOT ?" are IS [NOT] DISTINCT FROM;
+ * - CROSS JOIN (with its ON) is JOIN; INDEXED BY goes;
  * - a subquery in FROM or JOIN without a name gets one (PostgreSQL 15
  *   wants it).
+ * COLLATE NOCASE names the collation migrations_pg/0001 makes (ICU,
+ * ignoring case); the columns SQLite declared NOCASE are citext.
  * json_each, json_group_array, json_extract, json_remove and json() of a
  * text column are functions migrations_pg/0001 defines (or PostgreSQL's
  * cast), so they pass as they are. What is left for hand-written SQL of
@@ -249,9 +252,25 @@ word(struct rewrite *rw, const char *p)
 			return put(rw, same[i].pg, strlen(same[i].pg)) == -1 ?
 			    NULL : p + strlen(same[i].sqlite);
 	}
-	if (word_at(rw->sql, p, "COLLATE") &&
-	    word_at(rw->sql, (q = skip_space(p + 7)), "NOCASE"))
-		return q + 6;
+	/* SQLite's CROSS JOIN ... ON fixes the join order; INDEXED BY
+	 * names SQLite's index */
+	if (word_at(rw->sql, p, "CROSS") &&
+	    word_at(rw->sql, (q = skip_space(p + 5)), "JOIN"))
+		return q;
+	if (word_at(rw->sql, p, "INDEXED") &&
+	    word_at(rw->sql, (q = skip_space(p + 7)), "BY")) {
+		q = skip_space(q + 2);
+		while (ident_char(*q))
+			q++;
+		return q;
+	}
+	/* SQLite's "x IS ?" compares NULLs as values */
+	if (word_at(rw->sql, p, "IS") && *(q = skip_space(p + 2)) == '?')
+		return put(rw, "IS NOT DISTINCT FROM ", 21) == -1 ? NULL : q;
+	if (word_at(rw->sql, p, "IS") &&
+	    word_at(rw->sql, (q = skip_space(p + 2)), "NOT") &&
+	    *(q = skip_space(q + 3)) == '?')
+		return put(rw, "IS DISTINCT FROM ", 17) == -1 ? NULL : q;
 	if (word_at(rw->sql, p, "INSERT") &&
 	    word_at(rw->sql, (q = skip_space(p + 6)), "OR") &&
 	    word_at(rw->sql, (q = skip_space(q + 2)), "IGNORE")) {
@@ -604,6 +623,7 @@ deallocate(struct pgdb *d, const char *name)
 #define INT8OID		20
 
 #define TEXTOID		25
+#define BOOLOID		16
 
 /* The parameter (from 0) a failed prepare could not type, or -1. */
 static int
@@ -638,8 +658,8 @@ type_mismatch(const PGresult *res)
  * Prepares text as s->name, with the parameter types the server infers
  * from the statement. Where it cannot (SQLite's "?1 IS NULL OR col = ?1"
  * types nothing at its first use), the parameter is tried as text, then,
- * when text does not fit where it is used, as bigint: reviewd binds only
- * text and 64-bit integers. A parameter inferred as a 32- or 16-bit
+ * when text does not fit where it is used, as bigint, then as a boolean
+ * ("(x IS NULL) = ?"): reviewd binds only text and 64-bit integers. A parameter inferred as a 32- or 16-bit
  * integer (next to a literal, as in "? + 1000") is made a bigint (times
  * in milliseconds do not fit 32 bits). Round trips at the first prepare
  * of a statement on a connection only. 0 or -1 (noted).
@@ -653,7 +673,7 @@ server_prepare(struct pgdb *d, struct pgstmt *s, const char *text)
 	int		 i, n, tries, last = -1, ret = -1;
 
 	memset(types, 0, sizeof(types));
-	for (tries = 0; tries < 2 * s->nparams + 1; tries++) {
+	for (tries = 0; tries < 3 * s->nparams + 1; tries++) {
 		PQclear(res);
 		res = PQprepare(d->conn, s->name, text, s->nparams, types);
 		if (PQresultStatus(res) == PGRES_COMMAND_OK)
@@ -662,8 +682,11 @@ server_prepare(struct pgdb *d, struct pgstmt *s, const char *text)
 			types[i] = TEXTOID;
 			last = i;
 		} else if (last >= 0 && types[last] == TEXTOID &&
-		    type_mismatch(res)) {
+		    type_mismatch(res))
 			types[last] = INT8OID;
+		else if (last >= 0 && types[last] == INT8OID &&
+		    type_mismatch(res)) {
+			types[last] = BOOLOID;	/* binds "0" and "1" */
 			last = -1;
 		} else
 			break;
