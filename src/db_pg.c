@@ -659,10 +659,11 @@ type_mismatch(const PGresult *res)
  * from the statement. Where it cannot (SQLite's "?1 IS NULL OR col = ?1"
  * types nothing at its first use), the parameter is tried as text, then,
  * when text does not fit where it is used, as bigint, then as a boolean
- * ("(x IS NULL) = ?"): reviewd binds only text and 64-bit integers. A parameter inferred as a 32- or 16-bit
- * integer (next to a literal, as in "? + 1000") is made a bigint (times
- * in milliseconds do not fit 32 bits). Round trips at the first prepare
- * of a statement on a connection only. 0 or -1 (noted).
+ * ("(x IS NULL) = ?"): reviewd binds only text and 64-bit integers. A
+ * parameter inferred as a 32- or 16-bit integer (next to a literal, as
+ * in "? + 1000") is made a bigint (times in milliseconds do not fit 32
+ * bits). Round trips at the first prepare of a statement on a connection
+ * only. 0 or -1 (noted).
  */
 static int
 server_prepare(struct pgdb *d, struct pgstmt *s, const char *text)
