@@ -245,3 +245,21 @@ def test_data_survives_a_restart(pg_daemon):
     assert r.status_code == 200, r.text
     r = d.get("/v1/business-units/" + shop.id, headers={"apikey": shop.key})
     assert r.status_code == 200 and r.json()["id"] == shop.id
+
+
+def test_check_backup_and_metrics(pg_daemon, tmp_path):
+    d = pg_daemon
+    proc = d.cli("check")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "database: postgresql\n" in proc.stdout
+    assert "schema: 0021 (this binary: 0021)" in proc.stdout
+    assert "migrations: 0 due" in proc.stdout
+    assert "postgresql://" not in proc.stdout     # the URL may hold a secret
+    proc = d.cli("backup", str(tmp_path / "copy.db"))
+    assert proc.returncode != 0
+    assert "pg_dump" in proc.stderr
+    assert not (tmp_path / "copy.db").exists()
+    r = d.get("/metrics", headers={"Authorization":
+                                   "Bearer test-admin-token-0123456789"})
+    assert r.status_code == 200
+    assert "reviewd_database_size_bytes 0" in r.text
