@@ -372,8 +372,9 @@ cli_ops_main(const char *config_path, int argc, char **argv)
 	if (cfg.db_backend == CONFIG_DB_POSTGRESQL) {
 		db_configure_backend(DB_POSTGRESQL, cfg.db_url);
 		if (strcmp(argv[0], "backup") == 0) {
-			fprintf(stderr, "reviewd: backup is for SQLite; back up "
-			    "PostgreSQL with pg_dump or pg_basebackup\n");
+			fprintf(stderr, "reviewd: backup is for SQLite; "
+			    "back up PostgreSQL with pg_dump or "
+			    "pg_basebackup\n");
 			return EXIT_CONFIG;
 		}
 	}
