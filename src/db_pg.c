@@ -81,6 +81,7 @@ pst(struct db_stmt *st)
 }
 
 static void	 pg_close(struct db *);
+static bool	 pg_in_tx(struct db *);
 static void	 pg_tx_rollback(struct db *);
 
 /*
@@ -92,7 +93,8 @@ static void	 pg_tx_rollback(struct db *);
  * - LIKE becomes ILIKE (SQLite's LIKE ignores ASCII case);
  * - json_object( is json_build_object(, instr( strpos(, two-argument
  *   max( and min( greatest( and least(;
- * - INSERT OR IGNORE is INSERT ... ON CONFLICT DO NOTHING;
+ * - INSERT OR IGNORE is INSERT ... ON CONFLICT DO NOTHING; INSERT OR
+ *   REPLACE INTO t (cols) one that updates cols on t's primary key;
  * - "IS ?" and "IS NOT ?" are IS [NOT] DISTINCT FROM;
  * - CROSS JOIN (with its ON) is JOIN; INDEXED BY goes;
  * - a subquery in FROM or JOIN without a name gets one (PostgreSQL 15
@@ -110,6 +112,7 @@ struct rewrite {
 	int		 max;		/* the largest parameter */
 	int		 aliases;	/* subqueries named so far */
 	bool		 on_conflict;	/* INSERT OR IGNORE seen */
+	char		 replace[512];	/* INSERT OR REPLACE: its DO UPDATE */
 	/* the parentheses open now: whether each is a FROM subquery's */
 	bool		 from_paren[64];
 	int		 depth;
@@ -232,6 +235,51 @@ param(struct rewrite *rw, const char *p)
 	return put(rw, num, strlen(num)) == -1 ? NULL : p;
 }
 
+/*
+ * INSERT OR REPLACE INTO t (a, b) at into: the clause that replaces a row
+ * of the same primary key, ON CONFLICT ON CONSTRAINT t_pkey DO UPDATE SET
+ * a = excluded.a, ... (SQLite replaces on any unique key; the statements
+ * of reviewd conflict on the primary key only). 0 or -1.
+ */
+static int
+replace_clause(struct rewrite *rw, const char *into)
+{
+	const char	*p, *name, *col;
+	size_t		 n, len;
+	bool		 first = true;
+	int		 w;
+
+	if (!word_at(rw->sql, into, "INTO"))
+		return -1;
+	name = skip_space(into + 4);
+	for (p = name; ident_char(*p); p++)
+		;
+	n = (size_t)(p - name);
+	w = snprintf(rw->replace, sizeof(rw->replace), " ON CONFLICT ON "
+	    "CONSTRAINT %.*s_pkey DO UPDATE SET ", (int)n, name);
+	if (w < 0 || (size_t)w >= sizeof(rw->replace) ||
+	    *(p = skip_space(p)) != '(')
+		return -1;
+	for (p++; *p != '\0' && *p != ')'; ) {
+		p = skip_space(p);
+		for (col = p; ident_char(*p); p++)
+			;
+		len = strlen(rw->replace);
+		w = snprintf(rw->replace + len, sizeof(rw->replace) - len,
+		    "%s%.*s = excluded.%.*s", first ? "" : ", ",
+		    (int)(p - col), col, (int)(p - col), col);
+		first = false;
+		if (w < 0 || (size_t)w >= sizeof(rw->replace) - len)
+			return -1;
+		p = skip_space(p);
+		if (*p == ',')
+			p++;
+		else if (*p != ')')
+			return -1;
+	}
+	return *p == ')' ? 0 : -1;
+}
+
 /* A word at p that the dialect spells otherwise: written, and past it;
  * p when it is not one. */
 static const char *
@@ -277,6 +325,13 @@ word(struct rewrite *rw, const char *p)
 		rw->on_conflict = true;
 		return put(rw, "INSERT", 6) == -1 ? NULL : q + 6;
 	}
+	if (word_at(rw->sql, p, "INSERT") &&
+	    word_at(rw->sql, (q = skip_space(p + 6)), "OR") &&
+	    word_at(rw->sql, (q = skip_space(q + 2)), "REPLACE")) {
+		if (replace_clause(rw, skip_space(q + 7)) == -1)
+			return NULL;
+		return put(rw, "INSERT", 6) == -1 ? NULL : q + 7;
+	}
 	if ((word_at(rw->sql, p, "max") || word_at(rw->sql, p, "min")) &&
 	    *(q = skip_space(p + 3)) == '(' && has_top_comma(q))
 		return put(rw, tolower((unsigned char)p[1]) == 'a' ?
@@ -285,12 +340,12 @@ word(struct rewrite *rw, const char *p)
 	return p;
 }
 
-/* Appends " ON CONFLICT DO NOTHING" where it belongs: before a RETURNING
+/* Appends clause (ON CONFLICT ...) where it belongs: before a RETURNING
  * of the statement's own level, else at its end. */
 static int
-add_on_conflict(struct rewrite *rw)
+add_on_conflict(struct rewrite *rw, const char *clause)
 {
-	static const char	 clause[] = " ON CONFLICT DO NOTHING ";
+	size_t			 clen = strlen(clause);
 	char			*text = rw->out.data, *p, *at = NULL;
 	size_t			 off;
 	int			 depth = 0;
@@ -314,15 +369,14 @@ add_on_conflict(struct rewrite *rw)
 		    text[rw->out.len - 1] == ' ' ||
 		    text[rw->out.len - 1] == '\n'))
 			rw->out.len--;
-		return put(rw, clause, sizeof(clause) - 1);
+		return put(rw, clause, clen);
 	}
 	off = (size_t)(at - text);
-	if (put(rw, clause, sizeof(clause) - 1) == -1)
+	if (put(rw, clause, clen) == -1)
 		return -1;
 	text = rw->out.data;
-	memmove(text + off + sizeof(clause) - 1, text + off,
-	    rw->out.len - off - (sizeof(clause) - 1));
-	memcpy(text + off, clause, sizeof(clause) - 1);
+	memmove(text + off + clen, text + off, rw->out.len - off - clen);
+	memcpy(text + off, clause, clen);
 	return 0;
 }
 
@@ -399,7 +453,10 @@ translate(const char *sql, int *nparams)
 			goto fail;
 		p++;
 	}
-	if (rw.on_conflict && add_on_conflict(&rw) == -1)
+	if (rw.on_conflict && add_on_conflict(&rw,
+	    " ON CONFLICT DO NOTHING ") == -1)
+		goto fail;
+	if (rw.replace[0] != '\0' && add_on_conflict(&rw, rw.replace) == -1)
 		goto fail;
 	if (put(&rw, "", 1) == -1)
 		goto fail;
@@ -625,6 +682,21 @@ deallocate(struct pgdb *d, const char *name)
 #define TEXTOID		25
 #define BOOLOID		16
 
+/* Runs sql (a savepoint's), its error noted. 0 or -1. */
+static int
+quiet(struct pgdb *d, const char *sql)
+{
+	PGresult	*res = PQexec(d->conn, sql);
+	int		 ret = 0;
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		note_error(d, res, "prepare");
+		ret = -1;
+	}
+	PQclear(res);
+	return ret;
+}
+
 /* The parameter (from 0) a failed prepare could not type, or -1. */
 static int
 untyped_param(const PGresult *res)
@@ -670,15 +742,20 @@ server_prepare(struct pgdb *d, struct pgstmt *s, const char *text)
 {
 	PGresult	*res = NULL, *desc = NULL;
 	Oid		 types[PG_MAX_PARAMS];
-	bool		 again = false;
+	bool		 again = false, tx = pg_in_tx((struct db *)(void *)d);
 	int		 i, n, tries, last = -1, ret = -1;
 
 	memset(types, 0, sizeof(types));
+	/* in a transaction, a failed try must not abort it */
+	if (tx && quiet(d, "SAVEPOINT db_prepare") == -1)
+		return -1;
 	for (tries = 0; tries < 3 * s->nparams + 1; tries++) {
 		PQclear(res);
 		res = PQprepare(d->conn, s->name, text, s->nparams, types);
 		if (PQresultStatus(res) == PGRES_COMMAND_OK)
 			break;
+		if (tx && quiet(d, "ROLLBACK TO SAVEPOINT db_prepare") == -1)
+			goto out;
 		if ((i = untyped_param(res)) >= 0 && types[i] == 0) {
 			types[i] = TEXTOID;
 			last = i;
@@ -722,6 +799,8 @@ server_prepare(struct pgdb *d, struct pgstmt *s, const char *text)
 	}
 	ret = 0;
 out:
+	if (tx && quiet(d, "RELEASE SAVEPOINT db_prepare") == -1)
+		ret = -1;
 	PQclear(res);
 	PQclear(desc);
 	return ret;

@@ -23,29 +23,36 @@
  * Behind named functions, not in any module's SQL: the write-ahead log
  * (db_checkpoint), zeroing freed space (db_scrub_freed), the pragmas and
  * the error mapping (db_fail). The SQL the modules hand to db_prepare is
- * mostly portable. What a second engine (PostgreSQL) will need spelt its
- * own way, by module:
- * - Parameters: "?" and "?N" everywhere; PostgreSQL says $N (a rewrite
- *   in its db_prepare, outside string literals).
- * - JSON: json_each (lists bound as a JSON array: invitations, products,
- *   reviews, webhooks), json_group_array / json_object (subqueries that
- *   build JSON: findreviewer, invitations, reviews), json() (stored JSON
- *   columns: findreviewer, reviews), json_extract / json_replace (the
- *   outbox payloads webhooks anonymises); PostgreSQL has
- *   jsonb_array_elements, json_agg, json_build_object, ->> and
- *   jsonb_set for the same.
- * - Upserts: INSERT OR IGNORE (invitations, reviews), INSERT OR REPLACE
- *   and UPDATE OR REPLACE (invitations) where PostgreSQL says ON CONFLICT
- *   DO NOTHING / DO UPDATE (which the other modules already use).
- * - COLLATE NOCASE on e-mail addresses and usernames (auth, business,
- *   invitations, reviews; in statements and in the columns of
- *   migrations 0001, 0003, 0004): citext or lower() indexes.
- * - instr() (invitations' erasure): strpos().
- * - A TEMP table for CSV product groups (invitations): the same in
- *   PostgreSQL, per connection.
- * - The migrations themselves: triggers that keep counts (0003: plpgsql
- *   functions), WITHOUT ROWID (0013: dropped), INTEGER PRIMARY KEY as
- *   the row id (bigint generated as identity).
+ * mostly portable. PostgreSQL (src/db_pg.c, issue 17) takes it as it is
+ * and rewrites what it can as it prepares (parameters, INSERT OR IGNORE,
+ * CROSS JOIN ... ON, INDEXED BY, "IS ?", LIKE, instr, two-argument
+ * max/min, json_object, unnamed FROM subqueries); json_each,
+ * json_group_array, json_extract, json_remove, json_replace and COLLATE
+ * NOCASE are functions, an aggregate and a collation of
+ * migrations_pg/0001. New SQL: write integers as 0/1 comparisons, not
+ * truth values ("x != 0", not "x"), qualify the target's columns in ON
+ * CONFLICT ... DO UPDATE, and sum CASE WHEN, not comparisons. What it
+ * does not rewrite yet, by module (as SQLite spells it):
+ * - Upserts: INSERT OR REPLACE (idempotency) and UPDATE OR REPLACE
+ *   (invitations_unsubscribe): ON CONFLICT ... DO UPDATE with the
+ *   conflict target spelt out (DO UPDATE names it; PostgreSQL has no
+ *   UPDATE OR REPLACE: a DELETE of the row it would replace, then the
+ *   UPDATE).
+ * - PRAGMA for CSV imports (invitations_upload: cache_size and the like):
+ *   SQLite's only; skip them on PostgreSQL.
+ * - A TEMP table for CSV product groups (invitations_upload): the same
+ *   in PostgreSQL, per connection, but "line INTEGER PRIMARY KEY" is a
+ *   32-bit integer there (BIGINT is portable).
+ * - Truth values: a 0/1 column used as a condition ("WHERE x", "CASE
+ *   WHEN x", "OR x") is an error on PostgreSQL; sum(a = b) too.
+ * - Unqualified columns of the target in ON CONFLICT ... DO UPDATE SET
+ *   ("n = n + 1" is ambiguous on PostgreSQL; "t.n + 1" works in both).
+ * - A json_each value compared with a number works through the
+ *   bigint = text operator of migrations_pg/0001; other numeric types
+ *   (stars as a real) do not.
+ * - COLLATE NOCASE on a column SQLite declared NOCASE is case-free on
+ *   both; LIKE on a citext column too. The ICU collation does not take
+ *   LIKE (PostgreSQL before 18): "x COLLATE NOCASE LIKE ?" fails there.
  * RETURNING, partial indexes, ON CONFLICT, coalesce, substr and LIMIT /
  * OFFSET are common to both.
  */

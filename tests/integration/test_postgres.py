@@ -263,3 +263,36 @@ def test_check_backup_and_metrics(pg_daemon, tmp_path):
                                    "Bearer test-admin-token-0123456789"})
     assert r.status_code == 200
     assert "reviewd_database_size_bytes 0" in r.text
+
+
+def test_idempotency_key_replays_and_expires(pg_daemon, cluster, pg_db):
+    """INSERT OR REPLACE (rewritten as ON CONFLICT ... DO UPDATE) keeps
+    one row a key, replaced once the key expired."""
+    d = pg_daemon
+    shop = Business(d, "pg-idem.example.com")
+    path = "/v1/private/business-units/%s/email-invitations" % shop.id
+
+    def create(ref, email="idem@example.com"):
+        return shop.private("POST", path, headers={
+            "Prefer": "return=representation",
+            "Idempotency-Key": "order-1"}, json={
+            "consumerEmail": email, "consumerName": "Idem",
+            "referenceNumber": ref, "locale": "en-US",
+            "serviceReviewInvitation": {
+                "preferredSendTime": "2099-01-01T00:00:00Z"}})
+
+    first = create("IK-1")
+    assert first.status_code == 201, first.text
+    again = create("IK-1")
+    assert again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert_error(create("IK-2"), 409, "Idempotency-Key")
+    d.advance_clock(25 * 3600)
+    shop.renew()
+    later = create("IK-2", "later@example.com")
+    assert later.status_code == 201 and "Idempotent-Replayed" not in \
+        later.headers
+    assert later.json()["id"] != first.json()["id"]
+    rows = cluster.psql("SELECT count(*) FROM idempotency_keys", pg_db[0])
+    assert rows == ["1"]
