@@ -49,9 +49,9 @@ COLUMNS_CHECKED = src/*.c include/reviewd/*.h tests/unit/*.c
 # Each list is the smallest the objects allow: after a module is added or
 # split, `make all && scripts/unit-objs --write` rewrites them. Today most
 # tests need nearly every module, through the include cycles of issue 12.
-T_afs	 = afs_message api_error auth buf clock config db db_pg db_sqlite \
-	   handler html http http_guard i18n idempotency ids invitations \
-	   invitations_history invitations_templates \
+T_afs	 = afs_message api_error auth buf clock config db db_pg db_pg_sql \
+	   db_sqlite handler html http http_guard i18n idempotency ids \
+	   invitations invitations_history invitations_templates \
 	   invitations_unsubscribe json lang log mailer mailhtml \
 	   mailhtml_attr metrics migrations migrations_pg rate_limit \
 	   request router scheduler settings upgrade utf8 writer
@@ -59,17 +59,19 @@ T_buf	 =
 T_clock	 =
 T_config = buf log utf8
 T_csv	 = buf
-T_db	 = api_error buf clock db_pg db_sqlite log migrations \
+T_db	 = api_error buf clock db_pg db_pg_sql db_sqlite log migrations \
 	   migrations_pg utf8
-T_http	 = api_error auth buf clock config db db_pg db_sqlite handler \
-	   http_guard ids json log metrics migrations migrations_pg \
-	   rate_limit request router scheduler settings utf8 writer
+T_http	 = api_error auth buf clock config db db_pg db_pg_sql db_sqlite \
+	   handler http_guard ids json log metrics migrations \
+	   migrations_pg rate_limit request router scheduler settings utf8 \
+	   writer
 T_i18n	 = lang
 T_ids	 =
-T_json	 = api_error auth buf clock config db db_pg db_sqlite handler http \
-	   http_guard ids log metrics migrations migrations_pg rate_limit \
-	   request router scheduler settings utf8 writer
-T_links	 = api_error auth buf clock config db db_pg db_sqlite \
+T_json	 = api_error auth buf clock config db db_pg db_pg_sql db_sqlite \
+	   handler http http_guard ids log metrics migrations \
+	   migrations_pg rate_limit request router scheduler settings utf8 \
+	   writer
+T_links	 = api_error auth buf clock config db db_pg db_pg_sql db_sqlite \
 	   findreviewer_json handler html http http_guard i18n idempotency \
 	   ids invitations invitations_history invitations_links \
 	   invitations_templates invitations_unsubscribe json lang log \
@@ -78,19 +80,19 @@ T_links	 = api_error auth buf clock config db db_pg db_sqlite \
 	   reviews_json reviews_submit router scheduler settings upgrade \
 	   utf8 webhooks writer
 T_list_cache = buf
-T_mailer = api_error auth buf clock config db db_pg db_sqlite handler html \
-	   http http_guard i18n ids json lang log metrics migrations \
-	   migrations_pg rate_limit request router scheduler settings utf8 \
-	   writer
+T_mailer = api_error auth buf clock config db db_pg db_pg_sql db_sqlite \
+	   handler html http http_guard i18n ids json lang log metrics \
+	   migrations migrations_pg rate_limit request router scheduler \
+	   settings utf8 writer
 T_mailhtml = mailhtml_attr
-T_reviews_shape = api_error buf clock db db_pg db_sqlite log migrations \
-	   migrations_pg utf8
+T_reviews_shape = api_error buf clock db db_pg db_pg_sql db_sqlite log \
+	   migrations migrations_pg utf8
 T_router = afs afs_message api_error audit auth auth_codes auth_tokens buf \
 	   business business_units clock config consumers csv db db_pg \
-	   db_sqlite erasure findreviewer findreviewer_json handler health \
-	   html http http_guard i18n idempotency ids invitations \
-	   invitations_csv invitations_history invitations_links \
-	   invitations_templates invitations_unsubscribe \
+	   db_pg_sql db_sqlite erasure findreviewer findreviewer_json \
+	   handler health html http http_guard i18n idempotency ids \
+	   invitations invitations_csv invitations_history \
+	   invitations_links invitations_templates invitations_unsubscribe \
 	   invitations_upload json lang links list_cache log mailer \
 	   mailhtml mailhtml_attr metrics migrations migrations_pg \
 	   oauth_authorize outbox outbox_admin outbox_mail pages \
@@ -99,10 +101,10 @@ T_router = afs afs_message api_error audit auth auth_codes auth_tokens buf \
 	   reviews_edit reviews_json reviews_list reviews_products \
 	   reviews_shape reviews_submit routes scheduler settings upgrade \
 	   utf8 webhooks writer
-T_webhooks = api_error auth buf clock config db db_pg db_sqlite handler \
-	   http http_guard ids json log metrics migrations migrations_pg \
-	   outbox outbox_admin rate_limit request router scheduler \
-	   settings upgrade utf8 writer
+T_webhooks = api_error auth buf clock config db db_pg db_pg_sql db_sqlite \
+	   handler http http_guard ids json log metrics migrations \
+	   migrations_pg outbox outbox_admin rate_limit request router \
+	   scheduler settings upgrade utf8 writer
 
 UNIT	 = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,\
 	   $(wildcard tests/unit/test_*.c))

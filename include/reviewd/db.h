@@ -327,6 +327,12 @@ extern const struct db_ops	db_pg_ops;	/* db_pg.c */
 extern const struct db_migration	db_builtin_migrations_pg[];
 extern const size_t			db_builtin_migrations_pg_count;
 
+/* for db_pg.c (db_pg_sql.c): sql rewritten for PostgreSQL (malloc'd;
+ * NULL for no memory or a parameter beyond ?100), *nparams the largest
+ * parameter number. */
+#define DB_PG_MAX_PARAMS	100
+char	*db_pg_translate(const char *sql, int *nparams);
+
 /* "NNNN_name.sql" -> NNNN; -1 when the name is not a migration's. */
 long	db_migration_version(const char *name);
 
