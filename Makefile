@@ -61,6 +61,7 @@ T_config = buf log utf8
 T_csv	 = buf
 T_db	 = api_error buf clock db_pg db_pg_sql db_sqlite log migrations \
 	   migrations_pg utf8
+T_db_pg_sql = buf
 T_http	 = api_error auth buf clock config db db_pg db_pg_sql db_sqlite \
 	   handler http_guard ids json log metrics migrations \
 	   migrations_pg rate_limit request router scheduler settings utf8 \
