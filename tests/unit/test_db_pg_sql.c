@@ -94,7 +94,8 @@ test_subquery_names(void **state)
 	check("SELECT * FROM (SELECT 1) WHERE 1 ORDER BY 1",
 	    "SELECT * FROM (SELECT 1) AS sq1 WHERE 1 ORDER BY 1", 0);
 	/* IN (subquery) and function calls are not FROM subqueries */
-	check("WHERE a IN (SELECT b FROM c)", "WHERE a IN (SELECT b FROM c)", 0);
+	check("WHERE a IN (SELECT b FROM c)", "WHERE a IN (SELECT b FROM c)",
+	    0);
 	check("SELECT value FROM json_each(?)",
 	    "SELECT value FROM json_each($1)", 1);
 }
