@@ -3,7 +3,7 @@
 # build/san/. See README.md for the targets.
 
 PKGS	 = libmicrohttpd sqlite3 jansson libsodium libcurl inih libsystemd \
-	   libcrypto libpcre2-8
+	   libcrypto libpcre2-8 libpq
 PREFIX	?= /usr/local
 PYTHON	?= /usr/bin/python3
 
@@ -32,8 +32,9 @@ TESTLIBS = $(shell pkg-config --libs cmocka)
 
 SRC	 = $(wildcard src/*.c)
 OBJ	 = $(SRC:src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/migrations.o \
-	   $(BUILD)/obj/lang.o
+	   $(BUILD)/obj/migrations_pg.o $(BUILD)/obj/lang.o
 MIGRATIONS = $(sort $(wildcard migrations/[0-9][0-9][0-9][0-9]_*.sql))
+MIGRATIONS_PG = $(sort $(wildcard migrations_pg/[0-9][0-9][0-9][0-9]_*.sql))
 LANGS	 = $(sort $(wildcard lang/*.txt))
 
 SANENV	 = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
@@ -48,56 +49,63 @@ COLUMNS_CHECKED = src/*.c include/reviewd/*.h tests/unit/*.c
 # Each list is the smallest the objects allow: after a module is added or
 # split, `make all && scripts/unit-objs --write` rewrites them. Today most
 # tests need nearly every module, through the include cycles of issue 12.
-T_afs	 = afs_message api_error auth buf clock config db db_sqlite \
-	   handler html http http_guard i18n idempotency ids invitations \
-	   invitations_history invitations_templates \
+T_afs	 = afs_message api_error auth buf clock config db db_pg db_pg_sql \
+	   db_sqlite handler html http http_guard i18n idempotency ids \
+	   invitations invitations_history invitations_templates \
 	   invitations_unsubscribe json lang log mailer mailhtml \
-	   mailhtml_attr metrics migrations rate_limit request router \
-	   scheduler settings upgrade utf8 writer
+	   mailhtml_attr metrics migrations migrations_pg rate_limit \
+	   request router scheduler settings upgrade utf8 writer
 T_buf	 =
 T_clock	 =
 T_config = buf log utf8
 T_csv	 = buf
-T_db	 = api_error buf clock db_sqlite log migrations utf8
-T_http	 = api_error auth buf clock config db db_sqlite handler http_guard \
-	   ids json log metrics migrations rate_limit request router \
-	   scheduler settings utf8 writer
+T_db	 = api_error buf clock db_pg db_pg_sql db_sqlite log migrations \
+	   migrations_pg utf8
+T_db_pg_sql = buf
+T_http	 = api_error auth buf clock config db db_pg db_pg_sql db_sqlite \
+	   handler http_guard ids json log metrics migrations \
+	   migrations_pg rate_limit request router scheduler settings utf8 \
+	   writer
 T_i18n	 = lang
 T_ids	 =
-T_json	 = api_error auth buf clock config db db_sqlite handler http \
-	   http_guard ids log metrics migrations rate_limit request router \
-	   scheduler settings utf8 writer
-T_links	 = api_error auth buf clock config db db_sqlite findreviewer_json \
-	   handler html http http_guard i18n idempotency ids invitations \
-	   invitations_history invitations_links invitations_templates \
-	   invitations_unsubscribe json lang log mailer mailer_templates \
-	   mailhtml mailhtml_attr metrics migrations outbox outbox_admin \
-	   rate_limit request reviews_edit reviews_json reviews_submit \
-	   router scheduler settings upgrade utf8 webhooks writer
+T_json	 = api_error auth buf clock config db db_pg db_pg_sql db_sqlite \
+	   handler http http_guard ids log metrics migrations \
+	   migrations_pg rate_limit request router scheduler settings utf8 \
+	   writer
+T_links	 = api_error auth buf clock config db db_pg db_pg_sql db_sqlite \
+	   findreviewer_json handler html http http_guard i18n idempotency \
+	   ids invitations invitations_history invitations_links \
+	   invitations_templates invitations_unsubscribe json lang log \
+	   mailer mailer_templates mailhtml mailhtml_attr metrics \
+	   migrations migrations_pg outbox outbox_admin rate_limit request \
+	   reviews_edit reviews_json reviews_submit router scheduler \
+	   settings upgrade utf8 webhooks writer
 T_list_cache = buf
-T_mailer = api_error auth buf clock config db db_sqlite handler html http \
-	   http_guard i18n ids json lang log mailer_templates metrics \
-	   migrations rate_limit request router scheduler settings utf8 \
-	   writer
+T_mailer = api_error auth buf clock config db db_pg db_pg_sql db_sqlite \
+	   handler html http http_guard i18n ids json lang log \
+	   mailer_templates metrics migrations migrations_pg rate_limit \
+	   request router scheduler settings utf8 writer
 T_mailhtml = mailhtml_attr
-T_reviews_shape = api_error buf clock db db_sqlite log migrations utf8
+T_reviews_shape = api_error buf clock db db_pg db_pg_sql db_sqlite log \
+	   migrations migrations_pg utf8
 T_router = afs afs_message api_error audit auth auth_codes auth_tokens buf \
-	   business business_units clock config consumers csv db db_sqlite \
-	   erasure findreviewer findreviewer_json handler health html http \
-	   http_guard i18n idempotency ids invitations invitations_csv \
-	   invitations_history invitations_links invitations_templates \
-	   invitations_unsubscribe invitations_upload json lang links \
-	   list_cache log mailer mailer_templates mailhtml mailhtml_attr \
-	   metrics migrations oauth_authorize outbox outbox_admin \
-	   outbox_mail pages pages_findreviewer pages_invitation \
-	   pages_profile pages_review_edit pages_review_link products \
-	   rate_limit reports request reviews reviews_edit reviews_json \
-	   reviews_list reviews_products reviews_shape reviews_submit \
-	   routes scheduler settings upgrade utf8 webhooks writer
-T_webhooks = api_error auth buf clock config db db_sqlite handler http \
-	   http_guard ids json log metrics migrations outbox outbox_admin \
-	   rate_limit request router scheduler settings upgrade utf8 \
-	   writer
+	   business business_units clock config consumers csv db db_pg \
+	   db_pg_sql db_sqlite erasure findreviewer findreviewer_json \
+	   handler health html http http_guard i18n idempotency ids \
+	   invitations invitations_csv invitations_history \
+	   invitations_links invitations_templates invitations_unsubscribe \
+	   invitations_upload json lang links list_cache log mailer \
+	   mailer_templates mailhtml mailhtml_attr metrics migrations \
+	   migrations_pg oauth_authorize outbox outbox_admin outbox_mail \
+	   pages pages_findreviewer pages_invitation pages_profile \
+	   pages_review_edit pages_review_link products rate_limit reports \
+	   request reviews reviews_edit reviews_json reviews_list \
+	   reviews_products reviews_shape reviews_submit routes scheduler \
+	   settings upgrade utf8 webhooks writer
+T_webhooks = api_error auth buf clock config db db_pg db_pg_sql db_sqlite \
+	   handler http http_guard ids json log metrics migrations \
+	   migrations_pg outbox outbox_admin rate_limit request router \
+	   scheduler settings upgrade utf8 writer
 
 UNIT	 = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,\
 	   $(wildcard tests/unit/test_*.c))
@@ -139,6 +147,18 @@ $(BUILD)/gen/migrations.c: $(MIGRATIONS) scripts/embed-migrations.sh
 	scripts/embed-migrations.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/obj/migrations.o: $(BUILD)/gen/migrations.c $(BUILD)/.flags
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+# issue 17: PostgreSQL's migrations, embedded beside SQLite's as
+# db_builtin_migrations_pg (the unit tests link them where they link
+# migrations: T_X lists name migrations_pg).
+$(BUILD)/gen/migrations_pg.c: $(MIGRATIONS_PG) scripts/embed-migrations.sh
+	@mkdir -p $(@D)
+	scripts/embed-migrations.sh --name db_builtin_migrations_pg \
+	    $(MIGRATIONS_PG) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/migrations_pg.o: $(BUILD)/gen/migrations_pg.c $(BUILD)/.flags
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -204,8 +224,10 @@ browser-deps: tests/browser/node_modules/.package-lock.json
 tests/browser/node_modules/.package-lock.json: tests/browser/package-lock.json
 	cd tests/browser && npm ci --no-audit --no-fund
 
+# PG=1: every daemon of the suite on PostgreSQL (issue 17; a throwaway
+# cluster, tests/integration/pgcluster.py); test_postgres.py always is.
 integration: $(BUILD)/reviewd browser-deps
-	REVIEWD_BIN=$(abspath $(BUILD)/reviewd) $(SANENV) \
+	REVIEWD_BIN=$(abspath $(BUILD)/reviewd) REVIEWD_PG=$(PG) $(SANENV) \
 	    $(PYTHON) -m pytest -q tests/integration
 
 test: lint unit integration
@@ -270,7 +292,7 @@ FUZZ_CFLAGS = -std=c11 -O1 -g -Wall -Wextra -D_GNU_SOURCE -Iinclude \
 	   $(shell pkg-config --cflags $(PKGS)) $(FUZZ_SAN)
 FUZZ_OBJ = $(patsubst src/%.c,$(FUZZ)/obj/%.o,\
 	   $(filter-out src/main.c,$(SRC))) $(FUZZ)/obj/migrations.o \
-	   $(FUZZ)/obj/lang.o
+	   $(FUZZ)/obj/migrations_pg.o $(FUZZ)/obj/lang.o
 FUZZ_BIN = $(patsubst tests/fuzz/%.c,$(FUZZ)/%,\
 	   $(wildcard tests/fuzz/fuzz_*.c))
 CHAOS_KILLS ?= 3
@@ -287,6 +309,10 @@ $(FUZZ)/obj/%.o: src/%.c $(FUZZ)/.flags
 	    -o $@ $<
 
 $(FUZZ)/obj/migrations.o: $(BUILD)/gen/migrations.c $(FUZZ)/.flags
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ)/obj/migrations_pg.o: $(BUILD)/gen/migrations_pg.c $(FUZZ)/.flags
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 

@@ -6,8 +6,11 @@ set -eu
 
 PACKAGES="build-essential pkg-config libmicrohttpd-dev libsqlite3-dev
 libjansson-dev libsodium-dev libcurl4-openssl-dev libinih-dev libsystemd-dev
-libssl-dev libpcre2-dev libcmocka-dev sqlite3 python3 python3-pytest
-python3-requests python3-aiosmtpd python3-yaml chromium clang"
+libssl-dev libpcre2-dev libpq-dev libcmocka-dev sqlite3 python3 python3-pytest
+python3-requests python3-aiosmtpd python3-yaml chromium clang postgresql"
+
+# postgresql: the server tests/integration/pgcluster.py starts a throwaway
+# cluster of (issue 17); libpq-dev: the client library reviewd links.
 
 # The browser tests run playwright-core on Node.js; machines of our kind
 # ship Node 20, Debian's own is the fallback.

@@ -58,11 +58,12 @@ static const char sql_throttle_prune[] =
 static const char sql_throttle_take[] =
     "INSERT INTO auth_failures (subject, window_start, failures) "
     "VALUES (?1, ?2, 1) ON CONFLICT (subject) DO UPDATE SET "
-    "  window_start = CASE WHEN window_start <= ?3 THEN ?2 "
-    "    ELSE window_start END, "
-    "  failures = CASE WHEN window_start <= ?3 THEN 1 "
-    "    ELSE failures + 1 END "
-    "WHERE window_start <= ?3 OR failures < ?4 "
+    "  window_start = CASE WHEN auth_failures.window_start <= ?3 THEN ?2 "
+    "    ELSE auth_failures.window_start END, "
+    "  failures = CASE WHEN auth_failures.window_start <= ?3 THEN 1 "
+    "    ELSE auth_failures.failures + 1 END "
+    "WHERE auth_failures.window_start <= ?3 OR "
+    "  auth_failures.failures < ?4 "
     "RETURNING window_start";
 static const char sql_throttle_window[] =
     "SELECT window_start FROM auth_failures WHERE subject = ?";

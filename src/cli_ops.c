@@ -246,6 +246,36 @@ dir_of(const char *path, char dir[PATH_MAX])
 		*slash = '\0';
 }
 
+/* issue 17: the database part of `check` on PostgreSQL (its URL is not
+ * printed: it may hold a password): 0 or EXIT_DATABASE. */
+static int
+check_database_pg(const struct config *cfg)
+{
+	struct db	*db;
+	size_t		 due = 0;
+	int		 ret = EXIT_DATABASE;
+
+	db = db_open_readonly(cfg->db_url);
+	if (db == NULL) {
+		printf("database: FAILED: cannot connect to PostgreSQL\n");
+		return EXIT_DATABASE;
+	}
+	printf("database: postgresql\n");
+	if (db_migrations_due(db, "", stdout, &due) == -1) {
+		printf("database: FAILED: cannot read its migrations\n");
+		goto out;
+	}
+	if (due == db_builtin_migrations_pg_count)
+		printf("migrations: all %zu due (serve applies them at "
+		    "start)\n", due);
+	else if (report_schema(db, due) == -1)
+		goto out;
+	ret = 0;
+out:
+	db_close(db);
+	return ret;
+}
+
 /* The database part of `check`: 0 or EXIT_DATABASE. */
 static int
 check_database(const struct config *cfg)
@@ -256,6 +286,8 @@ check_database(const struct config *cfg)
 	size_t		 due = 0;
 	int		 ret = EXIT_DATABASE;
 
+	if (cfg->db_backend == CONFIG_DB_POSTGRESQL)
+		return check_database_pg(cfg);
 	dir_of(cfg->db_path, dir);
 	dir_of(dir, up);
 	if (stat(cfg->db_path, &sb) == -1) {
@@ -336,6 +368,16 @@ cli_ops_main(const char *config_path, int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	log_set_level(cfg.log_level);
+	/* issue 17: backups of PostgreSQL are the server's tools' */
+	if (cfg.db_backend == CONFIG_DB_POSTGRESQL) {
+		db_configure_backend(DB_POSTGRESQL, cfg.db_url);
+		if (strcmp(argv[0], "backup") == 0) {
+			fprintf(stderr, "reviewd: backup is for SQLite; "
+			    "back up PostgreSQL with pg_dump or "
+			    "pg_basebackup\n");
+			return EXIT_CONFIG;
+		}
+	}
 	if (strcmp(argv[0], "backup") == 0)
 		return cmd_backup(&cfg, argc, argv);
 	if (argc != 1) {

@@ -47,7 +47,7 @@ struct key {
 
 static setter set_string, set_int, set_word, set_listen, set_url,
     set_smtp_url, set_header_text, set_log_level, set_admin_token,
-    set_master_key, set_proxies, set_platform_name;
+    set_master_key, set_proxies, set_platform_name, set_db_url;
 
 static const struct word bools[] = { { "true", 1 }, { "yes", 1 },
     { "1", 1 }, { "on", 1 }, { "false", 0 }, { "no", 0 }, { "0", 0 },
@@ -55,6 +55,9 @@ static const struct word bools[] = { { "true", 1 }, { "yes", 1 },
 static const struct word transports[] = {
     { "maildir", MAIL_TRANSPORT_MAILDIR },
     { "smtp", MAIL_TRANSPORT_SMTP }, { NULL, 0 } };
+static const struct word backends[] = {
+    { "sqlite", CONFIG_DB_SQLITE },
+    { "postgresql", CONFIG_DB_POSTGRESQL }, { NULL, 0 } };
 static const struct word starttls[] = {
     { "required", MAIL_STARTTLS_REQUIRED },
     { "opportunistic", MAIL_STARTTLS_OPPORTUNISTIC },
@@ -100,6 +103,10 @@ static const struct key keys[] = {
 	    1073741824),
 	STR("database", "path", "var/reviewd.db", db_path, set_string),
 	STR("database", "migrations", "", migrations_dir, set_string),
+	/* issue 17: the engine; url is PostgreSQL's (libpq's URL form) */
+	WORD("database", "backend", "sqlite", db_backend, backends,
+	    "sqlite or postgresql"),
+	STR("database", "url", "", db_url, set_db_url),
 	WORD("mail", "transport", "maildir", mail_transport, transports,
 	    "maildir or smtp"),
 	STR("mail", "maildir", "var/mail", maildir, set_string),
@@ -284,6 +291,19 @@ set_smtp_url(struct config *cfg, const struct key *k, const char *v,
 	return set_checked(cfg, k, v, why, *v != '\0' &&
 	    strncmp(v, "smtp://", 7) != 0 && strncmp(v, "smtps://", 8) != 0 ?
 	    "expected an smtp:// or smtps:// URL" : NULL);
+}
+
+/* [database] url: "" or a libpq URL, postgresql:// or postgres://, no
+ * control characters (it may hold a password: keep the file private). */
+static int
+set_db_url(struct config *cfg, const struct key *k, const char *v, char *why)
+{
+	if (v[0] != '\0' && strncmp(v, "postgresql://", 13) != 0 &&
+	    strncmp(v, "postgres://", 11) != 0) {
+		snprintf(why, WHY_LEN, "expected postgresql://user@host/db");
+		return -1;
+	}
+	return set_header_text(cfg, k, v, why);
 }
 
 static int
@@ -714,6 +734,23 @@ check_combinations(struct parse *ps, const char *text)
 		    "address");
 		ps->error_line = key_line(text, "testing",
 		    "clock_control");
+		return -1;
+	}
+	if (cfg->db_backend == CONFIG_DB_POSTGRESQL && cfg->db_url[0] == '\0') {
+		snprintf(ps->why, sizeof(ps->why), "[database] backend = "
+		    "postgresql needs [database] url");
+		ps->error_line = key_line(text, "database", "backend");
+		return -1;
+	}
+	/* a key generated beside the database file would be one daemon's;
+	 * every daemon on the database must seal and open with the same */
+	if (cfg->db_backend == CONFIG_DB_POSTGRESQL &&
+	    cfg->links_master_key[0] == '\0' &&
+	    cfg->links_generate_master_key) {
+		snprintf(ps->why, sizeof(ps->why), "[database] backend = "
+		    "postgresql needs [links] master_key (the same in every "
+		    "daemon), or generate_master_key = false");
+		ps->error_line = key_line(text, "database", "backend");
 		return -1;
 	}
 	if (cfg->mail_transport == MAIL_TRANSPORT_SMTP &&

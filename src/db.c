@@ -1,15 +1,349 @@
 /*
- * db: the one-call helpers of the storage interface (see db.h), written
- * on its primitives only (prepare, bind, step, column, release), so that
- * every engine has them once its primitives exist. Stateless; any thread,
- * on the thread's own connection.
+ * db: the storage interface's dispatch to the engine chosen at start-up
+ * (db_sqlite_ops or db_pg_ops), each thread's connection, and the
+ * one-call helpers (see db.h), written on the primitives only (prepare,
+ * bind, step, column, release), so that every engine has them once its
+ * primitives exist. The engine and its target are set once at start-up
+ * and only read afterwards; any thread, on the thread's own connection.
  */
+#include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "reviewd/clock.h"
 #include "reviewd/db.h"
 #include "reviewd/log.h"
+
+/* The engine: SQLite unless db_configure_backend said otherwise. */
+static const struct db_ops	*ops = &db_sqlite_ops;
+static enum db_backend		 backend = DB_SQLITE;
+static char			 target[PATH_MAX];
+static pthread_key_t		 thread_key;
+static pthread_once_t		 thread_key_once = PTHREAD_ONCE_INIT;
+
+void
+db_configure_backend(enum db_backend b, const char *where)
+{
+	backend = b;
+	ops = b == DB_POSTGRESQL ? &db_pg_ops : &db_sqlite_ops;
+	snprintf(target, sizeof(target), "%s", where);
+}
+
+void
+db_configure(const char *path)
+{
+	db_configure_backend(DB_SQLITE, path);
+}
+
+enum db_backend
+db_backend(void)
+{
+	return backend;
+}
+
+static void
+thread_db_free(void *p)
+{
+	ops->close(p);
+}
+
+static void
+make_thread_key(void)
+{
+	if (pthread_key_create(&thread_key, thread_db_free) != 0)
+		abort();
+}
+
+struct db *
+db_thread(void)
+{
+	struct db	*db;
+
+	if (pthread_once(&thread_key_once, make_thread_key) != 0)
+		return NULL;
+	db = pthread_getspecific(thread_key);
+	if (db != NULL)
+		return db;
+	db = ops->open(target);
+	if (db == NULL)
+		return NULL;
+	if (pthread_setspecific(thread_key, db) != 0) {
+		ops->close(db);
+		return NULL;
+	}
+	return db;
+}
+
+void
+db_thread_check(void)
+{
+	struct db	*db;
+
+	if (pthread_once(&thread_key_once, make_thread_key) != 0)
+		return;
+	db = pthread_getspecific(thread_key);
+	if (db == NULL || !ops->in_tx(db))
+		return;
+	log_error("db: a transaction was left open; rolled back");
+	ops->tx_rollback(db);
+}
+
+void
+db_thread_close(void)
+{
+	if (pthread_once(&thread_key_once, make_thread_key) != 0)
+		return;
+	ops->close(pthread_getspecific(thread_key));
+	(void)pthread_setspecific(thread_key, NULL);
+}
+
+/* The primitives: the engine's. */
+
+struct db *
+db_open(const char *where)
+{
+	return ops->open(where);
+}
+
+void
+db_close(struct db *db)
+{
+	ops->close(db);
+}
+
+int64_t
+db_changes(struct db *db)
+{
+	return ops->changes(db);
+}
+
+const char *
+db_error_text(struct db *db)
+{
+	return ops->error_text(db);
+}
+
+int
+db_scrub_freed(struct db *db)
+{
+	return ops->scrub_freed(db);
+}
+
+int
+db_checkpoint(struct db *db)
+{
+	return ops->checkpoint(db);
+}
+
+bool
+db_fault(struct db *db)
+{
+	return ops->fault(db);
+}
+
+void
+db_fault_clear(struct db *db)
+{
+	ops->fault_clear(db);
+}
+
+const char *
+db_writable(void)
+{
+	return ops->writable();
+}
+
+int
+db_exec(struct db *db, const char *sql)
+{
+	return ops->exec(db, sql);
+}
+
+struct db_stmt *
+db_prepare(struct db *db, const char *sql)
+{
+	return ops->prepare(db, sql);
+}
+
+void
+db_release(struct db_stmt *st)
+{
+	ops->release(st);
+}
+
+int
+db_step(struct db *db, struct db_stmt *st)
+{
+	return ops->step(db, st);
+}
+
+int
+db_tx_begin(struct db *db)
+{
+	return ops->tx_begin(db);
+}
+
+int
+db_tx_commit(struct db *db)
+{
+	return ops->tx_commit(db);
+}
+
+void
+db_tx_rollback(struct db *db)
+{
+	ops->tx_rollback(db);
+}
+
+int
+db_group_begin(struct db *db)
+{
+	return ops->group_begin(db);
+}
+
+bool
+db_group_job_end(struct db *db)
+{
+	return ops->group_job_end(db);
+}
+
+int
+db_group_commit(struct db *db, struct api_error *err)
+{
+	return ops->group_commit(db, err);
+}
+
+void
+db_fail(struct db *db, struct api_error *err)
+{
+	ops->fail(db, err);
+}
+
+const char *
+db_text(struct db_stmt *st, int col)
+{
+	return ops->text(st, col);
+}
+
+int64_t
+db_int(struct db_stmt *st, int col)
+{
+	return ops->integer(st, col);
+}
+
+bool
+db_is_null(struct db_stmt *st, int col)
+{
+	return ops->is_null(st, col);
+}
+
+size_t
+db_bytes(struct db_stmt *st, int col)
+{
+	return ops->bytes(st, col);
+}
+
+int
+db_bind_text(struct db_stmt *st, int idx, const char *s)
+{
+	return ops->bind_text(st, idx, s);
+}
+
+int
+db_bind_int(struct db_stmt *st, int idx, int64_t v)
+{
+	return ops->bind_int(st, idx, v);
+}
+
+int
+db_bind_null(struct db_stmt *st, int idx)
+{
+	return ops->bind_null(st, idx);
+}
+
+int
+db_migrate(struct db *db, const char *dir, FILE *report, char *err,
+    size_t errlen)
+{
+	return ops->migrate(db, dir, report, err, errlen);
+}
+
+struct db *
+db_open_readonly(const char *where)
+{
+	return ops->open_readonly(where);
+}
+
+int
+db_backup_into(struct db *db, const char *path)
+{
+	return ops->backup_into(db, path);
+}
+
+int
+db_integrity(struct db *db, char *out, size_t outlen)
+{
+	return ops->integrity(db, out, outlen);
+}
+
+int
+db_migrations_due(struct db *db, const char *dir, FILE *report,
+    size_t *due)
+{
+	return ops->migrations_due(db, dir, report, due);
+}
+
+/* Written on the primitives, for every engine. */
+
+long
+db_migration_version(const char *name)
+{
+	size_t	 len = strlen(name), i;
+	long	 v = 0;
+
+	for (i = 0; i < 4; i++) {
+		if (name[i] < '0' || name[i] > '9')
+			return -1;
+		v = v * 10 + (name[i] - '0');
+	}
+	if (name[4] != '_' || len < 10 || strcmp(name + len - 4, ".sql") != 0)
+		return -1;
+	return v;
+}
+
+int
+db_collect(struct db *db, struct db_stmt *st,
+    json_t *(*row)(struct db_stmt *), json_t *list)
+{
+	int	 rc;
+
+	while ((rc = db_step(db, st)) == DB_ROW) {
+		if (json_array_append_new(list, row(st)) == -1)
+			return -1;
+	}
+	return rc == DB_DONE ? 0 : -1;
+}
+
+json_t *
+db_json_text(struct db_stmt *st, int col)
+{
+	return db_is_null(st, col) ? json_null() :
+	    json_string(db_text(st, col));
+}
+
+json_t *
+db_json_time(struct db_stmt *st, int col)
+{
+	char	 iso[CLOCK_ISO_LEN];
+
+	if (db_is_null(st, col) || clock_format(db_int(st, col), iso) == -1)
+		return json_null();
+	return json_string(iso);
+}
 
 /* Binds st's parameters 1.. as fmt describes (see db.h). 0 or -1. */
 static int

@@ -1,9 +1,9 @@
 /*
  * db on SQLite: connections, the statement cache, transactions and
- * migrations; the only file that speaks to SQLite. Each thread owns one
- * connection (pthread key, closed at thread exit); the path is set once at
- * start-up and only read afterwards. Statements are cached per connection
- * by the address of their SQL constant. struct db_stmt is never defined: a
+ * migrations; the only file that speaks to SQLite. Its primitives are
+ * db_sqlite_ops, which db.c calls when the backend is SQLite (each thread's
+ * connection is db.c's). Statements are cached per connection by the
+ * address of their SQL constant. struct db_stmt is never defined: a
  * pointer to one is a sqlite3_stmt handed out by db_prepare.
  */
 #include <dirent.h>
@@ -42,24 +42,27 @@ struct db {
 	}		 cache[DB_CACHE_SLOTS];
 };
 
-static char		 db_path[PATH_MAX];
 /* The storage fault writes fail with now (SQLITE_FULL, SQLITE_IOERR), or
  * SQLITE_OK: set by the first failing write on any thread, cleared by
  * the next one that commits. */
 static atomic_int	 write_fault;
 
+static struct db	*lite_open(const char *);
+static void	 lite_close(struct db *);
+static int	 lite_exec(struct db *, const char *);
+static struct db_stmt	*lite_prepare(struct db *, const char *);
+static void	 lite_release(struct db_stmt *);
+static int	 lite_step(struct db *, struct db_stmt *);
+static int	 lite_tx_begin(struct db *);
+static int	 lite_tx_commit(struct db *);
+static void	 lite_tx_rollback(struct db *);
+static void	 lite_fail(struct db *, struct api_error *);
+static int	 lite_bind_text(struct db_stmt *, int, const char *);
+
 static sqlite3_stmt *
 lite(struct db_stmt *st)
 {
 	return (sqlite3_stmt *)(void *)st;
-}
-static pthread_key_t	 thread_key;
-static pthread_once_t	 thread_key_once = PTHREAD_ONCE_INIT;
-
-void
-db_configure(const char *path)
-{
-	snprintf(db_path, sizeof(db_path), "%s", path);
 }
 
 /* Creates the parent directory of path when it is missing (one level). */
@@ -110,8 +113,8 @@ private_mode(const char *path, const char *suffix)
 	return 0;
 }
 
-struct db *
-db_open(const char *path)
+static struct db *
+lite_open(const char *path)
 {
 	struct db	*db = NULL;
 	static const char pragmas[] =
@@ -134,18 +137,18 @@ db_open(const char *path)
 	}
 	if (sqlite3_busy_timeout(db->conn, DB_BUSY_TIMEOUT_MS) != SQLITE_OK ||
 	    sqlite3_extended_result_codes(db->conn, 1) != SQLITE_OK ||
-	    db_exec(db, pragmas) == -1 || private_mode(path, "") == -1 ||
+	    lite_exec(db, pragmas) == -1 || private_mode(path, "") == -1 ||
 	    private_mode(path, "-wal") == -1 ||
 	    private_mode(path, "-shm") == -1)
 		goto fail;
 	return db;
 fail:
-	db_close(db);
+	lite_close(db);
 	return NULL;
 }
 
-void
-db_close(struct db *db)
+static void
+lite_close(struct db *db)
 {
 	size_t	 i;
 
@@ -158,83 +161,34 @@ db_close(struct db *db)
 	free(db);
 }
 
-static void
-thread_db_free(void *p)
+/* Whether db is inside a transaction (db_thread_check). */
+static bool
+lite_in_tx(struct db *db)
 {
-	db_close(p);
+	return !sqlite3_get_autocommit(db->conn);
 }
 
-static void
-make_thread_key(void)
-{
-	if (pthread_key_create(&thread_key, thread_db_free) != 0)
-		abort();
-}
-
-struct db *
-db_thread(void)
-{
-	struct db	*db;
-
-	if (pthread_once(&thread_key_once, make_thread_key) != 0)
-		return NULL;
-	db = pthread_getspecific(thread_key);
-	if (db != NULL)
-		return db;
-	db = db_open(db_path);
-	if (db == NULL)
-		return NULL;
-	if (pthread_setspecific(thread_key, db) != 0) {
-		db_close(db);
-		return NULL;
-	}
-	return db;
-}
-
-void
-db_thread_check(void)
-{
-	struct db	*db;
-
-	if (pthread_once(&thread_key_once, make_thread_key) != 0)
-		return;
-	db = pthread_getspecific(thread_key);
-	if (db == NULL || sqlite3_get_autocommit(db->conn))
-		return;
-	log_error("db: a transaction was left open; rolled back");
-	db_tx_rollback(db);
-}
-
-void
-db_thread_close(void)
-{
-	if (pthread_once(&thread_key_once, make_thread_key) != 0)
-		return;
-	db_close(pthread_getspecific(thread_key));
-	(void)pthread_setspecific(thread_key, NULL);
-}
-
-int64_t
-db_changes(struct db *db)
+static int64_t
+lite_changes(struct db *db)
 {
 	return sqlite3_changes64(db->conn);
 }
 
-const char *
-db_error_text(struct db *db)
+static const char *
+lite_error_text(struct db *db)
 {
 	return sqlite3_errcode(db->conn) == SQLITE_OK ? NULL :
 	    sqlite3_errmsg(db->conn);
 }
 
-int
-db_scrub_freed(struct db *db)
+static int
+lite_scrub_freed(struct db *db)
 {
-	return db_exec(db, "PRAGMA secure_delete = ON");
+	return lite_exec(db, "PRAGMA secure_delete = ON");
 }
 
-int
-db_checkpoint(struct db *db)
+static int
+lite_checkpoint(struct db *db)
 {
 	return sqlite3_wal_checkpoint_v2(db->conn, NULL,
 	    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL) == SQLITE_OK ? 0 : -1;
@@ -284,21 +238,21 @@ note_written(void)
 		log_info("db: writes succeed again");
 }
 
-bool
-db_fault(struct db *db)
+static bool
+lite_fault(struct db *db)
 {
 	return db != NULL && db->fault;
 }
 
-void
-db_fault_clear(struct db *db)
+static void
+lite_fault_clear(struct db *db)
 {
 	if (db != NULL)
 		db->fault = false;
 }
 
-const char *
-db_writable(void)
+static const char *
+lite_writable(void)
 {
 	int	 rc = atomic_load(&write_fault);
 
@@ -307,8 +261,8 @@ db_writable(void)
 	return rc == SQLITE_FULL ? "disk full" : "I/O error";
 }
 
-int
-db_exec(struct db *db, const char *sql)
+static int
+lite_exec(struct db *db, const char *sql)
 {
 	char	*msg = NULL;
 	int	 rc;
@@ -324,8 +278,8 @@ db_exec(struct db *db, const char *sql)
 	return 0;
 }
 
-struct db_stmt *
-db_prepare(struct db *db, const char *sql)
+static struct db_stmt *
+lite_prepare(struct db *db, const char *sql)
 {
 	size_t		 i, h = ((uintptr_t)sql >> 3) & (DB_CACHE_SLOTS - 1);
 	sqlite3_stmt	*st = NULL;
@@ -354,8 +308,8 @@ db_prepare(struct db *db, const char *sql)
 	return NULL;
 }
 
-void
-db_release(struct db_stmt *st)
+static void
+lite_release(struct db_stmt *st)
 {
 	if (st == NULL)
 		return;
@@ -364,8 +318,8 @@ db_release(struct db_stmt *st)
 	(void)sqlite3_clear_bindings(lite(st));
 }
 
-int
-db_step(struct db *db, struct db_stmt *st)
+static int
+lite_step(struct db *db, struct db_stmt *st)
 {
 	int	 rc = sqlite3_step(lite(st));
 
@@ -386,13 +340,13 @@ db_step(struct db *db, struct db_stmt *st)
 static int
 exec_cached(struct db *db, const char *sql)
 {
-	struct db_stmt	*st = db_prepare(db, sql);
+	struct db_stmt	*st = lite_prepare(db, sql);
 	int		 rc;
 
 	if (st == NULL)
 		return -1;
-	rc = db_step(db, st);
-	db_release(st);
+	rc = lite_step(db, st);
+	lite_release(st);
 	return rc == DB_DONE ? 0 : -1;
 }
 
@@ -449,8 +403,8 @@ static const char sql_rollback_to[] = "ROLLBACK TO job";
  * durable by the group's commit. Nested transactions stay an error, as
  * SQLite's BEGIN inside a transaction is.
  */
-int
-db_tx_begin(struct db *db)
+static int
+lite_tx_begin(struct db *db)
 {
 	db->changes_at_begin = sqlite3_total_changes64(db->conn);
 	if (!db->group) {
@@ -469,8 +423,8 @@ db_tx_begin(struct db *db)
 	return 0;
 }
 
-int
-db_tx_commit(struct db *db)
+static int
+lite_tx_commit(struct db *db)
 {
 	bool	 wrote = sqlite3_total_changes64(db->conn) !=
 		    db->changes_at_begin;
@@ -489,8 +443,8 @@ db_tx_commit(struct db *db)
 	return 0;
 }
 
-void
-db_tx_rollback(struct db *db)
+static void
+lite_tx_rollback(struct db *db)
 {
 	if (db == NULL)
 		return;
@@ -511,8 +465,8 @@ db_tx_rollback(struct db *db)
 		gate_leave(db);
 }
 
-int
-db_group_begin(struct db *db)
+static int
+lite_group_begin(struct db *db)
 {
 	db->changes_at_group = sqlite3_total_changes64(db->conn);
 	gate_enter(db);
@@ -526,19 +480,19 @@ db_group_begin(struct db *db)
 	return 0;
 }
 
-bool
-db_group_job_end(struct db *db)
+static bool
+lite_group_job_end(struct db *db)
 {
 	if (db->job_tx) {
 		log_error("db: a handler left its transaction open; rolled "
 		    "back");
-		db_tx_rollback(db);
+		lite_tx_rollback(db);
 	}
 	return !sqlite3_get_autocommit(db->conn);
 }
 
-int
-db_group_commit(struct db *db, struct api_error *err)
+static int
+lite_group_commit(struct db *db, struct api_error *err)
 {
 	bool	 wrote = sqlite3_total_changes64(db->conn) !=
 		    db->changes_at_group;
@@ -556,7 +510,7 @@ db_group_commit(struct db *db, struct api_error *err)
 			note_written();
 		return 0;
 	}
-	db_fail(db, err);
+	lite_fail(db, err);
 	if (!sqlite3_get_autocommit(db->conn) &&
 	    exec_cached(db, sql_rollback) == -1)
 		log_error("db: rollback of a group failed");
@@ -565,17 +519,17 @@ db_group_commit(struct db *db, struct api_error *err)
 	return -1;
 }
 
-void
-db_fail(struct db *db, struct api_error *err)
+static void
+lite_fail(struct db *db, struct api_error *err)
 {
 	int	 code = db == NULL ? SQLITE_CANTOPEN :
 		    sqlite3_errcode(db->conn) & 0xff;
 
-	if (db_fault(db) || storage_fault(code)) {
+	if (lite_fault(db) || storage_fault(code)) {
 		api_error_set(err, 503, NULL, "The server cannot store "
 		    "changes now (%s); reads are served. Retry later",
 		    storage_fault(code) ? (code == SQLITE_FULL ? "disk full" :
-		    "I/O error") : db_writable() != NULL ? db_writable() :
+		    "I/O error") : lite_writable() != NULL ? lite_writable() :
 		    "storage error");
 		api_error_header(err, "Retry-After", "60");
 	} else if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
@@ -589,64 +543,37 @@ db_fail(struct db *db, struct api_error *err)
 		api_error_set(err, 500, NULL, "Internal error");
 }
 
-const char *
-db_text(struct db_stmt *st, int col)
+static const char *
+lite_text(struct db_stmt *st, int col)
 {
 	const unsigned char	*s = sqlite3_column_text(lite(st), col);
 
 	return s == NULL ? "" : (const char *)s;
 }
 
-int64_t
-db_int(struct db_stmt *st, int col)
+static int64_t
+lite_int(struct db_stmt *st, int col)
 {
 	return sqlite3_column_int64(lite(st), col);
 }
 
-bool
-db_is_null(struct db_stmt *st, int col)
+static bool
+lite_is_null(struct db_stmt *st, int col)
 {
 	return sqlite3_column_type(lite(st), col) == SQLITE_NULL;
 }
 
-size_t
-db_bytes(struct db_stmt *st, int col)
+static size_t
+lite_bytes(struct db_stmt *st, int col)
 {
 	return (size_t)sqlite3_column_bytes(lite(st), col);
 }
 
-int
-db_collect(struct db *db, struct db_stmt *st,
-    json_t *(*row)(struct db_stmt *), json_t *list)
-{
-	int	 rc;
 
-	while ((rc = db_step(db, st)) == DB_ROW) {
-		if (json_array_append_new(list, row(st)) == -1)
-			return -1;
-	}
-	return rc == DB_DONE ? 0 : -1;
-}
 
-json_t *
-db_json_text(struct db_stmt *st, int col)
-{
-	return db_is_null(st, col) ? json_null() :
-	    json_string(db_text(st, col));
-}
 
-json_t *
-db_json_time(struct db_stmt *st, int col)
-{
-	char	 iso[CLOCK_ISO_LEN];
-
-	if (db_is_null(st, col) || clock_format(db_int(st, col), iso) == -1)
-		return json_null();
-	return json_string(iso);
-}
-
-int
-db_bind_text(struct db_stmt *st, int idx, const char *s)
+static int
+lite_bind_text(struct db_stmt *st, int idx, const char *s)
 {
 	int	 rc;
 
@@ -658,14 +585,14 @@ db_bind_text(struct db_stmt *st, int idx, const char *s)
 	return rc == SQLITE_OK ? 0 : -1;
 }
 
-int
-db_bind_int(struct db_stmt *st, int idx, int64_t v)
+static int
+lite_bind_int(struct db_stmt *st, int idx, int64_t v)
 {
 	return sqlite3_bind_int64(lite(st), idx, v) == SQLITE_OK ? 0 : -1;
 }
 
-int
-db_bind_null(struct db_stmt *st, int idx)
+static int
+lite_bind_null(struct db_stmt *st, int idx)
 {
 	return sqlite3_bind_null(lite(st), idx) == SQLITE_OK ? 0 : -1;
 }
@@ -683,29 +610,12 @@ static const char sql_migration_record[] =
     "INSERT INTO schema_migrations (version, name, applied_at) "
     "VALUES (?, ?, ?)";
 
-/* "NNNN_name.sql" -> NNNN; -1 when the name is not a migration's. */
-static long
-migration_version(const char *name)
-{
-	size_t	 len = strlen(name), i;
-	long	 v = 0;
-
-	for (i = 0; i < 4; i++) {
-		if (name[i] < '0' || name[i] > '9')
-			return -1;
-		v = v * 10 + (name[i] - '0');
-	}
-	if (name[4] != '_' || len < 10 || strcmp(name + len - 4, ".sql") != 0)
-		return -1;
-	return v;
-}
-
 static int
 apply_one(struct db *db, const char *name, const char *sql, FILE *report,
     char *err, size_t errlen)
 {
 	char		*msg = NULL;
-	long		 version = migration_version(name);
+	long		 version = db_migration_version(name);
 	int		 rc, ret = -1;
 
 	rc = db_exists(db, sql_migration_applied, "i", (int64_t)version);
@@ -713,7 +623,7 @@ apply_one(struct db *db, const char *name, const char *sql, FILE *report,
 		goto dberr;
 	if (rc == DB_ROW)
 		return 0;
-	if (db_tx_begin(db) == -1)
+	if (lite_tx_begin(db) == -1)
 		goto dberr;
 	if (sqlite3_exec(db->conn, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", name, msg != NULL ? msg :
@@ -721,7 +631,7 @@ apply_one(struct db *db, const char *name, const char *sql, FILE *report,
 		goto out;
 	}
 	if (db_run(db, sql_migration_record, "isi", (int64_t)version, name,
-	    clock_now_ms()) == -1 || db_tx_commit(db) == -1)
+	    clock_now_ms()) == -1 || lite_tx_commit(db) == -1)
 		goto dberr;
 	if (report != NULL)
 		fprintf(report, "applied %s\n", name);
@@ -731,7 +641,7 @@ dberr:
 	snprintf(err, errlen, "%s: %s", name, sqlite3_errmsg(db->conn));
 out:
 	if (ret == -1)
-		db_tx_rollback(db);
+		lite_tx_rollback(db);
 	sqlite3_free(msg);
 	return ret;
 }
@@ -761,7 +671,7 @@ read_file(const char *path, struct buf *out)
 static int
 migration_filter(const struct dirent *d)
 {
-	return migration_version(d->d_name) >= 0;
+	return db_migration_version(d->d_name) >= 0;
 }
 
 static int
@@ -780,8 +690,8 @@ migrate_dir(struct db *db, const char *dir, FILE *report, char *err,
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
-		if (i > 0 && migration_version(names[i]->d_name) ==
-		    migration_version(names[i - 1]->d_name)) {
+		if (i > 0 && db_migration_version(names[i]->d_name) ==
+		    db_migration_version(names[i - 1]->d_name)) {
 			snprintf(err, errlen, "%s: version used twice",
 			    names[i]->d_name);
 			goto out;
@@ -806,13 +716,13 @@ out:
 	return ret;
 }
 
-int
-db_migrate(struct db *db, const char *dir, FILE *report, char *err,
+static int
+lite_migrate(struct db *db, const char *dir, FILE *report, char *err,
     size_t errlen)
 {
 	size_t	 i;
 
-	if (db_exec(db, sql_migrations_table) == -1) {
+	if (lite_exec(db, sql_migrations_table) == -1) {
 		snprintf(err, errlen, "schema_migrations: %s",
 		    sqlite3_errmsg(db->conn));
 		return -1;
@@ -829,8 +739,8 @@ db_migrate(struct db *db, const char *dir, FILE *report, char *err,
 
 /* for cli_ops: online backups, their check and the self-check. */
 
-struct db *
-db_open_readonly(const char *path)
+static struct db *
+lite_open_readonly(const char *path)
 {
 	struct db	*db;
 
@@ -843,7 +753,7 @@ db_open_readonly(const char *path)
 	    sqlite3_extended_result_codes(db->conn, 1) != SQLITE_OK) {
 		log_error("db: cannot open path=%s: %s", path,
 		    db->conn != NULL ? sqlite3_errmsg(db->conn) : "no memory");
-		db_close(db);
+		lite_close(db);
 		return NULL;
 	}
 	return db;
@@ -857,18 +767,18 @@ static const char sql_vacuum_into[] = "VACUUM INTO ?";
  * meanwhile (WAL). The copy is then switched to a rollback journal so
  * that it is one self-contained file.
  */
-int
-db_backup_into(struct db *db, const char *path)
+static int
+lite_backup_into(struct db *db, const char *path)
 {
 	struct db_stmt	*st;
 	sqlite3		*copy = NULL;
 	int		 rc, ret = -1;
 
-	st = db_prepare(db, sql_vacuum_into);
-	if (st == NULL || db_bind_text(st, 1, path) == -1)
+	st = lite_prepare(db, sql_vacuum_into);
+	if (st == NULL || lite_bind_text(st, 1, path) == -1)
 		goto out;
-	rc = db_step(db, st);
-	db_release(st);
+	rc = lite_step(db, st);
+	lite_release(st);
 	if (rc != DB_DONE)
 		goto out;
 	if (sqlite3_open_v2(path, &copy, SQLITE_OPEN_READWRITE, NULL) !=
@@ -889,8 +799,8 @@ out:
  * PRAGMA integrity_check: 0 when the database is sound (out "ok"), 1
  * when it is not (out its first problem), -1 when it cannot be run.
  */
-int
-db_integrity(struct db *db, char *out, size_t outlen)
+static int
+lite_integrity(struct db *db, char *out, size_t outlen)
 {
 	sqlite3_stmt	*st = NULL;
 	int		 rc, ret = -1;
@@ -926,7 +836,7 @@ pending_one(struct db *db, bool table, const char *name, FILE *report,
 
 	if (table)
 		rc = db_exists(db, sql_migration_applied, "i",
-		    (int64_t)migration_version(name));
+		    (int64_t)db_migration_version(name));
 	if (rc == -1)
 		return -1;
 	if (rc == DB_DONE) {
@@ -942,8 +852,8 @@ pending_one(struct db *db, bool table, const char *name, FILE *report,
  * applied, naming each on report (may be NULL); changes nothing. 0 with
  * *due set, or -1.
  */
-int
-db_migrations_due(struct db *db, const char *dir, FILE *report, size_t *due)
+static int
+lite_migrations_due(struct db *db, const char *dir, FILE *report, size_t *due)
 {
 	struct dirent	**names = NULL;
 	bool		  table;
@@ -978,3 +888,39 @@ out:
 	free(names);
 	return ret;
 }
+
+const struct db_ops db_sqlite_ops = {
+	.open = lite_open,
+	.close = lite_close,
+	.in_tx = lite_in_tx,
+	.changes = lite_changes,
+	.error_text = lite_error_text,
+	.scrub_freed = lite_scrub_freed,
+	.checkpoint = lite_checkpoint,
+	.fault = lite_fault,
+	.fault_clear = lite_fault_clear,
+	.writable = lite_writable,
+	.exec = lite_exec,
+	.prepare = lite_prepare,
+	.release = lite_release,
+	.step = lite_step,
+	.tx_begin = lite_tx_begin,
+	.tx_commit = lite_tx_commit,
+	.tx_rollback = lite_tx_rollback,
+	.group_begin = lite_group_begin,
+	.group_job_end = lite_group_job_end,
+	.group_commit = lite_group_commit,
+	.fail = lite_fail,
+	.text = lite_text,
+	.integer = lite_int,
+	.is_null = lite_is_null,
+	.bytes = lite_bytes,
+	.bind_text = lite_bind_text,
+	.bind_int = lite_bind_int,
+	.bind_null = lite_bind_null,
+	.migrate = lite_migrate,
+	.open_readonly = lite_open_readonly,
+	.backup_into = lite_backup_into,
+	.integrity = lite_integrity,
+	.migrations_due = lite_migrations_due,
+};

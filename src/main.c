@@ -496,7 +496,11 @@ main(int argc, char **argv)
 		log_error("libcurl failed to initialise");
 		return EXIT_FAILURE;
 	}
-	db_configure(cfg.db_path);
+	/* issue 17: SQLite's file or PostgreSQL's URL, one binary */
+	if (cfg.db_backend == CONFIG_DB_POSTGRESQL)
+		db_configure_backend(DB_POSTGRESQL, cfg.db_url);
+	else
+		db_configure_backend(DB_SQLITE, cfg.db_path);
 	/* modules keep the (read-only) configuration for the CLI too, and
 	 * the outbox its senders (e-mails are checked when queued) */
 	outbox_configure(&cfg);
@@ -506,7 +510,8 @@ main(int argc, char **argv)
 	reviews_configure(&cfg);
 	invitations_configure(&cfg);
 	findreviewer_configure(&cfg);
-	db = db_open(cfg.db_path);
+	db = db_open(cfg.db_backend == CONFIG_DB_POSTGRESQL ? cfg.db_url :
+	    cfg.db_path);
 	if (db == NULL)
 		return EXIT_FAILURE;
 	/* a fresh install's [links] master key, beside the database */

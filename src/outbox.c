@@ -500,7 +500,7 @@ static const char sql_next_due[] =
     "SELECT min(t) FROM (SELECT min(next_attempt_at) AS t FROM outbox "
     "  WHERE status = 'pending' AND kind = ?1 UNION ALL "
     "  SELECT min(lease_until) FROM outbox WHERE status = 'delivering' "
-    "  AND kind = ?1)";
+    "  AND kind = ?1) AS due";
 
 static int64_t
 next_due(struct db *db, enum outbox_kind kind)

@@ -255,7 +255,7 @@ static const char sql_conversation[] =
     "SELECT c.id, c.business_unit_id, "
     /* as REVIEW_BASE_COLUMNS: an anonymous or unpublished review's
      * consumer is the review itself, never the person behind it */
-    "  CASE WHEN r.published_at IS NULL OR r.anonymous THEN r.id "
+    "  CASE WHEN r.published_at IS NULL OR r.anonymous != 0 THEN r.id "
     "  ELSE r.consumer_id END, c.review_id, "
     "  r.reply_text IS NULL "
     "FROM conversations c JOIN reviews r ON r.id = c.review_id "

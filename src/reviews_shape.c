@@ -97,8 +97,8 @@ static const struct {
 	/* the name the review shows, so an anonymous reviewer's own name
 	 * finds nothing */
 	{ REVIEWS_DRIVERS, true,
-	    "AND (" P(REVIEWS_P_USERNAME) " IS NULL OR (CASE WHEN r.anonymous "
-	    "THEN 'Anonymous' ELSE r.display_name END) = "
+	    "AND (" P(REVIEWS_P_USERNAME) " IS NULL OR (CASE WHEN "
+	    "r.anonymous != 0 THEN 'Anonymous' ELSE r.display_name END) = "
 	    P(REVIEWS_P_USERNAME) " COLLATE NOCASE) " },
 	{ REVIEWS_DRIVER_REFERENCE, true,
 	    "AND (" P(REVIEWS_P_REFERENCE) " IS NULL OR r.reference_id = "

@@ -126,7 +126,8 @@ static const char sql_consumer_insert[] =
  * and from one client. Only unconfirmed ones: what the owner of the
  * address did is not for whoever types it to learn. */
 static const char sql_recent_submissions[] =
-    "SELECT count(*), coalesce(sum(submitter IS ?3), 0) FROM reviews "
+    "SELECT count(*), coalesce(sum(CASE WHEN submitter IS NOT DISTINCT "
+    "  FROM ?3 THEN 1 ELSE 0 END), 0) FROM reviews "
     "WHERE consumer_id = ?1 AND status = 'pending' AND created_at > ?2";
 static const char sql_set_submitter[] =
     "UPDATE reviews SET submitter = ?1 WHERE id = ?2";

@@ -24,6 +24,11 @@ enum mail_starttls {
 	MAIL_STARTTLS_OFF
 };
 
+enum config_db_backend {
+	CONFIG_DB_SQLITE,
+	CONFIG_DB_POSTGRESQL
+};
+
 enum mail_transport {
 	MAIL_TRANSPORT_MAILDIR,
 	MAIL_TRANSPORT_SMTP
@@ -59,6 +64,8 @@ struct config {
 	/* [database] */
 	char			 db_path[CONFIG_PATH];
 	char			 migrations_dir[CONFIG_PATH];
+	enum config_db_backend	 db_backend;
+	char			 db_url[CONFIG_PATH];	/* postgresql */
 	/* [mail] */
 	enum mail_transport	 mail_transport;
 	char			 maildir[CONFIG_PATH];

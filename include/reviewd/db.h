@@ -24,29 +24,36 @@
  * Behind named functions, not in any module's SQL: the write-ahead log
  * (db_checkpoint), zeroing freed space (db_scrub_freed), the pragmas and
  * the error mapping (db_fail). The SQL the modules hand to db_prepare is
- * mostly portable. What a second engine (PostgreSQL) will need spelt its
- * own way, by module:
- * - Parameters: "?" and "?N" everywhere; PostgreSQL says $N (a rewrite
- *   in its db_prepare, outside string literals).
- * - JSON: json_each (lists bound as a JSON array: invitations, products,
- *   reviews, webhooks), json_group_array / json_object (subqueries that
- *   build JSON: findreviewer, invitations, reviews), json() (stored JSON
- *   columns: findreviewer, reviews), json_extract / json_replace (the
- *   outbox payloads webhooks anonymises); PostgreSQL has
- *   jsonb_array_elements, json_agg, json_build_object, ->> and
- *   jsonb_set for the same.
- * - Upserts: INSERT OR IGNORE (invitations, reviews), INSERT OR REPLACE
- *   and UPDATE OR REPLACE (invitations) where PostgreSQL says ON CONFLICT
- *   DO NOTHING / DO UPDATE (which the other modules already use).
- * - COLLATE NOCASE on e-mail addresses and usernames (auth, business,
- *   invitations, reviews; in statements and in the columns of
- *   migrations 0001, 0003, 0004): citext or lower() indexes.
- * - instr() (invitations' erasure): strpos().
- * - A TEMP table for CSV product groups (invitations): the same in
- *   PostgreSQL, per connection.
- * - The migrations themselves: triggers that keep counts (0003: plpgsql
- *   functions), WITHOUT ROWID (0013: dropped), INTEGER PRIMARY KEY as
- *   the row id (bigint generated as identity).
+ * mostly portable. PostgreSQL (src/db_pg.c, issue 17) takes it as it is
+ * and rewrites what it can as it prepares (parameters, INSERT OR IGNORE,
+ * CROSS JOIN ... ON, INDEXED BY, "IS ?", LIKE, instr, two-argument
+ * max/min, json_object, unnamed FROM subqueries); json_each,
+ * json_group_array, json_extract, json_remove, json_replace and COLLATE
+ * NOCASE are functions, an aggregate and a collation of
+ * migrations_pg/0001. New SQL: write integers as 0/1 comparisons, not
+ * truth values ("x != 0", not "x"), qualify the target's columns in ON
+ * CONFLICT ... DO UPDATE, and sum CASE WHEN, not comparisons. What it
+ * does not rewrite yet, by module (as SQLite spells it):
+ * - Upserts: INSERT OR REPLACE (idempotency) and UPDATE OR REPLACE
+ *   (invitations_unsubscribe): ON CONFLICT ... DO UPDATE with the
+ *   conflict target spelt out (DO UPDATE names it; PostgreSQL has no
+ *   UPDATE OR REPLACE: a DELETE of the row it would replace, then the
+ *   UPDATE).
+ * - PRAGMA for CSV imports (invitations_upload: cache_size and the like):
+ *   SQLite's only; skip them on PostgreSQL.
+ * - A TEMP table for CSV product groups (invitations_upload): the same
+ *   in PostgreSQL, per connection, but "line INTEGER PRIMARY KEY" is a
+ *   32-bit integer there (BIGINT is portable).
+ * - Truth values: a 0/1 column used as a condition ("WHERE x", "CASE
+ *   WHEN x", "OR x") is an error on PostgreSQL; sum(a = b) too.
+ * - Unqualified columns of the target in ON CONFLICT ... DO UPDATE SET
+ *   ("n = n + 1" is ambiguous on PostgreSQL; "t.n + 1" works in both).
+ * - A json_each value compared with a number works through the
+ *   bigint = text operator of migrations_pg/0001; other numeric types
+ *   (stars as a real) do not.
+ * - COLLATE NOCASE on a column SQLite declared NOCASE is case-free on
+ *   both; LIKE on a citext column too. The ICU collation does not take
+ *   LIKE (PostgreSQL before 18): "x COLLATE NOCASE LIKE ?" fails there.
  * RETURNING, partial indexes, ON CONFLICT, coalesce, substr and LIMIT /
  * OFFSET are common to both.
  */
@@ -268,5 +275,77 @@ struct db_stmt	*db_query(struct db *db, const char *sql, const char *fmt,
 		    ...);
 struct db_stmt	*db_vquery(struct db *db, const char *sql, const char *fmt,
 		    va_list ap);
+
+/*
+ * for the engines and main (issue 17): the backend is chosen once at
+ * start-up (db_configure_backend, before threads use the database); every
+ * function above then calls that engine's primitive through its table of
+ * operations (db.c), and target is what db_thread() opens: a file path for
+ * SQLite, a libpq connection string or URL (postgresql://...) for
+ * PostgreSQL. db_configure(path) is db_configure_backend(DB_SQLITE, path).
+ */
+enum db_backend {
+	DB_SQLITE,
+	DB_POSTGRESQL
+};
+
+void	db_configure_backend(enum db_backend backend, const char *target);
+enum db_backend	db_backend(void);
+
+/* An engine: the primitives of this header that are not written on the
+ * others (db.c). in_tx: whether the connection is in a transaction. */
+struct db_ops {
+	struct db	*(*open)(const char *);
+	void		 (*close)(struct db *);
+	bool		 (*in_tx)(struct db *);
+	int64_t		 (*changes)(struct db *);
+	const char	*(*error_text)(struct db *);
+	int		 (*scrub_freed)(struct db *);
+	int		 (*checkpoint)(struct db *);
+	bool		 (*fault)(struct db *);
+	void		 (*fault_clear)(struct db *);
+	const char	*(*writable)(void);
+	int		 (*exec)(struct db *, const char *);
+	struct db_stmt	*(*prepare)(struct db *, const char *);
+	void		 (*release)(struct db_stmt *);
+	int		 (*step)(struct db *, struct db_stmt *);
+	int		 (*tx_begin)(struct db *);
+	int		 (*tx_commit)(struct db *);
+	void		 (*tx_rollback)(struct db *);
+	int		 (*group_begin)(struct db *);
+	bool		 (*group_job_end)(struct db *);
+	int		 (*group_commit)(struct db *, struct api_error *);
+	void		 (*fail)(struct db *, struct api_error *);
+	const char	*(*text)(struct db_stmt *, int);
+	int64_t		 (*integer)(struct db_stmt *, int);
+	bool		 (*is_null)(struct db_stmt *, int);
+	size_t		 (*bytes)(struct db_stmt *, int);
+	int		 (*bind_text)(struct db_stmt *, int, const char *);
+	int		 (*bind_int)(struct db_stmt *, int, int64_t);
+	int		 (*bind_null)(struct db_stmt *, int);
+	int		 (*migrate)(struct db *, const char *, FILE *, char *,
+			    size_t);
+	struct db	*(*open_readonly)(const char *);
+	int		 (*backup_into)(struct db *, const char *);
+	int		 (*integrity)(struct db *, char *, size_t);
+	int		 (*migrations_due)(struct db *, const char *, FILE *,
+			    size_t *);
+};
+
+extern const struct db_ops	db_sqlite_ops;	/* db_sqlite.c */
+extern const struct db_ops	db_pg_ops;	/* db_pg.c */
+
+/* The migrations_pg/ directory compiled into the binary (generated). */
+extern const struct db_migration	db_builtin_migrations_pg[];
+extern const size_t			db_builtin_migrations_pg_count;
+
+/* for db_pg.c (db_pg_sql.c): sql rewritten for PostgreSQL (malloc'd;
+ * NULL for no memory or a parameter beyond ?100), *nparams the largest
+ * parameter number. */
+#define DB_PG_MAX_PARAMS	100
+char	*db_pg_translate(const char *sql, int *nparams);
+
+/* "NNNN_name.sql" -> NNNN; -1 when the name is not a migration's. */
+long	db_migration_version(const char *name);
 
 #endif

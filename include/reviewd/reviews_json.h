@@ -37,10 +37,10 @@
 	REVIEW_REPORT
 #define REVIEW_BASE_COLUMNS						\
 	"r.id, r.business_unit_id, b.domain, b.display_name, "		\
-	"CASE WHEN r.published_at IS NULL OR r.anonymous THEN r.id "	\
-	"  ELSE r.consumer_id END, "					\
-	"CASE WHEN r.published_at IS NULL THEN 0 WHEN r.anonymous THEN 1 " \
-	"  ELSE c.named_count END, "					\
+	"CASE WHEN r.published_at IS NULL OR r.anonymous != 0 "	\
+	"  THEN r.id ELSE r.consumer_id END, "				\
+	"CASE WHEN r.published_at IS NULL THEN 0 "			\
+	"  WHEN r.anonymous != 0 THEN 1 ELSE c.named_count END, "	\
 	"r.sku, r.stars, r.title, r.text, r.language, "			\
 	"r.experienced_at, r.display_name, r.anonymous, r.country, "	\
 	"r.source, r.link_kind, r.reference_id, r.referral_email, "	\

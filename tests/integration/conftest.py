@@ -64,6 +64,26 @@ def write_ini(path, sections):
     return path
 
 
+# issue 17: REVIEWD_PG=1 (make test PG=1) runs every daemon on PostgreSQL:
+# one throwaway cluster for the run (pgcluster.py), a new database per
+# daemon, the same [links] master key for all (a test's own wins).
+PG = os.environ.get("REVIEWD_PG") == "1"
+_pg = {"cluster": None, "databases": 0}
+
+
+def pg_settings():
+    import atexit
+    import pgcluster
+    if _pg["cluster"] is None:
+        _pg["cluster"] = pgcluster.Cluster().start()
+        atexit.register(_pg["cluster"].stop)
+    _pg["databases"] += 1
+    url = _pg["cluster"].create_database("d%d" % _pg["databases"])
+    return {"database": {"backend": "postgresql", "url": url},
+            "links": {"master_key":
+                      "cGdwZ3BncGdwZ3BncGdwZ3BncGdwZ3BncGdwZ3BncGc="}}
+
+
 class Daemon:
     def __init__(self, tmp_path, overrides=None):
         self.dir = tmp_path
@@ -78,6 +98,8 @@ class Daemon:
             "log": {"level": "info"},
             "testing": {"clock_control": "true"},
         }
+        for section, keys in (pg_settings() if PG else {}).items():
+            sections.setdefault(section, {}).update(keys)
         for section, keys in (overrides or {}).items():
             sections.setdefault(section, {}).update(keys)
         self.config = write_ini(tmp_path / "reviewd.ini", sections)

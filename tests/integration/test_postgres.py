@@ -1,0 +1,298 @@
+"""reviewd on PostgreSQL (issue 17, first slice): always run, on a
+throwaway cluster these tests start (pgcluster.py); skipped only where
+Debian's postgresql package is not installed (.ci/run installs it).
+
+What the slice covers, checked against the real daemon over HTTP and
+against the database itself (psql): migrate (and the schema version
+check), start, health, business units and their tokens, invitations
+(created, listed, dispatched as e-mail), reviews (published through the
+public flow, listed, replied to)."""
+import base64
+import itertools
+
+import pytest
+
+import pgcluster
+from conftest import Business, assert_error, run_cli, wait_for, write_ini
+from reviewkit import mails, publish
+
+pytestmark = pytest.mark.skipif(
+    not pgcluster.available(),
+    reason="PostgreSQL server binaries (Debian package postgresql) missing")
+
+MASTER_KEY = base64.b64encode(b"p" * 32).decode()
+_names = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    c = pgcluster.Cluster().start()
+    yield c
+    c.stop()
+
+
+@pytest.fixture
+def pg_db(cluster):
+    """A new empty database: (its name, its URL)."""
+    name = "t%d" % next(_names)
+    return name, cluster.create_database(name)
+
+
+def pg_settings(url):
+    return {"database": {"backend": "postgresql", "url": url},
+            "links": {"master_key": MASTER_KEY}}
+
+
+@pytest.fixture
+def pg_daemon(make_daemon, pg_db):
+    return make_daemon(pg_settings(pg_db[1]))
+
+
+def test_migrate_applies_every_migration_once(tmp_path, cluster, pg_db):
+    name, url = pg_db
+    config = write_ini(tmp_path / "reviewd.ini", {
+        "database": {"path": str(tmp_path / "unused.db"),
+                     "backend": "postgresql", "url": url},
+        "links": {"master_key": MASTER_KEY},
+        "mail": {"maildir": str(tmp_path / "mail")}})
+    proc = run_cli(config, "migrate")
+    assert proc.returncode == 0, proc.stderr
+    applied = [line.split()[1] for line in proc.stdout.splitlines()]
+    assert applied[0] == "0001_init.sql"
+    assert applied[-1] == "0021_review_edit.sql"
+    assert len(applied) == 20
+    # in the database, not in a file beside the configuration
+    assert not (tmp_path / "unused.db").exists()
+    rows = cluster.psql("SELECT version FROM schema_migrations "
+                        "ORDER BY version", name)
+    assert [int(v) for v in rows] == [int(a[:4]) for a in applied]
+    tables = set(cluster.psql(
+        "SELECT table_name FROM information_schema.tables "
+        "WHERE table_schema = 'public'", name))
+    assert {"business_units", "reviews", "invitations", "outbox",
+            "product_review_summaries", "conversations"} <= tables
+
+    # again: nothing to apply
+    proc = run_cli(config, "migrate")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == ""
+
+    # a database a newer reviewd migrated is refused, by migrate and serve
+    cluster.psql("INSERT INTO schema_migrations VALUES "
+                 "(9999, '9999_future.sql', 0)", name)
+    for command in ("migrate", "serve"):
+        proc = run_cli(config, command)
+        assert proc.returncode != 0
+        assert "schema version 9999, newer than this reviewd's 21" in \
+            proc.stderr, proc.stderr
+
+
+def test_config_needs_url_and_shared_master_key(tmp_path):
+    config = write_ini(tmp_path / "a.ini", {
+        "database": {"backend": "postgresql"}})
+    proc = run_cli(config, "migrate")
+    assert proc.returncode != 0
+    assert "[database] backend = postgresql needs [database] url" in \
+        proc.stderr
+    config = write_ini(tmp_path / "b.ini", {
+        "database": {"backend": "postgresql",
+                     "url": "postgresql://postgres@127.0.0.1:1/x"}})
+    proc = run_cli(config, "migrate")
+    assert proc.returncode != 0
+    assert "needs [links] master_key" in proc.stderr
+    config = write_ini(tmp_path / "c.ini", {
+        "database": {"backend": "mysql"}})
+    proc = run_cli(config, "migrate")
+    assert proc.returncode != 0 and "sqlite or postgresql" in proc.stderr
+    config = write_ini(tmp_path / "d.ini", {
+        "database": {"backend": "postgresql", "url": "/var/lib/x.db"},
+        "links": {"master_key": MASTER_KEY}})
+    proc = run_cli(config, "migrate")
+    assert proc.returncode != 0 and "postgresql://" in proc.stderr
+
+
+def test_unreachable_database_fails_start(tmp_path):
+    port = pgcluster.free_port()     # nothing listens there
+    config = write_ini(tmp_path / "reviewd.ini", {
+        "database": {"backend": "postgresql",
+                     "url": "postgresql://postgres@127.0.0.1:%d/x" % port},
+        "links": {"master_key": MASTER_KEY}})
+    proc = run_cli(config, "migrate")
+    assert proc.returncode != 0
+    assert "cannot connect to PostgreSQL" in proc.stderr
+
+
+def test_health_business_and_token(pg_daemon, cluster, pg_db):
+    d = pg_daemon
+    assert d.get("/healthz").status_code == 200
+    r = d.get("/readyz")
+    assert r.status_code == 200, r.text
+    shop = Business(d, "pg-shop.example.com")
+    # the unit, its app and user are rows of PostgreSQL
+    rows = cluster.psql("SELECT domain FROM business_units", pg_db[0])
+    assert rows == ["pg-shop.example.com"]
+    assert cluster.psql("SELECT count(*) FROM api_apps", pg_db[0]) == ["1"]
+    # usernames compare without case, as COLLATE NOCASE does on SQLite
+    proc = d.cli("user", "create", "--business", shop.id, "--username",
+                 shop.username.upper(), input="another password\n")
+    assert proc.returncode != 0
+    r = shop.token_response()
+    assert r.status_code == 200, r.text
+    token = r.json()["access_token"]
+    r = d.get("/v1/private/business-units/%s/invitations" % shop.id,
+              headers={"Authorization": "Bearer " + token})
+    assert r.status_code == 200, r.text
+    assert r.json()["invitations"] == []
+    # a wrong secret is refused, and so is a token of nobody
+    r = d.post("/v1/oauth/oauth-business-users-for-applications/"
+               "accesstoken", auth=(shop.key, "wrong"),
+               data={"grant_type": "client_credentials"})
+    assert r.status_code == 401
+    assert_error(d.get("/v1/private/business-units/%s/invitations" % shop.id,
+                       headers={"Authorization": "Bearer nope"}), 401)
+    # the public unit is found by its domain
+    r = d.get("/v1/business-units/find", params={"name":
+                                                 "pg-shop.example.com"},
+              headers={"apikey": shop.key})
+    assert r.status_code == 200, r.text
+    assert r.json()["id"] == shop.id
+
+
+def test_invitations_created_listed_and_sent(pg_daemon, cluster, pg_db):
+    d = pg_daemon
+    shop = Business(d, "pg-inv.example.com")
+    path = "/v1/private/business-units/%s/email-invitations" % shop.id
+    ids = []
+    for i in range(3):
+        r = shop.private("POST", path, headers={
+            "Prefer": "return=representation"}, json={
+            "consumerEmail": "cust%d@example.com" % i,
+            "consumerName": "Cust %d" % i, "referenceNumber": "ORD-%d" % i,
+            "locale": "en-US",
+            "serviceReviewInvitation": {"tags": ["web"]}})
+        assert r.status_code == 201, r.text
+        assert r.json()["status"] in ("queued", "sending", "sent")
+        ids.append(r.json()["id"])
+    # a bad one changes nothing
+    assert_error(shop.private("POST", path, json={
+        "consumerEmail": "not an address", "consumerName": "X",
+        "locale": "en-US", "serviceReviewInvitation": {}}), 400,
+        "consumerEmail")
+    r = shop.private("GET", "/v1/private/business-units/%s/invitations"
+                     % shop.id, params={"perPage": 100})
+    assert r.status_code == 200, r.text
+    listed = r.json()["invitations"]
+    assert sorted(i["id"] for i in listed) == sorted(ids)
+    # dispatched by the scheduler through the outbox into the maildir
+    wait_for(lambda: len([m for m in mails(d)
+                          if m["to"].startswith("cust")]) == 3,
+             what="three invitation e-mails")
+    d.wait_outbox_idle()
+    for inv_id in ids:
+        r = shop.private("GET", "/v1/private/invitations/" + inv_id)
+        assert r.status_code == 200, r.text
+        assert r.json()["status"] == "sent", r.text
+    assert cluster.psql("SELECT count(*) FROM invitations WHERE "
+                        "status = 'sent'", pg_db[0]) == ["3"]
+    assert cluster.psql("SELECT count(*) FROM outbox WHERE "
+                        "status = 'delivered'", pg_db[0]) == ["3"]
+
+
+def test_reviews_published_listed_and_replied(pg_daemon, cluster, pg_db):
+    d = pg_daemon
+    shop = Business(d, "pg-rev.example.com")
+    first = publish(d, "pg-rev.example.com", "ann@example.org", stars=4,
+                    title="Quick", name="Ann")
+    second = publish(d, "pg-rev.example.com", "bob@example.org", stars=2,
+                     title="Slow", name="Bob")
+    r = d.get("/v1/business-units/%s/reviews" % shop.id,
+              headers={"apikey": shop.key})
+    assert r.status_code == 200, r.text
+    reviews = r.json()["reviews"]
+    assert [x["id"] for x in reviews] == [second, first]
+    assert [x["stars"] for x in reviews] == [2, 4]
+    # the counts the triggers keep (PL/pgSQL on PostgreSQL)
+    unit = d.get("/v1/business-units/" + shop.id,
+                 headers={"apikey": shop.key}).json()
+    assert unit["numberOfReviews"]["total"] == 2
+    assert unit["numberOfReviews"]["fourStars"] == 1
+    assert unit["numberOfReviews"]["twoStars"] == 1
+    assert cluster.psql("SELECT review_count FROM consumers ORDER BY email",
+                        pg_db[0]) == ["1", "1"]
+
+    path = "/v1/private/reviews/%s/reply" % second
+    r = shop.private("POST", path, json={"message": "Sorry, Bob."})
+    assert r.status_code == 201, r.text
+    assert r.json()["companyReply"]["text"] == "Sorry, Bob."
+    wait_for(lambda: [m for m in mails(d) if m["to"] == "bob@example.org"
+                      and "replied" in m["subject"]],
+             what="the reply e-mail")
+    public = d.get("/v1/reviews/" + second,
+                   headers={"apikey": shop.key}).json()
+    assert public["companyReply"]["text"] == "Sorry, Bob."
+    assert_error(shop.private("POST", path, json={"message": ""}), 400,
+                 "message")
+    r = shop.private("DELETE", path)
+    assert r.status_code == 200 and r.json()["companyReply"] is None
+    assert_error(shop.private("DELETE", path), 404)
+
+
+def test_data_survives_a_restart(pg_daemon):
+    d = pg_daemon
+    shop = Business(d, "pg-restart.example.com")
+    d.restart()
+    r = shop.token_response()
+    assert r.status_code == 200, r.text
+    r = d.get("/v1/business-units/" + shop.id, headers={"apikey": shop.key})
+    assert r.status_code == 200 and r.json()["id"] == shop.id
+
+
+def test_check_backup_and_metrics(pg_daemon, tmp_path):
+    d = pg_daemon
+    proc = d.cli("check")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "database: postgresql\n" in proc.stdout
+    assert "schema: 0021 (this binary: 0021)" in proc.stdout
+    assert "migrations: 0 due" in proc.stdout
+    assert "postgresql://" not in proc.stdout     # the URL may hold a secret
+    proc = d.cli("backup", str(tmp_path / "copy.db"))
+    assert proc.returncode != 0
+    assert "pg_dump" in proc.stderr
+    assert not (tmp_path / "copy.db").exists()
+    r = d.get("/metrics", headers={"Authorization":
+                                   "Bearer test-admin-token-0123456789"})
+    assert r.status_code == 200
+    assert "reviewd_database_size_bytes 0" in r.text
+
+
+def test_idempotency_key_replays_and_expires(pg_daemon, cluster, pg_db):
+    """INSERT OR REPLACE (rewritten as ON CONFLICT ... DO UPDATE) keeps
+    one row a key, replaced once the key expired."""
+    d = pg_daemon
+    shop = Business(d, "pg-idem.example.com")
+    path = "/v1/private/business-units/%s/email-invitations" % shop.id
+
+    def create(ref, email="idem@example.com"):
+        return shop.private("POST", path, headers={
+            "Prefer": "return=representation",
+            "Idempotency-Key": "order-1"}, json={
+            "consumerEmail": email, "consumerName": "Idem",
+            "referenceNumber": ref, "locale": "en-US",
+            "serviceReviewInvitation": {
+                "preferredSendTime": "2099-01-01T00:00:00Z"}})
+
+    first = create("IK-1")
+    assert first.status_code == 201, first.text
+    again = create("IK-1")
+    assert again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert_error(create("IK-2"), 409, "Idempotency-Key")
+    d.advance_clock(25 * 3600)
+    shop.renew()
+    later = create("IK-2", "later@example.com")
+    assert later.status_code == 201 and "Idempotent-Replayed" not in \
+        later.headers
+    assert later.json()["id"] != first.json()["id"]
+    rows = cluster.psql("SELECT count(*) FROM idempotency_keys", pg_db[0])
+    assert rows == ["1"]
