@@ -452,6 +452,12 @@ drives(const struct filters *f, enum reviews_driver d)
 		return f->nlanguages == 1;
 	case REVIEWS_DRIVER_RESPONDED:
 		return f->responded >= 0;
+	case REVIEWS_DRIVER_SOURCE:
+		return f->source != NULL;
+	case REVIEWS_DRIVER_TAG:
+		/* its index holds the value as given */
+		return f->tag_group != NULL && f->tag_value != NULL &&
+		    !f->tag_nocase;
 	default:
 		return false;
 	}
@@ -459,12 +465,14 @@ drives(const struct filters *f, enum reviews_driver d)
 
 /* The statement shape of f: its scope and order, driven by the most
  * selective single-valued filter f asks for that has an index in that
- * order (reviews_shape.h). */
+ * order (reviews_shape.h). Source before stars and language: those two
+ * are trailing columns of its index, while source is in no other. */
 static void
 shape_of(const struct filters *f, struct reviews_shape *s)
 {
 	static const enum reviews_driver by_selectivity[] = {
-		REVIEWS_DRIVER_REFERENCE, REVIEWS_DRIVER_STARS,
+		REVIEWS_DRIVER_REFERENCE, REVIEWS_DRIVER_TAG,
+		REVIEWS_DRIVER_SOURCE, REVIEWS_DRIVER_STARS,
 		REVIEWS_DRIVER_LANGUAGE, REVIEWS_DRIVER_RESPONDED
 	};
 	size_t	 i;
@@ -507,7 +515,9 @@ bind_driver(struct db_stmt *st, const struct filters *f,
 		return db_bind_int(st, REVIEWS_P_DRIVER, f->responded);
 	case REVIEWS_DRIVER_REFERENCE:
 		return db_bind_text(st, REVIEWS_P_DRIVER, f->reference);
-	default:
+	case REVIEWS_DRIVER_SOURCE:
+		return db_bind_text(st, REVIEWS_P_DRIVER, f->source);
+	default:	/* the tag's are REVIEWS_P_TAG_GROUP and _VALUE */
 		return 0;
 	}
 }
