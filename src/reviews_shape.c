@@ -230,13 +230,13 @@ reviews_shape_valid(const struct reviews_shape *s)
 }
 
 /*
- * The index of migration 0016 (or 0023) that s walks, named in the statement: with
- * no statistics (the daemon runs no ANALYZE) the planner's costs of it
- * and of 0003's narrower reviews_bu_sku tie, and the tie goes by the
- * order the indexes were made in, so a database whose indexes were
- * rebuilt (a bulk load, a VACUUM INTO, a restore) walked reviews_bu_sku
- * and read a table row for each entry OFFSET skipped: 50 times slower
- * at page 200 of a 10k-review unit.
+ * The index of migration 0016 (or 0023) that s walks, named in the
+ * statement: with no statistics (the daemon runs no ANALYZE) the
+ * planner's costs of it and of 0003's narrower reviews_bu_sku tie, and
+ * the tie goes by the order the indexes were made in, so a database
+ * whose indexes were rebuilt (a bulk load, a VACUUM INTO, a restore)
+ * walked reviews_bu_sku and read a table row for each entry OFFSET
+ * skipped: 50 times slower at page 200 of a 10k-review unit.
  */
 static const char *
 index_of(const struct reviews_shape *s)
