@@ -24,6 +24,11 @@ UPDATE review_tags SET business_unit_id = r.business_unit_id, sku = r.sku,
 FROM reviews r WHERE r.id = review_tags.review_id;
 CREATE INDEX review_tags_list ON review_tags(business_unit_id, sku,
     tag_group, tag_value, created_at, review_seq);
+-- The other tag filters (a group or a value alone, a value in any case)
+-- are checked for each review a list walks: by its seq, which every
+-- index of the lists holds, so the check reads no review row.
+CREATE INDEX review_tags_seq ON review_tags(review_seq, tag_group,
+    tag_value);
 
 CREATE TRIGGER review_tags_list_insert AFTER INSERT ON review_tags
 BEGIN

@@ -88,10 +88,12 @@ static const struct {
 	{ REVIEWS_DRIVER_RESPONDED, false,
 	    "AND (" P(REVIEWS_P_RESPONDED) " IS NULL OR (r.reply_text IS NOT "
 	    "NULL) = " P(REVIEWS_P_RESPONDED) ") " },
+	/* by seq, which every index holds: review_tags_seq (0023) answers
+	 * without the review's row */
 	{ REVIEWS_DRIVER_TAG, true,
 	    "AND ((" P(REVIEWS_P_TAG_GROUP) " IS NULL AND "
 	    P(REVIEWS_P_TAG_VALUE) " IS NULL) OR EXISTS (SELECT 1 FROM "
-	    "review_tags t WHERE t.review_id = r.id AND ("
+	    "review_tags t WHERE t.review_seq = r.seq AND ("
 	    P(REVIEWS_P_TAG_GROUP) " IS NULL OR t.tag_group = "
 	    P(REVIEWS_P_TAG_GROUP) ") AND (" P(REVIEWS_P_TAG_VALUE) " IS NULL "
 	    "OR t.tag_value = " P(REVIEWS_P_TAG_VALUE) " OR ("

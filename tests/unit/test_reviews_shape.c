@@ -224,7 +224,7 @@ check_plan(sqlite3 *conn, const struct reviews_shape *s)
 	sqlite3_stmt	*st = NULL;
 	char		*eqp;
 	const char	*sql = reviews_shape_sql(s), *key;
-	int		 walks = 0, rc;
+	int		 walks = 0, tagged = 0, rc;
 	char		 walk[512] = "";
 
 	assert_non_null(sql);
@@ -248,6 +248,15 @@ check_plan(sqlite3 *conn, const struct reviews_shape *s)
 		    strncmp(d, "SCAN (subquery-", 15) != 0)
 			fail_msg("shape %d/%d/%d scans: %s", s->scope,
 			    s->order, s->driver, d);
+		/* a tag filter beside another driver: by the review's
+		 * seq, from the index alone */
+		if (strncmp(d, "SEARCH t ", 9) == 0) {
+			if (strcmp(d, "SEARCH t USING COVERING INDEX "
+			    "review_tags_seq (review_seq=?)") != 0)
+				fail_msg("shape %d/%d/%d tags: %s", s->scope,
+				    s->order, s->driver, d);
+			tagged++;
+		}
 		if ((strncmp(d, "SEARCH r USING ", 15) == 0 ||
 		    strncmp(d, "SEARCH tl USING ", 16) == 0) &&
 		    strstr(d, "(rowid=?)") == NULL) {
@@ -258,6 +267,9 @@ check_plan(sqlite3 *conn, const struct reviews_shape *s)
 	assert_int_equal(rc, SQLITE_DONE);
 	sqlite3_finalize(st);
 	sqlite3_free(eqp);
+	/* private lists filter by tag, unless the tag drives */
+	assert_int_equal(tagged, s->scope >= REVIEWS_SCOPE_PRIVATE &&
+	    s->driver != REVIEWS_DRIVER_TAG ? 1 : 0);
 	/* one walk of an index of 0016 (or 0023), from the unit on */
 	if (walks != 1 || (strstr(walk, "INDEX reviews_list_") == NULL &&
 	    (s->driver != REVIEWS_DRIVER_TAG ||
