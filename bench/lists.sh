@@ -3,7 +3,9 @@
 # (issue 13, goal 2): BASE and HEAD each serve their own copy of the same
 # seeded database (BENCH_CACHE, as bench/run.sh keeps it), and each shape
 # is measured on BASE then at once on HEAD, so both see the same load on a
-# shared machine. Prints req/s, p99 and HEAD / BASE per shape. Usage:
+# shared machine. Prints req/s, each run's p99, the daemon's CPU time per
+# request (less sensitive than req/s to what else the machine runs) and
+# HEAD / BASE of both. Usage:
 #   bench/lists.sh BASE_BIN HEAD_BIN [DURATION_S] [CONNECTIONS] [SHAPES]
 # defaults 5 s, 64 connections, every shape (SHAPES: comma-separated tags
 # of the lines below, e.g. ptag,psource). Environment: BENCH_CACHE (default
@@ -133,10 +135,10 @@ response = function(status, headers, body)
 end
 LUA
 
-# one wrk run against daemon NAME: "req/s p99 errors"
+# one wrk run against daemon NAME: "req/s p99 errors CPU-us-per-request"
 run() {
 	local name=$1 kind=$2 path=$3; shift 3
-	local port pid auth out
+	local port pid auth out t0 t1 n
 	eval "port=\$port_$name; pid=\$pid_$name"
 	if [ "$kind" = priv ]; then
 		eval "auth=\"Authorization: Bearer \$bearer_$name\""
@@ -144,12 +146,17 @@ run() {
 		auth="apikey: $key"
 	fi
 	settle "$pid"
+	t0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
 	out=$(wrk -t2 -c"$connections" -d"${duration}s" --timeout 30s \
 	    --latency -H "$auth" "$@" "http://127.0.0.1:$port$path" 2>&1)
+	t1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+	n=$(awk '/requests in/ {print $1}' <<<"$out")
 	echo "$(awk '/Requests\/sec/ {print $2}' <<<"$out")" \
 	    "$(awk '$1 == "99%" {print $2}' <<<"$out")" \
 	    "$( (awk '/Non-2xx/ {print $NF}' <<<"$out"; echo 0) |
-	    awk '{s += $1} END {print s}')"
+	    awk '{s += $1} END {print s}')" \
+	    "$(echo "($t1 - $t0) * 1000000 / $(getconf CLK_TCK) / ($n + 1)" |
+	    bc -l)"
 }
 list=/v1/business-units/$bu/reviews
 plist=/v1/private/business-units/$bu/reviews
@@ -163,14 +170,16 @@ shapes=(
 	"psku|pub|public product reviews ?sku=$sku|/v1/product-reviews/business-units/$bu/reviews?sku=$sku"
 	"priv|priv|private list, page 1|$plist"
 	"ptag|priv|private ?tagGroup=generic&tagValue=vip|$plist?tagGroup=generic&tagValue=vip"
-	"ptag50|priv|private ?tagGroup=generic&tagValue=vip&page=10|$plist?tagGroup=generic&tagValue=vip&page=10"
+	"ptag10|priv|private ?tagGroup=generic&tagValue=vip&page=10|$plist?tagGroup=generic&tagValue=vip&page=10"
+	"pgroup|priv|private ?tagGroup=generic|$plist?tagGroup=generic"
+	"pvalue|priv|private ?tagValue=VIP&ignoreTagValueCase=true|$plist?tagValue=VIP&ignoreTagValueCase=true"
 	"prsku|priv|private product reviews ?sku=$sku|/v1/private/product-reviews/business-units/$bu/reviews?sku=$sku"
 	"pdate|priv|private 30-day startDateTime..endDateTime|$plist?startDateTime=$from&endDateTime=$to"
 	"psource|priv|private ?source=organic&page=50|$plist?source=organic&page=50"
 	"pcursor|priv|private cursor walk (pageToken, 20/page)|$plist?perPage=20"
 )
-printf '%-44s %9s %-19s %9s %-19s %s\n' shape "base r/s" "base p99s" \
-    "head r/s" "head p99s" "head/base"
+printf '%-44s %8s %-19s %7s %8s %-19s %7s %-6s %s\n' shape "base r/s" \
+    "base p99s" "us/req" "head r/s" "head p99s" "us/req" "r/s" "us/req"
 for line in "${shapes[@]}"; do
 	IFS='|' read -r tag kind name path <<<"$line"
 	if [ -n "$only" ] && [[ ",$only," != *",$tag,"* ]]; then
@@ -178,22 +187,25 @@ for line in "${shapes[@]}"; do
 	fi
 	extra=()
 	[[ $tag != *cursor ]] || extra=(-s "$dir/cursor.lua")
-	br=0 hr=0 be=0 he=0 bp= hp=
+	br=0 hr=0 be=0 he=0 bp= hp= bc=0 hc=0
 	for i in $(seq "$rounds"); do
 		for who in $( ((i % 2)) && echo base head || echo head base)
 		do
-			read -r r p e < <(run "$who" "$kind" "$path" \
+			read -r r p e c < <(run "$who" "$kind" "$path" \
 			    "${extra[@]}")
 			if [ "$who" = base ]; then
 				br=$(echo "$br + $r / $rounds" | bc -l)
+				bc=$(echo "$bc + $c / $rounds" | bc -l)
 				be=$((be + e)) bp="$bp $p"
 			else
 				hr=$(echo "$hr + $r / $rounds" | bc -l)
+				hc=$(echo "$hc + $c / $rounds" | bc -l)
 				he=$((he + e)) hp="$hp $p"
 			fi
 		done
 	done
-	printf '%-44s %9.0f %-19s %9.0f %-19s %5.2f ×%s\n' "$name" "$br" "$bp" \
-	    "$hr" "$hp" "$(echo "$hr / $br" | bc -l)" \
+	printf '%-44s %8.0f %-19s %7.0f %8.0f %-19s %7.0f %5.2f× %5.2f×%s\n' \
+	    "$name" "$br" "$bp" "$bc" "$hr" "$hp" "$hc" \
+	    "$(echo "$hr / $br" | bc -l)" "$(echo "$hc / $bc" | bc -l)" \
 	    "$( [ "$be$he" = 00 ] || echo " (errors: base $be, head $he)")"
 done
