@@ -11,8 +11,9 @@
  *
  * A list runs the statement of its shape (reviews_shape.h): the filter
  * that leads the index walk is the most selective single value asked for
- * that an index of migration 0016 holds in the list's order; the others
- * are bound, NULL when not asked for.
+ * that an index of migration 0016 or 0023 holds in the list's order (a
+ * tag's group and value drive from review_tags); the others are bound,
+ * NULL when not asked for.
  */
 #include <ctype.h>
 #include <stdio.h>
