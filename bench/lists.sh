@@ -125,9 +125,12 @@ local token = ""
 request = function()
 	return wrk.format("GET", wrk.path .. "&pageToken=" .. token)
 end
+-- the token ends the body, the next-page link is in its first bytes:
+-- scanning the whole page in Lua cost wrk 4 times the daemon's CPU
 response = function(status, headers, body)
-	local t = body:match('"nextPageToken":"(c%d+)"')
-	if status ~= 200 or t == nil or not body:find('"next%-page"') then
+	local t = body:sub(-64):match('"nextPageToken":"(c%d+)"')
+	if status ~= 200 or t == nil or
+	    not body:sub(1, 512):find('"next%-page"') then
 		token = ""
 	else
 		token = t
