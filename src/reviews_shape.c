@@ -171,6 +171,12 @@ static const char tag_walk[] =
     "review_tags_list CROSS JOIN reviews r ON r.seq = tl.review_seq "
     "WHERE tl.business_unit_id = " P(REVIEWS_P_UNIT) " "
     "AND r.pub_seq IS NOT NULL AND tl.sku ";
+/* ... bounded by the creation dates and in their order (its valid orders
+ * are by creation date: the direction twice). */
+static const char tag_order[] =
+    "AND tl.created_at >= " P(REVIEWS_P_CREATED_FROM) " "
+    "AND tl.created_at <= " P(REVIEWS_P_CREATED_TO) " "
+    "ORDER BY tl.created_at %s, tl.review_seq %s";
 
 static const char page_joins[] =
     "AS page CROSS JOIN reviews r ON r.seq = page.k "
@@ -291,10 +297,12 @@ key(const struct reviews_shape *s)
 static int
 build(const struct reviews_shape *s, struct buf *b)
 {
-	bool	 pub = is_public(s->scope);
-	bool	 tag = s->driver == REVIEWS_DRIVER_TAG;
-	size_t	 i;
-	int	 rc;
+	bool		 pub = is_public(s->scope);
+	bool		 tag = s->driver == REVIEWS_DRIVER_TAG;
+	const char	*dir = s->order == REVIEWS_ORDER_CREATED_ASC ? "ASC" :
+			    "DESC";
+	size_t		 i;
+	int		 rc;
 
 	rc = buf_puts(b, pub ? columns_public : columns_private);
 	if (tag)
@@ -318,18 +326,11 @@ build(const struct reviews_shape *s, struct buf *b)
 		    (!pub || !residual[i].private_only))
 			rc |= buf_puts(b, residual[i].sql);
 	}
-	if (tag)
-		rc |= buf_printf(b, "AND tl.created_at >= "
-		    P(REVIEWS_P_CREATED_FROM) " AND tl.created_at <= "
-		    P(REVIEWS_P_CREATED_TO) " ORDER BY tl.created_at %s, "
-		    "tl.review_seq %s", s->order == REVIEWS_ORDER_CREATED_ASC ?
-		    "ASC" : "DESC", s->order == REVIEWS_ORDER_CREATED_ASC ?
-		    "ASC" : "DESC");
-	else if (!pub)
+	if (!pub && !tag)
 		rc |= buf_puts(b, by_created(s->order) ? created_key :
 		    created_residual);
 	if (tag)
-		;	/* ordered above */
+		rc |= buf_printf(b, tag_order, dir, dir);
 	else if (s->order == REVIEWS_ORDER_CURSOR && pub)
 		rc |= buf_puts(b, "AND r.pub_seq > " P(REVIEWS_P_AFTER) " "
 		    "ORDER BY r.pub_seq");
