@@ -120,23 +120,6 @@ token() {
 bearer_base=$(token "$port_base")
 bearer_head=$(token "$port_head")
 
-cat > "$dir/cursor.lua" <<'LUA'
-local token = ""
-request = function()
-	return wrk.format("GET", wrk.path .. "&pageToken=" .. token)
-end
--- the token ends the body, the next-page link is in its first bytes:
--- scanning the whole page in Lua cost wrk 4 times the daemon's CPU
-response = function(status, headers, body)
-	local t = body:sub(-64):match('"nextPageToken":"(c%d+)"')
-	if status ~= 200 or t == nil or
-	    not body:sub(1, 512):find('"next%-page"') then
-		token = ""
-	else
-		token = t
-	end
-end
-LUA
 
 # one wrk run against daemon NAME: "req/s p99 errors CPU-us-per-request"
 run() {
@@ -189,7 +172,7 @@ for line in "${shapes[@]}"; do
 		continue
 	fi
 	extra=()
-	[[ $tag != *cursor ]] || extra=(-s "$dir/cursor.lua")
+	[[ $tag != *cursor ]] || extra=(-s bench/cursor.lua)
 	br=0 hr=0 be=0 he=0 bp= hp= bc=0 hc=0
 	for i in $(seq "$rounds"); do
 		for who in $( ((i % 2)) && echo base head || echo head base)
