@@ -226,22 +226,6 @@ plist="$base/v1/private/business-units/$bu/reviews"
 page1_bytes=$(curl -sf "${pub[@]}" "$list" | wc -c)
 log "page 1 is $page1_bytes bytes"
 
-cat > "$dir/cursor.lua" <<'LUA'
--- a walk of the public cursor: every answer's nextPageToken is the next
--- request's; the walk starts again after the last page
-local token = ""
-request = function()
-	return wrk.format("GET", wrk.path .. "&pageToken=" .. token)
-end
-response = function(status, headers, body)
-	local t = body:match('"nextPageToken":"(c%d+)"')
-	if status ~= 200 or t == nil or not body:find('"next%-page"') then
-		token = ""
-	else
-		token = t
-	end
-end
-LUA
 cat > "$dir/invite.lua" <<'LUA'
 -- unique addresses and references per request, sent in 2030 (creation
 -- alone is measured; the CSV line measures dispatch)
@@ -342,7 +326,7 @@ bench lang "public ?language=it" "$connections" "${pub[@]}" \
 bench resp "public ?responded=false&page=50" "$connections" "${pub[@]}" \
     "$list?responded=false&page=50"
 bench cursor "public cursor walk (pageToken, 20/page)" "$connections" \
-    "${pub[@]}" -s "$dir/cursor.lua" "$list?perPage=20"
+    "${pub[@]}" -s bench/cursor.lua "$list?perPage=20"
 bench psku "public product reviews ?sku=$sku" "$connections" \
     "${pub[@]}" "$base/v1/product-reviews/business-units/$bu/reviews?sku=$sku"
 bench priv "private list, page 1" "$connections" "${priv[@]}" "$plist"

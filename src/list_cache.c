@@ -53,6 +53,33 @@ fnv(const char *p, size_t len)
 	return h;
 }
 
+/*
+ * A page's hash for its ETag: four lanes of 8-byte words, each multiplied
+ * and rotated, folded with FNV-1a over the tail. FNV-1a alone goes a byte
+ * per multiply, one after the other: 36 us of a 28 KB page, a tenth of
+ * what rendering it costs; the lanes run side by side at a few us.
+ */
+static uint64_t
+body_hash(const char *p, size_t len)
+{
+	static const uint64_t	 k = 0x9e3779b97f4a7c15ULL;	/* odd */
+	uint64_t		 lane[4] = { 1, 2, 3, 4 }, w, h;
+	size_t			 i, j;
+
+	for (i = 0; len - i >= sizeof(lane); i += sizeof(lane))
+		for (j = 0; j < 4; j++) {
+			memcpy(&w, p + i + j * 8, 8);
+			lane[j] = (lane[j] ^ w) * k;
+			lane[j] = lane[j] << 31 | lane[j] >> 33;
+		}
+	h = fnv(p + i, len - i) ^ (uint64_t)len;
+	for (j = 0; j < 4; j++) {
+		h = (h ^ lane[j]) * k;
+		h ^= h >> 32;
+	}
+	return h;
+}
+
 void
 list_cache_etag(const char *body, size_t len,
     char etag[LIST_CACHE_ETAG_LEN])
@@ -62,7 +89,7 @@ list_cache_etag(const char *body, size_t len,
 	 * an ETag that counted them would tell anyone polling the list when
 	 * the business acted. */
 	(void)snprintf(etag, LIST_CACHE_ETAG_LEN, "\"%016llx\"",
-	    (unsigned long long)fnv(body, len));
+	    (unsigned long long)body_hash(body, len));
 }
 
 static size_t

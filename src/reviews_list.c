@@ -11,8 +11,9 @@
  *
  * A list runs the statement of its shape (reviews_shape.h): the filter
  * that leads the index walk is the most selective single value asked for
- * that an index of migration 0016 holds in the list's order; the others
- * are bound, NULL when not asked for.
+ * that an index of migration 0016 or 0023 holds in the list's order (a
+ * tag's group and value drive from review_tags); the others are bound,
+ * NULL when not asked for.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -452,6 +453,12 @@ drives(const struct filters *f, enum reviews_driver d)
 		return f->nlanguages == 1;
 	case REVIEWS_DRIVER_RESPONDED:
 		return f->responded >= 0;
+	case REVIEWS_DRIVER_SOURCE:
+		return f->source != NULL;
+	case REVIEWS_DRIVER_TAG:
+		/* its index holds the value as given */
+		return f->tag_group != NULL && f->tag_value != NULL &&
+		    !f->tag_nocase;
 	default:
 		return false;
 	}
@@ -459,12 +466,14 @@ drives(const struct filters *f, enum reviews_driver d)
 
 /* The statement shape of f: its scope and order, driven by the most
  * selective single-valued filter f asks for that has an index in that
- * order (reviews_shape.h). */
+ * order (reviews_shape.h). Source before stars and language: those two
+ * are trailing columns of its index, while source is in no other. */
 static void
 shape_of(const struct filters *f, struct reviews_shape *s)
 {
 	static const enum reviews_driver by_selectivity[] = {
-		REVIEWS_DRIVER_REFERENCE, REVIEWS_DRIVER_STARS,
+		REVIEWS_DRIVER_REFERENCE, REVIEWS_DRIVER_TAG,
+		REVIEWS_DRIVER_SOURCE, REVIEWS_DRIVER_STARS,
 		REVIEWS_DRIVER_LANGUAGE, REVIEWS_DRIVER_RESPONDED
 	};
 	size_t	 i;
@@ -507,7 +516,9 @@ bind_driver(struct db_stmt *st, const struct filters *f,
 		return db_bind_int(st, REVIEWS_P_DRIVER, f->responded);
 	case REVIEWS_DRIVER_REFERENCE:
 		return db_bind_text(st, REVIEWS_P_DRIVER, f->reference);
-	default:
+	case REVIEWS_DRIVER_SOURCE:
+		return db_bind_text(st, REVIEWS_P_DRIVER, f->source);
+	default:	/* the tag's are REVIEWS_P_TAG_GROUP and _VALUE */
 		return 0;
 	}
 }

@@ -67,6 +67,9 @@ static const char *const driver_where[REVIEWS_DRIVERS] = {
 	    P(REVIEWS_P_DRIVER) " ",
 	[REVIEWS_DRIVER_REFERENCE] = "AND r.reference_id = "
 	    P(REVIEWS_P_DRIVER) " ",
+	[REVIEWS_DRIVER_SOURCE] = "AND r.source = " P(REVIEWS_P_DRIVER) " ",
+	[REVIEWS_DRIVER_TAG] = "AND tl.tag_group = " P(REVIEWS_P_TAG_GROUP)
+	    " AND tl.tag_value = " P(REVIEWS_P_TAG_VALUE) " ",
 };
 
 /* The filters that stand as "?N IS NULL OR ...", and the driver that
@@ -85,10 +88,12 @@ static const struct {
 	{ REVIEWS_DRIVER_RESPONDED, false,
 	    "AND (" P(REVIEWS_P_RESPONDED) " IS NULL OR (r.reply_text IS NOT "
 	    "NULL) = " P(REVIEWS_P_RESPONDED) ") " },
-	{ REVIEWS_DRIVERS, true,
+	/* by seq, which every index holds: review_tags_seq (0023) answers
+	 * without the review's row */
+	{ REVIEWS_DRIVER_TAG, true,
 	    "AND ((" P(REVIEWS_P_TAG_GROUP) " IS NULL AND "
 	    P(REVIEWS_P_TAG_VALUE) " IS NULL) OR EXISTS (SELECT 1 FROM "
-	    "review_tags t WHERE t.review_id = r.id AND ("
+	    "review_tags t WHERE t.review_seq = r.seq AND ("
 	    P(REVIEWS_P_TAG_GROUP) " IS NULL OR t.tag_group = "
 	    P(REVIEWS_P_TAG_GROUP) ") AND (" P(REVIEWS_P_TAG_VALUE) " IS NULL "
 	    "OR t.tag_value = " P(REVIEWS_P_TAG_VALUE) " OR ("
@@ -110,7 +115,7 @@ static const struct {
 	{ REVIEWS_DRIVERS, true,
 	    "AND (" P(REVIEWS_P_REPORTED) " IS NULL OR r.reported = "
 	    P(REVIEWS_P_REPORTED) ") " },
-	{ REVIEWS_DRIVERS, true,
+	{ REVIEWS_DRIVER_SOURCE, true,
 	    "AND (" P(REVIEWS_P_SOURCE) " IS NULL OR r.source = "
 	    P(REVIEWS_P_SOURCE) ") " },
 	{ REVIEWS_DRIVERS, true,
@@ -159,6 +164,20 @@ static const char columns_private[] =
     "SELECT " REVIEW_BASE_COLUMNS ", " REVIEW_TAGS ", " REVIEW_THREAD ", "
     REVIEW_REPORT;
 
+/* The tag driver's walk: the tag rows of the unit and kind (0023), each
+ * with its review, which the other filters read. */
+static const char tag_walk[] =
+    "FROM (SELECT r.seq AS k FROM review_tags tl INDEXED BY "
+    "review_tags_list CROSS JOIN reviews r ON r.seq = tl.review_seq "
+    "WHERE tl.business_unit_id = " P(REVIEWS_P_UNIT) " "
+    "AND r.pub_seq IS NOT NULL AND tl.sku ";
+/* ... bounded by the creation dates and in their order (its valid orders
+ * are by creation date: the direction twice). */
+static const char tag_order[] =
+    "AND tl.created_at >= " P(REVIEWS_P_CREATED_FROM) " "
+    "AND tl.created_at <= " P(REVIEWS_P_CREATED_TO) " "
+    "ORDER BY tl.created_at %s, tl.review_seq %s";
+
 static const char page_joins[] =
     "AS page CROSS JOIN reviews r ON r.seq = page.k "
     "CROSS JOIN business_units b ON b.id = r.business_unit_id "
@@ -203,6 +222,8 @@ reviews_shape_valid(const struct reviews_shape *s)
 		 * cursor, stars being one value */
 		return s->order != REVIEWS_ORDER_CURSOR;
 	case REVIEWS_DRIVER_REFERENCE:
+	case REVIEWS_DRIVER_SOURCE:
+	case REVIEWS_DRIVER_TAG:
 		if (is_public(s->scope))
 			return false;
 		/* FALLTHROUGH */
@@ -217,13 +238,13 @@ reviews_shape_valid(const struct reviews_shape *s)
 }
 
 /*
- * The index of migration 0016 that s walks, named in the statement: with
- * no statistics (the daemon runs no ANALYZE) the planner's costs of it
- * and of 0003's narrower reviews_bu_sku tie, and the tie goes by the
- * order the indexes were made in, so a database whose indexes were
- * rebuilt (a bulk load, a VACUUM INTO, a restore) walked reviews_bu_sku
- * and read a table row for each entry OFFSET skipped: 50 times slower
- * at page 200 of a 10k-review unit.
+ * The index of migration 0016 (or 0023) that s walks, named in the
+ * statement: with no statistics (the daemon runs no ANALYZE) the
+ * planner's costs of it and of 0003's narrower reviews_bu_sku tie, and
+ * the tie goes by the order the indexes were made in, so a database
+ * whose indexes were rebuilt (a bulk load, a VACUUM INTO, a restore)
+ * walked reviews_bu_sku and read a table row for each entry OFFSET
+ * skipped: 50 times slower at page 200 of a 10k-review unit.
  */
 static const char *
 index_of(const struct reviews_shape *s)
@@ -240,7 +261,9 @@ index_of(const struct reviews_shape *s)
 		return "reviews_list_responded";
 	case REVIEWS_DRIVER_REFERENCE:
 		return "reviews_list_reference";
-	default:
+	case REVIEWS_DRIVER_SOURCE:
+		return "reviews_list_source";
+	default:	/* the tag's walk is tag_walk */
 		break;
 	}
 	switch (s->order) {
@@ -274,15 +297,25 @@ key(const struct reviews_shape *s)
 static int
 build(const struct reviews_shape *s, struct buf *b)
 {
-	bool	 pub = is_public(s->scope);
-	size_t	 i;
-	int	 rc;
+	bool		 pub = is_public(s->scope);
+	bool		 tag = s->driver == REVIEWS_DRIVER_TAG;
+	const char	*dir = s->order == REVIEWS_ORDER_CREATED_ASC ? "ASC" :
+			    "DESC";
+	size_t		 i;
+	int		 rc;
 
 	rc = buf_puts(b, pub ? columns_public : columns_private);
-	rc |= buf_printf(b, "FROM (SELECT r.seq AS k FROM reviews r "
-	    "INDEXED BY %s WHERE r.business_unit_id = " P(REVIEWS_P_UNIT) " "
-	    "AND r.pub_seq IS NOT NULL AND ", index_of(s));
-	rc |= buf_puts(b, scope_where[s->scope]);
+	if (tag)
+		rc |= buf_printf(b, "%s%s ", tag_walk, s->scope ==
+		    REVIEWS_SCOPE_PRIVATE_SKU ? "= " P(REVIEWS_P_SKU) :
+		    "IS NULL");
+	else {
+		rc |= buf_printf(b, "FROM (SELECT r.seq AS k FROM reviews r "
+		    "INDEXED BY %s WHERE r.business_unit_id = "
+		    P(REVIEWS_P_UNIT) " AND r.pub_seq IS NOT NULL AND ",
+		    index_of(s));
+		rc |= buf_puts(b, scope_where[s->scope]);
+	}
 	if (is_products(s->scope))
 		rc |= buf_puts(b, skus_where);
 	if (pub)
@@ -293,10 +326,12 @@ build(const struct reviews_shape *s, struct buf *b)
 		    (!pub || !residual[i].private_only))
 			rc |= buf_puts(b, residual[i].sql);
 	}
-	if (!pub)
+	if (!pub && !tag)
 		rc |= buf_puts(b, by_created(s->order) ? created_key :
 		    created_residual);
-	if (s->order == REVIEWS_ORDER_CURSOR && pub)
+	if (tag)
+		rc |= buf_printf(b, tag_order, dir, dir);
+	else if (s->order == REVIEWS_ORDER_CURSOR && pub)
 		rc |= buf_puts(b, "AND r.pub_seq > " P(REVIEWS_P_AFTER) " "
 		    "ORDER BY r.pub_seq");
 	else if (s->order == REVIEWS_ORDER_CURSOR)

@@ -7,9 +7,10 @@
  * The SQL of the review lists (reviews_list.c), one statement per shape:
  * which reviews (scope), in which order, driven by which filter. The
  * shape names what the planner must see as literal SQL to walk the right
- * index of migration 0016 in list order (never a sort, never a scan of a
- * unit's rows); the other filters are bound parameters that are NULL when
- * not asked for, so a few dozen statements serve every combination and
+ * index of migration 0016 or 0023 in list order (never a sort, never a
+ * scan of a unit's rows; the tag driver walks review_tags' index); the
+ * other filters are bound parameters that are NULL when not asked for,
+ * so a few dozen statements serve every combination and
  * the per-connection statement cache stays bounded whatever a client
  * asks. Not for other modules: they go through reviews.h.
  */
@@ -42,6 +43,10 @@ enum reviews_driver {
 	REVIEWS_DRIVER_LANGUAGE,	/* one language */
 	REVIEWS_DRIVER_RESPONDED,	/* 1 replied, 0 not */
 	REVIEWS_DRIVER_REFERENCE,	/* a referenceId (private) */
+	REVIEWS_DRIVER_SOURCE,		/* one source (private) */
+	REVIEWS_DRIVER_TAG,		/* a tag's group and value, case
+					 * and all (private): the walk is of
+					 * review_tags (migration 0023) */
 	REVIEWS_DRIVERS
 };
 
@@ -76,7 +81,8 @@ struct reviews_shape {
 #define REVIEWS_P_STATUS	18	/* private: JSON array of
 					 * REVIEWS_STATE_* (reviews_json.h) */
 #define REVIEWS_P_AFTER		19	/* cursor: the last seq shown */
-#define REVIEWS_P_DRIVER	20	/* the driver's value */
+#define REVIEWS_P_DRIVER	20	/* the driver's value (the tag's:
+					 * REVIEWS_P_TAG_GROUP and _VALUE) */
 #define REVIEWS_P_SKUS		21	/* *_PRODUCTS: JSON array of SKUs */
 #define REVIEWS_P_USERNAME	22	/* private: a shown name */
 #define REVIEWS_P_TAG_NOCASE	23	/* private: 0 or 1, never NULL */

@@ -2,7 +2,7 @@
  * Unit tests of the list cache: an entry answers its generation only,
  * replaces its key's older one, and the whole cache stays within the
  * bytes each put is given, dropping the least recently used first; an
- * ETag follows the body alone.
+ * ETag follows the body alone, every bit of it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -173,6 +173,36 @@ test_etag(void **state)
 	assert_string_not_equal(a, b);
 }
 
+/* A page's hash goes by words: a change of any bit anywhere in it, in
+ * the words or the tail, moves its ETag, as a byte's move does. */
+static void
+test_etag_every_byte(void **state)
+{
+	static char	 page[1000 + 7];
+	char		 a[LIST_CACHE_ETAG_LEN], b[LIST_CACHE_ETAG_LEN];
+	size_t		 i;
+	int		 bit;
+
+	(void)state;
+	for (i = 0; i < sizeof(page); i++)
+		page[i] = (char)('a' + i % 26);
+	list_cache_etag(page, sizeof(page), a);
+	for (i = 0; i < sizeof(page); i++)
+		for (bit = 0; bit < 8; bit++) {
+			page[i] ^= (char)(1 << bit);
+			list_cache_etag(page, sizeof(page), b);
+			page[i] ^= (char)(1 << bit);
+			if (strcmp(a, b) == 0)
+				fail_msg("bit %d of byte %zu", bit, i);
+		}
+	page[0] = 'b';
+	page[1] = 'a';
+	list_cache_etag(page, sizeof(page), b);
+	assert_string_not_equal(a, b);
+	list_cache_etag(page + 1, sizeof(page) - 1, b);
+	assert_string_not_equal(a, b);
+}
+
 /* A reader holding an older generation neither evicts nor replaces the
  * page of a newer one. */
 static void
@@ -197,6 +227,7 @@ main(void)
 		cmocka_unit_test_teardown(test_bound_and_lru, teardown),
 		cmocka_unit_test_teardown(test_too_large_not_kept, teardown),
 		cmocka_unit_test_teardown(test_etag, teardown),
+		cmocka_unit_test_teardown(test_etag_every_byte, teardown),
 		cmocka_unit_test_teardown(test_older_reader_keeps_newer_page,
 		    teardown),
 	};

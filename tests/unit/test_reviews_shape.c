@@ -2,9 +2,10 @@
  * Unit tests of the review list statements (reviews_shape): which shapes
  * exist, that each is built once, and the plan SQLite makes of every one
  * on a database migrated with the built-in migrations: one index walk of
- * one unit in list order (migration 0016), led by the shape's driver, and
- * never a scan of the reviews table nor a sort, also once the older
- * indexes were made again after those of 0016.
+ * one unit in list order (migrations 0016 and 0023: a tag's list walks
+ * review_tags), led by the shape's driver, and never a scan of the
+ * reviews table nor a sort, also once the older indexes were made again
+ * after those of 0016.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,9 +23,10 @@
 #include "reviewd/reviews_shape.h"
 
 /* Every valid shape: 13 for each public scope of service reviews or one
- * product, 15 for each private one, 9 for each scope of several or every
- * product's reviews. */
-#define SHAPES_VALID	(2 * 13 + 2 * 15 + 2 * 9)
+ * product, 19 for each private one (referenceId, source and tag drive
+ * its date orders too), 9 for each scope of several or every product's
+ * reviews. */
+#define SHAPES_VALID	(2 * 13 + 2 * 19 + 2 * 9)
 
 struct plan_state {
 	char	 dir[64];
@@ -130,6 +132,18 @@ test_valid(void **state)
 		    REVIEWS_DRIVER_REFERENCE }, true },
 		{ { REVIEWS_SCOPE_PRIVATE, REVIEWS_ORDER_STARS_DESC,
 		    REVIEWS_DRIVER_REFERENCE }, false },
+		{ { REVIEWS_SCOPE_PRIVATE, REVIEWS_ORDER_CREATED_DESC,
+		    REVIEWS_DRIVER_SOURCE }, true },
+		{ { REVIEWS_SCOPE_PRIVATE_SKU, REVIEWS_ORDER_CREATED_ASC,
+		    REVIEWS_DRIVER_TAG }, true },
+		{ { REVIEWS_SCOPE_PRIVATE, REVIEWS_ORDER_CURSOR,
+		    REVIEWS_DRIVER_TAG }, false },
+		{ { REVIEWS_SCOPE_PUBLIC, REVIEWS_ORDER_CREATED_DESC,
+		    REVIEWS_DRIVER_SOURCE }, false },
+		{ { REVIEWS_SCOPE_PUBLIC, REVIEWS_ORDER_CREATED_DESC,
+		    REVIEWS_DRIVER_TAG }, false },
+		{ { REVIEWS_SCOPE_PRIVATE_PRODUCTS, REVIEWS_ORDER_CREATED_DESC,
+		    REVIEWS_DRIVER_TAG }, false },
 		{ { REVIEWS_SCOPE_PRIVATE_PRODUCTS, REVIEWS_ORDER_CREATED_DESC,
 		    REVIEWS_DRIVER_LANGUAGE }, false },
 		{ { REVIEWS_SCOPE_PRIVATE_PRODUCTS, REVIEWS_ORDER_CREATED_DESC,
@@ -191,19 +205,26 @@ driver_key(const struct reviews_shape *s)
 		return "<expr>=?";
 	case REVIEWS_DRIVER_REFERENCE:
 		return "reference_id=?";
+	case REVIEWS_DRIVER_SOURCE:
+		return "source=?";
+	case REVIEWS_DRIVER_TAG:
+		return "tag_group=? AND tag_value=?";
 	default:
 		return NULL;
 	}
 }
 
-/* Checks the plan of s; the reviews table's lines go to walk. */
+/*
+ * Checks the plan of s; the walk's line (of reviews, or of review_tags
+ * for a tag's list: each then finds its review by seq) goes to walk.
+ */
 static void
 check_plan(sqlite3 *conn, const struct reviews_shape *s)
 {
 	sqlite3_stmt	*st = NULL;
 	char		*eqp;
 	const char	*sql = reviews_shape_sql(s), *key;
-	int		 walks = 0, rc;
+	int		 walks = 0, tagged = 0, rc;
 	char		 walk[512] = "";
 
 	assert_non_null(sql);
@@ -227,7 +248,17 @@ check_plan(sqlite3 *conn, const struct reviews_shape *s)
 		    strncmp(d, "SCAN (subquery-", 15) != 0)
 			fail_msg("shape %d/%d/%d scans: %s", s->scope,
 			    s->order, s->driver, d);
-		if (strncmp(d, "SEARCH r USING ", 15) == 0 &&
+		/* a tag filter beside another driver: by the review's
+		 * seq, from the index alone */
+		if (strncmp(d, "SEARCH t ", 9) == 0) {
+			if (strcmp(d, "SEARCH t USING COVERING INDEX "
+			    "review_tags_seq (review_seq=?)") != 0)
+				fail_msg("shape %d/%d/%d tags: %s", s->scope,
+				    s->order, s->driver, d);
+			tagged++;
+		}
+		if ((strncmp(d, "SEARCH r USING ", 15) == 0 ||
+		    strncmp(d, "SEARCH tl USING ", 16) == 0) &&
 		    strstr(d, "(rowid=?)") == NULL) {
 			walks++;
 			snprintf(walk, sizeof(walk), "%s", d);
@@ -236,8 +267,13 @@ check_plan(sqlite3 *conn, const struct reviews_shape *s)
 	assert_int_equal(rc, SQLITE_DONE);
 	sqlite3_finalize(st);
 	sqlite3_free(eqp);
-	/* one walk of an index of 0016, from the unit on */
-	if (walks != 1 || strstr(walk, "INDEX reviews_list_") == NULL ||
+	/* private lists filter by tag, unless the tag drives */
+	assert_int_equal(tagged, s->scope >= REVIEWS_SCOPE_PRIVATE &&
+	    s->driver != REVIEWS_DRIVER_TAG ? 1 : 0);
+	/* one walk of an index of 0016 (or 0023), from the unit on */
+	if (walks != 1 || (strstr(walk, "INDEX reviews_list_") == NULL &&
+	    (s->driver != REVIEWS_DRIVER_TAG ||
+	    strstr(walk, "INDEX review_tags_list ") == NULL)) ||
 	    strstr(walk, "(business_unit_id=?") == NULL)
 		fail_msg("shape %d/%d/%d walks %d: %s", s->scope, s->order,
 		    s->driver, walks, walk);
