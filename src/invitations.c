@@ -621,12 +621,12 @@ static const char sql_quota_aged[] =
     "SELECT count(*) FROM invitations WHERE business_unit_id = ?1 AND "
     "link_kind = 'email_invitation' AND created_at > ?2 AND "
     "created_at <= ?3 AND seq <= ?4";
-/* a walk of the rows after seq: '+' keeps the planner off the unit's
- * index, which would walk the whole window */
+/* a walk of the rows after seq: "|| ''" and "+ 0" keep the planner off
+ * the unit's index, which would walk the whole window */
 static const char sql_quota_new[] =
     "SELECT count(*) FROM invitations WHERE seq > ?1 AND "
-    "+business_unit_id = ?2 AND link_kind = 'email_invitation' AND "
-    "+created_at > ?3";
+    "business_unit_id || '' = ?2 AND link_kind = 'email_invitation' AND "
+    "created_at + 0 > ?3";
 
 static struct quota_memo *
 quota_slot(const char *bu)

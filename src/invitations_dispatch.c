@@ -34,7 +34,8 @@ static const char sql_due[] =
     "SELECT i.id, i.consumer_email, i.consumer_name, i.locale, "
     "  i.template_id, coalesce(i.sender_name, b.sender_name), "
     "  coalesce(i.reply_to, i.sender_email), b.display_name, "
-    "  i.business_unit_id, t.subject, t.text, t.html, b.website_url "
+    "  i.business_unit_id, t.subject, t.text, t.html, b.website_url, "
+    "  i.service, i.products "
     "FROM invitations i JOIN business_units b ON b.id = i.business_unit_id "
     "LEFT JOIN invitation_templates t ON t.id = i.template_id "
     "WHERE i.status = 'queued' AND i.send_at <= ? ORDER BY i.send_at "
@@ -183,6 +184,30 @@ shown_names(struct db_stmt *st, const char *sender, char *why,
 	return -1;
 }
 
+/* The names of an invitation's products (its JSON column), one a line:
+ * "" for a service invitation. NULL when out of memory. */
+static char *
+product_names(const char *products)
+{
+	struct buf	 out;
+	json_t		*list = json_loads(products, 0, NULL), *p;
+	const char	*name;
+	size_t		 i;
+
+	buf_init(&out, 1 << 20);
+	json_array_foreach(list, i, p) {
+		name = json_string_value(json_object_get(p, "name"));
+		if (name != NULL && ((out.len > 0 && buf_puts(&out, "\n") ==
+		    -1) || buf_puts(&out, name) == -1)) {
+			buf_release(&out);
+			json_decref(list);
+			return NULL;
+		}
+	}
+	json_decref(list);
+	return buf_detach(&out, NULL);
+}
+
 /*
  * Builds the invitation e-mail of the row under st: the business's
  * template (checked again against the e-mail rules and the unit's current
@@ -195,13 +220,7 @@ static json_t *
 invitation_mail(struct db_stmt *st, const char *token, const char *unsub,
     struct rules_cache *rc, char *why, size_t whylen)
 {
-	/* what it asks about: read here, on the scheduler thread's
-	 * connection (the dispatch's transaction), for the built-in mail */
-	static const char sql_asks[] =
-	    "SELECT service, (SELECT group_concat(json_extract(value, "
-	    "  '$.name'), char(10)) FROM json_each(products)) "
-	    "FROM invitations WHERE id = ?";
-	struct db_stmt	*asks = NULL;
+	char		*products;	/* owned */
 	char		 days[24];
 	char		 link[URL_LEN + IDS_TOKEN_LEN];
 	char		 unlink[URL_LEN + IDS_TOKEN_LEN], header[URL_LEN * 2];
@@ -227,17 +246,16 @@ invitation_mail(struct db_stmt *st, const char *token, const char *unsub,
 		return NULL;
 	snprintf(days, sizeof(days), "%lld",
 	    (long long)inv_config()->invitation_link_days);
-	if (db_row(db_thread(), sql_asks, &asks, "s", db_text(st, 0)) !=
-	    DB_ROW)
+	if ((products = product_names(db_text(st, 14))) == NULL)
 		return NULL;
 	/* the stars open the form with one chosen: service reviews only */
 	vars = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
 	    "name", name, "business", db_text(st, 7), "link", link,
 	    "unsubscribeLink", unlink, "platform",
 	    inv_config()->mail_platform_name, "website", db_text(st, 12),
-	    "days", days, "products", db_text(asks, 1), "starsLink",
-	    (int)db_int(asks, 0) ? link : "");
-	db_release(asks);
+	    "days", days, "products", products, "starsLink",
+	    db_int(st, 13) != 0 ? link : "");
+	free(products);
 	msg = json_pack("{s:s, s:s, s:s, s:{s:s, s:s}}", "to", db_text(st, 1),
 	    "toName", name, "fromName", from, "headers", "List-Unsubscribe",
 	    header, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
