@@ -54,7 +54,7 @@ T_afs	 = afs_message api_error auth buf clock config db db_pg db_pg_sql \
 	   invitations invitations_history invitations_templates \
 	   invitations_unsubscribe json lang log mailer mailhtml \
 	   mailhtml_attr metrics migrations migrations_pg rate_limit \
-	   request router scheduler settings upgrade utf8 writer
+	   request router scheduler settings sleeper upgrade utf8 writer
 T_buf	 =
 T_clock	 =
 T_config = buf log utf8
@@ -64,14 +64,14 @@ T_db	 = api_error buf clock db_pg db_pg_sql db_sqlite log migrations \
 T_db_pg_sql = buf
 T_http	 = api_error auth buf clock config db db_pg db_pg_sql db_sqlite \
 	   handler http_guard ids json log metrics migrations \
-	   migrations_pg rate_limit request router scheduler settings utf8 \
-	   writer
+	   migrations_pg rate_limit request router scheduler settings \
+	   sleeper utf8 writer
 T_i18n	 = lang
 T_ids	 =
 T_json	 = api_error auth buf clock config db db_pg db_pg_sql db_sqlite \
 	   handler http http_guard ids log metrics migrations \
-	   migrations_pg rate_limit request router scheduler settings utf8 \
-	   writer
+	   migrations_pg rate_limit request router scheduler settings \
+	   sleeper utf8 writer
 T_links	 = api_error auth buf clock config db db_pg db_pg_sql db_sqlite \
 	   findreviewer_json handler html http http_guard i18n idempotency \
 	   ids invitations invitations_history invitations_links \
@@ -79,12 +79,12 @@ T_links	 = api_error auth buf clock config db db_pg db_pg_sql db_sqlite \
 	   mailer mailer_templates mailhtml mailhtml_attr metrics \
 	   migrations migrations_pg outbox outbox_admin rate_limit request \
 	   reviews_edit reviews_json reviews_submit router scheduler \
-	   settings upgrade utf8 webhooks writer
+	   settings sleeper upgrade utf8 webhooks writer
 T_list_cache = buf
 T_mailer = api_error auth buf clock config db db_pg db_pg_sql db_sqlite \
 	   handler html http http_guard i18n ids json lang log \
 	   mailer_templates metrics migrations migrations_pg rate_limit \
-	   request router scheduler settings utf8 writer
+	   request router scheduler settings sleeper utf8 writer
 T_mailhtml = mailhtml_attr
 T_reviews_shape = api_error buf clock db db_pg db_pg_sql db_sqlite log \
 	   migrations migrations_pg utf8
@@ -101,11 +101,11 @@ T_router = afs afs_message api_error audit auth auth_codes auth_tokens buf \
 	   pages_review_edit pages_review_link products rate_limit reports \
 	   request reviews reviews_edit reviews_json reviews_list \
 	   reviews_products reviews_shape reviews_submit routes scheduler \
-	   settings upgrade utf8 webhooks writer
+	   settings sleeper upgrade utf8 webhooks writer
 T_webhooks = api_error auth buf clock config db db_pg db_pg_sql db_sqlite \
 	   handler http http_guard ids json log metrics migrations \
 	   migrations_pg outbox outbox_admin rate_limit request router \
-	   scheduler settings upgrade utf8 writer
+	   scheduler settings sleeper upgrade utf8 writer
 
 UNIT	 = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,\
 	   $(wildcard tests/unit/test_*.c))

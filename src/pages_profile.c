@@ -17,7 +17,6 @@
 #include "reviewd/reviews.h"
 #include "reviewd/reviews_shape.h"
 
-#define PER_PAGE	20
 #define PAGE_MAX	100000
 
 /* The page's query: what the links keep when they change one thing. */
@@ -400,13 +399,14 @@ pages_profile(struct request *req, struct response *res,
 		return ret;
 	ret = -1;
 	if (reviews_page_data(req->db, request_param(req, "businessDomain"),
-	    q.page, PER_PAGE, &q.f, &data, err) == -1)
+	    q.page, PAGES_PROFILE_PER_PAGE, &q.f, &data, err) == -1)
 		goto out;
 	total = json_integer_value(json_object_get(json_object_get(unit,
 	    "numberOfReviews"), "total"));
 	shown = filter_total(unit, &q, total);
 	if (shown >= 0)
-		pages = (shown + PER_PAGE - 1) / PER_PAGE;
+		pages = (shown + PAGES_PROFILE_PER_PAGE - 1) /
+		    PAGES_PROFILE_PER_PAGE;
 	list = json_object_get(data, "reviews");
 	buf_init(&b, HTML_PAGE_CAP);
 	ok = html_start(&b, lang, html_str(unit, "displayName")) == 0 &&

@@ -2,8 +2,8 @@
  * pages_review_link: /r/{reviewId}, the link to a review that stays
  * right while newer reviews push it to later pages of the profile. The
  * page is found as the profile lists (pages_profile.c: public service
- * reviews, newest first, PER_PAGE a page). Read only; HTTP worker
- * threads.
+ * reviews, newest first, PAGES_PROFILE_PER_PAGE a page). Read only; HTTP
+ * worker threads.
  */
 #include <stdio.h>
 
@@ -13,7 +13,6 @@
 #include "reviewd/pages.h"
 #include "reviewd/pages_review_link.h"
 
-#define PER_PAGE	20	/* pages_profile.c's */
 
 /* The review, if public: its unit's domain, whether it is a product
  * review, and how many of the profile's reviews come before it (the
@@ -47,7 +46,7 @@ find_place(struct request *req, void *arg, struct api_error *err)
 			db_fail(req->db, err);
 		return rc == -1 ? -1 : 0;
 	}
-	page = db_int(st, 2) / PER_PAGE + 1;
+	page = db_int(st, 2) / PAGES_PROFILE_PER_PAGE + 1;
 	if ((int)db_int(st, 1))
 		snprintf(p->to, sizeof(p->to), "/b/%s", db_text(st, 0));
 	else if (page == 1)

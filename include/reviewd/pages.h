@@ -5,6 +5,10 @@
 
 #include "reviewd/request.h"
 
+/* Reviews a page of the public profile (/b/{domain}) shows; /r/{id}
+ * counts with it to find the page that holds a review. */
+#define PAGES_PROFILE_PER_PAGE	20
+
 /*
  * Server-rendered HTML for reviewers and visitors, made with the kit of
  * html.h: the organic review pages (pages.c), the pages behind invitation
