@@ -252,28 +252,8 @@ filters(struct buf *b, const char *lang, const struct profile_query *q)
 	return buf_puts(b, "</p></nav>");
 }
 
-/* The page's review JSON (reviews_json_page) has no date of experience:
- * read here, one row by its key for each review shown. */
-static const char sql_experienced[] =
-    "SELECT experienced_at FROM reviews WHERE id = ?";
-
-/* The date of experience of review id as YYYY-MM-DD into date: 1; 0 when
- * it has none (or it cannot be read: the review shows without it). */
 static int
-experienced(struct db *db, const char *id, char date[11])
-{
-	char	 iso[CLOCK_ISO_LEN];
-	int64_t	 ms = 0;
-
-	if (db_one_int(db, sql_experienced, &ms, "s", id) != DB_ROW ||
-	    ms == 0 || clock_format(ms, iso) == -1)
-		return 0;
-	snprintf(date, 11, "%.10s", iso);
-	return 1;
-}
-
-static int
-review_article(struct buf *b, struct db *db, const char *lang, json_t *r,
+review_article(struct buf *b, const char *lang, json_t *r,
     const char *business)
 {
 	json_t		*consumer = json_object_get(r, "consumer");
@@ -293,7 +273,9 @@ review_article(struct buf *b, struct db *db, const char *lang, json_t *r,
 	    html_escape(b, html_str(consumer, "displayName")) ||
 	    buf_puts(b, " &middot; ") || html_escape(b, date))
 		return -1;
-	if (experienced(db, html_str(r, "id"), date) == 1) {
+	if (!json_is_null(json_object_get(r, "experiencedAt"))) {
+		snprintf(date, sizeof(date), "%.10s",
+		    html_str(r, "experiencedAt"));
 		if (buf_puts(b, " &middot; <span class=\"experienced\">") ||
 		    html_escape(b, i18n_format(text, sizeof(text), lang,
 		    "experienced_on", "date", date, NULL)) ||
@@ -415,8 +397,7 @@ pages_profile(struct request *req, struct response *res,
 	    (total == 0 || filters(&b, lang, &q) == 0);
 	json_array_foreach(list, i, r) {
 		if (ok)
-			ok = review_article(&b, req->db, lang, r,
-			    html_str(unit,
+			ok = review_article(&b, lang, r, html_str(unit,
 			    "displayName")) == 0;
 	}
 	if (ok && json_array_size(list) == 0)

@@ -367,8 +367,8 @@ reviews_json_respond(struct response *res, int status, struct db_stmt *st,
 json_t *
 reviews_json_page(struct db_stmt *st)
 {
-	return json_pack("{s:s, s:i, s:s, s:s, s:s, s:{s:s}, s:o, s:b, s:b, "
-	    "s:o}",
+	return json_pack("{s:s, s:i, s:s, s:s, s:s, s:{s:s}, s:o, s:o, s:b, "
+	    "s:b, s:o}",
 	    "id", db_text(st, REVIEW_C_ID),
 	    "stars", (int)db_int(st, REVIEW_C_STARS),
 	    "title", db_text(st, REVIEW_C_TITLE),
@@ -376,6 +376,7 @@ reviews_json_page(struct db_stmt *st)
 	    "language", db_text(st, REVIEW_C_LANGUAGE),
 	    "consumer", "displayName", display_name(st),
 	    "createdAt", db_json_time(st, REVIEW_C_CREATED),
+	    "experiencedAt", db_json_time(st, REVIEW_C_EXPERIENCED),
 	    "isVerified", is_verified(st),
 	    "reviewerContacted", (int)db_int(st, REVIEW_C_CONTACTED) != 0,
 	    "companyReply", db_is_null(st, REVIEW_C_REPLY) ?
