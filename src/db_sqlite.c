@@ -113,6 +113,23 @@ private_mode(const char *path, const char *suffix)
 	return 0;
 }
 
+/* SQLite's memory statistics take a global mutex on every allocation
+ * (5-7% of a CSV import's inserts); reviewd never reads them. Must run
+ * before SQLite initialises, so before the first open. */
+static void
+lite_settings(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
+static void
+lite_init(void)
+{
+	static pthread_once_t	 once = PTHREAD_ONCE_INIT;
+
+	(void)pthread_once(&once, lite_settings);
+}
+
 static struct db *
 lite_open(const char *path)
 {
@@ -124,6 +141,7 @@ lite_open(const char *path)
 	    /* Erased personal data must not linger in free pages. */
 	    "PRAGMA secure_delete=ON;";
 
+	lite_init();
 	if (make_parent(path) == -1)
 		return NULL;
 	db = calloc(1, sizeof(*db));
@@ -744,6 +762,7 @@ lite_open_readonly(const char *path)
 {
 	struct db	*db;
 
+	lite_init();
 	db = calloc(1, sizeof(*db));
 	if (db == NULL)
 		return NULL;
