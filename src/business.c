@@ -76,6 +76,8 @@ business_unit_json(struct db_stmt *st, const char *public_url, bool private)
 	    json_string(db_text(st, COL_SENDER))) == -1 ||
 	    json_object_set_new(o, "defaultLocale",
 	    json_string(db_text(st, COL_LOCALE))) == -1 ||
+	    json_object_set_new(o, "logoUrl",
+	    json_string(db_text(st, COL_LOGO))) == -1 ||
 	    json_set_time(o, "createdAt",
 	    db_int(st, COL_CREATED)) == -1 ||
 	    json_set_time(o, "updatedAt",
@@ -186,6 +188,7 @@ struct settings {
 	const char	*sender_name;
 	const char	*default_locale;
 	const char	*contact_email;		/* the public profile's */
+	const char	*logo_url;	/* invitation e-mails', "" for none */
 	const char	*phone, *street, *city, *postcode;
 };
 
@@ -231,6 +234,12 @@ read_settings(json_t *o, const char *name_key, bool name_required,
 	read_line(o, "street", NAME_MAX_CHARS, &s->street, err);
 	read_line(o, "city", 100, &s->city, err);
 	read_line(o, "postcode", 20, &s->postcode, err);
+	if (json_read_string(o, "logoUrl", false, 0, JSON_URL_MAX,
+	    &s->logo_url, err) == 0 && s->logo_url != NULL &&
+	    s->logo_url[0] != '\0' && (strncmp(s->logo_url, "https://",
+	    8) != 0 || !json_url_valid(s->logo_url)))
+		api_error_set(err, 400, "logoUrl", "must be an https:// URL "
+		    "(or \"\" for none)");
 }
 
 static const char sql_unit_insert[] =
@@ -595,6 +604,7 @@ static const char sql_unit_update[] =
     "  street = coalesce(?, street),"
     "  city = coalesce(?, city),"
     "  postcode = coalesce(?, postcode),"
+    "  logo_url = coalesce(?, logo_url),"
     "  updated_at = ? "
     "WHERE id = ?";
 
@@ -604,8 +614,9 @@ static const char sql_unit_website[] =
 /*
  * The names a PATCH sets that invitation e-mails show (displayName as
  * {{business}}, senderName in From:) may name no URL or host but the
- * unit's own website: the one the PATCH sets, else the stored one, which
- * goes to old (NUL when none). 0, or -1 with err set.
+ * unit's own website, and its logo must be there: the one the PATCH
+ * sets, else the stored one, which goes to old (NUL when none). 0, or -1
+ * with err set.
  */
 static int
 check_names(struct db *db, const char *id, const struct settings *s,
@@ -633,6 +644,10 @@ check_names(struct db *db, const char *id, const struct settings *s,
 	if (s->sender_name != NULL && mailhtml_check_value(s->sender_name,
 	    sp, why, sizeof(why)) == -1)
 		api_error_set(err, 400, "senderName", "%s", why);
+	if (s->logo_url != NULL && s->logo_url[0] != '\0' &&
+	    !mailhtml_logo_ok(s->logo_url, sp))
+		api_error_set(err, 400, "logoUrl", "must be on the unit's "
+		    "websiteUrl (its host or a subdomain)");
 	return err->status != 0 ? -1 : 0;
 }
 
@@ -644,10 +659,11 @@ update_unit(struct db *db, const char *id, const struct settings *s,
 {
 	int	 ret = -1;
 
-	if (db_run(db, sql_unit_update, "sssssssssssis", s->display_name,
+	if (db_run(db, sql_unit_update, "ssssssssssssis", s->display_name,
 	    s->website_url, s->country, s->notification_email,
 	    s->sender_name, s->default_locale, s->contact_email, s->phone,
-	    s->street, s->city, s->postcode, clock_now_ms(), id) == -1)
+	    s->street, s->city, s->postcode, s->logo_url, clock_now_ms(),
+	    id) == -1)
 		db_fail(db, err);
 	else if (db_changes(db) == 0)
 		api_error_set(err, 404, NULL, "Business unit not found");
@@ -662,7 +678,8 @@ business_patch(struct request *req, struct response *res,
 {
 	static const char *const allowed[] = { "displayName", "websiteUrl",
 	    "country", "notificationEmail", "senderName", "defaultLocale",
-	    "contactEmail", "phone", "street", "city", "postcode", NULL };
+	    "contactEmail", "phone", "street", "city", "postcode", "logoUrl",
+	    NULL };
 	struct db	*db = req->db;
 	json_t		*body = NULL, *unit = NULL;	/* owned */
 	struct settings	 s;

@@ -35,7 +35,7 @@ static const char sql_due[] =
     "  i.template_id, coalesce(i.sender_name, b.sender_name), "
     "  coalesce(i.reply_to, i.sender_email), b.display_name, "
     "  i.business_unit_id, t.subject, t.text, t.html, b.website_url, "
-    "  i.service, i.products "
+    "  i.service, i.products, b.logo_url "
     "FROM invitations i JOIN business_units b ON b.id = i.business_unit_id "
     "LEFT JOIN invitation_templates t ON t.id = i.template_id "
     "WHERE i.status = 'queued' AND i.send_at <= ? ORDER BY i.send_at "
@@ -43,10 +43,11 @@ static const char sql_due[] =
 static const char sql_mark_sending[] =
     "UPDATE invitations SET status = 'sending', token_hash = ?1, "
     "  token_expires_at = ?2, unsubscribe_hash = ?3, updated_at = ?4 "
-    "WHERE id = ?5 AND status = 'queued'";
+    "WHERE id = ?5 AND status = 'queued' AND send_at <= ?4";
 static const char sql_mark_skipped[] =
     "UPDATE invitations SET status = 'skipped', skip_reason = ?1, "
-    "  updated_at = ?2 WHERE id = ?3 AND status = 'queued'";
+    "  updated_at = ?2 WHERE id = ?3 AND status = 'queued' AND "
+    "  send_at <= ?2";
 /* INT64_MAX when nothing is queued */
 static const char sql_next_send[] =
     "SELECT coalesce(min(send_at), 9223372036854775807) FROM invitations "
@@ -221,7 +222,8 @@ invitation_mail(struct db_stmt *st, const char *token, const char *unsub,
     struct rules_cache *rc, char *why, size_t whylen)
 {
 	char		*products;	/* owned */
-	char		 days[24];
+	char		 days[24], site[256];
+	const char	*logo = db_text(st, 15);
 	char		 link[URL_LEN + IDS_TOKEN_LEN];
 	char		 unlink[URL_LEN + IDS_TOKEN_LEN], header[URL_LEN * 2];
 	char		 language[3] = "en";
@@ -248,13 +250,17 @@ invitation_mail(struct db_stmt *st, const char *token, const char *unsub,
 	    (long long)inv_config()->invitation_link_days);
 	if ((products = product_names(db_text(st, 14))) == NULL)
 		return NULL;
+	/* a logo the website moved away from is left out */
+	if (mailhtml_site(db_text(st, 12), site, sizeof(site)) == -1 ||
+	    !mailhtml_logo_ok(logo, site))
+		logo = "";
 	/* the stars open the form with one chosen: service reviews only */
-	vars = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+	vars = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
 	    "name", name, "business", db_text(st, 7), "link", link,
 	    "unsubscribeLink", unlink, "platform",
 	    inv_config()->mail_platform_name, "website", db_text(st, 12),
 	    "days", days, "products", products, "starsLink",
-	    db_int(st, 13) != 0 ? link : "");
+	    db_int(st, 13) != 0 ? link : "", "logo", logo);
 	free(products);
 	msg = json_pack("{s:s, s:s, s:s, s:{s:s, s:s}}", "to", db_text(st, 1),
 	    "toName", name, "fromName", from, "headers", "List-Unsubscribe",
@@ -292,8 +298,8 @@ fail:
 	return NULL;
 }
 
-/* Skips the invitation id, still queued (a cancellation may have come
- * first: then nothing changes). 0 or -1. */
+/* Skips the invitation id, still queued and due (a cancellation or a
+ * new send time may have come first: then nothing changes). 0 or -1. */
 static int
 mark_skipped(struct db *db, const char *id, const char *reason, int64_t now)
 {
@@ -358,7 +364,8 @@ prepare_one(struct db_stmt *st, struct rules_cache *rc, struct pick *p)
  * Records p inside the batch's write transaction: its e-mail into the
  * outbox and the invitation sending, unless the address unsubscribed
  * since it was queued, or the invitation is no longer queued (cancelled
- * since it was read: the cancellation wins). 0 or -1.
+ * since it was read: the cancellation wins) or no longer due (its send
+ * time moved later since it was read: the new time wins). 0 or -1.
  */
 static int
 record_one(struct db *db, const struct pick *p, int64_t now)

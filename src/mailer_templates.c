@@ -383,6 +383,18 @@ render_text(struct buf *o, const struct mail *m, const char *lang,
 	return r;
 }
 
+/* The business's logo before its name, when vars has one (invitation
+ * e-mails only: see migrations/0024); alt="" since the name follows. */
+static int
+logo_img(struct buf *o, const char *logo)
+{
+	if (logo == NULL)
+		return 0;
+	return buf_puts(o, "<img src=\"") || html_escape(o, logo) ||
+	    buf_puts(o, "\" alt=\"\" height=\"40\" style=\"display:block;"
+	    "height:40px;width:auto;margin-bottom:8px;border:0\">");
+}
+
 static int
 render_html(struct buf *o, const struct mail *m, const char *lang,
     const char *subject, json_t *vars)
@@ -402,6 +414,7 @@ render_html(struct buf *o, const struct mail *m, const char *lang,
 		    "ltr") || html_escape(o, subject) ||
 		    buf_puts(o, "</title></head>") || buf_puts(o, doc_body) ||
 		    (business != NULL && (buf_puts(o, doc_header) ||
+		    logo_img(o, var(vars, "logo")) ||
 		    html_escape(o, business) || buf_puts(o, "</td></tr>"))) ||
 		    buf_puts(o, doc_main);
 	if (r == 0 && m->greeting != NULL)

@@ -104,6 +104,16 @@ host_char(char c)
 	return isalnum((unsigned char)c) || c == '.' || c == '-';
 }
 
+bool
+mailhtml_logo_ok(const char *url, const char *site)
+{
+	char	 host[256];
+
+	return strncmp(url, "https://", 8) == 0 &&
+	    mailhtml_site(url, host, sizeof(host)) == 0 &&
+	    mailhtml_site_ok(host, site);
+}
+
 /* The business's own site: the host itself or one of its subdomains. */
 bool
 mailhtml_site_ok(const char *host, const char *site)

@@ -62,4 +62,8 @@ int	mailhtml_check_value(const char *value, const char *site, char *why,
  */
 int	mailhtml_site(const char *url, char *out, size_t outlen);
 
+/* Whether url may be a business's logo in its e-mails: https, on site
+ * (mailhtml_site's; NULL: nowhere). */
+bool	mailhtml_logo_ok(const char *url, const char *site);
+
 #endif

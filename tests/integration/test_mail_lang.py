@@ -330,3 +330,42 @@ def test_product_invitation_names_the_products(setup):
     # the stars preselect the service rating: a product-only invitation
     # has none
     assert "?stars=" not in text and "?stars=" not in html
+
+
+def test_logo_in_invitations_only(setup):
+    """A business's logo (an https URL on its own website) heads its
+    invitation e-mails; an e-mail to an organic reviewer never loads it,
+    since the image's server would learn when and where that reviewer
+    reads it."""
+    d, shop, sink = setup
+    unit = "/v1/private/business-units/" + shop.id
+    for bad, why in (("http://%s/logo.png" % DOMAIN, "https://"),
+                     ("https://tracker.example.net/logo.png", "websiteUrl"),
+                     ("not a url", "https://")):
+        r = shop.private("PATCH", unit, json={"logoUrl": bad})
+        assert r.status_code == 400, r.text
+        detail = r.json()["details"][0]
+        assert detail["field"] == "logoUrl" and why in detail["reason"]
+    logo = "https://cdn.%s/logo.png?v=1&x=2" % DOMAIN
+    r = shop.private("PATCH", unit, json={"websiteUrl": "https://" + DOMAIN,
+                                          "logoUrl": logo})
+    assert r.status_code == 200, r.text
+    assert r.json()["logoUrl"] == logo
+    r = create(shop, inv(email="lea@example.de", name="Lea", ref="LOGO-1",
+                         locale="de-DE"))
+    assert r.status_code in (201, 202), r.text
+    m = one(sink, "lea@example.de", "Erfahrung")
+    text, html, _ = check_document(m, "de", EVAL)
+    assert '<img src="%s" alt=""' % logo.replace("&", "&amp;") in html
+    assert "logo.png" not in text
+    # an organic reviewer's mails carry no image of the business's
+    review = publish(d, DOMAIN, "olga@example.org", name="Olga",
+                     title="Gut")
+    r = ask(shop, review)
+    assert r.status_code == 201, r.text
+    for m in (to(sink, "olga@example.org") +
+              [one(sink, "olga@example.org", "hear from you")]):
+        assert "<img" not in parts(m)[1]
+    # "" takes it off again
+    r = shop.private("PATCH", unit, json={"logoUrl": ""})
+    assert r.status_code == 200 and r.json()["logoUrl"] == ""
