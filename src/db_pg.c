@@ -42,6 +42,8 @@ struct pgdb {
 	bool		 failed;	/* the last call failed */
 	int64_t		 changes;	/* of the last INSERT/UPDATE/DELETE */
 	unsigned	 next_name;	/* server-side statement names */
+	unsigned	 session;	/* bumped by each reconnection */
+	bool		 tx;		/* a transaction of ours is open */
 	char		 sqlstate[6];	/* of the last failure */
 	char		 error[PG_ERR_LEN];
 	struct {
@@ -56,6 +58,7 @@ struct pgstmt {
 	char		 name[16];
 	int		 nparams;
 	char		*values[DB_PG_MAX_PARAMS];
+	unsigned	 session;	/* the d->session it was prepared in */
 	PGresult	*res;		/* NULL: not run since the release */
 	int		 row;		/* current row of res */
 };
@@ -136,11 +139,29 @@ note_ok(struct pgdb *d)
 	d->error[0] = '\0';
 }
 
+/* The session's settings, on a new or re-established connection. 0 or
+ * -1. */
+static int
+session_setup(struct pgdb *d)
+{
+	PGresult	*res;
+	int		 ret = 0;
+
+	/* Times are UTC milliseconds in bigint columns; text is UTF-8. */
+	res = PQexec(d->conn, "SET client_encoding = 'UTF8'; "
+	    "SET TIME ZONE 'UTC'; SET client_min_messages = warning");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		note_error(d, res, "connect");
+		ret = -1;
+	}
+	PQclear(res);
+	return ret;
+}
+
 static struct db *
 pg_open(const char *conninfo)
 {
 	struct pgdb	*d;
-	PGresult	*res;
 
 	d = calloc(1, sizeof(*d));
 	if (d == NULL)
@@ -151,19 +172,38 @@ pg_open(const char *conninfo)
 		    d->conn != NULL ? PQerrorMessage(d->conn) : "no memory");
 		goto fail;
 	}
-	/* Times are UTC milliseconds in bigint columns; text is UTF-8. */
-	res = PQexec(d->conn, "SET client_encoding = 'UTF8'; "
-	    "SET TIME ZONE 'UTC'; SET client_min_messages = warning");
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		note_error(d, res, "connect");
-		PQclear(res);
+	if (session_setup(d) == -1)
 		goto fail;
-	}
-	PQclear(res);
 	return (struct db *)(void *)d;
 fail:
 	pg_close((struct db *)(void *)d);
 	return NULL;
+}
+
+/*
+ * A connection the server or the network dropped (a restart, a failover,
+ * an idle timeout) is made again, once per call that finds it dropped:
+ * but never inside a transaction of ours, whose work went with the
+ * session (its caller fails and rolls back; the next call outside it
+ * reconnects). Statements are prepared again as they are next run. true
+ * when the connection is usable.
+ */
+static bool
+revive(struct pgdb *d)
+{
+	if (PQstatus(d->conn) == CONNECTION_OK)
+		return true;
+	if (d->tx)
+		return false;
+	PQreset(d->conn);
+	if (PQstatus(d->conn) != CONNECTION_OK || session_setup(d) == -1) {
+		log_error("db: cannot reconnect to PostgreSQL: %s",
+		    PQerrorMessage(d->conn));
+		return false;
+	}
+	d->session++;
+	log_info("db: reconnected to PostgreSQL");
+	return true;
 }
 
 static void
@@ -258,10 +298,22 @@ static int
 pg_exec(struct db *db, const char *sql)
 {
 	struct pgdb	*d = pg(db);
-	PGresult	*res = PQexec(d->conn, sql);
-	ExecStatusType	 t = PQresultStatus(res);
+	PGresult	*res;
+	ExecStatusType	 t;
 	int		 ret = -1;
 
+	if (!revive(d)) {
+		note_error(d, NULL, "exec");
+		return -1;
+	}
+	res = PQexec(d->conn, sql);
+	/* a BEGIN that found the connection dropped does no harm again */
+	if (PQstatus(d->conn) != CONNECTION_OK && !d->tx &&
+	    strcmp(sql, "BEGIN") == 0 && revive(d)) {
+		PQclear(res);
+		res = PQexec(d->conn, sql);
+	}
+	t = PQresultStatus(res);
 	if (t == PGRES_COMMAND_OK || t == PGRES_TUPLES_OK) {
 		note_ok(d);
 		ret = 0;
@@ -427,6 +479,7 @@ pg_prepare(struct db *db, const char *sql)
 	size_t		 i, h = ((uintptr_t)sql >> 3) & (PG_CACHE_SLOTS - 1);
 	struct pgstmt	*s = NULL;
 	char		*text;
+	bool		 ok;
 
 	for (i = 0; i < PG_CACHE_SLOTS; i++) {
 		size_t	 slot = (h + i) & (PG_CACHE_SLOTS - 1);
@@ -448,7 +501,11 @@ pg_prepare(struct db *db, const char *sql)
 		s->db = d;
 		s->row = -1;
 		snprintf(s->name, sizeof(s->name), "s%u", d->next_name++);
-		if (server_prepare(d, s, text) == -1) {
+		ok = revive(d) && server_prepare(d, s, text) == 0;
+		/* once more on a connection this found dropped */
+		if (!ok && PQstatus(d->conn) != CONNECTION_OK)
+			ok = revive(d) && server_prepare(d, s, text) == 0;
+		if (!ok) {
 			log_error("db: the statement: %s", text);
 			free(text);
 			free(s);
@@ -456,6 +513,7 @@ pg_prepare(struct db *db, const char *sql)
 		}
 		free(text);
 		s->sql = sql;
+		s->session = d->session;
 		note_ok(d);
 		d->cache[slot].sql = sql;
 		d->cache[slot].st = s;
@@ -497,6 +555,50 @@ changed(const PGresult *res)
 	return strtoll(n, NULL, 10);
 }
 
+/* Prepares s again in a new session (revive); 0, or -1 noted. */
+static int
+prepare_again(struct pgdb *d, struct pgstmt *s)
+{
+	char	*text;
+	int	 n, ret;
+
+	if (s->session == d->session)
+		return 0;
+	if ((text = db_pg_translate(s->sql, &n)) == NULL)
+		return -1;
+	ret = server_prepare(d, s, text);
+	free(text);
+	if (ret == 0)
+		s->session = d->session;
+	return ret;
+}
+
+/*
+ * Runs s. A read found the connection dropped runs once more on the new
+ * one (outside a transaction only: see revive); a write does not, since
+ * the server may have done it before the answer was lost: it fails, and
+ * the next statement reconnects.
+ */
+static PGresult *
+run(struct pgdb *d, struct pgstmt *s)
+{
+	PGresult	*res = NULL;
+	bool		 read = strncmp(s->sql, "SELECT", 6) == 0;
+	int		 tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		PQclear(res);
+		res = NULL;
+		if (!revive(d) || prepare_again(d, s) == -1)
+			return NULL;
+		res = PQexecPrepared(d->conn, s->name, s->nparams,
+		    (const char *const *)s->values, NULL, NULL, 0);
+		if (PQstatus(d->conn) == CONNECTION_OK || d->tx || !read)
+			break;
+	}
+	return res;
+}
+
 static int
 pg_step(struct db *db, struct db_stmt *st)
 {
@@ -506,8 +608,7 @@ pg_step(struct db *db, struct db_stmt *st)
 	int64_t		 n;
 
 	if (s->res == NULL) {
-		s->res = PQexecPrepared(d->conn, s->name, s->nparams,
-		    (const char *const *)s->values, NULL, NULL, 0);
+		s->res = run(d, s);
 		t = PQresultStatus(s->res);
 		if (t != PGRES_COMMAND_OK && t != PGRES_TUPLES_OK) {
 			note_error(d, s->res, "step");
@@ -550,6 +651,7 @@ pg_tx_begin(struct db *db)
 	}
 	if (pg_exec(db, sql_begin) == -1)
 		return -1;
+	pg(db)->tx = true;
 	if (pg_exec(db, sql_gate) == 0)
 		return 0;
 	pg_tx_rollback(db);
@@ -565,8 +667,11 @@ pg_tx_commit(struct db *db)
 		pg_tx_rollback(db);
 		return -1;
 	}
-	if (pg_exec(db, sql_commit) == -1)
+	if (pg_exec(db, sql_commit) == -1) {
+		pg_tx_rollback(db);
 		return -1;
+	}
+	pg(db)->tx = false;
 	note_written();
 	return 0;
 }
@@ -577,9 +682,12 @@ pg_tx_rollback(struct db *db)
 	struct pgdb	*d;
 	PGresult	*res;
 
-	if (db == NULL || !pg_in_tx(db))
+	if (db == NULL)
 		return;
 	d = pg(db);
+	d->tx = false;
+	if (!pg_in_tx(db))
+		return;
 	/* keeps the error that made the caller roll back for db_fail */
 	res = PQexec(d->conn, sql_rollback);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)

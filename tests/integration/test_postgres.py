@@ -267,6 +267,34 @@ def test_private_lists_by_tag_and_source(pg_daemon, cluster, pg_db):
     assert [x["id"] for x in r.json()["reviews"]] == ids[::-1]
 
 
+def test_reconnects_after_the_server_drops_its_connections(
+        pg_daemon, cluster, pg_db):
+    # a restart, a failover or an idle timeout: every connection of the
+    # daemon's threads is gone; reads run again on a new one at once, a
+    # write may fail once (503) on each thread that finds it dropped
+    d = pg_daemon
+    shop = Business(d, "pg-drop.example.com")
+    unit = "/v1/private/business-units/" + shop.id
+    killed = cluster.psql(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+        "WHERE datname = '%s'" % pg_db[0])
+    assert int(killed[0]) >= 1
+    for _ in range(12):
+        r = d.get("/v1/business-units/" + shop.id,
+                  headers={"apikey": shop.key})
+        assert r.status_code == 200, r.text
+    answers = []
+    for i in range(12):
+        r = shop.private("PATCH", unit, json={"phone": "+45 %d" % i})
+        answers.append(r.status_code)
+    assert set(answers) <= {200, 503}, answers
+    assert answers[-3:] == [200, 200, 200], answers
+    assert cluster.psql("SELECT phone FROM business_units WHERE id = '%s'"
+                        % shop.id, pg_db[0]) == ["+45 11"]
+    assert d.get("/readyz").status_code == 200
+    assert "reconnected to PostgreSQL" in d.stderr()
+
+
 def test_data_survives_a_restart(pg_daemon):
     d = pg_daemon
     shop = Business(d, "pg-restart.example.com")
