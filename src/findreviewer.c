@@ -32,10 +32,10 @@
 #define FIELD_MAX	500
 #define REQUESTS_MAX	3	/* Find Reviewer requests per review, ever */
 #define URL_LEN		(CONFIG_STR + 128)
-/* stored (and shown to the business) when it asks without a message; the
- * reviewer reads it in their language (mail_fr_default_message) */
-#define DEFAULT_MESSAGE	"Could you tell us more about your experience, " \
-	"so we can find your order?"
+/* stored (and shown to the business) in English when it asks without a
+ * message; the reviewer reads it in their language, in the e-mail and on
+ * the page */
+#define DEFAULT_MESSAGE	i18n("en", "mail_fr_default_message")
 
 static const struct config	*fr_cfg;
 

@@ -21,8 +21,13 @@ static const struct {
 	const char	*id;
 	const char	*locale;
 } builtins[] = {
+	/* one a language of the catalogue (lang/xx.txt) */
 	{ "default-en", "en-US" }, { "default-de", "de-DE" },
 	{ "default-fr", "fr-FR" }, { "default-da", "da-DK" },
+	{ "default-es", "es-ES" }, { "default-it", "it-IT" },
+	{ "default-nl", "nl-NL" }, { "default-sv", "sv-SE" },
+	{ "default-nb", "nb-NO" }, { "default-pl", "pl-PL" },
+	{ "default-pt", "pt-PT" },
 };
 
 #define NBUILTINS	(sizeof(builtins) / sizeof(builtins[0]))

@@ -52,10 +52,15 @@ find_reviewer_form(struct response *res, const char *lang, int status,
     struct api_error *err)
 {
 	struct buf	 b;
+	const char	*message = html_str(fr, "message");
 	char		 deadline[17], text[600];
 	size_t		 i;
 	int		 r;
 
+	/* the question the business sent without words of its own is
+	 * stored in English (findreviewer.c): the reviewer reads theirs */
+	if (strcmp(message, i18n("en", "mail_fr_default_message")) == 0)
+		message = i18n(lang, "mail_fr_default_message");
 	snprintf(deadline, sizeof(deadline), "%s", html_str(fr, "deadline"));
 	if (strlen(deadline) > 10)
 		deadline[10] = ' ';
@@ -66,7 +71,7 @@ find_reviewer_form(struct response *res, const char *lang, int status,
 	    "business"), NULL)) || buf_puts(&b, "</h1><div class=\"box\"><p>"
 	    "&ldquo;") || html_escape(&b, html_str(fr, "title")) ||
 	    buf_puts(&b, "&rdquo;</p><blockquote>") ||
-	    html_escape(&b, html_str(fr, "message")) ||
+	    html_escape(&b, message) ||
 	    buf_puts(&b, "</blockquote><p class=\"meta\">") ||
 	    html_escape(&b, i18n_format(text, sizeof(text), lang,
 	    "fr_deadline", "deadline", deadline, NULL)) ||

@@ -97,9 +97,15 @@ def test_unknown_template_falls_back_to_the_locale_default(business):
     kind, detail = events[1]
     assert kind == "template_fallback"
     assert "507f191e810c19729de860ea" in detail and "default-de" in detail
-    # a locale without a built-in template: English
+    # every language of the catalogue has its built-in
     r = post_invitation(business, inv(
         email="sv@example.com", ref="SV-1", locale="sv-SE",
+        serviceReviewInvitation={"templateId": "nope"}),
+        headers=REPRESENTATION)
+    assert r.status_code == 201 and r.json()["templateId"] == "default-sv"
+    # a locale without one: English
+    r = post_invitation(business, inv(
+        email="ja@example.com", ref="JA-1", locale="ja-JP",
         serviceReviewInvitation={"templateId": "nope"}),
         headers=REPRESENTATION)
     assert r.status_code == 201 and r.json()["templateId"] == "default-en"

@@ -221,8 +221,12 @@ def test_delivery_time_moves_with_the_clock(shop):
 def test_templates(shop):
     path = (BU_PATH + "/templates") % shop.id
     builtins = shop.private("GET", path).json()["templates"]
+    # one built-in a language of the catalogue (lang/xx.txt)
+    languages = sorted(p.stem for p in ROOT.glob("lang/*.txt"))
+    assert sorted(t["id"][len("default-"):] for t in builtins
+                  if t["isDefaultTemplate"]) == languages
     assert {t["locale"] for t in builtins} >= {"en-US", "de-DE", "fr-FR",
-                                               "da-DK"}
+                                               "da-DK", "sv-SE", "pt-PT"}
     r = shop.private("POST", path, json={
         "name": "Ours", "locale": "en-GB", "subject": "Hi {{name}}",
         "text": "Review us: {{link}}", "html": "<a href='{{link}}'>go</a>"})

@@ -205,9 +205,18 @@ def test_french_organic_reviewer(setup):
     check_document(m, "fr", r"/r/[0-9a-f]{24}")
     assert ask(shop, review).status_code == 201
     m = one(sink, "camille@example.fr", "question")
-    text, _, _ = check_document(m, "fr", FR_LINK)
+    text, _, link = check_document(m, "fr", FR_LINK)
     assert "votre numéro de commande" not in text     # nothing was asked
     assert "tout ce qui montre votre expérience" in text
+    # the business asked without words of its own: the page, as the
+    # e-mail, asks in French (the English question is the business's)
+    question = ("Pourriez-vous nous en dire plus sur votre expérience, "
+                "afin que nous retrouvions votre commande ?")
+    assert question in text
+    page = browse(d, link)
+    assert page.status_code == 200
+    assert question.replace("'", "&#39;") in page.text
+    assert "Could you tell us more" not in page.text
 
 
 def test_unit_default_locale_for_reviewer_and_business(setup):
