@@ -139,6 +139,31 @@ try {
     await page.keyboard.press('ArrowLeft');
     if (await page.$eval('input[name=stars]:checked', e => e.value) !== '2')
       fail('ArrowLeft does not go down a star');
+  } else if (mode === 'profile') {
+    // the profile of args[0] (more than one page of reviews) at a phone's
+    // and a desktop's width: the summary with its five bars, the filters
+    // and the numbered pages are shown, and the page fits
+    for (const width of [390, 1280]) {
+      await page.setViewportSize({ width, height: 844 });
+      await page.goto(`${base}/b/${args[0]}`);
+      const seen = async sel => (await page.$$(sel)).length > 0 &&
+        await page.isVisible(sel);
+      for (const sel of ['.score', '.dist', '.filters a', 'nav.pages a'])
+        if (!await seen(sel))
+          fail(`${sel} is not shown at ${width} px`);
+      const bars = await page.$$eval('.dist .bar', b => b.length);
+      if (bars !== 5)
+        fail(`${bars} star bars at ${width} px`);
+      await page.click('nav.pages a >> text="2"');
+      if (!page.url().includes('page=2'))
+        fail(`page 2 of the numbered pages opens ${page.url()}`);
+      if (await page.$$eval('article', a => a.length) < 1)
+        fail('page 2 shows no review');
+      const wide = await page.evaluate(() =>
+        document.documentElement.scrollWidth > window.innerWidth);
+      if (wide)
+        fail(`the profile scrolls sideways at ${width} px`);
+    }
   } else if (mode === 'overflow') {
     // at a phone's and a desktop's width nothing makes a page scroll
     // sideways (a long word in a review included)

@@ -47,6 +47,19 @@ def test_star_picker_by_keyboard(make_daemon):
     browser("picker", d.url(""), "picker.example.com")
 
 
+def test_profile_summary_filters_and_pages(make_daemon):
+    """Issue 15: the profile in chromium at 390 and 1280 px: the summary
+    and its bars, the filters and the numbered pages (25 reviews: two
+    pages), nothing scrolling sideways."""
+    from reviewkit import publish_many
+    d = make_daemon()
+    Business(d, "pages.example.com")
+    publish_many(d, "pages.example.com", [
+        {"email": "p%d@example.com" % i, "stars": 1 + i % 5,
+         "title": "Review %d" % i, "name": "P%d" % i} for i in range(25)])
+    browser("profile", d.url(""), "pages.example.com")
+
+
 def test_pages_do_not_scroll_sideways(make_daemon):
     from reviewkit import publish
     d = make_daemon()
