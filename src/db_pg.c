@@ -233,12 +233,14 @@ pg_close(struct db *db)
 	free(d);
 }
 
+/* Also while a transaction of ours lost its connection: until its caller
+ * rolls back (which revive waits for). */
 static bool
 pg_in_tx(struct db *db)
 {
 	PGTransactionStatusType	 t = PQtransactionStatus(pg(db)->conn);
 
-	return t == PQTRANS_INTRANS || t == PQTRANS_INERROR ||
+	return pg(db)->tx || t == PQTRANS_INTRANS || t == PQTRANS_INERROR ||
 	    t == PQTRANS_ACTIVE;
 }
 
