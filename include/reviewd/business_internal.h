@@ -25,11 +25,11 @@
 	"notification_email, sender_name, default_locale, created_at, "	\
 	BUSINESS_STARS_COUNT(1) BUSINESS_STARS_COUNT(2)			\
 	BUSINESS_STARS_COUNT(3) BUSINESS_STARS_COUNT(4)			\
-	BUSINESS_STARS_COUNT(5) "updated_at, logo_url"
+	BUSINESS_STARS_COUNT(5) "updated_at"
 
 enum { COL_ID, COL_NAME, COL_DOMAIN, COL_WEBSITE, COL_COUNTRY, COL_STATUS,
     COL_EMAIL, COL_SENDER, COL_LOCALE, COL_CREATED, COL_STARS1,
-    COL_UPDATED = COL_STARS1 + 5, COL_LOGO };
+    COL_UPDATED = COL_STARS1 + 5 };
 
 /* The row under st (BUSINESS_UNIT_COLUMNS) as Trustpilot's business unit
  * object, with a self link under public_url (NULL: none); private adds
