@@ -384,6 +384,10 @@ set_listen(struct config *cfg, const struct key *k, const char *v, char *why)
 		goto bad;
 	memcpy(host, hs, hl);
 	host[hl] = '\0';
+	/* digits only: strtol alone would take leading blanks and controls
+	 * ("127.0.0.1:\t80"), which public_url then inherits */
+	if (strspn(colon + 1, "0123456789") != strlen(colon + 1))
+		goto bad;
 	errno = 0;
 	port = strtol(colon + 1, &end, 10);
 	if (colon[1] == '\0' || *end != '\0' || errno != 0 || port < 0 ||

@@ -9,7 +9,11 @@ read, never written), with tests/fuzz/fuzz_X.dict when there is one.
 With --runs, each harness instead makes exactly N runs from seed S on an
 emptied scratch corpus: the same inputs on every machine however fast, so
 CI's verdict is the one anybody gets again with the same command (a time
-budget explores more on a faster machine and finds crashes at random). One
+budget explores more on a faster machine and finds crashes at random).
+libFuzzer learns from the values its comparisons see, pointers included,
+and reloads its corpus on a timer, so a repeatable run also needs address
+randomisation off (setarch -R), no reload, and the same environment and
+arguments (relative paths from the repository, a fixed environment). One
 line per harness: executions (libFuzzer's "Done N runs") and crashes (a
 crash, leak, timeout or broken invariant stops the harness: 0 or 1), the
 input saved under build/fuzz/crashes/. Exit status 1 when any crashed.
@@ -17,6 +21,7 @@ input saved under build/fuzz/crashes/. Exit status 1 when any crashed.
 import argparse
 import os
 import pathlib
+import platform
 import re
 import shutil
 import subprocess
@@ -24,6 +29,16 @@ import sys
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def repeatable_addresses():
+    """Whether setarch may turn address randomisation off here (a
+    container may forbid personality(2))."""
+    try:
+        return subprocess.run(["setarch", platform.machine(), "-R", "true"],
+                              capture_output=True).returncode == 0
+    except OSError:
+        return False
 
 
 def run(binary, seconds, runs, seed):
@@ -36,26 +51,35 @@ def run(binary, seconds, runs, seed):
         shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True, exist_ok=True)
     crashes.mkdir(parents=True, exist_ok=True)
-    cmd = ["nice", "-n", "10", str(binary),
-           "-timeout=10",
-           "-rss_limit_mb=2048", "-print_final_stats=1",
-           "-artifact_prefix=%s/%s-" % (crashes, name)]
+    def rel(path):
+        return os.path.relpath(path, ROOT)
+
+    cmd = ["nice", "-n", "10"]
+    if runs and repeatable_addresses():
+        cmd += ["setarch", platform.machine(), "-R"]
+    cmd += [rel(pathlib.Path(binary).resolve()), "-timeout=10",
+            "-rss_limit_mb=2048", "-print_final_stats=1",
+            "-artifact_prefix=%s/%s-" % (rel(crashes), name)]
     if runs:
-        cmd += ["-runs=%d" % runs, "-seed=%d" % seed]
+        cmd += ["-runs=%d" % runs, "-seed=%d" % seed, "-reload=0"]
     else:
         cmd.append("-max_total_time=%d" % seconds)
     dictionary = ROOT / "tests" / "fuzz" / (name + ".dict")
     if dictionary.exists():
-        cmd.append("-dict=%s" % dictionary)
-    cmd.append(str(scratch))
+        cmd.append("-dict=%s" % rel(dictionary))
+    cmd.append(rel(scratch))
     if seeds.is_dir():
-        cmd.append(str(seeds))
-    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0",
-               UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
+        cmd.append(rel(seeds))
+    env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
+                   "/sbin:/bin",
+           "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0",
+           "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1"}
+    if not runs:
+        env = dict(os.environ, **env)
     start = time.monotonic()
     with open(log, "w") as f:
         proc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT,
-                              env=env,
+                              env=env, cwd=ROOT,
                               timeout=3600 if runs else seconds + 300)
     text = log.read_text(errors="replace")
     done = re.search(r"^Done (\d+) runs in (\d+) second", text, re.M)
