@@ -58,8 +58,7 @@ newest_builtin(void)
 	return strtoll(name, NULL, 10);
 }
 
-/* fsyncs path, or with dir its directory. 0 or -1 (errno). */
-static int
+int
 sync_path(const char *path, bool dir)
 {
 	char	 d[PATH_MAX], *slash;

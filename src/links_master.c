@@ -18,6 +18,7 @@
 
 #include <sodium.h>
 
+#include "reviewd/cli_ops.h"
 #include "reviewd/ids.h"
 #include "reviewd/links_master.h"
 #include "reviewd/log.h"
@@ -97,7 +98,8 @@ make_key(const char *path)
 		    tmp);
 		goto out;
 	}
-	if (link(tmp, path) == -1 && errno != EEXIST) {
+	if ((link(tmp, path) == -1 && errno != EEXIST) ||
+	    sync_path(path, true) == -1) {
 		log_error_errno("links: cannot make the master key path=%s",
 		    path);
 		goto out;

@@ -17,4 +17,8 @@ bool	cli_ops_handles(const char *command);
  * (NULL: the default). Returns the process exit code. */
 int	cli_ops_main(const char *config_path, int argc, char **argv);
 
+/* fsyncs path, or with dir the directory that holds it (so that a file
+ * just linked or renamed there survives a crash). 0 or -1 (errno). */
+int	sync_path(const char *path, bool dir);
+
 #endif
