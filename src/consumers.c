@@ -82,7 +82,8 @@ consumers_get(struct request *req, struct response *res,
 #define CONSUMER_REVIEWS(order)						\
 	"SELECT " REVIEW_BASE_COLUMNS ", '[]', '[]', " REVIEW_REPORT	\
 	REVIEW_FROM "WHERE r.consumer_id = ?1 AND " NAMED		\
-	"AND (?2 = 1 OR r.reported = 0) AND (?3 >> r.stars) & 1 AND "	\
+	"AND (?2 = 1 OR r.reported = 0) AND "				\
+	"((CAST(?3 AS BIGINT) >> CAST(r.stars AS INTEGER)) & 1) = 1 AND " \
 	"(?4 IS NULL OR r.language IN (SELECT value FROM json_each(?4))) " \
 	"AND (?5 IS NULL OR r.business_unit_id = ?5) "			\
 	"ORDER BY r.pub_seq " order " LIMIT ?6 OFFSET ?7"

@@ -598,7 +598,8 @@ static const char sql_report_rejected[] =
     "  ELSE hidden_reason END WHERE id = ?2";
 static const char sql_of_unit[] =
     "SELECT source = 'invitation', "
-    "  coalesce(hidden_reason LIKE 'removed after report:%', 0) "
+    "  (hidden_reason IS NOT NULL AND "
+    "  hidden_reason LIKE 'removed after report:%') "
     "FROM reviews WHERE id = ?1 AND business_unit_id = ?2 AND "
     "  status = 'published'";
 static const char sql_contacted[] =

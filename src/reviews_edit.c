@@ -43,7 +43,8 @@ reviews_edit_issue(struct db *db, const char *id,
 
 static const char sql_by_token[] =
     "SELECT r.id, r.status, r.edit_expires_at, r.deleted_at, "
-    "  coalesce(r.hidden_reason LIKE 'removed after report:%', 0), "
+    "  (r.hidden_reason IS NOT NULL AND "
+    "  r.hidden_reason LIKE 'removed after report:%'), "
     "  b.domain, b.display_name, r.sku IS NOT NULL, r.stars, r.title, "
     "  r.text "
     "FROM reviews r JOIN business_units b ON b.id = r.business_unit_id "
@@ -260,7 +261,8 @@ static const char sql_requested[] =
     "JOIN consumers c ON c.id = r.consumer_id "
     "WHERE b.domain = ?1 AND r.status = 'published' AND "
     "  r.deleted_at IS NULL AND "
-    "  coalesce(r.hidden_reason NOT LIKE 'removed after report:%', 1) AND "
+    "  (r.hidden_reason IS NULL OR "
+    "  r.hidden_reason NOT LIKE 'removed after report:%') AND "
     "  ((r.source != 'invitation' AND c.email = ?2 COLLATE NOCASE) OR "
     "  (r.source = 'invitation' AND r.link_kind = 'email_invitation' AND "
     "  r.referral_email = ?2 COLLATE NOCASE)) AND "
