@@ -80,9 +80,9 @@ static const char sql_dst_nonempty[] =
     "SELECT t.table_name FROM information_schema.tables t "
     "WHERE t.table_schema = current_schema() AND "
     "t.table_type = 'BASE TABLE' AND t.table_name <> 'schema_migrations' "
-    "AND (xpath('/row/n/text()', query_to_xml(format("
+    "AND cardinality(xpath('/table/row', query_to_xml(format("
     "'SELECT 1 AS n FROM %I.%I LIMIT 1', t.table_schema, t.table_name), "
-    "false, true, '')))[1] IS NOT NULL ORDER BY 1 LIMIT 1";
+    "false, false, ''))) > 0 ORDER BY 1 LIMIT 1";
 static const char sql_dst_column_type[] =
     "SELECT data_type FROM information_schema.columns WHERE "
     "table_schema = current_schema() AND table_name = ? AND "
@@ -546,7 +546,7 @@ copy_data_main(const struct config *cfg, int argc, char **argv)
 	struct stat	 sb;
 	char		 err[1024];
 	const char	*url;
-	int64_t		 t0 = clock_mono_ns(), ms, total = 0;
+	int64_t		 t0, ms, total = 0;
 	size_t		 i;
 	int		 ret = EXIT_FAIL;
 
@@ -599,14 +599,15 @@ copy_data_main(const struct config *cfg, int argc, char **argv)
 		if (prepare_table(&c, &c.tables[i]) == -1)
 			goto out;
 	}
+	t0 = clock_mono_ns();
 	if (copy_all(&c) == -1)
 		goto out;
+	ms = (clock_mono_ns() - t0) / 1000000;
 	for (i = 0; i < c.ntables; i++) {
 		printf("copied %s rows=%" PRId64 "\n", c.tables[i].name,
 		    c.tables[i].rows);
 		total += c.tables[i].rows;
 	}
-	ms = (clock_mono_ns() - t0) / 1000000;
 	printf("copy-data: ok tables=%zu rows=%" PRId64 " ms=%" PRId64
 	    " rows_per_s=%" PRId64 "\n", c.ntables, total, ms,
 	    ms > 0 ? total * 1000 / ms : total * 1000);
@@ -619,7 +620,7 @@ copy_data_main(const struct config *cfg, int argc, char **argv)
 out:
 	copy_release(&c);
 	if (ret != EXIT_OK)
-		fprintf(stderr, "reviewd: copy-data: FAILED, the target holds "
-		    "none of the data\n");
+		fprintf(stderr, "reviewd: copy-data: FAILED, nothing was "
+		    "copied\n");
 	return ret;
 }
