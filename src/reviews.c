@@ -598,8 +598,8 @@ static const char sql_report_rejected[] =
     "  ELSE hidden_reason END WHERE id = ?2";
 static const char sql_of_unit[] =
     "SELECT source = 'invitation', "
-    "  coalesce(hidden_reason LIKE 'removed after report:%', 0) "
-    "FROM reviews WHERE id = ?1 AND business_unit_id = ?2 AND "
+    "  CASE WHEN hidden_reason LIKE 'removed after report:%' THEN 1 "
+    "  ELSE 0 END FROM reviews WHERE id = ?1 AND business_unit_id = ?2 AND "
     "  status = 'published'";
 static const char sql_contacted[] =
     "UPDATE reviews SET reviewer_contacted = 1 WHERE id = ?";
