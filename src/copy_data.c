@@ -89,6 +89,30 @@ static const char sql_dst_column_type[] =
     "column_name = ?";
 static const char sql_replica[] =
     "SET LOCAL session_replication_role = replica";
+/*
+ * Indexes that no constraint owns are dropped for the copy and made
+ * again after it, from their own definitions: building an index from
+ * all its rows sorts once, where COPY into a table with its indexes in
+ * place inserts into each of them a row at a time (reviews has twenty:
+ * four times slower). Inside the copy's transaction, so a failure
+ * leaves them as they were; primary keys and unique constraints stay.
+ */
+static const char sql_indexes_save[] =
+    "CREATE TEMP TABLE copy_data_indexes ON COMMIT DROP AS "
+    "SELECT i.indexrelid::regclass::text AS name, "
+    "pg_get_indexdef(i.indexrelid) AS def "
+    "FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
+    "WHERE t.relnamespace = current_schema()::regnamespace AND "
+    "t.relkind = 'r' AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
+    "WHERE c.conindid = i.indexrelid)";
+static const char sql_indexes_drop[] =
+    "DO $$ DECLARE r record; BEGIN "
+    "FOR r IN SELECT name FROM copy_data_indexes LOOP "
+    "EXECUTE 'DROP INDEX ' || r.name; END LOOP; END $$";
+static const char sql_indexes_make[] =
+    "DO $$ DECLARE r record; BEGIN "
+    "FOR r IN SELECT def FROM copy_data_indexes LOOP "
+    "EXECUTE r.def; END LOOP; END $$";
 /* every identity or serial column's sequence, past the largest id */
 static const char sql_sequences[] =
     "DO $$ DECLARE r record; BEGIN "
@@ -489,9 +513,20 @@ copy_all(struct copy *c)
 	/* again inside the transaction, whose lock keeps daemons out */
 	if (check_target_empty(c) == -1)
 		goto out;
+	if (db_exec(c->dst, sql_indexes_save) == -1 ||
+	    db_exec(c->dst, sql_indexes_drop) == -1) {
+		fprintf(stderr, "reviewd: copy-data: the indexes: %s\n",
+		    dst_error(c));
+		goto out;
+	}
 	for (i = 0; i < c->ntables; i++) {
 		if (copy_table(c, &c->tables[i]) == -1)
 			goto out;
+	}
+	if (db_exec(c->dst, sql_indexes_make) == -1) {
+		fprintf(stderr, "reviewd: copy-data: the indexes: %s\n",
+		    dst_error(c));
+		goto out;
 	}
 	if (db_exec(c->dst, sql_sequences) == -1) {
 		fprintf(stderr, "reviewd: copy-data: the identity sequences: "
