@@ -264,6 +264,15 @@ def test_refusals(make_daemon, cluster, tmp_path):
                             "tables WHERE table_schema = 'public'",
                             "v%d" % len(hint)) == ["0"]
         copy.unlink()
+    # a role that may not turn triggers off: told so, nothing copied
+    cluster.psql("CREATE ROLE plain LOGIN")
+    cluster.psql('CREATE DATABASE "plain" OWNER plain')
+    url = "postgresql://plain@127.0.0.1:%d/plain" % cluster.port
+    proc = run_cli(d.config, "copy-data", "--to", url)
+    assert proc.returncode == 1
+    assert "session_replication_role" in proc.stderr
+    assert cluster.psql("SELECT count(*) FROM business_units",
+                        "plain") == ["0"]
     # a PostgreSQL configuration is no source
     s = sections(d.config)
     s["database"].update({"backend": "postgresql", "url": url})
