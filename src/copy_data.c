@@ -9,8 +9,10 @@
  * binary's and a target holding any row; apply migrations_pg/ (as
  * `reviewd migrate` does); then, in ONE transaction, stream every table
  * of the source's sqlite_master (but SQLite's own and schema_migrations,
- * which the migrations wrote) with COPY, set the identity sequences past
- * the copied ids, compare the row counts of both sides, commit, print.
+ * which the migrations wrote) with COPY, the indexes no constraint owns
+ * dropped meanwhile and built again after, set the identity sequences
+ * past the copied ids, compare the row counts of both sides, commit,
+ * print.
  *
  * The copy runs with session_replication_role = replica (SET LOCAL: it
  * ends with the transaction), which turns off triggers and foreign key

@@ -10,8 +10,8 @@
  * transaction, moves its identity sequences past the copied ids and
  * checks the row counts, which it prints. argv[0] is "copy-data". Sets
  * the storage backend to PostgreSQL for the rest of the process. Returns
- * the process exit code: 0 copied, 1 refused or failed (nothing of the
- * data is in the target then), 2 usage.
+ * the process exit code: 0 copied, 1 refused or failed (the target then
+ * holds none of the data, at most the schema), 2 usage.
  */
 int	copy_data_main(const struct config *cfg, int argc, char **argv);
 
