@@ -273,10 +273,17 @@ def test_refusals(make_daemon, cluster, tmp_path):
     assert "session_replication_role" in proc.stderr
     assert cluster.psql("SELECT count(*) FROM business_units",
                         "plain") == ["0"]
-    # a PostgreSQL configuration is no source
+    # a database `reviewd migrate` prepared holds no rows: taken
+    url = cluster.create_database("premigrated")
     s = sections(d.config)
     s["database"].update({"backend": "postgresql", "url": url})
     s.setdefault("links", {})["master_key"] = "cA" * 21 + "c="
     config = write_ini(tmp_path / "pg.ini", s)
+    assert run_cli(config, "migrate").returncode == 0
+    proc = run_cli(d.config, "copy-data", "--to", url)
+    assert proc.returncode == 0, proc.stderr
+    assert "applied" not in proc.stdout
+    assert printed_counts(proc.stdout)["business_units"] == 1
+    # a PostgreSQL configuration is no source
     proc = run_cli(config, "copy-data", "--to", url)
     assert proc.returncode == 1 and "backend" in proc.stderr
