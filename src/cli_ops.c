@@ -18,6 +18,7 @@
 #include "reviewd/cli_ops.h"
 #include "reviewd/clock.h"
 #include "reviewd/config.h"
+#include "reviewd/copy_data.h"
 #include "reviewd/db.h"
 #include "reviewd/log.h"
 #include "reviewd/mailer.h"
@@ -34,7 +35,8 @@ cli_ops_handles(const char *command)
 {
 	return strcmp(command, "check") == 0 ||
 	    strcmp(command, "backup") == 0 ||
-	    strcmp(command, "check-backup") == 0;
+	    strcmp(command, "check-backup") == 0 ||
+	    strcmp(command, "copy-data") == 0;
 }
 
 static const char sql_schema_version[] =
@@ -367,6 +369,10 @@ cli_ops_main(const char *config_path, int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	log_set_level(cfg.log_level);
+	/* issue 17: SQLite's data into PostgreSQL, the configured source
+	 * only read */
+	if (strcmp(argv[0], "copy-data") == 0)
+		return copy_data_main(&cfg, argc, argv);
 	/* issue 17: backups of PostgreSQL are the server's tools' */
 	if (cfg.db_backend == CONFIG_DB_POSTGRESQL) {
 		db_configure_backend(DB_POSTGRESQL, cfg.db_url);

@@ -84,6 +84,10 @@ static const char usage_text[] =
     "                                online, to FILE (must not exist)\n"
     "  check-backup FILE             check a backup: integrity, schema\n"
     "                                version, row counts\n"
+    "  copy-data --to postgresql://USER@HOST/DB\n"
+    "                                copy the SQLite database into an\n"
+    "                                empty PostgreSQL one (the upgrade\n"
+    "                                path), check and print row counts\n"
     "  version                       print the version\n"
     "\n"
     "--config FILE defaults to " CONFIG_DEFAULT_PATH ", and the built-in\n"
@@ -469,8 +473,8 @@ main(int argc, char **argv)
 		printf("reviewd %s\n", REVIEWD_VERSION);
 		return EXIT_SUCCESS;
 	}
-	/* check, backup, check-backup: they load what they need and never
-	 * migrate or write the live database (cli_ops.c) */
+	/* check, backup, check-backup, copy-data: they load what they need
+	 * and never migrate or write the live database (cli_ops.c) */
 	if (cli_ops_handles(command))
 		return cli_ops_main(config_path, argc - first, argv + first);
 	if (strcmp(command, "serve") != 0 && strcmp(command, "migrate") != 0 &&

@@ -5,7 +5,8 @@
 
 /*
  * The operator's commands: `check` (the self-check), `backup --to FILE`
- * (an online, consistent copy of the database) and `check-backup FILE`.
+ * (an online, consistent copy of the database), `check-backup FILE` and
+ * `copy-data --to URL` (copy_data.h).
  * Each loads what it needs itself and never migrates or writes the live
  * database. Exit codes are in docs/operations.md.
  */

@@ -348,4 +348,18 @@ char	*db_pg_translate(const char *sql, int *nparams);
 /* "NNNN_name.sql" -> NNNN; -1 when the name is not a migration's. */
 long	db_migration_version(const char *name);
 
+/*
+ * for copy_data (issue 17), PostgreSQL connections only: rows streamed
+ * into a table with COPY, in the connection's transaction. begin runs
+ * sql ("COPY t (a, b) FROM STDIN", text format); put sends data, whole
+ * or partial lines of that format, buffered by libpq; end finishes it,
+ * or aborts it with failure (not NULL: the reason, then -1), and sets
+ * *rows (may be NULL) to the rows the server took. 0 or -1 (logged;
+ * db_error_text says why). After a begin that succeeded, end is due
+ * whatever put answered.
+ */
+int	db_pg_copy_begin(struct db *db, const char *sql);
+int	db_pg_copy_put(struct db *db, const char *data, size_t len);
+int	db_pg_copy_end(struct db *db, const char *failure, int64_t *rows);
+
 #endif
