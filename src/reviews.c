@@ -600,8 +600,8 @@ static const char sql_report_rejected[] =
     "  CASE WHEN hidden_reason LIKE 'reported: %' THEN NULL "
     "  ELSE hidden_reason END WHERE id = ?2";
 static const char sql_of_unit[] =
-    "SELECT source = 'invitation', "
-    "  coalesce(hidden_reason LIKE 'removed after report:%', 0) "
+    "SELECT source = 'invitation', CASE WHEN hidden_reason LIKE "
+    "  'removed after report:%' THEN 1 ELSE 0 END "
     "FROM reviews WHERE id = ?1 AND business_unit_id = ?2 AND "
     "  status = 'published'";
 static const char sql_contacted[] =

@@ -220,6 +220,7 @@ def test_a_write_on_one_daemon_is_read_on_another_at_once(fleet, sink):
                          "Prefer": "return=representation"}, json={
                          "consumerEmail": "ryw@example.com",
                          "consumerName": "Ryw", "locale": "en-US",
+                         "referenceNumber": "ORD-1",
                          "serviceReviewInvitation": {}})
     assert r.status_code == 201, r.text
     inv = r.json()["id"]
