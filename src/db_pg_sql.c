@@ -338,7 +338,8 @@ close_paren(struct rewrite *rw, const char *p)
 }
 
 /* The comment at p when it is a claim's row locks ("FOR UPDATE" right
- * after its opening mark): its text written, and past it; p when it is not one; NULL on failure. */
+ * after its opening mark): its text written, and past it; p when it is
+ * not one; NULL on failure. */
 static const char *
 lock_clause(struct rewrite *rw, const char *p)
 {
