@@ -224,6 +224,12 @@ def test_hundred_find_reviewer_deadlines_notify_once_each(fleet, sink):
 def test_a_write_on_one_daemon_is_read_on_another_at_once(fleet, sink):
     f = fleet(2, sink)
     a, b = f.daemons
+    # each daemon's listener waits for the others' wake-ups on its own
+    # connection (LISTEN reviewd_wake)
+    wait_for(lambda: f.count("SELECT count(*) FROM pg_stat_activity WHERE "
+                             "datname = current_database() AND query LIKE "
+                             "'%reviewd_wake'") == 2,
+             what="a listener per daemon")
     shop = Business(a, "ryw.example.com")
     token = shop.token()                # issued by a
     on_b = {"Authorization": "Bearer " + token}
