@@ -651,9 +651,10 @@ static const char sql_gate[] = "SELECT pg_advisory_xact_lock("
 static const char sql_commit[] = "COMMIT";
 static const char sql_rollback[] = "ROLLBACK";
 
-/* A transaction inside one stays an error, as on SQLite. */
+/* BEGIN, then the write gate unless gate is false (a claim). A
+ * transaction inside one stays an error, as on SQLite. */
 static int
-pg_tx_begin(struct db *db)
+begin(struct db *db, bool gate)
 {
 	if (pg_in_tx(db)) {
 		snprintf(pg(db)->error, sizeof(pg(db)->error),
@@ -665,27 +666,23 @@ pg_tx_begin(struct db *db)
 	if (pg_exec(db, sql_begin) == -1)
 		return -1;
 	pg(db)->tx = true;
-	if (pg_exec(db, sql_gate) == 0)
+	if (!gate || pg_exec(db, sql_gate) == 0)
 		return 0;
 	pg_tx_rollback(db);
 	return -1;
+}
+
+static int
+pg_tx_begin(struct db *db)
+{
+	return begin(db, true);
 }
 
 /* A claim: the transaction without the write gate (db.h). */
 static int
 pg_tx_begin_claim(struct db *db)
 {
-	if (pg_in_tx(db)) {
-		snprintf(pg(db)->error, sizeof(pg(db)->error),
-		    "cannot start a transaction within a transaction");
-		pg(db)->failed = true;
-		log_error("db: %s", pg(db)->error);
-		return -1;
-	}
-	if (pg_exec(db, sql_begin) == -1)
-		return -1;
-	pg(db)->tx = true;
-	return 0;
+	return begin(db, false);
 }
 
 static int
