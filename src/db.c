@@ -563,3 +563,39 @@ db_query(struct db *db, const char *sql, const char *fmt, ...)
 	va_end(ap);
 	return st;
 }
+
+/* for the scheduler, outbox and dispatch (issue 17): several daemons. */
+
+int
+db_tx_begin_claim(struct db *db)
+{
+	return ops->tx_begin_claim != NULL ? ops->tx_begin_claim(db) :
+	    ops->tx_begin(db);
+}
+
+bool
+db_claims_lock_rows(void)
+{
+	return ops->tx_begin_claim != NULL;
+}
+
+int
+db_listen_start(void (*on_wake)(void))
+{
+	return ops->listen_start != NULL ? ops->listen_start(target,
+	    on_wake) : 0;
+}
+
+void
+db_listen_stop(void)
+{
+	if (ops->listen_stop != NULL)
+		ops->listen_stop();
+}
+
+void
+db_notify_wake(void)
+{
+	if (ops->notify_wake != NULL)
+		ops->notify_wake();
+}

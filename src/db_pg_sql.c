@@ -29,7 +29,11 @@
  * - "IS ?" and "IS NOT ?" are IS [NOT] DISTINCT FROM;
  * - CROSS JOIN (with its ON) is JOIN; INDEXED BY goes;
  * - a subquery in FROM or JOIN without a name gets one (PostgreSQL 15
- *   wants it).
+ *   wants it);
+ * - a comment whose text starts "FOR UPDATE" right after its opening
+ *   mark becomes that text: the row locks of a
+ *   claim across daemons (FOR UPDATE [OF t] SKIP LOCKED), which SQLite,
+ *   one daemon under one writer, reads as a comment.
  * COLLATE NOCASE names the collation migrations_pg/0001 makes (ICU,
  * ignoring case); the columns SQLite declared NOCASE are citext.
  * json_each, json_group_array, json_extract, json_remove and json() of a
@@ -333,6 +337,23 @@ close_paren(struct rewrite *rw, const char *p)
 	return p;
 }
 
+/* The comment at p when it is a claim's row locks ("FOR UPDATE" right
+ * after its opening mark): its text written, and past it; p when it is
+ * not one; NULL on failure. */
+static const char *
+lock_clause(struct rewrite *rw, const char *p)
+{
+	static const char	 open[] = "/*FOR UPDATE";
+	const char		*end;
+
+	if (strncmp(p, open, sizeof(open) - 1) != 0 ||
+	    (end = strstr(p, "*/")) == NULL)
+		return p;
+	if (put(rw, p + 2, (size_t)(end - p - 2)) == -1)
+		return NULL;
+	return end + 2;
+}
+
 char *
 db_pg_translate(const char *sql, int *nparams)
 {
@@ -343,6 +364,12 @@ db_pg_translate(const char *sql, int *nparams)
 	rw.sql = sql;
 	buf_init(&rw.out, 4 * 1024 * 1024);
 	while (*p != '\0') {
+		if ((q = lock_clause(&rw, p)) != p) {
+			if (q == NULL)
+				goto fail;
+			p = q;
+			continue;
+		}
 		if ((q = skip_quoted(p)) != p) {
 			if (put(&rw, p, (size_t)(q - p)) == -1)
 				goto fail;

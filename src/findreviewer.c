@@ -464,7 +464,10 @@ out:
 	return ret;
 }
 
-/* Deadlines. */
+/* Deadlines. Several daemons (PostgreSQL): sql_expire claims in the
+ * write transaction (it writes the audit trail and webhooks too, which
+ * take the write gate), so the next daemon's UPDATE finds the requests
+ * expired already: one notification each. */
 
 static const char sql_expire[] =
     "UPDATE find_reviewer_requests SET status = 'expired', closed_at = ?1 "

@@ -39,7 +39,7 @@ static const char sql_due[] =
     "FROM invitations i JOIN business_units b ON b.id = i.business_unit_id "
     "LEFT JOIN invitation_templates t ON t.id = i.template_id "
     "WHERE i.status = 'queued' AND i.send_at <= ? ORDER BY i.send_at "
-    "LIMIT ?";
+    "LIMIT ? /*FOR UPDATE OF i SKIP LOCKED*/";
 static const char sql_mark_sending[] =
     "UPDATE invitations SET status = 'sending', token_hash = ?1, "
     "  token_expires_at = ?2, unsubscribe_hash = ?3, updated_at = ?4 "
@@ -455,10 +455,17 @@ invitations_job(struct db *db, int64_t now)
 	 * job returns "now" while more are due. */
 	if ((picks = calloc((size_t)max, sizeof(*picks))) == NULL)
 		return now + 1000;
+	/* Several daemons (PostgreSQL): the batch is claimed, its rows
+	 * locked by sql_due from the read to the record (no write gate), so
+	 * each daemon renders other invitations. */
+	if (db_claims_lock_rows() && db_tx_begin_claim(db) == -1)
+		goto fail;
 	if ((n = prepare_batch(db, now, picks, max)) == -1)
 		goto fail;
+	if (n == 0)
+		db_tx_rollback(db);	/* an empty claim */
 	if (n > 0) {
-		if (db_tx_begin(db) == -1)
+		if (!db_claims_lock_rows() && db_tx_begin(db) == -1)
 			goto fail;
 		for (i = 0; i < n; i++) {
 			if (record_one(db, &picks[i], now) == -1)

@@ -203,13 +203,15 @@ struct leased {
 	char		 why[WHY_LEN];
 };
 
+/* A claim (db_tx_begin_claim): daemons on one PostgreSQL lease in
+ * parallel, each skipping the rows another has locked. */
 static const char sql_lease[] =
     "UPDATE outbox SET status = 'delivering', lease_until = ?1, "
     "  attempts = attempts + 1 "
-    "WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND "
-    "  kind = ?4 AND next_attempt_at <= ?2 UNION ALL SELECT id FROM outbox "
-    "  WHERE status = 'delivering' AND kind = ?4 AND lease_until <= ?2 "
-    "  LIMIT ?3) "
+    "WHERE id IN (SELECT id FROM outbox WHERE (status = 'pending' AND "
+    "  kind = ?4 AND next_attempt_at <= ?2) OR (status = 'delivering' AND "
+    "  kind = ?4 AND lease_until <= ?2) LIMIT ?3 "
+    "  /*FOR UPDATE SKIP LOCKED*/) "
     "RETURNING id, public_id, kind, coalesce(subscription_id, ''), payload, "
     "  attempts, give_up_at, coalesce(owner, '')";
 
@@ -259,7 +261,8 @@ lease(struct db *db, enum outbox_kind kind, int64_t now, struct leased *rows,
 	rc = db_exists(db, sql_any_due, "si", kind_names[kind], now);
 	if (rc != DB_ROW)
 		return rc == -1 ? -1 : 0;
-	if (db_tx_begin(db) == -1 || (st = db_prepare(db, sql_lease)) == NULL ||
+	if (db_tx_begin_claim(db) == -1 ||
+	    (st = db_prepare(db, sql_lease)) == NULL ||
 	    db_bind_int(st, 1, now + lease_ms(kind)) == -1 ||
 	    db_bind_int(st, 2, now) == -1 || db_bind_int(st, 3, n) == -1 ||
 	    db_bind_text(st, 4, kind_names[kind]) == -1)

@@ -269,8 +269,10 @@ static const char sql_reply_due[] =
     "  reply_mail_due_at <= ?1 ORDER BY reply_mail_due_at LIMIT 100";
 static const char sql_reply_text[] =
     "SELECT reply_text FROM reviews WHERE id = ?1";
+/* a claim: another daemon that read the same due row finds it taken */
 static const char sql_reply_undue[] =
-    "UPDATE reviews SET reply_mail_due_at = NULL WHERE id = ?1";
+    "UPDATE reviews SET reply_mail_due_at = NULL WHERE id = ?1 AND "
+    "  reply_mail_due_at IS NOT NULL";
 static const char sql_reply_later[] =
     "UPDATE reviews SET reply_mail_due_at = ?2 WHERE id = ?1";
 static const char sql_next_reply_due[] =
@@ -354,7 +356,8 @@ mail_due_reply(struct db *db, const char *id)
 	db_release(st);
 	st = NULL;
 	if (db_run(db, sql_reply_undue, "s", id) == -1 ||
-	    (text != NULL && mail_reply(db, id, text, &err) == -1))
+	    (text != NULL && db_changes(db) > 0 &&
+	    mail_reply(db, id, text, &err) == -1))
 		goto out;
 	ret = 0;
 out:

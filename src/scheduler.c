@@ -3,7 +3,9 @@
  * Shared state is the job table (written before the thread starts, read-only
  * afterwards) and the sleeper (sleeper.h: monotonic sleeps, so wall-clock
  * and test-clock jumps do not stretch one; the test clock wakes the thread
- * instead).
+ * instead). Several daemons on one database (PostgreSQL) wake each other:
+ * a wake here is sent to the others (db_notify_wake) and theirs wake this
+ * thread (db_listen_start); the 1 s sleep stays as the fallback.
  */
 #include <stdio.h>
 
@@ -40,10 +42,19 @@ scheduler_stopping(void)
 	return sleeper_stopping(&sleeper);
 }
 
+/* Another daemon's wake-up: this thread only (not sent on again). */
+static void
+woken_by_other(void)
+{
+	sleeper_wake(&sleeper);
+}
+
+/* Callers wake after their commit, so the others see the work. */
 void
 scheduler_wake(void)
 {
 	sleeper_wake(&sleeper);
+	db_notify_wake();
 }
 
 static void *
@@ -79,11 +90,14 @@ run(void *arg)
 int
 scheduler_start(void)
 {
-	return sleeper_start(&sleeper, "scheduler", run, NULL);
+	if (sleeper_start(&sleeper, "scheduler", run, NULL) == -1)
+		return -1;
+	return db_listen_start(woken_by_other);
 }
 
 void
 scheduler_stop(void)
 {
+	db_listen_stop();
 	sleeper_stop(&sleeper, "scheduler");
 }

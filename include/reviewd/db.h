@@ -330,6 +330,11 @@ struct db_ops {
 	int		 (*integrity)(struct db *, char *, size_t);
 	int		 (*migrations_due)(struct db *, const char *, FILE *,
 			    size_t *);
+	/* issue 17, several daemons (NULL: one daemon, see below) */
+	int		 (*tx_begin_claim)(struct db *);
+	int		 (*listen_start)(const char *, void (*)(void));
+	void		 (*listen_stop)(void);
+	void		 (*notify_wake)(void);
 };
 
 extern const struct db_ops	db_sqlite_ops;	/* db_sqlite.c */
@@ -361,5 +366,36 @@ long	db_migration_version(const char *name);
 int	db_pg_copy_begin(struct db *db, const char *sql);
 int	db_pg_copy_put(struct db *db, const char *data, size_t len);
 int	db_pg_copy_end(struct db *db, const char *failure, int64_t *rows);
+
+/*
+ * for the scheduler, outbox and dispatch (issue 17): several daemons on
+ * one database. On SQLite (one daemon) these are the plain transaction
+ * and nothing.
+ *
+ * db_tx_begin_claim: begins a transaction that claims due rows for this
+ * daemon. It locks only the rows it claims, with a comment after the
+ * SELECT's LIMIT holding "FOR UPDATE [OF t] SKIP LOCKED" (no space after
+ * its opening mark: PostgreSQL's row locks, a comment to SQLite; see
+ * db_pg_sql.c), and writes only those rows and rows it inserts: so
+ * on PostgreSQL it skips the write gate every other write transaction
+ * takes, and daemons claim in parallel, each skipping what another
+ * holds. On SQLite it is db_tx_begin. 0 or -1, as db_tx_begin.
+ * db_claims_lock_rows: whether claims hold row locks until their commit
+ * (PostgreSQL): a claim may then stay open while its rows are worked on
+ * outside the write gate; on SQLite such work must not sit inside the
+ * write transaction.
+ *
+ * db_listen_start: a thread on its own connection calls on_wake (which
+ * must only wake, quickly) whenever another daemon calls
+ * db_notify_wake, and after its connection came back (wake-ups may have
+ * been missed). db_notify_wake: any thread, after a commit that made
+ * work due; never blocks (the listener's thread sends it). 0 or -1
+ * (logged) for start; stop joins the thread.
+ */
+int	db_tx_begin_claim(struct db *db);
+bool	db_claims_lock_rows(void);
+int	db_listen_start(void (*on_wake)(void));
+void	db_listen_stop(void);
+void	db_notify_wake(void);
 
 #endif

@@ -81,6 +81,11 @@ test_words(void **state)
 	check("FROM t INDEXED BY t_idx CROSS JOIN u ON u.a = t.a",
 	    "FROM t  JOIN u ON u.a = t.a", 0);
 	check("WHERE e = ? COLLATE NOCASE", "WHERE e = $1 COLLATE NOCASE", 1);
+	/* a claim's row locks, a comment to SQLite */
+	check("SELECT id FROM t WHERE a = ? LIMIT ? /*FOR UPDATE OF t SKIP "
+	    "LOCKED*/)", "SELECT id FROM t WHERE a = $1 LIMIT $2 FOR UPDATE "
+	    "OF t SKIP LOCKED)", 2);
+	check("SELECT 1 /* other */", "SELECT 1 /* other */", 0);
 }
 
 static void
