@@ -464,6 +464,24 @@ drives(const struct filters *f, enum reviews_driver d)
 	}
 }
 
+/* Whether f asks for a filter that the statement of driver d checks row
+ * by row (reviews_shape.c's residual filters, each NULL when not asked
+ * for: see bind_filters); when none, the shape is bare. */
+static bool
+asks_residual(const struct filters *f, enum reviews_driver d)
+{
+	return (f->stars[0] != '\0' && d != REVIEWS_DRIVER_STARS) ||
+	    (f->languages[0] != '\0' && d != REVIEWS_DRIVER_LANGUAGE) ||
+	    (f->responded >= 0 && d != REVIEWS_DRIVER_RESPONDED) ||
+	    ((f->tag_group != NULL || f->tag_value != NULL) &&
+	    d != REVIEWS_DRIVER_TAG) ||
+	    f->username != NULL ||
+	    (f->reference != NULL && d != REVIEWS_DRIVER_REFERENCE) ||
+	    f->referral != NULL || f->reported >= 0 ||
+	    (f->source != NULL && d != REVIEWS_DRIVER_SOURCE) ||
+	    f->contacted >= 0 || f->on_updated || f->states[0] != '\0';
+}
+
 /* The statement shape of f: its scope and order, driven by the most
  * selective single-valued filter f asks for that has an index in that
  * order (reviews_shape.h). Source before stars and language: those two
@@ -492,10 +510,12 @@ shape_of(const struct filters *f, struct reviews_shape *s)
 	for (i = 0; i < sizeof(by_selectivity) / sizeof(by_selectivity[0]);
 	    i++) {
 		s->driver = by_selectivity[i];
+		s->bare = false;
 		if (drives(f, s->driver) && reviews_shape_valid(s))
-			return;
+			break;
+		s->driver = REVIEWS_DRIVER_NONE;
 	}
-	s->driver = REVIEWS_DRIVER_NONE;
+	s->bare = !asks_residual(f, s->driver);
 }
 
 /* The driver's value: a JSON list of one from query_list, ["v"]. */

@@ -33,7 +33,7 @@
 #define STR(x)		#x
 #define P(n)		"?" STR(n)
 
-#define SHAPES	(REVIEWS_SCOPES * REVIEWS_ORDERS * REVIEWS_DRIVERS)
+#define SHAPES	(REVIEWS_SCOPES * REVIEWS_ORDERS * REVIEWS_DRIVERS * 2)
 
 static pthread_mutex_t	 shapes_lock = PTHREAD_MUTEX_INITIALIZER;
 static char		*shapes[SHAPES];	/* by key(), under the lock */
@@ -289,8 +289,8 @@ index_of(const struct reviews_shape *s)
 static size_t
 key(const struct reviews_shape *s)
 {
-	return ((size_t)s->scope * REVIEWS_ORDERS + (size_t)s->order) *
-	    REVIEWS_DRIVERS + (size_t)s->driver;
+	return (((size_t)s->scope * REVIEWS_ORDERS + (size_t)s->order) *
+	    REVIEWS_DRIVERS + (size_t)s->driver) * 2 + (s->bare ? 1 : 0);
 }
 
 /* The text of s into b. 0, or -1 when over b's cap or out of memory. */
@@ -321,7 +321,8 @@ build(const struct reviews_shape *s, struct buf *b)
 	if (pub)
 		rc |= buf_puts(b, public_where);
 	rc |= buf_puts(b, driver_where[s->driver]);
-	for (i = 0; i < sizeof(residual) / sizeof(residual[0]); i++) {
+	for (i = 0; !s->bare && i < sizeof(residual) / sizeof(residual[0]);
+	    i++) {
 		if (residual[i].driver != s->driver &&
 		    (!pub || !residual[i].private_only))
 			rc |= buf_puts(b, residual[i].sql);
