@@ -291,18 +291,46 @@ static const unsigned char plain[256] = {
 	/* 80 to ff: 0 */
 };
 
-/* Appends s as a JSON string body (no quotes). */
+/*
+ * Whether the 8 bytes of v all copy as they are (plain[] of each), by
+ * the bit tricks of "has a byte less than": a byte >= 0x80 sets its top
+ * bit in v; once none does, a byte below 0x20 sets it in v - 0x20..20
+ * and a '"' or '\\' sets it in (x - 0x01..01) & ~x of v xor the byte
+ * (a borrow starts only at a byte that matches, so a word is never
+ * called plain wrongly).
+ */
+static bool
+word_plain(uint64_t v)
+{
+	const uint64_t	 ones = 0x0101010101010101ULL, top = ones * 0x80;
+	uint64_t	 q = v ^ (ones * '"'), bs = v ^ (ones * '\\');
+
+	return ((v | (v - ones * 0x20) | ((q - ones) & ~q) |
+	    ((bs - ones) & ~bs)) & top) == 0;
+}
+
+/* Appends the len bytes of s (s[len] is a NUL; so is the end at an
+ * earlier NUL) as a JSON string body (no quotes). */
 static void
-put_escaped(struct json_writer *w, const char *s)
+put_escaped(struct json_writer *w, const char *s, size_t len)
 {
 	static const char	 hex[] = "0123456789ABCDEF";	/* as jansson */
 	static const char	 from[] = "\"\\\b\f\n\r\t", to[] = "\"\\bfnrt";
 	const unsigned char	*p = (const unsigned char *)s, *run = p;
+	const unsigned char	*end = p + len;
 	const char		*named;
 	char			 esc[8];
+	uint64_t		 v;
 	size_t			 n;
 
 	for (;;) {
+		/* eight bytes at a time through the plain runs of text */
+		while (end - p >= 8) {
+			memcpy(&v, p, 8);
+			if (!word_plain(v))
+				break;
+			p += 8;
+		}
 		while (plain[*p])
 			p++;
 		/* a valid sequence stays in the run */
@@ -350,7 +378,7 @@ start_value(struct json_writer *w, const char *key)
 	w->first[w->depth] = false;
 	if (key != NULL) {
 		put(w, "\"", 1);
-		put_escaped(w, key);
+		put_escaped(w, key, strlen(key));
 		put(w, "\":", 2);
 	}
 	return !w->failed;
@@ -405,7 +433,7 @@ json_writer_string(struct json_writer *w, const char *key, const char *s)
 	if (!start_value(w, key))
 		return;
 	put(w, "\"", 1);
-	put_escaped(w, s);
+	put_escaped(w, s, strlen(s));
 	put(w, "\"", 1);
 }
 
