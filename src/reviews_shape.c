@@ -18,12 +18,14 @@
  * Invariant: the page's rows come out in the inner SELECT's order. CROSS
  * JOIN keeps the page the outer loop (SQLite never reorders it), and each
  * join after it finds at most one row, so no outer ORDER BY (and sort) is
- * needed.
+ * needed. PostgreSQL may join in any order: there the statement ends with
+ * the inner ORDER BY again, on the page's rows.
  */
 #include <pthread.h>
 #include <stdlib.h>
 
 #include "reviewd/buf.h"
+#include "reviewd/db.h"
 #include "reviewd/log.h"
 #include "reviewd/reviews_json.h"
 #include "reviewd/reviews_shape.h"
@@ -343,6 +345,13 @@ build(const struct reviews_shape *s, struct buf *b)
 	rc |= buf_puts(b, " LIMIT " P(REVIEWS_P_LIMIT) " OFFSET "
 	    P(REVIEWS_P_OFFSET) ") ");
 	rc |= buf_puts(b, page_joins);
+	/* PostgreSQL keeps no join order: the page's few rows are sorted
+	 * again, by the same key (a tag's rows copy their review's) */
+	if (db_backend() == DB_POSTGRESQL && s->order == REVIEWS_ORDER_CURSOR)
+		rc |= buf_puts(b, pub ? " ORDER BY r.pub_seq" :
+		    " ORDER BY r.seq");
+	else if (db_backend() == DB_POSTGRESQL)
+		rc |= buf_printf(b, " ORDER BY %s", order_by[s->order]);
 	return rc == 0 ? 0 : -1;
 }
 
