@@ -233,7 +233,7 @@ checks_residual(const char *sql)
 		for (q = p; q > sql && q[-1] >= '0' && q[-1] <= '9'; q--)
 			;
 		if (q < p && q > sql && q[-1] == '?' &&
-		    atoi(q) != REVIEWS_P_SKUS)
+		    strtol(q, NULL, 10) != REVIEWS_P_SKUS)
 			return true;
 		p++;
 	}
