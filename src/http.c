@@ -1005,3 +1005,19 @@ http_stop(int64_t grace_ms)
 	MHD_stop_daemon(daemon_handle);
 	daemon_handle = NULL;
 }
+
+/* for reviews_list (its cache key): the path and every query argument. */
+int
+request_query_key(const struct request *req, struct buf *out)
+{
+	struct rebuild	 rb;
+
+	rb.skip = NULL;
+	rb.out = out;
+	rb.failed = 0;
+	if (buf_puts(out, req->path) == -1 || buf_puts(out, "?") == -1)
+		return -1;
+	(void)MHD_get_connection_values(req->connection,
+	    MHD_GET_ARGUMENT_KIND, rebuild_arg, &rb);
+	return rb.failed ? -1 : 0;
+}

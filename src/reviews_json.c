@@ -105,9 +105,20 @@ static void
 put_self_link(struct json_writer *w, const char *public_url,
     const char *path, const char *id)
 {
-	char	 href[REVIEWS_URL_LEN];
+	const char	*part[3] = { public_url, path, id };
+	char		 href[REVIEWS_URL_LEN];
+	size_t		 len = 0, n, i;
 
-	snprintf(href, sizeof(href), "%s%s%s", public_url, path, id);
+	/* as snprintf("%s%s%s") would, cut to fit, without its format
+	 * parsing: two of these a review */
+	for (i = 0; i < 3; i++) {
+		n = strlen(part[i]);
+		if (n > sizeof(href) - 1 - len)
+			n = sizeof(href) - 1 - len;
+		memcpy(href + len, part[i], n);
+		len += n;
+	}
+	href[len] = '\0';
 	json_writer_array(w, "links");
 	json_writer_object(w, NULL);
 	json_writer_string(w, "href", href);

@@ -18,12 +18,14 @@
  * Invariant: the page's rows come out in the inner SELECT's order. CROSS
  * JOIN keeps the page the outer loop (SQLite never reorders it), and each
  * join after it finds at most one row, so no outer ORDER BY (and sort) is
- * needed.
+ * needed. PostgreSQL may join in any order: there the statement ends with
+ * the inner ORDER BY again, on the page's rows.
  */
 #include <pthread.h>
 #include <stdlib.h>
 
 #include "reviewd/buf.h"
+#include "reviewd/db.h"
 #include "reviewd/log.h"
 #include "reviewd/reviews_json.h"
 #include "reviewd/reviews_shape.h"
@@ -33,7 +35,7 @@
 #define STR(x)		#x
 #define P(n)		"?" STR(n)
 
-#define SHAPES	(REVIEWS_SCOPES * REVIEWS_ORDERS * REVIEWS_DRIVERS)
+#define SHAPES	(REVIEWS_SCOPES * REVIEWS_ORDERS * REVIEWS_DRIVERS * 2)
 
 static pthread_mutex_t	 shapes_lock = PTHREAD_MUTEX_INITIALIZER;
 static char		*shapes[SHAPES];	/* by key(), under the lock */
@@ -289,8 +291,8 @@ index_of(const struct reviews_shape *s)
 static size_t
 key(const struct reviews_shape *s)
 {
-	return ((size_t)s->scope * REVIEWS_ORDERS + (size_t)s->order) *
-	    REVIEWS_DRIVERS + (size_t)s->driver;
+	return (((size_t)s->scope * REVIEWS_ORDERS + (size_t)s->order) *
+	    REVIEWS_DRIVERS + (size_t)s->driver) * 2 + (s->bare ? 1 : 0);
 }
 
 /* The text of s into b. 0, or -1 when over b's cap or out of memory. */
@@ -321,7 +323,8 @@ build(const struct reviews_shape *s, struct buf *b)
 	if (pub)
 		rc |= buf_puts(b, public_where);
 	rc |= buf_puts(b, driver_where[s->driver]);
-	for (i = 0; i < sizeof(residual) / sizeof(residual[0]); i++) {
+	for (i = 0; !s->bare && i < sizeof(residual) / sizeof(residual[0]);
+	    i++) {
 		if (residual[i].driver != s->driver &&
 		    (!pub || !residual[i].private_only))
 			rc |= buf_puts(b, residual[i].sql);
@@ -342,6 +345,13 @@ build(const struct reviews_shape *s, struct buf *b)
 	rc |= buf_puts(b, " LIMIT " P(REVIEWS_P_LIMIT) " OFFSET "
 	    P(REVIEWS_P_OFFSET) ") ");
 	rc |= buf_puts(b, page_joins);
+	/* PostgreSQL keeps no join order: the page's few rows are sorted
+	 * again, by the same key (a tag's rows copy their review's) */
+	if (db_backend() == DB_POSTGRESQL && s->order == REVIEWS_ORDER_CURSOR)
+		rc |= buf_puts(b, pub ? " ORDER BY r.pub_seq" :
+		    " ORDER BY r.seq");
+	else if (db_backend() == DB_POSTGRESQL)
+		rc |= buf_printf(b, " ORDER BY %s", order_by[s->order]);
 	return rc == 0 ? 0 : -1;
 }
 

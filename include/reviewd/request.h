@@ -159,4 +159,9 @@ const char	*request_query_enum(const struct request *req, const char *name,
 void	response_body(struct response *res, int status, char *body,
 	    size_t len, const char *content_type);
 
+/* for reviews_list (its cache key): appends req's path, "?" and every
+ * query argument in order, percent-encoded as the next-page links spell
+ * them ("k=v&k=v"). 0, or -1 when out cannot take them. */
+int	request_query_key(const struct request *req, struct buf *out);
+
 #endif

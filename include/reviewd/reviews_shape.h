@@ -50,10 +50,18 @@ enum reviews_driver {
 	REVIEWS_DRIVERS
 };
 
+/*
+ * bare: no filter but the driver's (and the scope's, order's and
+ * creation dates') is asked for, so the statement leaves out the
+ * "?N IS NULL OR ..." checks of the others, which it would otherwise
+ * evaluate for every index entry OFFSET steps over. One more statement
+ * per shape at most, so the statement cache stays bounded.
+ */
 struct reviews_shape {
 	enum reviews_scope	 scope;
 	enum reviews_order	 order;
 	enum reviews_driver	 driver;
+	bool			 bare;
 };
 
 /*

@@ -33,6 +33,18 @@ FILTERS = [
     ({"source": "organic", "stars": "2,4"}, lambda r: r["stars"] in (2, 4)),
     ({"source": "organic", "responded": "true", "language": "da"},
      lambda r: r["responded"] and r["language"] == "da"),
+    # the filters that a statement checks row by row (a source alone
+    # runs the bare one, without them): each still filters beside it
+    ({"source": "organic", "username": "person 7"}, lambda r: r["i"] == 7),
+    ({"source": "organic", "referralEmail": "s7@example.com"},
+     lambda r: False),
+    ({"source": "organic", "reported": "true"}, lambda r: False),
+    ({"source": "organic", "reported": "false"}, lambda r: True),
+    ({"source": "organic", "findReviewer": "contacted"}, lambda r: False),
+    ({"source": "organic", "status": "active"}, lambda r: True),
+    ({"source": "organic", "referenceId": "nothing"}, lambda r: False),
+    ({"source": "organic", "tagValue": "vip"}, lambda r: r["vip"]),
+    ({"username": "person 8"}, lambda r: r["i"] == 8),
 ]
 
 

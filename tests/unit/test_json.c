@@ -521,6 +521,52 @@ test_writer_matches_jansson(void **state)
 	buf_release(&b);
 }
 
+/* Each byte that needs escaping, and multibyte text, at every place in
+ * and around the 8-byte words the writer scans at a time, as jansson
+ * writes it; and the extreme integers. */
+static void
+test_writer_words(void **state)
+{
+	static const char *const special[] = { "\"", "\\", "\n", "\x01",
+	    "\x1f", " ", "\x7f", "\xc3\xbc", "\xe6\x97\xa5",
+	    "\xf0\x9f\x98\x80" };
+	struct buf		 b;
+	struct json_writer	 w;
+	json_t			*j;
+	char			 text[64], *dumped;
+	size_t			 i, at, n;
+
+	(void)state;
+	buf_init(&b, 4096);
+	for (i = 0; i < NELEM(special); i++) {
+		for (at = 0; at < 20; at++) {
+			n = strlen(special[i]);
+			memset(text, 'a', sizeof(text));
+			memcpy(text + at, special[i], n);
+			text[at + n + at % 11] = '\0';
+			buf_reset(&b);
+			json_writer_init(&w, &b);
+			json_writer_string(&w, NULL, text);
+			assert_int_equal(json_writer_finish(&w), 0);
+			j = json_string(text);
+			assert_non_null(j);
+			dumped = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT);
+			assert_string_equal(b.data, dumped);
+			free(dumped);
+			json_decref(j);
+		}
+	}
+	buf_reset(&b);
+	json_writer_init(&w, &b);
+	json_writer_array(&w, NULL);
+	json_writer_int(&w, NULL, INT64_MIN);
+	json_writer_int(&w, NULL, 0);
+	json_writer_int(&w, NULL, 7);
+	json_writer_end(&w);
+	assert_string_equal(b.data, "[-9223372036854775808,0,7]");
+	buf_release(&b);
+}
+
 static void
 test_writer_refuses_misuse_and_repairs_text(void **state)
 {
@@ -611,6 +657,7 @@ main(void)
 		cmocka_unit_test(test_utf8_valid),
 		cmocka_unit_test(test_utf8_cut),
 		cmocka_unit_test(test_writer_matches_jansson),
+		cmocka_unit_test(test_writer_words),
 		cmocka_unit_test(test_writer_refuses_misuse_and_repairs_text),
 		cmocka_unit_test(test_link_and_time),
 	};

@@ -115,51 +115,51 @@ test_valid(void **state)
 		bool			 valid;
 	} cases[] = {
 		{ { REVIEWS_SCOPE_PUBLIC, REVIEWS_ORDER_CREATED_DESC,
-		    REVIEWS_DRIVER_NONE }, true },
+		    REVIEWS_DRIVER_NONE, false }, true },
 		{ { REVIEWS_SCOPE_PUBLIC, REVIEWS_ORDER_CURSOR,
-		    REVIEWS_DRIVER_NONE }, true },
+		    REVIEWS_DRIVER_NONE, false }, true },
 		{ { REVIEWS_SCOPE_PUBLIC, REVIEWS_ORDER_CURSOR,
-		    REVIEWS_DRIVER_STARS }, false },
+		    REVIEWS_DRIVER_STARS, false }, false },
 		{ { REVIEWS_SCOPE_PUBLIC, REVIEWS_ORDER_STARS_ASC,
-		    REVIEWS_DRIVER_STARS }, true },
+		    REVIEWS_DRIVER_STARS, false }, true },
 		{ { REVIEWS_SCOPE_PUBLIC, REVIEWS_ORDER_STARS_ASC,
-		    REVIEWS_DRIVER_LANGUAGE }, false },
+		    REVIEWS_DRIVER_LANGUAGE, false }, false },
 		{ { REVIEWS_SCOPE_PUBLIC, REVIEWS_ORDER_CREATED_ASC,
-		    REVIEWS_DRIVER_RESPONDED }, true },
+		    REVIEWS_DRIVER_RESPONDED, false }, true },
 		{ { REVIEWS_SCOPE_PUBLIC_SKU, REVIEWS_ORDER_CREATED_ASC,
-		    REVIEWS_DRIVER_REFERENCE }, false },
+		    REVIEWS_DRIVER_REFERENCE, false }, false },
 		{ { REVIEWS_SCOPE_PRIVATE, REVIEWS_ORDER_CREATED_ASC,
-		    REVIEWS_DRIVER_REFERENCE }, true },
+		    REVIEWS_DRIVER_REFERENCE, false }, true },
 		{ { REVIEWS_SCOPE_PRIVATE, REVIEWS_ORDER_STARS_DESC,
-		    REVIEWS_DRIVER_REFERENCE }, false },
+		    REVIEWS_DRIVER_REFERENCE, false }, false },
 		{ { REVIEWS_SCOPE_PRIVATE, REVIEWS_ORDER_CREATED_DESC,
-		    REVIEWS_DRIVER_SOURCE }, true },
+		    REVIEWS_DRIVER_SOURCE, false }, true },
 		{ { REVIEWS_SCOPE_PRIVATE_SKU, REVIEWS_ORDER_CREATED_ASC,
-		    REVIEWS_DRIVER_TAG }, true },
+		    REVIEWS_DRIVER_TAG, false }, true },
 		{ { REVIEWS_SCOPE_PRIVATE, REVIEWS_ORDER_CURSOR,
-		    REVIEWS_DRIVER_TAG }, false },
+		    REVIEWS_DRIVER_TAG, false }, false },
 		{ { REVIEWS_SCOPE_PUBLIC, REVIEWS_ORDER_CREATED_DESC,
-		    REVIEWS_DRIVER_SOURCE }, false },
+		    REVIEWS_DRIVER_SOURCE, false }, false },
 		{ { REVIEWS_SCOPE_PUBLIC, REVIEWS_ORDER_CREATED_DESC,
-		    REVIEWS_DRIVER_TAG }, false },
+		    REVIEWS_DRIVER_TAG, false }, false },
 		{ { REVIEWS_SCOPE_PRIVATE_PRODUCTS, REVIEWS_ORDER_CREATED_DESC,
-		    REVIEWS_DRIVER_TAG }, false },
+		    REVIEWS_DRIVER_TAG, false }, false },
 		{ { REVIEWS_SCOPE_PRIVATE_PRODUCTS, REVIEWS_ORDER_CREATED_DESC,
-		    REVIEWS_DRIVER_LANGUAGE }, false },
+		    REVIEWS_DRIVER_LANGUAGE, false }, false },
 		{ { REVIEWS_SCOPE_PRIVATE_PRODUCTS, REVIEWS_ORDER_CREATED_DESC,
-		    REVIEWS_DRIVER_STARS }, true },
+		    REVIEWS_DRIVER_STARS, false }, true },
 		{ { REVIEWS_SCOPE_PUBLIC_PRODUCTS, REVIEWS_ORDER_CURSOR,
-		    REVIEWS_DRIVER_NONE }, true },
+		    REVIEWS_DRIVER_NONE, false }, true },
 		{ { REVIEWS_SCOPE_PUBLIC_PRODUCTS, REVIEWS_ORDER_CREATED_ASC,
-		    REVIEWS_DRIVER_RESPONDED }, false },
+		    REVIEWS_DRIVER_RESPONDED, false }, false },
 		{ { REVIEWS_SCOPE_PUBLIC_PRODUCTS, REVIEWS_ORDER_CREATED_ASC,
-		    REVIEWS_DRIVER_REFERENCE }, false },
+		    REVIEWS_DRIVER_REFERENCE, false }, false },
 		{ { REVIEWS_SCOPES, REVIEWS_ORDER_CREATED_DESC,
-		    REVIEWS_DRIVER_NONE }, false },
+		    REVIEWS_DRIVER_NONE, false }, false },
 		{ { REVIEWS_SCOPE_PUBLIC, REVIEWS_ORDERS,
-		    REVIEWS_DRIVER_NONE }, false },
+		    REVIEWS_DRIVER_NONE, false }, false },
 		{ { REVIEWS_SCOPE_PUBLIC, REVIEWS_ORDER_CREATED_DESC,
-		    REVIEWS_DRIVERS }, false },
+		    REVIEWS_DRIVERS, false }, false },
 	};
 	size_t	 i;
 
@@ -178,7 +178,7 @@ static void
 test_interned(void **state)
 {
 	struct reviews_shape	 a = { REVIEWS_SCOPE_PRIVATE,
-	    REVIEWS_ORDER_STARS_ASC, REVIEWS_DRIVER_STARS };
+	    REVIEWS_ORDER_STARS_ASC, REVIEWS_DRIVER_STARS, false };
 	struct reviews_shape	 b = a;
 	const char		*sa = reviews_shape_sql(&a), *sb;
 
@@ -190,6 +190,13 @@ test_interned(void **state)
 	sb = reviews_shape_sql(&b);
 	assert_non_null(sb);
 	assert_ptr_not_equal(sa, sb);
+	/* bare is a statement of its own */
+	b = a;
+	b.bare = true;
+	sb = reviews_shape_sql(&b);
+	assert_non_null(sb);
+	assert_ptr_not_equal(sa, sb);
+	assert_ptr_equal(sb, reviews_shape_sql(&b));
 }
 
 /* What the index walk of s must be constrained by, beyond the unit. */
@@ -212,6 +219,25 @@ driver_key(const struct reviews_shape *s)
 	default:
 		return NULL;
 	}
+}
+
+/* Whether sql checks a parameter for NULL ("?N IS NULL"): a filter
+ * checked row by row, which a bare shape leaves out (but the SKUs of a
+ * products scope, which are the scope's). */
+static bool
+checks_residual(const char *sql)
+{
+	const char	*p = sql, *q;
+
+	while ((p = strstr(p, " IS NULL")) != NULL) {
+		for (q = p; q > sql && q[-1] >= '0' && q[-1] <= '9'; q--)
+			;
+		if (q < p && q > sql && q[-1] == '?' &&
+		    strtol(q, NULL, 10) != REVIEWS_P_SKUS)
+			return true;
+		p++;
+	}
+	return false;
 }
 
 /*
@@ -269,7 +295,11 @@ check_plan(sqlite3 *conn, const struct reviews_shape *s)
 	sqlite3_free(eqp);
 	/* private lists filter by tag, unless the tag drives */
 	assert_int_equal(tagged, s->scope >= REVIEWS_SCOPE_PRIVATE &&
-	    s->driver != REVIEWS_DRIVER_TAG ? 1 : 0);
+	    s->driver != REVIEWS_DRIVER_TAG && !s->bare ? 1 : 0);
+	/* a bare shape checks no filter row by row */
+	if (s->bare == checks_residual(sql))
+		fail_msg("shape %d/%d/%d bare %d: %s", s->scope, s->order,
+		    s->driver, s->bare, sql);
 	/* one walk of an index of 0016 (or 0023), from the unit on */
 	if (walks != 1 || (strstr(walk, "INDEX reviews_list_") == NULL &&
 	    (s->driver != REVIEWS_DRIVER_TAG ||
@@ -304,13 +334,18 @@ test_plans(void **state)
 	struct reviews_shape	 s;
 	int			 n = 0;
 
+	memset(&s, 0, sizeof(s));
 	for (s.scope = 0; s.scope < REVIEWS_SCOPES; s.scope++)
 		for (s.order = 0; s.order < REVIEWS_ORDERS; s.order++)
 			for (s.driver = 0; s.driver < REVIEWS_DRIVERS;
 			    s.driver++) {
 				if (!reviews_shape_valid(&s))
 					continue;
+				s.bare = false;
 				check_plan(ps->conn, &s);
+				s.bare = true;
+				check_plan(ps->conn, &s);
+				s.bare = false;
 				n++;
 			}
 	assert_int_equal(n, SHAPES_VALID);
