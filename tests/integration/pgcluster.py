@@ -52,7 +52,10 @@ def free_port():
 
 
 class Cluster:
-    def __init__(self):
+    def __init__(self, durable=False):
+        # durable: fsync and synchronous commit on (a bench's fair
+        # comparison); the tests need neither
+        self.durable = durable
         self.bin = bindir()
         if self.bin is None:
             raise RuntimeError("PostgreSQL server binaries not found "
@@ -86,9 +89,11 @@ class Cluster:
         for _ in range(5):
             self.port = free_port()
             opts = ("-c listen_addresses=127.0.0.1 -p %d "
-                    "-c unix_socket_directories=%s -c fsync=off "
-                    "-c synchronous_commit=off -c full_page_writes=off "
-                    "-c max_connections=200" % (self.port, self.dir))
+                    "-c unix_socket_directories=%s -c max_connections=200"
+                    % (self.port, self.dir))
+            if not self.durable:
+                opts += (" -c fsync=off -c synchronous_commit=off "
+                         "-c full_page_writes=off")
             proc = self._run(os.path.join(self.bin, "pg_ctl"), "-D", data,
                              "-o", opts, "-l",
                              os.path.join(self.dir, "server.log"), "-w",
