@@ -4,11 +4,11 @@ daemon on SQLite, one daemon on PostgreSQL and two daemons on one
 PostgreSQL database, side by side in one run, as ratios to the SQLite
 daemon. Not run by CI: numbers depend on the machine.
 
-usage: BENCH_CACHE=DIR [REVIEWD_BIN=...] bench/pg.py [SECONDS] [REVIEWS]
+usage: BENCH_CACHE=DIR [REVIEWD_BIN=...] bench/pg.py [SECONDS] [REVIEWS] [UNITS]
 
 The database is the one bench/run.sh seeded and keeps in BENCH_CACHE
-(reviewd-REVIEWS-100.db and its .json; run bench/run.sh once with
-BENCH_CACHE set to make it; default 1000000 reviews). A copy of it is
+(reviewd-REVIEWS-UNITS.db and its .json; run bench/run.sh once with
+BENCH_CACHE set to make it; default 1000000 reviews over 100 units). A copy of it is
 served on SQLite, then moved into a throwaway PostgreSQL cluster with
 `reviewd copy-data` (its time is printed), which then serves it. The
 cluster is durable (fsync and synchronous_commit on, as the SQLite daemon
@@ -36,13 +36,15 @@ import pgcluster  # noqa: E402
 
 seconds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
 reviews = int(sys.argv[2]) if len(sys.argv) > 2 else 1000000
+units = int(sys.argv[3]) if len(sys.argv) > 3 else 100
 cache = pathlib.Path(os.environ.get("BENCH_CACHE", ""))
 binary = os.environ.get("REVIEWD_BIN", str(ROOT / "build" / "reviewd"))
-source = cache / ("reviewd-%d-100.db" % reviews)
+source = cache / ("reviewd-%d-%d.db" % (reviews, units))
 if not os.environ.get("BENCH_CACHE") or not source.exists():
     sys.exit("bench/pg.py: %s missing: run bench/run.sh with BENCH_CACHE "
              "set first" % source)
-info = json.loads((cache / ("reviewd-%d-100.json" % reviews)).read_text())
+info = json.loads((cache / ("reviewd-%d-%d.json" % (reviews, units)))
+                  .read_text())
 tenant, tenant_inv = info["tenants"][0], info["tenants"][1]
 work = pathlib.Path(tempfile.mkdtemp(prefix="reviewd-bench-pg.",
                                      dir="/var/tmp"))
@@ -122,12 +124,18 @@ def token(base, key, secret):
         return json.load(r)["access_token"]
 
 
-def wrk(url, conns, extra):
-    out = subprocess.run(["wrk", "-t2", "-c%d" % conns, "-d%ds" % seconds,
-                          "--timeout", "30s", "--latency"] + extra + [url],
-                         capture_output=True, text=True).stdout
+def wrk_start(url, conns, extra):
+    return subprocess.Popen(["wrk", "-t2", "-c%d" % conns,
+                             "-d%ds" % seconds, "--timeout", "30s",
+                             "--latency"] + extra + [url],
+                            stdout=subprocess.PIPE, text=True)
+
+
+def wrk_result(proc):
+    """(req/s, p99 ms, non-2xx) of a wrk run."""
+    out = proc.communicate()[0]
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p99 = re.search(r"^\s*99%\s+(\S+)", out, re.M).group(1)
+    p99 = ms(re.search(r"^\s*99%\s+(\S+)", out, re.M).group(1))
     bad = sum(int(x) for x in re.findall(r"Non-2xx or 3xx responses: (\d+)",
                                          out))
     return rate, p99, bad
@@ -169,29 +177,18 @@ def lines(bases):
             wrk_short = ["wrk", "-t1", "-c4", "-d1s"] + extra + [b + path]
             subprocess.run(wrk_short, capture_output=True)
         each = max(1, conns // len(bases))
-        procs = [subprocess.Popen(
-            [sys.executable, __file__, "--one", b + path, str(each),
-             json.dumps(extra)], stdout=subprocess.PIPE, text=True)
-            for b in bases]
-        got = [json.loads(p.communicate()[0]) for p in procs]
+        got = [wrk_result(p) for p in
+               [wrk_start(b + path, each, extra) for b in bases]]
         rate = sum(g[0] for g in got)
-        p99 = max(ms(g[1]) for g in got)
+        p99 = max(g[1] for g in got)
         bad = sum(g[2] for g in got)
         result[name] = (rate, p99, bad)
-        log("%-32s %-14s %9.0f req/s  p99 %7.1f ms  errors %d" % (
-            name, "x".join(["daemon"] * 1) + " x%d" % len(bases), rate, p99,
-            bad))
+        log("%-32s %d daemon(s) %9.0f req/s  p99 %7.1f ms  errors %d" % (
+            name, len(bases), rate, p99, bad))
     return result
 
 
 def main():
-    if len(sys.argv) > 1 and sys.argv[1] == "--one":
-        global seconds
-        seconds = int(os.environ.get("BENCH_PG_SECONDS", "5"))
-        print(json.dumps(wrk(sys.argv[2], int(sys.argv[3]),
-                             json.loads(sys.argv[4]))))
-        return 0
-    os.environ["BENCH_PG_SECONDS"] = str(seconds)
     db = work / "reviewd.db"
     log("copying %s" % source)
     shutil.copy(source, db)
@@ -206,10 +203,6 @@ def main():
         master_key = key_file.read_text().strip() if key_file.exists() \
             else None
         url = cluster.create_database("bench")
-        if os.geteuid() == 0:
-            # the cluster's files belong to postgres; the copy reads
-            # only the SQLite file, as root
-            pass
         log("copy-data into PostgreSQL")
         t0 = time.monotonic()
         out = subprocess.run([binary, "--config", str(config), "copy-data",
