@@ -482,16 +482,36 @@ expired_json(struct db_stmt *st)
 	return json_pack("[s, s]", db_text(st, 0), db_text(st, 1));
 }
 
+/* The earliest deadline of an open request (INT64_MAX: none), or -1. */
+static int64_t
+next_deadline(struct db *db)
+{
+	struct db_stmt	*st = NULL;
+	int64_t		 next = INT64_MAX;
+	int		 rc = db_row(db, sql_next_deadline, &st, "");
+
+	if (rc == DB_ROW && !db_is_null(st, 0))
+		next = db_int(st, 0);
+	db_release(st);
+	return rc == -1 ? -1 : next;
+}
+
+/* Reads before it writes: the scheduler runs every job at each wake (an
+ * invitation made wakes it), and a write transaction for nothing would
+ * queue behind, and hold up, the requests' writes. */
 int64_t
 findreviewer_job(struct db *db, int64_t now)
 {
-	struct db_stmt	*st = NULL;
-	json_t		*ids = json_array(), *pair;	/* owned; borrowed */
-	int64_t		 next = INT64_MAX;
+	json_t		*ids, *pair;	/* owned; borrowed */
+	int64_t		 next = next_deadline(db);
 	char		 subject[IDS_ID_LEN + 16];
 	size_t		 i;
 
-	if (ids == NULL || db_tx_begin(db) == -1 ||
+	if (next > now)
+		return next;
+	if (next == -1 || (ids = json_array()) == NULL)
+		return now + 1000;
+	if (db_tx_begin(db) == -1 ||
 	    db_list(db, sql_expire, expired_json, ids, "i", now) == -1)
 		goto fail;
 	json_array_foreach(ids, i, pair) {
@@ -508,11 +528,8 @@ findreviewer_job(struct db *db, int64_t now)
 	if (json_array_size(ids) > 0)
 		scheduler_wake();
 	json_decref(ids);
-	if (db_row(db, sql_next_deadline, &st, "") == DB_ROW &&
-	    !db_is_null(st, 0))
-		next = db_int(st, 0);
-	db_release(st);
-	return next;
+	next = next_deadline(db);
+	return next == -1 ? now + 1000 : next;
 fail:
 	db_tx_rollback(db);
 	json_decref(ids);

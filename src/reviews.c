@@ -666,23 +666,53 @@ static const char sql_forget_submitters[] =
     "WHERE submitter IS NOT NULL AND created_at <= ?1 - 86400000";
 static const char sql_next_expiry[] =
     "SELECT min(confirm_expires_at) FROM reviews WHERE status = 'pending'";
+static const char sql_next_forget[] =
+    "SELECT min(created_at) + 86400000 FROM reviews "
+    "WHERE submitter IS NOT NULL";
 
+/* The earliest time of sql (INT64_MAX: none), or -1. */
+static int64_t
+next_due(struct db *db, const char *sql)
+{
+	struct db_stmt	*st = NULL;
+	int64_t		 next = INT64_MAX;
+	int		 rc = db_row(db, sql, &st, "");
+
+	if (rc == DB_ROW && !db_is_null(st, 0))
+		next = db_int(st, 0);
+	db_release(st);
+	return rc == -1 ? -1 : next;
+}
+
+/* Reads before it writes, as findreviewer_job does (a write transaction
+ * at every wake of the scheduler would hold up the requests' writes). */
 int64_t
 reviews_job(struct db *db, int64_t now)
 {
-	struct db_stmt	*st;
-	int64_t		 next = reply_mail_job(db, now), expiry;
+	int64_t	 next = reply_mail_job(db, now), expiry, forget;
 
-	if (db_tx_begin(db) == 0) {
+	expiry = next_due(db, sql_next_expiry);
+	forget = next_due(db, sql_next_forget);
+	if (expiry == -1 || forget == -1)
+		return now + 1000;
+	if (expiry <= now || forget <= now) {
+		if (db_tx_begin(db) == -1)
+			return now + 1000;
 		if (db_run(db, sql_expire, "i", now) == -1 ||
 		    db_run(db, sql_forget_submitters, "i", now) == -1 ||
-		    db_tx_commit(db) == -1)
+		    db_tx_commit(db) == -1) {
 			db_tx_rollback(db);
+			return now + 1000;
+		}
+		expiry = next_due(db, sql_next_expiry);
+		forget = next_due(db, sql_next_forget);
+		if (expiry == -1 || forget == -1)
+			return now + 1000;
 	}
-	if (db_row(db, sql_next_expiry, &st, "") == DB_ROW &&
-	    !db_is_null(st, 0) && (expiry = db_int(st, 0)) < next)
+	if (expiry < next)
 		next = expiry;
-	db_release(st);
+	if (forget < next)
+		next = forget;
 	return next;
 }
 
