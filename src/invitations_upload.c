@@ -478,6 +478,9 @@ group_row(struct db *db, struct csv_import *imp, json_t *o, size_t line,
 		goto dberr;
 	rank = db_int(st, 0);
 	if (rank > 0 && rank < INV_PRODUCTS_MAX) {
+		/* the head's outcome may still wait to be stored */
+		if (invitations_import_flush(db, imp, err) == -1)
+			goto out;
 		if (db_row(db, sql_group_head, &g, "ss", db_text(st, 1),
 		    imp->id) != DB_ROW)
 			goto dberr;
