@@ -168,7 +168,8 @@ class Daemon:
 
     def sql_rows(self, sql):
         """The rows of sql read from the daemon's database, whichever the
-        engine (a read beside the daemon: integers come back as int)."""
+        engine (a read beside the daemon: integers come back as int; on
+        PostgreSQL through psql, so no value may hold a "|")."""
         if self.pg_url is None:
             import sqlite3
             con = sqlite3.connect(self.db_path, timeout=30)
