@@ -139,6 +139,12 @@ db_checkpoint(struct db *db)
 	return ops->checkpoint(db);
 }
 
+int
+db_bulk(struct db *db, bool on)
+{
+	return ops->bulk(db, on);
+}
+
 bool
 db_fault(struct db *db)
 {

@@ -284,6 +284,16 @@ pg_checkpoint(struct db *db)
 	return 0;
 }
 
+/* Nothing to tune per connection: the server's WAL and checkpoints are
+ * its own, and a bulk of rows commits as durably as any write. */
+static int
+pg_bulk(struct db *db, bool on)
+{
+	(void)db;
+	(void)on;
+	return 0;
+}
+
 static bool
 pg_fault(struct db *db)
 {
@@ -1209,6 +1219,7 @@ const struct db_ops db_pg_ops = {
 	.error_text = pg_error_text,
 	.scrub_freed = pg_scrub_freed,
 	.checkpoint = pg_checkpoint,
+	.bulk = pg_bulk,
 	.fault = pg_fault,
 	.fault_clear = pg_fault_clear,
 	.writable = pg_writable,

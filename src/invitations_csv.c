@@ -36,11 +36,25 @@ invitations_import_init(struct csv_import *imp, const char *bu)
 	return imp->problems != NULL && imp->ignored != NULL ? 0 : -1;
 }
 
+/* Forgets the row outcomes not stored. */
+static void
+pending_drop(struct csv_import *imp)
+{
+	size_t	 i;
+
+	for (i = 0; i < imp->npending; i++) {
+		free(imp->pending[i].errors);
+		imp->pending[i].errors = NULL;
+	}
+	imp->npending = 0;
+}
+
 void
 invitations_import_release(struct csv_import *imp)
 {
 	if (imp == NULL)
 		return;
+	pending_drop(imp);
 	json_decref(imp->problems);
 	json_decref(imp->ignored);
 	imp->problems = imp->ignored = NULL;
@@ -148,27 +162,101 @@ out:
 
 static const char sql_row_insert[] =
     "INSERT INTO invitation_import_rows (import_id, line, status, "
-    "  invitation_id, reason, errors) VALUES (?, ?, ?, ?, ?, ?)";
+    "  invitation_id, reason, errors) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+/* IMPORT_ROWS_BATCH rows: one statement, not one a row (each of which
+ * is a round trip to PostgreSQL) */
+static const char sql_rows_insert[] =
+    "INSERT INTO invitation_import_rows (import_id, line, status, "
+    "invitation_id, reason, errors) VALUES (?1, ?2, ?3, ?4, ?5, ?6), "
+    "(?1, ?7, ?8, ?9, ?10, ?11), (?1, ?12, ?13, ?14, ?15, ?16), (?1, "
+    "?17, ?18, ?19, ?20, ?21), (?1, ?22, ?23, ?24, ?25, ?26), (?1, ?27, "
+    "?28, ?29, ?30, ?31), (?1, ?32, ?33, ?34, ?35, ?36), (?1, ?37, ?38, "
+    "?39, ?40, ?41), (?1, ?42, ?43, ?44, ?45, ?46), (?1, ?47, ?48, ?49, "
+    "?50, ?51), (?1, ?52, ?53, ?54, ?55, ?56), (?1, ?57, ?58, ?59, ?60, "
+    "?61), (?1, ?62, ?63, ?64, ?65, ?66), (?1, ?67, ?68, ?69, ?70, "
+    "?71), (?1, ?72, ?73, ?74, ?75, ?76), (?1, ?77, ?78, ?79, ?80, ?81)";
+
+/* Binds pending row p as parameters idx.. (line, status, invitation_id,
+ * reason, errors). 0 or -1. */
+static int
+pending_bind(struct db_stmt *st, int idx, const struct csv_import_pending *p)
+{
+	return db_bind_int(st, idx, p->line) == -1 ||
+	    db_bind_text(st, idx + 1, p->status) == -1 ||
+	    db_bind_text(st, idx + 2, p->invitation_id[0] != '\0' ?
+	    p->invitation_id : NULL) == -1 ||
+	    db_bind_text(st, idx + 3, p->reason) == -1 ||
+	    db_bind_text(st, idx + 4, p->errors) == -1 ? -1 : 0;
+}
+
+int
+invitations_import_flush(struct db *db, struct csv_import *imp,
+    struct api_error *err)
+{
+	struct db_stmt	*st = NULL;
+	size_t		 i, n = imp->npending;
+	int		 ret = -1;
+
+	if (n == 0)
+		return 0;
+	if (n == IMPORT_ROWS_BATCH) {
+		if ((st = db_prepare(db, sql_rows_insert)) == NULL ||
+		    db_bind_text(st, 1, imp->id) == -1)
+			goto out;
+		for (i = 0; i < n; i++) {
+			if (pending_bind(st, 2 + 5 * (int)i,
+			    &imp->pending[i]) == -1)
+				goto out;
+		}
+		if (db_step(db, st) != DB_DONE)
+			goto out;
+	} else {
+		for (i = 0; i < n; i++) {
+			if ((st = db_prepare(db, sql_row_insert)) == NULL ||
+			    db_bind_text(st, 1, imp->id) == -1 ||
+			    pending_bind(st, 2, &imp->pending[i]) == -1 ||
+			    db_step(db, st) != DB_DONE)
+				goto out;
+			db_release(st);
+			st = NULL;
+		}
+	}
+	pending_drop(imp);
+	ret = 0;
+out:
+	db_release(st);
+	if (ret == -1)
+		db_fail(db, err);
+	return ret;
+}
 
 int
 invitations_import_row(struct db *db, struct csv_import *imp, size_t line,
     const char *status, const char *invitation_id, const char *reason,
     json_t *errors, struct api_error *err)
 {
-	char	*text = NULL;
-	int	 ret = -1;
+	struct csv_import_pending *p;
 
-	if ((errors == NULL || (text = json_dumps(errors,
-	    JSON_COMPACT)) != NULL) &&
-	    db_run(db, sql_row_insert, "sissss", imp->id, (int64_t)line,
-	    status, invitation_id, reason, text) == 0 &&
-	    invitations_import_count(imp, line, status, invitation_id, reason,
-	    errors) == 0)
-		ret = 0;
-	else
-		db_fail(db, err);
-	free(text);
-	return ret;
+	if (imp->npending == IMPORT_ROWS_BATCH &&
+	    invitations_import_flush(db, imp, err) == -1)
+		return -1;
+	p = &imp->pending[imp->npending];
+	p->line = (int64_t)line;
+	p->status = status;
+	p->reason = reason;
+	snprintf(p->invitation_id, sizeof(p->invitation_id), "%s",
+	    invitation_id != NULL ? invitation_id : "");
+	p->errors = NULL;
+	if ((errors != NULL && (p->errors = json_dumps(errors,
+	    JSON_COMPACT)) == NULL) || invitations_import_count(imp, line,
+	    status, invitation_id, reason, errors) == -1) {
+		free(p->errors);
+		p->errors = NULL;
+		api_error_set(err, 500, NULL, "Internal error");
+		return -1;
+	}
+	imp->npending++;
+	return 0;
 }
 
 static const char sql_import_save[] =
@@ -178,9 +266,11 @@ static const char sql_import_save[] =
     "  finished_at = CASE WHEN ?7 THEN ?6 END WHERE id = ?1";
 
 int
-invitations_import_save(struct db *db, const struct csv_import *imp,
+invitations_import_save(struct db *db, struct csv_import *imp,
     bool done, struct api_error *err)
 {
+	if (invitations_import_flush(db, imp, err) == -1)
+		return -1;
 	if (db_run(db, sql_import_save, "siiiiii", imp->id,
 	    (int64_t)imp->created, (int64_t)imp->skipped,
 	    (int64_t)imp->merged, (int64_t)imp->invalid, clock_now_ms(),
@@ -196,8 +286,9 @@ static const char sql_import_fail[] =
     "  finished_at = ?2 WHERE id = ?1 AND status = 'importing'";
 
 void
-invitations_import_fail(struct db *db, const struct csv_import *imp)
+invitations_import_fail(struct db *db, struct csv_import *imp)
 {
+	pending_drop(imp);
 	if (db == NULL || imp->id[0] == '\0')
 		return;
 	db_tx_rollback(db);

@@ -201,46 +201,29 @@ row_json(const struct csv_row *row, const int *map)
 #define CSV_CHUNK_MS	100
 #define CSV_PAUSE_MS	5
 
-/*
- * The connection's SQLite settings while it stores, its own put back when
- * the upload ends. A chunk writes into the indexes of the invitations and
- * their events: with the default 2 MiB page cache it spilled mid-chunk.
- * Since new invitation ids begin with their second (invitations.c), those
- * inserts append, and 4 MiB holds a chunk's pages: measured with
- * bench/csv_import.py 100000 0 later, 16 MiB (the size before) took the
- * same time and 15 MiB more peak memory. A checkpoint every 8,000 pages
- * (32 MiB of WAL) copies a page once for several chunks, not once each.
- */
-static const struct {
-	const char	*name;
-	int64_t		 value;
-} csv_pragmas[] = {
-	{ "cache_size", -4096 },	/* KiB */
-	{ "wal_autocheckpoint", 8000 },	/* pages */
-};
-#define CSV_NPRAGMAS	(sizeof(csv_pragmas) / sizeof(csv_pragmas[0]))
-
+/* A temporary table is the connection's own on both engines and written
+ * outside the database's write lock; it stays with the connection,
+ * emptied after each upload. Lines and ranks fit 32 bits. */
 static const char sql_groups_create[] =
-    "CREATE TEMP TABLE IF NOT EXISTS csv_products (line INTEGER PRIMARY "
-    "  KEY, gkey TEXT NOT NULL, rank INTEGER NOT NULL, product TEXT NOT "
-    "  NULL);"
-    "CREATE INDEX IF NOT EXISTS temp.csv_products_group ON "
+    "CREATE TEMP TABLE IF NOT EXISTS csv_products (line INTEGER NOT NULL "
+    "  PRIMARY KEY, gkey TEXT NOT NULL, rank INTEGER NOT NULL, product "
+    "  TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS csv_products_group ON "
     "  csv_products(gkey, rank);"
-    "DELETE FROM temp.csv_products";
-static const char sql_groups_clear[] = "DELETE FROM temp.csv_products";
+    "DELETE FROM csv_products";
+static const char sql_groups_clear[] = "DELETE FROM csv_products";
 static const char sql_group_next[] =
-    "SELECT coalesce(max(rank) + 1, 0) FROM temp.csv_products "
-    "WHERE gkey = ?";
+    "SELECT coalesce(max(rank) + 1, 0) FROM csv_products WHERE gkey = ?";
 static const char sql_group_add[] =
-    "INSERT INTO temp.csv_products (line, gkey, rank, product) "
+    "INSERT INTO csv_products (line, gkey, rank, product) "
     "VALUES (?, ?, ?, ?)";
 static const char sql_group_rank[] =
-    "SELECT rank, gkey FROM temp.csv_products WHERE line = ?";
+    "SELECT rank, gkey FROM csv_products WHERE line = ?";
 static const char sql_group_products[] =
-    "SELECT product FROM temp.csv_products WHERE gkey = ? AND rank < ? "
+    "SELECT product FROM csv_products WHERE gkey = ? AND rank < ? "
     "ORDER BY rank";
 static const char sql_group_head[] =
-    "SELECT r.invitation_id FROM temp.csv_products p "
+    "SELECT r.invitation_id FROM csv_products p "
     "JOIN invitation_import_rows r ON r.import_id = ?2 AND r.line = p.line "
     "WHERE p.gkey = ?1 AND p.rank = 0";
 
@@ -495,6 +478,9 @@ group_row(struct db *db, struct csv_import *imp, json_t *o, size_t line,
 		goto dberr;
 	rank = db_int(st, 0);
 	if (rank > 0 && rank < INV_PRODUCTS_MAX) {
+		/* the head's outcome may still wait to be stored */
+		if (invitations_import_flush(db, imp, err) == -1)
+			goto out;
 		if (db_row(db, sql_group_head, &g, "ss", db_text(st, 1),
 		    imp->id) != DB_ROW)
 			goto dberr;
@@ -639,47 +625,6 @@ chunk_pause(void)
 	(void)nanosleep(&ts, NULL);	/* a signal cutting it short is fine */
 }
 
-/* Sets csv_pragmas[i] to value. 0 or -1. */
-static int
-pragma_set(struct db *db, size_t i, int64_t value)
-{
-	char	 sql[64];
-
-	/* a name and a number of ours, not client input */
-	snprintf(sql, sizeof(sql), "PRAGMA %s = %lld", csv_pragmas[i].name,
-	    (long long)value);
-	return db_exec(db, sql);
-}
-
-/* Sets the csv_pragmas, keeping the connection's own in saved; n: how
- * many were set (to put back with pragmas_restore, even after -1). */
-static int
-pragmas_apply(struct db *db, int64_t saved[CSV_NPRAGMAS], size_t *n)
-{
-	static const char *const get[CSV_NPRAGMAS] = {
-		"PRAGMA cache_size", "PRAGMA wal_autocheckpoint",
-	};
-
-	for (*n = 0; *n < CSV_NPRAGMAS; (*n)++) {
-		if (db_one_int(db, get[*n], &saved[*n], "") != DB_ROW ||
-		    pragma_set(db, *n, csv_pragmas[*n].value) == -1)
-			return -1;
-	}
-	return 0;
-}
-
-static void
-pragmas_restore(struct db *db, const int64_t saved[CSV_NPRAGMAS], size_t n)
-{
-	size_t	 i;
-
-	for (i = 0; i < n; i++) {
-		if (pragma_set(db, i, saved[i]) == -1)
-			log_warn("csv: PRAGMA %s was not put back",
-			    csv_pragmas[i].name);
-	}
-}
-
 /* Pass 2: stores the rows chunk by chunk; the last chunk also saves the
  * answer for the Idempotency-Key. 0, or -1 with err. */
 static int
@@ -785,8 +730,9 @@ invitations_csv(struct request *req, struct response *res,
 	struct csv_stats stats;
 	struct idempotency ik;
 	json_t		*answer = NULL;	/* owned */
-	int64_t		 t, saved[CSV_NPRAGMAS];
-	size_t		 valid, npragmas = 0;
+	int64_t		 t;
+	size_t		 valid;
+	bool		 bulk = false, grouped = false;
 	const char	*bu;
 	int		 map[NCOLUMNS], rc, ret = -1;
 	bool		 skip = skip_invalid != NULL &&
@@ -823,6 +769,7 @@ invitations_csv(struct request *req, struct response *res,
 	}
 	memset(&stats, 0, sizeof(stats));
 	t = mono_ms();
+	grouped = true;
 	if (csv_check_all(db, req, &imp, map, err) == -1)
 		goto out;
 	stats.check_ms = mono_ms() - t;
@@ -835,7 +782,8 @@ invitations_csv(struct request *req, struct response *res,
 	if (invitations_import_begin(db, &imp, ik.key, err) == -1)
 		goto out;
 	/* settings that stay as they were only cost speed */
-	(void)pragmas_apply(db, saved, &npragmas);
+	bulk = true;
+	(void)db_bulk(db, true);
 	t = mono_ms();
 	if (csv_store_all(db, req, &imp, valid, map, &ik, &answer, &stats,
 	    err) == -1) {
@@ -852,8 +800,9 @@ invitations_csv(struct request *req, struct response *res,
 	ret = response_json(res, 201, answer, err);
 	answer = NULL;
 out:
-	pragmas_restore(db, saved, npragmas);
-	if (db_exec(db, sql_groups_clear) == -1)
+	if (bulk && db_bulk(db, false) == -1)
+		log_warn("csv: the connection's settings were not put back");
+	if (grouped && db_exec(db, sql_groups_clear) == -1)
 		log_warn("csv: the temporary product table was not cleared");
 	json_decref(answer);
 	invitations_import_release(&imp);

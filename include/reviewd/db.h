@@ -39,11 +39,6 @@
  *   conflict target spelt out (DO UPDATE names it; PostgreSQL has no
  *   UPDATE OR REPLACE: a DELETE of the row it would replace, then the
  *   UPDATE).
- * - PRAGMA for CSV imports (invitations_upload: cache_size and the like):
- *   SQLite's only; skip them on PostgreSQL.
- * - A TEMP table for CSV product groups (invitations_upload): the same
- *   in PostgreSQL, per connection, but "line INTEGER PRIMARY KEY" is a
- *   32-bit integer there (BIGINT is portable).
  * - Truth values: a 0/1 column used as a condition ("WHERE x", "CASE
  *   WHEN x", "OR x") is an error on PostgreSQL; sum(a = b) too.
  * - Unqualified columns of the target in ON CONFLICT ... DO UPDATE SET
@@ -172,6 +167,13 @@ int	db_scrub_freed(struct db *db);
  * it, so that erased data leaves no copy there. -1 when readers hold it
  * back (the next automatic checkpoint finishes then). */
 int	db_checkpoint(struct db *db);
+
+/* A connection that is about to store many rows in a row of
+ * transactions (on), or has done so (off): each engine tunes what it has
+ * for that (SQLite: a bigger page cache, fewer checkpoints) and puts its
+ * own settings back at off. Only speed depends on it: 0 or -1 (logged),
+ * and after -1 the connection works as before. */
+int	db_bulk(struct db *db, bool on);
 
 /* Parameters, numbered from 1. Text is copied; NULL binds NULL. 0 or -1. */
 int	db_bind_text(struct db_stmt *st, int idx, const char *s);
@@ -302,6 +304,7 @@ struct db_ops {
 	const char	*(*error_text)(struct db *);
 	int		 (*scrub_freed)(struct db *);
 	int		 (*checkpoint)(struct db *);
+	int		 (*bulk)(struct db *, bool);
 	bool		 (*fault)(struct db *);
 	void		 (*fault_clear)(struct db *);
 	const char	*(*writable)(void);

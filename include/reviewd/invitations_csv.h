@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -21,6 +22,17 @@
 /* At most this many problem rows (invalid or skipped) in an answer. */
 #define IMPORT_PROBLEMS_MAX	100
 
+/* Row outcomes stored together by one statement. */
+#define IMPORT_ROWS_BATCH	16
+
+/* A row outcome not stored yet (invitations_import_row). */
+struct csv_import_pending {
+	int64_t		 line;
+	const char	*status, *reason;	/* static strings */
+	char		 invitation_id[IDS_ID_LEN + 1];	/* "": none */
+	char		*errors;		/* owned JSON text, or NULL */
+};
+
 /* An import in progress, held by the uploading request. */
 struct csv_import {
 	char		 id[IDS_ID_LEN + 1];	/* "" until begun */
@@ -30,6 +42,8 @@ struct csv_import {
 	size_t		 problems_total;	/* invalid + skipped rows */
 	json_t		*problems;		/* owned: the first ones */
 	json_t		*ignored;		/* owned: unknown headers */
+	struct csv_import_pending pending[IMPORT_ROWS_BATCH];
+	size_t		 npending;
 };
 
 /* Fills imp for unit bu (borrowed). 0, or -1 when out of memory. */
@@ -61,20 +75,33 @@ int	invitations_import_count(struct csv_import *imp, size_t line,
 int	invitations_import_begin(struct db *db, struct csv_import *imp,
 	    const char *idem_key, struct api_error *err);
 
-/* Inside the caller's transaction: stores the outcome of one row and
- * counts it as invitations_import_count does. 0, or -1 with err. */
+/*
+ * Inside the caller's transaction: stores the outcome of one row and
+ * counts it as invitations_import_count does. status and reason are
+ * static strings (kept until stored). The row is stored with up to
+ * IMPORT_ROWS_BATCH - 1 others in one statement: invitations_import_flush
+ * (or _save) stores those still waiting, before the transaction commits
+ * and before a read of the import's rows. 0, or -1 with err.
+ */
 int	invitations_import_row(struct db *db, struct csv_import *imp,
 	    size_t line, const char *status, const char *invitation_id,
 	    const char *reason, json_t *errors, struct api_error *err);
 
-/* Inside the caller's transaction: writes the counts so far, and when
- * done the status 'completed'. 0, or -1 with err. */
-int	invitations_import_save(struct db *db, const struct csv_import *imp,
+/* Inside the caller's transaction: stores the row outcomes still
+ * waiting. 0, or -1 with err. */
+int	invitations_import_flush(struct db *db, struct csv_import *imp,
+	    struct api_error *err);
+
+/* Inside the caller's transaction: stores the row outcomes still waiting,
+ * writes the counts so far, and when done the status 'completed'. 0, or
+ * -1 with err. */
+int	invitations_import_save(struct db *db, struct csv_import *imp,
 	    bool done, struct api_error *err);
 
 /* Marks a begun import 'failed' in its own transaction (after a chunk
- * failed: the chunks before it stay). Best effort, logged. */
-void	invitations_import_fail(struct db *db, const struct csv_import *imp);
+ * failed: the chunks before it stay, the row outcomes waiting are
+ * dropped). Best effort, logged. */
+void	invitations_import_fail(struct db *db, struct csv_import *imp);
 
 /* The answer about imp: {"importId", "status", "total", "created",
  * "skipped", "merged", "invalid", "problems", "rows" (the first problem

@@ -103,6 +103,7 @@ class Daemon:
         for section, keys in (overrides or {}).items():
             sections.setdefault(section, {}).update(keys)
         self.config = write_ini(tmp_path / "reviewd.ini", sections)
+        self.pg_url = sections["database"].get("url") if PG else None
         self.public_url = sections["server"]["public_url"]
         self.runs = 0
         self.proc = None
@@ -164,6 +165,21 @@ class Daemon:
 
     def cli(self, *args, input=None):
         return run_cli(self.config, *args, input=input)
+
+    def sql_rows(self, sql):
+        """The rows of sql read from the daemon's database, whichever the
+        engine (a read beside the daemon: integers come back as int; on
+        PostgreSQL through psql, so no value may hold a "|")."""
+        if self.pg_url is None:
+            import sqlite3
+            con = sqlite3.connect(self.db_path, timeout=30)
+            try:
+                return con.execute(sql).fetchall()
+            finally:
+                con.close()
+        lines = _pg["cluster"].psql(sql, self.pg_url.rsplit("/", 1)[1])
+        return [tuple(int(v) if v.lstrip("-").isdigit() else v
+                      for v in line.split("|")) for line in lines]
 
     # HTTP
 
