@@ -11,6 +11,7 @@
 #include "reviewd/buf.h"
 #include "reviewd/html.h"
 #include "reviewd/mailhtml.h"
+#include "reviewd/mailhtml_scan.h"
 #include "reviewd/utf8.h"
 
 #include "fuzz.h"
@@ -157,6 +158,7 @@ check_mailhtml(const char *s)
 {
 	static const char *const sites[] = { NULL, "shop.example.com" };
 	char	 why[MAILHTML_WHY], why2[MAILHTML_WHY], site[256];
+	char	 host[MAILHTML_HOST_MAX + 1];
 	size_t	 i;
 	int	 rc;
 
@@ -172,9 +174,14 @@ check_mailhtml(const char *s)
 	}
 	if (mailhtml_site(s, site, sizeof(site)) == 0) {
 		FUZZ_ASSERT(site[0] != '\0' && strlen(site) < sizeof(site));
-		/* "www." goes when a name with a dot is left */
-		FUZZ_ASSERT(strncmp(site, "www.", 4) != 0 ||
-		    strchr(site + 4, '.') == NULL);
+		/* the URL's host, less one "www." when a name with a dot is
+		 * left ("www.www.shop.example" is the site www.shop.example) */
+		FUZZ_ASSERT(mailhtml_url_host(s, host) == 0);
+		if (strncmp(host, "www.", 4) == 0 &&
+		    strchr(host + 4, '.') != NULL)
+			FUZZ_ASSERT(strcmp(site, host + 4) == 0);
+		else
+			FUZZ_ASSERT(strcmp(site, host) == 0);
 		for (i = 0; site[i] != '\0'; i++)
 			FUZZ_ASSERT(site[i] < 'A' || site[i] > 'Z');
 	}
