@@ -101,7 +101,8 @@ T_router = afs afs_message api_error audit auth auth_codes auth_tokens buf \
 	   pages_review_edit pages_review_link products rate_limit reports \
 	   request reviews reviews_edit reviews_json reviews_list \
 	   reviews_products reviews_shape reviews_submit routes scheduler \
-	   settings sleeper upgrade utf8 webhooks writer
+	   settings sleeper upgrade utf8 webhooks webhooks_subscriptions \
+	   writer
 T_webhooks = api_error auth buf clock config db db_pg db_pg_sql db_sqlite \
 	   handler http http_guard ids json log metrics migrations \
 	   migrations_pg outbox outbox_admin rate_limit request router \
