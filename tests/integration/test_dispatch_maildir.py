@@ -11,17 +11,31 @@ import os
 import random
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 
-from conftest import Business, wait_for
+from conftest import PG, Business, wait_for
+from test_invitations import create, inv
 
 LINK = r"/evaluate-link/[A-Za-z0-9_-]{43}"
 
 
 def queue_due(d, shop, emails):
-    """Uploads emails as invitations due in an hour (nothing sent yet)."""
+    """Queues emails as invitations due in an hour (nothing sent yet):
+    through the CSV upload, or on PostgreSQL (whose CSV upload is not
+    this test's subject) one request each."""
     now_ms = d.admin("GET", "/v1/admin/clock").json()["nowMs"]
     send = time.strftime("%Y-%m-%dT%H:%M:%S",
                          time.gmtime(now_ms / 1000 + 3600))
+    if PG:
+        def one(i):
+            r = create(shop, inv(email=emails[i], name="Customer %d" % i,
+                                 ref="REF-%d" % i,
+                                 serviceReviewInvitation={
+                                     "preferredSendTime": send + "Z"}))
+            assert r.status_code in (201, 202), r.text
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(one, range(len(emails))))
+        return
     data = "email,name,reference,preferredSendTime\n" + "".join(
         "%s,Customer %d,REF-%d,%s\n" % (e, i, i, send)
         for i, e in enumerate(emails))
