@@ -3,9 +3,12 @@
  * wake it sends the due invitations (status queued -> sending) a batch at
  * a time: the e-mails are built outside any transaction, from the
  * business's template or a built-in one with the platform footer, each
- * with a fresh personal link and unsubscribe token (stored hashed), then
- * the batch goes to the outbox in one short transaction; the outbox then
- * reports delivery (-> sent) or giving up (-> skipped, undeliverable).
+ * with a fresh personal link and unsubscribe token (stored hashed). With
+ * the maildir transport the scheduler then delivers the batch itself and
+ * records it sent in one short transaction (see "The maildir path");
+ * else the batch goes to the outbox in one short transaction, and the
+ * outbox reports delivery (-> sent) or giving up (-> skipped,
+ * undeliverable).
  * Also the hourly purge of expired idempotency keys and the re-keying of
  * old unsubscribes, which need a scheduler.
  */
