@@ -12,7 +12,11 @@ of the daemon during the dispatch into FILE; KEEP=1 keeps the daemon's
 folder, printed at the end, instead of removing it)
 
 The daemon's peak RSS (VmHWM) is printed after the upload and after the
-dispatch.
+dispatch. So is the latency of the API for another business unit (one
+client: an invitation created, due in ten days, then a page of its
+invitations read, in turn), idle for 3 s before the dispatch and during
+it, with the ratio of the p99s (issue 13: at most 2); NOPROBE=1 leaves
+the probe out (it adds its own load to the dispatch).
 """
 import os
 import pathlib
@@ -21,7 +25,10 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+
+import requests
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent /
                        "tests" / "integration"))
@@ -49,8 +56,40 @@ def hwm_mib(pid):
     return 0.0
 
 
+def probe(d, other, stop, out):
+    """Times the API for other until stop: a write and a read in turn."""
+    later = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(
+        d.admin("GET", "/v1/admin/clock").json()["nowMs"] / 1000 + 864000))
+    base = "/v1/private/business-units/%s" % other.id
+    session = requests.Session()
+    i = 0
+    while not stop.is_set():
+        i += 1
+        for method, path, kw in (
+                ("POST", base + "/email-invitations", {"json": {
+                    "consumerEmail": "p%d@example.com" % i,
+                    "consumerName": "Probe %d" % i,
+                    "referenceNumber": "P-%d-%d" % (len(out), i),
+                    "locale": "en-US", "serviceReviewInvitation": {
+                        "preferredSendTime": later}}}),
+                ("GET", base + "/invitations", {"params": {"perPage": 20}})):
+            t = time.monotonic()
+            r = session.request(method, d.url(path), headers=other.headers(),
+                                timeout=60, **kw)
+            out.append(time.monotonic() - t)
+            if r.status_code >= 300:
+                sys.exit("defect: the probe's %s answered %d: %s"
+                         % (method, r.status_code, r.text))
+
+
+def p99_ms(samples):
+    s = sorted(samples)
+    return 1000 * s[min(len(s) - 1, int(len(s) * 0.99))] if s else 0.0
+
+
 d = Daemon(pathlib.Path(tempfile.mkdtemp()), overrides).start()
 shop = Business(d, "dispatch.example.com")
+other = Business(d, "probe.example.com")
 now_ms = d.admin("GET", "/v1/admin/clock").json()["nowMs"]
 send = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now_ms / 1000 + 3600))
 data = ("email,name,reference,preferredSendTime\n" + "".join(
@@ -69,10 +108,22 @@ if os.environ.get("PERF"):
                              os.environ["PERF"], "-p", str(d.proc.pid)],
                             stdout=subprocess.DEVNULL)
     time.sleep(1)
+probing = not os.environ.get("NOPROBE")
+idle, busy, stop = [], [], threading.Event()
+prober = threading.Thread(target=probe, args=(d, other, stop, idle))
+if probing:
+    prober.start()
+    time.sleep(3)
+    stop.set()
+    prober.join()
 before = len(os.listdir(new))
 cpu_before = cpu_s(d.proc.pid)
 started = time.monotonic()
 d.advance_clock(7200)
+stop = threading.Event()
+prober = threading.Thread(target=probe, args=(d, other, stop, busy))
+if probing:
+    prober.start()
 count = before
 while count - before < n:
     time.sleep(0.05)
@@ -80,6 +131,9 @@ while count - before < n:
     if time.monotonic() - started > 1800:
         sys.exit("defect: %d of %d after 30 min" % (count - before, n))
 elapsed = time.monotonic() - started
+stop.set()
+if probing:
+    prober.join()
 if perf is not None:
     perf.send_signal(signal.SIGINT)
     perf.wait()
@@ -87,6 +141,12 @@ print("%d invitations -> maildir new/: %.2f s, %.0f/s, daemon CPU %.2f s; "
       "VmHWM after the upload %.1f MiB, after the dispatch %.1f MiB"
       % (n, elapsed, n / elapsed, cpu_s(d.proc.pid) - cpu_before,
          upload_hwm, hwm_mib(d.proc.pid)))
+if probing:
+    print("API p99 (another unit, one client, a create and a list in turn): "
+          "idle %.1f ms (%d requests), during the dispatch %.1f ms (%d): "
+          "%.2f x idle" % (p99_ms(idle), len(idle), p99_ms(busy),
+                           len(busy), p99_ms(busy) / max(p99_ms(idle),
+                                                         0.001)))
 rc = d.stop()
 if rc != 0:
     sys.exit("defect: the daemon exited %s" % rc)

@@ -3,9 +3,12 @@
  * wake it sends the due invitations (status queued -> sending) a batch at
  * a time: the e-mails are built outside any transaction, from the
  * business's template or a built-in one with the platform footer, each
- * with a fresh personal link and unsubscribe token (stored hashed), then
- * the batch goes to the outbox in one short transaction; the outbox then
- * reports delivery (-> sent) or giving up (-> skipped, undeliverable).
+ * with a fresh personal link and unsubscribe token (stored hashed). With
+ * the maildir transport the scheduler then delivers the batch itself and
+ * records it sent in one short transaction (see "The maildir path");
+ * else the batch goes to the outbox in one short transaction, and the
+ * outbox reports delivery (-> sent) or giving up (-> skipped,
+ * undeliverable).
  * Also the hourly purge of expired idempotency keys and the re-keying of
  * old unsubscribes, which need a scheduler.
  */
@@ -43,6 +46,12 @@ static const char sql_due[] =
 static const char sql_mark_sending[] =
     "UPDATE invitations SET status = 'sending', token_hash = ?1, "
     "  token_expires_at = ?2, unsubscribe_hash = ?3, updated_at = ?4 "
+    "WHERE id = ?5 AND status = 'queued' AND send_at <= ?4";
+/* the maildir path: sent in the transaction that records the batch */
+static const char sql_mark_sent_now[] =
+    "UPDATE invitations SET status = 'sent', token_hash = ?1, "
+    "  token_expires_at = ?2, unsubscribe_hash = ?3, sent_at = ?4, "
+    "  updated_at = ?4, skip_reason = NULL "
     "WHERE id = ?5 AND status = 'queued' AND send_at <= ?4";
 static const char sql_mark_skipped[] =
     "UPDATE invitations SET status = 'skipped', skip_reason = ?1, "
@@ -319,16 +328,31 @@ struct pick {
 	char		 id[IDS_ID_LEN + 1], bu[IDS_ID_LEN + 1];
 	char		 email[MAILER_ADDRESS_MAX + 1];
 	char		 th[IDS_HASH_LEN + 1], uh[IDS_HASH_LEN + 1];
-	char		*msg;		/* owned: the e-mail's JSON; NULL:
+	char		*msg;		/* owned: the e-mail's JSON (the
+					   maildir path: its envelope, the
+					   message being in tmp/); NULL:
 					   skipped for why */
 	char		*why;		/* owned, when msg is NULL */
 };
 
+/* The envelope of msg, what a delivered e-mail keeps in the outbox: no
+ * body nor headers (personal links). NULL when out of memory. */
+static char *
+envelope(json_t *msg)
+{
+	(void)json_object_del(msg, "text");
+	(void)json_object_del(msg, "html");
+	(void)json_object_del(msg, "headers");
+	return json_dumps(msg, JSON_COMPACT);
+}
+
 /* Prepares p from the due row under st: tokens, the e-mail built and
- * checked. No write: the scheduler's connection is outside any
- * transaction here. */
+ * checked; with m (the maildir path) written to tmp/ under p's id, and
+ * *failed set when that fails. No database write: the scheduler's
+ * connection is outside any transaction here. */
 static void
-prepare_one(struct db_stmt *st, struct rules_cache *rc, struct pick *p)
+prepare_one(struct db_stmt *st, struct rules_cache *rc, struct pick *p,
+    struct mailer *m, bool *failed)
 {
 	char		 token[IDS_TOKEN_LEN + 1], unsub[IDS_TOKEN_LEN + 1];
 	char		 why[DISPATCH_WHY];
@@ -344,10 +368,19 @@ prepare_one(struct db_stmt *st, struct rules_cache *rc, struct pick *p)
 	ids_token(unsub);
 	ids_token_hash(unsub, p->uh);
 	msg = invitation_mail(st, token, unsub, rc, why, sizeof(why));
-	if (msg != NULL && mailer_check(msg, &err) == 0)
-		p->msg = json_dumps(msg, JSON_COMPACT);	/* NULL: skipped */
+	if (msg != NULL && mailer_check(msg, &err) == 0) {
+		if (m == NULL)
+			p->msg = json_dumps(msg, JSON_COMPACT);
+		else if (*failed || mailer_send(m, p->id, msg, why,
+		    sizeof(why)) != MAILER_SENT) {
+			if (!*failed)
+				log_warn("invitations: maildir: %s", why);
+			*failed = true;
+		} else
+			p->msg = envelope(msg);	/* NULL: skipped */
+	}
 	json_decref(msg);
-	if (p->msg != NULL)
+	if (p->msg != NULL || *failed)
 		return;
 	/* Skipped, not retried: one bad template must not hold up every
 	 * invitation queued behind it. */
@@ -361,41 +394,54 @@ prepare_one(struct db_stmt *st, struct rules_cache *rc, struct pick *p)
 }
 
 /*
- * Records p inside the batch's write transaction: its e-mail into the
- * outbox and the invitation sending, unless the address unsubscribed
- * since it was queued, or the invitation is no longer queued (cancelled
- * since it was read: the cancellation wins) or no longer due (its send
- * time moved later since it was read: the new time wins). 0 or -1.
+ * Records p inside the batch's write transaction, unless the address
+ * unsubscribed since it was queued, or the invitation is no longer queued
+ * (cancelled since it was read: the cancellation wins) or no longer due
+ * (its send time moved later since it was read: the new time wins). The
+ * outbox path: its e-mail into the outbox, the invitation sending. The
+ * maildir path (m): its message, in tmp/, is kept for the batch's renames
+ * (else taken back), the invitation sent and its outbox row delivered.
+ * 0 or -1.
  */
 static int
-record_one(struct db *db, const struct pick *p, int64_t now)
+record_one(struct db *db, const struct pick *p, int64_t now,
+    struct mailer *m)
 {
 	char	 owner[IDS_ID_LEN + 16];
 	bool	 found;
+	int64_t	 expires = now + inv_config()->invitation_link_days * 86400000;
 
 	if (invitations_unsubscribed(db, p->bu, p->email, &found) == -1)
 		return -1;
+	if (found || p->msg == NULL)
+		mailer_forget(m, p->id);
 	if (found)
 		return mark_skipped(db, p->id, "the address unsubscribed from "
 		    "this business's invitations", now);
 	if (p->msg == NULL)
 		return p->why == NULL ? -1 : mark_skipped(db, p->id, p->why,
 		    now);
-	if (db_run(db, sql_mark_sending, "sisis", p->th, now +
-	    inv_config()->invitation_link_days * 86400000, p->uh, now,
-	    p->id) == -1)
+	if (db_run(db, m != NULL ? sql_mark_sent_now : sql_mark_sending,
+	    "sisis", p->th, expires, p->uh, now, p->id) == -1)
 		return -1;
-	if (db_changes(db) == 0)
+	if (db_changes(db) == 0) {
+		mailer_forget(m, p->id);
 		return 0;
+	}
+	/* the invitation's id is its e-mail's: a batch sent again after a
+	 * crash replaces its messages in the maildir, never doubles them */
 	snprintf(owner, sizeof(owner), "invitation:%s", p->id);
-	return outbox_add_text(db, OUTBOX_EMAIL, p->bu, NULL, p->msg, now,
-	    owner, NULL);
+	if (outbox_add_email_as(db, p->id, p->bu, p->msg, now, owner,
+	    m != NULL) == -1)
+		return -1;
+	return m == NULL ? 0 : inv_event_add(db, p->id, "sent", NULL, now);
 }
 
 /* Reads up to max due invitations into picks and prepares them (no
  * transaction: rendering takes no lock). How many, or -1. */
 static int64_t
-prepare_batch(struct db *db, int64_t now, struct pick *picks, int64_t max)
+prepare_batch(struct db *db, int64_t now, struct pick *picks, int64_t max,
+    struct mailer *m, bool *failed)
 {
 	struct rules_cache rules;
 	struct db_stmt	*st;
@@ -412,7 +458,7 @@ prepare_batch(struct db *db, int64_t now, struct pick *picks, int64_t max)
 	/* one statement: one snapshot, so a template is the same for
 	 * the whole batch and its verdict can be cached */
 	while (n < max && (rc = db_step(db, st)) == DB_ROW)
-		prepare_one(st, &rules, &picks[n++]);
+		prepare_one(st, &rules, &picks[n++], m, failed);
 	db_release(st);
 	return rc == -1 ? -1 : n;
 }
@@ -429,21 +475,69 @@ picks_free(struct pick *picks, int64_t n)
 	free(picks);
 }
 
+/*
+ * The maildir path: a batch goes into the maildir by the scheduler itself
+ * (render, write to tmp/, one syncfs, then in one transaction the records
+ * and the renames into new/ and its fsync, then the commit): no message
+ * body is stored, leased or rewritten in the outbox. A crash before the
+ * commit leaves the batch queued: it is sent again, each message under its
+ * invitation's id, so it replaces the one in new/ (with fresh links, the
+ * ones recorded). Should the maildir fail, the outbox path (the e-mail
+ * lane, with its retries and pause) takes the batches for a minute.
+ */
+#define DIRECT_PAUSE_MS	60000
+
+/* Records the n picks in one transaction; with m, the renames into new/
+ * before its commit. 0, -1, or 1 when the maildir failed (nothing
+ * recorded). */
+static int
+record_batch(struct db *db, struct pick *picks, int64_t n, int64_t now,
+    struct mailer *m)
+{
+	char	 why[DISPATCH_WHY];
+	int64_t	 i;
+
+	/* on PostgreSQL the claim's transaction is open already */
+	if (!db_claims_lock_rows() && db_tx_begin(db) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (record_one(db, &picks[i], now, m) == -1)
+			goto fail;
+	}
+	if (m != NULL && mailer_flush(m, why, sizeof(why)) == -1) {
+		log_warn("invitations: maildir: %s", why);
+		db_tx_rollback(db);
+		return 1;
+	}
+	if (db_tx_commit(db) == -1)
+		goto fail;
+	return 0;
+fail:
+	db_tx_rollback(db);
+	return -1;
+}
+
 int64_t
 invitations_job(struct db *db, int64_t now)
 {
 	static int64_t	 last_purge;	/* the scheduler thread's only */
 	static int64_t	 rekey_seq;	/* ditto */
 	static bool	 rekeyed;	/* ditto */
+	static int64_t	 direct_after;	/* ditto: the maildir path's pause */
+	const struct config *cfg = inv_config();
 	struct pick	*picks;
-	int64_t		 n, i, next = INT64_MAX;
-	int64_t		 max = inv_config()->invitation_dispatch_batch;
+	struct mailer	*m = NULL;
+	char		 why[DISPATCH_WHY];
+	int64_t		 n, next = INT64_MAX;
+	int64_t		 max = cfg->invitation_dispatch_batch;
+	bool		 failed = false;
+	int		 rc;
 
 	/* Expired idempotency keys go hourly: a delete is a write, not worth
 	 * the lock on every wake. */
 	if (now - last_purge >= 3600000 || now < last_purge) {
 		if (idempotency_purge(db, now -
-		    inv_config()->invitation_idempotency_h * 3600000) == 0)
+		    cfg->invitation_idempotency_h * 3600000) == 0)
 			last_purge = now;
 	}
 	if (!rekeyed)
@@ -455,27 +549,36 @@ invitations_job(struct db *db, int64_t now)
 	 * job returns "now" while more are due. */
 	if ((picks = calloc((size_t)max, sizeof(*picks))) == NULL)
 		return now + 1000;
+	if (cfg->mail_transport == MAIL_TRANSPORT_MAILDIR &&
+	    (now >= direct_after || now < direct_after - DIRECT_PAUSE_MS))
+		m = mailer_open(cfg);	/* NULL: the outbox path */
 	/* Several daemons (PostgreSQL): the batch is claimed, its rows
 	 * locked by sql_due from the read to the record (no write gate), so
 	 * each daemon renders other invitations. */
 	if (db_claims_lock_rows() && db_tx_begin_claim(db) == -1)
 		goto fail;
-	if ((n = prepare_batch(db, now, picks, max)) == -1)
+	if ((n = prepare_batch(db, now, picks, max, m, &failed)) == -1)
 		goto fail;
-	if (n == 0)
-		db_tx_rollback(db);	/* an empty claim */
-	if (n > 0) {
-		if (!db_claims_lock_rows() && db_tx_begin(db) == -1)
-			goto fail;
-		for (i = 0; i < n; i++) {
-			if (record_one(db, &picks[i], now) == -1)
-				goto fail;
-		}
-		if (db_tx_commit(db) == -1)
-			goto fail;
-		scheduler_wake();	/* the outbox has work */
+	if (failed || mailer_sync(m, why, sizeof(why)) == -1) {
+		if (!failed)
+			log_warn("invitations: maildir: %s", why);
+		rc = 1;
+	} else
+		rc = n > 0 ? record_batch(db, picks, n, now, m) : 0;
+	if (rc != 0 || n == 0)
+		db_tx_rollback(db);	/* a claim still open: empty or failed */
+	if (rc == -1)
+		goto fail;
+	mailer_close(m);	/* removes what was not flushed from tmp/ */
+	picks_free(picks, max);
+	if (rc == 1) {
+		log_warn("invitations: the maildir failed; the outbox sends "
+		    "invitations for %d s", DIRECT_PAUSE_MS / 1000);
+		direct_after = now + DIRECT_PAUSE_MS;
+		return now;
 	}
-	picks_free(picks, n);
+	if (n > 0 && m == NULL)
+		scheduler_wake();	/* the outbox has work */
 	if (n == max)
 		return now;
 	/* on failure next stays INT64_MAX: the scheduler's 1 s wake */
@@ -483,6 +586,7 @@ invitations_job(struct db *db, int64_t now)
 	return next;
 fail:
 	db_tx_rollback(db);
+	mailer_close(m);
 	picks_free(picks, max);
 	log_error("invitations: dispatch failed; retrying");
 	return now + 1000;

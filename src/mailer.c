@@ -433,6 +433,8 @@ struct mailer {
 	 * syncfs on it reports every writeback error of the batch (the
 	 * error state is sampled when a descriptor is opened); -1 */
 	int			 batch_fd;
+	bool			 synced;	/* mailer_sync since the
+						   last write */
 };
 
 static int
@@ -525,6 +527,7 @@ drop_pending(struct mailer *m, bool unlink_tmp)
 	if (m->batch_fd != -1)
 		(void)close(m->batch_fd);	/* read-only */
 	m->batch_fd = -1;
+	m->synced = false;
 }
 
 void
@@ -596,6 +599,7 @@ send_maildir(struct mailer *m, const char *id, const struct buf *text,
 	}
 	if (close(fd) == -1)
 		goto fail;
+	m->synced = false;
 	if (add_pending(m, id) == -1) {
 		errno = ENOMEM;
 		goto fail;
@@ -640,7 +644,7 @@ mailer_flush(struct mailer *m, char *why, size_t whylen)
 
 	if (m == NULL || m->npending == 0)
 		return 0;
-	if (syncfs(m->batch_fd) == -1)
+	if (!m->synced && syncfs(m->batch_fd) == -1)
 		goto out;
 	for (i = 0; i < m->npending; i++) {
 		/* lengths checked by send_maildir */
@@ -660,6 +664,37 @@ out:
 		snprintf(why, whylen, "maildir: %s", strerror(errno));
 	drop_pending(m, ret == -1);
 	return ret;
+}
+
+int
+mailer_sync(struct mailer *m, char *why, size_t whylen)
+{
+	if (m == NULL || m->npending == 0 || m->synced)
+		return 0;
+	if (syncfs(m->batch_fd) == -1) {
+		snprintf(why, whylen, "maildir: %s", strerror(errno));
+		return -1;
+	}
+	m->synced = true;
+	return 0;
+}
+
+void
+mailer_forget(struct mailer *m, const char *id)
+{
+	char	 tmp[PATH_MAX];
+	size_t	 i;
+
+	for (i = 0; m != NULL && i < m->npending; i++) {
+		if (strcmp(m->pending[i], id) != 0)
+			continue;
+		if (snprintf(tmp, sizeof(tmp), "%s/tmp/%s.reviewd",
+		    m->cfg->maildir, id) < (int)sizeof(tmp))
+			(void)unlink(tmp);
+		free(m->pending[i]);
+		m->pending[i] = m->pending[--m->npending];
+		return;
+	}
 }
 
 /*

@@ -1048,3 +1048,25 @@ outbox_job(struct db *db, int64_t now)
 	}
 	return INT64_MAX;
 }
+
+/* for invitations_dispatch: e-mails it delivers itself, into the maildir. */
+
+static const char sql_insert_as[] =
+    "INSERT INTO outbox (public_id, kind, business_unit_id, payload, "
+    "  status, attempts, next_attempt_at, created_at, give_up_at, "
+    "  delivered_at, owner) VALUES (?1, 'email', ?2, ?3, ?4, ?5, ?6, ?6, "
+    "  ?7, CASE WHEN ?5 = 1 THEN ?6 END, ?8)";
+
+int
+outbox_add_email_as(struct db *db, const char *id, const char *bu,
+    const char *payload, int64_t now, const char *owner, bool delivered)
+{
+	if (db_run(db, sql_insert_as, "ssssiiis", id, bu, payload,
+	    delivered ? "delivered" : "pending", (int64_t)(delivered ? 1 : 0),
+	    now, now + (delivered ? 0 : outbox_cfg->outbox_give_up_s * 1000),
+	    owner) == -1)
+		return -1;
+	if (delivered)
+		metrics_outbox_attempt(kind_names[OUTBOX_EMAIL], true);
+	return 0;
+}

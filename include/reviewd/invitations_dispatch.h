@@ -10,7 +10,8 @@
  * the outbox, and the outbox reports how they ended.
  */
 
-/* The scheduler job: queues the e-mails of due invitations. */
+/* The scheduler job: sends the e-mails of due invitations, into the
+ * maildir itself or through the outbox (SMTP). */
 int64_t	invitations_job(struct db *db, int64_t now);
 
 /* The outbox hook: an invitation's e-mail was delivered (why NULL), or

@@ -116,6 +116,15 @@ enum mailer_result	mailer_send(struct mailer *m, const char *id,
  * new/; a resend under the same id replaces it). m may be NULL. */
 int	mailer_flush(struct mailer *m, char *why, size_t whylen);
 
+/* Maildir: makes the messages sent since the last flush durable in tmp/
+ * (one syncfs), so that mailer_flush has only the renames left. 0, or -1
+ * with why. SMTP, or nothing sent: 0. */
+int	mailer_sync(struct mailer *m, char *why, size_t whylen);
+
+/* Maildir: takes back the message sent under id and not flushed yet (its
+ * tmp/ file is removed); nothing when there is none. */
+void	mailer_forget(struct mailer *m, const char *id);
+
 /* for cli_ops: the transport's self-check (reviewd check). SMTP: connect,
  * EHLO, STARTTLS and AUTH as configured, NOOP, QUIT; nothing is sent.
  * Maildir: a file is created and removed where messages are written.

@@ -182,4 +182,13 @@ int	outbox_erase(struct db *db, const char *unit, const char *owner,
 /* GET /v1/admin/outbox, POST /v1/admin/outbox/{id}/retry. */
 route_handler	outbox_admin_list, outbox_admin_retry;
 
+/* for invitations_dispatch: an e-mail row under the public id id (its
+ * Message-ID and maildir name), owned by owner: delivered already (by the
+ * caller, into the maildir, payload the envelope kept for inspection) or
+ * pending for the e-mail lane (payload the whole message). Inside the
+ * caller's transaction. 0 or -1. */
+int	outbox_add_email_as(struct db *db, const char *id, const char *bu,
+	    const char *payload, int64_t now, const char *owner,
+	    bool delivered);
+
 #endif
