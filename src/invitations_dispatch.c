@@ -566,7 +566,7 @@ invitations_job(struct db *db, int64_t now)
 	} else
 		rc = n > 0 ? record_batch(db, picks, n, now, m) : 0;
 	if (rc != 0 || n == 0)
-		db_tx_rollback(db);	/* a claim still open: empty or failed */
+		db_tx_rollback(db);	/* a claim left open: empty, failed */
 	if (rc == -1)
 		goto fail;
 	mailer_close(m);	/* removes what was not flushed from tmp/ */
