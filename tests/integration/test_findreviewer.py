@@ -2,7 +2,6 @@
 browser, the deadline (also across a restart), reports, hiding,
 moderation, notifications, audit and privacy."""
 import json
-import sqlite3
 
 import pytest
 import requests
@@ -134,8 +133,8 @@ def test_deadline_expiry_notifies_once_even_across_a_restart(setup):
                         % review).json()["requests"][0]["status"] == "open"
     # stopped across the deadline: one more day passes while it is down
     assert d.stop() == 0
-    con = sqlite3.connect(d.db_path)
-    con.execute("UPDATE settings SET value = CAST(value AS INTEGER) + "
+    con = d.sql()
+    con.execute("UPDATE settings SET value = CAST(value AS BIGINT) + "
                 "86400001 WHERE name = 'test_clock_offset_ms'")
     con.commit()
     con.close()

@@ -3,7 +3,6 @@ commit, one request's failure leaves the others of its group standing,
 and a write that was answered survives kill -9."""
 import re
 import signal
-import sqlite3
 import threading
 
 import requests
@@ -30,7 +29,7 @@ def invitation(ref):
 
 
 def stored_refs(d):
-    con = sqlite3.connect(d.db_path)
+    con = d.sql()
     try:
         return {r[0] for r in con.execute(
             "SELECT reference_number FROM invitations")}

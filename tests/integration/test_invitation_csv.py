@@ -146,8 +146,7 @@ def test_hundred_thousand_rows(business):
     assert body["created"] == 100000 and body["invalid"] == 0
     assert body["total"] == 100000 and body["rows"] == []
     assert len(r.content) < 4096
-    import sqlite3
-    con = sqlite3.connect(business.daemon.db_path)
+    con = business.daemon.sql()
     n = con.execute("SELECT count(*) FROM invitations WHERE status = "
                     "'queued' OR status = 'sending' OR status = 'sent'"
                     ).fetchone()[0]

@@ -4,7 +4,6 @@ the daily quota counted exactly while its count is kept between requests
 with its duplicates suppressed, and unsubscribed addresses skipped in a
 file although most units have none."""
 import re
-import sqlite3
 
 from conftest import Business, assert_error, wait_for
 from test_invitations import BU_PATH, create, inv
@@ -113,7 +112,7 @@ def test_twenty_thousand_rows_counted_exactly(make_daemon):
     body = r.json()
     assert (body["total"], body["created"], body["skipped"],
             body["merged"], body["invalid"]) == (20053, 20001, 50, 1, 1)
-    con = sqlite3.connect(d.db_path)
+    con = d.sql()
     try:
         kinds = dict(con.execute(
             "SELECT status = 'skipped', count(*) FROM invitations WHERE "

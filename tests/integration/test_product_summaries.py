@@ -101,7 +101,7 @@ def test_summaries_follow_every_change(business, other_business):
     assert one["state"] == "published" and one["hasModerationHistory"]
 
     # what the triggers keep is what counting the reviews gives
-    con = sqlite3.connect(d.db_path)
+    con = d.sql()
     try:
         kept = con.execute(
             "SELECT sku, stars1, stars2, stars3, stars4, stars5 FROM "

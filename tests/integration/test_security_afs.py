@@ -2,7 +2,6 @@
 other tenants (point 2), and inbound address tokens are kept only as hashes
 (sealed with the master key when there is one)."""
 import base64
-import sqlite3
 import threading
 import time
 
@@ -162,7 +161,7 @@ def test_clear_tokens_of_older_versions_are_converted(make_daemon):
     settings(shop)
     assert d.stop() == 0
     old = "0123456789abcdef0123456789abcdef01234567"
-    db = sqlite3.connect(str(d.db_path))
+    db = d.sql()
     with db:
         db.execute("UPDATE afs_settings SET token_hash = ?, "
                    "token_sealed = NULL WHERE business_unit_id = ?",

@@ -250,7 +250,6 @@ def test_tokens_from_before_the_families_keep_working(make_daemon,
     exchanged and revoked on reuse like a new one."""
     import hashlib
     import shutil
-    import sqlite3
 
     from conftest import ROOT
 
@@ -265,7 +264,7 @@ def test_tokens_from_before_the_families_keep_working(make_daemon,
     def digest(token):
         return hashlib.blake2b(token.encode(), digest_size=32).hexdigest()
     now = int(time.time() * 1000)
-    con = sqlite3.connect(d.db_path)
+    con = d.sql()
     try:
         app, unit = con.execute("SELECT id, business_unit_id FROM api_apps "
                                 "WHERE api_key = ?", (b.key,)).fetchone()
@@ -293,7 +292,7 @@ def test_tokens_from_before_the_families_keep_working(make_daemon,
     d.start()
     assert "applied 0014_auth_throttle_families.sql" in d.stderr()
 
-    con = sqlite3.connect(d.db_path)
+    con = d.sql()
     try:
         family = dict(con.execute("SELECT token_hash, family_id FROM "
                                   "oauth_tokens WHERE app_id = ?", (app,)))

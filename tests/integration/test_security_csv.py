@@ -9,7 +9,6 @@ file has 20,000 rows and the memory bound is wide: ASan keeps freed
 memory in quarantine (256 MB by default), so VmHWM measures ASan, not the
 import. REVIEWD_CSV_ROWS and REVIEWD_CSV_GROWTH_MB override both."""
 import os
-import sqlite3
 import threading
 import time
 
@@ -225,7 +224,7 @@ def test_interrupted_import_keeps_its_chunks_and_reupload_adds_the_rest(
 
     t = threading.Thread(target=upload_and_lose)
     t.start()
-    con = sqlite3.connect(daemon.db_path, timeout=30)
+    con = daemon.sql(30)
 
     def progress():
         row = con.execute("SELECT id, created FROM invitation_imports"
@@ -254,7 +253,7 @@ def test_interrupted_import_keeps_its_chunks_and_reupload_adds_the_rest(
     rows = business.private("GET", path + "/rows",
                             params={"perPage": 1000}).json()["rows"]
     assert rows[0]["line"] == 2 and rows[-1]["line"] == min(kept, 1000) + 1
-    con = sqlite3.connect(daemon.db_path, timeout=30)
+    con = daemon.sql(30)
     stored = con.execute("SELECT count(*) FROM invitations").fetchone()[0]
     con.close()
     assert stored == kept
@@ -267,7 +266,7 @@ def test_interrupted_import_keeps_its_chunks_and_reupload_adds_the_rest(
     assert body["problems"] == kept and len(body["rows"]) == 100
     assert body["rows"][0]["reason"] == \
         "this reference number was already invited"
-    con = sqlite3.connect(daemon.db_path, timeout=30)
+    con = daemon.sql(30)
     queued = con.execute("SELECT count(*) FROM invitations WHERE status "
                          "<> 'skipped'").fetchone()[0]
     con.close()
