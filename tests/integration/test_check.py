@@ -36,7 +36,10 @@ def test_all_good_with_a_started_database(make_daemon):
     r = d.cli("check")
     assert r.returncode == 0, r.stdout + r.stderr
     assert "config: ok: %s" % d.config in r.stdout
-    assert "database: %s bytes=" % d.db_path in r.stdout
+    if PG:
+        assert "database: postgresql\n" in r.stdout
+    else:
+        assert "database: %s bytes=" % d.db_path in r.stdout
     assert "migrations: 0 due" in r.stdout
     assert "mail: ok: maildir %s is writable" % (d.dir / "mail") in r.stdout
     assert r.stdout.rstrip().endswith("check: ok")
