@@ -244,6 +244,19 @@ class Daemon:
         finally:
             con.close()
 
+    def stored_bytes(self):
+        """What the database holds, as bytes: the SQLite file and its WAL
+        as they are on disk; on PostgreSQL (whose files are the server's)
+        every row, as dump() gives them."""
+        if self.backend == "postgresql":
+            return self.dump().encode()
+        data = b""
+        for suffix in ("", "-wal"):
+            f = self.db_path.parent / (self.db_path.name + suffix)
+            if f.exists():
+                data += f.read_bytes()
+        return data
+
     def cli(self, *args, input=None):
         return run_cli(self.config, *args, input=input)
 

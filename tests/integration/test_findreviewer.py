@@ -327,8 +327,5 @@ def test_privacy_and_tokens(setup):
     # and the e-mail that carried the link lost its body once delivered
     assert len(token) == 43
     assert d.stop() == 0
-    data = open(d.db_path, "rb").read()
-    wal = d.db_path.parent / (d.db_path.name + "-wal")
-    if wal.exists():
-        data += wal.read_bytes()
+    data = d.stored_bytes()
     assert token.encode() not in data

@@ -41,13 +41,8 @@ def invitations(shop):
 
 
 def database_bytes(daemon):
-    """The database file and its WAL, as they are on disk."""
-    data = b""
-    for suffix in ("", "-wal"):
-        path = daemon.db_path.parent / (daemon.db_path.name + suffix)
-        if path.exists():
-            data += path.read_bytes()
-    return data
+    """What the database holds (the file and its WAL on SQLite)."""
+    return daemon.stored_bytes()
 
 
 def test_slow_pattern_does_not_stall_other_tenants(daemon):
