@@ -7,7 +7,7 @@ set -eu
 PACKAGES="build-essential pkg-config libmicrohttpd-dev libsqlite3-dev
 libjansson-dev libsodium-dev libcurl4-openssl-dev libinih-dev libsystemd-dev
 libssl-dev libpcre2-dev libpq-dev libcmocka-dev sqlite3 python3 python3-pytest
-python3-requests python3-aiosmtpd python3-yaml chromium clang postgresql"
+python3-requests python3-aiosmtpd python3-yaml python3-psycopg2 chromium clang postgresql"
 
 # postgresql: the server tests/integration/pgcluster.py starts a throwaway
 # cluster of (issue 17); libpq-dev: the client library reviewd links.

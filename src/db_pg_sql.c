@@ -27,6 +27,8 @@
  * - INSERT OR IGNORE is INSERT ... ON CONFLICT DO NOTHING; INSERT OR
  *   REPLACE INTO t (cols) one that updates cols on t's primary key;
  * - "IS ?" and "IS NOT ?" are IS [NOT] DISTINCT FROM;
+ * - rowid is seq, the identity column a table's twin has where SQLite's
+ *   statements order by rowid (conversation_comments);
  * - CROSS JOIN (with its ON) is JOIN; INDEXED BY goes;
  * - a subquery in FROM or JOIN without a name gets one (PostgreSQL 15
  *   wants it);
@@ -226,6 +228,7 @@ word(struct rewrite *rw, const char *p)
 		{ "json_object", "json_build_object" },
 		{ "instr", "strpos" },
 		{ "LIKE", "ILIKE" },
+		{ "rowid", "seq" },
 	};
 	const char	*q;
 	size_t		 i;

@@ -30,8 +30,13 @@
 static const char sql_unsubscribed[] =
     "SELECT address_hash FROM unsubscribes WHERE business_unit_id = ?1 AND "
     "address_hash IN (?2, ?3)";
+/* The legacy row takes the new hash; a row already under it goes first
+ * (SQLite's UPDATE OR REPLACE, in SQL both engines speak). */
+static const char sql_unsubscribe_drop_new[] =
+    "DELETE FROM unsubscribes WHERE business_unit_id = ?1 AND "
+    "address_hash = ?2";
 static const char sql_unsubscribe_rekey[] =
-    "UPDATE OR REPLACE unsubscribes SET address_hash = ?3 "
+    "UPDATE unsubscribes SET address_hash = ?3 "
     "WHERE business_unit_id = ?1 AND address_hash = ?2";
 
 /* The server secret, made if there is none yet: inside the caller's write
@@ -105,6 +110,8 @@ invitations_unsubscribed(struct db *db, const char *bu, const char *email,
 	db_release(st);
 	if (!rekey)
 		return 0;
+	if (db_run(db, sql_unsubscribe_drop_new, "ss", bu, hmac) == -1)
+		return -1;
 	return db_run(db, sql_unsubscribe_rekey, "sss", bu, legacy, hmac);
 }
 

@@ -266,7 +266,7 @@ static const char sql_requested[] =
     "  ((r.source != 'invitation' AND c.email = ?2 COLLATE NOCASE) OR "
     "  (r.source = 'invitation' AND r.link_kind = 'email_invitation' AND "
     "  r.referral_email = ?2 COLLATE NOCASE)) AND "
-    "  (r.edit_mailed_at IS NULL OR r.edit_mailed_at <= ?3 - ?4) "
+    "  (r.edit_mailed_at IS NULL OR r.edit_mailed_at + ?4 <= ?3) "
     "ORDER BY r.seq LIMIT ?5";
 static const char sql_unit_exists[] =
     "SELECT 1 FROM business_units WHERE domain = ?1";

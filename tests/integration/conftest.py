@@ -84,6 +84,55 @@ def pg_settings():
                       "cGdwZ3BncGdwZ3BncGdwZ3BncGdwZ3BncGdwZ3BncGc="}}
 
 
+def _pg_params(sql):
+    """SQLite's `?` placeholders as psycopg2's `%s` (a literal `%` doubled),
+    outside quoted strings and identifiers."""
+    out, quote = [], None
+    for ch in sql:
+        if quote:
+            if ch == quote:
+                quote = None
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "?":
+            out.append("%s")
+            continue
+        if ch == "%":
+            ch = "%%"
+        out.append(ch)
+    return "".join(out)
+
+
+class PgConnection:
+    """The few sqlite3.Connection calls the tests use, on psycopg2:
+    execute(sql, args) with `?` parameters returning a cursor (fetchone,
+    fetchall, iteration), commit, close and `with con:`. Autocommit: every
+    statement is its own transaction (no snapshot or lock is held between
+    a test's polls), so commit and `with` have nothing to do."""
+
+    def __init__(self, url, timeout=30):
+        import psycopg2
+        self.con = psycopg2.connect(url, connect_timeout=int(timeout))
+        self.con.autocommit = True
+
+    def execute(self, sql, args=()):
+        cur = self.con.cursor()
+        cur.execute(_pg_params(sql), tuple(args))
+        return cur
+
+    def commit(self):
+        pass
+
+    def close(self):
+        self.con.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
 class Daemon:
     def __init__(self, tmp_path, overrides=None):
         self.dir = tmp_path
@@ -102,8 +151,14 @@ class Daemon:
             sections.setdefault(section, {}).update(keys)
         for section, keys in (overrides or {}).items():
             sections.setdefault(section, {}).update(keys)
+        links = (overrides or {}).get("links", {})
+        if links.get("generate_master_key") == "false" and \
+                "master_key" not in links:
+            # a test that wants no master key has none on PostgreSQL too
+            sections["links"].pop("master_key", None)
         self.config = write_ini(tmp_path / "reviewd.ini", sections)
-        self.pg_url = sections["database"].get("url") if PG else None
+        self.backend = sections["database"].get("backend", "sqlite")
+        self.db_url = sections["database"].get("url")
         self.public_url = sections["server"]["public_url"]
         self.runs = 0
         self.proc = None
@@ -163,23 +218,47 @@ class Daemon:
             (self.dir / ("stderr%d.log" % i)).read_text(errors="replace")
             for i in range(1, self.runs + 1))
 
+    def sql(self, timeout=30):
+        """A DB-API connection to this daemon's database on either engine
+        (sqlite3, or psycopg2 through PgConnection); `?` parameters on
+        both. Write portable SQL; the caller closes it."""
+        if self.backend == "postgresql":
+            return PgConnection(self.db_url, timeout)
+        import sqlite3
+        return sqlite3.connect(str(self.db_path), timeout=timeout)
+
+    def dump(self):
+        """Every row of every table of the database as text (what a dump
+        of it would hold), on either engine."""
+        con = self.sql()
+        try:
+            if self.backend == "postgresql":
+                q = ("SELECT table_name FROM information_schema.tables "
+                     "WHERE table_schema = 'public'")
+            else:
+                q = "SELECT name FROM sqlite_master WHERE type = 'table'"
+            tables = [r[0] for r in con.execute(q).fetchall()]
+            return "\n".join("%s %r" % (t, row) for t in tables
+                             for row in con.execute(
+                                 'SELECT * FROM "%s"' % t).fetchall())
+        finally:
+            con.close()
+
+    def stored_bytes(self):
+        """What the database holds, as bytes: the SQLite file and its WAL
+        as they are on disk; on PostgreSQL (whose files are the server's)
+        every row, as dump() gives them."""
+        if self.backend == "postgresql":
+            return self.dump().encode()
+        data = b""
+        for suffix in ("", "-wal"):
+            f = self.db_path.parent / (self.db_path.name + suffix)
+            if f.exists():
+                data += f.read_bytes()
+        return data
+
     def cli(self, *args, input=None):
         return run_cli(self.config, *args, input=input)
-
-    def sql_rows(self, sql):
-        """The rows of sql read from the daemon's database, whichever the
-        engine (a read beside the daemon: integers come back as int; on
-        PostgreSQL through psql, so no value may hold a "|")."""
-        if self.pg_url is None:
-            import sqlite3
-            con = sqlite3.connect(self.db_path, timeout=30)
-            try:
-                return con.execute(sql).fetchall()
-            finally:
-                con.close()
-        lines = _pg["cluster"].psql(sql, self.pg_url.rsplit("/", 1)[1])
-        return [tuple(int(v) if v.lstrip("-").isdigit() else v
-                      for v in line.split("|")) for line in lines]
 
     # HTTP
 

@@ -8,7 +8,15 @@ import time
 
 import requests
 
-from conftest import ADMIN_TOKEN
+import pytest
+
+from conftest import ADMIN_TOKEN, PG
+
+
+pytestmark = pytest.mark.skipif(PG, reason=(
+    "reviewd backup and check-backup copy and check the SQLite "
+    "file; PostgreSQL is backed up with its own tools "
+    "(docs/operations.md)"))
 
 
 def writer(d, stop, acked, errors, tag):

@@ -1,6 +1,5 @@
 """Issue 14 section 5: /v1/consumers/{id} and its reviews, and what they
 must never tell: an e-mail address, or anything of anonymous reviews."""
-import sqlite3
 
 import pytest
 
@@ -20,7 +19,7 @@ def get(d, unit, path, **params):
 
 
 def real_consumer(d, review_id):
-    con = sqlite3.connect(d.db_path)
+    con = d.sql()
     row = con.execute("SELECT consumer_id FROM reviews WHERE id = ?",
                       (review_id,)).fetchone()
     con.close()

@@ -13,7 +13,12 @@ import subprocess
 
 import pytest
 
-from conftest import assert_error
+from conftest import PG, assert_error
+
+
+pytestmark = pytest.mark.skipif(PG, reason=(
+    "fills the filesystem under the SQLite file; a PostgreSQL "
+    "server's disk is not the daemon's"))
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import email
 import email.policy
 import os
 import signal
-import sqlite3
 import time
 
 from conftest import Business, wait_for
@@ -15,7 +14,7 @@ BATCH = 200
 
 
 def query(daemon, sql):
-    con = sqlite3.connect(daemon.db_path, timeout=30)
+    con = daemon.sql(30)
     try:
         return con.execute(sql).fetchall()
     finally:

@@ -6,14 +6,13 @@ a cancelled invitation)."""
 import email
 import email.policy
 import os
-import sqlite3
 import time
 
 from conftest import Business, wait_for
 
 
 def query(daemon, sql):
-    con = sqlite3.connect(daemon.db_path, timeout=30)
+    con = daemon.sql(30)
     try:
         return con.execute(sql).fetchall()
     finally:

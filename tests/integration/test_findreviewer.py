@@ -2,7 +2,6 @@
 browser, the deadline (also across a restart), reports, hiding,
 moderation, notifications, audit and privacy."""
 import json
-import sqlite3
 
 import pytest
 import requests
@@ -134,8 +133,8 @@ def test_deadline_expiry_notifies_once_even_across_a_restart(setup):
                         % review).json()["requests"][0]["status"] == "open"
     # stopped across the deadline: one more day passes while it is down
     assert d.stop() == 0
-    con = sqlite3.connect(d.db_path)
-    con.execute("UPDATE settings SET value = CAST(value AS INTEGER) + "
+    con = d.sql()
+    con.execute("UPDATE settings SET value = CAST(value AS BIGINT) + "
                 "86400001 WHERE name = 'test_clock_offset_ms'")
     con.commit()
     con.close()
@@ -328,8 +327,5 @@ def test_privacy_and_tokens(setup):
     # and the e-mail that carried the link lost its body once delivered
     assert len(token) == 43
     assert d.stop() == 0
-    data = open(d.db_path, "rb").read()
-    wal = d.db_path.parent / (d.db_path.name + "-wal")
-    if wal.exists():
-        data += wal.read_bytes()
+    data = d.stored_bytes()
     assert token.encode() not in data

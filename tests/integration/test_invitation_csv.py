@@ -146,9 +146,11 @@ def test_hundred_thousand_rows(business):
     assert body["created"] == 100000 and body["invalid"] == 0
     assert body["total"] == 100000 and body["rows"] == []
     assert len(r.content) < 4096
-    n = business.daemon.sql_rows(
-        "SELECT count(*) FROM invitations WHERE status = 'queued' OR "
-        "status = 'sending' OR status = 'sent'")[0][0]
+    con = business.daemon.sql()
+    n = con.execute("SELECT count(*) FROM invitations WHERE status = "
+                    "'queued' OR status = 'sending' OR status = 'sent'"
+                    ).fetchone()[0]
+    con.close()
     assert n == 100000
     # the API stays responsive while they are dispatched
     r = business.private("GET", "/v1/private/business-units/%s" %

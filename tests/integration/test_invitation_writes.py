@@ -112,24 +112,27 @@ def test_twenty_thousand_rows_counted_exactly(make_daemon):
     body = r.json()
     assert (body["total"], body["created"], body["skipped"],
             body["merged"], body["invalid"]) == (20053, 20001, 50, 1, 1)
-    # ids are hex: written into the SQL, read on either engine
-    kinds = dict(d.sql_rows(
-        "SELECT CASE WHEN status = 'skipped' THEN 1 ELSE 0 END, count(*) "
-        "FROM invitations WHERE business_unit_id = '%s' AND origin = 'csv' "
-        "GROUP BY 1" % shop.id))
-    assert kinds == {0: 20001, 1: 50}, kinds
-    assert d.sql_rows(
-        "SELECT count(*) FROM invitation_events e JOIN invitations i "
-        "ON i.id = e.invitation_id WHERE i.business_unit_id = '%s' AND "
-        "e.kind = 'created'" % shop.id)[0][0] == 20051
-    outcomes = dict(d.sql_rows(
-        "SELECT status, count(*) FROM invitation_import_rows WHERE "
-        "import_id = '%s' GROUP BY status" % body["importId"]))
-    assert outcomes == {"queued": 20001, "skipped": 50, "merged": 1,
-                        "invalid": 1}, outcomes
-    products = d.sql_rows(
-        "SELECT products FROM invitations WHERE business_unit_id = '%s' "
-        "AND reference_number = 'O-1'" % shop.id)
+    con = d.sql()
+    try:
+        kinds = dict(con.execute(
+            "SELECT status = 'skipped', count(*) FROM invitations WHERE "
+            "business_unit_id = ? AND origin = 'csv' GROUP BY 1",
+            (shop.id,)).fetchall())
+        assert kinds == {0: 20001, 1: 50}, kinds
+        assert con.execute(
+            "SELECT count(*) FROM invitation_events e JOIN invitations i "
+            "ON i.id = e.invitation_id WHERE i.business_unit_id = ? AND "
+            "e.kind = 'created'", (shop.id,)).fetchone()[0] == 20051
+        outcomes = dict(con.execute(
+            "SELECT status, count(*) FROM invitation_import_rows WHERE "
+            "import_id = ? GROUP BY status", (body["importId"],)))
+        assert outcomes == {"queued": 20001, "skipped": 50, "merged": 1,
+                            "invalid": 1}, outcomes
+        products = con.execute(
+            "SELECT products FROM invitations WHERE business_unit_id = ? "
+            "AND reference_number = 'O-1'", (shop.id,)).fetchall()
+    finally:
+        con.close()
     assert len(products) == 1 and '"SKU-A"' in products[0][0] and \
         '"SKU-B"' in products[0][0]
     reasons = sorted({row["reason"] for row in body["rows"]

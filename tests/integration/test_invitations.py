@@ -36,8 +36,7 @@ def history(shop, **params):
 
 
 def count_rows(daemon, table):
-    import sqlite3
-    con = sqlite3.connect(daemon.db_path)
+    con = daemon.sql()
     try:
         return con.execute("SELECT count(*) FROM %s" % table).fetchone()[0]
     finally:

@@ -63,8 +63,7 @@ def test_keys_are_shown_once(linked):
                        % linked.id)
     assert r.json() == {"configured": True, "masterKeyConfigured": True}
     assert keys["authKey"] not in r.text
-    import sqlite3
-    con = sqlite3.connect(linked.daemon.db_path)
+    con = linked.daemon.sql()
     stored = " ".join(str(x) for x in con.execute(
         "SELECT * FROM link_keys").fetchone())
     con.close()
@@ -333,8 +332,7 @@ def test_invitation_link_redirects_after_the_review(linked):
         "email": "old@example.com", "name": "Olaf Old",
         "redirectUri": "https://links.example.com/placeholder"})
     form = linked.daemon.public_path(r.json()["url"])
-    import sqlite3
-    con = sqlite3.connect(linked.daemon.db_path)
+    con = linked.daemon.sql()
     con.execute("UPDATE invitations SET redirect_uri = 'javascript:alert(1)' "
                 "WHERE consumer_email = 'old@example.com'")
     con.commit()
@@ -396,8 +394,7 @@ def test_a_business_cannot_unmask_an_anonymous_reviewer(linked):
     # nor once the probe expired unconfirmed
     d.advance_clock(30 * 86400)
     linked.renew()
-    import sqlite3
-    wait_for(lambda: sqlite3.connect(d.db_path).execute(
+    wait_for(lambda: d.sql().execute(
         "SELECT status FROM reviews WHERE id = ?", (probe,)).fetchone()[0]
         == "expired", what="the scheduler to expire the probe")
     reviews = linked.private("GET", path).json()["reviews"]

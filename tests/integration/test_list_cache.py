@@ -4,7 +4,6 @@ the admin, another process writing the database), with a new ETag; an
 ETag the client holds answers 304 without a body while nothing changed;
 the key is the whole request; private lists are never served stale; the
 cache off or too small to keep a page changes nothing but speed."""
-import sqlite3
 
 import pytest
 
@@ -172,7 +171,7 @@ def test_other_process_writes(shop, daemon):
     review = publish(daemon, "cache.example.com", "f@example.com",
                      title="Before")
     w = Watch(shop)
-    con = sqlite3.connect(str(daemon.db_path), timeout=10)
+    con = daemon.sql(10)
     try:
         with con:
             con.execute("UPDATE reviews SET title = 'After' WHERE id = ?",

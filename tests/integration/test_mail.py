@@ -3,7 +3,6 @@ import email
 import email.policy
 import os
 import signal
-import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 
 from conftest import assert_error, wait_for
@@ -163,7 +162,7 @@ def test_kill9_while_delivering_loses_nothing(make_daemon, smtp_sink):
     d.advance_clock(120)            # leases of the killed process expire
 
     def delivered():
-        con = sqlite3.connect(d.db_path)
+        con = d.sql()
         try:
             return con.execute("SELECT count(*) FROM outbox WHERE "
                                "status = 'delivered'").fetchone()[0]

@@ -101,15 +101,16 @@ def test_summaries_follow_every_change(business, other_business):
     assert one["state"] == "published" and one["hasModerationHistory"]
 
     # what the triggers keep is what counting the reviews gives
-    con = sqlite3.connect(d.db_path)
+    con = d.sql()
     try:
         kept = con.execute(
             "SELECT sku, stars1, stars2, stars3, stars4, stars5 FROM "
             "product_review_summaries WHERE business_unit_id = ? "
             "ORDER BY sku", (business.id,)).fetchall()
         counted = con.execute(
-            "SELECT sku, sum(stars = 1), sum(stars = 2), sum(stars = 3), "
-            "sum(stars = 4), sum(stars = 5) FROM reviews WHERE "
+            "SELECT sku, " + ", ".join(
+                "count(CASE WHEN stars = %d THEN 1 END)" % n
+                for n in range(1, 6)) + " FROM reviews WHERE "
             "business_unit_id = ? AND sku IS NOT NULL AND status = "
             "'published' AND hidden_reason IS NULL GROUP BY sku "
             "ORDER BY sku", (business.id,)).fetchall()

@@ -1,7 +1,6 @@
 """Issue 14 section 5: a reviewer changes or deletes their own review from
 the link mailed to them; the webhooks tell the business what changed."""
 import re
-import sqlite3
 
 import pytest
 import requests
@@ -295,7 +294,7 @@ def test_new_link_by_email_only(shop):
     newest = wait_for(lambda: [m for m in mails(d) if m["subject"]
                                .startswith("Change or delete")][0])
     latest = EDIT.search(newest["text"]).group(1).rsplit("/", 1)[1]
-    con = sqlite3.connect(d.db_path)
+    con = d.sql()
     rows = con.execute("SELECT * FROM reviews WHERE id = ?",
                        (review_id,)).fetchall()
     con.close()

@@ -2,7 +2,6 @@
 tags, replies, events."""
 import json
 import re
-import sqlite3
 
 import pytest
 
@@ -84,7 +83,7 @@ def test_unconfirmed_reviews_expire(business):
     review_id = submit(d, domain, "late@example.com").json()["id"]
     link = wait_for(lambda: confirm_links(d).get("late@example.com"))
     d.advance_clock(73 * 3600)
-    wait_for(lambda: sqlite3.connect(d.db_path).execute(
+    wait_for(lambda: d.sql().execute(
         "SELECT status FROM reviews WHERE id = ?", (review_id,)).fetchone()[0]
         == "expired", what="expiry")
     assert d.get(link).status_code == 410
@@ -129,7 +128,7 @@ def test_duplicate_review_is_refused(business):
     assert r.json()["reviews"][0]["status"] == "active"
     assert_error(business.private("GET", "/v1/private/reviews/" + second),
                  404)
-    con = sqlite3.connect(d.db_path)
+    con = d.sql()
     assert con.execute("SELECT status, hidden_reason FROM reviews WHERE "
                        "id = ?", (second,)).fetchone() == ("expired",
                                                            "duplicate")
@@ -138,7 +137,7 @@ def test_duplicate_review_is_refused(business):
                    headers={"apikey": business.key}).json()["reviews"]
     assert [x["id"] for x in public] == [first]
     # and the database agrees: one published review
-    con = sqlite3.connect(d.db_path)
+    con = d.sql()
     assert con.execute("SELECT count(*) FROM reviews WHERE status = "
                        "'published'").fetchone()[0] == 1
     con.close()
@@ -212,7 +211,7 @@ def test_bad_input_names_the_field_and_stores_nothing(business,
     r = business.private("GET", "/v1/private/business-units/%s/reviews"
                          % business.id)
     assert r.json()["reviews"] == []
-    con = sqlite3.connect(d.db_path)
+    con = d.sql()
     assert con.execute("SELECT count(*) FROM reviews").fetchone()[0] == 0
     con.close()
     # another business's review id is not found for this business

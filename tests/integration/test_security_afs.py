@@ -2,7 +2,6 @@
 other tenants (point 2), and inbound address tokens are kept only as hashes
 (sealed with the master key when there is one)."""
 import base64
-import sqlite3
 import threading
 import time
 
@@ -42,13 +41,8 @@ def invitations(shop):
 
 
 def database_bytes(daemon):
-    """The database file and its WAL, as they are on disk."""
-    data = b""
-    for suffix in ("", "-wal"):
-        path = daemon.db_path.parent / (daemon.db_path.name + suffix)
-        if path.exists():
-            data += path.read_bytes()
-    return data
+    """What the database holds (the file and its WAL on SQLite)."""
+    return daemon.stored_bytes()
 
 
 def test_slow_pattern_does_not_stall_other_tenants(daemon):
@@ -162,7 +156,7 @@ def test_clear_tokens_of_older_versions_are_converted(make_daemon):
     settings(shop)
     assert d.stop() == 0
     old = "0123456789abcdef0123456789abcdef01234567"
-    db = sqlite3.connect(str(d.db_path))
+    db = d.sql()
     with db:
         db.execute("UPDATE afs_settings SET token_hash = ?, "
                    "token_sealed = NULL WHERE business_unit_id = ?",

@@ -224,16 +224,19 @@ def test_interrupted_import_keeps_its_chunks_and_reupload_adds_the_rest(
 
     t = threading.Thread(target=upload_and_lose)
     t.start()
+    con = daemon.sql(30)
 
     def progress():
-        rows = daemon.sql_rows("SELECT id, created FROM invitation_imports")
-        return rows[0] if rows and rows[0][1] > 0 else None
+        row = con.execute("SELECT id, created FROM invitation_imports"
+                          ).fetchone()
+        return row if row is not None and row[1] > 0 else None
 
     import_id, _ = wait_for(progress, timeout=120, what="a chunk stored")
     daemon.proc.kill()                  # the daemon dies mid-import
     daemon.proc.wait()
     t.join(timeout=60)
     assert failure, "the upload finished before the kill"
+    con.close()
     daemon.start()
 
     path = "/v1/private/business-units/%s/invitation-imports/%s" % (
@@ -250,7 +253,9 @@ def test_interrupted_import_keeps_its_chunks_and_reupload_adds_the_rest(
     rows = business.private("GET", path + "/rows",
                             params={"perPage": 1000}).json()["rows"]
     assert rows[0]["line"] == 2 and rows[-1]["line"] == min(kept, 1000) + 1
-    stored = daemon.sql_rows("SELECT count(*) FROM invitations")[0][0]
+    con = daemon.sql(30)
+    stored = con.execute("SELECT count(*) FROM invitations").fetchone()[0]
+    con.close()
     assert stored == kept
 
     # uploading the same file again adds only the rows not stored yet
@@ -261,6 +266,8 @@ def test_interrupted_import_keeps_its_chunks_and_reupload_adds_the_rest(
     assert body["problems"] == kept and len(body["rows"]) == 100
     assert body["rows"][0]["reason"] == \
         "this reference number was already invited"
-    queued = daemon.sql_rows("SELECT count(*) FROM invitations WHERE "
-                             "status <> 'skipped'")[0][0]
+    con = daemon.sql(30)
+    queued = con.execute("SELECT count(*) FROM invitations WHERE status "
+                         "<> 'skipped'").fetchone()[0]
+    con.close()
     assert queued == n

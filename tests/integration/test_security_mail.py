@@ -6,7 +6,6 @@ dictionary reverses."""
 import email
 import email.policy
 import hashlib
-import sqlite3
 import threading
 
 from conftest import Business, assert_error, wait_for
@@ -51,7 +50,7 @@ def invitation(shop, inv_id):
 
 
 def db_rows(daemon, sql, *args):
-    con = sqlite3.connect(daemon.db_path)
+    con = daemon.sql()
     try:
         return con.execute(sql, args).fetchall()
     finally:
@@ -59,7 +58,7 @@ def db_rows(daemon, sql, *args):
 
 
 def db_write(daemon, sql, *args):
-    con = sqlite3.connect(daemon.db_path, timeout=10)
+    con = daemon.sql(10)
     try:
         con.execute(sql, args)
         con.commit()
@@ -293,7 +292,7 @@ def test_unsubscribe_keeps_no_reversible_hash(daemon, business):
                    "business_unit_id = ?", business.id)
     assert len(rows) == 1
     assert rows[0][0] != plain_hash(address)
-    dump = "\n".join(sqlite3.connect(daemon.db_path).iterdump())
+    dump = daemon.dump()
     assert plain_hash(address) not in dump
     # the opt-out still holds
     daemon.advance_clock(40 * 86400)

@@ -2,7 +2,6 @@
 IPv4 address by that address (point 12), and signing secrets are sealed at
 rest with the master key."""
 import base64
-import sqlite3
 
 import pytest
 
@@ -92,7 +91,7 @@ def test_clear_secrets_of_older_versions_are_sealed(sealing, receiver):
     sub_id = r.json()["id"]
     assert d.stop() == 0
     old = "whsec_" + base64.b64encode(b"o" * 32).decode()
-    db = sqlite3.connect(str(d.db_path))
+    db = d.sql()
     with db:
         db.execute("UPDATE webhook_subscriptions SET secret = ? "
                    "WHERE id = ?", (old, sub_id))
