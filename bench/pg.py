@@ -17,6 +17,8 @@ is), on loopback. Lines (wrk -t2, SECONDS each, 64 connections for reads,
 connections, to one daemon each, their rates summed):
 public list page 1, ?stars=1&language=de, page 200, the private list
 page 1, and POST email-invitations.
+PG_SETTINGS="name=value ..." adds server settings (e.g.
+log_min_duration_statement=5); PG_LOG=FILE keeps the server's log.
 """
 import json
 import os
@@ -192,7 +194,8 @@ def main():
     db = work / "reviewd.db"
     log("copying %s" % source)
     shutil.copy(source, db)
-    cluster = pgcluster.Cluster(durable=True).start()
+    settings = os.environ.get("PG_SETTINGS", "").split()
+    cluster = pgcluster.Cluster(durable=True, settings=settings).start()
     try:
         config, port = write_config("sqlite", "path = %s" % db)
         proc, base = start("sqlite", config, port)
@@ -225,6 +228,8 @@ def main():
         stop(proc2)
         stop(proc1)
     finally:
+        if os.environ.get("PG_LOG"):
+            pathlib.Path(os.environ["PG_LOG"]).write_text(cluster.log())
         cluster.stop()
         shutil.rmtree(work, ignore_errors=True)
     print("| line | SQLite, 1 daemon | PostgreSQL, 1 daemon | "

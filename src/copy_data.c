@@ -115,6 +115,10 @@ static const char sql_indexes_make[] =
     "DO $$ DECLARE r record; BEGIN "
     "FOR r IN SELECT def FROM copy_data_indexes LOOP "
     "EXECUTE r.def; END LOOP; END $$";
+/* the planner's statistics of the copied tables: without them it takes
+ * every table for a few rows (until autovacuum's first pass, a minute or
+ * more) and picks plans that scan a whole business unit per page */
+static const char sql_analyze[] = "ANALYZE";
 /* every identity or serial column's sequence, past the largest id */
 static const char sql_sequences[] =
     "DO $$ DECLARE r record; BEGIN "
@@ -538,6 +542,11 @@ copy_all(struct copy *c)
 	for (i = 0; i < c->ntables; i++) {
 		if (verify_table(c, &c->tables[i]) == -1)
 			goto out;
+	}
+	if (db_exec(c->dst, sql_analyze) == -1) {
+		fprintf(stderr, "reviewd: copy-data: ANALYZE: %s\n",
+		    dst_error(c));
+		goto out;
 	}
 	if (db_tx_commit(c->dst) == -1) {
 		fprintf(stderr, "reviewd: copy-data: the commit failed: %s\n",

@@ -11,8 +11,10 @@
  *
  * Transactions: BEGIN, then one transaction-scoped advisory lock, so
  * writers take turns across every daemon on the database as SQLite's one
- * writer does (the write gate); no group commit (each handler's
- * transaction is its own, which the brief allows). A claim's transaction
+ * writer does (the write gate). Group commit as on SQLite: the writer
+ * thread's group (db_group_begin) is one transaction holding the gate,
+ * each handler's transaction a savepoint of it, so one COMMIT (and its
+ * WAL flush) carries many requests. A claim's transaction
  * (db_tx_begin_claim) skips that lock: it locks only the rows it claims
  * (FOR UPDATE SKIP LOCKED), so daemons claim in parallel. Migrations come
  * from migrations_pg/, built in.
@@ -55,6 +57,8 @@ struct pgdb {
 	unsigned	 next_name;	/* server-side statement names */
 	unsigned	 session;	/* bumped by each reconnection */
 	bool		 tx;		/* a transaction of ours is open */
+	bool		 group;		/* db_group_begin: one transaction */
+	bool		 job_tx;	/* group: a handler's savepoint */
 	char		 sqlstate[6];	/* of the last failure */
 	char		 error[PG_ERR_LEN];
 	struct {
@@ -94,6 +98,7 @@ pst(struct db_stmt *st)
 static void	 pg_close(struct db *);
 static bool	 pg_in_tx(struct db *);
 static void	 pg_tx_rollback(struct db *);
+static void	 pg_fail(struct db *, struct api_error *);
 
 /* Storage faults, as db_sqlite.c's: said once on the change. */
 static bool
@@ -597,6 +602,30 @@ prepare_again(struct pgdb *d, struct pgstmt *s)
 }
 
 /*
+ * A write outside a handler's transaction in a group: in a savepoint of
+ * its own, so that its error fails only it (as on SQLite, or on its own
+ * connection), not the group's transaction.
+ */
+static PGresult *
+run_alone(struct pgdb *d, struct pgstmt *s)
+{
+	PGresult	*res;
+	bool		 ok;
+
+	if (quiet(d, "SAVEPOINT stmt") == -1)
+		return NULL;
+	res = PQexecPrepared(d->conn, s->name, s->nparams,
+	    (const char *const *)s->values, NULL, NULL, 0);
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK ||
+	    PQresultStatus(res) == PGRES_TUPLES_OK;
+	if (!ok && quiet(d, "ROLLBACK TO SAVEPOINT stmt") == -1)
+		log_error("db: rollback to a savepoint failed");
+	if (quiet(d, "RELEASE SAVEPOINT stmt") == -1)
+		log_error("db: release of a savepoint failed");
+	return res;
+}
+
+/*
  * Runs s. A read found the connection dropped runs once more on the new
  * one (outside a transaction only: see revive); a write does not, since
  * the server may have done it before the answer was lost: it fails, and
@@ -614,6 +643,8 @@ run(struct pgdb *d, struct pgstmt *s)
 		res = NULL;
 		if (!revive(d) || prepare_again(d, s) == -1)
 			return NULL;
+		if (d->group && !d->job_tx && !read)
+			return run_alone(d, s);
 		res = PQexecPrepared(d->conn, s->name, s->nparams,
 		    (const char *const *)s->values, NULL, NULL, 0);
 		if (PQstatus(d->conn) == CONNECTION_OK || d->tx || !read)
@@ -660,12 +691,36 @@ static const char sql_gate[] = "SELECT pg_advisory_xact_lock("
     PG_WRITE_LOCK ")";
 static const char sql_commit[] = "COMMIT";
 static const char sql_rollback[] = "ROLLBACK";
+static const char sql_savepoint[] = "SAVEPOINT job";
+static const char sql_release[] = "RELEASE SAVEPOINT job";
+static const char sql_rollback_to[] = "ROLLBACK TO SAVEPOINT job; "
+    "RELEASE SAVEPOINT job";
+/* a group's savepoint before each job: a job's failed statement outside
+ * its transaction takes only that job's changes */
+static const char sql_group_gate[] = "SELECT pg_advisory_xact_lock("
+    PG_WRITE_LOCK "); SAVEPOINT grp";
+static const char sql_group_next[] = "RELEASE SAVEPOINT grp; "
+    "SAVEPOINT grp";
+static const char sql_group_undo[] = "ROLLBACK TO SAVEPOINT grp";
 
 /* BEGIN, then the write gate unless gate is false (a claim). A
- * transaction inside one stays an error, as on SQLite. */
+ * transaction inside one stays an error, as on SQLite. In a group, the
+ * handler's transaction is a savepoint of the group's (which holds the
+ * gate), ended as before for the handler and made durable by the
+ * group's commit. */
 static int
 begin(struct db *db, bool gate)
 {
+	struct pgdb	*d = pg(db);
+
+	if (d->group) {
+		if (d->job_tx || pg_exec(db, sql_savepoint) == -1) {
+			d->failed = true;
+			return -1;
+		}
+		d->job_tx = true;
+		return 0;
+	}
 	if (pg_in_tx(db)) {
 		snprintf(pg(db)->error, sizeof(pg(db)->error),
 		    "cannot start a transaction within a transaction");
@@ -698,6 +753,23 @@ pg_tx_begin_claim(struct db *db)
 static int
 pg_tx_commit(struct db *db)
 {
+	struct pgdb	*d = pg(db);
+
+	if (d->group) {
+		if (!d->job_tx)
+			return -1;
+		if (PQtransactionStatus(d->conn) == PQTRANS_INERROR) {
+			log_error("db: commit of a failed transaction");
+			pg_tx_rollback(db);
+			return -1;
+		}
+		if (pg_exec(db, sql_release) == -1) {
+			pg_tx_rollback(db);
+			return -1;
+		}
+		d->job_tx = false;
+		return 0;
+	}
 	if (PQtransactionStatus(pg(db)->conn) == PQTRANS_INERROR) {
 		/* COMMIT would answer ROLLBACK and succeed */
 		log_error("db: commit of a failed transaction");
@@ -722,6 +794,18 @@ pg_tx_rollback(struct db *db)
 	if (db == NULL)
 		return;
 	d = pg(db);
+	if (d->group) {
+		if (!d->job_tx)
+			return;
+		d->job_tx = false;
+		/* keeps the handler's error for db_fail */
+		res = PQexec(d->conn, sql_rollback_to);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			log_error("db: rollback to a savepoint failed: %s",
+			    PQresultErrorMessage(res));
+		PQclear(res);
+		return;
+	}
 	d->tx = false;
 	if (!pg_in_tx(db))
 		return;
@@ -732,32 +816,75 @@ pg_tx_rollback(struct db *db)
 	PQclear(res);
 }
 
-/* No group commit on PostgreSQL: each handler's transaction commits on
- * its own (the server's WAL groups the flushes). */
+/* The writer thread's group: one transaction holding the gate (see the
+ * top). */
 static int
 pg_group_begin(struct db *db)
 {
-	(void)db;
+	struct pgdb	*d = pg(db);
+
+	if (pg_in_tx(db)) {
+		log_error("db: a group within a transaction");
+		return -1;
+	}
+	/* BEGIN alone: it reconnects a dropped connection */
+	if (pg_exec(db, sql_begin) == -1)
+		return -1;
+	d->tx = true;
+	if (pg_exec(db, sql_group_gate) == -1) {
+		pg_tx_rollback(db);
+		return -1;
+	}
+	d->group = true;
+	d->job_tx = false;
 	return 0;
 }
 
+/* false: the group's transaction is gone (its connection). */
 static bool
 pg_group_job_end(struct db *db)
 {
-	if (pg_in_tx(db)) {
+	struct pgdb	*d = pg(db);
+	PGTransactionStatusType	 t;
+
+	if (d->job_tx) {
 		log_error("db: a handler left its transaction open; rolled "
 		    "back");
 		pg_tx_rollback(db);
 	}
-	return true;
+	t = PQtransactionStatus(d->conn);
+	/* a failed read outside the handler's transaction: its changes go */
+	if (t == PQTRANS_INERROR && quiet(d, sql_group_undo) == -1)
+		t = PQTRANS_UNKNOWN;
+	if (t != PQTRANS_UNKNOWN && t != PQTRANS_IDLE &&
+	    quiet(d, sql_group_next) == 0)
+		return true;
+	log_error("db: the group's transaction was lost: %s", d->error);
+	d->group = false;
+	d->tx = false;
+	if (pg_in_tx(db))
+		pg_tx_rollback(db);
+	return false;
 }
 
 static int
 pg_group_commit(struct db *db, struct api_error *err)
 {
-	(void)db;
-	(void)err;
-	return 0;
+	struct pgdb	*d = pg(db);
+
+	if (!d->group)
+		return 0;	/* a job's error took it: nothing to commit */
+	d->group = false;
+	d->job_tx = false;
+	if (PQtransactionStatus(d->conn) == PQTRANS_INTRANS &&
+	    pg_exec(db, sql_commit) == 0) {
+		d->tx = false;
+		note_written();
+		return 0;
+	}
+	pg_fail(db, err);
+	pg_tx_rollback(db);
+	return -1;
 }
 
 static void

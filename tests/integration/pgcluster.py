@@ -52,10 +52,13 @@ def free_port():
 
 
 class Cluster:
-    def __init__(self, durable=False):
+    def __init__(self, durable=False, settings=()):
         # durable: fsync and synchronous commit on (a bench's fair
-        # comparison); the tests need neither
+        # comparison); the tests need neither. settings: more server
+        # settings, "name=value" each (e.g. log_min_duration_statement=5
+        # to see slow statements in server.log)
         self.durable = durable
+        self.settings = list(settings)
         self.bin = bindir()
         if self.bin is None:
             raise RuntimeError("PostgreSQL server binaries not found "
@@ -94,6 +97,8 @@ class Cluster:
             if not self.durable:
                 opts += (" -c fsync=off -c synchronous_commit=off "
                          "-c full_page_writes=off")
+            for setting in self.settings:
+                opts += " -c " + setting
             proc = self._run(os.path.join(self.bin, "pg_ctl"), "-D", data,
                              "-o", opts, "-l",
                              os.path.join(self.dir, "server.log"), "-w",
