@@ -1249,14 +1249,22 @@ listen_run(void *arg)
 				continue;
 			}
 			listener.on_wake();	/* some may have been missed */
+			/* and ours, asked for while it was away */
+			if (atomic_exchange(&listener.want_notify, false) &&
+			    listener_exec(conn, sql_notify) == -1)
+				goto lost;
 		}
 		fds[0].fd = PQsocket(conn);
 		fds[0].events = POLLIN;
 		fds[1].fd = listener.pipe[0];
 		fds[1].events = POLLIN;
 		fds[0].revents = fds[1].revents = 0;
-		if (poll(fds, 2, -1) == -1 && errno != EINTR)
-			break;
+		if (poll(fds, 2, -1) == -1 && errno != EINTR) {
+			log_error("db: listener: poll: %s; retrying",
+			    strerror(errno));
+			(void)poll(NULL, 0, LISTEN_RETRY_MS);
+			continue;
+		}
 		while (read(listener.pipe[0], drain, sizeof(drain)) > 0)
 			;
 		wake = false;

@@ -509,8 +509,10 @@ record_batch(struct db *db, struct pick *picks, int64_t n, int64_t now,
 		db_tx_rollback(db);
 		return 1;
 	}
-	if (db_tx_commit(db) == -1)
+	if (db_tx_commit(db) == -1) {
+		mailer_unflush(m);	/* their links were not recorded */
 		goto fail;
+	}
 	return 0;
 fail:
 	db_tx_rollback(db);

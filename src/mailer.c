@@ -435,6 +435,9 @@ struct mailer {
 	int			 batch_fd;
 	bool			 synced;	/* mailer_sync since the
 						   last write */
+	/* pending holds the names the last mailer_flush put into new/,
+	 * kept for mailer_unflush until the next write or the close */
+	bool			 flushed;
 };
 
 static int
@@ -524,6 +527,7 @@ drop_pending(struct mailer *m, bool unlink_tmp)
 		free(m->pending[i]);
 	}
 	m->npending = 0;
+	m->flushed = false;
 	if (m->batch_fd != -1)
 		(void)close(m->batch_fd);	/* read-only */
 	m->batch_fd = -1;
@@ -572,6 +576,8 @@ send_maildir(struct mailer *m, const char *id, const struct buf *text,
 	size_t	 off = 0;
 	ssize_t	 n;
 
+	if (m->flushed)
+		drop_pending(m, false);	/* a new batch */
 	/* new/NAME is as long as tmp/NAME */
 	if (snprintf(tmp, sizeof(tmp), "%s/tmp/%s.reviewd", m->cfg->maildir,
 	    id) >= (int)sizeof(tmp)) {
@@ -632,21 +638,22 @@ sync_dir(const char *path)
  * descriptor opened before the batch's first write (since Linux 5.8 it
  * reports every writeback error of the file system after that), then
  * into new/,
- * whose entries one fsync makes durable. A rename done before a failure
- * is harmless: the batch is sent again under the same names.
+ * whose entries one fsync makes durable. A failure takes back the renames
+ * it did (a message in new/ must be one its caller records); the names
+ * stay known until the next write, for mailer_unflush.
  */
 int
 mailer_flush(struct mailer *m, char *why, size_t whylen)
 {
 	char	 dir[PATH_MAX], tmp[PATH_MAX], dst[PATH_MAX];
-	size_t	 i;
-	int	 ret = -1;
+	size_t	 i, renamed = 0;
+	int	 ret = -1, saved;
 
-	if (m == NULL || m->npending == 0)
+	if (m == NULL || m->npending == 0 || m->flushed)
 		return 0;
 	if (!m->synced && syncfs(m->batch_fd) == -1)
 		goto out;
-	for (i = 0; i < m->npending; i++) {
+	for (i = 0; i < m->npending; i++, renamed++) {
 		/* lengths checked by send_maildir */
 		(void)snprintf(tmp, sizeof(tmp), "%s/tmp/%s.reviewd",
 		    m->cfg->maildir, m->pending[i]);
@@ -660,16 +667,41 @@ mailer_flush(struct mailer *m, char *why, size_t whylen)
 		goto out;
 	ret = 0;
 out:
-	if (ret == -1)
-		snprintf(why, whylen, "maildir: %s", strerror(errno));
-	drop_pending(m, ret == -1);
-	return ret;
+	if (ret == 0) {
+		m->flushed = true;
+		return 0;
+	}
+	saved = errno;
+	for (i = 0; i < renamed; i++) {
+		(void)snprintf(dst, sizeof(dst), "%s/new/%s.reviewd",
+		    m->cfg->maildir, m->pending[i]);
+		(void)unlink(dst);
+	}
+	snprintf(why, whylen, "maildir: %s", strerror(saved));
+	drop_pending(m, true);
+	return -1;
+}
+
+void
+mailer_unflush(struct mailer *m)
+{
+	char	 dst[PATH_MAX];
+	size_t	 i;
+
+	if (m == NULL || !m->flushed)
+		return;
+	for (i = 0; i < m->npending; i++) {
+		if (snprintf(dst, sizeof(dst), "%s/new/%s.reviewd",
+		    m->cfg->maildir, m->pending[i]) < (int)sizeof(dst))
+			(void)unlink(dst);
+	}
+	drop_pending(m, false);
 }
 
 int
 mailer_sync(struct mailer *m, char *why, size_t whylen)
 {
-	if (m == NULL || m->npending == 0 || m->synced)
+	if (m == NULL || m->npending == 0 || m->synced || m->flushed)
 		return 0;
 	if (syncfs(m->batch_fd) == -1) {
 		snprintf(why, whylen, "maildir: %s", strerror(errno));

@@ -112,9 +112,14 @@ enum mailer_result	mailer_send(struct mailer *m, const char *id,
 
 /* Delivers every message sent since the last flush (maildir: one syncfs,
  * the renames into new/, an fsync of new/; SMTP: nothing to do). 0, or -1
- * with why: none of them counts as delivered (each may or may not be in
- * new/; a resend under the same id replaces it). m may be NULL. */
+ * with why: none of them is delivered (the renames done are taken back;
+ * a resend under the same id replaces what a crash left). m may be NULL. */
 int	mailer_flush(struct mailer *m, char *why, size_t whylen);
+
+/* Maildir: takes the messages of the last mailer_flush back out of new/,
+ * when what they stand for could not be recorded (their links would not
+ * open). Only until the next send or the close. m may be NULL. */
+void	mailer_unflush(struct mailer *m);
 
 /* Maildir: makes the messages sent since the last flush durable in tmp/
  * (one syncfs), so that mailer_flush has only the renames left. 0, or -1

@@ -1,12 +1,17 @@
 /*
- * Unit tests of addresses, message checks (header injection), templates
- * and composition.
+ * Unit tests of addresses, message checks (header injection), templates,
+ * composition, and the maildir batch (flush, its take-back, unflush).
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -168,6 +173,80 @@ test_render_and_compose(void **state)
 	json_decref(msg);
 }
 
+static bool
+in_maildir(const struct config *cfg, const char *sub, const char *id)
+{
+	char		 path[PATH_MAX + 64];
+	struct stat	 sb;
+
+	snprintf(path, sizeof(path), "%s/%s/%s.reviewd", cfg->maildir, sub,
+	    id);
+	return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+static void
+send_two(struct mailer *m)
+{
+	json_t	*msg = json_pack("{s:s, s:s, s:s, s:s}", "to", "ann@b.co",
+	    "subject", "Hi", "text", "Hello", "html", "<p>Hello</p>");
+	char	 why[256];
+
+	assert_int_equal(mailer_send(m, "aaa1", msg, why, sizeof(why)),
+	    MAILER_SENT);
+	assert_int_equal(mailer_send(m, "bbb2", msg, why, sizeof(why)),
+	    MAILER_SENT);
+	json_decref(msg);
+}
+
+/* A message in new/ must be one its caller records: a flush that fails
+ * half-way takes back the renames it did, and unflush takes back a whole
+ * flushed batch (its record could not be committed). */
+static void
+test_maildir_flush_takes_back(void **state)
+{
+	struct config	 cfg;
+	struct mailer	*m;
+	char		 dir[] = "/tmp/reviewd-mailer-XXXXXX";
+	char		 path[PATH_MAX + 64];
+	char		 why[256];
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_non_null(mkdtemp(dir));
+	snprintf(cfg.maildir, sizeof(cfg.maildir), "%s", dir);
+	assert_int_equal(mailer_init(&cfg), 0);
+
+	/* the second rename fails: new/bbb2.reviewd is a directory */
+	snprintf(path, sizeof(path), "%s/new/bbb2.reviewd", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	m = mailer_open(&cfg);
+	send_two(m);
+	assert_int_equal(mailer_flush(m, why, sizeof(why)), -1);
+	assert_false(in_maildir(&cfg, "new", "aaa1"));
+	assert_false(in_maildir(&cfg, "tmp", "aaa1"));
+	assert_false(in_maildir(&cfg, "tmp", "bbb2"));
+	assert_int_equal(rmdir(path), 0);
+
+	/* a whole batch flushed, then taken back */
+	send_two(m);
+	assert_int_equal(mailer_flush(m, why, sizeof(why)), 0);
+	assert_true(in_maildir(&cfg, "new", "aaa1"));
+	assert_true(in_maildir(&cfg, "new", "bbb2"));
+	mailer_unflush(m);
+	assert_false(in_maildir(&cfg, "new", "aaa1"));
+	assert_false(in_maildir(&cfg, "new", "bbb2"));
+
+	/* a batch flushed and kept: the next send starts a new batch */
+	send_two(m);
+	assert_int_equal(mailer_flush(m, why, sizeof(why)), 0);
+	mailer_unflush(NULL);
+	mailer_close(m);
+	assert_true(in_maildir(&cfg, "new", "aaa1"));
+	assert_true(in_maildir(&cfg, "new", "bbb2"));
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	assert_int_equal(system(path), 0);
+}
+
 int
 main(void)
 {
@@ -176,6 +255,7 @@ main(void)
 		cmocka_unit_test(test_header_safe),
 		cmocka_unit_test(test_injection_refused),
 		cmocka_unit_test(test_render_and_compose),
+		cmocka_unit_test(test_maildir_flush_takes_back),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
