@@ -680,9 +680,9 @@ lingering(const struct http_req *hr)
 }
 
 /* Writes go through the writer's group commit; uploads (committed in
- * chunks), inbound mail (parsed at length) and ROUTE_SOLO routes (long
- * work such as a password check, or no write at all) run on their
- * worker. */
+ * chunks) go to the writer's long lane; inbound mail (parsed at length)
+ * and ROUTE_SOLO routes (long work such as a password check, or no write
+ * at all) run on their worker. */
 static bool
 grouped(const struct http_req *hr)
 {
@@ -775,13 +775,14 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		return MHD_YES;
 	hr->req.body = hr->body.data != NULL ? hr->body.data : "";
 	hr->req.body_len = hr->body.len;
-	if (grouped(hr)) {
+	if (grouped(hr) || (hr->route->flags & ROUTE_UPLOAD)) {
 		hr->job = (struct writer_job){ &hr->req, &hr->res, &hr->err,
 		    hr->route->handler, job_done, NULL };
 		atomic_store(&hr->job_state, JOB_QUEUED);
 		/* Suspended first: the writer resumes it when done. */
 		MHD_suspend_connection(conn);
-		if (writer_submit(&hr->job) == 0)
+		if ((grouped(hr) ? writer_submit(&hr->job) :
+		    writer_submit_long(&hr->job)) == 0)
 			return MHD_YES;
 		MHD_resume_connection(conn);
 		atomic_store(&hr->job_state, JOB_NONE);

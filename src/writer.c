@@ -1,9 +1,10 @@
 /*
- * writer: the single writer thread and its group commit (see writer.h).
- * The queue is a FIFO list behind one mutex; the thread takes all of it
- * at once, so a group is every request that arrived while the previous
- * group was committing: the busier the writes, the more share a commit.
- * Writer thread and HTTP worker threads (writer_submit).
+ * writer: the single writer thread and its group commit, and the threads
+ * of the long lane (see writer.h). The queue is a FIFO list behind one
+ * mutex; the writer takes all of it at once, so a group is every request
+ * that arrived while the previous group was committing: the busier the
+ * writes, the more share a commit. A long-lane thread takes one job at a
+ * time. Writer, long-lane and HTTP worker threads (the submits).
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -24,6 +25,14 @@ static struct writer_job	*queue_head, *queue_tail;
 static bool			 running, stopping;
 static pthread_t		 writer_thread;
 static _Atomic int64_t		 group_since_ns;	/* 0: idle */
+
+/* Two: one business's upload never waits for another's to end, and
+ * uploads cannot take more than two database connections. */
+#define LONG_THREADS	2
+
+static struct writer_job	*long_head, *long_tail;
+static pthread_t		 long_threads[LONG_THREADS];
+static int			 long_started;
 
 /* Fails the jobs from first to last (excluded) that had not failed: their
  * changes were in a transaction that is gone. */
@@ -125,6 +134,57 @@ writer_main(void *arg)
 	return NULL;
 }
 
+/* Appends job to the list head/tail. Under queue_lock. */
+static void
+enqueue(struct writer_job **head, struct writer_job **tail,
+    struct writer_job *job)
+{
+	job->next = NULL;
+	if (*tail != NULL)
+		(*tail)->next = job;
+	else
+		*head = job;
+	*tail = job;
+}
+
+/* A long-lane thread: each job's handler alone, on the thread's own
+ * connection, with the transactions the handler makes itself. */
+static void *
+long_main(void *arg)
+{
+	struct writer_job	*job;
+	struct db		*db;
+
+	(void)arg;
+	pthread_mutex_lock(&queue_lock);
+	for (;;) {
+		while (long_head == NULL && !stopping)
+			pthread_cond_wait(&queue_cond, &queue_lock);
+		if (long_head == NULL)
+			break;
+		job = long_head;
+		long_head = job->next;
+		if (long_head == NULL)
+			long_tail = NULL;
+		pthread_mutex_unlock(&queue_lock);
+		db = db_thread();
+		job->req->db = db;
+		if (db == NULL)
+			db_fail(NULL, job->err);
+		else {
+			db_fault_clear(db);
+			if (job->handler(job->req, job->res, job->err) == -1)
+				handler_failed(db, job->err);
+			db_thread_check();
+		}
+		job->done(job);
+		pthread_mutex_lock(&queue_lock);
+	}
+	pthread_mutex_unlock(&queue_lock);
+	db_thread_close();
+	return NULL;
+}
+
 int64_t
 writer_busy_ms(void)
 {
@@ -146,6 +206,12 @@ writer_start(void)
 		ret = -1;
 	} else
 		running = true;
+	/* Without its threads the long lane is not used (writer_submit_long
+	 * fails and the caller runs the handler). */
+	while (running && long_started < LONG_THREADS &&
+	    pthread_create(&long_threads[long_started], NULL, long_main,
+	    NULL) == 0)
+		long_started++;
 	pthread_mutex_unlock(&queue_lock);
 	return ret;
 }
@@ -155,15 +221,26 @@ writer_submit(struct writer_job *job)
 {
 	int	 ret = -1;
 
-	job->next = NULL;
 	pthread_mutex_lock(&queue_lock);
 	if (running && !stopping) {
-		if (queue_tail != NULL)
-			queue_tail->next = job;
-		else
-			queue_head = job;
-		queue_tail = job;
-		pthread_cond_signal(&queue_cond);
+		enqueue(&queue_head, &queue_tail, job);
+		/* the writer and the long lane share the condition */
+		pthread_cond_broadcast(&queue_cond);
+		ret = 0;
+	}
+	pthread_mutex_unlock(&queue_lock);
+	return ret;
+}
+
+int
+writer_submit_long(struct writer_job *job)
+{
+	int	 ret = -1;
+
+	pthread_mutex_lock(&queue_lock);
+	if (long_started > 0 && !stopping) {
+		enqueue(&long_head, &long_tail, job);
+		pthread_cond_broadcast(&queue_cond);
 		ret = 0;
 	}
 	pthread_mutex_unlock(&queue_lock);
@@ -179,9 +256,11 @@ writer_stop(void)
 		return;
 	}
 	stopping = true;
-	pthread_cond_signal(&queue_cond);
+	pthread_cond_broadcast(&queue_cond);
 	pthread_mutex_unlock(&queue_lock);
 	pthread_join(writer_thread, NULL);
+	while (long_started > 0)
+		pthread_join(long_threads[--long_started], NULL);
 	pthread_mutex_lock(&queue_lock);
 	running = false;
 	pthread_mutex_unlock(&queue_lock);

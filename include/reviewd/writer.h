@@ -14,6 +14,11 @@
  * db_group_begin), commits once, and only then lets each request answer.
  * Many requests share one fsync, no request waits in SQLite's busy
  * handler behind another, and an answered write is durable as before.
+ *
+ * The long lane: requests whose handler runs for seconds and commits in
+ * chunks of its own (uploads) run on two threads of their own, each job
+ * alone on the thread's connection, so they hold neither the writer nor
+ * an HTTP worker (whose other connections would wait for them).
  */
 
 struct writer_job {
@@ -22,7 +27,8 @@ struct writer_job {
 	struct api_error	*err;
 	route_handler		*handler;
 	/* Called on the writer thread once the job's group has committed
-	 * (or failed: err set); the job is the caller's again. */
+	 * (or failed: err set), or on the long-lane thread once its handler
+	 * has run; the job is the caller's again. */
 	void			(*done)(struct writer_job *);
 	struct writer_job	*next;	/* the queue's */
 };
@@ -34,12 +40,15 @@ int	writer_start(void);
  * handler itself). */
 int	writer_submit(struct writer_job *job);
 
+/* Queues job to the long lane. 0, or -1 when the lane does not run. */
+int	writer_submit_long(struct writer_job *job);
+
 /* How long the group the writer runs now has run, in milliseconds; 0
  * while it waits for work (the watchdog's sign of a stuck writer). */
 int64_t	writer_busy_ms(void);
 
-/* Runs what is queued, then stops the thread; a no-op when it does not
- * run. */
+/* Runs what is queued (long lane too), then stops the threads; a no-op
+ * when they do not run. */
 void	writer_stop(void);
 
 #endif

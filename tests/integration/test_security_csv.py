@@ -9,6 +9,7 @@ file has 20,000 rows and the memory bound is wide: ASan keeps freed
 memory in quarantine (256 MB by default), so VmHWM measures ASan, not the
 import. REVIEWD_CSV_ROWS and REVIEWD_CSV_GROWTH_MB override both."""
 import os
+import signal
 import threading
 import time
 
@@ -77,15 +78,14 @@ def test_big_upload_lets_other_tenants_write(business, other_business):
     writes = []             # (status, seconds, during the upload)
 
     def other_tenant():
-        # a new connection each time: a kept-alive one may belong to the
-        # libmicrohttpd thread busy with the upload and wait for it (a
-        # known limit: an upload holds its worker thread), which is not
-        # the database's lock this test is about
+        # one kept-alive connection: it may belong to the libmicrohttpd
+        # thread that received the upload, which must not be running it
+        # (uploads run on the writer's long lane)
+        s = requests.Session()
         i = 0
         while not done.is_set():
             t = time.monotonic()
-            r = requests.post(url, headers=dict(headers, Connection="close"),
-                              timeout=60, json={
+            r = s.post(url, headers=headers, timeout=60, json={
                 "consumerEmail": "o%d@example.net" % i,
                 "consumerName": "Other %d" % i,
                 "referenceNumber": "OTHER-%d" % i,
@@ -275,3 +275,29 @@ def test_interrupted_import_keeps_its_chunks_and_reupload_adds_the_rest(
                          "<> 'skipped'").fetchone()[0]
     con.close()
     assert queued == n
+
+
+def test_sigterm_during_import_finishes_it(daemon, business):
+    """SIGTERM while an import runs on the writer's long lane: the import
+    ends, its answer reaches the client, and the process exits 0."""
+    n = 20000
+    data = big_file(n)
+    answers = []
+    t = threading.Thread(target=lambda: answers.append(
+        upload(business, data)))
+    t.start()
+    con = daemon.sql(30)
+
+    def progress():
+        row = con.execute("SELECT created FROM invitation_imports "
+                          "WHERE created > 0").fetchone()
+        return row is not None
+
+    wait_for(progress, timeout=120, what="a chunk stored")
+    con.close()
+    daemon.proc.send_signal(signal.SIGTERM)
+    t.join(timeout=120)
+    assert daemon.proc.wait(timeout=60) == 0
+    assert len(answers) == 1 and answers[0].status_code == 201, answers
+    body = answers[0].json()
+    assert (body["total"], body["created"]) == (n, n), body
