@@ -384,14 +384,25 @@ file_size(const char *path, const char *suffix)
 	return (long long)sb.st_size;
 }
 
+/* SQLite: the file and its WAL as they are on disk. PostgreSQL: the
+ * database's size as the server counts it; its WAL is the server's, for
+ * the server's own monitoring (docs/operations.md), so no gauge here. */
 static int
-render_database(struct buf *out, const struct config *cfg)
+render_database(struct buf *out, struct db *db, const struct config *cfg)
 {
-	return help(out, "reviewd_database_size_bytes", "gauge",
-	    "Size of the database file.") == -1 ||
+	static const char	 sql_size[] =
+	    "SELECT pg_database_size(current_database())";
+	bool			 pg = db_backend() == DB_POSTGRESQL;
+	int64_t			 size = pg ? 0 : file_size(cfg->db_path, "");
+
+	if (pg && db_one_int(db, sql_size, &size, "") == -1)
+		return -1;
+	if (help(out, "reviewd_database_size_bytes", "gauge",
+	    "Size of the database.") == -1 ||
 	    buf_printf(out, "reviewd_database_size_bytes %lld\n",
-	    file_size(cfg->db_path, "")) == -1 ||
-	    help(out, "reviewd_database_wal_size_bytes", "gauge",
+	    (long long)size) == -1)
+		return -1;
+	return pg ? 0 : help(out, "reviewd_database_wal_size_bytes", "gauge",
 	    "Size of the database's write-ahead log.") == -1 ||
 	    buf_printf(out, "reviewd_database_wal_size_bytes %lld\n",
 	    file_size(cfg->db_path, "-wal")) == -1 ? -1 : 0;
@@ -407,12 +418,12 @@ metrics_get(struct request *req, struct response *res, struct api_error *err)
 
 	buf_init(&out, METRICS_MAX);
 	if (per_route == NULL || render_requests(&out) == -1 ||
-	    render_latency(&out) == -1 || render_process(&out) == -1 ||
-	    render_database(&out, req->cfg) == -1) {
+	    render_latency(&out) == -1 || render_process(&out) == -1) {
 		api_error_set(err, 500, NULL, "Internal error");
 		goto out;
 	}
-	if (render_outbox(&out, req->db) == -1) {
+	if (render_database(&out, req->db, req->cfg) == -1 ||
+	    render_outbox(&out, req->db) == -1) {
 		db_fail(req->db, err);
 		goto out;
 	}

@@ -9,7 +9,9 @@ import re
 import socket
 import stat
 
-from conftest import Business, Daemon, write_ini, wait_for
+import pytest
+
+from conftest import PG, Business, Daemon, write_ini, wait_for
 from test_links import bgl_payload, open_link, unique_query
 
 
@@ -53,6 +55,10 @@ def key_file(d):
     return d.db_path.parent / (d.db_path.name + ".master-key")
 
 
+@pytest.mark.skipif(PG, reason=(
+    "a key generated beside one daemon's database file would be that "
+    "daemon's alone: on PostgreSQL [links] master_key is required "
+    "(test_postgres.py checks the refusal)"))
 def test_master_key_generated_on_first_start(make_daemon):
     d = make_daemon()           # conftest sets no [links] master_key
     path = key_file(d)
