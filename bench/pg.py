@@ -5,6 +5,7 @@ PostgreSQL database, side by side in one run, as ratios to the SQLite
 daemon. Not run by CI: numbers depend on the machine.
 
 usage: BENCH_CACHE=DIR [REVIEWD_BIN=...] bench/pg.py [SECONDS] [REVIEWS] [UNITS]
+bench/run.sh runs it at its end (SKIP_PG=1: not), on the same data.
 
 The database is the one bench/run.sh seeded and keeps in BENCH_CACHE
 (reviewd-REVIEWS-UNITS.db and its .json; run bench/run.sh once with
@@ -42,11 +43,15 @@ units = int(sys.argv[3]) if len(sys.argv) > 3 else 100
 cache = pathlib.Path(os.environ.get("BENCH_CACHE", ""))
 binary = os.environ.get("REVIEWD_BIN", str(ROOT / "build" / "reviewd"))
 source = cache / ("reviewd-%d-%d.db" % (reviews, units))
-if not os.environ.get("BENCH_CACHE") or not source.exists():
+seed_json = cache / ("reviewd-%d-%d.json" % (reviews, units))
+if os.environ.get("BENCH_SEED_DB"):
+    # bench/run.sh without a cache: the database it seeded, untouched
+    source = pathlib.Path(os.environ["BENCH_SEED_DB"])
+    seed_json = pathlib.Path(os.environ["BENCH_SEED_JSON"])
+elif not os.environ.get("BENCH_CACHE") or not source.exists():
     sys.exit("bench/pg.py: %s missing: run bench/run.sh with BENCH_CACHE "
              "set first" % source)
-info = json.loads((cache / ("reviewd-%d-%d.json" % (reviews, units)))
-                  .read_text())
+info = json.loads(seed_json.read_text())
 tenant, tenant_inv = info["tenants"][0], info["tenants"][1]
 work = pathlib.Path(tempfile.mkdtemp(prefix="reviewd-bench-pg.",
                                      dir="/var/tmp"))

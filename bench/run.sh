@@ -23,6 +23,8 @@
 #                (default 60; the time for all of them is extrapolated)
 #   CSV_ROWS     rows of the CSV upload (default 100000)
 #   SKIP_PEER=1  no Node peer (its lines say so)
+#   SKIP_PG=1    no PostgreSQL line (bench/pg.py, run last: the same data
+#                on one SQLite daemon, one and two PostgreSQL daemons)
 #   SHARED_BENCH the references' folder (default: shared/bench beside the
 #                main checkout)
 # Seeding: bench/seed_db.py (its head says how), checked with its --check
@@ -128,6 +130,13 @@ else
 	fi
 fi
 seed_s=$(echo "$(date +%s.%N) - $seed_start" | bc)
+# the PostgreSQL line (bench/pg.py, at the end) serves the same data
+# before this run's writes: from the cache, else from a copy kept now
+pg_seed=""
+if [ -z "${SKIP_PG:-}" ] && [ -z "${BENCH_CACHE:-}" ]; then
+	cp "$dir/reviewd.db" "$dir/pristine.db"
+	pg_seed="$dir/pristine.db"
+fi
 # the values the lines need, from the seeder's JSON
 eval "$($py - "$dir/seed.json" "$dir/reviewd.db" <<'PY'
 import json, sqlite3, sys, time
@@ -489,3 +498,20 @@ echo "(writes' ratio: to the better of the two fsync lines, $fs_best/s)"
 if [ -z "$peer_pid" ]; then echo "(Node peer skipped: SKIP_PEER=1)"; fi
 } | tee "$dir/table"
 cp "$dir/table" "${BENCH_TABLE:-/dev/null}" 2>/dev/null || true
+
+# issue 17: the same data on PostgreSQL, 1 and 2 daemons, as ratios to one
+# daemon on SQLite measured in the same step (bench/pg.py says how)
+if [ -z "${SKIP_PG:-}" ]; then
+	log "the PostgreSQL line (bench/pg.py; SKIP_PG=1 skips it)"
+	for p in "${pids[@]}"; do	# the references: idle, but not gone
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	pids=()
+	echo
+	echo "PostgreSQL line: bench/pg.py $duration $reviews $units"
+	BENCH_SEED_DB=$pg_seed BENCH_SEED_JSON=$dir/seed.json \
+	    REVIEWD_BIN=$REVIEWD_BIN $py bench/pg.py "$duration" "$reviews" \
+	    "$units" | tee -a "$dir/table"
+	cp "$dir/table" "${BENCH_TABLE:-/dev/null}" 2>/dev/null || true
+fi
