@@ -44,30 +44,7 @@ static const char sql_unsubscribe_rekey[] =
 static int
 unsubscribe_key(struct db *db, char key[UNSUB_KEY_LEN + 1])
 {
-	char	 fresh[UNSUB_KEY_LEN + 1];
-	bool	 found;
-	int	 attempt, ret = -1;
-
-	for (attempt = 0; attempt < 2; attempt++) {
-		if (settings_get(db, UNSUB_KEY_NAME, key, UNSUB_KEY_LEN + 1,
-		    &found) == -1)
-			break;
-		if (found && strlen(key) == UNSUB_KEY_LEN) {
-			ret = 0;
-			break;
-		}
-		if (found) {
-			log_error("invitations: the setting %s is damaged",
-			    UNSUB_KEY_NAME);
-			break;
-		}
-		ids_random_hex(fresh, UNSUB_KEY_LEN / 2);
-		if (settings_add_if_absent(db, UNSUB_KEY_NAME, fresh,
-		    NULL) == -1)
-			break;
-	}
-	sodium_memzero(fresh, sizeof(fresh));
-	return ret;
+	return settings_secret(db, UNSUB_KEY_NAME, key, UNSUB_KEY_LEN);
 }
 
 /* The address's keyed hash (hmac) and its bare pre-secret hash (legacy,

@@ -38,6 +38,7 @@
 #include "reviewd/oauth_authorize.h"
 #include "reviewd/outbox.h"
 #include "reviewd/outbox_mail.h"
+#include "reviewd/rate_limit.h"
 #include "reviewd/reviews.h"
 #include "reviewd/routes.h"
 #include "reviewd/scheduler.h"
@@ -417,8 +418,10 @@ serve(struct db *db, const struct config *cfg)
 		return EXIT_FAILURE;
 	if (http_start(cfg, routes_table, routes_count) == -1)
 		return EXIT_FAILURE;
-	if (outbox_start() == -1 || scheduler_start() == -1) {
+	if (outbox_start() == -1 || scheduler_start() == -1 ||
+	    rate_limit_start() == -1) {
 		http_stop(0);
+		scheduler_stop();
 		outbox_stop();
 		return EXIT_FAILURE;
 	}
@@ -432,6 +435,7 @@ serve(struct db *db, const struct config *cfg)
 	watchdog_stop();
 	(void)sd_notify(0, "STOPPING=1");
 	http_stop(cfg->connection_timeout_s * 1000);
+	rate_limit_stop();
 	scheduler_stop();
 	outbox_stop();
 	log_info("stopped");

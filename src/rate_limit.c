@@ -6,15 +6,30 @@
  * a new key takes a free slot there or the one seen longest ago: its
  * client loses no more than the requests it had used (a fresh bucket is
  * full), so a flood of new addresses cannot lock anyone out, and memory
- * stays fixed whatever the number of clients. HTTP worker threads.
+ * stays fixed whatever the number of clients.
+ *
+ * Several daemons on one PostgreSQL database share each bucket: a thread
+ * of this module adds, about once a second, what this daemon's clients
+ * spent to the debts of rate_limit_debts (summed over every daemon, and
+ * draining at the bucket's rate) and sets each bucket to its limit less
+ * the debt read back. A client spread over N daemons so gets its limit,
+ * plus at most what the other daemons let through in the last second.
+ * HTTP worker threads; the sharing thread.
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+#include <sodium.h>
+
 #include "reviewd/clock.h"
+#include "reviewd/db.h"
+#include "reviewd/log.h"
 #include "reviewd/rate_limit.h"
+#include "reviewd/settings.h"
+#include "reviewd/sleeper.h"
 
 #define SHARDS		64
 #define SLOTS		512	/* per shard */
@@ -26,7 +41,9 @@
 struct bucket {
 	char	 key[KEY_LEN];	/* "" when free */
 	int64_t	 tokens;	/* millionths of a request */
-	int64_t	 seen_ns;
+	int64_t	 seen_ns;	/* last asked for */
+	int64_t	 filled_ns;	/* tokens counted up to then */
+	int64_t	 spent;		/* requests taken since the last share */
 };
 
 struct shard {
@@ -87,11 +104,11 @@ bucket_of(struct shard *sh, uint64_t h, const char *key, int64_t limit,
 		b = &sh->slot[(h + i) % SLOTS];
 		if (strcmp(b->key, key) == 0) {
 			/* a minute refills any bucket: no overflow past it */
-			b->tokens += (now_ns - b->seen_ns < MINUTE_NS ?
-			    now_ns - b->seen_ns : MINUTE_NS) * limit / 60000;
+			b->tokens += (now_ns - b->filled_ns < MINUTE_NS ?
+			    now_ns - b->filled_ns : MINUTE_NS) * limit / 60000;
 			if (b->tokens > limit * ONE)
 				b->tokens = limit * ONE;
-			b->seen_ns = now_ns;
+			b->seen_ns = b->filled_ns = now_ns;
 			return b;
 		}
 		if (oldest == NULL || b->key[0] == '\0' ||
@@ -100,7 +117,8 @@ bucket_of(struct shard *sh, uint64_t h, const char *key, int64_t limit,
 	}
 	snprintf(oldest->key, sizeof(oldest->key), "%s", key);
 	oldest->tokens = limit * ONE;
-	oldest->seen_ns = now_ns;
+	oldest->seen_ns = oldest->filled_ns = now_ns;
+	oldest->spent = 0;
 	return oldest;
 }
 
@@ -143,9 +161,10 @@ rate_limit_take(const struct request *req, const struct route *route,
 	sh = &shards[h % SHARDS];
 	pthread_mutex_lock(&sh->lock);
 	b = bucket_of(sh, h / SHARDS, key, limit, clock_mono_ns());
-	if (b->tokens >= ONE)
+	if (b->tokens >= ONE) {
 		b->tokens -= ONE;
-	else {
+		b->spent++;
+	} else {
 		wait_s = seconds_to_fill(ONE - b->tokens, limit);
 		ret = -1;
 	}
@@ -163,4 +182,224 @@ rate_limit_take(const struct request *req, const struct route *route,
 		api_error_header(err, "Retry-After", retry);
 	}
 	return ret;
+}
+
+/* Sharing across daemons (PostgreSQL). */
+
+#define SHARE_MS	1000
+#define SHARE_MAX	4096	/* buckets shared a round; the rest wait */
+#define HASH_BYTES	16
+#define SECRET_HEX	64
+#define SECRET_NAME	"rate_limit_key"
+#define PURGE_ROUNDS	60
+
+struct shared {
+	char	 hash[2 * HASH_BYTES + 1];
+	char	 key[KEY_LEN];
+	int64_t	 limit;
+	int64_t	 took;		/* requests spent since the last round */
+};
+
+static struct sleeper	 sharer = SLEEPER_INIT;
+
+/* One statement a round: each daemon adds what its clients spent, drains
+ * the debt for the time since it last moved and reads the sum back.
+ * PostgreSQL's SQL (json_to_recordset, ::): the thread runs only there.
+ * In key order, so that two daemons lock the rows in the same order. */
+static const char sql_share[] =
+    "INSERT INTO rate_limit_debts AS d (key, debt, per_minute, updated_ms) "
+    "SELECT x.key, x.took * 1000000, x.per_minute, ?2 "
+    "FROM json_to_recordset(?1::json) "
+    "  AS x(key text, took bigint, per_minute bigint) "
+    "ORDER BY x.key "
+    "ON CONFLICT (key) DO UPDATE SET debt = least("
+    "  excluded.per_minute * 1000000, greatest(0, d.debt - least(60000, "
+    "  greatest(0, excluded.updated_ms - d.updated_ms)) * "
+    "  excluded.per_minute * 50 / 3) + excluded.debt), "
+    "  per_minute = excluded.per_minute, "
+    "  updated_ms = greatest(d.updated_ms, excluded.updated_ms) "
+    "RETURNING key, debt";
+static const char sql_purge[] =
+    "DELETE FROM rate_limit_debts WHERE updated_ms < ?";
+
+static int64_t
+limit_of(const char *key)
+{
+	return key[0] == 'k' ? limits->ratelimit_app_per_minute :
+	    limits->ratelimit_address_per_minute;
+}
+
+static int
+by_hash(const void *a, const void *b)
+{
+	return strcmp(((const struct shared *)a)->hash,
+	    ((const struct shared *)b)->hash);
+}
+
+/* The buckets asked for in the last minute into out (at most max), with
+ * what they spent since the last round, which is taken (it is shared
+ * now), and their keyed hashes (no address leaves the daemon). The
+ * count, sorted by hash. */
+static size_t
+collect(const unsigned char *secret, struct shared *out, size_t max,
+    int64_t now_ns)
+{
+	struct bucket	*b;
+	unsigned char	 h[HASH_BYTES];
+	size_t		 i, j, n = 0;
+
+	for (i = 0; i < SHARDS && n < max; i++) {
+		pthread_mutex_lock(&shards[i].lock);
+		for (j = 0; j < SLOTS && n < max; j++) {
+			b = &shards[i].slot[j];
+			if (b->key[0] == '\0' ||
+			    now_ns - b->seen_ns >= MINUTE_NS)
+				continue;
+			memcpy(out[n].key, b->key, sizeof(out[n].key));
+			out[n].took = b->spent;
+			b->spent = 0;
+			n++;
+		}
+		pthread_mutex_unlock(&shards[i].lock);
+	}
+	for (i = 0; i < n; i++) {
+		out[i].limit = limit_of(out[i].key);
+		crypto_generichash(h, sizeof(h), (const unsigned char *)
+		    out[i].key, strlen(out[i].key), secret, SECRET_HEX / 2);
+		sodium_bin2hex(out[i].hash, sizeof(out[i].hash), h,
+		    sizeof(h));
+	}
+	qsort(out, n, sizeof(*out), by_hash);
+	return n;
+}
+
+/* The bucket of s after a round: its limit less the debt of every daemon
+ * and what this one spent since it was collected. */
+static void
+settle(const struct shared *s, int64_t debt, int64_t now_ns)
+{
+	struct shard	*sh;
+	struct bucket	*b;
+	uint64_t	 h = key_hash(s->key);
+	size_t		 i;
+
+	sh = &shards[h % SHARDS];
+	pthread_mutex_lock(&sh->lock);
+	for (i = 0; i < WINDOW; i++) {
+		b = &sh->slot[(h / SHARDS + i) % SLOTS];
+		if (strcmp(b->key, s->key) != 0)
+			continue;
+		b->tokens = s->limit * ONE - debt - b->spent * ONE;
+		if (b->tokens < 0)
+			b->tokens = 0;
+		if (b->tokens > s->limit * ONE)
+			b->tokens = s->limit * ONE;
+		b->filled_ns = now_ns;	/* the debt drained up to now */
+		break;
+	}
+	pthread_mutex_unlock(&sh->lock);
+}
+
+/* One round: 0, or -1 when the database failed (this daemon's buckets
+ * then go on alone until the next). */
+static int
+share(struct db *db, const unsigned char *secret, struct shared *round)
+{
+	struct db_stmt	*st = NULL;
+	struct shared	 probe, *hit;
+	json_t		*list = NULL, *item;
+	char		*text = NULL;
+	size_t		 n, i;
+	int64_t		 now_ns = clock_mono_ns();
+	int		 rc, ret = -1;
+
+	n = collect(secret, round, SHARE_MAX, now_ns);
+	if (n == 0)
+		return 0;
+	list = json_array();
+	for (i = 0; list != NULL && i < n; i++) {
+		item = json_pack("{s:s, s:I, s:I}", "key", round[i].hash,
+		    "took", (json_int_t)round[i].took, "per_minute",
+		    (json_int_t)round[i].limit);
+		if (item == NULL || json_array_append_new(list, item) == -1)
+			goto out;
+	}
+	text = list == NULL ? NULL : json_dumps(list, JSON_COMPACT);
+	st = text == NULL ? NULL : db_prepare(db, sql_share);
+	if (st == NULL || db_bind(st, "si", text, clock_now_ms()) == -1)
+		goto out;
+	while ((rc = db_step(db, st)) == DB_ROW) {
+		snprintf(probe.hash, sizeof(probe.hash), "%s",
+		    db_text(st, 0));
+		hit = bsearch(&probe, round, n, sizeof(*round), by_hash);
+		if (hit != NULL)
+			settle(hit, db_int(st, 1), clock_mono_ns());
+	}
+	ret = rc == DB_DONE ? 0 : -1;
+out:
+	db_release(st);
+	free(text);
+	json_decref(list);
+	return ret;
+}
+
+static void *
+share_main(void *arg)
+{
+	unsigned char	 secret[SECRET_HEX / 2];
+	char		 hex[SECRET_HEX + 1];
+	struct shared	*round;
+	struct db	*db = db_thread();
+	bool		 failing = false;
+	int64_t		 rounds = 0;
+
+	(void)arg;
+	round = calloc(SHARE_MAX, sizeof(*round));
+	if (db == NULL || round == NULL ||
+	    settings_secret(db, SECRET_NAME, hex, SECRET_HEX) == -1 ||
+	    sodium_hex2bin(secret, sizeof(secret), hex, SECRET_HEX, NULL,
+	    NULL, NULL) != 0) {
+		log_error("ratelimit: cannot share the buckets with the other "
+		    "daemons; each counts its own");
+		goto out;
+	}
+	while (!sleeper_wait(&sharer, SHARE_MS)) {
+		if (share(db, secret, round) == -1) {
+			if (!failing)
+				log_warn("ratelimit: sharing failed (%s); "
+				    "each daemon counts its own until it "
+				    "works again", db_error_text(db));
+			failing = true;
+			continue;
+		}
+		if (failing)
+			log_info("ratelimit: sharing works again");
+		failing = false;
+		if (++rounds % PURGE_ROUNDS == 0 && db_run(db, sql_purge, "i",
+		    clock_now_ms() - 60000) == -1)
+			log_warn("ratelimit: cannot delete idle debts");
+	}
+out:
+	sodium_memzero(secret, sizeof(secret));
+	sodium_memzero(hex, sizeof(hex));
+	free(round);
+	db_thread_close();
+	return NULL;
+}
+
+int
+rate_limit_start(void)
+{
+	if (limits == NULL || shards == NULL ||
+	    db_backend() != DB_POSTGRESQL ||
+	    (limits->ratelimit_app_per_minute == 0 &&
+	    limits->ratelimit_address_per_minute == 0))
+		return 0;
+	return sleeper_start(&sharer, "ratelimit", share_main, NULL);
+}
+
+void
+rate_limit_stop(void)
+{
+	sleeper_stop(&sharer, "ratelimit");
 }

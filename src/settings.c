@@ -2,6 +2,12 @@
  * settings: the one writer of the settings table (name -> text value).
  * Any thread, on its own connection; the values are few and small.
  */
+#include <string.h>
+
+#include <sodium.h>
+
+#include "reviewd/ids.h"
+#include "reviewd/log.h"
 #include "reviewd/settings.h"
 
 static const char sql_get[] =
@@ -54,4 +60,33 @@ settings_add_if_absent(struct db *db, const char *name, const char *value,
 	if (added != NULL)
 		*added = n > 0;
 	return 0;
+}
+
+int
+settings_secret(struct db *db, const char *name, char *out, size_t hexlen)
+{
+	char	 fresh[SETTINGS_SECRET_MAX + 1];
+	bool	 found;
+	int	 attempt, ret = -1;
+
+	if (hexlen == 0 || hexlen % 2 != 0 || hexlen > SETTINGS_SECRET_MAX)
+		return -1;
+	/* a second look after adding: another daemon may have won */
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (settings_get(db, name, out, hexlen + 1, &found) == -1)
+			break;
+		if (found && strlen(out) == hexlen) {
+			ret = 0;
+			break;
+		}
+		if (found) {
+			log_error("settings: the setting %s is damaged", name);
+			break;
+		}
+		ids_random_hex(fresh, hexlen / 2);
+		if (settings_add_if_absent(db, name, fresh, NULL) == -1)
+			break;
+	}
+	sodium_memzero(fresh, sizeof(fresh));
+	return ret;
 }

@@ -15,7 +15,8 @@
  * ([ratelimit] in the configuration). A bucket holds a minute of requests
  * and refills continuously, so a client may burst up to its limit and
  * then goes at limit/60 a second. The buckets live in this daemon's
- * memory: with several daemons each keeps its own (docs/operations.md).
+ * memory; with several daemons on PostgreSQL, rate_limit_start shares
+ * them through the database about once a second (docs/operations.md).
  * ROUTE_UNLIMITED routes (health, readiness) and the operator's are not
  * limited.
  */
@@ -39,5 +40,12 @@ void	rate_limit_configure(const struct config *cfg);
  */
 int	rate_limit_take(const struct request *req, const struct route *route,
 	    struct rate_limit_note *note, struct api_error *err);
+
+/* On PostgreSQL with a limit set: starts the thread that shares the
+ * buckets with the other daemons (else nothing). 0 or -1 (logged). */
+int	rate_limit_start(void);
+
+/* Stops it; safe when it never started. */
+void	rate_limit_stop(void);
 
 #endif

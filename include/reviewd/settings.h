@@ -26,4 +26,12 @@ int	settings_put(struct db *db, const char *name, const char *value);
 int	settings_add_if_absent(struct db *db, const char *name,
 	    const char *value, bool *added);
 
+/* The random secret kept as setting name, hexlen hex characters (even,
+ * at most SETTINGS_SECRET_MAX), made on first use: the same for every
+ * daemon on the database. 0 with out filled, or -1 (logged when the
+ * stored value is damaged). */
+#define SETTINGS_SECRET_MAX	128
+int	settings_secret(struct db *db, const char *name, char *out,
+	    size_t hexlen);
+
 #endif

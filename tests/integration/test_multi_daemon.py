@@ -301,3 +301,40 @@ def test_a_write_on_one_daemon_is_read_on_another_at_once(fleet, sink):
     assert b.get(path, headers=old).status_code == 401
     new = {"Authorization": "Bearer " + r.json()["access_token"]}
     assert b.get(path, headers=new).status_code == 200
+
+
+def test_a_client_spread_over_two_daemons_gets_one_limit(fleet, sink):
+    """[ratelimit] buckets are shared through the database about once a
+    second: a client that spends its minute on daemon a finds its bucket
+    empty on daemon b, not a second minute's worth."""
+    limit = 60          # one a second refills
+    f = fleet(2, sink, {"server": {"trusted_proxies": "127.0.0.1"},
+                        "ratelimit": {"address_per_minute": str(limit)}})
+    a, b = f.daemons
+    Business(a, "shared-limit.example.com")
+    client = {"X-Forwarded-For": "198.51.100.23"}
+
+    def page(d):
+        return d.get("/b/shared-limit.example.com", headers=client)
+    served = 0
+    while served < 3 * limit:
+        r = page(a)
+        if r.status_code != 200:
+            break
+        served += 1
+    assert r.status_code == 429 and served >= limit, (served, r.text)
+    # a's spending reaches the table, then b's bucket
+    wait_for(lambda: f.count("SELECT count(*) FROM rate_limit_debts "
+                             "WHERE debt > 0") == 1,
+             what="a's spending shared")
+    assert f.count("SELECT count(*) FROM rate_limit_debts WHERE key LIKE "
+                   "'%198.51%'") == 0          # a keyed hash, no address
+    page(b)             # b's bucket exists from now and is shared
+    time.sleep(2.5)     # two rounds of b's: it reads a's debt
+    statuses = [page(b).status_code for _ in range(20)]
+    # a few refilled in the meantime (one a second); not 20 fresh ones
+    assert statuses.count(429) >= 14, statuses
+    # another client is not touched
+    r = b.get("/b/shared-limit.example.com",
+              headers={"X-Forwarded-For": "198.51.100.99"})
+    assert r.status_code == 200, r.text
