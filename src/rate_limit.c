@@ -238,30 +238,38 @@ by_hash(const void *a, const void *b)
 
 /* The buckets asked for in the last minute into out (at most max), with
  * what they spent since the last round, which is taken (it is shared
- * now), and their keyed hashes (no address leaves the daemon). The
- * count, sorted by hash. */
+ * now), and their keyed hashes (no address leaves the daemon). A round
+ * that cannot take them all leaves the rest to the next, which starts
+ * where this one stopped. The count, sorted by hash. */
 static size_t
 collect(const unsigned char *secret, struct shared *out, size_t max,
     int64_t now_ns)
 {
+	static size_t	 first;	/* the sharing thread's */
 	struct bucket	*b;
+	struct shard	*sh;
 	unsigned char	 h[HASH_BYTES];
 	size_t		 i, j, n = 0;
 
 	for (i = 0; i < SHARDS && n < max; i++) {
-		pthread_mutex_lock(&shards[i].lock);
-		for (j = 0; j < SLOTS && n < max; j++) {
-			b = &shards[i].slot[j];
+		sh = &shards[(first + i) % SHARDS];
+		pthread_mutex_lock(&sh->lock);
+		for (j = 0; j < SLOTS; j++) {
+			b = &sh->slot[j];
 			if (b->key[0] == '\0' ||
 			    now_ns - b->seen_ns >= MINUTE_NS)
 				continue;
+			if (n == max)
+				break;
 			memcpy(out[n].key, b->key, sizeof(out[n].key));
 			out[n].took = b->spent;
 			b->spent = 0;
 			n++;
 		}
-		pthread_mutex_unlock(&shards[i].lock);
+		pthread_mutex_unlock(&sh->lock);
 	}
+	if (n == max)		/* the last shard again: it may have more */
+		first = (first + i - 1) % SHARDS;
 	for (i = 0; i < n; i++) {
 		out[i].limit = limit_of(out[i].key);
 		crypto_generichash(h, sizeof(h), (const unsigned char *)
