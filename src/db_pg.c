@@ -36,30 +36,8 @@
 #include "reviewd/db_pg_internal.h"
 #include "reviewd/log.h"
 
-#define PG_CACHE_SLOTS		512	/* power of two */
-#define PG_ERR_LEN		512
 /* pg_advisory_xact_lock's key for the write gate: "rvwd" */
 #define PG_WRITE_LOCK		"1920366436"
-
-struct pgstmt;
-
-struct pgdb {
-	PGconn		*conn;
-	bool		 fault;		/* storage fault since db_fault_clear */
-	bool		 failed;	/* the last call failed */
-	int64_t		 changes;	/* of the last INSERT/UPDATE/DELETE */
-	unsigned	 next_name;	/* server-side statement names */
-	unsigned	 session;	/* bumped by each reconnection */
-	bool		 tx;		/* a transaction of ours is open */
-	bool		 group;		/* db_group_begin: one transaction */
-	bool		 job_tx;	/* group: a handler's savepoint */
-	char		 sqlstate[6];	/* of the last failure */
-	char		 error[PG_ERR_LEN];
-	struct {
-		const char	*sql;
-		struct pgstmt	*st;
-	}		 cache[PG_CACHE_SLOTS];
-};
 
 struct pgstmt {
 	struct pgdb	*db;
@@ -76,12 +54,6 @@ struct pgstmt {
  * error), or 0: as on SQLite, set by a failing write, cleared by the next
  * commit. */
 static atomic_int	 write_fault;
-
-static struct pgdb *
-pg(struct db *db)
-{
-	return (struct pgdb *)(void *)db;
-}
 
 static struct pgstmt *
 pst(struct db_stmt *st)
@@ -111,7 +83,7 @@ note_written(void)
 
 /* Remembers why res (NULL: the connection) failed; logs it unless it is
  * a storage fault, which is noted once. */
-static void
+void
 note_error(struct pgdb *d, const PGresult *res, const char *what)
 {
 	const char	*state = res != NULL ?
@@ -141,7 +113,7 @@ note_error(struct pgdb *d, const PGresult *res, const char *what)
 		    "again; reads are served", d->error);
 }
 
-static void
+void
 note_ok(struct pgdb *d)
 {
 	d->failed = false;
@@ -198,7 +170,7 @@ fail:
  * reconnects). Statements are prepared again as they are next run. true
  * when the connection is usable.
  */
-static bool
+bool
 revive(struct pgdb *d)
 {
 	if (PQstatus(d->conn) == CONNECTION_OK)
@@ -1191,64 +1163,3 @@ const struct db_ops db_pg_ops = {
 	.listen_stop = pg_listen_stop,
 	.notify_wake = pg_notify_wake,
 };
-
-/* for copy_data (issue 17): rows streamed in with COPY ... FROM STDIN. */
-
-int
-db_pg_copy_begin(struct db *db, const char *sql)
-{
-	struct pgdb	*d = pg(db);
-	PGresult	*res;
-	int		 ret = 0;
-
-	if (!revive(d)) {
-		note_error(d, NULL, "copy");
-		return -1;
-	}
-	res = PQexec(d->conn, sql);
-	if (PQresultStatus(res) != PGRES_COPY_IN) {
-		note_error(d, res, "copy");
-		ret = -1;
-	} else
-		note_ok(d);
-	PQclear(res);
-	return ret;
-}
-
-int
-db_pg_copy_put(struct db *db, const char *data, size_t len)
-{
-	struct pgdb	*d = pg(db);
-
-	if (len > INT32_MAX || PQputCopyData(d->conn, data, (int)len) != 1) {
-		note_error(d, NULL, "copy");
-		return -1;
-	}
-	return 0;
-}
-
-int
-db_pg_copy_end(struct db *db, const char *failure, int64_t *rows)
-{
-	struct pgdb	*d = pg(db);
-	PGresult	*res;
-	int		 ret = 0;
-
-	if (PQputCopyEnd(d->conn, failure) != 1) {
-		note_error(d, NULL, "copy");
-		ret = -1;
-	}
-	/* the COPY's result, then NULL; an error is its result's */
-	while ((res = PQgetResult(d->conn)) != NULL) {
-		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-			if (ret == 0 && failure == NULL)
-				note_error(d, res, "copy");
-			ret = -1;
-		} else if (rows != NULL)
-			*rows = strtoll(PQcmdTuples(res), NULL, 10);
-		PQclear(res);
-	}
-	if (ret == 0 && failure == NULL)
-		note_ok(d);
-	return failure != NULL ? -1 : ret;
-}
