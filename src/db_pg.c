@@ -7,20 +7,12 @@
  * bound statement once and walks its whole result (lists are pages, so
  * results are small). Parameters go as text and the server infers their
  * types from the statement; columns come back as text, db_int reads them
- * (and "t"/"f" for a boolean).
+ * (and "t"/"f" for a boolean). Migrations come from migrations_pg/,
+ * built in.
  *
- * Transactions: BEGIN, then one transaction-scoped advisory lock, so
- * writers take turns across every daemon on the database as SQLite's one
- * writer does (the write gate). Group commit as on SQLite: the writer
- * thread's group (db_group_begin) is one transaction holding the gate,
- * each handler's transaction a savepoint of it, so one COMMIT (and its
- * WAL flush) carries many requests. A claim's transaction
- * (db_tx_begin_claim) skips that lock: it locks only the rows it claims
- * (FOR UPDATE SKIP LOCKED), so daemons claim in parallel. Migrations come
- * from migrations_pg/, built in.
- *
- * Wake-ups between daemons (LISTEN/NOTIFY) are in db_pg_listen.c; what
- * the files share is in db_pg_internal.h.
+ * Transactions and the writer's group are in db_pg_tx.c, wake-ups
+ * between daemons (LISTEN/NOTIFY) in db_pg_listen.c, COPY for copy_data
+ * in db_pg_copy.c; what the files share is in db_pg_internal.h.
  */
 #include <inttypes.h>
 #include <stdatomic.h>
@@ -35,9 +27,6 @@
 #include "reviewd/db.h"
 #include "reviewd/db_pg_internal.h"
 #include "reviewd/log.h"
-
-/* pg_advisory_xact_lock's key for the write gate: "rvwd" */
-#define PG_WRITE_LOCK		"1920366436"
 
 struct pgstmt {
 	struct pgdb	*db;
@@ -62,9 +51,6 @@ pst(struct db_stmt *st)
 }
 
 static void	 pg_close(struct db *);
-static bool	 pg_in_tx(struct db *);
-static void	 pg_tx_rollback(struct db *);
-static void	 pg_fail(struct db *, struct api_error *);
 
 /* Storage faults, as db_sqlite.c's: said once on the change. */
 static bool
@@ -73,7 +59,7 @@ storage_fault(const char *state)
 	return strcmp(state, "53100") == 0 || strcmp(state, "58030") == 0;
 }
 
-static void
+void
 note_written(void)
 {
 	if (atomic_load(&write_fault) != 0 &&
@@ -217,7 +203,7 @@ pg_close(struct db *db)
 
 /* Also while a transaction of ours lost its connection: until its caller
  * rolls back (which revive waits for). */
-static bool
+bool
 pg_in_tx(struct db *db)
 {
 	PGTransactionStatusType	 t = PQtransactionStatus(pg(db)->conn);
@@ -288,7 +274,7 @@ pg_writable(void)
 	return code == 53100 ? "disk full" : "I/O error";
 }
 
-static int
+int
 pg_exec(struct db *db, const char *sql)
 {
 	struct pgdb	*d = pg(db);
@@ -343,7 +329,7 @@ deallocate(struct pgdb *d, const char *name)
 #define BOOLOID		16
 
 /* Runs sql (a savepoint's), its error noted. 0 or -1. */
-static int
+int
 quiet(struct pgdb *d, const char *sql)
 {
 	PGresult	*res = PQexec(d->conn, sql);
@@ -652,208 +638,7 @@ pg_step(struct db *db, struct db_stmt *st)
 	return DB_DONE;
 }
 
-static const char sql_begin[] = "BEGIN";
-static const char sql_gate[] = "SELECT pg_advisory_xact_lock("
-    PG_WRITE_LOCK ")";
-static const char sql_commit[] = "COMMIT";
-static const char sql_rollback[] = "ROLLBACK";
-static const char sql_savepoint[] = "SAVEPOINT job";
-static const char sql_release[] = "RELEASE SAVEPOINT job";
-static const char sql_rollback_to[] = "ROLLBACK TO SAVEPOINT job; "
-    "RELEASE SAVEPOINT job";
-/* a group's savepoint before each job: a job's failed statement outside
- * its transaction takes only that job's changes */
-static const char sql_group_gate[] = "SELECT pg_advisory_xact_lock("
-    PG_WRITE_LOCK "); SAVEPOINT grp";
-static const char sql_group_next[] = "RELEASE SAVEPOINT grp; "
-    "SAVEPOINT grp";
-static const char sql_group_undo[] = "ROLLBACK TO SAVEPOINT grp";
-
-/* BEGIN, then the write gate unless gate is false (a claim). A
- * transaction inside one stays an error, as on SQLite. In a group, the
- * handler's transaction is a savepoint of the group's (which holds the
- * gate), ended as before for the handler and made durable by the
- * group's commit. */
-static int
-begin(struct db *db, bool gate)
-{
-	struct pgdb	*d = pg(db);
-
-	if (d->group) {
-		if (d->job_tx || pg_exec(db, sql_savepoint) == -1) {
-			d->failed = true;
-			return -1;
-		}
-		d->job_tx = true;
-		return 0;
-	}
-	if (pg_in_tx(db)) {
-		snprintf(pg(db)->error, sizeof(pg(db)->error),
-		    "cannot start a transaction within a transaction");
-		pg(db)->failed = true;
-		log_error("db: %s", pg(db)->error);
-		return -1;
-	}
-	if (pg_exec(db, sql_begin) == -1)
-		return -1;
-	pg(db)->tx = true;
-	if (!gate || pg_exec(db, sql_gate) == 0)
-		return 0;
-	pg_tx_rollback(db);
-	return -1;
-}
-
-static int
-pg_tx_begin(struct db *db)
-{
-	return begin(db, true);
-}
-
-/* A claim: the transaction without the write gate (db.h). */
-static int
-pg_tx_begin_claim(struct db *db)
-{
-	return begin(db, false);
-}
-
-static int
-pg_tx_commit(struct db *db)
-{
-	struct pgdb	*d = pg(db);
-
-	if (d->group) {
-		if (!d->job_tx)
-			return -1;
-		if (PQtransactionStatus(d->conn) == PQTRANS_INERROR) {
-			log_error("db: commit of a failed transaction");
-			pg_tx_rollback(db);
-			return -1;
-		}
-		if (pg_exec(db, sql_release) == -1) {
-			pg_tx_rollback(db);
-			return -1;
-		}
-		d->job_tx = false;
-		return 0;
-	}
-	if (PQtransactionStatus(pg(db)->conn) == PQTRANS_INERROR) {
-		/* COMMIT would answer ROLLBACK and succeed */
-		log_error("db: commit of a failed transaction");
-		pg_tx_rollback(db);
-		return -1;
-	}
-	if (pg_exec(db, sql_commit) == -1) {
-		pg_tx_rollback(db);
-		return -1;
-	}
-	pg(db)->tx = false;
-	note_written();
-	return 0;
-}
-
-static void
-pg_tx_rollback(struct db *db)
-{
-	struct pgdb	*d;
-	PGresult	*res;
-
-	if (db == NULL)
-		return;
-	d = pg(db);
-	if (d->group) {
-		if (!d->job_tx)
-			return;
-		d->job_tx = false;
-		/* keeps the handler's error for db_fail */
-		res = PQexec(d->conn, sql_rollback_to);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK)
-			log_error("db: rollback to a savepoint failed: %s",
-			    PQresultErrorMessage(res));
-		PQclear(res);
-		return;
-	}
-	d->tx = false;
-	if (!pg_in_tx(db))
-		return;
-	/* keeps the error that made the caller roll back for db_fail */
-	res = PQexec(d->conn, sql_rollback);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		log_error("db: rollback failed: %s", PQresultErrorMessage(res));
-	PQclear(res);
-}
-
-/* The writer thread's group: one transaction holding the gate (see the
- * top). */
-static int
-pg_group_begin(struct db *db)
-{
-	struct pgdb	*d = pg(db);
-
-	if (pg_in_tx(db)) {
-		log_error("db: a group within a transaction");
-		return -1;
-	}
-	/* BEGIN alone: it reconnects a dropped connection */
-	if (pg_exec(db, sql_begin) == -1)
-		return -1;
-	d->tx = true;
-	if (pg_exec(db, sql_group_gate) == -1) {
-		pg_tx_rollback(db);
-		return -1;
-	}
-	d->group = true;
-	d->job_tx = false;
-	return 0;
-}
-
-/* false: the group's transaction is gone (its connection). */
-static bool
-pg_group_job_end(struct db *db)
-{
-	struct pgdb	*d = pg(db);
-	PGTransactionStatusType	 t;
-
-	if (d->job_tx) {
-		log_error("db: a handler left its transaction open; rolled "
-		    "back");
-		pg_tx_rollback(db);
-	}
-	t = PQtransactionStatus(d->conn);
-	/* a failed read outside the handler's transaction: its changes go */
-	if (t == PQTRANS_INERROR && quiet(d, sql_group_undo) == -1)
-		t = PQTRANS_UNKNOWN;
-	if (t != PQTRANS_UNKNOWN && t != PQTRANS_IDLE &&
-	    quiet(d, sql_group_next) == 0)
-		return true;
-	log_error("db: the group's transaction was lost: %s", d->error);
-	d->group = false;
-	d->tx = false;
-	if (pg_in_tx(db))
-		pg_tx_rollback(db);
-	return false;
-}
-
-static int
-pg_group_commit(struct db *db, struct api_error *err)
-{
-	struct pgdb	*d = pg(db);
-
-	if (!d->group)
-		return 0;	/* a job's error took it: nothing to commit */
-	d->group = false;
-	d->job_tx = false;
-	if (PQtransactionStatus(d->conn) == PQTRANS_INTRANS &&
-	    pg_exec(db, sql_commit) == 0) {
-		d->tx = false;
-		note_written();
-		return 0;
-	}
-	pg_fail(db, err);
-	pg_tx_rollback(db);
-	return -1;
-}
-
-static void
+void
 pg_fail(struct db *db, struct api_error *err)
 {
 	const char	*state = db == NULL ? "08006" : pg(db)->sqlstate;

@@ -8,13 +8,15 @@
 
 /*
  * What the files of db on PostgreSQL share, and nobody else: db_pg.c
- * (connections, statements, db_pg_ops), db_pg_listen.c (wake-ups between
- * daemons) and db_pg_copy.c (COPY for copy_data). The functions of
+ * (connections, statements, db_pg_ops), db_pg_tx.c (transactions and the
+ * writer's group), db_pg_listen.c (wake-ups between daemons) and
+ * db_pg_copy.c (COPY for copy_data). The functions of
  * db_pg_ops are db.h's primitives (db.h says what they do). Not
  * reviewd/db.h: db_pg.c is of the db module, and this header must not
  * lead back to it (scripts/module-cycles).
  */
 
+struct api_error;
 struct db;
 
 #define PG_CACHE_SLOTS		512	/* power of two */
@@ -57,6 +59,26 @@ void	note_ok(struct pgdb *d);
 /* Makes a dropped connection again, outside a transaction of ours (see
  * db_pg.c); true when the connection is usable. */
 bool	revive(struct pgdb *d);
+
+/* A write went through: ends the storage fault, said once. */
+void	note_written(void);
+
+/* Runs sql (a savepoint's), its error noted. 0 or -1. */
+int	quiet(struct pgdb *d, const char *sql);
+
+/* db_pg.c: db_pg_ops's in_tx, exec and fail. */
+bool	pg_in_tx(struct db *db);
+int	pg_exec(struct db *db, const char *sql);
+void	pg_fail(struct db *db, struct api_error *err);
+
+/* db_pg_tx.c: db_pg_ops's transactions and the writer's group. */
+int	pg_tx_begin(struct db *db);
+int	pg_tx_begin_claim(struct db *db);
+int	pg_tx_commit(struct db *db);
+void	pg_tx_rollback(struct db *db);
+int	pg_group_begin(struct db *db);
+bool	pg_group_job_end(struct db *db);
+int	pg_group_commit(struct db *db, struct api_error *err);
 
 /* db_pg_listen.c: LISTEN/NOTIFY between daemons. */
 int	pg_listen_start(const char *conninfo, void (*on_wake)(void));
