@@ -53,9 +53,9 @@ T_afs	 = afs_message api_error auth buf clock config db db_pg \
 	   db_pg_listen db_pg_sql db_pg_tx db_sqlite handler html http \
 	   http_guard i18n idempotency ids invitations invitations_history \
 	   invitations_templates invitations_unsubscribe json lang log \
-	   mailer mailhtml mailhtml_attr metrics migrations migrations_pg \
-	   rate_limit request router scheduler settings sleeper upgrade \
-	   utf8 writer
+	   mailer_compose mailhtml mailhtml_attr metrics migrations \
+	   migrations_pg rate_limit request router scheduler settings \
+	   sleeper upgrade utf8 writer
 T_buf	 =
 T_clock	 =
 T_config = buf log utf8
@@ -77,16 +77,17 @@ T_links	 = api_error auth buf clock config db db_pg db_pg_listen db_pg_sql \
 	   db_pg_tx db_sqlite findreviewer_json handler html http \
 	   http_guard i18n idempotency ids invitations invitations_history \
 	   invitations_links invitations_templates invitations_unsubscribe \
-	   json lang log mailer mailer_templates mailhtml mailhtml_attr \
-	   metrics migrations migrations_pg outbox outbox_admin rate_limit \
-	   request reviews_edit reviews_json reviews_submit router \
-	   scheduler settings sleeper upgrade utf8 webhooks writer
+	   json lang log mailer_compose mailer_templates mailhtml \
+	   mailhtml_attr metrics migrations migrations_pg outbox \
+	   outbox_admin rate_limit request reviews_edit reviews_json \
+	   reviews_submit router scheduler settings sleeper upgrade utf8 \
+	   webhooks writer
 T_list_cache = buf
 T_mailer = api_error auth buf clock config db db_pg db_pg_listen db_pg_sql \
 	   db_pg_tx db_sqlite handler html http http_guard i18n ids json \
-	   lang log mailer_templates metrics migrations migrations_pg \
-	   rate_limit request router scheduler settings sleeper utf8 \
-	   writer
+	   lang log mailer_compose mailer_templates metrics migrations \
+	   migrations_pg rate_limit request router scheduler settings \
+	   sleeper utf8 writer
 T_mailhtml = mailhtml_attr
 T_reviews_shape = api_error buf clock db db_pg db_pg_listen db_pg_sql \
 	   db_pg_tx db_sqlite log migrations migrations_pg utf8
@@ -97,14 +98,14 @@ T_router = afs afs_message api_error audit auth auth_codes auth_tokens buf \
 	   idempotency ids invitations invitations_csv invitations_history \
 	   invitations_links invitations_templates invitations_unsubscribe \
 	   invitations_upload json lang links list_cache log mailer \
-	   mailer_templates mailhtml mailhtml_attr metrics migrations \
-	   migrations_pg oauth_authorize outbox outbox_admin outbox_mail \
-	   pages pages_findreviewer pages_invitation pages_profile \
-	   pages_review_edit pages_review_link products rate_limit reports \
-	   request reviews reviews_edit reviews_json reviews_list \
-	   reviews_products reviews_shape reviews_submit routes scheduler \
-	   settings sleeper upgrade utf8 webhooks webhooks_subscriptions \
-	   writer
+	   mailer_compose mailer_templates mailhtml mailhtml_attr metrics \
+	   migrations migrations_pg oauth_authorize outbox outbox_admin \
+	   outbox_mail pages pages_findreviewer pages_invitation \
+	   pages_profile pages_review_edit pages_review_link products \
+	   rate_limit reports request reviews reviews_edit reviews_json \
+	   reviews_list reviews_products reviews_shape reviews_submit \
+	   routes scheduler settings sleeper upgrade utf8 webhooks \
+	   webhooks_subscriptions writer
 T_webhooks = api_error auth buf clock config db db_pg db_pg_listen \
 	   db_pg_sql db_pg_tx db_sqlite handler http http_guard ids json \
 	   log metrics migrations migrations_pg outbox outbox_admin \
