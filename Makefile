@@ -79,9 +79,9 @@ T_links	 = api_error auth buf clock config db db_pg db_pg_listen db_pg_sql \
 	   invitations_links invitations_templates invitations_unsubscribe \
 	   json lang log mailer_compose mailer_templates mailhtml \
 	   mailhtml_attr metrics migrations migrations_pg outbox \
-	   outbox_admin rate_limit request reviews_edit reviews_json \
-	   reviews_submit router scheduler settings sleeper upgrade utf8 \
-	   webhooks writer
+	   outbox_add outbox_admin rate_limit request reviews_edit \
+	   reviews_json reviews_submit router scheduler settings sleeper \
+	   upgrade utf8 webhooks writer
 T_list_cache = buf
 T_mailer = api_error auth buf clock config db db_pg db_pg_listen db_pg_sql \
 	   db_pg_tx db_sqlite handler html http http_guard i18n ids json \
@@ -99,18 +99,18 @@ T_router = afs afs_message api_error audit auth auth_codes auth_tokens buf \
 	   invitations_links invitations_templates invitations_unsubscribe \
 	   invitations_upload json lang links list_cache log mailer \
 	   mailer_compose mailer_templates mailhtml mailhtml_attr metrics \
-	   migrations migrations_pg oauth_authorize outbox outbox_admin \
-	   outbox_mail pages pages_findreviewer pages_invitation \
-	   pages_profile pages_review_edit pages_review_link products \
-	   rate_limit reports request reviews reviews_edit reviews_json \
-	   reviews_list reviews_products reviews_shape reviews_submit \
-	   routes scheduler settings sleeper upgrade utf8 webhooks \
-	   webhooks_subscriptions writer
+	   migrations migrations_pg oauth_authorize outbox outbox_add \
+	   outbox_admin outbox_mail pages pages_findreviewer \
+	   pages_invitation pages_profile pages_review_edit \
+	   pages_review_link products rate_limit reports request reviews \
+	   reviews_edit reviews_json reviews_list reviews_products \
+	   reviews_shape reviews_submit routes scheduler settings sleeper \
+	   upgrade utf8 webhooks webhooks_subscriptions writer
 T_webhooks = api_error auth buf clock config db db_pg db_pg_listen \
 	   db_pg_sql db_pg_tx db_sqlite handler http http_guard ids json \
-	   log metrics migrations migrations_pg outbox outbox_admin \
-	   rate_limit request router scheduler settings sleeper upgrade \
-	   utf8 writer
+	   log metrics migrations migrations_pg outbox outbox_add \
+	   outbox_admin rate_limit request router scheduler settings \
+	   sleeper upgrade utf8 writer
 
 UNIT	 = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,\
 	   $(wildcard tests/unit/test_*.c))
