@@ -1,14 +1,14 @@
 /*
  * db on PostgreSQL (issue 17): the primitives of db.h over libpq, as
- * db_pg_ops; the only file that speaks to PostgreSQL. Each thread owns one
- * connection (db.c's db_thread). A statement is prepared on the server
- * once per connection, its "?" and "?N" parameters rewritten to $N, and
- * cached by the address of its SQL constant as on SQLite. A step runs the
- * bound statement once and walks its whole result (lists are pages, so
- * results are small). Parameters go as text and the server infers their
- * types from the statement; columns come back as text, db_int reads them
- * (and "t"/"f" for a boolean). Migrations come from migrations_pg/,
- * built in.
+ * db_pg_ops; with the db_pg_*.c files named below, the only files that
+ * speak to PostgreSQL. Each thread owns one connection (db.c's
+ * db_thread). A statement is prepared on the server once per connection,
+ * its "?" and "?N" parameters rewritten to $N, and cached by the address
+ * of its SQL constant as on SQLite. A step runs the bound statement once
+ * and walks its whole result (lists are pages, so results are small).
+ * Parameters go as text and the server infers their types from the
+ * statement; columns come back as text, db_int reads them (and "t"/"f"
+ * for a boolean). Migrations come from migrations_pg/, built in.
  *
  * Transactions and the writer's group are in db_pg_tx.c, wake-ups
  * between daemons (LISTEN/NOTIFY) in db_pg_listen.c, COPY for copy_data

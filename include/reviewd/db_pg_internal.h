@@ -10,10 +10,10 @@
  * What the files of db on PostgreSQL share, and nobody else: db_pg.c
  * (connections, statements, db_pg_ops), db_pg_tx.c (transactions and the
  * writer's group), db_pg_listen.c (wake-ups between daemons) and
- * db_pg_copy.c (COPY for copy_data). The functions of
- * db_pg_ops are db.h's primitives (db.h says what they do). Not
- * reviewd/db.h: db_pg.c is of the db module, and this header must not
- * lead back to it (scripts/module-cycles).
+ * db_pg_copy.c (COPY for copy_data). The functions of db_pg_ops are
+ * db.h's primitives (db.h says what they do). Not reviewd/db.h: db_pg.c
+ * is of the db module, and this header must not lead back to it
+ * (scripts/module-cycles).
  */
 
 struct api_error;
