@@ -1,71 +1,32 @@
 /*
  * db on PostgreSQL (issue 17): the primitives of db.h over libpq, as
- * db_pg_ops; the only file that speaks to PostgreSQL. Each thread owns one
- * connection (db.c's db_thread). A statement is prepared on the server
- * once per connection, its "?" and "?N" parameters rewritten to $N, and
- * cached by the address of its SQL constant as on SQLite. A step runs the
- * bound statement once and walks its whole result (lists are pages, so
- * results are small). Parameters go as text and the server infers their
- * types from the statement; columns come back as text, db_int reads them
- * (and "t"/"f" for a boolean).
+ * db_pg_ops; with the db_pg_*.c files named below, the only files that
+ * speak to PostgreSQL. Each thread owns one connection (db.c's
+ * db_thread). A statement is prepared on the server once per connection,
+ * its "?" and "?N" parameters rewritten to $N, and cached by the address
+ * of its SQL constant as on SQLite. A step runs the bound statement once
+ * and walks its whole result (lists are pages, so results are small).
+ * Parameters go as text and the server infers their types from the
+ * statement; columns come back as text, db_int reads them (and "t"/"f"
+ * for a boolean). Migrations come from migrations_pg/, built in.
  *
- * Transactions: BEGIN, then one transaction-scoped advisory lock, so
- * writers take turns across every daemon on the database as SQLite's one
- * writer does (the write gate). Group commit as on SQLite: the writer
- * thread's group (db_group_begin) is one transaction holding the gate,
- * each handler's transaction a savepoint of it, so one COMMIT (and its
- * WAL flush) carries many requests. A claim's transaction
- * (db_tx_begin_claim) skips that lock: it locks only the rows it claims
- * (FOR UPDATE SKIP LOCKED), so daemons claim in parallel. Migrations come
- * from migrations_pg/, built in.
- *
- * Wake-ups between daemons: one listener thread per daemon on its own
- * connection LISTENs on reviewd_wake and calls the scheduler's wake on
- * another daemon's NOTIFY; db_notify_wake asks that thread to NOTIFY
- * (through a pipe: the thread polls its socket and the pipe).
+ * Transactions and the writer's group are in db_pg_tx.c, wake-ups
+ * between daemons (LISTEN/NOTIFY) in db_pg_listen.c, COPY for copy_data
+ * in db_pg_copy.c; what the files share is in db_pg_internal.h.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <libpq-fe.h>
 
 #include "reviewd/buf.h"
 #include "reviewd/clock.h"
 #include "reviewd/db.h"
+#include "reviewd/db_pg_internal.h"
 #include "reviewd/log.h"
-
-#define PG_CACHE_SLOTS		512	/* power of two */
-#define PG_ERR_LEN		512
-/* pg_advisory_xact_lock's key for the write gate: "rvwd" */
-#define PG_WRITE_LOCK		"1920366436"
-
-struct pgstmt;
-
-struct pgdb {
-	PGconn		*conn;
-	bool		 fault;		/* storage fault since db_fault_clear */
-	bool		 failed;	/* the last call failed */
-	int64_t		 changes;	/* of the last INSERT/UPDATE/DELETE */
-	unsigned	 next_name;	/* server-side statement names */
-	unsigned	 session;	/* bumped by each reconnection */
-	bool		 tx;		/* a transaction of ours is open */
-	bool		 group;		/* db_group_begin: one transaction */
-	bool		 job_tx;	/* group: a handler's savepoint */
-	char		 sqlstate[6];	/* of the last failure */
-	char		 error[PG_ERR_LEN];
-	struct {
-		const char	*sql;
-		struct pgstmt	*st;
-	}		 cache[PG_CACHE_SLOTS];
-};
 
 struct pgstmt {
 	struct pgdb	*db;
@@ -83,12 +44,6 @@ struct pgstmt {
  * commit. */
 static atomic_int	 write_fault;
 
-static struct pgdb *
-pg(struct db *db)
-{
-	return (struct pgdb *)(void *)db;
-}
-
 static struct pgstmt *
 pst(struct db_stmt *st)
 {
@@ -96,9 +51,6 @@ pst(struct db_stmt *st)
 }
 
 static void	 pg_close(struct db *);
-static bool	 pg_in_tx(struct db *);
-static void	 pg_tx_rollback(struct db *);
-static void	 pg_fail(struct db *, struct api_error *);
 
 /* Storage faults, as db_sqlite.c's: said once on the change. */
 static bool
@@ -107,7 +59,7 @@ storage_fault(const char *state)
 	return strcmp(state, "53100") == 0 || strcmp(state, "58030") == 0;
 }
 
-static void
+void
 note_written(void)
 {
 	if (atomic_load(&write_fault) != 0 &&
@@ -117,7 +69,7 @@ note_written(void)
 
 /* Remembers why res (NULL: the connection) failed; logs it unless it is
  * a storage fault, which is noted once. */
-static void
+void
 note_error(struct pgdb *d, const PGresult *res, const char *what)
 {
 	const char	*state = res != NULL ?
@@ -147,7 +99,7 @@ note_error(struct pgdb *d, const PGresult *res, const char *what)
 		    "again; reads are served", d->error);
 }
 
-static void
+void
 note_ok(struct pgdb *d)
 {
 	d->failed = false;
@@ -204,7 +156,7 @@ fail:
  * reconnects). Statements are prepared again as they are next run. true
  * when the connection is usable.
  */
-static bool
+bool
 revive(struct pgdb *d)
 {
 	if (PQstatus(d->conn) == CONNECTION_OK)
@@ -251,7 +203,7 @@ pg_close(struct db *db)
 
 /* Also while a transaction of ours lost its connection: until its caller
  * rolls back (which revive waits for). */
-static bool
+bool
 pg_in_tx(struct db *db)
 {
 	PGTransactionStatusType	 t = PQtransactionStatus(pg(db)->conn);
@@ -322,7 +274,7 @@ pg_writable(void)
 	return code == 53100 ? "disk full" : "I/O error";
 }
 
-static int
+int
 pg_exec(struct db *db, const char *sql)
 {
 	struct pgdb	*d = pg(db);
@@ -377,7 +329,7 @@ deallocate(struct pgdb *d, const char *name)
 #define BOOLOID		16
 
 /* Runs sql (a savepoint's), its error noted. 0 or -1. */
-static int
+int
 quiet(struct pgdb *d, const char *sql)
 {
 	PGresult	*res = PQexec(d->conn, sql);
@@ -686,208 +638,7 @@ pg_step(struct db *db, struct db_stmt *st)
 	return DB_DONE;
 }
 
-static const char sql_begin[] = "BEGIN";
-static const char sql_gate[] = "SELECT pg_advisory_xact_lock("
-    PG_WRITE_LOCK ")";
-static const char sql_commit[] = "COMMIT";
-static const char sql_rollback[] = "ROLLBACK";
-static const char sql_savepoint[] = "SAVEPOINT job";
-static const char sql_release[] = "RELEASE SAVEPOINT job";
-static const char sql_rollback_to[] = "ROLLBACK TO SAVEPOINT job; "
-    "RELEASE SAVEPOINT job";
-/* a group's savepoint before each job: a job's failed statement outside
- * its transaction takes only that job's changes */
-static const char sql_group_gate[] = "SELECT pg_advisory_xact_lock("
-    PG_WRITE_LOCK "); SAVEPOINT grp";
-static const char sql_group_next[] = "RELEASE SAVEPOINT grp; "
-    "SAVEPOINT grp";
-static const char sql_group_undo[] = "ROLLBACK TO SAVEPOINT grp";
-
-/* BEGIN, then the write gate unless gate is false (a claim). A
- * transaction inside one stays an error, as on SQLite. In a group, the
- * handler's transaction is a savepoint of the group's (which holds the
- * gate), ended as before for the handler and made durable by the
- * group's commit. */
-static int
-begin(struct db *db, bool gate)
-{
-	struct pgdb	*d = pg(db);
-
-	if (d->group) {
-		if (d->job_tx || pg_exec(db, sql_savepoint) == -1) {
-			d->failed = true;
-			return -1;
-		}
-		d->job_tx = true;
-		return 0;
-	}
-	if (pg_in_tx(db)) {
-		snprintf(pg(db)->error, sizeof(pg(db)->error),
-		    "cannot start a transaction within a transaction");
-		pg(db)->failed = true;
-		log_error("db: %s", pg(db)->error);
-		return -1;
-	}
-	if (pg_exec(db, sql_begin) == -1)
-		return -1;
-	pg(db)->tx = true;
-	if (!gate || pg_exec(db, sql_gate) == 0)
-		return 0;
-	pg_tx_rollback(db);
-	return -1;
-}
-
-static int
-pg_tx_begin(struct db *db)
-{
-	return begin(db, true);
-}
-
-/* A claim: the transaction without the write gate (db.h). */
-static int
-pg_tx_begin_claim(struct db *db)
-{
-	return begin(db, false);
-}
-
-static int
-pg_tx_commit(struct db *db)
-{
-	struct pgdb	*d = pg(db);
-
-	if (d->group) {
-		if (!d->job_tx)
-			return -1;
-		if (PQtransactionStatus(d->conn) == PQTRANS_INERROR) {
-			log_error("db: commit of a failed transaction");
-			pg_tx_rollback(db);
-			return -1;
-		}
-		if (pg_exec(db, sql_release) == -1) {
-			pg_tx_rollback(db);
-			return -1;
-		}
-		d->job_tx = false;
-		return 0;
-	}
-	if (PQtransactionStatus(pg(db)->conn) == PQTRANS_INERROR) {
-		/* COMMIT would answer ROLLBACK and succeed */
-		log_error("db: commit of a failed transaction");
-		pg_tx_rollback(db);
-		return -1;
-	}
-	if (pg_exec(db, sql_commit) == -1) {
-		pg_tx_rollback(db);
-		return -1;
-	}
-	pg(db)->tx = false;
-	note_written();
-	return 0;
-}
-
-static void
-pg_tx_rollback(struct db *db)
-{
-	struct pgdb	*d;
-	PGresult	*res;
-
-	if (db == NULL)
-		return;
-	d = pg(db);
-	if (d->group) {
-		if (!d->job_tx)
-			return;
-		d->job_tx = false;
-		/* keeps the handler's error for db_fail */
-		res = PQexec(d->conn, sql_rollback_to);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK)
-			log_error("db: rollback to a savepoint failed: %s",
-			    PQresultErrorMessage(res));
-		PQclear(res);
-		return;
-	}
-	d->tx = false;
-	if (!pg_in_tx(db))
-		return;
-	/* keeps the error that made the caller roll back for db_fail */
-	res = PQexec(d->conn, sql_rollback);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		log_error("db: rollback failed: %s", PQresultErrorMessage(res));
-	PQclear(res);
-}
-
-/* The writer thread's group: one transaction holding the gate (see the
- * top). */
-static int
-pg_group_begin(struct db *db)
-{
-	struct pgdb	*d = pg(db);
-
-	if (pg_in_tx(db)) {
-		log_error("db: a group within a transaction");
-		return -1;
-	}
-	/* BEGIN alone: it reconnects a dropped connection */
-	if (pg_exec(db, sql_begin) == -1)
-		return -1;
-	d->tx = true;
-	if (pg_exec(db, sql_group_gate) == -1) {
-		pg_tx_rollback(db);
-		return -1;
-	}
-	d->group = true;
-	d->job_tx = false;
-	return 0;
-}
-
-/* false: the group's transaction is gone (its connection). */
-static bool
-pg_group_job_end(struct db *db)
-{
-	struct pgdb	*d = pg(db);
-	PGTransactionStatusType	 t;
-
-	if (d->job_tx) {
-		log_error("db: a handler left its transaction open; rolled "
-		    "back");
-		pg_tx_rollback(db);
-	}
-	t = PQtransactionStatus(d->conn);
-	/* a failed read outside the handler's transaction: its changes go */
-	if (t == PQTRANS_INERROR && quiet(d, sql_group_undo) == -1)
-		t = PQTRANS_UNKNOWN;
-	if (t != PQTRANS_UNKNOWN && t != PQTRANS_IDLE &&
-	    quiet(d, sql_group_next) == 0)
-		return true;
-	log_error("db: the group's transaction was lost: %s", d->error);
-	d->group = false;
-	d->tx = false;
-	if (pg_in_tx(db))
-		pg_tx_rollback(db);
-	return false;
-}
-
-static int
-pg_group_commit(struct db *db, struct api_error *err)
-{
-	struct pgdb	*d = pg(db);
-
-	if (!d->group)
-		return 0;	/* a job's error took it: nothing to commit */
-	d->group = false;
-	d->job_tx = false;
-	if (PQtransactionStatus(d->conn) == PQTRANS_INTRANS &&
-	    pg_exec(db, sql_commit) == 0) {
-		d->tx = false;
-		note_written();
-		return 0;
-	}
-	pg_fail(db, err);
-	pg_tx_rollback(db);
-	return -1;
-}
-
-static void
+void
 pg_fail(struct db *db, struct api_error *err)
 {
 	const char	*state = db == NULL ? "08006" : pg(db)->sqlstate;
@@ -1157,195 +908,6 @@ pg_migrations_due(struct db *db, const char *dir, FILE *report,
 	return 0;
 }
 
-/*
- * Wake-ups between daemons (LISTEN/NOTIFY). The listener thread owns its
- * connection; other threads only set want_notify and write a byte to the
- * pipe. A NOTIFY of this connection comes back to it too: it is told
- * from others' by the server process that sent it.
- */
-
-#define LISTEN_RETRY_MS		1000
-
-static struct {
-	pthread_t	 thread;
-	bool		 running;
-	atomic_bool	 stopping;
-	atomic_bool	 want_notify;
-	int		 pipe[2];	/* [1] written by db_notify_wake */
-	char		*conninfo;
-	void		(*on_wake)(void);
-}			 listener = { .pipe = { -1, -1 } };
-
-static const char sql_listen[] = "LISTEN reviewd_wake";
-static const char sql_notify[] = "NOTIFY reviewd_wake";
-
-/* Runs sql on the listener's connection; 0 or -1 (logged). */
-static int
-listener_exec(PGconn *conn, const char *sql)
-{
-	PGresult	*res = PQexec(conn, sql);
-	int		 ret = 0;
-
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		log_error("db: listener: %s: %s", sql, PQerrorMessage(conn));
-		ret = -1;
-	}
-	PQclear(res);
-	return ret;
-}
-
-/* A connection that LISTENs, or NULL (logged). */
-static PGconn *
-listener_connect(void)
-{
-	PGconn	*conn = PQconnectdb(listener.conninfo);
-
-	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
-		log_error("db: listener: cannot connect to PostgreSQL: %s",
-		    conn != NULL ? PQerrorMessage(conn) : "no memory");
-		PQfinish(conn);
-		return NULL;
-	}
-	if (listener_exec(conn, sql_listen) == -1) {
-		PQfinish(conn);
-		return NULL;
-	}
-	return conn;
-}
-
-/* Whether a NOTIFY of another connection came (frees them all). */
-static bool
-notified(PGconn *conn)
-{
-	PGnotify	*n;
-	bool		 other = false;
-
-	while ((n = PQnotifies(conn)) != NULL) {
-		if (n->be_pid != PQbackendPID(conn))
-			other = true;
-		PQfreemem(n);
-	}
-	return other;
-}
-
-static void *
-listen_run(void *arg)
-{
-	PGconn		*conn = NULL;
-	struct pollfd	 fds[2];
-	char		 drain[64];
-	bool		 wake;
-
-	(void)arg;
-	while (!atomic_load(&listener.stopping)) {
-		if (conn == NULL) {
-			if ((conn = listener_connect()) == NULL) {
-				fds[0].fd = listener.pipe[0];
-				fds[0].events = POLLIN;
-				(void)poll(fds, 1, LISTEN_RETRY_MS);
-				while (read(listener.pipe[0], drain,
-				    sizeof(drain)) > 0)
-					;
-				continue;
-			}
-			listener.on_wake();	/* some may have been missed */
-			/* and ours, asked for while it was away */
-			if (atomic_exchange(&listener.want_notify, false) &&
-			    listener_exec(conn, sql_notify) == -1)
-				goto lost;
-		}
-		fds[0].fd = PQsocket(conn);
-		fds[0].events = POLLIN;
-		fds[1].fd = listener.pipe[0];
-		fds[1].events = POLLIN;
-		fds[0].revents = fds[1].revents = 0;
-		if (poll(fds, 2, -1) == -1 && errno != EINTR) {
-			log_error("db: listener: poll: %s; retrying",
-			    strerror(errno));
-			(void)poll(NULL, 0, LISTEN_RETRY_MS);
-			continue;
-		}
-		while (read(listener.pipe[0], drain, sizeof(drain)) > 0)
-			;
-		wake = false;
-		if (atomic_exchange(&listener.want_notify, false) &&
-		    listener_exec(conn, sql_notify) == -1)
-			goto lost;
-		if ((fds[0].revents & (POLLIN | POLLERR | POLLHUP)) != 0 &&
-		    PQconsumeInput(conn) == 0)
-			goto lost;
-		wake = notified(conn);
-		if (wake)
-			listener.on_wake();
-		continue;
-lost:
-		log_error("db: listener: lost its connection; reconnecting");
-		PQfinish(conn);
-		conn = NULL;
-	}
-	PQfinish(conn);
-	return NULL;
-}
-
-static int
-pg_listen_start(const char *conninfo, void (*on_wake)(void))
-{
-	int	 i;
-
-	if (pipe(listener.pipe) == -1) {
-		log_error("db: listener: pipe: %s", strerror(errno));
-		return -1;
-	}
-	for (i = 0; i < 2; i++) {
-		if (fcntl(listener.pipe[i], F_SETFL, O_NONBLOCK) == -1 ||
-		    fcntl(listener.pipe[i], F_SETFD, FD_CLOEXEC) == -1) {
-			log_error("db: listener: fcntl: %s", strerror(errno));
-			return -1;
-		}
-	}
-	if ((listener.conninfo = strdup(conninfo)) == NULL)
-		return -1;
-	listener.on_wake = on_wake;
-	atomic_store(&listener.stopping, false);
-	if (pthread_create(&listener.thread, NULL, listen_run, NULL) != 0) {
-		log_error("db: listener: cannot start the thread");
-		return -1;
-	}
-	listener.running = true;
-	return 0;
-}
-
-static void
-pg_notify_wake(void)
-{
-	if (!listener.running)
-		return;
-	atomic_store(&listener.want_notify, true);
-	/* full (EAGAIN): a wake-up is pending anyway */
-	(void)!write(listener.pipe[1], "w", 1);
-}
-
-static void
-pg_listen_stop(void)
-{
-	int	 i;
-
-	if (listener.running) {
-		atomic_store(&listener.stopping, true);
-		(void)!write(listener.pipe[1], "s", 1);
-		if (pthread_join(listener.thread, NULL) != 0)
-			log_error("db: listener: join failed");
-		listener.running = false;
-	}
-	for (i = 0; i < 2; i++) {
-		if (listener.pipe[i] != -1)
-			(void)close(listener.pipe[i]);
-		listener.pipe[i] = -1;
-	}
-	free(listener.conninfo);
-	listener.conninfo = NULL;
-}
-
 const struct db_ops db_pg_ops = {
 	.open = pg_open,
 	.close = pg_close,
@@ -1386,64 +948,3 @@ const struct db_ops db_pg_ops = {
 	.listen_stop = pg_listen_stop,
 	.notify_wake = pg_notify_wake,
 };
-
-/* for copy_data (issue 17): rows streamed in with COPY ... FROM STDIN. */
-
-int
-db_pg_copy_begin(struct db *db, const char *sql)
-{
-	struct pgdb	*d = pg(db);
-	PGresult	*res;
-	int		 ret = 0;
-
-	if (!revive(d)) {
-		note_error(d, NULL, "copy");
-		return -1;
-	}
-	res = PQexec(d->conn, sql);
-	if (PQresultStatus(res) != PGRES_COPY_IN) {
-		note_error(d, res, "copy");
-		ret = -1;
-	} else
-		note_ok(d);
-	PQclear(res);
-	return ret;
-}
-
-int
-db_pg_copy_put(struct db *db, const char *data, size_t len)
-{
-	struct pgdb	*d = pg(db);
-
-	if (len > INT32_MAX || PQputCopyData(d->conn, data, (int)len) != 1) {
-		note_error(d, NULL, "copy");
-		return -1;
-	}
-	return 0;
-}
-
-int
-db_pg_copy_end(struct db *db, const char *failure, int64_t *rows)
-{
-	struct pgdb	*d = pg(db);
-	PGresult	*res;
-	int		 ret = 0;
-
-	if (PQputCopyEnd(d->conn, failure) != 1) {
-		note_error(d, NULL, "copy");
-		ret = -1;
-	}
-	/* the COPY's result, then NULL; an error is its result's */
-	while ((res = PQgetResult(d->conn)) != NULL) {
-		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-			if (ret == 0 && failure == NULL)
-				note_error(d, res, "copy");
-			ret = -1;
-		} else if (rows != NULL)
-			*rows = strtoll(PQcmdTuples(res), NULL, 10);
-		PQclear(res);
-	}
-	if (ret == 0 && failure == NULL)
-		note_ok(d);
-	return failure != NULL ? -1 : ret;
-}
