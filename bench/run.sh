@@ -133,7 +133,7 @@ seed_s=$(echo "$(date +%s.%N) - $seed_start" | bc)
 # the PostgreSQL line (bench/pg.py, at the end) serves the same data
 # before this run's writes: from the cache, else from a copy kept now
 pg_seed=""
-if [ -z "${SKIP_PG:-}" ] && [ -z "${BENCH_CACHE:-}" ]; then
+if [ "${SKIP_PG:-0}" != 1 ] && [ -z "${BENCH_CACHE:-}" ]; then
 	cp "$dir/reviewd.db" "$dir/pristine.db"
 	pg_seed="$dir/pristine.db"
 fi
@@ -501,7 +501,7 @@ cp "$dir/table" "${BENCH_TABLE:-/dev/null}" 2>/dev/null || true
 
 # issue 17: the same data on PostgreSQL, 1 and 2 daemons, as ratios to one
 # daemon on SQLite measured in the same step (bench/pg.py says how)
-if [ -z "${SKIP_PG:-}" ]; then
+if [ "${SKIP_PG:-0}" != 1 ]; then
 	log "the PostgreSQL line (bench/pg.py; SKIP_PG=1 skips it)"
 	for p in "${pids[@]}"; do	# the references: idle, but not gone
 		kill "$p" 2>/dev/null || true
@@ -512,6 +512,7 @@ if [ -z "${SKIP_PG:-}" ]; then
 	echo "PostgreSQL line: bench/pg.py $duration $reviews $units"
 	BENCH_SEED_DB=$pg_seed BENCH_SEED_JSON=$dir/seed.json \
 	    REVIEWD_BIN=$REVIEWD_BIN $py bench/pg.py "$duration" "$reviews" \
-	    "$units" | tee -a "$dir/table"
+	    "$units" | tee -a "$dir/table" ||
+	    echo "(the PostgreSQL line failed: see above)" | tee -a "$dir/table"
 	cp "$dir/table" "${BENCH_TABLE:-/dev/null}" 2>/dev/null || true
 fi

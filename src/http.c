@@ -1002,6 +1002,11 @@ http_stop(int64_t grace_ms)
 	/* Runs what is queued and resumes its connections: MHD must not
 	 * stop with a connection suspended. */
 	writer_stop();
+	/* The answers of what the writer ran last are written by the
+	 * workers: a moment for them, or the clients get a reset. */
+	deadline = clock_mono_ns() + 2000 * 1000000LL;
+	while (atomic_load(&inflight) > 0 && clock_mono_ns() < deadline)
+		(void)nanosleep(&tick, NULL);
 	http_guard_stop();
 	MHD_stop_daemon(daemon_handle);
 	daemon_handle = NULL;

@@ -1,9 +1,9 @@
 /*
  * invitations_csv: the record of CSV imports. Owns invitation_imports (one
  * row per upload: status and counts) and invitation_import_rows (the
- * outcome of each line). HTTP worker threads: the uploading request
- * writes the record inside its chunk transactions (invitations_upload.c),
- * the GET routes read it.
+ * outcome of each line). The uploading request (on the writer's long
+ * lane) writes the record inside its chunk transactions
+ * (invitations_upload.c); the GET routes (HTTP worker threads) read it.
  *
  * An import is 'importing' from before its first chunk until its last
  * chunk commits ('completed'), or 'failed' when a chunk failed. The

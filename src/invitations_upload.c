@@ -1,6 +1,6 @@
 /*
  * invitations_upload: POST .../invitations/csv, invitations from a CSV
- * file (HTTP worker threads). Each row is checked as the JSON API checks
+ * file (on the writer's long lane, writer.h). Each row is checked as the JSON API checks
  * an invitation (invitations.c), then stored in chunks with its outcome
  * in the import's record (invitations_csv.c).
  */

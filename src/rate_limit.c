@@ -202,25 +202,36 @@ struct shared {
 
 static struct sleeper	 sharer = SLEEPER_INIT;
 
-/* One statement a round: each daemon adds what its clients spent, drains
- * the debt for the time since it last moved and reads the sum back.
- * PostgreSQL's SQL (json_to_recordset, ::): the thread runs only there.
- * In key order, so that two daemons lock the rows in the same order. */
-static const char sql_share[] =
+/* A round: the buckets that spent add it to their debts (draining each
+ * for the time since it last moved) and read the sum back; the others
+ * only read theirs. PostgreSQL's SQL (json_to_recordset, ::): the thread
+ * runs only there. Times are the server's, so that the daemons' clocks
+ * do not matter; rows are locked in key order, the same on every daemon.
+ */
+#define DB_NOW_MS	"floor(date_part('epoch', now()) * 1000)::bigint"
+#define DRAINED(d, now)	"greatest(0, " d ".debt - least(60000, " \
+	"greatest(0, " now " - " d ".updated_ms)) * " d ".per_minute * 50 / 3)"
+static const char sql_spend[] =
     "INSERT INTO rate_limit_debts AS d (key, debt, per_minute, updated_ms) "
-    "SELECT x.key, x.took * 1000000, x.per_minute, ?2 "
+    "SELECT x.key, x.took * 1000000, x.per_minute, " DB_NOW_MS " "
     "FROM json_to_recordset(?1::json) "
     "  AS x(key text, took bigint, per_minute bigint) "
     "ORDER BY x.key "
     "ON CONFLICT (key) DO UPDATE SET debt = least("
-    "  excluded.per_minute * 1000000, greatest(0, d.debt - least(60000, "
-    "  greatest(0, excluded.updated_ms - d.updated_ms)) * "
-    "  excluded.per_minute * 50 / 3) + excluded.debt), "
+    "  excluded.per_minute * 1000000, "
+    DRAINED("d", "excluded.updated_ms") " + excluded.debt), "
     "  per_minute = excluded.per_minute, "
     "  updated_ms = greatest(d.updated_ms, excluded.updated_ms) "
     "RETURNING key, debt";
+static const char sql_debts[] =
+    "SELECT d.key, " DRAINED("d", DB_NOW_MS) " FROM rate_limit_debts d "
+    "WHERE d.key IN (SELECT x.key FROM json_to_recordset(?1::json) "
+    "  AS x(key text))";
+/* idle a minute: drained to nothing; rows a round holds are skipped */
 static const char sql_purge[] =
-    "DELETE FROM rate_limit_debts WHERE updated_ms < ?";
+    "DELETE FROM rate_limit_debts WHERE key IN (SELECT key "
+    "  FROM rate_limit_debts WHERE updated_ms < " DB_NOW_MS " - 60000 "
+    "  ORDER BY key /*FOR UPDATE SKIP LOCKED*/)";
 
 static int64_t
 limit_of(const char *key)
@@ -308,46 +319,111 @@ settle(const struct shared *s, int64_t debt, int64_t now_ns)
 	pthread_mutex_unlock(&sh->lock);
 }
 
-/* One round: 0, or -1 when the database failed (this daemon's buckets
- * then go on alone until the next). */
+/* A round's spending that could not be shared goes back to its buckets
+ * for the next. */
+static void
+restore(const struct shared *round, size_t n)
+{
+	struct shard	*sh;
+	struct bucket	*b;
+	uint64_t	 h;
+	size_t		 i, k;
+
+	for (i = 0; i < n; i++) {
+		if (round[i].took == 0)
+			continue;
+		h = key_hash(round[i].key);
+		sh = &shards[h % SHARDS];
+		pthread_mutex_lock(&sh->lock);
+		for (k = 0; k < WINDOW; k++) {
+			b = &sh->slot[(h / SHARDS + k) % SLOTS];
+			if (strcmp(b->key, round[i].key) == 0) {
+				b->spent += round[i].took;
+				break;
+			}
+		}
+		pthread_mutex_unlock(&sh->lock);
+	}
+}
+
+/* Runs sql over the JSON list and settles each bucket it returns a debt
+ * for. 0 or -1. */
 static int
-share(struct db *db, const unsigned char *secret, struct shared *round)
+settle_all(struct db *db, const char *sql, json_t *list,
+    struct shared *round, size_t n)
 {
 	struct db_stmt	*st = NULL;
 	struct shared	 probe, *hit;
-	json_t		*list = NULL, *item;
-	char		*text = NULL;
-	size_t		 n, i;
-	int64_t		 now_ns = clock_mono_ns();
-	int		 rc, ret = -1;
+	char		*text;
+	int		 rc = -1;
 
-	n = collect(secret, round, SHARE_MAX, now_ns);
-	if (n == 0)
+	if (json_array_size(list) == 0)
 		return 0;
-	list = json_array();
-	for (i = 0; list != NULL && i < n; i++) {
-		item = json_pack("{s:s, s:I, s:I}", "key", round[i].hash,
-		    "took", (json_int_t)round[i].took, "per_minute",
-		    (json_int_t)round[i].limit);
-		if (item == NULL || json_array_append_new(list, item) == -1)
-			goto out;
+	text = json_dumps(list, JSON_COMPACT);
+	st = text == NULL ? NULL : db_prepare(db, sql);
+	if (st != NULL && db_bind(st, "s", text) == 0) {
+		while ((rc = db_step(db, st)) == DB_ROW) {
+			snprintf(probe.hash, sizeof(probe.hash), "%s",
+			    db_text(st, 0));
+			hit = bsearch(&probe, round, n, sizeof(*round),
+			    by_hash);
+			if (hit != NULL)
+				settle(hit, db_int(st, 1), clock_mono_ns());
+		}
 	}
-	text = list == NULL ? NULL : json_dumps(list, JSON_COMPACT);
-	st = text == NULL ? NULL : db_prepare(db, sql_share);
-	if (st == NULL || db_bind(st, "si", text, clock_now_ms()) == -1)
-		goto out;
-	while ((rc = db_step(db, st)) == DB_ROW) {
-		snprintf(probe.hash, sizeof(probe.hash), "%s",
-		    db_text(st, 0));
-		hit = bsearch(&probe, round, n, sizeof(*round), by_hash);
-		if (hit != NULL)
-			settle(hit, db_int(st, 1), clock_mono_ns());
-	}
-	ret = rc == DB_DONE ? 0 : -1;
-out:
 	db_release(st);
 	free(text);
-	json_decref(list);
+	return rc == DB_DONE ? 0 : -1;
+}
+
+/* One round: 0, or -1 when the database failed (this daemon's buckets
+ * then go on alone, and keep what they spent for the next round). */
+static int
+share(struct db *db, const unsigned char *secret, struct shared *round)
+{
+	json_t		*spend, *quiet, *item;
+	size_t		 n, i;
+	int		 ret = -1;
+
+	n = collect(secret, round, SHARE_MAX, clock_mono_ns());
+	if (n == 0)
+		return 0;
+	spend = json_array();
+	quiet = json_array();
+	for (i = 0; spend != NULL && quiet != NULL && i < n; i++) {
+		item = round[i].took == 0 ? json_pack("{s:s}", "key",
+		    round[i].hash) : json_pack("{s:s, s:I, s:I}", "key",
+		    round[i].hash, "took", (json_int_t)round[i].took,
+		    "per_minute", (json_int_t)round[i].limit);
+		if (item == NULL || json_array_append_new(round[i].took == 0 ?
+		    quiet : spend, item) == -1)
+			goto out;
+	}
+	if (spend == NULL || quiet == NULL ||
+	    settle_all(db, sql_spend, spend, round, n) == -1) {
+		restore(round, n);
+		goto out;
+	}
+	ret = settle_all(db, sql_debts, quiet, round, n);
+out:
+	json_decref(spend);
+	json_decref(quiet);
+	return ret;
+}
+
+/* The key of the bucket keys' hashes, the same for every daemon. 0 or
+ * -1 (a database error: tried again next round). */
+static int
+share_secret(struct db *db, unsigned char secret[SECRET_HEX / 2])
+{
+	char	 hex[SECRET_HEX + 1];
+	int	 ret = -1;
+
+	if (settings_secret(db, SECRET_NAME, hex, SECRET_HEX) == 0 &&
+	    sodium_hex2bin(secret, SECRET_HEX / 2, hex, SECRET_HEX, NULL,
+	    NULL, NULL) == 0)
+		ret = 0;
+	sodium_memzero(hex, sizeof(hex));
 	return ret;
 }
 
@@ -355,41 +431,42 @@ static void *
 share_main(void *arg)
 {
 	unsigned char	 secret[SECRET_HEX / 2];
-	char		 hex[SECRET_HEX + 1];
 	struct shared	*round;
 	struct db	*db = db_thread();
-	bool		 failing = false;
+	bool		 keyed = false, failing = false;
 	int64_t		 rounds = 0;
 
 	(void)arg;
 	round = calloc(SHARE_MAX, sizeof(*round));
-	if (db == NULL || round == NULL ||
-	    settings_secret(db, SECRET_NAME, hex, SECRET_HEX) == -1 ||
-	    sodium_hex2bin(secret, sizeof(secret), hex, SECRET_HEX, NULL,
-	    NULL, NULL) != 0) {
-		log_error("ratelimit: cannot share the buckets with the other "
-		    "daemons; each counts its own");
+	if (round == NULL) {
+		log_error("ratelimit: out of memory; each daemon counts its "
+		    "own");
 		goto out;
 	}
 	while (!sleeper_wait(&sharer, SHARE_MS)) {
-		if (share(db, secret, round) == -1) {
+		if (db == NULL)
+			db = db_thread();
+		if (db == NULL || (!keyed && share_secret(db, secret) == -1) ||
+		    share(db, secret, round) == -1) {
 			if (!failing)
 				log_warn("ratelimit: sharing failed (%s); "
 				    "each daemon counts its own until it "
-				    "works again", db_error_text(db));
+				    "works again", db == NULL ? "no database" :
+				    db_error_text(db));
 			failing = true;
 			continue;
 		}
+		keyed = true;
 		if (failing)
 			log_info("ratelimit: sharing works again");
 		failing = false;
-		if (++rounds % PURGE_ROUNDS == 0 && db_run(db, sql_purge, "i",
-		    clock_now_ms() - 60000) == -1)
+		/* the first round too: a start cleans what a crash left */
+		if (rounds++ % PURGE_ROUNDS == 0 &&
+		    db_run(db, sql_purge, "") == -1)
 			log_warn("ratelimit: cannot delete idle debts");
 	}
 out:
 	sodium_memzero(secret, sizeof(secret));
-	sodium_memzero(hex, sizeof(hex));
 	free(round);
 	db_thread_close();
 	return NULL;

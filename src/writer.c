@@ -30,6 +30,7 @@ static _Atomic int64_t		 group_since_ns;	/* 0: idle */
  * uploads cannot take more than two database connections. */
 #define LONG_THREADS	2
 
+static pthread_cond_t		 long_cond = PTHREAD_COND_INITIALIZER;
 static struct writer_job	*long_head, *long_tail;
 static pthread_t		 long_threads[LONG_THREADS];
 static int			 long_started;
@@ -154,22 +155,30 @@ long_main(void *arg)
 {
 	struct writer_job	*job;
 	struct db		*db;
+	bool			 late;
 
 	(void)arg;
 	pthread_mutex_lock(&queue_lock);
 	for (;;) {
 		while (long_head == NULL && !stopping)
-			pthread_cond_wait(&queue_cond, &queue_lock);
+			pthread_cond_wait(&long_cond, &queue_lock);
 		if (long_head == NULL)
 			break;
 		job = long_head;
 		long_head = job->next;
 		if (long_head == NULL)
 			long_tail = NULL;
+		/* An upload not begun when the daemon stops is not begun:
+		 * it may take longer than the stop may wait. */
+		late = stopping;
 		pthread_mutex_unlock(&queue_lock);
-		db = db_thread();
+		db = late ? NULL : db_thread();
 		job->req->db = db;
-		if (db == NULL)
+		if (late) {
+			api_error_set(job->err, 503, NULL, "The server is "
+			    "stopping; send the upload again shortly");
+			api_error_header(job->err, "Retry-After", "5");
+		} else if (db == NULL)
 			db_fail(NULL, job->err);
 		else {
 			db_fault_clear(db);
@@ -224,8 +233,7 @@ writer_submit(struct writer_job *job)
 	pthread_mutex_lock(&queue_lock);
 	if (running && !stopping) {
 		enqueue(&queue_head, &queue_tail, job);
-		/* the writer and the long lane share the condition */
-		pthread_cond_broadcast(&queue_cond);
+		pthread_cond_signal(&queue_cond);
 		ret = 0;
 	}
 	pthread_mutex_unlock(&queue_lock);
@@ -240,7 +248,7 @@ writer_submit_long(struct writer_job *job)
 	pthread_mutex_lock(&queue_lock);
 	if (long_started > 0 && !stopping) {
 		enqueue(&long_head, &long_tail, job);
-		pthread_cond_broadcast(&queue_cond);
+		pthread_cond_signal(&long_cond);
 		ret = 0;
 	}
 	pthread_mutex_unlock(&queue_lock);
@@ -250,18 +258,23 @@ writer_submit_long(struct writer_job *job)
 void
 writer_stop(void)
 {
+	int	 i;
+
 	pthread_mutex_lock(&queue_lock);
 	if (!running) {
 		pthread_mutex_unlock(&queue_lock);
 		return;
 	}
 	stopping = true;
-	pthread_cond_broadcast(&queue_cond);
+	pthread_cond_signal(&queue_cond);
+	pthread_cond_broadcast(&long_cond);
 	pthread_mutex_unlock(&queue_lock);
 	pthread_join(writer_thread, NULL);
-	while (long_started > 0)
-		pthread_join(long_threads[--long_started], NULL);
+	/* long_started is read by submitters only while !stopping */
+	for (i = 0; i < long_started; i++)
+		pthread_join(long_threads[i], NULL);
 	pthread_mutex_lock(&queue_lock);
+	long_started = 0;
 	running = false;
 	pthread_mutex_unlock(&queue_lock);
 }

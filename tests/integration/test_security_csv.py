@@ -16,7 +16,7 @@ import time
 import pytest
 import requests
 
-from conftest import BIN, assert_error, wait_for
+from conftest import BIN, PG, Business, assert_error, wait_for
 
 
 def asan_build():
@@ -159,6 +159,42 @@ def test_big_upload_lets_other_tenants_write(business, other_business):
             "GET", "/v1/private/business-units/%s/invitation-imports/%s/"
             "rows" % (unit, import_id))
         assert_error(r, 404)
+
+
+def test_one_worker_thread_serves_others_during_an_import(make_daemon):
+    """With one libmicrohttpd worker every connection shares the thread
+    that received the upload: the import runs on the writer's long lane,
+    so another tenant's kept-alive connection is served meanwhile (it
+    waited for the whole import when the upload ran on its worker)."""
+    d = make_daemon({"server": {"threads": "1"},
+                     "invitations": {"daily_limit_per_unit": "0"}})
+    shop = Business(d, "one-thread.example.com")
+    other = Business(d, "one-thread-other.example.com")
+    session = requests.Session()
+    url = d.url("/v1/private/business-units/%s/email-invitations"
+                % other.id)
+    answers = []
+    # long enough to be under way for a while on every engine and build
+    data = big_file(20000 if ASAN or PG else ROWS)
+    t = threading.Thread(target=lambda: answers.append(upload(shop, data)))
+    t.start()
+    con = d.sql(30)
+    wait_for(lambda: con.execute("SELECT count(*) FROM invitation_imports "
+                                 "WHERE created > 0").fetchone()[0] == 1,
+             timeout=120, what="the import under way")
+    con.close()
+    during = 0
+    while t.is_alive() and during < 3:
+        r = session.post(url, headers=other.headers(), timeout=60, json={
+            "consumerEmail": "o%d@example.net" % during,
+            "consumerName": "Other", "referenceNumber": "O-%d" % during,
+            "serviceReviewInvitation": {}})
+        assert r.status_code in (201, 202), r.text
+        if t.is_alive():
+            during += 1
+    t.join(timeout=300)
+    assert answers and answers[0].status_code == 201, answers
+    assert during >= 1, "no write of the other tenant during the import"
 
 
 def test_answer_holds_only_problem_rows_bounded(business):
