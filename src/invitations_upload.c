@@ -1,8 +1,8 @@
 /*
  * invitations_upload: POST .../invitations/csv, invitations from a CSV
- * file (on the writer's long lane, writer.h). Each row is checked as the JSON API checks
- * an invitation (invitations.c), then stored in chunks with its outcome
- * in the import's record (invitations_csv.c).
+ * file (on the writer's long lane, writer.h). Each row is checked as the
+ * JSON API checks an invitation (invitations.c), then stored in chunks
+ * with its outcome in the import's record (invitations_csv.c).
  */
 #include <ctype.h>
 #include <stdio.h>
