@@ -126,15 +126,31 @@ session_setup(struct pgdb *d)
 	return ret;
 }
 
+void
+pg_connect_params(const char *conninfo, const char *keys[3],
+    const char *values[3])
+{
+#define DECIMAL(n)	#n
+#define DECIMAL_OF(n)	DECIMAL(n)
+	keys[0] = "connect_timeout";
+	values[0] = DECIMAL_OF(PG_CONNECT_TIMEOUT_S);
+	keys[1] = "dbname";
+	values[1] = conninfo;
+	keys[2] = values[2] = NULL;
+}
+
 static struct db *
 pg_open(const char *conninfo)
 {
 	struct pgdb	*d;
+	const char	*keys[3], *values[3];
 
 	d = calloc(1, sizeof(*d));
 	if (d == NULL)
 		return NULL;
-	d->conn = PQconnectdb(conninfo);
+	pg_connect_params(conninfo, keys, values);
+	/* PQreset, in revive, connects again with these */
+	d->conn = PQconnectdbParams(keys, values, 1);
 	if (d->conn == NULL || PQstatus(d->conn) != CONNECTION_OK) {
 		log_error("db: cannot connect to PostgreSQL: %s",
 		    d->conn != NULL ? PQerrorMessage(d->conn) : "no memory");

@@ -18,6 +18,7 @@
 
 #include <libpq-fe.h>
 
+#include "reviewd/clock.h"
 #include "reviewd/db_pg_internal.h"
 #include "reviewd/log.h"
 
@@ -58,18 +59,76 @@ listener_exec(PGconn *conn, const char *sql)
 	return ret;
 }
 
+/* Empties the wake-up pipe; what was asked stays in want_notify. */
+static void
+drain_pipe(void)
+{
+	char	 drain[64];
+
+	while (read(listener.pipe[0], drain, sizeof(drain)) > 0)
+		;
+}
+
+/*
+ * Connects without blocking, watching the pipe meanwhile: a stop must not
+ * wait for a server that does not answer (libpq's connect_timeout only
+ * bounds PQconnectdb, so this loop keeps its own deadline). The
+ * connection, or NULL (logged; also when the daemon is stopping).
+ */
+static PGconn *
+listener_dial(void)
+{
+	const char			*keys[3], *values[3];
+	PGconn				*conn;
+	PostgresPollingStatusType	 st = PGRES_POLLING_WRITING;
+	struct pollfd			 fds[2];
+	int64_t				 deadline, left;
+
+	pg_connect_params(listener.conninfo, keys, values);
+	deadline = clock_mono_ns() / 1000000 + PG_CONNECT_TIMEOUT_S * 1000;
+	conn = PQconnectStartParams(keys, values, 1);
+	if (conn == NULL || PQstatus(conn) == CONNECTION_BAD)
+		goto fail;
+	while (st != PGRES_POLLING_OK) {
+		if (st == PGRES_POLLING_FAILED)
+			goto fail;
+		fds[0].fd = PQsocket(conn);
+		fds[0].events = st == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+		fds[1].fd = listener.pipe[0];
+		fds[1].events = POLLIN;
+		left = deadline - clock_mono_ns() / 1000000;
+		if (left <= 0) {
+			log_error("db: listener: PostgreSQL did not answer "
+			    "within %d s", PG_CONNECT_TIMEOUT_S);
+			PQfinish(conn);
+			return NULL;
+		}
+		if (poll(fds, 2, (int)left) == -1 && errno != EINTR)
+			goto fail;
+		drain_pipe();
+		if (atomic_load(&listener.stopping)) {
+			PQfinish(conn);
+			return NULL;
+		}
+		if ((fds[0].revents & (fds[0].events | POLLERR | POLLHUP)) != 0)
+			st = PQconnectPoll(conn);
+	}
+	return conn;
+fail:
+	log_error("db: listener: cannot connect to PostgreSQL: %s",
+	    conn != NULL ? PQerrorMessage(conn) : "no memory");
+	PQfinish(conn);
+	return NULL;
+}
+
 /* A connection that LISTENs, or NULL (logged). */
 static PGconn *
 listener_connect(void)
 {
-	PGconn	*conn = PQconnectdb(listener.conninfo);
+	PGconn	*conn = listener_dial();
 
-	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
-		log_error("db: listener: cannot connect to PostgreSQL: %s",
-		    conn != NULL ? PQerrorMessage(conn) : "no memory");
-		PQfinish(conn);
+	if (conn == NULL)
 		return NULL;
-	}
 	if (listener_exec(conn, sql_listen) == -1) {
 		PQfinish(conn);
 		return NULL;
@@ -97,7 +156,6 @@ listen_run(void *arg)
 {
 	PGconn		*conn = NULL;
 	struct pollfd	 fds[2];
-	char		 drain[64];
 	bool		 wake;
 
 	(void)arg;
@@ -107,9 +165,7 @@ listen_run(void *arg)
 				fds[0].fd = listener.pipe[0];
 				fds[0].events = POLLIN;
 				(void)poll(fds, 1, LISTEN_RETRY_MS);
-				while (read(listener.pipe[0], drain,
-				    sizeof(drain)) > 0)
-					;
+				drain_pipe();
 				continue;
 			}
 			listener.on_wake();	/* some may have been missed */
@@ -129,8 +185,7 @@ listen_run(void *arg)
 			(void)poll(NULL, 0, LISTEN_RETRY_MS);
 			continue;
 		}
-		while (read(listener.pipe[0], drain, sizeof(drain)) > 0)
-			;
+		drain_pipe();
 		wake = false;
 		if (atomic_exchange(&listener.want_notify, false) &&
 		    listener_exec(conn, sql_notify) == -1)

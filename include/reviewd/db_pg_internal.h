@@ -49,6 +49,17 @@ pg(struct db *db)
 	return (struct pgdb *)(void *)db;
 }
 
+/*
+ * The parameters every connection is made with: conninfo (a URL or
+ * key=value string, expanded last so that what it names wins) and, when
+ * it names none, PG_CONNECT_TIMEOUT_S: a server that accepts and never
+ * answers (hung, or half failed over) must not hold a thread, or the
+ * daemon's stop, for ever.
+ */
+#define PG_CONNECT_TIMEOUT_S	10
+void	pg_connect_params(const char *conninfo, const char *keys[3],
+	    const char *values[3]);
+
 /* Remembers why res (NULL: the connection) failed; logs it unless it is
  * a storage fault, which is noted once. */
 void	note_error(struct pgdb *d, const PGresult *res, const char *what);

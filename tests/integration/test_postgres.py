@@ -11,6 +11,9 @@ import base64
 import itertools
 import pathlib
 import re
+import signal
+import socket
+import threading
 
 import pytest
 
@@ -360,3 +363,76 @@ def test_idempotency_key_replays_and_expires(pg_daemon, cluster, pg_db):
     assert later.json()["id"] != first.json()["id"]
     rows = cluster.psql("SELECT count(*) FROM idempotency_keys", pg_db[0])
     assert rows == ["1"]
+
+
+class StallingProxy:
+    """A TCP relay to the cluster that can turn into a server that
+    accepts and never answers (a hung or half failed-over PostgreSQL)."""
+
+    def __init__(self, target_port):
+        self.target = target_port
+        self.stalling = False
+        self.held = []
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            self.held.append(client)
+            if self.stalling:
+                continue
+            server = socket.create_connection(("127.0.0.1", self.target))
+            self.held.append(server)
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(a, b),
+                                 daemon=True).start()
+
+    @staticmethod
+    def _pump(src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def close(self):
+        self.listener.close()
+        for s in self.held:
+            s.close()
+
+
+def test_stop_does_not_wait_for_a_server_that_never_answers(
+        make_daemon, cluster, pg_db):
+    # The server's connections drop and every new one is accepted and
+    # never answered: the LISTEN thread's reconnection watches the stop,
+    # and every other connection gives up after connect_timeout (10 s
+    # unless the URL names one), so SIGTERM ends the daemon.
+    name, url = pg_db
+    proxy = StallingProxy(cluster.port)
+    try:
+        d = make_daemon(pg_settings(url.replace(
+            ":%d/" % cluster.port, ":%d/" % proxy.port)))
+        assert d.get("/readyz").status_code == 200
+        proxy.stalling = True
+        cluster.psql("SELECT count(pg_terminate_backend(pid)) FROM "
+                     "pg_stat_activity WHERE datname = '%s'" % name)
+        wait_for(lambda: "listener: lost its connection" in d.stderr())
+        d.proc.send_signal(signal.SIGTERM)
+        assert d.proc.wait(timeout=30) == 0, d.stderr()
+    finally:
+        proxy.close()
