@@ -866,6 +866,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	metrics_request(hr->route, hr->status,
 	    clock_mono_ns() - hr->started_ns);
 	http_guard_request_end(hr->conn);
+	json_decref(hr->req.body_json);
 	buf_release(&hr->body);
 	response_release(&hr->res);
 	free(hr->raw_path);
