@@ -310,7 +310,7 @@ afs_patch(struct request *req, struct response *res, struct api_error *err)
 	static const char *const allowed[] = { "delayDays",
 	    "referencePattern", NULL };
 	struct db	*db = req->db;
-	json_t		*body = NULL;	/* owned */
+	json_t		*body;	/* borrowed */
 	const char	*bu, *pattern = NULL;
 	char		 token[TOKEN_BYTES * 2 + 1], why[240];
 	int64_t		 delay = -1;
@@ -339,7 +339,6 @@ afs_patch(struct request *req, struct response *res, struct api_error *err)
 		ret = reply_settings(req, res, bu, token, err);
 out:
 	db_tx_rollback(db);
-	json_decref(body);
 	sodium_memzero(token, sizeof(token));
 	return ret;
 }

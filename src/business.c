@@ -719,7 +719,7 @@ business_patch(struct request *req, struct response *res,
 	    "contactEmail", "phone", "street", "city", "postcode", "logoUrl",
 	    NULL };
 	struct db	*db = req->db;
-	json_t		*body = NULL, *unit = NULL;	/* owned */
+	json_t		*body, *unit = NULL;	/* borrowed; owned */
 	struct settings	 s;
 	const char	*id;
 	char		 old[JSON_URL_MAX + 1];
@@ -754,7 +754,6 @@ business_patch(struct request *req, struct response *res,
 out:
 	db_tx_rollback(db);
 	json_decref(unit);
-	json_decref(body);
 	return ret;
 }
 
@@ -777,17 +776,15 @@ business_admin_create(struct request *req, struct response *res,
 	static const char *const allowed[] = { "name", "domain", "websiteUrl",
 	    "country", "notificationEmail", "senderName", "defaultLocale",
 	    NULL };
-	json_t	*body = NULL, *unit = NULL;	/* owned */
-	int	 ret = -1;
+	json_t	*body, *unit = NULL;	/* borrowed; owned */
 
 	if ((body = json_body(req, err)) == NULL)
 		return -1;
 	json_only_keys(body, allowed, err);	/* reported with the rest */
 	if (business_create(req->db, req->cfg->public_url, body, &unit,
-	    err) == 0)
-		ret = response_json(res, 201, unit, err);
-	json_decref(body);
-	return ret;
+	    err) == -1)
+		return -1;
+	return response_json(res, 201, unit, err);
 }
 
 /* for oauth_authorize: an application without a secret (a public OAuth

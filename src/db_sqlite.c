@@ -758,6 +758,17 @@ migration_filter(const struct dirent *d)
 	return db_migration_version(d->d_name) >= 0;
 }
 
+/* Frees the n names scandir gave. */
+static void
+names_free(struct dirent **names, int n)
+{
+	int	 i;
+
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
 static int
 migrate_dir(struct db *db, const char *dir, FILE *report, char *err,
     size_t errlen)
@@ -793,9 +804,7 @@ migrate_dir(struct db *db, const char *dir, FILE *report, char *err,
 	}
 	ret = 0;
 out:
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	names_free(names, n);
 	buf_release(&sql);
 	return ret;
 }
@@ -968,9 +977,7 @@ lite_migrations_due(struct db *db, const char *dir, FILE *report, size_t *due)
 	}
 	ret = 0;
 out:
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	names_free(names, n);
 	return ret;
 }
 

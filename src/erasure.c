@@ -86,7 +86,7 @@ erasure_data_delete(struct request *req, struct response *res,
 {
 	static const char *const allowed[] = { "customerEmails",
 	    "deleteOlderThan", NULL };
-	json_t		*body = NULL, *emails = NULL;	/* owned */
+	json_t		*body, *emails = NULL;	/* borrowed; owned */
 	const char	*bu;
 	int64_t		 older = 0;
 	size_t		 count = 0;
@@ -116,7 +116,6 @@ erasure_data_delete(struct request *req, struct response *res,
 out:
 	db_tx_rollback(req->db);
 	json_decref(emails);
-	json_decref(body);
 	return ret;
 }
 

@@ -273,8 +273,8 @@ findreviewer_create(struct request *req, struct response *res,
 {
 	struct db		*db = req->db;
 	json_t			*requested = json_array();	/* owned */
-	json_t			*body = NULL, *msg = NULL;	/* owned */
-	json_t			*thread;			/* owned */
+	json_t			*msg = NULL, *thread;		/* owned */
+	json_t			*body;				/* borrowed */
 	struct db_stmt		*st = NULL;
 	struct review_facts	 facts;
 	const char		*review = request_param(req, "reviewId");
@@ -332,7 +332,6 @@ out:
 	free(requested_json);
 	json_decref(requested);
 	json_decref(msg);
-	json_decref(body);
 	return ret;
 }
 

@@ -142,10 +142,9 @@ health_clock_set(struct request *req, struct response *res,
 {
 	static const char *const allowed[] = { "advanceMs", "advanceSeconds",
 	    "now", NULL };
-	json_t		*body = NULL;	/* owned */
+	json_t		*body;	/* borrowed */
 	int64_t		 ms = 0, s = 0, target;
 	const char	*now = NULL;
-	int		 ret = -1;
 
 	if (clock_enabled(req, err) == -1 ||
 	    (body = json_body(req, err)) == NULL)
@@ -166,13 +165,10 @@ health_clock_set(struct request *req, struct response *res,
 			ms += target - clock_now_ms();
 	}
 	if (err->status != 0)
-		goto out;
+		return -1;
 	clock_set_offset_ms(clock_offset_ms() + ms + s * 1000);
 	if (save_offset(req, err) == -1)
-		goto out;
+		return -1;
 	scheduler_wake();
-	ret = clock_reply(res, err);
-out:
-	json_decref(body);
-	return ret;
+	return clock_reply(res, err);
 }

@@ -711,6 +711,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	struct http_req		*hr = *con_cls;
 	struct http_conn	*c;
 	size_t			 len;
+	bool			 group;
 
 	(void)cls;
 	(void)version;
@@ -775,13 +776,14 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		return MHD_YES;
 	hr->req.body = hr->body.data != NULL ? hr->body.data : "";
 	hr->req.body_len = hr->body.len;
-	if (grouped(hr) || (hr->route->flags & ROUTE_UPLOAD)) {
+	group = grouped(hr);
+	if (group || (hr->route->flags & ROUTE_UPLOAD)) {
 		hr->job = (struct writer_job){ &hr->req, &hr->res, &hr->err,
 		    hr->route->handler, job_done, NULL };
 		atomic_store(&hr->job_state, JOB_QUEUED);
 		/* Suspended first: the writer resumes it when done. */
 		MHD_suspend_connection(conn);
-		if ((grouped(hr) ? writer_submit(&hr->job) :
+		if ((group ? writer_submit(&hr->job) :
 		    writer_submit_long(&hr->job)) == 0)
 			return MHD_YES;
 		MHD_resume_connection(conn);
@@ -866,6 +868,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	metrics_request(hr->route, hr->status,
 	    clock_mono_ns() - hr->started_ns);
 	http_guard_request_end(hr->conn);
+	json_decref(hr->req.body_json);
 	buf_release(&hr->body);
 	response_release(&hr->res);
 	free(hr->raw_path);
@@ -982,20 +985,27 @@ http_port(void)
 	return bound_port;
 }
 
+/* Waits up to ms milliseconds for the requests in flight to end. */
+static void
+wait_inflight(int64_t ms)
+{
+	int64_t		 deadline = clock_mono_ns() + ms * 1000000;
+	struct timespec	 tick = { 0, 10 * 1000000 };
+
+	while (atomic_load(&inflight) > 0 && clock_mono_ns() < deadline)
+		(void)nanosleep(&tick, NULL);
+}
+
 void
 http_stop(int64_t grace_ms)
 {
-	int64_t		 deadline = clock_mono_ns() + grace_ms * 1000000;
-	struct timespec	 tick = { 0, 10 * 1000000 };
-
 	if (daemon_handle == NULL)
 		return;
 	/* Not MHD_quiesce_daemon: with epoll and a thread pool it races the
 	 * workers for the listen socket and can abort the process
 	 * (libmicrohttpd 0.9.75). Requests that arrive now get 503. */
 	atomic_store(&draining, true);
-	while (atomic_load(&inflight) > 0 && clock_mono_ns() < deadline)
-		(void)nanosleep(&tick, NULL);
+	wait_inflight(grace_ms);
 	if (atomic_load(&inflight) > 0)
 		log_warn("http: stopping with requests=%d still in flight",
 		    atomic_load(&inflight));
@@ -1004,9 +1014,7 @@ http_stop(int64_t grace_ms)
 	writer_stop();
 	/* The answers of what the writer ran last are written by the
 	 * workers: a moment for them, or the clients get a reset. */
-	deadline = clock_mono_ns() + 2000 * 1000000LL;
-	while (atomic_load(&inflight) > 0 && clock_mono_ns() < deadline)
-		(void)nanosleep(&tick, NULL);
+	wait_inflight(2000);
 	http_guard_stop();
 	MHD_stop_daemon(daemon_handle);
 	daemon_handle = NULL;

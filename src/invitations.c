@@ -894,7 +894,8 @@ int
 invitations_create(struct request *req, struct response *res,
     struct api_error *err)
 {
-	json_t		*body = NULL, *item, *out = NULL, *list = NULL;
+	json_t		*out = NULL, *list = NULL;	/* owned */
+	json_t		*body, *item;		/* borrowed; taken */
 	struct inv_input *inputs = NULL;
 	struct inv_store_ctx ctx;
 	struct idempotency ik;
@@ -966,7 +967,6 @@ out:
 	free(inputs);
 	json_decref(out);
 	json_decref(list);
-	json_decref(body);
 	return ret;
 }
 

@@ -264,7 +264,7 @@ invitations_patch(struct request *req, struct response *res,
 {
 	static const char *const allowed[] = { "preferredSendTime", NULL };
 	struct db	*db = req->db;
-	json_t		*body = NULL, *inv = NULL;	/* owned */
+	json_t		*body, *inv = NULL;	/* borrowed; owned */
 	int64_t		 when = 0, now = clock_now_ms();
 	char		 id[IDS_ID_LEN + 1], detail[CLOCK_ISO_LEN];
 	int		 ret = -1;
@@ -308,7 +308,6 @@ invitations_patch(struct request *req, struct response *res,
 out:
 	db_tx_rollback(db);
 	json_decref(inv);
-	json_decref(body);
 	return ret;
 }
 
@@ -372,7 +371,7 @@ invitations_cancel_queued(struct request *req, struct response *res,
 {
 	static const char *const allowed[] = { NULL };
 	struct db	*db = req->db;
-	json_t		*body = NULL, *ids = NULL;	/* owned */
+	json_t		*body, *ids = NULL;	/* borrowed; owned */
 	const char	*bu;
 	int64_t		 now = clock_now_ms();
 	int		 ret = -1;
@@ -406,7 +405,6 @@ invitations_cancel_queued(struct request *req, struct response *res,
 out:
 	db_tx_rollback(db);
 	json_decref(ids);
-	json_decref(body);
 	return ret;
 }
 

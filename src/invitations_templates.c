@@ -233,7 +233,7 @@ write_template(struct request *req, struct response *res,
     struct api_error *err, bool create)
 {
 	struct template_input t;
-	json_t		*body = NULL, *out;	/* owned; taken */
+	json_t		*body, *out;	/* borrowed; taken */
 	struct db_stmt	*st = NULL;
 	const char	*bu;
 	char		 id[IDS_ID_LEN + 1];
@@ -271,7 +271,6 @@ write_template(struct request *req, struct response *res,
 out:
 	db_release(st);
 	db_tx_rollback(req->db);
-	json_decref(body);
 	return ret;
 }
 

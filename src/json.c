@@ -12,13 +12,15 @@
 #include "reviewd/utf8.h"
 
 json_t *
-json_body(const struct request *req, struct api_error *err)
+json_body(struct request *req, struct api_error *err)
 {
 	const char	*ctype = request_header(req, "Content-Type");
 	json_error_t	 jerr;
 	json_t		*root;
 	size_t		 n;
 
+	if (req->body_json != NULL)
+		return req->body_json;
 	if (ctype == NULL) {
 		api_error_set(err, 415, "Content-Type",
 		    "must be application/json");
@@ -43,6 +45,7 @@ json_body(const struct request *req, struct api_error *err)
 		api_error_set(err, 400, "body", "must be a JSON object");
 		return NULL;
 	}
+	req->body_json = root;
 	return root;
 }
 

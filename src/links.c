@@ -336,7 +336,7 @@ links_keys_import(struct request *req, struct response *res,
 	static const char *const allowed[] = { "encryptKey", "authKey",
 	    "uniqueLinkSecret", NULL };
 	struct db	*db = req->db;
-	json_t		*body = NULL;	/* owned */
+	json_t		*body;	/* borrowed */
 	struct keys	 k, now;
 	const char	*bu, *secret = NULL;
 	bool		 has_enc, has_auth;
@@ -388,7 +388,6 @@ out:
 	db_tx_rollback(db);
 	sodium_memzero(&k, sizeof(k));
 	sodium_memzero(&now, sizeof(now));
-	json_decref(body);
 	return ret;
 }
 
@@ -674,12 +673,16 @@ out:
 /* The test tool: make a link from inputs, or say what is wrong with a
  * link pasted in. */
 
+static const char sql_domain_of[] =
+    "SELECT domain FROM business_units WHERE id = ?";
+
 static int
 test_make(struct db *db, const struct request *req, const char *bu,
     json_t *body, json_t **out, struct api_error *err)
 {
 	const char	*type = NULL, *email = NULL, *name = NULL, *ref = NULL;
-	const char	*domain;
+	const char	*domain = NULL;
+	struct db_stmt	*st = NULL;
 	char		 hash[LINKS_SHA1_HEX + 1], url[URL_LEN * 4];
 	struct keys	 k;
 	struct buf	 u;
@@ -705,7 +708,8 @@ test_make(struct db *db, const struct request *req, const char *bu,
 		    "link-keys)" : "Internal error");
 		return -1;
 	}
-	domain = json_string_value(json_object_get(body, "domain"));
+	if (db_row(db, sql_domain_of, &st, "s", bu) == DB_ROW)
+		domain = db_text(st, 0);
 	buf_init(&u, sizeof(url));
 	if (strcmp(type, "unique") == 0) {
 		char		 b64[512];
@@ -743,6 +747,7 @@ out:
 		api_error_set(err, 500, NULL, "Internal error");
 	sodium_memzero(&k, sizeof(k));
 	buf_release(&u);
+	db_release(st);
 	json_decref(payload);
 	free(p);
 	return ret;
@@ -830,19 +835,14 @@ out:
 	return out;
 }
 
-static const char sql_domain_of[] =
-    "SELECT domain FROM business_units WHERE id = ?";
-
 int
 links_test(struct request *req, struct response *res, struct api_error *err)
 {
 	static const char *const allowed[] = { "type", "email", "name", "ref",
 	    "url", NULL };
 	struct db	*db = req->db;
-	json_t		*body = NULL, *out = NULL;	/* owned */
-	struct db_stmt	*st;
+	json_t		*body, *out = NULL;	/* borrowed; owned */
 	const char	*bu, *url = NULL;
-	int		 ret = -1;
 
 	if (auth_business_unit(req, &bu, err) == -1 ||
 	    (body = json_body(req, err)) == NULL)
@@ -850,21 +850,13 @@ links_test(struct request *req, struct response *res, struct api_error *err)
 	json_only_keys(body, allowed, err);
 	json_read_string(body, "url", false, 10, 8192, &url, err);
 	if (err->status != 0)
-		goto out;
-	if (db_row(db, sql_domain_of, &st, "s", bu) == DB_ROW)
-		json_object_set_new(body, "domain", json_string(db_text(st,
-		    0)));
-	db_release(st);
-	if (url == NULL) {
-		if (test_make(db, req, bu, body, &out, err) == 0)
-			ret = response_json(res, 200, out, err);
-		goto out;
-	}
-	ret = response_json(res, 200, links_diagnose(db, req->cfg, bu, url),
-	    err);
-out:
-	json_decref(body);
-	return ret;
+		return -1;
+	if (url != NULL)
+		return response_json(res, 200, links_diagnose(db, req->cfg, bu,
+		    url), err);
+	if (test_make(db, req, bu, body, &out, err) == -1)
+		return -1;
+	return response_json(res, 200, out, err);
 }
 
 /*
@@ -929,9 +921,10 @@ fail:
 	return NULL;
 }
 
-/* The body of invitation-links: JSON, or a form as plugins post it. */
+/* The body of invitation-links, owned: JSON, or a form as plugins post
+ * it. */
 static json_t *
-link_body(const struct request *req, struct api_error *err)
+link_body(struct request *req, struct api_error *err)
 {
 	const char	*ctype = request_header(req, "Content-Type");
 
@@ -944,7 +937,7 @@ link_body(const struct request *req, struct api_error *err)
 		    "application/json or application/x-www-form-urlencoded");
 		return NULL;
 	}
-	return json_body(req, err);
+	return json_incref(json_body(req, err));
 }
 
 /* POST .../invitation-links (reference 7.2): a personal link, no e-mail;

@@ -153,11 +153,10 @@ oauth_admin_app_create(struct request *req, struct response *res,
 	    "public", NULL };
 	const char	*uris[16];
 	const char	*name = NULL;
-	json_t		*body, *out = NULL;	/* owned */
-	json_t		*arr, *v;	/* borrowed */
+	json_t		*out = NULL;		/* owned */
+	json_t		*body, *arr, *v;	/* borrowed */
 	size_t		 i, n = 0;
 	bool		 public_client = false;
-	int		 ret = -1;
 
 	if ((body = json_body(req, err)) == NULL)
 		return -1;
@@ -178,12 +177,11 @@ oauth_admin_app_create(struct request *req, struct response *res,
 			}
 			uris[n++] = json_string_value(v);
 		}
-	if (err->status == 0 && oauth_app_create(req->db,
+	if (err->status != 0 || oauth_app_create(req->db,
 	    request_param(req, "businessUnitId"), name, uris, n,
-	    public_client, &out, err) == 0)
-		ret = response_json(res, 201, out, err);
-	json_decref(body);
-	return ret;
+	    public_client, &out, err) == -1)
+		return -1;
+	return response_json(res, 201, out, err);
 }
 
 /* The consent page. */

@@ -66,7 +66,8 @@ outbox_admin_mail_test(struct request *req, struct response *res,
 {
 	static const char *const allowed[] = { "to", "toName", "subject",
 	    "locale", NULL };
-	json_t		*body = NULL, *msg = NULL, *vars = NULL; /* owned */
+	json_t		*msg = NULL, *vars = NULL;	/* owned */
+	json_t		*body;				/* borrowed */
 	const char	*to = NULL, *name = NULL, *subject = NULL;
 	const char	*locale = NULL;
 	char		 id[IDS_ID_LEN + 1];
@@ -103,7 +104,6 @@ outbox_admin_mail_test(struct request *req, struct response *res,
 	    "status", "pending"), true, err);
 out:
 	db_tx_rollback(req->db);
-	json_decref(body);
 	json_decref(msg);
 	json_decref(vars);
 	return ret;

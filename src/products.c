@@ -126,7 +126,7 @@ int
 products_upsert(struct request *req, struct response *res,
     struct api_error *err)
 {
-	json_t		*body = NULL, *items, *item;	/* owned; borrowed */
+	json_t		*body, *items, *item;	/* borrowed */
 	const char	*bu;
 	size_t		 i;
 	int		 ret = -1;
@@ -154,7 +154,6 @@ products_upsert(struct request *req, struct response *res,
 		res->status = 200;
 out:
 	db_tx_rollback(req->db);	/* no-op after the commit */
-	json_decref(body);
 	return ret;
 }
 

@@ -274,7 +274,7 @@ reports_create(struct request *req, struct response *res,
     struct api_error *err)
 {
 	struct db	*db = req->db;
-	json_t		*body = NULL;	/* owned */
+	json_t		*body;	/* borrowed */
 	const char	*review = request_param(req, "reviewId");
 	const char	*reason = NULL, *details = NULL;
 	char		 id[IDS_ID_LEN + 1], actor[IDS_ID_LEN + 16];
@@ -309,7 +309,6 @@ reports_create(struct request *req, struct response *res,
 		    false, hides ? "report-hidden" : NULL, NULL, err);
 out:
 	db_tx_rollback(db);
-	json_decref(body);
 	return ret;
 }
 
@@ -346,7 +345,7 @@ reports_decide(struct request *req, struct response *res,
 {
 	static const char *const allowed[] = { "decision", "note", NULL };
 	struct db	*db = req->db;
-	json_t		*body = NULL;	/* owned */
+	json_t		*body;	/* borrowed */
 	struct db_stmt	*st = NULL;
 	const char	*id = request_param(req, "reportId");
 	const char	*decision = NULL, *note = NULL;
@@ -404,6 +403,5 @@ dberr:
 out:
 	db_release(st);
 	db_tx_rollback(db);
-	json_decref(body);
 	return ret;
 }

@@ -181,14 +181,14 @@ static int
 write_tags(struct request *req, struct response *res, struct api_error *err,
     bool replace)
 {
-	json_t		*body = NULL, *tags;	/* owned; borrowed */
+	json_t		*body, *tags;	/* borrowed */
 	char		 id[IDS_ID_LEN + 1];
 	int		 ret = -1;
 
 	if (own_review(req, id, err) == -1 ||
 	    (body = json_body(req, err)) == NULL ||
 	    (tags = read_tags(body, err)) == NULL)
-		goto out;
+		return -1;
 	if (db_tx_begin(req->db) == -1 || (replace &&
 	    db_run(req->db, sql_tags_clear, "s", id) == -1)) {
 		db_fail(req->db, err);
@@ -200,7 +200,6 @@ write_tags(struct request *req, struct response *res, struct api_error *err,
 	ret = handler_commit(req, res, 200, tags, false, err);
 out:
 	db_tx_rollback(req->db);
-	json_decref(body);
 	return ret;
 }
 
@@ -469,7 +468,7 @@ reply_input(struct request *req, const char **message, const char **author,
 	    "application/x-www-form-urlencoded", 33) == 0)
 		body = reply_form(req, err);
 	else
-		body = json_body(req, err);
+		body = json_incref(json_body(req, err));
 	if (body != NULL && err->status == 0) {
 		json_read_string(body, "message", true, 1, REPLY_MAX, message,
 		    err);

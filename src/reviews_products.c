@@ -163,8 +163,8 @@ reviews_products_batch_summaries(struct request *req, struct response *res,
     struct api_error *err)
 {
 	static const char *const keys[] = { "skus", NULL };
-	json_t		*body, *list = NULL, *one, *items = NULL, *skus;
-	json_t		*v;	/* borrowed */
+	json_t		*list = NULL, *one, *items = NULL;	/* owned */
+	json_t		*body, *skus, *v;			/* borrowed */
 	char		*text = NULL;
 	const char	*bu;
 	size_t		 i;
@@ -216,7 +216,6 @@ out:
 	json_decref(items);
 	json_decref(list);
 	free(text);
-	json_decref(body);
 	return ret;
 }
 
@@ -396,7 +395,7 @@ reviews_products_comment_create(struct request *req, struct response *res,
 	    NULL };
 	struct db	*db = req->db;
 	struct db_stmt	*st = NULL;
-	json_t		*body;	/* owned */
+	json_t		*body;	/* borrowed */
 	const char	*content = NULL, *integration = NULL, *author;
 	char		 id[IDS_ID_LEN + 1], conversation[IDS_ID_LEN + 1];
 	char		 review[IDS_ID_LEN + 1];
@@ -447,6 +446,5 @@ reviews_products_comment_create(struct request *req, struct response *res,
 out:
 	db_release(st);
 	db_tx_rollback(db);
-	json_decref(body);
 	return ret;
 }

@@ -359,10 +359,9 @@ reviews_submit_json(struct request *req, struct response *res,
     struct api_error *err)
 {
 	struct review_input	 in;
-	json_t			*body;	/* owned */
+	json_t			*body;	/* borrowed */
 	char			 id[IDS_ID_LEN + 1];
 	char			 client[REQUEST_CLIENT_LEN];
-	int			 ret = -1;
 
 	memset(&in, 0, sizeof(in));
 	if ((body = json_body(req, err)) == NULL)
@@ -374,13 +373,12 @@ reviews_submit_json(struct request *req, struct response *res,
 	if (strcmp(request_query(req, "source") != NULL ?
 	    request_query(req, "source") : "", "invitation") == 0)
 		in.source = REVIEW_SOURCE_THIRD_PARTY;
-	if (reviews_input_json(body, &in, err) == 0 &&
-	    reviews_submit(req->db, req->cfg, &in, id, err) == 0)
-		ret = response_json(res, 202, json_pack("{s:s, s:s, s:s}",
-		    "id", id, "status", "pending", "message",
-		    "Check your e-mail to confirm your review"), err);
-	json_decref(body);
-	return ret;
+	if (reviews_input_json(body, &in, err) == -1 ||
+	    reviews_submit(req->db, req->cfg, &in, id, err) == -1)
+		return -1;
+	return response_json(res, 202, json_pack("{s:s, s:s, s:s}", "id", id,
+	    "status", "pending", "message",
+	    "Check your e-mail to confirm your review"), err);
 }
 
 static const char sql_invited_insert[] =

@@ -260,7 +260,7 @@ webhooks_create(struct request *req, struct response *res,
     struct api_error *err)
 {
 	static const char *const allowed[] = { "url", "events", NULL };
-	json_t		*body = NULL, *events, *out;	/* see below */
+	json_t		*body, *events, *out;	/* borrowed; see below */
 	struct db_stmt	*st = NULL;
 	const char	*bu, *url = NULL;
 	char		*events_text = NULL, *sealed = NULL;
@@ -304,7 +304,6 @@ out:
 	sodium_memzero(secret, sizeof(secret));
 	free(sealed);
 	free(events_text);
-	json_decref(body);
 	return ret;
 }
 

@@ -25,8 +25,10 @@
 
 /* Parses the request body as a JSON object: 415 unless the Content-Type is
  * application/json, 400 for malformed JSON, invalid UTF-8, duplicate keys
- * or a non-object. Returns a new reference or NULL with err set. */
-json_t	*json_body(const struct request *req, struct api_error *err);
+ * or a non-object. Returns the object borrowed from req, which keeps it
+ * (later calls return it again) and frees it with the request; or NULL
+ * with err set. */
+json_t	*json_body(struct request *req, struct api_error *err);
 
 /* Absent or null: *out = NULL (an error only when required). Lengths are in
  * characters (code points); control characters other than \n \r \t are

@@ -55,6 +55,7 @@ struct request {
 	struct route_params	 params;
 	const char		*body;		/* NUL-terminated, may be "" */
 	size_t			 body_len;
+	json_t			*body_json;	/* json_body's, owned */
 	struct principal	 principal;
 	const struct config	*cfg;
 	struct db		*db;		/* this thread's connection */
