@@ -217,8 +217,8 @@ header_value(const char *msg, const char *name, bool words, char *dst,
 			assert_non_null(q);
 			assert_true(q + 2 - p <= 75);
 			assert_int_equal(sodium_base642bin(
-			    (unsigned char *)dst + len, dstlen - len - 1, p + 10,
-			    (size_t)(q - p - 10), NULL, &n, NULL,
+			    (unsigned char *)dst + len, dstlen - len - 1,
+			    p + 10, (size_t)(q - p - 10), NULL, &n, NULL,
 			    sodium_base64_VARIANT_ORIGINAL), 0);
 			len += n;
 			p = q + 2;
