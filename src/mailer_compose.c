@@ -4,11 +4,10 @@
  * RFC 5322 message (mailer_compose). Pure: no I/O, no state, any thread.
  * The transports that send what this composes are in mailer.c.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <sodium.h>
 
 #include "reviewd/clock.h"
 #include "reviewd/html.h"
@@ -241,6 +240,13 @@ mailer_render_parts(const char *subject, const char *text, const char *html,
 
 /* Composition. */
 
+/*
+ * RFC 5322 §2.1.1: a line is at most 998 octets besides its CRLF. A
+ * header longer than that is folded at its spaces (unfolding gives the
+ * same text back), else carried in RFC 2047 encoded-words.
+ */
+#define LINE_OCTETS	998
+
 static bool
 is_ascii(const char *s)
 {
@@ -251,22 +257,51 @@ is_ascii(const char *s)
 	return true;
 }
 
+static const char b64_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* Base64 (RFC 4648, padded) of the n bytes at src into dst, which has
+ * room for 4 * ((n + 2) / 3) characters; no NUL. Their number. */
+static size_t
+base64(char *dst, const unsigned char *src, size_t n)
+{
+	char		*d = dst;
+	uint32_t	 v;
+
+	for (; n >= 3; n -= 3, src += 3) {
+		v = (uint32_t)src[0] << 16 | (uint32_t)src[1] << 8 | src[2];
+		*d++ = b64_alphabet[v >> 18];
+		*d++ = b64_alphabet[(v >> 12) & 63];
+		*d++ = b64_alphabet[(v >> 6) & 63];
+		*d++ = b64_alphabet[v & 63];
+	}
+	if (n > 0) {
+		v = (uint32_t)src[0] << 16 | (n > 1 ? (uint32_t)src[1] << 8 :
+		    0);
+		*d++ = b64_alphabet[v >> 18];
+		*d++ = b64_alphabet[(v >> 12) & 63];
+		*d++ = n > 1 ? b64_alphabet[(v >> 6) & 63] : '=';
+		*d++ = '=';
+	}
+	return (size_t)(d - dst);
+}
+
 /* RFC 2047 B encoding in encoded-words of at most 75 characters, never
  * splitting a UTF-8 sequence, folded with CRLF SP. */
 static int
 put_encoded(struct buf *out, const char *s)
 {
-	char	 b64[64 + 1];
-	size_t	 len = strlen(s), n;
+	char	 word[10 + 60 + 2 + 3] = "=?UTF-8?B?";
+	size_t	 len = strlen(s), n, w;
 
 	while (len > 0) {
 		n = len < 45 ? len : 45;
 		while (n < len && n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
 			n--;
-		sodium_bin2base64(b64, sizeof(b64), (const unsigned char *)s, n,
-		    sodium_base64_VARIANT_ORIGINAL);
-		if (buf_printf(out, "=?UTF-8?B?%s?=%s", b64,
-		    n < len ? "\r\n " : "") == -1)
+		w = 10 + base64(word + 10, (const unsigned char *)s, n);
+		memcpy(word + w, "?=\r\n ", 5);
+		/* the fold only between words */
+		if (buf_append(out, word, w + (n < len ? 5 : 2)) == -1)
 			return -1;
 		s += n;
 		len -= n;
@@ -274,64 +309,138 @@ put_encoded(struct buf *out, const char *s)
 	return 0;
 }
 
+/*
+ * Where the ASCII text s (its first line already col octets long) can
+ * fold so that no line passes LINE_OCTETS: before a space that has a
+ * non-space on either side (no line all white space, RFC 5322 §3.2.2).
+ * With out, writes it folded. 0, or -1 when it cannot fold (a word too
+ * long) or out is full.
+ */
+static int
+fold_ascii(struct buf *out, const char *s, size_t col)
+{
+	size_t	 len = strlen(s), n, brk;
+
+	while (col + len > LINE_OCTETS) {
+		brk = 0;
+		for (n = 1; n + 1 < len && col + n <= LINE_OCTETS; n++) {
+			if (s[n] == ' ' && s[n - 1] != ' ' && s[n + 1] != ' ')
+				brk = n;
+		}
+		if (brk == 0)
+			return -1;
+		if (out != NULL && (buf_append(out, s, brk) == -1 ||
+		    buf_puts(out, "\r\n") == -1))
+			return -1;
+		s += brk;
+		len -= brk;
+		col = 0;
+	}
+	return out != NULL ? buf_append(out, s, len) : 0;
+}
+
+/* "Name: " */
+static int
+put_name(struct buf *out, const char *name)
+{
+	return buf_puts(out, name) == -1 || buf_puts(out, ": ") == -1 ?
+	    -1 : 0;
+}
+
+/* An unstructured header: ASCII as it is (folded when too long), else,
+ * or when it cannot fold, in encoded-words. */
 static int
 put_text_header(struct buf *out, const char *name, const char *value)
 {
-	if (buf_printf(out, "%s: ", name) == -1)
+	size_t	 col = strlen(name) + 2;
+
+	if (put_name(out, name) == -1)
 		return -1;
-	if (is_ascii(value) ? buf_puts(out, value) : put_encoded(out, value))
+	if (is_ascii(value) && fold_ascii(NULL, value, col) == 0) {
+		if (fold_ascii(out, value, col) == -1)
+			return -1;
+	} else if (put_encoded(out, value) == -1)
 		return -1;
 	return buf_puts(out, "\r\n");
 }
 
-/* "Display Name" <addr>, or just addr. */
+/* The quoted-string of ASCII s: its length, or with out written. */
+static size_t
+quoted(struct buf *out, const char *s, int *rc)
+{
+	const char	*p, *q;
+	size_t		 len = 2;
+
+	for (p = s; *p != '\0'; p++)
+		len += *p == '"' || *p == '\\' ? 2 : 1;
+	if (out == NULL)
+		return len;
+	*rc = buf_puts(out, "\"");
+	for (p = q = s; *rc == 0 && *p != '\0'; p++) {
+		if (*p != '"' && *p != '\\')
+			continue;
+		*rc = buf_append(out, q, (size_t)(p - q)) ||
+		    buf_puts(out, "\\");
+		q = p;
+	}
+	if (*rc == 0)
+		*rc = buf_puts(out, q) || buf_puts(out, "\"");
+	return len;
+}
+
+/* "Display Name" <addr>, or just addr; the display name in encoded-words
+ * when not ASCII or when the line would pass LINE_OCTETS. */
 static int
 put_address(struct buf *out, const char *name, const char *display,
     const char *addr)
 {
-	const char	*p;
+	int	 rc = 0;
 
-	if (buf_printf(out, "%s: ", name) == -1)
+	if (put_name(out, name) == -1)
 		return -1;
 	if (display != NULL && display[0] != '\0') {
-		if (!is_ascii(display)) {
+		if (!is_ascii(display) || strlen(name) + 2 +
+		    quoted(NULL, display, NULL) + 3 + strlen(addr) >
+		    LINE_OCTETS) {
 			if (put_encoded(out, display) == -1)
 				return -1;
 		} else {
-			if (buf_puts(out, "\"") == -1)
-				return -1;
-			for (p = display; *p != '\0'; p++) {
-				if ((*p == '"' || *p == '\\') &&
-				    buf_puts(out, "\\") == -1)
-					return -1;
-				if (buf_append(out, p, 1) == -1)
-					return -1;
-			}
-			if (buf_puts(out, "\"") == -1)
+			(void)quoted(out, display, &rc);
+			if (rc != 0)
 				return -1;
 		}
-		return buf_printf(out, " <%s>\r\n", addr);
+		return buf_puts(out, " <") || buf_puts(out, addr) ||
+		    buf_puts(out, ">\r\n") ? -1 : 0;
 	}
-	return buf_printf(out, "%s\r\n", addr);
+	return buf_puts(out, addr) || buf_puts(out, "\r\n") ? -1 : 0;
 }
+
+/* Lines of base64 written at once: 57 input bytes make one 76-character
+ * line (RFC 2045 §6.8), CRLF after each. */
+#define B64_LINES	64
 
 static int
 put_base64_part(struct buf *out, const char *boundary, const char *type,
     const char *body)
 {
-	size_t	 len = strlen(body), i, n;
-	char	 b64[76 + 1];
+	const unsigned char	*p = (const unsigned char *)body;
+	size_t			 len = strlen(body), n, k;
+	char			 lines[B64_LINES * 78];
 
-	if (buf_printf(out, "--%s\r\nContent-Type: %s; charset=UTF-8\r\n"
-	    "Content-Transfer-Encoding: base64\r\n\r\n", boundary, type) == -1)
+	if (buf_puts(out, "--") == -1 || buf_puts(out, boundary) == -1 ||
+	    buf_puts(out, "\r\nContent-Type: ") == -1 ||
+	    buf_puts(out, type) == -1 || buf_puts(out, "; charset=UTF-8\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n") == -1)
 		return -1;
-	/* 57 input bytes make one 76-character line. */
-	for (i = 0; i < len; i += n) {
-		n = len - i < 57 ? len - i : 57;
-		sodium_bin2base64(b64, sizeof(b64),
-		    (const unsigned char *)body + i, n,
-		    sodium_base64_VARIANT_ORIGINAL);
-		if (buf_printf(out, "%s\r\n", b64) == -1)
+	while (len > 0) {
+		for (k = 0; len > 0 && k + 78 <= sizeof(lines); len -= n,
+		    p += n) {
+			n = len < 57 ? len : 57;
+			k += base64(lines + k, p, n);
+			lines[k++] = '\r';
+			lines[k++] = '\n';
+		}
+		if (buf_append(out, lines, k) == -1)
 			return -1;
 	}
 	return 0;
@@ -380,8 +489,10 @@ mailer_compose(const struct config *cfg, json_t *msg, const char *id,
 	domain = strrchr(from_addr, '@');
 	domain = domain != NULL ? domain + 1 : "reviewd.invalid";
 	snprintf(boundary, sizeof(boundary), "=_reviewd_%s", id);
-	if (buf_printf(out, "Message-ID: <%s@%s>\r\nDate: %s\r\n", id, domain,
-	    date) == -1 ||
+	if (buf_puts(out, "Message-ID: <") == -1 || buf_puts(out, id) == -1 ||
+	    buf_puts(out, "@") == -1 || buf_puts(out, domain) == -1 ||
+	    buf_puts(out, ">\r\nDate: ") == -1 || buf_puts(out, date) == -1 ||
+	    buf_puts(out, "\r\n") == -1 ||
 	    put_address(out, "From", from_name, from_addr) == -1 ||
 	    put_address(out, "To", json_string_value(json_object_get(msg,
 	    "toName")), json_string_value(json_object_get(msg, "to"))) == -1)
@@ -397,13 +508,15 @@ mailer_compose(const struct config *cfg, json_t *msg, const char *id,
 		if (put_text_header(out, name, json_string_value(v)) == -1)
 			return -1;
 	}
-	if (buf_printf(out, "MIME-Version: 1.0\r\nContent-Type: "
-	    "multipart/alternative; boundary=\"%s\"\r\n\r\n", boundary) == -1 ||
-	    put_base64_part(out, boundary, "text/plain",
+	if (buf_puts(out, "MIME-Version: 1.0\r\nContent-Type: "
+	    "multipart/alternative; boundary=\"") == -1 ||
+	    buf_puts(out, boundary) == -1 || buf_puts(out, "\"\r\n\r\n") ==
+	    -1 || put_base64_part(out, boundary, "text/plain",
 	    json_string_value(json_object_get(msg, "text"))) == -1 ||
 	    put_base64_part(out, boundary, "text/html",
 	    json_string_value(json_object_get(msg, "html"))) == -1 ||
-	    buf_printf(out, "--%s--\r\n", boundary) == -1)
+	    buf_puts(out, "--") == -1 || buf_puts(out, boundary) == -1 ||
+	    buf_puts(out, "--\r\n") == -1)
 		return -1;
 	return 0;
 }

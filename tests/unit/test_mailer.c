@@ -3,6 +3,7 @@
  * composition, and the maildir batch (flush, its take-back, unflush).
  */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "reviewd/config.h"
 #include "reviewd/mailer.h"
@@ -173,6 +175,106 @@ test_render_and_compose(void **state)
 	json_decref(msg);
 }
 
+/* The longest line of text, CRLF not counted. */
+static size_t
+longest_line(const char *s)
+{
+	size_t	 n, max = 0;
+
+	for (; *s != '\0'; s += n + (s[n] != '\0')) {
+		n = strcspn(s, "\n");
+		if ((n > 0 && s[n - 1] == '\r' ? n - 1 : n) > max)
+			max = n > 0 && s[n - 1] == '\r' ? n - 1 : n;
+	}
+	return max;
+}
+
+/* The header name's value unfolded (CRLF removed) into dst; with words,
+ * its RFC 2047 B encoded-words decoded (the white space between them
+ * dropped). */
+static void
+header_value(const char *msg, const char *name, bool words, char *dst,
+    size_t dstlen)
+{
+	const char	*p = strstr(msg, name), *end, *q;
+	size_t		 len = 0, n;
+
+	assert_non_null(p);
+	p += strlen(name);
+	for (end = p; !(end[0] == '\r' && end[1] == '\n' && end[2] != ' ');
+	    end++)
+		;
+	while (p < end) {
+		if (p[0] == '\r' && p[1] == '\n') {
+			p += words ? 3 : 2;
+			continue;
+		}
+		if (words && *p == ' ')
+			break;	/* an address follows the words */
+		if (words) {
+			assert_int_equal(strncmp(p, "=?UTF-8?B?", 10), 0);
+			q = strstr(p + 10, "?=");
+			assert_non_null(q);
+			assert_true(q + 2 - p <= 75);
+			assert_int_equal(sodium_base642bin(
+			    (unsigned char *)dst + len, dstlen - len - 1,
+			    p + 10, (size_t)(q - p - 10), NULL, &n, NULL,
+			    sodium_base64_VARIANT_ORIGINAL), 0);
+			len += n;
+			p = q + 2;
+			continue;
+		}
+		assert_true(len + 1 < dstlen);
+		dst[len++] = *p++;
+	}
+	dst[len] = '\0';
+}
+
+/* RFC 5322 2.1.1: no line past 998 octets, even with the longest subject
+ * (998) and names a message may have;
+ * folded at spaces when it can, else encoded-words; both give the same
+ * text back. */
+static void
+test_long_headers(void **state)
+{
+	static char	 spaced[999], word[1200], name[996], got[4096];
+	struct config	 cfg;
+	struct buf	 out;
+	json_t		*msg;
+	size_t		 i;
+
+	(void)state;
+	config_defaults(&cfg);
+	for (i = 0; i < sizeof(spaced) - 1; i++)
+		spaced[i] = i % 7 == 6 ? ' ' : (char)('a' + i % 26);
+	for (i = 0; i < sizeof(word) - 1; i++)
+		word[i] = (char)('A' + i % 26);
+	for (i = 0; i < sizeof(name) - 1; i++)
+		name[i] = i % 9 == 8 ? ' ' : (i % 50 == 0 ? '"' : 'n');
+	msg = json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s}}", "to", "ann@b.co",
+	    "toName", name, "subject", spaced, "text", "t", "html", "h",
+	    "headers", "X-Long", word);
+	buf_init(&out, 1 << 20);
+	assert_int_equal(mailer_compose(&cfg, msg, "long1", 0, &out), 0);
+	assert_true(longest_line(out.data) <= 998);
+	header_value(out.data, "\r\nSubject: ", false, got, sizeof(got));
+	assert_string_equal(got, spaced);
+	header_value(out.data, "\r\nX-Long: ", true, got, sizeof(got));
+	assert_string_equal(got, word);
+	header_value(out.data, "\r\nTo: ", true, got, sizeof(got));
+	assert_non_null(strstr(out.data, " <ann@b.co>\r\n"));
+	assert_int_equal(strncmp(got, name, strlen(name)), 0);
+	/* short ones stay as they were */
+	buf_reset(&out);
+	json_object_set_new(msg, "subject", json_string("Hi there"));
+	json_object_set_new(msg, "toName", json_string("Ann"));
+	assert_int_equal(mailer_compose(&cfg, msg, "long2", 0, &out), 0);
+	assert_non_null(strstr(out.data, "\r\nSubject: Hi there\r\n"));
+	assert_non_null(strstr(out.data, "\r\nTo: \"Ann\" <ann@b.co>\r\n"));
+	buf_release(&out);
+	json_decref(msg);
+}
+
 static bool
 in_maildir(const struct config *cfg, const char *sub, const char *id)
 {
@@ -255,6 +357,7 @@ main(void)
 		cmocka_unit_test(test_header_safe),
 		cmocka_unit_test(test_injection_refused),
 		cmocka_unit_test(test_render_and_compose),
+		cmocka_unit_test(test_long_headers),
 		cmocka_unit_test(test_maildir_flush_takes_back),
 	};
 
