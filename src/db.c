@@ -586,6 +586,28 @@ db_claims_lock_rows(void)
 }
 
 int
+db_background_start(void)
+{
+	return ops->background_start != NULL ?
+	    ops->background_start(target) : 0;
+}
+
+void
+db_background_stop(void)
+{
+	if (ops->background_stop != NULL)
+		ops->background_stop();
+}
+
+void
+db_checkpoint_counts(int64_t *background, int64_t *by_commit)
+{
+	*background = *by_commit = 0;
+	if (ops->checkpoint_counts != NULL)
+		ops->checkpoint_counts(background, by_commit);
+}
+
+int
 db_listen_start(void (*on_wake)(void))
 {
 	return ops->listen_start != NULL ? ops->listen_start(target,

@@ -21,12 +21,15 @@
 #include "reviewd/buf.h"
 #include "reviewd/clock.h"
 #include "reviewd/db.h"
+#include "reviewd/db_sqlite_wal.h"
 #include "reviewd/log.h"
 
 #define DB_CACHE_SLOTS		512	/* power of two */
 #define DB_BUSY_TIMEOUT_MS	5000
 #define DB_MAX_MIGRATION	(4 * 1024 * 1024)
 #define DB_MAX_MIGRATIONS	1000
+#define LITE_WAL_PAGES		1000	/* SQLite's own default */
+#define LITE_WAL_PAGES_BULK	8000	/* see lite_bulk */
 
 struct db {
 	sqlite3		*conn;
@@ -37,7 +40,8 @@ struct db {
 	sqlite3_int64	 changes_at_begin;	/* db_tx_begin */
 	sqlite3_int64	 changes_at_group;	/* db_group_begin */
 	size_t		 bulk_set;	/* lite_bulk: settings changed */
-	sqlite3_int64	 bulk_saved[2];	/* lite_bulk: their own values */
+	sqlite3_int64	 bulk_saved[1];	/* lite_bulk: their own values */
+	int		 wal_pages;	/* a checkpoint is due from here */
 	struct {
 		const char	*sql;
 		sqlite3_stmt	*st;
@@ -115,6 +119,20 @@ private_mode(const char *path, const char *suffix)
 	return 0;
 }
 
+/* After every commit on a connection (in place of SQLite's automatic
+ * checkpoint): the checkpointer folds the log (db_sqlite_wal.c), or the
+ * commit itself when that says so. */
+static int
+lite_wal_hook(void *arg, sqlite3 *conn, const char *name, int pages)
+{
+	const struct db	*db = arg;
+
+	if (lite_wal_committed(pages, db->wal_pages))
+		(void)sqlite3_wal_checkpoint_v2(conn, name,
+		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	return SQLITE_OK;
+}
+
 /* SQLite's memory statistics take a global mutex on every allocation
  * (5-7% of a CSV import's inserts); reviewd never reads them. Must run
  * before SQLite initialises, so before the first open. */
@@ -161,6 +179,8 @@ lite_open(const char *path)
 	    private_mode(path, "-wal") == -1 ||
 	    private_mode(path, "-shm") == -1)
 		goto fail;
+	db->wal_pages = LITE_WAL_PAGES;
+	(void)sqlite3_wal_hook(db->conn, lite_wal_hook, db);
 	return db;
 fail:
 	lite_close(db);
@@ -221,20 +241,20 @@ lite_checkpoint(struct db *db)
  * invitation ids begin with their second, so those inserts append, and
  * 4 MiB holds a chunk's pages (measured with bench/csv_import.py 100000
  * 0 later: 16 MiB took the same time and 15 MiB more peak memory). A
- * checkpoint every 8,000 pages (32 MiB of WAL) copies a page once for
- * several transactions, not once each. The connection's own values are
- * put back at off.
+ * checkpoint every 8,000 pages (32 MiB of WAL, db->wal_pages) copies a
+ * page once for several transactions, not once each. The connection's
+ * own values are put back at off.
  */
 static const struct {
 	const char	*get, *set;
 	sqlite3_int64	 value;
 } lite_bulk_settings[] = {
 	{ "PRAGMA cache_size", "PRAGMA cache_size = %lld", -4096 }, /* KiB */
-	{ "PRAGMA wal_autocheckpoint", "PRAGMA wal_autocheckpoint = %lld",
-	    8000 },	/* pages */
 };
 #define LITE_NBULK	(sizeof(lite_bulk_settings) / \
 			    sizeof(lite_bulk_settings[0]))
+_Static_assert(LITE_NBULK == sizeof(((struct db *)0)->bulk_saved) /
+    sizeof(sqlite3_int64), "a saved value for each bulk setting");
 
 /* Runs a setting of lite_bulk_settings[i] with value. 0 or -1. */
 static int
@@ -255,6 +275,7 @@ lite_bulk(struct db *db, bool on)
 	size_t		 i;
 	int		 ret = 0;
 
+	db->wal_pages = on ? LITE_WAL_PAGES_BULK : LITE_WAL_PAGES;
 	if (!on) {
 		for (i = 0; i < db->bulk_set; i++) {
 			if (bulk_set(db, i, db->bulk_saved[i]) == -1)
@@ -989,6 +1010,9 @@ const struct db_ops db_sqlite_ops = {
 	.error_text = lite_error_text,
 	.scrub_freed = lite_scrub_freed,
 	.checkpoint = lite_checkpoint,
+	.background_start = lite_wal_start,
+	.background_stop = lite_wal_stop,
+	.checkpoint_counts = lite_wal_counts,
 	.bulk = lite_bulk,
 	.fault = lite_fault,
 	.fault_clear = lite_fault_clear,

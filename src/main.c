@@ -416,13 +416,18 @@ serve(struct db *db, const struct config *cfg)
 	if (pthread_sigmask(SIG_BLOCK, &stop, NULL) != 0 ||
 	    signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		return EXIT_FAILURE;
-	if (http_start(cfg, routes_table, routes_count) == -1)
+	if (db_background_start() == -1)
 		return EXIT_FAILURE;
+	if (http_start(cfg, routes_table, routes_count) == -1) {
+		db_background_stop();
+		return EXIT_FAILURE;
+	}
 	if (outbox_start() == -1 || scheduler_start() == -1 ||
 	    rate_limit_start() == -1) {
 		http_stop(0);
 		scheduler_stop();
 		outbox_stop();
+		db_background_stop();
 		return EXIT_FAILURE;
 	}
 	log_info("listening on %s port=%u", cfg->listen, http_port());
@@ -438,6 +443,7 @@ serve(struct db *db, const struct config *cfg)
 	rate_limit_stop();
 	scheduler_stop();
 	outbox_stop();
+	db_background_stop();
 	log_info("stopped");
 	return EXIT_SUCCESS;
 }

@@ -394,6 +394,7 @@ render_database(struct buf *out, struct db *db, const struct config *cfg)
 	    "SELECT pg_database_size(current_database())";
 	bool			 pg = db_backend() == DB_POSTGRESQL;
 	int64_t			 size = pg ? 0 : file_size(cfg->db_path, "");
+	int64_t			 background, by_commit;
 
 	if (pg && db_one_int(db, sql_size, &size, "") == -1)
 		return -1;
@@ -402,10 +403,20 @@ render_database(struct buf *out, struct db *db, const struct config *cfg)
 	    buf_printf(out, "reviewd_database_size_bytes %lld\n",
 	    (long long)size) == -1)
 		return -1;
-	return pg ? 0 : help(out, "reviewd_database_wal_size_bytes", "gauge",
+	if (pg)
+		return 0;
+	db_checkpoint_counts(&background, &by_commit);
+	return help(out, "reviewd_database_wal_size_bytes", "gauge",
 	    "Size of the database's write-ahead log.") == -1 ||
 	    buf_printf(out, "reviewd_database_wal_size_bytes %lld\n",
-	    file_size(cfg->db_path, "-wal")) == -1 ? -1 : 0;
+	    file_size(cfg->db_path, "-wal")) == -1 ||
+	    help(out, "reviewd_database_checkpoints_total", "counter",
+	    "Write-ahead log checkpoints: by the checkpointer thread, or by "
+	    "a commit (only when the log outgrew the thread).") == -1 ||
+	    buf_printf(out, "reviewd_database_checkpoints_total{by=\""
+	    "checkpointer\"} %lld\nreviewd_database_checkpoints_total{by=\""
+	    "commit\"} %lld\n", (long long)background,
+	    (long long)by_commit) == -1 ? -1 : 0;
 }
 
 int

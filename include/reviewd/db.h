@@ -175,6 +175,21 @@ int	db_checkpoint(struct db *db);
  * and after -1 the connection works as before. */
 int	db_bulk(struct db *db, bool on);
 
+/*
+ * The engine's own background work for a daemon, started before the
+ * threads that write and stopped after them. SQLite: a thread that
+ * folds the write-ahead log back into the database file, so that no
+ * commit runs a checkpoint (db_sqlite_wal.c); without it (the commands
+ * other than serve) commits run them as SQLite does by default.
+ * PostgreSQL: nothing, the server checkpoints. Start: 0, or -1 (logged).
+ */
+int	db_background_start(void);
+void	db_background_stop(void);
+
+/* The checkpoints run so far by that thread and by commits (0 and 0 on
+ * PostgreSQL), for /metrics. */
+void	db_checkpoint_counts(int64_t *background, int64_t *by_commit);
+
 /* Parameters, numbered from 1. Text is copied; NULL binds NULL. 0 or -1. */
 int	db_bind_text(struct db_stmt *st, int idx, const char *s);
 int	db_bind_int(struct db_stmt *st, int idx, int64_t v);
@@ -338,6 +353,10 @@ struct db_ops {
 	int		 (*listen_start)(const char *, void (*)(void));
 	void		 (*listen_stop)(void);
 	void		 (*notify_wake)(void);
+	/* engine background work (NULL: none) */
+	int		 (*background_start)(const char *);
+	void		 (*background_stop)(void);
+	void		 (*checkpoint_counts)(int64_t *, int64_t *);
 };
 
 extern const struct db_ops	db_sqlite_ops;	/* db_sqlite.c */

@@ -1,10 +1,11 @@
 """GET /metrics: the Prometheus text exposition format, parsed strictly,
 behind the admin token; its counters move with requests, connections and
 deliveries; its gauges read the outbox and the database files."""
+import os
 import re
 import socket
 
-from conftest import PG, wait_for
+from conftest import PG, Business, wait_for
 
 NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 LABEL = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*"'
@@ -170,3 +171,34 @@ def test_a_failing_mail_is_counted_and_waits(make_daemon, smtp_sink):
     _, s = scrape(d)
     assert value(s, "reviewd_outbox_oldest_age_seconds", kind="email") >= 120
     assert value(s, "reviewd_outbox_oldest_age_seconds", kind="webhook") == 0
+
+
+def test_the_log_is_folded_by_the_checkpointer_not_by_commits(make_daemon):
+    """SQLite: a commit that leaves 1,000 pages or more in the write-ahead
+    log wakes the checkpointer thread instead of copying them back itself
+    (an API request or a dispatch batch would wait for that)."""
+    if PG:
+        d = make_daemon()
+        _, s = scrape(d)
+        assert ("reviewd_database_checkpoints_total",
+                frozenset({("by", "checkpointer")})) not in s
+        return
+    d = make_daemon({"invitations": {"daily_limit_per_unit": "0"}})
+    shop = Business(d, "fold.example.com")
+    _, s = scrape(d)
+    assert value(s, "reviewd_database_checkpoints_total",
+                 by="checkpointer") == 0
+    total = 6000
+    data = "email,name,reference\n" + "".join(
+        "c%d@example.com,Customer %d,REF-%d\n" % (i, i, i)
+        for i in range(total))
+    r = shop.private("POST", "/v1/private/business-units/%s/invitations/csv"
+                     % shop.id, data=data.encode(), timeout=300,
+                     headers={"Content-Type": "text/csv"})
+    assert r.status_code == 201, r.text
+    wait_for(lambda: len(os.listdir(d.dir / "mail" / "new")) == total,
+             timeout=300, what="every invitation in the maildir")
+    s = wait_for(lambda: (lambda s: value(
+        s, "reviewd_database_checkpoints_total", by="checkpointer") >= 1
+        and s)(scrape(d)[1]), what="a checkpoint by the checkpointer")
+    assert value(s, "reviewd_database_checkpoints_total", by="commit") == 0

@@ -1,0 +1,102 @@
+/*
+ * db_sqlite_wal: the write-ahead log folded back into the database file
+ * (a checkpoint) by a thread of its own, the checkpointer, on its own
+ * connection. SQLite's default runs the checkpoint inside whichever commit
+ * crossed 1,000 pages of log: an API request or a dispatch batch then
+ * waited for thousands of page copies and an fsync of the database file
+ * that were not its own work. Here a commit past its connection's
+ * threshold only wakes the checkpointer. A commit still checkpoints
+ * itself when no checkpointer runs (commands other than serve) or when
+ * the log has outgrown LITE_WAL_LIMIT pages (the checkpointer cannot keep
+ * up): the log stays bounded either way.
+ */
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "reviewd/db_sqlite_wal.h"
+#include "reviewd/log.h"
+#include "reviewd/sleeper.h"
+
+#define LITE_WAL_LIMIT		16000	/* pages: 64 MiB of log at 4 KiB */
+#define LITE_WAL_IDLE_MS	60000
+
+static struct sleeper	 checkpointer = SLEEPER_INIT;
+static sqlite3		*conn;		/* the checkpointer's */
+static atomic_bool	 running;	/* it takes the wake-ups */
+static atomic_bool	 due;		/* a commit crossed its threshold */
+static atomic_llong	 by_checkpointer, by_commit;
+
+static void *
+checkpointer_main(void *arg)
+{
+	int	 rc;
+
+	(void)arg;
+	while (!sleeper_wait(&checkpointer, LITE_WAL_IDLE_MS)) {
+		if (!atomic_exchange(&due, false))
+			continue;
+		/* PASSIVE: never waits for a reader or a writer; what a
+		 * reader still needs is folded by the next one */
+		rc = sqlite3_wal_checkpoint_v2(conn, NULL,
+		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		if (rc == SQLITE_OK)
+			atomic_fetch_add(&by_checkpointer, 1);
+		else if (rc != SQLITE_BUSY)
+			log_warn("db: checkpoint: %s", sqlite3_errmsg(conn));
+	}
+	return NULL;
+}
+
+int
+lite_wal_start(const char *path)
+{
+	if (sqlite3_open_v2(path, &conn, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		log_error("db: checkpointer: cannot open path=%s: %s", path,
+		    conn != NULL ? sqlite3_errmsg(conn) : "no memory");
+		goto fail;
+	}
+	if (sleeper_start(&checkpointer, "db checkpointer", checkpointer_main,
+	    NULL) == -1)
+		goto fail;
+	atomic_store(&running, true);
+	return 0;
+fail:
+	(void)sqlite3_close(conn);
+	conn = NULL;
+	return -1;
+}
+
+void
+lite_wal_stop(void)
+{
+	atomic_store(&running, false);
+	sleeper_stop(&checkpointer, "db checkpointer");
+	if (conn != NULL && sqlite3_close(conn) != SQLITE_OK)
+		log_error("db: checkpointer: close: %s", sqlite3_errmsg(conn));
+	conn = NULL;
+}
+
+bool
+lite_wal_committed(int pages, int threshold)
+{
+	if (pages < threshold)
+		return false;
+	if (atomic_load(&running) && pages < LITE_WAL_LIMIT) {
+		atomic_store(&due, true);
+		sleeper_wake(&checkpointer);
+		return false;
+	}
+	atomic_fetch_add(&by_commit, 1);
+	return true;
+}
+
+void
+lite_wal_counts(int64_t *background, int64_t *inline_)
+{
+	*background = atomic_load(&by_checkpointer);
+	*inline_ = atomic_load(&by_commit);
+}
