@@ -14,7 +14,8 @@
 # env:   BENCH_DB (default
 #        /var/tmp/reviewd-bench-cache/reviewd-20000-10.db), THREADS (4)
 # prints one line per build and round: requests, req/s, p50, p99, errors,
-# and the ratio to that round's fsync ceiling (1 writer)
+# the ratio to that round's fsync ceiling (1 writer), and the daemon's
+# CPU time (user + system, all threads) per request
 set -eu
 seconds=10 rounds=1 prof=
 while getopts s:r:p: o; do
@@ -99,16 +100,20 @@ INI
 		ppid=$!
 		sleep 1
 	fi
+	local t0 t1
+	t0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
 	out=$(wrk -t2 -c16 -d"${seconds}s" --timeout 30s --latency \
 	    -s "$dir/organic.lua" "http://127.0.0.1:$port/review/$domain")
 	if [ -n "$ppid" ]; then
 		kill -INT -- -"$ppid" 2>/dev/null || true
 		wait "$ppid" 2>/dev/null || true
 	fi
+	t1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
 	kill "$pid"
 	wait "$pid" 2>/dev/null || true
 	pid=
-	awk -v b="$bin" -v c="$ceiling" '
+	awk -v b="$bin" -v c="$ceiling" -v cpu=$((t1 - t0)) \
+	    -v hz="$(getconf CLK_TCK)" '
 	/requests in/ { n = $1 }
 	/Requests\/sec/ { r = $2 }
 	$1 == "50%" { p50 = $2 }
@@ -116,8 +121,8 @@ INI
 	/Non-2xx/ { bad += $NF }
 	/Socket errors/ { gsub(",", ""); bad += $4 + $6 + $8 + $10 }
 	END { printf "%-24s %7d  %8.1f req/s  p50 %8s  p99 %8s  " \
-	    "errors %d  %.2f x ceiling\n", b, n, r, p50, p99, bad, r / c }' \
-	    <<<"$out"
+	    "errors %d  %.2f x ceiling  %.2f ms CPU/req\n", b, n, r, p50,
+	    p99, bad, r / c, 1000 * cpu / hz / (n > 0 ? n : 1) }' <<<"$out"
 }
 
 for round in $(seq "$rounds"); do
