@@ -83,7 +83,7 @@ address_per_minute = 0
 [reviews]
 submissions_per_address_day = 1000
 [log]
-level = warn
+level = ${LOG_LEVEL:-warn}
 INI
 	"$bin" --config "$dir/db/reviewd.ini" serve 2>"$dir/db/stderr" &
 	pid=$!
