@@ -75,8 +75,9 @@ lost_group(struct api_error *err)
 
 /* Runs the handlers of jobs (a list) in the transaction begun (began:
  * db_group_begin answered 0) and commits it; a job whose handler fails
- * leaves nothing (its savepoint is rolled back) and the others stand. */
-static void
+ * leaves nothing (its savepoint is rolled back) and the others stand.
+ * Answers how many jobs ran. */
+static int
 run_group(struct db *db, bool began, struct writer_job *jobs)
 {
 	struct writer_job	*j, *first = jobs;
@@ -86,7 +87,7 @@ run_group(struct db *db, bool began, struct writer_job *jobs)
 	if (!began) {
 		db_fail(db, &why);
 		fail_since(jobs, NULL, &why);
-		return;
+		return 0;
 	}
 	for (j = jobs; j != NULL; j = j->next) {
 		n++;
@@ -104,14 +105,14 @@ run_group(struct db *db, bool began, struct writer_job *jobs)
 			memset(&why, 0, sizeof(why));
 			db_fail(db, &why);
 			fail_since(first, NULL, &why);
-			return;
+			return n;
 		}
 	}
 	/* Also when the last job's error took the transaction: it ends the
 	 * group (and lets the next writer in). */
 	if (db_group_commit(db, &why) == -1)
 		fail_since(first, NULL, &why);
-	log_debug("writer: group of %d requests", n);
+	return n;
 }
 
 /*
@@ -166,6 +167,8 @@ writer_main(void *arg)
 {
 	struct writer_job	*jobs, *j, *next;
 	struct db		*db = db_thread();
+	int64_t			 t0, t1;
+	int			 n;
 	bool			 began;
 
 	(void)arg;
@@ -184,13 +187,19 @@ writer_main(void *arg)
 		 * the writer waits for its turn to write (another connection
 		 * commits, see db_group_begin) joins this group. */
 		pthread_mutex_unlock(&queue_lock);
-		atomic_store(&group_since_ns, clock_mono_ns());
+		t0 = clock_mono_ns();
+		atomic_store(&group_since_ns, t0);
 		began = db != NULL && db_group_begin(db) == 0;
 		pthread_mutex_lock(&queue_lock);
 		jobs = queue_head;
 		queue_head = queue_tail = NULL;
 		pthread_mutex_unlock(&queue_lock);
-		run_group(db, began, jobs);
+		t1 = clock_mono_ns();
+		n = run_group(db, began, jobs);
+		log_debug("writer: group of %d requests, %lld us to begin, "
+		    "%lld us to run and commit", n,
+		    (long long)((t1 - t0) / 1000),
+		    (long long)((clock_mono_ns() - t1) / 1000));
 		/* The handlers may have scheduled work; the scheduler's
 		 * connection sees it only now. */
 		scheduler_wake();
