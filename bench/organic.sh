@@ -12,7 +12,8 @@
 #        -p 'strace -c -f -p $PID -e trace=pwrite64,fdatasync -o /tmp/s'
 #        -p 'perf record -g -p $PID -o /tmp/perf.data'
 # env:   BENCH_DB (default
-#        /var/tmp/reviewd-bench-cache/reviewd-20000-10.db), THREADS (4)
+#        /var/tmp/reviewd-bench-cache/reviewd-20000-10.db), THREADS (4),
+#        LOG_LEVEL (warn; debug logs each group: size, wait, commit time)
 # prints one line per build and round: requests, req/s, p50, p99, errors,
 # the ratio to that round's fsync ceiling (1 writer), and the daemon's
 # CPU time (user + system, all threads) per request
@@ -23,11 +24,11 @@ while getopts s:r:p: o; do
 	s) seconds=$OPTARG ;;
 	r) rounds=$OPTARG ;;
 	p) prof=$OPTARG ;;
-	*) sed -n 2,17p "$0"; exit 2 ;;
+	*) sed -n 2,18p "$0"; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
-[ $# -ge 1 ] || { sed -n 2,17p "$0"; exit 2; }
+[ $# -ge 1 ] || { sed -n 2,18p "$0"; exit 2; }
 py=/usr/bin/python3
 db=${BENCH_DB:-/var/tmp/reviewd-bench-cache/reviewd-20000-10.db}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -40,22 +41,6 @@ cleanup() {
 trap cleanup EXIT
 domain=$($py -c 'import json, sys; print(json.load(open(sys.argv[1]))
 ["tenants"][0]["domain"])' "${db%.db}.json")
-cat > "$dir/organic.lua" <<'LUA'
-local n, counter = 0, 0
-function setup(thread)
-	counter = counter + 1
-	thread:set("tid", counter)
-end
-request = function()
-	n = n + 1
-	return wrk.format("POST", nil, {["Content-Type"] = "application/json",
-	    ["X-Forwarded-For"] = string.format("10.%d.%d.%d", tid,
-	    math.floor(n / 250) % 250, n % 250 + 1)},
-	    string.format('{"stars":4,"title":"Organic %d","text":' ..
-	    '"Submitted by the bench, %d-%d","name":"Bench %d",' ..
-	    '"email":"o%d-%d@example.org"}', n, tid, n, n, tid, n))
-end
-LUA
 port=$($py -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 print(s.getsockname()[1])')
 
@@ -92,7 +77,7 @@ INI
 		sleep 0.1
 	done
 	# the pages and the statements warm, as in run.sh after its reads
-	wrk -t1 -c2 -d1s -s "$dir/organic.lua" \
+	wrk -t1 -c2 -d1s -s "$here/organic.lua" \
 	    "http://127.0.0.1:$port/review/$domain" >/dev/null
 	local ppid=
 	if [ -n "$prof" ]; then
@@ -103,7 +88,7 @@ INI
 	local t0 t1
 	t0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
 	out=$(wrk -t2 -c16 -d"${seconds}s" --timeout 30s --latency \
-	    -s "$dir/organic.lua" "http://127.0.0.1:$port/review/$domain")
+	    -s "$here/organic.lua" "http://127.0.0.1:$port/review/$domain")
 	if [ -n "$ppid" ]; then
 		kill -INT -- -"$ppid" 2>/dev/null || true
 		wait "$ppid" 2>/dev/null || true
