@@ -366,24 +366,8 @@ bench invite "POST email-invitations, 16 clients" 16 \
 # organic reviews through the public form: each a review waiting for its
 # confirmation and the e-mail that asks for it, in one durable write;
 # every request from its own address and e-mail
-cat > "$dir/organic.lua" <<'LUA'
-local n, counter = 0, 0
-function setup(thread)
-	counter = counter + 1
-	thread:set("tid", counter)
-end
-request = function()
-	n = n + 1
-	return wrk.format("POST", nil, {["Content-Type"] = "application/json",
-	    ["X-Forwarded-For"] = string.format("10.%d.%d.%d", tid,
-	    math.floor(n / 250) % 250, n % 250 + 1)},
-	    string.format('{"stars":4,"title":"Organic %d","text":' ..
-	    '"Submitted by the bench, %d-%d","name":"Bench %d",' ..
-	    '"email":"o%d-%d@example.org"}', n, tid, n, n, tid, n))
-end
-LUA
 bench organic "POST organic review (public form), 16 clients" 16 \
-    -s "$dir/organic.lua" "$base/review/$domain"
+    -s bench/organic.lua "$base/review/$domain"
 # replies to 2,000 of the unit's reviews, each request its own durable
 # write (a reply replaced is a write as much as a new one)
 curl -sf "${priv[@]}" "$plist?perPage=100&page=[1-20]" | $py -c '

@@ -47,6 +47,7 @@ struct http_req {
 	char			*raw_path;	/* as sent, before '?' */
 	char			*raw_query;	/* after '?', or NULL */
 	bool			 begun;		/* head complete, in inflight */
+	bool			 expected;	/* writer_expect'ed */
 	int64_t			 body_since_ns;	/* the head completed */
 	uint64_t		 body_got;	/* body bytes received */
 	struct buf		 body;
@@ -692,6 +693,16 @@ grouped(const struct http_req *hr)
 	    0;
 }
 
+/* The request's write is queued, or will not be (writer.h). */
+static void
+expected_end(struct http_req *hr)
+{
+	if (hr->expected) {
+		hr->expected = false;
+		writer_unexpect();
+	}
+}
+
 /* The writer thread: the job's group has committed (or failed). */
 static void
 job_done(struct writer_job *job)
@@ -741,6 +752,10 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		http_guard_request_id(c, hr->req.id);
 		if (first_call(hr, conn, method) == -1)
 			return respond(hr, conn) ? MHD_YES : MHD_NO;
+		if (grouped(hr)) {
+			hr->expected = true;
+			writer_expect();
+		}
 		return MHD_YES;
 	}
 	if (*upload_size != 0) {
@@ -784,11 +799,14 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		/* Suspended first: the writer resumes it when done. */
 		MHD_suspend_connection(conn);
 		if ((group ? writer_submit(&hr->job) :
-		    writer_submit_long(&hr->job)) == 0)
+		    writer_submit_long(&hr->job)) == 0) {
+			expected_end(hr);
 			return MHD_YES;
+		}
 		MHD_resume_connection(conn);
 		atomic_store(&hr->job_state, JOB_NONE);
 	}
+	expected_end(hr);
 	hr->req.db = db_thread();
 	if (hr->req.db == NULL) {
 		db_fail(NULL, &hr->err);
@@ -867,6 +885,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
 	metrics_request(hr->route, hr->status,
 	    clock_mono_ns() - hr->started_ns);
+	expected_end(hr);
 	http_guard_request_end(hr->conn);
 	json_decref(hr->req.body_json);
 	buf_release(&hr->body);

@@ -29,16 +29,22 @@
 static const char sql_issue[] =
     "UPDATE reviews SET edit_hash = ?1, edit_expires_at = ?2 WHERE id = ?3";
 
+int64_t
+reviews_edit_token(char token[IDS_TOKEN_LEN + 1], char hash[IDS_HASH_LEN + 1])
+{
+	ids_token(token);
+	ids_token_hash(token, hash);
+	return clock_now_ms() + REVIEWS_EDIT_TTL_MS;
+}
+
 int
 reviews_edit_issue(struct db *db, const char *id,
     char token[IDS_TOKEN_LEN + 1])
 {
 	char	 hash[IDS_HASH_LEN + 1];
+	int64_t	 expires = reviews_edit_token(token, hash);
 
-	ids_token(token);
-	ids_token_hash(token, hash);
-	return db_run(db, sql_issue, "sis", hash, clock_now_ms() +
-	    REVIEWS_EDIT_TTL_MS, id);
+	return db_run(db, sql_issue, "sis", hash, expires, id);
 }
 
 static const char sql_by_token[] =

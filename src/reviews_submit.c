@@ -129,8 +129,6 @@ static const char sql_recent_submissions[] =
     "SELECT count(*), coalesce(sum(CASE WHEN submitter IS NOT DISTINCT "
     "  FROM ?3 THEN 1 ELSE 0 END), 0) FROM reviews "
     "WHERE consumer_id = ?1 AND status = 'pending' AND created_at > ?2";
-static const char sql_set_submitter[] =
-    "UPDATE reviews SET submitter = ?1 WHERE id = ?2";
 /*
  * One review per person counts only what the person proved: reviews
  * confirmed from this mailbox, and reviews written through an invitation
@@ -144,13 +142,15 @@ static const char sql_duplicate[] =
     "AND (consumer_id = ?1 OR (source = 'invitation' AND "
     "  link_kind = 'email_invitation' AND referral_email = "
     "  (SELECT email FROM consumers WHERE id = ?1) COLLATE NOCASE))";
+/* One statement: each statement on reviews (its triggers) journals the
+ * pages it changes again, for its own rollback. */
 static const char sql_review_insert[] =
     "INSERT INTO reviews (id, business_unit_id, consumer_id, sku, stars, "
     "  title, text, language, experienced_at, display_name, anonymous, "
     "  country, source, status, confirm_hash, confirm_expires_at, "
-    "  created_at, updated_at) "
+    "  created_at, updated_at, submitter, edit_hash, edit_expires_at) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, nullif(?9, 0), ?10, ?11, ?12, "
-    "  ?13, 'pending', ?14, ?15, ?16, ?17)";
+    "  ?13, 'pending', ?14, ?15, ?16, ?16, ?17, ?18, ?19)";
 
 static int
 consumer_insert(struct db *db, const char *email, const char *name,
@@ -261,23 +261,22 @@ within_limits(struct db *db, const struct config *cfg, const char *consumer,
 }
 
 /* Stores in as a pending review of consumer, confirmed by the token of
- * hash, and writes its id. 0 or -1 (see db_fail). */
+ * hash, edited with the token of edit_hash (reviews_edit.h), and writes
+ * its id. 0 or -1 (see db_fail). */
 static int
 insert_pending(struct db *db, const struct config *cfg,
     const struct review_input *in, const char *bu, const char *consumer,
     const char *language, const char *hash, const char *submitter,
-    int64_t now, char id[IDS_ID_LEN + 1])
+    const char *edit_hash, int64_t edit_expires, int64_t now,
+    char id[IDS_ID_LEN + 1])
 {
 	ids_new(id);
-	if (db_run(db, sql_review_insert, "ssssisssisisssiii", id, bu,
+	return db_run(db, sql_review_insert, "ssssisssisisssiissi", id, bu,
 	    consumer, in->sku, in->stars, in->title, in->text, language,
 	    in->experienced_at, in->name, (int64_t)in->anonymous,
 	    in->country != NULL ? in->country : "", source_names[in->source],
-	    hash, now + cfg->review_confirm_ttl_h * 3600000, now, now) == -1)
-		return -1;
-	if (submitter == NULL)
-		return 0;
-	return db_run(db, sql_set_submitter, "ss", submitter, id);
+	    hash, now + cfg->review_confirm_ttl_h * 3600000, now, submitter,
+	    edit_hash, edit_expires);
 }
 
 int
@@ -288,12 +287,13 @@ reviews_submit(struct db *db, const struct config *cfg,
 	char		 bu[IDS_ID_LEN + 1], consumer[IDS_ID_LEN + 1];
 	char		 id[IDS_ID_LEN + 1], token[IDS_TOKEN_LEN + 1];
 	char		 hash[IDS_HASH_LEN + 1], bu_name[256], language[3];
+	char		 edit_hash[IDS_HASH_LEN + 1];
 	char		 link[REVIEWS_URL_LEN + IDS_TOKEN_LEN];
 	char		 edit[REVIEWS_URL_LEN + IDS_TOKEN_LEN];
 	char		 submitter[IDS_HASH_LEN + 1];
 	const char	*by = NULL;	/* submitter, when known */
 	json_t		*vars = NULL;	/* owned */
-	int64_t		 now = clock_now_ms();
+	int64_t		 now = clock_now_ms(), edit_expires;
 	bool		 found;
 	int		 ret = -1;
 
@@ -323,17 +323,16 @@ reviews_submit(struct db *db, const struct config *cfg,
 		goto out;
 	ids_token(token);
 	ids_token_hash(token, hash);
-	if (insert_pending(db, cfg, in, bu, consumer, language, hash, by, now,
-	    id) == -1)
-		goto dberr;
 	snprintf(link, sizeof(link), "%s/review/confirm/%s", cfg->public_url,
 	    token);
 	/* the edit link goes in the same mail: only the confirming mailbox
 	 * gets it (reviews_edit.h) */
-	if (reviews_edit_issue(db, id, token) == -1)
-		goto dberr;
+	edit_expires = reviews_edit_token(token, edit_hash);
 	snprintf(edit, sizeof(edit), "%s/review/edit/%s", cfg->public_url,
 	    token);
+	if (insert_pending(db, cfg, in, bu, consumer, language, hash, by,
+	    edit_hash, edit_expires, now, id) == -1)
+		goto dberr;
 	vars = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "name", in->name,
 	    "business", bu_name, "link", link, "title", in->title, "editLink",
 	    edit, "days", (json_int_t)(REVIEWS_EDIT_TTL_MS / 86400000));

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
+#include <time.h>
 
 #include "reviewd/clock.h"
 #include "reviewd/db.h"
@@ -20,11 +21,24 @@
 #include "reviewd/writer.h"
 
 static pthread_mutex_t		 queue_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t		 queue_cond = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t		 queue_cond;	/* monotonic: queue_init */
+static pthread_once_t		 queue_once = PTHREAD_ONCE_INIT;
 static struct writer_job	*queue_head, *queue_tail;
 static bool			 running, stopping;
 static pthread_t		 writer_thread;
 static _Atomic int64_t		 group_since_ns;	/* 0: idle */
+static atomic_int		 expected;	/* writer_expect */
+
+/*
+ * Before a group begins, the writer waits for the requests on their way
+ * to it (writer_expect) while they keep coming: one at most LINGER_GAP_NS
+ * after the one before, all in LINGER_MAX_NS. Without it, when a group's
+ * answers went out together, the first request back began a group of its
+ * own and the others waited for its commit: groups of 1 and of 15 in
+ * turn (bench/organic.sh). A request alone waits for nothing.
+ */
+#define LINGER_GAP_NS	200000
+#define LINGER_MAX_NS	1000000
 
 /* Two: one business's upload never waits for another's to end, and
  * uploads cannot take more than two database connections. */
@@ -59,20 +73,21 @@ lost_group(struct api_error *err)
 	api_error_header(err, "Retry-After", "1");
 }
 
-/* Runs the handlers of jobs (a list) in one transaction and commits it;
- * a job whose handler fails leaves nothing (its savepoint is rolled
- * back) and the others stand. */
-static void
-run_group(struct db *db, struct writer_job *jobs)
+/* Runs the handlers of jobs (a list) in the transaction begun (began:
+ * db_group_begin answered 0) and commits it; a job whose handler fails
+ * leaves nothing (its savepoint is rolled back) and the others stand.
+ * Answers how many jobs ran. */
+static int
+run_group(struct db *db, bool began, struct writer_job *jobs)
 {
 	struct writer_job	*j, *first = jobs;
 	struct api_error	 why = { 0 };
 	int			 n = 0;
 
-	if (db == NULL || db_group_begin(db) == -1) {
+	if (!began) {
 		db_fail(db, &why);
 		fail_since(jobs, NULL, &why);
-		return;
+		return 0;
 	}
 	for (j = jobs; j != NULL; j = j->next) {
 		n++;
@@ -90,14 +105,61 @@ run_group(struct db *db, struct writer_job *jobs)
 			memset(&why, 0, sizeof(why));
 			db_fail(db, &why);
 			fail_since(first, NULL, &why);
-			return;
+			return n;
 		}
 	}
 	/* Also when the last job's error took the transaction: it ends the
 	 * group (and lets the next writer in). */
 	if (db_group_commit(db, &why) == -1)
 		fail_since(first, NULL, &why);
-	log_debug("writer: group of %d requests", n);
+	return n;
+}
+
+/*
+ * Each job of a group is a savepoint (run_group), so every page a job
+ * changes is copied first into SQLite's statement journal, which spills
+ * to a temporary file past 64 KiB: a group of organic submissions wrote
+ * about 20 pages a review there, more than into the WAL (bench/RESULTS.md,
+ * "2026-12-01, organic submit"). In memory it holds what the group's own
+ * transaction changes, and leaves no copy of erased data in a file. Only
+ * speed depends on it: a failure leaves the journal in a file.
+ */
+static const char sql_journal_in_memory[] = "PRAGMA temp_store = MEMORY";
+
+static void
+queue_init(void)
+{
+	pthread_condattr_t	 attr;
+
+	if (pthread_condattr_init(&attr) != 0 ||
+	    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&queue_cond, &attr) != 0) {
+		log_error("writer: no monotonic condition variable");
+		(void)pthread_cond_init(&queue_cond, NULL);
+	}
+	(void)pthread_condattr_destroy(&attr);
+}
+
+/* Waits while the requests expected keep joining the queue (see
+ * LINGER_GAP_NS). Under queue_lock, with a job queued. */
+static void
+linger(void)
+{
+	struct writer_job	*tail;
+	struct timespec		 ts;
+	int64_t			 end = clock_mono_ns() + LINGER_MAX_NS, until;
+
+	while (atomic_load(&expected) > 0 && !stopping) {
+		tail = queue_tail;
+		until = clock_mono_ns() + LINGER_GAP_NS;
+		if (until > end)
+			until = end;
+		ts.tv_sec = until / 1000000000;
+		ts.tv_nsec = until % 1000000000;
+		(void)pthread_cond_timedwait(&queue_cond, &queue_lock, &ts);
+		if (queue_tail == tail || clock_mono_ns() >= end)
+			break;
+	}
 }
 
 static void *
@@ -105,21 +167,39 @@ writer_main(void *arg)
 {
 	struct writer_job	*jobs, *j, *next;
 	struct db		*db = db_thread();
+	int64_t			 t0, t1;
+	int			 n;
+	bool			 began;
 
 	(void)arg;
 	if (db == NULL)
 		log_error("writer: no database connection; writes fail");
+	else if (db_backend() == DB_SQLITE)
+		(void)db_exec(db, sql_journal_in_memory);
 	pthread_mutex_lock(&queue_lock);
 	for (;;) {
 		while (queue_head == NULL && !stopping)
 			pthread_cond_wait(&queue_cond, &queue_lock);
 		if (queue_head == NULL)
 			break;
+		linger();
+		/* The transaction first, then the jobs: what arrives while
+		 * the writer waits for its turn to write (another connection
+		 * commits, see db_group_begin) joins this group. */
+		pthread_mutex_unlock(&queue_lock);
+		t0 = clock_mono_ns();
+		atomic_store(&group_since_ns, t0);
+		began = db != NULL && db_group_begin(db) == 0;
+		pthread_mutex_lock(&queue_lock);
 		jobs = queue_head;
 		queue_head = queue_tail = NULL;
 		pthread_mutex_unlock(&queue_lock);
-		atomic_store(&group_since_ns, clock_mono_ns());
-		run_group(db, jobs);
+		t1 = clock_mono_ns();
+		n = run_group(db, began, jobs);
+		log_debug("writer: group of %d requests, %lld us to begin, "
+		    "%lld us to run and commit", n,
+		    (long long)((t1 - t0) / 1000),
+		    (long long)((clock_mono_ns() - t1) / 1000));
 		/* The handlers may have scheduled work; the scheduler's
 		 * connection sees it only now. */
 		scheduler_wake();
@@ -207,6 +287,7 @@ writer_start(void)
 {
 	int	 ret = 0;
 
+	(void)pthread_once(&queue_once, queue_init);
 	pthread_mutex_lock(&queue_lock);
 	stopping = false;
 	if (!running && pthread_create(&writer_thread, NULL, writer_main,
@@ -238,6 +319,18 @@ writer_submit(struct writer_job *job)
 	}
 	pthread_mutex_unlock(&queue_lock);
 	return ret;
+}
+
+void
+writer_expect(void)
+{
+	atomic_fetch_add(&expected, 1);
+}
+
+void
+writer_unexpect(void)
+{
+	atomic_fetch_sub(&expected, 1);
 }
 
 int

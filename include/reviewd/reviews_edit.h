@@ -32,6 +32,10 @@
  * the caller's transaction. 0 or -1 (see db_fail). */
 int	reviews_edit_issue(struct db *db, const char *id,
 	    char token[IDS_TOKEN_LEN + 1]);
+/* A new edit token and its hash, for a review stored with them (a
+ * submission's INSERT); answers when the token expires. */
+int64_t	reviews_edit_token(char token[IDS_TOKEN_LEN + 1],
+	    char hash[IDS_HASH_LEN + 1]);
 
 enum review_edit_state {
 	REVIEW_EDIT_UNKNOWN,		/* no such link */

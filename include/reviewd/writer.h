@@ -40,6 +40,14 @@ int	writer_start(void);
  * handler itself). */
 int	writer_submit(struct writer_job *job);
 
+/* A request whose write will be queued (writer_submit) has begun
+ * (writer_expect), or is queued or will not be (writer_unexpect, once
+ * for each writer_expect): the writer lets the requests on their way
+ * join the group it is about to begin (src/writer.c, linger). Any
+ * thread. */
+void	writer_expect(void);
+void	writer_unexpect(void);
+
 /* Queues job to the long lane. 0, or -1 when the lane does not run. */
 int	writer_submit_long(struct writer_job *job);
 
