@@ -4,7 +4,8 @@ upload with a send time one hour ahead (daily_limit_per_unit = 0, so the
 quota does not cut them), then the test clock moves past it, and the time
 until N messages are in the maildir's new/ is printed, with the rate and
 the daemon's CPU time. Any other [outbox] batch_size goes as the second
-argument; DISPATCH_BATCH=N sets [invitations] dispatch_batch.
+argument; DISPATCH_BATCH=N sets [invitations] dispatch_batch,
+LOG_LEVEL=debug the daemon's log level.
 
 usage: bench/dispatch.py [N] [BATCH_SIZE]   (after make all; REVIEWD_BIN
 picks another binary; PERF=FILE records `perf record --call-graph dwarf`
@@ -40,6 +41,8 @@ overrides = {"auth": {"token_requests_per_minute": "100000"},
              "invitations": {"daily_limit_per_unit": "0"}}
 if len(sys.argv) > 2:
     overrides["outbox"] = {"batch_size": sys.argv[2]}
+if os.environ.get("LOG_LEVEL"):
+    overrides["log"] = {"level": os.environ["LOG_LEVEL"]}
 if os.environ.get("DISPATCH_BATCH"):
     overrides["invitations"]["dispatch_batch"] = os.environ["DISPATCH_BATCH"]
 

@@ -133,13 +133,24 @@ lite_wal_hook(void *arg, sqlite3 *conn, const char *name, int pages)
 	return SQLITE_OK;
 }
 
-/* SQLite's memory statistics take a global mutex on every allocation
- * (5-7% of a CSV import's inserts); reviewd never reads them. Must run
- * before SQLite initialises, so before the first open. */
+/*
+ * Process-wide, so before SQLite initialises (the first open). Memory
+ * statistics take a global mutex on every allocation (5-7% of a CSV
+ * import's inserts); reviewd never reads them. Each job of the writer's
+ * group is a savepoint (db_group_job_end), so every page a job changes
+ * is first copied into a statement journal, which by default goes to a
+ * temporary file past 64 KiB: a group of organic submissions wrote about
+ * 20 pages a review there, more than into the WAL (bench/RESULTS.md,
+ * "2026-12-01, organic submit"). Up to LITE_STMT_JOURNAL bytes it stays
+ * in memory, which also leaves no copy of erased data in a file.
+ */
+#define LITE_STMT_JOURNAL	(8 * 1024 * 1024)
+
 static void
 lite_settings(void)
 {
 	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	(void)sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, LITE_STMT_JOURNAL);
 }
 
 static void

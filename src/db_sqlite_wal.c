@@ -32,7 +32,7 @@ static atomic_llong	 by_checkpointer, by_commit;
 static void *
 checkpointer_main(void *arg)
 {
-	int	 rc;
+	int	 rc, log_pages, folded;
 
 	(void)arg;
 	while (!sleeper_wait(&checkpointer, LITE_WAL_IDLE_MS)) {
@@ -41,9 +41,12 @@ checkpointer_main(void *arg)
 		/* PASSIVE: never waits for a reader or a writer; what a
 		 * reader still needs is folded by the next one */
 		rc = sqlite3_wal_checkpoint_v2(conn, NULL,
-		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-		if (rc == SQLITE_OK)
+		    SQLITE_CHECKPOINT_PASSIVE, &log_pages, &folded);
+		if (rc == SQLITE_OK && log_pages >= 0) {
 			atomic_fetch_add(&by_checkpointer, 1);
+			log_debug("db: checkpoint log=%d folded=%d",
+			    log_pages, folded);
+		}
 		else if (rc != SQLITE_BUSY)
 			log_warn("db: checkpoint: %s", sqlite3_errmsg(conn));
 	}
@@ -57,6 +60,14 @@ lite_wal_start(const char *path)
 	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		log_error("db: checkpointer: cannot open path=%s: %s", path,
 		    conn != NULL ? sqlite3_errmsg(conn) : "no memory");
+		goto fail;
+	}
+	/* a connection knows its log only once it has read the database:
+	 * until then a checkpoint does nothing (and says so with -1) */
+	if (sqlite3_exec(conn, "SELECT count(*) FROM sqlite_schema", NULL,
+	    NULL, NULL) != SQLITE_OK) {
+		log_error("db: checkpointer: cannot read path=%s: %s", path,
+		    sqlite3_errmsg(conn));
 		goto fail;
 	}
 	if (sleeper_start(&checkpointer, "db checkpointer", checkpointer_main,

@@ -115,16 +115,6 @@ run_group(struct db *db, bool began, struct writer_job *jobs)
 	return n;
 }
 
-/*
- * Each job of a group is a savepoint (run_group), so every page a job
- * changes is copied first into SQLite's statement journal, which spills
- * to a temporary file past 64 KiB: a group of organic submissions wrote
- * about 20 pages a review there, more than into the WAL (bench/RESULTS.md,
- * "2026-12-01, organic submit"). In memory it holds what the group's own
- * transaction changes, and leaves no copy of erased data in a file. Only
- * speed depends on it: a failure leaves the journal in a file.
- */
-static const char sql_journal_in_memory[] = "PRAGMA temp_store = MEMORY";
 
 static void
 queue_init(void)
@@ -174,8 +164,6 @@ writer_main(void *arg)
 	(void)arg;
 	if (db == NULL)
 		log_error("writer: no database connection; writes fail");
-	else if (db_backend() == DB_SQLITE)
-		(void)db_exec(db, sql_journal_in_memory);
 	pthread_mutex_lock(&queue_lock);
 	for (;;) {
 		while (queue_head == NULL && !stopping)
