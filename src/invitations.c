@@ -482,33 +482,6 @@ suppression(struct db *db, const char *bu, const struct inv_input *in,
 	return 0;
 }
 
-/*
- * A new invitation's id: its creation second in 8 hex digits, then 16
- * random ones (the shape of a MongoDB ObjectId, as Trustpilot's ids
- * are). Ids in creation order land at the end of the indexes that hold
- * them (invitations.id, the events' invitation_id) instead of on a
- * random page each: a CSV chunk of thousands dirtied, and its commit
- * wrote, nearly every page of both.
- */
-static void
-invitation_id(char out[IDS_ID_LEN + 1], int64_t now)
-{
-	/* random hex fetched 256 ids at a time: one system call each was
-	 * 6% of a CSV import's time (perf); ids are names, not secrets */
-	static _Thread_local char	 pool[256 * (IDS_ID_LEN - 8) + 1];
-	static _Thread_local size_t	 used = sizeof(pool) - 1;
-
-	snprintf(out, 9, "%08x", (unsigned int)((uint64_t)now / 1000 &
-	    0xffffffffu));
-	if (used == sizeof(pool) - 1) {
-		ids_random_hex(pool, (sizeof(pool) - 1) / 2);
-		used = 0;
-	}
-	memcpy(out + 8, pool + used, IDS_ID_LEN - 8);
-	out[IDS_ID_LEN] = '\0';
-	used += IDS_ID_LEN - 8;
-}
-
 int
 inv_store(struct db *db, const char *bu, struct inv_input *in,
     const char *origin, struct inv_store_ctx *ctx,
@@ -555,7 +528,7 @@ inv_store(struct db *db, const char *bu, struct inv_input *in,
 	products = inv_array_text(in->products);
 	if (tags == NULL || products == NULL)
 		goto dberr;
-	invitation_id(id, now);
+	ids_new_timed(id);
 	/* parameters 1 to 13 text, 14 service, 15 to 18 text, 19 and 20
 	 * times */
 	if (db_run(db, sql_insert, "sssssssssssssissssii", id, bu, in->email,

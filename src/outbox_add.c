@@ -52,7 +52,7 @@ outbox_add_text(struct db *db, enum outbox_kind kind, const char *bu,
 	int64_t		 now = clock_now_ms();
 	int		 ret = -1;
 
-	ids_new(id);
+	ids_new_timed(id);	/* its time is the event's, or internal */
 	st = db_prepare(db, sql_insert);
 	if (st == NULL || db_bind_text(st, 1, id) == -1 ||
 	    db_bind_text(st, 2, kind_names[kind]) == -1 ||

@@ -19,6 +19,19 @@
 /* Writes a new random id (12 bytes as lowercase hex) and a NUL. */
 void	ids_new(char out[IDS_ID_LEN + 1]);
 
+/*
+ * Writes a new id whose first 12 hex digits are its creation time (the
+ * second, then its 65536ths: the shape of a MongoDB ObjectId, as
+ * Trustpilot's ids are) and whose other 12 are random, and a NUL. Ids
+ * made one after another sort in creation order, so they land at the end
+ * of the indexes that hold them instead of on a random page each (a
+ * dispatch batch's commit wrote a page per index per row). Only for rows
+ * whose creation time everyone who sees the id knows already: the time
+ * in an id links it to whatever else was made at that instant, so never
+ * for a consumer (whose first review may be anonymous).
+ */
+void	ids_new_timed(char out[IDS_ID_LEN + 1]);
+
 /* True when s is exactly 24 lowercase hex characters. */
 bool	ids_valid(const char *s);
 

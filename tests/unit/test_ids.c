@@ -6,7 +6,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <sodium.h>
@@ -35,6 +38,43 @@ test_ids_new(void **state)
 		ids_new(b);
 		assert_string_not_equal(a, b);
 	}
+}
+
+/* Timed ids sort in the order they were made (the point of them: they
+ * land at the end of an index), start with the creation second, are
+ * distinct, and are ids; and a plain id is not timed. */
+static void
+test_ids_new_timed(void **state)
+{
+	static char	 ids[20000][IDS_ID_LEN + 1];
+	char		 second[9], plain[IDS_ID_LEN + 1];
+	time_t		 before = time(NULL), after;
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < NELEM(ids); i++) {
+		ids_new_timed(ids[i]);
+		assert_true(ids_valid(ids[i]));
+	}
+	after = time(NULL);
+	snprintf(second, sizeof(second), "%08x", (unsigned int)before);
+	assert_true(memcmp(ids[0], second, 8) >= 0);
+	snprintf(second, sizeof(second), "%08x", (unsigned int)after);
+	assert_true(memcmp(ids[NELEM(ids) - 1], second, 8) <= 0);
+	for (i = 1; i < NELEM(ids); i++) {
+		assert_true(memcmp(ids[i - 1], ids[i], 12) <= 0);
+		assert_string_not_equal(ids[i - 1], ids[i]);
+	}
+	/* plain ids (a consumer's) tell no time: each one's first 8 digits
+	 * fall within a day of now by chance 1 in 25,000, all four never */
+	for (i = 0; i < 4; i++) {
+		ids_new(plain);
+		snprintf(second, sizeof(second), "%.8s", plain);
+		if (labs((long)strtoul(second, NULL, 16) - (long)before) >=
+		    86400)
+			break;
+	}
+	assert_true(i < 4);
 }
 
 static void
@@ -240,6 +280,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ids_new),
+		cmocka_unit_test(test_ids_new_timed),
 		cmocka_unit_test(test_ids_valid),
 		cmocka_unit_test(test_tokens),
 		cmocka_unit_test(test_token_hash),
