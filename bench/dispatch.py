@@ -12,7 +12,9 @@ picks another binary; PERF=FILE records `perf record --call-graph dwarf`
 of the daemon during the dispatch into FILE; KEEP=1 keeps the daemon's
 folder, printed at the end, instead of removing it)
 
-The daemon's peak RSS (VmHWM) is printed after the upload and after the
+So are the bytes the daemon wrote meanwhile (the messages, the same in
+any build, plus the WAL and its checkpoints: less noisy than the time on
+a shared disk). The daemon's peak RSS (VmHWM) is printed after the upload and after the
 dispatch. So is the latency of the API for another business unit (one
 client: an invitation created, due in ten days, then a page of its
 invitations read, in turn), idle for 3 s before the dispatch and during
@@ -51,6 +53,15 @@ def cpu_s(pid):
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def written_mib(pid):
+    """bytes the daemon handed to write(2) and its kin: the maildir's
+    messages, the same in any build, plus the WAL and the checkpoints"""
+    with open("/proc/%d/io" % pid) as f:
+        for line in f:
+            if line.startswith("wchar:"):
+                return int(line.split()[1]) / 1048576
 
 
 def hwm_mib(pid):
@@ -123,6 +134,7 @@ if probing:
     prober.join()
 before = len(os.listdir(new))
 cpu_before = cpu_s(d.proc.pid)
+written_before = written_mib(d.proc.pid)
 started = time.monotonic()
 d.advance_clock(7200)
 stop = threading.Event()
@@ -142,10 +154,12 @@ if probing:
 if perf is not None:
     perf.send_signal(signal.SIGINT)
     perf.wait()
-print("%d invitations -> maildir new/: %.2f s, %.0f/s, daemon CPU %.2f s; "
-      "VmHWM after the upload %.1f MiB, after the dispatch %.1f MiB"
+print("%d invitations -> maildir new/: %.2f s, %.0f/s, daemon CPU %.2f s, "
+      "written %.0f MiB; VmHWM after the upload %.1f MiB, after the "
+      "dispatch %.1f MiB"
       % (n, elapsed, n / elapsed, cpu_s(d.proc.pid) - cpu_before,
-         upload_hwm, hwm_mib(d.proc.pid)))
+         written_mib(d.proc.pid) - written_before, upload_hwm,
+         hwm_mib(d.proc.pid)))
 if probing:
     print("API p99 (another unit, one client, a create and a list in turn): "
           "idle %.1f ms (%d requests), during the dispatch %.1f ms (%d): "
