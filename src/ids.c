@@ -67,15 +67,23 @@ ids_valid(const char *s)
 	return s[IDS_ID_LEN] == '\0';
 }
 
+/* Fills raw after its first kept bytes at random and writes it as a
+ * token; wipes raw. */
+static void
+token_of(unsigned char raw[32], size_t kept, char out[IDS_TOKEN_LEN + 1])
+{
+	randombytes_buf(raw + kept, 32 - kept);
+	sodium_bin2base64(out, IDS_TOKEN_LEN + 1, raw, 32,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(raw, 32);
+}
+
 void
 ids_token(char out[IDS_TOKEN_LEN + 1])
 {
 	unsigned char	 raw[32];
 
-	randombytes_buf(raw, sizeof(raw));
-	sodium_bin2base64(out, IDS_TOKEN_LEN + 1, raw, sizeof(raw),
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	sodium_memzero(raw, sizeof(raw));
+	token_of(raw, 0, out);
 }
 
 void
@@ -87,10 +95,7 @@ ids_token_keyed(const char *id, char out[IDS_TOKEN_LEN + 1])
 	if (sodium_hex2bin(raw, IDS_ID_LEN / 2, id, IDS_ID_LEN, NULL, NULL,
 	    NULL) != 0)
 		memset(raw, 0, IDS_ID_LEN / 2);
-	randombytes_buf(raw + IDS_ID_LEN / 2, sizeof(raw) - IDS_ID_LEN / 2);
-	sodium_bin2base64(out, IDS_TOKEN_LEN + 1, raw, sizeof(raw),
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	sodium_memzero(raw, sizeof(raw));
+	token_of(raw, IDS_ID_LEN / 2, out);
 }
 
 void
