@@ -67,15 +67,50 @@ ids_valid(const char *s)
 	return s[IDS_ID_LEN] == '\0';
 }
 
+/* Fills raw after its first kept bytes at random and writes it as a
+ * token; wipes raw. */
+static void
+token_of(unsigned char raw[32], size_t kept, char out[IDS_TOKEN_LEN + 1])
+{
+	randombytes_buf(raw + kept, 32 - kept);
+	sodium_bin2base64(out, IDS_TOKEN_LEN + 1, raw, 32,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(raw, 32);
+}
+
 void
 ids_token(char out[IDS_TOKEN_LEN + 1])
 {
 	unsigned char	 raw[32];
 
-	randombytes_buf(raw, sizeof(raw));
-	sodium_bin2base64(out, IDS_TOKEN_LEN + 1, raw, sizeof(raw),
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	sodium_memzero(raw, sizeof(raw));
+	token_of(raw, 0, out);
+}
+
+void
+ids_token_keyed(const char *id, char out[IDS_TOKEN_LEN + 1])
+{
+	unsigned char	 raw[32];
+
+	/* not an id (the caller's bug): a key that finds no row */
+	if (sodium_hex2bin(raw, IDS_ID_LEN / 2, id, IDS_ID_LEN, NULL, NULL,
+	    NULL) != 0)
+		memset(raw, 0, IDS_ID_LEN / 2);
+	token_of(raw, IDS_ID_LEN / 2, out);
+}
+
+void
+ids_token_key(const char *token, char id[IDS_ID_LEN + 1])
+{
+	unsigned char	 raw[32];
+	size_t		 len = 0;
+
+	id[0] = '\0';
+	if (strlen(token) != IDS_TOKEN_LEN || sodium_base642bin(raw,
+	    sizeof(raw), token, IDS_TOKEN_LEN, NULL, &len, NULL,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	    len != sizeof(raw))
+		return;
+	sodium_bin2hex(id, IDS_ID_LEN + 1, raw, IDS_ID_LEN / 2);
 }
 
 void

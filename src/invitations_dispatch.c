@@ -3,7 +3,9 @@
  * wake it sends the due invitations (status queued -> sending) a batch at
  * a time: the e-mails are built outside any transaction, from the
  * business's template or a built-in one with the platform footer, each
- * with a fresh personal link and unsubscribe token (stored hashed). With
+ * with a fresh personal link and unsubscribe token (stored hashed; each
+ * carries the invitation's id, ids_token_keyed, so that no index on a
+ * random key takes a write). With
  * the maildir transport the scheduler then delivers the batch itself and
  * records it sent in one short transaction (see "The maildir path");
  * else the batch goes to the outbox in one short transaction, and the
@@ -44,13 +46,14 @@ static const char sql_due[] =
     "WHERE i.status = 'queued' AND i.send_at <= ? ORDER BY i.send_at "
     "LIMIT ? /*FOR UPDATE OF i SKIP LOCKED*/";
 static const char sql_mark_sending[] =
-    "UPDATE invitations SET status = 'sending', token_hash = ?1, "
-    "  token_expires_at = ?2, unsubscribe_hash = ?3, updated_at = ?4 "
+    "UPDATE invitations SET status = 'sending', keyed_token_hash = ?1, "
+    "  token_expires_at = ?2, keyed_unsubscribe_hash = ?3, "
+    "  updated_at = ?4 "
     "WHERE id = ?5 AND status = 'queued' AND send_at <= ?4";
 /* the maildir path: sent in the transaction that records the batch */
 static const char sql_mark_sent_now[] =
-    "UPDATE invitations SET status = 'sent', token_hash = ?1, "
-    "  token_expires_at = ?2, unsubscribe_hash = ?3, sent_at = ?4, "
+    "UPDATE invitations SET status = 'sent', keyed_token_hash = ?1, "
+    "  token_expires_at = ?2, keyed_unsubscribe_hash = ?3, sent_at = ?4, "
     "  updated_at = ?4, skip_reason = NULL "
     "WHERE id = ?5 AND status = 'queued' AND send_at <= ?4";
 static const char sql_mark_skipped[] =
@@ -363,9 +366,9 @@ prepare_one(struct db_stmt *st, struct rules_cache *rc, struct pick *p,
 	snprintf(p->id, sizeof(p->id), "%s", db_text(st, 0));
 	snprintf(p->bu, sizeof(p->bu), "%s", db_text(st, 8));
 	snprintf(p->email, sizeof(p->email), "%s", db_text(st, 1));
-	ids_token(token);
+	ids_token_keyed(p->id, token);
 	ids_token_hash(token, p->th);
-	ids_token(unsub);
+	ids_token_keyed(p->id, unsub);
 	ids_token_hash(unsub, p->uh);
 	msg = invitation_mail(st, token, unsub, rc, why, sizeof(why));
 	if (msg != NULL && mailer_check(msg, &err) == 0) {

@@ -415,7 +415,8 @@ out:
  * row: the second column is the event of that change, if any. */
 static const char sql_erase_invitations[] =
     "UPDATE invitations SET consumer_email = NULL, consumer_name = NULL, "
-    "  token_hash = NULL, erased_at = ?1, updated_at = ?1, "
+    "  token_hash = NULL, keyed_token_hash = NULL, erased_at = ?1, "
+    "  updated_at = ?1, "
     "  cancelled_at = CASE status WHEN 'queued' THEN ?1 "
     "  ELSE cancelled_at END, "
     "  skip_reason = CASE status WHEN 'sending' THEN 'erased before "

@@ -27,7 +27,8 @@ static const char sql_by_token[] =
     "  i.review_ids, i.consumer_email, i.reference_number, i.locale, "
     "  i.tags, i.business_unit_id, i.link_kind, i.redirect_uri "
     "FROM invitations i JOIN business_units b ON b.id = i.business_unit_id "
-    "WHERE i.token_hash = ? AND i.erased_at IS NULL";
+    "WHERE ((i.id = ?1 AND i.keyed_token_hash = ?2) OR "
+    "  i.token_hash = ?2) AND i.erased_at IS NULL";
 static const char sql_mark_opened[] =
     "UPDATE invitations SET opened_at = ?1 WHERE id = ?2 AND "
     "opened_at IS NULL";
@@ -42,15 +43,18 @@ by_token(struct db *db, const char *token, struct db_stmt **out,
     enum invitation_link *state)
 {
 	struct db_stmt	*st;
-	char		 hash[IDS_HASH_LEN + 1];
+	char		 hash[IDS_HASH_LEN + 1], key[IDS_ID_LEN + 1];
 	int		 rc;
 
 	*out = NULL;
 	*state = INVITATION_LINK_UNKNOWN;
 	if (strlen(token) != IDS_TOKEN_LEN)
 		return 0;
+	/* keyed since migration 0030; token_hash: links sent before, and
+	 * the links a business makes */
+	ids_token_key(token, key);
 	ids_token_hash(token, hash);
-	if ((rc = db_row(db, sql_by_token, &st, "s", hash)) != DB_ROW)
+	if ((rc = db_row(db, sql_by_token, &st, "ss", key, hash)) != DB_ROW)
 		return rc == -1 ? -1 : 0;
 	if (!db_is_null(st, T_REVIEWED))
 		*state = INVITATION_LINK_REVIEWED;

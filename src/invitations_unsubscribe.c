@@ -149,7 +149,8 @@ out:
 static const char sql_by_unsubscribe[] =
     "SELECT i.business_unit_id, i.consumer_email, b.display_name "
     "FROM invitations i JOIN business_units b ON b.id = i.business_unit_id "
-    "WHERE i.unsubscribe_hash = ?";
+    "WHERE (i.id = ?1 AND i.keyed_unsubscribe_hash = ?2) OR "
+    "  i.unsubscribe_hash = ?2";	/* keyed: see invitations_links.c */
 static const char sql_unsubscribe[] =
     "INSERT OR IGNORE INTO unsubscribes (business_unit_id, address_hash, "
     "  created_at) VALUES (?, ?, ?)";
@@ -160,16 +161,17 @@ invitations_unsubscribe(struct db *db, const char *token, bool apply,
 {
 	struct db_stmt	*st = NULL;
 	char		 hash[IDS_HASH_LEN + 1], address[IDS_HMAC_B64_LEN + 1];
-	char		 bu[IDS_ID_LEN + 1];
+	char		 bu[IDS_ID_LEN + 1], key[IDS_ID_LEN + 1];
 	int		 rc, ret = -1;
 	bool		 erased;
 
 	if (strlen(token) != IDS_TOKEN_LEN)
 		return 1;
+	ids_token_key(token, key);
 	ids_token_hash(token, hash);
 	if (db_tx_begin(db) == -1)
 		return -1;
-	if ((rc = db_row(db, sql_by_unsubscribe, &st, "s", hash)) == -1)
+	if ((rc = db_row(db, sql_by_unsubscribe, &st, "ss", key, hash)) == -1)
 		goto out;
 	if (rc == DB_DONE) {
 		ret = 1;

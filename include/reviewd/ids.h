@@ -38,6 +38,21 @@ bool	ids_valid(const char *s);
 /* Writes a new 256-bit random token and a NUL. */
 void	ids_token(char out[IDS_TOKEN_LEN + 1]);
 
+/*
+ * Writes a token of ids_token's shape that carries id (a 24-hex object id)
+ * in its first 12 bytes and 20 random ones after, and a NUL. The row it
+ * opens is found by id and the token's hash compared in it: no index on
+ * random hashes, whose every insert writes a page of its own. 160 random
+ * bits are what an attacker must guess; the id is the business's, not a
+ * secret.
+ */
+void	ids_token_keyed(const char *id, char out[IDS_TOKEN_LEN + 1]);
+
+/* Writes the id that a token of ids_token_keyed carries, or "" when
+ * token is not of ids_token's shape. (Any such token decodes to some id:
+ * the hash compared in its row decides.) */
+void	ids_token_key(const char *token, char id[IDS_ID_LEN + 1]);
+
 /* Writes len random bytes as lowercase hex (2 * len chars + NUL). */
 void	ids_random_hex(char *out, size_t len);
 

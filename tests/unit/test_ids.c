@@ -77,6 +77,39 @@ test_ids_new_timed(void **state)
 	assert_true(i < 4);
 }
 
+/* A keyed token has ids_token's shape, gives back its id, and differs
+ * each time; a token of another shape gives no id. */
+static void
+test_token_keyed(void **state)
+{
+	static const char *const bad[] = { "", "abc",
+	    "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!",
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" };
+	char	 id[IDS_ID_LEN + 1], key[IDS_ID_LEN + 1];
+	char	 a[IDS_TOKEN_LEN + 1], b[IDS_TOKEN_LEN + 1];
+	size_t	 i;
+
+	(void)state;
+	for (i = 0; i < 32; i++) {
+		ids_new_timed(id);
+		ids_token_keyed(id, a);
+		ids_token_keyed(id, b);
+		assert_int_equal(strlen(a), IDS_TOKEN_LEN);
+		assert_int_equal(strspn(a, b64url), IDS_TOKEN_LEN);
+		assert_string_not_equal(a, b);
+		ids_token_key(a, key);
+		assert_string_equal(key, id);
+		ids_token_key(b, key);
+		assert_string_equal(key, id);
+	}
+	for (i = 0; i < NELEM(bad); i++) {
+		memset(key, 'x', sizeof(key));
+		ids_token_key(bad[i], key);
+		assert_string_equal(key, "");
+	}
+}
+
 static void
 test_ids_valid(void **state)
 {
@@ -283,6 +316,7 @@ main(void)
 		cmocka_unit_test(test_ids_new_timed),
 		cmocka_unit_test(test_ids_valid),
 		cmocka_unit_test(test_tokens),
+		cmocka_unit_test(test_token_keyed),
 		cmocka_unit_test(test_token_hash),
 		cmocka_unit_test(test_equal),
 		cmocka_unit_test(test_uuid),
