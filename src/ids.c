@@ -1,6 +1,7 @@
 /*
- * ids: random identifiers and token hashing over libsodium. Stateless, any
- * thread (libsodium's randombytes is thread-safe after sodium_init).
+ * ids: random identifiers and token hashing over libsodium. Any thread
+ * (libsodium's randombytes is thread-safe after sodium_init); the only
+ * state is ids_new_timed's per-thread pool of random bytes.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,6 +112,7 @@ ids_token_key(const char *token, char id[IDS_ID_LEN + 1])
 	    len != sizeof(raw))
 		return;
 	sodium_bin2hex(id, IDS_ID_LEN + 1, raw, IDS_ID_LEN / 2);
+	sodium_memzero(raw, sizeof(raw));
 }
 
 void

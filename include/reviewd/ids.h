@@ -25,7 +25,8 @@ void	ids_new(char out[IDS_ID_LEN + 1]);
  * Trustpilot's ids are) and whose other 12 are random, and a NUL. Ids
  * made one after another sort in creation order, so they land at the end
  * of the indexes that hold them instead of on a random page each (a
- * dispatch batch's commit wrote a page per index per row). Only for rows
+ * dispatch batch's commit wrote a page per index per row). The time is
+ * the system's, not the admin test clock's. Only for rows
  * whose creation time everyone who sees the id knows already: the time
  * in an id links it to whatever else was made at that instant, so never
  * for a consumer (whose first review may be anonymous).

@@ -73,3 +73,11 @@ def test_links_carry_the_invitation_and_a_secret(make_daemon, smtp_sink):
         assert r.status_code == 200 and "unsubscribed" in r.text, who
         r = create(shop, inv(email="%s@example.com" % who, ref=who + "-2"))
         assert "unsubscribed" in r.json().get("skipReason", ""), who
+    # erasure closes the personal link, keyed or not
+    r = shop.private("POST", "/v1/private/business-units/%s/"
+                     "invitation-data/delete" % shop.id,
+                     json={"customerEmails": ["new@example.com",
+                                              "old@example.com"]})
+    assert r.status_code == 200, r.text
+    for who, (path, unsub) in links.items():
+        assert d.get(path).status_code == 404, who
