@@ -12,14 +12,15 @@ picks another binary; PERF=FILE records `perf record --call-graph dwarf`
 of the daemon during the dispatch into FILE; KEEP=1 keeps the daemon's
 folder, printed at the end, instead of removing it)
 
-So are the bytes the daemon wrote meanwhile (the messages, the same in
-any build, plus the WAL and its checkpoints: less noisy than the time on
-a shared disk). The daemon's peak RSS (VmHWM) is printed after the upload and after the
-dispatch. So is the latency of the API for another business unit (one
-client: an invitation created, due in ten days, then a page of its
-invitations read, in turn), idle for 3 s before the dispatch and during
-it, with the ratio of the p99s (issue 13: at most 2); NOPROBE=1 leaves
-the probe out (it adds its own load to the dispatch).
+The bytes the daemon wrote during the dispatch are printed too (the
+messages, the same in any build, plus the WAL and its checkpoints: less
+noisy than the time on a shared disk), and its peak RSS (VmHWM) after
+the upload and after the dispatch. So is the latency of the API for
+another business unit (one client: an invitation created, due in ten
+days, then a page of its invitations read, in turn), idle for 3 s before
+the dispatch and during it, with the ratio of the p99s (issue 13: at
+most 2); NOPROBE=1 leaves the probe out (it adds its own load to the
+dispatch).
 """
 import os
 import pathlib
