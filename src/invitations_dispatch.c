@@ -92,7 +92,7 @@ append_footer(json_t *msg, json_t *foot)
 	if (buf_puts(&b, json_string_value(json_object_get(msg, "text"))) ==
 	    -1 || buf_puts(&b, json_string_value(json_object_get(foot,
 	    "text"))) == -1 || (out = buf_detach(&b, NULL)) == NULL ||
-	    json_object_set_new(msg, "text", json_string(out)) == -1)
+	    mailer_set_text(msg, "text", out) == -1)
 		goto out;
 	free(out);
 	out = NULL;
@@ -109,7 +109,7 @@ append_footer(json_t *msg, json_t *foot)
 	    -1 || buf_puts(&b, FOOTER_CLOSE) == -1 ||
 	    buf_puts(&b, body) == -1 ||
 	    (out = buf_detach(&b, NULL)) == NULL ||
-	    json_object_set_new(msg, "html", json_string(out)) == -1)
+	    mailer_set_text(msg, "html", out) == -1)
 		goto out;
 	ret = 0;
 out:

@@ -219,6 +219,18 @@ fail:
 }
 
 int
+mailer_set_text(json_t *msg, const char *key, const char *s)
+{
+	size_t	 len = strlen(s);
+
+	if (!utf8_valid_len(s, len)) {
+		log_error("mailer: the %s built is not UTF-8", key);
+		return -1;
+	}
+	return json_object_set_new(msg, key, json_stringn_nocheck(s, len));
+}
+
+int
 mailer_render_parts(const char *subject, const char *text, const char *html,
     json_t *vars, json_t *msg)
 {
@@ -228,9 +240,9 @@ mailer_render_parts(const char *subject, const char *text, const char *html,
 	int	 ret = -1;
 
 	if (s != NULL && t != NULL && h != NULL &&
-	    json_object_set_new(msg, "subject", json_string(s)) == 0 &&
-	    json_object_set_new(msg, "text", json_string(t)) == 0 &&
-	    json_object_set_new(msg, "html", json_string(h)) == 0)
+	    mailer_set_text(msg, "subject", s) == 0 &&
+	    mailer_set_text(msg, "text", t) == 0 &&
+	    mailer_set_text(msg, "html", h) == 0)
 		ret = 0;
 	free(s);
 	free(t);

@@ -453,9 +453,9 @@ mailer_render(const char *name, const char *locale, json_t *vars,
 	    (text = buf_detach(&t, NULL)) == NULL ||
 	    (html = buf_detach(&h, NULL)) == NULL)
 		goto out;
-	if (json_object_set_new(msg, "subject", json_string(subject)) == 0 &&
-	    json_object_set_new(msg, "text", json_string(text)) == 0 &&
-	    json_object_set_new(msg, "html", json_string(html)) == 0)
+	if (mailer_set_text(msg, "subject", subject) == 0 &&
+	    mailer_set_text(msg, "text", text) == 0 &&
+	    mailer_set_text(msg, "html", html) == 0)
 		ret = 0;
 out:
 	buf_release(&s);

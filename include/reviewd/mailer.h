@@ -71,6 +71,11 @@ const char	*mailer_lang(const char *want, const char *unit_locale);
 int	mailer_placeholder(const char **p, const char **at, const char **name,
 	    size_t *len);
 
+/* Sets msg's key to the text s, or -1 (nothing set) unless s is valid
+ * UTF-8: checked eight bytes at a time, where json_string's own check
+ * took a seventh of a dispatch's time. */
+int	mailer_set_text(json_t *msg, const char *key, const char *s);
+
 /* As mailer_render with the three parts given (business templates). */
 int	mailer_render_parts(const char *subject, const char *text,
 	    const char *html, json_t *vars, json_t *msg);

@@ -7,6 +7,9 @@
 /* True when s is well-formed UTF-8: no stray continuation bytes, no
  * overlong forms, no surrogates, nothing above U+10FFFF. */
 bool	utf8_valid(const char *s);
+/* The same for the len bytes of s, which has a NUL at s[len] (as a buf
+ * has); NUL bytes before it are ASCII here. Made for long texts. */
+bool	utf8_valid_len(const char *s, size_t len);
 
 /* True when s is valid UTF-8 on one line: no control characters at all
  * (CR, LF, TAB, DEL, C1) and no U+2028/U+2029 line separators. */

@@ -419,7 +419,9 @@ test_utf8_valid(void **state)
 		{ "\xf8\x88\x80\x80\x80", false },
 		{ "\xff", false },
 	};
-	size_t	 i;
+	static const char ascii[] = "abcdefghijklmnopq";
+	char	 text[64];
+	size_t	 i, at;
 
 	(void)state;
 	for (i = 0; i < NELEM(cases); i++) {
@@ -428,7 +430,19 @@ test_utf8_valid(void **state)
 		/* none of the cases has a control character */
 		if (utf8_line(cases[i].s) != cases[i].want)
 			fail_msg("line case %zu", i);
+		/* at every offset in ASCII, so that the case falls in, and
+		 * across the end of, the eight-byte steps */
+		for (at = 0; at < 17; at++) {
+			snprintf(text, sizeof(text), "%.*s%s%.*s", (int)at,
+			    ascii, cases[i].s, 17, ascii);
+			if (utf8_valid_len(text, strlen(text)) !=
+			    cases[i].want)
+				fail_msg("case %zu at %zu", i, at);
+		}
 	}
+	/* only the len bytes count (a NUL ends them) */
+	assert_true(utf8_valid_len("abcdefgh\xff", 8));
+	assert_false(utf8_valid_len("abcdefgh\xc3", 9));
 	assert_false(utf8_line("a\nb"));
 	assert_false(utf8_line("a\tb"));
 	assert_false(utf8_line("a\x7f"));

@@ -137,6 +137,24 @@ test_injection_refused(void **state)
 	}
 }
 
+/* A built part is set only when it is UTF-8 (json_string's own check is
+ * skipped for speed: this one must hold). */
+static void
+test_set_text(void **state)
+{
+	json_t	*msg = json_object();
+
+	(void)state;
+	assert_int_equal(mailer_set_text(msg, "text", "Gr\xc3\xbc\xc3\x9f "
+	    "<p style=\"margin:0\">"), 0);
+	assert_string_equal(json_string_value(json_object_get(msg, "text")),
+	    "Gr\xc3\xbc\xc3\x9f <p style=\"margin:0\">");
+	assert_int_equal(mailer_set_text(msg, "html", "<p>abcdefgh M\xfcller"),
+	    -1);
+	assert_null(json_object_get(msg, "html"));
+	json_decref(msg);
+}
+
 static void
 test_render_and_compose(void **state)
 {
@@ -356,6 +374,7 @@ main(void)
 		cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_header_safe),
 		cmocka_unit_test(test_injection_refused),
+		cmocka_unit_test(test_set_text),
 		cmocka_unit_test(test_render_and_compose),
 		cmocka_unit_test(test_long_headers),
 		cmocka_unit_test(test_maildir_flush_takes_back),
