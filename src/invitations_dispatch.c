@@ -14,11 +14,15 @@
  * Also the hourly purge of expired idempotency keys and the re-keying of
  * old unsubscribes, which need a scheduler.
  */
+#include <sys/resource.h>
+
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "reviewd/buf.h"
 #include "reviewd/idempotency.h"
@@ -64,6 +68,52 @@ static const char sql_mark_skipped[] =
 static const char sql_next_send[] =
     "SELECT coalesce(min(send_at), 9223372036854775807) FROM invitations "
     "WHERE status = 'queued'";
+
+/*
+ * A due row (sql_due's columns), copied out of the batch's statement in
+ * one allocation, so that the batch can be rendered by several threads
+ * while the statement is done with.
+ */
+#define DUE_COLS	16
+#define DUE_SERVICE	13
+
+struct due {
+	const char	*col[DUE_COLS];	/* into text; NULL for SQL NULL */
+	int64_t		 service;
+	char		 text[];
+};
+
+/* The row under st, or NULL when out of memory. */
+static struct due *
+due_copy(struct db_stmt *st)
+{
+	const char	*v[DUE_COLS];
+	size_t		 len[DUE_COLS], total = 0, off = 0;
+	struct due	*d;
+	int		 i;
+
+	for (i = 0; i < DUE_COLS; i++) {
+		v[i] = db_is_null(st, i) ? NULL : db_text(st, i);
+		len[i] = v[i] != NULL ? strlen(v[i]) + 1 : 0;
+		total += len[i];
+	}
+	if ((d = malloc(sizeof(*d) + total)) == NULL)
+		return NULL;
+	for (i = 0; i < DUE_COLS; i++) {
+		d->col[i] = v[i] != NULL ? memcpy(d->text + off, v[i],
+		    len[i]) : NULL;
+		off += len[i];
+	}
+	d->service = db_int(st, DUE_SERVICE);
+	return d;
+}
+
+/* Column i of d, "" for NULL (as db_text). */
+static const char *
+due_text(const struct due *d, int i)
+{
+	return d->col[i] != NULL ? d->col[i] : "";
+}
 
 /*
  * Adds the platform footer (rendered as foot) under msg's text and HTML
@@ -123,7 +173,7 @@ out:
  * dispatch batch: a 64 KiB template takes about half a millisecond to
  * check, too long to repeat for each of hundreds of invitations. The
  * batch is read by one statement (one snapshot), in which a template
- * cannot change, so its id is the key. Scheduler thread only, on its
+ * cannot change, so its id is the key. One per rendering thread, on its
  * stack.
  */
 #define RULES_CACHE	16
@@ -137,13 +187,13 @@ struct rules_cache {
 	}	 e[RULES_CACHE];
 };
 
-/* The rules' verdict on the business template of the row under st into
- * why ("" when it passes), from the cache or checked and remembered. */
+/* The rules' verdict on the business template of the row d into why
+ * ("" when it passes), from the cache or checked and remembered. */
 static void
-template_verdict(struct db_stmt *st, struct rules_cache *rc, char *why,
+template_verdict(const struct due *d, struct rules_cache *rc, char *why,
     size_t whylen)
 {
-	const char	*tid = db_text(st, 4), *field;
+	const char	*tid = due_text(d, 4), *field;
 	char		 rule[MAILHTML_WHY];
 	size_t		 i;
 
@@ -154,8 +204,8 @@ template_verdict(struct db_stmt *st, struct rules_cache *rc, char *why,
 		}
 	}
 	why[0] = '\0';
-	if (invitations_template_rules(db_text(st, 12), db_text(st, 9),
-	    db_text(st, 10), db_text(st, 11), &field, rule,
+	if (invitations_template_rules(due_text(d, 12), due_text(d, 9),
+	    due_text(d, 10), due_text(d, 11), &field, rule,
 	    sizeof(rule)) == -1)
 		snprintf(why, whylen, "the template no longer passes the "
 		    "e-mail rules (%s: %s)", field, rule);
@@ -174,21 +224,21 @@ template_verdict(struct db_stmt *st, struct rules_cache *rc, char *why,
  * the unit's own website. -1 with why when one fails.
  */
 static int
-shown_names(struct db_stmt *st, const char *sender, char *why,
+shown_names(const struct due *d, const char *sender, char *why,
     size_t whylen)
 {
 	char		 site[256], rule[MAILHTML_WHY];
 	const char	*sp = NULL, *field = NULL;
 
-	if (!db_is_null(st, 12) && mailhtml_site(db_text(st, 12), site,
+	if (d->col[12] != NULL && mailhtml_site(d->col[12], site,
 	    sizeof(site)) == 0)
 		sp = site;
-	if (mailhtml_check_value(db_text(st, 2), NULL, rule,
+	if (mailhtml_check_value(due_text(d, 2), NULL, rule,
 	    sizeof(rule)) == -1)
 		field = "consumerName";
 	else if (mailhtml_check_value(sender, sp, rule, sizeof(rule)) == -1)
 		field = "senderName";
-	else if (mailhtml_check_value(db_text(st, 7), sp, rule,
+	else if (mailhtml_check_value(due_text(d, 7), sp, rule,
 	    sizeof(rule)) == -1)
 		field = "displayName";
 	if (field == NULL)
@@ -222,7 +272,7 @@ product_names(const char *products)
 }
 
 /*
- * Builds the invitation e-mail of the row under st: the business's
+ * Builds the invitation e-mail of the row d: the business's
  * template (checked again against the e-mail rules and the unit's current
  * website: a template stored before the rules, or a website changed since,
  * must not send what the rules refuse) or a built-in one, then the
@@ -230,18 +280,18 @@ product_names(const char *products)
  * why set when the template broke the rules.
  */
 static json_t *
-invitation_mail(struct db_stmt *st, const char *token, const char *unsub,
+invitation_mail(const struct due *d, const char *token, const char *unsub,
     struct rules_cache *rc, char *why, size_t whylen)
 {
 	char		*products;	/* owned */
 	char		 days[24], site[256];
-	const char	*logo = db_text(st, 15);
+	const char	*logo = due_text(d, 15);
 	char		 link[URL_LEN + IDS_TOKEN_LEN];
 	char		 unlink[URL_LEN + IDS_TOKEN_LEN], header[URL_LEN * 2];
 	char		 language[3] = "en";
 	char		 from[4 * INV_NAME_MAX + CONFIG_STR + 8];
 	json_t		*vars, *msg, *foot;	/* owned */
-	const char	*name = db_text(st, 2), *sender;
+	const char	*name = due_text(d, 2), *sender;
 	int		 r;
 
 	why[0] = '\0';
@@ -250,48 +300,48 @@ invitation_mail(struct db_stmt *st, const char *token, const char *unsub,
 	snprintf(unlink, sizeof(unlink), "%s/unsubscribe/%s",
 	    inv_config()->public_url, unsub);
 	snprintf(header, sizeof(header), "<%s>", unlink);
-	memcpy(language, db_text(st, 3), 2);
+	memcpy(language, due_text(d, 3), 2);
 	/* the display name the business chose, or its name; never alone */
-	sender = db_bytes(st, 5) > 0 && mailer_header_safe(
-	    db_text(st, 5)) ? db_text(st, 5) : db_text(st, 7);
+	sender = due_text(d, 5)[0] != '\0' && mailer_header_safe(
+	    due_text(d, 5)) ? due_text(d, 5) : due_text(d, 7);
 	snprintf(from, sizeof(from), "%s via %s", sender,
 	    inv_config()->mail_platform_name);
-	if (shown_names(st, sender, why, whylen) == -1)
+	if (shown_names(d, sender, why, whylen) == -1)
 		return NULL;
 	snprintf(days, sizeof(days), "%lld",
 	    (long long)inv_config()->invitation_link_days);
-	if ((products = product_names(db_text(st, 14))) == NULL)
+	if ((products = product_names(due_text(d, 14))) == NULL)
 		return NULL;
 	/* a logo the website moved away from is left out */
-	if (mailhtml_site(db_text(st, 12), site, sizeof(site)) == -1 ||
+	if (mailhtml_site(due_text(d, 12), site, sizeof(site)) == -1 ||
 	    !mailhtml_logo_ok(logo, site))
 		logo = "";
 	/* the stars open the form with one chosen: service reviews only */
 	vars = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-	    "name", name, "business", db_text(st, 7), "link", link,
+	    "name", name, "business", due_text(d, 7), "link", link,
 	    "unsubscribeLink", unlink, "platform",
-	    inv_config()->mail_platform_name, "website", db_text(st, 12),
+	    inv_config()->mail_platform_name, "website", due_text(d, 12),
 	    "days", days, "products", products, "starsLink",
-	    db_int(st, 13) != 0 ? link : "", "logo", logo);
+	    d->service != 0 ? link : "", "logo", logo);
 	free(products);
-	msg = json_pack("{s:s, s:s, s:s, s:{s:s, s:s}}", "to", db_text(st, 1),
+	msg = json_pack("{s:s, s:s, s:s, s:{s:s, s:s}}", "to", due_text(d, 1),
 	    "toName", name, "fromName", from, "headers", "List-Unsubscribe",
 	    header, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
 	foot = json_object();
 	if (vars == NULL || msg == NULL || foot == NULL)
 		goto fail;
-	if (!db_is_null(st, 6) &&
+	if (d->col[6] != NULL &&
 	    json_object_set_new(msg, "replyTo",
-	    json_string(db_text(st, 6))) == -1)
+	    json_string(due_text(d, 6))) == -1)
 		goto fail;
-	if (!db_is_null(st, 9)) {
-		template_verdict(st, rc, why, whylen);
+	if (d->col[9] != NULL) {
+		template_verdict(d, rc, why, whylen);
 		if (why[0] != '\0')
 			goto fail;
-		r = mailer_render_parts(db_text(st, 9), db_text(st, 10),
-		    db_text(st, 11), vars, msg);
+		r = mailer_render_parts(due_text(d, 9), due_text(d, 10),
+		    due_text(d, 11), vars, msg);
 	} else {
-		const char	*tid = db_text(st, 4);
+		const char	*tid = due_text(d, 4);
 
 		/* "default-de" picks the German built-in */
 		r = mailer_render("invitation", strncmp(tid, "default-", 8) ==
@@ -336,6 +386,7 @@ struct pick {
 					   message being in tmp/); NULL:
 					   skipped for why */
 	char		*why;		/* owned, when msg is NULL */
+	struct due	*row;		/* owned until rendered */
 };
 
 /* The envelope of msg, what a delivered e-mail keeps in the outbox: no
@@ -349,28 +400,28 @@ envelope(json_t *msg)
 	return json_dumps(msg, JSON_COMPACT);
 }
 
-/* Prepares p from the due row under st: tokens, the e-mail built and
- * checked; with m (the maildir path) written to tmp/ under p's id, and
- * *failed set when that fails. No database write: the scheduler's
- * connection is outside any transaction here. */
+/* Prepares p from its due row: tokens, the e-mail built and checked;
+ * with m (the maildir path) written to tmp/ under p's id, and *failed set
+ * when that fails. No database: any thread. */
 static void
-prepare_one(struct db_stmt *st, struct rules_cache *rc, struct pick *p,
-    struct mailer *m, bool *failed)
+prepare_one(struct pick *p, struct rules_cache *rc, struct mailer *m,
+    bool *failed)
 {
+	const struct due *d = p->row;
 	char		 token[IDS_TOKEN_LEN + 1], unsub[IDS_TOKEN_LEN + 1];
 	char		 why[DISPATCH_WHY];
 	json_t		*msg;	/* owned */
 	struct api_error err;
 
 	memset(&err, 0, sizeof(err));
-	snprintf(p->id, sizeof(p->id), "%s", db_text(st, 0));
-	snprintf(p->bu, sizeof(p->bu), "%s", db_text(st, 8));
-	snprintf(p->email, sizeof(p->email), "%s", db_text(st, 1));
+	snprintf(p->id, sizeof(p->id), "%s", due_text(d, 0));
+	snprintf(p->bu, sizeof(p->bu), "%s", due_text(d, 8));
+	snprintf(p->email, sizeof(p->email), "%s", due_text(d, 1));
 	ids_token_keyed(p->id, token);
 	ids_token_hash(token, p->th);
 	ids_token_keyed(p->id, unsub);
 	ids_token_hash(unsub, p->uh);
-	msg = invitation_mail(st, token, unsub, rc, why, sizeof(why));
+	msg = invitation_mail(d, token, unsub, rc, why, sizeof(why));
 	if (msg != NULL && mailer_check(msg, &err) == 0) {
 		if (m == NULL)
 			p->msg = json_dumps(msg, JSON_COMPACT);
@@ -440,18 +491,94 @@ record_one(struct db *db, const struct pick *p, int64_t now,
 	return m == NULL ? 0 : inv_event_add(db, p->id, "sent", NULL, now);
 }
 
-/* Reads up to max due invitations into picks and prepares them (no
- * transaction: rendering takes no lock). How many, or -1. */
+/*
+ * A batch is rendered in shares, one a thread, as many as the machine has
+ * cores (at most RENDER_THREADS): rendering is most of a dispatch's work
+ * and needs no lock. The helpers run at a lower priority, so that requests
+ * are served first on a busy machine; the scheduler thread renders the
+ * first share itself. A small batch is rendered by it alone.
+ */
+#define RENDER_THREADS	4
+#define RENDER_SHARE_MIN 32	/* rows: fewer are not worth a thread */
+#define RENDER_NICE	10
+
+struct render_share {
+	struct pick	*picks;
+	int64_t		 from, to;
+	struct mailer	*m;
+	bool		 failed;	/* the maildir failed */
+	bool		 helper;	/* on a thread of its own */
+};
+
+static void *
+render_share(void *arg)
+{
+	struct render_share *sh = arg;
+	struct rules_cache rules;
+	int64_t		 i;
+
+	/* this thread only (Linux: a thread's nice is its own) */
+	if (sh->helper)
+		(void)setpriority(PRIO_PROCESS, (id_t)gettid(), RENDER_NICE);
+	rules.n = rules.next = 0;
+	for (i = sh->from; i < sh->to; i++) {
+		prepare_one(&sh->picks[i], &rules, sh->m, &sh->failed);
+		free(sh->picks[i].row);
+		sh->picks[i].row = NULL;
+	}
+	return NULL;
+}
+
+/* Renders the n picks in shares; *failed when the maildir failed. */
+static void
+render_batch(struct pick *picks, int64_t n, struct mailer *m, bool *failed)
+{
+	struct render_share sh[RENDER_THREADS];
+	pthread_t	 tid[RENDER_THREADS];
+	bool		 started[RENDER_THREADS];
+	long		 cores = sysconf(_SC_NPROCESSORS_ONLN);
+	int64_t		 k, shares = n / RENDER_SHARE_MIN;
+
+	if (shares > cores)
+		shares = cores;
+	if (shares > RENDER_THREADS)
+		shares = RENDER_THREADS;
+	if (shares < 1)
+		shares = 1;
+	for (k = 0; k < shares; k++) {
+		sh[k].picks = picks;
+		sh[k].from = n * k / shares;
+		sh[k].to = n * (k + 1) / shares;
+		sh[k].m = m;
+		sh[k].failed = false;
+		sh[k].helper = k > 0;
+		/* no thread: its share is rendered here, after the first */
+		started[k] = k > 0 && pthread_create(&tid[k], NULL,
+		    render_share, &sh[k]) == 0;
+	}
+	(void)render_share(&sh[0]);
+	for (k = 1; k < shares; k++) {
+		if (started[k])
+			(void)pthread_join(tid[k], NULL);
+		else {
+			sh[k].helper = false;
+			(void)render_share(&sh[k]);
+		}
+	}
+	for (k = 0; k < shares; k++)
+		*failed = *failed || sh[k].failed;
+}
+
+/* Reads up to max due invitations into picks (no transaction: the read
+ * takes no lock) and renders them. How many, or -1. */
 static int64_t
 prepare_batch(struct db *db, int64_t now, struct pick *picks, int64_t max,
     struct mailer *m, bool *failed)
 {
-	struct rules_cache rules;
 	struct db_stmt	*st;
 	int64_t		 n = 0;
 	int		 rc = DB_DONE;
 
-	rules.n = rules.next = 0;
 	st = db_prepare(db, sql_due);
 	if (st == NULL || db_bind_int(st, 1, now) == -1 ||
 	    db_bind_int(st, 2, max) == -1) {
@@ -460,10 +587,18 @@ prepare_batch(struct db *db, int64_t now, struct pick *picks, int64_t max,
 	}
 	/* one statement: one snapshot, so a template is the same for
 	 * the whole batch and its verdict can be cached */
-	while (n < max && (rc = db_step(db, st)) == DB_ROW)
-		prepare_one(st, &rules, &picks[n++], m, failed);
+	while (n < max && (rc = db_step(db, st)) == DB_ROW) {
+		if ((picks[n].row = due_copy(st)) == NULL) {
+			rc = -1;
+			break;
+		}
+		n++;
+	}
 	db_release(st);
-	return rc == -1 ? -1 : n;
+	if (rc == -1)
+		return -1;	/* picks_free frees the rows */
+	render_batch(picks, n, m, failed);
+	return n;
 }
 
 static void
@@ -474,6 +609,7 @@ picks_free(struct pick *picks, int64_t n)
 	for (i = 0; i < n; i++) {
 		free(picks[i].msg);
 		free(picks[i].why);
+		free(picks[i].row);
 	}
 	free(picks);
 }

@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,9 @@
 struct mailer {
 	const struct config	*cfg;
 	CURL			*curl;	/* SMTP: kept for the batch */
+	/* maildir: the batch's state below, for senders on several
+	 * threads (the files themselves are written outside it) */
+	pthread_mutex_t		 lock;
 	char			**pending;	/* maildir: names in tmp/ */
 	size_t			 npending, cap;
 	/* maildir: tmp/, opened before the batch's first write, so that
@@ -111,6 +115,10 @@ mailer_open(const struct config *cfg)
 {
 	struct mailer	*m = calloc(1, sizeof(*m));
 
+	if (m != NULL && pthread_mutex_init(&m->lock, NULL) != 0) {
+		free(m);
+		return NULL;
+	}
 	if (m != NULL) {
 		m->cfg = cfg;
 		m->batch_fd = -1;
@@ -148,8 +156,10 @@ mailer_close(struct mailer *m)
 		return;
 	if (m->curl != NULL)
 		curl_easy_cleanup(m->curl);
-	drop_pending(m, true);
+	/* flushed: the names are in new/, their tmp/ files gone already */
+	drop_pending(m, !m->flushed);
 	free(m->pending);
+	pthread_mutex_destroy(&m->lock);
 	free(m);
 }
 
@@ -179,24 +189,27 @@ send_maildir(struct mailer *m, const char *id, const struct buf *text,
     char *why, size_t whylen)
 {
 	char	 tmp[PATH_MAX], dir[PATH_MAX];
-	int	 fd;
+	int	 fd, added;
 	size_t	 off = 0;
 	ssize_t	 n;
 
-	if (m->flushed)
-		drop_pending(m, false);	/* a new batch */
 	/* new/NAME is as long as tmp/NAME */
 	if (snprintf(tmp, sizeof(tmp), "%s/tmp/%s.reviewd", m->cfg->maildir,
 	    id) >= (int)sizeof(tmp)) {
 		snprintf(why, whylen, "maildir path too long");
 		return MAILER_REJECTED;
 	}
+	pthread_mutex_lock(&m->lock);
+	if (m->flushed)
+		drop_pending(m, false);	/* a new batch */
 	if (m->batch_fd == -1) {
 		(void)snprintf(dir, sizeof(dir), "%s/tmp", m->cfg->maildir);
 		m->batch_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (m->batch_fd == -1)
-			goto fail;
 	}
+	fd = m->batch_fd;
+	pthread_mutex_unlock(&m->lock);
+	if (fd == -1)
+		goto fail;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (fd == -1)
 		goto fail;
@@ -212,8 +225,11 @@ send_maildir(struct mailer *m, const char *id, const struct buf *text,
 	}
 	if (close(fd) == -1)
 		goto fail;
+	pthread_mutex_lock(&m->lock);
 	m->synced = false;
-	if (add_pending(m, id) == -1) {
+	added = add_pending(m, id);
+	pthread_mutex_unlock(&m->lock);
+	if (added == -1) {
 		errno = ENOMEM;
 		goto fail;
 	}

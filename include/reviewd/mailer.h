@@ -111,7 +111,9 @@ void		 mailer_close(struct mailer *m);
 
 /* Sends msg composed with id; on failure a reason goes to why. With the
  * maildir transport MAILER_SENT means written to tmp/ only: the message
- * is delivered (durable, in new/) once mailer_flush succeeds. */
+ * is delivered (durable, in new/) once mailer_flush succeeds; and several
+ * threads may send at once (a batch rendered in shares), though not while
+ * one of the calls below runs. SMTP: one thread. */
 enum mailer_result	mailer_send(struct mailer *m, const char *id,
 			    json_t *msg, char *why, size_t whylen);
 

@@ -13,6 +13,8 @@ import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from conftest import PG, Business, wait_for
 from test_dispatch_render import queue_due as queue_csv
 from test_invitations import create, inv
@@ -108,21 +110,25 @@ def test_kill9_in_a_5k_dispatch_sends_each_invitation_once(make_daemon):
     assert d.get("/evaluate-link/" + "A" * 43).status_code != 200
 
 
-def test_a_failing_maildir_hands_the_batches_to_the_outbox(make_daemon):
-    """new/ cannot take a batch: nothing is recorded, the outbox path takes
-    over (rows pending, retried with backoff), and once new/ is back each
-    invitation arrives once, under its own id."""
+@pytest.mark.parametrize("broken,batch", [("new", 40), ("tmp", 200)])
+def test_a_failing_maildir_hands_the_batches_to_the_outbox(make_daemon,
+                                                           broken, batch):
+    """new/ cannot take a batch (the renames fail), or tmp/ cannot take a
+    message (in every rendering thread of a batch of 200): nothing is
+    recorded, the outbox path takes over (rows pending, retried with
+    backoff), and once the folder is back each invitation arrives once,
+    under its own id."""
     d = make_daemon({"invitations": {"daily_limit_per_unit": "0",
-                                     "dispatch_batch": "40"},
+                                     "dispatch_batch": str(batch)},
                      "outbox": {"batch_size": "25"}})
     shop = Business(d, "failing.example.com")
-    total = 100
+    total = 300 if broken == "tmp" else 100
     emails = ["f%d@example.com" % i for i in range(total)]
     queue_due(d, shop, emails)
-    new = d.dir / "mail" / "new"
-    away = d.dir / "mail" / "new.away"
+    new = d.dir / "mail" / broken
+    away = d.dir / "mail" / (broken + ".away")
     os.rename(new, away)
-    new.write_text("")          # a file, not a directory: renames fail
+    new.write_text("")          # a file, not a directory: writes fail
     try:
         d.advance_clock(7200)
         wait_for(lambda: "the outbox sends invitations" in d.stderr(),
