@@ -1,22 +1,23 @@
 /*
  * invitations_dispatch: the scheduler thread's side of invitations. Each
  * wake it sends the due invitations (status queued -> sending) a batch at
- * a time: the e-mails are built outside any transaction, from the
- * business's template or a built-in one with the platform footer, each
- * with a fresh personal link and unsubscribe token (stored hashed; each
- * carries the invitation's id, ids_token_keyed, so that no index on a
- * random key takes a write). With
- * the maildir transport the scheduler then delivers the batch itself and
- * records it sent in one short transaction (see "The maildir path");
- * else the batch goes to the outbox in one short transaction, and the
- * outbox reports delivery (-> sent) or giving up (-> skipped,
- * undeliverable).
+ * a time: the e-mails are built outside any transaction (by helper
+ * threads too, a batch ahead of the one being recorded: see "Rendering"),
+ * from the business's template or a built-in one with the platform
+ * footer, each with a fresh personal link and unsubscribe token (stored
+ * hashed; each carries the invitation's id, ids_token_keyed, so that no
+ * index on a random key takes a write). With the maildir transport the
+ * scheduler then delivers the batch itself and records it sent in one
+ * short transaction (see "The maildir path"); else the batch goes to the
+ * outbox in one short transaction, and the outbox reports delivery
+ * (-> sent) or giving up (-> skipped, undeliverable).
  * Also the hourly purge of expired idempotency keys and the re-keying of
  * old unsubscribes, which need a scheduler.
  */
 #include <sys/resource.h>
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,41 +71,116 @@ static const char sql_next_send[] =
     "WHERE status = 'queued'";
 
 /*
- * A due row (sql_due's columns), copied out of the batch's statement in
- * one allocation, so that the batch can be rendered by several threads
- * while the statement is done with.
+ * A due row (sql_due's columns), copied out of the batch's statement, so
+ * that the batch can be rendered by several threads while the statement
+ * is done with. A business template's parts (up to 64 KiB each) are
+ * copied once a batch (struct tpl), not once a row; and a batch stops
+ * reading at READ_BYTES_MAX of copies, whatever its number of rows.
  */
 #define DUE_COLS	16
+#define DUE_TID		4
+#define DUE_TPL		9	/* subject, text, html: 9, 10, 11 */
 #define DUE_SERVICE	13
+#define READ_BYTES_MAX	(8 * 1024 * 1024)
 
 struct due {
-	const char	*col[DUE_COLS];	/* into text; NULL for SQL NULL */
+	const char	*col[DUE_COLS];	/* into text or a tpl; NULL for
+					   SQL NULL */
 	int64_t		 service;
 	char		 text[];
 };
 
-/* The row under st, or NULL when out of memory. */
-static struct due *
-due_copy(struct db_stmt *st)
+struct tpl {
+	struct tpl	*next;
+	const char	*id;
+	const char	*part[3];	/* NULL for SQL NULL */
+	char		 text[];
+};
+
+/* The copies of a batch being read. */
+struct rows {
+	struct tpl	*tpls;		/* owned */
+	size_t		 bytes;		/* copied so far */
+};
+
+/* Copies columns from..from+n of st into out, each pointer into dst
+ * (NULL for SQL NULL); the bytes used. With dst NULL, only counts. */
+static size_t
+copy_cols(struct db_stmt *st, int from, int n, const char **out,
+    char *dst)
 {
-	const char	*v[DUE_COLS];
-	size_t		 len[DUE_COLS], total = 0, off = 0;
-	struct due	*d;
+	const char	*v;
+	size_t		 len, off = 0;
 	int		 i;
 
-	for (i = 0; i < DUE_COLS; i++) {
-		v[i] = db_is_null(st, i) ? NULL : db_text(st, i);
-		len[i] = v[i] != NULL ? strlen(v[i]) + 1 : 0;
-		total += len[i];
+	for (i = 0; i < n; i++) {
+		v = db_is_null(st, from + i) ? NULL : db_text(st, from + i);
+		len = v != NULL ? strlen(v) + 1 : 0;
+		if (dst != NULL)
+			out[i] = v != NULL ? memcpy(dst + off, v, len) : NULL;
+		off += len;
 	}
+	return off;
+}
+
+/* The business template of the row under st, copied once into r: in one
+ * statement's snapshot its id names one content. NULL: out of memory. */
+static struct tpl *
+tpl_of(struct db_stmt *st, struct rows *r)
+{
+	const char	*tid = db_text(st, DUE_TID);
+	size_t		 idlen = strlen(tid) + 1, len;
+	struct tpl	*t;
+
+	for (t = r->tpls; t != NULL; t = t->next) {
+		if (strcmp(t->id, tid) == 0)
+			return t;
+	}
+	len = copy_cols(st, DUE_TPL, 3, NULL, NULL);
+	if ((t = malloc(sizeof(*t) + idlen + len)) == NULL)
+		return NULL;
+	t->id = memcpy(t->text, tid, idlen);
+	(void)copy_cols(st, DUE_TPL, 3, t->part, t->text + idlen);
+	t->next = r->tpls;
+	r->tpls = t;
+	r->bytes += sizeof(*t) + idlen + len;
+	return t;
+}
+
+static void
+tpls_free(struct rows *r)
+{
+	struct tpl	*t;
+
+	while ((t = r->tpls) != NULL) {
+		r->tpls = t->next;
+		free(t);
+	}
+}
+
+/* The row under st, or NULL when out of memory. */
+static struct due *
+due_copy(struct db_stmt *st, struct rows *r)
+{
+	struct due	*d;
+	struct tpl	*t = NULL;
+	size_t		 len, total;
+
+	if (!db_is_null(st, DUE_TPL) && (t = tpl_of(st, r)) == NULL)
+		return NULL;
+	len = copy_cols(st, 0, DUE_TPL, NULL, NULL);
+	total = len + copy_cols(st, DUE_TPL + 3, DUE_COLS - DUE_TPL - 3,
+	    NULL, NULL);
 	if ((d = malloc(sizeof(*d) + total)) == NULL)
 		return NULL;
-	for (i = 0; i < DUE_COLS; i++) {
-		d->col[i] = v[i] != NULL ? memcpy(d->text + off, v[i],
-		    len[i]) : NULL;
-		off += len[i];
-	}
+	(void)copy_cols(st, 0, DUE_TPL, d->col, d->text);
+	(void)copy_cols(st, DUE_TPL + 3, DUE_COLS - DUE_TPL - 3,
+	    d->col + DUE_TPL + 3, d->text + len);
+	d->col[DUE_TPL] = t != NULL ? t->part[0] : NULL;
+	d->col[DUE_TPL + 1] = t != NULL ? t->part[1] : NULL;
+	d->col[DUE_TPL + 2] = t != NULL ? t->part[2] : NULL;
 	d->service = db_int(st, DUE_SERVICE);
+	r->bytes += sizeof(*d) + total;
 	return d;
 }
 
@@ -492,88 +568,99 @@ record_one(struct db *db, const struct pick *p, int64_t now,
 }
 
 /*
- * A batch is rendered in shares, one a thread, as many as the machine has
- * cores (at most RENDER_THREADS): rendering is most of a dispatch's work
- * and needs no lock. The helpers run at a lower priority, so that requests
- * are served first on a busy machine; the scheduler thread renders the
- * first share itself. A small batch is rendered by it alone.
+ * Rendering. It is most of a dispatch's work and needs no lock, so one read
+ * (up to SUBS_MAX batches of dispatch_batch rows, one snapshot) is
+ * rendered by helper threads, one fewer than the machine has cores (at
+ * most RENDER_HELPERS), each taking the next row, while the scheduler
+ * thread records each batch in its own transaction as soon as it is
+ * rendered, and renders too while it waits: recording one batch overlaps
+ * rendering the next. The helpers run at a lower priority, so that
+ * requests come first on a busy machine. With PostgreSQL's claims (rows
+ * locked from the read to the one commit) a read is one batch.
  */
-#define RENDER_THREADS	4
-#define RENDER_SHARE_MIN 32	/* rows: fewer are not worth a thread */
+#define SUBS_MAX	4
+#define RENDER_HELPERS	3
+#define RENDER_ROWS_MIN	64	/* rows: fewer are not worth a thread */
 #define RENDER_NICE	10
 
-struct render_share {
+struct render_work {
 	struct pick	*picks;
-	int64_t		 from, to;
-	struct mailer	*m;
-	bool		 failed;	/* the maildir failed */
-	bool		 helper;	/* on a thread of its own */
+	int64_t		 n, per;	/* rows read; rows a batch */
+	struct mailer	*m[SUBS_MAX];	/* the maildir path: one a batch */
+	_Atomic int64_t	 next;		/* the next row to render */
+	atomic_bool	 stop;		/* the helpers end */
+	atomic_bool	 failed[SUBS_MAX];	/* the maildir failed */
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 cond;		/* a batch rendered */
+	int64_t		 done[SUBS_MAX];	/* rows rendered: lock */
 };
 
-static void *
-render_share(void *arg)
+/* Rows of batch j. */
+static int64_t
+batch_rows(const struct render_work *w, int64_t j)
 {
-	struct render_share *sh = arg;
+	int64_t	 end = (j + 1) * w->per < w->n ? (j + 1) * w->per : w->n;
+
+	return end - j * w->per;
+}
+
+/* Renders the next row, if any is left; false when none is. */
+static bool
+render_next(struct render_work *w, struct rules_cache *rc)
+{
+	int64_t	 i = atomic_fetch_add(&w->next, 1), j;
+	bool	 failed;
+
+	if (i >= w->n)
+		return false;
+	j = i / w->per;
+	failed = atomic_load(&w->failed[j]);
+	prepare_one(&w->picks[i], rc, w->m[j], &failed);
+	free(w->picks[i].row);
+	w->picks[i].row = NULL;
+	if (failed)
+		atomic_store(&w->failed[j], true);
+	pthread_mutex_lock(&w->lock);
+	if (++w->done[j] == batch_rows(w, j))
+		pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	return true;
+}
+
+static void *
+render_helper(void *arg)
+{
+	struct render_work *w = arg;
 	struct rules_cache rules;
-	int64_t		 i;
 
 	/* this thread only (Linux: a thread's nice is its own) */
-	if (sh->helper)
-		(void)setpriority(PRIO_PROCESS, (id_t)gettid(), RENDER_NICE);
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), RENDER_NICE);
 	rules.n = rules.next = 0;
-	for (i = sh->from; i < sh->to; i++) {
-		prepare_one(&sh->picks[i], &rules, sh->m, &sh->failed);
-		free(sh->picks[i].row);
-		sh->picks[i].row = NULL;
-	}
+	while (!atomic_load(&w->stop) && render_next(w, &rules))
+		;
 	return NULL;
 }
 
-/* Renders the n picks in shares; *failed when the maildir failed. */
-static void
-render_batch(struct pick *picks, int64_t n, struct mailer *m, bool *failed)
+/* Waits for batch j to be rendered, rendering while rows of it are left;
+ * false when the maildir failed for it. */
+static bool
+batch_rendered(struct render_work *w, int64_t j, struct rules_cache *rc)
 {
-	struct render_share sh[RENDER_THREADS];
-	pthread_t	 tid[RENDER_THREADS];
-	bool		 started[RENDER_THREADS];
-	long		 cores = sysconf(_SC_NPROCESSORS_ONLN);
-	int64_t		 k, shares = n / RENDER_SHARE_MIN;
-
-	if (shares > cores)
-		shares = cores;
-	if (shares > RENDER_THREADS)
-		shares = RENDER_THREADS;
-	if (shares < 1)
-		shares = 1;
-	for (k = 0; k < shares; k++) {
-		sh[k].picks = picks;
-		sh[k].from = n * k / shares;
-		sh[k].to = n * (k + 1) / shares;
-		sh[k].m = m;
-		sh[k].failed = false;
-		sh[k].helper = k > 0;
-		/* no thread: its share is rendered here, after the first */
-		started[k] = k > 0 && pthread_create(&tid[k], NULL,
-		    render_share, &sh[k]) == 0;
-	}
-	(void)render_share(&sh[0]);
-	for (k = 1; k < shares; k++) {
-		if (started[k])
-			(void)pthread_join(tid[k], NULL);
-		else {
-			sh[k].helper = false;
-			(void)render_share(&sh[k]);
-		}
-	}
-	for (k = 0; k < shares; k++)
-		*failed = *failed || sh[k].failed;
+	while (atomic_load(&w->next) < j * w->per + batch_rows(w, j) &&
+	    render_next(w, rc))
+		;
+	pthread_mutex_lock(&w->lock);
+	while (w->done[j] < batch_rows(w, j))
+		pthread_cond_wait(&w->cond, &w->lock);
+	pthread_mutex_unlock(&w->lock);
+	return !atomic_load(&w->failed[j]);
 }
 
-/* Reads up to max due invitations into picks (no transaction: the read
- * takes no lock) and renders them. How many, or -1. */
+/* Reads up to limit due invitations into picks (no transaction: the read
+ * takes no lock), at most READ_BYTES_MAX of them. How many, or -1. */
 static int64_t
-prepare_batch(struct db *db, int64_t now, struct pick *picks, int64_t max,
-    struct mailer *m, bool *failed)
+read_due(struct db *db, int64_t now, struct pick *picks, int64_t limit,
+    struct rows *r)
 {
 	struct db_stmt	*st;
 	int64_t		 n = 0;
@@ -581,24 +668,35 @@ prepare_batch(struct db *db, int64_t now, struct pick *picks, int64_t max,
 
 	st = db_prepare(db, sql_due);
 	if (st == NULL || db_bind_int(st, 1, now) == -1 ||
-	    db_bind_int(st, 2, max) == -1) {
+	    db_bind_int(st, 2, limit) == -1) {
 		db_release(st);
 		return -1;
 	}
 	/* one statement: one snapshot, so a template is the same for
-	 * the whole batch and its verdict can be cached */
-	while (n < max && (rc = db_step(db, st)) == DB_ROW) {
-		if ((picks[n].row = due_copy(st)) == NULL) {
+	 * the whole read and its verdict can be cached */
+	while (n < limit && r->bytes < READ_BYTES_MAX &&
+	    (rc = db_step(db, st)) == DB_ROW) {
+		if ((picks[n].row = due_copy(st, r)) == NULL) {
 			rc = -1;
 			break;
 		}
 		n++;
 	}
 	db_release(st);
-	if (rc == -1)
-		return -1;	/* picks_free frees the rows */
-	render_batch(picks, n, m, failed);
-	return n;
+	return rc == -1 ? -1 : n;	/* picks_free frees the rows */
+}
+
+/* Frees the e-mails and reasons of the n picks. */
+static void
+picks_free_msgs(struct pick *picks, int64_t n)
+{
+	int64_t	 i;
+
+	for (i = 0; i < n; i++) {
+		free(picks[i].msg);
+		free(picks[i].why);
+		picks[i].msg = picks[i].why = NULL;
+	}
 }
 
 static void
@@ -606,11 +704,9 @@ picks_free(struct pick *picks, int64_t n)
 {
 	int64_t	 i;
 
-	for (i = 0; i < n; i++) {
-		free(picks[i].msg);
-		free(picks[i].why);
+	picks_free_msgs(picks, n);
+	for (i = 0; i < n; i++)
 		free(picks[i].row);
-	}
 	free(picks);
 }
 
@@ -658,6 +754,80 @@ fail:
 	return -1;
 }
 
+/* Records the batches of w as they are rendered, while the helpers
+ * render the ones after. 0, -1, or 1 when the maildir failed. */
+static int
+record_batches(struct db *db, struct render_work *w, int64_t now)
+{
+	struct rules_cache rules;
+	pthread_t	 tid[RENDER_HELPERS];
+	char		 why[DISPATCH_WHY];
+	long		 cores = sysconf(_SC_NPROCESSORS_ONLN);
+	int64_t		 j, batches = (w->n + w->per - 1) / w->per;
+	int		 k, helpers = 0, rc = 0;
+
+	rules.n = rules.next = 0;
+	while (helpers < RENDER_HELPERS && helpers < cores - 1 &&
+	    w->n >= RENDER_ROWS_MIN * (helpers + 1) &&
+	    pthread_create(&tid[helpers], NULL, render_helper, w) == 0)
+		helpers++;
+	for (j = 0; j < batches && rc == 0; j++) {
+		if (!batch_rendered(w, j, &rules))
+			rc = 1;
+		else if (mailer_sync(w->m[j], why, sizeof(why)) == -1) {
+			log_warn("invitations: maildir: %s", why);
+			rc = 1;
+		} else
+			rc = record_batch(db, w->picks + j * w->per,
+			    batch_rows(w, j), now, w->m[j]);
+		/* the outbox path's messages are in the outbox now */
+		picks_free_msgs(w->picks + j * w->per, batch_rows(w, j));
+	}
+	atomic_store(&w->stop, true);
+	for (k = 0; k < helpers; k++)
+		(void)pthread_join(tid[k], NULL);
+	return rc;
+}
+
+/* Sets w up for up to batches batches of per rows into picks; with
+ * direct, a maildir session for each (NULL: that batch takes the outbox
+ * path). */
+static void
+work_open(struct render_work *w, struct pick *picks, int64_t per,
+    int64_t batches, bool direct)
+{
+	int64_t	 j;
+
+	memset(w, 0, sizeof(*w));
+	w->picks = picks;
+	w->per = per;
+	atomic_init(&w->next, 0);
+	atomic_init(&w->stop, false);
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	for (j = 0; j < batches; j++) {
+		atomic_init(&w->failed[j], false);
+		w->m[j] = direct ? mailer_open(inv_config()) : NULL;
+	}
+}
+
+/* Ends w's sessions (removing what was not flushed from tmp/); true when
+ * one of its batches took the outbox path. */
+static bool
+work_close(struct render_work *w, int64_t batches)
+{
+	int64_t	 j;
+	bool	 outbox = false;
+
+	for (j = 0; j < batches; j++) {
+		outbox = outbox || w->m[j] == NULL;
+		mailer_close(w->m[j]);
+	}
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->cond);
+	return outbox;
+}
+
 int64_t
 invitations_job(struct db *db, int64_t now)
 {
@@ -666,12 +836,13 @@ invitations_job(struct db *db, int64_t now)
 	static bool	 rekeyed;	/* ditto */
 	static int64_t	 direct_after;	/* ditto: the maildir path's pause */
 	const struct config *cfg = inv_config();
+	struct render_work w;
+	struct rows	 rows = { NULL, 0 };
 	struct pick	*picks;
-	struct mailer	*m = NULL;
-	char		 why[DISPATCH_WHY];
 	int64_t		 n, next = INT64_MAX;
 	int64_t		 max = cfg->invitation_dispatch_batch;
-	bool		 failed = false;
+	int64_t		 batches = db_claims_lock_rows() ? 1 : SUBS_MAX;
+	bool		 direct, outbox;
 	int		 rc;
 
 	/* Expired idempotency keys go hourly: a delete is a write, not worth
@@ -683,52 +854,50 @@ invitations_job(struct db *db, int64_t now)
 	}
 	if (!rekeyed)
 		rekeyed = invitations_unsubscribe_rekey(db, &rekey_seq);
-	/* A batch of at most dispatch_batch rows: read and rendered outside
-	 * any transaction, then recorded in one short one, so that a large
-	 * dispatch never holds the write lock for more than the rows'
+	/* Batches of at most dispatch_batch rows: read and rendered outside
+	 * any transaction, each recorded in one short one, so that a large
+	 * dispatch never holds the write lock for more than a batch's
 	 * updates (the write gate: no long work inside a transaction). The
 	 * job returns "now" while more are due. */
-	if ((picks = calloc((size_t)max, sizeof(*picks))) == NULL)
+	if ((picks = calloc((size_t)(max * batches), sizeof(*picks))) == NULL)
 		return now + 1000;
-	if (cfg->mail_transport == MAIL_TRANSPORT_MAILDIR &&
-	    (now >= direct_after || now < direct_after - DIRECT_PAUSE_MS))
-		m = mailer_open(cfg);	/* NULL: the outbox path */
+	direct = cfg->mail_transport == MAIL_TRANSPORT_MAILDIR &&
+	    (now >= direct_after || now < direct_after - DIRECT_PAUSE_MS);
+	work_open(&w, picks, max, batches, direct);
 	/* Several daemons (PostgreSQL): the batch is claimed, its rows
 	 * locked by sql_due from the read to the record (no write gate), so
 	 * each daemon renders other invitations. */
 	if (db_claims_lock_rows() && db_tx_begin_claim(db) == -1)
 		goto fail;
-	if ((n = prepare_batch(db, now, picks, max, m, &failed)) == -1)
+	if ((n = read_due(db, now, picks, max * batches, &rows)) == -1)
 		goto fail;
-	if (failed || mailer_sync(m, why, sizeof(why)) == -1) {
-		if (!failed)
-			log_warn("invitations: maildir: %s", why);
-		rc = 1;
-	} else
-		rc = n > 0 ? record_batch(db, picks, n, now, m) : 0;
+	w.n = n;
+	rc = record_batches(db, &w, now);
 	if (rc != 0 || n == 0)
 		db_tx_rollback(db);	/* a claim left open: empty, failed */
 	if (rc == -1)
 		goto fail;
-	mailer_close(m);	/* removes what was not flushed from tmp/ */
-	picks_free(picks, max);
+	outbox = work_close(&w, batches);
+	tpls_free(&rows);
+	picks_free(picks, max * batches);
 	if (rc == 1) {
 		log_warn("invitations: the maildir failed; the outbox sends "
 		    "invitations for %d s", DIRECT_PAUSE_MS / 1000);
 		direct_after = now + DIRECT_PAUSE_MS;
 		return now;
 	}
-	if (n > 0 && m == NULL)
+	if (n > 0 && outbox)
 		scheduler_wake();	/* the outbox has work */
-	if (n == max)
+	if (n == max * batches || rows.bytes >= READ_BYTES_MAX)
 		return now;
 	/* on failure next stays INT64_MAX: the scheduler's 1 s wake */
 	(void)db_one_int(db, sql_next_send, &next, "");
 	return next;
 fail:
 	db_tx_rollback(db);
-	mailer_close(m);
-	picks_free(picks, max);
+	(void)work_close(&w, batches);
+	tpls_free(&rows);
+	picks_free(picks, max * batches);
 	log_error("invitations: dispatch failed; retrying");
 	return now + 1000;
 }

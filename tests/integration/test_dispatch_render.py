@@ -9,6 +9,8 @@ import os
 import time
 
 from conftest import Business, wait_for
+from test_invitations import create, inv
+from test_security_mail import template
 
 
 def query(daemon, sql):
@@ -108,3 +110,59 @@ def test_cancel_queued_during_dispatch_wins(make_daemon):
     assert query(d, "SELECT count(*) FROM outbox o JOIN invitations i "
                  "ON o.owner = 'invitation:' || i.id "
                  "WHERE i.status = 'cancelled'") == [(0,)]
+
+
+def test_each_invitation_gets_its_own_template_across_a_read(make_daemon):
+    """One read takes up to four batches, rendered by helper threads while
+    the batches before are recorded, and copies each business template
+    once: invitations with two templates of the business (one near the
+    64 KiB limit) and the built-in one, interleaved over 6 batches of 20,
+    each get their own subject and body, once."""
+    d = make_daemon({"invitations": {"daily_limit_per_unit": "0",
+                                     "dispatch_batch": "20"}})
+    shop = Business(d, "templates.example.com")
+    filler = "<p>" + "Thank you for shopping with us. " * 1900 + "</p>"
+    tids = [template(shop, '<p>Alpha {{name}}</p><p><a href="{{link}}">'
+                     'Review</a></p>' + filler,
+                     subject="Alpha {{name}}").json()["id"],
+            template(shop, '<p>Beta {{name}}</p><p><a href="{{link}}">'
+                     'Review</a></p>', subject="Beta {{name}}").json()["id"],
+            None]
+    now_ms = d.admin("GET", "/v1/admin/clock").json()["nowMs"]
+    send = time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                         time.gmtime(now_ms / 1000 + 3600))
+    total = 120
+    for i in range(total):
+        sri = {"preferredSendTime": send}
+        if tids[i % 3] is not None:
+            sri["templateId"] = tids[i % 3]
+        r = create(shop, inv(email="t%d@example.com" % i, name="Cust %d" % i,
+                             ref="T-%d" % i, serviceReviewInvitation=sri))
+        assert r.status_code in (201, 202), r.text
+    d.advance_clock(7200)
+    wait_for(lambda: query(d, "SELECT count(*) FROM invitations "
+                       "WHERE status = 'sent'")[0][0] == total,
+             timeout=120, what="every invitation sent")
+    new = d.dir / "mail" / "new"
+    seen = set()
+    for name in os.listdir(new):
+        with open(new / name, "rb") as f:
+            msg = email.message_from_binary_file(f,
+                                                 policy=email.policy.default)
+        to = msg["To"].addresses[0].addr_spec
+        i = int(to[1:].split("@")[0])
+        seen.add(i)
+        html = msg.get_body(("html",)).get_content()
+        if i % 3 == 0:
+            assert msg["Subject"] == "Alpha Cust %d" % i
+            assert "<p>Alpha Cust %d</p>" % i in html and filler in html
+        elif i % 3 == 1:
+            assert msg["Subject"] == "Beta Cust %d" % i
+            assert "<p>Beta Cust %d</p>" % i in html
+            assert "Thank you for shopping" not in html
+        else:
+            assert "Alpha" not in msg["Subject"] and \
+                "Beta" not in msg["Subject"]
+            assert "Thank you for shopping" not in html
+    assert seen == set(range(total))
+    assert os.listdir(d.dir / "mail" / "tmp") == []
