@@ -139,7 +139,7 @@ static const struct key keys[] = {
 	    3650),
 	INT("invitations", "repeat_period_days", "30", invitation_repeat_days,
 	    0, 3650),
-	INT("invitations", "dispatch_batch", "500", invitation_dispatch_batch,
+	INT("invitations", "dispatch_batch", "200", invitation_dispatch_batch,
 	    1, 10000),
 	INT("invitations", "idempotency_hours", "24", invitation_idempotency_h,
 	    1, 8760),

@@ -568,20 +568,33 @@ record_one(struct db *db, const struct pick *p, int64_t now,
 }
 
 /*
- * Rendering. It is most of a dispatch's work and needs no lock, so one read
- * (up to SUBS_MAX batches of dispatch_batch rows, one snapshot) is
- * rendered by helper threads, one fewer than the machine has cores (at
- * most RENDER_HELPERS), each taking the next row, while the scheduler
- * thread records each batch in its own transaction as soon as it is
- * rendered, and renders too while it waits: recording one batch overlaps
- * rendering the next. The helpers run at a lower priority, so that
- * requests come first on a busy machine. With PostgreSQL's claims (rows
- * locked from the read to the one commit) a read is one batch.
+ * Rendering. It is most of a dispatch's work and needs no lock, so one
+ * read (several batches, one snapshot: read_batches) is rendered by
+ * helper threads, one fewer than the machine has cores (at most
+ * RENDER_HELPERS), each taking the next row, while the scheduler thread
+ * records each batch in its own transaction as soon as it is rendered,
+ * and renders too while it waits: recording one batch overlaps rendering
+ * the next. The helpers run at a lower priority, so that requests come
+ * first on a busy machine. With PostgreSQL's claims (rows locked from the
+ * read to the one commit) a read is one batch.
  */
-#define SUBS_MAX	4
+#define SUBS_MAX	16
+#define READ_ROWS	2000	/* a read: batches up to this many rows */
 #define RENDER_HELPERS	3
 #define RENDER_ROWS_MIN	64	/* rows: fewer are not worth a thread */
 #define RENDER_NICE	10
+
+/* The batches of per rows a read takes: READ_ROWS rows, in 4 to SUBS_MAX
+ * batches; one under PostgreSQL's claims. */
+static int64_t
+read_batches(int64_t per)
+{
+	if (db_claims_lock_rows())
+		return 1;
+	if (READ_ROWS / per < 4)
+		return 4;
+	return READ_ROWS / per > SUBS_MAX ? SUBS_MAX : READ_ROWS / per;
+}
 
 struct render_work {
 	struct pick	*picks;
@@ -841,7 +854,7 @@ invitations_job(struct db *db, int64_t now)
 	struct pick	*picks;
 	int64_t		 n, next = INT64_MAX;
 	int64_t		 max = cfg->invitation_dispatch_batch;
-	int64_t		 batches = db_claims_lock_rows() ? 1 : SUBS_MAX;
+	int64_t		 batches = read_batches(max);
 	bool		 direct, outbox;
 	int		 rc;
 

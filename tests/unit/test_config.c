@@ -85,7 +85,7 @@ check_defaults(const struct config *cfg)
 	assert_int_equal(cfg->review_duplicate_days, 365);
 	assert_int_equal(cfg->invitation_link_days, 30);
 	assert_int_equal(cfg->invitation_repeat_days, 30);
-	assert_int_equal(cfg->invitation_dispatch_batch, 500);
+	assert_int_equal(cfg->invitation_dispatch_batch, 200);
 	assert_int_equal(cfg->findreviewer_reply_days, 5);
 	assert_string_equal(cfg->afs_domain, "afs.localhost");
 	assert_int_equal(cfg->afs_max_message_bytes, 10485760);
