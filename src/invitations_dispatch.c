@@ -71,11 +71,11 @@ static const char sql_next_send[] =
     "WHERE status = 'queued'";
 
 /*
- * A due row (sql_due's columns), copied out of the batch's statement, so
- * that the batch can be rendered by several threads while the statement
- * is done with. A business template's parts (up to 64 KiB each) are
- * copied once a batch (struct tpl), not once a row; and a batch stops
- * reading at READ_BYTES_MAX of copies, whatever its number of rows.
+ * A due row (sql_due's columns), copied out of the read's statement, so
+ * that it can be rendered by several threads once the statement is done
+ * with. A business template's parts (up to 64 KiB each) are copied once
+ * a read (struct tpl), not once a row; and a read stops at
+ * READ_BYTES_MAX of copies, whatever its number of rows.
  */
 #define DUE_COLS	16
 #define DUE_TID		4
@@ -97,7 +97,7 @@ struct tpl {
 	char		 text[];
 };
 
-/* The copies of a batch being read. */
+/* The copies of a read. */
 struct rows {
 	struct tpl	*tpls;		/* owned */
 	size_t		 bytes;		/* copied so far */
