@@ -13,7 +13,12 @@
 #        -p 'perf record -g -p $PID -o /tmp/perf.data'
 # env:   BENCH_DB (default
 #        /var/tmp/reviewd-bench-cache/reviewd-20000-10.db), THREADS (4),
-#        LOG_LEVEL (warn; debug logs each group: size, wait, commit time)
+#        LOG_LEVEL (warn; debug logs each group: size, wait, commit time),
+#        MAIL_PARENT (the maildir goes into a folder made in it; default
+#        beside the database): e.g. /dev/shm, to leave out the file
+#        system's cost of creating each confirmation e-mail's file, which
+#        on a disk that freed many inodes lately (bench/dispatch.py does)
+#        can be most of the daemon's CPU
 # prints one line per build and round: requests, req/s, p50, p99, errors,
 # the ratio to that round's fsync ceiling (1 writer), and the daemon's
 # CPU time (user + system, all threads) per request
@@ -33,10 +38,13 @@ py=/usr/bin/python3
 db=${BENCH_DB:-/var/tmp/reviewd-bench-cache/reviewd-20000-10.db}
 here=$(cd "$(dirname "$0")" && pwd)
 dir=$(mktemp -d /var/tmp/reviewd-organic.XXXXXX)
+mail=$dir/db/mail
+[ -n "${MAIL_PARENT:-}" ] &&
+    mail=$(mktemp -d "$MAIL_PARENT/reviewd-organic.XXXXXX")
 pid=
 cleanup() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	rm -rf "$dir"
+	rm -rf "$dir" "$mail"
 }
 trap cleanup EXIT
 domain=$($py -c 'import json, sys; print(json.load(open(sys.argv[1]))
@@ -46,7 +54,7 @@ print(s.getsockname()[1])')
 
 one() {
 	local bin=$1 out
-	rm -rf "$dir/db" && mkdir -p "$dir/db/mail"
+	rm -rf "$dir/db" "$mail" && mkdir -p "$dir/db" "$mail"
 	cp "$db" "$dir/db/reviewd.db"
 	cat > "$dir/db/reviewd.ini" <<INI
 [server]
@@ -59,7 +67,7 @@ trusted_proxies = 127.0.0.1
 [database]
 path = $dir/db/reviewd.db
 [mail]
-maildir = $dir/db/mail
+maildir = $mail
 [admin]
 token = bench-admin-token-0123456789
 [ratelimit]

@@ -25,6 +25,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "reviewd/buf.h"
 #include "reviewd/idempotency.h"
 #include "reviewd/invitations_dispatch.h"
@@ -463,6 +465,8 @@ struct pick {
 					   skipped for why */
 	char		*why;		/* owned, when msg is NULL */
 	struct due	*row;		/* owned until rendered */
+	struct unsub_hashes addr;	/* when hashed */
+	bool		 hashed;
 };
 
 /* The envelope of msg, what a delivered e-mail keeps in the outbox: no
@@ -476,12 +480,13 @@ envelope(json_t *msg)
 	return json_dumps(msg, JSON_COMPACT);
 }
 
-/* Prepares p from its due row: tokens, the e-mail built and checked;
- * with m (the maildir path) written to tmp/ under p's id, and *failed set
- * when that fails. No database: any thread. */
+/* Prepares p from its due row: tokens, the address's hashes under the
+ * unsubscribe secret key (when there is one), the e-mail built and
+ * checked; with m (the maildir path) written to tmp/ under p's id, and
+ * *failed set when that fails. No database: any thread. */
 static void
-prepare_one(struct pick *p, struct rules_cache *rc, struct mailer *m,
-    bool *failed)
+prepare_one(struct pick *p, const char *key, struct rules_cache *rc,
+    struct mailer *m, bool *failed)
 {
 	const struct due *d = p->row;
 	char		 token[IDS_TOKEN_LEN + 1], unsub[IDS_TOKEN_LEN + 1];
@@ -493,6 +498,8 @@ prepare_one(struct pick *p, struct rules_cache *rc, struct mailer *m,
 	snprintf(p->id, sizeof(p->id), "%s", due_text(d, 0));
 	snprintf(p->bu, sizeof(p->bu), "%s", due_text(d, 8));
 	snprintf(p->email, sizeof(p->email), "%s", due_text(d, 1));
+	if ((p->hashed = key != NULL))
+		invitations_address_hashes(key, p->email, &p->addr);
 	ids_token_keyed(p->id, token);
 	ids_token_hash(token, p->th);
 	ids_token_keyed(p->id, unsub);
@@ -541,7 +548,9 @@ record_one(struct db *db, const struct pick *p, int64_t now,
 	bool	 found;
 	int64_t	 expires = now + inv_config()->invitation_link_days * 86400000;
 
-	if (invitations_unsubscribed(db, p->bu, p->email, &found) == -1)
+	if ((p->hashed ? invitations_unsubscribed_hashed(db, p->bu, &p->addr,
+	    &found) : invitations_unsubscribed(db, p->bu, p->email,
+	    &found)) == -1)
 		return -1;
 	if (found || p->msg == NULL)
 		mailer_forget(m, p->id);
@@ -600,6 +609,7 @@ struct render_work {
 	struct pick	*picks;
 	int64_t		 n, per;	/* rows read; rows a batch */
 	struct mailer	*m[SUBS_MAX];	/* the maildir path: one a batch */
+	const char	*unsub_key;	/* NULL: none yet */
 	_Atomic int64_t	 next;		/* the next row to render */
 	atomic_bool	 stop;		/* the helpers end */
 	atomic_bool	 failed[SUBS_MAX];	/* the maildir failed */
@@ -628,7 +638,7 @@ render_next(struct render_work *w, struct rules_cache *rc)
 		return false;
 	j = i / w->per;
 	failed = atomic_load(&w->failed[j]);
-	prepare_one(&w->picks[i], rc, w->m[j], &failed);
+	prepare_one(&w->picks[i], w->unsub_key, rc, w->m[j], &failed);
 	free(w->picks[i].row);
 	w->picks[i].row = NULL;
 	if (failed)
@@ -851,6 +861,7 @@ invitations_job(struct db *db, int64_t now)
 	const struct config *cfg = inv_config();
 	struct render_work w;
 	struct rows	 rows = { NULL, 0 };
+	char		 key[INV_UNSUB_KEY_LEN + 1];
 	struct pick	*picks;
 	int64_t		 n, next = INT64_MAX;
 	int64_t		 max = cfg->invitation_dispatch_batch;
@@ -867,6 +878,11 @@ invitations_job(struct db *db, int64_t now)
 	}
 	if (!rekeyed)
 		rekeyed = invitations_unsubscribe_rekey(db, &rekey_seq);
+	/* Nothing due: nothing to set up (the scheduler wakes for every
+	 * message the outbox takes). On failure the read below decides. */
+	if (db_one_int(db, sql_next_send, &next, "") == DB_ROW && next > now)
+		return next;
+	next = INT64_MAX;
 	/* Batches of at most dispatch_batch rows: read and rendered outside
 	 * any transaction, each recorded in one short one, so that a large
 	 * dispatch never holds the write lock for more than a batch's
@@ -885,7 +901,12 @@ invitations_job(struct db *db, int64_t now)
 	if ((n = read_due(db, now, picks, max * batches, &rows)) == -1)
 		goto fail;
 	w.n = n;
+	/* the addresses are hashed by the rendering threads, not in the
+	 * transactions; none yet: invitations_unsubscribed makes it */
+	if (invitations_unsubscribe_key(db, key) == 0)
+		w.unsub_key = key;
 	rc = record_batches(db, &w, now);
+	sodium_memzero(key, sizeof(key));
 	if (rc != 0 || n == 0)
 		db_tx_rollback(db);	/* a claim left open: empty, failed */
 	if (rc == -1)
@@ -907,6 +928,7 @@ invitations_job(struct db *db, int64_t now)
 	(void)db_one_int(db, sql_next_send, &next, "");
 	return next;
 fail:
+	sodium_memzero(key, sizeof(key));
 	db_tx_rollback(db);
 	(void)work_close(&w, batches);
 	tpls_free(&rows);

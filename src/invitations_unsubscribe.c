@@ -25,7 +25,7 @@
 #include "reviewd/settings.h"
 
 #define UNSUB_KEY_NAME	"unsubscribe_key"
-#define UNSUB_KEY_LEN	64		/* hex of 32 bytes */
+#define UNSUB_KEY_LEN	INV_UNSUB_KEY_LEN
 
 static const char sql_unsubscribed[] =
     "SELECT address_hash FROM unsubscribes WHERE business_unit_id = ?1 AND "
@@ -47,25 +47,65 @@ unsubscribe_key(struct db *db, char key[UNSUB_KEY_LEN + 1])
 	return settings_secret(db, UNSUB_KEY_NAME, key, UNSUB_KEY_LEN);
 }
 
-/* The address's keyed hash (hmac) and its bare pre-secret hash (legacy,
- * may be NULL). 0 or -1. */
-static int
-address_hash(struct db *db, const char *email, char hmac[IDS_HMAC_B64_LEN + 1],
-    char legacy[IDS_HASH_LEN + 1])
+void
+invitations_address_hashes(const char *key, const char *email,
+    struct unsub_hashes *h)
 {
-	char	 lower[MAILER_ADDRESS_MAX + 1], key[UNSUB_KEY_LEN + 1];
+	char	 lower[MAILER_ADDRESS_MAX + 1];
 	size_t	 i;
 
 	for (i = 0; email[i] != '\0' && i < MAILER_ADDRESS_MAX; i++)
 		lower[i] = (char)tolower((unsigned char)email[i]);
 	lower[i] = '\0';
+	ids_hmac_sha256_base64((const unsigned char *)key, UNSUB_KEY_LEN,
+	    lower, i, h->hmac);
+	ids_token_hash(lower, h->legacy);
+}
+
+int
+invitations_unsubscribe_key(struct db *db, char key[UNSUB_KEY_LEN + 1])
+{
+	bool	 found;
+
+	if (settings_get(db, UNSUB_KEY_NAME, key, UNSUB_KEY_LEN + 1,
+	    &found) == -1)
+		return -1;
+	return found && strlen(key) == UNSUB_KEY_LEN ? 0 : 1;
+}
+
+int
+invitations_unsubscribed_hashed(struct db *db, const char *bu,
+    const struct unsub_hashes *h, bool *found)
+{
+	struct db_stmt	*st;
+	bool		 rekey;
+	int		 rc;
+
+	if ((rc = db_row(db, sql_unsubscribed, &st, "sss", bu, h->hmac,
+	    h->legacy)) == -1)
+		return -1;
+	*found = rc == DB_ROW;
+	rekey = *found && strcmp(db_text(st, 0), h->legacy) == 0;
+	db_release(st);
+	if (!rekey)
+		return 0;
+	if (db_run(db, sql_unsubscribe_drop_new, "ss", bu, h->hmac) == -1)
+		return -1;
+	return db_run(db, sql_unsubscribe_rekey, "sss", bu, h->legacy,
+	    h->hmac);
+}
+
+/* email's hashes under the server secret, made if there is none yet:
+ * inside the caller's write transaction. 0 or -1. */
+static int
+hashes_of(struct db *db, const char *email, struct unsub_hashes *h)
+{
+	char	 key[UNSUB_KEY_LEN + 1];
+
 	if (unsubscribe_key(db, key) == -1)
 		return -1;
-	ids_hmac_sha256_base64((const unsigned char *)key, UNSUB_KEY_LEN,
-	    lower, i, hmac);
+	invitations_address_hashes(key, email, h);
 	sodium_memzero(key, sizeof(key));
-	if (legacy != NULL)
-		ids_token_hash(lower, legacy);
 	return 0;
 }
 
@@ -73,23 +113,11 @@ int
 invitations_unsubscribed(struct db *db, const char *bu, const char *email,
     bool *found)
 {
-	struct db_stmt	*st;
-	char		 hmac[IDS_HMAC_B64_LEN + 1], legacy[IDS_HASH_LEN + 1];
-	bool		 rekey;
-	int		 rc;
+	struct unsub_hashes h;
 
-	if (address_hash(db, email, hmac, legacy) == -1 ||
-	    (rc = db_row(db, sql_unsubscribed, &st, "sss", bu, hmac,
-	    legacy)) == -1)
+	if (hashes_of(db, email, &h) == -1)
 		return -1;
-	*found = rc == DB_ROW;
-	rekey = *found && strcmp(db_text(st, 0), legacy) == 0;
-	db_release(st);
-	if (!rekey)
-		return 0;
-	if (db_run(db, sql_unsubscribe_drop_new, "ss", bu, hmac) == -1)
-		return -1;
-	return db_run(db, sql_unsubscribe_rekey, "sss", bu, legacy, hmac);
+	return invitations_unsubscribed_hashed(db, bu, &h, found);
 }
 
 static const char sql_legacy_any[] =
@@ -160,7 +188,8 @@ invitations_unsubscribe(struct db *db, const char *token, bool apply,
     char *business, size_t business_len)
 {
 	struct db_stmt	*st = NULL;
-	char		 hash[IDS_HASH_LEN + 1], address[IDS_HMAC_B64_LEN + 1];
+	struct unsub_hashes h;
+	char		 hash[IDS_HASH_LEN + 1];
 	char		 bu[IDS_ID_LEN + 1], key[IDS_ID_LEN + 1];
 	int		 rc, ret = -1;
 	bool		 erased;
@@ -181,13 +210,12 @@ invitations_unsubscribe(struct db *db, const char *token, bool apply,
 	snprintf(business, business_len, "%s", db_text(st, 2));
 	erased = db_is_null(st, 1);
 	/* the secret may be made here: only when the change is committed */
-	if (apply && !erased && address_hash(db, db_text(st, 1), address,
-	    NULL) == -1)
+	if (apply && !erased && hashes_of(db, db_text(st, 1), &h) == -1)
 		goto out;
 	db_release(st);
 	st = NULL;
 	if (apply && !erased && (db_run(db, sql_unsubscribe, "ssi", bu,
-	    address, clock_now_ms()) == -1 || db_tx_commit(db) == -1))
+	    h.hmac, clock_now_ms()) == -1 || db_tx_commit(db) == -1))
 		goto out;
 	ret = 0;
 out:

@@ -10,7 +10,7 @@ import time
 
 from conftest import Business, wait_for
 from test_invitations import create, inv
-from test_security_mail import template
+from test_security_mail import UNSUB, parts, sent_to, template
 
 
 def query(daemon, sql):
@@ -166,3 +166,43 @@ def test_each_invitation_gets_its_own_template_across_a_read(make_daemon):
             assert "Thank you for shopping" not in html
     assert seen == set(range(total))
     assert os.listdir(d.dir / "mail" / "tmp") == []
+
+
+def test_an_address_that_unsubscribed_after_queueing_is_skipped(
+        make_daemon):
+    """The rendering threads hash the addresses under the unsubscribe
+    secret and the batch's transaction looks them up: an invitation queued
+    before its address unsubscribed is skipped at dispatch, the others of
+    the read are sent."""
+    d = make_daemon({"invitations": {"daily_limit_per_unit": "0",
+                                     "repeat_period_days": "0"}})
+    shop = Business(d, "leaving.example.com")
+    r = create(shop, inv(email="Leaver@example.com", ref="NOW"))
+    assert r.status_code == 201, r.text
+    wait_for(lambda: sent_to(d, "Leaver@example.com"), what="the mail")
+    now_ms = d.admin("GET", "/v1/admin/clock").json()["nowMs"]
+    send = time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                         time.gmtime(now_ms / 1000 + 3600))
+    later = ["leaver@example.com"] + ["s%d@example.com" % i
+                                      for i in range(150)]
+    ids = {}
+    for i, e in enumerate(later):
+        r = create(shop, inv(email=e, ref="Q-%d" % i,
+                             serviceReviewInvitation={
+                                 "preferredSendTime": send}))
+        assert r.status_code == 201 and r.json()["status"] == "queued", \
+            r.text
+        ids[e] = r.json()["id"]
+    text, _ = parts(sent_to(d, "Leaver@example.com")[0])
+    r = d.post(d.link(UNSUB, text), data={"List-Unsubscribe": "One-Click"})
+    assert r.status_code == 200, r.text
+    d.advance_clock(7200)
+    wait_for(lambda: query(d, "SELECT count(*) FROM invitations WHERE "
+                       "status IN ('queued', 'sending')")[0][0] == 0,
+             timeout=60, what="the dispatch")
+    rows = dict(query(d, "SELECT id, status || ': ' || "
+                      "coalesce(skip_reason, '') FROM invitations"))
+    assert rows[ids["leaver@example.com"]] == "skipped: the address " \
+        "unsubscribed from this business's invitations"
+    assert all(rows[ids[e]] == "sent: " for e in later[1:])
+    assert len(sent_to(d, "Leaver@example.com")) == 1   # the first only
