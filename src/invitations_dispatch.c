@@ -16,6 +16,8 @@
  */
 #include <sys/resource.h>
 
+#include <sched.h>
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -614,8 +616,9 @@ struct render_work {
 	atomic_bool	 stop;		/* the helpers end */
 	atomic_bool	 failed[SUBS_MAX];	/* the maildir failed */
 	pthread_mutex_t	 lock;
-	pthread_cond_t	 cond;		/* a batch rendered */
+	pthread_cond_t	 cond;		/* a batch rendered or recorded */
 	int64_t		 done[SUBS_MAX];	/* rows rendered: lock */
+	int64_t		 recorded;	/* batches committed: lock */
 };
 
 /* Rows of batch j. */
@@ -627,16 +630,25 @@ batch_rows(const struct render_work *w, int64_t j)
 	return end - j * w->per;
 }
 
-/* Renders the next row, if any is left; false when none is. */
+/* Renders the next row, if any is left; false when none is, or when the
+ * work stopped. A row more than a batch ahead of the one being recorded
+ * waits for it: the e-mails rendered (whole, on the outbox path) are at
+ * most two batches'. */
 static bool
 render_next(struct render_work *w, struct rules_cache *rc)
 {
 	int64_t	 i = atomic_fetch_add(&w->next, 1), j;
-	bool	 failed;
+	bool	 failed, ahead;
 
 	if (i >= w->n)
 		return false;
 	j = i / w->per;
+	pthread_mutex_lock(&w->lock);
+	while ((ahead = j >= w->recorded + 2) && !atomic_load(&w->stop))
+		pthread_cond_wait(&w->cond, &w->lock);
+	pthread_mutex_unlock(&w->lock);
+	if (ahead)
+		return false;	/* stopped: no batch waits for it */
 	failed = atomic_load(&w->failed[j]);
 	prepare_one(&w->picks[i], w->unsub_key, rc, w->m[j], &failed);
 	free(w->picks[i].row);
@@ -785,16 +797,22 @@ record_batches(struct db *db, struct render_work *w, int64_t now)
 	struct rules_cache rules;
 	pthread_t	 tid[RENDER_HELPERS];
 	char		 why[DISPATCH_WHY];
-	long		 cores = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t	 cpus;
+	int		 cores = 1;
 	int64_t		 j, batches = (w->n + w->per - 1) / w->per;
 	int		 k, helpers = 0, rc = 0;
 
+	/* the cores this thread may run on (a container's, a pinning) */
+	if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0)
+		cores = CPU_COUNT(&cpus);
 	rules.n = rules.next = 0;
 	while (helpers < RENDER_HELPERS && helpers < cores - 1 &&
 	    w->n >= RENDER_ROWS_MIN * (helpers + 1) &&
 	    pthread_create(&tid[helpers], NULL, render_helper, w) == 0)
 		helpers++;
-	for (j = 0; j < batches && rc == 0; j++) {
+	/* a stop waits for one batch, not the whole read */
+	for (j = 0; j < batches && rc == 0 && (j == 0 ||
+	    !scheduler_stopping()); j++) {
 		if (!batch_rendered(w, j, &rules))
 			rc = 1;
 		else if (mailer_sync(w->m[j], why, sizeof(why)) == -1) {
@@ -805,8 +823,15 @@ record_batches(struct db *db, struct render_work *w, int64_t now)
 			    batch_rows(w, j), now, w->m[j]);
 		/* the outbox path's messages are in the outbox now */
 		picks_free_msgs(w->picks + j * w->per, batch_rows(w, j));
+		pthread_mutex_lock(&w->lock);
+		w->recorded += rc == 0;
+		pthread_cond_broadcast(&w->cond);
+		pthread_mutex_unlock(&w->lock);
 	}
+	pthread_mutex_lock(&w->lock);
 	atomic_store(&w->stop, true);
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
 	for (k = 0; k < helpers; k++)
 		(void)pthread_join(tid[k], NULL);
 	return rc;
@@ -903,12 +928,16 @@ invitations_job(struct db *db, int64_t now)
 	w.n = n;
 	/* the addresses are hashed by the rendering threads, not in the
 	 * transactions; none yet: invitations_unsubscribed makes it */
-	if (invitations_unsubscribe_key(db, key) == 0)
+	if ((rc = invitations_unsubscribe_key(db, key)) == -1)
+		goto fail;
+	if (rc == 0)
 		w.unsub_key = key;
 	rc = record_batches(db, &w, now);
 	sodium_memzero(key, sizeof(key));
 	if (rc != 0 || n == 0)
 		db_tx_rollback(db);	/* a claim left open: empty, failed */
+	if (rc == -1 && w.recorded > 0)
+		scheduler_wake();	/* the batches before: in the outbox */
 	if (rc == -1)
 		goto fail;
 	outbox = work_close(&w, batches);
@@ -920,7 +949,7 @@ invitations_job(struct db *db, int64_t now)
 		direct_after = now + DIRECT_PAUSE_MS;
 		return now;
 	}
-	if (n > 0 && outbox)
+	if (w.recorded > 0 && outbox)
 		scheduler_wake();	/* the outbox has work */
 	if (n == max * batches || rows.bytes >= READ_BYTES_MAX)
 		return now;

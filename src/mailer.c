@@ -1,13 +1,15 @@
 /*
  * mailer: the transports (addresses, message checks, templates and RFC
- * 5322 composition are in mailer_compose.c: pure, any thread). Sending
- * runs on the e-mail lane's thread only. The maildir transport writes
- * tmp/NAME and renames it to new/NAME: a reader never sees half a message,
- * and NAME derives from the outbox id, so a resend replaces, not doubles.
- * It works in batches: mailer_send writes tmp/ only, mailer_flush makes the
- * batch durable with one syncfs(2) (one fsync per message would cost a
- * journal commit each: ~250 messages/s), renames it into new/ and fsyncs
- * new/, so the outbox records the batch delivered only once it is there.
+ * 5322 composition are in mailer_compose.c: pure, any thread). A session
+ * (mailer_open) sends on one thread: the e-mail lane's, or for the maildir
+ * the dispatch's rendering threads at once (mailer.h). The maildir
+ * transport writes tmp/NAME and renames it to new/NAME: a reader never
+ * sees half a message, and NAME derives from the outbox id, so a resend
+ * replaces, not doubles. It works in batches: mailer_send writes tmp/
+ * only, mailer_flush makes the batch durable with one syncfs(2) (one fsync
+ * per message would cost a journal commit each: ~250 messages/s), renames
+ * it into new/ and fsyncs new/, so the outbox records the batch delivered
+ * only once it is there.
  */
 #include <dirent.h>
 #include <errno.h>

@@ -147,3 +147,55 @@ def test_a_failing_maildir_hands_the_batches_to_the_outbox(make_daemon,
              timeout=120, what="every row delivered")
     msgs, rows = check_delivered_once(d, emails)
     assert all(row["attempts"] >= 2 for row in rows)   # one failed first
+
+
+def test_a_maildir_failing_in_the_middle_of_a_round(make_daemon):
+    """A round reads several batches: the rename of one message of its
+    second batch fails. The first batch stays delivered; nothing of the
+    second and later batches is recorded or left in tmp/; the outbox
+    takes them, and once the maildir is back each invitation arrives
+    once."""
+    if PG:
+        pytest.skip("a round is one batch on PostgreSQL (row claims)")
+    d = make_daemon({"invitations": {"daily_limit_per_unit": "0",
+                                     "dispatch_batch": "100"},
+                     "outbox": {"batch_size": "25"}})
+    shop = Business(d, "midway.example.com")
+    total = 300
+    emails = ["w%d@example.com" % i for i in range(total)]
+    queue_due(d, shop, emails)
+    con = d.sql(10)
+    try:        # the order of the round's read: send time, then insertion
+        ids = [i for (i,) in con.execute(
+            "SELECT id FROM invitations WHERE status = 'queued' "
+            "ORDER BY send_at, rowid")]
+    finally:
+        con.close()
+    assert len(ids) == total
+    blocker = d.dir / "mail" / "new" / (ids[150] + ".reviewd")
+    (blocker / "x").mkdir(parents=True)     # a rename onto it fails
+    d.advance_clock(7200)
+    wait_for(lambda: "the outbox sends invitations" in d.stderr(),
+             what="the maildir path to give way")
+
+    def status():
+        con = d.sql(10)
+        try:
+            return dict(con.execute("SELECT id, status FROM invitations"))
+        finally:
+            con.close()
+    wait_for(lambda: "queued" not in status().values(), timeout=120,
+             what="every invitation taken")
+    first = status()
+    assert all(first[i] == "sent" for i in ids[:100])
+    assert first[ids[150]] == "sending"
+    wait_for(lambda: any(r["id"] == ids[150] and r["lastError"]
+                         for r in d.outbox_rows("pending")),
+             timeout=60, what="the outbox's try to fail on it too")
+    (blocker / "x").rmdir()
+    blocker.rmdir()
+    d.advance_clock(3600)
+    wait_for(lambda: len(d.outbox_rows("delivered")) == total,
+             timeout=120, what="every row delivered")
+    check_delivered_once(d, emails)
+    assert set(status().values()) == {"sent"}
