@@ -904,8 +904,12 @@ invitations_job(struct db *db, int64_t now)
 	if (!rekeyed)
 		rekeyed = invitations_unsubscribe_rekey(db, &rekey_seq);
 	/* Nothing due: nothing to set up (the scheduler wakes for every
-	 * message the outbox takes). On failure the read below decides. */
-	if (db_one_int(db, sql_next_send, &next, "") == DB_ROW && next > now)
+	 * message the outbox takes). The database failing: nothing more
+	 * is asked of it (each question may wait its connect timeout, and a
+	 * stop waits for the job), retried in a second. */
+	if ((rc = db_one_int(db, sql_next_send, &next, "")) == -1)
+		return now + 1000;
+	if (rc == DB_ROW && next > now)
 		return next;
 	next = INT64_MAX;
 	/* Batches of at most dispatch_batch rows: read and rendered outside
