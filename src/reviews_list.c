@@ -676,14 +676,17 @@ out:
 	return ret;
 }
 
+/* A private list shows all a public one does, and tags and threads,
+ * which move private_generation alone (migration 0031); both only grow. */
 static const char sql_unit_generation[] =
-    "SELECT list_generation FROM business_units WHERE id = ?";
+    "SELECT list_generation, list_generation + private_generation "
+    "FROM business_units WHERE id = ?";
 
-/* The generation of unit bu's public lists (migration 0017) into *gen;
- * an unknown unit is a 404, not an empty list. */
+/* The generation of unit bu's public or private lists (migrations 0017
+ * and 0031) into *gen; an unknown unit is a 404, not an empty list. */
 static int
-unit_generation(struct db *db, const char *bu, int64_t *gen,
-    struct api_error *err)
+unit_generation(struct db *db, const char *bu, enum list_mode mode,
+    int64_t *gen, struct api_error *err)
 {
 	struct db_stmt	*st = db_prepare(db, sql_unit_generation);
 	int		 rc;
@@ -695,7 +698,7 @@ unit_generation(struct db *db, const char *bu, int64_t *gen,
 		return -1;
 	}
 	if (rc == DB_ROW)
-		*gen = db_int(st, 0);
+		*gen = db_int(st, mode == LIST_PUBLIC ? 0 : 1);
 	db_release(st);
 	if (rc == DB_DONE) {
 		api_error_set(err, 404, NULL, "Business unit not found");
@@ -705,10 +708,12 @@ unit_generation(struct db *db, const char *bu, int64_t *gen,
 }
 
 /*
- * The cache key of a public list: everything its body depends on. That
- * is the path and every query argument in order (the next-page link
- * repeats them, and the filters come from them); the rest of the body is
- * the unit's data at the generation the entry holds. One pass over the
+ * The cache key of a list: everything its body depends on. That is the
+ * path (public or private, and the unit) and every query argument in
+ * order (the next-page link repeats them, and the filters come from
+ * them); the rest of the body is the unit's data at the generation the
+ * entry holds. A private list's caller is not in it: the body does not
+ * depend on who asks, and who may ask was checked before. One pass over the
  * arguments (the two next-page links it once spelt were 5 % of a cached
  * page's CPU).
  */
@@ -764,15 +769,16 @@ not_modified(struct response *res, const char *etag, struct api_error *err)
 }
 
 /*
- * Answers a public list from the cache when it holds the page at the
- * unit's generation gen, else renders it and keeps it there; 304 when
- * If-None-Match names its ETag. Correct because gen was read before the
- * page: a page rendered after a change committed is at least as new as
- * gen, and a change after gen moves the generation, so an entry's body
- * is never older than the generation it is served for.
+ * Answers a list from the cache when it holds the page at the unit's
+ * generation gen (the public or the private one), else renders it and
+ * keeps it there; 304 when If-None-Match names its ETag. Correct because
+ * gen was read before the page: a page rendered after a change committed
+ * is at least as new as gen, and a change after gen moves the
+ * generation, so an entry's body is never older than the generation it
+ * is served for.
  */
 static int
-answer_public(struct request *req, struct response *res,
+answer_cached(struct request *req, struct response *res,
     const struct filters *f, const char *key_name, int64_t gen,
     struct api_error *err)
 {
@@ -835,7 +841,6 @@ list(struct request *req, struct response *res, struct api_error *err,
 {
 	struct db	*db = req->db;
 	struct filters	 f;
-	struct buf	 body;
 	const char	*bu = request_param(req, "businessUnitId");
 	const char	*key = product ? "productReviews" : "reviews";
 	int64_t		 gen = 0;
@@ -847,7 +852,6 @@ list(struct request *req, struct response *res, struct api_error *err,
 		api_error_set(err, 404, NULL, "Business unit not found");
 		return -1;
 	}
-	buf_init(&body, REVIEWS_JSON_MAX + 4096);
 	/* fills f (filters_init) whatever it finds */
 	if (read_filters(req, bu, mode, product, &f, err) == -1)
 		goto out;
@@ -856,16 +860,12 @@ list(struct request *req, struct response *res, struct api_error *err,
 		api_error_set(err, 400, "sku", "is required (or productUrl)");
 		goto out;
 	}
-	/* the generation first: see answer_public */
-	if (unit_generation(db, bu, &gen, err) == -1 ||
+	/* the generation first: see answer_cached */
+	if (unit_generation(db, bu, mode, &gen, err) == -1 ||
 	    (product && read_product_url(req, &f, err) == -1))
 		goto out;
-	if (mode == LIST_PUBLIC)
-		ret = answer_public(req, res, &f, key, gen, err);
-	else if (run_list(db, req, &f, key, &body, err) == 0)
-		ret = response_json_text(res, 200, &body, err);
+	ret = answer_cached(req, res, &f, key, gen, err);
 out:
-	buf_release(&body);
 	filters_release(&f);
 	return ret;
 }

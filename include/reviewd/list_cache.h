@@ -7,11 +7,12 @@
 #include "reviewd/buf.h"
 
 /*
- * The rendered public review lists of this process, bounded in bytes and
- * kept in least-recently-used order. An entry is a key (the request as
- * the list's body depends on it), the generation of the unit's lists it
- * was rendered at (migration 0017), its body and its ETag; it is served
- * only to a request that read the same generation. Any thread.
+ * The rendered review lists, public and private, of this process,
+ * bounded in bytes and kept in least-recently-used order. An entry is a
+ * key (the request as the list's body depends on it), the generation of
+ * the unit's lists it was rendered at (migrations 0017 and 0031), its
+ * body and its ETag; it is served only to a request that read the same
+ * generation. Any thread.
  */
 
 /* "\"" 16 hex digits of the body's hash "\"" */

@@ -2,13 +2,16 @@
 a public list shows is on the very next request, whoever made it (the API,
 the admin, another process writing the database), with a new ETag; an
 ETag the client holds answers 304 without a body while nothing changed;
-the key is the whole request; private lists are never served stale; the
-cache off or too small to keep a page changes nothing but speed."""
+the key is the whole request; private lists likewise (migration 0031), and
+their own changes (tags, Find Reviewer, reviews not yet published) leave
+the public lists alone; the cache off or too small to keep a page changes
+nothing but speed."""
 
 import pytest
 
 from conftest import Business, assert_error
-from reviewkit import publish, publish_many
+from conftest import wait_for
+from reviewkit import mails, publish, publish_many, submit
 
 
 def public(shop, path=None, **kw):
@@ -16,6 +19,11 @@ def public(shop, path=None, **kw):
     headers["apikey"] = shop.key
     return shop.daemon.get(path or "/v1/business-units/%s/reviews" % shop.id,
                            headers=headers, **kw)
+
+
+def private(shop, path=None, **kw):
+    return shop.private("GET", path or "/v1/private/business-units/%s/reviews"
+                        % shop.id, **kw)
 
 
 def listed(shop, **kw):
@@ -30,25 +38,31 @@ class Watch:
     a new body and a new ETag on the first request after the change, and
     the old ETag must no longer answer 304."""
 
-    def __init__(self, shop, path=None, params=None):
+    def __init__(self, shop, path=None, params=None, fetch=public):
         self.shop, self.path, self.params = shop, path, params or {}
+        self.fetch = fetch
         self.last = self.get()
 
     def get(self):
-        r = public(self.shop, self.path, params=self.params)
+        r = self.fetch(self.shop, self.path, params=self.params)
         assert r.status_code == 200, r.text
         # twice: the second is answered from the cache
-        again = public(self.shop, self.path, params=self.params)
+        again = self.fetch(self.shop, self.path, params=self.params)
         assert again.content == r.content
         assert again.headers["ETag"] == r.headers["ETag"]
-        assert public(self.shop, self.path, params=self.params, headers={
+        assert self.fetch(self.shop, self.path, params=self.params, headers={
             "If-None-Match": r.headers["ETag"]}).status_code == 304
         return r
 
+    def unchanged(self):
+        assert self.fetch(self.shop, self.path, params=self.params, headers={
+            "If-None-Match": self.last.headers["ETag"]}).status_code == 304
+        assert self.get().content == self.last.content
+
     def changed(self):
         old = self.last
-        r = public(self.shop, self.path, params=self.params,
-                   headers={"If-None-Match": old.headers["ETag"]})
+        r = self.fetch(self.shop, self.path, params=self.params,
+                       headers={"If-None-Match": old.headers["ETag"]})
         assert r.status_code == 200, "stale: %s" % r.text[:200]
         assert r.headers["ETag"] != old.headers["ETag"]
         assert r.content != old.content
@@ -116,14 +130,13 @@ def test_each_change_shows_on_the_next_request(shop, daemon):
     assert shop.private("DELETE", path).status_code in (200, 204)
     assert reviews_of(w.changed())[1]["companyReply"] is None
     # tags are private: the public list stays, the private one shows them
+    pw = Watch(shop, fetch=private)
     tags = shop.private("PUT", "/v1/private/reviews/%s/tags" % first,
                         json={"tags": [{"group": "generic", "value": "vip"}]})
     assert tags.status_code == 200, tags.text
-    priv = shop.private("GET", "/v1/private/business-units/%s/reviews"
-                        % shop.id).json()["reviews"]
-    assert [t["value"] for t in priv[1]["tags"]] == ["vip"]
-    assert "ETag" not in shop.private(
-        "GET", "/v1/private/business-units/%s/reviews" % shop.id).headers
+    assert [t["value"] for t in reviews_of(pw.changed())[1]["tags"]] == [
+        "vip"]
+    w.unchanged()
     # reported (out of the public list), then the report rejected (back)
     r = shop.private("POST", "/v1/private/reviews/%s/reports" % second,
                      json={"reason": "harmful_or_illegal"})
@@ -184,6 +197,70 @@ def test_other_process_writes(shop, daemon):
             "identifyingName"] == "moved.example.com"
     finally:
         con.close()
+
+
+def test_private_lists_show_each_change_on_the_next_request(shop, daemon):
+    """What only a private list shows moves its generation (0031), not
+    the public one; and what a public list shows moves both."""
+    d = daemon
+    review = publish(d, "cache.example.com", "fr@example.com", title="Mine")
+    w = Watch(shop)
+    pw = Watch(shop, fetch=private)
+    tagged = Watch(shop, params={"tagGroup": "generic", "tagValue": "vip"},
+                   fetch=private)
+    assert reviews_of(tagged.last.json()) == []
+    # a tag: the tag's list and the unit's private list, not the public
+    r = shop.private("PUT", "/v1/private/reviews/%s/tags" % review,
+                     json={"tags": [{"group": "generic", "value": "vip"}]})
+    assert r.status_code == 200, r.text
+    assert [x["id"] for x in reviews_of(tagged.changed())] == [review]
+    assert reviews_of(pw.changed())[0]["tags"] == [
+        {"group": "generic", "value": "vip"}]
+    w.unchanged()
+    # a tag written by another process, straight into the database
+    con = d.sql(10)
+    try:
+        with con:
+            con.execute("DELETE FROM review_tags WHERE review_id = ?",
+                        (review,))
+    finally:
+        con.close()
+    assert reviews_of(tagged.changed()) == []
+    assert reviews_of(pw.changed())[0]["tags"] == []
+    w.unchanged()
+    # Find Reviewer: asked, then answered by the reviewer
+    r = shop.private("POST", "/v1/private/reviews/%s/find-reviewer" % review,
+                     json={"message": "Which order was it?"})
+    assert r.status_code == 201, r.text
+    thread = reviews_of(pw.changed())[0]["findReviewer"]["requests"]
+    assert [x["status"] for x in thread] == ["open"]
+    w.changed()     # reviewerContacted is public
+    mail = wait_for(lambda: [m for m in mails(d) if m["to"] ==
+                             "fr@example.com" and "/find-reviewer/" in
+                             m["text"]], what="the Find Reviewer e-mail")
+    link = d.link(r"/find-reviewer/[A-Za-z0-9_-]{43}", mail[0]["text"])
+    r = d.post(link, data={"message": "Order 42, last week"})
+    assert r.status_code == 200, r.text
+    thread = reviews_of(pw.changed())[0]["findReviewer"]["requests"]
+    assert [x["status"] for x in thread] == ["replied"]
+    w.unchanged()
+    # a review waiting for its confirmation shows in no list yet
+    r = submit(d, "cache.example.com", "new@example.com", title="Pending")
+    assert r.status_code == 202, r.text
+    pw.unchanged()
+    w.unchanged()
+    # a reply shows in both
+    r = shop.private("POST", "/v1/private/reviews/%s/reply" % review,
+                     json={"message": "Thanks"})
+    assert r.status_code == 201, r.text
+    assert reviews_of(pw.changed())[0]["companyReply"]["text"] == "Thanks"
+    assert reviews_of(w.changed())[0]["companyReply"]["text"] == "Thanks"
+    # the key names the unit: another business is refused, not served
+    # the cached page
+    other = Business(d, "other-cache.example.com")
+    path = "/v1/private/business-units/%s/reviews" % shop.id
+    assert other.private("GET", path).status_code in (403, 404)
+    assert d.get(path).status_code == 401
 
 
 @pytest.mark.parametrize("size", ["0", "4096"])
