@@ -440,8 +440,13 @@ test_utf8_valid(void **state)
 				fail_msg("case %zu at %zu", i, at);
 		}
 	}
-	/* only the len bytes count (a NUL ends them) */
-	assert_true(utf8_valid_len("abcdefgh\xff", 8));
+	/* only the len bytes count; a NUL ends them, as the contract asks
+	 * (the byte after it is not read) */
+	{
+		char	 t[] = "abcdefgh\0\xff";
+
+		assert_true(utf8_valid_len(t, 8));
+	}
 	assert_false(utf8_valid_len("abcdefgh\xc3", 9));
 	assert_false(utf8_line("a\nb"));
 	assert_false(utf8_line("a\tb"));
