@@ -22,9 +22,9 @@ LANGUAGE sql AS $$
 	    WHERE id IN (ra, rb));
 $$;
 
--- A tag's unit is its review's, and the row's own once 0023's trigger
--- has filled it in (a new row's is not yet).
-CREATE FUNCTION private_generation_tag() RETURNS trigger
+-- A tag and a thread name their review and its unit (a tag's unit is
+-- filled in before it is inserted, 0023): one function serves both.
+CREATE FUNCTION private_generation_row() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
 	IF TG_OP = 'INSERT' THEN
@@ -40,33 +40,17 @@ BEGIN
 	RETURN NULL;
 END $$;
 CREATE TRIGGER private_generation_tag_insert AFTER INSERT ON review_tags
-FOR EACH ROW EXECUTE FUNCTION private_generation_tag();
+FOR EACH ROW EXECUTE FUNCTION private_generation_row();
 CREATE TRIGGER private_generation_tag_update AFTER UPDATE ON review_tags
-FOR EACH ROW EXECUTE FUNCTION private_generation_tag();
+FOR EACH ROW EXECUTE FUNCTION private_generation_row();
 CREATE TRIGGER private_generation_tag_delete AFTER DELETE ON review_tags
-FOR EACH ROW EXECUTE FUNCTION private_generation_tag();
-
-CREATE FUNCTION private_generation_thread() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-	IF TG_OP = 'INSERT' THEN
-		PERFORM private_generation_bump(NEW.business_unit_id, NULL,
-		    NEW.review_id, NULL);
-	ELSIF TG_OP = 'UPDATE' THEN
-		PERFORM private_generation_bump(OLD.business_unit_id,
-		    NEW.business_unit_id, OLD.review_id, NEW.review_id);
-	ELSE
-		PERFORM private_generation_bump(OLD.business_unit_id, NULL,
-		    OLD.review_id, NULL);
-	END IF;
-	RETURN NULL;
-END $$;
+FOR EACH ROW EXECUTE FUNCTION private_generation_row();
 CREATE TRIGGER private_generation_thread_insert AFTER INSERT ON
     find_reviewer_requests
-FOR EACH ROW EXECUTE FUNCTION private_generation_thread();
+FOR EACH ROW EXECUTE FUNCTION private_generation_row();
 CREATE TRIGGER private_generation_thread_update AFTER UPDATE ON
     find_reviewer_requests
-FOR EACH ROW EXECUTE FUNCTION private_generation_thread();
+FOR EACH ROW EXECUTE FUNCTION private_generation_row();
 CREATE TRIGGER private_generation_thread_delete AFTER DELETE ON
     find_reviewer_requests
-FOR EACH ROW EXECUTE FUNCTION private_generation_thread();
+FOR EACH ROW EXECUTE FUNCTION private_generation_row();
