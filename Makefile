@@ -306,7 +306,7 @@ FUZZ_BIN = $(patsubst tests/fuzz/%.c,$(FUZZ)/%,\
 CHAOS_KILLS ?= 3
 CHAOS_N	 ?= 300
 
-.PHONY: fuzz fuzz-check fuzz-build chaos
+.PHONY: fuzz fuzz-check fuzz-build chaos tsan
 
 $(FUZZ)/.flags: FORCE
 	$(call stamp,$(FUZZ_CC) $(FUZZ_CFLAGS))
@@ -348,5 +348,18 @@ fuzz-check: fuzz-build
 chaos: $(BUILD)/reviewd
 	REVIEWD_BIN=$(abspath $(BUILD)/reviewd) $(PYTHON) tests/chaos/run.py \
 	    --kills $(CHAOS_KILLS) --n $(CHAOS_N)
+
+# ThreadSanitizer over the unit tests that start threads of their own
+# (test_mailer: several threads sending into one maildir batch, as the
+# dispatch's rendering threads do), built into build/tsan/.
+TSAN_UNITS = mailer
+
+tsan:
+	$(MAKE) BUILD=build/tsan CFLAGS="-O1 -g -fsanitize=thread" \
+	    LDFLAGS="-fsanitize=thread" $(TSAN_UNITS:%=build/tsan/tests/test_%)
+	for t in $(TSAN_UNITS); do \
+		TSAN_OPTIONS=halt_on_error=1 build/tsan/tests/test_$$t || \
+		    exit 1; \
+	done
 
 -include $(wildcard $(FUZZ)/obj/*.d)

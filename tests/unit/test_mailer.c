@@ -1,6 +1,7 @@
 /*
  * Unit tests of addresses, message checks (header injection), templates,
- * composition, and the maildir batch (flush, its take-back, unflush).
+ * composition, and the maildir batch (flush, its take-back, unflush;
+ * several threads sending into one batch).
  */
 #include <setjmp.h>
 #include <stdbool.h>
@@ -11,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <limits.h>
+#include <dirent.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -367,6 +370,102 @@ test_maildir_flush_takes_back(void **state)
 	assert_int_equal(system(path), 0);
 }
 
+#define SENDERS		4
+#define SENT_EACH	250
+
+struct sender {
+	struct mailer	*m;
+	int		 first;
+	int		 failed;
+};
+
+static void *
+send_share(void *arg)
+{
+	struct sender	*s = arg;
+	json_t		*msg;
+	char		 id[32], text[64], why[256];
+	int		 i;
+
+	for (i = s->first; i < s->first + SENT_EACH; i++) {
+		snprintf(id, sizeof(id), "m%04d", i);
+		snprintf(text, sizeof(text), "message %04d", i);
+		msg = json_pack("{s:s, s:s, s:s, s:s}", "to", "ann@b.co",
+		    "subject", "Hi", "text", text, "html", "<p>Hi</p>");
+		if (msg == NULL || mailer_send(s->m, id, msg, why,
+		    sizeof(why)) != MAILER_SENT)
+			s->failed++;
+		json_decref(msg);
+	}
+	return NULL;
+}
+
+/* Regular files in dir/sub (-1 when it cannot be read). */
+static int
+files_in(const char *dir, const char *sub)
+{
+	char		 path[PATH_MAX];
+	DIR		*d;
+	struct dirent	*e;
+	int		 n = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, sub);
+	if ((d = opendir(path)) == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* The dispatch renders a batch on several threads into one session
+ * (invitations_dispatch.c): every message sent is in the batch, once,
+ * whichever thread sent it; a flush delivers them all and an unflush
+ * takes them all back. */
+static void
+test_maildir_several_senders(void **state)
+{
+	struct config	 cfg;
+	struct mailer	*m;
+	struct sender	 s[SENDERS];
+	pthread_t	 tid[SENDERS];
+	char		 dir[] = "/tmp/reviewd-mailer-XXXXXX";
+	char		 cmd[PATH_MAX + 16], id[16], why[256];
+	int		 i;
+
+	(void)state;
+	config_defaults(&cfg);
+	assert_non_null(mkdtemp(dir));
+	snprintf(cfg.maildir, sizeof(cfg.maildir), "%s", dir);
+	assert_int_equal(mailer_init(&cfg), 0);
+	assert_non_null(m = mailer_open(&cfg));
+	for (i = 0; i < SENDERS; i++) {
+		s[i].m = m;
+		s[i].first = i * SENT_EACH;
+		s[i].failed = 0;
+		assert_int_equal(pthread_create(&tid[i], NULL, send_share,
+		    &s[i]), 0);
+	}
+	for (i = 0; i < SENDERS; i++) {
+		assert_int_equal(pthread_join(tid[i], NULL), 0);
+		assert_int_equal(s[i].failed, 0);
+	}
+	assert_int_equal(files_in(dir, "tmp"), SENDERS * SENT_EACH);
+	assert_int_equal(files_in(dir, "new"), 0);
+	assert_int_equal(mailer_flush(m, why, sizeof(why)), 0);
+	assert_int_equal(files_in(dir, "tmp"), 0);
+	assert_int_equal(files_in(dir, "new"), SENDERS * SENT_EACH);
+	for (i = 0; i < SENDERS * SENT_EACH; i += 97) {
+		snprintf(id, sizeof(id), "m%04d", i);
+		assert_true(in_maildir(&cfg, "new", id));
+	}
+	mailer_unflush(m);
+	assert_int_equal(files_in(dir, "new"), 0);
+	mailer_close(m);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int
 main(void)
 {
@@ -378,6 +477,7 @@ main(void)
 		cmocka_unit_test(test_render_and_compose),
 		cmocka_unit_test(test_long_headers),
 		cmocka_unit_test(test_maildir_flush_takes_back),
+		cmocka_unit_test(test_maildir_several_senders),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
