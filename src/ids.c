@@ -1,7 +1,7 @@
 /*
  * ids: random identifiers and token hashing over libsodium. Any thread
  * (libsodium's randombytes is thread-safe after sodium_init); the only
- * state is ids_new_timed's per-thread pool of random bytes.
+ * state is a per-thread pool of random bytes for names (pool_bytes).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,25 +34,38 @@ ids_new(char out[IDS_ID_LEN + 1])
 	ids_random_hex(out, IDS_ID_LEN / 2);
 }
 
+/*
+ * n (at most 64) random bytes for a name, not a secret: fetched 1,536 at
+ * a time, since a system call each was 6 % of a CSV import's time and
+ * 3 % of a cached list's (a request id each; perf). Never for a token or
+ * a key: those take randombytes_buf's own bytes.
+ */
+static const unsigned char *
+pool_bytes(size_t n)
+{
+	static _Thread_local unsigned char	 pool[1536];
+	static _Thread_local size_t		 used = sizeof(pool);
+	const unsigned char			*p;
+
+	if (sizeof(pool) - used < n) {
+		randombytes_buf(pool, sizeof(pool));
+		used = 0;
+	}
+	p = pool + used;
+	used += n;
+	return p;
+}
+
 void
 ids_new_timed(char out[IDS_ID_LEN + 1])
 {
-	/* random bytes fetched 256 ids at a time: a system call each was 6%
-	 * of a CSV import's time (perf); these ids are names, not secrets */
-	static _Thread_local unsigned char	 pool[256 * 6];
-	static _Thread_local size_t		 used = sizeof(pool);
-	struct timespec				 ts;
+	struct timespec	 ts;
 
 	(void)clock_gettime(CLOCK_REALTIME, &ts);
 	snprintf(out, 13, "%08x%04x", (unsigned int)((uint64_t)ts.tv_sec &
 	    0xffffffffu), (unsigned int)(((uint64_t)ts.tv_nsec << 16) /
 	    1000000000u));
-	if (used == sizeof(pool)) {
-		randombytes_buf(pool, sizeof(pool));
-		used = 0;
-	}
-	sodium_bin2hex(out + 12, IDS_ID_LEN - 12 + 1, pool + used, 6);
-	used += 6;
+	sodium_bin2hex(out + 12, IDS_ID_LEN - 12 + 1, pool_bytes(6), 6);
 }
 
 bool
@@ -139,7 +152,7 @@ ids_uuid(char out[IDS_UUID_LEN + 1])
 	unsigned char	 u[16];
 	char		 hex[33];
 
-	randombytes_buf(u, sizeof(u));
+	memcpy(u, pool_bytes(sizeof(u)), sizeof(u));
 	u[6] = (unsigned char)((u[6] & 0x0f) | 0x40);
 	u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);
 	sodium_bin2hex(hex, sizeof(hex), u, sizeof(u));

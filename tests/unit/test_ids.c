@@ -228,12 +228,20 @@ test_equal(void **state)
 		    cases[i].want);
 }
 
+static int
+compare_uuid(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
 static void
 test_uuid(void **state)
 {
-	char	 u[IDS_UUID_LEN + 1], v[IDS_UUID_LEN + 1];
-	size_t	 j;
-	int	 i;
+	static char	 many[2000][IDS_UUID_LEN + 1];
+	char		 u[IDS_UUID_LEN + 1], v[IDS_UUID_LEN + 1];
+	char		 timed[IDS_ID_LEN + 1];
+	size_t		 j;
+	int		 i;
 
 	(void)state;
 	for (i = 0; i < 64; i++) {
@@ -253,6 +261,15 @@ test_uuid(void **state)
 		assert_int_equal(u[14], '4');
 		assert_non_null(memchr("89ab", u[19], 4));
 	}
+	/* the bytes come from a per-thread pool shared with ids_new_timed:
+	 * across many refills, at every offset, no two are the same */
+	for (i = 0; i < (int)NELEM(many); i++) {
+		ids_new_timed(timed);
+		ids_uuid(many[i]);
+	}
+	qsort(many, NELEM(many), sizeof(many[0]), compare_uuid);
+	for (j = 1; j < NELEM(many); j++)
+		assert_string_not_equal(many[j - 1], many[j]);
 }
 
 static void
