@@ -1,6 +1,6 @@
 /*
- * list_cache: rendered public review lists (list_cache.h), one table per
- * process under one mutex, taken by the HTTP workers.
+ * list_cache: rendered review lists, public and private (list_cache.h),
+ * one table per process under one mutex, taken by the HTTP workers.
  *
  * Entries sit in a chained hash table by key and on one doubly linked
  * list, most recently used first. Invariant: bytes is the sum of

@@ -71,6 +71,17 @@ class Watch:
         return self.last.json()
 
 
+def generations(d, bu):
+    """(list_generation, private_generation) of unit bu."""
+    con = d.sql(10)
+    try:
+        return tuple(con.execute(
+            "SELECT list_generation, private_generation FROM "
+            "business_units WHERE id = ?", (bu,)).fetchone())
+    finally:
+        con.close()
+
+
 def reviews_of(body):
     return body.get("reviews", body.get("productReviews"))
 
@@ -210,9 +221,12 @@ def test_private_lists_show_each_change_on_the_next_request(shop, daemon):
                    fetch=private)
     assert reviews_of(tagged.last.json()) == []
     # a tag: the tag's list and the unit's private list, not the public
+    before = generations(d, shop.id)
     r = shop.private("PUT", "/v1/private/reviews/%s/tags" % review,
                      json={"tags": [{"group": "generic", "value": "vip"}]})
     assert r.status_code == 200, r.text
+    after = generations(d, shop.id)
+    assert after[0] == before[0] and after[1] > before[1]
     assert [x["id"] for x in reviews_of(tagged.changed())] == [review]
     assert reviews_of(pw.changed())[0]["tags"] == [
         {"group": "generic", "value": "vip"}]
@@ -229,9 +243,11 @@ def test_private_lists_show_each_change_on_the_next_request(shop, daemon):
     assert reviews_of(pw.changed())[0]["tags"] == []
     w.unchanged()
     # Find Reviewer: asked, then answered by the reviewer
+    before = generations(d, shop.id)
     r = shop.private("POST", "/v1/private/reviews/%s/find-reviewer" % review,
                      json={"message": "Which order was it?"})
     assert r.status_code == 201, r.text
+    assert generations(d, shop.id)[1] > before[1]
     thread = reviews_of(pw.changed())[0]["findReviewer"]["requests"]
     assert [x["status"] for x in thread] == ["open"]
     w.changed()     # reviewerContacted is public
@@ -239,14 +255,19 @@ def test_private_lists_show_each_change_on_the_next_request(shop, daemon):
                              "fr@example.com" and "/find-reviewer/" in
                              m["text"]], what="the Find Reviewer e-mail")
     link = d.link(r"/find-reviewer/[A-Za-z0-9_-]{43}", mail[0]["text"])
+    before = generations(d, shop.id)
     r = d.post(link, data={"message": "Order 42, last week"})
     assert r.status_code == 200, r.text
+    after = generations(d, shop.id)
+    assert after[0] == before[0] and after[1] > before[1]
     thread = reviews_of(pw.changed())[0]["findReviewer"]["requests"]
     assert [x["status"] for x in thread] == ["replied"]
     w.unchanged()
     # a review waiting for its confirmation shows in no list yet
+    before = generations(d, shop.id)
     r = submit(d, "cache.example.com", "new@example.com", title="Pending")
     assert r.status_code == 202, r.text
+    assert generations(d, shop.id) == before
     pw.unchanged()
     w.unchanged()
     # a reply shows in both
@@ -261,6 +282,43 @@ def test_private_lists_show_each_change_on_the_next_request(shop, daemon):
     path = "/v1/private/business-units/%s/reviews" % shop.id
     assert other.private("GET", path).status_code in (403, 404)
     assert d.get(path).status_code == 401
+
+
+def test_private_pages_come_from_the_cache(shop, daemon):
+    """A private page is answered from memory while the generations stand
+    still: a change made behind the triggers' back (the generations put
+    back) is not seen until the private generation moves; and "?x" and
+    "?x=" are two requests, not one entry."""
+    d = daemon
+    review = publish(d, "cache.example.com", "m@example.com", title="Kept")
+    assert reviews_of(private(shop).json())[0]["title"] == "Kept"
+    assert reviews_of(listed(shop).json())[0]["title"] == "Kept"
+    con = d.sql(10)
+    try:
+        with con:
+            gens = generations(d, shop.id)
+            con.execute("UPDATE reviews SET title = 'Behind' WHERE id = ?",
+                        (review,))
+            con.execute("UPDATE business_units SET list_generation = ?, "
+                        "private_generation = ? WHERE id = ?",
+                        (gens[0], gens[1], shop.id))
+        assert reviews_of(private(shop).json())[0]["title"] == "Kept"
+        with con:
+            con.execute("UPDATE business_units SET private_generation = "
+                        "private_generation + 1 WHERE id = ?", (shop.id,))
+    finally:
+        con.close()
+    assert reviews_of(private(shop).json())[0]["title"] == "Behind"
+    assert reviews_of(listed(shop).json())[0]["title"] == "Kept"
+    # an empty referenceId filters on "", none filters nothing
+    path = "/v1/private/business-units/%s/reviews" % shop.id
+    empty = private(shop, path + "?referenceId=")
+    assert empty.status_code == 200, empty.text
+    bare = private(shop, path + "?referenceId")
+    assert bare.status_code == 200, bare.text
+    assert reviews_of(empty.json()) == []
+    assert [x["id"] for x in reviews_of(bare.json())] == [review]
+    assert reviews_of(private(shop, path + "?referenceId=").json()) == []
 
 
 @pytest.mark.parametrize("size", ["0", "4096"])

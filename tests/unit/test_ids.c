@@ -238,8 +238,10 @@ static void
 test_uuid(void **state)
 {
 	static char	 many[2000][IDS_UUID_LEN + 1];
+	static char	 timed[2000][IDS_ID_LEN + 1];
+	static char	 hex[2000 * 32 + 1];
 	char		 u[IDS_UUID_LEN + 1], v[IDS_UUID_LEN + 1];
-	char		 timed[IDS_ID_LEN + 1];
+	char		*hex_end = hex;
 	size_t		 j;
 	int		 i;
 
@@ -264,12 +266,20 @@ test_uuid(void **state)
 	/* the bytes come from a per-thread pool shared with ids_new_timed:
 	 * across many refills, at every offset, no two are the same */
 	for (i = 0; i < (int)NELEM(many); i++) {
-		ids_new_timed(timed);
+		ids_new_timed(timed[i]);
 		ids_uuid(many[i]);
 	}
 	qsort(many, NELEM(many), sizeof(many[0]), compare_uuid);
 	for (j = 1; j < NELEM(many); j++)
 		assert_string_not_equal(many[j - 1], many[j]);
+	/* nor does an id's random part reappear in a request id */
+	for (i = 0; i < (int)NELEM(many); i++)
+		for (j = 0; j < IDS_UUID_LEN; j++)
+			if (many[i][j] != '-')
+				*hex_end++ = many[i][j];
+	*hex_end = '\0';
+	for (i = 0; i < (int)NELEM(timed); i++)
+		assert_null(strstr(hex, timed[i] + 12));
 }
 
 static void
