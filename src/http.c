@@ -114,7 +114,6 @@ struct rebuild {
 	const char	*skip;
 	struct buf	*out;
 	int		 failed;
-	bool		 bare;	/* "?x" stays "x", apart from "?x=" */
 };
 
 static enum MHD_Result
@@ -130,7 +129,9 @@ rebuild_arg(void *cls, enum MHD_ValueKind kind, const char *key,
 	    buf_puts(rb->out, "&") == -1) ||
 	    request_url_encode(rb->out, key) == -1)
 		goto fail;
-	if (rb->bare && value == NULL)
+	/* "?x" stays "x": the lists read it apart from "?x=" (NULL
+	 * against "") */
+	if (value == NULL)
 		return MHD_YES;
 	if (buf_puts(rb->out, "=") == -1 ||
 	    request_url_encode(rb->out, value != NULL ? value : "") == -1)
@@ -176,7 +177,6 @@ request_next_page_link(const struct request *req, const char *param,
 	rb.skip = param;
 	rb.out = &url;
 	rb.failed = 0;
-	rb.bare = false;
 	if (buf_printf(&url, "%s%s?", req->cfg->public_url, req->path) == 0) {
 		(void)MHD_get_connection_values(req->connection,
 		    MHD_GET_ARGUMENT_KIND, rebuild_arg, &rb);
@@ -1045,9 +1045,7 @@ http_stop(int64_t grace_ms)
 	daemon_handle = NULL;
 }
 
-/* for reviews_list (its cache key): the path and every query argument;
- * an argument without a value ("?x") is kept apart from an empty one
- * ("?x="), which the lists read differently (NULL against ""). */
+/* for reviews_list (its cache key): the path and every query argument. */
 int
 request_query_key(const struct request *req, struct buf *out)
 {
@@ -1056,7 +1054,6 @@ request_query_key(const struct request *req, struct buf *out)
 	rb.skip = NULL;
 	rb.out = out;
 	rb.failed = 0;
-	rb.bare = true;
 	if (buf_puts(out, req->path) == -1 || buf_puts(out, "?") == -1)
 		return -1;
 	(void)MHD_get_connection_values(req->connection,

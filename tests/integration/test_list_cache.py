@@ -115,6 +115,14 @@ def test_etag_and_not_modified(shop):
         r2 = listed(shop, params={"perPage": "1", "x": extra})
         assert r2.json()["links"][0]["href"].endswith(
             "perPage=1&x=%s&page=2" % extra)
+    # an argument without a value stays one, in the key and in the link
+    # (the lists read "?x" apart from "?x=")
+    for extra, shown in (("&x", "&x&"), ("&x=", "&x=&")):
+        r2 = public(shop, "/v1/business-units/%s/reviews?perPage=1%s"
+                    % (shop.id, extra))
+        assert r2.status_code == 200, r2.text
+        assert r2.json()["links"][0]["href"].endswith(
+            "perPage=1%spage=2" % shown)
     # errors are not cached, nor do they carry an ETag
     bad = public(shop, params={"stars": "9"})
     assert_error(bad, 400, "stars")
