@@ -134,7 +134,7 @@ rebuild_arg(void *cls, enum MHD_ValueKind kind, const char *key,
 	if (value == NULL)
 		return MHD_YES;
 	if (buf_puts(rb->out, "=") == -1 ||
-	    request_url_encode(rb->out, value != NULL ? value : "") == -1)
+	    request_url_encode(rb->out, value) == -1)
 		goto fail;
 	return MHD_YES;
 fail:
