@@ -230,6 +230,7 @@ pg_listen_start(const char *conninfo, void (*on_wake)(void))
 		log_error("db: listener: cannot start the thread");
 		return -1;
 	}
+	(void)pthread_setname_np(listener.thread, "pg listener");
 	listener.running = true;
 	return 0;
 }

@@ -592,6 +592,7 @@ http_guard_start(const struct config *cfg, http_guard_render *render)
 		(void)pthread_cond_destroy(&watchdog_cond);
 		return -1;
 	}
+	(void)pthread_setname_np(watchdog, "http guard");
 	watchdog_running = true;
 	return 0;
 }

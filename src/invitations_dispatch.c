@@ -809,7 +809,7 @@ record_batches(struct db *db, struct render_work *w, int64_t now)
 	while (helpers < RENDER_HELPERS && helpers < cores - 1 &&
 	    w->n >= RENDER_ROWS_MIN * (helpers + 1) &&
 	    pthread_create(&tid[helpers], NULL, render_helper, w) == 0)
-		helpers++;
+		(void)pthread_setname_np(tid[helpers++], "render");
 	/* a stop waits for one batch, not the whole read */
 	for (j = 0; j < batches && rc == 0 && (j == 0 ||
 	    !scheduler_stopping()); j++) {

@@ -914,6 +914,7 @@ outbox_start(void)
 	pthread_condattr_t	 attr;
 	struct lane		*l;
 	size_t			 k;
+	char			 shown[16];
 
 	if (pthread_condattr_init(&attr) != 0 ||
 	    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0)
@@ -933,6 +934,9 @@ outbox_start(void)
 			outbox_stop();
 			return -1;
 		}
+		/* "outbox email", "outbox webhook" in top -H */
+		snprintf(shown, sizeof(shown), "outbox %s", kind_names[k]);
+		(void)pthread_setname_np(l->thread, shown);
 		atomic_store(&l->running, true);
 	}
 	(void)pthread_condattr_destroy(&attr);

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "reviewd/log.h"
@@ -15,6 +16,7 @@ sleeper_start(struct sleeper *s, const char *name, void *(*fn)(void *),
     void *arg)
 {
 	pthread_condattr_t	 attr;
+	char			 shown[16];
 
 	if (pthread_condattr_init(&attr) != 0 ||
 	    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0 ||
@@ -27,6 +29,9 @@ sleeper_start(struct sleeper *s, const char *name, void *(*fn)(void *),
 		log_error("%s: cannot start the thread", name);
 		return -1;
 	}
+	/* top -H and perf name it; Linux takes 15 bytes */
+	snprintf(shown, sizeof(shown), "%s", name);
+	(void)pthread_setname_np(s->thread, shown);
 	s->running = true;
 	return 0;
 }

@@ -282,14 +282,17 @@ writer_start(void)
 	    NULL) != 0) {
 		log_error("writer: cannot start its thread");
 		ret = -1;
-	} else
+	} else if (!running) {
+		(void)pthread_setname_np(writer_thread, "writer");
 		running = true;
+	}
 	/* Without its threads the long lane is not used (writer_submit_long
 	 * fails and the caller runs the handler). */
 	while (running && long_started < LONG_THREADS &&
 	    pthread_create(&long_threads[long_started], NULL, long_main,
 	    NULL) == 0)
-		long_started++;
+		(void)pthread_setname_np(long_threads[long_started++],
+		    "long lane");
 	pthread_mutex_unlock(&queue_lock);
 	return ret;
 }

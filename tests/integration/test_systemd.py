@@ -2,6 +2,7 @@
 security` exposure below 3.0; the watchdog: WATCHDOG=1 only while the HTTP
 server answers and the scheduler ends its rounds (a fake NOTIFY_SOCKET
 stands in for systemd)."""
+import pathlib
 import re
 import shutil
 import socket
@@ -189,3 +190,16 @@ def test_watchdog_stops_while_http_does_not_answer(make_daemon,
 
 def test_no_watchdog_thread_without_systemd(daemon):
     assert "watchdog:" not in daemon.stderr()
+
+
+def test_threads_are_named_for_top_and_perf(daemon):
+    """`top -H`, `ps -L` and `perf --sort comm` tell the daemon's threads
+    apart: the writer's group commits from the scheduler's dispatch and
+    the outbox's mail."""
+    tasks = pathlib.Path("/proc/%d/task" % daemon.proc.pid)
+    names = [(t / "comm").read_text().strip() for t in tasks.iterdir()]
+    assert {"writer", "long lane", "scheduler", "outbox email",
+            "outbox webhook", "http guard", "MHD-worker"} <= set(names)
+    assert names.count("long lane") == 2
+    # the systemd watchdog's thread runs only under systemd
+    assert "watchdog" not in names
