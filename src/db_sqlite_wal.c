@@ -8,7 +8,8 @@
  * threshold only wakes the checkpointer. A commit still checkpoints
  * itself when no checkpointer runs (commands other than serve) or when
  * the log has outgrown LITE_WAL_LIMIT pages (the checkpointer cannot keep
- * up): the log stays bounded either way.
+ * up, or steady writes never let the log be rewound): the log stays
+ * bounded either way.
  */
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -27,6 +28,8 @@ static struct sleeper	 checkpointer = SLEEPER_INIT;
 static sqlite3		*conn;		/* the checkpointer's */
 static atomic_bool	 running;	/* it takes the wake-ups */
 static atomic_bool	 due;		/* a commit crossed its threshold */
+static atomic_int	 folded_frames;	/* by the last checkpoint */
+static atomic_int	 log_frames;	/* after the last commit */
 static atomic_llong	 by_checkpointer, by_commit;
 
 static void *
@@ -43,6 +46,7 @@ checkpointer_main(void *arg)
 		rc = sqlite3_wal_checkpoint_v2(conn, NULL,
 		    SQLITE_CHECKPOINT_PASSIVE, &log_pages, &folded);
 		if (rc == SQLITE_OK && log_pages >= 0) {
+			lite_wal_folded(folded);
 			atomic_fetch_add(&by_checkpointer, 1);
 			log_debug("db: checkpoint log=%d folded=%d",
 			    log_pages, folded);
@@ -91,18 +95,44 @@ lite_wal_stop(void)
 	conn = NULL;
 }
 
+/*
+ * What is due is counted in frames not folded yet, not in the log's
+ * length: under steady writes the log does not start again (SQLite
+ * rewinds it only when a write begins after a checkpoint folded all of
+ * it, and the next commit comes first), so the length stayed past the
+ * threshold and every commit woke a checkpoint, with its fsync of the
+ * database file: a fifth of the daemon's CPU under organic submits
+ * (bench/RESULTS.md, stop 29). Past LITE_WAL_LIMIT the commit folds the
+ * log itself, so that the next write can rewind it. A log shorter than
+ * after the commit before has been rewound: nothing of it is folded (two
+ * connections' hooks out of order only bring a checkpoint forward).
+ */
 bool
 lite_wal_committed(int pages, int threshold)
 {
-	if (pages < threshold)
-		return false;
-	if (atomic_load(&running) && pages < LITE_WAL_LIMIT) {
+	int	 folded, unfolded;
+
+	if (pages < atomic_exchange(&log_frames, pages))
+		atomic_store(&folded_frames, 0);
+	folded = atomic_load(&folded_frames);
+	unfolded = pages >= folded ? pages - folded : pages;
+
+	if (pages >= LITE_WAL_LIMIT ||
+	    (unfolded >= threshold && !atomic_load(&running))) {
+		atomic_fetch_add(&by_commit, 1);
+		return true;
+	}
+	if (unfolded >= threshold) {
 		atomic_store(&due, true);
 		sleeper_wake(&checkpointer);
-		return false;
 	}
-	atomic_fetch_add(&by_commit, 1);
-	return true;
+	return false;
+}
+
+void
+lite_wal_folded(int folded)
+{
+	atomic_store(&folded_frames, folded);
 }
 
 void

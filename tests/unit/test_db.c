@@ -3,7 +3,8 @@
  * db_exists, db_one_int, db_one_text, db_list) on a real SQLite file in a
  * temporary directory: the values they bind and read, their answers with
  * and without a row, and their failures (bad SQL, a bad format letter, a
- * constraint, a text too long for its buffer).
+ * constraint, a text too long for its buffer); and when a commit asks for
+ * a checkpoint.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +21,7 @@
 
 #include "reviewd/api_error.h"
 #include "reviewd/db.h"
+#include "reviewd/db_sqlite_wal.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -291,6 +293,40 @@ test_bind(void **state)
 	db_release(st);
 }
 
+/* The checkpoint rule (db_sqlite_wal.c), with no checkpointer running: a
+ * commit folds the log itself once threshold pages are not folded yet,
+ * counted from the last checkpoint, from zero once the log was rewound,
+ * and always past 16,000 pages. */
+static void
+test_checkpoint_due(void **state)
+{
+	int64_t	 background, by_commit, before;
+
+	(void)state;
+	lite_wal_counts(&background, &before);
+	lite_wal_folded(0);
+	assert_false(lite_wal_committed(1, 1000));
+	assert_false(lite_wal_committed(999, 1000));
+	assert_true(lite_wal_committed(1000, 1000));
+	lite_wal_folded(1000);
+	/* the log's length is past the threshold, what is new is not */
+	assert_false(lite_wal_committed(1500, 1000));
+	assert_true(lite_wal_committed(2000, 1000));
+	lite_wal_folded(2000);
+	/* rewound: its first 1,000 pages are new, whatever was folded */
+	assert_false(lite_wal_committed(300, 1000));
+	assert_false(lite_wal_committed(999, 1000));
+	assert_true(lite_wal_committed(2500, 1000));
+	lite_wal_folded(2500);
+	assert_false(lite_wal_committed(3000, 1000));
+	assert_true(lite_wal_committed(16000, 1000));
+	lite_wal_folded(16000);
+	assert_true(lite_wal_committed(16001, 1000));
+	lite_wal_counts(&background, &by_commit);
+	assert_int_equal(by_commit - before, 5);
+	assert_int_equal(background, 0);
+}
+
 int
 main(void)
 {
@@ -304,6 +340,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_row, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bind, setup, teardown),
+		cmocka_unit_test(test_checkpoint_due),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
