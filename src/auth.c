@@ -119,16 +119,45 @@ static const char sql_app_by_key[] =
     "SELECT id, business_unit_id FROM api_apps "
     "WHERE api_key = ? AND revoked_at IS NULL";
 
+/*
+ * The apps this thread found by apikey last, a key (kept as its hash) a
+ * slot, with the data version they were read after (db_data_version):
+ * while it has not moved, the key still names that app and is not
+ * revoked. A key that names no app is read every time.
+ */
+#define APIKEY_MEMOS	16
+
+struct apikey_memo {
+	unsigned char		 key_hash[16];
+	struct principal	 principal;
+	uint64_t		 version;
+	bool			 set;
+};
+
+static __thread struct apikey_memo	 apikey_memos[APIKEY_MEMOS];
+
 /* auth_check runs on the request's head, before the server gives the
  * handler its connection (req->db): the checks take this thread's. */
 static int
 check_apikey(struct request *req, const char *key, struct api_error *err)
 {
-	struct db	*db = db_thread();
-	struct db_stmt	*st;
-	int		 rc;
+	struct db		*db;
+	struct db_stmt		*st;
+	struct apikey_memo	*m;
+	unsigned char		 key_hash[16];
+	uint64_t		 version;
+	bool			 known = db_data_version(&version) == 0;
+	int			 rc;
 
-	if (db == NULL ||
+	(void)crypto_generichash(key_hash, sizeof(key_hash),
+	    (const unsigned char *)key, strlen(key), NULL, 0);
+	m = &apikey_memos[key_hash[0] % APIKEY_MEMOS];
+	if (known && m->set && m->version == version &&
+	    sodium_memcmp(m->key_hash, key_hash, sizeof(key_hash)) == 0) {
+		req->principal = m->principal;
+		return 0;
+	}
+	if ((db = db_thread()) == NULL ||
 	    (rc = db_row(db, sql_app_by_key, &st, "s", key)) == -1) {
 		db_fail(db, err);
 		return -1;
@@ -143,6 +172,12 @@ check_apikey(struct request *req, const char *key, struct api_error *err)
 	snprintf(req->principal.business_unit_id,
 	    sizeof(req->principal.business_unit_id), "%s", db_text(st, 1));
 	db_release(st);
+	if (known) {
+		memcpy(m->key_hash, key_hash, sizeof(key_hash));
+		m->principal = req->principal;
+		m->version = version;
+		m->set = true;
+	}
 	return 0;
 }
 

@@ -599,6 +599,12 @@ db_background_stop(void)
 		ops->background_stop();
 }
 
+int
+db_data_version(uint64_t *version)
+{
+	return ops->data_version != NULL ? ops->data_version(version) : -1;
+}
+
 void
 db_checkpoint_counts(int64_t *background, int64_t *by_commit)
 {

@@ -1026,6 +1026,7 @@ const struct db_ops db_sqlite_ops = {
 	.background_start = lite_wal_start,
 	.background_stop = lite_wal_stop,
 	.checkpoint_counts = lite_wal_counts,
+	.data_version = lite_wal_version,
 	.bulk = lite_bulk,
 	.fault = lite_fault,
 	.fault_clear = lite_fault_clear,

@@ -11,10 +11,16 @@
  * up, or steady writes never let the log be rewound): the log stays
  * bounded either way.
  */
+#include <fcntl.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
+#include <sodium.h>
 #include <sqlite3.h>
 
 #include "reviewd/db_sqlite_wal.h"
@@ -31,6 +37,23 @@ static atomic_bool	 due;		/* a commit crossed its threshold */
 static atomic_int	 folded_frames;	/* by the last checkpoint */
 static atomic_int	 log_frames;	/* after the last commit */
 static atomic_llong	 by_checkpointer, by_commit;
+
+/*
+ * lite_wal_version reads the header of the log's index, the -shm file
+ * (SQLite's "WAL-index format" document): every commit rewrites it (its
+ * count of commits and of frames, its checksums), a rewind of the log
+ * changes its salts, a checkpoint leaves it. A writer writes the second
+ * of its two copies, then the first; two equal copies are one header,
+ * and a header being written reads as two different ones: not taken,
+ * the caller reads the tables. Keyed SipHash of the header: nobody can
+ * aim a change at an earlier version.
+ */
+#define SHM_HEADER		48
+#define SHM_FORMAT		3007000		/* its iVersion */
+#define SHM_IS_INIT		12		/* offset of isInit */
+
+static int		 shm_fd = -1;
+static unsigned char	 shm_key[crypto_shorthash_KEYBYTES];
 
 static void *
 checkpointer_main(void *arg)
@@ -60,6 +83,8 @@ checkpointer_main(void *arg)
 int
 lite_wal_start(const char *path)
 {
+	char	 shm[PATH_MAX];
+
 	if (sqlite3_open_v2(path, &conn, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		log_error("db: checkpointer: cannot open path=%s: %s", path,
@@ -78,6 +103,12 @@ lite_wal_start(const char *path)
 	    NULL) == -1)
 		goto fail;
 	atomic_store(&running, true);
+	/* after the read above, which made the index; without it
+	 * lite_wal_version says it cannot tell */
+	if (snprintf(shm, sizeof(shm), "%s-shm", path) < (int)sizeof(shm)) {
+		crypto_shorthash_keygen(shm_key);
+		shm_fd = open(shm, O_RDONLY | O_CLOEXEC);
+	}
 	return 0;
 fail:
 	(void)sqlite3_close(conn);
@@ -90,6 +121,9 @@ lite_wal_stop(void)
 {
 	atomic_store(&running, false);
 	sleeper_stop(&checkpointer, "db checkpointer");
+	if (shm_fd != -1)
+		(void)close(shm_fd);
+	shm_fd = -1;
 	if (conn != NULL && sqlite3_close(conn) != SQLITE_OK)
 		log_error("db: checkpointer: close: %s", sqlite3_errmsg(conn));
 	conn = NULL;
@@ -140,4 +174,23 @@ lite_wal_counts(int64_t *background, int64_t *inline_)
 {
 	*background = atomic_load(&by_checkpointer);
 	*inline_ = atomic_load(&by_commit);
+}
+
+int
+lite_wal_version(uint64_t *version)
+{
+	unsigned char	 hdr[2 * SHM_HEADER];
+	unsigned char	 hash[crypto_shorthash_BYTES];
+	uint32_t	 format;
+
+	if (shm_fd == -1 || pread(shm_fd, hdr, sizeof(hdr), 0) !=
+	    (ssize_t)sizeof(hdr) || memcmp(hdr, hdr + SHM_HEADER,
+	    SHM_HEADER) != 0)
+		return -1;
+	memcpy(&format, hdr, sizeof(format));	/* in the machine's order */
+	if (format != SHM_FORMAT || hdr[SHM_IS_INIT] != 1)
+		return -1;
+	crypto_shorthash(hash, hdr, SHM_HEADER, shm_key);
+	memcpy(version, hash, sizeof(*version));
+	return 0;
 }

@@ -190,6 +190,16 @@ void	db_background_stop(void);
  * PostgreSQL), for /metrics. */
 void	db_checkpoint_counts(int64_t *background, int64_t *by_commit);
 
+/*
+ * A number that moves whenever a commit, of any connection in any
+ * process, has changed the database: what was read at a version (read
+ * after it was taken) still holds while the version is the same. Takes
+ * no lock and reads no table. 0, or -1 when the engine cannot tell
+ * without a read (PostgreSQL; SQLite without db_background_start): the
+ * caller reads then.
+ */
+int	db_data_version(uint64_t *version);
+
 /* Parameters, numbered from 1. Text is copied; NULL binds NULL. 0 or -1. */
 int	db_bind_text(struct db_stmt *st, int idx, const char *s);
 int	db_bind_int(struct db_stmt *st, int idx, int64_t v);
@@ -357,6 +367,7 @@ struct db_ops {
 	int		 (*background_start)(const char *);
 	void		 (*background_stop)(void);
 	void		 (*checkpoint_counts)(int64_t *, int64_t *);
+	int		 (*data_version)(uint64_t *);	/* NULL: -1 */
 };
 
 extern const struct db_ops	db_sqlite_ops;	/* db_sqlite.c */

@@ -29,4 +29,7 @@ void	lite_wal_folded(int folded);
 /* The checkpoints run so far by the checkpointer and by commits. */
 void	lite_wal_counts(int64_t *background, int64_t *inline_);
 
+/* db_data_version: from the log's index while the checkpointer runs. */
+int	lite_wal_version(uint64_t *version);
+
 #endif

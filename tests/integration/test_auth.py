@@ -232,3 +232,34 @@ def test_generated_admin_token_printed_once(make_daemon):
     r = requests.get(d.url("/v1/admin/business-units"),
                      headers={"Authorization": "Bearer " + token})
     assert r.status_code == 200
+
+
+def test_an_apikey_revoked_in_the_database_is_refused_at_once(business):
+    """Apps are revoked by the operator in the database: the key is refused
+    on the very next request, though every worker thread had just taken
+    it (a thread keeps what it read of a key only while no commit has
+    changed the database), and taken again once the row says so."""
+    d = business.daemon
+    path = d.url("/v1/business-units/%s/reviews" % business.id)
+    headers = {"apikey": business.key}
+    # several connections: the daemon's worker threads share them
+    sessions = [requests.Session() for _ in range(8)]
+    for s in sessions:
+        for _ in range(3):
+            assert s.get(path, headers=headers).status_code == 200
+    con = d.sql(10)
+    try:
+        for revoked in (1, None):
+            with con:
+                con.execute("UPDATE api_apps SET revoked_at = ? "
+                            "WHERE api_key = ?", (revoked, business.key))
+            for s in sessions:
+                r = s.get(path, headers=headers)
+                if revoked:
+                    assert_error(r, 401)
+                else:
+                    assert r.status_code == 200, r.text
+    finally:
+        con.close()
+        for s in sessions:
+            s.close()

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <cmocka.h>
 
@@ -293,6 +294,65 @@ test_bind(void **state)
 	db_release(st);
 }
 
+/* An insert of another process (a forked child with its own connection);
+ * exits 0 when it was stored. */
+static void
+insert_elsewhere(const char *path, const char *id)
+{
+	struct db	*other;
+	pid_t		 pid = fork();
+	int		 status;
+
+	assert_true(pid != -1);
+	if (pid == 0) {
+		other = db_open(path);
+		_exit(other != NULL && db_run(other, sql_insert, "sis", id,
+		    (int64_t)1, "elsewhere") == 0 ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* db_data_version: the same while nothing commits, whatever is read;
+ * another after each commit, of this process or of another. */
+static void
+test_data_version(void **state)
+{
+	struct fixture	*f = *state;
+	struct db	*second;
+	uint64_t	 v1, v2, v3, v4;
+
+	assert_int_equal(db_data_version(&v1), -1);	/* not started */
+	db_configure(f->path);
+	assert_int_equal(db_background_start(), 0);
+	assert_int_equal(db_data_version(&v1), 0);
+	assert_int_equal(db_exists(f->db, sql_by_id, "s", "a"), DB_DONE);
+	assert_int_equal(db_data_version(&v2), 0);
+	assert_true(v1 == v2);
+	second = db_open(f->path);
+	assert_non_null(second);
+	assert_int_equal(db_run(second, sql_insert, "sis", "a", (int64_t)1,
+	    NULL), 0);
+	assert_int_equal(db_data_version(&v2), 0);
+	assert_true(v2 != v1);
+	assert_int_equal(db_run(f->db, sql_bump, "is", (int64_t)1, "a"), 0);
+	assert_int_equal(db_data_version(&v3), 0);
+	assert_true(v3 != v2 && v3 != v1);
+	insert_elsewhere(f->path, "b");
+	assert_int_equal(db_data_version(&v4), 0);
+	assert_true(v4 != v3 && v4 != v2 && v4 != v1);
+	/* a transaction rolled back changed nothing */
+	assert_int_equal(db_tx_begin(second), 0);
+	assert_int_equal(db_run(second, sql_insert, "sis", "c", (int64_t)1,
+	    NULL), 0);
+	db_tx_rollback(second);
+	assert_int_equal(db_data_version(&v1), 0);
+	assert_true(v1 == v4);
+	db_close(second);
+	db_background_stop();
+	assert_int_equal(db_data_version(&v1), -1);
+}
+
 /* The checkpoint rule (db_sqlite_wal.c), with no checkpointer running: a
  * commit folds the log itself once threshold pages are not folded yet,
  * counted from the last checkpoint, from zero once the log was rewound,
@@ -340,6 +400,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_row, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bind, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_data_version, setup,
+		    teardown),
 		cmocka_unit_test(test_checkpoint_due),
 	};
 
