@@ -187,49 +187,96 @@ static const char sql_access_token[] =
     "FROM oauth_tokens t JOIN api_apps a ON a.id = t.app_id "
     "WHERE t.token_hash = ? AND t.kind = 'access' AND a.revoked_at IS NULL";
 
+/* What an access token names: kept per thread as apikeys are (the same
+ * rule); its expiry is checked on every request. */
+#define BEARER_MEMOS	16
+
+struct bearer_memo {
+	char			 token_hash[IDS_HASH_LEN + 1];
+	char			 api_key[128];	/* its application's */
+	struct principal	 principal;
+	int64_t			 expires_at;
+	uint64_t		 version;
+	bool			 set;
+};
+
+static __thread struct bearer_memo	 bearer_memos[BEARER_MEMOS];
+
+/* The token whose hash is hash, unrevoked, into *m from this thread's
+ * memo or the database. 0, or -1 with err set. */
 static int
-check_bearer(struct request *req, const char *token, struct api_error *err)
+bearer_read(const char *hash, struct bearer_memo *m, struct api_error *err)
 {
 	struct db	*db = db_thread();
 	struct db_stmt	*st = NULL;
-	char		 hash[IDS_HASH_LEN + 1];
-	const char	*apikey = request_header(req, "apikey");
+	uint64_t	 version;
+	bool		 known = db_data_version(&version) == 0;
 	int		 rc, ret = -1;
 
-	ids_token_hash(token, hash);
+	if (known && m->set && m->version == version &&
+	    ids_equal(m->token_hash, hash))
+		return 0;
+	m->set = false;
 	if (db == NULL ||
 	    (rc = db_row(db, sql_access_token, &st, "s", hash)) == -1) {
 		db_fail(db, err);
 		goto out;
 	}
-	if (rc == DB_DONE || (int)db_int(st, 4) != 0) {
+	if (rc == DB_DONE || (int)db_int(st, 4) != 0 ||
+	    strlen(db_text(st, 5)) >= sizeof(m->api_key)) {
 		auth_unauthorized(err, "Bearer", "The access token is not "
 		    "valid");
 		goto out;
 	}
-	if (db_int(st, 3) <= clock_now_ms()) {
-		auth_unauthorized(err, "Bearer", "The access token has "
-		    "expired");
-		goto out;
-	}
-	/* The npm client sends its apikey beside the token: it must be the
-	 * key of the application the token was issued to. */
-	if (apikey != NULL && strcmp(apikey, db_text(st, 5)) != 0) {
-		auth_unauthorized(err, "Bearer", "The apikey does not belong "
-		    "to the application of the access token");
-		goto out;
-	}
-	req->principal.kind = PRINCIPAL_BUSINESS;
-	snprintf(req->principal.app_id, sizeof(req->principal.app_id), "%s",
+	memset(&m->principal, 0, sizeof(m->principal));
+	m->principal.kind = PRINCIPAL_BUSINESS;
+	snprintf(m->principal.app_id, sizeof(m->principal.app_id), "%s",
 	    db_text(st, 0));
-	snprintf(req->principal.user_id, sizeof(req->principal.user_id), "%s",
+	snprintf(m->principal.user_id, sizeof(m->principal.user_id), "%s",
 	    db_text(st, 1));
-	snprintf(req->principal.business_unit_id,
-	    sizeof(req->principal.business_unit_id), "%s", db_text(st, 2));
+	snprintf(m->principal.business_unit_id,
+	    sizeof(m->principal.business_unit_id), "%s", db_text(st, 2));
+	m->expires_at = db_int(st, 3);
+	snprintf(m->api_key, sizeof(m->api_key), "%s", db_text(st, 5));
+	memcpy(m->token_hash, hash, sizeof(m->token_hash));
+	m->version = version;
+	m->set = known;
 	ret = 0;
 out:
 	db_release(st);
 	return ret;
+}
+
+static int
+check_bearer(struct request *req, const char *token, struct api_error *err)
+{
+	struct bearer_memo	*m;
+	char			 hash[IDS_HASH_LEN + 1];
+	const char		*apikey = request_header(req, "apikey");
+	unsigned int		 slot = 0;
+	size_t			 i;
+
+	ids_token_hash(token, hash);
+	for (i = 0; i < 8; i++)
+		slot = slot * 16 + (unsigned int)(hash[i] <= '9' ?
+		    hash[i] - '0' : hash[i] - 'a' + 10);
+	m = &bearer_memos[slot % BEARER_MEMOS];
+	if (bearer_read(hash, m, err) == -1)
+		return -1;
+	if (m->expires_at <= clock_now_ms()) {
+		auth_unauthorized(err, "Bearer", "The access token has "
+		    "expired");
+		return -1;
+	}
+	/* The npm client sends its apikey beside the token: it must be the
+	 * key of the application the token was issued to. */
+	if (apikey != NULL && strcmp(apikey, m->api_key) != 0) {
+		auth_unauthorized(err, "Bearer", "The apikey does not belong "
+		    "to the application of the access token");
+		return -1;
+	}
+	req->principal = m->principal;
+	return 0;
 }
 
 static bool

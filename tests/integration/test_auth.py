@@ -263,3 +263,43 @@ def test_an_apikey_revoked_in_the_database_is_refused_at_once(business):
         con.close()
         for s in sessions:
             s.close()
+
+
+def test_a_token_revoked_or_expired_is_refused_at_once(business):
+    """An access token every worker thread has just taken is refused on
+    the next request once revoked, straight in the database as through
+    the API, or once it has expired."""
+    d = business.daemon
+    path = d.url("/v1/private/business-units/%s/reviews" % business.id)
+    sessions = [requests.Session() for _ in range(8)]
+
+    def each(token, status):
+        for s in sessions:
+            r = s.get(path, headers={"Authorization": "Bearer " + token})
+            assert r.status_code == status, r.text
+
+    try:
+        token = business.token()
+        for _ in range(3):
+            each(token, 200)
+        con = d.sql(10)
+        try:
+            with con:
+                con.execute("UPDATE oauth_tokens SET revoked_at = 1 "
+                            "WHERE business_unit_id = ?", (business.id,))
+        finally:
+            con.close()
+        each(token, 401)
+        token = business.token_response().json()["access_token"]
+        each(token, 200)
+        r = d.post(OAUTH + "/revoke", data={"token": token},
+                   auth=(business.key, business.secret))
+        assert r.status_code == 200, r.text
+        each(token, 401)
+        token = business.token_response().json()["access_token"]
+        each(token, 200)
+        d.advance_clock(360000 + 1)
+        each(token, 401)
+    finally:
+        for s in sessions:
+            s.close()
