@@ -1,0 +1,149 @@
+#!/bin/bash
+# One line of bench/run.sh on a copy of the cached 1 M-review database,
+# for one or more builds in turn, with the daemon's CPU time (user +
+# system, all threads) per request and its checkpoint counters after:
+#   page1    GET the public list, page 1 (apikey), 64 connections
+#   reply    POST a reply to the unit's reviews (bearer), 16 clients
+#   organic  POST an organic review (public form), 16 clients
+# The maildir is in /dev/shm (creating files on a disk that freed many
+# inodes lately is most of the CPU otherwise: bench/RESULTS.md).
+#
+# usage: bench/cpu_per_request.sh [-s SECONDS] [-r ROUNDS] [-p CMD] LINE
+#        BIN [BIN...]
+#        -p runs CMD (sh -c, $PID the daemon's) during each line and
+#        stops it with SIGINT after, e.g.
+#        -p 'perf record -g -p $PID -o /tmp/perf.data'
+# env:   BENCH_CACHE (default /var/tmp/reviewd-bench-cache, made by
+#        bench/run.sh), THREADS (4)
+set -eu
+seconds=10 rounds=1 prof=
+while getopts s:r:p: o; do
+	case $o in
+	s) seconds=$OPTARG ;;
+	r) rounds=$OPTARG ;;
+	p) prof=$OPTARG ;;
+	*) sed -n 2,18p "$0"; exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# -ge 2 ] || { sed -n 2,18p "$0"; exit 2; }
+line=$1
+shift
+case $line in page1|reply|organic) ;; *) sed -n 2,18p "$0"; exit 2 ;; esac
+py=/usr/bin/python3
+here=$(cd "$(dirname "$0")" && pwd)
+src=${BENCH_CACHE:-/var/tmp/reviewd-bench-cache}/reviewd-1000000-100
+[ -f "$src.db" ] && [ -f "$src.json" ] ||
+	{ echo "no $src.db: run bench/run.sh with BENCH_CACHE first" >&2; exit 1; }
+eval "$($py - "$src.json" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))["tenants"][0]
+for k, v in (("bu", t["unit"]), ("key", t["key"]), ("secret", t["secret"]),
+             ("domain", t.get("domain", ""))):
+    print("%s='%s'" % (k, v))
+PY
+)"
+dir=$(mktemp -d /var/tmp/reviewd-cpu.XXXXXX)
+mail=$(mktemp -d /dev/shm/reviewd-cpu.XXXXXX)
+pid=
+cleanup() {
+	[ -z "$pid" ] || { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; }
+	rm -rf "$dir" "$mail"
+}
+trap cleanup EXIT
+admin=bench-admin-token-0123456789
+cat > "$dir/reply.lua" <<'LUA'
+local ids, n = {}, 0
+for line in io.lines(os.getenv("REPLY_IDS")) do ids[#ids + 1] = line end
+request = function()
+	n = n + 1
+	return wrk.format("POST", "/v1/private/reviews/" ..
+	    ids[n % #ids + 1] .. "/reply", nil,
+	    string.format('{"message":"Thank you (%d)"}', n))
+end
+LUA
+export REPLY_IDS="$dir/ids"
+for round in $(seq "$rounds"); do
+for bin in "$@"; do
+	port=$($py -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	cp "$src.db" "$dir/db"
+	[ ! -f "$src.db.master-key" ] || cp "$src.db.master-key" "$dir/db.master-key"
+	rm -rf "$mail"/*
+	cat > "$dir/ini" <<INI
+[server]
+listen = 127.0.0.1:$port
+threads = ${THREADS:-4}
+max_connections = 4096
+max_connections_per_ip = 0
+[database]
+path = $dir/db
+[mail]
+maildir = $mail/mail
+[admin]
+token = $admin
+[auth]
+token_requests_per_minute = 100000
+[ratelimit]
+app_per_minute = 0
+address_per_minute = 0
+[log]
+level = warn
+INI
+	"$bin" --config "$dir/ini" serve 2>"$dir/stderr" &
+	pid=$!
+	base=http://127.0.0.1:$port
+	for _ in $(seq 600); do
+		curl -s -o /dev/null "$base/healthz" && break
+		sleep 0.1
+	done
+	bearer=$(curl -sf -u "$key:$secret" -d grant_type=client_credentials \
+	    "$base/v1/oauth/oauth-business-users-for-applications/accesstoken" |
+	    $py -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
+	if [ "$line" = reply ]; then
+		curl -sf -H "Authorization: Bearer $bearer" \
+		    "$base/v1/private/business-units/$bu/reviews?perPage=100&page=[1-20]" |
+		    $py -c '
+import json, sys
+dec, text, i = json.JSONDecoder(), sys.stdin.read(), 0
+while i < len(text):
+    while i < len(text) and text[i].isspace():
+        i += 1
+    if i == len(text):
+        break
+    page, i = dec.raw_decode(text, i)
+    for r in page["reviews"]:
+        print(r["id"])' > "$dir/ids"
+	fi
+	t0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+	ppid=
+	if [ -n "$prof" ]; then
+		PID=$pid sh -c "$prof" & ppid=$!
+	fi
+	case $line in
+	page1) out=$(wrk -t2 -c64 -d"${seconds}s" --latency -H "apikey: $key" \
+	    "$base/v1/business-units/$bu/reviews" 2>&1) ;;
+	reply) out=$(wrk -t2 -c16 -d"${seconds}s" --latency \
+	    -H "Authorization: Bearer $bearer" \
+	    -H "Content-Type: application/json" -s "$dir/reply.lua" \
+	    "$base" 2>&1) ;;
+	organic) out=$(wrk -t2 -c16 -d"${seconds}s" --latency \
+	    -s "$here/organic.lua" "$base/review/$domain" 2>&1) ;;
+	esac
+	[ -z "$ppid" ] || { kill -INT "$ppid" 2>/dev/null; wait "$ppid" || true; }
+	t1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+	n=$(awk '/requests in/ {print $1}' <<<"$out")
+	rate=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+	p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+	bad=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
+	ckpt=$(curl -s -H "Authorization: Bearer $admin" "$base/metrics" |
+	    awk -F'[ }]' '/^reviewd_database_checkpoints_total/ {
+	        printf "%s%s", sep, $NF; sep = "/" }')
+	cpu=$($py -c "print('%.0f' % (($t1 - $t0) * 1e6 / $(getconf CLK_TCK) / max(1, ${n:-0})))")
+	echo "$line round $round $(basename "$bin"): $n requests, $rate req/s," \
+	    "p99 $p99, non-2xx ${bad:-0}, CPU ${cpu} us/request," \
+	    "checkpoints (thread/commit) $ckpt"
+	kill "$pid"
+	wait "$pid" 2>/dev/null || true
+	pid=
+done
+done
