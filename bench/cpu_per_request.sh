@@ -117,7 +117,7 @@ while i < len(text):
 	t0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
 	ppid=
 	if [ -n "$prof" ]; then
-		PID=$pid sh -c "$prof" & ppid=$!
+		PID=$pid sh -c "exec $prof" & ppid=$!
 	fi
 	case $line in
 	page1) out=$(wrk -t2 -c64 -d"${seconds}s" --latency -H "apikey: $key" \
