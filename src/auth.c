@@ -193,7 +193,8 @@ static const char sql_access_token[] =
 
 struct bearer_memo {
 	char			 token_hash[IDS_HASH_LEN + 1];
-	char			 api_key[128];	/* its application's */
+	char			 api_key[128];	/* its application's: 32
+						 * hex digits (business.c) */
 	struct principal	 principal;
 	int64_t			 expires_at;
 	uint64_t		 version;
