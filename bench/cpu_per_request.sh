@@ -52,16 +52,6 @@ cleanup() {
 }
 trap cleanup EXIT
 admin=bench-admin-token-0123456789
-cat > "$dir/reply.lua" <<'LUA'
-local ids, n = {}, 0
-for line in io.lines(os.getenv("REPLY_IDS")) do ids[#ids + 1] = line end
-request = function()
-	n = n + 1
-	return wrk.format("POST", "/v1/private/reviews/" ..
-	    ids[n % #ids + 1] .. "/reply", nil,
-	    string.format('{"message":"Thank you (%d)"}', n))
-end
-LUA
 export REPLY_IDS="$dir/ids"
 for round in $(seq "$rounds"); do
 for bin in "$@"; do
@@ -102,17 +92,7 @@ INI
 	if [ "$line" = reply ]; then
 		curl -sf -H "Authorization: Bearer $bearer" \
 		    "$base/v1/private/business-units/$bu/reviews?perPage=100&page=[1-20]" |
-		    $py -c '
-import json, sys
-dec, text, i = json.JSONDecoder(), sys.stdin.read(), 0
-while i < len(text):
-    while i < len(text) and text[i].isspace():
-        i += 1
-    if i == len(text):
-        break
-    page, i = dec.raw_decode(text, i)
-    for r in page["reviews"]:
-        print(r["id"])' > "$dir/ids"
+		    $py "$here/review_ids.py" > "$dir/ids"
 	fi
 	t0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
 	ppid=
@@ -124,7 +104,7 @@ while i < len(text):
 	    "$base/v1/business-units/$bu/reviews" 2>&1) ;;
 	reply) out=$(wrk -t2 -c16 -d"${seconds}s" --latency \
 	    -H "Authorization: Bearer $bearer" \
-	    -H "Content-Type: application/json" -s "$dir/reply.lua" \
+	    -H "Content-Type: application/json" -s "$here/reply.lua" \
 	    "$base" 2>&1) ;;
 	organic) out=$(wrk -t2 -c16 -d"${seconds}s" --latency \
 	    -s "$here/organic.lua" "$base/review/$domain" 2>&1) ;;

@@ -370,31 +370,11 @@ bench organic "POST organic review (public form), 16 clients" 16 \
     -s bench/organic.lua "$base/review/$domain"
 # replies to 2,000 of the unit's reviews, each request its own durable
 # write (a reply replaced is a write as much as a new one)
-curl -sf "${priv[@]}" "$plist?perPage=100&page=[1-20]" | $py -c '
-import json, sys
-dec = json.JSONDecoder()
-text, i = sys.stdin.read(), 0
-while i < len(text):
-    while i < len(text) and text[i].isspace():
-        i += 1
-    if i == len(text):
-        break
-    page, i = dec.raw_decode(text, i)
-    for r in page["reviews"]:
-        print(r["id"])' >"$dir/reply_ids"
-cat > "$dir/reply.lua" <<'LUA'
-local ids, n = {}, 0
-for line in io.lines(os.getenv("REPLY_IDS")) do ids[#ids + 1] = line end
-request = function()
-	n = n + 1
-	return wrk.format("POST", "/v1/private/reviews/" ..
-	    ids[n % #ids + 1] .. "/reply", nil,
-	    string.format('{"message":"Thank you (%d)"}', n))
-end
-LUA
+curl -sf "${priv[@]}" "$plist?perPage=100&page=[1-20]" |
+    $py bench/review_ids.py >"$dir/reply_ids"
 export REPLY_IDS="$dir/reply_ids"
 bench reply "POST reply, 16 clients" 16 \
-    "${priv[@]}" -H "Content-Type: application/json" -s "$dir/reply.lua" \
+    "${priv[@]}" -H "Content-Type: application/json" -s bench/reply.lua \
     "$base"
 settle "$pid"
 log "fsync ceiling"
