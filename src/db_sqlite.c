@@ -126,12 +126,10 @@ static int
 lite_wal_hook(void *arg, sqlite3 *conn, const char *name, int pages)
 {
 	const struct db	*db = arg;
-	int		 log_pages, folded;
 
-	if (lite_wal_committed(pages, db->wal_pages) &&
-	    sqlite3_wal_checkpoint_v2(conn, name, SQLITE_CHECKPOINT_PASSIVE,
-	    &log_pages, &folded) == SQLITE_OK && log_pages >= 0)
-		lite_wal_folded(folded);
+	if (lite_wal_committed(pages, db->wal_pages))
+		(void)sqlite3_wal_checkpoint_v2(conn, name,
+		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	return SQLITE_OK;
 }
 

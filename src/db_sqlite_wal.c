@@ -11,14 +11,10 @@
  * up, or steady writes never let the log be rewound): the log stays
  * bounded either way.
  */
-#include <fcntl.h>
-#include <limits.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <sodium.h>
 #include <sqlite3.h>
@@ -34,26 +30,41 @@ static struct sleeper	 checkpointer = SLEEPER_INIT;
 static sqlite3		*conn;		/* the checkpointer's */
 static atomic_bool	 running;	/* it takes the wake-ups */
 static atomic_bool	 due;		/* a commit crossed its threshold */
-static atomic_int	 folded_frames;	/* by the last checkpoint */
-static atomic_int	 log_frames;	/* after the last commit */
 static atomic_llong	 by_checkpointer, by_commit;
 
 /*
- * lite_wal_version reads the header of the log's index, the -shm file
- * (SQLite's "WAL-index format" document): every commit rewrites it (its
+ * The log's index (the -shm file; SQLite's "WAL-index format"), as SQLite
+ * maps it for the checkpointer's connection (its VFS's xShmMap): no
+ * descriptor of ours on a file whose POSIX locks any close would drop,
+ * and the file SQLite chose. Its header: every commit rewrites it (its
  * count of commits and of frames, its checksums), a rewind of the log
- * changes its salts, a checkpoint leaves it. A writer writes the second
- * of its two copies, then the first; two equal copies are one header,
- * and a header being written reads as two different ones: not taken,
- * the caller reads the tables. Keyed SipHash of the header: nobody can
- * aim a change at an earlier version.
+ * changes its salts, a checkpoint leaves it; a writer writes the second
+ * of its two copies, then the first. After them, how many frames the
+ * checkpoints have folded back (0 again once the log is rewound).
  */
+#define SHM_REGION		32768	/* what SQLite maps */
 #define SHM_HEADER		48
-#define SHM_FORMAT		3007000		/* its iVersion */
-#define SHM_IS_INIT		12		/* offset of isInit */
+#define SHM_FORMAT		3007000	/* the header's iVersion */
+#define SHM_IS_INIT		12	/* offsets in the header ... */
+#define SHM_BACKFILL		96	/* ... and in the region */
 
-static int		 shm_fd = -1;
+static const volatile unsigned char *_Atomic	 shm;	/* NULL: unmapped */
 static unsigned char	 shm_key[crypto_shorthash_KEYBYTES];
+
+/* Region 0 of c's log index, or NULL. */
+static const volatile unsigned char *
+shm_map(sqlite3 *c)
+{
+	sqlite3_file	*f = NULL;
+	volatile void	*p = NULL;
+
+	if (sqlite3_file_control(c, "main", SQLITE_FCNTL_FILE_POINTER,
+	    &f) != SQLITE_OK || f == NULL || f->pMethods == NULL ||
+	    f->pMethods->iVersion < 2 || f->pMethods->xShmMap == NULL ||
+	    f->pMethods->xShmMap(f, 0, SHM_REGION, 0, &p) != SQLITE_OK)
+		return NULL;
+	return p;
+}
 
 static void *
 checkpointer_main(void *arg)
@@ -69,7 +80,6 @@ checkpointer_main(void *arg)
 		rc = sqlite3_wal_checkpoint_v2(conn, NULL,
 		    SQLITE_CHECKPOINT_PASSIVE, &log_pages, &folded);
 		if (rc == SQLITE_OK && log_pages >= 0) {
-			lite_wal_folded(folded);
 			atomic_fetch_add(&by_checkpointer, 1);
 			log_debug("db: checkpoint log=%d folded=%d",
 			    log_pages, folded);
@@ -83,8 +93,6 @@ checkpointer_main(void *arg)
 int
 lite_wal_start(const char *path)
 {
-	char	 shm[PATH_MAX];
-
 	if (sqlite3_open_v2(path, &conn, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		log_error("db: checkpointer: cannot open path=%s: %s", path,
@@ -99,18 +107,17 @@ lite_wal_start(const char *path)
 		    sqlite3_errmsg(conn));
 		goto fail;
 	}
+	/* after the read above, which opened the index; before the thread
+	 * that uses the connection. Unmapped, the versions are unknown. */
+	crypto_shorthash_keygen(shm_key);
+	atomic_store(&shm, shm_map(conn));
 	if (sleeper_start(&checkpointer, "db checkpointer", checkpointer_main,
 	    NULL) == -1)
 		goto fail;
 	atomic_store(&running, true);
-	/* after the read above, which made the index; without it
-	 * lite_wal_version says it cannot tell */
-	if (snprintf(shm, sizeof(shm), "%s-shm", path) < (int)sizeof(shm)) {
-		crypto_shorthash_keygen(shm_key);
-		shm_fd = open(shm, O_RDONLY | O_CLOEXEC);
-	}
 	return 0;
 fail:
+	atomic_store(&shm, NULL);
 	(void)sqlite3_close(conn);
 	conn = NULL;
 	return -1;
@@ -121,9 +128,7 @@ lite_wal_stop(void)
 {
 	atomic_store(&running, false);
 	sleeper_stop(&checkpointer, "db checkpointer");
-	if (shm_fd != -1)
-		(void)close(shm_fd);
-	shm_fd = -1;
+	atomic_store(&shm, NULL);	/* the connection's mapping */
 	if (conn != NULL && sqlite3_close(conn) != SQLITE_OK)
 		log_error("db: checkpointer: close: %s", sqlite3_errmsg(conn));
 	conn = NULL;
@@ -136,21 +141,23 @@ lite_wal_stop(void)
  * it, and the next commit comes first), so the length stayed past the
  * threshold and every commit woke a checkpoint, with its fsync of the
  * database file: a fifth of the daemon's CPU under organic submits
- * (bench/RESULTS.md, stop 29). Past LITE_WAL_LIMIT the commit folds the
- * log itself, so that the next write can rewind it. A log shorter than
- * after the commit before has been rewound: nothing of it is folded (two
- * connections' hooks out of order only bring a checkpoint forward).
+ * (bench/RESULTS.md, stop 29). The folded count is the index's; without
+ * the index (no checkpointer) it is taken as 0, SQLite's own rule. Past
+ * LITE_WAL_LIMIT the commit folds the log itself, so that the next write
+ * can rewind it.
  */
 bool
 lite_wal_committed(int pages, int threshold)
 {
-	int	 folded, unfolded;
+	const volatile unsigned char	*index = atomic_load(&shm);
+	uint32_t			 folded = 0;
+	int				 unfolded = pages;
 
-	if (pages < atomic_exchange(&log_frames, pages))
-		atomic_store(&folded_frames, 0);
-	folded = atomic_load(&folded_frames);
-	unfolded = pages >= folded ? pages - folded : pages;
-
+	if (index != NULL)
+		folded = __atomic_load_n((const volatile uint32_t *)(const
+		    volatile void *)(index + SHM_BACKFILL), __ATOMIC_RELAXED);
+	if (pages >= 0 && folded <= (uint32_t)pages)
+		unfolded = pages - (int)folded;
 	if (pages >= LITE_WAL_LIMIT ||
 	    (unfolded >= threshold && !atomic_load(&running))) {
 		atomic_fetch_add(&by_commit, 1);
@@ -164,12 +171,6 @@ lite_wal_committed(int pages, int threshold)
 }
 
 void
-lite_wal_folded(int folded)
-{
-	atomic_store(&folded_frames, folded);
-}
-
-void
 lite_wal_counts(int64_t *background, int64_t *inline_)
 {
 	*background = atomic_load(&by_checkpointer);
@@ -179,18 +180,23 @@ lite_wal_counts(int64_t *background, int64_t *inline_)
 int
 lite_wal_version(uint64_t *version)
 {
-	unsigned char	 hdr[2 * SHM_HEADER];
-	unsigned char	 hash[crypto_shorthash_BYTES];
-	uint32_t	 format;
+	const volatile unsigned char	*index = atomic_load(&shm);
+	unsigned char			 first[SHM_HEADER], second[SHM_HEADER];
+	unsigned char			 hash[crypto_shorthash_BYTES];
+	uint32_t			 format;
 
-	if (shm_fd == -1 || pread(shm_fd, hdr, sizeof(hdr), 0) !=
-	    (ssize_t)sizeof(hdr) || memcmp(hdr, hdr + SHM_HEADER,
-	    SHM_HEADER) != 0)
+	if (index == NULL)
 		return -1;
-	memcpy(&format, hdr, sizeof(format));	/* in the machine's order */
-	if (format != SHM_FORMAT || hdr[SHM_IS_INIT] != 1)
+	/* as SQLite reads it: the first copy, a barrier, the second */
+	memcpy(first, (const void *)index, SHM_HEADER);
+	atomic_thread_fence(memory_order_seq_cst);
+	memcpy(second, (const void *)(index + SHM_HEADER), SHM_HEADER);
+	if (memcmp(first, second, SHM_HEADER) != 0)
 		return -1;
-	crypto_shorthash(hash, hdr, SHM_HEADER, shm_key);
+	memcpy(&format, first, sizeof(format));	/* in the machine's order */
+	if (format != SHM_FORMAT || first[SHM_IS_INIT] != 1)
+		return -1;
+	crypto_shorthash(hash, first, SHM_HEADER, shm_key);
 	memcpy(version, hash, sizeof(*version));
 	return 0;
 }

@@ -25,6 +25,9 @@ sleeper_start(struct sleeper *s, const char *name, void *(*fn)(void *),
 		return -1;
 	}
 	(void)pthread_condattr_destroy(&attr);
+	/* a sleeper stopped before may start again */
+	atomic_store(&s->stopping, false);
+	s->woken = false;
 	if (pthread_create(&s->thread, NULL, fn, arg) != 0) {
 		log_error("%s: cannot start the thread", name);
 		return -1;

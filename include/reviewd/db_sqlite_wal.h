@@ -18,13 +18,9 @@ void	lite_wal_stop(void);
 
 /* A commit left pages pages in the log, and its connection folds the log
  * once threshold pages are not folded yet: true when the caller must run
- * the checkpoint itself (no checkpointer, or the log too long for it) and
- * tell lite_wal_folded, false when the checkpointer was woken or nothing
- * is due. Any thread. */
+ * the checkpoint itself (no checkpointer, or the log too long for it),
+ * false when the checkpointer was woken or nothing is due. Any thread. */
 bool	lite_wal_committed(int pages, int threshold);
-
-/* A checkpoint folded the log's first folded pages. Any thread. */
-void	lite_wal_folded(int folded);
 
 /* The checkpoints run so far by the checkpointer and by commits. */
 void	lite_wal_counts(int64_t *background, int64_t *inline_);

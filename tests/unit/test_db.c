@@ -353,10 +353,9 @@ test_data_version(void **state)
 	assert_int_equal(db_data_version(&v1), -1);
 }
 
-/* The checkpoint rule (db_sqlite_wal.c), with no checkpointer running: a
- * commit folds the log itself once threshold pages are not folded yet,
- * counted from the last checkpoint, from zero once the log was rewound,
- * and always past 16,000 pages. */
+/* The checkpoint rule (db_sqlite_wal.c) with no checkpointer: a commit
+ * folds the log itself from threshold pages on, as SQLite does, and
+ * always past 16,000 pages. */
 static void
 test_checkpoint_due(void **state)
 {
@@ -364,27 +363,80 @@ test_checkpoint_due(void **state)
 
 	(void)state;
 	lite_wal_counts(&background, &before);
-	lite_wal_folded(0);
 	assert_false(lite_wal_committed(1, 1000));
 	assert_false(lite_wal_committed(999, 1000));
 	assert_true(lite_wal_committed(1000, 1000));
-	lite_wal_folded(1000);
-	/* the log's length is past the threshold, what is new is not */
-	assert_false(lite_wal_committed(1500, 1000));
-	assert_true(lite_wal_committed(2000, 1000));
-	lite_wal_folded(2000);
-	/* rewound: its first 1,000 pages are new, whatever was folded */
-	assert_false(lite_wal_committed(300, 1000));
-	assert_false(lite_wal_committed(999, 1000));
-	assert_true(lite_wal_committed(2500, 1000));
-	lite_wal_folded(2500);
-	assert_false(lite_wal_committed(3000, 1000));
-	assert_true(lite_wal_committed(16000, 1000));
-	lite_wal_folded(16000);
-	assert_true(lite_wal_committed(16001, 1000));
+	assert_false(lite_wal_committed(7999, 8000));
+	assert_true(lite_wal_committed(16000, 20000));
 	lite_wal_counts(&background, &by_commit);
-	assert_int_equal(by_commit - before, 5);
-	assert_int_equal(background, 0);
+	assert_int_equal(by_commit - before, 2);
+}
+
+/* Waits up to 5 s for the checkpointer's count to reach n. */
+static int64_t
+checkpoints_reach(int64_t n)
+{
+	int64_t	 background, by_commit;
+	int	 i;
+
+	for (i = 0; i < 500; i++) {
+		lite_wal_counts(&background, &by_commit);
+		if (background >= n)
+			break;
+		(void)usleep(10000);
+	}
+	return background;
+}
+
+/*
+ * With the checkpointer: a reader that began before the log was folded
+ * keeps SQLite from rewinding it, so it stays past 1,000 pages while
+ * commits go on; they wake no checkpoint until 1,000 new pages are
+ * there (each woke one before, with an fsync of the database file).
+ */
+static void
+test_steady_commits_wake_no_checkpoint_each(void **state)
+{
+	struct fixture	*f = *state;
+	struct db	*reader;
+	char		 id[16], note[3000];
+	int64_t		 background, by_commit, start;
+	int		 i;
+
+	memset(note, 'x', sizeof(note) - 1);
+	note[sizeof(note) - 1] = '\0';
+	/* 1,200 pages in one transaction, not folded (a bulk connection's
+	 * threshold is 8,000) */
+	assert_int_equal(db_bulk(f->db, true), 0);
+	assert_int_equal(db_tx_begin(f->db), 0);
+	for (i = 0; i < 1200; i++) {
+		snprintf(id, sizeof(id), "r%d", i);
+		assert_int_equal(db_run(f->db, sql_insert, "sis", id,
+		    (int64_t)i, note), 0);
+	}
+	assert_int_equal(db_tx_commit(f->db), 0);
+	assert_int_equal(db_bulk(f->db, false), 0);
+	reader = db_open(f->path);
+	assert_non_null(reader);
+	/* a read transaction (db_tx_begin takes the write lock) */
+	assert_int_equal(db_exec(reader, "BEGIN"), 0);
+	assert_int_equal(db_exists(reader, sql_by_id, "s", "r1"), DB_ROW);
+	db_configure(f->path);
+	assert_int_equal(db_background_start(), 0);
+	lite_wal_counts(&start, &by_commit);
+	/* the first commit past 1,000 unfolded pages wakes one, which folds
+	 * what the reader sees */
+	assert_int_equal(db_run(f->db, sql_bump, "is", (int64_t)1, "r1"), 0);
+	assert_int_equal(checkpoints_reach(start + 1), start + 1);
+	for (i = 0; i < 50; i++)
+		assert_int_equal(db_run(f->db, sql_bump, "is", (int64_t)1,
+		    "r2"), 0);
+	(void)usleep(300000);
+	lite_wal_counts(&background, &by_commit);
+	assert_int_equal(background, start + 1);
+	assert_int_equal(db_exec(reader, "COMMIT"), 0);
+	db_close(reader);
+	db_background_stop();
 }
 
 int
@@ -403,6 +455,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_data_version, setup,
 		    teardown),
 		cmocka_unit_test(test_checkpoint_due),
+		cmocka_unit_test_setup_teardown(
+		    test_steady_commits_wake_no_checkpoint_each, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
