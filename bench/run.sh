@@ -16,7 +16,7 @@
 #                make all first), e.g. a build of another commit
 #   BENCH_CACHE  a folder that keeps the seeded databases (reviewd's and
 #                the peer's, per size) between runs; each run works on a
-#                copy (default: seed anew each run, about a minute per 1 M)
+#                copy (default: seed anew each run, about 50 s per 1 M)
 #   PEER_DIR     where the peer's node packages are installed (default
 #                /tmp/reviewd-bench-peer; installed on first use from npm)
 #   DISPATCH_S   how long to watch the dispatch of the CSV's invitations

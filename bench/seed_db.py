@@ -12,12 +12,13 @@ daemon runs on a port of its own while the business units are created
 through its admin API, and TENANTS of them (the first ones) get an API
 application and a business user through the CLI, so the bench can ask for
 tokens. The daemon is stopped, and the bulk rows (consumers, products,
-reviews, tags) go in through SQL: in one transaction, with the counting
-trigger and the secondary indexes dropped and the journal off while the
-rows go in; then the indexes and the trigger are made again from their own
-text in sqlite_master, and the counts the trigger keeps
-(business_unit_counts, consumers.review_count) are computed in one
-statement each with the trigger's own conditions. The database ends in WAL
+reviews, tags) go in through SQL: in one transaction, with the triggers
+of reviews, review_tags and consumers and all their secondary indexes
+dropped and the journal off while the rows go in; then the indexes and the
+triggers are made again from their own text in sqlite_master, and what the
+triggers keep (business_unit_counts, consumers.review_count and
+named_count, review_tags' copy of the review's columns) is computed in one
+statement each with the triggers' own conditions. The database ends in WAL
 mode, as the daemon leaves it. No ANALYZE: the daemon never runs one.
 
 What the rows look like: unit of review i = i % UNITS (the units' reviews
@@ -37,7 +38,8 @@ the time range, and the seconds each phase took.
 --check compares what the running daemon (BASE_URL, started on DB) shows
 with SELECT count(*) on the rows: the public summary of every unit (total
 and each star), the private summary of each tenant, consumers'
-review_count, business_unit_counts, the foreign keys; and walks the public
+review_count and named_count, review_tags' copied columns,
+business_unit_counts, the foreign keys; and walks the public
 cursor list of the first WALK_UNITS units (default 1) to its end, plus one
 SKU's public product list, counting what it returns. Exit 1 on any
 difference.
@@ -196,26 +198,40 @@ SELECT i + 1, {RID}, (SELECT id FROM seed_units WHERE u = t.u), {CID},
       ELSE published END, published
 FROM t
 """
-# Consumers from the rows: the count the trigger keeps, the first review.
+# Consumers from their row numbers alone, without reading the reviews:
+# review i is consumer c = i * mult % nc's, so c's reviews are i = r, r + nc,
+# r + 2 nc (below n; n < 3 nc) with r = c * mult^-1 % nc (bound :inv), and
+# every seeded review is visible (--check says so): review_count is how
+# many there are, named_count those not anonymous (the reviews' own h4
+# rule), created_at the first one's.
 CONSUMERS_SELECT = """
 WITH RECURSIVE g(c) AS (SELECT 0 UNION ALL SELECT c + 1 FROM g
     WHERE c < :nc - 1),
-n AS MATERIALIZED (SELECT consumer_id, count(*) FILTER (WHERE {VISIBLE})
-    AS n, min(created_at) AS first FROM reviews GROUP BY consumer_id)
+j(j) AS (VALUES (0), (1), (2)),
+x AS (SELECT c, c * :inv %% :nc AS r FROM g)
 INSERT INTO consumers (id, email, display_name, country, review_count,
-    created_at)
-SELECT n.consumer_id, 'reviewer' || c || '@example.net',
+    named_count, created_at)
+SELECT {CID}, 'reviewer' || c || '@example.net',
     (SELECT v FROM seed_names WHERE k = c %% {NAMES}),
-    substr('GBDEFRESNLIT', c %% 6 * 2 + 1, 2), n.n, n.first
-FROM g JOIN n ON n.consumer_id = {CID}
+    substr('GBDEFRESNLIT', c %% 6 * 2 + 1, 2),
+    (SELECT count(*) FROM j WHERE r + j * :nc < :n),
+    (SELECT count(*) FROM j WHERE r + j * :nc < :n AND
+      ((r + j * :nc) * 1103515245 + 37) %% {P} / 1024 / 100 %% 50 != 0),
+    :start + r * :step
+FROM x WHERE r < :n
 """
+# Tags with the review's columns that review_tags_list_insert copies (its
+# trigger is dropped while they go in).
 TAGS_SELECT = """
-INSERT INTO review_tags (review_id, tag_group, tag_value)
-SELECT r.id, t.grp, t.val FROM reviews r JOIN seed_tags t
+INSERT INTO review_tags (review_id, tag_group, tag_value, business_unit_id,
+    sku, created_at, review_seq)
+SELECT r.id, t.grp, t.val, r.business_unit_id, r.sku, r.created_at, r.seq
+FROM reviews r JOIN seed_tags t
   ON t.k = (r.seq * 1769472037 + 43) %% {P} / 10240 %% {NTAGS}
 WHERE (r.seq * 1769472037 + 43) %% {P} / 1024 %% 10 = 0
 UNION ALL
-SELECT r.id, t.grp, t.val FROM reviews r JOIN seed_tags t
+SELECT r.id, t.grp, t.val, r.business_unit_id, r.sku, r.created_at, r.seq
+FROM reviews r JOIN seed_tags t
   ON t.k = ((r.seq * 1769472037 + 43) %% {P} / 10240 + 1) %% {NTAGS}
 WHERE (r.seq * 1769472037 + 43) %% {P} / 1024 %% 30 = 0
 """
@@ -329,23 +345,27 @@ def bulk(db, ids, n, seed):
     step = max(YEARS_MS // max(n, 1), 2)
     n_consumers = coprime_near(b, max(n // 2, b))
     lap = Lap()
-    par = {"n": n, "b": b, "nc": n_consumers,
-           "mult": coprime_near(n_consumers, n_consumers // 2 + 7919),
+    mult = coprime_near(n_consumers, n_consumers // 2 + 7919)
+    assert n < 3 * n_consumers, "CONSUMERS_SELECT counts three at most"
+    par = {"n": n, "b": b, "nc": n_consumers, "mult": mult,
+           "inv": pow(mult, -1, n_consumers),
            "start": start, "step": step,
            "delay": min(step // 2, 600000), "now": now}
 
     con = sqlite3.connect(db, isolation_level=None)
+    # temp_store FILE: with MEMORY SQLite's sorter uses no helper threads
     for pragma in ("journal_mode=OFF", "synchronous=OFF",
-                   "cache_size=-262144", "temp_store=MEMORY",
-                   "foreign_keys=OFF", "threads=2",
+                   "cache_size=-262144", "temp_store=FILE",
+                   "foreign_keys=OFF", "threads=4",
                    "mmap_size=8589934592"):
         con.execute("PRAGMA " + pragma)
-    triggers = saved_schema(con, ["trigger"], ["reviews"])
-    # the partial indexes of pending rows, submitters and due reply mail
-    # stay: no seeded row enters them
-    indexes = [x for x in saved_schema(con, ["index"], [
+    triggers = saved_schema(con, ["trigger"], ["reviews", "review_tags",
+                                               "consumers"])
+    # all of them, the partial ones too: the list indexes are partial
+    # (pub_seq IS NOT NULL) and every seeded row enters them; made again
+    # after the rows, an index is one sort instead of a B-tree insert a row
+    indexes = saved_schema(con, ["index"], [
         "reviews", "review_tags", "consumers", "products"])
-        if " WHERE " not in x[2]]
     con.execute("BEGIN")
     for _, name, _ in triggers:
         con.execute('DROP TRIGGER "%s"' % name)
@@ -393,16 +413,23 @@ def bulk(db, ids, n, seed):
     lap("tags")
     con.execute(sql(CONSUMERS_SELECT), par)
     lap("consumers")
-    con.execute(
-        "INSERT INTO business_unit_counts (business_unit_id, stars, n) "
-        "SELECT business_unit_id, stars, count(*) FROM reviews "
-        "WHERE " + VISIBLE + " AND sku IS NULL GROUP BY 1, 2 "
-        "ON CONFLICT (business_unit_id, stars) DO UPDATE SET "
-        "n = n + excluded.n")
-    lap("counts")
+    # a small cache makes the sorter write runs of 8 MiB, sorted on both
+    # cores and merged: 2.2-2.8 s an index of 1 M rows against 3.6-4.5 s
+    # in one run of 256 MiB (bench/RESULTS.md, stop 30)
+    con.execute("PRAGMA cache_size=-8192")
     for _, _, text in indexes:
         con.execute(text)
     lap("indexes")
+    # the trigger's conditions; pub_seq IS NOT NULL (true of every seeded
+    # row) lets it read the list index instead of the 1.5 GB table
+    con.execute(
+        "INSERT INTO business_unit_counts (business_unit_id, stars, n) "
+        "SELECT business_unit_id, stars, count(*) FROM reviews "
+        "WHERE " + VISIBLE + " AND sku IS NULL AND pub_seq IS NOT NULL "
+        "GROUP BY 1, 2 "
+        "ON CONFLICT (business_unit_id, stars) DO UPDATE SET "
+        "n = n + excluded.n")
+    lap("counts")
     for _, _, text in triggers:
         con.execute(text)
     con.execute("COMMIT")
@@ -484,6 +511,20 @@ def check(db, seed_json, base, walk_units):
             "hidden_reason", "r.hidden_reason") + ")").fetchone()[0]
     if wrong:
         bad.append("%d consumers with a wrong review_count" % wrong)
+    wrong = con.execute(
+        "SELECT count(*) FROM consumers c WHERE named_count != (SELECT "
+        "count(*) FROM reviews r WHERE r.consumer_id = c.id AND "
+        "r.anonymous = 0 AND " + VISIBLE.replace("status", "r.status").replace(
+            "hidden_reason", "r.hidden_reason") + ")").fetchone()[0]
+    if wrong:
+        bad.append("%d consumers with a wrong named_count" % wrong)
+    wrong = con.execute(
+        "SELECT count(*) FROM review_tags t JOIN reviews r ON "
+        "r.id = t.review_id WHERE t.business_unit_id IS NOT "
+        "r.business_unit_id OR t.sku IS NOT r.sku OR t.created_at IS NOT "
+        "r.created_at OR t.review_seq IS NOT r.seq").fetchone()[0]
+    if wrong:
+        bad.append("%d tags with columns other than their review's" % wrong)
     fk = con.execute("PRAGMA foreign_key_check").fetchall()
     if fk:
         bad.append("%d foreign keys broken, e.g. %s" % (len(fk), fk[:3]))
