@@ -358,6 +358,7 @@ bench html "GET /b/{domain} (HTML page)" "$connections" "$base/b/$domain"
 bench peer1_end "Node peer, page 1, again after the reads" "$connections" \
     "$peer_list"
 
+reads_rss=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
 log "reviewd, writes"
 bench invite "POST email-invitations, 16 clients" 16 \
     -H "Authorization: Bearer $bearer_inv" \
@@ -377,6 +378,7 @@ bench reply "POST reply, 16 clients" 16 \
     "${priv[@]}" -H "Content-Type: application/json" -s bench/reply.lua \
     "$base"
 settle "$pid"
+writes_rss=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
 log "fsync ceiling"
 read -r fs_rate fs_p50 fs_p99 _ < <($py bench/fsync_ceiling.py \
     "$dir/fsync.db" "$duration" 1)
@@ -473,7 +475,9 @@ while IFS='|' read -r tag name r p50 p99v bad; do
 done <"$dir/lines"
 echo "| CSV upload, $csv_rows rows | answer $csv_status in ${csv_s} s | | | | |"
 echo "| $csv_rows due invitations -> maildir | $sent in ${disp_s%.*} s | | | | all: ${disp_total} s |"
-echo "| peak RSS (VmHWM) | $((rss / 1024)) MiB (after the CSV: $((csv_rss / 1024)) MiB) | | | | |"
+echo "| peak RSS (VmHWM) | $((rss / 1024)) MiB (after the reads:" \
+    "$((reads_rss / 1024)), the writes: $((writes_rss / 1024)), the CSV:" \
+    "$((csv_rss / 1024)) MiB) | | | | |"
 echo
 echo "| reference | req/s | p50 | p99 | errors |"
 echo "|---|---:|---:|---:|---:|"
