@@ -5,6 +5,9 @@
 #   page1    GET the public list, page 1 (apikey), 64 connections
 #   reply    POST a reply to the unit's reviews (bearer), 16 clients
 #   organic  POST an organic review (public form), 16 clients
+#   csv      POST a CSV of 100,000 invitations due at once (bench/run.sh's
+#            line; the dispatch starts beside it), one upload: "requests"
+#            are its rows, the CPU is the daemon's until the answer
 # The maildir is in /dev/shm (creating files on a disk that freed many
 # inodes lately is most of the CPU otherwise: bench/RESULTS.md).
 #
@@ -22,22 +25,23 @@ while getopts s:r:p: o; do
 	s) seconds=$OPTARG ;;
 	r) rounds=$OPTARG ;;
 	p) prof=$OPTARG ;;
-	*) sed -n 2,18p "$0"; exit 2 ;;
+	*) sed -n 2,21p "$0"; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
-[ $# -ge 2 ] || { sed -n 2,18p "$0"; exit 2; }
+[ $# -ge 2 ] || { sed -n 2,21p "$0"; exit 2; }
 line=$1
 shift
-case $line in page1|reply|organic) ;; *) sed -n 2,18p "$0"; exit 2 ;; esac
+case $line in page1|reply|organic|csv) ;; *) sed -n 2,21p "$0"; exit 2 ;; esac
 py=/usr/bin/python3
 here=$(cd "$(dirname "$0")" && pwd)
 src=${BENCH_CACHE:-/var/tmp/reviewd-bench-cache}/reviewd-1000000-100
 [ -f "$src.db" ] && [ -f "$src.json" ] ||
 	{ echo "no $src.db: run bench/run.sh with BENCH_CACHE first" >&2; exit 1; }
-eval "$($py - "$src.json" <<'PY'
+# the CSV goes to the third tenant's unit, as in bench/run.sh
+eval "$($py - "$src.json" "$([ "$line" = csv ] && echo 2 || echo 0)" <<'PY'
 import json, sys
-t = json.load(open(sys.argv[1]))["tenants"][0]
+t = json.load(open(sys.argv[1]))["tenants"][int(sys.argv[2])]
 for k, v in (("bu", t["unit"]), ("key", t["key"]), ("secret", t["secret"]),
              ("domain", t.get("domain", ""))):
     print("%s='%s'" % (k, v))
@@ -89,6 +93,15 @@ INI
 	bearer=$(curl -sf -u "$key:$secret" -d grant_type=client_credentials \
 	    "$base/v1/oauth/oauth-business-users-for-applications/accesstoken" |
 	    $py -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
+	if [ "$line" = csv ] && [ ! -f "$dir/invitations.csv" ]; then
+		$py - "$dir/invitations.csv" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("email,name,reference,preferredSendTime\n")
+    for i in range(100000):
+        f.write("c%d@example.com,Customer Number %d,REF-%08d,\n" % (i, i, i))
+PY
+	fi
 	if [ "$line" = reply ]; then
 		curl -sf -H "Authorization: Bearer $bearer" \
 		    "$base/v1/private/business-units/$bu/reviews?perPage=100&page=[1-20]" |
@@ -108,6 +121,13 @@ INI
 	    "$base" 2>&1) ;;
 	organic) out=$(wrk -t2 -c16 -d"${seconds}s" --latency \
 	    -s "$here/organic.lua" "$base/review/$domain" 2>&1) ;;
+	csv) out=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' \
+	    -H "Authorization: Bearer $bearer" -H "Content-Type: text/csv" \
+	    --data-binary "@$dir/invitations.csv" \
+	    "$base/v1/private/business-units/$bu/invitations/csv" |
+	    awk '{ print "100000 requests in"; print "99% " $2 "s";
+	        printf "Requests/sec: %.0f\n", 100000 / $2
+	        if ($1 != 201) print "Non-2xx or Non-3xx responses: 1" }') ;;
 	esac
 	[ -z "$ppid" ] || { kill -INT "$ppid" 2>/dev/null; wait "$ppid" || true; }
 	t1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
@@ -119,9 +139,15 @@ INI
 	    awk -F'[ }]' '/^reviewd_database_checkpoints_total/ {
 	        printf "%s%s", sep, $NF; sep = "/" }')
 	cpu=$($py -c "print('%.0f' % (($t1 - $t0) * 1e6 / $(getconf CLK_TCK) / max(1, ${n:-0})))")
-	echo "$line round $round $(basename "$bin"): $n requests, $rate req/s," \
-	    "p99 $p99, non-2xx ${bad:-0}, CPU ${cpu} us/request," \
-	    "checkpoints (thread/commit) $ckpt"
+	if [ "$line" = csv ]; then
+		echo "csv round $round $(basename "$bin"): $n rows in $p99," \
+		    "$rate rows/s, non-201 ${bad:-0}, CPU ${cpu} us/row," \
+		    "checkpoints (thread/commit) $ckpt"
+	else
+		echo "$line round $round $(basename "$bin"): $n requests," \
+		    "$rate req/s, p99 $p99, non-2xx ${bad:-0}, CPU ${cpu}" \
+		    "us/request, checkpoints (thread/commit) $ckpt"
+	fi
 	kill "$pid"
 	wait "$pid" 2>/dev/null || true
 	pid=
