@@ -504,20 +504,18 @@ def check(db, seed_json, base, walk_units):
         if got != want:
             bad.append("tenant %s private summary %s, rows %s" % (
                 ten["unit"], got, want))
-    wrong = con.execute(
-        "SELECT count(*) FROM consumers c WHERE review_count != (SELECT "
-        "count(*) FROM reviews r WHERE r.consumer_id = c.id AND " +
-        VISIBLE.replace("status", "r.status").replace(
-            "hidden_reason", "r.hidden_reason") + ")").fetchone()[0]
-    if wrong:
-        bad.append("%d consumers with a wrong review_count" % wrong)
-    wrong = con.execute(
-        "SELECT count(*) FROM consumers c WHERE named_count != (SELECT "
-        "count(*) FROM reviews r WHERE r.consumer_id = c.id AND "
-        "r.anonymous = 0 AND " + VISIBLE.replace("status", "r.status").replace(
-            "hidden_reason", "r.hidden_reason") + ")").fetchone()[0]
-    if wrong:
-        bad.append("%d consumers with a wrong named_count" % wrong)
+    # the reviewer's counts: visible reviews, and those of them not
+    # anonymous (what a named review shows as numberOfReviews)
+    visible = VISIBLE.replace("status", "r.status").replace(
+        "hidden_reason", "r.hidden_reason")
+    for column, named in (("review_count", ""),
+                          ("named_count", "r.anonymous = 0 AND ")):
+        wrong = con.execute(
+            "SELECT count(*) FROM consumers c WHERE %s != (SELECT count(*) "
+            "FROM reviews r WHERE r.consumer_id = c.id AND %s%s)" % (
+                column, named, visible)).fetchone()[0]
+        if wrong:
+            bad.append("%d consumers with a wrong %s" % (wrong, column))
     wrong = con.execute(
         "SELECT count(*) FROM review_tags t JOIN reviews r ON "
         "r.id = t.review_id WHERE t.business_unit_id IS NOT "
