@@ -16,10 +16,11 @@ reviews, tags) go in through SQL: in one transaction, with the triggers
 of reviews, review_tags and consumers and all their secondary indexes
 dropped and the journal off while the rows go in; then the indexes and the
 triggers are made again from their own text in sqlite_master, and what the
-triggers keep (business_unit_counts, consumers.review_count and
-named_count, review_tags' copy of the review's columns) is computed in one
-statement each with the triggers' own conditions. The database ends in WAL
-mode, as the daemon leaves it. No ANALYZE: the daemon never runs one.
+triggers keep (business_unit_counts, product_review_summaries,
+consumers.review_count and named_count, review_tags' copy of the review's
+columns) is computed in one statement each with the triggers' own
+conditions. The database ends in WAL mode, as the daemon leaves it. No
+ANALYZE: the daemon never runs one.
 
 What the rows look like: unit of review i = i % UNITS (the units' reviews
 interleave in time over three years up to now); seq = pub_seq = i + 1 in
@@ -39,15 +40,16 @@ the time range, and the seconds each phase took.
 with SELECT count(*) on the rows: the public summary of every unit (total
 and each star), the private summary of each tenant, consumers'
 review_count and named_count, review_tags' copied columns,
-business_unit_counts, the foreign keys; and walks the public
-cursor list of the first WALK_UNITS units (default 1) to its end, plus one
-SKU's public product list, counting what it returns. Exit 1 on any
-difference.
+business_unit_counts, product_review_summaries, the foreign keys; and
+walks the public cursor list of the first WALK_UNITS units (default 1) to
+its end, plus one SKU's public product list, counting what it returns.
+Exit 1 on any difference.
 """
 import json
 import os
 import pathlib
 import random
+import shutil
 import sqlite3
 import sys
 import tempfile
@@ -130,6 +132,8 @@ REPLIES = ["Thank you for your review, we are glad it went well.",
 
 # The trigger's conditions, for the counts computed after the rows.
 VISIBLE = "status = 'published' AND hidden_reason IS NULL"
+# a product's summary: its visible reviews of each star value
+STARS_SUMS = ", ".join("sum(stars = %d)" % k for k in range(1, 6))
 # Bijections of a row number onto 48 bits (odd multipliers modulo 2**48):
 # ids that look like the daemon's random ones, distinct by construction.
 M48 = 1 << 48
@@ -314,17 +318,21 @@ def create_units(db, units, tenants):
     d.start()
     ids = [t["unit"] for t in out_tenants]
     domains = [t["domain"] for t in out_tenants]
-    for k in range(tenants, units):
-        domain = "shop%d.bench.example" % k
-        r = d.admin("POST", "/v1/admin/business-units", json={
-            "name": "Bench Shop %d" % k, "domain": domain})
-        if r.status_code != 201:
-            sys.exit("seed_db: unit create: %d %s" % (r.status_code, r.text))
-        ids.append(r.json()["id"])
-        domains.append(domain)
-    rc = d.stop()
+    try:
+        for k in range(tenants, units):
+            domain = "shop%d.bench.example" % k
+            r = d.admin("POST", "/v1/admin/business-units", json={
+                "name": "Bench Shop %d" % k, "domain": domain})
+            if r.status_code != 201:
+                sys.exit("seed_db: unit create: %d %s" % (r.status_code,
+                                                         r.text))
+            ids.append(r.json()["id"])
+            domains.append(domain)
+    finally:
+        rc = d.stop()
     if rc != 0:
         sys.exit("seed_db: the daemon exited %s:\n%s" % (rc, d.stderr()))
+    shutil.rmtree(tmp, ignore_errors=True)
     return ids, domains, out_tenants
 
 
@@ -343,10 +351,10 @@ def bulk(db, ids, n, seed):
     now = int(time.time() * 1000)
     start = now - YEARS_MS
     step = max(YEARS_MS // max(n, 1), 2)
-    n_consumers = coprime_near(b, max(n // 2, b))
+    # more than n / 3 consumers: CONSUMERS_SELECT counts three at most
+    n_consumers = coprime_near(b, max(n // 2, n // 3 + 1, b))
     lap = Lap()
     mult = coprime_near(n_consumers, n_consumers // 2 + 7919)
-    assert n < 3 * n_consumers, "CONSUMERS_SELECT counts three at most"
     par = {"n": n, "b": b, "nc": n_consumers, "mult": mult,
            "inv": pow(mult, -1, n_consumers),
            "start": start, "step": step,
@@ -429,6 +437,15 @@ def bulk(db, ids, n, seed):
         "GROUP BY 1, 2 "
         "ON CONFLICT (business_unit_id, stars) DO UPDATE SET "
         "n = n + excluded.n")
+    con.execute(
+        "INSERT INTO product_review_summaries (business_unit_id, sku, "
+        "stars1, stars2, stars3, stars4, stars5) "
+        "SELECT business_unit_id, sku, " + STARS_SUMS + " FROM reviews "
+        "WHERE " + VISIBLE + " AND sku IS NOT NULL AND pub_seq IS NOT NULL "
+        "GROUP BY 1, 2 "
+        "ON CONFLICT (business_unit_id, sku) DO UPDATE SET " +
+        ", ".join("stars%d = stars%d + excluded.stars%d" % (k, k, k)
+                  for k in range(1, 6)))
     lap("counts")
     for _, _, text in triggers:
         con.execute(text)
@@ -516,6 +533,16 @@ def check(db, seed_json, base, walk_units):
                 column, named, visible)).fetchone()[0]
         if wrong:
             bad.append("%d consumers with a wrong %s" % (wrong, column))
+    want = con.execute(
+        "SELECT business_unit_id, sku, " + STARS_SUMS + " FROM reviews "
+        "WHERE " + VISIBLE + " AND sku IS NOT NULL GROUP BY 1, 2").fetchall()
+    kept = con.execute(
+        "SELECT business_unit_id, sku, stars1, stars2, stars3, stars4, "
+        "stars5 FROM product_review_summaries WHERE stars1 + stars2 + "
+        "stars3 + stars4 + stars5 > 0").fetchall()
+    if sorted(want) != sorted(kept):
+        bad.append("product_review_summaries differ from the rows (%d "
+                   "products kept, %d with reviews)" % (len(kept), len(want)))
     wrong = con.execute(
         "SELECT count(*) FROM review_tags t JOIN reviews r ON "
         "r.id = t.review_id WHERE t.business_unit_id IS NOT "

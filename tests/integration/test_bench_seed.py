@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from conftest import PG, Daemon
+from conftest import PG
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SEED = ROOT / "bench" / "seed_db.py"
@@ -33,7 +33,8 @@ def check(db, seed_json, daemon):
                           capture_output=True, text=True, timeout=300)
 
 
-def test_seeded_rows_agree_with_the_daemon_and_their_counts(tmp_path):
+def test_seeded_rows_agree_with_the_daemon_and_their_counts(tmp_path,
+                                                            make_daemon):
     db = tmp_path / "seeded.db"
     info = seed(db, 3000, 5, 2)
     assert len(info["units"]) == 5 and len(info["tenants"]) == 2
@@ -51,23 +52,27 @@ def test_seeded_rows_agree_with_the_daemon_and_their_counts(tmp_path):
         "FROM reviews WHERE anonymous = 1)").fetchone()
     assert anonymous_reviews > 0 and named == 3000 - anonymous_reviews
     assert con.execute("SELECT count(*) FROM review_tags").fetchone()[0] > 0
+    assert con.execute("SELECT count(*) FROM product_review_summaries"
+                       ).fetchone()[0] > 0
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     con.close()
 
-    (tmp_path / "d").mkdir()
-    d = Daemon(tmp_path / "d", {"database": {"path": str(db)}}).start()
-    try:
-        proc = check(db, tmp_path / "seed.json", d)
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-        assert "all agree" in proc.stdout
+    d = make_daemon({"database": {"path": str(db)}})
+    proc = check(db, tmp_path / "seed.json", d)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "all agree" in proc.stdout
 
-        # a count the triggers would keep, made wrong: the check says so
-        with sqlite3.connect(db) as con:
-            con.execute("UPDATE consumers SET named_count = named_count + 1 "
-                        "WHERE rowid = 1")
-        proc = check(db, tmp_path / "seed.json", d)
-        assert proc.returncode == 1
-        assert "1 consumers with a wrong named_count" in proc.stdout
-    finally:
-        assert d.stop() == 0
+    # counts the triggers would keep, made wrong: the check says so
+    con = sqlite3.connect(db)
+    con.execute("UPDATE consumers SET named_count = named_count + 1 "
+                "WHERE rowid = 1")
+    con.execute("UPDATE product_review_summaries SET stars5 = stars5 + 1 "
+                "WHERE (business_unit_id, sku) = (SELECT business_unit_id, "
+                "sku FROM product_review_summaries LIMIT 1)")
+    con.commit()
+    con.close()
+    proc = check(db, tmp_path / "seed.json", d)
+    assert proc.returncode == 1
+    assert "1 consumers with a wrong named_count" in proc.stdout
+    assert "product_review_summaries differ from the rows" in proc.stdout
