@@ -22,6 +22,19 @@ import requests
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = os.environ.get("REVIEWD_BIN") or str(ROOT / "build" / "reviewd")
 ADMIN_TOKEN = "test-admin-token-0123456789"
+
+
+def _asan_build():
+    """Whether BIN is an AddressSanitizer build: it keeps freed memory in
+    quarantine (256 MB by default), so a peak-memory bound is ASan's."""
+    try:
+        with open(BIN, "rb") as f:
+            return b"__asan_init" in f.read()
+    except OSError:
+        return False
+
+
+ASAN = _asan_build()
 START_DEADLINE_S = 30
 SANITIZER_MARKERS = (
     "ERROR: AddressSanitizer",

@@ -7,14 +7,16 @@ import select
 import socket
 import threading
 
-from conftest import Business
+from conftest import ASAN, Business
 
 TOTAL = 100 * 1024 * 1024
 CHUNK = 64 * 1024
 POSTS = 8
 # The daemon's peak resident size may grow by this much at most: eight
-# bodies buffered up to the old 64 MiB cap grew it by about 300 MB.
-HWM_SLACK_KB = 6 * 1024
+# bodies buffered up to the old 64 MiB cap grew it by about 300 MB. An
+# AddressSanitizer build keeps what is freed in quarantine: there the
+# flood grew it by 6.1 MB once (a clean-clone CI of stop 30).
+HWM_SLACK_KB = (32 if ASAN else 6) * 1024
 
 
 def vm_hwm_kb(daemon):

@@ -16,15 +16,8 @@ import time
 import pytest
 import requests
 
-from conftest import BIN, PG, Business, assert_error, wait_for
+from conftest import ASAN, PG, Business, assert_error, wait_for
 
-
-def asan_build():
-    with open(BIN, "rb") as f:
-        return b"__asan_init" in f.read()
-
-
-ASAN = asan_build()
 ROWS = int(os.environ.get("REVIEWD_CSV_ROWS",
                           "20000" if ASAN else "200000"))
 # VmHWM growth allowed over the upload (the old code: 437 MB at 200k rows)
