@@ -3,7 +3,6 @@ what the daemon's own triggers would have kept, checked by its --check
 against a daemon serving the seeded file; and the check fails when a
 count is wrong."""
 import json
-import os
 import pathlib
 import sqlite3
 import subprocess
@@ -22,7 +21,7 @@ pytestmark = pytest.mark.skipif(PG, reason="the seeder writes SQLite")
 def seed(path, reviews, units, tenants):
     proc = subprocess.run([sys.executable, str(SEED), str(path), str(reviews),
                            str(units), str(tenants)], capture_output=True,
-                          text=True, timeout=300, env=dict(os.environ))
+                          text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
