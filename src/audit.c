@@ -39,8 +39,7 @@ entry_json(struct db_stmt *st)
 }
 
 int
-audit_list(struct request *req, struct response *res,
-    struct api_error *err)
+audit_list(ROUTE_HANDLER_PARAMS)
 {
 	struct handler_page	 p = { 1, 100 };
 

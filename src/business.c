@@ -564,8 +564,7 @@ static const char sql_unit_find[] =
     "COLLATE NOCASE LIMIT 1";
 
 int
-business_find(struct request *req, struct response *res,
-    struct api_error *err)
+business_find(ROUTE_HANDLER_PARAMS)
 {
 	const char	*name = request_query(req, "name");
 	char		 domain[DOMAIN_MAX + 1], id[IDS_ID_LEN + 1];
@@ -588,8 +587,7 @@ business_find(struct request *req, struct response *res,
 }
 
 int
-business_get_public(struct request *req, struct response *res,
-    struct api_error *err)
+business_get_public(ROUTE_HANDLER_PARAMS)
 {
 	const char	*id = request_param(req, "businessUnitId");
 
@@ -601,8 +599,7 @@ business_get_public(struct request *req, struct response *res,
 }
 
 int
-business_get_private(struct request *req, struct response *res,
-    struct api_error *err)
+business_get_private(ROUTE_HANDLER_PARAMS)
 {
 	const char	*id;
 
@@ -612,8 +609,7 @@ business_get_private(struct request *req, struct response *res,
 }
 
 int
-business_list_private(struct request *req, struct response *res,
-    struct api_error *err)
+business_list_private(ROUTE_HANDLER_PARAMS)
 {
 	json_t	*unit = NULL;	/* owned, taken by json_pack */
 
@@ -711,8 +707,7 @@ update_unit(struct db *db, const char *id, const struct settings *s,
 }
 
 int
-business_patch(struct request *req, struct response *res,
-    struct api_error *err)
+business_patch(ROUTE_HANDLER_PARAMS)
 {
 	static const char *const allowed[] = { "displayName", "websiteUrl",
 	    "country", "notificationEmail", "senderName", "defaultLocale",
@@ -758,8 +753,7 @@ out:
 }
 
 int
-business_admin_list(struct request *req, struct response *res,
-    struct api_error *err)
+business_admin_list(ROUTE_HANDLER_PARAMS)
 {
 	struct handler_page	 p = { 1, 20 };
 
@@ -770,8 +764,7 @@ business_admin_list(struct request *req, struct response *res,
 }
 
 int
-business_admin_create(struct request *req, struct response *res,
-    struct api_error *err)
+business_admin_create(ROUTE_HANDLER_PARAMS)
 {
 	static const char *const allowed[] = { "name", "domain", "websiteUrl",
 	    "country", "notificationEmail", "senderName", "defaultLocale",

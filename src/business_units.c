@@ -98,8 +98,7 @@ static const char sql_search[] =
 
 /* GET /v1/business-units/search?query=&country=&page=&perpage= */
 int
-business_units_search(struct request *req, struct response *res,
-    struct api_error *err)
+business_units_search(ROUTE_HANDLER_PARAMS)
 {
 	const char		*q = request_query(req, "query");
 	struct handler_page	 p = { 1, 20 };
@@ -127,8 +126,7 @@ static const char sql_all[] =
 
 /* GET /v1/business-units/all?country=&page=&perPage= */
 int
-business_units_all(struct request *req, struct response *res,
-    struct api_error *err)
+business_units_all(ROUTE_HANDLER_PARAMS)
 {
 	struct handler_page	 p = { 1, 20 };
 	char			 country[3];
@@ -202,8 +200,7 @@ localised_url(const char *public_url, const char *locale, const char *path,
 
 /* GET /v1/business-units/{id}/web-links?locale= */
 int
-business_units_web_links(struct request *req, struct response *res,
-    struct api_error *err)
+business_units_web_links(ROUTE_HANDLER_PARAMS)
 {
 	const char	*l = request_query(req, "locale");
 	struct db_stmt	*st;
@@ -250,8 +247,7 @@ text_or_null(struct db_stmt *st, int col)
 /* GET /v1/business-units/{id}/profileinfo: the contact details the
  * business set (PATCH /v1/private/business-units/{id}). */
 int
-business_units_profile_info(struct request *req, struct response *res,
-    struct api_error *err)
+business_units_profile_info(ROUTE_HANDLER_PARAMS)
 {
 	struct db_stmt	*st;
 	char		 self[URL_LEN + 16], unit[URL_LEN];
@@ -292,8 +288,7 @@ static const char sql_latest[] =
  * table through here.
  */
 int
-business_units_latest_reviews(struct request *req, struct response *res,
-    struct api_error *err)
+business_units_latest_reviews(ROUTE_HANDLER_PARAMS)
 {
 	const char		*lang = request_query(req, "language");
 	struct handler_page	 p = { 1, 20 };

@@ -48,8 +48,7 @@ link_of(const struct request *req, const char *path, const char *id,
 }
 
 int
-consumers_get(struct request *req, struct response *res,
-    struct api_error *err)
+consumers_get(ROUTE_HANDLER_PARAMS)
 {
 	const char	*id = request_param(req, "consumerId");
 	struct db_stmt	*st;
@@ -196,8 +195,7 @@ read_filters(const struct request *req, struct consumer_filters *f,
 }
 
 int
-consumers_reviews(struct request *req, struct response *res,
-    struct api_error *err)
+consumers_reviews(ROUTE_HANDLER_PARAMS)
 {
 	const char		*id = request_param(req, "consumerId");
 	struct consumer_filters	 f;

@@ -81,8 +81,7 @@ erasure_checkpoint(struct db *db)
 }
 
 int
-erasure_data_delete(struct request *req, struct response *res,
-    struct api_error *err)
+erasure_data_delete(ROUTE_HANDLER_PARAMS)
 {
 	static const char *const allowed[] = { "customerEmails",
 	    "deleteOlderThan", NULL };

@@ -91,8 +91,7 @@ thread_json(struct db *db, const char *review, bool eligible,
 }
 
 int
-findreviewer_get(struct request *req, struct response *res,
-    struct api_error *err)
+findreviewer_get(ROUTE_HANDLER_PARAMS)
 {
 	const char		*review = request_param(req, "reviewId");
 	struct review_facts	 facts;
@@ -268,8 +267,7 @@ request_mail(struct db_stmt *st, const char *message, json_t *requested,
 }
 
 int
-findreviewer_create(struct request *req, struct response *res,
-    struct api_error *err)
+findreviewer_create(ROUTE_HANDLER_PARAMS)
 {
 	struct db		*db = req->db;
 	json_t			*requested = json_array();	/* owned */

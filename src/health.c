@@ -95,8 +95,7 @@ clock_enabled(const struct request *req, struct api_error *err)
 }
 
 int
-health_clock_get(struct request *req, struct response *res,
-    struct api_error *err)
+health_clock_get(ROUTE_HANDLER_PARAMS)
 {
 	if (clock_enabled(req, err) == -1)
 		return -1;
@@ -137,8 +136,7 @@ health_clock_restore(struct db *db)
 /* {"advanceMs": n} or {"advanceSeconds": n} or {"now": time}; the clock
  * only moves forward, as real time does. */
 int
-health_clock_set(struct request *req, struct response *res,
-    struct api_error *err)
+health_clock_set(ROUTE_HANDLER_PARAMS)
 {
 	static const char *const allowed[] = { "advanceMs", "advanceSeconds",
 	    "now", NULL };

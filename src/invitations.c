@@ -864,8 +864,7 @@ created_answer(struct response *res, bool representation, bool replayed,
  * invitations for Prefer: return=representation (created_answer).
  */
 int
-invitations_create(struct request *req, struct response *res,
-    struct api_error *err)
+invitations_create(ROUTE_HANDLER_PARAMS)
 {
 	json_t		*out = NULL, *list = NULL;	/* owned */
 	json_t		*body, *item;		/* borrowed; taken */

@@ -378,8 +378,7 @@ find_import(const struct request *req, const char **bu,
 }
 
 int
-invitations_import_get(struct request *req, struct response *res,
-    struct api_error *err)
+invitations_import_get(ROUTE_HANDLER_PARAMS)
 {
 	struct db_stmt	*st = NULL;
 	json_error_t	 jerr;
@@ -430,8 +429,7 @@ row_outcome(struct db_stmt *st)
 }
 
 int
-invitations_import_rows(struct request *req, struct response *res,
-    struct api_error *err)
+invitations_import_rows(ROUTE_HANDLER_PARAMS)
 {
 	static const char *const statuses[] = { "queued", "skipped", "merged",
 	    "invalid", NULL };

@@ -168,8 +168,7 @@ bind_filters(const struct request *req, struct db_stmt *st, const char *bu,
 /* GET .../invitations: the history, newest first, with the unit's daily
  * quota (so the paged answer of handler.h does not fit). */
 int
-invitations_list(struct request *req, struct response *res,
-    struct api_error *err)
+invitations_list(ROUTE_HANDLER_PARAMS)
 {
 	struct handler_page p = { 1, 20 };
 	struct db_stmt	*st = NULL;
@@ -227,8 +226,7 @@ own_invitation(struct db *db, const struct request *req, json_t **out,
 }
 
 int
-invitations_get(struct request *req, struct response *res,
-    struct api_error *err)
+invitations_get(ROUTE_HANDLER_PARAMS)
 {
 	json_t	*o = NULL;	/* owned, taken by response_json */
 
@@ -259,8 +257,7 @@ static const char sql_reschedule[] =
     "WHERE id = ?3 AND status = 'queued'";
 
 int
-invitations_patch(struct request *req, struct response *res,
-    struct api_error *err)
+invitations_patch(ROUTE_HANDLER_PARAMS)
 {
 	static const char *const allowed[] = { "preferredSendTime", NULL };
 	struct db	*db = req->db;
@@ -313,8 +310,7 @@ out:
 
 /* There is deliberately no way to cancel one invitation. */
 int
-invitations_delete(struct request *req, struct response *res,
-    struct api_error *err)
+invitations_delete(ROUTE_HANDLER_PARAMS)
 {
 	json_t	*inv = NULL;	/* owned */
 
@@ -366,8 +362,7 @@ events_add(struct db *db, json_t *ids, const char *kind, const char *detail,
 }
 
 int
-invitations_cancel_queued(struct request *req, struct response *res,
-    struct api_error *err)
+invitations_cancel_queued(ROUTE_HANDLER_PARAMS)
 {
 	static const char *const allowed[] = { NULL };
 	struct db	*db = req->db;

@@ -95,8 +95,7 @@ invitations_template_default(const char *locale)
 }
 
 int
-invitations_templates_list(struct request *req, struct response *res,
-    struct api_error *err)
+invitations_templates_list(ROUTE_HANDLER_PARAMS)
 {
 	json_t		*list = NULL;	/* owned; handler_list_answer takes */
 	const char	*bu;
@@ -275,15 +274,13 @@ out:
 }
 
 int
-invitations_template_create(struct request *req, struct response *res,
-    struct api_error *err)
+invitations_template_create(ROUTE_HANDLER_PARAMS)
 {
 	return write_template(req, res, err, true);
 }
 
 int
-invitations_template_update(struct request *req, struct response *res,
-    struct api_error *err)
+invitations_template_update(ROUTE_HANDLER_PARAMS)
 {
 	return write_template(req, res, err, false);
 }

@@ -720,8 +720,7 @@ out:
  * problem rows; every row's outcome is at .../invitation-imports/{id}/rows.
  */
 int
-invitations_csv(struct request *req, struct response *res,
-    struct api_error *err)
+invitations_csv(ROUTE_HANDLER_PARAMS)
 {
 	struct db	*db = req->db;
 	const char	*ctype = request_header(req, "Content-Type");

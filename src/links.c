@@ -284,8 +284,7 @@ keys_json(const struct keys *k)
 }
 
 int
-links_keys_create(struct request *req, struct response *res,
-    struct api_error *err)
+links_keys_create(ROUTE_HANDLER_PARAMS)
 {
 	struct keys	 k;
 	const char	*bu;
@@ -330,8 +329,7 @@ read_key(json_t *body, const char *name, unsigned char out[LINKS_KEY_LEN],
 /* PUT: a business moving from another platform brings the keys it used,
  * so every link it already sent keeps working. */
 int
-links_keys_import(struct request *req, struct response *res,
-    struct api_error *err)
+links_keys_import(ROUTE_HANDLER_PARAMS)
 {
 	static const char *const allowed[] = { "encryptKey", "authKey",
 	    "uniqueLinkSecret", NULL };
@@ -393,8 +391,7 @@ out:
 
 /* GET says whether keys exist, never what they are. */
 int
-links_keys_status(struct request *req, struct response *res,
-    struct api_error *err)
+links_keys_status(ROUTE_HANDLER_PARAMS)
 {
 	struct keys	 k;
 	const char	*bu;
@@ -562,8 +559,7 @@ link_unit_or_404(struct request *req, struct response *res,
 }
 
 int
-links_evaluate_bgl(struct request *req, struct response *res,
-    struct api_error *err)
+links_evaluate_bgl(ROUTE_HANDLER_PARAMS)
 {
 	const char		*payload = request_query(req, "p");
 	struct link_claim	 c;
@@ -608,8 +604,7 @@ out:
 }
 
 int
-links_evaluate_unique(struct request *req, struct response *res,
-    struct api_error *err)
+links_evaluate_unique(ROUTE_HANDLER_PARAMS)
 {
 	const char		*a = request_query(req, "a");
 	const char		*b = request_query(req, "b");
@@ -943,8 +938,7 @@ link_body(struct request *req, struct api_error *err)
 /* POST .../invitation-links (reference 7.2): a personal link, no e-mail;
  * the body JSON or form-encoded. */
 int
-links_invitation_link(struct request *req, struct response *res,
-    struct api_error *err)
+links_invitation_link(ROUTE_HANDLER_PARAMS)
 {
 	static const char *const allowed[] = { "locationId", "referenceId",
 	    "email", "name", "locale", "tags", "redirectUri", NULL };

@@ -146,8 +146,7 @@ out:
 }
 
 int
-oauth_admin_app_create(struct request *req, struct response *res,
-    struct api_error *err)
+oauth_admin_app_create(ROUTE_HANDLER_PARAMS)
 {
 	static const char *const allowed[] = { "name", "redirectUris",
 	    "public", NULL };
@@ -561,8 +560,7 @@ begin(struct request *req, struct response *res, bool post, struct authz *a,
 }
 
 int
-oauth_authorize_page(struct request *req, struct response *res,
-    struct api_error *err)
+oauth_authorize_page(ROUTE_HANDLER_PARAMS)
 {
 	struct authz	 a;
 	int		 rc = begin(req, res, false, &a, err);
@@ -622,8 +620,7 @@ out:
 }
 
 int
-oauth_authorize_post(struct request *req, struct response *res,
-    struct api_error *err)
+oauth_authorize_post(ROUTE_HANDLER_PARAMS)
 {
 	struct authz	 a;
 	char		 csrf[IDS_TOKEN_LEN + 2];
@@ -703,8 +700,7 @@ consent_json(struct db_stmt *st)
 }
 
 int
-oauth_consents_list(struct request *req, struct response *res,
-    struct api_error *err)
+oauth_consents_list(ROUTE_HANDLER_PARAMS)
 {
 	struct handler_page	 p = { 1, 20 };
 
@@ -716,8 +712,7 @@ oauth_consents_list(struct request *req, struct response *res,
 }
 
 int
-oauth_consents_revoke(struct request *req, struct response *res,
-    struct api_error *err)
+oauth_consents_revoke(ROUTE_HANDLER_PARAMS)
 {
 	const char	*app = request_param(req, "applicationId");
 	char		 consent[IDS_ID_LEN + 1];

@@ -67,8 +67,7 @@ static const char sql_list[] =
     "ORDER BY id DESC LIMIT ?3 OFFSET ?4";
 
 int
-outbox_admin_list(struct request *req, struct response *res,
-    struct api_error *err)
+outbox_admin_list(ROUTE_HANDLER_PARAMS)
 {
 	static const char *const statuses[] = { "pending", "delivering",
 	    "delivered", "dead", NULL };
@@ -95,8 +94,7 @@ static const char sql_by_public_id[] =
     "SELECT " ROW_COLUMNS " FROM outbox WHERE public_id = ?";
 
 int
-outbox_admin_retry(struct request *req, struct response *res,
-    struct api_error *err)
+outbox_admin_retry(ROUTE_HANDLER_PARAMS)
 {
 	struct db	*db = req->db;
 	const char	*id = request_param(req, "outboxId");

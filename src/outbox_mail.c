@@ -61,8 +61,7 @@ const struct outbox_sender	outbox_mail_sender = {
 /* Operators check their mail set-up with a real message that takes the
  * same path as every other one. */
 int
-outbox_admin_mail_test(struct request *req, struct response *res,
-    struct api_error *err)
+outbox_admin_mail_test(ROUTE_HANDLER_PARAMS)
 {
 	static const char *const allowed[] = { "to", "toName", "subject",
 	    "locale", NULL };

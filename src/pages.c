@@ -236,8 +236,7 @@ form_page(const struct request *req, struct response *res, int status,
 }
 
 int
-pages_review_form(struct request *req, struct response *res,
-    struct api_error *err)
+pages_review_form(ROUTE_HANDLER_PARAMS)
 {
 	json_t	*unit = NULL;	/* owned */
 	int	 r = pages_unit_or_404(req, res, &unit, err);
@@ -270,8 +269,7 @@ form_json(const struct request *req, struct api_error *problems)
 }
 
 int
-pages_review_post(struct request *req, struct response *res,
-    struct api_error *err)
+pages_review_post(ROUTE_HANDLER_PARAMS)
 {
 	const char		*ctype = request_header(req, "Content-Type");
 	struct review_input	 in;
@@ -345,8 +343,7 @@ find_confirm(struct request *req, void *arg, struct api_error *err)
 }
 
 int
-pages_review_confirm(struct request *req, struct response *res,
-    struct api_error *err)
+pages_review_confirm(ROUTE_HANDLER_PARAMS)
 {
 	struct confirm	 c = { .apply = strcmp(req->method, "POST") == 0 };
 	const char	*lang = pages_lang(req, NULL, NULL);

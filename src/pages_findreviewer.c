@@ -182,8 +182,7 @@ open_request(struct request *req, struct response *res, struct fr_link *l,
 }
 
 int
-pages_find_reviewer(struct request *req, struct response *res,
-    struct api_error *err)
+pages_find_reviewer(ROUTE_HANDLER_PARAMS)
 {
 	struct fr_link	 l = { FINDREVIEWER_UNKNOWN, NULL, "en" };
 	int		 r = open_request(req, res, &l, err);
@@ -196,8 +195,7 @@ pages_find_reviewer(struct request *req, struct response *res,
 }
 
 int
-pages_find_reviewer_post(struct request *req, struct response *res,
-    struct api_error *err)
+pages_find_reviewer_post(ROUTE_HANDLER_PARAMS)
 {
 	static const char *const names[] = { "message", "name", "email",
 	    "phoneNumber", "address", "referenceId", NULL };

@@ -254,8 +254,7 @@ open_invitation(struct request *req, struct response *res,
 }
 
 int
-pages_invitation(struct request *req, struct response *res,
-    struct api_error *err)
+pages_invitation(ROUTE_HANDLER_PARAMS)
 {
 	struct inv_link	 l = { INVITATION_LINK_UNKNOWN, NULL };
 	const char	*stars = request_query(req, "stars");
@@ -335,8 +334,7 @@ out:
 }
 
 int
-pages_invitation_post(struct request *req, struct response *res,
-    struct api_error *err)
+pages_invitation_post(ROUTE_HANDLER_PARAMS)
 {
 	struct inv_link		 l = { INVITATION_LINK_UNKNOWN, NULL };
 	struct api_error	 problems;
@@ -411,8 +409,7 @@ find_unsubscribe(struct request *req, void *arg, struct api_error *err)
 }
 
 int
-pages_unsubscribe(struct request *req, struct response *res,
-    struct api_error *err)
+pages_unsubscribe(ROUTE_HANDLER_PARAMS)
 {
 	struct unsub_link	 u = {
 		.apply = strcmp(req->method, "POST") == 0	/* one-click */

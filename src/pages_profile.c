@@ -361,8 +361,7 @@ filter_total(json_t *unit, const struct profile_query *q, int64_t total)
 }
 
 int
-pages_profile(struct request *req, struct response *res,
-    struct api_error *err)
+pages_profile(ROUTE_HANDLER_PARAMS)
 {
 	const char		*lang = pages_lang_unit(req, NULL,
 				    request_param(req, "businessDomain"));
@@ -424,8 +423,7 @@ out:
 
 /* GET /b/: no business named; a page that says how to find one. */
 int
-pages_profile_index(struct request *req, struct response *res,
-    struct api_error *err)
+pages_profile_index(ROUTE_HANDLER_PARAMS)
 {
 	const char	*lang = pages_lang(req, NULL, NULL);
 
@@ -436,8 +434,7 @@ pages_profile_index(struct request *req, struct response *res,
 /* GET /b/{businessDomain}/: the profile's own address, with the query
  * parameters the profile reads. */
 int
-pages_profile_slash(struct request *req, struct response *res,
-    struct api_error *err)
+pages_profile_slash(ROUTE_HANDLER_PARAMS)
 {
 	static const char *const keep[] = { "page", "stars", "responded",
 	    "language", "orderBy", NULL };

@@ -197,8 +197,7 @@ closed_page(const struct request *req, struct response *res,
 }
 
 int
-pages_review_edit(struct request *req, struct response *res,
-    struct api_error *err)
+pages_review_edit(ROUTE_HANDLER_PARAMS)
 {
 	struct review_edit	 e;
 	int			 r;
@@ -255,8 +254,7 @@ refused(const struct request *req, struct response *res,
 }
 
 int
-pages_review_edit_post(struct request *req, struct response *res,
-    struct api_error *err)
+pages_review_edit_post(ROUTE_HANDLER_PARAMS)
 {
 	const char		*token = request_param(req, "token");
 	const char		*ctype = request_header(req, "Content-Type");
@@ -320,8 +318,7 @@ out:
 
 /* The request form for a new link. */
 int
-pages_review_edit_link(struct request *req, struct response *res,
-    struct api_error *err)
+pages_review_edit_link(ROUTE_HANDLER_PARAMS)
 {
 	const char	*domain = request_param(req, "businessDomain");
 	const char	*lang = pages_lang_unit(req, NULL, domain);
@@ -345,8 +342,7 @@ pages_review_edit_link(struct request *req, struct response *res,
 }
 
 int
-pages_review_edit_link_post(struct request *req, struct response *res,
-    struct api_error *err)
+pages_review_edit_link_post(ROUTE_HANDLER_PARAMS)
 {
 	const char		*domain = request_param(req, "businessDomain");
 	const char		*lang = pages_lang_unit(req, NULL, domain);

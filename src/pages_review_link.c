@@ -60,8 +60,7 @@ find_place(struct request *req, void *arg, struct api_error *err)
 }
 
 int
-pages_review_link(struct request *req, struct response *res,
-    struct api_error *err)
+pages_review_link(ROUTE_HANDLER_PARAMS)
 {
 	const char	*lang = pages_lang(req, NULL, NULL);
 	struct place	 p;

@@ -123,8 +123,7 @@ store(struct db *db, const char *bu, json_t *items)
 }
 
 int
-products_upsert(struct request *req, struct response *res,
-    struct api_error *err)
+products_upsert(ROUTE_HANDLER_PARAMS)
 {
 	json_t		*body, *items, *item;	/* borrowed */
 	const char	*bu;
@@ -181,8 +180,7 @@ skus_of(const struct request *req, char **out)
 }
 
 int
-products_list(struct request *req, struct response *res,
-    struct api_error *err)
+products_list(ROUTE_HANDLER_PARAMS)
 {
 	json_t			*list = json_array();	/* owned */
 	struct handler_page	 p = { 1, PAGE_MAX };

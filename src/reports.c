@@ -270,8 +270,7 @@ answer(struct request *req, struct response *res, int status,
 }
 
 int
-reports_create(struct request *req, struct response *res,
-    struct api_error *err)
+reports_create(ROUTE_HANDLER_PARAMS)
 {
 	struct db	*db = req->db;
 	json_t		*body;	/* borrowed */
@@ -318,8 +317,7 @@ static const char sql_reports_list[] =
     "LIMIT ?2 OFFSET ?3";
 
 int
-reports_admin_list(struct request *req, struct response *res,
-    struct api_error *err)
+reports_admin_list(ROUTE_HANDLER_PARAMS)
 {
 	static const char *const statuses[] = { "pending", "upheld",
 	    "rejected", NULL };
@@ -340,8 +338,7 @@ static const char sql_decide[] =
     "WHERE id = ?4 AND status = 'pending'";
 
 int
-reports_decide(struct request *req, struct response *res,
-    struct api_error *err)
+reports_decide(ROUTE_HANDLER_PARAMS)
 {
 	static const char *const allowed[] = { "decision", "note", NULL };
 	struct db	*db = req->db;

@@ -100,8 +100,7 @@ tags_of(struct db *db, const char *id, struct api_error *err)
 }
 
 int
-reviews_tags_get(struct request *req, struct response *res,
-    struct api_error *err)
+reviews_tags_get(ROUTE_HANDLER_PARAMS)
 {
 	char	 id[IDS_ID_LEN + 1];
 	json_t	*tags;	/* owned */
@@ -204,22 +203,19 @@ out:
 }
 
 int
-reviews_tags_replace(struct request *req, struct response *res,
-    struct api_error *err)
+reviews_tags_replace(ROUTE_HANDLER_PARAMS)
 {
 	return write_tags(req, res, err, true);
 }
 
 int
-reviews_tags_append(struct request *req, struct response *res,
-    struct api_error *err)
+reviews_tags_append(ROUTE_HANDLER_PARAMS)
 {
 	return write_tags(req, res, err, false);
 }
 
 int
-reviews_tags_delete(struct request *req, struct response *res,
-    struct api_error *err)
+reviews_tags_delete(ROUTE_HANDLER_PARAMS)
 {
 	const char	*group = request_query(req, "group");
 	const char	*value = request_query(req, "value");
@@ -539,8 +535,7 @@ out:
 }
 
 int
-reviews_reply(struct request *req, struct response *res,
-    struct api_error *err)
+reviews_reply(ROUTE_HANDLER_PARAMS)
 {
 	json_t		*body;	/* owned */
 	const char	*message = NULL, *author = NULL;
@@ -556,8 +551,7 @@ reviews_reply(struct request *req, struct response *res,
 }
 
 int
-reviews_reply_delete(struct request *req, struct response *res,
-    struct api_error *err)
+reviews_reply_delete(ROUTE_HANDLER_PARAMS)
 {
 	struct db	*db = req->db;
 	struct db_stmt	*st = NULL;

@@ -913,29 +913,25 @@ out:
 }
 
 int
-reviews_list_public(struct request *req, struct response *res,
-    struct api_error *err)
+reviews_list_public(ROUTE_HANDLER_PARAMS)
 {
 	return list(req, res, err, LIST_PUBLIC, false);
 }
 
 int
-reviews_list_product_public(struct request *req, struct response *res,
-    struct api_error *err)
+reviews_list_product_public(ROUTE_HANDLER_PARAMS)
 {
 	return list(req, res, err, LIST_PUBLIC, true);
 }
 
 int
-reviews_list_private(struct request *req, struct response *res,
-    struct api_error *err)
+reviews_list_private(ROUTE_HANDLER_PARAMS)
 {
 	return list(req, res, err, LIST_PRIVATE, false);
 }
 
 int
-reviews_list_product_private(struct request *req, struct response *res,
-    struct api_error *err)
+reviews_list_product_private(ROUTE_HANDLER_PARAMS)
 {
 	return list(req, res, err, LIST_PRIVATE, true);
 }
@@ -963,22 +959,19 @@ get_one(struct request *req, struct response *res, struct api_error *err,
 }
 
 int
-reviews_get_public(struct request *req, struct response *res,
-    struct api_error *err)
+reviews_get_public(ROUTE_HANDLER_PARAMS)
 {
 	return get_one(req, res, err, false, -1);
 }
 
 int
-reviews_get_private(struct request *req, struct response *res,
-    struct api_error *err)
+reviews_get_private(ROUTE_HANDLER_PARAMS)
 {
 	return get_one(req, res, err, true, -1);
 }
 
 int
-reviews_get_product_private(struct request *req, struct response *res,
-    struct api_error *err)
+reviews_get_product_private(ROUTE_HANDLER_PARAMS)
 {
 	return get_one(req, res, err, true, 1);
 }

@@ -133,8 +133,7 @@ summary_of(struct db *db, const char *bu, const char *skus, json_t **out,
 }
 
 int
-reviews_products_summary(struct request *req, struct response *res,
-    struct api_error *err)
+reviews_products_summary(ROUTE_HANDLER_PARAMS)
 {
 	const char	*bu, *sku = request_query(req, "sku");
 	const char	*url = request_query(req, "productUrl");
@@ -159,8 +158,7 @@ reviews_products_summary(struct request *req, struct response *res,
 }
 
 int
-reviews_products_batch_summaries(struct request *req, struct response *res,
-    struct api_error *err)
+reviews_products_batch_summaries(ROUTE_HANDLER_PARAMS)
 {
 	static const char *const keys[] = { "skus", NULL };
 	json_t		*list = NULL, *one, *items = NULL;	/* owned */
@@ -352,8 +350,7 @@ own_conversation(struct request *req, struct db_stmt **out,
 }
 
 int
-reviews_products_conversation_get(struct request *req, struct response *res,
-    struct api_error *err)
+reviews_products_conversation_get(ROUTE_HANDLER_PARAMS)
 {
 	struct db_stmt	*st = NULL;
 	json_t		*o = NULL, *comments = json_array();	/* owned */
@@ -388,8 +385,7 @@ out:
 }
 
 int
-reviews_products_comment_create(struct request *req, struct response *res,
-    struct api_error *err)
+reviews_products_comment_create(ROUTE_HANDLER_PARAMS)
 {
 	static const char *const keys[] = { "content", "integrationId",
 	    NULL };

@@ -354,8 +354,7 @@ out:
 }
 
 int
-reviews_submit_json(struct request *req, struct response *res,
-    struct api_error *err)
+reviews_submit_json(ROUTE_HANDLER_PARAMS)
 {
 	struct review_input	 in;
 	json_t			*body;	/* borrowed */

@@ -256,8 +256,7 @@ dberr:
 }
 
 int
-webhooks_create(struct request *req, struct response *res,
-    struct api_error *err)
+webhooks_create(ROUTE_HANDLER_PARAMS)
 {
 	static const char *const allowed[] = { "url", "events", NULL };
 	json_t		*body, *events, *out;	/* borrowed; see below */
@@ -312,8 +311,7 @@ static const char sql_sub_list[] =
     "WHERE business_unit_id = ? ORDER BY created_at, id";
 
 int
-webhooks_list(struct request *req, struct response *res,
-    struct api_error *err)
+webhooks_list(ROUTE_HANDLER_PARAMS)
 {
 	const char	*bu;
 
@@ -327,8 +325,7 @@ static const char sql_sub_delete[] =
     "DELETE FROM webhook_subscriptions WHERE id = ? AND business_unit_id = ?";
 
 int
-webhooks_delete(struct request *req, struct response *res,
-    struct api_error *err)
+webhooks_delete(ROUTE_HANDLER_PARAMS)
 {
 	struct db	*db = req->db;
 	const char	*bu, *id = request_param(req, "subscriptionId");
@@ -374,8 +371,7 @@ queue_test(struct db *db, const char *bu, const char *id,
 /* Sends a "webhook-test" event to one subscription, whatever its list, so
  * a business can check its receiver and signature verification. */
 int
-webhooks_test(struct request *req, struct response *res,
-    struct api_error *err)
+webhooks_test(ROUTE_HANDLER_PARAMS)
 {
 	struct db	*db = req->db;
 	const char	*bu, *id = request_param(req, "subscriptionId");
@@ -415,8 +411,7 @@ delivery_json(struct db_stmt *st)
 }
 
 int
-webhooks_deliveries(struct request *req, struct response *res,
-    struct api_error *err)
+webhooks_deliveries(ROUTE_HANDLER_PARAMS)
 {
 	struct handler_page	 p = { 1, 20 };
 	const char		*bu;

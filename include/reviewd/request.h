@@ -73,9 +73,15 @@ struct response {
 	char		*header_value[RESPONSE_MAX_HEADERS];	/* owned */
 };
 
-/* A route handler: fills res and returns 0, or fills err and returns -1. */
-typedef int route_handler(struct request *req, struct response *res,
-    struct api_error *err);
+/*
+ * A route handler: fills res and returns 0, or fills err and returns -1.
+ * Every handler is defined as name(ROUTE_HANDLER_PARAMS): the router calls
+ * each with these three arguments under these names, so they are written
+ * once, here, and a handler cannot drift from the type the table holds.
+ */
+#define ROUTE_HANDLER_PARAMS \
+	struct request *req, struct response *res, struct api_error *err
+typedef int route_handler(ROUTE_HANDLER_PARAMS);
 
 /* The client of req as a short stable key ("4" or "6" and the address in
  * hex): the peer, or behind a [server] trusted_proxies address the client
