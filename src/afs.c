@@ -286,7 +286,7 @@ reply_settings(struct request *req, struct response *res, const char *bu,
 }
 
 int
-afs_get(struct request *req, struct response *res, struct api_error *err)
+afs_get(ROUTE_HANDLER_PARAMS)
 {
 	const char	*bu;
 	char		 token[TOKEN_BYTES * 2 + 1];
@@ -305,7 +305,7 @@ afs_get(struct request *req, struct response *res, struct api_error *err)
 }
 
 int
-afs_patch(struct request *req, struct response *res, struct api_error *err)
+afs_patch(ROUTE_HANDLER_PARAMS)
 {
 	static const char *const allowed[] = { "delayDays",
 	    "referencePattern", NULL };
@@ -344,7 +344,7 @@ out:
 }
 
 int
-afs_rotate(struct request *req, struct response *res, struct api_error *err)
+afs_rotate(ROUTE_HANDLER_PARAMS)
 {
 	struct db	*db = req->db;
 	const char	*bu;
@@ -469,7 +469,7 @@ inbound_head(struct db *db, const char *recipient, struct api_error *err)
  * taken (also a duplicate), 404 unknown address, 400 unusable message,
  * 503 try again: what a mail-to-HTTP relay maps to accept, bounce, defer. */
 int
-afs_inbound(struct request *req, struct response *res, struct api_error *err)
+afs_inbound(ROUTE_HANDLER_PARAMS)
 {
 	const char		*ctype = request_header(req, "Content-Type");
 	const char		*recipient = request_query(req, "recipient");

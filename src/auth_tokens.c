@@ -848,7 +848,7 @@ any_client(struct db *db, const struct request *req, struct client *c,
 }
 
 int
-auth_token(struct request *req, struct response *res, struct api_error *err)
+auth_token(ROUTE_HANDLER_PARAMS)
 {
 	struct db		*db = req->db;
 	struct client		 c;
@@ -892,7 +892,7 @@ auth_token(struct request *req, struct response *res, struct api_error *err)
 }
 
 int
-auth_refresh(struct request *req, struct response *res, struct api_error *err)
+auth_refresh(ROUTE_HANDLER_PARAMS)
 {
 	struct db		*db = req->db;
 	struct client		 c;
@@ -931,7 +931,7 @@ static const char sql_token_app[] =
  * must belong to that application.
  */
 int
-auth_revoke(struct request *req, struct response *res, struct api_error *err)
+auth_revoke(ROUTE_HANDLER_PARAMS)
 {
 	struct db	*db = req->db;
 	struct client	 c;

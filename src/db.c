@@ -531,6 +531,21 @@ db_list(struct db *db, const char *sql, json_t *(*row)(struct db_stmt *),
 	return rc;
 }
 
+int64_t
+db_one_time(struct db *db, const char *sql, const char *fmt, ...)
+{
+	struct db_stmt		*st = NULL;
+	const struct want	 w = { .kind = WANT_STMT, .stmt = &st };
+	int64_t			 t = INT64_MAX;
+	int			 rc;
+
+	VQUERY(rc, db, sql, &w, fmt);
+	if (rc == DB_ROW && !db_is_null(st, 0))
+		t = db_int(st, 0);
+	db_release(st);
+	return rc == -1 ? -1 : t;
+}
+
 int
 db_row(struct db *db, const char *sql, struct db_stmt **row,
     const char *fmt, ...)

@@ -479,20 +479,6 @@ expired_json(struct db_stmt *st)
 	return json_pack("[s, s]", db_text(st, 0), db_text(st, 1));
 }
 
-/* The earliest deadline of an open request (INT64_MAX: none), or -1. */
-static int64_t
-next_deadline(struct db *db)
-{
-	struct db_stmt	*st = NULL;
-	int64_t		 next = INT64_MAX;
-	int		 rc = db_row(db, sql_next_deadline, &st, "");
-
-	if (rc == DB_ROW && !db_is_null(st, 0))
-		next = db_int(st, 0);
-	db_release(st);
-	return rc == -1 ? -1 : next;
-}
-
 /* Reads before it writes: the scheduler runs every job at each wake (an
  * invitation made wakes it), and a write transaction for nothing would
  * queue behind, and hold up, the requests' writes. */
@@ -500,7 +486,7 @@ int64_t
 findreviewer_job(struct db *db, int64_t now)
 {
 	json_t		*ids, *pair;	/* owned; borrowed */
-	int64_t		 next = next_deadline(db);
+	int64_t		 next = db_one_time(db, sql_next_deadline, "");
 	char		 subject[IDS_ID_LEN + 16];
 	size_t		 i;
 
@@ -525,7 +511,7 @@ findreviewer_job(struct db *db, int64_t now)
 	if (json_array_size(ids) > 0)
 		scheduler_wake();
 	json_decref(ids);
-	next = next_deadline(db);
+	next = db_one_time(db, sql_next_deadline, "");
 	return next == -1 ? now + 1000 : next;
 fail:
 	db_tx_rollback(db);

@@ -16,7 +16,7 @@
 static const char sql_ping[] = "SELECT 1";
 
 int
-health_live(struct request *req, struct response *res, struct api_error *err)
+health_live(ROUTE_HANDLER_PARAMS)
 {
 	if (db_exists(req->db, sql_ping, "") != DB_ROW) {
 		api_error_set(err, 503, NULL, "The database does not answer");
@@ -34,7 +34,7 @@ health_live(struct request *req, struct response *res, struct api_error *err)
  * of the next try.
  */
 int
-health_ready(struct request *req, struct response *res, struct api_error *err)
+health_ready(ROUTE_HANDLER_PARAMS)
 {
 	char		 why[256];
 	const char	*fault;

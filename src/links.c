@@ -831,7 +831,7 @@ out:
 }
 
 int
-links_test(struct request *req, struct response *res, struct api_error *err)
+links_test(ROUTE_HANDLER_PARAMS)
 {
 	static const char *const allowed[] = { "type", "email", "name", "ref",
 	    "url", NULL };

@@ -420,7 +420,7 @@ render_database(struct buf *out, struct db *db, const struct config *cfg)
 }
 
 int
-metrics_get(struct request *req, struct response *res, struct api_error *err)
+metrics_get(ROUTE_HANDLER_PARAMS)
 {
 	struct buf	 out;
 	size_t		 len;

@@ -428,14 +428,10 @@ static const char sql_next_due[] =
 static int64_t
 next_due(struct db *db, enum outbox_kind kind)
 {
-	struct db_stmt	*st = db_prepare(db, sql_next_due);
-	int64_t		 due = INT64_MAX;
+	int64_t	 due = db_one_time(db, sql_next_due, "s", kind_names[kind]);
 
-	if (st != NULL && db_bind_text(st, 1, kind_names[kind]) == 0 &&
-	    db_step(db, st) == DB_ROW && !db_is_null(st, 0))
-		due = db_int(st, 0);
-	db_release(st);
-	return due;
+	/* a failure: the lane's loop wakes within its second anyway */
+	return due == -1 ? INT64_MAX : due;
 }
 
 /* The lane's pause. */

@@ -361,20 +361,6 @@ out:
 	return ret;
 }
 
-/* When the next deferred reply e-mail is due; INT64_MAX for none. */
-static int64_t
-next_reply_due(struct db *db)
-{
-	struct db_stmt	*st;
-	int64_t		 next = INT64_MAX;
-
-	if (db_row(db, sql_next_reply_due, &st, "") == DB_ROW &&
-	    !db_is_null(st, 0))
-		next = db_int(st, 0);
-	db_release(st);
-	return next;
-}
-
 /* The scheduler's part of replies: the edits that waited for the
  * reviewer's day to pass. The next due time, INT64_MAX for none. */
 static int64_t
@@ -387,7 +373,7 @@ reply_mail_job(struct db *db, int64_t now)
 
 	/* a read first: the scheduler calls this every tick, and a write
 	 * transaction each time would take the lock from everyone */
-	if ((next = next_reply_due(db)) > now)
+	if ((next = db_one_time(db, sql_next_reply_due, "")) > now)
 		return next;
 	st = db_prepare(db, sql_reply_due);
 	if (st == NULL || db_bind_int(st, 1, now) == -1) {
@@ -413,7 +399,9 @@ reply_mail_job(struct db *db, int64_t now)
 	}
 	if (n > 0)
 		scheduler_wake();
-	return next_reply_due(db);
+	/* a failed read is tried again in a second, as a failed write is */
+	next = db_one_time(db, sql_next_reply_due, "");
+	return next == -1 ? now + 1000 : next;
 }
 
 /* A form-encoded reply as the JSON object the API takes. */
@@ -663,20 +651,6 @@ static const char sql_next_forget[] =
     "SELECT min(created_at) + 86400000 FROM reviews "
     "WHERE submitter IS NOT NULL";
 
-/* The earliest time of sql (INT64_MAX: none), or -1. */
-static int64_t
-next_due(struct db *db, const char *sql)
-{
-	struct db_stmt	*st = NULL;
-	int64_t		 next = INT64_MAX;
-	int		 rc = db_row(db, sql, &st, "");
-
-	if (rc == DB_ROW && !db_is_null(st, 0))
-		next = db_int(st, 0);
-	db_release(st);
-	return rc == -1 ? -1 : next;
-}
-
 /* Reads before it writes, as findreviewer_job does (a write transaction
  * at every wake of the scheduler would hold up the requests' writes). */
 int64_t
@@ -684,8 +658,8 @@ reviews_job(struct db *db, int64_t now)
 {
 	int64_t	 next = reply_mail_job(db, now), expiry, forget;
 
-	expiry = next_due(db, sql_next_expiry);
-	forget = next_due(db, sql_next_forget);
+	expiry = db_one_time(db, sql_next_expiry, "");
+	forget = db_one_time(db, sql_next_forget, "");
 	if (expiry == -1 || forget == -1)
 		return now + 1000;
 	if (expiry <= now || forget <= now) {
@@ -697,8 +671,8 @@ reviews_job(struct db *db, int64_t now)
 			db_tx_rollback(db);
 			return now + 1000;
 		}
-		expiry = next_due(db, sql_next_expiry);
-		forget = next_due(db, sql_next_forget);
+		expiry = db_one_time(db, sql_next_expiry, "");
+		forget = db_one_time(db, sql_next_forget, "");
 		if (expiry == -1 || forget == -1)
 			return now + 1000;
 	}

@@ -259,6 +259,11 @@ int	db_one_int(struct db *db, const char *sql, int64_t *out,
 int	db_one_text(struct db *db, const char *sql, char *out, size_t outlen,
 	    const char *fmt, ...);
 
+/* The time (ms) in the first column of sql's first row, such as a
+ * min(deadline): INT64_MAX when there is none (no row, or NULL: nothing is
+ * due), or -1. */
+int64_t	db_one_time(struct db *db, const char *sql, const char *fmt, ...);
+
 /* Runs sql to its first row: DB_ROW with *row on it (read it, then
  * db_release it), or DB_DONE or -1 with *row NULL. */
 int	db_row(struct db *db, const char *sql, struct db_stmt **row,

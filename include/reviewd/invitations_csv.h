@@ -110,12 +110,10 @@ json_t	*invitations_import_json(const struct request *req,
 	    const struct csv_import *imp, const char *status);
 
 /* GET .../invitation-imports/{importId}: the summary. */
-int	invitations_import_get(struct request *req, struct response *res,
-	    struct api_error *err);
+route_handler	invitations_import_get;
 
 /* GET .../invitation-imports/{importId}/rows: every row's outcome in line
  * order, paged (page, perPage, status). */
-int	invitations_import_rows(struct request *req, struct response *res,
-	    struct api_error *err);
+route_handler	invitations_import_rows;
 
 #endif

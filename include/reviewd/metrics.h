@@ -43,7 +43,6 @@ void	metrics_scheduler_beat(int64_t due_ms);
 int64_t	metrics_scheduler_silence_ms(void);
 
 /* GET /metrics (admin token). */
-int	metrics_get(struct request *req, struct response *res,
-	    struct api_error *err);
+route_handler	metrics_get;
 
 #endif
