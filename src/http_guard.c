@@ -30,6 +30,7 @@
 #include <sys/socket.h>
 
 #include "reviewd/clock.h"
+#include "reviewd/error_body.h"
 #include "reviewd/http_guard.h"
 #include "reviewd/ids.h"
 #include "reviewd/log.h"
@@ -65,7 +66,6 @@ struct http_conn {
 };
 
 static const struct config	*guard_cfg;
-static http_guard_render	*guard_render;
 
 static pthread_mutex_t		 conns_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t		 watchdog_cond;
@@ -427,7 +427,7 @@ send_error(const struct http_conn *c, const char *status,
 	char			*text = NULL, out[1024];
 	int			 n;
 
-	o = guard_render(err, c->rid);
+	o = error_body(err, c->rid);
 	if (o == NULL)
 		goto out;
 	text = json_dumps(o, JSON_COMPACT);
@@ -572,13 +572,12 @@ watchdog_main(void *arg)
 }
 
 int
-http_guard_start(const struct config *cfg, http_guard_render *render)
+http_guard_start(const struct config *cfg)
 {
 	pthread_condattr_t	 attr;
 	int			 rc;
 
 	guard_cfg = cfg;
-	guard_render = render;
 	if (pthread_condattr_init(&attr) != 0)
 		return -1;
 	rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);

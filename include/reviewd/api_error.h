@@ -4,7 +4,7 @@
 #include <stddef.h>
 
 /*
- * A client error as a handler describes it; only http.c renders it
+ * A client error as a handler describes it; error_body.c renders it
  * ({"message", "errorCode", "correlationId", "details"}). Every module that
  * can refuse a request fills one, so this header depends on nothing.
  */

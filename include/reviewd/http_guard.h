@@ -6,8 +6,6 @@
 
 #include <sys/socket.h>
 
-#include <jansson.h>
-
 #include "reviewd/api_error.h"
 #include "reviewd/config.h"
 
@@ -40,14 +38,9 @@ void	http_peer_key(struct http_peer *k, int family,
 /* One guarded connection; owned by the guard. */
 struct http_conn;
 
-/* Renders err as the JSON body of an error answer with request id rid
- * (new reference, NULL when out of memory): the guard's 408. */
-typedef json_t	*http_guard_render(const struct api_error *err,
-		    const char *rid);
-
 /* Starts the watchdog with cfg's limits (cfg borrowed until
  * http_guard_stop). 0 or -1. */
-int	http_guard_start(const struct config *cfg, http_guard_render *render);
+int	http_guard_start(const struct config *cfg);
 
 /* Stops the watchdog; a no-op when it does not run. */
 void	http_guard_stop(void);
