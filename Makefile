@@ -50,70 +50,76 @@ COLUMNS_CHECKED = src/*.c include/reviewd/*.h tests/unit/*.c
 # split, `make all && scripts/unit-objs --write` rewrites them. Today most
 # tests need nearly every module, through the include cycles of issue 12.
 T_afs	 = afs_message api_error auth buf clock config db db_pg \
-	   db_pg_listen db_pg_sql db_pg_tx db_sqlite db_sqlite_wal \
-	   error_body handler html http http_guard i18n idempotency ids \
-	   invitations invitations_history invitations_templates \
-	   invitations_unsubscribe json lang log mailer_compose mailhtml \
-	   mailhtml_attr metrics migrations migrations_pg rate_limit \
-	   request router scheduler settings sleeper upgrade utf8 writer
+	   db_pg_listen db_pg_sql db_pg_tx db_sqlite db_sqlite_migrate \
+	   db_sqlite_wal error_body handler html http http_guard i18n \
+	   idempotency ids invitations invitations_history \
+	   invitations_templates invitations_unsubscribe json lang log \
+	   mailer_compose mailhtml mailhtml_attr metrics migrations \
+	   migrations_pg rate_limit request router scheduler settings \
+	   sleeper upgrade utf8 writer
 T_buf	 =
 T_clock	 =
 T_config = buf log utf8
 T_csv	 = buf
 T_db	 = api_error buf clock db_pg db_pg_listen db_pg_sql db_pg_tx \
-	   db_sqlite db_sqlite_wal log migrations migrations_pg sleeper \
-	   utf8
+	   db_sqlite db_sqlite_migrate db_sqlite_wal log migrations \
+	   migrations_pg sleeper utf8
 T_db_pg_sql = buf
 T_http	 = api_error auth buf clock config db db_pg db_pg_listen db_pg_sql \
-	   db_pg_tx db_sqlite db_sqlite_wal error_body handler http_guard \
-	   ids json log metrics migrations migrations_pg rate_limit \
-	   request router scheduler settings sleeper utf8 writer
+	   db_pg_tx db_sqlite db_sqlite_migrate db_sqlite_wal error_body \
+	   handler http_guard ids json log metrics migrations \
+	   migrations_pg rate_limit request router scheduler settings \
+	   sleeper utf8 writer
 T_i18n	 = lang
 T_ids	 =
 T_json	 = api_error auth buf clock config db db_pg db_pg_listen db_pg_sql \
-	   db_pg_tx db_sqlite db_sqlite_wal error_body handler http \
-	   http_guard ids log metrics migrations migrations_pg rate_limit \
-	   request router scheduler settings sleeper utf8 writer
+	   db_pg_tx db_sqlite db_sqlite_migrate db_sqlite_wal error_body \
+	   handler http http_guard ids log metrics migrations \
+	   migrations_pg rate_limit request router scheduler settings \
+	   sleeper utf8 writer
 T_links	 = api_error auth buf clock config db db_pg db_pg_listen db_pg_sql \
-	   db_pg_tx db_sqlite db_sqlite_wal error_body findreviewer_json \
-	   handler html http http_guard i18n idempotency ids invitations \
-	   invitations_history invitations_links invitations_templates \
-	   invitations_unsubscribe json lang log mailer_compose \
-	   mailer_templates mailhtml mailhtml_attr metrics migrations \
-	   migrations_pg outbox outbox_add outbox_admin rate_limit request \
-	   reviews_edit reviews_json reviews_submit router scheduler \
-	   settings sleeper upgrade utf8 webhooks writer
+	   db_pg_tx db_sqlite db_sqlite_migrate db_sqlite_wal error_body \
+	   findreviewer_json handler html http http_guard i18n idempotency \
+	   ids invitations invitations_history invitations_links \
+	   invitations_templates invitations_unsubscribe json lang log \
+	   mailer_compose mailer_templates mailhtml mailhtml_attr metrics \
+	   migrations migrations_pg outbox outbox_add outbox_admin \
+	   rate_limit request reviews_edit reviews_json reviews_submit \
+	   router scheduler settings sleeper upgrade utf8 webhooks writer
 T_list_cache = buf
 T_mailer = api_error auth buf clock config db db_pg db_pg_listen db_pg_sql \
-	   db_pg_tx db_sqlite db_sqlite_wal error_body handler html http \
-	   http_guard i18n ids json lang log mailer_compose \
-	   mailer_templates metrics migrations migrations_pg rate_limit \
-	   request router scheduler settings sleeper utf8 writer
+	   db_pg_tx db_sqlite db_sqlite_migrate db_sqlite_wal error_body \
+	   handler html http http_guard i18n ids json lang log \
+	   mailer_compose mailer_templates metrics migrations \
+	   migrations_pg rate_limit request router scheduler settings \
+	   sleeper utf8 writer
 T_mailhtml = mailhtml_attr
 T_reviews_shape = api_error buf clock db db_pg db_pg_listen db_pg_sql \
-	   db_pg_tx db_sqlite db_sqlite_wal log migrations migrations_pg \
-	   sleeper utf8
+	   db_pg_tx db_sqlite db_sqlite_migrate db_sqlite_wal log \
+	   migrations migrations_pg sleeper utf8
 T_router = afs afs_message api_error audit auth auth_codes auth_tokens buf \
 	   business business_units clock config consumers csv db db_pg \
-	   db_pg_listen db_pg_sql db_pg_tx db_sqlite db_sqlite_wal erasure \
-	   error_body findreviewer findreviewer_json handler health html \
-	   http http_guard i18n idempotency ids invitations \
-	   invitations_csv invitations_history invitations_links \
-	   invitations_templates invitations_unsubscribe \
+	   db_pg_listen db_pg_sql db_pg_tx db_sqlite db_sqlite_migrate \
+	   db_sqlite_wal erasure error_body findreviewer findreviewer_json \
+	   handler health html http http_guard i18n idempotency ids \
+	   invitations invitations_csv invitations_history \
+	   invitations_links invitations_templates invitations_unsubscribe \
 	   invitations_upload json lang links list_cache log mailer \
 	   mailer_compose mailer_templates mailhtml mailhtml_attr metrics \
 	   migrations migrations_pg oauth_authorize outbox outbox_add \
 	   outbox_admin outbox_mail pages pages_findreviewer \
 	   pages_invitation pages_profile pages_review_edit \
 	   pages_review_link products rate_limit reports request reviews \
-	   reviews_edit reviews_json reviews_list reviews_products \
-	   reviews_shape reviews_submit routes scheduler settings sleeper \
-	   upgrade utf8 webhooks webhooks_subscriptions writer
+	   reviews_edit reviews_filters reviews_json reviews_list \
+	   reviews_products reviews_shape reviews_submit routes scheduler \
+	   settings sleeper upgrade utf8 webhooks webhooks_subscriptions \
+	   writer
 T_webhooks = api_error auth buf clock config db db_pg db_pg_listen \
-	   db_pg_sql db_pg_tx db_sqlite db_sqlite_wal error_body handler \
-	   http http_guard ids json log metrics migrations migrations_pg \
-	   outbox outbox_add outbox_admin rate_limit request router \
-	   scheduler settings sleeper upgrade utf8 writer
+	   db_pg_sql db_pg_tx db_sqlite db_sqlite_migrate db_sqlite_wal \
+	   error_body handler http http_guard ids json log metrics \
+	   migrations migrations_pg outbox outbox_add outbox_admin \
+	   rate_limit request router scheduler settings sleeper upgrade \
+	   utf8 writer
 
 UNIT	 = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,\
 	   $(wildcard tests/unit/test_*.c))

@@ -1,12 +1,13 @@
 /*
- * db on SQLite: connections, the statement cache, transactions and
- * migrations; the only file that speaks to SQLite. Its primitives are
+ * db on SQLite: connections, the statement cache, transactions, backups
+ * and the integrity check; with db_sqlite_wal.c (checkpoints) the only
+ * files that speak to SQLite (db_sqlite_migrate.c runs the migrations
+ * through the storage interface). Its primitives are
  * db_sqlite_ops, which db.c calls when the backend is SQLite (each thread's
  * connection is db.c's). Statements are cached per connection by the
  * address of their SQL constant. struct db_stmt is never defined: a
  * pointer to one is a sqlite3_stmt handed out by db_prepare.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -21,13 +22,12 @@
 #include "reviewd/buf.h"
 #include "reviewd/clock.h"
 #include "reviewd/db.h"
+#include "reviewd/db_sqlite_internal.h"
 #include "reviewd/db_sqlite_wal.h"
 #include "reviewd/log.h"
 
 #define DB_CACHE_SLOTS		512	/* power of two */
 #define DB_BUSY_TIMEOUT_MS	5000
-#define DB_MAX_MIGRATION	(4 * 1024 * 1024)
-#define DB_MAX_MIGRATIONS	1000
 #define LITE_WAL_PAGES		1000	/* SQLite's own default */
 #define LITE_WAL_PAGES_BULK	8000	/* see lite_bulk */
 
@@ -713,155 +713,6 @@ lite_bind_null(struct db_stmt *st, int idx)
 	return sqlite3_bind_null(lite(st), idx) == SQLITE_OK ? 0 : -1;
 }
 
-/* Migrations. */
-
-static const char sql_migrations_table[] =
-    "CREATE TABLE IF NOT EXISTS schema_migrations ("
-    " version INTEGER PRIMARY KEY,"
-    " name TEXT NOT NULL,"
-    " applied_at INTEGER NOT NULL)";
-static const char sql_migration_applied[] =
-    "SELECT 1 FROM schema_migrations WHERE version = ?";
-static const char sql_migration_record[] =
-    "INSERT INTO schema_migrations (version, name, applied_at) "
-    "VALUES (?, ?, ?)";
-
-static int
-apply_one(struct db *db, const char *name, const char *sql, FILE *report,
-    char *err, size_t errlen)
-{
-	char		*msg = NULL;
-	long		 version = db_migration_version(name);
-	int		 rc, ret = -1;
-
-	rc = db_exists(db, sql_migration_applied, "i", (int64_t)version);
-	if (rc == -1)
-		goto dberr;
-	if (rc == DB_ROW)
-		return 0;
-	if (lite_tx_begin(db) == -1)
-		goto dberr;
-	if (sqlite3_exec(db->conn, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", name, msg != NULL ? msg :
-		    sqlite3_errmsg(db->conn));
-		goto out;
-	}
-	if (db_run(db, sql_migration_record, "isi", (int64_t)version, name,
-	    clock_now_ms()) == -1 || lite_tx_commit(db) == -1)
-		goto dberr;
-	if (report != NULL)
-		fprintf(report, "applied %s\n", name);
-	ret = 0;
-	goto out;
-dberr:
-	snprintf(err, errlen, "%s: %s", name, sqlite3_errmsg(db->conn));
-out:
-	if (ret == -1)
-		lite_tx_rollback(db);
-	sqlite3_free(msg);
-	return ret;
-}
-
-static int
-read_file(const char *path, struct buf *out)
-{
-	FILE	*f = fopen(path, "r");
-	char	 chunk[8192];
-	size_t	 n;
-	int	 ret = 0;
-
-	if (f == NULL)
-		return -1;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		if (buf_append(out, chunk, n) == -1) {
-			ret = -1;
-			break;
-		}
-	}
-	if (ferror(f))
-		ret = -1;
-	fclose(f);
-	return ret;
-}
-
-static int
-migration_filter(const struct dirent *d)
-{
-	return db_migration_version(d->d_name) >= 0;
-}
-
-/* Frees the n names scandir gave. */
-static void
-names_free(struct dirent **names, int n)
-{
-	int	 i;
-
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-}
-
-static int
-migrate_dir(struct db *db, const char *dir, FILE *report, char *err,
-    size_t errlen)
-{
-	struct dirent	**names = NULL;
-	struct buf	  sql;
-	char		  path[PATH_MAX];
-	int		  n, i, ret = -1;
-
-	buf_init(&sql, DB_MAX_MIGRATION);
-	n = scandir(dir, &names, migration_filter, alphasort);
-	if (n == -1) {
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-		return -1;
-	}
-	for (i = 0; i < n; i++) {
-		if (i > 0 && db_migration_version(names[i]->d_name) ==
-		    db_migration_version(names[i - 1]->d_name)) {
-			snprintf(err, errlen, "%s: version used twice",
-			    names[i]->d_name);
-			goto out;
-		}
-		buf_reset(&sql);
-		if (snprintf(path, sizeof(path), "%s/%s", dir,
-		    names[i]->d_name) >= (int)sizeof(path) ||
-		    read_file(path, &sql) == -1) {
-			snprintf(err, errlen, "%s: cannot read", path);
-			goto out;
-		}
-		if (apply_one(db, names[i]->d_name, sql.data == NULL ? "" :
-		    sql.data, report, err, errlen) == -1)
-			goto out;
-	}
-	ret = 0;
-out:
-	names_free(names, n);
-	buf_release(&sql);
-	return ret;
-}
-
-static int
-lite_migrate(struct db *db, const char *dir, FILE *report, char *err,
-    size_t errlen)
-{
-	size_t	 i;
-
-	if (lite_exec(db, sql_migrations_table) == -1) {
-		snprintf(err, errlen, "schema_migrations: %s",
-		    sqlite3_errmsg(db->conn));
-		return -1;
-	}
-	if (dir != NULL && dir[0] != '\0')
-		return migrate_dir(db, dir, report, err, errlen);
-	for (i = 0; i < db_builtin_migrations_count; i++) {
-		if (apply_one(db, db_builtin_migrations[i].name,
-		    db_builtin_migrations[i].sql, report, err, errlen) == -1)
-			return -1;
-	}
-	return 0;
-}
-
 /* for cli_ops: online backups, their check and the self-check. */
 
 static struct db *
@@ -949,70 +800,6 @@ out:
 	return ret;
 }
 
-static const char sql_migrations_exist[] =
-    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
-    "name = 'schema_migrations'";
-
-/* One migration: counted in *due and named on report when not applied. */
-static int
-pending_one(struct db *db, bool table, const char *name, FILE *report,
-    size_t *due)
-{
-	int	 rc = DB_DONE;
-
-	if (table)
-		rc = db_exists(db, sql_migration_applied, "i",
-		    (int64_t)db_migration_version(name));
-	if (rc == -1)
-		return -1;
-	if (rc == DB_DONE) {
-		(*due)++;
-		if (report != NULL)
-			fprintf(report, "  due %s\n", name);
-	}
-	return 0;
-}
-
-/*
- * Counts the migrations of dir ("" = the built-in ones) that db has not
- * applied, naming each on report (may be NULL); changes nothing. 0 with
- * *due set, or -1.
- */
-static int
-lite_migrations_due(struct db *db, const char *dir, FILE *report, size_t *due)
-{
-	struct dirent	**names = NULL;
-	bool		  table;
-	int		  n = 0, i, rc, ret = -1;
-	size_t		  k;
-
-	*due = 0;
-	rc = db_exists(db, sql_migrations_exist, "");
-	if (rc == -1)
-		return -1;
-	table = rc == DB_ROW;
-	if (dir == NULL || dir[0] == '\0') {
-		for (k = 0; k < db_builtin_migrations_count; k++) {
-			if (pending_one(db, table,
-			    db_builtin_migrations[k].name, report, due) == -1)
-				return -1;
-		}
-		return 0;
-	}
-	n = scandir(dir, &names, migration_filter, alphasort);
-	if (n == -1)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (pending_one(db, table, names[i]->d_name, report,
-		    due) == -1)
-			goto out;
-	}
-	ret = 0;
-out:
-	names_free(names, n);
-	return ret;
-}
-
 const struct db_ops db_sqlite_ops = {
 	.open = lite_open,
 	.close = lite_close,
@@ -1047,9 +834,9 @@ const struct db_ops db_sqlite_ops = {
 	.bind_text = lite_bind_text,
 	.bind_int = lite_bind_int,
 	.bind_null = lite_bind_null,
-	.migrate = lite_migrate,
+	.migrate = db_sqlite_migrate,
 	.open_readonly = lite_open_readonly,
 	.backup_into = lite_backup_into,
 	.integrity = lite_integrity,
-	.migrations_due = lite_migrations_due,
+	.migrations_due = db_sqlite_migrations_due,
 };

@@ -15,11 +15,9 @@
  * tag's group and value drive from review_tags); the others are bound,
  * NULL when not asked for.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "reviewd/auth.h"
 #include "reviewd/clock.h"
@@ -28,403 +26,12 @@
 #include "reviewd/json.h"
 #include "reviewd/list_cache.h"
 #include "reviewd/reviews.h"
+#include "reviewd/reviews_filters.h"
 #include "reviewd/reviews_json.h"
 #include "reviewd/reviews_shape.h"
 
-#define SKU_MAX		100
-#define PAGE_MAX	100
 /* A next-page link: any query MHD accepts, every byte percent-encoded. */
 #define NEXT_LINK_MAX	(3 * 64 * 1024 + 1024)
-
-/* Listing. */
-
-/* The orderBy names, in the order of enum reviews_order. */
-static const char *const orders[] = {
-	"createdat.desc", "createdat.asc", "stars.desc", "stars.asc"
-};
-
-#define NORDERS		(sizeof(orders) / sizeof(orders[0]))
-
-enum list_mode {
-	LIST_PUBLIC,
-	LIST_PRIVATE
-};
-
-struct filters {
-	const char	*bu;
-	bool		 public_only;
-	bool		 product;
-	const char	*sku;		/* one SKU asked for */
-	char		*skus;		/* owned: JSON array of several */
-	bool		 none;		/* nothing can match */
-	char		 states[64];	/* JSON array of REVIEWS_STATE_* */
-	const char	*username;
-	bool		 tag_nocase;
-	char		 stars[32];	/* JSON array or "" */
-	char		 languages[256];
-	int		 nstars, nlanguages;	/* values in each */
-	int		 responded;	/* -1: any */
-	const char	*tag_group, *tag_value;
-	bool		 include_reported;
-	const char	*reference, *referral, *source;
-	int		 reported, contacted;	/* -1: any */
-	int64_t		 from, to;		/* INT64_MIN/MAX: open */
-	bool		 on_updated;
-	enum reviews_order order;
-	bool		 cursor;
-	int64_t		 after;
-	struct handler_page p;
-};
-
-/* The filters of an unfiltered list: page 1 of 20. */
-static void
-filters_init(struct filters *f, const char *bu, bool public_only,
-    bool product)
-{
-	memset(f, 0, sizeof(f[0]));
-	f->bu = bu;
-	f->public_only = public_only;
-	f->product = product;
-	f->responded = f->reported = f->contacted = -1;
-	f->from = INT64_MIN;
-	f->to = INT64_MAX;
-	f->p.page = 1;
-	f->p.per_page = 20;
-}
-
-static void
-filters_release(struct filters *f)
-{
-	free(f->skus);
-	f->skus = NULL;
-}
-
-static int
-query_bool(const struct request *req, const char *name, int *out,
-    struct api_error *err)
-{
-	const char	*v = request_query(req, name);
-
-	if (v == NULL)
-		return 0;
-	if (strcasecmp(v, "true") == 0)
-		*out = 1;
-	else if (strcasecmp(v, "false") == 0)
-		*out = 0;
-	else {
-		api_error_set(err, 400, name, "must be true or false");
-		return -1;
-	}
-	return 0;
-}
-
-static int
-query_time(const struct request *req, const char *name, int64_t *out,
-    struct api_error *err)
-{
-	const char	*v = request_query(req, name);
-
-	if (v != NULL && clock_parse(v, out) == -1) {
-		api_error_set(err, 400, name, "must be a time such as "
-		    "2013-09-07T13:37:00 or 09/07/2013 13:37:00");
-		return -1;
-	}
-	return 0;
-}
-
-/* "4,5" -> "[\"4\",\"5\"]" after checking each item with ok(); *count
- * is the number of items (0 when absent). */
-static int
-query_list(const struct request *req, const char *name, char *out,
-    size_t outlen, int *count, bool (*ok)(const char *, size_t),
-    const char *what, struct api_error *err)
-{
-	const char	*v = request_query(req, name), *p, *comma;
-	size_t		 used = 0, len;
-	int		 n;
-
-	out[0] = '\0';
-	*count = 0;
-	if (v == NULL)
-		return 0;
-	used = (size_t)snprintf(out, outlen, "[");
-	for (p = v;; p = comma + 1) {
-		comma = strchr(p, ',');
-		len = comma != NULL ? (size_t)(comma - p) : strlen(p);
-		if (!ok(p, len)) {
-			api_error_set(err, 400, name, "must be %s", what);
-			return -1;
-		}
-		n = snprintf(out + used, outlen - used, "%s\"%.*s\"",
-		    used > 1 ? "," : "", (int)len, p);
-		if (n < 0 || (size_t)n >= outlen - used) {
-			api_error_set(err, 400, name, "has too many values");
-			return -1;
-		}
-		used += (size_t)n;
-		(*count)++;
-		if (comma == NULL)
-			break;
-	}
-	if (used + 2 > outlen) {
-		api_error_set(err, 400, name, "has too many values");
-		return -1;
-	}
-	memcpy(out + used, "]", 2);
-	return 0;
-}
-
-static bool
-star_ok(const char *p, size_t len)
-{
-	return len == 1 && p[0] >= '1' && p[0] <= '5';
-}
-
-static bool
-language_ok(const char *p, size_t len)
-{
-	return len == 2 && islower((unsigned char)p[0]) &&
-	    islower((unsigned char)p[1]);
-}
-
-static void	read_private_filters(const struct request *,
-		    struct filters *, struct api_error *);
-
-/* sku: one SKU into f->sku, or several comma-separated into f->skus. A
- * SKU holds no comma here: Trustpilot's lists and summaries split on it
- * too. */
-static void
-read_skus(const struct request *req, struct filters *f,
-    struct api_error *err)
-{
-	const char	*v = request_query(req, "sku");
-
-	if (v == NULL)
-		return;
-	if (strchr(v, ',') != NULL) {
-		reviews_json_sku_list(v, &f->skus, err);
-		return;
-	}
-	if (v[0] == '\0' || strlen(v) > SKU_MAX)
-		api_error_set(err, 400, "sku", "must be 1 to %d characters",
-		    SKU_MAX);
-	f->sku = v;
-}
-
-/* locale (Trustpilot's product lists): a review has a language, so a
- * locale such as en-US asks for the reviews in its language. */
-static void
-read_locale(const struct request *req, struct filters *f,
-    struct api_error *err)
-{
-	const char	*v = request_query(req, "locale");
-	char		 quoted[5];
-
-	if (v == NULL)
-		return;
-	if (!language_ok(v, 2) || (v[2] != '\0' && ((v[2] != '-' &&
-	    v[2] != '_') || !isupper((unsigned char)v[3]) ||
-	    !isupper((unsigned char)v[4]) || v[5] != '\0'))) {
-		api_error_set(err, 400, "locale", "must be a locale such as "
-		    "en-US");
-		return;
-	}
-	/* with language too, both apply: its language if it is one of
-	 * those, else nothing */
-	snprintf(quoted, sizeof(quoted), "\"%.2s\"", v);
-	if (f->nlanguages > 0 && strstr(f->languages, quoted) == NULL)
-		f->none = true;
-	snprintf(f->languages, sizeof(f->languages), "[%s]", quoted);
-	f->nlanguages = 1;
-}
-
-/*
- * Trustpilot's filters that have nothing to filter here: a client that
- * sends one is told, never answered as if it had been applied.
- */
-static void
-read_refused(const struct request *req, bool product,
-    struct api_error *err)
-{
-	if (request_query(req, "internalLocationId") != NULL)
-		api_error_set(err, 400, "internalLocationId", "is not offered: "
-		    "this server has no locations");
-	if (product && request_query(req, "attributeIds") != NULL)
-		api_error_set(err, 400, "attributeIds", "is not offered: "
-		    "product reviews here have no attribute ratings");
-}
-
-/* The states of reviews_shape.h, and which each status/state value
- * names (a bit each). */
-static const char *const states[] = { REVIEWS_STATE_PUBLISHED,
-    REVIEWS_STATE_MODERATION, REVIEWS_STATE_UNPUBLISHED };
-
-static const struct {
-	const char	*name;
-	unsigned	 bits;
-} state_names[] = {
-	{ REVIEWS_STATE_PUBLISHED, 1 },
-	{ REVIEWS_STATE_MODERATION, 2 },
-	{ REVIEWS_STATE_UNPUBLISHED, 4 },
-	{ "active", 1 },	/* ours, before Trustpilot's names */
-	{ "hidden", 2 | 4 },
-};
-
-#define NSTATE_NAMES	(sizeof(state_names) / sizeof(state_names[0]))
-
-/*
- * status or state (Trustpilot's service and product lists use one each;
- * both lists take both): comma-separated states into f->states, "" when
- * neither is given. Trustpilot's archived has no counterpart: no review
- * here is ever archived.
- */
-static void
-read_states(const struct request *req, struct filters *f,
-    struct api_error *err)
-{
-	static const char *const params[] = { "status", "state" };
-	const char	*v, *p, *comma;
-	size_t		 i, k, len, used = 0;
-	unsigned	 bits = 0;
-
-	for (i = 0; i < 2; i++) {
-		if ((v = request_query(req, params[i])) == NULL)
-			continue;
-		for (p = v;; p = comma + 1) {
-			comma = strchr(p, ',');
-			len = comma != NULL ? (size_t)(comma - p) : strlen(p);
-			for (k = 0; k < NSTATE_NAMES; k++)
-				if (strlen(state_names[k].name) == len &&
-				    strncmp(p, state_names[k].name, len) == 0)
-					break;
-			if (k == NSTATE_NAMES) {
-				api_error_set(err, 400, params[i], "must be "
-				    "published, underModeration or "
-				    "unpublished (or active, hidden), "
-				    "comma-separated; archived is not "
-				    "offered: no review here is ever "
-				    "archived");
-				return;
-			}
-			bits |= state_names[k].bits;
-			if (comma == NULL)
-				break;
-		}
-	}
-	for (k = 0; k < 3; k++)
-		if ((bits & (1u << k)) != 0)
-			used += (size_t)snprintf(f->states + used,
-			    sizeof(f->states) - used, "%s\"%s\"",
-			    used == 0 ? "[" : ",", states[k]);
-	if (used > 0)
-		snprintf(f->states + used, sizeof(f->states) - used, "]");
-}
-
-/* Reads the query of a list of unit bu into f; 0, or -1 with every bad
- * parameter named in err. */
-static int
-read_filters(const struct request *req, const char *bu, enum list_mode mode,
-    bool product, struct filters *f, struct api_error *err)
-{
-	const char	*v;
-	size_t		 i;
-
-	filters_init(f, bu, mode == LIST_PUBLIC, product);
-	read_skus(req, f, err);
-	query_list(req, "stars", f->stars, sizeof(f->stars), &f->nstars,
-	    star_ok, "1 to 5, comma-separated", err);
-	query_list(req, "language", f->languages, sizeof(f->languages),
-	    &f->nlanguages, language_ok, "ISO 639-1 codes, comma-separated",
-	    err);
-	read_locale(req, f, err);
-	read_refused(req, product, err);
-	query_bool(req, "responded", &f->responded, err);
-	if ((v = request_query(req, "includeReportedReviews")) != NULL) {
-		int	 b = 0;
-
-		query_bool(req, "includeReportedReviews", &b, err);
-		f->include_reported = b == 1;
-	}
-	f->order = REVIEWS_ORDER_CREATED_DESC;
-	if ((v = request_query(req, "orderBy")) != NULL) {
-		for (i = 0; i < NORDERS; i++) {
-			size_t	 n = strlen(orders[i]);
-
-			if (strncmp(v, orders[i], n) == 0 &&
-			    (v[n] == '\0' || v[n] == ','))
-				break;
-		}
-		if (i == NORDERS)
-			api_error_set(err, 400, "orderBy", "must be "
-			    "createdat.asc, createdat.desc, stars.asc or "
-			    "stars.desc");
-		f->order = (enum reviews_order)i;
-	}
-	handler_page_args(req, PAGE_MAX, &f->p, err);
-	if ((v = request_query(req, "pageToken")) != NULL) {
-		char	*end;
-
-		f->cursor = true;
-		f->order = REVIEWS_ORDER_CURSOR;
-		f->after = 0;
-		if (v[0] != '\0') {
-			f->after = v[0] == 'c' ? strtoll(v + 1, &end, 10) : -1;
-			if (v[0] != 'c' || *end != '\0' || f->after < 0)
-				api_error_set(err, 400, "pageToken", "is not a "
-				    "token this server gave out");
-		}
-	}
-	/* Tags are the business's private notes: a public list accepts
-	 * tagGroup and tagValue, as Trustpilot documents them, and ignores
-	 * them, so nobody can probe which reviews carry which tag. */
-	if (mode == LIST_PRIVATE)
-		read_private_filters(req, f, err);
-	return err->status != 0 ? -1 : 0;
-}
-
-/* The filters only a business has on its own reviews. */
-static void
-read_private_filters(const struct request *req, struct filters *f,
-    struct api_error *err)
-{
-	static const char *const sources[] = { "organic", "invitation",
-	    "third_party_invitation", NULL };
-	const char	*v;
-	int		 nocase = 0;
-
-	f->tag_group = request_query(req, "tagGroup");
-	f->tag_value = request_query(req, "tagValue");
-	f->reference = request_query(req, "referenceId");
-	f->referral = request_query(req, "referralEmail");
-	query_bool(req, "reported", &f->reported, err);
-	f->source = request_query_enum(req, "source", sources, "must be "
-	    "organic, invitation or third_party_invitation", err);
-	read_states(req, f, err);
-	f->username = request_query(req, "username");
-	query_bool(req, "ignoreTagValueCase", &nocase, err);
-	f->tag_nocase = nocase == 1;
-	if ((v = request_query(req, "findReviewer")) != NULL) {
-		if (strcmp(v, "contacted") == 0)
-			f->contacted = 1;
-		else if (strcmp(v, "notContacted") == 0)
-			f->contacted = 0;
-		else
-			api_error_set(err, 400, "findReviewer", "must be "
-			    "contacted or notContacted");
-	}
-	query_time(req, "startDateTime", &f->from, err);
-	query_time(req, "endDateTime", &f->to, err);
-	if ((v = request_query(req, "dateField")) != NULL) {
-		if (strcmp(v, "updatedAt") == 0)
-			f->on_updated = true;
-		else if (strcmp(v, "createdAt") != 0)
-			api_error_set(err, 400, "dateField", "must be "
-			    "createdAt or updatedAt");
-	}
-	/* includeReportedReviews is meaningless privately:
-	 * the business sees its reported reviews unless it filters them. */
-	f->include_reported = true;
-}
 
 static int
 bind_opt_int(struct db_stmt *st, int idx, int v)
@@ -442,7 +49,7 @@ bind_opt_time(struct db_stmt *st, int idx, int64_t v)
 
 /* Whether f asks for the single value that driver d drives by. */
 static bool
-drives(const struct filters *f, enum reviews_driver d)
+drives(const struct reviews_filters *f, enum reviews_driver d)
 {
 	switch (d) {
 	case REVIEWS_DRIVER_REFERENCE:
@@ -468,7 +75,7 @@ drives(const struct filters *f, enum reviews_driver d)
  * by row (reviews_shape.c's residual filters, each NULL when not asked
  * for: see bind_filters); when none, the shape is bare. */
 static bool
-asks_residual(const struct filters *f, enum reviews_driver d)
+asks_residual(const struct reviews_filters *f, enum reviews_driver d)
 {
 	return (f->stars[0] != '\0' && d != REVIEWS_DRIVER_STARS) ||
 	    (f->languages[0] != '\0' && d != REVIEWS_DRIVER_LANGUAGE) ||
@@ -487,7 +94,7 @@ asks_residual(const struct filters *f, enum reviews_driver d)
  * order (reviews_shape.h). Source before stars and language: those two
  * are trailing columns of its index, while source is in no other. */
 static void
-shape_of(const struct filters *f, struct reviews_shape *s)
+shape_of(const struct reviews_filters *f, struct reviews_shape *s)
 {
 	static const enum reviews_driver by_selectivity[] = {
 		REVIEWS_DRIVER_REFERENCE, REVIEWS_DRIVER_TAG,
@@ -520,7 +127,7 @@ shape_of(const struct filters *f, struct reviews_shape *s)
 
 /* The driver's value: a JSON list of one from query_list, ["v"]. */
 static int
-bind_driver(struct db_stmt *st, const struct filters *f,
+bind_driver(struct db_stmt *st, const struct reviews_filters *f,
     enum reviews_driver driver)
 {
 	char	 language[3];
@@ -544,7 +151,7 @@ bind_driver(struct db_stmt *st, const struct filters *f,
 }
 
 static int
-bind_filters(struct db_stmt *st, const struct filters *f,
+bind_filters(struct db_stmt *st, const struct reviews_filters *f,
     enum reviews_driver driver)
 {
 	/* the creation dates are a key of the date-ordered indexes: an open
@@ -592,7 +199,7 @@ bind_filters(struct db_stmt *st, const struct filters *f,
  * empty. 0, or -1 on a database error.
  */
 static int
-list_open(struct db *db, const struct filters *f, struct db_stmt **out)
+list_open(struct db *db, const struct reviews_filters *f, struct db_stmt **out)
 {
 	struct reviews_shape	 s;
 	const char		*sql;
@@ -616,8 +223,9 @@ list_open(struct db *db, const struct filters *f, struct db_stmt **out)
 /* Runs the listing for f and writes the whole answer into out:
  * {"links", key: [...], "nextPageToken" (cursor paging)}. */
 static int
-run_list(struct db *db, const struct request *req, const struct filters *f,
-    const char *key, struct buf *out, struct api_error *err)
+run_list(struct db *db, const struct request *req,
+    const struct reviews_filters *f, const char *key, struct buf *out,
+    struct api_error *err)
 {
 	struct db_stmt		*st = NULL;
 	struct buf		 items;
@@ -693,7 +301,7 @@ static const char sql_unit_generation[] =
 
 struct generation_memo {
 	char		 bu[IDS_ID_LEN + 1];
-	int64_t		 gen[2];	/* by enum list_mode */
+	int64_t		 gen[2];	/* by enum reviews_list_mode */
 	uint64_t	 version;
 };
 
@@ -712,7 +320,7 @@ generation_memo(const char *bu)
 /* The generation of unit bu's public or private lists (migrations 0017
  * and 0031) into *gen; an unknown unit is a 404, not an empty list. */
 static int
-unit_generation(struct db *db, const char *bu, enum list_mode mode,
+unit_generation(struct db *db, const char *bu, enum reviews_list_mode mode,
     int64_t *gen, struct api_error *err)
 {
 	struct generation_memo	*m = generation_memo(bu);
@@ -733,11 +341,11 @@ unit_generation(struct db *db, const char *bu, enum list_mode mode,
 		return -1;
 	}
 	if (rc == DB_ROW) {
-		*gen = db_int(st, mode == LIST_PUBLIC ? 0 : 1);
+		*gen = db_int(st, mode == REVIEWS_LIST_PUBLIC ? 0 : 1);
 		if (known) {
 			snprintf(m->bu, sizeof(m->bu), "%s", bu);
-			m->gen[LIST_PUBLIC] = db_int(st, 0);
-			m->gen[LIST_PRIVATE] = db_int(st, 1);
+			m->gen[REVIEWS_LIST_PUBLIC] = db_int(st, 0);
+			m->gen[REVIEWS_LIST_PRIVATE] = db_int(st, 1);
 			m->version = version;
 		}
 	}
@@ -821,7 +429,7 @@ not_modified(struct response *res, const char *etag, struct api_error *err)
  */
 static int
 answer_cached(struct request *req, struct response *res,
-    const struct filters *f, const char *key_name, int64_t gen,
+    const struct reviews_filters *f, const char *key_name, int64_t gen,
     struct api_error *err)
 {
 	struct buf	 key, body;
@@ -862,7 +470,7 @@ out:
  * lag the shop. 0, or -1 with err set.
  */
 static int
-read_product_url(struct request *req, struct filters *f,
+read_product_url(struct request *req, struct reviews_filters *f,
     struct api_error *err)
 {
 	const char	*url = request_query(req, "productUrl");
@@ -879,25 +487,26 @@ read_product_url(struct request *req, struct filters *f,
 
 static int
 list(struct request *req, struct response *res, struct api_error *err,
-    enum list_mode mode, bool product)
+    enum reviews_list_mode mode, bool product)
 {
 	struct db	*db = req->db;
-	struct filters	 f;
+	struct reviews_filters	 f;
 	const char	*bu = request_param(req, "businessUnitId");
 	const char	*key = product ? "productReviews" : "reviews";
 	int64_t		 gen = 0;
 	int		 ret = -1;
 
-	if (mode == LIST_PRIVATE && auth_business_unit(req, &bu, err) == -1)
+	if (mode == REVIEWS_LIST_PRIVATE &&
+	    auth_business_unit(req, &bu, err) == -1)
 		return -1;
 	if (bu == NULL || !ids_valid(bu)) {
 		api_error_set(err, 404, NULL, "Business unit not found");
 		return -1;
 	}
 	/* fills f (filters_init) whatever it finds */
-	if (read_filters(req, bu, mode, product, &f, err) == -1)
+	if (reviews_filters_read(req, bu, mode, product, &f, err) == -1)
 		goto out;
-	if (product && mode == LIST_PUBLIC && f.sku == NULL &&
+	if (product && mode == REVIEWS_LIST_PUBLIC && f.sku == NULL &&
 	    f.skus == NULL && request_query(req, "productUrl") == NULL) {
 		api_error_set(err, 400, "sku", "is required (or productUrl)");
 		goto out;
@@ -908,32 +517,32 @@ list(struct request *req, struct response *res, struct api_error *err,
 		goto out;
 	ret = answer_cached(req, res, &f, key, gen, err);
 out:
-	filters_release(&f);
+	reviews_filters_release(&f);
 	return ret;
 }
 
 int
 reviews_list_public(ROUTE_HANDLER_PARAMS)
 {
-	return list(req, res, err, LIST_PUBLIC, false);
+	return list(req, res, err, REVIEWS_LIST_PUBLIC, false);
 }
 
 int
 reviews_list_product_public(ROUTE_HANDLER_PARAMS)
 {
-	return list(req, res, err, LIST_PUBLIC, true);
+	return list(req, res, err, REVIEWS_LIST_PUBLIC, true);
 }
 
 int
 reviews_list_private(ROUTE_HANDLER_PARAMS)
 {
-	return list(req, res, err, LIST_PRIVATE, false);
+	return list(req, res, err, REVIEWS_LIST_PRIVATE, false);
 }
 
 int
 reviews_list_product_private(ROUTE_HANDLER_PARAMS)
 {
-	return list(req, res, err, LIST_PRIVATE, true);
+	return list(req, res, err, REVIEWS_LIST_PRIVATE, true);
 }
 
 static int
@@ -986,7 +595,7 @@ reviews_page_data(struct db *db, const char *domain, int64_t page,
     int64_t per_page, const struct reviews_page_filter *pf, json_t **out,
     struct api_error *err)
 {
-	struct filters	 f;
+	struct reviews_filters	 f;
 	struct db_stmt	*st = NULL;
 	json_t		*items = json_array();	/* owned */
 	char		 bu[IDS_ID_LEN + 1];
@@ -1006,7 +615,7 @@ reviews_page_data(struct db *db, const char *domain, int64_t page,
 	}
 	snprintf(bu, sizeof(bu), "%s", db_text(st, 0));
 	db_release(st);
-	filters_init(&f, bu, true, false);
+	reviews_filters_init(&f, bu, true, false);
 	/* a report that does not hide the review leaves it on the page */
 	f.include_reported = true;
 	f.p.page = page;
