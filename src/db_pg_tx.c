@@ -90,33 +90,25 @@ pg_tx_commit(struct db *db)
 {
 	struct pgdb	*d = pg(db);
 
-	if (d->group) {
-		if (!d->job_tx)
-			return -1;
-		if (PQtransactionStatus(d->conn) == PQTRANS_INERROR) {
-			log_error("db: commit of a failed transaction");
-			pg_tx_rollback(db);
-			return -1;
-		}
-		if (pg_exec(db, sql_release) == -1) {
-			pg_tx_rollback(db);
-			return -1;
-		}
-		d->job_tx = false;
-		return 0;
-	}
-	if (PQtransactionStatus(pg(db)->conn) == PQTRANS_INERROR) {
+	/* in the writer's group a handler's transaction is its savepoint */
+	if (d->group && !d->job_tx)
+		return -1;
+	if (PQtransactionStatus(d->conn) == PQTRANS_INERROR) {
 		/* COMMIT would answer ROLLBACK and succeed */
 		log_error("db: commit of a failed transaction");
 		pg_tx_rollback(db);
 		return -1;
 	}
-	if (pg_exec(db, sql_commit) == -1) {
+	if (pg_exec(db, d->group ? sql_release : sql_commit) == -1) {
 		pg_tx_rollback(db);
 		return -1;
 	}
-	pg(db)->tx = false;
-	note_written();
+	if (d->group)
+		d->job_tx = false;
+	else {
+		d->tx = false;
+		note_written();
+	}
 	return 0;
 }
 

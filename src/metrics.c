@@ -254,11 +254,27 @@ render_latency(struct buf *out)
 	return 0;
 }
 
+/* A counter of the outbox per kind (email, webhook). */
 static int
-render_process(struct buf *out)
+outbox_counter(struct buf *out, const char *name, const char *text,
+    atomic_uint_fast64_t counts[2])
 {
 	static const char *const kinds[] = { "email", "webhook" };
 	size_t	 k;
+
+	if (help(out, name, "counter", text) == -1)
+		return -1;
+	for (k = 0; k < 2; k++) {
+		if (buf_printf(out, "%s{kind=\"%s\"} %llu\n", name, kinds[k],
+		    (unsigned long long)get(&counts[k])) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+render_process(struct buf *out)
+{
 	int64_t	 silence = metrics_scheduler_silence_ms();
 
 	if (help(out, "reviewd_http_connections_open", "gauge",
@@ -270,26 +286,13 @@ render_process(struct buf *out)
 	    "HTTP connections accepted.") == -1 ||
 	    buf_printf(out, "reviewd_http_connections_total %llu\n",
 	    (unsigned long long)get(&conns_total)) == -1 ||
-	    help(out, "reviewd_outbox_sent_total", "counter",
-	    "Outbox rows delivered (e-mails handed to the transport, "
-	    "webhooks answered 2xx).") == -1)
+	    outbox_counter(out, "reviewd_outbox_sent_total", "Outbox rows "
+	    "delivered (e-mails handed to the transport, webhooks answered "
+	    "2xx).", outbox_sent) == -1 ||
+	    outbox_counter(out, "reviewd_outbox_failed_total", "Outbox "
+	    "delivery attempts that failed (retried later or given up).",
+	    outbox_failed) == -1)
 		return -1;
-	for (k = 0; k < 2; k++) {
-		if (buf_printf(out, "reviewd_outbox_sent_total{kind=\"%s\"} "
-		    "%llu\n", kinds[k],
-		    (unsigned long long)get(&outbox_sent[k])) == -1)
-			return -1;
-	}
-	if (help(out, "reviewd_outbox_failed_total", "counter",
-	    "Outbox delivery attempts that failed (retried later or given "
-	    "up).") == -1)
-		return -1;
-	for (k = 0; k < 2; k++) {
-		if (buf_printf(out, "reviewd_outbox_failed_total{kind=\"%s\"} "
-		    "%llu\n", kinds[k],
-		    (unsigned long long)get(&outbox_failed[k])) == -1)
-			return -1;
-	}
 	return help(out, "reviewd_scheduler_lag_seconds", "gauge",
 	    "How late the scheduler's last round started after the time "
 	    "its work was due.") == -1 ||

@@ -323,54 +323,36 @@ settle(struct leased *r, int64_t now, int64_t resume)
 static int
 record(struct db *db, const struct leased *r, int64_t now)
 {
-	struct db_stmt	*st = NULL;
-	int		 ret = -1;
+	int	 rc = -1;
 
 	switch (r->result) {
 	case OUTBOX_DELIVERED:
-		st = db_prepare(db, sql_delivered);
-		if (st == NULL || db_bind_int(st, 1, now) == -1 ||
-		    db_bind_int(st, 2, r->rowid) == -1)
-			goto out;
+		rc = db_run(db, sql_delivered, "ii", now, r->rowid);
 		break;
 	case OUTBOX_RETRY:
-		st = db_prepare(db, sql_retry);
-		if (st == NULL || db_bind_int(st, 1, r->next) == -1 ||
-		    db_bind_text(st, 2, r->why) == -1 ||
-		    db_bind_int(st, 3, r->rowid) == -1)
-			goto out;
+		rc = db_run(db, sql_retry, "isi", r->next, r->why, r->rowid);
 		break;
 	case OUTBOX_DEAD:
-		st = db_prepare(db, sql_dead);
-		if (st == NULL || db_bind_text(st, 1, r->why) == -1 ||
-		    db_bind_int(st, 2, r->rowid) == -1)
-			goto out;
+		rc = db_run(db, sql_dead, "si", r->why, r->rowid);
 		break;
 	case OUTBOX_DEFER:
 	case OUTBOX_TRANSPORT:
 	case OUTBOX_STARTED:
-		st = db_prepare(db, sql_defer);
-		if (st == NULL || db_bind_int(st, 1, r->next) == -1 ||
-		    db_bind_text(st, 2, r->why[0] != '\0' ? r->why :
-		    NULL) == -1 || db_bind_int(st, 3, r->rowid) == -1 ||
-		    db_bind_int(st, 4, r->result == OUTBOX_TRANSPORT ?
-		    0 : 1) == -1)
-			goto out;
+		rc = db_run(db, sql_defer, "isii", r->next, r->why[0] != '\0' ?
+		    r->why : NULL, r->rowid,
+		    (int64_t)(r->result == OUTBOX_TRANSPORT ? 0 : 1));
 		break;
 	}
-	if (db_step(db, st) != DB_DONE)
-		goto out;
+	if (rc == -1)
+		return -1;
 	/* Only a row still ours is recorded and its owner told: erasure may
 	 * have killed it while it was on its way. */
 	if (db_changes(db) == 1 && (r->result == OUTBOX_DELIVERED ||
 	    r->result == OUTBOX_DEAD) &&
 	    tell_owner(db, r, r->result == OUTBOX_DEAD ? r->why : NULL,
 	    now) == -1)
-		goto out;
-	ret = 0;
-out:
-	db_release(st);
-	return ret;
+		return -1;
+	return 0;
 }
 
 /*
