@@ -1,9 +1,10 @@
 /*
  * http: libmicrohttpd glue. Owns the daemon, the per-request state (one
  * struct http_req from the request line to the completed callback), body
- * accumulation under a per-route cap, error rendering, the access log and
- * the graceful stop. MHD's thread pool calls on_request/on_completed; the
- * counters below are atomics shared by those threads and the main thread.
+ * accumulation under a per-route cap, sending answers and errors (their
+ * body is error_body.c's), the access log and the graceful stop. MHD's
+ * thread pool calls on_request/on_completed; the counters below are
+ * atomics shared by those threads and the main thread.
  *
  * The connection guard (per-address limit, forwarded-client limit, head
  * and body deadlines, the watchdog thread) is http_guard.c; this file
@@ -77,7 +78,6 @@ static size_t			 route_count;
 static unsigned			 bound_port;
 static atomic_int		 inflight;
 static atomic_bool		 draining;
-
 
 const char *
 request_header(const struct request *req, const char *name)
