@@ -334,6 +334,10 @@ read_private_filters(const struct request *req, struct reviews_filters *f,
 {
 	static const char *const sources[] = { "organic", "invitation",
 	    "third_party_invitation", NULL };
+	static const char *const contacted[] = { "notContacted", "contacted",
+	    NULL };
+	static const char *const date_fields[] = { "createdAt", "updatedAt",
+	    NULL };
 	const char	*v;
 	int		 nocase = 0;
 
@@ -348,24 +352,14 @@ read_private_filters(const struct request *req, struct reviews_filters *f,
 	f->username = request_query(req, "username");
 	query_bool(req, "ignoreTagValueCase", &nocase, err);
 	f->tag_nocase = nocase == 1;
-	if ((v = request_query(req, "findReviewer")) != NULL) {
-		if (strcmp(v, "contacted") == 0)
-			f->contacted = 1;
-		else if (strcmp(v, "notContacted") == 0)
-			f->contacted = 0;
-		else
-			api_error_set(err, 400, "findReviewer", "must be "
-			    "contacted or notContacted");
-	}
+	if ((v = request_query_enum(req, "findReviewer", contacted,
+	    "must be contacted or notContacted", err)) != NULL)
+		f->contacted = strcmp(v, "contacted") == 0;
 	query_time(req, "startDateTime", &f->from, err);
 	query_time(req, "endDateTime", &f->to, err);
-	if ((v = request_query(req, "dateField")) != NULL) {
-		if (strcmp(v, "updatedAt") == 0)
-			f->on_updated = true;
-		else if (strcmp(v, "createdAt") != 0)
-			api_error_set(err, 400, "dateField", "must be "
-			    "createdAt or updatedAt");
-	}
+	v = request_query_enum(req, "dateField", date_fields, "must be "
+	    "createdAt or updatedAt", err);
+	f->on_updated = v != NULL && strcmp(v, "updatedAt") == 0;
 	/* includeReportedReviews is meaningless privately:
 	 * the business sees its reported reviews unless it filters them. */
 	f->include_reported = true;
