@@ -497,6 +497,16 @@ check_target_empty(struct copy *c)
 	return -1;
 }
 
+/* Runs sql on the target; a failure is said as what failed. 0 or -1. */
+static int
+dst_exec(struct copy *c, const char *sql, const char *what)
+{
+	if (db_exec(c->dst, sql) == 0)
+		return 0;
+	fprintf(stderr, "reviewd: copy-data: %s: %s\n", what, dst_error(c));
+	return -1;
+}
+
 /* The copy proper, in one transaction of the target. 0 or -1 (said). */
 static int
 copy_all(struct copy *c)
@@ -519,35 +529,22 @@ copy_all(struct copy *c)
 	/* again inside the transaction, whose lock keeps daemons out */
 	if (check_target_empty(c) == -1)
 		goto out;
-	if (db_exec(c->dst, sql_indexes_save) == -1 ||
-	    db_exec(c->dst, sql_indexes_drop) == -1) {
-		fprintf(stderr, "reviewd: copy-data: the indexes: %s\n",
-		    dst_error(c));
+	if (dst_exec(c, sql_indexes_save, "the indexes") == -1 ||
+	    dst_exec(c, sql_indexes_drop, "the indexes") == -1)
 		goto out;
-	}
 	for (i = 0; i < c->ntables; i++) {
 		if (copy_table(c, &c->tables[i]) == -1)
 			goto out;
 	}
-	if (db_exec(c->dst, sql_indexes_make) == -1) {
-		fprintf(stderr, "reviewd: copy-data: the indexes: %s\n",
-		    dst_error(c));
+	if (dst_exec(c, sql_indexes_make, "the indexes") == -1 ||
+	    dst_exec(c, sql_sequences, "the identity sequences") == -1)
 		goto out;
-	}
-	if (db_exec(c->dst, sql_sequences) == -1) {
-		fprintf(stderr, "reviewd: copy-data: the identity sequences: "
-		    "%s\n", dst_error(c));
-		goto out;
-	}
 	for (i = 0; i < c->ntables; i++) {
 		if (verify_table(c, &c->tables[i]) == -1)
 			goto out;
 	}
-	if (db_exec(c->dst, sql_analyze) == -1) {
-		fprintf(stderr, "reviewd: copy-data: ANALYZE: %s\n",
-		    dst_error(c));
+	if (dst_exec(c, sql_analyze, "ANALYZE") == -1)
 		goto out;
-	}
 	if (db_tx_commit(c->dst) == -1) {
 		fprintf(stderr, "reviewd: copy-data: the commit failed: %s\n",
 		    dst_error(c));
