@@ -226,7 +226,10 @@ db_group_commit(struct db *db, struct api_error *err)
 void
 db_fail(struct db *db, struct api_error *err)
 {
-	ops->fail(db, err);
+	/* the first error wins, as in api_error_set: a request refused for
+	 * its input says so, whatever failed after */
+	if (err->status == 0)
+		ops->fail(db, err);
 }
 
 const char *

@@ -321,8 +321,7 @@ findreviewer_create(ROUTE_HANDLER_PARAMS)
 		ret = handler_commit(req, res, 201, thread, true, err);
 	goto out;
 dberr:
-	if (err->status == 0)
-		db_fail(db, err);
+	db_fail(db, err);
 out:
 	/* st is released where it was read: askable leaves it NULL on
 	 * failure */
@@ -644,8 +643,7 @@ findreviewer_answer(struct db *db, const char *token, json_t *answer,
 	ret = 0;
 	goto out;
 dberr:
-	if (err->status == 0)
-		db_fail(db, err);
+	db_fail(db, err);
 out:
 	db_release(st);
 	db_tx_rollback(db);

@@ -223,8 +223,7 @@ html_found_or_404(struct request *req, struct response *res,
 	int	 r = find(req, arg, err);
 
 	if (r == -1) {
-		if (err->status == 0)
-			db_fail(req->db, err);
+		db_fail(req->db, err);
 		return -1;
 	}
 	if (r == 1)

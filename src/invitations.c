@@ -930,8 +930,7 @@ invitations_create(ROUTE_HANDLER_PARAMS)
 		ret = created_answer(res, representation, false, err);
 	goto out;
 fail:
-	if (err->status == 0)
-		db_fail(req->db, err);
+	db_fail(req->db, err);
 out:
 	db_tx_rollback(req->db);	/* ends a replay's read */
 	for (i = 0; i < n && inputs != NULL; i++)

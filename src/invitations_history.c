@@ -200,8 +200,7 @@ invitations_list(ROUTE_HANDLER_PARAMS)
 	return response_json(res, 200, json_pack("{s:o, s:o, s:o}", "links",
 	    links, "invitations", list, "dailyQuota", quota), err);
 fail:
-	if (err->status == 0)
-		db_fail(req->db, err);
+	db_fail(req->db, err);
 out:
 	db_release(st);
 	json_decref(list);
@@ -296,8 +295,7 @@ invitations_patch(ROUTE_HANDLER_PARAMS)
 	if (db_run(db, sql_reschedule, "iis", when, now, id) == -1 ||
 	    inv_event_add(db, id, "rescheduled", detail, now) == -1 ||
 	    inv_load_json(db, id, NULL, &inv, err) == -1) {
-		if (err->status == 0)
-			db_fail(db, err);
+		db_fail(db, err);
 		goto out;
 	}
 	ret = handler_commit(req, res, 200, inv, true, err);

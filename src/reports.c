@@ -395,8 +395,7 @@ reports_decide(ROUTE_HANDLER_PARAMS)
 	    "report-upheld" : "report-rejected", err);
 	goto out;
 dberr:
-	if (err->status == 0)
-		db_fail(db, err);
+	db_fail(db, err);
 out:
 	db_release(st);
 	db_tx_rollback(db);

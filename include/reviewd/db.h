@@ -123,7 +123,8 @@ void	db_tx_rollback(struct db *db);
 
 /* Maps the connection's last error to a client-facing status in err:
  * busy 503, constraint 409, a storage fault (db_fault, full disk or I/O
- * error) 503 with Retry-After, else 500. */
+ * error) 503 with Retry-After, else 500. Nothing when err holds an error
+ * already (the first one wins). */
 void	db_fail(struct db *db, struct api_error *err);
 
 /*
