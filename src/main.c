@@ -448,6 +448,38 @@ serve(struct db *db, const struct config *cfg)
 	return EXIT_SUCCESS;
 }
 
+/* The libraries and the modules, for every command that opens the live
+ * database. 0, or -1 (logged). */
+static int
+set_up(const struct config *cfg)
+{
+	log_set_level(cfg->log_level);
+	if (sodium_init() == -1) {
+		log_error("libsodium failed to initialise");
+		return -1;
+	}
+	json_object_seed(0);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_error("libcurl failed to initialise");
+		return -1;
+	}
+	/* issue 17: SQLite's file or PostgreSQL's URL, one binary */
+	if (cfg->db_backend == CONFIG_DB_POSTGRESQL)
+		db_configure_backend(DB_POSTGRESQL, cfg->db_url);
+	else
+		db_configure_backend(DB_SQLITE, cfg->db_path);
+	/* modules keep the (read-only) configuration for the CLI too, and
+	 * the outbox its senders (e-mails are checked when queued) */
+	outbox_configure(cfg);
+	if (outbox_register_sender(OUTBOX_EMAIL, &outbox_mail_sender) == -1 ||
+	    outbox_register_sender(OUTBOX_WEBHOOK, &webhooks_sender) == -1)
+		return -1;
+	reviews_configure(cfg);
+	invitations_configure(cfg);
+	findreviewer_configure(cfg);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -500,30 +532,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return EXIT_USAGE;
 	}
-	log_set_level(cfg.log_level);
-	if (sodium_init() == -1) {
-		log_error("libsodium failed to initialise");
+	if (set_up(&cfg) == -1)
 		return EXIT_FAILURE;
-	}
-	json_object_seed(0);
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		log_error("libcurl failed to initialise");
-		return EXIT_FAILURE;
-	}
-	/* issue 17: SQLite's file or PostgreSQL's URL, one binary */
-	if (cfg.db_backend == CONFIG_DB_POSTGRESQL)
-		db_configure_backend(DB_POSTGRESQL, cfg.db_url);
-	else
-		db_configure_backend(DB_SQLITE, cfg.db_path);
-	/* modules keep the (read-only) configuration for the CLI too, and
-	 * the outbox its senders (e-mails are checked when queued) */
-	outbox_configure(&cfg);
-	if (outbox_register_sender(OUTBOX_EMAIL, &outbox_mail_sender) == -1 ||
-	    outbox_register_sender(OUTBOX_WEBHOOK, &webhooks_sender) == -1)
-		return EXIT_FAILURE;
-	reviews_configure(&cfg);
-	invitations_configure(&cfg);
-	findreviewer_configure(&cfg);
 	db = db_open(cfg.db_backend == CONFIG_DB_POSTGRESQL ? cfg.db_url :
 	    cfg.db_path);
 	if (db == NULL)
