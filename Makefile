@@ -157,7 +157,19 @@ $(BUILD)/obj/%.o: src/%.c $(BUILD)/.flags
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/gen/migrations.c: $(MIGRATIONS) scripts/embed-migrations.sh
+# The lists of embedded files, as stamps: a file removed (or renamed)
+# regenerates what embedded it, as a file changed does.
+$(BUILD)/gen/.migrations: FORCE
+	$(call stamp,$(MIGRATIONS))
+
+$(BUILD)/gen/.migrations_pg: FORCE
+	$(call stamp,$(MIGRATIONS_PG))
+
+$(BUILD)/gen/.langs: FORCE
+	$(call stamp,$(LANGS))
+
+$(BUILD)/gen/migrations.c: $(MIGRATIONS) $(BUILD)/gen/.migrations \
+    scripts/embed-migrations.sh
 	@mkdir -p $(@D)
 	scripts/embed-migrations.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
@@ -168,7 +180,8 @@ $(BUILD)/obj/migrations.o: $(BUILD)/gen/migrations.c $(BUILD)/.flags
 # issue 17: PostgreSQL's migrations, embedded beside SQLite's as
 # db_builtin_migrations_pg (the unit tests link them where they link
 # migrations: T_X lists name migrations_pg).
-$(BUILD)/gen/migrations_pg.c: $(MIGRATIONS_PG) scripts/embed-migrations.sh
+$(BUILD)/gen/migrations_pg.c: $(MIGRATIONS_PG) $(BUILD)/gen/.migrations_pg \
+    scripts/embed-migrations.sh
 	@mkdir -p $(@D)
 	scripts/embed-migrations.sh --name db_builtin_migrations_pg \
 	    $(MIGRATIONS_PG) > $@.tmp && mv $@.tmp $@
@@ -177,7 +190,7 @@ $(BUILD)/obj/migrations_pg.o: $(BUILD)/gen/migrations_pg.c $(BUILD)/.flags
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/gen/lang.c: $(LANGS) scripts/embed-lang.sh
+$(BUILD)/gen/lang.c: $(LANGS) $(BUILD)/gen/.langs scripts/embed-lang.sh
 	@mkdir -p $(@D)
 	scripts/embed-lang.sh $(LANGS) > $@.tmp && mv $@.tmp $@
 
