@@ -472,8 +472,10 @@ set_up(const struct config *cfg)
 	 * the outbox its senders (e-mails are checked when queued) */
 	outbox_configure(cfg);
 	if (outbox_register_sender(OUTBOX_EMAIL, &outbox_mail_sender) == -1 ||
-	    outbox_register_sender(OUTBOX_WEBHOOK, &webhooks_sender) == -1)
+	    outbox_register_sender(OUTBOX_WEBHOOK, &webhooks_sender) == -1) {
+		log_error("outbox: a sender cannot be registered");
 		return -1;
+	}
 	reviews_configure(cfg);
 	invitations_configure(cfg);
 	findreviewer_configure(cfg);

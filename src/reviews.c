@@ -373,7 +373,9 @@ reply_mail_job(struct db *db, int64_t now)
 
 	/* a read first: the scheduler calls this every tick, and a write
 	 * transaction each time would take the lock from everyone */
-	if ((next = db_one_time(db, sql_next_reply_due, "")) > now)
+	if ((next = db_one_time(db, sql_next_reply_due, "")) == -1)
+		return now + 1000;
+	if (next > now)
 		return next;
 	st = db_prepare(db, sql_reply_due);
 	if (st == NULL || db_bind_int(st, 1, now) == -1) {

@@ -503,7 +503,7 @@ list(struct request *req, struct response *res, struct api_error *err,
 		api_error_set(err, 404, NULL, "Business unit not found");
 		return -1;
 	}
-	/* fills f (filters_init) whatever it finds */
+	/* fills f (reviews_filters_init) whatever it finds */
 	if (reviews_filters_read(req, bu, mode, product, &f, err) == -1)
 		goto out;
 	if (product && mode == REVIEWS_LIST_PUBLIC && f.sku == NULL &&

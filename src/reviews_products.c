@@ -218,8 +218,7 @@ out:
 }
 
 int
-reviews_products_summaries_private(struct request *req,
-    struct response *res, struct api_error *err)
+reviews_products_summaries_private(ROUTE_HANDLER_PARAMS)
 {
 	struct handler_page	 p = { 1, 100 };
 	struct db_stmt		*st;
@@ -269,8 +268,7 @@ static const char sql_comment[] =
     "WHERE id = ?1";
 
 int
-reviews_products_conversation_create(struct request *req,
-    struct response *res, struct api_error *err)
+reviews_products_conversation_create(ROUTE_HANDLER_PARAMS)
 {
 	struct db	*db = req->db;
 	struct db_stmt	*st = NULL;
