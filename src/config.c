@@ -855,3 +855,17 @@ out:
 	buf_release(&text);
 	return ret;
 }
+
+static const struct config	*shared;
+
+void
+config_share(const struct config *cfg)
+{
+	shared = cfg;
+}
+
+const struct config *
+config_shared(void)
+{
+	return shared;
+}

@@ -37,16 +37,19 @@
  * the page */
 #define DEFAULT_MESSAGE	i18n("en", "mail_fr_default_message")
 
-static const struct config	*fr_cfg;
-
-static const char *const fields[] = { "name", "email", "phoneNumber",
-	"address", "referenceId", NULL };
-
-void
-findreviewer_configure(const struct config *cfg)
-{
-	fr_cfg = cfg;
-}
+const struct findreviewer_field findreviewer_fields[] = {
+	{ "name", "mail_fr_field_name", "mail_field_name", "your_name",
+	    "text" },
+	{ "email", "mail_fr_field_email", "mail_field_email", "fr_email",
+	    "email" },
+	{ "phoneNumber", "mail_fr_field_phone", "mail_field_phone",
+	    "fr_phone", "tel" },
+	{ "address", "mail_fr_field_address", "mail_field_address",
+	    "fr_address", "text" },
+	{ "referenceId", "mail_fr_field_reference", "mail_field_reference",
+	    "fr_reference", "text" },
+	{ NULL, NULL, NULL, NULL, NULL }
+};
 
 static const char sql_requests_of[] =
     "SELECT json_group_array(json_object('id', id, 'status', status, "
@@ -110,36 +113,22 @@ static const char sql_request_insert[] =
     "  message, requested, notify_business, status, token_hash, deadline, "
     "  created_at) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)";
 
-/* The fields a request may ask for, and their words in the catalogue:
- * what the reviewer is asked for, and the label of the answer the
- * business gets. */
-static const struct {
-	const char	*field, *asked, *label;
-} field_words[] = {
-	{ "name", "mail_fr_field_name", "mail_field_name" },
-	{ "email", "mail_fr_field_email", "mail_field_email" },
-	{ "phoneNumber", "mail_fr_field_phone", "mail_field_phone" },
-	{ "address", "mail_fr_field_address", "mail_field_address" },
-	{ "referenceId", "mail_fr_field_reference", "mail_field_reference" },
-};
-
 /* "your name, your order number" in the reviewer's language lang. */
 static void
 requested_text(json_t *requested, const char *lang, char *out, size_t len)
 {
-	json_t	*v;
-	size_t	 i, k, used = 0;
+	const struct findreviewer_field	*f;
+	json_t				*v;
+	size_t				 i, used = 0;
 
 	out[0] = '\0';
 	json_array_foreach(requested, i, v) {
-		for (k = 0; k < sizeof(field_words) / sizeof(field_words[0]);
-		    k++) {
-			if (strcmp(json_string_value(v),
-			    field_words[k].field) != 0)
+		for (f = findreviewer_fields; f->name != NULL; f++) {
+			if (strcmp(json_string_value(v), f->name) != 0)
 				continue;
 			used += (size_t)snprintf(out + used, used < len ?
 			    len - used : 0, "%s%s", used > 0 ? ", " : "",
-			    i18n(lang, field_words[k].asked));
+			    i18n(lang, f->asked));
 		}
 	}
 	if (out[0] == '\0')
@@ -156,8 +145,9 @@ read_request(json_t *body, const char **message, bool *skip,
 	static const char *const allowed[] = { "message",
 	    "skipNotificationEmailToBusinessUser", "requestedInformation",
 	    NULL };
-	json_t	*v, *item;	/* borrowed */
-	size_t	 i, k;
+	const struct findreviewer_field	*f;
+	json_t				*v, *item;	/* borrowed */
+	size_t				 i;
 
 	json_only_keys(body, allowed, err);
 	json_read_string(body, "message", false, 1, MESSAGE_MAX, message,
@@ -169,12 +159,12 @@ read_request(json_t *body, const char **message, bool *skip,
 		api_error_set(err, 400, "requestedInformation", "must be an "
 		    "array");
 	json_array_foreach(v, i, item) {
-		for (k = 0; fields[k] != NULL; k++) {
+		for (f = findreviewer_fields; f->name != NULL; f++) {
 			if (json_is_string(item) && strcmp(json_string_value(
-			    item), fields[k]) == 0)
+			    item), f->name) == 0)
 				break;
 		}
-		if (fields[k] == NULL)
+		if (f->name == NULL)
 			api_error_set(err, 400, "requestedInformation", "item "
 			    "%zu must be name, email, phoneNumber, address or "
 			    "referenceId", i);
@@ -247,8 +237,8 @@ request_mail(struct db_stmt *st, const char *message, json_t *requested,
 	(void)clock_format(deadline, when);
 	when[16] = '\0';
 	memcpy(when + 10, " ", 1);
-	snprintf(link, sizeof(link), "%s/find-reviewer/%s", fr_cfg->public_url,
-	    token);
+	snprintf(link, sizeof(link), "%s/find-reviewer/%s",
+	    config_shared()->public_url, token);
 	requested_text(requested, lang, what, sizeof(what));
 	vars = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "name",
 	    db_text(st, R_NAME), "business", db_text(st, R_BU_NAME), "title",
@@ -298,7 +288,7 @@ findreviewer_create(ROUTE_HANDLER_PARAMS)
 	if (reviews_of_unit(db, review, bu, &facts, err) == -1 ||
 	    askable(db, review, facts.invited, &st, err) == -1)
 		goto out;
-	deadline = now + fr_cfg->findreviewer_reply_days * 86400000;
+	deadline = now + config_shared()->findreviewer_reply_days * 86400000;
 	ids_new(id);
 	ids_token(token);
 	ids_token_hash(token, hash);
@@ -354,17 +344,15 @@ enum { F_ID, F_REVIEW, F_BU, F_STATUS, F_MESSAGE, F_RESPONSE, F_RESPONDED,
 static int
 shared_lines(json_t *response, const char *lang, struct buf *out)
 {
-	const char	*v;
-	size_t		 k;
-	int		 r = 0;
+	const struct findreviewer_field	*f;
+	const char			*v;
+	int				 r = 0;
 
-	for (k = 0; r == 0 && k < sizeof(field_words) /
-	    sizeof(field_words[0]); k++) {
-		v = json_string_value(json_object_get(response,
-		    field_words[k].field));
+	for (f = findreviewer_fields; r == 0 && f->name != NULL; f++) {
+		v = json_string_value(json_object_get(response, f->name));
 		if (v != NULL && v[0] != '\0')
-			r = buf_printf(out, "%s: %s\n", i18n(lang,
-			    field_words[k].label), v);
+			r = buf_printf(out, "%s: %s\n", i18n(lang, f->label),
+			    v);
 	}
 	v = json_string_value(json_object_get(response, "message"));
 	if (r == 0 && v != NULL && v[0] != '\0')
@@ -389,7 +377,7 @@ business_mail(struct db_stmt *st, json_t *data)
 	struct buf	 b;
 
 	buf_init(&b, 64 * 1024);
-	snprintf(link, sizeof(link), "%s/r/%s", fr_cfg->public_url,
+	snprintf(link, sizeof(link), "%s/r/%s", config_shared()->public_url,
 	    db_text(st, F_REVIEW));
 	if (strcmp(status, "replied") == 0 && shared_lines(json_object_get(data,
 	    "consumerResponse"), lang, &b) == -1)
@@ -583,7 +571,7 @@ findreviewer_answer(struct db *db, const char *token, json_t *answer,
 	json_t		*response = NULL;	/* owned */
 	char		 id[IDS_ID_LEN + 1], subject[IDS_ID_LEN + 16];
 	char		*text = NULL;
-	const char	*s;
+	const char	*s, *field;
 	size_t		 i;
 	int		 rc, ret = -1;
 
@@ -594,11 +582,12 @@ findreviewer_answer(struct db *db, const char *token, json_t *answer,
 		if (s != NULL && s[0] != '\0')
 			json_object_set_new(response, "message",
 			    json_string(s));
-		for (i = 0; fields[i] != NULL; i++) {
-			if (json_read_string(answer, fields[i], false, 0,
+		for (i = 0; (field = findreviewer_fields[i].name) != NULL;
+		    i++) {
+			if (json_read_string(answer, field, false, 0,
 			    FIELD_MAX, &s, err) == 0 && s != NULL &&
 			    s[0] != '\0')
-				json_object_set_new(response, fields[i],
+				json_object_set_new(response, field,
 				    json_string(s));
 		}
 		s = json_string_value(json_object_get(response, "email"));

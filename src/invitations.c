@@ -41,19 +41,6 @@
 #define TAGS_MAX	50
 #define BATCH_MAX	1000
 
-static const struct config	*inv_cfg;
-
-void
-invitations_configure(const struct config *cfg)
-{
-	inv_cfg = cfg;
-}
-
-const struct config *
-inv_config(void)
-{
-	return inv_cfg;
-}
 
 void
 inv_input_release(struct inv_input *in)
@@ -450,6 +437,7 @@ static int
 suppression(struct db *db, const char *bu, const struct inv_input *in,
     int64_t now, struct inv_store_ctx *ctx, const char **reason)
 {
+	int64_t		 repeat_days = config_shared()->invitation_repeat_days;
 	struct db_stmt	*st;
 	bool		 found = false;
 	int		 rc;
@@ -471,8 +459,8 @@ suppression(struct db *db, const char *bu, const struct inv_input *in,
 		return 0;
 	}
 	if (db_row(db, sql_invited, &st, "sssi", bu, in->reference,
-	    in->email, inv_cfg->invitation_repeat_days > 0 ? now -
-	    inv_cfg->invitation_repeat_days * 86400000 : INT64_MAX) != DB_ROW)
+	    in->email, repeat_days > 0 ? now - repeat_days * 86400000 :
+	    INT64_MAX) != DB_ROW)
 		return -1;
 	if (db_int(st, 0) != 0)
 		*reason = "this reference number was already invited";
@@ -720,7 +708,7 @@ int
 invitations_quota_check(struct db *db, const char *bu, size_t n,
     struct api_error *err)
 {
-	int64_t	 limit = inv_cfg->invitation_daily_limit;
+	int64_t	 limit = config_shared()->invitation_daily_limit;
 	int64_t	 now = clock_now_ms(), used, at;
 	char	 retry[24];
 
@@ -756,7 +744,7 @@ invitations_quota_check(struct db *db, const char *bu, size_t n,
 json_t *
 inv_quota_json(struct db *db, const char *bu)
 {
-	int64_t	 limit = inv_cfg->invitation_daily_limit, used;
+	int64_t	 limit = config_shared()->invitation_daily_limit, used;
 
 	if (quota_query(db, bu, clock_now_ms(), -1, &used) == -1)
 		return NULL;

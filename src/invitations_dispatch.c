@@ -376,20 +376,20 @@ invitation_mail(const struct due *d, const char *token, const char *unsub,
 
 	why[0] = '\0';
 	snprintf(link, sizeof(link), "%s/evaluate-link/%s",
-	    inv_config()->public_url, token);
+	    config_shared()->public_url, token);
 	snprintf(unlink, sizeof(unlink), "%s/unsubscribe/%s",
-	    inv_config()->public_url, unsub);
+	    config_shared()->public_url, unsub);
 	snprintf(header, sizeof(header), "<%s>", unlink);
 	memcpy(language, due_text(d, 3), 2);
 	/* the display name the business chose, or its name; never alone */
 	sender = due_text(d, 5)[0] != '\0' && mailer_header_safe(
 	    due_text(d, 5)) ? due_text(d, 5) : due_text(d, 7);
 	snprintf(from, sizeof(from), "%s via %s", sender,
-	    inv_config()->mail_platform_name);
+	    config_shared()->mail_platform_name);
 	if (shown_names(d, sender, why, whylen) == -1)
 		return NULL;
 	snprintf(days, sizeof(days), "%lld",
-	    (long long)inv_config()->invitation_link_days);
+	    (long long)config_shared()->invitation_link_days);
 	if ((products = product_names(due_text(d, 14))) == NULL)
 		return NULL;
 	/* a logo the website moved away from is left out */
@@ -400,7 +400,7 @@ invitation_mail(const struct due *d, const char *token, const char *unsub,
 	vars = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
 	    "name", name, "business", due_text(d, 7), "link", link,
 	    "unsubscribeLink", unlink, "platform",
-	    inv_config()->mail_platform_name, "website", due_text(d, 12),
+	    config_shared()->mail_platform_name, "website", due_text(d, 12),
 	    "days", days, "products", products, "starsLink",
 	    d->service != 0 ? link : "", "logo", logo);
 	free(products);
@@ -548,7 +548,8 @@ record_one(struct db *db, const struct pick *p, int64_t now,
 {
 	char	 owner[IDS_ID_LEN + 16];
 	bool	 found;
-	int64_t	 expires = now + inv_config()->invitation_link_days * 86400000;
+	int64_t	 expires = now +
+	    config_shared()->invitation_link_days * 86400000;
 
 	if ((p->hashed ? invitations_unsubscribed_hashed(db, p->bu, &p->addr,
 	    &found) : invitations_unsubscribed(db, p->bu, p->email,
@@ -855,7 +856,7 @@ work_open(struct render_work *w, struct pick *picks, int64_t per,
 	pthread_cond_init(&w->cond, NULL);
 	for (j = 0; j < batches; j++) {
 		atomic_init(&w->failed[j], false);
-		w->m[j] = direct ? mailer_open(inv_config()) : NULL;
+		w->m[j] = direct ? mailer_open(config_shared()) : NULL;
 	}
 }
 
@@ -883,7 +884,7 @@ invitations_job(struct db *db, int64_t now)
 	static int64_t	 rekey_seq;	/* ditto */
 	static bool	 rekeyed;	/* ditto */
 	static int64_t	 direct_after;	/* ditto: the maildir path's pause */
-	const struct config *cfg = inv_config();
+	const struct config *cfg = config_shared();
 	struct render_work w;
 	struct rows	 rows = { NULL, 0 };
 	char		 key[INV_UNSUB_KEY_LEN + 1];

@@ -398,7 +398,7 @@ invitations_open_link(struct db *db, const struct link_claim *c,
 	if (db_run(db, sql_link_insert, "ssssssssssisis", id, c->bu,
 	    c->email, c->name, c->reference, locale, c->redirect_uri, tags,
 	    products_text, c->kind, now, hash, now +
-	    inv_config()->invitation_link_days * 86400000,
+	    config_shared()->invitation_link_days * 86400000,
 	    c->link_hash) == -1 ||
 	    inv_event_add(db, id, "created", c->kind, now) == -1 ||
 	    (json_array_size(unknown) > 0 && tell_unknown_skus(db, c, id,

@@ -468,17 +468,15 @@ set_up(const struct config *cfg)
 		db_configure_backend(DB_POSTGRESQL, cfg->db_url);
 	else
 		db_configure_backend(DB_SQLITE, cfg->db_path);
-	/* modules keep the (read-only) configuration for the CLI too, and
-	 * the outbox its senders (e-mails are checked when queued) */
-	outbox_configure(cfg);
+	/* the modules read the (read-only) configuration for the CLI too,
+	 * and the outbox needs its senders (e-mails are checked when
+	 * queued) */
+	config_share(cfg);
 	if (outbox_register_sender(OUTBOX_EMAIL, &outbox_mail_sender) == -1 ||
 	    outbox_register_sender(OUTBOX_WEBHOOK, &webhooks_sender) == -1) {
 		log_error("outbox: a sender cannot be registered");
 		return -1;
 	}
-	reviews_configure(cfg);
-	invitations_configure(cfg);
-	findreviewer_configure(cfg);
 	return 0;
 }
 

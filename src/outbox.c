@@ -32,18 +32,11 @@
 
 #define WHY_LEN		256
 
-const struct config	*outbox_cfg;
 
 const char *const kind_names[] = {
 	[OUTBOX_EMAIL] = "email",
 	[OUTBOX_WEBHOOK] = "webhook",
 };
-
-void
-outbox_configure(const struct config *cfg)
-{
-	outbox_cfg = cfg;
-}
 
 #define NKINDS		(sizeof(kind_names) / sizeof(kind_names[0]))
 #define MAX_HOOKS	4
@@ -152,11 +145,12 @@ static int64_t
 lease_ms(enum outbox_kind kind)
 {
 	const struct outbox_sender	*s = senders[kind];
-	int64_t				 ms = outbox_cfg->outbox_lease_s * 1000;
+	int64_t				 ms;
 	int64_t				 longest;
 
+	ms = config_shared()->outbox_lease_s * 1000;
 	if (s != NULL && s->longest_ms != NULL) {
-		longest = s->longest_ms(outbox_cfg) + 30000;
+		longest = s->longest_ms(config_shared()) + 30000;
 		if (longest > ms)
 			ms = longest;
 	}
@@ -249,8 +243,8 @@ static const char sql_unlease[] =
 static int64_t
 backoff_ms(int64_t attempts)
 {
-	int64_t	 base = outbox_cfg->outbox_retry_base_s * 1000;
-	int64_t	 cap = outbox_cfg->outbox_retry_cap_s * 1000;
+	int64_t	 base = config_shared()->outbox_retry_base_s * 1000;
+	int64_t	 cap = config_shared()->outbox_retry_cap_s * 1000;
 	int64_t	 d = base;
 
 	while (attempts-- > 1 && d < cap)
@@ -531,11 +525,11 @@ deliver_parsed(struct db *db, void **session, const struct leased *r,
 		return OUTBOX_RETRY;
 	}
 	if (s->open != NULL && *session == NULL &&
-	    (*session = s->open(outbox_cfg)) == NULL) {
+	    (*session = s->open(config_shared())) == NULL) {
 		snprintf(why, whylen, "out of memory");
 		return OUTBOX_RETRY;
 	}
-	return s->send(db, outbox_cfg, *session, &item, retry_after_s, why,
+	return s->send(db, config_shared(), *session, &item, retry_after_s, why,
 	    whylen);
 }
 
@@ -594,8 +588,9 @@ batch(struct db *db, struct lane *l, int64_t now)
 	void				*session = NULL;
 	int64_t				 resume = 0, next;
 	int				 n, i, ndone = 0;
-	int				 size = (int)outbox_cfg->outbox_batch;
+	int				 size;
 
+	size = (int)config_shared()->outbox_batch;
 	rows = calloc((size_t)size, sizeof(*rows));
 	done = calloc((size_t)size, sizeof(*done));
 	if (rows == NULL || done == NULL) {
@@ -741,7 +736,7 @@ start_one(struct db *db, const struct outbox_sender *s, void *session,
 		ended(f, r, OUTBOX_DEAD, 0, "the stored payload is not JSON");
 		return;
 	}
-	res = s->start(db, outbox_cfg, session, &item, r, &after, why,
+	res = s->start(db, config_shared(), session, &item, r, &after, why,
 	    sizeof(why));
 	if (res != OUTBOX_STARTED)
 		ended(f, r, res, after, why);
@@ -845,11 +840,11 @@ run_concurrent(void *arg)
 	void				*session = NULL;
 	int				 i;
 
-	f.size = (int)outbox_cfg->webhooks_concurrency;
+	f.size = (int)config_shared()->webhooks_concurrency;
 	f.slots = calloc((size_t)f.size, sizeof(*f.slots));
 	f.done = calloc((size_t)f.size, sizeof(*f.done));
 	if (db == NULL || f.slots == NULL || f.done == NULL ||
-	    (session = s->open(outbox_cfg)) == NULL) {
+	    (session = s->open(config_shared())) == NULL) {
 		log_error("outbox: cannot start the %s lane",
 		    kind_names[l->kind]);
 		goto out;

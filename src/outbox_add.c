@@ -62,7 +62,7 @@ outbox_add_text(struct db *db, enum outbox_kind kind, const char *bu,
 	    db_bind_int(st, 6, due) == -1 ||
 	    db_bind_int(st, 7, now) == -1 ||
 	    db_bind_int(st, 8, (due > now ? due : now) +
-	    outbox_cfg->outbox_give_up_s * 1000) == -1 ||
+	    config_shared()->outbox_give_up_s * 1000) == -1 ||
 	    db_bind_text(st, 9, owner) == -1 || db_step(db, st) != DB_DONE)
 		goto out;
 	if (id_out != NULL)
@@ -108,8 +108,8 @@ outbox_add_email_as(struct db *db, const char *id, const char *bu,
 {
 	if (db_run(db, sql_insert_as, "ssssiiis", id, bu, payload,
 	    delivered ? "delivered" : "pending", (int64_t)(delivered ? 1 : 0),
-	    now, now + (delivered ? 0 : outbox_cfg->outbox_give_up_s * 1000),
-	    owner) == -1)
+	    now, delivered ? now : now + config_shared()->outbox_give_up_s *
+	    1000, owner) == -1)
 		return -1;
 	if (delivered)
 		metrics_outbox_attempt(kind_names[OUTBOX_EMAIL], true);

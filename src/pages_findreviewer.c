@@ -15,17 +15,6 @@
 #include "reviewd/ids.h"
 #include "reviewd/pages.h"
 
-/* The fields and the keys of their labels (i18n.h). */
-static const struct {
-	const char	*field, *label, *type;
-} reply_fields[] = {
-	{ "name", "your_name", "text" },
-	{ "email", "fr_email", "email" },
-	{ "phoneNumber", "fr_phone", "tel" },
-	{ "address", "fr_address", "text" },
-	{ "referenceId", "fr_reference", "text" },
-};
-
 /* Whether the business asked for field: one of the request's
  * requestedInformation, or any when it named none. */
 static bool
@@ -51,11 +40,11 @@ find_reviewer_form(struct response *res, const char *lang, int status,
     json_t *fr, json_t *values, const struct api_error *problems,
     struct api_error *err)
 {
-	struct buf	 b;
-	const char	*message = html_str(fr, "message");
-	char		 deadline[17], text[600];
-	size_t		 i;
-	int		 r;
+	const struct findreviewer_field	*f;
+	struct buf			 b;
+	const char			*message = html_str(fr, "message");
+	char				 deadline[17], text[600];
+	int				 r;
 
 	/* the question the business sent without words of its own is
 	 * stored in English (findreviewer.c): the reviewer reads theirs */
@@ -85,17 +74,15 @@ find_reviewer_form(struct response *res, const char *lang, int status,
 		    "id=\"message\" name=\"message\" maxlength=\"5000\">") ||
 		    html_escape(&b, html_str(values, "message")) ||
 		    buf_puts(&b, "</textarea>");
-	for (i = 0; r == 0 && i < sizeof(reply_fields) /
-	    sizeof(reply_fields[0]); i++) {
-		if (!asked(fr, reply_fields[i].field))
+	for (f = findreviewer_fields; r == 0 && f->name != NULL; f++) {
+		if (!asked(fr, f->name))
 			continue;
-		r = buf_printf(&b, "<label for=\"%s\">",
-		    reply_fields[i].field) || html_escape(&b, i18n(lang,
-		    reply_fields[i].label)) || buf_printf(&b, "</label><input "
-		    "type=\"%s\" id=\"%s\" name=\"%s\" maxlength=\"500\" "
-		    "value=\"", reply_fields[i].type, reply_fields[i].field,
-		    reply_fields[i].field) || html_escape(&b, html_str(values,
-		    reply_fields[i].field)) || buf_puts(&b, "\">");
+		r = buf_printf(&b, "<label for=\"%s\">", f->name) ||
+		    html_escape(&b, i18n(lang, f->page_label)) ||
+		    buf_printf(&b, "</label><input type=\"%s\" id=\"%s\" "
+		    "name=\"%s\" maxlength=\"500\" value=\"", f->input_type,
+		    f->name, f->name) || html_escape(&b, html_str(values,
+		    f->name)) || buf_puts(&b, "\">");
 	}
 	r = r || buf_puts(&b, "<button type=\"submit\">") ||
 	    html_escape(&b, i18n(lang, "fr_send")) || buf_puts(&b, "</button> "
@@ -197,15 +184,14 @@ pages_find_reviewer(ROUTE_HANDLER_PARAMS)
 int
 pages_find_reviewer_post(ROUTE_HANDLER_PARAMS)
 {
-	static const char *const names[] = { "message", "name", "email",
-	    "phoneNumber", "address", "referenceId", NULL };
-	struct fr_link		 l = { FINDREVIEWER_UNKNOWN, NULL, "en" };
-	struct api_error	 problems;
-	json_t			*values = NULL;	/* owned */
-	char			*v = NULL;
-	bool			 decline;
-	size_t			 i;
-	int			 r;
+	const struct findreviewer_field	*f;
+	struct fr_link			 l = { FINDREVIEWER_UNKNOWN, NULL,
+					    "en" };
+	struct api_error		 problems;
+	json_t				*values = NULL;	/* owned */
+	char				*v = NULL;
+	bool				 decline;
+	int				 r;
 
 	memset(&problems, 0, sizeof(problems));
 	if ((r = open_request(req, res, &l, err)) != 1)
@@ -216,9 +202,11 @@ pages_find_reviewer_post(ROUTE_HANDLER_PARAMS)
 		api_error_set(err, 500, NULL, "Internal error");
 		goto out;
 	}
-	for (i = 0; names[i] != NULL; i++) {
-		if (html_form_field(req, names[i], v, &problems) == 1)
-			json_object_set_new(values, names[i], json_string(v));
+	if (html_form_field(req, "message", v, &problems) == 1)
+		json_object_set_new(values, "message", json_string(v));
+	for (f = findreviewer_fields; f->name != NULL; f++) {
+		if (html_form_field(req, f->name, v, &problems) == 1)
+			json_object_set_new(values, f->name, json_string(v));
 	}
 	decline = html_form_field(req, "decline", v, &problems) == 1 &&
 	    strcmp(v, "1") == 0;

@@ -35,15 +35,6 @@
 #define TAG_MAX		100
 #define TAGS_MAX	50
 
-static const struct config	*reviews_cfg;
-
-void
-reviews_configure(const struct config *cfg)
-{
-	reviews_cfg = cfg;
-	reviews_json_configure(cfg);
-}
-
 /* Tags. */
 
 static const char sql_tags_clear[] =
@@ -319,7 +310,8 @@ mail_reply(struct db *db, const char *id, const char *message,
 	snprintf(language, sizeof(language), "%s", db_text(st, 2));
 	snprintf(bu, sizeof(bu), "%s", db_text(st, 5));
 	/* /r/ finds the profile page that holds it (pages_review_link) */
-	snprintf(link, sizeof(link), "%s/r/%s", reviews_cfg->public_url, id);
+	snprintf(link, sizeof(link), "%s/r/%s", config_shared()->public_url,
+	    id);
 	vars = json_pack("{s:s, s:s, s:s, s:s}", "name", name, "business",
 	    db_text(st, 3), "reply", message, "link", link);
 	db_release(st);

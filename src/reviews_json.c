@@ -24,14 +24,6 @@
 #define SKUS_MAX	100	/* SKUs in one list or summary */
 #define URL_MAX		2048
 
-static const struct config	*json_cfg;
-
-void
-reviews_json_configure(const struct config *cfg)
-{
-	json_cfg = cfg;
-}
-
 static const char *
 display_name(struct db_stmt *st)
 {
@@ -469,11 +461,11 @@ int
 reviews_json_emit(struct db *db, struct db_stmt *st,
     const char *service_event, const char *product_event)
 {
-	json_t	*data = event_data(st, json_cfg->public_url);	/* owned */
+	json_t	*data;	/* owned */
 	char	 bu[IDS_ID_LEN + 1];
 	int	 r;
 
-	if (data == NULL)
+	if ((data = event_data(st, config_shared()->public_url)) == NULL)
 		return -1;
 	snprintf(bu, sizeof(bu), "%s", db_text(st, REVIEW_C_BU));
 	r = webhooks_emit(db, bu, db_is_null(st, REVIEW_C_SKU) ?
@@ -515,7 +507,7 @@ reviews_json_mail(struct db *db, const char *bu, const char *to,
 	int	 r = -1;
 
 	snprintf(hours, sizeof(hours), "%lld",
-	    (long long)json_cfg->review_confirm_ttl_h);
+	    (long long)config_shared()->review_confirm_ttl_h);
 	if (db_one_text(db, sql_unit_locale, unit, sizeof(unit), "s",
 	    bu) == -1) {
 		db_fail(db, err);
@@ -605,7 +597,7 @@ reviews_json_skus_of_url(struct db *db, const char *bu, const char *url,
 json_t *
 reviews_json_event(struct db_stmt *st)
 {
-	return event_data(st, json_cfg->public_url);
+	return event_data(st, config_shared()->public_url);
 }
 
 /* for consumers, business_units (issue 12): a page of reviews answered

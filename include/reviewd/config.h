@@ -148,4 +148,10 @@ bool	config_trusted_proxy(const struct config *cfg, int family,
 /* True when the listen address is a loopback one. */
 bool	config_listen_is_loopback(const struct config *cfg);
 
+/* The configuration the daemon runs with: main shares it once, before
+ * any thread starts; the modules read it there, also outside a request
+ * (scheduler jobs, the CLI). NULL before. */
+void			 config_share(const struct config *cfg);
+const struct config	*config_shared(void);
+
 #endif

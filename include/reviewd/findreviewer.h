@@ -17,7 +17,21 @@
  * business is told on reply and on expiry; it never sees the address.
  */
 
-void	findreviewer_configure(const struct config *cfg);
+/*
+ * The details a business may ask a reviewer for (requestedInformation),
+ * each with its words in the catalogue (i18n.h): what the reviewer's
+ * e-mail asks for, the label of the answer in the business's e-mail, and
+ * the label and <input> type on the reply page. Ends with a NULL name.
+ */
+struct findreviewer_field {
+	const char	*name;
+	const char	*asked;
+	const char	*label;
+	const char	*page_label;
+	const char	*input_type;
+};
+
+extern const struct findreviewer_field	findreviewer_fields[];
 
 /* The scheduler job: expires requests past their deadline. */
 int64_t	findreviewer_job(struct db *db, int64_t now);

@@ -28,9 +28,6 @@
  * side) and invitations_links.h (the reviewer's links).
  */
 
-/* Remembers the configuration; start-up only. */
-void	invitations_configure(const struct config *cfg);
-
 /*
  * Queues the invitation an order e-mail asks for (origin "afs"), due at
  * send_at, inside the caller's transaction; suppression applies as for any

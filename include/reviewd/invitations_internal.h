@@ -27,9 +27,6 @@
 #define INV_PRODUCTS_MAX	50	/* products of one invitation */
 #define INV_TEMPLATE_MAX	(64 * 1024)	/* bytes of a template part */
 
-/* The configuration invitations_configure remembered. Borrowed. */
-const struct config	*inv_config(void);
-
 /* One invitation as submitted, before it is stored. Strings borrowed. */
 struct inv_input {
 	const char	*email, *name, *reference, *locale;

@@ -141,10 +141,7 @@ int	outbox_register_sender(enum outbox_kind kind,
  * webhook lane keeps up to [webhooks] concurrency rows in flight. */
 int64_t	outbox_job(struct db *db, int64_t now);
 
-/* Remembers the configuration the lanes use; start-up only. */
-void	outbox_configure(const struct config *cfg);
-
-/* Starts the lanes' threads (after outbox_configure, the senders and
+/* Starts the lanes' threads (after config_share, the senders and
  * db_configure; signals blocked): 0 or -1 (logged). outbox_stop stops
  * them: the attempts in hand end, leased rows not attempted are given
  * back. Safe when never started. */

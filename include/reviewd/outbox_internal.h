@@ -4,16 +4,12 @@
 /*
  * What the files of the outbox module share, and nobody else: outbox.c
  * (registration, the lanes) and outbox_add.c (adding rows). Written at
- * start-up only (outbox_configure, outbox_register_sender), before
- * threads run; read-only after. Not reviewd/outbox.h: this header must
- * not lead back to the module (scripts/module-cycles).
+ * start-up only (outbox_register_sender), before threads run; read-only
+ * after. Not reviewd/outbox.h: this header must not lead back to the
+ * module (scripts/module-cycles).
  */
 
-struct config;
 struct outbox_sender;
-
-/* The configuration outbox_configure was given. */
-extern const struct config	*outbox_cfg;
 
 /* The kinds of rows as stored (outbox.kind), by enum outbox_kind. */
 extern const char *const	 kind_names[];

@@ -130,9 +130,6 @@ int	reviews_page_data(struct db *db, const char *domain, int64_t page,
 /* The scheduler job: expires unconfirmed reviews. */
 int64_t	reviews_job(struct db *db, int64_t now);
 
-/* Remembers the configuration the job uses; start-up only. */
-void	reviews_configure(const struct config *cfg);
-
 route_handler	reviews_list_public, reviews_get_public,
 		reviews_list_product_public, reviews_list_private,
 		reviews_get_private, reviews_list_product_private,

@@ -101,10 +101,6 @@ enum review_col {
 	REVIEW_C_FIND_REVIEWER, REVIEW_C_REPORT
 };
 
-/* Remembers the configuration (the public URL of events); start-up
- * only, from reviews_configure. */
-void	reviews_json_configure(const struct config *cfg);
-
 /*
  * Writes the review under st (REVIEW_COLUMNS) into w in Trustpilot's
  * shape; private adds what only its business sees (tags, referenceId,
