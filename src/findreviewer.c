@@ -453,18 +453,18 @@ out:
  * take the write gate), so the next daemon's UPDATE finds the requests
  * expired already: one notification each. */
 
-static const char sql_expire[] =
-    "UPDATE find_reviewer_requests SET status = 'expired', closed_at = ?1 "
-    "WHERE status = 'open' AND deadline <= ?1 RETURNING id, review_id";
-static const char sql_next_deadline[] =
-    "SELECT min(deadline) FROM find_reviewer_requests WHERE status = 'open'";
-
 /* An expired request as [id, review id]. */
 static json_t *
 expired_json(struct db_stmt *st)
 {
 	return json_pack("[s, s]", db_text(st, 0), db_text(st, 1));
 }
+
+static const char sql_next_deadline[] =
+    "SELECT min(deadline) FROM find_reviewer_requests WHERE status = 'open'";
+static const char sql_expire[] =
+    "UPDATE find_reviewer_requests SET status = 'expired', closed_at = ?1 "
+    "WHERE status = 'open' AND deadline <= ?1 RETURNING id, review_id";
 
 /* Reads before it writes: the scheduler runs every job at each wake (an
  * invitation made wakes it), and a write transaction for nothing would

@@ -160,22 +160,6 @@ out:
 	return ret;
 }
 
-static const char sql_row_insert[] =
-    "INSERT INTO invitation_import_rows (import_id, line, status, "
-    "  invitation_id, reason, errors) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
-/* IMPORT_ROWS_BATCH rows: one statement, not one a row (each of which
- * is a round trip to PostgreSQL) */
-static const char sql_rows_insert[] =
-    "INSERT INTO invitation_import_rows (import_id, line, status, "
-    "invitation_id, reason, errors) VALUES (?1, ?2, ?3, ?4, ?5, ?6), "
-    "(?1, ?7, ?8, ?9, ?10, ?11), (?1, ?12, ?13, ?14, ?15, ?16), (?1, "
-    "?17, ?18, ?19, ?20, ?21), (?1, ?22, ?23, ?24, ?25, ?26), (?1, ?27, "
-    "?28, ?29, ?30, ?31), (?1, ?32, ?33, ?34, ?35, ?36), (?1, ?37, ?38, "
-    "?39, ?40, ?41), (?1, ?42, ?43, ?44, ?45, ?46), (?1, ?47, ?48, ?49, "
-    "?50, ?51), (?1, ?52, ?53, ?54, ?55, ?56), (?1, ?57, ?58, ?59, ?60, "
-    "?61), (?1, ?62, ?63, ?64, ?65, ?66), (?1, ?67, ?68, ?69, ?70, "
-    "?71), (?1, ?72, ?73, ?74, ?75, ?76), (?1, ?77, ?78, ?79, ?80, ?81)";
-
 /* Binds pending row p as parameters idx.. (line, status, invitation_id,
  * reason, errors). 0 or -1. */
 static int
@@ -188,6 +172,22 @@ pending_bind(struct db_stmt *st, int idx, const struct csv_import_pending *p)
 	    db_bind_text(st, idx + 3, p->reason) == -1 ||
 	    db_bind_text(st, idx + 4, p->errors) == -1 ? -1 : 0;
 }
+
+/* IMPORT_ROWS_BATCH rows: one statement, not one a row (each of which
+ * is a round trip to PostgreSQL) */
+static const char sql_rows_insert[] =
+    "INSERT INTO invitation_import_rows (import_id, line, status, "
+    "invitation_id, reason, errors) VALUES (?1, ?2, ?3, ?4, ?5, ?6), "
+    "(?1, ?7, ?8, ?9, ?10, ?11), (?1, ?12, ?13, ?14, ?15, ?16), (?1, "
+    "?17, ?18, ?19, ?20, ?21), (?1, ?22, ?23, ?24, ?25, ?26), (?1, ?27, "
+    "?28, ?29, ?30, ?31), (?1, ?32, ?33, ?34, ?35, ?36), (?1, ?37, ?38, "
+    "?39, ?40, ?41), (?1, ?42, ?43, ?44, ?45, ?46), (?1, ?47, ?48, ?49, "
+    "?50, ?51), (?1, ?52, ?53, ?54, ?55, ?56), (?1, ?57, ?58, ?59, ?60, "
+    "?61), (?1, ?62, ?63, ?64, ?65, ?66), (?1, ?67, ?68, ?69, ?70, "
+    "?71), (?1, ?72, ?73, ?74, ?75, ?76), (?1, ?77, ?78, ?79, ?80, ?81)";
+static const char sql_row_insert[] =
+    "INSERT INTO invitation_import_rows (import_id, line, status, "
+    "  invitation_id, reason, errors) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 
 int
 invitations_import_flush(struct db *db, struct csv_import *imp,

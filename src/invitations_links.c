@@ -268,13 +268,6 @@ static const char sql_by_link_hash[] =
     "WHERE business_unit_id = ? AND link_hash = ?";
 static const char sql_new_token[] =
     "UPDATE invitations SET token_hash = ?1, updated_at = ?2 WHERE id = ?3";
-static const char sql_link_insert[] =
-    "INSERT INTO invitations (id, business_unit_id, consumer_email, "
-    "  consumer_name, reference_number, locale, redirect_uri, tags, "
-    "  service, products, origin, link_kind, status, send_at, sent_at, "
-    "  token_hash, token_expires_at, link_hash, created_at, updated_at) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, ?10, 'sent', ?11, "
-    "  ?11, ?12, ?13, ?14, ?11, ?11)";
 
 /*
  * Inside the caller's transaction: the invitation c's link made before,
@@ -353,6 +346,14 @@ out:
 	json_decref(data);
 	return ret;
 }
+
+static const char sql_link_insert[] =
+    "INSERT INTO invitations (id, business_unit_id, consumer_email, "
+    "  consumer_name, reference_number, locale, redirect_uri, tags, "
+    "  service, products, origin, link_kind, status, send_at, sent_at, "
+    "  token_hash, token_expires_at, link_hash, created_at, updated_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, ?10, 'sent', ?11, "
+    "  ?11, ?12, ?13, ?14, ?11, ?11)";
 
 int
 invitations_open_link(struct db *db, const struct link_claim *c,

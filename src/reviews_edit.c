@@ -187,9 +187,6 @@ out:
 	return ret;
 }
 
-static const char sql_change[] =
-    "UPDATE reviews SET stars = ?1, title = ?2, text = ?3, updated_at = ?4 "
-    "WHERE id = ?5 AND status = 'published'";
 /* The event is made before the text goes (the review row then holds
  * none); a deferred reply e-mail has no review left to tell about. */
 static const char sql_delete[] =
@@ -197,6 +194,9 @@ static const char sql_delete[] =
     "  'deleted by reviewer', title = '', text = '', deleted_at = ?1, "
     "  updated_at = ?1, reply_mail_due_at = NULL "
     "WHERE id = ?2 AND status = 'published'";
+static const char sql_change[] =
+    "UPDATE reviews SET stars = ?1, title = ?2, text = ?3, updated_at = ?4 "
+    "WHERE id = ?5 AND status = 'published'";
 
 /* Changes the review of token to ch, or deletes it when ch is NULL, with
  * its event, in one transaction. 0, or -1 with err set. */

@@ -247,25 +247,6 @@ static const char sql_conversation_insert[] =
     "  created_at) VALUES (?1, ?2, ?3, ?4)";
 static const char sql_review_conversation[] =
     "UPDATE reviews SET conversation_id = ?1 WHERE id = ?2";
-static const char sql_conversation[] =
-    "SELECT c.id, c.business_unit_id, "
-    /* as REVIEW_BASE_COLUMNS: an anonymous or unpublished review's
-     * consumer is the review itself, never the person behind it */
-    "  CASE WHEN r.published_at IS NULL OR r.anonymous != 0 THEN r.id "
-    "  ELSE r.consumer_id END, c.review_id, "
-    "  r.reply_text IS NULL "
-    "FROM conversations c JOIN reviews r ON r.id = c.review_id "
-    "WHERE c.id = ?1 AND c.business_unit_id = ?2";
-static const char sql_comments[] =
-    "SELECT id, created_at, author_id, content FROM conversation_comments "
-    "WHERE conversation_id = ?1 ORDER BY rowid";
-static const char sql_comment_insert[] =
-    "INSERT INTO conversation_comments (id, conversation_id, author_id, "
-    "  content, integration_id, created_at) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
-static const char sql_comment[] =
-    "SELECT id, created_at, author_id, content FROM conversation_comments "
-    "WHERE id = ?1";
 
 int
 reviews_products_conversation_create(ROUTE_HANDLER_PARAMS)
@@ -324,6 +305,16 @@ comment_json(struct db_stmt *st)
 	    "content", db_text(st, 3));
 }
 
+static const char sql_conversation[] =
+    "SELECT c.id, c.business_unit_id, "
+    /* as REVIEW_BASE_COLUMNS: an anonymous or unpublished review's
+     * consumer is the review itself, never the person behind it */
+    "  CASE WHEN r.published_at IS NULL OR r.anonymous != 0 THEN r.id "
+    "  ELSE r.consumer_id END, c.review_id, "
+    "  r.reply_text IS NULL "
+    "FROM conversations c JOIN reviews r ON r.id = c.review_id "
+    "WHERE c.id = ?1 AND c.business_unit_id = ?2";
+
 /* Loads the caller's conversation named in the path into *out. 0, or -1
  * with err set (404 for another unit's). */
 static int
@@ -346,6 +337,10 @@ own_conversation(struct request *req, struct db_stmt **out,
 	}
 	return 0;
 }
+
+static const char sql_comments[] =
+    "SELECT id, created_at, author_id, content FROM conversation_comments "
+    "WHERE conversation_id = ?1 ORDER BY rowid";
 
 int
 reviews_products_conversation_get(ROUTE_HANDLER_PARAMS)
@@ -381,6 +376,14 @@ out:
 	json_decref(comments);
 	return ret;
 }
+
+static const char sql_comment_insert[] =
+    "INSERT INTO conversation_comments (id, conversation_id, author_id, "
+    "  content, integration_id, created_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+static const char sql_comment[] =
+    "SELECT id, created_at, author_id, content FROM conversation_comments "
+    "WHERE id = ?1";
 
 int
 reviews_products_comment_create(ROUTE_HANDLER_PARAMS)
