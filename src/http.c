@@ -737,8 +737,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		atomic_store(&hr->job_state, JOB_QUEUED);
 		/* Suspended first: the writer resumes it when done. */
 		MHD_suspend_connection(conn);
-		if ((group ? writer_submit(&hr->job) :
-		    writer_submit_long(&hr->job)) == 0) {
+		if (writer_submit(&hr->job, group ? WRITER_GROUP :
+		    WRITER_LONG) == 0) {
 			expected_end(hr);
 			return MHD_YES;
 		}

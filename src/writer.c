@@ -20,10 +20,15 @@
 #include "reviewd/scheduler.h"
 #include "reviewd/writer.h"
 
+/* A queue of jobs and the threads' signal, under queue_lock. */
+struct lane {
+	pthread_cond_t		 cond;
+	struct writer_job	*head, *tail;
+};
+
 static pthread_mutex_t		 queue_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t		 queue_cond;	/* monotonic: queue_init */
 static pthread_once_t		 queue_once = PTHREAD_ONCE_INIT;
-static struct writer_job	*queue_head, *queue_tail;
+static struct lane		 group_lane;	/* monotonic: queue_init */
 static bool			 running, stopping;
 static pthread_t		 writer_thread;
 static _Atomic int64_t		 group_since_ns;	/* 0: idle */
@@ -44,8 +49,8 @@ static atomic_int		 expected;	/* writer_expect */
  * uploads cannot take more than two database connections. */
 #define LONG_THREADS	2
 
-static pthread_cond_t		 long_cond = PTHREAD_COND_INITIALIZER;
-static struct writer_job	*long_head, *long_tail;
+static struct lane		 long_lane = { PTHREAD_COND_INITIALIZER, NULL,
+				    NULL };
 static pthread_t		 long_threads[LONG_THREADS];
 static int			 long_started;
 
@@ -123,9 +128,9 @@ queue_init(void)
 
 	if (pthread_condattr_init(&attr) != 0 ||
 	    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0 ||
-	    pthread_cond_init(&queue_cond, &attr) != 0) {
+	    pthread_cond_init(&group_lane.cond, &attr) != 0) {
 		log_error("writer: no monotonic condition variable");
-		(void)pthread_cond_init(&queue_cond, NULL);
+		(void)pthread_cond_init(&group_lane.cond, NULL);
 	}
 	(void)pthread_condattr_destroy(&attr);
 }
@@ -140,14 +145,15 @@ linger(void)
 	int64_t			 end = clock_mono_ns() + LINGER_MAX_NS, until;
 
 	while (atomic_load(&expected) > 0 && !stopping) {
-		tail = queue_tail;
+		tail = group_lane.tail;
 		until = clock_mono_ns() + LINGER_GAP_NS;
 		if (until > end)
 			until = end;
 		ts.tv_sec = until / 1000000000;
 		ts.tv_nsec = until % 1000000000;
-		(void)pthread_cond_timedwait(&queue_cond, &queue_lock, &ts);
-		if (queue_tail == tail || clock_mono_ns() >= end)
+		(void)pthread_cond_timedwait(&group_lane.cond, &queue_lock,
+		    &ts);
+		if (group_lane.tail == tail || clock_mono_ns() >= end)
 			break;
 	}
 }
@@ -166,9 +172,9 @@ writer_main(void *arg)
 		log_error("writer: no database connection; writes fail");
 	pthread_mutex_lock(&queue_lock);
 	for (;;) {
-		while (queue_head == NULL && !stopping)
-			pthread_cond_wait(&queue_cond, &queue_lock);
-		if (queue_head == NULL)
+		while (group_lane.head == NULL && !stopping)
+			pthread_cond_wait(&group_lane.cond, &queue_lock);
+		if (group_lane.head == NULL)
 			break;
 		linger();
 		/* The transaction first, then the jobs: what arrives while
@@ -179,8 +185,8 @@ writer_main(void *arg)
 		atomic_store(&group_since_ns, t0);
 		began = db != NULL && db_group_begin(db) == 0;
 		pthread_mutex_lock(&queue_lock);
-		jobs = queue_head;
-		queue_head = queue_tail = NULL;
+		jobs = group_lane.head;
+		group_lane.head = group_lane.tail = NULL;
 		pthread_mutex_unlock(&queue_lock);
 		t1 = clock_mono_ns();
 		n = run_group(db, began, jobs);
@@ -203,17 +209,17 @@ writer_main(void *arg)
 	return NULL;
 }
 
-/* Appends job to the list head/tail. Under queue_lock. */
+/* Appends job to lane l and wakes its thread. Under queue_lock. */
 static void
-enqueue(struct writer_job **head, struct writer_job **tail,
-    struct writer_job *job)
+enqueue(struct lane *l, struct writer_job *job)
 {
 	job->next = NULL;
-	if (*tail != NULL)
-		(*tail)->next = job;
+	if (l->tail != NULL)
+		l->tail->next = job;
 	else
-		*head = job;
-	*tail = job;
+		l->head = job;
+	l->tail = job;
+	pthread_cond_signal(&l->cond);
 }
 
 /* A long-lane thread: each job's handler alone, on the thread's own
@@ -228,14 +234,14 @@ long_main(void *arg)
 	(void)arg;
 	pthread_mutex_lock(&queue_lock);
 	for (;;) {
-		while (long_head == NULL && !stopping)
-			pthread_cond_wait(&long_cond, &queue_lock);
-		if (long_head == NULL)
+		while (long_lane.head == NULL && !stopping)
+			pthread_cond_wait(&long_lane.cond, &queue_lock);
+		if (long_lane.head == NULL)
 			break;
-		job = long_head;
-		long_head = job->next;
-		if (long_head == NULL)
-			long_tail = NULL;
+		job = long_lane.head;
+		long_lane.head = job->next;
+		if (long_lane.head == NULL)
+			long_lane.tail = NULL;
 		/* An upload not begun when the daemon stops is not begun:
 		 * it may take longer than the stop may wait. */
 		late = stopping;
@@ -286,7 +292,7 @@ writer_start(void)
 		(void)pthread_setname_np(writer_thread, "writer");
 		running = true;
 	}
-	/* Without its threads the long lane is not used (writer_submit_long
+	/* Without its threads the long lane is not used (writer_submit
 	 * fails and the caller runs the handler). */
 	while (running && long_started < LONG_THREADS &&
 	    pthread_create(&long_threads[long_started], NULL, long_main,
@@ -298,14 +304,15 @@ writer_start(void)
 }
 
 int
-writer_submit(struct writer_job *job)
+writer_submit(struct writer_job *job, enum writer_lane lane)
 {
+	bool	 group = lane == WRITER_GROUP;
 	int	 ret = -1;
 
 	pthread_mutex_lock(&queue_lock);
-	if (running && !stopping) {
-		enqueue(&queue_head, &queue_tail, job);
-		pthread_cond_signal(&queue_cond);
+	/* a lane without its threads is not used */
+	if (!stopping && (group ? running : long_started > 0)) {
+		enqueue(group ? &group_lane : &long_lane, job);
 		ret = 0;
 	}
 	pthread_mutex_unlock(&queue_lock);
@@ -324,21 +331,6 @@ writer_unexpect(void)
 	atomic_fetch_sub(&expected, 1);
 }
 
-int
-writer_submit_long(struct writer_job *job)
-{
-	int	 ret = -1;
-
-	pthread_mutex_lock(&queue_lock);
-	if (long_started > 0 && !stopping) {
-		enqueue(&long_head, &long_tail, job);
-		pthread_cond_signal(&long_cond);
-		ret = 0;
-	}
-	pthread_mutex_unlock(&queue_lock);
-	return ret;
-}
-
 void
 writer_stop(void)
 {
@@ -350,8 +342,8 @@ writer_stop(void)
 		return;
 	}
 	stopping = true;
-	pthread_cond_signal(&queue_cond);
-	pthread_cond_broadcast(&long_cond);
+	pthread_cond_signal(&group_lane.cond);
+	pthread_cond_broadcast(&long_lane.cond);
 	pthread_mutex_unlock(&queue_lock);
 	pthread_join(writer_thread, NULL);
 	/* long_started is read by submitters only while !stopping */

@@ -36,9 +36,14 @@ struct writer_job {
 /* Starts the writer thread. 0 or -1. */
 int	writer_start(void);
 
-/* Queues job. 0, or -1 when the writer does not run (the caller runs the
- * handler itself). */
-int	writer_submit(struct writer_job *job);
+enum writer_lane {
+	WRITER_GROUP,	/* the writer thread: a transaction for the group */
+	WRITER_LONG	/* a long-lane thread: the handler alone */
+};
+
+/* Queues job to lane. 0, or -1 when the lane does not run (the caller
+ * runs the handler itself). */
+int	writer_submit(struct writer_job *job, enum writer_lane lane);
 
 /* A request whose write will be queued (writer_submit) has begun
  * (writer_expect), or is queued or will not be (writer_unexpect, once
@@ -47,9 +52,6 @@ int	writer_submit(struct writer_job *job);
  * thread. */
 void	writer_expect(void);
 void	writer_unexpect(void);
-
-/* Queues job to the long lane. 0, or -1 when the lane does not run. */
-int	writer_submit_long(struct writer_job *job);
 
 /* How long the group the writer runs now has run, in milliseconds; 0
  * while it waits for work (the watchdog's sign of a stuck writer). */
