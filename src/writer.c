@@ -135,6 +135,16 @@ queue_init(void)
 	(void)pthread_condattr_destroy(&attr);
 }
 
+/* Waits, under queue_lock, until l holds a job (true) or the writer
+ * stops with none queued (false). */
+static bool
+lane_wait(struct lane *l)
+{
+	while (l->head == NULL && !stopping)
+		pthread_cond_wait(&l->cond, &queue_lock);
+	return l->head != NULL;
+}
+
 /* Waits while the requests expected keep joining the queue (see
  * LINGER_GAP_NS). Under queue_lock, with a job queued. */
 static void
@@ -171,11 +181,7 @@ writer_main(void *arg)
 	if (db == NULL)
 		log_error("writer: no database connection; writes fail");
 	pthread_mutex_lock(&queue_lock);
-	for (;;) {
-		while (group_lane.head == NULL && !stopping)
-			pthread_cond_wait(&group_lane.cond, &queue_lock);
-		if (group_lane.head == NULL)
-			break;
+	while (lane_wait(&group_lane)) {
 		linger();
 		/* The transaction first, then the jobs: what arrives while
 		 * the writer waits for its turn to write (another connection
@@ -233,11 +239,7 @@ long_main(void *arg)
 
 	(void)arg;
 	pthread_mutex_lock(&queue_lock);
-	for (;;) {
-		while (long_lane.head == NULL && !stopping)
-			pthread_cond_wait(&long_lane.cond, &queue_lock);
-		if (long_lane.head == NULL)
-			break;
+	while (lane_wait(&long_lane)) {
 		job = long_lane.head;
 		long_lane.head = job->next;
 		if (long_lane.head == NULL)
