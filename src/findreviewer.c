@@ -108,11 +108,6 @@ findreviewer_get(ROUTE_HANDLER_PARAMS)
 	return response_json(res, 200, thread, err);
 }
 
-static const char sql_request_insert[] =
-    "INSERT INTO find_reviewer_requests (id, review_id, business_unit_id, "
-    "  message, requested, notify_business, status, token_hash, deadline, "
-    "  created_at) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)";
-
 /* "your name, your order number" in the reviewer's language lang. */
 static void
 requested_text(json_t *requested, const char *lang, char *out, size_t len)
@@ -255,6 +250,11 @@ request_mail(struct db_stmt *st, const char *message, json_t *requested,
 	json_decref(vars);
 	return msg;
 }
+
+static const char sql_request_insert[] =
+    "INSERT INTO find_reviewer_requests (id, review_id, business_unit_id, "
+    "  message, requested, notify_business, status, token_hash, deadline, "
+    "  created_at) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)";
 
 int
 findreviewer_create(ROUTE_HANDLER_PARAMS)

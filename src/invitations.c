@@ -41,7 +41,6 @@
 #define TAGS_MAX	50
 #define BATCH_MAX	1000
 
-
 void
 inv_input_release(struct inv_input *in)
 {
@@ -548,28 +547,20 @@ out:
 
 #define QUOTA_WINDOW_MS	86400000
 
-static const char sql_quota_used[] =
-    "SELECT count(*) FROM invitations WHERE business_unit_id = ?1 AND "
-    "link_kind = 'email_invitation' AND created_at > ?2";
-static const char sql_quota_nth[] =
-    "SELECT created_at FROM invitations WHERE business_unit_id = ?1 AND "
-    "link_kind = 'email_invitation' AND created_at > ?2 "
-    "ORDER BY created_at LIMIT 1 OFFSET ?3";
-
 /*
- * The count above reads the table row of every invitation in the window
- * (link_kind is not in the partial index), so it cost a write more the
- * more the unit had sent that day: at a few thousand a day it was most
- * of an invitation's time in the writer. The last count of each unit is
- * kept instead, with the table's highest seq then, and brought up to
- * date by what changed since: the invitations that have left the window
- * and those with a higher seq. Invitations are never deleted and their
- * unit, kind and creation time never change, so the rows up to that seq
- * are the ones counted, unless a rollback took them: it takes the
- * highest seqs (a rowid is the highest plus one), so the row that had
- * the highest seq then is gone, or another row has its seq. Its id is
- * kept to see that; then, or when the clock went back, or when too much
- * was written since, the unit is counted again.
+ * Counting them (sql_quota_used) reads the table row of every invitation
+ * in the window (link_kind is not in the partial index), so it cost a
+ * write more the more the unit had sent that day: at a few thousand a
+ * day it was most of an invitation's time in the writer. The last count
+ * of each unit is kept instead, with the table's highest seq then, and
+ * brought up to date by what changed since: the invitations that have
+ * left the window and those with a higher seq. Invitations are never
+ * deleted and their unit, kind and creation time never change, so the
+ * rows up to that seq are the ones counted, unless a rollback took them:
+ * it takes the highest seqs (a rowid is the highest plus one), so the
+ * row that had the highest seq then is gone, or another row has its seq.
+ * Its id is kept to see that; then, or when the clock went back, or when
+ * too much was written since, the unit is counted again.
  */
 #define QUOTA_MEMOS	64
 #define QUOTA_DELTA_MAX	200000	/* rows newer than a memo worth reading */
@@ -585,21 +576,6 @@ struct quota_memo {
 static pthread_mutex_t		 quota_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct quota_memo	 quota_memos[QUOTA_MEMOS];
 
-static const char sql_quota_top[] =
-    "SELECT seq, id FROM invitations ORDER BY seq DESC LIMIT 1";
-static const char sql_quota_at_seq[] =
-    "SELECT id FROM invitations WHERE seq = ?";
-static const char sql_quota_aged[] =
-    "SELECT count(*) FROM invitations WHERE business_unit_id = ?1 AND "
-    "link_kind = 'email_invitation' AND created_at > ?2 AND "
-    "created_at <= ?3 AND seq <= ?4";
-/* a walk of the rows after seq: "|| ''" and "+ 0" keep the planner off
- * the unit's index, which would walk the whole window */
-static const char sql_quota_new[] =
-    "SELECT count(*) FROM invitations WHERE seq > ?1 AND "
-    "business_unit_id || '' = ?2 AND link_kind = 'email_invitation' AND "
-    "created_at + 0 > ?3";
-
 static struct quota_memo *
 quota_slot(const char *bu)
 {
@@ -609,6 +585,9 @@ quota_slot(const char *bu)
 		h = (h ^ (unsigned char)*bu) * 16777619u;
 	return &quota_memos[h % QUOTA_MEMOS];
 }
+
+static const char sql_quota_at_seq[] =
+    "SELECT id FROM invitations WHERE seq = ?";
 
 /* Whether m (a copy) still describes the rows up to its seq, the table's
  * highest seq being top. */
@@ -633,6 +612,22 @@ quota_memo_holds(struct db *db, const struct quota_memo *m, int64_t top,
 	db_release(st);
 	return 0;
 }
+
+static const char sql_quota_used[] =
+    "SELECT count(*) FROM invitations WHERE business_unit_id = ?1 AND "
+    "link_kind = 'email_invitation' AND created_at > ?2";
+static const char sql_quota_top[] =
+    "SELECT seq, id FROM invitations ORDER BY seq DESC LIMIT 1";
+static const char sql_quota_aged[] =
+    "SELECT count(*) FROM invitations WHERE business_unit_id = ?1 AND "
+    "link_kind = 'email_invitation' AND created_at > ?2 AND "
+    "created_at <= ?3 AND seq <= ?4";
+/* a walk of the rows after seq: "|| ''" and "+ 0" keep the planner off
+ * the unit's index, which would walk the whole window */
+static const char sql_quota_new[] =
+    "SELECT count(*) FROM invitations WHERE seq > ?1 AND "
+    "business_unit_id || '' = ?2 AND link_kind = 'email_invitation' AND "
+    "created_at + 0 > ?3";
 
 /* The unit's e-mail invitations in the window ending at now, inside the
  * caller's write transaction, through the unit's memo. 0 or -1. */
@@ -685,6 +680,11 @@ quota_used_now(struct db *db, const char *bu, int64_t now, int64_t *out)
 	pthread_mutex_unlock(&quota_lock);
 	return 0;
 }
+
+static const char sql_quota_nth[] =
+    "SELECT created_at FROM invitations WHERE business_unit_id = ?1 AND "
+    "link_kind = 'email_invitation' AND created_at > ?2 "
+    "ORDER BY created_at LIMIT 1 OFFSET ?3";
 
 /* The unit's e-mail invitations created in the window ending at now; with
  * offset >= 0, the creation time of the (offset + 1)-th oldest instead.

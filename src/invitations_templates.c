@@ -46,23 +46,9 @@ template_json(struct db_stmt *st)
 	    db_json_time(st, 7));
 }
 
-static const char sql_templates[] =
-    "SELECT " TEMPLATE_COLUMNS " FROM invitation_templates "
-    "WHERE business_unit_id = ? ORDER BY created_at, id";
-static const char sql_template_get[] =
-    "SELECT " TEMPLATE_COLUMNS " FROM invitation_templates "
-    "WHERE id = ? AND business_unit_id = ?";
 static const char sql_template_exists[] =
     "SELECT 1 FROM invitation_templates WHERE id = ? AND "
     "business_unit_id = ?";
-static const char sql_template_insert[] =
-    "INSERT INTO invitation_templates (id, business_unit_id, name, locale, "
-    "  subject, text, html, created_at, updated_at) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)";
-static const char sql_template_update[] =
-    "UPDATE invitation_templates SET name = ?3, locale = ?4, subject = ?5, "
-    "  text = ?6, html = ?7, updated_at = ?8 "
-    "WHERE id = ?1 AND business_unit_id = ?2";
 
 int
 invitations_template_usable(struct db *db, const char *bu, const char *id,
@@ -93,6 +79,10 @@ invitations_template_default(const char *locale)
 	}
 	return builtins[0].id;
 }
+
+static const char sql_templates[] =
+    "SELECT " TEMPLATE_COLUMNS " FROM invitation_templates "
+    "WHERE business_unit_id = ? ORDER BY created_at, id";
 
 int
 invitations_templates_list(ROUTE_HANDLER_PARAMS)
@@ -226,6 +216,18 @@ check_rules(struct db *db, const char *bu, const struct template_input *t,
 	}
 	return 0;
 }
+
+static const char sql_template_get[] =
+    "SELECT " TEMPLATE_COLUMNS " FROM invitation_templates "
+    "WHERE id = ? AND business_unit_id = ?";
+static const char sql_template_insert[] =
+    "INSERT INTO invitation_templates (id, business_unit_id, name, locale, "
+    "  subject, text, html, created_at, updated_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)";
+static const char sql_template_update[] =
+    "UPDATE invitation_templates SET name = ?3, locale = ?4, subject = ?5, "
+    "  text = ?6, html = ?7, updated_at = ?8 "
+    "WHERE id = ?1 AND business_unit_id = ?2";
 
 static int
 write_template(struct request *req, struct response *res,

@@ -112,23 +112,9 @@ reviews_input_json(json_t *obj, struct review_input *in,
 	return err->status != 0 ? -1 : 0;
 }
 
-static const char sql_unit_by_domain[] =
-    "SELECT id, display_name, default_locale FROM business_units "
-    "WHERE domain = ?";
-static const char sql_product_exists[] =
-    "SELECT 1 FROM products WHERE business_unit_id = ? AND sku = ?";
-static const char sql_consumer_by_email[] =
-    "SELECT id FROM consumers WHERE email = ?";
 static const char sql_consumer_insert[] =
     "INSERT INTO consumers (id, email, display_name, country, created_at) "
     "VALUES (?, ?, ?, ?, ?)";
-/* Unconfirmed submissions of an address from the last 24 hours, in all
- * and from one client. Only unconfirmed ones: what the owner of the
- * address did is not for whoever types it to learn. */
-static const char sql_recent_submissions[] =
-    "SELECT count(*), coalesce(sum(CASE WHEN submitter IS NOT DISTINCT "
-    "  FROM ?3 THEN 1 ELSE 0 END), 0) FROM reviews "
-    "WHERE consumer_id = ?1 AND status = 'pending' AND created_at > ?2";
 /*
  * One review per person counts only what the person proved: reviews
  * confirmed from this mailbox, and reviews written through an invitation
@@ -142,15 +128,6 @@ static const char sql_duplicate[] =
     "AND (consumer_id = ?1 OR (source = 'invitation' AND "
     "  link_kind = 'email_invitation' AND referral_email = "
     "  (SELECT email FROM consumers WHERE id = ?1) COLLATE NOCASE))";
-/* One statement: each statement on reviews (its triggers) journals the
- * pages it changes again, for its own rollback. */
-static const char sql_review_insert[] =
-    "INSERT INTO reviews (id, business_unit_id, consumer_id, sku, stars, "
-    "  title, text, language, experienced_at, display_name, anonymous, "
-    "  country, source, status, confirm_hash, confirm_expires_at, "
-    "  created_at, updated_at, submitter, edit_hash, edit_expires_at) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, nullif(?9, 0), ?10, ?11, ?12, "
-    "  ?13, 'pending', ?14, ?15, ?16, ?16, ?17, ?18, ?19)";
 
 static int
 consumer_insert(struct db *db, const char *email, const char *name,
@@ -160,6 +137,9 @@ consumer_insert(struct db *db, const char *email, const char *name,
 	return db_run(db, sql_consumer_insert, "ssssi", id, email, name,
 	    country != NULL ? country : "", clock_now_ms());
 }
+
+static const char sql_consumer_by_email[] =
+    "SELECT id FROM consumers WHERE email = ?";
 
 /* Finds or creates the consumer of an e-mail address. Only for addresses
  * the reviewer proves by opening our mail (organic reviews publish on
@@ -178,6 +158,9 @@ consumer_for(struct db *db, const char *email, const char *name,
 	return consumer_insert(db, email, name, country, id);
 }
 
+static const char sql_product_exists[] =
+    "SELECT 1 FROM products WHERE business_unit_id = ? AND sku = ?";
+
 /* Whether unit bu's catalogue has sku: 0 or -1 (see db_fail). */
 static int
 product_known(struct db *db, const char *bu, const char *sku, bool *found)
@@ -190,6 +173,10 @@ product_known(struct db *db, const char *bu, const char *sku, bool *found)
 	*found = rc == DB_ROW;
 	return 0;
 }
+
+static const char sql_unit_by_domain[] =
+    "SELECT id, display_name, default_locale FROM business_units "
+    "WHERE domain = ?";
 
 /*
  * The unit a submission names by domain, and the language of the review:
@@ -228,6 +215,14 @@ submission_unit(struct db *db, const struct review_input *in,
 	return 0;
 }
 
+/* Unconfirmed submissions of an address from the last 24 hours, in all
+ * and from one client. Only unconfirmed ones: what the owner of the
+ * address did is not for whoever types it to learn. */
+static const char sql_recent_submissions[] =
+    "SELECT count(*), coalesce(sum(CASE WHEN submitter IS NOT DISTINCT "
+    "  FROM ?3 THEN 1 ELSE 0 END), 0) FROM reviews "
+    "WHERE consumer_id = ?1 AND status = 'pending' AND created_at > ?2";
+
 /*
  * Each submission mails the address: the form must not become a way to
  * flood someone's inbox. The limit is per client (submitter, NULL when
@@ -259,6 +254,16 @@ within_limits(struct db *db, const struct config *cfg, const char *consumer,
 	db_release(st);
 	return 0;
 }
+
+/* One statement: each statement on reviews (its triggers) journals the
+ * pages it changes again, for its own rollback. */
+static const char sql_review_insert[] =
+    "INSERT INTO reviews (id, business_unit_id, consumer_id, sku, stars, "
+    "  title, text, language, experienced_at, display_name, anonymous, "
+    "  country, source, status, confirm_hash, confirm_expires_at, "
+    "  created_at, updated_at, submitter, edit_hash, edit_expires_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, nullif(?9, 0), ?10, ?11, ?12, "
+    "  ?13, 'pending', ?14, ?15, ?16, ?16, ?17, ?18, ?19)";
 
 /* Stores in as a pending review of consumer, confirmed by the token of
  * hash, edited with the token of edit_hash (reviews_edit.h), and writes
