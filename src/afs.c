@@ -267,7 +267,7 @@ settings_json(struct db *db, const struct config *cfg, const char *bu,
 	    (json_int_t)db_int(st, 4), "duplicates",
 	    (json_int_t)db_int(st, 5), "rejected",
 	    (json_int_t)db_int(st, 6))) == NULL)
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 	db_release(st);
 	return o;
 }

@@ -37,3 +37,9 @@ api_error_header(struct api_error *err, const char *name, const char *value)
 	snprintf(err->header_name, sizeof(err->header_name), "%s", name);
 	snprintf(err->header_value, sizeof(err->header_value), "%s", value);
 }
+
+void
+api_error_internal(struct api_error *err)
+{
+	api_error_set(err, 500, NULL, "Internal error");
+}

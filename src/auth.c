@@ -335,7 +335,7 @@ auth_check(struct request *req, enum route_auth kind, struct api_error *err)
 		}
 		return -1;
 	}
-	api_error_set(err, 500, NULL, "Internal error");
+	api_error_internal(err);
 	return -1;
 }
 

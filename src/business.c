@@ -105,7 +105,7 @@ add_logo(struct db *db, const char *id, json_t *o, struct api_error *err)
 		return -1;
 	}
 	if (json_object_set_new(o, "logoUrl", json_string(logo)) == -1) {
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		return -1;
 	}
 	return 0;
@@ -124,7 +124,7 @@ load_unit(struct db *db, const char *id, const char *public_url,
 	else if (rc == DB_DONE)
 		api_error_set(err, 404, NULL, "Business unit not found");
 	else if ((*out = business_unit_json(st, public_url, private)) == NULL)
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 	else
 		ret = 0;
 	db_release(st);
@@ -346,7 +346,7 @@ business_create(struct db *db, const char *public_url, json_t *fields,
 	    json_string("")) == -1) {
 		json_decref(*out);
 		*out = NULL;
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		ret = -1;
 	}
 out:
@@ -374,7 +374,7 @@ list_units(struct db *db, const char *public_url, int64_t limit,
 	while ((rc = db_step(db, st)) == DB_ROW) {
 		if (json_array_append_new(list, business_unit_json(st,
 		    public_url, true)) == -1) {
-			api_error_set(err, 500, NULL, "Internal error");
+			api_error_internal(err);
 			goto out;
 		}
 	}
@@ -449,7 +449,7 @@ business_app_create(struct db *db, const char *bu, const char *name,
 	else if ((*out = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", id,
 	    "key", key, "secret", secret, "businessUnitId", bu, "name",
 	    name)) == NULL)
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 	else
 		ret = 0;
 	return ret;
@@ -481,7 +481,7 @@ business_user_create(struct db *db, const char *bu, const char *username,
 	if (err->status != 0 || unit_exists(db, bu, err) == -1)
 		return -1;
 	if (auth_password_hash(password, hash) == -1) {
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		return -1;
 	}
 	ids_new(id);
@@ -500,7 +500,7 @@ business_user_create(struct db *db, const char *bu, const char *username,
 	*out = json_pack("{s:s, s:s, s:s}", "id", id, "username", username,
 	    "businessUnitId", bu);
 	if (*out == NULL)
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 	else
 		ret = 0;
 out:

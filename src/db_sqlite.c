@@ -656,7 +656,7 @@ lite_fail(struct db *db, struct api_error *err)
 		api_error_set(err, 409, NULL, "The change conflicts with "
 		    "existing data");
 	else
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 }
 
 static const char *

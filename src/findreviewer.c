@@ -89,7 +89,7 @@ thread_json(struct db *db, const char *review, bool eligible,
 	if (o != NULL)
 		json_object_set_new(o, "reviewId", json_string(review));
 	else
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 	return o;
 }
 

@@ -14,7 +14,7 @@ handler_commit(struct request *req, struct response *res, int status,
 {
 	if (body == NULL) {
 		db_tx_rollback(req->db);
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		return -1;
 	}
 	if (db_tx_commit(req->db) == -1) {
@@ -71,7 +71,7 @@ handler_failed(struct db *db, struct api_error *err)
 		memset(err, 0, sizeof(*err));
 		db_fail(db, err);
 	} else if (err->status == 0)
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 }
 
 /* for issue 12: a list answered in one call. */

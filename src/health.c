@@ -60,7 +60,7 @@ health_ready(ROUTE_HANDLER_PARAMS)
 	    json_set_time(mail, "retryAt", until) == -1 ||
 	    (o = json_pack("{s:s, s:O}", "status", "degraded", "mail",
 	    mail)) == NULL) {
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		json_decref(mail);
 		return -1;
 	}

@@ -129,7 +129,7 @@ html_answer(struct response *res, int status, struct buf *b, int failed,
 	    response_header(res, "X-Content-Type-Options", "nosniff") == -1 ||
 	    response_header(res, "Referrer-Policy", "no-referrer") == -1) {
 		free(body);
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		return -1;
 	}
 	res->status = status;

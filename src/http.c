@@ -544,7 +544,7 @@ first_call(struct http_req *hr, struct MHD_Connection *conn,
 		return -1;
 	}
 	if (hr->raw_path == NULL) {
-		api_error_set(&hr->err, 500, NULL, "Internal error");
+		api_error_internal(&hr->err);
 		return -1;
 	}
 	if (limit_forwarded(hr, conn) == -1)

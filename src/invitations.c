@@ -391,7 +391,7 @@ inv_catalogue_products(struct db *db, const char *bu, json_t *skus,
 	int		 rc;
 
 	if (out == NULL) {
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		return NULL;
 	}
 	json_array_foreach(skus, i, sku) {
@@ -402,7 +402,7 @@ inv_catalogue_products(struct db *db, const char *bu, json_t *skus,
 		}
 		if (rc == DB_DONE && unknown != NULL) {
 			if (json_array_append(unknown, sku) == -1) {
-				api_error_set(err, 500, NULL, "Internal error");
+				api_error_internal(err);
 				goto fail;
 			}
 		} else if (rc == DB_DONE)
@@ -415,7 +415,7 @@ inv_catalogue_products(struct db *db, const char *bu, json_t *skus,
 		    "imageUrl", db_text(st, 3), "gtin", db_text(st, 4), "mpn",
 		    db_text(st, 5), "brand", db_text(st, 6))) == -1) {
 			db_release(st);
-			api_error_set(err, 500, NULL, "Internal error");
+			api_error_internal(err);
 			goto fail;
 		}
 		db_release(st);
@@ -780,7 +780,7 @@ read_batch(json_t *body, bool *batch, struct inv_input **inputs,
 	}
 	n = *batch ? json_array_size(items) : 1;
 	if ((*inputs = calloc(n, sizeof(**inputs))) == NULL) {
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		return -1;
 	}
 	for (*count = 0; *count < n; (*count)++) {
@@ -831,14 +831,14 @@ created_answer(struct response *res, bool representation, bool replayed,
 		if (response_header(res, "Preference-Applied",
 		    "return=representation") == 0)
 			return 0;
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		return -1;
 	}
 	response_release(res);
 	res->status = 202;
 	if ((res->body = strdup("")) == NULL || (replayed &&
 	    response_header(res, "Idempotent-Replayed", "true") == -1)) {
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		return -1;
 	}
 	res->body_len = 0;

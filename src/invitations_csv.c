@@ -252,7 +252,7 @@ invitations_import_row(struct db *db, struct csv_import *imp, size_t line,
 	    status, invitation_id, reason, errors) == -1) {
 		free(p->errors);
 		p->errors = NULL;
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		return -1;
 	}
 	imp->npending++;

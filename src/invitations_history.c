@@ -103,7 +103,7 @@ inv_load_json(struct db *db, const char *id, const char *bu, json_t **out,
 	    I_BU)) != 0))
 		api_error_set(err, 404, NULL, "Invitation not found");
 	else if ((*out = invitation_json(st)) == NULL)
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 	else
 		ret = 0;
 	db_release(st);

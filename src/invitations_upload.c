@@ -273,7 +273,7 @@ csv_header(struct csv_reader *reader, int *map, json_t *ignored,
 		else if (col < 0 && ignored != NULL &&
 		    json_array_append_new(ignored,
 		    json_string(row->field[i])) == -1) {
-			api_error_set(err, 500, NULL, "Internal error");
+			api_error_internal(err);
 			return -1;
 		}
 	}
@@ -399,7 +399,7 @@ csv_check_all(struct db *db, const struct request *req,
 	ret = 0;
 	goto out;
 oom:
-	api_error_set(err, 500, NULL, "Internal error");
+	api_error_internal(err);
 	goto out;
 dberr:
 	db_fail(db, err);
@@ -426,7 +426,7 @@ reject_rows(const struct request *req, struct response *res,
 	if ((body = invitations_import_json(req, imp, "rejected")) == NULL ||
 	    json_object_set_new(body, "details", json_array()) == -1) {
 		json_decref(body);
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		return -1;
 	}
 	details = json_object_get(body, "details");
@@ -450,7 +450,7 @@ reject_rows(const struct request *req, struct response *res,
 	    json_object_set_new(body, "correlationId",
 	    json_string(req->id)) == -1) {
 		json_decref(body);
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		return -1;
 	}
 	return response_json(res, 400, body, err);
@@ -558,7 +558,7 @@ refused:
 	    sub.details[0].field : "row", "reason", sub.ndetails > 0 ?
 	    sub.details[0].reason : sub.message);
 	if (errors == NULL) {
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		goto out;
 	}
 	ret = invitations_import_row(db, imp, line, "invalid", NULL, NULL,
@@ -669,7 +669,7 @@ csv_store_all(struct db *db, const struct request *req,
 					goto out;
 				break;
 			default:
-				api_error_set(err, 500, NULL, "Internal error");
+				api_error_internal(err);
 				goto out;
 			}
 			json_decref(o);
@@ -758,7 +758,7 @@ invitations_csv(ROUTE_HANDLER_PARAMS)
 		return -1;
 	}
 	if (invitations_import_init(&imp, bu) == -1) {
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		goto out;
 	}
 	/* a read only: a retry of a finished upload gets its answer again */

@@ -364,7 +364,7 @@ links_keys_import(ROUTE_HANDLER_PARAMS)
 	/* keep what is not replaced; new units start with random keys */
 	have = load_keys(db, req->cfg, bu, &now);
 	if (have == -1) {
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		goto out;
 	}
 	if (have == 0) {
@@ -400,7 +400,7 @@ links_keys_status(ROUTE_HANDLER_PARAMS)
 	if (auth_business_unit(req, &bu, err) == -1)
 		return -1;
 	if ((have = load_keys(req->db, req->cfg, bu, &k)) == -1) {
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		return -1;
 	}
 	sodium_memzero(&k, sizeof(k));
@@ -512,7 +512,7 @@ open_claim(struct request *req, struct response *res, struct link_claim *c,
 	sodium_memzero(token, sizeof(token));
 	if (response_header(res, "Location", location) == -1 ||
 	    response_header(res, "Cache-Control", "no-store") == -1) {
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		return -1;
 	}
 	return html_message(res, "en", 303, "Write your review", "Continue to "
@@ -543,7 +543,7 @@ find_link_unit(struct request *req, void *arg, struct api_error *err)
 	r = link_unit(req->db, req->cfg, request_param(req,
 	    "businessDomain"), u->bu, &u->k);
 	if (r == -1)
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 	return r;
 }
 
@@ -739,7 +739,7 @@ test_make(struct db *db, const struct request *req, const char *bu,
 	ret = *out != NULL ? 0 : -1;
 out:
 	if (ret == -1 && err->status == 0)
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 	sodium_memzero(&k, sizeof(k));
 	buf_release(&u);
 	db_release(st);
@@ -909,7 +909,7 @@ form_object(const struct request *req, struct api_error *err)
 	json_decref(tags);
 	return o;
 oom:
-	api_error_set(err, 500, NULL, "Internal error");
+	api_error_internal(err);
 fail:
 	json_decref(tags);
 	json_decref(o);

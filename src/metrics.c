@@ -433,7 +433,7 @@ metrics_get(ROUTE_HANDLER_PARAMS)
 	buf_init(&out, METRICS_MAX);
 	if (per_route == NULL || render_requests(&out) == -1 ||
 	    render_latency(&out) == -1 || render_process(&out) == -1) {
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		goto out;
 	}
 	if (render_database(&out, req->db, req->cfg) == -1 ||
@@ -443,7 +443,7 @@ metrics_get(ROUTE_HANDLER_PARAMS)
 	}
 	text = buf_detach(&out, &len);
 	if (text == NULL) {
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		goto out;
 	}
 	response_release(res);

@@ -137,7 +137,7 @@ oauth_app_create(struct db *db, const char *bu, const char *name,
 	ret = 0;
 	goto out;
 oom:
-	api_error_set(err, 500, NULL, "Internal error");
+	api_error_internal(err);
 out:
 	db_tx_rollback(db);	/* no-op after the commit */
 	json_decref(app);
@@ -380,7 +380,7 @@ redirect_back(const struct request *req, struct response *res,
 		    i18n(lang, "oa_returning_text"), b.data, i18n(lang,
 		    "oa_continue"), err);
 	else
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 	buf_release(&b);
 	return ret;
 }
@@ -532,7 +532,7 @@ consent_page(struct request *req, struct response *res,
 	if (html_answer(res, status, &b, r, err) == -1)
 		return -1;
 	if (page_headers(req, res, a, csrf) == -1) {
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		return -1;
 	}
 	return 0;
@@ -601,7 +601,7 @@ approve(struct request *req, struct response *res, const struct authz *a,
 			    "oa_too_many", err);
 			if (ret == 0 && response_header(res, why.header_name,
 			    why.header_value) == -1) {
-				api_error_set(err, 500, NULL, "Internal error");
+				api_error_internal(err);
 				ret = -1;
 			}
 		} else

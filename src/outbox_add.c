@@ -81,7 +81,7 @@ outbox_add_email(struct db *db, const char *bu, json_t *msg,
 
 	if (s == NULL) {
 		log_error("outbox: no e-mail sender is registered");
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		return -1;
 	}
 	if (s->check != NULL && s->check(msg, err) == -1)

@@ -90,7 +90,7 @@ outbox_admin_mail_test(ROUTE_HANDLER_PARAMS)
 	    json_string(name)) == -1) ||
 	    (subject != NULL && json_object_set_new(msg, "subject",
 	    json_string(subject)) == -1)) {
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		goto out;
 	}
 	if (db_tx_begin(req->db) == -1) {

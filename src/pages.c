@@ -296,7 +296,7 @@ pages_review_post(ROUTE_HANDLER_PARAMS)
 	values = form_json(req, &problems);
 	if (values == NULL) {
 		json_decref(unit);
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		return -1;
 	}
 	in.domain = request_param(req, "businessDomain");

@@ -199,7 +199,7 @@ pages_find_reviewer_post(ROUTE_HANDLER_PARAMS)
 	r = -1;
 	if ((v = malloc(HTML_FIELD_MAX)) == NULL ||
 	    (values = json_object()) == NULL) {
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		goto out;
 	}
 	if (html_form_field(req, "message", v, &problems) == 1)

@@ -210,7 +210,7 @@ back_to_business(const struct request *req, struct response *res,
 	const char	*to = html_str(inv, "redirectUri");
 
 	if (response_header(res, "Location", to) == -1) {
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		return -1;
 	}
 	return html_message(res, lang, 303, i18n(lang, "thanks"),
@@ -327,7 +327,7 @@ redeem(const struct request *req, json_t *answers,
 	    problems);
 out:
 	if (r == -1 && problems->status == 0)
-		api_error_set(problems, 500, NULL, "Internal error");
+		api_error_internal(problems);
 	json_decref(submitted);
 	json_decref(kept);
 	return r;
@@ -350,7 +350,7 @@ pages_invitation_post(ROUTE_HANDLER_PARAMS)
 	r = -1;
 	inv = l.inv;	/* borrowed */
 	if ((v = malloc(HTML_FIELD_MAX)) == NULL) {
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		goto out;
 	}
 	answers = form_rating(req, "", v, &problems);

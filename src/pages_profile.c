@@ -456,7 +456,7 @@ pages_profile_slash(ROUTE_HANDLER_PARAMS)
 	}
 	if (r != 0 || response_header(res, "Location", to.data) == -1) {
 		buf_release(&to);
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		return -1;
 	}
 	r = html_message(res, lang, 301, i18n(lang, "moved"), i18n(lang,

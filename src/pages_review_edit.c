@@ -116,7 +116,7 @@ edit_page(const struct request *req, struct response *res, int status,
 	int		 r;
 
 	if (csrf_cookie(req, res, csrf) == -1) {
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		return -1;
 	}
 	buf_init(&b, HTML_PAGE_CAP);
@@ -298,7 +298,7 @@ pages_review_edit_post(ROUTE_HANDLER_PARAMS)
 		goto out;
 	}
 	if ((values = form_values(req, &problems)) == NULL) {
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		r = -1;
 		goto out;
 	}
@@ -352,7 +352,7 @@ pages_review_edit_link_post(ROUTE_HANDLER_PARAMS)
 
 	memset(&problems, 0, sizeof(problems));
 	if (email == NULL) {
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		return -1;
 	}
 	if (html_form_field(req, "email", email, &problems) != 1) {

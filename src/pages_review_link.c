@@ -71,7 +71,7 @@ pages_review_link(ROUTE_HANDLER_PARAMS)
 	    "review_link_gone"), err)) != 1)
 		return r;
 	if (response_header(res, "Location", p.to) == -1) {
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		return -1;
 	}
 	return html_message(res, lang, 303, i18n(lang, "see_your_review"),

@@ -206,7 +206,7 @@ products_list(ROUTE_HANDLER_PARAMS)
 	last = (int64_t)json_array_size(list) <= p.per_page;
 	if (!last && json_array_remove(list, (size_t)p.per_page) == -1) {
 		json_decref(list);
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		return -1;
 	}
 	return response_json(res, 200, json_pack("{s:o, s:b}", "products",

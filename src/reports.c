@@ -112,7 +112,7 @@ mail_report(struct request *req, struct db_stmt *st, const char *template,
 	    json_pack("{s:s, s:s}", "to", to, "toName", db_text(st, P_NAME));
 	if (vars == NULL || msg == NULL ||
 	    mailer_render(template, lang, vars, msg) == -1)
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 	else
 		r = outbox_add_email(req->db, db_text(st, P_BU), msg, NULL,
 		    err);

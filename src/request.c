@@ -75,7 +75,7 @@ response_json(struct response *res, int status, json_t *body,
     struct api_error *err)
 {
 	if (body == NULL) {
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		return -1;
 	}
 	json_decref(res->json);
@@ -92,7 +92,7 @@ response_json_text(struct response *res, int status, struct buf *b,
 	char	*text = buf_detach(b, &len);
 
 	if (text == NULL) {
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		return -1;
 	}
 	response_body(res, status, text, len,

@@ -86,7 +86,7 @@ tags_of(struct db *db, const char *id, struct api_error *err)
 		return NULL;
 	}
 	if ((tags = json_pack("{s:o}", "tags", tags)) == NULL)
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 	return tags;
 }
 
@@ -316,7 +316,7 @@ mail_reply(struct db *db, const char *id, const char *message,
 	    db_text(st, 3), "reply", message, "link", link);
 	db_release(st);
 	if (vars == NULL) {
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		return -1;
 	}
 	r = reviews_json_mail(db, bu, email, name, "review-reply", language,
@@ -427,7 +427,7 @@ reply_form(const struct request *req, struct api_error *err)
 	}
 	free(v);
 	if (o == NULL)
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 	return o;
 }
 

@@ -316,7 +316,7 @@ mail_link(struct db *db, const struct config *cfg, json_t *r, int64_t now,
 	    "business", str(r, "business"), "link", link, "days",
 	    (json_int_t)(REVIEWS_EDIT_TTL_MS / 86400000));
 	if (vars == NULL) {
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		return -1;
 	}
 	ret = reviews_json_mail(db, str(r, "bu"), str(r, "to"), str(r, "name"),

@@ -360,7 +360,7 @@ reviews_json_respond(struct response *res, int status, struct db_stmt *st,
 	if (json_writer_finish(&w) == 0)
 		r = response_json_text(res, status, &b, err);
 	else
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 	buf_release(&b);
 	return r;
 }
@@ -516,7 +516,7 @@ reviews_json_mail(struct db *db, const char *bu, const char *to,
 	if (msg == NULL || json_object_set_new(vars, "hours",
 	    json_string(hours)) == -1 || mailer_render(template,
 	    mailer_lang(language, unit), vars, msg) == -1)
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 	else
 		r = outbox_add_email(db, bu, msg, NULL, err);
 out:
@@ -560,7 +560,7 @@ reviews_json_sku_list(const char *v, char **out, struct api_error *err)
 	ret = 0;
 	goto out;
 oom:
-	api_error_set(err, 500, NULL, "Internal error");
+	api_error_internal(err);
 out:
 	json_decref(list);
 	return ret;
@@ -588,7 +588,7 @@ reviews_json_skus_of_url(struct db *db, const char *bu, const char *url,
 		return -1;
 	}
 	if (db_int(st, 1) > 0 && (*out = strdup(db_text(st, 0))) == NULL)
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 	db_release(st);
 	return err->status != 0 ? -1 : 0;
 }
@@ -643,7 +643,7 @@ reviews_json_page_query(struct request *req, struct response *res,
 	json_writer_value(&w, "links", links);
 	json_writer_end(&w);
 	if (json_writer_finish(&w) == -1)
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 	else
 		ret = response_json_text(res, 200, &body, err);
 	goto out;

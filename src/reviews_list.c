@@ -253,7 +253,7 @@ run_list(struct db *db, const struct request *req,
 	}
 	json_writer_end(&iw);
 	if (rc != -1 && json_writer_finish(&iw) == -1)
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 	if (rc == -1 || err->status != 0)
 		goto out;
 	db_release(st);
@@ -274,7 +274,7 @@ run_list(struct db *db, const struct request *req,
 		json_writer_string(&w, "nextPageToken", value);
 	json_writer_end(&w);
 	if ((ret = json_writer_finish(&w)) == -1)
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 out:
 	db_release(st);
 	json_decref(links);
@@ -406,7 +406,7 @@ not_modified(struct response *res, const char *etag, struct api_error *err)
 
 	if (empty == NULL || response_header(res, "ETag", etag) == -1) {
 		free(empty);
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		return -1;
 	}
 	json_decref(res->json);
@@ -454,7 +454,7 @@ answer_cached(struct request *req, struct response *res,
 	if (inm != NULL && etag_matches(inm, etag))
 		ret = not_modified(res, etag, err);
 	else if (response_header(res, "ETag", etag) == -1)
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 	else
 		ret = response_json_text(res, 200, &body, err);
 out:

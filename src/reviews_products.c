@@ -125,7 +125,7 @@ summary_of(struct db *db, const char *bu, const char *skus, json_t **out,
 	if (o == NULL || json_object_set_new(o, "skus", skus != NULL ?
 	    json_loads(skus, 0, &jerr) : json_array()) == -1) {
 		json_decref(o);
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		return -1;
 	}
 	*out = o;
@@ -209,7 +209,7 @@ reviews_products_batch_summaries(ROUTE_HANDLER_PARAMS)
 	    err);
 	goto out;
 oom:
-	api_error_set(err, 500, NULL, "Internal error");
+	api_error_internal(err);
 out:
 	json_decref(items);
 	json_decref(list);
@@ -350,7 +350,7 @@ reviews_products_conversation_get(ROUTE_HANDLER_PARAMS)
 	int		 ret = -1;
 
 	if (comments == NULL) {
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		return -1;
 	}
 	if (own_conversation(req, &st, err) == -1)
@@ -365,7 +365,7 @@ reviews_products_conversation_get(ROUTE_HANDLER_PARAMS)
 		goto out;
 	}
 	if (json_object_set(o, "comments", comments) == -1) {
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		goto out;
 	}
 	ret = response_json(res, 200, o, err);

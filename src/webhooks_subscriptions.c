@@ -60,7 +60,7 @@ check_url(const struct config *cfg, const char *url, struct api_error *err)
 	int		 ret = -1;
 
 	if (u == NULL) {
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		return -1;
 	}
 	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
@@ -173,7 +173,7 @@ read_events(json_t *body, struct api_error *err)
 		return NULL;
 	}
 	if (legacy_reply_event(v) == -1) {
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		return NULL;
 	}
 	json_array_foreach(v, i, e) {
@@ -222,7 +222,7 @@ new_secret(const struct config *cfg, char secret[SECRET_LEN + 1],
 	sodium_memzero(key, sizeof(key));
 	sodium_memzero(mk, sizeof(mk));
 	if (*sealed == NULL) {
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		return -1;
 	}
 	return 0;
@@ -278,7 +278,7 @@ webhooks_create(ROUTE_HANDLER_PARAMS)
 		goto out;
 	ids_new(id);
 	if ((events_text = json_dumps(events, JSON_COMPACT)) == NULL) {
-		api_error_set(err, 500, NULL, "Internal error");
+		api_error_internal(err);
 		goto out;
 	}
 	if (db_tx_begin(req->db) == -1) {

@@ -33,6 +33,10 @@ struct api_error {
 void	api_error_set(struct api_error *err, int status, const char *field,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* A 500 "Internal error": what a request path answers when memory or
+ * an internal step fails (STYLE.md section 3); the log says which. */
+void	api_error_internal(struct api_error *err);
+
 /* Sets the extra header sent with the error (WWW-Authenticate, Allow, ..). */
 void	api_error_header(struct api_error *err, const char *name,
 	    const char *value);
