@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,45 +248,50 @@ dir_of(const char *path, char dir[PATH_MAX])
 		*slash = '\0';
 }
 
+/* The migrations and the schema of db for `check`, and closes db: 0 or
+ * EXIT_DATABASE. With fresh migrations due (all of them: a PostgreSQL
+ * database serve has not started on yet) there is no schema to read;
+ * SIZE_MAX where no database is new. */
+static int
+check_schema(struct db *db, const char *migrations_dir, size_t fresh)
+{
+	size_t	 due = 0;
+	int	 ret = EXIT_DATABASE;
+
+	if (db_migrations_due(db, migrations_dir, stdout, &due) == -1)
+		printf("database: FAILED: cannot read its migrations\n");
+	else if (due == fresh) {
+		printf("migrations: all %zu due (serve applies them at "
+		    "start)\n", due);
+		ret = 0;
+	} else if (report_schema(db, due) == 0)
+		ret = 0;
+	db_close(db);
+	return ret;
+}
+
 /* issue 17: the database part of `check` on PostgreSQL (its URL is not
  * printed: it may hold a password): 0 or EXIT_DATABASE. */
 static int
 check_database_pg(const struct config *cfg)
 {
-	struct db	*db;
-	size_t		 due = 0;
-	int		 ret = EXIT_DATABASE;
+	struct db	*db = db_open_readonly(cfg->db_url);
 
-	db = db_open_readonly(cfg->db_url);
 	if (db == NULL) {
 		printf("database: FAILED: cannot connect to PostgreSQL\n");
 		return EXIT_DATABASE;
 	}
 	printf("database: postgresql\n");
-	if (db_migrations_due(db, "", stdout, &due) == -1) {
-		printf("database: FAILED: cannot read its migrations\n");
-		goto out;
-	}
-	if (due == db_builtin_migrations_pg_count)
-		printf("migrations: all %zu due (serve applies them at "
-		    "start)\n", due);
-	else if (report_schema(db, due) == -1)
-		goto out;
-	ret = 0;
-out:
-	db_close(db);
-	return ret;
+	return check_schema(db, "", db_builtin_migrations_pg_count);
 }
 
 /* The database part of `check`: 0 or EXIT_DATABASE. */
 static int
 check_database(const struct config *cfg)
 {
-	struct db	*db = NULL;
+	struct db	*db;
 	struct stat	 sb;
 	char		 dir[PATH_MAX], up[PATH_MAX];
-	size_t		 due = 0;
-	int		 ret = EXIT_DATABASE;
 
 	if (cfg->db_backend == CONFIG_DB_POSTGRESQL)
 		return check_database_pg(cfg);
@@ -310,23 +316,14 @@ check_database(const struct config *cfg)
 		    strerror(errno));
 		return EXIT_DATABASE;
 	}
-	db = db_open_readonly(cfg->db_path);
-	if (db == NULL) {
+	if ((db = db_open_readonly(cfg->db_path)) == NULL) {
 		printf("database: FAILED: cannot open %s\n", cfg->db_path);
-		goto out;
+		return EXIT_DATABASE;
 	}
 	printf("database: %s bytes=%lld\n", cfg->db_path,
 	    (long long)sb.st_size);
-	if (db_migrations_due(db, cfg->migrations_dir, stdout, &due) == -1) {
-		printf("database: FAILED: cannot read its migrations\n");
-		goto out;
-	}
-	if (report_schema(db, due) == -1)
-		goto out;
-	ret = 0;
-out:
-	db_close(db);
-	return ret;
+	/* a file that is there holds a schema, or is not ours */
+	return check_schema(db, cfg->migrations_dir, SIZE_MAX);
 }
 
 static int
