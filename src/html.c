@@ -216,17 +216,15 @@ html_form_number(const char *v)
 }
 
 int
-html_found_or_404(struct request *req, struct response *res,
-    const char *lang, html_find *find, void *arg, const char *title,
-    const char *text, struct api_error *err)
+html_found_or_404(struct request *req, struct response *res, int found,
+    const char *lang, const char *title, const char *text,
+    struct api_error *err)
 {
-	int	 r = find(req, arg, err);
-
-	if (r == -1) {
+	if (found == -1) {
 		db_fail(req->db, err);
 		return -1;
 	}
-	if (r == 1)
+	if (found == 1)
 		return 1;
 	return html_message(res, lang, 404, title, text, NULL, NULL, err);
 }

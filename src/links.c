@@ -534,28 +534,19 @@ struct link_unit {
 	struct keys	 k;
 };
 
-static int
-find_link_unit(struct request *req, void *arg, struct api_error *err)
-{
-	struct link_unit	*u = arg;
-	int			 r;
-
-	r = link_unit(req->db, req->cfg, request_param(req,
-	    "businessDomain"), u->bu, &u->k);
-	if (r == -1)
-		api_error_internal(err);
-	return r;
-}
-
 /* Fills u: 1, or 0 when the 404 page was answered (no such unit or no
  * keys), or -1 with err set. */
 static int
 link_unit_or_404(struct request *req, struct response *res,
     struct link_unit *u, struct api_error *err)
 {
-	return html_found_or_404(req, res, "en", find_link_unit, u,
-	    "Unknown link", "This business does not take review links here.",
-	    err);
+	int	 found = link_unit(req->db, req->cfg, request_param(req,
+	    "businessDomain"), u->bu, &u->k);
+
+	if (found == -1)
+		api_error_internal(err);
+	return html_found_or_404(req, res, found, "en", "Unknown link",
+	    "This business does not take review links here.", err);
 }
 
 int

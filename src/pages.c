@@ -57,19 +57,6 @@ pages_lang(const struct request *req, const char *want, const char *fallback)
 	    fallback);
 }
 
-/* The business unit of the address's domain, into arg (a json_t **). */
-static int
-find_unit(struct request *req, void *arg, struct api_error *err)
-{
-	if (business_public_by_domain(req->db, request_param(req,
-	    "businessDomain"), req->cfg->public_url, arg, err) == 0)
-		return 1;
-	if (err->status != 404)
-		return -1;
-	memset(err, 0, sizeof(*err));
-	return 0;
-}
-
 static const char sql_unit_locale[] =
     "SELECT default_locale FROM business_units WHERE domain = ?";
 
@@ -93,9 +80,15 @@ pages_unit_or_404(struct request *req, struct response *res, json_t **unit,
     struct api_error *err)
 {
 	const char	*lang = pages_lang(req, NULL, NULL);
+	int		 found;
 
-	return html_found_or_404(req, res, lang, find_unit, unit,
-	    i18n(lang, "not_found"), i18n(lang, "no_business"), err);
+	found = business_public_by_domain(req->db, request_param(req,
+	    "businessDomain"), req->cfg->public_url, unit, err) == 0 ? 1 :
+	    err->status == 404 ? 0 : -1;
+	if (found == 0)	/* the page's 404, not the API's */
+		memset(err, 0, sizeof(*err));
+	return html_found_or_404(req, res, found, lang, i18n(lang,
+	    "not_found"), i18n(lang, "no_business"), err);
 }
 
 static const char sql_product_name[] =
@@ -324,40 +317,24 @@ pages_review_post(ROUTE_HANDLER_PARAMS)
 
 /* Confirming an organic review: GET only asks (mail link scanners follow
  * links), POST publishes. */
-struct confirm {
-	bool			 apply;
-	enum review_confirm	 result;
-	char			 domain[256];
-};
-
-static int
-find_confirm(struct request *req, void *arg, struct api_error *err)
-{
-	struct confirm	*c = arg;
-
-	(void)err;
-	if (reviews_confirm(req->db, req->cfg, request_param(req, "token"),
-	    c->apply, &c->result, c->domain, sizeof(c->domain)) == -1)
-		return -1;
-	return c->result != REVIEW_CONFIRM_UNKNOWN;
-}
-
 int
 pages_review_confirm(ROUTE_HANDLER_PARAMS)
 {
-	struct confirm	 c = { .apply = strcmp(req->method, "POST") == 0 };
-	const char	*lang = pages_lang(req, NULL, NULL);
-	char		 link[300], text[400], days[24];
-	struct buf	 b;
-	int		 r;
+	enum review_confirm	 result;
+	const char		*lang = pages_lang(req, NULL, NULL);
+	char			 domain[256], link[300], text[400], days[24];
+	struct buf		 b;
+	int			 r;
 
-	if ((r = html_found_or_404(req, res, lang, find_confirm, &c,
-	    i18n(lang, "unknown_link"), i18n(lang, "confirm_link_unknown"),
-	    err)) != 1)
+	r = reviews_confirm(req->db, req->cfg, request_param(req, "token"),
+	    strcmp(req->method, "POST") == 0, &result, domain, sizeof(domain));
+	if ((r = html_found_or_404(req, res, r == -1 ? -1 :
+	    result != REVIEW_CONFIRM_UNKNOWN, lang, i18n(lang,
+	    "unknown_link"), i18n(lang, "confirm_link_unknown"), err)) != 1)
 		return r;
-	lang = pages_lang_unit(req, NULL, c.domain);
-	snprintf(link, sizeof(link), "/b/%s", c.domain);
-	switch (c.result) {
+	lang = pages_lang_unit(req, NULL, domain);
+	snprintf(link, sizeof(link), "/b/%s", domain);
+	switch (result) {
 	case REVIEW_CONFIRM_PENDING:
 		buf_init(&b, HTML_PAGE_CAP);
 		r = html_start(&b, lang, i18n(lang, "publish_title")) ||
@@ -365,7 +342,7 @@ pages_review_confirm(ROUTE_HANDLER_PARAMS)
 		    html_escape(&b, i18n(lang, "publish_title")) ||
 		    buf_puts(&b, "</h1><p>") || html_escape(&b,
 		    i18n_format(text, sizeof(text), lang, "publish_text",
-		    "business", c.domain, NULL)) || buf_puts(&b, "</p><form "
+		    "business", domain, NULL)) || buf_puts(&b, "</p><form "
 		    "method=\"post\"><button type=\"submit\">") ||
 		    html_escape(&b, i18n(lang, "publish_button")) ||
 		    buf_puts(&b, "</button></form></div>");

@@ -139,18 +139,6 @@ fr_lang(const struct request *req)
 	return lang;
 }
 
-static int
-find_request(struct request *req, void *arg, struct api_error *err)
-{
-	struct fr_link	*l = arg;
-
-	(void)err;
-	if (findreviewer_page(req->db, request_param(req, "token"), &l->state,
-	    &l->fr) == -1)
-		return -1;
-	return l->state != FINDREVIEWER_UNKNOWN;
-}
-
 /* Looks up the link of req into l: 1 when the request is open (the
  * caller answers), 0 when the page of its state was answered, -1. */
 static int
@@ -161,8 +149,11 @@ open_request(struct request *req, struct response *res, struct fr_link *l,
 	int		 r;
 
 	l->lang = lang;
-	r = html_found_or_404(req, res, lang, find_request, l,
-	    i18n(lang, "unknown_link"), i18n(lang, "link_unknown"), err);
+	r = findreviewer_page(req->db, request_param(req, "token"), &l->state,
+	    &l->fr);
+	r = html_found_or_404(req, res, r == -1 ? -1 : l->state !=
+	    FINDREVIEWER_UNKNOWN, lang, i18n(lang, "unknown_link"),
+	    i18n(lang, "link_unknown"), err);
 	if (r == 1 && l->state != FINDREVIEWER_OPEN)
 		return find_reviewer_closed(res, lang, l->fr, err);
 	return r;

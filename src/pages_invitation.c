@@ -224,18 +224,6 @@ struct inv_link {
 	json_t			*inv;	/* owned; NULL unless open or used */
 };
 
-static int
-find_invitation(struct request *req, void *arg, struct api_error *err)
-{
-	struct inv_link	*l = arg;
-
-	(void)err;
-	if (invitations_link(req->db, request_param(req, "token"), &l->state,
-	    &l->inv) == -1)
-		return -1;
-	return l->state != INVITATION_LINK_UNKNOWN;
-}
-
 /* Looks up the link of req into l: 1 when it is open (the caller
  * answers), 0 when the page of its state was answered, -1 with err. */
 static int
@@ -245,9 +233,11 @@ open_invitation(struct request *req, struct response *res,
 	const char	*lang = pages_lang(req, NULL, NULL);
 	int		 r;
 
-	r = html_found_or_404(req, res, lang, find_invitation, l,
-	    i18n(lang, "unknown_link"), i18n(lang, "review_link_unknown"),
-	    err);
+	r = invitations_link(req->db, request_param(req, "token"), &l->state,
+	    &l->inv);
+	r = html_found_or_404(req, res, r == -1 ? -1 : l->state !=
+	    INVITATION_LINK_UNKNOWN, lang, i18n(lang, "unknown_link"),
+	    i18n(lang, "review_link_unknown"), err);
 	if (r == 1 && l->state != INVITATION_LINK_OPEN)
 		return link_state_page(req, res, l->state, l->inv, err);
 	return r;
@@ -390,50 +380,32 @@ out:
 
 /* Unsubscribing: GET only asks (link scanners must not unsubscribe
  * anyone); POST does it, as RFC 8058 one-click clients expect. */
-
-struct unsub_link {
-	bool	 apply;
-	char	 business[256];
-};
-
-static int
-find_unsubscribe(struct request *req, void *arg, struct api_error *err)
-{
-	struct unsub_link	*u = arg;
-	int			 r;
-
-	(void)err;
-	r = invitations_unsubscribe(req->db, request_param(req, "token"),
-	    u->apply, u->business, sizeof(u->business));
-	return r == -1 ? -1 : r != 1;
-}
-
 int
 pages_unsubscribe(ROUTE_HANDLER_PARAMS)
 {
-	struct unsub_link	 u = {
-		.apply = strcmp(req->method, "POST") == 0	/* one-click */
-	};
-	const char		*lang = pages_lang(req, NULL, NULL);
-	char			 text[512];
-	struct buf		 b;
-	int			 r;
+	bool		 apply = strcmp(req->method, "POST") == 0;
+	const char	*lang = pages_lang(req, NULL, NULL);
+	char		 business[256], text[512];
+	struct buf	 b;
+	int		 r;
 
-	if ((r = html_found_or_404(req, res, lang, find_unsubscribe, &u,
+	r = invitations_unsubscribe(req->db, request_param(req, "token"),
+	    apply, business, sizeof(business));
+	if ((r = html_found_or_404(req, res, r == -1 ? -1 : r != 1, lang,
 	    i18n(lang, "unknown_link"), i18n(lang, "unsubscribe_link_unknown"),
 	    err)) != 1)
 		return r;
-	if (u.apply)
+	if (apply)
 		return html_message(res, lang, 200, i18n(lang,
 		    "unsubscribed"), i18n_format(text, sizeof(text), lang,
-		    "unsubscribed_text", "business", u.business, NULL), NULL,
+		    "unsubscribed_text", "business", business, NULL), NULL,
 		    NULL, err);
 	buf_init(&b, HTML_PAGE_CAP);
 	r = html_start(&b, lang, i18n(lang, "unsubscribe")) ||
 	    buf_puts(&b, "<div class=\"box\"><h1>") ||
 	    html_escape(&b, i18n(lang, "unsubscribe")) || buf_puts(&b,
 	    "</h1><p>") || html_escape(&b, i18n_format(text, sizeof(text),
-	    lang, "unsubscribe_ask", "business", u.business, NULL)) ||
+	    lang, "unsubscribe_ask", "business", business, NULL)) ||
 	    buf_puts(&b, "</p><form method=\"post\"><input type=\"hidden\" "
 	    "name=\"List-Unsubscribe\" value=\"One-Click\"><button "
 	    "type=\"submit\">") || html_escape(&b, i18n(lang,

@@ -27,34 +27,25 @@ static const char sql_review_place[] =
     "WHERE r.id = ? AND r.status = 'published' "
     "AND r.hidden_reason IS NULL";
 
-struct place {
-	char	 to[512];
-};
-
+/* Where review id stands on its profile page, into to: 1, 0 when it is
+ * not shown there, -1. */
 static int
-find_place(struct request *req, void *arg, struct api_error *err)
+place(struct db *db, const char *id, char *to, size_t len)
 {
-	struct place	*p = arg;
 	struct db_stmt	*st;
-	const char	*id = request_param(req, "reviewId");
 	int64_t		 page;
 	int		 rc;
 
-	rc = db_row(req->db, sql_review_place, &st, "s", id);
-	if (rc != DB_ROW) {
-		if (rc == -1)
-			db_fail(req->db, err);
+	if ((rc = db_row(db, sql_review_place, &st, "s", id)) != DB_ROW)
 		return rc == -1 ? -1 : 0;
-	}
 	page = db_int(st, 2) / PAGES_PROFILE_PER_PAGE + 1;
 	if ((int)db_int(st, 1))
-		snprintf(p->to, sizeof(p->to), "/b/%s", db_text(st, 0));
+		snprintf(to, len, "/b/%s", db_text(st, 0));
 	else if (page == 1)
-		snprintf(p->to, sizeof(p->to), "/b/%s#review-%s",
-		    db_text(st, 0), id);
+		snprintf(to, len, "/b/%s#review-%s", db_text(st, 0), id);
 	else
-		snprintf(p->to, sizeof(p->to), "/b/%s?page=%lld#review-%s",
-		    db_text(st, 0), (long long)page, id);
+		snprintf(to, len, "/b/%s?page=%lld#review-%s", db_text(st, 0),
+		    (long long)page, id);
 	db_release(st);
 	return 1;
 }
@@ -63,18 +54,19 @@ int
 pages_review_link(ROUTE_HANDLER_PARAMS)
 {
 	const char	*lang = pages_lang(req, NULL, NULL);
-	struct place	 p;
+	char		 to[512];
 	int		 r;
 
-	if ((r = html_found_or_404(req, res, lang, find_place, &p,
-	    i18n(lang, "review_link_gone_title"), i18n(lang,
-	    "review_link_gone"), err)) != 1)
+	r = place(req->db, request_param(req, "reviewId"), to, sizeof(to));
+	if ((r = html_found_or_404(req, res, r, lang, i18n(lang,
+	    "review_link_gone_title"), i18n(lang, "review_link_gone"),
+	    err)) != 1)
 		return r;
-	if (response_header(res, "Location", p.to) == -1) {
+	if (response_header(res, "Location", to) == -1) {
 		api_error_internal(err);
 		return -1;
 	}
 	return html_message(res, lang, 303, i18n(lang, "see_your_review"),
-	    i18n(lang, "see_your_review"), p.to, i18n(lang, "see_on_page"),
+	    i18n(lang, "see_your_review"), to, i18n(lang, "see_on_page"),
 	    err);
 }

@@ -136,20 +136,15 @@ json_t	*html_form_json(const struct request *req, const char *const *fields,
 json_t	*html_form_number(const char *v);
 
 /*
- * Looks up what a link or an address leads to: find(req, arg, err)
- * returns 1 when found, 0 when nothing is there, -1 on failure (with err
- * set, or else taken as a storage failure of req->db).
- */
-typedef int html_find(struct request *req, void *arg, struct api_error *err);
-
-/*
- * The start of every page behind a link: runs find and, when nothing is
- * there, answers 404 with the message page title and text in lang. 1
+ * The start of every page behind a link, once the lookup of what the
+ * link or address leads to gave found: 1 found, 0 nothing there, -1 a
+ * failure (err set, or else a storage failure of req->db). When nothing
+ * is there, answers 404 with the message page title and text in lang. 1
  * when found (the caller answers), 0 when the 404 page was answered, -1
  * with err set.
  */
 int	html_found_or_404(struct request *req, struct response *res,
-	    const char *lang, html_find *find, void *arg, const char *title,
-	    const char *text, struct api_error *err);
+	    int found, const char *lang, const char *title, const char *text,
+	    struct api_error *err);
 
 #endif

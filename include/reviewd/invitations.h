@@ -21,7 +21,7 @@
  * together; a cancelled one never comes back, a sent one is never
  * retracted. Every step is an event in the invitation's history.
  *
- * This header: configuration, creation and the input readers. The rest
+ * This header: creation and the input readers. The rest
  * of the module has its own headers: invitations_history.h (listing and
  * changes), invitations_upload.h (CSV), invitations_templates.h,
  * invitations_unsubscribe.h, invitations_dispatch.h (the scheduler's
