@@ -451,7 +451,7 @@ copy_table(struct copy *c, struct table *t)
 /* Counts t's rows on both sides, which must agree with the rows sent.
  * 0 or -1 (said). */
 static int
-verify_table(struct copy *c, const struct table *t)
+verify_table(struct copy *c, struct table *t)
 {
 	struct db_stmt	*st;
 	int64_t		 src = -1, dst = -1;
@@ -507,11 +507,24 @@ dst_exec(struct copy *c, const char *sql, const char *what)
 	return -1;
 }
 
+/* Runs step on each table, in order, up to the first failure. 0 or -1
+ * (said). */
+static int
+each_table(struct copy *c, int (*step)(struct copy *, struct table *))
+{
+	size_t	 i;
+
+	for (i = 0; i < c->ntables; i++) {
+		if (step(c, &c->tables[i]) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 /* The copy proper, in one transaction of the target. 0 or -1 (said). */
 static int
 copy_all(struct copy *c)
 {
-	size_t	 i;
 	int	 ret = -1;
 
 	if (db_tx_begin(c->dst) == -1) {
@@ -530,20 +543,12 @@ copy_all(struct copy *c)
 	if (check_target_empty(c) == -1)
 		goto out;
 	if (dst_exec(c, sql_indexes_save, "the indexes") == -1 ||
-	    dst_exec(c, sql_indexes_drop, "the indexes") == -1)
-		goto out;
-	for (i = 0; i < c->ntables; i++) {
-		if (copy_table(c, &c->tables[i]) == -1)
-			goto out;
-	}
-	if (dst_exec(c, sql_indexes_make, "the indexes") == -1 ||
-	    dst_exec(c, sql_sequences, "the identity sequences") == -1)
-		goto out;
-	for (i = 0; i < c->ntables; i++) {
-		if (verify_table(c, &c->tables[i]) == -1)
-			goto out;
-	}
-	if (dst_exec(c, sql_analyze, "ANALYZE") == -1)
+	    dst_exec(c, sql_indexes_drop, "the indexes") == -1 ||
+	    each_table(c, copy_table) == -1 ||
+	    dst_exec(c, sql_indexes_make, "the indexes") == -1 ||
+	    dst_exec(c, sql_sequences, "the identity sequences") == -1 ||
+	    each_table(c, verify_table) == -1 ||
+	    dst_exec(c, sql_analyze, "ANALYZE") == -1)
 		goto out;
 	if (db_tx_commit(c->dst) == -1) {
 		fprintf(stderr, "reviewd: copy-data: the commit failed: %s\n",
