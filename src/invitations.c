@@ -34,11 +34,10 @@
 #include "reviewd/json.h"
 #include "reviewd/mailer.h"
 #include "reviewd/mailhtml.h"
+#include "reviewd/reviews.h"
 #include "reviewd/utf8.h"
 
 #define SKU_MAX		100
-#define TAG_MAX		100
-#define TAGS_MAX	50
 #define BATCH_MAX	1000
 
 void
@@ -219,8 +218,8 @@ read_service(json_t *svc, struct inv_input *in, int64_t *when,
 		invitations_read_time(svc, "preferredSendTime", when, &s2);
 		json_read_url(svc, "redirectUri", false, &in->redirect_uri,
 		    &s2);
-		in->tags = invitations_read_strings(svc, "tags", TAGS_MAX,
-		    TAG_MAX, &s2);
+		in->tags = invitations_read_strings(svc, "tags",
+		    REVIEWS_TAGS_MAX, REVIEWS_TAG_MAX, &s2);
 	}
 	inv_prefixed(sub, &s2, s2.ndetails > 0 && strcmp(s2.details[0].field,
 	    "serviceReviewInvitation") == 0 ? "" : "serviceReviewInvitation");

@@ -32,8 +32,6 @@
 #include "reviewd/utf8.h"
 
 #define REPLY_MAX	5000
-#define TAG_MAX		100
-#define TAGS_MAX	50
 
 /* Tags. */
 
@@ -112,9 +110,10 @@ read_tags(json_t *body, struct api_error *err)
 	char		 field[48];
 	size_t		 i;
 
-	if (!json_is_array(tags) || json_array_size(tags) > TAGS_MAX) {
+	if (!json_is_array(tags) ||
+	    json_array_size(tags) > REVIEWS_TAGS_MAX) {
 		api_error_set(err, 400, "tags", "must be an array of at most "
-		    "%d {group, value} objects", TAGS_MAX);
+		    "%d {group, value} objects", REVIEWS_TAGS_MAX);
 		return NULL;
 	}
 	json_array_foreach(tags, i, t) {
@@ -126,21 +125,21 @@ read_tags(json_t *body, struct api_error *err)
 		}
 		s = json_string_value(json_object_get(t, "group"));
 		if (s == NULL || utf8_length(s) == 0 ||
-		    utf8_length(s) > TAG_MAX)
+		    utf8_length(s) > REVIEWS_TAG_MAX)
 			api_error_set(err, 400, field, "must be 1 to %d "
-			    "characters", TAG_MAX);
+			    "characters", REVIEWS_TAG_MAX);
 		snprintf(field, sizeof(field), "tags[%zu].value", i);
 		s = json_string_value(json_object_get(t, "value"));
 		if (s == NULL || utf8_length(s) == 0 ||
-		    utf8_length(s) > TAG_MAX)
+		    utf8_length(s) > REVIEWS_TAG_MAX)
 			api_error_set(err, 400, field, "must be 1 to %d "
-			    "characters", TAG_MAX);
+			    "characters", REVIEWS_TAG_MAX);
 	}
 	return err->status != 0 ? NULL : tags;
 }
 
-/* Adds tags (checked by read_tags) to review id, within TAGS_MAX in
- * all. 0, or -1 with err set. */
+/* Adds tags (checked by read_tags) to review id, within REVIEWS_TAGS_MAX
+ * in all. 0, or -1 with err set. */
 static int
 add_tags(struct db *db, const char *id, json_t *tags, struct api_error *err)
 {
@@ -156,9 +155,9 @@ add_tags(struct db *db, const char *id, json_t *tags, struct api_error *err)
 	}
 	if (db_one_int(db, sql_tag_count, &n, "s", id) != DB_ROW)
 		goto dberr;
-	if ((int)n > TAGS_MAX) {
+	if ((int)n > REVIEWS_TAGS_MAX) {
 		api_error_set(err, 400, "tags", "a review may carry at most %d "
-		    "tags", TAGS_MAX);
+		    "tags", REVIEWS_TAGS_MAX);
 		return -1;
 	}
 	return 0;

@@ -68,6 +68,11 @@ int	reviews_submit(struct db *db, const struct config *cfg,
 int	reviews_input_json(json_t *obj, struct review_input *in,
 	    struct api_error *err);
 
+/* A review's tags, in characters and in number; an invitation's tags
+ * become its review's (struct invited_review), so it has the same. */
+#define REVIEWS_TAG_MAX		100
+#define REVIEWS_TAGS_MAX	50
+
 /* A review written through a personal invitation link. Borrowed. */
 struct invited_review {
 	const char	*bu;
