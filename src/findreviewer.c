@@ -525,6 +525,38 @@ by_token(struct db *db, const char *token, int *rc)
 	return st;
 }
 
+/* The id and the review of the request of token, which must be open,
+ * inside the caller's transaction: 0, or -1 with err set (404; 409 when
+ * it is closed). */
+static int
+open_by_token(struct db *db, const char *token, char id[IDS_ID_LEN + 1],
+    char review[IDS_ID_LEN + 1], struct api_error *err)
+{
+	struct db_stmt	*st;
+	bool		 closed;
+	int		 rc;
+
+	st = by_token(db, token, &rc);
+	if (rc == -1) {
+		db_fail(db, err);
+		return -1;
+	}
+	if (rc == DB_DONE) {
+		api_error_set(err, 404, NULL, "This link is not valid");
+		return -1;
+	}
+	closed = strcmp(db_text(st, F_STATUS), "open") != 0 ||
+	    db_int(st, F_DEADLINE) <= clock_now_ms();
+	snprintf(id, IDS_ID_LEN + 1, "%s", db_text(st, F_ID));
+	snprintf(review, IDS_ID_LEN + 1, "%s", db_text(st, F_REVIEW));
+	db_release(st);
+	if (closed) {
+		api_error_set(err, 409, NULL, "This request is closed");
+		return -1;
+	}
+	return 0;
+}
+
 int
 findreviewer_page(struct db *db, const char *token,
     enum findreviewer_state *state, json_t **out)
@@ -567,13 +599,13 @@ int
 findreviewer_answer(struct db *db, const char *token, json_t *answer,
     bool decline, struct api_error *err)
 {
-	struct db_stmt	*st = NULL;
 	json_t		*response = NULL;	/* owned */
-	char		 id[IDS_ID_LEN + 1], subject[IDS_ID_LEN + 16];
+	char		 id[IDS_ID_LEN + 1], review[IDS_ID_LEN + 1];
+	char		 subject[IDS_ID_LEN + 16];
 	char		*text = NULL;
 	const char	*s, *field;
 	size_t		 i;
-	int		 rc, ret = -1;
+	int		 ret = -1;
 
 	if (!decline) {
 		response = json_object();
@@ -606,35 +638,19 @@ findreviewer_answer(struct db *db, const char *token, json_t *answer,
 	}
 	if (db_tx_begin(db) == -1)
 		goto dberr;
-	st = by_token(db, token, &rc);
-	if (rc == -1)
-		goto dberr;
-	if (rc == DB_DONE) {
-		api_error_set(err, 404, NULL, "This link is not valid");
+	if (open_by_token(db, token, id, review, err) == -1)
 		goto out;
-	}
-	if (strcmp(db_text(st, F_STATUS), "open") != 0 ||
-	    db_int(st, F_DEADLINE) <= clock_now_ms()) {
-		api_error_set(err, 409, NULL, "This request is closed");
-		goto out;
-	}
-	snprintf(id, sizeof(id), "%s", db_text(st, F_ID));
-	snprintf(subject, sizeof(subject), "review:%s", db_text(st, F_REVIEW));
-	db_release(st);
-	st = NULL;
+	snprintf(subject, sizeof(subject), "review:%s", review);
 	if (db_run(db, sql_answer, "ssis", decline ? "declined" : "replied",
 	    text, clock_now_ms(), id) == -1 || tell_business(db, id) == -1 ||
 	    audit_add(db, "reviewer", decline ? "find-reviewer-declined" :
-	    "find-reviewer-replied", subject, id) == -1 ||
-	    db_tx_commit(db) == -1)
+	    "find-reviewer-replied", subject, id) == -1)
 		goto dberr;
-	scheduler_wake();
-	ret = 0;
+	ret = handler_tx_commit(db, true, err);
 	goto out;
 dberr:
 	db_fail(db, err);
 out:
-	db_release(st);
 	db_tx_rollback(db);
 	free(text);
 	json_decref(response);

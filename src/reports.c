@@ -28,6 +28,7 @@
 #define DETAILS_MAX	2000
 #define NOTE_MAX	2000
 #define PAGE_MAX	100
+#define REASON_LEN	64	/* holds any of reasons[] */
 
 /* The reasons, and whether a pending report hides the review. */
 static const struct {
@@ -333,6 +334,37 @@ reports_admin_list(ROUTE_HANDLER_PARAMS)
 	    report_json, "reports", err, "s", status);
 }
 
+/* The review and the reason of report id, which must be pending, inside
+ * the caller's transaction: 0, or -1 with err set (404; 409 when it was
+ * decided). */
+static int
+pending_report(struct db *db, const char *id, char review[IDS_ID_LEN + 1],
+    char reason[REASON_LEN], struct api_error *err)
+{
+	struct db_stmt	*st;
+	char		 status[16];
+	int		 rc;
+
+	if ((rc = db_row(db, sql_report_by_id, &st, "s", id)) == -1) {
+		db_fail(db, err);
+		return -1;
+	}
+	if (rc == DB_DONE) {
+		api_error_set(err, 404, NULL, "Report not found");
+		return -1;
+	}
+	snprintf(status, sizeof(status), "%s", db_text(st, P_STATUS));
+	snprintf(review, IDS_ID_LEN + 1, "%s", db_text(st, P_REVIEW));
+	snprintf(reason, REASON_LEN, "%s", db_text(st, P_REASON));
+	db_release(st);
+	if (strcmp(status, "pending") != 0) {
+		api_error_set(err, 409, NULL, "This report was already "
+		    "decided (%s)", status);
+		return -1;
+	}
+	return 0;
+}
+
 static const char sql_decide[] =
     "UPDATE reports SET status = ?1, decision_note = ?2, decided_at = ?3 "
     "WHERE id = ?4 AND status = 'pending'";
@@ -343,13 +375,12 @@ reports_decide(ROUTE_HANDLER_PARAMS)
 	static const char *const allowed[] = { "decision", "note", NULL };
 	struct db	*db = req->db;
 	json_t		*body;	/* borrowed */
-	struct db_stmt	*st = NULL;
 	const char	*id = request_param(req, "reportId");
 	const char	*decision = NULL, *note = NULL;
-	char		 review[IDS_ID_LEN + 1], reason[64];
+	char		 review[IDS_ID_LEN + 1], reason[REASON_LEN];
 	char		 subject[IDS_ID_LEN + 16];
 	bool		 uphold = false;
-	int		 rc, ret = -1;
+	int		 ret = -1;
 
 	if ((body = json_body(req, err)) == NULL)
 		return -1;
@@ -367,21 +398,8 @@ reports_decide(ROUTE_HANDLER_PARAMS)
 		goto out;
 	if (db_tx_begin(db) == -1)
 		goto dberr;
-	if ((rc = db_row(db, sql_report_by_id, &st, "s", id)) == -1)
-		goto dberr;
-	if (rc == DB_DONE) {
-		api_error_set(err, 404, NULL, "Report not found");
+	if (pending_report(db, id, review, reason, err) == -1)
 		goto out;
-	}
-	if (strcmp(db_text(st, P_STATUS), "pending") != 0) {
-		api_error_set(err, 409, NULL, "This report was already "
-		    "decided (%s)", db_text(st, P_STATUS));
-		goto out;
-	}
-	snprintf(review, sizeof(review), "%s", db_text(st, P_REVIEW));
-	snprintf(reason, sizeof(reason), "%s", db_text(st, P_REASON));
-	db_release(st);
-	st = NULL;
 	snprintf(subject, sizeof(subject), "report:%s", id);
 	if (db_run(db, sql_decide, "ssis", uphold ? "upheld" : "rejected",
 	    note, clock_now_ms(), id) == -1 ||
@@ -397,7 +415,6 @@ reports_decide(ROUTE_HANDLER_PARAMS)
 dberr:
 	db_fail(db, err);
 out:
-	db_release(st);
 	db_tx_rollback(db);
 	return ret;
 }
