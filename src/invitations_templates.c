@@ -229,16 +229,19 @@ static const char sql_template_update[] =
     "  text = ?6, html = ?7, updated_at = ?8 "
     "WHERE id = ?1 AND business_unit_id = ?2";
 
-static int
-write_template(struct request *req, struct response *res,
-    struct api_error *err, bool create)
+/* POST .../templates makes one; PUT .../templates/{templateId} changes
+ * the one it names. */
+int
+invitations_template_write(ROUTE_HANDLER_PARAMS)
 {
-	struct template_input t;
-	json_t		*body, *out;	/* borrowed; taken */
-	struct db_stmt	*st = NULL;
-	const char	*bu;
-	char		 id[IDS_ID_LEN + 1];
-	int		 ret = -1;
+	const char		*named = request_param(req, "templateId");
+	bool			 create = named == NULL;
+	struct template_input	 t;
+	json_t			*body, *out;	/* borrowed; taken */
+	struct db_stmt		*st = NULL;
+	const char		*bu;
+	char			 id[IDS_ID_LEN + 1];
+	int			 ret = -1;
 
 	if (auth_business_unit(req, &bu, err) == -1 ||
 	    (body = json_body(req, err)) == NULL)
@@ -250,8 +253,7 @@ write_template(struct request *req, struct response *res,
 	if (create)
 		ids_new(id);
 	else
-		snprintf(id, sizeof(id), "%s", request_param(req,
-		    "templateId"));
+		snprintf(id, sizeof(id), "%s", named);
 	if (db_tx_begin(req->db) == -1 || db_run(req->db, create ?
 	    sql_template_insert : sql_template_update, "sssssssi", id, bu,
 	    t.name, t.locale, t.subject, t.text, t.html,
@@ -273,16 +275,4 @@ out:
 	db_release(st);
 	db_tx_rollback(req->db);
 	return ret;
-}
-
-int
-invitations_template_create(ROUTE_HANDLER_PARAMS)
-{
-	return write_template(req, res, err, true);
-}
-
-int
-invitations_template_update(ROUTE_HANDLER_PARAMS)
-{
-	return write_template(req, res, err, false);
 }

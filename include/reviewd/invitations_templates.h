@@ -32,8 +32,7 @@ int	invitations_template_rules(const char *website, const char *subject,
 	    const char *text, const char *html, const char **field, char *why,
 	    size_t whylen);
 
-/* GET, POST .../invitation-templates, PUT .../{templateId}. */
-route_handler	invitations_templates_list, invitations_template_create,
-		invitations_template_update;
+/* GET, POST .../templates; PUT .../templates/{templateId}. */
+route_handler	invitations_templates_list, invitations_template_write;
 
 #endif
