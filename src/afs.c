@@ -453,16 +453,8 @@ inbound_head(struct db *db, const char *recipient, struct api_error *err)
 		ids_token_hash(token, hash);
 		rc = db_exists(db, sql_settings_by_token, "s", hash);
 	}
-	if (rc == -1) {
-		db_fail(db, err);
-		return -1;
-	}
-	if (rc == DB_DONE) {
-		api_error_set(err, 404, "recipient", "is not an inbound "
-		    "address of this server");
-		return -1;
-	}
-	return 0;
+	return handler_found(db, rc, "recipient", "is not an inbound address "
+	    "of this server", err);
 }
 
 /* POST /v1/inbound/afs?recipient=ADDRESS with the raw message: 202 when

@@ -537,14 +537,8 @@ open_by_token(struct db *db, const char *token, char id[IDS_ID_LEN + 1],
 	int		 rc;
 
 	st = by_token(db, token, &rc);
-	if (rc == -1) {
-		db_fail(db, err);
+	if (handler_found(db, rc, NULL, "This link is not valid", err) == -1)
 		return -1;
-	}
-	if (rc == DB_DONE) {
-		api_error_set(err, 404, NULL, "This link is not valid");
-		return -1;
-	}
 	closed = strcmp(db_text(st, F_STATUS), "open") != 0 ||
 	    db_int(st, F_DEADLINE) <= clock_now_ms();
 	snprintf(id, IDS_ID_LEN + 1, "%s", db_text(st, F_ID));

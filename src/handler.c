@@ -120,7 +120,18 @@ handler_list_answer(struct request *req, struct response *res, json_t *list,
 	return response_json(res, 200, json_pack("{s:o}", key, list), err);
 }
 
-/* for issue 12: the commit of a write that answers otherwise. */
+int
+handler_found(struct db *db, int rc, const char *field, const char *what,
+    struct api_error *err)
+{
+	if (rc == DB_ROW)
+		return 0;
+	if (rc == -1)
+		db_fail(db, err);
+	else
+		api_error_set(err, 404, field, "%s", what);
+	return -1;
+}
 
 int
 handler_tx_commit(struct db *db, bool wake, struct api_error *err)

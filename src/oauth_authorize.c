@@ -724,15 +724,14 @@ oauth_consents_revoke(ROUTE_HANDLER_PARAMS)
 		api_error_set(err, 404, NULL, "Approved application not found");
 		return -1;
 	}
-	if (db_tx_begin(req->db) == -1 || (rc = auth_codes_revoke(req->db,
-	    req->principal.user_id, app, consent)) == -1) {
+	if (db_tx_begin(req->db) == -1) {
 		db_fail(req->db, err);
 		goto out;
 	}
-	if (rc == DB_DONE) {
-		api_error_set(err, 404, NULL, "Approved application not found");
+	rc = auth_codes_revoke(req->db, req->principal.user_id, app, consent);
+	if (handler_found(req->db, rc, NULL, "Approved application not found",
+	    err) == -1)
 		goto out;
-	}
 	if (auth_tokens_revoke_consent(req->db, consent) == -1) {
 		db_fail(req->db, err);
 		goto out;

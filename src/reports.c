@@ -345,14 +345,9 @@ pending_report(struct db *db, const char *id, char review[IDS_ID_LEN + 1],
 	char		 status[16];
 	int		 rc;
 
-	if ((rc = db_row(db, sql_report_by_id, &st, "s", id)) == -1) {
-		db_fail(db, err);
+	rc = db_row(db, sql_report_by_id, &st, "s", id);
+	if (handler_found(db, rc, NULL, "Report not found", err) == -1)
 		return -1;
-	}
-	if (rc == DB_DONE) {
-		api_error_set(err, 404, NULL, "Report not found");
-		return -1;
-	}
 	snprintf(status, sizeof(status), "%s", db_text(st, P_STATUS));
 	snprintf(review, IDS_ID_LEN + 1, "%s", db_text(st, P_REVIEW));
 	snprintf(reason, REASON_LEN, "%s", db_text(st, P_REASON));

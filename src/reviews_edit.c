@@ -337,12 +337,10 @@ reviews_edit_request(struct db *db, const struct config *cfg,
 
 	if (rows == NULL || db_tx_begin(db) == -1)
 		goto dberr;
-	if ((rc = db_exists(db, sql_unit_exists, "s", domain)) == -1)
-		goto dberr;
-	if (rc == DB_DONE) {
-		api_error_set(err, 404, NULL, "No business with this domain");
+	rc = db_exists(db, sql_unit_exists, "s", domain);
+	if (handler_found(db, rc, NULL, "No business with this domain",
+	    err) == -1)
 		goto out;
-	}
 	if (!mailer_address_valid(email)) {
 		ret = 0;	/* nobody wrote under it: the same answer */
 		goto out;

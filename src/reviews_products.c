@@ -325,17 +325,9 @@ own_conversation(struct request *req, struct db_stmt **out,
 
 	*out = NULL;
 	/* the path names no unit: the token's (bearer routes only) */
-	if ((rc = db_row(req->db, sql_conversation, out, "ss",
-	    request_param(req, "conversationId"),
-	    req->principal.business_unit_id)) == -1) {
-		db_fail(req->db, err);
-		return -1;
-	}
-	if (rc == DB_DONE) {
-		api_error_set(err, 404, NULL, "Conversation not found");
-		return -1;
-	}
-	return 0;
+	rc = db_row(req->db, sql_conversation, out, "ss", request_param(req,
+	    "conversationId"), req->principal.business_unit_id);
+	return handler_found(req->db, rc, NULL, "Conversation not found", err);
 }
 
 static const char sql_comments[] =

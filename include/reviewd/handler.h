@@ -81,7 +81,12 @@ int	handler_list_answer(struct request *req, struct response *res,
 	    json_t *list, const char *sql, json_t *(*row)(struct db_stmt *),
 	    const char *key, struct api_error *err, const char *fmt, ...);
 
-/* for issue 12: the commit of a write that answers otherwise. */
+/* What a read on db found, by its result rc (DB_ROW, DB_DONE or -1, as
+ * db_row and db_exists give): 0 for a row; else -1 with err set, to a
+ * 404 naming field (NULL: none) with the reason what when there is no
+ * row, or as db_fail when the read failed. */
+int	handler_found(struct db *db, int rc, const char *field,
+	    const char *what, struct api_error *err);
 
 /* Commits the transaction open on db and wakes the scheduler when wake,
  * for a write that answered before it commits or that is a step of a
