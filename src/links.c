@@ -487,11 +487,10 @@ open_claim(struct request *req, struct response *res, struct link_claim *c,
     struct api_error *err)
 {
 	enum invitation_link	 state;
-	struct api_error	 problems;
+	struct api_error	 problems = { 0 };
 	char			 token[IDS_TOKEN_LEN + 1], id[IDS_ID_LEN + 1];
 	char			 location[IDS_TOKEN_LEN + 32];
 
-	memset(&problems, 0, sizeof(problems));
 	if (invitations_open_link(req->db, c, token, id, &state,
 	    &problems) == -1) {
 		if (problems.status >= 500) {

@@ -266,7 +266,7 @@ pages_review_post(ROUTE_HANDLER_PARAMS)
 {
 	const char		*ctype = request_header(req, "Content-Type");
 	struct review_input	 in;
-	struct api_error	 problems;
+	struct api_error	 problems = { 0 };
 	const char		*lang = pages_lang_unit(req, NULL,
 				    request_param(req, "businessDomain"));
 	json_t			*unit = NULL, *values = NULL;	/* owned */
@@ -285,7 +285,6 @@ pages_review_post(ROUTE_HANDLER_PARAMS)
 	if ((r = pages_unit_or_404(req, res, &unit, err)) != 1)
 		return r;
 	memset(&in, 0, sizeof(in));
-	memset(&problems, 0, sizeof(problems));
 	values = form_json(req, &problems);
 	if (values == NULL) {
 		json_decref(unit);

@@ -178,13 +178,12 @@ pages_find_reviewer_post(ROUTE_HANDLER_PARAMS)
 	const struct findreviewer_field	*f;
 	struct fr_link			 l = { FINDREVIEWER_UNKNOWN, NULL,
 					    "en" };
-	struct api_error		 problems;
+	struct api_error		 problems = { 0 };
 	json_t				*values = NULL;	/* owned */
 	char				*v = NULL;
 	bool				 decline;
 	int				 r;
 
-	memset(&problems, 0, sizeof(problems));
 	if ((r = open_request(req, res, &l, err)) != 1)
 		goto out;
 	r = -1;

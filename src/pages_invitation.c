@@ -327,14 +327,13 @@ int
 pages_invitation_post(ROUTE_HANDLER_PARAMS)
 {
 	struct inv_link		 l = { INVITATION_LINK_UNKNOWN, NULL };
-	struct api_error	 problems;
+	struct api_error	 problems = { 0 };
 	json_t			*inv, *answers = NULL, *rating, *p;
 	char			*v = NULL;
 	char			 suffix[24];
 	size_t			 i;
 	int			 r;
 
-	memset(&problems, 0, sizeof(problems));
 	if ((r = open_invitation(req, res, &l, err)) != 1)
 		goto out;
 	r = -1;

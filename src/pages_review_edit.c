@@ -260,7 +260,7 @@ pages_review_edit_post(ROUTE_HANDLER_PARAMS)
 	const char		*ctype = request_header(req, "Content-Type");
 	struct review_edit	 e;
 	struct review_change	 ch;
-	struct api_error	 problems;
+	struct api_error	 problems = { 0 };
 	json_t			*values = NULL;	/* owned */
 	char			 action[16], link[300];
 	const char		*lang;
@@ -284,7 +284,6 @@ pages_review_edit_post(ROUTE_HANDLER_PARAMS)
 		    i18n(lang, "ed_try_again_text"), NULL, NULL, err);
 		goto out;
 	}
-	memset(&problems, 0, sizeof(problems));
 	memset(&ch, 0, sizeof(ch));
 	snprintf(link, sizeof(link), "/b/%s", e.domain);
 	if (request_form_value(req->body, req->body_len, "action", action,
@@ -346,11 +345,10 @@ pages_review_edit_link_post(ROUTE_HANDLER_PARAMS)
 {
 	const char		*domain = request_param(req, "businessDomain");
 	const char		*lang = pages_lang_unit(req, NULL, domain);
-	struct api_error	 problems;
+	struct api_error	 problems = { 0 };
 	char			*email = malloc(HTML_FIELD_MAX);
 	int			 r = -1;
 
-	memset(&problems, 0, sizeof(problems));
 	if (email == NULL) {
 		api_error_internal(err);
 		return -1;
