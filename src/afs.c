@@ -72,7 +72,6 @@ count(struct db *db, const char *bu, int created, int dup, int rejected)
 		log_warn("afs: cannot count a message of unit=%s", bu);
 }
 
-
 int
 afs_receive(struct db *db, const struct config *cfg, const char *recipient,
     const char *msg, size_t len, enum afs_result *result,
@@ -164,22 +163,6 @@ out:
 
 /* The settings API. */
 
-static const char sql_settings_get[] =
-    "SELECT token_sealed, delay_days, reference_pattern, received, created, "
-    "  duplicates, rejected FROM afs_settings WHERE business_unit_id = ?";
-static const char sql_settings_make[] =
-    "INSERT INTO afs_settings (business_unit_id, token_hash, token_sealed, "
-    "  updated_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING";
-static const char sql_settings_rotate[] =
-    "UPDATE afs_settings SET token_hash = ?1, token_sealed = ?2, "
-    "  updated_at = ?3 WHERE business_unit_id = ?4";
-/* ?1 a delay below 0 keeps the stored one */
-static const char sql_settings_patch[] =
-    "UPDATE afs_settings SET delay_days = CASE WHEN ?1 < 0 "
-    "  THEN delay_days ELSE ?1 END, "
-    "  reference_pattern = CASE WHEN ?2 THEN ?3 ELSE reference_pattern END, "
-    "  updated_at = ?4 WHERE business_unit_id = ?5";
-
 /* What is stored of a token: its hash, and (with a master key) the token
  * sealed with it; *sealed is malloc'd or NULL. 0, or -1 (sealing failed). */
 static int
@@ -196,6 +179,10 @@ store_form(const struct config *cfg, const char *token,
 	sodium_memzero(mk, sizeof(mk));
 	return *sealed != NULL ? 0 : -1;
 }
+
+static const char sql_settings_make[] =
+    "INSERT INTO afs_settings (business_unit_id, token_hash, token_sealed, "
+    "  updated_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING";
 
 /* Makes the settings (and address) of bu on first use: 1 and the new
  * token in token, 0 when they exist, -1 on failure. */
@@ -247,6 +234,10 @@ address_json(const struct config *cfg, const char *token,
 	sodium_memzero(clear, sizeof(clear));
 	return json_string(address);
 }
+
+static const char sql_settings_get[] =
+    "SELECT token_sealed, delay_days, reference_pattern, received, created, "
+    "  duplicates, rejected FROM afs_settings WHERE business_unit_id = ?";
 
 /* The settings of bu as the API shows them, token the address's when it
  * was just made or rotated. NULL with err set. */
@@ -304,6 +295,13 @@ afs_get(ROUTE_HANDLER_PARAMS)
 	return ret;
 }
 
+/* ?1 a delay below 0 keeps the stored one */
+static const char sql_settings_patch[] =
+    "UPDATE afs_settings SET delay_days = CASE WHEN ?1 < 0 "
+    "  THEN delay_days ELSE ?1 END, "
+    "  reference_pattern = CASE WHEN ?2 THEN ?3 ELSE reference_pattern END, "
+    "  updated_at = ?4 WHERE business_unit_id = ?5";
+
 int
 afs_patch(ROUTE_HANDLER_PARAMS)
 {
@@ -342,6 +340,10 @@ out:
 	sodium_memzero(token, sizeof(token));
 	return ret;
 }
+
+static const char sql_settings_rotate[] =
+    "UPDATE afs_settings SET token_hash = ?1, token_sealed = ?2, "
+    "  updated_at = ?3 WHERE business_unit_id = ?4";
 
 int
 afs_rotate(ROUTE_HANDLER_PARAMS)

@@ -27,20 +27,6 @@
 
 /* Summaries. */
 
-static const char sql_unit_exists[] =
-    "SELECT 1 FROM business_units WHERE id = ?";
-static const char sql_summary_of[] =
-    "SELECT coalesce(sum(stars1), 0), coalesce(sum(stars2), 0), "
-    "  coalesce(sum(stars3), 0), coalesce(sum(stars4), 0), "
-    "  coalesce(sum(stars5), 0) FROM product_review_summaries "
-    "WHERE business_unit_id = ?1 AND sku IN (SELECT value FROM "
-    "  json_each(?2))";
-static const char sql_summaries[] =
-    "SELECT stars1, stars2, stars3, stars4, stars5, sku "
-    "FROM product_review_summaries WHERE business_unit_id = ?1 AND "
-    "  stars1 + stars2 + stars3 + stars4 + stars5 > 0 "
-    "ORDER BY sku LIMIT ?2 OFFSET ?3";
-
 /*
  * {"starsAverage", "numberOfReviews": {"total", "oneStar"...}} of the
  * counts in columns 0 to 4 of st, with "sku" from column sku_col when it
@@ -81,6 +67,9 @@ summary_row(struct db_stmt *st)
 	return summary_json(st, 5);
 }
 
+static const char sql_unit_exists[] =
+    "SELECT 1 FROM business_units WHERE id = ?";
+
 /* The unit of a public summary: a 404 when there is none. */
 static int
 unit_of(struct request *req, const char **bu, struct api_error *err)
@@ -102,6 +91,13 @@ unit_of(struct request *req, const char **bu, struct api_error *err)
 	}
 	return 0;
 }
+
+static const char sql_summary_of[] =
+    "SELECT coalesce(sum(stars1), 0), coalesce(sum(stars2), 0), "
+    "  coalesce(sum(stars3), 0), coalesce(sum(stars4), 0), "
+    "  coalesce(sum(stars5), 0) FROM product_review_summaries "
+    "WHERE business_unit_id = ?1 AND sku IN (SELECT value FROM "
+    "  json_each(?2))";
 
 /* The summary of the SKUs in the JSON array skus (NULL: none) into *out:
  * {"skus": [...], "starsAverage", "numberOfReviews"}. 0, or -1 with err
@@ -216,6 +212,12 @@ out:
 	free(text);
 	return ret;
 }
+
+static const char sql_summaries[] =
+    "SELECT stars1, stars2, stars3, stars4, stars5, sku "
+    "FROM product_review_summaries WHERE business_unit_id = ?1 AND "
+    "  stars1 + stars2 + stars3 + stars4 + stars5 > 0 "
+    "ORDER BY sku LIMIT ?2 OFFSET ?3";
 
 int
 reviews_products_summaries_private(ROUTE_HANDLER_PARAMS)
