@@ -584,6 +584,41 @@ findreviewer_page(struct db *db, const char *token,
 	return *out == NULL ? -1 : 0;
 }
 
+/* The reviewer's answer (a message and the fields asked, at least one)
+ * as the JSON text stored (malloc'd), or NULL with err set. */
+static char *
+answer_text(json_t *answer, struct api_error *err)
+{
+	json_t		*response = json_object();	/* owned */
+	const char	*s, *field;
+	char		*text = NULL;
+	size_t		 i;
+
+	if (response == NULL) {
+		api_error_internal(err);
+		return NULL;
+	}
+	json_read_string(answer, "message", false, 0, MESSAGE_MAX, &s, err);
+	if (s != NULL && s[0] != '\0')
+		json_object_set_new(response, "message", json_string(s));
+	for (i = 0; (field = findreviewer_fields[i].name) != NULL; i++) {
+		if (json_read_string(answer, field, false, 0, FIELD_MAX, &s,
+		    err) == 0 && s != NULL && s[0] != '\0')
+			json_object_set_new(response, field, json_string(s));
+	}
+	s = json_string_value(json_object_get(response, "email"));
+	if (s != NULL && !mailer_address_valid(s))
+		api_error_set(err, 400, "email", "must be an e-mail address");
+	if (err->status == 0 && json_object_size(response) == 0)
+		api_error_set(err, 400, "message", "or another field is "
+		    "required: share at least one thing, or decline");
+	if (err->status == 0 &&
+	    (text = json_dumps(response, JSON_COMPACT)) == NULL)
+		api_error_internal(err);
+	json_decref(response);
+	return text;
+}
+
 static const char sql_answer[] =
     "UPDATE find_reviewer_requests SET status = ?1, response = ?2, "
     "  responded_at = ?3, closed_at = ?3 WHERE id = ?4 AND status = 'open' "
@@ -593,60 +628,27 @@ int
 findreviewer_answer(struct db *db, const char *token, json_t *answer,
     bool decline, struct api_error *err)
 {
-	json_t		*response = NULL;	/* owned */
-	char		 id[IDS_ID_LEN + 1], review[IDS_ID_LEN + 1];
-	char		 subject[IDS_ID_LEN + 16];
-	char		*text = NULL;
-	const char	*s, *field;
-	size_t		 i;
-	int		 ret = -1;
+	char	 id[IDS_ID_LEN + 1], review[IDS_ID_LEN + 1];
+	char	 subject[IDS_ID_LEN + 16];
+	char	*text = NULL;
+	int	 ret = -1;
 
-	if (!decline) {
-		response = json_object();
-		json_read_string(answer, "message", false, 0, MESSAGE_MAX, &s,
-		    err);
-		if (s != NULL && s[0] != '\0')
-			json_object_set_new(response, "message",
-			    json_string(s));
-		for (i = 0; (field = findreviewer_fields[i].name) != NULL;
-		    i++) {
-			if (json_read_string(answer, field, false, 0,
-			    FIELD_MAX, &s, err) == 0 && s != NULL &&
-			    s[0] != '\0')
-				json_object_set_new(response, field,
-				    json_string(s));
-		}
-		s = json_string_value(json_object_get(response, "email"));
-		if (s != NULL && !mailer_address_valid(s))
-			api_error_set(err, 400, "email", "must be an e-mail "
-			    "address");
-		if (err->status == 0 && json_object_size(response) == 0)
-			api_error_set(err, 400, "message", "or another field "
-			    "is required: share at least one thing, or "
-			    "decline");
-		if (err->status != 0)
-			goto out;
-		text = json_dumps(response, JSON_COMPACT);
-		if (text == NULL)
-			goto dberr;
-	}
+	if (!decline && (text = answer_text(answer, err)) == NULL)
+		return -1;
 	if (db_tx_begin(db) == -1)
-		goto dberr;
-	if (open_by_token(db, token, id, review, err) == -1)
-		goto out;
-	snprintf(subject, sizeof(subject), "review:%s", review);
-	if (db_run(db, sql_answer, "ssis", decline ? "declined" : "replied",
-	    text, clock_now_ms(), id) == -1 || tell_business(db, id) == -1 ||
-	    audit_add(db, "reviewer", decline ? "find-reviewer-declined" :
-	    "find-reviewer-replied", subject, id) == -1)
-		goto dberr;
-	ret = handler_tx_commit(db, true, err);
-	goto out;
-dberr:
-	db_fail(db, err);
-out:
+		db_fail(db, err);
+	else if (open_by_token(db, token, id, review, err) == 0) {
+		snprintf(subject, sizeof(subject), "review:%s", review);
+		if (db_run(db, sql_answer, "ssis", decline ? "declined" :
+		    "replied", text, clock_now_ms(), id) == -1 ||
+		    tell_business(db, id) == -1 || audit_add(db, "reviewer",
+		    decline ? "find-reviewer-declined" :
+		    "find-reviewer-replied", subject, id) == -1)
+			db_fail(db, err);
+		else
+			ret = handler_tx_commit(db, true, err);
+	}
 	db_tx_rollback(db);
 	free(text);
-	json_decref(response);
 	return ret;
 }
