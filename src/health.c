@@ -77,7 +77,9 @@ clock_reply(struct response *res, struct api_error *err)
 	if (o == NULL || json_set_time(o, "now", now) == -1 ||
 	    json_object_set_new(o, "nowMs", json_integer(now)) == -1 ||
 	    json_object_set_new(o, "offsetMs",
-	    json_integer(clock_offset_ms())) == -1) {
+	    json_integer(clock_offset_ms())) == -1 ||
+	    json_object_set_new(o, "schedulerPasses",
+	    json_integer((json_int_t)scheduler_passes())) == -1) {
 		json_decref(o);
 		o = NULL;
 	}

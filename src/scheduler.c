@@ -7,6 +7,7 @@
  * a wake here is sent to the others (db_notify_wake) and theirs wake this
  * thread (db_listen_start); the 1 s sleep stays as the fallback.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 
 #include "reviewd/clock.h"
@@ -24,6 +25,7 @@ static struct {
 static size_t		 njobs;
 
 static struct sleeper	 sleeper = SLEEPER_INIT;
+static atomic_uint_fast64_t passes;
 
 int
 scheduler_register(const char *name, scheduler_job *job)
@@ -40,6 +42,12 @@ bool
 scheduler_stopping(void)
 {
 	return sleeper_stopping(&sleeper);
+}
+
+uint64_t
+scheduler_passes(void)
+{
+	return atomic_load(&passes);
 }
 
 /* Another daemon's wake-up: this thread only (not sent on again). */
@@ -78,6 +86,9 @@ run(void *arg)
 			if (due < next)
 				next = due;
 		}
+		/* seq_cst, as the test clock's offset is: a reader that
+		 * moved the clock and then read n knows pass n + 2 saw it */
+		atomic_fetch_add(&passes, 1);
 		now = clock_now_ms();
 		if (next > now)
 			(void)sleeper_wait(&sleeper, next - now);

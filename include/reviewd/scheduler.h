@@ -30,6 +30,13 @@ int	scheduler_start(void);
 /* Asks the thread to run its jobs now. Any thread; cheap. */
 void	scheduler_wake(void);
 
+/* How many times the thread has run every job since this process started.
+ * A pass in progress when this is read may have seen an older clock; the
+ * one that ends two passes later began after the read (tests wait for that
+ * after moving the test clock, instead of sleeping). A pass only wakes the
+ * outbox's lanes: their deliveries are on their own threads. */
+uint64_t	scheduler_passes(void);
+
 /* True once scheduler_stop has begun: long jobs check it between items so
  * the work in hand finishes and the rest stays queued. */
 bool	scheduler_stopping(void);

@@ -345,6 +345,19 @@ class Daemon:
         assert r.status_code == 200, r.text
         return r.json()
 
+    def scheduler_passes(self):
+        return self.admin("GET", "/v1/admin/clock").json()["schedulerPasses"]
+
+    def wait_scheduler_pass(self, timeout=30):
+        """Returns once a whole scheduler pass began after this call: every
+        scheduler job (deadlines, dispatch) has run at the clock as it is
+        now (one in progress at the call may have seen an older clock,
+        hence two). The outbox's lanes deliver on their own threads: the
+        pass only wakes them; wait_outbox_idle waits for them."""
+        seen = self.scheduler_passes()
+        wait_for(lambda: self.scheduler_passes() >= seen + 2,
+                 timeout=timeout, what="a scheduler pass")
+
 
 class Business:
     """A business unit with an API application and a business user."""

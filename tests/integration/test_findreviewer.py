@@ -148,10 +148,8 @@ def test_deadline_expiry_notifies_once_even_across_a_restart(setup):
     d.restart()
     shop.renew()
     d.advance_clock(60)
-    import time
-    # a scheduler pass after the jump (the daemon tells no pass; see
-    # issue 12), then whatever it queued is out
-    time.sleep(1.5)
+    # a scheduler pass after the jump, then whatever it queued is out
+    d.wait_scheduler_pass()
     d.wait_outbox_idle()
     assert len(events(receiver, secret, "find-reviewer-expired")) == 1
     assert len(mails_to(sink, "owner@asks.example.com")) == 1

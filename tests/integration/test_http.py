@@ -135,3 +135,14 @@ def test_test_clock_moves_forward_only(daemon, make_daemon):
     assert_error(r, 400, "later")
     off = make_daemon({"testing": {"clock_control": "false"}})
     assert_error(off.admin("GET", "/v1/admin/clock"), 404)
+
+
+def test_test_clock_counts_scheduler_passes(daemon):
+    # the scheduler runs at least once a second, so the count grows
+    # without any request; a clock move wakes it early
+    first = daemon.scheduler_passes()
+    assert isinstance(first, int) and first >= 0
+    wait_for(lambda: daemon.scheduler_passes() > first, timeout=10,
+             what="a pass within the scheduler's longest sleep")
+    daemon.wait_scheduler_pass()
+    assert daemon.scheduler_passes() >= first + 3

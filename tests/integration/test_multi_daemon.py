@@ -224,7 +224,8 @@ def test_hundred_find_reviewer_deadlines_notify_once_each(fleet, sink):
              what="a notification per expired request")
     # more passes of every scheduler, and more time: nothing more
     f.advance_clock(60)
-    time.sleep(3)
+    for d in f.daemons:
+        d.wait_scheduler_pass()
     wait_for(lambda: f.count("SELECT count(*) FROM outbox WHERE status "
                              "<> 'delivered'") == 0, what="an idle outbox")
     assert len(owner_mails()) == n

@@ -203,7 +203,7 @@ def test_a_slow_receiver_gets_each_event_once(make_daemon):
             return None
         row = wait_for(settled, timeout=120, what="the first attempt to end")
         d.advance_clock(3600)           # any retry would now be due
-        time.sleep(1)
+        d.wait_scheduler_pass()
         d.wait_outbox_idle(timeout=120)
         assert [i for i, _ in slow.requests] == [event], (row, slow.requests)
         assert [r["id"] for r in d.outbox_rows("delivered")] == [event]
