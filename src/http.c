@@ -125,26 +125,6 @@ fail:
 	return MHD_NO;
 }
 
-json_t *
-request_page_links(const struct request *req, json_t *items, int64_t page,
-    int64_t per_page)
-{
-	json_t	*links = json_array();
-	char	 next[24];
-
-	if (links == NULL || items == NULL ||
-	    json_array_size(items) <= (size_t)per_page)
-		return links;
-	(void)json_array_remove(items, (size_t)per_page);
-	snprintf(next, sizeof(next), "%lld", (long long)page + 1);
-	if (json_array_append_new(links, request_next_page_link(req, "page",
-	    next)) == -1) {
-		json_decref(links);
-		return NULL;
-	}
-	return links;
-}
-
 /* Big enough for any query MHD accepts, every byte percent-encoded. */
 #define NEXT_LINK_MAX	(3 * 64 * 1024)
 
@@ -653,77 +633,45 @@ job_done(struct writer_job *job)
 	MHD_resume_connection(hr->req.connection);
 }
 
+/* The head is complete: the body is awaited from now, unless the watchdog
+ * has just cut the head. */
 static enum MHD_Result
-on_request(void *cls, struct MHD_Connection *conn, const char *url,
-    const char *method, const char *version, const char *upload,
-    size_t *upload_size, void **con_cls)
+begin(struct http_req *hr, struct MHD_Connection *conn, const char *method,
+    const char *url)
 {
-	struct http_req		*hr = *con_cls;
-	struct http_conn	*c;
-	size_t			 len;
-	bool			 group;
+	struct http_conn	*c = connection_of(conn);
 
-	(void)cls;
-	(void)version;
-	if (hr == NULL) {
-		/* on_uri ran out of memory */
-		hr = calloc(1, sizeof(*hr));
-		if (hr == NULL)
-			return MHD_NO;
-		*con_cls = hr;
-	}
-	if (!hr->begun) {
-		/* The head is complete: the body is awaited from now, unless
-		 * the watchdog has just cut the head. */
-		c = connection_of(conn);
-		hr->body_since_ns = clock_mono_ns();
-		if (!http_guard_body(c, hr->body_since_ns, 0))
-			return MHD_NO;
-		hr->begun = true;
-		atomic_fetch_add(&inflight, 1);
-		hr->conn = c;
-		hr->started_ns = hr->body_since_ns;
-		hr->req.method = method;
-		hr->req.path = url;
-		hr->req.cfg = server_cfg;
-		hr->req.connection = conn;
-		set_request_id(hr, conn);
-		http_guard_request_id(c, hr->req.id);
-		if (first_call(hr, conn, method) == -1)
-			return respond(hr, conn) ? MHD_YES : MHD_NO;
-		if (grouped(hr)) {
-			hr->expected = true;
-			writer_expect();
-		}
-		return MHD_YES;
-	}
-	if (*upload_size != 0) {
-		len = *upload_size;
-		*upload_size = 0;
-		hr->body_got += len;
-		if (hr->refused_ns != 0)
-			return lingering(hr) ? MHD_YES : MHD_NO;
-		if (!http_guard_body(hr->conn, hr->body_since_ns,
-		    hr->body_got))
-			return MHD_NO;
-		if (hr->responded ||
-		    buf_append(&hr->body, upload, len) == 0)
-			return MHD_YES;
-		return refuse_large(hr) ? MHD_YES : MHD_NO;
-	}
-	/* Answered already (refuse_large): MHD closes the connection. */
-	if (hr->refused_ns != 0)
+	hr->body_since_ns = clock_mono_ns();
+	if (!http_guard_body(c, hr->body_since_ns, 0))
 		return MHD_NO;
-	switch (atomic_load(&hr->job_state)) {
-	case JOB_DONE:
+	hr->begun = true;
+	atomic_fetch_add(&inflight, 1);
+	hr->conn = c;
+	hr->started_ns = hr->body_since_ns;
+	hr->req.method = method;
+	hr->req.path = url;
+	hr->req.cfg = server_cfg;
+	hr->req.connection = conn;
+	set_request_id(hr, conn);
+	http_guard_request_id(c, hr->req.id);
+	if (first_call(hr, conn, method) == -1)
 		return respond(hr, conn) ? MHD_YES : MHD_NO;
-	case JOB_QUEUED:
-		return MHD_YES;
-	default:
-		break;
+	if (grouped(hr)) {
+		hr->expected = true;
+		writer_expect();
 	}
-	/* The body is in: off the watch until the request ends, unless the
-	 * watchdog has just cut it, when the handler must not run. */
+	return MHD_YES;
+}
+
+/* The body is in: the handler runs on the writer's thread (a grouped
+ * write, an upload) or here. */
+static enum MHD_Result
+handle(struct http_req *hr, struct MHD_Connection *conn)
+{
+	bool	 group;
+
+	/* Off the watch until the request ends, unless the watchdog has
+	 * just cut it, when the handler must not run. */
 	if (!http_guard_handling(hr->conn))
 		return MHD_NO;
 	if (hr->responded)
@@ -756,6 +704,52 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		handler_failed(hr->req.db, &hr->err);
 	db_thread_check();
 	return respond(hr, conn) ? MHD_YES : MHD_NO;
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload,
+    size_t *upload_size, void **con_cls)
+{
+	struct http_req	*hr = *con_cls;
+	size_t		 len;
+
+	(void)cls;
+	(void)version;
+	if (hr == NULL) {
+		/* on_uri ran out of memory */
+		hr = calloc(1, sizeof(*hr));
+		if (hr == NULL)
+			return MHD_NO;
+		*con_cls = hr;
+	}
+	if (!hr->begun)
+		return begin(hr, conn, method, url);
+	if (*upload_size != 0) {
+		len = *upload_size;
+		*upload_size = 0;
+		hr->body_got += len;
+		if (hr->refused_ns != 0)
+			return lingering(hr) ? MHD_YES : MHD_NO;
+		if (!http_guard_body(hr->conn, hr->body_since_ns,
+		    hr->body_got))
+			return MHD_NO;
+		if (hr->responded ||
+		    buf_append(&hr->body, upload, len) == 0)
+			return MHD_YES;
+		return refuse_large(hr) ? MHD_YES : MHD_NO;
+	}
+	/* Answered already (refuse_large): MHD closes the connection. */
+	if (hr->refused_ns != 0)
+		return MHD_NO;
+	switch (atomic_load(&hr->job_state)) {
+	case JOB_DONE:
+		return respond(hr, conn) ? MHD_YES : MHD_NO;
+	case JOB_QUEUED:
+		return MHD_YES;
+	default:
+		return handle(hr, conn);
+	}
 }
 
 /*

@@ -45,6 +45,26 @@ request_query_int(const struct request *req, const char *name, int64_t min,
 	return 0;
 }
 
+json_t *
+request_page_links(const struct request *req, json_t *items, int64_t page,
+    int64_t per_page)
+{
+	json_t	*links = json_array();
+	char	 next[24];
+
+	if (links == NULL || items == NULL ||
+	    json_array_size(items) <= (size_t)per_page)
+		return links;
+	(void)json_array_remove(items, (size_t)per_page);
+	snprintf(next, sizeof(next), "%lld", (long long)page + 1);
+	if (json_array_append_new(links, request_next_page_link(req, "page",
+	    next)) == -1) {
+		json_decref(links);
+		return NULL;
+	}
+	return links;
+}
+
 int
 request_url_encode(struct buf *out, const char *s)
 {

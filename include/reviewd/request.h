@@ -16,8 +16,8 @@
  * What every handler sees: it reads a struct request, fills a struct
  * response, or describes a client error in a struct api_error. Handlers
  * never include <microhttpd.h>; the accessors that read the connection
- * (request_header, request_query, request_client, the page links) are
- * implemented by the server, http.c.
+ * (request_header, request_query, request_client, request_next_page_link,
+ * request_query_key) are implemented by the server, http.c.
  */
 
 struct db;
